@@ -1,0 +1,2 @@
+// Optimizers, losses, initializers and linalg are exported from here.
+export {};

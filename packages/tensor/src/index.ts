@@ -1,0 +1,49 @@
+/**
+ * @whittle/tensor — tensors, kernels (JS and WebGPU), autograd, optimizers, losses, linalg.
+ *
+ * Importing this module registers every op family's kernels and gradients and the cpu backend;
+ * the webgpu backend is registered too and becomes available with `await setBackend('webgpu')`
+ * where the environment has WebGPU (in Node, import `@whittle/tensor/node`).
+ * @module
+ */
+import { engine } from './engine.js';
+import { cpuBackend } from './backends/cpu/backend.js';
+import { createWebGpuBackend } from './backends/webgpu/init.js';
+import { registerFamily } from './family.js';
+import { coreFamily } from './families/core.js';
+import { elementwiseFamily } from './families/elementwise.js';
+import { matmulFamily } from './families/matmul.js';
+import { convFamily } from './families/conv.js';
+import { indexingFamily } from './families/indexing.js';
+
+engine().installBackend(cpuBackend());
+engine().registerBackend('webgpu', createWebGpuBackend);
+for (const f of [coreFamily, elementwiseFamily, matmulFamily, convFamily, indexingFamily]) registerFamily(f);
+
+export type { Backend, BackendName, DataHandle, KernelConfig, TensorInfo } from './backend.js';
+export type { OpFamily } from './family.js';
+export type { GradFn, GradContext, GradNode } from './autograd/node.js';
+export * from './errors.js';
+export * from './dtype.js';
+export * from './shape.js';
+export { Rng } from './rng.js';
+export { Tensor } from './tensor.js';
+export { Engine, engine } from './engine.js';
+export { registerKernel, registerKernels, getKernel, hasKernel, listKernels } from './kernel_registry.js';
+export { registerGradient, getGradient, listGradients } from './autograd/gradient_registry.js';
+export { registerFamily } from './family.js';
+export { reduceToShape } from './autograd/reduce_to_shape.js';
+export { CpuBackend, cpuBackend, cpuValues, type CpuHandle, type CpuTensor } from './backends/cpu/backend.js';
+export { WebGpuBackend, type GpuHandle, type GpuProgram, type GpuTensor } from './backends/webgpu/backend.js';
+export { setWebGpuProvider } from './backends/webgpu/init.js';
+export * from './ops/creation.js';
+export * from './ops/views.js';
+export * from './ops/binary.js';
+export * from './ops/reduce.js';
+export * from './ops/slice.js';
+export * from './api.js';
+export * from './families/elementwise.js';
+export * from './families/matmul.js';
+export * from './families/conv.js';
+export * from './families/indexing.js';
+export * from './families/training.js';

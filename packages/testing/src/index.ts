@@ -1,0 +1,2 @@
+export * from './describe_backends.js';
+export * from './reference.js';
