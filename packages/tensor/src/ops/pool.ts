@@ -1,0 +1,90 @@
+import { engine } from '../engine.js';
+import { DTypeError, ShapeError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { windowAttrs } from './im2col.js';
+import { checkNchw, window2d } from './window.js';
+
+/** Options of {@link maxPool2d} and {@link avgPool2d}. */
+export interface Pool2dOptions {
+  /** Window size [kh, kw]. */
+  kernel: readonly number[];
+  /** [sh, sw], default [1, 1] (ONNX default). */
+  strides?: readonly number[];
+  /** [top, left, bottom, right], default zeros. */
+  pads?: readonly number[];
+  /** [dh, dw], default [1, 1]. */
+  dilations?: readonly number[];
+  /** Round the output size up (windows may run off the end but must start inside). Default false. */
+  ceilMode?: boolean;
+}
+
+/** Options of {@link avgPool2d}. */
+export interface AvgPool2dOptions extends Pool2dOptions {
+  /** Count padding taps in the divisor (ONNX count_include_pad). Default false. */
+  countIncludePad?: boolean;
+}
+
+const MAXPOOL_DTYPES = new Set(['float32', 'float16', 'int8', 'uint8', 'int32']);
+
+function checkPoolInput(op: string, x: Tensor, floatOnly: boolean): void {
+  checkNchw(x, op);
+  const ok = floatOnly ? x.dtype === 'float32' || x.dtype === 'float16' : MAXPOOL_DTYPES.has(x.dtype);
+  if (!ok) throw new DTypeError(`${op}: dtype ${x.dtype} is not supported (${floatOnly ? 'float32, float16' : [...MAXPOOL_DTYPES].join(', ')})`);
+}
+
+/**
+ * 2-D max pooling (ONNX MaxPool, NCHW) → `values` [N, C, OH, OW] and int64 `indices`, each the
+ * flattened index of the selected element in the NCHW input (ONNX storage_order 0). The first
+ * maximum in window order wins. Differentiable in x (dy is summed into the selected positions).
+ */
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): { values: Tensor; indices: Tensor } {
+  checkPoolInput('maxPool2d', x, false);
+  const win = window2d(x.shape, opts.kernel, opts, 'maxPool2d');
+  const [values, indices] = engine().runKernel('MaxPool', [x], windowAttrs(win)) as [Tensor, Tensor];
+  return { values, indices };
+}
+
+/**
+ * Sum `dy` [N, C, OH, OW] into an [N, C, H, W] image at MaxPool's flattened `indices` (entries
+ * < 0 are skipped): the adjoint used by maxPool2d's gradient. `window` must be the pooling's.
+ */
+export function maxUnpoolAdd(dy: Tensor, indices: Tensor, imageShape: readonly number[], opts: Pool2dOptions): Tensor {
+  checkNchw(dy, 'maxUnpoolAdd');
+  if (indices.dtype !== 'int64' || indices.rank !== 4 || indices.shape.some((d, i) => d !== dy.shape[i])) {
+    throw new ShapeError(`maxUnpoolAdd: indices must be int64 with dy's shape [${dy.shape.join(',')}], got ${indices.dtype} [${indices.shape.join(',')}]`);
+  }
+  const win = window2d([dy.shape[0]!, dy.shape[1]!, imageShape[0]!, imageShape[1]!], opts.kernel, opts, 'maxUnpoolAdd');
+  if (win.outShape[0] !== dy.shape[2] || win.outShape[1] !== dy.shape[3]) {
+    throw new ShapeError(`maxUnpoolAdd: dy [${dy.shape.join(',')}] does not match the ${win.outShape.join('x')} windows of image [${imageShape.join(',')}]`);
+  }
+  return engine().run1('MaxUnpoolAdd', [dy, indices], windowAttrs(win, { imageShape: [imageShape[0]!, imageShape[1]!] }));
+}
+
+/**
+ * 2-D average pooling (ONNX AveragePool, NCHW). Padding contributes zeros; the divisor counts
+ * padding taps only with `countIncludePad` (and never taps beyond the end padding, as in
+ * onnxruntime with ceilMode). Differentiable in x.
+ */
+export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
+  checkPoolInput('avgPool2d', x, true);
+  const win = window2d(x.shape, opts.kernel, opts, 'avgPool2d');
+  return engine().run1('AveragePool', [x], windowAttrs(win, { countIncludePad: !!opts.countIncludePad }));
+}
+
+function checkGlobal(op: string, x: Tensor, floatOnly: boolean): void {
+  if (x.rank < 3) throw new ShapeError(`${op}: input must be [N, C, D1, ...] (rank >= 3), got [${x.shape.join(',')}]`);
+  const ok = floatOnly ? x.dtype === 'float32' || x.dtype === 'float16' : MAXPOOL_DTYPES.has(x.dtype);
+  if (!ok) throw new DTypeError(`${op}: dtype ${x.dtype} is not supported`);
+}
+
+/** Mean over all spatial axes (ONNX GlobalAveragePool): [N, C, ...] → [N, C, 1, ...]. Differentiable. */
+export function globalAvgPool(x: Tensor): Tensor {
+  checkGlobal('globalAvgPool', x, true);
+  return engine().run1('GlobalAveragePool', [x]);
+}
+
+/** Max over all spatial axes (ONNX GlobalMaxPool): [N, C, ...] → [N, C, 1, ...]. Differentiable (first max). */
+export function globalMaxPool(x: Tensor): Tensor {
+  checkGlobal('globalMaxPool', x, false);
+  return engine().run1('GlobalMaxPool', [x]);
+}

@@ -1,0 +1,76 @@
+import { ArgumentError, ShapeError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+
+/**
+ * Geometry of a 2-D sliding window over an NCHW input, as every window kernel (Im2Col, Col2Im,
+ * MaxPool, AveragePool) receives it in its attrs.
+ */
+export interface Window2d {
+  /** Kernel size [kh, kw]. */
+  readonly kernel: [number, number];
+  /** Strides [sh, sw]. */
+  readonly strides: [number, number];
+  /** Pads [top, left, bottom, right] (ONNX order: begins then ends). */
+  readonly pads: [number, number, number, number];
+  /** Dilations [dh, dw]. */
+  readonly dilations: [number, number];
+  /** Number of window positions [OH, OW]. */
+  readonly outShape: [number, number];
+}
+
+/** Options naming a 2-D window. */
+export interface WindowOptions {
+  strides?: readonly number[];
+  pads?: readonly number[];
+  dilations?: readonly number[];
+  ceilMode?: boolean;
+}
+
+function pair(v: readonly number[] | undefined, dflt: number, name: string, where: string, min: number): [number, number] {
+  const p = v ?? [dflt, dflt];
+  if (p.length !== 2 || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    throw new ArgumentError(`${where}: ${name} must be two integers >= ${min}, got [${p.join(',')}]`);
+  }
+  return [p[0]!, p[1]!];
+}
+
+/**
+ * Validate window options and compute the output size. ceilMode follows ONNX: a window may run
+ * off the right/bottom edge but must start inside the input or the begin padding.
+ */
+export function window2d(
+  inputShape: readonly number[],
+  kernel: readonly number[],
+  opts: WindowOptions,
+  where: string,
+): Window2d {
+  const [kh, kw] = pair(kernel, 1, 'kernel', where, 1);
+  const strides = pair(opts.strides, 1, 'strides', where, 1);
+  const dilations = pair(opts.dilations, 1, 'dilations', where, 1);
+  const p = opts.pads ?? [0, 0, 0, 0];
+  if (p.length !== 4 || !p.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ArgumentError(`${where}: pads must be 4 non-negative integers [top, left, bottom, right], got [${p.join(',')}]`);
+  }
+  const pads: [number, number, number, number] = [p[0]!, p[1]!, p[2]!, p[3]!];
+  const out: number[] = [];
+  for (let a = 0; a < 2; a++) {
+    const size = inputShape[a + 2]!;
+    const padded = size + pads[a]! + pads[a + 2]!;
+    const extent = ([kh, kw][a]! - 1) * dilations[a]! + 1;
+    if (extent > padded) {
+      throw new ShapeError(
+        `${where}: the ${a ? 'width' : 'height'} of input [${inputShape.join(',')}] padded to ${padded} is smaller than the dilated kernel extent ${extent} (kernel [${kh},${kw}], dilations [${dilations.join(',')}], pads [${pads.join(',')}])`,
+      );
+    }
+    const s = strides[a]!;
+    let o = opts.ceilMode ? Math.ceil((padded - extent) / s) + 1 : Math.floor((padded - extent) / s) + 1;
+    if (opts.ceilMode && (o - 1) * s >= size + pads[a]!) o--;
+    out.push(o);
+  }
+  return { kernel: [kh, kw], strides, pads, dilations, outShape: [out[0]!, out[1]!] };
+}
+
+/** Require a rank-4 NCHW float tensor. */
+export function checkNchw(x: Tensor, where: string, what = 'input'): void {
+  if (x.rank !== 4) throw new ShapeError(`${where}: ${what} must be NCHW (rank 4), got shape [${x.shape.join(',')}]`);
+}
