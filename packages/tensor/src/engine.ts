@@ -1,6 +1,6 @@
 import type { Backend, BackendName, TensorInfo } from './backend.js';
 import { type DType, type StorageArray, allocStorage, checkStorage, isPacked } from './dtype.js';
-import { BackendError, ShapeError } from './errors.js';
+import { BackendError, DTypeError, ShapeError } from './errors.js';
 import { getKernel } from './kernel_registry.js';
 import { type Shape, checkShape, contiguousStrides, shapesEqual, sizeOf } from './shape.js';
 import { Storage, Tensor } from './tensor.js';
@@ -145,6 +145,26 @@ export class Engine {
     return out;
   }
 
+  /**
+   * In-place update (for optimizers): make `target` hold the elements of `value` by adopting
+   * `value`'s storage (a contiguous copy of it when `value` is a view). `target` must be a
+   * contiguous leaf (no recorded history) of the same dtype, shape and backend. Every holder of
+   * the `target` object sees the new values; views taken from `target` earlier keep the old
+   * ones. Storage is never written in place, so sharing it with `value` is safe. Not recorded
+   * on the autograd tape.
+   */
+  assign(target: Tensor, value: Tensor): void {
+    const where = `assign(${target.toString()}, ${value.toString()})`;
+    if (target.gradNode) throw new ShapeError(`${where}: target is the result of a recorded op, not a leaf; assign to parameters only`);
+    if (!target.isContiguous) throw new ShapeError(`${where}: target must be contiguous (it is a strided view)`);
+    if (target.dtype !== value.dtype) throw new DTypeError(`${where}: dtypes differ`);
+    if (!shapesEqual(target.shape, value.shape)) throw new ShapeError(`${where}: shapes differ`);
+    if (target.backend !== value.backend) throw new BackendError(`${where}: backends differ; move value with toBackend() first`);
+    const v = this.noGrad(() => this.contiguous(value));
+    target.replaceStorage(v.storage);
+    if (v !== value) v.dispose();
+  }
+
   // ---- autograd ----------------------------------------------------------------------
 
   get gradEnabled(): boolean {
@@ -156,6 +176,19 @@ export class Engine {
     this.gradDepth++;
     try {
       return fn();
+    } finally {
+      this.gradDepth--;
+    }
+  }
+
+  /**
+   * Async variant of {@link noGrad}: recording stays off until `fn`'s promise settles. Other
+   * async work interleaved meanwhile also runs without recording, so don't train concurrently.
+   */
+  async noGradAsync<T>(fn: () => Promise<T>): Promise<T> {
+    this.gradDepth++;
+    try {
+      return await fn();
     } finally {
       this.gradDepth--;
     }

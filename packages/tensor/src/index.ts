@@ -15,10 +15,11 @@ import { elementwiseFamily } from './families/elementwise.js';
 import { matmulFamily } from './families/matmul.js';
 import { convFamily } from './families/conv.js';
 import { indexingFamily } from './families/indexing.js';
+import { trainingFamily } from './families/training.js';
 
 engine().installBackend(cpuBackend());
 engine().registerBackend('webgpu', createWebGpuBackend);
-for (const f of [coreFamily, elementwiseFamily, matmulFamily, convFamily, indexingFamily]) registerFamily(f);
+for (const f of [coreFamily, elementwiseFamily, matmulFamily, convFamily, indexingFamily, trainingFamily]) registerFamily(f);
 
 export type { Backend, BackendName, DataHandle, KernelConfig, TensorInfo } from './backend.js';
 export type { OpFamily } from './family.js';

@@ -109,6 +109,21 @@ export class Tensor implements TensorInfo {
     this.storage.drop();
   }
 
+  /**
+   * Swap this tensor's storage for `storage` (same dtype, at least as many elements; the
+   * layout stays this tensor's contiguous one). Only `Engine.assign` calls this, for in-place
+   * parameter updates by optimizers. @internal
+   */
+  replaceStorage(storage: Storage): void {
+    void this.handle; // throws when disposed
+    storage.retain();
+    finalizer.unregister(this);
+    const old = this.storage;
+    (this as { storage: Storage }).storage = storage;
+    finalizer.register(this, storage, this);
+    old.drop();
+  }
+
   /** Mark as a trainable leaf (in place) and return this. */
   requireGrad(flag = true): this {
     this.requiresGrad = flag;

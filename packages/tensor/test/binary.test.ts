@@ -83,3 +83,15 @@ describeBackends('binary ops', () => {
     await checkGradients((x) => sum(sliceView(transpose(x), [1, 0], [4, 3], [2, 1]), [0]), [a]);
   });
 });
+
+describeBackends('binary ops on float16', () => {
+  it('computes on decoded halves and rounds the result', async () => {
+    const a = tensor([1.5, 2, 65504, 0.1], [4], 'float16');
+    const r = add(a, a);
+    expect(r.dtype).toBe('float16');
+    // 0.1 in half is 0.0999755859375; doubled exactly representable; 65504*2 overflows to inf
+    await expectClose(r, [3, 4, Infinity, 0.199951171875], [4], 0, 0);
+    const m = mul(tensor([3, -0.5], [2], 'float16'), tensor([1.25, 4], [2], 'float16'));
+    await expectClose(m, [3.75, -2], [2], 0, 0);
+  });
+});

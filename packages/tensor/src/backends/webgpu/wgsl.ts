@@ -81,14 +81,23 @@ export function castExpr(expr: string, from: DType, to: DType): string {
   const a = wgslType(from);
   const b = wgslType(to);
   let e = a === b ? expr : `${b}(${expr})`;
-  if (to === 'bool') e = `select(0, 1, ${a === 'f32' ? `${expr} != 0.0` : `${expr} != 0`})`;
+  // NaN is true: test the bits (SwiftShader compares NaN != 0.0 as false)
+  if (to === 'bool') e = `select(0, 1, ${a === 'f32' ? `(bitcast<u32>(${expr}) & 0x7fffffffu) != 0u` : `${expr} != 0`})`;
   if (to === 'float16') e = roundF16(e);
   return e;
 }
 
-/** Round an f32 expression to the nearest float16 value (via pack2x16float). */
+/**
+ * Round an f32 expression to the nearest float16 value. pack2x16float is undefined outside the
+ * half range, so overflow (|x| >= 65520) becomes a signed infinity and NaN passes through.
+ */
 export function roundF16(expr: string): string {
-  return `unpack2x16float(pack2x16float(vec2<f32>(${expr}, 0.0))).x`;
+  const e = `(${expr})`;
+  const bits = `bitcast<u32>${e}`;
+  const rounded = `unpack2x16float(pack2x16float(vec2<f32>(${e}, 0.0))).x`;
+  const inf = `bitcast<f32>(0x7f800000u | (${bits} & 0x80000000u))`;
+  const isNan = `((${bits} & 0x7fffffffu) > 0x7f800000u)`;
+  return `select(select(${rounded}, ${inf}, abs${e} >= 65520.0), ${e}, ${isNan})`;
 }
 
 /** Shorthand used by kernels to describe an input binding. */

@@ -1,0 +1,39 @@
+import type { KernelConfig } from '../../../backend.js';
+import type { DType } from '../../../dtype.js';
+import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
+import { mapProgram } from './unary.js';
+
+// f32 → i32 truncating toward zero, NaN → 0, saturating (same as the cpu kernel's floatToInt32)
+const F2I = `
+fn f2i(x: f32) -> i32 {
+  // NaN by its bits: comparisons with NaN are not reliable on every driver
+  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0; }
+  if (x >= 2147483648.0) { return 2147483647; }
+  if (x <= -2147483648.0) { return i32(-2147483648); }
+  return i32(x);
+}`;
+
+/**
+ * Cast on the GPU. Storage is f32 for float32/float16 and i32 for every integer dtype and bool
+ * (packed types are unpacked on upload), so a cast is one expression: float16 targets round
+ * (mapProgram), narrow int targets wrap (mapProgram), float→int goes through f2i. int64 lives
+ * in i32 on the GPU, so float→int64 saturates at the int32 range here.
+ */
+export const castKernel: KernelConfig<WebGpuBackend> = {
+  name: 'Cast',
+  backend: 'webgpu',
+  strided: true,
+  run(inputs, attrs, backend) {
+    const x = inputs[0] as GpuTensor;
+    const to = attrs.to as DType;
+    const a = wgslType(x.dtype);
+    const b = wgslType(to);
+    let expr: string;
+    // float → bool tests the bits (±0 → false, NaN → true): NaN != 0.0 is false on some drivers
+    if (to === 'bool') expr = a === 'f32' ? 'select(0, 1, (bitcast<u32>(x) & 0x7fffffffu) != 0u)' : 'select(0, 1, x != 0)';
+    else if (a === b) expr = 'x';
+    else if (b === 'f32') expr = 'f32(x)';
+    else expr = 'f2i(x)';
+    return backend.runProgram(mapProgram(x, { key: 'Cast', outDtype: to, expr, prelude: F2I }));
+  },
+};

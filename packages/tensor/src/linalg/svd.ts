@@ -1,0 +1,166 @@
+import { NumericError } from '../errors.js';
+import { type Matrix, matrix, transposeMatrix } from './matrix.js';
+import { qr } from './qr.js';
+
+/**
+ * A thin SVD A ≈ U·diag(s)·Vᵀ: `u` m×k with orthonormal columns, `s` descending non-negative,
+ * `vt` k×n with orthonormal rows (the right singular vectors as rows).
+ */
+export interface SVD {
+  readonly u: Matrix;
+  readonly s: Float64Array;
+  readonly vt: Matrix;
+}
+
+/** Options of {@link svd}. */
+export interface SvdOptions {
+  /** Maximum Jacobi sweeps before a NumericError (default 60; convergence usually takes < 12). */
+  maxSweeps?: number;
+}
+
+/**
+ * Thin singular value decomposition in float64, k = min(m, n): a Householder QR first, then
+ * one-sided (Hestenes) Jacobi rotations on the k×k triangular factor, which computes even small
+ * singular values to high relative accuracy. Singular values are sorted descending; U and V are
+ * orthonormal (columns for zero singular values are completed to an orthonormal basis).
+ * Cost O(m·n·k) for the QR plus O(k³) per sweep. The input is not modified.
+ */
+export function svd(a: Matrix, opts: SvdOptions = {}): SVD {
+  if (a.rows < a.cols) {
+    const t = svd(transposeMatrix(a), opts);
+    return { u: transposeMatrix(t.vt), s: t.s, vt: transposeMatrix(t.u) };
+  }
+  const m = a.rows;
+  const n = a.cols;
+  for (let i = 0; i < a.data.length; i++) {
+    if (!Number.isFinite(a.data[i]!)) throw new NumericError(`svd: element ${i} (row ${Math.floor(i / n)}, col ${i % n}) of the ${m}x${n} matrix is ${a.data[i]}`);
+  }
+  if (n === 0) return { u: matrix(m, 0), s: new Float64Array(0), vt: matrix(0, n) };
+  const { q, r } = qr(a); // q m×n, r n×n
+  // rows of W are the columns of R; rows of V are the columns of the accumulated rotation
+  const W = transposeMatrix(r).data;
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) V[i * n + i] = 1;
+  jacobiSweeps(W, V, n, n, opts.maxSweeps ?? 60);
+  const sigma = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    let s2 = 0;
+    for (let t = 0; t < n; t++) s2 += W[p * n + t]! * W[p * n + t]!;
+    sigma[p] = Math.sqrt(s2);
+  }
+  const order = Array.from(sigma.keys()).sort((x, y) => sigma[y]! - sigma[x]!);
+  const s = new Float64Array(n);
+  const urows = new Float64Array(n * n); // row p = column p of U_R (so U = Q · urowsᵀ)
+  const vt = matrix(n, n);
+  const smax = sigma[order[0]!]!;
+  const tiny = smax * n * 1e-15;
+  const deficient: number[] = [];
+  order.forEach((src, dst) => {
+    const sv = sigma[src]!;
+    s[dst] = sv;
+    vt.data.set(V.subarray(src * n, src * n + n), dst * n);
+    if (sv > tiny && sv > 0) {
+      for (let t = 0; t < n; t++) urows[dst * n + t] = W[src * n + t]! / sv;
+    } else {
+      s[dst] = sv;
+      deficient.push(dst);
+    }
+  });
+  completeOrthonormalRows(urows, n, deficient);
+  // U = Q · U_R, with U_R's columns stored as rows of `urows`
+  const u = matrix(m, n);
+  const Q = q.data;
+  for (let i = 0; i < m; i++) {
+    const qi = i * n;
+    for (let p = 0; p < n; p++) {
+      const up = p * n;
+      let acc = 0;
+      for (let t = 0; t < n; t++) acc += Q[qi + t]! * urows[up + t]!;
+      u.data[i * n + p] = acc;
+    }
+  }
+  return { u, s, vt };
+}
+
+/**
+ * One-sided Jacobi: rotate pairs of rows of W (count × len) until every pair is orthogonal to
+ * working precision, applying the same rotations to the rows of V (count × count).
+ */
+function jacobiSweeps(W: Float64Array, V: Float64Array, count: number, len: number, maxSweeps: number): void {
+  const eps = 1e-15;
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < count - 1; p++) {
+      const bp = p * len;
+      for (let q = p + 1; q < count; q++) {
+        const bq = q * len;
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let t = 0; t < len; t++) {
+          const x = W[bp + t]!;
+          const y = W[bq + t]!;
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const tt = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + tt * tt);
+        const sn = c * tt;
+        for (let t = 0; t < len; t++) {
+          const x = W[bp + t]!;
+          const y = W[bq + t]!;
+          W[bp + t] = c * x - sn * y;
+          W[bq + t] = sn * x + c * y;
+        }
+        const vp = p * count;
+        const vq = q * count;
+        for (let t = 0; t < count; t++) {
+          const x = V[vp + t]!;
+          const y = V[vq + t]!;
+          V[vp + t] = c * x - sn * y;
+          V[vq + t] = sn * x + c * y;
+        }
+      }
+    }
+    if (!rotated) return;
+  }
+  throw new NumericError(`svd: one-sided Jacobi did not converge in ${maxSweeps} sweeps (matrix has NaN/Inf or is badly scaled?)`);
+}
+
+/**
+ * Fill the rows listed in `missing` of a row-major n×n array so that all rows are orthonormal,
+ * by Gram–Schmidt (twice) of unit vectors against the rows already present.
+ */
+function completeOrthonormalRows(R: Float64Array, n: number, missing: readonly number[]): void {
+  if (!missing.length) return;
+  const isMissing = new Set(missing);
+  const present = Array.from({ length: n }, (_, i) => i).filter((i) => !isMissing.has(i));
+  const cand = new Float64Array(n);
+  let e = 0;
+  for (const row of missing) {
+    for (;;) {
+      if (e >= n) throw new NumericError('svd: could not complete an orthonormal basis');
+      cand.fill(0);
+      cand[e++] = 1;
+      for (let pass = 0; pass < 2; pass++) {
+        for (const o of present) {
+          let d = 0;
+          for (let t = 0; t < n; t++) d += cand[t]! * R[o * n + t]!;
+          for (let t = 0; t < n; t++) cand[t] = cand[t]! - d * R[o * n + t]!;
+        }
+      }
+      let nn = 0;
+      for (let t = 0; t < n; t++) nn += cand[t]! * cand[t]!;
+      if (nn > 0.25) {
+        const inv = 1 / Math.sqrt(nn);
+        for (let t = 0; t < n; t++) R[row * n + t] = cand[t]! * inv;
+        present.push(row);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// AssemblyScript source of the WASM SIMD sgemm macro-kernel (f32x4).
+// Build: `pnpm --filter @whittle/tensor build:wasm` (scripts/build-wasm.mjs) regenerates
+// sgemm_bytes.ts. The file ends in .as so tsc ignores it; the script compiles a .ts copy.
+//
+// Memory is owned by the JS side (sgemm_wasm.ts), which packs operands into linear memory:
+//   A block: MR-row panels, panel p at pa + p*kc*MR*4 bytes, element (r, k) at k*MR + r;
+//   B block: NR-column panels, panel q at pb + q*kc*NR*4 bytes, element (k, c) at k*NR + c;
+// and calls macro() to accumulate C[mc × nc] += A·B into row-major C (ldc floats per row).
+
+// @ts-nocheck
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+
+/** MR×NR register tile (4×8): 8 f32x4 accumulators, two B vectors and one broadcast A value
+ * (11 of the 15 xmm registers V8 allocates; 6×8 and 4×12 measured slower here). */
+@inline
+function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb, 0);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pa += 16;
+    pb += 32;
+  }
+  v128.store(c, f32x4.add(v128.load(c, 0), c00), 0);
+  v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
+  c += ldcB;
+  v128.store(c, f32x4.add(v128.load(c, 0), c10), 0);
+  v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
+  c += ldcB;
+  v128.store(c, f32x4.add(v128.load(c, 0), c20), 0);
+  v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
+  c += ldcB;
+  v128.store(c, f32x4.add(v128.load(c, 0), c30), 0);
+  v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+}
+
+/** Register tile rows (the JS side packs A panels of this height). */
+export function mr(): i32 {
+  return MR;
+}
+
+/** Register tile columns (the JS side packs B panels of this width). */
+export function nr(): i32 {
+  return NR;
+}
+
+/**
+ * C[mc × nc] += packed A block × packed B block. Edge tiles go through `scratch`
+ * (MR*NR floats) so panels can stay zero-padded and the tile code branch-free.
+ */
+export function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, scratch: usize): void {
+  const ldcB = (<usize>ldc) << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const bp = pb + ((<usize>jr * <usize>kc) << 2);
+    const cols = min(NR, nc - jr);
+    for (let ir = 0; ir < mc; ir += MR) {
+      const ap = pa + ((<usize>ir * <usize>kc) << 2);
+      const rows = min(MR, mc - ir);
+      const cp = c + <usize>ir * ldcB + ((<usize>jr) << 2);
+      if (rows == MR && cols == NR) {
+        micro(ap, bp, kc, cp, ldcB);
+      } else {
+        memory.fill(scratch, 0, <usize>(MR * NR * 4));
+        micro(ap, bp, kc, scratch, <usize>(NR * 4));
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < cols; j++) {
+            const dst = cp + <usize>i * ldcB + ((<usize>j) << 2);
+            store<f32>(dst, load<f32>(dst) + load<f32>(scratch + ((<usize>(i * NR + j)) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+
+/**
+ * Pack rows [0, mc) × cols [0, kc) of A (element (i, k) at src + (i*rs + k*cs)*4) into MR-row
+ * panels scaled by alpha; rows past mc are zero.
+ */
+export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32, dst: usize): void {
+  for (let p = 0; p < mc; p += MR) {
+    const rows = min(MR, mc - p);
+    if (rows == MR && cs == 1) {
+      const r0 = src + ((<usize>(p * rs)) << 2);
+      const step = (<usize>rs) << 2;
+      for (let k = 0; k < kc; k++) {
+        const s = r0 + ((<usize>k) << 2);
+        store<f32>(dst, alpha * load<f32>(s));
+        store<f32>(dst, alpha * load<f32>(s + step), 4);
+        store<f32>(dst, alpha * load<f32>(s + 2 * step), 8);
+        store<f32>(dst, alpha * load<f32>(s + 3 * step), 12);
+        dst += 16;
+      }
+      continue;
+    }
+    for (let k = 0; k < kc; k++) {
+      for (let r = 0; r < MR; r++) {
+        let v: f32 = 0;
+        if (r < rows) v = alpha * load<f32>(src + ((<usize>((p + r) * rs + k * cs)) << 2));
+        store<f32>(dst, v);
+        dst += 4;
+      }
+    }
+  }
+}
+
+/**
+ * Pack rows [0, kc) × cols [0, nc) of B (element (k, j) at src + (k*rs + j*cs)*4) into
+ * NR-column panels; columns past nc are zero.
+ */
+export function packB(src: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
+  for (let q = 0; q < nc; q += NR) {
+    const cols = min(NR, nc - q);
+    if (cols == NR && cs == 1) {
+      for (let k = 0; k < kc; k++) {
+        const s = src + ((<usize>(k * rs + q)) << 2);
+        v128.store(dst, v128.load(s));
+        v128.store(dst, v128.load(s, 16), 16);
+        dst += 32;
+      }
+      continue;
+    }
+    for (let k = 0; k < kc; k++) {
+      for (let c = 0; c < NR; c++) {
+        let v: f32 = 0;
+        if (c < cols) v = load<f32>(src + ((<usize>(k * rs + (q + c) * cs)) << 2));
+        store<f32>(dst, v);
+        dst += 4;
+      }
+    }
+  }
+}

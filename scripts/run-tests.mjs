@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The one test command (README, .ci/run): import-boundary check, then every package's vitest
+// suite in one run; ends with the line `N passed, M failed` summed over all packages.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const extra = process.argv.slice(2);
+
+const boundaries = spawnSync(process.execPath, [join(root, 'scripts/check-boundaries.mjs')], { stdio: 'inherit', cwd: root });
+let failedChecks = boundaries.status === 0 ? 0 : 1;
+
+const out = join(mkdtempSync(join(tmpdir(), 'whittle-tests-')), 'results.json');
+const vitest = join(root, 'node_modules/vitest/vitest.mjs');
+const run = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...extra], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
+});
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+if (existsSync(out)) {
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  passed = r.numPassedTests ?? 0;
+  // suites that failed outside any test (import or hook errors) count as one failure each
+  const brokenSuites = (r.testResults ?? []).filter((t) => t.status === 'failed' && !(t.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+  failed = (r.numFailedTests ?? 0) + brokenSuites;
+  skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+} else {
+  failed = 1;
+}
+failed += failedChecks;
+if (run.status !== 0 && failed === 0) failed = 1; // vitest failed outside any test (config, import)
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed === 0 && run.status === 0 ? 0 : 1);

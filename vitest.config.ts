@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// One run over every package and app that has a vitest config (each resolves workspace
+// packages to their TypeScript sources through the `@whittle/source` condition).
+export default defineConfig({
+  test: {
+    projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts'],
+    passWithNoTests: true,
+  },
+});
