@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { matmul, gemm, tensor, transpose } from '@whittle/tensor/node';
+import { matmul, gemm, tensor, transpose, sliceView } from '@whittle/tensor/node';
 import { expectClose, randomData } from '@whittle/testing';
 import { forceSgemmTier, type SgemmTier } from '../src/backends/cpu/sgemm.js';
 import { setWasmBlocking, wasmSimdAvailable } from '../src/wasm/sgemm_wasm.js';
@@ -58,6 +58,13 @@ describe('cpu sgemm tiers (JS blocked, WASM SIMD)', () => {
           const bt = tensor(Array.from(b), tb ? [N, K] : [K, N]);
           await expectClose(matmul(at, bt, { transA: ta, transB: tb }), ref(a, b, M, N, K, ta, tb), [M, N]);
         }
+        // sparse views (every 4th row of a taller matrix): the WASM tier gathers instead of copying the span
+        const tall = randomData(4 * M * K, M + 99);
+        const rows = new Float64Array(M * K);
+        for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) rows[i * K + k] = tall[4 * i * K + k]!;
+        const b = randomData(K * N, N + 98);
+        const view = sliceView(tensor(Array.from(tall), [4 * M, K]), [0, 0], [4 * M, K], [4, 1]);
+        await expectClose(matmul(view, tensor(Array.from(b), [K, N])), ref(rows, b, M, N, K, false, false), [M, N]);
       }
     });
   }

@@ -1,11 +1,12 @@
 import type { MatView } from '../backends/cpu/sgemm.js';
-import { packPanelsA, packPanelsB } from '../backends/cpu/sgemm_pack.js';
 import { SGEMM_WASM_BASE64 } from './sgemm_bytes.js';
 
 interface SgemmExports {
   mr(): number;
   nr(): number;
   macro(mc: number, nc: number, kc: number, pa: number, pb: number, c: number, ldc: number, scratch: number): void;
+  packA(src: number, rs: number, cs: number, mc: number, kc: number, alpha: number, dst: number): void;
+  packB(src: number, rs: number, cs: number, kc: number, nc: number, dst: number): void;
 }
 
 interface WasmState {
@@ -94,30 +95,65 @@ export function wasmSgemm(M: number, N: number, K: number, alpha: number, A: Mat
   return true;
 }
 
+/** Where an operand lives in linear memory: float index of element (0, 0) and its strides. */
+interface Staged {
+  readonly at: number;
+  readonly rs: number;
+  readonly cs: number;
+}
+
+/** Floats an operand needs in linear memory: its whole span when compact enough, else rows×cols. */
+function stagedSize(v: MatView, rows: number, cols: number): number {
+  const span = (rows - 1) * v.rs + (cols - 1) * v.cs + 1;
+  return span <= 2 * rows * cols + 64 ? span : rows * cols;
+}
+
+/** Copy an operand into linear memory at float index `at` (one block copy when compact). */
+function stage(heap: Float32Array, at: number, v: MatView, rows: number, cols: number): Staged {
+  const span = (rows - 1) * v.rs + (cols - 1) * v.cs + 1;
+  if (span <= 2 * rows * cols + 64) {
+    heap.set(v.data.subarray(v.off, v.off + span), at);
+    return { at, rs: v.rs, cs: v.cs };
+  }
+  const d = v.data;
+  for (let i = 0; i < rows; i++) {
+    const o = at + i * cols;
+    for (let j = 0, s = v.off + i * v.rs; j < cols; j++, s += v.cs) heap[o + j] = d[s]!;
+  }
+  return { at, rs: cols, cs: 1 };
+}
+
 function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number): void {
   const { mr, nr } = s;
+  const ex = s.exports;
   const kcMax = Math.min(KC, K);
   const mcMax = Math.ceil(Math.min(MC, M) / mr) * mr;
   const ncMax = Math.ceil(Math.min(NC, N) / nr) * nr;
-  // float offsets (from BASE) of scratch, packed A, packed B and C
+  // float offsets of scratch, packed A, packed B, staged A, staged B and C
   const fScratch = BASE / 4;
   const fA = fScratch + 64;
   const fB = fA + mcMax * kcMax;
-  const fC = fB + ncMax * kcMax;
+  const fSa = fB + ncMax * kcMax;
+  const fSb = fSa + stagedSize(A, M, K);
+  const fC = fSb + stagedSize(B, K, N);
   reserve(s, (fC - fScratch + M * N) * 4);
   const heap = s.heap;
-  for (let i = 0; i < M; i++) heap.set(C.subarray(cOff + i * ldc, cOff + i * ldc + N), fC + i * N);
+  const a = stage(heap, fSa, A, M, K);
+  const b = stage(heap, fSb, B, K, N);
+  if (ldc === N) heap.set(C.subarray(cOff, cOff + M * N), fC);
+  else for (let i = 0; i < M; i++) heap.set(C.subarray(cOff + i * ldc, cOff + i * ldc + N), fC + i * N);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
-      packPanelsB(heap, fB, B, pc, jc, kc, nc, nr);
+      ex.packB((b.at + pc * b.rs + jc * b.cs) * 4, b.rs, b.cs, kc, nc, fB * 4);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        packPanelsA(heap, fA, A, ic, pc, mc, kc, alpha, mr);
-        s.exports.macro(mc, nc, kc, fA * 4, fB * 4, (fC + ic * N + jc) * 4, N, fScratch * 4);
+        ex.packA((a.at + ic * a.rs + pc * a.cs) * 4, a.rs, a.cs, mc, kc, alpha, fA * 4);
+        ex.macro(mc, nc, kc, fA * 4, fB * 4, (fC + ic * N + jc) * 4, N, fScratch * 4);
       }
     }
   }
-  for (let i = 0; i < M; i++) C.set(heap.subarray(fC + i * N, fC + i * N + N), cOff + i * ldc);
+  if (ldc === N) C.set(heap.subarray(fC, fC + M * N), cOff);
+  else for (let i = 0; i < M; i++) C.set(heap.subarray(fC + i * N, fC + i * N + N), cOff + i * ldc);
 }
