@@ -98,7 +98,7 @@ export async function runGraph(
       }
     });
     if (recording) continue;
-    for (const name of namesRead(node)) {
+    for (const name of new Set(namesRead(node))) {
       if (lastUse.get(name) === i && produced.has(name) && !keep.has(name)) {
         const t = values.get(name)!;
         values.delete(name);

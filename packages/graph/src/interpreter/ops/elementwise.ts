@@ -49,8 +49,13 @@ const binary: Record<string, Binary> = {
   And: T.logicalAnd,
   Or: T.logicalOr,
   Xor: T.logicalXor,
-  // ONNX allows the exponent to have another numeric type than the base
-  Pow: (a, b) => T.pow(a, b.dtype === a.dtype ? b : T.cast(b, a.dtype)),
+  // ONNX allows the exponent to have another numeric type than the base; integer powers are
+  // computed in float32 and rounded back (exact for the magnitudes int tensors hold in practice)
+  Pow: (a, b) => {
+    if (T.isFloat(a.dtype)) return T.pow(a, b.dtype === a.dtype ? b : T.cast(b, a.dtype));
+    const f = T.pow(T.cast(a, 'float32'), T.isFloat(b.dtype) && b.dtype === 'float32' ? b : T.cast(b, 'float32'));
+    return T.cast(T.round(f), a.dtype);
+  },
 };
 
 const variadic: Record<string, (xs: Tensor[]) => Tensor> = {

@@ -1,0 +1,6 @@
+/**
+ * @whittle/eval/node — everything in `@whittle/eval` plus onnxruntime-node runners.
+ * @module
+ */
+export * from './index.js';
+export * from './ort_runner.js';

@@ -1,0 +1,126 @@
+import { type Tensor, toBackend } from '@whittle/tensor';
+import { subgraphsOf } from '../ir/attributes.js';
+import { eliminateDeadCode } from '../ir/dce.js';
+import { cloneModel, isDefaultDomain, opsetVersion } from '../ir/graph.js';
+import type { Model, Node } from '../ir/types.js';
+import { inferValueTypes } from '../analysis/shape/infer.js';
+import { type ConstantEvaluator, evaluateConstantNode } from './evaluator.js';
+import { fromValues } from './layout.js';
+
+/** Options of {@link foldConstants}. */
+export interface FoldOptions {
+  /** Do not fold results larger than this many elements (default 1,048,576). */
+  maxOutputElements?: number;
+  /**
+   * Op types never folded. Default: QuantizeLinear, DequantizeLinear (folding them would undo
+   * quantization of weights) and random ops.
+   */
+  excludeOps?: string[];
+  /** Evaluator for ops the built-in folder does not know (default: the one set globally). */
+  evaluator?: ConstantEvaluator;
+  /** Fold `Shape` of values whose shape is fully static (default true). */
+  foldStaticShapes?: boolean;
+  /** Run dead-code elimination afterwards (default true). */
+  dce?: boolean;
+}
+
+/** What {@link foldConstants} did. */
+export interface FoldResult {
+  model: Model;
+  /** Folded nodes (`name (OpType)`). */
+  folded: string[];
+  /** Nodes with all-constant inputs that were not folded, and why. */
+  skipped: { node: string; opType: string; reason: string }[];
+}
+
+export const DEFAULT_FOLD_EXCLUDES = [
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'RandomNormal', 'RandomUniform',
+  'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Dropout',
+];
+
+/**
+ * Replace nodes whose inputs are all initializers (not graph inputs) by initializers holding
+ * their results, computed by the built-in cpu kernels or the plugged evaluator. Results that are
+ * graph outputs are not folded (the graph keeps a node producing them). Returns a new model.
+ */
+export async function foldConstants(model: Model, opts: FoldOptions = {}): Promise<FoldResult> {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const opset = opsetVersion(m) ?? 21;
+  const max = opts.maxOutputElements ?? 1 << 20;
+  const exclude = new Set(opts.excludeOps ?? DEFAULT_FOLD_EXCLUDES);
+  const inputs = new Set(g.inputs.map((v) => v.name));
+  const outputs = new Set(g.outputs.map((v) => v.name));
+  const constant = (name: string): Tensor | undefined => (inputs.has(name) ? undefined : g.initializers.get(name));
+  const types = opts.foldStaticShapes === false || !g.nodes.some((n) => n.opType === 'Shape') ? undefined : inferValueTypes(g, { opset }).types;
+  const folded: string[] = [];
+  const skipped: FoldResult['skipped'] = [];
+  const keep: Node[] = [];
+  for (const node of g.nodes) {
+    const label = node.name || node.outputs[0] || '';
+    let results: (Tensor | undefined)[] | undefined;
+    const staticShape = node.opType === 'Shape' && isDefaultDomain(node.domain) ? staticShapeOf(types, node.inputs[0]) : undefined;
+    const foldable =
+      isDefaultDomain(node.domain) &&
+      node.inputs.some((i) => i) &&
+      subgraphsOf(node).length === 0 &&
+      !exclude.has(node.opType) &&
+      (staticShape !== undefined || node.inputs.every((i) => !i || constant(i)));
+    if (!foldable) {
+      keep.push(node);
+      continue;
+    }
+    if (node.outputs.some((o) => outputs.has(o))) {
+      skipped.push({ node: label, opType: node.opType, reason: 'produces a graph output' });
+      keep.push(node);
+      continue;
+    }
+    if (staticShape && node.opType === 'Shape' && !constant(node.inputs[0]!)) {
+      const r = inferShapeSlice(node, staticShape);
+      results = [fromValues(r, [r.length], 'int64')];
+    } else {
+      const vals = node.inputs.map((i) => (i ? constant(i) : undefined));
+      try {
+        results = await evaluateConstantNode(node, vals, opset, opts.evaluator);
+      } catch (e) {
+        skipped.push({ node: label, opType: node.opType, reason: `evaluation failed: ${(e as Error).message}` });
+      }
+    }
+    const ok = results && node.outputs.every((o, i) => !o || results![i]);
+    if (!results || !ok) {
+      if (results === undefined && !skipped.some((s) => s.node === label)) skipped.push({ node: label, opType: node.opType, reason: 'no evaluator for this op' });
+      keep.push(node);
+      continue;
+    }
+    if (results.some((t) => t && t.size > max)) {
+      skipped.push({ node: label, opType: node.opType, reason: `result larger than maxOutputElements (${max})` });
+      keep.push(node);
+      continue;
+    }
+    for (let i = 0; i < node.outputs.length; i++) {
+      const o = node.outputs[i]!;
+      if (!o) continue;
+      let t = results[i]!;
+      if (t.backend !== 'cpu') t = await toBackend(t, 'cpu');
+      g.initializers.set(o, t);
+      g.valueInfo.delete(o);
+    }
+    folded.push(`${label} (${node.opType})`);
+  }
+  g.nodes = keep;
+  if (opts.dce !== false) eliminateDeadCode(g);
+  return { model: m, folded, skipped };
+}
+
+function staticShapeOf(types: ReturnType<typeof inferValueTypes>['types'] | undefined, name: string | undefined): number[] | undefined {
+  const s = name ? types?.get(name)?.shape : undefined;
+  return s && s.every((d) => typeof d === 'number') ? (s as number[]) : undefined;
+}
+
+function inferShapeSlice(node: Node, dims: number[]): number[] {
+  const r = dims.length;
+  const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const s = node.attributes.get('start');
+  const e = node.attributes.get('end');
+  return dims.slice(clamp(s?.type === 'int' ? s.value : 0), clamp(e?.type === 'int' ? e.value : r));
+}

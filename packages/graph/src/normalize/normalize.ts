@@ -1,0 +1,92 @@
+import { foldConstants } from '../fold/fold_constants.js';
+import { eliminateDeadCode } from '../ir/dce.js';
+import { cloneModel, opsetVersion } from '../ir/graph.js';
+import type { Model } from '../ir/types.js';
+import { throwIfAborted } from '../passes/context.js';
+import { type PassReport, definePass } from '../passes/contract.js';
+import { type OptionsOf, defineOptions } from '../passes/options.js';
+import { constantsToInitializers } from './constants_to_initializers.js';
+import { foldBatchNorms } from './fold_batchnorm.js';
+import { fuseMatMulAdd } from './matmul_add_to_gemm.js';
+import { removeIdentities } from './remove_identity.js';
+import { findSharedWeights, untieSharedWeights } from './shared_weights.js';
+
+const spec = {
+  constantsToInitializers: { type: 'boolean', default: true, description: 'turn Constant nodes into initializers' },
+  removeIdentity: { type: 'boolean', default: true, description: 'remove Identity nodes' },
+  foldConstants: { type: 'boolean', default: true, description: 'fold nodes whose inputs are all initializers (Q/DQ excluded)' },
+  foldBatchNorm: { type: 'boolean', default: true, description: 'fold BatchNormalization into Conv/Gemm' },
+  fuseMatMulAdd: { type: 'boolean', default: true, description: 'fuse MatMul + Add into Gemm' },
+  untieSharedWeights: { type: 'boolean', default: false, description: 'give each consumer of a shared float initializer its own copy' },
+  eliminateDeadCode: { type: 'boolean', default: true, description: 'remove dead nodes, unused initializers and value_info' },
+} as const;
+
+/** Options of {@link normalizeModel} / the 'normalize' pass. */
+export type NormalizeOptions = OptionsOf<typeof spec>;
+
+/**
+ * Run the normalization steps used before every technique, in order: Constant → initializers,
+ * Identity removal, constant folding, BatchNorm folding, MatMul+Add → Gemm, optional untying of
+ * shared weights, dead-code elimination. Returns a new model and a combined report.
+ */
+export async function normalizeModel(model: Model, options: Partial<NormalizeOptions> = {}, signal?: AbortSignal): Promise<{ model: Model; report: PassReport }> {
+  const o = normalizeOptions.parse(options, 'normalize');
+  let m = cloneModel(model);
+  const stats: Record<string, number> = {};
+  const step = (name: string): void => throwIfAborted(signal, `normalize (${name})`);
+  if (o.constantsToInitializers) {
+    step('constants');
+    stats.constantsConverted = constantsToInitializers(m.graph).converted;
+  }
+  if (o.removeIdentity) {
+    step('identity');
+    stats.identitiesRemoved = removeIdentities(m.graph).removed;
+  }
+  if (o.foldConstants) {
+    step('fold');
+    const r = await foldConstants(m, { dce: false });
+    m = r.model;
+    stats.constantsFolded = r.folded.length;
+  }
+  if (o.foldBatchNorm) {
+    step('batchnorm');
+    stats.batchNormsFolded = foldBatchNorms(m.graph).folded.length;
+  }
+  if (o.fuseMatMulAdd) {
+    step('gemm');
+    stats.gemmsFused = fuseMatMulAdd(m.graph, opsetVersion(m) ?? 21).fused.length;
+  }
+  const shared = findSharedWeights(m.graph);
+  stats.sharedWeights = shared.length;
+  if (o.untieSharedWeights) stats.weightsUntied = untieSharedWeights(m.graph).length;
+  if (o.eliminateDeadCode) {
+    step('dce');
+    const d = eliminateDeadCode(m.graph);
+    stats.deadNodesRemoved = d.nodes;
+    stats.initializersRemoved = d.initializers;
+  }
+  const changed = Object.entries(stats).some(([k, v]) => k !== 'sharedWeights' && v > 0);
+  const done = Object.entries(stats).filter(([k, v]) => v > 0 && k !== 'sharedWeights').map(([k, v]) => `${k} ${v}`);
+  return {
+    model: m,
+    report: {
+      changed,
+      summary: done.length ? `normalized: ${done.join(', ')}` : 'already normalized',
+      stats,
+      details: { sharedWeights: shared },
+    },
+  };
+}
+
+const normalizeOptions = defineOptions(spec);
+
+/** Pass 'normalize': every normalization step in one pass. */
+export const normalizePass = definePass({
+  specificationVersion: 'v1',
+  name: 'normalize',
+  description: 'Constants to initializers, Identity removal, constant folding, BatchNorm folding, MatMul+Add to Gemm, dead-code elimination.',
+  optionsSchema: normalizeOptions,
+  async run(model, ctx) {
+    return normalizeModel(model, ctx.options, ctx.signal);
+  },
+});

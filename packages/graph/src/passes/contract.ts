@@ -1,0 +1,81 @@
+import type { BackendName, Rng, Tensor } from '@whittle/tensor';
+import type { Model } from '../ir/types.js';
+import type { OptionsSchema } from './options.js';
+
+/** Model inputs by name. */
+export type Feeds = Record<string, Tensor>;
+
+/** Minimal logger interface (console-compatible). */
+export interface Logger {
+  debug(message: string, data?: unknown): void;
+  info(message: string, data?: unknown): void;
+  warn(message: string, data?: unknown): void;
+  error(message: string, data?: unknown): void;
+}
+
+/** What a pass receives besides the model. */
+export interface PassContext<O = Record<string, unknown>> {
+  /** Backend to compute on ('cpu' or 'webgpu'). */
+  backend: BackendName;
+  /** Sample inputs for calibration (quantization ranges, pruning statistics, …). */
+  calibration?: AsyncIterable<Feeds> | undefined;
+  logger: Logger;
+  /** Report progress of this pass: `fraction` in [0, 1]. */
+  onProgress(fraction: number, message?: string): void;
+  /** Abort the pass (passes check it between units of work; see `throwIfAborted`). */
+  signal: AbortSignal;
+  /** Seed of this run; `rng` is seeded from it. */
+  seed: number;
+  /** The only source of randomness a pass may use. */
+  rng: Rng;
+  /** Options parsed by the pass's schema (defaults applied). */
+  options: O;
+}
+
+/** What a pass reports about its run (shown by the CLI, playground and recipe results). */
+export interface PassReport {
+  /** Whether the model changed. */
+  changed: boolean;
+  /** One-line human summary. */
+  summary: string;
+  /** Numbers worth tabulating (nodes removed, bytes saved, …). */
+  stats?: Record<string, number>;
+  warnings?: string[];
+  /** Anything else (lists of layers, per-layer numbers, …); should be JSON-serializable. */
+  details?: Record<string, unknown>;
+}
+
+/** Result of running a pass. */
+export interface PassResult {
+  model: Model;
+  report: PassReport;
+}
+
+/**
+ * A graph transformation, versioned like vercel/ai's provider specifications: a pass written
+ * against `specificationVersion: 'v1'` keeps working as long as the runner accepts v1.
+ *
+ * Contract: `run` must not modify the model it receives (clone it with `cloneModel`, and replace
+ * initializer tensors rather than writing into them), must use only `ctx.rng` for randomness,
+ * should check `ctx.signal` between units of work, and must return a model that passes
+ * `validateModel`.
+ */
+export interface Pass<O = Record<string, unknown>> {
+  readonly specificationVersion: 'v1';
+  /** Registry name, kebab-case (e.g. 'fold-batchnorm'). */
+  readonly name: string;
+  /** One sentence: what the pass does. */
+  readonly description: string;
+  /** Documented options; without one, any option given is rejected. */
+  readonly optionsSchema?: OptionsSchema<O>;
+  run(model: Model, ctx: PassContext<O>): Promise<PassResult>;
+}
+
+/** A pass of any options type (what the registry stores). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPass = Pass<any>;
+
+/** Identity helper that types a pass object (options inferred from its schema). */
+export function definePass<O>(pass: Pass<O>): Pass<O> {
+  return pass;
+}

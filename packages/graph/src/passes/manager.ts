@@ -1,0 +1,189 @@
+import { Rng, type Tensor } from '@whittle/tensor';
+import { GraphValidationError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
+import { validateModel } from '../analysis/validate.js';
+import type { Model } from '../ir/types.js';
+import { type PassContextInit, createPassContext, throwIfAborted } from './context.js';
+import type { AnyPass, Feeds, PassReport } from './contract.js';
+import { type Recipe, type ResolvedStep, parseRecipe, resolveRecipe, resolveStep } from './recipe.js';
+
+/** Runs a model on feeds and returns its outputs by name (the interpreter plugs one in). */
+export type ModelEvaluator = (model: Model, feeds: Feeds) => Promise<Record<string, Tensor>>;
+
+let defaultEvaluator: ModelEvaluator | undefined;
+
+/** Set the evaluator used by output checks when none is given. Returns the previous one. */
+export function setModelEvaluator(fn: ModelEvaluator | undefined): ModelEvaluator | undefined {
+  const prev = defaultEvaluator;
+  defaultEvaluator = fn;
+  return prev;
+}
+
+/** Compare the transformed model's outputs with the original's on sample inputs. */
+export interface CheckOptions {
+  /** One feed set or several. */
+  inputs: Feeds | Feeds[];
+  /** Absolute tolerance, or `{ rtol, atol }` (|a − b| ≤ atol + rtol·|b|). Default rtol 1e-3, atol 1e-5. */
+  tolerance?: number | { rtol?: number; atol?: number };
+  /** Evaluator (default: the one set by {@link setModelEvaluator}). */
+  evaluator?: ModelEvaluator;
+  /** Throw {@link OutputMismatchError} when an output differs (default true). */
+  throwOnMismatch?: boolean;
+}
+
+/** Per-output result of a check. */
+export interface OutputComparison {
+  output: string;
+  maxAbsDiff: number;
+  maxRelDiff: number;
+  passed: boolean;
+}
+
+/** Result of a check. */
+export interface CheckResult {
+  passed: boolean;
+  rtol: number;
+  atol: number;
+  outputs: OutputComparison[];
+}
+
+/** One executed step. */
+export interface StepReport {
+  step: number;
+  pass: string;
+  options: Record<string, unknown>;
+  report: PassReport;
+  durationMs: number;
+}
+
+/** What {@link runRecipe} returns. */
+export interface RecipeResult {
+  name?: string;
+  model: Model;
+  steps: StepReport[];
+  check?: CheckResult;
+}
+
+/** Options of {@link runRecipe}: the pass context plus validation and output checking. */
+export interface RunRecipeOptions extends PassContextInit {
+  /** Validate the model after each pass (default true). */
+  validate?: boolean;
+  check?: CheckOptions;
+}
+
+/**
+ * Run a recipe (object, JSON or YAML string): resolve every pass and option first (a bad step
+ * throws {@link RecipeError} before anything runs), run the passes in order, validate the model
+ * after each, stop on abort, collect reports, and optionally compare outputs with the original.
+ */
+export async function runRecipe(model: Model, recipe: string | Recipe, opts: RunRecipeOptions = {}): Promise<RecipeResult> {
+  const r = parseRecipe(recipe);
+  const result = await runSteps(model, resolveRecipe(r), opts);
+  if (r.name !== undefined) result.name = r.name;
+  return result;
+}
+
+async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOptions): Promise<RecipeResult> {
+  const seed = opts.seed ?? 0;
+  const reports: StepReport[] = [];
+  let current = model;
+  for (const s of steps) {
+    const where = `recipe step ${s.index} (pass '${s.pass.name}')`;
+    throwIfAborted(opts.signal, where);
+    const ctx = createPassContext({ ...opts, seed }, s.options);
+    ctx.rng = new Rng((seed + Math.imul(s.index + 1, 0x9e3779b9)) >>> 0);
+    ctx.onProgress = (f, msg) => opts.onProgress?.((s.index + Math.min(Math.max(f, 0), 1)) / steps.length, `${s.pass.name}${msg ? `: ${msg}` : ''}`);
+    ctx.onProgress(0);
+    const t0 = Date.now();
+    let out;
+    try {
+      out = await s.pass.run(current, ctx);
+    } catch (e) {
+      if (e instanceof PassAbortedError) throw e;
+      if (opts.signal?.aborted) throw new PassAbortedError(`${where}: aborted`);
+      throw new RecipeError(`${where} failed: ${(e as Error).message}`, { step: s.index, pass: s.pass.name }, e);
+    }
+    if (opts.validate !== false) {
+      try {
+        validateModel(out.model);
+      } catch (e) {
+        if (!(e instanceof GraphValidationError)) throw e;
+        throw new RecipeError(`${where} produced an invalid model: ${e.message}`, { step: s.index, pass: s.pass.name }, e);
+      }
+    }
+    reports.push({ step: s.index, pass: s.pass.name, options: s.rawOptions, report: out.report, durationMs: Date.now() - t0 });
+    opts.logger?.info(`${where}: ${out.report.summary}`);
+    ctx.onProgress(1);
+    current = out.model;
+  }
+  const result: RecipeResult = { model: current, steps: reports };
+  if (opts.check) result.check = await checkOutputs(model, current, opts.check);
+  return result;
+}
+
+/** Compare outputs of `transformed` with `original` on the check's inputs. */
+export async function checkOutputs(original: Model, transformed: Model, check: CheckOptions): Promise<CheckResult> {
+  const evaluator = check.evaluator ?? defaultEvaluator;
+  if (!evaluator) {
+    throw new RecipeError('output check needs an evaluator: pass check.evaluator or call setModelEvaluator() (the interpreter provides one)');
+  }
+  const tol = typeof check.tolerance === 'number' ? { atol: check.tolerance, rtol: 0 } : check.tolerance ?? {};
+  const rtol = tol.rtol ?? 1e-3;
+  const atol = tol.atol ?? 1e-5;
+  const feedsList = Array.isArray(check.inputs) ? check.inputs : [check.inputs];
+  const acc = new Map<string, OutputComparison>();
+  for (const feeds of feedsList) {
+    const a = await evaluator(original, feeds);
+    const b = await evaluator(transformed, feeds);
+    for (const o of original.graph.outputs) {
+      const c = acc.get(o.name) ?? { output: o.name, maxAbsDiff: 0, maxRelDiff: 0, passed: true };
+      acc.set(o.name, c);
+      const x = a[o.name];
+      const y = b[o.name];
+      if (!x || !y || x.size !== y.size || x.shape.join(',') !== y.shape.join(',')) {
+        c.passed = false;
+        c.maxAbsDiff = Infinity;
+        continue;
+      }
+      const xv = await x.toFloat64();
+      const yv = await y.toFloat64();
+      for (let i = 0; i < xv.length; i++) {
+        const want = xv[i]!;
+        const got = yv[i]!;
+        if (Number.isNaN(want) && Number.isNaN(got)) continue;
+        const d = Math.abs(got - want);
+        const rel = d / Math.max(Math.abs(want), 1e-30);
+        if (!(d <= c.maxAbsDiff)) c.maxAbsDiff = d;
+        if (!(rel <= c.maxRelDiff)) c.maxRelDiff = rel;
+        if (!(d <= atol + rtol * Math.abs(want))) c.passed = false;
+      }
+    }
+  }
+  const outputs = [...acc.values()];
+  const result: CheckResult = { passed: outputs.every((o) => o.passed), rtol, atol, outputs };
+  if (!result.passed && check.throwOnMismatch !== false) {
+    const bad = outputs.filter((o) => !o.passed).map((o) => `'${o.output}' (max abs diff ${o.maxAbsDiff.toExponential(3)})`);
+    throw new OutputMismatchError(`outputs differ from the original beyond rtol ${rtol}, atol ${atol}: ${bad.join(', ')}`);
+  }
+  return result;
+}
+
+/**
+ * Programmatic recipe builder: `new PassManager().add('normalize').add(myPass, { … }).run(model)`.
+ * Pass objects need not be registered.
+ */
+export class PassManager {
+  private readonly steps: { pass: AnyPass | string; options: Record<string, unknown> }[] = [];
+  constructor(private readonly opts: RunRecipeOptions = {}) {}
+
+  /** Append a step. */
+  add(pass: AnyPass | string, options: Record<string, unknown> = {}): this {
+    this.steps.push({ pass, options });
+    return this;
+  }
+
+  /** Run the steps on `model` (options override the constructor's). */
+  async run(model: Model, opts: RunRecipeOptions = {}): Promise<RecipeResult> {
+    const resolved = this.steps.map((s, index) => resolveStep(s.pass, s.options, index));
+    return runSteps(model, resolved, { ...this.opts, ...opts });
+  }
+}

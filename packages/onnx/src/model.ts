@@ -1,0 +1,162 @@
+/** ModelProto bytes ⇄ Model. Browser-safe: no file system access here. */
+import type { Graph, Model } from '@whittle/graph';
+import { WhittleError } from '@whittle/tensor';
+import { OnnxFormatError } from './errors.js';
+import { decodeGraph } from './graph_read.js';
+import { encodeGraph } from './graph_write.js';
+import { ExternalDataSink, toLoader, type ExternalDataSource } from './external.js';
+import { ensureProto, setUnknownFields, toNum, unknownFields, type OnnxTypes } from './proto.js';
+import { validateGraph } from './validate.js';
+import { rawByteLength } from './datatype.js';
+import { isRawTensor, onnxTypeOf } from './tensor_io.js';
+
+/** Protobuf messages cannot exceed 2 GiB. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+export interface ReadModelOptions {
+  /** External tensor data: a Map of location → file bytes, or a loader (the node entry reads files). */
+  externalData?: ExternalDataSource;
+  /** Check graph structure (defined inputs, no cycles). Default true. */
+  validate?: boolean;
+}
+
+function wrapParse<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof WhittleError) throw e;
+    throw new OnnxFormatError(`${what}: protobuf parse failed (${(e as Error).message}); the bytes are truncated or not an ONNX file`, { cause: e });
+  }
+}
+
+/** Decode ONNX model bytes into a {@link Model}. Throws {@link OnnxFormatError} on bad bytes. */
+export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model {
+  const onnx = ensureProto();
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+    throw new OnnxFormatError('readModel: no bytes given (empty input); pass the contents of a .onnx file');
+  }
+  const m = wrapParse('readModel', () => onnx.ModelProto.decode(bytes));
+  if (!m.graph || !Object.prototype.hasOwnProperty.call(m, 'graph')) {
+    throw new OnnxFormatError('readModel: the bytes parse as protobuf but hold no graph; this is not an ONNX model');
+  }
+  const irVersion = toNum(m.irVersion);
+  if (!(irVersion >= 1)) {
+    throw new OnnxFormatError(`readModel: ir_version is ${irVersion}; this is not an ONNX model (or it is corrupt)`);
+  }
+  const loadExternal = toLoader(opts.externalData);
+  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal }));
+  const model: Model = {
+    irVersion,
+    opsetImports: (m.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: toNum(o.version) })),
+    metadataProps: {},
+    graph,
+  };
+  if (m.producerName) model.producerName = m.producerName;
+  if (m.producerVersion) model.producerVersion = m.producerVersion;
+  if (m.domain) model.domain = m.domain;
+  if (Object.prototype.hasOwnProperty.call(m, 'modelVersion')) model.modelVersion = toNum(m.modelVersion);
+  if (m.docString) model.docString = m.docString;
+  for (const e of m.metadataProps ?? []) model.metadataProps[e.key ?? ''] = e.value ?? '';
+  if (m.functions?.length) model.functions = m.functions.map((f) => onnx.FunctionProto.encode(f).finish());
+  if (m.trainingInfo?.length) model.trainingInfo = m.trainingInfo.map((t) => onnx.TrainingInfoProto.encode(t).finish());
+  const u = unknownFields(m);
+  if (u) model.unknownFields = u;
+  if (opts.validate !== false) validateGraph(graph);
+  return model;
+}
+
+export interface ExternalDataOptions {
+  /** File name (relative to the model's folder) of the one external data file. */
+  location: string;
+  /** Tensors with at least this many data bytes go external. Default 1024. */
+  sizeThreshold?: number;
+}
+
+export interface EncodeModelOptions {
+  /** Move large tensors to one external file. */
+  externalData?: ExternalDataOptions;
+  /** Check graph structure before writing. Default true. */
+  validate?: boolean;
+  /** Largest protobuf allowed (bytes); default 2 GiB − 1 (the protobuf limit). For tests. */
+  maxProtobufBytes?: number;
+}
+
+/** An encoded model: the .onnx bytes plus, when requested, the external data file in chunks. */
+export interface EncodedModel {
+  model: Uint8Array;
+  externalData?: { location: string; chunks: Uint8Array[]; size: number };
+}
+
+/** Total bytes of tensor data in a graph (initializers and tensor attributes, subgraphs included). */
+export function tensorDataBytes(g: Graph): number {
+  let n = 0;
+  const add = (t: Parameters<typeof onnxTypeOf>[0]): void => {
+    const dims = isRawTensor(t) ? t.dims : t.shape;
+    n += rawByteLength(onnxTypeOf(t), dims.reduce((a, b) => a * b, 1));
+  };
+  for (const t of g.initializers.values()) add(t);
+  for (const t of g.rawInitializers.values()) add(t);
+  for (const node of g.nodes) {
+    for (const a of node.attributes.values()) {
+      if (a.type === 'tensor') add(a.value);
+      else if (a.type === 'tensors') a.value.forEach(add);
+      else if (a.type === 'graph') n += tensorDataBytes(a.value);
+      else if (a.type === 'graphs') for (const sg of a.value) n += tensorDataBytes(sg);
+    }
+  }
+  return n;
+}
+
+/** Encode without checking the protobuf size limit (the node entry decides about external data). */
+export function encodeModelUnchecked(model: Model, opts: EncodeModelOptions = {}): EncodedModel {
+  const onnx = ensureProto();
+  if (opts.validate !== false) validateGraph(model.graph);
+  const sink = opts.externalData ? new ExternalDataSink(opts.externalData.location, opts.externalData.sizeThreshold ?? 1024) : undefined;
+  const m: OnnxTypes.IModelProto = {
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: o.version })),
+    graph: encodeGraph(model.graph, sink ? { sink } : {}),
+  };
+  if (model.producerName) m.producerName = model.producerName;
+  if (model.producerVersion) m.producerVersion = model.producerVersion;
+  if (model.domain) m.domain = model.domain;
+  if (model.modelVersion !== undefined) m.modelVersion = model.modelVersion;
+  if (model.docString) m.docString = model.docString;
+  const meta = Object.entries(model.metadataProps);
+  if (meta.length) m.metadataProps = meta.map(([key, value]) => ({ key, value }));
+  if (model.functions?.length) m.functions = model.functions.map((b) => onnx.FunctionProto.decode(b));
+  if (model.trainingInfo?.length) m.trainingInfo = model.trainingInfo.map((b) => onnx.TrainingInfoProto.decode(b));
+  setUnknownFields(m, model.unknownFields);
+  const bytes = onnx.ModelProto.encode(m).finish();
+  const out: EncodedModel = { model: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
+  if (sink) out.externalData = { location: sink.location, chunks: sink.chunks, size: sink.size };
+  return out;
+}
+
+/** Encode a model; with `externalData`, large tensors go to one external file. */
+export function encodeModel(model: Model, opts: EncodeModelOptions = {}): EncodedModel {
+  const limit = opts.maxProtobufBytes ?? PROTOBUF_LIMIT;
+  const data = opts.externalData ? 0 : tensorDataBytes(model.graph);
+  if (data > limit) {
+    throw new OnnxFormatError(
+      `writeModel: the model holds ${data} bytes of tensor data, more than a protobuf can (${limit}); ` +
+        'write it with external data ({ externalData: { location: "model.onnx.data" } }, or writeModelFile which does this itself)',
+    );
+  }
+  const out = encodeModelUnchecked(model, opts);
+  if (out.model.length > limit) {
+    throw new OnnxFormatError(
+      `writeModel: the encoded model is ${out.model.length} bytes, over the protobuf limit (${limit}); ` +
+        (opts.externalData ? 'lower externalData.sizeThreshold' : 'write it with external data ({ externalData: { location: "model.onnx.data" } })'),
+    );
+  }
+  return out;
+}
+
+/**
+ * Encode a model to .onnx bytes (all data inline). Models over the 2 GiB protobuf limit must be
+ * written with external data ({@link encodeModel} or `writeModelFile` from `@whittle/onnx/node`).
+ */
+export function writeModel(model: Model, opts: Omit<EncodeModelOptions, 'externalData'> = {}): Uint8Array {
+  return encodeModel(model, opts).model;
+}

@@ -1,0 +1,3 @@
+export * from './runner.js';
+export * from './compare.js';
+export * from './allowlist.js';

@@ -1,0 +1,115 @@
+/**
+ * The model zoo of the test suites: Whittle-trained MNIST baselines (LeNet-300-100, LeNet-5),
+ * built from the graph templates, trained with `trainClassifier` on the standard split with a
+ * fixed seed, cached as ONNX under `<repo>/.cache/zoo/` (same recipe → same bytes), and
+ * evaluated in onnxruntime-node. Concurrent test workers wait for one trainer (lock file).
+ */
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '@whittle/tensor/node';
+import { LENET5, LENET_300_100, convNetTemplate, mlpTemplate, trainClassifier, type Model } from '@whittle/graph';
+import { readModel, writeModel } from '@whittle/onnx';
+import { writeModelFile } from '@whittle/onnx/node';
+import { evaluateAccuracyOrt, loadMnist, type MnistData } from '@whittle/eval/node';
+
+export type ZooName = 'lenet300100' | 'lenet5';
+
+/** A trained zoo model. */
+export interface ZooModel {
+  name: ZooName;
+  model: Model;
+  /** The ONNX bytes as cached. */
+  bytes: Uint8Array;
+  /** Test-split accuracy measured in onnxruntime-node. */
+  testAccuracy: number;
+  path: string;
+}
+
+/** The recipes; changing one changes its cache key. */
+export const ZOO_RECIPES: Record<ZooName, { seed: number; epochs: number; lr: number; lrDecay: number; batchSize: number }> = {
+  lenet300100: { seed: 1, epochs: 12, lr: 1e-3, lrDecay: 0.85, batchSize: 64 },
+  lenet5: { seed: 1, epochs: 8, lr: 1e-3, lrDecay: 0.8, batchSize: 64 },
+};
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Where zoo models are cached. */
+export const ZOO_DIR = process.env.WHITTLE_ZOO_DIR ?? join(repoRoot, '.cache', 'zoo');
+
+let mnist: Promise<MnistData> | null = null;
+/** The MNIST standard split (7,992 train / 2,004 test), images [N, 1, 28, 28] in [0, 1]. */
+export function mnistData(): Promise<MnistData> {
+  mnist ??= loadMnist();
+  return mnist;
+}
+
+function cacheName(name: ZooName): string {
+  const r = ZOO_RECIPES[name];
+  return `${name}-s${r.seed}-e${r.epochs}-lr${r.lr}-d${r.lrDecay}-b${r.batchSize}.onnx`;
+}
+
+function build(name: ZooName, rng: Rng): Model {
+  return name === 'lenet5' ? convNetTemplate(LENET5, rng) : mlpTemplate(LENET_300_100, rng);
+}
+
+/** Train (seeded) and return the model bytes without touching the cache. */
+export async function trainZooModel(name: ZooName, onProgress?: (f: number, m: string) => void): Promise<Uint8Array> {
+  const r = ZOO_RECIPES[name];
+  const data = await mnistData();
+  const model = build(name, new Rng(r.seed));
+  const { model: trained } = await trainClassifier(model, {
+    x: data.train.images,
+    labels: data.train.labels,
+    sampleShape: [1, 28, 28],
+    epochs: r.epochs,
+    lr: r.lr,
+    lrDecay: r.lrDecay,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    backend: 'cpu',
+    ...(onProgress ? { onProgress } : {}),
+  });
+  return writeModel(trained);
+}
+
+const loaded = new Map<ZooName, Promise<ZooModel>>();
+
+/** A trained zoo model (trained on first use, then read from the cache). */
+export function zooModel(name: ZooName): Promise<ZooModel> {
+  let p = loaded.get(name);
+  if (!p) loaded.set(name, (p = loadOrTrain(name)));
+  return p;
+}
+
+async function loadOrTrain(name: ZooName): Promise<ZooModel> {
+  mkdirSync(ZOO_DIR, { recursive: true });
+  const path = join(ZOO_DIR, cacheName(name));
+  const lock = `${path}.lock`;
+  while (!existsSync(path)) {
+    let fd: number | null = null;
+    try {
+      fd = openSync(lock, 'wx');
+    } catch {
+      // another worker trains it: wait, unless its lock is stale (older than 15 minutes)
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) rmSync(lock, { force: true });
+      } catch {
+        /* lock vanished */
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      const bytes = await trainZooModel(name);
+      await writeModelFile(await readModel(bytes), path);
+    } finally {
+      closeSync(fd);
+      rmSync(lock, { force: true });
+    }
+  }
+  const bytes = new Uint8Array(readFileSync(path));
+  const model = await readModel(bytes);
+  const data = await mnistData();
+  const { accuracy } = await evaluateAccuracyOrt(bytes, data.test.images, data.test.labels, { sampleShape: [1, 28, 28] });
+  return { name, model, bytes, testAccuracy: accuracy, path };
+}
