@@ -59,8 +59,8 @@ function matMulNBits(bits: number, withZp: boolean): OneNode {
   const K = 20;
   const bs = 16;
   const kBlocks = Math.ceil(K / bs);
-  const codes = Array.from(randInt([N * K], 30 + bits, 0, (1 << bits) - 1, 'int32').dataSync());
-  const zps = Array.from(randInt([N * kBlocks], 31, 0, (1 << bits) - 1, 'int32').dataSync());
+  const codes = Array.from(randInt([N * K], 30 + bits, 0, (1 << bits) - 1, 'int32').dataSync() as Int32Array);
+  const zps = Array.from(randInt([N * kBlocks], 31, 0, (1 << bits) - 1, 'int32').dataSync() as Int32Array);
   const perByte = 8 / bits;
   const zpBytes: number[] = [];
   const rowBytes = Math.ceil(kBlocks / perByte);

@@ -1,0 +1,235 @@
+import { type AttributeValue, type Graph, type Node, attr, createNode, getInt, getInts, getString } from '@whittle/graph';
+import { type Matrix, matrix, svd } from '@whittle/tensor';
+import { type DecomposeOptions, decompose, energyOf } from './decompose.js';
+import { type FactorizableLayer, constWeight, f32, relativeSpectrum } from './layer.js';
+
+/** A 2-D Conv (groups = 1) with a constant weight [N, C, kh, kw]. */
+export interface ConvInfo {
+  node: Node;
+  w: Float64Array;
+  n: number;
+  c: number;
+  kh: number;
+  kw: number;
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+  autoPad: string;
+}
+
+/** Recognize a factorizable Conv, or say why not. */
+export function convInfo(g: Graph, node: Node): ConvInfo | { skip: string } {
+  const w = constWeight(g, node.inputs[1]);
+  if (!w) return { skip: 'weight is not a float32 initializer' };
+  if (w.rank !== 4) return { skip: `weight has rank ${w.rank}; only 2-D convolutions (4-D weights) are factorized` };
+  if (getInt(node, 'group', 1) !== 1) return { skip: `group = ${getInt(node, 'group', 1)}; only group = 1 is factorized` };
+  const [n, c, kh, kw] = w.shape as [number, number, number, number];
+  return {
+    node,
+    w: Float64Array.from(w.dataSync() as Float32Array),
+    n, c, kh, kw,
+    strides: getInts(node, 'strides') ?? [1, 1],
+    pads: getInts(node, 'pads') ?? [0, 0, 0, 0],
+    dilations: getInts(node, 'dilations') ?? [1, 1],
+    autoPad: getString(node, 'auto_pad', 'NOTSET'),
+  };
+}
+
+/** Leading `r` columns of the left singular vectors of `a` (exact SVD; small matrices). */
+function leadingLeft(a: Matrix, r: number): Matrix {
+  const u = svd(a).u;
+  const out = matrix(a.rows, r);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < r; j++) out.data[i * r + j] = u.data[i * u.cols + j]!;
+  return out;
+}
+
+/** W ×₀ Aᵀ ×₁ Bᵀ for A N×p (or identity), B C×q (or identity): result [p, q, kh, kw]. */
+function project(ci: ConvInfo, a: Matrix | null, b: Matrix | null): { data: Float64Array; p: number; q: number } {
+  const { n, c, kh, kw, w } = ci;
+  const k2 = kh * kw;
+  const q = b ? b.cols : c;
+  // mode 1 first: T[n, j, s] = Σ_c W[n, c, s] B[c, j]
+  let t = w;
+  if (b) {
+    t = new Float64Array(n * q * k2);
+    for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) {
+      const src = (nn * c + cc) * k2;
+      for (let j = 0; j < q; j++) {
+        const f = b.data[cc * q + j]!;
+        if (f === 0) continue;
+        const dst = (nn * q + j) * k2;
+        for (let s = 0; s < k2; s++) t[dst + s] = t[dst + s]! + f * w[src + s]!;
+      }
+    }
+  }
+  if (!a) return { data: t, p: n, q };
+  const p = a.cols;
+  const out = new Float64Array(p * q * k2);
+  const row = q * k2;
+  for (let nn = 0; nn < n; nn++) for (let o = 0; o < p; o++) {
+    const f = a.data[nn * p + o]!;
+    if (f === 0) continue;
+    for (let s = 0; s < row; s++) out[o * row + s] = out[o * row + s]! + f * t[nn * row + s]!;
+  }
+  return { data: out, p, q };
+}
+
+/** Mode-1 unfolding (C × N·kh·kw) of a [N, C, kh, kw] array. */
+function unfold1(w: Float64Array, n: number, c: number, k2: number): Matrix {
+  const m = matrix(c, n * k2);
+  for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) for (let s = 0; s < k2; s++) m.data[cc * n * k2 + nn * k2 + s] = w[(nn * c + cc) * k2 + s]!;
+  return m;
+}
+
+function copyAttrs(node: Node, skip: readonly string[]): Map<string, AttributeValue> {
+  return new Map([...node.attributes].filter(([k]) => !skip.includes(k)));
+}
+
+/**
+ * Tucker-2: W[N, C, kh, kw] ≈ core ×₀ U_out ×₁ U_in, i.e. a 1×1 conv reducing C → r_in, the
+ * kh×kw core conv r_in → r_out (original strides, pads, dilations, auto_pad) and a 1×1 conv
+ * expanding r_out → N with the bias. Factors from the HOSVD (SVDs of the mode-0/mode-1
+ * unfoldings), optionally refined by `als` HOOI sweeps. A side at full rank is not emitted.
+ */
+export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<DecomposeOptions, 'maxRank'>, als: number): FactorizableLayer {
+  const { n, c, kh, kw, node } = ci;
+  const k2 = kh * kw;
+  const a0 = matrix(n, c * k2, ci.w);
+  const a1 = unfold1(ci.w, n, c, k2);
+  const s0 = decompose(a0, { ...dopts, method: 'exact', maxRank: Math.min(n, c * k2) });
+  const s1 = decompose(a1, { ...dopts, method: 'exact', maxRank: Math.min(c, n * k2) });
+  const total = s0.total;
+  const cost = (r: readonly number[]): number => (r[0]! < c ? c * r[0]! : 0) + r[0]! * r[1]! * k2 + (r[1]! < n ? r[1]! * n : 0);
+  return {
+    node,
+    label,
+    kind: 'tucker2',
+    shape: `${n}x${c}x${kh}x${kw}`,
+    randomized: false,
+    activationAware: 'none',
+    problem: {
+      spectra: [relativeSpectrum(s1.svd.s, total), relativeSpectrum(s0.svd.s, total)],
+      maxRanks: [c, n],
+      cost,
+      dense: n * c * k2,
+    },
+    build(ranks, names) {
+      const rIn = Math.min(ranks[0]!, c);
+      const rOut = Math.min(ranks[1]!, n);
+      const take = (u: Matrix, r: number): Matrix => {
+        const out = matrix(u.rows, r);
+        for (let i = 0; i < u.rows; i++) for (let j = 0; j < r; j++) out.data[i * r + j] = u.data[i * u.cols + j]!;
+        return out;
+      };
+      let uIn = rIn < c ? take(s1.svd.u, rIn) : null;
+      let uOut = rOut < n ? take(s0.svd.u, rOut) : null;
+      for (let it = 0; it < als; it++) {
+        if (uIn) {
+          const y = project(ci, uOut, null); // [rOut, C, k]
+          uIn = leadingLeft(unfold1(y.data, y.p, c, k2), rIn);
+        }
+        if (uOut) {
+          const z = project(ci, null, uIn); // [N, rIn, k]
+          uOut = leadingLeft(matrix(n, z.q * k2, z.data), rOut);
+        }
+      }
+      const core = project(ci, uOut, uIn);
+      const coreEnergy = energyOf(core.data, core.data.length);
+      const relativeError = Math.sqrt(Math.max(0, total - coreEnergy) / (total || 1));
+      const base = node.name || node.outputs[0] || 'conv';
+      const x = node.inputs[0]!;
+      const bias = node.inputs[2] ?? '';
+      const out = node.outputs[0]!;
+      const nodes: Node[] = [];
+      const inits: [string, ReturnType<typeof f32>][] = [];
+      let cur = x;
+      if (uIn) {
+        const wName = names.value(`${base}.tucker_in`);
+        const d = new Float64Array(rIn * c);
+        for (let i = 0; i < rIn; i++) for (let cc = 0; cc < c; cc++) d[i * c + cc] = uIn.data[cc * rIn + i]!;
+        inits.push([wName, f32(d, [rIn, c, 1, 1])]);
+        const o = names.value(`${base}.tucker_in_out`);
+        nodes.push(createNode('Conv', [cur, wName], [o], { kernel_shape: attr.ints([1, 1]) }, { name: names.node(`${base}_tucker_in`) }));
+        cur = o;
+      }
+      const coreName = names.value(`${base}.tucker_core`);
+      inits.push([coreName, f32(core.data, [rOut, rIn, kh, kw])]);
+      const coreOut = uOut ? names.value(`${base}.tucker_core_out`) : out;
+      const coreInputs = [cur, coreName];
+      if (!uOut && bias) coreInputs.push(bias);
+      nodes.push(createNode('Conv', coreInputs, [coreOut], copyAttrs(node, ['group']), { name: names.node(`${base}_tucker_core`) }));
+      if (uOut) {
+        const wName = names.value(`${base}.tucker_out`);
+        inits.push([wName, f32(uOut.data, [n, rOut, 1, 1])]);
+        nodes.push(createNode('Conv', bias ? [coreOut, wName, bias] : [coreOut, wName], [out], { kernel_shape: attr.ints([1, 1]) }, { name: names.node(`${base}_tucker_out`) }));
+      }
+      return { nodes, initializers: inits, relativeError };
+    },
+  };
+}
+
+/**
+ * Channel/spatial SVD (Jaderberg et al. 2014, scheme 2): W[N, C, kh, kw] reshaped to
+ * (C·kh) × (N·kw) and truncated to rank r gives a kh×1 conv C → r (vertical stride, pads and
+ * dilation) followed by a 1×kw conv r → N (horizontal ones, with the bias).
+ */
+export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<DecomposeOptions, 'maxRank'>): FactorizableLayer | { skip: string } {
+  const { n, c, kh, kw, node, w } = ci;
+  if (ci.autoPad !== 'NOTSET' && ci.autoPad !== 'VALID') return { skip: `auto_pad = ${ci.autoPad}; spatial SVD needs explicit pads (use method 'tucker2')` };
+  const rows = c * kh;
+  const cols = n * kw;
+  const m = matrix(rows, cols);
+  for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    m.data[(cc * kh + i) * cols + nn * kw + j] = w[((nn * c + cc) * kh + i) * kw + j]!;
+  }
+  const dense = n * c * kh * kw;
+  const breakEven = Math.floor(dense / (rows + cols));
+  const spec = decompose(m, { ...dopts, maxRank: Math.max(1, Math.min(rows, cols, breakEven + 1)) });
+  const { u, s, vt } = spec.svd;
+  const pads = ci.autoPad === 'VALID' ? [0, 0, 0, 0] : ci.pads;
+  return {
+    node,
+    label,
+    kind: 'spatial-svd',
+    shape: `${n}x${c}x${kh}x${kw}`,
+    randomized: spec.randomized,
+    activationAware: 'none',
+    problem: {
+      spectra: [relativeSpectrum(s, spec.total)],
+      maxRanks: [Math.min(rows, cols)],
+      cost: (r) => r[0]! * (rows + cols),
+      dense,
+    },
+    build(ranks, names) {
+      const r = Math.min(ranks[0]!, s.length);
+      const v1 = new Float64Array(r * c * kh);
+      const h = new Float64Array(n * r * kw);
+      for (let k = 0; k < r; k++) {
+        const sq = Math.sqrt(s[k]!);
+        for (let row = 0; row < rows; row++) v1[k * rows + row] = u.data[row * u.cols + k]! * sq; // [r, C, kh, 1]: (c, i) = row
+        for (let nn = 0; nn < n; nn++) for (let j = 0; j < kw; j++) h[(nn * r + k) * kw + j] = vt.data[k * vt.cols + nn * kw + j]! * sq;
+      }
+      const relativeError = Math.sqrt(Math.max(0, spec.total - energyOf(s, r)) / (spec.total || 1));
+      const base = node.name || node.outputs[0] || 'conv';
+      const vName = names.value(`${base}.svd_vertical`);
+      const hName = names.value(`${base}.svd_horizontal`);
+      const mid = names.value(`${base}.svd_mid`);
+      const bias = node.inputs[2] ?? '';
+      const [sh, sw] = ci.strides as [number, number];
+      const [dh, dw] = ci.dilations as [number, number];
+      const [pt, pl, pb, pr] = pads as [number, number, number, number];
+      return {
+        relativeError,
+        initializers: [[vName, f32(v1, [r, c, kh, 1])], [hName, f32(h, [n, r, 1, kw])]],
+        nodes: [
+          createNode('Conv', [node.inputs[0]!, vName], [mid], {
+            kernel_shape: attr.ints([kh, 1]), strides: attr.ints([sh, 1]), pads: attr.ints([pt, 0, pb, 0]), dilations: attr.ints([dh, 1]),
+          }, { name: names.node(`${base}_svd_vertical`) }),
+          createNode('Conv', bias ? [mid, hName, bias] : [mid, hName], [node.outputs[0]!], {
+            kernel_shape: attr.ints([1, kw]), strides: attr.ints([1, sw]), pads: attr.ints([0, pl, 0, pr]), dilations: attr.ints([1, dw]),
+          }, { name: names.node(`${base}_svd_horizontal`) }),
+        ],
+      };
+    },
+  };
+}

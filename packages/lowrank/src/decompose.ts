@@ -1,0 +1,67 @@
+import { type Matrix, type Rng, type SVD, frobeniusNorm, randomizedSvd, svd } from '@whittle/tensor';
+
+/** How singular value decompositions are computed. */
+export type SvdMethod = 'exact' | 'randomized' | 'auto';
+
+/** Options of {@link decompose}. */
+export interface DecomposeOptions {
+  method: SvdMethod;
+  /** `auto` uses the randomized SVD when min(rows, cols) is at least this (default 512). */
+  randomizedMinDim?: number;
+  /** Largest rank that can ever be used (the break-even rank); the SVD is not computed beyond. */
+  maxRank: number;
+  /**
+   * Smallest relative energy the kept spectrum must reach when known in advance (energy and
+   * error modes): the randomized SVD starts small and doubles its rank until this fraction of
+   * ‖A‖²_F is captured or `maxRank` is reached. Budget mode passes 1 (compute up to maxRank).
+   */
+  energyNeeded?: number;
+  /** Compute at least this many triplets (fixed rank above the break-even rank). */
+  minRank?: number;
+  oversampling?: number;
+  powerIterations?: number;
+  rng: Rng;
+}
+
+/** A (possibly truncated) SVD plus what is needed to select ranks from it. */
+export interface Spectrum {
+  svd: SVD;
+  /** ‖A‖²_F (the total energy, also when the SVD is truncated). */
+  total: number;
+  /** Whether the randomized SVD was used. */
+  randomized: boolean;
+}
+
+function useRandomized(a: Matrix, o: DecomposeOptions): boolean {
+  if (o.method === 'exact') return false;
+  const k = Math.min(a.rows, a.cols);
+  // a randomized sketch only pays when the needed rank is well below min(m, n)
+  const want = Math.max(o.maxRank, o.minRank ?? 0);
+  if (want >= k * 0.75) return o.method === 'randomized' && want < k;
+  return o.method === 'randomized' || k >= (o.randomizedMinDim ?? 512);
+}
+
+/** Cumulative energy of the first r singular values. */
+export function energyOf(s: ArrayLike<number>, r: number): number {
+  let e = 0;
+  for (let i = 0; i < Math.min(r, s.length); i++) e += s[i]! * s[i]!;
+  return e;
+}
+
+/**
+ * SVD of `a` for rank selection: exact (one-sided Jacobi) or randomized (Halko et al.) with
+ * adaptive rank doubling; the randomized result holds at most `maxRank` triplets.
+ */
+export function decompose(a: Matrix, o: DecomposeOptions): Spectrum {
+  const f = frobeniusNorm(a);
+  const total = f * f;
+  if (!useRandomized(a, o)) return { svd: svd(a), total, randomized: false };
+  const need = (o.energyNeeded ?? 1) * total;
+  const kmax = Math.min(Math.min(a.rows, a.cols), Math.max(1, o.maxRank, o.minRank ?? 0));
+  let rank = need >= total ? kmax : Math.min(kmax, Math.max(16, Math.ceil(Math.min(a.rows, a.cols) / 16)));
+  for (;;) {
+    const r = randomizedSvd(a, rank, { rng: o.rng, oversampling: o.oversampling ?? 10, powerIterations: o.powerIterations ?? 2 });
+    if (rank >= kmax || energyOf(r.s, rank) >= need) return { svd: r, total, randomized: true };
+    rank = Math.min(kmax, rank * 2);
+  }
+}

@@ -1,0 +1,117 @@
+import { type Graph, type Node, attr, createNode, getFloat, getInt } from '@whittle/graph';
+import { type Matrix, matrix } from '@whittle/tensor';
+import { type DecomposeOptions, decompose } from './decompose.js';
+import { type FactorizableLayer, asMatrix, constWeight, f32, relativeSpectrum, transposed } from './layer.js';
+import type { InputTransform } from './whiten.js';
+
+/** A MatMul or Gemm whose weight is a constant 2-D initializer: y = x·W with W K×N. */
+export interface LinearInfo {
+  node: Node;
+  /** W in the y = x·W orientation (K×N), regardless of transB. */
+  w: Matrix;
+  k: number;
+  n: number;
+  /** Activation input (A) and whether it is transposed (Gemm transA). */
+  input: string;
+  transA: boolean;
+  transB: boolean;
+}
+
+/** Recognize a factorizable MatMul/Gemm, or say why not. */
+export function linearInfo(g: Graph, node: Node): LinearInfo | { skip: string } {
+  const wName = node.inputs[1];
+  const w = constWeight(g, wName);
+  if (!w) return { skip: 'weight (input B) is not a float32 initializer' };
+  if (w.rank !== 2) return { skip: `weight has rank ${w.rank}, expected 2` };
+  const a = node.inputs[0]!;
+  if (g.initializers.has(a)) return { skip: 'input A is an initializer (constant product)' };
+  const transA = node.opType === 'Gemm' && getInt(node, 'transA', 0) !== 0;
+  const transB = node.opType === 'Gemm' && getInt(node, 'transB', 0) !== 0;
+  const [r, c] = [w.shape[0]!, w.shape[1]!];
+  const stored = asMatrix(w, r, c);
+  const wm = transB ? matrix(c, r, transposed(stored)) : stored;
+  return { node, w: wm, k: wm.rows, n: wm.cols, input: a, transA, transB };
+}
+
+/**
+ * Prepare the SVD factorization of a linear layer: W ≈ P·Q with P K×r, Q r×N (√s on both
+ * sides), optionally in the space of an input transform (activation-aware). MatMul becomes
+ * MatMul(x, P) → MatMul(·, Q); Gemm becomes Gemm(A, P; transA, alpha) → Gemm(·, Q, C; beta),
+ * each factor stored transposed when the original had transB = 1.
+ */
+export function prepareLinear(
+  info: LinearInfo,
+  label: string,
+  dopts: Omit<DecomposeOptions, 'maxRank'>,
+  transform?: { kind: 'whiten' | 'asvd'; t: InputTransform },
+): FactorizableLayer {
+  const { k, n, node } = info;
+  const target = transform ? transform.t.apply(info.w) : info.w;
+  const breakEven = Math.floor((k * n) / (k + n));
+  const spec = decompose(target, { ...dopts, maxRank: Math.max(1, Math.min(k, n, breakEven + 1)) });
+  const { u, s, vt } = spec.svd;
+  const kk = s.length;
+  return {
+    node,
+    label,
+    kind: 'svd',
+    shape: `${k}x${n}`,
+    randomized: spec.randomized,
+    activationAware: transform?.kind ?? 'none',
+    problem: {
+      spectra: [relativeSpectrum(s, spec.total)],
+      maxRanks: [Math.min(k, n)],
+      cost: (r) => r[0]! * (k + n),
+      dense: k * n,
+    },
+    build(ranks, names) {
+      const r = Math.min(ranks[0]!, kk);
+      let p = matrix(k, r);
+      const q = matrix(r, n);
+      let kept = 0;
+      for (let j = 0; j < r; j++) {
+        const sq = Math.sqrt(s[j]!);
+        kept += s[j]! * s[j]!;
+        for (let i = 0; i < k; i++) p.data[i * r + j] = u.data[i * u.cols + j]! * sq;
+        for (let i = 0; i < n; i++) q.data[j * n + i] = vt.data[j * vt.cols + i]! * sq;
+      }
+      if (transform) p = transform.t.undo(p);
+      const base = node.name || node.outputs[0] || node.opType;
+      const pName = names.value(`${base}.lowrank_u`);
+      const qName = names.value(`${base}.lowrank_v`);
+      const mid = names.value(`${base}.lowrank_mid`);
+      const out = node.outputs[0]!;
+      const relativeError = Math.sqrt(Math.max(0, spec.total - kept) / (spec.total || 1));
+      if (node.opType === 'MatMul') {
+        return {
+          relativeError,
+          initializers: [[pName, f32(p.data, [k, r])], [qName, f32(q.data, [r, n])]],
+          nodes: [
+            createNode('MatMul', [info.input, pName], [mid], {}, { name: names.node(`${base}_lowrank_u`) }),
+            createNode('MatMul', [mid, qName], [out], {}, { name: names.node(`${base}_lowrank_v`) }),
+          ],
+        };
+      }
+      const tb = info.transB;
+      const alpha = getFloat(node, 'alpha', 1);
+      const beta = getFloat(node, 'beta', 1);
+      const c = node.inputs[2] ?? '';
+      const first: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
+      if (info.transA) first['transA'] = attr.int(1);
+      if (alpha !== 1) first['alpha'] = attr.float(alpha);
+      const second: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
+      if (c && beta !== 1) second['beta'] = attr.float(beta);
+      return {
+        relativeError,
+        initializers: [
+          [pName, tb ? f32(transposed(p), [r, k]) : f32(p.data, [k, r])],
+          [qName, tb ? f32(transposed(q), [n, r]) : f32(q.data, [r, n])],
+        ],
+        nodes: [
+          createNode('Gemm', [info.input, pName], [mid], first, { name: names.node(`${base}_lowrank_u`) }),
+          createNode('Gemm', c ? [mid, qName, c] : [mid, qName], [out], second, { name: names.node(`${base}_lowrank_v`) }),
+        ],
+      };
+    },
+  };
+}

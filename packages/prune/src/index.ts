@@ -1,0 +1,41 @@
+/**
+ * @whittle/prune — pruning passes: unstructured (magnitude, random, Wanda; layer-wise, global or
+ * per row), N:M semi-structured (2:4, 4:8), structured channel pruning with graph surgery,
+ * gradual pruning with fine-tuning (TF-MOT schedules), sensitivity analysis and sparsity reports.
+ *
+ * Importing the package registers the passes `prune-unstructured`, `prune-nm`,
+ * `prune-structured` and `prune-sensitivity` (side effect).
+ * @module
+ */
+import { hasPass, registerPass } from '@whittle/graph';
+import { pruneNM } from './nm_pass.js';
+import { pruneSensitivity } from './sensitivity.js';
+import { pruneStructured } from './structured/structured.js';
+import { pruneUnstructured } from './unstructured.js';
+
+export { pruneUnstructured, type UnstructuredOptions } from './unstructured.js';
+export { pruneNM } from './nm_pass.js';
+export { pruneStructured, selectChannels, removeChannels, sliceAxis, type StructuredOptions, type ChannelCriterion, type ChannelCluster } from './structured/structured.js';
+export { analyzeChannels, type ChannelAnalysis, type Space, type SliceAction, type Producer } from './structured/channels.js';
+export { pruneSensitivity, sensitivityAnalysis, sparsityFromSensitivity, type SensitivityOptions, type SensitivityResult, type SensitivityPoint } from './sensitivity.js';
+export { checkNMPattern, nmMask, type NMCheck } from './nm.js';
+export { computeMasks, applyMasks, masksFromZeros, weightScores, kthSmallest, type Masks, type MaskOptions, type ScoreMethod, type PruneScope } from './masks.js';
+export { collectInputNorms, type InputNorms, type CollectOptions } from './activations.js';
+export { findPrunableWeights, packMask, unpackMask, type PrunableWeight } from './layers.js';
+export { sparsityReport, gzipSize, initializerBytesOf, type SparsityReport, type LayerSparsity } from './report.js';
+export {
+  constantSparsity,
+  polynomialDecay,
+  MaskController,
+  fineTuneWithMasks,
+  gradualPrune,
+  type PruningSchedule,
+  type MaskControllerOptions,
+  type FineTuneOptions,
+  type FineTuneResult,
+} from './gradual.js';
+
+/** The passes this package registers. */
+export const PRUNE_PASSES = [pruneUnstructured, pruneNM, pruneStructured, pruneSensitivity] as const;
+
+for (const p of PRUNE_PASSES) if (!hasPass(p.name)) registerPass(p);

@@ -1,0 +1,130 @@
+import { type Graph, type Model, type Node, buildUseIndex, getInt } from '@whittle/graph';
+import { type Tensor, tensor } from '@whittle/tensor';
+
+/**
+ * A weight a pruning pass can sparsify: the initializer read by a Conv, Gemm or MatMul node,
+ * seen as a matrix of `rows` outputs × `cols` inputs (Conv: `cols` = in-channels/group × kernel).
+ */
+export interface PrunableWeight {
+  /** Node name (or `op#index` when the node has none). */
+  node: string;
+  opType: 'Conv' | 'Gemm' | 'MatMul';
+  /** Initializer name. */
+  weight: string;
+  /** Input name of the node's data operand (what Wanda collects activation norms of). */
+  input: string;
+  shape: readonly number[];
+  /** Output units (Conv filters, Gemm/MatMul output neurons). */
+  rows: number;
+  /** Inputs per output unit. */
+  cols: number;
+  /**
+   * Storage layout: 'row' = element (r, c) at `r * cols + c` (Conv, Gemm transB=1);
+   * 'col' = at `c * rows + r` (MatMul [K, N], Gemm transB=0).
+   */
+  layout: 'row' | 'col';
+  /** Axis of the weight tensor that holds the input dimension (for N:M groups). */
+  inputAxis: number;
+}
+
+/** Flat index of element (r, c) of a prunable weight. */
+export function flatIndex(w: PrunableWeight, r: number, c: number): number {
+  return w.layout === 'row' ? r * w.cols + c : c * w.rows + r;
+}
+
+/** Label of a node for reports. */
+export function nodeName(n: Node, i: number): string {
+  return n.name || `${n.opType}#${i}`;
+}
+
+function isDefault(n: Node): boolean {
+  return n.domain === '' || n.domain === 'ai.onnx';
+}
+
+/**
+ * The float32 weights of Conv/Gemm/MatMul nodes in `model` (initializers only; a weight shared by
+ * several nodes is listed once, for its first consumer). `include`/`exclude` filter by node or
+ * initializer name.
+ */
+export function findPrunableWeights(model: Model, opts: { include?: readonly string[] | undefined; exclude?: readonly string[] | undefined } = {}): PrunableWeight[] {
+  const g = model.graph;
+  const out: PrunableWeight[] = [];
+  const seen = new Set<string>();
+  g.nodes.forEach((n, i) => {
+    if (!isDefault(n)) return;
+    const p = describeWeight(g, n, i);
+    if (!p || seen.has(p.weight)) return;
+    if (opts.include?.length && !opts.include.includes(p.node) && !opts.include.includes(p.weight)) return;
+    if (opts.exclude?.includes(p.node) || opts.exclude?.includes(p.weight)) return;
+    seen.add(p.weight);
+    out.push(p);
+  });
+  return out;
+}
+
+function describeWeight(g: Graph, n: Node, i: number): PrunableWeight | undefined {
+  const name = nodeName(n, i);
+  const wName = n.inputs[1];
+  if (!wName) return undefined;
+  const w = g.initializers.get(wName);
+  if (!w || w.dtype !== 'float32') return undefined;
+  const s = w.shape;
+  const input = n.inputs[0] ?? '';
+  if (n.opType === 'Conv' && s.length >= 3) {
+    const cols = s.slice(1).reduce((a, b) => a * b, 1);
+    return { node: name, opType: 'Conv', weight: wName, input, shape: s, rows: s[0]!, cols, layout: 'row', inputAxis: 1 };
+  }
+  if (n.opType === 'Gemm' && s.length === 2 && !getInt(n, 'transA', 0)) {
+    const tb = getInt(n, 'transB', 0) === 1;
+    return tb
+      ? { node: name, opType: 'Gemm', weight: wName, input, shape: s, rows: s[0]!, cols: s[1]!, layout: 'row', inputAxis: 1 }
+      : { node: name, opType: 'Gemm', weight: wName, input, shape: s, rows: s[1]!, cols: s[0]!, layout: 'col', inputAxis: 0 };
+  }
+  if (n.opType === 'MatMul' && s.length === 2) {
+    return { node: name, opType: 'MatMul', weight: wName, input, shape: s, rows: s[1]!, cols: s[0]!, layout: 'col', inputAxis: 0 };
+  }
+  return undefined;
+}
+
+/** Float32 values of a cpu (or any-backend) tensor, as a fresh copy. */
+export async function floatValues(t: Tensor): Promise<Float32Array> {
+  const d = await t.data();
+  return d instanceof Float32Array ? Float32Array.from(d) : Float32Array.from(d as ArrayLike<number>);
+}
+
+/** A new cpu float32 tensor. */
+export function cpuTensor(values: Float32Array, shape: readonly number[]): Tensor {
+  return tensor(values, [...shape], 'float32', { backend: 'cpu' });
+}
+
+/** Number of consumers of each initializer (shared weights are pruned once). */
+export function initializerUseCounts(model: Model): Map<string, number> {
+  const idx = buildUseIndex(model.graph);
+  const m = new Map<string, number>();
+  for (const k of model.graph.initializers.keys()) m.set(k, new Set((idx.consumers.get(k) ?? []).map((u) => u.node)).size);
+  return m;
+}
+
+/** Count of exact zeros. */
+export function countZeros(v: Float32Array): number {
+  let z = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] === 0) z++;
+  return z;
+}
+
+/** Pack a keep-mask (1 = kept) into a base64 bitmap (LSB first), for reports. */
+export function packMask(mask: Uint8Array): string {
+  const bytes = new Uint8Array(Math.ceil(mask.length / 8));
+  for (let i = 0; i < mask.length; i++) if (mask[i]) bytes[i >> 3]! |= 1 << (i & 7);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Inverse of {@link packMask}. */
+export function unpackMask(b64: string, length: number): Uint8Array {
+  const s = atob(b64);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (s.charCodeAt(i >> 3) >> (i & 7)) & 1;
+  return out;
+}

@@ -1,0 +1,52 @@
+import { definePass, defineOptions, throwIfAborted } from '@whittle/graph';
+import { collectInputNorms } from './activations.js';
+import { findPrunableWeights } from './layers.js';
+import { applyMasks, computeMasks } from './masks.js';
+import { sparsityReport } from './report.js';
+import { maskReport } from './unstructured.js';
+
+const nmOptions = defineOptions({
+  n: { type: 'number', integer: true, min: 0, default: 2, description: 'weights kept in each group' },
+  m: { type: 'number', integer: true, min: 1, default: 4, description: 'group size along the input dimension (2:4, 4:8, …)' },
+  method: { type: 'string', enum: ['magnitude', 'wanda'] as const, default: 'magnitude', description: "which weights of a group stay: largest 'magnitude' or largest 'wanda' score (needs calibration)" },
+  include: { type: 'string[]', description: 'only these nodes / weight initializers (default: every Conv/Gemm/MatMul weight)' },
+  exclude: { type: 'string[]', default: [], description: 'nodes / weight initializers to leave dense' },
+  calibrationBatches: { type: 'number', integer: true, min: 1, description: 'calibration batches used for wanda (default: all)' },
+  recordMasks: { type: 'boolean', default: false, description: 'put each keep-mask (base64 bitmap) in the report details' },
+});
+
+/**
+ * `prune-nm`: N:M semi-structured sparsity (2:4, 4:8) along the input (reduction) dimension of
+ * MatMul/Gemm weights and along the input channels of Conv weights (groups of `m` consecutive
+ * input channels at each kernel position). Layers whose input dimension is not a multiple of `m`
+ * are left dense and listed in the warnings. Check the result with {@link checkNMPattern}
+ * (axis = `inputAxis` of the layer: Conv 1, Gemm transB=1 1, MatMul 0).
+ */
+export const pruneNM = definePass({
+  specificationVersion: 'v1',
+  name: 'prune-nm',
+  description: 'N:M semi-structured sparsity (e.g. 2:4) along the input dimension of Conv/Gemm/MatMul weights.',
+  optionsSchema: nmOptions,
+  async run(model, ctx) {
+    const o = ctx.options;
+    if (o.n > o.m) throw new RangeError(`prune-nm: n (${o.n}) must not exceed m (${o.m})`);
+    const all = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
+    const warnings: string[] = [];
+    const weights = all.filter((w) => {
+      const len = w.shape[w.inputAxis]!;
+      if (len % o.m === 0) return true;
+      warnings.push(`${w.node}: input dimension ${len} is not a multiple of ${o.m}; left dense`);
+      return false;
+    });
+    const before = await sparsityReport(model);
+    let norms;
+    if (o.method === 'wanda') norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
+    throwIfAborted(ctx.signal, 'prune-nm');
+    const masks = await computeMasks(model, weights, { method: o.method, nm: { n: o.n, m: o.m }, norms });
+    const out = await applyMasks(model, masks);
+    const report = await maskReport('prune-nm', out, masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, o.recordMasks, warnings, `${o.n}:${o.m} ${o.method}`);
+    report.details = { ...report.details, pattern: { n: o.n, m: o.m }, axes: Object.fromEntries(weights.map((w) => [w.weight, w.inputAxis])), skipped: all.filter((w) => !weights.includes(w)).map((w) => w.node) };
+    ctx.onProgress(1, 'done');
+    return { model: out, report };
+  },
+});

@@ -1,0 +1,135 @@
+import { type Model, summarize } from '@whittle/graph';
+import { countZeros, findPrunableWeights, floatValues } from './layers.js';
+
+/** Per-layer numbers of a (pruned) model. */
+export interface LayerSparsity {
+  node: string;
+  opType: string;
+  weight: string;
+  shape: number[];
+  /** Fraction of zero weights. */
+  sparsity: number;
+  nonzero: number;
+  total: number;
+  /** FLOPs at batch 1 as stored (dense kernels) and counting only nonzero weights. */
+  flopsDense: number;
+  flopsEffective: number;
+}
+
+/** What {@link sparsityReport} returns. */
+export interface SparsityReport {
+  layers: LayerSparsity[];
+  /** Over the prunable weights. */
+  sparsity: number;
+  nonzero: number;
+  total: number;
+  /** All parameters of the model (every initializer element). */
+  parameters: number;
+  /** Whole-model FLOPs at batch 1 (all Conv/Gemm/MatMul), dense and effective. */
+  flopsDense: number;
+  flopsEffective: number;
+  /** Bytes of all initializers, and of their gzip-compressed concatenation (zeros compress). */
+  weightBytes: number;
+  weightGzipBytes: number;
+  /** Serialized model size and gzip size, when a serializer was given. */
+  fileBytes?: number;
+  fileGzipBytes?: number;
+}
+
+/**
+ * gzip-compressed size of `bytes`, via the browser-safe `CompressionStream` (Node ≥ 18 and every
+ * current browser).
+ */
+export async function gzipSize(bytes: Uint8Array): Promise<number> {
+  const cs = new CompressionStream('gzip');
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(cs);
+  const reader = stream.getReader();
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+  }
+  return n;
+}
+
+/** Raw little-endian bytes of all initializers, concatenated (graph order). */
+export async function initializerBytesOf(model: Model): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (const t of model.graph.initializers.values()) {
+    const d = await t.data();
+    const v = ArrayBuffer.isView(d) ? d : new Float32Array(0);
+    parts.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+  for (const r of model.graph.rawInitializers.values()) if (r.rawData) parts.push(r.rawData);
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Sparsity, parameters (nonzero/total), FLOPs (dense and effective, batch 1) per prunable layer
+ * and overall, plus weight bytes and their gzip size. Give `serialize` (e.g. @whittle/onnx's
+ * writeModel) to also get the file size and the file's gzip size.
+ */
+export async function sparsityReport(model: Model, opts: { serialize?: (m: Model) => Uint8Array | Promise<Uint8Array>; dims?: Record<string, number> } = {}): Promise<SparsityReport> {
+  const summary = summarize(model, { dims: opts.dims ?? {} });
+  const flopsBy = new Map(summary.layers.map((l) => [l.node, l.flops]));
+  const layers: LayerSparsity[] = [];
+  let nonzero = 0;
+  let total = 0;
+  let eff = 0;
+  let denseLayers = 0;
+  for (const w of findPrunableWeights(model)) {
+    const v = await floatValues(model.graph.initializers.get(w.weight)!);
+    const z = countZeros(v);
+    const fd = flopsBy.get(w.node) ?? 0;
+    const density = v.length ? (v.length - z) / v.length : 1;
+    layers.push({ node: w.node, opType: w.opType, weight: w.weight, shape: [...w.shape], sparsity: v.length ? z / v.length : 0, nonzero: v.length - z, total: v.length, flopsDense: fd, flopsEffective: Math.round(fd * density) });
+    nonzero += v.length - z;
+    total += v.length;
+    eff += fd * density;
+    denseLayers += fd;
+  }
+  const weights = await initializerBytesOf(model);
+  const report: SparsityReport = {
+    layers,
+    sparsity: total ? 1 - nonzero / total : 0,
+    nonzero,
+    total,
+    parameters: summary.parameters,
+    flopsDense: summary.flops,
+    flopsEffective: Math.round(summary.flops - denseLayers + eff),
+    weightBytes: weights.length,
+    weightGzipBytes: await gzipSize(weights),
+  };
+  if (opts.serialize) {
+    const bytes = await opts.serialize(model);
+    report.fileBytes = bytes.length;
+    report.fileGzipBytes = await gzipSize(bytes);
+  }
+  return report;
+}
+
+/** Before/after numbers for a PassReport's `stats`. */
+export function statsOf(before: SparsityReport, after: SparsityReport): Record<string, number> {
+  return {
+    sparsityBefore: before.sparsity,
+    sparsityAfter: after.sparsity,
+    parametersBefore: before.parameters,
+    parametersAfter: after.parameters,
+    nonzeroBefore: before.nonzero,
+    nonzeroAfter: after.nonzero,
+    flopsBefore: before.flopsDense,
+    flopsAfter: after.flopsDense,
+    effectiveFlopsAfter: after.flopsEffective,
+    weightBytesBefore: before.weightBytes,
+    weightBytesAfter: after.weightBytes,
+    weightGzipBytesBefore: before.weightGzipBytes,
+    weightGzipBytesAfter: after.weightGzipBytes,
+  };
+}

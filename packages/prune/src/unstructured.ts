@@ -1,0 +1,95 @@
+import { type Model, type PassReport, definePass, defineOptions, throwIfAborted } from '@whittle/graph';
+import { collectInputNorms } from './activations.js';
+import { findPrunableWeights, floatValues, packMask, countZeros } from './layers.js';
+import { type Masks, applyMasks, computeMasks } from './masks.js';
+import { sparsityReport, statsOf } from './report.js';
+
+const unstructuredOptions = defineOptions({
+  sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of the selected weights set to zero' },
+  method: { type: 'string', enum: ['magnitude', 'random', 'wanda'] as const, default: 'magnitude', description: "importance score: 'magnitude' |w| (L1), 'random' (baseline, seeded by ctx.rng), 'wanda' |w|·‖x‖₂ over calibration inputs" },
+  scope: { type: 'string', enum: ['layer', 'global', 'row'] as const, description: "which weights compete: each 'layer' to the same sparsity, 'global' one threshold over all layers, each output 'row' (Wanda's comparison group). Default: 'row' for wanda, else 'layer'" },
+  layerSparsity: { type: 'object', description: 'per-layer sparsity overrides {nodeOrWeightName: fraction} (scope layer/row)' },
+  include: { type: 'string[]', description: 'only these nodes / weight initializers (default: every Conv/Gemm/MatMul weight)' },
+  exclude: { type: 'string[]', default: [], description: 'nodes / weight initializers to leave dense' },
+  calibrationBatches: { type: 'number', integer: true, min: 1, description: 'calibration batches used for wanda (default: all)' },
+  recordMasks: { type: 'boolean', default: false, description: 'put each keep-mask (base64 bitmap, LSB first, 1 = kept) in the report details' },
+});
+
+/** Parsed options of {@link pruneUnstructured}. */
+export type UnstructuredOptions = ReturnType<typeof unstructuredOptions.parse>;
+
+/**
+ * `prune-unstructured`: zero the least important weights of Conv/Gemm/MatMul layers to a target
+ * sparsity (magnitude, random or Wanda scores; per layer, global or per output row). Zeros stay
+ * in dense storage; the size gain shows under compression (gzip numbers in the report).
+ */
+export const pruneUnstructured = definePass({
+  specificationVersion: 'v1',
+  name: 'prune-unstructured',
+  description: 'Zero the least important Conv/Gemm/MatMul weights to a target sparsity (magnitude, random or Wanda; layer-wise, global or per row).',
+  optionsSchema: unstructuredOptions,
+  async run(model, ctx) {
+    const o = ctx.options;
+    const weights = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
+    const scope = o.scope ?? (o.method === 'wanda' ? 'row' : 'layer');
+    const warnings: string[] = [];
+    if (o.method === 'wanda' && scope === 'global') warnings.push('wanda scores are not comparable across layers; the paper compares per output row');
+    const before = await sparsityReport(model);
+    throwIfAborted(ctx.signal, 'prune-unstructured');
+    let norms;
+    if (o.method === 'wanda') {
+      ctx.onProgress(0, 'collecting activation norms');
+      norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
+    }
+    ctx.onProgress(0.5, 'scoring weights');
+    const masks = await computeMasks(model, weights, {
+      method: o.method,
+      sparsity: o.sparsity,
+      scope,
+      layerSparsity: o.layerSparsity as Record<string, number> | undefined,
+      rng: ctx.rng,
+      norms,
+    });
+    throwIfAborted(ctx.signal, 'prune-unstructured');
+    const out = await applyMasks(model, masks);
+    ctx.onProgress(1, 'done');
+    return { model: out, report: await maskReport('prune-unstructured', out, masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, o.recordMasks, warnings, `${o.method} ${scope}-wise to ${(o.sparsity * 100).toFixed(1)} %`) };
+  },
+});
+
+/** Shared report of mask-based passes. */
+export async function maskReport(
+  pass: string,
+  out: Model,
+  masks: Masks,
+  layers: { node: string; weight: string }[],
+  before: Awaited<ReturnType<typeof sparsityReport>>,
+  recordMasks: boolean,
+  warnings: string[],
+  what: string,
+): Promise<PassReport> {
+  const after = await sparsityReport(out);
+  const perLayer = [];
+  for (const l of layers) {
+    const v = await floatValues(out.graph.initializers.get(l.weight)!);
+    const a = after.layers.find((x) => x.weight === l.weight);
+    const mask = masks.get(l.weight);
+    perLayer.push({
+      node: l.node,
+      weight: l.weight,
+      sparsity: v.length ? countZeros(v) / v.length : 0,
+      nonzero: v.length - countZeros(v),
+      total: v.length,
+      flopsDense: a?.flopsDense ?? 0,
+      flopsEffective: a?.flopsEffective ?? 0,
+      ...(recordMasks && mask ? { mask: packMask(mask) } : {}),
+    });
+  }
+  return {
+    changed: true,
+    summary: `${pass}: ${what}; ${layers.length} layers, sparsity ${(before.sparsity * 100).toFixed(1)} % → ${(after.sparsity * 100).toFixed(1)} %, weights gzip ${before.weightGzipBytes} → ${after.weightGzipBytes} bytes`,
+    stats: statsOf(before, after),
+    ...(warnings.length ? { warnings } : {}),
+    details: { layers: perLayer, flopsEffective: after.flopsEffective },
+  };
+}

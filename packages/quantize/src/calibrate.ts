@@ -1,0 +1,216 @@
+/**
+ * Activation range calibration: running statistics (min/max + a histogram whose range doubles as
+ * needed) collected from calibration batches through Whittle's interpreter or from plain arrays,
+ * and the calibrators MinMax, Percentile, Entropy (KL, TensorRT-style) and MSE.
+ */
+import type { Feeds, Model } from '@whittle/graph';
+import type { BackendName } from '@whittle/tensor';
+import { runModel } from './runtime.js';
+import { groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
+
+/** Calibration methods. */
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
+
+const BINS = 2048;
+
+/** Running statistics of one tensor. */
+export class TensorStats {
+  min = Infinity;
+  max = -Infinity;
+  count = 0;
+  /** Histogram over [-radius, radius] in {@link BINS} bins (radius doubles as needed). */
+  hist = new Float64Array(BINS);
+  radius = 0;
+
+  add(values: ArrayLike<number>): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!values.length) return;
+    this.min = Math.min(this.min, lo);
+    this.max = Math.max(this.max, hi);
+    const need = Math.max(Math.abs(lo), Math.abs(hi), 1e-12);
+    if (this.radius === 0) this.radius = need;
+    while (need > this.radius) this.grow();
+    const w = (2 * this.radius) / BINS;
+    const h = this.hist;
+    for (let i = 0; i < values.length; i++) {
+      let b = Math.floor((values[i]! + this.radius) / w);
+      if (b >= BINS) b = BINS - 1;
+      else if (b < 0) b = 0;
+      h[b] = h[b]! + 1;
+    }
+    this.count += values.length;
+  }
+
+  /** Double the radius, merging bins pairwise. */
+  private grow(): void {
+    const next = new Float64Array(BINS);
+    for (let i = 0; i < BINS; i++) {
+      const j = Math.floor((i + BINS / 2) / 2);
+      next[j] = next[j]! + this.hist[i]!;
+    }
+    this.hist = next;
+    this.radius *= 2;
+  }
+
+  /** Center of signed bin i. */
+  center(i: number): number {
+    return -this.radius + ((i + 0.5) * 2 * this.radius) / BINS;
+  }
+}
+
+/** Options of {@link computeRange}. */
+export interface RangeOptions {
+  /** Percentile for 'percentile' (default 99.999). */
+  percentile?: number;
+  /** Levels of the target grid (default 256: uint8). */
+  levels?: number;
+}
+
+/** The clipping range [lo, hi] a calibrator chooses from a tensor's statistics. */
+export function computeRange(s: TensorStats, method: CalibrationMethod, opts: RangeOptions = {}): [number, number] {
+  if (s.count === 0) return [0, 0];
+  if (method === 'minmax') return [s.min, s.max];
+  if (method === 'percentile') {
+    const p = (opts.percentile ?? 99.999) / 100;
+    const total = s.count;
+    let acc = 0;
+    let lo = s.min;
+    let hi = s.max;
+    let loSet = false;
+    for (let i = 0; i < BINS; i++) {
+      acc += s.hist[i]!;
+      if (!loSet && acc >= (1 - p) * total) {
+        lo = Math.max(s.min, s.center(i) - s.radius / BINS);
+        loSet = true;
+      }
+      if (acc >= p * total) {
+        hi = Math.min(s.max, s.center(i) + s.radius / BINS);
+        break;
+      }
+    }
+    return [lo, hi];
+  }
+  const nonneg = s.min >= 0;
+  // absolute-value histogram over [0, radius] in BINS/2 bins
+  const half = BINS / 2;
+  const abs = new Float64Array(half);
+  for (let j = 0; j < half; j++) abs[j] = s.hist[half + j]! + s.hist[half - 1 - j]!;
+  const width = s.radius / half;
+  const clip = (t: number): [number, number] => (nonneg ? [0, Math.min(t, s.max)] : [Math.max(-t, s.min), Math.min(t, s.max)]);
+  if (method === 'entropy') {
+    const levels = nonneg ? 256 : 128;
+    let best = Infinity;
+    let bestI = half;
+    for (let i = Math.min(levels, half); i <= half; i++) {
+      const kl = klDivergence(abs, i, levels);
+      if (kl < best) {
+        best = kl;
+        bestI = i;
+      }
+    }
+    return clip(bestI * width);
+  }
+  // mse: grid search over the clipping threshold
+  const levels = opts.levels ?? 256;
+  let best = Infinity;
+  let bestT = s.radius;
+  const amax = Math.max(Math.abs(s.min), Math.abs(s.max));
+  for (let k = 1; k <= 100; k++) {
+    const t = (amax * k) / 100;
+    const [lo, hi] = clip(t);
+    const p = groupParams(lo, hi, { bits: Math.log2(levels), symmetric: false });
+    let err = 0;
+    for (let i = 0; i < BINS; i++) {
+      const c = s.hist[i]!;
+      if (!c) continue;
+      const x = s.center(i);
+      const d = x - dequantizeValue(quantizeValue(x, p, Math.log2(levels)), p);
+      err += c * d * d;
+    }
+    if (err < best) {
+      best = err;
+      bestT = t;
+    }
+  }
+  return clip(bestT);
+}
+
+/** KL(P || Q) of the first i bins (outliers folded into bin i-1) quantized to `levels` bins. */
+function klDivergence(abs: Float64Array, i: number, levels: number): number {
+  const P = new Float64Array(i);
+  for (let j = 0; j < i; j++) P[j] = abs[j]!;
+  let outliers = 0;
+  for (let j = i; j < abs.length; j++) outliers += abs[j]!;
+  P[i - 1] = P[i - 1]! + outliers;
+  const Q = new Float64Array(i);
+  const per = i / levels;
+  for (let l = 0; l < levels; l++) {
+    const a = Math.floor(l * per);
+    const b = l === levels - 1 ? i : Math.floor((l + 1) * per);
+    let sum = 0;
+    let nz = 0;
+    for (let j = a; j < b; j++) {
+      sum += abs[j]!;
+      if (abs[j]! > 0) nz++;
+    }
+    if (nz) for (let j = a; j < b; j++) if (abs[j]! > 0) Q[j] = sum / nz;
+  }
+  let ps = 0;
+  let qs = 0;
+  for (let j = 0; j < i; j++) {
+    ps += P[j]!;
+    qs += Q[j]!;
+  }
+  if (!ps || !qs) return Infinity;
+  let kl = 0;
+  for (let j = 0; j < i; j++) {
+    const p = P[j]! / ps;
+    if (p <= 0) continue;
+    const q = Q[j]! / qs;
+    kl += p * Math.log(p / (q > 0 ? q : 1e-10));
+  }
+  return kl;
+}
+
+/** Statistics of named tensors from calibration feeds, run through Whittle's interpreter. */
+export async function collectStats(
+  model: Model,
+  names: readonly string[],
+  calibration: AsyncIterable<Feeds> | Iterable<Feeds>,
+  opts: { backend?: BackendName; signal?: AbortSignal; onBatch?: (batch: number) => void; maxBatches?: number } = {},
+): Promise<Map<string, TensorStats>> {
+  const stats = new Map(names.map((n) => [n, new TensorStats()]));
+  let batch = 0;
+  for await (const feeds of calibration as AsyncIterable<Feeds>) {
+    if (opts.maxBatches !== undefined && batch >= opts.maxBatches) break;
+    const out = await runModel(model, feeds, { backend: opts.backend ?? 'cpu', fetch: names, ...(opts.signal ? { signal: opts.signal } : {}) });
+    for (const n of names) {
+      const t = out.get(n);
+      if (t) stats.get(n)!.add((await t.data()) as Float32Array);
+    }
+    for (const t of new Set(out.values())) t.dispose();
+    opts.onBatch?.(++batch);
+  }
+  return stats;
+}
+
+/**
+ * The pure path: ranges from arrays of observed values per tensor name (no model, no
+ * interpreter). Returns name → [lo, hi].
+ */
+export function rangesFromArrays(arrays: Record<string, ArrayLike<number> | readonly ArrayLike<number>[]>, method: CalibrationMethod = 'minmax', opts: RangeOptions = {}): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const [name, v] of Object.entries(arrays)) {
+    const s = new TensorStats();
+    const list = Array.isArray(v) && typeof v[0] !== 'number' ? (v as readonly ArrayLike<number>[]) : [v as ArrayLike<number>];
+    for (const a of list) s.add(a);
+    out[name] = computeRange(s, method, opts);
+  }
+  return out;
+}

@@ -1,0 +1,179 @@
+/**
+ * Writing quantized weights into a graph: DequantizeLinear (per-tensor, per-axis, blocked at
+ * opset 21) feeding the consumer, or com.microsoft MatMulNBits for MatMul / Gemm weights.
+ */
+import type { Graph, Model, Node, NameGenerator } from '@whittle/graph';
+import { createNode, isDefaultDomain, opsetVersion } from '@whittle/graph';
+import { type DType, type Tensor, tensor } from '@whittle/tensor';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, nativeIndex } from './weights.js';
+
+/** Ops whose default-domain semantics changed after opset 13 in ways a version bump would alter. */
+const BUMP_UNSAFE = new Set([
+  'ReduceMax', 'ReduceMin', 'ReduceMean', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum',
+  'ReduceLogSumExp', 'ReduceSumSquare', 'GridSample', 'DFT',
+]);
+
+/**
+ * Make the model's default-domain opset at least `version` when that is legal (opset >= 13 and no
+ * op whose meaning changed since). Returns whether the model now has it; bumps IR to >= 10.
+ */
+export function ensureOpset(model: Model, version: number): boolean {
+  const v = opsetVersion(model) ?? 1;
+  if (v >= version) return true;
+  if (v < 13) return false;
+  const unsafe = (g: Graph): boolean => g.nodes.some((n) => isDefaultDomain(n.domain) && BUMP_UNSAFE.has(n.opType));
+  if (unsafe(model.graph)) return false;
+  const imp = model.opsetImports.find((o) => isDefaultDomain(o.domain));
+  if (imp) imp.version = version;
+  else model.opsetImports.push({ domain: '', version });
+  if (model.irVersion < 10) model.irVersion = 10;
+  return true;
+}
+
+/** Add `domain` to the opset imports if missing. */
+export function ensureDomain(model: Model, domain: string, version = 1): void {
+  if (!model.opsetImports.some((o) => o.domain === domain)) model.opsetImports.push({ domain, version });
+}
+
+/** A cpu tensor. */
+export function cpuTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  if (dtype === 'float32') return tensor(Float32Array.from(values), shape, 'float32', { backend: 'cpu' });
+  if (dtype === 'uint8') return tensor(Uint8Array.from(values), shape, 'uint8', { backend: 'cpu' });
+  if (dtype === 'int8') return tensor(Int8Array.from(values), shape, 'int8', { backend: 'cpu' });
+  if (dtype === 'int32') return tensor(Int32Array.from(values), shape, 'int32', { backend: 'cpu' });
+  return tensor(Array.from(values), shape, dtype, { backend: 'cpu' });
+}
+
+/** Container dtype for a grid of `bits` bits. */
+export function containerDType(bits: number, symmetric: boolean, allow4: boolean): DType {
+  if (bits <= 4 && allow4) return symmetric ? 'int4' : 'uint4';
+  return symmetric ? 'int8' : 'uint8';
+}
+
+/**
+ * Replace `site`'s weight with `q` stored as integers + DequantizeLinear feeding the consumer.
+ * `allow4` says whether 4-bit containers may be used (opset 21). Returns the DQ node.
+ */
+export function emitDequantizeLinear(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, allow4: boolean): Node {
+  const dtype = containerDType(q.bits, q.symmetric, allow4);
+  const half = 2 ** (q.bits - 1);
+  const codes = new Array<number>(q.rows * q.cols);
+  for (let r = 0; r < q.rows; r++) {
+    for (let c = 0; c < q.cols; c++) {
+      const v = q.codes[r * q.cols + c]!;
+      codes[nativeIndex(site, r, c)] = q.symmetric ? v - half : v;
+    }
+  }
+  const base = site.name;
+  const qName = names.value(`${base}_quantized`);
+  const sName = names.value(`${base}_scale`);
+  g.initializers.set(qName, cpuTensor(codes, site.shape, dtype));
+  const attrs: Record<string, { type: 'int'; value: number }> = {};
+  let scaleShape: number[];
+  let scales: ArrayLike<number> = q.scales;
+  let zps: number[] = Array.from(q.zeroPoints);
+  if (q.granularity === 'per-tensor') scaleShape = [];
+  else if (q.granularity === 'per-channel') {
+    scaleShape = [q.rows];
+    attrs.axis = { type: 'int', value: site.rowAxis };
+  } else {
+    const nb = blocksPerRow(q);
+    scaleShape = site.shape.map((d, i) => (i === site.blockAxis ? nb : d));
+    attrs.axis = { type: 'int', value: site.blockAxis };
+    attrs.block_size = { type: 'int', value: q.blockSize };
+    if (site.rowAxis === 1) {
+      // native scale layout [nb, rows]
+      const s = new Float32Array(nb * q.rows);
+      const z = new Array<number>(nb * q.rows);
+      for (let r = 0; r < q.rows; r++) {
+        for (let b = 0; b < nb; b++) {
+          s[b * q.rows + r] = q.scales[r * nb + b]!;
+          z[b * q.rows + r] = q.zeroPoints[r * nb + b]!;
+        }
+      }
+      scales = s;
+      zps = z;
+    }
+  }
+  g.initializers.set(sName, cpuTensor(scales, scaleShape, 'float32'));
+  const inputs = [qName, sName];
+  if (!q.symmetric) {
+    const zName = names.value(`${base}_zero_point`);
+    g.initializers.set(zName, cpuTensor(zps, scaleShape, dtype));
+    inputs.push(zName);
+  }
+  const out = names.value(`${base}_dequantized`);
+  const dq = createNode('DequantizeLinear', inputs, [out], attrs, { name: names.node(`${base}_DequantizeLinear`) });
+  const at = g.nodes.indexOf(site.node);
+  g.nodes.splice(at, 0, dq);
+  site.node.inputs[site.input] = out;
+  return dq;
+}
+
+/** Whether MatMulNBits can take this site (MatMul, or plain Gemm A·B + C; block granularity). */
+export function matMulNBitsEligible(site: WeightSite, q: Pick<QuantizedWeight, 'granularity' | 'blockSize'>): boolean {
+  if (q.granularity !== 'block' || q.blockSize < 16 || (q.blockSize & (q.blockSize - 1)) !== 0) return false;
+  const n = site.node;
+  if (n.opType === 'MatMul') return site.input === 1;
+  if (n.opType !== 'Gemm' || site.input !== 1) return false;
+  const get = (k: string, d: number): number => {
+    const a = n.attributes.get(k);
+    return a && (a.type === 'int' || a.type === 'float') ? a.value : d;
+  };
+  return get('transA', 0) === 0 && get('alpha', 1) === 1 && get('beta', 1) === 1;
+}
+
+/**
+ * Replace a MatMul (or Gemm, rewritten to MatMulNBits + Add) by com.microsoft MatMulNBits with
+ * `q` packed in `containerBits`-bit codes (>= q.bits). The caller adds the opset import.
+ */
+export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, containerBits: number): Node[] {
+  const N = q.rows;
+  const K = q.cols;
+  const bs = q.blockSize;
+  const nb = blocksPerRow(q);
+  const blob = (bs * containerBits) / 8;
+  const perByte = 8 / containerBits;
+  const mask = 2 ** containerBits - 1;
+  const B = new Uint8Array(N * nb * blob);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < nb; b++) {
+      const zp = q.zeroPoints[n * nb + b]!;
+      for (let j = 0; j < bs; j++) {
+        const k = b * bs + j;
+        const code = k < K ? q.codes[n * K + k]! : zp;
+        const byte = (n * nb + b) * blob + Math.floor(j / perByte);
+        B[byte] = B[byte]! | ((code & mask) << ((j % perByte) * containerBits));
+      }
+    }
+  }
+  const zpBytes = Math.ceil((nb * containerBits) / 8);
+  const Z = new Uint8Array(N * zpBytes);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < nb; b++) {
+      const byte = n * zpBytes + Math.floor(b / perByte);
+      Z[byte] = Z[byte]! | ((q.zeroPoints[n * nb + b]! & mask) << ((b % perByte) * containerBits));
+    }
+  }
+  const base = site.name;
+  const bName = names.value(`${base}_nbits`);
+  const sName = names.value(`${base}_scales`);
+  const zName = names.value(`${base}_zero_points`);
+  g.initializers.set(bName, tensor(B, [N, nb, blob], 'uint8', { backend: 'cpu' }));
+  g.initializers.set(sName, cpuTensor(q.scales, [N * nb], 'float32'));
+  g.initializers.set(zName, tensor(Z, [N * zpBytes], 'uint8', { backend: 'cpu' }));
+  const node = site.node;
+  const hasBias = node.opType === 'Gemm' && !!node.inputs[2];
+  const out = hasBias ? names.value(`${node.outputs[0]}_matmul`) : node.outputs[0]!;
+  const mm = createNode(
+    'MatMulNBits',
+    [node.inputs[0]!, bName, sName, zName],
+    [out],
+    { K: { type: 'int', value: K }, N: { type: 'int', value: N }, bits: { type: 'int', value: containerBits }, block_size: { type: 'int', value: bs } },
+    { name: names.node(`${node.name || base}_MatMulNBits`), domain: 'com.microsoft' },
+  );
+  const replacement = [mm];
+  if (hasBias) replacement.push(createNode('Add', [out, node.inputs[2]!], [node.outputs[0]!], {}, { name: names.node(`${node.name || base}_bias`) }));
+  g.nodes.splice(g.nodes.indexOf(node), 1, ...replacement);
+  return replacement;
+}

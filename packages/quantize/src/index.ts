@@ -1,0 +1,25 @@
+/**
+ * @whittle/quantize — quantization passes: weight-only RTN (QDQ / MatMulNBits), static PTQ with
+ * calibration (QDQ / QOperator), dynamic int8, GPTQ, SmoothQuant, float16, QAT, weight clustering
+ * and mixed precision. Importing this module registers every pass by name.
+ * @module
+ */
+import { registerPass } from '@whittle/graph';
+import { quantizeWeightsPass } from './rtn.js';
+import { quantizeStaticPass } from './static.js';
+import { quantizeDynamicPass } from './dynamic.js';
+import { gptqPass } from './gptq.js';
+import { convertFloat16Pass } from './float16.js';
+
+export { quantizeWeightsPass, rtnOptions } from './rtn.js';
+export { quantizeStaticPass, staticOptions } from './static.js';
+export { quantizeDynamicPass, dynamicOptions } from './dynamic.js';
+export { gptqPass, gptqOptions, gptqQuantize, outputMse, type GptqSpec } from './gptq.js';
+export { convertFloat16Pass, float16Options } from './float16.js';
+export { rangesFromArrays, computeRange, collectStats, TensorStats, type CalibrationMethod, type RangeOptions } from './calibrate.js';
+export * from './quant_math.js';
+export * from './weights.js';
+export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
+
+export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass] as const;
+for (const p of QUANTIZE_PASSES) registerPass(p, { replace: true });

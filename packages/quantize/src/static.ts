@@ -1,0 +1,164 @@
+import {
+  type Graph, type Model, type Node, NameGenerator, buildUseIndex, cloneModel, createNode, defineOptions, definePass,
+  eliminateDeadCode, isDefaultDomain, throwIfAborted,
+} from '@whittle/graph';
+import { ArgumentError } from '@whittle/tensor';
+import { type CalibrationMethod, collectStats, computeRange } from './calibrate.js';
+import { cpuTensor, emitDequantizeLinear } from './emit.js';
+import { type GroupParams, groupParams, roundEven } from './quant_math.js';
+import { type QuantizedWeight, type WeightSite, canonical, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
+
+/** Options of `quantize-static`. */
+export const staticOptions = defineOptions({
+  calibrator: { type: 'string', enum: ['minmax', 'percentile', 'entropy', 'mse'], default: 'minmax', description: 'how activation ranges are chosen from the calibration data' },
+  percentile: { type: 'number', min: 50, max: 100, default: 99.999, description: 'percentile of the "percentile" calibrator' },
+  format: { type: 'string', enum: ['qdq', 'qoperator'], default: 'qdq', description: 'QuantizeLinear/DequantizeLinear pairs, or QLinearConv/QLinearMatMul with quantized weights' },
+  perChannel: { type: 'boolean', default: true, description: 'per-output-channel weight scales' },
+  activationType: { type: 'string', enum: ['uint8', 'int8'], default: 'uint8', description: 'activation integer type (uint8 asymmetric or int8 symmetric)' },
+  weightType: { type: 'string', enum: ['int8', 'uint8'], default: 'int8', description: 'weight integer type (int8 symmetric or uint8 asymmetric)' },
+  ops: { type: 'string[]', default: ['Conv', 'MatMul', 'Gemm'], description: 'op types to quantize' },
+  quantizeOutputs: { type: 'boolean', default: true, description: 'also quantize the outputs of quantized ops (as onnxruntime does)' },
+  excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
+  excludeOps: { type: 'string[]', default: [], description: 'op types left in float' },
+  ranges: { type: 'object', description: 'precomputed activation ranges {name: [lo, hi]} (e.g. from rangesFromArrays); skips calibration' },
+  maxBatches: { type: 'number', integer: true, min: 1, description: 'use at most this many calibration batches' },
+});
+
+interface Plan {
+  nodes: Node[];
+  activations: string[];
+}
+
+function plan(g: Graph, ops: readonly string[], excludeNodes: readonly string[], excludeOps: readonly string[], outputs: boolean): Plan {
+  const inits = (n: string): boolean => g.initializers.has(n) || g.rawInitializers.has(n);
+  const graphOut = new Set(g.outputs.map((o) => o.name));
+  const nodes = g.nodes.filter((n) => isDefaultDomain(n.domain) && ops.includes(n.opType) && !excludeNodes.includes(n.name) && !excludeOps.includes(n.opType));
+  const acts = new Set<string>();
+  for (const n of nodes) {
+    const float = n.opType === 'Conv' || n.opType === 'Gemm' ? [0] : [0, 1];
+    for (const i of float) {
+      const x = n.inputs[i];
+      if (x && !inits(x)) acts.add(x);
+    }
+    if (outputs && n.outputs[0] && !graphOut.has(n.outputs[0])) acts.add(n.outputs[0]);
+  }
+  return { nodes, activations: [...acts] };
+}
+
+/**
+ * `quantize-static`: post-training static quantization. Activation ranges come from calibration
+ * batches (ctx.calibration) run through Whittle's interpreter, or from `ranges`. Emits QDQ
+ * (QuantizeLinear/DequantizeLinear around activations, DequantizeLinear on int8 weights, int32
+ * biases with scale input_scale·weight_scale) or QOperator (QLinearConv / QLinearMatMul).
+ */
+export const quantizeStaticPass = definePass({
+  specificationVersion: 'v1',
+  name: 'quantize-static',
+  description: 'Static int8 post-training quantization with calibration (MinMax/Percentile/Entropy/MSE) as QDQ or QOperator.',
+  optionsSchema: staticOptions,
+  async run(model, ctx) {
+    const o = ctx.options;
+    const out = cloneModel(model);
+    const g = out.graph;
+    const bytesBefore = initializerBytes(g);
+    const p = plan(g, o.ops, o.excludeNodes, o.excludeOps, o.quantizeOutputs || o.format === 'qoperator');
+    let ranges: Record<string, [number, number]>;
+    if (o.ranges) ranges = o.ranges as Record<string, [number, number]>;
+    else {
+      if (!ctx.calibration) throw new ArgumentError("quantize-static: no calibration data; give the pass context a 'calibration' iterable of feeds or pass the 'ranges' option");
+      const stats = await collectStats(model, p.activations, ctx.calibration, {
+        backend: ctx.backend,
+        signal: ctx.signal,
+        onBatch: (b) => ctx.onProgress(0.5 * Math.min(1, b / (o.maxBatches ?? 100)), `calibration batch ${b}`),
+        ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}),
+      });
+      ranges = {};
+      for (const [n, s] of stats) ranges[n] = computeRange(s, o.calibrator as CalibrationMethod, { percentile: o.percentile });
+    }
+    throwIfAborted(ctx.signal, 'quantize-static');
+    const actSym = o.activationType === 'int8';
+    const actParams = new Map<string, GroupParams>();
+    for (const a of p.activations) {
+      const r = ranges[a];
+      if (!r) continue;
+      actParams.set(a, groupParams(r[0], r[1], { bits: 8, symmetric: actSym }));
+    }
+    const names = new NameGenerator(g);
+    const weightSym = o.weightType === 'int8';
+    const sites = findWeightSites(g, o.ops, { names: o.excludeNodes, ops: o.excludeOps }).filter((s) => p.nodes.includes(s.node));
+    const layers: Record<string, unknown>[] = [];
+    const quantW = new Map<Node, { site: WeightSite; q: QuantizedWeight }>();
+    for (const site of sites) {
+      const w = canonical(site, (await site.tensor.data()) as Float32Array);
+      const q = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: weightSym, granularity: o.perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
+      quantW.set(site.node, { site, q });
+    }
+    if (o.format === 'qoperator') {
+      const { qoperator } = await import('./qoperator.js');
+      qoperator(g, names, p.nodes, quantW, actParams, actSym, layers);
+    } else {
+      // weights and int32 biases
+      for (const { site, q } of quantW.values()) {
+        const n = site.node;
+        emitDequantizeLinear(g, site, q, names, false);
+        const inScale = actParams.get(n.inputs[0]!)?.scale;
+        const biasName = n.opType === 'MatMul' ? undefined : n.inputs[2];
+        const bias = biasName ? g.initializers.get(biasName) : undefined;
+        let biasQuantized = false;
+        if (biasName && bias && bias.dtype === 'float32' && inScale !== undefined && bias.size === q.rows) {
+          const b = (await bias.data()) as Float32Array;
+          const scales = Float32Array.from({ length: q.rows }, (_, r) => inScale * q.scales[q.granularity === 'per-tensor' ? 0 : r]!);
+          const qb = Int32Array.from(b, (v, r) => Math.max(-2147483647, Math.min(2147483647, roundEven(v / (scales[r]! || 1)))));
+          const qn = names.value(`${biasName}_quantized`);
+          const sn = names.value(`${biasName}_scale`);
+          g.initializers.set(qn, cpuTensor(qb, [q.rows], 'int32'));
+          g.initializers.set(sn, cpuTensor(scales, [q.rows], 'float32'));
+          const dqOut = names.value(`${biasName}_dequantized`);
+          g.nodes.splice(g.nodes.indexOf(n), 0, createNode('DequantizeLinear', [qn, sn], [dqOut], { axis: { type: 'int', value: 0 } }, { name: names.node(`${biasName}_DequantizeLinear`) }));
+          n.inputs[2] = dqOut;
+          biasQuantized = true;
+        }
+        layers.push({ node: n.name, op: n.opType, weight: site.name, weightType: o.weightType, perChannel: o.perChannel, biasInt32: biasQuantized, inputScale: inScale });
+      }
+      insertActivationQdq(g, names, actParams, actSym);
+    }
+    eliminateDeadCode(g);
+    const bytesAfter = initializerBytes(g);
+    return {
+      model: out,
+      report: {
+        changed: true,
+        summary: `static ${o.format} int8 quantization of ${p.nodes.length} nodes (${o.calibrator} calibration, ${actParams.size} activations); initializers ${bytesBefore} -> ${bytesAfter} bytes`,
+        stats: { nodes: p.nodes.length, activations: actParams.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
+        details: { layers, activationRanges: Object.fromEntries([...actParams].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, range: ranges[k] }])) },
+      },
+    };
+  },
+});
+
+/** Insert QuantizeLinear → DequantizeLinear after each activation; consumers read the DQ output. */
+export function insertActivationQdq(g: Graph, names: NameGenerator, params: Map<string, GroupParams>, signed: boolean): void {
+  const idx = buildUseIndex(g);
+  for (const [a, p] of params) {
+    const { sName, zName } = actConstants(g, names, a, p, signed);
+    const qOut = names.value(`${a}_quantized`);
+    const dqOut = names.value(`${a}_dequantized`);
+    const q = createNode('QuantizeLinear', [a, sName, zName], [qOut], {}, { name: names.node(`${a}_QuantizeLinear`) });
+    const dq = createNode('DequantizeLinear', [qOut, sName, zName], [dqOut], {}, { name: names.node(`${a}_DequantizeLinear`) });
+    for (const u of idx.consumers.get(a) ?? []) if (u.input >= 0) u.node.inputs[u.input] = dqOut;
+    const prod = idx.producers.get(a);
+    const at = prod ? g.nodes.indexOf(prod.node) + 1 : 0;
+    g.nodes.splice(at, 0, q, dq);
+  }
+}
+
+/** Scale and zero-point initializers of an activation. */
+export function actConstants(g: Graph, names: NameGenerator, a: string, p: GroupParams, signed: boolean): { sName: string; zName: string } {
+  const sName = names.value(`${a}_scale`);
+  const zName = names.value(`${a}_zero_point`);
+  g.initializers.set(sName, cpuTensor([p.scale], [], 'float32'));
+  g.initializers.set(zName, cpuTensor([signed ? p.zeroPoint - 128 : p.zeroPoint], [], signed ? 'int8' : 'uint8'));
+  return { sName, zName };
+}
+
+export type { Model };

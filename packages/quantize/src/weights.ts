@@ -1,0 +1,199 @@
+/**
+ * Where quantizable weights live in a graph and how they are viewed as a matrix of
+ * [rows = output channels, cols = reduction dimension], the layout every weight quantizer
+ * here works in.
+ */
+import type { Graph, Node } from '@whittle/graph';
+import { isDefaultDomain } from '@whittle/graph';
+import type { Tensor } from '@whittle/tensor';
+import { type GridSpec, type GroupParams, dequantizeValue, groupParams, quantizeValue } from './quant_math.js';
+
+/** A float32 weight initializer read by a node. */
+export interface WeightSite {
+  node: Node;
+  /** Input slot of the weight. */
+  input: number;
+  name: string;
+  tensor: Tensor;
+  /** Native shape of the weight. */
+  shape: number[];
+  /** Axis of output channels (per-channel scales). */
+  rowAxis: number;
+  /** Axis blocks run along (2-D weights only; -1 when block-wise is not possible). */
+  blockAxis: number;
+  rows: number;
+  cols: number;
+}
+
+function attrInt(n: Node, name: string, dflt: number): number {
+  const a = n.attributes.get(name);
+  return a && a.type === 'int' ? a.value : dflt;
+}
+
+/**
+ * Weight sites of the given op types: MatMul (B [K, N]), Gemm (B, transB aware), Conv (W
+ * [O, I, ...]) and Gather (embedding table [V, D], data input). Only float32 initializers.
+ */
+export function findWeightSites(g: Graph, ops: readonly string[], exclude: { names?: readonly string[]; ops?: readonly string[] } = {}): WeightSite[] {
+  const sites: WeightSite[] = [];
+  for (const node of g.nodes) {
+    if (!isDefaultDomain(node.domain) || !ops.includes(node.opType)) continue;
+    if (exclude.names?.includes(node.name) || exclude.ops?.includes(node.opType)) continue;
+    const slot = node.opType === 'Gather' ? 0 : 1;
+    const name = node.inputs[slot];
+    if (!name) continue;
+    const t = g.initializers.get(name);
+    if (!t || t.dtype !== 'float32') continue;
+    const shape = [...t.shape];
+    let rowAxis: number;
+    let blockAxis: number;
+    if (node.opType === 'MatMul') {
+      if (shape.length !== 2) continue;
+      rowAxis = 1;
+      blockAxis = 0;
+    } else if (node.opType === 'Gemm') {
+      if (shape.length !== 2) continue;
+      const tb = attrInt(node, 'transB', 0);
+      rowAxis = tb ? 0 : 1;
+      blockAxis = tb ? 1 : 0;
+    } else if (node.opType === 'Conv') {
+      if (shape.length < 3) continue;
+      rowAxis = 0;
+      blockAxis = -1;
+    } else if (node.opType === 'Gather') {
+      if (shape.length !== 2 || attrInt(node, 'axis', 0) !== 0) continue;
+      rowAxis = 0;
+      blockAxis = 1;
+    } else continue;
+    const rows = shape[rowAxis]!;
+    const cols = t.size / rows;
+    sites.push({ node, input: slot, name, tensor: t, shape, rowAxis, blockAxis, rows, cols });
+  }
+  return sites;
+}
+
+/** Native index of canonical element (r, c) of a site. */
+export function nativeIndex(site: Pick<WeightSite, 'shape' | 'rowAxis' | 'rows' | 'cols'>, r: number, c: number): number {
+  if (site.rowAxis === 0) return r * site.cols + c;
+  // 2-D [K, N] with rows on axis 1
+  return c * site.rows + r;
+}
+
+/** The weight as a canonical row-major [rows, cols] Float64Array. */
+export function canonical(site: WeightSite, values: Float32Array): Float64Array {
+  const out = new Float64Array(site.rows * site.cols);
+  for (let r = 0; r < site.rows; r++) for (let c = 0; c < site.cols; c++) out[r * site.cols + c] = values[nativeIndex(site, r, c)]!;
+  return out;
+}
+
+/** Back from canonical [rows, cols] to the native layout. */
+export function fromCanonical(site: WeightSite, m: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(site.rows * site.cols);
+  for (let r = 0; r < site.rows; r++) for (let c = 0; c < site.cols; c++) out[nativeIndex(site, r, c)] = m[r * site.cols + c]!;
+  return out;
+}
+
+/** Granularity of scales. */
+export type Granularity = 'per-tensor' | 'per-channel' | 'block';
+
+/**
+ * A quantized weight in canonical layout: unsigned codes [rows, cols], one scale / zero point per
+ * group. Groups: per-tensor 1; per-channel one per row; block `rows * nBlocks` (row-major).
+ */
+export interface QuantizedWeight {
+  rows: number;
+  cols: number;
+  /** Grid bits (2..8); storage may use a wider container. */
+  bits: number;
+  symmetric: boolean;
+  granularity: Granularity;
+  /** Block size along cols (block granularity only). */
+  blockSize: number;
+  codes: Uint8Array;
+  scales: Float32Array;
+  /** Unsigned zero points, one per group. */
+  zeroPoints: Uint8Array;
+}
+
+/** Number of blocks per row. */
+export function blocksPerRow(q: Pick<QuantizedWeight, 'granularity' | 'cols' | 'blockSize'>): number {
+  return q.granularity === 'block' ? Math.ceil(q.cols / q.blockSize) : 1;
+}
+
+/** Group index of canonical element (r, c). */
+export function groupOf(q: Pick<QuantizedWeight, 'granularity' | 'cols' | 'blockSize'>, r: number, c: number): number {
+  if (q.granularity === 'per-tensor') return 0;
+  if (q.granularity === 'per-channel') return r;
+  return r * Math.ceil(q.cols / q.blockSize) + Math.floor(c / q.blockSize);
+}
+
+/** Dequantized canonical matrix. */
+export function dequantizeWeight(q: QuantizedWeight): Float64Array {
+  const out = new Float64Array(q.rows * q.cols);
+  for (let r = 0; r < q.rows; r++) {
+    for (let c = 0; c < q.cols; c++) {
+      const g = groupOf(q, r, c);
+      out[r * q.cols + c] = dequantizeValue(q.codes[r * q.cols + c]!, { scale: q.scales[g]!, zeroPoint: q.zeroPoints[g]! });
+    }
+  }
+  return out;
+}
+
+/** Options of {@link quantizeRtn}. */
+export interface RtnSpec extends GridSpec {
+  granularity: Granularity;
+  blockSize: number;
+}
+
+/** Round-to-nearest quantization of a canonical [rows, cols] matrix. */
+export function quantizeRtn(w: Float64Array, rows: number, cols: number, spec: RtnSpec): QuantizedWeight {
+  const nb = spec.granularity === 'block' ? Math.ceil(cols / spec.blockSize) : 1;
+  const groups = spec.granularity === 'per-tensor' ? 1 : spec.granularity === 'per-channel' ? rows : rows * nb;
+  const lo = new Float64Array(groups).fill(Infinity);
+  const hi = new Float64Array(groups).fill(-Infinity);
+  const q0 = { granularity: spec.granularity, cols, blockSize: spec.blockSize };
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const g = groupOf(q0, r, c);
+      const v = w[r * cols + c]!;
+      if (v < lo[g]!) lo[g] = v;
+      if (v > hi[g]!) hi[g] = v;
+    }
+  }
+  const params: GroupParams[] = [];
+  for (let g = 0; g < groups; g++) params.push(groupParams(lo[g]!, hi[g]!, spec));
+  const codes = new Uint8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) codes[r * cols + c] = quantizeValue(w[r * cols + c]!, params[groupOf(q0, r, c)]!, spec.bits);
+  }
+  return {
+    rows,
+    cols,
+    bits: spec.bits,
+    symmetric: spec.symmetric,
+    granularity: spec.granularity,
+    blockSize: spec.blockSize,
+    codes,
+    scales: Float32Array.from(params, (p) => p.scale),
+    zeroPoints: Uint8Array.from(params, (p) => p.zeroPoint),
+  };
+}
+
+/** Bytes of float32 initializers in a graph, and of all initializers. */
+export function initializerBytes(g: Graph): number {
+  let n = 0;
+  for (const t of g.initializers.values()) n += Math.ceil((t.size * bitsPerElement(t.dtype)) / 8);
+  for (const t of g.rawInitializers.values()) n += t.rawData?.length ?? 0;
+  return n;
+}
+
+function bitsPerElement(d: string): number {
+  switch (d) {
+    case 'float32': case 'int32': return 32;
+    case 'int64': return 64;
+    case 'float16': return 16;
+    case 'int4': case 'uint4': return 4;
+    case 'int2': case 'uint2': return 2;
+    default: return 8;
+  }
+}

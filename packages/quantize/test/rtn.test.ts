@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { runPass } from '@whittle/graph';
+import { quantizeWeightsPass } from '../src/rtn.js';
+import { mixedFeeds, mixedModel, modelBytes, ortRun, relError } from './helpers.js';
+
+describe('quantize-weights (RTN)', () => {
+  const model = mixedModel();
+  const feeds = mixedFeeds(16);
+  let ref: Float32Array;
+
+  const cases: [string, Record<string, unknown>, number][] = [
+    ['int8 per-tensor sym qdq', { bits: 8, granularity: 'per-tensor' }, 0.02],
+    ['int8 per-channel asym qdq', { bits: 8, granularity: 'per-channel', symmetric: false }, 0.02],
+    ['int8 block-32 qdq', { bits: 8, granularity: 'block', blockSize: 32 }, 0.02],
+    ['int4 block-32 sym qdq', { bits: 4, granularity: 'block', blockSize: 32 }, 0.15],
+    ['int4 block-16 asym qdq', { bits: 4, granularity: 'block', blockSize: 16, symmetric: false }, 0.15],
+    ['int4 per-channel qdq', { bits: 4, granularity: 'per-channel' }, 0.25],
+    ['int3 block-32 qdq', { bits: 3, granularity: 'block' }, 0.35],
+    ['int2 block-32 asym qdq', { bits: 2, granularity: 'block', symmetric: false }, 0.7],
+    ['int4 block-32 matmulnbits', { bits: 4, format: 'matmulnbits' }, 0.15],
+    ['int4 block-64 asym matmulnbits', { bits: 4, format: 'matmulnbits', symmetric: false, blockSize: 64 }, 0.15],
+    ['int8 block-32 matmulnbits', { bits: 8, format: 'matmulnbits' }, 0.02],
+    ['int3 block-32 matmulnbits', { bits: 3, format: 'matmulnbits' }, 0.35],
+    ['int2 block-16 asym matmulnbits', { bits: 2, format: 'matmulnbits', symmetric: false, blockSize: 16 }, 0.7],
+  ];
+  it.each(cases)('%s runs in onnxruntime and stays close', async (_name, opts, tol) => {
+    ref ??= (await ortRun(model, feeds))[model.graph.outputs[0]!.name]!;
+    const { model: q, report } = await runPass(quantizeWeightsPass, model, opts);
+    const out = (await ortRun(q, feeds))[q.graph.outputs[0]!.name]!;
+    const err = relError(ref, out);
+    expect(err).toBeLessThan(tol);
+    expect(report.stats!.bytesAfter).toBeLessThan(report.stats!.bytesBefore);
+    if (opts.format === 'matmulnbits') expect(q.graph.nodes.filter((n) => n.opType === 'MatMulNBits').length).toBe(3);
+    console.log(_name, 'relErr', err.toFixed(4), 'bytes', modelBytes(model), '->', modelBytes(q));
+  });
+
+  it('does not modify its input and rejects unknown options', async () => {
+    const before = model.graph.nodes.length;
+    await runPass(quantizeWeightsPass, model, { bits: 4 });
+    expect(model.graph.nodes.length).toBe(before);
+    expect(model.graph.initializers.get('w1')!.dtype).toBe('float32');
+    await expect(runPass(quantizeWeightsPass, model, { bitz: 4 })).rejects.toThrow(/unknown option/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { runPass } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
+import { quantizeStaticPass } from '../src/static.js';
+import { rangesFromArrays, TensorStats, computeRange } from '../src/calibrate.js';
+import { mixedFeeds, mixedModel, ortRun, relError } from './helpers.js';
+
+function* calib(n: number) {
+  for (let i = 0; i < n; i++) {
+    const f = mixedFeeds(32, 100 + i);
+    yield { x: tensor(f.x!.data as Float32Array, f.x!.dims, 'float32', { backend: 'cpu' }), ids: tensor(f.ids!.data as BigInt64Array, f.ids!.dims, 'int64', { backend: 'cpu' }) };
+  }
+}
+
+describe('quantize-static', () => {
+  const model = mixedModel();
+  const feeds = mixedFeeds(64);
+  for (const calibrator of ['minmax', 'percentile', 'entropy', 'mse'] as const) {
+    for (const format of ['qdq', 'qoperator'] as const) {
+      it(`${calibrator} ${format}: runs in onnxruntime close to float`, async () => {
+        const ref = (await ortRun(model, feeds))[model.graph.outputs[0]!.name]!;
+        const { model: q, report } = await runPass(quantizeStaticPass, model, { calibrator, format }, { calibration: (async function* () { yield* calib(4); })() });
+        const out = (await ortRun(q, feeds))[q.graph.outputs[0]!.name]!;
+        const err = relError(ref, out);
+        console.log(calibrator, format, 'relErr', err.toFixed(4), report.stats);
+        expect(err).toBeLessThan(calibrator === 'entropy' ? 0.15 : 0.08);
+        const ops = q.graph.nodes.map((n) => n.opType);
+        if (format === 'qdq') expect(ops.filter((o) => o === 'QuantizeLinear').length).toBeGreaterThan(2);
+        else expect(ops).toContain('QLinearMatMul');
+      });
+    }
+  }
+  it('rangesFromArrays: minmax and percentile clip outliers', () => {
+    const v = new Float32Array(100000);
+    for (let i = 0; i < v.length; i++) v[i] = ((i % 1000) / 1000) * 2 - 1;
+    v[5] = 50;
+    const r = rangesFromArrays({ a: v }, 'minmax');
+    expect(r.a).toEqual([-1, 50]);
+    const p = rangesFromArrays({ a: v }, 'percentile', { percentile: 99.9 });
+    expect(p.a![1]).toBeLessThan(2);
+    expect(p.a![0]).toBeLessThan(-0.9);
+    const e = rangesFromArrays({ a: [v] }, 'entropy');
+    expect(e.a![1]).toBeLessThan(50);
+  });
+  it('histogram growth keeps counts', () => {
+    const s = new TensorStats();
+    s.add([0.1, -0.1]);
+    s.add([100, -3]);
+    expect(s.hist.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(computeRange(s, 'minmax')).toEqual([-3, 100]);
+  });
+  it('requires calibration or ranges', async () => {
+    await expect(runPass(quantizeStaticPass, model, {})).rejects.toThrow(/calibration/);
+  });
+});
