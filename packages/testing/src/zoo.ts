@@ -1,8 +1,10 @@
 /**
  * The model zoo of the test suites: Whittle-trained MNIST baselines (LeNet-300-100, LeNet-5),
  * built from the graph templates, trained with `trainClassifier` on the standard split with a
- * fixed seed, cached as ONNX under `<repo>/.cache/zoo/` (same recipe → same bytes), and
- * evaluated in onnxruntime-node. Concurrent test workers wait for one trainer (lock file).
+ * fixed seed, and evaluated in onnxruntime-node. The trained files are committed under
+ * `packages/testing/zoo/` (LeNet-5 takes minutes to train on two cores) and are reproduced with
+ * `pnpm --filter @whittle/testing zoo:train <name>`; a missing file is trained on first use
+ * (concurrent test workers wait for one trainer through a lock file).
  */
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,9 +34,8 @@ export const ZOO_RECIPES: Record<ZooName, { seed: number; epochs: number; lr: nu
   lenet5: { seed: 1, epochs: 8, lr: 1e-3, lrDecay: 0.8, batchSize: 64 },
 };
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** Where zoo models are cached. */
-export const ZOO_DIR = process.env.WHITTLE_ZOO_DIR ?? join(repoRoot, '.cache', 'zoo');
+/** Where zoo models are kept (committed; `WHITTLE_ZOO_DIR` overrides). */
+export const ZOO_DIR = process.env.WHITTLE_ZOO_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'zoo');
 
 let mnist: Promise<MnistData> | null = null;
 /** The MNIST standard split (7,992 train / 2,004 test), images [N, 1, 28, 28] in [0, 1]. */
@@ -43,7 +44,8 @@ export function mnistData(): Promise<MnistData> {
   return mnist;
 }
 
-function cacheName(name: ZooName): string {
+/** The file name of a recipe's model (changing the recipe changes the name). */
+export function cacheName(name: ZooName): string {
   const r = ZOO_RECIPES[name];
   return `${name}-s${r.seed}-e${r.epochs}-lr${r.lr}-d${r.lrDecay}-b${r.batchSize}.onnx`;
 }
