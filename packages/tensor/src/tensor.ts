@@ -24,7 +24,21 @@ export class Storage {
   }
 }
 
-const finalizer = new FinalizationRegistry<Storage>((s) => s.drop());
+const registry = new FinalizationRegistry<Storage>((s) => s.drop());
+/**
+ * Only storage that needs an explicit release (GPU buffers) is tracked for finalization. The
+ * registry holds its value strongly until the cleanup task runs, and a training loop that only
+ * awaits microtasks never lets it run — tracking cpu typed arrays that way kept every batch's
+ * activations alive (gigabytes per epoch). Cpu storage is plain garbage-collected memory.
+ */
+const finalizer = {
+  register(t: Tensor, s: Storage): void {
+    if (s.backend.name !== 'cpu') registry.register(t, s, t);
+  },
+  unregister(t: Tensor): void {
+    registry.unregister(t);
+  },
+};
 let nextId = 1;
 
 /**
@@ -54,7 +68,7 @@ export class Tensor implements TensorInfo {
     readonly storage: Storage,
   ) {
     storage.retain();
-    finalizer.register(this, storage, this);
+    finalizer.register(this, storage);
   }
 
   get handle(): DataHandle {
@@ -120,7 +134,7 @@ export class Tensor implements TensorInfo {
     finalizer.unregister(this);
     const old = this.storage;
     (this as { storage: Storage }).storage = storage;
-    finalizer.register(this, storage, this);
+    finalizer.register(this, storage);
     old.drop();
   }
 

@@ -1,6 +1,6 @@
 import { type BackendName, Rng } from '@whittle/tensor';
 import { PassAbortedError } from '../errors.js';
-import type { Feeds, Logger, PassContext } from './contract.js';
+import type { Feeds, Logger, PassContext, TrainingData } from './contract.js';
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -9,6 +9,8 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export interface PassContextInit {
   backend?: BackendName;
   calibration?: AsyncIterable<Feeds>;
+  training?: TrainingData;
+  resources?: Readonly<Record<string, unknown>>;
   logger?: Logger;
   onProgress?: (fraction: number, message?: string) => void;
   signal?: AbortSignal;
@@ -24,6 +26,8 @@ export function createPassContext<O>(init: PassContextInit, options: O): PassCon
   return {
     backend: init.backend ?? 'cpu',
     calibration: init.calibration,
+    training: init.training,
+    resources: init.resources,
     logger: init.logger ?? silentLogger,
     onProgress: init.onProgress ?? (() => {}),
     signal: init.signal ?? new AbortController().signal,

@@ -13,12 +13,34 @@ export interface Logger {
   error(message: string, data?: unknown): void;
 }
 
+/**
+ * Labeled (or unlabeled) in-memory samples for passes that train: fine-tuning after pruning or
+ * factorization, quantization-aware training, centroid fine-tuning, distillation.
+ */
+export interface TrainingData {
+  /** Samples, row-major, `count * prod(sampleShape)` float32 values. */
+  x: Float32Array;
+  /** One integer class label per sample; absent for label-free passes (e.g. distillation). */
+  labels?: Int32Array | undefined;
+  /** Shape of one sample, e.g. [1, 28, 28]. */
+  sampleShape: readonly number[];
+  /** Graph input the samples feed (default: the first non-initializer input). */
+  inputName?: string | undefined;
+}
+
 /** What a pass receives besides the model. */
 export interface PassContext<O = Record<string, unknown>> {
   /** Backend to compute on ('cpu' or 'webgpu'). */
   backend: BackendName;
   /** Sample inputs for calibration (quantization ranges, pruning statistics, …). */
   calibration?: AsyncIterable<Feeds> | undefined;
+  /** Training samples for passes that fine-tune (they fail with a clear error without it). */
+  training?: TrainingData | undefined;
+  /**
+   * Named objects a pass may need that are not options (JSON cannot carry them): e.g. a
+   * distillation teacher runner. Each pass documents the keys it reads.
+   */
+  resources?: Readonly<Record<string, unknown>> | undefined;
   logger: Logger;
   /** Report progress of this pass: `fraction` in [0, 1]. */
   onProgress(fraction: number, message?: string): void;

@@ -81,6 +81,9 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
       step++;
       const info: StepInfo = { epoch, batch: count - 1, batches: opts.batchesPerEpoch, step };
       await opts.callbacks?.afterStep?.(module, info);
+      // GPU buffers of dropped activations are released by finalization callbacks, which only
+      // run as macrotasks; a loop of resolved awaits would starve them and hold every batch.
+      if (module.backend !== 'cpu') await new Promise((r) => setTimeout(r, 0));
       if (opts.onProgress && opts.batchesPerEpoch) {
         opts.onProgress((epoch + count / opts.batchesPerEpoch) / opts.epochs, `epoch ${epoch + 1}/${opts.epochs} batch ${count}/${opts.batchesPerEpoch}`);
       }

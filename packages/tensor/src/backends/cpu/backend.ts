@@ -57,6 +57,7 @@ export class CpuBackend implements Backend<CpuHandle> {
     this.live--;
   }
 
+  /** Allocations not yet disposed explicitly (garbage-collected cpu tensors are not counted down). */
   liveAllocations(): number {
     return this.live;
   }
