@@ -60,3 +60,4 @@ export * from './train/graph_module.js';
 export * from './train/fit.js';
 export * from './train/data.js';
 export * from './train/classifier.js';
+export * from './train/augment.js';

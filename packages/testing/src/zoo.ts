@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statS
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@whittle/tensor/node';
-import { LENET5, LENET_300_100, convNetTemplate, mlpTemplate, trainClassifier, type Model } from '@whittle/graph';
+import { LENET5, LENET_300_100, convNetTemplate, mlpTemplate, randomShift, trainClassifier, type Model } from '@whittle/graph';
 import { readModel, writeModel } from '@whittle/onnx';
 import { writeModelFile } from '@whittle/onnx/node';
 import { evaluateAccuracyOrt, loadMnist, type MnistData } from '@whittle/eval/node';
@@ -29,9 +29,10 @@ export interface ZooModel {
 }
 
 /** The recipes; changing one changes its cache key. */
-export const ZOO_RECIPES: Record<ZooName, { seed: number; epochs: number; lr: number; lrDecay: number; batchSize: number }> = {
+export const ZOO_RECIPES: Record<ZooName, { seed: number; epochs: number; lr: number; lrDecay: number; batchSize: number; shift?: number }> = {
   lenet300100: { seed: 1, epochs: 12, lr: 1e-3, lrDecay: 0.85, batchSize: 64 },
-  lenet5: { seed: 1, epochs: 8, lr: 1e-3, lrDecay: 0.8, batchSize: 64 },
+  // random shifts of up to 2 px: without them LeNet-5 memorises the 7,996 images (96.8 %)
+  lenet5: { seed: 1, epochs: 10, lr: 1e-3, lrDecay: 0.8, batchSize: 64, shift: 2 },
 };
 
 /** Where zoo models are kept (committed; `WHITTLE_ZOO_DIR` overrides). */
@@ -47,7 +48,7 @@ export function mnistData(): Promise<MnistData> {
 /** The file name of a recipe's model (changing the recipe changes the name). */
 export function cacheName(name: ZooName): string {
   const r = ZOO_RECIPES[name];
-  return `${name}-s${r.seed}-e${r.epochs}-lr${r.lr}-d${r.lrDecay}-b${r.batchSize}.onnx`;
+  return `${name}-s${r.seed}-e${r.epochs}-lr${r.lr}-d${r.lrDecay}-b${r.batchSize}${r.shift ? `-sh${r.shift}` : ''}.onnx`;
 }
 
 function build(name: ZooName, rng: Rng): Model {
@@ -68,6 +69,7 @@ export async function trainZooModel(name: ZooName, onProgress?: (f: number, m: s
     lrDecay: r.lrDecay,
     batchSize: r.batchSize,
     seed: r.seed,
+    ...(r.shift ? { augment: randomShift(r.shift) } : {}),
     backend: 'cpu',
     ...(onProgress ? { onProgress } : {}),
   });

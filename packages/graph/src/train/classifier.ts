@@ -3,6 +3,7 @@ import type { Model } from '../ir/types.js';
 import { GraphModule } from './graph_module.js';
 import { fit, type EpochResult } from './fit.js';
 import { arrayBatches } from './data.js';
+import type { Augment } from './augment.js';
 
 /** Options of {@link trainClassifier}. */
 export interface TrainClassifierOptions {
@@ -20,6 +21,8 @@ export interface TrainClassifierOptions {
   weightDecay?: number;
   momentum?: number;
   seed?: number;
+  /** Batch augmentation (e.g. {@link randomShift}), drawn from its own generator seeded by `seed`. */
+  augment?: Augment;
   backend?: BackendName;
   /** Graph input and logits output names (default: the first input/output). */
   inputName?: string;
@@ -50,12 +53,14 @@ export async function trainClassifier(model: Model, opts: TrainClassifierOptions
       ? new SGD(params, { lr, momentum: opts.momentum ?? 0.9, weightDecay: opts.weightDecay ?? 0 })
       : new Adam(params, { lr, weightDecay: opts.weightDecay ?? 0 });
   const rng = new Rng(opts.seed ?? 0);
+  // a separate stream keeps the shuffle order of un-augmented recipes unchanged
+  const augmentRng = new Rng((opts.seed ?? 0) + 0x5eed);
   const batchSize = opts.batchSize ?? 64;
   const batches = Math.ceil(opts.labels.length / batchSize);
   const history = await fit(module, {
     epochs: opts.epochs,
     batchesPerEpoch: batches,
-    data: () => arrayBatches({ x: opts.x, labels: opts.labels, sampleShape: opts.sampleShape, batchSize, inputName, rng, ...(opts.backend ? { backend: opts.backend } : {}) }),
+    data: () => arrayBatches({ x: opts.x, labels: opts.labels, sampleShape: opts.sampleShape, batchSize, inputName, rng, ...(opts.augment ? { augment: opts.augment, augmentRng } : {}), ...(opts.backend ? { backend: opts.backend } : {}) }),
     loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
     optimizer,
     callbacks: { onEpochEnd: () => void (optimizer.lr *= opts.lrDecay ?? 1) },

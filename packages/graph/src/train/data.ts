@@ -1,5 +1,6 @@
 import { type BackendName, type Rng, ArgumentError, tensor } from '@whittle/tensor';
 import type { Batch } from './fit.js';
+import type { Augment } from './augment.js';
 
 /** Options of {@link arrayBatches}. */
 export interface ArrayBatchesOptions {
@@ -14,6 +15,10 @@ export interface ArrayBatchesOptions {
   inputName: string;
   /** Shuffle with this generator (one permutation per call). */
   rng?: Rng;
+  /** Applied to each batch's copy of the samples (never to `x`); randomness from `augmentRng`. */
+  augment?: Augment;
+  /** Generator for `augment` (default: `rng`). */
+  augmentRng?: Rng;
   /** Keep a last partial batch (default true). */
   keepLast?: boolean;
   backend?: BackendName;
@@ -43,6 +48,11 @@ export function* arrayBatches(opts: ArrayBatchesOptions): Generator<Batch> {
       const i = idx[k]!;
       xb.set(opts.x.subarray(i * per, (i + 1) * per), k * per);
       if (opts.labels) yb[k] = BigInt(opts.labels[i]!);
+    }
+    if (opts.augment) {
+      const r = opts.augmentRng ?? opts.rng;
+      if (!r) throw new ArgumentError('arrayBatches: augment needs a random generator (rng or augmentRng)');
+      opts.augment(xb, n, opts.sampleShape, r);
     }
     const batch: Batch = {
       inputs: { [opts.inputName]: tensor(xb, [n, ...opts.sampleShape], 'float32', backend) },
