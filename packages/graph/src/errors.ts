@@ -98,3 +98,12 @@ export class OutputMismatchError extends WhittleError {
     super('E_OUTPUT_MISMATCH', message);
   }
 }
+
+/** A pass needs data the context does not carry (training samples, labels, calibration, a resource). */
+export class PassDataError extends WhittleError {
+  readonly pass: string;
+  constructor(pass: string, message: string) {
+    super('E_PASS_DATA', message);
+    this.pass = pass;
+  }
+}

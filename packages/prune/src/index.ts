@@ -12,6 +12,7 @@ import { pruneNM } from './nm_pass.js';
 import { pruneSensitivity } from './sensitivity.js';
 import { pruneStructured } from './structured/structured.js';
 import { pruneUnstructured } from './unstructured.js';
+import { pruneGradual } from './gradual_pass.js';
 
 export { pruneUnstructured, type UnstructuredOptions } from './unstructured.js';
 export { pruneNM } from './nm_pass.js';
@@ -23,6 +24,7 @@ export { computeMasks, applyMasks, masksFromZeros, weightScores, kthSmallest, ty
 export { collectInputNorms, type InputNorms, type CollectOptions } from './activations.js';
 export { findPrunableWeights, packMask, unpackMask, type PrunableWeight } from './layers.js';
 export { sparsityReport, gzipSize, initializerBytesOf, type SparsityReport, type LayerSparsity } from './report.js';
+export { pruneGradual, gradualOptions } from './gradual_pass.js';
 export {
   constantSparsity,
   polynomialDecay,
@@ -36,6 +38,6 @@ export {
 } from './gradual.js';
 
 /** The passes this package registers. */
-export const PRUNE_PASSES = [pruneUnstructured, pruneNM, pruneStructured, pruneSensitivity] as const;
+export const PRUNE_PASSES = [pruneUnstructured, pruneNM, pruneStructured, pruneSensitivity, pruneGradual] as const;
 
 for (const p of PRUNE_PASSES) if (!hasPass(p.name)) registerPass(p);

@@ -10,16 +10,20 @@ import { quantizeStaticPass } from './static.js';
 import { quantizeDynamicPass } from './dynamic.js';
 import { gptqPass } from './gptq.js';
 import { convertFloat16Pass } from './float16.js';
+import { clusterWeightsPass } from './cluster_pass.js';
 
 export { quantizeWeightsPass, rtnOptions } from './rtn.js';
 export { quantizeStaticPass, staticOptions } from './static.js';
 export { quantizeDynamicPass, dynamicOptions } from './dynamic.js';
 export { gptqPass, gptqOptions, gptqQuantize, outputMse, type GptqSpec } from './gptq.js';
 export { convertFloat16Pass, float16Options } from './float16.js';
+export { clusterWeightsPass, clusterOptions, type ClusterPassOptions } from './cluster_pass.js';
+export { emitClustered, type ClusterStorage, type EmittedCluster } from './cluster_emit.js';
+export * from './cluster.js';
 export { rangesFromArrays, computeRange, collectStats, TensorStats, type CalibrationMethod, type RangeOptions } from './calibrate.js';
 export * from './quant_math.js';
 export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
 
-export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass] as const;
+export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass] as const;
 for (const p of QUANTIZE_PASSES) registerPass(p, { replace: true });

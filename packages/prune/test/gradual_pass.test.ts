@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { PassDataError, mlpTemplate, predictClasses, runPass, trainClassifier, validateModel } from '@whittle/graph';
+import { Rng } from '@whittle/tensor';
+import '../src/index.js';
+import { runOrt, runWhittle, values, zeroFraction } from './helpers.js';
+
+/** A 4-class task on 20 features: labels from a fixed random linear map, learnable by an MLP. */
+function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const rng = new Rng(seed);
+  const proj = Float32Array.from({ length: 20 * 4 }, () => rng.normal());
+  const x = Float32Array.from({ length: n * 20 }, () => rng.normal());
+  const labels = Int32Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    let bv = -Infinity;
+    for (let k = 0; k < 4; k++) {
+      let s = 0;
+      for (let j = 0; j < 20; j++) s += x[i * 20 + j]! * proj[j * 4 + k]!;
+      if (s > bv) [bv, best] = [s, k];
+    }
+    return best;
+  });
+  return { x, labels };
+}
+
+const accuracy = (pred: Int32Array, labels: Int32Array): number => pred.reduce((s, p, i) => s + (p === labels[i] ? 1 : 0), 0) / labels.length;
+
+describe('prune-gradual', () => {
+  it('reaches the exact global sparsity, holds it through training, beats one-shot pruning, and runs in onnxruntime', async () => {
+    const train = task(1024, 1);
+    const test = task(512, 2);
+    const base = (await trainClassifier(mlpTemplate({ layers: [20, 64, 64, 4], inputName: 'x' }, new Rng(3)), { ...train, sampleShape: [20], epochs: 6, lr: 3e-3, seed: 1 })).model;
+    const training = { ...train, sampleShape: [20] };
+    const { model, report } = await runPass('prune-gradual', base, { targetSparsity: 0.85, epochs: 4, frequency: 4, lr: 2e-3 }, { seed: 5, training });
+    validateModel(model);
+    // global: 85 % of all 20*64 + 64*64 + 64*4 weights are exactly zero
+    let zeros = 0;
+    let total = 0;
+    for (const w of ['fc1.weight', 'fc2.weight', 'fc3.weight']) {
+      const v = await values(model, w);
+      zeros += Math.round(zeroFraction(v) * v.length);
+      total += v.length;
+    }
+    expect(zeros).toBe(Math.round(0.85 * total));
+    expect(report.details!.maskUpdates as number).toBeGreaterThan(5);
+    const oneShot = (await runPass('prune-unstructured', base, { sparsity: 0.85, scope: 'global' })).model;
+    const accGradual = accuracy(await predictClasses(model, test.x, [20]), test.labels);
+    const accOneShot = accuracy(await predictClasses(oneShot, test.x, [20]), test.labels);
+    const accBase = accuracy(await predictClasses(base, test.x, [20]), test.labels);
+    expect(accGradual).toBeGreaterThan(accOneShot);
+    expect(accGradual).toBeGreaterThan(accBase - 0.05);
+    const feeds = { x: { data: test.x.subarray(0, 64 * 20), shape: [64, 20] } };
+    const ort = await runOrt(model, feeds);
+    const ours = await runWhittle(model, feeds);
+    const name = model.graph.outputs[0]!.name;
+    const a = ours[name]!;
+    const b = ort.outputs[name]!;
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
+  });
+
+  it('is reproducible from the seed and refuses missing labels or bad options with typed errors', async () => {
+    const train = task(128, 4);
+    const base = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(1));
+    const training = { ...train, sampleShape: [20] };
+    const a = await runPass('prune-gradual', base, { targetSparsity: 0.5, epochs: 1, schedule: 'constant' }, { seed: 9, training });
+    const b = await runPass('prune-gradual', base, { targetSparsity: 0.5, epochs: 1, schedule: 'constant' }, { seed: 9, training });
+    expect(await values(a.model, 'fc1.weight')).toEqual(await values(b.model, 'fc1.weight'));
+    await expect(runPass('prune-gradual', base, {})).rejects.toThrow(PassDataError);
+    await expect(runPass('prune-gradual', base, {}, { training: { x: train.x, sampleShape: [20] } })).rejects.toThrow(/labeled training data/);
+    await expect(runPass('prune-gradual', base, { targetSparsity: 1.5 }, { training })).rejects.toThrow(/targetSparsity/);
+  });
+});

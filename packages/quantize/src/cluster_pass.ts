@@ -1,0 +1,165 @@
+import {
+  type Model,
+  GraphModule,
+  NameGenerator,
+  PassDataError,
+  PassOptionsError,
+  type Node,
+  arrayBatches,
+  cloneModel,
+  defineOptions,
+  definePass,
+  eliminateDeadCode,
+  fit,
+  throwIfAborted,
+} from '@whittle/graph';
+import { Adam, crossEntropy, tensor, type Tensor } from '@whittle/tensor';
+import { type Clustered, clusterValues } from './cluster.js';
+import { emitClustered, type ClusterStorage } from './cluster_emit.js';
+import { findWeightSites, initializerBytes } from './weights.js';
+
+/** Options of `cluster-weights`. */
+export const clusterOptions = defineOptions({
+  clusters: { type: 'number', integer: true, min: 2, max: 256, default: 16, description: 'shared values per weight tensor, including the zero centroid that pruned weights keep' },
+  storage: { type: 'string', enum: ['indices', 'sparse'] as const, default: 'indices', description: "'indices': packed codes + codebook; 'sparse': Deep Compression relative-index entries (gap + code per byte) for pruned weights" },
+  gapBits: { type: 'number', integer: true, min: 1, max: 7, default: 4, description: "bits of each sparse entry holding the gap to the previous non-zero ('sparse' storage; codes get the other 8 − gapBits)" },
+  init: { type: 'string', enum: ['linear', 'kmeans++'] as const, default: 'linear', description: "centroid initialisation: 'linear' between min and max (Deep Compression) or 'kmeans++' (seeded by ctx.rng)" },
+  iterations: { type: 'number', integer: true, min: 1, default: 30, description: 'k-means (Lloyd) iterations' },
+  fineTuneEpochs: { type: 'number', integer: true, min: 0, default: 0, description: 'epochs of centroid fine-tuning on ctx.training (codes fixed, each centroid moves with the mean update of its weights)' },
+  lr: { type: 'number', min: 0, default: 1e-4, description: 'Adam learning rate of the fine-tuning' },
+  batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'fine-tuning batch size' },
+  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv'], description: 'op types whose weights are clustered' },
+  excludeNodes: { type: 'string[]', default: [], description: 'node names whose weights stay as they are' },
+});
+
+/** Parsed options of {@link clusterWeightsPass}. */
+export type ClusterPassOptions = ReturnType<typeof clusterOptions.parse>;
+
+interface Site {
+  name: string;
+  shape: number[];
+  clustered: Clustered;
+}
+
+/** Set every weight to its cluster's mean (code 0 stays exactly 0 when it is the zero centroid). */
+function shareValues(values: Float32Array, c: Clustered): void {
+  const k = c.codebook.length;
+  const sum = new Float64Array(k);
+  const cnt = new Float64Array(k);
+  for (let i = 0; i < values.length; i++) {
+    const q = c.codes[i]!;
+    sum[q] = sum[q]! + values[i]!;
+    cnt[q] = cnt[q]! + 1;
+  }
+  for (let q = 0; q < k; q++) if (cnt[q]! > 0) c.codebook[q] = q === 0 && c.hasZero ? 0 : sum[q]! / cnt[q]!;
+  for (let i = 0; i < values.length; i++) values[i] = c.codebook[c.codes[i]!]!;
+}
+
+async function fineTune(model: Model, sites: Site[], o: ClusterPassOptions, ctx: Parameters<typeof clusterWeightsPass.run>[1]): Promise<{ model: Model; losses: number[] }> {
+  const data = ctx.training;
+  if (!data) throw new PassDataError('cluster-weights', 'cluster-weights: fineTuneEpochs > 0 needs training data (ctx.training / --data)');
+  if (!data.labels) throw new PassDataError('cluster-weights', 'cluster-weights: fine-tuning needs labeled training data (ctx.training.labels)');
+  const inputName = data.inputName ?? model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.name;
+  const outputName = model.graph.outputs[0]?.name;
+  if (!inputName || !outputName) throw new PassDataError('cluster-weights', 'cluster-weights: the model needs an input and an output to fine-tune');
+  const module = await GraphModule.create(model, { backend: ctx.backend });
+  const optimizer = new Adam(module.parameterList(), { lr: o.lr });
+  const project = (): void => {
+    for (const s of sites) {
+      const p = module.parameters.get(s.name);
+      if (!p) continue;
+      const v = Float32Array.from(p.dataSync() as Float32Array);
+      shareValues(v, s.clustered);
+      module.setParameter(s.name, tensor(v, p.shape, 'float32', { backend: p.backend }));
+    }
+  };
+  const batches = Math.ceil(data.labels.length / o.batchSize);
+  const history = await fit(module, {
+    epochs: o.fineTuneEpochs,
+    batchesPerEpoch: batches,
+    data: () => arrayBatches({ x: data.x, labels: data.labels!, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend }),
+    loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
+    optimizer,
+    callbacks: { afterStep: () => project() },
+    onProgress: (f, m) => ctx.onProgress(0.1 + 0.8 * f, m),
+    signal: ctx.signal,
+  });
+  const out = await module.toModel();
+  optimizer.dispose();
+  module.dispose();
+  return { model: out, losses: history.map((h) => h.loss) };
+}
+
+/**
+ * `cluster-weights`: Deep Compression's weight sharing. Each Conv/Gemm/MatMul weight is replaced
+ * by a small codebook (k-means over its values; pruned zeros keep a zero centroid) and per-weight
+ * codes, optionally fine-tuned (the centroids move, the codes stay), and stored as packed codes
+ * or as relative-index sparse entries decoded in-graph with standard ONNX ops.
+ */
+export const clusterWeightsPass = definePass({
+  specificationVersion: 'v1',
+  name: 'cluster-weights',
+  description: 'Weight sharing by k-means (Deep Compression): codebook + packed codes or relative-index sparse entries decoded in-graph; optional centroid fine-tuning.',
+  optionsSchema: clusterOptions,
+  async run(model, ctx) {
+    const o = ctx.options;
+    if (o.storage === 'sparse' && o.clusters > 2 ** (8 - o.gapBits)) {
+      throw new PassOptionsError('cluster-weights', `cluster-weights: ${o.clusters} clusters do not fit the ${8 - o.gapBits} code bits left by gapBits ${o.gapBits}`);
+    }
+    let work = cloneModel(model);
+    const bytesBefore = initializerBytes(work.graph);
+    const found = findWeightSites(work.graph, o.ops, { names: o.excludeNodes });
+    const sites: Site[] = [];
+    const seen = new Set<string>();
+    for (const site of found) {
+      if (seen.has(site.name)) continue;
+      seen.add(site.name);
+      throwIfAborted(ctx.signal, 'cluster-weights');
+      const values = (await site.tensor.data()) as Float32Array;
+      const clustered = clusterValues(values, { k: o.clusters, init: o.init, iterations: o.iterations, random: () => ctx.rng.uniform() });
+      const shared = Float32Array.from(values);
+      shareValues(shared, clustered);
+      work.graph.initializers.set(site.name, tensor(shared, site.shape, 'float32', { backend: 'cpu' }));
+      sites.push({ name: site.name, shape: site.shape, clustered });
+    }
+    ctx.onProgress(0.1, `clustered ${sites.length} weights`);
+    let losses: number[] = [];
+    if (o.fineTuneEpochs > 0 && sites.length) ({ model: work, losses } = await fineTune(work, sites, o, ctx));
+    const g = work.graph;
+    const names = new NameGenerator(g);
+    const warnings: string[] = [];
+    const layers = [];
+    const decoders: Node[] = [];
+    for (const s of sites) {
+      // final codebook from the (fine-tuned) weights; codes are fixed
+      const v = Float32Array.from((await g.initializers.get(s.name)!.data()) as Float32Array);
+      shareValues(v, s.clustered);
+      let storage: ClusterStorage = o.storage;
+      if (storage === 'sparse' && !s.clustered.hasZero) {
+        storage = 'indices';
+        warnings.push(`${s.name}: no zero weights, stored as indices (sparse storage needs pruned weights)`);
+      }
+      g.initializers.delete(s.name);
+      const e = emitClustered(g, names, s.name, s.clustered, s.shape, storage, o.gapBits, decoders, s.name);
+      layers.push({ weight: s.name, shape: s.shape, clusters: s.clustered.codebook.length, zeros: s.clustered.hasZero, storage: e.storage, bytes: e.bytes, entries: e.entries });
+    }
+    // decoders first: the weights they produce keep their names, so consumers need no rewiring
+    g.nodes.unshift(...decoders);
+    // old exporters list initializers as graph inputs too; a decoded weight is no longer one
+    const decoded = new Set(sites.map((s) => s.name));
+    const inputs = g.inputs.filter((i) => !decoded.has(i.name));
+    g.inputs.splice(0, g.inputs.length, ...inputs);
+    eliminateDeadCode(g);
+    const bytesAfter = initializerBytes(g);
+    return {
+      model: work,
+      report: {
+        changed: sites.length > 0,
+        summary: `clustered ${sites.length} weights to <= ${o.clusters} shared values (${o.storage}${o.fineTuneEpochs ? `, ${o.fineTuneEpochs} fine-tuning epochs` : ''}); initializers ${bytesBefore} -> ${bytesAfter} bytes`,
+        stats: { layers: sites.length, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
+        warnings,
+        details: { layers, fineTuneLosses: losses },
+      },
+    };
+  },
+});
