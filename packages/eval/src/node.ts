@@ -4,3 +4,4 @@
  */
 export * from './index.js';
 export * from './ort_runner.js';
+export * from './latency_ort.js';

@@ -204,3 +204,21 @@ export async function writeModelFile(model: Model, path: string, opts: WriteMode
     throw new OnnxFormatError(`writeModelFile: could not write ${target}: ${(e as Error).message}`, { cause: e });
   }
 }
+
+/**
+ * Write any file atomically (temp file in the same folder, fsync, rename): readers see the old
+ * content or the new, never a partial file; on failure nothing is left behind. Used for reports
+ * and model cards written next to models.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const target = resolve(path);
+  const temp = tempName(target);
+  try {
+    await writeChunks(temp, [typeof data === 'string' ? new TextEncoder().encode(data) : data]);
+    await rename(temp, target);
+  } catch (e) {
+    await unlink(temp).catch(() => {});
+    throw e;
+  }
+  await syncDir(dirname(target));
+}

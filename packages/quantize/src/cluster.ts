@@ -139,40 +139,114 @@ export function unpackNibbles(packed: Uint8Array, length: number): Uint8Array {
 }
 
 /**
- * Relative-index sparse encoding of codes (code 0 = zero): one byte per entry, the high
- * `gapBits` bits hold gap − 1 (gap = distance from the previous entry's position; the first
- * entry's position is gap − 1), the low `8 − gapBits` bits the code. A gap longer than
- * 2^gapBits is bridged by filler entries with code 0. Decoding: positions = CumSum(gaps) − 1.
+ * Pack values of `bits` bits (1..8), 8 values per `bits` bytes, most significant bits first
+ * (value 8g + j sits at bits [bits·(7 − j), bits·(8 − j)) of the group's big-endian integer).
+ * The tail group is zero-padded. A layout standard ONNX ops can undo (see cluster_emit).
  */
-export function encodeSparse(codes: Uint8Array, gapBits: number): Uint8Array {
-  if (!Number.isInteger(gapBits) || gapBits < 1 || gapBits > 7) throw new ArgumentError(`encodeSparse: gapBits must be in [1, 7], got ${gapBits}`);
-  const codeBits = 8 - gapBits;
-  const maxGap = 2 ** gapBits;
+export function packBits(values: ArrayLike<number>, bits: number): Uint8Array {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new ArgumentError(`packBits: bits must be in [1, 8], got ${bits}`);
+  const groups = Math.ceil(values.length / 8);
+  const out = new Uint8Array(groups * bits);
+  for (let g = 0; g < groups; g++) {
+    let acc = 0n;
+    for (let j = 0; j < 8; j++) {
+      const v = g * 8 + j < values.length ? values[g * 8 + j]! : 0;
+      if (!(v >= 0 && v < 2 ** bits && Number.isInteger(v))) throw new ArgumentError(`packBits: value ${v} at ${g * 8 + j} does not fit in ${bits} bits`);
+      acc = (acc << BigInt(bits)) | BigInt(v);
+    }
+    for (let b = bits - 1; b >= 0; b--) {
+      out[g * bits + b] = Number(acc & 255n);
+      acc >>= 8n;
+    }
+  }
+  return out;
+}
+
+/** Inverse of {@link packBits}. */
+export function unpackBits(packed: Uint8Array, bits: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const g = i >> 3;
+    const j = i & 7;
+    let acc = 0n;
+    for (let b = 0; b < bits; b++) acc = (acc << 8n) | BigInt(packed[g * bits + b] ?? 0);
+    out[i] = Number((acc >> BigInt(bits * (7 - j))) & BigInt(2 ** bits - 1));
+  }
+  return out;
+}
+
+/**
+ * Deep Compression's relative-index storage as two streams: for each non-zero code (code 0 =
+ * zero weight), `gaps` holds its distance to the previous non-zero minus one, and `codes` holds
+ * code − 1. A gap that does not fit the `gapBits` width is bridged by escape entries of value
+ * 2^gapBits − 1 in `gaps` only (each advances that many positions and carries no code).
+ */
+export interface SparseStreams {
+  gaps: Uint8Array;
+  codes: Uint8Array;
+  gapBits: number;
+}
+
+/** Encode dense codes as {@link SparseStreams}. */
+export function encodeSparse(codes: Uint8Array, gapBits: number): SparseStreams {
+  if (!Number.isInteger(gapBits) || gapBits < 1 || gapBits > 8) throw new ArgumentError(`encodeSparse: gapBits must be in [1, 8], got ${gapBits}`);
+  const esc = 2 ** gapBits - 1;
+  const gaps: number[] = [];
   const out: number[] = [];
   let prev = -1;
   for (let i = 0; i < codes.length; i++) {
     const q = codes[i]!;
     if (q === 0) continue;
-    if (q >= 2 ** codeBits) throw new ArgumentError(`encodeSparse: code ${q} at ${i} does not fit in ${codeBits} bits (gapBits ${gapBits})`);
-    while (i - prev > maxGap) {
-      out.push((maxGap - 1) << codeBits);
-      prev += maxGap;
+    let gap = i - prev - 1;
+    while (gap >= esc) {
+      gaps.push(esc);
+      gap -= esc;
     }
-    out.push(((i - prev - 1) << codeBits) | q);
+    gaps.push(gap);
+    out.push(q - 1);
     prev = i;
   }
-  return Uint8Array.from(out);
+  return { gaps: Uint8Array.from(gaps), codes: Uint8Array.from(out), gapBits };
 }
 
 /** Inverse of {@link encodeSparse}: the dense codes of `length` elements. */
-export function decodeSparse(entries: Uint8Array, gapBits: number, length: number): Uint8Array {
-  const codeBits = 8 - gapBits;
+export function decodeSparse(s: SparseStreams, length: number): Uint8Array {
+  const esc = 2 ** s.gapBits - 1;
   const out = new Uint8Array(length);
   let pos = -1;
-  for (const e of entries) {
-    pos += (e >> codeBits) + 1;
+  let k = 0;
+  for (const g of s.gaps) {
+    if (g === esc) {
+      pos += esc;
+      continue;
+    }
+    pos += g + 1;
     if (pos >= length) throw new ArgumentError(`decodeSparse: entry points at ${pos}, beyond ${length} elements`);
-    out[pos] = e & (2 ** codeBits - 1);
+    if (k >= s.codes.length) throw new ArgumentError('decodeSparse: more gaps than codes');
+    out[pos] = s.codes[k++]! + 1;
   }
   return out;
+}
+
+/** Bits needed for values 0..n−1 (at least 1). */
+export function bitsFor(n: number): number {
+  return Math.max(1, Math.ceil(Math.log2(Math.max(2, n))));
+}
+
+/** The gap width (1..8 bits) that makes the gap stream smallest for these codes. */
+export function bestGapBits(codes: Uint8Array): number {
+  let best = 8;
+  let bestBits = Infinity;
+  for (let b = 1; b <= 8; b++) {
+    const esc = 2 ** b - 1;
+    let entries = 0;
+    let prev = -1;
+    for (let i = 0; i < codes.length; i++) {
+      if (codes[i] === 0) continue;
+      entries += 1 + Math.floor((i - prev - 1) / esc);
+      prev = i;
+    }
+    if (entries * b < bestBits) [best, bestBits] = [b, entries * b];
+  }
+  return best;
 }

@@ -3,7 +3,6 @@ import {
   GraphModule,
   NameGenerator,
   PassDataError,
-  PassOptionsError,
   type Node,
   arrayBatches,
   cloneModel,
@@ -11,6 +10,7 @@ import {
   definePass,
   eliminateDeadCode,
   fit,
+  opsetVersion,
   throwIfAborted,
 } from '@whittle/graph';
 import { Adam, crossEntropy, tensor, type Tensor } from '@whittle/tensor';
@@ -22,7 +22,7 @@ import { findWeightSites, initializerBytes } from './weights.js';
 export const clusterOptions = defineOptions({
   clusters: { type: 'number', integer: true, min: 2, max: 256, default: 16, description: 'shared values per weight tensor, including the zero centroid that pruned weights keep' },
   storage: { type: 'string', enum: ['indices', 'sparse'] as const, default: 'indices', description: "'indices': packed codes + codebook; 'sparse': Deep Compression relative-index entries (gap + code per byte) for pruned weights" },
-  gapBits: { type: 'number', integer: true, min: 1, max: 7, default: 4, description: "bits of each sparse entry holding the gap to the previous non-zero ('sparse' storage; codes get the other 8 − gapBits)" },
+  gapBits: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: "width of the relative-index gaps of 'sparse' storage (1..8 bits; 0 = per layer, the width that stores it smallest)" },
   init: { type: 'string', enum: ['linear', 'kmeans++'] as const, default: 'linear', description: "centroid initialisation: 'linear' between min and max (Deep Compression) or 'kmeans++' (seeded by ctx.rng)" },
   iterations: { type: 'number', integer: true, min: 1, default: 30, description: 'k-means (Lloyd) iterations' },
   fineTuneEpochs: { type: 'number', integer: true, min: 0, default: 0, description: 'epochs of centroid fine-tuning on ctx.training (codes fixed, each centroid moves with the mean update of its weights)' },
@@ -103,9 +103,6 @@ export const clusterWeightsPass = definePass({
   optionsSchema: clusterOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (o.storage === 'sparse' && o.clusters > 2 ** (8 - o.gapBits)) {
-      throw new PassOptionsError('cluster-weights', `cluster-weights: ${o.clusters} clusters do not fit the ${8 - o.gapBits} code bits left by gapBits ${o.gapBits}`);
-    }
     let work = cloneModel(model);
     const bytesBefore = initializerBytes(work.graph);
     const found = findWeightSites(work.graph, o.ops, { names: o.excludeNodes });
@@ -130,7 +127,8 @@ export const clusterWeightsPass = definePass({
     const warnings: string[] = [];
     const layers = [];
     const decoders: Node[] = [];
-    for (const s of sites) {
+    const shared = new Map<string, string>();
+    for (const [index, s] of sites.entries()) {
       // final codebook from the (fine-tuned) weights; codes are fixed
       const v = Float32Array.from((await g.initializers.get(s.name)!.data()) as Float32Array);
       shareValues(v, s.clustered);
@@ -140,8 +138,9 @@ export const clusterWeightsPass = definePass({
         warnings.push(`${s.name}: no zero weights, stored as indices (sparse storage needs pruned weights)`);
       }
       g.initializers.delete(s.name);
-      const e = emitClustered(g, names, s.name, s.clustered, s.shape, storage, o.gapBits, decoders, s.name);
-      layers.push({ weight: s.name, shape: s.shape, clusters: s.clustered.codebook.length, zeros: s.clustered.hasZero, storage: e.storage, bytes: e.bytes, entries: e.entries });
+      // short value names: decoders are small and their names are a real part of the file size
+      const e = emitClustered(g, names, `c${index}`, s.clustered, s.shape, storage, o.gapBits, decoders, s.name, opsetVersion(work) ?? 13, shared);
+      layers.push({ weight: s.name, shape: s.shape, clusters: s.clustered.codebook.length, zeros: s.clustered.hasZero, ...e });
     }
     // decoders first: the weights they produce keep their names, so consumers need no rewiring
     g.nodes.unshift(...decoders);

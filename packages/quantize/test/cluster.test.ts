@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@whittle/tensor';
-import { clusterValues, decodeClustered, decodeSparse, encodeSparse, packNibbles, unpackNibbles } from '../src/cluster.js';
+import { bestGapBits, clusterValues, decodeClustered, decodeSparse, encodeSparse, packBits, packNibbles, unpackBits, unpackNibbles } from '../src/cluster.js';
 
 function sparseWeights(n: number, density: number, seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -22,7 +22,8 @@ describe('clustering core', () => {
       err += (w[i]! - d[i]!) ** 2;
       ref += w[i]! ** 2;
     }
-    expect(err / ref).toBeLessThan(0.01);
+    // 15 centroids over Gaussian non-zeros: the Lloyd-Max optimum is ~0.011 of the energy
+    expect(err / ref).toBeLessThan(0.02);
   });
 
   it('kmeans++ needs a random source and is deterministic given one', () => {
@@ -38,14 +39,25 @@ describe('clustering core', () => {
     expect(() => clusterValues(w, { k: 1 })).toThrow(/k must be/);
   });
 
-  it('nibble packing and relative-index encoding round-trip exactly', () => {
+  it('nibble and bit packing and relative-index encoding round-trip exactly', () => {
     const w = sparseWeights(3001, 0.08, 4);
     const c = clusterValues(w, { k: 8 });
     expect(Array.from(unpackNibbles(packNibbles(c.codes), c.codes.length))).toEqual(Array.from(c.codes));
-    for (const gapBits of [4, 5]) {
-      const e = encodeSparse(c.codes, gapBits);
-      expect(Array.from(decodeSparse(e, gapBits, c.codes.length))).toEqual(Array.from(c.codes));
+    for (const bits of [1, 3, 4, 5, 7, 8]) {
+      const v = Uint8Array.from({ length: 37 }, (_, i) => (i * 2654435761) % 2 ** bits);
+      const p = packBits(v, bits);
+      expect(p.length).toBe(Math.ceil(37 / 8) * bits);
+      expect(Array.from(unpackBits(p, bits, 37))).toEqual(Array.from(v));
     }
-    expect(() => encodeSparse(Uint8Array.from([0, 40]), 4)).toThrow(/does not fit/);
+    // the documented layout: 8 three-bit values 1..8 mod 8 -> 001 010 011 100 101 110 111 000
+    expect(Array.from(packBits([1, 2, 3, 4, 5, 6, 7, 0], 3))).toEqual([0b00101001, 0b11001011, 0b10111000]);
+    expect(() => packBits([8], 3)).toThrow(/does not fit/);
+    for (const gapBits of [1, 3, 4, 5, 8]) {
+      const e = encodeSparse(c.codes, gapBits);
+      expect(Array.from(decodeSparse(e, c.codes.length))).toEqual(Array.from(c.codes));
+      expect(e.codes.length).toBe(c.codes.filter((q) => q !== 0).length);
+    }
+    // at 8 % density the best width is near the entropy-optimal 4-5 bits
+    expect([4, 5]).toContain(bestGapBits(c.codes));
   });
 });

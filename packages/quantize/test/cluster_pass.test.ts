@@ -118,8 +118,8 @@ describe('cluster-weights', () => {
 
   it('refuses bad options and missing training data with typed errors', async () => {
     const model = prunedModel();
-    await expect(runPass('cluster-weights', model, { clusters: 32, storage: 'sparse', gapBits: 4 })).rejects.toThrow(PassOptionsError);
-    await expect(runPass('cluster-weights', model, { clusters: 32, storage: 'sparse', gapBits: 4 })).rejects.toThrow(/4 code bits/);
+    await expect(runPass('cluster-weights', model, { storage: 'sparse', gapBits: 9 })).rejects.toThrow(PassOptionsError);
+    await expect(runPass('cluster-weights', model, { storage: 'sparse', gapBits: 9 })).rejects.toThrow(/gapBits/);
     await expect(runPass('cluster-weights', model, { fineTuneEpochs: 1 })).rejects.toThrow(PassDataError);
     await expect(runPass('cluster-weights', model, { clusterz: 3 })).rejects.toThrow(PassOptionsError);
   });

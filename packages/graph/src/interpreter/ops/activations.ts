@@ -58,15 +58,18 @@ const trunc = (x: Tensor): Tensor => T.mul(T.sign(x), T.floor(T.abs(x)));
 
 /**
  * Mod: fmod = 0 → integer modulus with the divisor's sign, fmod = 1 → C fmod (dividend's sign).
- * Integers are computed in float32 (exact below 2^24).
+ * Integers are computed exactly with integer ops (Div truncates): r = a − b·trunc(a/b), then
+ * moved to the divisor's sign for fmod = 0.
  */
 registerOp('Mod', ([a, b], ctx) => {
   const fmod = ctx.int('fmod', 0) === 1;
-  const dtype = a!.dtype;
-  const af = T.isFloat(dtype) ? a! : T.cast(a!, 'float32');
-  const bf = T.isFloat(dtype) ? b! : T.cast(b!, 'float32');
-  const q = T.div(af, bf);
-  const r = T.sub(af, T.mul(bf, fmod ? trunc(q) : T.floor(q)));
-  // integer results: round away float error before casting back
-  return [T.isFloat(dtype) ? r : T.cast(T.round(r), dtype)];
+  if (T.isFloat(a!.dtype)) {
+    const q = T.div(a!, b!);
+    return [T.sub(a!, T.mul(b!, fmod ? trunc(q) : T.floor(q)))];
+  }
+  const r = T.sub(a!, T.mul(b!, T.div(a!, b!)));
+  if (fmod) return [r];
+  const zero = T.zerosLike(r);
+  const fix = T.logicalAnd(T.logicalNot(T.equal(r, zero)), T.logicalXor(T.less(r, zero), T.less(b!, T.zerosLike(b!))));
+  return [T.where(fix, T.add(r, b!), r)];
 });

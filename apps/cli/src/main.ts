@@ -1,0 +1,50 @@
+/**
+ * `whittle`: compress ONNX models from the command line. Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { WhittleError } from '@whittle/tensor';
+import { exitCodeOf } from './errors.js';
+import { runDemo } from './commands/demo.js';
+
+function num(name: string, lo: number, hi: number, integer = false): (v: string) => number {
+  return (v) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x))) throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got '${v}'`);
+    return x;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('whittle')
+    .description('Compress ONNX models: quantize, prune, factorize, distill, evaluate, run recipes.')
+    .showHelpAfterError()
+    .exitOverride();
+  program
+    .command('demo')
+    .description("Deep Compression on MNIST: prune Whittle's LeNet-300-100 with fine-tuning, share weights, evaluate in onnxruntime-node")
+    .option('-o, --out <dir>', 'output folder for models, report and model card', 'whittle-demo-out')
+    .option('--sparsity <fraction>', 'global weight sparsity of the pruning stage', num('--sparsity', 0, 0.999), 0.95)
+    .option('--prune-epochs <n>', 'training epochs of gradual pruning', num('--prune-epochs', 1, 100, true), 12)
+    .option('--clusters <k>', 'shared values per layer (<= 16: 4-bit codes)', num('--clusters', 2, 16, true), 16)
+    .option('--cluster-epochs <n>', 'centroid fine-tuning epochs', num('--cluster-epochs', 0, 100, true), 2)
+    .option('--seed <n>', 'random seed (same seed, same files)', num('--seed', 0, 2 ** 31, true), 1)
+    .option('--json', 'print the report as JSON on stdout', false)
+    .action(async (o) => runDemo(o));
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed the message
+    const code = exitCodeOf(e);
+    const name = e instanceof WhittleError ? e.constructor.name : 'error';
+    process.stderr.write(`whittle: ${name}: ${(e as Error).message}\n`);
+    return code;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

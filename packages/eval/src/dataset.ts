@@ -1,0 +1,68 @@
+/** Datasets for evaluation: any named inputs (N samples each) plus optional labels. */
+import { ArgumentError } from '@whittle/tensor';
+
+/** Typed data of one input for all N samples, row-major. */
+export type SampleData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array;
+
+/** One model input over the whole dataset. */
+export interface DatasetInput {
+  data: SampleData;
+  /** Shape of one sample (without the batch dim). */
+  sampleShape: readonly number[];
+  /** ORT element type when it is not implied by the array (e.g. 'float16' for Uint16Array). */
+  type?: string;
+}
+
+/** N samples: per model input name the data, and for classification N labels. */
+export interface EvalDataset {
+  inputs: Record<string, DatasetInput>;
+  labels?: ArrayLike<number>;
+}
+
+/** One batch as plain feeds: `{ data, dims: [count, ...sampleShape] }` per input. */
+export type BatchFeeds = Record<string, { data: SampleData; dims: number[]; type?: string }>;
+
+/** Number of samples of a dataset (checked to be the same for every input and the labels). */
+export function datasetSize(ds: EvalDataset): number {
+  const names = Object.keys(ds.inputs);
+  if (names.length === 0) throw new ArgumentError('EvalDataset: no inputs given');
+  let n: number | undefined;
+  for (const name of names) {
+    const x = ds.inputs[name]!;
+    const per = x.sampleShape.reduce((a, b) => a * b, 1);
+    if (per <= 0 || x.data.length % per !== 0) {
+      throw new ArgumentError(`EvalDataset: input '${name}' holds ${x.data.length} values, not a whole number of samples of shape [${x.sampleShape.join(',')}]`);
+    }
+    const m = x.data.length / per;
+    if (n !== undefined && m !== n) throw new ArgumentError(`EvalDataset: input '${name}' has ${m} samples, others ${n}`);
+    n = m;
+  }
+  if (ds.labels && ds.labels.length !== n) throw new ArgumentError(`EvalDataset: ${ds.labels.length} labels for ${n} samples`);
+  if (n === 0) throw new ArgumentError('EvalDataset: no samples');
+  return n!;
+}
+
+/** Feeds for samples [start, start + count) (views, no copies). */
+export function sliceBatch(ds: EvalDataset, start: number, count: number): BatchFeeds {
+  const feeds: BatchFeeds = {};
+  for (const [name, x] of Object.entries(ds.inputs)) {
+    const per = x.sampleShape.reduce((a, b) => a * b, 1);
+    const f: BatchFeeds[string] = { data: x.data.subarray(start * per, (start + count) * per), dims: [count, ...x.sampleShape] };
+    if (x.type !== undefined) f.type = x.type;
+    feeds[name] = f;
+  }
+  return feeds;
+}
+
+/** A dataset with the first `count` samples (for quick evaluations). */
+export function takeSamples(ds: EvalDataset, count: number): EvalDataset {
+  const n = Math.min(count, datasetSize(ds));
+  const inputs: Record<string, DatasetInput> = {};
+  for (const [name, f] of Object.entries(sliceBatch(ds, 0, n))) {
+    const x = ds.inputs[name]!;
+    inputs[name] = { ...x, data: f.data };
+  }
+  const out: EvalDataset = { inputs };
+  if (ds.labels) out.labels = Array.prototype.slice.call(ds.labels, 0, n) as number[];
+  return out;
+}

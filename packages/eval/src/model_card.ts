@@ -1,0 +1,84 @@
+/** Model cards (Markdown) for a compressed variant, from an evaluation report. */
+import { ArgumentError } from '@whittle/tensor';
+import { formatBytes, type EvaluationReport } from './report.js';
+
+/** Options of {@link modelCard}. */
+export interface ModelCardOptions {
+  /** The variant the card describes (default: the smallest variant on the Pareto front). */
+  variant?: string;
+  /** Title of the card (default: the variant name). */
+  modelName?: string;
+  /** What the model does, e.g. 'Handwritten digit classifier (LeNet-300-100), 10 classes.' */
+  description?: string;
+  /** Training data of the original model and of any fine-tuning/calibration. */
+  trainingData?: string;
+  /** Intended use. */
+  intendedUse?: string;
+  /** Limitations beyond the ones derived from the measurements. */
+  limitations?: readonly string[];
+  license?: string;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
+
+/**
+ * A model card: technique, data, metrics (size, ratio, accuracy and its change, fidelity,
+ * latency), and limitations (stated ones plus those that follow from the measurements).
+ */
+export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {}): string {
+  const name = opts.variant ?? report.paretoFront[0] ?? report.rows[report.rows.length - 1]!.name;
+  const v = report.rows.find((r) => r.name === name);
+  if (!v) throw new ArgumentError(`modelCard: variant '${name}' is not in the report (${report.rows.map((r) => r.name).join(', ')})`);
+  const base = report.rows.find((r) => r.name === report.baseline)!;
+  const L: string[] = [`# Model card: ${opts.modelName ?? v.name}`, ''];
+  if (opts.description) L.push(opts.description, '');
+  L.push('## Technique', '', `${v.technique}. Compressed with Whittle from \`${base.name}\` (${base.technique}).`, '');
+  L.push('## Data', '');
+  if (report.dataset) {
+    const d = report.dataset;
+    L.push(`- Evaluation: ${d.name}${d.split ? `, ${d.split}` : ''}${d.count !== undefined ? `, ${d.count} samples` : ''}.`);
+  } else L.push('- Evaluation data: not stated.');
+  L.push(`- Training / calibration: ${opts.trainingData ?? 'not stated.'}`, '');
+  L.push('## Metrics', '', '| Metric | This model | Baseline |', '|---|---:|---:|');
+  L.push(`| File size | ${formatBytes(v.size.fileBytes)} | ${formatBytes(base.size.fileBytes)} |`);
+  L.push(`| Gzip size | ${formatBytes(v.size.gzipBytes)} | ${formatBytes(base.size.gzipBytes)} |`);
+  L.push(`| Compression ratio (${report.sizeBasis === 'fileBytes' ? 'file' : 'gzip'}) | ${v.ratio.toFixed(2)}× | 1× |`);
+  L.push(`| Parameters | ${v.size.parameters} | ${base.size.parameters} |`);
+  L.push(`| Weight sparsity | ${pct(v.size.sparsity)} | ${pct(base.size.sparsity)} |`);
+  if (v.size.flops > 0) L.push(`| FLOPs per sample (est.) | ${v.size.flops} | ${base.size.flops} |`);
+  if (v.accuracy !== undefined) L.push(`| Accuracy | ${pct(v.accuracy)} | ${base.accuracy !== undefined ? pct(base.accuracy) : '–'} |`);
+  if (v.deltaPt !== undefined) L.push(`| Accuracy change | ${v.deltaPt >= 0 ? '+' : ''}${v.deltaPt.toFixed(2)} pt | — |`);
+  const f = v.fidelity;
+  if (f) {
+    if (f.top1Agreement !== undefined) L.push(`| Top-1 agreement with baseline | ${pct(f.top1Agreement)} | 100 % |`);
+    L.push(`| Output cosine similarity | ${f.cosine.toFixed(5)} | 1 |`);
+    L.push(`| Output SQNR | ${Number.isFinite(f.sqnrDb) ? `${f.sqnrDb.toFixed(1)} dB` : String(f.sqnrDb)} | ∞ |`);
+    L.push(`| Max abs output error | ${f.maxAbsError.toExponential(2)} | 0 |`);
+  }
+  if (v.latency) {
+    const b = base.latency;
+    L.push(`| Latency p50 / p90, batch 1 (ms) | ${v.latency.batch1.p50Ms.toFixed(3)} / ${v.latency.batch1.p90Ms.toFixed(3)} | ${b ? `${b.batch1.p50Ms.toFixed(3)} / ${b.batch1.p90Ms.toFixed(3)}` : '–'} |`);
+    const n = v.latency.batchN;
+    if (n) L.push(`| Latency p50 / p90, batch ${n.batchSize} (ms) | ${n.p50Ms.toFixed(3)} / ${n.p90Ms.toFixed(3)} | ${b?.batchN ? `${b.batchN.p50Ms.toFixed(3)} / ${b.batchN.p90Ms.toFixed(3)}` : '–'} |`);
+  }
+  L.push('');
+  if (opts.intendedUse) L.push('## Intended use', '', opts.intendedUse, '');
+  L.push('## Limitations', '');
+  const lim = [...(opts.limitations ?? [])];
+  if (v.accuracy === undefined) lim.push('Accuracy was not measured for this variant.');
+  else if (v.deltaPt !== undefined && v.deltaPt < 0) lim.push(`Accuracy is ${(-v.deltaPt).toFixed(2)} pt lower than the baseline on the evaluation data; other data may show a different gap.`);
+  if (report.dataset?.count !== undefined) {
+    const n = report.dataset.count;
+    const se = v.accuracy !== undefined ? Math.sqrt((v.accuracy * (1 - v.accuracy)) / n) : undefined;
+    lim.push(`Measured on ${n} samples${se !== undefined ? ` (standard error of the accuracy ≈ ${(se * 100).toFixed(2)} pt)` : ''}.`);
+  }
+  if (f?.top1Agreement !== undefined && f.top1Agreement < 1) lim.push(`Predictions differ from the baseline's on ${((1 - f.top1Agreement) * 100).toFixed(2)} % of the evaluation samples.`);
+  if (v.size.sparsity > 0.5 && v.ratio < 1 / (1 - v.size.sparsity)) lim.push('Zero weights are stored densely: the file is not smaller by the sparsity; gzip captures part of it.');
+  if (v.latency) lim.push(`Latency was measured in ${v.latency.runtime} on the evaluation machine; it depends on hardware, threads and load.`);
+  lim.push('Outputs are not bit-identical to the baseline; validate on your own data before deploying.');
+  for (const l of lim) L.push(`- ${l}`);
+  L.push('');
+  if (opts.license) L.push('## License', '', opts.license, '');
+  L.push(`Generated ${report.createdAt} by Whittle.`, '');
+  return L.join('\n');
+}

@@ -1,0 +1,180 @@
+/**
+ * Evaluation reports: a table across variants (size, ratio, params, sparsity, accuracy, delta,
+ * fidelity, latency) with the size-vs-accuracy Pareto front, as Markdown and JSON.
+ */
+import { ArgumentError } from '@whittle/tensor';
+import type { FidelityMetrics } from './fidelity.js';
+import type { LatencyResult } from './latency_stats.js';
+import { paretoFront } from './pareto.js';
+import type { SizeMetrics } from './size.js';
+
+/** The measurements of one model variant (the original is a variant too). */
+export interface VariantResult {
+  name: string;
+  /** How it was made, e.g. 'original', 'prune 90 % + fine-tune', 'int8 weights (per-channel)'. */
+  technique: string;
+  size: SizeMetrics;
+  /** Accuracy on the evaluation data in [0, 1]. */
+  accuracy?: number;
+  /** Against the baseline's outputs on the same inputs. */
+  fidelity?: FidelityMetrics;
+  latency?: LatencyResult;
+  /** Where the file is (shown in the report). */
+  path?: string;
+  /** Free-form notes (pass reports etc.), kept in the JSON. */
+  notes?: string;
+}
+
+/** The evaluation data, as stated in the report and the model card. */
+export interface DatasetInfo {
+  name: string;
+  /** e.g. 'test (last 20 % of each digit)'. */
+  split?: string;
+  count?: number;
+}
+
+/** One table row: the variant plus the figures relative to the baseline. */
+export interface ReportRow extends VariantResult {
+  /** baseline size / this size (by `sizeBasis`). */
+  ratio: number;
+  /** accuracy − baseline accuracy, in percentage points (undefined without accuracies). */
+  deltaPt?: number;
+  /** On the size-vs-accuracy Pareto front. */
+  pareto: boolean;
+}
+
+/** A complete evaluation report (serialize with {@link reportToJson}, render with {@link reportToMarkdown}). */
+export interface EvaluationReport {
+  title: string;
+  createdAt: string;
+  dataset?: DatasetInfo;
+  /** Name of the variant all ratios, deltas and fidelity refer to. */
+  baseline: string;
+  /** Which size the ratio and the Pareto front use. */
+  sizeBasis: 'fileBytes' | 'gzipBytes';
+  rows: ReportRow[];
+  /** Variant names on the Pareto front, by increasing size. */
+  paretoFront: string[];
+}
+
+/** Options of {@link buildReport}. */
+export interface BuildReportOptions {
+  title?: string;
+  dataset?: DatasetInfo;
+  /** Baseline variant name (default: the first variant). */
+  baseline?: string;
+  /** Size used for ratio and Pareto front (default 'fileBytes'). */
+  sizeBasis?: 'fileBytes' | 'gzipBytes';
+  /** ISO timestamp (default: now); fix it for reproducible output. */
+  createdAt?: string;
+}
+
+/** Build the report: ratios and accuracy deltas against the baseline, and the Pareto front. */
+export function buildReport(variants: readonly VariantResult[], opts: BuildReportOptions = {}): EvaluationReport {
+  if (variants.length === 0) throw new ArgumentError('buildReport: no variants given');
+  const names = new Set<string>();
+  for (const v of variants) {
+    if (names.has(v.name)) throw new ArgumentError(`buildReport: variant name '${v.name}' appears twice; names must be unique`);
+    names.add(v.name);
+  }
+  const baseName = opts.baseline ?? variants[0]!.name;
+  const base = variants.find((v) => v.name === baseName);
+  if (!base) throw new ArgumentError(`buildReport: baseline '${baseName}' is not among the variants (${[...names].join(', ')})`);
+  const basis = opts.sizeBasis ?? 'fileBytes';
+  const front = paretoFront(variants.map((v) => ({ size: v.size[basis], accuracy: v.accuracy })));
+  const onFront = new Set(front);
+  const rows: ReportRow[] = variants.map((v, i) => {
+    const row: ReportRow = { ...v, ratio: base.size[basis] / v.size[basis], pareto: onFront.has(i) };
+    if (v.accuracy !== undefined && base.accuracy !== undefined) row.deltaPt = (v.accuracy - base.accuracy) * 100;
+    return row;
+  });
+  const report: EvaluationReport = {
+    title: opts.title ?? 'Whittle evaluation report',
+    createdAt: opts.createdAt ?? new Date().toISOString(),
+    baseline: baseName,
+    sizeBasis: basis,
+    rows,
+    paretoFront: front.map((i) => variants[i]!.name),
+  };
+  if (opts.dataset) report.dataset = opts.dataset;
+  return report;
+}
+
+/** Bytes as B / KB / MB (1 KB = 1000 B). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} KB`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(2)} MB`;
+  return `${(n / 1e9).toFixed(2)} GB`;
+}
+
+function formatCount(n: number): string {
+  if (n < 1e4) return String(n);
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)}k`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(2)}M`;
+  return `${(n / 1e9).toFixed(2)}G`;
+}
+
+const pct = (x: number | undefined, digits = 2): string => (x === undefined ? '–' : `${(x * 100).toFixed(digits)} %`);
+const db = (x: number | undefined): string => (x === undefined ? '–' : x === Infinity ? '∞' : x === -Infinity ? '−∞' : x.toFixed(1));
+const ms = (x: number | undefined): string => (x === undefined ? '–' : x < 1 ? x.toFixed(3) : x.toFixed(2));
+const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The report as Markdown: heading, data line, the variant table (★ = Pareto front), notes. */
+export function reportToMarkdown(r: EvaluationReport): string {
+  const lines: string[] = [`# ${r.title}`, ''];
+  if (r.dataset) {
+    const d = r.dataset;
+    lines.push(`Data: ${d.name}${d.split ? `, ${d.split}` : ''}${d.count !== undefined ? ` (${d.count} samples)` : ''}.`);
+  }
+  lines.push(`Baseline: \`${r.baseline}\`. Ratio = baseline ${r.sizeBasis === 'fileBytes' ? 'file' : 'gzip'} size / variant size. ★ = on the size-vs-accuracy Pareto front.`, '');
+  const batchN = r.rows.find((x) => x.latency?.batchN)?.latency?.batchN?.batchSize;
+  const head = ['', 'Variant', 'Technique', 'File', 'Gzip', 'Ratio', 'Params', 'Sparsity', 'Accuracy', 'Δ (pt)', 'Top-1 agr.', 'Cosine', 'SQNR (dB)', 'Max abs err', 'p50/p90 b1 (ms)'];
+  if (batchN !== undefined) head.push(`p50/p90 b${batchN} (ms)`);
+  lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 3 ? '---:' : '---')).join('|')}|`);
+  for (const x of r.rows) {
+    const f = x.fidelity;
+    const isBase = x.name === r.baseline;
+    const cells = [
+      x.pareto ? '★' : '',
+      `\`${esc(x.name)}\``,
+      esc(x.technique),
+      formatBytes(x.size.fileBytes),
+      formatBytes(x.size.gzipBytes),
+      `${x.ratio.toFixed(x.ratio >= 10 ? 1 : 2)}×`,
+      formatCount(x.size.parameters),
+      pct(x.size.sparsity, 1),
+      pct(x.accuracy),
+      x.deltaPt === undefined ? '–' : isBase ? '—' : `${x.deltaPt >= 0 ? '+' : ''}${x.deltaPt.toFixed(2)}`,
+      pct(f?.top1Agreement),
+      f ? f.cosine.toFixed(5) : '–',
+      db(f?.sqnrDb),
+      f ? f.maxAbsError.toExponential(2) : '–',
+      x.latency ? `${ms(x.latency.batch1.p50Ms)} / ${ms(x.latency.batch1.p90Ms)}` : '–',
+    ];
+    if (batchN !== undefined) cells.push(x.latency?.batchN ? `${ms(x.latency.batchN.p50Ms)} / ${ms(x.latency.batchN.p90Ms)}` : '–');
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('', `Pareto front (size → accuracy): ${r.paretoFront.map((n) => `\`${n}\``).join(' → ') || '(no accuracies)'}.`);
+  const lat = r.rows.find((x) => x.latency)?.latency;
+  if (lat) {
+    lines.push(
+      `Latency: ${lat.runtime}${lat.intraOpNumThreads !== undefined ? `, ${lat.intraOpNumThreads} intra-op thread(s)` : ''}, ` +
+        `${lat.batch1.warmup} warm-up + ${lat.batch1.runs} timed runs per batch size; timings depend on the machine and its load.`,
+    );
+  }
+  const flops = r.rows.filter((x) => x.size.flops > 0);
+  if (flops.length) lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv): ${flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}`).join(', ')}.`);
+  lines.push(`Generated ${r.createdAt} by Whittle.`, '');
+  return lines.join('\n');
+}
+
+/** The report as JSON (±Infinity, e.g. the SQNR of identical outputs, become the strings "Infinity"/"-Infinity"). */
+export function reportToJson(r: EvaluationReport): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n';
+}
+
+/** Read a report back from {@link reportToJson} output (restores ±Infinity / NaN). */
+export function reportFromJson(json: string): EvaluationReport {
+  return JSON.parse(json, (_k, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v)) as EvaluationReport;
+}
