@@ -4,7 +4,14 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WhittleError } from '@whittle/tensor';
 import { exitCodeOf } from './errors.js';
+import '@whittle/quantize';
+import '@whittle/prune';
+import '@whittle/lowrank';
 import { runDemo } from './commands/demo.js';
+import { addTechniqueCommands } from './commands/run_pass.js';
+import { addRecipeCommand } from './commands/recipe.js';
+import { addInspectCommands } from './commands/inspect.js';
+import { addEvaluateCommand } from './commands/evaluate.js';
 
 function num(name: string, lo: number, hi: number, integer = false): (v: string) => number {
   return (v) => {
@@ -19,6 +26,10 @@ export function buildProgram(): Command {
     .description('Compress ONNX models: quantize, prune, factorize, distill, evaluate, run recipes.')
     .showHelpAfterError()
     .exitOverride();
+  addInspectCommands(program);
+  addTechniqueCommands(program);
+  addRecipeCommand(program);
+  addEvaluateCommand(program);
   program
     .command('demo')
     .description("Deep Compression on MNIST: prune Whittle's LeNet-300-100 with fine-tuning, share weights, evaluate in onnxruntime-node")

@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { rmSync } from 'node:fs';
+import { readModelFile } from '@whittle/onnx/node';
+import { mnistData, ZOO_DIR, cacheName } from '@whittle/testing/zoo';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = join(here, '..', 'bin', 'whittle.mjs');
+const zoo = join(ZOO_DIR, cacheName('lenet300100'));
+const dir = mkdtempSync(join(tmpdir(), 'whittle-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Spawn the real CLI (the published bin) with a clean INIT_CWD. */
+function whittle(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: dir }, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Logits of a model file on the first `n` MNIST test images, in onnxruntime-node. */
+async function logits(path: string, n = 200): Promise<Float32Array> {
+  const { test } = await mnistData();
+  const s = await ort.InferenceSession.create(path);
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', test.images.slice(0, n * 784), [n, 1, 28, 28]) });
+  await s.release();
+  return out[s.outputNames[0]!]!.data as Float32Array;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let d = 0, x = 0, y = 0;
+  for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
+  return d / Math.sqrt(x * y);
+}
+
+describe('whittle CLI (spawned)', () => {
+  it('--help, passes and inspect', () => {
+    const h = whittle('--help');
+    expect(h.code).toBe(0);
+    for (const c of ['inspect', 'quantize', 'prune', 'factorize', 'run', 'evaluate', 'demo', 'passes']) expect(h.stdout).toContain(c);
+    const p = whittle('passes', '--json');
+    expect(p.code).toBe(0);
+    const names = (JSON.parse(p.stdout) as { name: string }[]).map((x) => x.name);
+    for (const n of ['quantize-weights', 'quantize-dynamic', 'cluster-weights', 'prune-gradual', 'prune-structured', 'lowrank']) expect(names).toContain(n);
+    const i = whittle('inspect', zoo, '--json');
+    expect(i.code).toBe(0);
+    const s = JSON.parse(i.stdout) as { parameters: number; ops: Record<string, number> };
+    expect(s.parameters).toBe(784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10);
+    expect(s.ops.Gemm).toBe(3);
+  });
+
+  it('quantize, prune and factorize write models that onnxruntime runs close to the original', async () => {
+    const ref = await logits(zoo);
+    const cases: [string, string[], number][] = [
+      ['q8.onnx', ['quantize', 'weights', '--bits', '8', '--granularity', 'per-channel'], 0.999],
+      ['dyn.onnx', ['quantize', 'dynamic'], 0.99],
+      ['p50.onnx', ['prune', 'unstructured', '--sparsity', '0.5', '--scope', 'global'], 0.98],
+      ['lr.onnx', ['factorize', 'lowrank', '--rank-selection', 'budget', '--target-ratio', '0.6'], 0.95],
+    ];
+    for (const [file, args, minCos] of cases) {
+      const out = join(dir, file);
+      const r = whittle(...args, zoo, '-o', out, '--json');
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      const report = JSON.parse(r.stdout) as { pass: string; output: string };
+      expect(report.output).toBe(out);
+      expect(cosine(ref, await logits(out)), args.join(' ')).toBeGreaterThan(minCos);
+    }
+    // options map 1:1 to the pass: --sparsity 0.5 global zeroes half of the Gemm weights
+    const pruned = await readModelFile(join(dir, 'p50.onnx'));
+    let zeros = 0;
+    for (const w of ['fc1.weight', 'fc2.weight', 'fc3.weight']) for (const v of pruned.graph.initializers.get(w)!.dataSync() as Float32Array) if (v === 0) zeros++;
+    expect(zeros).toBe(Math.round(0.5 * (784 * 300 + 300 * 100 + 100 * 10)));
+  });
+
+  it('runs a YAML recipe and writes the Transformers.js layout', async () => {
+    const recipe = join(dir, 'r.yaml');
+    writeFileSync(recipe, 'name: small\npasses:\n  - pass: prune-unstructured\n    options: { sparsity: 0.3 }\n  - pass: quantize-weights\n    options: { bits: 8, granularity: per-channel }\n');
+    const r = whittle('run', recipe, zoo, '-o', join(dir, 'tjs'), '--transformers-js', 'q8');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/step 1 prune-unstructured/);
+    expect(r.stdout).toMatch(/step 2 quantize-weights/);
+    const path = join(dir, 'tjs', 'onnx', 'model_quantized.onnx');
+    expect(existsSync(path)).toBe(true);
+    // 30 % magnitude pruning + int8 per-channel weights, no fine-tuning: logits barely move
+    expect(cosine(await logits(zoo), await logits(path))).toBeGreaterThan(0.99);
+  });
+
+  it('evaluate: accuracies as onnxruntime measures them, report files and model card', async () => {
+    const r = whittle('evaluate', zoo, join(dir, 'q8.onnx'), '--data', 'mnist', '--no-latency', '--json', '--report', join(dir, 'rep'));
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout) as { rows: { name: string; accuracy: number; ratio: number; fidelity?: { top1Agreement: number } }[] };
+    const { test } = await mnistData();
+    const l = await logits(zoo, test.labels.length);
+    let correct = 0;
+    for (let i = 0; i < test.labels.length; i++) {
+      let b = 0;
+      for (let k = 1; k < 10; k++) if (l[i * 10 + k]! > l[i * 10 + b]!) b = k;
+      if (b === test.labels[i]) correct++;
+    }
+    expect(rep.rows[0]!.accuracy).toBeCloseTo(correct / test.labels.length, 10);
+    expect(rep.rows[1]!.ratio).toBeGreaterThan(3);
+    expect(rep.rows[1]!.fidelity!.top1Agreement).toBeGreaterThan(0.98);
+    expect(readdirSync(join(dir, 'rep')).sort()).toEqual(['MODEL_CARD.md', 'report.json', 'report.md']);
+    expect(readFileSync(join(dir, 'rep', 'report.md'), 'utf8')).toMatch(/Pareto front/);
+  });
+
+  it('bad inputs exit non-zero, name the problem and leave no output', () => {
+    const out = join(dir, 'never.onnx');
+    const junk = join(dir, 'junk.onnx');
+    writeFileSync(junk, 'this is not an onnx model');
+    const bad: [string[], number, RegExp][] = [
+      [['quantize', 'weights', join(dir, 'missing.onnx'), '-o', out], 2, /missing\.onnx' does not exist/],
+      [['quantize', 'weights', junk, '-o', out], 1, /junk\.onnx|ONNX|protobuf/i],
+      [['quantize', 'weights', zoo, '-o', out, '--bogus', '1'], 2, /unknown option '--bogus'/],
+      [['quantize', 'weights', zoo, '-o', out, '--bits', 'four'], 2, /--bits must be a number/],
+      [['quantize', 'weights', zoo, '-o', out, '--bits', '9'], 1, /bits/],
+      [['quantize', 'weights', zoo, '-o', zoo], 2, /is the input model/],
+      [['frobnicate', zoo], 2, /unknown command 'frobnicate'/],
+      [['prune', 'gradual', zoo, '-o', out], 1, /needs labeled training data/],
+    ];
+    const recipes: [string, RegExp][] = [
+      ['passes:\n  - pass: no-such-pass\n', /no-such-pass/],
+      ['passes: 3\n', /passes/],
+      ['passes:\n  - pass: quantize-weights\n    options: { bitz: 4 }\n', /bitz/],
+      ['passes: [unclosed\n', /YAML|JSON|recipe/i],
+    ];
+    recipes.forEach(([text], i) => writeFileSync(join(dir, `bad${i}.yaml`), text));
+    for (const [i, [, re]] of recipes.entries()) bad.push([['run', join(dir, `bad${i}.yaml`), zoo, '-o', out], 1, re]);
+    for (const [args, code, re] of bad) {
+      const r = whittle(...args);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(code);
+      expect(r.stderr, args.join(' ')).toMatch(re);
+      expect(existsSync(out), args.join(' ')).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp-')), args.join(' ')).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,3 @@
+import { defineConfig } from 'vitest/config';
+import { sharedTestConfig } from '../../vitest.shared.ts';
+export default defineConfig(sharedTestConfig);
