@@ -32,6 +32,8 @@ export interface FitOptions {
   /** Scalar loss from the graph outputs and the batch. */
   loss: (outputs: Map<string, Tensor>, batch: Batch) => Tensor;
   optimizer: Optimizer<unknown>;
+  /** Intermediate values to compute besides the graph outputs (e.g. features for a loss). */
+  fetch?: readonly string[];
   callbacks?: FitCallbacks;
   /** Progress in [0, 1] with a short message. */
   onProgress?: (fraction: number, message: string) => void;
@@ -69,7 +71,7 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
     for await (const batch of opts.data(epoch)) {
       if (opts.signal?.aborted) throw new TrainingAbortedError(`fit: aborted in epoch ${epoch + 1} after ${count} batches`);
       opts.optimizer.zeroGrad();
-      const outputs = await module.forward(batch.inputs);
+      const outputs = await module.forward(batch.inputs, opts.fetch ?? []);
       const loss = opts.loss(outputs, batch);
       if (loss.size !== 1) throw new ArgumentError(`fit: the loss must be a scalar, got shape [${loss.shape.join(',')}]`);
       loss.backward();

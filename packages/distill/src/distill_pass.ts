@@ -1,0 +1,62 @@
+import { PassDataError, defineOptions, definePass, randomShift } from '@whittle/graph';
+import { distill, type FeaturePair } from './distill.js';
+import type { TeacherRunner } from './teacher.js';
+
+/** Options of the `distill` pass. */
+export const distillOptions = defineOptions({
+  alpha: { type: 'number', min: 0, max: 1, default: 0.9, description: 'weight of the soft-target KL term (1 − alpha goes to cross-entropy with labels; forced to 1 without labels)' },
+  temperature: { type: 'number', min: 0.05, max: 100, default: 4, description: 'softmax temperature of teacher and student' },
+  epochs: { type: 'number', integer: true, min: 1, default: 5, description: 'training epochs' },
+  lr: { type: 'number', min: 0, default: 1e-3, description: 'Adam learning rate' },
+  batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'batch size' },
+  shift: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: 'random image shifts of up to this many pixels (0 = none; with shifts the teacher runs on every batch instead of once)' },
+  features: { type: 'object', default: {}, description: 'feature matching: {studentValue: teacherValue} pairs, each through a learned linear projection (MSE)' },
+});
+
+/**
+ * `distill`: train the model (the student) on the soft outputs of `ctx.resources.teacher` (a
+ * {@link TeacherRunner}) over `ctx.training`; labels optional. In a recipe the student can be the
+ * output of earlier passes (e.g. prune-structured → distill with the original as teacher).
+ */
+export const distillPass = definePass({
+  specificationVersion: 'v1',
+  name: 'distill',
+  description: 'Knowledge distillation: train this model on a teacher\'s soft targets (KL with temperature) plus labels, optional feature matching.',
+  optionsSchema: distillOptions,
+  async run(model, ctx) {
+    const o = ctx.options;
+    const teacher = ctx.resources?.['teacher'] as TeacherRunner | undefined;
+    if (!teacher || typeof teacher.run !== 'function') throw new PassDataError('distill', "distill: needs a teacher: ctx.resources.teacher (a TeacherRunner, e.g. interpreterTeacher(model) or ortTeacher(path))");
+    const data = ctx.training;
+    if (!data) throw new PassDataError('distill', 'distill: needs training samples (ctx.training / --data)');
+    const features: FeaturePair[] = Object.entries(o.features).map(([student, t]) => ({ student, teacher: String(t) }));
+    const r = await distill(model, {
+      teacher,
+      x: data.x,
+      labels: data.labels,
+      sampleShape: data.sampleShape,
+      ...(data.inputName ? { inputName: data.inputName } : {}),
+      alpha: o.alpha,
+      temperature: o.temperature,
+      epochs: o.epochs,
+      lr: o.lr,
+      batchSize: o.batchSize,
+      seed: ctx.seed,
+      augment: o.shift > 0 ? randomShift(o.shift) : undefined,
+      features,
+      backend: ctx.backend,
+      onProgress: (f, m) => ctx.onProgress(f, m),
+      signal: ctx.signal,
+    });
+    const losses = r.history.map((h) => h.loss);
+    return {
+      model: r.model,
+      report: {
+        changed: true,
+        summary: `distilled for ${o.epochs} epochs (T ${o.temperature}, alpha ${data.labels ? o.alpha : 1}${features.length ? `, ${features.length} feature pairs` : ''}); loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)}`,
+        stats: { epochs: o.epochs, finalLoss: losses[losses.length - 1] ?? NaN },
+        details: { losses, cachedTeacher: r.cachedTeacher },
+      },
+    };
+  },
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { PassDataError, mlpTemplate, predictClasses, runModel, runRecipe, trainClassifier, type Model } from '@whittle/graph';
+import { Rng, tensor } from '@whittle/tensor';
+import { writeModel } from '@whittle/onnx';
+import '@whittle/prune';
+import { checkGradients } from '@whittle/testing';
+import { distill, distillationLoss, interpreterTeacher } from '../src/index.js';
+import { ortTeacher } from '../src/node.js';
+
+/** A 4-class task on 20 features (labels from a fixed random linear map). */
+function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const fixed = new Rng(99); // one labeling function for every split
+  const proj = Float32Array.from({ length: 80 }, () => fixed.normal());
+  const rng = new Rng(seed);
+  const x = Float32Array.from({ length: n * 20 }, () => rng.normal());
+  const labels = Int32Array.from({ length: n }, (_, i) => {
+    let best = 0, bv = -Infinity;
+    for (let k = 0; k < 4; k++) {
+      let s = 0;
+      for (let j = 0; j < 20; j++) s += x[i * 20 + j]! * proj[j * 4 + k]!;
+      if (s > bv) [bv, best] = [s, k];
+    }
+    return best;
+  });
+  return { x, labels };
+}
+const acc = (p: Int32Array, l: Int32Array): number => p.reduce((s, v, i) => s + (v === l[i] ? 1 : 0), 0) / l.length;
+
+let teacherModel: Model | undefined;
+async function teacher(): Promise<Model> {
+  teacherModel ??= (await trainClassifier(mlpTemplate({ layers: [20, 128, 128, 4], inputName: 'x' }, new Rng(1)), { ...task(2048, 1), sampleShape: [20], epochs: 8, lr: 3e-3, seed: 1 })).model;
+  return teacherModel;
+}
+
+describe('distillation loss', () => {
+  it('matches alpha·T²·KL(p_t‖p_s) + (1 − alpha)·CE computed in float64', () => {
+    const s = [[1, 2, 0.5], [-1, 0, 3]];
+    const t = [[2, 1, 0], [0, 0, 4]];
+    const labels = [1, 2];
+    const T = 2;
+    const alpha = 0.7;
+    const sm = (v: number[], tt: number) => {
+      const e = v.map((x) => Math.exp(x / tt));
+      const z = e.reduce((a, b) => a + b, 0);
+      return e.map((x) => x / z);
+    };
+    let kl = 0, ce = 0;
+    for (let i = 0; i < 2; i++) {
+      const ps = sm(s[i]!, T), pt = sm(t[i]!, T);
+      for (let k = 0; k < 3; k++) kl += pt[k]! * Math.log(pt[k]! / ps[k]!);
+      ce += -Math.log(sm(s[i]!, 1)[labels[i]!]!);
+    }
+    const want = alpha * T * T * (kl / 2) + (1 - alpha) * (ce / 2);
+    const st = tensor(s.flat(), [2, 3]);
+    const tt = tensor(t.flat(), [2, 3]);
+    const lt = tensor(BigInt64Array.from([1n, 2n]), [2], 'int64');
+    expect(distillationLoss(st, tt, lt, { alpha, temperature: T }).dataSync()[0]).toBeCloseTo(want, 5);
+    expect(distillationLoss(st, tt, undefined, { alpha: 1, temperature: T }).dataSync()[0]).toBeCloseTo(T * T * (kl / 2), 5);
+    expect(() => distillationLoss(st, tt, undefined, { alpha: 0.5, temperature: T })).toThrow(/needs labels/);
+  });
+
+  it('has correct gradients (finite differences)', async () => {
+    const rng = new Rng(2);
+    const s = tensor(Array.from({ length: 12 }, () => rng.normal()), [3, 4]);
+    const t = tensor(Array.from({ length: 12 }, () => rng.normal()), [3, 4]);
+    const l = tensor(BigInt64Array.from([0n, 3n, 1n]), [3], 'int64');
+    await checkGradients((x) => distillationLoss(x, t, l, { alpha: 0.6, temperature: 3 }), [s]);
+  });
+});
+
+describe('distill', () => {
+  it('a small student learns the teacher label-free; onnxruntime and interpreter teachers agree; the student runs in onnxruntime', async () => {
+    const tm = await teacher();
+    const test = task(512, 2);
+    const tOrt = await ortTeacher(writeModel(tm));
+    const tInt = interpreterTeacher(tm);
+    const a = await tOrt.run(test.x.subarray(0, 20 * 8), [8, 20]);
+    const b = await tInt.run(test.x.subarray(0, 20 * 8), [8, 20]);
+    for (let i = 0; i < a[0]!.length; i++) expect(Math.abs(a[0]![i]! - b[0]![i]!)).toBeLessThan(1e-4);
+    const unlabeled = task(2048, 3).x; // labels unused: label-free distillation
+    const student = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(5));
+    const r = await distill(student, { teacher: tOrt, x: unlabeled, sampleShape: [20], epochs: 6, lr: 5e-3, seed: 1, temperature: 2 });
+    await tOrt.release?.();
+    expect(r.cachedTeacher).toBe(true);
+    expect(r.history[5]!.loss).toBeLessThan(r.history[0]!.loss);
+    const tp = await predictClasses(tm, test.x, [20]);
+    const sp = await predictClasses(r.model, test.x, [20]);
+    expect(acc(sp, tp)).toBeGreaterThan(0.85); // agrees with the teacher it never saw labels of
+    const s = await ort.InferenceSession.create(writeModel(r.model));
+    const out = await s.run({ x: new ort.Tensor('float32', test.x.subarray(0, 20 * 16), [16, 20]) });
+    const ours = (await runModel(r.model, { x: tensor(test.x.slice(0, 20 * 16), [16, 20]) })).get(r.model.graph.outputs[0]!.name)!.dataSync() as Float32Array;
+    const theirs = out[s.outputNames[0]!]!.data as Float32Array;
+    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i]! - theirs[i]!)).toBeLessThan(1e-4);
+    await s.release();
+  });
+
+  it('feature matching trains a projection from student to teacher features', async () => {
+    const tm = await teacher();
+    const data = task(512, 4);
+    const student = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(6));
+    // feature names: the hidden activations (Relu outputs) of both graphs
+    const sFeat = student.graph.nodes.find((n) => n.opType === 'Relu')!.outputs[0]!;
+    const tFeat = tm.graph.nodes.find((n) => n.opType === 'Relu')!.outputs[0]!;
+    const withFeat = interpreterTeacher(tm, { features: [tFeat] });
+    const r = await distill(student, { teacher: withFeat, x: data.x, labels: data.labels, sampleShape: [20], epochs: 3, seed: 2, features: [{ student: sFeat, teacher: tFeat, weight: 0.1 }] });
+    expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
+    expect(r.history[2]!.loss).toBeLessThan(r.history[0]!.loss);
+    await expect(distill(student, { teacher: withFeat, x: data.x, sampleShape: [20], epochs: 1, features: [{ student: sFeat, teacher: 'nope' }] })).rejects.toThrow(/'nope' is not among/);
+    await expect(distill(student, { teacher: withFeat, x: data.x, labels: data.labels.subarray(0, 5), sampleShape: [20], epochs: 1 })).rejects.toThrow(/5 labels for 512 samples/);
+  });
+
+  it('recipe prune-structured -> distill recovers the shrunk teacher; a missing teacher is a typed error', async () => {
+    const tm = await teacher();
+    const train = task(2048, 1);
+    const test = task(512, 2);
+    const training = { ...train, sampleShape: [20] };
+    const pruned = await runRecipe(tm, { passes: [{ pass: 'prune-structured', options: { sparsity: 0.75 } }] }, { seed: 1 });
+    const both = await runRecipe(tm, { passes: [{ pass: 'prune-structured', options: { sparsity: 0.75 } }, { pass: 'distill', options: { epochs: 4, lr: 3e-3, temperature: 2 } }] }, { seed: 1, training, resources: { teacher: interpreterTeacher(tm) } });
+    const hidden = (m: Model) => m.graph.initializers.get('fc1.weight')!.shape[0];
+    expect(hidden(both.model)).toBeLessThan(hidden(tm)!);
+    const accPruned = acc(await predictClasses(pruned.model, test.x, [20]), test.labels);
+    const accBoth = acc(await predictClasses(both.model, test.x, [20]), test.labels);
+    const accTeacher = acc(await predictClasses(tm, test.x, [20]), test.labels);
+    expect(accTeacher).toBeGreaterThan(0.85);
+    expect(accBoth).toBeGreaterThan(accPruned);
+    await expect(runRecipe(tm, { passes: [{ pass: 'distill' }] }, { training })).rejects.toThrow(/needs a teacher/);
+    await expect(runRecipe(tm, { passes: [{ pass: 'distill' }] }, { resources: { teacher: interpreterTeacher(tm) } })).rejects.toThrow(/needs training samples/);
+    await expect(runRecipe(tm, { passes: [{ pass: 'distill' }] }, { training })).rejects.toSatisfy((e: Error & { cause?: unknown }) => e.cause instanceof PassDataError);
+  });
+});
