@@ -7,11 +7,13 @@ import { exitCodeOf } from './errors.js';
 import '@whittle/quantize';
 import '@whittle/prune';
 import '@whittle/lowrank';
+import '@whittle/distill';
 import { runDemo } from './commands/demo.js';
 import { addTechniqueCommands } from './commands/run_pass.js';
 import { addRecipeCommand } from './commands/recipe.js';
 import { addInspectCommands } from './commands/inspect.js';
 import { addEvaluateCommand } from './commands/evaluate.js';
+import { addDistillCommand } from './commands/distill.js';
 
 function num(name: string, lo: number, hi: number, integer = false): (v: string) => number {
   return (v) => {
@@ -28,6 +30,7 @@ export function buildProgram(): Command {
     .exitOverride();
   addInspectCommands(program);
   addTechniqueCommands(program);
+  addDistillCommand(program);
   addRecipeCommand(program);
   addEvaluateCommand(program);
   program

@@ -40,7 +40,7 @@ describe('whittle CLI (spawned)', () => {
   it('--help, passes and inspect', () => {
     const h = whittle('--help');
     expect(h.code).toBe(0);
-    for (const c of ['inspect', 'quantize', 'prune', 'factorize', 'run', 'evaluate', 'demo', 'passes']) expect(h.stdout).toContain(c);
+    for (const c of ['inspect', 'quantize', 'prune', 'factorize', 'distill', 'run', 'evaluate', 'demo', 'passes']) expect(h.stdout).toContain(c);
     const p = whittle('passes', '--json');
     expect(p.code).toBe(0);
     const names = (JSON.parse(p.stdout) as { name: string }[]).map((x) => x.name);
@@ -86,6 +86,29 @@ describe('whittle CLI (spawned)', () => {
     expect(existsSync(path)).toBe(true);
     // 30 % magnitude pruning + int8 per-channel weights, no fine-tuning: logits barely move
     expect(cosine(await logits(zoo), await logits(path))).toBeGreaterThan(0.99);
+  });
+
+  it('distill: a spec-built student learns the teacher; a recipe prune -> distill takes --teacher', async () => {
+    const out = join(dir, 'student.onnx');
+    const r = whittle('distill', 'mlp:784-32-10', '--teacher', zoo, '--data', 'mnist', '--epochs', '2', '--lr', '0.003', '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { test } = await mnistData();
+    const l = await logits(out, 500);
+    let correct = 0;
+    for (let i = 0; i < 500; i++) {
+      let b = 0;
+      for (let k = 1; k < 10; k++) if (l[i * 10 + k]! > l[i * 10 + b]!) b = k;
+      if (b === test.labels[i]) correct++;
+    }
+    expect(correct / 500).toBeGreaterThan(0.85);
+    const recipe = join(dir, 'pd.json');
+    writeFileSync(recipe, JSON.stringify({ passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }, { pass: 'distill', options: { epochs: 1 } }] }));
+    const rr = whittle('run', recipe, zoo, '--teacher', zoo, '--data', 'mnist', '-o', join(dir, 'pd.onnx'));
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(rr.stdout).toMatch(/step 2 distill: distilled/);
+    const nd = whittle('distill', 'mlp:784-32-10', '--data', 'mnist', '-o', join(dir, 'x.onnx'));
+    expect(nd.code).toBe(2);
+    expect(nd.stderr).toMatch(/--teacher/);
   });
 
   it('evaluate: accuracies as onnxruntime measures them, report files and model card', async () => {

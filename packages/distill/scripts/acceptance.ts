@@ -22,6 +22,7 @@ const shift = arg('shift', 1);
 const T = arg('T', 4);
 const alpha = arg('alpha', 0.9);
 const lr = 2e-3;
+const lrDecay = arg('decay', 0.92);
 const seeds = [1, 2, 3];
 
 const data = await mnistData();
@@ -31,7 +32,7 @@ const studentOf = (seed: number): Model => mlpTemplate({ layers: [784, 64, 10], 
 const acc = async (m: Model): Promise<number> => (await evaluateAccuracyOrt(writeModel(m), data.test.images, data.test.labels, { sampleShape: [1, 28, 28] })).accuracy * 100;
 const teacherAcc = await acc(zoo.model);
 console.log(`teacher LeNet-5: ${params(zoo.model)} parameters, ${teacherAcc.toFixed(2)} %; student MLP 784-64-10: ${params(studentOf(1))} parameters (${(params(zoo.model) / params(studentOf(1))).toFixed(1)}x fewer)`);
-console.log(`recipe: ${epochs} epochs, Adam lr ${lr}, batch 64, random shifts up to ${shift} px for both; distillation T ${T}, alpha ${alpha}`);
+console.log(`recipe: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64, random shifts up to ${shift} px for both; distillation T ${T}, alpha ${alpha}`);
 const teacher = await ortTeacher(zoo.bytes);
 const stats = (xs: number[]): string => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -43,12 +44,12 @@ const ce: number[] = [];
 for (const seed of seeds) {
   const t0 = performance.now();
   const d = await distill(studentOf(seed), {
-    teacher, x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, seed, alpha, temperature: T,
+    teacher, x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, alpha, temperature: T,
     ...(shift ? { augment: randomShift(shift) } : {}),
   });
   kd.push(await acc(d.model));
   const l = await trainClassifier(studentOf(seed), {
-    x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, seed, ...(shift ? { augment: randomShift(shift) } : {}),
+    x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, ...(shift ? { augment: randomShift(shift) } : {}),
   });
   ce.push(await acc(l.model));
   console.log(`seed ${seed}: distilled ${kd[kd.length - 1]!.toFixed(2)} %, labels only ${ce[ce.length - 1]!.toFixed(2)} % (${((performance.now() - t0) / 1000).toFixed(0)} s)`);

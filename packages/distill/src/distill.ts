@@ -26,6 +26,8 @@ export interface DistillOptions {
   temperature?: number;
   epochs: number;
   lr?: number;
+  /** Multiply the learning rate by this after every epoch (default 1). */
+  lrDecay?: number;
   batchSize?: number;
   seed?: number;
   /** Batch augmentation (e.g. randomShift(2)); the teacher then runs on every augmented batch. */
@@ -129,6 +131,7 @@ export async function distill(student: Model, o: DistillOptions): Promise<Distil
     },
     optimizer,
     fetch: features.map((f) => f.student),
+    callbacks: { onEpochEnd: () => void (optimizer.lr *= o.lrDecay ?? 1) },
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Pass, getPass, hasPass, runPass } from '@whittle/graph';
+import { type Model, type Pass, getPass, hasPass, runPass } from '@whittle/graph';
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -19,10 +19,6 @@ export const TECHNIQUES: Record<string, { description: string; passes: Record<st
     description: 'low-rank factorization of MatMul/Gemm and Conv',
     passes: { lowrank: 'lowrank', linear: 'lowrank-linear', conv: 'lowrank-conv' },
   },
-  distill: {
-    description: 'knowledge distillation from a teacher model',
-    passes: { run: 'distill' },
-  },
 };
 
 /** Common flags of commands that run passes. */
@@ -38,10 +34,10 @@ export function addRunFlags(cmd: Command): Command {
 }
 
 /** Run one pass on a model file and write the result. */
-export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>): Promise<void> {
+export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown> } = {}): Promise<void> {
   const flags = opts as unknown as RunFlags & { output: string; transformersJs?: string };
-  const model = await readInput(input);
-  const ctx = await contextFor(model, flags);
+  const model = extra.model ?? (await readInput(input));
+  const ctx = { ...(await contextFor(model, flags)), ...(extra.resources ? { resources: extra.resources } : {}) };
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result;
   try {
@@ -49,7 +45,7 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   } finally {
     progress.stop();
   }
-  const path = await writeOutput(result.model, flags.output, input, flags.transformersJs);
+  const path = await writeOutput(result.model, flags.output, extra.model ? undefined : input, flags.transformersJs);
   if (flags.json) process.stdout.write(`${JSON.stringify({ pass: pass.name, output: path, report: result.report }, null, 2)}\n`);
   else {
     process.stdout.write(`${pass.name}: ${result.report.summary}\n`);
