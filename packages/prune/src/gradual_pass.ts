@@ -1,4 +1,5 @@
-import { type PassContext, PassDataError, arrayBatches, defineOptions, definePass } from '@whittle/graph';
+import { type PassContext, PassDataError, arrayBatches, defineOptions, definePass, randomShift } from '@whittle/graph';
+import { Rng } from '@whittle/tensor';
 import { Adam, crossEntropy, type Tensor } from '@whittle/tensor';
 import { constantSparsity, fineTuneWithMasks, polynomialDecay } from './gradual.js';
 import { findPrunableWeights } from './layers.js';
@@ -15,6 +16,8 @@ export const gradualOptions = defineOptions({
   rampFraction: { type: 'number', min: 0.01, max: 1, default: 0.6, description: 'fraction of the training steps over which the polynomial ramp reaches the target; the rest recovers at the final sparsity' },
   frequency: { type: 'number', integer: true, min: 1, default: 10, description: 'optimizer steps between mask updates' },
   lr: { type: 'number', min: 0, default: 5e-4, description: 'Adam learning rate' },
+  lrDecay: { type: 'number', min: 0, max: 1, default: 1, description: 'learning-rate factor applied after every epoch' },
+  shift: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: 'augment image batches with random shifts of up to this many pixels (use the recipe the model was trained with)' },
   batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'training batch size' },
   include: { type: 'string[]', description: 'only these nodes / weight initializers (default: every Conv/Gemm/MatMul weight)' },
   exclude: { type: 'string[]', default: [], description: 'nodes / weight initializers left dense' },
@@ -48,12 +51,15 @@ export const pruneGradual = definePass({
       o.schedule === 'constant'
         ? constantSparsity({ targetSparsity: o.targetSparsity, beginStep: 1, frequency: o.frequency })
         : polynomialDecay({ initialSparsity: o.initialSparsity, finalSparsity: o.targetSparsity, beginStep: 1, endStep, frequency: o.frequency });
+    const augmentRng = new Rng(ctx.seed + 0x5eed);
+    let optimizer: Adam | undefined;
     const r = await fineTuneWithMasks(model, {
       epochs: o.epochs,
       batchesPerEpoch: batches,
-      data: () => arrayBatches({ x: data.x, labels, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend }),
+      data: () => arrayBatches({ x: data.x, labels, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend, ...(o.shift ? { augment: randomShift(o.shift), augmentRng } : {}) }),
       loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
-      optimizer: (params) => new Adam(params, { lr: o.lr }),
+      optimizer: (params) => (optimizer = new Adam(params, { lr: o.lr })),
+      callbacks: { onEpochEnd: () => void (optimizer!.lr *= o.lrDecay) },
       backend: ctx.backend,
       schedule,
       scope: o.scope,

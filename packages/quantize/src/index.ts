@@ -11,6 +11,8 @@ import { quantizeDynamicPass } from './dynamic.js';
 import { gptqPass } from './gptq.js';
 import { convertFloat16Pass } from './float16.js';
 import { clusterWeightsPass } from './cluster_pass.js';
+import { qatPass } from './qat.js';
+import { quantizeMixedPass } from './mixed.js';
 
 export { quantizeWeightsPass, rtnOptions } from './rtn.js';
 export { quantizeStaticPass, staticOptions } from './static.js';
@@ -18,6 +20,8 @@ export { quantizeDynamicPass, dynamicOptions } from './dynamic.js';
 export { gptqPass, gptqOptions, gptqQuantize, outputMse, type GptqSpec } from './gptq.js';
 export { convertFloat16Pass, float16Options } from './float16.js';
 export { clusterWeightsPass, clusterOptions, type ClusterPassOptions } from './cluster_pass.js';
+export { qatPass, qatOptions } from './qat.js';
+export { quantizeMixedPass, mixedOptions } from './mixed.js';
 export { emitClustered, type ClusterStorage, type EmittedCluster } from './cluster_emit.js';
 export * from './cluster.js';
 export { rangesFromArrays, computeRange, collectStats, TensorStats, type CalibrationMethod, type RangeOptions } from './calibrate.js';
@@ -25,5 +29,5 @@ export * from './quant_math.js';
 export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
 
-export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass] as const;
+export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass] as const;
 for (const p of QUANTIZE_PASSES) registerPass(p, { replace: true });

@@ -5,9 +5,13 @@ import { Rng, type Tensor, tensor } from '@whittle/tensor';
 import * as ort from 'onnxruntime-node';
 
 /** Write with @whittle/onnx, load in onnxruntime-node, run; outputs by name as Float32Array. */
-export async function ortRun(model: Model, feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }>): Promise<Record<string, Float32Array>> {
+export async function ortRun(
+  model: Model,
+  feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }>,
+  opts: { graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all' } = {},
+): Promise<Record<string, Float32Array>> {
   const bytes = writeModel(model);
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(bytes, opts);
   const f: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor(v.data instanceof BigInt64Array ? 'int64' : 'float32', v.data, v.dims);
   const out = await session.run(f);

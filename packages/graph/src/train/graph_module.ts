@@ -5,6 +5,9 @@ import { runModel } from '../interpreter/run.js';
 /** Decides which float32 initializers train. Default: {@link isWeightInput}. */
 export type ParameterFilter = (name: string, value: Tensor, consumers: readonly Node[]) => boolean;
 
+/** Maps a parameter to the value the graph computes with (see {@link GraphModule.setWeightTransform}). */
+export type WeightTransform = (name: string, param: Tensor) => Tensor;
+
 /** Options of {@link GraphModule.create}. */
 export interface GraphModuleOptions {
   /** Backend the parameters live on and the forward runs on (default: the current backend). */
@@ -49,6 +52,7 @@ export function isWeightInput(name: string, value: Tensor, consumers: readonly N
  * `toModel` writes the trained values back into a copy of the model.
  */
 export class GraphModule {
+  private weightTransform: WeightTransform | undefined;
   private constructor(
     readonly model: Model,
     readonly backend: BackendName,
@@ -89,16 +93,29 @@ export class GraphModule {
     return n;
   }
 
+  /**
+   * Compute the graph with transformed parameter values (e.g. fake quantization with a
+   * straight-through estimator for QAT): `fn(name, param)` returns the tensor the graph sees;
+   * gradients flow through whatever ops it records. `undefined` removes the transform.
+   */
+  setWeightTransform(fn: WeightTransform | undefined): void {
+    this.weightTransform = fn;
+  }
+
+  private overrides(): Map<string, Tensor> {
+    const o = new Map<string, Tensor>([...this.buffers, ...this.parameters]);
+    if (this.weightTransform) for (const [name, p] of this.parameters) o.set(name, this.weightTransform(name, p));
+    return o;
+  }
+
   /** Run the graph; records gradients to the parameters unless inside noGrad(). */
   async forward(feeds: Record<string, Tensor> | ReadonlyMap<string, Tensor>, fetch: readonly string[] = []): Promise<Map<string, Tensor>> {
-    const overrides = new Map<string, Tensor>([...this.buffers, ...this.parameters]);
-    return runModel(this.model, feeds, { backend: this.backend, overrides, fetch });
+    return runModel(this.model, feeds, { backend: this.backend, overrides: this.overrides(), fetch });
   }
 
   /** Forward without recording gradients. */
   async predict(feeds: Record<string, Tensor> | ReadonlyMap<string, Tensor>): Promise<Map<string, Tensor>> {
-    const overrides = new Map<string, Tensor>([...this.buffers, ...this.parameters]);
-    return engine().noGradAsync(() => runModel(this.model, feeds, { backend: this.backend, overrides }));
+    return engine().noGradAsync(() => runModel(this.model, feeds, { backend: this.backend, overrides: this.overrides() }));
   }
 
   /** A copy of the model whose initializers hold the current parameter values (cpu tensors). */

@@ -1,0 +1,103 @@
+import { type Feeds, type Model, PassDataError, cloneModel, defineOptions, definePass, runModel, throwIfAborted } from '@whittle/graph';
+import { engine, tensor } from '@whittle/tensor';
+import { siteGranularity } from './rtn.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, canonical, dequantizeWeight, findWeightSites, fromCanonical, quantizeRtn } from './weights.js';
+import { writeQuantizedWeights } from './write_weights.js';
+
+/** Options of `quantize-mixed`. */
+export const mixedOptions = defineOptions({
+  lowBits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the layers that can take it' },
+  highBits: { type: 'number', integer: true, min: 2, max: 8, default: 8, description: 'bits of the most sensitive layers' },
+  targetRatio: { type: 'number', min: 0, max: 1, default: 0.2, description: 'size budget: quantized weight bytes (codes + scales) <= this fraction of their float32 bytes' },
+  granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'scale granularity' },
+  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 32, description: 'block size for granularity "block"' },
+  maxBatches: { type: 'number', integer: true, min: 1, default: 4, description: 'calibration batches used to measure sensitivity' },
+  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv'], description: 'op types whose weights are quantized' },
+  excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
+});
+
+/** Stored bytes of a quantized weight: packed codes plus one float32 scale per group. */
+function storedBytes(q: QuantizedWeight): number {
+  const groups = q.granularity === 'per-tensor' ? 1 : q.granularity === 'per-channel' ? q.rows : q.rows * blocksPerRow(q);
+  return Math.ceil((q.rows * q.cols * (q.bits <= 4 ? 4 : 8)) / 8) + groups * 4 + (q.symmetric ? 0 : groups);
+}
+
+async function outputsOf(m: Model, batches: Feeds[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const f of batches) {
+    const r = await engine().noGradAsync(() => runModel(m, f));
+    for (const o of m.graph.outputs) out.push(Float32Array.from(r.get(o.name)!.dataSync() as Float32Array));
+  }
+  return out;
+}
+
+/**
+ * `quantize-mixed`: mixed precision by sensitivity. Each layer is quantized alone to `lowBits`
+ * and the model's output error (MSE against float on calibration batches) measured; then, from
+ * all-`lowBits`, the layers whose upgrade to `highBits` removes the most error per extra byte are
+ * upgraded while the weights stay within `targetRatio` of their float32 size. Emitted as QDQ.
+ */
+export const quantizeMixedPass = definePass({
+  specificationVersion: 'v1',
+  name: 'quantize-mixed',
+  description: 'Mixed-precision weight quantization: per-layer sensitivity on calibration data decides which layers keep more bits under a size budget.',
+  optionsSchema: mixedOptions,
+  async run(model, ctx) {
+    const o = ctx.options;
+    if (!ctx.calibration) throw new PassDataError('quantize-mixed', 'quantize-mixed: needs calibration data (ctx.calibration / --data) to measure per-layer sensitivity');
+    const batches: Feeds[] = [];
+    for await (const f of ctx.calibration) {
+      batches.push(f);
+      if (batches.length >= o.maxBatches) break;
+    }
+    if (!batches.length) throw new PassDataError('quantize-mixed', 'quantize-mixed: the calibration data is empty');
+    const ref = await outputsOf(model, batches);
+    const sites = findWeightSites(model.graph, o.ops, { names: o.excludeNodes }).filter((s, i, all) => all.findIndex((t) => t.name === s.name) === i);
+    const quant = (site: WeightSite, bits: number): QuantizedWeight =>
+      quantizeRtn(canonical(site, site.tensor.dataSync() as Float32Array), site.rows, site.cols, { bits, symmetric: true, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
+    const errorWith = async (site: WeightSite, q: QuantizedWeight): Promise<number> => {
+      const m = cloneModel(model);
+      m.graph.initializers.set(site.name, tensor(fromCanonical(site, dequantizeWeight(q)), site.shape, 'float32', { backend: 'cpu' }));
+      const out = await outputsOf(m, batches);
+      let e = 0;
+      let n = 0;
+      out.forEach((v, k) => v.forEach((x, i) => void ((e += (x - ref[k]![i]!) ** 2), n++)));
+      return e / n;
+    };
+    const layers = [];
+    for (const [i, site] of sites.entries()) {
+      throwIfAborted(ctx.signal, 'quantize-mixed');
+      const low = quant(site, o.lowBits);
+      const high = quant(site, o.highBits);
+      layers.push({ site, low, high, errLow: await errorWith(site, low), errHigh: await errorWith(site, high), bits: o.lowBits });
+      ctx.onProgress((0.9 * (i + 1)) / sites.length, `sensitivity of ${site.name}`);
+    }
+    const floatBytes = sites.reduce((s, x) => s + x.rows * x.cols * 4, 0);
+    const budget = o.targetRatio * floatBytes;
+    let used = layers.reduce((s, l) => s + storedBytes(l.low), 0);
+    const warnings: string[] = [];
+    if (used > budget) warnings.push(`even all-${o.lowBits}-bit weights (${used} bytes) exceed the budget of ${Math.floor(budget)} bytes`);
+    // greedy by error removed per extra byte
+    const order = [...layers].sort((a, b) => (b.errLow - b.errHigh) / Math.max(1, storedBytes(b.high) - storedBytes(b.low)) - (a.errLow - a.errHigh) / Math.max(1, storedBytes(a.high) - storedBytes(a.low)));
+    for (const l of order) {
+      const extra = storedBytes(l.high) - storedBytes(l.low);
+      if (l.errLow > l.errHigh && used + extra <= budget) {
+        l.bits = o.highBits;
+        used += extra;
+      }
+    }
+    const out = cloneModel(model);
+    const outSites = new Map(findWeightSites(out.graph, o.ops, { names: o.excludeNodes }).map((s) => [s.name, s]));
+    const r = writeQuantizedWeights(out, layers.map((l) => ({ site: outSites.get(l.site.name)!, q: l.bits === o.highBits ? l.high : l.low })), 'qdq');
+    return {
+      model: out,
+      report: {
+        changed: true,
+        summary: `mixed precision: ${layers.filter((l) => l.bits === o.highBits).length} of ${layers.length} layers at ${o.highBits}-bit, the rest ${o.lowBits}-bit; weights ${used} bytes (budget ${Math.floor(budget)}, ${(used / floatBytes).toFixed(3)}x float32)`,
+        stats: { layers: layers.length, highBitLayers: layers.filter((l) => l.bits === o.highBits).length, weightBytes: used, budgetBytes: Math.floor(budget), bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter },
+        warnings: [...warnings, ...r.warnings],
+        details: { layers: layers.map((l) => ({ weight: l.site.name, bits: l.bits, outputMseLow: l.errLow, outputMseHigh: l.errHigh, bytesLow: storedBytes(l.low), bytesHigh: storedBytes(l.high) })) },
+      },
+    };
+  },
+});

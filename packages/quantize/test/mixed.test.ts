@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { type Feeds, PassDataError, cloneModel, runModel, runPass, validateModel } from '@whittle/graph';
+import { Rng, tensor } from '@whittle/tensor';
+import '../src/index.js';
+import { mixedFeeds, mixedModel, ortRun } from './helpers.js';
+
+async function* calib(n: number): AsyncGenerator<Feeds> {
+  for (let b = 0; b < n; b++) {
+    const f = mixedFeeds(16, 10 + b);
+    yield { x: tensor(f.x!.data as Float32Array, f.x!.dims), ids: tensor(f.ids!.data as BigInt64Array, f.ids!.dims, 'int64') };
+  }
+}
+
+async function outputError(ref: ReturnType<typeof mixedModel>, m: ReturnType<typeof mixedModel>): Promise<number> {
+  let e = 0;
+  let n = 0;
+  for await (const f of calib(2)) {
+    const a = (await runModel(ref, f)).get(ref.graph.outputs[0]!.name)!.dataSync() as Float32Array;
+    const b = (await runModel(m, f)).get(m.graph.outputs[0]!.name)!.dataSync() as Float32Array;
+    a.forEach((x, i) => void ((e += (x - b[i]!) ** 2), n++));
+  }
+  return e / n;
+}
+
+describe('quantize-mixed', () => {
+  it('keeps the most sensitive layer at 8 bits within the budget and beats all-4-bit on output error', async () => {
+    // make w3 (the last Gemm) sensitive: a few large outliers widen its 4-bit grid
+    const model = cloneModel(mixedModel(1));
+    const w3 = model.graph.initializers.get('w3')!;
+    const v = Float32Array.from(w3.dataSync() as Float32Array);
+    const rng = new Rng(4);
+    for (let i = 0; i < 10; i++) v[rng.int(v.length)] = 3;
+    model.graph.initializers.set('w3', tensor(v, w3.shape));
+    // float bytes: w1 6400 + w2 3072 + w3 480 floats; all-4-bit ≈ 0.16x; budget 0.2x leaves room for w3 (or w2) at 8 bits, not w1
+    const r = await runPass('quantize-mixed', model, { targetRatio: 0.2, granularity: 'per-channel' }, { calibration: calib(3) });
+    validateModel(r.model);
+    const layers = r.report.details!.layers as { weight: string; bits: number; outputMseLow: number; outputMseHigh: number }[];
+    const byErr = [...layers].sort((a, b) => b.outputMseLow - a.outputMseLow);
+    expect(layers.find((l) => l.weight === 'w1')!.bits).toBe(4);
+    expect(layers.find((l) => l.weight === byErr[0]!.weight)!.bits).toBe(8);
+    expect(r.report.stats!.weightBytes!).toBeLessThanOrEqual(r.report.stats!.budgetBytes!);
+    const all4 = (await runPass('quantize-weights', model, { bits: 4, granularity: 'per-channel' })).model;
+    expect(await outputError(model, r.model)).toBeLessThan(await outputError(model, all4));
+    // ORT's extended optimizations fuse DQ + Gemm into integer kernels with their own rounding;
+    // at 'basic' it computes the graph as written, which the interpreter matches to float32 noise
+    const o = await ortRun(r.model, mixedFeeds(4), { graphOptimizationLevel: 'basic' });
+    const ours = (await runModel(r.model, { x: tensor(mixedFeeds(4).x!.data as Float32Array, [4, 100]), ids: tensor(mixedFeeds(4).ids!.data as BigInt64Array, [4], 'int64') })).get(r.model.graph.outputs[0]!.name)!.dataSync() as Float32Array;
+    const theirs = o[r.model.graph.outputs[0]!.name]!;
+    ours.forEach((x, i) => expect(Math.abs(x - theirs[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(theirs[i]!))));
+    await expect(runPass('quantize-mixed', model, {})).rejects.toThrow(PassDataError);
+  });
+});
