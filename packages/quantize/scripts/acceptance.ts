@@ -6,7 +6,7 @@ import { runPass, type Feeds, type Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { evaluateAccuracyOrt } from '@whittle/eval/node';
 import { tensor } from '@whittle/tensor';
-import { mnistData, zooModel, type ZooName } from '@whittle/testing';
+import { mnistData, zooModel, type ZooName } from '@whittle/testing/zoo';
 import '../src/index.js';
 
 const names = (process.argv[2] ? [process.argv[2]] : ['lenet300100', 'lenet5']) as ZooName[];
@@ -33,8 +33,9 @@ async function main(): Promise<void> {
       const a = await acc(m);
       console.log(`| ${label} | ${a.toFixed(2)}% | ${(a0 - a).toFixed(2)} pt | ${bytes} | ${(bytes / baseBytes).toFixed(3)}x | ${extra}`);
     };
-    const run = async (pass: string, opts: Record<string, unknown>, calibration?: () => AsyncIterable<Feeds>) =>
-      runPass(pass, base, opts, calibration ? { calibration: calibration() } : {});
+    const training = { x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28] };
+    const run = async (pass: string, opts: Record<string, unknown>, calibration?: () => AsyncIterable<Feeds>, train = false) =>
+      runPass(pass, base, opts, { seed: 1, ...(calibration ? { calibration: calibration() } : {}), ...(train ? { training } : {}) });
     if (want('static')) {
       for (const calibrator of ['minmax', 'percentile', 'entropy', 'mse']) {
         const r = await run('quantize-static', { calibrator }, () => calib(512));
@@ -64,18 +65,16 @@ async function main(): Promise<void> {
       }
     }
     if (want('cluster')) {
-      for (const clusters of [16, 32]) {
-        const r = await run('cluster-weights', { clusters, fineTuneEpochs: 1 }, () => calib(2048, 64, 0));
-        await row(`cluster k=${clusters} + fine-tune`, r.model);
-      }
+      await row('cluster k=16, no fine-tuning', (await run('cluster-weights', { clusters: 16 })).model);
+      await row('cluster k=16 + centroid fine-tuning (2 epochs)', (await run('cluster-weights', { clusters: 16, fineTuneEpochs: 2 }, undefined, true)).model);
     }
     if (want('qat')) {
-      const r = await run('qat', { bits: 4, epochs: 1 }, () => calib(7992));
-      await row('QAT int4 block-32 (1 epoch)', r.model);
+      const r = await run('qat', { bits: 4, epochs: 2 }, undefined, true);
+      await row('QAT int4 block-32 QDQ (2 epochs)', r.model, r.report.summary);
     }
     if (want('mixed')) {
-      const r = await run('mixed-precision', { lowBits: 2, highBits: 8, budgetRatio: 0.12 }, () => calib(256));
-      await row('mixed precision 2/8-bit, budget 0.12', r.model, JSON.stringify(r.report.details!.layers));
+      const r = await run('quantize-mixed', { lowBits: 2, highBits: 4, targetRatio: 0.12 }, () => calib(256));
+      await row('mixed precision 2/4-bit, budget 0.12x', r.model, r.report.summary);
     }
   }
 }

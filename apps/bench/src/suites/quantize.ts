@@ -1,0 +1,91 @@
+/**
+ * Suite `quantize`: (1) RTN int4 (block 32, MatMulNBits) throughput file to file on a synthetic
+ * model holding 512 MB of float32 MatMul weights — read, quantize, write — in GB of fp32
+ * weights per second; (2) batch-1 latency in onnxruntime-node (1 thread) of an MLP with
+ * 1024-wide layers in fp32 and after `quantize-dynamic` (int8), measured in the same run,
+ * interleaved, medians of 7 repetitions.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder, type Model, runPass } from '@whittle/graph';
+import { Rng, tensor } from '@whittle/tensor';
+import { writeModel } from '@whittle/onnx';
+import { readModelFile, writeModelFile } from '@whittle/onnx/node';
+import '@whittle/quantize';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** x → (MatMul W_i → Relu) × layers, weights [width, width] uniform in ±1/sqrt(width). */
+function mlp(width: number, layers: number, seed: number): Model {
+  const rng = new Rng(seed);
+  const b = new GraphBuilder('mlp');
+  let x = b.input('x', 'float32', ['N', width]);
+  const bound = 1 / Math.sqrt(width);
+  for (let i = 0; i < layers; i++) {
+    const w = new Float32Array(width * width);
+    for (let k = 0; k < w.length; k++) w[k] = rng.uniform(-bound, bound);
+    x = b.node('MatMul', [x, b.initializer(`w${i}`, tensor(w, [width, width], 'float32', { backend: 'cpu' }))]);
+    if (i < layers - 1) x = b.node('Relu', [x]);
+  }
+  b.output(x, 'float32', ['N', width]);
+  return b.model([{ domain: '', version: 17 }]);
+}
+
+async function throughput(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-q-'));
+  try {
+    const src = join(dir, 'big.onnx');
+    const dst = join(dir, 'big_q4.onnx');
+    // 32 layers of 2048 x 2048 float32 = 512 MiB of weights
+    await writeModelFile(mlp(2048, 32, 1), src);
+    const bytes = statSync(src).size;
+    const t0 = performance.now();
+    const model = await readModelFile(src);
+    const t1 = performance.now();
+    const q = await runPass('quantize-weights', model, { bits: 4, blockSize: 32, format: 'matmulnbits' });
+    const t2 = performance.now();
+    await writeModelFile(q.model, dst);
+    const t3 = performance.now();
+    const s = (t3 - t0) / 1000;
+    console.log(`RTN int4 block-32 MatMulNBits, file to file: ${(bytes / 2 ** 20).toFixed(0)} MiB fp32 model -> ${(statSync(dst).size / 2 ** 20).toFixed(1)} MiB`);
+    console.log(`  read ${((t1 - t0) / 1000).toFixed(2)} s, quantize ${((t2 - t1) / 1000).toFixed(2)} s, write ${((t3 - t2) / 1000).toFixed(2)} s: ${(bytes / 1e9 / s).toFixed(3)} GB/s of fp32 weights (${(bytes / 1e9 / ((t2 - t1) / 1000)).toFixed(3)} GB/s for the quantization alone)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function session(m: Model): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(writeModel(m), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+}
+
+async function latency(): Promise<void> {
+  const fp32 = mlp(1024, 4, 2);
+  const int8 = (await runPass('quantize-dynamic', fp32, {})).model;
+  const sessions = [await session(fp32), await session(int8)];
+  const feed = { x: new ort.Tensor('float32', new Float32Array(1024).fill(0.1), [1, 1024]) };
+  const times: number[][] = [[], []];
+  for (const s of sessions) for (let i = 0; i < 50; i++) await s.run(feed);
+  for (let r = 0; r < 7; r++) {
+    for (const [k, s] of sessions.entries()) {
+      const t0 = performance.now();
+      for (let i = 0; i < 200; i++) await s.run(feed);
+      times[k]!.push((performance.now() - t0) / 200);
+    }
+  }
+  for (const s of sessions) await s.release();
+  const [a, b] = times.map(median) as [number, number];
+  console.log('MLP 4 x 1024x1024 MatMul, batch 1, onnxruntime-node 1 thread (median of 7 x 200 runs)');
+  console.log(`  fp32 ${(a * 1000).toFixed(1)} µs, dynamic int8 ${(b * 1000).toFixed(1)} µs: int8 is ${(a / b).toFixed(2)}x faster`);
+}
+
+/** Run the quantize suite. */
+export async function run(args: string[]): Promise<void> {
+  if (!args.includes('--no-throughput')) await throughput();
+  await latency();
+}
