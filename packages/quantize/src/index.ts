@@ -13,6 +13,7 @@ import { convertFloat16Pass } from './float16.js';
 import { clusterWeightsPass } from './cluster_pass.js';
 import { qatPass } from './qat.js';
 import { quantizeMixedPass } from './mixed.js';
+import { smoothQuantPass } from './smooth_quant.js';
 
 export { quantizeWeightsPass, rtnOptions } from './rtn.js';
 export { quantizeStaticPass, staticOptions } from './static.js';
@@ -22,6 +23,7 @@ export { convertFloat16Pass, float16Options } from './float16.js';
 export { clusterWeightsPass, clusterOptions, type ClusterPassOptions } from './cluster_pass.js';
 export { qatPass, qatOptions } from './qat.js';
 export { quantizeMixedPass, mixedOptions } from './mixed.js';
+export { smoothQuantPass, smoothQuantOptions } from './smooth_quant.js';
 export { emitClustered, type ClusterStorage, type EmittedCluster } from './cluster_emit.js';
 export * from './cluster.js';
 export { rangesFromArrays, computeRange, collectStats, TensorStats, type CalibrationMethod, type RangeOptions } from './calibrate.js';
@@ -29,5 +31,5 @@ export * from './quant_math.js';
 export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
 
-export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass] as const;
+export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass] as const;
 for (const p of QUANTIZE_PASSES) registerPass(p, { replace: true });
