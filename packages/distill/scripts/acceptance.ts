@@ -5,7 +5,7 @@
  * same epochs, data and augmentation, 3 seeds each, accuracy in onnxruntime-node on the 2,004
  * MNIST test images.
  *
- *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--epochs N] [--shift S] [--T t] [--alpha a] [--decay d]
+ *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--epochs N] [--shift S] [--T t] [--alpha a] [--decay d] [--seeds 1,2,3]
  */
 import { convNetTemplate, mlpTemplate, randomShift, trainClassifier, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
@@ -25,7 +25,8 @@ const T = arg('T', 4);
 const alpha = arg('alpha', 0.9);
 const lr = 2e-3;
 const lrDecay = arg('decay', 0.92);
-const seeds = [1, 2, 3];
+const seedsArg = process.argv.indexOf('--seeds');
+const seeds = seedsArg >= 0 ? process.argv[seedsArg + 1]!.split(',').map(Number) : [1, 2, 3];
 
 const data = await mnistData();
 const zoo = await zooModel('lenet5');

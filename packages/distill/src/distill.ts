@@ -1,6 +1,7 @@
 import { type Augment, type Batch, type EpochResult, type Model, GraphModule, fit } from '@whittle/graph';
-import { type BackendName, type Tensor, Adam, ArgumentError, Rng, add, engine, matmul, mseLoss, mulScalar, reshape, tensor, xavierUniform } from '@whittle/tensor';
+import { type BackendName, type Tensor, Adam, ArgumentError, Rng, ShapeError, add, engine, matmul, mseLoss, mulScalar, reshape, tensor, xavierUniform } from '@whittle/tensor';
 import { distillationLoss } from './loss.js';
+import { type StudentSpec, buildStudent, isStudentSpec } from './student.js';
 import { type TeacherOutputs, type TeacherRunner, teacherOutputs } from './teacher.js';
 
 /** A student intermediate value matched to a teacher one through a learned linear projection. */
@@ -54,12 +55,14 @@ function rows(values: Float32Array, width: number, idx: Int32Array): Float32Arra
 }
 
 /**
- * Train `student` (an ONNX graph with a logits output) to match `teacher`'s soft outputs with
- * {@link distillationLoss}, plus optional feature matching. Teacher outputs are computed once
+ * Train `student` (an ONNX graph with a logits output, or a {@link StudentSpec} built with
+ * weights from `seed`) to match `teacher`'s soft outputs with {@link distillationLoss}, plus
+ * optional feature matching. Teacher outputs are computed once
  * and cached unless the batches are augmented. Deterministic for a seed; returns the trained
  * student as a new model.
  */
-export async function distill(student: Model, o: DistillOptions): Promise<DistillResult> {
+export async function distill(studentOrSpec: Model | StudentSpec, o: DistillOptions): Promise<DistillResult> {
+  const student = isStudentSpec(studentOrSpec) ? buildStudent(studentOrSpec, o.seed ?? 0) : studentOrSpec;
   const input = o.inputName ?? student.graph.inputs.find((i) => !student.graph.initializers.has(i.name))?.name;
   const logitsName = student.graph.outputs[0]?.name;
   if (!input || !logitsName) throw new ArgumentError('distill: the student needs an input and a logits output');
@@ -79,7 +82,6 @@ export async function distill(student: Model, o: DistillOptions): Promise<Distil
   const augRng = new Rng((o.seed ?? 0) + 0x5eed);
   const cache: TeacherOutputs | undefined = o.augment ? undefined : await teacherOutputs(o.teacher, o.x, o.sampleShape);
   const module = await GraphModule.create(student, { backend });
-  // learned projections student feature → teacher feature width (created on the first batch)
   const proj = new Map<FeaturePair, Tensor>();
   const teacherIndex = (name: string): number => o.teacher.outputs.indexOf(name);
   async function* batches(): AsyncGenerator<Batch> {
@@ -99,19 +101,20 @@ export async function distill(student: Model, o: DistillOptions): Promise<Distil
     }
   }
   const params = module.parameterList();
-  if (features.length) {
-    // projection widths: the student's feature from a forward on one sample, the teacher's from its cache or a run
-    const x1 = o.x.slice(0, per);
-    const one = { [input]: tensor(x1, [1, ...o.sampleShape], 'float32', { backend }) };
-    const sOut = await engine().noGradAsync(() => module.forward(one, features.map((f) => f.student)));
-    const tOut = cache ? cache.widths : (await o.teacher.run(x1, [1, ...o.sampleShape])).map((v) => v.length);
-    for (const f of features) {
-      const sv = sOut.get(f.student);
-      if (!sv) throw new ArgumentError(`distill: the student has no value '${f.student}'`);
-      const p = xavierUniform([sv.size, tOut[teacherIndex(f.teacher)]!], rng, { backend }).requireGrad();
-      proj.set(f, p);
-      params.push(p);
-    }
+  // one-sample probe: the student's logits/feature widths vs the teacher's (from its cache or a run)
+  const x1 = o.x.slice(0, per);
+  const one = { [input]: tensor(x1, [1, ...o.sampleShape], 'float32', { backend }) };
+  const sOut = await engine().noGradAsync(() => module.forward(one, [logitsName, ...features.map((f) => f.student)]));
+  const tWidths = cache ? cache.widths : (await o.teacher.run(x1, [1, ...o.sampleShape])).map((v) => v.length);
+  const sLogits = sOut.get(logitsName)!.size;
+  if (sLogits !== tWidths[0]) throw new ShapeError(`distill: the student's output '${logitsName}' has ${sLogits} values per sample but the teacher's '${o.teacher.outputs[0]}' has ${tWidths[0]}; both must score the same classes`);
+  for (const f of features) {
+    const sv = sOut.get(f.student);
+    if (!sv) throw new ArgumentError(`distill: the student has no value '${f.student}'`);
+    // learned projection student feature → teacher feature width
+    const p = xavierUniform([sv.size, tWidths[teacherIndex(f.teacher)]!], rng, { backend }).requireGrad();
+    proj.set(f, p);
+    params.push(p);
   }
   const optimizer = new Adam(params, { lr: o.lr ?? 1e-3 });
   const history = await fit(module, {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { PassDataError, mlpTemplate, predictClasses, runModel, runRecipe, trainClassifier, type Model } from '@whittle/graph';
-import { Rng, tensor } from '@whittle/tensor';
+import { type Augment, PassDataError, mlpTemplate, predictClasses, runModel, runRecipe, trainClassifier, type Model } from '@whittle/graph';
+import { Rng, ShapeError, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import '@whittle/prune';
 import { checkGradients } from '@whittle/testing';
-import { distill, distillationLoss, interpreterTeacher } from '../src/index.js';
+import { type TeacherRunner, distill, distillationLoss, interpreterTeacher } from '../src/index.js';
 import { ortTeacher } from '../src/node.js';
 
 /** A 4-class task on 20 features (labels from a fixed random linear map). */
@@ -26,6 +26,17 @@ function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } 
   return { x, labels };
 }
 const acc = (p: Int32Array, l: Int32Array): number => p.reduce((s, v, i) => s + (v === l[i] ? 1 : 0), 0) / l.length;
+
+/** The model written as ONNX runs in onnxruntime-node and matches Whittle's interpreter. */
+async function expectOrtMatches(model: Model, x: Float32Array): Promise<void> {
+  const s = await ort.InferenceSession.create(writeModel(model));
+  const out = await s.run({ x: new ort.Tensor('float32', x.slice(0, 20 * 16), [16, 20]) });
+  const ours = (await runModel(model, { x: tensor(x.slice(0, 20 * 16), [16, 20]) })).get(model.graph.outputs[0]!.name)!.dataSync() as Float32Array;
+  const theirs = out[s.outputNames[0]!]!.data as Float32Array;
+  expect(theirs.length).toBe(ours.length);
+  for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i]! - theirs[i]!)).toBeLessThan(1e-4);
+  await s.release();
+}
 
 let teacherModel: Model | undefined;
 async function teacher(): Promise<Model> {
@@ -87,12 +98,47 @@ describe('distill', () => {
     const tp = await predictClasses(tm, test.x, [20]);
     const sp = await predictClasses(r.model, test.x, [20]);
     expect(acc(sp, tp)).toBeGreaterThan(0.85); // agrees with the teacher it never saw labels of
-    const s = await ort.InferenceSession.create(writeModel(r.model));
-    const out = await s.run({ x: new ort.Tensor('float32', test.x.subarray(0, 20 * 16), [16, 20]) });
-    const ours = (await runModel(r.model, { x: tensor(test.x.slice(0, 20 * 16), [16, 20]) })).get(r.model.graph.outputs[0]!.name)!.dataSync() as Float32Array;
-    const theirs = out[s.outputNames[0]!]!.data as Float32Array;
-    for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i]! - theirs[i]!)).toBeLessThan(1e-4);
-    await s.release();
+    await expectOrtMatches(r.model, test.x);
+  });
+
+  it('beats the same student trained on labels alone with few labels (same data, epochs, seed)', async () => {
+    const tm = await teacher();
+    const test = task(512, 2);
+    const small = task(128, 7); // 128 labeled samples: soft targets carry what the labels do not
+    const student = () => mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(1));
+    const common = { ...small, sampleShape: [20], epochs: 60, lr: 5e-3, seed: 1, batchSize: 32 };
+    const ce = await trainClassifier(student(), common);
+    const kd = await distill(student(), { ...common, teacher: interpreterTeacher(tm), alpha: 0.9, temperature: 2 });
+    const accCe = acc(await predictClasses(ce.model, test.x, [20]), test.labels);
+    const accKd = acc(await predictClasses(kd.model, test.x, [20]), test.labels);
+    expect(accKd).toBeGreaterThan(accCe + 0.03);
+  });
+
+  it('computes teacher outputs once across epochs, per batch under augmentation; mismatched outputs are a ShapeError', async () => {
+    const tm = await teacher();
+    const data = task(300, 8);
+    const inner = interpreterTeacher(tm);
+    let calls = 0;
+    const counting: TeacherRunner = { outputs: inner.outputs, run: (x, d) => ((calls += 1), inner.run(x, d)) };
+    const student = () => mlpTemplate({ layers: [20, 8, 4], inputName: 'x' }, new Rng(3));
+    // a student from a compact spec: the same graph mlpTemplate builds
+    const a = await distill({ mlp: { layers: [20, 8, 4], inputName: 'x' } }, { teacher: counting, ...data, sampleShape: [20], epochs: 3, batchSize: 100, seed: 1 });
+    expect([...a.model.graph.initializers.values()].map((t) => t.shape)).toEqual([...student().graph.initializers.values()].map((t) => t.shape));
+    expect(a.cachedTeacher).toBe(true);
+    expect(calls).toBe(2); // 300 samples in cache batches of 256, reused by all 3 epochs
+    calls = 0;
+    let seen = 0;
+    const jitter: Augment = (x, n, _shape, rng) => {
+      seen += n;
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + 0.01 * rng.normal();
+    };
+    const b = await distill(student(), { teacher: counting, ...data, sampleShape: [20], epochs: 3, batchSize: 100, seed: 1, augment: jitter });
+    expect(b.cachedTeacher).toBe(false);
+    expect(seen).toBe(900);
+    expect(calls).toBe(1 + 9); // the one-sample shape probe + every augmented batch
+    const threeClasses = mlpTemplate({ layers: [20, 8, 3], inputName: 'x' }, new Rng(3));
+    await expect(distill(threeClasses, { teacher: inner, ...data, sampleShape: [20], epochs: 1 })).rejects.toThrow(ShapeError);
+    await expect(distill(threeClasses, { teacher: inner, ...data, sampleShape: [20], epochs: 1 })).rejects.toThrow(/3 values per sample but the teacher's .* has 4/);
   });
 
   it('feature matching trains a projection from student to teacher features', async () => {
@@ -115,16 +161,22 @@ describe('distill', () => {
     const train = task(2048, 1);
     const test = task(512, 2);
     const training = { ...train, sampleShape: [20] };
-    const pruned = await runRecipe(tm, { passes: [{ pass: 'prune-structured', options: { sparsity: 0.75 } }] }, { seed: 1 });
-    const both = await runRecipe(tm, { passes: [{ pass: 'prune-structured', options: { sparsity: 0.75 } }, { pass: 'distill', options: { epochs: 4, lr: 3e-3, temperature: 2 } }] }, { seed: 1, training, resources: { teacher: interpreterTeacher(tm) } });
+    const pruned = await runRecipe(tm, { passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }] }, { seed: 1 });
+    const recipe = { passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }, { pass: 'distill', options: { epochs: 4, lr: 3e-3, temperature: 2 } }] };
+    const opts = { seed: 1, training, resources: { teacher: interpreterTeacher(tm) } };
+    const both = await runRecipe(tm, recipe, opts);
+    const again = await runRecipe(tm, recipe, opts);
+    expect(writeModel(again.model)).toEqual(writeModel(both.model)); // same seed → same bytes
     const hidden = (m: Model) => m.graph.initializers.get('fc1.weight')!.shape[0];
-    expect(hidden(both.model)).toBeLessThan(hidden(tm)!);
+    expect(hidden(both.model)).toBe(hidden(tm)! / 2); // 50 % of fc1's neurons removed, then distilled
     const accPruned = acc(await predictClasses(pruned.model, test.x, [20]), test.labels);
     const accBoth = acc(await predictClasses(both.model, test.x, [20]), test.labels);
     const accTeacher = acc(await predictClasses(tm, test.x, [20]), test.labels);
     expect(accTeacher).toBeGreaterThan(0.85);
     expect(accBoth).toBeGreaterThan(accPruned);
+    await expectOrtMatches(both.model, test.x);
     await expect(runRecipe(tm, { passes: [{ pass: 'distill' }] }, { training })).rejects.toThrow(/needs a teacher/);
+    await expect(runRecipe(tm, { passes: [{ pass: 'distill', options: { temprature: 2 } }] }, opts)).rejects.toThrow(/temprature/);
     await expect(runRecipe(tm, { passes: [{ pass: 'distill' }] }, { resources: { teacher: interpreterTeacher(tm) } })).rejects.toThrow(/needs training samples/);
     await expect(runRecipe(tm, { passes: [{ pass: 'distill' }] }, { training })).rejects.toSatisfy((e: Error & { cause?: unknown }) => e.cause instanceof PassDataError);
   });

@@ -1,10 +1,11 @@
 import {
-  type Model, type Node, type PassContext, type PassResult, NameGenerator, buildUseIndex, cloneModel, isDefaultDomain, throwIfAborted,
+  type Model, type Node, type PassContext, type PassResult, NameGenerator, PassDataError, buildUseIndex, cloneModel, isDefaultDomain, throwIfAborted,
 } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { type InputStats, type StatRequest, collectInputStats } from './calibration.js';
 import { type ConvInfo, convInfo, prepareSpatialSvd, prepareTucker2 } from './conv.js';
 import type { DecomposeOptions } from './decompose.js';
+import { fineTuneClassifier } from './finetune.js';
 import type { FactorizableLayer } from './layer.js';
 import { type LinearInfo, linearInfo, prepareLinear } from './linear.js';
 import type { LowrankOptions } from './options.js';
@@ -61,6 +62,11 @@ function matches(n: Node, names: readonly string[]): boolean {
 export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptions>, targets: Targets, passName: string): Promise<PassResult> {
   const o = ctx.options;
   const sel = selection(o);
+  // fail before the (slow) decompositions when fine-tuning cannot run
+  const training = ctx.training;
+  if (o.fineTuneEpochs > 0 && !training?.labels) {
+    throw new PassDataError(passName, `${passName}: fineTuneEpochs ${o.fineTuneEpochs} needs labeled training data (ctx.training with labels / --data); set fineTuneEpochs 0 to factorize only`);
+  }
   const m = cloneModel(model);
   const g = m.graph;
   const warnings: string[] = [];
@@ -174,17 +180,31 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
     if (!idx.consumers.has(w) && !idx.graphOutputs.has(w) && !g.inputs.some((v) => v.name === w)) g.initializers.delete(w);
   }
   const paramsAfter = parameterCount(m);
+  let out = m;
+  let fineTune: { epochs: number; losses: number[] } | undefined;
+  if (o.fineTuneEpochs > 0 && training?.labels && replaced.length) {
+    const ft = await fineTuneClassifier(m, {
+      x: training.x, labels: training.labels, sampleShape: training.sampleShape, epochs: o.fineTuneEpochs,
+      batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, trainable: o.trainable, seed: ctx.seed, backend: ctx.backend,
+      ...(training.inputName ? { inputName: training.inputName } : {}),
+      onProgress: (f, msg) => ctx.onProgress(0.9 + 0.1 * f, `fine-tuning: ${msg}`),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    out = ft.model;
+    fineTune = { epochs: o.fineTuneEpochs, losses: ft.history.map((h) => h.loss) };
+  }
   ctx.onProgress(1, 'done');
   if (unprofitable.length) {
     warnings.push(`${unprofitable.length} layer(s) left dense because factorization saves nothing at the chosen rank: ${unprofitable.map((u) => u.name).join(', ')}`);
   }
   return {
-    model: m,
+    model: out,
     report: {
       changed: replaced.length > 0,
       summary:
         `${replaced.length} layer(s) factorized, ${unprofitable.length} left dense (no savings), ${skipped.length} skipped; ` +
-        `parameters ${paramsBefore} → ${paramsAfter} (${(paramsAfter / Math.max(1, paramsBefore)).toFixed(3)}x)`,
+        `parameters ${paramsBefore} → ${paramsAfter} (${(paramsAfter / Math.max(1, paramsBefore)).toFixed(3)}x)` +
+        (fineTune ? `, fine-tuned ${fineTune.epochs} epoch(s)` : ''),
       stats: {
         factorized: replaced.length,
         unprofitable: unprofitable.length,
@@ -194,7 +214,7 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
         paramRatio: paramsAfter / Math.max(1, paramsBefore),
       },
       warnings,
-      details: { layers: reports, unprofitable, skipped, rankSelection: o.rankSelection, activationAware: aware },
+      details: { layers: reports, unprofitable, skipped, rankSelection: o.rankSelection, activationAware: aware, ...(fineTune ? { fineTune } : {}) },
     },
   };
 }

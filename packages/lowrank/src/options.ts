@@ -31,6 +31,17 @@ const common = {
     type: 'boolean', default: false,
     description: 'factorize even when the factors are not smaller than the dense weight (normally such layers are left alone and reported)',
   },
+  fineTuneEpochs: {
+    type: 'number', integer: true, min: 0, default: 0,
+    description: 'after factorizing, fine-tune the whole model (factors included) for this many epochs on ctx.training (labeled; Adam + cross-entropy); 0 = no fine-tuning',
+  },
+  lr: { type: 'number', min: 0, default: 5e-4, description: 'fine-tuning: Adam learning rate' },
+  lrDecay: { type: 'number', min: 0, max: 1, default: 0.7, description: 'fine-tuning: learning-rate factor after every epoch' },
+  batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'fine-tuning: batch size' },
+  trainable: {
+    type: 'string', enum: ['all', 'factors'] as const, default: 'all',
+    description: "fine-tuning: train 'all' float weights or only the low-rank 'factors'",
+  },
 } satisfies Record<string, OptionSpec>;
 
 const activation = {

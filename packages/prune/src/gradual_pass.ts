@@ -1,8 +1,9 @@
-import { type PassContext, PassDataError, arrayBatches, defineOptions, definePass, randomShift } from '@whittle/graph';
+import { type PassContext, PassDataError, PassOptionsError, arrayBatches, defineOptions, definePass, randomShift } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
 import { Adam, crossEntropy, type Tensor } from '@whittle/tensor';
 import { constantSparsity, fineTuneWithMasks, polynomialDecay } from './gradual.js';
 import { findPrunableWeights } from './layers.js';
+import { applyMasks, computeMasks } from './masks.js';
 import { sparsityReport } from './report.js';
 import { maskReport } from './unstructured.js';
 
@@ -19,15 +20,29 @@ export const gradualOptions = defineOptions({
   lrDecay: { type: 'number', min: 0, max: 1, default: 1, description: 'learning-rate factor applied after every epoch' },
   shift: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: 'augment image batches with random shifts of up to this many pixels (use the recipe the model was trained with)' },
   batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'training batch size' },
+  nm: {
+    type: 'string',
+    description: "N:M pattern such as '2:4' or '4:8': prune every weight to it by magnitude before training and hold it throughout (targetSparsity, schedule and scope are then not used); layers whose input dimension is not a multiple of M stay dense",
+  },
   include: { type: 'string[]', description: 'only these nodes / weight initializers (default: every Conv/Gemm/MatMul weight)' },
   exclude: { type: 'string[]', default: [], description: 'nodes / weight initializers left dense' },
 });
+
+/** Parse an N:M pattern option ('2:4') or throw a typed options error. */
+function parseNM(v: string): { n: number; m: number } {
+  const r = /^(\d+):(\d+)$/.exec(v.trim());
+  const n = r ? Number(r[1]) : NaN;
+  const m = r ? Number(r[2]) : NaN;
+  if (!r || !(m >= 1) || n > m) throw new PassOptionsError('prune-gradual', `prune-gradual: option nm must look like '2:4' (N <= M, M >= 1), got '${v}'`);
+  return { n, m };
+}
 
 /**
  * `prune-gradual`: magnitude pruning interleaved with training on `ctx.training` (labeled):
  * masks are recomputed on a schedule and held after every optimizer step, so the network
  * adapts while it loses weights — the iterative prune/fine-tune of Deep Compression and
- * TF-MOT's `prune_low_magnitude`.
+ * TF-MOT's `prune_low_magnitude`. With `nm` (e.g. '2:4') the N:M pattern is set by magnitude
+ * before training and held throughout instead (fine-tuning for semi-structured sparsity).
  */
 export const pruneGradual = definePass({
   specificationVersion: 'v1',
@@ -42,8 +57,18 @@ export const pruneGradual = definePass({
     const inputName = data.inputName ?? model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.name;
     const outputName = model.graph.outputs[0]?.name;
     if (!inputName || !outputName) throw new PassDataError('prune-gradual', 'prune-gradual: the model needs an input and an output to train');
-    const weights = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
+    const nm = o.nm !== undefined ? parseNM(o.nm) : undefined;
+    const all = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
+    const warnings: string[] = [];
+    const weights = nm
+      ? all.filter((w) => (w.shape[w.inputAxis]! % nm.m === 0 ? true : (warnings.push(`${w.node}: input dimension ${w.shape[w.inputAxis]} is not a multiple of ${nm.m}; left dense`), false)))
+      : all;
+    if (nm && !weights.length) throw new PassOptionsError('prune-gradual', `prune-gradual: no layer's input dimension is a multiple of ${nm.m} (nm '${o.nm}')`);
     const before = await sparsityReport(model);
+    // N:M: the pattern is fixed up front (magnitude) and only held while training
+    const nmMasks = nm ? await computeMasks(model, weights, { method: 'magnitude', nm }) : undefined;
+    const start = nmMasks ? await applyMasks(model, nmMasks) : model;
+    const held = nm ? { include: weights.map((w) => w.weight), exclude: [] as string[] } : { include: o.include, exclude: o.exclude };
     const batches = Math.ceil(labels.length / o.batchSize);
     const total = batches * o.epochs;
     const endStep = Math.max(2, Math.round(total * o.rampFraction));
@@ -53,7 +78,7 @@ export const pruneGradual = definePass({
         : polynomialDecay({ initialSparsity: o.initialSparsity, finalSparsity: o.targetSparsity, beginStep: 1, endStep, frequency: o.frequency });
     const augmentRng = new Rng(ctx.seed + 0x5eed);
     let optimizer: Adam | undefined;
-    const r = await fineTuneWithMasks(model, {
+    const r = await fineTuneWithMasks(start, {
       epochs: o.epochs,
       batchesPerEpoch: batches,
       data: () => arrayBatches({ x: data.x, labels, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend, ...(o.shift ? { augment: randomShift(o.shift), augmentRng } : {}) }),
@@ -61,15 +86,14 @@ export const pruneGradual = definePass({
       optimizer: (params) => (optimizer = new Adam(params, { lr: o.lr })),
       callbacks: { onEpochEnd: () => void (optimizer!.lr *= o.lrDecay) },
       backend: ctx.backend,
-      schedule,
-      scope: o.scope,
-      include: o.include,
-      exclude: o.exclude,
+      ...(nmMasks ? { masks: nmMasks } : { schedule, scope: o.scope }),
+      include: held.include,
+      exclude: held.exclude,
       onProgress: (f, m) => ctx.onProgress(f, m),
       signal: ctx.signal,
     });
-    const report = await maskReport('prune-gradual', r.model, r.masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, false, [], `${o.schedule} schedule to ${(o.targetSparsity * 100).toFixed(1)} % (${o.scope}), ${o.epochs} epochs`);
-    report.details = { ...report.details, losses: r.history.map((h) => h.loss), maskUpdates: r.updates.length };
+    const report = await maskReport('prune-gradual', r.model, r.masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, false, warnings, nm ? `${nm.n}:${nm.m} pattern held, ${o.epochs} epochs` : `${o.schedule} schedule to ${(o.targetSparsity * 100).toFixed(1)} % (${o.scope}), ${o.epochs} epochs`);
+    report.details = { ...report.details, losses: r.history.map((h) => h.loss), maskUpdates: r.updates.length, ...(nm ? { pattern: nm, axes: Object.fromEntries(weights.map((w) => [w.weight, w.inputAxis])) } : {}) };
     return { model: r.model, report };
   },
 });

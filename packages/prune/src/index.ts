@@ -4,7 +4,7 @@
  * gradual pruning with fine-tuning (TF-MOT schedules), sensitivity analysis and sparsity reports.
  *
  * Importing the package registers the passes `prune-unstructured`, `prune-nm`,
- * `prune-structured` and `prune-sensitivity` (side effect).
+ * `prune-structured`, `prune-sensitivity` and `prune-gradual` (side effect).
  * @module
  */
 import { hasPass, registerPass } from '@whittle/graph';

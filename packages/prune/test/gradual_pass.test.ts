@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PassDataError, mlpTemplate, predictClasses, runPass, trainClassifier, validateModel } from '@whittle/graph';
+import { PassDataError, PassOptionsError, mlpTemplate, predictClasses, runPass, trainClassifier, validateModel } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
-import '../src/index.js';
+import { checkNMPattern, findPrunableWeights } from '../src/index.js';
 import { runOrt, runWhittle, values, zeroFraction } from './helpers.js';
 
 /** A 4-class task on 20 features: labels from a fixed random linear map, learnable by an MLP. */
@@ -56,6 +56,33 @@ describe('prune-gradual', () => {
     const a = ours[name]!;
     const b = ort.outputs[name]!;
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
+  });
+
+  it("holds an N:M pattern (nm: '2:4') on every weight through training, recovers accuracy, and runs in onnxruntime", async () => {
+    const train = task(1024, 1);
+    const test = task(512, 2);
+    const base = (await trainClassifier(mlpTemplate({ layers: [20, 64, 64, 4], inputName: 'x' }, new Rng(3)), { ...train, sampleShape: [20], epochs: 6, lr: 3e-3, seed: 1 })).model;
+    const { model, report } = await runPass('prune-gradual', base, { nm: '2:4', epochs: 3, lr: 2e-3 }, { seed: 5, training: { ...train, sampleShape: [20] } });
+    validateModel(model);
+    const ws = findPrunableWeights(model);
+    expect(ws.length).toBe(3);
+    for (const w of ws) {
+      const c = checkNMPattern(model.graph.initializers.get(w.weight)!, 2, 4, w.inputAxis);
+      expect(c.ok, `${w.weight}: ${JSON.stringify(c)}`).toBe(true);
+      expect(zeroFraction(await values(model, w.weight))).toBeGreaterThanOrEqual(0.5);
+    }
+    expect((report.details!.pattern as { n: number; m: number }).m).toBe(4);
+    const oneShot = (await runPass('prune-nm', base, { n: 2, m: 4 })).model;
+    const accTuned = accuracy(await predictClasses(model, test.x, [20]), test.labels);
+    const accOneShot = accuracy(await predictClasses(oneShot, test.x, [20]), test.labels);
+    expect(accTuned).toBeGreaterThanOrEqual(accOneShot);
+    const feeds = { x: { data: test.x.subarray(0, 32 * 20), shape: [32, 20] } };
+    const name = model.graph.outputs[0]!.name;
+    const a = (await runWhittle(model, feeds))[name]!;
+    const b = (await runOrt(model, feeds)).outputs[name]!;
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4);
+    await expect(runPass('prune-gradual', base, { nm: '4:2' }, { training: { ...train, sampleShape: [20] } })).rejects.toThrow(PassOptionsError);
+    await expect(runPass('prune-gradual', base, { nm: 'half' }, { training: { ...train, sampleShape: [20] } })).rejects.toThrow(/nm must look like/);
   });
 
   it('is reproducible from the seed and refuses missing labels or bad options with typed errors', async () => {

@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<void> {
   const args = argv;
   const exactMaxAt = args.indexOf('--exact-max');
   const exactMax = exactMaxAt >= 0 ? Number(args[exactMaxAt + 1]) : Infinity;
-  const sizes = args.filter((a, i) => !a.startsWith('--') && i !== exactMaxAt + 1).map(Number);
+  const sizes = args.filter((a, i) => !a.startsWith('--') && (exactMaxAt < 0 || i !== exactMaxAt + 1)).map(Number);
   if (!sizes.length) sizes.push(1024, 2048, 4096);
 
   const rows: string[] = [];
