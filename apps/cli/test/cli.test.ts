@@ -45,6 +45,8 @@ describe('whittle CLI (spawned)', () => {
     expect(p.code).toBe(0);
     const names = (JSON.parse(p.stdout) as { name: string }[]).map((x) => x.name);
     for (const n of ['quantize-weights', 'quantize-dynamic', 'cluster-weights', 'prune-gradual', 'prune-structured', 'lowrank']) expect(names).toContain(n);
+    const q = whittle('quantize', '--help');
+    for (const sub of ['weights', 'dynamic', 'static', 'gptq', 'float16', 'cluster', 'qat', 'mixed', 'smooth']) expect(q.stdout).toContain(sub);
     const i = whittle('inspect', zoo, '--json');
     expect(i.code).toBe(0);
     const s = JSON.parse(i.stdout) as { parameters: number; ops: Record<string, number> };
@@ -57,6 +59,7 @@ describe('whittle CLI (spawned)', () => {
     const cases: [string, string[], number][] = [
       ['q8.onnx', ['quantize', 'weights', '--bits', '8', '--granularity', 'per-channel'], 0.999],
       ['dyn.onnx', ['quantize', 'dynamic'], 0.99],
+      ['sq.onnx', ['quantize', 'smooth', '--data', 'mnist', '--calibration-samples', '64'], 0.9999],
       ['p50.onnx', ['prune', 'unstructured', '--sparsity', '0.5', '--scope', 'global'], 0.98],
       ['lr.onnx', ['factorize', 'lowrank', '--rank-selection', 'budget', '--target-ratio', '0.6'], 0.95],
     ];

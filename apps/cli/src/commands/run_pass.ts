@@ -8,8 +8,18 @@ import { addPassOptions, pickPassOptions } from './options.js';
 /** Technique groups and the passes behind their subcommands. */
 export const TECHNIQUES: Record<string, { description: string; passes: Record<string, string> }> = {
   quantize: {
-    description: 'quantization: weight-only, dynamic, static (calibrated), GPTQ, float16, clustering',
-    passes: { weights: 'quantize-weights', dynamic: 'quantize-dynamic', static: 'quantize-static', gptq: 'gptq', float16: 'convert-float16', cluster: 'cluster-weights' },
+    description: 'quantization: weight-only, dynamic, static (calibrated), GPTQ, float16, clustering, QAT, mixed precision, SmoothQuant',
+    passes: {
+      weights: 'quantize-weights',
+      dynamic: 'quantize-dynamic',
+      static: 'quantize-static',
+      gptq: 'gptq',
+      float16: 'convert-float16',
+      cluster: 'cluster-weights',
+      qat: 'qat',
+      mixed: 'quantize-mixed',
+      smooth: 'smooth-quant',
+    },
   },
   prune: {
     description: 'pruning: unstructured, N:M, structured, gradual with fine-tuning, sensitivity',
