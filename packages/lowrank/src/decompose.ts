@@ -58,7 +58,7 @@ export function decompose(a: Matrix, o: DecomposeOptions): Spectrum {
   if (!useRandomized(a, o)) return { svd: svd(a), total, randomized: false };
   const need = (o.energyNeeded ?? 1) * total;
   const kmax = Math.min(Math.min(a.rows, a.cols), Math.max(1, o.maxRank, o.minRank ?? 0));
-  let rank = need >= total ? kmax : Math.min(kmax, Math.max(16, Math.ceil(Math.min(a.rows, a.cols) / 16)));
+  let rank = need >= total ? kmax : Math.min(kmax, Math.max(16, o.minRank ?? 0, Math.ceil(Math.min(a.rows, a.cols) / 16)));
   for (;;) {
     const r = randomizedSvd(a, rank, { rng: o.rng, oversampling: o.oversampling ?? 10, powerIterations: o.powerIterations ?? 2 });
     if (rank >= kmax || energyOf(r.s, rank) >= need) return { svd: r, total, randomized: true };

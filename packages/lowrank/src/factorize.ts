@@ -114,7 +114,8 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
   const dopts: Omit<DecomposeOptions, 'maxRank'> = {
     method: o.svd, randomizedMinDim: o.randomizedMinDim, oversampling: o.oversampling, powerIterations: o.powerIterations, rng: ctx.rng,
     ...(sel !== 'budget' && sel.mode === 'fixed' ? { minRank: sel.rank } : {}),
-    energyNeeded: sel === 'budget' ? 1 : sel.mode === 'energy' ? sel.energy : sel.mode === 'error' ? 1 - sel.maxError * sel.maxError : 1,
+    // fixed ranks need only `rank` triplets, not the whole spectrum
+    energyNeeded: sel === 'budget' ? 1 : sel.mode === 'energy' ? sel.energy : sel.mode === 'error' ? 1 - sel.maxError * sel.maxError : 0,
   };
   const layers: FactorizableLayer[] = [];
   const total = linears.length + convs.length;

@@ -5,7 +5,7 @@ import { OnnxFormatError } from './errors.js';
 import { decodeGraph } from './graph_read.js';
 import { encodeGraph } from './graph_write.js';
 import { ExternalDataSink, toLoader, type ExternalDataSource } from './external.js';
-import { ensureProto, setUnknownFields, toNum, unknownFields, type OnnxTypes } from './proto.js';
+import { ensureProto, setUnknownFields, toBig, toNum, unknownFields, type OnnxTypes } from './proto.js';
 import { validateGraph } from './validate.js';
 import { rawByteLength } from './datatype.js';
 import { isRawTensor, onnxTypeOf } from './tensor_io.js';
@@ -40,8 +40,19 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
     throw new OnnxFormatError('readModel: the bytes parse as protobuf but hold no graph; this is not an ONNX model');
   }
   const irVersion = toNum(m.irVersion);
-  if (!(irVersion >= 1)) {
+  // IR versions are small (10 in ONNX 1.16); anything huge is corruption, and would not survive
+  // a write as int64 either
+  if (!(irVersion >= 1 && irVersion <= 1000)) {
     throw new OnnxFormatError(`readModel: ir_version is ${irVersion}; this is not an ONNX model (or it is corrupt)`);
+  }
+  for (const o of m.opsetImport ?? []) {
+    const v = toNum(o.version);
+    if (!Number.isSafeInteger(v) || v < 0 || v > 100_000) {
+      throw new OnnxFormatError(`readModel: opset_import of domain '${o.domain ?? ''}' has version ${v}; the file is corrupt`);
+    }
+  }
+  if (Object.prototype.hasOwnProperty.call(m, 'modelVersion') && !Number.isSafeInteger(toNum(m.modelVersion))) {
+    throw new OnnxFormatError(`readModel: model_version ${toBig(m.modelVersion)} is beyond 2^53; Whittle cannot keep it exactly`);
   }
   const loadExternal = toLoader(opts.externalData);
   const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal }));

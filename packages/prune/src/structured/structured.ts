@@ -224,7 +224,8 @@ export const pruneStructured = definePass({
     const layers = a.producers.map((p) => ({
       node: p.node,
       channelsBefore: model.graph.initializers.get(p.weight)!.shape[p.outAxis]!,
-      channelsAfter: out.graph.initializers.get(p.weight)!.shape[p.outAxis]!,
+      // a layer whose output no longer reaches the graph outputs is removed as dead code
+      channelsAfter: out.graph.initializers.get(p.weight)?.shape[p.outAxis] ?? 0,
     }));
     const removedCount = layers.reduce((s, l) => s + l.channelsBefore - l.channelsAfter, 0);
     ctx.onProgress(1, 'done');

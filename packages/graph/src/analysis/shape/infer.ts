@@ -77,10 +77,12 @@ export function inferValueTypes(g: Graph, opts: InferOptions = {}): InferredType
     try {
       outs = rule(ctx);
     } catch (e) {
-      if (!(e instanceof ShapeFail)) throw e;
-      const issue = { node: node.name, opType: node.opType, message: e.message };
+      // A rule meeting a graph it was not written for (a malformed file) is an issue of that
+      // node, never a crash of the whole inference.
+      const message = e instanceof ShapeFail ? e.message : `cannot infer (${(e as Error).message})`;
+      const issue = { node: node.name, opType: node.opType, message };
       if (opts.strict) {
-        throw new GraphValidationError('shape', `shape inference: node '${node.name}' (${node.opType}): ${e.message}`, { node: node.name, opType: node.opType, graph: g.name });
+        throw new GraphValidationError('shape', `shape inference: node '${node.name}' (${node.opType}): ${message}`, { node: node.name, opType: node.opType, graph: g.name });
       }
       issues.push(issue);
       continue;

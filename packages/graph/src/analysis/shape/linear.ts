@@ -51,6 +51,7 @@ function windowOut(c: RuleContext, x: Dim, k: number, stride: number, dil: numbe
 
 function spatial(c: RuleContext, x: readonly Dim[], kernel: number[], ceil: boolean): Dim[] {
   const nd = x.length - 2;
+  if (nd < 1) c.fail(`input has rank ${x.length}; a window op needs [N, C, spatial...]`);
   const strides = getInts(c.node, 'strides') ?? new Array<number>(nd).fill(1);
   const dil = getInts(c.node, 'dilations') ?? new Array<number>(nd).fill(1);
   const pads = getInts(c.node, 'pads') ?? new Array<number>(2 * nd).fill(0);
@@ -79,6 +80,7 @@ registerShapeRule('ConvTranspose', (c) => {
   if (!x || !w) return [{ elem: c.elem(0) }];
   const group = getInt(c.node, 'group', 1);
   const nd = x.length - 2;
+  if (nd < 1) c.fail(`input has rank ${x.length}; ConvTranspose needs [N, C, spatial...]`);
   const cout = typeof w[1] === 'number' ? w[1] * group : null;
   const explicit = getInts(c.node, 'output_shape');
   if (explicit) return [{ elem: c.elem(0), shape: [x[0]!, cout, ...explicit.slice(-nd)] }];

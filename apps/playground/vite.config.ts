@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defaultClientConditions, defineConfig } from 'vite';
+import { demoAssets, publicDirOf } from './build/demo_assets.ts';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// Workspace packages resolve to their TypeScript sources ('@whittle/source'), so dev and build
+// need no prior library build. The demo model, MNIST data and onnxruntime-web's .wasm are
+// generated into a git-ignored public folder and served from the page's own origin.
+export default defineConfig({
+  root,
+  publicDir: publicDirOf(root),
+  resolve: { conditions: ['@whittle/source', ...defaultClientConditions] },
+  plugins: [demoAssets(root)],
+  worker: { format: 'es' },
+  // `mnist` (21 MB of JSON) is only reachable through @whittle/eval's lazy Node-side loader
+  optimizeDeps: { exclude: ['mnist', 'onnxruntime-web'] },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2500, reportCompressedSize: false },
+  server: { port: 5173 },
+});
