@@ -15,17 +15,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpat
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
+import { DEMO_FILES } from '../src/data/demo_files.ts';
 import { encodeMnistPack } from '../src/data/mnist_format.ts';
 import { mnistSplits } from './mnist_split.ts';
-
-/** File names under the public folder (the app fetches the same paths). */
-export const DEMO_FILES = {
-  model: 'demo/lenet300100.onnx',
-  test: 'demo/mnist-test.wmn',
-  train: 'demo/mnist-train.wmn',
-  manifest: 'demo/manifest.json',
-  ortWasm: 'ort/ort-wasm-simd-threaded.wasm',
-} as const;
 
 /** Training images per digit in the shipped calibration subset. */
 const TRAIN_PER_DIGIT = 100;

@@ -10,6 +10,8 @@ import type { ExternalDataLoader } from './external.js';
 
 export interface GraphReadContext {
   loadExternal?: ExternalDataLoader;
+  /** Leave external initializer data unloaded (RawTensor with `external`). */
+  deferExternal?: boolean;
 }
 
 // AttributeProto.AttributeType
@@ -59,7 +61,7 @@ function decodeAttribute(a: OnnxTypes.IAttributeProto, where: string, ctx: Graph
     }
     case A.TENSOR:
       if (!a.t) throw new OnnxFormatError(`${where}: TENSOR attribute without a tensor`);
-      return { type: 'tensor', value: decodeTensor(a.t, { ...ctx, where }) };
+      return { type: 'tensor', value: decodeTensor(a.t, { ...ctx, deferExternal: false, where }) };
     case A.GRAPH:
       if (!a.g) throw new OnnxFormatError(`${where}: GRAPH attribute without a graph`);
       return { type: 'graph', value: decodeGraph(a.g, ctx, where) };
@@ -77,7 +79,7 @@ function decodeAttribute(a: OnnxTypes.IAttributeProto, where: string, ctx: Graph
       return { type: 'strings', value: out };
     }
     case A.TENSORS:
-      return { type: 'tensors', value: (a.tensors ?? []).map((t, i) => decodeTensor(t, { ...ctx, where: `${where}[${i}]` })) };
+      return { type: 'tensors', value: (a.tensors ?? []).map((t, i) => decodeTensor(t, { ...ctx, deferExternal: false, where: `${where}[${i}]` })) };
     case A.GRAPHS:
       return { type: 'graphs', value: (a.graphs ?? []).map((g, i) => decodeGraph(g, ctx, `${where}[${i}]`)) };
     default:
@@ -132,6 +134,7 @@ export function decodeGraph(g: OnnxTypes.IGraphProto, ctx: GraphReadContext, sco
       throw new OnnxFormatError(`${prefix}initializer '${name}' is defined twice; rename or remove one`);
     }
     const value = decodeTensor(t, { ...ctx, where: `${prefix}initializer '${name}'` });
+
     if (isRawTensor(value)) graph.rawInitializers.set(name, value);
     else {
       graph.initializers.set(name, value);

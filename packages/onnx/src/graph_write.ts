@@ -9,6 +9,8 @@ import type { ExternalDataSink } from './external.js';
 
 export interface GraphWriteContext {
   sink?: ExternalDataSink;
+  /** Write unloaded (deferred) initializers as their external references. */
+  keepExternalRefs?: boolean;
 }
 
 interface LongBitsLike {
@@ -91,12 +93,12 @@ export function encodeGraph(g: Graph, ctx: GraphWriteContext, scope = ''): OnnxT
   const inits: OnnxTypes.ITensorProto[] = [];
   const fields = g.passthrough?.initializerFields;
   for (const [name, t] of g.initializers) {
-    const p = encodeTensor(name, t, { where: `${prefix}initializer '${name}'`, ...(ctx.sink ? { sink: ctx.sink } : {}) });
+    const p = encodeTensor(name, t, { where: `${prefix}initializer '${name}'`, ...(ctx.sink ? { sink: ctx.sink } : {}), ...(ctx.keepExternalRefs ? { keepExternalRefs: true } : {}) });
     inits.push(setUnknownFields(p, fields?.[name]));
   }
   for (const [name, t] of g.rawInitializers) {
     if (g.initializers.has(name)) throw new OnnxFormatError(`${prefix}initializer '${name}' is in both initializers and rawInitializers; keep one`);
-    inits.push(encodeTensor(name, t, { where: `${prefix}initializer '${name}'`, ...(ctx.sink ? { sink: ctx.sink } : {}) }));
+    inits.push(encodeTensor(name, t, { where: `${prefix}initializer '${name}'`, ...(ctx.sink ? { sink: ctx.sink } : {}), ...(ctx.keepExternalRefs ? { keepExternalRefs: true } : {}) }));
   }
   out.initializer = inits;
   if (g.docString) out.docString = g.docString;

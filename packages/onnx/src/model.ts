@@ -18,6 +18,11 @@ export interface ReadModelOptions {
   externalData?: ExternalDataSource;
   /** Check graph structure (defined inputs, no cycles). Default true. */
   validate?: boolean;
+  /**
+   * Leave external initializer data in its file: such initializers become RawTensors with an
+   * `external` reference (location checked, data not read). For tools that stream huge models.
+   */
+  deferExternal?: boolean;
 }
 
 function wrapParse<T>(what: string, f: () => T): T {
@@ -55,7 +60,7 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
     throw new OnnxFormatError(`readModel: model_version ${toBig(m.modelVersion)} is beyond 2^53; Whittle cannot keep it exactly`);
   }
   const loadExternal = toLoader(opts.externalData);
-  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal }));
+  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}) }));
   const model: Model = {
     irVersion,
     opsetImports: (m.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: toNum(o.version) })),
@@ -90,6 +95,11 @@ export interface EncodeModelOptions {
   validate?: boolean;
   /** Largest protobuf allowed (bytes); default 2 GiB − 1 (the protobuf limit). For tests. */
   maxProtobufBytes?: number;
+  /**
+   * Write initializers that were never loaded (`deferExternal`) as their external references.
+   * The caller guarantees the referenced file is next to the written model (see rewriteModelFile).
+   */
+  keepExternalRefs?: boolean;
 }
 
 /** An encoded model: the .onnx bytes plus, when requested, the external data file in chunks. */
@@ -102,6 +112,7 @@ export interface EncodedModel {
 export function tensorDataBytes(g: Graph): number {
   let n = 0;
   const add = (t: Parameters<typeof onnxTypeOf>[0]): void => {
+    if (isRawTensor(t) && t.external) return; // stays in its file, not in the protobuf
     const dims = isRawTensor(t) ? t.dims : t.shape;
     n += rawByteLength(onnxTypeOf(t), dims.reduce((a, b) => a * b, 1));
   };
@@ -126,7 +137,7 @@ export function encodeModelUnchecked(model: Model, opts: EncodeModelOptions = {}
   const m: OnnxTypes.IModelProto = {
     irVersion: model.irVersion,
     opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: o.version })),
-    graph: encodeGraph(model.graph, sink ? { sink } : {}),
+    graph: encodeGraph(model.graph, { ...(sink ? { sink } : {}), ...(opts.keepExternalRefs ? { keepExternalRefs: true } : {}) }),
   };
   if (model.producerName) m.producerName = model.producerName;
   if (model.producerVersion) m.producerVersion = model.producerVersion;

@@ -21,6 +21,7 @@ import {
 } from './model.js';
 
 export * from './index.js';
+export { rewriteModelFile, type RewriteOptions, type RewriteResult } from './rewrite_file.js';
 
 function inside(dir: string, p: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
@@ -31,10 +32,15 @@ function inside(dir: string, p: string): boolean {
  * use `..`, or resolve (symlinks included) outside the folder, and ranges beyond the file end.
  * Call `close()` when done.
  */
-export function fileExternalDataLoader(modelDir: string): { load: ExternalDataLoader; close(): void } {
+export function fileExternalDataLoader(modelDir: string): {
+  load: ExternalDataLoader;
+  /** Like `load`, into the first `length` bytes of `into` (a reusable buffer). */
+  loadInto(location: string, offset: number, length: number, tensorName: string, into: Uint8Array): Uint8Array;
+  close(): void;
+} {
   const realDir = realpathSync(modelDir);
   const fds = new Map<string, { fd: number; size: number }>();
-  const load: ExternalDataLoader = (location, offset, length, tensorName) => {
+  const loadInto = (location: string, offset: number, length: number, tensorName: string, into: Uint8Array): Uint8Array => {
     checkLocation(location, tensorName);
     let f = fds.get(location);
     if (!f) {
@@ -59,7 +65,8 @@ export function fileExternalDataLoader(modelDir: string): { load: ExternalDataLo
       fds.set(location, f);
     }
     checkRange(location, offset, length, f.size, tensorName);
-    const out = new Uint8Array(length);
+    if (into.length < length) throw new ExternalDataError(`tensor '${tensorName}': a ${into.length} byte buffer cannot hold its ${length} bytes`);
+    const out = into.subarray(0, length);
     let done = 0;
     while (done < length) {
       const n = readSync(f.fd, out, done, Math.min(length - done, 1 << 30), offset + done);
@@ -69,7 +76,8 @@ export function fileExternalDataLoader(modelDir: string): { load: ExternalDataLo
     return out;
   };
   return {
-    load,
+    load: (location, offset, length, tensorName) => loadInto(location, offset, length, tensorName, new Uint8Array(length)),
+    loadInto,
     close: () => {
       for (const { fd } of fds.values()) closeSync(fd);
       fds.clear();
@@ -103,7 +111,8 @@ export interface WriteModelFileOptions extends Omit<EncodeModelOptions, 'externa
   externalData?: ExternalDataOptions;
 }
 
-function tempName(target: string): string {
+/** A temp file name next to `target` (same folder, so the final rename is atomic). */
+export function tempName(target: string): string {
   return `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
@@ -123,7 +132,8 @@ async function writeChunks(path: string, chunks: readonly Uint8Array[]): Promise
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsync a folder so renames in it are durable (best effort). */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const fh = await open(dir, 'r');
     try {
@@ -137,7 +147,7 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Resolve an external data location for writing; refuses unsafe or self-overwriting paths. */
-function externalTarget(modelPath: string, location: string): string {
+export function externalTarget(modelPath: string, location: string): string {
   checkLocation(location, '(external data file)');
   const dir = dirname(modelPath);
   const realDir = realpathSync(dir);

@@ -48,6 +48,8 @@ export interface TensorReadContext {
   /** Where the tensor lives, for messages ("initializer 'w'", "node 'c' attribute 'value'"). */
   where: string;
   loadExternal?: ExternalDataLoader;
+  /** Leave external data unloaded: the tensor becomes a RawTensor with an `external` reference. */
+  deferExternal?: boolean;
 }
 
 interface ExternalRef {
@@ -187,6 +189,9 @@ export function decodeTensor(t: ITensorProto, ctx: TensorReadContext): Tensor | 
         `${where}: external data length ${ref.length} disagrees with dims [${dims.join(',')}] of ${type} (${expected} bytes)`,
       );
     }
+    if (ctx.deferExternal) {
+      return { dataType: type, dims, external: { location: ref.location, offset: ref.offset, length: expected }, ...(docString !== undefined ? { docString } : {}) };
+    }
     if (!ctx.loadExternal) {
       throw new ExternalDataError(`${where}: tensor data is in external file '${ref.location}' but no external data source was given`);
     }
@@ -239,6 +244,8 @@ export function tensorBytes(t: Tensor | RawTensor, where: string): Uint8Array {
 export interface TensorWriteContext {
   where: string;
   sink?: ExternalDataSink;
+  /** Write unloaded tensors (RawTensor.external) as their external reference; else refuse them. */
+  keepExternalRefs?: boolean;
 }
 
 /** Encode a Tensor or RawTensor as a TensorProto (raw_data, or external data above the sink's threshold). */
@@ -255,6 +262,22 @@ export function encodeTensor(name: string | undefined, t: Tensor | RawTensor, ct
       throw new OnnxFormatError(`${ctx.where}: string tensor has ${strings.length} strings for dims [${dims.join(',')}]`);
     }
     out.stringData = [...strings];
+    return out;
+  }
+  if (isRawTensor(t) && t.external) {
+    if (!ctx.keepExternalRefs) {
+      throw new OnnxFormatError(
+        `${ctx.where}: its data was never loaded (the model was read with deferExternal); ` +
+          'write it with rewriteModelFile from @whittle/onnx/node, or read the model without deferExternal',
+      );
+    }
+    const { location, offset, length } = t.external;
+    out.dataLocation = 1;
+    out.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(length) },
+    ];
     return out;
   }
   const bytes = tensorBytes(t, ctx.where);

@@ -124,10 +124,12 @@ export function matMulNBitsEligible(site: WeightSite, q: Pick<QuantizedWeight, '
 }
 
 /**
- * Replace a MatMul (or Gemm, rewritten to MatMulNBits + Add) by com.microsoft MatMulNBits with
- * `q` packed in `containerBits`-bit codes (>= q.bits). The caller adds the opset import.
+ * MatMulNBits tensors of a quantized weight (canonical rows = the N output columns): `B`
+ * [N, blocks, blockSize·bits/8] with codes packed low bits first (padding codes are the block's
+ * zero point) and `Z` [N, ceil(blocks·bits/8)] packed zero points. Rows are independent, so a
+ * weight may be packed a slice of rows at a time and the pieces concatenated.
  */
-export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, containerBits: number): Node[] {
+export function packMatMulNBits(q: QuantizedWeight, containerBits: number): { B: Uint8Array; Z: Uint8Array } {
   const N = q.rows;
   const K = q.cols;
   const bs = q.blockSize;
@@ -155,6 +157,21 @@ export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, 
       Z[byte] = Z[byte]! | ((q.zeroPoints[n * nb + b]! & mask) << ((b % perByte) * containerBits));
     }
   }
+  return { B, Z };
+}
+
+/**
+ * Replace a MatMul (or Gemm, rewritten to MatMulNBits + Add) by com.microsoft MatMulNBits with
+ * `q` packed in `containerBits`-bit codes (>= q.bits). The caller adds the opset import.
+ */
+export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, containerBits: number): Node[] {
+  const N = q.rows;
+  const K = q.cols;
+  const bs = q.blockSize;
+  const nb = blocksPerRow(q);
+  const blob = (bs * containerBits) / 8;
+  const zpBytes = Math.ceil((nb * containerBits) / 8);
+  const { B, Z } = packMatMulNBits(q, containerBits);
   const base = site.name;
   const bName = names.value(`${base}_nbits`);
   const sName = names.value(`${base}_scales`);

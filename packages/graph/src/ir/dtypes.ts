@@ -61,6 +61,7 @@ export function tensorInts(t: Tensor): number[] {
 export function initializerBytes(t: Tensor | RawTensor): number {
   if ('storage' in t) return Math.ceil((t.size * onnxBits(t.dtype)) / 8);
   if (t.rawData) return t.rawData.byteLength;
+  if (t.external) return t.external.length;
   if (t.strings) return t.strings.reduce((s, b) => s + b.byteLength, 0);
   return 0;
 }

@@ -48,6 +48,30 @@ export interface RawTensor {
   /** string_data for 'string' tensors. */
   readonly strings?: readonly Uint8Array[];
   readonly docString?: string;
+  /**
+   * Data left in an external file instead of loaded (`readModel(…, { deferExternal })`): tools
+   * that stream large models load it one tensor at a time. Written back as the same reference.
+   */
+  readonly external?: ExternalTensorRef;
+}
+
+/**
+ * Streaming access to tensor data for models too large to hold in memory (see `rewriteModelFile`
+ * in @whittle/onnx/node): read unloaded input tensors one at a time, write new tensors piecewise
+ * into the output's external data file.
+ */
+export interface TensorStreamIO {
+  /** The bytes of an unloaded tensor (`t.external`); into `target` (a reusable buffer) when given. */
+  load(t: RawTensor, name: string, target?: Uint8Array): Uint8Array;
+  /** Start a tensor in the output data file; `write` appends bytes, `finish` returns its reference. */
+  begin(): { write(bytes: Uint8Array): void; finish(): ExternalTensorRef };
+}
+
+/** Where a tensor's bytes live in an external data file (relative to the model's folder). */
+export interface ExternalTensorRef {
+  readonly location: string;
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** An attribute value, tagged with its ONNX AttributeType. */

@@ -1,0 +1,82 @@
+/**
+ * Suite `stream`: weight-only int4 (block 32, MatMulNBits) of a synthetic MLP with >= 2.5 GB of
+ * float32 weights in external data (10 x [8192, 8192] by default; `--layers N --width W`).
+ * Streaming (rewriteModelFile + quantizeWeightsStreaming) against Whittle's in-memory path
+ * (readModelFile + quantize-weights + writeModelFile) on the same file, each in a fresh process:
+ * seconds, GB/s of fp32 weights, peak RSS against the bar (largest tensor + 300 MB). The two
+ * outputs are run in onnxruntime-node against the fp32 model (cosine of the outputs). `--no-memory`
+ * skips the in-memory run (it needs RAM for the whole model).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { writeSyntheticMlp } from '@whittle/testing/synthetic';
+
+const child = join(dirname(fileURLToPath(import.meta.url)), '..', 'children', 'stream_quantize.ts');
+const MB = 2 ** 20;
+const arg = (args: string[], name: string, d: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
+
+interface Run {
+  seconds: number;
+  peakRss: number;
+  baseRss: number;
+}
+
+function quantize(mode: 'stream' | 'memory', input: string, output: string): Run {
+  const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, mode, input, output], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Run;
+}
+
+async function outputOf(path: string, x: Float32Array, width: number): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+  const y = (await s.run({ x: new ort.Tensor('float32', x, [1, width]) }))[s.outputNames[0]!]!.data as Float32Array;
+  await s.release();
+  return y;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let d = 0, x = 0, y = 0;
+  for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
+  return d / Math.sqrt(x * y);
+}
+
+export async function run(args: string[]): Promise<void> {
+  const width = arg(args, 'width', 8192);
+  const layers = arg(args, 'layers', 10);
+  const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-stream-'));
+  try {
+    const t0 = performance.now();
+    const src = writeSyntheticMlp(dir, Array.from({ length: layers + 1 }, () => width), { seed: 1, name: 'big' });
+    console.log(`synthetic MLP: ${layers} x [${width}, ${width}] float32 = ${(src.dataBytes / 1e9).toFixed(2)} GB of external data (largest tensor ${(src.largestTensor / MB).toFixed(0)} MB), written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const bar = src.largestTensor + 300 * MB;
+    const rows: [string, Run, string][] = [];
+    const s = quantize('stream', src.modelPath, join(dir, 'stream_q4.onnx'));
+    rows.push(['streaming', s, join(dir, 'stream_q4.onnx')]);
+    if (!args.includes('--no-memory')) {
+      const m = quantize('memory', src.modelPath, join(dir, 'memory_q4.onnx'));
+      rows.push(['in memory', m, join(dir, 'memory_q4.onnx')]);
+    }
+    const x = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.37));
+    const ref = await outputOf(src.modelPath, x, width);
+    console.log('\n| path | seconds | GB/s (fp32 in) | peak RSS | <= largest + 300 MB | output | cosine vs fp32 (ORT) |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const [name, r, out] of rows) {
+      const size = statSync(out).size + (statSync(`${out}.data`, { throwIfNoEntry: false })?.size ?? 0);
+      const cos = cosine(ref, await outputOf(out, x, width));
+      console.log(`| ${name} | ${r.seconds.toFixed(1)} | ${(src.dataBytes / 1e9 / r.seconds).toFixed(3)} | ${(r.peakRss / MB).toFixed(0)} MB | ${r.peakRss <= bar ? 'yes' : 'NO'} (${(bar / MB).toFixed(0)} MB) | ${(size / MB).toFixed(0)} MB | ${cos.toFixed(5)} |`);
+    }
+    if (rows.length === 2) {
+      const [a, b] = [rows[0]![1], rows[1]![1]];
+      console.log(`\nstreaming vs in memory: ${(b.seconds / a.seconds).toFixed(2)}x the speed, ${(a.peakRss / b.peakRss).toFixed(3)}x the peak memory`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,55 @@
+import { type Model, type ValueInfo, initializerBytes, initializerSize, summarize } from '@whittle/graph';
+import { readModel } from '@whittle/onnx';
+import { histogram } from '../analysis/histogram.js';
+import { layerGzipBytes } from '../analysis/layer_bytes.js';
+import { constantValues, graphLayers } from '../analysis/layers.js';
+import { layerWeight } from '../analysis/weights.js';
+import type { IoInfo, LayerStat, ModelAnalysis, WeightHistogram } from './protocol.js';
+
+function io(v: ValueInfo): IoInfo {
+  const t = v.type;
+  return { name: v.name, elemType: t?.elemType ?? t?.kind ?? 'unknown', shape: t?.kind === 'tensor' && t.shape ? [...t.shape] : null };
+}
+
+/** Op histogram, parameters and bytes per layer, and weight histograms of an encoded model. */
+export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}): Promise<ModelAnalysis> {
+  const model: Model = readModel(bytes);
+  const g = model.graph;
+  const s = summarize(model);
+  const { producers } = constantValues(model);
+  const all = (n: string) => g.initializers.get(n) ?? g.rawInitializers.get(n)!;
+  const weighted = graphLayers(model).filter((l) => l.initializers.length > 0);
+  const layers: LayerStat[] = [];
+  const histograms: WeightHistogram[] = [];
+  const skippedHistograms: ModelAnalysis['skippedHistograms'] = [];
+  for (const [i, l] of weighted.entries()) {
+    onProgress(i / weighted.length, l.name);
+    layers.push({
+      name: l.name,
+      opType: l.node.opType,
+      parameters: l.initializers.reduce((a, n) => a + initializerSize(all(n)), 0),
+      bytes: l.initializers.reduce((a, n) => a + initializerBytes(all(n)), 0),
+      gzipBytes: layerGzipBytes(g, l.initializers),
+      flops: s.layers[l.index]?.flops ?? 0,
+    });
+    const w = await layerWeight(model, l, producers);
+    if ('reason' in w) skippedHistograms.push({ layer: l.name, reason: w.reason });
+    else histograms.push({ layer: l.name, shape: w.shape, ...histogram(w.values), ...(w.note ? { note: w.note } : {}) });
+  }
+  const fed = g.inputs.filter((i) => !g.initializers.has(i.name) && !g.rawInitializers.has(i.name));
+  return {
+    fileBytes: bytes.length,
+    nodes: s.nodes,
+    ops: s.ops,
+    parameters: s.parameters,
+    bytes: s.bytes,
+    byDtype: s.byDtype,
+    flops: s.flops,
+    opsets: model.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`),
+    inputs: fed.map(io),
+    outputs: g.outputs.map(io),
+    layers,
+    histograms,
+    skippedHistograms,
+  };
+}

@@ -1,0 +1,24 @@
+import { runRecipe } from '@whittle/graph';
+import { readModel, writeModel } from '@whittle/onnx';
+import '@whittle/quantize';
+import '@whittle/prune';
+import '@whittle/lowrank';
+import { selectBackend } from './backend.js';
+import { passContextData } from './pass_data.js';
+import type { CompressResult, Job } from './protocol.js';
+
+type CompressJob = Extract<Job, { kind: 'compress' }>;
+
+/** Run a recipe through @whittle/graph's runRecipe (passes found in the registry by name) on the chosen backend. */
+export async function compress(job: CompressJob, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<CompressResult> {
+  const t0 = performance.now();
+  const backend = await selectBackend(job.backend);
+  const model = readModel(job.model);
+  const r = await runRecipe(model, job.recipe, { seed: job.seed, backend: backend.name, signal, onProgress: (f, m) => onProgress(f, m ?? ''), ...passContextData(job.data) });
+  return {
+    bytes: writeModel(r.model),
+    steps: r.steps.map((s) => ({ step: s.step, pass: s.pass, options: s.options, summary: s.report.summary, warnings: s.report.warnings ?? [], durationMs: s.durationMs })),
+    backend,
+    durationMs: performance.now() - t0,
+  };
+}

@@ -1,0 +1,28 @@
+import { accuracyFromScores, compareOutputs, measureSize } from '@whittle/eval';
+import { ORT_RUNTIME, ortOutputs } from './ort_web.js';
+import type { EvaluateResult, Job, VariantEval } from './protocol.js';
+
+type EvaluateJob = Extract<Job, { kind: 'evaluate' }>;
+
+/**
+ * Size (file, gzip, parameters, sparsity) and, in onnxruntime-web, accuracy (labeled data) and
+ * fidelity against the reference outputs (the first variant's unless given) of each variant.
+ */
+export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<EvaluateResult> {
+  let reference = job.reference;
+  let classes = 0;
+  const results: VariantEval[] = [];
+  const total = job.variants.length;
+  for (const [i, v] of job.variants.entries()) {
+    onProgress(i / total, `${v.name}: size`);
+    const size = measureSize(v.bytes);
+    const out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
+    classes = out.classes;
+    const r: VariantEval = { name: v.name, size, samples: out.values.length / Math.max(1, out.classes) };
+    if (job.data.labels) r.accuracy = accuracyFromScores(out.values, job.data.labels, out.classes);
+    if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.classes });
+    else reference = out.values;
+    results.push(r);
+  }
+  return { results, reference: reference ?? new Float32Array(0), classes, runtime: ORT_RUNTIME };
+}

@@ -1,0 +1,65 @@
+/**
+ * onnxruntime-web (wasm execution provider) in the worker. Its runtime is served from the
+ * page's own origin (`<base>ort/`), never from a CDN; one thread, because the page is not
+ * cross-origin isolated (no SharedArrayBuffer).
+ */
+import * as ort from 'onnxruntime-web/wasm';
+import { type EvalDataset, datasetSize, sliceBatch } from '@whittle/eval';
+
+let configured = false;
+
+function configure(): void {
+  if (configured) return;
+  ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.href).href;
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  configured = true;
+}
+
+/** What runs the evaluation, for reports. */
+export const ORT_RUNTIME = `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, 1 thread)`.trim();
+
+/** First-output rows of a model over a dataset, batched; `classes` = values per sample. */
+export async function ortOutputs(
+  bytes: Uint8Array,
+  data: EvalDataset,
+  opts: { batchSize: number; signal: AbortSignal; onBatch?: (done: number, total: number) => void },
+): Promise<{ values: Float32Array; classes: number }> {
+  configure();
+  // onnxruntime-web may take ownership of the buffer it is given: hand it a copy
+  const session = await ort.InferenceSession.create(bytes.slice(), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  try {
+    const n = datasetSize(data);
+    const output = session.outputNames[0]!;
+    let values: Float32Array | undefined;
+    let classes = 0;
+    for (let s = 0; s < n; s += opts.batchSize) {
+      opts.signal.throwIfAborted();
+      const m = Math.min(opts.batchSize, n - s);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, f] of Object.entries(sliceBatch(data, s, m))) {
+        feeds[name] = new ort.Tensor((f.type ?? ortType(f.data)) as 'float32', f.data as Float32Array, f.dims);
+      }
+      const out = (await session.run(feeds))[output]!;
+      const d = out.data as Float32Array;
+      classes = d.length / m;
+      values ??= new Float32Array(n * classes);
+      values.set(d, s * classes);
+      out.dispose();
+      opts.onBatch?.(s + m, n);
+    }
+    return { values: values ?? new Float32Array(0), classes };
+  } finally {
+    await session.release();
+  }
+}
+
+function ortType(data: EvalDataset['inputs'][string]['data']): string {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint16Array) return 'float16';
+  return 'uint8';
+}

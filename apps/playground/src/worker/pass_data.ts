@@ -1,0 +1,51 @@
+import { type EvalDataset, type SampleData, datasetSize, sliceBatch } from '@whittle/eval';
+import type { Feeds, PassContextInit, TrainingData } from '@whittle/graph';
+import { type DType, tensor } from '@whittle/tensor';
+import type { PassData } from './protocol.js';
+
+const CALIBRATION_BATCH = 64;
+
+function dtypeOf(data: SampleData, declared: string | undefined): DType {
+  if (declared === 'float16' || declared === 'bool') return declared;
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint8Array) return 'uint8';
+  return 'float16';
+}
+
+/** Feeds (cpu tensors) for samples [start, start + count). */
+export function feedsOf(ds: EvalDataset, start: number, count: number): Feeds {
+  const feeds: Feeds = {};
+  for (const [name, f] of Object.entries(sliceBatch(ds, start, count))) feeds[name] = tensor(f.data, f.dims, dtypeOf(f.data, f.type), { backend: 'cpu' });
+  return feeds;
+}
+
+/** The first `samples` samples as batches of feeds. */
+export function feedBatches(ds: EvalDataset, samples: number): Feeds[] {
+  const n = Math.min(samples, datasetSize(ds));
+  const out: Feeds[] = [];
+  for (let s = 0; s < n; s += CALIBRATION_BATCH) out.push(feedsOf(ds, s, Math.min(CALIBRATION_BATCH, n - s)));
+  return out;
+}
+
+/**
+ * Pass-context data: calibration batches (re-iterable, so every recipe step that calibrates
+ * sees all of them) and, for a labeled single float input, training data for fine-tuning passes.
+ */
+export function passContextData(data: PassData | undefined): Pick<PassContextInit, 'calibration' | 'training'> {
+  if (!data) return {};
+  const ds = data.dataset;
+  const n = Math.min(data.calibrationSamples ?? 256, datasetSize(ds));
+  const calibration: AsyncIterable<Feeds> = {
+    async *[Symbol.asyncIterator]() {
+      for (let s = 0; s < n; s += CALIBRATION_BATCH) yield feedsOf(ds, s, Math.min(CALIBRATION_BATCH, n - s));
+    },
+  };
+  const names = Object.keys(ds.inputs);
+  const only = names.length === 1 ? ds.inputs[names[0]!]! : undefined;
+  if (!only || !(only.data instanceof Float32Array) || !ds.labels) return { calibration };
+  const training: TrainingData = { x: only.data, labels: Int32Array.from(ds.labels), sampleShape: only.sampleShape, inputName: names[0]! };
+  return { calibration, training };
+}

@@ -1,0 +1,119 @@
+/**
+ * Weight-only MatMulNBits quantization for models larger than memory. Works on a model read with
+ * its external data left in place (see `rewriteModelFile` in @whittle/onnx/node): each MatMul
+ * weight is loaded alone into one reusable buffer, quantized a slice of output columns at a time
+ * and written piecewise to the output data file. Peak memory ≈ the largest weight plus ~40 MB.
+ * The result is byte-identical to `quantize-weights` with format 'matmulnbits' on the same options.
+ */
+import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, createNode, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
+import { ArgumentError } from '@whittle/tensor';
+import { ensureDomain, packMatMulNBits } from './emit.js';
+import { quantizeRtn } from './weights.js';
+
+/** Options of {@link quantizeWeightsStreaming}. */
+export interface StreamQuantizeOptions {
+  /** Grid bits, 2..8 (≤ 4 stored in 4-bit containers, else 8). Default 4. */
+  bits?: number;
+  /** Symmetric grid (zero point at the middle). Default true. */
+  symmetric?: boolean;
+  /** Block size along K: a power of two ≥ 16. Default 32. */
+  blockSize?: number;
+  /** Float64 working set per slice, in elements (default 2M = 16 MB). */
+  sliceElements?: number;
+  /** Called after each weight. */
+  onProgress?: (done: number, total: number, weight: string) => void;
+  signal?: AbortSignal;
+}
+
+/** One quantized weight. */
+export interface StreamQuantizeLayer {
+  weight: string;
+  shape: [number, number];
+  bytesIn: number;
+  bytesOut: number;
+}
+
+interface Site {
+  node: Model['graph']['nodes'][number];
+  name: string;
+  t: RawTensor;
+}
+
+/**
+ * Replace every MatMul whose weight B [K, N] is an unloaded float32 external tensor by
+ * com.microsoft MatMulNBits, streaming through `io`. Modifies `model` in place.
+ */
+export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions = {}): Promise<StreamQuantizeLayer[]> {
+  const bits = opts.bits ?? 4;
+  const bs = opts.blockSize ?? 32;
+  const symmetric = opts.symmetric ?? true;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new ArgumentError(`quantizeWeightsStreaming: bits must be an integer in 2..8, got ${bits}`);
+  if (!Number.isInteger(bs) || bs < 16 || (bs & (bs - 1)) !== 0) throw new ArgumentError(`quantizeWeightsStreaming: blockSize must be a power of two >= 16, got ${bs}`);
+  const container = bits <= 4 ? 4 : 8;
+  const g = model.graph;
+  const sites: Site[] = [];
+  for (const node of g.nodes) {
+    if (!isDefaultDomain(node.domain) || node.opType !== 'MatMul') continue;
+    const name = node.inputs[1] ?? '';
+    const t = g.rawInitializers.get(name);
+    if (t?.external && t.dataType === 'float32' && t.dims.length === 2) sites.push({ node, name, t });
+  }
+  const buffer = new Uint8Array(Math.max(0, ...sites.map((s) => s.t.external!.length)));
+  const names = new NameGenerator(g);
+  const emitted = new Map<string, { B: string; S: string; Z: string }>();
+  const layers: StreamQuantizeLayer[] = [];
+  for (const [i, s] of sites.entries()) {
+    throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
+    const [K, N] = s.t.dims as [number, number];
+    const nb = Math.ceil(K / bs);
+    const blob = (bs * container) / 8;
+    const zpBytes = Math.ceil((nb * container) / 8);
+    let out = emitted.get(s.name);
+    if (!out) {
+      const bytes = io.load(s.t, s.name, buffer);
+      const w = new Float32Array(bytes.buffer, bytes.byteOffset, K * N);
+      const rowsPerSlice = Math.max(1, Math.floor((opts.sliceElements ?? 2 ** 21) / K));
+      const scales = new Float32Array(N * nb);
+      const zps = new Uint8Array(N * zpBytes);
+      const wB = io.begin();
+      // one slice buffer for the whole weight: garbage per slice would pile up between GCs
+      const sliceBuffer = new Float64Array(Math.min(N, rowsPerSlice) * K);
+      for (let n0 = 0; n0 < N; n0 += rowsPerSlice) {
+        const r = Math.min(rowsPerSlice, N - n0);
+        // canonical rows are the output columns of B: gather column slices row by row of B
+        const slice = sliceBuffer.subarray(0, r * K);
+        for (let k = 0; k < K; k++) {
+          const src = k * N + n0;
+          for (let j = 0; j < r; j++) slice[j * K + k] = w[src + j]!;
+        }
+        const q = quantizeRtn(slice, r, K, { bits, symmetric, granularity: 'block', blockSize: bs });
+        const packed = packMatMulNBits(q, container);
+        wB.write(packed.B);
+        scales.set(q.scales, n0 * nb);
+        zps.set(packed.Z, n0 * zpBytes);
+      }
+      out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };
+      g.rawInitializers.set(out.B, { dataType: 'uint8', dims: [N, nb, blob], external: wB.finish() });
+      const wS = io.begin();
+      wS.write(new Uint8Array(scales.buffer));
+      g.rawInitializers.set(out.S, { dataType: 'float32', dims: [N * nb], external: wS.finish() });
+      const wZ = io.begin();
+      wZ.write(zps);
+      g.rawInitializers.set(out.Z, { dataType: 'uint8', dims: [N * zpBytes], external: wZ.finish() });
+      emitted.set(s.name, out);
+      layers.push({ weight: s.name, shape: [K, N], bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scales.byteLength + zps.length });
+    }
+    ensureDomain(model, 'com.microsoft', 1);
+    const mm = createNode(
+      'MatMulNBits',
+      [s.node.inputs[0]!, out.B, out.S, out.Z],
+      [s.node.outputs[0]!],
+      { K: { type: 'int', value: K }, N: { type: 'int', value: N }, bits: { type: 'int', value: container }, block_size: { type: 'int', value: bs } },
+      { name: names.node(`${s.node.name || s.name}_MatMulNBits`), domain: 'com.microsoft' },
+    );
+    g.nodes.splice(g.nodes.indexOf(s.node), 1, mm);
+    opts.onProgress?.(i + 1, sites.length, s.name);
+  }
+  eliminateDeadCode(g);
+  return layers;
+}
