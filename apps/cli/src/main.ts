@@ -14,6 +14,7 @@ import { addRecipeCommand } from './commands/recipe.js';
 import { addInspectCommands } from './commands/inspect.js';
 import { addEvaluateCommand } from './commands/evaluate.js';
 import { addDistillCommand } from './commands/distill.js';
+import { addQuantizeStreamCommand } from './commands/quantize_stream.js';
 
 function num(name: string, lo: number, hi: number, integer = false): (v: string) => number {
   return (v) => {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .exitOverride();
   addInspectCommands(program);
   addTechniqueCommands(program);
+  addQuantizeStreamCommand(program);
   addDistillCommand(program);
   addRecipeCommand(program);
   addEvaluateCommand(program);

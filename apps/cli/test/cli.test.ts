@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { rmSync } from 'node:fs';
 import { readModelFile } from '@whittle/onnx/node';
 import { mnistData, ZOO_DIR, cacheName } from '@whittle/testing/zoo';
+import { writeSyntheticMlp } from '@whittle/testing/synthetic';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'bin', 'whittle.mjs');
@@ -76,6 +77,24 @@ describe('whittle CLI (spawned)', () => {
     let zeros = 0;
     for (const w of ['fc1.weight', 'fc2.weight', 'fc3.weight']) for (const v of pruned.graph.initializers.get(w)!.dataSync() as Float32Array) if (v === 0) zeros++;
     expect(zeros).toBe(Math.round(0.5 * (784 * 300 + 300 * 100 + 100 * 10)));
+  });
+
+  it('quantize stream: external-data weights quantized one at a time, run in onnxruntime-node', async () => {
+    const src = writeSyntheticMlp(dir, [128, 96, 10], { seed: 2, name: 'ext' });
+    const out = join(dir, 'ext_q4.onnx');
+    const r = whittle('quantize', 'stream', src.modelPath, '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { layers: unknown[]; inputDataBytes: number; outputDataBytes: number };
+    expect(j.layers).toHaveLength(2);
+    expect(j.inputDataBytes).toBe(src.dataBytes);
+    const x = new ort.Tensor('float32', Float32Array.from({ length: 2 * 128 }, (_, i) => Math.cos(i)), [2, 128]);
+    const y = async (p: string): Promise<Float32Array> => {
+      const s = await ort.InferenceSession.create(p);
+      const o = (await s.run({ x }))[s.outputNames[0]!]!.data as Float32Array;
+      await s.release();
+      return o;
+    };
+    expect(cosine(await y(src.modelPath), await y(out))).toBeGreaterThan(0.99);
   });
 
   it('runs a YAML recipe and writes the Transformers.js layout', async () => {

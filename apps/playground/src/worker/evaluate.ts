@@ -16,12 +16,21 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
   for (const [i, v] of job.variants.entries()) {
     onProgress(i / total, `${v.name}: size`);
     const size = measureSize(v.bytes);
-    const out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
+    let out;
+    try {
+      out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      // a model onnxruntime-web rejects is a result to show, not a reason to lose the others
+      results.push({ name: v.name, size, samples: 0, error: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
     classes = out.classes;
     const r: VariantEval = { name: v.name, size, samples: out.values.length / Math.max(1, out.classes) };
     if (job.data.labels) r.accuracy = accuracyFromScores(out.values, job.data.labels, out.classes);
-    if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.classes });
-    else reference = out.values;
+    // without a given reference the first variant (the original) is the reference
+    if (i === 0 && !job.reference) reference = out.values;
+    else if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.classes });
     results.push(r);
   }
   return { results, reference: reference ?? new Float32Array(0), classes, runtime: ORT_RUNTIME };

@@ -111,6 +111,8 @@ export interface VariantEval {
   accuracy?: number;
   fidelity?: FidelityMetrics;
   samples: number;
+  /** Why onnxruntime-web could not run the variant (size is still measured). */
+  error?: string;
 }
 
 export interface EvaluateResult {

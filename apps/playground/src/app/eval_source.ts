@@ -1,0 +1,80 @@
+import { mnistDataset } from '../data/mnist_dataset.js';
+import { sampleDataset } from '../data/sample_data.js';
+import { type DataFile, datasetFromFiles, readDataFile } from '../data/user_data.js';
+import { byId, h } from '../ui/dom.js';
+import type { PassData } from '../worker/protocol.js';
+import type { EvalData, Store } from './state.js';
+
+type Source = 'mnist' | 'sample' | 'files';
+
+/** The evaluation data controls (#data-source, #sample-count, #data-files) and the data they select. */
+export class EvalSource {
+  private files: DataFile[] = [];
+  private filesKey = '';
+
+  constructor(private readonly store: Store) {
+    byId<HTMLSelectElement>('data-source').addEventListener('change', () => this.showControls());
+    byId<HTMLInputElement>('data-files').addEventListener('change', async (e) => {
+      const list = [...((e.target as HTMLInputElement).files ?? [])];
+      this.files = await Promise.all(list.map(readDataFile));
+      this.filesKey = list.map((f) => `${f.name}:${f.size}`).join('|');
+    });
+  }
+
+  private get source(): Source {
+    return byId<HTMLSelectElement>('data-source').value as Source;
+  }
+
+  private showControls(): void {
+    byId('sample-count-label').hidden = this.source !== 'sample';
+    byId('data-files-label').hidden = this.source !== 'files';
+  }
+
+  /** Offer the sources that fit the loaded model (MNIST for the demo). */
+  refresh(): void {
+    const demo = this.store.state.model?.demo;
+    const opts: [Source, string][] = [
+      ...(demo ? [['mnist', `MNIST test split (${demo.manifest.test.count} digits, labeled)`] as [Source, string]] : []),
+      ['sample', 'random sample inputs (seeded)'],
+      ['files', 'your data (.npy / .pb files)'],
+    ];
+    byId('data-source').replaceChildren(...opts.map(([v, t]) => h('option', { value: v }, t)));
+    this.showControls();
+  }
+
+  /** The selected evaluation data (throws with a message the page shows). */
+  current(): EvalData {
+    const m = this.store.state.model;
+    if (!m) throw new Error('open a model first');
+    const inputs = m.analysis.inputs;
+    switch (this.source) {
+      case 'mnist': {
+        const demo = m.demo!;
+        return { key: 'mnist-test', label: 'MNIST test', dataset: mnistDataset(demo.test, inputs[0]!), info: { name: 'MNIST', split: demo.manifest.test.split, count: demo.test.count } };
+      }
+      case 'sample': {
+        const n = Math.max(1, Math.min(10_000, Math.floor(Number(byId<HTMLInputElement>('sample-count').value) || 64)));
+        return { key: `sample-${n}`, label: `${n} random samples`, dataset: sampleDataset(inputs, n, 0), info: { name: 'random inputs (seed 0, floats uniform in [0, 1))', count: n } };
+      }
+      case 'files': {
+        if (!this.files.length) throw new Error('choose one .npy or .pb file per model input (and optionally labels.npy)');
+        const dataset = datasetFromFiles(this.files, inputs);
+        const first = Object.values(dataset.inputs)[0]!;
+        const count = first.data.length / Math.max(1, first.sampleShape.reduce((a, b) => a * b, 1));
+        return { key: `files-${this.filesKey}`, label: 'your data', dataset, info: { name: `your data (${this.files.map((f) => f.base).join(', ')})`, count } };
+      }
+    }
+  }
+
+  /** Data for passes that calibrate or fine-tune: the demo's training subset, else the evaluation data. */
+  passData(): PassData | undefined {
+    const m = this.store.state.model;
+    if (!m) return undefined;
+    if (m.demo) return { dataset: mnistDataset(m.demo.train, m.analysis.inputs[0]!) };
+    try {
+      return { dataset: this.current().dataset };
+    } catch {
+      return undefined; // passes that need data say so themselves
+    }
+  }
+}
