@@ -5,9 +5,7 @@
  * - `demo/lenet300100.onnx`: the zoo's trained LeNet-300-100 (committed once, in @whittle/testing);
  * - `demo/mnist-test.wmn`: MNIST's standard test split (last 20 % of each digit, 2,004 images);
  * - `demo/mnist-train.wmn`: the first 100 training images of each digit (calibration, fine-tuning);
- * - `demo/manifest.json`: what the three are;
- * - `ort/ort-wasm-simd-threaded.wasm`: onnxruntime-web's runtime, so the page fetches nothing
- *   from a CDN.
+ * - `demo/manifest.json`: what the three are.
  *
  * Nothing large is committed twice: the files are derived from installed packages on demand.
  */
@@ -56,7 +54,6 @@ export function prepareDemoAssets(appRoot: string): string {
   const out = publicDirOf(appRoot);
   const model = zooModelPath(appRoot);
   copyIfNewer(model, join(out, DEMO_FILES.model));
-  copyIfNewer(join(appRoot, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.wasm'), join(out, DEMO_FILES.ortWasm));
   const digits = mnistDigitsDir(appRoot);
   const testFile = join(out, DEMO_FILES.test);
   if (newer(join(digits, '0.json'), testFile) || newer(join(digits, '0.json'), join(out, DEMO_FILES.train))) {

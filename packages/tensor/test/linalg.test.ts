@@ -182,6 +182,39 @@ describe('linalg (cpu float64)', () => {
     expect(() => svd(matrix(2, 2, [1, NaN, 0, 1]))).toThrow(NumericError);
   });
 
+  it('golub-kahan agrees with jacobi: spectrum, reconstruction, orthonormality (square, tall, wide, rank-deficient)', () => {
+    for (const [m, n, seed] of [[120, 120, 11], [301, 97, 12], [64, 150, 13], [130, 110, 14]] as const) {
+      const a = randomMatrix(m, n, seed);
+      const g = svd(a, { method: 'golub-kahan' });
+      const j = svd(a, { method: 'jacobi' });
+      const k = Math.min(m, n);
+      expect([g.u.rows, g.u.cols, g.vt.rows, g.vt.cols]).toEqual([m, k, k, n]);
+      expectDescending(g.s);
+      for (let i = 0; i < k; i++) expect(Math.abs(g.s[i]! - j.s[i]!)).toBeLessThan(1e-10 * j.s[0]!);
+      expect(relFrob(a, usv(g.u, g.s, g.vt))).toBeLessThan(1e-12);
+      expect(orthoError(g.u)).toBeLessThan(1e-11);
+      expect(orthoError(naiveT(g.vt))).toBeLessThan(1e-11);
+    }
+    // known spectrum with exact zeros (graded, rank 12 of 40x25)
+    const q1 = qr(randomMatrix(40, 12, 5)).q;
+    const q2 = qr(randomMatrix(25, 12, 6)).q;
+    const sTrue = Float64Array.from({ length: 12 }, (_, i) => 10 * 0.5 ** i);
+    const a = usv(q1, sTrue, naiveT(q2));
+    const g = svd(a, { method: 'golub-kahan' });
+    for (let i = 0; i < 12; i++) expect(Math.abs(g.s[i]! - sTrue[i]!)).toBeLessThan(1e-13 * 10);
+    for (let i = 12; i < 25; i++) expect(g.s[i]!).toBeLessThan(1e-13);
+    expect(orthoError(g.u)).toBeLessThan(1e-11);
+    expect(relFrob(a, usv(g.u, g.s, g.vt))).toBeLessThan(1e-12);
+    // a matrix with exact zeros on the bidiagonal (a zero column and a zero row)
+    const z = randomMatrix(30, 20, 15);
+    for (let i = 0; i < 30; i++) z.data[i * 20 + 7] = 0;
+    z.data.fill(0, 5 * 20, 6 * 20);
+    const gz = svd(z, { method: 'golub-kahan' });
+    expect(relFrob(z, usv(gz.u, gz.s, gz.vt))).toBeLessThan(1e-12);
+    expect(orthoError(gz.u)).toBeLessThan(1e-11);
+    expect(Array.from(svd(matrix(5, 4), { method: 'golub-kahan' }).s)).toEqual([0, 0, 0, 0]);
+  });
+
   it('randomizedSvd rank 20 of 300x200 is within 1% of the exact truncated error', () => {
     const q1 = qr(randomMatrix(300, 200, 8)).q;
     const q2 = qr(randomMatrix(200, 200, 9)).q;

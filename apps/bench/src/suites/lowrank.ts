@@ -1,5 +1,5 @@
 /**
- * Suite `lowrank`: exact (one-sided Jacobi, float64) vs randomized (Halko et al.) SVD — time and
+ * Suite `lowrank`: exact (float64; Golub–Kahan above 256, Jacobi below) vs randomized (Halko et al.) SVD — time and
  * truncation error on n×n matrices with a decaying spectrum (64 strong directions + a Gaussian
  * noise floor), rank n/16.
  *

@@ -46,6 +46,8 @@ export interface AppState {
   /** The original's outputs on evalData (key-matched). */
   reference?: { key: string; values: Float32Array };
   backend?: BackendInfo;
+  /** What evaluated the variants (e.g. 'onnxruntime-web 1.30.0 (wasm, 1 thread)'). */
+  runtime?: string;
   sizeBasis: 'fileBytes' | 'gzipBytes';
   busy: boolean;
 }

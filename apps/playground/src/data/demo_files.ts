@@ -4,7 +4,6 @@ export const DEMO_FILES = {
   test: 'demo/mnist-test.wmn',
   train: 'demo/mnist-train.wmn',
   manifest: 'demo/manifest.json',
-  ortWasm: 'ort/ort-wasm-simd-threaded.wasm',
 } as const;
 
 /** What demo/manifest.json says. */

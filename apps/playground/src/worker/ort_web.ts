@@ -1,16 +1,17 @@
 /**
- * onnxruntime-web (wasm execution provider) in the worker. Its runtime is served from the
- * page's own origin (`<base>ort/`), never from a CDN; one thread, because the page is not
- * cross-origin isolated (no SharedArrayBuffer).
+ * onnxruntime-web (wasm execution provider) in the worker. Its runtime (.wasm) is an asset of
+ * this app — Vite copies it into the build and serves it in dev — so the page never asks a CDN;
+ * one thread, because the page is not cross-origin isolated (no SharedArrayBuffer).
  */
 import * as ort from 'onnxruntime-web/wasm';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { type EvalDataset, datasetSize, sliceBatch } from '@whittle/eval';
 
 let configured = false;
 
 function configure(): void {
   if (configured) return;
-  ort.env.wasm.wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.href).href;
+  ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href };
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'error';

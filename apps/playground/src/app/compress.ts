@@ -1,0 +1,82 @@
+import type { Recipe } from '@whittle/graph';
+import { byId, setStatus } from '../ui/dom.js';
+import { formatBytes } from '../ui/format.js';
+import { phase, progress } from '../ui/progress.js';
+import type { BackendChoice, BackendInfo } from '../worker/protocol.js';
+import type { AppContext } from './context.js';
+import { evaluatePending } from './evaluate.js';
+import { JobError } from './worker_client.js';
+
+/** Options of a run besides the recipe. */
+export interface RunOptions {
+  seed: number;
+  backend: BackendChoice;
+  sensitivity: boolean;
+  /** Sparsity levels of the sensitivity heatmap. */
+  levels?: number[];
+}
+
+const describeBackend = (b: BackendInfo): string => (b.name === 'webgpu' ? `webgpu (${b.adapter ?? 'adapter'})` : `cpu${b.note ? ` — ${b.note}` : ''}`);
+
+/** 'prune-unstructured (sparsity 0.5) → quantize-weights (bits 8, …)'. */
+export function describeRecipe(r: Recipe): string {
+  return r.passes.map((s) => `${s.pass}${s.options && Object.keys(s.options).length ? ` (${Object.entries(s.options).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')})` : ''}`).join(' → ');
+}
+
+function variantName(ctx: AppContext, r: Recipe): string {
+  const n = ctx.store.state.variants.length;
+  const base = `r${n}-${r.name ?? r.passes.map((p) => p.pass).join('+')}`;
+  let name = base;
+  for (let k = 2; ctx.store.state.variants.some((v) => v.name === name); k++) name = `${base}-${k}`;
+  return name;
+}
+
+/**
+ * Compress & evaluate: run the recipe in the worker, analyze the result, measure per-layer
+ * sensitivity of the original on the same backend (once per backend), and evaluate the new
+ * variant in onnxruntime-web.
+ */
+export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: RunOptions): Promise<void> {
+  const { store, client } = ctx;
+  const s = store.state;
+  const m = s.model;
+  const status = byId('run-status');
+  if (!m) return;
+  s.busy = true;
+  store.emit('busy');
+  progress.reset();
+  progress.clearLog();
+  setStatus(status, 'Compressing…');
+  try {
+    const data = ctx.evalSource.passData();
+    const res = await client.run({ kind: 'compress', model: m.bytes, recipe, seed: o.seed, backend: o.backend, ...(data ? { data } : {}) }, phase(0, 0.55, 'compress'));
+    progress.log(`passes ran on ${describeBackend(res.backend)} in ${(res.durationMs / 1000).toFixed(1)} s`, 'info', { 'data-backend': res.backend.name, 'data-role': 'pass-backend' });
+    for (const st of res.steps) {
+      progress.log(`step ${st.step + 1} ${st.pass}: ${st.summary}`);
+      for (const w of st.warnings) progress.log(`warning: ${w}`, 'warn');
+    }
+    const analysis = await client.run({ kind: 'analyze', model: res.bytes }, phase(0.55, 0.65, 'analyze'));
+    const name = variantName(ctx, recipe);
+    s.variants.push({ name, technique: describeRecipe(recipe), bytes: res.bytes, analysis, recipe, steps: res.steps, backend: res.backend });
+    s.selected = s.variants.length - 1;
+    store.emit('variants');
+    if (o.sensitivity && data && s.sensitivity?.backend.name !== res.backend.name) {
+      const levels = o.levels ?? [0.3, 0.5, 0.7, 0.8, 0.9, 0.95];
+      s.sensitivity = await client.run({ kind: 'sensitivity', model: m.bytes, levels, samples: 128, backend: o.backend, data }, phase(0.65, 0.8, 'sensitivity'));
+      progress.log(`sensitivity computed on ${describeBackend(s.sensitivity.backend)}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });
+      store.emit('sensitivity');
+    }
+    await evaluatePending(ctx, phase(0.8, 1, 'evaluate'));
+    progress.set(1, 'done');
+    const v = s.variants.find((x) => x.name === name)!;
+    setStatus(status, `Done: ${name}, ${formatBytes(res.bytes.length)} (was ${formatBytes(m.bytes.length)}).${v.eval?.error ? ` onnxruntime-web could not run it: ${v.eval.error}` : ''}`, v.eval?.error ? 'error' : 'ok');
+  } catch (e) {
+    if (e instanceof JobError && e.cancelled) {
+      progress.set(0, 'cancelled');
+      setStatus(status, 'Cancelled.', 'info');
+    } else setStatus(status, `Failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
+  } finally {
+    s.busy = false;
+    store.emit('busy', 'evaluation');
+  }
+}

@@ -1,0 +1,35 @@
+import { batchSizeFor } from '../data/mnist_dataset.js';
+import type { AppContext } from './context.js';
+
+/**
+ * Evaluate every variant that has no measurements on the selected data (all of them when the
+ * data changed or `all` is set). The original's outputs are kept as the fidelity reference, so
+ * a new variant costs one onnxruntime-web pass over the data.
+ */
+export async function evaluatePending(ctx: AppContext, onProgress?: (f: number, m?: string) => void, all = false): Promise<void> {
+  const { store, client } = ctx;
+  const s = store.state;
+  const data = ctx.evalSource.current();
+  if (all || s.evalData?.key !== data.key) {
+    for (const v of s.variants) delete v.eval;
+    delete s.reference;
+  }
+  s.evalData = data;
+  const original = s.variants[0];
+  if (!original) return;
+  const haveReference = s.reference?.key === data.key;
+  const todo = s.variants.filter((v, i) => !v.eval && (i > 0 || !haveReference));
+  if (!haveReference && todo[0] !== original) todo.unshift(original);
+  if (!todo.length) return;
+  const r = await client.run(
+    { kind: 'evaluate', variants: todo.map((v) => ({ name: v.name, bytes: v.bytes })), data: data.dataset, batchSize: batchSizeFor(s.model?.analysis.inputs ?? []), ...(haveReference ? { reference: s.reference!.values } : {}) },
+    onProgress,
+  );
+  if (!haveReference) s.reference = { key: data.key, values: r.reference };
+  for (const res of r.results) {
+    const v = s.variants.find((x) => x.name === res.name);
+    if (v) v.eval = res;
+  }
+  s.runtime = r.runtime;
+  store.emit('evaluation');
+}
