@@ -4,14 +4,16 @@
  *
  * - `demo/lenet300100.onnx`: the zoo's trained LeNet-300-100 (committed once, in @whittle/testing);
  * - `demo/mnist-test.wmn`: MNIST's standard test split (last 20 % of each digit, 2,004 images);
- * - `demo/mnist-train.wmn`: the first 100 training images of each digit (calibration, fine-tuning);
+ * - `demo/mnist-train.wmn`: the first 100 training images of each digit, digits interleaved
+ *   (calibration, fine-tuning);
  * - `demo/manifest.json`: what the three are.
  *
  * Nothing large is committed twice: the files are derived from installed packages on demand.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 import { DEMO_FILES } from '../src/data/demo_files.ts';
 import { encodeMnistPack } from '../src/data/mnist_format.ts';
@@ -29,10 +31,16 @@ function newer(src: string, dst: string): boolean {
   return !existsSync(dst) || statSync(src).mtimeMs > statSync(dst).mtimeMs;
 }
 
-function copyIfNewer(src: string, dst: string): void {
-  if (!newer(src, dst)) return;
+/** Write via a temp file and rename, so a concurrent reader (a build, another test) never sees half a file. */
+function writeAtomic(dst: string, data: Uint8Array | string): void {
   mkdirSync(dirname(dst), { recursive: true });
-  copyFileSync(src, dst);
+  const tmp = `${dst}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, dst);
+}
+
+function copyIfNewer(src: string, dst: string): void {
+  if (newer(src, dst)) writeAtomic(dst, readFileSync(src));
 }
 
 /** The zoo's LeNet-300-100 file (its name encodes the training recipe; there is one). */
@@ -56,18 +64,18 @@ export function prepareDemoAssets(appRoot: string): string {
   copyIfNewer(model, join(out, DEMO_FILES.model));
   const digits = mnistDigitsDir(appRoot);
   const testFile = join(out, DEMO_FILES.test);
-  if (newer(join(digits, '0.json'), testFile) || newer(join(digits, '0.json'), join(out, DEMO_FILES.train))) {
+  const sources = [join(digits, '0.json'), fileURLToPath(new URL('./mnist_split.ts', import.meta.url))];
+  if (sources.some((src) => newer(src, testFile) || newer(src, join(out, DEMO_FILES.train)))) {
     const raw = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(digits, `${d}.json`), 'utf8')) as { data: number[] }).data);
     const { test, train } = mnistSplits(raw, TRAIN_PER_DIGIT);
-    mkdirSync(dirname(testFile), { recursive: true });
-    writeFileSync(testFile, encodeMnistPack(test.images, test.labels, 784));
-    writeFileSync(join(out, DEMO_FILES.train), encodeMnistPack(train.images, train.labels, 784));
+    writeAtomic(testFile, encodeMnistPack(test.images, test.labels, 784));
+    writeAtomic(join(out, DEMO_FILES.train), encodeMnistPack(train.images, train.labels, 784));
     const manifest = {
       model: { file: DEMO_FILES.model, source: `packages/testing/zoo/${model.split(/[\\/]/).pop()}`, name: 'LeNet-300-100 (trained by Whittle on MNIST)' },
       test: { file: DEMO_FILES.test, count: test.labels.length, split: 'test (last 20 % of each digit)' },
-      train: { file: DEMO_FILES.train, count: train.labels.length, split: `first ${TRAIN_PER_DIGIT} training images of each digit` },
+      train: { file: DEMO_FILES.train, count: train.labels.length, split: `first ${TRAIN_PER_DIGIT} training images of each digit, interleaved 0-9` },
     };
-    writeFileSync(join(out, DEMO_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeAtomic(join(out, DEMO_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   }
   return out;
 }

@@ -29,12 +29,31 @@ function gather(raw: readonly ArrayLike<number>[], range: (n: number) => [number
   return { images, labels };
 }
 
-/** The test split and the first `trainPerDigit` training images of each digit. */
+/** Reorder digit-major samples round-robin (0, 1, …, 9, 0, 1, …) so any prefix covers every digit. */
+function interleave(s: PlainSplit, perDigit: number): PlainSplit {
+  const images = new Float32Array(s.images.length);
+  const labels = new Int32Array(s.labels.length);
+  let at = 0;
+  for (let i = 0; i < perDigit; i++) {
+    for (let d = 0; d < 10; d++, at++) {
+      const from = d * perDigit + i;
+      images.set(s.images.subarray(from * PIXELS, (from + 1) * PIXELS), at * PIXELS);
+      labels[at] = s.labels[from]!;
+    }
+  }
+  return { images, labels };
+}
+
+/**
+ * The test split (digit-major, as `loadMnist().test`) and the first `trainPerDigit` training
+ * images of each digit, interleaved so the first calibration batches hold every digit.
+ */
 export function mnistSplits(raw: readonly ArrayLike<number>[], trainPerDigit: number): { test: PlainSplit; train: PlainSplit } {
   if (raw.length !== 10) throw new Error(`mnistSplits: expected 10 digits, got ${raw.length}`);
   const cut = (n: number): number => Math.floor(n * 0.8);
+  if (raw.some((r) => cut(Math.floor(r.length / PIXELS)) < trainPerDigit)) throw new Error(`mnistSplits: a digit has fewer than ${trainPerDigit} training images`);
   return {
     test: gather(raw, (n) => [cut(n), n]),
-    train: gather(raw, (n) => [0, Math.min(trainPerDigit, cut(n))]),
+    train: interleave(gather(raw, () => [0, trainPerDigit]), trainPerDigit),
   };
 }

@@ -5,7 +5,7 @@
  * same epochs, data and augmentation, 3 seeds each, accuracy in onnxruntime-node on the 2,004
  * MNIST test images.
  *
- *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--epochs N] [--shift S] [--T t] [--alpha a] [--decay d] [--seeds 1,2,3]
+ *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--filters 6,16] [--fc 120] [--epochs N] [--shift S] [--T t] [--alpha a] [--decay d] [--seeds 1,2,3]
  */
 import { convNetTemplate, mlpTemplate, randomShift, trainClassifier, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
@@ -32,13 +32,18 @@ const data = await mnistData();
 const zoo = await zooModel('lenet5');
 const params = (m: Model): number => [...m.graph.initializers.values()].reduce((s, t) => s + t.size, 0);
 const kind = process.argv.includes('mlp') ? 'mlp' : 'cnn';
+// --filters a,b --fc n: conv widths and hidden fc width of the CNN student (default 6,16 / 120)
+const fi = process.argv.indexOf('--filters');
+const filters = fi >= 0 ? process.argv[fi + 1]!.split(',').map(Number) : [6, 16];
+const fc = arg('fc', 120);
+const studentName = kind === 'mlp' ? 'MLP 784-64-10' : `small LeNet (${filters.join('-')} conv, ${fc} fc)`;
 const studentOf = (seed: number): Model =>
   kind === 'mlp'
     ? mlpTemplate({ layers: [784, 64, 10], flattenInput: [1, 28, 28] }, new Rng(seed))
-    : convNetTemplate({ input: [1, 28, 28], convs: [{ filters: 6, kernel: 5 }, { filters: 16, kernel: 5 }], fc: [120, 10], name: 'small_lenet' }, new Rng(seed));
+    : convNetTemplate({ input: [1, 28, 28], convs: filters.map((f) => ({ filters: f, kernel: 5 })), fc: [fc, 10], name: 'small_lenet' }, new Rng(seed));
 const acc = async (m: Model): Promise<number> => (await evaluateAccuracyOrt(writeModel(m), data.test.images, data.test.labels, { sampleShape: [1, 28, 28] })).accuracy * 100;
 const teacherAcc = await acc(zoo.model);
-console.log(`teacher LeNet-5: ${params(zoo.model)} parameters, ${teacherAcc.toFixed(2)} %; student ${kind === 'mlp' ? 'MLP 784-64-10' : 'small LeNet (6-16 conv, 120 fc)'}: ${params(studentOf(1))} parameters (${(params(zoo.model) / params(studentOf(1))).toFixed(1)}x fewer)`);
+console.log(`teacher LeNet-5: ${params(zoo.model)} parameters, ${teacherAcc.toFixed(2)} %; student ${studentName}: ${params(studentOf(1))} parameters (${(params(zoo.model) / params(studentOf(1))).toFixed(1)}x fewer)`);
 console.log(`recipe: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64, random shifts up to ${shift} px for both; distillation T ${T}, alpha ${alpha}`);
 const teacher = await ortTeacher(zoo.bytes);
 const stats = (xs: number[]): string => {

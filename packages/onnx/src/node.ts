@@ -21,7 +21,7 @@ import {
 } from './model.js';
 
 export * from './index.js';
-export { rewriteModelFile, type RewriteOptions, type RewriteResult } from './rewrite_file.js';
+export { rewriteModelFile, type RewriteOptions, type RewriteResult } from './node/rewrite_file.js';
 
 function inside(dir: string, p: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);

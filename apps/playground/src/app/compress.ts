@@ -37,7 +37,8 @@ function variantName(ctx: AppContext, r: Recipe): string {
  * variant in onnxruntime-web.
  */
 export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: RunOptions): Promise<void> {
-  const { store, client } = ctx;
+  const { store } = ctx;
+  const jobs = ctx.client.session();
   const s = store.state;
   const m = s.model;
   const status = byId('run-status');
@@ -48,25 +49,25 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
   progress.clearLog();
   setStatus(status, 'Compressing…');
   try {
-    const data = ctx.evalSource.passData();
-    const res = await client.run({ kind: 'compress', model: m.bytes, recipe, seed: o.seed, backend: o.backend, ...(data ? { data } : {}) }, phase(0, 0.55, 'compress'));
+    const data = await ctx.evalSource.passData();
+    const res = await jobs.run({ kind: 'compress', model: m.bytes, recipe, seed: o.seed, backend: o.backend, ...(data ? { data } : {}) }, phase(0, 0.55, 'compress'));
     progress.log(`passes ran on ${describeBackend(res.backend)} in ${(res.durationMs / 1000).toFixed(1)} s`, 'info', { 'data-backend': res.backend.name, 'data-role': 'pass-backend' });
     for (const st of res.steps) {
       progress.log(`step ${st.step + 1} ${st.pass}: ${st.summary}`);
       for (const w of st.warnings) progress.log(`warning: ${w}`, 'warn');
     }
-    const analysis = await client.run({ kind: 'analyze', model: res.bytes }, phase(0.55, 0.65, 'analyze'));
+    const analysis = await jobs.run({ kind: 'analyze', model: res.bytes }, phase(0.55, 0.65, 'analyze'));
     const name = variantName(ctx, recipe);
     s.variants.push({ name, technique: describeRecipe(recipe), bytes: res.bytes, analysis, recipe, steps: res.steps, backend: res.backend });
     s.selected = s.variants.length - 1;
     store.emit('variants');
     if (o.sensitivity && data && s.sensitivity?.backend.name !== res.backend.name) {
       const levels = o.levels ?? [0.3, 0.5, 0.7, 0.8, 0.9, 0.95];
-      s.sensitivity = await client.run({ kind: 'sensitivity', model: m.bytes, levels, samples: 128, backend: o.backend, data }, phase(0.65, 0.8, 'sensitivity'));
+      s.sensitivity = await jobs.run({ kind: 'sensitivity', model: m.bytes, levels, samples: 128, backend: o.backend, data }, phase(0.65, 0.8, 'sensitivity'));
       progress.log(`sensitivity computed on ${describeBackend(s.sensitivity.backend)}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });
       store.emit('sensitivity');
     }
-    await evaluatePending(ctx, phase(0.8, 1, 'evaluate'));
+    await evaluatePending(ctx, phase(0.8, 1, 'evaluate'), false, jobs);
     progress.set(1, 'done');
     const v = s.variants.find((x) => x.name === name)!;
     setStatus(status, `Done: ${name}, ${formatBytes(res.bytes.length)} (was ${formatBytes(m.bytes.length)}).${v.eval?.error ? ` onnxruntime-web could not run it: ${v.eval.error}` : ''}`, v.eval?.error ? 'error' : 'ok');

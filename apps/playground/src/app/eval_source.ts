@@ -1,7 +1,7 @@
 import { mnistDataset } from '../data/mnist_dataset.js';
 import { sampleDataset } from '../data/sample_data.js';
 import { type DataFile, datasetFromFiles, readDataFile } from '../data/user_data.js';
-import { byId, h } from '../ui/dom.js';
+import { byId, h, setStatus } from '../ui/dom.js';
 import type { PassData } from '../worker/protocol.js';
 import type { EvalData, Store } from './state.js';
 
@@ -11,13 +11,24 @@ type Source = 'mnist' | 'sample' | 'files';
 export class EvalSource {
   private files: DataFile[] = [];
   private filesKey = '';
+  /** Parsing of the last chosen files (awaited before the data is used). */
+  private parsing: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: Store) {
     byId<HTMLSelectElement>('data-source').addEventListener('change', () => this.showControls());
-    byId<HTMLInputElement>('data-files').addEventListener('change', async (e) => {
+    byId<HTMLInputElement>('data-files').addEventListener('change', (e) => {
       const list = [...((e.target as HTMLInputElement).files ?? [])];
-      this.files = await Promise.all(list.map(readDataFile));
-      this.filesKey = list.map((f) => `${f.name}:${f.size}`).join('|');
+      this.parsing = Promise.all(list.map(readDataFile)).then(
+        (files) => {
+          this.files = files;
+          this.filesKey = list.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
+          setStatus(byId('eval-status'), `Read ${list.map((f) => f.name).join(', ')}; press Evaluate all.`);
+        },
+        (err: unknown) => {
+          this.files = [];
+          setStatus(byId('eval-status'), (err as Error).message, 'error');
+        },
+      );
     });
   }
 
@@ -43,7 +54,8 @@ export class EvalSource {
   }
 
   /** The selected evaluation data (throws with a message the page shows). */
-  current(): EvalData {
+  async current(): Promise<EvalData> {
+    await this.parsing;
     const m = this.store.state.model;
     if (!m) throw new Error('open a model first');
     const inputs = m.analysis.inputs;
@@ -67,12 +79,12 @@ export class EvalSource {
   }
 
   /** Data for passes that calibrate or fine-tune: the demo's training subset, else the evaluation data. */
-  passData(): PassData | undefined {
+  async passData(): Promise<PassData | undefined> {
     const m = this.store.state.model;
     if (!m) return undefined;
     if (m.demo) return { dataset: mnistDataset(m.demo.train, m.analysis.inputs[0]!) };
     try {
-      return { dataset: this.current().dataset };
+      return { dataset: (await this.current()).dataset };
     } catch {
       return undefined; // passes that need data say so themselves
     }

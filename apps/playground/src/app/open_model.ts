@@ -7,15 +7,17 @@ import { JobError } from './worker_client.js';
 
 /** Open a model: analyze it in the worker, make it the original variant, evaluate it. */
 export async function openModel(ctx: AppContext, bytes: Uint8Array, fileName: string, demo?: DemoAssets): Promise<void> {
-  const { store, client } = ctx;
+  const { store } = ctx;
+  const jobs = ctx.client.session();
   const s = store.state;
   const status = byId('model-status');
   const name = fileName.replace(/\.onnx$/i, '');
   s.busy = true;
   store.emit('busy');
   setStatus(status, `Reading ${fileName} (${formatBytes(bytes.length)})…`);
+  setStatus(byId('eval-status'), ''); // results of the previous model are about to go
   try {
-    const analysis = await client.run({ kind: 'analyze', model: bytes }, (f, m) => setStatus(status, `Analyzing ${fileName}: ${Math.round(f * 100)} %${m ? ` (${m})` : ''}`));
+    const analysis = await jobs.run({ kind: 'analyze', model: bytes }, (f, m) => setStatus(status, `Analyzing ${fileName}: ${Math.round(f * 100)} %${m ? ` (${m})` : ''}`));
     s.model = { name, bytes, analysis, ...(demo ? { demo } : {}) };
     s.variants = [{ name, technique: 'original', bytes, analysis }];
     s.selected = 0;
@@ -26,7 +28,8 @@ export async function openModel(ctx: AppContext, bytes: Uint8Array, fileName: st
     store.emit('model', 'variants', 'sensitivity', 'evaluation');
     setStatus(status, `Loaded ${fileName}: ${analysis.nodes} nodes, ${analysis.parameters} parameters, ${formatBytes(bytes.length)}.`, 'ok');
   } catch (e) {
-    setStatus(status, `Could not open ${fileName}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
+    if (e instanceof JobError && e.cancelled) setStatus(status, `Opening ${fileName} was cancelled.`);
+    else setStatus(status, `Could not open ${fileName}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
     return;
   } finally {
     s.busy = false;

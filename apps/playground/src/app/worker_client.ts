@@ -11,6 +11,13 @@ export class JobError extends Error {
   }
 }
 
+/** Something that runs worker jobs: the client itself or one of its sessions. */
+export interface JobRunner {
+  run<K extends Job['kind']>(job: Extract<Job, { kind: K }>, onProgress?: (fraction: number, message?: string) => void, transfer?: Transferable[]): Promise<JobResults[K]>;
+}
+
+const cancelledFailure = (): JobError => new JobError({ name: 'PassAbortedError', message: 'cancelled by the user' }, true);
+
 interface Pending {
   resolve(r: unknown): void;
   reject(e: JobError): void;
@@ -22,9 +29,11 @@ interface Pending {
  * `cancel` aborts the job's signal and, when the worker does not answer within the grace period
  * (a pass busy in a synchronous loop cannot see the signal), terminates it and starts a new one.
  */
-export class WorkerClient {
+export class WorkerClient implements JobRunner {
   private worker: Worker;
   private nextId = 1;
+  /** Bumped by every cancel: sessions started before it refuse further jobs. */
+  private epoch = 0;
   private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly spawn: () => Worker) {
@@ -61,6 +70,15 @@ export class WorkerClient {
     });
   }
 
+  /**
+   * The jobs of one user action (e.g. compress → analyze → sensitivity → evaluate): after a
+   * cancel, its remaining jobs are refused, even when the job in flight finished in time.
+   */
+  session(): JobRunner {
+    const epoch = this.epoch;
+    return { run: (job, onProgress, transfer) => (epoch === this.epoch ? this.run(job, onProgress, transfer) : Promise.reject(cancelledFailure())) };
+  }
+
   /** True while a job is in flight. */
   get busy(): boolean {
     return this.pending.size > 0;
@@ -68,6 +86,7 @@ export class WorkerClient {
 
   /** Cancel every job in flight; resolves once they have settled (aborted or terminated). */
   async cancel(graceMs = 1500): Promise<void> {
+    this.epoch++;
     const ids = [...this.pending.keys()];
     if (!ids.length) return;
     for (const id of ids) this.worker.postMessage({ type: 'cancel', id });
@@ -75,7 +94,7 @@ export class WorkerClient {
     while (ids.some((id) => this.pending.has(id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     if (ids.some((id) => this.pending.has(id))) {
       this.worker.terminate();
-      this.failAll({ name: 'PassAbortedError', message: 'cancelled by the user (worker stopped)' }, true);
+      this.failAll(cancelledFailure().failure, true);
       this.worker = this.start();
     }
   }

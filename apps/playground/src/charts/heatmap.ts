@@ -1,61 +1,81 @@
-import type { Chart, Plugin } from 'chart.js';
+import type { Plugin, VisualElement } from 'chart.js';
 import type { SensitivityReport } from '../worker/protocol.js';
 import { drawChart } from './chart.js';
 
 /** Red (0) → yellow → green (1). */
 function color(v: number): string {
   const t = Math.max(0, Math.min(1, v));
-  return `hsl(${Math.round(t * 120)}, 70%, ${Math.round(55 - 10 * t)}%)`;
+  return `hsl(${Math.round(t * 120)}, 70%, ${Math.round(62 - 12 * t)}%)`;
 }
 
-/** Cell values written into the cells. */
-const cellLabels: Plugin<'scatter'> = {
-  id: 'cellLabels',
-  afterDatasetsDraw(chart) {
-    const { ctx } = chart;
-    const meta = chart.getDatasetMeta(0);
-    const data = chart.data.datasets[0]?.data as { v: number }[] | undefined;
-    ctx.save();
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    ctx.fillStyle = '#111';
-    meta.data.forEach((el, i) => {
-      const v = data?.[i]?.v;
-      if (v !== undefined) ctx.fillText(`${(v * 100).toFixed(1)}`, el.x, el.y);
-    });
-    ctx.restore();
-  },
-};
-
-/** Side of a square cell in pixels (chart.js draws 'rect' points with side √2·radius). */
-function cellRadius(chart: Chart, nx: number, ny: number): number {
-  const a = chart.chartArea;
-  if (!a) return 8;
-  return (Math.min(a.width / nx, a.height / ny) - 2) / Math.SQRT2;
+/** Writes each cell's value (in %) at its centre. */
+function cellLabels(values: number[][]): Plugin<'bar'> {
+  return {
+    id: 'cellLabels',
+    afterDatasetsDraw(chart) {
+      const { ctx } = chart;
+      ctx.save();
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillStyle = '#111';
+      chart.data.datasets.forEach((_, level) => {
+        chart.getDatasetMeta(level).data.forEach((el, layer) => {
+          const v = values[layer]?.[level];
+          const { x, y } = (el as unknown as VisualElement).getCenterPoint();
+          if (v !== undefined && x !== null && y !== null) ctx.fillText((v * 100).toFixed(1), x, y);
+        });
+      });
+      ctx.restore();
+    },
+  };
 }
 
 /**
- * Heatmap of per-layer sensitivity (rows: layers, columns: sparsity levels, cell: top-1
- * agreement in %), drawn as a chart.js scatter of square points.
+ * Heatmap of per-layer sensitivity — rows: layers, columns: sparsity levels, cell colour and
+ * label: top-1 agreement with the dense model (%) — drawn as a stacked horizontal bar chart with
+ * one unit-wide segment per level, so the cells tile the plot exactly.
  */
 export function drawSensitivity(canvas: HTMLCanvasElement, r: SensitivityReport): void {
   const levels = r.levels.map((l) => `${Math.round(l * 100)} %`);
   const layers = r.layers.map((l) => l.node);
-  const cells = r.layers.flatMap((l, y) => l.points.map((p, x) => ({ x, y, v: p.metric })));
+  const values = r.layers.map((l) => l.points.map((p) => p.metric));
   drawChart(canvas, {
-    type: 'scatter',
-    data: { datasets: [{ label: 'top-1 agreement', data: cells, pointStyle: 'rect', backgroundColor: cells.map((c) => color(c.v)), pointRadius: (c) => cellRadius(c.chart, levels.length, layers.length), pointHoverRadius: (c) => cellRadius(c.chart, levels.length, layers.length) }] },
+    type: 'bar',
+    data: {
+      labels: layers,
+      datasets: levels.map((label, j) => ({
+        label,
+        data: layers.map(() => 1),
+        backgroundColor: values.map((row) => color(row[j] ?? 0)),
+        borderColor: '#fff',
+        borderWidth: 1,
+        barPercentage: 1,
+        categoryPercentage: 1,
+      })),
+    },
     options: {
+      indexAxis: 'y',
       scales: {
-        x: { type: 'linear', min: -0.5, max: levels.length - 0.5, ticks: { stepSize: 1, callback: (v) => levels[Number(v)] ?? '' }, title: { display: true, text: 'sparsity of the one pruned layer' }, grid: { display: false } },
-        y: { type: 'linear', min: -0.5, max: layers.length - 0.5, reverse: true, ticks: { stepSize: 1, callback: (v) => layers[Number(v)] ?? '' }, grid: { display: false } },
+        x: {
+          stacked: true,
+          min: 0,
+          max: levels.length,
+          title: { display: true, text: 'sparsity of the one pruned layer' },
+          grid: { display: false },
+          // one tick under the middle of each column
+          afterBuildTicks: (axis) => {
+            axis.ticks = levels.map((_, j) => ({ value: j + 0.5 }));
+          },
+          ticks: { callback: (v) => levels[Math.floor(Number(v))] ?? '' },
+        },
+        y: { stacked: true, grid: { display: false } },
       },
       plugins: {
         legend: { display: false },
-        tooltip: { callbacks: { label: (c) => { const d = c.raw as { x: number; y: number; v: number }; return `${layers[d.y]} at ${levels[d.x]}: ${(d.v * 100).toFixed(2)} % agreement`; } } },
+        tooltip: { callbacks: { label: (c) => `${layers[c.dataIndex]} at ${levels[c.datasetIndex]}: ${((values[c.dataIndex]?.[c.datasetIndex] ?? 0) * 100).toFixed(2)} % top-1 agreement` } },
       },
     },
-    plugins: [cellLabels],
+    plugins: [cellLabels(values)],
   });
 }

@@ -5,7 +5,9 @@ import { clearChart } from '../charts/chart.js';
 import { drawSensitivity } from '../charts/heatmap.js';
 import { drawLayerSizes } from '../charts/layer_sizes.js';
 import { drawPareto } from '../charts/pareto.js';
-import { byId } from './dom.js';
+import type { SensitivityReport } from '../worker/protocol.js';
+import { byId, h } from './dom.js';
+import { pct } from './format.js';
 import { resultsTable } from './results_table.js';
 
 function renderResults(ctx: AppContext): void {
@@ -33,6 +35,13 @@ function renderResults(ctx: AppContext): void {
   else clearChart(sizes);
 }
 
+/** The heatmap's numbers as a table (exact values in `data-value`). */
+function sensitivityTable(r: SensitivityReport): HTMLElement[] {
+  const head = h('tr', {}, h('th', {}, 'Layer'), ...r.levels.map((l) => h('th', {}, `${Math.round(l * 100)} %`)));
+  const rows = r.layers.map((l) => h('tr', { 'data-layer': l.node }, h('td', {}, l.node), ...l.points.map((p) => h('td', { 'data-sparsity': p.sparsity, 'data-value': p.metric }, pct(p.metric)))));
+  return [h('thead', {}, head), h('tbody', {}, ...rows)];
+}
+
 /** The evaluate section: data source, size axis, results table, Pareto, per-layer sizes, sensitivity heatmap. */
 export function mountEvalPanel(ctx: AppContext): void {
   const { store } = ctx;
@@ -48,12 +57,14 @@ export function mountEvalPanel(ctx: AppContext): void {
     const canvas = byId<HTMLCanvasElement>('sensitivity-chart');
     const r = store.state.sensitivity;
     const caption = byId('sensitivity-caption');
+    byId('sensitivity-details').hidden = !r;
     if (!r) {
       clearChart(canvas);
       caption.removeAttribute('data-backend');
       return;
     }
     drawSensitivity(canvas, r);
+    byId('sensitivity-table').replaceChildren(...sensitivityTable(r));
     caption.dataset['backend'] = r.backend.name;
     caption.textContent = `Per-layer sensitivity: top-1 agreement (%) with the dense model when only that layer is pruned, on ${r.samples} samples, computed on ${r.backend.name}${r.backend.adapter ? ` (${r.backend.adapter})` : ''}`;
   });

@@ -8,6 +8,7 @@ async function openFile(ctx: AppContext, file: File): Promise<void> {
     setStatus(byId('model-status'), `${file.name} is not an .onnx file`, 'error');
     return;
   }
+  setStatus(byId('model-status'), `Reading ${file.name}…`);
   await openModel(ctx, new Uint8Array(await file.arrayBuffer()), file.name);
 }
 

@@ -9,9 +9,9 @@ import { closeSync, fsyncSync, openSync, realpathSync, unlinkSync, writeSync } f
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { ExternalTensorRef, Graph, Model, RawTensor, TensorStreamIO } from '@whittle/graph';
-import { ExternalDataError, OnnxFormatError, UnsafePathError } from './errors.js';
-import { encodeModel, readModel } from './model.js';
-import { externalTarget, fileExternalDataLoader, syncDir, tempName } from './node.js';
+import { ExternalDataError, OnnxFormatError, UnsafePathError } from '../errors.js';
+import { encodeModel, readModel } from '../model.js';
+import { externalTarget, fileExternalDataLoader, syncDir, tempName } from '../node.js';
 
 /** Options of {@link rewriteModelFile}. */
 export interface RewriteOptions {

@@ -1,0 +1,71 @@
+/** Evaluation data the page builds: .npy/.pb user files, seeded sample inputs, MNIST shapes. */
+import { writeTensorProto } from '@whittle/onnx';
+import { tensor } from '@whittle/tensor';
+import { describe, expect, test } from 'vitest';
+import { batchSizeFor, imageSampleShape } from '../src/data/mnist_dataset.js';
+import { readNpy } from '../src/data/npy.js';
+import { fixedSampleShape, sampleDataset } from '../src/data/sample_data.js';
+import { datasetFromFiles, readDataFile } from '../src/data/user_data.js';
+import type { IoInfo } from '../src/worker/protocol.js';
+import { writeNpy } from './support/npy_write.js';
+
+const image: IoInfo = { name: 'input', elemType: 'float32', shape: ['N', 1, 28, 28] };
+const file = (name: string, bytes: Uint8Array | Buffer): File => new File([new Uint8Array(bytes)], name);
+
+describe('user data files', () => {
+  test('.npy arrays of every supported dtype read back with their shapes', () => {
+    const f = readNpy(writeNpy(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]));
+    expect(f).toMatchObject({ shape: [2, 3], type: 'float32' });
+    expect([...f.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(readNpy(writeNpy(Float64Array.of(0.5, 1.5), [2])).data).toEqual(Float32Array.of(0.5, 1.5));
+    expect(readNpy(writeNpy(BigInt64Array.of(7n, 9n), [2]))).toMatchObject({ type: 'int64', shape: [2] });
+    expect(readNpy(writeNpy(Uint8Array.of(1, 2, 3), [3, 1]))).toMatchObject({ type: 'uint8', shape: [3, 1] });
+  });
+
+  test('.npy files the reader cannot take are refused with the reason', () => {
+    const fortran = writeNpy(Float32Array.of(1, 2), [2]);
+    fortran.write("'fortran_order': True ", fortran.indexOf("'fortran_order'"), 'latin1');
+    expect(() => readNpy(fortran)).toThrow(/Fortran order/);
+    expect(() => readNpy(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))).toThrow(/not a \.npy file/);
+    expect(() => readNpy(writeNpy(Float32Array.of(1, 2, 3, 4), [4]).subarray(0, 70))).toThrow(/truncated/);
+  });
+
+  test('files are matched to inputs by name, by input_<i>, or alone; labels.* become labels', async () => {
+    const x = await readDataFile(file('anything.npy', writeNpy(new Float32Array(3 * 784), [3, 1, 28, 28])));
+    const y = await readDataFile(file('labels.npy', writeNpy(BigInt64Array.of(1n, 2n, 3n), [3])));
+    const ds = datasetFromFiles([x, y], [image]);
+    expect(ds.inputs['input']!.sampleShape).toEqual([1, 28, 28]);
+    expect(Array.from(ds.labels!)).toEqual([1, 2, 3]);
+    const two: IoInfo[] = [image, { name: 'mask', elemType: 'bool', shape: ['N', 4] }];
+    const pb = await readDataFile(file('input_1.pb', writeTensorProto(tensor(new Uint8Array(12), [3, 4], 'bool', { backend: 'cpu' }))));
+    const byName = await readDataFile(file('input.npy', writeNpy(new Float32Array(3 * 784), [3, 784])));
+    const ds2 = datasetFromFiles([byName, pb], two);
+    expect(ds2.inputs['mask']).toMatchObject({ sampleShape: [4], type: 'bool' });
+    expect(() => datasetFromFiles([byName], two)).toThrow(/no data for input\(s\) 'mask'/);
+    expect(() => datasetFromFiles([x, byName], two)).toThrow(/'anything' matches no model input/);
+    await expect(readDataFile(file('data.csv', new Uint8Array(4)))).rejects.toThrow(/\.npy or \.pb/);
+  });
+});
+
+describe('sample and MNIST data', () => {
+  test('random samples are seeded, typed and shaped after the inputs', () => {
+    const inputs: IoInfo[] = [image, { name: 'ids', elemType: 'int64', shape: ['N', 5] }];
+    const a = sampleDataset(inputs, 4, 0);
+    const b = sampleDataset(inputs, 4, 0);
+    expect(a.inputs['input']!.data).toEqual(b.inputs['input']!.data);
+    expect(a.inputs['input']!.data.length).toBe(4 * 784);
+    expect(a.inputs['ids']!.data).toBeInstanceOf(BigInt64Array);
+    expect(Math.max(...(a.inputs['input']!.data as Float32Array))).toBeLessThan(1);
+    expect(() => fixedSampleShape({ name: 'tokens', elemType: 'int64', shape: ['N', 'seq'] })).toThrow(/dimension 'seq' that is not fixed/);
+    expect(() => sampleDataset([{ name: 's', elemType: 'string', shape: ['N'] }], 1)).toThrow(/element type string/);
+  });
+
+  test('MNIST images take the shape of the model input; batch size follows a fixed batch dim', () => {
+    expect(imageSampleShape(image, 784)).toEqual([1, 28, 28]);
+    expect(imageSampleShape({ name: 'x', elemType: 'float32', shape: ['N', 784] }, 784)).toEqual([784]);
+    expect(imageSampleShape({ name: 'x', elemType: 'float32', shape: ['N', 'C', 'H', 'W'] }, 784)).toEqual([1, 28, 28]);
+    expect(imageSampleShape({ name: 'x', elemType: 'float32', shape: ['N', 28, 28] }, 784)).toEqual([28, 28]);
+    expect(batchSizeFor([image])).toBe(250);
+    expect(batchSizeFor([{ ...image, shape: [1, 1, 28, 28] }])).toBe(1);
+  });
+});
