@@ -141,10 +141,20 @@ export function packMatMulNBits(q: QuantizedWeight, containerBits: number): { B:
   for (let n = 0; n < N; n++) {
     for (let b = 0; b < nb; b++) {
       const zp = q.zeroPoints[n * nb + b]!;
+      const out = (n * nb + b) * blob;
+      const src = n * K + b * bs;
+      const full = Math.min(bs, K - b * bs); // codes present in this block; the rest pad with zp
+      if (containerBits === 4) {
+        for (let j = 0; j < bs; j += 2) {
+          const lo = j < full ? q.codes[src + j]! : zp;
+          const hi = j + 1 < full ? q.codes[src + j + 1]! : zp;
+          B[out + (j >> 1)] = (lo & 15) | ((hi & 15) << 4);
+        }
+        continue;
+      }
       for (let j = 0; j < bs; j++) {
-        const k = b * bs + j;
-        const code = k < K ? q.codes[n * K + k]! : zp;
-        const byte = (n * nb + b) * blob + Math.floor(j / perByte);
+        const code = j < full ? q.codes[src + j]! : zp;
+        const byte = out + Math.floor(j / perByte);
         B[byte] = B[byte]! | ((code & mask) << ((j % perByte) * containerBits));
       }
     }

@@ -20,8 +20,9 @@ export interface GroupParams {
 
 /** Round half to even (what ONNX QuantizeLinear does). */
 export function roundEven(x: number): number {
+  // Math.round sends ties up (r − x = 0.5); an odd result there goes one down instead
   const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Graph, Node } from '@whittle/graph';
 import { isDefaultDomain } from '@whittle/graph';
 import type { Tensor } from '@whittle/tensor';
-import { type GridSpec, type GroupParams, dequantizeValue, groupParams, quantizeValue } from './quant_math.js';
+import { type GridSpec, type GroupParams, dequantizeValue, groupParams, roundEven } from './quant_math.js';
 
 /** A float32 weight initializer read by a node. */
 export interface WeightSite {
@@ -81,8 +81,21 @@ export function nativeIndex(site: Pick<WeightSite, 'shape' | 'rowAxis' | 'rows' 
 
 /** The weight as a canonical row-major [rows, cols] Float64Array. */
 export function canonical(site: WeightSite, values: Float32Array): Float64Array {
-  const out = new Float64Array(site.rows * site.cols);
-  for (let r = 0; r < site.rows; r++) for (let c = 0; c < site.cols; c++) out[r * site.cols + c] = values[nativeIndex(site, r, c)]!;
+  const { rows, cols } = site;
+  const out = new Float64Array(rows * cols);
+  if (site.rowAxis === 0) {
+    for (let i = 0; i < rows * cols; i++) out[i] = values[i]!;
+    return out;
+  }
+  // [K, N] with rows on axis 1: walk the native array in order, scatter into rows
+  const T = 32; // tiles keep both sides of the transpose in cache
+  for (let c0 = 0; c0 < cols; c0 += T) {
+    const c1 = Math.min(cols, c0 + T);
+    for (let r0 = 0; r0 < rows; r0 += T) {
+      const r1 = Math.min(rows, r0 + T);
+      for (let c = c0; c < c1; c++) for (let r = r0; r < r1; r++) out[r * cols + c] = values[c * rows + r]!;
+    }
+  }
   return out;
 }
 
@@ -130,10 +143,15 @@ export function groupOf(q: Pick<QuantizedWeight, 'granularity' | 'cols' | 'block
 /** Dequantized canonical matrix. */
 export function dequantizeWeight(q: QuantizedWeight): Float64Array {
   const out = new Float64Array(q.rows * q.cols);
+  const nb = blocksPerRow(q);
+  const seg = q.granularity === 'block' ? q.blockSize : q.cols;
   for (let r = 0; r < q.rows; r++) {
-    for (let c = 0; c < q.cols; c++) {
-      const g = groupOf(q, r, c);
-      out[r * q.cols + c] = dequantizeValue(q.codes[r * q.cols + c]!, { scale: q.scales[g]!, zeroPoint: q.zeroPoints[g]! });
+    for (let b = 0; b < nb; b++) {
+      const g = q.granularity === 'per-tensor' ? 0 : q.granularity === 'per-channel' ? r : r * nb + b;
+      const scale = q.scales[g]!;
+      const zp = q.zeroPoints[g]!;
+      const c1 = r * q.cols + Math.min(q.cols, (b + 1) * seg);
+      for (let i = r * q.cols + b * seg; i < c1; i++) out[i] = (q.codes[i]! - zp) * scale;
     }
   }
   return out;
@@ -145,38 +163,58 @@ export interface RtnSpec extends GridSpec {
   blockSize: number;
 }
 
-/** Round-to-nearest quantization of a canonical [rows, cols] matrix. */
+/**
+ * Round-to-nearest quantization of a canonical [rows, cols] matrix. Works group segment by group
+ * segment (a whole row, or one block of a row) so each value is read twice from cache.
+ */
 export function quantizeRtn(w: Float64Array, rows: number, cols: number, spec: RtnSpec): QuantizedWeight {
   const nb = spec.granularity === 'block' ? Math.ceil(cols / spec.blockSize) : 1;
   const groups = spec.granularity === 'per-tensor' ? 1 : spec.granularity === 'per-channel' ? rows : rows * nb;
-  const lo = new Float64Array(groups).fill(Infinity);
-  const hi = new Float64Array(groups).fill(-Infinity);
-  const q0 = { granularity: spec.granularity, cols, blockSize: spec.blockSize };
+  const seg = spec.granularity === 'block' ? spec.blockSize : cols;
+  const codes = new Uint8Array(rows * cols);
+  const scales = new Float32Array(groups);
+  const zeroPoints = new Uint8Array(groups);
+  const max = 2 ** spec.bits - 1;
+  let whole: GroupParams | undefined;
+  if (spec.granularity === 'per-tensor') {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < rows * cols; i++) {
+      const v = w[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    whole = groupParams(lo, hi, spec);
+    scales[0] = whole.scale;
+    zeroPoints[0] = whole.zeroPoint;
+  }
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const g = groupOf(q0, r, c);
-      const v = w[r * cols + c]!;
-      if (v < lo[g]!) lo[g] = v;
-      if (v > hi[g]!) hi[g] = v;
+    const base = r * cols;
+    for (let b = 0; b < nb; b++) {
+      const c0 = base + b * seg;
+      const c1 = base + Math.min(cols, (b + 1) * seg);
+      let p = whole;
+      if (!p) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = c0; i < c1; i++) {
+          const v = w[i]!;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        p = groupParams(lo, hi, spec);
+        const g = spec.granularity === 'per-channel' ? r : r * nb + b;
+        scales[g] = p.scale;
+        zeroPoints[g] = p.zeroPoint;
+      }
+      const { scale, zeroPoint } = p;
+      for (let i = c0; i < c1; i++) {
+        const q = roundEven(w[i]! / scale) + zeroPoint;
+        codes[i] = q < 0 ? 0 : q > max ? max : q;
+      }
     }
   }
-  const params: GroupParams[] = [];
-  for (let g = 0; g < groups; g++) params.push(groupParams(lo[g]!, hi[g]!, spec));
-  const codes = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) codes[r * cols + c] = quantizeValue(w[r * cols + c]!, params[groupOf(q0, r, c)]!, spec.bits);
-  }
-  return {
-    rows,
-    cols,
-    bits: spec.bits,
-    symmetric: spec.symmetric,
-    granularity: spec.granularity,
-    blockSize: spec.blockSize,
-    codes,
-    scales: Float32Array.from(params, (p) => p.scale),
-    zeroPoints: Uint8Array.from(params, (p) => p.zeroPoint),
-  };
+  return { rows, cols, bits: spec.bits, symmetric: spec.symmetric, granularity: spec.granularity, blockSize: spec.blockSize, codes, scales, zeroPoints };
 }
 
 /** Bytes of float32 initializers in a graph, and of all initializers. */
