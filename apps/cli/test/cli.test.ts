@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,47 @@ describe('whittle CLI (spawned)', () => {
     let zeros = 0;
     for (const w of ['fc1.weight', 'fc2.weight', 'fc3.weight']) for (const v of pruned.graph.initializers.get(w)!.dataSync() as Float32Array) if (v === 0) zeros++;
     expect(zeros).toBe(Math.round(0.5 * (784 * 300 + 300 * 100 + 100 * 10)));
+  });
+
+  it('every other technique subcommand runs on a real model and onnxruntime runs the result', async () => {
+    const lenet5 = join(ZOO_DIR, cacheName('lenet5'));
+    const refs = { [zoo]: await logits(zoo), [lenet5]: await logits(lenet5) };
+    const data = ['--data', 'mnist', '--calibration-samples', '64'];
+    const cases: [string, string, string[], number][] = [
+      ['static.onnx', zoo, ['quantize', 'static', ...data], 0.99],
+      ['gptq.onnx', zoo, ['quantize', 'gptq', ...data], 0.98],
+      ['fp16.onnx', zoo, ['quantize', 'float16'], 0.9999],
+      ['cluster.onnx', zoo, ['quantize', 'cluster'], 0.99],
+      ['qat.onnx', zoo, ['quantize', 'qat', ...data, '--epochs', '1'], 0.97],
+      ['mixed.onnx', zoo, ['quantize', 'mixed', ...data, '--target-ratio', '0.2'], 0.97],
+      ['nm.onnx', zoo, ['prune', 'nm'], 0.85], // one-shot 2:4 without fine-tuning
+      ['structured.onnx', lenet5, ['prune', 'structured', '--sparsity', '0.3'], 0.7], // one-shot channel removal, no fine-tuning
+      ['gradual.onnx', zoo, ['prune', 'gradual', ...data, '--epochs', '1', '--target-sparsity', '0.5'], 0.95],
+      ['sens.onnx', zoo, ['prune', 'sensitivity', ...data], 0.9999],
+      ['linear.onnx', zoo, ['factorize', 'linear', '--rank-selection', 'energy', '--energy', '0.95'], 0.95],
+      ['conv.onnx', lenet5, ['factorize', 'conv', '--rank-selection', 'energy', '--energy', '0.95'], 0.95],
+    ];
+    for (const [file, model, args, minCos] of cases) {
+      const out = join(dir, file);
+      const r = whittle(...args, model, '-o', out, '--json');
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect((JSON.parse(r.stdout) as { pass: string }).pass).toBeTruthy();
+      expect(cosine(refs[model]!, await logits(out)), args.join(' ')).toBeGreaterThan(minCos);
+    }
+    // structured pruning really removed channels: a smaller file
+    expect(statSync(join(dir, 'structured.onnx')).size).toBeLessThan(0.8 * statSync(lenet5).size);
+  });
+
+  it('demo (shortened): prunes, clusters, evaluates and writes models, report and model card', async () => {
+    const out = join(dir, 'demo');
+    const r = whittle('demo', '-o', out, '--prune-epochs', '1', '--cluster-epochs', '0', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { report: { rows: { name: string; ratio: number; accuracy: number }[] } }).report.rows;
+    expect(rows.map((x) => x.name)).toEqual(['lenet300100-fp32', 'pruned', 'deep-compressed']);
+    expect(rows[2]!.ratio).toBeGreaterThan(35); // 95 % sparse, 4-bit shared values, relative indices
+    expect(rows[2]!.accuracy).toBeGreaterThan(0.88); // one pruning epoch only
+    expect(readdirSync(out).sort()).toEqual(['MODEL_CARD.md', 'deep-compressed.onnx', 'lenet300100-fp32.onnx', 'pruned.onnx', 'report.json', 'report.md']);
+    expect(cosine(await logits(join(out, 'pruned.onnx')), await logits(join(out, 'deep-compressed.onnx')))).toBeGreaterThan(0.99);
   });
 
   it('quantize stream: external-data weights quantized one at a time, run in onnxruntime-node', async () => {
