@@ -17,18 +17,20 @@ interface WasmState {
   heap: Float32Array;
 }
 
-// Blocking of the WASM tier: KC×NR B micro-panels stay in L1, the MC×KC A block in L2,
-// the KC×NC B block in L2/L3.
-let KC = 256;
-let MC = 120;
-let NC = 4096;
+// Blocking of the WASM tier: KC×NR B micro-panels stay in L1, the MC×KC A block in L1/L2,
+// the KC×NC B block (1 MB) in L2. Swept on this machine (Xeon, 48 KB L1d, 2 MB L2 per core):
+// MC 48 / NC 1024 is ~8 % faster on 1024³ than MC 120 / NC 4096.
+const DEFAULT = { kc: 256, mc: 48, nc: 1024 };
+let KC = DEFAULT.kc;
+let MC = DEFAULT.mc;
+let NC = DEFAULT.nc;
 
 /** Override the cache blocking (tests use tiny blocks to exercise every edge path). */
 export function setWasmBlocking(b: { kc?: number; mc?: number; nc?: number; maxC?: number } | null): void {
   MAX_C = b?.maxC ?? 8 * 1024 * 1024;
-  KC = b?.kc ?? 256;
-  MC = b?.mc ?? 120;
-  NC = b?.nc ?? 4096;
+  KC = b?.kc ?? DEFAULT.kc;
+  MC = b?.mc ?? DEFAULT.mc;
+  NC = b?.nc ?? DEFAULT.nc;
 }
 /** Largest C staged in linear memory at once (floats); bigger products run in row chunks. */
 let MAX_C = 8 * 1024 * 1024;
