@@ -64,6 +64,7 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${opts.epochs}`);
   const history: EpochResult[] = [];
   let step = 0;
+  let lastYield = performance.now();
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     const start = performance.now();
     let total: Tensor | null = null;
@@ -85,7 +86,13 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
       await opts.callbacks?.afterStep?.(module, info);
       // GPU buffers of dropped activations are released by finalization callbacks, which only
       // run as macrotasks; a loop of resolved awaits would starve them and hold every batch.
-      if (module.backend !== 'cpu') await new Promise((r) => setTimeout(r, 0));
+      // On cpu, yield to the event loop every ~100 ms anyway so an abort posted to a worker
+      // (or a timer) gets a chance to run between batches.
+      const now = performance.now();
+      if (module.backend !== 'cpu' || now - lastYield > 100) {
+        await new Promise((r) => setTimeout(r, 0));
+        lastYield = performance.now();
+      }
       if (opts.onProgress && opts.batchesPerEpoch) {
         opts.onProgress((epoch + count / opts.batchesPerEpoch) / opts.epochs, `epoch ${epoch + 1}/${opts.epochs} batch ${count}/${opts.batchesPerEpoch}`);
       }
