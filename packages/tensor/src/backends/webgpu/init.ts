@@ -15,7 +15,15 @@ export async function createWebGpuBackend(): Promise<WebGpuBackend> {
   const gpu = await provider();
   if (!gpu) throw new BackendError('webgpu: this environment has no navigator.gpu (in Node import "@whittle/tensor/node" and install the "webgpu" package)');
   const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new BackendError('webgpu: no GPU adapter found (in Node on Linux, a Vulkan driver such as SwiftShader is needed: see DESIGN.md)');
+  if (!adapter) {
+    // browsers and Node fail here for different reasons; say the one that applies
+    const inBrowser = typeof window !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+    throw new BackendError(
+      inBrowser
+        ? 'webgpu: the browser exposes WebGPU but gave no adapter (GPU blocklisted or disabled; in headless Chromium add --enable-unsafe-webgpu --enable-unsafe-swiftshader); use the cpu backend'
+        : 'webgpu: no GPU adapter found (in Node on Linux, a Vulkan driver such as SwiftShader is needed: see DESIGN.md)',
+    );
+  }
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
     requiredLimits: {
