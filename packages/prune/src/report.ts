@@ -1,3 +1,4 @@
+import { gzipSync } from 'fflate';
 import { type Model, summarize } from '@whittle/graph';
 import { countZeros, findPrunableWeights, floatValues } from './layers.js';
 
@@ -37,20 +38,11 @@ export interface SparsityReport {
 }
 
 /**
- * gzip-compressed size of `bytes`, via the browser-safe `CompressionStream` (Node ≥ 18 and every
- * current browser).
+ * gzip-compressed size of `bytes` (fflate, level 9: the same bytes in Node and every browser,
+ * unlike the platform's CompressionStream, and the same measure as @whittle/eval).
  */
 export async function gzipSize(bytes: Uint8Array): Promise<number> {
-  const cs = new CompressionStream('gzip');
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(cs);
-  const reader = stream.getReader();
-  let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-  }
-  return n;
+  return gzipSync(bytes, { level: 9 }).length;
 }
 
 /** Raw little-endian bytes of all initializers, concatenated (graph order). */

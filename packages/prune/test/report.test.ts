@@ -1,4 +1,5 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync as fflateGzip } from 'fflate';
 import { runPass } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { describe, expect, it } from 'vitest';
@@ -38,10 +39,10 @@ describe('sparsityReport', () => {
     expect(r.flopsDense).toBe(DENSE_FLOPS.conv + DENSE_FLOPS.fc + DENSE_FLOPS.mm);
     expect(rd.flopsEffective).toBe(rd.flopsDense);
     expect(r.flopsEffective).toBeLessThan(0.3 * r.flopsDense);
-    // file size is the written model's; gzip sizes match zlib's, and zeros compress
+    // file size is the written model's; gzip sizes are within 2 % of zlib -9's, and zeros compress
     const bytes = await writeModel(pruned);
     expect(r.fileBytes).toBe(bytes.length);
-    expect(r.fileGzipBytes).toBe(gzipSync(bytes).length);
+    expect(Math.abs(r.fileGzipBytes! / gzipSync(bytes, { level: 9 }).length - 1)).toBeLessThan(0.02);
     expect(r.weightBytes).toBe(4 * r.parameters);
     expect(r.weightGzipBytes).toBeLessThan(0.6 * rd.weightGzipBytes);
     expect(r.fileGzipBytes!).toBeLessThan(rd.fileGzipBytes!);
@@ -50,9 +51,12 @@ describe('sparsityReport', () => {
     expect((await runOrt(pruned, { input: { data: new Float32Array(2 * 8 * 36).fill(0.5), shape: [2, 8, 6, 6] } })).bytes.length).toBe(r.fileBytes);
   });
 
-  it('gzipSize equals zlib gzip on arbitrary bytes', async () => {
+  it('gzipSize is the length of a real gzip stream (zlib inflates it back), within 10 % of zlib -9', async () => {
     const rng = new Rng(3);
     const b = Uint8Array.from({ length: 5000 }, (_, i) => (i % 3 ? 0 : rng.int(256)));
-    expect(await gzipSize(b)).toBe(gzipSync(b).length);
+    const z = fflateGzip(b, { level: 9 });
+    expect(Buffer.from(gunzipSync(z)).equals(Buffer.from(b))).toBe(true);
+    expect(await gzipSize(b)).toBe(z.length);
+    expect(z.length / gzipSync(b, { level: 9 }).length).toBeLessThan(1.1); // fflate trails zlib a little on tiny inputs
   });
 });
