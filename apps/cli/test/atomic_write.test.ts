@@ -20,14 +20,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const input = join(ZOO_DIR, cacheName('lenet300100'));
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 
-/** Run the write loop; kill it `delayMs` after write number `afterStart` has started. */
-function killDuringWrite(target: string, afterStart: number, delayMs: number): Promise<{ started: number; done: number }> {
+/**
+ * Run the write loop; kill it during write number `afterStart`, at `fraction` of the time the
+ * previous write took in the same process (so kills spread over encoding and file writing
+ * whatever the machine's speed). Write 0 has no previous write: it is killed after `fraction`×100 ms.
+ */
+function killDuringWrite(target: string, afterStart: number, fraction: number): Promise<{ started: number; done: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', join(here, 'fixtures', 'write_loop.ts'), input, target], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let started = -1;
     let done = -1;
+    let startedAt = 0;
+    let lastWriteMs = 100;
     let err = '';
     let buf = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -39,8 +45,12 @@ function killDuringWrite(target: string, afterStart: number, delayMs: number): P
         const [what, k] = l.split(' ');
         if (what === 'start') {
           started = Number(k);
-          if (started === afterStart) setTimeout(() => child.kill('SIGKILL'), delayMs);
-        } else if (what === 'done') done = Number(k);
+          startedAt = performance.now();
+          if (started === afterStart) setTimeout(() => child.kill('SIGKILL'), fraction * lastWriteMs);
+        } else if (what === 'done') {
+          done = Number(k);
+          lastWriteMs = performance.now() - startedAt;
+        }
       }
     });
     child.on('exit', (code, signal) => {
@@ -55,11 +65,12 @@ describe('atomic writes under SIGKILL', () => {
     const before = sha(input);
     const rng = new Rng(3);
     let midWrite = 0;
-    for (let trial = 0; trial < 6; trial++) {
+    // at least 6 trials, and more (up to 24) until one kill has landed while the file was being written
+    for (let trial = 0; trial < 24 && (trial < 6 || midWrite === 0); trial++) {
       const target = join(dir, `model-${trial}.onnx`);
       // trial 0 is killed during the very first write: there is no old file, so none may appear
       const afterStart = trial === 0 ? 0 : 1 + (trial % 2);
-      const { started, done } = await killDuringWrite(target, afterStart, Math.floor(rng.uniform() * 120));
+      const { started, done } = await killDuringWrite(target, afterStart, rng.uniform());
       const temps = readdirSync(dir).filter((f) => f.startsWith(`model-${trial}.onnx.tmp-`));
       if (started > done) midWrite += temps.length > 0 ? 1 : 0;
       if (done < 0) {
