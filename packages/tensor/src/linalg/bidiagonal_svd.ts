@@ -1,6 +1,7 @@
 import { NumericError } from '../errors.js';
-import { type Matrix, matrix } from './matrix.js';
-import { qr } from './qr.js';
+import { type Matrix, matmul64, matrix } from './matrix.js';
+import { applyReflector, householder, qr } from './qr.js';
+import { rotateRows } from './rotation.js';
 import type { SVD } from './svd.js';
 
 /**
@@ -15,29 +16,30 @@ export function svdGolubKahan(a: Matrix, maxSweepsPerValue = 75): SVD {
   if (m > 1.2 * n) {
     const { q, r } = qr(a); // q m×n, r n×n
     const inner = svdGolubKahan(r, maxSweepsPerValue);
-    return { u: multiply(q, inner.u), s: inner.s, vt: inner.vt };
+    return { u: matmul64(q, inner.u), s: inner.s, vt: inner.vt };
   }
   const W = a.data.slice();
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(0, n - 1));
   const left: { v: Float64Array; beta: number }[] = [];
   const right: { v: Float64Array; beta: number }[] = [];
+  const reflector = (v: Float64Array): { v: Float64Array; beta: number } => ({ v, beta: householder(v) });
   const w = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     // left reflector: zero column j below the diagonal
     const len = m - j;
     const v = new Float64Array(len);
     for (let i = 0; i < len; i++) v[i] = W[(j + i) * n + j]!;
-    const hl = householder(v);
+    const hl = reflector(v);
     left.push(hl);
-    if (hl.beta !== 0) reflectRows(W, n, j, m, j, n, hl.v, hl.beta, w);
+    if (hl.beta !== 0) applyReflector(W, n, j, hl.v, hl.beta, j, n, w);
     d[j] = W[j * n + j]!;
     if (j >= n - 1) continue;
     // right reflector: zero row j right of the superdiagonal
     const rl = n - j - 1;
     const u = new Float64Array(rl);
     for (let c = 0; c < rl; c++) u[c] = W[j * n + j + 1 + c]!;
-    const hr = householder(u);
+    const hr = reflector(u);
     right.push(hr);
     if (hr.beta !== 0) reflectCols(W, n, j, m, j + 1, hr.v, hr.beta);
     e[j] = W[j * n + j + 1]!;
@@ -74,35 +76,6 @@ export function svdGolubKahan(a: Matrix, maxSweepsPerValue = 75): SVD {
   return { u, s, vt };
 }
 
-/** Householder vector for x (in place): (I − beta·v·vᵀ)·x = α·e₁. */
-function householder(x: Float64Array): { v: Float64Array; beta: number } {
-  let norm2 = 0;
-  for (let i = 0; i < x.length; i++) norm2 += x[i]! * x[i]!;
-  if (norm2 === 0) return { v: x, beta: 0 };
-  const x0 = x[0]!;
-  const alpha = x0 > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
-  x[0] = x0 - alpha;
-  const vnorm2 = norm2 - x0 * x0 + x[0]! * x[0]!;
-  return { v: x, beta: vnorm2 === 0 ? 0 : 2 / vnorm2 };
-}
-
-/** Rows r0..r1 of M (stride `cols`), columns c0..c1: M −= beta·v·(vᵀ·M), v indexed from r0. */
-function reflectRows(M: Float64Array, cols: number, r0: number, r1: number, c0: number, c1: number, v: Float64Array, beta: number, w: Float64Array): void {
-  w.fill(0, c0, c1);
-  for (let i = r0; i < r1; i++) {
-    const vi = v[i - r0]!;
-    if (vi === 0) continue;
-    const base = i * cols;
-    for (let c = c0; c < c1; c++) w[c] = w[c]! + vi * M[base + c]!;
-  }
-  for (let i = r0; i < r1; i++) {
-    const f = beta * v[i - r0]!;
-    if (f === 0) continue;
-    const base = i * cols;
-    for (let c = c0; c < c1; c++) M[base + c] = M[base + c]! - f * w[c]!;
-  }
-}
-
 /** Rows r0..r1 of M, columns c0..c0+v.length: each row x −= beta·(x·v)·vᵀ. */
 function reflectCols(M: Float64Array, cols: number, r0: number, r1: number, c0: number, v: Float64Array, beta: number): void {
   const len = v.length;
@@ -113,18 +86,6 @@ function reflectCols(M: Float64Array, cols: number, r0: number, r1: number, c0: 
     const f = beta * dot;
     if (f === 0) continue;
     for (let t = 0; t < len; t++) M[base + t] = M[base + t]! - f * v[t]!;
-  }
-}
-
-/** Rows p and q of M (length len): (p, q) ← (c·p − s·q, s·p + c·q). */
-function rotateRows(M: Float64Array, len: number, p: number, q: number, c: number, s: number): void {
-  const bp = p * len;
-  const bq = q * len;
-  for (let t = 0; t < len; t++) {
-    const x = M[bp + t]!;
-    const y = M[bq + t]!;
-    M[bp + t] = c * x - s * y;
-    M[bq + t] = s * x + c * y;
   }
 }
 
@@ -230,21 +191,4 @@ function bidiagonalQr(d: Float64Array, e: Float64Array, Ut: Float64Array, m: num
       }
     }
   }
-}
-
-/** a (m×k) · b (k×n), row-major float64. */
-function multiply(a: Matrix, b: Matrix): Matrix {
-  const out = matrix(a.rows, b.cols);
-  const { rows: m, cols: k } = a;
-  const n = b.cols;
-  for (let i = 0; i < m; i++) {
-    const o = i * n;
-    for (let t = 0; t < k; t++) {
-      const x = a.data[i * k + t]!;
-      if (x === 0) continue;
-      const bt = t * n;
-      for (let j = 0; j < n; j++) out.data[o + j] = out.data[o + j]! + x * b.data[bt + j]!;
-    }
-  }
-  return out;
 }

@@ -21,25 +21,11 @@ export function qr(a: Matrix): QR {
   for (let j = 0; j < k; j++) {
     const len = m - j;
     const v = new Float64Array(len);
-    let norm2 = 0;
-    for (let i = 0; i < len; i++) {
-      const x = W[(j + i) * n + j]!;
-      v[i] = x;
-      norm2 += x * x;
-    }
-    const x0 = v[0]!;
-    const norm = Math.sqrt(norm2);
-    const alpha = x0 > 0 ? -norm : norm;
-    v[0] = x0 - alpha;
-    const vnorm2 = norm2 - x0 * x0 + v[0]! * v[0]!;
+    for (let i = 0; i < len; i++) v[i] = W[(j + i) * n + j]!;
+    const beta = householder(v);
     vs.push(v);
-    if (norm === 0 || vnorm2 === 0) {
-      betas[j] = 0;
-      continue;
-    }
-    const beta = 2 / vnorm2;
     betas[j] = beta;
-    applyReflector(W, n, j, v, beta, j, n, w);
+    if (beta !== 0) applyReflector(W, n, j, v, beta, j, n, w);
   }
   const r = matrix(k, n);
   for (let i = 0; i < k; i++) for (let c = i; c < n; c++) r.data[i * n + c] = W[i * n + c]!;
@@ -56,10 +42,25 @@ export function qr(a: Matrix): QR {
 }
 
 /**
+ * Turn `x` (in place) into a Householder vector v with (I − beta·v·vᵀ)·x = α·e₁, |α| = ‖x‖;
+ * returns beta (0 when x is zero: the reflector is the identity).
+ */
+export function householder(x: Float64Array): number {
+  let norm2 = 0;
+  for (let i = 0; i < x.length; i++) norm2 += x[i]! * x[i]!;
+  if (norm2 === 0) return 0;
+  const x0 = x[0]!;
+  const alpha = x0 > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
+  x[0] = x0 - alpha;
+  const vnorm2 = norm2 - x0 * x0 + x[0]! * x[0]!;
+  return vnorm2 === 0 ? 0 : 2 / vnorm2;
+}
+
+/**
  * In place: M[row0.., c0..c1) -= beta · v · (vᵀ M[row0.., c0..c1)) for a row-major matrix with
  * `cols` columns; `v` holds the reflector for rows row0..row0+v.length. Row-wise passes only.
  */
-function applyReflector(M: Float64Array, cols: number, row0: number, v: Float64Array, beta: number, c0: number, c1: number, w: Float64Array): void {
+export function applyReflector(M: Float64Array, cols: number, row0: number, v: Float64Array, beta: number, c0: number, c1: number, w: Float64Array): void {
   const len = v.length;
   for (let c = c0; c < c1; c++) w[c] = 0;
   for (let i = 0; i < len; i++) {

@@ -2,6 +2,7 @@ import { NumericError } from '../errors.js';
 import { type Matrix, matrix, transposeMatrix } from './matrix.js';
 import { qr } from './qr.js';
 import { svdGolubKahan } from './bidiagonal_svd.js';
+import { rotateRows } from './rotation.js';
 
 /**
  * A thin SVD A ≈ U·diag(s)·Vᵀ: `u` m×k with orthonormal columns, `s` descending non-negative,
@@ -120,20 +121,8 @@ function jacobiSweeps(W: Float64Array, V: Float64Array, count: number, len: numb
         const tt = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + tt * tt);
         const sn = c * tt;
-        for (let t = 0; t < len; t++) {
-          const x = W[bp + t]!;
-          const y = W[bq + t]!;
-          W[bp + t] = c * x - sn * y;
-          W[bq + t] = sn * x + c * y;
-        }
-        const vp = p * count;
-        const vq = q * count;
-        for (let t = 0; t < count; t++) {
-          const x = V[vp + t]!;
-          const y = V[vq + t]!;
-          V[vp + t] = c * x - sn * y;
-          V[vq + t] = sn * x + c * y;
-        }
+        rotateRows(W, len, p, q, c, sn);
+        rotateRows(V, count, p, q, c, sn);
       }
     }
     if (!rotated) return;
