@@ -4,28 +4,10 @@ import { type Augment, PassDataError, mlpTemplate, predictClasses, runModel, run
 import { Rng, ShapeError, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import '@whittle/prune';
-import { checkGradients } from '@whittle/testing';
+import { accuracyOf, checkGradients, linearTask } from '@whittle/testing';
 import { type TeacherRunner, distill, distillationLoss, interpreterTeacher } from '../src/index.js';
 import { ortTeacher } from '../src/node.js';
 
-/** A 4-class task on 20 features (labels from a fixed random linear map). */
-function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const fixed = new Rng(99); // one labeling function for every split
-  const proj = Float32Array.from({ length: 80 }, () => fixed.normal());
-  const rng = new Rng(seed);
-  const x = Float32Array.from({ length: n * 20 }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, (_, i) => {
-    let best = 0, bv = -Infinity;
-    for (let k = 0; k < 4; k++) {
-      let s = 0;
-      for (let j = 0; j < 20; j++) s += x[i * 20 + j]! * proj[j * 4 + k]!;
-      if (s > bv) [bv, best] = [s, k];
-    }
-    return best;
-  });
-  return { x, labels };
-}
-const acc = (p: Int32Array, l: Int32Array): number => p.reduce((s, v, i) => s + (v === l[i] ? 1 : 0), 0) / l.length;
 
 /** The model written as ONNX runs in onnxruntime-node and matches Whittle's interpreter. */
 async function expectOrtMatches(model: Model, x: Float32Array): Promise<void> {
@@ -40,7 +22,7 @@ async function expectOrtMatches(model: Model, x: Float32Array): Promise<void> {
 
 let teacherModel: Model | undefined;
 async function teacher(): Promise<Model> {
-  teacherModel ??= (await trainClassifier(mlpTemplate({ layers: [20, 128, 128, 4], inputName: 'x' }, new Rng(1)), { ...task(2048, 1), sampleShape: [20], epochs: 8, lr: 3e-3, seed: 1 })).model;
+  teacherModel ??= (await trainClassifier(mlpTemplate({ layers: [20, 128, 128, 4], inputName: 'x' }, new Rng(1)), { ...linearTask(2048, 1), sampleShape: [20], epochs: 8, lr: 3e-3, seed: 1 })).model;
   return teacherModel;
 }
 
@@ -83,13 +65,13 @@ describe('distillation loss', () => {
 describe('distill', () => {
   it('a small student learns the teacher label-free; onnxruntime and interpreter teachers agree; the student runs in onnxruntime', async () => {
     const tm = await teacher();
-    const test = task(512, 2);
+    const test = linearTask(512, 2);
     const tOrt = await ortTeacher(writeModel(tm));
     const tInt = interpreterTeacher(tm);
     const a = await tOrt.run(test.x.subarray(0, 20 * 8), [8, 20]);
     const b = await tInt.run(test.x.subarray(0, 20 * 8), [8, 20]);
     for (let i = 0; i < a[0]!.length; i++) expect(Math.abs(a[0]![i]! - b[0]![i]!)).toBeLessThan(1e-4);
-    const unlabeled = task(2048, 3).x; // labels unused: label-free distillation
+    const unlabeled = linearTask(2048, 3).x; // labels unused: label-free distillation
     const student = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(5));
     const r = await distill(student, { teacher: tOrt, x: unlabeled, sampleShape: [20], epochs: 6, lr: 5e-3, seed: 1, temperature: 2 });
     await tOrt.release?.();
@@ -97,26 +79,26 @@ describe('distill', () => {
     expect(r.history[5]!.loss).toBeLessThan(r.history[0]!.loss);
     const tp = await predictClasses(tm, test.x, [20]);
     const sp = await predictClasses(r.model, test.x, [20]);
-    expect(acc(sp, tp)).toBeGreaterThan(0.85); // agrees with the teacher it never saw labels of
+    expect(accuracyOf(sp, tp)).toBeGreaterThan(0.85); // agrees with the teacher it never saw labels of
     await expectOrtMatches(r.model, test.x);
   });
 
   it('beats the same student trained on labels alone with few labels (same data, epochs, seed)', async () => {
     const tm = await teacher();
-    const test = task(512, 2);
-    const small = task(128, 7); // 128 labeled samples: soft targets carry what the labels do not
+    const test = linearTask(512, 2);
+    const small = linearTask(128, 7); // 128 labeled samples: soft targets carry what the labels do not
     const student = () => mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(1));
     const common = { ...small, sampleShape: [20], epochs: 60, lr: 5e-3, seed: 1, batchSize: 32 };
     const ce = await trainClassifier(student(), common);
     const kd = await distill(student(), { ...common, teacher: interpreterTeacher(tm), alpha: 0.9, temperature: 2 });
-    const accCe = acc(await predictClasses(ce.model, test.x, [20]), test.labels);
-    const accKd = acc(await predictClasses(kd.model, test.x, [20]), test.labels);
+    const accCe = accuracyOf(await predictClasses(ce.model, test.x, [20]), test.labels);
+    const accKd = accuracyOf(await predictClasses(kd.model, test.x, [20]), test.labels);
     expect(accKd).toBeGreaterThan(accCe + 0.03);
   });
 
   it('computes teacher outputs once across epochs, per batch under augmentation; mismatched outputs are a ShapeError', async () => {
     const tm = await teacher();
-    const data = task(300, 8);
+    const data = linearTask(300, 8);
     const inner = interpreterTeacher(tm);
     let calls = 0;
     const counting: TeacherRunner = { outputs: inner.outputs, run: (x, d) => ((calls += 1), inner.run(x, d)) };
@@ -143,7 +125,7 @@ describe('distill', () => {
 
   it('feature matching trains a projection from student to teacher features', async () => {
     const tm = await teacher();
-    const data = task(512, 4);
+    const data = linearTask(512, 4);
     const student = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(6));
     // feature names: the hidden activations (Relu outputs) of both graphs
     const sFeat = student.graph.nodes.find((n) => n.opType === 'Relu')!.outputs[0]!;
@@ -158,8 +140,8 @@ describe('distill', () => {
 
   it('recipe prune-structured -> distill recovers the shrunk teacher; a missing teacher is a typed error', async () => {
     const tm = await teacher();
-    const train = task(2048, 1);
-    const test = task(512, 2);
+    const train = linearTask(2048, 1);
+    const test = linearTask(512, 2);
     const training = { ...train, sampleShape: [20] };
     const pruned = await runRecipe(tm, { passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }] }, { seed: 1 });
     const recipe = { passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }, { pass: 'distill', options: { epochs: 4, lr: 3e-3, temperature: 2 } }] };
@@ -169,9 +151,9 @@ describe('distill', () => {
     expect(writeModel(again.model)).toEqual(writeModel(both.model)); // same seed → same bytes
     const hidden = (m: Model) => m.graph.initializers.get('fc1.weight')!.shape[0];
     expect(hidden(both.model)).toBe(hidden(tm)! / 2); // 50 % of fc1's neurons removed, then distilled
-    const accPruned = acc(await predictClasses(pruned.model, test.x, [20]), test.labels);
-    const accBoth = acc(await predictClasses(both.model, test.x, [20]), test.labels);
-    const accTeacher = acc(await predictClasses(tm, test.x, [20]), test.labels);
+    const accPruned = accuracyOf(await predictClasses(pruned.model, test.x, [20]), test.labels);
+    const accBoth = accuracyOf(await predictClasses(both.model, test.x, [20]), test.labels);
+    const accTeacher = accuracyOf(await predictClasses(tm, test.x, [20]), test.labels);
     expect(accTeacher).toBeGreaterThan(0.85);
     expect(accBoth).toBeGreaterThan(accPruned);
     await expectOrtMatches(both.model, test.x);

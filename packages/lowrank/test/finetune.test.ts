@@ -1,33 +1,14 @@
 import { PassDataError, getPass, mlpTemplate, predictClasses, runModel, runPass, tensorValues, trainClassifier, validateModel } from '@whittle/graph';
 import { describe, expect, it } from 'vitest';
+import { accuracyOf, linearTask } from '@whittle/testing';
 import { Rng, diff, runOrt, t } from './helpers.js';
 import '../src/index.js';
 
-/** A 4-class task on 20 features: labels from one fixed random linear map. */
-function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const fixed = new Rng(99);
-  const proj = Float32Array.from({ length: 20 * 4 }, () => fixed.normal());
-  const rng = new Rng(seed);
-  const x = Float32Array.from({ length: n * 20 }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, (_, i) => {
-    let best = 0;
-    let bv = -Infinity;
-    for (let k = 0; k < 4; k++) {
-      let s = 0;
-      for (let j = 0; j < 20; j++) s += x[i * 20 + j]! * proj[j * 4 + k]!;
-      if (s > bv) [bv, best] = [s, k];
-    }
-    return best;
-  });
-  return { x, labels };
-}
-
-const accuracy = (pred: Int32Array, labels: Int32Array): number => pred.reduce((s, p, i) => s + (p === labels[i] ? 1 : 0), 0) / labels.length;
 
 describe('fineTuneEpochs (lowrank, lowrank-linear, lowrank-conv)', () => {
   it('fine-tunes the factors on ctx.training: accuracy recovers vs factorizing only, the result runs in onnxruntime', async () => {
-    const train = task(1024, 1);
-    const test = task(512, 2);
+    const train = linearTask(1024, 1);
+    const test = linearTask(512, 2);
     const base = (await trainClassifier(mlpTemplate({ layers: [20, 64, 64, 4], inputName: 'x' }, new Rng(3)), { ...train, sampleShape: [20], epochs: 6, lr: 3e-3, seed: 1 })).model;
     const training = { ...train, sampleShape: [20] };
     const opts = { rankSelection: 'fixed', rank: 2 };
@@ -37,8 +18,8 @@ describe('fineTuneEpochs (lowrank, lowrank-linear, lowrank-conv)', () => {
     // same factorization (structure and parameter count), different factor values
     expect(tuned.report.stats).toEqual(plain.report.stats);
     expect((tuned.report.details!['fineTune'] as { losses: number[] }).losses).toHaveLength(4);
-    const accPlain = accuracy(await predictClasses(plain.model, test.x, [20]), test.labels);
-    const accTuned = accuracy(await predictClasses(tuned.model, test.x, [20]), test.labels);
+    const accPlain = accuracyOf(await predictClasses(plain.model, test.x, [20]), test.labels);
+    const accTuned = accuracyOf(await predictClasses(tuned.model, test.x, [20]), test.labels);
     expect(accTuned).toBeGreaterThan(accPlain);
     // the input model is untouched and the written model runs in onnxruntime like in Whittle
     const x = test.x.subarray(0, 32 * 20);
@@ -49,7 +30,7 @@ describe('fineTuneEpochs (lowrank, lowrank-linear, lowrank-conv)', () => {
   });
 
   it('is deterministic from the seed; without labeled training data it throws a typed error naming it', async () => {
-    const train = task(128, 4);
+    const train = linearTask(128, 4);
     const base = mlpTemplate({ layers: [20, 32, 4], inputName: 'x' }, new Rng(1));
     const training = { ...train, sampleShape: [20] };
     const o = { rankSelection: 'fixed', rank: 2, fineTuneEpochs: 1 };

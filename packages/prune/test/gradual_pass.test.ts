@@ -1,34 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { accuracyOf, linearTask } from '@whittle/testing';
 import { PassDataError, PassOptionsError, mlpTemplate, predictClasses, runPass, trainClassifier, validateModel } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
 import { checkNMPattern, findPrunableWeights } from '../src/index.js';
 import { runOrt, runWhittle, values, zeroFraction } from './helpers.js';
 
-/** A 4-class task on 20 features: labels from a fixed random linear map, learnable by an MLP. */
-function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const fixed = new Rng(99); // one labeling function for every split
-  const proj = Float32Array.from({ length: 20 * 4 }, () => fixed.normal());
-  const rng = new Rng(seed);
-  const x = Float32Array.from({ length: n * 20 }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, (_, i) => {
-    let best = 0;
-    let bv = -Infinity;
-    for (let k = 0; k < 4; k++) {
-      let s = 0;
-      for (let j = 0; j < 20; j++) s += x[i * 20 + j]! * proj[j * 4 + k]!;
-      if (s > bv) [bv, best] = [s, k];
-    }
-    return best;
-  });
-  return { x, labels };
-}
-
-const accuracy = (pred: Int32Array, labels: Int32Array): number => pred.reduce((s, p, i) => s + (p === labels[i] ? 1 : 0), 0) / labels.length;
 
 describe('prune-gradual', () => {
   it('reaches the exact global sparsity, holds it through training, beats one-shot pruning, and runs in onnxruntime', async () => {
-    const train = task(1024, 1);
-    const test = task(512, 2);
+    const train = linearTask(1024, 1);
+    const test = linearTask(512, 2);
     const base = (await trainClassifier(mlpTemplate({ layers: [20, 64, 64, 4], inputName: 'x' }, new Rng(3)), { ...train, sampleShape: [20], epochs: 6, lr: 3e-3, seed: 1 })).model;
     const training = { ...train, sampleShape: [20] };
     const { model, report } = await runPass('prune-gradual', base, { targetSparsity: 0.85, epochs: 8, frequency: 4, lr: 3e-3 }, { seed: 5, training });
@@ -44,9 +25,9 @@ describe('prune-gradual', () => {
     expect(zeros).toBe(Math.round(0.85 * total));
     expect(report.details!.maskUpdates as number).toBeGreaterThan(5);
     const oneShot = (await runPass('prune-unstructured', base, { sparsity: 0.85, scope: 'global' })).model;
-    const accGradual = accuracy(await predictClasses(model, test.x, [20]), test.labels);
-    const accOneShot = accuracy(await predictClasses(oneShot, test.x, [20]), test.labels);
-    const accBase = accuracy(await predictClasses(base, test.x, [20]), test.labels);
+    const accGradual = accuracyOf(await predictClasses(model, test.x, [20]), test.labels);
+    const accOneShot = accuracyOf(await predictClasses(oneShot, test.x, [20]), test.labels);
+    const accBase = accuracyOf(await predictClasses(base, test.x, [20]), test.labels);
     expect(accGradual).toBeGreaterThan(accOneShot);
     expect(accGradual).toBeGreaterThan(accBase - 0.05);
     const feeds = { x: { data: test.x.subarray(0, 64 * 20), shape: [64, 20] } };
@@ -59,8 +40,8 @@ describe('prune-gradual', () => {
   });
 
   it("holds an N:M pattern (nm: '2:4') on every weight through training, recovers accuracy, and runs in onnxruntime", async () => {
-    const train = task(1024, 1);
-    const test = task(512, 2);
+    const train = linearTask(1024, 1);
+    const test = linearTask(512, 2);
     const base = (await trainClassifier(mlpTemplate({ layers: [20, 64, 64, 4], inputName: 'x' }, new Rng(3)), { ...train, sampleShape: [20], epochs: 6, lr: 3e-3, seed: 1 })).model;
     const { model, report } = await runPass('prune-gradual', base, { nm: '2:4', epochs: 3, lr: 2e-3 }, { seed: 5, training: { ...train, sampleShape: [20] } });
     validateModel(model);
@@ -73,8 +54,8 @@ describe('prune-gradual', () => {
     }
     expect((report.details!.pattern as { n: number; m: number }).m).toBe(4);
     const oneShot = (await runPass('prune-nm', base, { n: 2, m: 4 })).model;
-    const accTuned = accuracy(await predictClasses(model, test.x, [20]), test.labels);
-    const accOneShot = accuracy(await predictClasses(oneShot, test.x, [20]), test.labels);
+    const accTuned = accuracyOf(await predictClasses(model, test.x, [20]), test.labels);
+    const accOneShot = accuracyOf(await predictClasses(oneShot, test.x, [20]), test.labels);
     expect(accTuned).toBeGreaterThanOrEqual(accOneShot);
     const feeds = { x: { data: test.x.subarray(0, 32 * 20), shape: [32, 20] } };
     const name = model.graph.outputs[0]!.name;
@@ -86,7 +67,7 @@ describe('prune-gradual', () => {
   });
 
   it('is reproducible from the seed and refuses missing labels or bad options with typed errors', async () => {
-    const train = task(128, 4);
+    const train = linearTask(128, 4);
     const base = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(1));
     const training = { ...train, sampleShape: [20] };
     const a = await runPass('prune-gradual', base, { targetSparsity: 0.5, epochs: 1, schedule: 'constant' }, { seed: 9, training });

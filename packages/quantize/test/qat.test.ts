@@ -1,32 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { accuracyOf, linearTask } from '@whittle/testing';
 import { PassDataError, mlpTemplate, predictClasses, runModel, runPass, trainClassifier, validateModel } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
 import '../src/index.js';
 import { ortRun } from './helpers.js';
 
-/** A 4-class task on 20 features (one fixed random linear labeling for every split). */
-function task(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
-  const fixed = new Rng(99);
-  const proj = Float32Array.from({ length: 80 }, () => fixed.normal());
-  const rng = new Rng(seed);
-  const x = Float32Array.from({ length: n * 20 }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, (_, i) => {
-    let best = 0, bv = -Infinity;
-    for (let k = 0; k < 4; k++) {
-      let s = 0;
-      for (let j = 0; j < 20; j++) s += x[i * 20 + j]! * proj[j * 4 + k]!;
-      if (s > bv) [bv, best] = [s, k];
-    }
-    return best;
-  });
-  return { x, labels };
-}
-const acc = (p: Int32Array, l: Int32Array): number => p.reduce((s, v, i) => s + (v === l[i] ? 1 : 0), 0) / l.length;
 
 describe('qat', () => {
   it('trains through 2-bit fake quantization, beats round-to-nearest at the same grid, exports QDQ that onnxruntime runs', async () => {
-    const train = task(2048, 1);
-    const test = task(512, 2);
+    const train = linearTask(2048, 1);
+    const test = linearTask(512, 2);
     const base = (await trainClassifier(mlpTemplate({ layers: [20, 32, 4], inputName: 'x' }, new Rng(3)), { ...train, sampleShape: [20], epochs: 6, lr: 3e-3, seed: 1 })).model;
     const opts = { bits: 2, granularity: 'per-channel' };
     const rtn = (await runPass('quantize-weights', base, opts)).model;
@@ -35,9 +18,9 @@ describe('qat', () => {
     expect(qat.model.graph.nodes.filter((n) => n.opType === 'DequantizeLinear')).toHaveLength(2);
     const losses = qat.report.details!.losses as number[];
     expect(losses[2]!).toBeLessThan(losses[0]!);
-    const aBase = acc(await predictClasses(base, test.x, [20]), test.labels);
-    const aRtn = acc(await predictClasses(rtn, test.x, [20]), test.labels);
-    const aQat = acc(await predictClasses(qat.model, test.x, [20]), test.labels);
+    const aBase = accuracyOf(await predictClasses(base, test.x, [20]), test.labels);
+    const aRtn = accuracyOf(await predictClasses(rtn, test.x, [20]), test.labels);
+    const aQat = accuracyOf(await predictClasses(qat.model, test.x, [20]), test.labels);
     expect(aQat).toBeGreaterThan(aRtn);
     expect(aQat).toBeGreaterThan(aBase - 0.1);
     const feeds = { x: { data: test.x.subarray(0, 16 * 20), dims: [16, 20] } };

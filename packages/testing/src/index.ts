@@ -1,2 +1,3 @@
 export * from './describe_backends.js';
 export * from './reference.js';
+export * from './tasks.js';
