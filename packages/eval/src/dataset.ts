@@ -4,6 +4,16 @@ import { ArgumentError } from '@whittle/tensor';
 /** Typed data of one input for all N samples, row-major. */
 export type SampleData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array;
 
+/** The element type an array of sample data stands for (Uint16Array holds float16 bits). */
+export function sampleElementType(data: SampleData): 'float32' | 'int32' | 'int64' | 'int8' | 'uint8' | 'float16' {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint16Array) return 'float16';
+  return 'uint8';
+}
+
 /** One model input over the whole dataset. */
 export interface DatasetInput {
   data: SampleData;

@@ -4,6 +4,7 @@ import { ArgumentError, float16BitsToFloat32 } from '@whittle/tensor';
 import type { Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { argmaxRows } from './metrics.js';
+import { sampleElementType } from './dataset.js';
 
 /** A model to run: .onnx bytes, a file path (external data next to it works), or a Model. */
 export type OrtModelSource = Uint8Array | string | Model;
@@ -34,15 +35,6 @@ export interface OrtRunner {
   release(): Promise<void>;
 }
 
-function defaultType(data: Exclude<OrtFeed, ort.Tensor>['data']): ort.Tensor.Type {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof BigInt64Array) return 'int64';
-  if (data instanceof Int8Array) return 'int8';
-  if (data instanceof Uint16Array) return 'float16';
-  return 'uint8';
-}
-
 function toFloat32(t: ort.Tensor): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
@@ -69,7 +61,7 @@ export async function createOrtRunner(model: OrtModelSource, opts: OrtRunnerOpti
     async run(feeds) {
       const inputs: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(feeds)) {
-        inputs[name] = f instanceof ort.Tensor ? f : new ort.Tensor(f.type ?? defaultType(f.data), f.data as Float32Array, [...f.dims]);
+        inputs[name] = f instanceof ort.Tensor ? f : new ort.Tensor(f.type ?? sampleElementType(f.data), f.data as Float32Array, [...f.dims]);
       }
       const out = await session.run(inputs);
       const res: Record<string, OrtOutput> = {};

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { type EvalDataset, datasetSize, sliceBatch } from '@whittle/eval';
+import { type EvalDataset, datasetSize, sampleElementType, sliceBatch } from '@whittle/eval';
 
 let configured = false;
 
@@ -40,7 +40,7 @@ export async function ortOutputs(
       const m = Math.min(opts.batchSize, n - s);
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(sliceBatch(data, s, m))) {
-        feeds[name] = new ort.Tensor((f.type ?? ortType(f.data)) as 'float32', f.data as Float32Array, f.dims);
+        feeds[name] = new ort.Tensor((f.type ?? sampleElementType(f.data)) as 'float32', f.data as Float32Array, f.dims);
       }
       const out = (await session.run(feeds))[output]!;
       const d = out.data as Float32Array;
@@ -54,13 +54,4 @@ export async function ortOutputs(
   } finally {
     await session.release();
   }
-}
-
-function ortType(data: EvalDataset['inputs'][string]['data']): string {
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof BigInt64Array) return 'int64';
-  if (data instanceof Int8Array) return 'int8';
-  if (data instanceof Uint16Array) return 'float16';
-  return 'uint8';
 }

@@ -1,4 +1,4 @@
-import { type EvalDataset, type SampleData, datasetSize, sliceBatch } from '@whittle/eval';
+import { type EvalDataset, type SampleData, datasetSize, sampleElementType, sliceBatch } from '@whittle/eval';
 import type { Feeds, PassContextInit, TrainingData } from '@whittle/graph';
 import { type DType, tensor } from '@whittle/tensor';
 import type { PassData } from './protocol.js';
@@ -6,13 +6,7 @@ import type { PassData } from './protocol.js';
 const CALIBRATION_BATCH = 64;
 
 function dtypeOf(data: SampleData, declared: string | undefined): DType {
-  if (declared === 'float16' || declared === 'bool') return declared;
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof BigInt64Array) return 'int64';
-  if (data instanceof Int8Array) return 'int8';
-  if (data instanceof Uint8Array) return 'uint8';
-  return 'float16';
+  return declared === 'float16' || declared === 'bool' ? declared : sampleElementType(data);
 }
 
 /** Feeds (cpu tensors) for samples [start, start + count). */

@@ -4,6 +4,7 @@
  * terminated on cancel can be replaced without losing anything.
  */
 import type { EvalDataset, FidelityMetrics, SizeMetrics } from '@whittle/eval';
+import type { Histogram } from '../analysis/histogram.js';
 import type { Recipe } from '@whittle/graph';
 
 /** Which tensor backend to compute on: 'auto' picks WebGPU when there is an adapter. */
@@ -38,16 +39,9 @@ export interface LayerStat {
 }
 
 /** Histogram of a layer's effective weights (dequantized where the graph dequantizes). */
-export interface WeightHistogram {
+export interface WeightHistogram extends Histogram {
   layer: string;
   shape: number[];
-  count: number;
-  zeros: number;
-  min: number;
-  max: number;
-  /** Bin edges (bins + 1) and counts (bins). */
-  edges: number[];
-  counts: number[];
   /** Set when the values are integer codes rather than real weights (e.g. MatMulInteger). */
   note?: string;
 }
