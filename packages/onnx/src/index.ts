@@ -35,4 +35,6 @@ export {
 export { decodeTensor, encodeTensor, isRawTensor, elementCount } from './tensor_io.js';
 export { dataTypeName, dataTypeNumber, dataTypeBits, rawByteLength, computeDType } from './datatype.js';
 export { validateGraph } from './validate.js';
+/** Protobuf wire-format reading and writing, field by field (for tools working below the schema). */
+export { WireReader, WireWriter, readFields, type WireField, WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_I32 } from './wire.js';
 export { constantValue } from './constant.js';

@@ -136,6 +136,13 @@ export class WireWriter {
   string(field: number, s: string): this {
     return this.bytes(field, utf8Bytes(s));
   }
+  /** A fixed-width field (wire type 1: 8 bytes, 5: 4 bytes) with its little-endian payload. */
+  fixed(field: number, wireType: typeof WIRE_I64 | typeof WIRE_I32, payload: Uint8Array): this {
+    this.tag(field, wireType);
+    this.flush();
+    this.chunks.push(payload);
+    return this;
+  }
   finish(): Uint8Array {
     this.flush();
     return concatBytes(this.chunks);
