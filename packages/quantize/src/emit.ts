@@ -170,6 +170,17 @@ export function packMatMulNBits(q: QuantizedWeight, containerBits: number): { B:
   return { B, Z };
 }
 
+/** A com.microsoft MatMulNBits node reading `input` with packed weights [B, scales, zero points]. */
+export function matMulNBitsNode(input: string, weights: readonly [string, string, string], output: string, a: { K: number; N: number; bits: number; blockSize: number }, name: string): Node {
+  return createNode(
+    'MatMulNBits',
+    [input, ...weights],
+    [output],
+    { K: { type: 'int', value: a.K }, N: { type: 'int', value: a.N }, bits: { type: 'int', value: a.bits }, block_size: { type: 'int', value: a.blockSize } },
+    { name, domain: 'com.microsoft' },
+  );
+}
+
 /**
  * Replace a MatMul (or Gemm, rewritten to MatMulNBits + Add) by com.microsoft MatMulNBits with
  * `q` packed in `containerBits`-bit codes (>= q.bits). The caller adds the opset import.
@@ -192,13 +203,7 @@ export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, 
   const node = site.node;
   const hasBias = node.opType === 'Gemm' && !!node.inputs[2];
   const out = hasBias ? names.value(`${node.outputs[0]}_matmul`) : node.outputs[0]!;
-  const mm = createNode(
-    'MatMulNBits',
-    [node.inputs[0]!, bName, sName, zName],
-    [out],
-    { K: { type: 'int', value: K }, N: { type: 'int', value: N }, bits: { type: 'int', value: containerBits }, block_size: { type: 'int', value: bs } },
-    { name: names.node(`${node.name || base}_MatMulNBits`), domain: 'com.microsoft' },
-  );
+  const mm = matMulNBitsNode(node.inputs[0]!, [bName, sName, zName], out, { K, N, bits: containerBits, blockSize: bs }, names.node(`${node.name || base}_MatMulNBits`));
   const replacement = [mm];
   if (hasBias) replacement.push(createNode('Add', [out, node.inputs[2]!], [node.outputs[0]!], {}, { name: names.node(`${node.name || base}_bias`) }));
   g.nodes.splice(g.nodes.indexOf(node), 1, ...replacement);

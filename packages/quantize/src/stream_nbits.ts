@@ -5,9 +5,9 @@
  * and written piecewise to the output data file. Peak memory ≈ the largest weight plus ~40 MB.
  * The result is byte-identical to `quantize-weights` with format 'matmulnbits' on the same options.
  */
-import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, createNode, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
+import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
-import { ensureDomain, packMatMulNBits } from './emit.js';
+import { ensureDomain, matMulNBitsNode, packMatMulNBits } from './emit.js';
 import { quantizeRtn } from './weights.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
@@ -104,13 +104,7 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
       layers.push({ weight: s.name, shape: [K, N], bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scales.byteLength + zps.length });
     }
     ensureDomain(model, 'com.microsoft', 1);
-    const mm = createNode(
-      'MatMulNBits',
-      [s.node.inputs[0]!, out.B, out.S, out.Z],
-      [s.node.outputs[0]!],
-      { K: { type: 'int', value: K }, N: { type: 'int', value: N }, bits: { type: 'int', value: container }, block_size: { type: 'int', value: bs } },
-      { name: names.node(`${s.node.name || s.name}_MatMulNBits`), domain: 'com.microsoft' },
-    );
+    const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: container, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));
     g.nodes.splice(g.nodes.indexOf(s.node), 1, mm);
     opts.onProgress?.(i + 1, sites.length, s.name);
   }

@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, openSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import type { ExternalTensorRef, Graph, Model, RawTensor, TensorStreamIO } from '@whittle/graph';
+import { type ExternalTensorRef, type Graph, type Model, type RawTensor, type TensorStreamIO, subgraphsOf } from '@whittle/graph';
 import { ExternalDataError, OnnxFormatError, UnsafePathError } from '../errors.js';
 import { encodeModel, readModel } from '../model.js';
 import { externalTarget, fileExternalDataLoader, syncDir, tempName } from '../node.js';
@@ -35,12 +35,7 @@ const ALIGN = 64;
 
 function* deferred(g: Graph): Generator<[Graph, string, RawTensor]> {
   for (const [name, t] of g.rawInitializers) if (t.external) yield [g, name, t];
-  for (const n of g.nodes) {
-    for (const a of n.attributes.values()) {
-      if (a.type === 'graph') yield* deferred(a.value);
-      else if (a.type === 'graphs') for (const sg of a.value) yield* deferred(sg);
-    }
-  }
+  for (const n of g.nodes) for (const sg of subgraphsOf(n)) yield* deferred(sg);
 }
 
 function realOrSelf(p: string): string {
