@@ -50,8 +50,9 @@ export { BUILTIN_PASSES } from './normalize/builtins.js';
 
 // Interpreter: importing the package registers every ONNX op implementation (side effect).
 import './interpreter/ops/index.js';
-export { runModel, runGraph, type RunOptions } from './interpreter/run.js';
-export { registerOp, getOp, listOps, normalizeDomain, type OpImpl } from './interpreter/registry.js';
+export { runModel, runModelValues, runGraph, type RunOptions } from './interpreter/run.js';
+export { registerOp, registerValueOp, getOp, getValueOp, listOps, normalizeDomain, type OpImpl, type ValueOpImpl } from './interpreter/registry.js';
+export { isSequence, isOptional, isTensor, tensorsOf, type RuntimeValue, type RuntimeSequence, type RuntimeOptional } from './interpreter/value.js';
 export type { OpContext } from './interpreter/context.js';
 export { UnsupportedOpError, InterpreterError } from './interpreter/errors.js';
 export * from './builder/graph_builder.js';

@@ -1,5 +1,6 @@
 import { ArgumentError, type Tensor, type BackendName } from '@whittle/tensor';
 import type { AttributeValue, Graph, Node } from '../ir/types.js';
+import type { RuntimeValue } from './value.js';
 
 /** What an op implementation sees besides its inputs. */
 export interface OpContext {
@@ -9,6 +10,8 @@ export interface OpContext {
   readonly backend: BackendName;
   /** Run a subgraph (If/Loop/Scan body) with extra feeds; outer-scope values stay visible. */
   runSubgraph(graph: Graph, feeds: ReadonlyMap<string, Tensor>): Promise<Tensor[]>;
+  /** As {@link OpContext.runSubgraph}, for subgraphs whose values may be sequences or optionals. */
+  runSubgraphValues(graph: Graph, feeds: ReadonlyMap<string, RuntimeValue>): Promise<RuntimeValue[]>;
   attr(name: string): AttributeValue | undefined;
   int(name: string, fallback: number): number;
   intOpt(name: string): number | undefined;

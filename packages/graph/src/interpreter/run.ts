@@ -2,8 +2,9 @@ import { type BackendName, type Tensor, WhittleError, engine, toBackend, Argumen
 import type { Graph, Model, Node } from '../ir/types.js';
 import { attributeAccessors, type OpContext } from './context.js';
 import { InterpreterError, UnsupportedOpError } from './errors.js';
-import { getOp, normalizeDomain } from './registry.js';
+import { getOp, getValueOp, normalizeDomain } from './registry.js';
 import { namesRead } from './outer_refs.js';
+import { type RuntimeSequence, type RuntimeValue, isOptional, isSequence, isTensor, kindOf, tensorsOf } from './value.js';
 
 /** Options of {@link runModel}. */
 export interface RunOptions {
@@ -19,6 +20,12 @@ export interface RunOptions {
 /** Per-model cache of initializers uploaded to a non-cpu backend. */
 const uploaded = new WeakMap<Tensor, Map<BackendName, Tensor>>();
 
+async function valueOnBackend(v: RuntimeValue, backend: BackendName): Promise<RuntimeValue> {
+  if (isSequence(v)) return { kind: 'sequence', items: await Promise.all(v.items.map((t) => onBackend(t, backend))) };
+  if (isOptional(v)) return { kind: 'optional', value: v.value ? ((await valueOnBackend(v.value, backend)) as Tensor | RuntimeSequence) : null };
+  return onBackend(v, backend);
+}
+
 async function onBackend(t: Tensor, backend: BackendName): Promise<Tensor> {
   if (t.backend === backend) return t;
   let m = uploaded.get(t);
@@ -30,9 +37,29 @@ async function onBackend(t: Tensor, backend: BackendName): Promise<Tensor> {
 
 /**
  * Run a model with Whittle's interpreter. `feeds` maps graph input names to tensors. Returns
- * the graph outputs (and `fetch`ed values) by name.
+ * the graph outputs (and `fetch`ed values) by name. For models whose inputs or outputs are
+ * sequences or optionals, use {@link runModelValues}.
+ * @throws InterpreterError when an output is not a tensor.
  */
 export async function runModel(model: Model, feeds: ReadonlyMap<string, Tensor> | Record<string, Tensor>, opts: RunOptions = {}): Promise<Map<string, Tensor>> {
+  const out = await runModelValues(model, feeds, opts);
+  const result = new Map<string, Tensor>();
+  for (const [name, v] of out) {
+    if (!isTensor(v)) throw new InterpreterError(`runModel: output '${name}' is a ${kindOf(v)}, not a tensor (use runModelValues)`);
+    result.set(name, v);
+  }
+  return result;
+}
+
+/**
+ * Run a model whose inputs and outputs may be sequences or optionals as well as tensors
+ * (see {@link RuntimeValue}). Otherwise as {@link runModel}.
+ */
+export async function runModelValues(
+  model: Model,
+  feeds: ReadonlyMap<string, RuntimeValue> | Record<string, RuntimeValue>,
+  opts: RunOptions = {},
+): Promise<Map<string, RuntimeValue>> {
   const opsets = new Map<string, number>();
   for (const o of model.opsetImports) opsets.set(normalizeDomain(o.domain), o.version);
   const backend = opts.backend ?? engine().backendName;
@@ -56,15 +83,15 @@ interface GraphRunConfig {
 /** Run one graph (top level or subgraph) with the given outer scope. */
 export async function runGraph(
   graph: Graph,
-  feeds: ReadonlyMap<string, Tensor>,
-  outer: ReadonlyMap<string, Tensor>,
+  feeds: ReadonlyMap<string, RuntimeValue>,
+  outer: ReadonlyMap<string, RuntimeValue>,
   cfg: GraphRunConfig,
-): Promise<Map<string, Tensor>> {
-  const values = new Map<string, Tensor>(outer);
+): Promise<Map<string, RuntimeValue>> {
+  const values = new Map<string, RuntimeValue>(outer);
   for (const [name, t] of graph.initializers) values.set(name, await onBackend(cfg.overrides?.get(name) ?? t, cfg.backend));
-  for (const [name, t] of feeds) values.set(name, await onBackend(t, cfg.backend));
+  for (const [name, v] of feeds) values.set(name, await valueOnBackend(v, cfg.backend));
   // intermediates are freed after their last use unless gradients are being recorded
-  const recording = engine().gradEnabled && [...values.values()].some((t) => t.requiresGrad);
+  const recording = engine().gradEnabled && [...values.values()].some((v) => tensorsOf(v).some((t) => t.requiresGrad));
   // last use of each value, to free intermediates early (not while recording gradients)
   const keep = new Set<string>([...graph.outputs.map((o) => o.name), ...cfg.fetch]);
   const lastUse = new Map<string, number>();
@@ -100,13 +127,14 @@ export async function runGraph(
     if (recording) continue;
     for (const name of new Set(namesRead(node))) {
       if (lastUse.get(name) === i && produced.has(name) && !keep.has(name)) {
-        const t = values.get(name)!;
+        const dead = values.get(name)!;
         values.delete(name);
-        if (![...values.values()].includes(t)) t.dispose();
+        const live = new Set([...values.values()].flatMap(tensorsOf));
+        for (const t of tensorsOf(dead)) if (!live.has(t)) t.dispose();
       }
     }
   }
-  const result = new Map<string, Tensor>();
+  const result = new Map<string, RuntimeValue>();
   for (const name of keep) {
     const t = values.get(name);
     if (!t) throw new InterpreterError(`graph ${graph.name || '(main)'}: output '${name}' was not produced`);
@@ -119,17 +147,39 @@ function label(node: Node): string {
   return `${node.name || '(unnamed)'} (${node.domain ? node.domain + '.' : ''}${node.opType})`;
 }
 
-async function runNode(node: Node, inputs: (Tensor | undefined)[], scope: Map<string, Tensor>, cfg: GraphRunConfig): Promise<(Tensor | undefined)[]> {
-  const domain = normalizeDomain(node.domain);
+/** The node's implementation over runtime values: a value op as is, a tensor op behind a check that every input is a tensor. */
+function implOf(node: Node, domain: string): (inputs: (RuntimeValue | undefined)[], ctx: OpContext) => Promise<(RuntimeValue | undefined)[]> | (RuntimeValue | undefined)[] {
+  const valueImpl = getValueOp(node.opType, domain);
+  if (valueImpl) return valueImpl;
   const impl = getOp(node.opType, domain);
   if (!impl) {
     throw new UnsupportedOpError(`node ${label(node)}: the interpreter has no implementation of ${domain ? domain + '.' : ''}${node.opType}`);
   }
+  return (inputs, ctx) => {
+    const tensors = inputs.map((v, k) => {
+      if (v === undefined || isTensor(v)) return v;
+      throw new InterpreterError(`node ${label(node)}: input '${node.inputs[k]}' is a ${kindOf(v)}; ${node.opType} takes tensors`);
+    });
+    return impl(tensors, ctx);
+  };
+}
+
+async function runNode(node: Node, inputs: (RuntimeValue | undefined)[], scope: Map<string, RuntimeValue>, cfg: GraphRunConfig): Promise<(RuntimeValue | undefined)[]> {
+  const domain = normalizeDomain(node.domain);
+  const impl = implOf(node, domain);
   const ctx: OpContext = {
     node,
     opset: cfg.opsets.get(domain) ?? (domain === '' ? 21 : 1),
     backend: cfg.backend,
     runSubgraph: async (g, feeds) => {
+      const out = await runGraph(g, feeds, scope, { ...cfg, fetch: [] });
+      return g.outputs.map((o) => {
+        const v = out.get(o.name)!;
+        if (!isTensor(v)) throw new InterpreterError(`node ${label(node)}: subgraph output '${o.name}' is a ${kindOf(v)}; ${node.opType} takes tensors`);
+        return v;
+      });
+    },
+    runSubgraphValues: async (g, feeds) => {
       const out = await runGraph(g, feeds, scope, { ...cfg, fetch: [] });
       return g.outputs.map((o) => out.get(o.name)!);
     },

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendName, Tensor } from '@whittle/tensor';
 import { WhittleError, engine } from '@whittle/tensor';
-import { readModel, readTensorProto, isRawTensor } from '@whittle/onnx';
-import type { Model } from '@whittle/graph';
-import { runModel, UnsupportedOpError } from './graph_api.js';
+import { readModel, readValueProto, isRawTensor, type OnnxValue } from '@whittle/onnx';
+import type { Model, ValueType } from '@whittle/graph';
+import { isOptional, isSequence, runModelValues, tensorsOf, UnsupportedOpError, type RuntimeValue } from './graph_api.js';
 import { compareTensors } from './compare.js';
 
 /** Where the onnx/onnx v1.22.0 node test cases live (override with WHITTLE_ONNX_NODE_TESTS). */
@@ -76,14 +76,45 @@ function readPbs(dir: string, prefix: string): Uint8Array[] {
 
 function nonTensorValue(model: Model): string | undefined {
   for (const v of [...model.graph.inputs, ...model.graph.outputs]) {
-    if (v.type && v.type.kind !== 'tensor') return `${v.type.kind} value '${v.name}'`;
+    if (v.type && v.type.kind !== 'tensor' && v.type.kind !== 'sequence' && v.type.kind !== 'optional') return `${v.type.kind} value '${v.name}'`;
   }
   return undefined;
 }
 
-function asTensor(t: ReturnType<typeof readTensorProto>, what: string): Tensor {
-  if (isRawTensor(t)) throw new CaseError(`dtype ${t.dataType}`, `${what} has element type ${t.dataType}, which Whittle does not compute with`);
-  return t;
+/** A decoded .pb value as the interpreter's runtime value (tensors, sequences of tensors, optionals). */
+function asValue(v: OnnxValue, what: string): RuntimeValue {
+  if (isRawTensor(v)) throw new CaseError(`dtype ${v.dataType}`, `${what} has element type ${v.dataType}, which Whittle does not compute with`);
+  if (!('kind' in v)) return v;
+  if (v.kind === 'sequence') {
+    return { kind: 'sequence', items: v.values.map((e, i) => asValue(e, `${what} item ${i}`)).map((e) => (isSequence(e) || isOptional(e) ? notSupported(what) : e)) };
+  }
+  if (v.kind === 'optional') {
+    const inner = v.value === null ? null : asValue(v.value, `${what} element`);
+    return { kind: 'optional', value: isOptional(inner ?? undefined) ? notSupported(what) : (inner as Exclude<RuntimeValue, { kind: 'optional' }> | null) };
+  }
+  return notSupported(`${what} (${v.kind})`);
+}
+
+function notSupported(what: string): never {
+  throw new CaseError('non-tensor types', `${what} nests values the interpreter does not support`);
+}
+
+/** Why `got` differs from `want` (null when they match): same kind, length/presence, then tensors. */
+async function compareValues(got: RuntimeValue, want: RuntimeValue): Promise<string | null> {
+  if (isSequence(want) || isOptional(want)) {
+    if (!(isSequence(want) ? isSequence(got) : isOptional(got))) return `expected a ${isSequence(want) ? 'sequence' : 'optional'}, got ${isSequence(got) ? 'a sequence' : isOptional(got) ? 'an optional' : 'a tensor'}`;
+    const w = tensorsOf(want);
+    const g = tensorsOf(got);
+    if (isOptional(want) && isOptional(got) && (want.value === null) !== (got.value === null)) return `expected an ${want.value ? 'non-empty' : 'empty'} optional`;
+    if (w.length !== g.length) return `expected ${w.length} tensors, got ${g.length}`;
+    for (let i = 0; i < w.length; i++) {
+      const why = await compareTensors(g[i]!, w[i]!);
+      if (why) return `item ${i}: ${why}`;
+    }
+    return null;
+  }
+  if (isSequence(got) || isOptional(got)) return `expected a tensor, got a ${isSequence(got) ? 'sequence' : 'optional'}`;
+  return compareTensors(got, want);
 }
 
 /** Run one case; throws CaseError (with a category) when it does not pass. */
@@ -100,17 +131,18 @@ export async function runCase(caseDir: string, backend: BackendName): Promise<vo
   const raw = [...model.graph.rawInitializers.values()][0];
   if (raw) throw new CaseError(`dtype ${raw.dataType}`, `an initializer has element type ${raw.dataType}, which Whittle does not compute with`);
   const data = join(caseDir, 'test_data_set_0');
-  const inputs = readPbs(data, 'input').map((b, i) => asTensor(readTensorProto(b), `input ${i}`));
-  const expected = readPbs(data, 'output').map((b, i) => asTensor(readTensorProto(b), `output ${i}`));
-  const feedNames = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => v.name);
-  const feeds = new Map<string, Tensor>();
+  const feedValues = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name));
+  const typeOf = (v: { type: ValueType | null } | undefined): ValueType | null => v?.type ?? null;
+  const inputs = readPbs(data, 'input').map((b, i) => asValue(readValueProto(b, typeOf(feedValues[i] ?? model.graph.inputs[i])), `input ${i}`));
+  const expected = readPbs(data, 'output').map((b, i) => asValue(readValueProto(b, typeOf(model.graph.outputs[i])), `output ${i}`));
+  const feeds = new Map<string, RuntimeValue>();
   inputs.forEach((t, i) => {
-    const name = feedNames[i] ?? model.graph.inputs[i]?.name;
+    const name = feedValues[i]?.name ?? model.graph.inputs[i]?.name;
     if (name) feeds.set(name, t);
   });
-  let outs: Map<string, Tensor>;
+  let outs: Map<string, RuntimeValue>;
   try {
-    outs = await runModel(model, feeds, { backend });
+    outs = await runModelValues(model, feeds, { backend });
   } catch (e) {
     const cause = (e as { cause?: unknown }).cause;
     if (e instanceof UnsupportedOpError || cause instanceof UnsupportedOpError) {
@@ -126,10 +158,10 @@ export async function runCase(caseDir: string, backend: BackendName): Promise<vo
     const name = model.graph.outputs[i]!.name;
     const got = outs.get(name);
     if (!got) throw new CaseError('missing output', `output '${name}' was not produced`);
-    const why = await compareTensors(got, expected[i]!);
+    const why = await compareValues(got, expected[i]!);
     if (why) throw new CaseError('mismatch', `output ${i} '${name}': ${why}`);
   }
-  for (const t of outs.values()) t.dispose();
+  for (const v of outs.values()) for (const t of tensorsOf(v)) t.dispose();
 }
 
 /**

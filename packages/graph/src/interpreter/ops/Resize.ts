@@ -9,7 +9,7 @@ import { hostFloats, hostInts, unsupported } from './util.js';
  * weighted sum of gathers along that axis, the taps and weights computed on the host from the
  * ONNX coordinate transformation. Modes nearest (4 nearest_modes), linear and cubic
  * (cubic_coeff_a, exclude_outside); tf_crop_and_resize with extrapolation_value; axes and
- * keep_aspect_ratio_policy (opset 18). antialias is not supported.
+ * keep_aspect_ratio_policy (opset 18); antialias (opset 18) for linear and cubic.
  */
 interface Taps {
   /** taps[k][o]: input index of tap k for output o. */
@@ -26,6 +26,8 @@ interface AxisPlan {
   nearestMode: string;
   cubicA: number;
   excludeOutside: boolean;
+  /** Stretch the linear/cubic filter by 1/scale when downsampling (ONNX antialias). */
+  antialias: boolean;
 }
 
 /** The input coordinate of output index x (onnx's reference: Ow = s * L is the float output width). */
@@ -49,19 +51,57 @@ function originalCoord(x: number, L: number, O: number, s: number, coord: string
   }
 }
 
+/** The cubic convolution kernel (coefficient A) at distance d. */
+function cubicKernel(d: number, A: number): number {
+  const a = Math.abs(d);
+  if (a <= 1) return ((A + 2) * a - (A + 3)) * a * a + 1;
+  if (a < 2) return ((A * a - 5 * A) * a + 8 * A) * a - 4 * A;
+  return 0;
+}
+
+/** Weights of the 4 cubic taps floor(x)-1 .. floor(x)+2 for the fraction t = x - floor(x). */
 function cubicCoeffs(t: number, A: number): number[] {
-  const c = (d: number): number => {
-    const a = Math.abs(d);
-    if (a <= 1) return ((A + 2) * a - (A + 3)) * a * a + 1;
-    if (a < 2) return ((A * a - 5 * A) * a + 8 * A) * a - 4 * A;
-    return 0;
-  };
-  return [c(t + 1), c(t), c(1 - t), c(2 - t)];
+  return [cubicKernel(t + 1, A), cubicKernel(t, A), cubicKernel(1 - t, A), cubicKernel(2 - t, A)];
+}
+
+/**
+ * Antialiased linear/cubic taps of one output at input coordinate x: the filter (triangle of
+ * radius 1, or the cubic kernel of radius 2) stretched by 1/min(s, 1), sampled at the inputs
+ * around x (edge-clamped) and normalized to sum 1; with exclude_outside, taps outside the
+ * input get weight 0 and the rest are renormalized. As the ONNX reference, an integral x is
+ * treated as ratio 1 from the input on its left.
+ */
+function antialiasTaps(x: number, L: number, s: number, p: AxisPlan): { idx: number[]; w: number[] } {
+  const scale = Math.min(s, 1);
+  const radius = p.mode === 'linear' ? 1 : 2;
+  const kernel = p.mode === 'linear' ? (d: number): number => Math.max(0, 1 - Math.abs(d)) : (d: number): number => cubicKernel(d, p.cubicA);
+  let f = Math.floor(x);
+  let ratio = x - f;
+  if (ratio === 0) {
+    f -= 1;
+    ratio = 1;
+  }
+  const start = Math.floor(-radius / scale) + 1;
+  const idx: number[] = [];
+  const w: number[] = [];
+  for (let i = start; i < 2 - start; i++) {
+    idx.push(f + i);
+    w.push(kernel(scale * (i - ratio)));
+  }
+  const total = w.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < w.length; k++) w[k] = w[k]! / total;
+  if (p.excludeOutside) {
+    for (let k = 0; k < w.length; k++) if (idx[k]! < 0 || idx[k]! >= L) w[k] = 0;
+    const kept = w.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < w.length; k++) w[k] = w[k]! / kept;
+  }
+  return { idx: idx.map((i) => Math.min(Math.max(i, 0), L - 1)), w };
 }
 
 function axisTaps(L: number, O: number, s: number, p: AxisPlan, roi: [number, number]): Taps {
   const clampI = (i: number): number => Math.min(Math.max(i, 0), L - 1);
-  const K = p.mode === 'nearest' ? 1 : p.mode === 'linear' ? 2 : 4;
+  const aa = p.antialias && p.mode !== 'nearest' && s < 1;
+  const K = aa ? 2 - 2 * (Math.floor(-(p.mode === 'linear' ? 1 : 2) / s) + 1) : p.mode === 'nearest' ? 1 : p.mode === 'linear' ? 2 : 4;
   const idx = Array.from({ length: K }, () => new Array<number>(O).fill(0));
   const w = Array.from({ length: K }, () => new Array<number>(O).fill(0));
   const outside = new Array<boolean>(O).fill(false);
@@ -73,7 +113,13 @@ function axisTaps(L: number, O: number, s: number, p: AxisPlan, roi: [number, nu
     }
     const f = Math.floor(x);
     const t = x - f;
-    if (p.mode === 'nearest') {
+    if (aa) {
+      const taps = antialiasTaps(x, L, s, p);
+      for (let k = 0; k < K; k++) {
+        idx[k]![o] = taps.idx[k]!;
+        w[k]![o] = taps.w[k]!;
+      }
+    } else if (p.mode === 'nearest') {
       let n: number;
       switch (p.nearestMode) {
         case 'round_prefer_ceil':
@@ -140,13 +186,13 @@ async function resize(x: Tensor, roiT: Tensor | undefined, scalesT: Tensor | und
   const r = x.rank;
   const legacy = ctx.opset < 11 || ctx.node.opType === 'Upsample';
   const mode = ctx.string('mode', 'nearest');
-  if (ctx.int('antialias', 0) !== 0) unsupported(ctx, 'antialias');
   const plan: AxisPlan = {
     mode: mode === 'bilinear' || mode === 'trilinear' ? 'linear' : mode,
     coord: legacy ? 'asymmetric' : ctx.string('coordinate_transformation_mode', 'half_pixel'),
     nearestMode: legacy ? 'floor' : ctx.string('nearest_mode', 'round_prefer_floor'),
     cubicA: ctx.float('cubic_coeff_a', -0.75),
     excludeOutside: ctx.int('exclude_outside', 0) === 1,
+    antialias: ctx.int('antialias', 0) === 1,
   };
   const axes = (ctx.ints('axes') ?? x.shape.map((_, i) => i)).map((a) => (a < 0 ? a + r : a));
   const scales = new Array<number>(r).fill(1);

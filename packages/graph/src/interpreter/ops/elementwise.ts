@@ -33,7 +33,6 @@ const unary: Record<string, Unary> = {
   Gelu: (x, ctx) => T.gelu(x, { approximate: ctx.string('approximate', 'none') === 'tanh' ? 'tanh' : 'none' }),
   LeakyRelu: (x, ctx) => T.leakyRelu(x, ctx.float('alpha', 0.01)),
   HardSigmoid: (x, ctx) => T.hardSigmoid(x, ctx.float('alpha', 0.2), ctx.float('beta', 0.5)),
-  Identity: (x) => x,
 };
 
 const binary: Record<string, Binary> = {
