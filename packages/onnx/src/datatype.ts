@@ -52,6 +52,7 @@ export function rawByteLength(t: OnnxDataType, count: number): number {
 
 const COMPUTE: ReadonlySet<string> = new Set([
   'float32', 'float16', 'int32', 'int64', 'int8', 'uint8', 'bool', 'int4', 'uint4', 'int2', 'uint2',
+  'int16', 'uint16', 'uint32', 'uint64',
 ]);
 
 /** The tensor DType Whittle computes with for this ONNX type, or undefined (kept as RawTensor). */

@@ -150,6 +150,14 @@ function storageFrom(dtype: DType, bytes: Uint8Array): StorageArray {
       return new BigInt64Array(b.buffer);
     case 'int8':
       return new Int8Array(b.buffer);
+    case 'int16':
+      return new Int16Array(b.buffer);
+    case 'uint16':
+      return new Uint16Array(b.buffer);
+    case 'uint32':
+      return new Uint32Array(b.buffer);
+    case 'uint64':
+      return new BigUint64Array(b.buffer);
     default:
       return b;
   }

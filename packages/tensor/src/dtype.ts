@@ -3,7 +3,9 @@ import { DTypeError } from './errors.js';
 /**
  * Element types. `float16` is stored as IEEE half bits in a Uint16Array; `int64` as a
  * BigInt64Array; `bool` as a Uint8Array of 0/1; `int4`/`uint4`/`int2`/`uint2` packed
- * little-end-first into bytes the way ONNX packs them (element 0 in the low bits).
+ * little-end-first into bytes the way ONNX packs them (element 0 in the low bits). `int16`,
+ * `uint16`, `uint32` and `uint64` are stored in Int16Array, Uint16Array, Uint32Array and
+ * BigUint64Array; their arithmetic wraps modulo 2^bits as in C.
  */
 export type DType =
   | 'float32'
@@ -16,10 +18,15 @@ export type DType =
   | 'int4'
   | 'uint4'
   | 'int2'
-  | 'uint2';
+  | 'uint2'
+  | 'int16'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64';
 
 export const DTYPES: readonly DType[] = [
   'float32', 'float16', 'int32', 'int64', 'int8', 'uint8', 'bool', 'int4', 'uint4', 'int2', 'uint2',
+  'int16', 'uint16', 'uint32', 'uint64',
 ];
 
 /** The typed array that stores each dtype on the CPU. */
@@ -29,17 +36,24 @@ export type StorageArray =
   | Int32Array
   | BigInt64Array
   | Int8Array
-  | Uint8Array;
+  | Uint8Array
+  | Int16Array
+  | Uint32Array
+  | BigUint64Array;
 
 /** Bits per element. */
 export function bitsOf(dtype: DType): number {
   switch (dtype) {
     case 'float32':
     case 'int32':
+    case 'uint32':
       return 32;
     case 'int64':
+    case 'uint64':
       return 64;
     case 'float16':
+    case 'int16':
+    case 'uint16':
       return 16;
     case 'int8':
     case 'uint8':
@@ -91,6 +105,14 @@ export function allocStorage(dtype: DType, size: number): StorageArray {
       return new BigInt64Array(n);
     case 'int8':
       return new Int8Array(n);
+    case 'int16':
+      return new Int16Array(n);
+    case 'uint16':
+      return new Uint16Array(n);
+    case 'uint32':
+      return new Uint32Array(n);
+    case 'uint64':
+      return new BigUint64Array(n);
     default:
       return new Uint8Array(n);
   }
@@ -125,10 +147,18 @@ export function intRange(dtype: DType): [number, number] {
       return [-2, 1];
     case 'uint2':
       return [0, 3];
+    case 'int16':
+      return [-32768, 32767];
+    case 'uint16':
+      return [0, 65535];
     case 'int32':
       return [-2147483648, 2147483647];
+    case 'uint32':
+      return [0, 4294967295];
     case 'int64':
       return [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+    case 'uint64':
+      return [0, Number.MAX_SAFE_INTEGER];
     case 'bool':
       return [0, 1];
     default:
@@ -236,7 +266,7 @@ export function packFromInt32(dtype: DType, values: ArrayLike<number>): Uint8Arr
  */
 export function readElement(dtype: DType, values: StorageArray, i: number): number {
   if (dtype === 'float16') return float16BitsToFloat32((values as Uint16Array)[i]!);
-  if (dtype === 'int64') return Number((values as BigInt64Array)[i]!);
+  if (dtype === 'int64' || dtype === 'uint64') return Number((values as BigInt64Array | BigUint64Array)[i]!);
   if (isPacked(dtype)) return readPacked(dtype, values as Uint8Array, i);
   return (values as Float32Array)[i]!;
 }
@@ -244,7 +274,7 @@ export function readElement(dtype: DType, values: StorageArray, i: number): numb
 /** Write element `i` (inverse of readElement; values are rounded/truncated as the dtype needs). */
 export function writeElement(dtype: DType, values: StorageArray, i: number, v: number): void {
   if (dtype === 'float16') (values as Uint16Array)[i] = float32ToFloat16Bits(v);
-  else if (dtype === 'int64') (values as BigInt64Array)[i] = BigInt(Math.trunc(v));
+  else if (dtype === 'int64' || dtype === 'uint64') (values as BigInt64Array | BigUint64Array)[i] = BigInt(Math.trunc(v));
   else if (isPacked(dtype)) writePacked(dtype, values as Uint8Array, i, Math.trunc(v));
   else if (dtype === 'bool') (values as Uint8Array)[i] = v ? 1 : 0;
   else (values as Float32Array)[i] = v;

@@ -5,7 +5,7 @@ import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
 /** Integer dtypes QuantizeLinear can produce and DequantizeLinear can read. */
-export const QUANT_DTYPES: readonly DType[] = ['int8', 'uint8', 'int4', 'uint4', 'int2', 'uint2'];
+export const QUANT_DTYPES: readonly DType[] = ['int8', 'uint8', 'int4', 'uint4', 'int2', 'uint2', 'int16', 'uint16'];
 
 /** Options of quantizeLinear / dequantizeLinear. */
 export interface QuantizeOptions {
@@ -44,7 +44,7 @@ function quantMode(where: string, x: Tensor, scale: Tensor, zeroPoint: Tensor | 
 
 /**
  * ONNX QuantizeLinear: `saturate(round(x / scale) + zeroPoint)` (round half to even) into an
- * int8/uint8/int4/uint4/int2/uint2 tensor. The scale is per-tensor (one element), per-axis
+ * int8/uint8/int16/uint16/int4/uint4/int2/uint2 tensor. The scale is per-tensor (one element), per-axis
  * (1-D, length x.shape[axis]) or block-wise (`blockSize`: x's shape with the axis dimension
  * divided by blockSize, rounded up).
  */

@@ -27,10 +27,10 @@ export async function compareTensors(got: Tensor, want: Tensor, rtol = RTOL, ato
     bad++;
     if (first < 0) first = i;
   }
-  if (want.dtype === 'int64') {
-    // int64 beyond 2^53 loses precision in float64: compare the raw values too
-    const gd = (await got.data()) as BigInt64Array;
-    const wd = (await want.data()) as BigInt64Array;
+  if (want.dtype === 'int64' || want.dtype === 'uint64') {
+    // 64-bit integers beyond 2^53 lose precision in float64: compare the raw values too
+    const gd = (await got.data()) as BigInt64Array | BigUint64Array;
+    const wd = (await want.data()) as BigInt64Array | BigUint64Array;
     for (let i = 0; i < wd.length; i++) if (gd[i] !== wd[i] && bad === 0) ((bad = 1), (first = i));
   }
   if (bad === 0) return null;

@@ -83,7 +83,10 @@ registerOp('Clip', async ([x, lo, hi], ctx) => {
 
 /** ONNX TensorProto.DataType number → Whittle dtype (only the ones Whittle computes with). */
 export function onnxTypeToDType(code: number, where: string): T.DType {
-  const map: Record<number, T.DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 21: 'uint4', 22: 'int4', 25: 'uint2', 26: 'int2' };
+  const map: Record<number, T.DType> = {
+    1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16',
+    12: 'uint32', 13: 'uint64', 21: 'uint4', 22: 'int4', 25: 'uint2', 26: 'int2',
+  };
   const d = map[code];
   if (!d) throw new T.DTypeError(`${where}: ONNX element type ${code} is not one Whittle computes with`);
   return d;

@@ -17,7 +17,9 @@ import { contiguousProgram } from './kernels/Contiguous.js';
 /**
  * GPU storage. Every dtype is widened to a 32-bit word per element on the GPU: float32 and
  * float16 as f32 (float16 values keep half precision because every write of a float16 result
- * rounds), every integer dtype and bool as i32 (int64 must fit in int32, checked on upload).
+ * rounds); uint32 and uint64 as u32 (uint64 must fit in uint32, checked on upload, and its
+ * arithmetic wraps modulo 2^32 there); every other integer dtype and bool as i32 (int64 must fit
+ * in int32, checked on upload; int8/uint8/int16/uint16 results are wrapped to their range).
  */
 export interface GpuHandle extends DataHandle {
   readonly backend: 'webgpu';
@@ -29,9 +31,13 @@ export interface GpuHandle extends DataHandle {
 export type GpuTensor = TensorInfo<GpuHandle>;
 
 /** WGSL scalar type used to store a dtype. */
-export function wgslType(dtype: DType): 'f32' | 'i32' {
-  return dtype === 'float32' || dtype === 'float16' ? 'f32' : 'i32';
+export function wgslType(dtype: DType): WgslScalar {
+  if (dtype === 'float32' || dtype === 'float16') return 'f32';
+  return dtype === 'uint32' || dtype === 'uint64' ? 'u32' : 'i32';
 }
+
+/** The WGSL scalar types that hold tensor elements. */
+export type WgslScalar = 'f32' | 'i32' | 'u32';
 
 /** One compute dispatch, described as data (kernel-as-data, as in onnxruntime-web). */
 export interface GpuProgram {
@@ -201,7 +207,7 @@ export class WebGpuBackend implements Backend<GpuHandle> {
 
 // ---- dtype conversion for upload/download ------------------------------------------------
 
-function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Array | Int32Array {
+function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Array | Int32Array | Uint32Array {
   switch (dtype) {
     case 'float32':
       return (values as Float32Array).subarray(0, size);
@@ -225,9 +231,21 @@ function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Ar
       }
       return out;
     }
+    case 'uint32':
+      return (values as Uint32Array).subarray(0, size);
+    case 'uint64': {
+      const out = new Uint32Array(size);
+      const v = values as BigUint64Array;
+      for (let i = 0; i < size; i++) {
+        const x = v[i]!;
+        if (x > 4294967295n) throw new DTypeError(`webgpu stores uint64 as uint32; element ${i} (${x}) does not fit`);
+        out[i] = Number(x);
+      }
+      return out;
+    }
     default:
       if (isPacked(dtype)) return unpackToInt32(dtype, values as Uint8Array, size);
-      return Int32Array.from(values as Int8Array | Uint8Array);
+      return Int32Array.from(values as Int8Array | Uint8Array | Int16Array | Uint16Array);
   }
 }
 
@@ -247,6 +265,13 @@ function fromGpuWords(dtype: DType, words: Uint32Array, size: number): StorageAr
     case 'int64': {
       const out = new BigInt64Array(size);
       for (let k = 0; k < size; k++) out[k] = BigInt(i[k]!);
+      return out;
+    }
+    case 'uint32':
+      return words.slice(0, size);
+    case 'uint64': {
+      const out = new BigUint64Array(size);
+      for (let k = 0; k < size; k++) out[k] = BigInt(words[k]!);
       return out;
     }
     default: {

@@ -16,11 +16,28 @@ export function floatToInt32(v: number): number {
   return Math.trunc(v);
 }
 
+/**
+ * Float to uint32: truncate toward zero, NaN → 0, saturate above at 2^32 - 1; negative values
+ * go through {@link floatToInt32} and wrap (as numpy does on x86; ONNX leaves them undefined).
+ */
+export function floatToUint32(v: number): number {
+  if (Number.isNaN(v)) return 0;
+  if (v < 0) return floatToInt32(v) >>> 0;
+  if (v >= 4294967295) return 4294967295;
+  return Math.trunc(v);
+}
+
 /** Wrap an integer to a narrower integer dtype (two's complement modulo 2^bits, as a C cast). */
 export function wrapInt(v: number, to: DType): number {
   switch (to) {
     case 'int32':
       return v | 0;
+    case 'uint32':
+      return v >>> 0;
+    case 'int16':
+      return (v << 16) >> 16;
+    case 'uint16':
+      return v & 0xffff;
     case 'int8':
       return (v << 24) >> 24;
     case 'uint8':
@@ -40,12 +57,13 @@ export function wrapInt(v: number, to: DType): number {
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
+const UINT64_MAX = 18446744073709551615n;
 
 /** Convert one value from a `from` element to a `to` element (numbers; int64 handled by caller). */
 function converter(from: DType, to: DType): (v: number) => number {
   if (to === 'bool') return (v) => (v !== 0 ? 1 : 0); // NaN → true, as C
   if (isFloat(to)) return (v) => v;
-  if (isFloat(from)) return (v) => wrapInt(floatToInt32(v), to);
+  if (isFloat(from)) return to === 'uint32' ? floatToUint32 : (v) => wrapInt(floatToInt32(v), to);
   return (v) => wrapInt(v, to);
 }
 
@@ -69,13 +87,24 @@ export const castKernel: KernelConfig<CpuBackend> = {
       if (isPacked(from)) for (let i = 0; i < size; i++) fn(xs.offset + i, i);
       else forEachStrided(xs.shape, xs.strides, xs.offset, fn);
     };
-    if (from === 'int64' && to !== 'bool' && !isFloat(to)) {
-      const v = src as BigInt64Array;
-      if (to === 'int64') each((s, d) => ((out as BigInt64Array)[d] = v[s]!));
+    if ((from === 'int64' || from === 'uint64') && to !== 'bool' && !isFloat(to)) {
+      const v = src as BigInt64Array | BigUint64Array;
+      // 64-bit typed-array stores wrap BigInts modulo 2^64
+      if (to === 'int64' || to === 'uint64') each((s, d) => ((out as BigInt64Array | BigUint64Array)[d] = v[s]!));
       else {
         const w = writer(to, out);
         each((s, d) => w(d, wrapInt(Number(BigInt.asIntN(32, v[s]!)), to)));
       }
+    } else if (to === 'uint64') {
+      // numbers → uint64: NaN → 0, saturate above, negative integers wrap modulo 2^64
+      const o = out as BigUint64Array;
+      const read = decoder(from, src);
+      each((s, d) => {
+        const v = read(s);
+        if (Number.isNaN(v)) o[d] = 0n;
+        else if (v >= 18446744073709551615) o[d] = UINT64_MAX;
+        else o[d] = BigInt(Math.trunc(v));
+      });
     } else if (to === 'int64') {
       const o = out as BigInt64Array;
       const read = decoder(from, src);

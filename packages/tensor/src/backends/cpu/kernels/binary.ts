@@ -53,14 +53,20 @@ export function binaryStrided(
   return { shape, values: out };
 }
 
-function makeBinary(name: string, fn: BinaryFn, outDtype?: DType): KernelConfig<CpuBackend> {
+/**
+ * `fn` computes in float64 (or BigInt for int64/uint64) and the typed-array store wraps integer
+ * results modulo 2^bits; `int32Fn`, when given, replaces it for int32/uint32, whose products
+ * are not exact in float64.
+ */
+function makeBinary(name: string, fn: BinaryFn, outDtype?: DType, int32Fn?: BinaryFn): KernelConfig<CpuBackend> {
   return {
     name,
     backend: 'cpu',
     strided: true,
     run([a, b], _attrs, backend) {
       const dtype = outDtype ?? a!.dtype;
-      const { shape, values } = binaryStrided(a!, b!, dtype, fn);
+      const f = int32Fn && (a!.dtype === 'int32' || a!.dtype === 'uint32') ? int32Fn : fn;
+      const { shape, values } = binaryStrided(a!, b!, dtype, f);
       return [backend.output(dtype, shape, values)];
     },
   };
@@ -68,11 +74,11 @@ function makeBinary(name: string, fn: BinaryFn, outDtype?: DType): KernelConfig<
 
 const cmp = (f: (a: number, b: number) => boolean): BinaryFn => (a, b) => (f(a, b) ? 1 : 0);
 
-/** Binary element-wise cpu kernels (float32/int32 arithmetic; comparisons give bool). */
+/** Binary element-wise cpu kernels (float and wrapping integer arithmetic; comparisons give bool). */
 export const binaryCpuKernels: KernelConfig<CpuBackend>[] = [
   makeBinary('Add', (a, b) => a + b),
   makeBinary('Sub', (a, b) => a - b),
-  makeBinary('Mul', (a, b) => a * b),
+  makeBinary('Mul', (a, b) => a * b, undefined, Math.imul),
   makeBinary('Div', (a, b) => a / b),
   makeBinary('Pow', (a, b) => Math.pow(a, b)),
   makeBinary('Max', (a, b) => (a > b || Number.isNaN(a) ? a : b)),

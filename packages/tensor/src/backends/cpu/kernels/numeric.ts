@@ -4,12 +4,15 @@ import { cpuValues } from '../backend.js';
 
 /** Dtypes whose cpu storage can be indexed directly as numbers. */
 function direct(dtype: DType): boolean {
-  return dtype === 'float32' || dtype === 'int32' || dtype === 'int8' || dtype === 'uint8' || dtype === 'bool';
+  return (
+    dtype === 'float32' || dtype === 'int32' || dtype === 'int8' || dtype === 'uint8' || dtype === 'bool' ||
+    dtype === 'int16' || dtype === 'uint16' || dtype === 'uint32'
+  );
 }
 
 /**
  * The storage of `info` as numbers indexable with the info's strides/offset: the typed array
- * itself for directly numeric dtypes, else a decoded Float64Array (float16, int64, packed).
+ * itself for directly numeric dtypes, else a decoded Float64Array (float16, int64/uint64, packed).
  */
 export function numericStorage(info: TensorInfo): ArrayLike<number> {
   const v = cpuValues<StorageArray>(info);

@@ -19,7 +19,7 @@ export type ScalarFn = (x: number) => number;
 /** Reader of storage slot `s` as a number (float16 decoded, int64 narrowed, packed unpacked). */
 export function decoder(dtype: DType, values: StorageArray): (s: number) => number {
   if (dtype === 'float16') return (s) => float16BitsToFloat32((values as Uint16Array)[s]!);
-  if (dtype === 'int64') return (s) => Number((values as BigInt64Array)[s]!);
+  if (dtype === 'int64' || dtype === 'uint64') return (s) => Number((values as BigInt64Array | BigUint64Array)[s]!);
   if (isPacked(dtype)) return (s) => readPacked(dtype, values as Uint8Array, s);
   const v = values as Float32Array;
   return (s) => v[s]!;
@@ -28,7 +28,7 @@ export function decoder(dtype: DType, values: StorageArray): (s: number) => numb
 /** Writer of slot `d` from a number (float16 rounded, int64 as BigInt; typed arrays wrap ints). */
 export function encoder(dtype: DType, out: StorageArray): (d: number, v: number) => void {
   if (dtype === 'float16') return (d, v) => ((out as Uint16Array)[d] = float32ToFloat16Bits(v));
-  if (dtype === 'int64') return (d, v) => ((out as BigInt64Array)[d] = BigInt(Math.trunc(v)));
+  if (dtype === 'int64' || dtype === 'uint64') return (d, v) => ((out as BigInt64Array | BigUint64Array)[d] = BigInt(Math.trunc(v)));
   const o = out as Float32Array;
   return (d, v) => (o[d] = v);
 }

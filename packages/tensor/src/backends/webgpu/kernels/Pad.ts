@@ -37,7 +37,7 @@ export const padKernel: KernelConfig<WebGpuBackend> = {
     const st = u.add(...x.strides);
     const bg = u.add(...pads.slice(0, r));
     const fillAt = wgslType(x.dtype) === 'f32' ? u.addF32(attrs.value as number) : u.add(attrs.value as number);
-    const fill = wgslType(x.dtype) === 'f32' ? castExpr(`bitcast<f32>(u[${fillAt}])`, 'float32', x.dtype) : `u[${fillAt}]`;
+    const fill = wgslType(x.dtype) === 'f32' ? castExpr(`bitcast<f32>(u[${fillAt}])`, 'float32', x.dtype) : `${wgslType(x.dtype)}(u[${fillAt}])`;
     const lines = ['  var r = idx;', '  var src = u[1];', '  var inside = true;'];
     for (let k = r - 1; k >= 0; k--) {
       lines.push(`  { let d = u[${is + k}]; var i = r % u[${os + k}] - u[${bg + k}]; r = r / u[${os + k}]; ${mapCoord(mode)} src = src + i * u[${st + k}]; }`);

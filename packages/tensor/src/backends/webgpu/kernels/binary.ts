@@ -1,11 +1,12 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { DType } from '../../../dtype.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
-import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
+import { type GpuTensor, type WebGpuBackend, type WgslScalar, wgslType } from '../backend.js';
 import { Uniforms, roundF16, declareBindings, dispatch1D, mainLinear, offsetFn } from '../wgsl.js';
+import { wrapInt } from './unary.js';
 
 /** `expr` uses `a` and `b` (storage-typed values) and yields the output storage type. */
-type ExprFn = (t: 'f32' | 'i32') => string;
+type ExprFn = (t: WgslScalar) => string;
 
 function makeBinary(name: string, expr: ExprFn, outDtype?: DType): KernelConfig<WebGpuBackend> {
   return {
@@ -27,7 +28,8 @@ function makeBinary(name: string, expr: ExprFn, outDtype?: DType): KernelConfig<
       const sbAt = u.add(...broadcastStrides(b.shape, b.strides, shape));
       const bOff = u.add(b.offset);
       const t = wgslType(a.dtype);
-      const result = dtype === 'float16' ? roundF16(expr(t)) : expr(t);
+      // narrow ints (int8/uint8/int16/uint16 in i32 words) wrap like C; i32/u32 wrap natively
+      const result = dtype === 'float16' ? roundF16(expr(t)) : wgslType(dtype) === 'i32' ? wrapInt(expr(t), dtype) : expr(t);
       return backend.runProgram({
         key: `${name}:${a.dtype}:${dtype}:${rank}`,
         source: () => `${name === 'Pow' ? POW_HELPER : ''}
@@ -57,6 +59,11 @@ fn powi(a: i32, b: i32) -> i32 {
   var r = 1;
   for (var k = 0; k < b; k++) { r = r * a; }
   return r;
+}
+fn powu(a: u32, b: u32) -> u32 {
+  var r = 1u;
+  for (var k = 0u; k < b; k++) { r = r * a; }
+  return r;
 }`;
 
 const boolOf = (e: string): string => `select(0, 1, ${e})`;
@@ -69,7 +76,7 @@ export const binaryWebGpuKernels: KernelConfig<WebGpuBackend>[] = [
   makeBinary('Mul', () => 'a * b'),
   // integer division truncates toward zero (as C, ONNX and the cpu kernel do)
   makeBinary('Div', (t) => (t === 'f32' ? 'a / b' : 'select(0, a / b, b != 0)')),
-  makeBinary('Pow', (t) => (t === 'f32' ? 'powf(a, b)' : 'powi(a, b)')),
+  makeBinary('Pow', (t) => (t === 'f32' ? 'powf(a, b)' : t === 'u32' ? 'powu(a, b)' : 'powi(a, b)')),
   makeBinary('Max', () => 'max(a, b)'),
   makeBinary('Min', () => 'min(a, b)'),
   makeBinary('Equal', () => boolOf('a == b'), 'bool'),

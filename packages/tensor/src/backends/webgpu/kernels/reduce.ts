@@ -1,10 +1,10 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { DType } from '../../../dtype.js';
 import { sizeOf } from '../../../shape.js';
-import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
+import { type GpuTensor, type WebGpuBackend, type WgslScalar, wgslType } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, offsetFn, roundF16 } from '../wgsl.js';
 
-type T = 'f32' | 'i32';
+type T = WgslScalar;
 
 /**
  * WGSL pieces of a reduction as an associative fold: `map` turns an element into an

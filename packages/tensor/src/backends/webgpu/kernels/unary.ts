@@ -1,14 +1,14 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { DType } from '../../../dtype.js';
 import { isContiguous, sizeOf } from '../../../shape.js';
-import { type GpuProgram, type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
+import { type GpuProgram, type GpuTensor, type WebGpuBackend, type WgslScalar, wgslType } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, offsetFn, roundF16 } from '../wgsl.js';
 import { ERFC_POLY, ERF_SERIES } from '../../cpu/kernels/erf.js';
 
 /** WGSL float literal (parenthesized so it can follow any operator). */
 export const lit = (v: number): string => `(${v.toExponential(12)})`;
 
-/** Wrap an i32 expression to the range of a narrow integer dtype (two's complement, as C casts). */
+/** Wrap an i32 expression to the range of a narrow (8/16/4/2-bit) integer dtype (two's complement, as C casts). */
 export function wrapInt(expr: string, dtype: DType): string {
   switch (dtype) {
     case 'int8':
@@ -23,6 +23,10 @@ export function wrapInt(expr: string, dtype: DType): string {
       return `(${expr}) & 15`;
     case 'uint2':
       return `(${expr}) & 3`;
+    case 'int16':
+      return `((${expr}) << 16u) >> 16u`;
+    case 'uint16':
+      return `(${expr}) & 65535`;
     default:
       return expr;
   }
@@ -123,7 +127,7 @@ fn sincos_f(x: f32, cosine: bool) -> f32 {
 fn log1p_f(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } return log(u) * (x / (u - 1.0)); }
 `;
 
-type Expr = (t: 'f32' | 'i32', attrs: Record<string, unknown>) => string;
+type Expr = (t: WgslScalar, attrs: Record<string, unknown>) => string;
 
 const GELU_2K = 2 * Math.sqrt(2 / Math.PI);
 
