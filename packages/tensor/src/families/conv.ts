@@ -28,10 +28,12 @@ export const convFamily: OpFamily = {
   gradients: convGradients,
 };
 
-export type { Window2d, WindowOptions } from '../ops/window.js';
+export type { Window2d, WindowNd, WindowOptions } from '../ops/window.js';
 export { im2col, col2im, type Im2ColOptions } from '../ops/im2col.js';
 export { conv2d, type Conv2dOptions } from '../ops/conv2d.js';
 export { convTranspose2d, type ConvTranspose2dOptions } from '../ops/conv_transpose2d.js';
+export { convTransposeNd, type ConvTransposeNdOptions } from '../ops/conv_transpose_nd.js';
+export { maxPoolNd, avgPoolNd, type PoolNdOptions, type AvgPoolNdOptions } from '../ops/pool_nd.js';
 export { maxPool2d, maxUnpoolAdd, avgPool2d, globalAvgPool, globalMaxPool, type Pool2dOptions, type AvgPool2dOptions } from '../ops/pool.js';
 export { batchNorm } from '../ops/batch_norm.js';
 export { pad, padAdjoint, type PadMode } from '../ops/pad.js';

@@ -1,7 +1,7 @@
 import { engine } from '../engine.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { type Window2d, type WindowOptions, checkNchw, window2d } from './window.js';
+import { type WindowNd, type WindowOptions, checkNchw, window2d } from './window.js';
 
 /** Options of im2col/col2im: strides, pads [top, left, bottom, right], dilations. */
 export type Im2ColOptions = Omit<WindowOptions, 'ceilMode'>;
@@ -14,7 +14,7 @@ export function checkFloat(x: Tensor, where: string, what = 'input'): void {
 }
 
 /** Attrs of the Im2Col/Col2Im kernels. */
-export function windowAttrs(w: Window2d, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function windowAttrs(w: WindowNd, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { kernel: w.kernel, strides: w.strides, pads: w.pads, dilations: w.dilations, outShape: w.outShape, ...extra };
 }
 

@@ -2,6 +2,7 @@ import { engine } from '../engine.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { windowAttrs } from './im2col.js';
+import { MAXPOOL_DTYPES, avgPoolNd, maxPoolNd } from './pool_nd.js';
 import { checkNchw, window2d } from './window.js';
 
 /** Options of {@link maxPool2d} and {@link avgPool2d}. */
@@ -24,24 +25,15 @@ export interface AvgPool2dOptions extends Pool2dOptions {
   countIncludePad?: boolean;
 }
 
-const MAXPOOL_DTYPES = new Set(['float32', 'float16', 'int8', 'uint8', 'int32']);
-
-function checkPoolInput(op: string, x: Tensor, floatOnly: boolean): void {
-  checkNchw(x, op);
-  const ok = floatOnly ? x.dtype === 'float32' || x.dtype === 'float16' : MAXPOOL_DTYPES.has(x.dtype);
-  if (!ok) throw new DTypeError(`${op}: dtype ${x.dtype} is not supported (${floatOnly ? 'float32, float16' : [...MAXPOOL_DTYPES].join(', ')})`);
-}
 
 /**
- * 2-D max pooling (ONNX MaxPool, NCHW) → `values` [N, C, OH, OW] and int64 `indices`, each the
+ * 2-D max pooling (ONNX MaxPool, NCHW; the 2-D case of {@link maxPoolNd}) → `values` [N, C, OH, OW] and int64 `indices`, each the
  * flattened index of the selected element in the NCHW input (ONNX storage_order 0). The first
  * maximum in window order wins. Differentiable in x (dy is summed into the selected positions).
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): { values: Tensor; indices: Tensor } {
-  checkPoolInput('maxPool2d', x, false);
-  const win = window2d(x.shape, opts.kernel, opts, 'maxPool2d');
-  const [values, indices] = engine().runKernel('MaxPool', [x], windowAttrs(win)) as [Tensor, Tensor];
-  return { values, indices };
+  checkNchw(x, 'maxPool2d');
+  return maxPoolNd(x, opts);
 }
 
 /**
@@ -61,14 +53,13 @@ export function maxUnpoolAdd(dy: Tensor, indices: Tensor, imageShape: readonly n
 }
 
 /**
- * 2-D average pooling (ONNX AveragePool, NCHW). Padding contributes zeros; the divisor counts
+ * 2-D average pooling (ONNX AveragePool, NCHW; the 2-D case of {@link avgPoolNd}). Padding contributes zeros; the divisor counts
  * padding taps only with `countIncludePad` (and never taps beyond the end padding, as in
  * onnxruntime with ceilMode). Differentiable in x.
  */
 export function avgPool2d(x: Tensor, opts: AvgPool2dOptions): Tensor {
-  checkPoolInput('avgPool2d', x, true);
-  const win = window2d(x.shape, opts.kernel, opts, 'avgPool2d');
-  return engine().run1('AveragePool', [x], windowAttrs(win, { countIncludePad: !!opts.countIncludePad }));
+  checkNchw(x, 'avgPool2d');
+  return avgPoolNd(x, opts);
 }
 
 function checkGlobal(op: string, x: Tensor, floatOnly: boolean): void {

@@ -70,6 +70,61 @@ export function window2d(
   return { kernel: [kh, kw], strides, pads, dilations, outShape: [out[0]!, out[1]!] };
 }
 
+/**
+ * Geometry of an N-d sliding window over an [N, C, D1, ..., Dn] input (n = kernel.length);
+ * {@link Window2d} is its 2-D case. The window kernels (MaxPool, AveragePool, MaxUnpoolAdd,
+ * Col2Im) take any n; Im2Col takes n = 2.
+ */
+export interface WindowNd {
+  /** Kernel size per spatial axis. */
+  readonly kernel: readonly number[];
+  /** Strides per spatial axis. */
+  readonly strides: readonly number[];
+  /** Pads [begin per axis..., end per axis...] (ONNX order). */
+  readonly pads: readonly number[];
+  /** Dilations per spatial axis. */
+  readonly dilations: readonly number[];
+  /** Number of window positions per spatial axis. */
+  readonly outShape: readonly number[];
+}
+
+function perAxis(v: readonly number[] | undefined, n: number, dflt: number, name: string, where: string, min: number): number[] {
+  const p = v ?? new Array<number>(n).fill(dflt);
+  if (p.length !== n || !p.every((d) => Number.isInteger(d) && d >= min)) {
+    throw new ArgumentError(`${where}: ${name} must be ${n} integers >= ${min} (one per spatial axis), got [${p.join(',')}]`);
+  }
+  return [...p];
+}
+
+/**
+ * Validate N-d window options over `inputShape` [N, C, D1, ..., Dn] and compute the number of
+ * window positions per axis (ceilMode as {@link window2d}: a window may run off the end but
+ * must start inside the input or the begin padding).
+ */
+export function windowNd(inputShape: readonly number[], kernel: readonly number[], opts: WindowOptions, where: string): WindowNd {
+  const n = inputShape.length - 2;
+  if (n < 1) throw new ShapeError(`${where}: input must be [N, C, D1, ...] (rank >= 3), got [${inputShape.join(',')}]`);
+  const k = perAxis(kernel, n, 1, 'kernel', where, 1);
+  const strides = perAxis(opts.strides, n, 1, 'strides', where, 1);
+  const dilations = perAxis(opts.dilations, n, 1, 'dilations', where, 1);
+  const pads = perAxis(opts.pads, 2 * n, 0, 'pads ([begins..., ends...])', where, 0);
+  const outShape = k.map((ka, a) => {
+    const size = inputShape[a + 2]!;
+    const padded = size + pads[a]! + pads[a + n]!;
+    const extent = (ka - 1) * dilations[a]! + 1;
+    if (extent > padded) {
+      throw new ShapeError(
+        `${where}: spatial axis ${a} of input [${inputShape.join(',')}] padded to ${padded} is smaller than the dilated kernel extent ${extent} (kernel [${k.join(',')}], dilations [${dilations.join(',')}], pads [${pads.join(',')}])`,
+      );
+    }
+    const s = strides[a]!;
+    let o = opts.ceilMode ? Math.ceil((padded - extent) / s) + 1 : Math.floor((padded - extent) / s) + 1;
+    if (opts.ceilMode && (o - 1) * s >= size + pads[a]!) o--;
+    return o;
+  });
+  return { kernel: k, strides, pads, dilations, outShape };
+}
+
 /** Require a rank-4 NCHW float tensor. */
 export function checkNchw(x: Tensor, where: string, what = 'input'): void {
   if (x.rank !== 4) throw new ShapeError(`${where}: ${what} must be NCHW (rank 4), got shape [${x.shape.join(',')}]`);

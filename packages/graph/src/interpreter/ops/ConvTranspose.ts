@@ -1,9 +1,8 @@
 import * as T from '@whittle/tensor';
 import { registerOp } from '../registry.js';
-import { toSpatial2d, weight2d } from './spatial.js';
 
 /**
- * ONNX ConvTranspose (1-D and 2-D): explicit pads, or output_shape / auto_pad SAME_* giving the
+ * ONNX ConvTranspose (any spatial rank): explicit pads, or output_shape / auto_pad SAME_* giving the
  * total padding (split as the spec says; a negative total becomes extra output padding).
  */
 registerOp('ConvTranspose', ([x, w, b], ctx) => {
@@ -34,18 +33,8 @@ registerOp('ConvTranspose', ([x, w, b], ctx) => {
   }
   // output padding beyond stride - 1 only adds positions no input reaches: pad zeros, then bias
   const extra = outPad.map((p, i) => Math.max(0, p - (strides[i]! - 1)));
-  const s = toSpatial2d(x!, ctx);
-  let y = T.convTranspose2d(s.x, weight2d(w!), undefined, {
-    strides: s.lift(strides, 1),
-    dilations: s.lift(dilations, 1),
-    pads: s.liftPads(pads),
-    outputPadding: s.lift(outPad.map((p, i) => p - extra[i]!), 0),
-    group: ctx.int('group', 1),
-  });
-  if (extra.some((e) => e > 0)) {
-    const e2 = s.lift(extra, 0);
-    y = T.pad(y, [0, 0, 0, 0, 0, 0, e2[0]!, e2[1]!]);
-  }
-  if (b) y = T.add(y, T.reshape(b, [1, b.shape[0]!, 1, 1]));
-  return [s.back(y)];
+  let y = T.convTransposeNd(x!, w!, undefined, { strides, dilations, pads, outputPadding: outPad.map((p, i) => p - extra[i]!), group: ctx.int('group', 1) });
+  if (extra.some((e) => e > 0)) y = T.pad(y, [0, 0, ...extra.map(() => 0), 0, 0, ...extra]);
+  if (b) y = T.add(y, T.reshape(b, [1, b.shape[0]!, ...extra.map(() => 1)]));
+  return [y];
 });

@@ -2,10 +2,9 @@ import * as T from '@whittle/tensor';
 import type { Tensor } from '@whittle/tensor';
 import { registerOp } from '../registry.js';
 import type { OpContext } from '../context.js';
-import { resolveAutoPad, unsupported } from './util.js';
-import { toSpatial2d } from './spatial.js';
+import { prod, resolveAutoPad, unsupported } from './util.js';
 
-/** The pooling family: MaxPool, AveragePool, LpPool (1-D and 2-D), GlobalAverage/Max/LpPool (any rank). */
+/** The pooling family: MaxPool, AveragePool, LpPool and GlobalAverage/Max/LpPool, any spatial rank. */
 interface PoolGeometry {
   kernel: number[];
   strides: number[];
@@ -23,13 +22,11 @@ function geometry(x: Tensor, ctx: OpContext): PoolGeometry {
 }
 
 registerOp('MaxPool', ([x], ctx) => {
-  const g = geometry(x!, ctx);
-  const s = toSpatial2d(x!, ctx);
-  const { values, indices } = T.maxPool2d(s.x, { kernel: s.lift(g.kernel, 1), strides: s.lift(g.strides, 1), dilations: s.lift(g.dilations, 1), pads: s.liftPads(g.pads), ceilMode: g.ceilMode });
-  let idx = s.back(indices);
+  const { values, indices } = T.maxPoolNd(x!, geometry(x!, ctx));
+  let idx = indices;
   if (ctx.int('storage_order', 0) === 1 && ctx.node.outputs[1]) {
     // column-major spatial offsets: within each N*C plane, h + w * H
-    if (x!.rank !== 4) unsupported(ctx, 'storage_order 1 on 1-D input');
+    if (x!.rank !== 4) unsupported(ctx, `storage_order 1 on ${x!.rank - 2}-D input (2-D is supported)`);
     const [, , H, W] = x!.shape as [number, number, number, number];
     const plane = T.tensor([H * W], [], 'int64', { backend: idx.backend });
     const wide = T.tensor([W], [], 'int64', { backend: idx.backend });
@@ -39,33 +36,19 @@ registerOp('MaxPool', ([x], ctx) => {
     const w = T.sub(r, T.mul(h, wide));
     idx = T.add(T.sub(idx, r), T.add(h, T.mul(w, high)));
   }
-  return [s.back(values), idx];
+  return [values, idx];
 });
 
-registerOp('AveragePool', ([x], ctx) => {
-  const g = geometry(x!, ctx);
-  const s = toSpatial2d(x!, ctx);
-  const y = T.avgPool2d(s.x, {
-    kernel: s.lift(g.kernel, 1),
-    strides: s.lift(g.strides, 1),
-    dilations: s.lift(g.dilations, 1),
-    pads: s.liftPads(g.pads),
-    ceilMode: g.ceilMode,
-    countIncludePad: ctx.int('count_include_pad', 0) === 1,
-  });
-  return [s.back(y)];
-});
+registerOp('AveragePool', ([x], ctx) => [T.avgPoolNd(x!, { ...geometry(x!, ctx), countIncludePad: ctx.int('count_include_pad', 0) === 1 })]);
 
 /** LpPool: (sum over the window of |x|^p)^(1/p), as p-th power average pooling times the window size. */
 registerOp('LpPool', ([x], ctx) => {
   const g = geometry(x!, ctx);
   const p = ctx.int('p', 2);
-  const s = toSpatial2d(x!, ctx);
-  const k = s.lift(g.kernel, 1);
-  const powed = T.pow(T.abs(s.x), T.full([], p, s.x.dtype, { backend: s.x.backend }));
-  const avg = T.avgPool2d(powed, { kernel: k, strides: s.lift(g.strides, 1), dilations: s.lift(g.dilations, 1), pads: s.liftPads(g.pads), ceilMode: g.ceilMode, countIncludePad: true });
-  const summed = T.mulScalar(avg, k[0]! * k[1]!);
-  return [s.back(T.pow(summed, T.full([], 1 / p, s.x.dtype, { backend: s.x.backend })))];
+  const powed = T.pow(T.abs(x!), T.full([], p, x!.dtype, { backend: x!.backend }));
+  const avg = T.avgPoolNd(powed, { ...g, countIncludePad: true });
+  const summed = T.mulScalar(avg, prod(g.kernel));
+  return [T.pow(summed, T.full([], 1 / p, x!.dtype, { backend: x!.backend }))];
 });
 
 const spatialAxes = (x: Tensor): number[] => Array.from({ length: x.rank - 2 }, (_, i) => i + 2);

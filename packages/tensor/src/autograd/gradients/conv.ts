@@ -5,25 +5,27 @@ import { full, tensor } from '../../ops/creation.js';
 import { sum } from '../../ops/reduce.js';
 import { expand, reshape } from '../../ops/views.js';
 import type { Tensor } from '../../tensor.js';
-import type { Window2d } from '../../ops/window.js';
+import type { Window2d, WindowNd } from '../../ops/window.js';
+import { ShapeError } from '../../errors.js';
 import { poolDivisors } from '../../backends/cpu/kernels/AveragePool.js';
 import type { PadMode } from '../../backends/cpu/kernels/Pad.js';
 
 const scalarLike = (t: Tensor, v: number): Tensor => full([], v, t.dtype, { backend: t.backend });
 
-/** Average pooling's adjoint: spread dy / divisor over each window's taps with Col2Im. */
+/** Average pooling's adjoint (any spatial rank): spread dy / divisor over each window's taps with Col2Im. */
 const averagePoolGrad: GradFn = ([dy], { inputs, attrs }) => {
   const x = inputs[0]!;
-  const w = attrs as unknown as Window2d;
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [OH, OW] = w.outShape;
-  const kk = w.kernel[0] * w.kernel[1];
-  const div = poolDivisors(w, H, W, !!attrs.countIncludePad);
+  const w = attrs as unknown as WindowNd;
+  const [N, C] = x.shape as [number, number];
+  const dims = x.shape.slice(2);
+  const Q = w.outShape.reduce((p, d) => p * d, 1);
+  const kk = w.kernel.reduce((p, d) => p * d, 1);
+  const div = poolDivisors(w, dims, !!attrs.countIncludePad);
   const inv = new Float32Array(div.length);
   for (let i = 0; i < div.length; i++) inv[i] = div[i]! > 0 ? 1 / div[i]! : 0;
-  const scaled = mul(dy!, tensor(inv, [1, 1, OH, OW], 'float32', { backend: dy!.backend }));
-  const cols = reshape(expand(reshape(scaled, [N, C, 1, OH * OW]), [N, C, kk, OH * OW]), [N, C * kk, OH * OW]);
-  return [engine().run1('Col2Im', [cols], { ...attrs, imageShape: [H, W] })];
+  const scaled = mul(reshape(dy!, [N, C, Q]), tensor(inv, [1, 1, Q], 'float32', { backend: dy!.backend }));
+  const cols = reshape(expand(reshape(scaled, [N, C, 1, Q]), [N, C, kk, Q]), [N, C * kk, Q]);
+  return [engine().run1('Col2Im', [cols], { ...attrs, imageShape: dims })];
 };
 
 /** BatchNormalization (inference) gradients to x, scale, bias, mean and variance. */
@@ -50,11 +52,15 @@ export const convGradients: Record<string, GradFn> = {
     const x = inputs[0]!;
     return [engine().run1('Col2Im', [dy!], { ...attrs, imageShape: [x.shape[2]!, x.shape[3]!] })];
   },
-  Col2Im: ([dy], { attrs }) => [engine().run1('Im2Col', [dy!], attrs)],
+  Col2Im: ([dy], { attrs }) => {
+    const k = (attrs as unknown as WindowNd).kernel;
+    if (k.length !== 2) throw new ShapeError(`gradient of Col2Im over ${k.length} spatial axes is not supported (Im2Col is 2-D); only 2-D col2im and convTranspose are differentiable`);
+    return [engine().run1('Im2Col', [dy!], attrs)];
+  },
   MaxPool: ([dv], { inputs, outputs, attrs }) => {
     if (!dv) return [null];
     const x = inputs[0]!;
-    return [engine().run1('MaxUnpoolAdd', [dv, outputs[1]!], { ...attrs, imageShape: [x.shape[2]!, x.shape[3]!] })];
+    return [engine().run1('MaxUnpoolAdd', [dv, outputs[1]!], { ...attrs, imageShape: x.shape.slice(2) })];
   },
   AveragePool: averagePoolGrad,
   GlobalAveragePool: ([dy], { inputs }) => {

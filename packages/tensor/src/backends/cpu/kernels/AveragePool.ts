@@ -1,7 +1,8 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { Window2d } from '../../../ops/window.js';
+import type { WindowNd } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
 import { floatOutput, floatStorage } from './float_io.js';
+import { prodOf, tapOffsets, windowStarts } from './window_nd.js';
 
 /**
  * Number of taps of each window position along one axis that count towards the average:
@@ -20,57 +21,74 @@ export function windowCounts(out: number, k: number, s: number, d: number, padBe
   return counts;
 }
 
-/** Divisor of every output position [OH*OW] of an average pool (ONNX count_include_pad). */
-export function poolDivisors(w: Window2d, H: number, W: number, countIncludePad: boolean): Float32Array {
-  const [pt, pl, pb, pr] = w.pads;
-  const ch = windowCounts(w.outShape[0], w.kernel[0], w.strides[0], w.dilations[0], pt, countIncludePad ? -pt : 0, countIncludePad ? H + pb : H);
-  const cw = windowCounts(w.outShape[1], w.kernel[1], w.strides[1], w.dilations[1], pl, countIncludePad ? -pl : 0, countIncludePad ? W + pr : W);
-  const out = new Float32Array(ch.length * cw.length);
-  for (let a = 0; a < ch.length; a++) for (let b = 0; b < cw.length; b++) out[a * cw.length + b] = ch[a]! * cw[b]!;
+/**
+ * Divisor of every output position (row-major over `w.outShape`) of an average pool over an
+ * input of spatial size `dims` (ONNX count_include_pad): the product of the per-axis counts.
+ */
+export function poolDivisors(w: WindowNd, dims: readonly number[], countIncludePad: boolean): Float32Array {
+  const n = w.kernel.length;
+  const counts = dims.map((D, a) => {
+    const pb = w.pads[a]!;
+    const pe = w.pads[a + n]!;
+    return windowCounts(w.outShape[a]!, w.kernel[a]!, w.strides[a]!, w.dilations[a]!, pb, countIncludePad ? -pb : 0, countIncludePad ? D + pe : D);
+  });
+  const out = new Float32Array(prodOf(w.outShape)).fill(1);
+  for (let q = 0; q < out.length; q++) {
+    let rem = q;
+    for (let a = n - 1; a >= 0; a--) {
+      out[q] = out[q]! * counts[a]![rem % w.outShape[a]!]!;
+      rem = Math.floor(rem / w.outShape[a]!);
+    }
+  }
   return out;
 }
 
 /**
- * 2-D average pooling of x [N, C, H, W] (any strides) → [N, C, OH, OW]. Padding taps add zero;
- * the divisor counts them only with `attrs.countIncludePad` (and never beyond the end padding).
+ * Average pooling of x [N, C, D1, ..., Dn] (any n, any strides) → [N, C, O1, ..., On]. Padding
+ * taps add zero; the divisor counts them only with `attrs.countIncludePad` (and never beyond
+ * the end padding).
  */
 export const averagePoolKernel: KernelConfig<CpuBackend> = {
   name: 'AveragePool',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const w = attrs as unknown as Window2d;
-    const [N, C, H, W] = x!.shape as [number, number, number, number];
-    const [sN, sC, sH, sW] = x!.strides as [number, number, number, number];
-    const [kh, kw] = w.kernel;
-    const [sh, sw] = w.strides;
-    const [dh, dw] = w.dilations;
-    const [pt, pl] = w.pads;
-    const [OH, OW] = w.outShape;
-    const div = poolDivisors(w, H, W, !!attrs.countIncludePad);
+    const w = attrs as unknown as WindowNd;
+    const n = w.kernel.length;
+    const [N, C] = x!.shape as [number, number];
+    const dims = x!.shape.slice(2);
+    const xs = x!.strides.slice(2);
+    const div = poolDivisors(w, dims, !!attrs.countIncludePad);
+    const taps = tapOffsets(w);
+    const starts = windowStarts(w);
+    const T = prodOf(w.kernel);
+    const Q = div.length;
     const src = floatStorage(x!);
-    const out = new Float32Array(N * C * OH * OW);
+    const out = new Float32Array(N * C * Q);
     let o = 0;
-    for (let n = 0; n < N; n++) {
+    for (let b = 0; b < N; b++) {
       for (let c = 0; c < C; c++) {
-        const base = x!.offset + n * sN + c * sC;
-        for (let oh = 0, q = 0; oh < OH; oh++) {
-          for (let ow = 0; ow < OW; ow++, o++, q++) {
-            let acc = 0;
-            for (let i = 0; i < kh; i++) {
-              const ih = oh * sh - pt + i * dh;
-              if (ih < 0 || ih >= H) continue;
-              for (let j = 0; j < kw; j++) {
-                const iw = ow * sw - pl + j * dw;
-                if (iw >= 0 && iw < W) acc += src[base + ih * sH + iw * sW]!;
+        const base = x!.offset + b * x!.strides[0]! + c * x!.strides[1]!;
+        for (let q = 0; q < Q; q++, o++) {
+          let acc = 0;
+          for (let t = 0; t < T; t++) {
+            let off = base;
+            let inside = true;
+            for (let a = 0; a < n; a++) {
+              const p = starts[q * n + a]! + taps[t * n + a]!;
+              if (p < 0 || p >= dims[a]!) {
+                inside = false;
+                break;
               }
+              off += p * xs[a]!;
             }
-            const d = div[q]!;
-            out[o] = d > 0 ? acc / d : 0;
+            if (inside) acc += src[off]!;
           }
+          const d = div[q]!;
+          out[o] = d > 0 ? acc / d : 0;
         }
       }
     }
-    return [floatOutput(backend, x!.dtype, [N, C, OH, OW], out)];
+    return [floatOutput(backend, x!.dtype, [N, C, ...w.outShape], out)];
   },
 };

@@ -1,12 +1,12 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { Window2d } from '../../../ops/window.js';
+import type { WindowNd } from '../../../ops/window.js';
 import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
-import { addWindow, windowLets } from './Im2Col.js';
+import { addWindowNd, adjointTapLoops, flatIndex, splitIndex, windowNdLets } from './window_nd.js';
 
 /**
- * Gather-style Col2Im: one thread per image pixel [N, C, H, W] sums the col entries of every
- * window tap that lands on it (no atomics).
+ * Gather-style Col2Im, any spatial rank (in the shader key): one thread per image element
+ * [N, C, D1, ..., Dn] sums the col entries of every window tap that lands on it (no atomics).
  */
 export const col2imKernel: KernelConfig<WebGpuBackend> = {
   name: 'Col2Im',
@@ -14,40 +14,33 @@ export const col2imKernel: KernelConfig<WebGpuBackend> = {
   strided: true,
   run(inputs, attrs, backend) {
     const col = inputs[0] as GpuTensor;
-    const w = attrs as unknown as Window2d;
-    const [H, W] = attrs.imageShape as [number, number];
+    const w = attrs as unknown as WindowNd;
+    const n = w.kernel.length;
+    const image = attrs.imageShape as number[];
     const [N, K] = col.shape as [number, number, number];
-    const C = K / (w.kernel[0] * w.kernel[1]);
-    const size = N * C * H * W;
+    const C = K / w.kernel.reduce((p, d) => p * d, 1);
+    const outShape = [N, C, ...image];
+    const size = outShape.reduce((p, d) => p * d, 1);
     const u = new Uniforms();
-    u.add(size, C, H, W);
+    u.add(size, C);
     const cs = u.add(...col.strides, col.offset);
-    const wa = addWindow(u, w);
+    const wa = addWindowNd(u, w, image);
     const result = col.dtype === 'float16' ? roundF16('acc') : 'acc';
     return backend.runProgram({
-      key: `Col2Im:${col.dtype}`,
+      key: `Col2Im:${col.dtype}:${n}`,
       source: () => `${declareBindings([{ name: 'COL', dtype: col.dtype }], [{ name: 'Y', dtype: col.dtype }])}
-${mainLinear('u[0]', `${windowLets(wa)}
-  let C = u[1]; let H = u[2]; let W = u[3];
-  let x = idx % W;
-  let y = (idx / W) % H;
-  let c = (idx / (W * H)) % C;
-  let n = idx / (W * H * C);
+${mainLinear('u[0]', `${windowNdLets(wa, n)}
+  let C = u[1];
+${splitIndex('idx', n, 'D', 'p', 'nc')}
+  let b = nc / C;
+  let c = nc % C;
   var acc = 0.0;
-  for (var i = 0; i < kh; i++) {
-    let th = y + pt - i * dh;
-    if (th < 0 || th % sh != 0 || th / sh >= OH) { continue; }
-    for (var j = 0; j < kw; j++) {
-      let tw = x + pl - j * dw;
-      if (tw < 0 || tw % sw != 0 || tw / sw >= OW) { continue; }
-      let k = (c * kh + i) * kw + j;
-      let l = (th / sh) * OW + tw / sw;
-      acc = acc + COL[u[${cs + 3}] + n * u[${cs}] + k * u[${cs + 1}] + l * u[${cs + 2}]];
-    }
-  }
+${adjointTapLoops(n, `    let k = ${flatIndex('c', n, 'i', 'k')};
+    let l = ${flatIndex('0', n, 'q', 'O')};
+    acc = acc + COL[u[${cs + 3}] + b * u[${cs}] + k * u[${cs + 1}] + l * u[${cs + 2}]];`)}
   Y[idx] = ${result};`)}`,
       inputs: [col],
-      outputs: [{ dtype: col.dtype, shape: [N, C, H, W] }],
+      outputs: [{ dtype: col.dtype, shape: outShape }],
       uniforms: u.values,
       dispatch: dispatch1D(size),
     });

@@ -1,56 +1,46 @@
 import type { KernelConfig } from '../../../backend.js';
 import { intRange, isFloat } from '../../../dtype.js';
-import type { Window2d } from '../../../ops/window.js';
+import type { WindowNd } from '../../../ops/window.js';
 import { type GpuTensor, type WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
-import { addWindow, windowLets } from './Im2Col.js';
+import { addWindowNd, adjointTapLoops, flatIndex, splitIndex, tapLoops, windowNdLets } from './window_nd.js';
 
-/** One thread per output: values and flattened NCHW indices (int64 stored as i32). */
+/** One thread per output, any spatial rank (in the shader key): values and flattened indices (int64 stored as i32). */
 export const maxPoolKernel: KernelConfig<WebGpuBackend> = {
   name: 'MaxPool',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const w = attrs as unknown as Window2d;
-    const [N, C, H, W] = x.shape as [number, number, number, number];
-    const [OH, OW] = w.outShape;
-    const size = N * C * OH * OW;
+    const w = attrs as unknown as WindowNd;
+    const n = w.kernel.length;
+    const [N, C] = x.shape as [number, number];
+    const outShape = [N, C, ...w.outShape];
+    const size = outShape.reduce((p, d) => p * d, 1);
     const u = new Uniforms();
-    u.add(size, C, H, W);
+    u.add(size, C);
     const xs = u.add(...x.strides, x.offset);
-    const wa = addWindow(u, w);
+    const wa = addWindowNd(u, w, x.shape.slice(2));
     // -inf cannot be a WGSL constant: pass its bits at runtime
     const lowest = isFloat(x.dtype) ? `bitcast<f32>(u[${u.addF32(-Infinity)}])` : `i32(${intRange(x.dtype)[0]})`;
+    const read = Array.from({ length: n }, (_, a) => ` + p${a} * u[${xs + 2 + a}]`).join('');
     return backend.runProgram({
-      key: `MaxPool:${x.dtype}`,
+      key: `MaxPool:${x.dtype}:${n}`,
       source: () => `${declareBindings([{ name: 'X', dtype: x.dtype }], [{ name: 'Y', dtype: x.dtype }, { name: 'I', dtype: 'int64' }])}
-${mainLinear('u[0]', `${windowLets(wa)}
-  let C = u[1]; let H = u[2]; let W = u[3];
-  let ow = idx % OW;
-  let oh = (idx / OW) % OH;
-  let c = (idx / (OW * OH)) % C;
-  let n = idx / (OW * OH * C);
-  let base = u[${xs + 4}] + n * u[${xs}] + c * u[${xs + 1}];
-  let flat = (n * C + c) * H * W;
+${mainLinear('u[0]', `${windowNdLets(wa, n)}
+  let C = u[1];
+${splitIndex('idx', n, 'O', 'o', 'nc')}
+  let base = u[${xs + n + 2}] + (nc / C) * u[${xs}] + (nc % C) * u[${xs + 1}];
   var best = ${lowest};
   var at = -1;
-  for (var i = 0; i < kh; i++) {
-    let ih = oh * sh - pt + i * dh;
-    if (ih < 0 || ih >= H) { continue; }
-    for (var j = 0; j < kw; j++) {
-      let iw = ow * sw - pl + j * dw;
-      if (iw < 0 || iw >= W) { continue; }
-      let v = X[base + ih * u[${xs + 2}] + iw * u[${xs + 3}]];
-      if (at < 0 || v > best) { best = v; at = flat + ih * W + iw; }
-    }
-  }
+${tapLoops(n, `    let v = X[base${read}];
+    if (at < 0 || v > best) { best = v; at = ${flatIndex('nc', n, 'p', 'D')}; }`)}
   Y[idx] = best;
   I[idx] = at;`)}`,
       inputs: [x],
       outputs: [
-        { dtype: x.dtype, shape: [N, C, OH, OW] },
-        { dtype: 'int64', shape: [N, C, OH, OW] },
+        { dtype: x.dtype, shape: outShape },
+        { dtype: 'int64', shape: outShape },
       ],
       uniforms: u.values,
       dispatch: dispatch1D(size),
@@ -59,8 +49,8 @@ ${mainLinear('u[0]', `${windowLets(wa)}
 };
 
 /**
- * Gather-style MaxPool gradient: one thread per input pixel sums dy over the windows whose
- * recorded argmax is that pixel (no atomics).
+ * Gather-style MaxPool gradient, any spatial rank: one thread per input element sums dy over
+ * the windows whose recorded argmax is that element (no atomics).
  */
 export const maxUnpoolAddKernel: KernelConfig<WebGpuBackend> = {
   name: 'MaxUnpoolAdd',
@@ -68,36 +58,27 @@ export const maxUnpoolAddKernel: KernelConfig<WebGpuBackend> = {
   run(inputs, attrs, backend) {
     const dy = inputs[0] as GpuTensor;
     const ind = inputs[1] as GpuTensor;
-    const w = attrs as unknown as Window2d;
-    const [H, W] = attrs.imageShape as [number, number];
+    const w = attrs as unknown as WindowNd;
+    const n = w.kernel.length;
+    const image = attrs.imageShape as number[];
     const [N, C] = dy.shape as [number, number];
-    const size = N * C * H * W;
+    const outShape = [N, C, ...image];
+    const size = outShape.reduce((p, d) => p * d, 1);
     const u = new Uniforms();
-    u.add(size, C, H, W);
-    const wa = addWindow(u, w);
+    u.add(size);
+    const wa = addWindowNd(u, w, image);
     const result = dy.dtype === 'float16' ? 'unpack2x16float(pack2x16float(vec2<f32>(acc, 0.0))).x' : 'acc';
     return backend.runProgram({
-      key: `MaxUnpoolAdd:${dy.dtype}`,
+      key: `MaxUnpoolAdd:${dy.dtype}:${n}`,
       source: () => `${declareBindings([{ name: 'DY', dtype: dy.dtype }, { name: 'I', dtype: 'int64' }], [{ name: 'Y', dtype: dy.dtype }])}
-${mainLinear('u[0]', `${windowLets(wa)}
-  let C = u[1]; let H = u[2]; let W = u[3];
-  let x = idx % W;
-  let y = (idx / W) % H;
-  let nc = idx / (W * H);
+${mainLinear('u[0]', `${windowNdLets(wa, n)}
+${splitIndex('idx', n, 'D', 'p', 'nc')}
   var acc = 0.0;
-  for (var i = 0; i < kh; i++) {
-    let th = y + pt - i * dh;
-    if (th < 0 || th % sh != 0 || th / sh >= OH) { continue; }
-    for (var j = 0; j < kw; j++) {
-      let tw = x + pl - j * dw;
-      if (tw < 0 || tw % sw != 0 || tw / sw >= OW) { continue; }
-      let o = (nc * OH + th / sh) * OW + tw / sw;
-      if (I[o] == idx) { acc = acc + DY[o]; }
-    }
-  }
+${adjointTapLoops(n, `    let o = ${flatIndex('nc', n, 'q', 'O')};
+    if (I[o] == idx) { acc = acc + DY[o]; }`)}
   Y[idx] = ${result};`)}`,
       inputs: [dy, ind],
-      outputs: [{ dtype: dy.dtype, shape: [N, C, H, W] }],
+      outputs: [{ dtype: dy.dtype, shape: outShape }],
       uniforms: u.values,
       dispatch: dispatch1D(size),
     });
