@@ -53,6 +53,7 @@ export function rawByteLength(t: OnnxDataType, count: number): number {
 const COMPUTE: ReadonlySet<string> = new Set([
   'float32', 'float16', 'int32', 'int64', 'int8', 'uint8', 'bool', 'int4', 'uint4', 'int2', 'uint2',
   'int16', 'uint16', 'uint32', 'uint64',
+  'float64', 'bfloat16', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'float4e2m1',
 ]);
 
 /** The tensor DType Whittle computes with for this ONNX type, or undefined (kept as RawTensor). */

@@ -158,6 +158,10 @@ function storageFrom(dtype: DType, bytes: Uint8Array): StorageArray {
       return new Uint32Array(b.buffer);
     case 'uint64':
       return new BigUint64Array(b.buffer);
+    case 'float64':
+      return new Float64Array(b.buffer);
+    case 'bfloat16':
+      return new Uint16Array(b.buffer);
     default:
       return b;
   }

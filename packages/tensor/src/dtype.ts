@@ -1,11 +1,13 @@
 import { DTypeError } from './errors.js';
+import { type FloatFormat, FLOAT_FORMATS, decodeFloatFormat, encodeFloatFormat, isFloatFormat } from './float_formats/index.js';
 
 /**
  * Element types. `float16` is stored as IEEE half bits in a Uint16Array; `int64` as a
  * BigInt64Array; `bool` as a Uint8Array of 0/1; `int4`/`uint4`/`int2`/`uint2` packed
  * little-end-first into bytes the way ONNX packs them (element 0 in the low bits). `int16`,
  * `uint16`, `uint32` and `uint64` are stored in Int16Array, Uint16Array, Uint32Array and
- * BigUint64Array; their arithmetic wraps modulo 2^bits as in C.
+ * BigUint64Array; their arithmetic wraps modulo 2^bits as in C. `float64`, `bfloat16` and the
+ * float8/float4 formats are storage-only (see {@link isStorageOnly}).
  */
 export type DType =
   | 'float32'
@@ -22,12 +24,26 @@ export type DType =
   | 'int16'
   | 'uint16'
   | 'uint32'
-  | 'uint64';
+  | 'uint64'
+  | 'float64'
+  | 'bfloat16'
+  | FloatFormat;
 
 export const DTYPES: readonly DType[] = [
   'float32', 'float16', 'int32', 'int64', 'int8', 'uint8', 'bool', 'int4', 'uint4', 'int2', 'uint2',
   'int16', 'uint16', 'uint32', 'uint64',
+  'float64', 'bfloat16', ...FLOAT_FORMATS,
 ];
+
+/**
+ * Dtypes Whittle stores and converts but does not compute with: `float64` (a Float64Array;
+ * float32 words on webgpu), `bfloat16` (bits in a Uint16Array; float32 words on webgpu) and the
+ * float formats (codes in bytes, float4e2m1 packed; one i32 code per element on webgpu). Only
+ * Cast and Contiguous accept them; cast to float32 to compute.
+ */
+export function isStorageOnly(dtype: DType): boolean {
+  return dtype === 'float64' || dtype === 'bfloat16' || isFloatFormat(dtype);
+}
 
 /** The typed array that stores each dtype on the CPU. */
 export type StorageArray =
@@ -37,6 +53,7 @@ export type StorageArray =
   | BigInt64Array
   | Int8Array
   | Uint8Array
+  | Float64Array
   | Int16Array
   | Uint32Array
   | BigUint64Array;
@@ -50,17 +67,25 @@ export function bitsOf(dtype: DType): number {
       return 32;
     case 'int64':
     case 'uint64':
+    case 'float64':
       return 64;
     case 'float16':
     case 'int16':
     case 'uint16':
+    case 'bfloat16':
       return 16;
     case 'int8':
     case 'uint8':
     case 'bool':
+    case 'float8e4m3fn':
+    case 'float8e4m3fnuz':
+    case 'float8e5m2':
+    case 'float8e5m2fnuz':
+    case 'float8e8m0':
       return 8;
     case 'int4':
     case 'uint4':
+    case 'float4e2m1':
       return 4;
     case 'int2':
     case 'uint2':
@@ -72,8 +97,9 @@ export function isPacked(dtype: DType): boolean {
   return bitsOf(dtype) < 8;
 }
 
+/** Floating-point dtypes: float32, float16 and the storage-only float64, bfloat16 and float formats. */
 export function isFloat(dtype: DType): boolean {
-  return dtype === 'float32' || dtype === 'float16';
+  return dtype === 'float32' || dtype === 'float16' || dtype === 'float64' || dtype === 'bfloat16' || isFloatFormat(dtype);
 }
 
 export function isInteger(dtype: DType): boolean {
@@ -113,6 +139,10 @@ export function allocStorage(dtype: DType, size: number): StorageArray {
       return new Uint32Array(n);
     case 'uint64':
       return new BigUint64Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'bfloat16':
+      return new Uint16Array(n);
     default:
       return new Uint8Array(n);
   }
@@ -266,6 +296,8 @@ export function packFromInt32(dtype: DType, values: ArrayLike<number>): Uint8Arr
  */
 export function readElement(dtype: DType, values: StorageArray, i: number): number {
   if (dtype === 'float16') return float16BitsToFloat32((values as Uint16Array)[i]!);
+  if (dtype === 'bfloat16') return bfloat16BitsToFloat32((values as Uint16Array)[i]!);
+  if (isFloatFormat(dtype)) return decodeFloatFormat(dtype, dtype === 'float4e2m1' ? readPacked(dtype, values as Uint8Array, i) : (values as Uint8Array)[i]!);
   if (dtype === 'int64' || dtype === 'uint64') return Number((values as BigInt64Array | BigUint64Array)[i]!);
   if (isPacked(dtype)) return readPacked(dtype, values as Uint8Array, i);
   return (values as Float32Array)[i]!;
@@ -274,6 +306,9 @@ export function readElement(dtype: DType, values: StorageArray, i: number): numb
 /** Write element `i` (inverse of readElement; values are rounded/truncated as the dtype needs). */
 export function writeElement(dtype: DType, values: StorageArray, i: number, v: number): void {
   if (dtype === 'float16') (values as Uint16Array)[i] = float32ToFloat16Bits(v);
+  else if (dtype === 'bfloat16') (values as Uint16Array)[i] = float32ToBfloat16Bits(v);
+  else if (dtype === 'float4e2m1') writePacked(dtype, values as Uint8Array, i, encodeFloatFormat(dtype, v));
+  else if (isFloatFormat(dtype)) (values as Uint8Array)[i] = encodeFloatFormat(dtype, v);
   else if (dtype === 'int64' || dtype === 'uint64') (values as BigInt64Array | BigUint64Array)[i] = BigInt(Math.trunc(v));
   else if (isPacked(dtype)) writePacked(dtype, values as Uint8Array, i, Math.trunc(v));
   else if (dtype === 'bool') (values as Uint8Array)[i] = v ? 1 : 0;

@@ -1,5 +1,5 @@
 import type { Backend, BackendName, TensorInfo } from './backend.js';
-import { type DType, type StorageArray, allocStorage, checkStorage, isPacked } from './dtype.js';
+import { type DType, type StorageArray, allocStorage, checkStorage, isPacked, isStorageOnly } from './dtype.js';
 import { BackendError, DTypeError, ShapeError } from './errors.js';
 import { getKernel } from './kernel_registry.js';
 import { type Shape, checkShape, contiguousStrides, shapesEqual, sizeOf } from './shape.js';
@@ -108,6 +108,10 @@ export class Engine {
       if (t.backend !== backendName) {
         throw new BackendError(`${name}: inputs live on different backends (${backendName} and ${t.backend}); move them with toBackend() first`);
       }
+    }
+    if (name !== 'Cast' && name !== 'Contiguous') {
+      const t = inputs.find((x) => isStorageOnly(x.dtype));
+      if (t) throw new DTypeError(`${name}: ${t.dtype} is a storage-only dtype (Whittle converts it but does not compute with it); cast it to float32 first`);
     }
     const backend = this.backend(backendName);
     const kernel = getKernel(backendName, name);

@@ -72,8 +72,13 @@ for (const [op, f] of Object.entries(binary)) registerOp(op, ([a, b]) => [f(a!, 
 for (const [op, f] of Object.entries(variadic)) registerOp(op, (xs) => [f(xs.filter((x): x is Tensor => !!x))]);
 
 registerOp('Where', ([c, a, b]) => [T.where(c!, a!, b!)]);
-registerOp('Cast', ([x], ctx) => [T.cast(x!, onnxTypeToDType(ctx.int('to', 1), ctx.node.name))]);
-registerOp('CastLike', ([x, like]) => [T.cast(x!, like!.dtype)]);
+registerOp('Cast', ([x], ctx) => [T.cast(x!, onnxTypeToDType(ctx.int('to', 1), ctx.node.name), castOptions(ctx))]);
+registerOp('CastLike', ([x, like], ctx) => [T.cast(x!, like!.dtype, castOptions(ctx))]);
+
+/** Cast's saturate (opset 19, float8 targets) and round_mode (opset 25, float8e8m0) attributes. */
+function castOptions(ctx: OpContext): T.FloatFormatOptions {
+  return { saturate: ctx.int('saturate', 1) !== 0, roundMode: ctx.string('round_mode', 'up') as T.E8m0RoundMode };
+}
 registerOp('Clip', async ([x, lo, hi], ctx) => {
   // opset < 11: min/max attributes; since 11: optional inputs
   const min = lo ? (await lo.toFloat64())[0] : ctx.opset < 11 ? ctx.floatOpt('min') : undefined;
@@ -86,6 +91,8 @@ export function onnxTypeToDType(code: number, where: string): T.DType {
   const map: Record<number, T.DType> = {
     1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16',
     12: 'uint32', 13: 'uint64', 21: 'uint4', 22: 'int4', 25: 'uint2', 26: 'int2',
+    11: 'float64', 16: 'bfloat16', 17: 'float8e4m3fn', 18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz',
+    23: 'float4e2m1', 24: 'float8e8m0',
   };
   const d = map[code];
   if (!d) throw new T.DTypeError(`${where}: ONNX element type ${code} is not one Whittle computes with`);

@@ -3,7 +3,9 @@ import {
   type DType,
   type StorageArray,
   allocStorage,
+  bfloat16BitsToFloat32,
   float16BitsToFloat32,
+  float32ToBfloat16Bits,
   float32ToFloat16Bits,
   isPacked,
   packFromInt32,
@@ -20,6 +22,9 @@ import { contiguousProgram } from './kernels/Contiguous.js';
  * rounds); uint32 and uint64 as u32 (uint64 must fit in uint32, checked on upload, and its
  * arithmetic wraps modulo 2^32 there); every other integer dtype and bool as i32 (int64 must fit
  * in int32, checked on upload; int8/uint8/int16/uint16 results are wrapped to their range).
+ * Storage-only dtypes: float64 as f32 (rounded on upload: the GPU has no f64, as int64 has no
+ * i64 here), bfloat16 as f32 (decoded on upload; Cast rounds every bfloat16 result), and the
+ * float8/float4 formats as one i32 code per element (Cast decodes and encodes them in WGSL).
  */
 export interface GpuHandle extends DataHandle {
   readonly backend: 'webgpu';
@@ -32,7 +37,7 @@ export type GpuTensor = TensorInfo<GpuHandle>;
 
 /** WGSL scalar type used to store a dtype. */
 export function wgslType(dtype: DType): WgslScalar {
-  if (dtype === 'float32' || dtype === 'float16') return 'f32';
+  if (dtype === 'float32' || dtype === 'float16' || dtype === 'float64' || dtype === 'bfloat16') return 'f32';
   return dtype === 'uint32' || dtype === 'uint64' ? 'u32' : 'i32';
 }
 
@@ -231,6 +236,14 @@ function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Ar
       }
       return out;
     }
+    case 'float64':
+      return Float32Array.from((values as Float64Array).subarray(0, size));
+    case 'bfloat16': {
+      const out = new Float32Array(size);
+      const v = values as Uint16Array;
+      for (let i = 0; i < size; i++) out[i] = bfloat16BitsToFloat32(v[i]!);
+      return out;
+    }
     case 'uint32':
       return (values as Uint32Array).subarray(0, size);
     case 'uint64': {
@@ -265,6 +278,13 @@ function fromGpuWords(dtype: DType, words: Uint32Array, size: number): StorageAr
     case 'int64': {
       const out = new BigInt64Array(size);
       for (let k = 0; k < size; k++) out[k] = BigInt(i[k]!);
+      return out;
+    }
+    case 'float64':
+      return Float64Array.from(f);
+    case 'bfloat16': {
+      const out = new Uint16Array(size);
+      for (let k = 0; k < size; k++) out[k] = float32ToBfloat16Bits(f[k]!);
       return out;
     }
     case 'uint32':

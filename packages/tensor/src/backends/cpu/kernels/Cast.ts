@@ -3,7 +3,8 @@ import { type DType, type StorageArray, allocStorage, isFloat, isPacked, writePa
 import { sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
 import { forEachStrided } from '../strided.js';
-import { decoder, encoder } from './unary.js';
+import { encoder } from './unary.js';
+import { castReader, formatWriter } from './cast_formats.js';
 
 /**
  * Float to int32 as the GPU does it: truncate toward zero, NaN → 0, saturate to the int32 range.
@@ -98,7 +99,7 @@ export const castKernel: KernelConfig<CpuBackend> = {
     } else if (to === 'uint64') {
       // numbers → uint64: NaN → 0, saturate above, negative integers wrap modulo 2^64
       const o = out as BigUint64Array;
-      const read = decoder(from, src);
+      const read = castReader(from, src);
       each((s, d) => {
         const v = read(s);
         if (Number.isNaN(v)) o[d] = 0n;
@@ -107,7 +108,7 @@ export const castKernel: KernelConfig<CpuBackend> = {
       });
     } else if (to === 'int64') {
       const o = out as BigInt64Array;
-      const read = decoder(from, src);
+      const read = castReader(from, src);
       each((s, d) => {
         const v = read(s);
         if (Number.isNaN(v)) o[d] = 0n;
@@ -116,9 +117,9 @@ export const castKernel: KernelConfig<CpuBackend> = {
         else o[d] = BigInt(Math.trunc(v));
       });
     } else {
-      const read = decoder(from, src);
+      const read = castReader(from, src);
       const conv = converter(from, to);
-      const w = writer(to, out);
+      const w = formatWriter(to, out, attrs) ?? writer(to, out);
       each((s, d) => w(d, conv(read(s))));
     }
     return [backend.output(to, xs.shape, out)];

@@ -2,6 +2,7 @@ import type { KernelConfig } from '../../../backend.js';
 import type { DType } from '../../../dtype.js';
 import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
 import { mapProgram } from './unary.js';
+import { formatCast } from './cast_formats.js';
 
 // f32 → i32 truncating toward zero, NaN → 0, saturating (same as the cpu kernel's floatToInt32)
 const F2I = `
@@ -25,7 +26,8 @@ fn f2u(x: f32) -> u32 {
  * other integer dtype and bool (packed types are unpacked on upload), so a cast is one
  * expression: float16 targets round (mapProgram), narrow int targets wrap (mapProgram),
  * float→int goes through f2i / f2u. int64 lives in i32 on the GPU, so float→int64 saturates at
- * the int32 range here (and uint64, in u32, at the uint32 range).
+ * the int32 range here (and uint64, in u32, at the uint32 range). Casts to bfloat16 and to or
+ * from the float8/float4 formats (stored as i32 codes) are WGSL conversions from cast_formats.ts.
  */
 export const castKernel: KernelConfig<WebGpuBackend> = {
   name: 'Cast',
@@ -34,6 +36,8 @@ export const castKernel: KernelConfig<WebGpuBackend> = {
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
     const to = attrs.to as DType;
+    const f = formatCast(x.dtype, to, attrs);
+    if (f) return backend.runProgram(mapProgram(x, { key: f.key, outDtype: to, expr: f.expr, prelude: F2I + f.prelude }));
     const a = wgslType(x.dtype);
     const b = wgslType(to);
     let expr: string;
