@@ -2,7 +2,7 @@ import type { KernelConfig } from '../../../backend.js';
 import type { WindowNd } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
 import { floatOutput, floatStorage } from './float_io.js';
-import { prodOf, tapOffsets, windowStarts } from './window_nd.js';
+import { WindowWalker, advanceOuter, prodOf } from './window_nd.js';
 
 /**
  * Number of taps of each window position along one axis that count towards the average:
@@ -55,37 +55,36 @@ export const averagePoolKernel: KernelConfig<CpuBackend> = {
   run([x], attrs, backend) {
     const w = attrs as unknown as WindowNd;
     const n = w.kernel.length;
+    const L = n - 1;
     const [N, C] = x!.shape as [number, number];
     const dims = x!.shape.slice(2);
     const xs = x!.strides.slice(2);
+    const d = w.dilations;
     const div = poolDivisors(w, dims, !!attrs.countIncludePad);
-    const taps = tapOffsets(w);
-    const starts = windowStarts(w);
-    const T = prodOf(w.kernel);
     const Q = div.length;
     const src = floatStorage(x!);
     const out = new Float32Array(N * C * Q);
+    const walk = new WindowWalker(w, dims);
+    const { start, lo, hi } = walk;
+    const idx = new Int32Array(n);
     let o = 0;
     for (let b = 0; b < N; b++) {
       for (let c = 0; c < C; c++) {
         const base = x!.offset + b * x!.strides[0]! + c * x!.strides[1]!;
+        walk.reset();
         for (let q = 0; q < Q; q++, o++) {
           let acc = 0;
-          for (let t = 0; t < T; t++) {
-            let off = base;
-            let inside = true;
-            for (let a = 0; a < n; a++) {
-              const p = starts[q * n + a]! + taps[t * n + a]!;
-              if (p < 0 || p >= dims[a]!) {
-                inside = false;
-                break;
-              }
-              off += p * xs[a]!;
-            }
-            if (inside) acc += src[off]!;
+          if (walk.next()) {
+            for (let a = 0; a < L; a++) idx[a] = lo[a]!;
+            do {
+              let off = base;
+              for (let a = 0; a < L; a++) off += (start[a]! + idx[a]! * d[a]!) * xs[a]!;
+              const step = d[L]! * xs[L]!;
+              for (let j = lo[L]!, at = off + (start[L]! + j * d[L]!) * xs[L]!; j < hi[L]!; j++, at += step) acc += src[at]!;
+            } while (advanceOuter(idx, lo, hi));
           }
-          const d = div[q]!;
-          out[o] = d > 0 ? acc / d : 0;
+          const dv = div[q]!;
+          out[o] = dv > 0 ? acc / dv : 0;
         }
       }
     }

@@ -2,7 +2,7 @@ import type { KernelConfig } from '../../../backend.js';
 import type { WindowNd } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
 import { floatOutput, floatStorage } from './float_io.js';
-import { prodOf, rowMajorStrides, tapOffsets, windowStarts } from './window_nd.js';
+import { advanceOuter, prodOf, rowMajorStrides } from './window_nd.js';
 
 /**
  * Fold columns back into an image, summing overlapping taps (the adjoint of Im2Col), any
@@ -17,35 +17,50 @@ export const col2imKernel: KernelConfig<CpuBackend> = {
     const w = attrs as unknown as WindowNd;
     const dims = attrs.imageShape as number[];
     const n = w.kernel.length;
+    const L = n - 1;
     const [N, K] = col!.shape as [number, number, number];
     const [sN, sK, sL] = col!.strides as [number, number, number];
     const T = prodOf(w.kernel);
-    const Q = prodOf(w.outShape);
     const C = K / T;
     const image = prodOf(dims);
-    const flatStrides = rowMajorStrides(dims);
-    const taps = tapOffsets(w);
-    const starts = windowStarts(w);
+    const fs = rowMajorStrides(dims);
+    const qs = rowMajorStrides(w.outShape);
     const src = floatStorage(col!);
     const out = new Float32Array(N * C * image);
+    const tap = new Int32Array(n);
+    const shift = new Int32Array(n);
+    const lo = new Int32Array(n);
+    const hi = new Int32Array(n);
+    const pos = new Int32Array(n);
     for (let b = 0; b < N; b++) {
       for (let c = 0; c < C; c++) {
         const obase = (b * C + c) * image;
+        tap.fill(0);
         for (let t = 0; t < T; t++) {
           const row = col!.offset + b * sN + (c * T + t) * sK;
-          for (let q = 0; q < Q; q++) {
-            let at = obase;
-            let inside = true;
-            for (let a = 0; a < n; a++) {
-              const p = starts[q * n + a]! + taps[t * n + a]!;
-              if (p < 0 || p >= dims[a]!) {
-                inside = false;
-                break;
-              }
-              at += p * flatStrides[a]!;
-            }
-            if (inside) out[at] = out[at]! + src[row + q * sL]!;
+          // window positions o whose tap lands inside: 0 <= o * s + shift < D
+          let any = true;
+          for (let a = 0; a < n; a++) {
+            const sh = tap[a]! * w.dilations[a]! - w.pads[a]!;
+            shift[a] = sh;
+            lo[a] = sh < 0 ? Math.ceil(-sh / w.strides[a]!) : 0;
+            hi[a] = Math.min(w.outShape[a]!, Math.ceil((dims[a]! - sh) / w.strides[a]!));
+            if (lo[a]! >= hi[a]!) any = false;
           }
+          if (any) {
+            pos.set(lo);
+            do {
+              let at = obase;
+              let q = 0;
+              for (let a = 0; a < L; a++) {
+                at += (pos[a]! * w.strides[a]! + shift[a]!) * fs[a]!;
+                q += pos[a]! * qs[a]!;
+              }
+              const sl = w.strides[L]!;
+              for (let j = lo[L]!, p = at + j * sl + shift[L]!, s = row + (q + j) * sL; j < hi[L]!; j++, p += sl, s += sL) out[p] = out[p]! + src[s]!;
+            } while (advanceOuter(pos, lo, hi));
+          }
+          for (let a = L; a >= 0 && ++tap[a]! >= w.kernel[a]!; a--) tap[a] = 0;
         }
       }
     }

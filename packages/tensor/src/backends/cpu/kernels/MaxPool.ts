@@ -4,7 +4,7 @@ import type { WindowNd } from '../../../ops/window.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
 import { sizeOf } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
-import { prodOf, rowMajorStrides, tapOffsets, windowStarts } from './window_nd.js';
+import { WindowWalker, advanceOuter, prodOf, rowMajorStrides } from './window_nd.js';
 
 /**
  * Max pooling of x [N, C, D1, ..., Dn] (any n, any strides) → values [N, C, O1, ..., On] and
@@ -18,14 +18,13 @@ export const maxPoolKernel: KernelConfig<CpuBackend> = {
   run([x], attrs, backend) {
     const w = attrs as unknown as WindowNd;
     const n = w.kernel.length;
+    const L = n - 1;
     const [N, C] = x!.shape as [number, number];
     const dims = x!.shape.slice(2);
     const xs = x!.strides.slice(2);
-    const flatStrides = rowMajorStrides(dims);
+    const fs = rowMajorStrides(dims);
+    const d = w.dilations;
     const image = prodOf(dims);
-    const taps = tapOffsets(w);
-    const starts = windowStarts(w);
-    const T = prodOf(w.kernel);
     const Q = prodOf(w.outShape);
     const float = isFloat(x!.dtype);
     const lowest = float ? -Infinity : intRange(x!.dtype)[0];
@@ -33,33 +32,36 @@ export const maxPoolKernel: KernelConfig<CpuBackend> = {
     const size = N * C * Q;
     const vals = float ? new Float32Array(size) : (allocStorage(x!.dtype, size) as Float32Array);
     const inds = new BigInt64Array(size);
+    const walk = new WindowWalker(w, dims);
+    const { start, lo, hi } = walk;
+    const idx = new Int32Array(n);
     let o = 0;
     for (let b = 0; b < N; b++) {
       for (let c = 0; c < C; c++) {
         const base = x!.offset + b * x!.strides[0]! + c * x!.strides[1]!;
         const flat = (b * C + c) * image;
+        walk.reset();
         for (let q = 0; q < Q; q++, o++) {
           let best = lowest;
           let at = -1;
-          for (let t = 0; t < T; t++) {
-            let off = base;
-            let fl = flat;
-            let inside = true;
-            for (let a = 0; a < n; a++) {
-              const p = starts[q * n + a]! + taps[t * n + a]!;
-              if (p < 0 || p >= dims[a]!) {
-                inside = false;
-                break;
+          if (walk.next()) {
+            for (let a = 0; a < L; a++) idx[a] = lo[a]!;
+            do {
+              let off = base;
+              let fl = flat;
+              for (let a = 0; a < L; a++) {
+                const p = start[a]! + idx[a]! * d[a]!;
+                off += p * xs[a]!;
+                fl += p * fs[a]!;
               }
-              off += p * xs[a]!;
-              fl += p * flatStrides[a]!;
-            }
-            if (!inside) continue;
-            const v = src[off]!;
-            if (at < 0 || v > best) {
-              best = v;
-              at = fl;
-            }
+              for (let j = lo[L]!, p = start[L]! + j * d[L]!; j < hi[L]!; j++, p += d[L]!) {
+                const v = src[off + p * xs[L]!]!;
+                if (at < 0 || v > best) {
+                  best = v;
+                  at = fl + p;
+                }
+              }
+            } while (advanceOuter(idx, lo, hi));
           }
           vals[o] = best;
           inds[o] = BigInt(at);

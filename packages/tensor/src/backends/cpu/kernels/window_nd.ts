@@ -11,37 +11,84 @@ export function rowMajorStrides(dims: readonly number[]): number[] {
 }
 
 /**
- * Per-axis offsets of every kernel tap in window order (row-major over the kernel):
- * `taps[t * n + a]` = i_a * dilation_a for tap t.
+ * Walks the window positions of an N-d window in row-major order and, for each, the range of
+ * kernel taps inside the input along every axis, so the kernels loop without per-tap bounds
+ * checks. After {@link WindowWalker.next}, `start[a]` is the input coordinate of tap 0 along
+ * axis a and the taps `lo[a] <= i < hi[a]` land inside [0, dims[a]).
  */
-export function tapOffsets(w: WindowNd): Int32Array {
-  const n = w.kernel.length;
-  const count = prodOf(w.kernel);
-  const taps = new Int32Array(count * n);
-  for (let t = 0; t < count; t++) {
-    let rem = t;
-    for (let a = n - 1; a >= 0; a--) {
-      taps[t * n + a] = (rem % w.kernel[a]!) * w.dilations[a]!;
-      rem = Math.floor(rem / w.kernel[a]!);
-    }
+export class WindowWalker {
+  readonly n: number;
+  readonly start: Int32Array;
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  private readonly pos: Int32Array;
+  /** Per axis a and position o: [start, lo, hi] at tables[a][3 * o]. */
+  private readonly tables: Int32Array[];
+  private first = true;
+
+  constructor(w: WindowNd, dims: readonly number[]) {
+    const n = w.kernel.length;
+    this.n = n;
+    this.start = new Int32Array(n);
+    this.lo = new Int32Array(n);
+    this.hi = new Int32Array(n);
+    this.pos = new Int32Array(n);
+    this.tables = w.outShape.map((O, a) => {
+      const t = new Int32Array(3 * O);
+      const d = w.dilations[a]!;
+      for (let o = 0; o < O; o++) {
+        const s = o * w.strides[a]! - w.pads[a]!;
+        t[3 * o] = s;
+        t[3 * o + 1] = s < 0 ? Math.ceil(-s / d) : 0;
+        t[3 * o + 2] = Math.min(w.kernel[a]!, Math.ceil((dims[a]! - s) / d));
+      }
+      return t;
+    });
+    this.outShape = w.outShape;
   }
-  return taps;
+
+  private readonly outShape: readonly number[];
+
+  /** Restart at window position 0. */
+  reset(): void {
+    this.pos.fill(0);
+    this.first = true;
+  }
+
+  /** Advance to the next window position (the first call gives position 0); false when the window has taps in the padding only. */
+  next(): boolean {
+    const { n, pos } = this;
+    if (!this.first) {
+      let a = n - 1;
+      while (a > 0 && ++pos[a]! >= this.outShape[a]!) pos[a--] = 0;
+      if (a === 0) pos[0]!++;
+    }
+    this.first = false;
+    let any = true;
+    for (let a = 0; a < n; a++) {
+      const t = this.tables[a]!;
+      const k = 3 * pos[a]!;
+      this.start[a] = t[k]!;
+      const lo = t[k + 1]!;
+      const hi = t[k + 2]!;
+      this.lo[a] = lo;
+      this.hi[a] = hi;
+      if (lo >= hi) any = false;
+    }
+    return any;
+  }
 }
 
 /**
- * Window start (position of tap 0, may be negative) per axis of every window position in
- * row-major order: `starts[q * n + a]` = o_a * stride_a - padBegin_a.
+ * Iterate the outer (all but the last) axes of the box lo..hi in row-major order: `idx` holds
+ * the current multi-index (the last entry is unused). Returns false when the box is exhausted.
  */
-export function windowStarts(w: WindowNd): Int32Array {
-  const n = w.kernel.length;
-  const count = prodOf(w.outShape);
-  const starts = new Int32Array(count * n);
-  for (let q = 0; q < count; q++) {
-    let rem = q;
-    for (let a = n - 1; a >= 0; a--) {
-      starts[q * n + a] = (rem % w.outShape[a]!) * w.strides[a]! - w.pads[a]!;
-      rem = Math.floor(rem / w.outShape[a]!);
-    }
+export function advanceOuter(idx: Int32Array, lo: Int32Array, hi: Int32Array): boolean {
+  let a = idx.length - 2;
+  while (a >= 0) {
+    if (++idx[a]! < hi[a]!) return true;
+    idx[a] = lo[a]!;
+    a--;
   }
-  return starts;
+  return false;
 }
