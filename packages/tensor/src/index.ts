@@ -31,6 +31,7 @@ export { encodeMinifloatBits, decodeMinifloat, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLO
 export { encodeE8m0Bits } from './float_formats/e8m0.js';
 export * from './shape.js';
 export { Rng } from './rng.js';
+export { wasmSgemmVariant, forceWasmSgemmVariant, type WasmSgemmVariant } from './wasm/sgemm_wasm.js';
 export { Tensor } from './tensor.js';
 export { Engine, engine } from './engine.js';
 export { registerKernel, registerKernels, getKernel, hasKernel, listKernels } from './kernel_registry.js';

@@ -1,7 +1,9 @@
 /**
  * Node-only entry: registers WebGPU through the npm `webgpu` package (Dawn). On Linux machines
  * without a GPU it points Vulkan at SwiftShader when Debian's chromium ships it, unless
- * VK_ICD_FILENAMES is already set.
+ * VK_ICD_FILENAMES is already set. On Node 20, whose V8 has WebAssembly relaxed SIMD only behind
+ * a flag, it turns that flag on so the cpu MatMul tier can use fused multiply-add (set
+ * `WHITTLE_WASM_RELAXED_SIMD=0` to keep plain SIMD).
  *
  * ```ts
  * import '@whittle/tensor/node';
@@ -12,7 +14,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { setWebGpuProvider } from './backends/webgpu/init.js';
+import { enableRelaxedSimd } from './wasm/relaxed_simd_node.js';
 
 /** Where Debian's chromium package puts the SwiftShader Vulkan ICD. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -42,5 +46,6 @@ async function nodeGpu(): Promise<GPU | undefined> {
 }
 
 setWebGpuProvider(() => (gpuPromise ??= nodeGpu()));
+if (process.env.WHITTLE_WASM_RELAXED_SIMD !== '0') enableRelaxedSimd(setFlagsFromString);
 
 export * from './index.js';

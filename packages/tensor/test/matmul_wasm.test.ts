@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { matmul, gemm, tensor, transpose, sliceView } from '@whittle/tensor/node';
 import { expectClose, randomData } from '@whittle/testing';
 import { forceSgemmTier, type SgemmTier } from '../src/backends/cpu/sgemm.js';
-import { setWasmBlocking, wasmSimdAvailable } from '../src/wasm/sgemm_wasm.js';
-import { SGEMM_WASM_BASE64 } from '../src/wasm/sgemm_bytes.js';
+import { forceWasmSgemmVariant, setWasmBlocking, wasmSgemmVariant, wasmSimdAvailable, type WasmSgemmVariant } from '../src/wasm/sgemm_wasm.js';
+import { SGEMM_RELAXED_WASM_BASE64, SGEMM_WASM_BASE64 } from '../src/wasm/sgemm_bytes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,6 +27,7 @@ describe('cpu sgemm tiers (JS blocked, WASM SIMD)', () => {
   afterEach(() => {
     forceSgemmTier(null);
     setWasmBlocking(null);
+    forceWasmSgemmVariant(null);
   });
 
   it('the committed module validates (Node 20 has WebAssembly SIMD) and exposes a 4×8 tile', () => {
@@ -37,16 +38,32 @@ describe('cpu sgemm tiers (JS blocked, WASM SIMD)', () => {
     expect(wasmSimdAvailable()).toBe(true);
   });
 
+  it('the relaxed-SIMD build uses fused multiply-add, validates under @whittle/tensor/node and is chosen by default', () => {
+    const bytes = Buffer.from(SGEMM_RELAXED_WASM_BASE64, 'base64');
+    expect(WebAssembly.validate(bytes)).toBe(true); // the node entry enabled relaxed SIMD on Node 20
+    // f32x4.relaxed_madd is opcode 0xfd 0x85 0x02 (LEB128 261); the plain build has none
+    const has = (b: Uint8Array): boolean => b.some((x, i) => x === 0xfd && b[i + 1] === 0x85 && b[i + 2] === 0x02);
+    expect(has(bytes)).toBe(true);
+    expect(has(Buffer.from(SGEMM_WASM_BASE64, 'base64'))).toBe(false);
+    expect(wasmSgemmVariant()).toBe('relaxed-simd');
+    forceWasmSgemmVariant('simd');
+    expect(wasmSgemmVariant()).toBe('simd');
+  });
+
   it('the committed module matches a rebuild of sgemm.as', () => {
     const out = execFileSync(process.execPath, [join(root, 'scripts/build-wasm.mjs'), '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/matches/);
     expect(readFileSync(join(root, 'src/wasm/sgemm.as'), 'utf8')).toMatch(/f32x4\.mul/);
   });
 
-  const tiers: SgemmTier[] = ['small', 'js', 'wasm'];
-  for (const tier of tiers) {
-    it(`${tier} tier agrees with float64 on odd sizes, transposes and edge blocks`, async () => {
+  const tiers: [SgemmTier, WasmSgemmVariant | null][] = [['small', null], ['js', null], ['wasm', 'simd'], ['wasm', 'relaxed-simd']];
+  for (const [tier, variant] of tiers) {
+    it(`${tier}${variant ? ` (${variant})` : ''} tier agrees with float64 on odd sizes, transposes and edge blocks`, async () => {
       forceSgemmTier(tier);
+      if (variant) {
+        forceWasmSgemmVariant(variant);
+        expect(wasmSgemmVariant()).toBe(variant);
+      }
       // tiny blocks: K, M and N blocking edges, partial panels inside blocks, C row chunks
       if (tier === 'wasm') setWasmBlocking({ kc: 7, mc: 10, nc: 12, maxC: 50 });
       const shapes: [number, number, number][] = [[1, 1, 1], [5, 3, 9], [13, 17, 11], [37, 29, 45]];

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '@whittle/tensor/node';
+import { Rng, forceWasmSgemmVariant } from '@whittle/tensor/node';
 import { LENET5, LENET_300_100, convNetTemplate, mlpTemplate, randomShift, trainClassifier, type Model } from '@whittle/graph';
 import { readModel, writeModel } from '@whittle/onnx';
 import { writeModelFile } from '@whittle/onnx/node';
@@ -60,6 +60,9 @@ export async function trainZooModel(name: ZooName, onProgress?: (f: number, m: s
   const r = ZOO_RECIPES[name];
   const data = await mnistData();
   const model = build(name, new Rng(r.seed));
+  // plain-SIMD MatMul: unfused float32 arithmetic gives the committed bytes on every engine and
+  // CPU (fused multiply-add would differ in the last bits between machines that fuse and not)
+  const prev = forceWasmSgemmVariant('simd');
   const { model: trained } = await trainClassifier(model, {
     x: data.train.images,
     labels: data.train.labels,
@@ -72,7 +75,7 @@ export async function trainZooModel(name: ZooName, onProgress?: (f: number, m: s
     ...(r.shift ? { augment: randomShift(r.shift) } : {}),
     backend: 'cpu',
     ...(onProgress ? { onProgress } : {}),
-  });
+  }).finally(() => forceWasmSgemmVariant(prev));
   return writeModel(trained);
 }
 

@@ -11,7 +11,7 @@ const [mode, input, output] = process.argv.slice(2) as ['stream' | 'memory', str
 const baseRss = process.memoryUsage.rss();
 const t0 = performance.now();
 if (mode === 'stream') {
-  await rewriteModelFile(input, output, (m, io) => quantizeWeightsStreaming(m, io, { bits: 4, blockSize: 32 }));
+  await rewriteModelFile(input, output, async (m, io) => void (await quantizeWeightsStreaming(m, io, { bits: 4, blockSize: 32 })));
 } else {
   const m = await readModelFile(input);
   const q = await runPass('quantize-weights', m, { bits: 4, blockSize: 32, format: 'matmulnbits', ops: ['MatMul'] });

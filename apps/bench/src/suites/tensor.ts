@@ -12,6 +12,7 @@ import {
   conv2d,
   crossEntropy,
   engine,
+  forceWasmSgemmVariant,
   hasKernel,
   mul,
   noGrad,
@@ -24,8 +25,10 @@ import {
   sliceView,
   tensor,
   zeros,
+  wasmSgemmVariant,
   type Tensor,
-} from '@whittle/tensor';
+  type WasmSgemmVariant,
+} from '@whittle/tensor/node';
 import { singleNodeModel, type Attr } from '../onnx_model.js';
 
 const median = (xs: number[]): number => {
@@ -70,6 +73,9 @@ function printTable(title: string, head: string[], rows: Row[]): void {
 
 async function benchMatmul(rng: Rng): Promise<void> {
   const rows: Row[] = [];
+  // the default build (relaxed SIMD where the engine has it) and plain SIMD, each against ORT timed
+  // in the same loop; `@whittle/tensor/node` enables relaxed SIMD on Node 20
+  const variants = [...new Set<WasmSgemmVariant | null>([wasmSgemmVariant(), 'simd'])];
   for (const [M, K, N, reps] of [
     [1024, 1024, 1024, 7],
     [256, 4096, 4096, 5],
@@ -79,16 +85,20 @@ async function benchMatmul(rng: Rng): Promise<void> {
     const ta = tensor(a, [M, K]);
     const tb = tensor(b, [K, N]);
     const flops = 2 * M * N * K;
-    const ours = await timeIt(reps, () => matmul(ta, tb).dispose());
     const session = await ortSession(singleNodeModel('MatMul', [{ name: 'A', shape: [M, K] }, { name: 'B', shape: [K, N] }], [M, N]));
     const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, [K, N]) };
-    const theirs = await timeIt(reps, () => session.run(feeds));
+    for (const v of variants) {
+      forceWasmSgemmVariant(v);
+      const ours = await timeIt(reps, () => matmul(ta, tb).dispose());
+      const theirs = await timeIt(reps, () => session.run(feeds));
+      const gOurs = flops / ours / 1e6;
+      const gOrt = flops / theirs / 1e6;
+      rows.push([`${M}x${K} @ ${K}x${N}`, wasmSgemmVariant() ?? 'js', ours, gOurs, theirs, gOrt, `${(gOurs / gOrt).toFixed(3)}x`]);
+    }
+    forceWasmSgemmVariant(null);
     await session.release();
-    const gOurs = flops / ours / 1e6;
-    const gOrt = flops / theirs / 1e6;
-    rows.push([`${M}x${K} @ ${K}x${N}`, ours, gOurs, theirs, gOrt, `${(gOurs / gOrt).toFixed(3)}x`]);
   }
-  printTable('MatMul fp32, cpu (Whittle: WASM SIMD tier; ORT: 1 thread)', ['shape', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
+  printTable('MatMul fp32, cpu (Whittle: WASM tier, relaxed = fused multiply-add; ORT: 1 thread, timed right after)', ['shape', 'wasm build', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
 }
 
 async function benchConv(rng: Rng): Promise<void> {

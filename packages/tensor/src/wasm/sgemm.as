@@ -1,6 +1,7 @@
-// AssemblyScript source of the WASM SIMD sgemm macro-kernel (f32x4).
+// AssemblyScript source of the WASM SIMD sgemm macro-kernel (f32x4), built twice: plain SIMD and
+// relaxed SIMD (fused multiply-add).
 // Build: `pnpm --filter @whittle/tensor build:wasm` (scripts/build-wasm.mjs) regenerates
-// sgemm_bytes.ts. The file ends in .as so tsc ignores it; the script compiles a .ts copy.
+// sgemm_bytes.ts (both modules). The file ends in .as so tsc ignores it; the script compiles a .ts copy.
 //
 // Memory is owned by the JS side (sgemm_wasm.ts), which packs operands into linear memory:
 //   A block: MR-row panels, panel p at pa + p*kc*MR*4 bytes, element (r, k) at k*MR + r;
@@ -11,6 +12,15 @@
 
 const MR: i32 = 4;
 const NR: i32 = 8;
+
+/** c + a*b: one fused multiply-add where the relaxed-SIMD build can use the hardware's FMA
+ * (f32x4.relaxed_madd; halves the arithmetic instructions of the inner loop), else mul + add.
+ * The branch is resolved at compile time: the build emits one module per feature set. */
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 /** MR×NR register tile (4×8): 8 f32x4 accumulators, two B vectors and one broadcast A value
  * (11 of the 15 xmm registers V8 allocates; 6×8 and 4×12 measured slower here). */
@@ -24,17 +34,17 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize): void {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     pa += 16;
     pb += 32;
   }

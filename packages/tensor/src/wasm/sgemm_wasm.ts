@@ -1,5 +1,5 @@
 import type { MatView } from '../backends/cpu/sgemm.js';
-import { SGEMM_WASM_BASE64 } from './sgemm_bytes.js';
+import { SGEMM_RELAXED_WASM_BASE64, SGEMM_WASM_BASE64 } from './sgemm_bytes.js';
 
 interface SgemmExports {
   mr(): number;
@@ -9,7 +9,11 @@ interface SgemmExports {
   packB(src: number, rs: number, cs: number, kc: number, nc: number, dst: number): void;
 }
 
+/** Which build of the kernel runs: relaxed SIMD (fused multiply-add) or plain SIMD. */
+export type WasmSgemmVariant = 'relaxed-simd' | 'simd';
+
 interface WasmState {
+  readonly variant: WasmSgemmVariant;
   readonly exports: SgemmExports;
   readonly memory: WebAssembly.Memory;
   readonly mr: number;
@@ -38,6 +42,7 @@ let MAX_C = 8 * 1024 * 1024;
 const BASE = 65536;
 
 let state: WasmState | null | undefined;
+let forced: WasmSgemmVariant | null = null;
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -46,27 +51,54 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Instantiate the module once; null when WebAssembly or its SIMD extension is unavailable. */
-function init(): WasmState | null {
-  if (state !== undefined) return state;
-  state = null;
+/** Instantiate one build; null when the engine rejects it (no SIMD, or no relaxed SIMD). */
+function instantiate(variant: WasmSgemmVariant): WasmState | null {
   try {
-    if (typeof WebAssembly === 'undefined' || typeof atob === 'undefined') return null;
-    const bytes = decodeBase64(SGEMM_WASM_BASE64);
-    if (!WebAssembly.validate(bytes)) return null; // engines without SIMD reject v128 code
+    const bytes = decodeBase64(variant === 'relaxed-simd' ? SGEMM_RELAXED_WASM_BASE64 : SGEMM_WASM_BASE64);
+    if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 2 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     const exports = instance.exports as unknown as SgemmExports;
-    state = { exports, memory, mr: exports.mr(), nr: exports.nr(), heap: new Float32Array(memory.buffer) };
+    return { variant, exports, memory, mr: exports.mr(), nr: exports.nr(), heap: new Float32Array(memory.buffer) };
   } catch {
-    state = null;
+    return null;
   }
+}
+
+/**
+ * Instantiate the module once: the relaxed-SIMD build where the engine accepts it (Chromium
+ * 114+, Node 22+, Node 20 through `@whittle/tensor/node`), else plain SIMD; null without either.
+ */
+function init(): WasmState | null {
+  if (state !== undefined) return state;
+  state = null;
+  if (typeof WebAssembly === 'undefined' || typeof atob === 'undefined') return null;
+  state = forced ? instantiate(forced) : instantiate('relaxed-simd') ?? instantiate('simd');
   return state;
 }
 
 /** Whether the WASM SIMD tier can run here. */
 export function wasmSimdAvailable(): boolean {
   return init() !== null;
+}
+
+/** The build of the WASM tier in use, or null when the tier cannot run here. */
+export function wasmSgemmVariant(): WasmSgemmVariant | null {
+  return init()?.variant ?? null;
+}
+
+/**
+ * Pin the WASM tier to one build; null restores automatic choice. Returns the previous pin, so a
+ * caller can restore it. Pinning a build the engine rejects makes the tier unavailable (callers
+ * use JS). Plain SIMD rounds every product and sum separately, as JS does, so its results are the
+ * same bits on every engine and CPU; the fused build's can differ in the last bits between
+ * engines that fuse and engines that do not (the zoo's reproducible training pins 'simd').
+ */
+export function forceWasmSgemmVariant(v: WasmSgemmVariant | null): WasmSgemmVariant | null {
+  const prev = forced;
+  forced = v;
+  state = undefined;
+  return prev;
 }
 
 /** Grow linear memory (once, reused by later calls) to hold `bytes` past BASE. */
