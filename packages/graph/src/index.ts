@@ -52,7 +52,7 @@ export { BUILTIN_PASSES } from './normalize/builtins.js';
 import './interpreter/ops/index.js';
 export { runModel, runModelValues, runGraph, type RunOptions } from './interpreter/run.js';
 export { registerOp, registerValueOp, getOp, getValueOp, listOps, normalizeDomain, type OpImpl, type ValueOpImpl } from './interpreter/registry.js';
-export { isSequence, isOptional, isTensor, tensorsOf, type RuntimeValue, type RuntimeSequence, type RuntimeOptional } from './interpreter/value.js';
+export { isSequence, isOptional, isStrings, isTensor, tensorsOf, type RuntimeValue, type RuntimeSequence, type RuntimeOptional, type RuntimeStrings } from './interpreter/value.js';
 export type { OpContext } from './interpreter/context.js';
 export { UnsupportedOpError, InterpreterError } from './interpreter/errors.js';
 export * from './builder/graph_builder.js';

@@ -96,3 +96,34 @@ describeBackends('interpreter sequence and optional values', ({ backend }) => {
     await expect(runModel(m, { c: cpu([1], [], 'bool'), x: cpu([1, 2], [2]) }, { backend })).rejects.toThrow(/use runModelValues/);
   });
 });
+
+describeBackends('interpreter string tensors and float64 CumSum', ({ backend }) => {
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+  it('Equal compares string tensors byte for byte with broadcasting; the bool result is on the chosen backend', async () => {
+    const b = new GraphBuilder('eq');
+    b.input('a', 'string', [2, 3]);
+    b.input('b', 'string', [3]);
+    b.output(b.node('Equal', ['a', 'b']), 'bool');
+    const a: RuntimeValue = { kind: 'strings', shape: [2, 3], values: ['x', 'héllo', 'z', 'x', 'hello', ''].map(enc) };
+    const s: RuntimeValue = { kind: 'strings', shape: [3], values: ['x', 'héllo', ''].map(enc) };
+    const out = (await runModelValues(b.model(), { a, b: s }, { backend })).get(b.build().outputs[0]!.name);
+    expect(isTensor(out) && [out.dtype, out.backend, [...out.shape]]).toEqual(['bool', backend, [2, 3]]);
+    expect(await values(out)).toEqual([1, 1, 0, 1, 0, 1]);
+    // a string tensor against a numeric one is a typed error, not a crash
+    const m = new GraphBuilder('mixed');
+    m.input('a', 'string', [1]);
+    m.input('n', 'float32', [1]);
+    m.output(m.node('Equal', ['a', 'n']), 'bool');
+    const bad = runModelValues(m.model(), { a: { kind: 'strings', shape: [1], values: [enc('1')] }, n: cpu([1], [1]) }, { backend });
+    await expect(bad).rejects.toThrow(/Equal takes two tensors of one type; got string tensor \[1\] and tensor float32/);
+  });
+
+  it('CumSum keeps the fractions of float64 inputs (computed in float32)', async () => {
+    const b = new GraphBuilder('cumsum');
+    b.input('x', 'float64', [4]);
+    b.output(b.node('CumSum', ['x', b.initializer('axis', cpu([0], [], 'int64'))]), 'float64');
+    const out = (await runModelValues(b.model(), { x: tensor([0.5, 1.25, -2.75, 0.125], [4], 'float64', { backend: 'cpu' }) }, { backend })).get(b.build().outputs[0]!.name);
+    expect(isTensor(out) && out.dtype).toBe('float64');
+    expect(await values(out)).toEqual([0.5, 1.75, -1, -0.875]);
+  });
+});

@@ -4,7 +4,7 @@ import { attributeAccessors, type OpContext } from './context.js';
 import { InterpreterError, UnsupportedOpError } from './errors.js';
 import { getOp, getValueOp, normalizeDomain } from './registry.js';
 import { namesRead } from './outer_refs.js';
-import { type RuntimeSequence, type RuntimeValue, isOptional, isSequence, isTensor, kindOf, tensorsOf } from './value.js';
+import { type RuntimeSequence, type RuntimeStrings, type RuntimeValue, isOptional, isSequence, isStrings, isTensor, kindOf, tensorsOf } from './value.js';
 
 /** Options of {@link runModel}. */
 export interface RunOptions {
@@ -22,7 +22,8 @@ const uploaded = new WeakMap<Tensor, Map<BackendName, Tensor>>();
 
 async function valueOnBackend(v: RuntimeValue, backend: BackendName): Promise<RuntimeValue> {
   if (isSequence(v)) return { kind: 'sequence', items: await Promise.all(v.items.map((t) => onBackend(t, backend))) };
-  if (isOptional(v)) return { kind: 'optional', value: v.value ? ((await valueOnBackend(v.value, backend)) as Tensor | RuntimeSequence) : null };
+  if (isOptional(v)) return { kind: 'optional', value: v.value ? ((await valueOnBackend(v.value, backend)) as Tensor | RuntimeStrings | RuntimeSequence) : null };
+  if (isStrings(v)) return v; // host-resident on every backend
   return onBackend(v, backend);
 }
 

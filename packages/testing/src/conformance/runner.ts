@@ -4,7 +4,7 @@ import type { BackendName, Tensor } from '@whittle/tensor';
 import { WhittleError, engine } from '@whittle/tensor';
 import { readModel, readValueProto, isRawTensor, type OnnxValue } from '@whittle/onnx';
 import type { Model, ValueType } from '@whittle/graph';
-import { isOptional, isSequence, runModelValues, tensorsOf, UnsupportedOpError, type RuntimeValue } from './graph_api.js';
+import { isOptional, isSequence, isStrings, isTensor, kindOf, runModelValues, tensorsOf, UnsupportedOpError, type RuntimeStrings, type RuntimeValue } from './graph_api.js';
 import { compareTensors } from './compare.js';
 
 /** Where the onnx/onnx v1.22.0 node test cases live (override with WHITTLE_ONNX_NODE_TESTS). */
@@ -83,7 +83,11 @@ function nonTensorValue(model: Model): string | undefined {
 
 /** A decoded .pb value as the interpreter's runtime value (tensors, sequences of tensors, optionals). */
 function asValue(v: OnnxValue, what: string): RuntimeValue {
-  if (isRawTensor(v)) throw new CaseError(`dtype ${v.dataType}`, `${what} has element type ${v.dataType}, which Whittle does not compute with`);
+  if (isRawTensor(v)) {
+    // string tensors are host values for the ops that take them (Equal); other raw types are not computed with
+    if (v.dataType === 'string' && v.strings) return { kind: 'strings', shape: [...v.dims], values: v.strings };
+    throw new CaseError(`dtype ${v.dataType}`, `${what} has element type ${v.dataType}, which Whittle does not compute with`);
+  }
   if (!('kind' in v)) return v;
   if (v.kind === 'sequence') {
     return { kind: 'sequence', items: v.values.map((e, i) => asValue(e, `${what} item ${i}`)).map((e) => (isSequence(e) || isOptional(e) ? notSupported(what) : e)) };
@@ -97,6 +101,13 @@ function asValue(v: OnnxValue, what: string): RuntimeValue {
 
 function notSupported(what: string): never {
   throw new CaseError('non-tensor types', `${what} nests values the interpreter does not support`);
+}
+
+/** Why two string tensors differ (null when shapes and every byte match). */
+function compareStrings(got: RuntimeStrings, want: RuntimeStrings): string | null {
+  if (got.shape.join(',') !== want.shape.join(',')) return `shape [${got.shape.join(',')}], expected [${want.shape.join(',')}]`;
+  const i = want.values.findIndex((w, k) => { const g = got.values[k]!; return g.length !== w.length || g.some((b, j) => b !== w[j]); });
+  return i < 0 ? null : `string ${i} differs`;
 }
 
 /** Why `got` differs from `want` (null when they match): same kind, length/presence, then tensors. */
@@ -113,8 +124,9 @@ async function compareValues(got: RuntimeValue, want: RuntimeValue): Promise<str
     }
     return null;
   }
-  if (isSequence(got) || isOptional(got)) return `expected a tensor, got a ${isSequence(got) ? 'sequence' : 'optional'}`;
-  return compareTensors(got, want);
+  if (isStrings(want)) return isStrings(got) ? compareStrings(got, want) : `expected a string tensor, got ${kindOf(got)}`;
+  if (!isTensor(got)) return `expected a tensor, got ${kindOf(got)}`;
+  return compareTensors(got, want as Tensor);
 }
 
 /** Run one case; throws CaseError (with a category) when it does not pass. */

@@ -3,7 +3,7 @@ import { registerOp } from '../registry.js';
 
 /**
  * ONNX CumSum (exclusive, reverse) as a matmul with a 0/1 triangular matrix along the axis
- * (moved last); int64 runs in int32.
+ * (moved last); int64 runs in int32, float64/bfloat16 (storage-only dtypes) in float32.
  */
 registerOp('CumSum', async ([x, axisT], ctx) => {
   const r = x!.rank;
@@ -20,7 +20,7 @@ registerOp('CumSum', async ([x, axisT], ctx) => {
       tri.push(take ? 1 : 0);
     }
   }
-  const dtype = x!.dtype === 'float32' || x!.dtype === 'float16' ? x!.dtype : 'int32';
+  const dtype = x!.dtype === 'float16' ? 'float16' : T.isFloat(x!.dtype) ? 'float32' : 'int32';
   const xc = x!.dtype === dtype ? x! : T.cast(x!, dtype);
   const perm = [...Array(r).keys()].filter((i) => i !== a).concat([a]);
   const inv = perm.map((_, i) => perm.indexOf(i));

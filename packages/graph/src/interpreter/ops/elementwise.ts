@@ -40,7 +40,6 @@ const binary: Record<string, Binary> = {
   Sub: T.sub,
   Mul: T.mul,
   Div: T.div,
-  Equal: T.equal,
   Less: T.less,
   Greater: T.greater,
   LessOrEqual: T.lessEqual,

@@ -14,6 +14,7 @@ import './CumSum.js';
 import './DepthToSpace.js';
 import './Dropout.js';
 import './Expand.js';
+import './Equal.js';
 import './EyeLike.js';
 import './Flatten.js';
 import './Gather.js';
