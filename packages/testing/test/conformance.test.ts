@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readModel } from '@whittle/onnx';
 import { tensor } from '@whittle/tensor/node';
 import { describeBackends } from '../src/describe_backends.js';
 import { DEFAULT_CASES_DIR, listCases, loadAllowlist, runConformance } from '../src/conformance/runner.js';
@@ -23,6 +25,25 @@ describe('conformance allowlists', () => {
         expect(why.length, `${backend}: ${name} has no reason`).toBeGreaterThan(5);
       }
       for (const name of list.subset ?? []) expect(all.has(name), `${backend} subset names unknown case ${name}`).toBe(true);
+    }
+  });
+});
+
+/** The ops issue #3 requires: every non-expanded node-test case using one of them must pass on both backends. */
+const REQUIRED_OPS = new Set(
+  ('Conv ConvTranspose Gemm MatMul BatchNormalization LayerNormalization Softmax LogSoftmax Relu LeakyRelu Gelu Sigmoid Tanh ' +
+    'HardSigmoid HardSwish Clip Erf Pow Sqrt Add Sub Mul Div MaxPool AveragePool GlobalAveragePool Resize Reshape Flatten ' +
+    'Squeeze Unsqueeze Transpose Concat Split Slice Gather Shape Cast Expand Where Equal ReduceMean ReduceSum ReduceMax ' +
+    'ConstantOfShape Range Identity If LSTM QuantizeLinear DequantizeLinear DynamicQuantizeLinear MatMulInteger ConvInteger ' +
+    'QLinearMatMul QLinearConv').split(' '),
+);
+
+describe('conformance allowlists: required ops', () => {
+  it.runIf(haveCases)('exclude no non-expanded case of an op issue #3 requires', () => {
+    for (const backend of ['cpu', 'webgpu'] as const) {
+      const excluded = Object.keys(loadAllowlist(allowlistPath(backend)).excluded).filter((n) => !n.includes('expanded'));
+      const required = excluded.filter((n) => readModel(readFileSync(join(DEFAULT_CASES_DIR, n, 'model.onnx'))).graph.nodes.some((node) => !node.domain && REQUIRED_OPS.has(node.opType)));
+      expect(required, `${backend} excludes cases of required ops`).toEqual([]);
     }
   });
 });
