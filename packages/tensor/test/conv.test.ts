@@ -3,19 +3,12 @@ import {
   ArgumentError, DTypeError, ShapeError, avgPool2d, batchNorm, col2im, conv2d, convTranspose2d, globalAvgPool, globalMaxPool, im2col,
   maxPool2d, pad, sliceView, tensor, transpose, type Tensor,
 } from '@whittle/tensor/node';
-import { checkGradients, describeBackends, expectClose, randomData } from '@whittle/testing';
+import { checkGradients, describeBackends, expectClose, randomData, distinctValues } from '@whittle/testing';
 import { refConv, refConvT, refIm2Col, refPad, refPool } from './conv_reference.js';
 
 const t = (d: Float64Array, shape: number[]): Tensor => tensor(Array.from(d), shape);
 const n = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-/** Distinct, well separated values in random order (argmax stays put under finite differences). */
-function distinct(count: number, seed: number): Float64Array {
-  const r = randomData(count, seed);
-  const order = [...r.keys()].sort((a, b) => r[a]! - r[b]!);
-  const out = new Float64Array(count);
-  order.forEach((k, rank) => (out[k] = Math.fround((rank - count / 2) * 0.1)));
-  return out;
-}
+const distinct = distinctValues;
 
 describeBackends('conv family', ({ backend }) => {
   const gpu = backend === 'webgpu';

@@ -3,7 +3,7 @@ import {
   add, sub, mul, div, maximum, less, greater, equal, cast, quantizeLinear, dequantizeLinear, tensor, transpose,
   DTypeError, type DType,
 } from '@whittle/tensor/node';
-import { describeBackends } from '@whittle/testing';
+import { describeBackends, roundHalfEven } from '@whittle/testing';
 
 /** Two's complement wrap of a BigInt to `bits` (signed or unsigned), as C / ONNX integer arithmetic. */
 function wrap(v: bigint, bits: number, signed: boolean): bigint {
@@ -13,14 +13,7 @@ function wrap(v: bigint, bits: number, signed: boolean): bigint {
 /** Integer division truncating toward zero, in BigInt (BigInt `/` truncates). */
 const tdiv = (a: bigint, b: bigint): bigint => a / b;
 
-/** Round half to even, in float64. */
-function rne(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
+const rne = roundHalfEven;
 
 const big = async (t: { data(): Promise<ArrayLike<number | bigint>> }): Promise<bigint[]> =>
   Array.from(await t.data(), (v) => BigInt(v));

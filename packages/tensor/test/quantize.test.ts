@@ -3,16 +3,9 @@ import {
   dequantizeLinear, dynamicQuantizeLinear, quantizeLinear, tensor, transpose, intRange,
   ArgumentError, DTypeError, ShapeError, type DType,
 } from '@whittle/tensor/node';
-import { describeBackends, expectClose, randomData, unravel } from '@whittle/testing';
+import { describeBackends, expectClose, randomData, unravel, roundHalfEven } from '@whittle/testing';
 
-/** Round half to even, in float64. */
-function rne(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
+const rne = roundHalfEven;
 
 /** float64 reference: q = clamp(rne(x / s) + zp) with the scale index per element. */
 function refQuant(x: ArrayLike<number>, s: number[], zp: number[], at: (i: number) => number, dtype: DType, f32Div = false) {

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ArgumentError, ShapeError, avgPoolNd, convTransposeNd, maxPoolNd, tensor, transpose, type Tensor } from '@whittle/tensor/node';
-import { checkGradients, describeBackends, expectClose, randomData } from '@whittle/testing';
+import { checkGradients, describeBackends, expectClose, randomData, distinctValues } from '@whittle/testing';
 
 // float64 references over any spatial rank, written as direct loops over multi-indices
 const prodOf = (v: readonly number[]): number => v.reduce((a, b) => a * b, 1);
@@ -108,14 +108,7 @@ function refConvTNd(x: Float64Array, xs: number[], w: Float64Array, ws: number[]
   return { data: y, shape: [N, M, ...os] };
 }
 
-/** Distinct, well separated values in random order (the argmax stays put under finite differences). */
-function distinct(count: number, seed: number): Float64Array {
-  const r = randomData(count, seed);
-  const order = [...r.keys()].sort((a, b) => r[a]! - r[b]!);
-  const out = new Float64Array(count);
-  order.forEach((k, rank) => (out[k] = Math.fround((rank - count / 2) * 0.1)));
-  return out;
-}
+const distinct = distinctValues;
 
 describeBackends('N-d window ops (pooling, convTranspose)', ({ backend }) => {
   const maxChecks = backend === 'webgpu' ? 6 : 20;

@@ -110,3 +110,24 @@ export async function checkGradients(
     }
   }
 }
+
+/** Round half to even, in float64 (the reference for ONNX's rounding in quantization and casts). */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * `count` distinct, well separated float32 values (steps of 0.1) in a seeded random order: an
+ * argmax stays put under finite differences, so max-pooling gradients can be checked numerically.
+ */
+export function distinctValues(count: number, seed: number): Float64Array {
+  const r = randomData(count, seed);
+  const order = [...r.keys()].sort((a, b) => r[a]! - r[b]!);
+  const out = new Float64Array(count);
+  order.forEach((k, rank) => (out[k] = Math.fround((rank - count / 2) * 0.1)));
+  return out;
+}
