@@ -151,8 +151,11 @@ export class WebGpuBackend implements Backend<GpuHandle> {
 
   /** Surface validation errors raised since the last check as a BackendError. */
   async checkErrors(): Promise<void> {
-    const err = await this.device.popErrorScope();
+    // pop and re-push before awaiting: the stack changes at call time, so concurrent checks
+    // (reads awaited together) each pop a scope instead of finding the stack empty
+    const popped = this.device.popErrorScope();
     this.device.pushErrorScope('validation');
+    const err = await popped;
     if (err) throw new BackendError(`webgpu validation error: ${err.message}`);
   }
 
