@@ -48,6 +48,8 @@ describe('whittle CLI (spawned)', () => {
     for (const n of ['quantize-weights', 'quantize-dynamic', 'cluster-weights', 'prune-gradual', 'prune-structured', 'lowrank']) expect(names).toContain(n);
     const q = whittle('quantize', '--help');
     for (const sub of ['weights', 'dynamic', 'static', 'gptq', 'float16', 'cluster', 'qat', 'mixed', 'smooth']) expect(q.stdout).toContain(sub);
+    const d = whittle('distill', '--help');
+    for (const flag of ['--temperature', '--alpha', '--shift', '--mixup']) expect(d.stdout).toContain(flag);
     const i = whittle('inspect', zoo, '--json');
     expect(i.code).toBe(0);
     const s = JSON.parse(i.stdout) as { parameters: number; ops: Record<string, number> };
@@ -165,10 +167,10 @@ describe('whittle CLI (spawned)', () => {
     }
     expect(correct / 500).toBeGreaterThan(0.85);
     const recipe = join(dir, 'pd.json');
-    writeFileSync(recipe, JSON.stringify({ passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }, { pass: 'distill', options: { epochs: 1 } }] }));
+    writeFileSync(recipe, JSON.stringify({ passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }, { pass: 'distill', options: { epochs: 1, mixup: 0.2 } }] }));
     const rr = whittle('run', recipe, zoo, '--teacher', zoo, '--data', 'mnist', '-o', join(dir, 'pd.onnx'));
     expect(rr.code, rr.stderr).toBe(0);
-    expect(rr.stdout).toMatch(/step 2 distill: distilled/);
+    expect(rr.stdout).toMatch(/step 2 distill: distilled .*mixup 0\.2/);
     const nd = whittle('distill', 'mlp:784-32-10', '--data', 'mnist', '-o', join(dir, 'x.onnx'));
     expect(nd.code).toBe(2);
     expect(nd.stderr).toMatch(/--teacher/);

@@ -19,7 +19,7 @@ import { mnistData } from '@whittle/testing/zoo';
 /** Shorter runs for passes that train or calibrate; everything else runs with its defaults. */
 const OPTIONS: Record<string, Record<string, unknown>> = {
   'cluster-weights': { fineTuneEpochs: 1, clusters: 8, init: 'kmeans++' },
-  distill: { epochs: 1, shift: 1 },
+  distill: { epochs: 1, shift: 1, mixup: 0.4 },
   'prune-gradual': { epochs: 1, shift: 1, frequency: 2 },
   qat: { epochs: 1 },
   lowrank: { fineTuneEpochs: 1, svd: 'randomized', randomizedMinDim: 16 },

@@ -1,4 +1,4 @@
-import { type Augment, type Batch, type EpochResult, type Model, GraphModule, fit } from '@whittle/graph';
+import { type Augment, type Batch, type EpochResult, type Model, GraphModule, MIXUP_SEED_OFFSET, fit, mixupBatch, mixupTargets } from '@whittle/graph';
 import { type BackendName, type Tensor, Adam, ArgumentError, Rng, ShapeError, add, engine, matmul, mseLoss, mulScalar, reshape, tensor, xavierUniform } from '@whittle/tensor';
 import { distillationLoss } from './loss.js';
 import { type StudentSpec, buildStudent, isStudentSpec } from './student.js';
@@ -33,6 +33,13 @@ export interface DistillOptions {
   seed?: number;
   /** Batch augmentation (e.g. randomShift(2)); the teacher then runs on every augmented batch. */
   augment?: Augment | undefined;
+  /**
+   * Mixup Beta(mixup, mixup) between the images of each batch, after `augment` (0/absent: off).
+   * The teacher labels every mixed image itself (function matching, Beyer et al. 2022), so the
+   * student sees new inputs with consistent targets every epoch; the label term, if any, uses the
+   * equally mixed one-hot labels. Same pairs and weights as `trainClassifier({ mixup })` for a seed.
+   */
+  mixup?: number | undefined;
   features?: readonly FeaturePair[];
   inputName?: string;
   backend?: BackendName;
@@ -44,7 +51,7 @@ export interface DistillOptions {
 export interface DistillResult {
   model: Model;
   history: EpochResult[];
-  /** Whether teacher outputs were computed once and reused (no augmentation). */
+  /** Whether teacher outputs were computed once and reused (no augmentation, no mixup). */
   cachedTeacher: boolean;
 }
 
@@ -58,7 +65,8 @@ function rows(values: Float32Array, width: number, idx: Int32Array): Float32Arra
  * Train `student` (an ONNX graph with a logits output, or a {@link StudentSpec} built with
  * weights from `seed`) to match `teacher`'s soft outputs with {@link distillationLoss}, plus
  * optional feature matching. Teacher outputs are computed once
- * and cached unless the batches are augmented. Deterministic for a seed; returns the trained
+ * and cached unless the batches are augmented or mixed, in which case the teacher labels every
+ * batch exactly as the student sees it. Deterministic for a seed; returns the trained
  * student as a new model.
  */
 export async function distill(studentOrSpec: Model | StudentSpec, o: DistillOptions): Promise<DistillResult> {
@@ -80,7 +88,11 @@ export async function distill(studentOrSpec: Model | StudentSpec, o: DistillOpti
   const backend = o.backend ?? 'cpu';
   const rng = new Rng(o.seed ?? 0);
   const augRng = new Rng((o.seed ?? 0) + 0x5eed);
-  const cache: TeacherOutputs | undefined = o.augment ? undefined : await teacherOutputs(o.teacher, o.x, o.sampleShape);
+  const mixRng = new Rng((o.seed ?? 0) + MIXUP_SEED_OFFSET);
+  const mixup = o.mixup ?? 0;
+  if (!(mixup >= 0)) throw new ArgumentError(`distill: mixup must be >= 0, got ${o.mixup}`);
+  let classes = 0; // set by the probe below, before the first batch
+  const cache: TeacherOutputs | undefined = o.augment || mixup ? undefined : await teacherOutputs(o.teacher, o.x, o.sampleShape);
   const module = await GraphModule.create(student, { backend });
   const proj = new Map<FeaturePair, Tensor>();
   const teacherIndex = (name: string): number => o.teacher.outputs.indexOf(name);
@@ -91,12 +103,17 @@ export async function distill(studentOrSpec: Model | StudentSpec, o: DistillOpti
       const idx = order.subarray(s, Math.min(count, s + batchSize));
       const xb = rows(o.x, per, idx);
       if (o.augment) o.augment(xb, idx.length, o.sampleShape, augRng);
+      const mix = mixup ? mixupBatch(xb, idx.length, o.sampleShape, mixup, mixRng) : undefined;
       const dims = [idx.length, ...o.sampleShape];
       const t = cache ? cache.values.map((v, k) => rows(v, cache.widths[k]!, idx)) : await o.teacher.run(xb, dims);
       yield {
         inputs: { [input!]: tensor(xb, dims, 'float32', { backend }) },
         teacher: t.map((v) => tensor(v, [idx.length, v.length / idx.length], 'float32', { backend })),
-        ...(o.labels ? { labels: tensor(BigInt64Array.from(idx, (i) => BigInt(o.labels![i]!)), [idx.length], 'int64', { backend }) } : {}),
+        ...(o.labels
+          ? { labels: mix
+            ? tensor(mixupTargets(Array.from(idx, (i) => o.labels![i]!), mix, classes), [idx.length, classes], 'float32', { backend })
+            : tensor(BigInt64Array.from(idx, (i) => BigInt(o.labels![i]!)), [idx.length], 'int64', { backend }) }
+          : {}),
       };
     }
   }
@@ -108,6 +125,7 @@ export async function distill(studentOrSpec: Model | StudentSpec, o: DistillOpti
   const tWidths = cache ? cache.widths : (await o.teacher.run(x1, [1, ...o.sampleShape])).map((v) => v.length);
   const sLogits = sOut.get(logitsName)!.size;
   if (sLogits !== tWidths[0]) throw new ShapeError(`distill: the student's output '${logitsName}' has ${sLogits} values per sample but the teacher's '${o.teacher.outputs[0]}' has ${tWidths[0]}; both must score the same classes`);
+  classes = sLogits;
   for (const f of features) {
     const sv = sOut.get(f.student);
     if (!sv) throw new ArgumentError(`distill: the student has no value '${f.student}'`);

@@ -11,6 +11,7 @@ export const distillOptions = defineOptions({
   lrDecay: { type: 'number', min: 0, max: 1, default: 1, description: 'learning-rate factor applied after every epoch' },
   batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'batch size' },
   shift: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: 'random image shifts of up to this many pixels (0 = none; with shifts the teacher runs on every batch instead of once)' },
+  mixup: { type: 'number', min: 0, max: 10, default: 0, description: 'mixup between the images of each batch with weights ~ Beta(mixup, mixup) (0 = none); the teacher labels every mixed image (function matching), labels are mixed alike' },
   features: { type: 'object', default: {}, description: 'feature matching: {studentValue: teacherValue} pairs, each through a learned linear projection (MSE)' },
 });
 
@@ -45,6 +46,7 @@ export const distillPass = definePass({
       batchSize: o.batchSize,
       seed: ctx.seed,
       augment: o.shift > 0 ? randomShift(o.shift) : undefined,
+      mixup: o.mixup,
       features,
       backend: ctx.backend,
       onProgress: (f, m) => ctx.onProgress(f, m),
@@ -55,7 +57,7 @@ export const distillPass = definePass({
       model: r.model,
       report: {
         changed: true,
-        summary: `distilled for ${o.epochs} epochs (T ${o.temperature}, alpha ${data.labels ? o.alpha : 1}${features.length ? `, ${features.length} feature pairs` : ''}); loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)}`,
+        summary: `distilled for ${o.epochs} epochs (T ${o.temperature}, alpha ${data.labels ? o.alpha : 1}${o.mixup ? `, mixup ${o.mixup}` : ''}${features.length ? `, ${features.length} feature pairs` : ''}); loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)}`,
         stats: { epochs: o.epochs, finalLoss: losses[losses.length - 1] ?? NaN },
         details: { losses, cachedTeacher: r.cachedTeacher },
       },

@@ -11,7 +11,10 @@ export interface DistillationLossOptions {
 /**
  * Hinton et al.'s loss: alpha · T² · KL(softmax(teacher/T) ‖ softmax(student/T)) +
  * (1 − alpha) · cross-entropy(student, labels), averaged over the batch. T² keeps the soft
- * term's gradients on the scale of the hard one when T changes. Without labels alpha must be 1.
+ * term's gradients on the scale of the hard one when T changes: the gradient with respect to the
+ * student logits is (alpha·T·(softmax(s/T) − softmax(t/T)) + (1 − alpha)·(softmax(s) − y)) / N.
+ * `labels` are class indices [N] or probability targets [N, C] (e.g. mixup's mixed one-hots).
+ * Without labels alpha must be 1.
  */
 export function distillationLoss(student: Tensor, teacher: Tensor, labels: Tensor | undefined, o: DistillationLossOptions): Tensor {
   if (!(o.alpha >= 0 && o.alpha <= 1)) throw new ArgumentError(`distillationLoss: alpha must be in [0, 1], got ${o.alpha}`);

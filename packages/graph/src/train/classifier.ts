@@ -3,7 +3,7 @@ import type { Model } from '../ir/types.js';
 import { GraphModule } from './graph_module.js';
 import { fit, type EpochResult } from './fit.js';
 import { arrayBatches } from './data.js';
-import type { Augment } from './augment.js';
+import { type Augment, type MixupResult, mixupTargets } from './augment.js';
 
 /** Options of {@link trainClassifier}. */
 export interface TrainClassifierOptions {
@@ -23,6 +23,13 @@ export interface TrainClassifierOptions {
   seed?: number;
   /** Batch augmentation (e.g. {@link randomShift}), drawn from its own generator seeded by `seed`. */
   augment?: Augment;
+  /**
+   * Mixup (Zhang et al. 2018) after `augment`: each batch's images are mixed in pairs with
+   * weights ~ Beta(mixup, mixup) and trained on the equally mixed one-hot labels (0/absent: off).
+   * Drawn from its own generator seeded by `seed`, so `distill` with the same seed mixes the same
+   * pairs with the same weights.
+   */
+  mixup?: number;
   backend?: BackendName;
   /** Graph input and logits output names (default: the first input/output). */
   inputName?: string;
@@ -30,6 +37,9 @@ export interface TrainClassifierOptions {
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
 }
+
+/** Seed offset of the mixup generator (shared by `trainClassifier` and `distill`, so both mix alike). */
+export const MIXUP_SEED_OFFSET = 0x313c;
 
 /** Trained model plus per-epoch history. */
 export interface TrainClassifierResult {
@@ -57,11 +67,19 @@ export async function trainClassifier(model: Model, opts: TrainClassifierOptions
   const augmentRng = new Rng((opts.seed ?? 0) + 0x5eed);
   const batchSize = opts.batchSize ?? 64;
   const batches = Math.ceil(opts.labels.length / batchSize);
+  const mixupRng = new Rng((opts.seed ?? 0) + MIXUP_SEED_OFFSET);
   const history = await fit(module, {
     epochs: opts.epochs,
     batchesPerEpoch: batches,
-    data: () => arrayBatches({ x: opts.x, labels: opts.labels, sampleShape: opts.sampleShape, batchSize, inputName, rng, ...(opts.augment ? { augment: opts.augment, augmentRng } : {}), ...(opts.backend ? { backend: opts.backend } : {}) }),
-    loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
+    data: () => arrayBatches({ x: opts.x, labels: opts.labels, sampleShape: opts.sampleShape, batchSize, inputName, rng, ...(opts.augment ? { augment: opts.augment, augmentRng } : {}), ...(opts.mixup ? { mixup: opts.mixup, mixupRng } : {}), ...(opts.backend ? { backend: opts.backend } : {}) }),
+    loss: (outputs, batch) => {
+      const logits = outputs.get(outputName)!;
+      const mix = batch.mix as MixupResult | undefined;
+      if (!mix) return crossEntropy(logits, batch.labels as Tensor);
+      const idx = batch.indices as Int32Array;
+      const targets = mixupTargets(Array.from(idx, (i) => opts.labels[i]!), mix, logits.shape[1]!);
+      return crossEntropy(logits, tensor(targets, [idx.length, logits.shape[1]!], 'float32', { backend: logits.backend }));
+    },
     optimizer,
     callbacks: { onEpochEnd: () => void (optimizer.lr *= opts.lrDecay ?? 1) },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

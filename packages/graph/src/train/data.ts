@@ -1,6 +1,6 @@
 import { type BackendName, type Rng, ArgumentError, tensor } from '@whittle/tensor';
 import type { Batch } from './fit.js';
-import type { Augment } from './augment.js';
+import { type Augment, mixupBatch } from './augment.js';
 
 /** Options of {@link arrayBatches}. */
 export interface ArrayBatchesOptions {
@@ -19,6 +19,12 @@ export interface ArrayBatchesOptions {
   augment?: Augment;
   /** Generator for `augment` (default: `rng`). */
   augmentRng?: Rng;
+  /**
+   * Mixup Beta(alpha, alpha) after `augment` (see {@link mixupBatch}); each batch then carries
+   * `mix` (the pairing and weights) for mixing its targets. Randomness from `mixupRng`.
+   */
+  mixup?: number;
+  mixupRng?: Rng;
   /** Keep a last partial batch (default true). */
   keepLast?: boolean;
   backend?: BackendName;
@@ -54,10 +60,16 @@ export function* arrayBatches(opts: ArrayBatchesOptions): Generator<Batch> {
       if (!r) throw new ArgumentError('arrayBatches: augment needs a random generator (rng or augmentRng)');
       opts.augment(xb, n, opts.sampleShape, r);
     }
+    let mix: ReturnType<typeof mixupBatch> | undefined;
+    if (opts.mixup) {
+      if (!opts.mixupRng) throw new ArgumentError('arrayBatches: mixup needs a random generator (mixupRng)');
+      mix = mixupBatch(xb, n, opts.sampleShape, opts.mixup, opts.mixupRng);
+    }
     const batch: Batch = {
       inputs: { [opts.inputName]: tensor(xb, [n, ...opts.sampleShape], 'float32', backend) },
       indices: idx,
       ...(opts.labels ? { labels: tensor(yb, [n], 'int64', backend) } : {}),
+      ...(mix ? { mix } : {}),
     };
     yield batch;
   }
