@@ -1,12 +1,33 @@
 /**
- * Acceptance (issue 7): teacher = Whittle's LeNet-5 (zoo), student with < 1/8 of the teacher's
- * parameters — the classic small LeNet (conv 6@5x5, conv 16@5x5, fc 120, fc 10; `--student cnn`,
- * default) or an MLP 784-64-10 (`--student mlp`) — trained by distillation vs on labels alone,
- * same epochs, data and augmentation, 3 seeds each, accuracy in onnxruntime-node on the 2,004
- * MNIST test images.
+ * Acceptance (issue 7): teacher = Whittle's LeNet-5 (zoo, 431,080 parameters), a student with
+ * < 1/8 of its parameters — by default the small LeNet (conv 6@5x5, conv 16@5x5, fc 120, fc 10;
+ * 34,622 parameters), or an MLP 784-64-10 (`--student mlp`) — trained three ways with the same
+ * seeds, epochs, Adam schedule, batch order and input augmentation (random shifts, then mixup
+ * between the images of each batch with the same pairs and weights in every arm):
+ *   kd     distillation with function matching: the teacher labels every shifted, mixed image;
+ *   ce     labels alone, shifts but no mixup (the plain baseline);
+ *   cemix  labels alone on the same mixed images, with mixed one-hot labels.
+ * Accuracy is measured in onnxruntime-node on the 2,004 MNIST test images; per-seed numbers,
+ * mean ± sample sd over the seeds, the gap to the teacher and parameter counts are printed.
+ * Seeds run in parallel child processes (`--jobs`, default 3).
  *
- *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--filters 6,16] [--fc 120] [--epochs N] [--shift S] [--T t] [--alpha a] [--decay d] [--seeds 1,2,3]
+ * Measured with these defaults (20 epochs, shifts 1 px, mixup Beta(1, 1), T 4, alpha 1; seeds 1,2,3):
+ *   teacher 98.20 %; student 34,622 parameters (12.5x fewer)
+ *   kd     97.46 ± 0.33 % (97.41, 97.16, 97.80)   — within 1.5 pt of the teacher
+ *   ce     97.94 ± 0.15 % (97.80, 98.10, 97.90)   — labels alone are better: the bar is NOT met
+ *   cemix  97.44 ± 0.18 % (97.60, 97.26, 97.46)   — kd − cemix = 0.02 ± 0.29 pt: no gain either
+ * Classic KD without mixup (`--mixup 0 --T 1 --alpha 0.5`, the best of the variants tried) gives
+ * 97.74 ± 0.24 % (97.55, 98.00, 97.65), still below labels alone on every seed. Labels alone land
+ * 0.27 pt below the teacher (about one test-set sd, 0.3 pt for 2,004 images), leaving
+ * distillation no measurable headroom for this student at this budget; a wider student
+ * (`--filters 12,24 --fc 64`, 32,826 parameters) trained on labels alone even passes the teacher
+ * (seed 1: labels 98.35 %, KD T 1 alpha 0.5 98.20 %).
+ *
+ *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--filters 6,16] [--fc 120]
+ *     [--epochs N] [--shift S] [--mixup a] [--T t] [--alpha a] [--decay d] [--seeds 1,2,3] [--arms kd,ce,cemix] [--jobs n]
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { convNetTemplate, mlpTemplate, randomShift, trainClassifier, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
@@ -15,57 +36,99 @@ import { mnistData, zooModel } from '@whittle/testing/zoo';
 import { distill } from '../src/index.js';
 import { ortTeacher } from '../src/node.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+const argv = process.argv.slice(2);
+const str = (name: string, dflt: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : dflt;
 };
-const epochs = arg('epochs', 20);
-const shift = arg('shift', 1);
-const T = arg('T', 4);
-const alpha = arg('alpha', 0.9);
+const num = (name: string, dflt: number): number => Number(str(name, String(dflt)));
+const list = (name: string, dflt: string): number[] => str(name, dflt).split(',').map(Number);
+const epochs = num('epochs', 20);
+const shift = num('shift', 1);
+const mixup = num('mixup', 1);
+const T = num('T', 4);
+const alpha = num('alpha', 1);
 const lr = 2e-3;
-const lrDecay = arg('decay', 0.92);
-const seedsArg = process.argv.indexOf('--seeds');
-const seeds = seedsArg >= 0 ? process.argv[seedsArg + 1]!.split(',').map(Number) : [1, 2, 3];
+const lrDecay = num('decay', 0.92);
+const arms = str('arms', 'kd,ce,cemix').split(',');
+const seeds = list('seeds', '1,2,3');
+const jobs = num('jobs', 3);
+const worker = argv.includes('--worker');
+const kind = str('student', 'cnn');
+const filters = list('filters', '6,16');
+const fcs = list('fc', '120');
+const LABEL: Record<string, string> = { kd: mixup ? 'distilled (function matching)' : 'distilled', ce: 'labels only, no mixup', cemix: 'labels only, mixup' };
 
 const data = await mnistData();
 const zoo = await zooModel('lenet5');
 const params = (m: Model): number => [...m.graph.initializers.values()].reduce((s, t) => s + t.size, 0);
-const kind = process.argv.includes('mlp') ? 'mlp' : 'cnn';
-// --filters a,b --fc n: conv widths and hidden fc width of the CNN student (default 6,16 / 120)
-const fi = process.argv.indexOf('--filters');
-const filters = fi >= 0 ? process.argv[fi + 1]!.split(',').map(Number) : [6, 16];
-const fc = arg('fc', 120);
-const studentName = kind === 'mlp' ? 'MLP 784-64-10' : `small LeNet (${filters.join('-')} conv, ${fc} fc)`;
+const studentName = kind === 'mlp' ? 'MLP 784-64-10' : `small LeNet (${filters.join('-')} conv 5x5, fc ${fcs.join('-')})`;
 const studentOf = (seed: number): Model =>
   kind === 'mlp'
     ? mlpTemplate({ layers: [784, 64, 10], flattenInput: [1, 28, 28] }, new Rng(seed))
-    : convNetTemplate({ input: [1, 28, 28], convs: filters.map((f) => ({ filters: f, kernel: 5 })), fc: [fc, 10], name: 'small_lenet' }, new Rng(seed));
+    : convNetTemplate({ input: [1, 28, 28], convs: filters.map((f) => ({ filters: f, kernel: 5 })), fc: [...fcs, 10], name: 'small_lenet' }, new Rng(seed));
 const acc = async (m: Model): Promise<number> => (await evaluateAccuracyOrt(writeModel(m), data.test.images, data.test.labels, { sampleShape: [1, 28, 28] })).accuracy * 100;
-const teacherAcc = await acc(zoo.model);
-console.log(`teacher LeNet-5: ${params(zoo.model)} parameters, ${teacherAcc.toFixed(2)} %; student ${studentName}: ${params(studentOf(1))} parameters (${(params(zoo.model) / params(studentOf(1))).toFixed(1)}x fewer)`);
-console.log(`recipe: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64, random shifts up to ${shift} px for both; distillation T ${T}, alpha ${alpha}`);
-const teacher = await ortTeacher(zoo.bytes);
-const stats = (xs: number[]): string => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
-  return `${m.toFixed(2)} ± ${sd.toFixed(2)} % (${xs.map((x) => x.toFixed(2)).join(', ')})`;
-};
-const kd: number[] = [];
-const ce: number[] = [];
-for (const seed of seeds) {
-  const t0 = performance.now();
-  const d = await distill(studentOf(seed), {
-    teacher, x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, alpha, temperature: T,
-    ...(shift ? { augment: randomShift(shift) } : {}),
-  });
-  kd.push(await acc(d.model));
-  const l = await trainClassifier(studentOf(seed), {
-    x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, ...(shift ? { augment: randomShift(shift) } : {}),
-  });
-  ce.push(await acc(l.model));
-  console.log(`seed ${seed}: distilled ${kd[kd.length - 1]!.toFixed(2)} %, labels only ${ce[ce.length - 1]!.toFixed(2)} % (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+
+/** Train every arm for one seed; accuracy per arm. */
+async function runSeed(seed: number): Promise<Record<string, number>> {
+  const teacher = await ortTeacher(zoo.bytes, { intraOpNumThreads: 1 });
+  const common = { x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, ...(shift ? { augment: randomShift(shift) } : {}) };
+  const out: Record<string, number> = {};
+  for (const arm of arms) {
+    const m = arm === 'kd'
+      ? (await distill(studentOf(seed), { ...common, teacher, alpha, temperature: T, mixup })).model
+      : (await trainClassifier(studentOf(seed), { ...common, ...(arm === 'cemix' ? { mixup } : {}) })).model;
+    out[arm] = await acc(m);
+  }
+  await teacher.release?.();
+  return out;
 }
-await teacher.release?.();
-console.log(`distilled:   ${stats(kd)}  (teacher − mean = ${(teacherAcc - kd.reduce((a, b) => a + b, 0) / kd.length).toFixed(2)} pt)`);
-console.log(`labels only: ${stats(ce)}`);
+
+if (worker) {
+  console.log(JSON.stringify(await runSeed(seeds[0]!)));
+} else {
+  const teacherAcc = await acc(zoo.model);
+  const tp = params(zoo.model);
+  const sp = params(studentOf(1));
+  console.log(`teacher LeNet-5: ${tp} parameters, ${teacherAcc.toFixed(2)} % (onnxruntime-node, ${data.test.labels.length} test images)`);
+  console.log(`student ${studentName}: ${sp} parameters (${(tp / sp).toFixed(1)}x fewer; the bar is <= ${Math.floor(tp / 8)})`);
+  console.log(`recipe: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64; every arm: random shifts up to ${shift} px${mixup ? `, then mixup Beta(${mixup}, ${mixup}) (cemix/kd)` : ''}; distillation T ${T}, alpha ${alpha}`);
+  const script = fileURLToPath(import.meta.url);
+  const rest = (s: number): string[] => {
+    const a = [...argv];
+    const i = a.indexOf('--seeds');
+    if (i >= 0) a.splice(i, 2);
+    return [...a, '--seeds', String(s), '--worker'];
+  };
+  const child = (s: number): Promise<Record<string, number>> => new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...process.execArgv, script, ...rest(s)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').at(-1)!)) : reject(new Error(`seed ${s}: worker exited with ${code}`))));
+  });
+  const results = new Map<number, Record<string, number>>();
+  const queue = [...seeds];
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, seeds.length)) }, async () => {
+    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+      const r = jobs > 1 ? await child(s) : await runSeed(s);
+      results.set(s, r);
+      console.log(`seed ${s}: ${arms.map((a) => `${a} ${r[a]!.toFixed(2)} %`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+  }));
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = (xs: number[]): number => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+  const per = (arm: string): number[] => seeds.map((s) => results.get(s)![arm]!);
+  for (const arm of arms) {
+    const xs = per(arm);
+    console.log(`${LABEL[arm] ?? arm}: ${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)} % over seeds ${seeds.join(',')} (${xs.map((x) => x.toFixed(2)).join(', ')}); teacher − mean = ${(teacherAcc - mean(xs)).toFixed(2)} pt`);
+  }
+  if (arms.includes('kd')) {
+    for (const base of arms.filter((a) => a !== 'kd')) {
+      const d = seeds.map((s) => results.get(s)!.kd! - results.get(s)![base]!);
+      console.log(`kd − ${base}: ${mean(d).toFixed(2)} ± ${sd(d).toFixed(2)} pt per seed (${d.map((x) => x.toFixed(2)).join(', ')})`);
+    }
+    const m = mean(per('kd'));
+    console.log(`bar: student <= 1/8 of the teacher's parameters: ${sp <= tp / 8 ? 'yes' : 'NO'}; within 1.5 pt of the teacher: ${teacherAcc - m <= 1.5 ? 'yes' : 'NO'}`);
+  }
+}
