@@ -14,12 +14,12 @@
  *   node --conditions=@whittle/source --import tsx scripts/distill_pruned.ts [--sparsity 0.66] [--epochs 6]
  *     [--lr 1e-3] [--decay 0.8] [--shift 1] [--T 4] [--alpha 0.9] [--seeds 1,2,3] [--jobs 2]
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomShift, runPass, trainClassifier, type Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { evaluateAccuracyOrt } from '@whittle/eval/node';
 import { mnistData, zooModel } from '@whittle/testing/zoo';
+import { meanSd, runSeeds } from '@whittle/testing/seeds';
 import { distill } from '@whittle/distill';
 import { ortTeacher } from '@whittle/distill/node';
 import '@whittle/prune';
@@ -64,28 +64,20 @@ if (worker) {
   const shapes = [...pruned.graph.initializers.values()].filter((t) => t.rank > 1).map((t) => `[${t.shape.join('x')}]`).join(' ');
   console.log(`teacher LeNet-5: ${tp} parameters, ${teacherAcc.toFixed(2)} %; student: LeNet-5 after structured pruning ${sparsity} (${shapes}): ${sp} parameters (${(tp / sp).toFixed(1)}x fewer; bar <= ${Math.floor(tp / 8)}), ${(await acc(pruned)).toFixed(2)} % before training`);
   console.log(`both arms from the pruned weights: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64, shifts up to ${shift} px; distillation T ${T}, alpha ${alpha}`);
-  const script = fileURLToPath(import.meta.url);
-  const child = (s: number): Promise<{ kd: number; ce: number }> => new Promise((resolve, reject) => {
-    const a = [...argv];
-    const i = a.indexOf('--seeds');
-    if (i >= 0) a.splice(i, 2);
-    const p = spawn(process.execPath, [...process.execArgv, script, ...a, '--seeds', String(s), '--worker'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').at(-1)!)) : reject(new Error(`seed ${s}: worker exited with ${code}`))));
+  const results = await runSeeds(seeds, {
+    script: fileURLToPath(import.meta.url),
+    workerArgs: (s) => {
+      const a = [...argv];
+      const i = a.indexOf('--seeds');
+      if (i >= 0) a.splice(i, 2);
+      return [...a, '--seeds', String(s), '--worker'];
+    },
+    jobs,
+    inProcess: runSeed,
+    onSeed: (s, r, secs) => console.log(`seed ${s}: distilled ${r.kd.toFixed(2)} %, labels only ${r.ce.toFixed(2)} % (${secs.toFixed(0)} s)`),
   });
-  const results = new Map<number, { kd: number; ce: number }>();
-  const queue = [...seeds];
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, seeds.length)) }, async () => {
-    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
-      const r = jobs > 1 ? await child(s) : await runSeed(s);
-      results.set(s, r);
-      console.log(`seed ${s}: distilled ${r.kd.toFixed(2)} %, labels only ${r.ce.toFixed(2)} % (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    }
-  }));
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = (xs: number[]): number => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+  const mean = (xs: number[]): number => meanSd(xs).mean;
+  const sd = (xs: number[]): number => meanSd(xs).sd;
   const kd = seeds.map((s) => results.get(s)!.kd);
   const ce = seeds.map((s) => results.get(s)!.ce);
   const d = seeds.map((s, k) => kd[k]! - ce[k]!);

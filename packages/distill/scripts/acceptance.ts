@@ -26,13 +26,13 @@
  *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--student cnn|mlp] [--filters 6,16] [--fc 120]
  *     [--epochs N] [--shift S] [--mixup a] [--T t] [--alpha a] [--decay d] [--seeds 1,2,3] [--arms kd,ce,cemix] [--jobs n]
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { convNetTemplate, mlpTemplate, randomShift, trainClassifier, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { evaluateAccuracyOrt } from '@whittle/eval/node';
 import { mnistData, zooModel } from '@whittle/testing/zoo';
+import { meanSd, runSeeds } from '@whittle/testing/seeds';
 import { distill } from '../src/index.js';
 import { ortTeacher } from '../src/node.js';
 
@@ -93,31 +93,20 @@ if (worker) {
   console.log(`teacher LeNet-5: ${tp} parameters, ${teacherAcc.toFixed(2)} % (onnxruntime-node, ${data.test.labels.length} test images)`);
   console.log(`student ${studentName}: ${sp} parameters (${(tp / sp).toFixed(1)}x fewer; the bar is <= ${Math.floor(tp / 8)})`);
   console.log(`recipe: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64; every arm: random shifts up to ${shift} px${mixup ? `, then mixup Beta(${mixup}, ${mixup}) (cemix/kd)` : ''}; distillation T ${T}, alpha ${alpha}`);
-  const script = fileURLToPath(import.meta.url);
-  const rest = (s: number): string[] => {
-    const a = [...argv];
-    const i = a.indexOf('--seeds');
-    if (i >= 0) a.splice(i, 2);
-    return [...a, '--seeds', String(s), '--worker'];
-  };
-  const child = (s: number): Promise<Record<string, number>> => new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, script, ...rest(s)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').at(-1)!)) : reject(new Error(`seed ${s}: worker exited with ${code}`))));
+  const results = await runSeeds(seeds, {
+    script: fileURLToPath(import.meta.url),
+    workerArgs: (s) => {
+      const a = [...argv];
+      const i = a.indexOf('--seeds');
+      if (i >= 0) a.splice(i, 2);
+      return [...a, '--seeds', String(s), '--worker'];
+    },
+    jobs,
+    inProcess: runSeed,
+    onSeed: (s, r, secs) => console.log(`seed ${s}: ${arms.map((a) => `${a} ${r[a]!.toFixed(2)} %`).join(', ')} (${secs.toFixed(0)} s)`),
   });
-  const results = new Map<number, Record<string, number>>();
-  const queue = [...seeds];
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, seeds.length)) }, async () => {
-    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
-      const r = jobs > 1 ? await child(s) : await runSeed(s);
-      results.set(s, r);
-      console.log(`seed ${s}: ${arms.map((a) => `${a} ${r[a]!.toFixed(2)} %`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    }
-  }));
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = (xs: number[]): number => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+  const mean = (xs: number[]): number => meanSd(xs).mean;
+  const sd = (xs: number[]): number => meanSd(xs).sd;
   const per = (arm: string): number[] => seeds.map((s) => results.get(s)![arm]!);
   for (const arm of arms) {
     const xs = per(arm);
