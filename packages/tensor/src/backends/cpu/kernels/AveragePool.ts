@@ -1,8 +1,9 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { WindowNd } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
+import { sizeOf } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
-import { WindowWalker, advanceOuter, prodOf } from './window_nd.js';
+import { WindowWalker, advanceOuter } from './window_nd.js';
 
 /**
  * Number of taps of each window position along one axis that count towards the average:
@@ -32,7 +33,7 @@ export function poolDivisors(w: WindowNd, dims: readonly number[], countIncludeP
     const pe = w.pads[a + n]!;
     return windowCounts(w.outShape[a]!, w.kernel[a]!, w.strides[a]!, w.dilations[a]!, pb, countIncludePad ? -pb : 0, countIncludePad ? D + pe : D);
   });
-  const out = new Float32Array(prodOf(w.outShape)).fill(1);
+  const out = new Float32Array(sizeOf(w.outShape)).fill(1);
   for (let q = 0; q < out.length; q++) {
     let rem = q;
     for (let a = n - 1; a >= 0; a--) {

@@ -1,8 +1,9 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { WindowNd } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
+import { sizeOf, contiguousStrides } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
-import { advanceOuter, prodOf, rowMajorStrides } from './window_nd.js';
+import { advanceOuter } from './window_nd.js';
 
 /**
  * Fold columns back into an image, summing overlapping taps (the adjoint of Im2Col), any
@@ -20,11 +21,11 @@ export const col2imKernel: KernelConfig<CpuBackend> = {
     const L = n - 1;
     const [N, K] = col!.shape as [number, number, number];
     const [sN, sK, sL] = col!.strides as [number, number, number];
-    const T = prodOf(w.kernel);
+    const T = sizeOf(w.kernel);
     const C = K / T;
-    const image = prodOf(dims);
-    const fs = rowMajorStrides(dims);
-    const qs = rowMajorStrides(w.outShape);
+    const image = sizeOf(dims);
+    const fs = contiguousStrides(dims);
+    const qs = contiguousStrides(w.outShape);
     const src = floatStorage(col!);
     const out = new Float32Array(N * C * image);
     const tap = new Int32Array(n);

@@ -2,9 +2,9 @@ import type { KernelConfig } from '../../../backend.js';
 import { allocStorage, intRange, isFloat } from '../../../dtype.js';
 import type { WindowNd } from '../../../ops/window.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
-import { sizeOf } from '../../../shape.js';
+import { sizeOf, contiguousStrides } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
-import { WindowWalker, advanceOuter, prodOf, rowMajorStrides } from './window_nd.js';
+import { WindowWalker, advanceOuter } from './window_nd.js';
 
 /**
  * Max pooling of x [N, C, D1, ..., Dn] (any n, any strides) → values [N, C, O1, ..., On] and
@@ -22,10 +22,10 @@ export const maxPoolKernel: KernelConfig<CpuBackend> = {
     const [N, C] = x!.shape as [number, number];
     const dims = x!.shape.slice(2);
     const xs = x!.strides.slice(2);
-    const fs = rowMajorStrides(dims);
+    const fs = contiguousStrides(dims);
     const d = w.dilations;
-    const image = prodOf(dims);
-    const Q = prodOf(w.outShape);
+    const image = sizeOf(dims);
+    const Q = sizeOf(w.outShape);
     const float = isFloat(x!.dtype);
     const lowest = float ? -Infinity : intRange(x!.dtype)[0];
     const src = floatStorage(x!);
@@ -83,7 +83,7 @@ export const maxUnpoolAddKernel: KernelConfig<CpuBackend> = {
   run([dy, indices], attrs, backend) {
     const image = attrs.imageShape as number[];
     const [N, C] = dy!.shape as [number, number];
-    const out = new Float32Array(N * C * prodOf(image));
+    const out = new Float32Array(N * C * sizeOf(image));
     const g = floatStorage(dy!);
     const iv = cpuValues<BigInt64Array>(indices!);
     const size = sizeOf(dy!.shape);

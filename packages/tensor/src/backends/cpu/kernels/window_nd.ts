@@ -1,15 +1,5 @@
 import type { WindowNd } from '../../../ops/window.js';
 
-/** Product of a list of sizes. */
-export const prodOf = (v: readonly number[]): number => v.reduce((p, d) => p * d, 1);
-
-/** Row-major (contiguous) strides of `dims`. */
-export function rowMajorStrides(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length).fill(1);
-  for (let a = dims.length - 2; a >= 0; a--) s[a] = s[a + 1]! * dims[a + 1]!;
-  return s;
-}
-
 /**
  * Walks the window positions of an N-d window in row-major order and, for each, the range of
  * kernel taps inside the input along every axis, so the kernels loop without per-tap bounds
