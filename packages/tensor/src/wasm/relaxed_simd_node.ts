@@ -1,4 +1,4 @@
-import { SGEMM_RELAXED_WASM_BASE64 } from './sgemm_bytes.js';
+import { wasmSgemmBytes } from './sgemm_wasm.js';
 
 /**
  * Let this engine compile WebAssembly relaxed SIMD (part of Wasm 3.0; on by default from V8 11.4,
@@ -9,7 +9,7 @@ import { SGEMM_RELAXED_WASM_BASE64 } from './sgemm_bytes.js';
  */
 export function enableRelaxedSimd(setFlags: (flags: string) => void): boolean {
   if (typeof WebAssembly === 'undefined') return false;
-  const bytes = Uint8Array.from(atob(SGEMM_RELAXED_WASM_BASE64), (c) => c.charCodeAt(0));
+  const bytes = wasmSgemmBytes('relaxed-simd');
   if (WebAssembly.validate(bytes)) return true;
   setFlags('--experimental-wasm-relaxed-simd');
   return WebAssembly.validate(bytes);

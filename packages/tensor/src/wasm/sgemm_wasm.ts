@@ -51,10 +51,15 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** The module bytes of one build of the kernel. */
+export function wasmSgemmBytes(variant: WasmSgemmVariant): Uint8Array<ArrayBuffer> {
+  return decodeBase64(variant === 'relaxed-simd' ? SGEMM_RELAXED_WASM_BASE64 : SGEMM_WASM_BASE64);
+}
+
 /** Instantiate one build; null when the engine rejects it (no SIMD, or no relaxed SIMD). */
 function instantiate(variant: WasmSgemmVariant): WasmState | null {
   try {
-    const bytes = decodeBase64(variant === 'relaxed-simd' ? SGEMM_RELAXED_WASM_BASE64 : SGEMM_WASM_BASE64);
+    const bytes = wasmSgemmBytes(variant);
     if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory({ initial: 2 });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
