@@ -130,8 +130,7 @@ export async function runGraph(
       if (lastUse.get(name) === i && produced.has(name) && !keep.has(name)) {
         const dead = values.get(name)!;
         values.delete(name);
-        const live = new Set([...values.values()].flatMap(tensorsOf));
-        for (const t of tensorsOf(dead)) if (!live.has(t)) t.dispose();
+        for (const t of tensorsOf(dead)) if (!heldBy(values, t)) t.dispose();
       }
     }
   }
@@ -142,6 +141,12 @@ export async function runGraph(
     result.set(name, t);
   }
   return result;
+}
+
+/** Whether a live value still holds `t` (itself, or inside a sequence or optional); no allocation for plain tensors. */
+function heldBy(values: ReadonlyMap<string, RuntimeValue>, t: Tensor): boolean {
+  for (const v of values.values()) if (v === t || (!isTensor(v) && tensorsOf(v).includes(t))) return true;
+  return false;
 }
 
 function label(node: Node): string {
@@ -173,10 +178,9 @@ async function runNode(node: Node, inputs: (RuntimeValue | undefined)[], scope: 
     opset: cfg.opsets.get(domain) ?? (domain === '' ? 21 : 1),
     backend: cfg.backend,
     runSubgraph: async (g, feeds) => {
-      const out = await runGraph(g, feeds, scope, { ...cfg, fetch: [] });
-      return g.outputs.map((o) => {
-        const v = out.get(o.name)!;
-        if (!isTensor(v)) throw new InterpreterError(`node ${label(node)}: subgraph output '${o.name}' is a ${kindOf(v)}; ${node.opType} takes tensors`);
+      const out = await ctx.runSubgraphValues(g, feeds);
+      return out.map((v, k) => {
+        if (!isTensor(v)) throw new InterpreterError(`node ${label(node)}: subgraph output '${g.outputs[k]!.name}' is a ${kindOf(v)}; ${node.opType} takes tensors`);
         return v;
       });
     },
