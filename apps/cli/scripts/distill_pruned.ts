@@ -19,7 +19,7 @@ import { randomShift, runPass, trainClassifier, type Model } from '@whittle/grap
 import { writeModel } from '@whittle/onnx';
 import { evaluateAccuracyOrt } from '@whittle/eval/node';
 import { mnistData, zooModel } from '@whittle/testing/zoo';
-import { meanSd, runSeeds } from '@whittle/testing/seeds';
+import { meanSd, runSeeds, seedWorkerArgs } from '@whittle/testing/seeds';
 import { distill } from '@whittle/distill';
 import { ortTeacher } from '@whittle/distill/node';
 import '@whittle/prune';
@@ -66,12 +66,7 @@ if (worker) {
   console.log(`both arms from the pruned weights: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64, shifts up to ${shift} px; distillation T ${T}, alpha ${alpha}`);
   const results = await runSeeds(seeds, {
     script: fileURLToPath(import.meta.url),
-    workerArgs: (s) => {
-      const a = [...argv];
-      const i = a.indexOf('--seeds');
-      if (i >= 0) a.splice(i, 2);
-      return [...a, '--seeds', String(s), '--worker'];
-    },
+    workerArgs: (s) => seedWorkerArgs(argv, s),
     jobs,
     inProcess: runSeed,
     onSeed: (s, r, secs) => console.log(`seed ${s}: distilled ${r.kd.toFixed(2)} %, labels only ${r.ce.toFixed(2)} % (${secs.toFixed(0)} s)`),

@@ -37,7 +37,7 @@ import { Rng } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { evaluateAccuracyOrt } from '@whittle/eval/node';
 import { mnistData, zooModel } from '@whittle/testing/zoo';
-import { meanSd, runSeeds } from '@whittle/testing/seeds';
+import { meanSd, runSeeds, seedWorkerArgs } from '@whittle/testing/seeds';
 import { distill } from '../src/index.js';
 import { ortTeacher } from '../src/node.js';
 
@@ -100,12 +100,7 @@ if (worker) {
   console.log(`recipe: ${epochs} epochs, Adam lr ${lr} x${lrDecay} per epoch, batch 64; every arm: random shifts up to ${shift} px${mixup ? `, then mixup Beta(${mixup}, ${mixup}) (cemix/kd)` : ''}; distillation T ${T}, alpha ${alpha}`);
   const results = await runSeeds(seeds, {
     script: fileURLToPath(import.meta.url),
-    workerArgs: (s) => {
-      const a = [...argv];
-      const i = a.indexOf('--seeds');
-      if (i >= 0) a.splice(i, 2);
-      return [...a, '--seeds', String(s), '--worker'];
-    },
+    workerArgs: (s) => seedWorkerArgs(argv, s),
     jobs,
     inProcess: runSeed,
     onSeed: (s, r, secs) => console.log(`seed ${s}: ${arms.map((a) => `${a} ${r[a]!.toFixed(2)} %`).join(', ')} (${secs.toFixed(0)} s)`),

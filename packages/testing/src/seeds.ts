@@ -18,6 +18,17 @@ export interface RunSeedsOptions<R> {
   onSeed?: (seed: number, result: R, seconds: number) => void;
 }
 
+/**
+ * A worker's arguments for `seed`: the parent's own arguments with any `--seeds <list>` replaced
+ * by `--seeds <seed> --worker` (the convention of the acceptance scripts).
+ */
+export function seedWorkerArgs(argv: readonly string[], seed: number): string[] {
+  const a = [...argv];
+  const i = a.indexOf('--seeds');
+  if (i >= 0) a.splice(i, 2);
+  return [...a, '--seeds', String(seed), '--worker'];
+}
+
 /** Run `script` as a worker (same Node flags) and parse the last line it prints as JSON. */
 export function runWorker<R>(script: string, args: readonly string[]): Promise<R> {
   return new Promise((resolve, reject) => {
