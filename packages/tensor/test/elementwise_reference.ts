@@ -1,5 +1,5 @@
 // float64 references and input builders shared by the elementwise tests (not a test file).
-import { randomData, unravel } from '@whittle/testing';
+import { randomData, roundHalfEven, unravel } from '@whittle/testing';
 import { sliceView, tensor, transpose, type Tensor } from '@whittle/tensor/node';
 
 /** erf in float64: Maclaurin series for |x| < 2.5, Laplace continued fraction of erfc beyond. */
@@ -23,13 +23,7 @@ export function refErf(x: number): number {
 export const refSigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** Round half to even, written independently of the kernel. */
-export function refRound(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
+export const refRound = roundHalfEven;
 
 /** Elements of `view` below, in row-major order, from the base data. */
 export interface StridedCase {

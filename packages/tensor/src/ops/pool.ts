@@ -2,29 +2,17 @@ import { engine } from '../engine.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { windowAttrs } from './im2col.js';
-import { MAXPOOL_DTYPES, avgPoolNd, maxPoolNd } from './pool_nd.js';
+import { type AvgPoolNdOptions, type PoolNdOptions, MAXPOOL_DTYPES, avgPoolNd, maxPoolNd } from './pool_nd.js';
 import { checkNchw, window2d } from './window.js';
 
-/** Options of {@link maxPool2d} and {@link avgPool2d}. */
-export interface Pool2dOptions {
-  /** Window size [kh, kw]. */
-  kernel: readonly number[];
-  /** [sh, sw], default [1, 1] (ONNX default). */
-  strides?: readonly number[];
-  /** [top, left, bottom, right], default zeros. */
-  pads?: readonly number[];
-  /** [dh, dw], default [1, 1]. */
-  dilations?: readonly number[];
-  /** Round the output size up (windows may run off the end but must start inside). Default false. */
-  ceilMode?: boolean;
-}
+/**
+ * Options of {@link maxPool2d} and {@link avgPool2d}: the N-d options with two spatial axes
+ * (kernel [kh, kw], strides [sh, sw], pads [top, left, bottom, right], dilations [dh, dw]).
+ */
+export type Pool2dOptions = PoolNdOptions;
 
-/** Options of {@link avgPool2d}. */
-export interface AvgPool2dOptions extends Pool2dOptions {
-  /** Count padding taps in the divisor (ONNX count_include_pad). Default false. */
-  countIncludePad?: boolean;
-}
-
+/** Options of {@link avgPool2d} (adds countIncludePad, ONNX count_include_pad). */
+export type AvgPool2dOptions = AvgPoolNdOptions;
 
 /**
  * 2-D max pooling (ONNX MaxPool, NCHW; the 2-D case of {@link maxPoolNd}) → `values` [N, C, OH, OW] and int64 `indices`, each the
