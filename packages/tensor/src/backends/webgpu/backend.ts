@@ -215,6 +215,16 @@ export class WebGpuBackend implements Backend<GpuHandle> {
 
 // ---- dtype conversion for upload/download ------------------------------------------------
 
+/** Copy 64-bit integers into 32-bit words, refusing values outside [min, max] (GPUs have no 64-bit integers). */
+function narrow64<T extends Int32Array | Uint32Array>(v: BigInt64Array | BigUint64Array, out: T, min: bigint, max: bigint, what: string): T {
+  for (let i = 0; i < out.length; i++) {
+    const x = v[i]!;
+    if (x > max || x < min) throw new DTypeError(`webgpu stores ${what}; element ${i} (${x}) does not fit`);
+    out[i] = Number(x);
+  }
+  return out;
+}
+
 function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Array | Int32Array | Uint32Array {
   switch (dtype) {
     case 'float32':
@@ -227,18 +237,8 @@ function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Ar
     }
     case 'int32':
       return (values as Int32Array).subarray(0, size);
-    case 'int64': {
-      const out = new Int32Array(size);
-      const v = values as BigInt64Array;
-      for (let i = 0; i < size; i++) {
-        const x = v[i]!;
-        if (x > 2147483647n || x < -2147483648n) {
-          throw new DTypeError(`webgpu stores int64 as int32; element ${i} (${x}) does not fit`);
-        }
-        out[i] = Number(x);
-      }
-      return out;
-    }
+    case 'int64':
+      return narrow64(values as BigInt64Array, new Int32Array(size), -2147483648n, 2147483647n, 'int64 as int32');
     case 'float64':
       return Float32Array.from((values as Float64Array).subarray(0, size));
     case 'bfloat16': {
@@ -249,16 +249,8 @@ function toGpuWords(dtype: DType, values: StorageArray, size: number): Float32Ar
     }
     case 'uint32':
       return (values as Uint32Array).subarray(0, size);
-    case 'uint64': {
-      const out = new Uint32Array(size);
-      const v = values as BigUint64Array;
-      for (let i = 0; i < size; i++) {
-        const x = v[i]!;
-        if (x > 4294967295n) throw new DTypeError(`webgpu stores uint64 as uint32; element ${i} (${x}) does not fit`);
-        out[i] = Number(x);
-      }
-      return out;
-    }
+    case 'uint64':
+      return narrow64(values as BigUint64Array, new Uint32Array(size), 0n, 4294967295n, 'uint64 as uint32');
     default:
       if (isPacked(dtype)) return unpackToInt32(dtype, values as Uint8Array, size);
       return Int32Array.from(values as Int8Array | Uint8Array | Int16Array | Uint16Array);
