@@ -62,3 +62,4 @@ export * from './train/fit.js';
 export * from './train/data.js';
 export * from './train/classifier.js';
 export * from './train/augment.js';
+export * from './train/random_affine.js';
