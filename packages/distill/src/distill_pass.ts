@@ -1,4 +1,4 @@
-import { PassDataError, defineOptions, definePass, randomShift } from '@whittle/graph';
+import { PassDataError, defineOptions, definePass, randomAffine, randomShift } from '@whittle/graph';
 import { distill, type FeaturePair } from './distill.js';
 import type { TeacherRunner } from './teacher.js';
 
@@ -11,6 +11,8 @@ export const distillOptions = defineOptions({
   lrDecay: { type: 'number', min: 0, max: 1, default: 1, description: 'learning-rate factor applied after every epoch' },
   batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'batch size' },
   shift: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: 'random image shifts of up to this many pixels (0 = none; with shifts the teacher runs on every batch instead of once)' },
+  rotate: { type: 'number', min: 0, max: 180, default: 0, description: 'random image rotations of up to this many degrees, resampled bilinearly with shift as the (sub-pixel) translation range (0 = none)' },
+  scale: { type: 'number', min: 0, max: 0.99, default: 0, description: 'random image zoom by a factor in [1 - scale, 1 + scale], like rotate (0 = none)' },
   mixup: { type: 'number', min: 0, max: 10, default: 0, description: 'mixup between the images of each batch with weights ~ Beta(mixup, mixup) (0 = none); the teacher labels every mixed image (function matching), labels are mixed alike' },
   features: { type: 'object', default: {}, description: 'feature matching: {studentValue: teacherValue} pairs, each through a learned linear projection (MSE)' },
 });
@@ -45,7 +47,7 @@ export const distillPass = definePass({
       lrDecay: o.lrDecay,
       batchSize: o.batchSize,
       seed: ctx.seed,
-      augment: o.shift > 0 ? randomShift(o.shift) : undefined,
+      augment: o.rotate > 0 || o.scale > 0 ? randomAffine({ degrees: o.rotate, scale: o.scale, translate: o.shift }) : o.shift > 0 ? randomShift(o.shift) : undefined,
       mixup: o.mixup,
       features,
       backend: ctx.backend,

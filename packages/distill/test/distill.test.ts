@@ -123,6 +123,23 @@ describe('distill', () => {
     await expect(distill(threeClasses, { teacher: inner, ...data, sampleShape: [20], epochs: 1 })).rejects.toThrow(/3 values per sample but the teacher's .* has 4/);
   });
 
+  it('the pass jitters image batches with rotate/scale (teacher per batch, reproducible) and refuses them on non-images', async () => {
+    // 20 features seen as 4x5 images by graphs that flatten them
+    const img = (m: number, seed: number) => mlpTemplate({ layers: [20, m, 4], inputName: 'x', flattenInput: [1, 4, 5] }, new Rng(seed));
+    const data = linearTask(256, 5);
+    const tm = (await trainClassifier(img(32, 1), { ...data, sampleShape: [1, 4, 5], epochs: 2, lr: 3e-3, seed: 1 })).model;
+    const opts = (sampleShape: number[]) => ({ seed: 1, training: { ...data, sampleShape }, resources: { teacher: interpreterTeacher(tm) } });
+    const run = (options: Record<string, number>, sampleShape = [1, 4, 5]) => runRecipe(img(8, 2), { passes: [{ pass: 'distill', options: { epochs: 1, ...options } }] }, opts(sampleShape));
+    const plain = await run({});
+    const jitter = await run({ rotate: 15, scale: 0.1, shift: 1 });
+    const details = (r: Awaited<ReturnType<typeof run>>) => r.steps[0]!.report.details as { cachedTeacher: boolean };
+    expect(details(plain).cachedTeacher).toBe(true);
+    expect(details(jitter).cachedTeacher).toBe(false); // the teacher labels every jittered batch
+    expect(writeModel((await run({ rotate: 15, scale: 0.1, shift: 1 })).model)).toEqual(writeModel(jitter.model));
+    expect(writeModel(jitter.model)).not.toEqual(writeModel(plain.model));
+    await expect(run({ rotate: 15 }, [20])).rejects.toThrow(/images \[\.\.\., H, W\]/);
+  });
+
   it('feature matching trains a projection from student to teacher features', async () => {
     const tm = await teacher();
     const data = linearTask(512, 4);
