@@ -32,7 +32,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { convNetTemplate, mlpTemplate, randomAffine, randomShift, trainClassifier, type Model } from '@whittle/graph';
+import { convNetTemplate, imageJitter, mlpTemplate, trainClassifier, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
 import { readModel, writeModel } from '@whittle/onnx';
 import { evaluateAccuracyOrt } from '@whittle/eval/node';
@@ -80,7 +80,8 @@ const acc = async (m: Model): Promise<number> => (await evaluateAccuracyOrt(writ
 /** Train every arm for one seed; accuracy per arm. */
 async function runSeed(seed: number): Promise<Record<string, number>> {
   const teacher = await ortTeacher(zoo.bytes, { intraOpNumThreads: 1 });
-  const common = { x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, ...(rot || scl ? { augment: randomAffine({ degrees: rot, scale: scl, translate: shift }) } : shift ? { augment: randomShift(shift) } : {}) };
+  const augment = imageJitter({ shift, rotate: rot, scale: scl });
+  const common = { x: data.train.images, labels: data.train.labels, sampleShape: [1, 28, 28], epochs, lr, lrDecay, seed, ...(augment ? { augment } : {}) };
   const out: Record<string, number> = {};
   for (const arm of arms) {
     const m = arm === 'kd'

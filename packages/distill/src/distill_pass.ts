@@ -1,4 +1,4 @@
-import { PassDataError, defineOptions, definePass, randomAffine, randomShift } from '@whittle/graph';
+import { PassDataError, defineOptions, definePass, imageJitter } from '@whittle/graph';
 import { distill, type FeaturePair } from './distill.js';
 import type { TeacherRunner } from './teacher.js';
 
@@ -47,7 +47,7 @@ export const distillPass = definePass({
       lrDecay: o.lrDecay,
       batchSize: o.batchSize,
       seed: ctx.seed,
-      augment: o.rotate > 0 || o.scale > 0 ? randomAffine({ degrees: o.rotate, scale: o.scale, translate: o.shift }) : o.shift > 0 ? randomShift(o.shift) : undefined,
+      augment: imageJitter(o),
       mixup: o.mixup,
       features,
       backend: ctx.backend,

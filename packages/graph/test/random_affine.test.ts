@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, Rng } from '@whittle/tensor';
-import { affineWarp, randomAffine } from '../src/index.js';
+import { affineWarp, imageJitter, randomAffine, randomShift } from '../src/index.js';
 
 const H = 7, W = 7;
 const ramp = (): Float32Array => Float32Array.from({ length: H * W }, (_, k) => (k % W) * 10 + Math.floor(k / W));
@@ -72,5 +72,21 @@ describe('randomAffine', () => {
     expect(() => randomAffine({ scale: 1 })).toThrow(/scale/);
     expect(() => randomAffine({ translate: Number.NaN })).toThrow(/translate/);
     expect(() => randomAffine({ degrees: 5 })(new Float32Array(4), 1, [4], new Rng(1))).toThrow(/images \[\.\.\., H, W\]/);
+  });
+});
+
+describe('imageJitter', () => {
+  it('is nothing for zero ranges, randomShift for shifts alone, randomAffine once rotate or scale is set', () => {
+    expect(imageJitter({})).toBeUndefined();
+    expect(imageJitter({ shift: 0, rotate: 0, scale: 0 })).toBeUndefined();
+    const x = Float32Array.from({ length: 6 * H * W }, (_, k) => ((k * 31) % 17) / 17);
+    const apply = (a: ReturnType<typeof imageJitter>) => {
+      const y = x.slice();
+      a!(y, 6, [1, H, W], new Rng(8));
+      return y;
+    };
+    expect(apply(imageJitter({ shift: 2 }))).toEqual(apply(randomShift(2)));
+    expect(apply(imageJitter({ shift: 2, rotate: 10 }))).toEqual(apply(randomAffine({ degrees: 10, translate: 2 })));
+    expect(apply(imageJitter({ scale: 0.1 }))).toEqual(apply(randomAffine({ scale: 0.1 })));
   });
 });

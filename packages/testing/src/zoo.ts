@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statS
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, forceWasmSgemmVariant } from '@whittle/tensor/node';
-import { LENET5, LENET_300_100, convNetTemplate, mlpTemplate, randomAffine, randomShift, trainClassifier, type Augment, type Model } from '@whittle/graph';
+import { LENET5, LENET_300_100, convNetTemplate, imageJitter, mlpTemplate, trainClassifier, type Model } from '@whittle/graph';
 import { readModel, writeModel } from '@whittle/onnx';
 import { writeModelFile } from '@whittle/onnx/node';
 import { evaluateAccuracyOrt, loadMnist, type MnistData } from '@whittle/eval/node';
@@ -70,11 +70,6 @@ export function cacheName(name: ZooName): string {
   return `${name}-s${r.seed}-e${r.epochs}-lr${r.lr}-d${r.lrDecay}-b${r.batchSize}${r.shift ? `-sh${r.shift}` : ''}${r.rotate ? `-rot${r.rotate}` : ''}${r.scale ? `-sc${r.scale}` : ''}.onnx`;
 }
 
-/** The batch augmentation of a recipe, if any. */
-export function zooAugment(r: ZooRecipe): Augment | undefined {
-  if (r.rotate || r.scale) return randomAffine({ degrees: r.rotate ?? 0, scale: r.scale ?? 0, translate: r.shift ?? 0 });
-  return r.shift ? randomShift(r.shift) : undefined;
-}
 
 function build(name: ZooName, rng: Rng): Model {
   return name === 'lenet5' || name === 'lenet5jitter' ? convNetTemplate(LENET5, rng) : mlpTemplate(LENET_300_100, rng);
@@ -87,6 +82,7 @@ export async function trainZooModel(name: ZooName, onProgress?: (f: number, m: s
   const model = build(name, new Rng(r.seed));
   // plain-SIMD MatMul: unfused float32 arithmetic gives the committed bytes on every engine and
   // CPU (fused multiply-add would differ in the last bits between machines that fuse and not)
+  const augment = imageJitter(r);
   const prev = forceWasmSgemmVariant('simd');
   const { model: trained } = await trainClassifier(model, {
     x: data.train.images,
@@ -97,7 +93,7 @@ export async function trainZooModel(name: ZooName, onProgress?: (f: number, m: s
     lrDecay: r.lrDecay,
     batchSize: r.batchSize,
     seed: r.seed,
-    ...(zooAugment(r) ? { augment: zooAugment(r)! } : {}),
+    ...(augment ? { augment } : {}),
     backend: 'cpu',
     ...(onProgress ? { onProgress } : {}),
   }).finally(() => forceWasmSgemmVariant(prev));

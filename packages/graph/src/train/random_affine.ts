@@ -1,5 +1,5 @@
 import { ArgumentError } from '@whittle/tensor';
-import type { Augment } from './augment.js';
+import { type Augment, randomShift } from './augment.js';
 
 /** Ranges of {@link randomAffine}; each transform is drawn uniformly per sample. */
 export interface RandomAffineOptions {
@@ -42,6 +42,27 @@ export function randomAffine(opts: RandomAffineOptions): Augment {
   };
 }
 
+/** Ranges of {@link imageJitter}: integer pixel shifts alone, or an affine jitter when rotate/scale are set. */
+export interface ImageJitterOptions {
+  /** Pixels (integer): the shift range, or with rotate/scale the translation range (default 0). */
+  shift?: number;
+  /** Degrees of random rotation (default 0). */
+  rotate?: number;
+  /** Random zoom fraction (default 0). */
+  scale?: number;
+}
+
+/**
+ * The image augmentation the passes, the CLI and the zoo recipes describe with shift/rotate/scale:
+ * `randomAffine` when rotate or scale is set (shift as its translation range), otherwise
+ * `randomShift(shift)`, or undefined when all are 0.
+ */
+export function imageJitter(o: ImageJitterOptions): Augment | undefined {
+  const shift = o.shift ?? 0;
+  if (o.rotate || o.scale) return randomAffine({ degrees: o.rotate ?? 0, scale: o.scale ?? 0, translate: shift });
+  return shift ? randomShift(shift) : undefined;
+}
+
 /** One rotation (degrees; positive turns the image clockwise as displayed, rows downwards), scale and translation (pixels) about the image centre. */
 export interface AffineTransform {
   degrees: number;
@@ -78,6 +99,11 @@ function bilinear(plane: Float32Array, H: number, W: number, y: number, x: numbe
   const x0 = Math.floor(x);
   const fy = y - y0;
   const fx = x - x0;
-  const at = (r: number, c: number): number => (r >= 0 && r < H && c >= 0 && c < W ? plane[r * W + c]! : 0);
-  return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+  const top = (1 - fx) * pixel(plane, H, W, y0, x0) + fx * pixel(plane, H, W, y0, x0 + 1);
+  const bottom = (1 - fx) * pixel(plane, H, W, y0 + 1, x0) + fx * pixel(plane, H, W, y0 + 1, x0 + 1);
+  return (1 - fy) * top + fy * bottom;
+}
+
+function pixel(plane: Float32Array, H: number, W: number, r: number, c: number): number {
+  return r >= 0 && r < H && c >= 0 && c < W ? plane[r * W + c]! : 0;
 }
