@@ -107,3 +107,15 @@ export class PassDataError extends WhittleError {
     this.pass = pass;
   }
 }
+
+/**
+ * A compression run did not compress: no step changed the model, or the weights grew. `reason`
+ * names what the passes found (e.g. which weights they skipped and why).
+ */
+export class NoCompressionError extends WhittleError {
+  readonly reason: string;
+  constructor(message: string, reason: string) {
+    super('E_NO_COMPRESSION', message);
+    this.reason = reason;
+  }
+}

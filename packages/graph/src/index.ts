@@ -16,6 +16,7 @@ export * from './ir/topo.js';
 export * from './ir/names.js';
 export * from './ir/rewrite.js';
 export * from './ir/dce.js';
+export * from './ir/scopes.js';
 
 // Analysis
 export { inferValueTypes, inferShapes, type InferredTypes, type InferOptions, type ShapeIssue } from './analysis/shape/infer.js';
@@ -24,6 +25,7 @@ export { broadcastShapes as broadcastDims, mergeTypes, tensorType } from './anal
 export { validateModel, checkModel, type ValidationIssue } from './analysis/validate.js';
 export { ATTRIBUTE_TYPES } from './analysis/attribute_types.js';
 export { summarize, type ModelSummary, type LayerSummary } from './analysis/summarize.js';
+export { weightBytes } from './analysis/weight_bytes.js';
 
 // Constant folding
 export { foldConstants, DEFAULT_FOLD_EXCLUDES, type FoldOptions, type FoldResult } from './fold/fold_constants.js';

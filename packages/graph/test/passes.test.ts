@@ -127,6 +127,7 @@ passes:
     const m = simple();
     const progress: number[] = [];
     const r = await runRecipe(m, { name: 'norm', passes: [{ pass: 'remove-identity' }, { pass: 'shared-weights' }] }, {
+      frontEnd: false,
       onProgress: (f) => progress.push(f),
       check: { inputs: [{ x: t([1, 2], [2]) }, { x: t([-1, 5], [2]) }], evaluator: foldEvaluator },
     });
@@ -165,11 +166,11 @@ passes:
         return { model: c, report: { changed: true, summary: 'broke it' } };
       },
     });
-    const e = await new PassManager().add('remove-identity').add(breaker).run(simple()).then(() => undefined, (x: unknown) => x as RecipeError);
+    const e = await new PassManager({ frontEnd: false }).add('remove-identity').add(breaker).run(simple()).then(() => undefined, (x: unknown) => x as RecipeError);
     expect(e).toBeInstanceOf(RecipeError);
     expect(e!.step).toBe(1);
     expect(e!.message).toMatch(/recipe step 1 \(pass 'test-breaker'\) produced an invalid model: .*'m' of node/);
-    const ok = await new PassManager({ validate: false }).add(breaker).run(simple());
+    const ok = await new PassManager({ validate: false, frontEnd: false }).add(breaker).run(simple());
     expect(ok.model.graph.nodes).toHaveLength(2);
   });
   it('aborts through the signal', async () => {

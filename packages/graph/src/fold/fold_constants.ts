@@ -2,7 +2,8 @@ import { type Tensor, toBackend } from '@whittle/tensor';
 import { subgraphsOf } from '../ir/attributes.js';
 import { eliminateDeadCode } from '../ir/dce.js';
 import { cloneModel, isDefaultDomain, opsetVersion } from '../ir/graph.js';
-import type { Model, Node } from '../ir/types.js';
+import type { Graph, Model, Node } from '../ir/types.js';
+import { graphScopes, scopedName } from '../ir/scopes.js';
 import { inferValueTypes } from '../analysis/shape/infer.js';
 import { type ConstantEvaluator, evaluateConstantNode } from './evaluator.js';
 import { fromValues } from './layout.js';
@@ -20,6 +21,11 @@ export interface FoldOptions {
   evaluator?: ConstantEvaluator;
   /** Fold `Shape` of values whose shape is fully static (default true). */
   foldStaticShapes?: boolean;
+  /**
+   * Do not fold a node whose results have more than this many times the elements of its constant
+   * inputs (and over 4,096 elements): Expand/Tile/ConstantOfShape would grow the file (default 4).
+   */
+  maxGrowth?: number;
   /** Run dead-code elimination afterwards (default true). */
   dce?: boolean;
 }
@@ -40,14 +46,32 @@ export const DEFAULT_FOLD_EXCLUDES = [
 
 /**
  * Replace nodes whose inputs are all initializers (not graph inputs) by initializers holding
- * their results, computed by the built-in cpu kernels or the plugged evaluator. Results that are
- * graph outputs are not folded (the graph keeps a node producing them). Returns a new model.
+ * their results, computed by the built-in cpu kernels or the plugged evaluator, in the main graph
+ * and in every subgraph (a subgraph folds over its own initializers). Results that are graph
+ * outputs are not folded (the graph keeps a node producing them). Returns a new model.
  */
 export async function foldConstants(model: Model, opts: FoldOptions = {}): Promise<FoldResult> {
   const m = cloneModel(model);
-  const g = m.graph;
   const opset = opsetVersion(m) ?? 21;
+  const folded: string[] = [];
+  const skipped: FoldResult['skipped'] = [];
+  for (const scope of graphScopes(m.graph)) {
+    const r = await foldGraph(scope.graph, opset, opts);
+    folded.push(...r.folded.map((f) => scopedName(scope, f)));
+    skipped.push(...r.skipped.map((k) => ({ ...k, node: scopedName(scope, k.node) })));
+  }
+  if (opts.dce !== false) eliminateDeadCode(m.graph);
+  return { model: m, folded, skipped };
+}
+
+function elementsOf(t: Tensor | undefined): number {
+  return t ? t.size : 0;
+}
+
+/** Fold one graph in place (its own initializers only: outer-scope values are not constants here). */
+async function foldGraph(g: Graph, opset: number, opts: FoldOptions): Promise<Omit<FoldResult, 'model'>> {
   const max = opts.maxOutputElements ?? 1 << 20;
+  const growth = opts.maxGrowth ?? 4;
   const exclude = new Set(opts.excludeOps ?? DEFAULT_FOLD_EXCLUDES);
   const inputs = new Set(g.inputs.map((v) => v.name));
   const outputs = new Set(g.outputs.map((v) => v.name));
@@ -92,8 +116,18 @@ export async function foldConstants(model: Model, opts: FoldOptions = {}): Promi
       keep.push(node);
       continue;
     }
-    if (results.some((t) => t && t.size > max)) {
+    // Weights behind Transpose/Reshape/Cast fold whatever their size; a result larger than its
+    // inputs is bounded: Expand/Tile/ConstantOfShape of small constants would store a large tensor
+    // that the graph computes cheaply (the file must not grow).
+    const inElems = node.inputs.reduce((a, i) => a + (i ? elementsOf(constant(i)) : 0), 0);
+    const outElems = results.reduce((a, t) => a + elementsOf(t), 0);
+    if (outElems > inElems && results.some((t) => t && t.size > max)) {
       skipped.push({ node: label, opType: node.opType, reason: `result larger than maxOutputElements (${max})` });
+      keep.push(node);
+      continue;
+    }
+    if (outElems > 4096 && outElems > growth * Math.max(inElems, 1)) {
+      skipped.push({ node: label, opType: node.opType, reason: `result has ${outElems} elements from ${inElems} (more than ${growth}x its inputs)` });
       keep.push(node);
       continue;
     }
@@ -108,8 +142,7 @@ export async function foldConstants(model: Model, opts: FoldOptions = {}): Promi
     folded.push(`${label} (${node.opType})`);
   }
   g.nodes = keep;
-  if (opts.dce !== false) eliminateDeadCode(g);
-  return { model: m, folded, skipped };
+  return { folded, skipped };
 }
 
 function staticShapeOf(types: ReturnType<typeof inferValueTypes>['types'] | undefined, name: string | undefined): number[] | undefined {

@@ -1,4 +1,5 @@
 import { subgraphsOf } from './attributes.js';
+import { rootGraphOf } from './scopes.js';
 import type { Graph } from './types.js';
 
 function collect(g: Graph, values: Set<string>, nodes: Set<string>): void {
@@ -17,13 +18,14 @@ function collect(g: Graph, values: Set<string>, nodes: Set<string>): void {
 
 /**
  * Hands out value and node names unused anywhere in a graph (subgraphs included). Create one per
- * rewrite session; names it returns are reserved so two calls never collide.
+ * rewrite session; names it returns are reserved so two calls never collide. For a subgraph
+ * reached through `graphScopes`, the names of the whole model count (no outer name is reused).
  */
 export class NameGenerator {
   private readonly values = new Set<string>();
   private readonly nodes = new Set<string>();
   constructor(g: Graph) {
-    collect(g, this.values, this.nodes);
+    collect(rootGraphOf(g), this.values, this.nodes);
   }
   private fresh(set: Set<string>, base: string): string {
     let name = base;

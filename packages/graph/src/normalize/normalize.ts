@@ -1,6 +1,7 @@
 import { foldConstants } from '../fold/fold_constants.js';
 import { eliminateDeadCode } from '../ir/dce.js';
 import { cloneModel, opsetVersion } from '../ir/graph.js';
+import { graphScopes, localizeInitializers } from '../ir/scopes.js';
 import type { Model } from '../ir/types.js';
 import { throwIfAborted } from '../passes/context.js';
 import { type PassReport, definePass } from '../passes/contract.js';
@@ -14,6 +15,7 @@ import { findSharedWeights, untieSharedWeights } from './shared_weights.js';
 const spec = {
   constantsToInitializers: { type: 'boolean', default: true, description: 'turn Constant nodes into initializers' },
   removeIdentity: { type: 'boolean', default: true, description: 'remove Identity nodes' },
+  localizeInitializers: { type: 'boolean', default: true, description: 'move each weight read only inside one If/Loop/Scan subgraph into that subgraph' },
   foldConstants: { type: 'boolean', default: true, description: 'fold nodes whose inputs are all initializers (Q/DQ excluded)' },
   foldBatchNorm: { type: 'boolean', default: true, description: 'fold BatchNormalization into Conv/Gemm' },
   fuseMatMulAdd: { type: 'boolean', default: true, description: 'fuse MatMul + Add into Gemm' },
@@ -25,9 +27,11 @@ const spec = {
 export type NormalizeOptions = OptionsOf<typeof spec>;
 
 /**
- * Run the normalization steps used before every technique, in order: Constant → initializers,
- * Identity removal, constant folding, BatchNorm folding, MatMul+Add → Gemm, optional untying of
- * shared weights, dead-code elimination. Returns a new model and a combined report.
+ * The canonical front end run before every technique, in order: Constant → initializers,
+ * Identity removal, moving weights into the one subgraph that reads them, constant folding
+ * (weights behind Transpose/Cast/Reshape become plain initializers), BatchNorm folding,
+ * MatMul+Add → Gemm, optional untying of shared weights, dead-code elimination — in the main graph
+ * and in every If/Loop/Scan subgraph. Returns a new model and a combined report.
  */
 export async function normalizeModel(model: Model, options: Partial<NormalizeOptions> = {}, signal?: AbortSignal): Promise<{ model: Model; report: PassReport }> {
   const o = normalizeOptions.parse(options, 'normalize');
@@ -42,6 +46,10 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
     step('identity');
     stats.identitiesRemoved = removeIdentities(m.graph).removed;
   }
+  if (o.localizeInitializers) {
+    step('localize');
+    stats.initializersLocalized = localizeInitializers(m.graph);
+  }
   if (o.foldConstants) {
     step('fold');
     const r = await foldConstants(m, { dce: false });
@@ -50,15 +58,17 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
   }
   if (o.foldBatchNorm) {
     step('batchnorm');
-    stats.batchNormsFolded = foldBatchNorms(m.graph).folded.length;
+    stats.batchNormsFolded = 0;
+    for (const { graph } of graphScopes(m.graph)) stats.batchNormsFolded += foldBatchNorms(graph).folded.length;
   }
   if (o.fuseMatMulAdd) {
     step('gemm');
-    stats.gemmsFused = fuseMatMulAdd(m.graph, opsetVersion(m) ?? 21).fused.length;
+    stats.gemmsFused = 0;
+    for (const { graph } of graphScopes(m.graph)) stats.gemmsFused += fuseMatMulAdd(graph, opsetVersion(m) ?? 21).fused.length;
   }
-  const shared = findSharedWeights(m.graph);
+  const shared = graphScopes(m.graph).flatMap((sc) => findSharedWeights(sc.graph).map((w) => (sc.path ? { ...w, scope: sc.path } : w)));
   stats.sharedWeights = shared.length;
-  if (o.untieSharedWeights) stats.weightsUntied = untieSharedWeights(m.graph).length;
+  if (o.untieSharedWeights) stats.weightsUntied = graphScopes(m.graph).reduce((a, sc) => a + untieSharedWeights(sc.graph).length, 0);
   if (o.eliminateDeadCode) {
     step('dce');
     const d = eliminateDeadCode(m.graph);

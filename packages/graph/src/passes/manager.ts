@@ -1,6 +1,8 @@
 import { Rng, type Tensor } from '@whittle/tensor';
-import { GraphValidationError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
+import { GraphValidationError, NoCompressionError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
 import { validateModel } from '../analysis/validate.js';
+import { weightBytes } from '../analysis/weight_bytes.js';
+import { type NormalizeOptions, normalizeModel } from '../normalize/normalize.js';
 import type { Model } from '../ir/types.js';
 import { type PassContextInit, createPassContext, throwIfAborted } from './context.js';
 import type { AnyPass, Feeds, PassReport } from './contract.js';
@@ -55,19 +57,44 @@ export interface StepReport {
   durationMs: number;
 }
 
+/** What a run achieved, measured on the stored weights (initializers and Constant tensors, subgraphs included). */
+export interface RunOutcome {
+  /** Some step reported a change. */
+  changed: boolean;
+  weightBytesBefore: number;
+  weightBytesAfter: number;
+  /** Why the run did not compress (no change, or weights grew); absent when it did. */
+  reason?: string;
+}
+
 /** What {@link runRecipe} returns. */
 export interface RecipeResult {
   name?: string;
   model: Model;
+  /** What the front end (normalize) did before the first step; absent when it was off. */
+  frontEnd?: PassReport;
   steps: StepReport[];
+  outcome: RunOutcome;
   check?: CheckResult;
 }
 
-/** Options of {@link runRecipe}: the pass context plus validation and output checking. */
+/** Options of {@link runRecipe}: the pass context plus front end, validation and output checking. */
 export interface RunRecipeOptions extends PassContextInit {
   /** Validate the model after each pass (default true). */
   validate?: boolean;
   check?: CheckOptions;
+  /**
+   * The canonical front end ({@link normalizeModel}) run before the first step, so techniques see
+   * plain initializers (Constant/Identity/Transpose-wrapped weights, weights inside subgraphs,
+   * BatchNorm folded): true (default), normalize options, or false to keep the graph untouched.
+   * Not run again when the first step is 'normalize' itself.
+   */
+  frontEnd?: boolean | Partial<NormalizeOptions>;
+  /**
+   * Throw {@link NoCompressionError} when no step changed the model or the stored weights grew
+   * (default false: the outcome is only reported in {@link RecipeResult.outcome}).
+   */
+  requireCompression?: boolean;
 }
 
 /**
@@ -86,6 +113,14 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
   const seed = opts.seed ?? 0;
   const reports: StepReport[] = [];
   let current = model;
+  let frontEnd: PassReport | undefined;
+  if (opts.frontEnd !== false && steps[0]?.pass.name !== 'normalize') {
+    throwIfAborted(opts.signal, 'front end (normalize)');
+    const r = await normalizeModel(model, opts.frontEnd === true || opts.frontEnd === undefined ? {} : opts.frontEnd, opts.signal);
+    current = r.model;
+    frontEnd = r.report;
+    opts.logger?.info(`front end: ${r.report.summary}`);
+  }
   for (const s of steps) {
     const where = `recipe step ${s.index} (pass '${s.pass.name}')`;
     throwIfAborted(opts.signal, where);
@@ -115,9 +150,20 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
     ctx.onProgress(1);
     current = out.model;
   }
-  const result: RecipeResult = { model: current, steps: reports };
+  const outcome = assessOutcome(model, current, reports);
+  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}`, outcome.reason);
+  const result: RecipeResult = { model: current, steps: reports, outcome };
+  if (frontEnd) result.frontEnd = frontEnd;
   if (opts.check) result.check = await checkOutputs(model, current, opts.check);
   return result;
+}
+
+function assessOutcome(before: Model, after: Model, steps: StepReport[]): RunOutcome {
+  const o: RunOutcome = { changed: steps.some((s) => s.report.changed), weightBytesBefore: weightBytes(before), weightBytesAfter: weightBytes(after) };
+  const said = steps.map((s) => `${s.pass}: ${String(s.report.details?.reason ?? s.report.summary)}`).join('; ');
+  if (!o.changed) o.reason = steps.length ? `no step changed the model (${said})` : 'the recipe has no steps';
+  else if (o.weightBytesAfter > o.weightBytesBefore) o.reason = `the stored weights grew from ${o.weightBytesBefore} to ${o.weightBytesAfter} bytes (${said})`;
+  return o;
 }
 
 /** Compare outputs of `transformed` with `original` on the check's inputs. */
@@ -186,4 +232,13 @@ export class PassManager {
     const resolved = this.steps.map((s, index) => resolveStep(s.pass, s.options, index));
     return runSteps(model, resolved, { ...this.opts, ...opts });
   }
+}
+
+/**
+ * Compress a model: {@link runRecipe} with the front end on and outcomes enforced — a run in which
+ * no step changed the model, or whose weights grew, throws {@link NoCompressionError} naming what
+ * each pass found. The entry point for "make this model smaller".
+ */
+export async function compressModel(model: Model, recipe: string | Recipe, opts: RunRecipeOptions = {}): Promise<RecipeResult> {
+  return runRecipe(model, recipe, { requireCompression: true, ...opts });
 }

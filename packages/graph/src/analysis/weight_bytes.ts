@@ -1,0 +1,26 @@
+import { initializerBytes } from '../ir/dtypes.js';
+import { graphScopes } from '../ir/scopes.js';
+import type { Graph, Model } from '../ir/types.js';
+
+function tensorAttributeBytes(g: Graph): number {
+  let n = 0;
+  for (const node of g.nodes) {
+    if (node.opType !== 'Constant') continue;
+    for (const a of node.attributes.values()) if (a.type === 'tensor') n += initializerBytes(a.value);
+  }
+  return n;
+}
+
+/**
+ * Bytes of a model's stored weights: initializers (computable and raw) and Constant-node tensors
+ * of the main graph and of every subgraph — what compression shrinks.
+ */
+export function weightBytes(model: Model): number {
+  let n = 0;
+  for (const { graph } of graphScopes(model.graph)) {
+    for (const t of graph.initializers.values()) n += initializerBytes(t);
+    for (const t of graph.rawInitializers.values()) n += initializerBytes(t);
+    n += tensorAttributeBytes(graph);
+  }
+  return n;
+}
