@@ -1,0 +1,5 @@
+export * from './torchvision.js';
+export * from './transformer.js';
+export * from './tf2onnx.js';
+export * from './paddle.js';
+export * from './optimum.js';

@@ -1,0 +1,135 @@
+/**
+ * A BERT-like transformer encoder (batch first) as `torch.onnx.export` writes it at opset 14:
+ * MatMul with [K, N] weight initializers + Add bias, per-head Reshape whose shape is built from
+ * Shape → Gather → Unsqueeze → Concat (or a constant), Transpose, scaled dot-product attention
+ * (MatMul, Div by √Dh, Softmax, MatMul), LayerNorm decomposed into ReduceMean/Sub/Pow/ReduceMean/
+ * Add/Sqrt/Div/Mul/Add (opset 14 has no LayerNormalization), FFN with Gelu decomposed via Erf.
+ */
+import { GraphBuilder, type Model } from '@whittle/graph';
+import { Rng } from '@whittle/tensor';
+import { f32, i64, normal, torchConstant, torchNode } from './common.js';
+
+/** Options of {@link torchTransformerEncoder}. */
+export interface TransformerFixtureOptions {
+  seed?: number;
+  /** Default opset import (default 14). */
+  opset?: number;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  ffn?: number;
+  /**
+   * With a vocabulary size the input is `input_ids` (int64 [batch_size, sequence]) looked up with
+   * `Gather` in `embeddings.word_embeddings.weight`, plus position embeddings sliced to the
+   * sequence length; without, the input is `src` (float [batch_size, sequence, dModel]).
+   */
+  vocab?: number;
+  /** Longest sequence of the position embeddings (default 128). */
+  maxPositions?: number;
+  /** Head reshapes built from the runtime shape (default, 'dynamic') or constant `[0, 0, H, Dh]`. */
+  shapes?: 'dynamic' | 'constant';
+  /** FFN activation: exact Gelu via Erf (default) or Relu. */
+  activation?: 'gelu' | 'relu';
+}
+
+/**
+ * What torch.onnx.export writes for a batch-first BERT-like encoder (`nn.TransformerEncoder`
+ * style post-norm layers with separate Q/K/V projections). Node names follow BERT's modules:
+ * `/encoder/layer.0/attention/self/query/MatMul`, `/encoder/layer.0/intermediate/dense/MatMul`;
+ * MatMul weights are `onnx::MatMul_N` ([in, out], transposed by the exporter), biases keep their
+ * parameter names. The sequence length is the symbolic dim `sequence`; the output is
+ * `last_hidden_state` [batch_size, sequence, dModel].
+ */
+export function torchTransformerEncoder(opts: TransformerFixtureOptions = {}): Model {
+  const rng = new Rng(opts.seed ?? 0);
+  const opset = opts.opset ?? 14;
+  const L = opts.layers ?? 2;
+  const D = opts.dModel ?? 64;
+  const H = opts.heads ?? 4;
+  const F = opts.ffn ?? 128;
+  const Dh = D / H;
+  if (!Number.isInteger(Dh)) throw new RangeError(`torchTransformerEncoder: dModel ${D} is not a multiple of heads ${H}`);
+  const dynamic = (opts.shapes ?? 'dynamic') === 'dynamic';
+  const b = new GraphBuilder('main_graph');
+  let matmulId = 1000;
+  const linear = (x: string, mod: string, din: number, dout: number, gain = 1): string => {
+    const scope = `/${mod.replace(/\.(?=[A-Za-z])/g, '/')}`;
+    const w = b.initializer(`onnx::MatMul_${matmulId++}`, f32(normal(rng, din * dout, gain / Math.sqrt(din)), [din, dout]));
+    const bias = b.initializer(`${mod}.bias`, f32(normal(rng, dout, 0.02), [dout]));
+    const y = torchNode(b, scope, 'MatMul', [x, w]);
+    return torchNode(b, scope, 'Add', [bias, y]);
+  };
+  const layerNorm = (x: string, mod: string): string => {
+    const scope = `/${mod.replace(/\.(?=[A-Za-z])/g, '/')}`;
+    const mean = torchNode(b, scope, 'ReduceMean', [x], { axes: [-1], keepdims: 1 });
+    const d = torchNode(b, scope, 'Sub', [x, mean]);
+    const sq = torchNode(b, scope, 'Pow', [d, torchConstant(b, scope, f32([2], []))]);
+    const vr = torchNode(b, scope, 'ReduceMean', [sq], { axes: [-1], keepdims: 1 });
+    const ve = torchNode(b, scope, 'Add', [vr, torchConstant(b, scope, f32([1e-12], []))]);
+    const sd = torchNode(b, scope, 'Sqrt', [ve]);
+    const n = torchNode(b, scope, 'Div', [d, sd]);
+    const gamma = b.initializer(`${mod}.weight`, f32(Float32Array.from({ length: D }, () => 1 + rng.normal() * 0.05), [D]));
+    const beta = b.initializer(`${mod}.bias`, f32(normal(rng, D, 0.02), [D]));
+    return torchNode(b, scope, 'Add', [torchNode(b, scope, 'Mul', [n, gamma]), beta]);
+  };
+  /** [B, S, H·Dh] → [B, S, H, Dh] with the shape built as torch does. */
+  const shapeOf = (x: string, scope: string, tail: number[]): string => {
+    if (!dynamic) return torchConstant(b, scope, i64([0, 0, ...tail]));
+    const dims = [0, 1].map((axis) => {
+      const sh = torchNode(b, scope, 'Shape', [x]);
+      const g = torchNode(b, scope, 'Gather', [sh, torchConstant(b, scope, i64([axis], []))], { axis: 0 });
+      return torchNode(b, scope, 'Unsqueeze', [g, torchConstant(b, scope, i64([0]))]);
+    });
+    return torchNode(b, scope, 'Concat', [...dims, ...tail.map((v) => torchConstant(b, scope, i64([v])))], { axis: 0 });
+  };
+
+  let x: string;
+  if (opts.vocab) {
+    const ids = b.input('input_ids', 'int64', ['batch_size', 'sequence']);
+    const maxPos = opts.maxPositions ?? 128;
+    const words = b.initializer('embeddings.word_embeddings.weight', f32(normal(rng, opts.vocab * D, 0.5), [opts.vocab, D]));
+    const pos = b.initializer('embeddings.position_embeddings.weight', f32(normal(rng, maxPos * D, 0.5), [maxPos, D]));
+    const posIds = b.initializer('embeddings.position_ids', i64(Array.from({ length: maxPos }, (_, i) => i), [1, maxPos]));
+    const we = torchNode(b, '/embeddings/word_embeddings', 'Gather', [words, ids], { axis: 0 });
+    const sh = torchNode(b, '/embeddings', 'Shape', [ids]);
+    const len = torchNode(b, '/embeddings', 'Gather', [sh, torchConstant(b, '/embeddings', i64([1], []))], { axis: 0 });
+    const end = torchNode(b, '/embeddings', 'Unsqueeze', [len, torchConstant(b, '/embeddings', i64([0]))]);
+    const sl = torchNode(b, '/embeddings', 'Slice', [posIds, torchConstant(b, '/embeddings', i64([0])), end, torchConstant(b, '/embeddings', i64([1])), torchConstant(b, '/embeddings', i64([1]))]);
+    const pe = torchNode(b, '/embeddings/position_embeddings', 'Gather', [pos, sl], { axis: 0 });
+    x = layerNorm(torchNode(b, '/embeddings', 'Add', [we, pe]), 'embeddings.LayerNorm');
+  } else {
+    x = b.input('src', 'float32', ['batch_size', 'sequence', D]);
+  }
+
+  for (let l = 0; l < L; l++) {
+    const m = `encoder.layer.${l}`;
+    const att = `/encoder/layer.${l}/attention/self`;
+    const heads = (name: string, perm: number[]): string => {
+      const p = linear(x, `${m}.attention.self.${name}`, D, D);
+      const r = torchNode(b, att, 'Reshape', [p, shapeOf(x, att, [H, Dh])]);
+      return torchNode(b, att, 'Transpose', [r], { perm });
+    };
+    const q = heads('query', [0, 2, 1, 3]);
+    const kT = heads('key', [0, 2, 3, 1]);
+    const v = heads('value', [0, 2, 1, 3]);
+    const scores = torchNode(b, att, 'MatMul', [q, kT]);
+    const scaled = torchNode(b, att, 'Div', [scores, torchConstant(b, att, f32([Math.sqrt(Dh)], []))]);
+    const probs = torchNode(b, att, 'Softmax', [scaled], { axis: -1 });
+    const ctx = torchNode(b, att, 'Transpose', [torchNode(b, att, 'MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
+    const merged = torchNode(b, att, 'Reshape', [ctx, shapeOf(x, att, [D])]);
+    const attOut = linear(merged, `${m}.attention.output.dense`, D, D, 0.5);
+    const h1 = layerNorm(torchNode(b, `/encoder/layer.${l}/attention/output`, 'Add', [attOut, x]), `${m}.attention.output.LayerNorm`);
+    let f = linear(h1, `${m}.intermediate.dense`, D, F);
+    const actScope = `/encoder/layer.${l}/intermediate/intermediate_act_fn`;
+    if ((opts.activation ?? 'gelu') === 'gelu') {
+      const e = torchNode(b, actScope, 'Erf', [torchNode(b, actScope, 'Div', [f, torchConstant(b, actScope, f32([Math.SQRT2], []))])]);
+      const one = torchNode(b, actScope, 'Add', [e, torchConstant(b, actScope, f32([1], []))]);
+      f = torchNode(b, actScope, 'Mul', [torchNode(b, actScope, 'Mul', [f, one]), torchConstant(b, actScope, f32([0.5], []))]);
+    } else f = torchNode(b, actScope, 'Relu', [f]);
+    const ffnOut = linear(f, `${m}.output.dense`, F, D, 0.5);
+    x = layerNorm(torchNode(b, `/encoder/layer.${l}/output`, 'Add', [ffnOut, h1]), `${m}.output.LayerNorm`);
+  }
+  b.node('Identity', [x], {}, { name: 'Identity_out', outputNames: ['last_hidden_state'] });
+  b.output('last_hidden_state', 'float32', ['batch_size', 'sequence', D]);
+  return b.model([{ domain: '', version: opset }], { irVersion: 8, producerName: 'pytorch', producerVersion: '2.1.0' });
+}
