@@ -50,6 +50,9 @@ export * from './normalize/basic_passes.js';
 export * from './normalize/normalize.js';
 export { BUILTIN_PASSES } from './normalize/builtins.js';
 
+// Opset upgrades
+export * from './opset/index.js';
+
 // Interpreter: importing the package registers every ONNX op implementation (side effect).
 import './interpreter/ops/index.js';
 export { runModel, runModelValues, runGraph, type RunOptions } from './interpreter/run.js';
