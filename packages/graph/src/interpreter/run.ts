@@ -1,9 +1,10 @@
-import { type BackendName, type Tensor, WhittleError, engine, toBackend, ArgumentError } from '@whittle/tensor';
+import { type BackendName, type Tensor, WhittleError, engine, ArgumentError } from '@whittle/tensor';
 import type { Graph, Model, Node } from '../ir/types.js';
 import { attributeAccessors, type OpContext } from './context.js';
 import { InterpreterError, UnsupportedOpError } from './errors.js';
 import { getOp, getValueOp, normalizeDomain } from './registry.js';
 import { namesRead } from './outer_refs.js';
+import { place, prepareInputs } from './placement.js';
 import { type RuntimeSequence, type RuntimeStrings, type RuntimeValue, isOptional, isSequence, isStrings, isTensor, kindOf, tensorsOf } from './value.js';
 
 /** Options of {@link runModel}. */
@@ -32,7 +33,8 @@ async function onBackend(t: Tensor, backend: BackendName): Promise<Tensor> {
   let m = uploaded.get(t);
   if (!m) uploaded.set(t, (m = new Map()));
   let c = m.get(backend);
-  if (!c) m.set(backend, (c = await toBackend(t, backend)));
+  // a 64-bit integer the backend cannot store stays on the host (see placement.ts)
+  if (!c) m.set(backend, (c = await place(t, backend)));
   return c;
 }
 
@@ -161,12 +163,16 @@ function implOf(node: Node, domain: string): (inputs: (RuntimeValue | undefined)
   if (!impl) {
     throw new UnsupportedOpError(`node ${label(node)}: the interpreter has no implementation of ${domain ? domain + '.' : ''}${node.opType}`);
   }
-  return (inputs, ctx) => {
+  return async (inputs, ctx) => {
     const tensors = inputs.map((v, k) => {
       if (v === undefined || isTensor(v)) return v;
       throw new InterpreterError(`node ${label(node)}: input '${node.inputs[k]}' is a ${kindOf(v)}; ${node.opType} takes tensors`);
     });
-    return impl(tensors, ctx);
+    // host-resident inputs (64-bit integers a GPU backend cannot store): see placement.ts
+    const prepared = await prepareInputs(node, tensors, ctx.backend, `node ${label(node)}`);
+    const outs = await impl(prepared.inputs, prepared.backend === ctx.backend ? ctx : { ...ctx, backend: prepared.backend });
+    if (outs.every((t) => t === undefined || t.backend === ctx.backend)) return outs;
+    return Promise.all(outs.map((t) => (t && t.backend !== ctx.backend ? place(t, ctx.backend) : t)));
   };
 }
 
