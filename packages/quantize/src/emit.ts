@@ -50,11 +50,8 @@ export function containerDType(bits: number, symmetric: boolean, allow4: boolean
   return symmetric ? 'int8' : 'uint8';
 }
 
-/**
- * Replace `site`'s weight with `q` stored as integers + DequantizeLinear feeding the consumer.
- * `allow4` says whether 4-bit containers may be used (opset 21). Returns the DQ node.
- */
-export function emitDequantizeLinear(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, allow4: boolean): Node {
+/** Initializers and attributes of a DequantizeLinear holding `q` in `site`'s native layout. */
+function dequantizeParts(g: Graph, site: Pick<WeightSite, 'name' | 'shape' | 'rowAxis' | 'blockAxis' | 'rows' | 'cols'>, q: QuantizedWeight, names: NameGenerator, allow4: boolean): { inputs: string[]; attrs: Record<string, { type: 'int'; value: number }> } {
   const dtype = containerDType(q.bits, q.symmetric, allow4);
   const half = 2 ** (q.bits - 1);
   const codes = new Array<number>(q.rows * q.cols);
@@ -102,12 +99,42 @@ export function emitDequantizeLinear(g: Graph, site: WeightSite, q: QuantizedWei
     g.initializers.set(zName, cpuTensor(zps, scaleShape, dtype));
     inputs.push(zName);
   }
-  const out = names.value(`${base}_dequantized`);
-  const dq = createNode('DequantizeLinear', inputs, [out], attrs, { name: names.node(`${base}_DequantizeLinear`) });
+  return { inputs, attrs };
+}
+
+/**
+ * Replace `site`'s weight with `q` stored as integers + DequantizeLinear feeding the consumer.
+ * `allow4` says whether 4-bit containers may be used (opset 21). Returns the DQ node.
+ */
+export function emitDequantizeLinear(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, allow4: boolean): Node {
+  const { inputs, attrs } = dequantizeParts(g, site, q, names, allow4);
+  const out = names.value(`${site.name}_dequantized`);
+  const dq = createNode('DequantizeLinear', inputs, [out], attrs, { name: names.node(`${site.name}_DequantizeLinear`) });
   const at = g.nodes.indexOf(site.node);
   g.nodes.splice(at, 0, dq);
   site.node.inputs[site.input] = out;
   return dq;
+}
+
+/**
+ * Replace the float initializer `site.name` of `site.graph` by `q` + a DequantizeLinear whose
+ * output keeps the initializer's name, so every reader (several nodes, nested subgraphs, other
+ * op types) reads the one dequantized tensor. The DQ node goes first in the graph.
+ */
+export function emitDequantizeWeight(site: WeightSite, q: QuantizedWeight, names: NameGenerator, allow4: boolean): Node {
+  const g = site.graph;
+  const { inputs, attrs } = dequantizeParts(g, site, q, names, allow4);
+  const dq = createNode('DequantizeLinear', inputs, [site.name], attrs, { name: names.node(`${site.name}_DequantizeLinear`) });
+  replaceInitializerByNodes(g, site.name, [dq]);
+  return dq;
+}
+
+/** Drop initializer `name` of `g` (and its graph-input entry) and put `nodes` computing it first. */
+export function replaceInitializerByNodes(g: Graph, name: string, nodes: Node[]): void {
+  g.initializers.delete(name);
+  const i = g.inputs.findIndex((v) => v.name === name);
+  if (i >= 0) g.inputs.splice(i, 1);
+  g.nodes.unshift(...nodes);
 }
 
 /** Whether MatMulNBits can take this site (MatMul, or plain Gemm A·B + C; block granularity). */
@@ -183,29 +210,39 @@ export function matMulNBitsNode(input: string, weights: readonly [string, string
 
 /**
  * Replace a MatMul (or Gemm, rewritten to MatMulNBits + Add) by com.microsoft MatMulNBits with
- * `q` packed in `containerBits`-bit codes (>= q.bits). The caller adds the opset import.
+ * `q` packed in `containerBits`-bit codes (>= q.bits). The packed tensors go into `site.graph`
+ * (the weight's graph); with `packed` (names of tensors made for another reader of the same
+ * weight) they are shared instead of packed again. The caller adds the opset import.
  */
-export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, containerBits: number): Node[] {
+export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, names: NameGenerator, containerBits: number, packed?: [string, string, string]): Node[] {
   const N = q.rows;
   const K = q.cols;
   const bs = q.blockSize;
-  const nb = blocksPerRow(q);
-  const blob = (bs * containerBits) / 8;
-  const zpBytes = Math.ceil((nb * containerBits) / 8);
-  const { B, Z } = packMatMulNBits(q, containerBits);
-  const base = site.name;
-  const bName = names.value(`${base}_nbits`);
-  const sName = names.value(`${base}_scales`);
-  const zName = names.value(`${base}_zero_points`);
-  g.initializers.set(bName, tensor(B, [N, nb, blob], 'uint8', { backend: 'cpu' }));
-  g.initializers.set(sName, cpuTensor(q.scales, [N * nb], 'float32'));
-  g.initializers.set(zName, tensor(Z, [N * zpBytes], 'uint8', { backend: 'cpu' }));
+  let weights = packed;
+  if (!weights) {
+    const nb = blocksPerRow(q);
+    const blob = (bs * containerBits) / 8;
+    const zpBytes = Math.ceil((nb * containerBits) / 8);
+    const { B, Z } = packMatMulNBits(q, containerBits);
+    const base = site.name;
+    weights = [names.value(`${base}_nbits`), names.value(`${base}_scales`), names.value(`${base}_zero_points`)];
+    const owner = site.graph ?? g;
+    owner.initializers.set(weights[0], tensor(B, [N, nb, blob], 'uint8', { backend: 'cpu' }));
+    owner.initializers.set(weights[1], cpuTensor(q.scales, [N * nb], 'float32'));
+    owner.initializers.set(weights[2], tensor(Z, [N * zpBytes], 'uint8', { backend: 'cpu' }));
+  }
   const node = site.node;
   const hasBias = node.opType === 'Gemm' && !!node.inputs[2];
   const out = hasBias ? names.value(`${node.outputs[0]}_matmul`) : node.outputs[0]!;
-  const mm = matMulNBitsNode(node.inputs[0]!, [bName, sName, zName], out, { K, N, bits: containerBits, blockSize: bs }, names.node(`${node.name || base}_MatMulNBits`));
+  const mm = matMulNBitsNode(node.inputs[0]!, weights, out, { K, N, bits: containerBits, blockSize: bs }, names.node(`${node.name || site.name}_MatMulNBits`));
   const replacement = [mm];
-  if (hasBias) replacement.push(createNode('Add', [out, node.inputs[2]!], [node.outputs[0]!], {}, { name: names.node(`${node.name || base}_bias`) }));
+  if (hasBias) replacement.push(createNode('Add', [out, node.inputs[2]!], [node.outputs[0]!], {}, { name: names.node(`${node.name || site.name}_bias`) }));
   g.nodes.splice(g.nodes.indexOf(node), 1, ...replacement);
   return replacement;
+}
+
+/** Stored bytes of MatMulNBits tensors for `q` in `containerBits`-bit codes. */
+export function matMulNBitsBytes(q: Pick<QuantizedWeight, 'rows' | 'cols' | 'blockSize' | 'granularity'>, containerBits: number): number {
+  const nb = blocksPerRow(q);
+  return q.rows * nb * ((q.blockSize * containerBits) / 8) + q.rows * nb * 4 + q.rows * Math.ceil((nb * containerBits) / 8);
 }

@@ -2,9 +2,10 @@ import { cloneModel, defineOptions, definePass, throwIfAborted, type Feeds, type
 import { ArgumentError, cholesky, choleskyInverse, matrix, type BackendName } from '@whittle/tensor';
 import { runModel } from './runtime.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
-import { siteGranularity } from './rtn.js';
-import { type QuantizedWeight, type WeightSite, type Granularity, canonical, findWeightSites, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
-import { type WeightFormat, writeQuantizedWeights } from './write_weights.js';
+import { prepareOpset, siteGranularity, uniqueWeights } from './rtn.js';
+import { SkipLog, nothingReason } from './skips.js';
+import { type QuantizedWeight, type WeightSite, type Granularity, canonical, constantWeightNodes, findModelWeightSites, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
+import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
 
 /** Options of `gptq`. */
 export const gptqOptions = defineOptions({
@@ -193,33 +194,47 @@ export const gptqPass = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     if (!ctx.calibration) throw new ArgumentError("gptq: no calibration data; give the pass context a 'calibration' iterable of feeds");
-    const out = cloneModel(model);
-    const sites = findWeightSites(out.graph, o.ops, { names: o.excludeNodes });
+    const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
+    const out = prepared.model;
+    const skips = new SkipLog();
+    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: GPTQ collects layer inputs in the main graph only', skips });
     const gram = await collectGram(model, sites, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const layers: Record<string, unknown>[] = [];
-    for (const [i, site] of sites.entries()) {
+    const weights = uniqueWeights(sites);
+    for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'gptq');
-      const { xtx, n } = gram.get(site)!;
+      const site = group[0]!;
+      // a shared weight sees the inputs of all its readers
+      const xtx = Float64Array.from(gram.get(site)!.xtx);
+      let n = gram.get(site)!.n;
+      for (const other of group.slice(1)) {
+        const g2 = gram.get(other)!;
+        for (let k = 0; k < xtx.length; k++) xtx[k] = xtx[k]! + g2.xtx[k]!;
+        n += g2.n;
+      }
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
       const spec = { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize };
       const q = gptqQuantize(w, site.rows, site.cols, xtx, { ...spec, damping: o.damping, lazyBlock: o.lazyBlock, actOrder: o.actOrder });
       const rtn = quantizeRtn(w, site.rows, site.cols, spec);
       const gptqMse = outputMse(w, dequantizeWeight(q), site.rows, site.cols, xtx, n);
       const rtnMse = outputMse(w, dequantizeWeight(rtn), site.rows, site.cols, xtx, n);
-      layers.push({ node: site.node.name, weight: site.name, gptqOutputMse: gptqMse, rtnOutputMse: rtnMse, samples: n });
-      entries.push({ site, q });
-      ctx.onProgress((i + 1) / sites.length, site.name);
+      layers.push({ node: site.node.name, weight: site.name, readers: group.length, gptqOutputMse: gptqMse, rtnOutputMse: rtnMse, samples: n });
+      for (const s of group) entries.push({ site: s, q });
+      ctx.onProgress((i + 1) / weights.length, site.name);
     }
-    const r = writeQuantizedWeights(out, entries, o.format as WeightFormat);
+    const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
+    const s = writeSummary(r, prepared.raise);
+    const changed = r.layers.length > 0;
+    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
-      model: out,
+      model: changed ? out : cloneModel(model),
       report: {
-        changed: entries.length > 0,
-        summary: `GPTQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}${o.actOrder ? ', act-order' : ''}) on ${entries.length} weights as ${o.format}; initializers ${r.bytesBefore} -> ${r.bytesAfter} bytes`,
-        stats: { layers: entries.length, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        changed,
+        summary: changed ? `GPTQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}${o.actOrder ? ', act-order' : ''}) as ${o.format}: ${s.text}` : reason,
+        stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings: r.warnings,
-        details: { layers },
+        details: { ...(changed ? {} : { reason }), ...s.details, layers, written: r.layers },
       },
     };
   },

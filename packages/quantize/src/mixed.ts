@@ -1,8 +1,9 @@
 import { type Feeds, type Model, PassDataError, cloneModel, defineOptions, definePass, runModel, throwIfAborted } from '@whittle/graph';
 import { engine, tensor } from '@whittle/tensor';
-import { siteGranularity } from './rtn.js';
-import { type QuantizedWeight, type WeightSite, blocksPerRow, canonical, dequantizeWeight, findWeightSites, fromCanonical, quantizeRtn } from './weights.js';
-import { writeQuantizedWeights } from './write_weights.js';
+import { prepareOpset, siteGranularity } from './rtn.js';
+import { SkipLog } from './skips.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, canonical, dequantizeWeight, findModelWeightSites, fromCanonical, quantizeRtn } from './weights.js';
+import { writeQuantizedWeights, writeSummary } from './write_weights.js';
 
 /** Options of `quantize-mixed`. */
 export const mixedOptions = defineOptions({
@@ -52,7 +53,8 @@ export const quantizeMixedPass = definePass({
     }
     if (!batches.length) throw new PassDataError('quantize-mixed', 'quantize-mixed: the calibration data is empty');
     const ref = await outputsOf(model, batches);
-    const sites = findWeightSites(model.graph, o.ops, { names: o.excludeNodes }).filter((s, i, all) => all.findIndex((t) => t.name === s.name) === i);
+    const skips = new SkipLog();
+    const sites = findModelWeightSites(model, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: sensitivity is measured on main-graph weights only', skips }).filter((s, i, all) => all.findIndex((t) => t.name === s.name) === i);
     const quant = (site: WeightSite, bits: number): QuantizedWeight =>
       quantizeRtn(canonical(site, site.tensor.dataSync() as Float32Array), site.rows, site.cols, { bits, symmetric: true, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
     const errorWith = async (site: WeightSite, q: QuantizedWeight): Promise<number> => {
@@ -86,17 +88,23 @@ export const quantizeMixedPass = definePass({
         used += extra;
       }
     }
-    const out = cloneModel(model);
-    const outSites = new Map(findWeightSites(out.graph, o.ops, { names: o.excludeNodes }).map((s) => [s.name, s]));
-    const r = writeQuantizedWeights(out, layers.map((l) => ({ site: outSites.get(l.site.name)!, q: l.bits === o.highBits ? l.high : l.low })), 'qdq');
+    const prepared = prepareOpset(cloneModel(model), Math.min(o.lowBits, o.highBits), o.granularity, 'qdq');
+    const out = prepared.model;
+    const outSites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { subgraphs: false });
+    const entries = layers.flatMap((l) => outSites.filter((s) => s.name === l.site.name && s.graph === out.graph).map((site) => ({ site, q: l.bits === o.highBits ? l.high : l.low })));
+    const r = await writeQuantizedWeights(out, entries, 'qdq', skips);
+    const s = writeSummary(r, prepared.raise);
+    const changed = r.layers.length > 0;
     return {
-      model: out,
+      model: changed ? out : cloneModel(model),
       report: {
-        changed: true,
-        summary: `mixed precision: ${layers.filter((l) => l.bits === o.highBits).length} of ${layers.length} layers at ${o.highBits}-bit, the rest ${o.lowBits}-bit; weights ${used} bytes (budget ${Math.floor(budget)}, ${(used / floatBytes).toFixed(3)}x float32)`,
+        changed,
+        summary: changed
+          ? `mixed precision: ${layers.filter((l) => l.bits === o.highBits).length} of ${layers.length} layers at ${o.highBits}-bit, the rest ${o.lowBits}-bit; weights ${used} bytes (budget ${Math.floor(budget)}, ${(used / floatBytes).toFixed(3)}x float32); ${s.text}`
+          : `0 ${o.ops.join('/')} weights quantized: ${s.text}`,
         stats: { layers: layers.length, highBitLayers: layers.filter((l) => l.bits === o.highBits).length, weightBytes: used, budgetBytes: Math.floor(budget), bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter },
         warnings: [...warnings, ...r.warnings],
-        details: { layers: layers.map((l) => ({ weight: l.site.name, bits: l.bits, outputMseLow: l.errLow, outputMseHigh: l.errHigh, bytesLow: storedBytes(l.low), bytesHigh: storedBytes(l.high) })) },
+        details: { ...s.details, layers: layers.map((l) => ({ weight: l.site.name, bits: l.bits, outputMseLow: l.errLow, outputMseHigh: l.errHigh, bytesLow: storedBytes(l.low), bytesHigh: storedBytes(l.high) })) },
       },
     };
   },

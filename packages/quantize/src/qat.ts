@@ -1,8 +1,9 @@
 import { GraphModule, PassDataError, arrayBatches, cloneModel, defineOptions, definePass, fit, throwIfAborted } from '@whittle/graph';
 import { Adam, add, crossEntropy, engine, sub, tensor, type Tensor } from '@whittle/tensor';
-import { siteGranularity } from './rtn.js';
-import { type WeightSite, canonical, dequantizeWeight, findWeightSites, fromCanonical, quantizeRtn } from './weights.js';
-import { writeQuantizedWeights } from './write_weights.js';
+import { prepareOpset, siteGranularity } from './rtn.js';
+import { SkipLog } from './skips.js';
+import { type WeightSite, canonical, dequantizeWeight, findModelWeightSites, fromCanonical, quantizeRtn } from './weights.js';
+import { writeQuantizedWeights, writeSummary } from './write_weights.js';
 import { mse } from './quant_math.js';
 
 /** Options of `qat`. */
@@ -40,7 +41,8 @@ export const qatPass = definePass({
     if (!inputName || !outputName) throw new PassDataError('qat', 'qat: the model needs an input and an output to train');
     const spec = (site: WeightSite) => ({ bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
     const sites = new Map<string, WeightSite>();
-    for (const s of findWeightSites(model.graph, o.ops, { names: o.excludeNodes })) if (!sites.has(s.name)) sites.set(s.name, s);
+    const skips = new SkipLog();
+    for (const s of findModelWeightSites(model, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: training updates main-graph weights only', skips })) if (!sites.has(s.name)) sites.set(s.name, s);
     const fakeQuant = (site: WeightSite, values: Float32Array): Float32Array => fromCanonical(site, dequantizeWeight(quantizeRtn(canonical(site, values), site.rows, site.cols, spec(site))));
     const module = await GraphModule.create(model, { backend: ctx.backend });
     module.setWeightTransform((name, p) => {
@@ -68,24 +70,27 @@ export const qatPass = definePass({
     const trained = await module.toModel();
     optimizer.dispose();
     module.dispose();
-    const out = cloneModel(trained);
+    const prepared = prepareOpset(cloneModel(trained), o.bits, o.granularity, 'qdq');
+    const out = prepared.model;
     const entries = [];
     const layers: Record<string, number> = {};
-    for (const site of findWeightSites(out.graph, o.ops, { names: o.excludeNodes })) {
+    for (const site of findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { subgraphs: false })) {
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
       const q = quantizeRtn(w, site.rows, site.cols, spec(site));
       layers[site.name] = mse(w, dequantizeWeight(q));
       entries.push({ site, q });
     }
-    const r = writeQuantizedWeights(out, entries, 'qdq');
+    const r = await writeQuantizedWeights(out, entries, 'qdq', skips);
+    const s = writeSummary(r, prepared.raise);
+    const changed = r.layers.length > 0;
     return {
-      model: out,
+      model: changed ? out : trained,
       report: {
-        changed: true,
-        summary: `QAT ${o.epochs} epochs at ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}); loss ${history[0]?.loss.toFixed(4)} -> ${history[history.length - 1]?.loss.toFixed(4)}; initializers ${r.bytesBefore} -> ${r.bytesAfter} bytes`,
-        stats: { layers: r.layers.length, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        changed,
+        summary: `QAT ${o.epochs} epochs at ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}); loss ${history[0]?.loss.toFixed(4)} -> ${history[history.length - 1]?.loss.toFixed(4)}; ${s.text}`,
+        stats: { layers: r.layers.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings: r.warnings,
-        details: { losses: history.map((h) => h.loss), weightMse: layers },
+        details: { ...s.details, losses: history.map((h) => h.loss), weightMse: layers },
       },
     };
   },

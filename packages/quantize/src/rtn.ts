@@ -1,7 +1,9 @@
-import { cloneModel, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
-import { canonical, findWeightSites, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
-import { writeQuantizedWeights, type WeightFormat } from './write_weights.js';
+import { cloneModel, defineOptions, definePass, opsetVersion, throwIfAborted } from '@whittle/graph';
+import { canonical, constantWeightNodes, findModelWeightSites, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
+import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
 import { mse } from './quant_math.js';
+import { raiseOpset } from './opset_plan.js';
+import { SkipLog, nothingReason } from './skips.js';
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
@@ -21,8 +23,33 @@ export function siteGranularity(site: WeightSite, g: Granularity): Granularity {
 }
 
 /**
+ * Raise the opset to 21 when the weights' preferred form needs it (sub-8-bit containers or
+ * block-wise scales as DequantizeLinear) and nothing blocks the upgrade. Returns the model to use.
+ */
+export function prepareOpset(model: ReturnType<typeof cloneModel>, bits: number, granularity: string, format: string): { model: ReturnType<typeof cloneModel>; raise: { from: number; opset: number; upgraded: boolean; blockedBy: string } } {
+  const from = opsetVersion(model) ?? 1;
+  if (format !== 'qdq' || (bits >= 8 && granularity !== 'block')) return { model, raise: { from, opset: from, upgraded: false, blockedBy: '' } };
+  const r = raiseOpset(model, 21);
+  return { model: r.model, raise: { from, opset: r.opset, upgraded: r.upgraded, blockedBy: r.blockedBy } };
+}
+
+/** Group sites by the weight they read (graph + name): each weight is quantized once. */
+export function uniqueWeights(sites: readonly WeightSite[]): WeightSite[][] {
+  const m = new Map<unknown, Map<string, WeightSite[]>>();
+  for (const s of sites) {
+    let byName = m.get(s.graph);
+    if (!byName) m.set(s.graph, (byName = new Map()));
+    const l = byName.get(s.name);
+    if (l) l.push(s);
+    else byName.set(s.name, [s]);
+  }
+  return [...m.values()].flatMap((x) => [...x.values()]);
+}
+
+/**
  * `quantize-weights`: weight-only round-to-nearest quantization (8/4/3/2 bits, symmetric or
- * asymmetric, per-tensor/per-channel/block-wise) emitted as DequantizeLinear or MatMulNBits.
+ * asymmetric, per-tensor/per-channel/block-wise) emitted as DequantizeLinear or MatMulNBits, in
+ * the main graph and every If/Loop/Scan subgraph, in a form the model's opset can hold.
  */
 export const quantizeWeightsPass = definePass({
   specificationVersion: 'v1',
@@ -31,29 +58,36 @@ export const quantizeWeightsPass = definePass({
   optionsSchema: rtnOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    const out = cloneModel(model);
-    const sites = findWeightSites(out.graph, o.ops, { names: o.excludeNodes, ops: o.excludeOps });
+    const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
+    const out = prepared.model;
+    const skips = new SkipLog();
+    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
+    const weights = uniqueWeights(sites);
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const errors: Record<string, number> = {};
-    for (const [i, site] of sites.entries()) {
+    for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'quantize-weights');
+      const site = group[0]!;
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
       const q = quantizeRtn(w, site.rows, site.cols, { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
       errors[site.name] = mse(w, dequantizeWeight(q));
-      entries.push({ site, q });
-      ctx.onProgress((i + 1) / sites.length, site.name);
+      for (const s of group) entries.push({ site: s, q });
+      ctx.onProgress((i + 1) / weights.length, site.name);
     }
-    const r = writeQuantizedWeights(out, entries, o.format as WeightFormat);
+    const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
+    const s = writeSummary(r, prepared.raise);
     const warnings = [...r.warnings];
     if (o.bits === 3 || o.bits === 2) warnings.push(`${o.bits}-bit grid stored in 4-bit containers (file size as 4-bit)`);
+    const changed = r.layers.length > 0;
+    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
-      model: out,
+      model: changed ? out : cloneModel(model),
       report: {
-        changed: entries.length > 0,
-        summary: `quantized ${r.layers.length} weights to ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}; initializers ${r.bytesBefore} -> ${r.bytesAfter} bytes`,
-        stats: { layers: r.layers.length, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        changed,
+        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}` : reason,
+        stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },

@@ -3,14 +3,21 @@
  * [rows = output channels, cols = reduction dimension], the layout every weight quantizer
  * here works in.
  */
-import type { Graph, Node } from '@whittle/graph';
-import { isDefaultDomain } from '@whittle/graph';
+import type { Graph, GraphScope, Model, Node } from '@whittle/graph';
+import { graphScopes, isDefaultDomain, scopedName } from '@whittle/graph';
+import type { SkipLog } from './skips.js';
 import type { Tensor } from '@whittle/tensor';
 import { type GridSpec, type GroupParams, dequantizeValue, groupParams, roundEven } from './quant_math.js';
 
 /** A float32 weight initializer read by a node. */
 export interface WeightSite {
   node: Node;
+  /** Graph holding the weight initializer (the node's graph or one enclosing it). */
+  graph: Graph;
+  /** Graph holding the node. */
+  nodeGraph: Graph;
+  /** Subgraph path of the node ('' in the main graph). */
+  scope: string;
   /** Input slot of the weight. */
   input: number;
   name: string;
@@ -30,11 +37,29 @@ function attrInt(n: Node, name: string, dflt: number): number {
   return a && a.type === 'int' ? a.value : dflt;
 }
 
+/** Exclusions of {@link findWeightSites}. */
+export interface SiteExclusions {
+  names?: readonly string[];
+  ops?: readonly string[];
+}
+
+/** Why a weight input that is no initializer was not taken. */
+function rejectReason(name: string, graphs: readonly Graph[]): string {
+  for (const g of graphs) {
+    const prod = g.nodes.find((n) => n.outputs.includes(name));
+    if (prod) return prod.opType === 'Constant' ? 'weight in a Constant node (run normalize first)' : `weight computed by a ${prod.opType} node, not an initializer`;
+    if (g.inputs.some((i) => i.name === name)) return 'weight is a graph input, not an initializer';
+  }
+  return 'weight is not an initializer';
+}
+
 /**
- * Weight sites of the given op types: MatMul (B [K, N]), Gemm (B, transB aware), Conv (W
- * [O, I, ...]) and Gather (embedding table [V, D], data input). Only float32 initializers.
+ * Weight sites of the given op types in one graph: MatMul (B [K, N]), Gemm (B, transB aware), Conv
+ * (W [O, I, ...]) and Gather (embedding table [V, D], data input). Only float32 initializers of
+ * `g` itself, or of `ancestors` (enclosing graphs, innermost first) for a subgraph. Rejected
+ * candidates are recorded in `skips` with the reason.
  */
-export function findWeightSites(g: Graph, ops: readonly string[], exclude: { names?: readonly string[]; ops?: readonly string[] } = {}): WeightSite[] {
+export function findWeightSites(g: Graph, ops: readonly string[], exclude: SiteExclusions = {}, scope: Pick<GraphScope, 'path'> = { path: '' }, ancestors: readonly Graph[] = [], skips?: SkipLog): WeightSite[] {
   const sites: WeightSite[] = [];
   for (const node of g.nodes) {
     if (!isDefaultDomain(node.domain) || !ops.includes(node.opType)) continue;
@@ -42,13 +67,27 @@ export function findWeightSites(g: Graph, ops: readonly string[], exclude: { nam
     const slot = node.opType === 'Gather' ? 0 : 1;
     const name = node.inputs[slot];
     if (!name) continue;
-    const t = g.initializers.get(name);
-    if (!t || t.dtype !== 'float32') continue;
+    const label = scopedName(scope, name);
+    const owner = [g, ...ancestors].find((x) => x.initializers.has(name) || x.rawInitializers.has(name));
+    const t = owner?.initializers.get(name);
+    if (!owner || !t) {
+      const why = owner ? 'weight stored as raw (external) data' : rejectReason(name, [g, ...ancestors]);
+      // MatMul of two activations / Gather of computed data hold no weight: only Constant weights count
+      if (owner || (node.opType !== 'MatMul' && node.opType !== 'Gather') || why.startsWith('weight in a Constant')) skips?.add(node.opType, label, why);
+      continue;
+    }
+    if (t.dtype !== 'float32') {
+      skips?.add(node.opType, label, `${t.dtype} weight (only float32 weights are quantized)`);
+      continue;
+    }
     const shape = [...t.shape];
     let rowAxis: number;
     let blockAxis: number;
     if (node.opType === 'MatMul') {
-      if (shape.length !== 2) continue;
+      if (shape.length !== 2) {
+        skips?.add(node.opType, label, `rank-${shape.length} MatMul weight (2-D only)`);
+        continue;
+      }
       rowAxis = 1;
       blockAxis = 0;
     } else if (node.opType === 'Gemm') {
@@ -61,26 +100,72 @@ export function findWeightSites(g: Graph, ops: readonly string[], exclude: { nam
       rowAxis = 0;
       blockAxis = -1;
     } else if (node.opType === 'Gather') {
-      if (shape.length !== 2 || attrInt(node, 'axis', 0) !== 0) continue;
+      if (shape.length !== 2 || attrInt(node, 'axis', 0) !== 0) {
+        skips?.add(node.opType, label, 'Gather table not 2-D on axis 0');
+        continue;
+      }
       rowAxis = 0;
       blockAxis = 1;
     } else continue;
     const rows = shape[rowAxis]!;
     const cols = t.size / rows;
-    sites.push({ node, input: slot, name, tensor: t, shape, rowAxis, blockAxis, rows, cols });
+    sites.push({ node, graph: owner, nodeGraph: g, scope: scope.path, input: slot, name, tensor: t, shape, rowAxis, blockAxis, rows, cols });
   }
   return sites;
 }
 
+/** Options of {@link findModelWeightSites}. */
+export interface ModelSiteOptions {
+  /** Look inside If/Loop/Scan subgraphs (default true). */
+  subgraphs?: boolean;
+  /** Why subgraph weights are skipped when `subgraphs` is false. */
+  subgraphReason?: string;
+  skips?: SkipLog;
+}
+
+/**
+ * Weight sites of every graph of the model (main graph and, at any depth, If/Loop/Scan
+ * subgraphs). With `subgraphs: false` the sites inside subgraphs are counted in `skips` instead.
+ */
+export function findModelWeightSites(model: Model, ops: readonly string[], exclude: SiteExclusions = {}, opts: ModelSiteOptions = {}): WeightSite[] {
+  const sites: WeightSite[] = [];
+  for (const s of graphScopes(model.graph)) {
+    const ancestors: Graph[] = [];
+    for (let p = s.parent; p; p = p.parent) ancestors.push(p.graph);
+    if (s.path && opts.subgraphs === false) {
+      for (const site of findWeightSites(s.graph, ops, exclude, s, ancestors)) opts.skips?.add(site.node.opType, scopedName(s, site.name), opts.subgraphReason ?? 'inside a subgraph');
+      continue;
+    }
+    sites.push(...findWeightSites(s.graph, ops, exclude, s, ancestors, opts.skips));
+  }
+  return sites;
+}
+
+/** Constant nodes (any graph) holding float tensors of >= 16 elements: weights not yet normalized. */
+export function constantWeightNodes(model: Model): number {
+  let n = 0;
+  for (const s of graphScopes(model.graph)) {
+    for (const node of s.graph.nodes) {
+      if (node.opType !== 'Constant') continue;
+      const v = node.attributes.get('value');
+      if (v?.type !== 'tensor') continue;
+      const t = v.value as { size?: number; dims?: readonly number[] };
+      const size = t.size ?? (t.dims ?? []).reduce((a, b) => a * b, 1);
+      if (size >= 16) n++;
+    }
+  }
+  return n;
+}
+
 /** Native index of canonical element (r, c) of a site. */
-export function nativeIndex(site: Pick<WeightSite, 'shape' | 'rowAxis' | 'rows' | 'cols'>, r: number, c: number): number {
+export function nativeIndex(site: Pick<WeightSite, 'rowAxis' | 'rows' | 'cols'>, r: number, c: number): number {
   if (site.rowAxis === 0) return r * site.cols + c;
   // 2-D [K, N] with rows on axis 1
   return c * site.rows + r;
 }
 
 /** The weight as a canonical row-major [rows, cols] Float64Array. */
-export function canonical(site: WeightSite, values: Float32Array): Float64Array {
+export function canonical(site: Pick<WeightSite, 'rowAxis' | 'rows' | 'cols'>, values: Float32Array): Float64Array {
   const { rows, cols } = site;
   const out = new Float64Array(rows * cols);
   if (site.rowAxis === 0) {
@@ -100,7 +185,7 @@ export function canonical(site: WeightSite, values: Float32Array): Float64Array 
 }
 
 /** Back from canonical [rows, cols] to the native layout. */
-export function fromCanonical(site: WeightSite, m: ArrayLike<number>): Float32Array {
+export function fromCanonical(site: Pick<WeightSite, 'rowAxis' | 'rows' | 'cols'>, m: ArrayLike<number>): Float32Array {
   const out = new Float32Array(site.rows * site.cols);
   for (let r = 0; r < site.rows; r++) for (let c = 0; c < site.cols; c++) out[nativeIndex(site, r, c)] = m[r * site.cols + c]!;
   return out;
@@ -217,7 +302,17 @@ export function quantizeRtn(w: Float64Array, rows: number, cols: number, spec: R
   return { rows, cols, bits: spec.bits, symmetric: spec.symmetric, granularity: spec.granularity, blockSize: spec.blockSize, codes, scales, zeroPoints };
 }
 
-/** Bytes of float32 initializers in a graph, and of all initializers. */
+/** Bytes of the initializers of every graph of the model (main graph and subgraphs). */
+export function modelInitializerBytes(model: Model): number {
+  return graphScopes(model.graph).reduce((n, s) => n + initializerBytes(s.graph), 0);
+}
+
+/** Stored bytes of `size` elements of `dtype`. */
+export function tensorBytes(dtype: string, size: number): number {
+  return Math.ceil((size * bitsPerElement(dtype)) / 8);
+}
+
+/** Bytes of the initializers of one graph (not its subgraphs). */
 export function initializerBytes(g: Graph): number {
   let n = 0;
   for (const t of g.initializers.values()) n += Math.ceil((t.size * bitsPerElement(t.dtype)) / 8);

@@ -1,13 +1,20 @@
 /**
- * Writes a set of quantized weights into a model in one of the weight-only formats, with the
- * opset/domain bookkeeping and a size report. Used by RTN, GPTQ and mixed precision.
+ * Writes a set of quantized weights into a model in one of the weight-only formats, choosing per
+ * weight a form the model's opset can hold, with a size check and a size report. Used by RTN,
+ * GPTQ, QAT and mixed precision.
  */
-import { type Model, NameGenerator, eliminateDeadCode } from '@whittle/graph';
-import { emitDequantizeLinear, emitMatMulNBits, ensureDomain, ensureOpset, matMulNBitsEligible } from './emit.js';
-import { type QuantizedWeight, type WeightSite, initializerBytes } from './weights.js';
+import { type Graph, type Model, type Node, NameGenerator, definedNames, eliminateDeadCode, opsetVersion, scopedName, subgraphsOf } from '@whittle/graph';
+import { containerDType, emitDequantizeWeight, emitMatMulNBits, ensureDomain, matMulNBitsBytes, matMulNBitsEligible } from './emit.js';
+import { emitCastMul, emitGatherBlockQuantized, gatherBlockBytes, gatherBlockEligible } from './emit_fallback.js';
+import { dqSupports } from './opset_plan.js';
+import { SkipLog } from './skips.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, canonical, modelInitializerBytes, quantizeRtn, tensorBytes } from './weights.js';
 
 /** Output format of weight-only quantization. */
 export type WeightFormat = 'qdq' | 'matmulnbits';
+
+/** Bytes a new node (name, op type, input/output names) adds to the file, roughly. */
+export const NODE_BYTES = 64;
 
 /** Per-layer line of a weight-quantization report. */
 export interface LayerLine {
@@ -17,8 +24,14 @@ export interface LayerLine {
   shape: number[];
   bits: number;
   granularity: string;
-  emitted: 'DequantizeLinear' | 'MatMulNBits';
+  emitted: 'DequantizeLinear' | 'MatMulNBits' | 'GatherBlockQuantized' | 'Cast+Mul';
   container: string;
+  /** Why this form instead of the preferred one (empty when preferred). */
+  fallback: string;
+  /** Readers of the weight (nodes sharing it). */
+  readers: number;
+  bytesBefore: number;
+  bytesAfter: number;
   [extra: string]: unknown;
 }
 
@@ -26,49 +39,161 @@ export interface LayerLine {
 export interface WriteResult {
   layers: LayerLine[];
   warnings: string[];
+  skips: SkipLog;
+  /** Weights per emitted form. */
+  forms: Record<string, number>;
   bytesBefore: number;
   bytesAfter: number;
 }
 
+/** Node input slots reading `name` in `g` and nested subgraphs (where not shadowed), plus graph outputs. */
+function readersOf(g: Graph, name: string): { nodes: { node: Node; input: number }[]; outputs: number } {
+  const nodes: { node: Node; input: number }[] = [];
+  let outputs = g.outputs.filter((o) => o.name === name).length;
+  const walk = (x: Graph, top: boolean): void => {
+    if (!top && definedNames(x).has(name)) return;
+    if (!top) outputs += x.outputs.filter((o) => o.name === name).length;
+    for (const n of x.nodes) {
+      n.inputs.forEach((i, k) => {
+        if (i === name) nodes.push({ node: n, input: k });
+      });
+      for (const sg of subgraphsOf(n)) walk(sg, false);
+    }
+  };
+  walk(g, true);
+  return { nodes, outputs };
+}
+
+function dqBytes(q: QuantizedWeight, allow4: boolean): number {
+  const groups = q.granularity === 'per-tensor' ? 1 : q.granularity === 'per-channel' ? q.rows : q.rows * blocksPerRow(q);
+  const dt = containerDType(q.bits, q.symmetric, allow4);
+  return tensorBytes(dt, q.rows * q.cols) + groups * 4 + (q.symmetric ? 0 : tensorBytes(dt, groups));
+}
+
+type Form = { kind: LayerLine['emitted']; q: QuantizedWeight; fallback: string; bytes: number; container: string };
+
 /**
- * Replace each site's weight by its quantized form. `format: 'matmulnbits'` uses MatMulNBits
- * where eligible (MatMul / plain Gemm, block sizes 16..256 powers of two) and DequantizeLinear
- * elsewhere. Grids below 8 bits need 4-bit containers (opset 21, bumped when legal; otherwise
- * int8 containers with a warning). 3- and 2-bit grids are stored in 4-bit containers.
- * Modifies `model` in place (give it a clone).
+ * Replace each weight by its quantized form. Entries reading the same initializer are one weight,
+ * quantized once (the first entry's `q`): DequantizeLinear-based forms keep the initializer's
+ * name so every reader shares them; MatMulNBits / GatherBlockQuantized share the packed tensors.
+ *
+ * Per weight, the preferred form is DequantizeLinear (block-wise / int4 needs opset 21), or
+ * MatMulNBits with `format: 'matmulnbits'`. Below what the model's opset holds: MatMul/Gemm →
+ * com.microsoft MatMulNBits, Gather → com.microsoft GatherBlockQuantized, otherwise int8
+ * requantized from the float weight: per-channel DequantizeLinear (opset >= 13), per-tensor
+ * (10..12), int8 + Cast + Mul (< 10). A weight whose form is not smaller than its float32 bytes is
+ * left in float (in `skips`). Modifies `model` in place (give it a clone).
  */
-export function writeQuantizedWeights(model: Model, entries: readonly { site: WeightSite; q: QuantizedWeight }[], format: WeightFormat): WriteResult {
-  const g = model.graph;
-  const bytesBefore = initializerBytes(g);
-  const names = new NameGenerator(g);
+export async function writeQuantizedWeights(model: Model, entries: readonly { site: WeightSite; q: QuantizedWeight }[], format: WeightFormat, skips = new SkipLog()): Promise<WriteResult> {
+  const bytesBefore = modelInitializerBytes(model);
+  const opset = opsetVersion(model) ?? 1;
+  const allow4 = opset >= 21;
+  const names = new NameGenerator(model.graph);
   const warnings: string[] = [];
   const layers: LayerLine[] = [];
-  const needs21 = entries.some(({ site, q }) => (q.bits < 8 || q.granularity === 'block') && !(format === 'matmulnbits' && matMulNBitsEligible(site, q)));
-  const have21 = needs21 ? ensureOpset(model, 21) : true;
-  if (!have21) warnings.push('the model\'s opset cannot legally be raised to 21: sub-8-bit weights stored in 8-bit containers and block-wise scales replaced by per-channel');
-  const done = new Map<string, string>();
-  for (const { site, q } of entries) {
-    const line = { node: site.node.name, op: site.node.opType, weight: site.name, shape: site.shape, bits: q.bits, granularity: q.granularity };
-    const shared = done.get(site.name);
-    if (shared !== undefined) {
-      site.node.inputs[site.input] = shared;
-      continue;
-    }
-    if (format === 'matmulnbits' && matMulNBitsEligible(site, q)) {
-      const container = q.bits <= 4 ? 4 : 8;
-      ensureDomain(model, 'com.microsoft', 1);
-      emitMatMulNBits(g, site, q, names, container);
-      layers.push({ ...line, emitted: 'MatMulNBits', container: `${container}-bit` });
-      continue;
-    }
-    if (!have21 && q.granularity === 'block') {
-      warnings.push(`${site.name}: block-wise scales need opset 21; skipped`);
-      continue;
-    }
-    const dq = emitDequantizeLinear(g, site, q, names, have21);
-    done.set(site.name, dq.outputs[0]!);
-    layers.push({ ...line, emitted: 'DequantizeLinear', container: q.bits <= 4 && have21 ? (q.symmetric ? 'int4' : 'uint4') : q.symmetric ? 'int8' : 'uint8' });
+  const forms: Record<string, number> = {};
+  const groups = new Map<Graph, Map<string, { site: WeightSite; q: QuantizedWeight }[]>>();
+  for (const e of entries) {
+    let m = groups.get(e.site.graph);
+    if (!m) groups.set(e.site.graph, (m = new Map()));
+    const l = m.get(e.site.name);
+    if (l) l.push(e);
+    else m.set(e.site.name, [e]);
   }
-  eliminateDeadCode(g);
-  return { layers, warnings, bytesBefore, bytesAfter: initializerBytes(g) };
+  for (const byName of groups.values()) {
+    for (const [name, group] of byName) {
+      const { site, q } = group[0]!;
+      const label = scopedName({ path: site.scope }, name);
+      const readers = readersOf(site.graph, name);
+      const onlySites = readers.outputs === 0 && readers.nodes.length === group.length && readers.nodes.every((r) => group.some((e) => e.site.node === r.node && e.site.input === r.input));
+      const floatBytes = site.tensor.size * 4;
+      const form = await chooseForm(group, q, format, opset, onlySites);
+      const added = form.kind === 'DequantizeLinear' ? NODE_BYTES : form.kind === 'Cast+Mul' ? 2 * NODE_BYTES : 0;
+      if (form.bytes + added >= floatBytes) {
+        skips.add(site.node.opType, label, `not smaller quantized (${floatBytes} float32 bytes -> ${form.bytes + added} as ${form.kind})`);
+        continue;
+      }
+      if (form.kind === 'MatMulNBits') {
+        ensureDomain(model, 'com.microsoft', 1);
+        const container = q.bits <= 4 ? 4 : 8;
+        let packed: [string, string, string] | undefined;
+        for (const e of group) {
+          const mm = emitMatMulNBits(e.site.nodeGraph, e.site, form.q, names, container, packed)[0]!;
+          packed = [mm.inputs[1]!, mm.inputs[2]!, mm.inputs[3]!];
+        }
+      } else if (form.kind === 'GatherBlockQuantized') {
+        ensureDomain(model, 'com.microsoft', 1);
+        let packed: [string, string, string] | undefined;
+        for (const e of group) packed = emitGatherBlockQuantized(e.site, form.q, names, packed).packed;
+      } else if (form.kind === 'Cast+Mul') emitCastMul(site, form.q, names);
+      else emitDequantizeWeight(site, form.q, names, allow4);
+      forms[form.kind] = (forms[form.kind] ?? 0) + 1;
+      for (const e of group) {
+        layers.push({
+          node: e.site.node.name, op: e.site.node.opType, weight: label, shape: e.site.shape, bits: form.q.bits, granularity: form.q.granularity,
+          emitted: form.kind, container: form.container, fallback: form.fallback, readers: readers.nodes.length, bytesBefore: floatBytes, bytesAfter: form.bytes,
+        });
+      }
+    }
+  }
+  for (const g of groups.keys()) eliminateDeadCode(g);
+  const fallbacks = new Map<string, number>();
+  for (const l of layers) if (l.fallback) fallbacks.set(`${l.op} -> ${l.emitted}: ${l.fallback}`, (fallbacks.get(`${l.op} -> ${l.emitted}: ${l.fallback}`) ?? 0) + 1);
+  for (const [f, n] of fallbacks) warnings.push(`${n} weight reader(s) ${f}`);
+  warnings.push(...skips.warnings());
+  return { layers, warnings, skips, forms, bytesBefore, bytesAfter: modelInitializerBytes(model) };
+}
+
+async function chooseForm(group: readonly { site: WeightSite; q: QuantizedWeight }[], q: QuantizedWeight, format: WeightFormat, opset: number, onlySites: boolean): Promise<Form> {
+  const { site } = group[0]!;
+  const allow4 = opset >= 21;
+  const nbitsOk = onlySites && group.every((e) => matMulNBitsEligible(e.site, q));
+  const container = (qq: QuantizedWeight, a4: boolean): string => containerDType(qq.bits, qq.symmetric, a4);
+  if (format === 'matmulnbits' && nbitsOk) {
+    const bits = q.bits <= 4 ? 4 : 8;
+    return { kind: 'MatMulNBits', q, fallback: '', bytes: matMulNBitsBytes(q, bits), container: `${bits}-bit` };
+  }
+  const fallbackFrom = format === 'matmulnbits' ? (onlySites ? 'not a MatMul/plain-Gemm block-wise weight' : 'weight also read by other nodes') : '';
+  if (dqSupports(opset, q.granularity)) {
+    const wide = q.bits < 8 && !allow4 ? `stored in 8-bit containers (4-bit types need opset 21, model has ${opset})` : '';
+    return { kind: 'DequantizeLinear', q, fallback: [fallbackFrom, wide].filter(Boolean).join('; '), bytes: dqBytes(q, allow4), container: container(q, allow4) };
+  }
+  const why = `${q.granularity === 'block' ? 'block-wise' : q.granularity} DequantizeLinear needs opset ${q.granularity === 'block' ? 21 : q.granularity === 'per-channel' ? 13 : 10}, model has ${opset}`;
+  if (q.granularity === 'block' && nbitsOk) {
+    const bits = q.bits <= 4 ? 4 : 8;
+    return { kind: 'MatMulNBits', q, fallback: why, bytes: matMulNBitsBytes(q, bits), container: `${bits}-bit` };
+  }
+  if (q.granularity === 'block' && onlySites && group.every((e) => gatherBlockEligible(e.site, q))) {
+    return { kind: 'GatherBlockQuantized', q, fallback: why, bytes: gatherBlockBytes(q), container: 'uint8 (4-bit packed)' };
+  }
+  // int8 requantized from the float weight at the finest granularity the opset holds
+  const w = canonical(site, (await site.tensor.data()) as Float32Array);
+  const reason = onlySites || q.granularity !== 'block' ? why : `${why}; weight also read by other nodes`;
+  if (opset >= 13 || opset < 10) {
+    const q8 = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 });
+    if (opset >= 13) return { kind: 'DequantizeLinear', q: q8, fallback: `${reason}: int8 per-channel`, bytes: dqBytes(q8, false), container: 'int8' };
+    return { kind: 'Cast+Mul', q: q8, fallback: `${reason}: int8 + Cast + Mul per-channel`, bytes: site.tensor.size + site.rows * 4, container: 'int8' };
+  }
+  const q8 = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-tensor', blockSize: 0 });
+  return { kind: 'DequantizeLinear', q: q8, fallback: `${reason}: int8 per-tensor`, bytes: dqBytes(q8, false), container: 'int8' };
+}
+
+/** Report pieces shared by the weight-only passes: form counts, fallbacks, skips, opset change. */
+export function writeSummary(r: WriteResult, raise?: { from: number; opset: number; upgraded: boolean; blockedBy: string }): { text: string; details: Record<string, unknown> } {
+  const forms = Object.entries(r.forms).map(([k, n]) => `${n} ${k}`).join(', ');
+  const parts = [`${r.layers.length} weight readers quantized${forms ? ` (${forms})` : ''}`];
+  if (raise?.upgraded) parts.push(`opset ${raise.from} -> ${raise.opset}`);
+  else if (raise?.blockedBy) parts.push(`kept opset ${raise.from} (${raise.blockedBy})`);
+  const s = r.skips.summary();
+  if (s) parts.push(s);
+  parts.push(`initializers ${r.bytesBefore} -> ${r.bytesAfter} bytes`);
+  return {
+    text: parts.join('; '),
+    details: {
+      forms: r.forms,
+      skipped: r.skips.items,
+      skippedByOp: r.skips.byOp(),
+      ...(raise ? { opset: { from: raise.from, to: raise.opset, upgraded: raise.upgraded, blockedBy: raise.blockedBy } } : {}),
+    },
+  };
 }
