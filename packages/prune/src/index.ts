@@ -16,8 +16,9 @@ import { pruneGradual } from './gradual_pass.js';
 
 export { pruneUnstructured, type UnstructuredOptions } from './unstructured.js';
 export { pruneNM } from './nm_pass.js';
-export { pruneStructured, selectChannels, removeChannels, sliceAxis, type StructuredOptions, type ChannelCriterion, type ChannelCluster } from './structured/structured.js';
+export { pruneStructured, selectChannels, removeChannels, sliceAxis, type StructuredOptions, type ChannelCriterion, type ChannelCluster, type HeadReport } from './structured/structured.js';
 export { analyzeChannels, type ChannelAnalysis, type Space, type SliceAction, type Producer } from './structured/channels.js';
+export { analyzeHeads, headScores, removeHeads, type AttentionBlock, type HeadAnalysis, type HeadProjection, type ShapeEdit } from './structured/heads.js';
 export { pruneSensitivity, sensitivityAnalysis, sparsityFromSensitivity, type SensitivityOptions, type SensitivityResult, type SensitivityPoint } from './sensitivity.js';
 export { checkNMPattern, nmMask, type NMCheck } from './nm.js';
 export { computeMasks, applyMasks, masksFromZeros, weightScores, kthSmallest, type Masks, type MaskOptions, type ScoreMethod, type PruneScope } from './masks.js';

@@ -66,9 +66,10 @@ export async function initializerBytesOf(model: Model): Promise<Uint8Array> {
 /**
  * Sparsity, parameters (nonzero/total), FLOPs (dense and effective, batch 1) per prunable layer
  * and overall, plus weight bytes and their gzip size. Give `serialize` (e.g. @whittle/onnx's
- * writeModel) to also get the file size and the file's gzip size.
+ * writeModel) to also get the file size and the file's gzip size; `gzip: false` skips compressing
+ * the weights (structured pruning makes no zeros; `weightGzipBytes` is then NaN).
  */
-export async function sparsityReport(model: Model, opts: { serialize?: (m: Model) => Uint8Array | Promise<Uint8Array>; dims?: Record<string, number> } = {}): Promise<SparsityReport> {
+export async function sparsityReport(model: Model, opts: { serialize?: (m: Model) => Uint8Array | Promise<Uint8Array>; dims?: Record<string, number>; gzip?: boolean } = {}): Promise<SparsityReport> {
   const summary = summarize(model, { dims: opts.dims ?? {} });
   const flopsBy = new Map(summary.layers.map((l) => [l.node, l.flops]));
   const layers: LayerSparsity[] = [];
@@ -97,7 +98,7 @@ export async function sparsityReport(model: Model, opts: { serialize?: (m: Model
     flopsDense: summary.flops,
     flopsEffective: Math.round(summary.flops - denseLayers + eff),
     weightBytes: weights.length,
-    weightGzipBytes: await gzipSize(weights),
+    weightGzipBytes: opts.gzip === false ? Number.NaN : await gzipSize(weights),
   };
   if (opts.serialize) {
     const bytes = await opts.serialize(model);

@@ -1,4 +1,4 @@
-import { type Dim, type Model, type Node, getInt, inferValueTypes, opsetVersion, topologicalOrder } from '@whittle/graph';
+import { type Dim, type Model, type Node, buildUseIndex, getInt, inferValueTypes, opsetVersion, topologicalOrder } from '@whittle/graph';
 import { initializerUseCounts } from '../layers.js';
 
 /**
@@ -46,6 +46,11 @@ export interface ChannelAnalysis {
   fixed: Set<number>;
   /** Why channels were fixed (value → reason), for reports. */
   barriers: { value: string; reason: string }[];
+  /**
+   * Identity outputs that stand for an initializer (torch >= 1.13 routes renamed or deduplicated
+   * weights through Identity): output name → initializer name. Slicing the initializer slices it.
+   */
+  aliases: Map<string, string>;
 }
 
 const PASS_THROUGH = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'Identity', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'HardSwish', 'Gelu', 'Softplus', 'Softsign', 'Neg', 'Abs', 'Erf', 'Mish', 'ThresholdedRelu', 'Dropout', 'Cast', 'Sqrt', 'Exp', 'Log', 'Reciprocal']);
@@ -72,6 +77,15 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
   const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 });
   const shapeOf = (v: string | undefined): readonly Dim[] | undefined => (v ? types.get(v)?.shape : undefined);
   const uses = initializerUseCounts(model);
+  const useIdx = buildUseIndex(g);
+  const aliases = new Map<string, string>();
+  for (const n of g.nodes) {
+    const src = n.inputs[0];
+    const out = n.outputs[0];
+    if (n.opType !== 'Identity' || !src || !out || !g.initializers.has(src) || uses.get(src) !== 1) continue;
+    if ((useIdx.consumers.get(out) ?? []).length === 1 && !useIdx.graphOutputs.has(out)) aliases.set(out, src);
+  }
+  const resolve = (v: string): string => aliases.get(v) ?? v;
   const ownInit = (name: string | undefined): boolean => !!name && g.initializers.has(name) && uses.get(name) === 1;
   const parent: number[] = [];
   const fixed = new Set<number>();
@@ -96,9 +110,12 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
     if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   };
   const bnAfter = new Map<string, string>();
-  for (const n of g.nodes) if (n.opType === 'BatchNormalization' && n.inputs[1] && g.initializers.has(n.inputs[1])) bnAfter.set(n.inputs[0]!, n.inputs[1]);
+  for (const n of g.nodes) if (n.opType === 'BatchNormalization' && n.inputs[1] && g.initializers.has(resolve(n.inputs[1]))) bnAfter.set(n.inputs[0]!, resolve(n.inputs[1]));
 
-  for (const n of topologicalOrder(g)) {
+  for (const orig of topologicalOrder(g)) {
+    // weights reached through an Identity alias are read as the initializer itself
+    const n: Node = orig.inputs.some((i) => aliases.has(i)) ? { ...orig, inputs: orig.inputs.map(resolve) } : orig;
+    if (n.opType === 'Identity' && aliases.has(n.outputs[0] ?? '')) continue;
     const isDefault = n.domain === '' || n.domain === 'ai.onnx';
     const tracked = n.inputs.filter((i) => i && spaces.has(i));
     const out = n.outputs[0] ?? '';
@@ -125,7 +142,7 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
             spaces.set(out, { ids: xs.ids, axis: 1, rank: xs.rank, block: 1 });
             actions.push({ init: n.inputs[1]!, axis: 0, value: out });
             if (bias) actions.push({ init: bias, axis: 0, value: out });
-            groupUpdates.push({ node: n, value: out });
+            groupUpdates.push({ node: orig, value: out });
             continue;
           } else barrier(x, `Conv '${n.name}': grouped conv (group ${group}) or shared/non-constant weight`);
         }
@@ -189,6 +206,10 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
           const sh = g.initializers.get(n.inputs[1] ?? '');
           const vals = sh ? Array.from(sh.dataSync() as ArrayLike<number | bigint>, Number) : undefined;
           flattenOk = !!vals && vals.length === 2 && vals[1] === -1 && outShape?.length === 2;
+        }
+        if (n.opType === 'Reshape' && inShape && outShape && outShape.length === inShape.length + 1 && xs.axis === inShape.length - 1) {
+          barrier(x, `Reshape '${n.name}': splits channels into attention heads (heads are pruned as units)`);
+          continue;
         }
         if (!flattenOk || xs.axis !== 1 || !inShape || inShape.slice(2).some((d) => typeof d !== 'number')) {
           barrier(x, `${n.opType} '${n.name}': only a flatten from axis 1 with known spatial size keeps channels`);
@@ -259,5 +280,5 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
     barrierAll('op does not keep channels');
   }
   for (const o of g.outputs) barrier(o.name, 'graph output');
-  return { spaces, actions, groupUpdates, producers, parent, fixed, barriers };
+  return { spaces, actions, groupUpdates, producers, parent, fixed, barriers, aliases };
 }

@@ -3,6 +3,10 @@ import { ArgumentError } from '@whittle/tensor';
 import { cpuTensor, floatValues } from '../layers.js';
 import { sparsityReport } from '../report.js';
 import { type ChannelAnalysis, analyzeChannels, find } from './channels.js';
+import { analyzeHeads, headScores, removeHeads } from './heads.js';
+import { sliceAxis } from './slice.js';
+
+export { sliceAxis };
 
 /** How channel importance is measured. */
 export type ChannelCriterion = 'l1' | 'l2' | 'bn-scale';
@@ -58,6 +62,10 @@ export interface ChannelCluster {
   channels: number;
   removed: number;
   prunable: boolean;
+  /** Channels that had to stay (graph outputs, ops the analysis does not follow, …). */
+  fixed: number;
+  /** Why channels of this group stay, when some do or nothing was removed. */
+  reasons?: string[];
 }
 
 /**
@@ -69,6 +77,15 @@ export async function selectChannels(model: Model, a: ChannelAnalysis, opts: Str
   const scores = await producerScores(model, a, opts.criterion ?? 'l1');
   const parent = a.parent;
   const fixedRoots = new Set([...a.fixed].map((i) => find(parent, i)));
+  const rootReasons = new Map<number, Set<string>>();
+  for (const b of a.barriers) {
+    for (const id of a.spaces.get(b.value)?.ids ?? []) {
+      const r = find(parent, id);
+      const set = rootReasons.get(r) ?? new Set<string>();
+      set.add(b.reason);
+      rootReasons.set(r, set);
+    }
+  }
   // cluster producers that share roots
   const rootOwner = new Map<number, number>();
   const pc = a.producers.map((_, i) => i);
@@ -114,30 +131,21 @@ export async function selectChannels(model: Model, a: ChannelAnalysis, opts: Str
     keep = Math.min(roots.length, Math.ceil(keep / mult) * mult);
     const n = allowed ? Math.max(0, Math.min(candidates.length, roots.length - keep)) : 0;
     for (let k = 0; k < n; k++) removed.add(candidates[k]!);
-    report.push({ producers: members.map((i) => a.producers[i]!.node), channels: roots.length, removed: n, prunable: candidates.length > 0 && allowed });
+    const reasons = new Set<string>();
+    for (const r of roots) for (const why of rootReasons.get(r) ?? []) reasons.add(why);
+    if (!allowed) reasons.add('excluded by the include/exclude options');
+    else if (n === 0 && candidates.length > 0) reasons.add(`sparsity ${wanted} of ${roots.length} channels rounds to 0`);
+    const fixedCount = roots.length - candidates.length;
+    report.push({
+      producers: members.map((i) => a.producers[i]!.node),
+      channels: roots.length,
+      removed: n,
+      prunable: candidates.length > 0 && allowed,
+      fixed: fixedCount,
+      ...(reasons.size && (n === 0 || fixedCount > 0) ? { reasons: [...reasons].slice(0, 5) } : {}),
+    });
   }
   return { removed, clusters: report };
-}
-
-/** Slice `values` (shape) along `axis`, keeping `keep` indices in order. */
-export function sliceAxis(values: Float32Array, shape: readonly number[], axis: number, keep: readonly number[]): { values: Float32Array; shape: number[] } {
-  let pre = 1;
-  let post = 1;
-  for (let i = 0; i < axis; i++) pre *= shape[i]!;
-  for (let i = axis + 1; i < shape.length; i++) post *= shape[i]!;
-  const len = shape[axis]!;
-  const out = new Float32Array(pre * keep.length * post);
-  let o = 0;
-  for (let p = 0; p < pre; p++) {
-    for (const k of keep) {
-      const src = (p * len + k) * post;
-      out.set(values.subarray(src, src + post), o);
-      o += post;
-    }
-  }
-  const s = [...shape];
-  s[axis] = keep.length;
-  return { values: out, shape: s };
 }
 
 /**
@@ -180,37 +188,86 @@ export async function removeChannels(model: Model, a: ChannelAnalysis, removed: 
     node.attributes.set('group', attr);
   }
   for (const [value, s] of a.spaces) if (s.ids.some((id) => removed.has(find(a.parent, id)))) g.valueInfo.delete(value);
+  for (const [alias, init] of a.aliases) if (tensors.has(init)) g.valueInfo.delete(alias);
   eliminateDeadCode(g);
   return out;
 }
 
 const structuredOptions = defineOptions({
-  sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of channels (Conv filters, Gemm/MatMul output neurons) removed in each group of coupled layers' },
+  sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of channels (Conv filters, Gemm/MatMul output neurons) and attention heads removed in each group of coupled layers' },
   criterion: { type: 'string', enum: ['l1', 'l2', 'bn-scale'] as const, default: 'l1', description: "channel importance: L1 or L2 norm of the filter, or |scale| of the BatchNormalization after it (falls back to L1)" },
-  layerSparsity: { type: 'object', description: 'per-layer overrides {producerNodeName: fraction}' },
+  layerSparsity: { type: 'object', description: 'per-layer overrides {producerNodeName or attention Softmax node name: fraction}' },
   include: { type: 'string[]', description: 'only prune the output channels of these nodes' },
-  exclude: { type: 'string[]', default: [], description: 'never prune the output channels of these nodes' },
+  exclude: { type: 'string[]', default: [], description: 'never prune the output channels of these nodes (or the heads of these Softmax nodes)' },
   channelMultiple: { type: 'number', integer: true, min: 1, default: 1, description: 'round kept channel counts up to a multiple of this (hardware friendly sizes)' },
+  heads: { type: 'boolean', default: true, description: 'remove whole attention heads (Q/K/V columns, output-projection rows, Reshape head counts), lowest L2 norm first' },
 });
 
+/** The most frequent reasons (with counts; node names dropped so that per-layer reasons group). */
+function topReasons(reasons: readonly (string | undefined)[]): string {
+  const counts = new Map<string, number>();
+  for (const r of reasons) {
+    if (!r) continue;
+    const key = r.replace(/'[^']*'/g, '…');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((x, y) => y[1] - x[1]).slice(0, 4).map(([r, n]) => `${n}× ${r}`).join('; ') || 'sparsity too small';
+}
+
+/** What happened to one attention block. */
+export interface HeadReport {
+  softmax: string;
+  heads: number;
+  removed: number[];
+  scores: number[];
+  reason?: string;
+}
+
+/** Select and remove attention heads in place on `g`'s model `m` (a clone). */
+async function pruneAttentionHeads(m: Model, o: { sparsity: number; layerSparsity?: Record<string, number> | undefined; exclude?: readonly string[] | undefined }): Promise<HeadReport[]> {
+  const h = analyzeHeads(m);
+  const out: HeadReport[] = h.skipped.map((s) => ({ softmax: s.softmax, heads: 0, removed: [], scores: [], reason: s.reason }));
+  for (const b of h.blocks) {
+    const scores = await headScores(m, b);
+    const sp = o.layerSparsity?.[b.softmax] ?? o.sparsity;
+    const n = o.exclude?.includes(b.softmax) ? 0 : Math.min(b.heads - 1, Math.floor(sp * b.heads));
+    const order = Array.from({ length: b.heads }, (_, i) => i).sort((x, y) => scores[x]! - scores[y]! || x - y);
+    const removed = order.slice(0, n).sort((x, y) => x - y);
+    if (removed.length) await removeHeads(m.graph, b, new Set(removed));
+    out.push({
+      softmax: b.softmax,
+      heads: b.heads,
+      removed,
+      scores: [...scores].map((x) => Math.round(x * 1e4) / 1e4),
+      ...(removed.length ? {} : { reason: o.exclude?.includes(b.softmax) ? 'excluded' : `sparsity ${sp} of ${b.heads} heads rounds to 0` }),
+    });
+  }
+  return out;
+}
+
 /**
- * `prune-structured`: remove whole Conv filters and Gemm/MatMul output neurons with real graph
- * surgery, so the written model has smaller tensors and fewer FLOPs. Channels tied by residual
- * Add/Mul/Sub, Concat, BatchNorm, pooling, Flatten and depthwise convs are removed together;
- * channels reaching a graph output (or an op the analysis does not follow) are kept.
+ * `prune-structured`: remove whole Conv filters, Gemm/MatMul output neurons and attention heads
+ * with real graph surgery, so the written model has smaller tensors and fewer FLOPs. Channels tied
+ * by residual Add/Mul/Sub, Concat, BatchNorm, pooling, Flatten and depthwise convs are removed
+ * together; channels reaching a graph output (or an op the analysis does not follow) are kept and
+ * the report says why, per group. Attention heads are removed as units (Q/K/V columns, output
+ * projection rows, Reshape head counts); the residual-stream width is never pruned.
  */
 export const pruneStructured = definePass({
   specificationVersion: 'v1',
   name: 'prune-structured',
-  description: 'Remove Conv filters and Gemm/MatMul neurons (L1/L2 norm or BatchNorm scale) with graph surgery across residual adds, concats, BN and Flatten.',
+  description: 'Remove Conv filters, Gemm/MatMul neurons and attention heads with graph surgery across residual adds, concats, BN, depthwise convs and Flatten.',
   optionsSchema: structuredOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    const before = await sparsityReport(model);
-    const a = analyzeChannels(model);
+    const before = await sparsityReport(model, { gzip: false });
+    const work = cloneModel(model);
+    const heads = o.heads ? await pruneAttentionHeads(work, { sparsity: o.sparsity, layerSparsity: o.layerSparsity as Record<string, number> | undefined, exclude: o.exclude }) : [];
+    const headsRemoved = heads.reduce((s, h) => s + h.removed.length, 0);
     throwIfAborted(ctx.signal, 'prune-structured');
+    const a = analyzeChannels(work);
     ctx.onProgress(0.3, 'analyzed channel groups');
-    const { removed, clusters } = await selectChannels(model, a, {
+    const { removed, clusters } = await selectChannels(work, a, {
       sparsity: o.sparsity,
       criterion: o.criterion,
       layerSparsity: o.layerSparsity as Record<string, number> | undefined,
@@ -219,33 +276,44 @@ export const pruneStructured = definePass({
       channelMultiple: o.channelMultiple,
     });
     throwIfAborted(ctx.signal, 'prune-structured');
-    const out = await removeChannels(model, a, removed);
-    const after = await sparsityReport(out);
+    const out = await removeChannels(work, a, removed);
+    const after = await sparsityReport(out, { gzip: false });
     const layers = a.producers.map((p) => ({
       node: p.node,
-      channelsBefore: model.graph.initializers.get(p.weight)!.shape[p.outAxis]!,
+      channelsBefore: work.graph.initializers.get(p.weight)!.shape[p.outAxis]!,
       // a layer whose output no longer reaches the graph outputs is removed as dead code
       channelsAfter: out.graph.initializers.get(p.weight)?.shape[p.outAxis] ?? 0,
+      removed: a.spaces.get(p.value)!.ids.flatMap((id, k) => (removed.has(find(a.parent, id)) ? [k] : [])),
     }));
     const removedCount = layers.reduce((s, l) => s + l.channelsBefore - l.channelsAfter, 0);
+    const groupsPruned = clusters.filter((c) => c.removed > 0).length;
+    const changed = removed.size > 0 || headsRemoved > 0;
+    const reason = changed ? undefined : a.producers.length === 0 && heads.length === 0
+      ? 'no Conv/Gemm/MatMul with an initializer weight (Constant-node or shared weights: run normalize first)'
+      : `nothing prunable in ${clusters.length} channel group(s)${heads.length ? ` and ${heads.length} attention block(s)` : ''}: ${topReasons([...clusters.map((c) => c.reasons?.[0]), ...heads.map((h) => h.reason)])}`;
     ctx.onProgress(1, 'done');
     return {
-      model: out,
+      model: changed ? out : cloneModel(model),
       report: {
-        changed: removed.size > 0,
-        summary: `prune-structured: removed ${removedCount} channels (${o.criterion}); parameters ${before.parameters} → ${after.parameters}, FLOPs ${before.flopsDense} → ${after.flopsDense}`,
+        changed,
+        summary: changed
+          ? `prune-structured: removed ${removedCount} channels in ${groupsPruned}/${clusters.length} groups and ${headsRemoved} attention heads (${o.criterion}); parameters ${before.parameters} → ${after.parameters}, FLOPs ${before.flopsDense} → ${after.flopsDense}`
+          : `prune-structured: nothing removed: ${reason}`,
         stats: {
           channelsRemoved: removedCount,
+          groups: clusters.length,
+          groupsPruned,
+          groupsKept: clusters.length - groupsPruned,
+          attentionBlocks: heads.filter((h) => h.heads > 0).length,
+          headsRemoved,
           parametersBefore: before.parameters,
           parametersAfter: after.parameters,
           flopsBefore: before.flopsDense,
           flopsAfter: after.flopsDense,
           weightBytesBefore: before.weightBytes,
           weightBytesAfter: after.weightBytes,
-          weightGzipBytesBefore: before.weightGzipBytes,
-          weightGzipBytesAfter: after.weightGzipBytes,
         },
-        details: { layers, clusters, fixed: a.barriers.map((b) => b.reason) },
+        details: { ...(reason ? { reason } : {}), layers, clusters, heads, fixed: [...new Set(a.barriers.map((b) => b.reason))] },
       },
     };
   },
