@@ -1,7 +1,7 @@
-import { type AttributeValue, type Graph, type Node, attr, createNode, getInt, getInts, getString } from '@whittle/graph';
+import { type AttributeValue, type Node, attr, createNode, getInt, getInts, getString } from '@whittle/graph';
 import { type Matrix, matrix, svd } from '@whittle/tensor';
 import { type DecomposeOptions, decompose, energyOf } from './decompose.js';
-import { type FactorizableLayer, constWeight, f32, relativeSpectrum } from './layer.js';
+import { type FactorizableLayer, type WeightLookup, f32, lookupWeight, relativeSpectrum } from './layer.js';
 
 /** A 2-D Conv (groups = 1) with a constant weight [N, C, kh, kw]. */
 export interface ConvInfo {
@@ -17,9 +17,9 @@ export interface ConvInfo {
   autoPad: string;
 }
 
-/** Recognize a factorizable Conv, or say why not. */
-export function convInfo(g: Graph, node: Node): ConvInfo | { skip: string } {
-  const w = constWeight(g, node.inputs[1]);
+/** Recognize a factorizable Conv (weights looked up with `lookup`), or say why not. */
+export function convInfo(lookup: WeightLookup, node: Node): ConvInfo | { skip: string } {
+  const w = lookupWeight(lookup, node.inputs[1]);
   if (!w) return { skip: 'weight is not a float32 initializer' };
   if (w.rank !== 4) return { skip: `weight has rank ${w.rank}; only 2-D convolutions (4-D weights) are factorized` };
   if (getInt(node, 'group', 1) !== 1) return { skip: `group = ${getInt(node, 'group', 1)}; only group = 1 is factorized` };
@@ -137,33 +137,45 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
       const coreEnergy = energyOf(core.data, core.data.length);
       const relativeError = Math.sqrt(Math.max(0, total - coreEnergy) / (total || 1));
       const base = node.name || node.outputs[0] || 'conv';
-      const x = node.inputs[0]!;
-      const bias = node.inputs[2] ?? '';
-      const out = node.outputs[0]!;
-      const nodes: Node[] = [];
       const inits: [string, ReturnType<typeof f32>][] = [];
-      let cur = x;
+      let inName = '';
       if (uIn) {
-        const wName = names.value(`${base}.tucker_in`);
+        inName = names.value(`${base}.tucker_in`);
         const d = new Float64Array(rIn * c);
         for (let i = 0; i < rIn; i++) for (let cc = 0; cc < c; cc++) d[i * c + cc] = uIn.data[cc * rIn + i]!;
-        inits.push([wName, f32(d, [rIn, c, 1, 1])]);
-        const o = names.value(`${base}.tucker_in_out`);
-        nodes.push(createNode('Conv', [cur, wName], [o], { kernel_shape: attr.ints([1, 1]) }, { name: names.node(`${base}_tucker_in`) }));
-        cur = o;
+        inits.push([inName, f32(d, [rIn, c, 1, 1])]);
       }
       const coreName = names.value(`${base}.tucker_core`);
       inits.push([coreName, f32(core.data, [rOut, rIn, kh, kw])]);
-      const coreOut = uOut ? names.value(`${base}.tucker_core_out`) : out;
-      const coreInputs = [cur, coreName];
-      if (!uOut && bias) coreInputs.push(bias);
-      nodes.push(createNode('Conv', coreInputs, [coreOut], copyAttrs(node, ['group']), { name: names.node(`${base}_tucker_core`) }));
+      let outName = '';
       if (uOut) {
-        const wName = names.value(`${base}.tucker_out`);
-        inits.push([wName, f32(uOut.data, [n, rOut, 1, 1])]);
-        nodes.push(createNode('Conv', bias ? [coreOut, wName, bias] : [coreOut, wName], [out], { kernel_shape: attr.ints([1, 1]) }, { name: names.node(`${base}_tucker_out`) }));
+        outName = names.value(`${base}.tucker_out`);
+        inits.push([outName, f32(uOut.data, [n, rOut, 1, 1])]);
       }
-      return { nodes, initializers: inits, relativeError };
+      return {
+        initializers: inits,
+        relativeError,
+        emit(reader, nm) {
+          const rb = reader.name || reader.outputs[0] || 'conv';
+          const bias = reader.inputs[2] ?? '';
+          const out = reader.outputs[0]!;
+          const nodes: Node[] = [];
+          let cur = reader.inputs[0]!;
+          if (inName) {
+            const o = nm.value(`${rb}.tucker_in_out`);
+            nodes.push(createNode('Conv', [cur, inName], [o], { kernel_shape: attr.ints([1, 1]) }, { name: nm.node(`${rb}_tucker_in`) }));
+            cur = o;
+          }
+          const coreOut = outName ? nm.value(`${rb}.tucker_core_out`) : out;
+          const coreInputs = [cur, coreName];
+          if (!outName && bias) coreInputs.push(bias);
+          nodes.push(createNode('Conv', coreInputs, [coreOut], copyAttrs(reader, ['group']), { name: nm.node(`${rb}_tucker_core`) }));
+          if (outName) {
+            nodes.push(createNode('Conv', bias ? [coreOut, outName, bias] : [coreOut, outName], [out], { kernel_shape: attr.ints([1, 1]) }, { name: nm.node(`${rb}_tucker_out`) }));
+          }
+          return nodes;
+        },
+      };
     },
   };
 }
@@ -186,7 +198,6 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
   const breakEven = Math.floor(dense / (rows + cols));
   const spec = decompose(m, { ...dopts, maxRank: Math.max(1, Math.min(rows, cols, breakEven + 1)) });
   const { u, s, vt } = spec.svd;
-  const pads = ci.autoPad === 'VALID' ? [0, 0, 0, 0] : ci.pads;
   return {
     node,
     label,
@@ -213,22 +224,26 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
       const base = node.name || node.outputs[0] || 'conv';
       const vName = names.value(`${base}.svd_vertical`);
       const hName = names.value(`${base}.svd_horizontal`);
-      const mid = names.value(`${base}.svd_mid`);
-      const bias = node.inputs[2] ?? '';
-      const [sh, sw] = ci.strides as [number, number];
-      const [dh, dw] = ci.dilations as [number, number];
-      const [pt, pl, pb, pr] = pads as [number, number, number, number];
       return {
         relativeError,
         initializers: [[vName, f32(v1, [r, c, kh, 1])], [hName, f32(h, [n, r, 1, kw])]],
-        nodes: [
-          createNode('Conv', [node.inputs[0]!, vName], [mid], {
-            kernel_shape: attr.ints([kh, 1]), strides: attr.ints([sh, 1]), pads: attr.ints([pt, 0, pb, 0]), dilations: attr.ints([dh, 1]),
-          }, { name: names.node(`${base}_svd_vertical`) }),
-          createNode('Conv', bias ? [mid, hName, bias] : [mid, hName], [node.outputs[0]!], {
-            kernel_shape: attr.ints([1, kw]), strides: attr.ints([1, sw]), pads: attr.ints([0, pl, 0, pr]), dilations: attr.ints([1, dw]),
-          }, { name: names.node(`${base}_svd_horizontal`) }),
-        ],
+        emit(reader, nm) {
+          const rb = reader.name || reader.outputs[0] || 'conv';
+          const mid = nm.value(`${rb}.svd_mid`);
+          const bias = reader.inputs[2] ?? '';
+          const [sh, sw] = (getInts(reader, 'strides') ?? [1, 1]) as [number, number];
+          const [dh, dw] = (getInts(reader, 'dilations') ?? [1, 1]) as [number, number];
+          const pads = getString(reader, 'auto_pad', 'NOTSET') === 'VALID' ? [0, 0, 0, 0] : (getInts(reader, 'pads') ?? [0, 0, 0, 0]);
+          const [pt, pl, pb, pr] = pads as [number, number, number, number];
+          return [
+            createNode('Conv', [reader.inputs[0]!, vName], [mid], {
+              kernel_shape: attr.ints([kh, 1]), strides: attr.ints([sh, 1]), pads: attr.ints([pt, 0, pb, 0]), dilations: attr.ints([dh, 1]),
+            }, { name: nm.node(`${rb}_svd_vertical`) }),
+            createNode('Conv', bias ? [mid, hName, bias] : [mid, hName], [reader.outputs[0]!], {
+              kernel_shape: attr.ints([1, kw]), strides: attr.ints([1, sw]), pads: attr.ints([0, pl, 0, pr]), dilations: attr.ints([1, dw]),
+            }, { name: nm.node(`${rb}_svd_horizontal`) }),
+          ];
+        },
       };
     },
   };

@@ -5,13 +5,21 @@ import type { RankProblem } from './rank.js';
 /** How a layer is factorized. */
 export type FactorKind = 'svd' | 'tucker2' | 'spatial-svd';
 
-/** The rewrite of one layer at chosen ranks. */
+/**
+ * The factors of one weight at chosen ranks. They are built once per weight; `emit` writes the
+ * replacement of one reader node (a weight shared by several readers, e.g. by both branches of an
+ * `If`, is factorized once and every reader uses the same factors).
+ */
 export interface LayerRewrite {
-  nodes: Node[];
   initializers: [string, Tensor][];
   /** Relative Frobenius error of the reconstructed weight (in the transformed space when activation-aware). */
   relativeError: number;
+  /** The nodes replacing `reader` (a node of the same kind reading the same weight the same way). */
+  emit(reader: Node, names: NameGenerator): Node[];
 }
+
+/** Looks up a constant weight by name (scope-aware: the reader's graph, then its enclosing graphs). */
+export type WeightLookup = (name: string) => Tensor | undefined;
 
 /** A layer ready for rank selection: its spectrum, costs and a builder for its factorization. */
 export interface FactorizableLayer {
@@ -26,12 +34,19 @@ export interface FactorizableLayer {
   build(ranks: readonly number[], names: NameGenerator): LayerRewrite;
 }
 
-/** A 2-D float32 initializer that is not also a graph input (so it is a constant weight). */
+/** A float32 initializer that is not also a graph input (so it is a constant weight). */
 export function constWeight(g: Graph, name: string | undefined): Tensor | undefined {
   if (!name) return undefined;
   const t = g.initializers.get(name);
   if (!t || t.dtype !== 'float32') return undefined;
   return g.inputs.some((v) => v.name === name) ? undefined : t;
+}
+
+/** A float32 constant weight through a lookup (undefined when absent or not float32). */
+export function lookupWeight(lookup: WeightLookup, name: string | undefined): Tensor | undefined {
+  if (!name) return undefined;
+  const t = lookup(name);
+  return t && t.dtype === 'float32' ? t : undefined;
 }
 
 /** A tensor's values as a rows×cols float64 matrix (row-major, as stored). */

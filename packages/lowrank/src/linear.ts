@@ -1,7 +1,7 @@
-import { type Graph, type Node, attr, createNode, getFloat, getInt } from '@whittle/graph';
+import { type Node, attr, createNode, getFloat, getInt } from '@whittle/graph';
 import { type Matrix, matrix } from '@whittle/tensor';
 import { type DecomposeOptions, decompose } from './decompose.js';
-import { type FactorizableLayer, asMatrix, constWeight, f32, relativeSpectrum, transposed } from './layer.js';
+import { type FactorizableLayer, type WeightLookup, asMatrix, f32, lookupWeight, relativeSpectrum, transposed } from './layer.js';
 import type { InputTransform } from './whiten.js';
 
 /** A MatMul or Gemm whose weight is a constant 2-D initializer: y = x·W with W K×N. */
@@ -17,14 +17,19 @@ export interface LinearInfo {
   transB: boolean;
 }
 
-/** Recognize a factorizable MatMul/Gemm, or say why not. */
-export function linearInfo(g: Graph, node: Node): LinearInfo | { skip: string } {
+/** Whether a MatMul/Gemm reads its weight transposed (Gemm transB = 1). */
+export function readsTransposed(node: Node): boolean {
+  return node.opType === 'Gemm' && getInt(node, 'transB', 0) !== 0;
+}
+
+/** Recognize a factorizable MatMul/Gemm (weights looked up with `lookup`), or say why not. */
+export function linearInfo(lookup: WeightLookup, node: Node): LinearInfo | { skip: string } {
   const wName = node.inputs[1];
-  const w = constWeight(g, wName);
+  const w = lookupWeight(lookup, wName);
   if (!w) return { skip: 'weight (input B) is not a float32 initializer' };
   if (w.rank !== 2) return { skip: `weight has rank ${w.rank}, expected 2` };
   const a = node.inputs[0]!;
-  if (g.initializers.has(a)) return { skip: 'input A is an initializer (constant product)' };
+  if (lookup(a)) return { skip: 'input A is an initializer (constant product)' };
   const transA = node.opType === 'Gemm' && getInt(node, 'transA', 0) !== 0;
   const transB = node.opType === 'Gemm' && getInt(node, 'transB', 0) !== 0;
   const [r, c] = [w.shape[0]!, w.shape[1]!];
@@ -79,38 +84,38 @@ export function prepareLinear(
       const base = node.name || node.outputs[0] || node.opType;
       const pName = names.value(`${base}.lowrank_u`);
       const qName = names.value(`${base}.lowrank_v`);
-      const mid = names.value(`${base}.lowrank_mid`);
-      const out = node.outputs[0]!;
       const relativeError = Math.sqrt(Math.max(0, spec.total - kept) / (spec.total || 1));
-      if (node.opType === 'MatMul') {
-        return {
-          relativeError,
-          initializers: [[pName, f32(p.data, [k, r])], [qName, f32(q.data, [r, n])]],
-          nodes: [
-            createNode('MatMul', [info.input, pName], [mid], {}, { name: names.node(`${base}_lowrank_u`) }),
-            createNode('MatMul', [mid, qName], [out], {}, { name: names.node(`${base}_lowrank_v`) }),
-          ],
-        };
-      }
       const tb = info.transB;
-      const alpha = getFloat(node, 'alpha', 1);
-      const beta = getFloat(node, 'beta', 1);
-      const c = node.inputs[2] ?? '';
-      const first: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
-      if (info.transA) first['transA'] = attr.int(1);
-      if (alpha !== 1) first['alpha'] = attr.float(alpha);
-      const second: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
-      if (c && beta !== 1) second['beta'] = attr.float(beta);
       return {
         relativeError,
         initializers: [
           [pName, tb ? f32(transposed(p), [r, k]) : f32(p.data, [k, r])],
           [qName, tb ? f32(transposed(q), [n, r]) : f32(q.data, [r, n])],
         ],
-        nodes: [
-          createNode('Gemm', [info.input, pName], [mid], first, { name: names.node(`${base}_lowrank_u`) }),
-          createNode('Gemm', c ? [mid, qName, c] : [mid, qName], [out], second, { name: names.node(`${base}_lowrank_v`) }),
-        ],
+        emit(reader, nm) {
+          const rb = reader.name || reader.outputs[0] || reader.opType;
+          const mid = nm.value(`${rb}.lowrank_mid`);
+          const x = reader.inputs[0]!;
+          const out = reader.outputs[0]!;
+          if (reader.opType === 'MatMul') {
+            return [
+              createNode('MatMul', [x, pName], [mid], {}, { name: nm.node(`${rb}_lowrank_u`) }),
+              createNode('MatMul', [mid, qName], [out], {}, { name: nm.node(`${rb}_lowrank_v`) }),
+            ];
+          }
+          const alpha = getFloat(reader, 'alpha', 1);
+          const beta = getFloat(reader, 'beta', 1);
+          const c = reader.inputs[2] ?? '';
+          const first: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
+          if (getInt(reader, 'transA', 0) !== 0) first['transA'] = attr.int(1);
+          if (alpha !== 1) first['alpha'] = attr.float(alpha);
+          const second: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
+          if (c && beta !== 1) second['beta'] = attr.float(beta);
+          return [
+            createNode('Gemm', [x, pName], [mid], first, { name: nm.node(`${rb}_lowrank_u`) }),
+            createNode('Gemm', c ? [mid, qName, c] : [mid, qName], [out], second, { name: nm.node(`${rb}_lowrank_v`) }),
+          ];
+        },
       };
     },
   };
