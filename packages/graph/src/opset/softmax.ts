@@ -17,6 +17,7 @@ export const softmaxRule: OpRule = {
       const rank = ctx.rank(x);
       if (axis === -1 || (rank !== undefined && axis === rank - 1)) {
         node.attributes.set('axis', attr.int(-1));
+        if (axis !== -1) ctx.note(`axis ${axis} is the last axis: axis=-1 gives the same result (${node.opType}-13)`);
         return;
       }
       if (axis < 0 && ctx.from < 11) return `negative axis ${axis} is not valid before opset 11`;
