@@ -252,6 +252,15 @@ describe('upgradeOpset: semantic rewrites', () => {
     expect(onlyNode(gs, 'GridSample').attributes.get('mode')).toEqual({ type: 'string', value: 'linear' });
   });
 
+  it('GroupNormalization-18 per-group scale/bias -> per-channel (21)', async () => {
+    const m = oneNode(18, 'GroupNormalization', [2, 6, 5], { num_groups: 3, epsilon: 1e-4 }, {
+      extraInputs: (b) => [b.initializer('gs', tensor([1.5, -0.5, 2], [3], 'float32', { backend: 'cpu' })), b.initializer('gb', tensor([0.1, 0.2, -0.3], [3], 'float32', { backend: 'cpu' }))],
+    });
+    const up = await expectSameResults(m, 21, { x: randn(rng, [2, 6, 5]) });
+    const g = onlyNode(up, 'GroupNormalization');
+    expect(initValues(up.graph, g.inputs[1]!)).toEqual([1.5, 1.5, -0.5, -0.5, 2, 2]);
+  });
+
   it('converts the ops inside If branches (subgraph initializers added there), leaves other domains alone', async () => {
     const branch = (name: string, axes: number[]): Graph => {
       const b = new GraphBuilder(name);
@@ -279,6 +288,25 @@ describe('upgradeOpset: semantic rewrites', () => {
     custom.opsetImports.push({ domain: 'my.domain', version: 1 });
     expect(opsetUpgradeBlockers(custom, 21)).toEqual([]);
     expect(upgradeOpset(custom, 21).model.graph.nodes[1]).toEqual(custom.graph.nodes[1]);
+  });
+
+  it('Clip-6 inside a branch reading an outer value of unknown type gets CastLike bounds (15+), refused below', async () => {
+    const branch = (name: string, lo: number, hi: number): Graph => {
+      const b = new GraphBuilder(name);
+      b.output(b.node('Clip', ['x'], { min: lo, max: hi }, { name: `${name}_clip`, outputNames: [`${name}_y`] }), 'float32');
+      return b.build();
+    };
+    const b = new GraphBuilder('main');
+    b.input('x', 'float32', [3, 4]);
+    const cond = b.input('cond', 'bool', []);
+    b.output(b.node('If', [cond], { then_branch: branch('then', -0.5, 0.25), else_branch: branch('else', 0.1, 0.7) }), 'float32');
+    const m = b.model([{ domain: '', version: 9 }], { irVersion: 4 });
+    const x = randn(rng, [3, 4]);
+    let up: Model | undefined;
+    for (const c of [true, false]) up = await expectSameResults(m, 21, { x, cond: new ort.Tensor('bool', [c], []) });
+    expect(nodesOf(up!, 'CastLike')).toHaveLength(4);
+    expect(opsetUpgradeBlockers(m, 13)).toHaveLength(2);
+    expect(opsetUpgradeBlockers(m, 13)[0]).toBe("op 'Clip' (node 'then_clip' in If/then_branch) at opset 9 cannot convert to 13: element type of input 'x' is unknown and CastLike needs target opset >= 15");
   });
 
   it('returns the model unchanged when it is already at (or above) the target', () => {
