@@ -4,8 +4,9 @@ import type { ConversionContext } from './context.js';
 /**
  * One change of an op's definition: applying it rewrites a node written against the version
  * before `at` into the form version `at` expects, with identical results. `apply` edits `node`
- * in place (and may add nodes through the context); it returns a reason string instead when the
- * node cannot be converted exactly, and then leaves the graph untouched.
+ * in place (and may add nodes and initializers through the context); it returns a reason string
+ * instead when the node cannot be converted exactly — the driver then discards the whole
+ * converted copy, so a refusing step need not undo partial edits.
  */
 export interface ConversionStep {
   /** The opset version that introduced the change. */
