@@ -63,4 +63,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `whittle inspect m.onnx | head`: the reader went away; that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 process.exitCode = await main(process.argv.slice(2));

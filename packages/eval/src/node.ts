@@ -5,3 +5,4 @@
 export * from './index.js';
 export * from './ort_runner.js';
 export * from './latency_ort.js';
+export * from './ort_check.js';

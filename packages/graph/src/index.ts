@@ -26,6 +26,7 @@ export { validateModel, checkModel, type ValidationIssue } from './analysis/vali
 export { ATTRIBUTE_TYPES } from './analysis/attribute_types.js';
 export { summarize, type ModelSummary, type LayerSummary } from './analysis/summarize.js';
 export { weightBytes } from './analysis/weight_bytes.js';
+export * from './analysis/coverage.js';
 
 // Constant folding
 export { foldConstants, DEFAULT_FOLD_EXCLUDES, type FoldOptions, type FoldResult } from './fold/fold_constants.js';

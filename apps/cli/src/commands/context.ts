@@ -43,5 +43,6 @@ export async function contextFor(model: Model, f: RunFlags): Promise<PassContext
       yield { [name]: tensor(ds.train.x.slice(s * per, (s + m) * per), [m, ...sampleShape], 'float32', { backend: 'cpu' }) };
     }
   }
-  return { ...init, training, calibration: calibration() };
+  // re-iterable: every pass of a chain (SmoothQuant then static int8) reads all the batches
+  return { ...init, training, calibration: { [Symbol.asyncIterator]: calibration } };
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { listPasses, summarize } from '@whittle/graph';
+import { listPasses, normalizeModel, opsetUpgradeBlockers, summarize, weightCoverage } from '@whittle/graph';
+import { techniqueLines } from '../coverage_text.js';
 import { formatBytes } from '@whittle/eval';
 import { readInput } from '../model_io.js';
 
@@ -10,19 +11,24 @@ export function addInspectCommands(program: Command): void {
     .description('summarize a model: ops, parameters and bytes by dtype and by layer, FLOPs estimate')
     .argument('<model>', '.onnx file')
     .option('--json', 'print the summary as JSON')
-    .action(async (input: string, o: { json?: boolean }) => {
-      const model = await readInput(input);
-      const s = summarize(model);
+    .option('--no-front-end', 'report the graph as stored, without the front end techniques run first')
+    .action(async (input: string, o: { json?: boolean; frontEnd?: boolean }) => {
+      const raw = await readInput(input);
+      const s = summarize(raw);
+      const prepared = o.frontEnd === false ? undefined : await normalizeModel(raw);
+      const cov = weightCoverage(prepared?.model ?? raw);
+      const blockers = cov.opset < 21 ? opsetUpgradeBlockers(prepared?.model ?? raw, 21) : [];
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ opsets: model.opsetImports, ...s }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ opsets: raw.opsetImports, ...s, frontEnd: prepared?.report, techniques: { ...cov, opsetUpgradeBlockers: blockers } }, null, 2)}\n`);
         return;
       }
       const w = (l: string): void => void process.stdout.write(`${l}\n`);
       w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs per sample`);
-      w(`opsets: ${model.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}`);
+      w(`opsets: ${raw.opsetImports.map((x) => `${x.domain || 'ai.onnx'} ${x.version}`).join(', ')}`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
       for (const l of s.layers.filter((x) => x.parameters > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs`);
+      for (const l of techniqueLines(cov, prepared?.report, blockers)) w(l);
     });
   program
     .command('passes')

@@ -5,8 +5,8 @@ import { ortTeacher } from '@whittle/distill/node';
 import { readInput, userPath, writeOutput } from '../model_io.js';
 import { UsageError } from '../errors.js';
 import { createProgress } from '../progress.js';
-import { contextFor, type RunFlags } from './context.js';
-import { addRunFlags } from './run_pass.js';
+import { contextFor } from './context.js';
+import { type PassRunFlags, addRunFlags, printRun } from './run_pass.js';
 
 /** `whittle run <recipe.yaml|json> <model> -o out`: a chain of passes from a recipe file. */
 export function addRecipeCommand(program: Command): void {
@@ -18,7 +18,7 @@ export function addRecipeCommand(program: Command): void {
       .argument('<model>', 'input .onnx file'),
   )
     .option('--teacher <model>', "teacher .onnx file for 'distill' steps (run in onnxruntime-node)")
-    .action(async (recipePath: string, input: string, o: RunFlags & { output: string; transformersJs?: string; teacher?: string }) => {
+    .action(async (recipePath: string, input: string, o: PassRunFlags & { teacher?: string }) => {
     const rp = userPath(recipePath);
     if (!existsSync(rp)) throw new UsageError(`recipe '${recipePath}' does not exist`);
     const text = readFileSync(rp, 'utf8');
@@ -29,16 +29,18 @@ export function addRecipeCommand(program: Command): void {
     const progress = createProgress('recipe', { quiet: !!o.json });
     let r;
     try {
-      r = await runRecipe(model, text, { ...ctx, ...(teacher ? { resources: { teacher } } : {}), onProgress: (f, m) => progress.update(f, m) });
+      r = await runRecipe(model, text, {
+        ...ctx,
+        ...(teacher ? { resources: { teacher } } : {}),
+        frontEnd: o.frontEnd !== false,
+        requireCompression: true,
+        onProgress: (f, m) => progress.update(f, m),
+      });
     } finally {
       progress.stop();
       await teacher?.release?.();
     }
-    const path = await writeOutput(r.model, o.output, input, o.transformersJs);
-    if (o.json) process.stdout.write(`${JSON.stringify({ recipe: r.name, output: path, steps: r.steps }, null, 2)}\n`);
-    else {
-      for (const s of r.steps) process.stdout.write(`step ${s.step + 1} ${s.pass}: ${s.report.summary}\n`);
-      process.stdout.write(`wrote ${path}\n`);
-    }
+    const path = await writeOutput(r.model, o.output, { input, original: model, transformersJs: o.transformersJs });
+    printRun(r, path, !!o.json, { recipe: r.name });
   });
 }

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { type Model, type Pass, getPass, hasPass, runPass } from '@whittle/graph';
+import { type Model, type Pass, type RecipeResult, PassManager, getPass, hasPass } from '@whittle/graph';
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { contextFor, type RunFlags } from './context.js';
 import { addPassOptions, pickPassOptions } from './options.js';
 
 /** Technique groups and the passes behind their subcommands. */
-export const TECHNIQUES: Record<string, { description: string; passes: Record<string, string> }> = {
+export const TECHNIQUES: Record<string, { description: string; passes: Record<string, string | { pass: string; then: string; description: string }> }> = {
   quantize: {
     description: 'quantization: weight-only, dynamic, static (calibrated), GPTQ, float16, clustering, QAT, mixed precision, SmoothQuant',
     passes: {
@@ -18,7 +18,9 @@ export const TECHNIQUES: Record<string, { description: string; passes: Record<st
       cluster: 'cluster-weights',
       qat: 'qat',
       mixed: 'quantize-mixed',
-      smooth: 'smooth-quant',
+      // SmoothQuant only prepares the weights (function-preserving scales): as in onnxruntime and
+      // Intel Neural Compressor, the command quantizes statically right after.
+      smooth: { pass: 'smooth-quant', then: 'quantize-static', description: 'SmoothQuant (activation outliers migrated into the weights) followed by static int8 quantization with calibration' },
     },
   },
   prune: {
@@ -31,6 +33,12 @@ export const TECHNIQUES: Record<string, { description: string; passes: Record<st
   },
 };
 
+/** Passes that analyse a model and leave it unchanged: their report is the result, no model is written. */
+const ANALYSIS_PASSES = new Set(['prune-sensitivity']);
+
+/** Flags of commands that run passes, as commander parses them. */
+export type PassRunFlags = RunFlags & { output: string; transformersJs?: string; frontEnd?: boolean };
+
 /** Common flags of commands that run passes. */
 export function addRunFlags(cmd: Command): Command {
   return cmd
@@ -39,41 +47,68 @@ export function addRunFlags(cmd: Command): Command {
     .option('--calibration-samples <n>', 'calibration images taken from --data', (v) => Number(v), 256)
     .option('--seed <n>', 'random seed: the same seed gives the same bytes', (v) => Number(v), 0)
     .option('--backend <name>', 'compute backend for passes (cpu or webgpu)', 'cpu')
+    .option('--no-front-end', 'keep the graph as it is: skip the front end that turns Constant/Identity/Transpose-wrapped weights into initializers, folds BatchNorm and moves weights into the subgraph that reads them')
     .option('--transformers-js <dtype>', 'treat --output as a model folder in the Transformers.js layout and write onnx/model<suffix>.onnx for this dtype (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4)')
     .option('--json', 'print the pass report as JSON');
 }
 
-/** Run one pass on a model file and write the result. */
-export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown> } = {}): Promise<void> {
-  const flags = opts as unknown as RunFlags & { output: string; transformersJs?: string };
+/** Print what a run did (front end, each step, outcome) and where the model went. */
+export function printRun(r: RecipeResult, path: string | undefined, json: boolean, extra: Record<string, unknown> = {}): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...extra, output: path ?? null, frontEnd: r.frontEnd, steps: r.steps, outcome: r.outcome }, null, 2)}\n`);
+    return;
+  }
+  if (r.frontEnd?.changed) process.stdout.write(`front end: ${r.frontEnd.summary}\n`);
+  for (const s of r.steps) {
+    process.stdout.write(`${r.steps.length > 1 ? `step ${s.step + 1} ` : ''}${s.pass}: ${s.report.summary}\n`);
+    for (const w of s.report.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
+  }
+  const { weightBytesBefore: a, weightBytesAfter: b } = r.outcome;
+  if (path) process.stdout.write(`weights ${a} -> ${b} bytes (${b > 0 ? (a / b).toFixed(2) : '∞'}x)\nwrote ${path}\n`);
+}
+
+/**
+ * Run one pass on a model file (after the front end) and write the result. A run that changes
+ * nothing or grows the weights fails (NoCompressionError, exit 1) and writes nothing; so does an
+ * output onnxruntime-node refuses.
+ */
+export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass } = {}): Promise<void> {
+  const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
   const ctx = { ...(await contextFor(model, flags)), ...(extra.resources ? { resources: extra.resources } : {}) };
+  const analysis = ANALYSIS_PASSES.has(pass.name);
   const progress = createProgress(pass.name, { quiet: !!flags.json });
-  let result;
+  let result: RecipeResult;
   try {
-    result = await runPass(pass, model, pickPassOptions(opts, pass.optionsSchema?.fields ?? {}), { ...ctx, onProgress: (f, m) => progress.update(f, m) });
+    const pm = new PassManager({ ...ctx, frontEnd: flags.frontEnd !== false, requireCompression: !analysis, onProgress: (f, m) => progress.update(f, m) });
+    pm.add(pass, pickPassOptions(opts, pass.optionsSchema?.fields ?? {}));
+    if (extra.then) pm.add(extra.then);
+    result = await pm.run(model);
   } finally {
     progress.stop();
   }
-  const path = await writeOutput(result.model, flags.output, extra.model ? undefined : input, flags.transformersJs);
-  if (flags.json) process.stdout.write(`${JSON.stringify({ pass: pass.name, output: path, report: result.report }, null, 2)}\n`);
-  else {
-    process.stdout.write(`${pass.name}: ${result.report.summary}\n`);
-    for (const w of result.report.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
-    process.stdout.write(`wrote ${path}\n`);
+  if (analysis) {
+    printRun(result, undefined, !!flags.json, { pass: pass.name });
+    if (!flags.json) process.stdout.write('analysis only: the model is unchanged, nothing written\n');
+    return;
   }
+  const path = await writeOutput(result.model, flags.output, { input: extra.model ? undefined : input, original: model, transformersJs: flags.transformersJs });
+  printRun(result, path, !!flags.json, { pass: pass.name });
 }
 
 /** `whittle <technique> <method> <model> -o out [--pass-option …]` for every registered pass. */
 export function addTechniqueCommands(program: Command): void {
   for (const [group, t] of Object.entries(TECHNIQUES)) {
     const g = program.command(group).description(t.description);
-    for (const [sub, passName] of Object.entries(t.passes)) {
-      if (!hasPass(passName)) continue;
+    for (const [sub, entry] of Object.entries(t.passes)) {
+      const passName = typeof entry === 'string' ? entry : entry.pass;
+      if (!hasPass(passName) || (typeof entry !== 'string' && !hasPass(entry.then))) continue;
       const pass = getPass(passName);
-      const c = addRunFlags(g.command(sub).argument('<model>', 'input .onnx file').description(`${pass.description} (pass '${pass.name}')`));
+      const then = typeof entry === 'string' ? undefined : getPass(entry.then);
+      const desc = typeof entry === 'string' ? `${pass.description} (pass '${pass.name}')` : `${entry.description} (passes '${pass.name}', '${entry.then}')`;
+      const c = addRunFlags(g.command(sub).argument('<model>', 'input .onnx file').description(desc));
       addPassOptions(c, pass.optionsSchema?.fields ?? {});
-      c.action(async (model: string, o: Record<string, unknown>) => runPassCommand(pass, model, o));
+      c.action(async (model: string, o: Record<string, unknown>) => runPassCommand(pass, model, o, then ? { then } : {}));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { getInt } from '../ir/attributes.js';
 import { initializerBytes, initializerSize } from '../ir/dtypes.js';
 import { opsetVersion } from '../ir/graph.js';
+import { graphScopes, scopedName } from '../ir/scopes.js';
 import type { Dim, Model, Node, RawTensor } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
 import { inferValueTypes } from './shape/infer.js';
@@ -32,22 +33,26 @@ export interface ModelSummary {
 }
 
 /**
- * Op histogram, parameter counts and bytes (by dtype and by node) and a FLOPs estimate for
- * MatMul/Gemm/Conv. `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
+ * Op histogram, parameter counts and bytes (by dtype and by node, If/Loop/Scan bodies included)
+ * and a FLOPs estimate for MatMul/Gemm/Conv of the main graph. `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
  * count as 1 and are listed in `assumedDims`.
  */
 export function summarize(model: Model, opts: { dims?: Record<string, number> } = {}): ModelSummary {
-  const g = model.graph;
   const ops: Record<string, number> = {};
-  for (const n of g.nodes) {
-    const k = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
-    ops[k] = (ops[k] ?? 0) + 1;
-  }
   const byDtype: ModelSummary['byDtype'] = {};
   let parameters = 0;
   let bytes = 0;
-  const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers]);
-  for (const t of all.values()) {
+  let nodes = 0;
+  const layers: LayerSummary[] = [];
+  const assumed = new Set<string>();
+  const dim = (d: Dim | undefined): number => {
+    if (typeof d === 'number') return d;
+    const v = typeof d === 'string' ? opts.dims?.[d] : undefined;
+    if (v !== undefined) return v;
+    assumed.add(d ?? '?');
+    return 1;
+  };
+  const count = (t: Tensor | RawTensor): void => {
     const dt = 'storage' in t ? t.dtype : t.dataType;
     const e = (byDtype[dt] ??= { tensors: 0, parameters: 0, bytes: 0 });
     const n = initializerSize(t);
@@ -57,34 +62,37 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     e.bytes += b;
     parameters += n;
     bytes += b;
-  }
-  const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 });
-  const assumed = new Set<string>();
-  const dim = (d: Dim | undefined): number => {
-    if (typeof d === 'number') return d;
-    const v = typeof d === 'string' ? opts.dims?.[d] : undefined;
-    if (v !== undefined) return v;
-    assumed.add(d ?? '?');
-    return 1;
   };
-  const shape = (name: string | undefined): number[] | undefined => {
-    const s = name ? types.get(name)?.shape : undefined;
-    return s?.map(dim);
-  };
-  const layers: LayerSummary[] = g.nodes.map((n) => {
-    let p = 0;
-    let b = 0;
-    for (const x of new Set(n.inputs)) {
-      const t = x ? all.get(x) : undefined;
-      if (t) {
-        p += initializerSize(t);
-        b += initializerBytes(t);
-      }
+  // Every graph: the main one and If/Loop/Scan bodies (their layers are named `path: node`).
+  for (const scope of graphScopes(model.graph)) {
+    const g = scope.graph;
+    nodes += g.nodes.length;
+    for (const n of g.nodes) {
+      const k = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
+      ops[k] = (ops[k] ?? 0) + 1;
     }
-    return { node: n.name, opType: n.opType, parameters: p, bytes: b, flops: flopsOf(n, shape) };
-  });
+    const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers]);
+    for (const t of all.values()) count(t);
+    const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 });
+    const shape = (name: string | undefined): number[] | undefined => {
+      const s = name ? types.get(name)?.shape : undefined;
+      return s?.map(dim);
+    };
+    for (const n of g.nodes) {
+      let p = 0;
+      let b = 0;
+      for (const x of new Set(n.inputs)) {
+        const t = x ? all.get(x) : undefined;
+        if (t) {
+          p += initializerSize(t);
+          b += initializerBytes(t);
+        }
+      }
+      layers.push({ node: scope.path ? scopedName(scope, n.name) : n.name, opType: n.opType, parameters: p, bytes: b, flops: scope.path ? 0 : flopsOf(n, shape) });
+    }
+  }
   return {
-    nodes: g.nodes.length,
+    nodes,
     ops,
     parameters,
     bytes,
