@@ -85,9 +85,12 @@ class Decoder {
       : this.op('ReduceSum', [weighted], undefined, { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } });
     const col = this.op('Unsqueeze', this.opset >= 13 ? [sum, this.k([1])] : [sum], undefined, this.opset >= 13 ? {} : { axes: { type: 'ints', value: [1] } });
     const shifted = this.op('Div', [col, this.k(Array.from({ length: 8 }, (_, j) => 2 ** (bits * (7 - j))))]);
-    const fields = this.op('Mod', [shifted, this.k([2 ** bits], [])]);
+    const m = this.k([2 ** bits], []);
+    // Mod needs opset 10: x - (x / m) * m is the same on these non-negative integers
+    const fields = this.opset >= 10 ? this.op('Mod', [shifted, m]) : this.op('Sub', [shifted, this.op('Mul', [this.op('Div', [shifted, m]), m])]);
     const flat = this.op('Reshape', [fields, this.k([-1])]);
     if (count % 8 === 0) return flat;
+    if (this.opset < 10) return this.op('Slice', [flat], undefined, { starts: { type: 'ints', value: [0] }, ends: { type: 'ints', value: [count] }, axes: { type: 'ints', value: [0] } });
     return this.op('Slice', [flat, this.k([0]), this.k([count])]);
   }
   bytes(): number {

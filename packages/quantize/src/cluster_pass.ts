@@ -1,6 +1,9 @@
 import {
+  type Graph,
   type Model,
   GraphModule,
+  graphScopes,
+  scopedName,
   NameGenerator,
   PassDataError,
   type Node,
@@ -14,9 +17,11 @@ import {
   throwIfAborted,
 } from '@whittle/graph';
 import { Adam, crossEntropy, tensor, type Tensor } from '@whittle/tensor';
-import { type Clustered, clusterValues } from './cluster.js';
+import { type Clustered, bitsFor, clusterValues } from './cluster.js';
+import { NODE_BYTES } from './write_weights.js';
 import { emitClustered, type ClusterStorage } from './cluster_emit.js';
-import { findWeightSites, initializerBytes } from './weights.js';
+import { constantWeightNodes, findModelWeightSites, modelInitializerBytes } from './weights.js';
+import { SkipLog, nothingReason } from './skips.js';
 
 /** Options of `cluster-weights`. */
 export const clusterOptions = defineOptions({
@@ -37,6 +42,8 @@ export type ClusterPassOptions = ReturnType<typeof clusterOptions.parse>;
 
 interface Site {
   name: string;
+  /** Subgraph path of the graph holding the weight ('' for the main graph). */
+  scope: string;
   shape: number[];
   clustered: Clustered;
 }
@@ -104,31 +111,43 @@ export const clusterWeightsPass = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     let work = cloneModel(model);
-    const bytesBefore = initializerBytes(work.graph);
-    const found = findWeightSites(work.graph, o.ops, { names: o.excludeNodes });
+    const bytesBefore = modelInitializerBytes(work);
+    const skips = new SkipLog();
+    const found = findModelWeightSites(work, o.ops, { names: o.excludeNodes }, { skips });
+    const scopeOf = (g: Graph): string => graphScopes(work.graph).find((s) => s.graph === g)!.path;
     const sites: Site[] = [];
     const seen = new Set<string>();
     for (const site of found) {
-      if (seen.has(site.name)) continue;
-      seen.add(site.name);
+      const scope = scopeOf(site.graph);
+      if (seen.has(`${scope}\u0000${site.name}`)) continue;
+      seen.add(`${scope}\u0000${site.name}`);
+      // packed codes + codebook + about a dozen decoder nodes must beat the float32 bytes
+      const est = Math.ceil((site.tensor.size * bitsFor(o.clusters)) / 8) + 4 * o.clusters + 12 * NODE_BYTES;
+      if (est >= site.tensor.size * 4) {
+        skips.add(site.node.opType, scopedName({ path: site.scope }, site.name), `not smaller clustered (${site.tensor.size * 4} float32 bytes -> about ${est} with its decoder)`);
+        continue;
+      }
       throwIfAborted(ctx.signal, 'cluster-weights');
       const values = (await site.tensor.data()) as Float32Array;
       const clustered = clusterValues(values, { k: o.clusters, init: o.init, iterations: o.iterations, random: () => ctx.rng.uniform() });
       const shared = Float32Array.from(values);
       shareValues(shared, clustered);
-      work.graph.initializers.set(site.name, tensor(shared, site.shape, 'float32', { backend: 'cpu' }));
-      sites.push({ name: site.name, shape: site.shape, clustered });
+      site.graph.initializers.set(site.name, tensor(shared, site.shape, 'float32', { backend: 'cpu' }));
+      sites.push({ name: site.name, scope, shape: site.shape, clustered });
     }
     ctx.onProgress(0.1, `clustered ${sites.length} weights`);
     let losses: number[] = [];
     if (o.fineTuneEpochs > 0 && sites.length) ({ model: work, losses } = await fineTune(work, sites, o, ctx));
-    const g = work.graph;
-    const names = new NameGenerator(g);
+    const names = new NameGenerator(work.graph);
     const warnings: string[] = [];
+    if (o.fineTuneEpochs > 0 && sites.some((s) => s.scope)) warnings.push(`${sites.filter((s) => s.scope).length} weights inside subgraphs keep their k-means centroids (fine-tuning trains the main graph only)`);
     const layers = [];
-    const decoders: Node[] = [];
-    const shared = new Map<string, string>();
+    const graphs = new Map(graphScopes(work.graph).map((s) => [s.path, s.graph]));
+    const decoders = new Map<Graph, Node[]>();
+    const shared = new Map<Graph, Map<string, string>>();
+    const opset = opsetVersion(work) ?? 13;
     for (const [index, s] of sites.entries()) {
+      const g = graphs.get(s.scope)!;
       // final codebook from the (fine-tuned) weights; codes are fixed
       const v = Float32Array.from((await g.initializers.get(s.name)!.data()) as Float32Array);
       shareValues(v, s.clustered);
@@ -137,27 +156,39 @@ export const clusterWeightsPass = definePass({
         storage = 'indices';
         warnings.push(`${s.name}: no zero weights, stored as indices (sparse storage needs pruned weights)`);
       }
-      g.initializers.delete(s.name);
+      if (storage === 'sparse' && opset < 11) {
+        storage = 'indices';
+        warnings.push(`${s.name}: sparse storage decodes with CumSum/ScatterElements (opset 11), model has opset ${opset}; stored as indices`);
+      }
+      let dec = decoders.get(g);
+      if (!dec) decoders.set(g, (dec = []));
+      let sh = shared.get(g);
+      if (!sh) shared.set(g, (sh = new Map()));
       // short value names: decoders are small and their names are a real part of the file size
-      const e = emitClustered(g, names, `c${index}`, s.clustered, s.shape, storage, o.gapBits, decoders, s.name, opsetVersion(work) ?? 13, shared);
-      layers.push({ weight: s.name, shape: s.shape, clusters: s.clustered.codebook.length, zeros: s.clustered.hasZero, ...e });
+      const e = emitClustered(g, names, `c${index}`, s.clustered, s.shape, storage, o.gapBits, dec, s.name, opset, sh);
+      g.initializers.delete(s.name);
+      layers.push({ weight: scopedName({ path: s.scope }, s.name), shape: s.shape, clusters: s.clustered.codebook.length, zeros: s.clustered.hasZero, ...e });
     }
-    // decoders first: the weights they produce keep their names, so consumers need no rewiring
-    g.nodes.unshift(...decoders);
-    // old exporters list initializers as graph inputs too; a decoded weight is no longer one
-    const decoded = new Set(sites.map((s) => s.name));
-    const inputs = g.inputs.filter((i) => !decoded.has(i.name));
-    g.inputs.splice(0, g.inputs.length, ...inputs);
-    eliminateDeadCode(g);
-    const bytesAfter = initializerBytes(g);
+    for (const [g, dec] of decoders) {
+      // decoders first: the weights they produce keep their names, so consumers need no rewiring
+      g.nodes.unshift(...dec);
+      // old exporters list initializers as graph inputs too; a decoded weight is no longer one
+      const decoded = new Set(sites.map((s) => s.name));
+      const inputs = g.inputs.filter((i) => !decoded.has(i.name));
+      g.inputs.splice(0, g.inputs.length, ...inputs);
+    }
+    eliminateDeadCode(work.graph);
+    const bytesAfter = modelInitializerBytes(work);
+    warnings.push(...skips.warnings());
+    const reason = sites.length ? '' : nothingReason(`0 ${o.ops.join('/')} weights clustered`, skips, constantWeightNodes(work));
     return {
       model: work,
       report: {
         changed: sites.length > 0,
-        summary: `clustered ${sites.length} weights to <= ${o.clusters} shared values (${o.storage}${o.fineTuneEpochs ? `, ${o.fineTuneEpochs} fine-tuning epochs` : ''}); initializers ${bytesBefore} -> ${bytesAfter} bytes`,
+        summary: !sites.length ? reason : `clustered ${sites.length} weights to <= ${o.clusters} shared values (${o.storage}${o.fineTuneEpochs ? `, ${o.fineTuneEpochs} fine-tuning epochs` : ''}); initializers ${bytesBefore} -> ${bytesAfter} bytes`,
         stats: { layers: sites.length, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
         warnings,
-        details: { layers, fineTuneLosses: losses },
+        details: { ...(reason ? { reason } : {}), layers, fineTuneLosses: losses, skipped: skips.items },
       },
     };
   },

@@ -1,6 +1,11 @@
-import { NameGenerator, cloneModel, createNode, defineOptions, definePass, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
+import { type Graph, NameGenerator, cloneModel, opsetVersion, createNode, defineOptions, definePass, eliminateDeadCode, scopedName, throwIfAborted } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
 import { cpuTensor } from './emit.js';
-import { canonical, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
+import { raiseOpset } from './opset_plan.js';
+import { SkipLog, nothingReason } from './skips.js';
+import { uniqueWeights } from './rtn.js';
+import { type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, findModelWeightSites, modelInitializerBytes, quantizeRtn } from './weights.js';
+import { NODE_BYTES, readersOf } from './write_weights.js';
 
 /** Options of `quantize-dynamic`. */
 export const dynamicOptions = defineOptions({
@@ -11,10 +16,30 @@ export const dynamicOptions = defineOptions({
   excludeOps: { type: 'string[]', default: [], description: 'op types left in float' },
 });
 
+/** Integer weight tensors of one float weight, shared by all its readers. */
+interface IntWeight {
+  wq: string;
+  ws: string;
+  wz: string;
+  q: QuantizedWeight;
+}
+
+function attr(n: WeightSite['node'], k: string, d: number): number {
+  const a = n.attributes.get(k);
+  return a && (a.type === 'int' || a.type === 'float') ? a.value : d;
+}
+
+/** Find an initializer by name in `g` or an enclosing graph of the site. */
+function lookup(site: WeightSite, name: string): Graph | undefined {
+  if (site.nodeGraph.initializers.has(name)) return site.nodeGraph;
+  return site.graph.initializers.has(name) ? site.graph : undefined;
+}
+
 /**
  * `quantize-dynamic`: int8 weights, activations quantized at run time as onnxruntime's
  * quantize_dynamic does: DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul by
- * input_scale·weight_scale → Add bias.
+ * input_scale·weight_scale → Add bias. Works in If/Loop/Scan subgraphs; a weight read by several
+ * nodes is quantized once; a weight whose integer form (plus its nodes) is not smaller is left.
  */
 export const quantizeDynamicPass = definePass({
   specificationVersion: 'v1',
@@ -23,91 +48,136 @@ export const quantizeDynamicPass = definePass({
   optionsSchema: dynamicOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    const out = cloneModel(model);
-    const g = out.graph;
-    const bytesBefore = initializerBytes(g);
-    const names = new NameGenerator(g);
-    const sites = findWeightSites(g, o.ops, { names: o.excludeNodes, ops: o.excludeOps });
+    // DynamicQuantizeLinear needs opset 11 (MatMulInteger / ConvInteger 10)
+    const from = opsetVersion(model) ?? 1;
+    const raised = raiseOpset(cloneModel(model), 11);
+    if (raised.opset < 11) {
+      const reason = `0 weights quantized: DynamicQuantizeLinear needs opset 11 and ${raised.blockedBy}`;
+      return { model: cloneModel(model), report: { changed: false, summary: reason, warnings: [reason], details: { reason } } };
+    }
+    const out = raised.model;
+    const bytesBefore = modelInitializerBytes(out);
+    const names = new NameGenerator(out.graph);
+    const skips = new SkipLog();
+    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
     const layers: Record<string, unknown>[] = [];
-    const dq = new Map<string, [string, string, string]>();
-    for (const [i, site] of sites.entries()) {
+    const dq = new Map<Graph, Map<string, [string, string, string]>>();
+    const touched = new Set<Graph>();
+    const groups = uniqueWeights(sites);
+    for (const [i, group] of groups.entries()) {
       throwIfAborted(ctx.signal, 'quantize-dynamic');
-      const n = site.node;
-      const get = (k: string, d: number): number => {
-        const a = n.attributes.get(k);
-        return a && (a.type === 'int' || a.type === 'float') ? a.value : d;
-      };
-      if (n.opType === 'Gemm' && (get('transA', 0) !== 0 || get('alpha', 1) !== 1 || get('beta', 1) !== 1)) continue;
-      const conv = n.opType === 'Conv';
+      const first = group[0]!;
+      const label = scopedName({ path: first.scope }, first.name);
+      const usable = group.filter((s) => {
+        const n = s.node;
+        if (n.opType === 'Gemm' && (attr(n, 'transA', 0) !== 0 || attr(n, 'alpha', 1) !== 1 || attr(n, 'beta', 1) !== 1)) {
+          skips.add('Gemm', scopedName({ path: s.scope }, n.name || s.name), 'Gemm with transA/alpha/beta (MatMulInteger has none)');
+          return false;
+        }
+        return true;
+      });
+      if (!usable.length) continue;
+      const conv = first.node.opType === 'Conv';
+      if (usable.some((s) => (s.node.opType === 'Conv') !== conv)) {
+        skips.add(first.node.opType, label, 'weight read by both Conv and MatMul/Gemm');
+        continue;
+      }
       // ORT's ConvInteger takes uint8 weights with a per-tensor zero point
       const sym = conv ? false : o.weightType === 'int8';
       const perChannel = !conv && o.perChannel;
-      const w = canonical(site, (await site.tensor.data()) as Float32Array);
-      const q = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: sym, granularity: perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
+      const q = quantizeRtn(canonical(first, (await first.tensor.data()) as Float32Array), first.rows, first.cols, { bits: 8, symmetric: sym, granularity: perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
+      const floatBytes = first.tensor.size * 4;
+      // integer weight + scales, and per reader MatMulInteger/ConvInteger, Cast, two Muls
+      const intBytes = first.tensor.size + (perChannel ? q.rows * 5 : 5) + usable.length * 4 * NODE_BYTES;
+      const readers = readersOf(first.graph, first.name);
+      const others = group.length !== usable.length || readers.outputs > 0 || readers.nodes.length !== group.length;
+      if (intBytes >= floatBytes && !others) {
+        skips.add(first.node.opType, label, `not smaller quantized (${floatBytes} float32 bytes -> ${intBytes} with its nodes)`);
+        continue;
+      }
+      if (others) {
+        skips.add(first.node.opType, label, 'weight also read by a node that stays float (both copies would be stored)');
+        continue;
+      }
       const half = sym ? 128 : 0;
       const wType = sym ? 'int8' : 'uint8';
-      const x = n.inputs[0]!;
-      let xq = dq.get(x);
-      const newNodes = [];
-      if (!xq) {
-        xq = [names.value(`${x}_quantized`), names.value(`${x}_scale`), names.value(`${x}_zero_point`)];
-        dq.set(x, xq);
-        newNodes.push(createNode('DynamicQuantizeLinear', [x], xq, {}, { name: names.node(`${x}_DynamicQuantizeLinear`) }));
-      }
-      const wq = names.value(`${site.name}_quantized`);
-      const ws = names.value(`${site.name}_scale`);
-      const wz = names.value(`${site.name}_zero_point`);
+      const owner = first.graph;
+      const iw: IntWeight = { wq: names.value(`${first.name}_quantized`), ws: names.value(`${first.name}_scale`), wz: names.value(`${first.name}_zero_point`), q };
       const zp = Array.from(q.zeroPoints, (z) => z - half);
-      const y = n.outputs[0]!;
-      const acc = names.value(`${y}_int32`);
-      const accF = names.value(`${y}_int32_float`);
-      const scale = names.value(`${y}_scale`);
-      const scaled = names.value(`${y}_scaled`);
-      let scaleShape: number[];
       if (conv) {
-        g.initializers.set(wq, cpuTensor(Array.from(q.codes, (c) => c - half), site.shape, wType));
-        g.initializers.set(wz, cpuTensor(zp, [], wType));
-        newNodes.push(createNode('ConvInteger', [xq[0], wq, xq[2], wz], [acc], new Map([...n.attributes]), { name: names.node(`${n.name}_ConvInteger`) }));
-        scaleShape = [];
+        owner.initializers.set(iw.wq, cpuTensor(Array.from(q.codes, (c) => c - half), first.shape, wType));
+        owner.initializers.set(iw.wz, cpuTensor(zp, [], wType));
       } else {
         const K = q.cols;
         const N = q.rows;
         const codes = new Array<number>(K * N);
         for (let r = 0; r < N; r++) for (let c = 0; c < K; c++) codes[c * N + r] = q.codes[r * K + c]! - half;
-        g.initializers.set(wq, cpuTensor(codes, [K, N], wType));
-        g.initializers.set(wz, cpuTensor(zp, perChannel ? [N] : [], wType));
-        newNodes.push(createNode('MatMulInteger', [xq[0], wq, xq[2], wz], [acc], {}, { name: names.node(`${n.name}_MatMulInteger`) }));
-        scaleShape = perChannel ? [N] : [];
+        owner.initializers.set(iw.wq, cpuTensor(codes, [K, N], wType));
+        owner.initializers.set(iw.wz, cpuTensor(zp, perChannel ? [N] : [], wType));
       }
-      g.initializers.set(ws, cpuTensor(q.scales, scaleShape, 'float32'));
-      newNodes.push(createNode('Cast', [acc], [accF], { to: { type: 'int', value: 1 } }, { name: names.node(`${n.name}_Cast`) }));
-      newNodes.push(createNode('Mul', [xq[1], ws], [scale], {}, { name: names.node(`${n.name}_scale`) }));
-      const bias = conv || n.opType === 'Gemm' ? n.inputs[2] : undefined;
-      newNodes.push(createNode('Mul', [accF, scale], [bias ? scaled : y], {}, { name: names.node(`${n.name}_rescale`) }));
-      if (bias) {
-        let b = bias;
-        if (conv) {
-          const t = g.initializers.get(bias);
-          if (t) {
-            b = names.value(`${bias}_reshaped`);
-            g.initializers.set(b, cpuTensor((await t.data()) as Float32Array, [1, t.size, ...site.shape.slice(2).map(() => 1)], 'float32'));
-          }
+      owner.initializers.set(iw.ws, cpuTensor(q.scales, perChannel ? [q.rows] : [], 'float32'));
+      for (const site of usable) {
+        const n = site.node;
+        const g = site.nodeGraph;
+        touched.add(g).add(owner);
+        const x = n.inputs[0]!;
+        let perGraph = dq.get(g);
+        if (!perGraph) dq.set(g, (perGraph = new Map()));
+        let xq = perGraph.get(x);
+        const newNodes = [];
+        if (!xq) {
+          xq = [names.value(`${x}_quantized`), names.value(`${x}_scale`), names.value(`${x}_zero_point`)];
+          perGraph.set(x, xq);
+          newNodes.push(createNode('DynamicQuantizeLinear', [x], xq, {}, { name: names.node(`${x}_DynamicQuantizeLinear`) }));
         }
-        newNodes.push(createNode('Add', [scaled, b], [y], {}, { name: names.node(`${n.name}_bias`) }));
+        const y = n.outputs[0]!;
+        const acc = names.value(`${y}_int32`);
+        const accF = names.value(`${y}_int32_float`);
+        const scale = names.value(`${y}_scale`);
+        const scaled = names.value(`${y}_scaled`);
+        if (conv) newNodes.push(createNode('ConvInteger', [xq[0], iw.wq, xq[2], iw.wz], [acc], new Map([...n.attributes]), { name: names.node(`${n.name}_ConvInteger`) }));
+        else newNodes.push(createNode('MatMulInteger', [xq[0], iw.wq, xq[2], iw.wz], [acc], {}, { name: names.node(`${n.name}_MatMulInteger`) }));
+        newNodes.push(createNode('Cast', [acc], [accF], { to: { type: 'int', value: 1 } }, { name: names.node(`${n.name}_Cast`) }));
+        newNodes.push(createNode('Mul', [xq[1], iw.ws], [scale], {}, { name: names.node(`${n.name}_scale`) }));
+        const bias = conv || n.opType === 'Gemm' ? n.inputs[2] : undefined;
+        newNodes.push(createNode('Mul', [accF, scale], [bias ? scaled : y], {}, { name: names.node(`${n.name}_rescale`) }));
+        if (bias) {
+          let b = bias;
+          if (conv) {
+            // Conv's bias [C] adds along the channel axis: [1, C, 1, ...] to broadcast against NC...
+            const biasShape = [1, -1, ...site.shape.slice(2).map(() => 1)];
+            const home = lookup(site, bias);
+            const t = home?.initializers.get(bias);
+            if (home && t) {
+              b = names.value(`${bias}_reshaped`);
+              home.initializers.set(b, tensor((await t.data()) as Float32Array, [1, t.size, ...site.shape.slice(2).map(() => 1)], 'float32', { backend: 'cpu' }));
+            } else {
+              b = names.value(`${bias}_reshaped`);
+              const shapeName = names.value(`${bias}_bias_shape`);
+              g.initializers.set(shapeName, tensor(BigInt64Array.from(biasShape.map(BigInt)), [biasShape.length], 'int64', { backend: 'cpu' }));
+              newNodes.push(createNode('Reshape', [bias, shapeName], [b], {}, { name: names.node(`${n.name}_bias_Reshape`) }));
+            }
+          }
+          newNodes.push(createNode('Add', [scaled, b], [y], {}, { name: names.node(`${n.name}_bias`) }));
+        }
+        g.nodes.splice(g.nodes.indexOf(n), 1, ...newNodes);
+        layers.push({ node: scopedName({ path: site.scope }, n.name), op: n.opType, weight: label, emitted: conv ? 'ConvInteger' : 'MatMulInteger', weightType: wType, perChannel, readers: usable.length });
       }
-      g.nodes.splice(g.nodes.indexOf(n), 1, ...newNodes);
-      layers.push({ node: n.name, op: n.opType, emitted: conv ? 'ConvInteger' : 'MatMulInteger', weightType: wType, perChannel });
-      ctx.onProgress((i + 1) / sites.length, n.name);
+      ctx.onProgress((i + 1) / groups.length, label);
     }
-    eliminateDeadCode(g);
-    const bytesAfter = initializerBytes(g);
+    eliminateDeadCode(out.graph);
+    const bytesAfter = modelInitializerBytes(out);
+    const changed = layers.length > 0;
+    const skipped = skips.summary();
+    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
-      model: out,
+      model: changed ? out : cloneModel(model),
       report: {
-        changed: layers.length > 0,
-        summary: `dynamic int8 quantization of ${layers.length} nodes; initializers ${bytesBefore} -> ${bytesAfter} bytes`,
-        stats: { nodes: layers.length, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
-        details: { layers },
+        changed,
+        summary: changed ? `dynamic int8 quantization of ${layers.length} nodes${raised.upgraded ? `; opset ${from} -> ${raised.opset}` : ''}${skipped ? `; ${skipped}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes` : reason,
+        stats: { nodes: layers.length, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
+        warnings: skips.warnings(),
+        details: { ...(changed ? {} : { reason }), opset: { from, to: raised.opset, upgraded: raised.upgraded }, layers, skipped: skips.items, skippedByOp: skips.byOp() },
       },
     };
   },

@@ -1,4 +1,4 @@
-import { cloneModel, defineOptions, definePass, opsetVersion, throwIfAborted } from '@whittle/graph';
+import { type Model, cloneModel, defineOptions, definePass, opsetVersion, throwIfAborted } from '@whittle/graph';
 import { canonical, constantWeightNodes, findModelWeightSites, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
 import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
 import { mse } from './quant_math.js';
@@ -23,13 +23,14 @@ export function siteGranularity(site: WeightSite, g: Granularity): Granularity {
 }
 
 /**
- * Raise the opset to 21 when the weights' preferred form needs it (sub-8-bit containers or
- * block-wise scales as DequantizeLinear) and nothing blocks the upgrade. Returns the model to use.
+ * Raise the opset to what the weights' preferred form needs when nothing blocks the upgrade:
+ * 21 for sub-8-bit containers or block-wise scales as DequantizeLinear, 13 for per-channel
+ * scales, 10 for DequantizeLinear at all. Returns the model to use and what happened.
  */
-export function prepareOpset(model: ReturnType<typeof cloneModel>, bits: number, granularity: string, format: string): { model: ReturnType<typeof cloneModel>; raise: { from: number; opset: number; upgraded: boolean; blockedBy: string } } {
+export function prepareOpset(model: Model, bits: number, granularity: string, format: string): { model: Model; raise: { from: number; opset: number; upgraded: boolean; blockedBy: string } } {
   const from = opsetVersion(model) ?? 1;
-  if (format !== 'qdq' || (bits >= 8 && granularity !== 'block')) return { model, raise: { from, opset: from, upgraded: false, blockedBy: '' } };
-  const r = raiseOpset(model, 21);
+  const target = format !== 'qdq' ? 10 : bits < 8 || granularity === 'block' ? 21 : granularity === 'per-channel' ? 13 : 10;
+  const r = raiseOpset(model, target);
   return { model: r.model, raise: { from, opset: r.opset, upgraded: r.upgraded, blockedBy: r.blockedBy } };
 }
 

@@ -47,7 +47,7 @@ export interface WriteResult {
 }
 
 /** Node input slots reading `name` in `g` and nested subgraphs (where not shadowed), plus graph outputs. */
-function readersOf(g: Graph, name: string): { nodes: { node: Node; input: number }[]; outputs: number } {
+export function readersOf(g: Graph, name: string): { nodes: { node: Node; input: number }[]; outputs: number } {
   const nodes: { node: Node; input: number }[] = [];
   let outputs = g.outputs.filter((o) => o.name === name).length;
   const walk = (x: Graph, top: boolean): void => {
@@ -80,8 +80,8 @@ type Form = { kind: LayerLine['emitted']; q: QuantizedWeight; fallback: string; 
  * Per weight, the preferred form is DequantizeLinear (block-wise / int4 needs opset 21), or
  * MatMulNBits with `format: 'matmulnbits'`. Below what the model's opset holds: MatMul/Gemm →
  * com.microsoft MatMulNBits, Gather → com.microsoft GatherBlockQuantized, otherwise int8
- * requantized from the float weight: per-channel DequantizeLinear (opset >= 13), per-tensor
- * (10..12), int8 + Cast + Mul (< 10). A weight whose form is not smaller than its float32 bytes is
+ * requantized from the float weight per channel: DequantizeLinear (opset >= 13), else int8 +
+ * Cast + Mul (per-tensor DequantizeLinear at 10..12 is too coarse after BatchNorm folding). A weight whose form is not smaller than its float32 bytes is
  * left in float (in `skips`). Modifies `model` in place (give it a clone).
  */
 export async function writeQuantizedWeights(model: Model, entries: readonly { site: WeightSite; q: QuantizedWeight }[], format: WeightFormat, skips = new SkipLog()): Promise<WriteResult> {
@@ -166,16 +166,13 @@ async function chooseForm(group: readonly { site: WeightSite; q: QuantizedWeight
   if (q.granularity === 'block' && onlySites && group.every((e) => gatherBlockEligible(e.site, q))) {
     return { kind: 'GatherBlockQuantized', q, fallback: why, bytes: gatherBlockBytes(q), container: 'uint8 (4-bit packed)' };
   }
-  // int8 requantized from the float weight at the finest granularity the opset holds
+  // int8 requantized from the float weight, per output channel: DequantizeLinear from opset 13,
+  // int8 + Cast + Mul below (per-tensor DequantizeLinear at 10..12 loses too much after BN folding)
   const w = canonical(site, (await site.tensor.data()) as Float32Array);
   const reason = onlySites || q.granularity !== 'block' ? why : `${why}; weight also read by other nodes`;
-  if (opset >= 13 || opset < 10) {
-    const q8 = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 });
-    if (opset >= 13) return { kind: 'DequantizeLinear', q: q8, fallback: `${reason}: int8 per-channel`, bytes: dqBytes(q8, false), container: 'int8' };
-    return { kind: 'Cast+Mul', q: q8, fallback: `${reason}: int8 + Cast + Mul per-channel`, bytes: site.tensor.size + site.rows * 4, container: 'int8' };
-  }
-  const q8 = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-tensor', blockSize: 0 });
-  return { kind: 'DequantizeLinear', q: q8, fallback: `${reason}: int8 per-tensor`, bytes: dqBytes(q8, false), container: 'int8' };
+  const q8 = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 });
+  if (opset >= 13) return { kind: 'DequantizeLinear', q: q8, fallback: `${reason}: int8 per-channel`, bytes: dqBytes(q8, false), container: 'int8' };
+  return { kind: 'Cast+Mul', q: q8, fallback: `${reason}: int8 + Cast + Mul per-channel`, bytes: site.tensor.size + site.rows * 4, container: 'int8' };
 }
 
 /** Report pieces shared by the weight-only passes: form counts, fallbacks, skips, opset change. */
