@@ -92,11 +92,10 @@ function opLabel(n: Node): string {
 function whyNotInitializer(index: WeightIndex, scope: GraphScope, n: Node, fallback: string): string {
   const b = n.inputs[1];
   const producer = b ? scope.graph.nodes.find((p) => p.outputs.includes(b)) : undefined;
-  if (b && producer && producer.opType !== 'Transpose') return `input B is computed by ${producer.opType} '${opLabel(producer)}' (activation product, no constant weight)`;
-  if (producer?.opType !== 'Transpose' || !producer.inputs[0]) return fallback;
-  const w = producer.inputs[0];
-  const r = index.resolve(scope, w);
-  if (!r) return fallback;
+  const w = producer?.opType === 'Transpose' ? producer.inputs[0] : undefined;
+  const r = w ? index.resolve(scope, w) : undefined;
+  if (producer && (!w || !r)) return `input B is computed by ${producer.opType} '${opLabel(producer)}' (an activation, not a constant weight)`;
+  if (!w || !r) return fallback;
   const gathers = index.readers(r.owner, w).filter((u) => u.node.opType === 'Gather' && u.input === 0);
   if (gathers.length) {
     return `tied with Gather '${opLabel(gathers[0]!.node)}': the weight is Transpose('${w}') of the embedding table; factorizing this use would keep the table and add factors (left dense)`;
