@@ -152,3 +152,20 @@ describe('front end', () => {
     expect(weightBytes(branchy())).toBe(13 * 4);
   });
 });
+
+describe('front end: tied weights', () => {
+  it('does not fold Transpose of a table another node reads (it would be stored twice)', async () => {
+    const table = t(Array.from({ length: 64 * 80 }, (_, i) => (i % 13) / 13), [80, 64]);
+    const m = model(
+      [node('Gather', ['table', 'ids'], ['emb']), node('Transpose', ['table'], ['tableT'], { perm: attr.ints([1, 0]) }), node('MatMul', ['emb', 'tableT'], ['logits'])],
+      { x: [1] },
+      ['logits'],
+      { table },
+    );
+    m.graph.inputs = [tensorInfo('ids', 'int64', [1, 3])];
+    const { model: n } = await normalizeModel(m);
+    expect([...n.graph.initializers.keys()]).toEqual(['table']);
+    expect(n.graph.nodes.map((x) => x.opType)).toEqual(['Gather', 'Transpose', 'MatMul']);
+    expect(weightBytes(n)).toBe(80 * 64 * 4);
+  });
+});

@@ -80,6 +80,10 @@ async function foldGraph(g: Graph, opset: number, opts: FoldOptions): Promise<Om
   const folded: string[] = [];
   const skipped: FoldResult['skipped'] = [];
   const keep: Node[] = [];
+  // Readers per initializer: folding Transpose(W) while W stays read elsewhere (an embedding table
+  // tied with the output projection) would store the weight twice.
+  const readers = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i && g.initializers.has(i)) readers.set(i, (readers.get(i) ?? 0) + 1);
   for (const node of g.nodes) {
     const label = node.name || node.outputs[0] || '';
     let results: (Tensor | undefined)[] | undefined;
@@ -123,6 +127,12 @@ async function foldGraph(g: Graph, opset: number, opts: FoldOptions): Promise<Om
     const outElems = results.reduce((a, t) => a + elementsOf(t), 0);
     if (outElems > inElems && results.some((t) => t && t.size > max)) {
       skipped.push({ node: label, opType: node.opType, reason: `result larger than maxOutputElements (${max})` });
+      keep.push(node);
+      continue;
+    }
+    const tied = node.inputs.find((i) => i && (readers.get(i) ?? 0) > 1 && elementsOf(constant(i)) > 4096);
+    if (tied && outElems > 4096) {
+      skipped.push({ node: label, opType: node.opType, reason: `input '${tied}' is also read by other nodes (a tied weight): folding would store it twice` });
       keep.push(node);
       continue;
     }
