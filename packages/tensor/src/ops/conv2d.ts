@@ -1,7 +1,8 @@
 import { engine } from '../engine.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { add } from './binary.js';
+import { add, mul } from './binary.js';
+import { sum } from './reduce.js';
 import { checkFloat, windowAttrs } from './im2col.js';
 import { matmul } from './matmul.js';
 import { reshape } from './views.js';
@@ -73,6 +74,9 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   const y =
     G === 1
       ? matmul(reshape(w, [M, K]), col) // [M, K] x [N, K, L] → [N, M, L]
-      : matmul(reshape(w, [G, M / G, K]), reshape(col, [N, G, K, L])); // → [N, G, M/G, L]
+      : M === G && x.backend !== 'cpu'
+        ? // depthwise on a GPU: G one-row matmuls would each fill a whole output tile; multiply and reduce over K instead
+          sum(mul(reshape(col, [N, G, K, L]), reshape(w, [1, G, K, 1])), [2]) // → [N, G, L]
+        : matmul(reshape(w, [G, M / G, K]), reshape(col, [N, G, K, L])); // → [N, G, M/G, L]
   return addChannelBias('conv2d', reshape(y, [N, M, OH, OW]), bias);
 }
