@@ -1,6 +1,9 @@
-import { type Graph, type ValueInfo, NameGenerator, inferValueTypes, opsetVersion, cloneModel, createNode, defineOptions, definePass, isDefaultDomain } from '@whittle/graph';
-import { cast } from '@whittle/tensor';
-import { initializerBytes } from './weights.js';
+import {
+  type Graph, type Node, type ValueInfo, NameGenerator, cloneModel, createNode, defineOptions, definePass, definedNames, graphScopes, isDefaultDomain, opsetVersion, scopedName, subgraphsOf,
+} from '@whittle/graph';
+import { cast, tensor } from '@whittle/tensor';
+import { type ElemTypes, inferElemTypes } from './elem_types.js';
+import { modelInitializerBytes } from './weights.js';
 
 /** Options of `convert-float16`. */
 export const float16Options = defineOptions({
@@ -12,14 +15,55 @@ export const float16Options = defineOptions({
 const FLOAT = 1;
 const FLOAT16 = 10;
 
+/** Inputs that must stay float32 whatever the data type (Resize/Upsample roi and scales). */
+const FLOAT32_INPUTS: Record<string, readonly number[]> = { Resize: [1, 2], Upsample: [1] };
+
 function toHalfType(v: ValueInfo): void {
   if (v.type?.kind === 'tensor' && v.type.elemType === 'float32') v.type = { ...v.type, elemType: 'float16' };
 }
 
+/** Rename reads of `from` to `to` in `g` and its subgraphs (where not shadowed), outputs included. */
+function renameReads(g: Graph, from: string, to: string, top = true): void {
+  if (!top && definedNames(g).has(from)) return;
+  for (const n of g.nodes) {
+    n.inputs = n.inputs.map((i) => (i === from ? to : i));
+    for (const sg of subgraphsOf(n)) renameReads(sg, from, to, false);
+  }
+  if (!top) for (const o of g.outputs) if (o.name === from) o.name = to;
+}
+
+/** Every (node, input slot) reading `name` in `g` and nested subgraphs, and whether a subgraph output does. */
+function reads(g: Graph, name: string): { node: Node; input: number }[] {
+  const out: { node: Node; input: number }[] = [];
+  const walk = (x: Graph, top: boolean): void => {
+    if (!top && definedNames(x).has(name)) return;
+    for (const n of x.nodes) {
+      n.inputs.forEach((i, k) => {
+        if (i === name) out.push({ node: n, input: k });
+      });
+      for (const sg of subgraphsOf(n)) walk(sg, false);
+    }
+    if (!top && x.outputs.some((o) => o.name === name)) out.push({ node: { opType: '' } as Node, input: -1 });
+  };
+  walk(g, true);
+  if (g.outputs.some((o) => o.name === name)) out.push({ node: { opType: '' } as Node, input: -1 });
+  return out;
+}
+
+/** Largest finite float16. */
+const HALF_MAX = 65504;
+
+/** Whether any value is beyond the float16 range. */
+function exceedsHalf(v: Float32Array): boolean {
+  for (let i = 0; i < v.length; i++) if (Math.abs(v[i]!) > HALF_MAX && Number.isFinite(v[i]!)) return true;
+  return false;
+}
+
 /**
- * `convert-float16`: float32 initializers and computation to float16. With `keepIoTypes` the
- * graph keeps float32 inputs/outputs and Casts at the boundary; blocked ops run in float32 with
- * Casts around them.
+ * `convert-float16`: float32 initializers and computation to float16, in the main graph and every
+ * If/Loop/Scan subgraph (branch inputs/outputs follow). With `keepIoTypes` the graph keeps float32
+ * inputs/outputs and Casts at the boundary; blocked ops run in float32 with Casts around them;
+ * inputs that must be float32 whatever the data type (Resize roi/scales) are kept or cast back.
  */
 export const convertFloat16Pass = definePass({
   specificationVersion: 'v1',
@@ -29,71 +73,130 @@ export const convertFloat16Pass = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     const out = cloneModel(model);
-    const g: Graph = out.graph;
-    const bytesBefore = initializerBytes(g);
-    const names = new NameGenerator(g);
-    const blocked = (n: { opType: string; name: string; domain: string }): boolean => (isDefaultDomain(n.domain) && o.blockOps.includes(n.opType)) || o.blockNodes.includes(n.name);
-    // which values are float32 now (graph inputs, initializers, value_info, node outputs we can type)
-    const inferred = inferValueTypes(g, { opset: opsetVersion(out) ?? 21 }).types;
-    const floatValues = new Set<string>();
-    for (const [k, t] of inferred) if (t.kind === 'tensor' && t.elemType === 'float32') floatValues.add(k);
-    for (const v of [...g.inputs, ...g.outputs, ...g.valueInfo.values()]) if (v.type?.kind === 'tensor' && v.type.elemType === 'float32') floatValues.add(v.name);
-    let converted = 0;
-    for (const [k, t] of [...g.initializers]) {
-      if (t.dtype !== 'float32') continue;
-      // initializers read only by blocked nodes stay float32
-      const users = g.nodes.filter((n) => n.inputs.includes(k));
-      if (users.length && users.every(blocked)) continue;
-      g.initializers.set(k, cast(t, 'float16'));
-      floatValues.add(k);
-      converted++;
-    }
-    // float attributes of Cast/ConstantOfShape/Constant that produce float32
-    for (const n of g.nodes) {
-      if (blocked(n) || !isDefaultDomain(n.domain)) continue;
-      const to = n.attributes.get('to');
-      if ((n.opType === 'Cast' || n.opType === 'CastLike') && to?.type === 'int' && to.value === FLOAT) n.attributes.set('to', { type: 'int', value: FLOAT16 });
-      if (n.opType === 'Constant' || n.opType === 'ConstantOfShape') {
-        const v = n.attributes.get('value');
-        if (v?.type === 'tensor' && 'dtype' in v.value && v.value.dtype === 'float32') n.attributes.set('value', { type: 'tensor', value: cast(v.value, 'float16') });
+    const opset = opsetVersion(out) ?? 21;
+    const bytesBefore = modelInitializerBytes(out);
+    const names = new NameGenerator(out.graph);
+    const types: ElemTypes = inferElemTypes(out);
+    const isFloat = (x: string | undefined): boolean => !!x && types.get(x) === 'float32';
+    // ops whose float inputs/outputs cannot be float16 at this opset run in float32 islands
+    const autoBlocked = new Set(['DynamicQuantizeLinear', ...(opset < 19 ? ['QuantizeLinear', 'DequantizeLinear'] : [])]);
+    // float32 constants float16 cannot hold (|x| > 65504 becomes inf): their readers stay float32
+    const outOfRange = new Set<string>();
+    const rangeBlocked = new Set<Node>();
+    for (const s of graphScopes(out.graph)) {
+      for (const [k, t] of s.graph.initializers) {
+        if (t.dtype !== 'float32' || !exceedsHalf((await t.data()) as Float32Array)) continue;
+        outOfRange.add(scopedName(s, k));
+        for (const r of reads(s.graph, k)) if (r.input >= 0) rangeBlocked.add(r.node);
       }
     }
+    const blocked = (n: Node): boolean => rangeBlocked.has(n) || (isDefaultDomain(n.domain) && (o.blockOps.includes(n.opType) || autoBlocked.has(n.opType))) || (!!n.name && o.blockNodes.includes(n.name));
+    const pinned = (n: Node, i: number): boolean => isDefaultDomain(n.domain) && (FLOAT32_INPUTS[n.opType]?.includes(i) ?? false);
+    // a read that needs float32: a blocked node's input or a pinned slot
+    const needs32 = (r: { node: Node; input: number }): boolean => r.input >= 0 && (blocked(r.node) || pinned(r.node, r.input));
+    const kept32 = new Set<string>();
+    const scopes = graphScopes(out.graph);
+    let converted = 0;
+    const stats = { casts: 0, constants: 0, subgraphs: 0, float32Inputs: 0 };
+    for (const s of scopes) {
+      const g = s.graph;
+      for (const [k, t] of [...g.initializers]) {
+        if (t.dtype !== 'float32') continue;
+        const rs = reads(g, k);
+        if (rs.length && rs.every(needs32)) {
+          kept32.add(k);
+          continue;
+        }
+        g.initializers.set(k, cast(t, 'float16'));
+        converted++;
+      }
+      for (const n of g.nodes) {
+        if (blocked(n) || !isDefaultDomain(n.domain)) continue;
+        const y = n.outputs[0];
+        const onlyFor32 = (): boolean => {
+          const rs = y ? reads(g, y) : [];
+          return rs.length > 0 && rs.every(needs32);
+        };
+        const to = n.attributes.get('to');
+        if (n.opType === 'Cast' && to?.type === 'int' && to.value === FLOAT) {
+          if (onlyFor32()) kept32.add(y!);
+          else {
+            n.attributes.set('to', { type: 'int', value: FLOAT16 });
+            stats.casts++;
+          }
+        }
+        if (n.opType === 'Constant' || n.opType === 'ConstantOfShape') {
+          const v = n.attributes.get('value');
+          const isF32 = v?.type === 'tensor' && 'dtype' in v.value && v.value.dtype === 'float32';
+          if (isF32 || (n.opType === 'ConstantOfShape' && !v)) {
+            if (onlyFor32()) kept32.add(y!);
+            else if (isF32 && v?.type === 'tensor' && 'dtype' in v.value) {
+              n.attributes.set('value', { type: 'tensor', value: cast(v.value, 'float16') });
+              stats.constants++;
+            } else if (!v) {
+              n.attributes.set('value', { type: 'tensor', value: cast(tensor(new Float32Array([0]), [1], 'float32', { backend: 'cpu' }), 'float16') });
+              stats.constants++;
+            }
+          }
+          if (n.opType === 'Constant' && (n.attributes.has('value_float') || n.attributes.has('value_floats')) && !onlyFor32()) {
+            const a = n.attributes.get('value_float') ?? n.attributes.get('value_floats')!;
+            const vals = a.type === 'float' ? [a.value] : a.type === 'floats' ? a.value : [];
+            n.attributes.delete('value_float');
+            n.attributes.delete('value_floats');
+            n.attributes.set('value', { type: 'tensor', value: cast(tensor(Float32Array.from(vals), a.type === 'float' ? [] : [vals.length], 'float32', { backend: 'cpu' }), 'float16') });
+            stats.constants++;
+          }
+        }
+      }
+      if (s.path) {
+        // branch / body interfaces follow the values they carry
+        for (const v of [...g.inputs, ...g.outputs]) if (!kept32.has(v.name)) toHalfType(v);
+        stats.subgraphs++;
+      }
+      g.valueInfo.clear();
+    }
+    const g = out.graph;
     // boundary casts: inputs
-    const newFront = [];
+    const front: Node[] = [];
     for (const inp of g.inputs) {
-      if (!(inp.type?.kind === 'tensor' && inp.type.elemType === 'float32')) continue;
+      if (!(inp.type?.kind === 'tensor' && inp.type.elemType === 'float32') || g.initializers.has(inp.name)) continue;
       if (!o.keepIoTypes) {
         toHalfType(inp);
         continue;
       }
       const half = names.value(`${inp.name}_fp16`);
-      floatValues.add(half);
-      for (const n of g.nodes) n.inputs = n.inputs.map((i) => (i === inp.name ? half : i));
-      newFront.push(createNode('Cast', [inp.name], [half], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${inp.name}_to_fp16`) }));
+      renameReads(g, inp.name, half);
+      types.set(half, 'float32');
+      front.push(createNode('Cast', [inp.name], [half], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${inp.name}_to_fp16`) }));
     }
-    g.nodes.unshift(...newFront);
-    // blocked nodes: cast float16 inputs up, float outputs down
-    for (const n of [...g.nodes]) {
-      if (!blocked(n)) continue;
-      const before = [];
-      const after = [];
-      for (let i = 0; i < n.inputs.length; i++) {
-        const x = n.inputs[i]!;
-        if (!x || g.initializers.get(x)?.dtype === 'float32') continue;
-        if (!floatValues.has(x) || !isHalf(g, x)) continue;
-        const up = names.value(`${x}_fp32`);
-        before.push(createNode('Cast', [x], [up], { to: { type: 'int', value: FLOAT } }, { name: names.node(`${n.name}_in${i}_to_fp32`) }));
-        n.inputs[i] = up;
+    g.nodes.unshift(...front);
+    // float32 islands (blocked nodes) and float32-only inputs, in every graph
+    for (const s of scopes) {
+      const sg = s.graph;
+      for (const n of [...sg.nodes]) {
+        const isBlocked = blocked(n);
+        const before: Node[] = [];
+        const after: Node[] = [];
+        for (let i = 0; i < n.inputs.length; i++) {
+          const x = n.inputs[i]!;
+          if (!x || kept32.has(x) || !isFloat(x) || !(isBlocked || pinned(n, i))) continue;
+          if (front.some((c) => c.inputs[0] === x)) continue; // a kept float32 graph input
+          const up = names.value(`${x}_fp32`);
+          before.push(createNode('Cast', [x], [up], { to: { type: 'int', value: FLOAT } }, { name: names.node(`${n.name || n.opType}_in${i}_to_fp32`) }));
+          n.inputs[i] = up;
+          stats.float32Inputs++;
+        }
+        if (isBlocked) {
+          for (let i = 0; i < n.outputs.length; i++) {
+            const y = n.outputs[i]!;
+            if (!y || !isFloat(y)) continue;
+            const f32 = names.value(`${y}_fp32`);
+            n.outputs[i] = f32;
+            after.push(createNode('Cast', [f32], [y], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${n.name || n.opType}_out${i}_to_fp16`) }));
+          }
+        }
+        if (before.length || after.length) sg.nodes.splice(sg.nodes.indexOf(n), 1, ...before, n, ...after);
       }
-      for (let i = 0; i < n.outputs.length; i++) {
-        const y = n.outputs[i]!;
-        if (!y || !floatValues.has(y)) continue;
-        const f32 = names.value(`${y}_fp32`);
-        n.outputs[i] = f32;
-        after.push(createNode('Cast', [f32], [y], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${n.name}_out${i}_to_fp16`) }));
-      }
-      const at = g.nodes.indexOf(n);
-      g.nodes.splice(at, 1, ...before, n, ...after);
     }
     // outputs
     for (const outp of g.outputs) {
@@ -103,31 +206,24 @@ export const convertFloat16Pass = definePass({
         continue;
       }
       const half = names.value(`${outp.name}_fp16`);
-      for (const n of g.nodes) {
-        n.outputs = n.outputs.map((x) => (x === outp.name ? half : x));
-        n.inputs = n.inputs.map((x) => (x === outp.name ? half : x));
-      }
+      for (const n of g.nodes) n.outputs = n.outputs.map((x) => (x === outp.name ? half : x));
+      renameReads(g, outp.name, half);
       g.nodes.push(createNode('Cast', [half], [outp.name], { to: { type: 'int', value: FLOAT } }, { name: names.node(`${outp.name}_to_fp32`) }));
     }
-    for (const v of g.valueInfo.values()) toHalfType(v);
-    g.valueInfo.clear();
-    const bytesAfter = initializerBytes(g);
+    const bytesAfter = modelInitializerBytes(out);
+    const changed = converted > 0 || stats.casts + stats.constants > 0;
+    const kept = [...kept32].map((k) => scopedName({ path: '' }, k));
+    const reason = changed ? '' : '0 float32 initializers, Constant or Cast nodes to convert (the model holds no float32 weights)';
     return {
-      model: out,
+      model: changed ? out : cloneModel(model),
       report: {
-        changed: converted > 0,
-        summary: `converted ${converted} initializers to float16${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`,
-        stats: { initializers: converted, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
-        details: { blockedOps: o.blockOps, blockedNodes: o.blockNodes },
+        changed,
+        summary: changed
+          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
+          : reason,
+        stats: { initializers: converted, ...stats, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
+        details: { ...(reason ? { reason } : {}), outOfRangeConstants: [...outOfRange], float32Nodes: [...rangeBlocked].map((n) => n.name || n.opType), blockedOps: o.blockOps, blockedNodes: o.blockNodes, autoBlockedOps: [...autoBlocked], keptFloat32: kept },
       },
     };
   },
 });
-
-/** Every non-initializer float value is float16 after conversion, except graph inputs kept float32. */
-function isHalf(g: Graph, x: string): boolean {
-  if (g.initializers.has(x)) return g.initializers.get(x)!.dtype === 'float16';
-  const inp = g.inputs.find((i) => i.name === x);
-  if (inp) return inp.type?.kind === 'tensor' && (inp.type.elemType === 'float16' || inp.type.elemType === 'float32') ? inp.type.elemType === 'float16' : false;
-  return true;
-}
