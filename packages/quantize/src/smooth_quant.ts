@@ -1,5 +1,7 @@
 import { type Feeds, PassDataError, cloneModel, createNode, defineOptions, definePass, getInt, NameGenerator, runModel, throwIfAborted } from '@whittle/graph';
 import { engine, tensor } from '@whittle/tensor';
+import { SkipLog } from './skips.js';
+import { findModelWeightSites } from './weights.js';
 
 /** Options of `smooth-quant`. */
 export const smoothQuantOptions = defineOptions({
@@ -26,6 +28,8 @@ export const smoothQuantPass = definePass({
     if (!ctx.calibration) throw new PassDataError('smooth-quant', 'smooth-quant: needs calibration data (ctx.calibration / --data) for activation maxima');
     const out = cloneModel(model);
     const g = out.graph;
+    const skips = new SkipLog();
+    findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: activation maxima are collected in the main graph only', skips });
     const sites = g.nodes.filter((n) => (n.domain === '' || n.domain === 'ai.onnx') && o.ops.includes(n.opType) && !o.excludeNodes.includes(n.name)).flatMap((n) => {
       const x = n.inputs[0]!;
       const w = g.initializers.get(n.inputs[1] ?? '');
@@ -82,7 +86,7 @@ export const smoothQuantPass = definePass({
     for (const s of sites) if (!g.nodes.some((n) => n.inputs.includes(s.w)) && !g.outputs.some((x) => x.name === s.w)) g.initializers.delete(s.w);
     return {
       model: out,
-      report: { changed: layers.length > 0, summary: `smoothed ${layers.length} layers (alpha ${o.alpha}) over ${batches} calibration batches`, stats: { layers: layers.length, batches }, details: { layers } },
+      report: { changed: layers.length > 0, summary: `smoothed ${layers.length} layers (alpha ${o.alpha}) over ${batches} calibration batches${skips.size ? `; ${skips.summary()}` : ''}`, stats: { layers: layers.length, batches, skipped: skips.size }, warnings: skips.warnings(), details: { layers, skipped: skips.items } },
     };
   },
 });

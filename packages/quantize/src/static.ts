@@ -6,7 +6,8 @@ import { ArgumentError } from '@whittle/tensor';
 import { type CalibrationMethod, collectStats, computeRange } from './calibrate.js';
 import { cpuTensor, emitDequantizeLinear } from './emit.js';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
-import { type QuantizedWeight, type WeightSite, canonical, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
+import { type QuantizedWeight, type WeightSite, canonical, findModelWeightSites, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
+import { SkipLog } from './skips.js';
 
 /** Options of `quantize-static`. */
 export const staticOptions = defineOptions({
@@ -87,6 +88,8 @@ export const quantizeStaticPass = definePass({
     const weightSym = o.weightType === 'int8';
     const sites = findWeightSites(g, o.ops, { names: o.excludeNodes, ops: o.excludeOps }).filter((s) => p.nodes.includes(s.node));
     const layers: Record<string, unknown>[] = [];
+    const skips = new SkipLog();
+    findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { subgraphs: false, subgraphReason: 'inside a subgraph: calibration observes main-graph activations only', skips });
     const quantW = new Map<Node, { site: WeightSite; q: QuantizedWeight }>();
     for (const site of sites) {
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
@@ -128,9 +131,10 @@ export const quantizeStaticPass = definePass({
       model: out,
       report: {
         changed: true,
-        summary: `static ${o.format} int8 quantization of ${p.nodes.length} nodes (${o.calibrator} calibration, ${actParams.size} activations); initializers ${bytesBefore} -> ${bytesAfter} bytes`,
-        stats: { nodes: p.nodes.length, activations: actParams.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
-        details: { layers, activationRanges: Object.fromEntries([...actParams].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, range: ranges[k] }])) },
+        summary: `static ${o.format} int8 quantization of ${p.nodes.length} nodes (${o.calibrator} calibration, ${actParams.size} activations)${skips.size ? `; ${skips.summary()}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`,
+        warnings: skips.warnings(),
+        stats: { nodes: p.nodes.length, activations: actParams.size, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
+        details: { skipped: skips.items, layers, activationRanges: Object.fromEntries([...actParams].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, range: ranges[k] }])) },
       },
     };
   },
