@@ -15,3 +15,4 @@ export * from './report.js';
 export * from './model_card.js';
 export * from './dataset.js';
 export * from './transformers_js.js';
+export * from './data/index.js';

@@ -6,3 +6,4 @@ export * from './index.js';
 export * from './ort_runner.js';
 export * from './latency_ort.js';
 export * from './ort_check.js';
+export * from './node/data_files.js';

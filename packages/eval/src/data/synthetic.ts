@@ -1,0 +1,86 @@
+/**
+ * Synthetic inputs made from the model's input specs (seeded): for models that come without
+ * data. Results on them are labelled "data-free" — they show how far outputs move, not accuracy.
+ */
+import { type DType, Rng, allocStorage, float32ToFloat16Bits } from '@whittle/tensor';
+import { dtypeOfElemType } from './arrays.js';
+import { DataError } from './errors.js';
+import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
+import { sizeOfShape } from './source.js';
+
+/** Options of {@link syntheticSource}. */
+export interface SyntheticOptions {
+  /** Number of samples (default 32). */
+  count?: number | undefined;
+  /** Seed of the values (default 0); the same seed gives the same data on every iteration. */
+  seed?: number | undefined;
+  /** Values of dynamic dims by dim name (e.g. `{ sequence: 16 }`); others default to `defaultDim`. */
+  dims?: Readonly<Record<string, number>> | undefined;
+  /** Size of a dynamic dim not named in `dims` (default 16; the batch axis is always 1 per sample). */
+  defaultDim?: number | undefined;
+  /** Floats: 'normal' (mean 0, std 1, default) or 'uniform' in [0, 1). */
+  distribution?: 'normal' | 'uniform' | undefined;
+  /** Integers are drawn from [0, intHigh) (default 10; set the vocabulary size for token ids). */
+  intHigh?: number | undefined;
+  /** Constant value of an input by name (e.g. `{ sr: 16000 }`; 0 for recurrent state). */
+  values?: Readonly<Record<string, number>> | undefined;
+}
+
+function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions): number[] {
+  if (!spec.shape) throw new DataError(`input '${spec.name}' has no known shape, so synthetic data cannot be made for it; give real data (--data <path>)`);
+  return spec.shape.map((d, k) => {
+    if (typeof d === 'number' && d >= 0) return d;
+    if (k === 0) return 1;
+    const v = typeof d === 'string' ? opts.dims?.[d] : undefined;
+    return v ?? opts.defaultDim ?? 16;
+  });
+}
+
+/** Seeded random inputs of the model's input specs; every iteration yields the same samples. */
+export function syntheticSource(inputs: readonly ModelInputSpec[], opts: SyntheticOptions = {}): DataSource {
+  const count = opts.count ?? 32;
+  if (!Number.isInteger(count) || count < 1) throw new DataError(`synthetic data: count must be a positive integer, got ${count}`);
+  const plans = inputs.map((spec) => {
+    const dtype: DType = dtypeOfElemType(spec.elemType) ?? 'float32';
+    if (dtype === 'float64' || dtype === 'uint32' || dtype === 'uint16' || dtype === 'int16') throw new DataError(`input '${spec.name}' takes ${dtype}; synthetic data covers float32/float16/int8/uint8/int32/int64/bool inputs`);
+    const dims = dimsOf(spec, opts);
+    // a batch axis of its own (dynamic) gets one sample per row; otherwise every sample is a whole feed
+    const rowShape = spec.shape!.length > 0 && typeof spec.shape![0] !== 'number' ? dims.slice(1) : dims;
+    return { spec, dtype, rowShape };
+  });
+  const high = opts.intHigh ?? 10;
+  return {
+    kind: 'synthetic',
+    description: `${count} synthetic sample(s) (seed ${opts.seed ?? 0}, ${opts.distribution ?? 'normal'} floats): data-free`,
+    dataFree: true,
+    hasLabels: false,
+    size: count,
+    async *chunks(): AsyncGenerator<DataChunk> {
+      const rng = new Rng(opts.seed ?? 0);
+      const step = 64;
+      for (let s = 0; s < count; s += step) {
+        const m = Math.min(step, count - s);
+        const arrays: Record<string, DataArray> = {};
+        for (const p of plans) {
+          const shape = [m, ...p.rowShape];
+          const n = sizeOfShape(shape);
+          const data = allocStorage(p.dtype, n);
+          const fixed = opts.values?.[p.spec.name];
+          for (let i = 0; i < n; i++) {
+            if (p.dtype === 'float32' || p.dtype === 'float16') {
+              const v = fixed ?? (opts.distribution === 'uniform' ? rng.next() : rng.normal());
+              if (p.dtype === 'float16') (data as Uint16Array)[i] = float32ToFloat16Bits(v);
+              else (data as Float32Array)[i] = v;
+            } else {
+              const v = fixed ?? rng.int(p.dtype === 'bool' ? 2 : high);
+              if (p.dtype === 'int64') (data as BigInt64Array)[i] = BigInt(v);
+              else (data as Int32Array)[i] = v;
+            }
+          }
+          arrays[p.spec.name] = { data, shape, dtype: p.dtype };
+        }
+        yield { inputs: arrays, count: m, file: 'synthetic', first: s };
+      }
+    },
+  };
+}
