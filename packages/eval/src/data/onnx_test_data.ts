@@ -1,7 +1,7 @@
 /**
  * ONNX test-data folders as the ONNX model zoo and onnx backend tests ship them:
- * `test_data_set_<N>/input_<K>.pb` (TensorProto; input K feeds the model's K-th input, or the
- * input the tensor is named after) and `output_<K>.pb` (expected outputs, kept as targets).
+ * `test_data_set_<N>/input_<K>.pb` (TensorProto; input K feeds the model's K-th input) and
+ * `output_<K>.pb` (expected outputs, kept as targets named `output_<K>`).
  */
 import type { DType } from '@whittle/tensor';
 import { readTensorProto } from '@whittle/onnx';
