@@ -101,6 +101,22 @@ describe('quantize-dynamic on Conv with bias (torchvision resnet18, BN folded)',
   }
 });
 
+describe('quantize-dynamic: Conv bias that is no initializer', () => {
+  it('a bias from a Constant node is reshaped to [1, C, 1, 1] in-graph (onnxruntime used to reject the Add)', async () => {
+    const rng = new Rng(1);
+    const b = new GraphBuilder('cb');
+    const x = b.input('x', 'float32', [1, 4, 8, 8]);
+    const bias = b.node('Constant', [], { value: randTensor([16], rng, 0.1) });
+    b.output(b.node('Conv', [x, b.initializer('w', randTensor([16, 4, 3, 3], rng, 0.3)), bias], { kernel_shape: [3, 3] }), 'float32', [1, 16, 6, 6]);
+    const m = b.model([{ domain: '', version: 17 }]);
+    const r = await runPass('quantize-dynamic', m, {});
+    expect(opCounts(r.model).ConvInteger).toBe(1);
+    expect(opCounts(r.model).Reshape).toBe(1);
+    const feeds = { x: { data: Float32Array.from({ length: 256 }, () => rng.normal()), dims: [1, 4, 8, 8] } };
+    expect(await agree(m, r.model, feeds)).toBeGreaterThan(0.99);
+  });
+});
+
 describe('forms below opset 21 (the model kept at its opset)', () => {
   async function written(opset: number, bits: number): Promise<{ model: Model; forms: Record<string, number>; fallbacks: string[] }> {
     const model = cloneModel(mixedModel(1, opset));
