@@ -182,6 +182,30 @@ describe('linalg (cpu float64)', () => {
     expect(() => svd(matrix(2, 2, [1, NaN, 0, 1]))).toThrow(NumericError);
   });
 
+  it('svd completes U when no unit vector is far from the range (rank-deficient weights, e.g. dead output channels)', () => {
+    // the 8x8 first-difference matrix (column j = e_{j-1} - e_j, column 0 zero): its range is the
+    // complement of the all-ones vector, so every e_j is only 1/8 (squared) away from it
+    const n = 8;
+    const d = matrix(n, n);
+    for (let j = 1; j < n; j++) {
+      d.data[(j - 1) * n + j] = 1;
+      d.data[j * n + j] = -1;
+    }
+    // and a 240x60 matrix with 25 dead columns (zero or denormal-small, as in a trained 1x1 conv)
+    const a = randomMatrix(240, 60, 21);
+    const dead = Array.from({ length: 25 }, (_, i) => (i * 7 + 3) % 60);
+    for (const [k, c] of dead.entries()) for (let i = 0; i < 240; i++) a.data[i * 60 + c] = k % 2 ? 0 : a.data[i * 60 + c]! * 1e-39;
+    for (const [b, rank] of [[d, n - 1], [transposeMatrix(d), n - 1], [a, 35], [transposeMatrix(a), 35]] as const) {
+      const r = svd(b, { method: 'jacobi' });
+      expectDescending(r.s);
+      expect(r.s[rank - 1]!).toBeGreaterThan(1e-3);
+      for (let i = rank; i < r.s.length; i++) expect(r.s[i]!).toBeLessThan(1e-13 * r.s[0]!);
+      expect(orthoError(r.u)).toBeLessThan(1e-10);
+      expect(orthoError(naiveT(r.vt))).toBeLessThan(1e-10);
+      expect(relFrob(b, usv(r.u, r.s, r.vt))).toBeLessThan(1e-12);
+    }
+  });
+
   it('golub-kahan agrees with jacobi: spectrum, reconstruction, orthonormality (square, tall, wide, rank-deficient)', () => {
     for (const [m, n, seed] of [[120, 120, 11], [301, 97, 12], [64, 150, 13], [130, 110, 14]] as const) {
       const a = randomMatrix(m, n, seed);

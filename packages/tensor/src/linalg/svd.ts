@@ -28,8 +28,9 @@ export interface SvdOptions {
 
 /**
  * Thin singular value decomposition in float64, k = min(m, n). Jacobi: a Householder QR first,
- * then one-sided (Hestenes) Jacobi rotations on the k×k triangular factor, which computes even
- * small singular values to high relative accuracy; Golub–Kahan for large matrices (see
+ * then one-sided (Hestenes) Jacobi rotations on the k×k triangular factor, which computes small
+ * singular values to high relative accuracy down to k·1e-15·‖A‖_F (below that they are rounding
+ * noise and reported as at most that bound, their U columns completed); Golub–Kahan for large matrices (see
  * `SvdOptions.method`). Singular values are sorted descending; U and V are
  * orthonormal (columns for zero singular values are completed to an orthonormal basis).
  * Cost O(m·n·k) for the QR plus O(k³) per sweep. The input is not modified.
@@ -52,7 +53,13 @@ export function svd(a: Matrix, opts: SvdOptions = {}): SVD {
   const W = transposeMatrix(r).data;
   const V = new Float64Array(n * n);
   for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  jacobiSweeps(W, V, n, n, opts.maxSweeps ?? 60);
+  let frob2 = 0;
+  for (let i = 0; i < W.length; i++) frob2 += W[i]! * W[i]!;
+  // rows shorter than this are numerically zero (below n·1e-15·‖A‖_F ≥ n·1e-15·σ_max): they are not
+  // rotated (their direction is rounding noise, no rotation makes it orthogonal to relative
+  // precision) and their singular values count as zero (U completed)
+  const negligible = n * 1e-15 * Math.sqrt(frob2);
+  jacobiSweeps(W, V, n, n, opts.maxSweeps ?? 60, negligible * negligible);
   const sigma = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     let s2 = 0;
@@ -63,8 +70,7 @@ export function svd(a: Matrix, opts: SvdOptions = {}): SVD {
   const s = new Float64Array(n);
   const urows = new Float64Array(n * n); // row p = column p of U_R (so U = Q · urowsᵀ)
   const vt = matrix(n, n);
-  const smax = sigma[order[0]!]!;
-  const tiny = smax * n * 1e-15;
+  const tiny = negligible;
   const deficient: number[] = [];
   order.forEach((src, dst) => {
     const sv = sigma[src]!;
@@ -95,9 +101,10 @@ export function svd(a: Matrix, opts: SvdOptions = {}): SVD {
 
 /**
  * One-sided Jacobi: rotate pairs of rows of W (count × len) until every pair is orthogonal to
- * working precision, applying the same rotations to the rows of V (count × count).
+ * working precision, applying the same rotations to the rows of V (count × count). Rows with a
+ * squared norm at or below `negligible2` are left alone (numerically zero).
  */
-function jacobiSweeps(W: Float64Array, V: Float64Array, count: number, len: number, maxSweeps: number): void {
+function jacobiSweeps(W: Float64Array, V: Float64Array, count: number, len: number, maxSweeps: number, negligible2: number): void {
   const eps = 1e-15;
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let rotated = false;
@@ -115,7 +122,7 @@ function jacobiSweeps(W: Float64Array, V: Float64Array, count: number, len: numb
           beta += y * y;
           gamma += x * y;
         }
-        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta) || alpha <= negligible2 || beta <= negligible2) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const tt = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
@@ -132,34 +139,39 @@ function jacobiSweeps(W: Float64Array, V: Float64Array, count: number, len: numb
 
 /**
  * Fill the rows listed in `missing` of a row-major n×n array so that all rows are orthonormal,
- * by Gram–Schmidt (twice) of unit vectors against the rows already present.
+ * by Gram–Schmidt (twice) against the rows already present of the unit vector e_j farthest from
+ * their span (largest 1 − Σ R[o, j]²). The sum of those residuals over j is the number of rows
+ * still missing, so the chosen one is at least 1/n away from the span (a fixed acceptance
+ * threshold fails when many rows are missing, e.g. a weight with dead output channels).
  */
 function completeOrthonormalRows(R: Float64Array, n: number, missing: readonly number[]): void {
   if (!missing.length) return;
   const isMissing = new Set(missing);
   const present = Array.from({ length: n }, (_, i) => i).filter((i) => !isMissing.has(i));
+  // residual[j] = squared distance of e_j from the span of the present rows
+  const residual = new Float64Array(n).fill(1);
+  for (const o of present) for (let t = 0; t < n; t++) residual[t] = residual[t]! - R[o * n + t]! * R[o * n + t]!;
   const cand = new Float64Array(n);
-  let e = 0;
   for (const row of missing) {
-    for (;;) {
-      if (e >= n) throw new NumericError('svd: could not complete an orthonormal basis');
-      cand.fill(0);
-      cand[e++] = 1;
-      for (let pass = 0; pass < 2; pass++) {
-        for (const o of present) {
-          let d = 0;
-          for (let t = 0; t < n; t++) d += cand[t]! * R[o * n + t]!;
-          for (let t = 0; t < n; t++) cand[t] = cand[t]! - d * R[o * n + t]!;
-        }
-      }
-      let nn = 0;
-      for (let t = 0; t < n; t++) nn += cand[t]! * cand[t]!;
-      if (nn > 0.25) {
-        const inv = 1 / Math.sqrt(nn);
-        for (let t = 0; t < n; t++) R[row * n + t] = cand[t]! * inv;
-        present.push(row);
-        break;
+    let e = 0;
+    for (let t = 1; t < n; t++) if (residual[t]! > residual[e]!) e = t;
+    cand.fill(0);
+    cand[e] = 1;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const o of present) {
+        let d = 0;
+        for (let t = 0; t < n; t++) d += cand[t]! * R[o * n + t]!;
+        for (let t = 0; t < n; t++) cand[t] = cand[t]! - d * R[o * n + t]!;
       }
     }
+    let nn = 0;
+    for (let t = 0; t < n; t++) nn += cand[t]! * cand[t]!;
+    if (!(nn > 1e-3 / n)) throw new NumericError(`svd: could not complete an orthonormal basis (${present.length} of ${n} rows present, best candidate residual ${nn})`);
+    const inv = 1 / Math.sqrt(nn);
+    for (let t = 0; t < n; t++) {
+      R[row * n + t] = cand[t]! * inv;
+      residual[t] = residual[t]! - R[row * n + t]! * R[row * n + t]!;
+    }
+    present.push(row);
   }
 }
