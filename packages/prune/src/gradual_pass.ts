@@ -5,7 +5,7 @@ import { constantSparsity, fineTuneWithMasks, polynomialDecay } from './gradual.
 import { findPrunableWeights } from './layers.js';
 import { applyMasks, computeMasks } from './masks.js';
 import { sparsityReport } from './report.js';
-import { maskReport } from './unstructured.js';
+import { calibratedOnly, maskReport } from './unstructured.js';
 
 /** Options of `prune-gradual`. */
 export const gradualOptions = defineOptions({
@@ -58,8 +58,9 @@ export const pruneGradual = definePass({
     const outputName = model.graph.outputs[0]?.name;
     if (!inputName || !outputName) throw new PassDataError('prune-gradual', 'prune-gradual: the model needs an input and an output to train');
     const nm = o.nm !== undefined ? parseNM(o.nm) : undefined;
-    const all = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
     const warnings: string[] = [];
+    // training runs the main graph's parameters; weights inside If/Loop/Scan bodies are skipped and listed
+    const { weights: all, skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }), true, warnings);
     const weights = nm
       ? all.filter((w) => (w.shape[w.inputAxis]! % nm.m === 0 ? true : (warnings.push(`${w.node}: input dimension ${w.shape[w.inputAxis]} is not a multiple of ${nm.m}; left dense`), false)))
       : all;
@@ -93,7 +94,8 @@ export const pruneGradual = definePass({
       signal: ctx.signal,
     });
     const report = await maskReport('prune-gradual', r.model, r.masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, false, warnings, nm ? `${nm.n}:${nm.m} pattern held, ${o.epochs} epochs` : `${o.schedule} schedule to ${(o.targetSparsity * 100).toFixed(1)} % (${o.scope}), ${o.epochs} epochs`);
-    report.details = { ...report.details, losses: r.history.map((h) => h.loss), maskUpdates: r.updates.length, ...(nm ? { pattern: nm, axes: Object.fromEntries(weights.map((w) => [w.weight, w.inputAxis])) } : {}) };
+    if (skipped.length) report.stats = { ...report.stats, skippedSubgraphWeights: skipped.length };
+    report.details = { ...report.details, losses: r.history.map((h) => h.loss), maskUpdates: r.updates.length, ...(skipped.length ? { skipped } : {}), ...(nm ? { pattern: nm, axes: Object.fromEntries(weights.map((w) => [w.weight, w.inputAxis])) } : {}) };
     return { model: r.model, report };
   },
 });

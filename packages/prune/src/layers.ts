@@ -1,4 +1,4 @@
-import { type Graph, type Model, type Node, buildUseIndex, getInt } from '@whittle/graph';
+import { type Graph, type Model, type Node, buildUseIndex, getInt, graphScopes, scopedName } from '@whittle/graph';
 import { type Tensor, tensor } from '@whittle/tensor';
 
 /**
@@ -25,6 +25,37 @@ export interface PrunableWeight {
   layout: 'row' | 'col';
   /** Axis of the weight tensor that holds the input dimension (for N:M groups). */
   inputAxis: number;
+  /** Subgraph path (`If_0/then_branch`) when the weight lives in an If/Loop/Scan body. */
+  scope?: string;
+  /** The graph holding the weight when it is a subgraph (else the model's main graph). */
+  graph?: Graph;
+  /** Key of the weight in masks and reports: the initializer name, `path: name` inside a subgraph. */
+  key?: string;
+}
+
+/** Mask/report key of a weight: its name, or `path: name` in a subgraph. */
+export function weightKey(w: PrunableWeight): string {
+  return w.key ?? w.weight;
+}
+
+/** The tensor of a prunable weight. */
+export function weightTensor(model: Model, w: PrunableWeight): Tensor {
+  return (w.graph ?? model.graph).initializers.get(w.weight)!;
+}
+
+/**
+ * The graph and initializer name a mask key refers to in `model` (main graph first, then the
+ * subgraph whose path is the longest prefix of `key` followed by ': ').
+ */
+export function resolveWeightKey(model: Model, key: string): { graph: Graph; name: string } | undefined {
+  if (model.graph.initializers.has(key)) return { graph: model.graph, name: key };
+  let best: { graph: Graph; name: string; len: number } | undefined;
+  for (const s of graphScopes(model.graph)) {
+    if (!s.path || !key.startsWith(`${s.path}: `)) continue;
+    const name = key.slice(s.path.length + 2);
+    if (s.graph.initializers.has(name) && (!best || s.path.length > best.len)) best = { graph: s.graph, name, len: s.path.length };
+  }
+  return best && { graph: best.graph, name: best.name };
 }
 
 /** Flat index of element (r, c) of a prunable weight. */
@@ -44,21 +75,28 @@ function isDefault(n: Node): boolean {
 /**
  * The float32 weights of Conv/Gemm/MatMul nodes in `model` (initializers only; a weight shared by
  * several nodes is listed once, for its first consumer). `include`/`exclude` filter by node or
- * initializer name.
+ * initializer name. With `subgraphs`, weights of If/Loop/Scan bodies (their own initializers) are
+ * listed too, with `scope`, `graph` and the key `path: name`.
  */
-export function findPrunableWeights(model: Model, opts: { include?: readonly string[] | undefined; exclude?: readonly string[] | undefined } = {}): PrunableWeight[] {
-  const g = model.graph;
+export function findPrunableWeights(model: Model, opts: { include?: readonly string[] | undefined; exclude?: readonly string[] | undefined; subgraphs?: boolean } = {}): PrunableWeight[] {
   const out: PrunableWeight[] = [];
-  const seen = new Set<string>();
-  g.nodes.forEach((n, i) => {
-    if (!isDefault(n)) return;
-    const p = describeWeight(g, n, i);
-    if (!p || seen.has(p.weight)) return;
-    if (opts.include?.length && !opts.include.includes(p.node) && !opts.include.includes(p.weight)) return;
-    if (opts.exclude?.includes(p.node) || opts.exclude?.includes(p.weight)) return;
-    seen.add(p.weight);
-    out.push(p);
-  });
+  const scopes = opts.subgraphs ? graphScopes(model.graph) : [{ graph: model.graph, path: '' }];
+  for (const s of scopes) {
+    const g = s.graph;
+    const seen = new Set<string>();
+    g.nodes.forEach((n, i) => {
+      if (!isDefault(n)) return;
+      const p = describeWeight(g, n, i);
+      if (!p || seen.has(p.weight)) return;
+      const node = scopedName(s, p.node);
+      const key = scopedName(s, p.weight);
+      const names = [p.node, p.weight, node, key];
+      if (opts.include?.length && !names.some((x) => opts.include!.includes(x))) return;
+      if (names.some((x) => opts.exclude?.includes(x))) return;
+      seen.add(p.weight);
+      out.push(s.path ? { ...p, node, scope: s.path, graph: g, key } : p);
+    });
+  }
   return out;
 }
 

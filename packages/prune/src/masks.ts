@@ -1,7 +1,7 @@
 import { type Model, cloneModel } from '@whittle/graph';
 import { ArgumentError, type Rng } from '@whittle/tensor';
 import type { InputNorms } from './activations.js';
-import { type PrunableWeight, cpuTensor, flatIndex, floatValues } from './layers.js';
+import { type PrunableWeight, cpuTensor, flatIndex, floatValues, resolveWeightKey, weightKey, weightTensor } from './layers.js';
 import { nmMask } from './nm.js';
 
 /** Importance scores for unstructured pruning. */
@@ -74,27 +74,28 @@ export async function computeMasks(model: Model, weights: readonly PrunableWeigh
   const masks: Masks = new Map();
   const scores = new Map<string, Float32Array>();
   for (const w of weights) {
-    const values = opts.values?.get(w.weight) ?? (await floatValues(model.graph.initializers.get(w.weight)!));
-    const s = weightScores(w, values, opts.method, { rng: opts.rng, norms: opts.norms?.get(w.weight) });
-    const prev = opts.previous?.get(w.weight);
+    const key = weightKey(w);
+    const values = opts.values?.get(key) ?? (await floatValues(weightTensor(model, w)));
+    const s = weightScores(w, values, opts.method, { rng: opts.rng, norms: opts.norms?.get(key) });
+    const prev = opts.previous?.get(key);
     if (prev) for (let i = 0; i < s.length; i++) if (!prev[i]) s[i] = -1;
-    scores.set(w.weight, s);
-    masks.set(w.weight, new Uint8Array(values.length).fill(1));
+    scores.set(key, s);
+    masks.set(key, new Uint8Array(values.length).fill(1));
   }
   if (opts.nm) {
-    for (const w of weights) masks.set(w.weight, nmMask(scores.get(w.weight)!, w.shape, opts.nm.n, opts.nm.m, w.inputAxis));
+    for (const w of weights) masks.set(weightKey(w), nmMask(scores.get(weightKey(w))!, w.shape, opts.nm.n, opts.nm.m, w.inputAxis));
     return masks;
   }
   const sparsity = opts.sparsity ?? 0;
   const scope = opts.scope ?? 'layer';
   if (scope === 'global') {
     let total = 0;
-    for (const w of weights) total += scores.get(w.weight)!.length;
+    for (const w of weights) total += scores.get(weightKey(w))!.length;
     const all = new Float32Array(total);
     let o = 0;
     for (const w of weights) {
-      all.set(scores.get(w.weight)!, o);
-      o += scores.get(w.weight)!.length;
+      all.set(scores.get(weightKey(w))!, o);
+      o += scores.get(weightKey(w))!.length;
     }
     const k = Math.round(sparsity * total);
     if (k === 0) return masks;
@@ -102,20 +103,20 @@ export async function computeMasks(model: Model, weights: readonly PrunableWeigh
     // prune everything below the threshold, then ties at the threshold in layer order until k
     let left = k;
     for (const w of weights) {
-      const s = scores.get(w.weight)!;
-      const m = masks.get(w.weight)!;
+      const s = scores.get(weightKey(w))!;
+      const m = masks.get(weightKey(w))!;
       for (let i = 0; i < s.length; i++) if (s[i]! < threshold) (m[i] = 0), left--;
     }
     for (const w of weights) {
-      const s = scores.get(w.weight)!;
-      const m = masks.get(w.weight)!;
+      const s = scores.get(weightKey(w))!;
+      const m = masks.get(weightKey(w))!;
       for (let i = 0; i < s.length && left > 0; i++) if (s[i] === threshold) (m[i] = 0), left--;
     }
     return masks;
   }
   for (const w of weights) {
-    const s = scores.get(w.weight)!;
-    const m = masks.get(w.weight)!;
+    const s = scores.get(weightKey(w))!;
+    const m = masks.get(weightKey(w))!;
     const sp = opts.layerSparsity?.[w.node] ?? opts.layerSparsity?.[w.weight] ?? sparsity;
     if (scope === 'layer') pruneLowest(s, sp * s.length, m);
     else {
@@ -139,12 +140,13 @@ export function kthSmallest(a: Float32Array, k: number): number {
 export async function applyMasks(model: Model, masks: Masks): Promise<Model> {
   const out = cloneModel(model);
   for (const [name, mask] of masks) {
-    const t = model.graph.initializers.get(name);
-    if (!t) throw new ArgumentError(`applyMasks: no initializer '${name}'`);
+    const at = resolveWeightKey(out, name);
+    const t = at?.graph.initializers.get(at.name);
+    if (!at || !t) throw new ArgumentError(`applyMasks: no initializer '${name}' in the model or its subgraphs; masks are keyed by initializer name ('path: name' inside a subgraph)`);
     const v = await floatValues(t);
     if (v.length !== mask.length) throw new ArgumentError(`applyMasks: mask for '${name}' has ${mask.length} entries, the tensor ${v.length}`);
     for (let i = 0; i < v.length; i++) if (!mask[i]) v[i] = 0;
-    out.graph.initializers.set(name, cpuTensor(v, t.shape));
+    at.graph.initializers.set(at.name, cpuTensor(v, t.shape));
   }
   return out;
 }

@@ -1,9 +1,9 @@
 import { definePass, defineOptions, throwIfAborted } from '@whittle/graph';
 import { collectInputNorms } from './activations.js';
-import { findPrunableWeights } from './layers.js';
+import { findPrunableWeights, weightKey } from './layers.js';
 import { applyMasks, computeMasks } from './masks.js';
 import { sparsityReport } from './report.js';
-import { maskReport } from './unstructured.js';
+import { calibratedOnly, maskReport } from './unstructured.js';
 
 const nmOptions = defineOptions({
   n: { type: 'number', integer: true, min: 0, default: 2, description: 'weights kept in each group' },
@@ -30,8 +30,9 @@ export const pruneNM = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     if (o.n > o.m) throw new RangeError(`prune-nm: n (${o.n}) must not exceed m (${o.m})`);
-    const all = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
+    const found = findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true });
     const warnings: string[] = [];
+    const { weights: all, skipped: uncalibrated } = calibratedOnly(found, o.method === 'wanda', warnings);
     const weights = all.filter((w) => {
       const len = w.shape[w.inputAxis]!;
       if (len % o.m === 0) return true;
@@ -44,8 +45,9 @@ export const pruneNM = definePass({
     throwIfAborted(ctx.signal, 'prune-nm');
     const masks = await computeMasks(model, weights, { method: o.method, nm: { n: o.n, m: o.m }, norms });
     const out = await applyMasks(model, masks);
-    const report = await maskReport('prune-nm', out, masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, o.recordMasks, warnings, `${o.n}:${o.m} ${o.method}`);
-    report.details = { ...report.details, pattern: { n: o.n, m: o.m }, axes: Object.fromEntries(weights.map((w) => [w.weight, w.inputAxis])), skipped: all.filter((w) => !weights.includes(w)).map((w) => w.node) };
+    const report = await maskReport('prune-nm', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${o.n}:${o.m} ${o.method}`);
+    report.stats = { ...report.stats, subgraphWeights: weights.filter((w) => w.scope).length, skippedSubgraphWeights: uncalibrated.length };
+    report.details = { ...report.details, pattern: { n: o.n, m: o.m }, axes: Object.fromEntries(weights.map((w) => [weightKey(w), w.inputAxis])), skipped: all.filter((w) => !weights.includes(w)).map((w) => w.node), ...(uncalibrated.length ? { uncalibrated } : {}) };
     ctx.onProgress(1, 'done');
     return { model: out, report };
   },

@@ -1,11 +1,13 @@
 import { gzipSync } from 'fflate';
 import { type Model, summarize } from '@whittle/graph';
-import { countZeros, findPrunableWeights, floatValues } from './layers.js';
+import { countZeros, findPrunableWeights, floatValues, weightKey, weightTensor } from './layers.js';
 
 /** Per-layer numbers of a (pruned) model. */
 export interface LayerSparsity {
+  /** Node name (`path: name` inside a subgraph). */
   node: string;
   opType: string;
+  /** Initializer name (`path: name` inside a subgraph). */
   weight: string;
   shape: number[];
   /** Fraction of zero weights. */
@@ -65,7 +67,7 @@ export async function initializerBytesOf(model: Model): Promise<Uint8Array> {
 
 /**
  * Sparsity, parameters (nonzero/total), FLOPs (dense and effective, batch 1) per prunable layer
- * and overall, plus weight bytes and their gzip size. Give `serialize` (e.g. @whittle/onnx's
+ * (including weights inside If/Loop/Scan bodies; their FLOPs count as 0) and overall, plus weight bytes and their gzip size. Give `serialize` (e.g. @whittle/onnx's
  * writeModel) to also get the file size and the file's gzip size; `gzip: false` skips compressing
  * the weights (structured pruning makes no zeros; `weightGzipBytes` is then NaN).
  */
@@ -77,12 +79,12 @@ export async function sparsityReport(model: Model, opts: { serialize?: (m: Model
   let total = 0;
   let eff = 0;
   let denseLayers = 0;
-  for (const w of findPrunableWeights(model)) {
-    const v = await floatValues(model.graph.initializers.get(w.weight)!);
+  for (const w of findPrunableWeights(model, { subgraphs: true })) {
+    const v = await floatValues(weightTensor(model, w));
     const z = countZeros(v);
     const fd = flopsBy.get(w.node) ?? 0;
     const density = v.length ? (v.length - z) / v.length : 1;
-    layers.push({ node: w.node, opType: w.opType, weight: w.weight, shape: [...w.shape], sparsity: v.length ? z / v.length : 0, nonzero: v.length - z, total: v.length, flopsDense: fd, flopsEffective: Math.round(fd * density) });
+    layers.push({ node: w.node, opType: w.opType, weight: weightKey(w), shape: [...w.shape], sparsity: v.length ? z / v.length : 0, nonzero: v.length - z, total: v.length, flopsDense: fd, flopsEffective: Math.round(fd * density) });
     nonzero += v.length - z;
     total += v.length;
     eff += fd * density;

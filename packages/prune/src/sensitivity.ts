@@ -1,6 +1,7 @@
 import { type Feeds, type Model, definePass, defineOptions, runModel, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, type BackendName, type Rng, engine } from '@whittle/tensor';
 import { findPrunableWeights } from './layers.js';
+import { calibratedOnly } from './unstructured.js';
 import { type ScoreMethod, applyMasks, computeMasks } from './masks.js';
 
 /** One measured point. */
@@ -149,13 +150,17 @@ export const pruneSensitivity = definePass({
     }
     const r = await sensitivityAnalysis(model, { levels: o.levels, method: o.method, calibration: feeds, include: o.include, exclude: o.exclude, backend: ctx.backend, rng: ctx.rng, signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m) });
     const rec = sparsityFromSensitivity(r, o.maxDrop);
+    // sensitivity prunes main-graph layers one at a time; weights inside subgraphs are listed as skipped
+    const warnings: string[] = [];
+    const { skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }), true, warnings);
     return {
       model,
       report: {
         changed: false,
         summary: `prune-sensitivity: ${r.layers.length} layers × ${o.levels.length} levels; recommended ${Object.entries(rec).map(([k, v]) => `${k}=${v}`).join(', ')}`,
-        stats: { layers: r.layers.length, levels: o.levels.length },
-        details: { ...r, recommendedLayerSparsity: rec },
+        stats: { layers: r.layers.length, levels: o.levels.length, skippedSubgraphWeights: skipped.length },
+        ...(skipped.length ? { warnings } : {}),
+        details: { ...r, recommendedLayerSparsity: rec, ...(skipped.length ? { skipped } : {}) },
       },
     };
   },

@@ -1,6 +1,6 @@
 import { type Model, type PassReport, definePass, defineOptions, throwIfAborted } from '@whittle/graph';
 import { collectInputNorms } from './activations.js';
-import { findPrunableWeights, floatValues, packMask, countZeros } from './layers.js';
+import { type PrunableWeight, findPrunableWeights, floatValues, packMask, countZeros, resolveWeightKey, weightKey } from './layers.js';
 import { type Masks, applyMasks, computeMasks } from './masks.js';
 import { sparsityReport, statsOf } from './report.js';
 
@@ -30,9 +30,10 @@ export const pruneUnstructured = definePass({
   optionsSchema: unstructuredOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    const weights = findPrunableWeights(model, { include: o.include, exclude: o.exclude });
+    const all = findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true });
     const scope = o.scope ?? (o.method === 'wanda' ? 'row' : 'layer');
     const warnings: string[] = [];
+    const { weights, skipped } = calibratedOnly(all, o.method === 'wanda', warnings);
     if (o.method === 'wanda' && scope === 'global') warnings.push('wanda scores are not comparable across layers; the paper compares per output row');
     const before = await sparsityReport(model);
     throwIfAborted(ctx.signal, 'prune-unstructured');
@@ -53,9 +54,24 @@ export const pruneUnstructured = definePass({
     throwIfAborted(ctx.signal, 'prune-unstructured');
     const out = await applyMasks(model, masks);
     ctx.onProgress(1, 'done');
-    return { model: out, report: await maskReport('prune-unstructured', out, masks, weights.map((w) => ({ node: w.node, weight: w.weight })), before, o.recordMasks, warnings, `${o.method} ${scope}-wise to ${(o.sparsity * 100).toFixed(1)} %`) };
+    const report = await maskReport('prune-unstructured', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${o.method} ${scope}-wise to ${(o.sparsity * 100).toFixed(1)} %`);
+    report.stats = { ...report.stats, subgraphWeights: weights.filter((w) => w.scope).length, skippedSubgraphWeights: skipped.length };
+    if (skipped.length) report.details = { ...report.details, skipped };
+    return { model: out, report };
   },
 });
+
+/**
+ * Weights a calibration-based method can score: activations are collected by running the main
+ * graph, so with `needsCalibration` the weights inside If/Loop/Scan bodies are skipped, listed
+ * with the reason and counted in a warning.
+ */
+export function calibratedOnly(all: PrunableWeight[], needsCalibration: boolean, warnings: string[]): { weights: PrunableWeight[]; skipped: { weight: string; reason: string }[] } {
+  if (!needsCalibration) return { weights: all, skipped: [] };
+  const skipped = all.filter((w) => w.scope).map((w) => ({ weight: weightKey(w), reason: 'inside a subgraph: calibration activations are collected on the main graph only' }));
+  if (skipped.length) warnings.push(`${skipped.length} weight(s) inside If/Loop/Scan subgraphs skipped: calibration activations are collected on the main graph only`);
+  return { weights: all.filter((w) => !w.scope), skipped };
+}
 
 /** Shared report of mask-based passes. */
 export async function maskReport(
@@ -71,7 +87,8 @@ export async function maskReport(
   const after = await sparsityReport(out);
   const perLayer = [];
   for (const l of layers) {
-    const v = await floatValues(out.graph.initializers.get(l.weight)!);
+    const at = resolveWeightKey(out, l.weight)!;
+    const v = await floatValues(at.graph.initializers.get(at.name)!);
     const a = after.layers.find((x) => x.weight === l.weight);
     const mask = masks.get(l.weight);
     perLayer.push({
