@@ -3,17 +3,16 @@ import { type Matrix, matrix, svd } from '@whittle/tensor';
 import { type DecomposeOptions, decompose, energyOf } from './decompose.js';
 import { type FactorizableLayer, type WeightLookup, f32, lookupWeight, relativeSpectrum } from './layer.js';
 
-/** A 2-D Conv (groups = 1) with a constant weight [N, C, kh, kw]. */
+/** A Conv (groups = 1) with a constant weight [N, C, ...kernel] (1-D, 2-D or 3-D). */
 export interface ConvInfo {
   node: Node;
   w: Float64Array;
   n: number;
   c: number;
-  kh: number;
-  kw: number;
-  strides: number[];
-  pads: number[];
-  dilations: number[];
+  /** Spatial kernel size per dimension ([k] for a 1-D conv, [kh, kw] for a 2-D conv). */
+  kernel: number[];
+  /** Product of the kernel dimensions. */
+  k2: number;
   autoPad: string;
 }
 
@@ -21,18 +20,20 @@ export interface ConvInfo {
 export function convInfo(lookup: WeightLookup, node: Node): ConvInfo | { skip: string } {
   const w = lookupWeight(lookup, node.inputs[1]);
   if (!w) return { skip: 'weight is not a float32 initializer' };
-  if (w.rank !== 4) return { skip: `weight has rank ${w.rank}; only 2-D convolutions (4-D weights) are factorized` };
+  if (w.rank < 3) return { skip: `weight has rank ${w.rank}; a Conv weight is [N, C, ...kernel] (rank >= 3)` };
   if (getInt(node, 'group', 1) !== 1) return { skip: `group = ${getInt(node, 'group', 1)}; only group = 1 is factorized` };
-  const [n, c, kh, kw] = w.shape as [number, number, number, number];
+  const [n, c, ...kernel] = w.shape as number[];
   return {
     node,
     w: Float64Array.from(w.dataSync() as Float32Array),
-    n, c, kh, kw,
-    strides: getInts(node, 'strides') ?? [1, 1],
-    pads: getInts(node, 'pads') ?? [0, 0, 0, 0],
-    dilations: getInts(node, 'dilations') ?? [1, 1],
+    n: n!, c: c!, kernel, k2: kernel.reduce((a, b) => a * b, 1),
     autoPad: getString(node, 'auto_pad', 'NOTSET'),
   };
+}
+
+/** A pointwise (all-ones kernel) conv of `dims` spatial dimensions. */
+function pointwise(dims: number): Record<string, AttributeValue> {
+  return { kernel_shape: attr.ints(Array.from({ length: dims }, () => 1)) };
 }
 
 /** Leading `r` columns of the left singular vectors of `a` (exact SVD; small matrices). */
@@ -43,10 +44,9 @@ function leadingLeft(a: Matrix, r: number): Matrix {
   return out;
 }
 
-/** W ×₀ Aᵀ ×₁ Bᵀ for A N×p (or identity), B C×q (or identity): result [p, q, kh, kw]. */
+/** W ×₀ Aᵀ ×₁ Bᵀ for A N×p (or identity), B C×q (or identity): result [p, q, ...kernel]. */
 function project(ci: ConvInfo, a: Matrix | null, b: Matrix | null): { data: Float64Array; p: number; q: number } {
-  const { n, c, kh, kw, w } = ci;
-  const k2 = kh * kw;
+  const { n, c, k2, w } = ci;
   const q = b ? b.cols : c;
   // mode 1 first: T[n, j, s] = Σ_c W[n, c, s] B[c, j]
   let t = w;
@@ -74,7 +74,7 @@ function project(ci: ConvInfo, a: Matrix | null, b: Matrix | null): { data: Floa
   return { data: out, p, q };
 }
 
-/** Mode-1 unfolding (C × N·kh·kw) of a [N, C, kh, kw] array. */
+/** Mode-1 unfolding (C × N·k2) of a [N, C, ...kernel] array (k2 kernel elements). */
 function unfold1(w: Float64Array, n: number, c: number, k2: number): Matrix {
   const m = matrix(c, n * k2);
   for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) for (let s = 0; s < k2; s++) m.data[cc * n * k2 + nn * k2 + s] = w[(nn * c + cc) * k2 + s]!;
@@ -86,14 +86,16 @@ function copyAttrs(node: Node, skip: readonly string[]): Map<string, AttributeVa
 }
 
 /**
- * Tucker-2: W[N, C, kh, kw] ≈ core ×₀ U_out ×₁ U_in, i.e. a 1×1 conv reducing C → r_in, the
- * kh×kw core conv r_in → r_out (original strides, pads, dilations, auto_pad) and a 1×1 conv
- * expanding r_out → N with the bias. Factors from the HOSVD (SVDs of the mode-0/mode-1
- * unfoldings), optionally refined by `als` HOOI sweeps. A side at full rank is not emitted.
+ * Tucker-2: W[N, C, ...kernel] ≈ core ×₀ U_out ×₁ U_in, i.e. a pointwise conv reducing C → r_in,
+ * the core conv r_in → r_out with the original kernel (and the original strides, pads,
+ * dilations, auto_pad) and a pointwise conv expanding r_out → N with the bias. Any number of
+ * spatial dimensions (Conv1d [N, C, k], Conv2d, Conv3d): the pointwise convs commute with every
+ * spatial attribute. Factors from the HOSVD (SVDs of the mode-0/mode-1 unfoldings), optionally
+ * refined by `als` HOOI sweeps. A side at full rank is not emitted.
  */
 export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<DecomposeOptions, 'maxRank'>, als: number): FactorizableLayer {
-  const { n, c, kh, kw, node } = ci;
-  const k2 = kh * kw;
+  const { n, c, k2, kernel, node } = ci;
+  const ones = kernel.map(() => 1);
   const a0 = matrix(n, c * k2, ci.w);
   const a1 = unfold1(ci.w, n, c, k2);
   const s0 = decompose(a0, { ...dopts, method: 'exact', maxRank: Math.min(n, c * k2) });
@@ -104,7 +106,7 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
     node,
     label,
     kind: 'tucker2',
-    shape: `${n}x${c}x${kh}x${kw}`,
+    shape: [n, c, ...kernel].join('x'),
     randomized: false,
     activationAware: 'none',
     problem: {
@@ -143,14 +145,14 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
         inName = names.value(`${base}.tucker_in`);
         const d = new Float64Array(rIn * c);
         for (let i = 0; i < rIn; i++) for (let cc = 0; cc < c; cc++) d[i * c + cc] = uIn.data[cc * rIn + i]!;
-        inits.push([inName, f32(d, [rIn, c, 1, 1])]);
+        inits.push([inName, f32(d, [rIn, c, ...ones])]);
       }
       const coreName = names.value(`${base}.tucker_core`);
-      inits.push([coreName, f32(core.data, [rOut, rIn, kh, kw])]);
+      inits.push([coreName, f32(core.data, [rOut, rIn, ...kernel])]);
       let outName = '';
       if (uOut) {
         outName = names.value(`${base}.tucker_out`);
-        inits.push([outName, f32(uOut.data, [n, rOut, 1, 1])]);
+        inits.push([outName, f32(uOut.data, [n, rOut, ...ones])]);
       }
       return {
         initializers: inits,
@@ -163,7 +165,7 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
           let cur = reader.inputs[0]!;
           if (inName) {
             const o = nm.value(`${rb}.tucker_in_out`);
-            nodes.push(createNode('Conv', [cur, inName], [o], { kernel_shape: attr.ints([1, 1]) }, { name: nm.node(`${rb}_tucker_in`) }));
+            nodes.push(createNode('Conv', [cur, inName], [o], pointwise(kernel.length), { name: nm.node(`${rb}_tucker_in`) }));
             cur = o;
           }
           const coreOut = outName ? nm.value(`${rb}.tucker_core_out`) : out;
@@ -171,7 +173,7 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
           if (!outName && bias) coreInputs.push(bias);
           nodes.push(createNode('Conv', coreInputs, [coreOut], copyAttrs(reader, ['group']), { name: nm.node(`${rb}_tucker_core`) }));
           if (outName) {
-            nodes.push(createNode('Conv', bias ? [coreOut, outName, bias] : [coreOut, outName], [out], { kernel_shape: attr.ints([1, 1]) }, { name: nm.node(`${rb}_tucker_out`) }));
+            nodes.push(createNode('Conv', bias ? [coreOut, outName, bias] : [coreOut, outName], [out], pointwise(kernel.length), { name: nm.node(`${rb}_tucker_out`) }));
           }
           return nodes;
         },
@@ -181,13 +183,19 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
 }
 
 /**
- * Channel/spatial SVD (Jaderberg et al. 2014, scheme 2): W[N, C, kh, kw] reshaped to
+ * Channel/spatial SVD (Jaderberg et al. 2014, scheme 2). 2-D: W[N, C, kh, kw] reshaped to
  * (C·kh) × (N·kw) and truncated to rank r gives a kh×1 conv C → r (vertical stride, pads and
- * dilation) followed by a 1×kw conv r → N (horizontal ones, with the bias).
+ * dilation) followed by a 1×kw conv r → N (horizontal ones, with the bias). 1-D: W[N, C, k] as
+ * (C·k) × N gives a k conv C → r with every spatial attribute of the original (auto_pad
+ * included) followed by a pointwise conv r → N with the bias. 3-D convs: use Tucker-2.
  */
 export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<DecomposeOptions, 'maxRank'>): FactorizableLayer | { skip: string } {
-  const { n, c, kh, kw, node, w } = ci;
-  if (ci.autoPad !== 'NOTSET' && ci.autoPad !== 'VALID') return { skip: `auto_pad = ${ci.autoPad}; spatial SVD needs explicit pads (use method 'tucker2')` };
+  const { n, c, node, w, kernel } = ci;
+  if (kernel.length > 2) return { skip: `${kernel.length}-D conv; spatial SVD splits 1-D and 2-D kernels only (use method 'tucker2')` };
+  const oneD = kernel.length === 1;
+  if (!oneD && ci.autoPad !== 'NOTSET' && ci.autoPad !== 'VALID') return { skip: `auto_pad = ${ci.autoPad}; spatial SVD of a 2-D conv needs explicit pads (use method 'tucker2')` };
+  const kh = kernel[0]!;
+  const kw = oneD ? 1 : kernel[1]!;
   const rows = c * kh;
   const cols = n * kw;
   const m = matrix(rows, cols);
@@ -202,7 +210,7 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
     node,
     label,
     kind: 'spatial-svd',
-    shape: `${n}x${c}x${kh}x${kw}`,
+    shape: [n, c, ...kernel].join('x'),
     randomized: spec.randomized,
     activationAware: 'none',
     problem: {
@@ -217,7 +225,7 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
       const h = new Float64Array(n * r * kw);
       for (let k = 0; k < r; k++) {
         const sq = Math.sqrt(s[k]!);
-        for (let row = 0; row < rows; row++) v1[k * rows + row] = u.data[row * u.cols + k]! * sq; // [r, C, kh, 1]: (c, i) = row
+        for (let row = 0; row < rows; row++) v1[k * rows + row] = u.data[row * u.cols + k]! * sq; // [r, C, kh(, 1)]: (c, i) = row
         for (let nn = 0; nn < n; nn++) for (let j = 0; j < kw; j++) h[(nn * r + k) * kw + j] = vt.data[k * vt.cols + nn * kw + j]! * sq;
       }
       const relativeError = Math.sqrt(Math.max(0, spec.total - energyOf(s, r)) / (spec.total || 1));
@@ -226,11 +234,18 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
       const hName = names.value(`${base}.svd_horizontal`);
       return {
         relativeError,
-        initializers: [[vName, f32(v1, [r, c, kh, 1])], [hName, f32(h, [n, r, 1, kw])]],
+        initializers: [[vName, f32(v1, oneD ? [r, c, kh] : [r, c, kh, 1])], [hName, f32(h, oneD ? [n, r, 1] : [n, r, 1, kw])]],
         emit(reader, nm) {
           const rb = reader.name || reader.outputs[0] || 'conv';
           const mid = nm.value(`${rb}.svd_mid`);
           const bias = reader.inputs[2] ?? '';
+          const out = bias ? [mid, hName, bias] : [mid, hName];
+          if (oneD) {
+            return [
+              createNode('Conv', [reader.inputs[0]!, vName], [mid], copyAttrs(reader, ['group']), { name: nm.node(`${rb}_svd_vertical`) }),
+              createNode('Conv', out, [reader.outputs[0]!], pointwise(1), { name: nm.node(`${rb}_svd_horizontal`) }),
+            ];
+          }
           const [sh, sw] = (getInts(reader, 'strides') ?? [1, 1]) as [number, number];
           const [dh, dw] = (getInts(reader, 'dilations') ?? [1, 1]) as [number, number];
           const pads = getString(reader, 'auto_pad', 'NOTSET') === 'VALID' ? [0, 0, 0, 0] : (getInts(reader, 'pads') ?? [0, 0, 0, 0]);
@@ -239,7 +254,7 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
             createNode('Conv', [reader.inputs[0]!, vName], [mid], {
               kernel_shape: attr.ints([kh, 1]), strides: attr.ints([sh, 1]), pads: attr.ints([pt, 0, pb, 0]), dilations: attr.ints([dh, 1]),
             }, { name: nm.node(`${rb}_svd_vertical`) }),
-            createNode('Conv', bias ? [mid, hName, bias] : [mid, hName], [reader.outputs[0]!], {
+            createNode('Conv', out, [reader.outputs[0]!], {
               kernel_shape: attr.ints([1, kw]), strides: attr.ints([1, sw]), pads: attr.ints([0, pl, 0, pr]), dilations: attr.ints([1, dw]),
             }, { name: nm.node(`${rb}_svd_horizontal`) }),
           ];

@@ -1,6 +1,6 @@
 import {
   type GraphScope, type Model, type Node, type PassContext, type PassResult, NameGenerator, PassDataError, cloneModel, initializerBytes, initializerSize,
-  isDefaultDomain, scopedName, throwIfAborted,
+  isDefaultDomain, opsetVersion, scopedName, throwIfAborted,
 } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { type InputStats, type StatRequest, collectInputStats } from './calibration.js';
@@ -134,6 +134,7 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
     throw new PassDataError(passName, `${passName}: fineTuneEpochs ${o.fineTuneEpochs} needs labeled training data (ctx.training with labels / --data); set fineTuneEpochs 0 to factorize only`);
   }
   const m = cloneModel(model);
+  const opset = opsetVersion(model) ?? 21;
   const index = indexWeights(m.graph);
   const scopes = index.scopes;
   const hasSubgraphs = scopes.length > 1;
@@ -195,8 +196,8 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
       skipAll(`'${grp.weight}' is read both as W and as Wᵀ (Gemm transB) by its ${grp.readers.length} readers`);
       continue;
     }
-    if (!isLinear && o.convMethod === 'spatial-svd' && grp.readers.some((r) => !['NOTSET', 'VALID'].includes(convInfoAutoPad(r.node)))) {
-      skipAll(`auto_pad = SAME_*; spatial SVD needs explicit pads (use method 'tucker2')`);
+    if (!isLinear && o.convMethod === 'spatial-svd' && (grp.info as ConvInfo).kernel.length === 2 && grp.readers.some((r) => !['NOTSET', 'VALID'].includes(convInfoAutoPad(r.node)))) {
+      skipAll(`auto_pad = SAME_*; spatial SVD of a 2-D conv needs explicit pads (use method 'tucker2')`);
       continue;
     }
     if (isLinear && aware !== 'none' && grp.readers.length > 1) {
@@ -204,7 +205,7 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
       continue;
     }
     const info = grp.info;
-    const size = 'k' in info ? info.k * info.n : info.n * info.c * info.kh * info.kw;
+    const size = 'k' in info ? info.k * info.n : info.n * info.c * info.k2;
     if (size < o.minParams) {
       skipAll(`${size} weight parameters < minParams ${o.minParams}`);
       continue;
@@ -244,7 +245,8 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
     const l = grp.info as LinearInfo;
     const st = stats.get(l.input);
     const transform = st ? { kind: aware as 'whiten' | 'asvd', t: aware === 'whiten' ? whiteningTransform(st, o.damping) : asvdTransform(st, o.asvdAlpha) } : undefined;
-    layers.push({ layer: prepareLinear(l, grp.label, dopts, transform), group: grp });
+    const gemmReader = grp.readers.some((r) => r.node.opType === 'Gemm');
+    layers.push({ layer: prepareLinear(l, grp.label, dopts, transform, opset, gemmReader), group: grp });
     ctx.onProgress(0.1 + (0.8 * ++done) / Math.max(1, total), `decomposed ${grp.label}`);
   }
   for (const grp of convs) {
@@ -288,7 +290,8 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
       unprofitable.push({ name: l.label, op, shape: l.shape, ranks: r, paramsBefore: l.problem.dense, paramsAtRank: after, reason: `rank ${r.join('x')} is at or above the break-even rank (factors ${after} ≥ dense ${l.problem.dense})` });
       return;
     }
-    const overhead = rewriteOverhead(l.label, group.readers.length);
+    const zeroC = opset < 11 && group.readers.some((x) => x.node.opType === 'Gemm') ? 2 * (l.label.length + 24) + 4 : 0;
+    const overhead = rewriteOverhead(l.label, group.readers.length) + zeroC;
     if (4 * (l.problem.dense - after) <= overhead && !o.allowNoSavings) {
       unprofitable.push({ name: l.label, op, shape: l.shape, ranks: r, paramsBefore: l.problem.dense, paramsAtRank: after, reason: `saves ${4 * (l.problem.dense - after)} bytes, less than the ~${overhead} bytes of the extra nodes` });
       return;

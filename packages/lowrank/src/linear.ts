@@ -1,5 +1,5 @@
 import { type Node, attr, createNode, getFloat, getInt } from '@whittle/graph';
-import { type Matrix, matrix } from '@whittle/tensor';
+import { ArgumentError, type Matrix, matrix } from '@whittle/tensor';
 import { type DecomposeOptions, decompose } from './decompose.js';
 import { type FactorizableLayer, type WeightLookup, asMatrix, f32, lookupWeight, relativeSpectrum, transposed } from './layer.js';
 import type { InputTransform } from './whiten.js';
@@ -42,13 +42,17 @@ export function linearInfo(lookup: WeightLookup, node: Node): LinearInfo | { ski
  * Prepare the SVD factorization of a linear layer: W ≈ P·Q with P K×r, Q r×N (√s on both
  * sides), optionally in the space of an input transform (activation-aware). MatMul becomes
  * MatMul(x, P) → MatMul(·, Q); Gemm becomes Gemm(A, P; transA, alpha) → Gemm(·, Q, C; beta),
- * each factor stored transposed when the original had transB = 1.
+ * each factor stored transposed when the original had transB = 1. Before opset 11 Gemm's C is
+ * required, so the first Gemm then reads a one-element zero C (with `broadcast = 1` before
+ * opset 7); the second keeps the original C.
  */
 export function prepareLinear(
   info: LinearInfo,
   label: string,
   dopts: Omit<DecomposeOptions, 'maxRank'>,
   transform?: { kind: 'whiten' | 'asvd'; t: InputTransform },
+  opset = 21,
+  gemmReader = info.node.opType === 'Gemm',
 ): FactorizableLayer {
   const { k, n, node } = info;
   const target = transform ? transform.t.apply(info.w) : info.w;
@@ -86,12 +90,16 @@ export function prepareLinear(
       const qName = names.value(`${base}.lowrank_v`);
       const relativeError = Math.sqrt(Math.max(0, spec.total - kept) / (spec.total || 1));
       const tb = info.transB;
+      const initializers: [string, ReturnType<typeof f32>][] = [
+        [pName, tb ? f32(transposed(p), [r, k]) : f32(p.data, [k, r])],
+        [qName, tb ? f32(transposed(q), [n, r]) : f32(q.data, [r, n])],
+      ];
+      // Gemm-7..10 require C (Gemm-1..6 also need broadcast = 1 to broadcast it): one zero C shared by the Gemm readers
+      const zeroName = opset < 11 && gemmReader ? names.value(`${base}.lowrank_zero`) : '';
+      if (zeroName) initializers.push([zeroName, f32(new Float64Array(1), [1])]);
       return {
         relativeError,
-        initializers: [
-          [pName, tb ? f32(transposed(p), [r, k]) : f32(p.data, [k, r])],
-          [qName, tb ? f32(transposed(q), [n, r]) : f32(q.data, [r, n])],
-        ],
+        initializers,
         emit(reader, nm) {
           const rb = reader.name || reader.outputs[0] || reader.opType;
           const mid = nm.value(`${rb}.lowrank_mid`);
@@ -111,8 +119,13 @@ export function prepareLinear(
           if (alpha !== 1) first['alpha'] = attr.float(alpha);
           const second: Record<string, ReturnType<typeof attr.int>> = { transB: attr.int(tb ? 1 : 0) };
           if (c && beta !== 1) second['beta'] = attr.float(beta);
+          if (opset < 7) {
+            first['broadcast'] = attr.int(1);
+            if (c) second['broadcast'] = attr.int(getInt(reader, 'broadcast', 0));
+          }
+          if (opset < 11 && !zeroName) throw new ArgumentError(`lowrank: Gemm '${rb}' at opset ${opset} needs a zero C input, but its weight was prepared without one (pass gemmReader = true)`);
           return [
-            createNode('Gemm', [x, pName], [mid], first, { name: nm.node(`${rb}_lowrank_u`) }),
+            createNode('Gemm', opset < 11 ? [x, pName, zeroName] : [x, pName], [mid], first, { name: nm.node(`${rb}_lowrank_u`) }),
             createNode('Gemm', c ? [mid, qName, c] : [mid, qName], [out], second, { name: nm.node(`${rb}_lowrank_v`) }),
           ];
         },
