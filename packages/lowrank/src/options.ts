@@ -59,7 +59,7 @@ const activation = {
 const conv = {
   convMethod: {
     type: 'string', enum: ['tucker2', 'spatial-svd'] as const, default: 'tucker2',
-    description: "Conv factorization: 'tucker2' (1x1 → kxk core → 1x1, HOSVD) or 'spatial-svd' (kx1 then 1xk, Jaderberg scheme 2)",
+    description: "Conv factorization: 'tucker2' (pointwise → core with the original kernel → pointwise, HOSVD; 1-D, 2-D, 3-D) or 'spatial-svd' (2-D: kx1 then 1xk, Jaderberg scheme 2; 1-D: k-conv then pointwise)",
   },
   alsIterations: { type: 'number', integer: true, min: 0, default: 0, description: 'tucker2: HOOI/ALS refinement sweeps after the HOSVD' },
 } satisfies Record<string, OptionSpec>;
