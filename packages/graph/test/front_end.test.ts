@@ -169,3 +169,19 @@ describe('front end: tied weights', () => {
     expect(weightBytes(n)).toBe(80 * 64 * 4);
   });
 });
+
+describe('weight coverage', () => {
+  it('counts the weights each op type reads, inside subgraphs and through outer scopes, once per stored tensor', async () => {
+    const { weightCoverage } = await import('../src/index.js');
+    const raw = weightCoverage(branchy());
+    expect(raw.byOp.MatMul).toBeUndefined(); // as stored: w1 behind Constant + Transpose, w2 behind Identity
+    expect(raw.constantNodes).toBe(1);
+    const { model: n } = await normalizeModel(branchy());
+    const c = weightCoverage(n);
+    expect(c.byOp.MatMul).toEqual({ weights: 2, parameters: 12, inSubgraphs: 2 });
+    expect(c.graphs).toBe(3);
+    expect(c.floatParameters).toBe(13);
+    expect(c.linearFraction).toBeCloseTo(12 / 13, 10);
+    expect(c.constantNodes).toBe(0);
+  });
+});

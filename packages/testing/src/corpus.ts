@@ -20,7 +20,9 @@ export interface CorpusInput {
    * 'text-image': a normalized NCHW image of dark random strokes on a light page (what an OCR model
    * sees), instead of noise — on noise a detector answers ~0 everywhere and nothing can be compared.
    */
-  kind?: 'text-image';
+  kind?: 'text-image' | 'token-ids' | 'ones';
+  /** 'token-ids': ids are drawn from [0, vocab). */
+  vocab?: number;
 }
 
 /** A third-party model of the corpus. */
@@ -125,8 +127,11 @@ export function corpusFeeds(m: Pick<CorpusModel, 'inputs'>, seed = 1, scale = 1)
   const out: Record<string, CorpusFeed> = {};
   for (const i of m.inputs) {
     const n = i.dims.reduce((a, b) => a * b, 1);
-    if (i.type === 'int64') out[i.name] = { type: 'int64', dims: i.dims, data: BigInt64Array.from({ length: n }, (_, k) => BigInt(i.values?.[k] ?? 0)) };
-    else if (i.type === 'bool') out[i.name] = { type: 'bool', dims: i.dims, data: Uint8Array.from({ length: n }, (_, k) => i.values?.[k] ?? 0) };
+    if (i.type === 'int64') {
+      const v = (k: number): number => i.values?.[k] ?? (i.kind === 'ones' ? 1 : i.kind === 'token-ids' ? Math.floor(rng.uniform() * (i.vocab ?? 2)) : 0);
+      out[i.name] = { type: 'int64', dims: i.dims, data: BigInt64Array.from({ length: n }, (_, k) => BigInt(v(k))) };
+    }
+    else if (i.type === 'bool') out[i.name] = { type: 'bool', dims: i.dims, data: Uint8Array.from({ length: n }, (_, k) => i.values?.[k] ?? (i.kind === 'ones' ? 1 : 0)) };
     else {
       const d = new Float32Array(n);
       if (i.values) d.set(i.values);

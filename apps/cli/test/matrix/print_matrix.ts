@@ -1,14 +1,22 @@
-/** Print the technique × corpus matrix (the test asserts it; this shows it): `node --conditions=@whittle/source --import tsx test/matrix/print_matrix.ts [model ids]`. */
-import { readModel } from '@whittle/onnx';
+/**
+ * Print the technique × model matrix that corpus_matrix.test.ts asserts:
+ * `node --conditions=@whittle/source --import tsx test/matrix/print_matrix.ts [model ids…]`.
+ */
+import { readModel, writeModel } from '@whittle/onnx';
 import { CORPUS, corpusBytes, corpusFeeds } from '@whittle/testing/corpus';
+import { FIXTURES } from './fixtures.js';
 import { TECHNIQUES, linearFraction, matrixTable, referenceOutputs, runCell, type MatrixCell } from './run_matrix.js';
 
 const only = process.argv.slice(2);
+const models = [
+  ...CORPUS.map((m) => ({ id: m.id, inputs: m.inputs, bytes: () => corpusBytes(m) })),
+  ...FIXTURES.map((f) => ({ id: f.id, inputs: f.inputs, bytes: () => writeModel(f.build()) })),
+];
 const cells: MatrixCell[] = [];
-for (const m of CORPUS.filter((x) => !only.length || only.includes(x.id))) {
-  const bytes = corpusBytes(m);
+for (const m of models.filter((x) => !only.length || only.includes(x.id))) {
+  const bytes = m.bytes();
   const model = readModel(bytes);
-  const feeds = [corpusFeeds(m, 1), corpusFeeds(m, 2)];
+  const feeds = [1, 2, 3, 4].map((s) => corpusFeeds(m, s));
   const ref = await referenceOutputs(bytes, feeds);
   const lf = await linearFraction(model);
   for (const t of TECHNIQUES) {

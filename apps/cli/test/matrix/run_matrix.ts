@@ -128,7 +128,9 @@ export async function runCell(id: string, model: Model, bytesIn: Uint8Array, tec
     cell.bytesOut = out.length;
     cell.ratio = r.outcome.weightBytesBefore / r.outcome.weightBytesAfter;
     if (out.length > bytesIn.length) {
-      cell.reason = `output file ${out.length} bytes > input ${bytesIn.length}`;
+      // what the command line does: the file is not written
+      cell.outcome = 'refused';
+      cell.reason = `output would be ${out.length} bytes, larger than the input's ${bytesIn.length}`;
     } else {
       await checkOrtLoads(out);
       cell.cosine = cosine(reference, await outputs(out, feeds));

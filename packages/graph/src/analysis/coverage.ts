@@ -5,7 +5,7 @@
  */
 import { initializerSize } from '../ir/dtypes.js';
 import { isDefaultDomain, opsetVersion } from '../ir/graph.js';
-import { graphScopes, scopedName } from '../ir/scopes.js';
+import { type GraphScope, graphScopes, scopedName } from '../ir/scopes.js';
 import type { Graph, Model } from '../ir/types.js';
 
 /** Input slots that hold a layer's weights, by op type (default domain). */
@@ -64,6 +64,15 @@ function isFloatName(g: Graph, name: string): boolean {
   return !!t && (t.dtype === 'float32' || t.dtype === 'float16');
 }
 
+/** The graph (this scope or an enclosing one) whose float initializer `name` is, if any. */
+function ownerOf(scope: GraphScope, name: string): Graph | undefined {
+  for (let s: GraphScope | undefined = scope; s; s = s.parent) {
+    if (isFloatName(s.graph, name)) return s.graph;
+    if (s.graph.inputs.some((v) => v.name === name) || s.graph.nodes.some((n) => n.outputs.includes(name))) return undefined;
+  }
+  return undefined;
+}
+
 /** Count the weights every technique family can reach, per op type and scope. */
 export function weightCoverage(model: Model): WeightCoverage {
   const byOp: Record<string, OpWeights> = {};
@@ -73,6 +82,7 @@ export function weightCoverage(model: Model): WeightCoverage {
   let linear = 0;
   let constantNodes = 0;
   const scopes = graphScopes(model.graph);
+  const counted = new Map<Graph, Set<string>>();
   for (const scope of scopes) {
     const g = scope.graph;
     const readers = new Map<string, string[]>();
@@ -88,20 +98,24 @@ export function weightCoverage(model: Model): WeightCoverage {
       for (const slot of slots) {
         const w = n.inputs[slot];
         if (!w) continue;
-        if (isFloatName(g, w)) continue;
+        if (ownerOf(scope, w)) continue;
         const from = producers.get(w) ?? (g.inputs.some((v) => v.name === w) ? 'graph input' : undefined);
         if (from && from !== 'Constant' && n.opType !== 'Gather' && n.opType !== 'MatMul') computed.push({ node: scopedName(scope, n.name || n.opType), opType: n.opType, from });
       }
     }
-    const counted = new Set<string>();
     for (const n of g.nodes) {
       const slots = isDefaultDomain(n.domain) ? WEIGHT_SLOTS[n.opType] : undefined;
       if (!slots) continue;
       for (const slot of slots) {
         const w = n.inputs[slot];
-        if (!w || !isFloatName(g, w) || counted.has(w)) continue;
-        counted.add(w);
-        const size = initializerSize(g.initializers.get(w)!);
+        const owner = w ? ownerOf(scope, w) : undefined;
+        if (!w || !owner) continue;
+        // a weight read by several layers (tied, or one per If branch) counts once, where it is stored
+        const seen = counted.get(owner) ?? new Set<string>();
+        counted.set(owner, seen);
+        if (seen.has(w)) continue;
+        seen.add(w);
+        const size = initializerSize(owner.initializers.get(w)!);
         const e = (byOp[n.opType] ??= { weights: 0, parameters: 0, inSubgraphs: 0 });
         e.weights++;
         e.parameters += size;

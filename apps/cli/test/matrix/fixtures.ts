@@ -1,0 +1,50 @@
+/**
+ * Exporter-style fixtures of the matrix: models built in code the way torch.onnx, tf2onnx,
+ * paddle2onnx and Optimum write them, with the inputs to run them on.
+ */
+import type { Model } from '@whittle/graph';
+import type { CorpusInput } from '@whittle/testing/corpus';
+import { optimumDecoder, paddleOcrStyle, tf2onnxConvNet, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
+
+/** A fixture: a builder and its inputs. */
+export interface FixtureModel {
+  id: string;
+  about: string;
+  build: () => Model;
+  inputs: CorpusInput[];
+}
+
+const kv = (name: string): CorpusInput => ({ name, type: 'float32', dims: [1, 4, 3, 16] });
+
+export const FIXTURES: readonly FixtureModel[] = [
+  {
+    id: 'torch-mobilenetv2', about: 'torchvision MobileNetV2 as torch.onnx exports it (opset 17, Clip as ReLU6, depthwise convs, 3.5 M parameters)',
+    build: () => torchvisionMobilenetV2({ seed: 1 }), inputs: [{ name: 'input', type: 'float32', dims: [1, 3, 224, 224] }],
+  },
+  {
+    id: 'torch-encoder', about: 'nn.TransformerEncoder as torch.onnx exports it at opset 14 (MatMul weights, decomposed LayerNorm, dynamic head reshapes)',
+    build: () => torchTransformerEncoder({ seed: 1 }), inputs: [{ name: 'src', type: 'float32', dims: [1, 8, 64] }],
+  },
+  {
+    id: 'tf2onnx-cnn', about: 'a Keras CNN as tf2onnx writes it (NHWC input, Transposes around Conv, HWIO kernel behind a Transpose)',
+    build: () => tf2onnxConvNet({ seed: 1 }), inputs: [{ name: 'input_1', type: 'float32', dims: [1, 16, 16, 3] }],
+  },
+  {
+    id: 'paddle-op11', about: 'a paddle2onnx detector + classifier at opset 11 (every weight a Constant node, BatchNorm, Resize)',
+    build: () => paddleOcrStyle({ seed: 1 }), inputs: [{ name: 'x', type: 'float32', dims: [1, 3, 32, 32] }],
+  },
+  {
+    id: 'paddle-op9', about: 'the same at opset 9 (Clip and Slice with attributes)',
+    build: () => paddleOcrStyle({ seed: 1, opset: 9 }), inputs: [{ name: 'x', type: 'float32', dims: [1, 3, 32, 32] }],
+  },
+  {
+    id: 'optimum-decoder', about: 'a GPT-2-style decoder_model_merged as Optimum exports it (If on use_cache_branch, KV cache, embedding tied with the LM head)',
+    build: () => optimumDecoder({ seed: 1 }),
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: [1, 4], kind: 'token-ids', vocab: 256 },
+      { name: 'attention_mask', type: 'int64', dims: [1, 7], kind: 'ones' },
+      kv('past_key_values.0.key'), kv('past_key_values.0.value'), kv('past_key_values.1.key'), kv('past_key_values.1.value'),
+      { name: 'use_cache_branch', type: 'bool', dims: [1], kind: 'ones' },
+    ],
+  },
+];
