@@ -1,3 +1,4 @@
+import { raiseOpset } from './opset_plan.js';
 import {
   type Graph, type Model, type Node, NameGenerator, buildUseIndex, cloneModel, createNode, defineOptions, definePass,
   eliminateDeadCode, isDefaultDomain, throwIfAborted,
@@ -59,7 +60,13 @@ export const quantizeStaticPass = definePass({
   optionsSchema: staticOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    const out = cloneModel(model);
+    // QuantizeLinear needs opset 10 and per-axis scales 13: raise older models first (same graph meaning)
+    const raised = raiseOpset(model, o.perChannel ? 13 : 10);
+    if (raised.opset < 10 || (o.perChannel && raised.opset < 13)) {
+      const reason = `${raised.blockedBy}; static int8 needs opset ${o.perChannel ? '13 (per-channel scales; try --no-per-channel)' : '10'}`;
+      return { model, report: { changed: false, summary: `nothing quantized: ${reason}`, details: { reason } } };
+    }
+    const out = raised.upgraded ? raised.model : cloneModel(model);
     const g = out.graph;
     const bytesBefore = initializerBytes(g);
     const p = plan(g, o.ops, o.excludeNodes, o.excludeOps, o.quantizeOutputs || o.format === 'qoperator');
@@ -67,7 +74,7 @@ export const quantizeStaticPass = definePass({
     if (o.ranges) ranges = o.ranges as Record<string, [number, number]>;
     else {
       if (!ctx.calibration) throw new ArgumentError("quantize-static: no calibration data; give the pass context a 'calibration' iterable of feeds or pass the 'ranges' option");
-      const stats = await collectStats(model, p.activations, ctx.calibration, {
+      const stats = await collectStats(out, p.activations, ctx.calibration, {
         backend: ctx.backend,
         signal: ctx.signal,
         onBatch: (b) => ctx.onProgress(0.5 * Math.min(1, b / (o.maxBatches ?? 100)), `calibration batch ${b}`),
