@@ -29,7 +29,7 @@ describe('conformance allowlists', () => {
   });
 });
 
-/** The ops issue #3 requires: every non-expanded node-test case using one of them must pass on both backends. */
+/** The core ops Whittle runs (Conv … QLinearConv): every non-expanded node-test case using one of them must pass on both backends. */
 const REQUIRED_OPS = new Set(
   ('Conv ConvTranspose Gemm MatMul BatchNormalization LayerNormalization Softmax LogSoftmax Relu LeakyRelu Gelu Sigmoid Tanh ' +
     'HardSigmoid HardSwish Clip Erf Pow Sqrt Add Sub Mul Div MaxPool AveragePool GlobalAveragePool Resize Reshape Flatten ' +
@@ -39,7 +39,7 @@ const REQUIRED_OPS = new Set(
 );
 
 describe('conformance allowlists: required ops', () => {
-  it.runIf(haveCases)('exclude no non-expanded case of an op issue #3 requires', () => {
+  it.runIf(haveCases)('exclude no non-expanded case of a core op', () => {
     for (const backend of ['cpu', 'webgpu'] as const) {
       const excluded = Object.keys(loadAllowlist(allowlistPath(backend)).excluded).filter((n) => !n.includes('expanded'));
       const required = excluded.filter((n) => readModel(readFileSync(join(DEFAULT_CASES_DIR, n, 'model.onnx'))).graph.nodes.some((node) => !node.domain && REQUIRED_OPS.has(node.opType)));
