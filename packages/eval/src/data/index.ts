@@ -1,6 +1,6 @@
 /**
  * Bring-your-own data: data sources (ONNX test-data folders, .npy/.npz, PNG/JPEG folders,
- * CSV/TSV, JSONL, synthetic), data specs, batching into model feeds, calibration and training data.
+ * CSV/TSV, JSONL, raw text with a tokenizer.json, synthetic), data specs, batching into model feeds, calibration and training data.
  * @module
  */
 export * from './errors.js';
@@ -17,5 +17,6 @@ export * from './image.js';
 export * from './image_folder.js';
 export * from './tabular.js';
 export * from './jsonl.js';
+export * from './text.js';
 export * from './synthetic.js';
 export * from './spec.js';

@@ -1,6 +1,6 @@
 /**
  * The data-source contract: every reader (ONNX test-data folders, .npy/.npz, image folders,
- * CSV/TSV, JSONL, synthetic inputs) yields {@link DataChunk}s of samples; {@link batchesOf} turns a
+ * CSV/TSV, JSONL, raw text with a tokenizer, synthetic inputs) yields {@link DataChunk}s of samples; {@link batchesOf} turns a
  * source into batches of cpu tensors by model input name.
  */
 import type { DType, StorageArray } from '@whittle/tensor';
@@ -37,7 +37,7 @@ export interface DataChunk {
 }
 
 /** Source kinds Whittle reads. */
-export type DataSourceKind = 'onnx-test-data' | 'npy' | 'npz' | 'images' | 'csv' | 'jsonl' | 'synthetic' | 'memory';
+export type DataSourceKind = 'onnx-test-data' | 'npy' | 'npz' | 'images' | 'csv' | 'jsonl' | 'text' | 'synthetic' | 'memory';
 
 /**
  * A data set read lazily. `chunks()` starts over on every call (a recipe's every step reads the

@@ -3,13 +3,24 @@
  * detection of the simple cases from a path alone.
  *
  * ```yaml
- * kind: images            # onnx-test-data | npy | npy-folder | npz | images | csv | tsv | jsonl | synthetic
+ * kind: images            # onnx-test-data | npy | npy-folder | npz | images | csv | tsv | jsonl | text | synthetic
  * path: ./val             # relative to the spec file
  * input: pixel_values     # the model input it feeds (images, csv, jsonl)
  * preprocess: { resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channels: rgb, layout: nchw }
  * labels: labels.csv      # npy: a .npy; npz: an array name; images: a labels file; csv: a column
  * skip: 0
  * limit: 500
+ * ```
+ *
+ * Raw text is tokenized with a Hugging Face `tokenizer.json` into windows of token ids:
+ *
+ * ```yaml
+ * kind: text
+ * path: corpus.txt        # a UTF-8 file (or a folder of .txt files), one document per line
+ * tokenizer: tokenizer.json
+ * length: 128             # tokens per window
+ * stride: 128             # tokens between window starts (< length: overlapping windows)
+ * mode: pack              # pack: documents joined and cut; lines: one line per sample, padded
  * ```
  */
 import { parse as parseYaml } from 'yaml';
@@ -23,9 +34,10 @@ import { onnxTestDataSource, testDataSets } from './onnx_test_data.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { type SyntheticOptions, syntheticSource } from './synthetic.js';
 import { tabularSource } from './tabular.js';
+import { type TextMode, textSource } from './text.js';
 
 /** Kinds a data spec may name. */
-export const DATA_SPEC_KINDS = ['onnx-test-data', 'npy', 'npy-folder', 'npz', 'images', 'csv', 'tsv', 'jsonl', 'synthetic'] as const;
+export const DATA_SPEC_KINDS = ['onnx-test-data', 'npy', 'npy-folder', 'npz', 'images', 'csv', 'tsv', 'jsonl', 'text', 'synthetic'] as const;
 export type DataSpecKind = (typeof DATA_SPEC_KINDS)[number];
 
 /** A data spec (see the module comment for an example). */
@@ -46,6 +58,18 @@ export interface DataSpec {
   features?: readonly string[] | undefined;
   delimiter?: string | undefined;
   sampleShape?: readonly number[] | undefined;
+  /** text: the Hugging Face `tokenizer.json` (default: `tokenizer.json` beside the text). */
+  tokenizer?: string | undefined;
+  /** text: its `tokenizer_config.json` (default: the one beside `tokenizer.json`, when there is one). */
+  tokenizerConfig?: string | undefined;
+  /** text: tokens per window (default: the model's fixed sequence length, else 128). */
+  length?: number | undefined;
+  /** text: tokens between window starts (default: length). */
+  stride?: number | undefined;
+  /** text: 'pack' (default) or 'lines'. */
+  mode?: TextMode | undefined;
+  /** text: add the tokenizer's special tokens to each document (default: true for lines, false for pack). */
+  addSpecialTokens?: boolean | undefined;
   /** synthetic: count, seed, dims, distribution, intHigh, values. */
   synthetic?: SyntheticOptions | undefined;
   /** Skip this many samples first. */
@@ -54,7 +78,7 @@ export interface DataSpec {
   limit?: number | undefined;
 }
 
-const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'synthetic', 'skip', 'limit']);
+const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'tokenizer', 'tokenizerConfig', 'length', 'stride', 'mode', 'addSpecialTokens', 'synthetic', 'skip', 'limit']);
 
 /** Parse and check a YAML/JSON data spec; relative paths are resolved against `baseDir`. */
 export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): DataSpec {
@@ -80,13 +104,20 @@ export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): D
   if (spec.path !== undefined) out.path = rel(spec.path);
   if (spec.kind === 'npy' && spec.inputs) out.inputs = Object.fromEntries(Object.entries(spec.inputs).map(([i, p]) => [i, rel(p)]));
   if (spec.labels !== undefined && (spec.kind === 'npy' || spec.kind === 'images')) out.labels = rel(spec.labels);
+  if (spec.tokenizer !== undefined) out.tokenizer = rel(spec.tokenizer);
+  if (spec.tokenizerConfig !== undefined) out.tokenizerConfig = rel(spec.tokenizerConfig);
+  for (const k of ['length', 'stride'] as const) {
+    const x = spec[k];
+    if (x !== undefined && (!Number.isInteger(x) || x < 1)) throw new DataError(`${k} must be a positive integer, got ${JSON.stringify(x)}`, { file });
+  }
   return out;
 }
 
 /**
  * What a path holds, when it can be told: a data-spec file (.yaml/.yml/.json, parsed), a folder of
- * `test_data_set_*`, of `.npy` files or of images, a `.npy`, `.npz`, `.csv`, `.tsv`, `.jsonl`
- * file, or the word `synthetic`.
+ * `test_data_set_*`, of `.npy` files, of images or of `.txt` files with a `tokenizer.json`, a
+ * `.npy`, `.npz`, `.csv`, `.tsv`, `.jsonl` file, a `.txt` file with a `tokenizer.json` beside it,
+ * or the word `synthetic`.
  */
 export async function detectDataSpec(files: DataFiles, path: string): Promise<DataSpec> {
   const m = /^synthetic(?::(\d+))?$/.exec(path);
@@ -96,7 +127,11 @@ export async function detectDataSpec(files: DataFiles, path: string): Promise<Da
     const entries = await files.list(path);
     if (entries.some((e) => !e.dir && /\.npy$/i.test(e.name))) return { kind: 'npy-folder', path };
     if ((await listImages(files, path)).length) return { kind: 'images', path };
-    throw new DataError('the folder holds no test_data_set_<N> folders, .npy files or PNG/JPEG images; give a data spec (.yaml) that says what it holds', { file: path });
+    if (entries.some((e) => !e.dir && /\.txt$/i.test(e.name))) {
+      if (!entries.some((e) => !e.dir && e.name === 'tokenizer.json')) throw new DataError('the folder holds .txt files but no tokenizer.json to tokenize them; put the tokenizer.json beside them or give a data spec (kind: text, tokenizer: …)', { file: path });
+      return { kind: 'text', path, tokenizer: joinPath(path, 'tokenizer.json') };
+    }
+    throw new DataError('the folder holds no test_data_set_<N> folders, .npy files, PNG/JPEG images or .txt files; give a data spec (.yaml) that says what it holds', { file: path });
   }
   const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
   switch (ext) {
@@ -115,9 +150,36 @@ export async function detectDataSpec(files: DataFiles, path: string): Promise<Da
     case 'jsonl':
     case 'ndjson':
       return { kind: 'jsonl', path };
+    case 'txt':
+    case 'text': {
+      const tokenizer = joinPath(dirName(path), 'tokenizer.json');
+      if (!(await exists(files, tokenizer))) throw new DataError(`raw text needs a tokenizer: put the model's tokenizer.json beside it (${tokenizer}) or give a data spec (kind: text, path: ${baseName(path)}, tokenizer: <path>)`, { file: path });
+      return { kind: 'text', path, tokenizer };
+    }
     default:
-      throw new DataError(`cannot tell what '${baseName(path)}' holds from its name; use .npy, .npz, .csv, .tsv, .jsonl, a folder (test_data_set_*, .npy files, images) or a data spec (.yaml)`, { file: path });
+      throw new DataError(`cannot tell what '${baseName(path)}' holds from its name; use .npy, .npz, .csv, .tsv, .jsonl, .txt (with a tokenizer.json beside it), a folder (test_data_set_*, .npy files, images, .txt files) or a data spec (.yaml)`, { file: path });
   }
+}
+
+async function exists(files: DataFiles, path: string): Promise<boolean> {
+  try {
+    await files.size(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The text source of a spec: its files, tokenizer (and config) read through `files`. */
+async function openText(spec: DataSpec, files: DataFiles, inputs: readonly ModelInputSpec[]): Promise<DataSource> {
+  const path = spec.path ?? '';
+  const paths = (await files.isDir(path)) ? (await files.list(path)).filter((e) => !e.dir && /\.txt$/i.test(e.name)).map((e) => joinPath(path, e.name)) : [path];
+  if (!paths.length) throw new DataError('the folder holds no .txt files', { file: path });
+  const tokPath = spec.tokenizer ?? joinPath((await files.isDir(path)) ? path : dirName(path), 'tokenizer.json');
+  const cfgPath = spec.tokenizerConfig ?? joinPath(dirName(tokPath), 'tokenizer_config.json');
+  const tokenizer = await files.read(tokPath);
+  const tokenizerConfig = spec.tokenizerConfig !== undefined || (await exists(files, cfgPath)) ? await files.read(cfgPath) : undefined;
+  return textSource(files, paths, inputs, { tokenizer, tokenizerConfig, length: spec.length, stride: spec.stride, mode: spec.mode, addSpecialTokens: spec.addSpecialTokens, inputIds: spec.input }, tokPath);
 }
 
 /** Samples [skip, skip + limit) of a source. */
@@ -201,6 +263,9 @@ export async function openDataSource(spec: DataSpec, opts: OpenDataOptions): Pro
       break;
     case 'jsonl':
       source = await jsonlSource(files, path, inputs, { input: spec.input, labelField: spec.labels });
+      break;
+    case 'text':
+      source = await openText(spec, files, inputs);
       break;
     case 'synthetic':
       source = syntheticSource(inputs, spec.synthetic ?? {});
