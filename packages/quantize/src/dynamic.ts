@@ -5,13 +5,13 @@ import { raiseOpset } from './opset_plan.js';
 import { SkipLog, nothingReason } from './skips.js';
 import { uniqueWeights } from './rtn.js';
 import { type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, findModelWeightSites, modelInitializerBytes, quantizeRtn } from './weights.js';
-import { NODE_BYTES, readersOf } from './write_weights.js';
+import { NODE_BYTES, readersOf, writeQuantizedWeights } from './write_weights.js';
 
 /** Options of `quantize-dynamic`. */
 export const dynamicOptions = defineOptions({
   weightType: { type: 'string', enum: ['int8', 'uint8'], default: 'int8', description: 'weight type (int8 symmetric or uint8 asymmetric); ConvInteger always uses uint8 weights' },
   perChannel: { type: 'boolean', default: false, description: 'per-output-channel weight scales (MatMul/Gemm only)' },
-  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv'], description: 'op types to quantize' },
+  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'Gather'], description: 'op types to quantize (Gather: embedding tables, weight-only int8 per row as onnxruntime quantize_dynamic does)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types left in float' },
 });
@@ -61,12 +61,24 @@ export const quantizeDynamicPass = definePass({
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
     const layers: Record<string, unknown>[] = [];
+    const warnings: string[] = [];
     const dq = new Map<Graph, Map<string, [string, string, string]>>();
     const touched = new Set<Graph>();
     const groups = uniqueWeights(sites);
+    // embedding tables: weight-only int8 per row, written after the integer ops (see below)
+    const tables: { site: WeightSite; q: QuantizedWeight }[] = [];
     for (const [i, group] of groups.entries()) {
       throwIfAborted(ctx.signal, 'quantize-dynamic');
       const first = group[0]!;
+      const gathers = group.filter((s) => s.node.opType === 'Gather');
+      if (gathers.length) {
+        // a table read by Gather (and maybe, tied, by an output projection) is stored once as int8
+        // rows; every reader reads the dequantized table (the projection computes in float)
+        const g0 = gathers[0]!;
+        const q = quantizeRtn(canonical(g0, (await g0.tensor.data()) as Float32Array), g0.rows, g0.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 });
+        for (const s of gathers) tables.push({ site: s, q });
+        continue;
+      }
       const label = scopedName({ path: first.scope }, first.name);
       const usable = group.filter((s) => {
         const n = s.node;
@@ -165,6 +177,20 @@ export const quantizeDynamicPass = definePass({
       }
       ctx.onProgress((i + 1) / groups.length, label);
     }
+    const tableLines: string[] = [];
+    if (tables.length) {
+      const w = await writeQuantizedWeights(out, tables, 'qdq', skips);
+      // a table also read by other nodes (an LM head tied with the embedding, maybe through a
+      // Transpose) is stored once: those readers read the dequantized table and compute in float
+      const tied = new Map<string, string[]>();
+      for (const l of w.layers) {
+        if (l.alsoReadBy) tied.set(l.weight, l.alsoReadBy);
+        layers.push({ node: l.node, op: 'Gather', weight: l.weight, emitted: `${l.emitted} -> Gather`, weightType: 'int8', perChannel: true, readers: l.readers, ...(l.alsoReadBy ? { tiedWith: l.alsoReadBy } : {}) });
+      }
+      const n = new Set(w.layers.map((l) => l.weight)).size;
+      if (n) tableLines.push(`${n} Gather table${n > 1 ? 's' : ''} weight-only int8 per row${tied.size ? ` (tied: ${[...tied].map(([k, v]) => `${k} also read by ${v.join('/')}`).join(', ')}: one int8 copy, that reader computes in float)` : ''}`);
+      warnings.push(...w.warnings.filter((x) => !x.includes('skipped (')));
+    }
     eliminateDeadCode(out.graph);
     const bytesAfter = modelInitializerBytes(out);
     const changed = layers.length > 0;
@@ -174,9 +200,9 @@ export const quantizeDynamicPass = definePass({
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `dynamic int8 quantization of ${layers.length} nodes${raised.upgraded ? `; opset ${from} -> ${raised.opset}` : ''}${skipped ? `; ${skipped}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes` : reason,
+        summary: changed ? `dynamic int8 quantization of ${layers.filter((l) => l.op !== 'Gather').length} nodes${tableLines.length ? `; ${tableLines.join('; ')}` : ''}${raised.upgraded ? `; opset ${from} -> ${raised.opset}` : ''}${skipped ? `; ${skipped}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes` : reason,
         stats: { nodes: layers.length, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
-        warnings: skips.warnings(),
+        warnings: [...warnings, ...skips.warnings()],
         details: { ...(changed ? {} : { reason }), opset: { from, to: raised.opset, upgraded: raised.upgraded }, layers, skipped: skips.items, skippedByOp: skips.byOp() },
       },
     };

@@ -2,7 +2,7 @@ import { cloneModel, defineOptions, definePass, throwIfAborted, type Feeds, type
 import { ArgumentError, cholesky, choleskyInverse, matrix, type BackendName } from '@whittle/tensor';
 import { runModel } from './runtime.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
-import { prepareOpset, siteGranularity, uniqueWeights } from './rtn.js';
+import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
 import { SkipLog, nothingReason } from './skips.js';
 import { type QuantizedWeight, type WeightSite, type Granularity, canonical, constantWeightNodes, findModelWeightSites, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
@@ -12,7 +12,7 @@ export const gptqOptions = defineOptions({
   bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid (3/2-bit in 4-bit containers)' },
   symmetric: { type: 'boolean', default: true, description: 'symmetric grid' },
   granularity: { type: 'string', enum: ['per-channel', 'block'], default: 'block', description: 'per-output-channel scales, or group-wise scales (group = blockSize)' },
-  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 32, description: 'group size of the scales along the input dimension' },
+  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'group size of the scales along the input dimension' },
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'qdq', description: 'output format (as quantize-weights)' },
   damping: { type: 'number', min: 0, max: 1, default: 0.01, description: 'relative dampening added to diag(H) (percdamp)' },
   lazyBlock: { type: 'number', integer: true, min: 1, default: 128, description: 'columns per lazy batch update' },
@@ -214,7 +214,7 @@ export const gptqPass = definePass({
         n += g2.n;
       }
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
-      const spec = { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize };
+      const spec = { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
       const q = gptqQuantize(w, site.rows, site.cols, xtx, { ...spec, damping: o.damping, lazyBlock: o.lazyBlock, actOrder: o.actOrder });
       const rtn = quantizeRtn(w, site.rows, site.cols, spec);
       const gptqMse = outputMse(w, dequantizeWeight(q), site.rows, site.cols, xtx, n);

@@ -1,6 +1,6 @@
 import { type Feeds, type Model, PassDataError, cloneModel, defineOptions, definePass, runModel, throwIfAborted } from '@whittle/graph';
 import { engine, tensor } from '@whittle/tensor';
-import { prepareOpset, siteGranularity } from './rtn.js';
+import { prepareOpset, siteBlockSize, siteGranularity } from './rtn.js';
 import { SkipLog } from './skips.js';
 import { type QuantizedWeight, type WeightSite, blocksPerRow, canonical, dequantizeWeight, findModelWeightSites, fromCanonical, quantizeRtn } from './weights.js';
 import { writeQuantizedWeights, writeSummary } from './write_weights.js';
@@ -11,7 +11,7 @@ export const mixedOptions = defineOptions({
   highBits: { type: 'number', integer: true, min: 2, max: 8, default: 8, description: 'bits of the most sensitive layers' },
   targetRatio: { type: 'number', min: 0, max: 1, default: 0.2, description: 'size budget: quantized weight bytes (codes + scales) <= this fraction of their float32 bytes' },
   granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'scale granularity' },
-  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 32, description: 'block size for granularity "block"' },
+  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block"' },
   maxBatches: { type: 'number', integer: true, min: 1, default: 4, description: 'calibration batches used to measure sensitivity' },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv'], description: 'op types whose weights are quantized' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
@@ -56,7 +56,7 @@ export const quantizeMixedPass = definePass({
     const skips = new SkipLog();
     const sites = findModelWeightSites(model, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: sensitivity is measured on main-graph weights only', skips }).filter((s, i, all) => all.findIndex((t) => t.name === s.name) === i);
     const quant = (site: WeightSite, bits: number): QuantizedWeight =>
-      quantizeRtn(canonical(site, site.tensor.dataSync() as Float32Array), site.rows, site.cols, { bits, symmetric: true, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
+      quantizeRtn(canonical(site, site.tensor.dataSync() as Float32Array), site.rows, site.cols, { bits, symmetric: true, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) });
     const errorWith = async (site: WeightSite, q: QuantizedWeight): Promise<number> => {
       const m = cloneModel(model);
       m.graph.initializers.set(site.name, tensor(fromCanonical(site, dequantizeWeight(q)), site.shape, 'float32', { backend: 'cpu' }));

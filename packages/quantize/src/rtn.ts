@@ -10,7 +10,7 @@ export const rtnOptions = defineOptions({
   bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid: 8, 4, 3 or 2 (3/2-bit grids are stored in 4-bit containers)' },
   symmetric: { type: 'boolean', default: true, description: 'symmetric grid (zero point 0) instead of asymmetric min/max' },
   granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'one scale per tensor, per output channel, or per block of the reduction dimension' },
-  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 32, description: 'block size for granularity "block" (a power of two for MatMulNBits)' },
+  blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block" (a power of two for MatMulNBits; onnxruntime\'s MatMulNBits quantizer default is 128); a weight whose reduction dimension K is shorter uses the power of two >= K' },
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'qdq', description: 'DequantizeLinear feeding the consumer, or com.microsoft MatMulNBits for MatMul/Gemm weights (others stay QDQ)' },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
@@ -20,6 +20,17 @@ export const rtnOptions = defineOptions({
 /** Effective granularity of a site (Conv and other non-2-D weights have no block axis). */
 export function siteGranularity(site: WeightSite, g: Granularity): Granularity {
   return g === 'block' && site.blockAxis < 0 ? 'per-channel' : g;
+}
+
+/**
+ * Block size used for a site: `blockSize`, or for a reduction dimension shorter than it the
+ * smallest power of two (>= 16) covering it, so a short weight is one block per row without the
+ * padding a MatMulNBits blob of `blockSize` would carry.
+ */
+export function siteBlockSize(site: Pick<WeightSite, 'cols'>, blockSize: number): number {
+  let p = 16;
+  while (p < site.cols && p < blockSize) p *= 2;
+  return Math.min(blockSize, p);
 }
 
 /**
@@ -70,7 +81,7 @@ export const quantizeWeightsPass = definePass({
       throwIfAborted(ctx.signal, 'quantize-weights');
       const site = group[0]!;
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
-      const q = quantizeRtn(w, site.rows, site.cols, { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
+      const q = quantizeRtn(w, site.rows, site.cols, { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) });
       errors[site.name] = mse(w, dequantizeWeight(q));
       for (const s of group) entries.push({ site: s, q });
       ctx.onProgress((i + 1) / weights.length, site.name);

@@ -30,6 +30,8 @@ export interface LayerLine {
   fallback: string;
   /** Readers of the weight (nodes sharing it). */
   readers: number;
+  /** Op types of readers other than the quantized sites (a tied table's Transpose / LM head): they read the one dequantized copy. */
+  alsoReadBy?: string[];
   bytesBefore: number;
   bytesAfter: number;
   [extra: string]: unknown;
@@ -128,10 +130,13 @@ export async function writeQuantizedWeights(model: Model, entries: readonly { si
       } else if (form.kind === 'Cast+Mul') emitCastMul(site, form.q, names);
       else emitDequantizeWeight(site, form.q, names, allow4);
       forms[form.kind] = (forms[form.kind] ?? 0) + 1;
+      const others = [...new Set(readers.nodes.filter((r) => !group.some((e) => e.site.node === r.node && e.site.input === r.input)).map((r) => r.node.opType))];
+      if (others.length) warnings.push(`${label}: one quantized copy (${form.kind}) also read by ${others.join('/')} (shared, e.g. an LM head tied with the embedding)`);
       for (const e of group) {
         layers.push({
           node: e.site.node.name, op: e.site.node.opType, weight: label, shape: e.site.shape, bits: form.q.bits, granularity: form.q.granularity,
           emitted: form.kind, container: form.container, fallback: form.fallback, readers: readers.nodes.length, bytesBefore: floatBytes, bytesAfter: form.bytes,
+          ...(others.length ? { alsoReadBy: others } : {}),
         });
       }
     }

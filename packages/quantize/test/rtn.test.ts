@@ -15,12 +15,14 @@ describe('quantize-weights (RTN)', () => {
     ['int4 block-32 sym qdq', { bits: 4, granularity: 'block', blockSize: 32 }, 0.15],
     ['int4 block-16 asym qdq', { bits: 4, granularity: 'block', blockSize: 16, symmetric: false }, 0.15],
     ['int4 per-channel qdq', { bits: 4, granularity: 'per-channel' }, 0.25],
-    ['int3 block-32 qdq', { bits: 3, granularity: 'block' }, 0.35],
-    ['int2 block-32 asym qdq', { bits: 2, granularity: 'block', symmetric: false }, 0.7],
-    ['int4 block-32 matmulnbits', { bits: 4, format: 'matmulnbits' }, 0.15],
+    ['int3 block-32 qdq', { bits: 3, granularity: 'block', blockSize: 32 }, 0.35],
+    ['int2 block-32 asym qdq', { bits: 2, granularity: 'block', symmetric: false, blockSize: 32 }, 0.7],
+    ['int4 block-32 matmulnbits', { bits: 4, format: 'matmulnbits', blockSize: 32 }, 0.15],
+    // default block 128: K = 100 is one block of 128, K = 64 and 48 one block of 64
+    ['int4 default-block matmulnbits', { bits: 4, format: 'matmulnbits' }, 0.2],
     ['int4 block-64 asym matmulnbits', { bits: 4, format: 'matmulnbits', symmetric: false, blockSize: 64 }, 0.15],
-    ['int8 block-32 matmulnbits', { bits: 8, format: 'matmulnbits' }, 0.02],
-    ['int3 block-32 matmulnbits', { bits: 3, format: 'matmulnbits' }, 0.35],
+    ['int8 block-32 matmulnbits', { bits: 8, format: 'matmulnbits', blockSize: 32 }, 0.02],
+    ['int3 block-32 matmulnbits', { bits: 3, format: 'matmulnbits', blockSize: 32 }, 0.35],
     ['int2 block-16 asym matmulnbits', { bits: 2, format: 'matmulnbits', symmetric: false, blockSize: 16 }, 0.7],
   ];
   it.each(cases)('%s runs in onnxruntime and stays close', async (_name, opts, tol) => {
