@@ -69,3 +69,7 @@ export * from './train/data.js';
 export * from './train/classifier.js';
 export * from './train/augment.js';
 export * from './train/random_affine.js';
+export * from './train/training_data.js';
+export * from './train/task_loss.js';
+export * from './train/train_on_data.js';
+export * from './train/finetune_pass.js';

@@ -7,6 +7,7 @@ import { normalizePass } from './normalize.js';
 import { removeIdentityPass } from './remove_identity.js';
 import { removeMulByOnePass } from './remove_mul_by_one.js';
 import { sharedWeightsPass } from './shared_weights.js';
+import { fineTunePass } from '../train/finetune_pass.js';
 
 /** Passes of @whittle/graph, registered on first use of the registry. */
 export const BUILTIN_PASSES: readonly AnyPass[] = [
@@ -20,4 +21,5 @@ export const BUILTIN_PASSES: readonly AnyPass[] = [
   deadCodePass,
   inferShapesPass,
   normalizePass,
+  fineTunePass,
 ];

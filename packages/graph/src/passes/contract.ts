@@ -1,4 +1,4 @@
-import type { BackendName, Rng, Tensor } from '@whittle/tensor';
+import type { BackendName, DType, Rng, StorageArray, Tensor } from '@whittle/tensor';
 import type { Model } from '../ir/types.js';
 import type { OptionsSchema } from './options.js';
 
@@ -13,18 +13,63 @@ export interface Logger {
   error(message: string, data?: unknown): void;
 }
 
+/** An n-d array of samples as read from data: row-major storage; the first axis counts the samples. */
+export interface SampleArray {
+  data: StorageArray;
+  shape: readonly number[];
+  dtype: DType;
+}
+
 /**
- * Labeled (or unlabeled) in-memory samples for passes that train: fine-tuning after pruning or
+ * The loss a training pass optimizes: `ce` cross-entropy against integer labels (any shape, class
+ * axis configurable), `lm` next-token loss of a language model (labels are `input_ids` shifted
+ * by one, padding masked by `attention_mask`), `mse` against float targets (regression), `kl`
+ * Kullback–Leibler divergence to a teacher's outputs (distillation).
+ */
+export type TrainingLoss = 'ce' | 'lm' | 'mse' | 'kl';
+
+/** What the samples train for: the loss and the graph output it reads. */
+export interface TrainingTask {
+  /**
+   * Default: `ce` with integer targets/labels, `mse` with float targets, `lm` without targets when
+   * the model has an integer `input_ids` input (distillation: `kl`).
+   */
+  loss?: TrainingLoss | undefined;
+  /** Graph output the loss reads (default: the first graph output). */
+  output?: string | undefined;
+  /** Class axis of the output for `ce`/`kl` (default -1, the last). */
+  classAxis?: number | undefined;
+  /** Labels equal to this are ignored by `ce`/`lm` (default -100, as in PyTorch). */
+  ignoreIndex?: number | undefined;
+}
+
+/**
+ * In-memory samples for passes that train: fine-tuning, fine-tuning after pruning or
  * factorization, quantization-aware training, centroid fine-tuning, distillation.
+ *
+ * Two forms. The general one: `feeds` by graph input name (several inputs per sample, any dtype —
+ * float features, int64 token ids, attention masks; the first axis counts the samples, the other
+ * dims are the model's, dynamic ones taken from the data) with `labels` (one integer class per
+ * sample), `targets` (integer labels of any shape, e.g. one per position, or float regression
+ * targets) or neither (distillation; language models derive next-token labels from `input_ids`).
+ * The image-classifier shorthand: `x` (float32 samples of `sampleShape`) with `labels`, feeding
+ * `inputName` (default: the first input). Image augmentations apply when a single float input of
+ * rank >= 3 per sample is fed.
  */
 export interface TrainingData {
-  /** Samples, row-major, `count * prod(sampleShape)` float32 values. */
-  x: Float32Array;
-  /** One integer class label per sample; absent for label-free passes (e.g. distillation). */
+  /** Samples by graph input name; every array's first axis counts the samples. */
+  feeds?: Readonly<Record<string, SampleArray>> | undefined;
+  /** Targets of any shape `[count, ...]`: integer class labels (`ce`) or float values (`mse`). */
+  targets?: SampleArray | undefined;
+  /** What to train for (loss, output, class axis); defaults from the targets. */
+  task?: TrainingTask | undefined;
+  /** Shorthand: samples, row-major, `count * prod(sampleShape)` float32 values. */
+  x?: Float32Array | undefined;
+  /** One integer class label per sample (either form); absent for label-free training. */
   labels?: Int32Array | undefined;
-  /** Shape of one sample, e.g. [1, 28, 28]. */
-  sampleShape: readonly number[];
-  /** Graph input the samples feed (default: the first non-initializer input). */
+  /** Shorthand: shape of one sample, e.g. [1, 28, 28]. */
+  sampleShape?: readonly number[] | undefined;
+  /** Shorthand: graph input the samples feed (default: the first non-initializer input). */
   inputName?: string | undefined;
 }
 
