@@ -8,6 +8,7 @@ export * from './metrics.js';
 export * from './mnist.js';
 export * from './errors.js';
 export * from './fidelity.js';
+export * from './tasks/index.js';
 export * from './size.js';
 export * from './pareto.js';
 export * from './latency_stats.js';
