@@ -11,10 +11,13 @@ import { NODE_BYTES, readersOf, writeQuantizedWeights } from './write_weights.js
 export const dynamicOptions = defineOptions({
   weightType: { type: 'string', enum: ['int8', 'uint8'], default: 'int8', description: 'weight type (int8 symmetric or uint8 asymmetric); ConvInteger always uses uint8 weights' },
   perChannel: { type: 'boolean', default: false, description: 'per-output-channel weight scales (MatMul/Gemm only)' },
-  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'Gather'], description: 'op types to quantize (Gather: embedding tables, weight-only int8 per row as onnxruntime quantize_dynamic does)' },
+  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types to quantize (Gather: embedding tables, and ConvTranspose, which has no integer kernel: weight-only int8 per row / input channel through DequantizeLinear)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types left in float' },
 });
+
+/** Op types whose weights dynamic int8 stores weight-only (int8 + DequantizeLinear, no integer kernel). */
+const WEIGHT_ONLY = new Set(['Gather', 'ConvTranspose']);
 
 /** Integer weight tensors of one float weight, shared by all its readers. */
 interface IntWeight {
@@ -50,33 +53,43 @@ export const quantizeDynamicPass = definePass({
     const o = ctx.options;
     // DynamicQuantizeLinear needs opset 11 (MatMulInteger / ConvInteger 10)
     const from = opsetVersion(model) ?? 1;
-    const raised = raiseOpset(cloneModel(model), 11);
+    let raised = raiseOpset(cloneModel(model), 11);
     if (raised.opset < 11) {
       const reason = `0 weights quantized: DynamicQuantizeLinear needs opset 11 and ${raised.blockedBy}`;
       return { model: cloneModel(model), report: { changed: false, summary: reason, warnings: [reason], details: { reason } } };
     }
+    let skips = new SkipLog();
+    let sites = findModelWeightSites(raised.model, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
+    // weight-only tables want per-row DequantizeLinear (opset 13; below it int8 + Cast + Mul)
+    if (raised.opset < 13 && sites.some((s) => WEIGHT_ONLY.has(s.node.opType))) {
+      const r13 = raiseOpset(cloneModel(model), 13);
+      if (r13.opset >= 13) {
+        raised = r13;
+        skips = new SkipLog();
+        sites = findModelWeightSites(raised.model, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
+      }
+    }
     const out = raised.model;
     const bytesBefore = modelInitializerBytes(out);
     const names = new NameGenerator(out.graph);
-    const skips = new SkipLog();
-    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
     const layers: Record<string, unknown>[] = [];
     const warnings: string[] = [];
     const dq = new Map<Graph, Map<string, [string, string, string]>>();
     const touched = new Set<Graph>();
     const groups = uniqueWeights(sites);
-    // embedding tables: weight-only int8 per row, written after the integer ops (see below)
+    // embedding tables and ConvTranspose weights (no integer kernel): weight-only int8 per row,
+    // written after the integer ops (see below)
     const tables: { site: WeightSite; q: QuantizedWeight }[] = [];
     for (const [i, group] of groups.entries()) {
       throwIfAborted(ctx.signal, 'quantize-dynamic');
       const first = group[0]!;
-      const gathers = group.filter((s) => s.node.opType === 'Gather');
-      if (gathers.length) {
+      const weightOnly = group.filter((s) => WEIGHT_ONLY.has(s.node.opType));
+      if (weightOnly.length) {
         // a table read by Gather (and maybe, tied, by an output projection) is stored once as int8
         // rows; every reader reads the dequantized table (the projection computes in float)
-        const g0 = gathers[0]!;
+        const g0 = weightOnly[0]!;
         const q = quantizeRtn(canonical(g0, (await g0.tensor.data()) as Float32Array), g0.rows, g0.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 });
-        for (const s of gathers) tables.push({ site: s, q });
+        for (const s of weightOnly) tables.push({ site: s, q });
         continue;
       }
       const label = scopedName({ path: first.scope }, first.name);
@@ -185,9 +198,11 @@ export const quantizeDynamicPass = definePass({
       const tied = new Map<string, string[]>();
       for (const l of w.layers) {
         if (l.alsoReadBy) tied.set(l.weight, l.alsoReadBy);
-        layers.push({ node: l.node, op: 'Gather', weight: l.weight, emitted: `${l.emitted} -> Gather`, weightType: 'int8', perChannel: true, readers: l.readers, ...(l.alsoReadBy ? { tiedWith: l.alsoReadBy } : {}) });
+        layers.push({ node: l.node, op: l.op, weight: l.weight, emitted: `${l.emitted} -> ${l.op}`, weightType: 'int8', perChannel: true, readers: l.readers, ...(l.alsoReadBy ? { tiedWith: l.alsoReadBy } : {}) });
       }
-      const n = new Set(w.layers.map((l) => l.weight)).size;
+      const n = new Set(w.layers.filter((l) => l.op === 'Gather').map((l) => l.weight)).size;
+      const ct = new Set(w.layers.filter((l) => l.op === 'ConvTranspose').map((l) => l.weight)).size;
+      if (ct) tableLines.push(`${ct} ConvTranspose weight${ct > 1 ? 's' : ''} weight-only int8 per input channel (no integer ConvTranspose kernel)`);
       if (n) tableLines.push(`${n} Gather table${n > 1 ? 's' : ''} weight-only int8 per row${tied.size ? ` (tied: ${[...tied].map(([k, v]) => `${k} also read by ${v.join('/')}`).join(', ')}: one int8 copy, that reader computes in float)` : ''}`);
       warnings.push(...w.warnings.filter((x) => !x.includes('skipped (')));
     }
@@ -200,7 +215,7 @@ export const quantizeDynamicPass = definePass({
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `dynamic int8 quantization of ${layers.filter((l) => l.op !== 'Gather').length} nodes${tableLines.length ? `; ${tableLines.join('; ')}` : ''}${raised.upgraded ? `; opset ${from} -> ${raised.opset}` : ''}${skipped ? `; ${skipped}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes` : reason,
+        summary: changed ? `dynamic int8 quantization of ${layers.filter((l) => l.op !== 'Gather' && l.op !== 'ConvTranspose').length} nodes${tableLines.length ? `; ${tableLines.join('; ')}` : ''}${raised.upgraded ? `; opset ${from} -> ${raised.opset}` : ''}${skipped ? `; ${skipped}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes` : reason,
         stats: { nodes: layers.length, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
         warnings: [...warnings, ...skips.warnings()],
         details: { ...(changed ? {} : { reason }), opset: { from, to: raised.opset, upgraded: raised.upgraded }, layers, skipped: skips.items, skippedByOp: skips.byOp() },

@@ -12,7 +12,7 @@ export const rtnOptions = defineOptions({
   granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'one scale per tensor, per output channel, or per block of the reduction dimension' },
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block" (a power of two for MatMulNBits; onnxruntime\'s MatMulNBits quantizer default is 128); a weight whose reduction dimension K is shorter uses the power of two >= K' },
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'qdq', description: 'DequantizeLinear feeding the consumer, or com.microsoft MatMulNBits for MatMul/Gemm weights (others stay QDQ)' },
-  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables)' },
+  ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables; ConvTranspose: scales per input channel)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types to leave in float' },
 });

@@ -55,7 +55,7 @@ function rejectReason(name: string, graphs: readonly Graph[]): string {
 
 /**
  * Weight sites of the given op types in one graph: MatMul (B [K, N]), Gemm (B, transB aware), Conv
- * (W [O, I, ...]) and Gather (embedding table [V, D], data input). Only float32 initializers of
+ * (W [O, I, ...]), ConvTranspose (W [I, O/group, ...], rows = input channels) and Gather (embedding table [V, D], data input). Only float32 initializers of
  * `g` itself, or of `ancestors` (enclosing graphs, innermost first) for a subgraph. Rejected
  * candidates are recorded in `skips` with the reason.
  */
@@ -95,8 +95,10 @@ export function findWeightSites(g: Graph, ops: readonly string[], exclude: SiteE
       const tb = attrInt(node, 'transB', 0);
       rowAxis = tb ? 0 : 1;
       blockAxis = tb ? 1 : 0;
-    } else if (node.opType === 'Conv') {
+    } else if (node.opType === 'Conv' || node.opType === 'ConvTranspose') {
       if (shape.length < 3) continue;
+      // ConvTranspose's weight is [C_in, C_out/group, k...]: its scales run along axis 0 (input
+      // channels), each a contiguous row of the native layout, as fine-grained as output channels
       rowAxis = 0;
       blockAxis = -1;
     } else if (node.opType === 'Gather') {
