@@ -1,6 +1,6 @@
 import {
   type GraphScope, type Model, type Node, type PassContext, type PassResult, NameGenerator, PassDataError, cloneModel, initializerBytes, initializerSize,
-  isDefaultDomain, opsetVersion, scopedName, throwIfAborted,
+  isDefaultDomain, opsetVersion, resolveTrainingData, scopedName, throwIfAborted,
 } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { type InputStats, type StatRequest, collectInputStats } from './calibration.js';
@@ -130,8 +130,9 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
   const sel = selection(o);
   // fail before the (slow) decompositions when fine-tuning cannot run
   const training = ctx.training;
-  if (o.fineTuneEpochs > 0 && !training?.labels) {
-    throw new PassDataError(passName, `${passName}: fineTuneEpochs ${o.fineTuneEpochs} needs labeled training data (ctx.training with labels / --data); set fineTuneEpochs 0 to factorize only`);
+  if (o.fineTuneEpochs > 0) {
+    if (!training) throw new PassDataError(passName, `${passName}: fineTuneEpochs ${o.fineTuneEpochs} needs labeled training data (ctx.training with labels / --data); set fineTuneEpochs 0 to factorize only`);
+    resolveTrainingData(training, model, { pass: passName });
   }
   const m = cloneModel(model);
   const opset = opsetVersion(model) ?? 21;
@@ -339,14 +340,13 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
   }
   let out = m;
   let fineTune: { epochs: number; losses: number[] } | { skipped: string } | undefined;
-  if (o.fineTuneEpochs > 0 && training?.labels && hasSubgraphs) {
+  if (o.fineTuneEpochs > 0 && training && hasSubgraphs) {
     fineTune = { skipped: `the model has If/Loop/Scan subgraphs (${scopes.length - 1}); fine-tuning trains main-graph-only models, factors left as computed` };
     warnings.push(`fine-tuning skipped: ${fineTune.skipped}`);
-  } else if (o.fineTuneEpochs > 0 && training?.labels) {
+  } else if (o.fineTuneEpochs > 0 && training) {
     const ft = await fineTuneClassifier(m, {
-      x: training.x, labels: training.labels, sampleShape: training.sampleShape, epochs: o.fineTuneEpochs,
+      data: training, epochs: o.fineTuneEpochs,
       batchSize: o.batchSize, lr: o.lr, lrDecay: o.lrDecay, trainable: o.trainable, seed: ctx.seed, backend: ctx.backend,
-      ...(training.inputName ? { inputName: training.inputName } : {}),
       onProgress: (f, msg) => ctx.onProgress(0.9 + 0.1 * f, `fine-tuning: ${msg}`),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });

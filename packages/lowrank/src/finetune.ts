@@ -1,5 +1,5 @@
-import { type EpochResult, type Model, GraphModule, arrayBatches, fit } from '@whittle/graph';
-import { type BackendName, type Tensor, Adam, ArgumentError, Rng, crossEntropy } from '@whittle/tensor';
+import { type EpochResult, type Model, type TrainingData, GraphModule, resolveTrainingData, trainOnData } from '@whittle/graph';
+import { type BackendName, type Tensor, Adam, ArgumentError, Rng } from '@whittle/tensor';
 
 /** Value-name markers of the initializers the low-rank passes create. */
 export const FACTOR_MARKERS = ['.lowrank_u', '.lowrank_v', '.tucker_in', '.tucker_core', '.tucker_out', '.svd_vertical', '.svd_horizontal'] as const;
@@ -11,10 +11,12 @@ export function isFactorName(name: string): boolean {
 
 /** Options of {@link fineTuneClassifier}. */
 export interface FineTuneOptions {
-  /** Training samples, row-major, `count * prod(sampleShape)` values. */
-  x: Float32Array;
-  labels: Int32Array;
-  sampleShape: readonly number[];
+  /** Training data of any task (feeds by input name, labels/targets or none for lm); or the shorthand below. */
+  data?: TrainingData | undefined;
+  /** Shorthand: training samples, row-major, `count * prod(sampleShape)` values. */
+  x?: Float32Array;
+  labels?: Int32Array;
+  sampleShape?: readonly number[];
   epochs: number;
   batchSize?: number;
   /** Adam learning rate (default 5e-4). */
@@ -34,12 +36,11 @@ export interface FineTuneOptions {
 /**
  * Fine-tune a factorized classifier: the factors are ordinary initializers, so a
  * {@link GraphModule} trains them (with the rest of the weights unless `trainable: 'factors'`)
- * with Adam and cross-entropy through {@link fit}. Returns a new model; the input is unchanged.
+ * with Adam and the task's loss (cross-entropy on any output, next-token, MSE) through `trainOnData`. Returns a new model; the input is unchanged.
  */
 export async function fineTuneClassifier(model: Model, opts: FineTuneOptions): Promise<{ model: Model; history: EpochResult[] }> {
-  const inputName = opts.inputName ?? model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.name;
-  const outputName = opts.outputName ?? model.graph.outputs[0]?.name;
-  if (!inputName || !outputName) throw new ArgumentError('fineTuneClassifier: the model needs an input and an output');
+  const given: TrainingData = opts.data ?? { x: opts.x, labels: opts.labels, sampleShape: opts.sampleShape, inputName: opts.inputName };
+  const data = resolveTrainingData(opts.outputName ? { ...given, task: { ...given.task, output: opts.outputName } } : given, model, { pass: 'fineTuneClassifier' });
   const only = opts.trainable === 'factors';
   const module = await GraphModule.create(model, {
     ...(opts.backend ? { backend: opts.backend } : {}),
@@ -50,15 +51,16 @@ export async function fineTuneClassifier(model: Model, opts: FineTuneOptions): P
   const rng = new Rng(opts.seed ?? 0);
   const batchSize = opts.batchSize ?? 64;
   try {
-    const history = await fit(module, {
+    const history = await trainOnData(module, {
+      data,
       epochs: opts.epochs,
-      batchesPerEpoch: Math.ceil(opts.labels.length / batchSize),
-      data: () => arrayBatches({ x: opts.x, labels: opts.labels, sampleShape: opts.sampleShape, batchSize, inputName, rng, ...(opts.backend ? { backend: opts.backend } : {}) }),
-      loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch['labels'] as Tensor),
+      batchSize,
       optimizer,
+      rng,
+      backend: opts.backend,
       callbacks: { onEpochEnd: () => void (optimizer.lr *= opts.lrDecay ?? 0.7) },
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      onProgress: opts.onProgress,
+      signal: opts.signal,
     });
     return { model: await module.toModel(), history };
   } finally {

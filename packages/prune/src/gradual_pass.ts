@@ -1,6 +1,5 @@
-import { type PassContext, PassDataError, PassOptionsError, arrayBatches, defineOptions, definePass, randomShift } from '@whittle/graph';
-import { Rng } from '@whittle/tensor';
-import { Adam, crossEntropy, type Tensor } from '@whittle/tensor';
+import { type PassContext, PassOptionsError, batchCount, defineOptions, definePass, randomShift, resolveTrainingData, taskLoss, trainingBatches } from '@whittle/graph';
+import { Adam, Rng } from '@whittle/tensor';
 import { constantSparsity, fineTuneWithMasks, polynomialDecay } from './gradual.js';
 import { findPrunableWeights } from './layers.js';
 import { applyMasks, computeMasks } from './masks.js';
@@ -38,7 +37,8 @@ function parseNM(v: string): { n: number; m: number } {
 }
 
 /**
- * `prune-gradual`: magnitude pruning interleaved with training on `ctx.training` (labeled):
+ * `prune-gradual`: magnitude pruning interleaved with training on `ctx.training` (any task:
+ * class labels of any shape, next-token loss for language models, float targets):
  * masks are recomputed on a schedule and held after every optimizer step, so the network
  * adapts while it loses weights — the iterative prune/fine-tune of Deep Compression and
  * TF-MOT's `prune_low_magnitude`. With `nm` (e.g. '2:4') the N:M pattern is set by magnitude
@@ -51,12 +51,8 @@ export const pruneGradual = definePass({
   optionsSchema: gradualOptions,
   async run(model, ctx: PassContext<ReturnType<typeof gradualOptions.parse>>) {
     const o = ctx.options;
-    const data = ctx.training;
-    if (!data?.labels) throw new PassDataError('prune-gradual', 'prune-gradual: needs labeled training data (ctx.training with labels / --data)');
-    const labels = data.labels;
-    const inputName = data.inputName ?? model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.name;
-    const outputName = model.graph.outputs[0]?.name;
-    if (!inputName || !outputName) throw new PassDataError('prune-gradual', 'prune-gradual: the model needs an input and an output to train');
+    // any task: labels of any shape, next-token (lm) or float targets (mse); see resolveTrainingData
+    const data = resolveTrainingData(ctx.training, model, { pass: 'prune-gradual' });
     const nm = o.nm !== undefined ? parseNM(o.nm) : undefined;
     const warnings: string[] = [];
     // training runs the main graph's parameters; weights inside If/Loop/Scan bodies are skipped and listed
@@ -70,7 +66,7 @@ export const pruneGradual = definePass({
     const nmMasks = nm ? await computeMasks(model, weights, { method: 'magnitude', nm }) : undefined;
     const start = nmMasks ? await applyMasks(model, nmMasks) : model;
     const held = nm ? { include: weights.map((w) => w.weight), exclude: [] as string[] } : { include: o.include, exclude: o.exclude };
-    const batches = Math.ceil(labels.length / o.batchSize);
+    const batches = batchCount(data, o.batchSize);
     const total = batches * o.epochs;
     const endStep = Math.max(2, Math.round(total * o.rampFraction));
     const schedule =
@@ -82,8 +78,8 @@ export const pruneGradual = definePass({
     const r = await fineTuneWithMasks(start, {
       epochs: o.epochs,
       batchesPerEpoch: batches,
-      data: () => arrayBatches({ x: data.x, labels, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend, ...(o.shift ? { augment: randomShift(o.shift), augmentRng } : {}) }),
-      loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
+      data: () => trainingBatches(data, { batchSize: o.batchSize, rng: ctx.rng, backend: ctx.backend, ...(o.shift && data.image ? { augment: randomShift(o.shift), augmentRng } : {}) }),
+      loss: (outputs, batch) => taskLoss(data.task, outputs, batch),
       optimizer: (params) => (optimizer = new Adam(params, { lr: o.lr })),
       callbacks: { onEpochEnd: () => void (optimizer!.lr *= o.lrDecay) },
       backend: ctx.backend,

@@ -5,18 +5,17 @@ import {
   graphScopes,
   scopedName,
   NameGenerator,
-  PassDataError,
   type Node,
-  arrayBatches,
   cloneModel,
   defineOptions,
   definePass,
   eliminateDeadCode,
-  fit,
+  resolveTrainingData,
+  trainOnData,
   opsetVersion,
   throwIfAborted,
 } from '@whittle/graph';
-import { Adam, crossEntropy, tensor, type Tensor } from '@whittle/tensor';
+import { Adam, tensor } from '@whittle/tensor';
 import { type Clustered, bitsFor, clusterValues } from './cluster.js';
 import { NODE_BYTES } from './write_weights.js';
 import { emitClustered, type ClusterStorage } from './cluster_emit.js';
@@ -30,7 +29,7 @@ export const clusterOptions = defineOptions({
   gapBits: { type: 'number', integer: true, min: 0, max: 8, default: 0, description: "width of the relative-index gaps of 'sparse' storage (1..8 bits; 0 = per layer, the width that stores it smallest)" },
   init: { type: 'string', enum: ['linear', 'kmeans++'] as const, default: 'linear', description: "centroid initialisation: 'linear' between min and max (Deep Compression) or 'kmeans++' (seeded by ctx.rng)" },
   iterations: { type: 'number', integer: true, min: 1, default: 30, description: 'k-means (Lloyd) iterations' },
-  fineTuneEpochs: { type: 'number', integer: true, min: 0, default: 0, description: 'epochs of centroid fine-tuning on ctx.training (codes fixed, each centroid moves with the mean update of its weights)' },
+  fineTuneEpochs: { type: 'number', integer: true, min: 0, default: 0, description: 'epochs of centroid fine-tuning on ctx.training (any task: labels, lm, float targets; codes fixed, each centroid moves with the mean update of its weights)' },
   lr: { type: 'number', min: 0, default: 1e-4, description: 'Adam learning rate of the fine-tuning' },
   batchSize: { type: 'number', integer: true, min: 1, default: 64, description: 'fine-tuning batch size' },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv'], description: 'op types whose weights are clustered' },
@@ -63,12 +62,7 @@ function shareValues(values: Float32Array, c: Clustered): void {
 }
 
 async function fineTune(model: Model, sites: Site[], o: ClusterPassOptions, ctx: Parameters<typeof clusterWeightsPass.run>[1]): Promise<{ model: Model; losses: number[] }> {
-  const data = ctx.training;
-  if (!data) throw new PassDataError('cluster-weights', 'cluster-weights: fineTuneEpochs > 0 needs training data (ctx.training / --data)');
-  if (!data.labels) throw new PassDataError('cluster-weights', 'cluster-weights: fine-tuning needs labeled training data (ctx.training.labels)');
-  const inputName = data.inputName ?? model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.name;
-  const outputName = model.graph.outputs[0]?.name;
-  if (!inputName || !outputName) throw new PassDataError('cluster-weights', 'cluster-weights: the model needs an input and an output to fine-tune');
+  const data = resolveTrainingData(ctx.training, model, { pass: 'cluster-weights' });
   const module = await GraphModule.create(model, { backend: ctx.backend });
   const optimizer = new Adam(module.parameterList(), { lr: o.lr });
   const project = (): void => {
@@ -80,13 +74,13 @@ async function fineTune(model: Model, sites: Site[], o: ClusterPassOptions, ctx:
       module.setParameter(s.name, tensor(v, p.shape, 'float32', { backend: p.backend }));
     }
   };
-  const batches = Math.ceil(data.labels.length / o.batchSize);
-  const history = await fit(module, {
+  const history = await trainOnData(module, {
+    data,
     epochs: o.fineTuneEpochs,
-    batchesPerEpoch: batches,
-    data: () => arrayBatches({ x: data.x, labels: data.labels!, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend }),
-    loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
+    batchSize: o.batchSize,
     optimizer,
+    rng: ctx.rng,
+    backend: ctx.backend,
     callbacks: { afterStep: () => project() },
     onProgress: (f, m) => ctx.onProgress(0.1 + 0.8 * f, m),
     signal: ctx.signal,

@@ -1,5 +1,5 @@
-import { GraphModule, PassDataError, arrayBatches, cloneModel, defineOptions, definePass, fit, throwIfAborted } from '@whittle/graph';
-import { Adam, add, crossEntropy, engine, sub, tensor, type Tensor } from '@whittle/tensor';
+import { GraphModule, cloneModel, defineOptions, definePass, resolveTrainingData, throwIfAborted, trainOnData } from '@whittle/graph';
+import { Adam, add, engine, sub, tensor } from '@whittle/tensor';
 import { prepareOpset, siteGranularity } from './rtn.js';
 import { SkipLog } from './skips.js';
 import { type WeightSite, canonical, dequantizeWeight, findModelWeightSites, fromCanonical, quantizeRtn } from './weights.js';
@@ -33,12 +33,8 @@ export const qatPass = definePass({
   optionsSchema: qatOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    const data = ctx.training;
-    if (!data?.labels) throw new PassDataError('qat', 'qat: needs labeled training data (ctx.training with labels / --data)');
-    const labels = data.labels;
-    const inputName = data.inputName ?? model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.name;
-    const outputName = model.graph.outputs[0]?.name;
-    if (!inputName || !outputName) throw new PassDataError('qat', 'qat: the model needs an input and an output to train');
+    // any task: labels of any shape, next-token (lm) or float targets (mse); see resolveTrainingData
+    const data = resolveTrainingData(ctx.training, model, { pass: 'qat' });
     const spec = (site: WeightSite) => ({ bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: o.blockSize });
     const sites = new Map<string, WeightSite>();
     const skips = new SkipLog();
@@ -56,12 +52,13 @@ export const qatPass = definePass({
     const optimizer = new Adam(module.parameterList(), { lr: o.lr });
     const before = new Map<string, Float32Array>();
     for (const [name] of sites) before.set(name, Float32Array.from(module.parameters.get(name)!.dataSync() as Float32Array));
-    const history = await fit(module, {
+    const history = await trainOnData(module, {
+      data,
       epochs: o.epochs,
-      batchesPerEpoch: Math.ceil(labels.length / o.batchSize),
-      data: () => arrayBatches({ x: data.x, labels, sampleShape: data.sampleShape, batchSize: o.batchSize, inputName, rng: ctx.rng, backend: ctx.backend }),
-      loss: (outputs, batch) => crossEntropy(outputs.get(outputName)!, batch.labels as Tensor),
+      batchSize: o.batchSize,
       optimizer,
+      rng: ctx.rng,
+      backend: ctx.backend,
       onProgress: (f, m) => ctx.onProgress(0.95 * f, m),
       signal: ctx.signal,
     });

@@ -1,5 +1,6 @@
-import { type BackendName, type DType, type Rng, type Tensor, WhittleError, allocStorage, tensor } from '@whittle/tensor';
+import { type BackendName, type DType, type Rng, type Tensor, allocStorage, tensor } from '@whittle/tensor';
 import type { Model } from '../ir/types.js';
+import { PassDataError } from '../errors.js';
 import type { SampleArray, TrainingData, TrainingLoss } from '../passes/contract.js';
 import type { Augment } from './augment.js';
 import type { Batch } from './fit.js';
@@ -7,13 +8,11 @@ import type { Batch } from './fit.js';
 /**
  * Training data that does not fit the model or the task: no samples, an input the data does not
  * feed, sample counts that disagree, targets of the wrong kind for the loss, an unknown output.
- * The message says which pass, what is wrong and what to give instead.
+ * The message says which pass, what is wrong and what to give instead. A {@link PassDataError}.
  */
-export class TrainingDataError extends WhittleError {
-  readonly pass: string;
+export class TrainingDataError extends PassDataError {
   constructor(pass: string, message: string) {
-    super('E_TRAINING_DATA', `${pass}: ${message}`);
-    this.pass = pass;
+    super(pass, `${pass}: ${message}`);
   }
 }
 
@@ -112,7 +111,7 @@ export function resolveTrainingData(data: TrainingData | undefined, model: Model
     t.loss ?? (targets ? (isIntDType(targets.dtype) ? 'ce' : 'mse') : ids ? 'lm' : opts.defaultLoss ?? 'ce');
   const allowed = opts.losses ?? ['ce', 'lm', 'mse'];
   if (!allowed.includes(loss)) throw new TrainingDataError(pass, `loss '${loss}' is not one this pass trains with (${allowed.join(', ')})`);
-  if (loss === 'ce' && !targets) throw new TrainingDataError(pass, 'loss ce needs integer labels or targets; the data has none (give a label column / labels array, or --loss lm for a language model)');
+  if (loss === 'ce' && !targets) throw new TrainingDataError(pass, 'loss ce needs labeled training data (integer labels or targets); the data has none (give a label column / labels array, or --loss lm for a language model)');
   if (loss === 'ce' && !isIntDType(targets!.dtype)) throw new TrainingDataError(pass, `loss ce needs integer class labels; the targets are ${targets!.dtype} (use --loss mse for regression)`);
   if (loss === 'mse' && !targets) throw new TrainingDataError(pass, 'loss mse needs float targets; the data has none');
   let tokens: ResolvedTrainingData['tokens'];
