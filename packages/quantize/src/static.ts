@@ -7,8 +7,8 @@ import { ArgumentError } from '@whittle/tensor';
 import { type CalibrationMethod, collectStats, computeRange } from './calibrate.js';
 import { cpuTensor, emitDequantizeLinear } from './emit.js';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
-import { type QuantizedWeight, type WeightSite, canonical, findModelWeightSites, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
-import { SkipLog } from './skips.js';
+import { type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, findModelWeightSites, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
+import { SkipLog, nothingReason } from './skips.js';
 
 /** Options of `quantize-static`. */
 export const staticOptions = defineOptions({
@@ -70,6 +70,14 @@ export const quantizeStaticPass = definePass({
     const g = out.graph;
     const bytesBefore = initializerBytes(g);
     const p = plan(g, o.ops, o.excludeNodes, o.excludeOps, o.quantizeOutputs || o.format === 'qoperator');
+    const skips = new SkipLog();
+    findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { subgraphs: false, subgraphReason: 'inside a subgraph: calibration observes main-graph activations only', skips });
+    if (!p.nodes.length) {
+      // nothing in the main graph to calibrate and quantize: say where the weights are instead
+      const hint = skips.size ? '; quantize-weights or quantize-dynamic quantize weights inside subgraphs' : '';
+      const reason = nothingReason(`0 ${o.ops.join('/')} nodes in the main graph`, skips, constantWeightNodes(out)) + hint;
+      return { model: cloneModel(model), report: { changed: false, summary: reason, warnings: skips.warnings(), details: { reason, skipped: skips.items } } };
+    }
     let ranges: Record<string, [number, number]>;
     if (o.ranges) ranges = o.ranges as Record<string, [number, number]>;
     else {
@@ -95,8 +103,6 @@ export const quantizeStaticPass = definePass({
     const weightSym = o.weightType === 'int8';
     const sites = findWeightSites(g, o.ops, { names: o.excludeNodes, ops: o.excludeOps }).filter((s) => p.nodes.includes(s.node));
     const layers: Record<string, unknown>[] = [];
-    const skips = new SkipLog();
-    findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { subgraphs: false, subgraphReason: 'inside a subgraph: calibration observes main-graph activations only', skips });
     const quantW = new Map<Node, { site: WeightSite; q: QuantizedWeight }>();
     for (const site of sites) {
       const w = canonical(site, (await site.tensor.data()) as Float32Array);

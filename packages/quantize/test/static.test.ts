@@ -1,3 +1,5 @@
+import { optimumDecoder } from '@whittle/testing/exporters';
+import { corpusModel, frontEnd, weightBytes } from './real_models.js';
 import { describe, expect, it } from 'vitest';
 import { runPass } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
@@ -51,5 +53,24 @@ describe('quantize-static', () => {
   });
   it('requires calibration or ranges', async () => {
     await expect(runPass(quantizeStaticPass, model, {})).rejects.toThrow(/calibration/);
+  });
+});
+
+describe('quantize-static: weights only inside If branches', () => {
+  for (const id of ['vad-v5', 'vad-legacy']) {
+    it(`${id}: changed false, the reason says where the weights are and what quantizes them`, async () => {
+      const m = await corpusModel(id);
+      const r = await runPass(quantizeStaticPass, m, { ranges: {} });
+      expect(r.report.changed).toBe(false);
+      expect(r.report.summary).toMatch(/^0 Conv\/MatMul\/Gemm nodes in the main graph: \d+ weights skipped: \d+ inside a subgraph/);
+      expect((r.report.details as { reason: string }).reason).toMatch(/quantize-weights or quantize-dynamic/);
+      expect(weightBytes(r.model)).toBe(weightBytes(m));
+    });
+  }
+  it('optimum decoder (every weight read inside the If on use_cache_branch): changed false', async () => {
+    const m = await frontEnd(optimumDecoder({ seed: 1 }));
+    const r = await runPass(quantizeStaticPass, m, { ranges: {} });
+    expect(r.report.changed).toBe(false);
+    expect(r.report.summary).toMatch(/16 inside a subgraph/);
   });
 });
