@@ -1,16 +1,34 @@
 #!/usr/bin/env node
-// The one test command (README, .ci/run): import-boundary check, then every package's vitest
-// suite in one run; ends with the line `N passed, M failed` summed over all packages.
+// The one test command (README, .ci/run): import-boundary check, build (turbo: every package's
+// dist and every app), typecheck (sources and tests), then every package's vitest suite in one
+// run; ends with the line `N passed, M failed` summed over all packages, where each failed check
+// (boundaries, build, typecheck) counts as one failure. `--no-build` skips build and typecheck
+// (tests run from the TypeScript sources and do not need them; the pack test then skips).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const extra = process.argv.slice(2);
+const noBuild = process.argv.includes('--no-build');
+const extra = process.argv.slice(2).filter((a) => a !== '--no-build');
 
-const boundaries = spawnSync(process.execPath, [join(root, 'scripts/check-boundaries.mjs')], { stdio: 'inherit', cwd: root });
-let failedChecks = boundaries.status === 0 ? 0 : 1;
+function check(name, command, args) {
+  const t0 = Date.now();
+  console.log(`\n== ${name}: ${[command, ...args].join(' ')}`);
+  const r = spawnSync(command, args, { stdio: 'inherit', cwd: root, env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR } });
+  const ok = r.status === 0;
+  console.log(`== ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return ok;
+}
+
+const failedNames = [];
+if (!check('boundaries', process.execPath, [join(root, 'scripts/check-boundaries.mjs')])) failedNames.push('boundaries');
+if (!noBuild) {
+  if (!check('build', 'pnpm', ['run', 'build'])) failedNames.push('build');
+  if (!check('typecheck', 'pnpm', ['run', 'typecheck'])) failedNames.push('typecheck');
+}
+let failedChecks = failedNames.length;
 
 const out = join(mkdtempSync(join(tmpdir(), 'whittle-tests-')), 'results.json');
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
@@ -35,5 +53,6 @@ if (existsSync(out)) {
 }
 failed += failedChecks;
 if (run.status !== 0 && failed === 0) failed = 1; // vitest failed outside any test (config, import)
+if (failedNames.length) console.log(`failed checks: ${failedNames.join(', ')}`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 && run.status === 0 ? 0 : 1);

@@ -51,7 +51,7 @@ describeBackends('binary ops', () => {
   it('comparisons give bool', async () => {
     const r = less(tensor([1, 2, 3], [3]), tensor([2, 2, 2], [3]));
     expect(r.dtype).toBe('bool');
-    expect(Array.from(await r.data())).toEqual([1, 0, 0]);
+    expect(Array.from<number | bigint>(await r.data())).toEqual([1, 0, 0]);
   });
   it('reads strided views (transpose, slice, expand)', async () => {
     const a = randomData(24, 3);
@@ -70,7 +70,7 @@ describeBackends('binary ops', () => {
   });
   it('integer add and division truncate', async () => {
     const r = div(tensor([7, -7, 9], [3], 'int32'), tensor([2, 2, 4], [3], 'int32'));
-    expect(Array.from(await r.data())).toEqual([3, -3, 2]);
+    expect(Array.from<number | bigint>(await r.data())).toEqual([3, -3, 2]);
   });
   it('rejects mixed dtypes and bad broadcasts with typed errors', () => {
     expect(() => add(tensor([1], [1]), tensor([1], [1], 'int32'))).toThrow(DTypeError);

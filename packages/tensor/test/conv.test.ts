@@ -4,7 +4,7 @@ import {
   maxPool2d, pad, sliceView, tensor, transpose, type Tensor,
 } from '@whittle/tensor/node';
 import { checkGradients, describeBackends, expectClose, randomData, distinctValues } from '@whittle/testing';
-import { refConv, refConvT, refIm2Col, refPad, refPool } from './conv_reference.js';
+import { defined, refConv, refConvT, refIm2Col, refPad, refPool } from './conv_reference.js';
 
 const t = (d: Float64Array, shape: number[]): Tensor => tensor(Array.from(d), shape);
 const n = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -44,7 +44,7 @@ describeBackends('conv family', ({ backend }) => {
     const b = randomData(5, 5);
     for (const geo of [{ strides: [2, 2], pads: [1, 0, 2, 1] }, { strides: [1, 2], pads: [2, 1, 0, 1], dil: [2, 2] }, {}]) {
       const ref = refConv(x, xs, w, ws, b, geo);
-      const y = conv2d(t(x, xs), t(w, ws), t(b, [5]), { strides: geo.strides, pads: geo.pads, dilations: geo.dil });
+      const y = conv2d(t(x, xs), t(w, ws), t(b, [5]), defined({ strides: geo.strides, pads: geo.pads, dilations: geo.dil }));
       await expectClose(y, ref.data, ref.shape);
     }
   });
@@ -59,7 +59,7 @@ describeBackends('conv family', ({ backend }) => {
       const x = randomData(n(c.xs), 10 + k);
       const w = randomData(n(c.ws), 20 + k);
       const ref = refConv(x, c.xs, w, c.ws, null, c.geo, c.group);
-      const y = conv2d(t(x, c.xs), t(w, c.ws), undefined, { group: c.group, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil });
+      const y = conv2d(t(x, c.xs), t(w, c.ws), undefined, defined({ group: c.group, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil }));
       await expectClose(y, ref.data, ref.shape);
     }
   });
@@ -95,9 +95,9 @@ describeBackends('conv family', ({ backend }) => {
       const M = c.ws[1]! * c.group;
       const b = randomData(M, 60 + k);
       const ref = refConvT(x, c.xs, w, c.ws, b, c.geo, c.group, c.op);
-      const y = convTranspose2d(t(x, c.xs), t(w, c.ws), t(b, [M]), {
+      const y = convTranspose2d(t(x, c.xs), t(w, c.ws), t(b, [M]), defined({
         group: c.group, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil, outputPadding: c.op,
-      });
+      }));
       await expectClose(y, ref.data, ref.shape);
     }
   });
@@ -112,7 +112,7 @@ describeBackends('conv family', ({ backend }) => {
     ];
     for (const c of cases) {
       const ref = refPool(x, xs, c.k, c.geo, 'max');
-      const got = maxPool2d(t(x, xs), { kernel: c.k, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil, ceilMode: c.geo.ceil });
+      const got = maxPool2d(t(x, xs), defined({ kernel: c.k, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil, ceilMode: c.geo.ceil }));
       await expectClose(got.values, ref.data, ref.shape);
       expect(got.indices.dtype).toBe('int64');
       expect(Array.from(await got.indices.toFloat64())).toEqual(Array.from(ref.indices));
@@ -135,7 +135,7 @@ describeBackends('conv family', ({ backend }) => {
         { k: [2, 2], geo: { strides: [2, 3], pads: [0, 0, 1, 1], ceil: true, dil: [2, 1] } },
       ]) {
         const ref = refPool(x, xs, c.k, { ...c.geo, includePad }, 'avg');
-        const y = avgPool2d(t(x, xs), { kernel: c.k, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil, ceilMode: c.geo.ceil, countIncludePad: includePad });
+        const y = avgPool2d(t(x, xs), defined({ kernel: c.k, strides: c.geo.strides, pads: c.geo.pads, dilations: c.geo.dil, ceilMode: c.geo.ceil, countIncludePad: includePad }));
         await expectClose(y, ref.data, ref.shape);
       }
     }

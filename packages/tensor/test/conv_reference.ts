@@ -180,3 +180,11 @@ export function refPad(x: Float64Array, xs: number[], pads: number[], mode: stri
   }
   return { data: y, shape: os };
 }
+
+/** Drops the keys whose value is `undefined` (test tables leave geometry out; kernel options are exact-optional). */
+export function defined<T extends Record<string, unknown>>(o: T): Defined<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>;
+}
+
+/** `T` with its possibly-undefined keys made optional instead. */
+export type Defined<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };

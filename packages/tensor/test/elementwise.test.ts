@@ -76,19 +76,19 @@ describeBackends('elementwise unary ops', () => {
   it('integer neg/abs/sign/relu/clip (int32, int8 wrapping, uint8)', async () => {
     const v = [-128, -7, 0, 5, 127];
     const i8 = tensor(v, [5], 'int8');
-    expect(Array.from(await neg(i8).data())).toEqual([-128, 7, 0, -5, -127]); // -(-128) wraps
-    expect(Array.from(await abs(tensor(v, [5], 'int32')).data())).toEqual([128, 7, 0, 5, 127]);
-    expect(Array.from(await sign(tensor(v, [5], 'int32')).data())).toEqual([-1, -1, 0, 1, 1]);
-    expect(Array.from(await relu(i8).data())).toEqual([0, 0, 0, 5, 127]);
-    expect(Array.from(await abs(tensor([0, 200, 255], [3], 'uint8')).data())).toEqual([0, 200, 255]);
-    expect(Array.from(await clip(tensor(v, [5], 'int32'), -10, 6).data())).toEqual([-10, -7, 0, 5, 6]);
-    expect(Array.from(await clip(tensor(v, [5], 'int64'), -10, 6).data())).toEqual([-10n, -7n, 0n, 5n, 6n]);
-    expect(Array.from(await clip(tensor(v, [5], 'int64'), -1e10, 1e10).data())).toEqual(v.map(BigInt));
+    expect(Array.from<number | bigint>(await neg(i8).data())).toEqual([-128, 7, 0, -5, -127]); // -(-128) wraps
+    expect(Array.from<number | bigint>(await abs(tensor(v, [5], 'int32')).data())).toEqual([128, 7, 0, 5, 127]);
+    expect(Array.from<number | bigint>(await sign(tensor(v, [5], 'int32')).data())).toEqual([-1, -1, 0, 1, 1]);
+    expect(Array.from<number | bigint>(await relu(i8).data())).toEqual([0, 0, 0, 5, 127]);
+    expect(Array.from<number | bigint>(await abs(tensor([0, 200, 255], [3], 'uint8')).data())).toEqual([0, 200, 255]);
+    expect(Array.from<number | bigint>(await clip(tensor(v, [5], 'int32'), -10, 6).data())).toEqual([-10, -7, 0, 5, 6]);
+    expect(Array.from<number | bigint>(await clip(tensor(v, [5], 'int64'), -10, 6).data())).toEqual([-10n, -7n, 0n, 5n, 6n]);
+    expect(Array.from<number | bigint>(await clip(tensor(v, [5], 'int64'), -1e10, 1e10).data())).toEqual(v.map(BigInt));
   });
   it('logicalNot on bool', async () => {
     const y = logicalNot(tensor([1, 0, 0, 1, 1], [5], 'bool'));
     expect(y.dtype).toBe('bool');
-    expect(Array.from(await y.data())).toEqual([0, 1, 1, 0, 0]);
+    expect(Array.from<number | bigint>(await y.data())).toEqual([0, 1, 1, 0, 0]);
   });
 });
 
@@ -124,9 +124,9 @@ describeBackends('clip, where, scalar helpers', () => {
     }
     await expectClose(y, ref, shape, 0, 0);
     const yi = where(greater(tensor([1, -1, 2], [3]), tensor([0], [1])), tensor([1, 2, 3], [3], 'int32'), tensor([-9], [], 'int32'));
-    expect(Array.from(await yi.data())).toEqual([1, -9, 3]);
+    expect(Array.from<number | bigint>(await yi.data())).toEqual([1, -9, 3]);
     const y64 = where(tensor([1, 0, 1], [3], 'bool'), tensor(new BigInt64Array([4n, 5n, 6n]), [3], 'int64'), tensor(new BigInt64Array([-1n]), [], 'int64'));
-    expect(Array.from(await y64.data())).toEqual([4n, -1n, 6n]);
+    expect(Array.from<number | bigint>(await y64.data())).toEqual([4n, -1n, 6n]);
     const y16 = where(tensor([0, 1], [2], 'bool'), tensor([0.1, 0.2], [2], 'float16'), tensor([0.3], [1], 'float16'));
     await expectClose(y16, [f16(0.3), f16(0.2)], [2], 0, 0);
   });
@@ -134,7 +134,7 @@ describeBackends('clip, where, scalar helpers', () => {
     const x = tensor([1, -2, 3.5], [3]);
     await expectClose(mulScalar(x, -2), [-2, 4, -7], [3]);
     await expectClose(addScalar(x, 0.5), [1.5, -1.5, 4], [3]);
-    expect(Array.from(await addScalar(tensor([1, 2], [2], 'int32'), 3).data())).toEqual([4, 5]);
+    expect(Array.from<number | bigint>(await addScalar(tensor([1, 2], [2], 'int32'), 3).data())).toEqual([4, 5]);
   });
   it('rejects bad dtypes and arguments with typed errors that name the problem', () => {
     const b = tensor([1, 0], [2], 'bool');

@@ -54,9 +54,9 @@ describeBackends('int16 / uint16 / uint32 / uint64', ({ backend }) => {
       const a = tensor(av, [av.length], dtype);
       const b = tensor(bv, [bv.length], dtype);
       const bool = (f: (x: number, y: number) => boolean): number[] => av.map((x, i) => (f(x, bv[i]!) ? 1 : 0));
-      expect(Array.from(await less(a, b).data())).toEqual(bool((x, y) => x < y));
-      expect(Array.from(await greater(a, b).data())).toEqual(bool((x, y) => x > y));
-      expect(Array.from(await equal(a, b).data())).toEqual(bool((x, y) => x === y));
+      expect(Array.from<number | bigint>(await less(a, b).data())).toEqual(bool((x, y) => x < y));
+      expect(Array.from<number | bigint>(await greater(a, b).data())).toEqual(bool((x, y) => x > y));
+      expect(Array.from<number | bigint>(await equal(a, b).data())).toEqual(bool((x, y) => x === y));
       expect(await big(maximum(a, b))).toEqual(av.map((x, i) => BigInt(Math.max(x, bv[i]!))));
     });
   }
@@ -75,14 +75,14 @@ describeBackends('int16 / uint16 / uint32 / uint64', ({ backend }) => {
     const u = tensor([3000000000, 4294967295, 65535], [3], 'uint32');
     expect(await big(cast(u, 'int32'))).toEqual([3000000000n, 4294967295n, 65535n].map((v) => wrap(v, 32, true)));
     expect(await big(cast(u, 'int16'))).toEqual([3000000000n, 4294967295n, 65535n].map((v) => wrap(v, 16, true)));
-    expect(Array.from(await cast(u, 'float32').data())).toEqual([3000000000, 4294967296, 65535]);
+    expect(Array.from<number | bigint>(await cast(u, 'float32').data())).toEqual([3000000000, 4294967296, 65535]);
     const f = tensor([3000000000, 2.9, 1e20, NaN, 65535.5], [5]);
     expect(await big(cast(f, 'uint32'))).toEqual([3000000000n, 2n, 4294967295n, 0n, 65535n]);
     expect(await big(cast(tensor([70000.7, 5], [2]), 'uint16'))).toEqual([wrap(70000n, 16, false), 5n]);
     const u64 = cast(tensor([7, 4000000000], [2], 'uint32'), 'uint64');
     expect(u64.dtype).toBe('uint64');
-    expect(Array.from(await u64.data())).toEqual([7n, 4000000000n]);
-    expect(Array.from(await cast(u64, 'float32').data())).toEqual([7, 4000000000]);
+    expect(Array.from<number | bigint>(await u64.data())).toEqual([7n, 4000000000n]);
+    expect(Array.from<number | bigint>(await cast(u64, 'float32').data())).toEqual([7, 4000000000]);
   });
   it('quantizeLinear to int16/uint16 saturates and rounds half to even; dequantize inverts', async () => {
     const xs = [0, 3, -3, 2.9, 5, 7, 65022, -66046, 70000, -70000, 1e9];

@@ -123,7 +123,7 @@ describeBackends('matmul', ({ backend }) => {
     const ref = refMatmul(Float64Array.from(a), [3, 4], Float64Array.from(b), [4, 3]);
     const r = matmul(tensor(a, [3, 4], 'int32'), tensor(b, [4, 3], 'int32'));
     expect(r.dtype).toBe('int32');
-    expect(Array.from(await r.data())).toEqual(Array.from(ref.data));
+    expect(Array.from<number | bigint>(await r.data())).toEqual(Array.from(ref.data));
   });
 
   it('float16 computes in float32 and rounds', async () => {

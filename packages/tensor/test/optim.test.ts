@@ -33,10 +33,10 @@ interface SgdRef {
 
 function sgdRef(p: Float64Array, grads: Float64Array[], o: SgdRef): Float64Array {
   const x = p.slice();
-  let buf: Float64Array | null = null;
+  let buf: Float64Array<ArrayBufferLike> | null = null;
   for (const grad of grads) {
     const g = grad.map((gi, i) => gi + o.wd * x[i]!);
-    let d = g;
+    let d: Float64Array<ArrayBufferLike> = g;
     if (o.momentum !== 0) {
       buf = buf ? buf.map((b, i) => o.momentum * b + (1 - o.dampening) * g[i]!) : g.slice();
       const bb = buf;

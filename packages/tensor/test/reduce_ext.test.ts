@@ -97,8 +97,8 @@ describeBackends('reductions', () => {
   });
   it('integer max/min/sum stay integers', async () => {
     const x = tensor([3, -7, 5, 2, 9, -1], [2, 3], 'int32');
-    expect(Array.from(await max(x, [1]).data())).toEqual([5, 9]);
-    expect(Array.from(await min(x, [0]).data())).toEqual([2, -7, -1]);
+    expect(Array.from<number | bigint>(await max(x, [1]).data())).toEqual([5, 9]);
+    expect(Array.from<number | bigint>(await min(x, [0]).data())).toEqual([2, -7, -1]);
     expect(max(x).dtype).toBe('int32');
   });
   it('argmax / argmin with ties, keepDims and selectLastIndex → int64', async () => {

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { ArgumentError, ShapeError, avgPoolNd, convTransposeNd, maxPoolNd, tensor, transpose, type Tensor } from '@whittle/tensor/node';
 import { checkGradients, describeBackends, expectClose, randomData, distinctValues } from '@whittle/testing';
+import { defined } from './conv_reference.js';
 
 // float64 references over any spatial rank, written as direct loops over multi-indices
 const prodOf = (v: readonly number[]): number => v.reduce((a, b) => a * b, 1);
@@ -102,7 +103,8 @@ function refConvTNd(x: Float64Array, xs: number[], w: Float64Array, ws: number[]
             const pos = xi.map((v, a) => v * s[a]! - p[a]! + ti[a]! * d[a]!);
             if (!pos.every((v, a) => v >= 0 && v < os[a]!)) continue;
             const m = grp * Mg + mg;
-            y[(bi * M + m) * prodOf(os) + flat(pos, os)] += xv * w[(c * Mg + mg) * prodOf(k) + tap]!;
+            const yi = (bi * M + m) * prodOf(os) + flat(pos, os);
+            y[yi] = y[yi]! + xv * w[(c * Mg + mg) * prodOf(k) + tap]!;
           }
       }
   return { data: y, shape: [N, M, ...os] };
@@ -122,7 +124,7 @@ describeBackends('N-d window ops (pooling, convTranspose)', ({ backend }) => {
     for (const [i, c] of cases.entries()) {
       const x = randomData(prodOf(c.xs), 10 + i);
       const ref = refPoolNd(x, c.xs, c.g, 'max');
-      const got = maxPoolNd(t(x, c.xs), { kernel: c.g.k, strides: c.g.s, pads: c.g.p, dilations: c.g.d, ceilMode: c.g.ceil });
+      const got = maxPoolNd(t(x, c.xs), defined({ kernel: c.g.k, strides: c.g.s, pads: c.g.p, dilations: c.g.d, ceilMode: c.g.ceil }));
       await expectClose(got.values, ref.data, ref.shape);
       expect(Array.from(await got.indices.toFloat64())).toEqual(Array.from(ref.indices));
     }
@@ -137,7 +139,7 @@ describeBackends('N-d window ops (pooling, convTranspose)', ({ backend }) => {
         { k: [2, 2, 3], s: [2, 3, 2], p: [1, 1, 1, 0, 0, 1], d: [2, 1, 1], ceil: true },
       ]) {
         const ref = refPoolNd(x, xs, g, 'avg', includePad);
-        const y = avgPoolNd(t(x, xs), { kernel: g.k, strides: g.s, pads: g.p, dilations: g.d, ceilMode: g.ceil, countIncludePad: includePad });
+        const y = avgPoolNd(t(x, xs), defined({ kernel: g.k, strides: g.s, pads: g.p, dilations: g.d, ceilMode: g.ceil, countIncludePad: includePad }));
         await expectClose(y, ref.data, ref.shape);
       }
     }
@@ -161,7 +163,7 @@ describeBackends('N-d window ops (pooling, convTranspose)', ({ backend }) => {
       const M = c.ws[1]! * (c.g.group ?? 1);
       const b = randomData(M, 50 + i);
       const ref = refConvTNd(x, c.xs, w, c.ws, b, c.g);
-      const y = convTransposeNd(t(x, c.xs), t(w, c.ws), t(b, [M]), { strides: c.g.s, pads: c.g.p, dilations: c.g.d, outputPadding: c.g.op, group: c.g.group });
+      const y = convTransposeNd(t(x, c.xs), t(w, c.ws), t(b, [M]), defined({ strides: c.g.s, pads: c.g.p, dilations: c.g.d, outputPadding: c.g.op, group: c.g.group }));
       await expectClose(y, ref.data, ref.shape);
     }
   });
