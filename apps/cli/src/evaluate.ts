@@ -1,14 +1,37 @@
 import type { Model } from '@whittle/graph';
-import { type DataSource, type ModelInputSpec, type OrtFeed, type VariantResult, FidelityAccumulator, batchesOf, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs } from '@whittle/eval/node';
+import {
+  type DataSource, type MetricArray, type ModelInputSpec, type OrtFeed, type TaskInfo, type UserMetric, type VariantResult,
+  FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
+} from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
 
-/** Outputs of one model over a data source: its first output, flattened, batch after batch. */
+/** Tasks `whittle evaluate` measures. */
+export const TASKS = ['classification', 'fidelity', 'lm', 'regression', 'embedding'] as const;
+export type Task = (typeof TASKS)[number];
+
+/** One batch as run: the measured output, the feeds, and what the data says about it. */
+export interface RunBatch {
+  /** The measured output (float32) and its dims. */
+  out: Float32Array;
+  dims: number[];
+  /** Every output, when kept (a user metric sees them all). */
+  outputs?: Record<string, MetricArray> | undefined;
+  feeds: Record<string, MetricArray>;
+  labels?: Int32Array | undefined;
+  targets?: Record<string, MetricArray> | undefined;
+  count: number;
+}
+
+/** Outputs of one model over a data source. */
 export interface SourceOutputs {
-  /** First output of every batch, concatenated. */
+  /** Name of the measured output. */
+  output: string;
+  batches: RunBatch[];
+  /** The measured output of every batch, concatenated. */
   logits: Float32Array;
-  /** Last dim of the first output (class count of a classifier). */
+  /** Last dim of the measured output (class count of a classifier). */
   classes: number;
   /** Labels of the samples, when the data has them. */
   labels?: Int32Array | undefined;
@@ -19,35 +42,59 @@ export interface SourceOutputs {
   dynamicBatch: boolean;
 }
 
+function toMetricArray(t: { dataSync(): unknown; shape: readonly number[] }): MetricArray {
+  return { data: t.dataSync() as MetricArray['data'], dims: [...t.shape] };
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Options of {@link ortOutputs}. */
+export interface OrtOutputsOptions {
+  batchSize?: number;
+  /** Output to measure (default: the model's first). */
+  output?: string | undefined;
+  /** Keep every output of every batch (for a user metric). */
+  keepAll?: boolean;
+}
+
 /** Run a model in onnxruntime-node over every batch of a source (inputs checked against the model). */
-export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: readonly ModelInputSpec[], batchSize = 64): Promise<SourceOutputs> {
+export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: readonly ModelInputSpec[], opts: OrtOutputsOptions = {}): Promise<SourceOutputs> {
   const runner = await createOrtRunner(bytes);
   try {
-    const parts: Float32Array[] = [];
+    const output = opts.output ?? runner.outputNames[0]!;
+    if (!runner.outputNames.includes(output)) throw new UsageError(`the model has no output '${output}' (outputs: ${runner.outputNames.join(', ')}); pick one with --output`);
+    const batches: RunBatch[] = [];
     const labels: number[] = [];
     let classes = 0;
     let count = 0;
     let sampleShape: number[] = [];
-    for await (const b of batchesOf(source, { inputs, batchSize })) {
+    for await (const b of batchesOf(source, { inputs, batchSize: opts.batchSize ?? 64 })) {
       const feeds: Record<string, OrtFeed> = {};
       for (const [name, t] of Object.entries(b.feeds)) feeds[name] = { data: t.dataSync(), dims: [...t.shape], type: t.dtype } as OrtFeed;
-      if (!parts.length) sampleShape = [...(Object.values(b.feeds)[0]?.shape.slice(1) ?? [])];
-      const out = (await runner.run(feeds))[runner.outputNames[0]!]!;
+      if (!batches.length) sampleShape = [...(Object.values(b.feeds)[0]?.shape.slice(1) ?? [])];
+      const res = await runner.run(feeds);
+      const out = res[output]!;
       classes = out.dims[out.dims.length - 1] ?? 1;
-      parts.push(out.data);
+      const rb: RunBatch = { out: out.data, dims: [...out.dims], feeds: Object.fromEntries(Object.entries(b.feeds).map(([k, t]) => [k, toMetricArray(t)])), count: b.count };
+      if (opts.keepAll) rb.outputs = Object.fromEntries(Object.entries(res).map(([k, o]) => [k, { data: o.data, dims: [...o.dims] }]));
+      if (b.labels) rb.labels = b.labels;
+      if (b.targets) rb.targets = Object.fromEntries(Object.entries(b.targets).map(([k, t]) => [k, toMetricArray(t)]));
+      batches.push(rb);
       if (b.labels) labels.push(...b.labels);
       count += b.count;
     }
     if (!count) throw new UsageError(`the data (${source.description}) holds no samples`);
-    const logits = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-    let off = 0;
-    for (const p of parts) {
-      logits.set(p, off);
-      off += p.length;
-    }
     const s0 = inputs[0]?.shape?.[0];
     const dynamicBatch = inputs.length === 1 && typeof s0 !== 'number' && inputs[0]?.elemType === 'float32';
-    return { logits, classes, labels: labels.length === count ? Int32Array.from(labels) : undefined, count, sampleShape, dynamicBatch };
+    return { output, batches, logits: concat(batches.map((b) => b.out)), classes, labels: labels.length === count ? Int32Array.from(labels) : undefined, count, sampleShape, dynamicBatch };
   } finally {
     await runner.release();
   }
@@ -55,14 +102,7 @@ export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: 
 
 /** Fraction of samples whose argmax over `classes` scores equals the label. */
 export function accuracyOf(logits: Float32Array, classes: number, labels: Int32Array): number {
-  if (logits.length !== labels.length * classes) throw new UsageError(`the model gives ${logits.length / Math.max(1, labels.length)} score(s) per sample, not one row of ${classes} classes; accuracy needs a classifier`);
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (logits[i * classes + k]! > logits[i * classes + best]!) best = k;
-    if (best === labels[i]) correct++;
-  }
-  return correct / labels.length;
+  return new TopKAccumulator(1).add(logits, classes, labels).result().top1;
 }
 
 /** A labeled split (e.g. MNIST's test split) as a source for the model's first input. */
@@ -72,28 +112,152 @@ function splitSource(s: LabeledSplit, inputs: readonly ModelInputSpec[]): DataSo
   return memorySource({ [inputs[0]?.name ?? 'input']: { data: s.x, shape: [s.labels.length, ...shape], dtype: 'float32' } }, { labels: s.labels });
 }
 
+/** The task when none is given: classification with labels, fidelity to the baseline without. */
+export function defaultTask(source: DataSource): Task {
+  return source.hasLabels ? 'classification' : 'fidelity';
+}
+
+/** What a task measures, for the report. */
+export function taskInfo(task: Task, output: string | undefined, metricModule?: string): TaskInfo {
+  const d: Record<Task, string> = {
+    classification: "top-1 (accuracy) and top-5 accuracy from the data's labels; fidelity to the baseline (cosine, SQNR, top-1 agreement)",
+    fidelity: "fidelity to the baseline's outputs on the same inputs: cosine, SQNR, max abs error, top-1 agreement over the last axis (no labels used)",
+    lm: 'language-model perplexity: next-token negative log-likelihood of the input ids from the logits, padding (attention mask 0) left out; fidelity to the baseline',
+    regression: "MSE, MAE, RMSE and R² against the data's targets; fidelity to the baseline",
+    embedding: "cosine of each sample's embedding (mean-pooled over unmasked positions) to the baseline's, and retrieval agreement@5 (shared nearest neighbours)",
+  };
+  return { task, ...(output ? { output } : {}), description: d[task], ...(metricModule ? { metricModule } : {}) };
+}
+
+const ID_INPUT = /(^|[_.])input_ids$/;
+const MASK_INPUT = /attention_mask$/;
+
+function intInput(feeds: Record<string, MetricArray>, re: RegExp): MetricArray | undefined {
+  const named = Object.entries(feeds).find(([k]) => re.test(k))?.[1];
+  return named ?? Object.values(feeds).find((f) => !(f.data instanceof Float32Array) && f.dims.length === 2);
+}
+
+/** Arrays of every batch joined along axis 0 (refused when trailing dims differ, e.g. varying sequence lengths). */
+function joinBatches(parts: readonly MetricArray[], what: string): MetricArray {
+  const first = parts[0]!;
+  const tail = first.dims.slice(1).join();
+  if (parts.some((p) => p.dims.slice(1).join() !== tail)) throw new UsageError(`${what} changes shape between batches; a metric module needs samples of one shape (fixed-length windows)`);
+  const Ctor = first.data.constructor as new (n: number) => MetricArray['data'];
+  const data = new Ctor(parts.reduce((s, p) => s + p.data.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    (data as Float32Array).set(p.data as Float32Array, off);
+    off += p.data.length;
+  }
+  return { data, dims: [parts.reduce((s, p) => s + (p.dims[0] ?? 1), 0), ...first.dims.slice(1)] };
+}
+
+function joinAll(batches: readonly RunBatch[], pick: (b: RunBatch) => Record<string, MetricArray> | undefined, what: string): Record<string, MetricArray> | undefined {
+  const first = pick(batches[0]!);
+  if (!first) return undefined;
+  return Object.fromEntries(Object.keys(first).map((k) => [k, joinBatches(batches.map((b) => pick(b)![k]!), `${what} '${k}'`)]));
+}
+
 /** Options of {@link evaluateVariant}. */
 export interface EvaluateVariantOptions {
-  /** Baseline outputs on the same data, for fidelity. */
-  reference?: Float32Array;
+  /** Baseline run on the same data (or its measured output, concatenated), for fidelity. */
+  reference?: Float32Array | SourceOutputs;
+  /** Task (default: classification with labels, fidelity without). */
+  task?: Task;
+  /** Output to measure (default: the first). */
+  output?: string;
+  /** A user metric, run on every model. */
+  metric?: UserMetric;
   /** Time batch-1 / batch-N latency (default true; single float input models only). */
   latency?: boolean;
   model?: Model;
   path?: string;
 }
 
-/** Size, accuracy (with labels), fidelity and latency of one encoded model, measured in onnxruntime-node. */
-export async function evaluateVariant(name: string, technique: string, bytes: Uint8Array, data: DataSource | LabeledSplit, opts: EvaluateVariantOptions = {}): Promise<VariantResult & { logits: Float32Array }> {
+/** Size, task metrics, fidelity and latency of one encoded model, measured in onnxruntime-node. */
+export async function evaluateVariant(name: string, technique: string, bytes: Uint8Array, data: DataSource | LabeledSplit, opts: EvaluateVariantOptions = {}): Promise<VariantResult & { logits: Float32Array; run: SourceOutputs }> {
   const model = opts.model ?? readModel(bytes);
   const inputs = modelInputSpecs(model);
   const source = 'chunks' in data ? data : splitSource(data, inputs);
-  const o = await ortOutputs(bytes, source, inputs);
-  const v: VariantResult & { logits: Float32Array } = { name, technique, size: measureSize(bytes, { model }), logits: o.logits };
-  if (o.labels) v.accuracy = accuracyOf(o.logits, o.classes, o.labels);
-  if (opts.reference) {
-    if (opts.reference.length !== o.logits.length) throw new UsageError(`'${name}' gives ${o.logits.length} output values on the data, the baseline ${opts.reference.length}; compare variants of the same model`);
-    v.fidelity = new FidelityAccumulator(o.logits.length % o.classes === 0 ? { numClasses: o.classes } : {}).add(opts.reference, o.logits).result();
+  const task = opts.task ?? defaultTask(source);
+  const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined });
+  const v: VariantResult & { logits: Float32Array; run: SourceOutputs } = { name, technique, size: measureSize(bytes, { model }), logits: o.logits, run: o };
+  const metrics: Record<string, number> = {};
+  const ref = opts.reference instanceof Float32Array ? undefined : opts.reference;
+  const refLogits = opts.reference instanceof Float32Array ? opts.reference : opts.reference?.logits;
+  if (refLogits) {
+    if (refLogits.length !== o.logits.length) throw new UsageError(`'${name}' gives ${o.logits.length} output values on the data, the baseline ${refLogits.length}; compare variants of the same model`);
+    v.fidelity = new FidelityAccumulator(o.logits.length % o.classes === 0 ? { numClasses: o.classes } : {}).add(refLogits, o.logits).result();
   }
+  switch (task) {
+    case 'classification': {
+      if (!o.labels) throw new UsageError(`--task classification needs labels; ${source.description} has none (use --task fidelity, or data with labels)`);
+      const k = new TopKAccumulator(5);
+      for (const b of o.batches) k.add(b.out, o.classes, b.labels!);
+      const r = k.result();
+      v.accuracy = r.top1;
+      metrics[`top${r.k}`] = r.topK;
+      break;
+    }
+    case 'fidelity':
+      if (o.labels) v.accuracy = accuracyOf(o.logits, o.classes, o.labels);
+      break;
+    case 'lm': {
+      const p = new PerplexityAccumulator();
+      for (const b of o.batches) {
+        const ids = intInput(b.feeds, ID_INPUT);
+        if (!ids) throw new UsageError(`--task lm needs the token ids among the inputs (an integer input named input_ids); the inputs are ${Object.keys(b.feeds).join(', ')}`);
+        const mask = Object.entries(b.feeds).find(([k]) => MASK_INPUT.test(k))?.[1];
+        p.add(b.out, b.dims, ids.data as ArrayLike<number | bigint>, mask?.data as ArrayLike<number | bigint> | undefined);
+      }
+      const r = p.result();
+      Object.assign(metrics, { perplexity: r.perplexity, meanNll: r.meanNll, nextTokenAccuracy: r.nextTokenAccuracy, tokens: r.tokens });
+      break;
+    }
+    case 'regression': {
+      const acc = new RegressionAccumulator();
+      for (const b of o.batches) {
+        const t = b.targets?.[o.output] ?? (b.targets && Object.keys(b.targets).length === 1 ? Object.values(b.targets)[0] : undefined);
+        if (t) acc.add(b.out, Float64Array.from(t.data as ArrayLike<number>, Number));
+        else if (b.labels && b.out.length === b.labels.length) acc.add(b.out, b.labels);
+        else throw new UsageError(`--task regression needs targets for output '${o.output}' (an ONNX test-data folder with output_K.pb, or one numeric label per sample for a single-value output); ${source.description} has none`);
+      }
+      const r = acc.result();
+      Object.assign(metrics, { mse: r.mse, mae: r.mae, rmse: r.rmse, r2: r.r2 });
+      break;
+    }
+    case 'embedding': {
+      if (ref) {
+        const pool = (run: SourceOutputs): { rows: number[]; dim: number } => {
+          const rows: number[] = [];
+          let dim = 0;
+          for (const b of run.batches) {
+            const mask = Object.entries(b.feeds).find(([k]) => MASK_INPUT.test(k))?.[1];
+            const p = poolEmbeddings(b.out, b.dims, mask?.data as ArrayLike<number | bigint> | undefined);
+            dim = p.dim;
+            for (const x of p.rows) rows.push(x);
+          }
+          return { rows, dim };
+        };
+        const a = pool(ref);
+        const c = pool(o);
+        const r = compareEmbeddings(a.rows, c.rows, a.dim, 5);
+        Object.assign(metrics, { embeddingCosine: r.meanCosine, minEmbeddingCosine: r.minCosine, [`retrievalAgreement@${r.k}`]: r.retrievalAgreement });
+      }
+      break;
+    }
+  }
+  if (opts.metric) {
+    const user = await opts.metric({
+      outputs: joinAll(o.batches, (b) => b.outputs, 'output')!,
+      reference: ref ? joinAll(ref.batches, (b) => b.outputs, 'baseline output') : undefined,
+      inputs: joinAll(o.batches, (b) => b.feeds, 'input') ?? {},
+      labels: o.labels,
+      targets: o.batches[0]?.targets ? joinAll(o.batches, (b) => b.targets, 'target') : undefined,
+    });
+    Object.assign(metrics, user);
+  }
+  if (Object.keys(metrics).length) v.metrics = metrics;
   if (opts.latency !== false && o.dynamicBatch) v.latency = await measureLatencyOrt(bytes, { sampleShape: o.sampleShape, batchN: 64, runs: 30 });
   else if (opts.latency !== false && inputs.length === 1 && inputs[0]?.elemType === 'float32') v.latency = await measureLatencyOrt(bytes, { sampleShape: o.sampleShape, batchN: 0, runs: 30 });
   if (opts.path) v.path = opts.path;

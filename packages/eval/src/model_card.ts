@@ -1,6 +1,6 @@
 /** Model cards (Markdown) for a compressed variant, from an evaluation report. */
 import { ArgumentError } from '@whittle/tensor';
-import { formatBytes, type EvaluationReport } from './report.js';
+import { type EvaluationReport, datasetLine, formatBytes, formatMetric, taskLine } from './report.js';
 
 /** Options of {@link modelCard}. */
 export interface ModelCardOptions {
@@ -34,10 +34,9 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
   if (opts.description) L.push(opts.description, '');
   L.push('## Technique', '', `${v.technique}. Compressed with Whittle from \`${base.name}\` (${base.technique}).`, '');
   L.push('## Data', '');
-  if (report.dataset) {
-    const d = report.dataset;
-    L.push(`- Evaluation: ${d.name}${d.split ? `, ${d.split}` : ''}${d.count !== undefined ? `, ${d.count} samples` : ''}.`);
-  } else L.push('- Evaluation data: not stated.');
+  if (report.dataset) L.push(`- Evaluation: ${datasetLine(report.dataset)}.`);
+  else L.push('- Evaluation data: not stated.');
+  if (report.task) L.push(`- Task and metric: ${taskLine(report.task)}.`);
   L.push(`- Training / calibration: ${opts.trainingData ?? 'not stated.'}`, '');
   L.push('## Metrics', '', '| Metric | This model | Baseline |', '|---|---:|---:|');
   L.push(`| File size | ${formatBytes(v.size.fileBytes)} | ${formatBytes(base.size.fileBytes)} |`);
@@ -55,6 +54,7 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
     L.push(`| Output SQNR | ${Number.isFinite(f.sqnrDb) ? `${f.sqnrDb.toFixed(1)} dB` : String(f.sqnrDb)} | ∞ |`);
     L.push(`| Max abs output error | ${f.maxAbsError.toExponential(2)} | 0 |`);
   }
+  for (const [k, x] of Object.entries(v.metrics ?? {})) L.push(`| ${k} | ${formatMetric(x)} | ${formatMetric(base.metrics?.[k])} |`);
   if (v.latency) {
     const b = base.latency;
     L.push(`| Latency p50 / p90, batch 1 (ms) | ${v.latency.batch1.p50Ms.toFixed(3)} / ${v.latency.batch1.p90Ms.toFixed(3)} | ${b ? `${b.batch1.p50Ms.toFixed(3)} / ${b.batch1.p90Ms.toFixed(3)}` : '–'} |`);
@@ -65,6 +65,7 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
   if (opts.intendedUse) L.push('## Intended use', '', opts.intendedUse, '');
   L.push('## Limitations', '');
   const lim = [...(opts.limitations ?? [])];
+  if (report.dataset?.dataFree) lim.push('Measured on synthetic (data-free) inputs: the figures show how far the outputs moved, not how well the model does its task.');
   if (v.accuracy === undefined) lim.push('Accuracy was not measured for this variant.');
   else if (v.deltaPt !== undefined && v.deltaPt < 0) lim.push(`Accuracy is ${(-v.deltaPt).toFixed(2)} pt lower than the baseline on the evaluation data; other data may show a different gap.`);
   if (report.dataset?.count !== undefined) {

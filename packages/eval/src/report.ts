@@ -21,6 +21,8 @@ export interface VariantResult {
   latency?: LatencyResult;
   /** Where the file is (shown in the report). */
   path?: string;
+  /** Task metrics by name (e.g. `top5`, `perplexity`, `mse`, `retrievalAgreement@5`, a user metric's numbers). */
+  metrics?: Record<string, number>;
   /** Free-form notes (pass reports etc.), kept in the JSON. */
   notes?: string;
 }
@@ -31,6 +33,22 @@ export interface DatasetInfo {
   /** e.g. 'test (last 20 % of each digit)'. */
   split?: string;
   count?: number;
+  /** Kind of source ('images', 'npy', 'text', 'synthetic', …). */
+  source?: string;
+  /** True when the inputs were made up (synthetic): results are data-free, not accuracy. */
+  dataFree?: boolean;
+}
+
+/** What was measured: the task, the output it was measured on and the metrics. */
+export interface TaskInfo {
+  /** 'classification' | 'fidelity' | 'lm' | 'regression' | 'embedding' | 'custom'. */
+  task: string;
+  /** Model output the metrics read. */
+  output?: string;
+  /** One line, e.g. 'top-1/top-5 accuracy from the data's labels; fidelity to the baseline'. */
+  description: string;
+  /** A user metric module, when one was used. */
+  metricModule?: string;
 }
 
 /** One table row: the variant plus the figures relative to the baseline. */
@@ -48,6 +66,7 @@ export interface EvaluationReport {
   title: string;
   createdAt: string;
   dataset?: DatasetInfo;
+  task?: TaskInfo;
   /** Name of the variant all ratios, deltas and fidelity refer to. */
   baseline: string;
   /** Which size the ratio and the Pareto front use. */
@@ -61,6 +80,7 @@ export interface EvaluationReport {
 export interface BuildReportOptions {
   title?: string;
   dataset?: DatasetInfo;
+  task?: TaskInfo;
   /** Baseline variant name (default: the first variant). */
   baseline?: string;
   /** Size used for ratio and Pareto front (default 'fileBytes'). */
@@ -97,6 +117,7 @@ export function buildReport(variants: readonly VariantResult[], opts: BuildRepor
     paretoFront: front.map((i) => variants[i]!.name),
   };
   if (opts.dataset) report.dataset = opts.dataset;
+  if (opts.task) report.task = opts.task;
   return report;
 }
 
@@ -123,10 +144,8 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The report as Markdown: heading, data line, the variant table (★ = Pareto front), notes. */
 export function reportToMarkdown(r: EvaluationReport): string {
   const lines: string[] = [`# ${r.title}`, ''];
-  if (r.dataset) {
-    const d = r.dataset;
-    lines.push(`Data: ${d.name}${d.split ? `, ${d.split}` : ''}${d.count !== undefined ? ` (${d.count} samples)` : ''}.`);
-  }
+  if (r.dataset) lines.push(`Data: ${datasetLine(r.dataset)}.`);
+  if (r.task) lines.push(`Task: ${taskLine(r.task)}.`);
   lines.push(`Baseline: \`${r.baseline}\`. Ratio = baseline ${r.sizeBasis === 'fileBytes' ? 'file' : 'gzip'} size / variant size. ★ = on the size-vs-accuracy Pareto front.`, '');
   const batchN = r.rows.find((x) => x.latency?.batchN)?.latency?.batchN?.batchSize;
   const head = ['', 'Variant', 'Technique', 'File', 'Gzip', 'Ratio', 'Params', 'Sparsity', 'Accuracy', 'Δ (pt)', 'Top-1 agr.', 'Cosine', 'SQNR (dB)', 'Max abs err', 'p50/p90 b1 (ms)'];
@@ -155,6 +174,11 @@ export function reportToMarkdown(r: EvaluationReport): string {
     if (batchN !== undefined) cells.push(x.latency?.batchN ? `${ms(x.latency.batchN.p50Ms)} / ${ms(x.latency.batchN.p90Ms)}` : '–');
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  const names = [...new Set(r.rows.flatMap((x) => Object.keys(x.metrics ?? {})))];
+  if (names.length) {
+    lines.push('', `| Variant | ${names.map(esc).join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
+    for (const x of r.rows) lines.push(`| \`${esc(x.name)}\` | ${names.map((n) => formatMetric(x.metrics?.[n])).join(' | ')} |`);
+  }
   lines.push('', `Pareto front (size → accuracy): ${r.paretoFront.map((n) => `\`${n}\``).join(' → ') || '(no accuracies)'}.`);
   const lat = r.rows.find((x) => x.latency)?.latency;
   if (lat) {
@@ -167,6 +191,24 @@ export function reportToMarkdown(r: EvaluationReport): string {
   if (flops.length) lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv): ${flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}`).join(', ')}.`);
   lines.push(`Generated ${r.createdAt} by Whittle.`, '');
   return lines.join('\n');
+}
+
+/** A task metric for tables: 6 significant digits, '–' when absent. */
+export function formatMetric(x: number | undefined): string {
+  if (x === undefined) return '–';
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'NaN' : x > 0 ? '∞' : '−∞';
+  return Math.abs(x) >= 1e6 || (x !== 0 && Math.abs(x) < 1e-4) ? x.toExponential(3) : String(Number(x.toPrecision(6)));
+}
+
+/** The evaluation data in one line: name, split/description, sample count, source kind, data-free. */
+export function datasetLine(d: DatasetInfo): string {
+  const kind = d.source ? ` [${d.source}]` : '';
+  return `${d.dataFree ? 'data-free (synthetic) — ' : ''}${d.name}${kind}${d.split ? `, ${d.split}` : ''}${d.count !== undefined ? ` (${d.count} samples)` : ''}`;
+}
+
+/** The task in one line. */
+export function taskLine(t: TaskInfo): string {
+  return `${t.task}${t.output ? ` on output '${t.output}'` : ''}: ${t.description}${t.metricModule ? ` (metric module ${t.metricModule})` : ''}`;
 }
 
 /** The report as JSON (±Infinity, e.g. the SQNR of identical outputs, become the strings "Infinity"/"-Infinity"). */

@@ -73,7 +73,7 @@ describe('.npy', () => {
     expect(spec.kind).toBe('npy-folder');
     const t = await trainingDataFrom(source, { inputs });
     expect(t.sampleShape).toEqual([1, 2]);
-    expect(Array.from(t.x)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from(t.x!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(Array.from(t.labels!)).toEqual([0, 1, 1, 0, 2]);
     expect(t.inputName).toBe('x');
   });
@@ -216,7 +216,7 @@ describe('CSV/TSV', () => {
     const inputs: ModelInputSpec[] = [{ name: 'in', elemType: 'float32', shape: ['N', 2] }];
     const { source } = await openData(join(dir, 't.tsv'), { files, inputs });
     const t = await trainingDataFrom(source, { inputs });
-    expect(Array.from(t.x)).toEqual([0.5, 1, 2, -1]);
+    expect(Array.from(t.x!)).toEqual([0.5, 1, 2, -1]);
     expect(Array.from(t.labels!)).toEqual([3, 0]);
   });
 });

@@ -105,11 +105,11 @@ describe('text + tokenizer.json', () => {
     const got = await windows(f, 't.txt', inputs, { tokenizer: JSON.stringify(gpt), length: L });
     const expected: number[][] = [];
     for (let s = 0; s < stream.length; s += L) expected.push(stream.slice(s, s + L));
-    expect(got.map((w) => w.input_ids.slice(0, expected[got.indexOf(w)]!.length))).toEqual(expected);
+    expect(got.map((w) => w.input_ids!.slice(0, expected[got.indexOf(w)]!.length))).toEqual(expected);
     const last = got[got.length - 1]!;
     const tail = stream.length % L || L;
     expect(last.attention_mask).toEqual([...new Array(tail).fill(1), ...new Array(L - tail).fill(0)]);
-    expect(last.input_ids.slice(tail)).toEqual(new Array(L - tail).fill(eot)); // no pad token: padded with <|endoftext|>
+    expect(last.input_ids!.slice(tail)).toEqual(new Array(L - tail).fill(eot)); // no pad token: padded with <|endoftext|>
     // stride 2: windows start every 2 tokens
     const over = await windows(f, 't.txt', inputs, { tokenizer: gpt, length: L, stride: 2 });
     for (let k = 0; k + L <= stream.length; k += 2) expect(over[k / 2]!.input_ids).toEqual(stream.slice(k, k + L));

@@ -1,31 +1,39 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { type VariantResult, buildReport, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
+import { type UserMetric, type VariantResult, buildReport, loadUserMetric, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
 import { writeFileAtomic } from '@whittle/onnx/node';
 import { openCliData } from '../data.js';
-import { evaluateVariant } from '../evaluate.js';
+import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, taskInfo } from '../evaluate.js';
 import { readInput, userPath } from '../model_io.js';
 import { UsageError } from '../errors.js';
 
 /**
- * `whittle evaluate <models…> --data <mnist|path|spec>`: accuracy (when the data has labels),
- * fidelity to the first model (cosine, SQNR, top-1 agreement), size, latency, report, model card.
+ * `whittle evaluate <models…> --data <mnist|path|spec> [--task …] [--metric m.mjs] [--output name]`:
+ * the task's metrics (classification top-1/top-5 from labels, fidelity to the first model, LM
+ * perplexity, regression errors, embedding similarity/retrieval), a user metric, size, latency,
+ * report and model card stating the data (source, samples, data-free) and the metric.
  */
 export function addEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
     .description('evaluate models in onnxruntime-node: accuracy, fidelity vs the first (baseline), size, latency; Markdown/JSON report with the Pareto front and a model card')
     .argument('<models...>', '.onnx files; the first is the baseline')
-    .requiredOption('--data <mnist|path|spec>', 'evaluation data: mnist (its test split), an ONNX test-data folder, .npy/.npz, an image folder, .csv/.tsv, .jsonl, a .yaml data spec, or synthetic[:N] (data-free); accuracy needs labels, fidelity to the first model is always measured')
+    .requiredOption('--data <mnist|path|spec>', 'evaluation data: mnist (its test split), an ONNX test-data folder, .npy/.npz, an image folder (class subfolders = labels), .csv/.tsv, .jsonl token ids, a .txt with tokenizer.json beside it, a .yaml data spec, or synthetic[:N] (data-free)')
+    .option('--task <task>', `what to measure: ${TASKS.join(' | ')} (default: classification when the data has labels, else fidelity to the first model)`)
+    .option('--metric <module>', 'a JS module whose default export takes { outputs, reference, inputs, labels, targets } and returns named numbers')
+    .option('--output <name>', "the model output the metrics read (default: the first); e.g. 'logits'")
     .option('--report <dir>', 'write report.md, report.json and MODEL_CARD.md there')
     .option('--no-latency', 'skip the latency measurement')
     .option('--json', 'print the report as JSON')
-    .action(async (models: string[], o: { data: string; report?: string; latency: boolean; json?: boolean }) => {
+    .action(async (models: string[], o: { data: string; task?: string; metric?: string; output?: string; report?: string; latency: boolean; json?: boolean }) => {
+      if (o.task !== undefined && !(TASKS as readonly string[]).includes(o.task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got '${o.task}'`);
+      const metric: UserMetric | undefined = o.metric ? await loadUserMetric(userPath(o.metric)) : undefined;
       const names = new Set<string>();
       const variants: VariantResult[] = [];
-      let reference: Float32Array | undefined;
-      let info: { name: string; description: string; count: number | undefined } | undefined;
+      let reference: SourceOutputs | undefined;
+      let task: Task | undefined;
+      let info: { name: string; description: string; count: number; kind: string; dataFree: boolean } | undefined;
       for (const m of models) {
         const model = await readInput(m); // typed refusal of missing / non-ONNX files before timing anything
         let name = basename(m).replace(/\.onnx$/, '');
@@ -33,14 +41,19 @@ export function addEvaluateCommand(program: Command): void {
         names.add(name);
         const bytes = new Uint8Array(readFileSync(userPath(m)));
         const data = await openCliData(o.data, model, 'test');
-        const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, latency: o.latency, ...(reference ? { reference } : {}), path: m });
-        reference ??= v.logits;
-        info ??= { name: data.source.dataFree ? `${data.name} (data-free)` : data.name, description: data.source.description, count: data.source.size };
-        const { logits: _l, ...rest } = v;
+        task ??= (o.task as Task | undefined) ?? defaultTask(data.source);
+        const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, task, latency: o.latency, ...(reference ? { reference } : {}), ...(o.output ? { output: o.output } : {}), ...(metric ? { metric } : {}), path: m });
+        reference ??= v.run;
+        info ??= { name: data.name, description: data.source.description, count: v.run.count, kind: data.source.kind, dataFree: data.source.dataFree };
+        const { logits: _l, run: _r, ...rest } = v;
         variants.push(rest);
       }
-      if (!variants.length || !info) throw new UsageError('give at least one model');
-      const report = buildReport(variants, { title: 'Whittle evaluation report', dataset: { name: info.name, split: o.data === 'mnist' ? 'test' : info.description, ...(info.count !== undefined ? { count: info.count } : {}) } });
+      if (!variants.length || !info || !task || !reference) throw new UsageError('give at least one model');
+      const report = buildReport(variants, {
+        title: 'Whittle evaluation report',
+        dataset: { name: info.name, split: o.data === 'mnist' ? 'test split' : info.description, count: info.count, source: info.kind, dataFree: info.dataFree },
+        task: taskInfo(task, reference.output, o.metric),
+      });
       if (o.report) {
         const dir = userPath(o.report);
         mkdirSync(dir, { recursive: true });
