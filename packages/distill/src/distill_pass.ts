@@ -1,5 +1,6 @@
 import { PassDataError, defineOptions, definePass, imageJitter } from '@whittle/graph';
 import { distill, type FeaturePair } from './distill.js';
+import { distillOnData } from './distill_any.js';
 import type { TeacherRunner } from './teacher.js';
 
 /** Options of the `distill` pass. */
@@ -19,7 +20,8 @@ export const distillOptions = defineOptions({
 
 /**
  * `distill`: train the model (the student) on the soft outputs of `ctx.resources.teacher` (a
- * {@link TeacherRunner}) over `ctx.training`; labels optional. In a recipe the student can be the
+ * {@link TeacherRunner}) over `ctx.training` of any task (feeds by input name: token ids,
+ * tabular rows, several inputs; KL or MSE to the teacher's output); labels optional. In a recipe the student can be the
  * output of earlier passes (e.g. prune-structured → distill with the original as teacher).
  */
 export const distillPass = definePass({
@@ -34,6 +36,38 @@ export const distillPass = definePass({
     const data = ctx.training;
     if (!data) throw new PassDataError('distill', 'distill: needs training samples (ctx.training / --data)');
     const features: FeaturePair[] = Object.entries(o.features).map(([student, t]) => ({ student, teacher: String(t) }));
+    // data that is not the one-float-input shorthand (token ids, several inputs, float targets),
+    // or a task naming a loss/output: the general path (feeds by name, loss on any output)
+    if (!data.x || data.feeds || data.targets || data.task) {
+      if (features.length) throw new PassDataError('distill', 'distill: feature matching (features) needs image-shorthand data (x, sampleShape); drop features for data fed by input name');
+      if (o.mixup || o.shift || o.rotate || o.scale) throw new PassDataError('distill', 'distill: mixup/shift/rotate/scale apply to image-shorthand data only; drop them for data fed by input name');
+      const g = await distillOnData(model, {
+        teacher,
+        data,
+        ...(data.task?.loss === 'kl' || data.task?.loss === 'mse' ? { loss: data.task.loss } : {}),
+        alpha: o.alpha,
+        temperature: o.temperature,
+        epochs: o.epochs,
+        lr: o.lr,
+        lrDecay: o.lrDecay,
+        batchSize: o.batchSize,
+        seed: ctx.seed,
+        backend: ctx.backend,
+        onProgress: (f, m) => ctx.onProgress(f, m),
+        signal: ctx.signal,
+      });
+      const gl = g.history.map((h) => h.loss);
+      return {
+        model: g.model,
+        report: {
+          changed: true,
+          summary: `distilled for ${o.epochs} epochs (${g.soft}${g.soft === 'kl' ? ` T ${o.temperature}` : ''}, alpha ${g.alpha}${g.hard ? ` with ${g.hard}` : ''}); loss ${gl[0]?.toFixed(4)} -> ${gl[gl.length - 1]?.toFixed(4)}`,
+          stats: { epochs: o.epochs, finalLoss: gl[gl.length - 1] ?? NaN },
+          details: { losses: gl, soft: g.soft, hard: g.hard ?? null, alpha: g.alpha, cachedTeacher: false },
+        },
+      };
+    }
+    if (!data.sampleShape) throw new PassDataError('distill', 'distill: x needs sampleShape (the shape of one sample, e.g. [1, 28, 28])');
     const r = await distill(model, {
       teacher,
       x: data.x,

@@ -9,6 +9,7 @@ import { distillPass } from './distill_pass.js';
 
 export { distillPass, distillOptions } from './distill_pass.js';
 export { distill, type DistillOptions, type DistillResult, type FeaturePair } from './distill.js';
+export { distillOnData, type DistillOnDataOptions, type DistillOnDataResult } from './distill_any.js';
 export { buildStudent, isStudentSpec, type StudentSpec } from './student.js';
 export { distillationLoss, type DistillationLossOptions } from './loss.js';
 export { interpreterTeacher, teacherOutputs, type TeacherRunner, type TeacherOutputs, type InterpreterTeacherOptions } from './teacher.js';

@@ -10,22 +10,29 @@ import type { TeacherRunner } from './teacher.js';
 export * from './index.js';
 
 /**
- * A teacher run by onnxruntime-node from ONNX bytes or a file path. `features` names extra graph
+ * A teacher run by onnxruntime-node from ONNX bytes or a file path; `output` is the graph output
+ * matched (default: the first). `features` names extra graph
  * outputs to return after the logits (for feature matching, add the intermediate values to the
  * teacher's graph outputs before encoding it).
  */
-export async function ortTeacher(model: Uint8Array | string, opts: { features?: readonly string[]; intraOpNumThreads?: number } = {}): Promise<TeacherRunner> {
+export async function ortTeacher(model: Uint8Array | string, opts: { features?: readonly string[]; intraOpNumThreads?: number; output?: string } = {}): Promise<TeacherRunner> {
   const session = typeof model === 'string'
     ? await ort.InferenceSession.create(model, opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {})
     : await ort.InferenceSession.create(model, opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {});
   const input = session.inputNames[0]!;
-  const outputs = [session.outputNames[0]!, ...(opts.features ?? [])];
+  const outputs = [opts.output ?? session.outputNames[0]!, ...(opts.features ?? [])];
   for (const f of outputs) if (!session.outputNames.includes(f)) throw new ArgumentError(`ortTeacher: '${f}' is not an output of the teacher model (outputs: ${session.outputNames.join(', ')})`);
   return {
     outputs,
     async run(x, dims) {
       const res = await session.run({ [input]: new ort.Tensor('float32', x, [...dims]) });
       return outputs.map((o) => Float32Array.from(res[o]!.data as Float32Array));
+    },
+    async runFeeds(feeds) {
+      const given: Record<string, ort.Tensor> = {};
+      for (const [name, a] of Object.entries(feeds)) given[name] = new ort.Tensor(a.dtype as ort.Tensor.Type, a.data as ort.Tensor.DataType, [...a.shape]);
+      const res = await session.run(given);
+      return outputs.map((o) => Float32Array.from(res[o]!.data as ArrayLike<number>));
     },
     release: () => session.release(),
   };

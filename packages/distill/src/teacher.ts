@@ -1,5 +1,5 @@
 import { type BackendName, ArgumentError, engine, tensor } from '@whittle/tensor';
-import { type Model, runModel } from '@whittle/graph';
+import { type Model, type SampleArray, runModel } from '@whittle/graph';
 
 /**
  * A teacher the distiller can query: given a batch of inputs it returns the named outputs
@@ -11,6 +11,11 @@ export interface TeacherRunner {
   /** Output names in the order `run` returns them (the first is the logits). */
   readonly outputs: readonly string[];
   run(x: Float32Array, dims: readonly number[]): Promise<Float32Array[]>;
+  /**
+   * Run on feeds by input name (several inputs, any dtype: token ids, attention masks, float
+   * features); returns the outputs in `outputs` order. Needed for data that is not one float input.
+   */
+  runFeeds?(feeds: Readonly<Record<string, SampleArray>>): Promise<Float32Array[]>;
   release?(): Promise<void>;
 }
 
@@ -40,6 +45,15 @@ export function interpreterTeacher(model: Model, opts: InterpreterTeacherOptions
         const t = res.get(o);
         if (!t) throw new ArgumentError(`interpreterTeacher: the teacher produced no value '${o}'`);
         return Float32Array.from((await t.data()) as Float32Array);
+      }));
+    },
+    async runFeeds(feeds) {
+      const given = Object.fromEntries(Object.entries(feeds).map(([n, a]) => [n, tensor(a.data, [...a.shape], a.dtype, { backend })]));
+      const res = await engine().noGradAsync(() => runModel(model, given, { backend, fetch: outputs }));
+      return Promise.all(outputs.map(async (o) => {
+        const t = res.get(o);
+        if (!t) throw new ArgumentError(`interpreterTeacher: the teacher produced no value '${o}'`);
+        return Float32Array.from((await t.data()) as ArrayLike<number>);
       }));
     },
   };

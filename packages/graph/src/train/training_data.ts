@@ -107,8 +107,12 @@ export function resolveTrainingData(data: TrainingData | undefined, model: Model
   if (!output) throw new TrainingDataError(pass, 'the model has no output to train');
   if (!outputs.includes(output)) throw new TrainingDataError(pass, `'${output}' is not an output of the model (outputs: ${outputs.join(', ')}); name one with --loss-output`);
   const ids = feeds['input_ids'] && isIntDType(feeds['input_ids'].dtype) ? 'input_ids' : undefined;
+  // a language model's logits are [batch, sequence, vocabulary]; a sequence classifier's are not
+  const outType = model.graph.outputs.find((o) => o.name === output)?.type;
+  const outRank = outType?.kind === 'tensor' ? outType.shape?.length : undefined;
+  const lmShaped = ids !== undefined && (outRank === undefined || outRank === 3);
   const loss: TrainingLoss =
-    t.loss ?? (targets ? (isIntDType(targets.dtype) ? 'ce' : 'mse') : ids ? 'lm' : opts.defaultLoss ?? 'ce');
+    t.loss ?? (targets ? (isIntDType(targets.dtype) ? 'ce' : 'mse') : lmShaped ? 'lm' : opts.defaultLoss ?? 'ce');
   const allowed = opts.losses ?? ['ce', 'lm', 'mse'];
   if (!allowed.includes(loss)) throw new TrainingDataError(pass, `loss '${loss}' is not one this pass trains with (${allowed.join(', ')})`);
   if (loss === 'ce' && !targets) throw new TrainingDataError(pass, 'loss ce needs labeled training data (integer labels or targets); the data has none (give a label column / labels array, or --loss lm for a language model)');
