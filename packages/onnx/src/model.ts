@@ -136,7 +136,8 @@ export function encodeModelUnchecked(model: Model, opts: EncodeModelOptions = {}
   const sink = opts.externalData ? new ExternalDataSink(opts.externalData.location, opts.externalData.sizeThreshold ?? 1024) : undefined;
   const m: OnnxTypes.IModelProto = {
     irVersion: model.irVersion,
-    opsetImport: model.opsetImports.map((o) => ({ domain: o.domain, version: o.version })),
+    // the default domain is the empty string: absent is the same and two bytes shorter
+    opsetImport: model.opsetImports.map((o) => (o.domain ? { domain: o.domain, version: o.version } : { version: o.version })),
     graph: encodeGraph(model.graph, { ...(sink ? { sink } : {}), ...(opts.keepExternalRefs ? { keepExternalRefs: true } : {}) }),
   };
   if (model.producerName) m.producerName = model.producerName;

@@ -2,7 +2,10 @@
  * The onnx-proto (protobufjs static code for onnx.proto) namespace, extended so that fields the
  * generated code does not know (it was generated from ONNX 1.10; newer fields such as
  * NodeProto.overload / metadata_props or GraphProto.metadata_props) survive a read → write:
- * every message remembers its unknown fields in `$unknown` and writes them back.
+ * every message remembers its unknown fields in `$unknown` and writes them back. A repeated
+ * number field holding one value is written unpacked (tag + value), one byte smaller than the
+ * packed form the generated code always writes (tag + length + value): exporters write them
+ * unpacked, and a read → write must not grow the file.
  */
 import onnxProto from 'onnx-proto';
 import { readFields } from './wire.js';
@@ -41,7 +44,25 @@ function writeRaw(val: Uint8Array, buf: Uint8Array, pos: number): void {
 
 let patched = false;
 
-function patchType(T: ProtoType): void {
+type Scalar = 'int64' | 'int32' | 'uint64' | 'float' | 'double';
+interface ScalarWriter {
+  uint32(v: number): ScalarWriter;
+  int64(v: unknown): ScalarWriter;
+  int32(v: unknown): ScalarWriter;
+  uint64(v: unknown): ScalarWriter;
+  float(v: unknown): ScalarWriter;
+  double(v: unknown): ScalarWriter;
+}
+
+/** Repeated number fields (message property → field number, scalar type) written unpacked when they hold one value. */
+const SINGLETONS: Record<string, Record<string, [number, Scalar]>> = {
+  TensorProto: { dims: [1, 'int64'], floatData: [4, 'float'], int32Data: [5, 'int32'], int64Data: [7, 'int64'], doubleData: [10, 'double'], uint64Data: [11, 'uint64'] },
+  AttributeProto: { floats: [7, 'float'], ints: [8, 'int64'] },
+};
+const WIRE_OF: Record<Scalar, number> = { int64: 0, int32: 0, uint64: 0, float: 5, double: 1 };
+
+function patchType(T: ProtoType, typeName: string): void {
+  const singletons = Object.entries(SINGLETONS[typeName] ?? {});
   const src = String(T.decode);
   const known = new Set<number>();
   for (const m of src.matchAll(/case (\d+):/g)) known.add(Number(m[1]));
@@ -67,7 +88,15 @@ function patchType(T: ProtoType): void {
     return msg;
   };
   T.encode = function (message: object, writer?: unknown): unknown {
-    const w = encode.call(this, message, writer);
+    const m = message as Record<string, unknown>;
+    const single = singletons.filter(([k]) => (m[k] as unknown[] | undefined)?.length === 1);
+    let w: unknown;
+    if (single.length) {
+      const rest: Record<string, unknown> = { ...m };
+      for (const [k] of single) rest[k] = [];
+      w = encode.call(this, rest, writer);
+      for (const [k, [field, type]] of single) (w as ScalarWriter).uint32((field << 3) | WIRE_OF[type])[type]((m[k] as unknown[])[0]);
+    } else w = encode.call(this, message, writer);
     const extra = unknownFields(message);
     if (extra) for (const b of extra) (w as RawWriter)._push(writeRaw, b.length, b);
     return w;
@@ -75,9 +104,9 @@ function patchType(T: ProtoType): void {
 }
 
 function patchAll(ns: Record<string, unknown>): void {
-  for (const v of Object.values(ns)) {
+  for (const [name, v] of Object.entries(ns)) {
     if (typeof v === 'function' && 'decode' in v && 'encode' in v) {
-      patchType(v as unknown as ProtoType);
+      patchType(v as unknown as ProtoType, name);
       patchAll(v as unknown as Record<string, unknown>); // nested types (TypeProto.Tensor, …)
     }
   }

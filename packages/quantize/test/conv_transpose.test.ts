@@ -28,7 +28,7 @@ describe('ConvTranspose weights (paddle2onnx-style detector head)', () => {
     ['quantize-weights', {}, 6, 0.95, 'int4'],
     ['quantize-dynamic', {}, 3.5, 0.999, 'int8'],
   ];
-  for (const opset of [11, 9]) {
+  for (const opset of [11, 9] as const) {
     for (const [pass, opts, ratio, floor, dtype] of cases) {
       it(`opset ${opset} ${pass} ${JSON.stringify(opts)}: ConvTranspose weight ${dtype} per input channel, >= ${ratio}x, cosine >= ${floor}`, async () => {
         const exported = paddleOcrStyle({ seed: 1, opset });

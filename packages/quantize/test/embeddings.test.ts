@@ -66,7 +66,7 @@ describe('embedding tables (Optimum decoder, wte tied with the LM head)', () => 
     expect(r.report.summary).toMatch(/block 128, symmetric/);
     expect(tables(r.model, ['int4'], 256 * 64).filter((k) => k.includes('wte'))).toHaveLength(1);
     expect(tables(r.model, ['float32'], 256 * 64)).toHaveLength(0);
-    expect(r.report.warnings.join('\n')).toMatch(/transformer\.wte\.weight: one quantized copy \(DequantizeLinear\) also read by Transpose/);
+    expect((r.report.warnings ?? []).join('\n')).toMatch(/transformer\.wte\.weight: one quantized copy \(DequantizeLinear\) also read by Transpose/);
     // K = 64 < 128: the reduction dimension is one block (block_size 64, one scale per row)
     const dqs = graphScopes(r.model.graph).flatMap((s) => s.graph.nodes).filter((n) => n.opType === 'DequantizeLinear');
     const wte = dqs.find((n) => n.outputs[0] === 'transformer.wte.weight')!;

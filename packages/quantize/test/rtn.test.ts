@@ -31,7 +31,7 @@ describe('quantize-weights (RTN)', () => {
     const out = (await ortRun(q, feeds))[q.graph.outputs[0]!.name]!;
     const err = relError(ref, out);
     expect(err).toBeLessThan(tol);
-    expect(report.stats!.bytesAfter).toBeLessThan(report.stats!.bytesBefore);
+    expect(report.stats!.bytesAfter).toBeLessThan(report.stats!.bytesBefore!);
     if (opts.format === 'matmulnbits') expect(q.graph.nodes.filter((n) => n.opType === 'MatMulNBits').length).toBe(3);
     console.log(_name, 'relErr', err.toFixed(4), 'bytes', modelBytes(model), '->', modelBytes(q));
   });
