@@ -4,17 +4,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { WhittleError } from '@whittle/tensor';
 import { exitCodeOf } from './errors.js';
-import '@whittle/quantize';
-import '@whittle/prune';
-import '@whittle/lowrank';
-import '@whittle/distill';
-import { runDemo } from './commands/demo.js';
-import { addTechniqueCommands } from './commands/run_pass.js';
-import { addRecipeCommand } from './commands/recipe.js';
-import { addInspectCommands } from './commands/inspect.js';
-import { addEvaluateCommand } from './commands/evaluate.js';
-import { addDistillCommand } from './commands/distill.js';
-import { addQuantizeStreamCommand } from './commands/quantize_stream.js';
 
 function num(name: string, lo: number, hi: number, integer = false): (v: string) => number {
   return (v) => {
@@ -24,11 +13,26 @@ function num(name: string, lo: number, hi: number, integer = false): (v: string)
   };
 }
 
-export function buildProgram(): Command {
+/**
+ * The program. With `only: 'inspect'` just `whittle inspect`: start-up then loads the graph, onnx
+ * and eval packages but none of the technique packages (whose imports register their passes).
+ */
+export async function buildProgram(only?: 'inspect'): Promise<Command> {
   const program = new Command('whittle')
     .description('Compress ONNX models: quantize, prune, factorize, distill, evaluate, run recipes.')
     .showHelpAfterError()
     .exitOverride();
+  const { addInspectCommands } = await import('./commands/inspect.js');
+  if (only === 'inspect') {
+    addInspectCommands(program);
+    return program;
+  }
+  await Promise.all([import('@whittle/quantize'), import('@whittle/prune'), import('@whittle/lowrank'), import('@whittle/distill')]);
+  const { addTechniqueCommands } = await import('./commands/run_pass.js');
+  const { addRecipeCommand } = await import('./commands/recipe.js');
+  const { addEvaluateCommand } = await import('./commands/evaluate.js');
+  const { addDistillCommand } = await import('./commands/distill.js');
+  const { addQuantizeStreamCommand } = await import('./commands/quantize_stream.js');
   addInspectCommands(program);
   addTechniqueCommands(program);
   addQuantizeStreamCommand(program);
@@ -45,12 +49,14 @@ export function buildProgram(): Command {
     .option('--cluster-epochs <n>', 'centroid fine-tuning epochs', num('--cluster-epochs', 0, 100, true), 2)
     .option('--seed <n>', 'random seed (same seed, same files)', num('--seed', 0, 2 ** 31, true), 1)
     .option('--json', 'print the report as JSON on stdout', false)
-    .action(async (o) => runDemo(o));
+    .action(async (o) => (await import('./commands/demo.js')).runDemo(o));
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // `inspect <model> [flags]` (not its --help, which lists the whole program's usage line)
+  const inspectOnly = argv[0] === 'inspect' && !argv.includes('--help') && !argv.includes('-h');
+  const program = await buildProgram(inspectOnly ? 'inspect' : undefined);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

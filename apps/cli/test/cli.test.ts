@@ -11,7 +11,7 @@ import { mnistData, ZOO_DIR, cacheName } from '@whittle/testing/zoo';
 import { writeSyntheticMlp } from '@whittle/testing/synthetic';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const bin = join(here, '..', 'bin', 'whittle.mjs');
+const bin = join(here, '..', 'bin', 'whittle-source.mjs');
 const zoo = join(ZOO_DIR, cacheName('lenet300100'));
 const dir = mkdtempSync(join(tmpdir(), 'whittle-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

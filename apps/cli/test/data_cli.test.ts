@@ -15,7 +15,7 @@ import { CORPUS, corpusFeeds, corpusPath } from '@whittle/testing/corpus';
 const here = dirname(fileURLToPath(import.meta.url));
 // fflate is a dependency of @whittle/eval (its .npz reader), not of the CLI: resolve it from there
 const { zipSync } = createRequire(join(here, '..', '..', '..', 'packages', 'eval', 'package.json'))('fflate') as { zipSync(files: Record<string, Uint8Array>): Uint8Array };
-const bin = join(here, '..', 'bin', 'whittle.mjs');
+const bin = join(here, '..', 'bin', 'whittle-source.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'whittle-data-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,8 +6,8 @@ import { readModel, writeModel } from '@whittle/onnx';
 import { writeFileAtomic, writeModelFile } from '@whittle/onnx/node';
 import '@whittle/prune';
 import '@whittle/quantize';
-import { zooModel } from '@whittle/testing/zoo';
 import { loadDataset, asTraining } from '../data.js';
+import { demoModel } from '../demo_model.js';
 import { evaluateVariant } from '../evaluate.js';
 import { createProgress } from '../progress.js';
 
@@ -45,7 +45,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const out = resolve(process.env.INIT_CWD ?? process.cwd(), o.out);
   mkdirSync(out, { recursive: true });
   const data = await loadDataset('mnist');
-  const zoo = await zooModel('lenet300100');
+  const zoo = await demoModel();
   log(`Deep Compression demo — LeNet-300-100 (trained by Whittle, ${zoo.bytes.length} bytes), ${data.description}`);
   const recipe = deepCompressionRecipe(o);
   const progress = createProgress('compress', { quiet: o.json });
