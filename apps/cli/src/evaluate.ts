@@ -181,7 +181,9 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
   const source = 'chunks' in data ? data : splitSource(data, inputs);
   const task = opts.task ?? defaultTask(source);
   const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined });
-  const v: VariantResult & { logits: Float32Array; run: SourceOutputs } = { name, technique, size: measureSize(bytes, { model }), logits: o.logits, run: o };
+  const v = { name, technique, size: measureSize(bytes, { model }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
+  // not enumerable: callers that spread or serialize the result (reports, the demo) leave the run out
+  Object.defineProperty(v, 'run', { value: o, enumerable: false });
   const metrics: Record<string, number> = {};
   const ref = opts.reference instanceof Float32Array ? undefined : opts.reference;
   const refLogits = opts.reference instanceof Float32Array ? opts.reference : opts.reference?.logits;
