@@ -41,7 +41,7 @@ const KNOWN_SIZE_MISSES: Record<string, number> = {
 /** Fidelity floors below the technique's, with why. */
 const LOW_FIDELITY: Record<string, number> = {
   // a 2-class head on synthetic text images: one flipped decision flips the sign of the log-odds cosine
-  'ocr-cls/int4-weights': -1, 'ocr-cls/cluster': -1, 'ocr-cls/prune-50': -1, 'ocr-cls/prune-2:4': -1, 'ocr-cls/prune-structured-25': -1,
+  'ocr-cls/cluster': -1, 'ocr-cls/prune-50': -1, 'ocr-cls/prune-2:4': -1, 'ocr-cls/prune-structured-25': -1,
   // Silero v5: every Conv is tiny and feeds an LSTM; 4-bit grids and 16 shared values without fine-tuning
   'vad-v5/int4-weights': 0.7, 'vad-v5/cluster': 0.6, 'vad-legacy/int4-weights': 0.85, 'vad-legacy/cluster': 0.85,
   'vad-v5/dynamic-int8': 0.9, 'vad-16k-op15/cluster': 0.85,

@@ -1,4 +1,4 @@
-import { type Model, cloneModel, defineOptions, definePass, opsetVersion, throwIfAborted } from '@whittle/graph';
+import { type Model, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
 import { canonical, constantWeightNodes, findModelWeightSites, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
 import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
 import { mse } from './quant_math.js';
@@ -13,6 +13,7 @@ export const rtnOptions = defineOptions({
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block" (a power of two for MatMulNBits; onnxruntime\'s MatMulNBits quantizer default is 128); a weight whose reduction dimension K is shorter uses the power of two >= K' },
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'qdq', description: 'DequantizeLinear feeding the consumer, or com.microsoft MatMulNBits for MatMul/Gemm weights (others stay QDQ)' },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables; ConvTranspose: scales per input channel)' },
+  int8ConvBelow: { type: 'number', integer: true, min: 0, max: 1024, default: 16, description: 'below 8 bits: Conv/ConvTranspose weights whose reduction length (input channels / group × kernel; 9 for a 3×3 depthwise conv) is below this stay int8 per channel, as tiny kernels lose too much on a 4-bit grid (0: none)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types to leave in float' },
 });
@@ -77,11 +78,16 @@ export const quantizeWeightsPass = definePass({
     const weights = uniqueWeights(sites);
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const errors: Record<string, number> = {};
+    const kept8: string[] = [];
     for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'quantize-weights');
       const site = group[0]!;
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
-      const q = quantizeRtn(w, site.rows, site.cols, { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) });
+      const small = o.bits < 8 && site.blockAxis < 0 && site.cols < o.int8ConvBelow;
+      if (small) kept8.push(scopedName({ path: site.scope }, site.name));
+      const q = small
+        ? quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 })
+        : quantizeRtn(w, site.rows, site.cols, { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) });
       errors[site.name] = mse(w, dequantizeWeight(q));
       for (const s of group) entries.push({ site: s, q });
       ctx.onProgress((i + 1) / weights.length, site.name);
@@ -90,16 +96,20 @@ export const quantizeWeightsPass = definePass({
     const s = writeSummary(r, prepared.raise);
     const warnings = [...r.warnings];
     if (o.bits === 3 || o.bits === 2) warnings.push(`${o.bits}-bit grid stored in 4-bit containers (file size as 4-bit)`);
+    const written = new Set(r.layers.map((l) => l.weight));
+    kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));
+    const keptNote = kept8.length ? `${kept8.length} small Conv weight${kept8.length > 1 ? 's' : ''} kept int8 per channel (reduction length < ${o.int8ConvBelow})` : '';
+    if (keptNote) warnings.push(`${keptNote}: ${kept8.slice(0, 3).join(', ')}${kept8.length > 3 ? `, ... (${kept8.length - 3} more)` : ''}`);
     const changed = r.layers.length > 0;
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}` : reason,
+        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${keptNote ? `; ${keptNote}` : ''}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, keptInt8: kept8, layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },
