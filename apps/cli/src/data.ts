@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { Model, TrainingData } from '@whittle/graph';
-import { type DataSource, loadMnist, memorySource, modelInputSpecs, openData, type ModelInputSpec } from '@whittle/eval';
+import type { Model, PassContextInit, TrainingData, TrainingLoss } from '@whittle/graph';
+import { type DataSource, DataError, loadMnist, memorySource, modelInputSpecs, openData, trainingDataFrom, type ModelInputSpec } from '@whittle/eval';
 import { nodeDataFiles } from '@whittle/eval/node';
 import { userPath } from './model_io.js';
 import { UsageError } from './errors.js';
@@ -75,4 +75,46 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
   const { source } = await openData(path, { files: nodeDataFiles, inputs });
   return { name: data, source, inputs };
+}
+
+/** Losses `--loss` names. */
+export const LOSSES = ['ce', 'lm', 'mse', 'kl'] as const;
+
+/** Training flags of every command that trains (`--loss`, `--loss-output`, `--class-axis`). */
+export interface TrainingFlags {
+  data?: string | undefined;
+  loss?: string | undefined;
+  lossOutput?: string | undefined;
+  classAxis?: number | undefined;
+}
+
+/**
+ * The pass context's training data for `--data`, whatever the task: what `contextFor` built
+ * (labeled data feeding the model), else the samples without labels (distillation, language
+ * models: next-token labels come from `input_ids`); then the task from `--loss`,
+ * `--loss-output` and `--class-axis`. Bad data is left for the pass to refuse (it says why).
+ */
+export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags): Promise<PassContextInit> {
+  if (f.loss !== undefined && !(LOSSES as readonly string[]).includes(f.loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}, got '${f.loss}'`);
+  if (f.lossOutput !== undefined && !model.graph.outputs.some((o) => o.name === f.lossOutput)) {
+    throw new UsageError(`--loss-output '${f.lossOutput}' is not an output of the model (outputs: ${model.graph.outputs.map((o) => o.name).join(', ')})`);
+  }
+  let training = ctx.training;
+  if (!training && f.data) {
+    const d = await openCliData(f.data, model, 'train');
+    try {
+      training = d.training ?? (await trainingDataFrom(d.source, model));
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      process.stderr.write(`note: --data ${f.data} gives no training data: ${e.message}\n`);
+    }
+  }
+  if (!training) return ctx;
+  const task = {
+    ...training.task,
+    ...(f.loss ? { loss: f.loss as TrainingLoss } : {}),
+    ...(f.lossOutput ? { output: f.lossOutput } : {}),
+    ...(f.classAxis !== undefined ? { classAxis: f.classAxis } : {}),
+  };
+  return { ...ctx, training: Object.keys(task).length ? { ...training, task } : training };
 }

@@ -9,7 +9,8 @@ import { addRunFlags, runPassCommand } from './run_pass.js';
 
 /**
  * A student from a compact spec: `mlp:784-64-10` (inputs flattened from [1, 28, 28] when the
- * first width is 784) — or a path to an ONNX graph.
+ * first width is 784; `mlp:4-8-3` for 4 tabular features and 3 classes) — or a path to an ONNX
+ * graph. Its input is named 'input', its output 'logits'.
  */
 export async function studentFrom(spec: string, seed: number): Promise<{ model: Model; fromFile: boolean }> {
   const m = /^mlp:(\d+(?:-\d+)+)$/.exec(spec);
@@ -19,7 +20,7 @@ export async function studentFrom(spec: string, seed: number): Promise<{ model: 
   return { model: mlpTemplate({ layers, ...(layers[0] === 784 ? { flattenInput: [1, 28, 28] } : {}) }, new Rng(seed)), fromFile: false };
 }
 
-/** `whittle distill <student> --teacher t.onnx --data mnist -o out`. */
+/** `whittle distill <student> --teacher t.onnx --data <path|spec> -o out` (any data: images, tabular rows, token ids). */
 export function addDistillCommand(program: Command): void {
   const pass = getPass('distill');
   const c = addRunFlags(
@@ -35,7 +36,8 @@ export function addDistillCommand(program: Command): void {
     const teacherPath = userPath(String(o['teacher']));
     await readInput(String(o['teacher'])); // named refusal of a missing / non-ONNX teacher
     const { model, fromFile } = await studentFrom(studentSpec, Number(o['seed'] ?? 0));
-    const teacher = await ortTeacher(teacherPath);
+    const lossOutput = o['lossOutput'] as string | undefined;
+    const teacher = await ortTeacher(teacherPath, lossOutput ? { output: lossOutput } : {});
     try {
       await runPassCommand(pass, studentSpec, o, { ...(fromFile ? {} : { model }), resources: { teacher } });
     } finally {

@@ -6,6 +6,7 @@ import { readInput, userPath, writeOutput } from '../model_io.js';
 import { UsageError } from '../errors.js';
 import { createProgress } from '../progress.js';
 import { contextFor } from './context.js';
+import { withTrainingData } from '../data.js';
 import { type PassRunFlags, addRunFlags, printRun } from './run_pass.js';
 
 /** `whittle run <recipe.yaml|json> <model> -o out`: a chain of passes from a recipe file. */
@@ -23,9 +24,9 @@ export function addRecipeCommand(program: Command): void {
     if (!existsSync(rp)) throw new UsageError(`recipe '${recipePath}' does not exist`);
     const text = readFileSync(rp, 'utf8');
     const model = await readInput(input);
-    const ctx = await contextFor(model, o);
+    const ctx = await withTrainingData(await contextFor(model, o), model, o);
     if (o.teacher) await readInput(o.teacher);
-    const teacher = o.teacher ? await ortTeacher(userPath(o.teacher)) : undefined;
+    const teacher = o.teacher ? await ortTeacher(userPath(o.teacher), o.lossOutput ? { output: o.lossOutput } : {}) : undefined;
     const progress = createProgress('recipe', { quiet: !!o.json });
     let r;
     try {

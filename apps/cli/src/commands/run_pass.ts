@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { type Model, type Pass, type RecipeResult, PassManager, getPass, hasPass } from '@whittle/graph';
+import { InvalidArgumentError } from 'commander';
+import { type TrainingFlags, LOSSES, withTrainingData } from '../data.js';
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -37,14 +39,21 @@ export const TECHNIQUES: Record<string, { description: string; passes: Record<st
 const ANALYSIS_PASSES = new Set(['prune-sensitivity']);
 
 /** Flags of commands that run passes, as commander parses them. */
-export type PassRunFlags = RunFlags & { output: string; transformersJs?: string; frontEnd?: boolean };
+export type PassRunFlags = RunFlags & TrainingFlags & { output: string; transformersJs?: string; frontEnd?: boolean };
 
 /** Common flags of commands that run passes. */
 export function addRunFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-o, --output <file>', 'where to write the compressed model (written atomically; never the input)')
-    .option('--data <name>', 'dataset for passes that fine-tune or calibrate (mnist)')
-    .option('--calibration-samples <n>', 'calibration images taken from --data', (v) => Number(v), 256)
+    .option('--data <path|spec>', 'samples to calibrate or train on: a .csv/.tsv (label column: label/target/class/y), .npy/.npz or folder of them, .jsonl (token ids, several inputs by name), image folder, ONNX test-data folder, a .yaml data spec, mnist, or synthetic[:N]')
+    .option('--calibration-samples <n>', 'calibration samples taken from --data', (v) => Number(v), 256)
+    .option('--loss <name>', `training loss of passes that train: ${LOSSES.join('|')} (ce: cross-entropy on labels of any shape; lm: next-token from input_ids; mse: float targets; kl: distillation; default from the data)`)
+    .option('--loss-output <name>', 'graph output the training loss reads (default: the first output)')
+    .option('--class-axis <n>', 'class axis of that output for ce/kl (default -1, the last)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new InvalidArgumentError(`--class-axis must be an integer, got '${v}'`);
+      return n;
+    })
     .option('--seed <n>', 'random seed: the same seed gives the same bytes', (v) => Number(v), 0)
     .option('--backend <name>', 'compute backend for passes (cpu or webgpu)', 'cpu')
     .option('--no-front-end', 'keep the graph as it is: skip the front end that turns Constant/Identity/Transpose-wrapped weights into initializers, folds BatchNorm and moves weights into the subgraph that reads them')
@@ -75,7 +84,7 @@ export function printRun(r: RecipeResult, path: string | undefined, json: boolea
 export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass } = {}): Promise<void> {
   const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
-  const ctx = { ...(await contextFor(model, flags)), ...(extra.resources ? { resources: extra.resources } : {}) };
+  const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags)), ...(extra.resources ? { resources: extra.resources } : {}) };
   const analysis = ANALYSIS_PASSES.has(pass.name);
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result: RecipeResult;
@@ -98,6 +107,12 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
 
 /** `whittle <technique> <method> <model> -o out [--pass-option …]` for every registered pass. */
 export function addTechniqueCommands(program: Command): void {
+  if (hasPass('fine-tune')) {
+    const ft = getPass('fine-tune');
+    const c = addRunFlags(program.command('fine-tune').argument('<model>', 'input .onnx file').description(`${ft.description} Needs --data (pass 'fine-tune').`));
+    addPassOptions(c, ft.optionsSchema?.fields ?? {});
+    c.action(async (model: string, o: Record<string, unknown>) => runPassCommand(ft, model, o));
+  }
   for (const [group, t] of Object.entries(TECHNIQUES)) {
     const g = program.command(group).description(t.description);
     for (const [sub, entry] of Object.entries(t.passes)) {
