@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { batchSizeFor, imageSampleShape } from '../src/data/mnist_dataset.js';
 import { readNpy } from '../src/data/npy.js';
 import { fixedSampleShape, sampleDataset } from '../src/data/sample_data.js';
-import { datasetFromFiles, readDataFile } from '../src/data/user_data.js';
+import { datasetFromFiles, datasetFromSourceFiles, readDataFile } from '../src/data/user_data.js';
 import type { IoInfo } from '../src/worker/protocol.js';
 import { writeNpy } from './support/npy_write.js';
 
@@ -44,6 +44,27 @@ describe('user data files', () => {
     expect(() => datasetFromFiles([byName], two)).toThrow(/no data for input\(s\) 'mask'/);
     expect(() => datasetFromFiles([x, byName], two)).toThrow(/'anything' matches no model input/);
     await expect(readDataFile(file('data.csv', new Uint8Array(4)))).rejects.toThrow(/\.npy or \.pb/);
+  });
+});
+
+describe("other sources, read by @whittle/eval's openData", () => {
+  test('a CSV with a label column and JSONL token ids become datasets; text + tokenizer.json become windows', async () => {
+    const two: IoInfo = { name: 'x', elemType: 'float32', shape: ['N', 2] };
+    const csv = await datasetFromSourceFiles([file('d.csv', Buffer.from('a,b,label\n1,2,0\n3,4,1\n5,6,1\n'))], [two]);
+    expect(csv.count).toBe(3);
+    expect(Array.from(csv.dataset.inputs['x']!.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(csv.dataset.labels!)).toEqual([0, 1, 1]);
+    const ids: IoInfo = { name: 'input_ids', elemType: 'int64', shape: ['N', 'seq'] };
+    const jl = await datasetFromSourceFiles([file('t.jsonl', Buffer.from('[1,2,3]\n[4,5,6]\n'))], [ids]);
+    expect(jl.dataset.inputs['input_ids']).toMatchObject({ sampleShape: [3], type: 'int64' });
+    expect(Array.from(jl.dataset.inputs['input_ids']!.data as BigInt64Array, Number)).toEqual([1, 2, 3, 4, 5, 6]);
+    const tokenizer = { model: { type: 'WordLevel', vocab: { '[UNK]': 0, '[PAD]': 1, hi: 2, there: 3 }, unk_token: '[UNK]' }, pre_tokenizer: { type: 'Whitespace' } };
+    const spec = 'kind: text\npath: c.txt\nlength: 4\nmode: lines\n';
+    const txt = await datasetFromSourceFiles([file('c.txt', Buffer.from('hi there\nthere\n')), file('tokenizer.json', Buffer.from(JSON.stringify(tokenizer))), file('spec.yaml', Buffer.from(spec))], [ids, { name: 'attention_mask', elemType: 'int64', shape: ['N', 'seq'] }]);
+    expect(txt.count).toBe(2);
+    expect(Array.from(txt.dataset.inputs['input_ids']!.data as BigInt64Array, Number)).toEqual([2, 3, 1, 1, 3, 1, 1, 1]);
+    expect(Array.from(txt.dataset.inputs['attention_mask']!.data as BigInt64Array, Number)).toEqual([1, 1, 0, 0, 1, 0, 0, 0]);
+    await expect(datasetFromSourceFiles([file('c.txt', Buffer.from('hi'))], [ids])).rejects.toThrow(/raw text needs a tokenizer/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { mnistDataset } from '../data/mnist_dataset.js';
 import { sampleDataset } from '../data/sample_data.js';
-import { type DataFile, datasetFromFiles, readDataFile } from '../data/user_data.js';
+import { type DataFile, datasetFromFiles, datasetFromSourceFiles, isArrayFile, readDataFile } from '../data/user_data.js';
 import { byId, h, setStatus } from '../ui/dom.js';
 import type { PassData } from '../worker/protocol.js';
 import type { EvalData, Store } from './state.js';
@@ -10,6 +10,8 @@ type Source = 'mnist' | 'sample' | 'files';
 /** The evaluation data controls (#data-source, #sample-count, #data-files) and the data they select. */
 export class EvalSource {
   private files: DataFile[] = [];
+  /** Picked files that are a data source of their own (images, CSV, JSONL, text + tokenizer.json, a data spec), read when used. */
+  private sourceFiles: File[] = [];
   private filesKey = '';
   /** Parsing of the last chosen files (awaited before the data is used). */
   private parsing: Promise<void> = Promise.resolve();
@@ -18,14 +20,17 @@ export class EvalSource {
     byId<HTMLSelectElement>('data-source').addEventListener('change', () => this.showControls());
     byId<HTMLInputElement>('data-files').addEventListener('change', (e) => {
       const list = [...((e.target as HTMLInputElement).files ?? [])];
-      this.parsing = Promise.all(list.map(readDataFile)).then(
+      const arrays = list.every((f) => isArrayFile(f.name));
+      this.parsing = Promise.all(arrays ? list.map(readDataFile) : []).then(
         (files) => {
           this.files = files;
+          this.sourceFiles = arrays ? [] : list;
           this.filesKey = list.map((f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
           setStatus(byId('eval-status'), `Read ${list.map((f) => f.name).join(', ')}; press Evaluate all.`);
         },
         (err: unknown) => {
           this.files = [];
+          this.sourceFiles = [];
           setStatus(byId('eval-status'), (err as Error).message, 'error');
         },
       );
@@ -47,7 +52,7 @@ export class EvalSource {
     const opts: [Source, string][] = [
       ...(demo ? [['mnist', `MNIST test split (${demo.manifest.test.count} digits, labeled)`] as [Source, string]] : []),
       ['sample', 'random sample inputs (seeded)'],
-      ['files', 'your data (.npy / .pb files)'],
+      ['files', 'your data (.npy / .pb per input, images, CSV, JSONL, text + tokenizer.json, a data spec)'],
     ];
     byId('data-source').replaceChildren(...opts.map(([v, t]) => h('option', { value: v }, t)));
     this.showControls();
@@ -69,7 +74,11 @@ export class EvalSource {
         return { key: `sample-${n}`, label: `${n} random samples`, dataset: sampleDataset(inputs, n, 0), info: { name: 'random inputs (seed 0, floats uniform in [0, 1))', count: n } };
       }
       case 'files': {
-        if (!this.files.length) throw new Error('choose one .npy or .pb file per model input (and optionally labels.npy)');
+        if (this.sourceFiles.length) {
+          const { dataset, description, count } = await datasetFromSourceFiles(this.sourceFiles, inputs);
+          return { key: `files-${this.filesKey}`, label: 'your data', dataset, info: { name: `your data: ${description}`, count } };
+        }
+        if (!this.files.length) throw new Error('choose one .npy or .pb file per model input (and optionally labels.npy), or your images / CSV / JSONL / text with its tokenizer.json');
         const dataset = datasetFromFiles(this.files, inputs);
         const first = Object.values(dataset.inputs)[0]!;
         const count = first.data.length / Math.max(1, first.sampleShape.reduce((a, b) => a * b, 1));

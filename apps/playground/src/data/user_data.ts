@@ -1,12 +1,14 @@
 /**
- * Your own evaluation data: one .npy or ONNX TensorProto (.pb) file per model input, first
- * dimension = samples, matched to inputs by file name (`<input name>.npy`, `input_<i>.pb`, or
- * any name for a single-input model); an optional `labels.npy`/`labels.pb` holds class labels.
+ * Your own evaluation data, read with @whittle/eval's data sources (the CLI's readers): one .npy or
+ * ONNX TensorProto (.pb) file per model input, first dimension = samples, matched to inputs by
+ * file name (`<input name>.npy`, `input_<i>.pb`, or any name for a single-input model), with an
+ * optional `labels.npy`/`labels.pb`; or any other source `--data` takes — PNG/JPEG images (a
+ * picked folder's class subfolders are labels), .csv/.tsv, .jsonl, .npz, a .txt with its
+ * tokenizer.json, a .yaml data spec with the files it names.
  */
-import type { EvalDataset, DatasetInput } from '@whittle/eval';
-import { readTensorProto } from '@whittle/onnx';
+import { type DatasetInput, type EvalDataset, type ModelInputSpec, batchesOf, memoryFiles, openData, readTensorFile } from '@whittle/eval';
 import type { IoInfo } from '../worker/protocol.js';
-import { type NpyArray, readNpy } from './npy.js';
+import { type NpyArray, readNpy, toNpyArray } from './npy.js';
 
 /** One parsed file. */
 export interface DataFile {
@@ -17,22 +19,76 @@ export interface DataFile {
 
 const LABEL_NAMES = new Set(['labels', 'label', 'y', 'targets']);
 
-function fromPb(bytes: Uint8Array, file: string): NpyArray {
-  const t = readTensorProto(bytes);
-  if (!('storage' in t)) throw new Error(`${file}: element type ${t.dataType} is not supported for evaluation data`);
-  const data = t.dataSync();
-  const type = t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'int64' || t.dtype === 'uint8' || t.dtype === 'int8' || t.dtype === 'float16' || t.dtype === 'bool' ? t.dtype : undefined;
-  if (!type) throw new Error(`${file}: element type ${t.dtype} is not supported for evaluation data`);
-  return { data: data as NpyArray['data'], shape: [...t.shape], type };
+async function fromPb(bytes: Uint8Array, file: string): Promise<NpyArray> {
+  const { array } = await readTensorFile(memoryFiles({ [file]: bytes }), file);
+  return toNpyArray(array, file);
+}
+
+/** Whether a picked file is one array per input (.npy / .pb) rather than a data source of its own. */
+export function isArrayFile(name: string): boolean {
+  return /\.(npy|pb)$/i.test(name);
 }
 
 /** Parse a .npy or .pb file. */
 export async function readDataFile(file: File): Promise<DataFile> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const base = file.name.replace(/\.(npy|pb)$/i, '');
-  if (/\.npy$/i.test(file.name)) return { base, array: readNpy(bytes) };
-  if (/\.pb$/i.test(file.name)) return { base, array: fromPb(bytes, file.name) };
+  if (/\.npy$/i.test(file.name)) return { base, array: readNpy(bytes, file.name) };
+  if (/\.pb$/i.test(file.name)) return { base, array: await fromPb(bytes, file.name) };
   throw new Error(`${file.name}: give .npy or .pb (ONNX TensorProto) files`);
+}
+
+/** Where a picked file sits: its path inside a picked folder, else its name. */
+function pathOf(file: File): string {
+  return (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
+}
+
+/** The entry to open among picked files: a data spec, else the one data file, else the common folder (images, .txt). */
+function entryOf(paths: readonly string[]): string {
+  const spec = paths.filter((p) => /\.(ya?ml|json)$/i.test(p) && !/tokenizer(_config)?\.json$/i.test(p));
+  if (spec.length === 1) return spec[0]!;
+  const data = paths.filter((p) => /\.(csv|tsv|jsonl|ndjson|npz|txt)$/i.test(p));
+  if (data.length === 1) return data[0]!;
+  const dirs = paths.map((p) => p.split('/').slice(0, -1));
+  const common: string[] = [];
+  for (let k = 0; dirs.every((d) => d.length > k && d[k] === dirs[0]![k]); k++) common.push(dirs[0]![k]!);
+  return common.join('/');
+}
+
+/**
+ * Read picked files with @whittle/eval's `openData` (what the CLI's `--data` opens) into a dataset
+ * of at most `limit` samples (default 10,000).
+ */
+export async function datasetFromSourceFiles(files: readonly File[], inputs: readonly IoInfo[], limit = 10_000): Promise<{ dataset: EvalDataset; description: string; count: number }> {
+  const byPath: Record<string, Uint8Array> = {};
+  for (const f of files) byPath[pathOf(f)] = new Uint8Array(await f.arrayBuffer());
+  const specs: ModelInputSpec[] = inputs.map((i) => ({ name: i.name, elemType: i.elemType, shape: i.shape ?? undefined }));
+  const { source } = await openData(entryOf(Object.keys(byPath)), { files: memoryFiles(byPath), inputs: specs });
+  const parts: Record<string, NpyArray[]> = {};
+  const labels: number[] = [];
+  let count = 0;
+  for await (const b of batchesOf(source, { inputs: specs, batchSize: 256, limit })) {
+    for (const [name, t] of Object.entries(b.feeds)) (parts[name] ??= []).push(toNpyArray({ data: t.dataSync(), shape: [...t.shape], dtype: t.dtype }, name));
+    if (b.labels) labels.push(...b.labels);
+    count += b.count;
+  }
+  if (!count) throw new Error(`${source.description}: no samples`);
+  const ds: EvalDataset = { inputs: {} };
+  for (const [name, ps] of Object.entries(parts)) {
+    const sampleShape = ps[0]!.shape.slice(1);
+    if (ps.some((p) => p.shape.slice(1).join() !== sampleShape.join())) throw new Error(`input '${name}': samples of different shapes; the page evaluates samples of one shape (fixed-length windows, one image size)`);
+    const Ctor = ps[0]!.data.constructor as new (n: number) => NpyArray['data'];
+    const data = new Ctor(ps.reduce((s, p) => s + p.data.length, 0));
+    let off = 0;
+    for (const p of ps) {
+      (data as Float32Array).set(p.data as Float32Array, off);
+      off += p.data.length;
+    }
+    const entry: DatasetInput = { data, sampleShape, type: ps[0]!.type };
+    ds.inputs[name] = entry;
+  }
+  if (labels.length === count) ds.labels = Int32Array.from(labels);
+  return { dataset: ds, description: source.description, count };
 }
 
 function labelsOf(f: DataFile): Int32Array {
