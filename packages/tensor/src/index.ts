@@ -52,3 +52,4 @@ export * from './families/matmul.js';
 export * from './families/conv.js';
 export * from './families/indexing.js';
 export * from './families/training.js';
+export { fromNdarray, toNdarray } from './ndarray.js';
