@@ -22,6 +22,7 @@ const OPTIONS: Record<string, Record<string, unknown>> = {
   distill: { epochs: 1, shift: 1, mixup: 0.4 },
   'prune-gradual': { epochs: 1, shift: 1, frequency: 2 },
   qat: { epochs: 1 },
+  'fine-tune': { epochs: 1 },
   lowrank: { fineTuneEpochs: 1, svd: 'randomized', randomizedMinDim: 16 },
   'lowrank-linear': { svd: 'randomized', randomizedMinDim: 16 },
   'prune-sensitivity': { calibrationBatches: 2, levels: [0.5, 0.9] },
