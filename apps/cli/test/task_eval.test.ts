@@ -140,6 +140,52 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
     expect(eg).toBeLessThan(er);
   }, 600_000);
 
+  it('regression against the expected outputs of an ONNX test-data folder; embedding cosine and retrieval agreement on token data', async () => {
+    const enc = join(dir, 'encoder.onnx');
+    const rtn = join(dir, 'enc-rtn4.onnx');
+    const { writeTensorProto } = await import('@whittle/onnx');
+    const { tensor } = await import('@whittle/tensor');
+    const rng = new Rng(21);
+    const sets: BigInt64Array[] = [];
+    for (let k = 0; k < 3; k++) {
+      const ids = BigInt64Array.from({ length: 12 }, () => BigInt(Math.floor(rng.uniform() * 200)));
+      sets.push(ids);
+      const d = join(dir, 'enc-tests', `test_data_set_${k}`);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'input_0.pb'), writeTensorProto(tensor(ids, [1, 12], 'int64', { backend: 'cpu' })));
+      const y = await runOrt(enc, { input_ids: new ort.Tensor('int64', ids, [1, 12]) });
+      writeFileSync(join(d, 'output_0.pb'), writeTensorProto(tensor(y.data, y.dims, 'float32', { backend: 'cpu' })));
+    }
+    const e = whittle('evaluate', enc, rtn, '--data', 'enc-tests', '--task', 'regression', '--no-latency', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const rep = JSON.parse(e.stdout) as Report;
+    let sq = 0, ab = 0, n = 0;
+    for (const ids of sets) {
+      const a = (await runOrt(enc, { input_ids: new ort.Tensor('int64', ids, [1, 12]) })).data;
+      const b = (await runOrt(rtn, { input_ids: new ort.Tensor('int64', ids, [1, 12]) })).data;
+      for (let i = 0; i < a.length; i++) [sq, ab, n] = [sq + (a[i]! - b[i]!) ** 2, ab + Math.abs(a[i]! - b[i]!), n + 1];
+    }
+    expect(rep.rows[0]!.metrics!.mse).toBe(0);
+    expect(rep.rows[1]!.metrics!.mse).toBeCloseTo(sq / n, 6);
+    expect(rep.rows[1]!.metrics!.mae).toBeCloseTo(ab / n, 5);
+    console.log(`encoder RTN int4 vs the ONNX test-data expected outputs: mse ${(sq / n).toExponential(3)}, mae ${(ab / n).toExponential(3)}`);
+
+    const m = whittle('evaluate', enc, rtn, '--data', 'held.jsonl', '--task', 'embedding', '--no-latency', '--json');
+    expect(m.code, m.stderr).toBe(0);
+    const er = JSON.parse(m.stdout) as Report;
+    const held = readFileSync(join(dir, 'held.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { input_ids: number[] }).input_ids);
+    const ids = new ort.Tensor('int64', BigInt64Array.from(held.flat(), BigInt), [held.length, 16]);
+    const pool = (y: Float32Array): number[][] => held.map((_, b) => Array.from({ length: 64 }, (_, d) => { let s2 = 0; for (let t = 0; t < 16; t++) s2 += y[(b * 16 + t) * 64 + d]!; return s2 / 16; }));
+    const [pa, pb] = [pool((await runOrt(enc, { input_ids: ids })).data), pool((await runOrt(rtn, { input_ids: ids })).data)];
+    const cos = (u: number[], v: number[]): number => u.reduce((s2, x, i) => s2 + x * v[i]!, 0) / Math.sqrt(u.reduce((s2, x) => s2 + x * x, 0) * v.reduce((s2, x) => s2 + x * x, 0));
+    const mean = pa.reduce((s2, u, i) => s2 + cos(u, pb[i]!), 0) / pa.length;
+    expect(er.rows[1]!.metrics!.embeddingCosine).toBeCloseTo(mean, 6);
+    const agreement = er.rows[1]!.metrics!['retrievalAgreement@5']!;
+    console.log(`encoder RTN int4 embeddings (mean-pooled, 48 sequences): cosine ${mean.toFixed(5)}, retrieval agreement@5 ${agreement.toFixed(3)}`);
+    expect(agreement).toBeGreaterThan(0.5);
+    expect(agreement).toBeLessThanOrEqual(1);
+  }, 600_000);
+
   it('decoder perplexity on raw text with its tokenizer.json (--task lm), as computed here from the logits; a user metric module', async () => {
     const vocab: Record<string, number> = { '[UNK]': 0, '<|endoftext|>': 1 };
     const words = 'the a cat dog sat ran on under mat log and then it was big small red'.split(' ');
