@@ -69,3 +69,22 @@ describe('bounded reading', () => {
     expect(text.length).toBeGreaterThan(3_000_000);
   });
 });
+
+describe('regression targets', () => {
+  it('a float labels.npy beside the inputs becomes per-sample targets (batched with the samples), not class labels', async () => {
+    const x = new Float32Array(10).map((_, i) => i);
+    const y = Float32Array.of(0.5, 1.5, 2.5, 3.5, 4.5);
+    const files = memoryFiles({ 'd/x.npy': encodeNpy({ data: x, shape: [5, 2], dtype: 'float32' }), 'd/labels.npy': encodeNpy({ data: y, shape: [5], dtype: 'float32' }) });
+    const inputs: ModelInputSpec[] = [{ name: 'x', elemType: 'float32', shape: ['n', 2] }];
+    const { source } = await openData('d', { files, inputs });
+    expect(source.hasLabels).toBe(false);
+    expect(source.description).toContain('with targets from labels.npy');
+    const got: number[][] = [];
+    for await (const b of batchesOf(source, { inputs, batchSize: 3 })) {
+      expect(b.labels).toBeUndefined();
+      expect(b.targets!.targets!.shape).toEqual([b.count]);
+      got.push(Array.from(b.targets!.targets!.dataSync() as Float32Array));
+    }
+    expect(got).toEqual([[0.5, 1.5, 2.5], [3.5, 4.5]]);
+  });
+});

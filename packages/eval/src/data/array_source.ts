@@ -10,6 +10,8 @@ import { type DataArray, type DataChunk, type DataSource, type ModelInputSpec, s
 /** Reads rows [from, to) of one array. */
 interface RowReader {
   rows: number;
+  /** Element type of the rows as read. */
+  dtype: DataArray['dtype'];
   rowBytes: number;
   file: string;
   read(from: number, to: number): Promise<DataArray>;
@@ -29,6 +31,11 @@ function labelsOf(a: DataArray, file: string): Int32Array {
   return out;
 }
 
+/** Whether a label array holds floats: then it is a regression target (chunk `targets.targets`), not class labels. */
+function isFloatReader(r: RowReader): boolean {
+  return r.dtype === 'float32' || r.dtype === 'float16' || r.dtype === 'float64';
+}
+
 function arraysSource(kind: 'npy' | 'npz', description: string, readers: Record<string, RowReader>, labels: RowReader | undefined): DataSource {
   const all = Object.entries(readers);
   const first = all[0];
@@ -44,7 +51,7 @@ function arraysSource(kind: 'npy' | 'npz', description: string, readers: Record<
     kind,
     description,
     dataFree: false,
-    hasLabels: labels !== undefined,
+    hasLabels: labels !== undefined && !isFloatReader(labels),
     size: rows,
     async *chunks(): AsyncGenerator<DataChunk> {
       for (let s = 0; s < rows; s += step) {
@@ -52,7 +59,8 @@ function arraysSource(kind: 'npy' | 'npz', description: string, readers: Record<
         const inputs: Record<string, DataArray> = {};
         for (const [name, r] of all) inputs[name] = await r.read(s, e);
         const chunk: DataChunk = { inputs, count: e - s, file: first[1].file, first: s };
-        if (labels) chunk.labels = labelsOf(await labels.read(s, e), labels.file);
+        if (labels && isFloatReader(labels)) chunk.targets = { targets: await labels.read(s, e) };
+        else if (labels) chunk.labels = labelsOf(await labels.read(s, e), labels.file);
         yield chunk;
       }
     },
@@ -80,6 +88,7 @@ async function npyReader(files: DataFiles, path: string): Promise<RowReader> {
   if (size < need) throw new DataError(`.npy data is truncated: shape [${h.shape.join(', ')}] needs ${need} bytes, the file has ${size}`, { file: path });
   return {
     rows: h.shape[0]!,
+    dtype: h.dtype,
     rowBytes: per * h.width,
     file: path,
     async read(from, to) {
@@ -91,7 +100,7 @@ async function npyReader(files: DataFiles, path: string): Promise<RowReader> {
 
 function memoryReader(a: DataArray, file: string): RowReader {
   checkSamples(a.shape, file);
-  return { rows: a.shape[0]!, rowBytes: (a.data.byteLength / Math.max(1, a.shape[0]!)) | 0, file, read: async (from, to) => sliceRows(a, from, to) };
+  return { rows: a.shape[0]!, dtype: a.dtype, rowBytes: (a.data.byteLength / Math.max(1, a.shape[0]!)) | 0, file, read: async (from, to) => sliceRows(a, from, to) };
 }
 
 /** Options of {@link npySource}. */
@@ -102,14 +111,17 @@ export interface NpySourceOptions {
   labels?: string | undefined;
 }
 
-/** `.npy` files, one per model input, first axis = samples; read row block by row block. */
+/**
+ * `.npy` files, one per model input, first axis = samples; read row block by row block. An
+ * integer label array gives class labels, a float one regression targets (named `targets`).
+ */
 export async function npySource(files: DataFiles, opts: NpySourceOptions): Promise<DataSource> {
   const readers: Record<string, RowReader> = {};
   for (const [input, path] of Object.entries(opts.inputs)) readers[input] = await npyReader(files, path);
   const labels = opts.labels !== undefined ? await npyReader(files, opts.labels) : undefined;
   const paths = Object.values(opts.inputs).map(baseName).join(', ');
   const n = Object.values(readers)[0]?.rows ?? 0;
-  return arraysSource('npy', `${n} sample(s) from ${paths}${labels ? ` with labels from ${baseName(opts.labels!)}` : ''}`, readers, labels);
+  return arraysSource('npy', `${n} sample(s) from ${paths}${labels ? ` with ${isFloatReader(labels) ? 'targets' : 'labels'} from ${baseName(opts.labels!)}` : ''}`, readers, labels);
 }
 
 /** A folder of `.npy` files matched to inputs by name (`<input>.npy`, `input_<i>.npy`, `labels.npy`). */

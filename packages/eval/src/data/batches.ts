@@ -108,7 +108,8 @@ function* fragmentsOf(chunk: DataChunk, specs: readonly ModelInputSpec[] | undef
       targets = {};
       for (const [name, t] of Object.entries(chunk.targets)) {
         const row = sliceRows(t, i, i + 1);
-        targets[name] = { ...row, shape: row.shape.slice(1) };
+        // a complete feed's expected output is the whole row; a sample's target keeps its row axis so samples stack
+        targets[name] = chunk.rowsAreFeeds ? { ...row, shape: row.shape.slice(1) } : row;
       }
     }
     yield { arrays, label: chunk.labels?.[i], targets, file, index: first + i };
