@@ -222,7 +222,7 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
         const t = b.targets?.[o.output] ?? (b.targets && Object.keys(b.targets).length === 1 ? Object.values(b.targets)[0] : undefined);
         if (t) acc.add(b.out, Float64Array.from(t.data as ArrayLike<number>, Number));
         else if (b.labels && b.out.length === b.labels.length) acc.add(b.out, b.labels);
-        else throw new UsageError(`--task regression needs targets for output '${o.output}' (an ONNX test-data folder with output_K.pb, or one numeric label per sample for a single-value output); ${source.description} has none`);
+        else throw new UsageError(`--task regression needs targets for output '${o.output}' (an ONNX test-data folder with output_K.pb, a float labels.npy / targets.npy beside the inputs, or one integer label per sample for a single-value output); ${source.description} has none`);
       }
       const r = acc.result();
       Object.assign(metrics, { mse: r.mse, mae: r.mae, rmse: r.rmse, r2: r.r2 });
