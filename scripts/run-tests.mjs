@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The one test command (README, .ci/run): import-boundary check, build (turbo: every package's
-// dist and every app), typecheck (sources and tests), then every package's vitest suite in one
-// run; ends with the line `N passed, M failed` summed over all packages, where each failed check
-// (boundaries, build, typecheck) counts as one failure. `--no-build` skips build and typecheck
-// (tests run from the TypeScript sources and do not need them; the pack test then skips).
+// dist and every app), typecheck (sources and tests), the pack test (tests/pack/run.mjs: the
+// published tarballs installed offline into a fresh project and used from Node, a Vite bundle in
+// Chromium and the packed CLI), then every package's vitest suite in one run; ends with the line
+// `N passed, M failed` summed over all packages, where each failed check (boundaries, build,
+// typecheck, pack) counts as one failure. `--no-build` skips build, typecheck and the pack test
+// (tests run from the TypeScript sources and do not need a build).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,8 @@ if (!check('boundaries', process.execPath, [join(root, 'scripts/check-boundaries
 if (!noBuild) {
   if (!check('build', 'pnpm', ['run', 'build'])) failedNames.push('build');
   if (!check('typecheck', 'pnpm', ['run', 'typecheck'])) failedNames.push('typecheck');
+  // needs the build; runs even when typecheck failed (it checks the packages, not the tests)
+  if (!failedNames.includes('build') && !check('pack', process.execPath, [join(root, 'tests/pack/run.mjs')])) failedNames.push('pack');
 }
 let failedChecks = failedNames.length;
 

@@ -6,6 +6,9 @@
  * where the environment has WebGPU (in Node, import `@whittle/tensor/node`).
  * @module
  */
+// The WebGPU backend's public types name GPUDevice/GPUBuffer: consumers get them from the
+// @webgpu/types dependency through this directive, kept in dist/index.d.ts.
+/// <reference types="@webgpu/types" preserve="true" />
 import { engine } from './engine.js';
 import { cpuBackend } from './backends/cpu/backend.js';
 import { createWebGpuBackend } from './backends/webgpu/init.js';
