@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { type TransformersJsDtype, transformersJsPath } from '@whittle/eval';
-import { checkOrtLoads } from '@whittle/eval/node';
+// @whittle/eval (and with it onnxruntime-node) is imported when a model is written, not at
+// start-up: `whittle inspect` reads models only (see `pnpm bench cli`).
+import type { TransformersJsDtype } from '@whittle/eval';
 import { NoCompressionError, type Model, weightBytes } from '@whittle/graph';
 import { PROTOBUF_LIMIT, externalTarget, readModelFile, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from './errors.js';
@@ -36,9 +37,12 @@ function inlineInputBytes(path: string, original: Model | undefined): number | u
   return original && size >= weightBytes(original) ? size : undefined;
 }
 
-function resolveOutput(path: string, opts: WriteOutputOptions): string {
+async function resolveOutput(path: string, opts: WriteOutputOptions): Promise<string> {
   let p = userPath(path);
-  if (opts.transformersJs) p = join(p, transformersJsPath(opts.transformersJs as TransformersJsDtype));
+  if (opts.transformersJs) {
+    const { transformersJsPath } = await import('@whittle/eval');
+    p = join(p, transformersJsPath(opts.transformersJs as TransformersJsDtype));
+  }
   if (opts.input && userPath(opts.input) === p) throw new UsageError(`output '${path}' is the input model; choose another path (inputs are never modified)`);
   return p;
 }
@@ -51,7 +55,8 @@ function resolveOutput(path: string, opts: WriteOutputOptions): string {
  * q4 → `<path>/onnx/model_q4.onnx`).
  */
 export async function writeOutput(model: Model, path: string, opts: WriteOutputOptions = {}): Promise<string> {
-  const p = resolveOutput(path, opts);
+  const p = await resolveOutput(path, opts);
+  const { checkOrtLoads } = await import('@whittle/eval/node');
   const inputBytes = opts.input ? inlineInputBytes(userPath(opts.input), opts.original) : undefined;
   // Up to 1.5 GB of tensors: encode in memory, check, then write the checked bytes.
   if (tensorDataBytes(model.graph) <= PROTOBUF_LIMIT * 0.7) {
