@@ -1,22 +1,15 @@
 #!/usr/bin/env node
-// Checks DESIGN.md's import arrows: which workspace package may import which, both in each
-// package.json's dependencies and in every import of its src/ files. Also checks that library
-// sources use no `node:` modules outside their node-only entry (src/node.ts, src/node/**).
+// `pnpm lint`, first half: the import arrows of docs/design.md (scripts/layers.mjs), which
+// workspace package may import which, both in each package.json's dependencies and in every
+// import line of its src/ files. Also checks that library sources use no `node:` modules outside
+// their node-only entry (src/node.ts, src/node/**). scripts/check-structure.mjs checks circles and
+// the arrows again on resolved imports.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ALLOWED, DESIGN } from './layers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const allowed = {
-  tensor: [],
-  graph: ['tensor'],
-  onnx: ['graph', 'tensor'],
-  quantize: ['graph', 'tensor'],
-  prune: ['graph', 'tensor'],
-  lowrank: ['graph', 'tensor'],
-  distill: ['graph', 'tensor'],
-  eval: ['onnx', 'graph', 'tensor'],
-  testing: ['tensor', 'graph', 'onnx', 'eval'],
-};
+const allowed = ALLOWED;
 const libraries = Object.keys(allowed).filter((p) => p !== 'testing');
 const problems = [];
 
@@ -38,7 +31,7 @@ for (const [pkg, may] of Object.entries(allowed)) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   for (const dep of Object.keys(manifest.dependencies ?? {})) {
     const m = /^@whittle\/(.+)$/.exec(dep);
-    if (m && !may.includes(m[1])) problems.push(`packages/${pkg}/package.json depends on ${dep}, which DESIGN.md does not allow`);
+    if (m && !may.includes(m[1])) problems.push(`packages/${pkg}/package.json depends on ${dep}, which ${DESIGN} does not allow`);
   }
   const src = join(dir, 'src');
   if (!existsSync(src)) continue;
@@ -67,7 +60,7 @@ for (const file of walk(join(root, 'packages'))) {
 }
 
 if (problems.length) {
-  console.error(`import boundaries: ${problems.length} problem(s)\n- ${problems.join('\n- ')}`);
+  console.error(`import boundaries: ${problems.length} problem(s) (see ${DESIGN})\n- ${problems.join('\n- ')}`);
   process.exit(1);
 }
 console.log('import boundaries: ok');

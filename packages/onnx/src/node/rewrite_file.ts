@@ -11,7 +11,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { type ExternalTensorRef, type Graph, type Model, type RawTensor, type TensorStreamIO, subgraphsOf } from '@whittle/graph';
 import { ExternalDataError, OnnxFormatError, UnsafePathError } from '../errors.js';
 import { encodeModel, readModel } from '../model.js';
-import { externalTarget, fileExternalDataLoader, syncDir, tempName } from '../node.js';
+import { externalTarget, fileExternalDataLoader, syncDir, tempName } from './files.js';
 
 /** Options of {@link rewriteModelFile}. */
 export interface RewriteOptions {

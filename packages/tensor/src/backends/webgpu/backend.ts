@@ -35,14 +35,8 @@ export interface GpuHandle extends DataHandle {
 
 export type GpuTensor = TensorInfo<GpuHandle>;
 
-/** WGSL scalar type used to store a dtype. */
-export function wgslType(dtype: DType): WgslScalar {
-  if (dtype === 'float32' || dtype === 'float16' || dtype === 'float64' || dtype === 'bfloat16') return 'f32';
-  return dtype === 'uint32' || dtype === 'uint64' ? 'u32' : 'i32';
-}
-
-/** The WGSL scalar types that hold tensor elements. */
-export type WgslScalar = 'f32' | 'i32' | 'u32';
+// wgslType lives in wgsl.ts (which kernels and this file import): re-exported for the kernels.
+export { wgslType, type WgslScalar } from './wgsl.js';
 
 /** One compute dispatch, described as data (kernel-as-data, as in onnxruntime-web). */
 export interface GpuProgram {

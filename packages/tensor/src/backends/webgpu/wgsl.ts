@@ -1,6 +1,14 @@
 import type { DType } from '../../dtype.js';
 import type { GpuTensor } from './backend.js';
-import { wgslType } from './backend.js';
+
+/** WGSL scalar type used to store a dtype. */
+export function wgslType(dtype: DType): WgslScalar {
+  if (dtype === 'float32' || dtype === 'float16' || dtype === 'float64' || dtype === 'bfloat16') return 'f32';
+  return dtype === 'uint32' || dtype === 'uint64' ? 'u32' : 'i32';
+}
+
+/** The WGSL scalar types that hold tensor elements. */
+export type WgslScalar = 'f32' | 'i32' | 'u32';
 
 /** Threads per workgroup for element-wise style kernels. */
 export const WG = 64;
