@@ -15,7 +15,7 @@ describe('mixup', () => {
     expect(Array.from(mix.partner)).toEqual(Array.from(partner));
     expect(Array.from(mix.lambda)).toEqual(lambda.map(Math.fround));
     for (let i = 0; i < N; i++) for (let k = 0; k < per; k++) {
-      const want = lambda[i]! * orig[i * per + k]! + (1 - lambda[i]!) * orig[partner[i]! * per + k]!;
+      const want = lambda[i]! * orig[i * per + k]! + (1 - lambda[i]!) * orig[Number(partner[i]!) * per + k]!;
       expect(x[i * per + k]).toBeCloseTo(want, 5);
     }
     const y = orig.slice();

@@ -90,6 +90,7 @@ export interface LayerLine {
   name: string;
   op: string;
   kind: string;
+  shape: string;
   ranks: number[];
   paramsBefore: number;
   paramsAfter: number;

@@ -54,7 +54,7 @@ function realOrSelf(p: string): string {
 export async function rewriteModelFile(
   input: string,
   output: string,
-  transform: (model: Model, io: TensorStreamIO) => Promise<void> | void,
+  transform: (model: Model, io: TensorStreamIO) => Promise<unknown> | void,
   opts: RewriteOptions = {},
 ): Promise<RewriteResult> {
   const src = realOrSelf(resolve(input));

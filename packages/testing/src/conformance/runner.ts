@@ -83,14 +83,14 @@ function nonTensorValue(model: Model): string | undefined {
 
 /** A decoded .pb value as the interpreter's runtime value (tensors, sequences of tensors, optionals). */
 function asValue(v: OnnxValue, what: string): RuntimeValue {
-  if (isRawTensor(v)) {
+  if (!('kind' in v)) {
+    if (!isRawTensor(v)) return v;
     // string tensors are host values for the ops that take them (Equal); other raw types are not computed with
     if (v.dataType === 'string' && v.strings) return { kind: 'strings', shape: [...v.dims], values: v.strings };
     throw new CaseError(`dtype ${v.dataType}`, `${what} has element type ${v.dataType}, which Whittle does not compute with`);
   }
-  if (!('kind' in v)) return v;
   if (v.kind === 'sequence') {
-    return { kind: 'sequence', items: v.values.map((e, i) => asValue(e, `${what} item ${i}`)).map((e) => (isSequence(e) || isOptional(e) ? notSupported(what) : e)) };
+    return { kind: 'sequence', items: v.values.map((e, i) => asValue(e, `${what} item ${i}`)).map((e) => (isTensor(e) ? e : notSupported(what))) };
   }
   if (v.kind === 'optional') {
     const inner = v.value === null ? null : asValue(v.value, `${what} element`);
