@@ -9,6 +9,7 @@ import { cpuTensor, emitDequantizeLinear } from './emit.js';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
 import { type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, findModelWeightSites, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
 import { SkipLog, nothingReason } from './skips.js';
+import { type QdqLayout, planQdqLayout } from './qdq_layout.js';
 
 /** Options of `quantize-static`. */
 export const staticOptions = defineOptions({
@@ -70,6 +71,13 @@ export const quantizeStaticPass = definePass({
     const g = out.graph;
     const bytesBefore = initializerBytes(g);
     const p = plan(g, o.ops, o.excludeNodes, o.excludeOps, o.quantizeOutputs || o.format === 'qoperator');
+    // QDQ: place the activation pairs where onnxruntime fuses them (Relu folded, no Q on a
+    // MatMul/Gemm output that only float ops read)
+    let layout: QdqLayout | undefined;
+    if (o.format === 'qdq') {
+      layout = planQdqLayout(g, p.nodes, o.quantizeOutputs);
+      p.activations = layout.activations;
+    }
     const skips = new SkipLog();
     findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { subgraphs: false, subgraphReason: 'inside a subgraph: calibration observes main-graph activations only', skips });
     if (!p.nodes.length) {
@@ -97,12 +105,23 @@ export const quantizeStaticPass = definePass({
     for (const a of p.activations) {
       const r = ranges[a];
       if (!r) continue;
-      actParams.set(a, groupParams(r[0], r[1], { bits: 8, symmetric: actSym }));
+      // a folded Relu's output: asymmetric with the zero point at the type's minimum, which is
+      // what makes onnxruntime drop the Relu (int8 too: zero point -128)
+      const relu = layout?.reluOutputs.has(a) ?? false;
+      actParams.set(a, groupParams(relu ? 0 : r[0], r[1], { bits: 8, symmetric: actSym && !relu }));
+    }
+    // data-movement outputs share their input's parameters (chains resolved to the first quantized tensor)
+    for (const a of layout?.sameAs.keys() ?? []) {
+      let src = a;
+      for (let hop = 0; hop < 64 && layout!.sameAs.has(src); hop++) src = layout!.sameAs.get(src)!;
+      const sp = actParams.get(src);
+      if (sp) actParams.set(a, sp);
     }
     const names = new NameGenerator(g);
     const weightSym = o.weightType === 'int8';
     const sites = findWeightSites(g, o.ops, { names: o.excludeNodes, ops: o.excludeOps }).filter((s) => p.nodes.includes(s.node));
     const layers: Record<string, unknown>[] = [];
+    const fusion: { fused: Record<string, number>; unfused: Record<string, string> } = { fused: {}, unfused: {} };
     const quantW = new Map<Node, { site: WeightSite; q: QuantizedWeight }>();
     for (const site of sites) {
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
@@ -116,7 +135,8 @@ export const quantizeStaticPass = definePass({
       // weights and int32 biases
       for (const { site, q } of quantW.values()) {
         const n = site.node;
-        emitDequantizeLinear(g, site, q, names, false);
+        const wdq = emitDequantizeLinear(g, site, q, names, false);
+        if (n.opType === 'Gemm') addZeroPoint(g, wdq, names);
         const inScale = actParams.get(n.inputs[0]!)?.scale;
         const biasName = n.opType === 'MatMul' ? undefined : n.inputs[2];
         const bias = biasName ? g.initializers.get(biasName) : undefined;
@@ -134,24 +154,59 @@ export const quantizeStaticPass = definePass({
           n.inputs[2] = dqOut;
           biasQuantized = true;
         }
-        layers.push({ node: n.name, op: n.opType, weight: site.name, weightType: o.weightType, perChannel: o.perChannel, biasInt32: biasQuantized, inputScale: inScale });
+        if (n.opType === 'Gemm') setGemmDefaults(n);
+        const fused = layout ? fusedAs(n, layout, actParams, o.activationType, o.weightType) : undefined;
+        if (fused && 'reason' in fused) fusion.unfused[n.name || site.name] = fused.reason;
+        else if (fused) fusion.fused[fused.op] = (fusion.fused[fused.op] ?? 0) + 1;
+        layers.push({ node: n.name, op: n.opType, weight: site.name, weightType: o.weightType, perChannel: o.perChannel, biasInt32: biasQuantized, inputScale: inScale, ...(fused ? { ortFusion: 'reason' in fused ? `none: ${fused.reason}` : fused.op } : {}) });
       }
       insertActivationQdq(g, names, actParams, actSym);
     }
     eliminateDeadCode(g);
     const bytesAfter = initializerBytes(g);
+    const unfusedCount = Object.keys(fusion.unfused).length;
+    const fusionNote = layout ? `; onnxruntime CPU fuses ${Object.entries(fusion.fused).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}${unfusedCount ? `, ${unfusedCount} stay DequantizeLinear → float op (see details.ortFusion)` : ''}` : '';
     return {
       model: out,
       report: {
         changed: true,
-        summary: `static ${o.format} int8 quantization of ${p.nodes.length} nodes (${o.calibrator} calibration, ${actParams.size} activations)${skips.size ? `; ${skips.summary()}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`,
-        warnings: skips.warnings(),
+        summary: `static ${o.format} int8 quantization of ${p.nodes.length} nodes (${o.calibrator} calibration, ${actParams.size} activations)${skips.size ? `; ${skips.summary()}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes${fusionNote}`,
+        warnings: [...skips.warnings(), ...Object.entries(fusion.unfused).map(([k, v]) => `${k}: onnxruntime will not fuse it (${v}); it runs DequantizeLinear then the float op, slower than float32`)],
         stats: { nodes: p.nodes.length, activations: actParams.size, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
-        details: { skipped: skips.items, layers, activationRanges: Object.fromEntries([...actParams].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, range: ranges[k] }])) },
+        details: { skipped: skips.items, layers, ...(layout ? { ortFusion: fusion } : {}), activationRanges: Object.fromEntries([...actParams].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, range: ranges[k] }])) },
       },
     };
   },
 });
+
+/** An explicit zero zero-point on a symmetric weight DequantizeLinear (onnxruntime's QGemm fusion needs b_zero_point). */
+function addZeroPoint(g: Graph, dq: Node, names: NameGenerator): void {
+  if (dq.inputs.length >= 3 && dq.inputs[2]) return;
+  const scale = g.initializers.get(dq.inputs[1]!);
+  const w = g.initializers.get(dq.inputs[0]!);
+  if (!scale || !w || (w.dtype !== 'int8' && w.dtype !== 'uint8')) return;
+  const z = names.value(`${dq.inputs[0]}_zero_point`);
+  g.initializers.set(z, cpuTensor(w.dtype === 'int8' ? new Int8Array(scale.size) : new Uint8Array(scale.size), [...scale.shape], w.dtype));
+  dq.inputs[2] = z;
+}
+
+/** Gemm with explicit alpha/beta = 1: onnxruntime's QGemm selector reads `beta` and skips a Gemm without it. */
+function setGemmDefaults(n: Node): void {
+  if (!n.attributes.has('alpha')) n.attributes.set('alpha', { type: 'float', value: 1 });
+  if (!n.attributes.has('beta')) n.attributes.set('beta', { type: 'float', value: 1 });
+}
+
+/** The op onnxruntime's CPU QDQ transformer turns this node's group into, or why it will not. */
+function fusedAs(n: Node, layout: QdqLayout, act: Map<string, GroupParams>, actType: string, weightType: string): { op: string } | { reason: string } {
+  const why = layout.unfusable.get(n);
+  if (why) return { reason: why };
+  if (!act.has(n.inputs[0] ?? '')) return { reason: 'its input has no calibrated range' };
+  if (actType === 'int8' && weightType !== 'int8') return { reason: 'int8 activations need int8 weights' };
+  const out = layout.outputOf.get(n);
+  if (n.opType === 'Conv') return out && act.has(out) ? { op: 'QLinearConv' } : { reason: 'its output has no calibrated range' };
+  if (n.opType === 'Gemm') return { op: 'QGemm' };
+  return out && act.has(out) ? { op: 'QLinearMatMul' } : { op: 'MatMulIntegerToFloat' };
+}
 
 /** Insert QuantizeLinear → DequantizeLinear after each activation; consumers read the DQ output. */
 export function insertActivationQdq(g: Graph, names: NameGenerator, params: Map<string, GroupParams>, signed: boolean): void {
