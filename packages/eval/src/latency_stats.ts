@@ -13,12 +13,37 @@ export interface LatencyStats {
   maxMs: number;
 }
 
+/**
+ * Speed of a variant against the baseline, timed in the same run with the runs of all variants
+ * interleaved (so machine load hits them alike): medians over `rounds` rounds of the per-round
+ * median. `speedup` = baseline time / variant time (above 1: faster than the baseline).
+ */
+export interface LatencyVsBaseline {
+  baseline: string;
+  rounds: number;
+  runsPerRound: number;
+  batch1: { medianMs: number; baselineMs: number; speedup: number };
+  batchN?: { batchSize: number; medianMs: number; baselineMs: number; speedup: number };
+  /** The variant is more than 5 % slower than the baseline at batch 1 or batch N. */
+  slower: boolean;
+}
+
 /** Latency at batch 1 and batch N in one runtime setting. */
 export interface LatencyResult {
   runtime: string;
   intraOpNumThreads?: number;
   batch1: LatencyStats;
   batchN?: LatencyStats;
+  /** Speed against the baseline measured interleaved in one run (set by the comparison). */
+  vsBaseline?: LatencyVsBaseline;
+}
+
+/** Median of samples (the mean of the two middle ones for an even count). */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) throw new ArgumentError('median: no samples');
+  const s = [...samples].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

@@ -60,6 +60,11 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
     L.push(`| Latency p50 / p90, batch 1 (ms) | ${v.latency.batch1.p50Ms.toFixed(3)} / ${v.latency.batch1.p90Ms.toFixed(3)} | ${b ? `${b.batch1.p50Ms.toFixed(3)} / ${b.batch1.p90Ms.toFixed(3)}` : '–'} |`);
     const n = v.latency.batchN;
     if (n) L.push(`| Latency p50 / p90, batch ${n.batchSize} (ms) | ${n.p50Ms.toFixed(3)} / ${n.p90Ms.toFixed(3)} | ${b?.batchN ? `${b.batchN.p50Ms.toFixed(3)} / ${b.batchN.p90Ms.toFixed(3)}` : '–'} |`);
+    const vs = v.latency.vsBaseline;
+    if (vs) {
+      L.push(`| Speed vs baseline, batch 1 (same run) | ${vs.batch1.speedup.toFixed(2)}× (${vs.batch1.medianMs.toFixed(3)} ms) | 1× (${vs.batch1.baselineMs.toFixed(3)} ms) |`);
+      if (vs.batchN) L.push(`| Speed vs baseline, batch ${vs.batchN.batchSize} (same run) | ${vs.batchN.speedup.toFixed(2)}× (${vs.batchN.medianMs.toFixed(3)} ms) | 1× (${vs.batchN.baselineMs.toFixed(3)} ms) |`);
+    }
   }
   L.push('');
   if (opts.intendedUse) L.push('## Intended use', '', opts.intendedUse, '');
@@ -75,6 +80,7 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
   }
   if (f?.top1Agreement !== undefined && f.top1Agreement < 1) lim.push(`Predictions differ from the baseline's on ${((1 - f.top1Agreement) * 100).toFixed(2)} % of the evaluation samples.`);
   if (v.size.sparsity > 0.5 && v.ratio < 1 / (1 - v.size.sparsity)) lim.push('Zero weights are stored densely: the file is not smaller by the sparsity; gzip captures part of it.');
+  if (v.latency?.vsBaseline?.slower) lim.push(`In ${v.latency.runtime} this variant runs slower than the baseline (${v.latency.vsBaseline.batch1.speedup.toFixed(2)}× at batch 1${v.latency.vsBaseline.batchN ? `, ${v.latency.vsBaseline.batchN.speedup.toFixed(2)}× at batch ${v.latency.vsBaseline.batchN.batchSize}` : ''}): it is smaller, not faster.`);
   if (v.latency) lim.push(`Latency was measured in ${v.latency.runtime} on the evaluation machine; it depends on hardware, threads and load.`);
   lim.push('Outputs are not bit-identical to the baseline; validate on your own data before deploying.');
   for (const l of lim) L.push(`- ${l}`);

@@ -4,7 +4,7 @@
  */
 import { ArgumentError } from '@whittle/tensor';
 import type { FidelityMetrics } from './fidelity.js';
-import type { LatencyResult } from './latency_stats.js';
+import type { LatencyResult, LatencyVsBaseline } from './latency_stats.js';
 import { paretoFront } from './pareto.js';
 import type { SizeMetrics } from './size.js';
 
@@ -150,6 +150,9 @@ export function reportToMarkdown(r: EvaluationReport): string {
   const batchN = r.rows.find((x) => x.latency?.batchN)?.latency?.batchN?.batchSize;
   const head = ['', 'Variant', 'Technique', 'File', 'Gzip', 'Ratio', 'Params', 'Sparsity', 'Accuracy', 'Δ (pt)', 'Top-1 agr.', 'Cosine', 'SQNR (dB)', 'Max abs err', 'p50/p90 b1 (ms)'];
   if (batchN !== undefined) head.push(`p50/p90 b${batchN} (ms)`);
+  const vs = r.rows.find((x) => x.latency?.vsBaseline)?.latency?.vsBaseline;
+  const vsN = r.rows.find((x) => x.latency?.vsBaseline?.batchN)?.latency?.vsBaseline?.batchN?.batchSize;
+  if (vs) head.push(`Speed vs base b1${vsN !== undefined ? ` / b${vsN}` : ''}`);
   lines.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 3 ? '---:' : '---')).join('|')}|`);
   for (const x of r.rows) {
     const f = x.fidelity;
@@ -172,6 +175,7 @@ export function reportToMarkdown(r: EvaluationReport): string {
       x.latency ? `${ms(x.latency.batch1.p50Ms)} / ${ms(x.latency.batch1.p90Ms)}` : '–',
     ];
     if (batchN !== undefined) cells.push(x.latency?.batchN ? `${ms(x.latency.batchN.p50Ms)} / ${ms(x.latency.batchN.p90Ms)}` : '–');
+    if (vs) cells.push(speedCell(x.latency?.vsBaseline));
     lines.push(`| ${cells.join(' | ')} |`);
   }
   const names = [...new Set(r.rows.flatMap((x) => Object.keys(x.metrics ?? {})))];
@@ -187,10 +191,22 @@ export function reportToMarkdown(r: EvaluationReport): string {
         `${lat.batch1.warmup} warm-up + ${lat.batch1.runs} timed runs per batch size; timings depend on the machine and its load.`,
     );
   }
+  if (vs) {
+    lines.push(`Speed vs base: baseline time / variant time (above 1× = faster), interleaved in one run, median of ${vs.rounds} rounds × ${vs.runsPerRound} runs; ⚠ = more than 5 % slower than the baseline.`);
+    const slow = r.rows.filter((x) => x.latency?.vsBaseline?.slower);
+    if (slow.length) lines.push(`⚠ Slower than the baseline in onnxruntime: ${slow.map((x) => `\`${x.name}\``).join(', ')} (smaller is not faster here).`);
+  }
   const flops = r.rows.filter((x) => x.size.flops > 0);
   if (flops.length) lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv): ${flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}`).join(', ')}.`);
   lines.push(`Generated ${r.createdAt} by Whittle.`, '');
   return lines.join('\n');
+}
+
+/** `1.52× / 1.61×` (⚠ when slower than the baseline). */
+function speedCell(v: LatencyVsBaseline | undefined): string {
+  if (!v) return '–';
+  const f = (x: number): string => `${x.toFixed(2)}×`;
+  return `${v.slower ? '⚠ ' : ''}${f(v.batch1.speedup)}${v.batchN ? ` / ${f(v.batchN.speedup)}` : ''}`;
 }
 
 /** A task metric for tables: 6 significant digits, '–' when absent. */

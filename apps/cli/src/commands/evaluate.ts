@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { type UserMetric, type VariantResult, buildReport, loadUserMetric, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
+import type { Model } from '@whittle/graph';
+import { type UserMetric, type VariantResult, buildReport, compareLatencyOrt, loadUserMetric, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
 import { writeFileAtomic } from '@whittle/onnx/node';
 import { openCliData } from '../data.js';
 import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, taskInfo } from '../evaluate.js';
@@ -31,6 +32,8 @@ export function addEvaluateCommand(program: Command): void {
       const metric: UserMetric | undefined = o.metric ? await loadUserMetric(userPath(o.metric)) : undefined;
       const names = new Set<string>();
       const variants: VariantResult[] = [];
+      const sources: Uint8Array[] = [];
+      let baseModel: Model | undefined;
       let reference: SourceOutputs | undefined;
       let task: Task | undefined;
       let info: { name: string; description: string; count: number; kind: string; dataFree: boolean } | undefined;
@@ -47,8 +50,11 @@ export function addEvaluateCommand(program: Command): void {
         info ??= { name: data.name, description: data.source.description, count: v.run.count, kind: data.source.kind, dataFree: data.source.dataFree };
         const { logits: _l, run: _r, ...rest } = v;
         variants.push(rest);
+        sources.push(bytes);
+        baseModel ??= model;
       }
       if (!variants.length || !info || !task || !reference) throw new UsageError('give at least one model');
+      if (o.latency && baseModel) await speedVsBaseline(variants, sources, baseModel);
       const report = buildReport(variants, {
         title: 'Whittle evaluation report',
         dataset: { name: info.name, split: o.data === 'mnist' ? 'test split' : info.description, count: info.count, source: info.kind, dataFree: info.dataFree },
@@ -63,4 +69,19 @@ export function addEvaluateCommand(program: Command): void {
       }
       process.stdout.write(o.json ? `${reportToJson(report)}\n` : reportToMarkdown(report));
     });
+}
+
+/**
+ * Speed of every variant against the first model, timed interleaved in one run at batch 1 and
+ * at the larger batch the latency used (dynamic batch dim only); sets `latency.vsBaseline`.
+ */
+async function speedVsBaseline(variants: VariantResult[], sources: Uint8Array[], model: Model): Promise<void> {
+  const base = variants[0]?.latency;
+  if (variants.length < 2 || !base || !variants.every((v) => v.latency)) return;
+  const dims = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name))?.type?.shape;
+  const sampleShape = dims?.slice(1);
+  if (!sampleShape || !sampleShape.every((d): d is number => typeof d === 'number' && d > 0)) return;
+  const batchN = base.batchN ? Math.min(base.batchN.batchSize, 8) : 0;
+  const cmp = await compareLatencyOrt(sources, { sampleShape, batchN, baselineName: variants[0]!.name });
+  for (const [i, v] of variants.entries()) v.latency!.vsBaseline = cmp[i]!;
 }
