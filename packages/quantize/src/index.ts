@@ -32,6 +32,7 @@ export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
 export { quantizeWeightsStreaming, type StreamQuantizeOptions, type StreamQuantizeLayer } from './stream_nbits.js';
 export { packMatMulNBits } from './emit.js';
+export { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 
 export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass] as const;
 for (const p of QUANTIZE_PASSES) registerPass(p, { replace: true });

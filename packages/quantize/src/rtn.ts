@@ -4,6 +4,7 @@ import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_
 import { mse } from './quant_math.js';
 import { raiseOpset } from './opset_plan.js';
 import { SkipLog, nothingReason } from './skips.js';
+import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
@@ -12,6 +13,7 @@ export const rtnOptions = defineOptions({
   granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'one scale per tensor, per output channel, or per block of the reduction dimension' },
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block" (a power of two for MatMulNBits; onnxruntime\'s MatMulNBits quantizer default is 128); a weight whose reduction dimension K is shorter uses the power of two >= K' },
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'qdq', description: 'DequantizeLinear feeding the consumer, or com.microsoft MatMulNBits for MatMul/Gemm weights (others stay QDQ)' },
+  accuracyLevel: { type: 'number', integer: true, min: 0, max: 4, default: 0, description: "MatMulNBits accuracy_level: 0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 activations (onnxruntime's fastest CPU path; --target ort-cpu sets it)" },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables; ConvTranspose: scales per input channel)' },
   int8ConvBelow: { type: 'number', integer: true, min: 0, max: 1024, default: 16, description: 'below 8 bits: Conv/ConvTranspose weights whose reduction length (input channels / group × kernel; 9 for a 3×3 depthwise conv) is below this stay int8 per channel, as tiny kernels lose too much on a 4-bit grid (0: none)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
@@ -93,8 +95,10 @@ export const quantizeWeightsPass = definePass({
       ctx.onProgress((i + 1) / weights.length, site.name);
     }
     const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
+    const accuracySet = o.accuracyLevel > 0 ? setMatMulNBitsAccuracyLevel(out, o.accuracyLevel) : 0;
     const s = writeSummary(r, prepared.raise);
     const warnings = [...r.warnings];
+    if (o.format === 'qdq' && o.bits < 8 && r.layers.length) warnings.push(`${o.bits}-bit weights as DequantizeLinear: onnxruntime's CPU and WebGPU providers do not fuse these into the MatMul/Gemm/Conv (they dequantize on every run, several times slower than float32); --format matmulnbits runs MatMul/Gemm weights fused`);
     if (o.bits === 3 || o.bits === 2) warnings.push(`${o.bits}-bit grid stored in 4-bit containers (file size as 4-bit)`);
     const written = new Set(r.layers.map((l) => l.weight));
     kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));
@@ -109,7 +113,7 @@ export const quantizeWeightsPass = definePass({
         summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${keptNote ? `; ${keptNote}` : ''}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, keptInt8: kept8, layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: kept8, layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },

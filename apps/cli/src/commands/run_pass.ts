@@ -6,6 +6,7 @@ import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { contextFor, type RunFlags } from './context.js';
 import { addPassOptions, pickPassOptions } from './options.js';
+import { TARGETS, type Target, applyTarget } from './target.js';
 
 /** Technique groups and the passes behind their subcommands. */
 export const TECHNIQUES: Record<string, { description: string; passes: Record<string, string | { pass: string; then: string; description: string }> }> = {
@@ -122,8 +123,23 @@ export function addTechniqueCommands(program: Command): void {
       const then = typeof entry === 'string' ? undefined : getPass(entry.then);
       const desc = typeof entry === 'string' ? `${pass.description} (pass '${pass.name}')` : `${entry.description} (passes '${pass.name}', '${entry.then}')`;
       const c = addRunFlags(g.command(sub).argument('<model>', 'input .onnx file').description(desc));
-      addPassOptions(c, pass.optionsSchema?.fields ?? {});
-      c.action(async (model: string, o: Record<string, unknown>) => runPassCommand(pass, model, o, then ? { then } : {}));
+      const fields = pass.optionsSchema?.fields ?? {};
+      addPassOptions(c, fields);
+      if (group === 'quantize') {
+        c.option('--target <runtime>', `runtime the model is for: picks the format that runs fast there and warns when the chosen one runs slower than float32 there [${TARGETS.join('|')}]`, (v) => {
+          if (!(TARGETS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--target must be one of ${TARGETS.join(', ')}, got '${v}'`);
+          return v;
+        });
+      }
+      c.action(async (model: string, o: Record<string, unknown>) => {
+        if (typeof o.target === 'string') {
+          const advice = applyTarget(o.target as Target, pass.name, o, new Set(Object.keys(fields)));
+          for (const n of advice.notes) process.stderr.write(`target ${o.target}: ${n}\n`);
+          for (const w of advice.warnings) process.stderr.write(`warning: target ${o.target}: ${w}\n`);
+          o = advice.options;
+        }
+        await runPassCommand(pass, model, o, then ? { then } : {});
+      });
     }
   }
 }
