@@ -74,6 +74,9 @@ export function calibratedOnly(all: PrunableWeight[], needsCalibration: boolean,
 }
 
 /** Shared report of mask-based passes. */
+/** What zeroed weights (unstructured, N:M) mean at run time. */
+export const DENSE_NOTE = 'onnxruntime runs this dense: smaller file (gzip), not faster (zeros are multiplied like any weight; 2:4 needs sparse tensor cores)';
+
 export async function maskReport(
   pass: string,
   out: Model,
@@ -104,9 +107,9 @@ export async function maskReport(
   }
   return {
     changed: true,
-    summary: `${pass}: ${what}; ${layers.length} layers, sparsity ${(before.sparsity * 100).toFixed(1)} % → ${(after.sparsity * 100).toFixed(1)} %, weights gzip ${before.weightGzipBytes} → ${after.weightGzipBytes} bytes`,
+    summary: `${pass}: ${what}; ${layers.length} layers, sparsity ${(before.sparsity * 100).toFixed(1)} % → ${(after.sparsity * 100).toFixed(1)} %, weights gzip ${before.weightGzipBytes} → ${after.weightGzipBytes} bytes; ${DENSE_NOTE}`,
     stats: statsOf(before, after),
     ...(warnings.length ? { warnings } : {}),
-    details: { layers: perLayer, flopsEffective: after.flopsEffective },
+    details: { layers: perLayer, flopsEffective: after.flopsEffective, runtime: DENSE_NOTE },
   };
 }
