@@ -9,7 +9,7 @@
  * student [7x1x5x5] [17x7x5x5] [170x272] [10x170], 51,294 parameters (8.4x fewer), 24.75 %
  * right after pruning. Distilled 97.12 ± 0.08 % (97.21, 97.06, 97.11), within 1.5 pt of the
  * teacher; labels only 97.16 ± 0.20 % (96.96, 97.16, 97.36); distilled − labels −0.03 ± 0.26 pt
- * per seed: distillation does not beat labels alone here either (issue 7's bar is not met).
+ * per seed: distillation does not beat labels alone here either (the distillation bar is not met).
  *
  *   node --conditions=@whittle/source --import tsx scripts/distill_pruned.ts [--sparsity 0.66] [--epochs 6]
  *     [--lr 1e-3] [--decay 0.8] [--shift 1] [--T 4] [--alpha 0.9] [--seeds 1,2,3] [--jobs 2]

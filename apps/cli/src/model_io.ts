@@ -8,9 +8,14 @@ import { NoCompressionError, type Model, weightBytes } from '@whittle/graph';
 import { PROTOBUF_LIMIT, externalTarget, readModelFile, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from './errors.js';
 
-/** Resolve a user path against the directory the command was typed in (pnpm runs scripts elsewhere). */
+/**
+ * Resolve a user path against the directory the command was typed in. Only when whittle runs as
+ * this package's own pnpm/npm script (`pnpm whittle …`, `pnpm demo`) is that INIT_CWD rather than
+ * the process's cwd; an installed `whittle` started by another project's script uses its cwd.
+ */
 export function userPath(p: string): string {
-  return resolve(process.env.INIT_CWD ?? process.cwd(), p);
+  const viaOwnScript = process.env.npm_package_name === 'whittle' && process.env.INIT_CWD;
+  return resolve(viaOwnScript ? process.env.INIT_CWD! : process.cwd(), p);
 }
 
 /** Read an input model, naming the path when it is missing or not a file. */

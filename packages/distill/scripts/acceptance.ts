@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 7). Teacher: Whittle's LeNet-5 trained 40 epochs on affine jitter (zoo
+ * Acceptance. Teacher: Whittle's LeNet-5 trained 40 epochs on affine jitter (zoo
  * `lenet5jitter`, 431,080 parameters, 98.90 % in onnxruntime-node). Student: the small LeNet
  * (conv 6@5x5, conv 16@5x5, fc 120, fc 10; 34,622 parameters, 12.5x fewer), or an MLP 784-64-10
  * (`--student mlp`), or other widths (`--filters`, `--fc`). Arms, with the same seeds, initial
@@ -24,7 +24,7 @@
  *   wider student 12-24/64 (`--filters 12,24 --fc 64 --shift 1`, 32,826 parameters): kd 98.17 ± 0.19 vs ce 98.30 ± 0.28;
  *   affine jitter (`--shift 2 --rotate 10 --scale 0.08`) with the 98.60 % 30-epoch teacher: kd 98.12 ± 0.28 vs ce 98.17 ± 0.27.
  * With the older, shorter-trained zoo `lenet5` teacher (98.20 %, `--teacher lenet5`) and shifts,
- * no student beat labels (see the closing notes of issue 7: 97.46–97.74 % vs 97.94 %).
+ * no student beat labels (measured earlier: 97.46–97.74 % vs 97.94 %).
  *
  *   node --conditions=@whittle/source --import tsx scripts/acceptance.ts [--teacher lenet5jitter|lenet5|FILE.onnx]
  *     [--student cnn|mlp] [--filters 6,16] [--fc 120] [--epochs N] [--shift S] [--rotate D --scale F] [--mixup a]

@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5) on Whittle's zoo models, accuracy in onnxruntime-node on the 2,004 MNIST
+ * Acceptance on Whittle's zoo models, accuracy in onnxruntime-node on the 2,004 MNIST
  * test images: 90 % global unstructured (one-shot and gradual with fine-tuning), 2:4 with
  * fine-tuning (pattern checked on every pruned weight), structured 50 % of LeNet-5's filters and
  * fc neurons with fine-tuning.

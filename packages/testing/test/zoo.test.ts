@@ -7,12 +7,12 @@ import { evaluateAccuracyOrt } from '@whittle/eval/node';
 import { ZOO_DIR, ZOO_NAMES, cacheName, mnistData, trainZooModel, zooModel, type ZooName } from '../src/zoo.js';
 
 /**
- * The trained baselines every technique measures against (issue 3's acceptance): trained by
+ * The trained baselines every technique measures against: trained by
  * Whittle's fit() on the standard split, written as ONNX, scored in onnxruntime-node, and
  * agreeing with Whittle's interpreter on the test predictions.
  */
-// issue 3's floors (the committed models measure 94.51 % and 98.20 % on the 2,004 test digits);
-// the distillation teacher (issue 7) measures 98.90 %
+// the accuracy floors (the committed models measure 94.51 % and 98.20 % on the 2,004 test digits);
+// the distillation teacher measures 98.90 %
 const targets: Record<ZooName, number> = { lenet300100: 0.94, lenet5: 0.97, lenet5jitter: 0.985 };
 
 describe('model zoo', () => {

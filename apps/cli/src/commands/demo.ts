@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Recipe, runRecipe } from '@whittle/graph';
 import { type VariantResult, buildReport, formatBytes, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
 import { readModel, writeModel } from '@whittle/onnx';
@@ -8,6 +8,7 @@ import '@whittle/prune';
 import '@whittle/quantize';
 import { loadDataset, asTraining } from '../data.js';
 import { demoModel } from '../demo_model.js';
+import { userPath } from '../model_io.js';
 import { evaluateVariant } from '../evaluate.js';
 import { createProgress } from '../progress.js';
 
@@ -41,8 +42,7 @@ export function deepCompressionRecipe(o: Pick<DemoOptions, 'sparsity' | 'pruneEp
 export async function runDemo(o: DemoOptions): Promise<void> {
   const t0 = performance.now();
   const log = (s: string): void => void (o.json ? undefined : process.stdout.write(`${s}\n`));
-  // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command
-  const out = resolve(process.env.INIT_CWD ?? process.cwd(), o.out);
+  const out = userPath(o.out);
   mkdirSync(out, { recursive: true });
   const data = await loadDataset('mnist');
   const zoo = await demoModel();
