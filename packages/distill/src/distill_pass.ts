@@ -35,6 +35,17 @@ export const distillPass = definePass({
     if (!teacher || typeof teacher.run !== 'function') throw new PassDataError('distill', "distill: needs a teacher: ctx.resources.teacher (a TeacherRunner, e.g. interpreterTeacher(model) or ortTeacher(path))");
     const data = ctx.training;
     if (!data) throw new PassDataError('distill', 'distill: needs training samples (ctx.training / --data)');
+    // the training-loop settings both paths share
+    const loop = {
+      epochs: o.epochs,
+      lr: o.lr,
+      lrDecay: o.lrDecay,
+      batchSize: o.batchSize,
+      seed: ctx.seed,
+      backend: ctx.backend,
+      onProgress: (f: number, m?: string) => ctx.onProgress(f, m),
+      signal: ctx.signal,
+    };
     const features: FeaturePair[] = Object.entries(o.features).map(([student, t]) => ({ student, teacher: String(t) }));
     // data that is not the one-float-input shorthand (token ids, several inputs, float targets),
     // or a task naming a loss/output: the general path (feeds by name, loss on any output)
@@ -47,14 +58,7 @@ export const distillPass = definePass({
         ...(data.task?.loss === 'kl' || data.task?.loss === 'mse' ? { loss: data.task.loss } : {}),
         alpha: o.alpha,
         temperature: o.temperature,
-        epochs: o.epochs,
-        lr: o.lr,
-        lrDecay: o.lrDecay,
-        batchSize: o.batchSize,
-        seed: ctx.seed,
-        backend: ctx.backend,
-        onProgress: (f, m) => ctx.onProgress(f, m),
-        signal: ctx.signal,
+        ...loop,
       });
       const gl = g.history.map((h) => h.loss);
       return {
@@ -76,17 +80,10 @@ export const distillPass = definePass({
       ...(data.inputName ? { inputName: data.inputName } : {}),
       alpha: o.alpha,
       temperature: o.temperature,
-      epochs: o.epochs,
-      lr: o.lr,
-      lrDecay: o.lrDecay,
-      batchSize: o.batchSize,
-      seed: ctx.seed,
+      ...loop,
       augment: imageJitter(o),
       mixup: o.mixup,
       features,
-      backend: ctx.backend,
-      onProgress: (f, m) => ctx.onProgress(f, m),
-      signal: ctx.signal,
     });
     const losses = r.history.map((h) => h.loss);
     return {
