@@ -3,7 +3,7 @@ import { type Graph, type NameGenerator, type Node, createNode } from '@whittle/
 import { cpuTensor } from './emit.js';
 import { type GroupParams, roundEven } from './quant_math.js';
 import type { QuantizedWeight, WeightSite } from './weights.js';
-import { actConstants } from './static.js';
+import { actConstants } from './act_constants.js';
 
 /** Replace each quantized node by QuantizeLinear → QLinear* → DequantizeLinear (float boundaries). */
 export function qoperator(

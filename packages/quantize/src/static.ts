@@ -9,6 +9,7 @@ import { cpuTensor, emitDequantizeLinear } from './emit.js';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
 import { type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, findModelWeightSites, findWeightSites, initializerBytes, quantizeRtn } from './weights.js';
 import { SkipLog, nothingReason } from './skips.js';
+import { actConstants } from './act_constants.js';
 import { type QdqLayout, planQdqLayout } from './qdq_layout.js';
 
 /** Options of `quantize-static`. */
@@ -222,15 +223,6 @@ export function insertActivationQdq(g: Graph, names: NameGenerator, params: Map<
     const at = prod ? g.nodes.indexOf(prod.node) + 1 : 0;
     g.nodes.splice(at, 0, q, dq);
   }
-}
-
-/** Scale and zero-point initializers of an activation. */
-export function actConstants(g: Graph, names: NameGenerator, a: string, p: GroupParams, signed: boolean): { sName: string; zName: string } {
-  const sName = names.value(`${a}_scale`);
-  const zName = names.value(`${a}_zero_point`);
-  g.initializers.set(sName, cpuTensor([p.scale], [], 'float32'));
-  g.initializers.set(zName, cpuTensor([signed ? p.zeroPoint - 128 : p.zeroPoint], [], signed ? 'int8' : 'uint8'));
-  return { sName, zName };
 }
 
 export type { Model };
