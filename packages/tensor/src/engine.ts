@@ -6,6 +6,7 @@ import { type Shape, checkShape, contiguousStrides, shapesEqual, sizeOf } from '
 import { Storage, Tensor } from './tensor.js';
 import { getGradient } from './autograd/gradient_registry.js';
 import type { GradNode } from './autograd/node.js';
+import { setBackwardImpl } from './autograd/backward_hook.js';
 
 type BackendFactory = () => Promise<Backend>;
 
@@ -282,6 +283,10 @@ let instance: Engine | null = null;
 
 /** The process-wide engine. */
 export function engine(): Engine {
-  if (!instance) instance = new Engine();
+  if (!instance) {
+    const e = new Engine();
+    setBackwardImpl((root, dy) => e.backward(root, dy));
+    instance = e;
+  }
   return instance;
 }

@@ -1,6 +1,6 @@
 import type { Backend, BackendName, DataHandle, TensorInfo } from './backend.js';
 import { type DType, type StorageArray, toFloat64 } from './dtype.js';
-import { engine } from './engine.js';
+import { runBackward } from './autograd/backward_hook.js';
 import { type Shape, isContiguous, sizeOf } from './shape.js';
 import type { GradNode } from './autograd/node.js';
 import { BackendError } from './errors.js';
@@ -151,7 +151,7 @@ export class Tensor implements TensorInfo {
 
   /** Run backpropagation from this (scalar unless `dy` given) tensor. */
   backward(dy?: Tensor): void {
-    engine().backward(this, dy);
+    runBackward(this, dy);
   }
 
   toString(): string {
