@@ -36,6 +36,7 @@ export { setConstantEvaluator, getConstantEvaluator, evaluateConstantNode, built
 export * from './passes/contract.js';
 export * from './passes/options.js';
 export * from './passes/context.js';
+export * from './passes/activations.js';
 export * from './passes/registry.js';
 export * from './passes/recipe.js';
 export * from './passes/manager.js';

@@ -1,6 +1,7 @@
 import { type BackendName, Rng } from '@whittle/tensor';
 import { PassAbortedError } from '../errors.js';
 import type { Feeds, Logger, PassContext, TrainingData } from './contract.js';
+import type { ActivationRuntime, CalibrationRuntimeChoice } from './activations.js';
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -9,6 +10,10 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export interface PassContextInit {
   backend?: BackendName;
   calibration?: AsyncIterable<Feeds>;
+  /** Runtime for calibration forward passes (e.g. onnxruntime in Node); default: the interpreter. */
+  activationRuntime?: ActivationRuntime;
+  /** Override which runtime calibrates (default 'auto'; env WHITTLE_CALIBRATION_RUNTIME in the CLI). */
+  calibrationRuntime?: CalibrationRuntimeChoice;
   training?: TrainingData;
   resources?: Readonly<Record<string, unknown>>;
   logger?: Logger;
@@ -26,6 +31,8 @@ export function createPassContext<O>(init: PassContextInit, options: O): PassCon
   return {
     backend: init.backend ?? 'cpu',
     calibration: init.calibration,
+    activationRuntime: init.activationRuntime,
+    calibrationRuntime: init.calibrationRuntime ?? 'auto',
     training: init.training,
     resources: init.resources,
     logger: init.logger ?? silentLogger,

@@ -1,6 +1,7 @@
 import type { BackendName, DType, Rng, StorageArray, Tensor } from '@whittle/tensor';
 import type { Model } from '../ir/types.js';
 import type { OptionsSchema } from './options.js';
+import type { ActivationRuntime, CalibrationRuntimeChoice } from './activations.js';
 
 /** Model inputs by name. */
 export type Feeds = Record<string, Tensor>;
@@ -79,6 +80,13 @@ export interface PassContext<O = Record<string, unknown>> {
   backend: BackendName;
   /** Sample inputs for calibration (quantization ranges, pruning statistics, …). */
   calibration?: AsyncIterable<Feeds> | undefined;
+  /**
+   * Runtime that computes forward activations for calibrating passes (onnxruntime, injected by the
+   * Node entry points); absent: Whittle's interpreter. See `collectActivations`.
+   */
+  activationRuntime?: ActivationRuntime | undefined;
+  /** 'auto' (default): `activationRuntime` when set; 'interpreter' or 'onnxruntime' force one. */
+  calibrationRuntime?: CalibrationRuntimeChoice | undefined;
   /** Training samples for passes that fine-tune (they fail with a clear error without it). */
   training?: TrainingData | undefined;
   /**
