@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './decoder.js';
+export * from './feeds.js';
