@@ -9,3 +9,4 @@ export * from './latency_compare.js';
 export * from './ort_check.js';
 export * from './node/data_files.js';
 export * from './node/user_metric.js';
+export * from './node/lm_ort.js';
