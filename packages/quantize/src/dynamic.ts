@@ -6,6 +6,7 @@ import { SkipLog, nothingReason } from './skips.js';
 import { uniqueWeights } from './rtn.js';
 import { type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, findModelWeightSites, modelInitializerBytes, quantizeRtn } from './weights.js';
 import { NODE_BYTES, readersOf, writeQuantizedWeights } from './write_weights.js';
+import { emitGatherRows, gatherRowsBytes, gatherRowsEligible } from './gather_rows.js';
 
 /** Options of `quantize-dynamic`. */
 export const dynamicOptions = defineOptions({
@@ -80,6 +81,7 @@ export const quantizeDynamicPass = definePass({
     // embedding tables and ConvTranspose weights (no integer kernel): weight-only int8 per row,
     // written after the integer ops (see below)
     const tables: { site: WeightSite; q: QuantizedWeight }[] = [];
+    let gatheredRows = 0;
     for (const [i, group] of groups.entries()) {
       throwIfAborted(ctx.signal, 'quantize-dynamic');
       const first = group[0]!;
@@ -89,6 +91,15 @@ export const quantizeDynamicPass = definePass({
         // rows; every reader reads the dequantized table (the projection computes in float)
         const g0 = weightOnly[0]!;
         const q = quantizeRtn(canonical(g0, (await g0.tensor.data()) as Float32Array), g0.rows, g0.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 });
+        // a table only Gathers read: gather int8 rows and dequantize just those (a DequantizeLinear
+        // of the table would dequantize all of it on every run)
+        if (weightOnly.length === group.length && gatherRowsEligible(weightOnly, q) && gatherRowsBytes(q) + weightOnly.length * 4 * NODE_BYTES < g0.tensor.size * 4) {
+          emitGatherRows(weightOnly, q, names);
+          gatheredRows++;
+          const label = scopedName({ path: g0.scope }, g0.name);
+          for (const s of weightOnly) layers.push({ node: scopedName({ path: s.scope }, s.node.name || s.name), op: 'Gather', weight: label, emitted: 'Gather (int8 rows) -> Cast -> Mul by Gather (row scales)', weightType: 'int8', perChannel: true, readers: weightOnly.length });
+          continue;
+        }
         for (const s of weightOnly) tables.push({ site: s, q });
         continue;
       }
@@ -191,6 +202,8 @@ export const quantizeDynamicPass = definePass({
       ctx.onProgress((i + 1) / groups.length, label);
     }
     const tableLines: string[] = [];
+    let gatherTables = gatheredRows;
+    let tiedNote = '';
     if (tables.length) {
       const w = await writeQuantizedWeights(out, tables, 'qdq', skips);
       // a table also read by other nodes (an LM head tied with the embedding, maybe through a
@@ -200,12 +213,13 @@ export const quantizeDynamicPass = definePass({
         if (l.alsoReadBy) tied.set(l.weight, l.alsoReadBy);
         layers.push({ node: l.node, op: l.op, weight: l.weight, emitted: `${l.emitted} -> ${l.op}`, weightType: 'int8', perChannel: true, readers: l.readers, ...(l.alsoReadBy ? { tiedWith: l.alsoReadBy } : {}) });
       }
-      const n = new Set(w.layers.filter((l) => l.op === 'Gather').map((l) => l.weight)).size;
+      gatherTables += new Set(w.layers.filter((l) => l.op === 'Gather').map((l) => l.weight)).size;
       const ct = new Set(w.layers.filter((l) => l.op === 'ConvTranspose').map((l) => l.weight)).size;
       if (ct) tableLines.push(`${ct} ConvTranspose weight${ct > 1 ? 's' : ''} weight-only int8 per input channel (no integer ConvTranspose kernel)`);
-      if (n) tableLines.push(`${n} Gather table${n > 1 ? 's' : ''} weight-only int8 per row${tied.size ? ` (tied: ${[...tied].map(([k, v]) => `${k} also read by ${v.join('/')}`).join(', ')}: one int8 copy, that reader computes in float)` : ''}`);
+      if (tied.size) tiedNote = ` (tied: ${[...tied].map(([k, v]) => `${k} also read by ${v.join('/')}`).join(', ')}: one int8 copy, that reader computes in float)`;
       warnings.push(...w.warnings.filter((x) => !x.includes('skipped (')));
     }
+    if (gatherTables) tableLines.push(`${gatherTables} Gather table${gatherTables > 1 ? 's' : ''} weight-only int8 per row${gatheredRows ? ` (${gatheredRows} dequantized after the Gather, only the rows looked up)` : ''}${tiedNote}`);
     eliminateDeadCode(out.graph);
     const bytesAfter = modelInitializerBytes(out);
     const changed = layers.length > 0;
