@@ -1,10 +1,10 @@
-import { cloneModel, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
-import { ArgumentError, cholesky, choleskyInverse, matrix, type BackendName } from '@whittle/tensor';
-import { runModel } from './runtime.js';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
+import { ArgumentError, cholesky, choleskyInverse, matrix, tensor, type BackendName } from '@whittle/tensor';
+import { runSequential } from './sequential.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
 import { SkipLog, nothingReason } from './skips.js';
-import { type QuantizedWeight, type WeightSite, type Granularity, canonical, constantWeightNodes, findModelWeightSites, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
+import { type QuantizedWeight, type WeightSite, type Granularity, canonical, constantWeightNodes, findModelWeightSites, fromCanonical, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
 
 /** Options of `gptq`. */
@@ -16,44 +16,80 @@ export const gptqOptions = defineOptions({
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'qdq', description: 'output format (as quantize-weights)' },
   damping: { type: 'number', min: 0, max: 1, default: 0.01, description: 'relative dampening added to diag(H) (percdamp)' },
   lazyBlock: { type: 'number', integer: true, min: 1, default: 128, description: 'columns per lazy batch update' },
-  actOrder: { type: 'boolean', default: false, description: 'quantize columns in order of decreasing diag(H) (static groups)' },
+  actOrder: { type: 'boolean', default: false, description: 'quantize columns in order of decreasing diag(H) (implies static groups: MatMulNBits/DequantizeLinear hold no column permutation)' },
+  staticGroups: { type: 'boolean', default: false, description: 'scales of every group from the original weights before any update (default: each block\'s scales from the error-updated weights when its first column is reached, as the paper)' },
+  sequential: { type: 'boolean', default: true, description: 'each layer\'s Hessian from the inputs produced by the already-quantized earlier layers (the paper); false: all from the float model in one pass' },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm'], description: 'op types whose weights are quantized' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
   maxBatches: { type: 'number', integer: true, min: 1, description: 'use at most this many calibration batches' },
 });
 
-/** Accumulate X^T X (raw, not scaled) of each site's input over calibration batches. */
-export async function collectGram(model: Model, sites: readonly WeightSite[], calibration: AsyncIterable<Feeds> | Iterable<Feeds>, opts: { backend?: BackendName; maxBatches?: number; signal?: AbortSignal } = {}): Promise<Map<WeightSite, { xtx: Float64Array; n: number; absMax: Float64Array }>> {
-  const res = new Map(sites.map((s) => [s, { xtx: new Float64Array(s.cols * s.cols), n: 0, absMax: new Float64Array(s.cols) }]));
-  const inputs = [...new Set(sites.map((s) => s.node.inputs[0]!))];
-  let batch = 0;
-  for await (const feeds of calibration as AsyncIterable<Feeds>) {
-    if (opts.maxBatches !== undefined && batch++ >= opts.maxBatches) break;
-    const out = await runModel(model, feeds, { backend: opts.backend ?? 'cpu', fetch: inputs, ...(opts.signal ? { signal: opts.signal } : {}) });
-    for (const s of sites) {
-      const x = (await out.get(s.node.inputs[0]!)!.data()) as Float32Array;
-      const K = s.cols;
-      const r = res.get(s)!;
-      const rows = x.length / K;
-      const { xtx, absMax } = r;
-      for (let m = 0; m < rows; m++) {
-        const o = m * K;
-        for (let i = 0; i < K; i++) {
-          const xi = x[o + i]!;
-          if (Math.abs(xi) > absMax[i]!) absMax[i] = Math.abs(xi);
-          if (xi === 0) continue;
-          const row = i * K;
-          for (let j = 0; j <= i; j++) xtx[row + j] = xtx[row + j]! + xi * x[o + j]!;
-        }
+/** Gram statistics of one layer input: X^T X (raw, symmetric, cols x cols), rows seen, max |x| per column. */
+export interface Gram {
+  xtx: Float64Array;
+  n: number;
+  absMax: Float64Array;
+}
+
+/** An empty {@link Gram} of `cols` columns. */
+export function emptyGram(cols: number): Gram {
+  return { xtx: new Float64Array(cols * cols), n: 0, absMax: new Float64Array(cols) };
+}
+
+const CHUNK = 64;
+
+/**
+ * Add the rows of `x` ([rows, K] row-major) to `g`: the lower triangle of X^T X is accumulated
+ * (call {@link symmetrize} once at the end). Rows are taken `CHUNK` at a time, transposed, so each
+ * entry of X^T X is one contiguous dot product per chunk instead of one scattered update per row.
+ */
+export function accumulateGram(g: Gram, x: ArrayLike<number>, K: number): void {
+  const rows = x.length / K;
+  const { xtx, absMax } = g;
+  const cols = new Float64Array(K * CHUNK);
+  for (let m0 = 0; m0 < rows; m0 += CHUNK) {
+    const R = Math.min(CHUNK, rows - m0);
+    for (let r = 0; r < R; r++) {
+      const o = (m0 + r) * K;
+      for (let i = 0; i < K; i++) {
+        const v = x[o + i]!;
+        cols[i * CHUNK + r] = v;
+        const a = v < 0 ? -v : v;
+        if (a > absMax[i]!) absMax[i] = a;
       }
-      r.n += rows;
     }
-    for (const t of new Set(out.values())) t.dispose();
+    for (let i = 0; i < K; i++) {
+      const ci = i * CHUNK;
+      const row = i * K;
+      for (let j = 0; j <= i; j++) {
+        const cj = j * CHUNK;
+        let s = 0;
+        for (let r = 0; r < R; r++) s += cols[ci + r]! * cols[cj + r]!;
+        xtx[row + j] = xtx[row + j]! + s;
+      }
+    }
   }
-  for (const { xtx } of res.values()) {
-    const K = Math.round(Math.sqrt(xtx.length));
-    for (let i = 0; i < K; i++) for (let j = 0; j < i; j++) xtx[j * K + i] = xtx[i * K + j]!;
-  }
+  g.n += rows;
+}
+
+/** Copy the lower triangle of a K x K matrix onto the upper one. */
+export function symmetrize(xtx: Float64Array): void {
+  const K = Math.round(Math.sqrt(xtx.length));
+  for (let i = 0; i < K; i++) for (let j = 0; j < i; j++) xtx[j * K + i] = xtx[i * K + j]!;
+}
+
+/**
+ * Accumulate X^T X (raw, not scaled) of each site's input over calibration batches, all from the
+ * model as given (one-shot; the `gptq` pass runs sequentially by default, see {@link runSequential}).
+ */
+export async function collectGram(model: Model, sites: readonly WeightSite[], calibration: AsyncIterable<Feeds> | Iterable<Feeds>, opts: { backend?: BackendName; maxBatches?: number; signal?: AbortSignal; activationRuntime?: ActivationRuntime | undefined; calibrationRuntime?: CalibrationRuntimeChoice | undefined } = {}): Promise<Map<WeightSite, Gram>> {
+  const res = new Map(sites.map((s) => [s, emptyGram(s.cols)]));
+  const inputs = [...new Set(sites.map((s) => s.node.inputs[0]!))];
+  // activations from the shared collector: onnxruntime when the context injects it, else the interpreter
+  await collectActivations(model, [{ names: inputs, consume: (values) => { for (const s of sites) accumulateGram(res.get(s)!, values.get(s.node.inputs[0]!)!.data, s.cols); } }], calibration, {
+    pass: 'gptq', activationRuntime: opts.activationRuntime, runtime: opts.calibrationRuntime, backend: opts.backend ?? 'cpu', signal: opts.signal, maxBatches: opts.maxBatches, requireBatches: false,
+  });
+  for (const { xtx } of res.values()) symmetrize(xtx);
   return res;
 }
 
@@ -83,6 +119,8 @@ export interface GptqSpec {
   damping: number;
   lazyBlock: number;
   actOrder: boolean;
+  /** Group scales from the original weights (forced by actOrder and per-channel). */
+  staticGroups?: boolean;
 }
 
 /**
@@ -105,7 +143,7 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
   const nGroups = spec.granularity === 'per-channel' ? rows : rows * Math.ceil(K / spec.blockSize);
   const params: GroupParams[] = new Array(nGroups);
   // static groups: with act-order (or per-channel), take group ranges from the original weights
-  const staticGroups = spec.actOrder || spec.granularity === 'per-channel';
+  const staticGroups = spec.actOrder || spec.staticGroups === true || spec.granularity !== 'block';
   const setGroup = (r: number, c0: number, c1: number, src: Float64Array): void => {
     let lo = Infinity;
     let hi = -Infinity;
@@ -198,30 +236,60 @@ export const gptqPass = definePass({
     const out = prepared.model;
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: GPTQ collects layer inputs in the main graph only', skips });
-    const gram = await collectGram(model, sites, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
+    const weights = uniqueWeights(sites);
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const layers: Record<string, unknown>[] = [];
-    const weights = uniqueWeights(sites);
-    for (const [i, group] of weights.entries()) {
-      throwIfAborted(ctx.signal, 'gptq');
+    const quantizeGroup = async (group: WeightSite[], grams: Gram[]): Promise<QuantizedWeight> => {
       const site = group[0]!;
       // a shared weight sees the inputs of all its readers
-      const xtx = Float64Array.from(gram.get(site)!.xtx);
-      let n = gram.get(site)!.n;
-      for (const other of group.slice(1)) {
-        const g2 = gram.get(other)!;
+      const xtx = Float64Array.from(grams[0]!.xtx);
+      let n = grams[0]!.n;
+      for (const g2 of grams.slice(1)) {
         for (let k = 0; k < xtx.length; k++) xtx[k] = xtx[k]! + g2.xtx[k]!;
         n += g2.n;
       }
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
       const spec = { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
-      const q = gptqQuantize(w, site.rows, site.cols, xtx, { ...spec, damping: o.damping, lazyBlock: o.lazyBlock, actOrder: o.actOrder });
+      const q = gptqQuantize(w, site.rows, site.cols, xtx, { ...spec, damping: o.damping, lazyBlock: o.lazyBlock, actOrder: o.actOrder, staticGroups: o.staticGroups });
       const rtn = quantizeRtn(w, site.rows, site.cols, spec);
       const gptqMse = outputMse(w, dequantizeWeight(q), site.rows, site.cols, xtx, n);
       const rtnMse = outputMse(w, dequantizeWeight(rtn), site.rows, site.cols, xtx, n);
       layers.push({ node: site.node.name, weight: site.name, readers: group.length, gptqOutputMse: gptqMse, rtnOutputMse: rtnMse, samples: n });
       for (const s of group) entries.push({ site: s, q });
-      ctx.onProgress((i + 1) / weights.length, site.name);
+      ctx.onProgress(entries.length / sites.length, site.name);
+      return q;
+    };
+    let batches = 0;
+    if (o.sequential) {
+      // quantize each weight once all its readers' inputs were seen, and put its dequantized values
+      // into the working model so every later layer is calibrated on the quantized model's activations
+      const work = cloneModel(model);
+      const grams = new Map(sites.map((s) => [s, emptyGram(s.cols)]));
+      const pending = new Set(weights);
+      const seen = new Set<string>();
+      batches = await runSequential(work, [...new Set(sites.map((s) => s.node.inputs[0]!))], ctx.calibration, async (name, values) => {
+        for (const s of sites) {
+          if (s.node.inputs[0] !== name) continue;
+          for (const v of values) accumulateGram(grams.get(s)!, (await v.data()) as Float32Array, s.cols);
+        }
+        seen.add(name);
+        for (const group of [...pending]) {
+          if (!group.every((s) => seen.has(s.node.inputs[0]!))) continue;
+          pending.delete(group);
+          const gs = group.map((s) => grams.get(s)!);
+          for (const g of gs) symmetrize(g.xtx);
+          const q = await quantizeGroup(group, gs);
+          const site = group[0]!;
+          work.graph.initializers.set(site.name, tensor(fromCanonical(site, dequantizeWeight(q)), site.shape, 'float32', { backend: 'cpu' }));
+          for (const g of gs) g.xtx = new Float64Array(0); // free the Gram matrices as we go
+        }
+      }, { backend: ctx.backend, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
+    } else {
+      const gram = await collectGram(model, sites, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
+      for (const group of weights) {
+        throwIfAborted(ctx.signal, 'gptq');
+        await quantizeGroup(group, group.map((s) => gram.get(s)!));
+      }
     }
     const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
     const s = writeSummary(r, prepared.raise);
@@ -231,10 +299,10 @@ export const gptqPass = definePass({
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `GPTQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}${o.actOrder ? ', act-order' : ''}) as ${o.format}: ${s.text}` : reason,
+        summary: changed ? `GPTQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}${o.actOrder ? ', act-order' : ''}${o.sequential ? ', sequential' : ', one-shot'}) as ${o.format}: ${s.text}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings: r.warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, layers, written: r.layers },
+        details: { ...(changed ? {} : { reason }), ...s.details, sequential: o.sequential, ...(o.sequential ? { batches } : {}), layers, written: r.layers },
       },
     };
   },
