@@ -13,6 +13,7 @@ import { pruneSensitivity } from './sensitivity.js';
 import { pruneStructured } from './structured/structured.js';
 import { pruneUnstructured } from './unstructured.js';
 import { pruneGradual } from './gradual_pass.js';
+import { pruneSparseGpt } from './sparsegpt_pass.js';
 
 export { pruneUnstructured, type UnstructuredOptions } from './unstructured.js';
 export { pruneNM } from './nm_pass.js';
@@ -26,6 +27,8 @@ export { collectInputNorms, type InputNorms, type CollectOptions } from './activ
 export { findPrunableWeights, packMask, unpackMask, type PrunableWeight } from './layers.js';
 export { sparsityReport, gzipSize, initializerBytesOf, type SparsityReport, type LayerSparsity } from './report.js';
 export { pruneGradual, gradualOptions } from './gradual_pass.js';
+export { pruneSparseGpt } from './sparsegpt_pass.js';
+export { sparseGptPrune, type SparseGptSpec, type SparseGptResult } from './sparsegpt.js';
 export {
   constantSparsity,
   polynomialDecay,
@@ -39,6 +42,6 @@ export {
 } from './gradual.js';
 
 /** The passes this package registers. */
-export const PRUNE_PASSES = [pruneUnstructured, pruneNM, pruneStructured, pruneSensitivity, pruneGradual] as const;
+export const PRUNE_PASSES = [pruneUnstructured, pruneNM, pruneStructured, pruneSensitivity, pruneGradual, pruneSparseGpt] as const;
 
 for (const p of PRUNE_PASSES) if (!hasPass(p.name)) registerPass(p);
