@@ -16,6 +16,7 @@ import { mountCompressPanel } from './ui/compress_panel.js';
 import { mountDownloads } from './ui/downloads.js';
 import { mountEvalPanel } from './ui/eval_panel.js';
 import { mountLoaders } from './ui/loaders.js';
+import { mountMemory } from './ui/memory.js';
 import { mountModelPanel } from './ui/model_panel.js';
 
 const store = new Store();
@@ -28,6 +29,7 @@ mountCompressPanel(ctx);
 mountEvalPanel(ctx);
 mountDownloads(ctx);
 mountLoaders(ctx);
+mountMemory(store);
 store.emit('busy');
 void showBackend(client).then(() => {
   document.body.dataset['ready'] = 'true';

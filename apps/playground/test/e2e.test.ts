@@ -56,6 +56,11 @@ afterAll(async () => {
 
 /** Build the recipe in the form, one step at a time, as a user would. */
 async function recipeByForm(page: Page): Promise<void> {
+  // the demo opens with its default preset loaded: start from an empty recipe
+  expect(await page.$$eval('#steps > li', (l) => l.length)).toBeGreaterThan(0);
+  await page.click('#clear-steps');
+  expect(await page.isDisabled('#run')).toBe(true);
+  expect(await page.textContent('#run-hint')).toMatch(/no steps/);
   await page.selectOption('#pass-select', 'prune-unstructured');
   await page.click('#add-step');
   await page.fill('#steps li[data-step="0"] [data-option="sparsity"] input', '0.5');
@@ -122,13 +127,14 @@ async function backendsShown(page: Page): Promise<{ badge: string | null; passes
 }
 
 /**
- * The heatmap's values equal @whittle/prune's sensitivityAnalysis in Node: exactly on the cpu
- * backend (same JS kernels), within one of the 128 samples on webgpu (float32 sums in another order).
+ * The heatmap's values (forward passes in onnxruntime-web) equal @whittle/prune's
+ * sensitivityAnalysis in Node (Whittle's interpreter, same masks) within two of the 128 samples:
+ * the runtimes sum float32 in different orders, which can flip a near-tie.
  */
-async function checkSensitivity(page: Page, backend: 'cpu' | 'webgpu'): Promise<void> {
+async function checkSensitivity(page: Page): Promise<void> {
   const shown = await page.$$eval('#sensitivity-table tbody tr', (rows) => rows.map((r) => ({ layer: r.getAttribute('data-layer'), values: [...r.querySelectorAll('td[data-value]')].map((td) => Number(td.getAttribute('data-value'))) })));
   expect(shown.map((r) => r.layer)).toEqual(sensitivity.layers.map((l) => l.node));
-  const tol = backend === 'cpu' ? 0 : 1 / 128 + 1e-12;
+  const tol = 2 / 128 + 1e-12;
   shown.forEach((r, i) => {
     const want = sensitivity.layers[i]!.points.map((p) => p.metric);
     expect(r.values).toHaveLength(want.length);
@@ -152,7 +158,7 @@ describe('playground in headless chromium', () => {
       await recipeByForm(page);
       const variant = await compressAndCheck(page);
       expect(await backendsShown(page)).toEqual({ badge: 'cpu', passes: 'cpu', sensitivity: 'cpu' });
-      await checkSensitivity(page, 'cpu');
+      await checkSensitivity(page);
       await screenshot(page, 'playground-cpu.png');
       const bytes = await checkDownload(page, variant, 'cpu');
 
@@ -211,9 +217,10 @@ describe('playground in headless chromium', () => {
       expect(await page.textContent('#backend-badge')).toMatch(/WebGPU \(.*swiftshader.*\)/i);
       await page.selectOption('#preset', 'int8-prune50');
       const variant = await compressAndCheck(page);
-      expect(await backendsShown(page)).toEqual({ badge: 'webgpu', passes: 'webgpu', sensitivity: 'webgpu' });
-      expect(await page.textContent('#sensitivity-caption')).toMatch(/computed on webgpu \(.*swiftshader.*\)/i);
-      await checkSensitivity(page, 'webgpu');
+      // passes on WebGPU; sensitivity's forward passes in onnxruntime-web's wasm runtime
+      expect(await backendsShown(page)).toEqual({ badge: 'webgpu', passes: 'webgpu', sensitivity: 'cpu' });
+      expect(await page.textContent('#sensitivity-caption')).toMatch(/measured in onnxruntime-web/);
+      await checkSensitivity(page);
       await screenshot(page, 'playground-webgpu.png');
       const bytes = await checkDownload(page, variant, 'webgpu');
 

@@ -1,5 +1,5 @@
-import { gzipSize } from '@whittle/eval';
 import type { Graph } from '@whittle/graph';
+import { measureGzip } from './gzip.js';
 
 /** Little-endian bytes of an initializer as stored in the file (cpu tensors and raw tensors). */
 function storedBytes(g: Graph, name: string): Uint8Array {
@@ -9,8 +9,8 @@ function storedBytes(g: Graph, name: string): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** gzip size (level 9) of the concatenated weight bytes of one layer. */
-export function layerGzipBytes(g: Graph, initializers: readonly string[]): number {
+/** gzip size of the concatenated weight bytes of one layer (method chosen by the model's size, see {@link measureGzip}). */
+export async function layerGzipBytes(g: Graph, initializers: readonly string[], modelBytes: number): Promise<number> {
   const parts = initializers.map((n) => storedBytes(g, n));
   const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
@@ -18,5 +18,5 @@ export function layerGzipBytes(g: Graph, initializers: readonly string[]): numbe
     all.set(p, at);
     at += p.length;
   }
-  return all.length ? gzipSize(all) : 0;
+  return all.length ? (await measureGzip(all, modelBytes)).bytes : 0;
 }

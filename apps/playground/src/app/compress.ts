@@ -4,7 +4,9 @@ import { formatBytes } from '../ui/format.js';
 import { phase, progress } from '../ui/progress.js';
 import type { BackendChoice, BackendInfo } from '../worker/protocol.js';
 import type { AppContext } from './context.js';
+import { batchSizeFor } from '../data/mnist_dataset.js';
 import { evaluatePending } from './evaluate.js';
+import { planSensitivity } from './sensitivity_plan.js';
 import { JobError } from './worker_client.js';
 
 /** Options of a run besides the recipe. */
@@ -12,8 +14,6 @@ export interface RunOptions {
   seed: number;
   backend: BackendChoice;
   sensitivity: boolean;
-  /** Sparsity levels of the sensitivity heatmap. */
-  levels?: number[];
 }
 
 const describeBackend = (b: BackendInfo): string => (b.name === 'webgpu' ? `webgpu (${b.adapter ?? 'adapter'})` : `cpu${b.note ? ` — ${b.note}` : ''}`);
@@ -33,8 +33,8 @@ function variantName(ctx: AppContext, r: Recipe): string {
 
 /**
  * Compress & evaluate: run the recipe in the worker, analyze the result, measure per-layer
- * sensitivity of the original on the same backend (once per backend), and evaluate the new
- * variant in onnxruntime-web.
+ * sensitivity of the original in onnxruntime-web (once per model, when asked), and evaluate the
+ * new variant in onnxruntime-web.
  */
 export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: RunOptions): Promise<void> {
   const { store } = ctx;
@@ -61,10 +61,13 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
     s.variants.push({ name, technique: describeRecipe(recipe), bytes: res.bytes, analysis, recipe, steps: res.steps, backend: res.backend });
     s.selected = s.variants.length - 1;
     store.emit('variants');
-    if (o.sensitivity && data && s.sensitivity?.backend.name !== res.backend.name) {
-      const levels = o.levels ?? [0.3, 0.5, 0.7, 0.8, 0.9, 0.95];
-      s.sensitivity = await jobs.run({ kind: 'sensitivity', model: m.bytes, levels, samples: 128, backend: o.backend, data }, phase(0.65, 0.8, 'sensitivity'));
-      progress.log(`sensitivity computed on ${describeBackend(s.sensitivity.backend)}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });
+    if (o.sensitivity && data && !s.sensitivity) {
+      const plan = planSensitivity(m.analysis, s.variants[0]?.eval?.timing);
+      s.sensitivity = await jobs.run(
+        { kind: 'sensitivity', model: m.bytes, levels: plan.levels, samples: plan.samples, maxLayers: plan.maxLayers, batchSize: batchSizeFor(m.analysis.inputs, 16), data },
+        phase(0.65, 0.8, 'sensitivity'),
+      );
+      progress.log(`sensitivity measured in ${s.sensitivity.runtime}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });
       store.emit('sensitivity');
     }
     await evaluatePending(ctx, phase(0.8, 1, 'evaluate'), false, jobs);

@@ -18,7 +18,7 @@ export class EvalSource {
 
   constructor(private readonly store: Store) {
     byId<HTMLSelectElement>('data-source').addEventListener('change', () => this.showControls());
-    byId<HTMLInputElement>('data-files').addEventListener('change', (e) => {
+    const picked = (e: Event): void => {
       const list = [...((e.target as HTMLInputElement).files ?? [])];
       const arrays = list.every((f) => isArrayFile(f.name));
       this.parsing = Promise.all(arrays ? list.map(readDataFile) : []).then(
@@ -34,7 +34,10 @@ export class EvalSource {
           setStatus(byId('eval-status'), (err as Error).message, 'error');
         },
       );
-    });
+    };
+    // files, or a whole folder (<input webkitdirectory>: paths keep their subfolders, e.g. class labels)
+    byId<HTMLInputElement>('data-files').addEventListener('change', picked);
+    byId<HTMLInputElement>('data-folder').addEventListener('change', picked);
   }
 
   private get source(): Source {
@@ -55,6 +58,9 @@ export class EvalSource {
       ['files', 'your data (.npy / .pb per input, images, CSV, JSONL, text + tokenizer.json, a data spec)'],
     ];
     byId('data-source').replaceChildren(...opts.map(([v, t]) => h('option', { value: v }, t)));
+    // big models: fewer random samples, so the first evaluation is quick
+    const params = this.store.state.model?.analysis.parameters ?? 0;
+    byId<HTMLInputElement>('sample-count').value = params > 10_000_000 ? '8' : params > 1_000_000 ? '16' : '64';
     this.showControls();
   }
 

@@ -3,21 +3,24 @@ import { byId, setStatus } from '../ui/dom.js';
 import { formatBytes } from '../ui/format.js';
 import type { AppContext } from './context.js';
 import { evaluatePending } from './evaluate.js';
-import { JobError } from './worker_client.js';
+import { JobError, type JobRunner } from './worker_client.js';
+import type { ModelAnalysis } from '../worker/protocol.js';
 
-/** Open a model: analyze it in the worker, make it the original variant, evaluate it. */
-export async function openModel(ctx: AppContext, bytes: Uint8Array, fileName: string, demo?: DemoAssets): Promise<void> {
+type Loaded = { name: string; bytes: Uint8Array; analysis: ModelAnalysis; note?: string };
+
+/** Make a loaded model the original variant and evaluate it. */
+async function openWith(ctx: AppContext, label: string, size: number, load: (jobs: JobRunner, onProgress: (f: number, m?: string) => void) => Promise<Loaded>, demo?: DemoAssets): Promise<void> {
   const { store } = ctx;
   const jobs = ctx.client.session();
   const s = store.state;
   const status = byId('model-status');
-  const name = fileName.replace(/\.onnx$/i, '');
   s.busy = true;
   store.emit('busy');
-  setStatus(status, `Reading ${fileName} (${formatBytes(bytes.length)})…`);
+  setStatus(status, `Reading ${label} (${formatBytes(size)})…`);
   setStatus(byId('eval-status'), ''); // results of the previous model are about to go
+  const t0 = performance.now();
   try {
-    const analysis = await jobs.run({ kind: 'analyze', model: bytes }, (f, m) => setStatus(status, `Analyzing ${fileName}: ${Math.round(f * 100)} %${m ? ` (${m})` : ''}`));
+    const { name, bytes, analysis, note } = await load(jobs, (f, m) => setStatus(status, `Opening ${label}: ${Math.round(f * 100)} %${m ? ` (${m})` : ''}`));
     s.model = { name, bytes, analysis, ...(demo ? { demo } : {}) };
     s.variants = [{ name, technique: 'original', bytes, analysis }];
     s.selected = 0;
@@ -26,16 +29,37 @@ export async function openModel(ctx: AppContext, bytes: Uint8Array, fileName: st
     delete s.evalData;
     ctx.evalSource.refresh();
     store.emit('model', 'variants', 'sensitivity', 'evaluation');
-    setStatus(status, `Loaded ${fileName}: ${analysis.nodes} nodes, ${analysis.parameters} parameters, ${formatBytes(bytes.length)}.`, 'ok');
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    setStatus(status, `Loaded ${label}: ${analysis.nodes} nodes, ${analysis.parameters} parameters, ${formatBytes(bytes.length)}${note ? ` (${note})` : ''} in ${secs} s.`, 'ok');
   } catch (e) {
-    if (e instanceof JobError && e.cancelled) setStatus(status, `Opening ${fileName} was cancelled.`);
-    else setStatus(status, `Could not open ${fileName}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
+    if (e instanceof JobError && e.cancelled) setStatus(status, `Opening ${label} was cancelled.`);
+    else setStatus(status, `Could not open ${label}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
     return;
   } finally {
     s.busy = false;
     store.emit('busy');
   }
   await evaluateWithStatus(ctx);
+}
+
+/** Open model bytes already in the page (the demo): analyze them in the worker. */
+export async function openModel(ctx: AppContext, bytes: Uint8Array, fileName: string, demo?: DemoAssets): Promise<void> {
+  const name = fileName.replace(/\.onnx$/i, '');
+  await openWith(ctx, fileName, bytes.length, async (jobs, p) => ({ name, bytes, analysis: await jobs.run({ kind: 'analyze', model: bytes }, p) }), demo);
+}
+
+/**
+ * Open picked or dropped files: the worker reads and parses them (one .onnx, plus its external
+ * data files), so the page stays responsive for 100 MB+ models.
+ */
+export async function openFiles(ctx: AppContext, files: File[]): Promise<void> {
+  const onnx = files.find((f) => /\.onnx$/i.test(f.name));
+  const label = onnx ? onnx.name : files.map((f) => f.name).join(', ');
+  const size = files.reduce((a, f) => a + f.size, 0);
+  await openWith(ctx, label, size, async (jobs, p) => {
+    const r = await jobs.run({ kind: 'load', files }, p);
+    return { name: r.name, bytes: r.bytes, analysis: r.analysis, ...(r.externalFiles.length ? { note: `external data inlined from ${r.externalFiles.join(', ')}` } : {}) };
+  });
 }
 
 /** Evaluate pending variants, reporting progress and errors in the evaluate section. */

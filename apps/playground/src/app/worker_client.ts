@@ -84,8 +84,12 @@ export class WorkerClient implements JobRunner {
     return this.pending.size > 0;
   }
 
-  /** Cancel every job in flight; resolves once they have settled (aborted or terminated). */
-  async cancel(graceMs = 1500): Promise<void> {
+  /**
+   * Cancel every job in flight; resolves once they have settled (aborted or terminated). The
+   * grace period keeps a cancel under a second even when a pass or an onnxruntime-web run
+   * cannot see the signal: the worker is then terminated and replaced (it keeps no state).
+   */
+  async cancel(graceMs = 600): Promise<void> {
     this.epoch++;
     const ids = [...this.pending.keys()];
     if (!ids.length) return;

@@ -6,13 +6,16 @@ import type { EvalDataset, SampleData } from '@whittle/eval';
 import { Rng } from '@whittle/tensor';
 import type { IoInfo } from '../worker/protocol.js';
 
-/** Shape of one sample: the input's dims after the batch dim, all of them fixed. */
+/** Length given to a symbolic dim after the batch dim (a sequence length, typically). */
+export const SYMBOLIC_DIM_LENGTH = 16;
+
+/**
+ * Shape of one sample: the input's dims after the batch dim; symbolic ones ('sequence') get
+ * {@link SYMBOLIC_DIM_LENGTH}.
+ */
 export function fixedSampleShape(input: IoInfo): number[] {
   if (!input.shape) throw new Error(`input '${input.name}' has no known shape; evaluate it on your own data`);
-  const rest = input.shape.slice(1);
-  const open = rest.find((d) => typeof d !== 'number' || d <= 0);
-  if (open !== undefined) throw new Error(`input '${input.name}' has dimension '${String(open)}' that is not fixed; evaluate it on your own data`);
-  return rest as number[];
+  return input.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : SYMBOLIC_DIM_LENGTH));
 }
 
 function randomArray(type: string, n: number, rng: Rng): { data: SampleData; type?: string } {

@@ -66,6 +66,7 @@ export function mountEvalPanel(ctx: AppContext): void {
     drawSensitivity(canvas, r);
     byId('sensitivity-table').replaceChildren(...sensitivityTable(r));
     caption.dataset['backend'] = r.backend.name;
-    caption.textContent = `Per-layer sensitivity: top-1 agreement (%) with the dense model when only that layer is pruned, on ${r.samples} samples, computed on ${r.backend.name}${r.backend.adapter ? ` (${r.backend.adapter})` : ''}`;
+    const sampled = r.layers.length < r.totalLayers ? `the ${r.layers.length} largest of ${r.totalLayers} layers, ` : '';
+    caption.textContent = `Per-layer sensitivity: top-1 agreement (%) with the dense model when only that layer is pruned (${sampled}${r.samples} samples), measured in ${r.runtime}`;
   });
 }

@@ -1,23 +1,23 @@
 import type { AppContext } from '../app/context.js';
-import { openModel } from '../app/open_model.js';
+import { openFiles, openModel } from '../app/open_model.js';
 import { loadDemo } from '../data/demo.js';
 import { byId, setStatus } from './dom.js';
 
-async function openFile(ctx: AppContext, file: File): Promise<void> {
-  if (!/\.onnx$/i.test(file.name)) {
-    setStatus(byId('model-status'), `${file.name} is not an .onnx file`, 'error');
+/** Open dropped or picked files: one .onnx, plus its external data files when it has any. */
+async function openPicked(ctx: AppContext, files: File[]): Promise<void> {
+  if (!files.some((f) => /\.onnx$/i.test(f.name))) {
+    setStatus(byId('model-status'), `${files.map((f) => f.name).join(', ')}: no .onnx file among them`, 'error');
     return;
   }
-  setStatus(byId('model-status'), `Reading ${file.name}…`);
-  await openModel(ctx, new Uint8Array(await file.arrayBuffer()), file.name);
+  await openFiles(ctx, files);
 }
 
-/** Open a model from the file picker, a drop on the drop zone, or the bundled demo. */
+/** Open a model (with its external data files) from the file picker, a drop on the drop zone, or the bundled demo. */
 export function mountLoaders(ctx: AppContext): void {
   const input = byId<HTMLInputElement>('model-file');
   input.addEventListener('change', () => {
-    const f = input.files?.[0];
-    if (f) void openFile(ctx, f);
+    const files = [...(input.files ?? [])];
+    if (files.length) void openPicked(ctx, files);
     input.value = '';
   });
   const zone = byId('drop-zone');
@@ -29,8 +29,8 @@ export function mountLoaders(ctx: AppContext): void {
   zone.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('over');
-    const f = [...(e.dataTransfer?.files ?? [])][0];
-    if (f) void openFile(ctx, f);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) void openPicked(ctx, files);
   });
   // a file dropped next to the zone must not make the browser navigate away
   window.addEventListener('dragover', (e) => e.preventDefault());

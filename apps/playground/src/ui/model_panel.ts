@@ -1,14 +1,19 @@
 import type { Store } from '../app/state.js';
+import { drawChart } from '../charts/chart.js';
 import { drawOpHistogram } from '../charts/op_histogram.js';
-import { drawWeightHistograms } from '../charts/weight_histograms.js';
+import { drawOpHistograms, drawWeightHistograms } from '../charts/weight_histograms.js';
+import { KIND_LABEL, modelKind } from '../recipes/model_kind.js';
 import type { ModelAnalysis } from '../worker/protocol.js';
 import { byId, h } from './dom.js';
 import { count, formatBytes, shape } from './format.js';
+import { LayerTable, matchesFilter } from './layer_table.js';
 
 function facts(name: string, a: ModelAnalysis): HTMLElement[] {
   const row = (k: string, v: string, key: string, value: number | string = v): HTMLElement[] => [h('dt', {}, k), h('dd', { 'data-fact': key, 'data-value': value }, v)];
+  const kind = modelKind(a);
   return [
     ...row('Model', name, 'name'),
+    ...row('Kind', `${KIND_LABEL[kind.kind]} (${kind.why})`, 'kind', kind.kind),
     ...row('File', `${formatBytes(a.fileBytes)} (${a.fileBytes} bytes)`, 'fileBytes', a.fileBytes),
     ...row('Nodes', String(a.nodes), 'nodes', a.nodes),
     ...row('Parameters', `${count(a.parameters)} (${a.parameters})`, 'parameters', a.parameters),
@@ -20,44 +25,67 @@ function facts(name: string, a: ModelAnalysis): HTMLElement[] {
   ];
 }
 
-function layerTable(a: ModelAnalysis): HTMLElement[] {
-  const head = h('tr', {}, ...['Layer', 'Op', 'Parameters', 'Bytes', 'gzip', 'FLOPs'].map((t) => h('th', {}, t)));
-  const rows = a.layers.map((l) =>
-    h(
-      'tr',
-      { 'data-layer': l.name },
-      h('td', {}, l.name),
-      h('td', {}, l.opType),
-      h('td', { 'data-value': l.parameters }, count(l.parameters)),
-      h('td', { 'data-value': l.bytes }, formatBytes(l.bytes)),
-      h('td', { 'data-value': l.gzipBytes }, formatBytes(l.gzipBytes)),
-      h('td', { 'data-value': l.flops }, count(l.flops)),
-    ),
-  );
-  return [h('thead', {}, head), h('tbody', {}, ...rows)];
+function drawOpBytes(canvas: HTMLCanvasElement, a: ModelAnalysis): void {
+  const by = new Map<string, number>();
+  for (const l of a.layers) by.set(l.opType, (by.get(l.opType) ?? 0) + l.bytes);
+  const entries = [...by].sort((x, y) => y[1] - x[1]);
+  drawChart(canvas, {
+    type: 'bar',
+    data: { labels: entries.map((e) => e[0]), datasets: [{ label: 'MB', data: entries.map((e) => e[1] / 2 ** 20), backgroundColor: '#e07b00' }] },
+    options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, title: { display: true, text: 'weight MB' } } } },
+  });
 }
 
-/** Weight histograms of the variant picked in #hist-variant. */
+/** Apply the filter box to the table rows and histogram figures; show how many layers match. */
+function applyFilter(): void {
+  const text = byId<HTMLInputElement>('layer-filter').value;
+  let shown = 0;
+  const rows = [...document.querySelectorAll<HTMLElement>('#layer-table tbody tr')];
+  for (const r of rows) {
+    r.hidden = !matchesFilter(r.dataset['layer'] ?? '', r.dataset['op'] ?? '', text);
+    if (!r.hidden) shown++;
+  }
+  const ops = new Map(rows.map((r) => [r.dataset['layer'] ?? '', r.dataset['op'] ?? '']));
+  for (const f of document.querySelectorAll<HTMLElement>('#weight-hists figure')) f.hidden = !matchesFilter(f.dataset['layer'] ?? '', ops.get(f.dataset['layer'] ?? '') ?? '', text);
+  byId('layer-filter-count').textContent = text.trim() ? `${shown} of ${rows.length} layers match` : '';
+}
+
+/** Weight histograms of the variant picked in #hist-variant: one per op type, per layer on demand. */
 function renderHistograms(store: Store): void {
   const select = byId<HTMLSelectElement>('hist-variant');
   const v = store.state.variants[Number(select.value)] ?? store.state.variants[0];
   if (!v) return;
   const a = v.analysis;
-  byId('hist-notes').textContent = a.skippedHistograms.map((s) => `${s.layer}: no histogram (${s.reason})`).join('; ');
+  const skipped = a.skippedHistograms;
+  byId('hist-notes').textContent = skipped.length
+    ? `${skipped.length} layer${skipped.length === 1 ? '' : 's'} without a histogram: ${skipped.slice(0, 3).map((s) => `${s.layer} (${s.reason})`).join('; ')}${skipped.length > 3 ? '; …' : ''}`
+    : '';
+  drawOpHistograms(byId('op-hists'), a.opHistograms);
+  byId('hist-summary').textContent = `Per-layer histograms (${a.histograms.length} layers; drawn as they scroll into view)`;
   drawWeightHistograms(byId('weight-hists'), a.histograms);
+  applyFilter();
 }
 
-/** The model section: facts, op histogram, per-layer table, weight histograms. */
+/** The model section: facts, op charts, a collapsible sortable per-layer table, weight histograms. */
 export function mountModelPanel(store: Store): void {
   const select = byId<HTMLSelectElement>('hist-variant');
+  const table = new LayerTable(byId<HTMLTableElement>('layer-table'));
+  byId('layer-table').addEventListener('rendered', applyFilter);
+  byId('layer-filter').addEventListener('input', applyFilter);
   select.addEventListener('change', () => renderHistograms(store));
   store.on('model', () => {
     const m = store.state.model;
     byId('model-view').hidden = !m;
     if (!m) return;
-    byId('model-facts').replaceChildren(...facts(m.name, m.analysis));
-    drawOpHistogram(byId<HTMLCanvasElement>('op-chart'), m.analysis.ops);
-    byId('layer-table').replaceChildren(...layerTable(m.analysis));
+    const a = m.analysis;
+    byId('model-facts').replaceChildren(...facts(m.name, a));
+    drawOpHistogram(byId<HTMLCanvasElement>('op-chart'), a.ops);
+    drawOpBytes(byId<HTMLCanvasElement>('op-bytes-chart'), a);
+    byId('layers-summary').textContent = `Layers (${a.layers.length} with weights${a.gzipMethod === 'native' ? '; gzip sizes by the browser\'s zlib, not level 9' : ''})`;
+    // small models open expanded; long lists stay collapsed
+    (byId('layers-details') as HTMLDetailsElement).open = a.layers.length <= 12;
+    (byId('hist-details') as HTMLDetailsElement).open = a.histograms.length <= 12;
+    table.set(a.layers);
   });
   let shown = 0;
   store.on('variants', () => {

@@ -1,10 +1,11 @@
 import { type Model, type ValueInfo, initializerBytes, initializerSize, summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
-import { histogram } from '../analysis/histogram.js';
+import { useNativeGzip } from '../analysis/gzip.js';
+import { histogram, mergeHistograms } from '../analysis/histogram.js';
 import { layerGzipBytes } from '../analysis/layer_bytes.js';
 import { constantValues, graphLayers } from '../analysis/layers.js';
 import { layerWeight } from '../analysis/weights.js';
-import type { IoInfo, LayerStat, ModelAnalysis, WeightHistogram } from './protocol.js';
+import type { IoInfo, LayerStat, ModelAnalysis, OpHistogram, WeightHistogram } from './protocol.js';
 
 function io(v: ValueInfo): IoInfo {
   const t = v.type;
@@ -12,8 +13,7 @@ function io(v: ValueInfo): IoInfo {
 }
 
 /** Op histogram, parameters and bytes per layer, and weight histograms of an encoded model. */
-export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}): Promise<ModelAnalysis> {
-  const model: Model = readModel(bytes);
+export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}, model: Model = readModel(bytes)): Promise<ModelAnalysis> {
   const g = model.graph;
   const s = summarize(model);
   const { producers } = constantValues(model);
@@ -22,20 +22,28 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
   const layers: LayerStat[] = [];
   const histograms: WeightHistogram[] = [];
   const skippedHistograms: ModelAnalysis['skippedHistograms'] = [];
+  const native = useNativeGzip(s.bytes);
   for (const [i, l] of weighted.entries()) {
-    onProgress(i / weighted.length, l.name);
+    onProgress(i / weighted.length, `${l.name} (${i + 1}/${weighted.length})`);
     layers.push({
       name: l.name,
       opType: l.node.opType,
       parameters: l.initializers.reduce((a, n) => a + initializerSize(all(n)), 0),
       bytes: l.initializers.reduce((a, n) => a + initializerBytes(all(n)), 0),
-      gzipBytes: layerGzipBytes(g, l.initializers),
+      gzipBytes: await layerGzipBytes(g, l.initializers, s.bytes),
       flops: s.layers[l.index]?.flops ?? 0,
     });
     const w = await layerWeight(model, l, producers);
     if ('reason' in w) skippedHistograms.push({ layer: l.name, reason: w.reason });
     else histograms.push({ layer: l.name, shape: w.shape, ...histogram(w.values), ...(w.note ? { note: w.note } : {}) });
   }
+  const byOp = new Map<string, WeightHistogram[]>();
+  for (const hh of histograms) {
+    if (hh.note) continue; // integer codes do not mix with real weights
+    const op = layers.find((l) => l.name === hh.layer)!.opType;
+    byOp.set(op, [...(byOp.get(op) ?? []), hh]);
+  }
+  const opHistograms: OpHistogram[] = [...byOp].map(([opType, hs]) => ({ opType, layers: hs.length, ...mergeHistograms(hs) }));
   const fed = g.inputs.filter((i) => !g.initializers.has(i.name) && !g.rawInitializers.has(i.name));
   return {
     fileBytes: bytes.length,
@@ -50,6 +58,8 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     outputs: g.outputs.map(io),
     layers,
     histograms,
+    opHistograms,
     skippedHistograms,
+    gzipMethod: native ? 'native' : 'fflate-9',
   };
 }

@@ -1,6 +1,7 @@
-import { accuracyFromScores, compareOutputs, measureSize } from '@whittle/eval';
+import { accuracyFromScores, compareOutputs } from '@whittle/eval';
 import { ORT_RUNTIME, ortOutputs } from './ort_web.js';
 import type { EvaluateResult, Job, VariantEval } from './protocol.js';
+import { sizeOf } from './size.js';
 
 type EvaluateJob = Extract<Job, { kind: 'evaluate' }>;
 
@@ -15,22 +16,23 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
   const total = job.variants.length;
   for (const [i, v] of job.variants.entries()) {
     onProgress(i / total, `${v.name}: size`);
-    const size = measureSize(v.bytes);
+    const { size, gzipMethod } = await sizeOf(v.bytes);
     let out;
     try {
       out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
     } catch (e) {
       if (signal.aborted) throw e;
       // a model onnxruntime-web rejects is a result to show, not a reason to lose the others
-      results.push({ name: v.name, size, samples: 0, error: e instanceof Error ? e.message : String(e) });
+      results.push({ name: v.name, size, gzipMethod, samples: 0, error: e instanceof Error ? e.message : String(e) });
       continue;
     }
     classes = out.classes;
-    const r: VariantEval = { name: v.name, size, samples: out.values.length / Math.max(1, out.classes) };
+    const samples = out.values.length / Math.max(1, out.classes);
+    const r: VariantEval = { name: v.name, size, gzipMethod, samples, timing: { createMs: out.createMs, runMs: out.runMs, samples } };
     if (job.data.labels) r.accuracy = accuracyFromScores(out.values, job.data.labels, out.classes);
     // without a given reference the first variant (the original) is the reference
     if (i === 0 && !job.reference) reference = out.values;
-    else if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.classes });
+    else if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.lastDim });
     results.push(r);
   }
   return { results, reference: reference ?? new Float32Array(0), classes, runtime: ORT_RUNTIME };

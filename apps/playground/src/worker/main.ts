@@ -8,6 +8,7 @@ import { WhittleError } from '@whittle/tensor';
 import { analyzeModel } from './analyze.js';
 import { selectBackend } from './backend.js';
 import { compress } from './compress.js';
+import { loadFiles } from './load.js';
 import { evaluateVariants } from './evaluate.js';
 import type { FromWorker, Job, JobFailure, JobResults, ToWorker } from './protocol.js';
 import { runSensitivity } from './sensitivity.js';
@@ -34,6 +35,10 @@ async function run(job: Job, signal: AbortSignal, progress: (f: number, m: strin
   switch (job.kind) {
     case 'probe':
       return { result: await selectBackend(job.backend), transfer: [] };
+    case 'load': {
+      const r = await loadFiles(job.files, progress);
+      return { result: r, transfer: [r.bytes.buffer] };
+    }
     case 'analyze':
       return { result: await analyzeModel(job.model, progress), transfer: [] };
     case 'compress': {

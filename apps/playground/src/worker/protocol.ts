@@ -46,6 +46,13 @@ export interface WeightHistogram extends Histogram {
   note?: string;
 }
 
+/** Summary histogram of every layer of one op type (see mergeHistograms). */
+export interface OpHistogram extends Histogram {
+  opType: string;
+  /** Layers it summarizes. */
+  layers: number;
+}
+
 /** What the page shows about a model. */
 export interface ModelAnalysis {
   fileBytes: number;
@@ -60,6 +67,10 @@ export interface ModelAnalysis {
   outputs: IoInfo[];
   layers: LayerStat[];
   histograms: WeightHistogram[];
+  /** One summary histogram per op type (real-valued weights only). */
+  opHistograms: OpHistogram[];
+  /** How the per-layer gzip sizes were measured (fflate level 9, or native zlib for big models). */
+  gzipMethod: 'fflate-9' | 'native';
   /** Layers whose weights could not be histogrammed, with the reason. */
   skippedHistograms: { layer: string; reason: string }[];
 }
@@ -94,8 +105,12 @@ export interface SensitivityReport {
   layers: { node: string; points: { sparsity: number; metric: number; relativeError?: number }[] }[];
   /** Samples the agreement was measured on. */
   samples: number;
-  /** The backend the interpreter actually produced its outputs on. */
+  /** Prunable layers of the model (more than `layers` when a sample of them was measured). */
+  totalLayers: number;
+  /** Where the forward passes ran. */
   backend: BackendInfo;
+  /** What ran them, e.g. 'onnxruntime-web 1.30.0 (wasm, 1 thread)'. */
+  runtime: string;
 }
 
 /** Measurements of one variant in onnxruntime-web. */
@@ -105,6 +120,10 @@ export interface VariantEval {
   accuracy?: number;
   fidelity?: FidelityMetrics;
   samples: number;
+  /** How gzipBytes was measured (fflate level 9, or native zlib for big files). */
+  gzipMethod?: 'fflate-9' | 'native';
+  /** onnxruntime-web session creation and forward-pass time (for time estimates). */
+  timing?: { createMs: number; runMs: number; samples: number };
   /** Why onnxruntime-web could not run the variant (size is still measured). */
   error?: string;
 }
@@ -117,11 +136,23 @@ export interface EvaluateResult {
   runtime: string;
 }
 
+/** A model opened from files in the worker. */
+export interface LoadResult {
+  /** File name without `.onnx`. */
+  name: string;
+  /** The model with any external data inline. */
+  bytes: Uint8Array;
+  analysis: ModelAnalysis;
+  /** External data files that were read into it. */
+  externalFiles: string[];
+}
+
 export type Job =
   | { kind: 'probe'; backend: BackendChoice }
+  | { kind: 'load'; files: File[] }
   | { kind: 'analyze'; model: Uint8Array }
   | { kind: 'compress'; model: Uint8Array; recipe: Recipe; seed: number; backend: BackendChoice; data?: PassData }
-  | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; backend: BackendChoice; data: PassData }
+  | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; maxLayers?: number; batchSize: number; data: PassData }
   | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array }[]; data: EvalDataset; batchSize: number; reference?: Float32Array };
 
 export type JobKind = Job['kind'];
@@ -129,6 +160,7 @@ export type JobKind = Job['kind'];
 /** Result type of each job kind. */
 export interface JobResults {
   probe: BackendInfo;
+  load: LoadResult;
   analyze: ModelAnalysis;
   compress: CompressResult;
   sensitivity: SensitivityReport;

@@ -1,31 +1,53 @@
-import { runModel } from '@whittle/graph';
-import { readModel } from '@whittle/onnx';
-import { sensitivityAnalysis } from '@whittle/prune';
-import { engine } from '@whittle/tensor';
-import { describeBackend, selectBackend } from './backend.js';
-import { feedBatches } from './pass_data.js';
+import { compareOutputs } from '@whittle/eval';
+import { readModel, writeModel } from '@whittle/onnx';
+import { applyMasks, computeMasks, findPrunableWeights, type PrunableWeight } from '@whittle/prune';
+import { ORT_RUNTIME, ortOutputs } from './ort_web.js';
 import type { Job, SensitivityReport } from './protocol.js';
 
 type SensitivityJob = Extract<Job, { kind: 'sensitivity' }>;
 
+/** The `max` largest prunable weights, kept in graph order. */
+export function sampleLayers(weights: readonly PrunableWeight[], max: number): PrunableWeight[] {
+  if (weights.length <= max) return [...weights];
+  const keep = new Set([...weights].sort((a, b) => b.rows * b.cols - a.rows * a.cols).slice(0, max));
+  return weights.filter((w) => keep.has(w));
+}
+
 /**
- * Per-layer sensitivity on the chosen backend: each prunable layer alone pruned to each level,
- * scored by top-1 agreement with the dense model's outputs (@whittle/prune's
- * sensitivityAnalysis, which runs Whittle's interpreter). A dense forward pass first records
- * which backend the interpreter's outputs actually live on.
+ * Per-layer sensitivity with forward passes in onnxruntime-web (the evaluation runtime): each
+ * measured layer alone magnitude-pruned to each level (@whittle/prune's masks, as
+ * sensitivityAnalysis prunes), scored by top-1 agreement with the dense model's outputs along
+ * the last output axis. Large models measure a sample of their largest layers (`maxLayers`).
+ * Progress reports points done; the signal is checked between points.
  */
 export async function runSensitivity(job: SensitivityJob, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<SensitivityReport> {
-  const chosen = await selectBackend(job.backend);
   const model = readModel(job.model);
-  const feeds = feedBatches(job.data.dataset, job.samples);
-  const probe = await engine().noGradAsync(() => runModel(model, feeds[0]!, { backend: chosen.name, signal }));
-  const ranOn = [...probe.values()][0]!.backend;
-  for (const t of probe.values()) t.dispose();
-  const r = await sensitivityAnalysis(model, { levels: job.levels, calibration: feeds, backend: chosen.name, signal, onProgress });
+  const all = findPrunableWeights(model, {});
+  const weights = sampleLayers(all, job.maxLayers ?? all.length);
+  const opts = { batchSize: job.batchSize, signal, limit: job.samples };
+  const ref = await ortOutputs(job.model, job.data.dataset, opts);
+  const total = weights.length * job.levels.length;
+  let done = 0;
+  const layers: SensitivityReport['layers'] = [];
+  for (const w of weights) {
+    const points: SensitivityReport['layers'][number]['points'] = [];
+    for (const s of job.levels) {
+      signal.throwIfAborted();
+      const masks = await computeMasks(model, [w], { method: 'magnitude', sparsity: s, scope: 'layer' });
+      const pruned = writeModel(await applyMasks(model, masks));
+      const out = await ortOutputs(pruned, job.data.dataset, opts);
+      const f = compareOutputs(ref.values, out.values, { numClasses: ref.lastDim });
+      points.push({ sparsity: s, metric: f.top1Agreement ?? 0, relativeError: 10 ** (-f.sqnrDb / 20) });
+      onProgress(++done / total, `${w.node} @ ${Math.round(s * 100)} % (${done}/${total})`);
+    }
+    layers.push({ node: w.node, points });
+  }
   return {
     levels: job.levels,
-    layers: r.layers.map((l) => ({ node: l.node, points: l.points.map((p) => ({ sparsity: p.sparsity, metric: p.metric, ...(p.relativeError !== undefined ? { relativeError: p.relativeError } : {}) })) })),
-    samples: Math.min(job.samples, feeds.reduce((s, f) => s + (Object.values(f)[0]?.shape[0] ?? 0), 0)),
-    backend: describeBackend(ranOn),
+    layers,
+    totalLayers: all.length,
+    samples: ref.values.length / Math.max(1, ref.classes),
+    backend: { name: 'cpu', note: 'onnxruntime-web wasm' },
+    runtime: ORT_RUNTIME,
   };
 }

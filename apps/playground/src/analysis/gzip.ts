@@ -1,0 +1,34 @@
+/**
+ * gzip sizes for the page. Up to {@link FFLATE_LIMIT} bytes: @whittle/eval's gzipSize (fflate,
+ * level 9, as the CLI's reports measure files). Above it, where pure-JS level 9 costs seconds per
+ * 10 MB, the runtime's native CompressionStream (zlib's default level), when there is one.
+ */
+import { gzipSize } from '@whittle/eval';
+
+/** Largest input measured with fflate level 9. */
+export const FFLATE_LIMIT = 24 * 2 ** 20;
+
+/** How a size was measured, for notes on the page and in reports. */
+export type GzipMethod = 'fflate-9' | 'native';
+
+async function nativeGzipSize(bytes: Uint8Array): Promise<number> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip'));
+  const reader = stream.getReader();
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return n;
+    n += value.byteLength;
+  }
+}
+
+/** Whether a model of `total` bytes gets native gzip sizes (also for its parts, so they add up alike). */
+export function useNativeGzip(total: number): boolean {
+  return total > FFLATE_LIMIT && typeof CompressionStream === 'function';
+}
+
+/** gzip size of `bytes` and how it was measured; `total` (default: its own length) picks the method. */
+export async function measureGzip(bytes: Uint8Array, total = bytes.length): Promise<{ bytes: number; method: GzipMethod }> {
+  if (useNativeGzip(total)) return { bytes: await nativeGzipSize(bytes), method: 'native' };
+  return { bytes: gzipSize(bytes), method: 'fflate-9' };
+}

@@ -1,0 +1,37 @@
+/**
+ * The models the scale tests and the playground bench open: a torchvision MobileNetV2 export
+ * (3.5 M parameters, 14 MB) and a BERT-like transformer encoder with token ids (>= 25 M
+ * parameters, ~100 MB), both built in code by @whittle/testing's exporter fixtures.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeModel } from '@whittle/onnx';
+import { torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
+
+export interface BuiltModel {
+  name: string;
+  path: string;
+  bytes: number;
+  parameters: number;
+}
+
+function save(dir: string, name: string, bytes: Uint8Array, parameters: number): BuiltModel {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.onnx`);
+  writeFileSync(path, bytes);
+  return { name, path, bytes: bytes.length, parameters };
+}
+
+const paramsOf = (m: ReturnType<typeof torchvisionMobilenetV2>): number => [...m.graph.initializers.values()].reduce((s, t) => s + t.size, 0);
+
+/** torchvision mobilenet_v2 (width 1, 1000 classes) at a small input size (64 × 64 keeps forward passes short; the weights are the same). */
+export function writeMobilenet(dir: string, size = 64): BuiltModel {
+  const m = torchvisionMobilenetV2({ seed: 1, height: size, widthPx: size });
+  return save(dir, 'mobilenet_v2', writeModel(m), paramsOf(m));
+}
+
+/** BERT-like encoder: 8 layers, d 512, FFN 2048, 8 heads, 1000-token vocabulary: 25.8 M parameters. */
+export function writeTransformer(dir: string, opts: { layers?: number; dModel?: number; ffn?: number } = {}): BuiltModel {
+  const m = torchTransformerEncoder({ seed: 2, layers: opts.layers ?? 8, dModel: opts.dModel ?? 512, heads: 8, ffn: opts.ffn ?? 2048, vocab: 1000, maxPositions: 64 });
+  return save(dir, 'bert_encoder', writeModel(m), paramsOf(m));
+}
