@@ -33,12 +33,14 @@ export async function buildProgram(only?: 'inspect'): Promise<Command> {
   const { addEvaluateCommand } = await import('./commands/evaluate.js');
   const { addDistillCommand } = await import('./commands/distill.js');
   const { addQuantizeStreamCommand } = await import('./commands/quantize_stream.js');
+  const { addExportTransformersCommand } = await import('./commands/export_transformers.js');
   addInspectCommands(program);
   addTechniqueCommands(program);
   addQuantizeStreamCommand(program);
   addDistillCommand(program);
   addRecipeCommand(program);
   addEvaluateCommand(program);
+  addExportTransformersCommand(program);
   program
     .command('demo')
     .description("Deep Compression on MNIST: prune Whittle's LeNet-300-100 with fine-tuning, share weights, evaluate in onnxruntime-node")

@@ -16,5 +16,6 @@ export * from './report.js';
 export * from './model_card.js';
 export * from './dataset.js';
 export * from './transformers_js.js';
+export * from './transformers_js_config.js';
 export * from './lm/index.js';
 export * from './data/index.js';

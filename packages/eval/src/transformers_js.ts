@@ -28,3 +28,80 @@ export function transformersJsPath(dtype: TransformersJsDtype, modelFileName = '
   if (!/^[A-Za-z0-9_.-]+$/.test(modelFileName)) throw new LayoutError(`model file name '${modelFileName}' must be a plain name (letters, digits, _ . -)`);
   return `onnx/${modelFileName}${suffix}.onnx`;
 }
+
+/** The dtypes `whittle export-transformers` writes, in the order it writes them. */
+export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
+/** A dtype `whittle export-transformers` writes. */
+export type TransformersJsVariant = (typeof TRANSFORMERS_JS_VARIANTS)[number];
+
+/** One Whittle pass of a variant's recipe. */
+export interface TransformersJsStep {
+  pass: string;
+  options: Record<string, unknown>;
+}
+
+/** How one dtype is made: its file, the passes (none for fp32) and what they do. */
+export interface TransformersJsVariantPlan {
+  dtype: TransformersJsVariant;
+  /** Path inside the model folder, e.g. `onnx/model_q4.onnx`. */
+  path: string;
+  steps: TransformersJsStep[];
+  /**
+   * Front-end options before the steps: quantized dtypes untie shared weights, so an LM head tied
+   * to the token embedding gets its own (transposed, then MatMulNBits / MatMulInteger) copy
+   * instead of dequantizing the embedding on every call.
+   */
+  frontEnd: { untieSharedWeights: boolean };
+  description: string;
+}
+
+/** Options of {@link transformersJsVariantPlan}. */
+export interface TransformersJsPlanOptions {
+  /** MatMulNBits / GatherBlockQuantized block size of q4 and q4f16 (default 32, as onnxruntime's MatMul4BitsQuantizer). */
+  blockSize?: number;
+  /** MatMulNBits accuracy_level of q4 / q4f16 (default 0: unset; 4 = int8 activations, faster on onnxruntime CPU). */
+  accuracyLevel?: number;
+  /** File name stem (default 'model'). */
+  modelFileName?: string;
+}
+
+/**
+ * The passes that make a dtype, as the ONNX community's Transformers.js exports do: q4 =
+ * 4-bit block-wise weights as com.microsoft MatMulNBits (MatMul/Gemm) and GatherBlockQuantized
+ * (embedding tables), ops onnxruntime-web's WebGPU provider implements; q4f16 = the same with
+ * every other float in float16; fp16 = float16 weights and activations (float16 inputs/outputs,
+ * as Optimum's fp16 exports); q8 = dynamic int8 (DynamicQuantizeLinear + MatMulInteger, the
+ * wasm default of Transformers.js).
+ */
+export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: TransformersJsPlanOptions = {}): TransformersJsVariantPlan {
+  const q4: TransformersJsStep = {
+    pass: 'quantize-weights',
+    options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}) },
+  };
+  const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: false } };
+  const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path'>> = {
+    fp32: { steps: [], description: 'the input model, float32' },
+    fp16: { steps: [fp16], description: 'float16 weights and activations' },
+    q8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8 (MatMulInteger; CPU/wasm)' },
+    q4: { steps: [q4], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
+    q4f16: { steps: [q4, fp16], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations` },
+  };
+  const p = plans[dtype];
+  if (!p) throw new LayoutError(`Transformers.js dtype '${String(dtype)}' cannot be written; choose from ${TRANSFORMERS_JS_VARIANTS.join(', ')}`);
+  return { dtype, path: transformersJsPath(dtype, opts.modelFileName), frontEnd: { untieSharedWeights: dtype === 'q8' || dtype === 'q4' || dtype === 'q4f16' }, ...p };
+}
+
+/** Parse a comma-separated dtype list ('fp32,q4'), refusing unknown and repeated names. */
+export function parseTransformersJsVariants(list: string): TransformersJsVariant[] {
+  const out: TransformersJsVariant[] = [];
+  for (const raw of list.split(',')) {
+    const d = raw.trim();
+    if (!(TRANSFORMERS_JS_VARIANTS as readonly string[]).includes(d)) throw new LayoutError(`unknown variant '${d}' in '${list}'; choose from ${TRANSFORMERS_JS_VARIANTS.join(', ')}`);
+    if (out.includes(d as TransformersJsVariant)) throw new LayoutError(`variant '${d}' is listed twice in '${list}'`);
+    out.push(d as TransformersJsVariant);
+  }
+  return out;
+}
+
+/** Ops onnxruntime-web's WebGPU provider has no kernel for (they fall back to the CPU, or fail). */
+export const WEBGPU_UNSUPPORTED_OPS: ReadonlySet<string> = new Set(['MatMulInteger', 'ConvInteger', 'DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QLinearMatMul', 'QLinearConv', 'QGemm', 'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearAveragePool', 'QLinearGlobalAveragePool', 'QLinearConcat', 'QLinearSoftmax']);
