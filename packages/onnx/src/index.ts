@@ -38,3 +38,4 @@ export { validateGraph } from './validate.js';
 /** Protobuf wire-format reading and writing, field by field (for tools working below the schema). */
 export { WireReader, WireWriter, readFields, type WireField, WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_I32 } from './wire.js';
 export { constantValue } from './constant.js';
+export { ortActivationRuntime, type OrtModuleLike, type OrtTensorLike, type OrtActivationRuntimeOptions } from './ort_activations.js';

@@ -1,5 +1,5 @@
-import { type Feeds, type Model, type Node, getInt, getInts, getString, runModel, throwIfAborted } from '@whittle/graph';
-import { ArgumentError, type BackendName, engine } from '@whittle/tensor';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Model, type Node, type StatisticPoint, CalibrationDataError, collectActivations, getInt, getInts, getString } from '@whittle/graph';
+import type { BackendName } from '@whittle/tensor';
 import type { PrunableWeight } from './layers.js';
 
 /**
@@ -23,48 +23,55 @@ export interface CollectOptions {
   /** Stop after this many calibration batches (default: all). */
   maxBatches?: number;
   onBatch?: (batch: number) => void;
+  /** Runtime computing the activations (`ctx.activationRuntime`, e.g. onnxruntime in Node). */
+  activationRuntime?: ActivationRuntime | undefined;
+  /** 'auto' (default): `activationRuntime` when given, else the interpreter. */
+  calibrationRuntime?: CalibrationRuntimeChoice | undefined;
 }
 
-/**
- * Run the model on every calibration batch and accumulate the input norms Wanda needs for each
- * prunable weight. Throws when no calibration data is given.
- */
-export async function collectInputNorms(model: Model, weights: readonly PrunableWeight[], calibration: AsyncIterable<Feeds> | Iterable<Feeds> | undefined, opts: CollectOptions = {}): Promise<Map<string, InputNorms>> {
-  if (!calibration) throw new ArgumentError('Wanda scores need calibration data (ctx.calibration / calibration option): none was given');
+/** A statistic point accumulating the Wanda input norms of `weights` into `out`. */
+export function inputNormsPoint(model: Model, weights: readonly PrunableWeight[], out: Map<string, InputNorms>): StatisticPoint {
   const nodes = new Map<string, Node>();
   model.graph.nodes.forEach((n) => {
     if (n.inputs[1]) nodes.set(n.inputs[1], n);
   });
-  const out = new Map<string, InputNorms>();
   for (const w of weights) {
     const node = nodes.get(w.weight)!;
     const groups = w.opType === 'Conv' ? getInt(node, 'group', 1) : 1;
     out.set(w.weight, { sq: new Float64Array(groups * w.cols), groups, count: 0 });
   }
-  const fetch = [...new Set(weights.map((w) => w.input))];
-  let b = 0;
-  for await (const feeds of calibration) {
-    throwIfAborted(opts.signal, 'collectInputNorms');
-    const values = await engine().noGradAsync(() => runModel(model, feeds, { fetch, ...(opts.backend ? { backend: opts.backend } : {}) }));
-    const cache = new Map<string, { data: Float32Array; shape: readonly number[] }>();
-    for (const name of fetch) {
-      const t = values.get(name);
-      if (!t) continue;
-      const d = await t.data();
-      cache.set(name, { data: d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>), shape: t.shape });
-    }
-    for (const w of weights) {
-      const x = cache.get(w.input);
-      if (!x) continue;
-      const acc = out.get(w.weight)!;
-      if (w.opType === 'Conv') accumulateConv(acc, x.data, x.shape, w, nodes.get(w.weight)!);
-      else accumulateDense(acc, x.data, w.cols);
-    }
-    const fed = new Set(Object.values(feeds));
-    for (const t of values.values()) if (!fed.has(t)) t.dispose();
-    opts.onBatch?.(b);
-    if (opts.maxBatches !== undefined && ++b >= opts.maxBatches) break;
-  }
+  return {
+    names: [...new Set(weights.map((w) => w.input))],
+    consume(values) {
+      for (const w of weights) {
+        const x = values.get(w.input);
+        if (!x) continue;
+        const acc = out.get(w.weight)!;
+        if (w.opType === 'Conv') accumulateConv(acc, x.data, x.shape, w, nodes.get(w.weight)!);
+        else accumulateDense(acc, x.data, w.cols);
+      }
+    },
+  };
+}
+
+/**
+ * Run the model on every calibration batch (onnxruntime when the context injects it, else the
+ * interpreter) and accumulate the input norms Wanda needs for each prunable weight. Throws when no
+ * calibration data is given.
+ */
+export async function collectInputNorms(model: Model, weights: readonly PrunableWeight[], calibration: CalibrationSource | undefined, opts: CollectOptions = {}): Promise<Map<string, InputNorms>> {
+  if (!calibration) throw new CalibrationDataError('prune', 'Wanda scores need calibration data (ctx.calibration / calibration option): none was given');
+  const out = new Map<string, InputNorms>();
+  await collectActivations(model, [inputNormsPoint(model, weights, out)], calibration, {
+    pass: 'prune',
+    activationRuntime: opts.activationRuntime,
+    runtime: opts.calibrationRuntime,
+    backend: opts.backend,
+    signal: opts.signal,
+    maxBatches: opts.maxBatches,
+    onBatch: opts.onBatch ? (b) => opts.onBatch!(b - 1) : undefined,
+    requireBatches: false,
+  });
   return out;
 }
 

@@ -41,7 +41,7 @@ export const pruneNM = definePass({
     });
     const before = await sparsityReport(model);
     let norms;
-    if (o.method === 'wanda') norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
+    if (o.method === 'wanda') norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
     throwIfAborted(ctx.signal, 'prune-nm');
     const masks = await computeMasks(model, weights, { method: o.method, nm: { n: o.n, m: o.m }, norms });
     const out = await applyMasks(model, masks);

@@ -40,7 +40,7 @@ export const pruneUnstructured = definePass({
     let norms;
     if (o.method === 'wanda') {
       ctx.onProgress(0, 'collecting activation norms');
-      norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
+      norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
     }
     ctx.onProgress(0.5, 'scoring weights');
     const masks = await computeMasks(model, weights, {

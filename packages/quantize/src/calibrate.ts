@@ -1,11 +1,10 @@
 /**
  * Activation range calibration: running statistics (min/max + a histogram whose range doubles as
- * needed) collected from calibration batches through Whittle's interpreter or from plain arrays,
+ * needed) collected from calibration batches (onnxruntime or Whittle's interpreter) or from plain arrays,
  * and the calibrators MinMax, Percentile, Entropy (KL, TensorRT-style) and MSE.
  */
-import type { Feeds, Model } from '@whittle/graph';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Model, type StatisticPoint, collectActivations } from '@whittle/graph';
 import type { BackendName } from '@whittle/tensor';
-import { runModel } from './runtime.js';
 import { groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 
 /** Calibration methods. */
@@ -178,26 +177,49 @@ function klDivergence(abs: Float64Array, i: number, levels: number): number {
   return kl;
 }
 
-/** Statistics of named tensors from calibration feeds, run through Whittle's interpreter. */
-export async function collectStats(
-  model: Model,
-  names: readonly string[],
-  calibration: AsyncIterable<Feeds> | Iterable<Feeds>,
-  opts: { backend?: BackendName; signal?: AbortSignal; onBatch?: (batch: number) => void; maxBatches?: number } = {},
-): Promise<Map<string, TensorStats>> {
+/** Options of {@link collectStats}. */
+export interface CollectStatsOptions {
+  /** Interpreter backend (default 'cpu'). */
+  backend?: BackendName;
+  signal?: AbortSignal;
+  onBatch?: (batch: number) => void;
+  maxBatches?: number;
+  /** Runtime computing the activations (`ctx.activationRuntime`, e.g. onnxruntime in Node). */
+  activationRuntime?: ActivationRuntime | undefined;
+  /** 'auto' (default): `activationRuntime` when given, else the interpreter. */
+  calibrationRuntime?: CalibrationRuntimeChoice | undefined;
+  /** Pass name for errors (default 'collectStats'). */
+  pass?: string;
+}
+
+/** A statistic point accumulating {@link TensorStats} of `names` (for {@link collectActivations}). */
+export function statsPoint(names: readonly string[]): StatisticPoint & { stats: Map<string, TensorStats> } {
   const stats = new Map(names.map((n) => [n, new TensorStats()]));
-  let batch = 0;
-  for await (const feeds of calibration as AsyncIterable<Feeds>) {
-    if (opts.maxBatches !== undefined && batch >= opts.maxBatches) break;
-    const out = await runModel(model, feeds, { backend: opts.backend ?? 'cpu', fetch: names, ...(opts.signal ? { signal: opts.signal } : {}) });
-    for (const n of names) {
-      const t = out.get(n);
-      if (t) stats.get(n)!.add((await t.data()) as Float32Array);
-    }
-    for (const t of new Set(out.values())) t.dispose();
-    opts.onBatch?.(++batch);
-  }
-  return stats;
+  return {
+    names,
+    stats,
+    consume(values) {
+      for (const [n, v] of values) stats.get(n)!.add(v.data);
+    },
+  };
+}
+
+/**
+ * Statistics of named tensors from calibration feeds, computed by the given activation runtime
+ * (onnxruntime in Node) or Whittle's interpreter. Throws `CalibrationDataError` without batches.
+ */
+export async function collectStats(model: Model, names: readonly string[], calibration: CalibrationSource | undefined, opts: CollectStatsOptions = {}): Promise<Map<string, TensorStats>> {
+  const point = statsPoint(names);
+  await collectActivations(model, [point], calibration, {
+    pass: opts.pass ?? 'collectStats',
+    activationRuntime: opts.activationRuntime,
+    runtime: opts.calibrationRuntime,
+    backend: opts.backend ?? 'cpu',
+    signal: opts.signal,
+    maxBatches: opts.maxBatches,
+    onBatch: opts.onBatch,
+  });
+  return point.stats;
 }
 
 /**

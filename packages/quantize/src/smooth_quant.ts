@@ -1,5 +1,5 @@
-import { type Feeds, PassDataError, cloneModel, createNode, defineOptions, definePass, getInt, NameGenerator, runModel, throwIfAborted } from '@whittle/graph';
-import { engine, tensor } from '@whittle/tensor';
+import { PassDataError, cloneModel, collectActivations, createNode, defineOptions, definePass, getInt, NameGenerator } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
 import { SkipLog } from './skips.js';
 import { findModelWeightSites } from './weights.js';
 
@@ -41,21 +41,27 @@ export const smoothQuantPass = definePass({
     });
     // activation maxima per input channel (the last axis of X)
     const xmax = new Map<string, Float64Array>(sites.map((s) => [s.x, new Float64Array(s.K)]));
-    let batches = 0;
-    for await (const feeds of ctx.calibration as AsyncIterable<Feeds>) {
-      throwIfAborted(ctx.signal, 'smooth-quant');
-      const r = await engine().noGradAsync(() => runModel(model, feeds, { fetch: [...xmax.keys()] }));
-      for (const [name, m] of xmax) {
-        const v = r.get(name)!.dataSync() as Float32Array;
-        const K = m.length;
-        for (let i = 0; i < v.length; i++) {
-          const a = Math.abs(v[i]!);
-          if (a > m[i % K]!) m[i % K] = a;
-        }
-      }
-      if (++batches >= o.maxBatches) break;
-    }
-    if (!batches) throw new PassDataError('smooth-quant', 'smooth-quant: the calibration data is empty');
+    const batches = await collectActivations(
+      model,
+      [
+        {
+          names: [...xmax.keys()],
+          consume(values) {
+            for (const [name, m] of xmax) {
+              const v = values.get(name)?.data;
+              if (!v) continue;
+              const K = m.length;
+              for (let i = 0; i < v.length; i++) {
+                const a = Math.abs(v[i]!);
+                if (a > m[i % K]!) m[i % K] = a;
+              }
+            }
+          },
+        },
+      ],
+      ctx.calibration,
+      { pass: 'smooth-quant', activationRuntime: ctx.activationRuntime, runtime: ctx.calibrationRuntime, backend: ctx.backend, signal: ctx.signal, maxBatches: o.maxBatches },
+    );
     const names = new NameGenerator(g);
     const layers = [];
     for (const s of sites) {

@@ -1,9 +1,8 @@
 import { raiseOpset } from './opset_plan.js';
 import {
   type Graph, type Model, type Node, NameGenerator, buildUseIndex, cloneModel, createNode, defineOptions, definePass,
-  eliminateDeadCode, isDefaultDomain, throwIfAborted,
+  CalibrationDataError, eliminateDeadCode, isDefaultDomain, throwIfAborted,
 } from '@whittle/graph';
-import { ArgumentError } from '@whittle/tensor';
 import { type CalibrationMethod, collectStats, computeRange } from './calibrate.js';
 import { cpuTensor, emitDequantizeLinear } from './emit.js';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
@@ -90,8 +89,11 @@ export const quantizeStaticPass = definePass({
     let ranges: Record<string, [number, number]>;
     if (o.ranges) ranges = o.ranges as Record<string, [number, number]>;
     else {
-      if (!ctx.calibration) throw new ArgumentError("quantize-static: no calibration data; give the pass context a 'calibration' iterable of feeds or pass the 'ranges' option");
+      if (!ctx.calibration) throw new CalibrationDataError('quantize-static', "quantize-static: no calibration data; give the pass context a 'calibration' iterable of feeds or pass the 'ranges' option");
       const stats = await collectStats(out, p.activations, ctx.calibration, {
+        pass: 'quantize-static',
+        activationRuntime: ctx.activationRuntime,
+        calibrationRuntime: ctx.calibrationRuntime,
         backend: ctx.backend,
         signal: ctx.signal,
         onBatch: (b) => ctx.onProgress(0.5 * Math.min(1, b / (o.maxBatches ?? 100)), `calibration batch ${b}`),

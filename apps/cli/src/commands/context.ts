@@ -1,5 +1,6 @@
 import type { Model, PassContextInit } from '@whittle/graph';
 import { DataError, calibrationFrom, trainingDataFrom } from '@whittle/eval';
+import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
 import { openCliData } from '../data.js';
 
 /** Flags shared by every command that runs passes. */
@@ -32,5 +33,17 @@ export async function contextFor(model: Model, f: RunFlags): Promise<PassContext
       process.stderr.write(`note: --data ${f.data} calibrates but gives no training data: ${e.message}\n`);
     }
   }
-  return { ...init, ...(training ? { training } : {}), calibration: { [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator]() } };
+  return { ...init, ...(await calibrationRuntime()), ...(training ? { training } : {}), calibration: { [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator]() } };
+}
+
+/**
+ * Calibrating passes compute activations in onnxruntime-node (loaded only when there is data);
+ * WHITTLE_CALIBRATION_RUNTIME=interpreter|onnxruntime|auto overrides.
+ */
+async function calibrationRuntime(): Promise<Pick<PassContextInit, 'activationRuntime' | 'calibrationRuntime'>> {
+  const env = process.env.WHITTLE_CALIBRATION_RUNTIME ?? 'auto';
+  if (env !== 'auto' && env !== 'interpreter' && env !== 'onnxruntime') throw new Error(`WHITTLE_CALIBRATION_RUNTIME must be auto, interpreter or onnxruntime, not '${env}'`);
+  if (env === 'interpreter') return { calibrationRuntime: 'interpreter' };
+  const ort = (await import('onnxruntime-node')) as unknown as OrtModuleLike;
+  return { activationRuntime: ortActivationRuntime(ort), calibrationRuntime: env };
 }

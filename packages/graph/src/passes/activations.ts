@@ -141,7 +141,8 @@ export async function collectActivations(model: Model, points: readonly Statisti
         }
         await p.consume(sub, batch);
       }
-      opts.onBatch?.(++batch);
+      batch++;
+      opts.onBatch?.(batch);
     }
   } finally {
     await session.close();

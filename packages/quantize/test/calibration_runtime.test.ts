@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { CalibrationDataError, type Feeds, type Model, collectActivations, runPass } from '@whittle/graph';
+import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
+import { tensor } from '@whittle/tensor';
+import { collectStats } from '../src/calibrate.js';
+import { smoothQuantPass } from '../src/smooth_quant.js';
+import { quantizeStaticPass } from '../src/static.js';
+import { mixedFeeds, mixedModel } from './helpers.js';
+import { imageInput, resnetCnn } from './models.js';
+
+const onnxruntime = ortActivationRuntime(ort as unknown as OrtModuleLike);
+
+function cnnBatches(n: number): { batches(): Iterable<Feeds> } {
+  return {
+    *batches() {
+      for (let i = 0; i < n; i++) {
+        const f = imageInput(4, 30 + i);
+        yield { x: tensor(f.data, f.dims, 'float32', { backend: 'cpu' }) };
+      }
+    },
+  };
+}
+
+function mixedBatches(n: number): { batches(): Iterable<Feeds> } {
+  return {
+    *batches() {
+      for (let i = 0; i < n; i++) {
+        const f = mixedFeeds(16, 50 + i);
+        yield { x: tensor(f.x!.data as Float32Array, f.x!.dims, 'float32', { backend: 'cpu' }), ids: tensor(f.ids!.data as BigInt64Array, f.ids!.dims, 'int64', { backend: 'cpu' }) };
+      }
+    },
+  };
+}
+
+/** Every value the model computes, except the graph inputs. */
+function activationNames(m: Model): string[] {
+  return m.graph.nodes.flatMap((n) => n.outputs.filter(Boolean));
+}
+
+function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void {
+  expect(a.length).toBe(b.length);
+  let scale = 1e-6;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i]!));
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(tol * scale);
+}
+
+describe('calibration on onnxruntime vs the interpreter', () => {
+  it('collectStats: same min/max/histogram counts for every activation of a CNN', async () => {
+    const m = resnetCnn();
+    const names = ['x', ...activationNames(m)];
+    const a = await collectStats(m, names, cnnBatches(3), { calibrationRuntime: 'interpreter' });
+    const b = await collectStats(m, names, cnnBatches(3), { activationRuntime: onnxruntime });
+    for (const n of names) {
+      const sa = a.get(n)!;
+      const sb = b.get(n)!;
+      expect(sb.count, n).toBe(sa.count);
+      expect(sa.count, n).toBeGreaterThan(0);
+      expect(sb.min).toBeCloseTo(sa.min, 4);
+      expect(sb.max).toBeCloseTo(sa.max, 4);
+    }
+  });
+
+  it('quantize-static: the same QDQ model either way (int64 input, Gather, Gemm)', async () => {
+    const m = mixedModel();
+    const qi = await runPass(quantizeStaticPass, m, {}, { calibration: mixedBatches(3).batches() as unknown as AsyncIterable<Feeds>, calibrationRuntime: 'interpreter' });
+    const qo = await runPass(quantizeStaticPass, m, {}, { calibration: mixedBatches(3).batches() as unknown as AsyncIterable<Feeds>, activationRuntime: onnxruntime });
+    expect(qo.model.graph.nodes.map((n) => n.opType)).toEqual(qi.model.graph.nodes.map((n) => n.opType));
+    for (const [name, t] of qi.model.graph.initializers) {
+      const u = qo.model.graph.initializers.get(name)!;
+      expect(u.dtype, name).toBe(t.dtype);
+      if (t.dtype === 'float32') expectClose(t.dataSync() as Float32Array, u.dataSync() as Float32Array, 1e-5);
+      else expectClose(t.dataSync() as ArrayLike<number>, u.dataSync() as ArrayLike<number>, 0.01);
+    }
+  });
+
+  it('smooth-quant: same scales either way', async () => {
+    const m = mixedModel();
+    const a = await runPass(smoothQuantPass, m, {}, { calibration: mixedBatches(2).batches() as unknown as AsyncIterable<Feeds>, calibrationRuntime: 'interpreter' });
+    const b = await runPass(smoothQuantPass, m, {}, { calibration: mixedBatches(2).batches() as unknown as AsyncIterable<Feeds>, activationRuntime: onnxruntime });
+    expect(b.report.stats).toEqual(a.report.stats);
+    for (const [name, t] of a.model.graph.initializers) expectClose(t.dataSync() as Float32Array, b.model.graph.initializers.get(name)!.dataSync() as Float32Array, 1e-5);
+  });
+
+  it('several statistic points share one pass; re-iterable data is read from the start each time', async () => {
+    const m = resnetCnn();
+    const seen: string[][] = [];
+    const point = (names: string[]) => ({ names, consume: (v: ReadonlyMap<string, unknown>) => void seen.push([...v.keys()]) });
+    const data = cnnBatches(2);
+    for (let run = 0; run < 2; run++) {
+      const batches = await collectActivations(m, [point(['x']), point(['fc.out_missing', m.graph.outputs[0]!.name])], data, { pass: 't', activationRuntime: onnxruntime });
+      expect(batches).toBe(2);
+    }
+    expect(seen).toEqual(Array.from({ length: 4 }, () => [['x'], [m.graph.outputs[0]!.name]]).flat());
+  });
+
+  it('typed errors: no data, empty data, onnxruntime forced without a runtime', async () => {
+    const m = resnetCnn();
+    await expect(collectActivations(m, [], undefined, { pass: 'p' })).rejects.toBeInstanceOf(CalibrationDataError);
+    await expect(collectActivations(m, [], [], { pass: 'p' })).rejects.toThrow(/p: the calibration data is empty/);
+    await expect(collectActivations(m, [], cnnBatches(1), { pass: 'p', runtime: 'onnxruntime' })).rejects.toThrow(/no onnxruntime activation runtime/);
+  });
+});
