@@ -1,5 +1,6 @@
 /** Model cards (Markdown) for a compressed variant, from an evaluation report. */
 import { ArgumentError } from '@whittle/tensor';
+import { lmSettingsLine } from './lm/evaluate.js';
 import { type EvaluationReport, datasetLine, formatBytes, formatMetric, taskLine } from './report.js';
 
 /** Options of {@link modelCard}. */
@@ -37,6 +38,7 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
   if (report.dataset) L.push(`- Evaluation: ${datasetLine(report.dataset)}.`);
   else L.push('- Evaluation data: not stated.');
   if (report.task) L.push(`- Task and metric: ${taskLine(report.task)}.`);
+  if (report.lm) L.push(`- LM evaluation: ${lmSettingsLine(report.lm)}.`);
   L.push(`- Training / calibration: ${opts.trainingData ?? 'not stated.'}`, '');
   L.push('## Metrics', '', '| Metric | This model | Baseline |', '|---|---:|---:|');
   L.push(`| File size | ${formatBytes(v.size.fileBytes)} | ${formatBytes(base.size.fileBytes)} |`);
@@ -80,6 +82,10 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
   }
   if (f?.top1Agreement !== undefined && f.top1Agreement < 1) lim.push(`Predictions differ from the baseline's on ${((1 - f.top1Agreement) * 100).toFixed(2)} % of the evaluation samples.`);
   if (v.size.sparsity > 0.5 && v.ratio < 1 / (1 - v.size.sparsity)) lim.push('Zero weights are stored densely: the file is not smaller by the sparsity; gzip captures part of it.');
+  const m = v.metrics ?? {};
+  const identical = Object.keys(m).find((k) => k.startsWith('greedyIdentical@'));
+  if (identical && v.name !== base.name && m[identical]! < 1) lim.push(`Greedy generation differs from the baseline's within ${identical.split('@')[1]} tokens for ${((1 - m[identical]!) * 100).toFixed(0)} % of the prompts (agreeing prefix ${formatMetric(m.greedyAgreeingPrefix)} tokens on average).`);
+  if (m.decodeSpeedVsBase !== undefined && v.name !== base.name && m.decodeSpeedVsBase < 0.95) lim.push(`Decoding with the KV cache is slower than the baseline's (${m.decodeSpeedVsBase.toFixed(2)}× the tokens/s): smaller, not faster, in onnxruntime-node on this machine.`);
   if (v.latency?.vsBaseline?.slower) lim.push(`In ${v.latency.runtime} this variant runs slower than the baseline (${v.latency.vsBaseline.batch1.speedup.toFixed(2)}× at batch 1${v.latency.vsBaseline.batchN ? `, ${v.latency.vsBaseline.batchN.speedup.toFixed(2)}× at batch ${v.latency.vsBaseline.batchN.batchSize}` : ''}): it is smaller, not faster.`);
   if (v.latency) lim.push(`Latency was measured in ${v.latency.runtime} on the evaluation machine; it depends on hardware, threads and load.`);
   lim.push('Outputs are not bit-identical to the baseline; validate on your own data before deploying.');

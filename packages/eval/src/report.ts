@@ -4,6 +4,7 @@
  */
 import { ArgumentError } from '@whittle/tensor';
 import type { FidelityMetrics } from './fidelity.js';
+import { type LmEvaluationSettings, lmSettingsLine } from './lm/evaluate.js';
 import type { LatencyResult, LatencyVsBaseline } from './latency_stats.js';
 import { paretoFront } from './pareto.js';
 import type { SizeMetrics } from './size.js';
@@ -74,6 +75,8 @@ export interface EvaluationReport {
   rows: ReportRow[];
   /** Variant names on the Pareto front, by increasing size. */
   paretoFront: string[];
+  /** How the LM evaluation (perplexity windows, generation, tokens/s) ran, when it did. */
+  lm?: LmEvaluationSettings;
 }
 
 /** Options of {@link buildReport}. */
@@ -87,6 +90,8 @@ export interface BuildReportOptions {
   sizeBasis?: 'fileBytes' | 'gzipBytes';
   /** ISO timestamp (default: now); fix it for reproducible output. */
   createdAt?: string;
+  /** Settings of the LM evaluation, when the metrics include it. */
+  lm?: LmEvaluationSettings;
 }
 
 /** Build the report: ratios and accuracy deltas against the baseline, and the Pareto front. */
@@ -118,6 +123,7 @@ export function buildReport(variants: readonly VariantResult[], opts: BuildRepor
   };
   if (opts.dataset) report.dataset = opts.dataset;
   if (opts.task) report.task = opts.task;
+  if (opts.lm) report.lm = opts.lm;
   return report;
 }
 
@@ -146,6 +152,7 @@ export function reportToMarkdown(r: EvaluationReport): string {
   const lines: string[] = [`# ${r.title}`, ''];
   if (r.dataset) lines.push(`Data: ${datasetLine(r.dataset)}.`);
   if (r.task) lines.push(`Task: ${taskLine(r.task)}.`);
+  if (r.lm) lines.push(`LM evaluation: ${lmSettingsLine(r.lm)}.`);
   lines.push(`Baseline: \`${r.baseline}\`. Ratio = baseline ${r.sizeBasis === 'fileBytes' ? 'file' : 'gzip'} size / variant size. ★ = on the size-vs-accuracy Pareto front.`, '');
   const batchN = r.rows.find((x) => x.latency?.batchN)?.latency?.batchN?.batchSize;
   const head = ['', 'Variant', 'Technique', 'File', 'Gzip', 'Ratio', 'Params', 'Sparsity', 'Accuracy', 'Δ (pt)', 'Top-1 agr.', 'Cosine', 'SQNR (dB)', 'Max abs err', 'p50/p90 b1 (ms)'];

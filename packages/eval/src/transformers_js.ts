@@ -79,7 +79,7 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}) },
   };
   const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: false } };
-  const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path'>> = {
+  const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path' | 'frontEnd'>> = {
     fp32: { steps: [], description: 'the input model, float32' },
     fp16: { steps: [fp16], description: 'float16 weights and activations' },
     q8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8 (MatMulInteger; CPU/wasm)' },

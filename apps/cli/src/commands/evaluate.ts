@@ -1,11 +1,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Model } from '@whittle/graph';
 import { type UserMetric, type VariantResult, buildReport, compareLatencyOrt, loadUserMetric, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
 import { writeFileAtomic } from '@whittle/onnx/node';
 import { openCliData } from '../data.js';
 import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, taskInfo } from '../evaluate.js';
+import { type LmFlags, evaluateLmVariants, usesLmEvaluation } from './evaluate_lm.js';
 import { readInput, userPath } from '../model_io.js';
 import { UsageError } from '../errors.js';
 
@@ -25,9 +26,14 @@ export function addEvaluateCommand(program: Command): void {
     .option('--metric <module>', 'a JS module whose default export takes { outputs, reference, inputs, labels, targets } and returns named numbers')
     .option('--output <name>', "the model output the metrics read (default: the first); e.g. 'logits'")
     .option('--report <dir>', 'write report.md, report.json and MODEL_CARD.md there')
-    .option('--no-latency', 'skip the latency measurement')
+    .option('--no-latency', 'skip the latency measurement (and tokens/s of --task lm)')
+    .option('--window <n>', '--task lm on a decoder with a KV cache: perplexity window in tokens (default: the data\'s windows)', positiveInt('--window'))
+    .option('--stride <n>', '--task lm: tokens between window starts; below --window the overlap is context, only new tokens are scored (default: the window)', positiveInt('--stride'))
+    .option('--prompts <n>', '--task lm: prompts for greedy generation, spread over the text (default 8)', positiveInt('--prompts'))
+    .option('--prompt-length <n>', '--task lm: tokens per prompt (default 16)', positiveInt('--prompt-length'))
+    .option('--gen-tokens <n>', '--task lm: greedy tokens generated per prompt with the KV cache, compared with the first model (default 16)', positiveInt('--gen-tokens'))
     .option('--json', 'print the report as JSON')
-    .action(async (models: string[], o: { data: string; task?: string; metric?: string; output?: string; report?: string; latency: boolean; json?: boolean }) => {
+    .action(async (models: string[], o: LmFlags & { data: string; task?: string; metric?: string; output?: string; report?: string; latency: boolean; json?: boolean }) => {
       if (o.task !== undefined && !(TASKS as readonly string[]).includes(o.task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got '${o.task}'`);
       const metric: UserMetric | undefined = o.metric ? await loadUserMetric(userPath(o.metric)) : undefined;
       const names = new Set<string>();
@@ -55,7 +61,9 @@ export function addEvaluateCommand(program: Command): void {
       }
       if (!variants.length || !info || !task || !reference) throw new UsageError('give at least one model');
       if (o.latency && baseModel) await speedVsBaseline(variants, sources, baseModel);
+      const lm = task === 'lm' && baseModel && usesLmEvaluation(baseModel) ? await evaluateLmVariants(models, variants, (await openCliData(o.data, baseModel, 'test')).source, o, o.latency) : undefined;
       const report = buildReport(variants, {
+        ...(lm ? { lm } : {}),
         title: 'Whittle evaluation report',
         dataset: { name: info.name, split: o.data === 'mnist' ? 'test split' : info.description, count: info.count, source: info.kind, dataFree: info.dataFree },
         task: taskInfo(task, reference.output, o.metric),
@@ -69,6 +77,14 @@ export function addEvaluateCommand(program: Command): void {
       }
       process.stdout.write(o.json ? `${reportToJson(report)}\n` : reportToMarkdown(report));
     });
+}
+
+function positiveInt(name: string): (v: string) => number {
+  return (v) => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+    return x;
+  };
 }
 
 /**
