@@ -1,7 +1,8 @@
 import {
-  type Graph, type Node, type ValueInfo, NameGenerator, cloneModel, createNode, defineOptions, definePass, definedNames, graphScopes, isDefaultDomain, opsetVersion, scopedName, subgraphsOf,
+  type Graph, type Node, type ValueInfo, NameGenerator, cloneModel, createNode, defineOptions, definePass, definedNames, eliminateDeadCode, graphScopes, isDefaultDomain, opsetVersion, scopedName, subgraphsOf,
 } from '@whittle/graph';
 import { cast, tensor } from '@whittle/tensor';
+import { type RangeFinding, findRangeBlocked, measureRanges } from './float16_ranges.js';
 import { type ElemTypes, inferElemTypes } from './elem_types.js';
 import { modelInitializerBytes } from './weights.js';
 
@@ -10,6 +11,9 @@ export const float16Options = defineOptions({
   keepIoTypes: { type: 'boolean', default: true, description: 'keep float32 graph inputs/outputs (Cast nodes at the boundary)' },
   blockOps: { type: 'string[]', default: [], description: 'op types kept in float32 (Casts inserted around them)' },
   blockNodes: { type: 'string[]', default: [], description: 'node names kept in float32' },
+  measure: { type: 'boolean', default: true, description: 'with calibration data: run the float32 model, keep in float32 the nodes whose values leave float16\'s range (|x| > 65504, and their readers until the values are back in range) or fall mostly below its normal range (variances)' },
+  maxBatches: { type: 'number', integer: true, min: 1, default: 8, description: 'calibration batches used to measure ranges' },
+  underflowFraction: { type: 'number', min: 0, max: 1, default: 0.25, description: 'a node whose nonzero outputs are below float16\'s smallest normal (6.1e-5) at least this often stays float32' },
 });
 
 const FLOAT = 1;
@@ -89,6 +93,24 @@ export const convertFloat16Pass = definePass({
         outOfRange.add(scopedName(s, k));
         for (const r of reads(s.graph, k)) if (r.input >= 0) rangeBlocked.add(r.node);
       }
+    }
+    // Constant nodes beyond the float16 range (a -3.4e38 attention-mask fill would become -inf)
+    for (const s of graphScopes(out.graph)) {
+      for (const n of s.graph.nodes) {
+        const v = n.opType === 'Constant' ? n.attributes.get('value') : undefined;
+        if (v?.type !== 'tensor' || !('dtype' in v.value) || v.value.dtype !== 'float32' || !exceedsHalf((await v.value.data()) as Float32Array)) continue;
+        outOfRange.add(scopedName(s, n.outputs[0]!));
+        for (const r of reads(s.graph, n.outputs[0]!)) if (r.input >= 0) rangeBlocked.add(r.node);
+      }
+    }
+    // measured: values that leave the float16 range on calibration data, their producers and readers
+    let findings: RangeFinding[] = [];
+    let measuredBatches = 0;
+    if (o.measure && ctx.calibration) {
+      const m = await measureRanges(model, types, ctx.calibration, { maxBatches: o.maxBatches, backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime });
+      measuredBatches = m.batches;
+      findings = findRangeBlocked(out.graph, m.ranges, { underflowFraction: o.underflowFraction, alreadyBlocked: rangeBlocked });
+      for (const f of findings) rangeBlocked.add(f.node);
     }
     const blocked = (n: Node): boolean => rangeBlocked.has(n) || (isDefaultDomain(n.domain) && (o.blockOps.includes(n.opType) || autoBlocked.has(n.opType))) || (!!n.name && o.blockNodes.includes(n.name));
     const pinned = (n: Node, i: number): boolean => isDefaultDomain(n.domain) && (FLOAT32_INPUTS[n.opType]?.includes(i) ?? false);
@@ -170,7 +192,9 @@ export const convertFloat16Pass = definePass({
       front.push(createNode('Cast', [inp.name], [half], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${inp.name}_to_fp16`) }));
     }
     g.nodes.unshift(...front);
-    // float32 islands (blocked nodes) and float32-only inputs, in every graph
+    // float32 islands (blocked nodes) and float32-only inputs, in every graph; a float32 node
+    // reading another one's output reads its float32 value (no round trip through float16)
+    const fp32Of = new Map<string, string>();
     for (const s of scopes) {
       const sg = s.graph;
       for (const n of [...sg.nodes]) {
@@ -180,6 +204,11 @@ export const convertFloat16Pass = definePass({
         for (let i = 0; i < n.inputs.length; i++) {
           const x = n.inputs[i]!;
           if (!x || kept32.has(x) || !isFloat(x) || !(isBlocked || pinned(n, i))) continue;
+          const direct = fp32Of.get(x);
+          if (direct) {
+            n.inputs[i] = direct;
+            continue;
+          }
           if (front.some((c) => c.inputs[0] === x)) continue; // a kept float32 graph input
           const up = names.value(`${x}_fp32`);
           before.push(createNode('Cast', [x], [up], { to: { type: 'int', value: FLOAT } }, { name: names.node(`${n.name || n.opType}_in${i}_to_fp32`) }));
@@ -192,6 +221,7 @@ export const convertFloat16Pass = definePass({
             if (!y || !isFloat(y)) continue;
             const f32 = names.value(`${y}_fp32`);
             n.outputs[i] = f32;
+            fp32Of.set(y, f32);
             after.push(createNode('Cast', [f32], [y], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${n.name || n.opType}_out${i}_to_fp16`) }));
           }
         }
@@ -210,6 +240,7 @@ export const convertFloat16Pass = definePass({
       renameReads(g, outp.name, half);
       g.nodes.push(createNode('Cast', [half], [outp.name], { to: { type: 'int', value: FLOAT } }, { name: names.node(`${outp.name}_to_fp32`) }));
     }
+    for (const s of scopes) eliminateDeadCode(s.graph); // float16 Casts only float32 nodes would have read
     const bytesAfter = modelInitializerBytes(out);
     const changed = converted > 0 || stats.casts + stats.constants > 0;
     const kept = [...kept32].map((k) => scopedName({ path: '' }, k));
@@ -219,10 +250,15 @@ export const convertFloat16Pass = definePass({
       report: {
         changed,
         summary: changed
-          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
+          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
           : reason,
         stats: { initializers: converted, ...stats, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
-        details: { ...(reason ? { reason } : {}), outOfRangeConstants: [...outOfRange], float32Nodes: [...rangeBlocked].map((n) => n.name || n.opType), blockedOps: o.blockOps, blockedNodes: o.blockNodes, autoBlockedOps: [...autoBlocked], keptFloat32: kept },
+        details: {
+          ...(reason ? { reason } : {}),
+          outOfRangeConstants: [...outOfRange],
+          float32Nodes: [...rangeBlocked].map((n) => n.name || n.opType),
+          measured: o.measure && !!ctx.calibration ? { batches: measuredBatches, float32: findings.map((f) => ({ node: f.node.name || f.node.opType, op: f.node.opType, reason: f.reason, value: f.value, maxAbs: f.maxAbs, underflow: f.underflow })) } : 'no calibration data: only constants beyond the float16 range were checked',
+          blockedOps: o.blockOps, blockedNodes: o.blockNodes, autoBlockedOps: [...autoBlocked], keptFloat32: kept },
       },
     };
   },
