@@ -9,3 +9,4 @@ export * from './perplexity.js';
 export * from './train.js';
 export * from './evaluate.js';
 export * from './zoo.js';
+export * from './large.js';

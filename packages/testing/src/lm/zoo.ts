@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError } from '@whittle/tensor';
 import { ZOO_DIR } from '../zoo.js';
-import { BpeEncoder, trainBpe } from './bpe.js';
+import { BpeEncoder, END_OF_TEXT, trainBpe } from './bpe.js';
 import type { DecoderLmConfig } from './config.js';
 import { decoderLmConfig } from './config.js';
 import { lmCorpus } from './corpus.js';
@@ -44,7 +44,7 @@ export interface LmZooModel {
   tokenizerPath: string;
   tokenizerConfigPath: string;
   config: DecoderLmConfig;
-  /** The held-out files of the corpus, joined with `<|endoftext|>` between them as trained. */
+  /** The held-out files of the corpus, each followed by `<|endoftext|>` as in training (tokenizers read it as the special token). */
   heldOutText(): string;
   /** The train files, joined the same way. */
   trainText(): string;
@@ -52,7 +52,7 @@ export interface LmZooModel {
   tokenizer(): BpeEncoder;
 }
 
-const joined = (files: { text: string }[]): string => files.map((f) => `${f.text}<|endoftext|>`).join('');
+const joined = (files: { text: string }[]): string => files.map((f) => `${f.text}${END_OF_TEXT}`).join('');
 
 /** The committed zoo LM. Throws naming the command that makes it when its files are missing. */
 export function lmZooModel(): LmZooModel {
