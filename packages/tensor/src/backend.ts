@@ -1,5 +1,6 @@
 import type { DType, StorageArray } from './dtype.js';
 import type { Shape } from './shape.js';
+import type { KernelAttrs, KernelName } from './kernel_names.js';
 
 export type BackendName = 'cpu' | 'webgpu';
 
@@ -36,11 +37,14 @@ export interface Backend<H extends DataHandle = DataHandle> {
   liveAllocations(): number;
 }
 
-/** Kernel configuration: the (backend, op name) → run mapping the registry stores. */
-export interface KernelConfig<B extends Backend = Backend> {
-  readonly name: string;
+/**
+ * Kernel configuration: the (backend, op name) → run mapping the registry stores. `N` types
+ * `attrs` from the contract in kernel_names.ts.
+ */
+export interface KernelConfig<B extends Backend = Backend, N extends KernelName = KernelName> {
+  readonly name: N;
   readonly backend: BackendName;
   /** The kernel handles arbitrary strides/offsets itself; otherwise inputs are made contiguous. */
   readonly strided?: boolean;
-  run(inputs: TensorInfo[], attrs: Record<string, unknown>, backend: B): TensorInfo[];
+  run(inputs: TensorInfo[], attrs: KernelAttrs[N], backend: B): TensorInfo[];
 }

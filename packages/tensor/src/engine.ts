@@ -2,6 +2,7 @@ import type { Backend, BackendName, TensorInfo } from './backend.js';
 import { type DType, type StorageArray, allocStorage, checkStorage, isPacked, isStorageOnly } from './dtype.js';
 import { BackendError, DTypeError, ShapeError } from './errors.js';
 import { getKernel } from './kernel_registry.js';
+import type { KernelAttrs, KernelName, OpAttrs, OpName, ViewAttrs, ViewName } from './kernel_names.js';
 import { type Shape, checkShape, contiguousStrides, shapesEqual, sizeOf } from './shape.js';
 import { Storage, Tensor } from './tensor.js';
 import { getGradient } from './autograd/gradient_registry.js';
@@ -103,7 +104,7 @@ export class Engine {
    * Run kernel `name` on the inputs' backend (or the current backend when there are no
    * inputs). All inputs must live on one backend; there is no silent transfer or fallback.
    */
-  runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor[] {
+  runKernel<N extends KernelName>(name: N, inputs: readonly Tensor[], attrs: KernelAttrs[N]): Tensor[] {
     const backendName = inputs.length ? inputs[0]!.backend : this.current;
     for (const t of inputs) {
       if (t.backend !== backendName) {
@@ -124,7 +125,7 @@ export class Engine {
   }
 
   /** Run a single-output kernel. */
-  run1(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown> = {}): Tensor {
+  run1<N extends KernelName>(name: N, inputs: readonly Tensor[], attrs: KernelAttrs[N]): Tensor {
     const out = this.runKernel(name, inputs, attrs);
     if (out.length !== 1) throw new BackendError(`${name}: expected one output, kernel returned ${out.length}`);
     return out[0]!;
@@ -134,14 +135,14 @@ export class Engine {
   contiguous(t: Tensor): Tensor {
     if (t.isContiguous) return t;
     if (isPacked(t.dtype)) throw new ShapeError(`packed ${t.dtype} tensors cannot be strided views`);
-    return this.run1('Contiguous', [t]);
+    return this.run1('Contiguous', [t], {});
   }
 
   /**
    * A view of `src` with new shape/strides/offset over the same storage, recorded on the tape
    * under `name` (its gradient must be registered) when `src` requires grad.
    */
-  view(src: Tensor, name: string, shape: Shape, strides: readonly number[], offset: number, attrs: Record<string, unknown> = {}): Tensor {
+  view<N extends ViewName>(src: Tensor, name: N, shape: Shape, strides: readonly number[], offset: number, attrs: ViewAttrs[N]): Tensor {
     if (isPacked(src.dtype) && !(shapesEqual(strides, contiguousStrides(shape)) && offset === src.offset)) {
       throw new ShapeError(`${name}: packed ${src.dtype} tensors cannot be strided views; cast first`);
     }
@@ -199,7 +200,7 @@ export class Engine {
     }
   }
 
-  private record(name: string, inputs: readonly Tensor[], outputs: Tensor[], attrs: Record<string, unknown>): void {
+  private record(name: OpName, inputs: readonly Tensor[], outputs: Tensor[], attrs: OpAttrs[OpName]): void {
     if (this.gradDepth > 0 || !inputs.some((t) => t.requiresGrad)) return;
     if (!getGradient(name)) return; // not differentiable (argmax, comparisons, …)
     const node: GradNode = { name, inputs: [...inputs], outputs, attrs };
@@ -265,14 +266,14 @@ export class Engine {
             throw new ShapeError(`gradient of ${node.name} input ${i} has shape [${dx.shape.join(',')}], input is [${inp.shape.join(',')}]`);
           }
           const prev = grads.get(inp.id);
-          grads.set(inp.id, prev ? this.run1('Add', [prev, dx]) : dx);
+          grads.set(inp.id, prev ? this.run1('Add', [prev, dx], {}) : dx);
           if (!inp.gradNode) leaves.set(inp.id, inp);
         });
       }
       if (!root.gradNode) leaves.set(root.id, root);
       for (const leaf of leaves.values()) {
         const g = grads.get(leaf.id)!;
-        leaf.grad = leaf.grad ? this.run1('Add', [leaf.grad, g]) : g;
+        leaf.grad = leaf.grad ? this.run1('Add', [leaf.grad, g], {}) : g;
       }
     });
     for (const node of order) for (const o of node.outputs) o.gradNode = null;

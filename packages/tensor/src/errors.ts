@@ -45,3 +45,10 @@ export class NumericError extends WhittleError {
     super('E_NUMERIC', message);
   }
 }
+
+/** A kernel or gradient registered twice under one name (and backend). */
+export class RegistrationError extends WhittleError {
+  constructor(message: string) {
+    super('E_REGISTRATION', message);
+  }
+}

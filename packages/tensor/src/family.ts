@@ -1,5 +1,6 @@
 import type { KernelConfig } from './backend.js';
-import type { GradFn } from './autograd/node.js';
+import type { GradientTable } from './autograd/node.js';
+import type { KernelName } from './kernel_names.js';
 import { registerKernels } from './kernel_registry.js';
 import { registerGradients } from './autograd/gradient_registry.js';
 
@@ -9,9 +10,8 @@ import { registerGradients } from './autograd/gradient_registry.js';
  */
 export interface OpFamily {
   readonly name: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly kernels: readonly KernelConfig<any>[];
-  readonly gradients: Readonly<Record<string, GradFn>>;
+  readonly kernels: readonly KernelConfig<never, KernelName>[];
+  readonly gradients: GradientTable;
 }
 
 export function registerFamily(f: OpFamily): void {

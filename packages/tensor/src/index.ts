@@ -26,7 +26,7 @@ for (const f of [coreFamily, elementwiseFamily, matmulFamily, convFamily, indexi
 
 export type { Backend, BackendName, DataHandle, KernelConfig, TensorInfo } from './backend.js';
 export type { OpFamily } from './family.js';
-export type { GradFn, GradContext, GradNode } from './autograd/node.js';
+export type { GradFn, GradContext, GradNode, GradientTable } from './autograd/node.js';
 export * from './errors.js';
 export * from './dtype.js';
 export * from './float_formats/index.js';
@@ -38,6 +38,12 @@ export { wasmSgemmVariant, forceWasmSgemmVariant, type WasmSgemmVariant } from '
 export { Tensor } from './tensor.js';
 export { Engine, engine } from './engine.js';
 export { registerKernel, registerKernels, getKernel, hasKernel, listKernels } from './kernel_registry.js';
+export {
+  KERNEL_NAMES, VIEW_NAMES, UNARY_KERNEL_NAMES, REDUCE_KERNEL_NAMES, NOT_DIFFERENTIABLE, BACKEND_ONLY, isKernelName,
+  type KernelAttrs, type KernelName, type ViewAttrs, type ViewName, type OpAttrs, type OpName, type NoAttrs,
+  type BinaryKernelName, type UnaryKernelName, type PlainUnaryKernelName, type ReduceKernelName,
+  type AdamAttrs, type SgdAttrs, type QuantScaleAttrs, type ReduceAttrs, type AxisAttrs, type SliceSpec,
+} from './kernel_names.js';
 export { registerGradient, getGradient, listGradients } from './autograd/gradient_registry.js';
 export { registerFamily } from './family.js';
 export { reduceToShape } from './autograd/reduce_to_shape.js';

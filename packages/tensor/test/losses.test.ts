@@ -11,8 +11,6 @@ import {
   Rng,
   SGD,
   Adam,
-  registerFamily,
-  trainingFamily,
   kaimingUniform,
   zeros,
   ArgumentError,
@@ -21,7 +19,6 @@ import {
 } from '@whittle/tensor/node';
 import { checkGradients, describeBackends, expectClose, randomData } from '@whittle/testing';
 
-registerFamily(trainingFamily);
 
 /** float64 log-softmax of row-major [n, c] */
 function logSoftmaxRef(x: Float64Array, n: number, c: number, T = 1): Float64Array {

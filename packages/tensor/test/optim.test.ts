@@ -10,8 +10,6 @@ import {
   sub,
   transpose,
   sliceView,
-  registerFamily,
-  trainingFamily,
   ArgumentError,
   DTypeError,
   ShapeError,
@@ -19,7 +17,6 @@ import {
 } from '@whittle/tensor/node';
 import { describeBackends, expectClose, randomData } from '@whittle/testing';
 
-registerFamily(trainingFamily); // idempotent; the package index registers it too
 
 // ---- float64 references of torch.optim's update rules ----------------------------------------
 

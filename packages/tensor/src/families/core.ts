@@ -19,30 +19,30 @@ import { binaryGradients } from '../autograd/gradients/binary.js';
  */
 export const coreFamily: OpFamily = {
   name: 'core',
-  kernels: [cpuContiguous, gpuContiguous, cpuScatterSlice, gpuScatterSlice, ...reduceCpuKernels, ...reduceWebGpuKernels, ...binaryCpuKernels, ...binaryWebGpuKernels],
+  kernels: [cpuContiguous, gpuContiguous, cpuScatterSlice, gpuScatterSlice, ...[...reduceCpuKernels, ...reduceWebGpuKernels].filter((k) => k.name === 'ReduceSum'), ...binaryCpuKernels, ...binaryWebGpuKernels],
   gradients: {
     ...binaryGradients,
     Contiguous: ([dy]) => [dy],
     Reshape: ([dy], { inputs }) => [reshape(dy!, inputs[0]!.shape)],
     Transpose: ([dy], { attrs }) => {
-      const perm = attrs.perm as number[];
+      const perm = attrs.perm;
       const inv = new Array<number>(perm.length);
       perm.forEach((p, i) => (inv[p] = i));
       return [transpose(dy!, inv)];
     },
     Expand: ([dy], { inputs }) => [reduceToShape(dy!, inputs[0]!.shape)],
     SliceView: ([dy], { attrs }) => [
-      scatterSlice(dy!, attrs.inputShape as number[], attrs.starts as number[], attrs.steps as number[]),
+      scatterSlice(dy!, attrs.inputShape, attrs.starts, attrs.steps),
     ],
     ScatterSlice: ([dy], { attrs, inputs }) => {
-      const starts = attrs.starts as number[];
-      const steps = attrs.steps as number[];
+      const starts = attrs.starts;
+      const steps = attrs.steps;
       const shape = inputs[0]!.shape;
       return [sliceView(dy!, starts, starts.map((s, i) => s + (shape[i]! - 1) * steps[i]! + 1), steps)];
     },
     ReduceSum: ([dy], { inputs, attrs }) => {
       const x = inputs[0]!;
-      const axes = attrs.axes as number[];
+      const axes = attrs.axes;
       const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
       return [expand(reshape(dy!, kept), x.shape)];
     },

@@ -24,8 +24,7 @@ import { indexingGradients } from '../autograd/gradients/indexing.js';
 export const indexingFamily: OpFamily = {
   name: 'indexing',
   kernels: [
-    ...reduceCpuKernels,
-    ...reduceWebGpuKernels,
+    ...[...reduceCpuKernels, ...reduceWebGpuKernels].filter((k) => k.name !== 'ReduceSum'),
     ...argCpuKernels,
     ...argWebGpuKernels,
     ...softmaxCpuKernels,

@@ -3,7 +3,7 @@ import { DTypeError, ShapeError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
-function arg(name: string, where: string, x: Tensor, axis: number, keepDims: boolean, selectLastIndex: boolean): Tensor {
+function arg(name: 'ArgMax' | 'ArgMin', where: string, x: Tensor, axis: number, keepDims: boolean, selectLastIndex: boolean): Tensor {
   if (x.dtype === 'bool') throw new DTypeError(`${where}: bool input; cast to int32 or float32 first`);
   const a = normalizeAxis(axis, x.rank, where);
   if (x.rank === 0) return engine().run1(name, [x], { axis: 0, keepDims: true, selectLastIndex });

@@ -1,21 +1,22 @@
 import { DTypeError } from '../errors.js';
 import { engine } from '../engine.js';
+import type { BinaryKernelName } from '../kernel_names.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { cast } from './cast.js';
 
 /** Validate and run a broadcasting binary kernel. Both inputs must share a dtype. */
-export function binaryOp(name: string, a: Tensor, b: Tensor): Tensor {
+export function binaryOp(name: BinaryKernelName, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== b.dtype) {
     throw new DTypeError(`${name}: inputs have dtypes ${a.dtype} and ${b.dtype}; cast one of them first`);
   }
   broadcastShapes(a.shape, b.shape); // throws a ShapeError naming both shapes
   if (a.dtype === 'float16' && a.backend === 'cpu') {
     // cpu kernels compute on decoded values: go through float32 and round back
-    const y = engine().run1(name, [cast(a, 'float32'), cast(b, 'float32')]);
+    const y = engine().run1(name, [cast(a, 'float32'), cast(b, 'float32')], {});
     return y.dtype === 'float32' ? cast(y, 'float16') : y;
   }
-  return engine().run1(name, [a, b]);
+  return engine().run1(name, [a, b], {});
 }
 
 /** a + b with broadcasting. */

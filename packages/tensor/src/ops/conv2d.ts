@@ -69,7 +69,7 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   const L = OH * OW;
   const pointwise = kh === 1 && kw === 1 && win.strides.every((s) => s === 1) && win.pads.every((p) => p === 0);
   // col [N, C*kh*kw, L]; row (c*kh + i)*kw + j groups channels contiguously, so group g owns rows [g*K, (g+1)*K)
-  const col = pointwise ? reshape(x, [N, C, H * W]) : engine().run1('Im2Col', [x], windowAttrs(win));
+  const col = pointwise ? reshape(x, [N, C, H * W]) : engine().run1('Im2Col', [x], windowAttrs(win, {}));
   const K = Cg * kh * kw;
   const y =
     G === 1

@@ -14,7 +14,7 @@ export function checkFloat(x: Tensor, where: string, what = 'input'): void {
 }
 
 /** Attrs of the Im2Col/Col2Im kernels. */
-export function windowAttrs(w: WindowNd, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function windowAttrs<W extends WindowNd, E extends object>(w: W, extra: E): Pick<W, keyof WindowNd> & E {
   return { kernel: w.kernel, strides: w.strides, pads: w.pads, dilations: w.dilations, outShape: w.outShape, ...extra };
 }
 
@@ -27,7 +27,7 @@ export function im2col(x: Tensor, kernel: readonly number[], opts: Im2ColOptions
   checkNchw(x, 'im2col');
   checkFloat(x, 'im2col');
   const w = window2d(x.shape, kernel, opts, 'im2col');
-  return engine().run1('Im2Col', [x], windowAttrs(w));
+  return engine().run1('Im2Col', [x], windowAttrs(w, {}));
 }
 
 /**

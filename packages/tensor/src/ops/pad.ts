@@ -2,9 +2,9 @@ import { engine } from '../engine.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { isPacked } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import type { PadMode } from '../backends/cpu/kernels/Pad.js';
+import type { PadMode } from '../kernel_names.js';
 
-export type { PadMode } from '../backends/cpu/kernels/Pad.js';
+export type { PadMode } from '../kernel_names.js';
 
 /**
  * Pad (ONNX Pad) any rank: `pads` = [x1_begin, x2_begin, …, x1_end, x2_end, …] (2*rank entries);

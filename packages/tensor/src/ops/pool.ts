@@ -59,11 +59,11 @@ function checkGlobal(op: string, x: Tensor, floatOnly: boolean): void {
 /** Mean over all spatial axes (ONNX GlobalAveragePool): [N, C, ...] → [N, C, 1, ...]. Differentiable. */
 export function globalAvgPool(x: Tensor): Tensor {
   checkGlobal('globalAvgPool', x, true);
-  return engine().run1('GlobalAveragePool', [x]);
+  return engine().run1('GlobalAveragePool', [x], {});
 }
 
 /** Max over all spatial axes (ONNX GlobalMaxPool): [N, C, ...] → [N, C, 1, ...]. Differentiable (first max). */
 export function globalMaxPool(x: Tensor): Tensor {
   checkGlobal('globalMaxPool', x, false);
-  return engine().run1('GlobalMaxPool', [x]);
+  return engine().run1('GlobalMaxPool', [x], {});
 }

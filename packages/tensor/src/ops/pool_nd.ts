@@ -41,7 +41,7 @@ function checkInput(op: string, x: Tensor, floatOnly: boolean): void {
 export function maxPoolNd(x: Tensor, opts: PoolNdOptions): { values: Tensor; indices: Tensor } {
   checkInput('maxPoolNd', x, false);
   const win = windowNd(x.shape, opts.kernel, opts, 'maxPoolNd');
-  const [values, indices] = engine().runKernel('MaxPool', [x], windowAttrs(win)) as [Tensor, Tensor];
+  const [values, indices] = engine().runKernel('MaxPool', [x], windowAttrs(win, {})) as [Tensor, Tensor];
   return { values, indices };
 }
 

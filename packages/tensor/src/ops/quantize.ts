@@ -1,5 +1,6 @@
 import { type DType, isFloat } from '../dtype.js';
 import { engine } from '../engine.js';
+import type { QuantScaleAttrs } from '../kernel_names.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -18,7 +19,7 @@ export interface QuantizeOptions {
 }
 
 /** Work out per-tensor / per-axis / block-wise mode from the scale's shape, with typed errors. */
-function quantMode(where: string, x: Tensor, scale: Tensor, zeroPoint: Tensor | undefined, opts: QuantizeOptions): Record<string, unknown> {
+function quantMode(where: string, x: Tensor, scale: Tensor, zeroPoint: Tensor | undefined, opts: QuantizeOptions): QuantScaleAttrs {
   if (scale.dtype !== 'float32' && scale.dtype !== 'float16') throw new DTypeError(`${where}: scale is ${scale.dtype}; it must be float32 or float16`);
   if (zeroPoint && (zeroPoint.rank !== scale.rank || zeroPoint.shape.some((d, i) => d !== scale.shape[i]))) {
     throw new ShapeError(`${where}: zero point [${zeroPoint.shape.join(',')}] must have the scale's shape [${scale.shape.join(',')}]`);
@@ -75,6 +76,6 @@ export function dequantizeLinear(q: Tensor, scale: Tensor, zeroPoint?: Tensor, o
  */
 export function dynamicQuantizeLinear(x: Tensor): { y: Tensor; scale: Tensor; zeroPoint: Tensor } {
   if (x.dtype !== 'float32') throw new DTypeError(`dynamicQuantizeLinear: input is ${x.dtype}; it must be float32`);
-  const [y, scale, zeroPoint] = engine().runKernel('DynamicQuantizeLinear', [x]);
+  const [y, scale, zeroPoint] = engine().runKernel('DynamicQuantizeLinear', [x], {});
   return { y: y!, scale: scale!, zeroPoint: zeroPoint! };
 }

@@ -1,9 +1,10 @@
 import { engine } from '../engine.js';
+import type { ReduceKernelName } from '../kernel_names.js';
 import { DTypeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { reductionAxes } from './reduce.js';
 
-function reduce(name: string, where: string, x: Tensor, axes: readonly number[] | undefined, keepDims: boolean): Tensor {
+function reduce(name: ReduceKernelName, where: string, x: Tensor, axes: readonly number[] | undefined, keepDims: boolean): Tensor {
   if (x.dtype === 'bool') throw new DTypeError(`${where}: bool tensors cannot be reduced; cast to float32 or int32 first`);
   return engine().run1(name, [x], { axes: reductionAxes(x, axes, where), keepDims });
 }

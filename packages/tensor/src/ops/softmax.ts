@@ -4,7 +4,7 @@ import { isFloat } from '../dtype.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
-function run(name: string, where: string, x: Tensor, axis: number): Tensor {
+function run(name: 'Softmax' | 'LogSoftmax', where: string, x: Tensor, axis: number): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`${where}: input is ${x.dtype}; softmax needs float32 or float16`);
   return engine().run1(name, [x], { axis: x.rank === 0 ? 0 : normalizeAxis(axis, x.rank, where) });
 }

@@ -1,5 +1,6 @@
 import type { DType } from '../dtype.js';
 import { engine } from '../engine.js';
+import type { KernelAttrs, UnaryKernelName } from '../kernel_names.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
@@ -18,7 +19,7 @@ export function checkDType(op: string, x: Tensor, allowed: readonly DType[]): vo
 }
 
 /** Validate the dtype and run the unary kernel `name` (output dtype = input dtype). */
-export function unaryOp(name: string, x: Tensor, allowed: readonly DType[], attrs: Record<string, unknown> = {}): Tensor {
+export function unaryOp<N extends UnaryKernelName>(name: N, x: Tensor, allowed: readonly DType[], attrs: KernelAttrs[N]): Tensor {
   checkDType(name, x, allowed);
   return engine().run1(name, [x], attrs);
 }
@@ -29,37 +30,37 @@ function finite(op: string, what: string, v: number): number {
 }
 
 /** -x (float and signed int dtypes; int results wrap like C). */
-export const neg = (x: Tensor): Tensor => unaryOp('Neg', x, SIGNED_DTYPES);
+export const neg = (x: Tensor): Tensor => unaryOp('Neg', x, SIGNED_DTYPES, {});
 /** |x| (all numeric dtypes). */
-export const abs = (x: Tensor): Tensor => unaryOp('Abs', x, NUMERIC_DTYPES);
+export const abs = (x: Tensor): Tensor => unaryOp('Abs', x, NUMERIC_DTYPES, {});
 /** e^x. */
-export const exp = (x: Tensor): Tensor => unaryOp('Exp', x, FLOAT_DTYPES);
+export const exp = (x: Tensor): Tensor => unaryOp('Exp', x, FLOAT_DTYPES, {});
 /** Natural logarithm (NaN for x < 0, -Infinity at 0). */
-export const log = (x: Tensor): Tensor => unaryOp('Log', x, FLOAT_DTYPES);
+export const log = (x: Tensor): Tensor => unaryOp('Log', x, FLOAT_DTYPES, {});
 /** Square root (NaN for x < 0). */
-export const sqrt = (x: Tensor): Tensor => unaryOp('Sqrt', x, FLOAT_DTYPES);
+export const sqrt = (x: Tensor): Tensor => unaryOp('Sqrt', x, FLOAT_DTYPES, {});
 /** 1 / x. */
-export const reciprocal = (x: Tensor): Tensor => unaryOp('Reciprocal', x, FLOAT_DTYPES);
+export const reciprocal = (x: Tensor): Tensor => unaryOp('Reciprocal', x, FLOAT_DTYPES, {});
 /** sin(x). */
-export const sin = (x: Tensor): Tensor => unaryOp('Sin', x, FLOAT_DTYPES);
+export const sin = (x: Tensor): Tensor => unaryOp('Sin', x, FLOAT_DTYPES, {});
 /** cos(x). */
-export const cos = (x: Tensor): Tensor => unaryOp('Cos', x, FLOAT_DTYPES);
+export const cos = (x: Tensor): Tensor => unaryOp('Cos', x, FLOAT_DTYPES, {});
 /** Largest integer ≤ x. */
-export const floor = (x: Tensor): Tensor => unaryOp('Floor', x, FLOAT_DTYPES);
+export const floor = (x: Tensor): Tensor => unaryOp('Floor', x, FLOAT_DTYPES, {});
 /** Smallest integer ≥ x. */
-export const ceil = (x: Tensor): Tensor => unaryOp('Ceil', x, FLOAT_DTYPES);
+export const ceil = (x: Tensor): Tensor => unaryOp('Ceil', x, FLOAT_DTYPES, {});
 /** Round to nearest integer, halves to even (ONNX Round: 2.5 → 2, -1.5 → -2). */
-export const round = (x: Tensor): Tensor => unaryOp('Round', x, FLOAT_DTYPES);
+export const round = (x: Tensor): Tensor => unaryOp('Round', x, FLOAT_DTYPES, {});
 /** -1, 0 or 1 by the sign of x (all numeric dtypes; NaN stays NaN). */
-export const sign = (x: Tensor): Tensor => unaryOp('Sign', x, NUMERIC_DTYPES);
+export const sign = (x: Tensor): Tensor => unaryOp('Sign', x, NUMERIC_DTYPES, {});
 /** max(x, 0) (float and signed int dtypes). */
-export const relu = (x: Tensor): Tensor => unaryOp('Relu', x, SIGNED_DTYPES);
+export const relu = (x: Tensor): Tensor => unaryOp('Relu', x, SIGNED_DTYPES, {});
 /** 1 / (1 + e^-x), computed without overflow for any x. */
-export const sigmoid = (x: Tensor): Tensor => unaryOp('Sigmoid', x, FLOAT_DTYPES);
+export const sigmoid = (x: Tensor): Tensor => unaryOp('Sigmoid', x, FLOAT_DTYPES, {});
 /** Hyperbolic tangent (saturates cleanly to ±1 for large |x| on every backend). */
-export const tanh = (x: Tensor): Tensor => unaryOp('Tanh', x, FLOAT_DTYPES);
+export const tanh = (x: Tensor): Tensor => unaryOp('Tanh', x, FLOAT_DTYPES, {});
 /** Error function, accurate to about 1e-7 absolute on cpu and webgpu. */
-export const erf = (x: Tensor): Tensor => unaryOp('Erf', x, FLOAT_DTYPES);
+export const erf = (x: Tensor): Tensor => unaryOp('Erf', x, FLOAT_DTYPES, {});
 
 /** Options of {@link gelu}. */
 export interface GeluOptions {
@@ -87,8 +88,8 @@ export function hardSigmoid(x: Tensor, alpha = 0.2, beta = 0.5): Tensor {
 }
 
 /** x · max(0, min(1, x/6 + 1/2)) (ONNX HardSwish). */
-export const hardSwish = (x: Tensor): Tensor => unaryOp('HardSwish', x, FLOAT_DTYPES);
+export const hardSwish = (x: Tensor): Tensor => unaryOp('HardSwish', x, FLOAT_DTYPES, {});
 /** log(1 + e^x), stable for large |x|. */
-export const softplus = (x: Tensor): Tensor => unaryOp('Softplus', x, FLOAT_DTYPES);
+export const softplus = (x: Tensor): Tensor => unaryOp('Softplus', x, FLOAT_DTYPES, {});
 /** Logical not of a bool tensor (ONNX Not). */
-export const logicalNot = (x: Tensor): Tensor => unaryOp('Not', x, ['bool']);
+export const logicalNot = (x: Tensor): Tensor => unaryOp('Not', x, ['bool'], {});

@@ -13,5 +13,5 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== b.dtype) throw new DTypeError(`where: a and b have dtypes ${a.dtype} and ${b.dtype}; cast one of them first`);
   if (isPacked(a.dtype)) throw new DTypeError(`where: packed ${a.dtype} inputs are not supported; cast to int8/uint8 first`);
   broadcastShapes(cond.shape, a.shape, b.shape); // ShapeError naming the shapes
-  return engine().run1('Where', [cond, a, b]);
+  return engine().run1('Where', [cond, a, b], {});
 }

@@ -1,22 +1,8 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import type { Window2d, WindowNd } from '../kernel_names.js';
 
-/**
- * Geometry of a 2-D sliding window over an NCHW input, as every window kernel (Im2Col, Col2Im,
- * MaxPool, AveragePool) receives it in its attrs.
- */
-export interface Window2d {
-  /** Kernel size [kh, kw]. */
-  readonly kernel: [number, number];
-  /** Strides [sh, sw]. */
-  readonly strides: [number, number];
-  /** Pads [top, left, bottom, right] (ONNX order: begins then ends). */
-  readonly pads: [number, number, number, number];
-  /** Dilations [dh, dw]. */
-  readonly dilations: [number, number];
-  /** Number of window positions [OH, OW]. */
-  readonly outShape: [number, number];
-}
+export type { Window2d, WindowNd } from '../kernel_names.js';
 
 /** Options naming a 2-D window. */
 export interface WindowOptions {
@@ -70,23 +56,6 @@ export function window2d(
   return { kernel: [kh, kw], strides, pads, dilations, outShape: [out[0]!, out[1]!] };
 }
 
-/**
- * Geometry of an N-d sliding window over an [N, C, D1, ..., Dn] input (n = kernel.length);
- * {@link Window2d} is its 2-D case. The window kernels (MaxPool, AveragePool, MaxUnpoolAdd,
- * Col2Im) take any n; Im2Col takes n = 2.
- */
-export interface WindowNd {
-  /** Kernel size per spatial axis. */
-  readonly kernel: readonly number[];
-  /** Strides per spatial axis. */
-  readonly strides: readonly number[];
-  /** Pads [begin per axis..., end per axis...] (ONNX order). */
-  readonly pads: readonly number[];
-  /** Dilations per spatial axis. */
-  readonly dilations: readonly number[];
-  /** Number of window positions per spatial axis. */
-  readonly outShape: readonly number[];
-}
 
 function perAxis(v: readonly number[] | undefined, n: number, dflt: number, name: string, where: string, min: number): number[] {
   const p = v ?? new Array<number>(n).fill(dflt);
@@ -128,4 +97,13 @@ export function windowNd(inputShape: readonly number[], kernel: readonly number[
 /** Require a rank-4 NCHW float tensor. */
 export function checkNchw(x: Tensor, where: string, what = 'input'): void {
   if (x.rank !== 4) throw new ShapeError(`${where}: ${what} must be NCHW (rank 4), got shape [${x.shape.join(',')}]`);
+}
+
+/** The 2-D case of an N-d window (Im2Col's attrs); a ShapeError when `w` is not 2-D. */
+export function asWindow2d(w: WindowNd, where: string): Window2d {
+  const { kernel: k, strides: s, pads: p, dilations: d, outShape: o } = w;
+  if (k.length !== 2 || s.length !== 2 || p.length !== 4 || d.length !== 2 || o.length !== 2) {
+    throw new ShapeError(`${where}: a window over ${k.length} spatial axes is not 2-D`);
+  }
+  return { kernel: [k[0]!, k[1]!], strides: [s[0]!, s[1]!], pads: [p[0]!, p[1]!, p[2]!, p[3]!], dilations: [d[0]!, d[1]!], outShape: [o[0]!, o[1]!] };
 }

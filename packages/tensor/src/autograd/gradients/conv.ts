@@ -1,40 +1,38 @@
-import type { GradFn } from '../node.js';
+import type { GradFn, GradientTable } from '../node.js';
 import { engine } from '../../engine.js';
 import { add, mul, pow } from '../../ops/binary.js';
 import { full, tensor } from '../../ops/creation.js';
 import { sum } from '../../ops/reduce.js';
 import { expand, reshape } from '../../ops/views.js';
 import type { Tensor } from '../../tensor.js';
-import type { Window2d, WindowNd } from '../../ops/window.js';
-import { ShapeError } from '../../errors.js';
+import { type Window2d, asWindow2d } from '../../ops/window.js';
 import { poolDivisors } from '../../backends/cpu/kernels/AveragePool.js';
-import type { PadMode } from '../../backends/cpu/kernels/Pad.js';
 
 const scalarLike = (t: Tensor, v: number): Tensor => full([], v, t.dtype, { backend: t.backend });
 
 /** Average pooling's adjoint (any spatial rank): spread dy / divisor over each window's taps with Col2Im. */
-const averagePoolGrad: GradFn = ([dy], { inputs, attrs }) => {
+const averagePoolGrad: GradFn<'AveragePool'> = ([dy], { inputs, attrs }) => {
   const x = inputs[0]!;
-  const w = attrs as unknown as WindowNd;
+  const w = attrs;
   const [N, C] = x.shape as [number, number];
   const dims = x.shape.slice(2);
   const Q = w.outShape.reduce((p, d) => p * d, 1);
   const kk = w.kernel.reduce((p, d) => p * d, 1);
-  const div = poolDivisors(w, dims, !!attrs.countIncludePad);
+  const div = poolDivisors(w, dims, attrs.countIncludePad);
   const inv = new Float32Array(div.length);
   for (let i = 0; i < div.length; i++) inv[i] = div[i]! > 0 ? 1 / div[i]! : 0;
   const scaled = mul(reshape(dy!, [N, C, Q]), tensor(inv, [1, 1, Q], 'float32', { backend: dy!.backend }));
   const cols = reshape(expand(reshape(scaled, [N, C, 1, Q]), [N, C, kk, Q]), [N, C * kk, Q]);
-  return [engine().run1('Col2Im', [cols], { ...attrs, imageShape: dims })];
+  return [engine().run1('Col2Im', [cols], { kernel: w.kernel, strides: w.strides, pads: w.pads, dilations: w.dilations, outShape: w.outShape, imageShape: dims })];
 };
 
 /** BatchNormalization (inference) gradients to x, scale, bias, mean and variance. */
-const batchNormGrad: GradFn = ([dy], { inputs, attrs }) => {
+const batchNormGrad: GradFn<'BatchNormalization'> = ([dy], { inputs, attrs }) => {
   const [x, g, , m, v] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
   const C = x.shape[1]!;
   const cshape = x.shape.map((d, i) => (i === 1 ? C : 1));
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const invstd = pow(add(v, scalarLike(v, attrs.epsilon as number)), scalarLike(v, -0.5));
+  const invstd = pow(add(v, scalarLike(v, attrs.epsilon)), scalarLike(v, -0.5));
   const a = mul(g, invstd);
   const dx = mul(dy!, reshape(a, cshape));
   const db = sum(dy!, axes);
@@ -47,15 +45,14 @@ const batchNormGrad: GradFn = ([dy], { inputs, attrs }) => {
 };
 
 /** Gradients of the conv family, keyed by kernel name. */
-export const convGradients: Record<string, GradFn> = {
+export const convGradients: GradientTable = {
   Im2Col: ([dy], { inputs, attrs }) => {
     const x = inputs[0]!;
     return [engine().run1('Col2Im', [dy!], { ...attrs, imageShape: [x.shape[2]!, x.shape[3]!] })];
   },
   Col2Im: ([dy], { attrs }) => {
-    const k = (attrs as unknown as WindowNd).kernel;
-    if (k.length !== 2) throw new ShapeError(`gradient of Col2Im over ${k.length} spatial axes is not supported (Im2Col is 2-D); only 2-D col2im and convTranspose are differentiable`);
-    return [engine().run1('Im2Col', [dy!], attrs)];
+    // Im2Col is 2-D: only 2-D col2im and convTranspose are differentiable
+    return [engine().run1('Im2Col', [dy!], asWindow2d(attrs, 'gradient of Col2Im'))];
   },
   MaxPool: ([dv], { inputs, outputs, attrs }) => {
     if (!dv) return [null];
@@ -79,8 +76,7 @@ export const convGradients: Record<string, GradFn> = {
   },
   BatchNormalization: batchNormGrad,
   Pad: ([dy], { attrs, inputs }) => {
-    const pads = attrs.pads as number[];
-    const mode = attrs.mode as PadMode;
+    const { pads, mode } = attrs;
     if (mode === 'constant') return [engine().run1('Pad', [dy!], { pads: pads.map((p) => -p), mode, value: 0 })];
     return [engine().run1('PadAdjoint', [dy!], { inputShape: [...inputs[0]!.shape], pads, mode })];
   },

@@ -1,4 +1,4 @@
-import type { GradFn } from '../node.js';
+import type { GradientTable } from '../node.js';
 import type { Tensor } from '../../tensor.js';
 import { isFloat } from '../../dtype.js';
 import { reduceToShape } from '../reduce_to_shape.js';
@@ -28,7 +28,7 @@ function selectWeight(wins: Tensor, a: Tensor, b: Tensor): Tensor {
 }
 
 /** Gradients of the elementwise family, keyed by kernel name. */
-export const elementwiseGradients: Record<string, GradFn> = {
+export const elementwiseGradients: GradientTable = {
   Neg: ([dy]) => [neg(dy!)],
   Abs: ([dy], { inputs: [x] }) => [mul(dy!, sign(x!))],
   Exp: ([dy], { outputs: [y] }) => [mul(dy!, y!)],
@@ -61,10 +61,10 @@ export const elementwiseGradients: Record<string, GradFn> = {
     const pdf = mulScalar(exp(mulScalar(mul(xs, xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
     return [mul(dy!, add(cdf, mul(xs, pdf)))];
   },
-  LeakyRelu: ([dy], { inputs: [x], attrs }) => [where(greaterEqual(x!, c(x!, 0)), dy!, mulScalar(dy!, (attrs.alpha as number | undefined) ?? 0.01))],
+  LeakyRelu: ([dy], { inputs: [x], attrs }) => [where(greaterEqual(x!, c(x!, 0)), dy!, mulScalar(dy!, attrs.alpha ?? 0.01))],
   HardSigmoid: ([dy], { inputs: [x], attrs }) => {
-    const alpha = (attrs.alpha as number | undefined) ?? 0.2;
-    const v = addScalar(mulScalar(x!, alpha), (attrs.beta as number | undefined) ?? 0.5);
+    const alpha = attrs.alpha ?? 0.2;
+    const v = addScalar(mulScalar(x!, alpha), attrs.beta ?? 0.5);
     return [masked(logicalAnd(greater(v, c(v, 0)), less(v, c(v, 1))), mulScalar(dy!, alpha))];
   },
   HardSwish: ([dy], { inputs: [x] }) => {
@@ -77,8 +77,8 @@ export const elementwiseGradients: Record<string, GradFn> = {
   Softplus: ([dy], { inputs: [x] }) => [mul(dy!, sigmoid(x!))],
   Clip: ([dy], { inputs: [x], attrs }) => {
     const xs = x!;
-    const lo = attrs.min as number | undefined;
-    const hi = attrs.max as number | undefined;
+    const lo = attrs.min;
+    const hi = attrs.max;
     let mask: Tensor | null = null;
     if (lo !== undefined) mask = greaterEqual(xs, c(xs, lo));
     if (hi !== undefined) {

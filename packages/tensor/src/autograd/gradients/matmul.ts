@@ -1,5 +1,5 @@
 import type { Tensor } from '../../tensor.js';
-import type { GradFn } from '../node.js';
+import type { GradientTable } from '../node.js';
 import { reduceToShape } from '../reduce_to_shape.js';
 import { matmul } from '../../ops/matmul.js';
 import { gemm } from '../../ops/gemm.js';
@@ -19,13 +19,13 @@ function productGrads(mm: Mm, dy: Tensor, a: Tensor, b: Tensor, transA: boolean,
 }
 
 /** Gradients of MatMul (broadcast batch axes summed back) and Gemm (alpha, beta, C broadcast). */
-export const matmulGradients: Record<string, GradFn> = {
+export const matmulGradients: GradientTable = {
   MatMul: ([dy], { inputs: [a, b], attrs }) =>
-    productGrads((x, y, tx, ty) => matmul(x, y, { transA: tx, transB: ty }), dy!, a!, b!, !!attrs.transA, !!attrs.transB),
+    productGrads((x, y, tx, ty) => matmul(x, y, { transA: tx, transB: ty }), dy!, a!, b!, attrs.transA, attrs.transB),
   Gemm: ([dy], { inputs: [a, b, c], attrs }) => {
-    const alpha = (attrs.alpha as number | undefined) ?? 1;
-    const beta = (attrs.beta as number | undefined) ?? 1;
-    const [da, db] = productGrads((x, y, tx, ty) => gemm(x, y, null, { alpha, transA: tx, transB: ty }), dy!, a!, b!, !!attrs.transA, !!attrs.transB);
+    const alpha = attrs.alpha;
+    const beta = attrs.beta;
+    const [da, db] = productGrads((x, y, tx, ty) => gemm(x, y, null, { alpha, transA: tx, transB: ty }), dy!, a!, b!, attrs.transA, attrs.transB);
     if (!c) return [da, db];
     const scaled = beta === 1 ? dy! : mul(dy!, full([], beta, dy!.dtype, { backend: dy!.backend }));
     return [da, db, reduceToShape(scaled, c.shape)];

@@ -1,21 +1,7 @@
 import type { KernelConfig } from '../../../backend.js';
+import type { AdamAttrs } from '../../../kernel_names.js';
 import { sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
-
-/** Scalars of one Adam/AdamW step (bias corrections precomputed by the optimizer). */
-export interface AdamAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** AdamW: decay the parameter directly instead of adding weightDecay·p to the gradient. */
-  decoupled: boolean;
-  /** 1 − beta1^t */
-  bc1: number;
-  /** 1 − beta2^t */
-  bc2: number;
-}
 
 /**
  * One fused Adam/AdamW step over float32 arrays (torch.optim.Adam/AdamW formulas):
@@ -44,13 +30,13 @@ export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: F
 }
 
 /** AdamUpdate(param, grad, m, v) → (param', m', v'); float32, contiguous. */
-export const adamUpdateKernel: KernelConfig<CpuBackend> = {
+export const adamUpdateKernel: KernelConfig<CpuBackend, 'AdamUpdate'> = {
   name: 'AdamUpdate',
   backend: 'cpu',
   run([p, g, m, v], attrs, backend) {
     const n = sizeOf(p!.shape);
     const f = (t: typeof p): Float32Array => cpuValues(t!).subarray(0, n);
-    const out = adamStep(f(p), f(g), f(m), f(v), attrs as unknown as AdamAttrs);
+    const out = adamStep(f(p), f(g), f(m), f(v), attrs);
     return out.map((o) => backend.output('float32', p!.shape, o));
   },
 };

@@ -49,19 +49,19 @@ export function poolDivisors(w: WindowNd, dims: readonly number[], countIncludeP
  * taps add zero; the divisor counts them only with `attrs.countIncludePad` (and never beyond
  * the end padding).
  */
-export const averagePoolKernel: KernelConfig<CpuBackend> = {
+export const averagePoolKernel: KernelConfig<CpuBackend, 'AveragePool'> = {
   name: 'AveragePool',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const w = attrs as unknown as WindowNd;
+    const w = attrs;
     const n = w.kernel.length;
     const L = n - 1;
     const [N, C] = x!.shape as [number, number];
     const dims = x!.shape.slice(2);
     const xs = x!.strides.slice(2);
     const d = w.dilations;
-    const div = poolDivisors(w, dims, !!attrs.countIncludePad);
+    const div = poolDivisors(w, dims, attrs.countIncludePad);
     const Q = div.length;
     const src = floatStorage(x!);
     const out = new Float32Array(N * C * Q);

@@ -7,11 +7,11 @@ import { floatOutput, floatStorage } from './float_io.js';
  * Inference batch normalization over channel axis 1 of x [N, C, ...]:
  * y = (x - mean) / sqrt(var + eps) * scale + bias, with per-channel [C] parameters.
  */
-export const batchNormKernel: KernelConfig<CpuBackend> = {
+export const batchNormKernel: KernelConfig<CpuBackend, 'BatchNormalization'> = {
   name: 'BatchNormalization',
   backend: 'cpu',
   run([x, scale, bias, mean, variance], attrs, backend) {
-    const eps = attrs.epsilon as number;
+    const eps = attrs.epsilon;
     const [N, C] = x!.shape as [number, number];
     const inner = sizeOf(x!.shape.slice(2));
     const xs = floatStorage(x!);

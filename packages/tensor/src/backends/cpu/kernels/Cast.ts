@@ -73,13 +73,13 @@ function converter(from: DType, to: DType): (v: number) => number {
  * toward zero, saturates to int32 then wraps to narrower ints (ONNX's conformance data for
  * int4/int2 wraps: -9 → int4 7); int→int wraps; anything→bool is `x != 0`.
  */
-export const castKernel: KernelConfig<CpuBackend> = {
+export const castKernel: KernelConfig<CpuBackend, 'Cast'> = {
   name: 'Cast',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
     const xs = x!;
-    const to = attrs.to as DType;
+    const to = attrs.to;
     const size = sizeOf(xs.shape);
     const out = allocStorage(to, size);
     const src = cpuValues<StorageArray>(xs);

@@ -9,14 +9,14 @@ import { mapStrided } from './unary.js';
  * Clip(x; min, max) with `attrs.min` / `attrs.max` numbers or undefined (unbounded). NaN passes
  * through; when min > max every element becomes max (as numpy.clip and the ONNX reference).
  */
-export const clipKernel: KernelConfig<CpuBackend> = {
+export const clipKernel: KernelConfig<CpuBackend, 'Clip'> = {
   name: 'Clip',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
     const xs = x!;
-    const lo = attrs.min as number | undefined;
-    const hi = attrs.max as number | undefined;
+    const lo = attrs.min;
+    const hi = attrs.max;
     if (xs.dtype === 'int64') {
       // compare as BigInt so values beyond 2^53 stay exact
       const src = cpuValues<BigInt64Array>(xs);

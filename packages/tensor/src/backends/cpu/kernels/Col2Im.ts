@@ -1,5 +1,4 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { WindowNd } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
 import { sizeOf, contiguousStrides } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
@@ -10,13 +9,13 @@ import { advanceOuter } from './window_nd.js';
  * spatial rank n: col [N, C*k1*...*kn, O1*...*On] (any strides) → [N, C, ...attrs.imageShape],
  * row c*taps + t for kernel tap t (row-major), column q for window position q (row-major).
  */
-export const col2imKernel: KernelConfig<CpuBackend> = {
+export const col2imKernel: KernelConfig<CpuBackend, 'Col2Im'> = {
   name: 'Col2Im',
   backend: 'cpu',
   strided: true,
   run([col], attrs, backend) {
-    const w = attrs as unknown as WindowNd;
-    const dims = attrs.imageShape as number[];
+    const w = attrs;
+    const dims = attrs.imageShape;
     const n = w.kernel.length;
     const L = n - 1;
     const [N, K] = col!.shape as [number, number, number];

@@ -4,7 +4,7 @@ import { gatherStrided } from '../strided.js';
 import type { TensorInfo } from '../../../backend.js';
 
 /** Materialize a strided view as contiguous storage. */
-export const contiguousKernel: KernelConfig<CpuBackend> = {
+export const contiguousKernel: KernelConfig<CpuBackend, 'Contiguous'> = {
   name: 'Contiguous',
   backend: 'cpu',
   strided: true,

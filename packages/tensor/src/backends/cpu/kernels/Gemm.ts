@@ -6,15 +6,12 @@ import { type CpuBackend, cpuValues } from '../backend.js';
 import { accumulator, batchedMatmulInto, finishOutput, matmulShape } from '../matmul_batched.js';
 
 /** Y = alpha * opA(A) @ opB(B) + beta * C (ONNX Gemm; C unidirectionally broadcast to [M, N]). */
-export const gemmKernel: KernelConfig<CpuBackend> = {
+export const gemmKernel: KernelConfig<CpuBackend, 'Gemm'> = {
   name: 'Gemm',
   backend: 'cpu',
   strided: true,
   run([a, b, c], attrs, backend) {
-    const transA = !!attrs.transA;
-    const transB = !!attrs.transB;
-    const alpha = (attrs.alpha as number | undefined) ?? 1;
-    const beta = (attrs.beta as number | undefined) ?? 1;
+    const { transA, transB, alpha, beta } = attrs;
     const shape = matmulShape(a!, b!, transA, transB);
     const acc = accumulator(a!.dtype, shape[0]! * shape[1]!);
     if (c && beta !== 0) fillBeta(acc, c, shape, beta);

@@ -5,7 +5,7 @@ import type { CpuBackend } from '../backend.js';
 import { floatOutput, floatStorage } from './float_io.js';
 
 /** Average (or max) over every axis after the first two: [N, C, ...] → [N, C, 1, ...]. */
-function globalPool(name: string, max: boolean): KernelConfig<CpuBackend> {
+function globalPool<N extends 'GlobalAveragePool' | 'GlobalMaxPool'>(name: N, max: boolean): KernelConfig<CpuBackend, N> {
   return {
     name,
     backend: 'cpu',

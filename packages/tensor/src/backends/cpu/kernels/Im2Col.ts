@@ -1,5 +1,4 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { Window2d } from '../../../ops/window.js';
 import type { CpuBackend } from '../backend.js';
 import { floatOutput, floatStorage } from './float_io.js';
 
@@ -7,12 +6,12 @@ import { floatOutput, floatStorage } from './float_io.js';
  * Unfold sliding windows: x [N, C, H, W] (any strides) → col [N, C*kh*kw, OH*OW], zero where a
  * window tap falls in the padding. Row index is (c*kh + i)*kw + j.
  */
-export const im2colKernel: KernelConfig<CpuBackend> = {
+export const im2colKernel: KernelConfig<CpuBackend, 'Im2Col'> = {
   name: 'Im2Col',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const w = attrs as unknown as Window2d;
+    const w = attrs;
     const [N, C, H, W] = x!.shape as [number, number, number, number];
     const [sN, sC, sH, sW] = x!.strides as [number, number, number, number];
     const [kh, kw] = w.kernel;

@@ -7,13 +7,12 @@ import { accumulator, batchedMatmulInto, finishOutput, matmulShape } from '../ma
  * MatMul on rank ≥ 2 operands (the op reshapes 1-D ones): batch dims broadcast, `transA` /
  * `transB` swap the last two axes of an operand. Reads strided views directly (no copies).
  */
-export const matMulKernel: KernelConfig<CpuBackend> = {
+export const matMulKernel: KernelConfig<CpuBackend, 'MatMul'> = {
   name: 'MatMul',
   backend: 'cpu',
   strided: true,
   run([a, b], attrs, backend) {
-    const transA = !!attrs.transA;
-    const transB = !!attrs.transB;
+    const { transA, transB } = attrs;
     const shape = matmulShape(a!, b!, transA, transB);
     const acc = accumulator(a!.dtype, sizeOf(shape));
     batchedMatmulInto(a!, b!, transA, transB, 1, acc);

@@ -1,6 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
 import { allocStorage, intRange, isFloat } from '../../../dtype.js';
-import type { WindowNd } from '../../../ops/window.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
 import { sizeOf, contiguousStrides } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
@@ -11,12 +10,12 @@ import { WindowWalker, advanceOuter } from './window_nd.js';
  * int64 indices flattened into the (contiguous) input. The first maximum in window order wins;
  * a window entirely in the padding gives the dtype's lowest value and index -1.
  */
-export const maxPoolKernel: KernelConfig<CpuBackend> = {
+export const maxPoolKernel: KernelConfig<CpuBackend, 'MaxPool'> = {
   name: 'MaxPool',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const w = attrs as unknown as WindowNd;
+    const w = attrs;
     const n = w.kernel.length;
     const L = n - 1;
     const [N, C] = x!.shape as [number, number];
@@ -77,11 +76,11 @@ export const maxPoolKernel: KernelConfig<CpuBackend> = {
  * Sum `dy` into the input positions named by MaxPool's flattened indices: dy and indices
  * [N, C, O1, ..., On] → [N, C, ...attrs.imageShape]. MaxPool's gradient.
  */
-export const maxUnpoolAddKernel: KernelConfig<CpuBackend> = {
+export const maxUnpoolAddKernel: KernelConfig<CpuBackend, 'MaxUnpoolAdd'> = {
   name: 'MaxUnpoolAdd',
   backend: 'cpu',
   run([dy, indices], attrs, backend) {
-    const image = attrs.imageShape as number[];
+    const image = attrs.imageShape;
     const [N, C] = dy!.shape as [number, number];
     const out = new Float32Array(N * C * sizeOf(image));
     const g = floatStorage(dy!);

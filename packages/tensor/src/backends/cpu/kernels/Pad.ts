@@ -1,11 +1,9 @@
 import type { KernelConfig } from '../../../backend.js';
+import type { PadMode } from '../../../kernel_names.js';
 import { allocStorage, writeElement } from '../../../dtype.js';
 import { sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
 import { floatOutput, floatStorage } from './float_io.js';
-
-/** Pad modes (ONNX Pad `mode`). */
-export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
 /** Source coordinate of output coordinate `o` along an axis of size `d` (-1: constant fill). */
 export function padSource(o: number, begin: number, d: number, mode: PadMode): number {
@@ -77,17 +75,17 @@ function forEachPaddedRow(outShape: number[], tables: Int32Array[], offset: numb
 }
 
 /** ONNX Pad for any rank and any non-packed dtype (reads any strides); negative pads crop. */
-export const padKernel: KernelConfig<CpuBackend> = {
+export const padKernel: KernelConfig<CpuBackend, 'Pad'> = {
   name: 'Pad',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const mode = attrs.mode as PadMode;
-    const { outShape, tables } = padTables(x!.shape, x!.strides, attrs.pads as number[], mode);
+    const mode = attrs.mode;
+    const { outShape, tables } = padTables(x!.shape, x!.strides, attrs.pads, mode);
     const src = cpuValues<Float32Array>(x!);
     const out = allocStorage(x!.dtype, sizeOf(outShape)) as Float32Array;
     const fillBox = allocStorage(x!.dtype, 1) as Float32Array;
-    writeElement(x!.dtype, fillBox, 0, attrs.value as number);
+    writeElement(x!.dtype, fillBox, 0, attrs.value);
     const fill = fillBox[0]!;
     const last = tables[tables.length - 1] ?? Int32Array.of(0);
     forEachPaddedRow(outShape, tables, x!.offset, (base, dst) => {
@@ -108,13 +106,13 @@ export const padKernel: KernelConfig<CpuBackend> = {
  * The adjoint of Pad (its gradient for the reflect/edge/wrap modes): dy of the padded shape →
  * the input shape `attrs.inputShape`, summing every output element into its source element.
  */
-export const padAdjointKernel: KernelConfig<CpuBackend> = {
+export const padAdjointKernel: KernelConfig<CpuBackend, 'PadAdjoint'> = {
   name: 'PadAdjoint',
   backend: 'cpu',
   run([dy], attrs, backend) {
-    const inShape = attrs.inputShape as number[];
+    const inShape = attrs.inputShape;
     const strides = inShape.map((_, k) => sizeOf(inShape.slice(k + 1)));
-    const { outShape, tables } = padTables(inShape, strides, attrs.pads as number[], attrs.mode as PadMode);
+    const { outShape, tables } = padTables(inShape, strides, attrs.pads, attrs.mode);
     const g = floatStorage(dy!);
     const out = new Float32Array(sizeOf(inShape));
     const last = tables[tables.length - 1] ?? Int32Array.of(0);

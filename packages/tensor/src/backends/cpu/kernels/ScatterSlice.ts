@@ -5,13 +5,13 @@ import { type CpuBackend, cpuValues } from '../backend.js';
 import { forEachStrided } from '../strided.js';
 
 /** Zeros of `attrs.inputShape` with `dy` written at starts + i*steps (gradient of a slice). */
-export const scatterSliceKernel: KernelConfig<CpuBackend> = {
+export const scatterSliceKernel: KernelConfig<CpuBackend, 'ScatterSlice'> = {
   name: 'ScatterSlice',
   backend: 'cpu',
   run([dy], attrs, backend) {
-    const shape = attrs.inputShape as number[];
-    const starts = attrs.starts as number[];
-    const steps = attrs.steps as number[];
+    const shape = attrs.inputShape;
+    const starts = attrs.starts;
+    const steps = attrs.steps;
     const out = allocStorage(dy!.dtype, sizeOf(shape)) as Float32Array;
     const base = contiguousStrides(shape);
     const offset = starts.reduce((p, s, i) => p + s * base[i]!, 0);

@@ -1,17 +1,7 @@
 import type { KernelConfig } from '../../../backend.js';
+import type { SgdAttrs } from '../../../kernel_names.js';
 import { sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
-
-/** Scalars of one SGD step. */
-export interface SgdAttrs {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-  /** First step with momentum: the buffer starts as the gradient (torch semantics). */
-  first: boolean;
-}
 
 /**
  * One fused SGD step over float32 arrays (torch.optim.SGD): g = grad + wd·p; with momentum
@@ -39,13 +29,13 @@ export function sgdStep(p: Float32Array, grad: Float32Array, buf: Float32Array |
 }
 
 /** SgdUpdate(param, grad[, buf]) → (param'[, buf']); float32, contiguous; no buf on the first momentum step. */
-export const sgdUpdateKernel: KernelConfig<CpuBackend> = {
+export const sgdUpdateKernel: KernelConfig<CpuBackend, 'SgdUpdate'> = {
   name: 'SgdUpdate',
   backend: 'cpu',
   run([p, g, b], attrs, backend) {
     const n = sizeOf(p!.shape);
     const f = (t: typeof p): Float32Array => cpuValues(t!).subarray(0, n);
-    const out = sgdStep(f(p), f(g), b ? f(b) : null, attrs as unknown as SgdAttrs);
+    const out = sgdStep(f(p), f(g), b ? f(b) : null, attrs);
     return out.map((o) => backend.output('float32', p!.shape, o));
   },
 };

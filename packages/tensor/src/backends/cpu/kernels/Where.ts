@@ -7,7 +7,7 @@ import { type CpuBackend, cpuValues } from '../backend.js';
  * Where(cond, a, b): `cond ? a : b` with 3-way numpy broadcasting, any input strides. Copies
  * storage slots, so it works for every non-packed dtype (float16 bits, int64 BigInts) as is.
  */
-export const whereKernel: KernelConfig<CpuBackend> = {
+export const whereKernel: KernelConfig<CpuBackend, 'Where'> = {
   name: 'Where',
   backend: 'cpu',
   strided: true,

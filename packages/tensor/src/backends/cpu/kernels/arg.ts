@@ -2,14 +2,14 @@ import type { KernelConfig } from '../../../backend.js';
 import type { CpuBackend } from '../backend.js';
 import { axisDims, numericStorage } from './numeric.js';
 
-function makeArg(name: 'ArgMax' | 'ArgMin'): KernelConfig<CpuBackend> {
+function makeArg(name: 'ArgMax' | 'ArgMin'): KernelConfig<CpuBackend, 'ArgMax' | 'ArgMin'> {
   const better = name === 'ArgMax' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
   return {
     name,
     backend: 'cpu',
     run([x], attrs, backend) {
-      const axis = attrs.axis as number;
-      const last = attrs.selectLastIndex as boolean;
+      const axis = attrs.axis;
+      const last = attrs.selectLastIndex;
       const { outer, d, inner } = axisDims(x!.shape, axis);
       const v = numericStorage(x!);
       const out = new BigInt64Array(outer * inner);
@@ -35,4 +35,4 @@ function makeArg(name: 'ArgMax' | 'ArgMin'): KernelConfig<CpuBackend> {
 }
 
 /** ArgMax / ArgMin along one axis (first or last index of ties) → int64. */
-export const argCpuKernels: KernelConfig<CpuBackend>[] = [makeArg('ArgMax'), makeArg('ArgMin')];
+export const argCpuKernels: KernelConfig<CpuBackend, 'ArgMax' | 'ArgMin'>[] = [makeArg('ArgMax'), makeArg('ArgMin')];

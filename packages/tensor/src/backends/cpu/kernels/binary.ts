@@ -1,4 +1,5 @@
 import type { KernelConfig, TensorInfo } from '../../../backend.js';
+import type { BinaryKernelName } from '../../../kernel_names.js';
 import { type DType, allocStorage } from '../../../dtype.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
@@ -58,7 +59,7 @@ export function binaryStrided(
  * results modulo 2^bits; `int32Fn`, when given, replaces it for int32/uint32, whose products
  * are not exact in float64.
  */
-function makeBinary(name: string, fn: BinaryFn, outDtype?: DType, int32Fn?: BinaryFn): KernelConfig<CpuBackend> {
+function makeBinary(name: BinaryKernelName, fn: BinaryFn, outDtype?: DType, int32Fn?: BinaryFn): KernelConfig<CpuBackend, BinaryKernelName> {
   return {
     name,
     backend: 'cpu',
@@ -75,7 +76,7 @@ function makeBinary(name: string, fn: BinaryFn, outDtype?: DType, int32Fn?: Bina
 const cmp = (f: (a: number, b: number) => boolean): BinaryFn => (a, b) => (f(a, b) ? 1 : 0);
 
 /** Binary element-wise cpu kernels (float and wrapping integer arithmetic; comparisons give bool). */
-export const binaryCpuKernels: KernelConfig<CpuBackend>[] = [
+export const binaryCpuKernels: KernelConfig<CpuBackend, BinaryKernelName>[] = [
   makeBinary('Add', (a, b) => a + b),
   makeBinary('Sub', (a, b) => a - b),
   makeBinary('Mul', (a, b) => a * b, undefined, Math.imul),

@@ -1,5 +1,6 @@
 import { type DType, type StorageArray, bfloat16BitsToFloat32, float32ToBfloat16Bits, readPacked, writePacked } from '../../../dtype.js';
-import { type E8m0RoundMode, decodeFloatFormat, encodeFloatFormat, isFloatFormat } from '../../../float_formats/index.js';
+import { decodeFloatFormat, encodeFloatFormat, isFloatFormat } from '../../../float_formats/index.js';
+import type { KernelAttrs } from '../../../kernel_names.js';
 import { decoder } from './unary.js';
 
 /** Reader of storage slot `s` as a number: bfloat16 and the float formats decoded, else {@link decoder}. */
@@ -18,10 +19,10 @@ export function castReader(dtype: DType, values: StorageArray): (s: number) => n
  * nearest even) and the float formats (Cast's saturate / roundMode attributes); undefined for
  * every other dtype.
  */
-export function formatWriter(to: DType, out: StorageArray, attrs: Record<string, unknown>): ((d: number, v: number) => void) | undefined {
+export function formatWriter(to: DType, out: StorageArray, attrs: KernelAttrs['Cast']): ((d: number, v: number) => void) | undefined {
   if (to === 'bfloat16') return (d, v) => ((out as Uint16Array)[d] = float32ToBfloat16Bits(v));
   if (!isFloatFormat(to)) return undefined;
-  const opts = { saturate: attrs.saturate !== false, roundMode: (attrs.roundMode ?? 'up') as E8m0RoundMode };
+  const opts = { saturate: attrs.saturate !== false, roundMode: attrs.roundMode ?? 'up' };
   const o = out as Uint8Array;
   if (to === 'float4e2m1') return (d, v) => writePacked(to, o, d, encodeFloatFormat(to, v, opts));
   return (d, v) => (o[d] = encodeFloatFormat(to, v, opts));

@@ -6,11 +6,11 @@ import { gatherStrided } from '../strided.js';
 import { axisDims, encodeNumbers, numericStorage } from './numeric.js';
 
 /** Concat(axis) of any number of same-dtype inputs. */
-export const concatKernel: KernelConfig<CpuBackend> = {
+export const concatKernel: KernelConfig<CpuBackend, 'Concat'> = {
   name: 'Concat',
   backend: 'cpu',
   run(inputs, attrs, backend) {
-    const axis = attrs.axis as number;
+    const axis = attrs.axis;
     const first = inputs[0]!;
     const total = inputs.reduce((p, t) => p + t.shape[axis]!, 0);
     const shape = first.shape.map((d, i) => (i === axis ? total : d));
@@ -31,14 +31,14 @@ export const concatKernel: KernelConfig<CpuBackend> = {
 };
 
 /** Slice copy: the input read with attrs.offset/strides over attrs.shape (steps may be negative). */
-export const sliceKernel: KernelConfig<CpuBackend> = {
+export const sliceKernel: KernelConfig<CpuBackend, 'Slice'> = {
   name: 'Slice',
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const starts = attrs.starts as number[];
-    const steps = attrs.steps as number[];
-    const shape = attrs.shape as number[];
+    const starts = attrs.starts;
+    const steps = attrs.steps;
+    const shape = attrs.shape;
     const offset = x!.offset + starts.reduce((p, s, i) => p + s * x!.strides[i]!, 0);
     const view = { dtype: x!.dtype, shape, strides: x!.strides.map((s, i) => s * steps[i]!), offset, handle: x!.handle as CpuHandle };
     return [backend.output(x!.dtype, shape, gatherStrided(view))];

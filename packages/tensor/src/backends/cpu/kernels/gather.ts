@@ -12,11 +12,11 @@ export function checkIndex(where: string, j: number, size: number, axis: number)
 }
 
 /** Gather(axis): out[o, k, i] = x[o, indices[k], i]. */
-export const gatherKernel: KernelConfig<CpuBackend> = {
+export const gatherKernel: KernelConfig<CpuBackend, 'Gather'> = {
   name: 'Gather',
   backend: 'cpu',
   run([x, ind], attrs, backend) {
-    const axis = attrs.axis as number;
+    const axis = attrs.axis;
     const { outer, d, inner } = axisDims(x!.shape, axis);
     const xv = numericStorage(x!);
     const iv = numericStorage(ind!);
@@ -60,13 +60,13 @@ export function forEachElementIndex(
 }
 
 /** GatherElements(axis): out[p] = x[p with coordinate `axis` replaced by indices[p]]. */
-export const gatherElementsKernel: KernelConfig<CpuBackend> = {
+export const gatherElementsKernel: KernelConfig<CpuBackend, 'GatherElements'> = {
   name: 'GatherElements',
   backend: 'cpu',
   run([x, ind], attrs, backend) {
     const xv = numericStorage(x!);
     const out = new Float64Array(sizeOf(ind!.shape));
-    forEachElementIndex('gatherElements', ind!.shape, x!.shape, attrs.axis as number, numericStorage(ind!), (p, q) => {
+    forEachElementIndex('gatherElements', ind!.shape, x!.shape, attrs.axis, numericStorage(ind!), (p, q) => {
       out[p] = xv[q]!;
     });
     return [backend.output(x!.dtype, ind!.shape, encodeNumbers(x!.dtype, out))];
@@ -74,14 +74,14 @@ export const gatherElementsKernel: KernelConfig<CpuBackend> = {
 };
 
 /** ScatterElements(axis, reduction none|add): a copy of data with updates written/added at indices. */
-export const scatterElementsKernel: KernelConfig<CpuBackend> = {
+export const scatterElementsKernel: KernelConfig<CpuBackend, 'ScatterElements'> = {
   name: 'ScatterElements',
   backend: 'cpu',
   run([data, ind, upd], attrs, backend) {
     const out = Float64Array.from(numericStorage(data!) as ArrayLike<number>).subarray(0, sizeOf(data!.shape));
     const uv = numericStorage(upd!);
     const add = attrs.reduction === 'add';
-    forEachElementIndex('scatterElements', ind!.shape, data!.shape, attrs.axis as number, numericStorage(ind!), (p, q) => {
+    forEachElementIndex('scatterElements', ind!.shape, data!.shape, attrs.axis, numericStorage(ind!), (p, q) => {
       out[q] = add ? out[q]! + uv[p]! : uv[p]!;
     });
     return [backend.output(data!.dtype, data!.shape, encodeNumbers(data!.dtype, out))];

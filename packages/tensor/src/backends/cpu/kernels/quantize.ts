@@ -1,16 +1,17 @@
 import type { KernelConfig } from '../../../backend.js';
-import { type DType, intRange } from '../../../dtype.js';
+import type { QuantScaleAttrs } from '../../../kernel_names.js';
+import { intRange } from '../../../dtype.js';
 import { sizeOf } from '../../../shape.js';
 import type { CpuBackend } from '../backend.js';
 import { axisDims, encodeNumbers, numericStorage, roundHalfEven } from './numeric.js';
 
 /** Index into scale/zero point of element `idx` (mode tensor | axis | block). */
-export function scaleIndexer(shape: readonly number[], attrs: Record<string, unknown>): (idx: number) => number {
-  const mode = attrs.mode as string;
+export function scaleIndexer(shape: readonly number[], attrs: QuantScaleAttrs): (idx: number) => number {
+  const mode = attrs.mode;
   if (mode === 'tensor') return () => 0;
-  const { d, inner } = axisDims(shape, attrs.axis as number);
+  const { d, inner } = axisDims(shape, attrs.axis);
   if (mode === 'axis') return (idx) => Math.floor(idx / inner) % d;
-  const bs = attrs.blockSize as number;
+  const bs = attrs.blockSize;
   const nb = Math.ceil(d / bs);
   return (idx) => {
     const i = idx % inner;
@@ -21,11 +22,11 @@ export function scaleIndexer(shape: readonly number[], attrs: Record<string, unk
 }
 
 /** QuantizeLinear: saturate(roundHalfEven(x / scale) + zeroPoint) in attrs.dtype. */
-export const quantizeLinearKernel: KernelConfig<CpuBackend> = {
+export const quantizeLinearKernel: KernelConfig<CpuBackend, 'QuantizeLinear'> = {
   name: 'QuantizeLinear',
   backend: 'cpu',
   run([x, scale, zp], attrs, backend) {
-    const dtype = attrs.dtype as DType;
+    const dtype = attrs.dtype;
     const [lo, hi] = intRange(dtype);
     const xv = numericStorage(x!);
     const sv = numericStorage(scale!);
@@ -43,7 +44,7 @@ export const quantizeLinearKernel: KernelConfig<CpuBackend> = {
 };
 
 /** DequantizeLinear: (q - zeroPoint) * scale, in the scale's dtype. */
-export const dequantizeLinearKernel: KernelConfig<CpuBackend> = {
+export const dequantizeLinearKernel: KernelConfig<CpuBackend, 'DequantizeLinear'> = {
   name: 'DequantizeLinear',
   backend: 'cpu',
   run([q, scale, zp], attrs, backend) {
@@ -72,7 +73,7 @@ export function dynamicParams(min: number, max: number): { scale: number; zeroPo
 }
 
 /** DynamicQuantizeLinear → y (uint8), scale (float32 scalar), zero point (uint8 scalar). */
-export const dynamicQuantizeLinearKernel: KernelConfig<CpuBackend> = {
+export const dynamicQuantizeLinearKernel: KernelConfig<CpuBackend, 'DynamicQuantizeLinear'> = {
   name: 'DynamicQuantizeLinear',
   backend: 'cpu',
   run([x], _attrs, backend) {

@@ -1,4 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
+import type { ReduceKernelName } from '../../../kernel_names.js';
 import type { DType } from '../../../dtype.js';
 import { sizeOf } from '../../../shape.js';
 import type { CpuBackend } from '../backend.js';
@@ -39,14 +40,14 @@ export function splitAxes(shape: readonly number[], strides: readonly number[], 
  * A reduction kernel over `attrs.axes` (normalized, sorted) with `attrs.keepDims`. Reads any
  * strides and any numeric dtype; accumulates in float64; float16 results are rounded.
  */
-export function makeReduceKernel(name: string, r: Reducer): KernelConfig<CpuBackend> {
+export function makeReduceKernel(name: ReduceKernelName, r: Reducer): KernelConfig<CpuBackend, ReduceKernelName> {
   return {
     name,
     backend: 'cpu',
     strided: true,
     run([x], attrs, backend) {
-      const axes = attrs.axes as number[];
-      const keepDims = attrs.keepDims as boolean;
+      const axes = attrs.axes;
+      const keepDims = attrs.keepDims;
       const xs = x!;
       const { keptShape, keptStrides, redShape, redStrides } = splitAxes(xs.shape, xs.strides, axes);
       const outShape = keepDims ? xs.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : keptShape;
@@ -88,7 +89,7 @@ const maxStep = (a: number, v: number): number => (v > a || Number.isNaN(v) ? v 
 const minStep = (a: number, v: number): number => (v < a || Number.isNaN(v) ? v : a);
 
 /** All reduction cpu kernels (ReduceSum is used by core; the rest by the indexing family). */
-export const reduceCpuKernels: KernelConfig<CpuBackend>[] = [
+export const reduceCpuKernels: KernelConfig<CpuBackend, ReduceKernelName>[] = [
   makeReduceKernel('ReduceSum', { init: 0, step: (a, v) => a + v }),
   makeReduceKernel('ReduceMean', { init: 0, step: (a, v) => a + v, finish: (a, n) => a / n }),
   makeReduceKernel('ReduceMax', { init: -Infinity, step: maxStep }),

@@ -2,12 +2,12 @@ import type { KernelConfig } from '../../../backend.js';
 import type { CpuBackend } from '../backend.js';
 import { axisDims, encodeNumbers, numericStorage } from './numeric.js';
 
-function makeSoftmax(name: 'Softmax' | 'LogSoftmax'): KernelConfig<CpuBackend> {
+function makeSoftmax(name: 'Softmax' | 'LogSoftmax'): KernelConfig<CpuBackend, 'Softmax' | 'LogSoftmax'> {
   return {
     name,
     backend: 'cpu',
     run([x], attrs, backend) {
-      const { outer, d, inner } = axisDims(x!.shape, attrs.axis as number);
+      const { outer, d, inner } = axisDims(x!.shape, attrs.axis);
       const v = numericStorage(x!);
       const out = new Float64Array(outer * d * inner);
       for (let o = 0; o < outer; o++) {
@@ -30,4 +30,4 @@ function makeSoftmax(name: 'Softmax' | 'LogSoftmax'): KernelConfig<CpuBackend> {
 }
 
 /** Softmax / LogSoftmax along one axis (opset 13), max-subtracted. */
-export const softmaxCpuKernels: KernelConfig<CpuBackend>[] = [makeSoftmax('Softmax'), makeSoftmax('LogSoftmax')];
+export const softmaxCpuKernels: KernelConfig<CpuBackend, 'Softmax' | 'LogSoftmax'>[] = [makeSoftmax('Softmax'), makeSoftmax('LogSoftmax')];

@@ -3,13 +3,13 @@ import type { CpuBackend } from '../backend.js';
 import { axisDims, encodeNumbers, numericStorage } from './numeric.js';
 
 /** TopK(k, axis, largest): values and int64 indices, sorted, ties broken by the lower index. */
-export const topkKernel: KernelConfig<CpuBackend> = {
+export const topkKernel: KernelConfig<CpuBackend, 'TopK'> = {
   name: 'TopK',
   backend: 'cpu',
   run([x], attrs, backend) {
-    const axis = attrs.axis as number;
-    const k = attrs.k as number;
-    const largest = attrs.largest as boolean;
+    const axis = attrs.axis;
+    const k = attrs.k;
+    const largest = attrs.largest;
     const { outer, d, inner } = axisDims(x!.shape, axis);
     const v = numericStorage(x!);
     const values = new Float64Array(outer * k * inner);
@@ -38,13 +38,13 @@ export const topkKernel: KernelConfig<CpuBackend> = {
 };
 
 /** OneHot(depth, axis, off/on values) → float32; out-of-range indices give an all-off line. */
-export const oneHotKernel: KernelConfig<CpuBackend> = {
+export const oneHotKernel: KernelConfig<CpuBackend, 'OneHot'> = {
   name: 'OneHot',
   backend: 'cpu',
   run([ind], attrs, backend) {
-    const depth = attrs.depth as number;
-    const axis = attrs.axis as number;
-    const [off, on] = attrs.values as [number, number];
+    const depth = attrs.depth;
+    const axis = attrs.axis;
+    const [off, on] = attrs.values;
     const shape = [...ind!.shape.slice(0, axis), depth, ...ind!.shape.slice(axis)];
     const { outer, inner } = axisDims(shape, axis);
     const iv = numericStorage(ind!);

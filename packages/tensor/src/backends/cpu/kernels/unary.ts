@@ -1,4 +1,5 @@
 import type { KernelConfig, TensorInfo } from '../../../backend.js';
+import { type KernelAttrs, UNARY_KERNEL_NAMES, type UnaryKernelName } from '../../../kernel_names.js';
 import {
   type DType,
   type StorageArray,
@@ -70,7 +71,7 @@ export function sigmoid(x: number): number {
 const GELU_K = Math.sqrt(2 / Math.PI);
 
 /** The scalar math of every unary op; attrs carry alpha/beta/approximate. */
-const TABLE: Record<string, (attrs: Record<string, unknown>) => ScalarFn> = {
+const TABLE: { readonly [N in UnaryKernelName]: (attrs: KernelAttrs[N]) => ScalarFn } = {
   Neg: () => (x) => -x,
   Abs: () => Math.abs,
   Exp: () => Math.exp,
@@ -92,12 +93,12 @@ const TABLE: Record<string, (attrs: Record<string, unknown>) => ScalarFn> = {
       ? (x) => x * sigmoid(2 * GELU_K * (x + 0.044715 * x * x * x))
       : (x) => 0.5 * x * erfc(-x * Math.SQRT1_2),
   LeakyRelu: (a) => {
-    const alpha = (a.alpha as number | undefined) ?? 0.01;
+    const alpha = a.alpha ?? 0.01;
     return (x) => (x >= 0 ? x : alpha * x);
   },
   HardSigmoid: (a) => {
-    const alpha = (a.alpha as number | undefined) ?? 0.2;
-    const beta = (a.beta as number | undefined) ?? 0.5;
+    const alpha = a.alpha ?? 0.2;
+    const beta = a.beta ?? 0.5;
     return (x) => Math.max(0, Math.min(1, alpha * x + beta));
   },
   HardSwish: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
@@ -106,9 +107,9 @@ const TABLE: Record<string, (attrs: Record<string, unknown>) => ScalarFn> = {
 };
 
 /** The unary op names (ONNX op types) this factory provides. */
-export const UNARY_OPS: readonly string[] = Object.keys(TABLE);
+export const UNARY_OPS: readonly string[] = UNARY_KERNEL_NAMES;
 
-function makeUnary(name: string, make: (attrs: Record<string, unknown>) => ScalarFn): KernelConfig<CpuBackend> {
+function makeUnary<N extends UnaryKernelName>(name: N, make: (attrs: KernelAttrs[N]) => ScalarFn): KernelConfig<CpuBackend, N> {
   return {
     name,
     backend: 'cpu',
@@ -121,4 +122,4 @@ function makeUnary(name: string, make: (attrs: Record<string, unknown>) => Scala
 }
 
 /** Unary element-wise cpu kernels (read any strides; output dtype = input dtype). */
-export const unaryCpuKernels: KernelConfig<CpuBackend>[] = Object.entries(TABLE).map(([n, f]) => makeUnary(n, f));
+export const unaryCpuKernels: KernelConfig<CpuBackend, UnaryKernelName>[] = UNARY_KERNEL_NAMES.map(<N extends UnaryKernelName>(n: N) => makeUnary(n, TABLE[n]));

@@ -1,6 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
 import { sizeOf } from '../../../shape.js';
-import type { AdamAttrs } from '../../cpu/kernels/AdamUpdate.js';
 import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
 
@@ -8,12 +7,12 @@ import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
  * AdamUpdate(param, grad, m, v) → (param', m', v') in one dispatch (float32). The scalars are
  * uniforms, so changing lr or the step does not recompile; the key is only `decoupled`.
  */
-export const adamUpdateKernel: KernelConfig<WebGpuBackend> = {
+export const adamUpdateKernel: KernelConfig<WebGpuBackend, 'AdamUpdate'> = {
   name: 'AdamUpdate',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const [p, g, m, v] = inputs as GpuTensor[];
-    const a = attrs as unknown as AdamAttrs;
+    const a = attrs;
     const n = sizeOf(p!.shape);
     const u = new Uniforms();
     u.add(n);

@@ -1,5 +1,4 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { WindowNd } from '../../../ops/window.js';
 import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
 import { addWindowNd, splitIndex, tapLoops, windowNdLets } from './window_nd.js';
@@ -8,13 +7,13 @@ import { addWindowNd, splitIndex, tapLoops, windowNdLets } from './window_nd.js'
  * One thread per output, any spatial rank (in the shader key); the divisor is the product of
  * the per-axis counts of taps inside the (padded, when including pads) input.
  */
-export const averagePoolKernel: KernelConfig<WebGpuBackend> = {
+export const averagePoolKernel: KernelConfig<WebGpuBackend, 'AveragePool'> = {
   name: 'AveragePool',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const w = attrs as unknown as WindowNd;
+    const w = attrs;
     const n = w.kernel.length;
     const [N, C] = x.shape as [number, number];
     const outShape = [N, C, ...w.outShape];

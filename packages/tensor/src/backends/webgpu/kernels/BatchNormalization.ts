@@ -4,7 +4,7 @@ import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
 
 /** One thread per element; channel = (idx / inner) % C. */
-export const batchNormKernel: KernelConfig<WebGpuBackend> = {
+export const batchNormKernel: KernelConfig<WebGpuBackend, 'BatchNormalization'> = {
   name: 'BatchNormalization',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
@@ -12,7 +12,7 @@ export const batchNormKernel: KernelConfig<WebGpuBackend> = {
     const size = sizeOf(x.shape);
     const u = new Uniforms();
     u.add(size, x.shape[1]!, sizeOf(x.shape.slice(2)));
-    u.addF32(attrs.epsilon as number);
+    u.addF32(attrs.epsilon);
     const result = x.dtype === 'float16' ? roundF16('r') : 'r';
     const names = ['X', 'G', 'B', 'M', 'V'];
     return backend.runProgram({

@@ -1,5 +1,4 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { DType } from '../../../dtype.js';
 import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
 import { mapProgram } from './unary.js';
 import { formatCast } from './cast_formats.js';
@@ -29,13 +28,13 @@ fn f2u(x: f32) -> u32 {
  * the int32 range here (and uint64, in u32, at the uint32 range). Casts to bfloat16 and to or
  * from the float8/float4 formats (stored as i32 codes) are WGSL conversions from cast_formats.ts.
  */
-export const castKernel: KernelConfig<WebGpuBackend> = {
+export const castKernel: KernelConfig<WebGpuBackend, 'Cast'> = {
   name: 'Cast',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const to = attrs.to as DType;
+    const to = attrs.to;
     const f = formatCast(x.dtype, to, attrs);
     if (f) return backend.runProgram(mapProgram(x, { key: f.key, outDtype: to, expr: f.expr, prelude: F2I + f.prelude }));
     const a = wgslType(x.dtype);

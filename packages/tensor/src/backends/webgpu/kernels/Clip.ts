@@ -6,14 +6,14 @@ import { mapProgram } from './unary.js';
  * Clip on the GPU. Which bounds exist is static (in the key); their values are uniforms. Uses
  * select() rather than clamp() so NaN passes through and min > max gives max (as on cpu).
  */
-export const clipKernel: KernelConfig<WebGpuBackend> = {
+export const clipKernel: KernelConfig<WebGpuBackend, 'Clip'> = {
   name: 'Clip',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const lo = attrs.min as number | undefined;
-    const hi = attrs.max as number | undefined;
+    const lo = attrs.min;
+    const hi = attrs.max;
     const p: number[] = [];
     let e = 'x';
     if (lo !== undefined) e = `select(${e}, p${p.push(lo) - 1}, ${e} < p${p.length - 1})`;

@@ -1,5 +1,4 @@
 import type { KernelConfig } from '../../../backend.js';
-import type { WindowNd } from '../../../ops/window.js';
 import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
 import { addWindowNd, adjointTapLoops, flatIndex, splitIndex, windowNdLets } from './window_nd.js';
@@ -8,15 +7,15 @@ import { addWindowNd, adjointTapLoops, flatIndex, splitIndex, windowNdLets } fro
  * Gather-style Col2Im, any spatial rank (in the shader key): one thread per image element
  * [N, C, D1, ..., Dn] sums the col entries of every window tap that lands on it (no atomics).
  */
-export const col2imKernel: KernelConfig<WebGpuBackend> = {
+export const col2imKernel: KernelConfig<WebGpuBackend, 'Col2Im'> = {
   name: 'Col2Im',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const col = inputs[0] as GpuTensor;
-    const w = attrs as unknown as WindowNd;
+    const w = attrs;
     const n = w.kernel.length;
-    const image = attrs.imageShape as number[];
+    const image = attrs.imageShape;
     const [N, K] = col.shape as [number, number, number];
     const C = K / w.kernel.reduce((p, d) => p * d, 1);
     const outShape = [N, C, ...image];

@@ -24,7 +24,7 @@ ${mainLinear('u[0]', '  y[idx] = x[srcOffset(idx)];')}`,
   };
 }
 
-export const contiguousKernel: KernelConfig<WebGpuBackend> = {
+export const contiguousKernel: KernelConfig<WebGpuBackend, 'Contiguous'> = {
   name: 'Contiguous',
   backend: 'webgpu',
   strided: true,

@@ -5,7 +5,7 @@ import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
 
 /** One thread per (n, c) row, averaging (or taking the max of) its spatial elements. */
-function globalPool(name: string, max: boolean): KernelConfig<WebGpuBackend> {
+function globalPool<N extends 'GlobalAveragePool' | 'GlobalMaxPool'>(name: N, max: boolean): KernelConfig<WebGpuBackend, N> {
   return {
     name,
     backend: 'webgpu',

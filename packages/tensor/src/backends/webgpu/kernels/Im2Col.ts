@@ -15,13 +15,13 @@ export function windowLets(at: number): string {
 }
 
 /** One thread per col element [N, C*kh*kw, OH*OW]; reads x [N,C,H,W] through its strides. */
-export const im2colKernel: KernelConfig<WebGpuBackend> = {
+export const im2colKernel: KernelConfig<WebGpuBackend, 'Im2Col'> = {
   name: 'Im2Col',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const w = attrs as unknown as Window2d;
+    const w = attrs;
     const [N, C, H, W] = x.shape as [number, number, number, number];
     const K = C * w.kernel[0] * w.kernel[1];
     const L = w.outShape[0] * w.outShape[1];

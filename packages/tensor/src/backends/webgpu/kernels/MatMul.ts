@@ -3,7 +3,7 @@ import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { matmulProgram } from './matmul_program.js';
 
 /** Batched, broadcasting MatMul as a tiled WGSL kernel (strided operands, transposes via uniforms). */
-export const matMulKernel: KernelConfig<WebGpuBackend> = {
+export const matMulKernel: KernelConfig<WebGpuBackend, 'MatMul'> = {
   name: 'MatMul',
   backend: 'webgpu',
   strided: true,

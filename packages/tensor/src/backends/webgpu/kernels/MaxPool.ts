@@ -1,18 +1,17 @@
 import type { KernelConfig } from '../../../backend.js';
 import { intRange, isFloat } from '../../../dtype.js';
-import type { WindowNd } from '../../../ops/window.js';
 import { type GpuTensor, type WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
 import { addWindowNd, adjointTapLoops, flatIndex, splitIndex, tapLoops, windowNdLets } from './window_nd.js';
 
 /** One thread per output, any spatial rank (in the shader key): values and flattened indices (int64 stored as i32). */
-export const maxPoolKernel: KernelConfig<WebGpuBackend> = {
+export const maxPoolKernel: KernelConfig<WebGpuBackend, 'MaxPool'> = {
   name: 'MaxPool',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const w = attrs as unknown as WindowNd;
+    const w = attrs;
     const n = w.kernel.length;
     const [N, C] = x.shape as [number, number];
     const outShape = [N, C, ...w.outShape];
@@ -52,15 +51,15 @@ ${tapLoops(n, `    let v = X[base${read}];
  * Gather-style MaxPool gradient, any spatial rank: one thread per input element sums dy over
  * the windows whose recorded argmax is that element (no atomics).
  */
-export const maxUnpoolAddKernel: KernelConfig<WebGpuBackend> = {
+export const maxUnpoolAddKernel: KernelConfig<WebGpuBackend, 'MaxUnpoolAdd'> = {
   name: 'MaxUnpoolAdd',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const dy = inputs[0] as GpuTensor;
     const ind = inputs[1] as GpuTensor;
-    const w = attrs as unknown as WindowNd;
+    const w = attrs;
     const n = w.kernel.length;
-    const image = attrs.imageShape as number[];
+    const image = attrs.imageShape;
     const [N, C] = dy.shape as [number, number];
     const outShape = [N, C, ...image];
     const size = outShape.reduce((p, d) => p * d, 1);

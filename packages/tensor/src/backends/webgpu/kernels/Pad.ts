@@ -1,7 +1,7 @@
 import type { KernelConfig } from '../../../backend.js';
 import { sizeOf } from '../../../shape.js';
 import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
-import type { PadMode } from '../../cpu/kernels/Pad.js';
+import type { PadMode } from '../../../kernel_names.js';
 import { Uniforms, castExpr, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
 
 /** WGSL statements mapping `i` (coordinate minus begin) into [0, d) by `mode`; sets `out = false` for fill. */
@@ -19,14 +19,14 @@ function mapCoord(mode: PadMode): string {
 }
 
 /** One thread per output element; any rank, any strides; mode and rank in the key. */
-export const padKernel: KernelConfig<WebGpuBackend> = {
+export const padKernel: KernelConfig<WebGpuBackend, 'Pad'> = {
   name: 'Pad',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const pads = attrs.pads as number[];
-    const mode = attrs.mode as PadMode;
+    const pads = attrs.pads;
+    const mode = attrs.mode;
     const r = x.shape.length;
     const outShape = x.shape.map((d, k) => d + pads[k]! + pads[k + r]!);
     const size = sizeOf(outShape);
@@ -36,7 +36,7 @@ export const padKernel: KernelConfig<WebGpuBackend> = {
     const is = u.add(...x.shape);
     const st = u.add(...x.strides);
     const bg = u.add(...pads.slice(0, r));
-    const fillAt = wgslType(x.dtype) === 'f32' ? u.addF32(attrs.value as number) : u.add(attrs.value as number);
+    const fillAt = wgslType(x.dtype) === 'f32' ? u.addF32(attrs.value) : u.add(attrs.value);
     const fill = wgslType(x.dtype) === 'f32' ? castExpr(`bitcast<f32>(u[${fillAt}])`, 'float32', x.dtype) : `${wgslType(x.dtype)}(u[${fillAt}])`;
     const lines = ['  var r = idx;', '  var src = u[1];', '  var inside = true;'];
     for (let k = r - 1; k >= 0; k--) {
@@ -59,13 +59,13 @@ ${mainLinear('u[0]', lines.join('\n'))}`,
  * Adjoint of Pad (gradient of reflect/edge/wrap): one program per padded axis; each thread owns
  * one element of the narrower result and sums the padded elements that map onto it.
  */
-export const padAdjointKernel: KernelConfig<WebGpuBackend> = {
+export const padAdjointKernel: KernelConfig<WebGpuBackend, 'PadAdjoint'> = {
   name: 'PadAdjoint',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
-    const inShape = attrs.inputShape as number[];
-    const pads = attrs.pads as number[];
-    const mode = attrs.mode as PadMode;
+    const inShape = attrs.inputShape;
+    const pads = attrs.pads;
+    const mode = attrs.mode;
     const r = inShape.length;
     let cur = inputs[0] as GpuTensor;
     const shape = [...cur.shape];

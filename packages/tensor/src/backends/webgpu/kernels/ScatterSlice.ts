@@ -4,20 +4,20 @@ import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
 
 /** One thread per output element: copy from dy when on the slice grid, else zero. */
-export const scatterSliceKernel: KernelConfig<WebGpuBackend> = {
+export const scatterSliceKernel: KernelConfig<WebGpuBackend, 'ScatterSlice'> = {
   name: 'ScatterSlice',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const dy = inputs[0] as GpuTensor;
-    const shape = attrs.inputShape as number[];
+    const shape = attrs.inputShape;
     const rank = shape.length;
     const size = sizeOf(shape);
     const u = new Uniforms();
     u.add(size);
     const outShape = u.add(...shape);
     const dyShape = u.add(...dy.shape);
-    const starts = u.add(...(attrs.starts as number[]));
-    const steps = u.add(...(attrs.steps as number[]));
+    const starts = u.add(...attrs.starts);
+    const steps = u.add(...attrs.steps);
     const lines: string[] = ['  var r = idx;', '  var src = 0;', '  var mul = 1;', '  var on = true;'];
     for (let d = rank - 1; d >= 0; d--) {
       lines.push(`  { let c = r % u[${outShape + d}] - u[${starts + d}]; r = r / u[${outShape + d}];

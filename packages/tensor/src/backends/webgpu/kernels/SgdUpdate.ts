@@ -1,6 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
 import { sizeOf } from '../../../shape.js';
-import type { SgdAttrs } from '../../cpu/kernels/SgdUpdate.js';
 import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
 
@@ -9,12 +8,12 @@ import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
  * is absent on the first momentum step. Static key: momentum or not, nesterov, first step; the
  * scalars are uniforms.
  */
-export const sgdUpdateKernel: KernelConfig<WebGpuBackend> = {
+export const sgdUpdateKernel: KernelConfig<WebGpuBackend, 'SgdUpdate'> = {
   name: 'SgdUpdate',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const [p, g, b] = inputs as GpuTensor[];
-    const a = attrs as unknown as SgdAttrs;
+    const a = attrs;
     const n = sizeOf(p!.shape);
     const u = new Uniforms();
     u.add(n);

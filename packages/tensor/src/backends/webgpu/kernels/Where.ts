@@ -4,7 +4,7 @@ import type { GpuTensor, WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, offsetFn } from '../wgsl.js';
 
 /** Where(cond, a, b) with 3-way broadcasting over any strides; one thread per output element. */
-export const whereKernel: KernelConfig<WebGpuBackend> = {
+export const whereKernel: KernelConfig<WebGpuBackend, 'Where'> = {
   name: 'Where',
   backend: 'webgpu',
   strided: true,

@@ -3,15 +3,15 @@ import { type GpuTensor, type WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear } from '../wgsl.js';
 import { LINE_PRELUDE, axisDims } from './axis.js';
 
-function makeArg(name: 'ArgMax' | 'ArgMin'): KernelConfig<WebGpuBackend> {
+function makeArg(name: 'ArgMax' | 'ArgMin'): KernelConfig<WebGpuBackend, 'ArgMax' | 'ArgMin'> {
   const op = name === 'ArgMax' ? '>' : '<';
   return {
     name,
     backend: 'webgpu',
     run(inputs, attrs, backend) {
       const x = inputs[0] as GpuTensor;
-      const axis = attrs.axis as number;
-      const last = attrs.selectLastIndex as boolean;
+      const axis = attrs.axis;
+      const last = attrs.selectLastIndex;
       const { outer, d, inner } = axisDims(x.shape, axis);
       const u = new Uniforms();
       u.add(outer * inner, d, inner);
@@ -37,4 +37,4 @@ ${mainLinear('u[0]', `${LINE_PRELUDE}
 }
 
 /** ArgMax / ArgMin: one thread per output scanning its line. */
-export const argWebGpuKernels: KernelConfig<WebGpuBackend>[] = [makeArg('ArgMax'), makeArg('ArgMin')];
+export const argWebGpuKernels: KernelConfig<WebGpuBackend, 'ArgMax' | 'ArgMin'>[] = [makeArg('ArgMax'), makeArg('ArgMin')];

@@ -1,4 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
+import type { BinaryKernelName } from '../../../kernel_names.js';
 import type { DType } from '../../../dtype.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
 import { type GpuTensor, type WebGpuBackend, type WgslScalar, wgslType } from '../backend.js';
@@ -8,7 +9,7 @@ import { wrapInt } from './unary.js';
 /** `expr` uses `a` and `b` (storage-typed values) and yields the output storage type. */
 type ExprFn = (t: WgslScalar) => string;
 
-function makeBinary(name: string, expr: ExprFn, outDtype?: DType): KernelConfig<WebGpuBackend> {
+function makeBinary(name: BinaryKernelName, expr: ExprFn, outDtype?: DType): KernelConfig<WebGpuBackend, BinaryKernelName> {
   return {
     name,
     backend: 'webgpu',
@@ -70,7 +71,7 @@ const boolOf = (e: string): string => `select(0, 1, ${e})`;
 const truthy = (t: string, v: string): string => (t === 'f32' ? `(${v} != 0.0)` : `(${v} != 0)`);
 
 /** Binary element-wise WGSL kernels (same semantics as the cpu ones). */
-export const binaryWebGpuKernels: KernelConfig<WebGpuBackend>[] = [
+export const binaryWebGpuKernels: KernelConfig<WebGpuBackend, BinaryKernelName>[] = [
   makeBinary('Add', () => 'a + b'),
   makeBinary('Sub', () => 'a - b'),
   makeBinary('Mul', () => 'a * b'),

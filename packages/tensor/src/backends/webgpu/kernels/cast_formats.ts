@@ -4,6 +4,7 @@
  * conversions run in the shader; they mirror float_formats/minifloat.ts and e8m0.ts bit for bit.
  */
 import type { DType } from '../../../dtype.js';
+import type { KernelAttrs } from '../../../kernel_names.js';
 import { type FloatFormat, isFloatFormat, minifloatOf } from '../../../float_formats/index.js';
 import type { Minifloat } from '../../../float_formats/minifloat.js';
 import { nanCode, signBit } from '../../../float_formats/minifloat.js';
@@ -113,10 +114,10 @@ export interface FormatCast {
  * undefined otherwise (the plain cast applies). Integer targets use the f2i / f2u helpers of
  * the Cast kernel's prelude.
  */
-export function formatCast(from: DType, to: DType, attrs: Record<string, unknown>): FormatCast | undefined {
+export function formatCast(from: DType, to: DType, attrs: KernelAttrs['Cast']): FormatCast | undefined {
   if (!isFloatFormat(from) && !isFloatFormat(to) && to !== 'bfloat16') return undefined;
   const saturate = attrs.saturate !== false;
-  const roundMode = String(attrs.roundMode ?? 'up');
+  const roundMode = attrs.roundMode ?? 'up';
   const parts = [BITS];
   let v = 'x';
   if (isFloatFormat(from)) {

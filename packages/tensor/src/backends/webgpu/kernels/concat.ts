@@ -34,11 +34,11 @@ ${mainLinear('u[0]', lines.join('\n'))}`,
 }
 
 /** Concat(axis): up to 6 inputs per program, chained for more (each link re-reads the partial result). */
-export const concatKernel: KernelConfig<WebGpuBackend> = {
+export const concatKernel: KernelConfig<WebGpuBackend, 'Concat'> = {
   name: 'Concat',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
-    const axis = attrs.axis as number;
+    const axis = attrs.axis;
     const xs = inputs as GpuTensor[];
     let acc = concatGroup(xs.slice(0, CONCAT_MAX_INPUTS), axis, backend);
     for (let k = CONCAT_MAX_INPUTS; k < xs.length; k += CONCAT_MAX_INPUTS - 1) {
@@ -51,16 +51,16 @@ export const concatKernel: KernelConfig<WebGpuBackend> = {
 };
 
 /** Slice copy: the input read with offset/strides (steps may be negative) into a contiguous output. */
-export const sliceKernel: KernelConfig<WebGpuBackend> = {
+export const sliceKernel: KernelConfig<WebGpuBackend, 'Slice'> = {
   name: 'Slice',
   backend: 'webgpu',
   strided: true,
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const starts = attrs.starts as number[];
-    const steps = attrs.steps as number[];
+    const starts = attrs.starts;
+    const steps = attrs.steps;
     const offset = x.offset + starts.reduce((p, s, i) => p + s * x.strides[i]!, 0);
-    const view: GpuTensor = { dtype: x.dtype, handle: x.handle, shape: attrs.shape as number[], strides: x.strides.map((s, i) => s * steps[i]!), offset };
+    const view: GpuTensor = { dtype: x.dtype, handle: x.handle, shape: attrs.shape, strides: x.strides.map((s, i) => s * steps[i]!), offset };
     return backend.runProgram(contiguousProgram(view));
   },
 };

@@ -10,13 +10,13 @@ import { axisDims } from './axis.js';
 const zero = (t: GpuTensor): string => (wgslType(t.dtype) === 'f32' ? '0.0' : '0');
 
 /** Gather(axis): one thread per output element. */
-export const gatherKernel: KernelConfig<WebGpuBackend> = {
+export const gatherKernel: KernelConfig<WebGpuBackend, 'Gather'> = {
   name: 'Gather',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
     const ind = inputs[1] as GpuTensor;
-    const axis = attrs.axis as number;
+    const axis = attrs.axis;
     const { outer, d, inner } = axisDims(x.shape, axis);
     const n = sizeOf(ind.shape);
     const size = outer * n * inner;
@@ -42,13 +42,13 @@ ${mainLinear('u[0]', `  let i = idx % u[2];
 };
 
 /** GatherElements(axis): one thread per output (= indices) element. */
-export const gatherElementsKernel: KernelConfig<WebGpuBackend> = {
+export const gatherElementsKernel: KernelConfig<WebGpuBackend, 'GatherElements'> = {
   name: 'GatherElements',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
     const ind = inputs[1] as GpuTensor;
-    const axis = attrs.axis as number;
+    const axis = attrs.axis;
     const rank = x.shape.length;
     const size = sizeOf(ind.shape);
     const u = new Uniforms();
@@ -82,14 +82,14 @@ ${mainLinear('u[0]', lines.join('\n'))}`,
  * ScatterElements(axis, reduction none|add): one thread per line of data along `axis` copies its
  * line, then applies that line's updates in index order (deterministic, no atomics needed).
  */
-export const scatterElementsKernel: KernelConfig<WebGpuBackend> = {
+export const scatterElementsKernel: KernelConfig<WebGpuBackend, 'ScatterElements'> = {
   name: 'ScatterElements',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const data = inputs[0] as GpuTensor;
     const ind = inputs[1] as GpuTensor;
     const upd = inputs[2] as GpuTensor;
-    const axis = attrs.axis as number;
+    const axis = attrs.axis;
     const add = attrs.reduction === 'add';
     const rank = data.shape.length;
     const dAxis = data.shape[axis]!;

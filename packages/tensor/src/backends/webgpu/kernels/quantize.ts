@@ -1,4 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
+import type { QuantScaleAttrs } from '../../../kernel_names.js';
 import { type DType, intRange } from '../../../dtype.js';
 import { sizeOf } from '../../../shape.js';
 import { type GpuTensor, type WebGpuBackend, wgslType } from '../backend.js';
@@ -36,14 +37,14 @@ fn divF32(x: f32, s: f32) -> f32 {
 }`;
 
 /** Uniforms u[1..4] = d, inner, blockSize, blocks; WGSL computing `s` (scale index) from idx. */
-function scaleIndex(shape: readonly number[], attrs: Record<string, unknown>, u: Uniforms): string {
-  const mode = attrs.mode as string;
+function scaleIndex(shape: readonly number[], attrs: QuantScaleAttrs, u: Uniforms): string {
+  const mode = attrs.mode;
   if (mode === 'tensor') {
     u.add(1, 1, 1, 1);
     return '  let s = 0;';
   }
-  const { d, inner } = axisDims(shape, attrs.axis as number);
-  const bs = mode === 'block' ? (attrs.blockSize as number) : 1;
+  const { d, inner } = axisDims(shape, attrs.axis);
+  const bs = mode === 'block' ? attrs.blockSize : 1;
   u.add(d, inner, bs, Math.ceil(d / bs));
   if (mode === 'axis') return '  let s = (idx / u[2]) % u[1];';
   return `  let i = idx % u[2];
@@ -52,7 +53,7 @@ function scaleIndex(shape: readonly number[], attrs: Record<string, unknown>, u:
   let s = (o * u[4] + j / u[3]) * u[2] + i;`;
 }
 
-function quantizeProgram(x: GpuTensor, scale: GpuTensor, zp: GpuTensor | undefined, dtype: DType, attrs: Record<string, unknown>, backend: WebGpuBackend): GpuTensor {
+function quantizeProgram(x: GpuTensor, scale: GpuTensor, zp: GpuTensor | undefined, dtype: DType, attrs: QuantScaleAttrs, backend: WebGpuBackend): GpuTensor {
   const size = sizeOf(x.shape);
   const u = new Uniforms();
   u.add(size);
@@ -60,7 +61,7 @@ function quantizeProgram(x: GpuTensor, scale: GpuTensor, zp: GpuTensor | undefin
   const [lo, hi] = intRange(dtype);
   const inputs = zp ? [x, scale, zp] : [x, scale];
   return backend.runProgram({
-    key: `QuantizeLinear:${x.dtype}:${scale.dtype}:${dtype}:${attrs.mode as string}:${!!zp}`,
+    key: `QuantizeLinear:${x.dtype}:${scale.dtype}:${dtype}:${attrs.mode}:${!!zp}`,
     source: () => `${DIV_F32}
 ${declareBindings([{ name: 'X', dtype: x.dtype }, { name: 'S', dtype: scale.dtype }, ...(zp ? [{ name: 'Z', dtype }] : [])], [{ name: 'Y', dtype }])}
 ${mainLinear('u[0]', `${sIdx}
@@ -74,17 +75,17 @@ ${mainLinear('u[0]', `${sIdx}
 }
 
 /** QuantizeLinear: per-tensor, per-axis or block-wise scale (and zero point). */
-export const quantizeLinearKernel: KernelConfig<WebGpuBackend> = {
+export const quantizeLinearKernel: KernelConfig<WebGpuBackend, 'QuantizeLinear'> = {
   name: 'QuantizeLinear',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const [x, scale, zp] = inputs as GpuTensor[];
-    return [quantizeProgram(x!, scale!, zp, attrs.dtype as DType, attrs, backend)];
+    return [quantizeProgram(x!, scale!, zp, attrs.dtype, attrs, backend)];
   },
 };
 
 /** DequantizeLinear: (q - zero point) * scale in the scale's dtype. */
-export const dequantizeLinearKernel: KernelConfig<WebGpuBackend> = {
+export const dequantizeLinearKernel: KernelConfig<WebGpuBackend, 'DequantizeLinear'> = {
   name: 'DequantizeLinear',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
@@ -98,7 +99,7 @@ export const dequantizeLinearKernel: KernelConfig<WebGpuBackend> = {
     const zv = zp ? (t === 'f32' ? 'Z[s]' : 'f32(Z[s])') : '0.0';
     const val = `(${qv} - ${zv}) * S[s]`;
     return backend.runProgram({
-      key: `DequantizeLinear:${q!.dtype}:${scale!.dtype}:${attrs.mode as string}:${!!zp}`,
+      key: `DequantizeLinear:${q!.dtype}:${scale!.dtype}:${attrs.mode}:${!!zp}`,
       source: () => `${declareBindings([{ name: 'Q', dtype: q!.dtype }, { name: 'S', dtype: scale!.dtype }, ...(zp ? [{ name: 'Z', dtype: zp.dtype }] : [])], [{ name: 'Y', dtype: scale!.dtype }])}
 ${mainLinear('u[0]', `${sIdx}
   Y[idx] = ${scale!.dtype === 'float16' ? roundF16(val) : val};`)}`,
@@ -111,14 +112,14 @@ ${mainLinear('u[0]', `${sIdx}
 };
 
 /** DynamicQuantizeLinear: tree min/max, a one-thread parameter program, then QuantizeLinear. */
-export const dynamicQuantizeLinearKernel: KernelConfig<WebGpuBackend> = {
+export const dynamicQuantizeLinearKernel: KernelConfig<WebGpuBackend, 'DynamicQuantizeLinear'> = {
   name: 'DynamicQuantizeLinear',
   backend: 'webgpu',
   run(inputs, _attrs, backend) {
     const x = inputs[0] as GpuTensor;
     const axes = x.shape.map((_, i) => i);
-    const mn = runReduce('ReduceMin', gpuReducers.ReduceMin!, x, axes, false, backend);
-    const mx = runReduce('ReduceMax', gpuReducers.ReduceMax!, x, axes, false, backend);
+    const mn = runReduce('ReduceMin', gpuReducers.ReduceMin, x, axes, false, backend);
+    const mx = runReduce('ReduceMax', gpuReducers.ReduceMax, x, axes, false, backend);
     const u = new Uniforms();
     u.add(1);
     const [scale, zp] = backend.runProgram({
@@ -148,7 +149,7 @@ ${mainLinear('u[0]', '  Y[0] = select(S[0], 1.0, S[0] == 0.0);')}`,
       uniforms: [1],
       dispatch: [1, 1, 1],
     })[0]!;
-    const y = quantizeProgram(x, safe, zp, 'uint8', { mode: 'tensor' }, backend);
+    const y = quantizeProgram(x, safe, zp, 'uint8', { mode: 'tensor', axis: 0, blockSize: 0 }, backend);
     backend.release(safe.handle);
     return [y, scale, zp];
   },

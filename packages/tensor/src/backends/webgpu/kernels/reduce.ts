@@ -1,4 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
+import { REDUCE_KERNEL_NAMES, type ReduceKernelName } from '../../../kernel_names.js';
 import type { DType } from '../../../dtype.js';
 import { sizeOf } from '../../../shape.js';
 import { type GpuTensor, type WebGpuBackend, type WgslScalar, wgslType } from '../backend.js';
@@ -191,13 +192,13 @@ ${body}
 }
 
 /** A reduction kernel over `attrs.axes` (normalized, sorted) with `attrs.keepDims`; any strides. */
-export function makeReduceKernel(name: string, r: GpuReducer): KernelConfig<WebGpuBackend> {
+export function makeReduceKernel(name: ReduceKernelName, r: GpuReducer): KernelConfig<WebGpuBackend, ReduceKernelName> {
   return {
     name,
     backend: 'webgpu',
     strided: true,
     run(inputs, attrs, backend) {
-      return [runReduce(name, r, inputs[0] as GpuTensor, attrs.axes as number[], attrs.keepDims as boolean, backend)];
+      return [runReduce(name, r, inputs[0] as GpuTensor, attrs.axes, attrs.keepDims, backend)];
     },
   };
 }
@@ -212,7 +213,7 @@ fn lseComb(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
 }`;
 
 /** The reducers, by kernel name (shared with DynamicQuantizeLinear). */
-export const gpuReducers: Record<string, GpuReducer> = {
+export const gpuReducers: { readonly [N in ReduceKernelName]: GpuReducer } = {
   ReduceSum: { init: zeroOf, combine: add },
   ReduceMean: { init: zeroOf, combine: add, finish: (a, n, t) => (t === 'f32' ? `${a} / f32(${n})` : `${a} / ${n}`) },
   ReduceMax: { init: (t) => (t === 'f32' ? NEG_INF : '-2147483647 - 1'), combine: (a, b) => `max(${a}, ${b})` },
@@ -232,4 +233,4 @@ export const gpuReducers: Record<string, GpuReducer> = {
 };
 
 /** All reduction WGSL kernels (ReduceSum is used by core; the rest by the indexing family). */
-export const reduceWebGpuKernels: KernelConfig<WebGpuBackend>[] = Object.entries(gpuReducers).map(([name, r]) => makeReduceKernel(name, r));
+export const reduceWebGpuKernels: KernelConfig<WebGpuBackend, ReduceKernelName>[] = REDUCE_KERNEL_NAMES.map((n) => makeReduceKernel(n, gpuReducers[n]));

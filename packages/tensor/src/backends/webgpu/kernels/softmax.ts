@@ -3,13 +3,13 @@ import { type GpuTensor, type WebGpuBackend } from '../backend.js';
 import { Uniforms, declareBindings, dispatch1D, mainLinear, roundF16 } from '../wgsl.js';
 import { LINE_PRELUDE, axisDims } from './axis.js';
 
-function makeSoftmax(name: 'Softmax' | 'LogSoftmax'): KernelConfig<WebGpuBackend> {
+function makeSoftmax(name: 'Softmax' | 'LogSoftmax'): KernelConfig<WebGpuBackend, 'Softmax' | 'LogSoftmax'> {
   return {
     name,
     backend: 'webgpu',
     run(inputs, attrs, backend) {
       const x = inputs[0] as GpuTensor;
-      const { outer, d, inner } = axisDims(x.shape, attrs.axis as number);
+      const { outer, d, inner } = axisDims(x.shape, attrs.axis);
       const u = new Uniforms();
       u.add(outer * inner, d, inner);
       const val = name === 'Softmax' ? 'exp(X[k] - m) / s' : 'X[k] - m - log(s)';
@@ -36,4 +36,4 @@ ${mainLinear('u[0]', `${LINE_PRELUDE}
 }
 
 /** Softmax / LogSoftmax: one thread per line along the axis (max-subtracted). */
-export const softmaxWebGpuKernels: KernelConfig<WebGpuBackend>[] = [makeSoftmax('Softmax'), makeSoftmax('LogSoftmax')];
+export const softmaxWebGpuKernels: KernelConfig<WebGpuBackend, 'Softmax' | 'LogSoftmax'>[] = [makeSoftmax('Softmax'), makeSoftmax('LogSoftmax')];

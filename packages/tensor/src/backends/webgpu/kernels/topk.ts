@@ -9,14 +9,14 @@ import { axisDims } from './axis.js';
  * (better value, or equal value at a lower index); ranks below k write their slot. Sorted,
  * O(d) per thread, no shared state.
  */
-export const topkKernel: KernelConfig<WebGpuBackend> = {
+export const topkKernel: KernelConfig<WebGpuBackend, 'TopK'> = {
   name: 'TopK',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const x = inputs[0] as GpuTensor;
-    const axis = attrs.axis as number;
-    const k = attrs.k as number;
-    const largest = attrs.largest as boolean;
+    const axis = attrs.axis;
+    const k = attrs.k;
+    const largest = attrs.largest;
     const { d, inner } = axisDims(x.shape, axis);
     const size = sizeOf(x.shape);
     const u = new Uniforms();
@@ -52,14 +52,14 @@ ${mainLinear('u[0]', `  let d = u[1];
 };
 
 /** OneHot(depth, axis, off/on values) → float32: one thread per output element. */
-export const oneHotKernel: KernelConfig<WebGpuBackend> = {
+export const oneHotKernel: KernelConfig<WebGpuBackend, 'OneHot'> = {
   name: 'OneHot',
   backend: 'webgpu',
   run(inputs, attrs, backend) {
     const ind = inputs[0] as GpuTensor;
-    const depth = attrs.depth as number;
-    const axis = attrs.axis as number;
-    const [off, on] = attrs.values as [number, number];
+    const depth = attrs.depth;
+    const axis = attrs.axis;
+    const [off, on] = attrs.values;
     const shape = [...ind.shape.slice(0, axis), depth, ...ind.shape.slice(axis)];
     const { inner } = axisDims(shape, axis);
     const size = sizeOf(shape);

@@ -1,4 +1,5 @@
 import type { KernelConfig } from '../../../backend.js';
+import { type KernelAttrs, UNARY_KERNEL_NAMES, type UnaryKernelName } from '../../../kernel_names.js';
 import type { DType } from '../../../dtype.js';
 import { isContiguous, sizeOf } from '../../../shape.js';
 import { type GpuProgram, type GpuTensor, type WebGpuBackend, type WgslScalar, wgslType } from '../backend.js';
@@ -127,12 +128,12 @@ fn sincos_f(x: f32, cosine: bool) -> f32 {
 fn log1p_f(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } return log(u) * (x / (u - 1.0)); }
 `;
 
-type Expr = (t: WgslScalar, attrs: Record<string, unknown>) => string;
+type Expr<N extends UnaryKernelName> = (t: WgslScalar, attrs: KernelAttrs[N]) => string;
 
 const GELU_2K = 2 * Math.sqrt(2 / Math.PI);
 
 /** WGSL expression of every unary op; `x` is the input value in its storage type. */
-const TABLE: Record<string, Expr> = {
+const TABLE: { readonly [N in UnaryKernelName]: Expr<N> } = {
   Neg: () => '-x',
   Abs: () => 'abs(x)',
   Exp: () => 'exp(x)',
@@ -159,14 +160,23 @@ const TABLE: Record<string, Expr> = {
   Not: () => 'select(0, 1, x == 0)',
 };
 
-function params(name: string, attrs: Record<string, unknown>): number[] {
-  // defaults as in ONNX, for callers that run the kernel without the attrs
-  if (name === 'LeakyRelu') return [(attrs.alpha as number | undefined) ?? 0.01];
-  if (name === 'HardSigmoid') return [(attrs.alpha as number | undefined) ?? 0.2, (attrs.beta as number | undefined) ?? 0.5];
-  return [];
-}
+/** f32 uniforms p0, p1, … of the ops with numeric attributes (ONNX defaults). */
+const PARAMS: { readonly [N in UnaryKernelName]?: (attrs: KernelAttrs[N]) => number[] } = {
+  LeakyRelu: (a) => [a.alpha ?? 0.01],
+  HardSigmoid: (a) => [a.alpha ?? 0.2, a.beta ?? 0.5],
+};
 
-function makeUnary(name: string, expr: Expr): KernelConfig<WebGpuBackend> {
+/** Shader keys of the ops whose WGSL depends on a static attribute. */
+const KEYS: { readonly [N in UnaryKernelName]?: (attrs: KernelAttrs[N]) => string } = {
+  Gelu: (a) => `Gelu-${String(a.approximate)}`,
+};
+
+function makeUnary<N extends UnaryKernelName>(
+  name: N,
+  expr: Expr<N>,
+  params?: (attrs: KernelAttrs[N]) => number[],
+  keyOf?: (attrs: KernelAttrs[N]) => string,
+): KernelConfig<WebGpuBackend, N> {
   return {
     name,
     backend: 'webgpu',
@@ -174,11 +184,13 @@ function makeUnary(name: string, expr: Expr): KernelConfig<WebGpuBackend> {
     run(inputs, attrs, backend) {
       const x = inputs[0] as GpuTensor;
       const e = expr(wgslType(x.dtype), attrs);
-      const key = name === 'Gelu' ? `Gelu-${String(attrs.approximate)}` : name;
-      return backend.runProgram(mapProgram(x, { key, outDtype: x.dtype, expr: e, prelude: MATH_PRELUDE, f32Params: params(name, attrs) }));
+      const key = keyOf ? keyOf(attrs) : name;
+      return backend.runProgram(mapProgram(x, { key, outDtype: x.dtype, expr: e, prelude: MATH_PRELUDE, f32Params: params ? params(attrs) : [] }));
     },
   };
 }
 
 /** Unary element-wise WGSL kernels (same semantics as the cpu ones). */
-export const unaryWebGpuKernels: KernelConfig<WebGpuBackend>[] = Object.entries(TABLE).map(([n, e]) => makeUnary(n, e));
+export const unaryWebGpuKernels: KernelConfig<WebGpuBackend, UnaryKernelName>[] = UNARY_KERNEL_NAMES.map(
+  <N extends UnaryKernelName>(n: N) => makeUnary(n, TABLE[n], PARAMS[n], KEYS[n]),
+);
