@@ -3,6 +3,9 @@ import { type Graph, type Node, buildUseIndex, isDefaultDomain } from '@whittle/
 /** Ops that move quantized values without changing them (onnxruntime's drop-QDQ list). */
 const PASS_THROUGH = new Set(['MaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Gather', 'Slice', 'Resize', 'SpaceToDepth', 'DepthToSpace']);
 
+/** Pooling ops onnxruntime's QDQ transformer fuses as unary QLinear ops (com.microsoft). */
+const POOLS = new Set(['GlobalAveragePool', 'AveragePool']);
+
 /**
  * Where the activation QuantizeLinear/DequantizeLinear pairs of static QDQ go so that
  * onnxruntime's CPU QDQ transformers fuse each quantized op (its `qdq_selectors` rules):
@@ -31,6 +34,37 @@ export interface QdqLayout {
   unfusable: Map<Node, string>;
 }
 
+/**
+ * A pooling op whose output a quantized op reads (directly or through data-movement ops) gets
+ * its input and output quantized too: onnxruntime then runs DQ → pool → Q as
+ * QLinearGlobalAveragePool / QLinearAveragePool and, with the pool's input quantized, the
+ * residual Add → Relu in front of it as QLinearAdd; otherwise both run in float between a
+ * DequantizeLinear and a QuantizeLinear (ResNet's last block and its classifier input).
+ */
+function quantizePools(g: Graph, idx: ReturnType<typeof buildUseIndex>, acts: Set<string>, graphOut: ReadonlySet<string>, inits: (n: string) => boolean): void {
+  const single = (t: string): Node | undefined => {
+    const us = (idx.consumers.get(t) ?? []).filter((u) => u.input >= 0);
+    return us.length === 1 && us[0]!.input === 0 ? us[0]!.node : undefined;
+  };
+  for (const n of g.nodes) {
+    if (!isDefaultDomain(n.domain) || !POOLS.has(n.opType)) continue;
+    const x = n.inputs[0];
+    const y = n.outputs[0];
+    if (!x || !y || inits(x) || graphOut.has(y)) continue;
+    const chain = [y];
+    let t = y;
+    for (let hop = 0; hop < 8 && !acts.has(t); hop++) {
+      const u = single(t);
+      if (!u || !isDefaultDomain(u.domain) || !PASS_THROUGH.has(u.opType) || !u.outputs[0] || graphOut.has(t)) break;
+      t = u.outputs[0];
+      chain.push(t);
+    }
+    if (!acts.has(t)) continue;
+    acts.add(x);
+    for (const c of chain) acts.add(c);
+  }
+}
+
 /** Plan the activation Q/DQ placement for the given quantized op nodes. */
 export function planQdqLayout(g: Graph, nodes: readonly Node[], quantizeOutputs: boolean): QdqLayout {
   const inits = (n: string): boolean => g.initializers.has(n) || g.rawInitializers.has(n);
@@ -48,6 +82,7 @@ export function planQdqLayout(g: Graph, nodes: readonly Node[], quantizeOutputs:
       if (x && !inits(x)) acts.add(x);
     }
   }
+  quantizePools(g, idx, acts, graphOut, inits);
   for (const n of nodes) {
     const y = n.outputs[0];
     if (!y) continue;

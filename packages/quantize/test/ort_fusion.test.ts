@@ -77,7 +77,7 @@ describe('static int8 QDQ is fused by onnxruntime (CPU) into QLinearConv / QGemm
     }
   }, 60_000);
 
-  it('torchvision-style ResNet-18 (64x64): 20 QLinearConv, QLinearAdd on the residuals, QGemm; top-1 agreement on inputs disjoint from calibration', async () => {
+  it('torchvision-style ResNet-18 (64x64): 20 QLinearConv, QLinearAdd on every residual, QLinearGlobalAveragePool, QGemm; top-1 agreement on inputs disjoint from calibration', async () => {
     const model = (await normalizeModel(torchvisionResnet18({ height: 64, width: 64, classes: 10 }))).model;
     const input = (n: number, seed: number) => ({ data: randomArray(n * 3 * 64 * 64, new Rng(seed)), dims: [n, 3, 64, 64] });
     async function* calibration(): AsyncGenerator<Feeds> {
@@ -88,7 +88,11 @@ describe('static int8 QDQ is fused by onnxruntime (CPU) into QLinearConv / QGemm
     }
     const { q, ops } = await expectFused(model, calibration);
     expect(fused(ops, 'QLinearConv')).toBe(20);
-    expect(fused(ops, 'QLinearAdd')).toBeGreaterThanOrEqual(7);
+    // every residual Add, the global average pool and the classifier run in int8: no float island
+    // (DequantizeLinear → Add → Relu → GlobalAveragePool → QuantizeLinear) before the QGemm
+    expect(fused(ops, 'QLinearAdd')).toBe(8);
+    expect(fused(ops, 'QLinearGlobalAveragePool'), JSON.stringify(ops)).toBe(1);
+    for (const op of ['GlobalAveragePool', 'DequantizeLinear', 'Add', 'Relu']) expect(count(ops, op), `${op} in ${JSON.stringify(ops)}`).toBe(0);
     const f = input(32, 7);
     const ref = await logits(model, f.data, f.dims);
     const out = await logits(q, f.data, f.dims);
