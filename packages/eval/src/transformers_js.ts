@@ -46,12 +46,6 @@ export interface TransformersJsVariantPlan {
   /** Path inside the model folder, e.g. `onnx/model_q4.onnx`. */
   path: string;
   steps: TransformersJsStep[];
-  /**
-   * Front-end options before the steps: quantized dtypes untie shared weights, so an LM head tied
-   * to the token embedding gets its own (transposed, then MatMulNBits / MatMulInteger) copy
-   * instead of dequantizing the embedding on every call.
-   */
-  frontEnd: { untieSharedWeights: boolean };
   description: string;
 }
 
@@ -79,7 +73,7 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}) },
   };
   const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: false } };
-  const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path' | 'frontEnd'>> = {
+  const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path'>> = {
     fp32: { steps: [], description: 'the input model, float32' },
     fp16: { steps: [fp16], description: 'float16 weights and activations' },
     q8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8 (MatMulInteger; CPU/wasm)' },
@@ -88,7 +82,12 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
   };
   const p = plans[dtype];
   if (!p) throw new LayoutError(`Transformers.js dtype '${String(dtype)}' cannot be written; choose from ${TRANSFORMERS_JS_VARIANTS.join(', ')}`);
-  return { dtype, path: transformersJsPath(dtype, opts.modelFileName), frontEnd: { untieSharedWeights: dtype === 'q8' || dtype === 'q4' || dtype === 'q4f16' }, ...p };
+  // quantized dtypes untie shared weights first: an LM head tied to the token embedding gets its
+  // own copy, which the second normalize folds with its Transpose into a [K, N] weight for
+  // MatMulNBits / MatMulInteger, instead of a float MatMul transposing the table on every call
+  const untie = dtype === 'q8' || dtype === 'q4' || dtype === 'q4f16';
+  const steps = untie ? [{ pass: 'normalize', options: { untieSharedWeights: true } }, { pass: 'normalize', options: {} }, ...p.steps] : p.steps;
+  return { dtype, path: transformersJsPath(dtype, opts.modelFileName), ...p, steps };
 }
 
 /** Parse a comma-separated dtype list ('fp32,q4'), refusing unknown and repeated names. */

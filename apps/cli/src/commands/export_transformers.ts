@@ -110,9 +110,9 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     let out = model;
     const warnings: string[] = [];
     if (plan.steps.length) {
-      const r = await runRecipe(model, { passes: plan.steps }, { frontEnd: plan.frontEnd, seed: 0 });
+      const r = await runRecipe(model, { passes: plan.steps }, { frontEnd: true, seed: 0 });
       for (const s of r.steps) {
-        if (!s.report.changed) throw new UsageError(`${dtype}: pass ${s.pass} changed nothing (${s.report.summary}); the model has no weights it can convert`);
+        if (!s.report.changed && s.pass !== 'normalize') throw new UsageError(`${dtype}: pass ${s.pass} changed nothing (${s.report.summary}); the model has no weights it can convert`);
         warnings.push(...(s.report.warnings ?? []).map((w) => `${s.pass}: ${w}`));
       }
       out = r.model;
@@ -125,7 +125,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     const file = join(folder, plan.path);
     const w = await writeVariant(out, file);
     if (w.externalBytes) external[basename(plan.path)] = 1;
-    done.push({ dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass), ops: used, warnings });
+    done.push({ dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass).filter((p) => p !== 'normalize'), ops: used, warnings });
   }
   const files = transformersJsFiles(shape, {
     tokenizer: tokText,
