@@ -8,7 +8,7 @@ import { cloneModel } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { tensor } from '@whittle/tensor';
 import { optimumDecoder } from '@whittle/testing/exporters';
-import { buildDecoderLm } from '../../testing/src/lm/index.js';
+import { buildDecoderLm } from '@whittle/testing/lm';
 import { describe, expect, it } from 'vitest';
 import { EvaluationError, decoderIo, evaluateDecoders, forwardLogits, generationAgreement, greedyGenerate, lmPrompts, slidingPerplexity, slidingWindows } from '../src/index.js';
 import { type OrtDecoder, openOrtDecoder } from '../src/node.js';
