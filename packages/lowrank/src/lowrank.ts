@@ -9,6 +9,7 @@ import { allOptions } from './options.js';
 export const lowrankPass = definePass({
   specificationVersion: 'v1',
   name: 'lowrank',
+  cli: { group: 'factorize', command: 'lowrank' },
   description: 'Low-rank factorization of MatMul/Gemm (SVD) and Conv (Tucker-2 or spatial SVD) under one rank policy or parameter budget.',
   optionsSchema: allOptions,
   run: (model, ctx) => factorizeModel(model, ctx, { linear: true, conv: true }, 'lowrank'),

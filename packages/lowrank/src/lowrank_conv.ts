@@ -11,6 +11,7 @@ import { withDefaults, convOptions } from './options.js';
 export const lowrankConvPass = definePass({
   specificationVersion: 'v1',
   name: 'lowrank-conv',
+  cli: { group: 'factorize', command: 'conv' },
   description: 'Low-rank factorization of Conv weights: Tucker-2 or channel/spatial SVD.',
   optionsSchema: convOptions,
   run: (model, ctx) => factorizeModel(model, withDefaults(ctx), { linear: false, conv: true }, 'lowrank-conv'),

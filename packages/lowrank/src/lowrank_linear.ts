@@ -11,6 +11,7 @@ import { withDefaults, linearOptions } from './options.js';
 export const lowrankLinearPass = definePass({
   specificationVersion: 'v1',
   name: 'lowrank-linear',
+  cli: { group: 'factorize', command: 'linear' },
   description: 'Low-rank (truncated SVD) factorization of MatMul/Gemm weights, optionally activation-aware.',
   optionsSchema: linearOptions,
   run: (model, ctx) => factorizeModel(model, withDefaults(ctx), { linear: true, conv: false }, 'lowrank-linear'),

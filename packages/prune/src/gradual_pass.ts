@@ -47,6 +47,7 @@ function parseNM(v: string): { n: number; m: number } {
 export const pruneGradual = definePass({
   specificationVersion: 'v1',
   name: 'prune-gradual',
+  cli: { group: 'prune', command: 'gradual' },
   description: 'Gradual magnitude pruning with fine-tuning on the training data (polynomial or constant schedule, global or layer-wise).',
   optionsSchema: gradualOptions,
   async run(model, ctx: PassContext<ReturnType<typeof gradualOptions.parse>>) {

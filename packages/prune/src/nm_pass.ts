@@ -25,6 +25,7 @@ const nmOptions = defineOptions({
 export const pruneNM = definePass({
   specificationVersion: 'v1',
   name: 'prune-nm',
+  cli: { group: 'prune', command: 'nm' },
   description: 'N:M semi-structured sparsity (e.g. 2:4) along the input dimension of Conv/Gemm/MatMul weights.',
   optionsSchema: nmOptions,
   async run(model, ctx) {

@@ -138,6 +138,7 @@ const sensitivityOptions = defineOptions({
 export const pruneSensitivity = definePass({
   specificationVersion: 'v1',
   name: 'prune-sensitivity',
+  cli: { group: 'prune', command: 'sensitivity', analysis: true },
   description: 'Report per-layer output fidelity against sparsity levels on calibration data (model unchanged).',
   optionsSchema: sensitivityOptions,
   async run(model, ctx) {

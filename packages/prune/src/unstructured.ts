@@ -26,6 +26,7 @@ export type UnstructuredOptions = ReturnType<typeof unstructuredOptions.parse>;
 export const pruneUnstructured = definePass({
   specificationVersion: 'v1',
   name: 'prune-unstructured',
+  cli: { group: 'prune', command: 'unstructured' },
   description: 'Zero the least important Conv/Gemm/MatMul weights to a target sparsity (magnitude, random or Wanda; layer-wise, global or per row).',
   optionsSchema: unstructuredOptions,
   async run(model, ctx) {

@@ -100,6 +100,7 @@ async function fineTune(model: Model, sites: Site[], o: ClusterPassOptions, ctx:
 export const clusterWeightsPass = definePass({
   specificationVersion: 'v1',
   name: 'cluster-weights',
+  cli: { group: 'quantize', command: 'cluster' },
   description: 'Weight sharing by k-means (Deep Compression): codebook + packed codes or relative-index sparse entries decoded in-graph; optional centroid fine-tuning.',
   optionsSchema: clusterOptions,
   async run(model, ctx) {

@@ -48,6 +48,7 @@ function lookup(site: WeightSite, name: string): Graph | undefined {
 export const quantizeDynamicPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-dynamic',
+  cli: { group: 'quantize', command: 'dynamic' },
   description: 'Dynamic int8 quantization: DynamicQuantizeLinear + MatMulInteger/ConvInteger with rescaling, as onnxruntime quantize_dynamic.',
   optionsSchema: dynamicOptions,
   async run(model, ctx) {

@@ -72,6 +72,7 @@ function exceedsHalf(v: Float32Array): boolean {
 export const convertFloat16Pass = definePass({
   specificationVersion: 'v1',
   name: 'convert-float16',
+  cli: { group: 'quantize', command: 'float16' },
   description: 'Convert float32 weights and computation to float16 (Casts at the inputs/outputs and around blocked ops).',
   optionsSchema: float16Options,
   async run(model, ctx) {

@@ -227,6 +227,7 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
 export const gptqPass = definePass({
   specificationVersion: 'v1',
   name: 'gptq',
+  cli: { group: 'quantize', command: 'gptq' },
   description: 'GPTQ (Hessian-aware, error-compensating) weight quantization of MatMul/Gemm weights from calibration data.',
   optionsSchema: gptqOptions,
   async run(model, ctx) {

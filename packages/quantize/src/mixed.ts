@@ -41,6 +41,7 @@ async function outputsOf(m: Model, batches: Feeds[]): Promise<Float32Array[]> {
 export const quantizeMixedPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-mixed',
+  cli: { group: 'quantize', command: 'mixed' },
   description: 'Mixed-precision weight quantization: per-layer sensitivity on calibration data decides which layers keep more bits under a size budget.',
   optionsSchema: mixedOptions,
   async run(model, ctx) {

@@ -29,6 +29,7 @@ export const qatOptions = defineOptions({
 export const qatPass = definePass({
   specificationVersion: 'v1',
   name: 'qat',
+  cli: { group: 'quantize', command: 'qat' },
   description: 'Quantization-aware training of weights (fake quantization with a straight-through estimator) on the training data, exported as QDQ.',
   optionsSchema: qatOptions,
   async run(model, ctx) {

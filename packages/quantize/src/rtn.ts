@@ -69,6 +69,7 @@ export function uniqueWeights(sites: readonly WeightSite[]): WeightSite[][] {
 export const quantizeWeightsPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-weights',
+  cli: { group: 'quantize', command: 'weights' },
   description: 'Weight-only round-to-nearest quantization (8/4/3/2-bit) as DequantizeLinear or com.microsoft MatMulNBits.',
   optionsSchema: rtnOptions,
   async run(model, ctx) {

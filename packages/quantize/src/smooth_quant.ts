@@ -21,6 +21,9 @@ export const smoothQuantOptions = defineOptions({
 export const smoothQuantPass = definePass({
   specificationVersion: 'v1',
   name: 'smooth-quant',
+  // the command quantizes statically right after (as onnxruntime and Intel Neural Compressor do):
+  // SmoothQuant alone only rescales weights and activations
+  cli: { group: 'quantize', command: 'smooth', then: 'quantize-static', description: 'SmoothQuant (activation outliers migrated into the weights) followed by static int8 quantization with calibration' },
   description: 'SmoothQuant: migrate activation outliers into the weights with per-channel scales (function-preserving), before static int8 quantization.',
   optionsSchema: smoothQuantOptions,
   async run(model, ctx) {

@@ -57,6 +57,7 @@ function plan(g: Graph, ops: readonly string[], excludeNodes: readonly string[],
 export const quantizeStaticPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-static',
+  cli: { group: 'quantize', command: 'static' },
   description: 'Static int8 post-training quantization with calibration (MinMax/Percentile/Entropy/MSE) as QDQ or QOperator.',
   optionsSchema: staticOptions,
   async run(model, ctx) {

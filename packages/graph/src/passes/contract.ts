@@ -143,7 +143,27 @@ export interface Pass<O = Record<string, unknown>> {
   readonly description: string;
   /** Documented options; without one, any option given is rejected. */
   readonly optionsSchema?: OptionsSchema<O>;
+  /** Its `whittle` command, when it has one. */
+  readonly cli?: PassCli;
   run(model: Model, ctx: PassContext<O>): Promise<PassResult>;
+}
+
+/**
+ * Where a pass appears in the `whittle` CLI: `whittle <group> <command> <model> -o out`, with
+ * one flag per option of its schema (a top-level `whittle <command>` without `group`). The CLI
+ * builds its commands from the registered passes, so a pass declaring this needs no CLI edit.
+ */
+export interface PassCli {
+  /** Command group, e.g. 'quantize', 'prune', 'factorize'; omitted: a top-level command. */
+  readonly group?: string;
+  /** Subcommand name (kebab-case), e.g. 'static'. */
+  readonly command: string;
+  /** A registered pass the command runs right after this one (e.g. SmoothQuant, then static quantization). */
+  readonly then?: string;
+  /** Command description when it differs from the pass's own. */
+  readonly description?: string;
+  /** An analysis: the report is the result and no model is written. */
+  readonly analysis?: boolean;
 }
 
 /** A pass of any options type (what the registry stores). */

@@ -3,7 +3,7 @@ import { UnknownPassError } from '../errors.js';
 import type { Model } from '../ir/types.js';
 import { BUILTIN_PASSES } from '../normalize/builtins.js';
 import { type PassContextInit, createPassContext, throwIfAborted } from './context.js';
-import type { AnyPass, Pass, PassResult } from './contract.js';
+import type { AnyPass, Pass, PassCli, PassResult } from './contract.js';
 import { NO_OPTIONS, type OptionSpec } from './options.js';
 
 const passes = new Map<string, AnyPass>();
@@ -31,6 +31,14 @@ export function registerPass(pass: AnyPass, opts: { replace?: boolean } = {}): v
     throw new ArgumentError(`registerPass: a pass named '${pass.name}' is already registered (pass { replace: true } to override)`);
   }
   passes.set(pass.name, pass);
+}
+
+/**
+ * Register a package's passes: what a technique package's registering entry calls once. Any
+ * name already registered throws (a package registered twice, or two packages claiming a name).
+ */
+export function registerPasses(list: readonly AnyPass[]): void {
+  for (const p of list) registerPass(p);
 }
 
 /** Remove a registered pass (mainly for tests). Returns whether it was registered. */
@@ -80,10 +88,10 @@ export function hasPass(name: string): boolean {
 }
 
 /** Registered passes with their descriptions and documented options, sorted by name. */
-export function listPasses(): { name: string; description: string; options: Record<string, OptionSpec> }[] {
+export function listPasses(): { name: string; description: string; options: Record<string, OptionSpec>; cli?: PassCli }[] {
   ensureBuiltins();
   return [...passes.values()]
-    .map((p) => ({ name: p.name, description: p.description, options: { ...(p.optionsSchema?.fields ?? {}) } }))
+    .map((p) => ({ name: p.name, description: p.description, options: { ...(p.optionsSchema?.fields ?? {}) }, ...(p.cli ? { cli: p.cli } : {}) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

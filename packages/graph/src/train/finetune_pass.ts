@@ -29,6 +29,7 @@ export const fineTuneOptions = defineOptions({
 export const fineTunePass = definePass({
   specificationVersion: 'v1',
   name: 'fine-tune',
+  cli: { command: 'fine-tune' },
   description: 'Train the model\'s float weights on the training data (cross-entropy, next-token or MSE loss on any output).',
   optionsSchema: fineTuneOptions,
   async run(model, ctx) {

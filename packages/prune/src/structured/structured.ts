@@ -256,6 +256,7 @@ async function pruneAttentionHeads(m: Model, o: { sparsity: number; layerSparsit
 export const pruneStructured = definePass({
   specificationVersion: 'v1',
   name: 'prune-structured',
+  cli: { group: 'prune', command: 'structured' },
   description: 'Remove Conv filters, Gemm/MatMul neurons and attention heads with graph surgery across residual adds, concats, BN, depthwise convs and Flatten.',
   optionsSchema: structuredOptions,
   async run(model, ctx) {
