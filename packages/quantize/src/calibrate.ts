@@ -22,28 +22,17 @@ export class TensorStats {
   radius = 0;
 
   add(values: ArrayLike<number>): void {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
     if (!values.length) return;
+    // monomorphic loops over a Float32Array (activations always are; plain arrays are copied once)
+    const v = values instanceof Float32Array ? values : Float32Array.from(values);
+    const [lo, hi] = minMax(v);
     this.min = Math.min(this.min, lo);
     this.max = Math.max(this.max, hi);
     const need = Math.max(Math.abs(lo), Math.abs(hi), 1e-12);
     if (this.radius === 0) this.radius = need;
     while (need > this.radius) this.grow();
-    const w = (2 * this.radius) / BINS;
-    const h = this.hist;
-    for (let i = 0; i < values.length; i++) {
-      let b = Math.floor((values[i]! + this.radius) / w);
-      if (b >= BINS) b = BINS - 1;
-      else if (b < 0) b = 0;
-      h[b] = h[b]! + 1;
-    }
-    this.count += values.length;
+    histogram(v, this.hist, this.radius);
+    this.count += v.length;
   }
 
   /** Double the radius, merging bins pairwise. */
@@ -60,6 +49,30 @@ export class TensorStats {
   /** Center of signed bin i. */
   center(i: number): number {
     return -this.radius + ((i + 0.5) * 2 * this.radius) / BINS;
+  }
+}
+
+function minMax(v: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return [lo, hi];
+}
+
+/** Add `v` to the BINS-bin histogram over [-radius, radius] (the bin of x: floor((x + radius) / w)). */
+function histogram(v: Float32Array, h: Float64Array, radius: number): void {
+  const w = (2 * radius) / BINS;
+  const last = BINS - 1;
+  for (let i = 0; i < v.length; i++) {
+    // t | 0 is Math.floor for 0 < t < 2^31 (t <= 0 clamps to bin 0 as before)
+    const t = (v[i]! + radius) / w;
+    let b = t > 0 ? t | 0 : 0;
+    if (b > last) b = last;
+    h[b] = h[b]! + 1;
   }
 }
 

@@ -54,17 +54,17 @@ export function containerDType(bits: number, symmetric: boolean, allow4: boolean
 function dequantizeParts(g: Graph, site: Pick<WeightSite, 'name' | 'shape' | 'rowAxis' | 'blockAxis' | 'rows' | 'cols'>, q: QuantizedWeight, names: NameGenerator, allow4: boolean): { inputs: string[]; attrs: Record<string, { type: 'int'; value: number }> } {
   const dtype = containerDType(q.bits, q.symmetric, allow4);
   const half = 2 ** (q.bits - 1);
-  const codes = new Array<number>(q.rows * q.cols);
-  for (let r = 0; r < q.rows; r++) {
-    for (let c = 0; c < q.cols; c++) {
-      const v = q.codes[r * q.cols + c]!;
-      codes[nativeIndex(site, r, c)] = q.symmetric ? v - half : v;
-    }
-  }
+  // codes straight into the container's typed array (8-bit) in the native layout
+  const n = q.rows * q.cols;
+  const codes = dtype === 'int8' ? new Int8Array(n) : dtype === 'uint8' ? new Uint8Array(n) : new Int16Array(n);
+  const shift = q.symmetric ? half : 0;
+  const { rows, cols } = q;
+  if (site.rowAxis === 0) for (let i = 0; i < n; i++) codes[i] = q.codes[i]! - shift;
+  else for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) codes[nativeIndex(site, r, c)] = q.codes[r * cols + c]! - shift;
   const base = site.name;
   const qName = names.value(`${base}_quantized`);
   const sName = names.value(`${base}_scale`);
-  g.initializers.set(qName, cpuTensor(codes, site.shape, dtype));
+  g.initializers.set(qName, codes instanceof Int16Array ? cpuTensor(codes, site.shape, dtype) : tensor(codes, site.shape, dtype, { backend: 'cpu' }));
   const attrs: Record<string, { type: 'int'; value: number }> = {};
   let scaleShape: number[];
   let scales: ArrayLike<number> = q.scales;

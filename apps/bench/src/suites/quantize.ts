@@ -3,16 +3,22 @@
  * model holding 512 MB of float32 MatMul weights — read, quantize, write — in GB of fp32
  * weights per second; (2) batch-1 latency in onnxruntime-node (1 thread) of an MLP with
  * 1024-wide layers in fp32 and after `quantize-dynamic` (int8), measured in the same run,
- * interleaved, medians of 7 repetitions.
+ * interleaved, medians of 7 repetitions; (3) static int8 calibration (quantize-static, minmax, QDQ)
+ * of ResNet-18 on 64 images, activations from Whittle's interpreter vs onnxruntime-node, with the
+ * largest difference of the resulting scales.
+ *
+ * `pnpm bench quantize [--only throughput|latency|calibration] [--calib-size 224]`
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { GraphBuilder, type Model, runPass } from '@whittle/graph';
+import { type Feeds, GraphBuilder, type Model, normalizeModel, runPass } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile, writeModelFile } from '@whittle/onnx/node';
+import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
+import { torchvisionResnet18 } from '@whittle/testing/exporters';
 import '@whittle/quantize';
 
 const median = (xs: number[]): number => {
@@ -84,8 +90,45 @@ async function latency(): Promise<void> {
   console.log(`  fp32 ${(a * 1000).toFixed(1)} µs, dynamic int8 ${(b * 1000).toFixed(1)} µs: int8 is ${(a / b).toFixed(2)}x faster`);
 }
 
+async function calibration(size: number): Promise<void> {
+  const model = (await normalizeModel(torchvisionResnet18({ height: size, width: size }))).model;
+  const per = 3 * size * size;
+  const rng = new Rng(5);
+  const x = new Float32Array(64 * per);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  // 64 images in 8 batches of 8; re-iterable so both runs read the same batches
+  const data = { *batches(): Iterable<Feeds> {
+    for (let b = 0; b < 8; b++) yield { input: tensor(x.subarray(b * 8 * per, (b + 1) * 8 * per), [8, 3, size, size], 'float32', { backend: 'cpu' }) };
+  } };
+  const calibrate = async (runtime: 'interpreter' | 'onnxruntime') => {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const r = await runPass('quantize-static', model, {}, {
+      calibration: data.batches() as unknown as AsyncIterable<Feeds>,
+      calibrationRuntime: runtime,
+      ...(runtime === 'onnxruntime' ? { activationRuntime: ortActivationRuntime(ort as unknown as OrtModuleLike) } : {}),
+    });
+    const c = process.cpuUsage(c0);
+    return { s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, model: r.model };
+  };
+  const ortRun = await calibrate('onnxruntime');
+  const interp = await calibrate('interpreter');
+  let maxRel = 0;
+  for (const [name, t] of interp.model.graph.initializers) {
+    if (!name.endsWith('scale') || t.dtype !== 'float32') continue;
+    const a = t.dataSync() as Float32Array;
+    const b = ortRun.model.graph.initializers.get(name)!.dataSync() as Float32Array;
+    for (let i = 0; i < a.length; i++) maxRel = Math.max(maxRel, Math.abs(a[i]! - b[i]!) / Math.max(1e-12, Math.abs(a[i]!)));
+  }
+  console.log(`quantize-static (minmax, QDQ) of ResNet-18 ${size}x${size}, 64 images in batches of 8, whole pass:`);
+  console.log(`  interpreter ${interp.s.toFixed(2)} s (cpu ${interp.cpu.toFixed(2)} s), onnxruntime-node ${ortRun.s.toFixed(2)} s (cpu ${ortRun.cpu.toFixed(2)} s): ${(interp.s / ortRun.s).toFixed(1)}x faster wall, ${(interp.cpu / ortRun.cpu).toFixed(1)}x less cpu; largest relative scale difference ${maxRel.toExponential(2)}`);
+}
+
 /** Run the quantize suite. */
 export async function run(args: string[]): Promise<void> {
-  if (!args.includes('--no-throughput')) await throughput();
-  await latency();
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const size = args.includes('--calib-size') ? Number(args[args.indexOf('--calib-size') + 1]) : 224;
+  if ((!only || only === 'throughput') && !args.includes('--no-throughput')) await throughput();
+  if (!only || only === 'latency') await latency();
+  if (!only || only === 'calibration') await calibration(size);
 }
