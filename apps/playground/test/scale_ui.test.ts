@@ -72,8 +72,8 @@ describe('sensitivity plans', () => {
     expect(small.levels).toHaveLength(6);
     const big = planSensitivity(cnn, { createMs: 200, runMs: 800, samples: 8 });
     expect(big).toMatchObject({ maxLayers: 8, totalLayers: 53, defaultOn: false, samples: 16 });
-    // 25 points × (200 ms + 16 samples × 100 ms + 14.8 MB at 100 MB/s)
-    expect(big.estimateSeconds).toBeCloseTo((25 * (200 + 1600 + cnn.fileBytes / 1e5)) / 1000, 6);
+    // 25 points × (200 ms + 16 samples × 100 ms + 14.8 MB at 30 MB/s)
+    expect(big.estimateSeconds).toBeCloseTo((25 * (200 + 1600 + cnn.fileBytes / 3e4)) / 1000, 6);
     expect(describePlan(big)).toMatch(/^≈ \d+ s: the 8 largest of 53 layers × 3 levels on 16 samples$/);
   });
 

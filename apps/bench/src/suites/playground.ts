@@ -19,8 +19,9 @@ const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(
 
 type Built = { name: string; path: string; bytes: number; parameters: number };
 type Run = {
-  times: Record<string, number>;
+  times: { open: number; firstEvaluation: number; compress: number; evaluate: number; download: number };
   kind: string | null;
+  samples: number;
   presetLabel: string;
   layerRows: number;
   expandedWhileBusy: boolean;
@@ -37,7 +38,7 @@ async function ortCosine(a: Uint8Array, b: Uint8Array): Promise<number> {
   const outs: Float32Array[] = [];
   for (const bytes of [a, b]) {
     const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-    const meta = s.inputMetadata[0] as { name: string; type: string; shape: (number | string)[] };
+    const meta = s.inputMetadata[0] as { name: string; type: string; shape: readonly (number | string)[] };
     const dims = meta.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 2 : 16));
     const n = dims.reduce((x, y) => x * y, 1);
     const feed =
@@ -66,9 +67,12 @@ export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const { buildApp } = await load<{ buildApp(): Promise<string> }>('build_app.ts');
   const { serveStatic } = await load<{ serveStatic(root: string): Promise<{ url: string; close(): Promise<void> }> }>('static_server.ts');
-  const { openBrowser } = await load<{ openBrowser(o: { webgpu: boolean }): Promise<{ page: import('playwright-core').Page; errors: string[]; close(): Promise<void> }> }>('browser.ts');
+  const { openBrowser } = await load<{ openBrowser(o: { webgpu: boolean }): Promise<{ page: { goto(url: string): Promise<unknown>; screenshot(o: { path: string; fullPage: boolean }): Promise<unknown> }; errors: string[]; close(): Promise<void> }> }>('browser.ts');
   const { writeMobilenet, writeTransformer } = await load<{ writeMobilenet(dir: string): Built; writeTransformer(dir: string, o?: { layers?: number }): Built }>('models.ts');
-  const { scaleFlow } = await load<{ scaleFlow(page: unknown, paths: string[], o: { samples: number; artifactPrefix: string; timeout?: number }): Promise<Run> }>('scale_flow.ts');
+  const { scaleFlow, sensitivityFlow } = await load<{
+    scaleFlow(page: unknown, paths: string[], o: { samples?: number; artifactPrefix: string; timeout?: number }): Promise<Run>;
+    sensitivityFlow(page: unknown, o: { cancel: boolean }): Promise<{ estimateSeconds: number | null; firstEtaSeconds: number | null; runMs?: number; cancelMs?: number; caption?: string }>;
+  }>('scale_flow.ts');
 
   const out = mkdtempSync(join(tmpdir(), 'whittle-playground-bench-'));
   let t0 = performance.now();
@@ -84,13 +88,13 @@ export async function run(args: string[]): Promise<void> {
       try {
         await session.page.goto(server.url);
         t0 = performance.now();
-        const r = await scaleFlow(session.page, [m.path], { samples: 8, artifactPrefix: `bench-${m.name}`, timeout: 600_000 });
+        const r = await scaleFlow(session.page, [m.path], { artifactPrefix: `bench-${m.name}`, timeout: 600_000 });
         const total = performance.now() - t0;
         const shot = join(out, `${m.name}.png`);
         await session.page.screenshot({ path: shot, fullPage: true });
         writeFileSync(join(out, r.download.name), r.download.bytes);
         const cos = await ortCosine(new Uint8Array(await import('node:fs').then((f) => f.readFileSync(m.path))), new Uint8Array(r.download.bytes));
-        console.log(`  kind ${r.kind}, default preset "${r.presetLabel}"`);
+        console.log(`  kind ${r.kind}, default preset "${r.presetLabel}", ${r.samples} random samples`);
         for (const [k, v] of Object.entries(r.times)) console.log(`  ${k.padEnd(16)} ${s(v)}`);
         console.log(`  total            ${s(total)}`);
         console.log(`  layer table: ${r.layerRows} rows, expanded while compressing: ${r.expandedWhileBusy}; page round trip while busy ${r.busyRoundTripMs.toFixed(0)} ms`);
@@ -101,6 +105,13 @@ export async function run(args: string[]): Promise<void> {
         console.log(`  screenshot: ${shot}`);
         rows.push(`| ${m.name} | ${(m.parameters / 1e6).toFixed(1)} M | ${Object.values(r.times).map(s).join(' | ')} | ${s(total)} |`);
         if (m.name === 'mobilenet_v2' && r.times.compress > 120_000) console.log(`  FAIL: the default preset took ${s(r.times.compress)} (> 2 min) on the CNN`);
+        // per-layer sensitivity (off by default at this size): the CNN's to the end, the transformer's cancelled mid-way
+        const cancel = m.name !== 'mobilenet_v2';
+        const sr = await sensitivityFlow(session.page, { cancel });
+        console.log(`  sensitivity: estimate shown before the start ${sr.estimateSeconds?.toFixed(0) ?? '–'} s, first time-left shown ${sr.firstEtaSeconds?.toFixed(0) ?? '–'} s`);
+        if (sr.runMs !== undefined) console.log(`  compress + sensitivity + evaluate: ${s(sr.runMs)}; ${sr.caption}`);
+        if (sr.cancelMs !== undefined) console.log(`  cancel during sensitivity: 'Cancelled.' after ${sr.cancelMs.toFixed(0)} ms`);
+        await session.page.screenshot({ path: join(out, `${m.name}-sensitivity.png`), fullPage: true });
       } finally {
         await session.close();
       }

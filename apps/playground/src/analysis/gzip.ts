@@ -1,12 +1,13 @@
 /**
  * gzip sizes for the page. Up to {@link FFLATE_LIMIT} bytes: @whittle/eval's gzipSize (fflate,
- * level 9, as the CLI's reports measure files). Above it, where pure-JS level 9 costs seconds per
- * 10 MB, the runtime's native CompressionStream (zlib's default level), when there is one.
+ * level 9, as the CLI's reports measure files). Above it, where pure-JS level 9 costs ~2 s per
+ * 10 MB (more on a busy machine), the runtime's native CompressionStream (zlib's default level,
+ * a few % larger), when there is one.
  */
 import { gzipSize } from '@whittle/eval';
 
 /** Largest input measured with fflate level 9. */
-export const FFLATE_LIMIT = 24 * 2 ** 20;
+export const FFLATE_LIMIT = 4 * 2 ** 20;
 
 /** How a size was measured, for notes on the page and in reports. */
 export type GzipMethod = 'fflate-9' | 'native';

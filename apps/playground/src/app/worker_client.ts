@@ -89,7 +89,7 @@ export class WorkerClient implements JobRunner {
    * grace period keeps a cancel under a second even when a pass or an onnxruntime-web run
    * cannot see the signal: the worker is then terminated and replaced (it keeps no state).
    */
-  async cancel(graceMs = 600): Promise<void> {
+  async cancel(graceMs = 300): Promise<void> {
     this.epoch++;
     const ids = [...this.pending.keys()];
     if (!ids.length) return;

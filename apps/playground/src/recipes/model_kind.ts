@@ -29,7 +29,7 @@ export function modelKind(a: ModelAnalysis): { kind: ModelKind; why: string } {
     return { kind: 'transformer', why: attention ? 'attention ops' : `${has('MatMul')} MatMul, Softmax and layer norms (attention blocks)` };
   }
   if (has('Conv') + has('ConvTranspose') > 0 && convParams >= matmulParams * 0.25) return { kind: 'cnn', why: `${has('Conv') + has('ConvTranspose')} convolutions hold ${Math.round((100 * convParams) / Math.max(1, a.parameters))} % of the weights` };
-  if (a.parameters <= TINY_MLP_PARAMETERS && matmulParams >= a.parameters * 0.9 && !has('Conv')) return { kind: 'mlp', why: `${a.layers.length} dense layers, ${a.parameters} parameters` };
+  if (matmulParams > 0 && a.parameters <= TINY_MLP_PARAMETERS && matmulParams >= a.parameters * 0.9 && !has('Conv')) return { kind: 'mlp', why: `${a.layers.length} dense layers, ${a.parameters} parameters` };
   return { kind: 'other', why: 'no convolution or attention pattern recognized' };
 }
 

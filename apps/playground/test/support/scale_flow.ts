@@ -12,6 +12,8 @@ export interface ScaleRun {
   times: { open: number; firstEvaluation: number; compress: number; evaluate: number; download: number };
   /** What the page showed. */
   kind: string | null;
+  /** Random samples evaluated. */
+  samples: number;
   preset: string;
   presetLabel: string;
   variant: string;
@@ -34,7 +36,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 }
 
 /** Run the flow on an opened page (already at the app's URL) with the model file at `path` (plus external data files). */
-export async function scaleFlow(page: Page, paths: string[], opts: { samples: number; artifactPrefix: string; timeout?: number }): Promise<ScaleRun> {
+export async function scaleFlow(page: Page, paths: string[], opts: { samples?: number; artifactPrefix: string; timeout?: number }): Promise<ScaleRun> {
   const timeout = opts.timeout ?? 240_000;
   await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
   await markStale(page, '#model-status', '#eval-status');
@@ -46,7 +48,9 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples: nu
   const kind = await page.getAttribute('#model-facts [data-fact="kind"]', 'data-value');
   const preset = await page.$eval('#preset', (s) => (s as HTMLSelectElement).value);
   const presetLabel = await page.$eval('#preset', (s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
-  await page.fill('#sample-count', String(opts.samples));
+  // the page picks a small random-sample count for big models; changing it re-evaluates the original
+  if (opts.samples) await page.fill('#sample-count', String(opts.samples));
+  const samples = Number(await page.inputValue('#sample-count'));
 
   await markStale(page, '#run-status');
   const [[expandedWhileBusy, busyRoundTripMs], compress] = await timed(async () => {
@@ -78,6 +82,7 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples: nu
   return {
     times: { open, firstEvaluation, compress, evaluate, download: downloadMs },
     kind,
+    samples,
     preset,
     presetLabel,
     variant,
@@ -90,4 +95,43 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples: nu
     memory,
     download,
   };
+}
+
+export interface SensitivityRun {
+  /** The estimate the page showed before starting (s). */
+  estimateSeconds: number | null;
+  /** The first time-left the progress bar showed during the sensitivity phase (s). */
+  firstEtaSeconds: number | null;
+  /** Whole run (compress, sensitivity, evaluate) when completed, ms. */
+  runMs?: number;
+  /** From the Cancel click to the page saying 'Cancelled.', ms. */
+  cancelMs?: number;
+  caption?: string;
+}
+
+/** Compress again with per-layer sensitivity on: run it to the end, or cancel it once the sensitivity phase shows its time left. */
+export async function sensitivityFlow(page: Page, opts: { cancel: boolean; timeout?: number }): Promise<SensitivityRun> {
+  await page.check('#with-sensitivity');
+  const est = await page.getAttribute('#sensitivity-plan', 'data-estimate');
+  await markStale(page, '#run-status');
+  const t0 = performance.now();
+  await page.click('#run');
+  const eta = await page.waitForFunction(
+    () => {
+      const bar = document.querySelector('#progress');
+      return /sensitivity/.test(document.querySelector('#progress-text')?.textContent ?? '') && bar?.getAttribute('data-eta') ? Number(bar.getAttribute('data-eta')) : null;
+    },
+    null,
+    { timeout: opts.timeout ?? 600_000, polling: 100 },
+  );
+  const firstEtaSeconds = (await eta.jsonValue()) as number;
+  const base = { estimateSeconds: est === null ? null : Number(est), firstEtaSeconds };
+  if (opts.cancel) {
+    const c0 = performance.now();
+    await page.click('#cancel');
+    await page.waitForFunction(() => document.querySelector('#run-status')?.textContent === 'Cancelled.', null, { timeout: 30_000, polling: 20 });
+    return { ...base, cancelMs: performance.now() - c0 };
+  }
+  await waitOk(page, '#run-status', opts.timeout ?? 600_000);
+  return { ...base, runMs: performance.now() - t0, caption: (await page.textContent('#sensitivity-caption')) ?? '' };
 }
