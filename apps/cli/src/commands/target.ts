@@ -46,12 +46,21 @@ export function applyTarget(target: Target, pass: string, given: Readonly<Record
     case 'quantize-weights':
     case 'gptq': {
       const bits = typeof options.bits === 'number' ? options.bits : 4;
-      pick('format', 'matmulnbits', `MatMulNBits runs the ${bits}-bit MatMul/Gemm weights fused on ${target}; as DequantizeLinear they would be dequantized on every run`);
-      if (target === 'ort-cpu' && pass === 'quantize-weights') pick('accuracyLevel', 4, 'int8 activations in MatMulNBits, the fastest onnxruntime CPU path');
-      if (options.format === 'qdq' && bits < 8) warnings.push(`${bits}-bit DequantizeLinear is not fused on ${target}: it dequantizes every weight on every run, slower than float32 (measured 9x slower on LeNet-300-100 on CPU); use --format matmulnbits`);
+      const blockwise = options.granularity === undefined || options.granularity === 'block';
+      // MatMulNBits is the default int4 format for MatMul/Gemm on every onnxruntime target. 8-bit
+      // MatMulNBits is fast only with int8 activations (accuracy_level 4, CPU): without it
+      // onnxruntime dequantizes per run (measured 0.14x of float32 on a d-512 encoder, 1 token)
+      const nbits8 = target === 'ort-cpu' && pass === 'quantize-weights' && (options.accuracyLevel === undefined || options.accuracyLevel === 4);
+      if (blockwise && (bits <= 4 || nbits8)) {
+        pick('format', 'matmulnbits', `the default ${bits}-bit format for MatMul/Gemm weights on ${target} (give --format qdq for DequantizeLinear): MatMulNBits runs them fused; onnxruntime fuses DequantizeLinear only into MatMul, a Gemm's ${bits}-bit weights would be dequantized on every run (measured 9x slower than float32 on LeNet-300-100)`);
+      }
+      if (target === 'ort-cpu' && pass === 'quantize-weights' && options.format === 'matmulnbits') pick('accuracyLevel', 4, 'int8 activations in MatMulNBits, the fastest onnxruntime CPU path');
+      if (options.format === 'qdq' && bits < 8) warnings.push(`${bits}-bit DequantizeLinear is not fused into Gemm on ${target}: a Gemm's weights are dequantized on every run, slower than float32 (measured 9x slower on LeNet-300-100 on CPU); use --format matmulnbits`);
+      if (options.format === 'matmulnbits' && bits > 4 && (!nbits8 || options.accuracyLevel !== 4)) warnings.push(`${bits}-bit MatMulNBits without accuracy_level 4 (int8 activations, onnxruntime CPU) is dequantized on every run: measured 0.14x of float32 on CPU; use --bits 4, or --accuracy-level 4 on ort-cpu, or 'quantize dynamic' for int8`);
       break;
     }
     case 'quantize-dynamic':
+      // the pass itself warns when Conv (ConvInteger, unfused in onnxruntime) dominates the model
       if (gpu(target)) warnings.push(`dynamic int8 emits MatMulInteger/ConvInteger/DynamicQuantizeLinear, which onnxruntime's WebGPU provider does not implement: on ${where} they fall back to the CPU with copies every run, slower than float32 on the GPU; use 'quantize weights --format matmulnbits' (q4) or 'quantize float16'`);
       break;
     case 'quantize-static':
