@@ -12,7 +12,9 @@ import { type Model, runPass } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { decoderIo, slidingPerplexity } from '@whittle/eval';
 import { openOrtDecoder } from '@whittle/eval/node';
-import { type DecoderLmConfig, buildDecoderLm, decoderFeeds, decoderLmParameterCount } from '@whittle/testing/lm';
+import { basename } from 'node:path';
+import { readModelFile } from '@whittle/onnx/node';
+import { type DecoderLmConfig, LM25M_CONFIG, buildDecoderLm, decoderFeeds, decoderLmParameterCount, lm25mModelPath, lmZooModel } from '@whittle/testing/lm';
 import { Rng, type Tensor, tensor } from '@whittle/tensor';
 import '@whittle/quantize';
 import '@whittle/prune';
@@ -32,7 +34,7 @@ const flag = (args: string[], name: string, dflt: number): number => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 
-/** The trained decoder of @whittle/testing when it is there (lmZooModel), else none. */
+/** The trained zoo decoder of @whittle/testing (held-out and train token streams of its corpus). */
 async function loadLm(random: boolean): Promise<Lm> {
   if (random) {
     // plumbing check only: an untrained decoder's perplexity says nothing about compression
@@ -41,14 +43,14 @@ async function loadLm(random: boolean): Promise<Lm> {
     const ids = (n: number): number[] => Array.from({ length: n }, () => Math.floor(rng.uniform(0, config.vocab)));
     return { name: 'untrained buildDecoderLm (--random)', model, config, heldOut: ids(1024), train: ids(8192) };
   }
-  const lm = (await import('@whittle/testing/lm')) as Record<string, unknown>;
-  const zoo = lm.lmZooModel as undefined | (() => Promise<{ model: Model; config: DecoderLmConfig; heldOut?: number[]; heldOutTokens?: number[]; trainTokens?: number[]; calibrationTokens?: number[] }>);
-  if (typeof zoo !== 'function') throw new Error('lm_quality: @whittle/testing/lm has no lmZooModel (the trained decoder) yet');
-  const z = await zoo();
-  const heldOut = z.heldOutTokens ?? z.heldOut;
-  const train = z.trainTokens ?? z.calibrationTokens;
-  if (!heldOut || !train) throw new Error(`lm_quality: lmZooModel() gave no held-out / training token streams (keys: ${Object.keys(z).join(', ')})`);
-  return { name: 'lmZooModel', model: z.model, config: z.config, heldOut, train };
+  const z = lmZooModel();
+  const tok = z.tokenizer();
+  const model = await readModelFile(z.path);
+  return { name: basename(z.path), model, config: z.config, heldOut: tok.encode(z.heldOutText()), train: tok.encode(z.trainText()) };
+}
+
+async function* each<T>(xs: readonly T[]): AsyncGenerator<T> {
+  yield* xs;
 }
 
 /** Calibration feeds: `count` windows of `len` training tokens, as Whittle tensors. */
@@ -77,7 +79,7 @@ async function perplexity(model: Model, tokens: number[], window: number): Promi
 
 type Variant = { name: string; base?: string; make: (m: Model, calib: () => Record<string, Tensor>[], get: (n: string) => Model) => Promise<Model> };
 
-const q = (pass: string, options: Record<string, unknown>) => async (m: Model, calib: () => Record<string, Tensor>[]) => (await runPass(pass, m, options, { calibration: calib(), seed: 1 })).model;
+const q = (pass: string, options: Record<string, unknown>) => async (m: Model, calib: () => Record<string, Tensor>[]) => (await runPass(pass, m, options, { calibration: each(calib()), seed: 1 })).model;
 const MM = ['MatMul', 'Gemm'];
 
 const VARIANTS: Variant[] = [
@@ -87,7 +89,7 @@ const VARIANTS: Variant[] = [
   { name: 'gptq-int4-pc', base: 'fp32', make: q('gptq', { bits: 4, granularity: 'per-channel' }) },
   { name: 'gptq-int4-b32', base: 'fp32', make: q('gptq', { bits: 4, blockSize: 32, format: 'matmulnbits' }) },
   { name: 'fp16', base: 'fp32', make: q('convert-float16', {}) },
-  { name: 'q4f16', base: 'rtn-int4-b32', make: async (_m, calib, get) => (await runPass('convert-float16', get('rtn-int4-b32'), {}, { calibration: calib() })).model },
+  { name: 'q4f16', base: 'rtn-int4-b32', make: async (_m, calib, get) => (await runPass('convert-float16', get('rtn-int4-b32'), {}, { calibration: each(calib()) })).model },
   { name: 'magnitude-50', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'magnitude', include: undefined }) },
   { name: 'wanda-50', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'wanda' }) },
   { name: 'sparsegpt-50', base: 'fp32', make: q('prune-sparsegpt', { sparsity: 0.5 }) },
@@ -139,11 +141,12 @@ async function quality(args: string[]): Promise<void> {
   for (const [label, ok, detail] of checks) console.log(`${label.padEnd(50)} ${ok ? 'met   ' : 'MISSED'}   ${detail}`);
 }
 
-/** GPTQ of a ~25M-parameter decoder (6 layers, d 512, vocab 8192, 256 positions) on 64 × 256 tokens. */
+/** GPTQ of the ≈26M-parameter decoder of @whittle/testing (lm25mModelPath: 8 × 512, seeded weights) on 64 × 256 tokens. */
 async function gptqSpeed(args: string[]): Promise<void> {
   const seqs = flag(args, 'calib', 64);
   const len = flag(args, 'calib-len', 256);
-  const { model, config } = buildDecoderLm({ seed: 1, layers: 6, dModel: 512, heads: 8, vocab: 8192, maxPositions: 256 });
+  const config = LM25M_CONFIG;
+  const model = await readModelFile(lm25mModelPath());
   const rng = new Rng(3);
   const train = Array.from({ length: seqs * len + 1 }, () => Math.floor(rng.uniform(0, config.vocab)));
   const feeds = calibration({ config, train }, seqs, len);
@@ -152,7 +155,7 @@ async function gptqSpeed(args: string[]): Promise<void> {
     const t0 = performance.now();
     let last = 0;
     const r = await runPass('gptq', model, { bits: 4, blockSize: 128, format: 'matmulnbits', sequential }, {
-      calibration: feeds,
+      calibration: each(feeds),
       onProgress: (f, msg) => {
         const now = performance.now();
         if (now - last > 5000) console.log(`  ${((now - t0) / 1000).toFixed(1)} s: ${(f * 100).toFixed(0)} % ${msg}`);
