@@ -83,6 +83,9 @@ export const quantizeDynamicPass = definePass({
     // written after the integer ops (see below)
     const tables: { site: WeightSite; q: QuantizedWeight }[] = [];
     let gatheredRows = 0;
+    // weight elements behind MatMulInteger/ConvInteger, and behind ConvInteger alone
+    let intElems = 0;
+    let convElems = 0;
     for (const [i, group] of groups.entries()) {
       throwIfAborted(ctx.signal, 'quantize-dynamic');
       const first = group[0]!;
@@ -138,6 +141,8 @@ export const quantizeDynamicPass = definePass({
       }
       const half = sym ? 128 : 0;
       const wType = sym ? 'int8' : 'uint8';
+      intElems += first.tensor.size;
+      if (conv) convElems += first.tensor.size;
       const owner = first.graph;
       const iw: IntWeight = { wq: names.value(`${first.name}_quantized`), ws: names.value(`${first.name}_scale`), wz: names.value(`${first.name}_zero_point`), q };
       const zp = Array.from(q.zeroPoints, (z) => z - half);
@@ -221,6 +226,14 @@ export const quantizeDynamicPass = definePass({
       warnings.push(...w.warnings.filter((x) => !x.includes('skipped (')));
     }
     if (gatherTables) tableLines.push(`${gatherTables} Gather table${gatherTables > 1 ? 's' : ''} weight-only int8 per row${gatheredRows ? ` (${gatheredRows} dequantized after the Gather, only the rows looked up)` : ''}${tiedNote}`);
+    // onnxruntime fuses DynamicQuantizeLinear → MatMulInteger → Cast → Mul (→ Add) into
+    // DynamicQuantizeMatMul / MatMulIntegerToFloat but has no such kernel for ConvInteger: each
+    // conv runs five separate ops, no faster than float32 (ResNet-18: 1.0x at batch 1 and 8)
+    const convLayers = layers.filter((l) => l.emitted === 'ConvInteger').length;
+    const convShare = intElems ? convElems / intElems : 0;
+    if (convLayers && convShare >= 0.5) {
+      warnings.push(`${convLayers} Conv layer${convLayers > 1 ? 's' : ''} (${Math.round(convShare * 100)} % of the integer weights) as ConvInteger: onnxruntime has no fused dynamic int8 conv kernel (DynamicQuantizeLinear, ConvInteger, Cast, Mul and Add run one by one), so a conv network runs no faster than float32 (measured 1.0x on ResNet-18, onnxruntime CPU); use quantize-static (QLinearConv, measured 3-4x faster) or keep Conv float (excludeOps: Conv, --exclude-ops Conv in the CLI)`);
+    }
     eliminateDeadCode(out.graph);
     const bytesAfter = modelInitializerBytes(out);
     const changed = layers.length > 0;
@@ -233,7 +246,7 @@ export const quantizeDynamicPass = definePass({
         summary: changed ? `dynamic int8 quantization of ${layers.filter((l) => l.op !== 'Gather' && l.op !== 'ConvTranspose').length} nodes${tableLines.length ? `; ${tableLines.join('; ')}` : ''}${raised.upgraded ? `; opset ${from} -> ${raised.opset}` : ''}${skipped ? `; ${skipped}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes` : reason,
         stats: { nodes: layers.length, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
         warnings: [...warnings, ...skips.warnings()],
-        details: { ...(changed ? {} : { reason }), opset: { from, to: raised.opset, upgraded: raised.upgraded }, layers, skipped: skips.items, skippedByOp: skips.byOp() },
+        details: { ...(changed ? {} : { reason }), opset: { from, to: raised.opset, upgraded: raised.upgraded }, convInteger: { layers: convLayers, weightShare: convShare }, layers, skipped: skips.items, skippedByOp: skips.byOp() },
       },
     };
   },

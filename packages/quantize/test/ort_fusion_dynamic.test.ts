@@ -5,6 +5,7 @@ import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import '../src/index.js';
 import { ortOptimizedOps } from './ort_optimized.js';
 import { mixedFeeds, mixedModel, ortRun } from './helpers.js';
+import { resnetCnn } from './models.js';
 
 const count = (c: Record<string, number>, k: string): number => c[k] ?? 0;
 const LAYERS = 2;
@@ -47,6 +48,7 @@ describe('dynamic int8 is fused by onnxruntime (CPU) into DynamicQuantizeMatMul 
       // Q/K/V read one DynamicQuantizeLinear (activation quantized once per block)
       expect(count(ops, 'DynamicQuantizeLinear')).toBeLessThanOrEqual(LAYERS);
       expect(r.report.summary).toMatch(/2 Gather tables weight-only int8 per row \(2 dequantized after the Gather/);
+      expect((r.report.warnings ?? []).join('\n')).not.toMatch(/ConvInteger/);
       const feeds = idsFeed(2);
       const ref = (await ortRun(model, feeds)).last_hidden_state!;
       const out = (await ortRun(r.model, feeds)).last_hidden_state!;
@@ -66,5 +68,18 @@ describe('dynamic int8 is fused by onnxruntime (CPU) into DynamicQuantizeMatMul 
     const ref = (await ortRun(model, feeds))[model.graph.outputs[0]!.name]!;
     const out = (await ortRun(r.model, feeds))[r.model.graph.outputs[0]!.name]!;
     expect(cosine(ref, out)).toBeGreaterThan(0.999);
+  });
+
+  it('conv network: ConvInteger stays unfused in onnxruntime, and the report says so and points to quantize-static', async () => {
+    const r = await runPass('quantize-dynamic', resnetCnn(), {});
+    const ops = await ortOptimizedOps(r.model, 'extended');
+    const conv = r.model.graph.nodes.filter((n) => n.opType === 'ConvInteger').length;
+    expect(conv).toBeGreaterThan(0);
+    expect(count(ops, 'ConvInteger'), JSON.stringify(ops)).toBe(conv);
+    expect(count(ops, 'DynamicQuantizeLinear')).toBeGreaterThanOrEqual(1);
+    const details = r.report.details as { convInteger: { layers: number; weightShare: number } };
+    expect(details.convInteger.layers).toBe(conv);
+    expect(details.convInteger.weightShare).toBeGreaterThan(0.5);
+    expect((r.report.warnings ?? []).join('\n')).toMatch(new RegExp(`${conv} Conv layers .* as ConvInteger: onnxruntime has no fused dynamic int8 conv kernel.*use quantize-static`));
   });
 });
