@@ -51,7 +51,12 @@ describe('runSequential', () => {
 describe('gptq sequential', () => {
   it('calibrates later layers on the quantized model; runs in onnxruntime close to float', async () => {
     const model = transformerEncoder(3, 32, 8, 2);
-    const calib = () => [0, 1, 2].map((i) => { const e = encoderInput(8, 40 + i); return { x: tensor(e.data, e.dims, 'float32', cpu) }; });
+    const calib = async function* () {
+      for (const i of [0, 1, 2]) {
+        const e = encoderInput(8, 40 + i);
+        yield { x: tensor(e.data, e.dims, 'float32', cpu) };
+      }
+    };
     const seq = await runPass(gptqPass, model, { bits: 4, blockSize: 16, format: 'matmulnbits' }, { calibration: calib() });
     const shot = await runPass(gptqPass, model, { bits: 4, blockSize: 16, format: 'matmulnbits', sequential: false }, { calibration: calib() });
     expect(seq.report.details!.sequential).toBe(true);
