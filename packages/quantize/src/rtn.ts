@@ -1,10 +1,12 @@
-import { type Model, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
-import { canonical, constantWeightNodes, findModelWeightSites, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
+import { type Model, NameGenerator, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
+import { canonical, constantWeightNodes, findModelWeightSites, modelInitializerBytes, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
 import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
 import { mse } from './quant_math.js';
 import { raiseOpset } from './opset_plan.js';
 import { SkipLog, nothingReason } from './skips.js';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
+import { ensureDomain } from './emit.js';
+import { type TiedHeadMode, emitTiedTable, findTiedTable, sharedBlocker } from './tied_head.js';
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
@@ -18,6 +20,7 @@ export const rtnOptions = defineOptions({
   int8ConvBelow: { type: 'number', integer: true, min: 0, max: 1024, default: 16, description: 'below 8 bits: Conv/ConvTranspose weights whose reduction length (input channels / group × kernel; 9 for a 3×3 depthwise conv) is below this stay int8 per channel, as tiny kernels lose too much on a 4-bit grid (0: none)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types to leave in float' },
+  tiedHead: { type: 'string', enum: ['shared', 'int8', 'float'], default: 'shared', description: "format matmulnbits, an embedding table also read (through a Transpose) as the LM head: 'shared' one 4-bit copy read by GatherBlockQuantized and the head's MatMulNBits, 'int8' a 4-bit gather plus an 8-bit head, 'float' a 4-bit gather and the float32 head" },
 });
 
 /** Effective granularity of a site (Conv and other non-2-D weights have no block axis). */
@@ -95,7 +98,35 @@ export const quantizeWeightsPass = definePass({
       for (const s of group) entries.push({ site: s, q });
       ctx.onProgress((i + 1) / weights.length, site.name);
     }
+    // embedding tables tied with the LM head: written here, the rest by the generic writer
+    const tied: Record<string, unknown>[] = [];
+    const tiedWarnings: string[] = [];
+    const bytes0 = modelInitializerBytes(out);
+    if (o.format === 'matmulnbits') {
+      const names = new NameGenerator(out.graph);
+      for (const group of weights) {
+        const site = group[0]!;
+        const t = findTiedTable(out.graph, site);
+        if (!t) continue;
+        const q = entries.find((e) => e.site === site)!.q;
+        const mode = o.tiedHead as TiedHeadMode;
+        const blocker = mode === 'shared' ? sharedBlocker(q) : q.granularity !== 'block' || q.bits > 4 ? `needs 4-bit block-wise codes for GatherBlockQuantized` : '';
+        if (blocker) {
+          tiedWarnings.push(`${site.name}: tied LM head left to the generic writer (${blocker})`);
+          continue;
+        }
+        const w = canonical(site, (await site.tensor.data()) as Float32Array);
+        const head8 = mode === 'int8' ? quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'block', blockSize: q.blockSize }) : undefined;
+        const floatBytes = site.tensor.size * 4;
+        const bytes = emitTiedTable(out.graph, t, group, q, mode, names, head8);
+        ensureDomain(out, 'com.microsoft', 1);
+        tied.push({ table: site.name, mode, gathers: t.gathers.map((n) => n.name), heads: t.heads.map((n) => n.name), bits: q.bits, blockSize: q.blockSize, symmetric: q.symmetric, bytesBefore: floatBytes, bytesAfter: bytes, ...(mode === 'shared' ? { storage: 'one uint8 [V, D/bs, bs/2] code tensor and one scale tensor read by GatherBlockQuantized and MatMulNBits' } : {}) });
+        for (let i = entries.length - 1; i >= 0; i--) if (group.includes(entries[i]!.site)) entries.splice(i, 1);
+      }
+    }
     const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
+    r.warnings.push(...tiedWarnings);
+    r.bytesBefore = bytes0;
     const accuracySet = o.accuracyLevel > 0 ? setMatMulNBitsAccuracyLevel(out, o.accuracyLevel) : 0;
     const s = writeSummary(r, prepared.raise);
     const warnings = [...r.warnings];
@@ -105,16 +136,16 @@ export const quantizeWeightsPass = definePass({
     kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));
     const keptNote = kept8.length ? `${kept8.length} small Conv weight${kept8.length > 1 ? 's' : ''} kept int8 per channel (reduction length < ${o.int8ConvBelow})` : '';
     if (keptNote) warnings.push(`${keptNote}: ${kept8.slice(0, 3).join(', ')}${kept8.length > 3 ? `, ... (${kept8.length - 3} more)` : ''}`);
-    const changed = r.layers.length > 0;
+    const changed = r.layers.length > 0 || tied.length > 0;
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${keptNote ? `; ${keptNote}` : ''}` : reason,
+        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: kept8, layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: kept8, ...(tied.length ? { tied } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },

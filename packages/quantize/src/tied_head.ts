@@ -1,0 +1,145 @@
+/**
+ * A token-embedding table tied with the LM head (the table [V, D] read by Gather and, through a
+ * Transpose, by the last MatMul: logits = h · tableᵀ) in weight-only int4:
+ *
+ * - `shared`: quantized once. The packed 4-bit codes are one uint8 initializer [V, D/bs, bs/2] —
+ *   exactly MatMulNBits' B layout for N = V, K = D — read by the head's MatMulNBits and by a
+ *   GatherBlockQuantized that sees the same bytes as a [V, D/bs, bs] table quantized along its
+ *   last axis (one block per row of that view), whose output is reshaped back to [..., D]. The
+ *   scales are one [V, D/bs] initializer (MatMulNBits' shape), reshaped to [V, D/bs, 1] for the
+ *   gather. Symmetric grids omit zero points (both ops default to 8); asymmetric ones need the
+ *   two ops' different zero-point packings, stored twice (V·D/bs/2 + V·D/bs bytes).
+ * - `int8`: the gather reads 4-bit GatherBlockQuantized, the head its own 8-bit MatMulNBits copy.
+ * - `float`: the gather reads 4-bit GatherBlockQuantized, the head keeps the float32 table.
+ */
+import { type Graph, type NameGenerator, type Node, createNode, getInts } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
+import { cpuTensor, matMulNBitsNode, packMatMulNBits } from './emit.js';
+import { emitGatherBlockQuantized } from './emit_fallback.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow } from './weights.js';
+import { readersOf } from './write_weights.js';
+
+/** How a tied LM head is stored. */
+export type TiedHeadMode = 'shared' | 'int8' | 'float';
+
+/** A table read by Gather nodes and, through Transpose(perm [1, 0]), by MatMul nodes as their B. */
+export interface TiedTable {
+  table: string;
+  gathers: Node[];
+  transpose: Node;
+  heads: Node[];
+}
+
+/** The tied table `site` (a Gather's table in the main graph) belongs to, if any. */
+export function findTiedTable(g: Graph, site: WeightSite): TiedTable | undefined {
+  if (site.node.opType !== 'Gather' || site.graph !== g || site.nodeGraph !== g) return undefined;
+  const r = readersOf(g, site.name);
+  if (r.outputs) return undefined;
+  const gathers = r.nodes.filter((x) => x.node.opType === 'Gather' && x.input === 0).map((x) => x.node);
+  const others = r.nodes.filter((x) => !(x.node.opType === 'Gather' && x.input === 0));
+  if (others.length !== 1) return undefined;
+  const t = others[0]!.node;
+  const perm = (t.opType === 'Transpose' ? getInts(t, 'perm') : undefined) ?? [];
+  if (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) return undefined;
+  const tr = readersOf(g, t.outputs[0]!);
+  if (tr.outputs || !tr.nodes.length || !tr.nodes.every((x) => x.node.opType === 'MatMul' && x.input === 1)) return undefined;
+  return { table: site.name, gathers, transpose: t, heads: tr.nodes.map((x) => x.node) };
+}
+
+/** Why `q` cannot be shared by the gather and the head ('' when it can). */
+export function sharedBlocker(q: QuantizedWeight): string {
+  if (q.granularity !== 'block' || q.bits > 4) return `shared needs 4-bit block-wise codes (got ${q.bits}-bit ${q.granularity})`;
+  if (q.cols % q.blockSize !== 0) return `shared needs the embedding width ${q.cols} to be a multiple of the block size ${q.blockSize}`;
+  return '';
+}
+
+/** Bytes the tied table takes in each mode (for the report). */
+export function tiedBytes(q: QuantizedWeight, mode: TiedHeadMode): number {
+  const nb = blocksPerRow(q);
+  const codes4 = (q.rows * q.cols) / 2;
+  const scales = q.rows * nb * 4;
+  if (mode === 'shared') return codes4 + scales + (q.symmetric ? 0 : q.rows * Math.ceil(nb / 2) + q.rows * nb);
+  const gbq = codes4 + scales + q.rows * Math.ceil(nb / 2);
+  return mode === 'float' ? gbq + q.rows * q.cols * 4 : gbq + q.rows * q.cols + scales + q.rows * nb;
+}
+
+/** The Shape → Concat → Reshape nodes turning a [..., nb, bs] gather output back into [..., nb·bs]. */
+function reshapeBack(g: Graph, names: NameGenerator, ids: string, from: string, to: string, width: number, label: string): Node[] {
+  const shape = names.value(`${label}_ids_shape`);
+  const last = names.value(`${label}_width`);
+  const full = names.value(`${label}_shape`);
+  g.initializers.set(last, tensor(BigInt64Array.of(BigInt(width)), [1], 'int64', { backend: 'cpu' }));
+  return [
+    createNode('Shape', [ids], [shape], {}, { name: names.node(`${label}_Shape`) }),
+    createNode('Concat', [shape, last], [full], { axis: { type: 'int', value: 0 } }, { name: names.node(`${label}_Concat`) }),
+    createNode('Reshape', [from, full], [to], {}, { name: names.node(`${label}_Reshape`) }),
+  ];
+}
+
+/**
+ * Rewrite a tied table (`q`: its 4-bit block quantization, canonical [V, D]) in `mode`; `head8`
+ * is the 8-bit block quantization for mode `int8`. Modifies `g` in place; the caller adds the
+ * com.microsoft opset import. Returns the stored bytes.
+ */
+export function emitTiedTable(g: Graph, tied: TiedTable, sites: readonly WeightSite[], q: QuantizedWeight, mode: TiedHeadMode, names: NameGenerator, head8?: QuantizedWeight): number {
+  const V = q.rows;
+  const D = q.cols;
+  const bs = q.blockSize;
+  const nb = blocksPerRow(q);
+  const replaceHead = (head: Node, weights: [string, string, string], bits: number, blockSize: number): void => {
+    const mm = matMulNBitsNode(head.inputs[0]!, weights, head.outputs[0]!, { K: D, N: V, bits, blockSize }, names.node(`${head.name || 'lm_head'}_MatMulNBits`));
+    if (!weights[2]) mm.inputs.length = 3;
+    g.nodes.splice(g.nodes.indexOf(head), 1, mm);
+  };
+  if (mode !== 'shared') {
+    let packed: [string, string, string] | undefined;
+    for (const s of sites) packed = emitGatherBlockQuantized(s, q, names, packed).packed;
+    if (mode === 'float') return tiedBytes(q, mode);
+    const h8 = head8!;
+    const { B, Z } = packMatMulNBits(h8, 8);
+    const nb8 = blocksPerRow(h8);
+    const w: [string, string, string] = [names.value(`${tied.table}_head_int8`), names.value(`${tied.table}_head_scales`), names.value(`${tied.table}_head_zero_points`)];
+    g.initializers.set(w[0], tensor(B, [V, nb8, h8.blockSize], 'uint8', { backend: 'cpu' }));
+    g.initializers.set(w[1], cpuTensor(h8.scales, [V, nb8], 'float32'));
+    g.initializers.set(w[2], tensor(Z, [V * nb8], 'uint8', { backend: 'cpu' }));
+    for (const h of tied.heads) replaceHead(h, w, 8, h8.blockSize);
+    g.nodes.splice(g.nodes.indexOf(tied.transpose), 1);
+    g.initializers.delete(tied.table);
+    return tiedBytes(q, mode);
+  }
+  const { B, Z } = packMatMulNBits(q, 4);
+  const data = names.value(`${tied.table}_q4`);
+  const scales = names.value(`${tied.table}_scales`);
+  g.initializers.set(data, tensor(B, [V, nb, bs / 2], 'uint8', { backend: 'cpu' }));
+  g.initializers.set(scales, cpuTensor(q.scales, [V, nb], 'float32'));
+  let headZ = '';
+  let gatherZ = '';
+  if (!q.symmetric) {
+    headZ = names.value(`${tied.table}_zero_points`);
+    g.initializers.set(headZ, tensor(Z, [Z.length], 'uint8', { backend: 'cpu' }));
+    gatherZ = names.value(`${tied.table}_gather_zero_points`);
+    g.initializers.set(gatherZ, tensor(Uint8Array.from(q.zeroPoints), [V, nb, 1], 'uint8', { backend: 'cpu' }));
+  }
+  // the gather's view: [V, nb, bs] quantized along axis 2 in blocks of bs, scales [V, nb, 1]
+  const scales3 = names.value(`${tied.table}_scales_3d`);
+  const shape3 = names.value(`${tied.table}_scales_3d_shape`);
+  g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
+  const front = [createNode('Reshape', [scales, shape3], [scales3], {}, { name: names.node(`${tied.table}_scales_Reshape`) })];
+  for (const s of sites) {
+    const n = s.node;
+    const blocks = names.value(`${n.outputs[0]}_blocks`);
+    const gbq = createNode(
+      'GatherBlockQuantized',
+      [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
+      [blocks],
+      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
+      { name: names.node(`${n.name || tied.table}_GatherBlockQuantized`), domain: 'com.microsoft' },
+    );
+    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || tied.table));
+  }
+  for (const h of tied.heads) replaceHead(h, [data, scales, headZ], 4, bs);
+  g.nodes.splice(g.nodes.indexOf(tied.transpose), 1);
+  g.nodes.unshift(...front);
+  g.initializers.delete(tied.table);
+  return tiedBytes(q, mode);
+}
