@@ -4,7 +4,7 @@
  * and the calibrators MinMax, Percentile, Entropy (KL, TensorRT-style) and MSE.
  */
 import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Model, type StatisticPoint, collectActivations } from '@whittle/graph';
-import type { BackendName } from '@whittle/tensor';
+import { ArgumentError, type BackendName } from '@whittle/tensor';
 import { groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 
 /** Calibration methods. */
@@ -20,6 +20,12 @@ export class TensorStats {
   /** Histogram over [-radius, radius] in {@link BINS} bins (radius doubles as needed). */
   hist = new Float64Array(BINS);
   radius = 0;
+  /** Whether {@link add} fills the histogram (false: min/max only, enough for 'minmax'). */
+  readonly histogram: boolean;
+
+  constructor(opts: { histogram?: boolean } = {}) {
+    this.histogram = opts.histogram ?? true;
+  }
 
   add(values: ArrayLike<number>): void {
     if (!values.length) return;
@@ -28,11 +34,12 @@ export class TensorStats {
     const [lo, hi] = minMax(v);
     this.min = Math.min(this.min, lo);
     this.max = Math.max(this.max, hi);
+    this.count += v.length;
+    if (!this.histogram) return;
     const need = Math.max(Math.abs(lo), Math.abs(hi), 1e-12);
     if (this.radius === 0) this.radius = need;
     while (need > this.radius) this.grow();
     histogram(v, this.hist, this.radius);
-    this.count += v.length;
   }
 
   /** Double the radius, merging bins pairwise. */
@@ -88,6 +95,7 @@ export interface RangeOptions {
 export function computeRange(s: TensorStats, method: CalibrationMethod, opts: RangeOptions = {}): [number, number] {
   if (s.count === 0) return [0, 0];
   if (method === 'minmax') return [s.min, s.max];
+  if (!s.histogram) throw new ArgumentError(`computeRange: '${method}' needs a histogram, and these statistics were collected without one`);
   if (method === 'percentile') {
     const p = (opts.percentile ?? 99.999) / 100;
     const total = s.count;
@@ -203,11 +211,13 @@ export interface CollectStatsOptions {
   calibrationRuntime?: CalibrationRuntimeChoice | undefined;
   /** Pass name for errors (default 'collectStats'). */
   pass?: string;
+  /** Fill histograms (default true; 'minmax' needs none). */
+  histogram?: boolean;
 }
 
 /** A statistic point accumulating {@link TensorStats} of `names` (for {@link collectActivations}). */
-export function statsPoint(names: readonly string[]): StatisticPoint & { stats: Map<string, TensorStats> } {
-  const stats = new Map(names.map((n) => [n, new TensorStats()]));
+export function statsPoint(names: readonly string[], opts: { histogram?: boolean } = {}): StatisticPoint & { stats: Map<string, TensorStats> } {
+  const stats = new Map(names.map((n) => [n, new TensorStats(opts)]));
   return {
     names,
     stats,
@@ -222,7 +232,7 @@ export function statsPoint(names: readonly string[]): StatisticPoint & { stats: 
  * (onnxruntime in Node) or Whittle's interpreter. Throws `CalibrationDataError` without batches.
  */
 export async function collectStats(model: Model, names: readonly string[], calibration: CalibrationSource | undefined, opts: CollectStatsOptions = {}): Promise<Map<string, TensorStats>> {
-  const point = statsPoint(names);
+  const point = statsPoint(names, { histogram: opts.histogram ?? true });
   await collectActivations(model, [point], calibration, {
     pass: opts.pass ?? 'collectStats',
     activationRuntime: opts.activationRuntime,

@@ -93,6 +93,7 @@ export const quantizeStaticPass = definePass({
       if (!ctx.calibration) throw new CalibrationDataError('quantize-static', "quantize-static: no calibration data; give the pass context a 'calibration' iterable of feeds or pass the 'ranges' option");
       const stats = await collectStats(out, p.activations, ctx.calibration, {
         pass: 'quantize-static',
+        histogram: o.calibrator !== 'minmax',
         activationRuntime: ctx.activationRuntime,
         calibrationRuntime: ctx.calibrationRuntime,
         backend: ctx.backend,

@@ -7,8 +7,8 @@
  */
 import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
-import { ensureDomain, matMulNBitsNode, packMatMulNBits } from './emit.js';
-import { quantizeRtn } from './weights.js';
+import { ensureDomain, matMulNBitsNode } from './emit.js';
+import { quantizeColumnsNBits } from './nbits_kernel.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
 export interface StreamQuantizeOptions {
@@ -18,7 +18,7 @@ export interface StreamQuantizeOptions {
   symmetric?: boolean;
   /** Block size along K: a power of two ≥ 16. Default 32. */
   blockSize?: number;
-  /** Float64 working set per slice, in elements (default 2M = 16 MB). */
+  /** Float32 working set per slice, in elements (default 2M = 8 MB). */
   sliceElements?: number;
   /** Called after each weight. */
   onProgress?: (done: number, total: number, weight: string) => void;
@@ -76,21 +76,14 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
       const scales = new Float32Array(N * nb);
       const zps = new Uint8Array(N * zpBytes);
       const wB = io.begin();
-      // one slice buffer for the whole weight: garbage per slice would pile up between GCs
-      const sliceBuffer = new Float64Array(Math.min(N, rowsPerSlice) * K);
+      // one tile and one packed buffer for the whole weight: garbage per slice would pile up between GCs
+      const cols = Math.min(N, rowsPerSlice);
+      const tile = new Float32Array(cols * K);
+      const packed = new Uint8Array(cols * nb * blob);
       for (let n0 = 0; n0 < N; n0 += rowsPerSlice) {
         const r = Math.min(rowsPerSlice, N - n0);
-        // canonical rows are the output columns of B: gather column slices row by row of B
-        const slice = sliceBuffer.subarray(0, r * K);
-        for (let k = 0; k < K; k++) {
-          const src = k * N + n0;
-          for (let j = 0; j < r; j++) slice[j * K + k] = w[src + j]!;
-        }
-        const q = quantizeRtn(slice, r, K, { bits, symmetric, granularity: 'block', blockSize: bs });
-        const packed = packMatMulNBits(q, container);
-        wB.write(packed.B);
-        scales.set(q.scales, n0 * nb);
-        zps.set(packed.Z, n0 * zpBytes);
+        quantizeColumnsNBits(w, K, N, n0, r, { bits, symmetric, blockSize: bs, container }, tile, packed, scales, zps);
+        wB.write(packed.subarray(0, r * nb * blob));
       }
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };
       g.rawInitializers.set(out.B, { dataType: 'uint8', dims: [N, nb, blob], external: wB.finish() });
