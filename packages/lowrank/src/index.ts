@@ -3,13 +3,12 @@
  * (exact or randomized, optionally activation-aware: SVD-LLM whitening or ASVD scaling),
  * Tucker-2 and channel/spatial SVD of convolutions, rank selection by energy, error bound or
  * a global parameter budget, and a fine-tuning helper. Importing the package registers the
- * passes 'lowrank-linear', 'lowrank-conv' and 'lowrank'.
+ * passes 'lowrank-linear', 'lowrank-conv' and 'lowrank' (`LOWRANK_PASSES`; its one side effect);
+ * `@whittle/lowrank/passes` exports them without registering.
  * @module
  */
-import { hasPass, registerPass } from '@whittle/graph';
-import { lowrankPass } from './lowrank.js';
-import { lowrankConvPass } from './lowrank_conv.js';
-import { lowrankLinearPass } from './lowrank_linear.js';
+import { registerPasses } from '@whittle/graph';
+import { LOWRANK_PASSES } from './passes.js';
 
 export { lowrankLinearPass } from './lowrank_linear.js';
 export { lowrankConvPass } from './lowrank_conv.js';
@@ -22,4 +21,7 @@ export { collectInputStats, type InputStats, type StatRequest, type CollectOptio
 export { whiteningTransform, asvdTransform, type InputTransform } from './whiten.js';
 export { fineTuneClassifier, isFactorName, FACTOR_MARKERS, type FineTuneOptions } from './finetune.js';
 
-for (const p of [lowrankLinearPass, lowrankConvPass, lowrankPass]) if (!hasPass(p.name)) registerPass(p);
+export { LOWRANK_PASSES } from './passes.js';
+
+// The package's one side effect: register its passes (a name already registered throws).
+registerPasses(LOWRANK_PASSES);

@@ -3,17 +3,12 @@
  * per row), N:M semi-structured (2:4, 4:8), structured channel pruning with graph surgery,
  * gradual pruning with fine-tuning (TF-MOT schedules), sensitivity analysis and sparsity reports.
  *
- * Importing the package registers the passes `prune-unstructured`, `prune-nm`,
- * `prune-structured`, `prune-sensitivity` and `prune-gradual` (side effect).
+ * Importing the package registers its passes (`PRUNE_PASSES`; its one side effect);
+ * `@whittle/prune/passes` exports them without registering.
  * @module
  */
-import { hasPass, registerPass } from '@whittle/graph';
-import { pruneNM } from './nm_pass.js';
-import { pruneSensitivity } from './sensitivity.js';
-import { pruneStructured } from './structured/structured.js';
-import { pruneUnstructured } from './unstructured.js';
-import { pruneGradual } from './gradual_pass.js';
-import { pruneSparseGpt } from './sparsegpt_pass.js';
+import { registerPasses } from '@whittle/graph';
+import { PRUNE_PASSES } from './passes.js';
 
 export { pruneUnstructured, type UnstructuredOptions } from './unstructured.js';
 export { pruneNM } from './nm_pass.js';
@@ -41,7 +36,7 @@ export {
   type FineTuneResult,
 } from './gradual.js';
 
-/** The passes this package registers. */
-export const PRUNE_PASSES = [pruneUnstructured, pruneNM, pruneStructured, pruneSensitivity, pruneGradual, pruneSparseGpt] as const;
+export { PRUNE_PASSES } from './passes.js';
 
-for (const p of PRUNE_PASSES) if (!hasPass(p.name)) registerPass(p);
+// The package's one side effect: register its passes (a name already registered throws).
+registerPasses(PRUNE_PASSES);

@@ -1,19 +1,12 @@
 /**
  * @whittle/quantize — quantization passes: weight-only RTN (QDQ / MatMulNBits), static PTQ with
  * calibration (QDQ / QOperator), dynamic int8, GPTQ, SmoothQuant, float16, QAT, weight clustering
- * and mixed precision. Importing this module registers every pass by name.
+ * and mixed precision. Importing this module registers every pass by name (`QUANTIZE_PASSES`;
+ * its one side effect); `@whittle/quantize/passes` exports them without registering.
  * @module
  */
-import { registerPass } from '@whittle/graph';
-import { quantizeWeightsPass } from './rtn.js';
-import { quantizeStaticPass } from './static.js';
-import { quantizeDynamicPass } from './dynamic.js';
-import { gptqPass } from './gptq.js';
-import { convertFloat16Pass } from './float16.js';
-import { clusterWeightsPass } from './cluster_pass.js';
-import { qatPass } from './qat.js';
-import { quantizeMixedPass } from './mixed.js';
-import { smoothQuantPass } from './smooth_quant.js';
+import { registerPasses } from '@whittle/graph';
+import { QUANTIZE_PASSES } from './passes.js';
 
 export { quantizeWeightsPass, rtnOptions } from './rtn.js';
 export { quantizeStaticPass, staticOptions } from './static.js';
@@ -34,5 +27,7 @@ export { quantizeWeightsStreaming, type StreamQuantizeOptions, type StreamQuanti
 export { packMatMulNBits } from './emit.js';
 export { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 
-export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass] as const;
-for (const p of QUANTIZE_PASSES) registerPass(p, { replace: true });
+export { QUANTIZE_PASSES } from './passes.js';
+
+// The package's one side effect: register its passes (a name already registered throws).
+registerPasses(QUANTIZE_PASSES);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Model, type Pass, type RecipeResult, PassManager, getPass, hasPass } from '@whittle/graph';
+import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, getPass, hasPass, listPasses } from '@whittle/graph';
 import { InvalidArgumentError } from 'commander';
 import { type TrainingFlags, LOSSES, withTrainingData } from '../data.js';
 import { readInput, writeOutput } from '../model_io.js';
@@ -8,36 +8,33 @@ import { contextFor, type RunFlags } from './context.js';
 import { addPassOptions, pickPassOptions } from './options.js';
 import { TARGETS, type Target, applyTarget } from './target.js';
 
-/** Technique groups and the passes behind their subcommands. */
-export const TECHNIQUES: Record<string, { description: string; passes: Record<string, string | { pass: string; then: string; description: string }> }> = {
-  quantize: {
-    description: 'quantization: weight-only, dynamic, static (calibrated), GPTQ, float16, clustering, QAT, mixed precision, SmoothQuant',
-    passes: {
-      weights: 'quantize-weights',
-      dynamic: 'quantize-dynamic',
-      static: 'quantize-static',
-      gptq: 'gptq',
-      float16: 'convert-float16',
-      cluster: 'cluster-weights',
-      qat: 'qat',
-      mixed: 'quantize-mixed',
-      // SmoothQuant only prepares the weights (function-preserving scales): as in onnxruntime and
-      // Intel Neural Compressor, the command quantizes statically right after.
-      smooth: { pass: 'smooth-quant', then: 'quantize-static', description: 'SmoothQuant (activation outliers migrated into the weights) followed by static int8 quantization with calibration' },
-    },
-  },
-  prune: {
-    description: 'pruning: unstructured, N:M, structured, gradual with fine-tuning, sensitivity',
-    passes: { unstructured: 'prune-unstructured', nm: 'prune-nm', structured: 'prune-structured', gradual: 'prune-gradual', sensitivity: 'prune-sensitivity' },
-  },
-  factorize: {
-    description: 'low-rank factorization of MatMul/Gemm and Conv',
-    passes: { lowrank: 'lowrank', linear: 'lowrank-linear', conv: 'lowrank-conv' },
-  },
+/**
+ * Titles of the command groups passes declare (`cli.group`); the group's help lists its commands
+ * after the title. A pass in a group missing here still gets its command, titled by the group name.
+ */
+const GROUP_TITLES: Readonly<Record<string, string>> = {
+  quantize: 'quantization',
+  prune: 'pruning',
+  factorize: 'low-rank factorization of MatMul/Gemm and Conv',
 };
 
-/** Passes that analyse a model and leave it unchanged: their report is the result, no model is written. */
-const ANALYSIS_PASSES = new Set(['prune-sensitivity']);
+/** One `whittle` command a registered pass declares (`Pass.cli`). */
+interface PassCommand {
+  pass: Pass;
+  cli: PassCli;
+}
+
+const groupRank = (g: string | undefined): number => (g === undefined ? -1 : Object.keys(GROUP_TITLES).indexOf(g) >>> 0);
+
+/**
+ * Registered passes that declare a command, in an order independent of import order: top-level
+ * commands, then the groups of GROUP_TITLES, then other groups by name; commands by name.
+ */
+export function passCommands(): PassCommand[] {
+  return listPasses()
+    .flatMap((p) => (p.cli ? [{ pass: getPass(p.name), cli: p.cli }] : []))
+    .sort((a, b) => groupRank(a.cli.group) - groupRank(b.cli.group) || (a.cli.group ?? '').localeCompare(b.cli.group ?? '') || a.cli.command.localeCompare(b.cli.command));
+}
 
 /** Flags of commands that run passes, as commander parses them. */
 export type PassRunFlags = RunFlags & TrainingFlags & { output: string; transformersJs?: string; frontEnd?: boolean };
@@ -86,7 +83,7 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
   const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags)), ...(extra.resources ? { resources: extra.resources } : {}) };
-  const analysis = ANALYSIS_PASSES.has(pass.name);
+  const analysis = !!pass.cli?.analysis;
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result: RecipeResult;
   try {
@@ -106,40 +103,44 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   printRun(result, path, !!flags.json, { pass: pass.name });
 }
 
-/** `whittle <technique> <method> <model> -o out [--pass-option …]` for every registered pass. */
+/**
+ * `whittle <group> <command> <model> -o out [--pass-option …]` (or `whittle <command>` without a
+ * group) for every registered pass that declares `cli`; flags come from its options schema.
+ */
 export function addTechniqueCommands(program: Command): void {
-  if (hasPass('fine-tune')) {
-    const ft = getPass('fine-tune');
-    const c = addRunFlags(program.command('fine-tune').argument('<model>', 'input .onnx file').description(`${ft.description} Needs --data (pass 'fine-tune').`));
-    addPassOptions(c, ft.optionsSchema?.fields ?? {});
-    c.action(async (model: string, o: Record<string, unknown>) => runPassCommand(ft, model, o));
-  }
-  for (const [group, t] of Object.entries(TECHNIQUES)) {
-    const g = program.command(group).description(t.description);
-    for (const [sub, entry] of Object.entries(t.passes)) {
-      const passName = typeof entry === 'string' ? entry : entry.pass;
-      if (!hasPass(passName) || (typeof entry !== 'string' && !hasPass(entry.then))) continue;
-      const pass = getPass(passName);
-      const then = typeof entry === 'string' ? undefined : getPass(entry.then);
-      const desc = typeof entry === 'string' ? `${pass.description} (pass '${pass.name}')` : `${entry.description} (passes '${pass.name}', '${entry.then}')`;
-      const c = addRunFlags(g.command(sub).argument('<model>', 'input .onnx file').description(desc));
-      const fields = pass.optionsSchema?.fields ?? {};
-      addPassOptions(c, fields);
-      if (group === 'quantize') {
-        c.option('--target <runtime>', `runtime the model is for: picks the format that runs fast there and warns when the chosen one runs slower than float32 there [${TARGETS.join('|')}]`, (v) => {
-          if (!(TARGETS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--target must be one of ${TARGETS.join(', ')}, got '${v}'`);
-          return v;
-        });
+  const groups = new Map<string, Command>();
+  const commands = passCommands();
+  for (const { pass, cli } of commands) {
+    if (cli.then && !hasPass(cli.then)) continue;
+    const then = cli.then ? getPass(cli.then) : undefined;
+    const desc = then ? `${cli.description ?? pass.description} (passes '${pass.name}', '${then.name}')` : `${cli.description ?? pass.description} (pass '${pass.name}')`;
+    let parent = program;
+    if (cli.group) {
+      let g = groups.get(cli.group);
+      if (!g) {
+        const subs = commands.filter((c) => c.cli.group === cli.group).map((c) => c.cli.command);
+        g = program.command(cli.group).description(`${GROUP_TITLES[cli.group] ?? cli.group}: ${subs.join(', ')}`);
+        groups.set(cli.group, g);
       }
-      c.action(async (model: string, o: Record<string, unknown>) => {
-        if (typeof o.target === 'string') {
-          const advice = applyTarget(o.target as Target, pass.name, o, new Set(Object.keys(fields)));
-          for (const n of advice.notes) process.stderr.write(`target ${o.target}: ${n}\n`);
-          for (const w of advice.warnings) process.stderr.write(`warning: target ${o.target}: ${w}\n`);
-          o = advice.options;
-        }
-        await runPassCommand(pass, model, o, then ? { then } : {});
+      parent = g;
+    }
+    const c = addRunFlags(parent.command(cli.command).argument('<model>', 'input .onnx file').description(desc));
+    const fields = pass.optionsSchema?.fields ?? {};
+    addPassOptions(c, fields);
+    if (cli.group === 'quantize') {
+      c.option('--target <runtime>', `runtime the model is for: picks the format that runs fast there and warns when the chosen one runs slower than float32 there [${TARGETS.join('|')}]`, (v) => {
+        if (!(TARGETS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--target must be one of ${TARGETS.join(', ')}, got '${v}'`);
+        return v;
       });
     }
+    c.action(async (model: string, o: Record<string, unknown>) => {
+      if (typeof o.target === 'string') {
+        const advice = applyTarget(o.target as Target, pass.name, o, new Set(Object.keys(fields)));
+        for (const n of advice.notes) process.stderr.write(`target ${o.target}: ${n}\n`);
+        for (const w of advice.warnings) process.stderr.write(`warning: target ${o.target}: ${w}\n`);
+        o = advice.options;
+      }
+      await runPassCommand(pass, model, o, then ? { then } : {});
+    });
   }
 }
