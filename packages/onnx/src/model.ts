@@ -23,6 +23,12 @@ export interface ReadModelOptions {
    * `external` reference (location checked, data not read). For tools that stream huge models.
    */
   deferExternal?: boolean;
+  /**
+   * Let tensors view `bytes` (and external data) where the payload is aligned instead of copying
+   * it: reading costs no per-tensor copy, but the caller must not change `bytes` afterwards and
+   * the buffer lives as long as any tensor viewing it. `readModelFile` sets it (it owns the bytes).
+   */
+  viewBytes?: boolean;
 }
 
 function wrapParse<T>(what: string, f: () => T): T {
@@ -60,7 +66,7 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
     throw new OnnxFormatError(`readModel: model_version ${toBig(m.modelVersion)} is beyond 2^53; Whittle cannot keep it exactly`);
   }
   const loadExternal = toLoader(opts.externalData);
-  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}) }));
+  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}), ...(opts.viewBytes ? { viewBytes: true } : {}) }));
   const model: Model = {
     irVersion,
     opsetImports: (m.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: toNum(o.version) })),

@@ -35,6 +35,8 @@ export async function readModelFile(path: string, opts: ReadModelFileOptions = {
   try {
     return readModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
       externalData: loader.load,
+      // the file bytes and the loader's buffers belong to this call: tensors view them
+      viewBytes: true,
       ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
     });
   } finally {

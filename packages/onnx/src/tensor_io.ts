@@ -1,5 +1,5 @@
 /** TensorProto ⇄ Tensor | RawTensor. */
-import { engine, type DType, type StorageArray, type Tensor } from '@whittle/tensor';
+import { CpuBackend, engine, type DType, type StorageArray, type Tensor } from '@whittle/tensor';
 import type { OnnxDataType, RawTensor } from '@whittle/graph';
 import { OnnxFormatError, ExternalDataError } from './errors.js';
 import { computeDType, dataTypeBits, dataTypeName, dataTypeNumber, rawByteLength } from './datatype.js';
@@ -50,6 +50,8 @@ export interface TensorReadContext {
   loadExternal?: ExternalDataLoader;
   /** Leave external data unloaded: the tensor becomes a RawTensor with an `external` reference. */
   deferExternal?: boolean;
+  /** Tensors may view the input bytes (aligned payloads) instead of copying them. */
+  viewBytes?: boolean;
 }
 
 interface ExternalRef {
@@ -136,35 +138,47 @@ function typedPayload(t: ITensorProto, type: OnnxDataType, count: number, where:
   }
 }
 
-/** Raw bytes → typed storage of a compute dtype (copied, aligned). */
-function storageFrom(dtype: DType, bytes: Uint8Array): StorageArray {
-  const b = copyBytes(bytes);
+const ELEMENT_BYTES: Partial<Record<DType, number>> = { float32: 4, float16: 2, int32: 4, int64: 8, int16: 2, uint16: 2, uint32: 4, uint64: 8, float64: 8, bfloat16: 2 };
+
+/**
+ * Raw bytes → typed storage of a compute dtype: a view of `bytes` when `view` is allowed and the
+ * payload is aligned for its element type, else one copy (no per-element work either way).
+ */
+function storageFrom(dtype: DType, bytes: Uint8Array, view: boolean): StorageArray {
+  const size = ELEMENT_BYTES[dtype] ?? 1;
+  const b = view && bytes.byteOffset % size === 0 ? bytes : copyBytes(bytes);
+  const n = b.byteLength / size;
   switch (dtype) {
     case 'float32':
-      return new Float32Array(b.buffer);
+      return new Float32Array(b.buffer, b.byteOffset, n);
     case 'float16':
-      return new Uint16Array(b.buffer);
-    case 'int32':
-      return new Int32Array(b.buffer);
-    case 'int64':
-      return new BigInt64Array(b.buffer);
-    case 'int8':
-      return new Int8Array(b.buffer);
-    case 'int16':
-      return new Int16Array(b.buffer);
     case 'uint16':
-      return new Uint16Array(b.buffer);
-    case 'uint32':
-      return new Uint32Array(b.buffer);
-    case 'uint64':
-      return new BigUint64Array(b.buffer);
-    case 'float64':
-      return new Float64Array(b.buffer);
     case 'bfloat16':
-      return new Uint16Array(b.buffer);
+      return new Uint16Array(b.buffer, b.byteOffset, n);
+    case 'int32':
+      return new Int32Array(b.buffer, b.byteOffset, n);
+    case 'int64':
+      return new BigInt64Array(b.buffer, b.byteOffset, n);
+    case 'int8':
+      return new Int8Array(b.buffer, b.byteOffset, n);
+    case 'int16':
+      return new Int16Array(b.buffer, b.byteOffset, n);
+    case 'uint32':
+      return new Uint32Array(b.buffer, b.byteOffset, n);
+    case 'uint64':
+      return new BigUint64Array(b.buffer, b.byteOffset, n);
+    case 'float64':
+      return new Float64Array(b.buffer, b.byteOffset, n);
     default:
       return b;
   }
+}
+
+/** A cpu tensor owning `values` (no upload copy: the storage was made for it). */
+function cpuTensorOwning(dtype: DType, dims: readonly number[], values: StorageArray): Tensor {
+  const b = engine().backend('cpu');
+  if (b instanceof CpuBackend) return engine().wrap(b.output(dtype, [...dims], values), b);
+  return engine().fromStorage(dtype, dims, values, 'cpu');
 }
 
 /** Decode a TensorProto into a cpu Tensor (computable dtypes) or a RawTensor. */
@@ -227,7 +241,8 @@ export function decodeTensor(t: ITensorProto, ctx: TensorReadContext): Tensor | 
 
   const dtype = computeDType(type);
   if (dtype !== undefined) {
-    return engine().fromStorage(dtype, dims, storageFrom(dtype, raw), 'cpu');
+    // loader results are fresh buffers (node) or the caller's; view them only when allowed
+    return cpuTensorOwning(dtype, dims, storageFrom(dtype, raw, ctx.viewBytes === true));
   }
   return { dataType: type, dims, rawData: copyBytes(raw), ...(docString !== undefined ? { docString } : {}) };
 }
