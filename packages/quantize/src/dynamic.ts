@@ -12,6 +12,7 @@ import { emitGatherRows, gatherRowsBytes, gatherRowsEligible } from './gather_ro
 export const dynamicOptions = defineOptions({
   weightType: { type: 'string', enum: ['int8', 'uint8'], default: 'int8', description: 'weight type (int8 symmetric or uint8 asymmetric); ConvInteger always uses uint8 weights' },
   perChannel: { type: 'boolean', default: false, description: 'per-output-channel weight scales (MatMul/Gemm only)' },
+  reduceRange: { type: 'boolean', default: false, description: "7-bit weights (as onnxruntime quantize_dynamic's reduce_range): x86 CPUs with AVX2/AVX-512 but no VNNI add uint8×int8 products in int16 pairs that 8-bit weights can saturate" },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types to quantize (Gather: embedding tables, and ConvTranspose, which has no integer kernel: weight-only int8 per row / input channel through DequantizeLinear)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types left in float' },
@@ -125,7 +126,8 @@ export const quantizeDynamicPass = definePass({
       // ORT's ConvInteger takes uint8 weights with a per-tensor zero point
       const sym = conv ? false : o.weightType === 'int8';
       const perChannel = !conv && o.perChannel;
-      const q = quantizeRtn(canonical(first, (await first.tensor.data()) as Float32Array), first.rows, first.cols, { bits: 8, symmetric: sym, granularity: perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
+      const bits = o.reduceRange ? 7 : 8;
+      const q = quantizeRtn(canonical(first, (await first.tensor.data()) as Float32Array), first.rows, first.cols, { bits, symmetric: sym, granularity: perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
       const floatBytes = first.tensor.size * 4;
       // integer weight + scales, and per reader MatMulInteger/ConvInteger, Cast, two Muls
       const intBytes = first.tensor.size + (perChannel ? q.rows * 5 : 5) + usable.length * 4 * NODE_BYTES;
@@ -139,7 +141,8 @@ export const quantizeDynamicPass = definePass({
         skips.add(first.node.opType, label, 'weight also read by a node that stays float (both copies would be stored)');
         continue;
       }
-      const half = sym ? 128 : 0;
+      // symmetric codes are unsigned around 2^(bits-1): centred on 0 for int8 storage
+      const half = sym ? 2 ** (bits - 1) : 0;
       const wType = sym ? 'int8' : 'uint8';
       intElems += first.tensor.size;
       if (conv) convElems += first.tensor.size;
@@ -203,7 +206,7 @@ export const quantizeDynamicPass = definePass({
           newNodes.push(createNode('Add', [scaled, b], [y], {}, { name: names.node(`${n.name}_bias`) }));
         }
         g.nodes.splice(g.nodes.indexOf(n), 1, ...newNodes);
-        layers.push({ node: scopedName({ path: site.scope }, n.name), op: n.opType, weight: label, emitted: conv ? 'ConvInteger' : 'MatMulInteger', weightType: wType, perChannel, readers: usable.length });
+        layers.push({ node: scopedName({ path: site.scope }, n.name), op: n.opType, weight: label, emitted: conv ? 'ConvInteger' : 'MatMulInteger', weightType: wType, weightBits: bits, perChannel, readers: usable.length });
       }
       ctx.onProgress((i + 1) / groups.length, label);
     }

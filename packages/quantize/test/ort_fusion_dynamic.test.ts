@@ -32,11 +32,17 @@ function idsFeed(batch: number): Record<string, { data: BigInt64Array; dims: num
  * embedding tables must not be dequantized whole (no DequantizeLinear left).
  */
 describe('dynamic int8 is fused by onnxruntime (CPU) into DynamicQuantizeMatMul / MatMulIntegerToFloat', () => {
-  for (const opts of [{}, { perChannel: true }, { weightType: 'uint8' }] as const) {
+  for (const opts of [{}, { perChannel: true }, { weightType: 'uint8' }, { reduceRange: true, perChannel: true }] as const) {
     it(`BERT-style encoder ${JSON.stringify(opts)}: all 6 linear layers per block fused with their bias, tables gathered as int8 rows`, async () => {
       const model = await encoder();
       const r = await runPass('quantize-dynamic', model, opts);
-      expect(r.model.graph.nodes.filter((n) => n.opType === 'MatMulInteger')).toHaveLength(6 * LAYERS);
+      const mmi = r.model.graph.nodes.filter((n) => n.opType === 'MatMulInteger');
+      expect(mmi).toHaveLength(6 * LAYERS);
+      // weights use the whole 8-bit range, or 7 bits with reduceRange
+      let lo = 0, hi = 0;
+      for (const n of mmi) for (const v of (await r.model.graph.initializers.get(n.inputs[1]!)!.data()) as Int8Array | Uint8Array) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      if ('reduceRange' in opts) expect([lo, hi]).toEqual([-63, 63]);
+      else expect(hi - lo).toBeGreaterThan(200);
       const ops = await ortOptimizedOps(r.model, 'extended');
       const fused = count(ops, 'com.microsoft:DynamicQuantizeMatMul') + count(ops, 'com.microsoft:MatMulIntegerToFloat');
       expect(fused, JSON.stringify(ops)).toBe(6 * LAYERS);
