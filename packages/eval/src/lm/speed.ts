@@ -28,16 +28,19 @@ export interface DecoderSpeedOptions {
   newTokens?: number;
   /** Timed generations per decoder (default 5), after one untimed warm-up. */
   rounds?: number;
+  /** Prefill calls timed per round and decoder (default 3: the generation's and 2 more), for a steadier median. */
+  prefillRuns?: number;
 }
 
 /**
  * Time greedy generation of `newTokens` tokens after `prompt` for every decoder, round-robin:
- * prefill speed from the median prefill time, decode speed from the median of all single-token
+ * prefill speed from the median of `prefillRuns` prefill calls per round, decode speed from the median of all single-token
  * call times; ratios against the first decoder.
  */
 export async function compareDecoderSpeed(decoders: readonly { session: DecoderSession; io: DecoderIo; name: string }[], prompt: readonly number[], opts: DecoderSpeedOptions = {}): Promise<DecoderSpeed[]> {
   const newTokens = opts.newTokens ?? 32;
   const rounds = opts.rounds ?? 5;
+  const prefillRuns = opts.prefillRuns ?? 3;
   if (newTokens < 2) throw new EvaluationError(`decode speed needs at least 2 generated tokens, got ${newTokens}`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new EvaluationError(`speed rounds must be a positive integer, got ${rounds}`);
   for (const d of decoders) await greedyGenerate(d.session, d.io, prompt, 2, { what: d.name });
@@ -48,6 +51,7 @@ export async function compareDecoderSpeed(decoders: readonly { session: DecoderS
       const g = await greedyGenerate(d.session, d.io, prompt, newTokens, { what: d.name });
       prefill[i]!.push(g.prefillMs);
       steps[i]!.push(...g.stepMs);
+      for (let k = 1; k < prefillRuns; k++) prefill[i]!.push((await greedyGenerate(d.session, d.io, prompt, 1, { what: d.name })).prefillMs);
     }
   }
   const out = decoders.map((_, i) => {
