@@ -24,6 +24,7 @@ const arg = (args: string[], name: string, d: number): number => {
 
 interface Run {
   seconds: number;
+  cpuSeconds: number;
   peakRss: number;
   baseRss: number;
 }
@@ -65,12 +66,12 @@ export async function run(args: string[]): Promise<void> {
     }
     const x = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.37));
     const ref = await outputOf(src.modelPath, x, width);
-    console.log('\n| path | seconds | GB/s (fp32 in) | peak RSS | <= largest + 300 MB | output | cosine vs fp32 (ORT) |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('\n| path | seconds | cpu seconds | GB/s (fp32 in) | GB/s per cpu second | peak RSS | <= largest + 300 MB | output | cosine vs fp32 (ORT) |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const [name, r, out] of rows) {
       const size = statSync(out).size + (statSync(`${out}.data`, { throwIfNoEntry: false })?.size ?? 0);
       const cos = cosine(ref, await outputOf(out, x, width));
-      console.log(`| ${name} | ${r.seconds.toFixed(1)} | ${(src.dataBytes / 1e9 / r.seconds).toFixed(3)} | ${(r.peakRss / MB).toFixed(0)} MB | ${r.peakRss <= bar ? 'yes' : 'NO'} (${(bar / MB).toFixed(0)} MB) | ${(size / MB).toFixed(0)} MB | ${cos.toFixed(5)} |`);
+      console.log(`| ${name} | ${r.seconds.toFixed(1)} | ${r.cpuSeconds.toFixed(1)} | ${(src.dataBytes / 1e9 / r.seconds).toFixed(3)} | ${(src.dataBytes / 1e9 / r.cpuSeconds).toFixed(3)} | ${(r.peakRss / MB).toFixed(0)} MB | ${r.peakRss <= bar ? 'yes' : 'NO'} (${(bar / MB).toFixed(0)} MB) | ${(size / MB).toFixed(0)} MB | ${cos.toFixed(5)} |`);
     }
     if (rows.length === 2) {
       const [a, b] = [rows[0]![1], rows[1]![1]];
