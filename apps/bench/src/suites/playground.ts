@@ -71,7 +71,7 @@ export async function run(args: string[]): Promise<void> {
   const { writeMobilenet, writeTransformer } = await load<{ writeMobilenet(dir: string): Built; writeTransformer(dir: string, o?: { layers?: number }): Built }>('models.ts');
   const { scaleFlow, sensitivityFlow } = await load<{
     scaleFlow(page: unknown, paths: string[], o: { samples?: number; artifactPrefix: string; timeout?: number }): Promise<Run>;
-    sensitivityFlow(page: unknown, o: { cancel: boolean }): Promise<{ estimateSeconds: number | null; firstEtaSeconds: number | null; runMs?: number; cancelMs?: number; caption?: string }>;
+    sensitivityFlow(page: unknown, o: { cancel: boolean }): Promise<{ estimateSeconds: number | null; firstEtaSeconds: number | null; runMs?: number; cancelMs?: number; pageCancelMs?: number; caption?: string }>;
   }>('scale_flow.ts');
 
   const out = mkdtempSync(join(tmpdir(), 'whittle-playground-bench-'));
@@ -110,7 +110,7 @@ export async function run(args: string[]): Promise<void> {
         const sr = await sensitivityFlow(session.page, { cancel });
         console.log(`  sensitivity: estimate shown before the start ${sr.estimateSeconds?.toFixed(0) ?? '–'} s, first time-left shown ${sr.firstEtaSeconds?.toFixed(0) ?? '–'} s`);
         if (sr.runMs !== undefined) console.log(`  compress + sensitivity + evaluate: ${s(sr.runMs)}; ${sr.caption}`);
-        if (sr.cancelMs !== undefined) console.log(`  cancel during sensitivity: 'Cancelled.' after ${sr.cancelMs.toFixed(0)} ms`);
+        if (sr.cancelMs !== undefined) console.log(`  cancel during sensitivity: job stopped ${sr.pageCancelMs?.toFixed(0)} ms after the request (page clock); 'Cancelled' shown ${sr.cancelMs.toFixed(0)} ms after playwright's click began`);
         await session.page.screenshot({ path: join(out, `${m.name}-sensitivity.png`), fullPage: true });
       } finally {
         await session.close();

@@ -77,7 +77,9 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
   } catch (e) {
     if (e instanceof JobError && e.cancelled) {
       progress.set(0, 'cancelled');
-      setStatus(status, 'Cancelled.', 'info');
+      const ms = performance.now() - ctx.client.cancelledAt;
+      status.dataset['cancelMs'] = ms.toFixed(0);
+      setStatus(status, `Cancelled (stopped in ${(ms / 1000).toFixed(2)} s).`, 'info');
     } else setStatus(status, `Failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
   } finally {
     s.busy = false;

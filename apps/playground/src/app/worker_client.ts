@@ -35,6 +35,8 @@ export class WorkerClient implements JobRunner {
   /** Bumped by every cancel: sessions started before it refuse further jobs. */
   private epoch = 0;
   private readonly pending = new Map<number, Pending>();
+  /** performance.now() of the last cancel request (to report how fast jobs stopped). */
+  cancelledAt = 0;
 
   constructor(private readonly spawn: () => Worker) {
     this.worker = this.start();
@@ -91,6 +93,7 @@ export class WorkerClient implements JobRunner {
    */
   async cancel(graceMs = 300): Promise<void> {
     this.epoch++;
+    this.cancelledAt = performance.now();
     const ids = [...this.pending.keys()];
     if (!ids.length) return;
     for (const id of ids) this.worker.postMessage({ type: 'cancel', id });

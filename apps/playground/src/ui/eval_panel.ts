@@ -58,6 +58,7 @@ export function mountEvalPanel(ctx: AppContext): void {
     const r = store.state.sensitivity;
     const caption = byId('sensitivity-caption');
     byId('sensitivity-details').hidden = !r;
+    byId('sensitivity-figure').hidden = !r;
     if (!r) {
       clearChart(canvas);
       caption.removeAttribute('data-backend');

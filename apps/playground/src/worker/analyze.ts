@@ -5,6 +5,7 @@ import { histogram, mergeHistograms } from '../analysis/histogram.js';
 import { layerGzipBytes } from '../analysis/layer_bytes.js';
 import { constantValues, graphLayers } from '../analysis/layers.js';
 import { layerWeight } from '../analysis/weights.js';
+import { sizeOf } from './size.js';
 import type { IoInfo, LayerStat, ModelAnalysis, OpHistogram, WeightHistogram } from './protocol.js';
 
 function io(v: ValueInfo): IoInfo {
@@ -44,6 +45,8 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     byOp.set(op, [...(byOp.get(op) ?? []), hh]);
   }
   const opHistograms: OpHistogram[] = [...byOp].map(([opType, hs]) => ({ opType, layers: hs.length, ...mergeHistograms(hs) }));
+  // the file's size metrics (as evaluation reports them), while the model is parsed anyway
+  const size = await sizeOf(bytes, model);
   const fed = g.inputs.filter((i) => !g.initializers.has(i.name) && !g.rawInitializers.has(i.name));
   return {
     fileBytes: bytes.length,
@@ -61,5 +64,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     opHistograms,
     skippedHistograms,
     gzipMethod: native ? 'native' : 'fflate-9',
+    size: size.size,
+    fileGzipMethod: size.gzipMethod,
   };
 }

@@ -16,7 +16,8 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
   const total = job.variants.length;
   for (const [i, v] of job.variants.entries()) {
     onProgress(i / total, `${v.name}: size`);
-    const { size, gzipMethod } = await sizeOf(v.bytes);
+    // sizes come with the variant's analysis; measured here only when not given
+    const { size, gzipMethod } = v.size ? { size: v.size, gzipMethod: v.gzipMethod ?? 'fflate-9' } : await sizeOf(v.bytes);
     let out;
     try {
       out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });

@@ -71,6 +71,10 @@ export interface ModelAnalysis {
   opHistograms: OpHistogram[];
   /** How the per-layer gzip sizes were measured (fflate level 9, or native zlib for big models). */
   gzipMethod: 'fflate-9' | 'native';
+  /** The file's size metrics (@whittle/eval's measureSize, or its native-gzip equivalent for big files). */
+  size: SizeMetrics;
+  /** How `size.gzipBytes` was measured. */
+  fileGzipMethod: 'fflate-9' | 'native';
   /** Layers whose weights could not be histogrammed, with the reason. */
   skippedHistograms: { layer: string; reason: string }[];
 }
@@ -153,7 +157,7 @@ export type Job =
   | { kind: 'analyze'; model: Uint8Array }
   | { kind: 'compress'; model: Uint8Array; recipe: Recipe; seed: number; backend: BackendChoice; data?: PassData }
   | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; maxLayers?: number; batchSize: number; data: PassData }
-  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array }[]; data: EvalDataset; batchSize: number; reference?: Float32Array };
+  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array; size?: SizeMetrics; gzipMethod?: 'fflate-9' | 'native' }[]; data: EvalDataset; batchSize: number; reference?: Float32Array };
 
 export type JobKind = Job['kind'];
 

@@ -1,5 +1,5 @@
 import { type SizeMetrics, measureSize, weightSparsity } from '@whittle/eval';
-import { summarize } from '@whittle/graph';
+import { type Model, summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 import { measureGzip, useNativeGzip } from '../analysis/gzip.js';
 
@@ -7,9 +7,9 @@ import { measureGzip, useNativeGzip } from '../analysis/gzip.js';
  * @whittle/eval's measureSize; for models above the fflate limit the same metrics with the gzip
  * size from the browser's native zlib (level 9 in pure JS costs ~1.7 s per 10 MB).
  */
-export async function sizeOf(bytes: Uint8Array): Promise<{ size: SizeMetrics; gzipMethod: 'fflate-9' | 'native' }> {
-  if (!useNativeGzip(bytes.length)) return { size: measureSize(bytes), gzipMethod: 'fflate-9' };
-  const model = readModel(bytes, { validate: false });
+export async function sizeOf(bytes: Uint8Array, parsed?: Model): Promise<{ size: SizeMetrics; gzipMethod: 'fflate-9' | 'native' }> {
+  if (!useNativeGzip(bytes.length)) return { size: measureSize(bytes, parsed ? { model: parsed } : {}), gzipMethod: 'fflate-9' };
+  const model = parsed ?? readModel(bytes, { validate: false });
   const s = summarize(model);
   const sp = weightSparsity(model);
   const gz = await measureGzip(bytes);

@@ -5,12 +5,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeModel } from '@whittle/onnx';
+import { encodeModel, writeModel } from '@whittle/onnx';
 import { torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 
 export interface BuiltModel {
   name: string;
+  /** The .onnx file. */
   path: string;
+  /** Every file to open: the .onnx and its external data file, if any. */
+  files: string[];
   bytes: number;
   parameters: number;
 }
@@ -19,15 +22,25 @@ function save(dir: string, name: string, bytes: Uint8Array, parameters: number):
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.onnx`);
   writeFileSync(path, bytes);
-  return { name, path, bytes: bytes.length, parameters };
+  return { name, path, files: [path], bytes: bytes.length, parameters };
 }
 
 const paramsOf = (m: ReturnType<typeof torchvisionMobilenetV2>): number => [...m.graph.initializers.values()].reduce((s, t) => s + t.size, 0);
 
-/** torchvision mobilenet_v2 (width 1, 1000 classes) at a small input size (64 × 64 keeps forward passes short; the weights are the same). */
-export function writeMobilenet(dir: string, size = 64): BuiltModel {
+/**
+ * torchvision mobilenet_v2 (width 1, 1000 classes) at a small input size (64 × 64 keeps forward
+ * passes short; the weights are the same); `external`: weights in `mobilenet_v2.onnx.data`.
+ */
+export function writeMobilenet(dir: string, opts: { size?: number; external?: boolean } = {}): BuiltModel {
+  const size = opts.size ?? 64;
   const m = torchvisionMobilenetV2({ seed: 1, height: size, widthPx: size });
-  return save(dir, 'mobilenet_v2', writeModel(m), paramsOf(m));
+  if (!opts.external) return save(dir, 'mobilenet_v2', writeModel(m), paramsOf(m));
+  const location = 'mobilenet_v2.onnx.data';
+  const enc = encodeModel(m, { externalData: { location } });
+  const built = save(dir, 'mobilenet_v2', enc.model, paramsOf(m));
+  const data = join(dir, location);
+  writeFileSync(data, Buffer.concat(enc.externalData!.chunks));
+  return { ...built, files: [built.path, data], bytes: built.bytes + enc.externalData!.size };
 }
 
 /** BERT-like encoder: 8 layers, d 512, FFN 2048, 8 heads, 1000-token vocabulary: 25.8 M parameters. */

@@ -12,6 +12,8 @@ export interface ScaleRun {
   times: { open: number; firstEvaluation: number; compress: number; evaluate: number; download: number };
   /** What the page showed. */
   kind: string | null;
+  /** What the model status line said once open. */
+  openStatus: string;
   /** Random samples evaluated. */
   samples: number;
   preset: string;
@@ -40,9 +42,9 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples?: n
   const timeout = opts.timeout ?? 240_000;
   await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
   await markStale(page, '#model-status', '#eval-status');
-  const [, open] = await timed(async () => {
+  const [openStatus, open] = await timed(async () => {
     await page.setInputFiles('#model-file', paths);
-    await waitOk(page, '#model-status', timeout);
+    return waitOk(page, '#model-status', timeout);
   });
   const [, firstEvaluation] = await timed(() => waitOk(page, '#eval-status', timeout));
   const kind = await page.getAttribute('#model-facts [data-fact="kind"]', 'data-value');
@@ -82,6 +84,7 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples?: n
   return {
     times: { open, firstEvaluation, compress, evaluate, download: downloadMs },
     kind,
+    openStatus,
     samples,
     preset,
     presetLabel,
@@ -104,8 +107,10 @@ export interface SensitivityRun {
   firstEtaSeconds: number | null;
   /** Whole run (compress, sensitivity, evaluate) when completed, ms. */
   runMs?: number;
-  /** From the Cancel click to the page saying 'Cancelled.', ms. */
+  /** From the Cancel click to the page saying 'Cancelled', ms (as playwright sees it). */
   cancelMs?: number;
+  /** From the cancel request to the job stopping, ms (as the page measures it). */
+  pageCancelMs?: number;
   caption?: string;
 }
 
@@ -129,8 +134,8 @@ export async function sensitivityFlow(page: Page, opts: { cancel: boolean; timeo
   if (opts.cancel) {
     const c0 = performance.now();
     await page.click('#cancel');
-    await page.waitForFunction(() => document.querySelector('#run-status')?.textContent === 'Cancelled.', null, { timeout: 30_000, polling: 20 });
-    return { ...base, cancelMs: performance.now() - c0 };
+    await page.waitForFunction(() => /^Cancelled/.test(document.querySelector('#run-status')?.textContent ?? ''), null, { timeout: 30_000, polling: 20 });
+    return { ...base, cancelMs: performance.now() - c0, pageCancelMs: Number(await page.getAttribute('#run-status', 'data-cancel-ms')) };
   }
   await waitOk(page, '#run-status', opts.timeout ?? 600_000);
   return { ...base, runMs: performance.now() - t0, caption: (await page.textContent('#sensitivity-caption')) ?? '' };
