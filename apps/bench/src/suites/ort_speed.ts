@@ -1,11 +1,16 @@
 /**
- * Suite `ort_speed`: do compressed models run faster in onnxruntime-node (CPU, 1 thread)?
+ * Suite `ort_speed`: do compressed models run faster in onnxruntime-node (CPU)?
  * fp32 vs static int8 (QDQ, fused by onnxruntime) vs dynamic int8 vs int4 (MatMulNBits,
  * accuracy_level 4; and int4 QDQ for contrast) for LeNet-300-100, LeNet-5 (MNIST zoo) and the
- * torchvision-style ResNet-18 fixture (224x224, BN folded), at batch 1 and 8. All variants of a
- * model are timed interleaved in the same run (compareLatencyOrt: medians of per-round medians),
- * so ratios hold under load. Also top-1 agreement of int8 vs fp32 on inputs disjoint from the
- * calibration ones. `pnpm bench ort_speed [--quick]` (--quick: ResNet-18 at 112x112, 3 rounds).
+ * torchvision-style ResNet-18 fixture (224x224, BN folded), at batch 1 and 8, 1 thread; and a
+ * BERT-style encoder (6 layers, d 512, FFN 2048, vocab 8192, sequence 128: 23.2M parameters)
+ * with dynamic int8 (per-tensor / per-channel int8 weights, uint8 weights for contrast) and int4
+ * MatMulNBits at batch 1 and 8, 1 thread and onnxruntime's default threads. All variants of a
+ * model are timed interleaved in the same run (medians of per-round medians), so ratios hold
+ * under load. Also top-1 agreement of int8 vs fp32 on inputs disjoint from the calibration ones
+ * (encoder: cosine of the hidden states) and the fused ops onnxruntime's optimized graph holds.
+ * `pnpm bench ort_speed [--quick] [--only lenet|resnet|encoder]` (--quick: ResNet-18 at 112x112,
+ * 3 rounds).
  */
 import * as ort from 'onnxruntime-node';
 import { type Feeds, type Model, normalizeModel, runPass } from '@whittle/graph';
@@ -13,8 +18,10 @@ import { Rng, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { compareLatencyOrt } from '@whittle/eval/node';
 import { mnistData, zooModel } from '@whittle/testing/zoo';
-import { torchvisionResnet18 } from '@whittle/testing/exporters';
+import { torchTransformerEncoder, torchvisionResnet18 } from '@whittle/testing/exporters';
 import '@whittle/quantize';
+import { timeInterleaved } from '../ort_interleaved.js';
+import { ortFusedOps } from '../ort_fused_ops.js';
 
 interface Case {
   name: string;
@@ -89,11 +96,69 @@ async function resnetCase(size: number): Promise<Case> {
   };
 }
 
+const ENCODER = { layers: 6, dModel: 512, heads: 8, ffn: 2048, vocab: 8192, maxPositions: 128 };
+const SEQ = 128;
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let d = 0, x = 0, y = 0;
+  for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
+  return d / Math.sqrt(x * y);
+}
+
+/** Seeded token ids [batch, SEQ] (seed 1: timing; seed 2: the accuracy check). */
+function ids(batch: number, seed: number): Record<string, ort.Tensor> {
+  const rng = new Rng(seed);
+  return { input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batch * SEQ }, () => BigInt(rng.int(ENCODER.vocab))), [batch, SEQ]) };
+}
+
+async function hidden(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  const out = (await s.run(feeds))[s.outputNames[0]!]!.data as Float32Array;
+  await s.release();
+  return out;
+}
+
+/** The BERT-style encoder: fp32 vs dynamic int8 variants, batch 1 and 8, 1 thread and default threads. */
+async function encoderBench(rounds: number): Promise<void> {
+  const model = (await normalizeModel(torchTransformerEncoder(ENCODER))).model;
+  let params = 0;
+  for (const t of model.graph.initializers.values()) params += t.size;
+  const variants: [string, Model][] = [['fp32', model]];
+  variants.push(['dynamic int8 (per-tensor, default)', (await runPass('quantize-dynamic', model, {})).model]);
+  variants.push(['dynamic int8 per-channel', (await runPass('quantize-dynamic', model, { perChannel: true })).model]);
+  variants.push(['dynamic uint8 weights', (await runPass('quantize-dynamic', model, { weightType: 'uint8' })).model]);
+  variants.push(['int4 MatMulNBits acc4', (await runPass('quantize-weights', model, { bits: 4, blockSize: 32, format: 'matmulnbits', accuracyLevel: 4 })).model]);
+  const bytes = variants.map(([, m]) => writeModel(m));
+  const settings = [1, 0] as const;
+  const ms = new Map<number, number[][]>();
+  for (const threads of settings) ms.set(threads, await timeInterleaved(bytes, (b) => ids(b, 1), { batches: [1, 8], rounds, threads }));
+  const check = ids(4, 2);
+  const ref = await hidden(bytes[0]!, check);
+  console.log(`\nBERT-style encoder (${ENCODER.layers} layers, d ${ENCODER.dModel}, ${ENCODER.heads} heads, FFN ${ENCODER.ffn}, vocab ${ENCODER.vocab}, sequence ${SEQ}; ${(params / 1e6).toFixed(1)}M parameters): speedup = fp32 ms / variant ms; "default" = onnxruntime's default intra-op threads`);
+  console.log('| variant | size | b1 1T ms | b1 1T | b8 1T ms | b8 1T | b1 default ms | b1 default | b8 default ms | b8 default | cosine vs fp32 | onnxruntime optimized graph |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const [i, [name]] of variants.entries()) {
+    const cells: string[] = [];
+    for (const threads of settings) {
+      for (const b of [0, 1]) {
+        const t = ms.get(threads)![b]!;
+        cells.push(t[i]!.toFixed(1), `${(t[0]! / t[i]!).toFixed(2)}x`);
+      }
+    }
+    const cos = i === 0 ? 1 : cosine(ref, await hidden(bytes[i]!, check));
+    const ops = await ortFusedOps(bytes[i]!, ['MatMul', 'FusedMatMul', 'MatMulInteger', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'MatMulNBits', 'DequantizeLinear', 'Add']);
+    console.log(`| ${name} | ${(bytes[i]!.length / 1e6).toFixed(1)} MB | ${cells.join(' | ')} | ${cos.toFixed(4)} | ${ops} |`);
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const rounds = quick ? 3 : 7;
-  console.log(`onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, 1 intra-op thread; speedup = fp32 time / variant time, interleaved in one run, median of ${rounds} rounds`);
-  const cases = [await mnistCase('lenet300100'), await mnistCase('lenet5'), await resnetCase(quick ? 112 : 224)];
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  console.log(`onnxruntime-node ${ort.env.versions?.common ?? ''} CPU; speedup = fp32 time / variant time, interleaved in one run, median of ${rounds} rounds`);
+  const cases: Case[] = [];
+  if (!only || only === 'lenet') cases.push(await mnistCase('lenet300100'), await mnistCase('lenet5'));
+  if (!only || only === 'resnet') cases.push(await resnetCase(quick ? 112 : 224));
   for (const c of cases) {
     const variants: [string, Model][] = [['fp32', c.model]];
     const st = await runPass('quantize-static', c.model, {}, { calibration: c.calibration() });
@@ -114,4 +179,5 @@ export async function run(args: string[]): Promise<void> {
       console.log(`| ${name} | ${(bytes[i]!.length / 1e6).toFixed(2)} MB | ${v.batch1.medianMs.toFixed(3)} | ${v.batch1.speedup.toFixed(2)}x | ${v.batchN!.medianMs.toFixed(3)} | ${v.batchN!.speedup.toFixed(2)}x${v.slower ? ' (slower)' : ''} | ${(agree * 100).toFixed(1)} % (n=${c.evalN}) |`);
     }
   }
+  if (!only || only === 'encoder') await encoderBench(rounds);
 }
