@@ -49,6 +49,7 @@ function accumulateGram(xtx: Float64Array, x: ArrayLike<number>, K: number): num
 export const pruneSparseGpt = definePass({
   specificationVersion: 'v1',
   name: 'prune-sparsegpt',
+  cli: { group: 'prune', command: 'sparsegpt' },
   description: 'SparseGPT: prune Gemm/MatMul weights (unstructured or n:m) and update the rest to compensate (OBS), from calibration data.',
   optionsSchema: sparseGptOptions,
   async run(model, ctx) {

@@ -97,6 +97,7 @@ function foldInverse(g: Graph, x: string, group: WeightSite[], s: Float64Array, 
 export const quantizeAwqPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-awq',
+  cli: { group: 'quantize', command: 'awq' },
   description: 'AWQ-style activation-aware weight quantization: per-input-channel scales searched on calibration data, folded into the preceding LayerNorm or a Mul, then RTN.',
   optionsSchema: awqOptions,
   async run(model, ctx) {

@@ -140,6 +140,7 @@ export const hqqOptions = defineOptions({
 export const quantizeHqqPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-hqq',
+  cli: { group: 'quantize', command: 'hqq' },
   description: 'HQQ-style calibration-free weight quantization (half-quadratic zero-point optimisation, integer zero points) as MatMulNBits or DequantizeLinear.',
   optionsSchema: hqqOptions,
   async run(model, ctx) {

@@ -17,6 +17,10 @@ export { clusterWeightsPass, clusterOptions, type ClusterPassOptions } from './c
 export { qatPass, qatOptions } from './qat.js';
 export { quantizeMixedPass, mixedOptions } from './mixed.js';
 export { smoothQuantPass, smoothQuantOptions } from './smooth_quant.js';
+export { quantizeHqqPass, hqqOptions, hqqQuantize, type HqqSpec } from './hqq.js';
+export { quantizeAwqPass, awqOptions, awqScales } from './awq.js';
+export { runSequential, type SequentialOptions } from './sequential.js';
+export { type TiedHeadMode, findTiedTable, emitTiedTable } from './tied_head.js';
 export { emitClustered, type ClusterStorage, type EmittedCluster } from './cluster_emit.js';
 export * from './cluster.js';
 export { rangesFromArrays, computeRange, collectStats, TensorStats, type CalibrationMethod, type RangeOptions } from './calibrate.js';

@@ -13,8 +13,10 @@ import { clusterWeightsPass } from './cluster_pass.js';
 import { qatPass } from './qat.js';
 import { quantizeMixedPass } from './mixed.js';
 import { smoothQuantPass } from './smooth_quant.js';
+import { quantizeHqqPass } from './hqq.js';
+import { quantizeAwqPass } from './awq.js';
 
-export { quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass };
+export { quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass, quantizeHqqPass, quantizeAwqPass };
 
 /** The passes this package registers (in this order), each declaring its CLI command. */
-export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass] as const;
+export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass, quantizeHqqPass, quantizeAwqPass] as const;
