@@ -8,6 +8,7 @@ import { SYMBOLIC_DIM_LENGTH, fixedSampleShape, sampleDataset } from '../src/dat
 import { datasetFromFiles, datasetFromSourceFiles, readDataFile } from '../src/data/user_data.js';
 import type { IoInfo } from '../src/worker/protocol.js';
 import { writeNpy } from './support/npy_write.js';
+import { writeGrayPng } from './support/png_write.js';
 
 const image: IoInfo = { name: 'input', elemType: 'float32', shape: ['N', 1, 28, 28] };
 const file = (name: string, bytes: Uint8Array | Buffer): File => new File([new Uint8Array(bytes)], name);
@@ -65,6 +66,26 @@ describe("other sources, read by @whittle/eval's openData", () => {
     expect(Array.from(txt.dataset.inputs['input_ids']!.data as BigInt64Array, Number)).toEqual([2, 3, 1, 1, 3, 1, 1, 1]);
     expect(Array.from(txt.dataset.inputs['attention_mask']!.data as BigInt64Array, Number)).toEqual([1, 1, 0, 0, 1, 0, 0, 0]);
     await expect(datasetFromSourceFiles([file('c.txt', Buffer.from('hi'))], [ids])).rejects.toThrow(/raw text needs a tokenizer/);
+  });
+});
+
+describe('a picked folder', () => {
+  test('images in class subfolders (<input webkitdirectory> paths) become labeled samples', async () => {
+    const inFolder = (path: string, bytes: Buffer): File => {
+      const f = file(path.split('/').pop()!, bytes);
+      Object.defineProperty(f, 'webkitRelativePath', { value: path });
+      return f;
+    };
+    const px = (v: number) => writeGrayPng(new Uint8Array(28 * 28).fill(v), 28, 28);
+    const files = [inFolder('digits/zero/a.png', px(0)), inFolder('digits/one/b.png', px(255)), inFolder('digits/one/c.png', px(51))];
+    const { dataset, count } = await datasetFromSourceFiles(files, [image]);
+    expect(count).toBe(3);
+    // classes sorted by name: one = 0, zero = 1
+    expect(Array.from(dataset.labels!).sort()).toEqual([0, 0, 1]);
+    const x = dataset.inputs['input']!;
+    expect(x.sampleShape).toEqual([1, 28, 28]);
+    const means = [0, 1, 2].map((i) => (x.data as Float32Array).subarray(i * 784, (i + 1) * 784).reduce((a, b) => a + b, 0) / 784);
+    expect(means.map((m) => Math.round(m * 100) / 100).sort()).toEqual([0, 0.2, 1]);
   });
 });
 
