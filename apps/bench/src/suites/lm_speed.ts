@@ -7,7 +7,7 @@
  * made as `whittle export-transformers` makes them (LM head untied from the embedding) and timed
  * interleaved in one run (@whittle/eval's compareDecoderSpeed: medians over rounds), so the ratios
  * hold under load. Ends with the crossover: the smallest decoder whose best q4 decodes at least as
- * fast as fp32. `pnpm bench lm_speed [--quick] [--rounds N] [--tokens N]`.
+ * fast as fp32. `pnpm bench lm_speed [--quick] [--only <size name part, e.g. lm25m>] [--rounds N] [--tokens N]`.
  */
 import * as ort from 'onnxruntime-node';
 import { type Model, runRecipe } from '@whittle/graph';
@@ -46,7 +46,8 @@ export async function run(args: string[]): Promise<void> {
   const opt = (k: string, d: number): number => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);
   const rounds = opt('--rounds', quick ? 3 : 7);
   const tokens = opt('--tokens', 32);
-  const sizes = quick ? SIZES.filter((_, i) => i !== 2) : SIZES;
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1]! : undefined;
+  const sizes = SIZES.filter((x, i) => (only ? x.name.includes(only) : !quick || i !== 2));
   console.log(`onnxruntime-node ${ort.env.versions?.common ?? ''} CPU; tokens/s with the KV cache: prefill of a ${tokens}-token prompt, ${tokens - 1} single-token decode calls per round; ratio = variant tokens/s / fp32 tokens/s, all variants interleaved, medians over ${rounds} rounds`);
   const best: { size: string; params: number; threads: string; variant: string; decodeRatio: number }[] = [];
   for (const s of sizes) {
