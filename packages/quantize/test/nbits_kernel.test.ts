@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '@whittle/tensor';
+import { packMatMulNBits } from '../src/emit.js';
+import { quantizeColumnsNBits } from '../src/nbits_kernel.js';
+import { quantizeRtn } from '../src/weights.js';
+
+/** B [K, N] with exact ties (multiples of half a step), zeros, a constant column and a NaN-free spread. */
+function weight(K: number, N: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const w = new Float32Array(K * N);
+  for (let i = 0; i < w.length; i++) w[i] = i % 5 === 0 ? Math.round(rng.uniform(-14, 14)) / 2 : rng.normal() * 0.1;
+  for (let k = 0; k < K; k++) w[k * N + 1] = 0.25;
+  return w;
+}
+
+describe('quantizeColumnsNBits', () => {
+  for (const [bits, symmetric, K, N, bs] of [
+    [4, true, 96, 10, 32],
+    [4, false, 100, 7, 32],
+    [3, true, 64, 5, 16],
+    [2, false, 40, 6, 16],
+    [8, true, 70, 4, 32],
+    [5, false, 128, 9, 64],
+  ] as const) {
+    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} block ${bs}: bytes equal quantizeRtn + packMatMulNBits`, () => {
+      const w = weight(K, N, bits * 10 + K);
+      const container = bits <= 4 ? 4 : 8;
+      // reference: canonical rows are B's columns, in float64
+      const canon = new Float64Array(N * K);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) canon[n * K + k] = w[k * N + n]!;
+      const q = quantizeRtn(canon, N, K, { bits, symmetric, granularity: 'block', blockSize: bs });
+      const ref = packMatMulNBits(q, container);
+      const nb = Math.ceil(K / bs);
+      const blob = (bs * container) / 8;
+      const zpBytes = Math.ceil((nb * container) / 8);
+      const scales = new Float32Array(N * nb);
+      const zps = new Uint8Array(N * zpBytes);
+      const B = new Uint8Array(N * nb * blob);
+      // slices of 3 columns exercise the n0 offsets
+      const r = 3;
+      const tile = new Float32Array(r * K);
+      const part = new Uint8Array(r * nb * blob);
+      for (let n0 = 0; n0 < N; n0 += r) {
+        const m = Math.min(r, N - n0);
+        quantizeColumnsNBits(w, K, N, n0, m, { bits, symmetric, blockSize: bs, container }, tile, part, scales, zps);
+        B.set(part.subarray(0, m * nb * blob), n0 * nb * blob);
+      }
+      expect(B).toEqual(ref.B);
+      expect(zps).toEqual(ref.Z);
+      expect(scales).toEqual(q.scales);
+    });
+  }
+});
