@@ -265,25 +265,27 @@ export const gptqPass = definePass({
       // quantize each weight once all its readers' inputs were seen, and put its dequantized values
       // into the working model so every later layer is calibrated on the quantized model's activations
       const work = cloneModel(model);
-      const grams = new Map(sites.map((s) => [s, emptyGram(s.cols)]));
+      // one Gram per input tensor, shared by the layers reading it (Q/K/V)
+      const grams = new Map<string, Gram>();
       const pending = new Set(weights);
       const seen = new Set<string>();
       batches = await runSequential(work, [...new Set(sites.map((s) => s.node.inputs[0]!))], ctx.calibration, async (name, values) => {
-        for (const s of sites) {
-          if (s.node.inputs[0] !== name) continue;
-          for (const v of values) accumulateGram(grams.get(s)!, (await v.data()) as Float32Array, s.cols);
-        }
+        const K = sites.find((s) => s.node.inputs[0] === name)!.cols;
+        const g = emptyGram(K);
+        for (const v of values) accumulateGram(g, (await v.data()) as Float32Array, K);
+        symmetrize(g.xtx);
+        grams.set(name, g);
         seen.add(name);
         for (const group of [...pending]) {
           if (!group.every((s) => seen.has(s.node.inputs[0]!))) continue;
           pending.delete(group);
-          const gs = group.map((s) => grams.get(s)!);
-          for (const g of gs) symmetrize(g.xtx);
+          const gs = group.map((s) => grams.get(s.node.inputs[0]!)!);
           const q = await quantizeGroup(group, gs);
           const site = group[0]!;
           work.graph.initializers.set(site.name, tensor(fromCanonical(site, dequantizeWeight(q)), site.shape, 'float32', { backend: 'cpu' }));
-          for (const g of gs) g.xtx = new Float64Array(0); // free the Gram matrices as we go
         }
+        // free the Gram matrices no pending weight reads any more
+        for (const k of [...grams.keys()]) if (![...pending].some((group) => group.some((s) => s.node.inputs[0] === k))) grams.delete(k);
       }, { backend: ctx.backend, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
     } else {
       const gram = await collectGram(model, sites, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
