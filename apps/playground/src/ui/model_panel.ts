@@ -56,10 +56,13 @@ function renderHistograms(store: Store): void {
   const v = store.state.variants[Number(select.value)] ?? store.state.variants[0];
   if (!v) return;
   const a = v.analysis;
-  const skipped = a.skippedHistograms;
-  byId('hist-notes').textContent = skipped.length
-    ? `${skipped.length} layer${skipped.length === 1 ? '' : 's'} without a histogram: ${skipped.slice(0, 3).map((s) => `${s.layer} (${s.reason})`).join('; ')}${skipped.length > 3 ? '; …' : ''}`
-    : '';
+  // layers that only read scalars or vectors (Clip bounds, biases) have no weight matrix to show: counted, not listed
+  const noMatrix = a.skippedHistograms.filter((x) => /no weight tensor of rank/.test(x.reason));
+  const skipped = a.skippedHistograms.filter((x) => !noMatrix.includes(x));
+  byId('hist-notes').textContent = [
+    skipped.length ? `${skipped.length} layer${skipped.length === 1 ? '' : 's'} without a histogram: ${skipped.slice(0, 3).map((x) => `${x.layer} (${x.reason})`).join('; ')}${skipped.length > 3 ? '; …' : ''}` : '',
+    noMatrix.length ? `${noMatrix.length} layer${noMatrix.length === 1 ? ' reads' : 's read'} constants but no weight matrix.` : '',
+  ].filter(Boolean).join(' ');
   drawOpHistograms(byId('op-hists'), a.opHistograms);
   byId('hist-summary').textContent = `Per-layer histograms (${a.histograms.length} layers; drawn as they scroll into view)`;
   drawWeightHistograms(byId('weight-hists'), a.histograms);
