@@ -18,7 +18,7 @@ export { analyzeHeads, headScores, removeHeads, type AttentionBlock, type HeadAn
 export { pruneSensitivity, sensitivityAnalysis, sparsityFromSensitivity, type SensitivityOptions, type SensitivityResult, type SensitivityPoint } from './sensitivity.js';
 export { checkNMPattern, nmMask, type NMCheck } from './nm.js';
 export { computeMasks, applyMasks, masksFromZeros, weightScores, kthSmallest, type Masks, type MaskOptions, type ScoreMethod, type PruneScope } from './masks.js';
-export { collectInputNorms, type InputNorms, type CollectOptions } from './activations.js';
+export { collectInputNorms, inputNormsPoint, type InputNorms, type CollectOptions } from './activations.js';
 export { findPrunableWeights, packMask, unpackMask, type PrunableWeight } from './layers.js';
 export { sparsityReport, gzipSize, initializerBytesOf, type SparsityReport, type LayerSparsity } from './report.js';
 export { pruneGradual, gradualOptions } from './gradual_pass.js';

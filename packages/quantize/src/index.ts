@@ -23,7 +23,7 @@ export { runSequential, type SequentialOptions } from './sequential.js';
 export { type TiedHeadMode, findTiedTable, emitTiedTable } from './tied_head.js';
 export { emitClustered, type ClusterStorage, type EmittedCluster } from './cluster_emit.js';
 export * from './cluster.js';
-export { rangesFromArrays, computeRange, collectStats, TensorStats, type CalibrationMethod, type RangeOptions } from './calibrate.js';
+export { rangesFromArrays, computeRange, collectStats, statsPoint, TensorStats, type CalibrationMethod, type CollectStatsOptions, type RangeOptions } from './calibrate.js';
 export * from './quant_math.js';
 export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
