@@ -8,6 +8,7 @@ import { type LmEvaluationSettings, lmSettingsLine } from './lm/evaluate.js';
 import type { LatencyResult, LatencyVsBaseline } from './latency_stats.js';
 import { paretoFront } from './pareto.js';
 import type { SizeMetrics } from './size.js';
+import { formatBytes } from './format.js';
 
 /** The measurements of one model variant (the original is a variant too). */
 export interface VariantResult {
@@ -127,13 +128,7 @@ export function buildReport(variants: readonly VariantResult[], opts: BuildRepor
   return report;
 }
 
-/** Bytes as B / KB / MB (1 KB = 1000 B). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)} KB`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(2)} MB`;
-  return `${(n / 1e9).toFixed(2)} GB`;
-}
+export { formatBytes };
 
 function formatCount(n: number): string {
   if (n < 1e4) return String(n);

@@ -16,7 +16,7 @@ import {
 } from '@whittle/eval';
 import { PROTOBUF_LIMIT, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from '../errors.js';
-import { formatBytes } from '../format_bytes.js';
+import { formatBytes } from '@whittle/eval/format';
 import { readInput, userPath } from '../model_io.js';
 
 /** Flags of `whittle export-transformers`. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listPasses, normalizeModel, opsetUpgradeBlockers, summarize, weightCoverage } from '@whittle/graph';
 import { techniqueLines } from '../coverage_text.js';
-import { formatBytes } from '../format_bytes.js';
+import { formatBytes } from '@whittle/eval/format';
 import { readInput } from '../model_io.js';
 
 /** `whittle inspect <model>` and `whittle passes`. */
