@@ -123,17 +123,26 @@ describe('constant folding', () => {
     expect(r.skipped.map((s) => s.reason).join('|')).toMatch(/graph output.*\|.*maxOutputElements|maxOutputElements.*graph output/);
   });
 
-  it('uses the plugged evaluator for ops it does not know', async () => {
+  it('evaluates with the interpreter\'s op implementations (ops beyond arithmetic and layout fold too)', async () => {
     const m = model([node('Softsign', ['w'], ['v']), node('Add', ['x', 'v'], ['y'])], { x: [2] }, ['y'], { w: t([1, -3], [2]) });
+    const r = await fold(m);
+    expect(r.folded).toEqual(['v (Softsign)']);
+    expect(vals(r.model.graph.initializers.get('v')!)).toEqual([0.5, -0.75]);
+  });
+
+  it('uses the plugged evaluator for ops the interpreter does not implement', async () => {
+    const m = model([node('Det', ['w'], ['v']), node('Add', ['x', 'v'], ['y'])], { x: [1] }, ['y'], { w: t([1, 2, 3, 4], [2, 2]) });
     let r = await fold(m);
     expect(r.folded).toHaveLength(0);
     expect(r.skipped[0]!.reason).toMatch(/no evaluator/);
-    const prev = setConstantEvaluator((n, inputs) =>
-      n.opType === 'Softsign' ? [t(vals(inputs[0]!).map((v) => v / (1 + Math.abs(v))), [...inputs[0]!.shape])] : undefined,
-    );
+    const prev = setConstantEvaluator((n, inputs) => {
+      if (n.opType !== 'Det') return undefined;
+      const [a, b, c, d] = vals(inputs[0]!);
+      return [t([a! * d! - b! * c!], [])];
+    });
     try {
       r = await fold(m);
-      expect(vals(r.model.graph.initializers.get('v')!)).toEqual([0.5, -0.75]);
+      expect(vals(r.model.graph.initializers.get('v')!)).toEqual([-2]);
     } finally {
       setConstantEvaluator(prev);
     }

@@ -1,7 +1,11 @@
-import type { Tensor } from '@whittle/tensor';
+import { type Tensor, WhittleError } from '@whittle/tensor';
 import type { Node } from '../ir/types.js';
-import { LAYOUT_KERNELS } from './ops_layout.js';
-import { type FoldKernel, MATH_KERNELS } from './ops_math.js';
+import { attributeAccessors, type OpContext } from '../interpreter/context.js';
+import { InterpreterError } from '../interpreter/errors.js';
+import { getOp, getValueOp, listOps, normalizeDomain } from '../interpreter/registry.js';
+import { isTensor } from '../interpreter/value.js';
+// the interpreter's op implementations are the folder's semantics: one copy of every op
+import '../interpreter/ops/index.js';
 
 /**
  * Evaluates one node on constant cpu tensors (missing optional inputs are undefined). Returns
@@ -16,8 +20,8 @@ export type ConstantEvaluator = (
 let plugged: ConstantEvaluator | undefined;
 
 /**
- * Plug in an evaluator for ops the built-in folder does not know (the interpreter registers one).
- * Pass undefined to remove it. Returns the previous evaluator.
+ * Plug in an evaluator for ops the interpreter does not implement. Pass undefined to remove it.
+ * Returns the previous evaluator.
  */
 export function setConstantEvaluator(fn: ConstantEvaluator | undefined): ConstantEvaluator | undefined {
   const prev = plugged;
@@ -30,22 +34,39 @@ export function getConstantEvaluator(): ConstantEvaluator | undefined {
   return plugged;
 }
 
-const BUILTIN: Record<string, FoldKernel> = { ...MATH_KERNELS, ...LAYOUT_KERNELS };
-
-/** Op types the built-in folder evaluates (default domain). */
+/** Op types constant folding evaluates without a plugged evaluator: the interpreter's default-domain ops. */
 export function builtinFoldOps(): string[] {
-  return Object.keys(BUILTIN).sort();
+  return listOps()
+    .filter((k) => k.startsWith('::'))
+    .map((k) => k.slice(2))
+    .sort();
 }
 
-/** Evaluate with the built-in kernels, then the plugged evaluator. */
+function foldContext(node: Node, opset: number): OpContext {
+  const noSubgraph = (): never => {
+    throw new InterpreterError(`node ${node.name || node.opType} (${node.opType}): constant folding does not run subgraphs`);
+  };
+  return { node, opset, backend: 'cpu', runSubgraph: noSubgraph, runSubgraphValues: noSubgraph, ...attributeAccessors(node) };
+}
+
+/**
+ * Evaluate `node` with the interpreter's implementation of its op (on cpu), else the plugged
+ * evaluator. Undefined when neither knows the op or an output is not a tensor.
+ */
 export async function evaluateConstantNode(
   node: Node,
   inputs: (Tensor | undefined)[],
   opset: number,
   evaluator: ConstantEvaluator | undefined = plugged,
 ): Promise<(Tensor | undefined)[] | undefined> {
-  const k = node.domain === '' || node.domain === 'ai.onnx' ? BUILTIN[node.opType] : undefined;
-  const r = k?.(node, inputs, opset);
-  if (r) return r;
-  return evaluator ? await evaluator(node, inputs, { opset }) : undefined;
+  const domain = normalizeDomain(node.domain);
+  const impl = getOp(node.opType, domain) ?? getValueOp(node.opType, domain);
+  if (!impl) return evaluator ? await evaluator(node, inputs, { opset }) : undefined;
+  try {
+    const outs = await impl(inputs, foldContext(node, opset));
+    return outs.every((v): v is Tensor | undefined => v === undefined || isTensor(v)) ? outs : undefined;
+  } catch (e) {
+    if (e instanceof WhittleError) throw e;
+    throw new InterpreterError(`node ${node.name || node.opType} (${node.opType}) failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
 }
