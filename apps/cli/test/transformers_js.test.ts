@@ -3,7 +3,7 @@
  * by Transformers.js in Node (no network: local models only) and generates greedily exactly what
  * the KV-cache loop of @whittle/eval generates from the same file in onnxruntime-node.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
@@ -74,11 +74,32 @@ describe('export-transformers', () => {
     expect(new Set(generated.fp32!.flat()).size).toBeGreaterThan(3);
   }, 60_000);
 
+  it('the Optimum merged layout (use_cache_branch, no position_ids): Transformers.js and the KV-cache loop agree', async () => {
+    const merged = join(dir, 'merged.onnx');
+    writeFileSync(merged, writeModel(optimumDecoder({ seed: 4, layers: 2, dModel: 64, heads: 4, vocab: 96 })));
+    const src = writeTinyLm(dir);
+    const out = join(dir, 'models', 'merged');
+    const r = await exportTransformersJs(merged, { tokenizer: src.tokenizer, out, variants: 'fp32,q4' });
+    expect(r.config).toMatchObject({ model_type: 'gpt2', n_layer: 2, n_head: 4, n_positions: 128 });
+    env.allowRemoteModels = false;
+    env.localModelPath = join(dir, 'models');
+    const enc = (await AutoTokenizer.from_pretrained('merged'))('w1 w5 w9 w3 w7');
+    for (const v of r.variants) {
+      const model = await AutoModelForCausalLM.from_pretrained('merged', { dtype: v.dtype });
+      const ort = await openOrtDecoder(join(out, v.path));
+      const tjs = ((await model.generate({ ...enc, max_new_tokens: 6, do_sample: false })) as { tolist(): bigint[][] }).tolist()[0]!.map(Number).slice(5);
+      const mine = (await greedyGenerate(ort, decoderIo(ort, v.path), [3, 7, 11, 5, 9], 6)).tokens;
+      expect(tjs, v.dtype).toEqual(mine.slice(0, tjs.length));
+      expect(tjs.length === 6 || tjs[tjs.length - 1] === 0).toBe(true);
+      await ort.release();
+      await model.dispose();
+    }
+  }, 60_000);
+
   it('refuses a model without a KV cache, an unknown dtype and a tokenizer larger than the vocabulary', async () => {
     const src = writeTinyLm(dir);
     await expect(exportTransformersJs(src.model, { tokenizer: src.tokenizer, out: join(dir, 'x'), variants: 'fp32,q3' })).rejects.toThrow(/unknown variant 'q3'/);
     const small = join(dir, 'small.onnx');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(small, writeModel(optimumDecoder({ seed: 1, layers: 1, dModel: 16, heads: 2, vocab: 32 })));
     await expect(exportTransformersJs(small, { tokenizer: src.tokenizer, out: join(dir, 'y'), variants: 'fp32' })).rejects.toThrow(/96 tokens, the model's vocabulary only 32/);
     const { torchTransformerEncoder } = await import('@whittle/testing/exporters');
