@@ -231,11 +231,11 @@ export const quantizeDynamicPass = definePass({
     if (gatherTables) tableLines.push(`${gatherTables} Gather table${gatherTables > 1 ? 's' : ''} weight-only int8 per row${gatheredRows ? ` (${gatheredRows} dequantized after the Gather, only the rows looked up)` : ''}${tiedNote}`);
     // onnxruntime fuses DynamicQuantizeLinear → MatMulInteger → Cast → Mul (→ Add) into
     // DynamicQuantizeMatMul / MatMulIntegerToFloat but has no such kernel for ConvInteger: each
-    // conv runs five separate ops, no faster than float32 (ResNet-18: 0.7-1.0x at batch 1 and 8)
+    // conv runs five separate ops, no faster than float32 (ResNet-18: 0.7-1.2x at batch 1 and 8 across runs)
     const convLayers = layers.filter((l) => l.emitted === 'ConvInteger').length;
     const convShare = intElems ? convElems / intElems : 0;
     if (convLayers && convShare >= 0.5) {
-      warnings.push(`${convLayers} Conv layer${convLayers > 1 ? 's' : ''} (${Math.round(convShare * 100)} % of the integer weights) as ConvInteger: onnxruntime has no fused dynamic int8 conv kernel (DynamicQuantizeLinear, ConvInteger, Cast, Mul and Add run one by one), so a conv network runs no faster than float32 (ResNet-18 on onnxruntime CPU: measured 0.7-1.0x of float32); use quantize-static (QLinearConv, measured 3-4x faster) or keep Conv float (excludeOps: Conv, --exclude-ops Conv in the CLI)`);
+      warnings.push(`${convLayers} Conv layer${convLayers > 1 ? 's' : ''} (${Math.round(convShare * 100)} % of the integer weights) as ConvInteger: onnxruntime has no fused dynamic int8 conv kernel (DynamicQuantizeLinear, ConvInteger, Cast, Mul and Add run one by one), so a conv network runs no faster than float32 (ResNet-18 on onnxruntime CPU: measured 0.7-1.2x of float32 across runs); use quantize-static (QLinearConv, measured 2.7-3.3x faster) or keep Conv float (excludeOps: Conv, --exclude-ops Conv in the CLI)`);
     }
     eliminateDeadCode(out.graph);
     const bytesAfter = modelInitializerBytes(out);
