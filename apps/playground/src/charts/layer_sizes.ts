@@ -15,9 +15,14 @@ export function pairLayers(before: readonly LayerStat[], after: readonly LayerSt
   return rows;
 }
 
-/** Grouped bars per layer: stored and gzip bytes of the original and of the selected variant. */
+/** Layers the chart shows at most (the largest originals; 500 bars are unreadable). */
+export const MAX_SIZE_BARS = 30;
+
+/** Grouped bars per layer: stored and gzip bytes of the original and of the selected variant (the largest layers first when there are many). */
 export function drawLayerSizes(canvas: HTMLCanvasElement, before: readonly LayerStat[], after: readonly LayerStat[], afterName: string): void {
-  const rows = pairLayers(before, after);
+  const all = pairLayers(before, after);
+  const size = (r: (typeof all)[number]): number => Math.max(r.before?.bytes ?? 0, r.after?.bytes ?? 0);
+  const rows = all.length > MAX_SIZE_BARS ? [...all].sort((a, b) => size(b) - size(a)).slice(0, MAX_SIZE_BARS) : all;
   const ds = (label: string, color: string, pick: (r: (typeof rows)[number]) => number | undefined) => ({ label, backgroundColor: color, data: rows.map((r) => pick(r) ?? 0) });
   drawChart(canvas, {
     type: 'bar',
@@ -31,8 +36,11 @@ export function drawLayerSizes(canvas: HTMLCanvasElement, before: readonly Layer
       ],
     },
     options: {
+      plugins: {
+        ...(rows.length < all.length ? { title: { display: true, text: `the ${rows.length} largest of ${all.length} layers` } } : {}),
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatBytes(Number(c.parsed.y))}` } },
+      },
       scales: { y: { beginAtZero: true, ticks: { callback: (v) => formatBytes(Number(v)) }, title: { display: true, text: 'weight bytes' } } },
-      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatBytes(Number(c.parsed.y))}` } } },
     },
   });
 }
