@@ -3,7 +3,7 @@
  * needed) collected from calibration batches (onnxruntime or Whittle's interpreter) or from plain arrays,
  * and the calibrators MinMax, Percentile, Entropy (KL, TensorRT-style) and MSE.
  */
-import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Model, type StatisticPoint, collectActivations } from '@whittle/graph';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Logger, type Model, type StatisticPoint, collectActivations } from '@whittle/graph';
 import { ArgumentError, type BackendName } from '@whittle/tensor';
 import { groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 
@@ -223,6 +223,8 @@ export interface CollectStatsOptions {
   pass?: string;
   /** Fill histograms (default true; 'minmax' needs none). */
   histogram?: boolean;
+  /** Told when 'auto' falls back to the interpreter. */
+  logger?: Logger;
 }
 
 /** A statistic point accumulating {@link TensorStats} of `names` (for {@link collectActivations}). */
@@ -251,6 +253,7 @@ export async function collectStats(model: Model, names: readonly string[], calib
     signal: opts.signal,
     maxBatches: opts.maxBatches,
     onBatch: opts.onBatch,
+    logger: opts.logger,
   });
   return point.stats;
 }

@@ -63,7 +63,7 @@ export const smoothQuantPass = definePass({
         },
       ],
       ctx.calibration,
-      { pass: 'smooth-quant', activationRuntime: ctx.activationRuntime, runtime: ctx.calibrationRuntime, backend: ctx.backend, signal: ctx.signal, maxBatches: o.maxBatches },
+      { pass: 'smooth-quant', activationRuntime: ctx.activationRuntime, runtime: ctx.calibrationRuntime, backend: ctx.backend, signal: ctx.signal, maxBatches: o.maxBatches, logger: ctx.logger },
     );
     const names = new NameGenerator(g);
     const layers = [];

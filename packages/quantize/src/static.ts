@@ -94,6 +94,7 @@ export const quantizeStaticPass = definePass({
       const stats = await collectStats(out, p.activations, ctx.calibration, {
         pass: 'quantize-static',
         histogram: o.calibrator !== 'minmax',
+        logger: ctx.logger,
         activationRuntime: ctx.activationRuntime,
         calibrationRuntime: ctx.calibrationRuntime,
         backend: ctx.backend,

@@ -100,4 +100,15 @@ describe('calibration on onnxruntime vs the interpreter', () => {
     await expect(collectActivations(m, [], [], { pass: 'p' })).rejects.toThrow(/p: the calibration data is empty/);
     await expect(collectActivations(m, [], cnnBatches(1), { pass: 'p', runtime: 'onnxruntime' })).rejects.toThrow(/no onnxruntime activation runtime/);
   });
+
+  it("'auto' falls back to the interpreter (with a warning) when the runtime cannot load the model; a forced runtime fails", async () => {
+    const m = resnetCnn();
+    const broken = { name: 'broken', open: () => Promise.reject(new Error('model too large')) };
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg) };
+    const a = await collectStats(m, ['x'], cnnBatches(2), { activationRuntime: broken, logger });
+    expect(a.get('x')!.count).toBe(2 * 4 * 3 * 256);
+    expect(warnings).toEqual([expect.stringMatching(/broken could not load the model for calibration \(model too large\)/)]);
+    await expect(collectStats(m, ['x'], cnnBatches(1), { activationRuntime: broken, calibrationRuntime: 'onnxruntime' })).rejects.toThrow(/model too large/);
+  });
 });

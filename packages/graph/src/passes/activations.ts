@@ -8,7 +8,7 @@ import { type BackendName, type Tensor, engine } from '@whittle/tensor';
 import { PassDataError } from '../errors.js';
 import type { Model } from '../ir/types.js';
 import { runModel } from '../interpreter/run.js';
-import type { Feeds } from './contract.js';
+import type { Feeds, Logger } from './contract.js';
 import { throwIfAborted } from './context.js';
 
 /** A float32 view of one activation on one batch (row-major). */
@@ -72,6 +72,8 @@ export interface CollectActivationsOptions {
   signal?: AbortSignal | undefined;
   maxBatches?: number | undefined;
   onBatch?: ((batch: number) => void) | undefined;
+  /** Told when 'auto' falls back to the interpreter because the injected runtime failed to load the model. */
+  logger?: Logger | undefined;
   /** Throw {@link CalibrationDataError} when there were no batches (default true). */
   requireBatches?: boolean | undefined;
 }
@@ -125,8 +127,18 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
 export async function collectActivations(model: Model, points: readonly StatisticPoint[], data: CalibrationSource | undefined, opts: CollectActivationsOptions): Promise<number> {
   if (!data) throw new CalibrationDataError(opts.pass, `${opts.pass}: needs calibration data (ctx.calibration / --data): none was given`);
   const fetch = [...new Set(points.flatMap((p) => p.names))];
-  const runtime = resolveActivationRuntime(opts.pass, opts.runtime ?? 'auto', opts.activationRuntime) ?? interpreterActivationRuntime(opts.backend ?? 'cpu');
-  const session = await runtime.open(model, fetch);
+  const choice = opts.runtime ?? 'auto';
+  const interpreter = interpreterActivationRuntime(opts.backend ?? 'cpu');
+  const runtime = resolveActivationRuntime(opts.pass, choice, opts.activationRuntime) ?? interpreter;
+  let session: ActivationSession;
+  try {
+    session = await runtime.open(model, fetch);
+  } catch (e) {
+    // 'auto' keeps working on models the injected runtime cannot load (e.g. over 2 GB, custom ops)
+    if (choice !== 'auto' || runtime === interpreter) throw e;
+    opts.logger?.warn(`${opts.pass}: ${runtime.name} could not load the model for calibration (${(e as Error).message}); using Whittle's interpreter`);
+    session = await interpreter.open(model, fetch);
+  }
   let batch = 0;
   try {
     for await (const feeds of calibrationBatches(data) as AsyncIterable<Feeds>) {
