@@ -37,5 +37,5 @@ await writeModelFile(result.model, path);
 const ppl = await decoderPerplexityOrt(path, result.config, heldOut);
 const uni = unigramPerplexity(train, heldOut, tok.vocabSize);
 console.log(`${lmZooName()}: ${result.parameters} parameters, ${result.steps} steps, trained in ${trainSeconds} s; epoch losses ${result.losses.map((l) => l.toFixed(4)).join(', ')}`);
-console.log(`held-out perplexity (onnxruntime-node, ${ppl.tokens} tokens in windows of ${LM_RECIPE.context}): ${ppl.perplexity.toFixed(2)}; unigram perplexity (train frequencies, add-one): ${uni.toFixed(2)}`);
+console.log(`held-out perplexity (onnxruntime-node, ${ppl.tokens} tokens in windows of ${LM_RECIPE.context}): ${ppl.perplexity.toFixed(2)} (next-token accuracy ${(ppl.nextTokenAccuracy * 100).toFixed(1)} %); unigram perplexity (train frequencies, add-one): ${uni.toFixed(2)}`);
 console.log(`files: ${path} ${statSync(path).size} bytes; ${LM_TOKENIZER.json} ${statSync(LM_TOKENIZER.json).size} bytes; ${secs()} s total`);

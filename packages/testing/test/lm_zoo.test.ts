@@ -23,7 +23,7 @@ describe('zoo LM (trained by Whittle on the TypeScript lib corpus)', () => {
     expect(m.graph.nodes.filter((n) => n.inputs.includes('transformer.wte.weight')).map((n) => n.opType).sort()).toEqual(['Gather', 'Transpose']);
   });
 
-  it('held-out perplexity in onnxruntime-node is far below the unigram perplexity of the same tokens', async () => {
+  it('held-out perplexity in onnxruntime-node is below a tenth of the unigram perplexity of the same tokens', async () => {
     // a slice inside lib.es2015.core.d.ts, past its license header (which every train file shares)
     const start = held.indexOf(tok.endOfText) + 400;
     const slice = held.slice(start, start + 6 * c.maxPositions);
@@ -31,7 +31,8 @@ describe('zoo LM (trained by Whittle on the TypeScript lib corpus)', () => {
     expect(tokens).toBe(6 * (c.maxPositions - 1));
     const scored = Array.from({ length: 6 }, (_, w) => slice.slice(w * c.maxPositions + 1, (w + 1) * c.maxPositions)).flat();
     const unigram = unigramPerplexity(tok.encode(zoo.trainText()), scored, c.vocab);
-    expect(perplexity).toBeLessThan(unigram / 4);
+    // measured when committed: 12.2 against a unigram 456
+    expect(perplexity).toBeLessThan(unigram / 10);
   });
 
   it("Whittle's interpreter gives onnxruntime's logits, in one call and with the past fed back", async () => {
