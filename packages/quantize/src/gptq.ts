@@ -1,5 +1,5 @@
 import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
-import { ArgumentError, cholesky, choleskyInverse, matrix, tensor, type BackendName } from '@whittle/tensor';
+import { ArgumentError, cholesky, matrix, tensor, type BackendName } from '@whittle/tensor';
 import { runSequential } from './sequential.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
@@ -93,11 +93,18 @@ export async function collectGram(model: Model, sites: readonly WeightSite[], ca
   return res;
 }
 
-/** Layer-output MSE of replacing W by Q: mean over outputs and samples of ((W - Q) x)^2. */
-export function outputMse(w: Float64Array, q: Float64Array, rows: number, cols: number, xtx: Float64Array, n: number): number {
+/**
+ * Layer-output MSE of replacing W by Q: mean over outputs and samples of ((W - Q) x)^2. With
+ * `maxRows`, estimated from that many evenly spaced output rows (each row costs cols² operations).
+ */
+export function outputMse(w: Float64Array, q: Float64Array, rows: number, cols: number, xtx: Float64Array, n: number, maxRows = rows): number {
   let total = 0;
   const e = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
+  const step = Math.max(1, rows / Math.max(1, maxRows));
+  let used = 0;
+  for (let f = 0; f < rows; f += step) {
+    const r = Math.floor(f);
+    used++;
     for (let c = 0; c < cols; c++) e[c] = w[r * cols + c]! - q[r * cols + c]!;
     for (let i = 0; i < cols; i++) {
       if (e[i] === 0) continue;
@@ -107,8 +114,43 @@ export function outputMse(w: Float64Array, q: Float64Array, rows: number, cols: 
       total += e[i]! * s;
     }
   }
-  return total / Math.max(1, n * rows);
+  return total / Math.max(1, n * used);
 }
+
+/**
+ * The upper Cholesky factor U of (H + damping·mean(diag H)·I)⁻¹ (so that H⁻¹ = UᵀU), from one
+ * Cholesky factorisation and one triangular inverse instead of inverting H and factorising the
+ * inverse: with J the reversal permutation and J·H·J = L·Lᵀ, H = R·Rᵀ for the upper triangular
+ * R = J·L·J, so H⁻¹ = (R⁻¹)ᵀ·R⁻¹ and U = R⁻¹ = J·L⁻¹·J (positive diagonal: the unique factor).
+ */
+export function inverseUpperCholesky(H: Float64Array, K: number, damping: number): Float64Array {
+  let mean = 0;
+  for (let i = 0; i < K; i++) mean += H[i * K + i]!;
+  const shift = (damping * mean) / Math.max(1, K);
+  const rev = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let j = 0; j <= i; j++) rev[i * K + j] = H[(K - 1 - i) * K + (K - 1 - j)]! + (i === j ? shift : 0);
+  const L = cholesky(matrix(K, K, rev)).data;
+  // X = L⁻¹ row by row (lower triangular): X[i, :i] = −Σ_k L[i, k]·X[k, :] / L[i, i], X[i, i] = 1 / L[i, i]
+  const X = rev.fill(0);
+  for (let i = 0; i < K; i++) {
+    const xi = i * K;
+    for (let k = 0; k < i; k++) {
+      const f = L[xi + k]!;
+      if (f === 0) continue;
+      const xk = k * K;
+      for (let c = 0; c <= k; c++) X[xi + c] = X[xi + c]! - f * X[xk + c]!;
+    }
+    X[xi + i] = X[xi + i]! + 1;
+    const inv = 1 / L[xi + i]!;
+    for (let c = 0; c <= i; c++) X[xi + c] = X[xi + c]! * inv;
+  }
+  const U = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let j = i; j < K; j++) U[i * K + j] = X[(K - 1 - i) * K + (K - 1 - j)]!;
+  return U;
+}
+
+/** Output rows the report's GPTQ / RTN output MSE is estimated from. */
+const MSE_ROWS = 64;
 
 /** Options of {@link gptqQuantize}. */
 export interface GptqSpec {
@@ -165,10 +207,16 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
   if (spec.actOrder) perm.sort((a, b) => H[b * K + b]! - H[a * K + a]!);
   const Hp = new Float64Array(K * K);
   for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) Hp[i * K + j] = H[perm[i]! * K + perm[j]!]!;
-  const Hinv = choleskyInverse(matrix(K, K, Hp), { damping: spec.damping });
-  const U = cholesky(Hinv, { upper: true }).data;
+  const U = inverseUpperCholesky(Hp, K, spec.damping);
   const codes = new Uint8Array(rows * K);
   const Err = new Float64Array(rows * spec.lazyBlock);
+  // columns in processing order, so every update below walks memory contiguously (the identity
+  // without act-order; dynamic groups only occur then and read W itself)
+  let Wp = W;
+  if (spec.actOrder) {
+    Wp = new Float64Array(W.length);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < K; i++) Wp[r * K + i] = W[r * K + perm[i]!]!;
+  }
   for (let i1 = 0; i1 < K; i1 += spec.lazyBlock) {
     const i2 = Math.min(K, i1 + spec.lazyBlock);
     const count = i2 - i1;
@@ -180,17 +228,16 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
       }
       const d = U[pi * K + pi]!;
       for (let r = 0; r < rows; r++) {
-        const w = W[r * K + col]!;
+        const w = Wp[r * K + pi]!;
         const p = params[groupOf(gspec, r, col)]!;
         const code = quantizeValue(w, p, spec.bits);
         codes[r * K + col] = code;
         const err = (w - dequantizeValue(code, p)) / d;
         Err[r * spec.lazyBlock + i] = err;
         // update remaining columns of this lazy block
-        for (let j = i + 1; j < count; j++) {
-          const cj = perm[i1 + j]!;
-          W[r * K + cj] = W[r * K + cj]! - err * U[pi * K + i1 + j]!;
-        }
+        const base = r * K;
+        const urow = pi * K;
+        for (let j = pi + 1; j < i2; j++) Wp[base + j] = Wp[base + j]! - err * U[urow + j]!;
       }
     }
     // lazy update of all later columns
@@ -199,10 +246,8 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
         const err = Err[r * spec.lazyBlock + i]!;
         if (err === 0) continue;
         const urow = (i1 + i) * K;
-        for (let j = i2; j < K; j++) {
-          const cj = perm[j]!;
-          W[r * K + cj] = W[r * K + cj]! - err * U[urow + j]!;
-        }
+        const base = r * K;
+        for (let j = i2; j < K; j++) Wp[base + j] = Wp[base + j]! - err * U[urow + j]!;
       }
     }
   }
@@ -253,8 +298,8 @@ export const gptqPass = definePass({
       const spec = { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
       const q = gptqQuantize(w, site.rows, site.cols, xtx, { ...spec, damping: o.damping, lazyBlock: o.lazyBlock, actOrder: o.actOrder, staticGroups: o.staticGroups });
       const rtn = quantizeRtn(w, site.rows, site.cols, spec);
-      const gptqMse = outputMse(w, dequantizeWeight(q), site.rows, site.cols, xtx, n);
-      const rtnMse = outputMse(w, dequantizeWeight(rtn), site.rows, site.cols, xtx, n);
+      const gptqMse = outputMse(w, dequantizeWeight(q), site.rows, site.cols, xtx, n, MSE_ROWS);
+      const rtnMse = outputMse(w, dequantizeWeight(rtn), site.rows, site.cols, xtx, n, MSE_ROWS);
       layers.push({ node: site.node.name, weight: site.name, readers: group.length, gptqOutputMse: gptqMse, rtnOutputMse: rtnMse, samples: n });
       for (const s of group) entries.push({ site: s, q });
       ctx.onProgress(entries.length / sites.length, site.name);
