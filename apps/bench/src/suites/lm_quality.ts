@@ -1,173 +1,49 @@
 /**
- * Suite `lm_quality`: held-out perplexity (sliding windows in onnxruntime-node) of a GPT-style
- * decoder LM and of its compressed variants, all measured side by side in one run: RTN int4
- * (block 32 and per channel), GPTQ (sequential) int4, AWQ/HQQ int4, fp16, q4 and q4f16, and 50 %
- * unstructured / 2:4 pruning by magnitude, Wanda and SparseGPT. Prints the table and checks the
- * acceptance targets (a missed target is printed as MISSED, never hidden).
- *
- *   pnpm bench lm_quality [--calib 32] [--calib-len 128] [--window 128] [--eval-tokens N] [--only a,b]
- *   pnpm bench lm_quality gptq-speed        (GPTQ of a ~25M-parameter decoder on 64 × 256 tokens)
+ * Suite `lm_quality`: the zoo's trained decoder LM and the dtypes `whittle export-transformers`
+ * writes (fp16, q8 dynamic int8, q4 MatMulNBits, q4f16), evaluated by @whittle/eval's LM
+ * evaluation in onnxruntime-node on the held-out files of its corpus: sliding-window perplexity
+ * (HF recipe), greedy generation with the KV cache compared with fp32, tokens/s with the cache.
+ * The held-out text is tokenized by the zoo tokenizer (ids identical to the tokenizer.json).
+ * `pnpm bench lm_quality [--window N] [--stride N] [--prompts N] [--tokens N]`.
  */
-import { type Model, runPass } from '@whittle/graph';
-import { writeModel } from '@whittle/onnx';
-import { decoderIo, slidingPerplexity } from '@whittle/eval';
-import { openOrtDecoder } from '@whittle/eval/node';
-import { basename } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { runRecipe } from '@whittle/graph';
 import { readModelFile } from '@whittle/onnx/node';
-import { type DecoderLmConfig, LM25M_CONFIG, buildDecoderLm, decoderFeeds, decoderLmParameterCount, lm25mModelPath, lmZooModel } from '@whittle/testing/lm';
-import { Rng, type Tensor, tensor } from '@whittle/tensor';
+import { writeModel } from '@whittle/onnx';
+import { type OrtDecoder, TRANSFORMERS_JS_VARIANTS, evaluateDecoders, lmSettingsLine, openOrtDecoder, transformersJsVariantPlan } from '@whittle/eval/node';
+import { lmZooModel } from '@whittle/testing/lm';
 import '@whittle/quantize';
-import '@whittle/prune';
 
-interface Lm {
-  name: string;
-  model: Model;
-  config: DecoderLmConfig;
-  /** Held-out tokens (perplexity). */
-  heldOut: number[];
-  /** Training-side tokens (calibration), disjoint from heldOut. */
-  train: number[];
-}
-
-const flag = (args: string[], name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-
-/** The trained zoo decoder of @whittle/testing (held-out and train token streams of its corpus). */
-async function loadLm(random: boolean): Promise<Lm> {
-  if (random) {
-    // plumbing check only: an untrained decoder's perplexity says nothing about compression
-    const { model, config } = buildDecoderLm({ seed: 1, layers: 2, dModel: 64, vocab: 256 });
-    const rng = new Rng(5);
-    const ids = (n: number): number[] => Array.from({ length: n }, () => Math.floor(rng.uniform(0, config.vocab)));
-    return { name: 'untrained buildDecoderLm (--random)', model, config, heldOut: ids(1024), train: ids(8192) };
-  }
-  const z = lmZooModel();
-  const tok = z.tokenizer();
-  const model = await readModelFile(z.path);
-  return { name: basename(z.path), model, config: z.config, heldOut: tok.encode(z.heldOutText()), train: tok.encode(z.trainText()) };
-}
-
-async function* each<T>(xs: readonly T[]): AsyncGenerator<T> {
-  yield* xs;
-}
-
-/** Calibration feeds: `count` windows of `len` training tokens, as Whittle tensors. */
-function calibration(lm: Pick<Lm, 'config' | 'train'>, count: number, len: number): Record<string, Tensor>[] {
-  const out: Record<string, Tensor>[] = [];
-  const step = Math.max(1, Math.floor((lm.train.length - len) / count));
-  for (let i = 0; i < count; i++) {
-    const ids = lm.train.slice(i * step, i * step + len);
-    const f = decoderFeeds(lm.config, [ids]);
-    const feeds: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(f)) feeds[k] = v.data instanceof BigInt64Array ? tensor(v.data, v.dims, 'int64', { backend: 'cpu' }) : tensor(v.data, v.dims, 'float32', { backend: 'cpu' });
-    out.push(feeds);
-  }
-  return out;
-}
-
-async function perplexity(model: Model, tokens: number[], window: number): Promise<{ ppl: number; nan: boolean; tokens: number }> {
-  const s = await openOrtDecoder(writeModel(model), { intraOpNumThreads: 2 });
-  try {
-    const r = await slidingPerplexity(s, decoderIo(s, 'lm_quality'), tokens, window, window / 2);
-    return { ppl: r.perplexity, nan: !Number.isFinite(r.perplexity), tokens: r.tokens };
-  } finally {
-    await s.release();
-  }
-}
-
-type Variant = { name: string; base?: string; make: (m: Model, calib: () => Record<string, Tensor>[], get: (n: string) => Model) => Promise<Model> };
-
-const q = (pass: string, options: Record<string, unknown>) => async (m: Model, calib: () => Record<string, Tensor>[]) => (await runPass(pass, m, options, { calibration: each(calib()), seed: 1 })).model;
-const MM = ['MatMul', 'Gemm'];
-
-const VARIANTS: Variant[] = [
-  { name: 'fp32', make: async (m) => m },
-  { name: 'rtn-int4-b32', base: 'fp32', make: q('quantize-weights', { bits: 4, blockSize: 32, format: 'matmulnbits', ops: MM }) },
-  { name: 'rtn-int4-pc', base: 'fp32', make: q('quantize-weights', { bits: 4, granularity: 'per-channel', ops: MM }) },
-  { name: 'gptq-int4-pc', base: 'fp32', make: q('gptq', { bits: 4, granularity: 'per-channel' }) },
-  { name: 'gptq-int4-b32', base: 'fp32', make: q('gptq', { bits: 4, blockSize: 32, format: 'matmulnbits' }) },
-  { name: 'fp16', base: 'fp32', make: q('convert-float16', {}) },
-  { name: 'q4f16', base: 'rtn-int4-b32', make: async (_m, calib, get) => (await runPass('convert-float16', get('rtn-int4-b32'), {}, { calibration: each(calib()) })).model },
-  { name: 'magnitude-50', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'magnitude', include: undefined }) },
-  { name: 'wanda-50', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'wanda' }) },
-  { name: 'sparsegpt-50', base: 'fp32', make: q('prune-sparsegpt', { sparsity: 0.5 }) },
-  { name: 'magnitude-2:4', base: 'fp32', make: q('prune-nm', { n: 2, m: 4, method: 'magnitude' }) },
-  { name: 'wanda-2:4', base: 'fp32', make: q('prune-nm', { n: 2, m: 4, method: 'wanda' }) },
-  { name: 'sparsegpt-2:4', base: 'fp32', make: q('prune-sparsegpt', { n: 2, m: 4 }) },
-];
-
-async function quality(args: string[]): Promise<void> {
-  const lm = await loadLm(args.includes('--random'));
-  const window = Math.min(flag(args, 'window', 128), lm.config.maxPositions);
-  const evalTokens = flag(args, 'eval-tokens', lm.heldOut.length);
-  const tokens = lm.heldOut.slice(0, evalTokens);
-  const calibCount = flag(args, 'calib', 32);
-  const calibLen = Math.min(flag(args, 'calib-len', 128), lm.config.maxPositions);
-  const onlyAt = args.indexOf('--only');
-  const only = onlyAt >= 0 ? new Set(args[onlyAt + 1]!.split(',')) : undefined;
-  const calib = () => calibration(lm, calibCount, calibLen);
-  console.log(`lm_quality: ${lm.name}, ${decoderLmParameterCount(lm.config)} parameters (${lm.config.layers} layers, d ${lm.config.dModel}, vocab ${lm.config.vocab}); held-out ${tokens.length} tokens, window ${window} stride ${window / 2}; calibration ${calibCount} x ${calibLen} training tokens`);
-  const models = new Map<string, Model>();
-  const rows: { name: string; ppl: number; nan: boolean; ms: number }[] = [];
-  for (const v of VARIANTS) {
-    if (only && !only.has(v.name) && v.name !== 'fp32' && !(v.name === 'rtn-int4-b32' && only.has('q4f16'))) continue;
-    const t0 = performance.now();
-    const m = await v.make(lm.model, calib, (n) => models.get(n)!);
-    const ms = performance.now() - t0;
-    models.set(v.name, m);
-    const r = await perplexity(m, tokens, window);
-    rows.push({ name: v.name, ppl: r.ppl, nan: r.nan, ms });
-    console.log(`${v.name.padEnd(16)} ppl ${r.ppl.toFixed(4).padStart(10)}  ${r.nan ? 'NaN!' : ''}  (made in ${(ms / 1000).toFixed(1)} s)`);
-  }
-  const p = (n: string): number | undefined => rows.find((r) => r.name === n)?.ppl;
-  const base = p('fp32')!;
-  console.log('\nvariant          perplexity   vs fp32');
-  for (const r of rows) console.log(`${r.name.padEnd(16)} ${r.ppl.toFixed(4).padStart(10)}  ${(((r.ppl / base) - 1) * 100).toFixed(2).padStart(7)} %${r.nan ? '  NaN' : ''}`);
-  const checks: [string, boolean | undefined, string][] = [];
-  const inc = (n: string, ref = base): number | undefined => (p(n) === undefined ? undefined : p(n)! - ref);
-  const check = (label: string, ok: boolean | undefined, detail: string): void => void checks.push([label, ok, detail]);
-  if (p('rtn-int4-b32')) check('int4 block-32 RTN <= +3 %', p('rtn-int4-b32')! / base - 1 <= 0.03, `${((p('rtn-int4-b32')! / base - 1) * 100).toFixed(2)} %`);
-  if (p('gptq-int4-pc') && p('rtn-int4-pc')) check('GPTQ removes >= 50 % of RTN per-channel increase', inc('gptq-int4-pc')! <= 0.5 * inc('rtn-int4-pc')!, `RTN +${inc('rtn-int4-pc')!.toFixed(4)}, GPTQ +${inc('gptq-int4-pc')!.toFixed(4)} (${((1 - inc('gptq-int4-pc')! / inc('rtn-int4-pc')!) * 100).toFixed(1)} % removed)`);
-  if (p('fp16')) check('fp16 within 0.5 % of fp32', Math.abs(p('fp16')! / base - 1) <= 0.005, `${((p('fp16')! / base - 1) * 100).toFixed(3)} %`);
-  if (p('q4f16') && p('rtn-int4-b32')) check('q4f16 within 0.5 % of q4', Math.abs(p('q4f16')! / p('rtn-int4-b32')! - 1) <= 0.005, `${((p('q4f16')! / p('rtn-int4-b32')! - 1) * 100).toFixed(3)} %`);
-  for (const s of ['50', '2:4']) {
-    const mag = inc(`magnitude-${s}`);
-    for (const meth of ['wanda', 'sparsegpt']) if (mag !== undefined && inc(`${meth}-${s}`) !== undefined) check(`${meth} ${s} <= half of magnitude's increase`, inc(`${meth}-${s}`)! <= 0.5 * mag, `magnitude +${mag.toFixed(4)}, ${meth} +${inc(`${meth}-${s}`)!.toFixed(4)}`);
-  }
-  check('no NaN', rows.every((r) => !r.nan), rows.filter((r) => r.nan).map((r) => r.name).join(', ') || 'none');
-  console.log('\ntarget                                              result   measured');
-  for (const [label, ok, detail] of checks) console.log(`${label.padEnd(50)} ${ok ? 'met   ' : 'MISSED'}   ${detail}`);
-}
-
-/** GPTQ of the ≈26M-parameter decoder of @whittle/testing (lm25mModelPath: 8 × 512, seeded weights) on 64 × 256 tokens. */
-async function gptqSpeed(args: string[]): Promise<void> {
-  const seqs = flag(args, 'calib', 64);
-  const len = flag(args, 'calib-len', 256);
-  const config = LM25M_CONFIG;
-  const model = await readModelFile(lm25mModelPath());
-  const rng = new Rng(3);
-  const train = Array.from({ length: seqs * len + 1 }, () => Math.floor(rng.uniform(0, config.vocab)));
-  const feeds = calibration({ config, train }, seqs, len);
-  console.log(`gptq-speed: ${decoderLmParameterCount(config)} parameters, ${seqs} x ${len} calibration tokens`);
-  for (const sequential of [true]) {
-    const t0 = performance.now();
-    let last = 0;
-    const r = await runPass('gptq', model, { bits: 4, blockSize: 128, format: 'matmulnbits', sequential }, {
-      calibration: each(feeds),
-      onProgress: (f, msg) => {
-        const now = performance.now();
-        if (now - last > 5000) console.log(`  ${((now - t0) / 1000).toFixed(1)} s: ${(f * 100).toFixed(0)} % ${msg}`);
-        last = now;
-      },
-    });
-    console.log(`gptq sequential=${sequential}: ${((performance.now() - t0) / 1000).toFixed(1)} s; ${r.report.summary}`);
-  }
-}
-
-/** Run the suite. */
 export async function run(args: string[]): Promise<void> {
-  if (args[0] === 'gptq-speed') return gptqSpeed(args.slice(1));
-  return quality(args);
+  const opt = (k: string, d: number): number => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);
+  const zoo = lmZooModel();
+  const window = opt('--window', zoo.config.maxPositions);
+  const tokens = zoo.tokenizer().encode(zoo.heldOutText());
+  const base = await readModelFile(zoo.path);
+  const names: string[] = [];
+  const sessions: OrtDecoder[] = [];
+  const sizes: number[] = [];
+  try {
+    for (const dtype of TRANSFORMERS_JS_VARIANTS) {
+      const plan = transformersJsVariantPlan(dtype);
+      const m = plan.steps.length ? (await runRecipe(base, { passes: plan.steps }, { frontEnd: true, seed: 0 })).model : base;
+      const bytes = writeModel(m);
+      names.push(dtype);
+      sizes.push(bytes.length);
+      sessions.push(await openOrtDecoder(bytes, { intraOpNumThreads: 1 }));
+    }
+    const r = await evaluateDecoders(names.map((name, i) => ({ name, session: sessions[i]! })), tokens, {
+      window, stride: opt('--stride', window >> 1), prompts: opt('--prompts', 16), promptLength: 16, newTokens: opt('--tokens', 16), speedRounds: 5, speedTokens: 32,
+    });
+    console.log(`zoo LM ${zoo.path.split('/').pop()} (${zoo.config.layers} layers, d ${zoo.config.dModel}, vocab ${zoo.config.vocab}, context ${zoo.config.maxPositions}); onnxruntime-node ${ort.env.versions?.common ?? ''}, 1 thread`);
+    console.log(`${lmSettingsLine(r.settings)}.`);
+    console.log('| dtype | file | perplexity | next-token acc. | greedy identical | agreeing prefix | prefill tok/s | decode tok/s | decode vs fp32 |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    r.models.forEach((m, i) => {
+      const s = m.speed!;
+      console.log(`| ${m.name} | ${(sizes[i]! / 1e6).toFixed(3)} MB | ${m.perplexity.perplexity.toFixed(3)} | ${(m.perplexity.nextTokenAccuracy * 100).toFixed(2)} % | ${(m.agreement.identicalFraction * 100).toFixed(0)} % | ${m.agreement.meanAgreeingPrefix.toFixed(2)} / ${m.agreement.newTokens} | ${s.prefillTokensPerSecond.toFixed(0)} | ${s.decodeTokensPerSecond.toFixed(0)} | ${s.decodeRatio.toFixed(2)}x |`);
+    });
+  } finally {
+    for (const s of sessions) await s.release();
+  }
 }
