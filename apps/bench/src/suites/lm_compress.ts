@@ -85,6 +85,7 @@ const MM = ['MatMul', 'Gemm'];
 const VARIANTS: Variant[] = [
   { name: 'fp32', make: async (m) => m },
   { name: 'rtn-int4-b32', base: 'fp32', make: q('quantize-weights', { bits: 4, blockSize: 32, format: 'matmulnbits', ops: MM }) },
+  { name: 'q4-tied-shared', base: 'fp32', make: q('quantize-weights', { bits: 4, blockSize: 32, format: 'matmulnbits', tiedHead: 'shared' }) },
   { name: 'rtn-int4-pc', base: 'fp32', make: q('quantize-weights', { bits: 4, granularity: 'per-channel', ops: MM }) },
   { name: 'gptq-int4-pc', base: 'fp32', make: q('gptq', { bits: 4, granularity: 'per-channel' }) },
   { name: 'gptq-int4-b32', base: 'fp32', make: q('gptq', { bits: 4, blockSize: 32, format: 'matmulnbits' }) },
@@ -94,6 +95,8 @@ const VARIANTS: Variant[] = [
   { name: 'q4f16', base: 'rtn-int4-b32', make: async (_m, calib, get) => (await runPass('convert-float16', get('rtn-int4-b32'), {}, { calibration: each(calib()) })).model },
   { name: 'magnitude-50', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'magnitude', include: undefined }) },
   { name: 'wanda-50', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'wanda' }) },
+  { name: 'magnitude-50-row', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'magnitude', scope: 'row' }) },
+  { name: 'wanda-50-layer', base: 'fp32', make: q('prune-unstructured', { sparsity: 0.5, method: 'wanda', scope: 'layer' }) },
   { name: 'sparsegpt-50', base: 'fp32', make: q('prune-sparsegpt', { sparsity: 0.5 }) },
   { name: 'magnitude-2:4', base: 'fp32', make: q('prune-nm', { n: 2, m: 4, method: 'magnitude' }) },
   { name: 'wanda-2:4', base: 'fp32', make: q('prune-nm', { n: 2, m: 4, method: 'wanda' }) },
