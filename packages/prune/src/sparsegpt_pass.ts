@@ -1,5 +1,5 @@
 import { cloneModel, defineOptions, definePass, runModel, throwIfAborted } from '@whittle/graph';
-import { ArgumentError } from '@whittle/tensor';
+import { ArgumentError, matmul, tensor } from '@whittle/tensor';
 import { type PrunableWeight, cpuTensor, findPrunableWeights, floatValues, flatIndex, weightKey } from './layers.js';
 import type { Masks } from './masks.js';
 import { sparsityReport } from './report.js';
@@ -20,23 +20,15 @@ const sparseGptOptions = defineOptions({
   recordMasks: { type: 'boolean', default: false, description: 'put each keep-mask (base64 bitmap) in the report details' },
 });
 
-const CHUNK = 64;
-
-/** Add the rows of x [rows, K] to the lower triangle of XᵀX (chunks of rows, transposed: contiguous dot products). */
-function accumulateGram(xtx: Float64Array, x: ArrayLike<number>, K: number): number {
+/** Add XᵀX of x [rows, K] to `xtx` (the tensor engine's float32 matrix product, summed in float64); returns rows. */
+function accumulateGram(xtx: Float64Array, x: Float32Array, K: number): number {
   const rows = x.length / K;
-  const cols = new Float64Array(K * CHUNK);
-  for (let m0 = 0; m0 < rows; m0 += CHUNK) {
-    const R = Math.min(CHUNK, rows - m0);
-    for (let r = 0; r < R; r++) for (let i = 0; i < K; i++) cols[i * CHUNK + r] = x[(m0 + r) * K + i]!;
-    for (let i = 0; i < K; i++) {
-      for (let j = 0; j <= i; j++) {
-        let s = 0;
-        for (let r = 0; r < R; r++) s += cols[i * CHUNK + r]! * cols[j * CHUNK + r]!;
-        xtx[i * K + j] = xtx[i * K + j]! + s;
-      }
-    }
-  }
+  const t = tensor(x, [rows, K], 'float32', { backend: 'cpu' });
+  const p = matmul(t, t, { transA: true });
+  const d = p.dataSync() as Float32Array;
+  for (let i = 0; i < d.length; i++) xtx[i] = xtx[i]! + d[i]!;
+  p.dispose();
+  t.dispose();
   return rows;
 }
 

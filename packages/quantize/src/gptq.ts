@@ -1,5 +1,5 @@
 import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
-import { ArgumentError, cholesky, matrix, tensor, type BackendName } from '@whittle/tensor';
+import { ArgumentError, cholesky, matmul, matrix, tensor, type BackendName } from '@whittle/tensor';
 import { runSequential } from './sequential.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
@@ -36,39 +36,25 @@ export function emptyGram(cols: number): Gram {
   return { xtx: new Float64Array(cols * cols), n: 0, absMax: new Float64Array(cols) };
 }
 
-const CHUNK = 64;
-
 /**
- * Add the rows of `x` ([rows, K] row-major) to `g`: the lower triangle of X^T X is accumulated
- * (call {@link symmetrize} once at the end). Rows are taken `CHUNK` at a time, transposed, so each
- * entry of X^T X is one contiguous dot product per chunk instead of one scattered update per row.
+ * Add the rows of `x` ([rows, K] row-major) to `g`: XᵀX by the tensor engine's matrix product in
+ * float32 (blocked, an order of magnitude faster than a scalar loop), accumulated per call into the
+ * float64 sums. Fills the whole matrix ({@link symmetrize} is then a no-op).
  */
 export function accumulateGram(g: Gram, x: ArrayLike<number>, K: number): void {
   const rows = x.length / K;
   const { xtx, absMax } = g;
-  const cols = new Float64Array(K * CHUNK);
-  for (let m0 = 0; m0 < rows; m0 += CHUNK) {
-    const R = Math.min(CHUNK, rows - m0);
-    for (let r = 0; r < R; r++) {
-      const o = (m0 + r) * K;
-      for (let i = 0; i < K; i++) {
-        const v = x[o + i]!;
-        cols[i * CHUNK + r] = v;
-        const a = v < 0 ? -v : v;
-        if (a > absMax[i]!) absMax[i] = a;
-      }
-    }
-    for (let i = 0; i < K; i++) {
-      const ci = i * CHUNK;
-      const row = i * K;
-      for (let j = 0; j <= i; j++) {
-        const cj = j * CHUNK;
-        let s = 0;
-        for (let r = 0; r < R; r++) s += cols[ci + r]! * cols[cj + r]!;
-        xtx[row + j] = xtx[row + j]! + s;
-      }
-    }
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]!);
+    const c = i % K;
+    if (a > absMax[c]!) absMax[c] = a;
   }
+  const t = tensor(x instanceof Float32Array ? x : Float32Array.from(x), [rows, K], 'float32', { backend: 'cpu' });
+  const p = matmul(t, t, { transA: true });
+  const d = p.dataSync() as Float32Array;
+  for (let i = 0; i < d.length; i++) xtx[i] = xtx[i]! + d[i]!;
+  p.dispose();
+  t.dispose();
   g.n += rows;
 }
 
