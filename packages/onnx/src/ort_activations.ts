@@ -15,7 +15,7 @@ export interface OrtTensorLike {
   readonly dims: readonly number[];
 }
 
-/** The part of the onnxruntime module (`import * as ort from 'onnxruntime-node'`) this runtime uses. */
+/** The part of the onnxruntime module (the namespace of onnxruntime-node or onnxruntime-web) this runtime uses. */
 export interface OrtModuleLike {
   Tensor: new (type: string, data: ArrayBufferView, dims: readonly number[]) => OrtTensorLike;
   InferenceSession: {
