@@ -11,40 +11,49 @@ export const im2colKernel: KernelConfig<CpuBackend, 'Im2Col'> = {
   backend: 'cpu',
   strided: true,
   run([x], attrs, backend) {
-    const w = attrs;
     const [N, C, H, W] = x!.shape as [number, number, number, number];
     const [sN, sC, sH, sW] = x!.strides as [number, number, number, number];
-    const [kh, kw] = w.kernel;
-    const [sh, sw] = w.strides;
-    const [dh, dw] = w.dilations;
-    const [pt, pl] = w.pads;
-    const [OH, OW] = w.outShape;
-    const L = OH * OW;
+    const [kh, kw] = attrs.kernel;
+    const [OH, OW] = attrs.outShape;
     const K = C * kh * kw;
+    const out = new Float32Array(N * K * OH * OW);
+    const g: Geometry = { H, W, sH, sW, kh, kw, sh: attrs.strides[0]!, sw: attrs.strides[1]!, dh: attrs.dilations[0]!, dw: attrs.dilations[1]!, pt: attrs.pads[0]!, pl: attrs.pads[1]!, OH, OW };
     const src = floatStorage(x!);
-    const out = new Float32Array(N * K * L);
     for (let n = 0; n < N; n++) {
-      for (let c = 0; c < C; c++) {
-        const base = x!.offset + n * sN + c * sC;
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            let o = (n * K + (c * kh + i) * kw + j) * L;
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * sh - pt + i * dh;
-              if (ih < 0 || ih >= H) {
-                o += OW; // zeros already
-                continue;
-              }
-              const row = base + ih * sH;
-              let iw = j * dw - pl;
-              for (let ow = 0; ow < OW; ow++, iw += sw, o++) {
-                if (iw >= 0 && iw < W) out[o] = src[row + iw * sW]!;
-              }
-            }
-          }
-        }
-      }
+      for (let c = 0; c < C; c++) unfoldChannel(src, x!.offset + n * sN + c * sC, out, (n * K + c * kh * kw) * OH * OW, g);
     }
-    return [floatOutput(backend, x!.dtype, [N, K, L], out)];
+    return [floatOutput(backend, x!.dtype, [N, K, OH * OW], out)];
   },
 };
+
+/** Window geometry of one unfold (image size and strides, kernel, window strides, dilations, pads, output size). */
+interface Geometry {
+  H: number; W: number; sH: number; sW: number; kh: number; kw: number; sh: number; sw: number;
+  dh: number; dw: number; pt: number; pl: number; OH: number; OW: number;
+}
+
+/**
+ * Write the kh*kw rows of one channel (image at `base`) from `o` on. The in-image range of ow is
+ * computed once per tap so the copy loop has no bounds test (the padding stays the zeros the
+ * buffer was allocated with); the conv forward pass spends most of its non-GEMM time here.
+ */
+function unfoldChannel(src: Float32Array, base: number, out: Float32Array, o: number, g: Geometry): void {
+  const { H, W, sH, sW, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW } = g;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++, o += OH * OW) {
+      const shift = j * dw - pl; // iw = ow*sw + shift
+      const lo = shift < 0 ? Math.ceil(-shift / sw) : 0;
+      const hi = Math.min(OW, Math.ceil((W - shift) / sw));
+      if (lo >= hi) continue;
+      for (let oh = 0; oh < OH; oh++) {
+        const ih = oh * sh - pt + i * dh;
+        if (ih < 0 || ih >= H) continue;
+        const d = o + oh * OW;
+        let s = base + ih * sH + (lo * sw + shift) * sW;
+        const step = sw * sW;
+        if (step === 1) for (let ow = lo; ow < hi; ow++) out[d + ow] = src[s++]!;
+        else for (let ow = lo; ow < hi; ow++, s += step) out[d + ow] = src[s]!;
+      }
+    }
+  }
+}
