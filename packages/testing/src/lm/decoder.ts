@@ -1,4 +1,4 @@
-import { type Model, GraphBuilder } from '@whittle/graph';
+import { type ExternalTensorRef, type Model, type RawTensor, GraphBuilder } from '@whittle/graph';
 import { Rng, type Tensor, tensor } from '@whittle/tensor';
 import { type DecoderLmConfig, type DecoderLmOptions, decoderLmConfig } from './config.js';
 
@@ -7,6 +7,14 @@ const i64 = (v: number[], shape: number[]): Tensor => tensor(BigInt64Array.from(
 
 /** The symbolic dimension names of the decoder's inputs and outputs (as Optimum names them). */
 export const DECODER_DIMS = { batch: 'batch_size', sequence: 'sequence_length', past: 'past_sequence_length', total: 'total_sequence_length' } as const;
+
+/**
+ * Where {@link buildDecoderLm} puts each float32 weight instead of keeping it in the graph: the
+ * sink stores the values (e.g. appends them to an external data file) and returns their reference.
+ * The graph then holds only references, so a model larger than memory or protobuf's 2 GB can be
+ * generated one tensor at a time.
+ */
+export type DecoderWeightSink = (name: string, values: Float32Array, dims: readonly number[]) => ExternalTensorRef;
 
 /** A decoder LM and its sizes. */
 export interface DecoderLm {
@@ -33,16 +41,24 @@ export interface DecoderLm {
  * `Transpose`, by the last MatMul. Weights are seeded: normal(0, 0.02), residual projections scaled
  * by 1/√(2·layers) as GPT-2 does, LayerNorm scale 1 and bias 0.
  */
-export function buildDecoderLm(options: DecoderLmOptions): DecoderLm {
+export function buildDecoderLm(options: DecoderLmOptions, sink?: DecoderWeightSink): DecoderLm {
   const c = decoderLmConfig(options);
   const { layers, dModel: d, heads, headDim: dh, vocab, ffn } = c;
   const rng = new Rng(options.seed);
   const b = new GraphBuilder('main_graph');
-  const normal = (shape: number[], std: number): Tensor => {
+  const external = new Map<string, RawTensor>();
+  const weight = (name: string, v: Float32Array, shape: number[]): string => {
+    if (!sink) return b.initializer(name, f32(v, shape));
+    // a one-element stand-in reserves the name; swapped for the sink's reference once built
+    const n = b.initializer(name, f32(new Float32Array(1), [1]));
+    external.set(n, { dataType: 'float32', dims: shape, external: sink(n, v, shape) });
+    return n;
+  };
+  const normal = (name: string, shape: number[], std: number): string => {
     const n = shape.reduce((a, x) => a * x, 1);
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = rng.normal() * std;
-    return f32(a, shape);
+    return weight(name, a, shape);
   };
   const { batch, sequence, past, total } = DECODER_DIMS;
   b.input('input_ids', 'int64', [batch, sequence]);
@@ -55,10 +71,10 @@ export function buildDecoderLm(options: DecoderLmOptions): DecoderLm {
 
   // weights (initializer order = parameter order of a GraphModule)
   const residualStd = 0.02 / Math.sqrt(2 * layers);
-  const wte = b.initializer('transformer.wte.weight', normal([vocab, d], 0.02));
-  const wpe = b.initializer('transformer.wpe.weight', normal([c.maxPositions, d], 0.01));
-  const ln = (name: string): [string, string] => [b.initializer(`${name}.weight`, f32(new Float32Array(d).fill(1), [d])), b.initializer(`${name}.bias`, f32(new Float32Array(d), [d]))];
-  const lin = (name: string, k: number, n: number, std = 0.02): [string, string] => [b.initializer(`${name}.weight`, normal([k, n], std)), b.initializer(`${name}.bias`, f32(new Float32Array(n), [n]))];
+  const wte = normal('transformer.wte.weight', [vocab, d], 0.02);
+  const wpe = normal('transformer.wpe.weight', [c.maxPositions, d], 0.01);
+  const ln = (name: string): [string, string] => [weight(`${name}.weight`, new Float32Array(d).fill(1), [d]), weight(`${name}.bias`, new Float32Array(d), [d])];
+  const lin = (name: string, k: number, n: number, std = 0.02): [string, string] => [normal(`${name}.weight`, [k, n], std), weight(`${name}.bias`, new Float32Array(n), [n])];
   const blocks = Array.from({ length: layers }, (_, i) => {
     const p = `transformer.h.${i}`;
     return {
@@ -124,5 +140,10 @@ export function buildDecoderLm(options: DecoderLmOptions): DecoderLm {
   const logits = b.node('MatMul', [h, node('Transpose', [wte], { perm: [1, 0] }, '/lm_head/Transpose')], {}, { name: '/lm_head/MatMul', outputNames: ['logits'] });
   b.output(logits, 'float32', [batch, sequence, vocab]);
   for (const pr of presents) b.output(pr, 'float32', [batch, heads, total, dh]);
-  return { model: b.model([{ domain: '', version: 17 }], { irVersion: 8, producerName: 'whittle' }), config: c };
+  const model = b.model([{ domain: '', version: 17 }], { irVersion: 8, producerName: 'whittle' });
+  for (const [n, raw] of external) {
+    model.graph.initializers.delete(n);
+    model.graph.rawInitializers.set(n, raw);
+  }
+  return { model, config: c };
 }

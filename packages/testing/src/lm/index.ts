@@ -10,3 +10,4 @@ export * from './train.js';
 export * from './evaluate.js';
 export * from './zoo.js';
 export * from './large.js';
+export * from './external.js';
