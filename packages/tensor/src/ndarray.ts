@@ -7,6 +7,7 @@ import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import type { DType, StorageArray } from './dtype.js';
 import { ArgumentError } from './errors.js';
+import { copyStrided } from './strided_copy.js';
 import type { Tensor } from './tensor.js';
 import { tensor, type CreateOptions } from './ops/creation.js';
 
@@ -35,7 +36,7 @@ function isRowMajor(shape: readonly number[], stride: readonly number[]): boolea
  * (Float32Array, Float64Array, Int8/16/32Array, Uint8/16/32Array, BigInt64/BigUint64Array) is
  * handed to the backend as a subarray of its buffer (no gather; the backend's upload is the one
  * copy, so later writes to the ndarray do not reach the tensor); transposed, stepped or
- * negative-stride views are gathered element by element first. `dtype` defaults
+ * negative-stride views are gathered into a new array first. `dtype` defaults
  * to the typed array's (Uint16Array is read as uint16, not float16).
  * @throws ArgumentError when the view's data is not one of those typed arrays.
  */
@@ -52,16 +53,7 @@ export function fromNdarray(a: NdArray, opts: CreateOptions & { dtype?: DType } 
     storage = data.subarray(a.offset, a.offset + size) as StorageArray;
   } else {
     storage = new Ctor(size);
-    const idx = new Array<number>(shape.length).fill(0);
-    for (let k = 0; k < size; k++) {
-      let p = a.offset;
-      for (let i = 0; i < idx.length; i++) p += idx[i]! * a.stride[i]!;
-      (storage as Float32Array)[k] = (data as Float32Array)[p]!;
-      for (let i = idx.length - 1; i >= 0; i--) {
-        if (++idx[i]! < shape[i]!) break;
-        idx[i] = 0;
-      }
-    }
+    copyStrided(data, shape, a.stride, a.offset, storage);
   }
   const createOpts: CreateOptions = opts.backend === undefined ? {} : { backend: opts.backend };
   return tensor(storage, shape, dtype, createOpts);

@@ -19,7 +19,7 @@ describe('ndarray interop', () => {
     expect(Array.from(t.dataSync() as Float32Array)).toEqual(want);
   });
 
-  it('copies transposed and stepped views element by element', async () => {
+  it('copies transposed and stepped views (negative steps too)', async () => {
     const data = randomFloats(5 * 4, 2);
     const base = ndarray(data, [5, 4]);
     const views = [base.transpose(1, 0), base.step(2, -1), base.hi(5, 3).lo(1, 1)];

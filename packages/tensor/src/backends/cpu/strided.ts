@@ -1,6 +1,7 @@
 import type { TensorInfo } from '../../backend.js';
 import { type StorageArray, allocStorage } from '../../dtype.js';
 import { sizeOf } from '../../shape.js';
+import { copyStrided } from '../../strided_copy.js';
 import type { CpuHandle } from './backend.js';
 
 /**
@@ -43,10 +44,7 @@ export function forEachStrided(
 
 /** Copy a strided view into new contiguous storage. */
 export function gatherStrided(info: TensorInfo<CpuHandle>): StorageArray {
-  const src = info.handle.values as Float32Array;
-  const out = allocStorage(info.dtype, sizeOf(info.shape)) as Float32Array;
-  forEachStrided(info.shape, info.strides, info.offset, (s, d) => {
-    out[d] = src[s]!;
-  });
+  const out = allocStorage(info.dtype, sizeOf(info.shape));
+  copyStrided(info.handle.values as StorageArray, info.shape, info.strides, info.offset, out);
   return out;
 }
