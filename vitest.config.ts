@@ -6,5 +6,8 @@ export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts'],
     passWithNoTests: true,
+    // vitest's default is one worker less than the cores: on CI's 2 cores that is one file at a
+    // time. Two files at once keeps the whole suite inside its time budget.
+    maxWorkers: 2,
   },
 });
