@@ -36,11 +36,6 @@ export interface NBitsSpec {
  * least r * K floats (the columns transposed).
  */
 export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: number, r: number, spec: NBitsSpec, tile: Float32Array, B: Uint8Array, scales: Float32Array, zps: Uint8Array): void {
-  const { bits, symmetric, blockSize: bs, container } = spec;
-  const nb = Math.ceil(K / bs);
-  const blob = (bs * container) / 8;
-  const zpBytes = Math.ceil((nb * container) / 8);
-  const max = 2 ** bits - 1;
   // transpose the column slice in strips of TK rows of B: a strip (TK x r floats) stays in cache
   // while each column's TK values are written contiguously (4x the plain row-by-row loop)
   for (let k0 = 0; k0 < K; k0 += TK) {
@@ -50,6 +45,20 @@ export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: 
       for (let k = k0; k < k1; k++) tile[dst + k] = w[k * N + n0 + j]!;
     }
   }
+  quantizeRowsNBits(tile, K, n0, r, spec, B, scales, zps);
+}
+
+/**
+ * Like {@link quantizeColumnsNBits} for a weight stored transposed: `tile` holds columns n0 ..
+ * n0+r-1 of B as r contiguous rows of K floats (a tied token table [V, D] is B = tableᵀ with K = D,
+ * N = V, already in this layout), so no transpose is needed.
+ */
+export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: number, spec: NBitsSpec, B: Uint8Array, scales: Float32Array, zps: Uint8Array): void {
+  const { bits, symmetric, blockSize: bs, container } = spec;
+  const nb = Math.ceil(K / bs);
+  const blob = (bs * container) / 8;
+  const zpBytes = Math.ceil((nb * container) / 8);
+  const max = 2 ** bits - 1;
   zps.fill(0, n0 * zpBytes, (n0 + r) * zpBytes);
   for (let j = 0; j < r; j++) {
     const n = n0 + j;

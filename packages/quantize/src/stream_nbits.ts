@@ -3,12 +3,16 @@
  * its external data left in place (see `rewriteModelFile` in @whittle/onnx/node): each MatMul
  * weight is loaded alone into one reusable buffer, quantized a slice of output columns at a time
  * and written piecewise to the output data file. Peak memory ≈ the largest weight plus ~40 MB.
- * The result is byte-identical to `quantize-weights` with format 'matmulnbits' on the same options.
+ * MatMul weights are byte-identical to `quantize-weights` with format 'matmulnbits' on the same
+ * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
+ * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
+ * `stream_tied.ts`).
  */
 import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { ensureDomain, matMulNBitsNode } from './emit.js';
 import { quantizeColumnsNBits } from './nbits_kernel.js';
+import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
 export interface StreamQuantizeOptions {
@@ -20,6 +24,12 @@ export interface StreamQuantizeOptions {
   blockSize?: number;
   /** Float32 working set per slice, in elements (default 2M = 8 MB). */
   sliceElements?: number;
+  /**
+   * A float32 token table tied with the LM head (read by Gather and, through Transpose, by MatMul):
+   * 'shared' quantizes it once for GatherBlockQuantized and the head's MatMulNBits (4-bit grids
+   * only, width a multiple of the block size); 'float' leaves it float32. Default 'shared'.
+   */
+  tiedEmbedding?: 'shared' | 'float';
   /** Called after each weight. */
   onProgress?: (done: number, total: number, weight: string) => void;
   signal?: AbortSignal;
@@ -58,10 +68,22 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
     const t = g.rawInitializers.get(name);
     if (t?.external && t.dataType === 'float32' && t.dims.length === 2) sites.push({ node, name, t });
   }
-  const buffer = new Uint8Array(Math.max(0, ...sites.map((s) => s.t.external!.length)));
+  const tiedMode = opts.tiedEmbedding ?? 'shared';
+  if (tiedMode !== 'shared' && tiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: tiedEmbedding must be 'shared' or 'float', got '${String(tiedMode)}'`);
+  const tied = tiedMode === 'shared' && container === 4 ? findStreamTiedTables(g, bs) : [];
+  const buffer = new Uint8Array(Math.max(0, ...sites.map((s) => s.t.external!.length), ...tied.map((t) => t.t.external!.length)));
   const names = new NameGenerator(g);
   const emitted = new Map<string, { B: string; S: string; Z: string }>();
   const layers: StreamQuantizeLayer[] = [];
+  const total = sites.length + tied.length;
+  for (const [i, t] of tied.entries()) {
+    throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
+    const spec = { bits, symmetric, blockSize: bs, container: 4 as const };
+    const bytesOut = quantizeTiedTableStreaming(model, io, t, spec, buffer, names, opts.sliceElements ?? 2 ** 21);
+    ensureDomain(model, 'com.microsoft', 1);
+    layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], bytesIn: t.t.external!.length, bytesOut });
+    opts.onProgress?.(i + 1, total, t.name);
+  }
   for (const [i, s] of sites.entries()) {
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
     const [K, N] = s.t.dims as [number, number];
@@ -99,7 +121,7 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
     ensureDomain(model, 'com.microsoft', 1);
     const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: container, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));
     g.nodes.splice(g.nodes.indexOf(s.node), 1, mm);
-    opts.onProgress?.(i + 1, sites.length, s.name);
+    opts.onProgress?.(tied.length + i + 1, total, s.name);
   }
   eliminateDeadCode(g);
   return layers;

@@ -64,7 +64,7 @@ export function tiedBytes(q: QuantizedWeight, mode: TiedHeadMode): number {
 }
 
 /** The Shape → Concat → Reshape nodes turning a [..., nb, bs] gather output back into [..., nb·bs]. */
-function reshapeBack(g: Graph, names: NameGenerator, ids: string, from: string, to: string, width: number, label: string): Node[] {
+export function reshapeBack(g: Graph, names: NameGenerator, ids: string, from: string, to: string, width: number, label: string): Node[] {
   const shape = names.value(`${label}_ids_shape`);
   const last = names.value(`${label}_width`);
   const full = names.value(`${label}_shape`);

@@ -1,0 +1,116 @@
+/**
+ * The tied token table of a decoder (a float32 [V, D] table read by Gather and, through a
+ * Transpose, by the LM head's MatMul) in streaming int4: the 'shared' layout of `tied_head.ts`
+ * — one packed [V, D/bs, bs/2] code initializer and one [V, D/bs] scale initializer read by the
+ * head's MatMulNBits and by GatherBlockQuantized — written piecewise through a TensorStreamIO.
+ * The table's rows are MatMulNBits' columns already (B = tableᵀ), so rows are quantized in place
+ * with no transpose; memory is the table plus one slice.
+ */
+import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, createNode, getInt, getInts } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
+import { matMulNBitsNode } from './emit.js';
+import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
+import { reshapeBack } from './tied_head.js';
+import { readersOf } from './write_weights.js';
+
+/** An unloaded float32 table [V, D] read by Gathers (axis 0) and one Transpose(perm [1, 0]) feeding MatMul B inputs. */
+export interface StreamTiedTable {
+  name: string;
+  t: RawTensor;
+  gathers: Node[];
+  transpose: Node;
+  heads: Node[];
+}
+
+/** The tied tables of `g` (main graph) whose width is a multiple of `blockSize`. */
+export function findStreamTiedTables(g: Graph, blockSize: number): StreamTiedTable[] {
+  const out: StreamTiedTable[] = [];
+  for (const [name, t] of g.rawInitializers) {
+    if (!t.external || t.dataType !== 'float32' || t.dims.length !== 2 || t.dims[1]! % blockSize !== 0) continue;
+    const r = readersOf(g, name);
+    if (r.outputs) continue;
+    const gathers = r.nodes.filter((x) => x.node.opType === 'Gather' && x.input === 0 && (getInt(x.node, 'axis') ?? 0) === 0).map((x) => x.node);
+    const others = r.nodes.filter((x) => !gathers.includes(x.node));
+    if (!gathers.length || others.length !== 1 || others[0]!.node.opType !== 'Transpose' || others[0]!.input !== 0) continue;
+    const transpose = others[0]!.node;
+    const perm = getInts(transpose, 'perm') ?? [];
+    if (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0) continue;
+    const tr = readersOf(g, transpose.outputs[0]!);
+    if (tr.outputs || !tr.nodes.length || !tr.nodes.every((x) => x.node.opType === 'MatMul' && x.input === 1)) continue;
+    out.push({ name, t, gathers, transpose, heads: tr.nodes.map((x) => x.node) });
+  }
+  return out;
+}
+
+/**
+ * Quantize `tied` (4-bit container) through `io` into the shared layout and rewire its Gathers and
+ * heads. `buffer` holds at least the table's bytes. Returns the bytes written.
+ */
+export function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, buffer: Uint8Array, names: NameGenerator, sliceElements: number): number {
+  const g = model.graph;
+  const [V, D] = tied.t.dims as [number, number];
+  const bs = spec.blockSize;
+  const nb = D / bs;
+  const blob = bs / 2;
+  const zpBytes = Math.ceil(nb / 2);
+  const bytes = io.load(tied.t, tied.name, buffer);
+  const w = new Float32Array(bytes.buffer, bytes.byteOffset, V * D);
+  const scales = new Float32Array(V * nb);
+  const zps = new Uint8Array(V * zpBytes);
+  const rows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
+  const packed = new Uint8Array(rows * nb * blob);
+  const wB = io.begin();
+  for (let v0 = 0; v0 < V; v0 += rows) {
+    const r = Math.min(rows, V - v0);
+    quantizeRowsNBits(w.subarray(v0 * D, (v0 + r) * D), D, v0, r, spec, packed, scales, zps);
+    wB.write(packed.subarray(0, r * nb * blob));
+  }
+  const data = names.value(`${tied.name}_q4`);
+  const scaleName = names.value(`${tied.name}_scales`);
+  g.rawInitializers.set(data, { dataType: 'uint8', dims: [V, nb, blob], external: wB.finish() });
+  const wS = io.begin();
+  wS.write(new Uint8Array(scales.buffer));
+  g.rawInitializers.set(scaleName, { dataType: 'float32', dims: [V, nb], external: wS.finish() });
+  let written = V * nb * blob + scales.byteLength;
+  let headZ = '';
+  let gatherZ = '';
+  if (!spec.symmetric) {
+    // the two ops pack zero points differently: MatMulNBits two per byte, the gather one per block
+    headZ = names.value(`${tied.name}_zero_points`);
+    const wZ = io.begin();
+    wZ.write(zps);
+    g.rawInitializers.set(headZ, { dataType: 'uint8', dims: [zps.length], external: wZ.finish() });
+    const unpacked = new Uint8Array(V * nb);
+    for (let v = 0; v < V; v++) for (let b = 0; b < nb; b++) unpacked[v * nb + b] = (zps[v * zpBytes + (b >> 1)]! >> ((b & 1) * 4)) & 15;
+    gatherZ = names.value(`${tied.name}_gather_zero_points`);
+    const wG = io.begin();
+    wG.write(unpacked);
+    g.rawInitializers.set(gatherZ, { dataType: 'uint8', dims: [V, nb, 1], external: wG.finish() });
+    written += zps.length + unpacked.length;
+  }
+  // the gather's view: [V, nb, bs] quantized along axis 2 in blocks of bs, scales [V, nb, 1]
+  const scales3 = names.value(`${tied.name}_scales_3d`);
+  const shape3 = names.value(`${tied.name}_scales_3d_shape`);
+  g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
+  const front = createNode('Reshape', [scaleName, shape3], [scales3], {}, { name: names.node(`${tied.name}_scales_Reshape`) });
+  for (const n of tied.gathers) {
+    const blocks = names.value(`${n.outputs[0]}_blocks`);
+    const gbq = createNode(
+      'GatherBlockQuantized',
+      [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
+      [blocks],
+      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
+      { name: names.node(`${n.name || tied.name}_GatherBlockQuantized`), domain: 'com.microsoft' },
+    );
+    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || tied.name));
+  }
+  for (const h of tied.heads) {
+    const mm = matMulNBitsNode(h.inputs[0]!, [data, scaleName, headZ], h.outputs[0]!, { K: D, N: V, bits: 4, blockSize: bs }, names.node(`${h.name || 'lm_head'}_MatMulNBits`));
+    if (!headZ) mm.inputs.length = 3;
+    g.nodes.splice(g.nodes.indexOf(h), 1, mm);
+  }
+  g.nodes.splice(g.nodes.indexOf(tied.transpose), 1);
+  g.nodes.unshift(front);
+  g.rawInitializers.delete(tied.name);
+  return written;
+}
