@@ -1,0 +1,158 @@
+/**
+ * `convert-float16` for models larger than memory. Works on a model read with its external data
+ * left in place (see `rewriteModelFile` in @whittle/onnx/node): each unloaded float32 weight is
+ * loaded alone, range-checked and written to the output data file as float16 a slice at a time.
+ * The graph rewrite (Casts at the boundary, float32 islands, Constants) is the in-memory pass
+ * itself, run on the graph with a one-element stand-in per streamed weight: a stand-in holds 0,
+ * or 70000 when the weight leaves float16's range, so the pass keeps that weight and its readers
+ * in float32 exactly as it would on the real values. Peak memory ≈ the largest weight + one slice.
+ */
+import { type Graph, type Model, type RawTensor, type TensorStreamIO, graphScopes, runPass, throwIfAborted } from '@whittle/graph';
+import { ArgumentError, tensor } from '@whittle/tensor';
+import { convertFloat16Pass } from './float16.js';
+
+/** Options of {@link convertFloat16Streaming}. */
+export interface StreamFloat16Options {
+  /** Keep float32 graph inputs/outputs (Casts at the boundary). Default true. */
+  keepIoTypes?: boolean;
+  /** Op types kept in float32. */
+  blockOps?: string[];
+  /** Node names kept in float32. */
+  blockNodes?: string[];
+  /** Float32 elements converted per slice (default 4M = 16 MB in, 8 MB out). */
+  sliceElements?: number;
+  /** Called after each weight. */
+  onProgress?: (done: number, total: number, weight: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What {@link convertFloat16Streaming} did. */
+export interface StreamFloat16Result {
+  /** Weights written as float16. */
+  converted: number;
+  /** Weights kept float32 (beyond float16's range, or read only where float32 is needed). */
+  keptFloat32: string[];
+  bytesIn: number;
+  bytesOut: number;
+  /** The in-memory pass's summary of the graph rewrite. */
+  summary: string;
+}
+
+/** Largest finite float16. */
+const HALF_MAX = 65504;
+
+/**
+ * float32 bits → float16 bits, round to nearest even (as `float32ToFloat16Bits` of
+ * @whittle/tensor, on a whole slice at once).
+ */
+export function float32BitsToFloat16(src: Uint32Array, dst: Uint16Array): void {
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      dst[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 112; // - 127 + 15
+    if (e >= 0x1f) {
+      dst[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        dst[i] = sign;
+        continue;
+      }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let half = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1);
+      const mid = 1 << (shift - 1);
+      if (rem > mid || (rem === mid && half & 1)) half++;
+      dst[i] = sign | half;
+      continue;
+    }
+    let half = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+    dst[i] = sign | half;
+  }
+}
+
+function exceedsHalf(v: Float32Array): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]!);
+    if (a > HALF_MAX && a !== Infinity) return true;
+  }
+  return false;
+}
+
+interface Streamed {
+  graph: Graph;
+  name: string;
+  t: RawTensor;
+  half?: RawTensor;
+}
+
+/**
+ * Convert `model` (read with `deferExternal`) to float16 in place, streaming its unloaded float32
+ * weights through `io`. Loaded initializers and the graph go through `convert-float16`.
+ */
+export async function convertFloat16Streaming(model: Model, io: TensorStreamIO, opts: StreamFloat16Options = {}): Promise<StreamFloat16Result> {
+  const slice = opts.sliceElements ?? 2 ** 22;
+  if (!Number.isInteger(slice) || slice < 1) throw new ArgumentError(`convertFloat16Streaming: sliceElements must be a positive integer, got ${slice}`);
+  const scopes = graphScopes(model.graph);
+  const streamed: Streamed[] = [];
+  for (const s of scopes) for (const [name, t] of s.graph.rawInitializers) if (t.external && t.dataType === 'float32') streamed.push({ graph: s.graph, name, t });
+  const buffer = new Uint8Array(Math.max(0, ...streamed.map((w) => w.t.external!.length)));
+  const out16 = new Uint16Array(Math.min(slice, Math.max(0, ...streamed.map((w) => w.t.external!.length / 4))));
+  let bytesIn = 0;
+  for (const [i, w] of streamed.entries()) {
+    throwIfAborted(opts.signal, 'convertFloat16Streaming');
+    const { length } = w.t.external!;
+    if (length % 4) throw new ArgumentError(`convertFloat16Streaming: float32 tensor '${w.name}' has ${length} bytes of external data, not a multiple of 4`);
+    const bytes = io.load(w.t, w.name, buffer);
+    const n = length / 4;
+    bytesIn += length;
+    const over = exceedsHalf(new Float32Array(bytes.buffer, bytes.byteOffset, n));
+    if (!over) {
+      const bits = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
+      const wr = io.begin();
+      for (let o = 0; o < n; o += out16.length) {
+        const m = Math.min(out16.length, n - o);
+        const dst = out16.subarray(0, m);
+        float32BitsToFloat16(bits.subarray(o, o + m), dst);
+        wr.write(new Uint8Array(dst.buffer, 0, m * 2));
+      }
+      w.half = { dataType: 'float16', dims: w.t.dims, external: wr.finish() };
+    }
+    // the stand-in the graph pass sees: only its type and range matter to it
+    w.graph.rawInitializers.delete(w.name);
+    w.graph.initializers.set(w.name, tensor(Float32Array.of(over ? 70000 : 0), [1], 'float32', { backend: 'cpu' }));
+    opts.onProgress?.(i + 1, streamed.length, w.name);
+  }
+  const r = await runPass(convertFloat16Pass, model, { keepIoTypes: opts.keepIoTypes ?? true, blockOps: opts.blockOps ?? [], blockNodes: opts.blockNodes ?? [] });
+  // the pass returns a converted copy: swap the stand-ins for the streamed data, scope by scope
+  const after = new Map(graphScopes(r.model.graph).map((s) => [s.path, s.graph]));
+  const pathOf = new Map(scopes.map((s) => [s.graph, s.path]));
+  const keptFloat32: string[] = [];
+  let bytesOut = 0;
+  for (const w of streamed) {
+    const g = after.get(pathOf.get(w.graph)!);
+    const standIn = g?.initializers.get(w.name);
+    if (!g || !standIn) continue; // removed by the pass (a weight nothing read)
+    g.initializers.delete(w.name);
+    if (standIn.dtype === 'float16' && w.half) {
+      g.rawInitializers.set(w.name, w.half);
+      bytesOut += w.half.external!.length;
+    } else {
+      g.rawInitializers.set(w.name, w.t);
+      keptFloat32.push(w.name);
+      bytesOut += w.t.external!.length;
+    }
+  }
+  Object.assign(model, r.model);
+  return { converted: streamed.length - keptFloat32.length, keptFloat32, bytesIn, bytesOut, summary: r.report.summary };
+}
