@@ -1,10 +1,11 @@
 /**
- * `whittle quantize stream <model> -o out.onnx`: weight-only int4/int8 (MatMulNBits) for models
- * larger than memory — weights stay in their external data file and are quantized one at a time.
+ * `whittle quantize stream <model> -o out.onnx`: weight-only int4/int8 (MatMulNBits, a tied token
+ * table shared with GatherBlockQuantized) or float16 for models larger than memory — weights stay
+ * in their external data file and are converted one at a time.
  */
 import type { Command } from 'commander';
 import { rewriteModelFile } from '@whittle/onnx/node';
-import { quantizeWeightsStreaming } from '@whittle/quantize';
+import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, quantizeWeightsStreaming } from '@whittle/quantize';
 import { userPath } from '../model_io.js';
 import { createProgress } from '../progress.js';
 
@@ -13,23 +14,29 @@ export function addQuantizeStreamCommand(program: Command): void {
   if (!q) return;
   q.command('stream')
     .argument('<model>', 'input .onnx whose MatMul weights live in external data')
-    .description('Weight-only MatMulNBits for models larger than memory: each MatMul weight is read, quantized and written alone; peak memory is about the largest weight')
+    .description('Weight-only MatMulNBits (or --float16) for models larger than memory: each weight is read, converted and written alone; peak memory is about the largest weight')
     .requiredOption('-o, --output <file>', 'output .onnx (its data goes to <output>.data; written atomically, never over the input)')
     .option('--bits <n>', 'grid bits, 2..8 (<= 4 stored as 4-bit)', (v) => Number(v), 4)
     .option('--block-size <n>', 'block size along K (power of two >= 16)', (v) => Number(v), 32)
     .option('--asymmetric', 'asymmetric min/max grid instead of symmetric')
+    .option('--tied-embedding <mode>', "a token table tied with the LM head: 'shared' (one 4-bit copy for GatherBlockQuantized and the head's MatMulNBits) or 'float'", 'shared')
+    .option('--float16', 'convert float32 weights and computation to float16 instead (float32 inputs/outputs kept)')
     .option('--json', 'print the result as JSON')
-    .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; json?: boolean }) => {
+    .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; tiedEmbedding: string; float16?: boolean; json?: boolean }) => {
       const progress = createProgress('quantize stream', { quiet: !!o.json });
       const out = userPath(o.output);
-      let layers;
+      const onProgress = (d: number, n: number, w: string): void => progress.update(d / n, w);
+      let layers: StreamQuantizeLayer[] | undefined;
+      let float16: StreamFloat16Result | undefined;
       try {
         const r = await rewriteModelFile(userPath(model), out, async (m, io) => {
-          layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, onProgress: (d, n, w) => progress.update(d / n, w) });
+          if (o.float16) float16 = await convertFloat16Streaming(m, io, { onProgress });
+          else layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', onProgress });
         });
         progress.stop();
-        if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, layers }, null, 2)}\n`);
-        else process.stdout.write(`quantized ${(layers ?? []).length} MatMul weights: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
+        const done = float16 ? `converted ${float16.converted} weights to float16` : `quantized ${(layers ?? []).length} weights`;
+        if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
+        else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
       } finally {
         progress.stop();
       }

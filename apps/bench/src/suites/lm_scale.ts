@@ -1,0 +1,174 @@
+/**
+ * Suite `lm_scale`: a decoder LM larger than 2 GB (float32, external data; random weights, tied
+ * token table/LM head) through Whittle's streaming passes, file to file:
+ *
+ * - int4: MatMulNBits block 32 on every MatMul, the tied table as one 4-bit copy shared by
+ *   GatherBlockQuantized and the head's MatMulNBits;
+ * - fp16: convert-float16 (float32 inputs/outputs kept).
+ *
+ * Each conversion runs in a fresh process (the calls the CLI's `quantize stream` makes): seconds,
+ * cpu seconds, GB/s of float32 weights, peak RSS against the bar (largest tensor + 300 MB), output
+ * size. `--cli` also runs `whittle quantize stream` itself (int4), peak RSS read from /proc. Then
+ * the original and the outputs run in onnxruntime-node on a few token sequences (prefill, empty
+ * past): cosine of the logits, argmax agreement, max |Δ|.
+ *
+ * The model is generated once into the LM cache folder (`WHITTLE_LM_CACHE`, else
+ * `<os tmp>/whittle-lm`; ≈2.5 GB at the defaults `--layers 20 --d-model 1536 --heads 12
+ * --vocab 32000`); outputs go to a temp folder removed at the end (`--keep` keeps it).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOrtRunner, type OrtFeed } from '@whittle/eval/node';
+import { type DecoderLmOptions, decoderFeeds, decoderLmConfig, externalDecoderLmPath } from '@whittle/testing/lm';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const child = join(here, '..', 'children', 'lm_scale_convert.ts');
+const cliMain = join(here, '..', '..', '..', 'cli', 'src', 'main.ts');
+const MB = 2 ** 20;
+const arg = (args: string[], name: string, d: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
+
+interface Run {
+  seconds: number;
+  cpuSeconds: number;
+  peakRss: number;
+  detail?: unknown;
+}
+
+function convert(mode: 'int4' | 'fp16', input: string, output: string): Run {
+  const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, mode, input, output], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Run;
+}
+
+/** The CLI in its own process; peak RSS is the kernel's high-water mark (VmHWM) read until exit. */
+async function cli(args: string[]): Promise<Run & { stdout: string }> {
+  const t0 = performance.now();
+  const p = spawn(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', cliMain, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let peak = 0;
+  let cpu = 0;
+  const poll = (): void => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+      const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cpu = (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
+    } catch {
+      // exited between polls
+    }
+  };
+  const timer = setInterval(poll, 100);
+  const code = await new Promise<number | null>((res) => p.on('exit', (c) => res(c)));
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`whittle ${args.join(' ')} failed (${code}): ${stderr}`);
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu, peakRss: peak, stdout };
+}
+
+const fileBytes = (p: string): number => statSync(p).size + (existsSync(`${p}.data`) ? statSync(`${p}.data`).size : 0);
+
+/** Logits [rows × seq × vocab] of each sequence (prefill, empty past), one session at a time. */
+async function logitsOf(path: string, options: DecoderLmOptions, seqs: number[][]): Promise<{ logits: Float32Array[]; loadSeconds: number; runSeconds: number }> {
+  const config = decoderLmConfig(options);
+  const t0 = performance.now();
+  const r = await createOrtRunner(path, { intraOpNumThreads: 2 });
+  const t1 = performance.now();
+  try {
+    const logits: Float32Array[] = [];
+    for (const s of seqs) logits.push((await r.run(decoderFeeds(config, [s]) as Record<string, OrtFeed>))['logits']!.data as Float32Array);
+    return { logits, loadSeconds: (t1 - t0) / 1000, runSeconds: (performance.now() - t1) / 1000 };
+  } finally {
+    await r.release();
+  }
+}
+
+function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cosine: number; minCosine: number; argmax: number; maxAbs: number } {
+  let agree = 0;
+  let rows = 0;
+  let maxAbs = 0;
+  const cosines: number[] = [];
+  for (let s = 0; s < ref.length; s++) {
+    const [a, b] = [ref[s]!, got[s]!];
+    let d = 0, x = 0, y = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += a[i]! * b[i]!;
+      x += a[i]! ** 2;
+      y += b[i]! ** 2;
+      maxAbs = Math.max(maxAbs, Math.abs(a[i]! - b[i]!));
+    }
+    cosines.push(d / Math.sqrt(x * y));
+    for (let r = 0; r < a.length / vocab; r++) {
+      let ia = 0, ib = 0;
+      for (let v = 1; v < vocab; v++) {
+        if (a[r * vocab + v]! > a[r * vocab + ia]!) ia = v;
+        if (b[r * vocab + v]! > b[r * vocab + ib]!) ib = v;
+      }
+      agree += ia === ib ? 1 : 0;
+      rows++;
+    }
+  }
+  return { cosine: cosines.reduce((p, c) => p + c, 0) / cosines.length, minCosine: Math.min(...cosines), argmax: agree / rows, maxAbs };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const options: DecoderLmOptions = { seed: 600, layers: arg(args, 'layers', 20), dModel: arg(args, 'd-model', 1536), heads: arg(args, 'heads', 12), vocab: arg(args, 'vocab', 32000), maxPositions: 512 };
+  const t0 = performance.now();
+  const lm = externalDecoderLmPath(options);
+  const genSeconds = (performance.now() - t0) / 1000;
+  const c = lm.config;
+  console.log(`decoder: ${c.layers} blocks, d_model ${c.dModel}, ${c.heads} heads, ffn ${c.ffn}, vocab ${c.vocab} (tied head): ${(lm.parameters / 1e6).toFixed(1)}M parameters, ${(lm.dataBytes / 1e9).toFixed(3)} GB float32 external data, .onnx ${(statSync(lm.modelPath).size / 1024).toFixed(0)} KiB, largest tensor ${(lm.largestTensor / MB).toFixed(1)} MB (${genSeconds > 5 ? `generated in ${genSeconds.toFixed(0)} s` : 'cached'})`);
+  const bar = lm.largestTensor + 300 * MB;
+  const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-lm-scale-'));
+  const checks: [string, boolean][] = [];
+  try {
+    const outs = { int4: join(dir, 'lm_q4.onnx'), fp16: join(dir, 'lm_fp16.onnx'), cli: join(dir, 'lm_q4_cli.onnx') };
+    const rows: [string, Run, string][] = [];
+    for (const mode of ['int4', 'fp16'] as const) {
+      const r = convert(mode, lm.modelPath, outs[mode]);
+      console.log(`${mode}: ${JSON.stringify(r.detail)}`);
+      rows.push([mode === 'int4' ? 'int4 (MatMulNBits + GatherBlockQuantized)' : 'fp16', r, outs[mode]]);
+    }
+    if (args.includes('--cli')) {
+      const r = await cli(['quantize', 'stream', lm.modelPath, '-o', outs.cli, '--json']);
+      const j = JSON.parse(r.stdout) as { layers: unknown[] };
+      console.log(`cli: ${j.layers.length} weights quantized`);
+      rows.push(['int4, `whittle quantize stream` (CLI)', r, outs.cli]);
+    }
+    console.log('\n| conversion | seconds | cpu seconds | GB/s (fp32 in, wall) | GB/s per cpu second | peak RSS | <= largest + 300 MB | output (.onnx + .data) |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [name, r, out] of rows) {
+      const ok = r.peakRss <= bar;
+      checks.push([`${name}: peak RSS ${(r.peakRss / MB).toFixed(0)} MB <= ${(bar / MB).toFixed(0)} MB`, ok]);
+      console.log(`| ${name} | ${r.seconds.toFixed(1)} | ${r.cpuSeconds.toFixed(1)} | ${(lm.dataBytes / 1e9 / r.seconds).toFixed(3)} | ${(lm.dataBytes / 1e9 / r.cpuSeconds).toFixed(3)} | ${(r.peakRss / MB).toFixed(0)} MB | ${ok ? 'yes' : 'NO'} (${(bar / MB).toFixed(0)} MB) | ${(fileBytes(out) / MB).toFixed(0)} MB (${(fileBytes(out) / fileBytes(lm.modelPath)).toFixed(3)}x) |`);
+    }
+
+    // a few token sequences, prefill with an empty past
+    const seqs = [8, 32, 128].map((n, k) => Array.from({ length: n }, (_, i) => (i * 7919 + k * 104729 + 13) % c.vocab));
+    const ref = await logitsOf(lm.modelPath, options, seqs);
+    console.log(`\nonnxruntime-node (2 threads), ${seqs.length} sequences of ${seqs.map((s) => s.length).join('/')} tokens:`);
+    console.log('| model | load s | run s | cosine of logits (mean / min over sequences) | argmax agreement | max abs diff |');
+    console.log('|---|---|---|---|---|---|');
+    console.log(`| fp32 original | ${ref.loadSeconds.toFixed(1)} | ${ref.runSeconds.toFixed(2)} | 1 | 1 | 0 |`);
+    for (const [name, , out] of rows) {
+      const got = await logitsOf(out, options, seqs);
+      const m = compare(ref.logits, got.logits, c.vocab);
+      console.log(`| ${name} | ${got.loadSeconds.toFixed(1)} | ${got.runSeconds.toFixed(2)} | ${m.cosine.toFixed(5)} / ${m.minCosine.toFixed(5)} | ${(m.argmax * 100).toFixed(1)}% | ${m.maxAbs.toExponential(2)} |`);
+      if (name === 'fp16') checks.push([`fp16: logits cosine ${m.minCosine.toFixed(6)} >= 0.9999`, m.minCosine >= 0.9999]);
+      else checks.push([`${name}: loads and runs, logits cosine ${m.minCosine.toFixed(4)} >= 0.9`, m.minCosine >= 0.9]);
+    }
+    checks.push([`input > 2 GB (${(lm.dataBytes / 1e9).toFixed(2)} GB)`, lm.dataBytes > 2 * 1e9]);
+    console.log('\nchecks:');
+    for (const [what, ok] of checks) console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  } finally {
+    if (args.includes('--keep')) console.log(`outputs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
