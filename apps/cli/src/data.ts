@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Model, PassContextInit, TrainingData, TrainingLoss } from '@whittle/graph';
-import { type DataSource, DataError, loadMnist, memorySource, modelInputSpecs, openData, trainingDataFrom, type ModelInputSpec } from '@whittle/eval';
+import { type DataSource, DataError, loadMnist, memorySource, modelInputSpecs, openData, trainingDataFrom, type ModelInputSpec, type OpenDataOptions } from '@whittle/eval';
 import { nodeDataFiles } from '@whittle/eval/node';
 import { userPath } from './model_io.js';
 import { UsageError } from './errors.js';
@@ -57,9 +57,9 @@ function mnistShape(inputs: readonly ModelInputSpec[]): number[] {
  * `--data <mnist|path|spec>` for a model: the built-in `mnist` (its `split`: 'train' for
  * calibration and training, 'test' for evaluation), or any path `@whittle/eval`'s `openData`
  * recognizes (ONNX test-data folder, .npy/.npz, image folder, .csv/.tsv, .jsonl, a YAML/JSON data
- * spec) or `synthetic[:N]`.
+ * spec) or `synthetic[:N]`. `text` chooses raw text's document unit (line or whole file).
  */
-export async function openCliData(data: string, model: Model, split: 'train' | 'test'): Promise<CliData> {
+export async function openCliData(data: string, model: Model, split: 'train' | 'test', text: Pick<OpenDataOptions, 'textUnit' | 'defaultTextUnit'> = {}): Promise<CliData> {
   const inputs = modelInputSpecs(model);
   if (data === 'mnist') {
     const ds = await loadDataset('mnist');
@@ -73,7 +73,7 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
     throw new UsageError(`unknown dataset '${data}'; give mnist, synthetic[:N], or a path (ONNX test-data folder, .npy, .npz, image folder, .csv, .tsv, .jsonl, or a .yaml data spec)`);
   }
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
-  const { source } = await openData(path, { files: nodeDataFiles, inputs });
+  const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text });
   return { name: data, source, inputs };
 }
 

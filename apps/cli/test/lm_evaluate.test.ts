@@ -1,16 +1,21 @@
 /**
  * `whittle evaluate --task lm` on decoders with a KV cache, through the spawned CLI: perplexity
  * over sliding windows (only new tokens scored) equal to a log-softmax computed here, greedy
- * generation agreement with the first model, tokens/s, the LM line in report and model card.
+ * generation agreement with the first model, tokens/s, the LM line in report and model card;
+ * text read as whole files (newlines kept, each followed by end-of-text), so the zoo LM's
+ * perplexity on held-out files equals the one @whittle/eval computes on the bench's token stream.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import '@whittle/quantize';
-import { type EvaluationReport, decoderIo, forwardLogits, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
+import { type EvaluationReport, decoderIo, forwardLogits, greedyGenerate, openOrtDecoder, slidingPerplexity } from '@whittle/eval/node';
+import { lmCorpus, lmZooModel } from '@whittle/testing/lm';
+import { addEvaluateCommand } from '../src/commands/evaluate.js';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { writeTinyLm } from './fixtures/tiny_lm.js';
 
@@ -34,8 +39,8 @@ describe('evaluate --task lm on a KV-cache decoder', () => {
     const r = spawnSync(process.execPath, [bin, 'evaluate', ...models, '--data', join(text, 'spec.yaml'), '--task', 'lm', '--stride', '10', '--prompts', '3', '--prompt-length', '6', '--gen-tokens', '5', '--report', join(dir, 'report'), '--json'], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: dir }, timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as EvaluationReport;
-    // the stream: lines joined by <|endoftext|> (id 0), as the text source packs them
-    const stream = lines.flatMap((l, i) => [...(i ? [0] : []), ...l.split(' ').map((w) => Number(w.slice(1)) + 2)]);
+    // the stream: the file whole (the word-level tokenizer drops the newlines), then <|endoftext|> (id 0)
+    const stream = [...lines.flatMap((l) => l.split(' ').map((w) => Number(w.slice(1)) + 2)), 0];
     expect(rep.lm).toMatchObject({ tokens: stream.length, window: 24, stride: 10, prompts: 3, promptLength: 6, newTokens: 5 });
     // Hugging Face's recipe written out here: windows of 24 every 10, scoring the tokens after the previous window's end
     const perplexityOf = async (path: string): Promise<number> => {
@@ -80,4 +85,36 @@ describe('evaluate --task lm on a KV-cache decoder', () => {
     expect(card).toMatch(/LM evaluation: .*greedy generation of 5 tokens/);
     expect(card).toMatch(/\| decodeTokens\/s \| /);
   }, 120_000);
+
+  it('reads whole files: the zoo LM on held-out text gives the perplexity @whittle/eval gives on the bench\'s token stream', async () => {
+    const zoo = lmZooModel();
+    const text = join(dir, 'held-out');
+    mkdirSync(text);
+    // the first ~1500 characters (whole lines) of two held-out files: newlines and indentation matter to the LM
+    const docs = lmCorpus().heldOut.slice(0, 2).map((f) => f.text.slice(0, f.text.indexOf('\n', 1500) + 1));
+    docs.forEach((d, i) => writeFileSync(join(text, `doc${i}.txt`), d));
+    writeFileSync(join(text, 'tokenizer.json'), readFileSync(zoo.tokenizerPath));
+    writeFileSync(join(text, 'spec.yaml'), `kind: text\npath: .\nlength: ${zoo.config.maxPositions}\n`);
+    // the evaluate command in this process (a spawned CLI costs seconds of start-up; the first test spawns one)
+    const program = new Command('whittle').exitOverride();
+    addEvaluateCommand(program);
+    let out = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
+    try {
+      await program.parseAsync(['evaluate', zoo.path, '--data', join(text, 'spec.yaml'), '--task', 'lm', '--window', '64', '--stride', '32', '--prompts', '1', '--gen-tokens', '2', '--no-latency', '--json'], { from: 'user' });
+    } finally {
+      write.mockRestore();
+    }
+    const rep = JSON.parse(out) as EvaluationReport;
+    // the bench's stream (lm_quality): each file followed by <|endoftext|>, tokenized by Whittle's own BPE encoder
+    const stream = zoo.tokenizer().encode(docs.map((d) => `${d}<|endoftext|>`).join(''));
+    expect(stream.filter((t) => t === zoo.config.vocab - 1)).toHaveLength(2);
+    expect(rep.lm).toMatchObject({ tokens: stream.length, window: 64, stride: 32 });
+    const s = await openOrtDecoder(zoo.path, { intraOpNumThreads: 1 });
+    const want = await slidingPerplexity(s, decoderIo(s, zoo.path), stream, 64, 32);
+    await s.release();
+    expect(rep.rows[0]!.metrics!.tokens).toBe(want.tokens);
+    expect(rep.rows[0]!.metrics!.perplexity).toBeCloseTo(want.perplexity, 6);
+    expect(rep.dataset?.split).toMatch(/whole files packed, each followed by token 1023/);
+  }, 60_000);
 });

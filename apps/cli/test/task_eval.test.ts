@@ -209,9 +209,9 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
     const rep = JSON.parse(e.stdout) as Report;
     expect(rep.task).toMatchObject({ task: 'lm', output: 'logits', metricModule: 'metric.mjs' });
     expect(rep.dataset.source).toBe('text');
-    // the windows, built here: lines joined by <|endoftext|>, cut into 16-token windows, the tail padded (mask 0)
-    const stream: number[] = [];
-    lines.forEach((l, i) => stream.push(...(i ? [1] : []), ...l.split(' ').map((wd) => vocab[wd]!)));
+    // the windows, built here: the file whole (--task lm reads whole files; the word-level tokenizer
+    // drops the newlines) followed by <|endoftext|>, cut into 16-token windows, the tail padded (mask 0)
+    const stream = [...lines.flatMap((l) => l.split(' ').map((wd) => vocab[wd]!)), 1];
     const wins: number[][] = [];
     for (let s = 0; s < stream.length; s += 16) wins.push(stream.slice(s, s + 16));
     expect(rep.dataset.count).toBe(wins.length);

@@ -1,16 +1,18 @@
 /**
  * LM evaluation on decoders with a KV cache: sliding windows as Hugging Face's recipe, perplexity
  * against a log-softmax computed here, greedy generation with the cache equal to generation that
- * reruns the whole sequence, the Optimum merged layout, agreement and refusals.
+ * reruns the whole sequence, the Optimum merged layout, agreement and refusals; the token stream
+ * of text read as whole files (what perplexity is measured on) or as lines.
  */
 import type { Model } from '@whittle/graph';
 import { cloneModel } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { tensor } from '@whittle/tensor';
+import { readFileSync } from 'node:fs';
 import { optimumDecoder } from '@whittle/testing/exporters';
-import { buildDecoderLm } from '@whittle/testing/lm';
+import { buildDecoderLm, lmZooModel } from '@whittle/testing/lm';
 import { describe, expect, it } from 'vitest';
-import { EvaluationError, decoderIo, evaluateDecoders, forwardLogits, generationAgreement, greedyGenerate, lmPrompts, slidingPerplexity, slidingWindows } from '../src/index.js';
+import { DataError, EvaluationError, decoderIo, evaluateDecoders, forwardLogits, generationAgreement, greedyGenerate, lmPrompts, memoryFiles, slidingPerplexity, slidingWindows, textSource, tokenStream } from '../src/index.js';
 import { type OrtDecoder, openOrtDecoder } from '../src/node.js';
 
 const open = (m: Model): Promise<OrtDecoder> => openOrtDecoder(writeModel(m), { intraOpNumThreads: 1 });
@@ -138,5 +140,40 @@ describe('decoder LM evaluation in onnxruntime-node', () => {
     } finally {
       await s.release();
     }
+  });
+});
+
+describe('the token stream of text for LM evaluation', () => {
+  const zoo = lmZooModel();
+  const tokenizer = readFileSync(zoo.tokenizerPath, 'utf8');
+  const bpe = zoo.tokenizer(); // Whittle's own byte-level BPE: a reference independent of @huggingface/tokenizers
+  const eot = zoo.config.vocab - 1;
+  const a = 'interface A {\n    x: number;\n\n    y(): void;\n}\n';
+  const b = '// two\n  declare var b: A;\n';
+  const files = memoryFiles({ 'a.txt': new TextEncoder().encode(a), 'b.txt': new TextEncoder().encode(b) });
+  const stream = (opts: Parameters<typeof textSource>[3]): Promise<number[]> => tokenStream(textSource(files, ['a.txt', 'b.txt'], [], opts));
+
+  it("unit 'file': every file whole, newlines kept, each followed by end-of-text (the stream the LM trained on)", async () => {
+    const got = await stream({ tokenizer, length: 8, unit: 'file' });
+    expect(got).toEqual(bpe.encode(`${a}<|endoftext|>${b}<|endoftext|>`));
+    expect(got.filter((t) => t === eot)).toHaveLength(2);
+    // any window length joins back into the same stream
+    expect(await stream({ tokenizer, length: 5, unit: 'file' })).toEqual(got);
+  });
+
+  it("unit 'line' (the default, for one sample a line): non-empty lines joined by end-of-text, newlines gone", async () => {
+    const lines = [...a.split('\n'), ...b.split('\n')].filter((l) => l.trim());
+    const got = await stream({ tokenizer, length: 8 });
+    expect(got).toEqual(bpe.encode(lines.join('<|endoftext|>')));
+    expect(got).not.toEqual(await stream({ tokenizer, length: 8, unit: 'file' }));
+  });
+
+  it("mode 'lines' with unit 'file': one file per sample, windowed; a bad unit is refused", async () => {
+    const src = textSource(files, ['a.txt', 'b.txt'], [], { tokenizer, length: 64, mode: 'lines', unit: 'file', addSpecialTokens: false });
+    const samples: number[][] = [];
+    for await (const c of src.chunks()) samples.push(Array.from(c.inputs.input_ids!.data as BigInt64Array, Number).filter((_, k) => Number(c.inputs.attention_mask!.data[k]) === 1));
+    expect(samples).toEqual([bpe.encode(a), bpe.encode(b)]);
+    expect(() => textSource(files, ['a.txt'], [], { tokenizer, unit: 'page' as never })).toThrow(DataError);
+    expect(() => textSource(files, ['a.txt'], [], { tokenizer, unit: 'page' as never })).toThrow(/unit must be 'line' or 'file'/);
   });
 });

@@ -6,7 +6,7 @@ import { type UserMetric, type VariantResult, buildReport, compareLatencyOrt, lo
 import { writeFileAtomic } from '@whittle/onnx/node';
 import { openCliData } from '../data.js';
 import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, taskInfo } from '../evaluate.js';
-import { type LmFlags, evaluateLmVariants, usesLmEvaluation } from './evaluate_lm.js';
+import { type LmFlags, evaluateLmVariants, textUnitFor, usesLmEvaluation } from './evaluate_lm.js';
 import { readInput, userPath } from '../model_io.js';
 import { UsageError } from '../errors.js';
 
@@ -32,9 +32,11 @@ export function addEvaluateCommand(program: Command): void {
     .option('--prompts <n>', '--task lm: prompts for greedy generation, spread over the text (default 8)', positiveInt('--prompts'))
     .option('--prompt-length <n>', '--task lm: tokens per prompt (default 16)', positiveInt('--prompt-length'))
     .option('--gen-tokens <n>', '--task lm: greedy tokens generated per prompt with the KV cache, compared with the first model (default 16)', positiveInt('--gen-tokens'))
+    .option('--text-unit <unit>', "raw text (.txt): what one document is, 'file' (whole, newlines kept; default for --task lm) or 'line' (default otherwise)")
     .option('--json', 'print the report as JSON')
     .action(async (models: string[], o: LmFlags & { data: string; task?: string; metric?: string; output?: string; report?: string; latency: boolean; json?: boolean }) => {
       if (o.task !== undefined && !(TASKS as readonly string[]).includes(o.task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got '${o.task}'`);
+      const text = textUnitFor(o.textUnit, o.task);
       const metric: UserMetric | undefined = o.metric ? await loadUserMetric(userPath(o.metric)) : undefined;
       const names = new Set<string>();
       const variants: VariantResult[] = [];
@@ -49,7 +51,7 @@ export function addEvaluateCommand(program: Command): void {
         while (names.has(name)) name += "'";
         names.add(name);
         const bytes = new Uint8Array(readFileSync(userPath(m)));
-        const data = await openCliData(o.data, model, 'test');
+        const data = await openCliData(o.data, model, 'test', text);
         task ??= (o.task as Task | undefined) ?? defaultTask(data.source);
         const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, task, latency: o.latency, ...(reference ? { reference } : {}), ...(o.output ? { output: o.output } : {}), ...(metric ? { metric } : {}), path: m });
         reference ??= v.run;
@@ -61,7 +63,7 @@ export function addEvaluateCommand(program: Command): void {
       }
       if (!variants.length || !info || !task || !reference) throw new UsageError('give at least one model');
       if (o.latency && baseModel) await speedVsBaseline(variants, sources, baseModel);
-      const lm = task === 'lm' && baseModel && usesLmEvaluation(baseModel) ? await evaluateLmVariants(models, variants, (await openCliData(o.data, baseModel, 'test')).source, o, o.latency) : undefined;
+      const lm = task === 'lm' && baseModel && usesLmEvaluation(baseModel) ? await evaluateLmVariants(models, variants, (await openCliData(o.data, baseModel, 'test', text)).source, o, o.latency) : undefined;
       const report = buildReport(variants, {
         ...(lm ? { lm } : {}),
         title: 'Whittle evaluation report',

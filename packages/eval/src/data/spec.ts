@@ -20,7 +20,8 @@
  * tokenizer: tokenizer.json
  * length: 128             # tokens per window
  * stride: 128             # tokens between window starts (< length: overlapping windows)
- * mode: pack              # pack: documents joined and cut; lines: one line per sample, padded
+ * mode: pack              # pack: documents joined and cut; lines: one document per sample, padded
+ * unit: line              # a document is a line, or a whole file (file: LM perplexity)
  * ```
  */
 import { parse as parseYaml } from 'yaml';
@@ -34,7 +35,7 @@ import { onnxTestDataSource, testDataSets } from './onnx_test_data.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { type SyntheticOptions, syntheticSource } from './synthetic.js';
 import { tabularSource } from './tabular.js';
-import { type TextMode, textSource } from './text.js';
+import { type TextMode, type TextUnit, textSource } from './text.js';
 
 /** Kinds a data spec may name. */
 export const DATA_SPEC_KINDS = ['onnx-test-data', 'npy', 'npy-folder', 'npz', 'images', 'csv', 'tsv', 'jsonl', 'text', 'synthetic'] as const;
@@ -68,6 +69,8 @@ export interface DataSpec {
   stride?: number | undefined;
   /** text: 'pack' (default) or 'lines'. */
   mode?: TextMode | undefined;
+  /** text: what a document is, 'line' (default) or 'file' (whole files, newlines kept). */
+  unit?: TextUnit | undefined;
   /** text: add the tokenizer's special tokens to each document (default: true for lines, false for pack). */
   addSpecialTokens?: boolean | undefined;
   /** synthetic: count, seed, dims, distribution, intHigh, values. */
@@ -78,7 +81,7 @@ export interface DataSpec {
   limit?: number | undefined;
 }
 
-const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'tokenizer', 'tokenizerConfig', 'length', 'stride', 'mode', 'addSpecialTokens', 'synthetic', 'skip', 'limit']);
+const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'tokenizer', 'tokenizerConfig', 'length', 'stride', 'mode', 'unit', 'addSpecialTokens', 'synthetic', 'skip', 'limit']);
 
 /** Parse and check a YAML/JSON data spec; relative paths are resolved against `baseDir`. */
 export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): DataSpec {
@@ -171,7 +174,7 @@ async function exists(files: DataFiles, path: string): Promise<boolean> {
 }
 
 /** The text source of a spec: its files, tokenizer (and config) read through `files`. */
-async function openText(spec: DataSpec, files: DataFiles, inputs: readonly ModelInputSpec[]): Promise<DataSource> {
+async function openText(spec: DataSpec, files: DataFiles, inputs: readonly ModelInputSpec[], opts: OpenDataOptions): Promise<DataSource> {
   const path = spec.path ?? '';
   const paths = (await files.isDir(path)) ? (await files.list(path)).filter((e) => !e.dir && /\.txt$/i.test(e.name)).map((e) => joinPath(path, e.name)) : [path];
   if (!paths.length) throw new DataError('the folder holds no .txt files', { file: path });
@@ -179,7 +182,7 @@ async function openText(spec: DataSpec, files: DataFiles, inputs: readonly Model
   const cfgPath = spec.tokenizerConfig ?? joinPath(dirName(tokPath), 'tokenizer_config.json');
   const tokenizer = await files.read(tokPath);
   const tokenizerConfig = spec.tokenizerConfig !== undefined || (await exists(files, cfgPath)) ? await files.read(cfgPath) : undefined;
-  return textSource(files, paths, inputs, { tokenizer, tokenizerConfig, length: spec.length, stride: spec.stride, mode: spec.mode, addSpecialTokens: spec.addSpecialTokens, inputIds: spec.input }, tokPath);
+  return textSource(files, paths, inputs, { tokenizer, tokenizerConfig, length: spec.length, stride: spec.stride, mode: spec.mode, unit: opts.textUnit ?? spec.unit ?? opts.defaultTextUnit, addSpecialTokens: spec.addSpecialTokens, inputIds: spec.input }, tokPath);
 }
 
 /** Samples [skip, skip + limit) of a source. */
@@ -227,6 +230,10 @@ export interface OpenDataOptions {
   files: DataFiles;
   /** The model's inputs (see `modelInputSpecs`). */
   inputs: readonly ModelInputSpec[];
+  /** Text: the document unit, over the spec's `unit` (a user's explicit choice). */
+  textUnit?: TextUnit | undefined;
+  /** Text: the document unit where the spec names none (the task's default: 'file' for LM perplexity). */
+  defaultTextUnit?: TextUnit | undefined;
 }
 
 /** Open the source a spec describes (lazily: files are read when iterated). */
@@ -265,7 +272,7 @@ export async function openDataSource(spec: DataSpec, opts: OpenDataOptions): Pro
       source = await jsonlSource(files, path, inputs, { input: spec.input, labelField: spec.labels });
       break;
     case 'text':
-      source = await openText(spec, files, inputs);
+      source = await openText(spec, files, inputs, opts);
       break;
     case 'synthetic':
       source = syntheticSource(inputs, spec.synthetic ?? {});

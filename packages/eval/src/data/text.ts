@@ -2,8 +2,9 @@
  * Raw text tokenized with a Hugging Face `tokenizer.json` (through `@huggingface/tokenizers`) into
  * fixed-length windows of `input_ids` with their `attention_mask` (and `token_type_ids`,
  * `position_ids` when the model takes them). Browser-safe: the tokenizer is given as its JSON
- * (object or text); text files are read line by line through {@link DataFiles}, so a large corpus
- * is never held whole.
+ * (object or text). A document is a line (read line by line through {@link DataFiles}, so a large
+ * corpus is never held whole) or a whole file (read whole, newlines kept: the token stream a
+ * decoder was trained on, what language-model perplexity is measured on).
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { type DType, allocStorage } from '@whittle/tensor';
@@ -14,6 +15,12 @@ import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.
 
 /** How documents become windows. */
 export type TextMode = 'pack' | 'lines';
+
+/** What one document is: a non-empty line, or a whole file. */
+export type TextUnit = 'line' | 'file';
+
+/** Units {@link TextSourceOptions.unit} accepts. */
+export const TEXT_UNITS: readonly TextUnit[] = ['line', 'file'];
 
 /** Options of {@link textSource}. */
 export interface TextSourceOptions {
@@ -26,12 +33,19 @@ export interface TextSourceOptions {
   /** Tokens from one window's start to the next (default: `length`, no overlap). */
   stride?: number | undefined;
   /**
-   * 'pack' (default): every non-empty line is a document; documents are tokenized, joined (with the
-   * tokenizer's end-of-text / separator token between them when it has one) and cut into windows,
-   * the last one padded. 'lines': every non-empty line is its own sample, windowed when longer
-   * than `length`, padded when shorter.
+   * 'pack' (default): documents are tokenized, joined (with the tokenizer's end-of-text /
+   * separator token between them when it has one) and cut into windows, the last one padded.
+   * 'lines': every document is its own sample, windowed when longer than `length`, padded when
+   * shorter.
    */
   mode?: TextMode | undefined;
+  /**
+   * What a document is. 'line' (default): every non-empty line, for classification / embedding
+   * data with one sample a line. 'file': every file whole, newlines kept and tokenized as-is, and
+   * when packed each followed by the end-of-text token (GPT-2-style training data, what
+   * wikitext-style perplexity scores); a file is held in memory while it is tokenized.
+   */
+  unit?: TextUnit | undefined;
   /** Add the tokenizer's special tokens ([CLS] … [SEP], BOS) to each document (default: true for 'lines', false for 'pack'). */
   addSpecialTokens?: boolean | undefined;
   /** Model input names, where they are not `input_ids` / `attention_mask` / `token_type_ids` / `position_ids`. */
@@ -171,7 +185,23 @@ export function textSource(files: DataFiles, paths: readonly string[], inputs: r
   if (!Number.isInteger(stride) || stride < 1 || stride > length) throw new DataError(`stride must be an integer in [1, length = ${length}], got ${JSON.stringify(opts.stride)}`, { file: where });
   const mode = opts.mode ?? 'pack';
   if (mode !== 'pack' && mode !== 'lines') throw new DataError(`mode must be 'pack' or 'lines', got ${JSON.stringify(mode)}`, { file: where });
+  const unit = opts.unit ?? 'line';
+  if (!TEXT_UNITS.includes(unit)) throw new DataError(`unit must be ${TEXT_UNITS.map((u) => `'${u}'`).join(' or ')}, got ${JSON.stringify(unit)}`, { file: where });
   const special = opts.addSpecialTokens ?? mode === 'lines';
+  // packed files: each followed by end-of-text (as the documents of GPT-2-style training data);
+  // packed lines: end-of-text only between them
+  const sepId = mode === 'pack' && !special ? tok.separatorId : undefined;
+  const trailing = unit === 'file';
+
+  /** The documents of one file: its non-empty lines, or its whole text. */
+  async function* documents(path: string): AsyncGenerator<string> {
+    if (unit === 'file') {
+      const text = new TextDecoder().decode(await files.read(path));
+      if (text.trim()) yield text;
+      return;
+    }
+    for await (const [, line] of readLines(files, path)) if (line.trim()) yield line;
+  }
 
   const window = (ids: readonly number[], types: readonly number[], file: string, first: number): DataChunk => {
     const n = ids.length;
@@ -186,19 +216,19 @@ export function textSource(files: DataFiles, paths: readonly string[], inputs: r
   };
 
   const names = paths.map(baseName).join(', ');
-  const sep = mode === 'pack' && tok.separatorId !== undefined && !special ? ` joined by token ${tok.separatorId}` : '';
+  const sep = sepId === undefined ? '' : trailing ? `, each followed by token ${sepId}` : ` joined by token ${sepId}`;
+  const docUnit = unit === 'file' ? 'whole files' : 'lines';
   return {
     kind: 'text',
-    description: `text from ${names}: ${mode === 'pack' ? 'packed' : 'one line per sample'} in windows of ${length} tokens${stride !== length ? ` (stride ${stride})` : ''}${sep}; ${tok.kind} tokenizer, ${tok.vocabSize} tokens, padding id ${tok.padId}`,
+    description: `text from ${names}: ${mode === 'pack' ? `${docUnit} packed` : `one ${unit} per sample`}${sep} in windows of ${length} tokens${stride !== length ? ` (stride ${stride})` : ''}; ${tok.kind} tokenizer, ${tok.vocabSize} tokens, padding id ${tok.padId}`,
     dataFree: false,
     hasLabels: false,
     async *chunks(): AsyncGenerator<DataChunk> {
       let sample = 0;
       if (mode === 'lines') {
         for (const path of paths) {
-          for await (const [, line] of readLines(files, path)) {
-            if (!line.trim()) continue;
-            const e = tok.encode(line, special);
+          for await (const doc of documents(path)) {
+            const e = tok.encode(doc, special);
             for (let s = 0; s === 0 || s + length - stride < e.ids.length; s += stride) {
               yield window(e.ids.slice(s, s + length), e.typeIds.slice(s, s + length), path, sample++);
             }
@@ -213,16 +243,19 @@ export function textSource(files: DataFiles, paths: readonly string[], inputs: r
       let file = where;
       for (const path of paths) {
         file = path;
-        for await (const [, line] of readLines(files, path)) {
-          if (!line.trim()) continue;
-          const e = tok.encode(line, special);
-          if (docs++ > 0 && tok.separatorId !== undefined && !special) {
-            ids.push(tok.separatorId);
+        for await (const doc of documents(path)) {
+          const e = tok.encode(doc, special);
+          if (!trailing && docs++ > 0 && sepId !== undefined) {
+            ids.push(sepId);
             types.push(0);
           }
           for (let k = 0; k < e.ids.length; k++) {
             ids.push(e.ids[k]!);
             types.push(e.typeIds[k] ?? 0);
+          }
+          if (trailing && sepId !== undefined) {
+            ids.push(sepId);
+            types.push(0);
           }
           while (ids.length >= length) {
             yield window(ids.slice(0, length), types.slice(0, length), path, sample++);
