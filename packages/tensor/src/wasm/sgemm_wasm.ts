@@ -118,6 +118,24 @@ function reserve(s: WasmState, bytes: number): void {
   }
 }
 
+/** The tier's linear memory, grown to hold at least `bytes` from `base` (a byte offset). */
+export interface WasmScratch {
+  readonly memory: WebAssembly.Memory;
+  readonly heap: Float32Array;
+  readonly base: number;
+}
+
+/**
+ * @internal Linear memory for another WASM kernel instantiated on the same memory (im2col): it
+ * stages its operands from `base` on, between sgemm calls. Null when the tier cannot run here.
+ */
+export function wasmScratch(bytes: number): WasmScratch | null {
+  const s = init();
+  if (!s) return null;
+  reserve(s, bytes);
+  return { memory: s.memory, heap: s.heap, base: BASE };
+}
+
 /**
  * C[cOff + i*ldc + j] += alpha * (A @ B)[i, j] with the WASM SIMD macro-kernel. Operands are
  * packed from any strides into linear memory; C is staged there and copied back. Returns false

@@ -1,5 +1,6 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { CpuBackend } from '../backend.js';
+import { wasmIm2col } from '../../../wasm/im2col_wasm.js';
 import { floatOutput, floatStorage } from './float_io.js';
 
 /**
@@ -20,6 +21,8 @@ export const im2colKernel: KernelConfig<CpuBackend, 'Im2Col'> = {
     const g: Geometry = { H, W, sH, sW, kh, kw, sh: attrs.strides[0]!, sw: attrs.strides[1]!, dh: attrs.dilations[0]!, dw: attrs.dilations[1]!, pt: attrs.pads[0]!, pl: attrs.pads[1]!, OH, OW };
     const src = floatStorage(x!);
     for (let n = 0; n < N; n++) {
+      // the WASM unfold where it runs (one memory.copy per unit-stride row), else the JS loops
+      if (wasmIm2col(src, x!.offset + n * sN, [sC, sH, sW], C, H, W, g, out, n * K * OH * OW)) continue;
       for (let c = 0; c < C; c++) unfoldChannel(src, x!.offset + n * sN + c * sC, out, (n * K + c * kh * kw) * OH * OW, g);
     }
     return [floatOutput(backend, x!.dtype, [N, K, OH * OW], out)];
@@ -33,9 +36,9 @@ interface Geometry {
 }
 
 /**
- * Write the kh*kw rows of one channel (image at `base`) from `o` on. The in-image range of ow is
- * computed once per tap so the copy loop has no bounds test (the padding stays the zeros the
- * buffer was allocated with); the conv forward pass spends most of its non-GEMM time here.
+ * Write the kh*kw rows of one channel (image at `base`) from `o` on (JS fallback of the WASM
+ * unfold). The in-image range of ow is computed once per tap so the copy loop has no bounds test
+ * (the padding stays the zeros the buffer was allocated with).
  */
 function unfoldChannel(src: Float32Array, base: number, out: Float32Array, o: number, g: Geometry): void {
   const { H, W, sH, sW, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW } = g;

@@ -1,0 +1,47 @@
+// AssemblyScript source of the WASM im2col (window unfold) used by the cpu Im2Col kernel.
+// Build: `pnpm --filter @whittle/tensor build:wasm` (scripts/build-wasm.mjs) regenerates
+// im2col_bytes.ts. The file ends in .as so tsc ignores it; the script compiles a .ts copy.
+//
+// It shares the sgemm module's linear memory (the JS side, im2col_wasm.ts, stages one image
+// [C, H, W] contiguous at `src` and reads the columns [C*kh*kw, OH*OW] back from `dst`). Why
+// WASM: V8's code for the short per-row copy loops in JS ran at several ns per element, slower
+// than the GEMM that follows; here a unit-stride row is one memory.copy.
+
+// @ts-nocheck
+
+/**
+ * Unfold image [C, H, W] (contiguous, at byte `src`) into col [C*kh*kw, OH*OW] at byte `dst`,
+ * row (c*kh + i)*kw + j; taps in the padding are written as zeros (dst is not pre-zeroed).
+ */
+export function im2col(src: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, OH: i32, OW: i32, dst: usize): void {
+  const L = <usize>(OH * OW);
+  const rowB = (<usize>OW) << 2;
+  for (let c = 0; c < C; c++) {
+    const base = src + ((<usize>(c * H * W)) << 2);
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const shift = j * dw - pl; // iw = ow*sw + shift
+        const lo = shift < 0 ? min(OW, (-shift + sw - 1) / sw) : 0;
+        const hi = max(lo, min(OW, (W - shift + sw - 1) / sw));
+        for (let oh = 0; oh < OH; oh++) {
+          const d = dst + ((<usize>oh * <usize>OW) << 2);
+          const ih = oh * sh - pt + i * dh;
+          if (ih < 0 || ih >= H || lo >= hi) {
+            memory.fill(d, 0, rowB);
+            continue;
+          }
+          if (lo > 0) memory.fill(d, 0, (<usize>lo) << 2);
+          if (hi < OW) memory.fill(d + ((<usize>hi) << 2), 0, (<usize>(OW - hi)) << 2);
+          let s = base + ((<usize>(ih * W + lo * sw + shift)) << 2);
+          if (sw == 1) {
+            memory.copy(d + ((<usize>lo) << 2), s, (<usize>(hi - lo)) << 2);
+          } else {
+            const step = (<usize>sw) << 2;
+            for (let ow = lo; ow < hi; ow++, s += step) store<f32>(d + ((<usize>ow) << 2), load<f32>(s));
+          }
+        }
+        dst += L << 2;
+      }
+    }
+  }
+}

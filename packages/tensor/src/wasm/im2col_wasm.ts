@@ -1,0 +1,78 @@
+import { IM2COL_WASM_BASE64 } from './im2col_bytes.js';
+import { wasmScratch } from './sgemm_wasm.js';
+
+type Im2colFn = (src: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number, OH: number, OW: number, dst: number) => void;
+
+/** Geometry of one 2-D unfold: kernel, window strides, dilations, top/left pads and output size. */
+export interface UnfoldGeometry {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly pt: number;
+  readonly pl: number;
+  readonly OH: number;
+  readonly OW: number;
+}
+
+/** Largest image + columns staged in linear memory (floats); bigger unfolds run in JS. */
+const MAX_FLOATS = 128 * 1024 * 1024;
+
+let module: WebAssembly.Module | null | undefined;
+let enabled = true;
+
+/** Turn the WASM unfold off (tests compare it with the JS loops); returns the previous setting. */
+export function setWasmIm2col(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+/** The instance bound to the sgemm tier's current memory (re-made when that memory changes). */
+let bound: { memory: WebAssembly.Memory; im2col: Im2colFn } | null = null;
+
+function instance(memory: WebAssembly.Memory): Im2colFn | null {
+  if (bound?.memory === memory) return bound.im2col;
+  if (module === undefined) {
+    try {
+      const bin = atob(IM2COL_WASM_BASE64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      module = new WebAssembly.Module(bytes);
+    } catch {
+      module = null;
+    }
+  }
+  if (!module) return null;
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as { im2col: Im2colFn };
+  bound = { memory, im2col: ex.im2col };
+  return ex.im2col;
+}
+
+/**
+ * Unfold one image [C, H, W] (element (c, h, w) at src[off + c*sC + h*sH + w*sW]) into
+ * out[outOff ..] as [C*kh*kw, OH*OW] (row (c*kh + i)*kw + j, zeros in the padding) with the WASM
+ * module. Returns false, doing nothing, when WASM cannot run here or the unfold is too large.
+ */
+export function wasmIm2col(src: Float32Array, off: number, strides: readonly [number, number, number], C: number, H: number, W: number, g: UnfoldGeometry, out: Float32Array, outOff: number): boolean {
+  const image = C * H * W;
+  const cols = C * g.kh * g.kw * g.OH * g.OW;
+  if (!enabled || image + cols > MAX_FLOATS) return false;
+  const s = wasmScratch((image + cols) * 4);
+  if (!s) return false;
+  const fn = instance(s.memory);
+  if (!fn) return false;
+  const heap = s.heap;
+  const fImg = s.base / 4;
+  const fCol = fImg + image;
+  const [sC, sH, sW] = strides;
+  if (sW === 1 && sH === W && sC === H * W) heap.set(src.subarray(off, off + image), fImg);
+  else {
+    let o = fImg;
+    for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0, p = off + c * sC + h * sH; w < W; w++, p += sW) heap[o++] = src[p]!;
+  }
+  fn(fImg * 4, C, H, W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, fCol * 4);
+  out.set(heap.subarray(fCol, fCol + cols), outOff);
+  return true;
+}

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { im2col, setBackend, sliceView, tensor, transpose } from '@whittle/tensor/node';
+import { randomData } from '@whittle/testing';
+import { setWasmIm2col } from '../src/wasm/im2col_wasm.js';
+
+/** Direct im2col reference: x [N, C, H, W] row-major → [N, C*kh*kw, OH*OW]. */
+type P2 = [number, number];
+function ref(x: Float64Array, [N, C, H, W]: [number, number, number, number], [kh, kw]: P2, [sh, sw]: P2, [pt, pl, pb, pr]: [number, number, number, number], [dh, dw]: P2): Float64Array {
+  const OH = Math.floor((H + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
+  const OW = Math.floor((W + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  const out = new Float64Array(N * C * kh * kw * OH * OW);
+  let o = 0;
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let i = 0; i < kh; i++)
+        for (let j = 0; j < kw; j++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++, o++) {
+              const ih = oh * sh - pt + i * dh;
+              const iw = ow * sw - pl + j * dw;
+              if (ih >= 0 && ih < H && iw >= 0 && iw < W) out[o] = x[((n * C + c) * H + ih) * W + iw]!;
+            }
+  return out;
+}
+
+describe('cpu Im2Col: WASM unfold and JS loops', () => {
+  afterEach(() => {
+    setWasmIm2col(true);
+  });
+
+  const cases: { x: [number, number, number, number]; k: P2; s: P2; p: [number, number, number, number]; d: P2 }[] = [
+    { x: [2, 3, 7, 6], k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], d: [1, 1] },
+    { x: [1, 2, 9, 8], k: [3, 2], s: [2, 3], p: [2, 0, 1, 3], d: [2, 1] },
+    { x: [1, 1, 5, 5], k: [5, 5], s: [1, 1], p: [0, 0, 0, 0], d: [1, 1] },
+    { x: [1, 2, 3, 3], k: [2, 2], s: [1, 1], p: [4, 4, 4, 4], d: [3, 3] }, // taps entirely in the padding
+  ];
+  for (const wasm of [true, false]) {
+    it(`matches a direct reference (${wasm ? 'WASM' : 'JS'}), with contiguous and transposed inputs`, async () => {
+      await setBackend('cpu');
+      setWasmIm2col(wasm);
+      for (const c of cases) {
+        const data = randomData(c.x.reduce((a, b) => a * b, 1), 7);
+        const want = ref(data, c.x, c.k, c.s, c.p, c.d);
+        const x = tensor(Float32Array.from(data), c.x);
+        // the same values through a strided view: store [N, C, W, H] and transpose its last axes
+        const [N, C, H, W] = c.x;
+        const t = new Float32Array(data.length);
+        for (let n = 0; n < N * C; n++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) t[(n * W + w) * H + h] = data[(n * H + h) * W + w]!;
+        const xt = transpose(tensor(t, [N, C, W, H]), [0, 1, 3, 2]);
+        for (const input of [x, xt, sliceView(x, [0, 0, 0, 0], c.x)]) {
+          const got = im2col(input, c.k, { strides: c.s, pads: c.p, dilations: c.d }).dataSync() as Float32Array;
+          expect(Array.from(got)).toEqual(Array.from(want));
+        }
+      }
+    });
+  }
+});
