@@ -28,7 +28,7 @@ const here = join(root, 'tests/pack');
 const keep = process.argv.includes('--keep');
 /** The packages users install (the CLI last: it depends on all the libraries). */
 const PACKED = ['@whittle/tensor', '@whittle/graph', '@whittle/onnx', '@whittle/prune', '@whittle/quantize', '@whittle/lowrank', '@whittle/distill', '@whittle/eval', 'whittle'];
-/** Applications: may be private, need no .d.ts. */
+/** Applications (published like the libraries, changesets version them): need no .d.ts. */
 const APPS = new Set(['whittle']);
 /** Real models the Node consumer compresses: path → concrete input dims. */
 const MODELS = [
@@ -38,6 +38,10 @@ const MODELS = [
 
 const problems = [];
 const t00 = Date.now();
+// changesets must version and publish every package users install, the CLI included
+for (const name of JSON.parse(readFileSync(join(root, '.changeset/config.json'), 'utf8')).ignore ?? []) {
+  if (PACKED.includes(name)) problems.push(`.changeset/config.json ignores ${name}: changesets would never version or publish it`);
+}
 let t0 = Date.now();
 function step(name) {
   const now = Date.now();
@@ -213,7 +217,7 @@ function checkTarball(name, manifest, dir, privateWorkspace) {
       if (privateWorkspace.includes(dep)) problems.push(`${name}: ${field} lists ${dep}, a private workspace package`);
     }
   }
-  if (manifest.private && !app) problems.push(`${name}: private in package.json, cannot be published`);
+  if (manifest.private) problems.push(`${name}: private in package.json, cannot be published`);
   if (manifest.type !== 'module') problems.push(`${name}: not "type": "module"`);
   const files = walk(dir).map((f) => relative(dir, f));
   for (const f of files) if (/\.(test|spec)\.[cm]?[jt]s$|(^|\/)test\//.test(f)) problems.push(`${name}: ships test file ${f}`);
