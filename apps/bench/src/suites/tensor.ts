@@ -37,16 +37,24 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Median wall time (ms) of `reps` runs after one warm-up. */
-async function timeIt(reps: number, fn: () => unknown): Promise<number> {
-  await fn();
-  const ts: number[] = [];
+/**
+ * Median wall times (ms) of `reps` runs of `a` and of `b` after one warm-up each, the two
+ * alternating run by run so that load from other processes hits both alike.
+ */
+async function timePair(reps: number, a: () => unknown, b: () => unknown): Promise<[number, number]> {
+  await a();
+  await b();
+  const ta: number[] = [];
+  const tb: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push(performance.now() - t0);
+    let t0 = performance.now();
+    await a();
+    ta.push(performance.now() - t0);
+    t0 = performance.now();
+    await b();
+    tb.push(performance.now() - t0);
   }
-  return median(ts);
+  return [median(ta), median(tb)];
 }
 
 function randomF32(n: number, rng: Rng): Float32Array {
@@ -89,8 +97,7 @@ async function benchMatmul(rng: Rng): Promise<void> {
     const feeds = { A: new ort.Tensor('float32', a, [M, K]), B: new ort.Tensor('float32', b, [K, N]) };
     for (const v of variants) {
       forceWasmSgemmVariant(v);
-      const ours = await timeIt(reps, () => matmul(ta, tb).dispose());
-      const theirs = await timeIt(reps, () => session.run(feeds));
+      const [ours, theirs] = await timePair(reps, () => matmul(ta, tb).dispose(), () => session.run(feeds));
       const gOurs = flops / ours / 1e6;
       const gOrt = flops / theirs / 1e6;
       rows.push([`${M}x${K} @ ${K}x${N}`, wasmSgemmVariant() ?? 'js', ours, gOurs, theirs, gOrt, `${(gOurs / gOrt).toFixed(3)}x`]);
@@ -98,14 +105,15 @@ async function benchMatmul(rng: Rng): Promise<void> {
     forceWasmSgemmVariant(null);
     await session.release();
   }
-  printTable('MatMul fp32, cpu (Whittle: WASM tier, relaxed = fused multiply-add; ORT: 1 thread, timed right after)', ['shape', 'wasm build', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
+  printTable('MatMul fp32, cpu (Whittle: WASM tier, relaxed = fused multiply-add; ORT: 1 thread; runs alternate)', ['shape', 'wasm build', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
 }
 
 async function benchConv(rng: Rng): Promise<void> {
   const rows: Row[] = [];
   const cases: { name: string; x: number[]; w: number[]; pads: number[]; reps: number }[] = [
-    { name: '1x20x24x24 -> 50@5x5', x: [1, 20, 24, 24], w: [50, 20, 5, 5], pads: [0, 0, 0, 0], reps: 15 },
-    { name: '1x64x56x56 -> 64@3x3 pad 1', x: [1, 64, 56, 56], w: [64, 64, 3, 3], pads: [1, 1, 1, 1], reps: 7 },
+    { name: 'LeNet conv1 1x1x28x28 -> 20@5x5', x: [1, 1, 28, 28], w: [20, 1, 5, 5], pads: [0, 0, 0, 0], reps: 41 },
+    { name: 'LeNet conv2 1x20x24x24 -> 50@5x5', x: [1, 20, 24, 24], w: [50, 20, 5, 5], pads: [0, 0, 0, 0], reps: 31 },
+    { name: 'ResNet 1x64x56x56 -> 64@3x3 pad 1', x: [1, 64, 56, 56], w: [64, 64, 3, 3], pads: [1, 1, 1, 1], reps: 15 },
   ];
   for (const c of cases) {
     const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
@@ -115,7 +123,6 @@ async function benchConv(rng: Rng): Promise<void> {
     const x = tensor(xv, c.x);
     const w = tensor(wv, c.w);
     const bias = tensor(bv, [c.w[0]!]);
-    const ours = await timeIt(c.reps, () => conv2d(x, w, bias, { pads: c.pads }).dispose());
     const [, , H, W] = c.x as [number, number, number, number];
     const [O, C, kh, kw] = c.w as [number, number, number, number];
     const oh = H + c.pads[0]! + c.pads[2]! - kh + 1;
@@ -125,12 +132,12 @@ async function benchConv(rng: Rng): Promise<void> {
       singleNodeModel('Conv', [{ name: 'X', shape: c.x }, { name: 'Wt', shape: c.w }, { name: 'Bs', shape: [O] }], [1, O, oh, ow], attrs),
     );
     const feeds = { X: new ort.Tensor('float32', xv, c.x), Wt: new ort.Tensor('float32', wv, c.w), Bs: new ort.Tensor('float32', bv, [O]) };
-    const theirs = await timeIt(c.reps, () => session.run(feeds));
+    const [ours, theirs] = await timePair(c.reps, () => conv2d(x, w, bias, { pads: c.pads }).dispose(), () => session.run(feeds));
     await session.release();
     const flops = 2 * O * oh * ow * C * kh * kw;
     rows.push([c.name, ours, flops / ours / 1e6, theirs, flops / theirs / 1e6, `${(theirs / ours).toFixed(3)}x`]);
   }
-  printTable('Conv2d fp32, cpu (Whittle conv2d; ORT Conv, 1 thread)', ['case', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
+  printTable('Conv2d fp32, cpu (Whittle conv2d with bias; ORT Conv, 1 thread; runs alternate)', ['case', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
 }
 
 async function benchMlpEpoch(): Promise<void> {
