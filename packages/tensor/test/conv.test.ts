@@ -219,6 +219,10 @@ describeBackends('conv family', ({ backend }) => {
     await checkGradients((a, c, d) => conv2d(a, c, d, { group: 2, strides: [2, 1], pads: [1, 0, 1, 1], dilations: [1, 2] }), [x, w, b], { maxChecks });
     const w1 = t(randomData(3 * 4 * 2 * 2, 123), [3, 4, 2, 2]);
     await checkGradients((a, c) => conv2d(a, c, undefined, { pads: [0, 1, 1, 0] }), [x, w1], { maxChecks });
+    // one image with a bias: the cpu runs it as Gemm with the bias as its C
+    const x1 = t(randomData(4 * 5 * 4, 124), [1, 4, 5, 4]);
+    const b1 = t(randomData(3, 125), [3]);
+    await checkGradients((a, c, d) => conv2d(a, c, d, { pads: [1, 0, 0, 1] }), [x1, w1, b1], { maxChecks });
   });
 
   it('gradients of convTranspose2d', async () => {

@@ -4,6 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { add, mul } from './binary.js';
 import { sum } from './reduce.js';
 import { checkFloat, windowAttrs } from './im2col.js';
+import { gemm } from './gemm.js';
 import { matmul } from './matmul.js';
 import { reshape } from './views.js';
 import { checkNchw, window2d } from './window.js';
@@ -35,10 +36,14 @@ export function checkConvOperands(op: string, x: Tensor, w: Tensor, bias: Tensor
 export function addChannelBias(op: string, y: Tensor, bias: Tensor | undefined): Tensor {
   if (!bias) return y;
   const M = y.shape[1]!;
+  checkChannelBias(op, M, bias);
+  return add(y, reshape(bias, [1, M, 1, 1]));
+}
+
+function checkChannelBias(op: string, M: number, bias: Tensor): void {
   if (bias.rank !== 1 || bias.shape[0] !== M) {
     throw new ShapeError(`${op}: bias must have shape [${M}] (one per output channel), got [${bias.shape.join(',')}]`);
   }
-  return add(y, reshape(bias, [1, M, 1, 1]));
 }
 
 /**
@@ -71,6 +76,13 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   // col [N, C*kh*kw, L]; row (c*kh + i)*kw + j groups channels contiguously, so group g owns rows [g*K, (g+1)*K)
   const col = pointwise ? reshape(x, [N, C, H * W]) : engine().run1('Im2Col', [x], windowAttrs(win, {}));
   const K = Cg * kh * kw;
+  if (G === 1 && N === 1 && bias && x.backend === 'cpu') {
+    // one image on the cpu: the bias initialises Gemm's accumulator, saving a broadcast add pass
+    // (the largest cost after the GEMM on small convolutions such as LeNet's)
+    checkChannelBias('conv2d', M, bias);
+    const y2 = gemm(reshape(w, [M, K]), reshape(col, [K, L]), reshape(bias, [M, 1]));
+    return reshape(y2, [N, M, OH, OW]);
+  }
   const y =
     G === 1
       ? matmul(reshape(w, [M, K]), col) // [M, K] x [N, K, L] → [N, M, L]

@@ -24,6 +24,12 @@ export const gemmKernel: KernelConfig<CpuBackend, 'Gemm'> = {
 function fillBeta(acc: StorageArray, c: TensorInfo, shape: number[], beta: number): void {
   const strides = broadcastStrides(c.shape, c.strides, shape);
   const cv = cpuValues<StorageArray>(c);
+  if (c.dtype === 'float32' && strides[1] === 0) {
+    // a per-row value (conv2d's bias as [M, 1]): one fill per row instead of a visit per element
+    const [M, N] = shape as [number, number];
+    for (let i = 0; i < M; i++) (acc as Float32Array).fill(beta * (cv as Float32Array)[c.offset + i * strides[0]!]!, i * N, (i + 1) * N);
+    return;
+  }
   const half = c.dtype === 'float16';
   const int = c.dtype === 'int32';
   const out = acc as Float32Array;
