@@ -13,17 +13,33 @@ function weight(K: number, N: number, seed: number): Float32Array {
   return w;
 }
 
+/** weight() with NaN, ±Infinity, subnormals, a huge value and an all-NaN block sprinkled in. */
+function special(K: number, N: number, seed: number): Float32Array {
+  const w = weight(K, N, seed);
+  const put = [NaN, Infinity, -Infinity, 1e-45, -3e-39, 3e38, -0];
+  for (let i = 0; i < put.length; i++) w[((i * 7 + 3) % K) * N + ((i * 5) % N)] = put[i]!;
+  for (let k = 0; k < 16 && k < K; k++) w[k * N + N - 1] = NaN;
+  for (let k = 16; k < 32 && k < K; k++) w[k * N + N - 1] = 1e-44;
+  return w;
+}
+
 describe('quantizeColumnsNBits', () => {
-  for (const [bits, symmetric, K, N, bs] of [
+  for (const [bits, symmetric, K, N, bs, make] of [
+    [4, true, 256, 40, 16, special],
+    [4, false, 256, 40, 16, special],
+    [8, false, 96, 20, 32, special],
+    [2, true, 64, 20, 16, special],
     [4, true, 96, 10, 32],
     [4, false, 100, 7, 32],
     [3, true, 64, 5, 16],
     [2, false, 40, 6, 16],
     [8, true, 70, 4, 32],
     [5, false, 128, 9, 64],
+    [4, true, 128, 300, 32],
+    [4, false, 64, 1100, 32],
   ] as const) {
-    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} block ${bs}: bytes equal quantizeRtn + packMatMulNBits`, () => {
-      const w = weight(K, N, bits * 10 + K);
+    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} N=${N} block ${bs}${make ? ' (NaN, Infinity, subnormals)' : ''}: bytes equal quantizeRtn + packMatMulNBits`, () => {
+      const w = (make ?? weight)(K, N, bits * 10 + K);
       const container = bits <= 4 ? 4 : 8;
       // reference: canonical rows are B's columns, in float64
       const canon = new Float64Array(N * K);
@@ -37,7 +53,7 @@ describe('quantizeColumnsNBits', () => {
       const zps = new Uint8Array(N * zpBytes);
       const B = new Uint8Array(N * nb * blob);
       // slices of 3 columns exercise the n0 offsets
-      const r = 3;
+      const r = N > 100 ? 150 : 3;
       const tile = new Float32Array(r * K);
       const part = new Uint8Array(r * nb * blob);
       for (let n0 = 0; n0 < N; n0 += r) {
@@ -47,7 +63,7 @@ describe('quantizeColumnsNBits', () => {
       }
       expect(B).toEqual(ref.B);
       expect(zps).toEqual(ref.Z);
-      expect(scales).toEqual(q.scales);
+      expect(scales).toEqual(Float32Array.from(q.scales));
     });
   }
 });
