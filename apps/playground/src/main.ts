@@ -1,7 +1,7 @@
 /**
  * Whittle playground: open an ONNX model (file, drop, or the MNIST demo), compress it with
  * registered passes in a Web Worker (WebGPU when there is an adapter, JS/WASM otherwise),
- * evaluate it with onnxruntime-web, download the model, the report and the model card.
+ * evaluate it with onnxruntime-web (WebGPU on a hardware GPU, wasm otherwise), download the model, the report and the model card.
  */
 import '@whittle/quantize';
 import '@whittle/prune';
@@ -18,6 +18,7 @@ import { mountEvalPanel } from './ui/eval_panel.js';
 import { mountLoaders } from './ui/loaders.js';
 import { mountMemory } from './ui/memory.js';
 import { mountModelPanel } from './ui/model_panel.js';
+import { mountOrtRuntime } from './ui/ort_runtime.js';
 
 const store = new Store();
 const client = new WorkerClient(() => new Worker(new URL('./worker/main.ts', import.meta.url), { type: 'module', name: 'whittle-compress' }));
@@ -31,6 +32,6 @@ mountDownloads(ctx);
 mountLoaders(ctx);
 mountMemory(store);
 store.emit('busy');
-void showBackend(client).then(() => {
+void Promise.all([showBackend(client), mountOrtRuntime(ctx)]).then(() => {
   document.body.dataset['ready'] = 'true';
 });

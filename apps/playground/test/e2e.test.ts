@@ -33,7 +33,7 @@ import { measure, mnistData, nodeReference, nodeSensitivity, ortLogits } from '.
 import { type StaticServer, serveStatic } from './support/static_server.js';
 import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { type BuiltModel, writeMobilenet } from './support/models.js';
+import { type BuiltModel, cachedTransformer, writeMobilenet } from './support/models.js';
 import { scaleFlow } from './support/scale_flow.js';
 
 const RECIPE: Recipe = {
@@ -323,6 +323,39 @@ describe('playground on a MobileNetV2-sized CNN (headless chromium, cpu backend)
       expect(r.fidelity.cosine).toBeGreaterThan(0.99);
       expect(r.download.name).toBe(`${r.variant}.onnx`);
       const { a, b } = await ortPair(cnn.path, r.download.bytes);
+      expect(b.length).toBe(a.length);
+      expect(cosine(a, b)).toBeGreaterThan(0.99);
+      expect(s.errors).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('playground on a 25 M-parameter transformer encoder (headless chromium, cpu backend)', () => {
+  test('default preset for a transformer, compressed while the page stays interactive, evaluated in onnxruntime-web wasm, downloaded', async () => {
+    const bert = cachedTransformer(); // BERT-like, 8 layers, d 512 (built once per machine, then read from the OS temp dir)
+    expect(bert.parameters).toBeGreaterThanOrEqual(25_000_000);
+    const s = await openBrowser({ webgpu: false });
+    try {
+      await s.page.goto(server.url);
+      const r = await scaleFlow(s.page, bert.files, { artifactPrefix: 'scale-transformer' });
+      console.log(JSON.stringify(r.times), r.runLog);
+      expect(r.kind).toBe('transformer');
+      expect(r.preset).toBe('dynamic-int8');
+      expect(r.expandedWhileBusy).toBe(true);
+      expect(r.layerRows).toBe(133);
+      expect(r.runLog.some((l) => /sensitivity/.test(l))).toBe(false);
+      // no WebGPU adapter in this browser: the forward passes run on wasm, and the page says why
+      expect(await s.page.getAttribute('#ort-runtime', 'data-ep')).toBe('wasm');
+      expect(await s.page.textContent('#ort-runtime')).toMatch(/on wasm: no WebGPU adapter/);
+      expect(await s.page.textContent('#eval-status')).toMatch(/onnxruntime-web [\d.]+.* \(wasm, 1 thread\)/);
+      expect(r.sizes.compressed).toBeLessThan(r.sizes.original / 3);
+      expect(r.fidelity.cosine).toBeGreaterThan(0.99);
+      await screenshot(s.page, 'scale-transformer.png');
+      expect(r.download.name).toBe(`${r.variant}.onnx`);
+      expect(r.download.bytes.length).toBe(r.sizes.compressed);
+      const { a, b } = await ortPair(bert.path, r.download.bytes);
       expect(b.length).toBe(a.length);
       expect(cosine(a, b)).toBeGreaterThan(0.99);
       expect(s.errors).toEqual([]);

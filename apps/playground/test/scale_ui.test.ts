@@ -58,6 +58,7 @@ describe('model kinds and presets', () => {
       for (const p of list) for (const step of p.preset.recipe.passes) expect(() => getPass(step.pass)).not.toThrow();
     }
     expect(presetsFor('cnn', false)[0]!.preset.id).toBe('int8-weights');
+    expect(presetsFor('transformer', false)[0]!.preset.id).toBe('dynamic-int8');
     expect(presetsFor('lm-kv', false)[0]!.preset.id).toBe('int4-matmulnbits');
     expect(presetsFor('mlp', true)[0]!.preset.id).toBe('int8-prune50');
     expect(presetsFor('mlp', false).find((p) => p.preset.id === 'deep-compression')?.unavailable).toMatch(/labeled/);

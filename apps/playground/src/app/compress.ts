@@ -64,7 +64,7 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
     if (o.sensitivity && data && !s.sensitivity) {
       const plan = planSensitivity(m.analysis, s.variants[0]?.eval?.timing);
       s.sensitivity = await jobs.run(
-        { kind: 'sensitivity', model: m.bytes, levels: plan.levels, samples: plan.samples, maxLayers: plan.maxLayers, batchSize: batchSizeFor(m.analysis.inputs, 16), data },
+        { kind: 'sensitivity', model: m.bytes, levels: plan.levels, samples: plan.samples, maxLayers: plan.maxLayers, batchSize: batchSizeFor(m.analysis.inputs, 16), data, ort: s.ortChoice },
         phase(0.65, 0.8, 'sensitivity'),
       );
       progress.log(`sensitivity measured in ${s.sensitivity.runtime}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });

@@ -23,7 +23,7 @@ export async function evaluatePending(ctx: AppContext, onProgress?: (f: number, 
   if (!haveReference && todo[0] !== original) todo.unshift(original);
   if (!todo.length) return;
   const r = await jobs.run(
-    { kind: 'evaluate', variants: todo.map((v) => ({ name: v.name, bytes: v.bytes, size: v.analysis.size, gzipMethod: v.analysis.fileGzipMethod })), data: data.dataset, batchSize: batchSizeFor(s.model?.analysis.inputs ?? []), ...(haveReference ? { reference: s.reference!.values } : {}) },
+    { kind: 'evaluate', variants: todo.map((v) => ({ name: v.name, bytes: v.bytes, size: v.analysis.size, gzipMethod: v.analysis.fileGzipMethod })), data: data.dataset, batchSize: batchSizeFor(s.model?.analysis.inputs ?? []), ort: s.ortChoice, ...(haveReference ? { reference: s.reference!.values } : {}) },
     onProgress,
   );
   if (!haveReference) s.reference = { key: data.key, values: r.reference };

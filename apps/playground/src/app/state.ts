@@ -2,6 +2,7 @@ import type { EvalDataset } from '@whittle/eval';
 import type { Recipe } from '@whittle/graph';
 import type { BackendInfo, ModelAnalysis, SensitivityReport, StepSummary, VariantEval } from '../worker/protocol.js';
 import type { DemoAssets } from '../data/demo.js';
+import type { OrtChoice } from '../worker/ort_choice.js';
 
 /** The model the user opened. */
 export interface LoadedModel {
@@ -48,6 +49,8 @@ export interface AppState {
   backend?: BackendInfo;
   /** What evaluated the variants (e.g. 'onnxruntime-web 1.30.0 (wasm, 1 thread)'). */
   runtime?: string;
+  /** onnxruntime-web execution provider for forward passes: 'auto' (WebGPU on a hardware GPU, else wasm) or forced. */
+  ortChoice: OrtChoice;
   sizeBasis: 'fileBytes' | 'gzipBytes';
   busy: boolean;
 }
@@ -56,7 +59,7 @@ export type Topic = 'model' | 'variants' | 'evaluation' | 'sensitivity' | 'backe
 
 /** A tiny store: mutate `state`, then `emit` the topic so its views re-render. */
 export class Store {
-  readonly state: AppState = { variants: [], selected: 0, sizeBasis: 'fileBytes', busy: false };
+  readonly state: AppState = { variants: [], selected: 0, sizeBasis: 'fileBytes', busy: false, ortChoice: 'auto' };
   private readonly listeners = new Map<Topic, (() => void)[]>();
 
   on(topic: Topic, fn: () => void): void {

@@ -65,7 +65,7 @@ export function allPresets(): Preset[] {
 /** Default preset per kind (the most useful first step for that kind of model). */
 const DEFAULT: Record<ModelKind, string> = {
   cnn: 'int8-weights',
-  transformer: 'int8-weights',
+  transformer: 'dynamic-int8',
   'lm-kv': 'int4-matmulnbits',
   mlp: 'int8-prune50',
   other: 'int8-weights',

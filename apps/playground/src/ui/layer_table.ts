@@ -44,7 +44,9 @@ export class LayerTable {
     const k = this.key;
     if (k === 'order') return rows;
     const sign = this.desc ? -1 : 1;
-    return rows.sort((a, b) => sign * (typeof a[k] === 'number' ? (a[k] as number) - (b[k] as number) : String(a[k]).localeCompare(String(b[k]))));
+    // unmeasured numbers (gzip on big models) sort as the smallest
+    const num = (l: LayerStat): number => (l[k] as number | undefined) ?? -1;
+    return rows.sort((a, b) => sign * (typeof a[k] === 'string' ? String(a[k]).localeCompare(String(b[k])) : num(a) - num(b)));
   }
 
   private render(): void {
@@ -65,7 +67,7 @@ export class LayerTable {
         h('td', {}, l.opType),
         h('td', { 'data-value': l.parameters }, count(l.parameters)),
         h('td', { 'data-value': l.bytes }, formatBytes(l.bytes)),
-        h('td', { 'data-value': l.gzipBytes }, formatBytes(l.gzipBytes)),
+        l.gzipBytes === undefined ? h('td', { title: 'not measured on models this big' }, '–') : h('td', { 'data-value': l.gzipBytes }, formatBytes(l.gzipBytes)),
         h('td', { 'data-value': l.flops }, count(l.flops)),
       ),
     );

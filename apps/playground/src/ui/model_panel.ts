@@ -7,6 +7,7 @@ import type { ModelAnalysis } from '../worker/protocol.js';
 import { byId, h } from './dom.js';
 import { count, formatBytes, shape } from './format.js';
 import { LayerTable, matchesFilter } from './layer_table.js';
+import { LAYER_GZIP_LIMIT } from '../analysis/gzip.js';
 
 function facts(name: string, a: ModelAnalysis): HTMLElement[] {
   const row = (k: string, v: string, key: string, value: number | string = v): HTMLElement[] => [h('dt', {}, k), h('dd', { 'data-fact': key, 'data-value': value }, v)];
@@ -84,7 +85,7 @@ export function mountModelPanel(store: Store): void {
     byId('model-facts').replaceChildren(...facts(m.name, a));
     drawOpHistogram(byId<HTMLCanvasElement>('op-chart'), a.ops);
     drawOpBytes(byId<HTMLCanvasElement>('op-bytes-chart'), a);
-    byId('layers-summary').textContent = `Layers (${a.layers.length} with weights${a.gzipMethod === 'native' ? '; gzip sizes by the browser\'s zlib, not level 9' : ''})`;
+    byId('layers-summary').textContent = `Layers (${a.layers.length} with weights${a.gzipMethod === 'native' ? '; gzip sizes by the browser\'s zlib, not level 9' : a.gzipMethod === 'skipped' ? `; per-layer gzip sizes measured up to ${formatBytes(LAYER_GZIP_LIMIT)} of weights` : ''})`;
     // small models open expanded; long lists stay collapsed
     (byId('layers-details') as HTMLDetailsElement).open = a.layers.length <= 12;
     (byId('hist-details') as HTMLDetailsElement).open = a.histograms.length <= 12;

@@ -1,6 +1,6 @@
 import { type Model, type ValueInfo, initializerBytes, initializerSize, summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
-import { useNativeGzip } from '../analysis/gzip.js';
+import { LAYER_GZIP_LIMIT, useNativeGzip } from '../analysis/gzip.js';
 import { histogram, mergeHistograms } from '../analysis/histogram.js';
 import { layerGzipBytes } from '../analysis/layer_bytes.js';
 import { constantValues, graphLayers } from '../analysis/layers.js';
@@ -24,6 +24,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
   const histograms: WeightHistogram[] = [];
   const skippedHistograms: ModelAnalysis['skippedHistograms'] = [];
   const native = useNativeGzip(s.bytes);
+  const layerGzip = s.bytes <= LAYER_GZIP_LIMIT;
   for (const [i, l] of weighted.entries()) {
     onProgress(i / weighted.length, `${l.name} (${i + 1}/${weighted.length})`);
     layers.push({
@@ -31,7 +32,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
       opType: l.node.opType,
       parameters: l.initializers.reduce((a, n) => a + initializerSize(all(n)), 0),
       bytes: l.initializers.reduce((a, n) => a + initializerBytes(all(n)), 0),
-      gzipBytes: await layerGzipBytes(g, l.initializers, s.bytes),
+      ...(layerGzip ? { gzipBytes: await layerGzipBytes(g, l.initializers, s.bytes) } : {}),
       flops: s.layers[l.index]?.flops ?? 0,
     });
     const w = await layerWeight(model, l, producers);
@@ -63,7 +64,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     histograms,
     opHistograms,
     skippedHistograms,
-    gzipMethod: native ? 'native' : 'fflate-9',
+    gzipMethod: !layerGzip ? 'skipped' : native ? 'native' : 'fflate-9',
     size: size.size,
     fileGzipMethod: size.gzipMethod,
   };

@@ -1,5 +1,5 @@
 import { accuracyFromScores, compareOutputs } from '@whittle/eval';
-import { ORT_RUNTIME, ortOutputs } from './ort_web.js';
+import { ortOutputs, resolveOrtRuntime } from './ort_web.js';
 import type { EvaluateResult, Job, VariantEval } from './protocol.js';
 import { sizeOf } from './size.js';
 
@@ -14,13 +14,14 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
   let classes = 0;
   const results: VariantEval[] = [];
   const total = job.variants.length;
+  const runtime = await resolveOrtRuntime(job.ort);
   for (const [i, v] of job.variants.entries()) {
     onProgress(i / total, `${v.name}: size`);
     // sizes come with the variant's analysis; measured here only when not given
     const { size, gzipMethod } = v.size ? { size: v.size, gzipMethod: v.gzipMethod ?? 'fflate-9' } : await sizeOf(v.bytes);
     let out;
     try {
-      out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
+      out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, ep: runtime.ep, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
     } catch (e) {
       if (signal.aborted) throw e;
       // a model onnxruntime-web rejects is a result to show, not a reason to lose the others
@@ -36,5 +37,5 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
     else if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.lastDim });
     results.push(r);
   }
-  return { results, reference: reference ?? new Float32Array(0), classes, runtime: ORT_RUNTIME };
+  return { results, reference: reference ?? new Float32Array(0), classes, runtime: runtime.label };
 }

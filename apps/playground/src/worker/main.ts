@@ -11,6 +11,7 @@ import { compress } from './compress.js';
 import { loadFiles } from './load.js';
 import { evaluateVariants } from './evaluate.js';
 import type { FromWorker, Job, JobFailure, JobResults, ToWorker } from './protocol.js';
+import { resolveOrtRuntime } from './ort_web.js';
 import { runSensitivity } from './sensitivity.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -47,6 +48,8 @@ async function run(job: Job, signal: AbortSignal, progress: (f: number, m: strin
     }
     case 'sensitivity':
       return { result: await runSensitivity(job, signal, progress), transfer: [] };
+    case 'ort-probe':
+      return { result: await resolveOrtRuntime(job.ort), transfer: [] };
     case 'evaluate': {
       const r = await evaluateVariants(job, signal, progress);
       return { result: r, transfer: [r.reference.buffer] };

@@ -1,11 +1,15 @@
 /**
- * onnxruntime-web (wasm execution provider) in the worker. Its runtime (.wasm) is an asset of
- * this app — Vite copies it into the build and serves it in dev — so the page never asks a CDN;
- * one thread, because the page is not cross-origin isolated (no SharedArrayBuffer).
+ * onnxruntime-web in the worker: the wasm execution provider, or the WebGPU one on a hardware
+ * adapter ({@link chooseOrtRuntime}). Its runtimes (.wasm) are assets of this app — Vite copies
+ * them into the build and serves them in dev — so the page never asks a CDN; one thread, because
+ * the page is not cross-origin isolated (no SharedArrayBuffer).
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { type EvalDataset, datasetSize, sampleElementType, sliceBatch } from '@whittle/eval';
+import { probeAdapter } from './ort_adapter.js';
+import { type OrtChoice, adapterLabel, chooseOrtRuntime } from './ort_choice.js';
+import type { OrtRuntimeInfo } from './protocol.js';
 
 let configured = false;
 
@@ -18,8 +22,26 @@ function configure(): void {
   configured = true;
 }
 
-/** What runs the evaluation, for reports. */
+/** What runs the evaluation with the wasm provider, for reports. */
 export const ORT_RUNTIME = `onnxruntime-web ${ort.env.versions.web ?? ''} (wasm, 1 thread)`.trim();
+
+/** Decide the provider for `choice` from this browser's adapter (probed once). */
+export async function resolveOrtRuntime(choice: OrtChoice = 'auto'): Promise<OrtRuntimeInfo> {
+  const probed = await probeAdapter();
+  const pick = chooseOrtRuntime(probed?.facts ?? null, choice);
+  const label = pick.ep === 'wasm' ? ORT_RUNTIME : `onnxruntime-web ${ort.env.versions.web ?? ''} (webgpu, ${adapterLabel(probed!.facts)})`;
+  return { ...pick, label };
+}
+
+type OrtModule = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
+
+async function moduleFor(ep: 'wasm' | 'webgpu'): Promise<OrtModule> {
+  configure();
+  if (ep === 'wasm') return ort;
+  const probed = await probeAdapter();
+  const { ortWebGpu } = await import('./ort_webgpu.js');
+  return ortWebGpu(probed!.adapter) as unknown as OrtModule;
+}
 
 /** What {@link ortOutputs} returns. */
 export interface OrtOutputs {
@@ -37,12 +59,13 @@ export interface OrtOutputs {
 export async function ortOutputs(
   bytes: Uint8Array,
   data: EvalDataset,
-  opts: { batchSize: number; signal: AbortSignal; onBatch?: (done: number, total: number) => void; limit?: number },
+  opts: { batchSize: number; signal: AbortSignal; onBatch?: (done: number, total: number) => void; limit?: number; ep?: 'wasm' | 'webgpu' },
 ): Promise<OrtOutputs> {
-  configure();
+  const ep = opts.ep ?? 'wasm';
+  const rt = await moduleFor(ep);
   const t0 = performance.now();
   // onnxruntime-web may take ownership of the buffer it is given: hand it a copy
-  const session = await ort.InferenceSession.create(bytes.slice(), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await rt.InferenceSession.create(bytes.slice(), { executionProviders: [ep], graphOptimizationLevel: 'all' });
   const t1 = performance.now();
   try {
     const n = Math.min(opts.limit ?? Infinity, datasetSize(data));
@@ -55,7 +78,7 @@ export async function ortOutputs(
       const m = Math.min(opts.batchSize, n - s);
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(sliceBatch(data, s, m))) {
-        feeds[name] = new ort.Tensor((f.type ?? sampleElementType(f.data)) as 'float32', f.data as Float32Array, f.dims);
+        feeds[name] = new rt.Tensor((f.type ?? sampleElementType(f.data)) as 'float32', f.data as Float32Array, f.dims);
       }
       const out = (await session.run(feeds))[output]!;
       const d = out.data as Float32Array;

@@ -6,6 +6,7 @@
 import type { EvalDataset, FidelityMetrics, SizeMetrics } from '@whittle/eval';
 import type { Histogram } from '../analysis/histogram.js';
 import type { Recipe } from '@whittle/graph';
+import type { OrtChoice, OrtPick } from './ort_choice.js';
 
 /** Which tensor backend to compute on: 'auto' picks WebGPU when there is an adapter. */
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
@@ -33,8 +34,8 @@ export interface LayerStat {
   opType: string;
   parameters: number;
   bytes: number;
-  /** gzip size of the layer's weight bytes (level 9, as @whittle/eval measures files). */
-  gzipBytes: number;
+  /** gzip size of the layer's weight bytes (level 9, as @whittle/eval measures files); not measured on models above LAYER_GZIP_LIMIT. */
+  gzipBytes?: number;
   flops: number;
 }
 
@@ -69,8 +70,8 @@ export interface ModelAnalysis {
   histograms: WeightHistogram[];
   /** One summary histogram per op type (real-valued weights only). */
   opHistograms: OpHistogram[];
-  /** How the per-layer gzip sizes were measured (fflate level 9, or native zlib for big models). */
-  gzipMethod: 'fflate-9' | 'native';
+  /** How the per-layer gzip sizes were measured (fflate level 9, or native zlib for big models), or 'skipped' above LAYER_GZIP_LIMIT. */
+  gzipMethod: 'fflate-9' | 'native' | 'skipped';
   /** The file's size metrics (@whittle/eval's measureSize, or its native-gzip equivalent for big files). */
   size: SizeMetrics;
   /** How `size.gzipBytes` was measured. */
@@ -156,8 +157,9 @@ export type Job =
   | { kind: 'load'; files: File[] }
   | { kind: 'analyze'; model: Uint8Array }
   | { kind: 'compress'; model: Uint8Array; recipe: Recipe; seed: number; backend: BackendChoice; data?: PassData }
-  | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; maxLayers?: number; batchSize: number; data: PassData }
-  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array; size?: SizeMetrics; gzipMethod?: 'fflate-9' | 'native' }[]; data: EvalDataset; batchSize: number; reference?: Float32Array };
+  | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; maxLayers?: number; batchSize: number; data: PassData; ort?: OrtChoice }
+  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array; size?: SizeMetrics; gzipMethod?: 'fflate-9' | 'native' }[]; data: EvalDataset; batchSize: number; reference?: Float32Array; ort?: OrtChoice }
+  | { kind: 'ort-probe'; ort: OrtChoice };
 
 export type JobKind = Job['kind'];
 
@@ -169,6 +171,12 @@ export interface JobResults {
   compress: CompressResult;
   sensitivity: SensitivityReport;
   evaluate: EvaluateResult;
+  'ort-probe': OrtRuntimeInfo;
+}
+
+/** The onnxruntime-web execution provider the forward passes use, why, and the runtime's name. */
+export interface OrtRuntimeInfo extends OrtPick {
+  label: string;
 }
 
 export type ToWorker = { type: 'run'; id: number; job: Job } | { type: 'cancel'; id: number };

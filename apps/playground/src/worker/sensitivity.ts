@@ -1,7 +1,7 @@
 import { compareOutputs } from '@whittle/eval';
 import { readModel, writeModel } from '@whittle/onnx';
 import { applyMasks, computeMasks, findPrunableWeights, type PrunableWeight } from '@whittle/prune';
-import { ORT_RUNTIME, ortOutputs } from './ort_web.js';
+import { ortOutputs, resolveOrtRuntime } from './ort_web.js';
 import type { Job, SensitivityReport } from './protocol.js';
 
 type SensitivityJob = Extract<Job, { kind: 'sensitivity' }>;
@@ -24,7 +24,8 @@ export async function runSensitivity(job: SensitivityJob, signal: AbortSignal, o
   const model = readModel(job.model);
   const all = findPrunableWeights(model, {});
   const weights = sampleLayers(all, job.maxLayers ?? all.length);
-  const opts = { batchSize: job.batchSize, signal, limit: job.samples };
+  const runtime = await resolveOrtRuntime(job.ort);
+  const opts = { batchSize: job.batchSize, signal, limit: job.samples, ep: runtime.ep };
   const ref = await ortOutputs(job.model, job.data.dataset, opts);
   const total = weights.length * job.levels.length;
   let done = 0;
@@ -47,7 +48,7 @@ export async function runSensitivity(job: SensitivityJob, signal: AbortSignal, o
     layers,
     totalLayers: all.length,
     samples: ref.values.length / Math.max(1, ref.classes),
-    backend: { name: 'cpu', note: 'onnxruntime-web wasm' },
-    runtime: ORT_RUNTIME,
+    backend: runtime.ep === 'webgpu' ? { name: 'webgpu', adapter: runtime.label } : { name: 'cpu', note: 'onnxruntime-web wasm' },
+    runtime: runtime.label,
   };
 }

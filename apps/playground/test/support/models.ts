@@ -3,7 +3,8 @@
  * (3.5 M parameters, 14 MB) and a BERT-like transformer encoder with token ids (>= 25 M
  * parameters, ~100 MB), both built in code by @whittle/testing's exporter fixtures.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeModel, writeModel } from '@whittle/onnx';
 import { torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
@@ -43,8 +44,35 @@ export function writeMobilenet(dir: string, opts: { size?: number; external?: bo
   return { ...built, files: [built.path, data], bytes: built.bytes + enc.externalData!.size };
 }
 
+const transformerConfig = (opts: { layers?: number; dModel?: number; ffn?: number }) => ({ seed: 2, layers: opts.layers ?? 8, dModel: opts.dModel ?? 512, heads: 8, ffn: opts.ffn ?? 2048, vocab: 1000, maxPositions: 64 });
+
 /** BERT-like encoder: 8 layers, d 512, FFN 2048, 8 heads, 1000-token vocabulary: 25.8 M parameters. */
 export function writeTransformer(dir: string, opts: { layers?: number; dModel?: number; ffn?: number } = {}): BuiltModel {
-  const m = torchTransformerEncoder({ seed: 2, layers: opts.layers ?? 8, dModel: opts.dModel ?? 512, heads: 8, ffn: opts.ffn ?? 2048, vocab: 1000, maxPositions: 64 });
+  const m = torchTransformerEncoder(transformerConfig(opts));
   return save(dir, 'bert_encoder', writeModel(m), paramsOf(m));
+}
+
+/**
+ * {@link writeTransformer} into a folder of the OS temp dir named by its configuration, built
+ * only when that folder has none yet (building and encoding 100 MB takes seconds): the file is
+ * written under a temporary name and renamed, so a concurrent or killed run never leaves half a
+ * model behind.
+ */
+export function cachedTransformer(opts: { layers?: number; dModel?: number; ffn?: number } = {}): BuiltModel {
+  const c = transformerConfig(opts);
+  const dir = join(tmpdir(), `whittle-bert-encoder-${Object.values(c).join('-')}`);
+  const meta = join(dir, 'model.json');
+  if (existsSync(meta)) {
+    const built = JSON.parse(readFileSync(meta, 'utf8')) as BuiltModel;
+    if (existsSync(built.path)) return built;
+  }
+  const tmp = join(dir, `tmp-${process.pid}`);
+  const built = writeTransformer(tmp, opts);
+  const path = join(dir, 'bert_encoder.onnx');
+  renameSync(built.path, path);
+  rmSync(tmp, { recursive: true, force: true });
+  const done = { ...built, path, files: [path] };
+  writeFileSync(`${meta}.${process.pid}`, JSON.stringify(done));
+  renameSync(`${meta}.${process.pid}`, meta);
+  return done;
 }
