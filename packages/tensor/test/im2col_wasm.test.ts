@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { im2col, setBackend, sliceView, tensor, transpose } from '@whittle/tensor/node';
+import { col2im, im2col, setBackend, sliceView, tensor, transpose } from '@whittle/tensor/node';
 import { randomData } from '@whittle/testing';
 import { setWasmIm2col } from '../src/wasm/im2col_wasm.js';
 
@@ -23,7 +23,7 @@ function ref(x: Float64Array, [N, C, H, W]: [number, number, number, number], [k
   return out;
 }
 
-describe('cpu Im2Col: WASM unfold and JS loops', () => {
+describe('cpu Im2Col / Col2Im: WASM unfold and fold against the JS loops', () => {
   afterEach(() => {
     setWasmIm2col(true);
   });
@@ -54,4 +54,33 @@ describe('cpu Im2Col: WASM unfold and JS loops', () => {
       }
     });
   }
+
+  it('col2im (WASM) equals the JS fold and is the adjoint of im2col, contiguous and transposed columns', async () => {
+    await setBackend('cpu');
+    for (const c of cases) {
+      const [N, C, H, W] = c.x;
+      const opts = { strides: c.s, pads: c.p, dilations: c.d };
+      const rows = C * c.k[0] * c.k[1];
+      const L = ref(new Float64Array(N * C * H * W), c.x, c.k, c.s, c.p, c.d).length / (N * rows);
+      const y = randomData(N * rows * L, 11);
+      const yt = new Float32Array(y.length); // [N, L, rows] storage, viewed transposed
+      for (let n = 0; n < N; n++) for (let r = 0; r < rows; r++) for (let q = 0; q < L; q++) yt[(n * L + q) * rows + r] = y[(n * rows + r) * L + q]!;
+      const inputs = [tensor(Float32Array.from(y), [N, rows, L]), transpose(tensor(yt, [N, L, rows]), [0, 2, 1])];
+      setWasmIm2col(false);
+      const js = Array.from(col2im(inputs[0]!, [H, W], c.k, opts).dataSync() as Float32Array);
+      setWasmIm2col(true);
+      // adjoint: <im2col(x), y> = <x, col2im(y)> for the float64 reference unfold
+      const x = randomData(N * C * H * W, 12);
+      const ux = ref(x, c.x, c.k, c.s, c.p, c.d);
+      let lhs = 0;
+      for (let i = 0; i < ux.length; i++) lhs += ux[i]! * y[i]!;
+      for (const input of inputs) {
+        const got = Array.from(col2im(input, [H, W], c.k, opts).dataSync() as Float32Array);
+        expect(got).toEqual(js);
+        let rhs = 0;
+        for (let i = 0; i < x.length; i++) rhs += x[i]! * got[i]!;
+        expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * (1 + Math.abs(lhs)));
+      }
+    }
+  });
 });

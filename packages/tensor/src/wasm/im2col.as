@@ -1,4 +1,5 @@
-// AssemblyScript source of the WASM im2col (window unfold) used by the cpu Im2Col kernel.
+// AssemblyScript source of the WASM im2col (window unfold) and col2im (its adjoint, the fold)
+// used by the cpu Im2Col and 2-D Col2Im kernels.
 // Build: `pnpm --filter @whittle/tensor build:wasm` (scripts/build-wasm.mjs) regenerates
 // im2col_bytes.ts. The file ends in .as so tsc ignores it; the script compiles a .ts copy.
 //
@@ -41,6 +42,40 @@ export function im2col(src: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh:
           }
         }
         dst += L << 2;
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of im2col: fold col [C*kh*kw, OH*OW] at byte `src` into image [C, H, W] at byte
+ * `dst`, summing overlapping taps (dst is zeroed first).
+ */
+export function col2im(src: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, OH: i32, OW: i32, dst: usize): void {
+  memory.fill(dst, 0, (<usize>(C * H * W)) << 2);
+  const L = <usize>(OH * OW);
+  for (let c = 0; c < C; c++) {
+    const base = dst + ((<usize>(c * H * W)) << 2);
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const shift = j * dw - pl;
+        const lo = shift < 0 ? min(OW, (-shift + sw - 1) / sw) : 0;
+        const hi = max(lo, min(OW, (W - shift + sw - 1) / sw));
+        for (let oh = 0; oh < OH && lo < hi; oh++) {
+          const ih = oh * sh - pt + i * dh;
+          if (ih < 0 || ih >= H) continue;
+          let s = src + ((<usize>(oh * OW + lo)) << 2);
+          let d = base + ((<usize>(ih * W + lo * sw + shift)) << 2);
+          if (sw == 1) {
+            const end = s + ((<usize>(hi - lo)) << 2);
+            for (; s + 16 <= end; s += 16, d += 16) v128.store(d, f32x4.add(v128.load(d), v128.load(s)));
+            for (; s < end; s += 4, d += 4) store<f32>(d, load<f32>(d) + load<f32>(s));
+          } else {
+            const step = (<usize>sw) << 2;
+            for (let ow = lo; ow < hi; ow++, s += 4, d += step) store<f32>(d, load<f32>(d) + load<f32>(s));
+          }
+        }
+        src += L << 2;
       }
     }
   }

@@ -23,31 +23,37 @@ const MAX_FLOATS = 128 * 1024 * 1024;
 let module: WebAssembly.Module | null | undefined;
 let enabled = true;
 
-/** Turn the WASM unfold off (tests compare it with the JS loops); returns the previous setting. */
+/** Turn the WASM unfold/fold off (tests compare them with the JS loops); returns the previous setting. */
 export function setWasmIm2col(on: boolean): boolean {
   const prev = enabled;
   enabled = on;
   return prev;
 }
 /** The instance bound to the sgemm tier's current memory (re-made when that memory changes). */
-let bound: { memory: WebAssembly.Memory; im2col: Im2colFn } | null = null;
+let bound: { memory: WebAssembly.Memory; fns: Fns } | null = null;
 
-function instance(memory: WebAssembly.Memory): Im2colFn | null {
-  if (bound?.memory === memory) return bound.im2col;
+interface Fns {
+  readonly im2col: Im2colFn;
+  /** Same signature: src is the columns, dst the image. */
+  readonly col2im: Im2colFn;
+}
+
+function instance(memory: WebAssembly.Memory): Fns | null {
+  if (bound?.memory === memory) return bound.fns;
   if (module === undefined) {
     try {
       const bin = atob(IM2COL_WASM_BASE64);
       const bytes = new Uint8Array(bin.length);
       for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      module = new WebAssembly.Module(bytes);
+      module = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       module = null;
     }
   }
   if (!module) return null;
-  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as { im2col: Im2colFn };
-  bound = { memory, im2col: ex.im2col };
-  return ex.im2col;
+  const fns = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Fns;
+  bound = { memory, fns };
+  return fns;
 }
 
 /**
@@ -61,8 +67,8 @@ export function wasmIm2col(src: Float32Array, off: number, strides: readonly [nu
   if (!enabled || image + cols > MAX_FLOATS) return false;
   const s = wasmScratch((image + cols) * 4);
   if (!s) return false;
-  const fn = instance(s.memory);
-  if (!fn) return false;
+  const fns = instance(s.memory);
+  if (!fns) return false;
   const heap = s.heap;
   const fImg = s.base / 4;
   const fCol = fImg + image;
@@ -72,7 +78,34 @@ export function wasmIm2col(src: Float32Array, off: number, strides: readonly [nu
     let o = fImg;
     for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0, p = off + c * sC + h * sH; w < W; w++, p += sW) heap[o++] = src[p]!;
   }
-  fn(fImg * 4, C, H, W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, fCol * 4);
+  fns.im2col(fImg * 4, C, H, W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, fCol * 4);
   out.set(heap.subarray(fCol, fCol + cols), outOff);
+  return true;
+}
+
+/**
+ * Fold one column block [C*kh*kw, OH*OW] (element (r, q) at src[off + r*sK + q*sL]) into
+ * out[outOff ..] as the image [C, H, W], summing overlapping taps (the adjoint of
+ * {@link wasmIm2col}). Returns false, doing nothing, when WASM cannot run here or it is too large.
+ */
+export function wasmCol2im(src: Float32Array, off: number, sK: number, sL: number, C: number, H: number, W: number, g: UnfoldGeometry, out: Float32Array, outOff: number): boolean {
+  const image = C * H * W;
+  const rows = C * g.kh * g.kw;
+  const L = g.OH * g.OW;
+  if (!enabled || image + rows * L > MAX_FLOATS) return false;
+  const s = wasmScratch((image + rows * L) * 4);
+  if (!s) return false;
+  const fns = instance(s.memory);
+  if (!fns) return false;
+  const heap = s.heap;
+  const fCol = s.base / 4;
+  const fImg = fCol + rows * L;
+  if (sL === 1 && sK === L) heap.set(src.subarray(off, off + rows * L), fCol);
+  else {
+    let o = fCol;
+    for (let r = 0; r < rows; r++) for (let q = 0, p = off + r * sK; q < L; q++, p += sL) heap[o++] = src[p]!;
+  }
+  fns.col2im(fCol * 4, C, H, W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, fImg * 4);
+  out.set(heap.subarray(fImg, fImg + image), outOff);
   return true;
 }

@@ -3,6 +3,7 @@ import type { CpuBackend } from '../backend.js';
 import { sizeOf, contiguousStrides } from '../../../shape.js';
 import { floatOutput, floatStorage } from './float_io.js';
 import { advanceOuter } from './window_nd.js';
+import { wasmCol2im } from '../../../wasm/im2col_wasm.js';
 
 /**
  * Fold columns back into an image, summing overlapping taps (the adjoint of Im2Col), any
@@ -33,6 +34,12 @@ export const col2imKernel: KernelConfig<CpuBackend, 'Col2Im'> = {
     const hi = new Int32Array(n);
     const pos = new Int32Array(n);
     for (let b = 0; b < N; b++) {
+      // 2-D: the WASM fold where it runs (SIMD adds along unit-stride rows), else the loops below
+      if (n === 2) {
+        const [kh, kw] = w.kernel as [number, number];
+        const g = { kh, kw, sh: w.strides[0]!, sw: w.strides[1]!, dh: w.dilations[0]!, dw: w.dilations[1]!, pt: w.pads[0]!, pl: w.pads[1]!, OH: w.outShape[0]!, OW: w.outShape[1]! };
+        if (wasmCol2im(src, col!.offset + b * sN, sK, sL, C, dims[0]!, dims[1]!, g, out, b * C * image)) continue;
+      }
       for (let c = 0; c < C; c++) {
         const obase = (b * C + c) * image;
         tap.fill(0);
