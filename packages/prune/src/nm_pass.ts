@@ -1,9 +1,10 @@
-import { definePass, defineOptions, throwIfAborted } from '@whittle/graph';
+import { cloneModel, definePass, defineOptions, throwIfAborted } from '@whittle/graph';
 import { collectInputNorms } from './activations.js';
 import { findPrunableWeights, weightKey } from './layers.js';
 import { applyMasks, computeMasks } from './masks.js';
 import { sparsityReport } from './report.js';
 import { calibratedOnly, maskReport } from './unstructured.js';
+import { sequentialWandaMasks } from './wanda_sequential.js';
 
 const nmOptions = defineOptions({
   n: { type: 'number', integer: true, min: 0, default: 2, description: 'weights kept in each group' },
@@ -12,6 +13,7 @@ const nmOptions = defineOptions({
   include: { type: 'string[]', description: 'only these nodes / weight initializers (default: every Conv/Gemm/MatMul weight)' },
   exclude: { type: 'string[]', default: [], description: 'nodes / weight initializers to leave dense' },
   calibrationBatches: { type: 'number', integer: true, min: 1, description: 'calibration batches used for wanda (default: all)' },
+  sequential: { type: 'boolean', default: false, description: 'wanda: score each layer on the activations of the already-pruned earlier layers (the official Wanda code\'s order); false: all norms from the dense model in one pass' },
   recordMasks: { type: 'boolean', default: false, description: 'put each keep-mask (base64 bitmap) in the report details' },
 });
 
@@ -41,12 +43,18 @@ export const pruneNM = definePass({
       return false;
     });
     const before = await sparsityReport(model);
-    let norms;
-    if (o.method === 'wanda') norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
+    const batches = o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {};
+    let masks;
+    if (o.method === 'wanda' && o.sequential) {
+      masks = await sequentialWandaMasks(cloneModel(model), weights, ctx.calibration, { nm: { n: o.n, m: o.m } }, { backend: ctx.backend, signal: ctx.signal, ...batches, onStage: (f) => ctx.onProgress(f, 'sequential wanda') });
+    } else {
+      let norms;
+      if (o.method === 'wanda') norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...batches });
+      masks = await computeMasks(model, weights, { method: o.method, nm: { n: o.n, m: o.m }, norms });
+    }
     throwIfAborted(ctx.signal, 'prune-nm');
-    const masks = await computeMasks(model, weights, { method: o.method, nm: { n: o.n, m: o.m }, norms });
     const out = await applyMasks(model, masks);
-    const report = await maskReport('prune-nm', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${o.n}:${o.m} ${o.method}`);
+    const report = await maskReport('prune-nm', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${o.n}:${o.m} ${o.method}${o.method === 'wanda' && o.sequential ? ' (sequential)' : ''}`);
     report.stats = { ...report.stats, subgraphWeights: weights.filter((w) => w.scope).length, skippedSubgraphWeights: uncalibrated.length };
     report.details = { ...report.details, pattern: { n: o.n, m: o.m }, axes: Object.fromEntries(weights.map((w) => [weightKey(w), w.inputAxis])), skipped: all.filter((w) => !weights.includes(w)).map((w) => w.node), ...(uncalibrated.length ? { uncalibrated } : {}) };
     ctx.onProgress(1, 'done');

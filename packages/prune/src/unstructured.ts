@@ -1,8 +1,9 @@
-import { type Model, type PassReport, definePass, defineOptions, throwIfAborted } from '@whittle/graph';
+import { type Model, type PassReport, cloneModel, definePass, defineOptions, throwIfAborted } from '@whittle/graph';
 import { collectInputNorms } from './activations.js';
 import { type PrunableWeight, findPrunableWeights, floatValues, packMask, countZeros, resolveWeightKey, weightKey } from './layers.js';
 import { type Masks, applyMasks, computeMasks } from './masks.js';
 import { sparsityReport, statsOf } from './report.js';
+import { sequentialWandaMasks } from './wanda_sequential.js';
 
 const unstructuredOptions = defineOptions({
   sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of the selected weights set to zero' },
@@ -12,6 +13,7 @@ const unstructuredOptions = defineOptions({
   include: { type: 'string[]', description: 'only these nodes / weight initializers (default: every Conv/Gemm/MatMul weight)' },
   exclude: { type: 'string[]', default: [], description: 'nodes / weight initializers to leave dense' },
   calibrationBatches: { type: 'number', integer: true, min: 1, description: 'calibration batches used for wanda (default: all)' },
+  sequential: { type: 'boolean', default: false, description: 'wanda: score each layer on the activations of the already-pruned earlier layers (the official Wanda code\'s order); false: all norms from the dense model in one pass' },
   recordMasks: { type: 'boolean', default: false, description: 'put each keep-mask (base64 bitmap, LSB first, 1 = kept) in the report details' },
 });
 
@@ -38,24 +40,25 @@ export const pruneUnstructured = definePass({
     if (o.method === 'wanda' && scope === 'global') warnings.push('wanda scores are not comparable across layers; the paper compares per output row');
     const before = await sparsityReport(model);
     throwIfAborted(ctx.signal, 'prune-unstructured');
-    let norms;
-    if (o.method === 'wanda') {
-      ctx.onProgress(0, 'collecting activation norms');
-      norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) });
+    const maskOpts = { sparsity: o.sparsity, scope, layerSparsity: o.layerSparsity as Record<string, number> | undefined, rng: ctx.rng };
+    const batches = o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {};
+    let masks;
+    if (o.method === 'wanda' && o.sequential) {
+      ctx.onProgress(0, 'pruning layer by layer on the pruned model\'s activations');
+      masks = await sequentialWandaMasks(cloneModel(model), weights, ctx.calibration, maskOpts, { backend: ctx.backend, signal: ctx.signal, ...batches, onStage: (f) => ctx.onProgress(f, 'sequential wanda') });
+    } else {
+      let norms;
+      if (o.method === 'wanda') {
+        ctx.onProgress(0, 'collecting activation norms');
+        norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...batches });
+      }
+      ctx.onProgress(0.5, 'scoring weights');
+      masks = await computeMasks(model, weights, { ...maskOpts, method: o.method, norms });
     }
-    ctx.onProgress(0.5, 'scoring weights');
-    const masks = await computeMasks(model, weights, {
-      method: o.method,
-      sparsity: o.sparsity,
-      scope,
-      layerSparsity: o.layerSparsity as Record<string, number> | undefined,
-      rng: ctx.rng,
-      norms,
-    });
     throwIfAborted(ctx.signal, 'prune-unstructured');
     const out = await applyMasks(model, masks);
     ctx.onProgress(1, 'done');
-    const report = await maskReport('prune-unstructured', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${o.method} ${scope}-wise to ${(o.sparsity * 100).toFixed(1)} %`);
+    const report = await maskReport('prune-unstructured', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${o.method} ${scope}-wise to ${(o.sparsity * 100).toFixed(1)} %${o.method === 'wanda' && o.sequential ? ' (sequential)' : ''}`);
     report.stats = { ...report.stats, subgraphWeights: weights.filter((w) => w.scope).length, skippedSubgraphWeights: skipped.length };
     if (skipped.length) report.details = { ...report.details, skipped };
     return { model: out, report };

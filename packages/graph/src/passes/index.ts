@@ -8,6 +8,7 @@ export * from './contract.js';
 export * from './options.js';
 export * from './context.js';
 export * from './activations.js';
+export { runSequential, type SequentialOptions } from './sequential.js';
 export * from './registry.js';
 export * from './recipe.js';
 export * from './manager.js';
