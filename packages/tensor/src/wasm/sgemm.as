@@ -6,7 +6,8 @@
 // Memory is owned by the JS side (sgemm_wasm.ts), which packs operands into linear memory:
 //   A block: MR-row panels, panel p at pa + p*kc*MR*4 bytes, element (r, k) at k*MR + r;
 //   B block: NR-column panels, panel q at pb + q*kc*NR*4 bytes, element (k, c) at k*NR + c;
-// and calls macro() to accumulate C[mc × nc] += A·B into row-major C (ldc floats per row).
+// and calls macro() to accumulate C[mc × nc] += A·B into row-major C (ldc floats per row), or with
+// acc = 0 to overwrite C = A·B (the first K block of a product into a fresh C: no copy-in of zeros).
 
 // @ts-nocheck
 
@@ -25,7 +26,7 @@ function madd(a: v128, b: v128, c: v128): v128 {
 /** MR×NR register tile (4×8): 8 f32x4 accumulators, two B vectors and one broadcast A value
  * (11 of the 15 xmm registers V8 allocates; 6×8 and 4×12 measured slower here). */
 @inline
-function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize): void {
+function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize, acc: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -48,17 +49,17 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize): void {
     pa += 16;
     pb += 32;
   }
-  v128.store(c, f32x4.add(v128.load(c, 0), c00), 0);
-  v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c00) : c00, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c01) : c01, 16);
   c += ldcB;
-  v128.store(c, f32x4.add(v128.load(c, 0), c10), 0);
-  v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c10) : c10, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c11) : c11, 16);
   c += ldcB;
-  v128.store(c, f32x4.add(v128.load(c, 0), c20), 0);
-  v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c20) : c20, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c21) : c21, 16);
   c += ldcB;
-  v128.store(c, f32x4.add(v128.load(c, 0), c30), 0);
-  v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c30) : c30, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c31) : c31, 16);
 }
 
 /** Register tile rows (the JS side packs A panels of this height). */
@@ -72,10 +73,12 @@ export function nr(): i32 {
 }
 
 /**
- * C[mc × nc] += packed A block × packed B block. Edge tiles go through `scratch`
- * (MR*NR floats) so panels can stay zero-padded and the tile code branch-free.
+ * C[mc × nc] += packed A block × packed B block (acc = 0: C = A·B, C's old values unread). Edge
+ * tiles go through `scratch` (MR*NR floats) so panels can stay zero-padded and the tile code
+ * branch-free.
  */
-export function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, scratch: usize): void {
+export function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, scratch: usize, acc: i32): void {
+  const add = acc != 0;
   const ldcB = (<usize>ldc) << 2;
   for (let jr = 0; jr < nc; jr += NR) {
     const bp = pb + ((<usize>jr * <usize>kc) << 2);
@@ -85,14 +88,14 @@ export function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize,
       const rows = min(MR, mc - ir);
       const cp = c + <usize>ir * ldcB + ((<usize>jr) << 2);
       if (rows == MR && cols == NR) {
-        micro(ap, bp, kc, cp, ldcB);
+        micro(ap, bp, kc, cp, ldcB, add);
       } else {
-        memory.fill(scratch, 0, <usize>(MR * NR * 4));
-        micro(ap, bp, kc, scratch, <usize>(NR * 4));
+        micro(ap, bp, kc, scratch, <usize>(NR * 4), false);
         for (let i = 0; i < rows; i++) {
           for (let j = 0; j < cols; j++) {
             const dst = cp + <usize>i * ldcB + ((<usize>j) << 2);
-            store<f32>(dst, load<f32>(dst) + load<f32>(scratch + ((<usize>(i * NR + j)) << 2)));
+            const v = load<f32>(scratch + ((<usize>(i * NR + j)) << 2));
+            store<f32>(dst, add ? load<f32>(dst) + v : v);
           }
         }
       }

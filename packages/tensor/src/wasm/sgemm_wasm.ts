@@ -4,7 +4,7 @@ import { SGEMM_RELAXED_WASM_BASE64, SGEMM_WASM_BASE64 } from './sgemm_bytes.js';
 interface SgemmExports {
   mr(): number;
   nr(): number;
-  macro(mc: number, nc: number, kc: number, pa: number, pb: number, c: number, ldc: number, scratch: number): void;
+  macro(mc: number, nc: number, kc: number, pa: number, pb: number, c: number, ldc: number, scratch: number, acc: number): void;
   packA(src: number, rs: number, cs: number, mc: number, kc: number, alpha: number, dst: number): void;
   packB(src: number, rs: number, cs: number, kc: number, nc: number, dst: number): void;
 }
@@ -138,16 +138,17 @@ export function wasmScratch(bytes: number): WasmScratch | null {
 
 /**
  * C[cOff + i*ldc + j] += alpha * (A @ B)[i, j] with the WASM SIMD macro-kernel. Operands are
- * packed from any strides into linear memory; C is staged there and copied back. Returns false
- * (doing nothing) when the tier is unavailable.
+ * packed from any strides into linear memory; C is staged there and copied back (`cZero`: the
+ * caller's C is all zeros, so it is not copied in and the first K block overwrites). Returns
+ * false (doing nothing) when the tier is unavailable.
  */
-export function wasmSgemm(M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number): boolean {
+export function wasmSgemm(M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number, cZero = false): boolean {
   const s = init();
   if (!s) return false;
   const rowsPerChunk = Math.max(1, Math.floor(MAX_C / N));
   for (let r0 = 0; r0 < M; r0 += rowsPerChunk) {
     const m = Math.min(rowsPerChunk, M - r0);
-    chunk(s, m, N, K, alpha, { data: A.data, off: A.off + r0 * A.rs, rs: A.rs, cs: A.cs }, B, C, cOff + r0 * ldc, ldc);
+    chunk(s, m, N, K, alpha, { data: A.data, off: A.off + r0 * A.rs, rs: A.rs, cs: A.cs }, B, C, cOff + r0 * ldc, ldc, cZero);
   }
   return true;
 }
@@ -180,7 +181,7 @@ function stage(heap: Float32Array, at: number, v: MatView, rows: number, cols: n
   return { at, rs: cols, cs: 1 };
 }
 
-function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number): void {
+function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number, cZero: boolean): void {
   const { mr, nr } = s;
   const ex = s.exports;
   const kcMax = Math.min(KC, K);
@@ -197,7 +198,9 @@ function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: 
   const heap = s.heap;
   const a = stage(heap, fSa, A, M, K);
   const b = stage(heap, fSb, B, K, N);
-  if (ldc === N) heap.set(C.subarray(cOff, cOff + M * N), fC);
+  if (cZero) {
+    // nothing to copy in: the pc = 0 block writes C
+  } else if (ldc === N) heap.set(C.subarray(cOff, cOff + M * N), fC);
   else for (let i = 0; i < M; i++) heap.set(C.subarray(cOff + i * ldc, cOff + i * ldc + N), fC + i * N);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
@@ -207,7 +210,7 @@ function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: 
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
         ex.packA((a.at + ic * a.rs + pc * a.cs) * 4, a.rs, a.cs, mc, kc, alpha, fA * 4);
-        ex.macro(mc, nc, kc, fA * 4, fB * 4, (fC + ic * N + jc) * 4, N, fScratch * 4);
+        ex.macro(mc, nc, kc, fA * 4, fB * 4, (fC + ic * N + jc) * 4, N, fScratch * 4, cZero && pc === 0 ? 0 : 1);
       }
     }
   }

@@ -53,9 +53,10 @@ function floatValues(t: TensorInfo): Float32Array {
 /**
  * out[batch] += alpha * opA(a)[batch] @ opB(b)[batch] for rank ≥ 2 operands with numpy batch
  * broadcasting and any strides; `out` is contiguous [...batch, M, N] and already initialised.
- * Floats go through `sgemm`, int32 through an exact wrapping integer loop.
+ * Floats go through `sgemm`, int32 through an exact wrapping integer loop. `outZero`: `out` is
+ * all zeros (a fresh accumulator), which spares the WASM tier copying it in.
  */
-export function batchedMatmulInto(a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean, alpha: number, out: StorageArray): void {
+export function batchedMatmulInto(a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean, alpha: number, out: StorageArray, outZero = false): void {
   const A = operand(a, transA);
   const B = operand(b, transB);
   const M = A.rows;
@@ -71,7 +72,7 @@ export function batchedMatmulInto(a: TensorInfo, b: TensorInfo, transA: boolean,
   const bv = isInt ? cpuValues<Int32Array>(b) : floatValues(b);
   // B shared by every batch and A's batches laid out as consecutive rows: one tall product.
   if (!isInt && batches > 1 && sb.every((s) => s === 0) && rowsFold(batchShape, sa, M, A.rs)) {
-    sgemm(batches * M, N, K, alpha, { data: av as Float32Array, off: a.offset, rs: A.rs, cs: A.cs }, { data: bv as Float32Array, off: b.offset, rs: B.rs, cs: B.cs }, out as Float32Array, 0, N);
+    sgemm(batches * M, N, K, alpha, { data: av as Float32Array, off: a.offset, rs: A.rs, cs: A.cs }, { data: bv as Float32Array, off: b.offset, rs: B.rs, cs: B.cs }, out as Float32Array, 0, N, outZero);
     return;
   }
   const rank = batchShape.length;
@@ -83,7 +84,7 @@ export function batchedMatmulInto(a: TensorInfo, b: TensorInfo, transA: boolean,
     else {
       const va: MatView = { data: av as Float32Array, off: oa, rs: A.rs, cs: A.cs };
       const vb: MatView = { data: bv as Float32Array, off: ob, rs: B.rs, cs: B.cs };
-      sgemm(M, N, K, alpha, va, vb, out as Float32Array, n * M * N, N);
+      sgemm(M, N, K, alpha, va, vb, out as Float32Array, n * M * N, N, outZero);
     }
     for (let d = rank - 1; d >= 0; d--) {
       idx[d]!++;

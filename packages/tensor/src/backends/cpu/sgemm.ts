@@ -39,12 +39,13 @@ export function forceSgemmTier(tier: SgemmTier | null): void {
 /**
  * C[cOff + i*ldc + j] = C[cOff + i*ldc + j]! + alpha * sum_k A(i,k) * B(k,j) for an M×K view A and a K×N view B (any
  * strides). Picks the WASM SIMD tier for large problems when available, else blocked JS.
+ * `cZero` promises that C's M×N block is all zeros (the WASM tier then skips copying it in).
  */
-export function sgemm(M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number): void {
+export function sgemm(M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number, cZero = false): void {
   if (M === 0 || N === 0 || K === 0) return;
   const work = M * N * K;
   const tier = forcedTier ?? (work < SMALL ? 'small' : work >= WASM_THRESHOLD ? 'wasm' : 'js');
-  if (tier === 'wasm' && wasmSgemm(M, N, K, alpha, A, B, C, cOff, ldc)) return;
+  if (tier === 'wasm' && wasmSgemm(M, N, K, alpha, A, B, C, cOff, ldc, cZero)) return;
   if (tier === 'small') sgemmSmall(M, N, K, alpha, A, B, C, cOff, ldc);
   else sgemmBlocked(M, N, K, alpha, A, B, C, cOff, ldc);
 }

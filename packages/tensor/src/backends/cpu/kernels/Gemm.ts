@@ -14,8 +14,9 @@ export const gemmKernel: KernelConfig<CpuBackend, 'Gemm'> = {
     const { transA, transB, alpha, beta } = attrs;
     const shape = matmulShape(a!, b!, transA, transB);
     const acc = accumulator(a!.dtype, shape[0]! * shape[1]!);
-    if (c && beta !== 0) fillBeta(acc, c, shape, beta);
-    batchedMatmulInto(a!, b!, transA, transB, alpha, acc);
+    const withC = !!c && beta !== 0;
+    if (withC) fillBeta(acc, c, shape, beta);
+    batchedMatmulInto(a!, b!, transA, transB, alpha, acc, !withC);
     return [backend.output(a!.dtype, shape, finishOutput(a!.dtype, acc))];
   },
 };

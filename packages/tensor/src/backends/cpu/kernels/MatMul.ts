@@ -15,7 +15,7 @@ export const matMulKernel: KernelConfig<CpuBackend, 'MatMul'> = {
     const { transA, transB } = attrs;
     const shape = matmulShape(a!, b!, transA, transB);
     const acc = accumulator(a!.dtype, sizeOf(shape));
-    batchedMatmulInto(a!, b!, transA, transB, 1, acc);
+    batchedMatmulInto(a!, b!, transA, transB, 1, acc, true);
     return [backend.output(a!.dtype, shape, finishOutput(a!.dtype, acc))];
   },
 };
