@@ -10,6 +10,7 @@
  * truncation; the rare value within 1e-9 of a rounding tie takes the exact x / scale with ties to
  * even, so the codes equal the division's.
  */
+import { quantizeColumnsWasm } from './nbits_wasm.js';
 import { groupParams, roundEven } from './quant_math.js';
 
 /** Columns per chunk: a block of rows of the chunk (bs x C floats) stays in L1/L2. */
@@ -71,10 +72,12 @@ function scratchFor(bs: number, blob: number): Scratch {
  * Quantize columns n0 .. n0+r-1 of `w` ([K, N] row-major). Writes the packed blocks of those
  * columns to `B` (from 0: r * nb * blockSize * container / 8 bytes), their scales to
  * `scales[n * nb + b]` and packed zero points to `zps[n * zpBytes ..]` (n global). `tile` is not
- * used (kept for callers that size one; the kernel has its own small scratch).
+ * used (kept for callers that size one; the kernel has its own small scratch). Runs the WASM SIMD
+ * tier (nbits_wasm.ts) where it can, these JS loops otherwise; both give the same bytes.
  */
 export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: number, r: number, spec: NBitsSpec, _tile: Float32Array, B: Uint8Array, scales: Float32Array, zps: Uint8Array): void {
   const { bits, symmetric, blockSize: bs, container } = spec;
+  if (quantizeColumnsWasm(w, K, N, n0, r, bits, symmetric, bs, container, B, scales, zps)) return;
   const nb = Math.ceil(K / bs);
   const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);

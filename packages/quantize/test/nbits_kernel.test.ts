@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '@whittle/tensor';
 import { packMatMulNBits } from '../src/emit.js';
 import { quantizeColumnsNBits } from '../src/nbits_kernel.js';
+import { setWasmNBits } from '../src/nbits_wasm.js';
 import { quantizeRtn } from '../src/weights.js';
 
 /** B [K, N] with exact ties (multiples of half a step), zeros, a constant column and a NaN-free spread. */
@@ -20,10 +21,18 @@ function special(K: number, N: number, seed: number): Float32Array {
   for (let i = 0; i < put.length; i++) w[((i * 7 + 3) % K) * N + ((i * 5) % N)] = put[i]!;
   for (let k = 0; k < 16 && k < K; k++) w[k * N + N - 1] = NaN;
   for (let k = 16; k < 32 && k < K; k++) w[k * N + N - 1] = 1e-44;
+  // columns 2..4, rows 48..63 (no infinity in their group): max |x| and a value whose x / scale (4-bit symmetric) is within
+  // 2e-7 of a rounding tie on the other side of it from the float32 product x * (1 / scale)
+  const nearTies = [[0.5928045511245728, 0.38108864426612854], [0.7562035918235779, -0.48613089323043823], [0.14691905677318573, 0.0524710938334465]];
+  for (const [j, [amax, x]] of nearTies.entries()) {
+    for (let k = 48; k < 64; k++) w[k * N + 2 + j] = ((k % 3) - 1) * 0.01;
+    w[48 * N + 2 + j] = amax!;
+    w[49 * N + 2 + j] = x!;
+  }
   return w;
 }
 
-describe('quantizeColumnsNBits', () => {
+describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeColumnsNBits (%s)', (_tier, wasm) => {
   for (const [bits, symmetric, K, N, bs, make] of [
     [4, true, 256, 40, 16, special],
     [4, false, 256, 40, 16, special],
@@ -40,6 +49,7 @@ describe('quantizeColumnsNBits', () => {
   ] as const) {
     it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} N=${N} block ${bs}${make ? ' (NaN, Infinity, subnormals)' : ''}: bytes equal quantizeRtn + packMatMulNBits`, () => {
       const w = (make ?? weight)(K, N, bits * 10 + K);
+      const prev = setWasmNBits(wasm);
       const container = bits <= 4 ? 4 : 8;
       // reference: canonical rows are B's columns, in float64
       const canon = new Float64Array(N * K);
@@ -53,7 +63,7 @@ describe('quantizeColumnsNBits', () => {
       const zps = new Uint8Array(N * zpBytes);
       const B = new Uint8Array(N * nb * blob);
       // slices of 3 columns exercise the n0 offsets
-      const r = N > 100 ? 150 : 3;
+      const r = N > 100 ? 150 : N >= 16 ? 20 : 3;
       const tile = new Float32Array(r * K);
       const part = new Uint8Array(r * nb * blob);
       for (let n0 = 0; n0 < N; n0 += r) {
@@ -61,6 +71,7 @@ describe('quantizeColumnsNBits', () => {
         quantizeColumnsNBits(w, K, N, n0, m, { bits, symmetric, blockSize: bs, container }, tile, part, scales, zps);
         B.set(part.subarray(0, m * nb * blob), n0 * nb * blob);
       }
+      setWasmNBits(prev);
       expect(B).toEqual(ref.B);
       expect(zps).toEqual(ref.Z);
       expect(scales).toEqual(Float32Array.from(q.scales));

@@ -1,0 +1,112 @@
+/**
+ * The WASM SIMD tier of the MatMulNBits column kernel (source: wasm/nbits.as). Its linear memory
+ * is [work area | weight buffer]: {@link nbitsWeightBuffer} hands out the weight buffer so a
+ * streaming caller can load B straight into WASM memory (no copy); a B elsewhere is copied in a
+ * slice of columns at a time. Bytes are identical to the JS kernel.
+ */
+import { NBITS_WASM_BASE64 } from './wasm/nbits_bytes.js';
+
+type QuantizeCols = (w: number, stride: number, K: number, cols: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, scratch: number) => void;
+
+/** Work area: scratch, a staging copy of B's columns, and the outputs of one slice. */
+const SCRATCH = 64 * 1024;
+const COPY = 16 * 2 ** 20;
+const OUT = 16 * 2 ** 20;
+const WORK = SCRATCH + COPY + OUT;
+const PAGE = 65536;
+
+let module: WebAssembly.Module | null | undefined;
+let bound: { memory: WebAssembly.Memory; fn: QuantizeCols; weightBytes: number } | undefined;
+let enabled = true;
+
+/** Turn the WASM tier off (tests compare it with the JS loops); returns the previous setting. */
+export function setWasmNBits(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+
+function compiled(): WebAssembly.Module | null {
+  if (module === undefined) {
+    try {
+      const bin = atob(NBITS_WASM_BASE64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      module = new WebAssembly.Module(bytes);
+    } catch {
+      // no WebAssembly SIMD here: the JS kernel runs
+      module = null;
+    }
+  }
+  return module;
+}
+
+/** An instance whose memory holds the work area plus `weightBytes` (new memory when too small). */
+function instance(weightBytes: number): typeof bound {
+  if (bound && bound.weightBytes >= weightBytes) return bound;
+  const mod = compiled();
+  if (!mod) return undefined;
+  try {
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((WORK + weightBytes) / PAGE) });
+    const fn = (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as { quantizeCols: QuantizeCols }).quantizeCols;
+    bound = { memory, fn, weightBytes };
+    return bound;
+  } catch {
+    // memory of that size refused: the caller falls back
+    return undefined;
+  }
+}
+
+/**
+ * A zero-filled buffer of `bytes` in the WASM kernel's memory, to load a weight into so that
+ * {@link quantizeColumnsWasm} reads it in place; undefined when the WASM tier cannot run. Valid
+ * until the next call (which may replace the memory).
+ */
+export function nbitsWeightBuffer(bytes: number): Uint8Array | undefined {
+  if (!enabled) return undefined;
+  const b = instance(bytes);
+  return b ? new Uint8Array(b.memory.buffer, WORK, bytes) : undefined;
+}
+
+/**
+ * Quantize columns n0 .. n0+r-1 of `w` [K, N] with the WASM kernel (same contract as
+ * quantizeColumnsNBits). Returns false, writing nothing, when the WASM tier cannot run.
+ */
+export function quantizeColumnsWasm(w: Float32Array, K: number, N: number, n0: number, r: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, B: Uint8Array, scales: Float32Array, zps: Uint8Array): boolean {
+  if (!enabled) return false;
+  const nb = Math.ceil(K / bs);
+  const blob = (bs * container) / 8;
+  const zpBytes = Math.ceil((nb * container) / 8);
+  const perCol = nb * blob + nb * 4 + zpBytes;
+  const b = bound?.memory.buffer === w.buffer ? bound : instance(0);
+  if (!b) return false;
+  const inPlace = b.memory.buffer === w.buffer;
+  // columns per call: outputs fit OUT; a copied slice [K, S] fits COPY
+  let S = Math.floor(OUT / perCol);
+  if (!inPlace) S = Math.min(S, Math.floor(COPY / (4 * K)));
+  if (S < 1) return false;
+  if (S >= 16) S -= S % 16;
+  const heap = new Uint8Array(b.memory.buffer);
+  const f32 = new Float32Array(b.memory.buffer);
+  const outB = SCRATCH + COPY;
+  for (let s0 = n0; s0 < n0 + r; s0 += S) {
+    const m = Math.min(S, n0 + r - s0);
+    let ptr: number;
+    let stride: number;
+    if (inPlace) {
+      ptr = w.byteOffset + s0 * 4;
+      stride = N;
+    } else {
+      ptr = SCRATCH;
+      stride = m;
+      for (let k = 0; k < K; k++) f32.set(w.subarray(k * N + s0, k * N + s0 + m), SCRATCH / 4 + k * m);
+    }
+    const outS = outB + m * nb * blob;
+    const outZ = outS + m * nb * 4;
+    b.fn(ptr, stride, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ, 0);
+    B.set(heap.subarray(outB, outB + m * nb * blob), (s0 - n0) * nb * blob);
+    scales.set(f32.subarray(outS / 4, outS / 4 + m * nb), s0 * nb);
+    zps.set(heap.subarray(outZ, outZ + m * zpBytes), s0 * zpBytes);
+  }
+  return true;
+}

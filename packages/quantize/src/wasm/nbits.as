@@ -1,0 +1,280 @@
+// AssemblyScript source of the WASM SIMD MatMulNBits quantizer (RTN, block-wise along K) used by
+// nbits_kernel.ts. Build: `pnpm --filter @whittle/quantize build:wasm` (scripts/build-wasm.mjs)
+// regenerates nbits_bytes.ts. The file ends in .as so tsc ignores it; the script compiles a .ts copy.
+//
+// Bytes are identical to the JS kernel and to quantizeRtn + packMatMulNBits: group parameters in
+// f64 with the same formulas; a code is x * f32(1 / scale) rounded to nearest in f32, which equals
+// round(x / scale) (f64, ties to even) unless the product lies within 2^(bits-21) of a rounding tie
+// (its error is below 2^(bits-23)) or is NaN — such a row pair is recomputed with the exact f64
+// division. Groups whose parameters are not finite, a last block shorter than the block size and
+// columns past the last full group of 16 take the scalar exact path.
+
+// @ts-nocheck
+
+/** Scratch layout (bytes from `scratch`): block rows [bs][16] f32, then the small per-group arrays. */
+const ACC: usize = 0; // 16 x f32 (absmax or lo), then 16 x f32 (hi)
+const INV: usize = 128; // 16 x f32: f32(1 / scale)
+const ZPI: usize = 192; // 16 x i32: zero points
+const SC: usize = 256; // 16 x f64: scales
+const ZPF: usize = 384; // 16 x f64: zero points as computed (may be NaN)
+const STAGE: usize = 512; // 16 x blob bytes (blob <= 256 for bs <= 256; larger blocks take the scalar path)
+const ROWS: usize = 512 + 16 * 256; // bs x 16 f32
+
+let gScale: f64 = 0;
+let gZp: f64 = 0;
+
+/** groupParams of quantize/quant_math.ts for range [lo, hi] → gScale, gZp. */
+function params(lo: f64, hi: f64, bits: i32, sym: i32): void {
+  const levels = <f64>((1 << bits) - 1);
+  if (sym) {
+    const half = <f64>(1 << (bits - 1));
+    const amax = max(abs(lo), abs(hi));
+    const qmax = max(1.0, half - 1.0);
+    gScale = amax > 0 ? amax / qmax : 1.0;
+    gZp = half;
+    return;
+  }
+  const l = min(lo, 0.0);
+  const h = max(hi, 0.0);
+  if (h - l <= 0) {
+    gScale = 1.0;
+    gZp = 0;
+    return;
+  }
+  gScale = (h - l) / levels;
+  gZp = min(levels, max(0.0, nearest(-l / gScale)));
+}
+
+/** rne(x / scale) + zp clamped to [0, max]; NaN → 0 (what `code & 15` does to NaN in JS). */
+@inline function exactCode(x: f64, scale: f64, zp: f64, mx: f64): i32 {
+  let q = nearest(x / scale) + zp;
+  if (q != q) return 0;
+  q = q < 0 ? 0 : q > mx ? mx : q;
+  return <i32>q;
+}
+
+@inline function zpInt(z: f64): i32 {
+  return z == z ? <i32>z : 0;
+}
+
+/** Write the zero point of (column c, block b). zps were zeroed by the caller of the block loop. */
+@inline function putZp(outZ: usize, c: i32, b: i32, zpBytes: i32, container: i32, zi: i32): void {
+  if (container == 4) {
+    const p = outZ + <usize>(c * zpBytes + (b >> 1));
+    store<u8>(p, load<u8>(p) | ((zi & 15) << ((b & 1) * 4)));
+  } else store<u8>(outZ + <usize>(c * zpBytes + b), zi & 255);
+}
+
+/**
+ * Scalar exact path for column c, block b (range skipping NaN, exact codes, padding = zero point):
+ * `col` points at element (k0, c), rows `strideB` bytes apart.
+ */
+function scalarBlock(col: usize, strideB: usize, full: i32, bs: i32, bits: i32, sym: i32, container: i32, out: usize, outS: usize, outZ: usize, c: i32, b: i32, nb: i32, zpBytes: i32): void {
+  let lo: f64 = Infinity;
+  let hi: f64 = -Infinity;
+  for (let t = 0; t < full; t++) {
+    const v = <f64>load<f32>(col + <usize>t * strideB);
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  params(lo, hi, bits, sym);
+  const sc = gScale;
+  const z = gZp;
+  store<f32>(outS + ((<usize>(c * nb + b)) << 2), <f32>sc);
+  const zi = zpInt(z);
+  putZp(outZ, c, b, zpBytes, container, zi);
+  const mx = <f64>((1 << bits) - 1);
+  if (container == 4) {
+    for (let t = 0; t < bs; t += 2) {
+      const a = t < full ? exactCode(<f64>load<f32>(col + <usize>t * strideB), sc, z, mx) : zi;
+      const d = t + 1 < full ? exactCode(<f64>load<f32>(col + <usize>(t + 1) * strideB), sc, z, mx) : zi;
+      store<u8>(out + <usize>(t >> 1), (a & 15) | ((d & 15) << 4));
+    }
+  } else {
+    for (let t = 0; t < bs; t++) store<u8>(out + <usize>t, (t < full ? exactCode(<f64>load<f32>(col + <usize>t * strideB), sc, z, mx) : zi) & 255);
+  }
+}
+
+/**
+ * Quantize `cols` columns of a float32 matrix [K, *] at `w` (rows `stride` floats apart): packed
+ * blocks [cols, nb, blob] to `outB`, scales [cols, nb] (f32) to `outS`, zero points
+ * [cols, zpBytes] to `outZ`. `scratch` holds 512 + 16 * 256 + bs * 64 bytes.
+ */
+export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize, scratch: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const blob = (bs * container) >> 3;
+  const zpBytes = (nb * container + 7) >> 3;
+  const strideB = (<usize>stride) << 2;
+  memory.fill(outZ, 0, <usize>(cols * zpBytes));
+  const groups = bs <= 256 ? cols >> 4 : 0;
+  for (let b = 0; b < nb; b++) {
+    const k0 = b * bs;
+    const full = min(bs, K - k0);
+    const rowBase = w + <usize>k0 * strideB;
+    for (let g = 0; g < groups; g++) {
+      const c0 = g << 4;
+      if (full < bs || !fastGroup(rowBase + ((<usize>c0) << 2), strideB, bs, bits, sym, container, blob, scratch, outS, outZ, c0, b, nb, zpBytes)) {
+        for (let c = c0; c < c0 + 16; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nb + b) * blob), outS, outZ, c, b, nb, zpBytes);
+        continue;
+      }
+      // stage [16][blob] → out, 8 bytes at a time (blob is a multiple of 8)
+      for (let c = 0; c < 16; c++) {
+        const src = scratch + STAGE + <usize>(c * blob);
+        const dst = outB + <usize>(((c0 + c) * nb + b) * blob);
+        for (let i = 0; i < blob; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+      }
+    }
+    for (let c = groups << 4; c < cols; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nb + b) * blob), outS, outZ, c, b, nb, zpBytes);
+  }
+}
+
+/**
+ * One full block of 16 columns starting at `p` (element (k0, c0)). Returns false, writing nothing,
+ * when a column's parameters are not finite (or f32(1 / scale) is not a normal number): the caller
+ * then takes the scalar path for the group.
+ */
+function fastGroup(p: usize, strideB: usize, bs: i32, bits: i32, sym: i32, container: i32, blob: i32, scratch: usize, outS: usize, outZ: usize, c0: i32, b: i32, nb: i32, zpBytes: i32): bool {
+  const rows = scratch + ROWS;
+  // pass 1: copy the 16-column strip of the block's rows contiguous, with per-column range.
+  // pmax(a, v) = a < v ? v : a and pmin(a, v) = v < a ? v : a skip a NaN v, like JS's compare loop.
+  if (sym) {
+    let a0 = f32x4.splat(-1), a1 = a0, a2 = a0, a3 = a0;
+    for (let t = 0; t < bs; t++) {
+      const s = p + <usize>t * strideB;
+      const d = rows + ((<usize>t) << 6);
+      const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32), v3 = v128.load(s, 48);
+      v128.store(d, v0);
+      v128.store(d, v1, 16);
+      v128.store(d, v2, 32);
+      v128.store(d, v3, 48);
+      a0 = f32x4.pmax(a0, f32x4.abs(v0));
+      a1 = f32x4.pmax(a1, f32x4.abs(v1));
+      a2 = f32x4.pmax(a2, f32x4.abs(v2));
+      a3 = f32x4.pmax(a3, f32x4.abs(v3));
+    }
+    v128.store(scratch + ACC, a0);
+    v128.store(scratch + ACC, a1, 16);
+    v128.store(scratch + ACC, a2, 32);
+    v128.store(scratch + ACC, a3, 48);
+  } else {
+    let l0 = f32x4.splat(Infinity), l1 = l0, l2 = l0, l3 = l0;
+    let h0 = f32x4.splat(-Infinity), h1 = h0, h2 = h0, h3 = h0;
+    for (let t = 0; t < bs; t++) {
+      const s = p + <usize>t * strideB;
+      const d = rows + ((<usize>t) << 6);
+      const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32), v3 = v128.load(s, 48);
+      v128.store(d, v0);
+      v128.store(d, v1, 16);
+      v128.store(d, v2, 32);
+      v128.store(d, v3, 48);
+      l0 = f32x4.pmin(l0, v0);
+      l1 = f32x4.pmin(l1, v1);
+      l2 = f32x4.pmin(l2, v2);
+      l3 = f32x4.pmin(l3, v3);
+      h0 = f32x4.pmax(h0, v0);
+      h1 = f32x4.pmax(h1, v1);
+      h2 = f32x4.pmax(h2, v2);
+      h3 = f32x4.pmax(h3, v3);
+    }
+    v128.store(scratch + ACC, l0);
+    v128.store(scratch + ACC, l1, 16);
+    v128.store(scratch + ACC, l2, 32);
+    v128.store(scratch + ACC, l3, 48);
+    v128.store(scratch + ACC, h0, 64);
+    v128.store(scratch + ACC, h1, 80);
+    v128.store(scratch + ACC, h2, 96);
+    v128.store(scratch + ACC, h3, 112);
+  }
+  // parameters per column (f64, the JS formulas); an all-NaN symmetric column kept -1 = range [inf, -inf]
+  for (let c = 0; c < 16; c++) {
+    let lo: f64, hi: f64;
+    if (sym) {
+      const a = <f64>load<f32>(scratch + ACC + ((<usize>c) << 2));
+      lo = a < 0 ? Infinity : -a;
+      hi = a < 0 ? -Infinity : a;
+    } else {
+      lo = <f64>load<f32>(scratch + ACC + ((<usize>c) << 2));
+      hi = <f64>load<f32>(scratch + ACC + 64 + ((<usize>c) << 2));
+    }
+    params(lo, hi, bits, sym);
+    const inv = <f32>(1.0 / gScale);
+    if (!(gZp == gZp) || !(inv < Infinity) || !(inv >= 1.17549435e-38)) return false;
+    store<f64>(scratch + SC + ((<usize>c) << 3), gScale);
+    store<f64>(scratch + ZPF + ((<usize>c) << 3), gZp);
+    store<f32>(scratch + INV + ((<usize>c) << 2), inv);
+    store<i32>(scratch + ZPI + ((<usize>c) << 2), <i32>gZp);
+  }
+  for (let c = 0; c < 16; c++) {
+    store<f32>(outS + ((<usize>((c0 + c) * nb + b)) << 2), <f32>load<f64>(scratch + SC + ((<usize>c) << 3)));
+    putZp(outZ, c0 + c, b, zpBytes, container, load<i32>(scratch + ZPI + ((<usize>c) << 2)));
+  }
+  // pass 2: codes; a lane within 2^(bits-21) of a tie (or NaN) sends its row (pair) to the exact path
+  const mx = (1 << bits) - 1;
+  const thr = f32x4.splat(<f32>(0.5 - <f64>(1 << bits) / 2097152.0));
+  const vmax = i32x4.splat(mx);
+  const zero = i32x4.splat(0);
+  const i0 = v128.load(scratch + INV), i1 = v128.load(scratch + INV, 16), i2 = v128.load(scratch + INV, 32), i3 = v128.load(scratch + INV, 48);
+  const z0 = v128.load(scratch + ZPI), z1 = v128.load(scratch + ZPI, 16), z2 = v128.load(scratch + ZPI, 32), z3 = v128.load(scratch + ZPI, 48);
+  const stage = scratch + STAGE;
+  const step = container == 4 ? 2 : 1;
+  for (let t = 0; t < bs; t += step) {
+    const r = rows + ((<usize>t) << 6);
+    let y0 = f32x4.mul(v128.load(r), i0), y1 = f32x4.mul(v128.load(r, 16), i1), y2 = f32x4.mul(v128.load(r, 32), i2), y3 = f32x4.mul(v128.load(r, 48), i3);
+    let n0 = f32x4.nearest(y0), n1 = f32x4.nearest(y1), n2 = f32x4.nearest(y2), n3 = f32x4.nearest(y3);
+    let ok = v128.and(v128.and(f32x4.le(f32x4.abs(f32x4.sub(y0, n0)), thr), f32x4.le(f32x4.abs(f32x4.sub(y1, n1)), thr)), v128.and(f32x4.le(f32x4.abs(f32x4.sub(y2, n2)), thr), f32x4.le(f32x4.abs(f32x4.sub(y3, n3)), thr)));
+    let q0 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n0), z0), zero), vmax);
+    let q1 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n1), z1), zero), vmax);
+    let q2 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n2), z2), zero), vmax);
+    let q3 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n3), z3), zero), vmax);
+    if (container == 4) {
+      const r1 = r + 64;
+      y0 = f32x4.mul(v128.load(r1), i0);
+      y1 = f32x4.mul(v128.load(r1, 16), i1);
+      y2 = f32x4.mul(v128.load(r1, 32), i2);
+      y3 = f32x4.mul(v128.load(r1, 48), i3);
+      n0 = f32x4.nearest(y0);
+      n1 = f32x4.nearest(y1);
+      n2 = f32x4.nearest(y2);
+      n3 = f32x4.nearest(y3);
+      ok = v128.and(ok, v128.and(v128.and(f32x4.le(f32x4.abs(f32x4.sub(y0, n0)), thr), f32x4.le(f32x4.abs(f32x4.sub(y1, n1)), thr)), v128.and(f32x4.le(f32x4.abs(f32x4.sub(y2, n2)), thr), f32x4.le(f32x4.abs(f32x4.sub(y3, n3)), thr))));
+      q0 = v128.or(q0, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n0), z0), zero), vmax), 4));
+      q1 = v128.or(q1, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n1), z1), zero), vmax), 4));
+      q2 = v128.or(q2, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n2), z2), zero), vmax), 4));
+      q3 = v128.or(q3, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n3), z3), zero), vmax), 4));
+    }
+    const bytes = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(q0, q1), i16x8.narrow_i32x4_u(q2, q3));
+    const o = stage + <usize>(container == 4 ? t >> 1 : t);
+    const bl = <usize>blob;
+    v128.store8_lane(o, bytes, 0);
+    v128.store8_lane(o + bl, bytes, 1);
+    v128.store8_lane(o + 2 * bl, bytes, 2);
+    v128.store8_lane(o + 3 * bl, bytes, 3);
+    v128.store8_lane(o + 4 * bl, bytes, 4);
+    v128.store8_lane(o + 5 * bl, bytes, 5);
+    v128.store8_lane(o + 6 * bl, bytes, 6);
+    v128.store8_lane(o + 7 * bl, bytes, 7);
+    v128.store8_lane(o + 8 * bl, bytes, 8);
+    v128.store8_lane(o + 9 * bl, bytes, 9);
+    v128.store8_lane(o + 10 * bl, bytes, 10);
+    v128.store8_lane(o + 11 * bl, bytes, 11);
+    v128.store8_lane(o + 12 * bl, bytes, 12);
+    v128.store8_lane(o + 13 * bl, bytes, 13);
+    v128.store8_lane(o + 14 * bl, bytes, 14);
+    v128.store8_lane(o + 15 * bl, bytes, 15);
+    if (!i32x4.all_true(ok)) exactRows(r, t, step, scratch, container, blob, <f64>mx);
+  }
+  return true;
+}
+
+/** Recompute the codes of block rows t (.. t+1 for 4-bit containers) of the 16 columns exactly. */
+function exactRows(r: usize, t: i32, step: i32, scratch: usize, container: i32, blob: i32, mx: f64): void {
+  for (let c = 0; c < 16; c++) {
+    const sc = load<f64>(scratch + SC + ((<usize>c) << 3));
+    const z = load<f64>(scratch + ZPF + ((<usize>c) << 3));
+    const a = exactCode(<f64>load<f32>(r + ((<usize>c) << 2)), sc, z, mx);
+    if (step == 2) {
+      const d = exactCode(<f64>load<f32>(r + 64 + ((<usize>c) << 2)), sc, z, mx);
+      store<u8>(scratch + STAGE + <usize>(c * blob + (t >> 1)), (a & 15) | ((d & 15) << 4));
+    } else store<u8>(scratch + STAGE + <usize>(c * blob + t), a & 255);
+  }
+}
