@@ -93,7 +93,28 @@ async function logitsOf(path: string, options: DecoderLmOptions, seqs: number[][
   }
 }
 
-function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cosine: number; minCosine: number; argmax: number; top5: number; maxAbs: number } {
+/** Spread of the reference logits and how far apart its two best tokens are (what argmax agreement can hope for). */
+function spread(ref: Float32Array[], vocab: number): { std: number; gap: number } {
+  let n = 0, sum = 0, sq = 0, gap = 0, rows = 0;
+  for (const a of ref) {
+    for (const v of a) [n, sum, sq] = [n + 1, sum + v, sq + v * v];
+    for (let r = 0; r < a.length / vocab; r++) {
+      let [b1, b2] = [-Infinity, -Infinity];
+      for (let v = 0; v < vocab; v++) {
+        const x = a[r * vocab + v]!;
+        if (x > b1) [b1, b2] = [x, b1];
+        else if (x > b2) b2 = x;
+      }
+      gap += b1 - b2;
+      rows++;
+    }
+  }
+  return { std: Math.sqrt(sq / n - (sum / n) ** 2), gap: gap / rows };
+}
+
+function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cosine: number; minCosine: number; argmax: number; top5: number; maxAbs: number; rms: number } {
+  let se = 0;
+  let count = 0;
   let agree = 0;
   let inTop5 = 0;
   let rows = 0;
@@ -107,6 +128,8 @@ function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cos
       x += a[i]! ** 2;
       y += b[i]! ** 2;
       maxAbs = Math.max(maxAbs, Math.abs(a[i]! - b[i]!));
+      se += (a[i]! - b[i]!) ** 2;
+      count++;
     }
     cosines.push(d / Math.sqrt(x * y));
     for (let r = 0; r < a.length / vocab; r++) {
@@ -123,7 +146,7 @@ function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cos
       rows++;
     }
   }
-  return { cosine: cosines.reduce((p, c) => p + c, 0) / cosines.length, minCosine: Math.min(...cosines), argmax: agree / rows, top5: inTop5 / rows, maxAbs };
+  return { cosine: cosines.reduce((p, c) => p + c, 0) / cosines.length, minCosine: Math.min(...cosines), argmax: agree / rows, top5: inTop5 / rows, maxAbs, rms: Math.sqrt(se / count) };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -165,14 +188,15 @@ export async function run(args: string[]): Promise<void> {
     // a few token sequences, prefill with an empty past
     const seqs = [8, 32, 128].map((n, k) => Array.from({ length: n }, (_, i) => (i * 7919 + k * 104729 + 13) % c.vocab));
     const ref = await logitsOf(lm.modelPath, options, seqs);
-    console.log(`\nonnxruntime-node (2 threads), ${seqs.length} sequences of ${seqs.map((s) => s.length).join('/')} tokens:`);
-    console.log('| model | load s | run s | cosine of logits (mean / min over sequences) | argmax agreement | fp32 argmax in top 5 | max abs diff |');
-    console.log('|---|---|---|---|---|---|---|');
-    console.log(`| fp32 original | ${ref.loadSeconds.toFixed(1)} | ${ref.runSeconds.toFixed(2)} | 1 | 100% | 100% | 0 |`);
+    const sp = spread(ref.logits, c.vocab);
+    console.log(`\nonnxruntime-node (2 threads), ${seqs.length} sequences of ${seqs.map((s) => s.length).join('/')} tokens; fp32 logits: std ${sp.std.toFixed(3)}, mean top-1 - top-2 gap ${sp.gap.toFixed(3)}:`);
+    console.log('| model | load s | run s | cosine of logits (mean / min over sequences) | argmax agreement | fp32 argmax in top 5 | rms diff | max abs diff |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    console.log(`| fp32 original | ${ref.loadSeconds.toFixed(1)} | ${ref.runSeconds.toFixed(2)} | 1 | 100% | 100% | 0 | 0 |`);
     for (const [name, , out] of rows) {
       const got = await logitsOf(out, options, seqs);
       const m = compare(ref.logits, got.logits, c.vocab);
-      console.log(`| ${name} | ${got.loadSeconds.toFixed(1)} | ${got.runSeconds.toFixed(2)} | ${m.cosine.toFixed(5)} / ${m.minCosine.toFixed(5)} | ${(m.argmax * 100).toFixed(1)}% | ${(m.top5 * 100).toFixed(1)}% | ${m.maxAbs.toExponential(2)} |`);
+      console.log(`| ${name} | ${got.loadSeconds.toFixed(1)} | ${got.runSeconds.toFixed(2)} | ${m.cosine.toFixed(5)} / ${m.minCosine.toFixed(5)} | ${(m.argmax * 100).toFixed(1)}% | ${(m.top5 * 100).toFixed(1)}% | ${m.rms.toExponential(2)} | ${m.maxAbs.toExponential(2)} |`);
       if (name.startsWith('fp16')) checks.push([`${name}: logits cosine ${m.minCosine.toFixed(6)} >= 0.9999`, m.minCosine >= 0.9999]);
       else checks.push([`${name}: loads and runs, logits cosine ${m.minCosine.toFixed(4)} >= 0.9`, m.minCosine >= 0.9]);
     }
