@@ -33,6 +33,7 @@ describe('cpu Im2Col / Col2Im: WASM unfold and fold against the JS loops', () =>
     { x: [1, 2, 9, 8], k: [3, 2], s: [2, 3], p: [2, 0, 1, 3], d: [2, 1] },
     { x: [1, 1, 5, 5], k: [5, 5], s: [1, 1], p: [0, 0, 0, 0], d: [1, 1] },
     { x: [1, 2, 3, 3], k: [2, 2], s: [1, 1], p: [4, 4, 4, 4], d: [3, 3] }, // taps entirely in the padding
+    { x: [1, 2, 3, 70], k: [3, 3], s: [1, 1], p: [1, 1, 1, 1], d: [1, 1] }, // rows of >= 64 floats: bulk copy / fill
   ];
   for (const wasm of [true, false]) {
     it(`matches a direct reference (${wasm ? 'WASM' : 'JS'}), with contiguous and transposed inputs`, async () => {

@@ -6,9 +6,34 @@
 // It shares the sgemm module's linear memory (the JS side, im2col_wasm.ts, stages one image
 // [C, H, W] contiguous at `src` and reads the columns [C*kh*kw, OH*OW] back from `dst`). Why
 // WASM: V8's code for the short per-row copy loops in JS ran at several ns per element, slower
-// than the GEMM that follows; here a unit-stride row is one memory.copy.
+// than the GEMM that follows; here a unit-stride row is a few SIMD moves.
 
 // @ts-nocheck
+
+/** Copy `bytes` (a multiple of 4) from s to d (not overlapping). Short rows use SIMD moves:
+ * V8 runs memory.copy as a call into the runtime, whose cost dominated 20-float rows (LeNet). */
+@inline
+function copyRow(d: usize, s: usize, bytes: usize): void {
+  if (bytes >= 256) {
+    memory.copy(d, s, bytes);
+    return;
+  }
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) v128.store(d + i, v128.load(s + i));
+  for (; i < bytes; i += 4) store<f32>(d + i, load<f32>(s + i));
+}
+
+/** Zero `bytes` (a multiple of 4) at d; short runs inline as copyRow. */
+@inline
+function zeroRow(d: usize, bytes: usize): void {
+  if (bytes >= 256) {
+    memory.fill(d, 0, bytes);
+    return;
+  }
+  let i: usize = 0;
+  for (; i + 16 <= bytes; i += 16) v128.store(d + i, i64x2.splat(0));
+  for (; i < bytes; i += 4) store<f32>(d + i, 0);
+}
 
 /**
  * Unfold image [C, H, W] (contiguous, at byte `src`) into col [C*kh*kw, OH*OW] at byte `dst`,
@@ -28,14 +53,14 @@ export function im2col(src: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh:
           const d = dst + ((<usize>oh * <usize>OW) << 2);
           const ih = oh * sh - pt + i * dh;
           if (ih < 0 || ih >= H || lo >= hi) {
-            memory.fill(d, 0, rowB);
+            zeroRow(d, rowB);
             continue;
           }
-          if (lo > 0) memory.fill(d, 0, (<usize>lo) << 2);
-          if (hi < OW) memory.fill(d + ((<usize>hi) << 2), 0, (<usize>(OW - hi)) << 2);
+          if (lo > 0) zeroRow(d, (<usize>lo) << 2);
+          if (hi < OW) zeroRow(d + ((<usize>hi) << 2), (<usize>(OW - hi)) << 2);
           let s = base + ((<usize>(ih * W + lo * sw + shift)) << 2);
           if (sw == 1) {
-            memory.copy(d + ((<usize>lo) << 2), s, (<usize>(hi - lo)) << 2);
+            copyRow(d + ((<usize>lo) << 2), s, (<usize>(hi - lo)) << 2);
           } else {
             const step = (<usize>sw) << 2;
             for (let ow = lo; ow < hi; ow++, s += step) store<f32>(d + ((<usize>ow) << 2), load<f32>(s));
