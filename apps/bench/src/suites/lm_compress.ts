@@ -9,8 +9,10 @@
  *
  *   pnpm bench lm_compress [--calib 32] [--calib-len 128] [--window 128] [--eval-tokens N] [--only a,b | --prune]
  *   pnpm bench lm_compress gptq-speed        (GPTQ of a ~25M-parameter decoder on 64 × 256 tokens)
+ *   pnpm bench lm_compress wanda-outliers [--scale 20]   (diagnostic, no target: the same LM with
+ *     outlier input channels made by a function-preserving rescaling, magnitude vs Wanda)
  */
-import { type Model, runPass } from '@whittle/graph';
+import { type Model, cloneModel, runPass } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { decoderIo, slidingPerplexity } from '@whittle/eval';
 import { openOrtDecoder } from '@whittle/eval/node';
@@ -197,8 +199,54 @@ async function gptqSpeed(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Diagnostic for Wanda's premise (no acceptance target): LLMs have a few input channels with
+ * activations 10–100x the rest, which magnitude pruning misjudges. Make such channels in the zoo LM
+ * without changing its function — 4 random channels of each LayerNorm scaled by `scale` (weight
+ * and bias), the rows of the MatMul weights reading them divided by it — then prune both models.
+ * Wanda's scores |w|·‖x‖₂ are invariant to the rescaling; magnitude's are not.
+ */
+async function wandaOutliers(args: string[]): Promise<void> {
+  const lm = await loadLm(false);
+  const scale = flag(args, 'scale', 20);
+  const window = Math.min(flag(args, 'window', 64), lm.config.maxPositions);
+  const calib = () => calibration(lm, flag(args, 'calib', 32), Math.min(flag(args, 'calib-len', 64), lm.config.maxPositions));
+  const g = lm.model.graph;
+  const re = cloneModel(lm.model);
+  const rng = new Rng(3);
+  const scaled = async (name: string, f: (v: Float32Array) => void): Promise<void> => {
+    const t = re.graph.initializers.get(name)!;
+    const v = Float32Array.from((await t.data()) as Float32Array);
+    f(v);
+    re.graph.initializers.set(name, tensor(v, [...t.shape], 'float32', { backend: 'cpu' }));
+  };
+  for (const ln of g.nodes.filter((n) => n.opType === 'LayerNormalization')) {
+    const readers = g.nodes.filter((n) => n.opType === 'MatMul' && n.inputs[0] === ln.outputs[0] && g.initializers.has(n.inputs[1]!));
+    if (!readers.length) continue;
+    const d = g.initializers.get(ln.inputs[1]!)!.shape[0]!;
+    const chans = new Set<number>();
+    while (chans.size < Math.min(4, d)) chans.add(Math.floor(rng.uniform(0, d)));
+    for (const p of [ln.inputs[1]!, ln.inputs[2]!]) await scaled(p, (v) => chans.forEach((c) => (v[c]! *= scale)));
+    for (const r of readers) {
+      const n = g.initializers.get(r.inputs[1]!)!.shape[1]!;
+      await scaled(r.inputs[1]!, (v) => chans.forEach((c) => { for (let j = 0; j < n; j++) v[c * n + j]! /= scale; }));
+    }
+  }
+  const tokens = lm.heldOut.slice(0, flag(args, 'eval-tokens', lm.heldOut.length));
+  const base = await perplexity(lm.model, tokens, window);
+  const rebase = await perplexity(re, tokens, window);
+  console.log(`wanda-outliers: ${lm.name}; 4 channels of each LayerNorm x ${scale} (readers' rows / ${scale}); fp32 ppl ${base.ppl.toFixed(4)}, rescaled ${rebase.ppl.toFixed(4)}`);
+  console.log('variant          original   rescaled (increase over fp32)');
+  for (const [name, pass, o] of [['magnitude-50', 'prune-unstructured', { sparsity: 0.5 }], ['wanda-50', 'prune-unstructured', { sparsity: 0.5, method: 'wanda' }], ['magnitude-2:4', 'prune-nm', { n: 2, m: 4 }], ['wanda-2:4', 'prune-nm', { n: 2, m: 4, method: 'wanda' }]] as const) {
+    const inc: string[] = [];
+    for (const [m, b] of [[lm.model, base.ppl], [re, rebase.ppl]] as const) inc.push(`${(((await perplexity(await q(pass, o)(m, calib), tokens, window)).ppl / b - 1) * 100).toFixed(2).padStart(7)} %`);
+    console.log(`${name.padEnd(16)} ${inc.join('  ')}`);
+  }
+}
+
 /** Run the suite. */
 export async function run(args: string[]): Promise<void> {
   if (args[0] === 'gptq-speed') return gptqSpeed(args.slice(1));
+  if (args[0] === 'wanda-outliers') return wandaOutliers(args.slice(1));
   return quality(args);
 }
