@@ -2,7 +2,8 @@
  * Wanda's orientation on an ONNX MatMul weight [in, out]: the norm of input channel c scales row c
  * of the stored matrix, and an output's comparison group (per-output 50 %, 2:4) is a column.
  * Pinned by a hand-computed 4 × 4 example where every transposed reading gives another mask.
- * Sequential Wanda equals pruning the layers one after another on the pruned model.
+ * Wanda's mask is invariant to a function-preserving rescaling of input channels (magnitude's is
+ * not). Sequential Wanda equals pruning the layers one after another on the pruned model.
  */
 import { describe, expect, it } from 'vitest';
 import { type Feeds, GraphBuilder, type Model, runPass } from '@whittle/graph';
@@ -55,6 +56,39 @@ describe('wanda orientation on MatMul [in, out]', () => {
   it('2:4 groups run along the input axis (a column of the stored matrix)', async () => {
     const r = await runPass('prune-nm', matmulModel(), { n: 2, m: 4, method: 'wanda' }, { calibration: calib() });
     expect(Array.from(await values(r.model, 'w'))).toEqual(wandaKept);
+  });
+});
+
+describe('wanda under a function-preserving channel rescaling', () => {
+  // x → Mul(g) → MatMul(W); channels 1 and 5 become "outliers": g × 16, rows of W / 16 (exact in float)
+  function scaledModel(scale: number): Model {
+    const rng = new Rng(5);
+    const g = Float32Array.from({ length: 8 }, () => 0.5 + rng.uniform(0, 1));
+    const w = Float32Array.from({ length: 8 * 6 }, () => rng.normal());
+    for (const c of [1, 5]) {
+      g[c]! *= scale;
+      for (let r = 0; r < 6; r++) w[c * 6 + r]! /= scale;
+    }
+    const b = new GraphBuilder('scaled');
+    const x = b.input('x', 'float32', ['T', 8]);
+    const h = b.node('Mul', [x, b.initializer('g', t(g, [8]))], {}, { name: 'gain' });
+    b.output(b.node('MatMul', [h, b.initializer('w', t(w, [8, 6]))], {}, { name: 'mm' }), 'float32', ['T', 6]);
+    return b.model();
+  }
+  async function* xs(): AsyncGenerator<Feeds> {
+    const rng = new Rng(6);
+    yield { x: t(Float32Array.from({ length: 5 * 8 }, () => rng.normal()), [5, 8]) };
+  }
+  const zeros = async (m: Model, opts: Record<string, unknown>): Promise<number[]> => {
+    const v = await values((await runPass('prune-unstructured', m, { sparsity: 0.5, ...opts }, { calibration: xs() })).model, 'w');
+    return Array.from(v, (x) => (x === 0 ? 1 : 0));
+  };
+  it('wanda keeps the same weights, magnitude drops the rescaled rows', async () => {
+    const [a, b] = [scaledModel(1), scaledModel(16)];
+    expect(await zeros(b, { method: 'wanda' })).toEqual(await zeros(a, { method: 'wanda' }));
+    const mag = await zeros(b, { method: 'magnitude', scope: 'row' });
+    expect(mag).not.toEqual(await zeros(a, { method: 'magnitude', scope: 'row' }));
+    for (const c of [1, 5]) expect(mag.slice(c * 6, c * 6 + 6)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 });
 
