@@ -10,7 +10,7 @@
  * truncation; the rare value within 1e-9 of a rounding tie takes the exact x / scale with ties to
  * even, so the codes equal the division's.
  */
-import { quantizeColumnsWasm } from './nbits_wasm.js';
+import { quantizeColumnsWasm, wasmBandArena } from './nbits_wasm.js';
 import { groupParams, roundEven } from './quant_math.js';
 
 /** Columns per chunk: a block of rows of the chunk (bs x C floats) stays in L1/L2. */
@@ -79,19 +79,40 @@ export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: 
   const { bits, symmetric, blockSize: bs, container } = spec;
   if (quantizeColumnsWasm(w, K, N, n0, r, bits, symmetric, bs, container, B, scales, zps)) return;
   const nb = Math.ceil(K / bs);
-  const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);
+  zps.fill(0, n0 * zpBytes, (n0 + r) * zpBytes);
+  quantizeColumnsJs(w, K, N, n0, r, spec, B, scales, zps, nb, 0);
+}
+
+/**
+ * Rows 0 .. rows-1 of `band` ([rows, N]) as blocks b0 .. of a weight with `nbT` blocks per column,
+ * all N columns, by the JS loops (the fallback of the band quantizer in nbits_bands.ts).
+ */
+export function quantizeBandJs(band: Float32Array, rows: number, N: number, spec: NBitsSpec, B: Uint8Array, scales: Float32Array, zps: Uint8Array, nbT: number, b0: number): void {
+  quantizeColumnsJs(band, rows, N, 0, N, spec, B, scales, zps, nbT, b0);
+}
+
+/**
+ * The JS loops: rows 0 .. K-1 of `w` are blocks b0 .. of a weight with `nbT` blocks per column
+ * (K a multiple of the block size unless these rows end the weight); B from column n0 as
+ * [r, nbT, blob], scales and zero points at global column n (zero points OR-ed into zeroed bytes).
+ */
+function quantizeColumnsJs(w: Float32Array, K: number, N: number, n0: number, r: number, spec: NBitsSpec, B: Uint8Array, scales: Float32Array, zps: Uint8Array, nbT: number, b0: number): void {
+  const { bits, symmetric, blockSize: bs, container } = spec;
+  const nb = Math.ceil(K / bs);
+  const blob = (bs * container) / 8;
+  const zpBytes = Math.ceil((nbT * container) / 8);
   const max = 2 ** bits - 1;
   const levels = max;
   const half = 2 ** (bits - 1);
   const qmax = Math.max(1, half - 1);
   const s = scratchFor(bs, blob);
   const { rows, stage, lo, hi, scale, inv, zp } = s;
-  zps.fill(0, n0 * zpBytes, (n0 + r) * zpBytes);
   for (let c0 = 0; c0 < r; c0 += C) {
     const cw = Math.min(C, r - c0);
-    for (let b = 0; b < nb; b++) {
-      const k0 = b * bs;
+    for (let bl = 0; bl < nb; bl++) {
+      const b = b0 + bl;
+      const k0 = bl * bs;
       const full = Math.min(bs, K - k0);
       // pass 1: copy the block's rows of this chunk contiguous, with per-column range (NaN skipped,
       // as quantizeRtn's compare loop does)
@@ -144,7 +165,7 @@ export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: 
             z = Math.min(levels, Math.max(0, roundEven(-l / sc)));
           }
         }
-        scales[n * nb + b] = sc;
+        scales[n * nbT + b] = sc;
         scale[c] = sc;
         inv[c] = 1 / sc;
         zp[c] = z;
@@ -159,7 +180,7 @@ export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: 
         else quantizeBytes(rows, cw, bs, blob, max, scale, inv, zp, stage);
       } else quantizeRagged(rows, cw, full, bs, blob, container, max, scale, zp, stage);
       for (let c = 0; c < cw; c++) {
-        const dst = ((c0 + c) * nb + b) * blob;
+        const dst = ((c0 + c) * nbT + b) * blob;
         const src = c * blob;
         for (let i = 0; i < blob; i++) B[dst + i] = stage[src + i]!;
       }

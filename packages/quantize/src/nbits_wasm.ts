@@ -1,12 +1,12 @@
 /**
- * The WASM SIMD tier of the MatMulNBits column kernel (source: wasm/nbits.as). Its linear memory
- * is [work area | weight buffer]: {@link nbitsWeightBuffer} hands out the weight buffer so a
- * streaming caller can load B straight into WASM memory (no copy); a B elsewhere is copied in a
- * slice of columns at a time. Bytes are identical to the JS kernel.
+ * The WASM SIMD tier of the MatMulNBits kernel (source: wasm/nbits.as). Its linear memory is
+ * [work area | band arena]: the band quantizer (nbits_bands.ts) loads rows of B straight into the
+ * arena and takes its outputs from there (no copies); a B in JS memory (the column API) is copied
+ * in a slice of columns at a time. Bytes are identical to the JS kernel.
  */
 import { NBITS_WASM_BASE64 } from './wasm/nbits_bytes.js';
 
-type QuantizeCols = (w: number, stride: number, K: number, cols: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, scratch: number) => void;
+type QuantizeCols = (w: number, stride: number, K: number, cols: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, scratch: number, nbT: number, b0: number) => void;
 
 /** Work area: scratch, a staging copy of B's columns, and the outputs of one slice. */
 const SCRATCH = 64 * 1024;
@@ -58,17 +58,6 @@ function instance(weightBytes: number): typeof bound {
 }
 
 /**
- * A zero-filled buffer of `bytes` in the WASM kernel's memory, to load a weight into so that
- * {@link quantizeColumnsWasm} reads it in place; undefined when the WASM tier cannot run. Valid
- * until the next call (which may replace the memory).
- */
-export function nbitsWeightBuffer(bytes: number): Uint8Array | undefined {
-  if (!enabled) return undefined;
-  const b = instance(bytes);
-  return b ? new Uint8Array(b.memory.buffer, WORK, bytes) : undefined;
-}
-
-/**
  * Quantize columns n0 .. n0+r-1 of `w` [K, N] with the WASM kernel (same contract as
  * quantizeColumnsNBits). Returns false, writing nothing, when the WASM tier cannot run.
  */
@@ -103,10 +92,46 @@ export function quantizeColumnsWasm(w: Float32Array, K: number, N: number, n0: n
     }
     const outS = outB + m * nb * blob;
     const outZ = outS + m * nb * 4;
-    b.fn(ptr, stride, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ, 0);
+    heap.fill(0, outZ, outZ + m * zpBytes);
+    b.fn(ptr, stride, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ, 0, nb, 0);
     B.set(heap.subarray(outB, outB + m * nb * blob), (s0 - n0) * nb * blob);
     scales.set(f32.subarray(outS / 4, outS / 4 + m * nb), s0 * nb);
     zps.set(heap.subarray(outZ, outZ + m * zpBytes), s0 * zpBytes);
   }
   return true;
+}
+
+/** Buffers of {@link wasmBandArena}, all views of the WASM memory. */
+export interface WasmBandArena {
+  band: Uint8Array;
+  B: Uint8Array;
+  scales: Float32Array;
+  zps: Uint8Array;
+  /**
+   * Quantize the `rows` rows of B [*, N] in `band` (rows k0 .. of the weight, k0 = b0 * blockSize)
+   * into blocks b0 .. of the outputs, laid out for a weight of `nbT` blocks per column.
+   */
+  run(rows: number, N: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, nbT: number, b0: number): void;
+}
+
+const align = (x: number): number => Math.ceil(x / 64) * 64;
+
+/**
+ * A band buffer and one weight's output buffers in the WASM kernel's memory (the band is read in
+ * place, outputs are written where the caller writes them from: no copies); undefined when the
+ * WASM tier cannot run. Valid until the next call.
+ */
+export function wasmBandArena(bandBytes: number, bBytes: number, sBytes: number, zBytes: number): WasmBandArena | undefined {
+  if (!enabled) return undefined;
+  const [pB, pS, pZ] = [align(bandBytes), align(bandBytes) + align(bBytes), align(bandBytes) + align(bBytes) + align(sBytes)];
+  const b = instance(pZ + zBytes);
+  if (!b) return undefined;
+  const buf = b.memory.buffer;
+  return {
+    band: new Uint8Array(buf, WORK, bandBytes),
+    B: new Uint8Array(buf, WORK + pB, bBytes),
+    scales: new Float32Array(buf, WORK + pS, sBytes / 4),
+    zps: new Uint8Array(buf, WORK + pZ, zBytes),
+    run: (rows, N, bits, symmetric, bs, container, nbT, b0) => b.fn(WORK, N, rows, N, bits, symmetric ? 1 : 0, bs, container, WORK + pB, WORK + pS, WORK + pZ, 0, nbT, b0),
+  };
 }

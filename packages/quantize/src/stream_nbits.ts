@@ -1,8 +1,9 @@
 /**
  * Weight-only MatMulNBits quantization for models larger than memory. Works on a model read with
  * its external data left in place (see `rewriteModelFile` in @whittle/onnx/node): each MatMul
- * weight is loaded alone into one reusable buffer, quantized a slice of output columns at a time
- * and written piecewise to the output data file. Peak memory ≈ the largest weight plus ~40 MB.
+ * weight is read a band of rows at a time into reused buffers (`nbits_bands.ts`), quantized, and
+ * its outputs written to the output data file. Peak memory ≈ the largest weight's packed output
+ * plus ~10 MB (a tied token table is still loaded whole).
  * MatMul weights are byte-identical to `quantize-weights` with format 'matmulnbits' on the same
  * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
  * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
@@ -11,7 +12,7 @@
 import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { ensureDomain, matMulNBitsNode } from './emit.js';
-import { quantizeColumnsNBits } from './nbits_kernel.js';
+import { nbitsBands } from './nbits_bands.js';
 import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
@@ -71,7 +72,9 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
   const tiedMode = opts.tiedEmbedding ?? 'shared';
   if (tiedMode !== 'shared' && tiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: tiedEmbedding must be 'shared' or 'float', got '${String(tiedMode)}'`);
   const tied = tiedMode === 'shared' && container === 4 ? findStreamTiedTables(g, bs) : [];
-  const buffer = new Uint8Array(Math.max(0, ...sites.map((s) => s.t.external!.length), ...tied.map((t) => t.t.external!.length)));
+  const buffer = new Uint8Array(Math.max(0, ...tied.map((t) => t.t.external!.length)));
+  // MatMul weights are read a band of rows at a time into buffers reused from weight to weight
+  const bands = nbitsBands({ bits, symmetric, blockSize: bs, container }, sites.map((s) => s.t.dims as [number, number]));
   const names = new NameGenerator(g);
   const emitted = new Map<string, { B: string; S: string; Z: string }>();
   const layers: StreamQuantizeLayer[] = [];
@@ -92,31 +95,20 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
     const zpBytes = Math.ceil((nb * container) / 8);
     let out = emitted.get(s.name);
     if (!out) {
-      const bytes = io.load(s.t, s.name, buffer);
-      const w = new Float32Array(bytes.buffer, bytes.byteOffset, K * N);
-      const rowsPerSlice = Math.max(1, Math.floor((opts.sliceElements ?? 2 ** 21) / K));
-      const scales = new Float32Array(N * nb);
-      const zps = new Uint8Array(N * zpBytes);
+      const ext = s.t.external!;
+      const q = bands.quantize(K, N, (k0, rows, into) => void io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into));
       const wB = io.begin();
-      // one tile and one packed buffer for the whole weight: garbage per slice would pile up between GCs
-      const cols = Math.min(N, rowsPerSlice);
-      const tile = new Float32Array(cols * K);
-      const packed = new Uint8Array(cols * nb * blob);
-      for (let n0 = 0; n0 < N; n0 += rowsPerSlice) {
-        const r = Math.min(rowsPerSlice, N - n0);
-        quantizeColumnsNBits(w, K, N, n0, r, { bits, symmetric, blockSize: bs, container }, tile, packed, scales, zps);
-        wB.write(packed.subarray(0, r * nb * blob));
-      }
+      wB.write(q.B);
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };
       g.rawInitializers.set(out.B, { dataType: 'uint8', dims: [N, nb, blob], external: wB.finish() });
       const wS = io.begin();
-      wS.write(new Uint8Array(scales.buffer));
+      wS.write(new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength));
       g.rawInitializers.set(out.S, { dataType: 'float32', dims: [N * nb], external: wS.finish() });
       const wZ = io.begin();
-      wZ.write(zps);
+      wZ.write(q.zps);
       g.rawInitializers.set(out.Z, { dataType: 'uint8', dims: [N * zpBytes], external: wZ.finish() });
       emitted.set(s.name, out);
-      layers.push({ weight: s.name, shape: [K, N], bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scales.byteLength + zps.length });
+      layers.push({ weight: s.name, shape: [K, N], bytesIn: s.t.external!.length, bytesOut: N * nb * blob + q.scales.byteLength + q.zps.length });
     }
     ensureDomain(model, 'com.microsoft', 1);
     const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: container, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '@whittle/tensor';
 import { packMatMulNBits } from '../src/emit.js';
 import { quantizeColumnsNBits } from '../src/nbits_kernel.js';
+import { nbitsBands } from '../src/nbits_bands.js';
 import { setWasmNBits } from '../src/nbits_wasm.js';
 import { quantizeRtn } from '../src/weights.js';
 
@@ -77,4 +78,33 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeColumnsNBi
       expect(scales).toEqual(Float32Array.from(q.scales));
     });
   }
+});
+
+describe.each([['WASM SIMD', true], ['JS', false]] as const)('nbitsBands (%s)', (_tier, wasm) => {
+  it('weights of two shapes, bands of 2 blocks, ragged last block: bytes equal quantizeColumnsNBits', () => {
+    const prev = setWasmNBits(wasm);
+    for (const [bits, symmetric] of [[4, true], [4, false], [8, false]] as const) {
+      const spec = { bits, symmetric, blockSize: 16, container: bits <= 4 ? (4 as const) : (8 as const) };
+      const shapes = [[100, 40], [64, 24]] as const;
+      const bands = nbitsBands(spec, shapes, 32 * 40 * 4);
+      for (const [K, N] of shapes) {
+        const w = special(K, N, K + N + bits);
+        const nb = Math.ceil(K / 16);
+        const blob = (16 * spec.container) / 8;
+        const zpBytes = Math.ceil((nb * spec.container) / 8);
+        const ref = { B: new Uint8Array(N * nb * blob), scales: new Float32Array(N * nb), zps: new Uint8Array(N * zpBytes) };
+        quantizeColumnsNBits(w, K, N, 0, N, spec, new Float32Array(0), ref.B, ref.scales, ref.zps);
+        const loads: number[] = [];
+        const got = bands.quantize(K, N, (k0, rows, into) => {
+          loads.push(rows);
+          into.set(new Uint8Array(w.buffer, k0 * N * 4, rows * N * 4));
+        });
+        expect(loads).toEqual(K === 100 ? [32, 32, 32, 4] : [32, 32]);
+        expect(got.B).toEqual(ref.B);
+        expect(got.scales).toEqual(ref.scales);
+        expect(got.zps).toEqual(ref.zps);
+      }
+    }
+    setWasmNBits(prev);
+  });
 });

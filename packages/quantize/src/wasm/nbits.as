@@ -96,35 +96,37 @@ function scalarBlock(col: usize, strideB: usize, full: i32, bs: i32, bits: i32, 
 }
 
 /**
- * Quantize `cols` columns of a float32 matrix [K, *] at `w` (rows `stride` floats apart): packed
- * blocks [cols, nb, blob] to `outB`, scales [cols, nb] (f32) to `outS`, zero points
- * [cols, zpBytes] to `outZ`. `scratch` holds 512 + 16 * 256 + bs * 64 bytes.
+ * Quantize `cols` columns of a float32 matrix [K, *] at `w` (rows `stride` floats apart) — rows
+ * 0 .. K-1 of a weight whose blocks along K number `nbT`, starting at block `b0` (K is a multiple
+ * of the block size unless the rows end the weight): packed blocks to `outB` [cols, nbT, blob],
+ * scales (f32) to `outS` [cols, nbT], zero points OR-ed into `outZ` [cols, zpBytes of nbT] (zeroed
+ * by the caller). `scratch` holds 512 + 16 * 256 + bs * 64 bytes.
  */
-export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize, scratch: usize): void {
+export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize, scratch: usize, nbT: i32, b0: i32): void {
   const nb = (K + bs - 1) / bs;
   const blob = (bs * container) >> 3;
-  const zpBytes = (nb * container + 7) >> 3;
+  const zpBytes = (nbT * container + 7) >> 3;
   const strideB = (<usize>stride) << 2;
-  memory.fill(outZ, 0, <usize>(cols * zpBytes));
   const groups = bs <= 256 ? cols >> 4 : 0;
   for (let b = 0; b < nb; b++) {
     const k0 = b * bs;
+    const bb = b0 + b;
     const full = min(bs, K - k0);
     const rowBase = w + <usize>k0 * strideB;
     for (let g = 0; g < groups; g++) {
       const c0 = g << 4;
-      if (full < bs || !fastGroup(rowBase + ((<usize>c0) << 2), strideB, bs, bits, sym, container, blob, scratch, outS, outZ, c0, b, nb, zpBytes)) {
-        for (let c = c0; c < c0 + 16; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nb + b) * blob), outS, outZ, c, b, nb, zpBytes);
+      if (full < bs || !fastGroup(rowBase + ((<usize>c0) << 2), strideB, bs, bits, sym, container, blob, scratch, outS, outZ, c0, bb, nbT, zpBytes)) {
+        for (let c = c0; c < c0 + 16; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nbT + bb) * blob), outS, outZ, c, bb, nbT, zpBytes);
         continue;
       }
       // stage [16][blob] → out, 8 bytes at a time (blob is a multiple of 8)
       for (let c = 0; c < 16; c++) {
         const src = scratch + STAGE + <usize>(c * blob);
-        const dst = outB + <usize>(((c0 + c) * nb + b) * blob);
+        const dst = outB + <usize>(((c0 + c) * nbT + bb) * blob);
         for (let i = 0; i < blob; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
       }
     }
-    for (let c = groups << 4; c < cols; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nb + b) * blob), outS, outZ, c, b, nb, zpBytes);
+    for (let c = groups << 4; c < cols; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nbT + bb) * blob), outS, outZ, c, bb, nbT, zpBytes);
   }
 }
 

@@ -1,0 +1,85 @@
+/**
+ * MatMulNBits quantization of whole weights B [K, N] read a band of rows at a time, into output
+ * buffers reused from weight to weight. Why: a weight-sized input buffer costs its size in memory
+ * and, the first time, a page fault per 4 KB (slower than reading the file); a band of a few MB
+ * stays warm. The outputs ([N, nb, blob] bytes, scales, zero points) are written by block into
+ * buffers sized for the largest weight, in WASM memory when the SIMD tier runs (no copies).
+ */
+import { ArgumentError } from '@whittle/tensor';
+import { type NBitsSpec, quantizeBandJs, type quantizeColumnsNBits } from './nbits_kernel.js';
+import { type WasmBandArena, wasmBandArena } from './nbits_wasm.js';
+
+/** Bytes of B read per band (rows rounded to whole blocks). */
+const BAND_BYTES = 8 * 2 ** 20;
+
+/** One weight's outputs: views valid until the next {@link NBitsBands.quantize}. */
+export interface NBitsOutputs {
+  /** Packed blocks [N, nb, blob]. */
+  B: Uint8Array;
+  /** Scales [N, nb]. */
+  scales: Float32Array;
+  /** Packed zero points [N, zpBytes]. */
+  zps: Uint8Array;
+}
+
+/** Quantizer of weights of the shapes it was made for; see {@link nbitsBands}. */
+export interface NBitsBands {
+  /**
+   * Quantize B [K, N]: `load(k0, rows, into)` must fill `into` with rows k0 .. k0+rows-1 of B
+   * (rows * N float32 values, little-endian bytes, from its start).
+   */
+  quantize(K: number, N: number, load: (k0: number, rows: number, into: Uint8Array) => void): NBitsOutputs;
+}
+
+/**
+ * A band quantizer with `spec` for weights of the given [K, N] shapes (buffers sized for the
+ * largest); `bandBytes` bounds a band (default 8 MB; at least two blocks of rows). Bytes equal
+ * {@link quantizeColumnsNBits} on the whole weight.
+ */
+export function nbitsBands(spec: NBitsSpec, shapes: readonly (readonly [number, number])[], bandBytes = BAND_BYTES): NBitsBands {
+  const { bits, symmetric, blockSize: bs, container } = spec;
+  const blob = (bs * container) / 8;
+  const maxN = Math.max(1, ...shapes.map((s) => s[1]));
+  // whole blocks per band, an even count so a band never splits a byte of 4-bit zero points
+  const rows = Math.max(2 * bs, Math.floor(bandBytes / (4 * maxN) / (2 * bs)) * 2 * bs);
+  let bB = 0;
+  let sB = 0;
+  let zB = 0;
+  for (const [K, N] of shapes) {
+    const nb = Math.ceil(K / bs);
+    bB = Math.max(bB, N * nb * blob);
+    sB = Math.max(sB, N * nb * 4);
+    zB = Math.max(zB, N * Math.ceil((nb * container) / 8));
+  }
+  const band = rows * maxN * 4;
+  const arena = wasmBandArena(band, bB, sB, zB) ?? jsArena(spec, band, bB, sB, zB);
+  return {
+    quantize(K, N, load) {
+      const nb = Math.ceil(K / bs);
+      const zpBytes = Math.ceil((nb * container) / 8);
+      if (N > maxN || N * nb * blob > bB) throw new ArgumentError(`nbitsBands: weight [${K}, ${N}] is larger than the shapes the quantizer was made for`);
+      arena.zps.fill(0, 0, N * zpBytes);
+      for (let k0 = 0; k0 < K; k0 += rows) {
+        const r = Math.min(rows, K - k0);
+        load(k0, r, arena.band.subarray(0, r * N * 4));
+        arena.run(r, N, bits, symmetric, bs, container, nb, k0 / bs);
+      }
+      return { B: arena.B.subarray(0, N * nb * blob), scales: arena.scales.subarray(0, N * nb), zps: arena.zps.subarray(0, N * zpBytes) };
+    },
+  };
+}
+
+/** The same buffers in JS memory, run by the JS loops (no WebAssembly SIMD here). */
+function jsArena(spec: NBitsSpec, bandBytes: number, bB: number, sB: number, zB: number): WasmBandArena {
+  const band = new Uint8Array(bandBytes);
+  const B = new Uint8Array(bB);
+  const scales = new Float32Array(sB / 4);
+  const zps = new Uint8Array(zB);
+  return {
+    band,
+    B,
+    scales,
+    zps,
+    run: (rows, N, _bits, _symmetric, _bs, _container, nbT, b0) => quantizeBandJs(new Float32Array(band.buffer, 0, rows * N), rows, N, spec, B, scales, zps, nbT, b0),
+  };
+}
