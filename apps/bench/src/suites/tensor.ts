@@ -1,6 +1,7 @@
 /**
  * Suite `tensor`: Whittle's cpu kernels against onnxruntime-node (single thread) measured in
- * the same run, plus one training epoch of an MLP. Prints medians of several repetitions.
+ * the same run, plus one training epoch of an MLP. Prints medians of several repetitions, of
+ * wall time and of CPU time (ratio = ort time / Whittle time: above 1 means Whittle is faster).
  */
 import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -37,24 +38,38 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+/** Medians of one side of {@link timePair}: wall time and process CPU time (user + system), ms. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
 /**
- * Median wall times (ms) of `reps` runs of `a` and of `b` after one warm-up each, the two
- * alternating run by run so that load from other processes hits both alike.
+ * Median wall and CPU times (ms) of `reps` runs of `a` and of `b` after one warm-up each, the two
+ * alternating run by run so that load from other processes hits both alike. CPU time (process
+ * wide, so onnxruntime's own threads count) is the steadier figure on a shared machine: a
+ * descheduled run inflates wall time, not CPU time.
  */
-async function timePair(reps: number, a: () => unknown, b: () => unknown): Promise<[number, number]> {
+async function timePair(reps: number, a: () => unknown, b: () => unknown): Promise<[Timing, Timing]> {
   await a();
   await b();
-  const ta: number[] = [];
-  const tb: number[] = [];
+  const t: [number[], number[], number[], number[]] = [[], [], [], []];
+  const once = async (fn: () => unknown, wall: number[], cpu: number[]): Promise<void> => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await fn();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  };
   for (let r = 0; r < reps; r++) {
-    let t0 = performance.now();
-    await a();
-    ta.push(performance.now() - t0);
-    t0 = performance.now();
-    await b();
-    tb.push(performance.now() - t0);
+    await once(a, t[0], t[1]);
+    await once(b, t[2], t[3]);
   }
-  return [median(ta), median(tb)];
+  return [
+    { wall: median(t[0]), cpu: median(t[1]) },
+    { wall: median(t[2]), cpu: median(t[3]) },
+  ];
 }
 
 function randomF32(n: number, rng: Rng): Float32Array {
@@ -98,14 +113,14 @@ async function benchMatmul(rng: Rng): Promise<void> {
     for (const v of variants) {
       forceWasmSgemmVariant(v);
       const [ours, theirs] = await timePair(reps, () => matmul(ta, tb).dispose(), () => session.run(feeds));
-      const gOurs = flops / ours / 1e6;
-      const gOrt = flops / theirs / 1e6;
-      rows.push([`${M}x${K} @ ${K}x${N}`, wasmSgemmVariant() ?? 'js', ours, gOurs, theirs, gOrt, `${(gOurs / gOrt).toFixed(3)}x`]);
+      const gOurs = flops / ours.wall / 1e6;
+      const gOrt = flops / theirs.wall / 1e6;
+      rows.push([`${M}x${K} @ ${K}x${N}`, wasmSgemmVariant() ?? 'js', ours.wall, gOurs, theirs.wall, gOrt, `${(theirs.wall / ours.wall).toFixed(3)}x`, ours.cpu, theirs.cpu, `${(theirs.cpu / ours.cpu).toFixed(3)}x`]);
     }
     forceWasmSgemmVariant(null);
     await session.release();
   }
-  printTable('MatMul fp32, cpu (Whittle: WASM tier, relaxed = fused multiply-add; ORT: 1 thread; runs alternate)', ['shape', 'wasm build', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
+  printTable('MatMul fp32, cpu (Whittle: WASM tier, relaxed = fused multiply-add; ORT: 1 thread; runs alternate)', ['shape', 'wasm build', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio', 'whittle cpu ms', 'ort cpu ms', 'cpu ratio'], rows);
 }
 
 async function benchConv(rng: Rng): Promise<void> {
@@ -135,9 +150,9 @@ async function benchConv(rng: Rng): Promise<void> {
     const [ours, theirs] = await timePair(c.reps, () => conv2d(x, w, bias, { pads: c.pads }).dispose(), () => session.run(feeds));
     await session.release();
     const flops = 2 * O * oh * ow * C * kh * kw;
-    rows.push([c.name, ours, flops / ours / 1e6, theirs, flops / theirs / 1e6, `${(theirs / ours).toFixed(3)}x`]);
+    rows.push([c.name, ours.wall, flops / ours.wall / 1e6, theirs.wall, flops / theirs.wall / 1e6, `${(theirs.wall / ours.wall).toFixed(3)}x`, ours.cpu, theirs.cpu, `${(theirs.cpu / ours.cpu).toFixed(3)}x`]);
   }
-  printTable('Conv2d fp32, cpu (Whittle conv2d with bias; ORT Conv, 1 thread; runs alternate)', ['case', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio'], rows);
+  printTable('Conv2d fp32, cpu (Whittle conv2d with bias; ORT Conv, 1 thread; runs alternate)', ['case', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio', 'whittle cpu ms', 'ort cpu ms', 'cpu ratio'], rows);
 }
 
 async function benchMlpEpoch(): Promise<void> {
