@@ -42,6 +42,18 @@ describe('runSequential', () => {
       expect(Array.from(seen[h]![b]!)).toEqual(Array.from(want).map((v) => expect.closeTo(v, 5)));
     }
   });
+  it('reads a batches() source (fresh iterable per call) like a plain iterable', async () => {
+    const { model } = twoLayers();
+    const feeds = [0, 1, 2].map((i) => ({ x: tensor(Float32Array.from({ length: 8 }, (_, k) => k - i), [2, 4], 'float32', cpu) }));
+    let calls = 0;
+    const source = { batches: () => { calls++; return feeds; } };
+    const firsts: number[] = [];
+    const n = await runSequential(model, ['x'], source, async (_name, values) => {
+      for (const v of values) firsts.push(((await v.data()) as Float32Array)[0]!);
+    });
+    expect([n, calls]).toEqual([3, 1]);
+    expect(firsts).toEqual([0, -1, -2]);
+  });
   it('names no node reads are refused by name', async () => {
     const { model } = twoLayers();
     await expect(runSequential(model, ['nope'], [], () => undefined)).rejects.toThrow(/'nope'/);

@@ -13,6 +13,7 @@ import { implicitInputs } from '../ir/uses.js';
 import { runModel } from '../interpreter/run.js';
 import type { Feeds } from './contract.js';
 import { throwIfAborted } from './context.js';
+import { type CalibrationSource, calibrationBatches } from './activations.js';
 
 /** Options of {@link runSequential}. */
 export interface SequentialOptions {
@@ -33,9 +34,10 @@ function readsOf(n: Node): string[] {
  * reading it runs. `visit` may replace initializers of `model.graph` (by `initializers.set`):
  * nodes that have not run yet read the new values. Tensors are visited in graph order; names no
  * node reads are reported to `visit` with the values of the graph's end state (never, if not
- * produced). Returns how many batches were used.
+ * produced). `calibration` is any {@link CalibrationSource} (a `batches()` source is read once).
+ * Returns how many batches were used.
  */
-export async function runSequential(model: Model, names: readonly string[], calibration: AsyncIterable<Feeds> | Iterable<Feeds>, visit: (name: string, values: Tensor[]) => Promise<void> | void, opts: SequentialOptions = {}): Promise<number> {
+export async function runSequential(model: Model, names: readonly string[], calibration: CalibrationSource, visit: (name: string, values: Tensor[]) => Promise<void> | void, opts: SequentialOptions = {}): Promise<number> {
   const g = model.graph;
   const nodes = g.nodes;
   const firstRead = new Map<string, number>();
@@ -55,7 +57,7 @@ export async function runSequential(model: Model, names: readonly string[], cali
     else stops.set(at, [name]);
   }
   const envs: Map<string, Tensor>[] = [];
-  for await (const feeds of calibration as AsyncIterable<Feeds>) {
+  for await (const feeds of calibrationBatches(calibration) as AsyncIterable<Feeds>) {
     if (opts.maxBatches !== undefined && envs.length >= opts.maxBatches) break;
     envs.push(new Map(feeds instanceof Map ? feeds : Object.entries(feeds)));
   }
