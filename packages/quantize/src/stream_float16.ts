@@ -1,11 +1,13 @@
 /**
  * `convert-float16` for models larger than memory. Works on a model read with its external data
  * left in place (see `rewriteModelFile` in @whittle/onnx/node): each unloaded float32 weight is
- * loaded alone, range-checked and written to the output data file as float16 a slice at a time.
+ * read a band at a time, range-checked, then read again and written to the output data file as
+ * float16 band by band.
  * The graph rewrite (Casts at the boundary, float32 islands, Constants) is the in-memory pass
  * itself, run on the graph with a one-element stand-in per streamed weight: a stand-in holds 0,
  * or 70000 when the weight leaves float16's range, so the pass keeps that weight and its readers
- * in float32 exactly as it would on the real values. Peak memory ≈ the largest weight + one slice.
+ * in float32 exactly as it would on the real values. Peak memory ≈ one band (16 MB in, 8 MB out)
+ * plus the graph, whatever the weights' sizes.
  */
 import { type Graph, type Model, type RawTensor, type TensorStreamIO, graphScopes, runPass, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, tensor } from '@whittle/tensor';
@@ -19,7 +21,7 @@ export interface StreamFloat16Options {
   blockOps?: string[];
   /** Node names kept in float32. */
   blockNodes?: string[];
-  /** Float32 elements converted per slice (default 4M = 16 MB in, 8 MB out). */
+  /** Float32 elements read and converted per band (default 4M = 16 MB in, 8 MB out). */
   sliceElements?: number;
   /** Called after each weight. */
   onProgress?: (done: number, total: number, weight: string) => void;
@@ -106,24 +108,39 @@ export async function convertFloat16Streaming(model: Model, io: TensorStreamIO, 
   const scopes = graphScopes(model.graph);
   const streamed: Streamed[] = [];
   for (const s of scopes) for (const [name, t] of s.graph.rawInitializers) if (t.external && t.dataType === 'float32') streamed.push({ graph: s.graph, name, t });
-  const buffer = new Uint8Array(Math.max(0, ...streamed.map((w) => w.t.external!.length)));
-  const out16 = new Uint16Array(Math.min(slice, Math.max(0, ...streamed.map((w) => w.t.external!.length / 4))));
+  const most = Math.max(0, ...streamed.map((w) => w.t.external!.length / 4));
+  const band = new Float32Array(Math.min(slice, most));
+  const bandBytes = new Uint8Array(band.buffer);
+  const bandBits = new Uint32Array(band.buffer);
+  const out16 = new Uint16Array(band.length);
   let bytesIn = 0;
   for (const [i, w] of streamed.entries()) {
     throwIfAborted(opts.signal, 'convertFloat16Streaming');
-    const { length } = w.t.external!;
-    if (length % 4) throw new ArgumentError(`convertFloat16Streaming: float32 tensor '${w.name}' has ${length} bytes of external data, not a multiple of 4`);
-    const bytes = io.load(w.t, w.name, buffer);
-    const n = length / 4;
-    bytesIn += length;
-    const over = exceedsHalf(new Float32Array(bytes.buffer, bytes.byteOffset, n));
+    const ext = w.t.external!;
+    if (ext.length % 4) throw new ArgumentError(`convertFloat16Streaming: float32 tensor '${w.name}' has ${ext.length} bytes of external data, not a multiple of 4`);
+    const n = ext.length / 4;
+    bytesIn += ext.length;
+    // elements o .. o+m-1 of the weight into the band (the file is read a band at a time)
+    let held = -1;
+    const load = (o: number, m: number): void => {
+      if (held === o) return; // a weight within one band is read once
+      io.load({ dataType: 'float32', dims: [m], external: { ...ext, offset: ext.offset + o * 4, length: m * 4 } }, w.name, bandBytes);
+      held = o;
+    };
+    // range first (a weight float16 cannot hold stays float32 whole), then convert: two reads, no orphan bytes
+    let over = false;
+    for (let o = 0; o < n && !over; o += band.length) {
+      const m = Math.min(band.length, n - o);
+      load(o, m);
+      over = exceedsHalf(band.subarray(0, m));
+    }
     if (!over) {
-      const bits = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
       const wr = io.begin();
-      for (let o = 0; o < n; o += out16.length) {
-        const m = Math.min(out16.length, n - o);
+      for (let o = 0; o < n; o += band.length) {
+        const m = Math.min(band.length, n - o);
+        load(o, m);
         const dst = out16.subarray(0, m);
-        float32BitsToFloat16(bits.subarray(o, o + m), dst);
+        float32BitsToFloat16(bandBits.subarray(0, m), dst);
         wr.write(new Uint8Array(dst.buffer, 0, m * 2));
       }
       w.half = { dataType: 'float16', dims: w.t.dims, external: wr.finish() };

@@ -3,7 +3,7 @@
  * its external data left in place (see `rewriteModelFile` in @whittle/onnx/node): each MatMul
  * weight is read a band of rows at a time into reused buffers (`nbits_bands.ts`), quantized, and
  * its outputs written to the output data file. Peak memory ≈ the largest weight's packed output
- * plus ~10 MB (a tied token table is still loaded whole).
+ * plus ~10 MB (a tied token table: a band of rows at a time, plus its scales).
  * MatMul weights are byte-identical to `quantize-weights` with format 'matmulnbits' on the same
  * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
  * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
@@ -72,7 +72,6 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
   const tiedMode = opts.tiedEmbedding ?? 'shared';
   if (tiedMode !== 'shared' && tiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: tiedEmbedding must be 'shared' or 'float', got '${String(tiedMode)}'`);
   const tied = tiedMode === 'shared' && container === 4 ? findStreamTiedTables(g, bs) : [];
-  const buffer = new Uint8Array(Math.max(0, ...tied.map((t) => t.t.external!.length)));
   // MatMul weights are read a band of rows at a time into buffers reused from weight to weight
   const bands = nbitsBands({ bits, symmetric, blockSize: bs, container }, sites.map((s) => s.t.dims as [number, number]));
   const names = new NameGenerator(g);
@@ -82,7 +81,7 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
   for (const [i, t] of tied.entries()) {
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
     const spec = { bits, symmetric, blockSize: bs, container: 4 as const };
-    const bytesOut = quantizeTiedTableStreaming(model, io, t, spec, buffer, names, opts.sliceElements ?? 2 ** 21);
+    const bytesOut = quantizeTiedTableStreaming(model, io, t, spec, names, opts.sliceElements ?? 2 ** 21);
     ensureDomain(model, 'com.microsoft', 1);
     layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], bytesIn: t.t.external!.length, bytesOut });
     opts.onProgress?.(i + 1, total, t.name);

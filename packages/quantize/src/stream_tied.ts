@@ -3,8 +3,9 @@
  * Transpose, by the LM head's MatMul) in streaming int4: the 'shared' layout of `tied_head.ts`
  * — one packed [V, D/bs, bs/2] code initializer and one [V, D/bs] scale initializer read by the
  * head's MatMulNBits and by GatherBlockQuantized — written piecewise through a TensorStreamIO.
- * The table's rows are MatMulNBits' columns already (B = tableᵀ), so rows are quantized in place
- * with no transpose; memory is the table plus one slice.
+ * The table's rows are MatMulNBits' columns already (B = tableᵀ) and contiguous in the file, so a
+ * band of rows is read, quantized with no transpose and written at a time; memory is one band plus
+ * the scales (V·D/bs floats), not the table.
  */
 import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, createNode, getInt, getInts } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
@@ -43,26 +44,29 @@ export function findStreamTiedTables(g: Graph, blockSize: number): StreamTiedTab
 }
 
 /**
- * Quantize `tied` (4-bit container) through `io` into the shared layout and rewire its Gathers and
- * heads. `buffer` holds at least the table's bytes. Returns the bytes written.
+ * Quantize `tied` (4-bit container) through `io` into the shared layout, `sliceElements` floats
+ * of it at a time, and rewire its Gathers and heads. Returns the bytes written.
  */
-export function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, buffer: Uint8Array, names: NameGenerator, sliceElements: number): number {
+export function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, names: NameGenerator, sliceElements: number): number {
   const g = model.graph;
   const [V, D] = tied.t.dims as [number, number];
   const bs = spec.blockSize;
   const nb = D / bs;
   const blob = bs / 2;
   const zpBytes = Math.ceil(nb / 2);
-  const bytes = io.load(tied.t, tied.name, buffer);
-  const w = new Float32Array(bytes.buffer, bytes.byteOffset, V * D);
+  const ext = tied.t.external!;
   const scales = new Float32Array(V * nb);
   const zps = new Uint8Array(V * zpBytes);
   const rows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
   const packed = new Uint8Array(rows * nb * blob);
+  const band = new Float32Array(rows * D);
+  const bandBytes = new Uint8Array(band.buffer);
   const wB = io.begin();
   for (let v0 = 0; v0 < V; v0 += rows) {
     const r = Math.min(rows, V - v0);
-    quantizeRowsNBits(w.subarray(v0 * D, (v0 + r) * D), D, v0, r, spec, packed, scales, zps);
+    const part: RawTensor = { dataType: 'float32', dims: [r, D], external: { ...ext, offset: ext.offset + v0 * D * 4, length: r * D * 4 } };
+    io.load(part, tied.name, bandBytes);
+    quantizeRowsNBits(band, D, v0, r, spec, packed, scales, zps);
     wB.write(packed.subarray(0, r * nb * blob));
   }
   const data = names.value(`${tied.name}_q4`);
