@@ -10,9 +10,9 @@
  * torchvision MobileNetV2 export (3.5 M parameters, 14 MB) as the .onnx and its external data
  * file (parsed in the worker), with the default preset of its kind ready, compressed while the
  * layer table is expanded (the page stays interactive), evaluated on the page's few random
- * samples and downloaded; the download runs in onnxruntime-node close to the original. The
- * 25.8 M-parameter transformer encoder takes minutes through the same flow on a shared 2-core
- * machine, so it runs in `pnpm bench playground` (which also times every step), not here.
+ * samples and downloaded; the download runs in onnxruntime-node close to the original. A fourth
+ * does the same with a 25.8 M-parameter BERT-like encoder (100 MB, built once per machine into
+ * the OS temp dir) and its default preset, dynamic int8; `pnpm bench playground` times each step.
  */
 import { type Recipe, resolveRecipe } from '@whittle/graph';
 import { reportFromJson } from '@whittle/eval';
@@ -226,13 +226,16 @@ describe('playground in headless chromium', () => {
     }
   });
 
-  test('with WebGPU (SwiftShader): passes and sensitivity on the webgpu backend, preset recipe, file picker to open', async () => {
+  test('with WebGPU (SwiftShader): passes and sensitivity on the webgpu backend, preset recipe, file picker to open, user data evaluated on the WebGPU provider', async () => {
     const s = await openBrowser({ webgpu: true });
     try {
       const { page } = s;
       await page.goto(server.url);
       await loadDemo(page);
       expect(await page.textContent('#backend-badge')).toMatch(/WebGPU \(.*swiftshader.*\)/i);
+      // SwiftShader is a software adapter: 'auto' runs onnxruntime-web's forward passes on wasm
+      expect(await page.getAttribute('#ort-runtime', 'data-ep')).toBe('wasm');
+      expect(await page.textContent('#ort-runtime')).toMatch(/on wasm: WebGPU adapter google swiftshader.* is a software one .*: wasm is faster\.$/);
       await page.selectOption('#preset', 'int8-prune50');
       const variant = await compressAndCheck(page);
       // passes on WebGPU; sensitivity's forward passes in onnxruntime-web's wasm runtime
@@ -259,9 +262,12 @@ describe('playground in headless chromium', () => {
         { name: 'input.npy', mimeType: 'application/octet-stream', buffer: writeNpy(x, [pick.length, 1, 28, 28]) },
         { name: 'labels.npy', mimeType: 'application/octet-stream', buffer: writeNpy(y, [pick.length]) },
       ]);
+      // forced onto onnxruntime-web's WebGPU execution provider (on SwiftShader): same accuracy as onnxruntime-node
+      await page.selectOption('#ort-choice', 'webgpu');
+      await page.waitForFunction(() => document.getElementById('ort-runtime')?.getAttribute('data-ep') === 'webgpu');
       await markStale(page, '#eval-status');
       await page.click('#evaluate');
-      await waitOk(page, '#eval-status');
+      expect(await waitOk(page, '#eval-status')).toMatch(/in onnxruntime-web [\d.]+\S* \(webgpu, google swiftshader\)\.$/);
       const want = accuracyFromScores(await ortLogits(new Uint8Array(bytes), x), Int32Array.from(y, Number), 10);
       expect(Math.abs((await rowValues(page, variant)).accuracy! - want)).toBeLessThanOrEqual(1 / pick.length + 1e-12);
 
@@ -340,15 +346,16 @@ describe('playground on a 25 M-parameter transformer encoder (headless chromium,
     try {
       await s.page.goto(server.url);
       const r = await scaleFlow(s.page, bert.files, { artifactPrefix: 'scale-transformer' });
-      console.log(JSON.stringify(r.times), r.runLog);
       expect(r.kind).toBe('transformer');
       expect(r.preset).toBe('dynamic-int8');
       expect(r.expandedWhileBusy).toBe(true);
       expect(r.layerRows).toBe(133);
       expect(r.runLog.some((l) => /sensitivity/.test(l))).toBe(false);
-      // no WebGPU adapter in this browser: the forward passes run on wasm, and the page says why
-      expect(await s.page.getAttribute('#ort-runtime', 'data-ep')).toBe('wasm');
-      expect(await s.page.textContent('#ort-runtime')).toMatch(/on wasm: no WebGPU adapter/);
+      // no WebGPU adapter in this browser: the forward passes run on wasm, and the page says why; forcing WebGPU is refused
+      await s.page.selectOption('#ort-choice', 'webgpu');
+      await s.page.waitForFunction(() => document.getElementById('ort-runtime')?.getAttribute('data-kind') === 'error');
+      expect(await s.page.textContent('#ort-runtime')).toMatch(/unavailable: .*no WebGPU adapter/);
+      expect(r.ortRuntime).toEqual({ ep: 'wasm', text: 'Forward passes (evaluation, sensitivity) run in onnxruntime-web on wasm: no WebGPU adapter.' });
       expect(await s.page.textContent('#eval-status')).toMatch(/onnxruntime-web [\d.]+.* \(wasm, 1 thread\)/);
       expect(r.sizes.compressed).toBeLessThan(r.sizes.original / 3);
       expect(r.fidelity.cosine).toBeGreaterThan(0.99);

@@ -2,8 +2,9 @@
  * Suite `playground`: the browser app on big models, in Debian's headless chromium (no WebGPU:
  * the cpu backend, the slow case). A torchvision MobileNetV2 export (3.5 M parameters, 14 MB)
  * and a BERT-like encoder (25.8 M parameters, 103 MB; `--quick`: 4 layers, ~13 M) are each opened
- * from a file, evaluated, compressed with the page's default preset for their kind, evaluated
- * again and downloaded; the downloaded model runs in onnxruntime-node against the original.
+ * from a file, evaluated, compressed with the page's default preset for their kind (int8
+ * weights for the CNN, dynamic int8 for the encoder), evaluated again and downloaded; the
+ * downloaded model runs in onnxruntime-node against the original.
  * Prints the time of each step and saves full-page screenshots to a temp folder (path printed).
  * The default preset must finish within 2 minutes on the CNN. `pnpm bench playground [--quick]`.
  */
@@ -30,6 +31,7 @@ type Run = {
   fidelity: { top1Agreement: number; cosine: number };
   runLog: string[];
   memory: string;
+  ortRuntime: { ep: string | null; text: string };
   download: { name: string; bytes: Buffer };
 };
 
@@ -100,6 +102,7 @@ export async function run(args: string[]): Promise<void> {
         console.log(`  layer table: ${r.layerRows} rows, expanded while compressing: ${r.expandedWhileBusy}; page round trip while busy ${r.busyRoundTripMs.toFixed(0)} ms`);
         console.log(`  size ${(r.sizes.original / 2 ** 20).toFixed(1)} MB → ${(r.sizes.compressed / 2 ** 20).toFixed(1)} MB; page top-1 agreement ${(r.fidelity.top1Agreement * 100).toFixed(1)} %, cosine ${r.fidelity.cosine.toFixed(4)}; onnxruntime-node cosine of the download vs the original ${cos.toFixed(4)}`);
         console.log(`  ${r.memory}`);
+        console.log(`  ${r.ortRuntime.text}`);
         for (const l of r.runLog) console.log(`  log: ${l}`);
         if (session.errors.length) console.log(`  page errors: ${session.errors.join(' | ')}`);
         console.log(`  screenshot: ${shot}`);

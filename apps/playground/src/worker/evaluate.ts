@@ -21,7 +21,7 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
     const { size, gzipMethod } = v.size ? { size: v.size, gzipMethod: v.gzipMethod ?? 'fflate-9' } : await sizeOf(v.bytes);
     let out;
     try {
-      out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, ep: runtime.ep, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
+      out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, ep: runtime.ep, cache: true, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });
     } catch (e) {
       if (signal.aborted) throw e;
       // a model onnxruntime-web rejects is a result to show, not a reason to lose the others

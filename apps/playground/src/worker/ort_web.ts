@@ -10,6 +10,7 @@ import { type EvalDataset, datasetSize, sampleElementType, sliceBatch } from '@w
 import { probeAdapter } from './ort_adapter.js';
 import { type OrtChoice, adapterLabel, chooseOrtRuntime } from './ort_choice.js';
 import type { OrtRuntimeInfo } from './protocol.js';
+import { SessionCache, fingerprint } from './ort_sessions.js';
 
 let configured = false;
 
@@ -43,6 +44,11 @@ async function moduleFor(ep: 'wasm' | 'webgpu'): Promise<OrtModule> {
   return ortWebGpu(probed!.adapter) as unknown as OrtModule;
 }
 
+type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+
+/** The original and the latest variant: what the page evaluates again (two 100 MB sessions at most). */
+const sessions = new SessionCache<Session>(2);
+
 /** What {@link ortOutputs} returns. */
 export interface OrtOutputs {
   values: Float32Array;
@@ -50,23 +56,30 @@ export interface OrtOutputs {
   classes: number;
   /** Size of the output's last dim (the class axis of logits; top-1 is taken along it). */
   lastDim: number;
-  /** Milliseconds to create the session and to run every batch. */
+  /** Milliseconds to create the session (when it was first created, on a cache hit) and to run every batch. */
   createMs: number;
   runMs: number;
 }
 
-/** First-output rows of a model over the first `limit` samples (default all) of a dataset, batched. */
+/**
+ * First-output rows of a model over the first `limit` samples (default all) of a dataset,
+ * batched; `cache` keeps the session for the next call on the same bytes (see {@link SessionCache}).
+ */
 export async function ortOutputs(
   bytes: Uint8Array,
   data: EvalDataset,
-  opts: { batchSize: number; signal: AbortSignal; onBatch?: (done: number, total: number) => void; limit?: number; ep?: 'wasm' | 'webgpu' },
+  opts: { batchSize: number; signal: AbortSignal; onBatch?: (done: number, total: number) => void; limit?: number; ep?: 'wasm' | 'webgpu'; cache?: boolean },
 ): Promise<OrtOutputs> {
   const ep = opts.ep ?? 'wasm';
   const rt = await moduleFor(ep);
+  const key = opts.cache ? `${ep}:${fingerprint(bytes)}` : '';
+  const hit = opts.cache ? sessions.get(key) : undefined;
   const t0 = performance.now();
   // onnxruntime-web may take ownership of the buffer it is given: hand it a copy
-  const session = await rt.InferenceSession.create(bytes.slice(), { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  const session = hit?.session ?? (await rt.InferenceSession.create(bytes.slice(), { executionProviders: [ep], graphOptimizationLevel: 'all' }));
   const t1 = performance.now();
+  const createMs = hit?.createMs ?? t1 - t0;
+  if (opts.cache && !hit) await sessions.put(key, session, createMs);
   try {
     const n = Math.min(opts.limit ?? Infinity, datasetSize(data));
     const output = session.outputNames[0]!;
@@ -89,8 +102,8 @@ export async function ortOutputs(
       out.dispose();
       opts.onBatch?.(s + m, n);
     }
-    return { values: values ?? new Float32Array(0), classes, lastDim, createMs: t1 - t0, runMs: performance.now() - t1 };
+    return { values: values ?? new Float32Array(0), classes, lastDim, createMs, runMs: performance.now() - t1 };
   } finally {
-    await session.release();
+    if (!opts.cache) await session.release();
   }
 }

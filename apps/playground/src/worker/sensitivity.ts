@@ -26,7 +26,7 @@ export async function runSensitivity(job: SensitivityJob, signal: AbortSignal, o
   const weights = sampleLayers(all, job.maxLayers ?? all.length);
   const runtime = await resolveOrtRuntime(job.ort);
   const opts = { batchSize: job.batchSize, signal, limit: job.samples, ep: runtime.ep };
-  const ref = await ortOutputs(job.model, job.data.dataset, opts);
+  const ref = await ortOutputs(job.model, job.data.dataset, { ...opts, cache: true });
   const total = weights.length * job.levels.length;
   let done = 0;
   const layers: SensitivityReport['layers'] = [];

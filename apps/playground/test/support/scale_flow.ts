@@ -28,6 +28,8 @@ export interface ScaleRun {
   fidelity: { top1Agreement: number; cosine: number };
   runLog: string[];
   memory: string;
+  /** The line naming the onnxruntime-web execution provider of the forward passes, and the provider. */
+  ortRuntime: { ep: string | null; text: string };
   download: { name: string; bytes: Buffer };
 }
 
@@ -81,6 +83,7 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples?: n
   const [download, downloadMs] = await timed(() => downloadFrom(page, '#dl-model', opts.artifactPrefix));
   const runLog = await page.$$eval('#run-log li', (l) => l.map((x) => x.textContent ?? ''));
   const memory = (await page.textContent('#memory')) ?? '';
+  const ortRuntime = { ep: await page.getAttribute('#ort-runtime', 'data-ep'), text: (await page.textContent('#ort-runtime')) ?? '' };
   return {
     times: { open, firstEvaluation, compress, evaluate, download: downloadMs },
     kind,
@@ -96,6 +99,7 @@ export async function scaleFlow(page: Page, paths: string[], opts: { samples?: n
     fidelity: { top1Agreement: row.top1Agreement!, cosine: row.cosine! },
     runLog,
     memory,
+    ortRuntime,
     download,
   };
 }
