@@ -124,6 +124,14 @@ export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32
       }
       continue;
     }
+    if (rows == MR && rs == 1) {
+      // A stored transposed (a gradient's Wᵀ): the MR rows of column k are 4 adjacent floats
+      const av = f32x4.splat(alpha);
+      let s = src + ((<usize>p) << 2);
+      const step = (<usize>cs) << 2;
+      for (let k = 0; k < kc; k++, s += step, dst += 16) v128.store(dst, f32x4.mul(av, v128.load(s)));
+      continue;
+    }
     for (let k = 0; k < kc; k++) {
       for (let r = 0; r < MR; r++) {
         let v: f32 = 0;
@@ -133,6 +141,25 @@ export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32
       }
     }
   }
+}
+
+/** Four columns × four k of B (column c's k-values at s + c*cstep) → rows k..k+3 of an NR-wide
+ * panel at dst (row stride NR floats), columns 0..3 of the half it starts at. */
+@inline
+function transpose4(dst: usize, s: usize, cstep: usize): void {
+  const r0 = v128.load(s);
+  const r1 = v128.load(s + cstep);
+  const r2 = v128.load(s + 2 * cstep);
+  const r3 = v128.load(s + 3 * cstep);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  const row = (<usize>NR) << 2;
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + row, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * row, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * row, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
 }
 
 /**
@@ -147,6 +174,24 @@ export function packB(src: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize
         const s = src + ((<usize>(k * rs + q)) << 2);
         v128.store(dst, v128.load(s));
         v128.store(dst, v128.load(s, 16), 16);
+        dst += 32;
+      }
+      continue;
+    }
+    if (cols == NR && rs == 1) {
+      // B stored transposed (a weight gradient's colᵀ): read 4 k-values of each of the 8 columns
+      // as vectors and transpose 4×4 blocks, instead of 8 scalar gathers per k
+      const c0 = src + ((<usize>(q * cs)) << 2);
+      const cstep = (<usize>cs) << 2;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const s = c0 + ((<usize>k) << 2);
+        transpose4(dst, s, cstep);
+        transpose4(dst + 16, s + 4 * cstep, cstep);
+        dst += 128;
+      }
+      for (; k < kc; k++) {
+        for (let c = 0; c < NR; c++) store<f32>(dst + ((<usize>c) << 2), load<f32>(c0 + <usize>c * cstep + ((<usize>k) << 2)));
         dst += 32;
       }
       continue;
