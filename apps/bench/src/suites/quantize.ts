@@ -1,17 +1,22 @@
 /**
  * Suite `quantize`: (1) RTN int4 (block 32, MatMulNBits) throughput file to file on a synthetic
  * model holding 512 MB of float32 MatMul weights — read, quantize, write — in GB of fp32
- * weights per second; (2) batch-1 latency in onnxruntime-node (1 thread) of an MLP with
+ * weights per second; (1b) the same through the streaming path (`whittle quantize stream`'s
+ * rewriteModelFile + quantizeWeightsStreaming) on a 1.07 GB model (4 x [8192, 8192], external
+ * data), each run a fresh process: medians of cpu seconds (the machine is shared), wall seconds,
+ * peak RSS against largest tensor + 300 MB, and the output's cosine to fp32 in onnxruntime-node; (2) batch-1 latency in onnxruntime-node (1 thread) of an MLP with
  * 1024-wide layers in fp32 and after `quantize-dynamic` (int8), measured in the same run,
  * interleaved, medians of 7 repetitions; (3) static int8 calibration (quantize-static, minmax, QDQ)
  * of ResNet-18 on 64 images, activations from Whittle's interpreter vs onnxruntime-node, with the
  * largest difference of the resulting scales.
  *
- * `pnpm bench quantize [--only throughput|latency|calibration] [--calib-size 224]`
+ * `pnpm bench quantize [--only throughput|stream|latency|calibration] [--calib-size 224] [--runs 5]`
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { type Feeds, GraphBuilder, type Model, normalizeModel, runPass } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
@@ -19,6 +24,7 @@ import { writeModel } from '@whittle/onnx';
 import { readModelFile, writeModelFile } from '@whittle/onnx/node';
 import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
 import { torchvisionResnet18 } from '@whittle/testing/exporters';
+import { writeSyntheticMlp } from '@whittle/testing/synthetic';
 import '@whittle/quantize';
 
 const median = (xs: number[]): number => {
@@ -68,6 +74,45 @@ async function throughput(): Promise<void> {
     const s = (t3 - t0) / 1000;
     console.log(`RTN int4 block-32 MatMulNBits, file to file: ${(bytes / 2 ** 20).toFixed(0)} MiB fp32 model -> ${(statSync(dst).size / 2 ** 20).toFixed(1)} MiB`);
     console.log(`  read ${((t1 - t0) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((t1 - t0) / 1000)).toFixed(3)} GB/s), quantize ${((t2 - t1) / 1000).toFixed(2)} s, write ${((t3 - t2) / 1000).toFixed(2)} s: ${(bytes / 1e9 / s).toFixed(3)} GB/s of fp32 weights (${(bytes / 1e9 / ((t2 - t1) / 1000)).toFixed(3)} GB/s for the quantization alone)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Streaming int4 file to file, `runs` fresh processes (the stream suite's child). */
+async function streaming(runs: number): Promise<void> {
+  const child = join(dirname(fileURLToPath(import.meta.url)), '..', 'children', 'stream_quantize.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-qs-'));
+  try {
+    const width = 8192;
+    const src = writeSyntheticMlp(dir, [width, width, width, width, width], { seed: 1, name: 'big' });
+    const out = join(dir, 'q4.onnx');
+    const rows: { seconds: number; cpuSeconds: number; peakRss: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      rmSync(out, { force: true });
+      rmSync(`${out}.data`, { force: true });
+      const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, 'stream', src.modelPath, out], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`streaming run failed: ${r.stderr}`);
+      rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+    }
+    const gb = src.dataBytes / 1e9;
+    const cpu = median(rows.map((r) => r.cpuSeconds));
+    const wall = median(rows.map((r) => r.seconds));
+    const peak = Math.max(...rows.map((r) => r.peakRss));
+    const bar = src.largestTensor + 300 * 2 ** 20;
+    const x = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.37));
+    const outputOf = async (path: string): Promise<Float32Array> => {
+      const s = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+      const y = (await s.run({ x: new ort.Tensor('float32', x, [1, width]) }))[s.outputNames[0]!]!.data as Float32Array;
+      await s.release();
+      return y;
+    };
+    const [a, b] = [await outputOf(src.modelPath), await outputOf(out)];
+    let d = 0, na = 0, nb = 0;
+    for (let i = 0; i < a.length; i++) [d, na, nb] = [d + a[i]! * b[i]!, na + a[i]! ** 2, nb + b[i]! ** 2];
+    console.log(`streaming RTN int4 block-32 MatMulNBits, file to file, ${(gb).toFixed(2)} GB fp32 (4 x [${width}, ${width}]), ${runs} fresh processes:`);
+    console.log(`  cpu ${cpu.toFixed(2)} s median (min ${Math.min(...rows.map((r) => r.cpuSeconds)).toFixed(2)}): ${(gb / cpu).toFixed(2)} GB of fp32 weights per cpu second, ${((src.dataBytes / 4) / cpu / 1e6).toFixed(0)} M weights per cpu second; wall ${wall.toFixed(2)} s median (${(gb / wall).toFixed(2)} GB/s)`);
+    console.log(`  peak RSS ${(peak / 2 ** 20).toFixed(0)} MB (bar: largest tensor + 300 MB = ${(bar / 2 ** 20).toFixed(0)} MB: ${peak <= bar ? 'met' : 'NOT met'}); output vs fp32 in onnxruntime-node: cosine ${(d / Math.sqrt(na * nb)).toFixed(5)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -135,7 +180,9 @@ async function calibration(size: number): Promise<void> {
 export async function run(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const size = args.includes('--calib-size') ? Number(args[args.indexOf('--calib-size') + 1]) : 224;
+  const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 5;
   if ((!only || only === 'throughput') && !args.includes('--no-throughput')) await throughput();
+  if ((!only || only === 'stream') && !args.includes('--no-throughput')) await streaming(runs);
   if (!only || only === 'latency') await latency();
   if (!only || only === 'calibration') await calibration(size);
 }
