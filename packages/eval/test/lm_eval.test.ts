@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { optimumDecoder } from '@whittle/testing/exporters';
 import { buildDecoderLm, lmZooModel } from '@whittle/testing/lm';
 import { describe, expect, it } from 'vitest';
-import { DataError, EvaluationError, decoderIo, evaluateDecoders, forwardLogits, generationAgreement, greedyGenerate, lmPrompts, memoryFiles, slidingPerplexity, slidingWindows, textSource, tokenStream } from '../src/index.js';
+import { DataError, EvaluationError, decoderIo, evaluateDecoders, forwardLogits, generationAgreement, greedyGenerate, lmPrompts, memoryFiles, openData, slidingPerplexity, slidingWindows, textSource, tokenStream } from '../src/index.js';
 import { type OrtDecoder, openOrtDecoder } from '../src/node.js';
 
 const open = (m: Model): Promise<OrtDecoder> => openOrtDecoder(writeModel(m), { intraOpNumThreads: 1 });
@@ -166,6 +166,17 @@ describe('the token stream of text for LM evaluation', () => {
     const got = await stream({ tokenizer, length: 8 });
     expect(got).toEqual(bpe.encode(lines.join('<|endoftext|>')));
     expect(got).not.toEqual(await stream({ tokenizer, length: 8, unit: 'file' }));
+  });
+
+  it("a data spec's unit: kept over the task's default, overridden by the user's explicit choice", async () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const specFiles = memoryFiles({ 'd/a.txt': enc(a), 'd/b.txt': enc(b), 'd/tokenizer.json': enc(tokenizer), 'line.yaml': enc('kind: text\npath: d\nlength: 8\nunit: line\n'), 'plain.yaml': enc('kind: text\npath: d\nlength: 8\n') });
+    const open = async (spec: string, o: { textUnit?: 'line' | 'file'; defaultTextUnit?: 'line' | 'file' }): Promise<number[]> => tokenStream((await openData(spec, { files: specFiles, inputs: [], ...o })).source);
+    const [byFile, byLine] = [await stream({ tokenizer, length: 8, unit: 'file' }), await stream({ tokenizer, length: 8 })];
+    expect(await open('plain.yaml', { defaultTextUnit: 'file' })).toEqual(byFile);
+    expect(await open('plain.yaml', {})).toEqual(byLine);
+    expect(await open('line.yaml', { defaultTextUnit: 'file' })).toEqual(byLine);
+    expect(await open('line.yaml', { textUnit: 'file' })).toEqual(byFile);
   });
 
   it("mode 'lines' with unit 'file': one file per sample, windowed; a bad unit is refused", async () => {
