@@ -16,7 +16,7 @@
  *
  * ```yaml
  * kind: text
- * path: corpus.txt        # a UTF-8 file (or a folder of .txt files), one document per line
+ * path: corpus.txt        # a UTF-8 file (or a folder of .txt files)
  * tokenizer: tokenizer.json
  * length: 128             # tokens per window
  * stride: 128             # tokens between window starts (< length: overlapping windows)
