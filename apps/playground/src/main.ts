@@ -1,7 +1,8 @@
 /**
  * Whittle playground: open an ONNX model (file, drop, or the MNIST demo), compress it with
  * registered passes in a Web Worker (WebGPU when there is an adapter, JS/WASM otherwise),
- * evaluate it with onnxruntime-web (WebGPU on a hardware GPU, wasm otherwise), download the model, the report and the model card.
+ * evaluate it with onnxruntime-web (WebGPU on a hardware GPU, wasm otherwise), download the
+ * model, the report and the model card.
  */
 import '@whittle/quantize';
 import '@whittle/prune';

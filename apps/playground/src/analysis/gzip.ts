@@ -11,7 +11,7 @@ import { gzipSize } from '@whittle/eval';
  * zlib gets ~20-40 MB/s on float weights, so a 100 MB model would pay seconds for the layer table's
  * gzip column on top of the file's own gzip size (which is always measured).
  */
-export const LAYER_GZIP_LIMIT = 16 * 2 ** 20;
+export const LAYER_GZIP_LIMIT = 16e6;
 
 /** Largest input measured with fflate level 9. */
 export const FFLATE_LIMIT = 4 * 2 ** 20;

@@ -24,15 +24,17 @@ export function drawLayerSizes(canvas: HTMLCanvasElement, before: readonly Layer
   const size = (r: (typeof all)[number]): number => Math.max(r.before?.bytes ?? 0, r.after?.bytes ?? 0);
   const rows = all.length > MAX_SIZE_BARS ? [...all].sort((a, b) => size(b) - size(a)).slice(0, MAX_SIZE_BARS) : all;
   const ds = (label: string, color: string, pick: (r: (typeof rows)[number]) => number | undefined) => ({ label, backgroundColor: color, data: rows.map((r) => pick(r) ?? 0) });
+  // big models have no per-layer gzip sizes: no empty gzip bars then
+  const gzip = (side: 'before' | 'after') => rows.some((r) => r[side]?.gzipBytes !== undefined);
   drawChart(canvas, {
     type: 'bar',
     data: {
       labels: rows.map((r) => r.name),
       datasets: [
         ds('original: stored', '#8c96a8', (r) => r.before?.bytes),
-        ds('original: gzip', '#c5cbd6', (r) => r.before?.gzipBytes),
+        ...(gzip('before') ? [ds('original: gzip', '#c5cbd6', (r) => r.before?.gzipBytes)] : []),
         ds(`${afterName}: stored`, '#2f6fdf', (r) => r.after?.bytes),
-        ds(`${afterName}: gzip`, '#9dbdf3', (r) => r.after?.gzipBytes),
+        ...(gzip('after') ? [ds(`${afterName}: gzip`, '#9dbdf3', (r) => r.after?.gzipBytes)] : []),
       ],
     },
     options: {
