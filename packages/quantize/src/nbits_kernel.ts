@@ -11,7 +11,7 @@
  * even, so the codes equal the division's.
  */
 import { quantizeColumnsWasm, wasmBandArena } from './nbits_wasm.js';
-import { groupParams, roundEven } from './quant_math.js';
+import { roundEven } from './quant_math.js';
 
 /** Columns per chunk: a block of rows of the chunk (bs x C floats) stays in L1/L2. */
 const C = 128;
@@ -251,6 +251,8 @@ export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: 
   const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);
   const max = 2 ** bits - 1;
+  const half = 2 ** (bits - 1);
+  const qmax = Math.max(1, half - 1);
   zps.fill(0, n0 * zpBytes, (n0 + r) * zpBytes);
   for (let j = 0; j < r; j++) {
     const n = n0 + j;
@@ -258,59 +260,57 @@ export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: 
     for (let b = 0; b < nb; b++) {
       const c0 = row + b * bs;
       const c1 = row + Math.min(K, (b + 1) * bs);
+      // range skipping NaN (compares are false for NaN), the group parameters of groupParams
       let lo = Infinity;
       let hi = -Infinity;
       for (let i = c0; i < c1; i++) {
         const v = tile[i]!;
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
       }
-      if (lo !== lo || hi !== hi) [lo, hi] = rangeSkippingNaN(tile, c0, c1);
-      const p = groupParams(lo, hi, { bits, symmetric });
-      const scale = p.scale;
-      const zp = p.zeroPoint;
+      let scale: number;
+      let zp: number;
+      if (symmetric) {
+        const amax = Math.max(Math.abs(lo), Math.abs(hi));
+        scale = amax > 0 ? amax / qmax : 1;
+        zp = half;
+      } else {
+        const l = Math.min(lo, 0);
+        const h = Math.max(hi, 0);
+        if (h - l <= 0) {
+          scale = 1;
+          zp = 0;
+        } else {
+          scale = (h - l) / max;
+          zp = Math.min(max, Math.max(0, roundEven(-l / scale)));
+        }
+      }
       scales[n * nb + b] = scale;
+      const inv = 1 / scale;
+      const h = zp + 0.5;
       const out = (j * nb + b) * blob;
       const full = c1 - c0;
       if (container === 4) {
         for (let t = 0; t < bs; t += 2) {
-          let a = zp;
-          let c = zp;
-          if (t < full) {
-            const q = rne(tile[c0 + t]! / scale) + zp;
-            a = q < 0 ? 0 : q > max ? max : q;
-          }
-          if (t + 1 < full) {
-            const q = rne(tile[c0 + t + 1]! / scale) + zp;
-            c = q < 0 ? 0 : q > max ? max : q;
-          }
+          const a = t < full ? rowCode(tile[c0 + t]!, inv, h, scale, zp, max) : zp;
+          const c = t + 1 < full ? rowCode(tile[c0 + t + 1]!, inv, h, scale, zp, max) : zp;
           B[out + (t >> 1)] = (a & 15) | ((c & 15) << 4);
         }
         const zb = n * zpBytes + (b >> 1);
         zps[zb] = zps[zb]! | ((zp & 15) << ((b & 1) * 4));
       } else {
-        for (let t = 0; t < bs; t++) {
-          let code = zp;
-          if (t < full) {
-            const q = rne(tile[c0 + t]! / scale) + zp;
-            code = q < 0 ? 0 : q > max ? max : q;
-          }
-          B[out + t] = code & 255;
-        }
+        for (let t = 0; t < bs; t++) B[out + t] = (t < full ? rowCode(tile[c0 + t]!, inv, h, scale, zp, max) : zp) & 255;
         zps[n * zpBytes + b] = zp & 255;
       }
     }
   }
 }
 
-/** Min and max of `v[c0..c1)` ignoring NaN (what quantizeRtn's compare loop does). */
-function rangeSkippingNaN(v: Float32Array, c0: number, c1: number): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = c0; i < c1; i++) {
-    const x = v[i]!;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  return [lo, hi];
+/** floor(x * inv + zp + 0.5) by truncation, clamped; the exact division within TIE of a tie (as quantizePairs). */
+function rowCode(x: number, inv: number, h: number, scale: number, zp: number, max: number): number {
+  const v = x * inv + h;
+  let q = v | 0;
+  const f = v - q;
+  if (f < TIE || f > 1 - TIE) q = exactCode(x, scale, zp, max) | 0;
+  return q < 0 ? 0 : q > max ? max : q;
 }

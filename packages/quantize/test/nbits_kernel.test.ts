@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@whittle/tensor';
 import { packMatMulNBits } from '../src/emit.js';
-import { quantizeColumnsNBits } from '../src/nbits_kernel.js';
+import { quantizeColumnsNBits, quantizeRowsNBits } from '../src/nbits_kernel.js';
 import { nbitsBands } from '../src/nbits_bands.js';
 import { setWasmNBits } from '../src/nbits_wasm.js';
 import { quantizeRtn } from '../src/weights.js';
@@ -107,4 +107,30 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('nbitsBands (%s)', 
     }
     setWasmNBits(prev);
   });
+});
+
+describe('quantizeRowsNBits', () => {
+  for (const [bits, symmetric, K, N, bs] of [[4, true, 100, 40, 16], [4, false, 96, 24, 32], [8, false, 70, 20, 32]] as const) {
+    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} (NaN, Infinity, near ties): bytes equal quantizeColumnsNBits on the transpose`, () => {
+      const w = special(K, N, bits + K);
+      const spec = { bits, symmetric, blockSize: bs, container: bits <= 4 ? (4 as const) : (8 as const) };
+      const nb = Math.ceil(K / bs);
+      const blob = (bs * spec.container) / 8;
+      const zpBytes = Math.ceil((nb * spec.container) / 8);
+      const ref = { B: new Uint8Array(N * nb * blob), scales: new Float32Array(N * nb), zps: new Uint8Array(N * zpBytes) };
+      quantizeColumnsNBits(w, K, N, 0, N, spec, new Float32Array(0), ref.B, ref.scales, ref.zps);
+      const tile = new Float32Array(N * K);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) tile[n * K + k] = w[k * N + n]!;
+      const got = { B: new Uint8Array(N * nb * blob), scales: new Float32Array(N * nb), zps: new Uint8Array(N * zpBytes) };
+      // two calls: rows 0..9 and 10..N-1 (n0 offsets)
+      const part = new Uint8Array(N * nb * blob);
+      quantizeRowsNBits(tile.subarray(0, 10 * K), K, 0, 10, spec, part, got.scales, got.zps);
+      got.B.set(part.subarray(0, 10 * nb * blob));
+      quantizeRowsNBits(tile.subarray(10 * K), K, 10, N - 10, spec, part, got.scales, got.zps);
+      got.B.set(part.subarray(0, (N - 10) * nb * blob), 10 * nb * blob);
+      expect(got.B).toEqual(ref.B);
+      expect(got.scales).toEqual(ref.scales);
+      expect(got.zps).toEqual(ref.zps);
+    });
+  }
 });
