@@ -217,17 +217,38 @@ function fastGroup(p: usize, strideB: usize, bs: i32, bits: i32, sym: i32, conta
   const zero = i32x4.splat(0);
   const i0 = v128.load(scratch + INV), i1 = v128.load(scratch + INV, 16), i2 = v128.load(scratch + INV, 32), i3 = v128.load(scratch + INV, 48);
   const z0 = v128.load(scratch + ZPI), z1 = v128.load(scratch + ZPI, 16), z2 = v128.load(scratch + ZPI, 32), z3 = v128.load(scratch + ZPI, 48);
+  // symmetric codes need no clamp: |x * f32(1 / scale)| <= qmax (1 + 2^-22), so the rounded code
+  // is within zp ± qmax = [1, 2^bits - 1]
+  if (sym) codesPass(rows, bs, container, blob, scratch, thr, i0, i1, i2, i3, z0, z1, z2, z3, zero, vmax, <f64>mx, false);
+  else codesPass(rows, bs, container, blob, scratch, thr, i0, i1, i2, i3, z0, z1, z2, z3, zero, vmax, <f64>mx, true);
+  return true;
+}
+
+/** Codes (zero point added, clamped when `clamp`) of the rounded products n. */
+@inline function code4(n: v128, z: v128, zero: v128, vmax: v128, clamp: bool): v128 {
+  const q = i32x4.add(i32x4.trunc_sat_f32x4_s(n), z);
+  return clamp ? i32x4.min_s(i32x4.max_s(q, zero), vmax) : q;
+}
+
+/** |y - n| lane-wise (NaN stays NaN, so max() carries it to the tie test). */
+@inline function dist(y: v128, n: v128): v128 {
+  return f32x4.abs(f32x4.sub(y, n));
+}
+
+/**
+ * Pass 2 of fastGroup: codes of the block rows in `rows` ([bs][16] f32) into the stage [16][blob];
+ * a row (pair) with a lane within the tie margin or NaN is redone by exactRows.
+ */
+@inline function codesPass(rows: usize, bs: i32, container: i32, blob: i32, scratch: usize, thr: v128, i0: v128, i1: v128, i2: v128, i3: v128, z0: v128, z1: v128, z2: v128, z3: v128, zero: v128, vmax: v128, mx: f64, clamp: bool): void {
   const stage = scratch + STAGE;
   const step = container == 4 ? 2 : 1;
+  const bl = <usize>blob;
   for (let t = 0; t < bs; t += step) {
     const r = rows + ((<usize>t) << 6);
     let y0 = f32x4.mul(v128.load(r), i0), y1 = f32x4.mul(v128.load(r, 16), i1), y2 = f32x4.mul(v128.load(r, 32), i2), y3 = f32x4.mul(v128.load(r, 48), i3);
     let n0 = f32x4.nearest(y0), n1 = f32x4.nearest(y1), n2 = f32x4.nearest(y2), n3 = f32x4.nearest(y3);
-    let ok = v128.and(v128.and(f32x4.le(f32x4.abs(f32x4.sub(y0, n0)), thr), f32x4.le(f32x4.abs(f32x4.sub(y1, n1)), thr)), v128.and(f32x4.le(f32x4.abs(f32x4.sub(y2, n2)), thr), f32x4.le(f32x4.abs(f32x4.sub(y3, n3)), thr)));
-    let q0 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n0), z0), zero), vmax);
-    let q1 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n1), z1), zero), vmax);
-    let q2 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n2), z2), zero), vmax);
-    let q3 = i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n3), z3), zero), vmax);
+    let d = f32x4.max(f32x4.max(dist(y0, n0), dist(y1, n1)), f32x4.max(dist(y2, n2), dist(y3, n3)));
+    let q0 = code4(n0, z0, zero, vmax, clamp), q1 = code4(n1, z1, zero, vmax, clamp), q2 = code4(n2, z2, zero, vmax, clamp), q3 = code4(n3, z3, zero, vmax, clamp);
     if (container == 4) {
       const r1 = r + 64;
       y0 = f32x4.mul(v128.load(r1), i0);
@@ -238,15 +259,14 @@ function fastGroup(p: usize, strideB: usize, bs: i32, bits: i32, sym: i32, conta
       n1 = f32x4.nearest(y1);
       n2 = f32x4.nearest(y2);
       n3 = f32x4.nearest(y3);
-      ok = v128.and(ok, v128.and(v128.and(f32x4.le(f32x4.abs(f32x4.sub(y0, n0)), thr), f32x4.le(f32x4.abs(f32x4.sub(y1, n1)), thr)), v128.and(f32x4.le(f32x4.abs(f32x4.sub(y2, n2)), thr), f32x4.le(f32x4.abs(f32x4.sub(y3, n3)), thr))));
-      q0 = v128.or(q0, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n0), z0), zero), vmax), 4));
-      q1 = v128.or(q1, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n1), z1), zero), vmax), 4));
-      q2 = v128.or(q2, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n2), z2), zero), vmax), 4));
-      q3 = v128.or(q3, i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(i32x4.trunc_sat_f32x4_s(n3), z3), zero), vmax), 4));
+      d = f32x4.max(d, f32x4.max(f32x4.max(dist(y0, n0), dist(y1, n1)), f32x4.max(dist(y2, n2), dist(y3, n3))));
+      q0 = v128.or(q0, i32x4.shl(code4(n0, z0, zero, vmax, clamp), 4));
+      q1 = v128.or(q1, i32x4.shl(code4(n1, z1, zero, vmax, clamp), 4));
+      q2 = v128.or(q2, i32x4.shl(code4(n2, z2, zero, vmax, clamp), 4));
+      q3 = v128.or(q3, i32x4.shl(code4(n3, z3, zero, vmax, clamp), 4));
     }
     const bytes = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(q0, q1), i16x8.narrow_i32x4_u(q2, q3));
     const o = stage + <usize>(container == 4 ? t >> 1 : t);
-    const bl = <usize>blob;
     v128.store8_lane(o, bytes, 0);
     v128.store8_lane(o + bl, bytes, 1);
     v128.store8_lane(o + 2 * bl, bytes, 2);
@@ -263,9 +283,8 @@ function fastGroup(p: usize, strideB: usize, bs: i32, bits: i32, sym: i32, conta
     v128.store8_lane(o + 13 * bl, bytes, 13);
     v128.store8_lane(o + 14 * bl, bytes, 14);
     v128.store8_lane(o + 15 * bl, bytes, 15);
-    if (!i32x4.all_true(ok)) exactRows(r, t, step, scratch, container, blob, <f64>mx);
+    if (!i32x4.all_true(f32x4.le(d, thr))) exactRows(r, t, step, scratch, container, blob, mx);
   }
-  return true;
 }
 
 /** Recompute the codes of block rows t (.. t+1 for 4-bit containers) of the 16 columns exactly. */
