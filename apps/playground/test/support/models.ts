@@ -4,8 +4,10 @@
  * parameters, ~100 MB), both built in code by @whittle/testing's exporter fixtures.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { encodeModel, writeModel } from '@whittle/onnx';
 import { torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 
@@ -52,15 +54,23 @@ export function writeTransformer(dir: string, opts: { layers?: number; dModel?: 
   return save(dir, 'bert_encoder', writeModel(m), paramsOf(m));
 }
 
+/** Hash of the transformer exporter's sources (the files next to it: its helpers), so a changed builder gets a new cache entry. */
+function exporterHash(): string {
+  const file = createRequire(import.meta.url).resolve('@whittle/testing/exporters');
+  const h = createHash('sha256');
+  for (const f of ['transformer.ts', 'common.ts']) h.update(readFileSync(join(dirname(file), f)));
+  return h.digest('hex').slice(0, 12);
+}
+
 /**
- * {@link writeTransformer} into a folder of the OS temp dir named by its configuration, built
- * only when that folder has none yet (building and encoding 100 MB takes seconds): the file is
- * written under a temporary name and renamed, so a concurrent or killed run never leaves half a
- * model behind.
+ * {@link writeTransformer} into a folder of the OS temp dir named by its configuration and the
+ * exporter's source hash, built only when that folder has none yet (building and encoding 100 MB
+ * takes seconds): the file is written under a temporary name and renamed, so a concurrent or
+ * killed run never leaves half a model behind.
  */
 export function cachedTransformer(opts: { layers?: number; dModel?: number; ffn?: number } = {}): BuiltModel {
   const c = transformerConfig(opts);
-  const dir = join(tmpdir(), `whittle-bert-encoder-${Object.values(c).join('-')}`);
+  const dir = join(tmpdir(), `whittle-bert-encoder-${Object.values(c).join('-')}-${exporterHash()}`);
   const meta = join(dir, 'model.json');
   if (existsSync(meta)) {
     const built = JSON.parse(readFileSync(meta, 'utf8')) as BuiltModel;
