@@ -148,6 +148,8 @@ export type KernelAttrs = { readonly [N in BinaryKernelName | PlainUnaryKernelNa
   readonly MatMul: { readonly transA: boolean; readonly transB: boolean };
   readonly Gemm: { readonly alpha: number; readonly beta: number; readonly transA: boolean; readonly transB: boolean };
   readonly Im2Col: Window2d;
+  /** Inputs x [N, C, H, W], w [M, C*kh*kw], optional bias [M] → [N, M, OH*OW] (im2col + GEMM in one). */
+  readonly Conv2dFused: Window2d;
   /** imageShape: the spatial dims of the image the columns fold back into. */
   readonly Col2Im: WindowNd & { readonly imageShape: readonly number[] };
   /** Outputs the max values and their flat indices per (n, c) plane. */
@@ -207,7 +209,7 @@ const KERNEL_NAME_SET: { readonly [N in KernelName]: true } = {
   ReduceL1: true, ReduceL2: true, ReduceSumSquare: true, ReduceLogSumExp: true,
   Contiguous: true, Where: true, Cast: true, ArgMax: true, ArgMin: true, Softmax: true, LogSoftmax: true, Concat: true,
   Slice: true, ScatterSlice: true, Gather: true, GatherElements: true, ScatterElements: true, TopK: true, OneHot: true,
-  MatMul: true, Gemm: true, Im2Col: true, Col2Im: true, MaxPool: true, MaxUnpoolAdd: true, AveragePool: true,
+  MatMul: true, Gemm: true, Im2Col: true, Conv2dFused: true, Col2Im: true, MaxPool: true, MaxUnpoolAdd: true, AveragePool: true,
   GlobalAveragePool: true, GlobalMaxPool: true, BatchNormalization: true, Pad: true, PadAdjoint: true,
   QuantizeLinear: true, DequantizeLinear: true, DynamicQuantizeLinear: true, AdamUpdate: true, SgdUpdate: true,
 };
@@ -240,13 +242,16 @@ export const NOT_DIFFERENTIABLE: { readonly [N in KernelName]?: string } = {
   DynamicQuantizeLinear: 'integer output',
   AdamUpdate: 'an optimizer step (runs outside the tape)',
   SgdUpdate: 'an optimizer step (runs outside the tape)',
+  Conv2dFused: 'conv2d runs it only when no input needs a gradient (else Im2Col + MatMul/Gemm)',
 };
 
 /**
- * Kernels registered on one backend only, each with the reason. Empty today: cpu and webgpu
- * implement the same kernels; a test checks the registered lists against this.
+ * Kernels registered on one backend only, each with the reason; a test checks the registered
+ * lists against this.
  */
-export const BACKEND_ONLY: { readonly [N in KernelName]?: { readonly backend: BackendName; readonly reason: string } } = {};
+export const BACKEND_ONLY: { readonly [N in KernelName]?: { readonly backend: BackendName; readonly reason: string } } = {
+  Conv2dFused: { backend: 'cpu', reason: 'keeps the columns in WASM linear memory between unfold and GEMM (no column tensor); conv2d uses it on cpu only' },
+};
 
 /** The unary kernel names (runtime list of {@link UnaryKernelName}). */
 export const UNARY_KERNEL_NAMES: readonly UnaryKernelName[] = [

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { col2im, im2col, setBackend, sliceView, tensor, transpose } from '@whittle/tensor/node';
+import { col2im, conv2d, im2col, setBackend, sliceView, tensor, transpose } from '@whittle/tensor/node';
 import { randomData } from '@whittle/testing';
 import { setWasmIm2col } from '../src/wasm/im2col_wasm.js';
+import { forceWasmSgemmVariant } from '../src/wasm/sgemm_wasm.js';
 
 /** Direct im2col reference: x [N, C, H, W] row-major → [N, C*kh*kw, OH*OW]. */
 type P2 = [number, number];
@@ -81,6 +82,36 @@ describe('cpu Im2Col / Col2Im: WASM unfold and fold against the JS loops', () =>
         let rhs = 0;
         for (let i = 0; i < x.length; i++) rhs += x[i]! * got[i]!;
         expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * (1 + Math.abs(lhs)));
+      }
+    }
+  });
+
+  it('conv2d without gradients (the fused cpu kernel) equals im2col + matmul, with and without WASM', async () => {
+    await setBackend('cpu');
+    // the last case's GEMM buffers exceed the slack of the pages grown for the unfold
+    for (const c of [...cases, { x: [1, 8, 32, 32] as [number, number, number, number], k: [3, 3] as P2, s: [1, 1] as P2, p: [1, 1, 1, 1] as [number, number, number, number], d: [1, 1] as P2 }]) {
+      const [N, C, H, W] = c.x;
+      const M = 3;
+      const x = randomData(N * C * H * W, 21);
+      const wd = randomData(M * C * c.k[0] * c.k[1], 22);
+      const ux = ref(x, c.x, c.k, c.s, c.p, c.d); // [N, K, L]
+      const K = C * c.k[0] * c.k[1];
+      const L = ux.length / (N * K);
+      const want = new Float64Array(N * M * L);
+      for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) for (let q = 0; q < L; q++) {
+        let s = 0.5 * (m + 1); // bias
+        for (let k = 0; k < K; k++) s += wd[m * K + k]! * ux[(n * K + k) * L + q]!;
+        want[(n * M + m) * L + q] = s;
+      }
+      const xt = transpose(tensor(Float32Array.from(x), [N, C, H, W]), [0, 1, 3, 2]); // a strided input: [N, C, W, H] view
+      const xs = transpose(tensor(Float32Array.from(xt.dataSync() as Float32Array), [N, C, W, H]), [0, 1, 3, 2]);
+      for (const wasm of [true, false]) {
+        setWasmIm2col(wasm);
+        forceWasmSgemmVariant(forceWasmSgemmVariant(null)); // a fresh (2-page) linear memory: the layout must reserve what it uses
+        const y = conv2d(xs, tensor(Float32Array.from(wd), [M, C, c.k[0], c.k[1]]), tensor([0.5, 1, 1.5], [3]), { strides: c.s, pads: c.p, dilations: c.d });
+        const got = y.dataSync() as Float32Array;
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(want[i]!)));
       }
     }
   });

@@ -1,5 +1,6 @@
 import type { OpFamily } from '../family.js';
 import { im2colKernel as cpuIm2Col } from '../backends/cpu/kernels/Im2Col.js';
+import { conv2dFusedKernel as cpuConv2dFused } from '../backends/cpu/kernels/Conv2dFused.js';
 import { col2imKernel as cpuCol2Im } from '../backends/cpu/kernels/Col2Im.js';
 import { maxPoolKernel as cpuMaxPool, maxUnpoolAddKernel as cpuMaxUnpoolAdd } from '../backends/cpu/kernels/MaxPool.js';
 import { averagePoolKernel as cpuAveragePool } from '../backends/cpu/kernels/AveragePool.js';
@@ -22,7 +23,7 @@ import { convGradients } from '../autograd/gradients/conv.js';
 export const convFamily: OpFamily = {
   name: 'conv',
   kernels: [
-    cpuIm2Col, cpuCol2Im, cpuMaxPool, cpuMaxUnpoolAdd, cpuAveragePool, cpuGlobalAvg, cpuGlobalMax, cpuBatchNorm, cpuPad, cpuPadAdjoint,
+    cpuIm2Col, cpuConv2dFused, cpuCol2Im, cpuMaxPool, cpuMaxUnpoolAdd, cpuAveragePool, cpuGlobalAvg, cpuGlobalMax, cpuBatchNorm, cpuPad, cpuPadAdjoint,
     gpuIm2Col, gpuCol2Im, gpuMaxPool, gpuMaxUnpoolAdd, gpuAveragePool, gpuGlobalAvg, gpuGlobalMax, gpuBatchNorm, gpuPad, gpuPadAdjoint,
   ],
   gradients: convGradients,

@@ -49,7 +49,8 @@ function checkChannelBias(op: string, M: number, bias: Tensor): void {
 /**
  * 2-D convolution (ONNX Conv, NCHW): x [N, C, H, W], w [M, C/group, kh, kw], optional bias [M]
  * → [N, M, OH, OW]. Computed as im2col + (batched, per-group) matmul, so it is differentiable
- * in x, w and bias through those ops' gradients.
+ * in x, w and bias through those ops' gradients (on the cpu, when no input needs a gradient, one
+ * fused kernel does both).
  *
  * ```ts
  * conv2d(x, w, b, { strides: [2, 2], pads: [1, 1, 1, 1] })
@@ -73,9 +74,15 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor, opts: Conv2dOptions 
   const [OH, OW] = win.outShape;
   const L = OH * OW;
   const pointwise = kh === 1 && kw === 1 && win.strides.every((s) => s === 1) && win.pads.every((p) => p === 0);
+  const K = Cg * kh * kw;
+  if (G === 1 && !pointwise && x.backend === 'cpu' && !(engine().gradEnabled && [x, w, bias].some((t) => t?.requiresGrad))) {
+    // inference on the cpu: unfold and GEMM in one kernel, the columns never leave WASM memory
+    if (bias) checkChannelBias('conv2d', M, bias);
+    const inputs = bias ? [x, reshape(w, [M, K]), bias] : [x, reshape(w, [M, K])];
+    return reshape(engine().run1('Conv2dFused', inputs, windowAttrs(win, {})), [N, M, OH, OW]);
+  }
   // col [N, C*kh*kw, L]; row (c*kh + i)*kw + j groups channels contiguously, so group g owns rows [g*K, (g+1)*K)
   const col = pointwise ? reshape(x, [N, C, H * W]) : engine().run1('Im2Col', [x], windowAttrs(win, {}));
-  const K = Cg * kh * kw;
   if (G === 1 && N === 1 && bias && x.backend === 'cpu') {
     // one image on the cpu: the bias initialises Gemm's accumulator, saving a broadcast add pass
     // (the largest cost after the GEMM on small convolutions such as LeNet's)

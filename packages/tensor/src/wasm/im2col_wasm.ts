@@ -72,15 +72,40 @@ export function wasmIm2col(src: Float32Array, off: number, strides: readonly [nu
   const heap = s.heap;
   const fImg = s.base / 4;
   const fCol = fImg + image;
-  const [sC, sH, sW] = strides;
-  if (sW === 1 && sH === W && sC === H * W) heap.set(src.subarray(off, off + image), fImg);
-  else {
-    let o = fImg;
-    for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0, p = off + c * sC + h * sH; w < W; w++, p += sW) heap[o++] = src[p]!;
-  }
+  stageImage(heap, fImg, src, off, strides, C, H, W);
   fns.im2col(fImg * 4, C, H, W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, fCol * 4);
   out.set(heap.subarray(fCol, fCol + cols), outOff);
   return true;
+}
+
+/**
+ * Unfold one image like {@link wasmIm2col} but leave the columns in linear memory for the WASM
+ * sgemm to read in place ({@link wasmSgemmResident}): returns the float index of the columns and
+ * the end of the region used, or null when WASM cannot run here or the unfold is too large.
+ * @internal
+ */
+export function wasmIm2colResident(src: Float32Array, off: number, strides: readonly [number, number, number], C: number, H: number, W: number, g: UnfoldGeometry): { at: number; end: number } | null {
+  const image = C * H * W;
+  const cols = C * g.kh * g.kw * g.OH * g.OW;
+  if (!enabled || image + cols > MAX_FLOATS) return null;
+  const s = wasmScratch((image + cols) * 4);
+  if (!s) return null;
+  const fns = instance(s.memory);
+  if (!fns) return null;
+  const fImg = s.base / 4;
+  const fCol = fImg + image;
+  stageImage(s.heap, fImg, src, off, strides, C, H, W);
+  fns.im2col(fImg * 4, C, H, W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, fCol * 4);
+  return { at: fCol, end: fCol + cols };
+}
+
+/** Copy image [C, H, W] (any strides) contiguous into the heap at float index `at`. */
+function stageImage(heap: Float32Array, at: number, src: Float32Array, off: number, [sC, sH, sW]: readonly [number, number, number], C: number, H: number, W: number): void {
+  if (sW === 1 && sH === W && sC === H * W) heap.set(src.subarray(off, off + C * H * W), at);
+  else {
+    let o = at;
+    for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0, p = off + c * sC + h * sH; w < W; w++, p += sW) heap[o++] = src[p]!;
+  }
 }
 
 /**

@@ -183,23 +183,37 @@ function stage(heap: Float32Array, at: number, v: MatView, rows: number, cols: n
   return { at, rs: cols, cs: 1 };
 }
 
-function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: MatView, B: MatView, C: Float32Array, cOff: number, ldc: number, cZero: boolean): void {
+/**
+ * C += alpha * A @ B, where B already sits in linear memory (row-major [K, N] from float index
+ * `bAt`, written there by another kernel on this memory: the fused conv's unfold) and the floats
+ * below `lo` are the caller's. Skips staging B. Returns false when the tier is unavailable.
+ * @internal
+ */
+export function wasmSgemmResident(M: number, N: number, K: number, alpha: number, A: MatView, bAt: number, lo: number, C: Float32Array, cOff: number, ldc: number, cZero: boolean): boolean {
+  const s = init();
+  if (!s) return false;
+  if (M === 0 || N === 0 || K === 0) return true;
+  chunk(s, M, N, K, alpha, A, { at: bAt, rs: N, cs: 1 }, C, cOff, ldc, cZero, lo);
+  return true;
+}
+
+function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: MatView, B: MatView | Staged, C: Float32Array, cOff: number, ldc: number, cZero: boolean, lo = BASE / 4): void {
   const { mr, nr } = s;
   const ex = s.exports;
   const kcMax = Math.min(KC, K);
   const mcMax = Math.ceil(Math.min(MC, M) / mr) * mr;
   const ncMax = Math.ceil(Math.min(NC, N) / nr) * nr;
   // float offsets of scratch, packed A, packed B, staged A, staged B and C
-  const fScratch = BASE / 4;
+  const fScratch = lo;
   const fA = fScratch + 64;
   const fB = fA + mcMax * kcMax;
   const fSa = fB + ncMax * kcMax;
   const fSb = fSa + stagedSize(A, M, K);
-  const fC = fSb + stagedSize(B, K, N);
-  reserve(s, (fC - fScratch + M * N) * 4);
+  const fC = fSb + ('at' in B ? 0 : stagedSize(B, K, N));
+  reserve(s, (fC - BASE / 4 + M * N) * 4);
   const heap = s.heap;
   const a = stage(heap, fSa, A, M, K);
-  const b = stage(heap, fSb, B, K, N);
+  const b = 'at' in B ? B : stage(heap, fSb, B, K, N);
   if (cZero) {
     // nothing to copy in: the pc = 0 block writes C
   } else if (ldc === N) heap.set(C.subarray(cOff, cOff + M * N), fC);
