@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@whittle/tensor';
 import { packMatMulNBits } from '../src/emit.js';
@@ -133,4 +136,11 @@ describe('quantizeRowsNBits', () => {
       expect(got.zps).toEqual(ref.zps);
     });
   }
+});
+
+describe('WASM nbits module', () => {
+  it('the committed bytes match a rebuild of wasm/nbits.as', () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'build-wasm.mjs');
+    expect(execFileSync(process.execPath, [script, '--check'], { encoding: 'utf8' })).toMatch(/matches/);
+  });
 });
