@@ -10,7 +10,7 @@
  * truncation; the rare value within 1e-9 of a rounding tie takes the exact x / scale with ties to
  * even, so the codes equal the division's.
  */
-import { quantizeColumnsWasm, wasmBandArena } from './nbits_wasm.js';
+import { quantizeColumnsWasm, quantizeRowsWasm } from './nbits_wasm.js';
 import { roundEven } from './quant_math.js';
 
 /** Columns per chunk: a block of rows of the chunk (bs x C floats) stays in L1/L2. */
@@ -243,10 +243,11 @@ function quantizeRagged(rows: Float32Array, cw: number, full: number, bs: number
 /**
  * Like {@link quantizeColumnsNBits} for a weight stored transposed: `tile` holds columns n0 ..
  * n0+r-1 of B as r contiguous rows of K floats (a tied token table [V, D] is B = tableᵀ with K = D,
- * N = V, already in this layout), so no transpose is needed.
+ * N = V, already in this layout), so no transpose is needed. WASM SIMD where it runs, else JS.
  */
 export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: number, spec: NBitsSpec, B: Uint8Array, scales: Float32Array, zps: Uint8Array): void {
   const { bits, symmetric, blockSize: bs, container } = spec;
+  if (quantizeRowsWasm(tile, K, n0, r, bits, symmetric, bs, container, B, scales, zps)) return;
   const nb = Math.ceil(K / bs);
   const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);

@@ -6,6 +6,7 @@
  */
 import { NBITS_WASM_BASE64 } from './wasm/nbits_bytes.js';
 
+type QuantizeRows = (src: number, K: number, r: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number) => void;
 type QuantizeCols = (w: number, stride: number, K: number, cols: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, scratch: number, nbT: number, b0: number) => void;
 
 /** Work area: scratch, a staging copy of B's columns, and the outputs of one slice. */
@@ -16,7 +17,7 @@ const WORK = SCRATCH + COPY + OUT;
 const PAGE = 65536;
 
 let module: WebAssembly.Module | null | undefined;
-let bound: { memory: WebAssembly.Memory; fn: QuantizeCols; weightBytes: number } | undefined;
+let bound: { memory: WebAssembly.Memory; fn: QuantizeCols; rows: QuantizeRows; weightBytes: number } | undefined;
 let enabled = true;
 
 /** Turn the WASM tier off (tests compare it with the JS loops); returns the previous setting. */
@@ -48,8 +49,8 @@ function instance(weightBytes: number): typeof bound {
   if (!mod) return undefined;
   try {
     const memory = new WebAssembly.Memory({ initial: Math.ceil((WORK + weightBytes) / PAGE) });
-    const fn = (new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as { quantizeCols: QuantizeCols }).quantizeCols;
-    bound = { memory, fn, weightBytes };
+    const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as { quantizeCols: QuantizeCols; quantizeRows: QuantizeRows };
+    bound = { memory, fn: ex.quantizeCols, rows: ex.quantizeRows, weightBytes };
     return bound;
   } catch {
     // memory of that size refused: the caller falls back
@@ -97,6 +98,36 @@ export function quantizeColumnsWasm(w: Float32Array, K: number, N: number, n0: n
     B.set(heap.subarray(outB, outB + m * nb * blob), (s0 - n0) * nb * blob);
     scales.set(f32.subarray(outS / 4, outS / 4 + m * nb), s0 * nb);
     zps.set(heap.subarray(outZ, outZ + m * zpBytes), s0 * zpBytes);
+  }
+  return true;
+}
+
+/**
+ * quantizeRowsNBits with the WASM kernel: rows n0 .. n0+r-1 of B's transpose in `tile` ([r, K]),
+ * copied into WASM memory a chunk of rows at a time. Returns false, writing nothing, when the WASM
+ * tier cannot run.
+ */
+export function quantizeRowsWasm(tile: Float32Array, K: number, n0: number, r: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, B: Uint8Array, scales: Float32Array, zps: Uint8Array): boolean {
+  if (!enabled) return false;
+  const nb = Math.ceil(K / bs);
+  const blob = (bs * container) / 8;
+  const zpBytes = Math.ceil((nb * container) / 8);
+  const S = Math.min(Math.floor(COPY / (4 * K)), Math.floor(OUT / (nb * blob + nb * 4 + zpBytes)));
+  const b = S >= 1 ? instance(0) : undefined;
+  if (!b) return false;
+  const heap = new Uint8Array(b.memory.buffer);
+  const f32 = new Float32Array(b.memory.buffer);
+  const outB = SCRATCH + COPY;
+  for (let j0 = 0; j0 < r; j0 += S) {
+    const m = Math.min(S, r - j0);
+    f32.set(tile.subarray(j0 * K, (j0 + m) * K), SCRATCH / 4);
+    const outS = outB + m * nb * blob;
+    const outZ = outS + m * nb * 4;
+    heap.fill(0, outZ, outZ + m * zpBytes);
+    b.rows(SCRATCH, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ);
+    B.set(heap.subarray(outB, outB + m * nb * blob), j0 * nb * blob);
+    scales.set(f32.subarray(outS / 4, outS / 4 + m * nb), (n0 + j0) * nb);
+    zps.set(heap.subarray(outZ, outZ + m * zpBytes), (n0 + j0) * zpBytes);
   }
   return true;
 }

@@ -112,8 +112,8 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('nbitsBands (%s)', 
   });
 });
 
-describe('quantizeRowsNBits', () => {
-  for (const [bits, symmetric, K, N, bs] of [[4, true, 100, 40, 16], [4, false, 96, 24, 32], [8, false, 70, 20, 32]] as const) {
+describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeRowsNBits (%s)', (_tier, wasm) => {
+  for (const [bits, symmetric, K, N, bs] of [[4, true, 100, 40, 16], [4, false, 96, 24, 32], [4, true, 256, 30, 64], [8, false, 70, 20, 32]] as const) {
     it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} (NaN, Infinity, near ties): bytes equal quantizeColumnsNBits on the transpose`, () => {
       const w = special(K, N, bits + K);
       const spec = { bits, symmetric, blockSize: bs, container: bits <= 4 ? (4 as const) : (8 as const) };
@@ -127,10 +127,12 @@ describe('quantizeRowsNBits', () => {
       const got = { B: new Uint8Array(N * nb * blob), scales: new Float32Array(N * nb), zps: new Uint8Array(N * zpBytes) };
       // two calls: rows 0..9 and 10..N-1 (n0 offsets)
       const part = new Uint8Array(N * nb * blob);
+      const prev = setWasmNBits(wasm);
       quantizeRowsNBits(tile.subarray(0, 10 * K), K, 0, 10, spec, part, got.scales, got.zps);
       got.B.set(part.subarray(0, 10 * nb * blob));
       quantizeRowsNBits(tile.subarray(10 * K), K, 10, N - 10, spec, part, got.scales, got.zps);
       got.B.set(part.subarray(0, (N - 10) * nb * blob), 10 * nb * blob);
+      setWasmNBits(prev);
       expect(got.B).toEqual(ref.B);
       expect(got.scales).toEqual(ref.scales);
       expect(got.zps).toEqual(ref.zps);

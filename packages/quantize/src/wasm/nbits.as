@@ -299,3 +299,94 @@ function exactRows(r: usize, t: i32, step: i32, scratch: usize, container: i32, 
     } else store<u8>(scratch + STAGE + <usize>(c * blob + t), a & 255);
   }
 }
+
+/**
+ * Rows layout (a tied token table: each row is one column of B, K contiguous floats): `r` rows at
+ * `src` to packed blocks [r, nb, blob] at `outB`, scales [r, nb] at `outS` and zero points OR-ed
+ * into [r, zpBytes] at `outZ` (zeroed by the caller). Full blocks of 4-bit containers take SIMD,
+ * everything else (and any block with a lane near a tie or NaN) the scalar exact path.
+ */
+export function quantizeRows(src: usize, K: i32, r: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const blob = (bs * container) >> 3;
+  const zpBytes = (nb * container + 7) >> 3;
+  const mx = (1 << bits) - 1;
+  const thr = f32x4.splat(<f32>(0.5 - <f64>(1 << bits) / 2097152.0));
+  const lowNib = i16x8.splat(0x000f);
+  const highNib = i16x8.splat(0x00f0);
+  for (let j = 0; j < r; j++) {
+    const row = src + ((<usize>(j * K)) << 2);
+    for (let b = 0; b < nb; b++) {
+      const p = row + ((<usize>(b * bs)) << 2);
+      const full = min(bs, K - b * bs);
+      const out = outB + <usize>((j * nb + b) * blob);
+      if (container != 4 || full < bs || !rowBlock(p, bs, bits, sym, mx, thr, lowNib, highNib, out, outS + ((<usize>(j * nb + b)) << 2), outZ, j, b, zpBytes)) {
+        scalarBlock(p, 4, full, bs, bits, sym, container, out, outS, outZ, j, b, nb, zpBytes);
+      }
+    }
+  }
+}
+
+/** One full 4-bit block of a row; false (the caller redoes it exactly) on non-finite parameters, a near tie or NaN. */
+function rowBlock(p: usize, bs: i32, bits: i32, sym: i32, mx: i32, thr: v128, lowNib: v128, highNib: v128, out: usize, sPtr: usize, outZ: usize, j: i32, b: i32, zpBytes: i32): bool {
+  let lo: f64, hi: f64;
+  if (sym) {
+    let a = f32x4.splat(-1);
+    for (let i = 0; i < bs; i += 4) a = f32x4.pmax(a, f32x4.abs(v128.load(p + ((<usize>i) << 2))));
+    let m = f32x4.extract_lane(a, 0);
+    const m1 = f32x4.extract_lane(a, 1), m2 = f32x4.extract_lane(a, 2), m3 = f32x4.extract_lane(a, 3);
+    if (m1 > m) m = m1;
+    if (m2 > m) m = m2;
+    if (m3 > m) m = m3;
+    lo = m < 0 ? Infinity : -<f64>m;
+    hi = m < 0 ? -Infinity : <f64>m;
+  } else {
+    let l = f32x4.splat(Infinity), h = f32x4.splat(-Infinity);
+    for (let i = 0; i < bs; i += 4) {
+      const v = v128.load(p + ((<usize>i) << 2));
+      l = f32x4.pmin(l, v);
+      h = f32x4.pmax(h, v);
+    }
+    let a = f32x4.extract_lane(l, 0), c = f32x4.extract_lane(h, 0);
+    for (let k: u8 = 1; k < 4; k++) {
+      const x = k == 1 ? f32x4.extract_lane(l, 1) : k == 2 ? f32x4.extract_lane(l, 2) : f32x4.extract_lane(l, 3);
+      const y = k == 1 ? f32x4.extract_lane(h, 1) : k == 2 ? f32x4.extract_lane(h, 2) : f32x4.extract_lane(h, 3);
+      if (x < a) a = x;
+      if (y > c) c = y;
+    }
+    lo = <f64>a;
+    hi = <f64>c;
+  }
+  params(lo, hi, bits, sym);
+  const inv = <f32>(1.0 / gScale);
+  if (!(gZp == gZp) || !(inv < Infinity) || !(inv >= 1.17549435e-38)) return false;
+  const zi = <i32>gZp;
+  const iv = f32x4.splat(inv);
+  const z = i32x4.splat(zi);
+  const zero = i32x4.splat(0);
+  const vmax = i32x4.splat(mx);
+  let d = f32x4.splat(0);
+  // 32 codes → 16 bytes at a time (bs = 16: 8 bytes)
+  for (let i = 0; i < bs; i += 32) {
+    let w0 = zero, w1 = zero;
+    for (let h = 0; h < 2 && i + h * 16 < bs; h++) {
+      const q = p + ((<usize>(i + h * 16)) << 2);
+      const y0 = f32x4.mul(v128.load(q), iv), y1 = f32x4.mul(v128.load(q, 16), iv), y2 = f32x4.mul(v128.load(q, 32), iv), y3 = f32x4.mul(v128.load(q, 48), iv);
+      const n0 = f32x4.nearest(y0), n1 = f32x4.nearest(y1), n2 = f32x4.nearest(y2), n3 = f32x4.nearest(y3);
+      d = f32x4.max(d, f32x4.max(f32x4.max(dist(y0, n0), dist(y1, n1)), f32x4.max(dist(y2, n2), dist(y3, n3))));
+      const clamp = !sym;
+      const c16 = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(code4(n0, z, zero, vmax, clamp), code4(n1, z, zero, vmax, clamp)), i16x8.narrow_i32x4_u(code4(n2, z, zero, vmax, clamp), code4(n3, z, zero, vmax, clamp)));
+      // u16 lane = code[2i] | code[2i+1] << 8 → code[2i] | code[2i+1] << 4
+      const pk = v128.or(v128.and(c16, lowNib), v128.and(i16x8.shr_u(c16, 4), highNib));
+      if (h == 0) w0 = pk;
+      else w1 = pk;
+    }
+    const bytes = i8x16.narrow_i16x8_u(w0, w1);
+    if (bs >= 32) v128.store(out + <usize>(i >> 1), bytes);
+    else v128.store64_lane(out, bytes, 0);
+  }
+  if (!i32x4.all_true(f32x4.le(d, thr))) return false;
+  store<f32>(sPtr, <f32>gScale);
+  putZp(outZ, j, b, zpBytes, 4, zi);
+  return true;
+}
