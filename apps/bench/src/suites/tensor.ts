@@ -18,6 +18,7 @@ import {
   mul,
   noGrad,
   sub,
+  sum,
   full,
   kaimingUniform,
   matmul,
@@ -125,6 +126,7 @@ async function benchMatmul(rng: Rng): Promise<void> {
 
 async function benchConv(rng: Rng): Promise<void> {
   const rows: Row[] = [];
+  const trainRows: Row[] = [];
   const cases: { name: string; x: number[]; w: number[]; pads: number[]; reps: number }[] = [
     { name: 'LeNet conv1 1x1x28x28 -> 20@5x5', x: [1, 1, 28, 28], w: [20, 1, 5, 5], pads: [0, 0, 0, 0], reps: 41 },
     { name: 'LeNet conv2 1x20x24x24 -> 50@5x5', x: [1, 20, 24, 24], w: [50, 20, 5, 5], pads: [0, 0, 0, 0], reps: 31 },
@@ -151,8 +153,20 @@ async function benchConv(rng: Rng): Promise<void> {
     await session.release();
     const flops = 2 * O * oh * ow * C * kh * kw;
     rows.push([c.name, ours.wall, flops / ours.wall / 1e6, theirs.wall, flops / theirs.wall / 1e6, `${(theirs.wall / ours.wall).toFixed(3)}x`, ours.cpu, theirs.cpu, `${(theirs.cpu / ours.cpu).toFixed(3)}x`]);
+    // training step: forward (Im2Col + Gemm/MatMul) and the x, w and bias gradients (3 GEMMs of the forward's size, Col2Im)
+    const xg = tensor(xv, c.x).requireGrad();
+    const wg = tensor(wv, c.w).requireGrad();
+    const bg = tensor(bv, [O]).requireGrad();
+    const dy = tensor(randomF32(O * oh * ow, rng), [1, O, oh, ow]);
+    const step = (): void => {
+      xg.grad = wg.grad = bg.grad = null;
+      sum(mul(conv2d(xg, wg, bg, { pads: c.pads }), dy)).backward();
+    };
+    const [train] = await timePair(Math.max(5, c.reps >> 1), step, () => undefined);
+    trainRows.push([c.name, train.wall, (3 * flops) / train.wall / 1e6, train.cpu]);
   }
   printTable('Conv2d fp32, cpu (Whittle conv2d with bias; ORT Conv, 1 thread; runs alternate)', ['case', 'whittle ms', 'GFLOP/s', 'ort ms', 'GFLOP/s', 'ratio', 'whittle cpu ms', 'ort cpu ms', 'cpu ratio'], rows);
+  printTable('Conv2d fp32 forward + backward (x, w, bias gradients), cpu, Whittle only (GFLOP/s counts the 3 GEMMs)', ['case', 'ms', 'GFLOP/s', 'cpu ms'], trainRows);
 }
 
 async function benchMlpEpoch(): Promise<void> {
