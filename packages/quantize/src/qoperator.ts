@@ -28,7 +28,7 @@ export function qoperator(
     };
     if (n.opType === 'Gemm' && (get('transA', 0) !== 0 || get('alpha', 1) !== 1 || get('beta', 1) !== 1)) continue;
     const { site, q } = w;
-    const half = q.symmetric ? 128 : 0;
+    const half = q.symmetric ? 2 ** (q.bits - 1) : 0;
     const wType = q.symmetric ? 'int8' : 'uint8';
     const perChannel = q.granularity === 'per-channel';
     const xs = actConstants(g, names, x, xp, actSigned);
@@ -71,6 +71,6 @@ export function qoperator(
       if (hasBias) newNodes.push(createNode('Add', [mmOut, n.inputs[2]!], [y], {}, { name: names.node(`${n.name}_bias`) }));
     }
     g.nodes.splice(g.nodes.indexOf(n), 1, ...newNodes);
-    layers.push({ node: n.name, op: n.opType, emitted: n.opType === 'Conv' ? 'QLinearConv' : 'QLinearMatMul', perChannel });
+    layers.push({ node: n.name, op: n.opType, emitted: n.opType === 'Conv' ? 'QLinearConv' : 'QLinearMatMul', perChannel, ...(q.bits < 8 ? { weightBits: q.bits } : {}) });
   }
 }

@@ -19,6 +19,7 @@ export const staticOptions = defineOptions({
   perChannel: { type: 'boolean', default: true, description: 'per-output-channel weight scales' },
   activationType: { type: 'string', enum: ['uint8', 'int8'], default: 'uint8', description: 'activation integer type (uint8 asymmetric or int8 symmetric)' },
   weightType: { type: 'string', enum: ['int8', 'uint8'], default: 'int8', description: 'weight integer type (int8 symmetric or uint8 asymmetric)' },
+  reduceRange: { type: 'boolean', default: false, description: "7-bit weights (as onnxruntime quantize_static's reduce_range): x86 CPUs with AVX2/AVX-512 but no VNNI add uint8×int8 products in int16 pairs that 8-bit weights can saturate, wrecking QLinearConv/QGemm outputs there" },
   ops: { type: 'string[]', default: ['Conv', 'MatMul', 'Gemm'], description: 'op types to quantize' },
   quantizeOutputs: { type: 'boolean', default: true, description: 'also quantize the outputs of quantized ops (as onnxruntime does)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
@@ -131,7 +132,7 @@ export const quantizeStaticPass = definePass({
     const quantW = new Map<Node, { site: WeightSite; q: QuantizedWeight }>();
     for (const site of sites) {
       const w = canonical(site, (await site.tensor.data()) as Float32Array);
-      const q = quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: weightSym, granularity: o.perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
+      const q = quantizeRtn(w, site.rows, site.cols, { bits: o.reduceRange ? 7 : 8, symmetric: weightSym, granularity: o.perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
       quantW.set(site.node, { site, q });
     }
     if (o.format === 'qoperator') {
@@ -164,7 +165,7 @@ export const quantizeStaticPass = definePass({
         const fused = layout ? fusedAs(n, layout, actParams, o.activationType, o.weightType) : undefined;
         if (fused && 'reason' in fused) fusion.unfused[n.name || site.name] = fused.reason;
         else if (fused) fusion.fused[fused.op] = (fusion.fused[fused.op] ?? 0) + 1;
-        layers.push({ node: n.name, op: n.opType, weight: site.name, weightType: o.weightType, perChannel: o.perChannel, biasInt32: biasQuantized, inputScale: inScale, ...(fused ? { ortFusion: 'reason' in fused ? `none: ${fused.reason}` : fused.op } : {}) });
+        layers.push({ node: n.name, op: n.opType, weight: site.name, weightType: o.weightType, ...(o.reduceRange ? { weightBits: 7 } : {}), perChannel: o.perChannel, biasInt32: biasQuantized, inputScale: inScale, ...(fused ? { ortFusion: 'reason' in fused ? `none: ${fused.reason}` : fused.op } : {}) });
       }
       insertActivationQdq(g, names, actParams, actSym);
     }

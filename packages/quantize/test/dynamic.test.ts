@@ -3,6 +3,7 @@ import { runPass } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
 import { quantizeDynamicPass } from '../src/dynamic.js';
 import { GraphBuilder } from '@whittle/graph';
+import { ortSaturatesU8S8 } from '@whittle/testing';
 import { mixedFeeds, mixedModel, ortRun, randTensor, randomArray, relError } from './helpers.js';
 
 function convModel() {
@@ -23,7 +24,9 @@ describe('quantize-dynamic', () => {
       const model = mixedModel();
       const feeds = mixedFeeds(32);
       const ref = (await ortRun(model, feeds))[model.graph.outputs[0]!.name]!;
-      const { model: q } = await runPass(quantizeDynamicPass, model, { weightType, perChannel });
+      // int8 weights at full range saturate in onnxruntime on x86 without VNNI: 7 bits there
+      const reduceRange = weightType === 'int8' && (await ortSaturatesU8S8());
+      const { model: q } = await runPass(quantizeDynamicPass, model, { weightType, perChannel, reduceRange });
       expect(q.graph.nodes.filter((n) => n.opType === 'MatMulInteger').length).toBe(3);
       const err = relError(ref, (await ortRun(q, feeds))[q.graph.outputs[0]!.name]!);
       console.log('dynamic', weightType, perChannel, err);

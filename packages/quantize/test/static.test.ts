@@ -32,6 +32,20 @@ describe('quantize-static', () => {
       });
     }
   }
+  for (const format of ['qdq', 'qoperator'] as const) {
+    it(`reduceRange ${format}: int8 weights hold 7-bit codes (-64..63), exact in onnxruntime on every x86`, async () => {
+      const ref = (await ortRun(model, feeds))[model.graph.outputs[0]!.name]!;
+      const { model: q, report } = await runPass(quantizeStaticPass, model, { format, reduceRange: true }, { calibration: (async function* () { yield* calib(4); })() });
+      const int8 = [...q.graph.initializers.values()].filter((t) => t.dtype === 'int8' && t.size > 1);
+      expect(int8.length).toBeGreaterThan(0);
+      let lo = 0;
+      let hi = 0;
+      for (const t of int8) for (const v of (await t.data()) as Int8Array) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+      expect([lo >= -64, hi <= 63, hi - lo > 100]).toEqual([true, true, true]);
+      expect((report.details as { layers: { weightBits?: number }[] }).layers.every((l) => l.weightBits === 7)).toBe(true);
+      expect(relError(ref, (await ortRun(q, feeds))[q.graph.outputs[0]!.name]!)).toBeLessThan(0.08);
+    });
+  }
   it('rangesFromArrays: minmax and percentile clip outliers', () => {
     const v = new Float32Array(100000);
     for (let i = 0; i < v.length; i++) v[i] = ((i % 1000) / 1000) * 2 - 1;
