@@ -7,11 +7,9 @@
  * band of rows is read, quantized with no transpose and written at a time; memory is one band plus
  * the scales (V·D/bs floats), not the table.
  */
-import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, createNode, getInt, getInts } from '@whittle/graph';
-import { tensor } from '@whittle/tensor';
-import { matMulNBitsNode } from './emit.js';
+import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts } from '@whittle/graph';
 import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
-import { reshapeBack } from './tied_head.js';
+import { rewireSharedTable } from './tied_head.js';
 import { readersOf } from './write_weights.js';
 
 /** An unloaded float32 table [V, D] read by Gathers (axis 0) and one Transpose(perm [1, 0]) feeding MatMul B inputs. */
@@ -92,29 +90,7 @@ export function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tie
     g.rawInitializers.set(gatherZ, { dataType: 'uint8', dims: [V, nb, 1], external: wG.finish() });
     written += zps.length + unpacked.length;
   }
-  // the gather's view: [V, nb, bs] quantized along axis 2 in blocks of bs, scales [V, nb, 1]
-  const scales3 = names.value(`${tied.name}_scales_3d`);
-  const shape3 = names.value(`${tied.name}_scales_3d_shape`);
-  g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
-  const front = createNode('Reshape', [scaleName, shape3], [scales3], {}, { name: names.node(`${tied.name}_scales_Reshape`) });
-  for (const n of tied.gathers) {
-    const blocks = names.value(`${n.outputs[0]}_blocks`);
-    const gbq = createNode(
-      'GatherBlockQuantized',
-      [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
-      [blocks],
-      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
-      { name: names.node(`${n.name || tied.name}_GatherBlockQuantized`), domain: 'com.microsoft' },
-    );
-    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || tied.name));
-  }
-  for (const h of tied.heads) {
-    const mm = matMulNBitsNode(h.inputs[0]!, [data, scaleName, headZ], h.outputs[0]!, { K: D, N: V, bits: 4, blockSize: bs }, names.node(`${h.name || 'lm_head'}_MatMulNBits`));
-    if (!headZ) mm.inputs.length = 3;
-    g.nodes.splice(g.nodes.indexOf(h), 1, mm);
-  }
-  g.nodes.splice(g.nodes.indexOf(tied.transpose), 1);
-  g.nodes.unshift(front);
+  rewireSharedTable(g, names, { table: tied.name, data, scales: scaleName, headZ, gatherZ, V, D, nb, blockSize: bs, gathers: tied.gathers, heads: tied.heads, transpose: tied.transpose });
   g.rawInitializers.delete(tied.name);
   return written;
 }

@@ -76,6 +76,56 @@ export function reshapeBack(g: Graph, names: NameGenerator, ids: string, from: s
   ];
 }
 
+/** Where a shared 4-bit table's codes, scales and zero points are stored, and who reads it. */
+export interface SharedTable {
+  /** The float table's name (the prefix of new names). */
+  table: string;
+  /** Packed codes [V, nb, bs/2], scales [V, nb], MatMulNBits zero points ('' if symmetric), GatherBlockQuantized zero points [V, nb, 1] ('' if symmetric). */
+  data: string;
+  scales: string;
+  headZ: string;
+  gatherZ: string;
+  V: number;
+  D: number;
+  nb: number;
+  blockSize: number;
+  gathers: readonly Node[];
+  heads: readonly Node[];
+  transpose: Node;
+}
+
+/**
+ * Point the table's Gathers at GatherBlockQuantized (reshaped back to [..., D]) and its heads at
+ * MatMulNBits, all reading the same codes; drop the Transpose. The in-memory and the streaming
+ * paths share this rewrite; each stores the initializers its own way.
+ */
+export function rewireSharedTable(g: Graph, names: NameGenerator, t: SharedTable): void {
+  const { table, data, scales, headZ, gatherZ, V, D, nb, blockSize: bs } = t;
+  // the gather's view: [V, nb, bs] quantized along axis 2 in blocks of bs, scales [V, nb, 1]
+  const scales3 = names.value(`${table}_scales_3d`);
+  const shape3 = names.value(`${table}_scales_3d_shape`);
+  g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
+  const front = createNode('Reshape', [scales, shape3], [scales3], {}, { name: names.node(`${table}_scales_Reshape`) });
+  for (const n of t.gathers) {
+    const blocks = names.value(`${n.outputs[0]}_blocks`);
+    const gbq = createNode(
+      'GatherBlockQuantized',
+      [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
+      [blocks],
+      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
+      { name: names.node(`${n.name || table}_GatherBlockQuantized`), domain: 'com.microsoft' },
+    );
+    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || table));
+  }
+  for (const h of t.heads) {
+    const mm = matMulNBitsNode(h.inputs[0]!, [data, scales, headZ], h.outputs[0]!, { K: D, N: V, bits: 4, blockSize: bs }, names.node(`${h.name || 'lm_head'}_MatMulNBits`));
+    if (!headZ) mm.inputs.length = 3;
+    g.nodes.splice(g.nodes.indexOf(h), 1, mm);
+  }
+  g.nodes.splice(g.nodes.indexOf(t.transpose), 1);
+  g.nodes.unshift(front);
+}
+
 /**
  * Rewrite a tied table (`q`: its 4-bit block quantization, canonical [V, D]) in `mode`; `head8`
  * is the 8-bit block quantization for mode `int8`. Modifies `g` in place; the caller adds the
@@ -120,26 +170,7 @@ export function emitTiedTable(g: Graph, tied: TiedTable, sites: readonly WeightS
     gatherZ = names.value(`${tied.table}_gather_zero_points`);
     g.initializers.set(gatherZ, tensor(Uint8Array.from(q.zeroPoints), [V, nb, 1], 'uint8', { backend: 'cpu' }));
   }
-  // the gather's view: [V, nb, bs] quantized along axis 2 in blocks of bs, scales [V, nb, 1]
-  const scales3 = names.value(`${tied.table}_scales_3d`);
-  const shape3 = names.value(`${tied.table}_scales_3d_shape`);
-  g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
-  const front = [createNode('Reshape', [scales, shape3], [scales3], {}, { name: names.node(`${tied.table}_scales_Reshape`) })];
-  for (const s of sites) {
-    const n = s.node;
-    const blocks = names.value(`${n.outputs[0]}_blocks`);
-    const gbq = createNode(
-      'GatherBlockQuantized',
-      [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
-      [blocks],
-      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
-      { name: names.node(`${n.name || tied.table}_GatherBlockQuantized`), domain: 'com.microsoft' },
-    );
-    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || tied.table));
-  }
-  for (const h of tied.heads) replaceHead(h, [data, scales, headZ], 4, bs);
-  g.nodes.splice(g.nodes.indexOf(tied.transpose), 1);
-  g.nodes.unshift(...front);
+  rewireSharedTable(g, names, { table: tied.table, data, scales, headZ, gatherZ, V, D, nb, blockSize: bs, gathers: sites.map((x) => x.node), heads: tied.heads, transpose: tied.transpose });
   g.initializers.delete(tied.table);
   return tiedBytes(q, mode);
 }
