@@ -22,17 +22,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compareOutputs } from '@whittle/eval';
 import { createOrtRunner, type OrtFeed } from '@whittle/eval/node';
 import { type DecoderLmOptions, decoderFeeds, decoderLmConfig, externalDecoderLmPath } from '@whittle/testing/lm';
+import { numberArg } from '../args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, '..', 'children', 'lm_scale_convert.ts');
 const cliMain = join(here, '..', '..', '..', 'cli', 'src', 'main.ts');
 const MB = 2 ** 20;
-const arg = (args: string[], name: string, d: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : d;
-};
 
 interface Run {
   seconds: number;
@@ -112,6 +110,7 @@ function spread(ref: Float32Array[], vocab: number): { std: number; gap: number 
   return { std: Math.sqrt(sq / n - (sum / n) ** 2), gap: gap / rows };
 }
 
+/** Logits agreement per sequence by @whittle/eval's compareOutputs, plus "fp32 argmax in the output's top 5". */
 function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cosine: number; minCosine: number; argmax: number; top5: number; maxAbs: number; rms: number } {
   let se = 0;
   let count = 0;
@@ -122,35 +121,26 @@ function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cos
   const cosines: number[] = [];
   for (let s = 0; s < ref.length; s++) {
     const [a, b] = [ref[s]!, got[s]!];
-    let d = 0, x = 0, y = 0;
-    for (let i = 0; i < a.length; i++) {
-      d += a[i]! * b[i]!;
-      x += a[i]! ** 2;
-      y += b[i]! ** 2;
-      maxAbs = Math.max(maxAbs, Math.abs(a[i]! - b[i]!));
-      se += (a[i]! - b[i]!) ** 2;
-      count++;
-    }
-    cosines.push(d / Math.sqrt(x * y));
-    for (let r = 0; r < a.length / vocab; r++) {
-      let ia = 0, ib = 0;
-      for (let v = 1; v < vocab; v++) {
-        if (a[r * vocab + v]! > a[r * vocab + ia]!) ia = v;
-        if (b[r * vocab + v]! > b[r * vocab + ib]!) ib = v;
-      }
-      agree += ia === ib ? 1 : 0;
-      // the reference's top token among the output's 5 highest
+    const m = compareOutputs(a, b, { numClasses: vocab });
+    cosines.push(m.cosine);
+    maxAbs = Math.max(maxAbs, m.maxAbsError);
+    se += m.rmse ** 2 * m.count;
+    count += m.count;
+    agree += m.top1Agreement! * m.rows!;
+    for (let r = 0; r < m.rows!; r++) {
+      let ia = 0;
+      for (let v = 1; v < vocab; v++) if (a[r * vocab + v]! > a[r * vocab + ia]!) ia = v;
       let above = 0;
       for (let v = 0; v < vocab; v++) if (b[r * vocab + v]! > b[r * vocab + ia]!) above++;
       inTop5 += above < 5 ? 1 : 0;
-      rows++;
     }
+    rows += m.rows!;
   }
   return { cosine: cosines.reduce((p, c) => p + c, 0) / cosines.length, minCosine: Math.min(...cosines), argmax: agree / rows, top5: inTop5 / rows, maxAbs, rms: Math.sqrt(se / count) };
 }
 
 export async function run(args: string[]): Promise<void> {
-  const options: DecoderLmOptions = { seed: 600, layers: arg(args, 'layers', 20), dModel: arg(args, 'd-model', 1536), heads: arg(args, 'heads', 12), vocab: arg(args, 'vocab', 32000), maxPositions: 512 };
+  const options: DecoderLmOptions = { seed: 600, layers: numberArg(args, 'layers', 20), dModel: numberArg(args, 'd-model', 1536), heads: numberArg(args, 'heads', 12), vocab: numberArg(args, 'vocab', 32000), maxPositions: 512 };
   const t0 = performance.now();
   const lm = externalDecoderLmPath(options);
   const genSeconds = (performance.now() - t0) / 1000;

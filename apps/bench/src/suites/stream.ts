@@ -14,13 +14,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { writeSyntheticMlp } from '@whittle/testing/synthetic';
+import { numberArg } from '../args.js';
 
 const child = join(dirname(fileURLToPath(import.meta.url)), '..', 'children', 'stream_quantize.ts');
 const MB = 2 ** 20;
-const arg = (args: string[], name: string, d: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : d;
-};
 
 interface Run {
   seconds: number;
@@ -49,8 +46,8 @@ function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const width = arg(args, 'width', 8192);
-  const layers = arg(args, 'layers', 10);
+  const width = numberArg(args, 'width', 8192);
+  const layers = numberArg(args, 'layers', 10);
   const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-stream-'));
   try {
     const t0 = performance.now();
