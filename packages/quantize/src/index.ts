@@ -28,7 +28,7 @@ export * from './quant_math.js';
 export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
 export { quantizeWeightsStreaming, type StreamQuantizeOptions, type StreamQuantizeLayer } from './stream_nbits.js';
-export { convertFloat16Streaming, float32BitsToFloat16, type StreamFloat16Options, type StreamFloat16Result } from './stream_float16.js';
+export { convertFloat16Streaming, type StreamFloat16Options, type StreamFloat16Result } from './stream_float16.js';
 export { packMatMulNBits } from './emit.js';
 export { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 

@@ -11,10 +11,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runPass } from '@whittle/graph';
 import { createOrtRunner, type OrtFeed, type OrtModelSource } from '@whittle/eval/node';
 import { readModelFile, rewriteModelFile } from '@whittle/onnx/node';
-import { float32ToFloat16Bits } from '@whittle/tensor';
+import { float32BitsToFloat16, float32ToFloat16Bits } from '@whittle/tensor';
 import { decoderFeeds, writeDecoderLmExternal } from '@whittle/testing/lm';
 import { writeSyntheticMlp } from '@whittle/testing/synthetic';
-import { convertFloat16Pass, convertFloat16Streaming, float32BitsToFloat16 } from '../src/index.js';
+import { convertFloat16Pass, convertFloat16Streaming } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-stream-f16-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

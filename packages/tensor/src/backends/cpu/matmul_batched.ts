@@ -1,5 +1,6 @@
 import type { TensorInfo } from '../../backend.js';
-import { type DType, type StorageArray, allocStorage, float16BitsToFloat32, float32ToFloat16Bits } from '../../dtype.js';
+import { type DType, type StorageArray, allocStorage, float16BitsToFloat32 } from '../../dtype.js';
+import { float32BitsToFloat16 } from '../../float16_array.js';
 import { DTypeError } from '../../errors.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../shape.js';
 import { cpuValues } from './backend.js';
@@ -128,6 +129,6 @@ export function finishOutput(dtype: DType, acc: StorageArray): StorageArray {
   if (dtype !== 'float16') return acc;
   const out = allocStorage('float16', acc.length) as Uint16Array;
   const f = acc as Float32Array;
-  for (let i = 0; i < f.length; i++) out[i] = float32ToFloat16Bits(f[i]!);
+  float32BitsToFloat16(new Uint32Array(f.buffer, f.byteOffset, f.length), out);
   return out;
 }

@@ -1,4 +1,5 @@
 import type { Backend, DataHandle, TensorInfo } from '../../backend.js';
+import { float32BitsToFloat16 } from '../../float16_array.js';
 import {
   type DType,
   type StorageArray,
@@ -6,7 +7,6 @@ import {
   bfloat16BitsToFloat32,
   float16BitsToFloat32,
   float32ToBfloat16Bits,
-  float32ToFloat16Bits,
   isPacked,
   packFromInt32,
   storageLength,
@@ -259,7 +259,7 @@ function fromGpuWords(dtype: DType, words: Uint32Array, size: number): StorageAr
       return f.slice();
     case 'float16': {
       const out = new Uint16Array(size);
-      for (let k = 0; k < size; k++) out[k] = float32ToFloat16Bits(f[k]!);
+      float32BitsToFloat16(words.subarray(0, size), out);
       return out;
     }
     case 'int32':
