@@ -28,6 +28,8 @@ export * from './quant_math.js';
 export * from './weights.js';
 export { writeQuantizedWeights, type WeightFormat, type WriteResult } from './write_weights.js';
 export { quantizeWeightsStreaming, type StreamQuantizeOptions, type StreamQuantizeLayer } from './stream_nbits.js';
+export { QuantizeWorkerError, type BandThread, type BandThreadFactory } from './nbits_pool.js';
+export { nbitsJobRunner, type NBitsJob, type NBitsReply, type NBitsInitJob, type NBitsColsJob, type NBitsRowsJob } from './nbits_band_jobs.js';
 export { convertFloat16Streaming, type StreamFloat16Options, type StreamFloat16Result } from './stream_float16.js';
 export { packMatMulNBits } from './emit.js';
 export { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';

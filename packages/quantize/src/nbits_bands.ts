@@ -13,7 +13,7 @@ import { type WasmBandArena, wasmBandArena } from './nbits_wasm.js';
  * Bytes of B read per band (rows rounded down to whole blocks, at least one block). Measured on
  * a 1 GB model: 2 MB used less cpu than 8 MB (the band stays in cache between read and quantize).
  */
-const BAND_BYTES = 2 * 2 ** 20;
+export const BAND_BYTES = 2 * 2 ** 20;
 
 /** One weight's outputs: views valid until the next {@link NBitsBands.quantize}. */
 export interface NBitsOutputs {
@@ -44,7 +44,7 @@ export function nbitsBands(spec: NBitsSpec, shapes: readonly (readonly [number, 
   const blob = (bs * container) / 8;
   const maxN = Math.max(1, ...shapes.map((s) => s[1]));
   // whole blocks per band (zero points are OR-ed into zeroed bytes, so a band may split a byte)
-  const rows = Math.max(bs, Math.floor(bandBytes / (4 * maxN) / bs) * bs);
+  const rows = bandRows(bs, maxN, bandBytes);
   let bB = 0;
   let sB = 0;
   let zB = 0;
@@ -55,7 +55,7 @@ export function nbitsBands(spec: NBitsSpec, shapes: readonly (readonly [number, 
     zB = Math.max(zB, N * Math.ceil((nb * container) / 8));
   }
   const band = rows * maxN * 4;
-  const arena = wasmBandArena(band, bB, sB, zB) ?? jsArena(spec, band, bB, sB, zB);
+  const arena = bandArena(spec, band, bB, sB, zB);
   return {
     quantize(K, N, load) {
       const nb = Math.ceil(K / bs);
@@ -70,6 +70,19 @@ export function nbitsBands(spec: NBitsSpec, shapes: readonly (readonly [number, 
       return { B: arena.B.subarray(0, N * nb * blob), scales: arena.scales.subarray(0, N * nb), zps: arena.zps.subarray(0, N * zpBytes) };
     },
   };
+}
+
+/**
+ * Band rows of a weight [*, maxN] for bands of at most `bandBytes` (whole blocks, at least one):
+ * the banding of {@link nbitsBands}, shared with the worker pool (nbits_pool.ts).
+ */
+export function bandRows(blockSize: number, maxN: number, bandBytes: number): number {
+  return Math.max(blockSize, Math.floor(bandBytes / (4 * Math.max(1, maxN)) / blockSize) * blockSize);
+}
+
+/** A band buffer and output buffers for the kernel: in WASM memory when the SIMD tier runs, else in JS memory. */
+export function bandArena(spec: NBitsSpec, bandBytes: number, bB: number, sB: number, zB: number): WasmBandArena {
+  return wasmBandArena(bandBytes, bB, sB, zB) ?? jsArena(spec, bandBytes, bB, sB, zB);
 }
 
 /** The same buffers in JS memory, run by the JS loops (no WebAssembly SIMD here). */

@@ -8,11 +8,17 @@
  * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
  * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
  * `stream_tied.ts`).
+ *
+ * With `threads` > 1 the bands are quantized on band threads made by `bandThreads` (nbits_pool.ts;
+ * `nodeBandThreads` from `@whittle/quantize/node` in Node) while this thread reads and writes:
+ * same bytes, a bounded queue of bands in shared memory, the threads terminated when the pass ends.
  */
 import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { ensureDomain, matMulNBitsNode } from './emit.js';
-import { nbitsBands } from './nbits_bands.js';
+import type { NBitsSpec } from './nbits_kernel.js';
+import { BAND_BYTES, type NBitsBands, nbitsBands } from './nbits_bands.js';
+import { type BandThreadFactory, type NBitsBandPool, nbitsBandPool } from './nbits_pool.js';
 import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
@@ -23,8 +29,18 @@ export interface StreamQuantizeOptions {
   symmetric?: boolean;
   /** Block size along K: a power of two ≥ 16. Default 32. */
   blockSize?: number;
-  /** Float32 working set per slice, in elements (default 2M = 8 MB). */
+  /**
+   * Float32 working set per slice, in elements: the tied table's slices on one thread (default 2M
+   * = 8 MB), and with `threads` > 1 every band (default 512K = 2 MB; at least a block of rows).
+   */
   sliceElements?: number;
+  /**
+   * Threads quantizing bands: 1 (default) runs on this thread; more need `bandThreads`. The bytes
+   * are the same for any count.
+   */
+  threads?: number;
+  /** Makes the band threads when `threads` > 1: `nodeBandThreads` of `@whittle/quantize/node` (node:worker_threads). */
+  bandThreads?: BandThreadFactory;
   /**
    * A float32 token table tied with the LM head (read by Gather and, through Transpose, by MatMul):
    * 'shared' quantizes it once for GatherBlockQuantized and the head's MatMulNBits (4-bit grids
@@ -72,16 +88,39 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
   const tiedMode = opts.tiedEmbedding ?? 'shared';
   if (tiedMode !== 'shared' && tiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: tiedEmbedding must be 'shared' or 'float', got '${String(tiedMode)}'`);
   const tied = tiedMode === 'shared' && container === 4 ? findStreamTiedTables(g, bs) : [];
-  // MatMul weights are read a band of rows at a time into buffers reused from weight to weight
-  const bands = nbitsBands({ bits, symmetric, blockSize: bs, container }, sites.map((s) => s.t.dims as [number, number]));
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`quantizeWeightsStreaming: threads must be an integer >= 1, got ${threads}`);
+  if (threads > 1 && !opts.bandThreads) throw new ArgumentError('quantizeWeightsStreaming: threads > 1 needs bandThreads (nodeBandThreads from @whittle/quantize/node)');
+  const spec = { bits, symmetric, blockSize: bs, container } as const;
+  const shapes = sites.map((s) => s.t.dims as [number, number]);
+  // MatMul weights are read a band of rows at a time into buffers reused from weight to weight,
+  // quantized here or on band threads
+  const pool = threads > 1 && sites.length + tied.length > 0 ? nbitsBandPool(spec, { cols: shapes, rows: tied.map((t) => t.t.dims as [number, number]) }, threads, opts.bandThreads!, opts.sliceElements ? opts.sliceElements * 4 : BAND_BYTES, opts.signal) : undefined;
+  try {
+    return await quantizeSites(model, io, opts, { spec, sites, tied, pool, bands: pool ? undefined : nbitsBands(spec, shapes) });
+  } finally {
+    await pool?.close();
+  }
+}
+
+interface Plan {
+  spec: NBitsSpec;
+  sites: Site[];
+  tied: ReturnType<typeof findStreamTiedTables>;
+  pool: NBitsBandPool | undefined;
+  bands: NBitsBands | undefined;
+}
+
+async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions, { spec, sites, tied, pool, bands }: Plan): Promise<StreamQuantizeLayer[]> {
+  const { blockSize: bs, container } = spec;
+  const g = model.graph;
   const names = new NameGenerator(g);
   const emitted = new Map<string, { B: string; S: string; Z: string }>();
   const layers: StreamQuantizeLayer[] = [];
   const total = sites.length + tied.length;
   for (const [i, t] of tied.entries()) {
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
-    const spec = { bits, symmetric, blockSize: bs, container: 4 as const };
-    const bytesOut = quantizeTiedTableStreaming(model, io, t, spec, names, opts.sliceElements ?? 2 ** 21);
+    const bytesOut = await quantizeTiedTableStreaming(model, io, t, { ...spec, container: 4 }, names, opts.sliceElements ?? 2 ** 21, pool, opts.signal);
     ensureDomain(model, 'com.microsoft', 1);
     layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], bytesIn: t.t.external!.length, bytesOut });
     opts.onProgress?.(i + 1, total, t.name);
@@ -95,7 +134,11 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
     let out = emitted.get(s.name);
     if (!out) {
       const ext = s.t.external!;
-      const q = bands.quantize(K, N, (k0, rows, into) => void io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into));
+      const load = (k0: number, rows: number, into: Uint8Array): void => {
+        throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
+        io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into);
+      };
+      const q = pool ? await pool.cols(K, N, load) : bands!.quantize(K, N, load);
       const wB = io.begin();
       wB.write(q.B);
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };

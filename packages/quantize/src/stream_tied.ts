@@ -7,8 +7,9 @@
  * band of rows is read, quantized with no transpose and written at a time; memory is one band plus
  * the scales (V·D/bs floats), not the table.
  */
-import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts } from '@whittle/graph';
+import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts, throwIfAborted } from '@whittle/graph';
 import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
+import type { NBitsBandPool } from './nbits_pool.js';
 import { rewireSharedTable } from './tied_head.js';
 import { readersOf } from './write_weights.js';
 
@@ -43,9 +44,10 @@ export function findStreamTiedTables(g: Graph, blockSize: number): StreamTiedTab
 
 /**
  * Quantize `tied` (4-bit container) through `io` into the shared layout, `sliceElements` floats
- * of it at a time, and rewire its Gathers and heads. Returns the bytes written.
+ * of it at a time (or on the band threads of `pool`: same bytes), and rewire its Gathers and
+ * heads. Returns the bytes written.
  */
-export function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, names: NameGenerator, sliceElements: number): number {
+export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, names: NameGenerator, sliceElements: number, pool?: NBitsBandPool, signal?: AbortSignal): Promise<number> {
   const g = model.graph;
   const [V, D] = tied.t.dims as [number, number];
   const bs = spec.blockSize;
@@ -53,25 +55,34 @@ export function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tie
   const blob = bs / 2;
   const zpBytes = Math.ceil(nb / 2);
   const ext = tied.t.external!;
-  const scales = new Float32Array(V * nb);
-  const zps = new Uint8Array(V * zpBytes);
-  const rows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
-  const packed = new Uint8Array(rows * nb * blob);
-  const band = new Float32Array(rows * D);
-  const bandBytes = new Uint8Array(band.buffer);
-  const wB = io.begin();
-  for (let v0 = 0; v0 < V; v0 += rows) {
-    const r = Math.min(rows, V - v0);
+  const load = (v0: number, r: number, into: Uint8Array): void => {
+    throwIfAborted(signal, 'quantizeWeightsStreaming');
     const part: RawTensor = { dataType: 'float32', dims: [r, D], external: { ...ext, offset: ext.offset + v0 * D * 4, length: r * D * 4 } };
-    io.load(part, tied.name, bandBytes);
-    quantizeRowsNBits(band, D, v0, r, spec, packed, scales, zps);
-    wB.write(packed.subarray(0, r * nb * blob));
+    io.load(part, tied.name, into);
+  };
+  const wB = io.begin();
+  let scales: Float32Array;
+  let zps: Uint8Array;
+  if (pool) ({ scales, zps } = await pool.rows(V, D, load, (packed) => wB.write(packed)));
+  else {
+    scales = new Float32Array(V * nb);
+    zps = new Uint8Array(V * zpBytes);
+    const rows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
+    const packed = new Uint8Array(rows * nb * blob);
+    const band = new Float32Array(rows * D);
+    const bandBytes = new Uint8Array(band.buffer);
+    for (let v0 = 0; v0 < V; v0 += rows) {
+      const r = Math.min(rows, V - v0);
+      load(v0, r, bandBytes.subarray(0, r * D * 4));
+      quantizeRowsNBits(band, D, v0, r, spec, packed, scales, zps);
+      wB.write(packed.subarray(0, r * nb * blob));
+    }
   }
   const data = names.value(`${tied.name}_q4`);
   const scaleName = names.value(`${tied.name}_scales`);
   g.rawInitializers.set(data, { dataType: 'uint8', dims: [V, nb, blob], external: wB.finish() });
   const wS = io.begin();
-  wS.write(new Uint8Array(scales.buffer));
+  wS.write(new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength));
   g.rawInitializers.set(scaleName, { dataType: 'float32', dims: [V, nb], external: wS.finish() });
   let written = V * nb * blob + scales.byteLength;
   let headZ = '';

@@ -1,0 +1,199 @@
+/**
+ * Parallel bands for streaming MatMulNBits: the calling thread reads bands of rows into a few
+ * shared slots (a bounded queue: two per thread) and band threads quantize them
+ * (nbits_band_jobs.ts). Memory is the slots plus one set of outputs for the largest weight, as on
+ * one thread; no thread holds a whole float32 weight. Threads are made by an injected
+ * {@link BandThreadFactory} — `nodeBandThreads` from `@whittle/quantize/node` (node:worker_threads)
+ * — so this file stays browser-safe. Bytes equal the one-thread path for any thread count.
+ */
+import { PassAbortedError } from '@whittle/graph';
+import { ArgumentError, WhittleError } from '@whittle/tensor';
+import type { NBitsColsJob, NBitsJob, NBitsReply, NBitsRowsJob } from './nbits_band_jobs.js';
+import { bandRows, type NBitsOutputs } from './nbits_bands.js';
+import type { NBitsSpec } from './nbits_kernel.js';
+
+export type { NBitsJob, NBitsReply } from './nbits_band_jobs.js';
+
+/** A band thread failed (threw, crashed or could not start); the pass stops and writes nothing. */
+export class QuantizeWorkerError extends WhittleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_QUANTIZE_WORKER', message, options);
+  }
+}
+
+/** One band thread, as the pool sees it. */
+export interface BandThread {
+  /** Send a job (the thread answers through the factory's `reply`). */
+  post(job: NBitsJob): void;
+  /** Stop the thread; jobs not answered are dropped. */
+  terminate(): Promise<void>;
+}
+
+/**
+ * Makes one band thread that runs `nbitsJobRunner` (from nbits_band_jobs.ts) on every message and
+ * posts its replies to `reply`; `fail` reports a thread that crashed or exited on its own.
+ */
+export type BandThreadFactory = (handlers: { reply(r: NBitsReply): void; fail(e: Error): void }) => BandThread;
+
+/** Band quantization on threads; see {@link nbitsBandPool}. */
+export interface NBitsBandPool {
+  /** Like `nbitsBands(..).quantize`: outputs are views valid until the next call. */
+  cols(K: number, N: number, load: (k0: number, rows: number, into: Uint8Array) => void): Promise<NBitsOutputs>;
+  /**
+   * A tied table [V, D] (B = tableᵀ): `load(v0, rows, into)` fills rows of the table, `write`
+   * receives the packed codes of each band in order; scales [V, nb] and zero points [V, zpBytes]
+   * are returned (views valid until the next call).
+   */
+  rows(V: number, D: number, load: (v0: number, rows: number, into: Uint8Array) => void, write: (packed: Uint8Array) => void): Promise<{ scales: Float32Array; zps: Uint8Array }>;
+  /** Terminate the threads (always call it; idempotent). */
+  close(): Promise<void>;
+}
+
+const align = (x: number): number => Math.ceil(x / 64) * 64;
+
+/**
+ * A pool of `threads` band threads for MatMul weights of shapes `cols` ([K, N]) and tied tables of
+ * shapes `rows` ([V, D]), bands of about `bandBytes` of float32. An abort of `signal`, a thread's
+ * error or exit rejects what is pending and terminates every thread.
+ */
+export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonly [number, number])[]; rows: readonly (readonly [number, number])[] }, threads: number, factory: BandThreadFactory, bandBytes: number, signal?: AbortSignal): NBitsBandPool {
+  if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`nbitsBandPool: threads must be an integer >= 1, got ${threads}`);
+  const { blockSize: bs, container } = spec;
+  const blob = (bs * container) / 8;
+  const maxN = Math.max(0, ...shapes.cols.map((s) => s[1]));
+  const colRows = bandRows(bs, maxN, bandBytes);
+  let inBytes = colRows * maxN * 4;
+  let outBytes = 0;
+  let bB = 0, sB = 0, zB = 0, rS = 0, rZ = 0;
+  for (const [K, N] of shapes.cols) {
+    const nb = Math.ceil(K / bs);
+    bB = Math.max(bB, N * nb * blob);
+    sB = Math.max(sB, N * nb * 4);
+    zB = Math.max(zB, N * Math.ceil((nb * container) / 8));
+  }
+  const tiedRows = (D: number): number => Math.max(1, Math.floor(bandBytes / (4 * D)));
+  for (const [V, D] of shapes.rows) {
+    const nb = Math.ceil(D / bs);
+    const r = Math.min(V, tiedRows(D));
+    inBytes = Math.max(inBytes, r * D * 4);
+    outBytes = Math.max(outBytes, r * nb * blob);
+    rS = Math.max(rS, V * nb * 4);
+    rZ = Math.max(rZ, V * Math.ceil((nb * container) / 8));
+  }
+  inBytes = align(inBytes);
+  const slotBytes = inBytes + align(outBytes);
+  const nSlots = 2 * threads;
+  const slots = new SharedArrayBuffer(slotBytes * nSlots);
+  const out = { outB: new SharedArrayBuffer(align(bB)), outS: new SharedArrayBuffer(align(sB)), outZ: new SharedArrayBuffer(align(zB)), rowS: new SharedArrayBuffer(align(rS)), rowZ: new SharedArrayBuffer(align(rZ)) };
+  const slotBytesView = new Uint8Array(slots);
+  const outZ = new Uint8Array(out.outZ);
+
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; thread: number }>();
+  const busy = new Array<number>(threads).fill(0);
+  let nextId = 1;
+  let failure: Error | undefined;
+  let closed: Promise<void> | undefined;
+  const pool: BandThread[] = [];
+  const terminateAll = (): Promise<void> => (closed ??= Promise.all(pool.map((t) => t.terminate().catch(() => undefined))).then(() => undefined));
+  const fail = (e: Error): void => {
+    if (failure) return;
+    failure = e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+    void terminateAll();
+  };
+  const reply = (r: NBitsReply): void => {
+    const p = pending.get(r.id);
+    if (!p) return;
+    pending.delete(r.id);
+    busy[p.thread]!--;
+    if (r.error) fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread failed: ${r.error.name}: ${r.error.message}`));
+    else p.resolve();
+  };
+  const onAbort = (): void => {
+    const reason = signal?.reason instanceof Error ? signal.reason.message : signal?.reason === undefined ? '' : String(signal.reason);
+    fail(new PassAbortedError(`quantizeWeightsStreaming: aborted${reason ? ` (${reason})` : ''}`));
+  };
+  try {
+    for (let t = 0; t < threads; t++) pool.push(factory({ reply, fail }));
+    for (const t of pool) t.post({ type: 'init', spec, slots, slotBytes, inBytes, colRows, maxN, ...out });
+  } catch (e) {
+    fail(new QuantizeWorkerError(`quantizeWeightsStreaming: could not start a band thread: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const submit = (job: Omit<NBitsColsJob, 'id'> | Omit<NBitsRowsJob, 'id'>): Promise<void> => {
+    if (failure) return Promise.reject(failure);
+    let thread = 0;
+    for (let t = 1; t < threads; t++) if (busy[t]! < busy[thread]!) thread = t;
+    const id = nextId++;
+    busy[thread]!++;
+    const p = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject, thread }));
+    pool[thread]!.post({ ...job, id } as NBitsJob);
+    // awaited in order by `bands`; a rejection seen first through another job must not go unhandled
+    p.catch(() => undefined);
+    return p;
+  };
+
+  /** Fill and send `count` bands through the slots, oldest first; `done` runs as each one finishes, in order. */
+  async function bands(count: number, send: (i: number, slot: number) => Promise<void>, done?: (i: number, slot: number) => void): Promise<void> {
+    const free = Array.from({ length: nSlots }, (_, s) => nSlots - 1 - s);
+    const inflight: { p: Promise<void>; i: number; slot: number }[] = [];
+    const finishOldest = async (): Promise<void> => {
+      const f = inflight.shift()!;
+      await f.p;
+      done?.(f.i, f.slot);
+      free.push(f.slot);
+    };
+    try {
+      for (let i = 0; i < count; i++) {
+        if (failure) throw failure;
+        if (!free.length) await finishOldest();
+        const slot = free.pop()!;
+        inflight.push({ p: send(i, slot), i, slot });
+      }
+      while (inflight.length) await finishOldest();
+    } catch (e) {
+      // jobs still in flight write into the slots and outputs: the pool is done
+      fail(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
+  }
+  const slotIn = (slot: number, bytes: number): Uint8Array => slotBytesView.subarray(slot * slotBytes, slot * slotBytes + bytes);
+
+  return {
+    async cols(K, N, load) {
+      const nb = Math.ceil(K / bs);
+      const zpBytes = Math.ceil((nb * container) / 8);
+      if (N > maxN || N * nb * blob > bB) throw new ArgumentError(`nbitsBandPool: weight [${K}, ${N}] is larger than the shapes the pool was made for`);
+      outZ.fill(0, 0, N * zpBytes);
+      await bands(Math.ceil(K / colRows), (i, slot) => {
+        const k0 = i * colRows;
+        const rows = Math.min(colRows, K - k0);
+        load(k0, rows, slotIn(slot, rows * N * 4));
+        return submit({ type: 'cols', slot, rows, N, nb, b0: k0 / bs });
+      });
+      return { B: new Uint8Array(out.outB, 0, N * nb * blob), scales: new Float32Array(out.outS, 0, N * nb), zps: new Uint8Array(out.outZ, 0, N * zpBytes) };
+    },
+    async rows(V, D, load, write) {
+      const nb = Math.ceil(D / bs);
+      const zpBytes = Math.ceil((nb * container) / 8);
+      const r = tiedRows(D);
+      if (Math.min(V, r) * D * 4 > inBytes || V * nb * 4 > rS) throw new ArgumentError(`nbitsBandPool: table [${V}, ${D}] is larger than the shapes the pool was made for`);
+      const rowsOf = (i: number): number => Math.min(r, V - i * r);
+      await bands(
+        Math.ceil(V / r),
+        (i, slot) => {
+          load(i * r, rowsOf(i), slotIn(slot, rowsOf(i) * D * 4));
+          return submit({ type: 'rows', slot, rows: rowsOf(i), D, v0: i * r });
+        },
+        (i, slot) => write(slotBytesView.subarray(slot * slotBytes + inBytes, slot * slotBytes + inBytes + rowsOf(i) * nb * blob)),
+      );
+      return { scales: new Float32Array(out.rowS, 0, V * nb), zps: new Uint8Array(out.rowZ, 0, V * zpBytes) };
+    },
+    async close() {
+      signal?.removeEventListener('abort', onAbort);
+      await terminateAll();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Band threads on node:worker_threads for `quantizeWeightsStreaming({ threads, bandThreads })`.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BandThreadFactory } from '../nbits_pool.js';
+import { QuantizeWorkerError } from '../nbits_pool.js';
+
+/** tsx's ESM API (its `tsImport` loads a TypeScript module graph), from tsx's package.json. */
+function tsxImportUrl(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const exp = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!;
+  return pathToFileURL(join(dirname(manifest), exp.import.default)).href;
+}
+
+/**
+ * The Worker for a band thread. From the build: the compiled worker file. From the TypeScript
+ * sources (tests, the repo's scripts): Node 20 does not carry the parent's tsx hooks into a
+ * worker, so a small bootstrap loads the worker's source through tsx's `tsImport`.
+ */
+function bandWorker(): Worker {
+  const source = import.meta.url.endsWith('.ts');
+  const url = new URL(source ? './nbits_worker.ts' : './nbits_worker.js', import.meta.url);
+  if (!source) return new Worker(url);
+  const tsx = tsxImportUrl();
+  // the parent's own loader flags (`--import tsx`, `--import=tsx`, …) fail or do nothing in a worker
+  const argv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i]!;
+    if ((a === '--import' || a === '--require' || a === '-r' || a === '--loader') && /tsx/.test(process.execArgv[i + 1] ?? '')) i++;
+    else if (!/tsx/.test(a)) argv.push(a);
+  }
+  const execArgv = argv.some((a) => a.includes('@whittle/source')) ? argv : [...argv, '--conditions=@whittle/source'];
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`, { eval: true, execArgv });
+}
+
+/**
+ * A {@link BandThreadFactory} on node:worker_threads: each thread is a Worker running the band
+ * jobs; an uncaught error or an exit the pool did not ask for is reported as a
+ * {@link QuantizeWorkerError}.
+ */
+export const nodeBandThreads: BandThreadFactory = ({ reply, fail }) => {
+  const worker = bandWorker();
+  let stopping = false;
+  worker.on('message', reply);
+  worker.on('error', (e: Error) => fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread crashed: ${e.message}`, { cause: e })));
+  worker.on('messageerror', (e: Error) => fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread's message could not be read: ${e.message}`, { cause: e })));
+  worker.on('exit', (code) => {
+    if (!stopping) fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread exited (code ${code})`));
+  });
+  return {
+    post: (job) => worker.postMessage(job),
+    terminate: async () => {
+      stopping = true;
+      await worker.terminate();
+    },
+  };
+};
