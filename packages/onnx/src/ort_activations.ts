@@ -1,10 +1,10 @@
 /**
  * An {@link ActivationRuntime} on onnxruntime (node or web): the model is written with the wanted
- * intermediate values added as graph outputs — as onnxruntime's own calibrator does — and run in
- * one session. The onnxruntime module is passed in, so this file has no dependency on it and stays
+ * intermediate values added as graph outputs, or reduced to their ranges in the graph (as
+ * onnxruntime's own min/max calibrator does), and run in one session. The onnxruntime module is passed in, so this file has no dependency on it and stays
  * browser-safe.
  */
-import type { ActivationRuntime, ActivationValue, Feeds, Model, ValueInfo } from '@whittle/graph';
+import { type ActivationOpenOptions, type ActivationRange, type ActivationRuntime, type ActivationValue, type Feeds, type Model, type Node, type ValueInfo, type ValueType, NameGenerator, createNode, inferValueTypes, opsetVersion } from '@whittle/graph';
 import { ArgumentError, float16BitsToFloat32 } from '@whittle/tensor';
 import { writeModel } from './model.js';
 
@@ -43,28 +43,81 @@ function toFloat32(name: string, t: OrtTensorLike): Float32Array {
   throw new ArgumentError(`onnxruntime activations: value '${name}' of type ${t.type} is not numeric`);
 }
 
+/** Graph outputs of one value's range, reduced in the graph (see {@link ortActivationRuntime}). */
+interface RangeOutputs {
+  min: string;
+  max: string;
+  sum: string;
+  size: string;
+}
+
+/**
+ * `model` with `full` added as graph outputs and, for each name of `reduced`, ReduceMin, ReduceMax,
+ * ReduceSum (keepdims 0, every axis) and Size nodes whose outputs are added as graph outputs.
+ */
+function augment(model: Model, full: readonly string[], reduced: readonly string[]): { model: Model; ranges: Map<string, RangeOutputs> } {
+  const g = model.graph;
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const added: ValueInfo[] = full.filter((n) => !outputs.has(n)).map((name) => ({ name, type: g.valueInfo.get(name)?.type ?? null }));
+  const nodes: Node[] = [];
+  const ranges = new Map<string, RangeOutputs>();
+  const fresh = reduced.length ? new NameGenerator(g) : undefined;
+  const scalar = (elemType: 'float32' | 'int64'): ValueType => ({ kind: 'tensor', elemType, shape: [] });
+  for (const name of reduced) {
+    const o: RangeOutputs = { min: fresh!.value(`${name}_range_min`), max: fresh!.value(`${name}_range_max`), sum: fresh!.value(`${name}_range_sum`), size: fresh!.value(`${name}_range_size`) };
+    for (const [op, out] of [['ReduceMin', o.min], ['ReduceMax', o.max], ['ReduceSum', o.sum]] as const) {
+      nodes.push(createNode(op, [name], [out], { keepdims: { type: 'int', value: 0 } }, { name: fresh!.node(out) }));
+      added.push({ name: out, type: scalar('float32') });
+    }
+    nodes.push(createNode('Size', [name], [o.size], {}, { name: fresh!.node(o.size) }));
+    added.push({ name: o.size, type: scalar('int64') });
+    ranges.set(name, o);
+  }
+  return { model: { ...model, graph: { ...g, nodes: [...g.nodes, ...nodes], outputs: [...g.outputs, ...added] } }, ranges };
+}
+
 /**
  * Collect activations with onnxruntime. Graph inputs asked for are returned from the feeds; values
  * no node of the main graph produces (initializers, unknown names) are left out; the rest become
- * graph outputs.
+ * graph outputs. Float32 values asked for as ranges (`opts.ranges` of `open`) are reduced in the
+ * graph — ReduceMin, ReduceMax and Size outputs, so only scalars leave onnxruntime — and a
+ * ReduceSum tells whether a batch held NaN (any NaN makes the sum NaN, while onnxruntime's min/max
+ * kernels may skip it or not): such a value is then fetched in full from a second session, so its
+ * range skips NaN values as the interpreter path's does.
  */
 export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRuntimeOptions = {}): ActivationRuntime {
+  const sessionOptions = { graphOptimizationLevel: 'all', ...opts.sessionOptions };
   return {
     name: 'onnxruntime',
-    async open(model: Model, fetch: readonly string[]) {
+    async open(model: Model, fetch: readonly string[], openOpts?: ActivationOpenOptions) {
       const g = model.graph;
       const inputs = new Set(g.inputs.map((i) => i.name));
-      const outputs = new Set(g.outputs.map((o) => o.name));
       const produced = new Set(g.nodes.flatMap((n) => n.outputs));
-      const added: ValueInfo[] = [];
-      const fromSession: string[] = [];
-      for (const name of fetch) {
-        if (!produced.has(name)) continue;
-        fromSession.push(name);
-        if (!outputs.has(name)) added.push({ name, type: g.valueInfo.get(name)?.type ?? null });
+      const fetched = new Set(fetch);
+      const rangeNames = (openOpts?.ranges ?? []).filter((n) => !fetched.has(n));
+      let types: ReadonlyMap<string, ValueType> | undefined;
+      const typeOf = (name: string): ValueType | null | undefined => {
+        const known = g.valueInfo.get(name)?.type ?? g.outputs.find((o) => o.name === name)?.type;
+        if (known) return known;
+        // exported models often list no intermediate value types: infer them once
+        types ??= inferValueTypes(g, { opset: opsetVersion(model) ?? 21 }).types;
+        return types.get(name);
+      };
+      // range-only values of unknown or non-float32 type are fetched in full (and reduced by the caller)
+      const reduced: string[] = [];
+      const asked = [...fetch];
+      for (const name of rangeNames) {
+        const t = typeOf(name);
+        if (produced.has(name) && t?.kind === 'tensor' && t.elemType === 'float32') reduced.push(name);
+        else asked.push(name);
       }
-      const augmented: Model = { ...model, graph: { ...g, outputs: [...g.outputs, ...added] } };
-      const session = await ort.InferenceSession.create(writeModel(augmented), { graphOptimizationLevel: 'all', ...opts.sessionOptions });
+      const fromSession = asked.filter((n) => produced.has(n));
+      const augmented = augment(model, fromSession, reduced);
+      const ranges = augmented.ranges;
+      const session = await ort.InferenceSession.create(writeModel(augmented.model), sessionOptions);
+      const rangeOutputs = [...ranges.values()].flatMap((o) => [o.min, o.max, o.sum, o.size]);
+      // the values whose batch held NaN come from this session, made on the first such batch
+      let full: Awaited<ReturnType<OrtModuleLike['InferenceSession']['create']>> | undefined;
       return {
         async run(feeds: Feeds) {
           const ortFeeds: Record<string, OrtTensorLike> = {};
@@ -73,9 +126,10 @@ export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRunt
             if (!type) throw new ArgumentError(`onnxruntime activations: input '${name}' has dtype ${t.dtype}, which is not fed to onnxruntime`);
             ortFeeds[name] = new ort.Tensor(type, t.dataSync() as ArrayBufferView, t.shape);
           }
-          const res = new Map<string, ActivationValue>();
-          const out = fromSession.length ? await session.run(ortFeeds, fromSession) : {};
-          for (const name of fetch) {
+          const res = new Map<string, ActivationValue | ActivationRange>();
+          const wanted = [...fromSession, ...rangeOutputs];
+          const out = wanted.length ? await session.run(ortFeeds, wanted) : {};
+          for (const name of asked) {
             const t = out[name];
             if (t) res.set(name, { data: toFloat32(name, t), shape: [...t.dims] });
             else if (inputs.has(name) && feeds[name]) {
@@ -84,9 +138,23 @@ export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRunt
               res.set(name, { data: d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number), shape: f.shape });
             }
           }
+          const withNaN: string[] = [];
+          for (const [name, o] of ranges) {
+            const scalar = (k: string): number => Number((out[k]!.data as ArrayLike<number | bigint>)[0]);
+            if (Number.isNaN(scalar(o.sum))) withNaN.push(name);
+            else res.set(name, { min: scalar(o.min), max: scalar(o.max), count: scalar(o.size) });
+          }
+          if (withNaN.length) {
+            full ??= await ort.InferenceSession.create(writeModel(augment(model, [...fromSession, ...reduced], []).model), sessionOptions);
+            const again = await full.run(ortFeeds, withNaN);
+            for (const name of withNaN) res.set(name, { data: toFloat32(name, again[name]!), shape: [...again[name]!.dims] });
+          }
           return res;
         },
-        close: () => session.release(),
+        async close() {
+          await session.release();
+          await full?.release();
+        },
       };
     },
   };

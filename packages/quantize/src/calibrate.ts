@@ -3,7 +3,7 @@
  * needed) collected from calibration batches (onnxruntime or Whittle's interpreter) or from plain arrays,
  * and the calibrators MinMax, Percentile, Entropy (KL, TensorRT-style) and MSE.
  */
-import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Logger, type Model, type StatisticPoint, collectActivations } from '@whittle/graph';
+import { type ActivationRange, type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Logger, type Model, type StatisticPoint, activationRange, collectActivations } from '@whittle/graph';
 import { ArgumentError, type BackendName } from '@whittle/tensor';
 import { groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 
@@ -31,15 +31,26 @@ export class TensorStats {
     if (!values.length) return;
     // monomorphic loops over a Float32Array (activations always are; plain arrays are copied once)
     const v = values instanceof Float32Array ? values : Float32Array.from(values);
-    const [lo, hi] = minMax(v);
-    this.min = Math.min(this.min, lo);
-    this.max = Math.max(this.max, hi);
-    this.count += v.length;
+    const r = activationRange(v);
+    this.addRange(r);
     if (!this.histogram) return;
+    const lo = r.min;
+    const hi = r.max;
     const need = Math.max(Math.abs(lo), Math.abs(hi), 1e-12);
     if (this.radius === 0) this.radius = need;
     while (need > this.radius) this.grow();
     histogram(v, this.hist, this.radius);
+  }
+
+  /**
+   * Add a batch's range alone (min/max statistics: a histogram cannot be filled from it). The
+   * same as {@link add} of the values the range was computed from, when there is no histogram.
+   */
+  addRange(r: ActivationRange): void {
+    if (!r.count) return;
+    this.min = Math.min(this.min, r.min);
+    this.max = Math.max(this.max, r.max);
+    this.count += r.count;
   }
 
   /** Double the radius, merging bins pairwise. */
@@ -57,27 +68,6 @@ export class TensorStats {
   center(i: number): number {
     return -this.radius + ((i + 0.5) * 2 * this.radius) / BINS;
   }
-}
-
-function minMax(v: Float32Array): [number, number] {
-  // Math.min/max compile to branchless min/max (2-3x the compare-and-branch loop); they propagate
-  // NaN, so a NaN result falls back to the loop that skips NaN values as before
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
-    lo = Math.min(lo, x);
-    hi = Math.max(hi, x);
-  }
-  if (lo === lo && hi === hi) return [lo, hi];
-  lo = Infinity;
-  hi = -Infinity;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  return [lo, hi];
 }
 
 /** Add `v` to the BINS-bin histogram over [-radius, radius] (the bin of x: floor((x + radius) / w)). */
@@ -230,13 +220,16 @@ export interface CollectStatsOptions {
 /** A statistic point accumulating {@link TensorStats} of `names` (for {@link collectActivations}). */
 export function statsPoint(names: readonly string[], opts: { histogram?: boolean } = {}): StatisticPoint & { stats: Map<string, TensorStats> } {
   const stats = new Map(names.map((n) => [n, new TensorStats(opts)]));
-  return {
+  const point: StatisticPoint & { stats: Map<string, TensorStats> } = {
     names,
     stats,
     consume(values) {
       for (const [n, v] of values) stats.get(n)!.add(v.data);
     },
   };
+  // min/max alone: ask for ranges, which onnxruntime reduces in place instead of copying every value out
+  if (opts.histogram === false) point.consumeRanges = (ranges) => { for (const [n, r] of ranges) stats.get(n)!.addRange(r); };
+  return point;
 }
 
 /**

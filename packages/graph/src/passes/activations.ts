@@ -17,10 +17,30 @@ export interface ActivationValue {
   readonly shape: readonly number[];
 }
 
+/**
+ * The range of one activation on one batch: min and max with NaN values skipped (+Infinity and
+ * -Infinity when every value is NaN) and the element count.
+ */
+export interface ActivationRange {
+  readonly min: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+/** Options of {@link ActivationRuntime.open}. */
+export interface ActivationOpenOptions {
+  /**
+   * Values of which only the range is needed (not also in `fetch`): the session may return an
+   * {@link ActivationRange} for them — reduced where they are computed, so they are never copied
+   * out — or their values, as for `fetch`.
+   */
+  readonly ranges?: readonly string[] | undefined;
+}
+
 /** A session of an {@link ActivationRuntime} for one model and one list of fetched values. */
 export interface ActivationSession {
-  /** Run one batch; returns every fetched name the model produced. */
-  run(feeds: Feeds): Promise<Map<string, ActivationValue>>;
+  /** Run one batch; returns every fetched (or range-only) name the model produced. */
+  run(feeds: Feeds): Promise<Map<string, ActivationValue | ActivationRange>>;
   /** Release the session's resources. */
   close(): Promise<void>;
 }
@@ -32,7 +52,7 @@ export interface ActivationSession {
 export interface ActivationRuntime {
   /** Shown in reports and errors ('onnxruntime', 'interpreter', …). */
   readonly name: string;
-  open(model: Model, fetch: readonly string[]): Promise<ActivationSession>;
+  open(model: Model, fetch: readonly string[], opts?: ActivationOpenOptions): Promise<ActivationSession>;
 }
 
 /** Which runtime calibrating passes use: the injected one when there is one ('auto'), or force. */
@@ -49,7 +69,38 @@ export interface StatisticPoint {
   readonly names: readonly string[];
   /** Called once per batch with the values of `names` (missing names are absent from the map). */
   consume(values: ReadonlyMap<string, ActivationValue>, batch: number): void | Promise<void>;
+  /**
+   * Set when the point needs only each value's range: called instead of `consume`, so a runtime
+   * able to reduce in place (onnxruntime) does not copy the values out. The ranges are those
+   * {@link activationRange} computes from the values.
+   */
+  consumeRanges?(ranges: ReadonlyMap<string, ActivationRange>, batch: number): void | Promise<void>;
 }
+
+/** Min and max of `v` with NaN values skipped (+Infinity and -Infinity when there are none), and its length. */
+export function activationRange(v: Float32Array): ActivationRange {
+  // Math.min/max compile to branchless min/max (2-3x the compare-and-branch loop); they propagate
+  // NaN, so a NaN result falls back to the loop that skips NaN values
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  if (lo !== lo || hi !== hi) {
+    lo = Infinity;
+    hi = -Infinity;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+  }
+  return { min: lo, max: hi, count: v.length };
+}
+
+const isRange = (v: ActivationValue | ActivationRange): v is ActivationRange => !('data' in v);
 
 /** Calibration data was required but not given, or it held no batches. */
 export class CalibrationDataError extends PassDataError {
@@ -96,12 +147,13 @@ export function resolveActivationRuntime(pass: string, choice: CalibrationRuntim
 export function interpreterActivationRuntime(backend: BackendName = 'cpu'): ActivationRuntime {
   return {
     name: 'interpreter',
-    async open(model, fetch) {
+    async open(model, names, opts) {
       const inputs = new Set(model.graph.inputs.map((i) => i.name));
+      const fetch = [...new Set([...names, ...(opts?.ranges ?? [])])];
       return {
         async run(feeds) {
           const out = await engine().noGradAsync(() => runModel(model, feeds, { backend, fetch }));
-          const res = new Map<string, ActivationValue>();
+          const res = new Map<string, ActivationValue | ActivationRange>();
           const fed = new Set<Tensor>(Object.values(feeds));
           for (const name of fetch) {
             const t = out.get(name) ?? (inputs.has(name) ? feeds[name] : undefined);
@@ -119,25 +171,31 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
 }
 
 /**
- * Run the model once per calibration batch and hand every {@link StatisticPoint} its values. The
- * union of all points' names is fetched in one forward pass. Returns the number of batches run.
+ * Run the model once per calibration batch and hand every {@link StatisticPoint} its values (or,
+ * for points with `consumeRanges`, their ranges). The union of all points' names is computed in one
+ * forward pass; names only range-only points ask for are asked of the runtime as ranges. Returns
+ * the number of batches run.
  * Throws {@link CalibrationDataError} when `data` is undefined or (unless `requireBatches` is
  * false) empty.
  */
 export async function collectActivations(model: Model, points: readonly StatisticPoint[], data: CalibrationSource | undefined, opts: CollectActivationsOptions): Promise<number> {
   if (!data) throw new CalibrationDataError(opts.pass, `${opts.pass}: needs calibration data (ctx.calibration / --data): none was given`);
-  const fetch = [...new Set(points.flatMap((p) => p.names))];
+  // values some point needs in full are fetched; the rest of the range-only points' names are asked as ranges
+  const fetch = [...new Set(points.filter((p) => !p.consumeRanges).flatMap((p) => p.names))];
+  const fetched = new Set(fetch);
+  const ranges = [...new Set(points.filter((p) => p.consumeRanges).flatMap((p) => p.names))].filter((n) => !fetched.has(n));
   const choice = opts.runtime ?? 'auto';
   const interpreter = interpreterActivationRuntime(opts.backend ?? 'cpu');
   const runtime = resolveActivationRuntime(opts.pass, choice, opts.activationRuntime) ?? interpreter;
+  const openOpts: ActivationOpenOptions = { ranges };
   let session: ActivationSession;
   try {
-    session = await runtime.open(model, fetch);
+    session = await runtime.open(model, fetch, openOpts);
   } catch (e) {
     // 'auto' keeps working on models the injected runtime cannot load (e.g. over 2 GB, custom ops)
     if (choice !== 'auto' || runtime === interpreter) throw e;
     opts.logger?.warn(`${opts.pass}: ${runtime.name} could not load the model for calibration (${(e as Error).message}); using Whittle's interpreter`);
-    session = await interpreter.open(model, fetch);
+    session = await interpreter.open(model, fetch, openOpts);
   }
   let batch = 0;
   try {
@@ -145,11 +203,29 @@ export async function collectActivations(model: Model, points: readonly Statisti
       if (opts.maxBatches !== undefined && batch >= opts.maxBatches) break;
       throwIfAborted(opts.signal, opts.pass);
       const values = await session.run(feeds);
+      // ranges of values returned in full are reduced here, once per batch for all points
+      const reduced = new Map<string, ActivationRange>();
+      const rangeOf = (n: string): ActivationRange | undefined => {
+        const v = values.get(n);
+        if (!v || isRange(v)) return v;
+        let r = reduced.get(n);
+        if (!r) reduced.set(n, (r = activationRange(v.data)));
+        return r;
+      };
       for (const p of points) {
+        if (p.consumeRanges) {
+          const sub = new Map<string, ActivationRange>();
+          for (const n of p.names) {
+            const r = rangeOf(n);
+            if (r) sub.set(n, r);
+          }
+          await p.consumeRanges(sub, batch);
+          continue;
+        }
         const sub = new Map<string, ActivationValue>();
         for (const n of p.names) {
           const v = values.get(n);
-          if (v) sub.set(n, v);
+          if (v && !isRange(v)) sub.set(n, v);
         }
         await p.consume(sub, batch);
       }
