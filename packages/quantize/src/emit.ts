@@ -157,6 +157,7 @@ export function matMulNBitsEligible(site: WeightSite, q: Pick<QuantizedWeight, '
  * weight may be packed a slice of rows at a time and the pieces concatenated.
  */
 export function packMatMulNBits(q: QuantizedWeight, containerBits: number): { B: Uint8Array; Z: Uint8Array } {
+  if (q.packed && q.packed.container === containerBits) return { B: q.packed.B, Z: q.packed.zeroPoints };
   const N = q.rows;
   const K = q.cols;
   const bs = q.blockSize;

@@ -25,6 +25,8 @@ export function gatherBlockBytes(q: Pick<QuantizedWeight, 'rows' | 'cols' | 'blo
  */
 export function packGatherBlock(q: QuantizedWeight): { data: Uint8Array; zeroPoints: Uint8Array } {
   const { rows, cols } = q;
+  // rows of whole 4-bit blocks: MatMulNBits' packed codes and zero points are these bytes
+  if (q.packed?.container === 4 && cols % q.blockSize === 0) return { data: q.packed.B, zeroPoints: q.packed.zeroPoints };
   const nb = blocksPerRow(q);
   const data = new Uint8Array((rows * cols) / 2);
   for (let i = 0; i < rows * cols; i += 2) data[i >> 1] = (q.codes[i]! & 15) | ((q.codes[i + 1]! & 15) << 4);

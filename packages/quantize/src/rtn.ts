@@ -1,7 +1,7 @@
 import { type Model, NameGenerator, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
-import { canonical, constantWeightNodes, findModelWeightSites, modelInitializerBytes, quantizeRtn, dequantizeWeight, type Granularity, type QuantizedWeight, type WeightSite } from './weights.js';
+import { constantWeightNodes, findModelWeightSites, modelInitializerBytes, type Granularity, type QuantizedWeight, type RtnSpec, type WeightSite } from './weights.js';
 import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
-import { mse } from './quant_math.js';
+import { quantizeSiteRtn } from './rtn_nbits.js';
 import { raiseOpset } from './opset_plan.js';
 import { SkipLog, nothingReason } from './skips.js';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
@@ -88,13 +88,14 @@ export const quantizeWeightsPass = definePass({
     for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'quantize-weights');
       const site = group[0]!;
-      const w = canonical(site, (await site.tensor.data()) as Float32Array);
       const small = o.bits < 8 && site.blockAxis < 0 && site.cols < o.int8ConvBelow;
       if (small) kept8.push(scopedName({ path: site.scope }, site.name));
-      const q = small
-        ? quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 })
-        : quantizeRtn(w, site.rows, site.cols, { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) });
-      errors[site.name] = mse(w, dequantizeWeight(q));
+      const spec: RtnSpec = small
+        ? { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 }
+        : { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
+      // block-wise weights through the MatMulNBits kernel (float32, packed once), the rest as float64
+      const { q, mse } = quantizeSiteRtn(site, (await site.tensor.data()) as Float32Array, spec, true);
+      errors[site.name] = mse;
       for (const s of group) entries.push({ site: s, q });
       ctx.onProgress((i + 1) / weights.length, site.name);
     }
@@ -115,8 +116,7 @@ export const quantizeWeightsPass = definePass({
           tiedWarnings.push(`${site.name}: tied LM head left to the generic writer (${blocker})`);
           continue;
         }
-        const w = canonical(site, (await site.tensor.data()) as Float32Array);
-        const head8 = mode === 'int8' ? quantizeRtn(w, site.rows, site.cols, { bits: 8, symmetric: true, granularity: 'block', blockSize: q.blockSize }) : undefined;
+        const head8 = mode === 'int8' ? quantizeSiteRtn(site, (await site.tensor.data()) as Float32Array, { bits: 8, symmetric: true, granularity: 'block', blockSize: q.blockSize }).q : undefined;
         const floatBytes = site.tensor.size * 4;
         const bytes = emitTiedTable(out.graph, t, group, q, mode, names, head8);
         ensureDomain(out, 'com.microsoft', 1);

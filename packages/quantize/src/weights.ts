@@ -213,6 +213,19 @@ export interface QuantizedWeight {
   scales: Float32Array;
   /** Unsigned zero points, one per group. */
   zeroPoints: Uint8Array;
+  /**
+   * The same weight already packed as MatMulNBits tensors (set by the block-wise kernel path of
+   * `quantize-weights`; `packMatMulNBits` returns these for their container).
+   */
+  packed?: PackedNBits;
+}
+
+/** MatMulNBits tensors of a block-wise weight: codes [rows, blocks, blockSize·container/8], packed zero points [rows, ceil(blocks·container/8)]. */
+export interface PackedNBits {
+  /** Bits per stored code: 4 (two a byte) or 8. */
+  container: 4 | 8;
+  B: Uint8Array;
+  zeroPoints: Uint8Array;
 }
 
 /** Number of blocks per row. */
