@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Model, PassContextInit, TrainingData, TrainingLoss } from '@whittle/graph';
-import { type DataSource, DataError, loadMnist, memorySource, modelInputSpecs, openData, trainingDataFrom, type ModelInputSpec, type OpenDataOptions } from '@whittle/eval';
+import { type DataSource, DataError, TEXT_UNITS, type TextUnit, loadMnist, memorySource, modelInputSpecs, openData, trainingDataFrom, type ModelInputSpec, type OpenDataOptions } from '@whittle/eval';
 import { nodeDataFiles } from '@whittle/eval/node';
 import { userPath } from './model_io.js';
 import { UsageError } from './errors.js';
@@ -77,6 +77,25 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
   return { name: data, source, inputs };
 }
 
+/** Help of `--text-unit`; `fileDefault` says where whole files are the default. */
+export function textUnitHelp(fileDefault: string): string {
+  return `raw text (.txt): what one document is, 'file' (whole, newlines kept, each followed by end-of-text; default ${fileDefault}) or 'line' (default otherwise)`;
+}
+
+/**
+ * Raw text's document unit for `--text-unit`: the flag, else whole files where the text is a
+ * language model's token stream (`lm`: perplexity, next-token training — a file with its
+ * newlines, followed by end-of-text, not lines cut apart), else the data's own (a line). Every
+ * command that reads raw text decides here.
+ */
+export function textUnitFor(flag: string | undefined, lm: boolean): Pick<OpenDataOptions, 'textUnit' | 'defaultTextUnit'> {
+  if (flag !== undefined) {
+    if (!(TEXT_UNITS as readonly string[]).includes(flag)) throw new UsageError(`--text-unit must be ${TEXT_UNITS.join(' or ')}, got '${flag}'`);
+    return { textUnit: flag as TextUnit };
+  }
+  return lm ? { defaultTextUnit: 'file' } : {};
+}
+
 /** Losses `--loss` names. */
 export const LOSSES = ['ce', 'lm', 'mse', 'kl'] as const;
 
@@ -86,6 +105,8 @@ export interface TrainingFlags {
   loss?: string | undefined;
   lossOutput?: string | undefined;
   classAxis?: number | undefined;
+  /** `--text-unit`: raw text's document unit (see {@link textUnitFor}). */
+  textUnit?: string | undefined;
 }
 
 /**
@@ -93,15 +114,18 @@ export interface TrainingFlags {
  * (labeled data feeding the model), else the samples without labels (distillation, language
  * models: next-token labels come from `input_ids`); then the task from `--loss`,
  * `--loss-output` and `--class-axis`. Bad data is left for the pass to refuse (it says why).
+ * `defaultLoss` is what the command trains unlabeled data with when `--loss` is not given: 'lm'
+ * (next-token, what the training passes pick for token ids) or 'kl' (distill: the teacher's
+ * outputs); raw text is read as whole files when the loss is 'lm', unless `--text-unit` says.
  */
-export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags): Promise<PassContextInit> {
+export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags, defaultLoss: 'lm' | 'kl' = 'lm'): Promise<PassContextInit> {
   if (f.loss !== undefined && !(LOSSES as readonly string[]).includes(f.loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}, got '${f.loss}'`);
   if (f.lossOutput !== undefined && !model.graph.outputs.some((o) => o.name === f.lossOutput)) {
     throw new UsageError(`--loss-output '${f.lossOutput}' is not an output of the model (outputs: ${model.graph.outputs.map((o) => o.name).join(', ')})`);
   }
   let training = ctx.training;
   if (!training && f.data) {
-    const d = await openCliData(f.data, model, 'train');
+    const d = await openCliData(f.data, model, 'train', textUnitFor(f.textUnit, (f.loss ?? defaultLoss) === 'lm'));
     try {
       training = d.training ?? (await trainingDataFrom(d.source, model));
     } catch (e) {

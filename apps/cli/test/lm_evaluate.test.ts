@@ -16,7 +16,7 @@ import '@whittle/quantize';
 import { type EvaluationReport, decoderIo, forwardLogits, greedyGenerate, openOrtDecoder, slidingPerplexity } from '@whittle/eval/node';
 import { lmCorpus, lmZooModel } from '@whittle/testing/lm';
 import { addEvaluateCommand } from '../src/commands/evaluate.js';
-import { textUnitFor } from '../src/commands/evaluate_lm.js';
+import { textUnitFor } from '../src/data.js';
 import { UsageError } from '../src/errors.js';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { writeTinyLm } from './fixtures/tiny_lm.js';
@@ -121,11 +121,10 @@ describe('evaluate --task lm on a KV-cache decoder', () => {
   }, 60_000);
 
   it('--text-unit: whole files by default for --task lm only; the flag wins over a data spec; a bad unit is a usage error', () => {
-    expect(textUnitFor(undefined, 'lm')).toEqual({ defaultTextUnit: 'file' });
-    expect(textUnitFor(undefined, 'embedding')).toEqual({});
-    expect(textUnitFor(undefined, undefined)).toEqual({});
-    expect(textUnitFor('line', 'lm')).toEqual({ textUnit: 'line' });
-    expect(() => textUnitFor('page', 'lm')).toThrow(UsageError);
-    expect(() => textUnitFor('page', 'lm')).toThrow(/--text-unit must be line or file, got 'page'/);
+    expect(textUnitFor(undefined, true)).toEqual({ defaultTextUnit: 'file' });
+    expect(textUnitFor(undefined, false)).toEqual({});
+    expect(textUnitFor('line', true)).toEqual({ textUnit: 'line' });
+    expect(() => textUnitFor('page', true)).toThrow(UsageError);
+    expect(() => textUnitFor('page', true)).toThrow(/--text-unit must be line or file, got 'page'/);
   });
 });

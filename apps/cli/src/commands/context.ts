@@ -1,7 +1,7 @@
 import type { Model, PassContextInit } from '@whittle/graph';
 import { DataError, calibrationFrom, trainingDataFrom } from '@whittle/eval';
 import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
-import { openCliData } from '../data.js';
+import { openCliData, textUnitFor } from '../data.js';
 
 /** Flags shared by every command that runs passes. */
 export interface RunFlags {
@@ -10,6 +10,8 @@ export interface RunFlags {
   seed: number;
   backend: 'cpu' | 'webgpu';
   json?: boolean;
+  /** `--text-unit`: calibration reads raw text in the unit given, else a line a document. */
+  textUnit?: string | undefined;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface RunFlags {
 export async function contextFor(model: Model, f: RunFlags): Promise<PassContextInit> {
   const init: PassContextInit = { seed: f.seed, backend: f.backend };
   if (!f.data) return init;
-  const d = await openCliData(f.data, model, 'train');
+  const d = await openCliData(f.data, model, 'train', textUnitFor(f.textUnit, false));
   const batches = calibrationFrom(d.source, { inputs: d.inputs, batchSize: 64, limit: f.calibrationSamples });
   let training = d.training;
   if (!training && d.source.hasLabels) {

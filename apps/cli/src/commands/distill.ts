@@ -39,7 +39,8 @@ export function addDistillCommand(program: Command): void {
     const lossOutput = o['lossOutput'] as string | undefined;
     const teacher = await ortTeacher(teacherPath, lossOutput ? { output: lossOutput } : {});
     try {
-      await runPassCommand(pass, studentSpec, o, { ...(fromFile ? {} : { model }), resources: { teacher } });
+      // unlabeled data trains on the teacher's outputs (kl) unless --loss says otherwise
+      await runPassCommand(pass, studentSpec, o, { ...(fromFile ? {} : { model }), resources: { teacher }, defaultLoss: 'kl' });
     } finally {
       await teacher.release?.();
     }

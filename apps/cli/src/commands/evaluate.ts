@@ -4,9 +4,9 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { Model } from '@whittle/graph';
 import { type UserMetric, type VariantResult, buildReport, compareLatencyOrt, loadUserMetric, modelCard, reportToJson, reportToMarkdown } from '@whittle/eval/node';
 import { writeFileAtomic } from '@whittle/onnx/node';
-import { openCliData } from '../data.js';
+import { openCliData, textUnitFor, textUnitHelp } from '../data.js';
 import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, taskInfo } from '../evaluate.js';
-import { type LmFlags, evaluateLmVariants, textUnitFor, usesLmEvaluation } from './evaluate_lm.js';
+import { type LmFlags, evaluateLmVariants, usesLmEvaluation } from './evaluate_lm.js';
 import { readInput, userPath } from '../model_io.js';
 import { UsageError } from '../errors.js';
 
@@ -32,11 +32,11 @@ export function addEvaluateCommand(program: Command): void {
     .option('--prompts <n>', '--task lm: prompts for greedy generation, spread over the text (default 8)', positiveInt('--prompts'))
     .option('--prompt-length <n>', '--task lm: tokens per prompt (default 16)', positiveInt('--prompt-length'))
     .option('--gen-tokens <n>', '--task lm: greedy tokens generated per prompt with the KV cache, compared with the first model (default 16)', positiveInt('--gen-tokens'))
-    .option('--text-unit <unit>', "raw text (.txt): what one document is, 'file' (whole, newlines kept; default for --task lm) or 'line' (default otherwise)")
+    .option('--text-unit <unit>', textUnitHelp('for --task lm'))
     .option('--json', 'print the report as JSON')
     .action(async (models: string[], o: LmFlags & { data: string; task?: string; metric?: string; output?: string; report?: string; latency: boolean; json?: boolean }) => {
       if (o.task !== undefined && !(TASKS as readonly string[]).includes(o.task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got '${o.task}'`);
-      const text = textUnitFor(o.textUnit, o.task);
+      const text = textUnitFor(o.textUnit, o.task === 'lm');
       const metric: UserMetric | undefined = o.metric ? await loadUserMetric(userPath(o.metric)) : undefined;
       const names = new Set<string>();
       const variants: VariantResult[] = [];

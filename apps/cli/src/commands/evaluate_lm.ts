@@ -4,7 +4,7 @@
  * from @whittle/eval's LM evaluation, written into the variants' metrics.
  */
 import type { Model } from '@whittle/graph';
-import { type DataSource, type LmEvaluationSettings, type OrtDecoder, TEXT_UNITS, type TextUnit, type VariantResult, evaluateDecoders, isCachedDecoder, lmMetrics, openOrtDecoder, tokenStream } from '@whittle/eval/node';
+import { type DataSource, type LmEvaluationSettings, type OrtDecoder, type VariantResult, evaluateDecoders, isCachedDecoder, lmMetrics, openOrtDecoder, tokenStream } from '@whittle/eval/node';
 import { UsageError } from '../errors.js';
 import { userPath } from '../model_io.js';
 
@@ -16,19 +16,6 @@ export interface LmFlags {
   promptLength?: number | undefined;
   genTokens?: number | undefined;
   textUnit?: string | undefined;
-}
-
-/**
- * Raw text's document unit for `--text-unit` and `--task`: the flag, else whole files for the LM
- * task (perplexity is measured on the token stream a decoder was trained on: a file with its
- * newlines, followed by end-of-text, not lines cut apart), else the data's own (a line).
- */
-export function textUnitFor(flag: string | undefined, task: string | undefined): { textUnit?: TextUnit; defaultTextUnit?: TextUnit } {
-  if (flag !== undefined) {
-    if (!(TEXT_UNITS as readonly string[]).includes(flag)) throw new UsageError(`--text-unit must be ${TEXT_UNITS.join(' or ')}, got '${flag}'`);
-    return { textUnit: flag as TextUnit };
-  }
-  return task === 'lm' ? { defaultTextUnit: 'file' } : {};
 }
 
 /** Whether `--task lm` runs the KV-cache evaluation on this (baseline) model. */

@@ -24,7 +24,7 @@ export function addRecipeCommand(program: Command): void {
     if (!existsSync(rp)) throw new UsageError(`recipe '${recipePath}' does not exist`);
     const text = readFileSync(rp, 'utf8');
     const model = await readInput(input);
-    const ctx = await withTrainingData(await contextFor(model, o), model, o);
+    const ctx = await withTrainingData(await contextFor(model, o), model, o, o.teacher ? 'kl' : 'lm');
     if (o.teacher) await readInput(o.teacher);
     const teacher = o.teacher ? await ortTeacher(userPath(o.teacher), o.lossOutput ? { output: o.lossOutput } : {}) : undefined;
     const progress = createProgress('recipe', { quiet: !!o.json });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, getPass, hasPass, listPasses } from '@whittle/graph';
 import { InvalidArgumentError } from 'commander';
-import { type TrainingFlags, LOSSES, withTrainingData } from '../data.js';
+import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -52,6 +52,7 @@ export function addRunFlags(cmd: Command): Command {
       if (!Number.isInteger(n)) throw new InvalidArgumentError(`--class-axis must be an integer, got '${v}'`);
       return n;
     })
+    .option('--text-unit <unit>', textUnitHelp('for training with the next-token loss: fine-tune and the other training passes on token ids, distill --loss lm'))
     .option('--seed <n>', 'random seed: the same seed gives the same bytes', (v) => Number(v), 0)
     .option('--backend <name>', 'compute backend for passes (cpu or webgpu)', 'cpu')
     .option('--no-front-end', 'keep the graph as it is: skip the front end that turns Constant/Identity/Transpose-wrapped weights into initializers, folds BatchNorm and moves weights into the subgraph that reads them')
@@ -79,10 +80,10 @@ export function printRun(r: RecipeResult, path: string | undefined, json: boolea
  * nothing or grows the weights fails (NoCompressionError, exit 1) and writes nothing; so does an
  * output onnxruntime-node refuses.
  */
-export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass } = {}): Promise<void> {
+export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass; defaultLoss?: 'lm' | 'kl' } = {}): Promise<void> {
   const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
-  const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags)), ...(extra.resources ? { resources: extra.resources } : {}) };
+  const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss)), ...(extra.resources ? { resources: extra.resources } : {}) };
   const analysis = !!pass.cli?.analysis;
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result: RecipeResult;
