@@ -1,13 +1,15 @@
 /**
  * The thread side of parallel streaming MatMulNBits (nbits_pool.ts is the calling side): jobs a
- * worker thread runs on bands of float32 rows in shared memory. A column job quantizes a band of
- * rows of B [K, N] with the band kernel into its own arena and scatters the band's blocks into the
- * weight's shared outputs; a row job quantizes rows of a tied token table (B's columns) into the
- * band slot's output area and the shared scales / zero points. Every block is computed by the
- * same kernel call as on one thread, so the bytes do not depend on the number of threads.
- * Browser-safe: a web worker can run {@link nbitsJobRunner} as well as a node worker thread.
+ * worker thread runs on bands of float32 rows in shared memory. MatMul weights are split by
+ * columns: each thread quantizes its own range of columns of every band into its own arena, laid
+ * out as the weight's outputs (the kernel writes every block in place, as on one thread), and
+ * copies the range — one contiguous piece of each output — to the shared outputs at the end of the
+ * weight. Rows of a tied token table (B's columns) go to one thread per band, its packed codes
+ * into the band's slot. Every block is computed by the same kernel as on one thread, so the bytes
+ * do not depend on the number of threads. Browser-safe: a web worker can run
+ * {@link nbitsJobRunner} as well as a node worker thread.
  */
-import { bandArena } from './nbits_bands.js';
+import { bandArena } from './nbits_arena.js';
 import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
 import type { WasmBandArena } from './nbits_wasm.js';
 
@@ -19,9 +21,13 @@ export interface NBitsInitJob {
   slots: SharedArrayBuffer;
   slotBytes: number;
   inBytes: number;
-  /** Rows of a column band and the widest N (sizes the thread's arena). */
+  /** Rows of a column band, the thread's band bytes, and the widest column range and output sizes of one thread (size its arena). */
   colRows: number;
-  maxN: number;
+  bandBytes: number;
+  partN: number;
+  partB: number;
+  partS: number;
+  partZ: number;
   /** Outputs of the MatMul weight being quantized: packed [N, nb, blob], scales [N, nb], zero points [N, zpBytes]. */
   outB: SharedArrayBuffer;
   outS: SharedArrayBuffer;
@@ -31,7 +37,7 @@ export interface NBitsInitJob {
   rowZ: SharedArrayBuffer;
 }
 
-/** Rows b0 * blockSize .. + rows - 1 of B [K, N] (nb blocks per column) in `slot`. */
+/** Columns n0 .. n1 - 1 of rows b0 * blockSize .. + rows - 1 of B [K, N] (nb blocks per column) in `slot`. */
 export interface NBitsColsJob {
   type: 'cols';
   id: number;
@@ -40,6 +46,36 @@ export interface NBitsColsJob {
   N: number;
   nb: number;
   b0: number;
+  n0: number;
+  n1: number;
+}
+
+/**
+ * Blocks blk0 .. blk1 - 1 of every column of B [K, N] (nb blocks per column), read by the thread
+ * itself from `path` (B's bytes from `offset`) a band of `rows` rows at a time, then copied to the
+ * shared outputs. blk0 is even in 4-bit containers, so threads never share a zero-point byte.
+ */
+export interface NBitsPartJob {
+  type: 'part';
+  id: number;
+  path: string;
+  offset: number;
+  K: number;
+  N: number;
+  nb: number;
+  blk0: number;
+  blk1: number;
+  rows: number;
+}
+
+/** The end of a weight: copy the outputs of columns n0 .. n1 - 1 to the shared outputs. */
+export interface NBitsFlushJob {
+  type: 'flush';
+  id: number;
+  N: number;
+  nb: number;
+  n0: number;
+  n1: number;
 }
 
 /** Rows v0 .. v0 + rows - 1 of a tied table [V, D] (columns of B = tableᵀ, K = D) in `slot`. */
@@ -53,7 +89,13 @@ export interface NBitsRowsJob {
 }
 
 /** A message to a band thread. */
-export type NBitsJob = NBitsInitJob | NBitsColsJob | NBitsRowsJob;
+export type NBitsJob = NBitsInitJob | NBitsColsJob | NBitsFlushJob | NBitsPartJob | NBitsRowsJob;
+
+/** File reading for 'part' jobs, given by the thread's host (node:fs in `@whittle/quantize/node`). */
+export interface BandFiles {
+  /** Open `path` for reading; `read` fills all of `into` from byte `offset` (or throws). */
+  open(path: string): { read(into: Uint8Array, offset: number): void; close(): void };
+}
 
 /** A thread's answer to a job: done, or the error it threw. */
 export interface NBitsReply {
@@ -64,12 +106,9 @@ export interface NBitsReply {
 interface ThreadState {
   job: NBitsInitJob;
   arena: WasmBandArena;
-  slots: Uint8Array;
-  // 32-bit views so that the scatter copies words, not bytes, and never round-trips floats (NaN bits)
-  aB: Int32Array;
-  aS: Int32Array;
-  outB: Int32Array;
-  outS: Int32Array;
+  slots: Float32Array;
+  outB: Uint8Array;
+  outS: Float32Array;
   outZ: Uint8Array;
   rowS: Float32Array;
   rowZ: Uint8Array;
@@ -79,7 +118,7 @@ interface ThreadState {
  * A job runner for one thread: feed it every message; it returns the reply to post back (none for
  * 'init'). Errors become replies, so the caller can surface them.
  */
-export function nbitsJobRunner(): (job: NBitsJob) => NBitsReply | undefined {
+export function nbitsJobRunner(files?: BandFiles): (job: NBitsJob) => NBitsReply | undefined {
   let st: ThreadState | undefined;
   return (job) => {
     if (job.type === 'init') {
@@ -89,6 +128,11 @@ export function nbitsJobRunner(): (job: NBitsJob) => NBitsReply | undefined {
     try {
       if (!st) throw new Error('band job before init');
       if (job.type === 'cols') runCols(st, job);
+      else if (job.type === 'flush') flushCols(st, job);
+      else if (job.type === 'part') {
+        if (!files) throw new Error('this band thread cannot read files');
+        runPart(st, job, files);
+      }
       else runRows(st, job);
       return { id: job.id };
     } catch (e) {
@@ -99,19 +143,13 @@ export function nbitsJobRunner(): (job: NBitsJob) => NBitsReply | undefined {
 }
 
 function initThread(job: NBitsInitJob): ThreadState {
-  const { blockSize: bs, container } = job.spec;
-  const blob = (bs * container) / 8;
-  // a band's blocks plus one: a band starting at an odd block is laid out one block late (see runCols)
-  const nbL = job.colRows / bs + 1;
-  const arena = bandArena(job.spec, job.colRows * job.maxN * 4, job.maxN * nbL * blob, job.maxN * nbL * 4, job.maxN * Math.ceil((nbL * container) / 8));
+  const arena = bandArena(job.spec, job.bandBytes, job.partB, job.partS, job.partZ);
   return {
     job,
     arena,
-    slots: new Uint8Array(job.slots),
-    aB: new Int32Array(arena.B.buffer, arena.B.byteOffset, arena.B.length >> 2),
-    aS: new Int32Array(arena.scales.buffer, arena.scales.byteOffset, arena.scales.length),
-    outB: new Int32Array(job.outB),
-    outS: new Int32Array(job.outS),
+    slots: new Float32Array(job.slots),
+    outB: new Uint8Array(job.outB),
+    outS: new Float32Array(job.outS),
     outZ: new Uint8Array(job.outZ),
     rowS: new Float32Array(job.rowS),
     rowZ: new Uint8Array(job.rowZ),
@@ -119,47 +157,69 @@ function initThread(job: NBitsInitJob): ThreadState {
 }
 
 /**
- * Quantize a column band into the thread's arena as a weight of its own (blocks 0 ..), then copy
- * its blocks to their place in the shared outputs. In 4-bit containers two blocks share a zero-point
- * byte: a band starting at an odd block is computed one block late (so its bytes line up with the
- * weight's) and the two bytes a band may share with its neighbours are OR-ed in atomically (the
- * caller zeroes the zero points first).
+ * This thread's columns of a band, gathered into the arena's band buffer, quantized into the
+ * arena's outputs as blocks b0 .. of a weight [K, n1 - n0] (zero points are OR-ed into bytes
+ * zeroed at the weight's first band).
  */
 function runCols(st: ThreadState, job: NBitsColsJob): void {
   const { bits, symmetric, blockSize: bs, container } = st.job.spec;
-  const { rows, N, nb, b0 } = job;
-  const { arena, aB, aS, outB, outS, outZ } = st;
-  const p = container === 4 ? b0 & 1 : 0;
-  const nbBand = Math.ceil(rows / bs);
-  const nbL = nbBand + p;
+  const { rows, N, nb, b0, n0, n1 } = job;
+  const w = n1 - n0;
+  const { arena } = st;
+  const band = new Float32Array(arena.band.buffer, arena.band.byteOffset, rows * w);
+  const start = (job.slot * st.job.slotBytes) / 4;
+  if (w === N) band.set(st.slots.subarray(start, start + rows * N));
+  else for (let k = 0; k < rows; k++) band.set(st.slots.subarray(start + k * N + n0, start + k * N + n1), k * w);
+  if (b0 === 0) arena.zps.fill(0, 0, w * Math.ceil((nb * container) / 8));
+  arena.run(rows, w, bits, symmetric, bs, container, nb, b0);
+}
+
+/**
+ * This thread's blocks of a weight: bands of rows read from the file into the arena, quantized as
+ * blocks of a weight of blk1 - blk0 blocks per column, then each column's run of blocks copied to
+ * its place in the shared outputs.
+ */
+function runPart(st: ThreadState, job: NBitsPartJob, files: BandFiles): void {
+  const { bits, symmetric, blockSize: bs, container } = st.job.spec;
+  const { K, N, nb, blk0, blk1, rows } = job;
+  const blob = (bs * container) / 8;
+  const nbL = blk1 - blk0;
   const zpL = Math.ceil((nbL * container) / 8);
   const zpBytes = Math.ceil((nb * container) / 8);
-  const start = job.slot * st.job.slotBytes;
-  arena.band.set(st.slots.subarray(start, start + rows * N * 4));
+  const { arena } = st;
+  const end = Math.min(K, blk1 * bs);
   arena.zps.fill(0, 0, N * zpL);
-  arena.run(rows, N, bits, symmetric, bs, container, nbL, p);
-  const w = (bs * container) / 32;
-  const words = nbBand * w;
-  const aZ = arena.zps;
-  for (let n = 0; n < N; n++) {
-    const sB = (n * nbL + p) * w;
-    const dB = (n * nb + b0) * w;
-    for (let i = 0; i < words; i++) outB[dB + i] = aB[sB + i]!;
-    const sS = n * nbL + p;
-    const dS = n * nb + b0;
-    for (let i = 0; i < nbBand; i++) outS[dS + i] = aS[sS + i]!;
-    const sZ = n * zpL;
-    if (container === 8) {
-      const dZ = n * zpBytes + b0;
-      for (let i = 0; i < nbBand; i++) outZ[dZ + i] = aZ[sZ + i]!;
-    } else {
-      const dZ = n * zpBytes + (b0 >> 1);
-      for (let j = 0; j < zpL; j++) {
-        if ((j === 0 && p) || (j === zpL - 1 && nbL & 1)) Atomics.or(outZ, dZ + j, aZ[sZ + j]!);
-        else outZ[dZ + j] = aZ[sZ + j]!;
-      }
+  const f = files.open(job.path);
+  try {
+    for (let k0 = blk0 * bs; k0 < end; k0 += rows) {
+      const r = Math.min(rows, end - k0);
+      f.read(arena.band.subarray(0, r * N * 4), job.offset + k0 * N * 4);
+      arena.run(r, N, bits, symmetric, bs, container, nbL, k0 / bs - blk0);
     }
+  } finally {
+    f.close();
   }
+  // same-type typed array copies move bytes (a NaN scale keeps its bits)
+  const z0 = (blk0 * container) / 8;
+  for (let n = 0; n < N; n++) {
+    st.outB.set(arena.B.subarray(n * nbL * blob, (n + 1) * nbL * blob), (n * nb + blk0) * blob);
+    st.outS.set(arena.scales.subarray(n * nbL, (n + 1) * nbL), n * nb + blk0);
+    st.outZ.set(arena.zps.subarray(n * zpL, (n + 1) * zpL), n * zpBytes + z0);
+  }
+}
+
+/** Copy this thread's columns of the finished weight: one contiguous piece of each output. */
+function flushCols(st: ThreadState, job: NBitsFlushJob): void {
+  const { blockSize: bs, container } = st.job.spec;
+  const { nb, n0, n1 } = job;
+  const blob = (bs * container) / 8;
+  const zpBytes = Math.ceil((nb * container) / 8);
+  const w = n1 - n0;
+  const { arena } = st;
+  // same-type typed array copies move bytes (a NaN scale keeps its bits)
+  st.outB.set(arena.B.subarray(0, w * nb * blob), n0 * nb * blob);
+  st.outS.set(arena.scales.subarray(0, w * nb), n0 * nb);
+  st.outZ.set(arena.zps.subarray(0, w * zpBytes), n0 * zpBytes);
 }
 
 /** Quantize rows of a tied table: packed codes after the rows in the slot, scales and zero points shared. */

@@ -6,8 +6,8 @@
  * buffers sized for the largest weight, in WASM memory when the SIMD tier runs (no copies).
  */
 import { ArgumentError } from '@whittle/tensor';
-import { type NBitsSpec, quantizeBandJs, type quantizeColumnsNBits } from './nbits_kernel.js';
-import { type WasmBandArena, wasmBandArena } from './nbits_wasm.js';
+import { bandArena, bandRows } from './nbits_arena.js';
+import type { NBitsSpec, quantizeColumnsNBits } from './nbits_kernel.js';
 
 /**
  * Bytes of B read per band (rows rounded down to whole blocks, at least one block). Measured on
@@ -69,33 +69,5 @@ export function nbitsBands(spec: NBitsSpec, shapes: readonly (readonly [number, 
       }
       return { B: arena.B.subarray(0, N * nb * blob), scales: arena.scales.subarray(0, N * nb), zps: arena.zps.subarray(0, N * zpBytes) };
     },
-  };
-}
-
-/**
- * Band rows of a weight [*, maxN] for bands of at most `bandBytes` (whole blocks, at least one):
- * the banding of {@link nbitsBands}, shared with the worker pool (nbits_pool.ts).
- */
-export function bandRows(blockSize: number, maxN: number, bandBytes: number): number {
-  return Math.max(blockSize, Math.floor(bandBytes / (4 * Math.max(1, maxN)) / blockSize) * blockSize);
-}
-
-/** A band buffer and output buffers for the kernel: in WASM memory when the SIMD tier runs, else in JS memory. */
-export function bandArena(spec: NBitsSpec, bandBytes: number, bB: number, sB: number, zB: number): WasmBandArena {
-  return wasmBandArena(bandBytes, bB, sB, zB) ?? jsArena(spec, bandBytes, bB, sB, zB);
-}
-
-/** The same buffers in JS memory, run by the JS loops (no WebAssembly SIMD here). */
-function jsArena(spec: NBitsSpec, bandBytes: number, bB: number, sB: number, zB: number): WasmBandArena {
-  const band = new Uint8Array(bandBytes);
-  const B = new Uint8Array(bB);
-  const scales = new Float32Array(sB / 4);
-  const zps = new Uint8Array(zB);
-  return {
-    band,
-    B,
-    scales,
-    zps,
-    run: (rows, N, _bits, _symmetric, _bs, _container, nbT, b0) => quantizeBandJs(new Float32Array(band.buffer, 0, rows * N), rows, N, spec, B, scales, zps, nbT, b0),
   };
 }

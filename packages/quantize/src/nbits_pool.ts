@@ -8,8 +8,9 @@
  */
 import { PassAbortedError } from '@whittle/graph';
 import { ArgumentError, WhittleError } from '@whittle/tensor';
-import type { NBitsColsJob, NBitsJob, NBitsReply, NBitsRowsJob } from './nbits_band_jobs.js';
-import { bandRows, type NBitsOutputs } from './nbits_bands.js';
+import type { NBitsColsJob, NBitsFlushJob, NBitsJob, NBitsPartJob, NBitsReply, NBitsRowsJob } from './nbits_band_jobs.js';
+import { bandRows } from './nbits_arena.js';
+import type { NBitsOutputs } from './nbits_bands.js';
 import type { NBitsSpec } from './nbits_kernel.js';
 
 export type { NBitsJob, NBitsReply } from './nbits_band_jobs.js';
@@ -37,8 +38,12 @@ export type BandThreadFactory = (handlers: { reply(r: NBitsReply): void; fail(e:
 
 /** Band quantization on threads; see {@link nbitsBandPool}. */
 export interface NBitsBandPool {
-  /** Like `nbitsBands(..).quantize`: outputs are views valid until the next call. */
-  cols(K: number, N: number, load: (k0: number, rows: number, into: Uint8Array) => void): Promise<NBitsOutputs>;
+  /**
+   * Like `nbitsBands(..).quantize`: outputs are views valid until the next call. With `file` (B's
+   * bytes are at `offset` in the file at `path`), the threads read their rows themselves and
+   * `load` is not called; without it, bands are read here through `load` and shared.
+   */
+  cols(K: number, N: number, load: (k0: number, rows: number, into: Uint8Array) => void, file?: { path: string; offset: number }): Promise<NBitsOutputs>;
   /**
    * A tied table [V, D] (B = tableᵀ): `load(v0, rows, into)` fills rows of the table, `write`
    * receives the packed codes of each band in order; scales [V, nb] and zero points [V, zpBytes]
@@ -50,6 +55,12 @@ export interface NBitsBandPool {
 }
 
 const align = (x: number): number => Math.ceil(x / 64) * 64;
+
+/** Columns per thread of a weight N wide: whole groups of 16 (the SIMD kernel's width). */
+const partWidth = (N: number, threads: number): number => Math.ceil(N / threads / 16) * 16;
+
+/** Blocks per thread of a weight with nb blocks per column: even in 4-bit containers (no shared zero-point byte). */
+const partBlocks = (nb: number, threads: number, container: number): number => (container === 4 ? Math.ceil(nb / threads / 2) * 2 : Math.ceil(nb / threads));
 
 /**
  * A pool of `threads` band threads for MatMul weights of shapes `cols` ([K, N]) and tied tables of
@@ -65,11 +76,20 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
   let inBytes = colRows * maxN * 4;
   let outBytes = 0;
   let bB = 0, sB = 0, zB = 0, rS = 0, rZ = 0;
+  let partN = 0, partB = 0, partS = 0, partZ = 0;
   for (const [K, N] of shapes.cols) {
     const nb = Math.ceil(K / bs);
+    const zpBytes = Math.ceil((nb * container) / 8);
+    const pw = partWidth(N, threads);
     bB = Math.max(bB, N * nb * blob);
     sB = Math.max(sB, N * nb * 4);
-    zB = Math.max(zB, N * Math.ceil((nb * container) / 8));
+    zB = Math.max(zB, N * zpBytes);
+    // a thread's outputs: its columns of every block (bands read here), or its blocks of every column (bands read by the thread)
+    const pb = partBlocks(nb, threads, container);
+    partN = Math.max(partN, pw);
+    partB = Math.max(partB, pw * nb * blob, N * pb * blob);
+    partS = Math.max(partS, pw * nb * 4, N * pb * 4);
+    partZ = Math.max(partZ, pw * zpBytes, N * Math.ceil((pb * container) / 8));
   }
   const tiedRows = (D: number): number => Math.max(1, Math.floor(bandBytes / (4 * D)));
   for (const [V, D] of shapes.rows) {
@@ -86,7 +106,6 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
   const slots = new SharedArrayBuffer(slotBytes * nSlots);
   const out = { outB: new SharedArrayBuffer(align(bB)), outS: new SharedArrayBuffer(align(sB)), outZ: new SharedArrayBuffer(align(zB)), rowS: new SharedArrayBuffer(align(rS)), rowZ: new SharedArrayBuffer(align(rZ)) };
   const slotBytesView = new Uint8Array(slots);
-  const outZ = new Uint8Array(out.outZ);
 
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; thread: number }>();
   const busy = new Array<number>(threads).fill(0);
@@ -116,16 +135,17 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
   };
   try {
     for (let t = 0; t < threads; t++) pool.push(factory({ reply, fail }));
-    for (const t of pool) t.post({ type: 'init', spec, slots, slotBytes, inBytes, colRows, maxN, ...out });
+    for (const t of pool) t.post({ type: 'init', spec, slots, slotBytes, inBytes, colRows, bandBytes: colRows * maxN * 4, partN, partB, partS, partZ, ...out });
   } catch (e) {
     fail(new QuantizeWorkerError(`quantizeWeightsStreaming: could not start a band thread: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
   }
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  const submit = (job: Omit<NBitsColsJob, 'id'> | Omit<NBitsRowsJob, 'id'>): Promise<void> => {
+  /** Send `job` to thread `to` (default: the one with the fewest jobs pending). */
+  const submit = (job: Omit<NBitsColsJob, 'id'> | Omit<NBitsFlushJob, 'id'> | Omit<NBitsPartJob, 'id'> | Omit<NBitsRowsJob, 'id'>, to?: number): Promise<void> => {
     if (failure) return Promise.reject(failure);
-    let thread = 0;
-    for (let t = 1; t < threads; t++) if (busy[t]! < busy[thread]!) thread = t;
+    let thread = to ?? 0;
+    if (to === undefined) for (let t = 1; t < threads; t++) if (busy[t]! < busy[thread]!) thread = t;
     const id = nextId++;
     busy[thread]!++;
     const p = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject, thread }));
@@ -135,24 +155,46 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
     return p;
   };
 
-  /** Fill and send `count` bands through the slots, oldest first; `done` runs as each one finishes, in order. */
+  /**
+   * Fill and send `count` bands through the slots. A slot is free again as soon as its band is
+   * done (the threads never wait behind a slower band), except that `done` runs in band order:
+   * a finished band waits in its slot until the bands before it are done.
+   */
   async function bands(count: number, send: (i: number, slot: number) => Promise<void>, done?: (i: number, slot: number) => void): Promise<void> {
     const free = Array.from({ length: nSlots }, (_, s) => nSlots - 1 - s);
-    const inflight: { p: Promise<void>; i: number; slot: number }[] = [];
-    const finishOldest = async (): Promise<void> => {
-      const f = inflight.shift()!;
-      await f.p;
-      done?.(f.i, f.slot);
-      free.push(f.slot);
+    const finished = new Map<number, number>();
+    let next = 0;
+    let sent = 0;
+    let wake: (() => void) | undefined;
+    const settle = (): void => {
+      wake?.();
+      wake = undefined;
     };
-    try {
-      for (let i = 0; i < count; i++) {
-        if (failure) throw failure;
-        if (!free.length) await finishOldest();
-        const slot = free.pop()!;
-        inflight.push({ p: send(i, slot), i, slot });
+    // the bands finished so far, in order
+    const flush = (): void => {
+      for (let slot = finished.get(next); slot !== undefined; slot = finished.get(next)) {
+        finished.delete(next);
+        done?.(next, slot);
+        free.push(slot);
+        next++;
       }
-      while (inflight.length) await finishOldest();
+    };
+    const changed = (): Promise<void> => new Promise<void>((r) => (wake = r));
+    try {
+      while (next < count) {
+        if (failure) throw failure;
+        if (sent < count && free.length) {
+          const i = sent++;
+          const slot = free.pop()!;
+          send(i, slot).then(() => {
+            finished.set(i, slot);
+            settle();
+          }, settle);
+          continue;
+        }
+        await changed();
+        flush();
+      }
     } catch (e) {
       // jobs still in flight write into the slots and outputs: the pool is done
       fail(e instanceof Error ? e : new Error(String(e)));
@@ -162,18 +204,35 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
   const slotIn = (slot: number, bytes: number): Uint8Array => slotBytesView.subarray(slot * slotBytes, slot * slotBytes + bytes);
 
   return {
-    async cols(K, N, load) {
+    async cols(K, N, load, file) {
       const nb = Math.ceil(K / bs);
       const zpBytes = Math.ceil((nb * container) / 8);
-      if (N > maxN || N * nb * blob > bB) throw new ArgumentError(`nbitsBandPool: weight [${K}, ${N}] is larger than the shapes the pool was made for`);
-      outZ.fill(0, 0, N * zpBytes);
+      const pw = partWidth(N, threads);
+      if (N > maxN || pw * nb * blob > partB) throw new ArgumentError(`nbitsBandPool: weight [${K}, ${N}] is larger than the shapes the pool was made for`);
+      const views = { B: new Uint8Array(out.outB, 0, N * nb * blob), scales: new Float32Array(out.outS, 0, N * nb), zps: new Uint8Array(out.outZ, 0, N * zpBytes) };
+      if (file) {
+        // each thread reads and quantizes its own blocks (rows) of the weight: no band passes through here
+        const pb = partBlocks(nb, threads, container);
+        const jobs: Promise<void>[] = [];
+        for (let t = 0; t * pb < nb; t++) jobs.push(submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0: t * pb, blk1: Math.min(nb, (t + 1) * pb), rows: colRows }, t));
+        try {
+          await Promise.all(jobs);
+        } catch (e) {
+          fail(e instanceof Error ? e : new Error(String(e)));
+          throw e;
+        }
+        return views;
+      }
+      // thread t quantizes columns t * pw .. of every band
+      const parts = Array.from({ length: threads }, (_, t) => [t * pw, Math.min(N, (t + 1) * pw)] as const).filter(([n0, n1]) => n1 > n0);
       await bands(Math.ceil(K / colRows), (i, slot) => {
         const k0 = i * colRows;
         const rows = Math.min(colRows, K - k0);
         load(k0, rows, slotIn(slot, rows * N * 4));
-        return submit({ type: 'cols', slot, rows, N, nb, b0: k0 / bs });
+        return Promise.all(parts.map(([n0, n1], t) => submit({ type: 'cols', slot, rows, N, nb, b0: k0 / bs, n0, n1 }, t))).then(() => undefined);
       });
-      return { B: new Uint8Array(out.outB, 0, N * nb * blob), scales: new Float32Array(out.outS, 0, N * nb), zps: new Uint8Array(out.outZ, 0, N * zpBytes) };
+      await Promise.all(parts.map(([n0, n1], t) => submit({ type: 'flush', N, nb, n0, n1 }, t)));
+      return views;
     },
     async rows(V, D, load, write) {
       const nb = Math.ceil(D / bs);

@@ -138,7 +138,9 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
         throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
         io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into);
       };
-      const q = pool ? await pool.cols(K, N, load) : bands!.quantize(K, N, load);
+      // band threads read B themselves when the io can name its file (rewriteModelFile's can)
+      const file = pool && io.dataFile ? { path: io.dataFile(s.t, s.name), offset: ext.offset } : undefined;
+      const q = pool ? await pool.cols(K, N, load, file) : bands!.quantize(K, N, load);
       const wB = io.begin();
       wB.write(q.B);
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { rewriteModelFile } from '@whittle/onnx/node';
-import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, quantizeWeightsStreaming } from '@whittle/quantize';
+import { availableParallelism } from 'node:os';
+import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, nodeBandThreads, quantizeWeightsStreaming } from '@whittle/quantize/node';
 import { userPath } from '../model_io.js';
 import { createProgress } from '../progress.js';
 
@@ -20,9 +21,10 @@ export function addQuantizeStreamCommand(program: Command): void {
     .option('--block-size <n>', 'block size along K (power of two >= 16)', (v) => Number(v), 32)
     .option('--asymmetric', 'asymmetric min/max grid instead of symmetric')
     .option('--tied-embedding <mode>', "a token table tied with the LM head: 'shared' (one 4-bit copy for GatherBlockQuantized and the head's MatMulNBits) or 'float'", 'shared')
+    .option('--threads <n>', 'threads quantizing weights (node worker threads; the output bytes are the same for any count)', (v) => Number(v), Math.min(2, availableParallelism()))
     .option('--float16', 'convert float32 weights and computation to float16 instead (float32 inputs/outputs kept)')
     .option('--json', 'print the result as JSON')
-    .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; tiedEmbedding: string; float16?: boolean; json?: boolean }) => {
+    .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; tiedEmbedding: string; threads: number; float16?: boolean; json?: boolean }) => {
       const progress = createProgress('quantize stream', { quiet: !!o.json });
       const out = userPath(o.output);
       const onProgress = (d: number, n: number, w: string): void => progress.update(d / n, w);
@@ -31,7 +33,7 @@ export function addQuantizeStreamCommand(program: Command): void {
       try {
         const r = await rewriteModelFile(userPath(model), out, async (m, io) => {
           if (o.float16) float16 = await convertFloat16Streaming(m, io, { onProgress });
-          else layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', onProgress });
+          else layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
         });
         progress.stop();
         const done = float16 ? `converted ${float16.converted} weights to float16` : `quantized ${(layers ?? []).length} weights`;

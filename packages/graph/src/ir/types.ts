@@ -65,6 +65,11 @@ export interface TensorStreamIO {
   load(t: RawTensor, name: string, target?: Uint8Array): Uint8Array;
   /** Start a tensor in the output data file; `write` appends bytes, `finish` returns its reference. */
   begin(): { write(bytes: Uint8Array): void; finish(): ExternalTensorRef };
+  /**
+   * The absolute path of the file holding an unloaded tensor's bytes (checked as `load` checks
+   * it), for readers on other threads: its bytes are at `t.external.offset` there. Optional.
+   */
+  dataFile?(t: RawTensor, name: string): string;
 }
 
 /** Where a tensor's bytes live in an external data file (relative to the model's folder). */

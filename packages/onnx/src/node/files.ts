@@ -21,11 +21,13 @@ export function fileExternalDataLoader(modelDir: string): {
   load: ExternalDataLoader;
   /** Like `load`, into the first `length` bytes of `into` (a reusable buffer). */
   loadInto(location: string, offset: number, length: number, tensorName: string, into: Uint8Array): Uint8Array;
+  /** The checked real path of `location` (for readers on other threads). */
+  pathOf(location: string, tensorName: string): string;
   close(): void;
 } {
   const realDir = realpathSync(modelDir);
-  const fds = new Map<string, { fd: number; size: number }>();
-  const loadInto = (location: string, offset: number, length: number, tensorName: string, into: Uint8Array): Uint8Array => {
+  const fds = new Map<string, { fd: number; size: number; real: string }>();
+  const fileOf = (location: string, tensorName: string): { fd: number; size: number; real: string } => {
     checkLocation(location, tensorName);
     let f = fds.get(location);
     if (!f) {
@@ -46,9 +48,13 @@ export function fileExternalDataLoader(modelDir: string): {
         );
       }
       const fd = openSync(real, 'r');
-      f = { fd, size: fstatSync(fd).size };
+      f = { fd, size: fstatSync(fd).size, real };
       fds.set(location, f);
     }
+    return f;
+  };
+  const loadInto = (location: string, offset: number, length: number, tensorName: string, into: Uint8Array): Uint8Array => {
+    const f = fileOf(location, tensorName);
     checkRange(location, offset, length, f.size, tensorName);
     if (into.length < length) throw new ExternalDataError(`tensor '${tensorName}': a ${into.length} byte buffer cannot hold its ${length} bytes`);
     const out = into.subarray(0, length);
@@ -63,6 +69,7 @@ export function fileExternalDataLoader(modelDir: string): {
   return {
     load: (location, offset, length, tensorName) => loadInto(location, offset, length, tensorName, new Uint8Array(length)),
     loadInto,
+    pathOf: (location, tensorName) => fileOf(location, tensorName).real,
     close: () => {
       for (const { fd } of fds.values()) closeSync(fd);
       fds.clear();

@@ -90,6 +90,10 @@ export async function rewriteModelFile(
       const { location: loc, offset, length } = t.external;
       return loader.loadInto(loc, offset, length, name, into ?? new Uint8Array(length));
     },
+    dataFile(t, name) {
+      if (!t.external) throw new ExternalDataError(`tensor '${name}': not an unloaded external tensor`);
+      return loader.pathOf(t.external.location, name);
+    },
     begin() {
       const pad = (ALIGN - (pos % ALIGN)) % ALIGN;
       if (pad) put(new Uint8Array(pad));
