@@ -28,10 +28,13 @@ export interface NBitsInitJob {
   partB: number;
   partS: number;
   partZ: number;
-  /** Outputs of the MatMul weight being quantized: packed [N, nb, blob], scales [N, nb], zero points [N, zpBytes]. */
-  outB: SharedArrayBuffer;
-  outS: SharedArrayBuffer;
-  outZ: SharedArrayBuffer;
+  /**
+   * Two sets of outputs of a MatMul weight (one being filled while the other is written out):
+   * packed [N, nb, blob], scales [N, nb], zero points [N, zpBytes].
+   */
+  outB: SharedArrayBuffer[];
+  outS: SharedArrayBuffer[];
+  outZ: SharedArrayBuffer[];
   /** Scales [V, nb] and zero points [V, zpBytes] of the tied table being quantized. */
   rowS: SharedArrayBuffer;
   rowZ: SharedArrayBuffer;
@@ -66,12 +69,15 @@ export interface NBitsPartJob {
   blk0: number;
   blk1: number;
   rows: number;
+  /** The output set to fill (0 or 1). */
+  buf: number;
 }
 
 /** The end of a weight: copy the outputs of columns n0 .. n1 - 1 to the shared outputs. */
 export interface NBitsFlushJob {
   type: 'flush';
   id: number;
+  buf: number;
   N: number;
   nb: number;
   n0: number;
@@ -107,9 +113,7 @@ interface ThreadState {
   job: NBitsInitJob;
   arena: WasmBandArena;
   slots: Float32Array;
-  outB: Uint8Array;
-  outS: Float32Array;
-  outZ: Uint8Array;
+  outs: { B: Uint8Array; S: Float32Array; Z: Uint8Array; Bw: Int32Array; Sw: Int32Array }[];
   rowS: Float32Array;
   rowZ: Uint8Array;
 }
@@ -148,9 +152,7 @@ function initThread(job: NBitsInitJob): ThreadState {
     job,
     arena,
     slots: new Float32Array(job.slots),
-    outB: new Uint8Array(job.outB),
-    outS: new Float32Array(job.outS),
-    outZ: new Uint8Array(job.outZ),
+    outs: job.outB.map((b, i) => ({ B: new Uint8Array(b), S: new Float32Array(job.outS[i]!), Z: new Uint8Array(job.outZ[i]!), Bw: new Int32Array(b), Sw: new Int32Array(job.outS[i]!) })),
     rowS: new Float32Array(job.rowS),
     rowZ: new Uint8Array(job.rowZ),
   };
@@ -199,12 +201,25 @@ function runPart(st: ThreadState, job: NBitsPartJob, files: BandFiles): void {
   } finally {
     f.close();
   }
-  // same-type typed array copies move bytes (a NaN scale keeps its bits)
+  // word loops, not a subarray per column (N of them per output); 32-bit words never round-trip
+  // a float, so a NaN scale keeps its bits
+  const aB = new Int32Array(arena.B.buffer, arena.B.byteOffset, (N * nbL * blob) >> 2);
+  const aS = new Int32Array(arena.scales.buffer, arena.scales.byteOffset, N * nbL);
+  const aZ = arena.zps;
+  const { Bw: outBw, Sw: outSw, Z: outZ } = st.outs[job.buf]!;
+  const w = blob >> 2;
+  const runB = nbL * w;
   const z0 = (blk0 * container) / 8;
   for (let n = 0; n < N; n++) {
-    st.outB.set(arena.B.subarray(n * nbL * blob, (n + 1) * nbL * blob), (n * nb + blk0) * blob);
-    st.outS.set(arena.scales.subarray(n * nbL, (n + 1) * nbL), n * nb + blk0);
-    st.outZ.set(arena.zps.subarray(n * zpL, (n + 1) * zpL), n * zpBytes + z0);
+    const sB = n * runB;
+    const dB = (n * nb + blk0) * w;
+    for (let i = 0; i < runB; i++) outBw[dB + i] = aB[sB + i]!;
+    const sS = n * nbL;
+    const dS = n * nb + blk0;
+    for (let i = 0; i < nbL; i++) outSw[dS + i] = aS[sS + i]!;
+    const sZ = n * zpL;
+    const dZ = n * zpBytes + z0;
+    for (let i = 0; i < zpL; i++) outZ[dZ + i] = aZ[sZ + i]!;
   }
 }
 
@@ -217,9 +232,10 @@ function flushCols(st: ThreadState, job: NBitsFlushJob): void {
   const w = n1 - n0;
   const { arena } = st;
   // same-type typed array copies move bytes (a NaN scale keeps its bits)
-  st.outB.set(arena.B.subarray(0, w * nb * blob), n0 * nb * blob);
-  st.outS.set(arena.scales.subarray(0, w * nb), n0 * nb);
-  st.outZ.set(arena.zps.subarray(0, w * zpBytes), n0 * zpBytes);
+  const out = st.outs[job.buf]!;
+  out.B.set(arena.B.subarray(0, w * nb * blob), n0 * nb * blob);
+  out.S.set(arena.scales.subarray(0, w * nb), n0 * nb);
+  out.Z.set(arena.zps.subarray(0, w * zpBytes), n0 * zpBytes);
 }
 
 /** Quantize rows of a tied table: packed codes after the rows in the slot, scales and zero points shared. */

@@ -39,7 +39,8 @@ export type BandThreadFactory = (handlers: { reply(r: NBitsReply): void; fail(e:
 /** Band quantization on threads; see {@link nbitsBandPool}. */
 export interface NBitsBandPool {
   /**
-   * Like `nbitsBands(..).quantize`: outputs are views valid until the next call. With `file` (B's
+   * Like `nbitsBands(..).quantize`, with two output sets used in turn: outputs are views valid
+   * until the call after next, so the next weight may be quantized while these are written. With `file` (B's
    * bytes are at `offset` in the file at `path`), the threads read their rows themselves and
    * `load` is not called; without it, bands are read here through `load` and shared.
    */
@@ -104,7 +105,16 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
   const slotBytes = inBytes + align(outBytes);
   const nSlots = 2 * threads;
   const slots = new SharedArrayBuffer(slotBytes * nSlots);
-  const out = { outB: new SharedArrayBuffer(align(bB)), outS: new SharedArrayBuffer(align(sB)), outZ: new SharedArrayBuffer(align(zB)), rowS: new SharedArrayBuffer(align(rS)), rowZ: new SharedArrayBuffer(align(rZ)) };
+  // two output sets: the threads fill one while the caller writes the other out
+  const sets = [0, 1];
+  const out = {
+    outB: sets.map(() => new SharedArrayBuffer(align(bB))),
+    outS: sets.map(() => new SharedArrayBuffer(align(sB))),
+    outZ: sets.map(() => new SharedArrayBuffer(align(zB))),
+    rowS: new SharedArrayBuffer(align(rS)),
+    rowZ: new SharedArrayBuffer(align(rZ)),
+  };
+  let buf = 1;
   const slotBytesView = new Uint8Array(slots);
 
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; thread: number }>();
@@ -209,12 +219,13 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
       const zpBytes = Math.ceil((nb * container) / 8);
       const pw = partWidth(N, threads);
       if (N > maxN || pw * nb * blob > partB) throw new ArgumentError(`nbitsBandPool: weight [${K}, ${N}] is larger than the shapes the pool was made for`);
-      const views = { B: new Uint8Array(out.outB, 0, N * nb * blob), scales: new Float32Array(out.outS, 0, N * nb), zps: new Uint8Array(out.outZ, 0, N * zpBytes) };
+      buf ^= 1;
+      const views = { B: new Uint8Array(out.outB[buf]!, 0, N * nb * blob), scales: new Float32Array(out.outS[buf]!, 0, N * nb), zps: new Uint8Array(out.outZ[buf]!, 0, N * zpBytes) };
       if (file) {
         // each thread reads and quantizes its own blocks (rows) of the weight: no band passes through here
         const pb = partBlocks(nb, threads, container);
         const jobs: Promise<void>[] = [];
-        for (let t = 0; t * pb < nb; t++) jobs.push(submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0: t * pb, blk1: Math.min(nb, (t + 1) * pb), rows: colRows }, t));
+        for (let t = 0; t * pb < nb; t++) jobs.push(submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0: t * pb, blk1: Math.min(nb, (t + 1) * pb), rows: colRows, buf }, t));
         try {
           await Promise.all(jobs);
         } catch (e) {
@@ -231,7 +242,7 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
         load(k0, rows, slotIn(slot, rows * N * 4));
         return Promise.all(parts.map(([n0, n1], t) => submit({ type: 'cols', slot, rows, N, nb, b0: k0 / bs, n0, n1 }, t))).then(() => undefined);
       });
-      await Promise.all(parts.map(([n0, n1], t) => submit({ type: 'flush', N, nb, n0, n1 }, t)));
+      await Promise.all(parts.map(([n0, n1], t) => submit({ type: 'flush', buf, N, nb, n0, n1 }, t)));
       return views;
     },
     async rows(V, D, load, write) {

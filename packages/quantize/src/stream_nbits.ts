@@ -17,7 +17,7 @@ import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, elimina
 import { ArgumentError } from '@whittle/tensor';
 import { ensureDomain, matMulNBitsNode } from './emit.js';
 import type { NBitsSpec } from './nbits_kernel.js';
-import { BAND_BYTES, type NBitsBands, nbitsBands } from './nbits_bands.js';
+import { BAND_BYTES, type NBitsBands, type NBitsOutputs, nbitsBands } from './nbits_bands.js';
 import { type BandThreadFactory, type NBitsBandPool, nbitsBandPool } from './nbits_pool.js';
 import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
 
@@ -125,6 +125,26 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
     layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], bytesIn: t.t.external!.length, bytesOut });
     opts.onProgress?.(i + 1, total, t.name);
   }
+  const quantize = (s: Site): NBitsOutputs | Promise<NBitsOutputs> => {
+    const [K, N] = s.t.dims as [number, number];
+    const ext = s.t.external!;
+    const load = (k0: number, rows: number, into: Uint8Array): void => {
+      throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
+      io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into);
+    };
+    if (!pool) return bands!.quantize(K, N, load);
+    // band threads read B themselves when the io can name its file (rewriteModelFile's can)
+    return pool.cols(K, N, load, io.dataFile ? { path: io.dataFile(s.t, s.name), offset: ext.offset } : undefined);
+  };
+  // on threads, the next weight is quantized while this one is written (the pool has two output sets)
+  const firsts = sites.filter((s, i) => sites.findIndex((x) => x.name === s.name) === i);
+  let ahead: { name: string; q: Promise<NBitsOutputs> } | undefined;
+  const quantizeAhead = (after: Site): void => {
+    const next = firsts[firsts.indexOf(after) + 1];
+    ahead = next ? { name: next.name, q: Promise.resolve(quantize(next)) } : undefined;
+    // awaited when its turn comes; until then a failure must not be an unhandled rejection
+    ahead?.q.catch(() => undefined);
+  };
   for (const [i, s] of sites.entries()) {
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
     const [K, N] = s.t.dims as [number, number];
@@ -133,14 +153,11 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
     const zpBytes = Math.ceil((nb * container) / 8);
     let out = emitted.get(s.name);
     if (!out) {
-      const ext = s.t.external!;
-      const load = (k0: number, rows: number, into: Uint8Array): void => {
-        throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
-        io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into);
-      };
-      // band threads read B themselves when the io can name its file (rewriteModelFile's can)
-      const file = pool && io.dataFile ? { path: io.dataFile(s.t, s.name), offset: ext.offset } : undefined;
-      const q = pool ? await pool.cols(K, N, load, file) : bands!.quantize(K, N, load);
+      let q: NBitsOutputs;
+      if (pool) {
+        q = await (ahead?.name === s.name ? ahead.q : quantize(s));
+        quantizeAhead(s);
+      } else q = quantize(s) as NBitsOutputs;
       const wB = io.begin();
       wB.write(q.B);
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };
