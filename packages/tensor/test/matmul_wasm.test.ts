@@ -30,7 +30,7 @@ describe('cpu sgemm tiers (JS blocked, WASM SIMD)', () => {
     forceWasmSgemmVariant(null);
   });
 
-  it('the committed module validates (Node 20 has WebAssembly SIMD) and exposes a 4×8 tile', () => {
+  it('the committed module validates (Node 20 has WebAssembly SIMD) and exposes its register tile', () => {
     const bytes = Buffer.from(SGEMM_WASM_BASE64, 'base64');
     expect(WebAssembly.validate(bytes)).toBe(true);
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);

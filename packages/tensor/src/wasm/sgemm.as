@@ -11,7 +11,7 @@
 
 // @ts-nocheck
 
-const MR: i32 = 4;
+const MR: i32 = 5;
 const NR: i32 = 8;
 
 /** c + a*b: one fused multiply-add where the relaxed-SIMD build can use the hardware's FMA
@@ -23,31 +23,81 @@ function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
-/** MR×NR register tile (4×8): 8 f32x4 accumulators, two B vectors and one broadcast A value
- * (11 of the 15 xmm registers V8 allocates; 6×8 and 4×12 measured slower here). */
+/** MR×NR register tile (5×8): 10 f32x4 accumulators, two B vectors, rows 0-3 of A's column
+ * as one vector (each row broadcast by a lane shuffle) and row 4 broadcast from memory: 15 of
+ * the 15 xmm registers V8 allocates. V8 hoists every load of an iteration above its arithmetic,
+ * so all loaded values are live at once: five broadcast loads (or a 6×8 / 4×12 tile) spill,
+ * and 4×8 with four broadcast loads leaves the two FMA pipes short of independent chains.
+ * Each C element still gets one multiply-add per k, in k order, into its own accumulator. */
 @inline
 function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize, acc: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  const end = pb + <usize>kc * <usize>(NR * 4);
+  for (; pb < end; pb += NR * 4, pa += MR * 4) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
+    const a4 = v128.load(pa);
+    let a = i32x4.shuffle(a4, a4, 0, 0, 0, 0);
     c00 = madd(a, b0, c00);
     c01 = madd(a, b1, c01);
-    a = v128.load32_splat(pa, 4);
+    a = i32x4.shuffle(a4, a4, 1, 1, 1, 1);
     c10 = madd(a, b0, c10);
     c11 = madd(a, b1, c11);
-    a = v128.load32_splat(pa, 8);
+    a = i32x4.shuffle(a4, a4, 2, 2, 2, 2);
     c20 = madd(a, b0, c20);
     c21 = madd(a, b1, c21);
-    a = v128.load32_splat(pa, 12);
+    a = i32x4.shuffle(a4, a4, 3, 3, 3, 3);
     c30 = madd(a, b0, c30);
     c31 = madd(a, b1, c31);
-    pa += 16;
-    pb += 32;
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40);
+    c41 = madd(a, b1, c41);
+  }
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c00) : c00, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c01) : c01, 16);
+  c += ldcB;
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c10) : c10, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c11) : c11, 16);
+  c += ldcB;
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c20) : c20, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c21) : c21, 16);
+  c += ldcB;
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c30) : c30, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c31) : c31, 16);
+  c += ldcB;
+  v128.store(c, acc ? f32x4.add(v128.load(c, 0), c40) : c40, 0);
+  v128.store(c, acc ? f32x4.add(v128.load(c, 16), c41) : c41, 16);
+}
+
+/** Rows 0-3 of an MR-row panel (4×8, same per-element arithmetic as micro): the last panel of
+ * a block when it has at most four rows, so M % MR leftovers cost no wasted fifth row. */
+@inline
+function micro4(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = pb + <usize>kc * <usize>(NR * 4);
+  for (; pb < end; pb += NR * 4, pa += MR * 4) {
+    const b0 = v128.load(pb, 0);
+    const b1 = v128.load(pb, 16);
+    const a4 = v128.load(pa);
+    let a = i32x4.shuffle(a4, a4, 0, 0, 0, 0);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = i32x4.shuffle(a4, a4, 1, 1, 1, 1);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = i32x4.shuffle(a4, a4, 2, 2, 2, 2);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = i32x4.shuffle(a4, a4, 3, 3, 3, 3);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
   }
   v128.store(c, acc ? f32x4.add(v128.load(c, 0), c00) : c00, 0);
   v128.store(c, acc ? f32x4.add(v128.load(c, 16), c01) : c01, 16);
@@ -72,6 +122,17 @@ export function nr(): i32 {
   return NR;
 }
 
+/** Add (or with add = false, copy) the top-left rows × cols of the MR×NR tile at scratch into C. */
+function flush(scratch: usize, rows: i32, cols: i32, cp: usize, ldcB: usize, add: bool): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const dst = cp + <usize>i * ldcB + ((<usize>j) << 2);
+      const v = load<f32>(scratch + ((<usize>(i * NR + j)) << 2));
+      store<f32>(dst, add ? load<f32>(dst) + v : v);
+    }
+  }
+}
+
 /**
  * C[mc × nc] += packed A block × packed B block (acc = 0: C = A·B, C's old values unread). Edge
  * tiles go through `scratch` (MR*NR floats) so panels can stay zero-padded and the tile code
@@ -87,49 +148,71 @@ export function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize,
       const ap = pa + ((<usize>ir * <usize>kc) << 2);
       const rows = min(MR, mc - ir);
       const cp = c + <usize>ir * ldcB + ((<usize>jr) << 2);
-      if (rows == MR && cols == NR) {
-        micro(ap, bp, kc, cp, ldcB, add);
-      } else {
-        micro(ap, bp, kc, scratch, <usize>(NR * 4), false);
-        for (let i = 0; i < rows; i++) {
-          for (let j = 0; j < cols; j++) {
-            const dst = cp + <usize>i * ldcB + ((<usize>j) << 2);
-            const v = load<f32>(scratch + ((<usize>(i * NR + j)) << 2));
-            store<f32>(dst, add ? load<f32>(dst) + v : v);
-          }
+      if (rows == MR) {
+        if (cols == NR) {
+          micro(ap, bp, kc, cp, ldcB, add);
+        } else {
+          micro(ap, bp, kc, scratch, <usize>(NR * 4), false);
+          flush(scratch, rows, cols, cp, ldcB, add);
         }
+      } else if (rows == 4 && cols == NR) {
+        micro4(ap, bp, kc, cp, ldcB, add);
+      } else {
+        micro4(ap, bp, kc, scratch, <usize>(NR * 4), false);
+        flush(scratch, rows, cols, cp, ldcB, add);
       }
     }
   }
 }
-
 
 /**
  * Pack rows [0, mc) × cols [0, kc) of A (element (i, k) at src + (i*rs + k*cs)*4) into MR-row
  * panels scaled by alpha; rows past mc are zero.
  */
 export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32, dst: usize): void {
+  const av = f32x4.splat(alpha);
   for (let p = 0; p < mc; p += MR) {
     const rows = min(MR, mc - p);
     if (rows == MR && cs == 1) {
+      // row-major A: 4 k-values of each of the 5 rows as vectors; rows 0-3 are transposed 4×4,
+      // row 4 is stored lane by lane
       const r0 = src + ((<usize>(p * rs)) << 2);
       const step = (<usize>rs) << 2;
-      for (let k = 0; k < kc; k++) {
+      let k = 0;
+      for (; k + 4 <= kc; k += 4, dst += 16 * MR) {
         const s = r0 + ((<usize>k) << 2);
-        store<f32>(dst, alpha * load<f32>(s));
-        store<f32>(dst, alpha * load<f32>(s + step), 4);
-        store<f32>(dst, alpha * load<f32>(s + 2 * step), 8);
-        store<f32>(dst, alpha * load<f32>(s + 3 * step), 12);
-        dst += 16;
+        const x0 = f32x4.mul(av, v128.load(s));
+        const x1 = f32x4.mul(av, v128.load(s + step));
+        const x2 = f32x4.mul(av, v128.load(s + 2 * step));
+        const x3 = f32x4.mul(av, v128.load(s + 3 * step));
+        const x4 = f32x4.mul(av, v128.load(s + 4 * step));
+        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+        store<f32>(dst, f32x4.extract_lane(x4, 0), 16);
+        v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 20);
+        store<f32>(dst, f32x4.extract_lane(x4, 1), 36);
+        v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 40);
+        store<f32>(dst, f32x4.extract_lane(x4, 2), 56);
+        v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 60);
+        store<f32>(dst, f32x4.extract_lane(x4, 3), 76);
+      }
+      for (; k < kc; k++, dst += 4 * MR) {
+        const s = r0 + ((<usize>k) << 2);
+        for (let r = 0; r < MR; r++) store<f32>(dst + ((<usize>r) << 2), alpha * load<f32>(s + <usize>r * step));
       }
       continue;
     }
     if (rows == MR && rs == 1) {
-      // A stored transposed (a gradient's Wᵀ): the MR rows of column k are 4 adjacent floats
-      const av = f32x4.splat(alpha);
+      // A stored transposed (a gradient's Wᵀ): the MR rows of column k are 5 adjacent floats
       let s = src + ((<usize>p) << 2);
       const step = (<usize>cs) << 2;
-      for (let k = 0; k < kc; k++, s += step, dst += 16) v128.store(dst, f32x4.mul(av, v128.load(s)));
+      for (let k = 0; k < kc; k++, s += step, dst += 4 * MR) {
+        v128.store(dst, f32x4.mul(av, v128.load(s)));
+        store<f32>(dst, alpha * load<f32>(s, 16), 16);
+      }
       continue;
     }
     for (let k = 0; k < kc; k++) {

@@ -23,10 +23,11 @@ interface WasmState {
 
 // Blocking of the WASM tier: KC×NR B micro-panels stay in L1, the MC×KC A block in L1/L2,
 // the KC×NC B block (1 MB) in L2. Swept on a Xeon (48 KB L1d, 2 MB L2 per core): MC 48 /
-// NC 1024 is ~8 % faster on 1024³ than MC 120 / NC 4096. KC also sets where float32 partial
-// sums are split, so it is part of every trained model's bytes (the zoo reproduces its files
-// byte for byte): KC 512 was 2-3 % faster on an AMD EPYC but changes those sums; kept at 256.
-const DEFAULT = { kc: 256, mc: 48, nc: 1024 };
+// NC 1024 is ~8 % faster on 1024³ than MC 120 / NC 4096. MC is a multiple of the kernel's
+// 5-row tile, so only the last block of A can end in a short panel. KC also sets where float32
+// partial sums are split, so it is part of every trained model's bytes (the zoo reproduces its
+// files byte for byte): KC 512 was 2-3 % faster on an AMD EPYC but changes those sums; kept at 256.
+const DEFAULT = { kc: 256, mc: 60, nc: 1024 };
 let KC = DEFAULT.kc;
 let MC = DEFAULT.mc;
 let NC = DEFAULT.nc;
