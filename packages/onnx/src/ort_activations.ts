@@ -28,7 +28,10 @@ export interface OrtModuleLike {
 
 /** Options of {@link ortActivationRuntime}. */
 export interface OrtActivationRuntimeOptions {
-  /** Extra session options (threads, execution providers, …). */
+  /**
+   * Extra session options (threads, execution providers, …); they replace the defaults of the same
+   * key (graphOptimizationLevel 'all', `extra.session.intra_op.allow_spinning` '0').
+   */
   sessionOptions?: Record<string, unknown>;
 }
 
@@ -86,7 +89,9 @@ function augment(model: Model, full: readonly string[], reduced: readonly string
  * range skips NaN values as the interpreter path's does.
  */
 export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRuntimeOptions = {}): ActivationRuntime {
-  const sessionOptions = { graphOptimizationLevel: 'all', ...opts.sessionOptions };
+  // no spinning intra-op threads: calibration runs whole batches of large ops, and spinning between
+  // them only burns cpu (measured: ~10 % of the cpu time of ResNet-18 calibration, same wall time)
+  const sessionOptions = { graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } }, ...opts.sessionOptions };
   return {
     name: 'onnxruntime',
     async open(model: Model, fetch: readonly string[], openOpts?: ActivationOpenOptions) {

@@ -8,9 +8,11 @@
  * 1024-wide layers in fp32 and after `quantize-dynamic` (int8), measured in the same run,
  * interleaved, medians of 7 repetitions; (3) static int8 calibration (quantize-static, minmax, QDQ)
  * of ResNet-18 on 64 images, activations from Whittle's interpreter vs onnxruntime-node, with the
- * largest difference of the resulting scales.
+ * largest difference of the resulting scales, fresh processes, medians of --calib-runs; with
+ * `--baseline <dir>` (a checkout of an older commit with its dependencies installed, e.g. a git
+ * worktree) also that code's interpreter path, in the same run.
  *
- * `pnpm bench quantize [--only throughput|stream|latency|calibration] [--calib-size 224] [--runs 5]`
+ * `pnpm bench quantize [--only throughput|stream|latency|calibration] [--calib-size 224] [--runs 5] [--calib-runs 3] [--baseline <dir>]`
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -18,13 +20,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { type Feeds, GraphBuilder, type Model, normalizeModel, runPass } from '@whittle/graph';
+import { GraphBuilder, type Model, runPass } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile, writeModelFile } from '@whittle/onnx/node';
-import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
-import { torchvisionResnet18 } from '@whittle/testing/exporters';
 import { writeSyntheticMlp } from '@whittle/testing/synthetic';
+import { numberArg } from '../args.js';
 import '@whittle/quantize';
 
 const median = (xs: number[]): number => {
@@ -142,47 +143,70 @@ async function latency(): Promise<void> {
   console.log(`  fp32 ${(a * 1000).toFixed(1)} µs, dynamic int8 ${(b * 1000).toFixed(1)} µs: int8 is ${(a / b).toFixed(2)}x faster`);
 }
 
-async function calibration(size: number): Promise<void> {
-  const model = (await normalizeModel(torchvisionResnet18({ height: size, width: size }))).model;
-  const per = 3 * size * size;
-  const rng = new Rng(5);
-  const x = new Float32Array(64 * per);
-  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  // 64 images in 8 batches of 8; re-iterable so both runs read the same batches
-  const data = { *batches(): Iterable<Feeds> {
-    for (let b = 0; b < 8; b++) yield { input: tensor(x.subarray(b * 8 * per, (b + 1) * 8 * per), [8, 3, size, size], 'float32', { backend: 'cpu' }) };
-  } };
-  const calibrate = async (runtime: 'interpreter' | 'onnxruntime') => {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const r = await runPass('quantize-static', model, {}, {
-      calibration: data.batches() as unknown as AsyncIterable<Feeds>,
-      calibrationRuntime: runtime,
-      ...(runtime === 'onnxruntime' ? { activationRuntime: ortActivationRuntime(ort as unknown as OrtModuleLike) } : {}),
-    });
-    const c = process.cpuUsage(c0);
-    return { s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, model: r.model };
-  };
-  const ortRun = await calibrate('onnxruntime');
-  const interp = await calibrate('interpreter');
+interface CalibrationRun {
+  seconds: number;
+  cpuSeconds: number;
+  scales: Record<string, number[]>;
+}
+
+/**
+ * Largest relative difference of the scales two runs share, and how many scales only one has (an
+ * older commit may place its QDQ pairs elsewhere, e.g. before a Relu).
+ */
+function scaleDifference(a: CalibrationRun, b: CalibrationRun): string {
   let maxRel = 0;
-  for (const [name, t] of interp.model.graph.initializers) {
-    if (!name.endsWith('scale') || t.dtype !== 'float32') continue;
-    const a = t.dataSync() as Float32Array;
-    const b = ortRun.model.graph.initializers.get(name)!.dataSync() as Float32Array;
-    for (let i = 0; i < a.length; i++) maxRel = Math.max(maxRel, Math.abs(a[i]! - b[i]!) / Math.max(1e-12, Math.abs(a[i]!)));
+  let shared = 0;
+  for (const [name, xs] of Object.entries(a.scales)) {
+    const ys = b.scales[name];
+    if (!ys) continue;
+    shared++;
+    if (ys.length !== xs.length) return `scale '${name}' has ${xs.length} vs ${ys.length} values`;
+    for (let i = 0; i < xs.length; i++) maxRel = Math.max(maxRel, Math.abs(xs[i]! - ys[i]!) / Math.max(1e-12, Math.abs(xs[i]!)));
   }
-  console.log(`quantize-static (minmax, QDQ) of ResNet-18 ${size}x${size}, 64 images in batches of 8, whole pass:`);
-  console.log(`  interpreter ${interp.s.toFixed(2)} s (cpu ${interp.cpu.toFixed(2)} s), onnxruntime-node ${ortRun.s.toFixed(2)} s (cpu ${ortRun.cpu.toFixed(2)} s): ${(interp.s / ortRun.s).toFixed(1)}x faster wall, ${(interp.cpu / ortRun.cpu).toFixed(1)}x less cpu; largest relative scale difference ${maxRel.toExponential(2)}`);
+  const only = Object.keys(a.scales).length + Object.keys(b.scales).length - 2 * shared;
+  return `largest relative difference of the ${shared} shared scales to onnxruntime-node's ${maxRel.toExponential(2)}${only ? ` (${only} scales in one model only)` : ''}`;
+}
+
+/**
+ * quantize-static (minmax, QDQ) of ResNet-18 on 64 images: onnxruntime activations vs the
+ * interpreter, and with `baseline` (a checkout of an older commit, dependencies installed) that
+ * code's interpreter path; each run a fresh process (children/calibrate_static.ts), the
+ * configurations alternating, medians of `runs`.
+ */
+async function calibration(size: number, runs: number, baseline: string | undefined): Promise<void> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const child = join(here, '..', 'children', 'calibrate_static.ts');
+  const root = join(here, '..', '..', '..', '..');
+  const configs = [
+    { label: 'onnxruntime-node', root, runtime: 'onnxruntime' },
+    { label: 'interpreter', root, runtime: 'interpreter' },
+    ...(baseline ? [{ label: `baseline interpreter (${baseline})`, root: baseline, runtime: 'interpreter' }] : []),
+  ];
+  const rows: CalibrationRun[][] = configs.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    for (const [k, c] of configs.entries()) {
+      const out = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, c.root, c.runtime, String(size)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (out.status !== 0) throw new Error(`calibration run (${c.label}) failed: ${out.stderr}`);
+      rows[k]!.push(JSON.parse(out.stdout.trim().split('\n').pop()!) as CalibrationRun);
+    }
+  }
+  const wall = rows.map((rs) => median(rs.map((x) => x.seconds)));
+  const cpu = rows.map((rs) => median(rs.map((x) => x.cpuSeconds)));
+  console.log(`quantize-static (minmax, QDQ) of ResNet-18 ${size}x${size}, 64 images in batches of 8, whole pass, ${runs} fresh processes each (alternating), medians:`);
+  for (const [k, c] of configs.entries()) {
+    const vs = k ? `: onnxruntime-node is ${(wall[k]! / wall[0]!).toFixed(1)}x faster wall, ${(cpu[k]! / cpu[0]!).toFixed(1)}x less cpu; ${scaleDifference(rows[k]![0]!, rows[0]![0]!)}` : '';
+    console.log(`  ${c.label} ${wall[k]!.toFixed(2)} s (cpu ${cpu[k]!.toFixed(2)} s)${vs}`);
+  }
 }
 
 /** Run the quantize suite. */
 export async function run(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  const size = args.includes('--calib-size') ? Number(args[args.indexOf('--calib-size') + 1]) : 224;
-  const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 5;
+  const size = numberArg(args, 'calib-size', 224);
+  const runs = numberArg(args, 'runs', 5);
+  const baseline = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
   if ((!only || only === 'throughput') && !args.includes('--no-throughput')) await throughput();
   if ((!only || only === 'stream') && !args.includes('--no-throughput')) await streaming(runs);
   if (!only || only === 'latency') await latency();
-  if (!only || only === 'calibration') await calibration(size);
+  if (!only || only === 'calibration') await calibration(size, numberArg(args, 'calib-runs', 3), baseline);
 }
