@@ -9,7 +9,8 @@
  * the bar (largest tensor + 300 MB), the load average before each run (the machine is shared). The
  * two streaming outputs must be byte-identical; the outputs are run in onnxruntime-node against the
  * fp32 model (cosine of the outputs). `--no-memory` skips the in-memory run (it needs RAM for the
- * whole model).
+ * whole model). `--runs R` (default 3): the one-thread and `--threads` streaming runs alternate, R
+ * of each; medians (peak RSS: the largest) are printed.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,6 +42,25 @@ function quantize(mode: 'stream' | 'memory', input: string, output: string, thre
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<Run, 'load'>), load };
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Each field's median over the runs (peak RSS: the largest). */
+function medianRun(rs: Run[]): Run {
+  const steady = rs.map((r) => r.steadyGBs).filter((x): x is number => x !== undefined);
+  return {
+    seconds: median(rs.map((r) => r.seconds)),
+    cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
+    peakRss: Math.max(...rs.map((r) => r.peakRss)),
+    baseRss: median(rs.map((r) => r.baseRss)),
+    load: median(rs.map((r) => r.load)),
+    ...(steady.length ? { steadyGBs: median(steady) } : {}),
+  };
+}
+
 async function sha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -64,6 +84,7 @@ export async function run(args: string[]): Promise<void> {
   const width = numberArg(args, 'width', 8192);
   const layers = numberArg(args, 'layers', 10);
   const threads = numberArg(args, 'threads', 2);
+  const runs = numberArg(args, 'runs', 3);
   const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-stream-'));
   try {
     const t0 = performance.now();
@@ -76,8 +97,15 @@ export async function run(args: string[]): Promise<void> {
     const many = join(dir, `t${threads}`, 'stream_q4.onnx');
     mkdirSync(dirname(one));
     mkdirSync(dirname(many));
-    rows.push(['streaming, 1 thread', quantize('stream', src.modelPath, one, 1), one]);
-    rows.push([`streaming, ${threads} threads`, quantize('stream', src.modelPath, many, threads), many]);
+    // interleaved repetitions, medians: the machine is shared, so neighbours come and go
+    const ones: Run[] = [];
+    const manys: Run[] = [];
+    for (let r = 0; r < runs; r++) {
+      ones.push(quantize('stream', src.modelPath, one, 1));
+      manys.push(quantize('stream', src.modelPath, many, threads));
+    }
+    rows.push([`streaming, 1 thread (median of ${runs})`, medianRun(ones), one]);
+    rows.push([`streaming, ${threads} threads (median of ${runs})`, medianRun(manys), many]);
     const same = (await sha256(one)) === (await sha256(many)) && (await sha256(`${one}.data`)) === (await sha256(`${many}.data`));
     console.log(`1 thread vs ${threads} threads: output files ${same ? 'byte-identical' : 'DIFFER'}`);
     if (!args.includes('--no-memory')) {
@@ -86,7 +114,7 @@ export async function run(args: string[]): Promise<void> {
     }
     const x = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.37));
     const ref = await outputOf(src.modelPath, x, width);
-    console.log('\n| path | load avg before | seconds | cpu seconds | GB/s (fp32 in) | GB/s per cpu second | GB/s after the first weight | peak RSS | <= largest + 300 MB | output | cosine vs fp32 (ORT) |');
+    console.log('\n| path | load avg before (median) | seconds | cpu seconds | GB/s (fp32 in) | GB/s per cpu second | GB/s after the first weight | peak RSS | <= largest + 300 MB | output | cosine vs fp32 (ORT) |');
     console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const [name, r, out] of rows) {
       const size = statSync(out).size + (statSync(`${out}.data`, { throwIfNoEntry: false })?.size ?? 0);
