@@ -60,8 +60,11 @@ const align = (x: number): number => Math.ceil(x / 64) * 64;
 /** Columns per thread of a weight N wide: whole groups of 16 (the SIMD kernel's width). */
 const partWidth = (N: number, threads: number): number => Math.ceil(N / threads / 16) * 16;
 
-/** Blocks per thread of a weight with nb blocks per column: even in 4-bit containers (no shared zero-point byte). */
-const partBlocks = (nb: number, threads: number, container: number): number => (container === 4 ? Math.ceil(nb / threads / 2) * 2 : Math.ceil(nb / threads));
+/** Ranges of blocks per thread and weight when the threads read the weights themselves. */
+const PARTS_PER_THREAD = 4;
+
+/** Blocks per range of a weight with nb blocks per column: even in 4-bit containers (no shared zero-point byte) when split into `parts`. */
+const partBlocks = (nb: number, parts: number, container: number): number => (container === 4 ? Math.ceil(nb / parts / 2) * 2 : Math.ceil(nb / parts));
 
 /**
  * A pool of `threads` band threads for MatMul weights of shapes `cols` ([K, N]) and tied tables of
@@ -86,7 +89,7 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
     sB = Math.max(sB, N * nb * 4);
     zB = Math.max(zB, N * zpBytes);
     // a thread's outputs: its columns of every block (bands read here), or its blocks of every column (bands read by the thread)
-    const pb = partBlocks(nb, threads, container);
+    const pb = partBlocks(nb, threads * PARTS_PER_THREAD, container);
     partN = Math.max(partN, pw);
     partB = Math.max(partB, pw * nb * blob, N * pb * blob);
     partS = Math.max(partS, pw * nb * 4, N * pb * 4);
@@ -222,12 +225,19 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
       buf ^= 1;
       const views = { B: new Uint8Array(out.outB[buf]!, 0, N * nb * blob), scales: new Float32Array(out.outS[buf]!, 0, N * nb), zps: new Uint8Array(out.outZ[buf]!, 0, N * zpBytes) };
       if (file) {
-        // each thread reads and quantizes its own blocks (rows) of the weight: no band passes through here
-        const pb = partBlocks(nb, threads, container);
-        const jobs: Promise<void>[] = [];
-        for (let t = 0; t * pb < nb; t++) jobs.push(submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0: t * pb, blk1: Math.min(nb, (t + 1) * pb), rows: colRows, buf }, t));
+        // the threads read and quantize ranges of blocks (rows) of the weight themselves: no band
+        // passes through here. Four ranges per thread, each thread taking the next when it is done,
+        // so a thread slowed down by a neighbour on the machine does not hold the others up.
+        const pb = partBlocks(nb, threads * PARTS_PER_THREAD, container);
+        let next = 0;
+        const take = async (t: number): Promise<void> => {
+          for (let blk0 = next * pb; blk0 < nb; blk0 = next * pb) {
+            next++;
+            await submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0, blk1: Math.min(nb, blk0 + pb), rows: colRows, buf }, t);
+          }
+        };
         try {
-          await Promise.all(jobs);
+          await Promise.all(Array.from({ length: threads }, (_, t) => take(t)));
         } catch (e) {
           fail(e instanceof Error ? e : new Error(String(e)));
           throw e;
