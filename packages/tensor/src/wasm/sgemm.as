@@ -11,7 +11,9 @@
 
 // @ts-nocheck
 
-const MR: i32 = 5;
+/** Tile rows: 5 in the relaxed-SIMD build (see micro), 4 in the plain build, whose mul + add
+ * pairs already fill the float pipes and lose ~2 % to micro's lane shuffles. */
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
 const NR: i32 = 8;
 
 /** c + a*b: one fused multiply-add where the relaxed-SIMD build can use the hardware's FMA
@@ -23,7 +25,7 @@ function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
-/** MR×NR register tile (5×8): 10 f32x4 accumulators, two B vectors, rows 0-3 of A's column
+/** 5×8 register tile of the relaxed-SIMD build: 10 f32x4 accumulators, two B vectors, rows 0-3 of A's column
  * as one vector (each row broadcast by a lane shuffle) and row 4 broadcast from memory: 15 of
  * the 15 xmm registers V8 allocates. V8 hoists every load of an iteration above its arithmetic,
  * so all loaded values are live at once: five broadcast loads (or a 6×8 / 4×12 tile) spill,
@@ -73,8 +75,9 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize, acc: bool):
   v128.store(c, acc ? f32x4.add(v128.load(c, 16), c41) : c41, 16);
 }
 
-/** Rows 0-3 of an MR-row panel (4×8, same per-element arithmetic as micro): the last panel of
- * a block when it has at most four rows, so M % MR leftovers cost no wasted fifth row. */
+/** 4×8 tile on rows 0-3 of an MR-row panel, each row broadcast from memory (8 accumulators,
+ * 14 registers): the plain build's tile, and in the relaxed build the last panel of a block
+ * when it has at most four rows (no wasted fifth row). Same per-element arithmetic as micro. */
 @inline
 function micro4(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize, acc: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -85,17 +88,16 @@ function micro4(pa: usize, pb: usize, kc: i32, c: usize, ldcB: usize, acc: bool)
   for (; pb < end; pb += NR * 4, pa += MR * 4) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
-    const a4 = v128.load(pa);
-    let a = i32x4.shuffle(a4, a4, 0, 0, 0, 0);
+    let a = v128.load32_splat(pa);
     c00 = madd(a, b0, c00);
     c01 = madd(a, b1, c01);
-    a = i32x4.shuffle(a4, a4, 1, 1, 1, 1);
+    a = v128.load32_splat(pa, 4);
     c10 = madd(a, b0, c10);
     c11 = madd(a, b1, c11);
-    a = i32x4.shuffle(a4, a4, 2, 2, 2, 2);
+    a = v128.load32_splat(pa, 8);
     c20 = madd(a, b0, c20);
     c21 = madd(a, b1, c21);
-    a = i32x4.shuffle(a4, a4, 3, 3, 3, 3);
+    a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30);
     c31 = madd(a, b1, c31);
   }
@@ -148,7 +150,7 @@ export function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize,
       const ap = pa + ((<usize>ir * <usize>kc) << 2);
       const rows = min(MR, mc - ir);
       const cp = c + <usize>ir * ldcB + ((<usize>jr) << 2);
-      if (rows == MR) {
+      if (MR == 5 && rows == MR) {
         if (cols == NR) {
           micro(ap, bp, kc, cp, ldcB, add);
         } else {
@@ -174,8 +176,8 @@ export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32
   for (let p = 0; p < mc; p += MR) {
     const rows = min(MR, mc - p);
     if (rows == MR && cs == 1) {
-      // row-major A: 4 k-values of each of the 5 rows as vectors; rows 0-3 are transposed 4×4,
-      // row 4 is stored lane by lane
+      // row-major A: 4 k-values of each row as vectors; rows 0-3 are transposed 4×4, a fifth
+      // row is stored lane by lane
       const r0 = src + ((<usize>(p * rs)) << 2);
       const step = (<usize>rs) << 2;
       let k = 0;
@@ -185,19 +187,21 @@ export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32
         const x1 = f32x4.mul(av, v128.load(s + step));
         const x2 = f32x4.mul(av, v128.load(s + 2 * step));
         const x3 = f32x4.mul(av, v128.load(s + 3 * step));
-        const x4 = f32x4.mul(av, v128.load(s + 4 * step));
         const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
         const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
         const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
         const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
         v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
-        store<f32>(dst, f32x4.extract_lane(x4, 0), 16);
-        v128.store(dst, i32x4.shuffle(t0, t1, 2, 3, 6, 7), 20);
-        store<f32>(dst, f32x4.extract_lane(x4, 1), 36);
-        v128.store(dst, i32x4.shuffle(t2, t3, 0, 1, 4, 5), 40);
-        store<f32>(dst, f32x4.extract_lane(x4, 2), 56);
-        v128.store(dst, i32x4.shuffle(t2, t3, 2, 3, 6, 7), 60);
-        store<f32>(dst, f32x4.extract_lane(x4, 3), 76);
+        v128.store(dst + 4 * MR, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+        v128.store(dst + 8 * MR, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+        v128.store(dst + 12 * MR, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
+        if (MR == 5) {
+          const x4 = f32x4.mul(av, v128.load(s + 4 * step));
+          store<f32>(dst, f32x4.extract_lane(x4, 0), 16);
+          store<f32>(dst, f32x4.extract_lane(x4, 1), 36);
+          store<f32>(dst, f32x4.extract_lane(x4, 2), 56);
+          store<f32>(dst, f32x4.extract_lane(x4, 3), 76);
+        }
       }
       for (; k < kc; k++, dst += 4 * MR) {
         const s = r0 + ((<usize>k) << 2);
@@ -206,12 +210,12 @@ export function packA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, alpha: f32
       continue;
     }
     if (rows == MR && rs == 1) {
-      // A stored transposed (a gradient's Wᵀ): the MR rows of column k are 5 adjacent floats
+      // A stored transposed (a gradient's Wᵀ): the MR rows of column k are adjacent floats
       let s = src + ((<usize>p) << 2);
       const step = (<usize>cs) << 2;
       for (let k = 0; k < kc; k++, s += step, dst += 4 * MR) {
         v128.store(dst, f32x4.mul(av, v128.load(s)));
-        store<f32>(dst, alpha * load<f32>(s, 16), 16);
+        if (MR == 5) store<f32>(dst, alpha * load<f32>(s, 16), 16);
       }
       continue;
     }
