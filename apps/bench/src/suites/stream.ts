@@ -10,7 +10,8 @@
  * two streaming outputs must be byte-identical; the outputs are run in onnxruntime-node against the
  * fp32 model (cosine of the outputs). `--no-memory` skips the in-memory run (it needs RAM for the
  * whole model). `--runs R` (default 3): the one-thread and `--threads` streaming runs alternate, R
- * of each; medians (peak RSS: the largest) are printed.
+ * of each; medians (peak RSS: the largest) are printed. `--dist` runs the children on the packages'
+ * build instead of their sources (band threads then start without compiling TypeScript).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -35,9 +36,12 @@ interface Run {
   steadyGBs?: number;
 }
 
+/** Run the child on the packages' TypeScript sources, or on their build (`dist`: `pnpm build` first). */
+let conditions = ['--conditions=@whittle/source'];
+
 function quantize(mode: 'stream' | 'memory', input: string, output: string, threads = 1): Run {
   const load = loadavg()[0]!;
-  const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, mode, input, output, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [...conditions, '--import', 'tsx', child, mode, input, output, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
   return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<Run, 'load'>), load };
 }
@@ -85,6 +89,10 @@ export async function run(args: string[]): Promise<void> {
   const layers = numberArg(args, 'layers', 10);
   const threads = numberArg(args, 'threads', 2);
   const runs = numberArg(args, 'runs', 3);
+  // from the sources each band thread compiles its TypeScript through tsx at start (a few tenths
+  // of a cpu second); the build starts threads as a user's install does
+  if (args.includes('--dist')) conditions = [];
+  console.log(`packages from their ${conditions.length ? 'TypeScript sources (--dist: from the build)' : 'build (dist)'}`);
   const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-stream-'));
   try {
     const t0 = performance.now();
