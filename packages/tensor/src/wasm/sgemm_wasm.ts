@@ -163,16 +163,20 @@ interface Staged {
   readonly cs: number;
 }
 
+/** Whether an operand's span is small enough to copy whole (one block copy) rather than gather. */
+function compact(v: MatView, rows: number, cols: number): boolean {
+  return (rows - 1) * v.rs + (cols - 1) * v.cs + 1 <= 2 * rows * cols + 64;
+}
+
 /** Floats an operand needs in linear memory: its whole span when compact enough, else rows×cols. */
 function stagedSize(v: MatView, rows: number, cols: number): number {
-  const span = (rows - 1) * v.rs + (cols - 1) * v.cs + 1;
-  return span <= 2 * rows * cols + 64 ? span : rows * cols;
+  return compact(v, rows, cols) ? (rows - 1) * v.rs + (cols - 1) * v.cs + 1 : rows * cols;
 }
 
 /** Copy an operand into linear memory at float index `at` (one block copy when compact). */
 function stage(heap: Float32Array, at: number, v: MatView, rows: number, cols: number): Staged {
-  const span = (rows - 1) * v.rs + (cols - 1) * v.cs + 1;
-  if (span <= 2 * rows * cols + 64) {
+  if (compact(v, rows, cols)) {
+    const span = (rows - 1) * v.rs + (cols - 1) * v.cs + 1;
     heap.set(v.data.subarray(v.off, v.off + span), at);
     return { at, rs: v.rs, cs: v.cs };
   }
@@ -204,26 +208,34 @@ function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: 
   const kcMax = Math.min(KC, K);
   const mcMax = Math.ceil(Math.min(MC, M) / mr) * mr;
   const ncMax = Math.ceil(Math.min(NC, N) / nr) * nr;
+  // A B that is not resident is staged one K block (kcMax rows) at a time when such a block is a
+  // compact span (row-major B): packB then reads rows just copied, from cache, instead of a whole
+  // staged B that has gone back to memory (a 4096² B is 64 MB)
+  const bView = 'at' in B ? null : B;
+  const perBlock = bView !== null && K > kcMax && compact(bView, kcMax, N);
   // float offsets of scratch, packed A, packed B, staged A, staged B and C
   const fScratch = lo;
   const fA = fScratch + 64;
   const fB = fA + mcMax * kcMax;
   const fSa = fB + ncMax * kcMax;
   const fSb = fSa + stagedSize(A, M, K);
-  const fC = fSb + ('at' in B ? 0 : stagedSize(B, K, N));
+  const fC = fSb + (bView === null ? 0 : perBlock ? stagedSize(bView, kcMax, N) : stagedSize(bView, K, N));
   reserve(s, (fC - BASE / 4 + M * N) * 4);
   const heap = s.heap;
   const a = stage(heap, fSa, A, M, K);
-  const b = 'at' in B ? B : stage(heap, fSb, B, K, N);
+  const whole = bView === null ? (B as Staged) : perBlock ? null : stage(heap, fSb, bView, K, N);
   if (cZero) {
     // nothing to copy in: the pc = 0 block writes C
   } else if (ldc === N) heap.set(C.subarray(cOff, cOff + M * N), fC);
   else for (let i = 0; i < M; i++) heap.set(C.subarray(cOff + i * ldc, cOff + i * ldc + N), fC + i * N);
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = Math.min(NC, N - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = Math.min(KC, K - pc);
-      ex.packB((b.at + pc * b.rs + jc * b.cs) * 4, b.rs, b.cs, kc, nc, fB * 4);
+  // K blocks in order (each C element adds its block sums in k order), then column and row blocks
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc);
+    const b = whole ?? stage(heap, fSb, { data: bView!.data, off: bView!.off + pc * bView!.rs, rs: bView!.rs, cs: bView!.cs }, kc, N);
+    const bRow = whole ? pc : 0;
+    for (let jc = 0; jc < N; jc += NC) {
+      const nc = Math.min(NC, N - jc);
+      ex.packB((b.at + bRow * b.rs + jc * b.cs) * 4, b.rs, b.cs, kc, nc, fB * 4);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
         ex.packA((a.at + ic * a.rs + pc * a.cs) * 4, a.rs, a.cs, mc, kc, alpha, fA * 4);
