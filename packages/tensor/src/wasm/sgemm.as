@@ -256,6 +256,24 @@ function transpose4(dst: usize, s: usize, cstep: usize): void {
 export function packB(src: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
   for (let q = 0; q < nc; q += NR) {
     const cols = min(NR, nc - q);
+    if (cols == NR && cs == 1 && q + 2 * NR <= nc) {
+      // two panels per pass: each row's 16 floats (a whole cache line when aligned) are read
+      // once; row-major B's rows are a power-of-two stride apart, so lines left half-read for
+      // the next panel would be evicted by the other rows mapping to the same L1 set
+      let dst2 = dst + <usize>kc * <usize>(NR * 4);
+      for (let k = 0; k < kc; k++) {
+        const s = src + ((<usize>(k * rs + q)) << 2);
+        v128.store(dst, v128.load(s));
+        v128.store(dst, v128.load(s, 16), 16);
+        v128.store(dst2, v128.load(s, 32));
+        v128.store(dst2, v128.load(s, 48), 16);
+        dst += 32;
+        dst2 += 32;
+      }
+      dst = dst2;
+      q += NR;
+      continue;
+    }
     if (cols == NR && cs == 1) {
       for (let k = 0; k < kc; k++) {
         const s = src + ((<usize>(k * rs + q)) << 2);

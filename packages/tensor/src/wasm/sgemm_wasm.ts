@@ -213,10 +213,13 @@ function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: 
   // staged B that has gone back to memory (a 4096² B is 64 MB)
   const bView = 'at' in B ? null : B;
   const perBlock = bView !== null && K > kcMax && compact(bView, kcMax, N);
+  // with several column blocks, A's K block is packed once (every row block) and reused by each
+  const reuseA = N > NC;
+  const aBlocks = reuseA ? Math.ceil(M / MC) : 1;
   // float offsets of scratch, packed A, packed B, staged A, staged B and C
   const fScratch = lo;
   const fA = fScratch + 64;
-  const fB = fA + mcMax * kcMax;
+  const fB = fA + aBlocks * mcMax * kcMax;
   const fSa = fB + ncMax * kcMax;
   const fSb = fSa + stagedSize(A, M, K);
   const fC = fSb + (bView === null ? 0 : perBlock ? stagedSize(bView, kcMax, N) : stagedSize(bView, K, N));
@@ -233,13 +236,17 @@ function chunk(s: WasmState, M: number, N: number, K: number, alpha: number, A: 
     const kc = Math.min(KC, K - pc);
     const b = whole ?? stage(heap, fSb, { data: bView!.data, off: bView!.off + pc * bView!.rs, rs: bView!.rs, cs: bView!.cs }, kc, N);
     const bRow = whole ? pc : 0;
+    if (reuseA) {
+      for (let ic = 0, q = 0; ic < M; ic += MC, q++) ex.packA((a.at + ic * a.rs + pc * a.cs) * 4, a.rs, a.cs, Math.min(MC, M - ic), kc, alpha, (fA + q * mcMax * kc) * 4);
+    }
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc);
       ex.packB((b.at + bRow * b.rs + jc * b.cs) * 4, b.rs, b.cs, kc, nc, fB * 4);
-      for (let ic = 0; ic < M; ic += MC) {
+      for (let ic = 0, q = 0; ic < M; ic += MC, q++) {
         const mc = Math.min(MC, M - ic);
-        ex.packA((a.at + ic * a.rs + pc * a.cs) * 4, a.rs, a.cs, mc, kc, alpha, fA * 4);
-        ex.macro(mc, nc, kc, fA * 4, fB * 4, (fC + ic * N + jc) * 4, N, fScratch * 4, cZero && pc === 0 ? 0 : 1);
+        const ap = reuseA ? fA + q * mcMax * kc : fA;
+        if (!reuseA) ex.packA((a.at + ic * a.rs + pc * a.cs) * 4, a.rs, a.cs, mc, kc, alpha, fA * 4);
+        ex.macro(mc, nc, kc, ap * 4, fB * 4, (fC + ic * N + jc) * 4, N, fScratch * 4, cZero && pc === 0 ? 0 : 1);
       }
     }
   }
