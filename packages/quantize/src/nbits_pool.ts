@@ -117,7 +117,7 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
     rowS: new SharedArrayBuffer(align(rS)),
     rowZ: new SharedArrayBuffer(align(rZ)),
   };
-  let buf = 1;
+  let turn = 1;
   const slotBytesView = new Uint8Array(slots);
 
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void; thread: number }>();
@@ -222,8 +222,9 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
       const zpBytes = Math.ceil((nb * container) / 8);
       const pw = partWidth(N, threads);
       if (N > maxN || pw * nb * blob > partB) throw new ArgumentError(`nbitsBandPool: weight [${K}, ${N}] is larger than the shapes the pool was made for`);
-      buf ^= 1;
-      const views = { B: new Uint8Array(out.outB[buf]!, 0, N * nb * blob), scales: new Float32Array(out.outS[buf]!, 0, N * nb), zps: new Uint8Array(out.outZ[buf]!, 0, N * zpBytes) };
+      // this weight's output set (the pool's turn moves on when the next weight starts)
+      const set = (turn ^= 1);
+      const views = { B: new Uint8Array(out.outB[set]!, 0, N * nb * blob), scales: new Float32Array(out.outS[set]!, 0, N * nb), zps: new Uint8Array(out.outZ[set]!, 0, N * zpBytes) };
       if (file) {
         // the threads read and quantize ranges of blocks (rows) of the weight themselves: no band
         // passes through here. Four ranges per thread, each thread taking the next when it is done,
@@ -233,7 +234,7 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
         const take = async (t: number): Promise<void> => {
           for (let blk0 = next * pb; blk0 < nb; blk0 = next * pb) {
             next++;
-            await submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0, blk1: Math.min(nb, blk0 + pb), rows: colRows, buf }, t);
+            await submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0, blk1: Math.min(nb, blk0 + pb), rows: colRows, buf: set }, t);
           }
         };
         try {
@@ -252,7 +253,7 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
         load(k0, rows, slotIn(slot, rows * N * 4));
         return Promise.all(parts.map(([n0, n1], t) => submit({ type: 'cols', slot, rows, N, nb, b0: k0 / bs, n0, n1 }, t))).then(() => undefined);
       });
-      await Promise.all(parts.map(([n0, n1], t) => submit({ type: 'flush', buf, N, nb, n0, n1 }, t)));
+      await Promise.all(parts.map(([n0, n1], t) => submit({ type: 'flush', buf: set, N, nb, n0, n1 }, t)));
       return views;
     },
     async rows(V, D, load, write) {

@@ -155,8 +155,12 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
     if (!out) {
       let q: NBitsOutputs;
       if (pool) {
-        q = await (ahead?.name === s.name ? ahead.q : quantize(s));
-        quantizeAhead(s);
+        const p = ahead?.name === s.name ? ahead.q : quantize(s);
+        // threads reading their own rows take the next weight's ranges as soon as this one's are
+        // all taken (no idle tail); bands read here go through one set of slots, a weight at a time
+        if (io.dataFile) quantizeAhead(s);
+        q = await p;
+        if (!io.dataFile) quantizeAhead(s);
       } else q = quantize(s) as NBitsOutputs;
       const wB = io.begin();
       wB.write(q.B);
