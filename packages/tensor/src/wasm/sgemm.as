@@ -15,6 +15,8 @@
  * pairs already fill the float pipes and lose ~2 % to micro's lane shuffles. */
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
 const NR: i32 = 8;
+/** Rows of B packed per sweep across its panels (packB). */
+const KB: i32 = 8;
 
 /** c + a*b: one fused multiply-add where the relaxed-SIMD build can use the hardware's FMA
  * (f32x4.relaxed_madd; halves the arithmetic instructions of the inner loop), else mul + add.
@@ -254,35 +256,30 @@ function transpose4(dst: usize, s: usize, cstep: usize): void {
  * NR-column panels; columns past nc are zero.
  */
 export function packB(src: usize, rs: i32, cs: i32, kc: i32, nc: i32, dst: usize): void {
-  for (let q = 0; q < nc; q += NR) {
+  let q0 = 0;
+  if (cs == 1) {
+    // row-major B: a few rows at a time, each read left to right across all full panels, so
+    // every row is a sequential stream the prefetcher follows (a panel at a time would read one
+    // 32-byte piece from each of kc rows a page or more apart: a cache and TLB miss apiece)
+    const full = nc - nc % NR;
+    const panelB = <usize>kc * <usize>(NR * 4);
+    for (let k0 = 0; k0 < kc; k0 += KB) {
+      const k1 = min(kc, k0 + KB);
+      for (let q = 0; q < full; q += NR) {
+        let d = dst + <usize>(q / NR) * panelB + <usize>k0 * <usize>(NR * 4);
+        let s = src + ((<usize>(k0 * rs + q)) << 2);
+        const step = (<usize>rs) << 2;
+        for (let k = k0; k < k1; k++, s += step, d += NR * 4) {
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+        }
+      }
+    }
+    q0 = full;
+    dst += <usize>(full / NR) * panelB;
+  }
+  for (let q = q0; q < nc; q += NR) {
     const cols = min(NR, nc - q);
-    if (cols == NR && cs == 1 && q + 2 * NR <= nc) {
-      // two panels per pass: each row's 16 floats (a whole cache line when aligned) are read
-      // once; row-major B's rows are a power-of-two stride apart, so lines left half-read for
-      // the next panel would be evicted by the other rows mapping to the same L1 set
-      let dst2 = dst + <usize>kc * <usize>(NR * 4);
-      for (let k = 0; k < kc; k++) {
-        const s = src + ((<usize>(k * rs + q)) << 2);
-        v128.store(dst, v128.load(s));
-        v128.store(dst, v128.load(s, 16), 16);
-        v128.store(dst2, v128.load(s, 32));
-        v128.store(dst2, v128.load(s, 48), 16);
-        dst += 32;
-        dst2 += 32;
-      }
-      dst = dst2;
-      q += NR;
-      continue;
-    }
-    if (cols == NR && cs == 1) {
-      for (let k = 0; k < kc; k++) {
-        const s = src + ((<usize>(k * rs + q)) << 2);
-        v128.store(dst, v128.load(s));
-        v128.store(dst, v128.load(s, 16), 16);
-        dst += 32;
-      }
-      continue;
-    }
     if (cols == NR && rs == 1) {
       // B stored transposed (a weight gradient's colᵀ): read 4 k-values of each of the 8 columns
       // as vectors and transpose 4×4 blocks, instead of 8 scalar gathers per k
