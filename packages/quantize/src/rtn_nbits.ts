@@ -92,23 +92,26 @@ export function packedMse(site: Layout, values: Float32Array, q: QuantizedWeight
   const shift = container === 4 ? 1 : 0;
   const mask = container === 4 ? 15 : 255;
   if (!N || !K) return 0;
+  // adds row n's squared errors to s in canonical order (src holds the row's K floats from row0)
+  const rowSse = (s: number, src: Float32Array, row0: number, n: number): number => {
+    for (let b = 0; b < nb; b++) {
+      const g = n * nb + b;
+      const scale = scales[g]!;
+      const zp = zeroPoints[g]!;
+      const at = g * blob;
+      const i0 = row0 + b * bs;
+      const full = Math.min(bs, K - b * bs);
+      for (let t = 0; t < full; t++) {
+        const d = src[i0 + t]! - (((B[at + (t >> shift)]! >> ((t & shift) * 4)) & mask) - zp) * scale;
+        s += d * d;
+      }
+    }
+    return s;
+  };
   let s = 0;
   if (site.rowAxis === 0) {
     // native [N, K] is the canonical order
-    for (let n = 0; n < N; n++) {
-      for (let b = 0; b < nb; b++) {
-        const g = n * nb + b;
-        const scale = scales[g]!;
-        const zp = zeroPoints[g]!;
-        const at = g * blob;
-        const i0 = n * K + b * bs;
-        const full = Math.min(bs, K - b * bs);
-        for (let t = 0; t < full; t++) {
-          const d = values[i0 + t]! - (((B[at + (t >> shift)]! >> ((t & shift) * 4)) & mask) - zp) * scale;
-          s += d * d;
-        }
-      }
-    }
+    for (let n = 0; n < N; n++) s = rowSse(s, values, n * K, n);
     return s / (N * K);
   }
   // native [K, N]: a slice of C columns is copied out transposed (read a row of K at a time, never
@@ -123,21 +126,7 @@ export function packedMse(site: Layout, values: Float32Array, q: QuantizedWeight
       const row = k * N + n0;
       for (let c = 0; c < cw; c++) T[c * Kp + k] = values[row + c]!;
     }
-    for (let c = 0; c < cw; c++) {
-      const n = n0 + c;
-      for (let b = 0; b < nb; b++) {
-        const g = n * nb + b;
-        const scale = scales[g]!;
-        const zp = zeroPoints[g]!;
-        const at = g * blob;
-        const i0 = c * Kp + b * bs;
-        const full = Math.min(bs, K - b * bs);
-        for (let t = 0; t < full; t++) {
-          const d = T[i0 + t]! - (((B[at + (t >> shift)]! >> ((t & shift) * 4)) & mask) - zp) * scale;
-          s += d * d;
-        }
-      }
-    }
+    for (let c = 0; c < cw; c++) s = rowSse(s, T, c * Kp, n0 + c);
   }
   return s / (N * K);
 }
