@@ -1,6 +1,6 @@
 /**
  * Suite `quantize`: (1) RTN int4 (block 32, MatMulNBits) throughput file to file on a synthetic
- * model holding 512 MB of float32 MatMul weights — read, quantize, write — in GB of fp32
+ * model holding 512 MB of float32 MatMul weights — read, quantize, write, wall and cpu seconds — in GB of fp32
  * weights per second; (1b) the same through the streaming path (`whittle quantize stream`'s
  * rewriteModelFile + quantizeWeightsStreaming) on a 1.07 GB model (4 x [8192, 8192], external
  * data), each run a fresh process: medians of cpu seconds (the machine is shared), wall seconds,
@@ -65,16 +65,26 @@ async function throughput(): Promise<void> {
     await (await ort.InferenceSession.create(src, { intraOpNumThreads: 1 })).release();
     const p2 = performance.now();
     console.log(`model read peers: plain file read ${((p1 - p0) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((p1 - p0) / 1000)).toFixed(3)} GB/s), onnxruntime-node session creation ${((p2 - p1) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((p2 - p1) / 1000)).toFixed(3)} GB/s)`);
+    // cpu seconds of this process (all its threads) per phase, next to the wall seconds
+    const cpu = (): number => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    };
     const t0 = performance.now();
+    const c0 = cpu();
     const model = await readModelFile(src);
     const t1 = performance.now();
+    const c1 = cpu();
     const q = await runPass('quantize-weights', model, { bits: 4, blockSize: 32, format: 'matmulnbits' });
     const t2 = performance.now();
+    const c2 = cpu();
     await writeModelFile(q.model, dst);
     const t3 = performance.now();
+    const c3 = cpu();
     const s = (t3 - t0) / 1000;
     console.log(`RTN int4 block-32 MatMulNBits, file to file: ${(bytes / 2 ** 20).toFixed(0)} MiB fp32 model -> ${(statSync(dst).size / 2 ** 20).toFixed(1)} MiB`);
     console.log(`  read ${((t1 - t0) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((t1 - t0) / 1000)).toFixed(3)} GB/s), quantize ${((t2 - t1) / 1000).toFixed(2)} s, write ${((t3 - t2) / 1000).toFixed(2)} s: ${(bytes / 1e9 / s).toFixed(3)} GB/s of fp32 weights (${(bytes / 1e9 / ((t2 - t1) / 1000)).toFixed(3)} GB/s for the quantization alone)`);
+    console.log(`  cpu: read ${(c1 - c0).toFixed(2)} s, quantize ${(c2 - c1).toFixed(2)} s, write ${(c3 - c2).toFixed(2)} s, total ${(c3 - c0).toFixed(2)} s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
