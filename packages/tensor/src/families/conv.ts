@@ -30,6 +30,7 @@ export const convFamily: OpFamily = {
 };
 
 export type { Window2d, WindowNd, WindowOptions } from '../ops/window.js';
+export { poolOutputSize } from '../ops/window.js';
 export { im2col, col2im, type Im2ColOptions } from '../ops/im2col.js';
 export { conv2d, type Conv2dOptions } from '../ops/conv2d.js';
 export { convTranspose2d, type ConvTranspose2dOptions } from '../ops/conv_transpose2d.js';

@@ -33,7 +33,7 @@ export function maxUnpoolAdd(dy: Tensor, indices: Tensor, imageShape: readonly n
   if (indices.dtype !== 'int64' || indices.rank !== 4 || indices.shape.some((d, i) => d !== dy.shape[i])) {
     throw new ShapeError(`maxUnpoolAdd: indices must be int64 with dy's shape [${dy.shape.join(',')}], got ${indices.dtype} [${indices.shape.join(',')}]`);
   }
-  const win = window2d([dy.shape[0]!, dy.shape[1]!, imageShape[0]!, imageShape[1]!], opts.kernel, opts, 'maxUnpoolAdd');
+  const win = window2d([dy.shape[0]!, dy.shape[1]!, imageShape[0]!, imageShape[1]!], opts.kernel, { ...opts, pooling: true }, 'maxUnpoolAdd');
   if (win.outShape[0] !== dy.shape[2] || win.outShape[1] !== dy.shape[3]) {
     throw new ShapeError(`maxUnpoolAdd: dy [${dy.shape.join(',')}] does not match the ${win.outShape.join('x')} windows of image [${imageShape.join(',')}]`);
   }

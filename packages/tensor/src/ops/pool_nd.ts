@@ -36,11 +36,13 @@ function checkInput(op: string, x: Tensor, floatOnly: boolean): void {
 /**
  * Max pooling over any number of spatial axes (ONNX MaxPool): x [N, C, D1..Dn] → `values`
  * [N, C, O1..On] and int64 `indices`, each the flattened index of the selected element in the
- * input (ONNX storage_order 0). The first maximum in window order wins. Differentiable in x.
+ * input (ONNX storage_order 0). The first maximum in window order wins. Output sizes as
+ * `poolOutputSize` (ONNX Runtime's: a window may be clipped to an input shorter than it).
+ * Differentiable in x.
  */
 export function maxPoolNd(x: Tensor, opts: PoolNdOptions): { values: Tensor; indices: Tensor } {
   checkInput('maxPoolNd', x, false);
-  const win = windowNd(x.shape, opts.kernel, opts, 'maxPoolNd');
+  const win = windowNd(x.shape, opts.kernel, { ...opts, pooling: true }, 'maxPoolNd');
   const [values, indices] = engine().runKernel('MaxPool', [x], windowAttrs(win, {})) as [Tensor, Tensor];
   return { values, indices };
 }
@@ -48,10 +50,11 @@ export function maxPoolNd(x: Tensor, opts: PoolNdOptions): { values: Tensor; ind
 /**
  * Average pooling over any number of spatial axes (ONNX AveragePool): x [N, C, D1..Dn] →
  * [N, C, O1..On]. Padding contributes zeros; the divisor counts padding taps only with
- * `countIncludePad` (and never taps beyond the end padding). Differentiable in x.
+ * `countIncludePad` (and never taps beyond the end padding). Output sizes as
+ * `poolOutputSize`. Differentiable in x.
  */
 export function avgPoolNd(x: Tensor, opts: AvgPoolNdOptions): Tensor {
   checkInput('avgPoolNd', x, true);
-  const win = windowNd(x.shape, opts.kernel, opts, 'avgPoolNd');
+  const win = windowNd(x.shape, opts.kernel, { ...opts, pooling: true }, 'avgPoolNd');
   return engine().run1('AveragePool', [x], windowAttrs(win, { countIncludePad: !!opts.countIncludePad }));
 }

@@ -10,6 +10,53 @@ export interface WindowOptions {
   pads?: readonly number[];
   dilations?: readonly number[];
   ceilMode?: boolean;
+  /**
+   * Count windows as pooling does ({@link poolOutputSize}): a window may run off the end of an
+   * input shorter than it. Without it (convolution) the window must fit the padded input.
+   */
+  pooling?: boolean;
+}
+
+/**
+ * Number of pooling windows along one axis (MaxPool, AveragePool, LpPool), as ONNX Runtime
+ * counts them: (padded − extent) / stride + 1, the division rounded up with `ceilMode` and
+ * otherwise truncated toward zero, where extent = (kernel − 1) · dilation + 1. For a padded
+ * input at least the extent long this is the ONNX spec's floor/ceil formula. For a shorter one
+ * ONNX Runtime (unlike the spec's floor, which gives 0) still gives one window, clipped to the
+ * input, while the input falls short of the extent by less than a stride, none (an empty
+ * output) while it falls short by less than two strides, and fails beyond (here: a negative
+ * count, which callers reject). With `ceilMode` a window that would start in the end padding
+ * is dropped (the spec's rule).
+ */
+export function poolOutputSize(size: number, padBegin: number, padEnd: number, kernel: number, stride: number, dilation: number, ceilMode: boolean): number {
+  const span = size + padBegin + padEnd - ((kernel - 1) * dilation + 1);
+  let o = (ceilMode ? Math.ceil(span / stride) : Math.trunc(span / stride)) + 1;
+  if (ceilMode && o > 0 && (o - 1) * stride >= size + padBegin) o--;
+  return o;
+}
+
+/**
+ * Window count along one axis, or a ShapeError when the padded input is too short; `describe`
+ * gives the message's subject (the axis of the input) and the window's geometry.
+ */
+function axisOut(size: number, pb: number, pe: number, k: number, s: number, d: number, opts: WindowOptions, describe: () => [string, string]): number {
+  const padded = size + pb + pe;
+  const extent = (k - 1) * d + 1;
+  if (opts.pooling) {
+    const o = poolOutputSize(size, pb, pe, k, s, d, !!opts.ceilMode);
+    if (o < 0) {
+      const [what, geometry] = describe();
+      throw new ShapeError(`${what} padded to ${padded} is shorter than the dilated kernel extent ${extent} by twice the stride (${s}) or more, so not even an empty output is defined (${geometry})`);
+    }
+    return o;
+  }
+  if (extent > padded) {
+    const [what, geometry] = describe();
+    throw new ShapeError(`${what} padded to ${padded} is smaller than the dilated kernel extent ${extent} (${geometry})`);
+  }
+  let o = opts.ceilMode ? Math.ceil((padded - extent) / s) + 1 : Math.floor((padded - extent) / s) + 1;
+  if (opts.ceilMode && (o - 1) * s >= size + pb) o--;
+  return o;
 }
 
 function pair(v: readonly number[] | undefined, dflt: number, name: string, where: string, min: number): [number, number] {
@@ -22,7 +69,8 @@ function pair(v: readonly number[] | undefined, dflt: number, name: string, wher
 
 /**
  * Validate window options and compute the output size. ceilMode follows ONNX: a window may run
- * off the right/bottom edge but must start inside the input or the begin padding.
+ * off the right/bottom edge but must start inside the input or the begin padding; `pooling`
+ * counts windows as {@link poolOutputSize}.
  */
 export function window2d(
   inputShape: readonly number[],
@@ -40,18 +88,8 @@ export function window2d(
   const pads: [number, number, number, number] = [p[0]!, p[1]!, p[2]!, p[3]!];
   const out: number[] = [];
   for (let a = 0; a < 2; a++) {
-    const size = inputShape[a + 2]!;
-    const padded = size + pads[a]! + pads[a + 2]!;
-    const extent = ([kh, kw][a]! - 1) * dilations[a]! + 1;
-    if (extent > padded) {
-      throw new ShapeError(
-        `${where}: the ${a ? 'width' : 'height'} of input [${inputShape.join(',')}] padded to ${padded} is smaller than the dilated kernel extent ${extent} (kernel [${kh},${kw}], dilations [${dilations.join(',')}], pads [${pads.join(',')}])`,
-      );
-    }
-    const s = strides[a]!;
-    let o = opts.ceilMode ? Math.ceil((padded - extent) / s) + 1 : Math.floor((padded - extent) / s) + 1;
-    if (opts.ceilMode && (o - 1) * s >= size + pads[a]!) o--;
-    out.push(o);
+    const describe = (): [string, string] => [`${where}: the ${a ? 'width' : 'height'} of input [${inputShape.join(',')}]`, `kernel [${kh},${kw}], strides [${strides.join(',')}], dilations [${dilations.join(',')}], pads [${pads.join(',')}]`];
+    out.push(axisOut(inputShape[a + 2]!, pads[a]!, pads[a + 2]!, [kh, kw][a]!, strides[a]!, dilations[a]!, opts, describe));
   }
   return { kernel: [kh, kw], strides, pads, dilations, outShape: [out[0]!, out[1]!] };
 }
@@ -68,7 +106,7 @@ function perAxis(v: readonly number[] | undefined, n: number, dflt: number, name
 /**
  * Validate N-d window options over `inputShape` [N, C, D1, ..., Dn] and compute the number of
  * window positions per axis (ceilMode as {@link window2d}: a window may run off the end but
- * must start inside the input or the begin padding).
+ * must start inside the input or the begin padding; `pooling` as {@link poolOutputSize}).
  */
 export function windowNd(inputShape: readonly number[], kernel: readonly number[], opts: WindowOptions, where: string): WindowNd {
   const n = inputShape.length - 2;
@@ -78,18 +116,8 @@ export function windowNd(inputShape: readonly number[], kernel: readonly number[
   const dilations = perAxis(opts.dilations, n, 1, 'dilations', where, 1);
   const pads = perAxis(opts.pads, 2 * n, 0, 'pads ([begins..., ends...])', where, 0);
   const outShape = k.map((ka, a) => {
-    const size = inputShape[a + 2]!;
-    const padded = size + pads[a]! + pads[a + n]!;
-    const extent = (ka - 1) * dilations[a]! + 1;
-    if (extent > padded) {
-      throw new ShapeError(
-        `${where}: spatial axis ${a} of input [${inputShape.join(',')}] padded to ${padded} is smaller than the dilated kernel extent ${extent} (kernel [${k.join(',')}], dilations [${dilations.join(',')}], pads [${pads.join(',')}])`,
-      );
-    }
-    const s = strides[a]!;
-    let o = opts.ceilMode ? Math.ceil((padded - extent) / s) + 1 : Math.floor((padded - extent) / s) + 1;
-    if (opts.ceilMode && (o - 1) * s >= size + pads[a]!) o--;
-    return o;
+    const describe = (): [string, string] => [`${where}: spatial axis ${a} of input [${inputShape.join(',')}]`, `kernel [${k.join(',')}], strides [${strides.join(',')}], dilations [${dilations.join(',')}], pads [${pads.join(',')}]`];
+    return axisOut(inputShape[a + 2]!, pads[a]!, pads[a + n]!, ka, strides[a]!, dilations[a]!, opts, describe);
   });
   return { kernel: k, strides, pads, dilations, outShape };
 }

@@ -1,3 +1,4 @@
+import { poolOutputSize } from '@whittle/tensor';
 import { getInt, getInts, getString } from '../../ir/attributes.js';
 import type { Dim } from '../../ir/types.js';
 import { broadcastShapes } from './dims.js';
@@ -38,25 +39,27 @@ registerShapeRule('Gemm', (c) => {
   return [{ elem: c.elem(0), shape: [m, n] }];
 });
 
-/** Output spatial size of a conv/pool window. */
-function windowOut(c: RuleContext, x: Dim, k: number, stride: number, dil: number, padSum: number, ceil: boolean): Dim {
+/**
+ * Output spatial size of a conv/pool window; `ceil` undefined for Conv (floor), else a pool's
+ * ceil_mode (ONNX Runtime's count, as the interpreter's kernels: `poolOutputSize`).
+ */
+function windowOut(c: RuleContext, x: Dim, k: number, stride: number, dil: number, padBegin: number, padEnd: number, ceil: boolean | undefined): Dim {
   const autoPad = getString(c.node, 'auto_pad', 'NOTSET');
   if (typeof x !== 'number') return null;
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(x / stride);
-  const span = dil * (k - 1) + 1;
-  const pads = autoPad === 'VALID' ? 0 : padSum;
-  const v = (x + pads - span) / stride;
-  return (ceil ? Math.ceil(v) : Math.floor(v)) + 1;
+  const [pb, pe] = autoPad === 'VALID' ? [0, 0] : [padBegin, padEnd];
+  if (ceil !== undefined) return poolOutputSize(x, pb, pe, k, stride, dil, ceil);
+  return Math.floor((x + pb + pe - (dil * (k - 1) + 1)) / stride) + 1;
 }
 
-function spatial(c: RuleContext, x: readonly Dim[], kernel: number[], ceil: boolean): Dim[] {
+function spatial(c: RuleContext, x: readonly Dim[], kernel: number[], ceil: boolean | undefined): Dim[] {
   const nd = x.length - 2;
   if (nd < 1) c.fail(`input has rank ${x.length}; a window op needs [N, C, spatial...]`);
   const strides = getInts(c.node, 'strides') ?? new Array<number>(nd).fill(1);
   const dil = getInts(c.node, 'dilations') ?? new Array<number>(nd).fill(1);
   const pads = getInts(c.node, 'pads') ?? new Array<number>(2 * nd).fill(0);
   if (kernel.length !== nd) c.fail(`kernel has ${kernel.length} spatial dims, input has ${nd}`);
-  return kernel.map((k, i) => windowOut(c, x[i + 2]!, k, strides[i] ?? 1, dil[i] ?? 1, (pads[i] ?? 0) + (pads[i + nd] ?? 0), ceil));
+  return kernel.map((k, i) => windowOut(c, x[i + 2]!, k, strides[i] ?? 1, dil[i] ?? 1, pads[i] ?? 0, pads[i + nd] ?? 0, ceil));
 }
 
 registerShapeRule('Conv', (c) => {
@@ -71,7 +74,7 @@ registerShapeRule('Conv', (c) => {
   }
   const kernel = getInts(c.node, 'kernel_shape') ?? w.slice(2).map((d) => (typeof d === 'number' ? d : NaN));
   if (kernel.some((k) => Number.isNaN(k))) return [{ elem: c.elem(0), shape: [x[0]!, w[0]!, ...x.slice(2).map(() => null)] }];
-  return [{ elem: c.elem(0), shape: [x[0]!, w[0]!, ...spatial(c, x, kernel, false)] }];
+  return [{ elem: c.elem(0), shape: [x[0]!, w[0]!, ...spatial(c, x, kernel, undefined)] }];
 });
 
 registerShapeRule('ConvTranspose', (c) => {

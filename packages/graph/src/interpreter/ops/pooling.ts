@@ -39,15 +39,45 @@ registerOp('MaxPool', ([x], ctx) => {
   return [values, idx];
 });
 
-registerOp('AveragePool', ([x], ctx) => [T.avgPoolNd(x!, { ...geometry(x!, ctx), countIncludePad: ctx.int('count_include_pad', 0) === 1 })]);
+/**
+ * Average pooling whose divisor is the whole kernel: x is zero-padded at the end of each
+ * spatial axis until every window lies inside the padded input (the zeros add nothing), pooled
+ * with count_include_pad, and the extra windows the longer input allows are cut off.
+ */
+function avgPoolWholeKernel(x: Tensor, g: PoolGeometry): Tensor {
+  const n = x.rank - 2;
+  const want = windowCountsOf(x.shape, g);
+  const extra = g.kernel.map((k, a) => Math.max(0, (want[a]! - 1) * g.strides[a]! + (k - 1) * g.dilations[a]! + 1 - (x.shape[a + 2]! + g.pads[a]! + g.pads[a + n]!)));
+  if (extra.every((e) => e === 0)) return T.avgPoolNd(x, { ...g, countIncludePad: true });
+  const padded = T.pad(x, [...new Array<number>(n + 2).fill(0), 0, 0, ...extra]);
+  const y = T.avgPoolNd(padded, { ...g, countIncludePad: true });
+  return T.slice(y, new Array<number>(n).fill(0), want, Array.from({ length: n }, (_, a) => a + 2));
+}
 
-/** LpPool: (sum over the window of |x|^p)^(1/p), as p-th power average pooling times the window size. */
+function windowCountsOf(shape: readonly number[], g: PoolGeometry): number[] {
+  const n = shape.length - 2;
+  return g.kernel.map((k, a) => T.poolOutputSize(shape[a + 2]!, g.pads[a]!, g.pads[a + n]!, k, g.strides[a]!, g.dilations[a]!, g.ceilMode));
+}
+
+// count_include_pad before opset 19 (onnxruntime's MLAS path, ceil_mode 0) divides by the whole
+// kernel even where a window runs off the end of an input shorter than it; from opset 19, and
+// with ceil_mode, only taps within the padded input count (avgPoolNd's divisor).
+registerOp('AveragePool', ([x], ctx) => {
+  const g = geometry(x!, ctx);
+  const countIncludePad = ctx.int('count_include_pad', 0) === 1;
+  if (countIncludePad && ctx.opset < 19 && !g.ceilMode) return [avgPoolWholeKernel(x!, g)];
+  return [T.avgPoolNd(x!, { ...g, countIncludePad })];
+});
+
+/**
+ * LpPool: (sum over the window's taps inside the input of |x|^p)^(1/p), as whole-kernel average
+ * pooling of |x|^p times the window size (padding and taps past the end add nothing).
+ */
 registerOp('LpPool', ([x], ctx) => {
   const g = geometry(x!, ctx);
   const p = ctx.int('p', 2);
   const powed = T.pow(T.abs(x!), T.full([], p, x!.dtype, { backend: x!.backend }));
-  const avg = T.avgPoolNd(powed, { ...g, countIncludePad: true });
-  const summed = T.mulScalar(avg, prod(g.kernel));
+  const summed = T.mulScalar(avgPoolWholeKernel(powed, g), prod(g.kernel));
   return [T.pow(summed, T.full([], 1 / p, x!.dtype, { backend: x!.backend }))];
 });
 
