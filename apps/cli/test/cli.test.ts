@@ -239,4 +239,22 @@ describe('whittle CLI (spawned)', () => {
       expect(readdirSync(dir).filter((f) => f.includes('.tmp-')), args.join(' ')).toEqual([]);
     }
   });
+
+  it('flags shared by every pass command reject NaN, fractions and unknown names (usage errors, no output)', () => {
+    const out = join(dir, 'never-flags.onnx');
+    const bad: [string[], RegExp][] = [
+      // Number('abc') is NaN: the run would go on with a NaN seed
+      [['quantize', 'dynamic', zoo, '-o', out, '--seed', 'abc'], /--seed must be an integer >= 0, got 'abc'/],
+      [['quantize', 'dynamic', zoo, '-o', out, '--seed', '1.5'], /--seed must be an integer/],
+      [['quantize', 'static', zoo, '-o', out, '--data', 'synthetic:4', '--calibration-samples', '0'], /--calibration-samples must be an integer >= 1, got '0'/],
+      [['quantize', 'static', zoo, '-o', out, '--data', 'synthetic:4', '--calibration-samples', 'many'], /--calibration-samples must be an integer/],
+      [['quantize', 'dynamic', zoo, '-o', out, '--backend', 'gpu'], /--backend must be cpu or webgpu, got 'gpu'/],
+    ];
+    for (const [args, re] of bad) {
+      const r = whittle(...args);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(re);
+      expect(existsSync(out), args.join(' ')).toBe(false);
+    }
+  }, 120_000);
 });

@@ -36,6 +36,18 @@ export function passCommands(): PassCommand[] {
     .sort((a, b) => groupRank(a.cli.group) - groupRank(b.cli.group) || (a.cli.group ?? '').localeCompare(b.cli.group ?? '') || a.cli.command.localeCompare(b.cli.command));
 }
 
+/**
+ * Parser of an integer flag >= `min`: `Number('abc')` is NaN and `--seed abc` would otherwise run
+ * with a NaN seed (and `--calibration-samples 0` calibrate on nothing).
+ */
+function integerFlag(flag: string, min: number): (v: string) => number {
+  return (v) => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isSafeInteger(x) || x < min) throw new InvalidArgumentError(`${flag} must be an integer >= ${min}, got '${v}'`);
+    return x;
+  };
+}
+
 /** Flags of commands that run passes, as commander parses them. */
 export type PassRunFlags = RunFlags & TrainingFlags & { output: string; transformersJs?: string; frontEnd?: boolean };
 
@@ -44,7 +56,7 @@ export function addRunFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-o, --output <file>', 'where to write the compressed model (written atomically; never the input)')
     .option('--data <path|spec>', 'samples to calibrate or train on: a .csv/.tsv (label column: label/target/class/y), .npy/.npz or folder of them, .jsonl (token ids, several inputs by name), image folder, ONNX test-data folder, a .yaml data spec, mnist, or synthetic[:N]')
-    .option('--calibration-samples <n>', 'calibration samples taken from --data', (v) => Number(v), 256)
+    .option('--calibration-samples <n>', 'calibration samples taken from --data', integerFlag('--calibration-samples', 1), 256)
     .option('--loss <name>', `training loss of passes that train: ${LOSSES.join('|')} (ce: cross-entropy on labels of any shape; lm: next-token from input_ids; mse: float targets; kl: distillation; default from the data)`)
     .option('--loss-output <name>', 'graph output the training loss reads (default: the first output)')
     .option('--class-axis <n>', 'class axis of that output for ce/kl (default -1, the last)', (v) => {
@@ -53,8 +65,11 @@ export function addRunFlags(cmd: Command): Command {
       return n;
     })
     .option('--text-unit <unit>', textUnitHelp('for training with the next-token loss: fine-tune and the other training passes on token ids, distill --loss lm'))
-    .option('--seed <n>', 'random seed: the same seed gives the same bytes', (v) => Number(v), 0)
-    .option('--backend <name>', 'compute backend for passes (cpu or webgpu)', 'cpu')
+    .option('--seed <n>', 'random seed: the same seed gives the same bytes', integerFlag('--seed', 0), 0)
+    .option('--backend <name>', 'compute backend for passes (cpu or webgpu)', (v) => {
+      if (v !== 'cpu' && v !== 'webgpu') throw new InvalidArgumentError(`--backend must be cpu or webgpu, got '${v}'`);
+      return v;
+    }, 'cpu')
     .option('--no-front-end', 'keep the graph as it is: skip the front end that turns Constant/Identity/Transpose-wrapped weights into initializers, folds BatchNorm and moves weights into the subgraph that reads them')
     .option('--transformers-js <dtype>', 'treat --output as a model folder in the Transformers.js layout and write onnx/model<suffix>.onnx for this dtype (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4)')
     .option('--json', 'print the pass report as JSON');
