@@ -1,11 +1,14 @@
 import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
-import { ArgumentError, cholesky, matmul, matrix, tensor, type BackendName } from '@whittle/tensor';
+import { ArgumentError, matmul, tensor, type BackendName } from '@whittle/tensor';
+import { inverseUpperCholesky, lazyBatchUpdate } from './gptq_linalg.js';
 import { runSequential } from './sequential.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
 import { SkipLog, nothingReason } from './skips.js';
 import { type QuantizedWeight, type WeightSite, type Granularity, canonical, constantWeightNodes, findModelWeightSites, fromCanonical, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
+
+export { inverseUpperCholesky } from './gptq_linalg.js';
 
 /** Options of `gptq`. */
 export const gptqOptions = defineOptions({
@@ -24,38 +27,63 @@ export const gptqOptions = defineOptions({
   maxBatches: { type: 'number', integer: true, min: 1, description: 'use at most this many calibration batches' },
 });
 
-/** Gram statistics of one layer input: X^T X (raw, symmetric, cols x cols), rows seen, max |x| per column. */
+/** Gram statistics of one layer input: X^T X (raw, symmetric, cols x cols) and the rows seen. */
 export interface Gram {
   xtx: Float64Array;
   n: number;
-  absMax: Float64Array;
 }
 
 /** An empty {@link Gram} of `cols` columns. */
 export function emptyGram(cols: number): Gram {
-  return { xtx: new Float64Array(cols * cols), n: 0, absMax: new Float64Array(cols) };
+  return { xtx: new Float64Array(cols * cols), n: 0 };
 }
+
+/** Rows of XᵀX per product when only its lower triangle is computed. */
+const GRAM_BLOCK = 128;
+/** Multiply-adds from which the tensor engine's sgemm takes its WASM tier (WASM_THRESHOLD there). */
+const SGEMM_WASM_WORK = 48 * 48 * 48;
 
 /**
  * Add the rows of `x` ([rows, K] row-major) to `g`: XᵀX by the tensor engine's matrix product in
  * float32 (blocked, an order of magnitude faster than a scalar loop), accumulated per call into the
- * float64 sums. Fills the whole matrix ({@link symmetrize} is then a no-op).
+ * float64 sums. For large K only the lower triangle is computed, one band of {@link GRAM_BLOCK}
+ * rows at a time (about half the work; every element is the same float32 sum as in the full
+ * product, which is exactly symmetric); call {@link symmetrize} after the last batch.
  */
 export function accumulateGram(g: Gram, x: ArrayLike<number>, K: number): void {
   const rows = x.length / K;
-  const { xtx, absMax } = g;
-  for (let i = 0; i < x.length; i++) {
-    const a = Math.abs(x[i]!);
-    const c = i % K;
-    if (a > absMax[c]!) absMax[c] = a;
-  }
-  const t = tensor(x instanceof Float32Array ? x : Float32Array.from(x), [rows, K], 'float32', { backend: 'cpu' });
-  const p = matmul(t, t, { transA: true });
-  const d = p.dataSync() as Float32Array;
-  for (let i = 0; i < d.length; i++) xtx[i] = xtx[i]! + d[i]!;
-  p.dispose();
-  t.dispose();
+  const { xtx } = g;
+  const xf = x instanceof Float32Array ? x : Float32Array.from(x);
   g.n += rows;
+  // bands only where each band's product stays on the same sgemm tier as the whole one would
+  if (K <= 2 * GRAM_BLOCK || GRAM_BLOCK * GRAM_BLOCK * rows < SGEMM_WASM_WORK) {
+    const t = tensor(xf, [rows, K], 'float32', { backend: 'cpu' });
+    const p = matmul(t, t, { transA: true });
+    const d = p.dataSync() as Float32Array;
+    for (let i = 0; i < d.length; i++) xtx[i] = xtx[i]! + d[i]!;
+    p.dispose();
+    t.dispose();
+    return;
+  }
+  // Xᵀ row-major: a band of XᵀX rows [i0, i0 + m) is Xᵀ[i0:i0+m] · Xᵀ[0:i0+m]ᵀ, both contiguous
+  const xt = new Float32Array(K * rows);
+  for (let r = 0; r < rows; r++) for (let c = 0, o = r * K; c < K; c++) xt[c * rows + r] = xf[o + c]!;
+  for (let i0 = 0; i0 < K; i0 += GRAM_BLOCK) {
+    const m = Math.min(GRAM_BLOCK, K - i0);
+    const n = i0 + m;
+    const a = tensor(xt.subarray(i0 * rows, n * rows), [m, rows], 'float32', { backend: 'cpu' });
+    const b = tensor(xt.subarray(0, n * rows), [n, rows], 'float32', { backend: 'cpu' });
+    const p = matmul(a, b, { transB: true });
+    const d = p.dataSync() as Float32Array;
+    for (let r = 0; r < m; r++) {
+      const o = (i0 + r) * K;
+      const q = r * n;
+      for (let c = 0; c <= i0 + r; c++) xtx[o + c] = xtx[o + c]! + d[q + c]!;
+    }
+    p.dispose();
+    a.dispose();
+    b.dispose();
+  }
 }
 
 /** Copy the lower triangle of a K x K matrix onto the upper one. */
@@ -84,55 +112,44 @@ export async function collectGram(model: Model, sites: readonly WeightSite[], ca
  * `maxRows`, estimated from that many evenly spaced output rows (each row costs cols² operations).
  */
 export function outputMse(w: Float64Array, q: Float64Array, rows: number, cols: number, xtx: Float64Array, n: number, maxRows = rows): number {
-  let total = 0;
-  const e = new Float64Array(cols);
+  const picked: number[] = [];
   const step = Math.max(1, rows / Math.max(1, maxRows));
-  let used = 0;
-  for (let f = 0; f < rows; f += step) {
-    const r = Math.floor(f);
-    used++;
-    for (let c = 0; c < cols; c++) e[c] = w[r * cols + c]! - q[r * cols + c]!;
+  for (let f = 0; f < rows; f += step) picked.push(Math.floor(f));
+  // four rows at a time share each read of xtx (four independent sums instead of one); the terms
+  // are added to the total in the order of a row-by-row loop, so the result is the same number
+  const e = [new Float64Array(cols), new Float64Array(cols), new Float64Array(cols), new Float64Array(cols)] as const;
+  const terms = [new Float64Array(cols), new Float64Array(cols), new Float64Array(cols), new Float64Array(cols)] as const;
+  const [e0, e1, e2, e3] = e;
+  let total = 0;
+  for (let p0 = 0; p0 < picked.length; p0 += 4) {
+    const count = Math.min(4, picked.length - p0);
+    for (let t = 0; t < 4; t++) {
+      if (t >= count) {
+        e[t]!.fill(0);
+        continue;
+      }
+      const o = picked[p0 + t]! * cols;
+      for (let c = 0; c < cols; c++) e[t]![c] = w[o + c]! - q[o + c]!;
+    }
     for (let i = 0; i < cols; i++) {
-      if (e[i] === 0) continue;
-      let s = 0;
+      if (e0[i] === 0 && e1[i] === 0 && e2[i] === 0 && e3[i] === 0) continue;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       const row = i * cols;
-      for (let j = 0; j < cols; j++) s += xtx[row + j]! * e[j]!;
-      total += e[i]! * s;
+      for (let j = 0; j < cols; j++) {
+        const x = xtx[row + j]!;
+        s0 += x * e0[j]!;
+        s1 += x * e1[j]!;
+        s2 += x * e2[j]!;
+        s3 += x * e3[j]!;
+      }
+      terms[0][i] = e0[i]! * s0;
+      terms[1][i] = e1[i]! * s1;
+      terms[2][i] = e2[i]! * s2;
+      terms[3][i] = e3[i]! * s3;
     }
+    for (let t = 0; t < count; t++) for (let i = 0; i < cols; i++) if (e[t]![i] !== 0) total += terms[t]![i]!;
   }
-  return total / Math.max(1, n * used);
-}
-
-/**
- * The upper Cholesky factor U of (H + damping·mean(diag H)·I)⁻¹ (so that H⁻¹ = UᵀU), from one
- * Cholesky factorisation and one triangular inverse instead of inverting H and factorising the
- * inverse: with J the reversal permutation and J·H·J = L·Lᵀ, H = R·Rᵀ for the upper triangular
- * R = J·L·J, so H⁻¹ = (R⁻¹)ᵀ·R⁻¹ and U = R⁻¹ = J·L⁻¹·J (positive diagonal: the unique factor).
- */
-export function inverseUpperCholesky(H: Float64Array, K: number, damping: number): Float64Array {
-  let mean = 0;
-  for (let i = 0; i < K; i++) mean += H[i * K + i]!;
-  const shift = (damping * mean) / Math.max(1, K);
-  const rev = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = 0; j <= i; j++) rev[i * K + j] = H[(K - 1 - i) * K + (K - 1 - j)]! + (i === j ? shift : 0);
-  const L = cholesky(matrix(K, K, rev)).data;
-  // X = L⁻¹ row by row (lower triangular): X[i, :i] = −Σ_k L[i, k]·X[k, :] / L[i, i], X[i, i] = 1 / L[i, i]
-  const X = rev.fill(0);
-  for (let i = 0; i < K; i++) {
-    const xi = i * K;
-    for (let k = 0; k < i; k++) {
-      const f = L[xi + k]!;
-      if (f === 0) continue;
-      const xk = k * K;
-      for (let c = 0; c <= k; c++) X[xi + c] = X[xi + c]! - f * X[xk + c]!;
-    }
-    X[xi + i] = X[xi + i]! + 1;
-    const inv = 1 / L[xi + i]!;
-    for (let c = 0; c <= i; c++) X[xi + c] = X[xi + c]! * inv;
-  }
-  const U = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = i; j < K; j++) U[i * K + j] = X[(K - 1 - i) * K + (K - 1 - j)]!;
-  return U;
+  return total / Math.max(1, n * picked.length);
 }
 
 /** Output rows the report's GPTQ / RTN output MSE is estimated from. */
@@ -226,16 +243,8 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
         for (let j = pi + 1; j < i2; j++) Wp[base + j] = Wp[base + j]! - err * U[urow + j]!;
       }
     }
-    // lazy update of all later columns
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < count; i++) {
-        const err = Err[r * spec.lazyBlock + i]!;
-        if (err === 0) continue;
-        const urow = (i1 + i) * K;
-        const base = r * K;
-        for (let j = i2; j < K; j++) Wp[base + j] = Wp[base + j]! - err * U[urow + j]!;
-      }
-    }
+    // lazy update of all later columns: W[:, i2:] -= Err · U[i1:i2, i2:]
+    if (i2 < K) lazyBatchUpdate(Wp, rows, K, Err, spec.lazyBlock, count, U, i1, i2);
   }
   return {
     rows,
