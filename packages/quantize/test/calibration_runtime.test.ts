@@ -142,6 +142,20 @@ describe('calibration on onnxruntime vs the interpreter', () => {
     await expect(collectActivations(m, [], cnnBatches(1), { pass: 'p', runtime: 'onnxruntime' })).rejects.toThrow(/no onnxruntime activation runtime/);
   });
 
+  it('a batch onnxruntime cannot run fails as CalibrationDataError naming the batch and the shapes fed', async () => {
+    const m = resnetCnn();
+    const fourChannels = {
+      *batches() {
+        const f = imageInput(2, 30);
+        yield { x: tensor(f.data, f.dims, 'float32', { backend: 'cpu' }) };
+        yield { x: tensor(new Float32Array(2 * 4 * 256), [2, 4, 16, 16], 'float32', { backend: 'cpu' }) };
+      },
+    };
+    const err = await collectActivations(m, [{ names: [m.graph.outputs[0]!.name], consume() {} }], fourChannels, { pass: 'p', activationRuntime: onnxruntime }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CalibrationDataError);
+    expect((err as Error).message).toMatch(/^p: onnxruntime could not run the model on calibration batch 1 \(x \[2, 4, 16, 16\]\): .*Got: 4 Expected: 3.*; the calibration samples must have shapes the model accepts$/s);
+  });
+
   it("'auto' falls back to the interpreter (with a warning) when the runtime cannot load the model; a forced runtime fails", async () => {
     const m = resnetCnn();
     const broken = { name: 'broken', open: () => Promise.reject(new Error('model too large')) };

@@ -4,7 +4,7 @@
  * the CLI / node entries) or by Whittle's interpreter. Several consumers ("statistic points", as in
  * NNCF) share one forward pass per batch.
  */
-import { type BackendName, type Tensor, engine } from '@whittle/tensor';
+import { type BackendName, type Tensor, WhittleError, engine } from '@whittle/tensor';
 import { PassDataError } from '../errors.js';
 import type { Model } from '../ir/types.js';
 import { runModel } from '../interpreter/run.js';
@@ -171,6 +171,24 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
 }
 
 /**
+ * One batch through the session. A runtime that cannot run the model on the batch (a shape the
+ * model does not accept, such as a spatial size its strides or upsampling cannot take) fails with
+ * an error that names the batch and the shapes fed, as the runtime's own message names neither.
+ */
+async function runBatch(session: ActivationSession, runtime: string, feeds: Feeds, batch: number, opts: CollectActivationsOptions): Promise<Map<string, ActivationValue | ActivationRange>> {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    if (e instanceof WhittleError || opts.signal?.aborted) throw e;
+    const shapes = Object.entries(feeds).map(([n, t]) => `${n} [${t.shape.join(', ')}]`).join(', ');
+    const msg = (e as Error).message.replace(/\s+$/, '');
+    const err = new CalibrationDataError(opts.pass, `${opts.pass}: ${runtime} could not run the model on calibration batch ${batch} (${shapes}): ${msg}; the calibration samples must have shapes the model accepts`);
+    (err as Error & { cause?: unknown }).cause = e;
+    throw err;
+  }
+}
+
+/**
  * Run the model once per calibration batch and hand every {@link StatisticPoint} its values (or,
  * for points with `consumeRanges`, their ranges). The union of all points' names is computed in one
  * forward pass; names only range-only points ask for are asked of the runtime as ranges. Returns
@@ -202,7 +220,7 @@ export async function collectActivations(model: Model, points: readonly Statisti
     for await (const feeds of calibrationBatches(data) as AsyncIterable<Feeds>) {
       if (opts.maxBatches !== undefined && batch >= opts.maxBatches) break;
       throwIfAborted(opts.signal, opts.pass);
-      const values = await session.run(feeds);
+      const values = await runBatch(session, runtime.name, feeds, batch, opts);
       // ranges of values returned in full are reduced here, once per batch for all points
       const reduced = new Map<string, ActivationRange>();
       const rangeOf = (n: string): ActivationRange | undefined => {
