@@ -196,6 +196,26 @@ describe('image folders', () => {
   });
 });
 
+describe('image folders for a model that fixes one side', () => {
+  it('a fixed height and a dynamic width (text-line recognizer): images scaled to that height, aspect kept', async () => {
+    const dir = tmp();
+    const flat = (w: number, h: number): Uint8Array => Uint8Array.from({ length: w * h * 3 }, (_, i) => [200, 100, 50][i % 3]!);
+    writeFileSync(join(dir, 'a.png'), encodePng({ width: 20, height: 12, data: flat(20, 12), channels: 3, depth: 8 }));
+    writeFileSync(join(dir, 'b.png'), encodePng({ width: 16, height: 16, data: flat(16, 16), channels: 3, depth: 8 }));
+    writeFileSync(join(dir, 'c.png'), encodePng({ width: 5, height: 8, data: flat(5, 8), channels: 3, depth: 8 }));
+    const inputs: ModelInputSpec[] = [{ name: 'x', elemType: 'float32', shape: ['N', 3, 8, 'W'] }];
+    const { source } = await openData(dir, { files, inputs });
+    const batches = await collect(batchesOf(source, { inputs, batchSize: 1 }));
+    // 12x20 -> 8x13 (20 * 8/12 = 13.3), 16x16 -> 8x8, 8x5 unchanged
+    expect(batches.map((b) => b.feeds.x!.shape)).toEqual([[1, 3, 8, 13], [1, 3, 8, 8], [1, 3, 8, 5]]);
+    for (const b of batches) b.feeds.x!.data.forEach((v, i) => expect(v).toBeCloseTo([200, 100, 50][Math.floor(i / (b.feeds.x!.data.length / 3))]! / 255, 5));
+    // NHWC with a fixed width: the height follows the aspect ratio
+    const nhwc: ModelInputSpec[] = [{ name: 'x', elemType: 'float32', shape: ['N', 'H', 10, 3] }];
+    const b2 = await collect(batchesOf((await openData(dir, { files, inputs: nhwc })).source, { inputs: nhwc, batchSize: 1 }));
+    expect(b2.map((b) => b.feeds.x!.shape)).toEqual([[1, 6, 10, 3], [1, 10, 10, 3], [1, 16, 10, 3]]);
+  });
+});
+
 describe('CSV/TSV', () => {
   it('feature columns feed one input, text labels become sorted class indices', async () => {
     const dir = tmp();
@@ -269,5 +289,28 @@ describe('synthetic', () => {
     expect(Math.abs(mean)).toBeLessThan(0.7);
     const other = await collect(batchesOf(syntheticSource(inputs, { count: 3, seed: 8, dims: { T: 5 } }), { inputs }));
     expect(other[0]!.feeds.x!.data).not.toEqual(a[0]!.feeds.x!.data);
+  });
+
+  it('image-like inputs get image-sized sides, sequences stay small; dims/imageDim/defaultDim override; the description says', async () => {
+    const inputs: ModelInputSpec[] = [
+      { name: 'x', elemType: 'float32', shape: ['batch', 3, 'H', 'W'] },
+      { name: 'ids', elemType: 'int64', shape: ['batch', 'seq'] },
+      { name: 'nhwc', elemType: 'float32', shape: ['batch', null, null, 3] },
+      { name: 'feats', elemType: 'float32', shape: ['batch', 'frames', 'mel', 'ch'] },
+    ];
+    const shapes = async (o: Parameters<typeof syntheticSource>[1]) => {
+      const [b] = await collect(batchesOf(syntheticSource(inputs, { count: 1, ...o }), { inputs }));
+      return Object.fromEntries(Object.entries(b!.feeds).map(([k, v]) => [k, v.shape]));
+    };
+    expect(await shapes({})).toEqual({ x: [1, 3, 224, 224], ids: [1, 16], nhwc: [1, 224, 224, 3], feats: [1, 16, 16, 16] });
+    expect(await shapes({ imageDim: 96, dims: { W: 320, seq: 7 } })).toEqual({ x: [1, 3, 96, 320], ids: [1, 7], nhwc: [1, 96, 96, 3], feats: [1, 16, 16, 16] });
+    // defaultDim alone sizes every unnamed dynamic dim, images included (what it did before image sizing)
+    expect(await shapes({ defaultDim: 32 })).toEqual({ x: [1, 3, 32, 32], ids: [1, 32], nhwc: [1, 32, 32, 3], feats: [1, 32, 32, 32] });
+    expect(await shapes({ defaultDim: 8, imageDim: 64 })).toEqual({ x: [1, 3, 64, 64], ids: [1, 8], nhwc: [1, 64, 64, 3], feats: [1, 8, 8, 8] });
+    const d = syntheticSource(inputs.slice(0, 2), { dims: { seq: 7 } }).description;
+    expect(d).toContain('x [3,224,224] (H=224 (image side), W=224 (image side))');
+    expect(d).toContain('ids [7] (seq=7)');
+    expect(() => syntheticSource(inputs, { imageDim: 0 })).toThrow(/imageDim must be a positive integer/);
+    expect(() => syntheticSource(inputs, { dims: { seq: 2.5 } })).toThrow(/dims.seq must be a positive integer/);
   });
 });

@@ -119,6 +119,8 @@ export function centerCrop(img: RgbImage, height: number, width: number, file: s
 /** The preprocessing with the model's shape filled in: fixed sizes, channel count, layout. */
 export interface ResolvedPreprocess {
   resize?: readonly [number, number] | number | undefined;
+  /** Scale to this height (or width), the other side by the aspect ratio: the model fixes only that side. */
+  fit?: { height: number } | { width: number } | undefined;
   crop?: readonly [number, number] | undefined;
   scale: number;
   mean: readonly number[];
@@ -138,11 +140,14 @@ export function resolvePreprocess(p: ImagePreprocess, input: ModelInputSpec | un
   const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
   const crop = p.crop !== undefined ? pair(p.crop) : undefined;
   const resize = p.resize ?? (crop ? undefined : h !== undefined && w !== undefined ? ([h, w] as const) : undefined);
+  // one side fixed and the other dynamic (a text-line recognizer: height 48, any width): images are
+  // scaled to the fixed side with their aspect kept, as the model's own preprocessing does
+  const fit = p.resize === undefined && !crop && (h === undefined) !== (w === undefined) ? (h !== undefined ? { height: h } : { width: w! }) : undefined;
   const k = channels === 'gray' ? 1 : 3;
   const mean = p.mean ?? new Array<number>(k).fill(0);
   const std = p.std ?? new Array<number>(k).fill(1);
   if (mean.length !== k || std.length !== k) throw new DataError(`image preprocessing: mean and std need ${k} value(s) for ${channels}, got ${mean.length} and ${std.length}`);
-  return { resize, crop, scale: p.scale ?? 1 / 255, mean, std, channels, layout };
+  return { resize, ...(fit ? { fit } : {}), crop, scale: p.scale ?? 1 / 255, mean, std, channels, layout };
 }
 
 /** Apply a resolved preprocessing: a sample of shape [C, H, W] or [H, W, C]. */
@@ -153,6 +158,11 @@ export function preprocessImage(img: RgbImage, p: ResolvedPreprocess, file: stri
       const k = p.resize / Math.min(im.width, im.height);
       im = resizeBilinear(im, Math.round(im.height * k), Math.round(im.width * k));
     } else im = resizeBilinear(im, p.resize[0], p.resize[1]);
+  } else if (p.fit) {
+    const k = 'height' in p.fit ? p.fit.height / im.height : p.fit.width / im.width;
+    const height = 'height' in p.fit ? p.fit.height : Math.max(1, Math.round(im.height * k));
+    const width = 'width' in p.fit ? p.fit.width : Math.max(1, Math.round(im.width * k));
+    if (height !== im.height || width !== im.width) im = resizeBilinear(im, height, width);
   }
   if (p.crop) im = centerCrop(im, p.crop[0], p.crop[1], file);
   const k = p.channels === 'gray' ? 1 : 3;
