@@ -10,6 +10,7 @@
  * truncation; the rare value within 1e-9 of a rounding tie takes the exact x / scale with ties to
  * even, so the codes equal the division's.
  */
+import { columnErrors, rowErrors } from './nbits_error.js';
 import { quantizeColumnsWasm, quantizeRowsWasm } from './nbits_wasm.js';
 import { roundEven } from './quant_math.js';
 
@@ -73,15 +74,18 @@ function scratchFor(bs: number, blob: number): Scratch {
  * columns to `B` (from 0: r * nb * blockSize * container / 8 bytes), their scales to
  * `scales[n * nb + b]` and packed zero points to `zps[n * zpBytes ..]` (n global). `tile` is not
  * used (kept for callers that size one; the kernel has its own small scratch). Runs the WASM SIMD
- * tier (nbits_wasm.ts) where it can, these JS loops otherwise; both give the same bytes.
+ * tier (nbits_wasm.ts) where it can, these JS loops otherwise; both give the same bytes. With
+ * `sse`, each column's sum of squared errors goes to `sse[n]` (n global; order of nbits_error.ts,
+ * computed while quantizing in the WASM tier, from the packed output in the JS tier).
  */
-export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: number, r: number, spec: NBitsSpec, _tile: Float32Array, B: Uint8Array, scales: Float32Array, zps: Uint8Array): void {
+export function quantizeColumnsNBits(w: Float32Array, K: number, N: number, n0: number, r: number, spec: NBitsSpec, _tile: Float32Array, B: Uint8Array, scales: Float32Array, zps: Uint8Array, sse?: Float64Array): void {
   const { bits, symmetric, blockSize: bs, container } = spec;
-  if (quantizeColumnsWasm(w, K, N, n0, r, bits, symmetric, bs, container, B, scales, zps)) return;
+  if (quantizeColumnsWasm(w, K, N, n0, r, bits, symmetric, bs, container, B, scales, zps, sse)) return;
   const nb = Math.ceil(K / bs);
   const zpBytes = Math.ceil((nb * container) / 8);
   zps.fill(0, n0 * zpBytes, (n0 + r) * zpBytes);
   quantizeColumnsJs(w, K, N, n0, r, spec, B, scales, zps, nb, 0);
+  if (sse) columnErrors(w, K, N, n0, r, bs, container, B, scales, zps, sse);
 }
 
 /**
@@ -244,10 +248,11 @@ function quantizeRagged(rows: Float32Array, cw: number, full: number, bs: number
  * Like {@link quantizeColumnsNBits} for a weight stored transposed: `tile` holds columns n0 ..
  * n0+r-1 of B as r contiguous rows of K floats (a tied token table [V, D] is B = tableᵀ with K = D,
  * N = V, already in this layout), so no transpose is needed. WASM SIMD where it runs, else JS.
+ * `sse` as in {@link quantizeColumnsNBits}.
  */
-export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: number, spec: NBitsSpec, B: Uint8Array, scales: Float32Array, zps: Uint8Array): void {
+export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: number, spec: NBitsSpec, B: Uint8Array, scales: Float32Array, zps: Uint8Array, sse?: Float64Array): void {
   const { bits, symmetric, blockSize: bs, container } = spec;
-  if (quantizeRowsWasm(tile, K, n0, r, bits, symmetric, bs, container, B, scales, zps)) return;
+  if (quantizeRowsWasm(tile, K, n0, r, bits, symmetric, bs, container, B, scales, zps, sse)) return;
   const nb = Math.ceil(K / bs);
   const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);
@@ -305,6 +310,7 @@ export function quantizeRowsNBits(tile: Float32Array, K: number, n0: number, r: 
       }
     }
   }
+  if (sse) rowErrors(tile, K, n0, r, bs, container, B, scales, zps, sse);
 }
 
 /** floor(x * inv + zp + 0.5) by truncation, clamped; the exact division within TIE of a tie (as quantizePairs). */

@@ -6,8 +6,8 @@
  */
 import { NBITS_WASM_BASE64 } from './wasm/nbits_bytes.js';
 
-type QuantizeRows = (src: number, K: number, r: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number) => void;
-type QuantizeCols = (w: number, stride: number, K: number, cols: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, scratch: number, nbT: number, b0: number) => void;
+type QuantizeRows = (src: number, K: number, r: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, outE: number) => void;
+type QuantizeCols = (w: number, stride: number, K: number, cols: number, bits: number, sym: number, bs: number, container: number, outB: number, outS: number, outZ: number, scratch: number, nbT: number, b0: number, outE: number) => void;
 
 /** Work area: scratch, a staging copy of B's columns, and the outputs of one slice. */
 const SCRATCH = 64 * 1024;
@@ -58,21 +58,26 @@ function instance(weightBytes: number): typeof bound {
   }
 }
 
+/** Byte offset of the f64 error sums after `end`. */
+const align8 = (end: number): number => Math.ceil(end / 8) * 8;
+
 /**
  * Quantize columns n0 .. n0+r-1 of `w` [K, N] with the WASM kernel (same contract as
- * quantizeColumnsNBits). Returns false, writing nothing, when the WASM tier cannot run.
+ * quantizeColumnsNBits; `sse`, when given, receives each column's sum of squared errors at
+ * `sse[n]`). Returns false, writing nothing, when the WASM tier cannot run.
  */
-export function quantizeColumnsWasm(w: Float32Array, K: number, N: number, n0: number, r: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, B: Uint8Array, scales: Float32Array, zps: Uint8Array): boolean {
+export function quantizeColumnsWasm(w: Float32Array, K: number, N: number, n0: number, r: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, B: Uint8Array, scales: Float32Array, zps: Uint8Array, sse?: Float64Array): boolean {
   if (!enabled) return false;
   const nb = Math.ceil(K / bs);
   const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);
-  const perCol = nb * blob + nb * 4 + zpBytes;
+  // outputs per column, with its f64 error sum (and room to align the sums)
+  const perCol = nb * blob + nb * 4 + zpBytes + 8;
   const b = bound?.memory.buffer === w.buffer ? bound : instance(0);
   if (!b) return false;
   const inPlace = b.memory.buffer === w.buffer;
   // columns per call: outputs fit OUT; a copied slice [K, S] fits COPY
-  let S = Math.floor(OUT / perCol);
+  let S = Math.floor((OUT - 8) / perCol);
   if (!inPlace) S = Math.min(S, Math.floor(COPY / (4 * K)));
   if (S < 1) return false;
   if (S >= 16) S -= S % 16;
@@ -93,26 +98,29 @@ export function quantizeColumnsWasm(w: Float32Array, K: number, N: number, n0: n
     }
     const outS = outB + m * nb * blob;
     const outZ = outS + m * nb * 4;
+    const outE = align8(outZ + m * zpBytes);
     heap.fill(0, outZ, outZ + m * zpBytes);
-    b.fn(ptr, stride, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ, 0, nb, 0);
+    if (sse) heap.fill(0, outE, outE + m * 8);
+    b.fn(ptr, stride, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ, 0, nb, 0, sse ? outE : 0);
     B.set(heap.subarray(outB, outB + m * nb * blob), (s0 - n0) * nb * blob);
     scales.set(f32.subarray(outS / 4, outS / 4 + m * nb), s0 * nb);
     zps.set(heap.subarray(outZ, outZ + m * zpBytes), s0 * zpBytes);
+    if (sse) sse.set(new Float64Array(b.memory.buffer, outE, m), s0);
   }
   return true;
 }
 
 /**
  * quantizeRowsNBits with the WASM kernel: rows n0 .. n0+r-1 of B's transpose in `tile` ([r, K]),
- * copied into WASM memory a chunk of rows at a time. Returns false, writing nothing, when the WASM
- * tier cannot run.
+ * copied into WASM memory a chunk of rows at a time (`sse`, when given, receives each row's sum of
+ * squared errors at `sse[n]`). Returns false, writing nothing, when the WASM tier cannot run.
  */
-export function quantizeRowsWasm(tile: Float32Array, K: number, n0: number, r: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, B: Uint8Array, scales: Float32Array, zps: Uint8Array): boolean {
+export function quantizeRowsWasm(tile: Float32Array, K: number, n0: number, r: number, bits: number, symmetric: boolean, bs: number, container: 4 | 8, B: Uint8Array, scales: Float32Array, zps: Uint8Array, sse?: Float64Array): boolean {
   if (!enabled) return false;
   const nb = Math.ceil(K / bs);
   const blob = (bs * container) / 8;
   const zpBytes = Math.ceil((nb * container) / 8);
-  const S = Math.min(Math.floor(COPY / (4 * K)), Math.floor(OUT / (nb * blob + nb * 4 + zpBytes)));
+  const S = Math.min(Math.floor(COPY / (4 * K)), Math.floor((OUT - 8) / (nb * blob + nb * 4 + zpBytes + 8)));
   const b = S >= 1 ? instance(0) : undefined;
   if (!b) return false;
   const heap = new Uint8Array(b.memory.buffer);
@@ -123,11 +131,13 @@ export function quantizeRowsWasm(tile: Float32Array, K: number, n0: number, r: n
     f32.set(tile.subarray(j0 * K, (j0 + m) * K), SCRATCH / 4);
     const outS = outB + m * nb * blob;
     const outZ = outS + m * nb * 4;
+    const outE = align8(outZ + m * zpBytes);
     heap.fill(0, outZ, outZ + m * zpBytes);
-    b.rows(SCRATCH, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ);
+    b.rows(SCRATCH, K, m, bits, symmetric ? 1 : 0, bs, container, outB, outS, outZ, sse ? outE : 0);
     B.set(heap.subarray(outB, outB + m * nb * blob), j0 * nb * blob);
     scales.set(f32.subarray(outS / 4, outS / 4 + m * nb), (n0 + j0) * nb);
     zps.set(heap.subarray(outZ, outZ + m * zpBytes), (n0 + j0) * zpBytes);
+    if (sse) sse.set(new Float64Array(b.memory.buffer, outE, m), n0 + j0);
   }
   return true;
 }
@@ -163,6 +173,6 @@ export function wasmBandArena(bandBytes: number, bBytes: number, sBytes: number,
     B: new Uint8Array(buf, WORK + pB, bBytes),
     scales: new Float32Array(buf, WORK + pS, sBytes / 4),
     zps: new Uint8Array(buf, WORK + pZ, zBytes),
-    run: (rows, N, bits, symmetric, bs, container, nbT, b0) => b.fn(WORK, N, rows, N, bits, symmetric ? 1 : 0, bs, container, WORK + pB, WORK + pS, WORK + pZ, 0, nbT, b0),
+    run: (rows, N, bits, symmetric, bs, container, nbT, b0) => b.fn(WORK, N, rows, N, bits, symmetric ? 1 : 0, bs, container, WORK + pB, WORK + pS, WORK + pZ, 0, nbT, b0, 0),
   };
 }

@@ -79,6 +79,24 @@ export function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length ? s / a.length : 0;
 }
 
+/**
+ * Mean squared error between two [rows, cols] row-major arrays, summed per row (float64, in order,
+ * each row from 0) and the row sums added in row order: the order in which the MatMulNBits kernel
+ * adds a weight's errors while it quantizes (nbits_error.ts), so both give the same number.
+ */
+export function rowwiseMse(a: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number): number {
+  let s = 0;
+  for (let r = 0; r < rows; r++) {
+    let row = 0;
+    for (let i = r * cols; i < (r + 1) * cols; i++) {
+      const d = a[i]! - b[i]!;
+      row += d * d;
+    }
+    s += row;
+  }
+  return rows * cols ? s / (rows * cols) : 0;
+}
+
 /** Cosine similarity of two arrays. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0;

@@ -10,8 +10,9 @@
  * and Gemm B, Gather tables); everything else (per-channel / per-tensor scales, Conv weights,
  * other block sizes) goes through `quantizeRtn` on the canonical float64 weight as before.
  */
-import { mse } from './quant_math.js';
+import { columnErrors, meanOfSums, rowErrors } from './nbits_error.js';
 import { type NBitsSpec, quantizeColumnsNBits, quantizeRowsNBits } from './nbits_kernel.js';
+import { rowwiseMse } from './quant_math.js';
 import { type QuantizedWeight, type RtnSpec, type WeightSite, canonical, dequantizeWeight, quantizeRtn } from './weights.js';
 
 type Layout = Pick<WeightSite, 'rowAxis' | 'rows' | 'cols' | 'shape'>;
@@ -28,9 +29,10 @@ export function kernelServes(site: Layout, spec: RtnSpec): boolean {
 
 /**
  * `quantizeRtn(canonical(site, values), site.rows, site.cols, spec)` by the kernel, same bytes.
- * `values` is the weight in its native layout. Only for sites {@link kernelServes} accepts.
+ * `values` is the weight in its native layout. Only for sites {@link kernelServes} accepts. With
+ * `sse` ([rows]), each canonical row's sum of squared errors goes to `sse[n]` (see nbits_error.ts).
  */
-export function quantizeWithKernel(site: Layout, values: Float32Array, spec: RtnSpec): QuantizedWeight {
+export function quantizeWithKernel(site: Layout, values: Float32Array, spec: RtnSpec, sse?: Float64Array): QuantizedWeight {
   const { rows: N, cols: K } = site;
   const bs = spec.blockSize;
   const container = spec.bits <= 4 ? 4 : 8;
@@ -42,8 +44,8 @@ export function quantizeWithKernel(site: Layout, values: Float32Array, spec: Rtn
   const zps = new Uint8Array(N * zpBytes);
   const ns: NBitsSpec = { bits: spec.bits, symmetric: spec.symmetric, blockSize: bs, container };
   // canonical rows are MatMulNBits' columns: B's columns of a native [K, N], rows of a native [N, K]
-  if (site.rowAxis === 1) quantizeColumnsNBits(values, K, N, 0, N, ns, new Float32Array(0), B, scales, zps);
-  else quantizeRowsNBits(values, K, 0, N, ns, B, scales, zps);
+  if (site.rowAxis === 1) quantizeColumnsNBits(values, K, N, 0, N, ns, new Float32Array(0), B, scales, zps, sse);
+  else quantizeRowsNBits(values, K, 0, N, ns, B, scales, zps, sse);
   const zeroPoints = new Uint8Array(N * nb);
   for (let n = 0; n < N; n++) {
     for (let b = 0; b < nb; b++) zeroPoints[n * nb + b] = container === 4 ? (zps[n * zpBytes + (b >> 1)]! >> ((b & 1) * 4)) & 15 : zps[n * zpBytes + b]!;
@@ -76,72 +78,34 @@ function unpackCodes(B: Uint8Array, N: number, K: number, bs: number, container:
   return codes;
 }
 
-/** Floats of a [K, N] weight copied out transposed at a time (1 MB). */
-const SLICE_ELEMENTS = 2 ** 18;
-
 /**
- * `mse(canonical(site, values), dequantizeWeight(q))` for a `q` from {@link quantizeWithKernel},
- * from the packed codes and the float32 weight: the same squared errors summed in the same order
- * (canonical row-major), so the same number, without the two Float64 copies.
+ * The weight MSE of a `q` from {@link quantizeWithKernel}, by the JS reference (nbits_error.ts) from
+ * the packed codes and the float32 weight: {@link rowwiseMse}`(canonical(site, values),
+ * dequantizeWeight(q), N, K)` — per canonical row a float64 sum in order, the row sums added in
+ * row order — without the two Float64 copies. The kernel's own errors give the same number.
  */
 export function packedMse(site: Layout, values: Float32Array, q: QuantizedWeight): number {
-  const { container, B } = q.packed!;
-  const { rows: N, cols: K, blockSize: bs, scales, zeroPoints } = q;
-  const nb = Math.ceil(K / bs);
-  const blob = (bs * container) / 8;
-  const shift = container === 4 ? 1 : 0;
-  const mask = container === 4 ? 15 : 255;
-  if (!N || !K) return 0;
-  // adds row n's squared errors to s in canonical order (src holds the row's K floats from row0)
-  const rowSse = (s: number, src: Float32Array, row0: number, n: number): number => {
-    for (let b = 0; b < nb; b++) {
-      const g = n * nb + b;
-      const scale = scales[g]!;
-      const zp = zeroPoints[g]!;
-      const at = g * blob;
-      const i0 = row0 + b * bs;
-      const full = Math.min(bs, K - b * bs);
-      for (let t = 0; t < full; t++) {
-        const d = src[i0 + t]! - (((B[at + (t >> shift)]! >> ((t & shift) * 4)) & mask) - zp) * scale;
-        s += d * d;
-      }
-    }
-    return s;
-  };
-  let s = 0;
-  if (site.rowAxis === 0) {
-    // native [N, K] is the canonical order
-    for (let n = 0; n < N; n++) s = rowSse(s, values, n * K, n);
-    return s / (N * K);
-  }
-  // native [K, N]: a slice of C columns is copied out transposed (read a row of K at a time, never
-  // down a column, whose power-of-two stride maps every row to one cache set; rows of the copy
-  // padded off powers of two for the same reason), then read in the canonical order
-  const C = Math.max(1, Math.min(N, Math.floor(SLICE_ELEMENTS / K)));
-  const Kp = K + 16;
-  const T = new Float32Array(C * Kp);
-  for (let n0 = 0; n0 < N; n0 += C) {
-    const cw = Math.min(C, N - n0);
-    for (let k = 0; k < K; k++) {
-      const row = k * N + n0;
-      for (let c = 0; c < cw; c++) T[c * Kp + k] = values[row + c]!;
-    }
-    for (let c = 0; c < cw; c++) s = rowSse(s, T, c * Kp, n0 + c);
-  }
-  return s / (N * K);
+  const { container, B, zeroPoints: zps } = q.packed!;
+  const { rows: N, cols: K, blockSize: bs, scales } = q;
+  const sse = new Float64Array(N);
+  if (site.rowAxis === 1) columnErrors(values, K, N, 0, N, bs, container, B, scales, zps, sse);
+  else rowErrors(values, K, 0, N, bs, container, B, scales, zps, sse);
+  return meanOfSums(sse, N * K);
 }
 
 /**
  * RTN of one weight site with `spec`: by the MatMulNBits kernel where it serves, else
  * `quantizeRtn` on the canonical float64 weight. `withMse` also returns the weight's mean squared
- * quantization error (as `mse(canonical, dequantizeWeight(q))`).
+ * quantization error, `rowwiseMse(canonical, dequantizeWeight(q), rows, cols)` (summed per
+ * canonical row, then over rows; the kernel adds each row's errors while it quantizes).
  */
 export function quantizeSiteRtn(site: Layout, values: Float32Array, spec: RtnSpec, withMse = false): { q: QuantizedWeight; mse: number } {
   if (kernelServes(site, spec)) {
-    const q = quantizeWithKernel(site, values, spec);
-    return { q, mse: withMse ? packedMse(site, values, q) : NaN };
+    const sse = withMse ? new Float64Array(site.rows) : undefined;
+    const q = quantizeWithKernel(site, values, spec, sse);
+    return { q, mse: sse ? meanOfSums(sse, site.rows * site.cols) : NaN };
   }
   const w = canonical(site, values);
   const q = quantizeRtn(w, site.rows, site.cols, spec);
-  return { q, mse: withMse ? mse(w, dequantizeWeight(q)) : NaN };
+  return { q, mse: withMse ? rowwiseMse(w, dequantizeWeight(q), site.rows, site.cols) : NaN };
 }

@@ -7,7 +7,7 @@ import { packMatMulNBits } from '../src/emit.js';
 import { quantizeColumnsNBits, quantizeRowsNBits } from '../src/nbits_kernel.js';
 import { nbitsBands } from '../src/nbits_bands.js';
 import { setWasmNBits } from '../src/nbits_wasm.js';
-import { quantizeRtn } from '../src/weights.js';
+import { dequantizeWeight, quantizeRtn } from '../src/weights.js';
 
 /** B [K, N] with exact ties (multiples of half a step), zeros, a constant column and a NaN-free spread. */
 function weight(K: number, N: number, seed: number): Float32Array {
@@ -36,6 +36,23 @@ function special(K: number, N: number, seed: number): Float32Array {
   return w;
 }
 
+/**
+ * The float64 reference of the kernel's error sums: per canonical row n, Σ_k (canon - deq)² with
+ * deq = (code - zp) * scale as dequantizeWeight gives it, k in order from 0.
+ */
+function rowErrorSums(canon: Float64Array, deq: Float64Array, N: number, K: number): Float64Array {
+  const out = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      const d = canon[n * K + k]! - deq[n * K + k]!;
+      s += d * d;
+    }
+    out[n] = s;
+  }
+  return out;
+}
+
 describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeColumnsNBits (%s)', (_tier, wasm) => {
   for (const [bits, symmetric, K, N, bs, make] of [
     [4, true, 256, 40, 16, special],
@@ -51,7 +68,7 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeColumnsNBi
     [4, true, 128, 300, 32],
     [4, false, 64, 1100, 32],
   ] as const) {
-    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} N=${N} block ${bs}${make ? ' (NaN, Infinity, subnormals)' : ''}: bytes equal quantizeRtn + packMatMulNBits`, () => {
+    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} N=${N} block ${bs}${make ? ' (NaN, Infinity, subnormals)' : ''}: bytes equal quantizeRtn + packMatMulNBits, error sums equal the float64 reference`, () => {
       const w = (make ?? weight)(K, N, bits * 10 + K);
       const prev = setWasmNBits(wasm);
       const container = bits <= 4 ? 4 : 8;
@@ -66,19 +83,24 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeColumnsNBi
       const scales = new Float32Array(N * nb);
       const zps = new Uint8Array(N * zpBytes);
       const B = new Uint8Array(N * nb * blob);
+      const sse = new Float64Array(N).fill(-1);
       // slices of 3 columns exercise the n0 offsets
       const r = N > 100 ? 150 : N >= 16 ? 20 : 3;
       const tile = new Float32Array(r * K);
       const part = new Uint8Array(r * nb * blob);
       for (let n0 = 0; n0 < N; n0 += r) {
         const m = Math.min(r, N - n0);
-        quantizeColumnsNBits(w, K, N, n0, m, { bits, symmetric, blockSize: bs, container }, tile, part, scales, zps);
+        quantizeColumnsNBits(w, K, N, n0, m, { bits, symmetric, blockSize: bs, container }, tile, part, scales, zps, sse);
         B.set(part.subarray(0, m * nb * blob), n0 * nb * blob);
       }
       setWasmNBits(prev);
       expect(B).toEqual(ref.B);
       expect(zps).toEqual(ref.Z);
       expect(scales).toEqual(Float32Array.from(q.scales));
+      const want = rowErrorSums(canon, dequantizeWeight(q), N, K);
+      for (let n = 0; n < N; n++) expect(Object.is(sse[n], want[n]), `column ${n}: ${sse[n]} vs ${want[n]}`).toBe(true);
+      // the ordinary columns are finite (the test is not NaN = NaN everywhere)
+      expect(want.filter(Number.isFinite).length).toBeGreaterThan(N / 2);
     });
   }
 });
@@ -114,7 +136,7 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('nbitsBands (%s)', 
 
 describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeRowsNBits (%s)', (_tier, wasm) => {
   for (const [bits, symmetric, K, N, bs] of [[4, true, 100, 40, 16], [4, false, 96, 24, 32], [4, true, 256, 30, 64], [8, false, 70, 20, 32]] as const) {
-    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} (NaN, Infinity, near ties): bytes equal quantizeColumnsNBits on the transpose`, () => {
+    it(`${bits}-bit ${symmetric ? 'symmetric' : 'asymmetric'} K=${K} (NaN, Infinity, near ties): bytes equal quantizeColumnsNBits on the transpose, error sums equal the float64 reference`, () => {
       const w = special(K, N, bits + K);
       const spec = { bits, symmetric, blockSize: bs, container: bits <= 4 ? (4 as const) : (8 as const) };
       const nb = Math.ceil(K / bs);
@@ -127,15 +149,21 @@ describe.each([['WASM SIMD', true], ['JS', false]] as const)('quantizeRowsNBits 
       const got = { B: new Uint8Array(N * nb * blob), scales: new Float32Array(N * nb), zps: new Uint8Array(N * zpBytes) };
       // two calls: rows 0..9 and 10..N-1 (n0 offsets)
       const part = new Uint8Array(N * nb * blob);
+      const sse = new Float64Array(N).fill(-1);
       const prev = setWasmNBits(wasm);
-      quantizeRowsNBits(tile.subarray(0, 10 * K), K, 0, 10, spec, part, got.scales, got.zps);
+      quantizeRowsNBits(tile.subarray(0, 10 * K), K, 0, 10, spec, part, got.scales, got.zps, sse);
       got.B.set(part.subarray(0, 10 * nb * blob));
-      quantizeRowsNBits(tile.subarray(10 * K), K, 10, N - 10, spec, part, got.scales, got.zps);
+      quantizeRowsNBits(tile.subarray(10 * K), K, 10, N - 10, spec, part, got.scales, got.zps, sse);
       got.B.set(part.subarray(0, (N - 10) * nb * blob), 10 * nb * blob);
       setWasmNBits(prev);
       expect(got.B).toEqual(ref.B);
       expect(got.scales).toEqual(ref.scales);
       expect(got.zps).toEqual(ref.zps);
+      const canon = Float64Array.from(tile);
+      const q = quantizeRtn(canon, N, K, { bits, symmetric, granularity: 'block', blockSize: bs });
+      const want = rowErrorSums(canon, dequantizeWeight(q), N, K);
+      for (let n = 0; n < N; n++) expect(Object.is(sse[n], want[n]), `row ${n}: ${sse[n]} vs ${want[n]}`).toBe(true);
+      expect(want.filter(Number.isFinite).length).toBeGreaterThan(N / 2);
     });
   }
 });

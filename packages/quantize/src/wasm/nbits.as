@@ -8,6 +8,12 @@
 // (its error is below 2^(bits-23)) or is NaN — such a row pair is recomputed with the exact f64
 // division. Groups whose parameters are not finite, a last block shorter than the block size and
 // columns past the last full group of 16 take the scalar exact path.
+//
+// Squared errors (when the caller passes an `outE`): per column of B (a row of the canonical
+// weight) a float64 sum of (x - (code - zp) * f64(f32 scale))^2 over K in order, each column from
+// 0 — the same operations and order as `packedRowErrors` in nbits_error.ts, so the same bits. The
+// column kernel keeps each column's sum in its own f64 lane and adds a block's rows in order; the
+// rows kernel adds one row's errors in a scalar chain after quantizing it.
 
 // @ts-nocheck
 
@@ -19,6 +25,8 @@ const SC: usize = 256; // 16 x f64: scales
 const ZPF: usize = 384; // 16 x f64: zero points as computed (may be NaN)
 const STAGE: usize = 512; // 16 x blob bytes (blob <= 256 for bs <= 256; larger blocks take the scalar path)
 const ROWS: usize = 512 + 16 * 256; // bs x 16 f32
+const SCF: usize = ROWS + 256 * 64; // 16 x f64: the stored (f32) scales, for the errors
+const CODES: usize = SCF + 128; // [bs / step][16] u8: the code bytes of the stage, row by row
 
 let gScale: f64 = 0;
 let gZp: f64 = 0;
@@ -65,11 +73,18 @@ function params(lo: f64, hi: f64, bits: i32, sym: i32): void {
   } else store<u8>(outZ + <usize>(c * zpBytes + b), zi & 255);
 }
 
+/** (x - (code - zp) * scale)^2 as the JS reference computes it (float64, no fused multiply-add). */
+@inline function sqErr(x: f64, code: i32, zi: i32, scale: f64): f64 {
+  const d = x - <f64>(code - zi) * scale;
+  return d * d;
+}
+
 /**
  * Scalar exact path for column c, block b (range skipping NaN, exact codes, padding = zero point):
- * `col` points at element (k0, c), rows `strideB` bytes apart.
+ * `col` points at element (k0, c), rows `strideB` bytes apart. With `e` (else 0), the block's
+ * squared errors are added in row order to the f64 at `e`.
  */
-function scalarBlock(col: usize, strideB: usize, full: i32, bs: i32, bits: i32, sym: i32, container: i32, out: usize, outS: usize, outZ: usize, c: i32, b: i32, nb: i32, zpBytes: i32): void {
+function scalarBlock(col: usize, strideB: usize, full: i32, bs: i32, bits: i32, sym: i32, container: i32, out: usize, outS: usize, outZ: usize, c: i32, b: i32, nb: i32, zpBytes: i32, e: usize): void {
   let lo: f64 = Infinity;
   let hi: f64 = -Infinity;
   for (let t = 0; t < full; t++) {
@@ -93,6 +108,17 @@ function scalarBlock(col: usize, strideB: usize, full: i32, bs: i32, bits: i32, 
   } else {
     for (let t = 0; t < bs; t++) store<u8>(out + <usize>t, (t < full ? exactCode(<f64>load<f32>(col + <usize>t * strideB), sc, z, mx) : zi) & 255);
   }
+  if (e) {
+    // the codes as stored (zero point and code masked to the container, scale rounded to f32)
+    const s = <f64><f32>sc;
+    const zs = container == 4 ? zi & 15 : zi & 255;
+    let acc = load<f64>(e);
+    for (let t = 0; t < full; t++) {
+      const code = container == 4 ? (<i32>load<u8>(out + <usize>(t >> 1)) >> ((t & 1) << 2)) & 15 : <i32>load<u8>(out + <usize>t);
+      acc += sqErr(<f64>load<f32>(col + <usize>t * strideB), code, zs, s);
+    }
+    store<f64>(e, acc);
+  }
 }
 
 /**
@@ -100,9 +126,11 @@ function scalarBlock(col: usize, strideB: usize, full: i32, bs: i32, bits: i32, 
  * 0 .. K-1 of a weight whose blocks along K number `nbT`, starting at block `b0` (K is a multiple
  * of the block size unless the rows end the weight): packed blocks to `outB` [cols, nbT, blob],
  * scales (f32) to `outS` [cols, nbT], zero points OR-ed into `outZ` [cols, zpBytes of nbT] (zeroed
- * by the caller). `scratch` holds 512 + 16 * 256 + bs * 64 bytes.
+ * by the caller). `scratch` holds 512 + 16 * 256 + 256 * 64 + 128 + 16 * 256 bytes. With `outE` (else 0), each
+ * column's squared errors are added to the f64 sums [cols] there (zeroed by the caller before
+ * the first rows of the weight), in row order.
  */
-export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize, scratch: usize, nbT: i32, b0: i32): void {
+export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize, scratch: usize, nbT: i32, b0: i32, outE: usize): void {
   const nb = (K + bs - 1) / bs;
   const blob = (bs * container) >> 3;
   const zpBytes = (nbT * container + 7) >> 3;
@@ -116,9 +144,10 @@ export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32
     for (let g = 0; g < groups; g++) {
       const c0 = g << 4;
       if (full < bs || !fastGroup(rowBase + ((<usize>c0) << 2), strideB, bs, bits, sym, container, blob, scratch, outS, outZ, c0, bb, nbT, zpBytes)) {
-        for (let c = c0; c < c0 + 16; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nbT + bb) * blob), outS, outZ, c, bb, nbT, zpBytes);
+        for (let c = c0; c < c0 + 16; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nbT + bb) * blob), outS, outZ, c, bb, nbT, zpBytes, outE ? outE + ((<usize>c) << 3) : 0);
         continue;
       }
+      if (outE) errorPass(scratch + ROWS, bs, container, scratch, outE + ((<usize>c0) << 3));
       // stage [16][blob] → out, 8 bytes at a time (blob is a multiple of 8)
       for (let c = 0; c < 16; c++) {
         const src = scratch + STAGE + <usize>(c * blob);
@@ -126,7 +155,7 @@ export function quantizeCols(w: usize, stride: i32, K: i32, cols: i32, bits: i32
         for (let i = 0; i < blob; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
       }
     }
-    for (let c = groups << 4; c < cols; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nbT + bb) * blob), outS, outZ, c, bb, nbT, zpBytes);
+    for (let c = groups << 4; c < cols; c++) scalarBlock(rowBase + ((<usize>c) << 2), strideB, full, bs, bits, sym, container, outB + <usize>((c * nbT + bb) * blob), outS, outZ, c, bb, nbT, zpBytes, outE ? outE + ((<usize>c) << 3) : 0);
   }
 }
 
@@ -203,6 +232,7 @@ function fastGroup(p: usize, strideB: usize, bs: i32, bits: i32, sym: i32, conta
     if (!(gZp == gZp) || !(inv < Infinity) || !(inv >= 1.17549435e-38)) return false;
     store<f64>(scratch + SC + ((<usize>c) << 3), gScale);
     store<f64>(scratch + ZPF + ((<usize>c) << 3), gZp);
+    store<f64>(scratch + SCF + ((<usize>c) << 3), <f64><f32>gScale);
     store<f32>(scratch + INV + ((<usize>c) << 2), inv);
     store<i32>(scratch + ZPI + ((<usize>c) << 2), <i32>gZp);
   }
@@ -266,6 +296,8 @@ function fastGroup(p: usize, strideB: usize, bs: i32, bits: i32, sym: i32, conta
       q3 = v128.or(q3, i32x4.shl(code4(n3, z3, zero, vmax, clamp), 4));
     }
     const bytes = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(q0, q1), i16x8.narrow_i32x4_u(q2, q3));
+    // the same bytes row by row (lane = column) for errorPass
+    v128.store(scratch + CODES + ((<usize>(container == 4 ? t >> 1 : t)) << 4), bytes);
     const o = stage + <usize>(container == 4 ? t >> 1 : t);
     v128.store8_lane(o, bytes, 0);
     v128.store8_lane(o + bl, bytes, 1);
@@ -295,8 +327,49 @@ function exactRows(r: usize, t: i32, step: i32, scratch: usize, container: i32, 
     const a = exactCode(<f64>load<f32>(r + ((<usize>c) << 2)), sc, z, mx);
     if (step == 2) {
       const d = exactCode(<f64>load<f32>(r + 64 + ((<usize>c) << 2)), sc, z, mx);
-      store<u8>(scratch + STAGE + <usize>(c * blob + (t >> 1)), (a & 15) | ((d & 15) << 4));
-    } else store<u8>(scratch + STAGE + <usize>(c * blob + t), a & 255);
+      const byte = (a & 15) | ((d & 15) << 4);
+      store<u8>(scratch + STAGE + <usize>(c * blob + (t >> 1)), byte);
+      store<u8>(scratch + CODES + <usize>(((t >> 1) << 4) + c), byte);
+    } else {
+      store<u8>(scratch + STAGE + <usize>(c * blob + t), a & 255);
+      store<u8>(scratch + CODES + <usize>((t << 4) + c), a & 255);
+    }
+  }
+}
+
+/**
+ * Adds the squared errors of a fast group's block (floats in `rows` [bs][16], code bytes in CODES,
+ * scales in SCF, zero points in ZPI) to the 16 column sums at `e`: each column's sum is one f64
+ * lane, so its rows are added in order. Eight columns at a time (four sums, four scales in registers).
+ */
+function errorPass(rows: usize, bs: i32, container: i32, scratch: usize, e: usize): void {
+  const low = i16x8.splat(15);
+  for (let h: usize = 0; h < 16; h += 8) {
+    const ep = e + (h << 3);
+    let a0 = v128.load(ep), a1 = v128.load(ep, 16), a2 = v128.load(ep, 32), a3 = v128.load(ep, 48);
+    const sp = scratch + SCF + (h << 3);
+    const s0 = v128.load(sp), s1 = v128.load(sp, 16), s2 = v128.load(sp, 32), s3 = v128.load(sp, 48);
+    const zl = v128.load(scratch + ZPI + (h << 2)), zh = v128.load(scratch + ZPI + (h << 2), 16);
+    for (let t = 0; t < bs; t++) {
+      // u16 lanes: the code bytes of row t (a 4-bit container holds rows t, t+1 in one byte)
+      let c = v128.load8x8_u(scratch + CODES + ((<usize>(container == 4 ? t >> 1 : t)) << 4) + h);
+      if (container == 4) c = t & 1 ? i16x8.shr_u(c, 4) : v128.and(c, low);
+      const ql = i32x4.sub(i32x4.extend_low_i16x8_u(c), zl);
+      const qh = i32x4.sub(i32x4.extend_high_i16x8_u(c), zh);
+      const r = rows + ((<usize>t) << 6) + (h << 2);
+      const d0 = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(r)), f64x2.mul(f64x2.convert_low_i32x4_s(ql), s0));
+      const d1 = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(r, 8)), f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(ql, ql, 2, 3, 2, 3)), s1));
+      const d2 = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(r, 16)), f64x2.mul(f64x2.convert_low_i32x4_s(qh), s2));
+      const d3 = f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(r, 24)), f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(qh, qh, 2, 3, 2, 3)), s3));
+      a0 = f64x2.add(a0, f64x2.mul(d0, d0));
+      a1 = f64x2.add(a1, f64x2.mul(d1, d1));
+      a2 = f64x2.add(a2, f64x2.mul(d2, d2));
+      a3 = f64x2.add(a3, f64x2.mul(d3, d3));
+    }
+    v128.store(ep, a0);
+    v128.store(ep, a1, 16);
+    v128.store(ep, a2, 32);
+    v128.store(ep, a3, 48);
   }
 }
 
@@ -304,9 +377,10 @@ function exactRows(r: usize, t: i32, step: i32, scratch: usize, container: i32, 
  * Rows layout (a tied token table: each row is one column of B, K contiguous floats): `r` rows at
  * `src` to packed blocks [r, nb, blob] at `outB`, scales [r, nb] at `outS` and zero points OR-ed
  * into [r, zpBytes] at `outZ` (zeroed by the caller). Full blocks of 4-bit containers take SIMD,
- * everything else (and any block with a lane near a tie or NaN) the scalar exact path.
+ * everything else (and any block with a lane near a tie or NaN) the scalar exact path. With
+ * `outE` (else 0), each row's sum of squared errors goes to the f64s [r] there.
  */
-export function quantizeRows(src: usize, K: i32, r: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize): void {
+export function quantizeRows(src: usize, K: i32, r: i32, bits: i32, sym: i32, bs: i32, container: i32, outB: usize, outS: usize, outZ: usize, outE: usize): void {
   const nb = (K + bs - 1) / bs;
   const blob = (bs * container) >> 3;
   const zpBytes = (nb * container + 7) >> 3;
@@ -321,10 +395,31 @@ export function quantizeRows(src: usize, K: i32, r: i32, bits: i32, sym: i32, bs
       const full = min(bs, K - b * bs);
       const out = outB + <usize>((j * nb + b) * blob);
       if (container != 4 || full < bs || !rowBlock(p, bs, bits, sym, mx, thr, lowNib, highNib, out, outS + ((<usize>(j * nb + b)) << 2), outZ, j, b, zpBytes)) {
-        scalarBlock(p, 4, full, bs, bits, sym, container, out, outS, outZ, j, b, nb, zpBytes);
+        scalarBlock(p, 4, full, bs, bits, sym, container, out, outS, outZ, j, b, nb, zpBytes, 0);
       }
     }
+    if (outE) store<f64>(outE + ((<usize>j) << 3), rowErrors(row, K, bs, container, outB + <usize>(j * nb * blob), outS + ((<usize>(j * nb)) << 2), outZ + <usize>(j * zpBytes)));
   }
+}
+
+/** Sum of the squared errors of one quantized row (K floats at `x`, its packed blocks, scales and zero points), in order. */
+function rowErrors(x: usize, K: i32, bs: i32, container: i32, blocks: usize, scales: usize, zps: usize): f64 {
+  const blob = (bs * container) >> 3;
+  let acc: f64 = 0;
+  for (let b = 0, k0 = 0; k0 < K; b++, k0 += bs) {
+    const s = <f64>load<f32>(scales + ((<usize>b) << 2));
+    const out = blocks + <usize>(b * blob);
+    const p = x + ((<usize>k0) << 2);
+    const full = min(bs, K - k0);
+    if (container == 4) {
+      const zi = (<i32>load<u8>(zps + <usize>(b >> 1)) >> ((b & 1) << 2)) & 15;
+      for (let t = 0; t < full; t++) acc += sqErr(<f64>load<f32>(p + ((<usize>t) << 2)), (<i32>load<u8>(out + <usize>(t >> 1)) >> ((t & 1) << 2)) & 15, zi, s);
+    } else {
+      const zi = <i32>load<u8>(zps + <usize>b);
+      for (let t = 0; t < full; t++) acc += sqErr(<f64>load<f32>(p + ((<usize>t) << 2)), <i32>load<u8>(out + <usize>t), zi, s);
+    }
+  }
+  return acc;
 }
 
 /** One full 4-bit block of a row; false (the caller redoes it exactly) on non-finite parameters, a near tie or NaN. */
