@@ -261,7 +261,8 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
 
 /**
  * `gptq`: GPTQ weight quantization of MatMul/Gemm weights from calibration activations (layer
- * inputs through Whittle's interpreter); same output formats as `quantize-weights`. Reports the
+ * inputs computed by the context's activation runtime — onnxruntime in Node — else Whittle's
+ * interpreter); same output formats as `quantize-weights`. Reports the
  * layer-output MSE of GPTQ and of RTN on the calibration data for every layer.
  */
 export const gptqPass = definePass({
@@ -326,7 +327,7 @@ export const gptqPass = definePass({
         }
         // free the Gram matrices no pending weight reads any more
         for (const k of [...grams.keys()]) if (![...pending].some((group) => group.some((s) => s.node.inputs[0] === k))) grams.delete(k);
-      }, { backend: ctx.backend, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
+      }, { backend: ctx.backend, pass: 'gptq', activationRuntime: ctx.activationRuntime, runtime: ctx.calibrationRuntime, logger: ctx.logger, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
     } else {
       const gram = await collectGram(model, sites, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
       for (const group of weights) {

@@ -4,16 +4,19 @@
  * weights that read it (quantize them, prune them) before the rest of the graph runs. Later layers
  * therefore see the activations of the already-rewritten earlier layers, as GPTQ and SparseGPT
  * prescribe, at the cost of one forward pass in total. Shared by @whittle/quantize (GPTQ) and
- * @whittle/prune (SparseGPT, sequential Wanda), which may not import each other.
+ * @whittle/prune (SparseGPT, sequential Wanda), which may not import each other. Segments run in
+ * the injected activation runtime (onnxruntime in Node) when there is one, else in the interpreter.
  */
 import { ArgumentError, type BackendName, type Tensor } from '@whittle/tensor';
-import { createGraph, createModel } from '../ir/graph.js';
-import type { Model, Node } from '../ir/types.js';
+import { createGraph, createModel, opsetVersion } from '../ir/graph.js';
+import type { Model, Node, ValueType } from '../ir/types.js';
+import { inferValueTypes } from '../analysis/shape/infer.js';
 import { implicitInputs } from '../ir/uses.js';
 import { runModel } from '../interpreter/run.js';
-import type { Feeds } from './contract.js';
+import type { Feeds, Logger } from './contract.js';
 import { throwIfAborted } from './context.js';
-import { type CalibrationSource, calibrationBatches } from './activations.js';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, calibrationBatches, resolveActivationRuntime } from './activations.js';
+import { runSegmentIn, segmentModel } from './sequential_segment.js';
 
 /** Options of {@link runSequential}. */
 export interface SequentialOptions {
@@ -22,6 +25,18 @@ export interface SequentialOptions {
   signal?: AbortSignal;
   /** Called after each stage with the fraction of stages done. */
   onStage?: (fraction: number, names: readonly string[]) => void;
+  /**
+   * Runtime of the forward segments (`ctx.activationRuntime`, e.g. onnxruntime in Node): much
+   * faster than the interpreter on large models. A segment whose values passed on are not all
+   * float32, or that the runtime cannot load (with 'auto'), runs in the interpreter.
+   */
+  activationRuntime?: ActivationRuntime | undefined;
+  /** 'auto' (default): `activationRuntime` when given; 'interpreter' or 'onnxruntime' force one. */
+  runtime?: CalibrationRuntimeChoice | undefined;
+  /** Pass name for errors (default 'runSequential'). */
+  pass?: string | undefined;
+  /** Told when 'auto' runs a segment in the interpreter because the runtime failed to load it. */
+  logger?: Logger | undefined;
 }
 
 function readsOf(n: Node): string[] {
@@ -63,6 +78,11 @@ export async function runSequential(model: Model, names: readonly string[], cali
   }
   if (!envs.length) throw new ArgumentError('runSequential: the calibration data holds no batch');
   const fed = new Set(envs[0]!.keys());
+  const pass = opts.pass ?? 'runSequential';
+  const choice = opts.runtime ?? 'auto';
+  const runtime = resolveActivationRuntime(pass, choice, opts.activationRuntime);
+  let types: ReadonlyMap<string, ValueType> | undefined;
+  const typeOf = (name: string): ValueType | undefined => (types ??= inferValueTypes(g, { opset: opsetVersion(model) ?? 21 }).types).get(name);
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const order = [...stops.keys()].sort((a, b) => a - b);
   let start = 0;
@@ -73,10 +93,13 @@ export async function runSequential(model: Model, names: readonly string[], cali
       // values produced here that a later node (or a later stop, or the caller) still needs
       const keep = new Set<string>();
       for (const n of slice) for (const o of n.outputs) if (o && ((lastRead.get(o) ?? -1) >= stop || graphOutputs.has(o))) keep.add(o);
-      const part = createModel(createGraph({ name: g.name, nodes: slice, initializers: g.initializers, rawInitializers: g.rawInitializers }), { opsetImports: model.opsetImports, irVersion: model.irVersion });
+      const inRuntime = runtime !== undefined && (await runSegmentIn(runtime, segmentModel(model, slice, keep, envs[0]!, typeOf), [...keep], envs, { backend: opts.backend ?? 'cpu', choice, pass, signal: opts.signal, logger: opts.logger }));
+      const part = inRuntime ? undefined : createModel(createGraph({ name: g.name, nodes: slice, initializers: g.initializers, rawInitializers: g.rawInitializers }), { opsetImports: model.opsetImports, irVersion: model.irVersion });
       for (const env of envs) {
-        const out = await runModel(part, env, { backend: opts.backend ?? 'cpu', fetch: [...keep], ...(opts.signal ? { signal: opts.signal } : {}) });
-        for (const [name, t] of out) env.set(name, t);
+        if (part) {
+          const out = await runModel(part, env, { backend: opts.backend ?? 'cpu', fetch: [...keep], ...(opts.signal ? { signal: opts.signal } : {}) });
+          for (const [name, t] of out) env.set(name, t);
+        }
         // forget values no node from here on reads (graph inputs stay: the caller owns them)
         for (const name of [...env.keys()]) {
           if (fed.has(name) || graphOutputs.has(name)) continue;
