@@ -4,8 +4,12 @@ import { cpuTensor } from './emit.js';
 import { type GroupParams, roundEven } from './quant_math.js';
 import type { QuantizedWeight, WeightSite } from './weights.js';
 import { actConstants } from './act_constants.js';
+import type { SkipLog } from './skips.js';
 
-/** Replace each quantized node by QuantizeLinear → QLinear* → DequantizeLinear (float boundaries). */
+/**
+ * Replace each quantized node by QuantizeLinear → QLinear* → DequantizeLinear (float boundaries).
+ * Nodes left float are added to `skips` with the reason; returns how many were replaced.
+ */
 export function qoperator(
   g: Graph,
   names: NameGenerator,
@@ -14,19 +18,33 @@ export function qoperator(
   acts: Map<string, GroupParams>,
   actSigned: boolean,
   layers: Record<string, unknown>[],
-): void {
+  skips: SkipLog,
+): number {
+  let replaced = 0;
   for (const n of nodes) {
     const w = weights.get(n);
     const x = n.inputs[0]!;
     const y = n.outputs[0]!;
     const xp = acts.get(x);
     const yp = acts.get(y);
-    if (!w || !xp || !yp) continue;
+    const skip = (reason: string): void => skips.add(n.opType, n.name || y, reason);
+    if (!w) {
+      skip('no initializer weight');
+      continue;
+    }
+    if (!xp || !yp) {
+      skip(`no calibrated range for its ${xp ? 'output' : 'input'}`);
+      continue;
+    }
     const get = (k: string, d: number): number => {
       const a = n.attributes.get(k);
       return a && (a.type === 'int' || a.type === 'float') ? a.value : d;
     };
-    if (n.opType === 'Gemm' && (get('transA', 0) !== 0 || get('alpha', 1) !== 1 || get('beta', 1) !== 1)) continue;
+    if (n.opType === 'Gemm' && (get('transA', 0) !== 0 || get('alpha', 1) !== 1 || get('beta', 1) !== 1)) {
+      skip('Gemm with transA, alpha or beta has no QLinearMatMul form');
+      continue;
+    }
+    replaced++;
     const { site, q } = w;
     const half = q.symmetric ? 2 ** (q.bits - 1) : 0;
     const wType = q.symmetric ? 'int8' : 'uint8';
@@ -73,4 +91,5 @@ export function qoperator(
     g.nodes.splice(g.nodes.indexOf(n), 1, ...newNodes);
     layers.push({ node: n.name, op: n.opType, emitted: n.opType === 'Conv' ? 'QLinearConv' : 'QLinearMatMul', perChannel, ...(q.bits < 8 ? { weightBits: q.bits } : {}) });
   }
+  return replaced;
 }

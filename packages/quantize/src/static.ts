@@ -33,7 +33,7 @@ interface Plan {
   activations: string[];
 }
 
-function plan(g: Graph, ops: readonly string[], excludeNodes: readonly string[], excludeOps: readonly string[], outputs: boolean): Plan {
+function plan(g: Graph, ops: readonly string[], excludeNodes: readonly string[], excludeOps: readonly string[], outputs: boolean | 'with-graph-outputs'): Plan {
   const inits = (n: string): boolean => g.initializers.has(n) || g.rawInitializers.has(n);
   const graphOut = new Set(g.outputs.map((o) => o.name));
   const nodes = g.nodes.filter((n) => isDefaultDomain(n.domain) && ops.includes(n.opType) && !excludeNodes.includes(n.name) && !excludeOps.includes(n.opType));
@@ -44,7 +44,7 @@ function plan(g: Graph, ops: readonly string[], excludeNodes: readonly string[],
       const x = n.inputs[i];
       if (x && !inits(x)) acts.add(x);
     }
-    if (outputs && n.outputs[0] && !graphOut.has(n.outputs[0])) acts.add(n.outputs[0]);
+    if (outputs && n.outputs[0] && (outputs === 'with-graph-outputs' || !graphOut.has(n.outputs[0]))) acts.add(n.outputs[0]);
   }
   return { nodes, activations: [...acts] };
 }
@@ -72,7 +72,9 @@ export const quantizeStaticPass = definePass({
     const out = raised.upgraded ? raised.model : cloneModel(model);
     const g = out.graph;
     const bytesBefore = initializerBytes(g);
-    const p = plan(g, o.ops, o.excludeNodes, o.excludeOps, o.quantizeOutputs || o.format === 'qoperator');
+    // QOperator nodes output integers: every one needs its output's range, a graph output's too
+    // (a classifier's last Gemm), where QDQ leaves graph outputs float
+    const p = plan(g, o.ops, o.excludeNodes, o.excludeOps, o.format === 'qoperator' ? 'with-graph-outputs' : o.quantizeOutputs);
     // QDQ: place the activation pairs where onnxruntime fuses them (Relu folded, no Q on a
     // MatMul/Gemm output that only float ops read)
     let layout: QdqLayout | undefined;
@@ -135,9 +137,10 @@ export const quantizeStaticPass = definePass({
       const q = quantizeRtn(w, site.rows, site.cols, { bits: o.reduceRange ? 7 : 8, symmetric: weightSym, granularity: o.perChannel ? 'per-channel' : 'per-tensor', blockSize: 0 });
       quantW.set(site.node, { site, q });
     }
+    let quantized = p.nodes.length;
     if (o.format === 'qoperator') {
       const { qoperator } = await import('./qoperator.js');
-      qoperator(g, names, p.nodes, quantW, actParams, actSym, layers);
+      quantized = qoperator(g, names, p.nodes, quantW, actParams, actSym, layers, skips);
     } else {
       // weights and int32 biases
       for (const { site, q } of quantW.values()) {
@@ -177,9 +180,9 @@ export const quantizeStaticPass = definePass({
       model: out,
       report: {
         changed: true,
-        summary: `static ${o.format} int8 quantization of ${p.nodes.length} nodes (${o.calibrator} calibration, ${actParams.size} activations)${skips.size ? `; ${skips.summary()}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes${fusionNote}`,
+        summary: `static ${o.format} int8 quantization of ${quantized} nodes (${o.calibrator} calibration, ${actParams.size} activations)${skips.size ? `; ${skips.summary()}` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes${fusionNote}`,
         warnings: [...skips.warnings(), ...Object.entries(fusion.unfused).map(([k, v]) => `${k}: onnxruntime will not fuse it (${v}); it runs DequantizeLinear then the float op, slower than float32`)],
-        stats: { nodes: p.nodes.length, activations: actParams.size, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
+        stats: { nodes: quantized, activations: actParams.size, skipped: skips.size, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
         details: { skipped: skips.items, layers, ...(layout ? { ortFusion: fusion } : {}), activationRanges: Object.fromEntries([...actParams].map(([k, v]) => [k, { scale: v.scale, zeroPoint: v.zeroPoint, range: ranges[k] }])) },
       },
     };

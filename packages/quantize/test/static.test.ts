@@ -1,11 +1,11 @@
 import { optimumDecoder } from '@whittle/testing/exporters';
 import { corpusModel, frontEnd, weightBytes } from './real_models.js';
 import { describe, expect, it } from 'vitest';
-import { runPass } from '@whittle/graph';
-import { tensor } from '@whittle/tensor';
+import { GraphBuilder, type Model, runPass } from '@whittle/graph';
+import { Rng, tensor } from '@whittle/tensor';
 import { quantizeStaticPass } from '../src/static.js';
 import { rangesFromArrays, TensorStats, computeRange } from '../src/calibrate.js';
-import { mixedFeeds, mixedModel, ortRun, relError } from './helpers.js';
+import { mixedFeeds, mixedModel, ortRun, randTensor, randomArray, relError } from './helpers.js';
 
 function* calib(n: number) {
   for (let i = 0; i < n; i++) {
@@ -67,6 +67,40 @@ describe('quantize-static', () => {
   });
   it('requires calibration or ranges', async () => {
     await expect(runPass(quantizeStaticPass, model, {})).rejects.toThrow(/calibration/);
+  });
+});
+
+describe('quantize-static qoperator: a node that writes a graph output', () => {
+  // a classifier whose last Gemm is the graph output (torchvision heads): that Gemm was left float
+  function head(): Model {
+    const rng = new Rng(3);
+    const b = new GraphBuilder('head');
+    const x = b.input('x', 'float32', ['N', 32]);
+    const h = b.node('Relu', [b.node('Gemm', [x, b.initializer('w1', randTensor([48, 32], rng, 0.2)), b.initializer('b1', randTensor([48], rng, 0.05))], { transB: 1 }, { name: 'fc1' })]);
+    const y = b.node('Gemm', [h, b.initializer('w2', randTensor([10, 48], rng, 0.2)), b.initializer('b2', randTensor([10], rng, 0.05))], { transB: 1 }, { name: 'fc2', outputNames: ['logits'] });
+    b.output(y, 'float32', ['N', 10]);
+    return b.model();
+  }
+  const batch = (n: number, seed: number): { data: Float32Array; dims: number[] } => ({ data: randomArray(n * 32, new Rng(seed)), dims: [n, 32] });
+
+  it('is quantized too (QLinearMatMul), close to float in onnxruntime; a Gemm it cannot express is reported, not left silently', async () => {
+    const m = head();
+    const batches = [1, 2, 3, 4].map((s) => { const f = batch(16, s); return { x: tensor(f.data, f.dims, 'float32', { backend: 'cpu' }) }; });
+    const calibration = { async *[Symbol.asyncIterator]() { yield* batches; } };
+    const { model: q, report } = await runPass(quantizeStaticPass, m, { format: 'qoperator' }, { calibration });
+    expect(q.graph.nodes.filter((n) => n.opType === 'QLinearMatMul').length).toBe(2);
+    expect(q.graph.nodes.some((n) => n.opType === 'Gemm')).toBe(false);
+    expect(report.stats!.nodes).toBe(2);
+    const feeds = { x: batch(64, 9) };
+    const ref = (await ortRun(m, feeds)).logits!;
+    expect(relError(ref, (await ortRun(q, feeds)).logits!)).toBeLessThan(0.05);
+
+    const scaled = head();
+    scaled.graph.nodes.find((n) => n.name === 'fc2')!.attributes.set('alpha', { type: 'float', value: 0.5 });
+    const r = await runPass(quantizeStaticPass, scaled, { format: 'qoperator' }, { calibration });
+    expect(r.report.stats!.nodes).toBe(1);
+    expect(r.report.summary).toMatch(/quantization of 1 nodes .*1 weights skipped: 1 Gemm with transA, alpha or beta has no QLinearMatMul form/);
+    expect(r.report.warnings).toEqual([expect.stringMatching(/fc2/)]);
   });
 });
 
