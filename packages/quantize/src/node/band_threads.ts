@@ -1,13 +1,14 @@
 /**
  * Band threads on node:worker_threads for `quantizeWeightsStreaming({ threads, bandThreads })`.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BandThreadFactory } from '../nbits_pool.js';
 import { QuantizeWorkerError } from '../nbits_pool.js';
+import type { BandFdMessage } from './nbits_worker.js';
 
 /** tsx's ESM API (its `tsImport` loads a TypeScript module graph), from tsx's package.json. */
 function tsxImportUrl(): string {
@@ -40,22 +41,53 @@ function bandWorker(): Worker {
 /**
  * A {@link BandThreadFactory} on node:worker_threads: each thread is a Worker running the band
  * jobs; an uncaught error or an exit the pool did not ask for is reported as a
- * {@link QuantizeWorkerError}.
+ * {@link QuantizeWorkerError}. The data files a thread reads are opened here, and closed here when
+ * the thread has exited — however it ends (an abort terminates it in the middle of a range, where
+ * it could not close a descriptor of its own).
  */
 export const nodeBandThreads: BandThreadFactory = ({ reply, fail }) => {
   const worker = bandWorker();
   let stopping = false;
+  let exited = false;
+  const fds = new Map<string, number>();
+  const closeFds = (): void => {
+    for (const fd of fds.values()) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed: nothing left to release
+      }
+    }
+    fds.clear();
+  };
   worker.on('message', reply);
   worker.on('error', (e: Error) => fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread crashed: ${e.message}`, { cause: e })));
   worker.on('messageerror', (e: Error) => fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread's message could not be read: ${e.message}`, { cause: e })));
   worker.on('exit', (code) => {
+    exited = true;
+    closeFds();
     if (!stopping) fail(new QuantizeWorkerError(`quantizeWeightsStreaming: a band thread exited (code ${code})`));
   });
   return {
-    post: (job) => worker.postMessage(job),
+    post: (job) => {
+      if (exited) return;
+      if (job.type === 'part' && !fds.has(job.path)) {
+        let fd: number;
+        try {
+          fd = openSync(job.path, 'r');
+        } catch (e) {
+          fail(new QuantizeWorkerError(`quantizeWeightsStreaming: cannot open ${job.path} for a band thread: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+          return;
+        }
+        fds.set(job.path, fd);
+        worker.postMessage({ type: 'fd', path: job.path, fd } satisfies BandFdMessage);
+      }
+      worker.postMessage(job);
+    },
     terminate: async () => {
       stopping = true;
       await worker.terminate();
+      closeFds();
     },
   };
 };
