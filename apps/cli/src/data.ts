@@ -53,6 +53,8 @@ function mnistShape(inputs: readonly ModelInputSpec[]): number[] {
   return inputs[0]?.shape?.length === 2 ? [784] : [1, 28, 28];
 }
 
+const notedSynthetic = new Set<string>();
+
 /**
  * `--data <mnist|path|spec>` for a model: the built-in `mnist` (its `split`: 'train' for
  * calibration and training, 'test' for evaluation), or any path `@whittle/eval`'s `openData`
@@ -74,6 +76,11 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
   }
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
   const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text });
+  // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them)
+  if (source.kind === 'synthetic' && !notedSynthetic.has(source.description)) {
+    notedSynthetic.add(source.description);
+    process.stderr.write(`data: ${source.description}\n`);
+  }
   return { name: data, source, inputs };
 }
 

@@ -23,6 +23,15 @@
  * mode: pack              # pack: documents joined and cut; lines: one document per sample, padded
  * unit: line              # a document is a line, or a whole file (file: LM perplexity)
  * ```
+ *
+ * Synthetic (data-free) inputs from the model's input specs; dynamic dims are sized by name
+ * (`dims`), image sides of rank-4 float image inputs by `imageDim` (default 224), any other by
+ * `defaultDim` (default 16); the source's description lists the sizes chosen:
+ *
+ * ```yaml
+ * kind: synthetic
+ * synthetic: { count: 32, seed: 0, dims: { sequence: 64 }, imageDim: 320, defaultDim: 16, intHigh: 32000 }
+ * ```
  */
 import { parse as parseYaml } from 'yaml';
 import { npyFolderSource, npySource, npzSource } from './array_source.js';
@@ -73,7 +82,7 @@ export interface DataSpec {
   unit?: TextUnit | undefined;
   /** text: add the tokenizer's special tokens to each document (default: true for lines, false for pack). */
   addSpecialTokens?: boolean | undefined;
-  /** synthetic: count, seed, dims, distribution, intHigh, values. */
+  /** synthetic: count, seed, dims, imageDim, defaultDim, distribution, intHigh, values (see {@link SyntheticOptions}). */
   synthetic?: SyntheticOptions | undefined;
   /** Skip this many samples first. */
   skip?: number | undefined;

@@ -14,9 +14,19 @@ export interface SyntheticOptions {
   count?: number | undefined;
   /** Seed of the values (default 0); the same seed gives the same data on every iteration. */
   seed?: number | undefined;
-  /** Values of dynamic dims by dim name (e.g. `{ sequence: 16 }`); others default to `defaultDim`. */
+  /** Values of dynamic dims by dim name (e.g. `{ sequence: 16 }`); these win over every default. */
   dims?: Readonly<Record<string, number>> | undefined;
-  /** Size of a dynamic dim not named in `dims` (default 16; the batch axis is always 1 per sample). */
+  /**
+   * Size of a dynamic spatial dim of an image-like input (see {@link imageAxes}) not named in
+   * `dims`: default `defaultDim` when that is given, else 224 (an ImageNet side, which survives
+   * the 32x downsampling of common CNNs; 16x16 collapses to nothing in their last stages).
+   */
+  imageDim?: number | undefined;
+  /**
+   * Size of any other dynamic dim not named in `dims` (default 16: sequence lengths and the like
+   * stay small). Given without `imageDim`, it sizes image dims too. The batch axis is always 1
+   * per sample.
+   */
   defaultDim?: number | undefined;
   /** Floats: 'normal' (mean 0, std 1, default) or 'uniform' in [0, 1). */
   distribution?: 'normal' | 'uniform' | undefined;
@@ -26,32 +36,71 @@ export interface SyntheticOptions {
   values?: Readonly<Record<string, number>> | undefined;
 }
 
-function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions): number[] {
+/** Default size of a dynamic image side ({@link SyntheticOptions.imageDim}). */
+export const SYNTHETIC_IMAGE_DIM = 224;
+/** Default size of any other dynamic dim ({@link SyntheticOptions.defaultDim}). */
+export const SYNTHETIC_DEFAULT_DIM = 16;
+
+const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
+
+/**
+ * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
+ * fixed channel count at axis 1: axes 2 and 3) or NHWC (1 to 4 fixed channels last, axis 1 not
+ * fixed: axes 1 and 2). Only these get image-sized dynamic dims; other dynamic dims (sequence
+ * lengths, feature counts) stay small.
+ */
+export function imageAxes(spec: ModelInputSpec): number[] {
+  const s = spec.shape;
+  if (!s || s.length !== 4 || (spec.elemType !== undefined && !FLOATS.has(spec.elemType))) return [];
+  const fixed = (d: unknown): d is number => typeof d === 'number' && d >= 0;
+  if (fixed(s[1])) return [2, 3];
+  if (fixed(s[3]) && s[3] >= 1 && s[3] <= 4) return [1, 2];
+  return [];
+}
+
+function positiveInt(what: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new DataError(`synthetic data: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+}
+
+/** Concrete dims of an input and, for the description, what each dynamic dim was given. */
+function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions): { dims: number[]; chosen: string[] } {
   if (!spec.shape) throw new DataError(`input '${spec.name}' has no known shape, so synthetic data cannot be made for it; give real data (--data <path>)`);
-  return spec.shape.map((d, k) => {
+  const image = imageAxes(spec);
+  const chosen: string[] = [];
+  const dims = spec.shape.map((d, k) => {
     if (typeof d === 'number' && d >= 0) return d;
     if (k === 0) return 1;
-    const v = typeof d === 'string' ? opts.dims?.[d] : undefined;
-    return v ?? opts.defaultDim ?? 16;
+    const name = typeof d === 'string' ? d : `axis ${k}`;
+    const named = typeof d === 'string' ? opts.dims?.[d] : undefined;
+    const isImage = image.includes(k);
+    const v = named ?? (isImage ? (opts.imageDim ?? opts.defaultDim ?? SYNTHETIC_IMAGE_DIM) : (opts.defaultDim ?? SYNTHETIC_DEFAULT_DIM));
+    chosen.push(`${name}=${v}${named === undefined && isImage ? ' (image side)' : ''}`);
+    return v;
   });
+  return { dims, chosen };
 }
 
 /** Seeded random inputs of the model's input specs; every iteration yields the same samples. */
 export function syntheticSource(inputs: readonly ModelInputSpec[], opts: SyntheticOptions = {}): DataSource {
   const count = opts.count ?? 32;
   if (!Number.isInteger(count) || count < 1) throw new DataError(`synthetic data: count must be a positive integer, got ${count}`);
+  positiveInt('imageDim', opts.imageDim);
+  positiveInt('defaultDim', opts.defaultDim);
+  for (const [name, v] of Object.entries(opts.dims ?? {})) positiveInt(`dims.${name}`, v);
   const plans = inputs.map((spec) => {
     const dtype: DType = dtypeOfElemType(spec.elemType) ?? 'float32';
     if (dtype === 'float64' || dtype === 'uint32' || dtype === 'uint16' || dtype === 'int16') throw new DataError(`input '${spec.name}' takes ${dtype}; synthetic data covers float32/float16/int8/uint8/int32/int64/bool inputs`);
-    const dims = dimsOf(spec, opts);
+    const { dims, chosen } = dimsOf(spec, opts);
     // a batch axis of its own (dynamic) gets one sample per row; otherwise every sample is a whole feed
     const rowShape = spec.shape!.length > 0 && typeof spec.shape![0] !== 'number' ? dims.slice(1) : dims;
-    return { spec, dtype, rowShape };
+    return { spec, dtype, rowShape, chosen };
   });
   const high = opts.intHigh ?? 10;
+  // say what the dynamic dims were given: results depend on it (an image model on 16x16 is not on 224x224)
+  const sized = plans.filter((p) => p.chosen.length).map((p) => `${p.spec.name} [${p.rowShape.join(',')}] (${p.chosen.join(', ')})`);
   return {
     kind: 'synthetic',
-    description: `${count} synthetic sample(s) (seed ${opts.seed ?? 0}, ${opts.distribution ?? 'normal'} floats): data-free`,
+    description: `${count} synthetic sample(s) (seed ${opts.seed ?? 0}, ${opts.distribution ?? 'normal'} floats${sized.length ? `; dynamic dims: ${sized.join('; ')}` : ''}): data-free`,
     dataFree: true,
     hasLabels: false,
     size: count,
