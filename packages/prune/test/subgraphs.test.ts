@@ -27,6 +27,15 @@ async function normalizedVad(): Promise<Model> {
 }
 
 describe('pruning inside If/Loop/Scan subgraphs (silero_vad_v5 after normalizeModel)', () => {
+  it('prune-structured, which removes channels in the main graph only, says the weights are inside subgraphs and what reaches them', async () => {
+    const model = await normalizedVad();
+    const inBranches = findPrunableWeights(model, { subgraphs: true }).filter((w) => w.scope).length;
+    expect(inBranches).toBeGreaterThan(0);
+    const r = await runPass('prune-structured', model, { sparsity: 0.25 });
+    expect(r.report.changed).toBe(false);
+    expect(r.report.summary).toBe(`prune-structured: nothing removed: no Conv/Gemm/MatMul with an initializer weight in the main graph: ${inBranches} weight(s) are inside If/Loop/Scan subgraphs, where channels are not removed; prune-unstructured, prune-nm or the quantize passes reach them`);
+  });
+
   it('prune-unstructured reaches the target sparsity on every weight inside the If branches; ORT runs the result', async () => {
     const model = await normalizedVad();
     const inside = findPrunableWeights(model, { subgraphs: true }).filter((w) => w.scope);

@@ -1,6 +1,6 @@
 import { type AttributeValue, type Model, cloneModel, definePass, defineOptions, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
-import { cpuTensor, floatValues } from '../layers.js';
+import { cpuTensor, findPrunableWeights, floatValues } from '../layers.js';
 import { sparsityReport } from '../report.js';
 import { type ChannelAnalysis, analyzeChannels, find } from './channels.js';
 import { analyzeHeads, headScores, removeHeads } from './heads.js';
@@ -290,7 +290,7 @@ export const pruneStructured = definePass({
     const groupsPruned = clusters.filter((c) => c.removed > 0).length;
     const changed = removed.size > 0 || headsRemoved > 0;
     const reason = changed ? undefined : a.producers.length === 0 && heads.length === 0
-      ? 'no Conv/Gemm/MatMul with an initializer weight (Constant-node or shared weights: run normalize first)'
+      ? noWeightsReason(model)
       : `nothing prunable in ${clusters.length} channel group(s)${heads.length ? ` and ${heads.length} attention block(s)` : ''}: ${topReasons([...clusters.map((c) => c.reasons?.[0]), ...heads.map((h) => h.reason)])}`;
     ctx.onProgress(1, 'done');
     return {
@@ -326,4 +326,14 @@ function flopCut(before: number, after: number): string {
   if (before <= 0) return 'FLOPs not estimated';
   const d = (after / before - 1) * 100;
   return `${d <= 0 ? '−' : '+'}${Math.abs(d).toFixed(1)} % FLOPs`;
+}
+
+/**
+ * Why no layer was found: weights only inside If/Loop/Scan bodies (channel counts are changed in
+ * the main graph only), or none as initializers at all (Constant-node or shared weights).
+ */
+function noWeightsReason(model: Model): string {
+  const inSubgraphs = findPrunableWeights(model, { subgraphs: true }).filter((w) => w.scope).length;
+  if (inSubgraphs) return `no Conv/Gemm/MatMul with an initializer weight in the main graph: ${inSubgraphs} weight(s) are inside If/Loop/Scan subgraphs, where channels are not removed; prune-unstructured, prune-nm or the quantize passes reach them`;
+  return 'no Conv/Gemm/MatMul with an initializer weight (Constant-node or shared weights: run normalize first)';
 }
