@@ -223,22 +223,21 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
   for (let i1 = 0; i1 < K; i1 += spec.lazyBlock) {
     const i2 = Math.min(K, i1 + spec.lazyBlock);
     const count = i2 - i1;
-    for (let i = 0; i < count; i++) {
-      const pi = i1 + i;
-      const col = perm[pi]!;
-      if (!staticGroups && col % spec.blockSize === 0) {
-        for (let r = 0; r < rows; r++) setGroup(r, col, Math.min(K, col + spec.blockSize), W);
-      }
-      const d = U[pi * K + pi]!;
-      for (let r = 0; r < rows; r++) {
-        const w = Wp[r * K + pi]!;
+    // rows are independent within a block (a row's groups read only that row): each row runs
+    // through the block's columns in turn, its part of W and the block of U staying in cache
+    for (let r = 0; r < rows; r++) {
+      const base = r * K;
+      for (let i = 0; i < count; i++) {
+        const pi = i1 + i;
+        const col = perm[pi]!;
+        if (!staticGroups && col % spec.blockSize === 0) setGroup(r, col, Math.min(K, col + spec.blockSize), W);
+        const w = Wp[base + pi]!;
         const p = params[groupOf(gspec, r, col)]!;
         const code = quantizeValue(w, p, spec.bits);
-        codes[r * K + col] = code;
-        const err = (w - dequantizeValue(code, p)) / d;
+        codes[base + col] = code;
+        const err = (w - dequantizeValue(code, p)) / U[pi * K + pi]!;
         Err[r * spec.lazyBlock + i] = err;
         // update remaining columns of this lazy block
-        const base = r * K;
         const urow = pi * K;
         for (let j = pi + 1; j < i2; j++) Wp[base + j] = Wp[base + j]! - err * U[urow + j]!;
       }

@@ -66,19 +66,23 @@ function choleskyTile(A: Float64Array, L: Float64Array, K: number, i0: number, j
     s03 -= a0 * b; s13 -= a1 * b; s23 -= a2 * b; s33 -= a3 * b;
   }
   // the rest of each sum runs over the tile's own columns (k = j0 .. j-1), in order
-  const d0 = L[q0 + j0]!, d1 = L[q1 + j0 + 1]!, d2 = L[q2 + j0 + 2]!, d3 = L[q3 + j0 + 3]!;
-  const l10 = L[q1 + j0]!, l20 = L[q2 + j0]!, l21 = L[q2 + j0 + 1]!, l30 = L[q3 + j0]!, l31 = L[q3 + j0 + 1]!, l32 = L[q3 + j0 + 2]!;
-  const row = (r: number, s0: number, s1: number, s2: number, s3: number): void => {
-    const x0 = s0 / d0;
-    const x1 = (s1 - x0 * l10) / d1;
-    const x2 = (s2 - x0 * l20 - x1 * l21) / d2;
-    const x3 = (s3 - x0 * l30 - x1 * l31 - x2 * l32) / d3;
-    L[r + j0] = x0; L[r + j0 + 1] = x1; L[r + j0 + 2] = x2; L[r + j0 + 3] = x3;
-  };
-  row(r0, s00, s01, s02, s03);
-  row(r1, s10, s11, s12, s13);
-  row(r2, s20, s21, s22, s23);
-  row(r3, s30, s31, s32, s33);
+  choleskyTileRow(L, K, r0, j0, s00, s01, s02, s03);
+  choleskyTileRow(L, K, r1, j0, s10, s11, s12, s13);
+  choleskyTileRow(L, K, r2, j0, s20, s21, s22, s23);
+  choleskyTileRow(L, K, r3, j0, s30, s31, s32, s33);
+}
+
+/** Finish one row (offset r) of a Cholesky tile from its sums over the columns left of j0. */
+function choleskyTileRow(L: Float64Array, K: number, r: number, j0: number, s0: number, s1: number, s2: number, s3: number): void {
+  const q0 = j0 * K, q1 = q0 + K, q2 = q1 + K, q3 = q2 + K;
+  const x0 = s0 / L[q0 + j0]!;
+  const x1 = (s1 - x0 * L[q1 + j0]!) / L[q1 + j0 + 1]!;
+  const x2 = (s2 - x0 * L[q2 + j0]! - x1 * L[q2 + j0 + 1]!) / L[q2 + j0 + 2]!;
+  const x3 = (s3 - x0 * L[q3 + j0]! - x1 * L[q3 + j0 + 1]! - x2 * L[q3 + j0 + 2]!) / L[q3 + j0 + 3]!;
+  L[r + j0] = x0;
+  L[r + j0 + 1] = x1;
+  L[r + j0 + 2] = x2;
+  L[r + j0 + 3] = x3;
 }
 
 /**
@@ -128,23 +132,28 @@ function inverseTile(L: Float64Array, X: Float64Array, K: number, i0: number, c0
     s03 -= a0 * b; s13 -= a1 * b; s23 -= a2 * b; s33 -= a3 * b;
   }
   // terms k = i0 .. i-1: rows of this block, finished in order
-  const x0 = (s0: number, s1: number, s2: number, s3: number, r: number): void => {
-    const inv = 1 / L[r + i0 + (r - r0) / K]!;
-    X[r + c0] = s0 * inv; X[r + c0 + 1] = s1 * inv; X[r + c0 + 2] = s2 * inv; X[r + c0 + 3] = s3 * inv;
-  };
-  x0(s00, s01, s02, s03, r0);
-  const l10 = L[r1 + i0]!;
-  x0(s10 - l10 * X[r0 + c0]!, s11 - l10 * X[r0 + c0 + 1]!, s12 - l10 * X[r0 + c0 + 2]!, s13 - l10 * X[r0 + c0 + 3]!, r1);
-  const l20 = L[r2 + i0]!, l21 = L[r2 + i0 + 1]!;
-  x0(s20 - l20 * X[r0 + c0]! - l21 * X[r1 + c0]!, s21 - l20 * X[r0 + c0 + 1]! - l21 * X[r1 + c0 + 1]!, s22 - l20 * X[r0 + c0 + 2]! - l21 * X[r1 + c0 + 2]!, s23 - l20 * X[r0 + c0 + 3]! - l21 * X[r1 + c0 + 3]!, r2);
-  const l30 = L[r3 + i0]!, l31 = L[r3 + i0 + 1]!, l32 = L[r3 + i0 + 2]!;
-  x0(
-    s30 - l30 * X[r0 + c0]! - l31 * X[r1 + c0]! - l32 * X[r2 + c0]!,
-    s31 - l30 * X[r0 + c0 + 1]! - l31 * X[r1 + c0 + 1]! - l32 * X[r2 + c0 + 1]!,
-    s32 - l30 * X[r0 + c0 + 2]! - l31 * X[r1 + c0 + 2]! - l32 * X[r2 + c0 + 2]!,
-    s33 - l30 * X[r0 + c0 + 3]! - l31 * X[r1 + c0 + 3]! - l32 * X[r2 + c0 + 3]!,
-    r3,
-  );
+  inverseTileRow(L, X, K, i0, c0, 0, s00, s01, s02, s03);
+  inverseTileRow(L, X, K, i0, c0, 1, s10, s11, s12, s13);
+  inverseTileRow(L, X, K, i0, c0, 2, s20, s21, s22, s23);
+  inverseTileRow(L, X, K, i0, c0, 3, s30, s31, s32, s33);
+}
+
+/** Finish row i0 + q of an inverse tile: subtract the terms of the block's earlier rows (k = i0 .. i0+q-1) in order, scale by 1 / L[i][i]. */
+function inverseTileRow(L: Float64Array, X: Float64Array, K: number, i0: number, c0: number, q: number, s0: number, s1: number, s2: number, s3: number): void {
+  const r = (i0 + q) * K;
+  for (let k = 0; k < q; k++) {
+    const l = L[r + i0 + k]!;
+    const x = (i0 + k) * K + c0;
+    s0 -= l * X[x]!;
+    s1 -= l * X[x + 1]!;
+    s2 -= l * X[x + 2]!;
+    s3 -= l * X[x + 3]!;
+  }
+  const inv = 1 / L[r + i0 + q]!;
+  X[r + c0] = s0 * inv;
+  X[r + c0 + 1] = s1 * inv;
+  X[r + c0 + 2] = s2 * inv;
+  X[r + c0 + 3] = s3 * inv;
 }
 
 /**
