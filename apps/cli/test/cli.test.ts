@@ -199,6 +199,14 @@ describe('whittle CLI (spawned)', () => {
     expect(readFileSync(join(dir, 'rep', 'report.md'), 'utf8')).toMatch(/Pareto front/);
   });
 
+  it('inspect says which dynamic input dims its FLOPs figure counts as 1 (batch axes aside)', () => {
+    const cls = join(dirname(fileURLToPath(import.meta.resolve('@whittle/testing/corpus'))), '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    // PaddleOCR's classifier takes x [N, 3, H, W] with N, H and W dynamic
+    expect(whittle('inspect', cls).stdout.split('\n')[0]).toMatch(/~\d+ FLOPs per sample \(dynamic input dims taken as 1: x axes 2, 3\)$/);
+    // LeNet-300-100: only the batch axis is dynamic
+    expect(whittle('inspect', zoo).stdout.split('\n')[0]).toMatch(/~\d+ FLOPs per sample$/);
+  });
+
   it('inspect piped into head exits quietly (EPIPE is not an error)', () => {
     const big = join(dirname(fileURLToPath(import.meta.resolve('@whittle/testing/corpus'))), '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" inspect "${big}" | head -n 2; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listPasses, normalizeModel, opsetUpgradeBlockers, summarize, weightCoverage } from '@whittle/graph';
+import { type Model, listPasses, normalizeModel, opsetUpgradeBlockers, summarize, weightCoverage } from '@whittle/graph';
 import { techniqueLines } from '../coverage_text.js';
 import { formatBytes } from '@whittle/eval/format';
 import { readInput } from '../model_io.js';
@@ -23,7 +23,7 @@ export function addInspectCommands(program: Command): void {
         return;
       }
       const w = (l: string): void => void process.stdout.write(`${l}\n`);
-      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs per sample`);
+      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs per sample${flopsCaveat(raw, s.assumedDims)}`);
       w(`opsets: ${raw.opsetImports.map((x) => `${x.domain || 'ai.onnx'} ${x.version}`).join(', ')}`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
@@ -45,4 +45,19 @@ export function addInspectCommands(program: Command): void {
         for (const [k, spec] of Object.entries(p.options)) process.stdout.write(`    ${k} (${spec.type}${spec.default !== undefined ? `, default ${JSON.stringify(spec.default)}` : ''}): ${spec.description}\n`);
       }
     });
+}
+
+/**
+ * What the FLOPs estimate could not know: it counts dynamic dims as 1, so a detector whose input
+ * has dynamic H and W is counted at 1×1 pixels, which the figure alone does not say. Batch axes
+ * (the first of each input) are left out: one sample is what it counts.
+ */
+function flopsCaveat(model: Model, assumed: readonly string[]): string {
+  if (!assumed.length) return '';
+  const dynamic = model.graph.inputs.flatMap((i) => {
+    const shape = i.type?.kind === 'tensor' ? i.type.shape : undefined;
+    const axes = (shape ?? []).flatMap((d, k) => (k > 0 && typeof d !== 'number' ? [k] : []));
+    return axes.length ? [`${i.name} axes ${axes.join(', ')}`] : [];
+  });
+  return dynamic.length ? ` (dynamic input dims taken as 1: ${dynamic.join('; ')})` : '';
 }
