@@ -1,5 +1,5 @@
 import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
-import { ArgumentError, matmul, tensor, type BackendName } from '@whittle/tensor';
+import { ArgumentError, matmul, sliceView, tensor, type BackendName } from '@whittle/tensor';
 import { inverseUpperCholesky, lazyBatchUpdate } from './gptq_linalg.js';
 import { runSequential } from './sequential.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
@@ -68,11 +68,13 @@ export function accumulateGram(g: Gram, x: ArrayLike<number>, K: number): void {
   // Xᵀ row-major: a band of XᵀX rows [i0, i0 + m) is Xᵀ[i0:i0+m] · Xᵀ[0:i0+m]ᵀ, both contiguous
   const xt = new Float32Array(K * rows);
   for (let r = 0; r < rows; r++) for (let c = 0, o = r * K; c < K; c++) xt[c * rows + r] = xf[o + c]!;
+  // one tensor, bands as views of it (the matrix product reads strided views without copying)
+  const t = tensor(xt, [K, rows], 'float32', { backend: 'cpu' });
   for (let i0 = 0; i0 < K; i0 += GRAM_BLOCK) {
     const m = Math.min(GRAM_BLOCK, K - i0);
     const n = i0 + m;
-    const a = tensor(xt.subarray(i0 * rows, n * rows), [m, rows], 'float32', { backend: 'cpu' });
-    const b = tensor(xt.subarray(0, n * rows), [n, rows], 'float32', { backend: 'cpu' });
+    const a = sliceView(t, [i0, 0], [n, rows]);
+    const b = sliceView(t, [0, 0], [n, rows]);
     const p = matmul(a, b, { transB: true });
     const d = p.dataSync() as Float32Array;
     for (let r = 0; r < m; r++) {
@@ -84,6 +86,7 @@ export function accumulateGram(g: Gram, x: ArrayLike<number>, K: number): void {
     a.dispose();
     b.dispose();
   }
+  t.dispose();
 }
 
 /** Copy the lower triangle of a K x K matrix onto the upper one. */
