@@ -1,4 +1,4 @@
-import { type Graph, type Model, type Node, buildUseIndex, getInt, graphScopes, scopedName } from '@whittle/graph';
+import { type Graph, type GraphScope, type Model, type Node, buildUseIndex, getInt, graphScopes, scopedName } from '@whittle/graph';
 import { type Tensor, tensor } from '@whittle/tensor';
 
 /**
@@ -75,31 +75,41 @@ function isDefault(n: Node): boolean {
 /**
  * The float32 weights of Conv/Gemm/MatMul nodes in `model` (initializers only; a weight shared by
  * several nodes is listed once, for its first consumer). `include`/`exclude` filter by node or
- * initializer name. With `subgraphs`, weights of If/Loop/Scan bodies (their own initializers) are
- * listed too, with `scope`, `graph` and the key `path: name`.
+ * initializer name. With `subgraphs`, weights read inside If/Loop/Scan bodies are listed too, with
+ * `scope` (the body whose node reads it), `graph` (the graph that stores it: the body, or an
+ * enclosing graph when the body reads an outer-scope initializer, as both branches of an Optimum
+ * merged decoder do) and `key` (`path: name` of the storing graph; the bare name in the main graph).
  */
 export function findPrunableWeights(model: Model, opts: { include?: readonly string[] | undefined; exclude?: readonly string[] | undefined; subgraphs?: boolean } = {}): PrunableWeight[] {
   const out: PrunableWeight[] = [];
-  const scopes = opts.subgraphs ? graphScopes(model.graph) : [{ graph: model.graph, path: '' }];
+  const scopes: GraphScope[] = opts.subgraphs ? graphScopes(model.graph) : [{ graph: model.graph, path: '' }];
+  // keys of weights already listed, across scopes: an outer-scope weight is pruned once
+  const seen = new Set<string>();
   for (const s of scopes) {
     const g = s.graph;
-    const seen = new Set<string>();
     g.nodes.forEach((n, i) => {
       if (!isDefault(n)) return;
-      const p = describeWeight(g, n, i);
-      if (!p || seen.has(p.weight)) return;
+      const w = n.inputs[1];
+      // the innermost graph storing the weight: this one, else an enclosing one (outer scope)
+      let at: GraphScope | undefined = s;
+      while (at && w && !at.graph.initializers.has(w)) at = at.parent;
+      if (!at) return;
+      const p = describeWeight(at.graph, n, i);
+      if (!p) return;
       const node = scopedName(s, p.node);
-      const key = scopedName(s, p.weight);
+      const key = scopedName(at, p.weight);
+      if (seen.has(key)) return;
       const names = [p.node, p.weight, node, key];
       if (opts.include?.length && !names.some((x) => opts.include!.includes(x))) return;
       if (names.some((x) => opts.exclude?.includes(x))) return;
-      seen.add(p.weight);
-      out.push(s.path ? { ...p, node, scope: s.path, graph: g, key } : p);
+      seen.add(key);
+      out.push(s.path ? { ...p, node, scope: s.path, graph: at.graph, key } : p);
     });
   }
   return out;
 }
 
+/** `n`'s weight as a prunable matrix, its initializer looked up in `g` (the graph storing it). */
 function describeWeight(g: Graph, n: Node, i: number): PrunableWeight | undefined {
   const name = nodeName(n, i);
   const wName = n.inputs[1];

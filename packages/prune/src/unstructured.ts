@@ -91,6 +91,11 @@ export async function maskReport(
   warnings: string[],
   what: string,
 ): Promise<PassReport> {
+  if (!layers.length) {
+    // no layer was masked: the model is unchanged, and a run must not pass for a compression
+    const reason = `no Conv/Gemm/MatMul layer with a float32 initializer weight to prune${warnings.length ? ` (${warnings.join('; ')})` : ''}`;
+    return { changed: false, summary: `${pass}: nothing pruned: ${reason}`, ...(warnings.length ? { warnings } : {}), details: { reason, layers: [] } };
+  }
   const after = await sparsityReport(out);
   const perLayer = [];
   for (const l of layers) {

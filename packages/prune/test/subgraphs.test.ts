@@ -1,6 +1,7 @@
 import { type Model, normalizeModel, runPass } from '@whittle/graph';
 import { readModel, writeModel } from '@whittle/onnx';
 import { CORPUS, corpusBytes, corpusFeeds } from '@whittle/testing/corpus';
+import { optimumDecoder } from '@whittle/testing/exporters';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { checkNMPattern, findPrunableWeights } from '../src/index.js';
@@ -25,6 +26,55 @@ async function ortRun(m: Model): Promise<Record<string, { data: Float32Array; di
 async function normalizedVad(): Promise<Model> {
   return (await normalizeModel(readModel(corpusBytes(vad)))).model;
 }
+
+describe('pruning weights that If branches read from the enclosing graph (Optimum merged decoder)', () => {
+  // both branches (with / without past) read the same main-graph initializers: none is stored in a branch
+  async function decoder(): Promise<Model> {
+    return (await normalizeModel(optimumDecoder({ seed: 1 }))).model;
+  }
+  const feeds = (useCache: boolean): Record<string, ort.Tensor> => {
+    const kv = (): ort.Tensor => new ort.Tensor('float32', Float32Array.from({ length: 4 * 3 * 16 }, (_, i) => Math.sin(i)), [1, 4, 3, 16]);
+    return {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from([5n, 17n, 99n, 3n]), [1, 4]),
+      // past (3) + new (4) tokens with the cache, the 4 new ones without
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(useCache ? 7 : 4).fill(1n), [1, useCache ? 7 : 4]),
+      'past_key_values.0.key': kv(), 'past_key_values.0.value': kv(), 'past_key_values.1.key': kv(), 'past_key_values.1.value': kv(),
+      use_cache_branch: new ort.Tensor('bool', Uint8Array.from([useCache ? 1 : 0]), [1]),
+    };
+  };
+
+  for (const pass of ['prune-unstructured', 'prune-nm'] as const) {
+    it(`${pass} prunes each outer-scope weight once, in the main graph; ORT runs both branches`, async () => {
+      const model = await decoder();
+      const found = findPrunableWeights(model, { subgraphs: true });
+      // every projection MatMul reads a main-graph weight from inside a branch
+      expect(found.length).toBeGreaterThan(0);
+      for (const w of found) {
+        expect(w.scope, w.key).toBeTruthy();
+        expect(w.graph, w.key).toBe(model.graph);
+        expect(w.key, w.key).toBe(w.weight);
+      }
+      const r = await runPass(pass, model, pass === 'prune-unstructured' ? { sparsity: 0.5 } : {});
+      expect(r.report.changed).toBe(true);
+      for (const w of found) expect(zeroFraction(await r.model.graph.initializers.get(w.weight)!.data() as Float32Array), w.weight).toBeCloseTo(0.5, 2);
+      const before = await ort.InferenceSession.create(writeModel(model));
+      const after = await ort.InferenceSession.create(writeModel(r.model));
+      for (const useCache of [true, false]) {
+        const a = (await before.run(feeds(useCache))).logits!.data as Float32Array;
+        const b = (await after.run(feeds(useCache))).logits!.data as Float32Array;
+        expect(b.length).toBe(a.length);
+        expect(b.some((v, i) => v !== a[i])).toBe(true);
+      }
+    });
+  }
+
+  it('a run that finds no layer reports changed false (it wrote an unchanged model before)', async () => {
+    const model = await decoder();
+    const r = await runPass('prune-unstructured', model, { include: ['no-such-layer'] });
+    expect(r.report.changed).toBe(false);
+    expect(r.report.summary).toMatch(/^prune-unstructured: nothing pruned: no Conv\/Gemm\/MatMul layer/);
+  });
+});
 
 describe('pruning inside If/Loop/Scan subgraphs (silero_vad_v5 after normalizeModel)', () => {
   it('prune-structured, which removes channels in the main graph only, says the weights are inside subgraphs and what reaches them', async () => {
