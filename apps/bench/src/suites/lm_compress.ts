@@ -8,12 +8,14 @@
  * missed target is printed as MISSED, never hidden).
  *
  *   pnpm bench lm_compress [--calib 32] [--calib-len 128] [--window 128] [--eval-tokens N] [--only a,b | --prune]
- *   pnpm bench lm_compress gptq-speed        (GPTQ of a ~25M-parameter decoder on 64 × 256 tokens)
+ *   pnpm bench lm_compress gptq-speed [--interpreter]   (GPTQ of a ~25M-parameter decoder on 64 × 256
+ *     tokens; forwards in onnxruntime-node as in the CLI, or in Whittle's interpreter)
  *   pnpm bench lm_compress wanda-outliers [--scale 20]   (diagnostic, no target: the same LM with
  *     outlier input channels made by a function-preserving rescaling, magnitude vs Wanda)
  */
 import { type Model, cloneModel, runPass } from '@whittle/graph';
-import { writeModel } from '@whittle/onnx';
+import { type OrtModuleLike, ortActivationRuntime, writeModel } from '@whittle/onnx';
+import * as ort from 'onnxruntime-node';
 import { decoderIo, slidingPerplexity } from '@whittle/eval';
 import { openOrtDecoder } from '@whittle/eval/node';
 import { basename } from 'node:path';
@@ -183,19 +185,26 @@ async function gptqSpeed(args: string[]): Promise<void> {
   const rng = new Rng(3);
   const train = Array.from({ length: seqs * len + 1 }, () => Math.floor(rng.uniform(0, config.vocab)));
   const feeds = calibration({ config, train }, seqs, len);
-  console.log(`gptq-speed: ${decoderLmParameterCount(config)} parameters, ${seqs} x ${len} calibration tokens`);
+  // calibration forwards as the CLI runs them (onnxruntime-node), or --interpreter: Whittle's interpreter
+  const interpreter = args.includes('--interpreter');
+  const runtime = interpreter ? { calibrationRuntime: 'interpreter' as const } : { activationRuntime: ortActivationRuntime(ort as unknown as OrtModuleLike) };
+  console.log(`gptq-speed: ${decoderLmParameterCount(config)} parameters, ${seqs} x ${len} calibration tokens, forwards in ${interpreter ? "Whittle's interpreter" : 'onnxruntime-node'}`);
   for (const sequential of [true]) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let last = 0;
     const r = await runPass('gptq', model, { bits: 4, blockSize: 128, format: 'matmulnbits', sequential }, {
       calibration: each(feeds),
+      ...runtime,
       onProgress: (f, msg) => {
         const now = performance.now();
         if (now - last > 5000) console.log(`  ${((now - t0) / 1000).toFixed(1)} s: ${(f * 100).toFixed(0)} % ${msg}`);
         last = now;
       },
     });
-    console.log(`gptq sequential=${sequential}: ${((performance.now() - t0) / 1000).toFixed(1)} s; ${r.report.summary}`);
+    // cpu time of the process (all threads) as well: on a shared machine the wall time says little
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`gptq sequential=${sequential}: ${((performance.now() - t0) / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s); ${r.report.summary}`);
   }
 }
 
