@@ -1,9 +1,10 @@
 import type { Model } from '@whittle/graph';
 import {
   type DataSource, type MetricArray, type ModelInputSpec, type OrtFeed, type TaskInfo, type UserMetric, type VariantResult,
-  FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
+  EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
 } from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
+import { WhittleError } from '@whittle/tensor';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
 
@@ -63,6 +64,22 @@ export interface OrtOutputsOptions {
   output?: string | undefined;
   /** Keep every output of every batch (for a user metric). */
   keepAll?: boolean;
+  /** The model's name in errors (default 'the model'). */
+  name?: string;
+}
+
+/**
+ * One batch's outputs. onnxruntime's own message names a node deep in the graph but not the model,
+ * the batch or the shapes fed: a failure says them (e.g. data-free samples too short for an STFT).
+ */
+async function runBatch<T>(run: Promise<T>, name: string | undefined, batch: number, feeds: Readonly<Record<string, { shape: readonly number[] }>>, data: string): Promise<T> {
+  try {
+    return await run;
+  } catch (e) {
+    if (e instanceof WhittleError) throw e;
+    const shapes = Object.entries(feeds).map(([n, t]) => `${n} [${t.shape.join(', ')}]`).join(', ');
+    throw new EvaluationError(`onnxruntime could not run ${name ? `'${name}'` : 'the model'} on batch ${batch} of ${data} (${shapes}): ${(e as Error).message.trim()}`, { cause: e });
+  }
 }
 
 /** Run a model in onnxruntime-node over every batch of a source (inputs checked against the model). */
@@ -80,7 +97,7 @@ export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: 
       const feeds: Record<string, OrtFeed> = {};
       for (const [name, t] of Object.entries(b.feeds)) feeds[name] = { data: t.dataSync(), dims: [...t.shape], type: t.dtype } as OrtFeed;
       if (!batches.length) sampleShape = [...(Object.values(b.feeds)[0]?.shape.slice(1) ?? [])];
-      const res = await runner.run(feeds);
+      const res = await runBatch(runner.run(feeds), opts.name, batches.length, b.feeds, source.description);
       const out = res[output]!;
       classes = out.dims[out.dims.length - 1] ?? 1;
       const rb: RunBatch = { out: out.data, dims: [...out.dims], feeds: Object.fromEntries(Object.entries(b.feeds).map(([k, t]) => [k, toMetricArray(t)])), count: b.count };
@@ -180,7 +197,7 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
   const inputs = modelInputSpecs(model);
   const source = 'chunks' in data ? data : splitSource(data, inputs);
   const task = opts.task ?? defaultTask(source);
-  const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined });
+  const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined, name });
   const v = { name, technique, size: measureSize(bytes, { model }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
   // not enumerable: callers that spread or serialize the result (reports, the demo) leave the run out
   Object.defineProperty(v, 'run', { value: o, enumerable: false });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,4 +140,18 @@ describe('--data <path|spec> (spawned CLI)', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain(`${join(dir, 'bad.npy')}, sample 0: input 'x' takes rank 4`);
   }, 240_000);
+
+  it('samples the model cannot run (a detector fed a height its upsampling path cannot take): evaluate and calibration name the model, the batch and the shapes; nothing written', () => {
+    const det = corpusPath(CORPUS.find((m) => m.id === 'ocr-det')!);
+    // PaddleOCR's detector needs sides that are multiples of 32: at 48 rows its FPN Add cannot broadcast
+    writeFileSync(join(dir, 'tall48.npy'), encodeNpy({ data: new Float32Array(2 * 3 * 48 * 64).fill(0.5), shape: [2, 3, 48, 64], dtype: 'float32' }));
+    const ev = whittle('evaluate', det, det, '--data', 'tall48.npy', '--no-latency');
+    expect(ev.code, ev.stderr).toBe(1);
+    expect(ev.stderr).toMatch(/EvaluationError: onnxruntime could not run 'ch_PP-OCRv4_det_infer' on batch 0 of .*tall48\.npy.* \(x \[2, 3, 48, 64\]\): .*Add/);
+    const out = join(dir, 'det-never.onnx');
+    const q = whittle('quantize', 'static', det, '--data', 'tall48.npy', '-o', out);
+    expect(q.code, q.stderr).toBe(1);
+    expect(q.stderr).toMatch(/quantize-static: onnxruntime could not run the model on calibration batch 0 \(x \[2, 3, 48, 64\]\): .*Add/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
