@@ -7,18 +7,24 @@
  * - fp16: convert-float16 (float32 inputs/outputs kept).
  *
  * Each conversion runs in a fresh process (the calls the CLI's `quantize stream` makes): seconds,
- * cpu seconds, GB/s of float32 weights, peak RSS against the bar (largest tensor + 300 MB), output
- * size. `--cli` also runs `whittle quantize stream` itself (int4 and --float16), peak RSS read
- * from /proc. Then the original and the outputs run in onnxruntime-node on a few token sequences
- * (prefill, empty past): cosine of the logits, argmax agreement, the original's argmax within the
- * output's top 5, max |Δ|.
+ * cpu seconds (all threads), GB/s of float32 weights per wall second and per cpu second, peak RSS
+ * against the bar (largest tensor + 300 MB), output size. int4 runs on one thread (the one-core
+ * figure) and, with `--threads N` (default 2; 1: one thread only), on N band threads
+ * (`nodeBandThreads`) in the same run; the two outputs must be byte-identical (`--dist`: the
+ * conversions run on the packages' build, so band threads start without compiling TypeScript).
+ * `--cli` also runs `whittle quantize stream` itself (int4 on `--threads`, and --float16), peak
+ * RSS read from /proc.
+ * Then the original and the outputs run in onnxruntime-node on a few token sequences (prefill,
+ * empty past): cosine of the logits, argmax agreement, the original's argmax within the output's
+ * top 5, max |Δ| (the threaded int4 output only if its bytes differ).
  *
  * The model is generated once into the LM cache folder (`WHITTLE_LM_CACHE`, else
  * `<os tmp>/whittle-lm`; ≈2.5 GB at the defaults `--layers 20 --d-model 1536 --heads 12
  * --vocab 32000`); outputs go to a temp folder removed at the end (`--keep` keeps it).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +47,11 @@ interface Run {
   detail?: unknown;
 }
 
-function convert(mode: 'int4' | 'fp16', input: string, output: string): Run {
-  const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, mode, input, output], { encoding: 'utf8', maxBuffer: 1 << 24 });
+/** The children run on the packages' TypeScript sources, or on their build (`--dist`: band threads start without compiling TypeScript). */
+let conditions = ['--conditions=@whittle/source'];
+
+function convert(mode: 'int4' | 'fp16', input: string, output: string, threads = 1): Run {
+  const r = spawnSync(process.execPath, [...conditions, '--import', 'tsx', child, mode, input, output, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Run;
 }
@@ -73,6 +82,15 @@ async function cli(args: string[]): Promise<Run & { stdout: string }> {
   if (code !== 0) throw new Error(`whittle ${args.join(' ')} failed (${code}): ${stderr}`);
   return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu, peakRss: peak, stdout };
 }
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Whether two outputs (.onnx and .data) have the same bytes. */
+const sameFiles = async (a: string, b: string): Promise<boolean> => (await sha256(a)) === (await sha256(b)) && (await sha256(`${a}.data`)) === (await sha256(`${b}.data`));
 
 const fileBytes = (p: string): number => statSync(p).size + (existsSync(`${p}.data`) ? statSync(`${p}.data`).size : 0);
 
@@ -141,6 +159,10 @@ function compare(ref: Float32Array[], got: Float32Array[], vocab: number): { cos
 
 export async function run(args: string[]): Promise<void> {
   const options: DecoderLmOptions = { seed: 600, layers: numberArg(args, 'layers', 20), dModel: numberArg(args, 'd-model', 1536), heads: numberArg(args, 'heads', 12), vocab: numberArg(args, 'vocab', 32000), maxPositions: 512 };
+  const threads = numberArg(args, 'threads', 2);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${threads}`);
+  if (args.includes('--dist')) conditions = [];
+  console.log(`conversions on the packages' ${conditions.length ? 'TypeScript sources (--dist: the build)' : 'build (dist)'}`);
   const t0 = performance.now();
   const lm = externalDecoderLmPath(options);
   const genSeconds = (performance.now() - t0) / 1000;
@@ -150,18 +172,29 @@ export async function run(args: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-lm-scale-'));
   const checks: [string, boolean][] = [];
   try {
-    const outs = { int4: join(dir, 'lm_q4.onnx'), fp16: join(dir, 'lm_fp16.onnx'), cli: join(dir, 'lm_q4_cli.onnx') };
+    // the threaded int4 output under the same file name in its own folder: the model files name their data file, so they compare too
+    mkdirSync(join(dir, 'threads'));
+    const outs = { int4: join(dir, 'lm_q4.onnx'), int4Threads: join(dir, 'threads', 'lm_q4.onnx'), fp16: join(dir, 'lm_fp16.onnx'), cli: join(dir, 'lm_q4_cli.onnx') };
     const rows: [string, Run, string][] = [];
+    const int4 = 'int4 (MatMulNBits + GatherBlockQuantized)';
+    let threadedSame = false;
     for (const mode of ['int4', 'fp16'] as const) {
       const r = convert(mode, lm.modelPath, outs[mode]);
       console.log(`${mode}: ${JSON.stringify(r.detail)}`);
-      rows.push([mode === 'int4' ? 'int4 (MatMulNBits + GatherBlockQuantized)' : 'fp16', r, outs[mode]]);
+      rows.push([mode === 'int4' ? `${int4}, 1 thread` : 'fp16', r, outs[mode]]);
+      if (mode === 'int4' && threads > 1) {
+        const t = convert('int4', lm.modelPath, outs.int4Threads, threads);
+        rows.push([`${int4}, ${threads} threads`, t, outs.int4Threads]);
+        threadedSame = await sameFiles(outs.int4, outs.int4Threads);
+        console.log(`int4 on ${threads} threads: output ${threadedSame ? 'byte-identical to' : 'DIFFERS from'} the one-thread output; ${(r.seconds / t.seconds).toFixed(2)}x the wall speed, ${(t.cpuSeconds / r.cpuSeconds).toFixed(2)}x the cpu seconds`);
+        checks.push([`int4 on ${threads} threads: byte-identical to 1 thread`, threadedSame]);
+      }
     }
     if (args.includes('--cli')) {
-      const r = await cli(['quantize', 'stream', lm.modelPath, '-o', outs.cli, '--json']);
+      const r = await cli(['quantize', 'stream', lm.modelPath, '-o', outs.cli, '--threads', String(threads), '--json']);
       const j = JSON.parse(r.stdout) as { layers: unknown[] };
       console.log(`cli int4: ${j.layers.length} weights quantized`);
-      rows.push(['int4, `whittle quantize stream` (CLI)', r, outs.cli]);
+      rows.push([`int4, \`whittle quantize stream --threads ${threads}\` (CLI)`, r, outs.cli]);
       const cli16 = join(dir, 'lm_fp16_cli.onnx');
       const f = await cli(['quantize', 'stream', lm.modelPath, '-o', cli16, '--float16', '--json']);
       console.log(`cli fp16: ${(JSON.parse(f.stdout) as { float16: { converted: number } }).float16.converted} weights converted`);
@@ -184,6 +217,8 @@ export async function run(args: string[]): Promise<void> {
     console.log('|---|---|---|---|---|---|---|---|');
     console.log(`| fp32 original | ${ref.loadSeconds.toFixed(1)} | ${ref.runSeconds.toFixed(2)} | 1 | 100% | 100% | 0 | 0 |`);
     for (const [name, , out] of rows) {
+      // the threaded output has the one-thread bytes (checked above): its logits are the same
+      if (out === outs.int4Threads && threadedSame) continue;
       const got = await logitsOf(out, options, seqs);
       const m = compare(ref.logits, got.logits, c.vocab);
       console.log(`| ${name} | ${got.loadSeconds.toFixed(1)} | ${got.runSeconds.toFixed(2)} | ${m.cosine.toFixed(5)} / ${m.minCosine.toFixed(5)} | ${(m.argmax * 100).toFixed(1)}% | ${(m.top5 * 100).toFixed(1)}% | ${m.rms.toExponential(2)} | ${m.maxAbs.toExponential(2)} |`);

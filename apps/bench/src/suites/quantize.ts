@@ -4,7 +4,10 @@
  * weights per second; (1b) the same through the streaming path (`whittle quantize stream`'s
  * rewriteModelFile + quantizeWeightsStreaming) on a 1.07 GB model (4 x [8192, 8192], external
  * data), each run a fresh process: medians of cpu seconds (the machine is shared), wall seconds,
- * peak RSS against largest tensor + 300 MB, and the output's cosine to fp32 in onnxruntime-node; (2) batch-1 latency in onnxruntime-node (1 thread) of an MLP with
+ * peak RSS against largest tensor + 300 MB, and the output's cosine to fp32 in onnxruntime-node,
+ * on one thread (the one-core figure) and on `--threads N` band threads (default 2; 1: one thread
+ * only), alternating, the two outputs checked byte-identical (`--dist`: the children run on the
+ * packages' build, so band threads start without compiling TypeScript); (2) batch-1 latency in onnxruntime-node (1 thread) of an MLP with
  * 1024-wide layers in fp32 and after `quantize-dynamic` (int8), measured in the same run,
  * interleaved, medians of 7 repetitions; (3) static int8 calibration (quantize-static, minmax, QDQ)
  * of ResNet-18 on 64 images, activations from Whittle's interpreter vs onnxruntime-node, with the
@@ -12,11 +15,12 @@
  * `--baseline <dir>` (a checkout of an older commit with its dependencies installed, e.g. a git
  * worktree) also that code's interpreter path, in the same run.
  *
- * `pnpm bench quantize [--only throughput|stream|latency|calibration] [--calib-size 224] [--runs 5] [--calib-runs 3] [--baseline <dir>]`
+ * `pnpm bench quantize [--only throughput|stream|latency|calibration] [--threads 2] [--dist] [--calib-size 224] [--runs 5] [--calib-runs 3] [--baseline <dir>]`
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -90,26 +94,42 @@ async function throughput(): Promise<void> {
   }
 }
 
-/** Streaming int4 file to file, `runs` fresh processes (the stream suite's child). */
-async function streaming(runs: number): Promise<void> {
+interface StreamRun {
+  seconds: number;
+  cpuSeconds: number;
+  peakRss: number;
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Streaming int4 file to file (the stream suite's child), fresh processes: on one thread (the
+ * one-core figure) and, when `threads` > 1, on that many band threads, the two alternating,
+ * `runs` of each; medians (peak RSS: the largest). The outputs must be byte-identical.
+ */
+async function streaming(runs: number, threads: number, dist: boolean): Promise<void> {
   const child = join(dirname(fileURLToPath(import.meta.url)), '..', 'children', 'stream_quantize.ts');
   const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-qs-'));
   try {
     const width = 8192;
     const src = writeSyntheticMlp(dir, [width, width, width, width, width], { seed: 1, name: 'big' });
-    const out = join(dir, 'q4.onnx');
-    const rows: { seconds: number; cpuSeconds: number; peakRss: number }[] = [];
+    const configs = [1, ...(threads > 1 ? [threads] : [])].map((t) => ({ threads: t, out: join(dir, `t${t}`, 'q4.onnx'), rows: [] as StreamRun[] }));
+    // the same file name in each folder: the model files name their data file, so they compare too
+    for (const c of configs) mkdirSync(dirname(c.out));
     for (let i = 0; i < runs; i++) {
-      rmSync(out, { force: true });
-      rmSync(`${out}.data`, { force: true });
-      const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, 'stream', src.modelPath, out], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`streaming run failed: ${r.stderr}`);
-      rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+      for (const c of configs) {
+        rmSync(c.out, { force: true });
+        rmSync(`${c.out}.data`, { force: true });
+        const r = spawnSync(process.execPath, [...(dist ? [] : ['--conditions=@whittle/source']), '--import', 'tsx', child, 'stream', src.modelPath, c.out, String(c.threads)], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`streaming run (${c.threads} thread(s)) failed: ${r.stderr}`);
+        c.rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!));
+      }
     }
     const gb = src.dataBytes / 1e9;
-    const cpu = median(rows.map((r) => r.cpuSeconds));
-    const wall = median(rows.map((r) => r.seconds));
-    const peak = Math.max(...rows.map((r) => r.peakRss));
     const bar = src.largestTensor + 300 * 2 ** 20;
     const x = Float32Array.from({ length: width }, (_, i) => Math.sin(i * 0.37));
     const outputOf = async (path: string): Promise<Float32Array> => {
@@ -118,12 +138,23 @@ async function streaming(runs: number): Promise<void> {
       await s.release();
       return y;
     };
-    const [a, b] = [await outputOf(src.modelPath), await outputOf(out)];
+    const [a, b] = [await outputOf(src.modelPath), await outputOf(configs[0]!.out)];
     let d = 0, na = 0, nb = 0;
     for (let i = 0; i < a.length; i++) [d, na, nb] = [d + a[i]! * b[i]!, na + a[i]! ** 2, nb + b[i]! ** 2];
-    console.log(`streaming RTN int4 block-32 MatMulNBits, file to file, ${(gb).toFixed(2)} GB fp32 (4 x [${width}, ${width}]), ${runs} fresh processes:`);
-    console.log(`  cpu ${cpu.toFixed(2)} s median (min ${Math.min(...rows.map((r) => r.cpuSeconds)).toFixed(2)}): ${(gb / cpu).toFixed(2)} GB of fp32 weights per cpu second, ${((src.dataBytes / 4) / cpu / 1e6).toFixed(0)} M weights per cpu second; wall ${wall.toFixed(2)} s median (${(gb / wall).toFixed(2)} GB/s)`);
-    console.log(`  peak RSS ${(peak / 2 ** 20).toFixed(0)} MB (bar: largest tensor + 300 MB = ${(bar / 2 ** 20).toFixed(0)} MB: ${peak <= bar ? 'met' : 'NOT met'}); output vs fp32 in onnxruntime-node: cosine ${(d / Math.sqrt(na * nb)).toFixed(5)}`);
+    console.log(`streaming RTN int4 block-32 MatMulNBits, file to file, ${(gb).toFixed(2)} GB fp32 (4 x [${width}, ${width}]), packages from their ${dist ? 'build (--dist)' : 'TypeScript sources (band threads compile theirs through tsx at start; --dist: the build)'}, ${runs} fresh processes per thread count (alternating), medians; load average now ${loadavg()[0]!.toFixed(2)}:`);
+    console.log('| threads | wall s | GB/s (wall) | cpu s (all threads) | GB per cpu second | M weights per cpu second | peak RSS | <= largest + 300 MB |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    const med = configs.map((c) => ({ wall: median(c.rows.map((r) => r.seconds)), cpu: median(c.rows.map((r) => r.cpuSeconds)), peak: Math.max(...c.rows.map((r) => r.peakRss)) }));
+    for (const [k, c] of configs.entries()) {
+      const m = med[k]!;
+      console.log(`| ${c.threads} | ${m.wall.toFixed(2)} | ${(gb / m.wall).toFixed(2)} | ${m.cpu.toFixed(2)} (min ${Math.min(...c.rows.map((r) => r.cpuSeconds)).toFixed(2)}) | ${(gb / m.cpu).toFixed(2)} | ${(src.dataBytes / 4 / m.cpu / 1e6).toFixed(0)} | ${(m.peak / 2 ** 20).toFixed(0)} MB | ${m.peak <= bar ? 'yes' : 'NO'} (${(bar / 2 ** 20).toFixed(0)} MB) |`);
+    }
+    console.log(`  output vs fp32 in onnxruntime-node: cosine ${(d / Math.sqrt(na * nb)).toFixed(5)}`);
+    if (configs.length > 1) {
+      const [one, many] = configs;
+      const same = (await sha256(one!.out)) === (await sha256(many!.out)) && (await sha256(`${one!.out}.data`)) === (await sha256(`${many!.out}.data`));
+      console.log(`  ${threads} threads vs 1: ${(med[0]!.wall / med[1]!.wall).toFixed(2)}x the wall speed, ${(med[1]!.cpu / med[0]!.cpu).toFixed(2)}x the cpu seconds; output files ${same ? 'byte-identical' : 'DIFFER'}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -218,7 +249,9 @@ export async function run(args: string[]): Promise<void> {
   const runs = numberArg(args, 'runs', 5);
   const baseline = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
   if ((!only || only === 'throughput') && !args.includes('--no-throughput')) await throughput();
-  if ((!only || only === 'stream') && !args.includes('--no-throughput')) await streaming(runs);
+  const threads = numberArg(args, 'threads', 2);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${threads}`);
+  if ((!only || only === 'stream') && !args.includes('--no-throughput')) await streaming(runs, threads, args.includes('--dist'));
   if (!only || only === 'latency') await latency();
   if (!only || only === 'calibration') await calibration(size, numberArg(args, 'calib-runs', 3), baseline);
 }
