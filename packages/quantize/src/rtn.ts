@@ -10,7 +10,7 @@ import { type TiedHeadMode, emitTiedTable, findTiedTable, sharedBlocker } from '
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
-  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid: 8, 4, 3 or 2 (3/2-bit grids are stored in 4-bit containers)' },
+  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid, 2 to 8: 2-4 bit grids are stored in 4-bit containers, 5-7 bit grids in 8-bit ones (the same size as 8 bits)' },
   symmetric: { type: 'boolean', default: true, description: 'symmetric grid (zero point 0) instead of asymmetric min/max' },
   granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'one scale per tensor, per output channel, or per block of the reduction dimension' },
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block" (a power of two for MatMulNBits; onnxruntime\'s MatMulNBits quantizer default is 128); a weight whose reduction dimension K is shorter uses the power of two >= K' },
