@@ -310,6 +310,14 @@ describe('synthetic', () => {
     const d = syntheticSource(inputs.slice(0, 2), { dims: { seq: 7 } }).description;
     expect(d).toContain('x [3,224,224] (H=224 (image side), W=224 (image side))');
     expect(d).toContain('ids [7] (seq=7)');
+    // a float mask [batch, 1, seq, seq] looks like an image, but `seq` also sizes token ids: it stays small
+    const lm: ModelInputSpec[] = [
+      { name: 'input_ids', elemType: 'int64', shape: ['batch', 'seq'] },
+      { name: 'mask', elemType: 'float32', shape: ['batch', 1, 'seq', 'seq'] },
+    ];
+    const [m] = await collect(batchesOf(syntheticSource(lm, { count: 1 }), { inputs: lm }));
+    expect(m!.feeds.mask!.shape).toEqual([1, 1, 16, 16]);
+    expect(m!.feeds.input_ids!.shape).toEqual([1, 16]);
     expect(() => syntheticSource(inputs, { imageDim: 0 })).toThrow(/imageDim must be a positive integer/);
     expect(() => syntheticSource(inputs, { dims: { seq: 2.5 } })).toThrow(/dims.seq must be a positive integer/);
   });

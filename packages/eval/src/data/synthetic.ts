@@ -47,7 +47,8 @@ const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
  * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
  * fixed channel count at axis 1: axes 2 and 3) or NHWC (1 to 4 fixed channels last, axis 1 not
  * fixed: axes 1 and 2). Only these get image-sized dynamic dims; other dynamic dims (sequence
- * lengths, feature counts) stay small.
+ * lengths, feature counts) stay small, and so does a named dim that is also used elsewhere (a
+ * float attention mask [batch, 1, seq, seq] next to token ids [batch, seq]).
  */
 export function imageAxes(spec: ModelInputSpec): number[] {
   const s = spec.shape;
@@ -62,8 +63,24 @@ function positiveInt(what: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new DataError(`synthetic data: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
 }
 
+/**
+ * Names of dynamic dims that appear somewhere other than an image side (e.g. `seq` of token ids
+ * and of a float mask [batch, 1, seq, seq]): they stay small everywhere, so a dim keeps one size
+ * across the inputs.
+ */
+function nonImageNames(inputs: readonly ModelInputSpec[]): Set<string> {
+  const out = new Set<string>();
+  for (const spec of inputs) {
+    const image = imageAxes(spec);
+    spec.shape?.forEach((d, k) => {
+      if (typeof d === 'string' && k > 0 && !image.includes(k)) out.add(d);
+    });
+  }
+  return out;
+}
+
 /** Concrete dims of an input and, for the description, what each dynamic dim was given. */
-function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions): { dims: number[]; chosen: string[] } {
+function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, small: ReadonlySet<string>): { dims: number[]; chosen: string[] } {
   if (!spec.shape) throw new DataError(`input '${spec.name}' has no known shape, so synthetic data cannot be made for it; give real data (--data <path>)`);
   const image = imageAxes(spec);
   const chosen: string[] = [];
@@ -72,7 +89,7 @@ function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions): { dims: number[];
     if (k === 0) return 1;
     const name = typeof d === 'string' ? d : `axis ${k}`;
     const named = typeof d === 'string' ? opts.dims?.[d] : undefined;
-    const isImage = image.includes(k);
+    const isImage = image.includes(k) && !(typeof d === 'string' && small.has(d));
     const v = named ?? (isImage ? (opts.imageDim ?? opts.defaultDim ?? SYNTHETIC_IMAGE_DIM) : (opts.defaultDim ?? SYNTHETIC_DEFAULT_DIM));
     chosen.push(`${name}=${v}${named === undefined && isImage ? ' (image side)' : ''}`);
     return v;
@@ -87,10 +104,11 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
   positiveInt('imageDim', opts.imageDim);
   positiveInt('defaultDim', opts.defaultDim);
   for (const [name, v] of Object.entries(opts.dims ?? {})) positiveInt(`dims.${name}`, v);
+  const small = nonImageNames(inputs);
   const plans = inputs.map((spec) => {
     const dtype: DType = dtypeOfElemType(spec.elemType) ?? 'float32';
     if (dtype === 'float64' || dtype === 'uint32' || dtype === 'uint16' || dtype === 'int16') throw new DataError(`input '${spec.name}' takes ${dtype}; synthetic data covers float32/float16/int8/uint8/int32/int64/bool inputs`);
-    const { dims, chosen } = dimsOf(spec, opts);
+    const { dims, chosen } = dimsOf(spec, opts, small);
     // a batch axis of its own (dynamic) gets one sample per row; otherwise every sample is a whole feed
     const rowShape = spec.shape!.length > 0 && typeof spec.shape![0] !== 'number' ? dims.slice(1) : dims;
     return { spec, dtype, rowShape, chosen };
