@@ -116,6 +116,18 @@ export interface TrainingFlags {
   textUnit?: string | undefined;
 }
 
+const notedNoTraining = new Set<string>();
+
+/**
+ * Tell, once per reason, that `--data` gives no training data (calibration may still use it): the
+ * context and the training flags both try, and printing the same reason twice only adds noise.
+ */
+export function noteNoTraining(data: string, reason: string, calibrates = false): void {
+  if (notedNoTraining.has(reason)) return;
+  notedNoTraining.add(reason);
+  process.stderr.write(`note: --data ${data} ${calibrates ? 'calibrates but ' : ''}gives no training data: ${reason}\n`);
+}
+
 /**
  * The pass context's training data for `--data`, whatever the task: what `contextFor` built
  * (labeled data feeding the model), else the samples without labels (distillation, language
@@ -137,7 +149,7 @@ export async function withTrainingData(ctx: PassContextInit, model: Model, f: Tr
       training = d.training ?? (await trainingDataFrom(d.source, model));
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
-      process.stderr.write(`note: --data ${f.data} gives no training data: ${e.message}\n`);
+      noteNoTraining(f.data, e.message);
     }
   }
   if (!training) return ctx;

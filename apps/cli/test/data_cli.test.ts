@@ -154,4 +154,15 @@ describe('--data <path|spec> (spawned CLI)', () => {
     expect(q.stderr).toMatch(/quantize-static: onnxruntime could not run the model on calibration batch 0 \(x \[2, 3, 48, 64\]\): .*Add/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('labeled data that cannot train the model notes it once, then the calibration error names the file', () => {
+    writeFileSync(join(dir, 'two-features.csv'), 'a,b,label\n1,2,0\n3,4,1\n');
+    const out = join(dir, 'cls-never.onnx');
+    const r = whittle('quantize', 'static', corpusPath(cls), '--data', 'two-features.csv', '-o', out);
+    expect(r.code, r.stderr).toBe(1);
+    // the context and the training flags both try the data: one note, not the same reason twice
+    expect(r.stderr.match(/gives no training data/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/whittle: RecipeError: .*two-features\.csv, sample 0: input 'x' takes rank 4/);
+    expect(existsSync(out)).toBe(false);
+  });
 });

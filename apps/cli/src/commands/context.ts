@@ -1,7 +1,7 @@
 import type { Model, PassContextInit } from '@whittle/graph';
 import { DataError, calibrationFrom, trainingDataFrom } from '@whittle/eval';
 import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
-import { openCliData, textUnitFor } from '../data.js';
+import { noteNoTraining, openCliData, textUnitFor } from '../data.js';
 
 /** Flags shared by every command that runs passes. */
 export interface RunFlags {
@@ -32,7 +32,7 @@ export async function contextFor(model: Model, f: RunFlags): Promise<PassContext
     } catch (e) {
       // calibration still works; a pass that trains says it has no training data
       if (!(e instanceof DataError)) throw e;
-      process.stderr.write(`note: --data ${f.data} calibrates but gives no training data: ${e.message}\n`);
+      noteNoTraining(f.data, e.message, true);
     }
   }
   return { ...init, ...(await calibrationRuntime()), ...(training ? { training } : {}), calibration: { [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator]() } };
