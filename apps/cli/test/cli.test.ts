@@ -259,6 +259,8 @@ describe('whittle CLI (spawned)', { timeout: 300_000 }, () => {
       [['quantize', 'static', zoo, '-o', out, '--data', 'synthetic:4', '--calibration-samples', '0'], /--calibration-samples must be an integer >= 1, got '0'/],
       [['quantize', 'static', zoo, '-o', out, '--data', 'synthetic:4', '--calibration-samples', 'many'], /--calibration-samples must be an integer/],
       [['quantize', 'dynamic', zoo, '-o', out, '--backend', 'gpu'], /--backend must be cpu or webgpu, got 'gpu'/],
+      // refused when parsed, not after the passes ran
+      [['quantize', 'dynamic', zoo, '-o', out, '--transformers-js', 'q5'], /--transformers-js must be one of fp32, .*q4f16.*, got 'q5'/],
     ];
     for (const [args, re] of bad) {
       const r = whittle(...args);

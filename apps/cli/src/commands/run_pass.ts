@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, getPass, hasPass, listPasses } from '@whittle/graph';
 import { InvalidArgumentError } from 'commander';
+import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
@@ -71,7 +72,11 @@ export function addRunFlags(cmd: Command): Command {
       return v;
     }, 'cpu')
     .option('--no-front-end', 'keep the graph as it is: skip the front end that turns Constant/Identity/Transpose-wrapped weights into initializers, folds BatchNorm and moves weights into the subgraph that reads them')
-    .option('--transformers-js <dtype>', 'treat --output as a model folder in the Transformers.js layout and write onnx/model<suffix>.onnx for this dtype (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4)')
+    .option('--transformers-js <dtype>', 'treat --output as a model folder in the Transformers.js layout and write onnx/model<suffix>.onnx for this dtype (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4)', (v) => {
+      // checked before the passes run, not when the output is written
+      if (!Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIX, v)) throw new InvalidArgumentError(`--transformers-js must be one of ${Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIX).join(', ')}, got '${v}'`);
+      return v;
+    })
     .option('--json', 'print the pass report as JSON');
 }
 
