@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -269,4 +269,22 @@ describe('whittle CLI (spawned)', { timeout: 300_000 }, () => {
       expect(existsSync(out), args.join(' ')).toBe(false);
     }
   });
+
+  it('stopping bin/whittle-source.mjs stops the CLI it runs (a spawn timeout left it running without a parent)', async () => {
+    const marker = join(dir, `orphan-check-${process.pid}.onnx`);
+    const rec = join(dirname(fileURLToPath(import.meta.resolve('@whittle/testing/corpus'))), '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
+    // a run long enough to be stopped midway: mixed precision's per-layer sensitivity on PaddleOCR rec
+    const wrapper = spawn(process.execPath, [bin, 'quantize', 'mixed', rec, '--data', 'synthetic:8', '-o', marker], { stdio: 'ignore' });
+    const cli = (): string[] => spawnSync('pgrep', ['-f', `main.ts quantize mixed .*${marker}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const until = async (ok: () => boolean, ms: number): Promise<boolean> => {
+      for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 200))) if (ok()) return true;
+      return ok();
+    };
+    expect(await until(() => cli().length > 0, 60_000)).toBe(true);
+    const exited = new Promise((r) => wrapper.on('exit', r));
+    wrapper.kill('SIGTERM');
+    await exited;
+    expect(await until(() => cli().length === 0, 20_000), `still running: ${cli().join(', ')}`).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  }, 120_000);
 });
