@@ -287,4 +287,12 @@ describe('whittle CLI (spawned)', { timeout: 300_000 }, () => {
     expect(await until(() => cli().length === 0, 20_000), `still running: ${cli().join(', ')}`).toBe(true);
     expect(existsSync(marker)).toBe(false);
   }, 120_000);
+
+  it('a step summary that starts with its pass name is printed with the name once', () => {
+    const out = join(dir, 'pruned-once.onnx');
+    const r = whittle('prune', 'unstructured', zoo, '-o', out, '--sparsity', '0.3');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^prune-unstructured: magnitude layer-wise to 30\.0 %/m);
+    expect(r.stdout).not.toMatch(/prune-unstructured: prune-unstructured/);
+  });
 });

@@ -88,7 +88,9 @@ export function printRun(r: RecipeResult, path: string | undefined, json: boolea
   }
   if (r.frontEnd?.changed) process.stdout.write(`front end: ${r.frontEnd.summary}\n`);
   for (const s of r.steps) {
-    process.stdout.write(`${r.steps.length > 1 ? `step ${s.step + 1} ` : ''}${s.pass}: ${s.report.summary}\n`);
+    // some passes start their summary with their own name: print it once
+    const summary = s.report.summary.startsWith(`${s.pass}: `) ? s.report.summary.slice(s.pass.length + 2) : s.report.summary;
+    process.stdout.write(`${r.steps.length > 1 ? `step ${s.step + 1} ` : ''}${s.pass}: ${summary}\n`);
     for (const w of s.report.warnings ?? []) process.stdout.write(`warning: ${w}\n`);
   }
   const { weightBytesBefore: a, weightBytesAfter: b } = r.outcome;
