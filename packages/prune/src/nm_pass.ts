@@ -46,7 +46,7 @@ export const pruneNM = definePass({
     const batches = o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {};
     let masks;
     if (o.method === 'wanda' && o.sequential) {
-      masks = await sequentialWandaMasks(cloneModel(model), weights, ctx.calibration, { nm: { n: o.n, m: o.m } }, { backend: ctx.backend, signal: ctx.signal, ...batches, onStage: (f) => ctx.onProgress(f, 'sequential wanda') });
+      masks = await sequentialWandaMasks(cloneModel(model), weights, ctx.calibration, { nm: { n: o.n, m: o.m } }, { backend: ctx.backend, signal: ctx.signal, ...batches, pass: 'prune-nm', activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, logger: ctx.logger, onStage: (f) => ctx.onProgress(f, 'sequential wanda') });
     } else {
       let norms;
       if (o.method === 'wanda') norms = await collectInputNorms(model, weights, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...batches });

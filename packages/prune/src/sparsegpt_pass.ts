@@ -1,4 +1,4 @@
-import { cloneModel, defineOptions, definePass, runModel, throwIfAborted } from '@whittle/graph';
+import { cloneModel, collectActivations, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, matmul, tensor } from '@whittle/tensor';
 import { type PrunableWeight, cpuTensor, findPrunableWeights, floatValues, flatIndex, weightKey } from './layers.js';
 import type { Masks } from './masks.js';
@@ -35,8 +35,9 @@ function accumulateGram(xtx: Float64Array, x: Float32Array, K: number): number {
 /**
  * `prune-sparsegpt`: SparseGPT one-shot pruning of Gemm/MatMul weights (unstructured or n:m such as
  * 2:4) with the OBS update of the remaining weights, from calibration data. By default sequential:
- * each layer is pruned on the activations of the already-pruned layers before it. Conv weights are
- * left to prune-unstructured / prune-nm.
+ * each layer is pruned on the activations of the already-pruned layers before it. The calibration
+ * forwards run in the context's activation runtime (onnxruntime in Node), else in Whittle's
+ * interpreter. Conv weights are left to prune-unstructured / prune-nm.
  */
 export const pruneSparseGpt = definePass({
   specificationVersion: 'v1',
@@ -80,7 +81,9 @@ export const pruneSparseGpt = definePass({
       layers.push({ node: w.node, weight: weightKey(w), samples: n, obsLoss: res.loss });
       ctx.onProgress(masks.size / weights.length, w.node);
     };
-    const opts = { ...(ctx.backend ? { backend: ctx.backend } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) };
+    // forwards in the context's activation runtime (onnxruntime in Node), else the interpreter
+    const runtime = { pass: 'prune-sparsegpt', activationRuntime: ctx.activationRuntime, runtime: ctx.calibrationRuntime, logger: ctx.logger };
+    const opts = { ...runtime, ...(ctx.backend ? { backend: ctx.backend } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {}) };
     if (o.sequential) {
       // the runner stops before each input's first reader; the weights reading it are pruned there
       await runSequential(out, [...new Set(weights.map((w) => w.input))], ctx.calibration, async (name, values) => {
@@ -94,16 +97,15 @@ export const pruneSparseGpt = definePass({
       }, opts);
     } else {
       const grams = new Map(weights.map((w) => [w, { xtx: new Float64Array(w.cols * w.cols), n: 0 }]));
-      let batches = 0;
-      for await (const feeds of ctx.calibration) {
-        if (o.calibrationBatches && batches++ >= o.calibrationBatches) break;
-        throwIfAborted(ctx.signal, 'prune-sparsegpt');
-        const vals = await runModel(model, feeds, { backend: ctx.backend ?? 'cpu', fetch: [...new Set(weights.map((w) => w.input))] });
-        for (const w of weights) {
-          const g = grams.get(w)!;
-          g.n += accumulateGram(g.xtx, (await vals.get(w.input)!.data()) as Float32Array, w.cols);
-        }
-      }
+      await collectActivations(model, [{
+        names: [...new Set(weights.map((w) => w.input))],
+        consume(values) {
+          for (const w of weights) {
+            const g = grams.get(w)!;
+            g.n += accumulateGram(g.xtx, values.get(w.input)!.data, w.cols);
+          }
+        },
+      }], ctx.calibration, opts);
       for (const w of weights) await prune(w, grams.get(w)!.xtx, grams.get(w)!.n);
     }
     throwIfAborted(ctx.signal, 'prune-sparsegpt');

@@ -45,7 +45,7 @@ export const pruneUnstructured = definePass({
     let masks;
     if (o.method === 'wanda' && o.sequential) {
       ctx.onProgress(0, 'pruning layer by layer on the pruned model\'s activations');
-      masks = await sequentialWandaMasks(cloneModel(model), weights, ctx.calibration, maskOpts, { backend: ctx.backend, signal: ctx.signal, ...batches, onStage: (f) => ctx.onProgress(f, 'sequential wanda') });
+      masks = await sequentialWandaMasks(cloneModel(model), weights, ctx.calibration, maskOpts, { backend: ctx.backend, signal: ctx.signal, ...batches, pass: 'prune-unstructured', activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, logger: ctx.logger, onStage: (f) => ctx.onProgress(f, 'sequential wanda') });
     } else {
       let norms;
       if (o.method === 'wanda') {

@@ -1,4 +1,4 @@
-import { type CalibrationSource, type Model, CalibrationDataError, calibrationBatches, runSequential } from '@whittle/graph';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, type Logger, type Model, CalibrationDataError, calibrationBatches, runSequential } from '@whittle/graph';
 import { ArgumentError, type BackendName } from '@whittle/tensor';
 import { type InputNorms, inputNormsPoint } from './activations.js';
 import { type PrunableWeight, cpuTensor, floatValues, weightKey } from './layers.js';
@@ -10,14 +10,23 @@ export interface SequentialWandaOptions {
   signal?: AbortSignal | undefined;
   maxBatches?: number | undefined;
   onStage?: ((fraction: number) => void) | undefined;
+  /** Runtime of the forward segments (`ctx.activationRuntime`, e.g. onnxruntime in Node). */
+  activationRuntime?: ActivationRuntime | undefined;
+  /** 'auto' (default): `activationRuntime` when given, else the interpreter. */
+  calibrationRuntime?: CalibrationRuntimeChoice | undefined;
+  /** Told when 'auto' runs a segment in the interpreter because the runtime could not load it. */
+  logger?: Logger | undefined;
+  /** Pass name for errors and warnings (default 'prune'). */
+  pass?: string | undefined;
 }
 
 /**
  * Wanda masks computed in graph order, as the official Wanda code does block by block: the input
  * norms of each weight come from the activations of the already-pruned earlier layers (so a later
- * layer is scored on what it will actually see). Zeroes the pruned weights of `model` in place
- * (pass a clone) and returns the masks. Main-graph weights only; scope 'global' is refused (it
- * needs every layer's scores at once).
+ * layer is scored on what it will actually see). The forward segments run in
+ * `opts.activationRuntime` (onnxruntime in Node) when given, else in the interpreter. Zeroes the
+ * pruned weights of `model` in place (pass a clone) and returns the masks. Main-graph weights
+ * only; scope 'global' is refused (it needs every layer's scores at once).
  */
 export async function sequentialWandaMasks(
   model: Model,
@@ -51,7 +60,7 @@ export async function sequentialWandaMasks(
       }
       opts.onStage?.(++done / inputs.length);
     },
-    { ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.maxBatches !== undefined ? { maxBatches: opts.maxBatches } : {}) },
+    { pass: opts.pass ?? 'prune', activationRuntime: opts.activationRuntime, runtime: opts.calibrationRuntime, logger: opts.logger, ...(opts.backend ? { backend: opts.backend } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.maxBatches !== undefined ? { maxBatches: opts.maxBatches } : {}) },
   );
   return masks;
 }

@@ -7,7 +7,8 @@
  * embedding, not a prunable initializer). Prints the table and checks the acceptance targets (a
  * missed target is printed as MISSED, never hidden).
  *
- *   pnpm bench lm_compress [--calib 32] [--calib-len 128] [--window 128] [--eval-tokens N] [--only a,b | --prune]
+ *   pnpm bench lm_compress [--calib 32] [--calib-len 128] [--window 128] [--eval-tokens N] [--only a,b | --prune] [--interpreter]
+ *     (the passes' calibration forwards in onnxruntime-node as in the CLI, or in Whittle's interpreter)
  *   pnpm bench lm_compress gptq-speed [--interpreter]   (GPTQ of a ~25M-parameter decoder on 64 × 256
  *     tokens; forwards in onnxruntime-node as in the CLI, or in Whittle's interpreter)
  *   pnpm bench lm_compress wanda-outliers [--scale 20]   (diagnostic, no target: the same LM with
@@ -85,7 +86,9 @@ async function perplexity(model: Model, tokens: number[], window: number): Promi
 
 type Variant = { name: string; base?: string; make: (m: Model, calib: () => Record<string, Tensor>[], get: (n: string) => Model) => Promise<Model> };
 
-const q = (pass: string, options: Record<string, unknown>) => async (m: Model, calib: () => Record<string, Tensor>[]) => (await runPass(pass, m, options, { calibration: each(calib()), seed: 1 })).model;
+/** Calibration forwards of the passes: onnxruntime-node as the CLI injects it, or (--interpreter) Whittle's interpreter. */
+let passRuntime: { activationRuntime: ReturnType<typeof ortActivationRuntime> } | { calibrationRuntime: 'interpreter' } = { calibrationRuntime: 'interpreter' };
+const q = (pass: string, options: Record<string, unknown>) => async (m: Model, calib: () => Record<string, Tensor>[]) => (await runPass(pass, m, options, { calibration: each(calib()), seed: 1, ...passRuntime })).model;
 const MM = ['MatMul', 'Gemm'];
 const PRUNING = /^(magnitude|wanda|sparsegpt)-/;
 
@@ -123,6 +126,9 @@ async function quality(args: string[]): Promise<void> {
   // --prune: the pruning rows only (every variant whose pass zeroes weights)
   const only = onlyAt >= 0 ? new Set(args[onlyAt + 1]!.split(',')) : args.includes('--prune') ? new Set(VARIANTS.filter((v) => PRUNING.test(v.name)).map((v) => v.name)) : undefined;
   const calib = () => calibration(lm, calibCount, calibLen);
+  const interpreter = args.includes('--interpreter');
+  passRuntime = interpreter ? { calibrationRuntime: 'interpreter' } : { activationRuntime: ortActivationRuntime(ort as unknown as OrtModuleLike) };
+  console.log(`calibration forwards in ${interpreter ? "Whittle's interpreter (--interpreter)" : 'onnxruntime-node (as the CLI)'}`);
   console.log(`lm_compress: ${lm.name}, ${decoderLmParameterCount(lm.config)} parameters (${lm.config.layers} layers, d ${lm.config.dModel}, vocab ${lm.config.vocab}); held-out ${tokens.length} tokens, window ${window} stride ${window / 2}; calibration ${calibCount} x ${calibLen} training tokens`);
   if (!only || [...only].some((n) => n.startsWith('wanda'))) await printNormSpread(lm.model, calib());
   const models = new Map<string, Model>();
