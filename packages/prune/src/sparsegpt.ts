@@ -5,40 +5,7 @@
  * m columns for n:m), and the error of each pruned column is spread onto the columns to its right
  * through the upper Cholesky factor of H⁻¹, H = 2·XᵀX + damping.
  */
-import { ArgumentError, cholesky, matrix } from '@whittle/tensor';
-
-/**
- * The upper Cholesky factor U of (H + damping·mean(diag H)·I)⁻¹ (so that H⁻¹ = UᵀU), from one
- * Cholesky factorisation and one triangular inverse instead of inverting H and factorising the
- * inverse: with J the reversal permutation and J·H·J = L·Lᵀ, H = R·Rᵀ for the upper triangular
- * R = J·L·J, so H⁻¹ = (R⁻¹)ᵀ·R⁻¹ and U = R⁻¹ = J·L⁻¹·J (positive diagonal: the unique factor).
- * (A copy of @whittle/quantize's, which the layering keeps out of reach.)
- */
-export function inverseUpperCholesky(H: Float64Array, K: number, damping: number): Float64Array {
-  let mean = 0;
-  for (let i = 0; i < K; i++) mean += H[i * K + i]!;
-  const shift = (damping * mean) / Math.max(1, K);
-  const rev = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = 0; j <= i; j++) rev[i * K + j] = H[(K - 1 - i) * K + (K - 1 - j)]! + (i === j ? shift : 0);
-  const L = cholesky(matrix(K, K, rev)).data;
-  // X = L⁻¹ row by row (lower triangular): X[i, :i] = −Σ_k L[i, k]·X[k, :] / L[i, i], X[i, i] = 1 / L[i, i]
-  const X = rev.fill(0);
-  for (let i = 0; i < K; i++) {
-    const xi = i * K;
-    for (let k = 0; k < i; k++) {
-      const f = L[xi + k]!;
-      if (f === 0) continue;
-      const xk = k * K;
-      for (let c = 0; c <= k; c++) X[xi + c] = X[xi + c]! - f * X[xk + c]!;
-    }
-    X[xi + i] = X[xi + i]! + 1;
-    const inv = 1 / L[xi + i]!;
-    for (let c = 0; c <= i; c++) X[xi + c] = X[xi + c]! * inv;
-  }
-  const U = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = i; j < K; j++) U[i * K + j] = X[(K - 1 - i) * K + (K - 1 - j)]!;
-  return U;
-}
+import { ArgumentError, inverseUpperCholesky } from '@whittle/tensor';
 
 /** Options of {@link sparseGptPrune}. */
 export interface SparseGptSpec {
@@ -80,7 +47,7 @@ export function sparseGptPrune(w0: Float64Array, rows: number, cols: number, xtx
       for (let r = 0; r < rows; r++) W[r * K + i] = 0;
     }
   }
-  const U = inverseUpperCholesky(H, K, spec.damping);
+  const U = inverseUpperCholesky(H, K, spec.damping, 'sparseGptPrune');
   const mask = new Uint8Array(rows * K).fill(1);
   const bs = nm ? Math.max(spec.m, Math.floor(spec.blockSize / spec.m) * spec.m) : spec.blockSize;
   const Err = new Float64Array(rows * bs);

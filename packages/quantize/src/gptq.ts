@@ -1,6 +1,6 @@
 import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
-import { ArgumentError, matmul, sliceView, tensor, type BackendName } from '@whittle/tensor';
-import { inverseUpperCholesky, lazyBatchUpdate } from './gptq_linalg.js';
+import { ArgumentError, inverseUpperCholesky, matmul, sliceView, tensor, type BackendName } from '@whittle/tensor';
+import { lazyBatchUpdate } from './gptq_linalg.js';
 import { runSequential } from './sequential.js';
 import { type GroupParams, groupParams, quantizeValue, dequantizeValue } from './quant_math.js';
 import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
@@ -8,7 +8,6 @@ import { SkipLog, nothingReason } from './skips.js';
 import { type QuantizedWeight, type WeightSite, type Granularity, canonical, constantWeightNodes, findModelWeightSites, fromCanonical, groupOf, quantizeRtn, dequantizeWeight } from './weights.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
 
-export { inverseUpperCholesky } from './gptq_linalg.js';
 
 /** Options of `gptq`. */
 export const gptqOptions = defineOptions({
@@ -213,7 +212,7 @@ export function gptqQuantize(w0: Float64Array, rows: number, cols: number, xtx: 
   if (spec.actOrder) perm.sort((a, b) => H[b * K + b]! - H[a * K + a]!);
   const Hp = new Float64Array(K * K);
   for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) Hp[i * K + j] = H[perm[i]! * K + perm[j]!]!;
-  const U = inverseUpperCholesky(Hp, K, spec.damping);
+  const U = inverseUpperCholesky(Hp, K, spec.damping, 'gptq');
   const codes = new Uint8Array(rows * K);
   const Err = new Float64Array(rows * spec.lazyBlock);
   // columns in processing order, so every update below walks memory contiguously (the identity

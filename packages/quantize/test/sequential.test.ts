@@ -90,18 +90,3 @@ describe('gptq sequential', () => {
     expect(relError(ref, out)).toBeLessThan(relError(ref, outRtn));
   });
 });
-
-describe('inverseUpperCholesky', () => {
-  it('equals the upper Cholesky factor of the damped inverse', async () => {
-    const { inverseUpperCholesky } = await import('../src/gptq.js');
-    const { cholesky, choleskyInverse, matrix } = await import('@whittle/tensor');
-    const K = 24;
-    const rng = new Rng(4);
-    const X = Float64Array.from({ length: 40 * K }, () => rng.normal());
-    const H = new Float64Array(K * K);
-    for (let m = 0; m < 40; m++) for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) H[i * K + j] = H[i * K + j]! + X[m * K + i]! * X[m * K + j]!;
-    const want = cholesky(choleskyInverse(matrix(K, K, H), { damping: 0.01 }), { upper: true }).data;
-    const got = inverseUpperCholesky(H, K, 0.01);
-    for (let i = 0; i < K * K; i++) expect(got[i]).toBeCloseTo(want[i]!, 10);
-  });
-});

@@ -63,3 +63,8 @@ export * from './families/conv.js';
 export * from './families/indexing.js';
 export * from './families/training.js';
 export { fromNdarray, toNdarray } from './ndarray.js';
+// float64 kernels of the Hessian-based compressors (GPTQ, SparseGPT); the rest of linalg is
+// re-exported with the training family
+export { inverseUpperCholesky } from './linalg/inverse_upper_cholesky.js';
+export { lowerCholesky } from './linalg/lower_cholesky.js';
+export { lowerTriangularInverse } from './linalg/lower_triangular_inverse.js';
