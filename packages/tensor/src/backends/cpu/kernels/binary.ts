@@ -3,6 +3,7 @@ import type { BinaryKernelName } from '../../../kernel_names.js';
 import { type DType, allocStorage } from '../../../dtype.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
+import { binaryF32 } from './binary_f32.js';
 
 type BinaryFn = (a: number, b: number) => number;
 
@@ -54,6 +55,8 @@ export function binaryStrided(
   return { shape, values: out };
 }
 
+const F32_LOOPS = new Set<BinaryKernelName>(['Add', 'Sub', 'Mul', 'Div']);
+
 /**
  * `fn` computes in float64 (or BigInt for int64/uint64) and the typed-array store wraps integer
  * results modulo 2^bits; `int32Fn`, when given, replaces it for int32/uint32, whose products
@@ -66,6 +69,11 @@ function makeBinary(name: BinaryKernelName, fn: BinaryFn, outDtype?: DType, int3
     strided: true,
     run([a, b], _attrs, backend) {
       const dtype = outDtype ?? a!.dtype;
+      if (dtype === 'float32' && F32_LOOPS.has(name)) {
+        // dedicated loops per op and broadcast pattern (same float32 result per element)
+        const { shape, values } = binaryF32(name as 'Add' | 'Sub' | 'Mul' | 'Div', a!, b!);
+        return [backend.output(dtype, shape, values)];
+      }
       const f = int32Fn && (a!.dtype === 'int32' || a!.dtype === 'uint32') ? int32Fn : fn;
       const { shape, values } = binaryStrided(a!, b!, dtype, f);
       return [backend.output(dtype, shape, values)];

@@ -1,10 +1,11 @@
 import type { KernelConfig } from '../../../backend.js';
 import type { ReduceKernelName } from '../../../kernel_names.js';
 import type { DType } from '../../../dtype.js';
-import { sizeOf } from '../../../shape.js';
+import { isContiguous, sizeOf } from '../../../shape.js';
 import type { CpuBackend } from '../backend.js';
 import { forEachStrided } from '../strided.js';
 import { encodeNumbers, numericStorage } from './numeric.js';
+import { sumContiguous } from './reduce_sum_fast.js';
 
 /**
  * How a reduction folds values: start value, step, and the final map (n = reduced count).
@@ -16,6 +17,8 @@ export interface Reducer {
   readonly finish?: (acc: number, n: number) => number;
   readonly row?: (values: Float64Array) => number;
   readonly outDtype?: DType;
+  /** The fold is a plain float64 sum (then `finish`): contiguous inputs may use {@link sumContiguous}. */
+  readonly sum?: true;
 }
 
 /** Split a shape into kept and reduced dims (with their strides). */
@@ -55,6 +58,11 @@ export function makeReduceKernel(name: ReduceKernelName, r: Reducer): KernelConf
       const out = new Float64Array(sizeOf(outShape));
       const v = numericStorage(xs);
       const n = sizeOf(redShape);
+      const fast = r.sum && isContiguous(xs.shape, xs.strides) ? sumContiguous(v, xs.offset, xs.shape, axes) : null;
+      if (fast) {
+        if (r.finish) for (let i = 0; i < fast.length; i++) fast[i] = r.finish(fast[i]!, n);
+        return [backend.output(dtype, outShape, encodeNumbers(dtype, fast))];
+      }
       const rowBuf = r.row ? new Float64Array(n) : null;
       forEachStrided(keptShape, keptStrides, xs.offset, (base, o) => {
         if (rowBuf) {
@@ -90,8 +98,8 @@ const minStep = (a: number, v: number): number => (v < a || Number.isNaN(v) ? v 
 
 /** All reduction cpu kernels (ReduceSum is used by core; the rest by the indexing family). */
 export const reduceCpuKernels: KernelConfig<CpuBackend, ReduceKernelName>[] = [
-  makeReduceKernel('ReduceSum', { init: 0, step: (a, v) => a + v }),
-  makeReduceKernel('ReduceMean', { init: 0, step: (a, v) => a + v, finish: (a, n) => a / n }),
+  makeReduceKernel('ReduceSum', { init: 0, step: (a, v) => a + v, sum: true }),
+  makeReduceKernel('ReduceMean', { init: 0, step: (a, v) => a + v, finish: (a, n) => a / n, sum: true }),
   makeReduceKernel('ReduceMax', { init: -Infinity, step: maxStep }),
   makeReduceKernel('ReduceMin', { init: Infinity, step: minStep }),
   makeReduceKernel('ReduceProd', { init: 1, step: (a, v) => a * v }),

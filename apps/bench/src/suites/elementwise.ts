@@ -1,0 +1,97 @@
+/**
+ * Suite `elementwise`: Whittle's cpu Add/Sub/Mul/Div (same shape, scalar, and the trailing-axis
+ * broadcasts of transformers and CNNs) and the bias-gradient ReduceSum, against onnxruntime-node
+ * (1 thread) running the same single-node model in the same run, runs alternating. Prints median
+ * wall ms and GB/s (bytes read + written). `elementwise [--small]`: --small uses 1/8 the sizes.
+ */
+import * as ort from 'onnxruntime-node';
+import { Rng, add, div, mul, sub, sum, tensor, type Tensor } from '@whittle/tensor/node';
+import { singleNodeModel } from '../onnx_model.js';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function timePair(reps: number, a: () => unknown, b: () => unknown): Promise<[number, number]> {
+  await a();
+  await b();
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let t0 = performance.now();
+    await a();
+    ta.push(performance.now() - t0);
+    t0 = performance.now();
+    await b();
+    tb.push(performance.now() - t0);
+  }
+  return [median(ta), median(tb)];
+}
+
+function randomF32(n: number, rng: Rng): Float32Array {
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = rng.normal();
+  return v;
+}
+
+const ops = { Add: add, Sub: sub, Mul: mul, Div: div } as const;
+type OpName = keyof typeof ops;
+const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
+
+export async function run(args: string[]): Promise<void> {
+  const rng = new Rng(1);
+  const big = args.includes('--small') ? 1 : 8;
+  const reps = 7;
+  const cases: { name: string; op: OpName; a: number[]; b: number[] }[] = [
+    { name: 'same shape', op: 'Add', a: [big * 8, 512, 512], b: [big * 8, 512, 512] },
+    { name: 'same shape', op: 'Mul', a: [big * 8, 512, 512], b: [big * 8, 512, 512] },
+    { name: 'scalar', op: 'Mul', a: [big * 8, 512, 512], b: [] },
+    { name: '[..., N] + [N] bias', op: 'Add', a: [big * 8, 512, 512], b: [512] },
+    { name: '[..., N] * [N] LN weight', op: 'Mul', a: [big * 8, 512, 512], b: [512] },
+    { name: '[..., N] - [..., 1] row stat', op: 'Sub', a: [big * 8, 512, 512], b: [big * 8, 512, 1] },
+    { name: '[..., N] / [..., 1] row stat', op: 'Div', a: [big * 8, 512, 512], b: [big * 8, 512, 1] },
+    { name: 'NCHW + [C,1,1]', op: 'Add', a: [big * 2, 64, 128, 128], b: [64, 1, 1] },
+  ];
+  const head = ['op', 'case', 'a shape', 'whittle ms', 'GB/s', 'ort ms', 'GB/s', 'ort/whittle'];
+  const rows: string[][] = [];
+  const f = (x: number): string => x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2);
+  for (const c of cases) {
+    const av = randomF32(size(c.a), rng);
+    const bv = randomF32(size(c.b), rng);
+    const ta = tensor(av, c.a);
+    const tb = tensor(bv, c.b);
+    const session = await ort.InferenceSession.create(
+      singleNodeModel(c.op, [{ name: 'A', shape: c.a }, { name: 'B', shape: c.b }], c.a),
+      { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' },
+    );
+    const feeds = { A: new ort.Tensor('float32', av, c.a), B: new ort.Tensor('float32', bv, c.b) };
+    const fn = ops[c.op];
+    const [ours, theirs] = await timePair(reps, () => fn(ta, tb).dispose(), () => session.run(feeds));
+    const bytes = 4 * (2 * av.length + bv.length);
+    rows.push([c.op, c.name, `[${c.a.join(',')}]`, f(ours), f(bytes / ours / 1e6), f(theirs), f(bytes / theirs / 1e6), `${(theirs / ours).toFixed(2)}x`]);
+    await session.release();
+    ta.dispose();
+    tb.dispose();
+  }
+  // the bias gradient of [..., N] + [N]: a sum over all leading axes (no ORT baseline: its
+  // ReduceSum takes axes as an initializer, which singleNodeModel does not write)
+  for (const [shape, axes, name] of [
+    [[big * 8 * 512, 512], [0], 'sum over rows (bias grad)'],
+    [[big * 8 * 512, 512], [1], 'sum over last axis'],
+    [[big * 2, 64, 128, 128], [0, 2, 3], 'NCHW sum to [C] (bias grad)'],
+  ] as [number[], number[], string][]) {
+    const x: Tensor = tensor(randomF32(size(shape), rng), shape);
+    const [ours] = await timePair(reps, () => sum(x, axes).dispose(), () => undefined);
+    rows.push(['ReduceSum', name, `[${shape.join(',')}]`, f(ours), f((4 * size(shape)) / ours / 1e6), '-', '-', '-']);
+    x.dispose();
+  }
+  const cells = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  console.log('\nElement-wise fp32, cpu (ORT: 1 thread; runs alternate; median of 7)');
+  cells.forEach((r, k) => {
+    console.log(r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
