@@ -319,6 +319,39 @@ describe('synthetic', () => {
     expect(m!.feeds.mask!.shape).toEqual([1, 1, 16, 16]);
     expect(m!.feeds.input_ids!.shape).toEqual([1, 16]);
     expect(() => syntheticSource(inputs, { imageDim: 0 })).toThrow(/imageDim must be a positive integer/);
+    expect(() => syntheticSource(inputs, { signalDim: -1 })).toThrow(/signalDim must be a positive integer/);
     expect(() => syntheticSource(inputs, { dims: { seq: 2.5 } })).toThrow(/dims.seq must be a positive integer/);
+  });
+
+  it('dims agree across inputs: a batch name is 1 everywhere, caches are not images, sums add their terms, signals get a window', async () => {
+    const shapesOf = async (inputs: ModelInputSpec[], o: Parameters<typeof syntheticSource>[1] = {}) => {
+      const [b] = await collect(batchesOf(syntheticSource(inputs, { count: 1, ...o }), { inputs }));
+      return Object.fromEntries(Object.entries(b!.feeds).map(([k, v]) => [k, v.shape]));
+    };
+    // an Optimum decoder with a KV cache (4 heads: shaped like an NCHW image) and a mask over past + new tokens
+    const decoder: ModelInputSpec[] = [
+      { name: 'input_ids', elemType: 'int64', shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', elemType: 'int64', shape: ['batch_size', 'past_sequence_length + sequence_length'] },
+      { name: 'past_key_values.0.key', elemType: 'float32', shape: ['batch_size', 4, 'past_sequence_length', 16] },
+      { name: 'past_key_values.0.value', elemType: 'float32', shape: ['batch_size', 4, 'past_sequence_length', 16] },
+    ];
+    expect(await shapesOf(decoder)).toEqual({ input_ids: [1, 16], attention_mask: [1, 32], 'past_key_values.0.key': [1, 4, 16, 16], 'past_key_values.0.value': [1, 4, 16, 16] });
+    expect(await shapesOf(decoder, { dims: { past_sequence_length: 3, sequence_length: 5 } })).toMatchObject({ attention_mask: [1, 8], 'past_key_values.0.key': [1, 4, 3, 16] });
+    expect(syntheticSource(decoder).description).toContain('past_sequence_length + sequence_length=32 (sum)');
+    // Silero-style VAD: audio [batch, samples] and recurrent state [2, batch, 128]
+    const vad: ModelInputSpec[] = [
+      { name: 'input', elemType: 'float32', shape: ['batch', 'sequence'] },
+      { name: 'state', elemType: 'float32', shape: [2, 'batch', 128] },
+      { name: 'sr', elemType: 'int64', shape: [] },
+    ];
+    expect(await shapesOf(vad)).toEqual({ input: [1, 512], state: [2, 1, 128], sr: [] });
+    expect(await shapesOf(vad, { signalDim: 1280 })).toMatchObject({ input: [1, 1280] });
+    expect(syntheticSource(vad).description).toContain('sequence=512 (signal length)');
+    // a float [batch, seq] next to token ids [batch, seq] is not a signal: seq keeps one size
+    const mixed: ModelInputSpec[] = [
+      { name: 'ids', elemType: 'int64', shape: ['b', 'seq'] },
+      { name: 'weights', elemType: 'float32', shape: ['b', 'seq'] },
+    ];
+    expect(await shapesOf(mixed)).toEqual({ ids: [1, 16], weights: [1, 16] });
   });
 });

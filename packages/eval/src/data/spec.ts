@@ -25,8 +25,11 @@
  * ```
  *
  * Synthetic (data-free) inputs from the model's input specs; dynamic dims are sized by name
- * (`dims`), image sides of rank-4 float image inputs by `imageDim` (default 224), any other by
- * `defaultDim` (default 16); the source's description lists the sizes chosen:
+ * (`dims`), image sides of rank-4 float image inputs by `imageDim` (default 224), the length of
+ * a rank-2 float signal [batch, samples] by `signalDim` (default 512), any other by `defaultDim`
+ * (default 16); a dim named like a batch axis is 1 everywhere and a dim written as a sum
+ * (`past_sequence_length + sequence_length`) is the sum of its terms. The source's description
+ * lists the sizes chosen:
  *
  * ```yaml
  * kind: synthetic
@@ -82,7 +85,7 @@ export interface DataSpec {
   unit?: TextUnit | undefined;
   /** text: add the tokenizer's special tokens to each document (default: true for lines, false for pack). */
   addSpecialTokens?: boolean | undefined;
-  /** synthetic: count, seed, dims, imageDim, defaultDim, distribution, intHigh, values (see {@link SyntheticOptions}). */
+  /** synthetic: count, seed, dims, imageDim, signalDim, defaultDim, distribution, intHigh, values (see {@link SyntheticOptions}). */
   synthetic?: SyntheticOptions | undefined;
   /** Skip this many samples first. */
   skip?: number | undefined;

@@ -23,9 +23,15 @@ export interface SyntheticOptions {
    */
   imageDim?: number | undefined;
   /**
+   * Length of the dynamic axis of a 1-D signal input (a rank-2 float [batch, length], e.g. audio
+   * samples) not named in `dims`: default `defaultDim` when that is given, else 512 (a window's
+   * worth: a reflect-padded STFT needs more than its pad; 16 samples fail).
+   */
+  signalDim?: number | undefined;
+  /**
    * Size of any other dynamic dim not named in `dims` (default 16: sequence lengths and the like
-   * stay small). Given without `imageDim`, it sizes image dims too. The batch axis is always 1
-   * per sample.
+   * stay small). Given without `imageDim` / `signalDim`, it sizes those dims too. The batch axis is
+   * always 1 per sample, and so is a dim named like a batch axis elsewhere.
    */
   defaultDim?: number | undefined;
   /** Floats: 'normal' (mean 0, std 1, default) or 'uniform' in [0, 1). */
@@ -38,60 +44,101 @@ export interface SyntheticOptions {
 
 /** Default size of a dynamic image side ({@link SyntheticOptions.imageDim}). */
 export const SYNTHETIC_IMAGE_DIM = 224;
+/** Default size of the dynamic length of a 1-D signal input ({@link SyntheticOptions.signalDim}). */
+export const SYNTHETIC_SIGNAL_DIM = 512;
 /** Default size of any other dynamic dim ({@link SyntheticOptions.defaultDim}). */
 export const SYNTHETIC_DEFAULT_DIM = 16;
 
 const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
+// key/value caches and recurrent state look like [batch, heads, length, head_dim] images by shape
+const STATE_NAME = /past|present|cache|(^|[._])(key|value|state|h|c)([._]|$)/i;
 
 /**
  * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
  * fixed channel count at axis 1: axes 2 and 3) or NHWC (1 to 4 fixed channels last, axis 1 not
- * fixed: axes 1 and 2). Only these get image-sized dynamic dims; other dynamic dims (sequence
- * lengths, feature counts) stay small, and so does a named dim that is also used elsewhere (a
- * float attention mask [batch, 1, seq, seq] next to token ids [batch, seq]).
+ * fixed: axes 1 and 2), not named as a cache or state (`past_key_values.0.key`, `state`). Only
+ * these get image-sized dynamic dims; other dynamic dims (sequence lengths, feature counts) stay
+ * small, and so does a named dim that is also used elsewhere (a float attention mask
+ * [batch, 1, seq, seq] next to token ids [batch, seq]).
  */
 export function imageAxes(spec: ModelInputSpec): number[] {
   const s = spec.shape;
-  if (!s || s.length !== 4 || (spec.elemType !== undefined && !FLOATS.has(spec.elemType))) return [];
+  if (!s || s.length !== 4 || (spec.elemType !== undefined && !FLOATS.has(spec.elemType)) || STATE_NAME.test(spec.name)) return [];
   const fixed = (d: unknown): d is number => typeof d === 'number' && d >= 0;
   if (fixed(s[1])) return [2, 3];
   if (fixed(s[3]) && s[3] >= 1 && s[3] <= 4) return [1, 2];
   return [];
 }
 
+/** The length axis of a 1-D signal input (audio samples: a rank-2 float [batch, length]), else none. */
+function signalAxes(spec: ModelInputSpec): number[] {
+  const s = spec.shape;
+  if (!s || s.length !== 2 || (spec.elemType !== undefined && !FLOATS.has(spec.elemType)) || typeof s[0] === 'number' || typeof s[1] === 'number') return [];
+  return [1];
+}
+
 function positiveInt(what: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new DataError(`synthetic data: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
 }
 
+/** The terms of a dim written as a sum (`past_sequence_length + sequence_length`, `past + 1`), else undefined. */
+function sumTerms(name: string): string[] | undefined {
+  if (!name.includes('+')) return undefined;
+  const terms = name.split('+').map((t) => t.trim());
+  return terms.every((t) => t.length > 0) ? terms : undefined;
+}
+
 /**
- * Names of dynamic dims that appear somewhere other than an image side (e.g. `seq` of token ids
- * and of a float mask [batch, 1, seq, seq]): they stay small everywhere, so a dim keeps one size
- * across the inputs.
+ * How each named dynamic dim is used across the inputs: a name at axis 0 of some input is a batch
+ * axis (1 everywhere, so recurrent state [2, batch, 128] agrees with input [batch, samples]); a
+ * name used at a position other than an image side or signal length (or inside a sum) keeps the
+ * default size everywhere, so a dim has one size across the inputs.
  */
-function nonImageNames(inputs: readonly ModelInputSpec[]): Set<string> {
-  const out = new Set<string>();
+function dimRoles(inputs: readonly ModelInputSpec[]): { batch: Set<string>; plain: Set<string> } {
+  const batch = new Set<string>();
+  const plain = new Set<string>();
   for (const spec of inputs) {
-    const image = imageAxes(spec);
+    const special = [...imageAxes(spec), ...signalAxes(spec)];
     spec.shape?.forEach((d, k) => {
-      if (typeof d === 'string' && k > 0 && !image.includes(k)) out.add(d);
+      if (typeof d !== 'string' || d === '') return;
+      if (k === 0) batch.add(d);
+      const terms = sumTerms(d);
+      if (terms) for (const t of terms) plain.add(t);
+      else if (k > 0 && !special.includes(k)) plain.add(d);
     });
   }
-  return out;
+  return { batch, plain };
 }
 
 /** Concrete dims of an input and, for the description, what each dynamic dim was given. */
-function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, small: ReadonlySet<string>): { dims: number[]; chosen: string[] } {
+function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, roles: ReturnType<typeof dimRoles>): { dims: number[]; chosen: string[] } {
   if (!spec.shape) throw new DataError(`input '${spec.name}' has no known shape, so synthetic data cannot be made for it; give real data (--data <path>)`);
   const image = imageAxes(spec);
+  const signal = signalAxes(spec);
   const chosen: string[] = [];
+  const sizeOf = (d: string | null | undefined, k: number): { v: number; why?: string } => {
+    const named = typeof d === 'string' && d !== '' ? opts.dims?.[d] : undefined;
+    if (named !== undefined) return { v: named };
+    const shared = typeof d === 'string' && d !== '';
+    if (shared && roles.batch.has(d)) return { v: 1, why: 'batch' };
+    const plain = shared && roles.plain.has(d);
+    if (image.includes(k) && !plain) return { v: opts.imageDim ?? opts.defaultDim ?? SYNTHETIC_IMAGE_DIM, why: 'image side' };
+    if (signal.includes(k) && !plain) return { v: opts.signalDim ?? opts.defaultDim ?? SYNTHETIC_SIGNAL_DIM, why: 'signal length' };
+    return { v: opts.defaultDim ?? SYNTHETIC_DEFAULT_DIM };
+  };
   const dims = spec.shape.map((d, k) => {
     if (typeof d === 'number' && d >= 0) return d;
     if (k === 0) return 1;
-    const name = typeof d === 'string' ? d : `axis ${k}`;
-    const named = typeof d === 'string' ? opts.dims?.[d] : undefined;
-    const isImage = image.includes(k) && !(typeof d === 'string' && small.has(d));
-    const v = named ?? (isImage ? (opts.imageDim ?? opts.defaultDim ?? SYNTHETIC_IMAGE_DIM) : (opts.defaultDim ?? SYNTHETIC_DEFAULT_DIM));
-    chosen.push(`${name}=${v}${named === undefined && isImage ? ' (image side)' : ''}`);
+    const name = typeof d === 'string' && d !== '' ? d : `axis ${k}`;
+    const terms = typeof d === 'string' ? sumTerms(d) : undefined;
+    if (terms && opts.dims?.[d as string] === undefined) {
+      // a sum of other dims (Optimum's attention mask over past + new tokens): the sum of their sizes
+      const v = terms.reduce((acc, t) => acc + (/^\d+$/.test(t) ? Number(t) : sizeOf(t, -1).v), 0);
+      chosen.push(`${name}=${v} (sum)`);
+      return v;
+    }
+    const { v, why } = sizeOf(d as string | null | undefined, k);
+    chosen.push(`${name}=${v}${why ? ` (${why})` : ''}`);
     return v;
   });
   return { dims, chosen };
@@ -104,11 +151,12 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
   positiveInt('imageDim', opts.imageDim);
   positiveInt('defaultDim', opts.defaultDim);
   for (const [name, v] of Object.entries(opts.dims ?? {})) positiveInt(`dims.${name}`, v);
-  const small = nonImageNames(inputs);
+  positiveInt('signalDim', opts.signalDim);
+  const roles = dimRoles(inputs);
   const plans = inputs.map((spec) => {
     const dtype: DType = dtypeOfElemType(spec.elemType) ?? 'float32';
     if (dtype === 'float64' || dtype === 'uint32' || dtype === 'uint16' || dtype === 'int16') throw new DataError(`input '${spec.name}' takes ${dtype}; synthetic data covers float32/float16/int8/uint8/int32/int64/bool inputs`);
-    const { dims, chosen } = dimsOf(spec, opts, small);
+    const { dims, chosen } = dimsOf(spec, opts, roles);
     // a batch axis of its own (dynamic) gets one sample per row; otherwise every sample is a whole feed
     const rowShape = spec.shape!.length > 0 && typeof spec.shape![0] !== 'number' ? dims.slice(1) : dims;
     return { spec, dtype, rowShape, chosen };
