@@ -335,9 +335,15 @@ describe('synthetic', () => {
       { name: 'past_key_values.0.key', elemType: 'float32', shape: ['batch_size', 4, 'past_sequence_length', 16] },
       { name: 'past_key_values.0.value', elemType: 'float32', shape: ['batch_size', 4, 'past_sequence_length', 16] },
     ];
-    expect(await shapesOf(decoder)).toEqual({ input_ids: [1, 16], attention_mask: [1, 32], 'past_key_values.0.key': [1, 4, 16, 16], 'past_key_values.0.value': [1, 4, 16, 16] });
+    // an empty past (a decoder's first step), so the mask covers the new tokens only
+    expect(await shapesOf(decoder)).toEqual({ input_ids: [1, 16], attention_mask: [1, 16], 'past_key_values.0.key': [1, 4, 0, 16], 'past_key_values.0.value': [1, 4, 0, 16] });
+    const [first] = await collect(batchesOf(syntheticSource(decoder, { count: 2 }), { inputs: decoder }));
+    expect(new Set(first!.feeds.attention_mask!.data)).toEqual(new Set([1]));
+    expect(new Set(first!.feeds.input_ids!.data).size).toBeGreaterThan(1);
     expect(await shapesOf(decoder, { dims: { past_sequence_length: 3, sequence_length: 5 } })).toMatchObject({ attention_mask: [1, 8], 'past_key_values.0.key': [1, 4, 3, 16] });
-    expect(syntheticSource(decoder).description).toContain('past_sequence_length + sequence_length=32 (sum)');
+    expect(syntheticSource(decoder).description).toContain('past_sequence_length + sequence_length=16 (sum)');
+    expect(syntheticSource(decoder).description).toContain('past_sequence_length=0 (empty cache)');
+    expect(await shapesOf(decoder, { defaultDim: 8 })).toMatchObject({ attention_mask: [1, 16], 'past_key_values.0.key': [1, 4, 8, 16] });
     // Silero-style VAD: audio [batch, samples] and recurrent state [2, batch, 128]
     const vad: ModelInputSpec[] = [
       { name: 'input', elemType: 'float32', shape: ['batch', 'sequence'] },

@@ -52,6 +52,10 @@ export const SYNTHETIC_DEFAULT_DIM = 16;
 const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 // key/value caches and recurrent state look like [batch, heads, length, head_dim] images by shape
 const STATE_NAME = /past|present|cache|(^|[._])(key|value|state|h|c)([._]|$)/i;
+// a key/value cache fed back in (Optimum / Transformers.js `past_key_values.N.key`)
+const CACHE_NAME = /past|cache/i;
+// attention masks are all ones (every token attends), as a tokenizer gives for unpadded text
+const MASK_NAME = /(^|[._])(attention_)?mask$/i;
 
 /**
  * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
@@ -92,12 +96,15 @@ function sumTerms(name: string): string[] | undefined {
  * How each named dynamic dim is used across the inputs: a name at axis 0 of some input is a batch
  * axis (1 everywhere, so recurrent state [2, batch, 128] agrees with input [batch, samples]); a
  * name used at a position other than an image side or signal length (or inside a sum) keeps the
- * default size everywhere, so a dim has one size across the inputs.
+ * default size everywhere, so a dim has one size across the inputs; the length of a key/value
+ * cache input (`past_key_values.N.key`) is 0 everywhere unless `dims` or `defaultDim` size it.
  */
-function dimRoles(inputs: readonly ModelInputSpec[]): { batch: Set<string>; plain: Set<string> } {
+function dimRoles(inputs: readonly ModelInputSpec[]): { batch: Set<string>; plain: Set<string>; cache: Set<string> } {
   const batch = new Set<string>();
   const plain = new Set<string>();
+  const cache = new Set<string>();
   for (const spec of inputs) {
+    if (CACHE_NAME.test(spec.name)) spec.shape?.forEach((d, k) => { if (k > 0 && typeof d === 'string' && d !== '' && !sumTerms(d)) cache.add(d); });
     const special = [...imageAxes(spec), ...signalAxes(spec)];
     spec.shape?.forEach((d, k) => {
       if (typeof d !== 'string' || d === '') return;
@@ -107,7 +114,8 @@ function dimRoles(inputs: readonly ModelInputSpec[]): { batch: Set<string>; plai
       else if (k > 0 && !special.includes(k)) plain.add(d);
     });
   }
-  return { batch, plain };
+  for (const b of batch) cache.delete(b);
+  return { batch, plain, cache };
 }
 
 /** Concrete dims of an input and, for the description, what each dynamic dim was given. */
@@ -121,6 +129,9 @@ function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, roles: ReturnType<
     if (named !== undefined) return { v: named };
     const shared = typeof d === 'string' && d !== '';
     if (shared && roles.batch.has(d)) return { v: 1, why: 'batch' };
+    // an empty past, as in a decoder's first step (Transformers.js feeds it so): every branch of
+    // a merged decoder accepts it, and the attention mask's sum stays the new tokens' count
+    if (shared && roles.cache.has(d) && opts.defaultDim === undefined) return { v: 0, why: 'empty cache' };
     const plain = shared && roles.plain.has(d);
     if (image.includes(k) && !plain) return { v: opts.imageDim ?? opts.defaultDim ?? SYNTHETIC_IMAGE_DIM, why: 'image side' };
     if (signal.includes(k) && !plain) return { v: opts.signalDim ?? opts.defaultDim ?? SYNTHETIC_SIGNAL_DIM, why: 'signal length' };
@@ -180,7 +191,7 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
           const shape = [m, ...p.rowShape];
           const n = sizeOfShape(shape);
           const data = allocStorage(p.dtype, n);
-          const fixed = opts.values?.[p.spec.name];
+          const fixed = opts.values?.[p.spec.name] ?? (p.dtype !== 'float32' && p.dtype !== 'float16' && MASK_NAME.test(p.spec.name) ? 1 : undefined);
           for (let i = 0; i < n; i++) {
             if (p.dtype === 'float32' || p.dtype === 'float16') {
               const v = fixed ?? (opts.distribution === 'uniform' ? rng.next() : rng.normal());
