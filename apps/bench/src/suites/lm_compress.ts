@@ -9,8 +9,9 @@
  *
  *   pnpm bench lm_compress [--calib 32] [--calib-len 128] [--window 128] [--eval-tokens N] [--only a,b | --prune] [--interpreter]
  *     (the passes' calibration forwards in onnxruntime-node as in the CLI, or in Whittle's interpreter)
- *   pnpm bench lm_compress gptq-speed [--interpreter]   (GPTQ of a ~25M-parameter decoder on 64 × 256
- *     tokens; forwards in onnxruntime-node as in the CLI, or in Whittle's interpreter)
+ *   pnpm bench lm_compress gptq-speed|sparsegpt-speed [--interpreter] [--calib 64] [--calib-len 256]
+ *     (GPTQ / SparseGPT 50 % of a ~25M-parameter decoder on 64 × 256 tokens; forwards in
+ *     onnxruntime-node as in the CLI, or in Whittle's interpreter)
  *   pnpm bench lm_compress wanda-outliers [--scale 20]   (diagnostic, no target: the same LM with
  *     outlier input channels made by a function-preserving rescaling, magnitude vs Wanda)
  */
@@ -182,8 +183,15 @@ async function printNormSpread(model: Model, feeds: Record<string, Tensor>[]): P
   console.log(`input-channel norm spread (max / median ‖x_c‖₂, what Wanda adds to magnitude): ${parts.join(', ')}`);
 }
 
-/** GPTQ of the ≈26M-parameter decoder of @whittle/testing (lm25mModelPath: 8 × 512, seeded weights) on 64 × 256 tokens. */
-async function gptqSpeed(args: string[]): Promise<void> {
+/** The passes timed by `gptq-speed` / `sparsegpt-speed` and their options. */
+const SPEED_PASSES = {
+  gptq: { pass: 'gptq', options: { bits: 4, blockSize: 128, format: 'matmulnbits', sequential: true } },
+  sparsegpt: { pass: 'prune-sparsegpt', options: { sparsity: 0.5, sequential: true } },
+} as const;
+
+/** GPTQ or SparseGPT (sequential) of the ≈26M-parameter decoder of @whittle/testing (lm25mModelPath: 8 × 512, seeded weights) on 64 × 256 tokens. */
+async function passSpeed(which: keyof typeof SPEED_PASSES, args: string[]): Promise<void> {
+  const { pass, options } = SPEED_PASSES[which];
   const seqs = flag(args, 'calib', 64);
   const len = flag(args, 'calib-len', 256);
   const config = LM25M_CONFIG;
@@ -194,24 +202,22 @@ async function gptqSpeed(args: string[]): Promise<void> {
   // calibration forwards as the CLI runs them (onnxruntime-node), or --interpreter: Whittle's interpreter
   const interpreter = args.includes('--interpreter');
   const runtime = interpreter ? { calibrationRuntime: 'interpreter' as const } : { activationRuntime: ortActivationRuntime(ort as unknown as OrtModuleLike) };
-  console.log(`gptq-speed: ${decoderLmParameterCount(config)} parameters, ${seqs} x ${len} calibration tokens, forwards in ${interpreter ? "Whittle's interpreter" : 'onnxruntime-node'}`);
-  for (const sequential of [true]) {
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    let last = 0;
-    const r = await runPass('gptq', model, { bits: 4, blockSize: 128, format: 'matmulnbits', sequential }, {
-      calibration: each(feeds),
-      ...runtime,
-      onProgress: (f, msg) => {
-        const now = performance.now();
-        if (now - last > 5000) console.log(`  ${((now - t0) / 1000).toFixed(1)} s: ${(f * 100).toFixed(0)} % ${msg}`);
-        last = now;
-      },
-    });
-    // cpu time of the process (all threads) as well: on a shared machine the wall time says little
-    const cpu = process.cpuUsage(cpu0);
-    console.log(`gptq sequential=${sequential}: ${((performance.now() - t0) / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s); ${r.report.summary}`);
-  }
+  console.log(`${which}-speed: ${decoderLmParameterCount(config)} parameters, ${seqs} x ${len} calibration tokens, forwards in ${interpreter ? "Whittle's interpreter" : 'onnxruntime-node'}`);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let last = 0;
+  const r = await runPass(pass, model, options, {
+    calibration: each(feeds),
+    ...runtime,
+    onProgress: (f, msg) => {
+      const now = performance.now();
+      if (now - last > 5000) console.log(`  ${((now - t0) / 1000).toFixed(1)} s: ${(f * 100).toFixed(0)} % ${msg}`);
+      last = now;
+    },
+  });
+  // cpu time of the process (all threads) as well: on a shared machine the wall time says little
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`${pass} (sequential): ${((performance.now() - t0) / 1000).toFixed(1)} s (cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s); ${r.report.summary}`);
 }
 
 /**
@@ -261,7 +267,8 @@ async function wandaOutliers(args: string[]): Promise<void> {
 
 /** Run the suite. */
 export async function run(args: string[]): Promise<void> {
-  if (args[0] === 'gptq-speed') return gptqSpeed(args.slice(1));
+  if (args[0] === 'gptq-speed') return passSpeed('gptq', args.slice(1));
+  if (args[0] === 'sparsegpt-speed') return passSpeed('sparsegpt', args.slice(1));
   if (args[0] === 'wanda-outliers') return wandaOutliers(args.slice(1));
   return quality(args);
 }
