@@ -31,6 +31,11 @@ export function sumContiguous(v: ArrayLike<number>, offset: number, shape: reado
   const [A, B, C, D] = sizes as [number, number, number, number];
   const acc = new Float64Array(B * D);
   let p = offset;
+  if (C === 1 && D === 1) {
+    // [A, B] summed over A (the bias gradient): whole rows added in order
+    for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) acc[b] = acc[b]! + v[p++]!;
+    return acc;
+  }
   if (D === 1) {
     for (let a = 0; a < A; a++) {
       for (let b = 0; b < B; b++) {
