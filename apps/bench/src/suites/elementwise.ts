@@ -2,11 +2,15 @@
  * Suite `elementwise`: Whittle's cpu Add/Sub/Mul/Div (same shape, scalar, and the trailing-axis
  * broadcasts of transformers and CNNs) and the bias-gradient ReduceSum, against onnxruntime-node
  * (1 thread) running the same single-node model in the same run, runs alternating. Prints median
- * wall ms and GB/s (bytes read + written). `elementwise [--large]`: --large uses 8x the sizes
- * ([64,512,512]; the 64 MB outputs are then fresh pages per call on both sides, which dominates).
+ * wall ms and GB/s (bytes read + written), then the forward of a zoo-style decoder LM (6 layers,
+ * d 384, batch 4 × 128 tokens) through Whittle's interpreter, where these ops are the bulk of the
+ * non-MatMul time. `elementwise [--large]`: --large uses 8x the op sizes ([64,512,512]; the 64 MB
+ * outputs are then fresh pages per call on both sides, which dominates).
  */
 import * as ort from 'onnxruntime-node';
-import { Rng, add, div, mul, sub, sum, tensor, type Tensor } from '@whittle/tensor/node';
+import { runModel } from '@whittle/graph';
+import { Rng, add, div, mul, setBackend, sub, sum, tensor, type Tensor } from '@whittle/tensor/node';
+import { LM_VOCAB, buildDecoderLm } from '@whittle/testing/lm';
 import { singleNodeModel } from '../onnx_model.js';
 
 const median = (xs: number[]): number => {
@@ -45,7 +49,31 @@ const ops = { Add: add, Sub: sub, Mul: mul, Div: div } as const;
 type OpName = keyof typeof ops;
 const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
 
+/** Median ms of 5 interpreter forwards (after one warm-up) and a logits checksum (same code → same sum). */
+async function lmForward(): Promise<{ ms: number; checksum: number }> {
+  const { model, config } = buildDecoderLm({ layers: 6, dModel: 384, heads: 6, vocab: LM_VOCAB, maxPositions: 256, seed: 1 });
+  const [B, S] = [4, 128];
+  const int64 = (f: (i: number) => number): Tensor => tensor(BigInt64Array.from({ length: B * S }, (_, i) => BigInt(f(i))), [B, S], 'int64');
+  const feeds: Record<string, Tensor> = { input_ids: int64((i) => (i * 7919) % LM_VOCAB), attention_mask: int64(() => 1), position_ids: int64((i) => i % S) };
+  for (let l = 0; l < config.layers; l++) {
+    for (const k of ['key', 'value']) feeds[`past_key_values.${l}.${k}`] = tensor(new Float32Array(0), [B, config.heads, 0, config.headDim]);
+  }
+  const times: number[] = [];
+  let checksum = 0;
+  for (let r = 0; r < 6; r++) {
+    const t0 = performance.now();
+    const out = await runModel(model, feeds);
+    const logits = out.get('logits')!.dataSync() as Float32Array;
+    if (r > 0) times.push(performance.now() - t0);
+    checksum = 0;
+    for (let i = 0; i < logits.length; i += 997) checksum += logits[i]!;
+    for (const t of out.values()) t.dispose();
+  }
+  return { ms: median(times), checksum };
+}
+
 export async function run(args: string[]): Promise<void> {
+  await setBackend('cpu');
   const rng = new Rng(1);
   const big = args.includes('--large') ? 8 : 1;
   const reps = 7;
@@ -102,4 +130,6 @@ export async function run(args: string[]): Promise<void> {
     console.log(r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
     if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   });
+  const lm = await lmForward();
+  console.log(`\nDecoder LM l6-d384 forward [4 x 128 tokens], interpreter on cpu: median of 5 ${lm.ms.toFixed(0)} ms (logits checksum ${lm.checksum})`);
 }
