@@ -2,14 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TensorInfo } from '../src/backend.js';
 import { binaryStrided } from '../src/backends/cpu/kernels/binary.js';
 import { type ArithOp, binaryF32 } from '../src/backends/cpu/kernels/binary_f32.js';
-import { type Tensor, add, div, mean, mul, setBackend, sub, sum, tensor, transpose } from '../src/index.js';
+import { type Tensor, add, div, maximum, mean, minimum, mul, pow, setBackend, sub, sum, tensor, transpose } from '../src/index.js';
 import { contiguousStrides } from '../src/shape.js';
 
 beforeAll(async () => {
   await setBackend('cpu');
 });
 
-// The float32 Add/Sub/Mul/Div loops (per op and broadcast pattern) must give, element for
+// The float32 Add/Sub/Mul/Div/Pow/Max/Min loops (per op and broadcast pattern) must give, element for
 // element, the float32 rounding of the float64 result of the same operation as the generic
 // broadcast loop: checked against that loop and against an index-by-index reference on random
 // shapes and views (transposed, stepped, reversed, stride-0, offset), both broadcast directions,
@@ -62,6 +62,9 @@ const OPS: Record<ArithOp, (a: number, b: number) => number> = {
   Sub: (a, b) => a - b,
   Mul: (a, b) => a * b,
   Div: (a, b) => a / b,
+  Pow: (a, b) => Math.pow(a, b),
+  Max: (a, b) => (a > b || Number.isNaN(a) ? a : b),
+  Min: (a, b) => (a < b || Number.isNaN(a) ? a : b),
 };
 
 /** out[i] = fround(a op b) by multi-index, with broadcasting, independent of any loop tricks. */
@@ -128,13 +131,13 @@ function randomShapes(rnd: () => number): [number[], number[]] {
   return [side(), side()];
 }
 
-describe('cpu float32 Add/Sub/Mul/Div dedicated loops', () => {
+describe('cpu float32 Add/Sub/Mul/Div/Pow/Max/Min dedicated loops', () => {
   const cases: [number[], number[], boolean][] = [];
   for (const [a, b] of CANONICAL) cases.push([a, b, true], [a, b, false]);
   const rnd = lcg(12345);
   for (let k = 0; k < 300; k++) cases.push([...randomShapes(rnd), rnd() < 0.3]);
 
-  for (const op of ['Add', 'Sub', 'Mul', 'Div'] as const) {
+  for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min'] as const) {
     it(`${op} equals the generic broadcast loop and the reference on ${cases.length} shape pairs`, () => {
       const r = lcg(op.length * 7 + op.charCodeAt(0));
       for (const [sa, sb, plain] of cases) {
@@ -159,7 +162,7 @@ describe('cpu float32 Add/Sub/Mul/Div dedicated loops', () => {
     // the reference reads the contiguous host copies
     const info = (t: Tensor): TensorInfo => ({ dtype: 'float32', shape: t.shape, strides: contiguousStrides(t.shape), offset: 0, handle: { backend: 'cpu', values: t.dataSync() } }) as TensorInfo;
     expect(xt.isContiguous).toBe(false);
-    for (const [name, f] of [['Add', add], ['Sub', sub], ['Mul', mul], ['Div', div]] as const) {
+    for (const [name, f] of [['Add', add], ['Sub', sub], ['Mul', mul], ['Div', div], ['Pow', pow], ['Max', maximum], ['Min', minimum]] as const) {
       expectSame(f(x, w).dataSync() as Float32Array, reference(name, info(x), info(w)), `${name} bias`);
       expectSame(f(col, xt).dataSync() as Float32Array, reference(name, info(col), info(xt)), `${name} column with a transposed view`);
     }

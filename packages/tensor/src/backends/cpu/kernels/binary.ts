@@ -3,7 +3,7 @@ import type { BinaryKernelName } from '../../../kernel_names.js';
 import { type DType, allocStorage } from '../../../dtype.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
 import { type CpuBackend, cpuValues } from '../backend.js';
-import { binaryF32 } from './binary_f32.js';
+import { type ArithOp, binaryF32 } from './binary_f32.js';
 
 type BinaryFn = (a: number, b: number) => number;
 
@@ -55,7 +55,7 @@ export function binaryStrided(
   return { shape, values: out };
 }
 
-const F32_LOOPS = new Set<BinaryKernelName>(['Add', 'Sub', 'Mul', 'Div']);
+const F32_LOOPS = new Set<BinaryKernelName>(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 
 /**
  * `fn` computes in float64 (or BigInt for int64/uint64) and the typed-array store wraps integer
@@ -71,7 +71,7 @@ function makeBinary(name: BinaryKernelName, fn: BinaryFn, outDtype?: DType, int3
       const dtype = outDtype ?? a!.dtype;
       if (dtype === 'float32' && F32_LOOPS.has(name)) {
         // dedicated loops per op and broadcast pattern (same float32 result per element)
-        const { shape, values } = binaryF32(name as 'Add' | 'Sub' | 'Mul' | 'Div', a!, b!);
+        const { shape, values } = binaryF32(name as ArithOp, a!, b!);
         return [backend.output(dtype, shape, values)];
       }
       const f = int32Fn && (a!.dtype === 'int32' || a!.dtype === 'uint32') ? int32Fn : fn;

@@ -2,8 +2,8 @@ import type { TensorInfo } from '../../../backend.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../../shape.js';
 import { cpuValues } from '../backend.js';
 
-/** The float32 arithmetic ops with dedicated loops. */
-export type ArithOp = 'Add' | 'Sub' | 'Mul' | 'Div';
+/** The float32 binary ops with dedicated loops. */
+export type ArithOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Max' | 'Min';
 
 /**
  * Broadcast dims merged where both operands step through them as one: size-1 dims dropped, and
@@ -38,45 +38,58 @@ export function collapseBroadcast(
 /**
  * One row of `n` outputs from `o`: out[o + j] = a[pa + j·ia] op b[pb + j·ib]. Each op/stride
  * case is its own literal loop (a function passed as a value is not reliably inlined into a hot
- * loop by V8); the float32 store rounds the float64 result exactly as the generic kernel does.
+ * loop by V8); the expressions are those of the generic kernel, and the float32 store rounds the
+ * float64 result the same way.
  */
 function row(op: ArithOp, out: Float32Array, o: number, n: number, a: Float32Array, pa: number, ia: number, b: Float32Array, pb: number, ib: number): void {
   const end = o + n;
   if (ia === 1 && ib === 1) {
-    const d = pb - o;
     const e = pa - o;
+    const d = pb - o;
     switch (op) {
-      case 'Add': for (let i = o; i < end; i++) out[i] = a[i + e]! + b[i + d]!; return;
-      case 'Sub': for (let i = o; i < end; i++) out[i] = a[i + e]! - b[i + d]!; return;
-      case 'Mul': for (let i = o; i < end; i++) out[i] = a[i + e]! * b[i + d]!; return;
-      case 'Div': for (let i = o; i < end; i++) out[i] = a[i + e]! / b[i + d]!; return;
+      case 'Add': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = x + y; } return;
+      case 'Sub': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = x - y; } return;
+      case 'Mul': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = x * y; } return;
+      case 'Div': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = x / y; } return;
+      case 'Pow': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = Math.pow(x, y); } return;
+      case 'Max': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = x > y || Number.isNaN(x) ? x : y; } return;
+      case 'Min': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = b[i + d]!; out[i] = x < y || Number.isNaN(x) ? x : y; } return;
     }
   }
   if (ia === 1 && ib === 0) {
-    const s = b[pb]!;
     const e = pa - o;
+    const y0 = b[pb]!;
     switch (op) {
-      case 'Add': for (let i = o; i < end; i++) out[i] = a[i + e]! + s; return;
-      case 'Sub': for (let i = o; i < end; i++) out[i] = a[i + e]! - s; return;
-      case 'Mul': for (let i = o; i < end; i++) out[i] = a[i + e]! * s; return;
-      case 'Div': for (let i = o; i < end; i++) out[i] = a[i + e]! / s; return;
+      case 'Add': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = x + y; } return;
+      case 'Sub': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = x - y; } return;
+      case 'Mul': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = x * y; } return;
+      case 'Div': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = x / y; } return;
+      case 'Pow': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = Math.pow(x, y); } return;
+      case 'Max': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = x > y || Number.isNaN(x) ? x : y; } return;
+      case 'Min': for (let i = o; i < end; i++) { const x = a[i + e]!; const y = y0; out[i] = x < y || Number.isNaN(x) ? x : y; } return;
     }
   }
   if (ia === 0 && ib === 1) {
-    const s = a[pa]!;
+    const x0 = a[pa]!;
     const d = pb - o;
     switch (op) {
-      case 'Add': for (let i = o; i < end; i++) out[i] = s + b[i + d]!; return;
-      case 'Sub': for (let i = o; i < end; i++) out[i] = s - b[i + d]!; return;
-      case 'Mul': for (let i = o; i < end; i++) out[i] = s * b[i + d]!; return;
-      case 'Div': for (let i = o; i < end; i++) out[i] = s / b[i + d]!; return;
+      case 'Add': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = x + y; } return;
+      case 'Sub': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = x - y; } return;
+      case 'Mul': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = x * y; } return;
+      case 'Div': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = x / y; } return;
+      case 'Pow': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = Math.pow(x, y); } return;
+      case 'Max': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = x > y || Number.isNaN(x) ? x : y; } return;
+      case 'Min': for (let i = o; i < end; i++) { const x = x0; const y = b[i + d]!; out[i] = x < y || Number.isNaN(x) ? x : y; } return;
     }
   }
   switch (op) {
-    case 'Add': for (let i = o, x = pa, y = pb; i < end; i++, x += ia, y += ib) out[i] = a[x]! + b[y]!; return;
-    case 'Sub': for (let i = o, x = pa, y = pb; i < end; i++, x += ia, y += ib) out[i] = a[x]! - b[y]!; return;
-    case 'Mul': for (let i = o, x = pa, y = pb; i < end; i++, x += ia, y += ib) out[i] = a[x]! * b[y]!; return;
-    case 'Div': for (let i = o, x = pa, y = pb; i < end; i++, x += ia, y += ib) out[i] = a[x]! / b[y]!; return;
+    case 'Add': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = x + y; } return;
+    case 'Sub': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = x - y; } return;
+    case 'Mul': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = x * y; } return;
+    case 'Div': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = x / y; } return;
+    case 'Pow': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = Math.pow(x, y); } return;
+    case 'Max': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = x > y || Number.isNaN(x) ? x : y; } return;
+    case 'Min': for (let i = o, p = pa, q = pb; i < end; i++, p += ia, q += ib) { const x = a[p]!; const y = b[q]!; out[i] = x < y || Number.isNaN(x) ? x : y; } return;
   }
 }
 
