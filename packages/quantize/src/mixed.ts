@@ -1,5 +1,6 @@
-import { type Feeds, type Model, PassDataError, cloneModel, defineOptions, definePass, runModel, throwIfAborted } from '@whittle/graph';
-import { engine, tensor } from '@whittle/tensor';
+import { type Feeds, PassDataError, cloneModel, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
+import { openWeightSwapSession } from './mixed_sensitivity.js';
 import { prepareOpset, siteBlockSize, siteGranularity } from './rtn.js';
 import { SkipLog } from './skips.js';
 import { type QuantizedWeight, type WeightSite, blocksPerRow, canonical, dequantizeWeight, findModelWeightSites, fromCanonical, quantizeRtn } from './weights.js';
@@ -23,20 +24,13 @@ function storedBytes(q: QuantizedWeight): number {
   return Math.ceil((q.rows * q.cols * (q.bits <= 4 ? 4 : 8)) / 8) + groups * 4 + (q.symmetric ? 0 : groups);
 }
 
-async function outputsOf(m: Model, batches: Feeds[]): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const f of batches) {
-    const r = await engine().noGradAsync(() => runModel(m, f));
-    for (const o of m.graph.outputs) out.push(Float32Array.from(r.get(o.name)!.dataSync() as Float32Array));
-  }
-  return out;
-}
-
 /**
  * `quantize-mixed`: mixed precision by sensitivity. Each layer is quantized alone to `lowBits`
  * and the model's output error (MSE against float on calibration batches) measured; then, from
  * all-`lowBits`, the layers whose upgrade to `highBits` removes the most error per extra byte are
  * upgraded while the weights stay within `targetRatio` of their float32 size. Emitted as QDQ.
+ * The forwards run in one session of the calibration runtime (onnxruntime when injected), the
+ * quantized-dequantized weight fed in place of its initializer.
  */
 export const quantizeMixedPass = definePass({
   specificationVersion: 'v1',
@@ -53,27 +47,43 @@ export const quantizeMixedPass = definePass({
       if (batches.length >= o.maxBatches) break;
     }
     if (!batches.length) throw new PassDataError('quantize-mixed', 'quantize-mixed: the calibration data is empty');
-    const ref = await outputsOf(model, batches);
     const skips = new SkipLog();
     const sites = findModelWeightSites(model, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: sensitivity is measured on main-graph weights only', skips }).filter((s, i, all) => all.findIndex((t) => t.name === s.name) === i);
     const quant = (site: WeightSite, bits: number): QuantizedWeight =>
       quantizeRtn(canonical(site, site.tensor.dataSync() as Float32Array), site.rows, site.cols, { bits, symmetric: true, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) });
-    const errorWith = async (site: WeightSite, q: QuantizedWeight): Promise<number> => {
-      const m = cloneModel(model);
-      m.graph.initializers.set(site.name, tensor(fromCanonical(site, dequantizeWeight(q)), site.shape, 'float32', { backend: 'cpu' }));
-      const out = await outputsOf(m, batches);
-      let e = 0;
-      let n = 0;
-      out.forEach((v, k) => v.forEach((x, i) => void ((e += (x - ref[k]![i]!) ** 2), n++)));
-      return e / n;
-    };
+    const session = await openWeightSwapSession(model, sites.map((s) => s.name), { pass: 'quantize-mixed', activationRuntime: ctx.activationRuntime, runtime: ctx.calibrationRuntime, backend: ctx.backend, logger: ctx.logger });
     const layers = [];
-    for (const [i, site] of sites.entries()) {
-      throwIfAborted(ctx.signal, 'quantize-mixed');
-      const low = quant(site, o.lowBits);
-      const high = quant(site, o.highBits);
-      layers.push({ site, low, high, errLow: await errorWith(site, low), errHigh: await errorWith(site, high), bits: o.lowBits });
-      ctx.onProgress((0.9 * (i + 1)) / sites.length, `sensitivity of ${site.name}`);
+    try {
+      const ref: Float32Array[][] = [];
+      for (const f of batches) ref.push(await session.outputs(f));
+      // output MSE against float over every output of every batch
+      const errorWith = async (site: WeightSite, q: QuantizedWeight): Promise<number> => {
+        const w = tensor(fromCanonical(site, dequantizeWeight(q)), site.shape, 'float32', { backend: 'cpu' });
+        let e = 0;
+        let n = 0;
+        try {
+          for (const [b, f] of batches.entries()) {
+            const out = await session.outputs(f, { [site.name]: w });
+            out.forEach((v, k) => {
+              const r = ref[b]![k]!;
+              for (let i = 0; i < v.length; i++) e += (v[i]! - r[i]!) ** 2;
+              n += v.length;
+            });
+          }
+        } finally {
+          w.dispose();
+        }
+        return e / n;
+      };
+      for (const [i, site] of sites.entries()) {
+        throwIfAborted(ctx.signal, 'quantize-mixed');
+        const low = quant(site, o.lowBits);
+        const high = quant(site, o.highBits);
+        layers.push({ site, low, high, errLow: await errorWith(site, low), errHigh: await errorWith(site, high), bits: o.lowBits });
+        ctx.onProgress((0.9 * (i + 1)) / sites.length, `sensitivity ${i + 1}/${sites.length} (${session.runtime}): ${site.name}`);
+      }
+    } finally {
+      await session.close();
     }
     const floatBytes = sites.reduce((s, x) => s + x.rows * x.cols * 4, 0);
     const budget = o.targetRatio * floatBytes;

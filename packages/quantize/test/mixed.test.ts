@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Feeds, PassDataError, cloneModel, runModel, runPass, validateModel } from '@whittle/graph';
+import * as ort from 'onnxruntime-node';
+import { type ActivationRuntime, type Feeds, PassDataError, cloneModel, runModel, runPass, validateModel } from '@whittle/graph';
+import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
 import { Rng, tensor } from '@whittle/tensor';
 import '../src/index.js';
 import { mixedFeeds, mixedModel, ortRun } from './helpers.js';
@@ -48,5 +50,29 @@ describe('quantize-mixed', () => {
     const theirs = o[r.model.graph.outputs[0]!.name]!;
     ours.forEach((x, i) => expect(Math.abs(x - theirs[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(theirs[i]!))));
     await expect(runPass('quantize-mixed', model, {})).rejects.toThrow(PassDataError);
+  });
+
+  it('measures sensitivity in one onnxruntime session with the weights fed; the bits and errors match the interpreter', async () => {
+    const model = cloneModel(mixedModel(2));
+    const onnxruntime = ortActivationRuntime(ort as unknown as OrtModuleLike);
+    const opened: number[] = [];
+    const runtime: ActivationRuntime = { name: 'onnxruntime', open: (m, fetch, o) => (opened.push(m.graph.inputs.length), onnxruntime.open(m, fetch, o)) };
+    const opts = { targetRatio: 0.2, granularity: 'per-channel' };
+    const ours = await runPass('quantize-mixed', model, opts, { calibration: calib(3) });
+    const theirs = await runPass('quantize-mixed', model, opts, { calibration: calib(3), activationRuntime: runtime });
+    // one session for the reference and every layer variant, the weights added as graph inputs
+    expect(opened).toEqual([model.graph.inputs.length + 3]);
+    type Layer = { weight: string; bits: number; outputMseLow: number; outputMseHigh: number };
+    const a = ours.report.details!.layers as Layer[];
+    const b = theirs.report.details!.layers as Layer[];
+    expect(b.map((l) => [l.weight, l.bits])).toEqual(a.map((l) => [l.weight, l.bits]));
+    a.forEach((l, i) => {
+      expect(Math.abs(b[i]!.outputMseLow - l.outputMseLow)).toBeLessThan(1e-3 * l.outputMseLow);
+      expect(Math.abs(b[i]!.outputMseHigh - l.outputMseHigh)).toBeLessThan(1e-2 * l.outputMseHigh + 1e-9);
+    });
+    // the model is unchanged by the scan (its weights were fed, not written)
+    expect(model.graph.inputs.map((i) => i.name)).toEqual(mixedModel(2).graph.inputs.map((i) => i.name));
+    // a forced onnxruntime without one injected is refused
+    await expect(runPass('quantize-mixed', model, opts, { calibration: calib(1), calibrationRuntime: 'onnxruntime' })).rejects.toThrow(PassDataError);
   });
 });
