@@ -97,20 +97,21 @@ export async function maskReport(
     return { changed: false, summary: `${pass}: nothing pruned: ${reason}`, ...(warnings.length ? { warnings } : {}), details: { reason, layers: [] } };
   }
   const after = await sparsityReport(out);
+  // the after-report has counted every prunable weight's zeros already: reuse its counts
+  const counted = new Map<string, (typeof after.layers)[number]>();
+  for (const a of after.layers) if (!counted.has(a.weight)) counted.set(a.weight, a);
   const perLayer = [];
   for (const l of layers) {
-    const at = resolveWeightKey(out, l.weight)!;
-    const v = await floatValues(at.graph.initializers.get(at.name)!);
-    const a = after.layers.find((x) => x.weight === l.weight);
+    const a = counted.get(l.weight) ?? (await countedLayer(out, l.weight));
     const mask = masks.get(l.weight);
     perLayer.push({
       node: l.node,
       weight: l.weight,
-      sparsity: v.length ? countZeros(v) / v.length : 0,
-      nonzero: v.length - countZeros(v),
-      total: v.length,
-      flopsDense: a?.flopsDense ?? 0,
-      flopsEffective: a?.flopsEffective ?? 0,
+      sparsity: a.sparsity,
+      nonzero: a.nonzero,
+      total: a.total,
+      flopsDense: a.flopsDense,
+      flopsEffective: a.flopsEffective,
       ...(recordMasks && mask ? { mask: packMask(mask) } : {}),
     });
   }
@@ -121,4 +122,12 @@ export async function maskReport(
     ...(warnings.length ? { warnings } : {}),
     details: { layers: perLayer, flopsEffective: after.flopsEffective, runtime: DENSE_NOTE },
   };
+}
+
+/** Zero count of a weight the after-report did not list (no FLOPs known). */
+async function countedLayer(out: Model, weight: string): Promise<{ sparsity: number; nonzero: number; total: number; flopsDense: number; flopsEffective: number }> {
+  const at = resolveWeightKey(out, weight)!;
+  const v = await floatValues(at.graph.initializers.get(at.name)!);
+  const z = countZeros(v);
+  return { sparsity: v.length ? z / v.length : 0, nonzero: v.length - z, total: v.length, flopsDense: 0, flopsEffective: 0 };
 }

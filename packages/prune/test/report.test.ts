@@ -3,7 +3,7 @@ import { gzipSync as fflateGzip } from 'fflate';
 import { runPass } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { describe, expect, it } from 'vitest';
-import { gzipSize, sparsityReport } from '../src/index.js';
+import { REPORT_GZIP_LEVEL, gzipSize, initializerBytesOf, sparsityReport } from '../src/index.js';
 import { Rng, runOrt, values } from './helpers.js';
 import { LAYERS, smallNet } from './models.js';
 
@@ -46,6 +46,9 @@ describe('sparsityReport', () => {
     expect(r.weightBytes).toBe(4 * r.parameters);
     expect(r.weightGzipBytes).toBeLessThan(0.6 * rd.weightGzipBytes);
     expect(r.fileGzipBytes!).toBeLessThan(rd.fileGzipBytes!);
+    // both gzip sizes are fflate's at the report's documented level, on the bytes they name
+    expect(r.fileGzipBytes).toBe(fflateGzip(bytes, { level: REPORT_GZIP_LEVEL }).length);
+    expect(r.weightGzipBytes).toBe(fflateGzip(await initializerBytesOf(pruned), { level: REPORT_GZIP_LEVEL }).length);
     expect(r.fileBytes).toBe(rd.fileBytes); // same dense storage, only more zeros
     // the model ORT loads is the one measured
     expect((await runOrt(pruned, { input: { data: new Float32Array(2 * 8 * 36).fill(0.5), shape: [2, 8, 6, 6] } })).bytes.length).toBe(r.fileBytes);

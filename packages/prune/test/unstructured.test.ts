@@ -34,7 +34,10 @@ describe('prune-unstructured', () => {
         }
       });
       expect(minKept).toBeGreaterThanOrEqual(maxPruned);
-      const entry = (report.details!.layers as { weight: string; mask: string; sparsity: number }[]).find((x) => x.weight === l.weight)!;
+      const entry = (report.details!.layers as { weight: string; mask: string; sparsity: number; nonzero: number; total: number }[]).find((x) => x.weight === l.weight)!;
+      // per-layer counts are those of the pruned weight
+      const zeros = p.filter((v) => v === 0).length;
+      expect([entry.nonzero, entry.total, entry.sparsity]).toEqual([p.length - zeros, p.length, zeros / p.length]);
       const mask = unpackMask(entry.mask, w.length);
       p.forEach((v, k) => expect(mask[k]).toBe(v !== 0 ? 1 : 0));
     }
