@@ -74,6 +74,10 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
   if (/^[a-z]+$/.test(data) && data !== 'synthetic' && !existsSync(userPath(data))) {
     throw new UsageError(`unknown dataset '${data}'; give mnist, synthetic[:N], or a path (ONNX test-data folder, .npy, .npz, image folder, .csv, .tsv, .jsonl, or a .yaml data spec)`);
   }
+  // `synthetic:` followed by anything but a positive count is a typo, not a file name
+  if (/^synthetic:/.test(data) && !/^synthetic:[1-9]\d*$/.test(data) && !existsSync(userPath(data))) {
+    throw new UsageError(`--data ${data}: synthetic data takes a positive sample count, e.g. synthetic:32`);
+  }
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
   const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text });
   // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them)

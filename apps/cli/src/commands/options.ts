@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { OptionSpec } from '@whittle/graph';
+import { type Model, type OptionSpec, graphScopes, listOps } from '@whittle/graph';
+import { UsageError } from '../errors.js';
 
 /** `someOption` → `some-option`. */
 export function kebab(name: string): string {
@@ -64,4 +65,39 @@ export function pickPassOptions(parsed: Record<string, unknown>, fields: Readonl
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(fields)) if (parsed[name] !== undefined) out[name] = parsed[name];
   return out;
+}
+
+/** Pass options that name op types (`ops`, `excludeOps`, `blockOps`, …). */
+function isOpTypeList(name: string, spec: OptionSpec): boolean {
+  return spec.type === 'string[]' && (name === 'ops' || name.endsWith('Ops'));
+}
+
+/**
+ * Check the op types a user named (`--ops`, `--exclude-ops`, …) against the model's: a name that
+ * differs from an op type (the model's or one the interpreter knows) only in case (`matmul`) is a typo that would silently
+ * quantize or keep nothing of it, so it is refused with the right spelling; a name the model does
+ * not hold at all is returned as a note (a list such as `MatMul,Gemm,Conv` is fine on a model
+ * without Gemm).
+ */
+export function checkOpTypeOptions(model: Model, given: Record<string, unknown>, fields: Readonly<Record<string, OptionSpec>>): string[] {
+  const present = new Set(graphScopes(model.graph).flatMap((s) => s.graph.nodes.map((n) => n.opType)));
+  // the model's op types, then every op type the interpreter knows (`domain::Op`)
+  const known = [...present, ...listOps().map((k) => k.slice(k.indexOf('::') + 2))];
+  const byLower = new Map<string, string>();
+  for (const t of known) if (!byLower.has(t.toLowerCase())) byLower.set(t.toLowerCase(), t);
+  const notes: string[] = [];
+  for (const [name, spec] of Object.entries(fields)) {
+    const v = given[name];
+    if (!isOpTypeList(name, spec) || !Array.isArray(v)) continue;
+    const flag = `--${kebab(name)}`;
+    const absent: string[] = [];
+    for (const t of v as string[]) {
+      if (present.has(t)) continue;
+      const fix = byLower.get(t.toLowerCase());
+      if (fix && fix !== t) throw new UsageError(`${flag}: op type '${t}' is spelled '${fix}' (op types are case-sensitive)`);
+      absent.push(t);
+    }
+    if (absent.length) notes.push(`${flag}: the model has no ${absent.join(', ')} node${absent.length > 1 ? 's' : ''} (its op types: ${[...present].sort().join(', ')})`);
+  }
+  return notes;
 }

@@ -6,7 +6,7 @@ import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../d
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { contextFor, type RunFlags } from './context.js';
-import { addPassOptions, pickPassOptions } from './options.js';
+import { addPassOptions, checkOpTypeOptions, pickPassOptions } from './options.js';
 import { TARGETS, type Target, applyTarget } from './target.js';
 
 /**
@@ -105,13 +105,15 @@ export function printRun(r: RecipeResult, path: string | undefined, json: boolea
 export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass; defaultLoss?: 'lm' | 'kl' } = {}): Promise<void> {
   const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
+  const passOptions = pickPassOptions(opts, pass.optionsSchema?.fields ?? {});
+  for (const n of checkOpTypeOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss)), ...(extra.resources ? { resources: extra.resources } : {}) };
   const analysis = !!pass.cli?.analysis;
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result: RecipeResult;
   try {
     const pm = new PassManager({ ...ctx, frontEnd: flags.frontEnd !== false, requireCompression: !analysis, onProgress: (f, m) => progress.update(f, m) });
-    pm.add(pass, pickPassOptions(opts, pass.optionsSchema?.fields ?? {}));
+    pm.add(pass, passOptions);
     if (extra.then) pm.add(extra.then);
     result = await pm.run(model);
   } finally {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder, getPass } from '@whittle/graph';
+import '@whittle/quantize';
+import { tensor } from '@whittle/tensor';
+import { openCliData } from '../src/data.js';
+import { checkOpTypeOptions } from '../src/commands/options.js';
+import { UsageError } from '../src/errors.js';
+
+/** x [1, 4] → MatMul(W) → Relu → y: a model with op types MatMul and Relu. */
+function tinyModel() {
+  const b = new GraphBuilder();
+  const x = b.input('x', 'float32', [1, 4]);
+  const w = b.initializer('W', tensor(new Float32Array(16).fill(0.5), [4, 4]));
+  b.node('Relu', [b.node('MatMul', [x, w])], {}, { outputNames: ['y'] });
+  b.output('y', 'float32', [1, 4]);
+  return b.model();
+}
+
+describe('flags checked against the model before any pass runs', () => {
+  const fields = getPass('quantize-dynamic').optionsSchema!.fields;
+
+  it('an op type spelled in the wrong case is refused with its spelling (in the model or not)', () => {
+    const m = tinyModel();
+    expect(() => checkOpTypeOptions(m, { ops: ['matmul'] }, fields)).toThrow(UsageError);
+    expect(() => checkOpTypeOptions(m, { ops: ['matmul'] }, fields)).toThrow(/--ops: op type 'matmul' is spelled 'MatMul'/);
+    // Conv is not in this model, but it is an op type: the typo is caught all the same
+    expect(() => checkOpTypeOptions(m, { excludeOps: ['conv'] }, fields)).toThrow(/--exclude-ops: op type 'conv' is spelled 'Conv'/);
+  });
+
+  it('an op type the model lacks is a note naming the model\'s op types; present ones pass silently', () => {
+    const m = tinyModel();
+    expect(checkOpTypeOptions(m, { ops: ['MatMul', 'Gemm', 'Foo'] }, fields)).toEqual(['--ops: the model has no Gemm, Foo nodes (its op types: MatMul, Relu)']);
+    expect(checkOpTypeOptions(m, { ops: ['MatMul'], excludeOps: ['Relu'] }, fields)).toEqual([]);
+    // options that are not op-type lists are not looked at
+    expect(checkOpTypeOptions(m, { excludeNodes: ['matmul'] }, fields)).toEqual([]);
+  });
+
+  it('--data synthetic:<not a positive count> is a usage error, not a missing file', async () => {
+    const m = tinyModel();
+    for (const bad of ['synthetic:abc', 'synthetic:0', 'synthetic:-3', 'synthetic:']) {
+      await expect(openCliData(bad, m, 'train')).rejects.toThrow(new UsageError(`--data ${bad}: synthetic data takes a positive sample count, e.g. synthetic:32`));
+    }
+    const ok = await openCliData('synthetic:3', m, 'train');
+    expect(ok.source.kind).toBe('synthetic');
+  });
+});
