@@ -29,10 +29,10 @@ function analysis(ops: Record<string, number>, layers: [string, number][], input
     layers: ls,
     histograms: [],
     opHistograms: [],
-    gzipMethod: 'fflate-9',
+    gzipMethod: 'fflate',
     skippedHistograms: [],
     size: { fileBytes: parameters * 4, gzipBytes: parameters * 4, parameters, weightBytes: parameters * 4, sparsity: 0, zeroWeights: 0, flops: 0, assumedDims: [], byDtype: {} },
-    fileGzipMethod: 'fflate-9',
+    fileGzipMethod: 'fflate',
   };
 }
 

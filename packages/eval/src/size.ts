@@ -1,16 +1,13 @@
 /**
- * Model size: file and gzip bytes (fflate, browser-safe), parameters, weight sparsity and a FLOPs
+ * Model size: file and gzip bytes (@whittle/tensor's gzipSize: fflate level 6, browser-safe), parameters, weight sparsity and a FLOPs
  * estimate (from @whittle/graph's `summarize`).
  */
-import { gzipSync } from 'fflate';
-import { ArgumentError, type Tensor } from '@whittle/tensor';
+import { ArgumentError, type Tensor, gzipSize } from '@whittle/tensor';
 import { getInt, summarize, tensorValues, type Model } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 
-/** Bytes after gzip (fflate, level 9 by default) — what a web server would send. */
-export function gzipSize(bytes: Uint8Array, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 9): number {
-  return gzipSync(bytes, { level }).length;
-}
+/** gzip sizes: @whittle/tensor's shared helper (fflate at its documented `GZIP_LEVEL`, 6). */
+export { gzipSize, GZIP_LEVEL } from '@whittle/tensor';
 
 /** What {@link weightSparsity} returns. */
 export interface SparsityStats {
@@ -64,7 +61,7 @@ export function weightSparsity(model: Model): SparsityStats {
 export interface SizeMetrics {
   /** Bytes of the .onnx file (plus external data files when measured from disk). */
   fileBytes: number;
-  /** Sum of the gzip sizes of those files. */
+  /** Sum of the gzip sizes of those files (gzipSize, level 6). */
   gzipBytes: number;
   /** Unique initializer elements. */
   parameters: number;

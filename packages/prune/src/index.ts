@@ -20,7 +20,9 @@ export { checkNMPattern, nmMask, type NMCheck } from './nm.js';
 export { computeMasks, applyMasks, masksFromZeros, weightScores, kthSmallest, type Masks, type MaskOptions, type ScoreMethod, type PruneScope } from './masks.js';
 export { collectInputNorms, inputNormsPoint, type InputNorms, type CollectOptions } from './activations.js';
 export { findPrunableWeights, packMask, unpackMask, type PrunableWeight } from './layers.js';
-export { sparsityReport, gzipSize, initializerBytesOf, REPORT_GZIP_LEVEL, type SparsityReport, type LayerSparsity } from './report.js';
+export { sparsityReport, initializerBytesOf, REPORT_GZIP_LEVEL, type SparsityReport, type LayerSparsity } from './report.js';
+/** The shared gzip-size helper and its level (re-exported from @whittle/tensor). */
+export { gzipSize, GZIP_LEVEL } from '@whittle/tensor';
 export { pruneGradual, gradualOptions } from './gradual_pass.js';
 export { pruneSparseGpt } from './sparsegpt_pass.js';
 export { sparseGptPrune, type SparseGptSpec, type SparseGptResult } from './sparsegpt.js';

@@ -1,5 +1,5 @@
-import { gzipSync } from 'fflate';
 import { type Model, summarize } from '@whittle/graph';
+import { GZIP_LEVEL, gzipSize } from '@whittle/tensor';
 import { countZeros, findPrunableWeights, floatValues, weightKey, weightTensor } from './layers.js';
 
 /** Per-layer numbers of a (pruned) model. */
@@ -43,21 +43,10 @@ export interface SparsityReport {
 }
 
 /**
- * gzip level of {@link sparsityReport}'s sizes. Level 9 spends ~6x the time of level 6 on pruned
- * weights (long hash chains through the runs of zero bytes) for sizes under 0.2 % smaller: the
- * 26M-parameter decoder's weights at 50 % magnitude 57,172,728 (level 9, 31 s) vs 57,206,827 bytes
- * (level 6, 4.7 s); Wanda, 2:4 and SparseGPT +0.16 to +0.18 %; dense weights the same size.
+ * gzip level of {@link sparsityReport}'s sizes: @whittle/tensor's `GZIP_LEVEL` (6; see there for
+ * the measured level 6 vs 9 sizes and times), kept under this name for existing callers.
  */
-export const REPORT_GZIP_LEVEL = 6;
-
-/**
- * gzip-compressed size of `bytes` (fflate: the same bytes in Node and every browser, unlike the
- * platform's CompressionStream). Level 9 by default, the measure of @whittle/eval;
- * {@link sparsityReport} uses {@link REPORT_GZIP_LEVEL}.
- */
-export async function gzipSize(bytes: Uint8Array, level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 9): Promise<number> {
-  return gzipSync(bytes, { level }).length;
-}
+export const REPORT_GZIP_LEVEL = GZIP_LEVEL;
 
 /** Raw little-endian bytes of all initializers, concatenated (graph order). */
 export async function initializerBytesOf(model: Model): Promise<Uint8Array> {
@@ -116,12 +105,12 @@ export async function sparsityReport(model: Model, opts: { serialize?: (m: Model
     flopsDense: summary.flops,
     flopsEffective: Math.round(summary.flops - denseLayers + eff),
     weightBytes: weights.length,
-    weightGzipBytes: opts.gzip === false ? Number.NaN : await gzipSize(weights, REPORT_GZIP_LEVEL),
+    weightGzipBytes: opts.gzip === false ? Number.NaN : gzipSize(weights),
   };
   if (opts.serialize) {
     const bytes = await opts.serialize(model);
     report.fileBytes = bytes.length;
-    report.fileGzipBytes = await gzipSize(bytes, REPORT_GZIP_LEVEL);
+    report.fileGzipBytes = gzipSize(bytes);
   }
   return report;
 }

@@ -35,6 +35,7 @@ export { encodeMinifloatBits, decodeMinifloat, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLO
 export { encodeE8m0Bits } from './float_formats/e8m0.js';
 export * from './shape.js';
 export { Rng } from './rng.js';
+export { GZIP_LEVEL, gzipSize } from './gzip_size.js';
 export { wasmSgemmVariant, forceWasmSgemmVariant, type WasmSgemmVariant } from './wasm/sgemm_wasm.js';
 export { Tensor } from './tensor.js';
 export { Engine, engine } from './engine.js';

@@ -1,8 +1,8 @@
 /**
- * gzip sizes for the page. Up to {@link FFLATE_LIMIT} bytes: @whittle/eval's gzipSize (fflate,
- * level 9, as the CLI's reports measure files). Above it, where pure-JS level 9 costs ~2 s per
- * 10 MB (more on a busy machine), the runtime's native CompressionStream (zlib's default level,
- * a few % larger), when there is one.
+ * gzip sizes for the page. Up to {@link FFLATE_LIMIT} bytes: @whittle/eval's gzipSize (fflate at
+ * the shared level 6, as the CLI's reports measure files). Above it, where pure-JS gzip costs
+ * seconds per 10 MB (more on a busy machine), the runtime's native CompressionStream (zlib's
+ * default level, also 6; the two deflaters' sizes differ by a few %), when there is one.
  */
 import { gzipSize } from '@whittle/eval';
 
@@ -13,11 +13,11 @@ import { gzipSize } from '@whittle/eval';
  */
 export const LAYER_GZIP_LIMIT = 16e6;
 
-/** Largest input measured with fflate level 9. */
+/** Largest input measured with fflate (in the worker, pure JS). */
 export const FFLATE_LIMIT = 4 * 2 ** 20;
 
 /** How a size was measured, for notes on the page and in reports. */
-export type GzipMethod = 'fflate-9' | 'native';
+export type GzipMethod = 'fflate' | 'native';
 
 async function nativeGzipSize(bytes: Uint8Array): Promise<number> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip'));
@@ -38,5 +38,5 @@ export function useNativeGzip(total: number): boolean {
 /** gzip size of `bytes` and how it was measured; `total` (default: its own length) picks the method. */
 export async function measureGzip(bytes: Uint8Array, total = bytes.length): Promise<{ bytes: number; method: GzipMethod }> {
   if (useNativeGzip(total)) return { bytes: await nativeGzipSize(bytes), method: 'native' };
-  return { bytes: gzipSize(bytes), method: 'fflate-9' };
+  return { bytes: gzipSize(bytes), method: 'fflate' };
 }

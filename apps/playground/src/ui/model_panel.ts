@@ -85,7 +85,7 @@ export function mountModelPanel(store: Store): void {
     byId('model-facts').replaceChildren(...facts(m.name, a));
     drawOpHistogram(byId<HTMLCanvasElement>('op-chart'), a.ops);
     drawOpBytes(byId<HTMLCanvasElement>('op-bytes-chart'), a);
-    byId('layers-summary').textContent = `Layers (${a.layers.length} with weights${a.gzipMethod === 'native' ? '; gzip sizes by the browser\'s zlib, not level 9' : a.gzipMethod === 'skipped' ? `; per-layer gzip sizes measured up to ${formatBytes(LAYER_GZIP_LIMIT)} of weights` : ''})`;
+    byId('layers-summary').textContent = `Layers (${a.layers.length} with weights${a.gzipMethod === 'native' ? '; gzip sizes by the browser\'s zlib (its default level 6), not fflate' : a.gzipMethod === 'skipped' ? `; per-layer gzip sizes measured up to ${formatBytes(LAYER_GZIP_LIMIT)} of weights` : ''})`;
     // small models open expanded; long lists stay collapsed
     (byId('layers-details') as HTMLDetailsElement).open = a.layers.length <= 12;
     (byId('hist-details') as HTMLDetailsElement).open = a.histograms.length <= 12;

@@ -64,7 +64,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     histograms,
     opHistograms,
     skippedHistograms,
-    gzipMethod: !layerGzip ? 'skipped' : native ? 'native' : 'fflate-9',
+    gzipMethod: !layerGzip ? 'skipped' : native ? 'native' : 'fflate',
     size: size.size,
     fileGzipMethod: size.gzipMethod,
   };

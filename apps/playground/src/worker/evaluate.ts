@@ -18,7 +18,7 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
   for (const [i, v] of job.variants.entries()) {
     onProgress(i / total, `${v.name}: size`);
     // sizes come with the variant's analysis; measured here only when not given
-    const { size, gzipMethod } = v.size ? { size: v.size, gzipMethod: v.gzipMethod ?? 'fflate-9' } : await sizeOf(v.bytes);
+    const { size, gzipMethod } = v.size ? { size: v.size, gzipMethod: v.gzipMethod ?? 'fflate' } : await sizeOf(v.bytes);
     let out;
     try {
       out = await ortOutputs(v.bytes, job.data, { batchSize: job.batchSize, ep: runtime.ep, cache: true, signal, onBatch: (d, n) => onProgress((i + d / n) / total, `${v.name}: ${d}/${n} samples`) });

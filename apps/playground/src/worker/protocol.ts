@@ -34,7 +34,7 @@ export interface LayerStat {
   opType: string;
   parameters: number;
   bytes: number;
-  /** gzip size of the layer's weight bytes (level 9, as @whittle/eval measures files); not measured on models above LAYER_GZIP_LIMIT. */
+  /** gzip size of the layer's weight bytes (gzipSize of @whittle/tensor, level 6, as @whittle/eval measures files); not measured on models above LAYER_GZIP_LIMIT. */
   gzipBytes?: number;
   flops: number;
 }
@@ -70,12 +70,12 @@ export interface ModelAnalysis {
   histograms: WeightHistogram[];
   /** One summary histogram per op type (real-valued weights only). */
   opHistograms: OpHistogram[];
-  /** How the per-layer gzip sizes were measured (fflate level 9, or native zlib for big models), or 'skipped' above LAYER_GZIP_LIMIT. */
-  gzipMethod: 'fflate-9' | 'native' | 'skipped';
+  /** How the per-layer gzip sizes were measured (fflate at the shared level 6, or native zlib for big models), or 'skipped' above LAYER_GZIP_LIMIT. */
+  gzipMethod: 'fflate' | 'native' | 'skipped';
   /** The file's size metrics (@whittle/eval's measureSize, or its native-gzip equivalent for big files). */
   size: SizeMetrics;
   /** How `size.gzipBytes` was measured. */
-  fileGzipMethod: 'fflate-9' | 'native';
+  fileGzipMethod: 'fflate' | 'native';
   /** Layers whose weights could not be histogrammed, with the reason. */
   skippedHistograms: { layer: string; reason: string }[];
 }
@@ -125,8 +125,8 @@ export interface VariantEval {
   accuracy?: number;
   fidelity?: FidelityMetrics;
   samples: number;
-  /** How gzipBytes was measured (fflate level 9, or native zlib for big files). */
-  gzipMethod?: 'fflate-9' | 'native';
+  /** How gzipBytes was measured (fflate at the shared level 6, or native zlib for big files). */
+  gzipMethod?: 'fflate' | 'native';
   /** onnxruntime-web session creation and forward-pass time (for time estimates). */
   timing?: { createMs: number; runMs: number; samples: number };
   /** Why onnxruntime-web could not run the variant (size is still measured). */
@@ -158,7 +158,7 @@ export type Job =
   | { kind: 'analyze'; model: Uint8Array }
   | { kind: 'compress'; model: Uint8Array; recipe: Recipe; seed: number; backend: BackendChoice; data?: PassData }
   | { kind: 'sensitivity'; model: Uint8Array; levels: number[]; samples: number; maxLayers?: number; batchSize: number; data: PassData; ort?: OrtChoice }
-  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array; size?: SizeMetrics; gzipMethod?: 'fflate-9' | 'native' }[]; data: EvalDataset; batchSize: number; reference?: Float32Array; ort?: OrtChoice }
+  | { kind: 'evaluate'; variants: { name: string; bytes: Uint8Array; size?: SizeMetrics; gzipMethod?: 'fflate' | 'native' }[]; data: EvalDataset; batchSize: number; reference?: Float32Array; ort?: OrtChoice }
   | { kind: 'ort-probe'; ort: OrtChoice };
 
 export type JobKind = Job['kind'];

@@ -5,10 +5,10 @@ import { measureGzip, useNativeGzip } from '../analysis/gzip.js';
 
 /**
  * @whittle/eval's measureSize; for models above the fflate limit the same metrics with the gzip
- * size from the browser's native zlib (level 9 in pure JS costs ~1.7 s per 10 MB).
+ * size from the browser's native zlib (pure-JS gzip costs seconds per 10 MB).
  */
-export async function sizeOf(bytes: Uint8Array, parsed?: Model): Promise<{ size: SizeMetrics; gzipMethod: 'fflate-9' | 'native' }> {
-  if (!useNativeGzip(bytes.length)) return { size: measureSize(bytes, parsed ? { model: parsed } : {}), gzipMethod: 'fflate-9' };
+export async function sizeOf(bytes: Uint8Array, parsed?: Model): Promise<{ size: SizeMetrics; gzipMethod: 'fflate' | 'native' }> {
+  if (!useNativeGzip(bytes.length)) return { size: measureSize(bytes, parsed ? { model: parsed } : {}), gzipMethod: 'fflate' };
   const model = parsed ?? readModel(bytes, { validate: false });
   const s = summarize(model);
   const sp = weightSparsity(model);
