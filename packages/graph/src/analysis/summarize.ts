@@ -4,17 +4,28 @@ import { opsetVersion } from '../ir/graph.js';
 import { graphScopes, scopedName } from '../ir/scopes.js';
 import type { Dim, Model, Node, RawTensor } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
+import { constantWeights } from './constant_weights.js';
 import { inferValueTypes } from './shape/infer.js';
 
 /** Parameters of one node (layer). */
 export interface LayerSummary {
   node: string;
   opType: string;
-  /** Elements of the initializers the node reads (a shared initializer counts in each consumer). */
+  /**
+   * Elements of the weights the node reads — initializers and weight Constant nodes (see
+   * {@link constantWeights}); a shared weight counts in each consumer.
+   */
   parameters: number;
   bytes: number;
-  /** Estimated FLOPs (multiply-adds count 2) for MatMul/Gemm/Conv/ConvTranspose, else 0. */
+  /**
+   * Estimated FLOPs: 2 per multiply-add, plus 1 per output element for a fused bias (Gemm, Conv,
+   * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
+   * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
+   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm); 0 for every other op and inside subgraphs.
+   */
   flops: number;
+  /** Multiply-adds of the same ops: equal for a float model and its quantized forms. */
+  macs: number;
 }
 
 /** What {@link summarize} returns. */
@@ -22,19 +33,28 @@ export interface ModelSummary {
   nodes: number;
   /** op type (with `domain:` prefix outside the default domain) → count. */
   ops: Record<string, number>;
-  /** Unique initializer elements and bytes. */
+  /**
+   * Unique weight elements and bytes: every initializer, and every Constant node that holds a
+   * weight (floating-point tensors of more than one element, quantized weights read by a
+   * quantized op; see {@link constantWeights}), each counted once, If/Loop/Scan bodies included.
+   */
   parameters: number;
   bytes: number;
   byDtype: Record<string, { tensors: number; parameters: number; bytes: number }>;
   layers: LayerSummary[];
+  /** Sum of the layers' FLOPs (see {@link LayerSummary.flops}). */
   flops: number;
+  /** Sum of the layers' multiply-adds. */
+  macs: number;
   /** Symbolic or unknown dims that were taken as 1 (or the value given in `dims`) for FLOPs. */
   assumedDims: string[];
 }
 
 /**
- * Op histogram, parameter counts and bytes (by dtype and by node, If/Loop/Scan bodies included)
- * and a FLOPs estimate for MatMul/Gemm/Conv of the main graph. `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
+ * Op histogram, parameter counts and bytes (initializers and weight Constant nodes, by dtype and
+ * by node, If/Loop/Scan bodies included)
+ * and a FLOPs / multiply-add estimate for the main graph's MatMul/Gemm/Conv/ConvTranspose and
+ * their integer and quantized forms (a quantized op counts its float counterpart's work). `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
  * count as 1 and are listed in `assumedDims`.
  */
 export function summarize(model: Model, opts: { dims?: Record<string, number> } = {}): ModelSummary {
@@ -71,7 +91,7 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
       const k = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
       ops[k] = (ops[k] ?? 0) + 1;
     }
-    const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers]);
+    const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers, ...constantWeights(g)]);
     for (const t of all.values()) count(t);
     const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 });
     const shape = (name: string | undefined): number[] | undefined => {
@@ -88,7 +108,8 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
           b += initializerBytes(t);
         }
       }
-      layers.push({ node: scope.path ? scopedName(scope, n.name) : n.name, opType: n.opType, parameters: p, bytes: b, flops: scope.path ? 0 : flopsOf(n, shape) });
+      const work = scope.path ? { macs: 0, flops: 0 } : workOf(n, shape);
+      layers.push({ node: scope.path ? scopedName(scope, n.name) : n.name, opType: n.opType, parameters: p, bytes: b, flops: work.flops, macs: work.macs });
     }
   }
   return {
@@ -99,39 +120,61 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     byDtype,
     layers,
     flops: layers.reduce((s, l) => s + l.flops, 0),
+    macs: layers.reduce((s, l) => s + l.macs, 0),
     assumedDims: [...assumed],
   };
 }
 
 const prod = (a: number[]): number => a.reduce((x, y) => x * y, 1);
 
-function flopsOf(n: Node, shape: (name: string | undefined) => number[] | undefined): number {
-  if (n.domain && n.domain !== 'ai.onnx') return 0;
-  const out = shape(n.outputs[0]);
-  switch (n.opType) {
-    case 'MatMul': {
-      const a = shape(n.inputs[0]);
-      if (!a || !out) return 0;
-      return 2 * prod(out) * (a[a.length - 1] ?? 1);
-    }
-    case 'Gemm': {
-      const a = shape(n.inputs[0]);
-      if (!a || !out) return 0;
-      const k = getInt(n, 'transA', 0) ? a[0]! : a[1]!;
-      return 2 * prod(out) * k + (n.inputs[2] ? prod(out) : 0);
-    }
-    case 'Conv': {
-      const w = shape(n.inputs[1]);
-      if (!w || !out) return 0;
-      return 2 * prod(out) * prod(w.slice(1)) + (n.inputs[2] ? prod(out) : 0);
-    }
-    case 'ConvTranspose': {
-      const x = shape(n.inputs[0]);
-      const w = shape(n.inputs[1]);
-      if (!w || !x) return 0;
-      return 2 * prod(x) * prod(w.slice(1));
-    }
-    default:
-      return 0;
+/**
+ * The ops whose work the estimate counts: float matmul/conv and their integer and quantized
+ * forms, with the inputs that hold the data (A / X), the weight (B / W) and an optional fused
+ * bias. A quantized op counts the multiply-adds of its float counterpart on the same shapes
+ * (MatMulNBits: K from A's last dim; the packed B is not read), so a quantized model reports the
+ * float model's MACs; the (de)quantize arithmetic around them is elementwise and not counted.
+ */
+const LINEAR: Record<string, { kind: 'matmul' | 'gemm' | 'conv'; data: number; weight: number; bias?: number }> = {
+  MatMul: { kind: 'matmul', data: 0, weight: 1 },
+  MatMulInteger: { kind: 'matmul', data: 0, weight: 1 },
+  QLinearMatMul: { kind: 'matmul', data: 0, weight: 3 },
+  'com.microsoft:MatMulIntegerToFloat': { kind: 'matmul', data: 0, weight: 1, bias: 6 },
+  'com.microsoft:DynamicQuantizeMatMul': { kind: 'matmul', data: 0, weight: 1, bias: 4 },
+  'com.microsoft:MatMulNBits': { kind: 'matmul', data: 0, weight: 1, bias: 5 },
+  Gemm: { kind: 'gemm', data: 0, weight: 1, bias: 2 },
+  'com.microsoft:QGemm': { kind: 'gemm', data: 0, weight: 3, bias: 6 },
+  Conv: { kind: 'conv', data: 0, weight: 1, bias: 2 },
+  ConvInteger: { kind: 'conv', data: 0, weight: 1 },
+  QLinearConv: { kind: 'conv', data: 0, weight: 3, bias: 8 },
+};
+
+/** Multiply-adds of one node and its FLOPs (2 per multiply-add, plus 1 per output for a fused bias). */
+function workOf(n: Node, shape: (name: string | undefined) => number[] | undefined): { macs: number; flops: number } {
+  const none = { macs: 0, flops: 0 };
+  const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
+  if (key === 'ConvTranspose') {
+    const x = shape(n.inputs[0]);
+    const w = shape(n.inputs[1]);
+    if (!w || !x) return none;
+    const macs = prod(x) * prod(w.slice(1));
+    return { macs, flops: 2 * macs };
   }
+  const op = LINEAR[key];
+  const out = shape(n.outputs[0]);
+  if (!op || !out) return none;
+  let macs = 0;
+  if (op.kind === 'matmul') {
+    const a = shape(n.inputs[op.data]);
+    if (!a) return none;
+    macs = prod(out) * (a[a.length - 1] ?? 1);
+  } else if (op.kind === 'gemm') {
+    const a = shape(n.inputs[op.data]);
+    if (!a) return none;
+    macs = prod(out) * (getInt(n, 'transA', 0) ? a[0]! : a[1]!);
+  } else {
+    const w = shape(n.inputs[op.weight]);
+    if (!w) return none;
+    macs = prod(out) * prod(w.slice(1));
+  }
+  return { macs, flops: 2 * macs + (op.bias !== undefined && n.inputs[op.bias] ? prod(out) : 0) };
 }

@@ -24,6 +24,7 @@ export { broadcastShapes as broadcastDims, mergeTypes, tensorType } from '../ana
 export { validateModel, checkModel, type ValidationIssue } from '../analysis/validate.js';
 export { ATTRIBUTE_TYPES } from '../analysis/attribute_types.js';
 export { summarize, type ModelSummary, type LayerSummary } from '../analysis/summarize.js';
+export { constantWeights } from '../analysis/constant_weights.js';
 export { weightBytes } from '../analysis/weight_bytes.js';
 export * from '../analysis/coverage.js';
 

@@ -10,6 +10,7 @@ import './elementwise.js';
 import './linear.js';
 import './reshape.js';
 import './indexing.js';
+import './quantized.js';
 
 /** Largest constant whose values shape inference reads (shape/axes/index tensors are small). */
 const MAX_DATA = 64;
@@ -69,8 +70,7 @@ export function inferValueTypes(g: Graph, opts: InferOptions = {}): InferredType
   for (const v of [...g.valueInfo.values(), ...g.outputs]) if (v.type) declared.set(v.name, v.type);
 
   for (const node of topologicalOrder(g)) {
-    if (!isDefaultDomain(node.domain)) continue;
-    const rule = getShapeRule(node.opType);
+    const rule = getShapeRule(node.opType, isDefaultDomain(node.domain) ? '' : node.domain);
     if (!rule) continue;
     const ctx = makeContext(node, opset, types, data);
     let outs;
