@@ -199,7 +199,7 @@ export function reportToMarkdown(r: EvaluationReport): string {
     if (slow.length) lines.push(`⚠ Slower than the baseline in onnxruntime: ${slow.map((x) => `\`${x.name}\``).join(', ')} (smaller is not faster here).`);
   }
   const flops = r.rows.filter((x) => x.size.flops > 0);
-  if (flops.length) lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv): ${flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}`).join(', ')}.`);
+  if (flops.length) lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv and their integer/quantized forms): ${flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}`).join(', ')}.`);
   lines.push(`Generated ${r.createdAt} by Whittle.`, '');
   return lines.join('\n');
 }

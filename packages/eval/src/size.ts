@@ -63,18 +63,21 @@ export interface SizeMetrics {
   fileBytes: number;
   /** Sum of the gzip sizes of those files (gzipSize, level 6). */
   gzipBytes: number;
-  /** Unique initializer elements. */
+  /** Unique weight elements: initializers and weight Constant nodes (@whittle/graph's `summarize`). */
   parameters: number;
-  /** Bytes of the initializer data. */
+  /** Bytes of those weights. */
   weightBytes: number;
   /** Weight sparsity (see {@link weightSparsity}). */
   sparsity: number;
   zeroWeights: number;
-  /** FLOPs estimate (MatMul/Gemm/Conv; multiply-add = 2) for one forward pass at the given dims. */
+  /**
+   * FLOPs estimate for one forward pass at the given dims: MatMul/Gemm/Conv/ConvTranspose and their
+   * integer and quantized forms (a quantized op counts its float counterpart's work); multiply-add = 2.
+   */
   flops: number;
   /** Symbolic dims that were taken as 1 for the FLOPs estimate. */
   assumedDims: string[];
-  /** Initializer count/elements/bytes by dtype. */
+  /** Weight tensor count/elements/bytes by dtype. */
   byDtype: Record<string, { tensors: number; parameters: number; bytes: number }>;
 }
 

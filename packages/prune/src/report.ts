@@ -26,7 +26,7 @@ export interface SparsityReport {
   sparsity: number;
   nonzero: number;
   total: number;
-  /** All parameters of the model (every initializer element). */
+  /** All parameters of the model (@whittle/graph's `summarize`: initializers and weight Constant nodes). */
   parameters: number;
   /** Whole-model FLOPs at batch 1 (all Conv/Gemm/MatMul), dense and effective. */
   flopsDense: number;

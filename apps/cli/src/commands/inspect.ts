@@ -8,7 +8,7 @@ import { readInput } from '../model_io.js';
 export function addInspectCommands(program: Command): void {
   program
     .command('inspect')
-    .description('summarize a model: ops, parameters and bytes by dtype and by layer, FLOPs estimate')
+    .description('summarize a model: ops, parameters (initializers and weight Constant nodes) and bytes by dtype and by layer, FLOPs and multiply-adds estimate')
     .argument('<model>', '.onnx file')
     .option('--json', 'print the summary as JSON')
     .option('--no-front-end', 'report the graph as stored, without the front end techniques run first')
@@ -23,11 +23,11 @@ export function addInspectCommands(program: Command): void {
         return;
       }
       const w = (l: string): void => void process.stdout.write(`${l}\n`);
-      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs per sample${flopsCaveat(raw, s.assumedDims)}`);
+      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs (${s.macs} multiply-adds) per sample${flopsCaveat(raw, s.assumedDims)}`);
       w(`opsets: ${raw.opsetImports.map((x) => `${x.domain || 'ai.onnx'} ${x.version}`).join(', ')}`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
-      for (const l of s.layers.filter((x) => x.parameters > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs`);
+      for (const l of s.layers.filter((x) => x.parameters > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);
       for (const l of techniqueLines(cov, prepared?.report, blockers)) w(l);
     });
   program
