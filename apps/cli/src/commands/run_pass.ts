@@ -5,6 +5,7 @@ import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
 import { readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
+import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
 import { addPassOptions, checkOpTypeOptions, pickPassOptions } from './options.js';
 import { TARGETS, type Target, applyTarget } from './target.js';
@@ -116,6 +117,8 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     pm.add(pass, passOptions);
     if (extra.then) pm.add(extra.then);
     result = await pm.run(model);
+  } catch (e) {
+    throw withSyntheticDimsHint(e, flags.data, model);
   } finally {
     progress.stop();
   }

@@ -1,5 +1,6 @@
 import { Rng, type Tensor } from '@whittle/tensor';
 import { GraphValidationError, NoCompressionError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
+import { integerWeightLayers } from '../analysis/integer_weights.js';
 import { validateModel } from '../analysis/validate.js';
 import { weightBytes } from '../analysis/weight_bytes.js';
 import { type NormalizeOptions, normalizeModel } from '../normalize/normalize.js';
@@ -109,6 +110,18 @@ export async function runRecipe(model: Model, recipe: string | Recipe, opts: Run
   return result;
 }
 
+/**
+ * Why a run may have found little to compress: the input's layers that already hold integer
+ * weights (quantized elsewhere), which the passes leave as they are; '' when there are none.
+ */
+function alreadyQuantizedNote(model: Model): string {
+  const layers = Object.entries(integerWeightLayers(model));
+  if (layers.length === 0) return '';
+  const total = layers.reduce((a, [, n]) => a + n, 0);
+  const list = layers.map(([op, n]) => `${n} ${op}`).join(', ');
+  return `; the model is already quantized: ${total} layer(s) hold integer weights (${list}), which the passes do not compress again (run them on the float model)`;
+}
+
 async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOptions): Promise<RecipeResult> {
   const seed = opts.seed ?? 0;
   const reports: StepReport[] = [];
@@ -151,7 +164,7 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
     current = out.model;
   }
   const outcome = assessOutcome(model, current, reports);
-  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}`, outcome.reason);
+  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}${alreadyQuantizedNote(model)}`, outcome.reason);
   const result: RecipeResult = { model: current, steps: reports, outcome };
   if (frontEnd) result.frontEnd = frontEnd;
   if (opts.check) result.check = await checkOutputs(model, current, opts.check);

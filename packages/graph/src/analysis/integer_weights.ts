@@ -1,0 +1,42 @@
+import { subgraphsOf } from '../ir/attributes.js';
+import { isDefaultDomain } from '../ir/graph.js';
+import type { Graph, Model } from '../ir/types.js';
+
+/** Ops that compute with integer (already quantized) weights: op (with `domain:` outside the default domain) → weight input. */
+const INTEGER_WEIGHT_OPS: Record<string, number> = {
+  MatMulInteger: 1,
+  ConvInteger: 1,
+  QLinearMatMul: 3,
+  QLinearConv: 3,
+  DequantizeLinear: 0,
+  'com.microsoft:MatMulNBits': 1,
+  'com.microsoft:GatherBlockQuantized': 0,
+  'com.microsoft:DynamicQuantizeMatMul': 1,
+  'com.microsoft:MatMulIntegerToFloat': 1,
+  'com.microsoft:QGemm': 3,
+};
+
+/**
+ * Layers of a model whose weights are already integers, by op type (subgraphs included): the
+ * quantized ops above whose weight input is a stored tensor (an initializer or a Constant node of
+ * the graph or an enclosing one; a DequantizeLinear of activations is not a layer). Whittle's
+ * compression passes work on float weights and leave these as they are, so a model quantized
+ * elsewhere (e.g. a Transformers.js `model_quantized.onnx`) has little left for them to compress.
+ */
+export function integerWeightLayers(model: Model): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const visit = (g: Graph, outer: ReadonlySet<string>): void => {
+    const stored = new Set(outer);
+    for (const k of g.initializers.keys()) stored.add(k);
+    for (const k of g.rawInitializers.keys()) stored.add(k);
+    for (const n of g.nodes) if (n.opType === 'Constant' && isDefaultDomain(n.domain) && n.outputs[0]) stored.add(n.outputs[0]);
+    for (const n of g.nodes) {
+      const key = isDefaultDomain(n.domain) ? n.opType : `${n.domain}:${n.opType}`;
+      const w = INTEGER_WEIGHT_OPS[key];
+      if (w !== undefined && stored.has(n.inputs[w] ?? '')) counts[n.opType] = (counts[n.opType] ?? 0) + 1;
+      for (const s of subgraphsOf(n)) visit(s, stored);
+    }
+  };
+  visit(model.graph, new Set());
+  return counts;
+}
