@@ -8,7 +8,7 @@
 import { summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 import { describe, expect, it } from 'vitest';
-import { CORPUS, corpusBytes } from '../src/corpus.js';
+import { CORPUS, PREQUANTIZED_CORPUS, corpusBytes } from '../src/corpus.js';
 
 type Fields = Map<number, (bigint | Uint8Array)[]>;
 
@@ -121,7 +121,7 @@ function reference(bytes: Uint8Array): { parameters: number; constantWeights: nu
 }
 
 describe('corpus: parameters include weights held in Constant nodes', () => {
-  for (const m of CORPUS) {
+  for (const m of [...CORPUS, ...PREQUANTIZED_CORPUS]) {
     it(`${m.id}: summarize's parameters equal the count read from the protobuf`, () => {
       const bytes = corpusBytes(m);
       const ref = reference(bytes);
