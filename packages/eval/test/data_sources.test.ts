@@ -344,6 +344,16 @@ describe('synthetic', () => {
     expect(syntheticSource(decoder).description).toContain('past_sequence_length + sequence_length=16 (sum)');
     expect(syntheticSource(decoder).description).toContain('past_sequence_length=0 (empty cache)');
     expect(await shapesOf(decoder, { defaultDim: 8 })).toMatchObject({ attention_mask: [1, 16], 'past_key_values.0.key': [1, 4, 8, 16] });
+    // a merged decoder's branch flag: false while the caches are empty (the cache branch would
+    // attend over no keys), true once they are sized
+    const merged: ModelInputSpec[] = [...decoder, { name: 'use_cache_branch', elemType: 'bool', shape: [1] }];
+    const flags = async (o: Parameters<typeof syntheticSource>[1] = {}) => {
+      const bs = await collect(batchesOf(syntheticSource(merged, { count: 8, ...o }), { inputs: merged, batchSize: 1 }));
+      return new Set(bs.map((b) => b.feeds.use_cache_branch!.data[0]));
+    };
+    expect(await flags()).toEqual(new Set([0]));
+    expect(await flags({ dims: { past_sequence_length: 3 } })).toEqual(new Set([1]));
+    expect(await flags({ values: { use_cache_branch: 1 } })).toEqual(new Set([1]));
     // Silero-style VAD: audio [batch, samples] and recurrent state [2, batch, 128]
     const vad: ModelInputSpec[] = [
       { name: 'input', elemType: 'float32', shape: ['batch', 'sequence'] },

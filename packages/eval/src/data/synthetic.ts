@@ -56,6 +56,8 @@ const STATE_NAME = /past|present|cache|(^|[._])(key|value|state|h|c)([._]|$)/i;
 const CACHE_NAME = /past|cache/i;
 // attention masks are all ones (every token attends), as a tokenizer gives for unpadded text
 const MASK_NAME = /(^|[._])(attention_)?mask$/i;
+// a merged decoder's branch flag (Optimum's `use_cache_branch`): true only with a cache to use
+const USE_CACHE_NAME = /use_cache/i;
 
 /**
  * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
@@ -173,6 +175,10 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
     return { spec, dtype, rowShape, chosen };
   });
   const high = opts.intHigh ?? 10;
+  // the cache branch on an empty cache attends over no keys (onnxruntime answers, a float16 copy
+  // NaN): with every cache input empty, as Transformers.js's first step, the flag is false
+  const caches = plans.filter((p) => CACHE_NAME.test(p.spec.name));
+  const useCache = caches.length > 0 && caches.every((p) => sizeOfShape(p.rowShape) > 0) ? 1 : 0;
   // say what the dynamic dims were given: results depend on it (an image model on 16x16 is not on 224x224)
   const sized = plans.filter((p) => p.chosen.length).map((p) => `${p.spec.name} [${p.rowShape.join(',')}] (${p.chosen.join(', ')})`);
   return {
@@ -191,7 +197,9 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
           const shape = [m, ...p.rowShape];
           const n = sizeOfShape(shape);
           const data = allocStorage(p.dtype, n);
-          const fixed = opts.values?.[p.spec.name] ?? (p.dtype !== 'float32' && p.dtype !== 'float16' && MASK_NAME.test(p.spec.name) ? 1 : undefined);
+          const fixed = opts.values?.[p.spec.name]
+            ?? (p.dtype === 'bool' && USE_CACHE_NAME.test(p.spec.name) ? useCache : undefined)
+            ?? (p.dtype !== 'float32' && p.dtype !== 'float16' && MASK_NAME.test(p.spec.name) ? 1 : undefined);
           for (let i = 0; i < n; i++) {
             if (p.dtype === 'float32' || p.dtype === 'float16') {
               const v = fixed ?? (opts.distribution === 'uniform' ? rng.next() : rng.normal());
