@@ -1,79 +1,11 @@
 /**
  * `whittle`: compress ONNX models from the command line. Exit codes: 0 ok, 1 failure, 2 usage.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { WhittleError } from '@whittle/tensor';
-import { exitCodeOf } from './errors.js';
-
-function num(name: string, lo: number, hi: number, integer = false): (v: string) => number {
-  return (v) => {
-    const x = Number(v);
-    if (!Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x))) throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got '${v}'`);
-    return x;
-  };
-}
-
-/**
- * The program. With `only: 'inspect'` just `whittle inspect`: start-up then loads the graph, onnx
- * and eval packages but none of the technique packages (whose imports register their passes).
- */
-export async function buildProgram(only?: 'inspect'): Promise<Command> {
-  const program = new Command('whittle')
-    .description('Compress ONNX models: quantize, prune, factorize, distill, evaluate, run recipes.')
-    .showHelpAfterError()
-    .exitOverride();
-  const { addInspectCommands } = await import('./commands/inspect.js');
-  if (only === 'inspect') {
-    addInspectCommands(program);
-    return program;
-  }
-  await Promise.all([import('@whittle/quantize'), import('@whittle/prune'), import('@whittle/lowrank'), import('@whittle/distill')]);
-  const { addTechniqueCommands } = await import('./commands/run_pass.js');
-  const { addRecipeCommand } = await import('./commands/recipe.js');
-  const { addEvaluateCommand } = await import('./commands/evaluate.js');
-  const { addDistillCommand } = await import('./commands/distill.js');
-  const { addQuantizeStreamCommand } = await import('./commands/quantize_stream.js');
-  const { addExportTransformersCommand } = await import('./commands/export_transformers.js');
-  addInspectCommands(program);
-  addTechniqueCommands(program);
-  addQuantizeStreamCommand(program);
-  addDistillCommand(program);
-  addRecipeCommand(program);
-  addEvaluateCommand(program);
-  addExportTransformersCommand(program);
-  program
-    .command('demo')
-    .description("Deep Compression on MNIST: prune Whittle's LeNet-300-100 with fine-tuning, share weights, evaluate in onnxruntime-node")
-    .option('-o, --out <dir>', 'output folder for models, report and model card', 'whittle-demo-out')
-    .option('--sparsity <fraction>', 'global weight sparsity of the pruning stage', num('--sparsity', 0, 0.999), 0.95)
-    .option('--prune-epochs <n>', 'training epochs of gradual pruning', num('--prune-epochs', 1, 100, true), 12)
-    .option('--clusters <k>', 'shared values per layer (<= 16: 4-bit codes)', num('--clusters', 2, 16, true), 16)
-    .option('--cluster-epochs <n>', 'centroid fine-tuning epochs', num('--cluster-epochs', 0, 100, true), 2)
-    .option('--seed <n>', 'random seed (same seed, same files)', num('--seed', 0, 2 ** 31, true), 1)
-    .option('--json', 'print the report as JSON on stdout', false)
-    .action(async (o) => (await import('./commands/demo.js')).runDemo(o));
-  return program;
-}
-
-async function main(argv: string[]): Promise<number> {
-  // `inspect <model> [flags]` (not its --help, which lists the whole program's usage line)
-  const inspectOnly = argv[0] === 'inspect' && !argv.includes('--help') && !argv.includes('-h');
-  const program = await buildProgram(inspectOnly ? 'inspect' : undefined);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed the message
-    const code = exitCodeOf(e);
-    const name = e instanceof WhittleError ? e.constructor.name : 'error';
-    process.stderr.write(`whittle: ${name}: ${(e as Error).message}\n`);
-    return code;
-  }
-}
+import { runWhittle } from './program.js';
 
 // `whittle inspect m.onnx | head`: the reader went away; that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runWhittle(process.argv.slice(2));
