@@ -1,5 +1,5 @@
 import { type AttributeValue, type Node, attr, createNode, getInt, getInts, getString } from '@whittle/graph';
-import { type Matrix, matrix, svd } from '@whittle/tensor';
+import { type Matrix, leadingLeftSingular, matrix, singularSubspaces } from '@whittle/tensor';
 import { type DecomposeOptions, decompose, energyOf } from './decompose.js';
 import { type FactorizableLayer, type WeightLookup, f32, lookupWeight, relativeSpectrum } from './layer.js';
 
@@ -36,12 +36,13 @@ function pointwise(dims: number): Record<string, AttributeValue> {
   return { kernel_shape: attr.ints(Array.from({ length: dims }, () => 1)) };
 }
 
-/** Leading `r` columns of the left singular vectors of `a` (exact SVD; small matrices). */
+/**
+ * Leading `r` left singular vectors of `a` from the Gram eigendecomposition: Tucker factors only
+ * need the leading subspace (the core is the projection onto it and its error is measured
+ * exactly), so a full SVD per mode and HOOI sweep is not needed.
+ */
 function leadingLeft(a: Matrix, r: number): Matrix {
-  const u = svd(a).u;
-  const out = matrix(a.rows, r);
-  for (let i = 0; i < a.rows; i++) for (let j = 0; j < r; j++) out.data[i * r + j] = u.data[i * u.cols + j]!;
-  return out;
+  return leadingLeftSingular(a, r).u;
 }
 
 /** W ×₀ Aᵀ ×₁ Bᵀ for A N×p (or identity), B C×q (or identity): result [p, q, ...kernel]. */
@@ -52,10 +53,20 @@ function project(ci: ConvInfo, a: Matrix | null, b: Matrix | null): { data: Floa
   let t = w;
   if (b) {
     t = new Float64Array(n * q * k2);
-    for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) {
+    const bd = b.data;
+    if (k2 === 1) {
+      // pointwise: T = W·B row by row, contiguous inner loop over B's row
+      for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) {
+        const f = w[nn * c + cc]!;
+        if (f === 0) continue;
+        const src = cc * q;
+        const dst = nn * q;
+        for (let j = 0; j < q; j++) t[dst + j] = t[dst + j]! + f * bd[src + j]!;
+      }
+    } else for (let nn = 0; nn < n; nn++) for (let cc = 0; cc < c; cc++) {
       const src = (nn * c + cc) * k2;
       for (let j = 0; j < q; j++) {
-        const f = b.data[cc * q + j]!;
+        const f = bd[cc * q + j]!;
         if (f === 0) continue;
         const dst = (nn * q + j) * k2;
         for (let s = 0; s < k2; s++) t[dst + s] = t[dst + s]! + f * w[src + s]!;
@@ -66,8 +77,9 @@ function project(ci: ConvInfo, a: Matrix | null, b: Matrix | null): { data: Floa
   const p = a.cols;
   const out = new Float64Array(p * q * k2);
   const row = q * k2;
+  const ad = a.data;
   for (let nn = 0; nn < n; nn++) for (let o = 0; o < p; o++) {
-    const f = a.data[nn * p + o]!;
+    const f = ad[nn * p + o]!;
     if (f === 0) continue;
     for (let s = 0; s < row; s++) out[o * row + s] = out[o * row + s]! + f * t[nn * row + s]!;
   }
@@ -90,17 +102,29 @@ function copyAttrs(node: Node, skip: readonly string[]): Map<string, AttributeVa
  * the core conv r_in → r_out with the original kernel (and the original strides, pads,
  * dilations, auto_pad) and a pointwise conv expanding r_out → N with the bias. Any number of
  * spatial dimensions (Conv1d [N, C, k], Conv2d, Conv3d): the pointwise convs commute with every
- * spatial attribute. Factors from the HOSVD (SVDs of the mode-0/mode-1 unfoldings), optionally
- * refined by `als` HOOI sweeps. A side at full rank is not emitted.
+ * spatial attribute. Factors from the HOSVD (leading singular vectors of the mode-0/mode-1
+ * unfoldings), optionally refined by `als` HOOI sweeps. A side at full rank is not emitted.
+ * Spectra and factors come from the eigendecompositions of the unfoldings' smaller Gram matrices
+ * (energies to absolute accuracy ~k·ε·σ₁², which is what energy-based rank selection uses); the
+ * factors are computed only when the layer is built. `_dopts` is accepted for symmetry with the
+ * other layer kinds (Tucker-2 never used the randomized SVD).
  */
-export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<DecomposeOptions, 'maxRank'>, als: number): FactorizableLayer {
+export function prepareTucker2(ci: ConvInfo, label: string, _dopts: Omit<DecomposeOptions, 'maxRank'>, als: number): FactorizableLayer {
   const { n, c, k2, kernel, node } = ci;
   const ones = kernel.map(() => 1);
   const a0 = matrix(n, c * k2, ci.w);
-  const a1 = unfold1(ci.w, n, c, k2);
-  const s0 = decompose(a0, { ...dopts, method: 'exact', maxRank: Math.min(n, c * k2) });
-  const s1 = decompose(a1, { ...dopts, method: 'exact', maxRank: Math.min(c, n * k2) });
-  const total = s0.total;
+  // rank selection needs only the energies of each unfolding (eigenvalues of the smaller Gram
+  // matrix); the factors are computed in `build`, for the layers actually factorized
+  let total = 0;
+  for (let i = 0; i < ci.w.length; i++) total += ci.w[i]! * ci.w[i]!;
+  // a pointwise conv's two unfoldings are transposes of each other: one spectrum serves both
+  // (U_in = the right singular vectors of a0); the reductions are kept for `build` (each at most
+  // the weight's size: the smaller Gram matrix of each unfolding)
+  const sub0 = singularSubspaces(a0);
+  const sub1 = k2 === 1 ? sub0 : singularSubspaces(unfold1(ci.w, n, c, k2));
+  const e0 = sub0.energies;
+  const e1 = sub1.energies;
+  const spectrum = (e: Float64Array): Float64Array => Float64Array.from(e, (v) => (total > 0 ? v / total : 0));
   const cost = (r: readonly number[]): number => (r[0]! < c ? c * r[0]! : 0) + r[0]! * r[1]! * k2 + (r[1]! < n ? r[1]! * n : 0);
   return {
     node,
@@ -110,7 +134,7 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
     randomized: false,
     activationAware: 'none',
     problem: {
-      spectra: [relativeSpectrum(s1.svd.s, total), relativeSpectrum(s0.svd.s, total)],
+      spectra: [spectrum(e1), spectrum(e0)],
       maxRanks: [c, n],
       cost,
       dense: n * c * k2,
@@ -118,13 +142,17 @@ export function prepareTucker2(ci: ConvInfo, label: string, dopts: Omit<Decompos
     build(ranks, names) {
       const rIn = Math.min(ranks[0]!, c);
       const rOut = Math.min(ranks[1]!, n);
-      const take = (u: Matrix, r: number): Matrix => {
-        const out = matrix(u.rows, r);
-        for (let i = 0; i < u.rows; i++) for (let j = 0; j < r; j++) out.data[i * r + j] = u.data[i * u.cols + j]!;
-        return out;
-      };
-      let uIn = rIn < c ? take(s1.svd.u, rIn) : null;
-      let uOut = rOut < n ? take(s0.svd.u, rOut) : null;
+      let uIn: Matrix | null = null;
+      let uOut: Matrix | null = null;
+      if (k2 === 1) {
+        // W = a0 (N×C): U_out its left, U_in its right singular vectors, from one Gram eigendecomposition
+        const sv = sub0.leading(rOut < n ? rOut : 0, rIn < c ? rIn : 0);
+        if (rIn < c) uIn = sv.v;
+        if (rOut < n) uOut = sv.u;
+      } else {
+        if (rIn < c) uIn = sub1.leading(rIn, 0).u;
+        if (rOut < n) uOut = sub0.leading(rOut, 0).u;
+      }
       for (let it = 0; it < als; it++) {
         if (uIn) {
           const y = project(ci, uOut, null); // [rOut, C, k]

@@ -233,7 +233,7 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
 
   // 3. decompositions
   const dopts: Omit<DecomposeOptions, 'maxRank'> = {
-    method: o.svd, randomizedMinDim: o.randomizedMinDim, oversampling: o.oversampling, powerIterations: o.powerIterations, rng: ctx.rng,
+    method: o.svd, randomizedMinDim: o.randomizedMinDim, skipUnprofitable: !o.allowNoSavings, oversampling: o.oversampling, powerIterations: o.powerIterations, rng: ctx.rng,
     ...(sel !== 'budget' && sel.mode === 'fixed' ? { minRank: sel.rank } : {}),
     // fixed ranks need only `rank` triplets, not the whole spectrum
     energyNeeded: sel === 'budget' ? 1 : sel.mode === 'energy' ? sel.energy : sel.mode === 'error' ? 1 - sel.maxError * sel.maxError : 0,

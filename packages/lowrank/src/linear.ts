@@ -1,6 +1,6 @@
 import { type Node, attr, createNode, getFloat, getInt } from '@whittle/graph';
-import { ArgumentError, type Matrix, matrix } from '@whittle/tensor';
-import { type DecomposeOptions, decompose } from './decompose.js';
+import { ArgumentError, type Matrix, frobeniusNorm, matrix, singularSubspaces } from '@whittle/tensor';
+import { type DecomposeOptions, type Spectrum, breakEvenSpectrum, decompose, useRandomized } from './decompose.js';
 import { type FactorizableLayer, type WeightLookup, asMatrix, f32, lookupWeight, relativeSpectrum, transposed } from './layer.js';
 import type { InputTransform } from './whiten.js';
 
@@ -57,24 +57,42 @@ export function prepareLinear(
   const { k, n, node } = info;
   const target = transform ? transform.t.apply(info.w) : info.w;
   const breakEven = Math.floor((k * n) / (k + n));
-  const spec = decompose(target, { ...dopts, maxRank: Math.max(1, Math.min(k, n, breakEven + 1)) });
-  const { u, s, vt } = spec.svd;
-  const kk = s.length;
+  const o = { ...dopts, maxRank: Math.max(1, Math.min(k, n, breakEven + 1)) };
+  // energy out of reach below break-even: the spectrum for the report, no SVD (the layer stays
+  // dense; should it be built anyway, the exact SVD is computed then)
+  const early = breakEvenSpectrum(target, o);
+  // exact path: energies from the smaller Gram matrix now, the r leading singular pairs when built
+  // (a truncated SVD to the accuracy the truncation needs; no full Jacobi SVD)
+  const gram = !early && !useRandomized(target, o) ? singularSubspaces(target) : undefined;
+  const gramTotal = gram ? frobeniusNorm(target) ** 2 : 0;
+  let computed = early || gram ? undefined : decompose(target, o);
+  /** The SVD truncated at `rank` or beyond. */
+  const spectrum = (rank: number): Spectrum => {
+    if (computed) return computed;
+    if (!gram) return (computed = decompose(target, { ...o, method: 'exact' }));
+    const r = Math.min(rank, gram.energies.length);
+    const { u, v } = gram.leading(r, r);
+    const vt = matrix(r, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) vt.data[j * n + i] = v.data[i * r + j]!;
+    return { svd: { u, s: gram.energies.slice(0, r).map(Math.sqrt), vt }, total: gramTotal, randomized: false };
+  };
   return {
     node,
     label,
     kind: 'svd',
     shape: `${k}x${n}`,
-    randomized: spec.randomized,
+    randomized: early ? true : gram ? false : computed!.randomized,
     activationAware: transform?.kind ?? 'none',
     problem: {
-      spectra: [relativeSpectrum(s, spec.total)],
+      spectra: [early ? early.spectrum : gram ? Float64Array.from(gram.energies, (e) => (gramTotal > 0 ? e / gramTotal : 0)) : relativeSpectrum(computed!.svd.s, computed!.total)],
       maxRanks: [Math.min(k, n)],
       cost: (r) => r[0]! * (k + n),
       dense: k * n,
     },
     build(ranks, names) {
-      const r = Math.min(ranks[0]!, kk);
+      const spec = spectrum(ranks[0]!);
+      const { u, s, vt } = spec.svd;
+      const r = Math.min(ranks[0]!, s.length);
       let p = matrix(k, r);
       const q = matrix(r, n);
       let kept = 0;

@@ -18,6 +18,8 @@ export * from '../linalg/matrix.js';
 export * from '../linalg/qr.js';
 export * from '../linalg/svd.js';
 export * from '../linalg/randomized_svd.js';
+export * from '../linalg/symmetric_eigen.js';
+export * from '../linalg/gram_svd.js';
 export * from '../linalg/cholesky.js';
 export * from '../linalg/tensor.js';
 export { Optimizer, assign } from '../optim/optimizer.js';
