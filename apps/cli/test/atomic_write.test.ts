@@ -1,5 +1,5 @@
 /**
- * Atomic writes under SIGKILL: a child process rewrites a 64 MB model in a loop and is killed at
+ * Atomic writes under SIGKILL: a child process rewrites a 16 MB model in a loop and is killed at
  * random moments; the target must then be a complete model (the last finished version or the one
  * being written), never a truncated file, and the input the child read must be unchanged.
  */
