@@ -47,6 +47,7 @@ export function modelCard(report: EvaluationReport, opts: ModelCardOptions = {})
   L.push(`| Parameters | ${v.size.parameters} | ${base.size.parameters} |`);
   L.push(`| Weight sparsity | ${pct(v.size.sparsity)} | ${pct(base.size.sparsity)} |`);
   if (v.size.flops > 0) L.push(`| FLOPs per sample (est.) | ${v.size.flops} | ${base.size.flops} |`);
+  if (v.size.macs > 0) L.push(`| Multiply-adds per sample (est.) | ${v.size.macs} | ${base.size.macs} |`);
   if (v.accuracy !== undefined) L.push(`| Accuracy | ${pct(v.accuracy)} | ${base.accuracy !== undefined ? pct(base.accuracy) : '–'} |`);
   if (v.deltaPt !== undefined) L.push(`| Accuracy change | ${v.deltaPt >= 0 ? '+' : ''}${v.deltaPt.toFixed(2)} pt | — |`);
   const f = v.fidelity;

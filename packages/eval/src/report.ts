@@ -199,7 +199,10 @@ export function reportToMarkdown(r: EvaluationReport): string {
     if (slow.length) lines.push(`⚠ Slower than the baseline in onnxruntime: ${slow.map((x) => `\`${x.name}\``).join(', ')} (smaller is not faster here).`);
   }
   const flops = r.rows.filter((x) => x.size.flops > 0);
-  if (flops.length) lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv and their integer/quantized forms): ${flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}`).join(', ')}.`);
+  if (flops.length) {
+    const each = flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}${x.size.macs ? ` (${formatCount(x.size.macs)} multiply-adds)` : ''}`);
+    lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv and their integer/quantized forms; an If counts its costlier branch): ${each.join(', ')}.`);
+  }
   lines.push(`Generated ${r.createdAt} by Whittle.`, '');
   return lines.join('\n');
 }

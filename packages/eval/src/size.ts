@@ -73,8 +73,11 @@ export interface SizeMetrics {
   /**
    * FLOPs estimate for one forward pass at the given dims: MatMul/Gemm/Conv/ConvTranspose and their
    * integer and quantized forms (a quantized op counts its float counterpart's work); multiply-add = 2.
+   * An If counts its costlier branch.
    */
   flops: number;
+  /** Multiply-adds of the same estimate: a quantized model reports its float model's. */
+  macs: number;
   /** Symbolic dims that were taken as 1 for the FLOPs estimate. */
   assumedDims: string[];
   /** Weight tensor count/elements/bytes by dtype. */
@@ -106,6 +109,7 @@ export function measureSize(bytes: Uint8Array, opts: MeasureSizeOptions = {}): S
     sparsity: sp.sparsity,
     zeroWeights: sp.zeros,
     flops: s.flops,
+    macs: s.macs,
     assumedDims: s.assumedDims,
     byDtype: s.byDtype,
   };

@@ -18,7 +18,7 @@ function mlp(width: number): Model {
   return b.model([{ domain: '', version: 17 }]);
 }
 
-const size = (fileBytes: number): SizeMetrics => ({ fileBytes, gzipBytes: fileBytes / 2, parameters: 10, weightBytes: 40, sparsity: 0, zeroWeights: 0, flops: 0, assumedDims: [], byDtype: {} });
+const size = (fileBytes: number): SizeMetrics => ({ fileBytes, gzipBytes: fileBytes / 2, parameters: 10, weightBytes: 40, sparsity: 0, zeroWeights: 0, flops: 0, macs: 0, assumedDims: [], byDtype: {} });
 
 describe('compareLatencyOrt: speed against the first model, interleaved in one run', () => {
   it('gives every model medians and speedups at batch 1 and batch N (numbers, baseline 1x); timings are not asserted', async () => {

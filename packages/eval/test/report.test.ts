@@ -22,7 +22,7 @@ import {
   type SizeMetrics,
 } from '../src/index.js';
 
-const size = (fileBytes: number): SizeMetrics => ({ fileBytes, gzipBytes: fileBytes / 2, parameters: 10, weightBytes: 40, sparsity: 0, zeroWeights: 0, flops: 0, assumedDims: [], byDtype: {} });
+const size = (fileBytes: number): SizeMetrics => ({ fileBytes, gzipBytes: fileBytes / 2, parameters: 10, weightBytes: 40, sparsity: 0, zeroWeights: 0, flops: 0, macs: 0, assumedDims: [], byDtype: {} });
 
 describe('fidelity', () => {
   it('cosine, SQNR, errors and top-1 agreement against hand-computed values', () => {
@@ -100,6 +100,7 @@ describe('size and latency statistics', () => {
     expect(s.gzipBytes).toBe(gzipSize(enc));
     expect(s.parameters).toBe(10);
     expect(s.flops).toBe(2 * 3 * 4 * 2 + 3 * 2); // Gemm [3,4]x[4,2] (multiply-add = 2) plus the bias adds
+    expect(s.macs).toBe(3 * 4 * 2);
   });
 
   it('percentiles follow NumPy linear interpolation', () => {

@@ -133,3 +133,29 @@ describe('summarize: FLOPs and MACs of integer and quantized ops', () => {
     expect(summarize(integer, { dims: { N: 2 } }).flops).toBe(2 * ref.macs);
   });
 });
+
+describe('summarize: work inside If branches', () => {
+  it('counts the costlier branch of each If with the enclosing graph’s shapes, nested Ifs too', () => {
+    const mm = (name: string, out: number, extra: Graph['nodes'] = []): Graph =>
+      createGraph({
+        name,
+        nodes: [node('MatMul', ['x', `${name}_w`], [`${name}_y`], {}, `${name}_mm`), ...extra],
+        initializers: new Map([[`${name}_w`, t(new Array(8 * out).fill(0.1), [8, out])]]),
+        outputs: [tensorInfo(`${name}_y`, 'float32', ['N', out])],
+      });
+    const inner = node('If', ['c'], ['iy'], { then_branch: attr.graph(mm('deep', 32)), else_branch: attr.graph(mm('shallow', 2)) }, 'inner');
+    const m = model(
+      [node('If', ['c'], ['y'], { then_branch: attr.graph(mm('small', 4, [inner])), else_branch: attr.graph(mm('big', 16)) }, 'outer'), node('MatMul', ['x', 'w'], ['z'], {}, 'main')],
+      { x: ['N', 8], c: [] },
+      ['y', 'z'],
+      { w: t(new Array(8 * 3).fill(0.1), [8, 3]) },
+    );
+    const s = summarize(m, { dims: { N: 5 } });
+    // branch layers get their own estimate from x's outer shape
+    expect(s.layers.find((l) => l.node.endsWith(': big_mm'))!.macs).toBe(5 * 8 * 16);
+    expect(s.layers.find((l) => l.node.endsWith(': deep_mm'))!.macs).toBe(5 * 8 * 32);
+    // one pass: main 5·8·3, plus max(then = 5·8·4 + max(5·8·32, 5·8·2), else = 5·8·16)
+    expect(s.macs).toBe(5 * 8 * 3 + 5 * 8 * 4 + 5 * 8 * 32);
+    expect(s.flops).toBe(2 * s.macs);
+  });
+});

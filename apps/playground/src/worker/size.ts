@@ -14,7 +14,7 @@ export async function sizeOf(bytes: Uint8Array, parsed?: Model): Promise<{ size:
   const sp = weightSparsity(model);
   const gz = await measureGzip(bytes);
   return {
-    size: { fileBytes: bytes.length, gzipBytes: gz.bytes, parameters: s.parameters, weightBytes: s.bytes, sparsity: sp.sparsity, zeroWeights: sp.zeros, flops: s.flops, assumedDims: s.assumedDims, byDtype: s.byDtype },
+    size: { fileBytes: bytes.length, gzipBytes: gz.bytes, parameters: s.parameters, weightBytes: s.bytes, sparsity: sp.sparsity, zeroWeights: sp.zeros, flops: s.flops, macs: s.macs, assumedDims: s.assumedDims, byDtype: s.byDtype },
     gzipMethod: gz.method,
   };
 }

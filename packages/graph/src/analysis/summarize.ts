@@ -1,8 +1,8 @@
 import { getInt } from '../ir/attributes.js';
 import { initializerBytes, initializerSize } from '../ir/dtypes.js';
 import { opsetVersion } from '../ir/graph.js';
-import { graphScopes, scopedName } from '../ir/scopes.js';
-import type { Dim, Model, Node, RawTensor } from '../ir/types.js';
+import { type GraphScope, graphScopes, scopedName } from '../ir/scopes.js';
+import type { Dim, Graph, Model, Node, RawTensor, ValueType } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
 import { constantWeights } from './constant_weights.js';
 import { inferValueTypes } from './shape/infer.js';
@@ -21,7 +21,9 @@ export interface LayerSummary {
    * Estimated FLOPs: 2 per multiply-add, plus 1 per output element for a fused bias (Gemm, Conv,
    * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
    * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
-   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm); 0 for every other op and inside subgraphs.
+   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm); 0 for every other op. Inside If
+   * branches a layer's work is estimated with the enclosing graphs' shapes; inside Loop/Scan
+   * bodies it is 0 (the trip count is not known statically).
    */
   flops: number;
   /** Multiply-adds of the same ops: equal for a float model and its quantized forms. */
@@ -42,9 +44,12 @@ export interface ModelSummary {
   bytes: number;
   byDtype: Record<string, { tensors: number; parameters: number; bytes: number }>;
   layers: LayerSummary[];
-  /** Sum of the layers' FLOPs (see {@link LayerSummary.flops}). */
+  /**
+   * FLOPs of one forward pass: the main graph's layers plus, for each If node, its costlier
+   * branch (only one branch runs), nested Ifs alike; see {@link LayerSummary.flops}.
+   */
   flops: number;
-  /** Sum of the layers' multiply-adds. */
+  /** Multiply-adds of one forward pass, counted like {@link ModelSummary.flops}. */
   macs: number;
   /** Symbolic or unknown dims that were taken as 1 (or the value given in `dims`) for FLOPs. */
   assumedDims: string[];
@@ -53,8 +58,9 @@ export interface ModelSummary {
 /**
  * Op histogram, parameter counts and bytes (initializers and weight Constant nodes, by dtype and
  * by node, If/Loop/Scan bodies included)
- * and a FLOPs / multiply-add estimate for the main graph's MatMul/Gemm/Conv/ConvTranspose and
- * their integer and quantized forms (a quantized op counts its float counterpart's work). `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
+ * and a FLOPs / multiply-add estimate for MatMul/Gemm/Conv/ConvTranspose and their integer and
+ * quantized forms (a quantized op counts its float counterpart's work) in the main graph and the
+ * costlier branch of each If. `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
  * count as 1 and are listed in `assumedDims`.
  */
 export function summarize(model: Model, opts: { dims?: Record<string, number> } = {}): ModelSummary {
@@ -83,6 +89,9 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     parameters += n;
     bytes += b;
   };
+  // Work per graph (own layers) and each scope's inferred types, seeding its subgraphs' inference.
+  const own = new Map<Graph, { macs: number; flops: number }>();
+  const scopeTypes = new Map<Graph, ReadonlyMap<string, ValueType>>();
   // Every graph: the main one and If/Loop/Scan bodies (their layers are named `path: node`).
   for (const scope of graphScopes(model.graph)) {
     const g = scope.graph;
@@ -93,7 +102,12 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     }
     const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers, ...constantWeights(g)]);
     for (const t of all.values()) count(t);
-    const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 });
+    const inLoop = scope.path !== '' && loopBody(scope);
+    const outer = scope.parent ? scopeTypes.get(scope.parent.graph) : undefined;
+    const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}) });
+    scopeTypes.set(g, types);
+    const sum = { macs: 0, flops: 0 };
+    own.set(g, sum);
     const shape = (name: string | undefined): number[] | undefined => {
       const s = name ? types.get(name)?.shape : undefined;
       return s?.map(dim);
@@ -108,7 +122,9 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
           b += initializerBytes(t);
         }
       }
-      const work = scope.path ? { macs: 0, flops: 0 } : workOf(n, shape);
+      const work = inLoop ? { macs: 0, flops: 0 } : workOf(n, shape);
+      sum.macs += work.macs;
+      sum.flops += work.flops;
       layers.push({ node: scope.path ? scopedName(scope, n.name) : n.name, opType: n.opType, parameters: p, bytes: b, flops: work.flops, macs: work.macs });
     }
   }
@@ -119,10 +135,32 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     bytes,
     byDtype,
     layers,
-    flops: layers.reduce((s, l) => s + l.flops, 0),
-    macs: layers.reduce((s, l) => s + l.macs, 0),
+    ...passWork(model.graph, own),
     assumedDims: [...assumed],
   };
+}
+
+/** Whether the scope is (inside) a Loop or Scan body, whose trip count is not known statically. */
+function loopBody(scope: GraphScope): boolean {
+  for (let s: GraphScope | undefined = scope; s?.owner; s = s.parent) if (s.owner.opType === 'Loop' || s.owner.opType === 'Scan') return true;
+  return false;
+}
+
+/** One pass's work in `g`: its own layers plus the costlier branch of each If (recursively). */
+function passWork(g: Graph, own: ReadonlyMap<Graph, { macs: number; flops: number }>): { macs: number; flops: number } {
+  const w = { ...(own.get(g) ?? { macs: 0, flops: 0 }) };
+  for (const n of g.nodes) {
+    if (n.opType !== 'If') continue;
+    let best = { macs: 0, flops: 0 };
+    for (const a of n.attributes.values()) {
+      if (a.type !== 'graph') continue;
+      const b = passWork(a.value, own);
+      if (b.flops > best.flops) best = b;
+    }
+    w.macs += best.macs;
+    w.flops += best.flops;
+  }
+  return w;
 }
 
 const prod = (a: number[]): number => a.reduce((x, y) => x * y, 1);

@@ -38,6 +38,11 @@ export interface InferOptions {
   strict?: boolean;
   /** Opset of the default domain (taken from the model when inferring a model). */
   opset?: number;
+  /**
+   * Types of the enclosing graphs' values, for a subgraph (If branch, Loop/Scan body) that reads
+   * them by name; the subgraph's own declarations take precedence.
+   */
+  outer?: ReadonlyMap<string, ValueType>;
 }
 
 const isInt = (t: string | undefined): boolean =>
@@ -58,6 +63,7 @@ export function inferValueTypes(g: Graph, opts: InferOptions = {}): InferredType
   const types = new Map<string, ValueType>();
   const data = new Map<string, Dim[]>();
   const issues: ShapeIssue[] = [];
+  for (const [k, t] of opts.outer ?? []) types.set(k, t);
   for (const v of g.inputs) if (v.type) types.set(v.name, v.type);
   for (const [k, t] of g.initializers) {
     types.set(k, tensorType(t.dtype, t.shape));
