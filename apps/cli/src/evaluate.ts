@@ -7,6 +7,7 @@ import { readModel } from '@whittle/onnx';
 import { WhittleError } from '@whittle/tensor';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
+import { classLabelCount, defaultOutput, isLabelVector, labelsAsScores } from './label_outputs.js';
 
 /** Tasks `whittle evaluate` measures. */
 export const TASKS = ['classification', 'fidelity', 'lm', 'regression', 'embedding'] as const;
@@ -66,6 +67,11 @@ export interface OrtOutputsOptions {
   keepAll?: boolean;
   /** The model's name in errors (default 'the model'). */
   name?: string;
+  /**
+   * Class count of a classifier whose measured output holds predicted labels ([N] integers): the
+   * labels are read as one-hot rows of this width (see label_outputs.ts).
+   */
+  labelClasses?: number | undefined;
 }
 
 /**
@@ -86,7 +92,11 @@ async function runBatch<T>(run: Promise<T>, name: string | undefined, batch: num
 export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: readonly ModelInputSpec[], opts: OrtOutputsOptions = {}): Promise<SourceOutputs> {
   const runner = await createOrtRunner(bytes);
   try {
-    const output = opts.output ?? runner.outputNames[0]!;
+    const output = opts.output ?? defaultOutput(runner.outputNames, runner.outputTypes);
+    if (output === undefined || runner.nonTensorOutputs.includes(output)) {
+      const which = output === undefined ? `every output of the model (${runner.nonTensorOutputs.join(', ')}) is` : `output '${output}' is`;
+      throw new UsageError(`${which} a sequence or map (such as the class probabilities skl2onnx writes through ZipMap), which onnxruntime-node cannot return to JavaScript; ${runner.outputNames.length ? `measure a tensor output with --output (${runner.outputNames.join(', ')})` : 'export the model with tensor outputs'}, or convert the classifier with options={'zipmap': False} to get the probabilities as a tensor`);
+    }
     if (!runner.outputNames.includes(output)) throw new UsageError(`the model has no output '${output}' (outputs: ${runner.outputNames.join(', ')}); pick one with --output`);
     const batches: RunBatch[] = [];
     const labels: number[] = [];
@@ -98,7 +108,8 @@ export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: 
       for (const [name, t] of Object.entries(b.feeds)) feeds[name] = { data: t.dataSync(), dims: [...t.shape], type: t.dtype } as OrtFeed;
       if (!batches.length) sampleShape = [...(Object.values(b.feeds)[0]?.shape.slice(1) ?? [])];
       const res = await runBatch(runner.run(feeds), opts.name, batches.length, b.feeds, source.description);
-      const out = res[output]!;
+      const raw = res[output]!;
+      const out = opts.labelClasses !== undefined && isLabelVector(raw.type, raw.dims) ? labelsAsScores(raw.data, opts.labelClasses) : raw;
       classes = out.dims[out.dims.length - 1] ?? 1;
       const rb: RunBatch = { out: out.data, dims: [...out.dims], feeds: Object.fromEntries(Object.entries(b.feeds).map(([k, t]) => [k, toMetricArray(t)])), count: b.count };
       if (opts.keepAll) rb.outputs = Object.fromEntries(Object.entries(res).map(([k, o]) => [k, { data: o.data, dims: [...o.dims] }]));
@@ -197,7 +208,7 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
   const inputs = modelInputSpecs(model);
   const source = 'chunks' in data ? data : splitSource(data, inputs);
   const task = opts.task ?? defaultTask(source);
-  const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined, name });
+  const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined, name, labelClasses: classLabelCount(model) });
   const v = { name, technique, size: measureSize(bytes, { model }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
   // not enumerable: callers that spread or serialize the result (reports, the demo) leave the run out
   Object.defineProperty(v, 'run', { value: o, enumerable: false });

@@ -27,7 +27,16 @@ export interface OrtRunnerOptions {
 
 export interface OrtRunner {
   readonly inputNames: readonly string[];
+  /** The tensor outputs: the ones run and returned. */
   readonly outputNames: readonly string[];
+  /**
+   * Outputs that are not tensors (a sequence of maps from ai.onnx.ml ZipMap, as skl2onnx writes
+   * classifier probabilities): onnxruntime-node cannot hand them to JavaScript, so they are not
+   * fetched.
+   */
+  readonly nonTensorOutputs: readonly string[];
+  /** Element type of each tensor output as onnxruntime declares it ('float32', 'int64', ...). */
+  readonly outputTypes: ReadonlyMap<string, string>;
   /** Input shapes as ORT reports them (symbolic dims as strings), by name. */
   readonly inputShapes: ReadonlyMap<string, readonly (number | string)[]>;
   /** Run; every output converted to a Float32Array. */
@@ -54,16 +63,24 @@ export async function createOrtRunner(model: OrtModelSource, opts: OrtRunnerOpti
       : await ort.InferenceSession.create(model instanceof Uint8Array ? model : writeModel(model), options);
   const inputShapes = new Map<string, readonly (number | string)[]>();
   for (const m of session.inputMetadata ?? []) if (m.isTensor) inputShapes.set(m.name, m.shape);
+  // onnxruntime-node fails a whole run that fetches a non-tensor output ("Non tensor type is
+  // temporarily not supported"), so runs fetch the tensor outputs only
+  const nonTensorOutputs = (session.outputMetadata ?? []).filter((m) => !m.isTensor).map((m) => m.name);
+  const outputNames = session.outputNames.filter((n) => !nonTensorOutputs.includes(n));
+  const outputTypes = new Map<string, string>();
+  for (const m of session.outputMetadata ?? []) if (m.isTensor) outputTypes.set(m.name, m.type);
   return {
     inputNames: session.inputNames,
-    outputNames: session.outputNames,
+    outputNames,
+    nonTensorOutputs,
+    outputTypes,
     inputShapes,
     async run(feeds) {
       const inputs: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(feeds)) {
         inputs[name] = f instanceof ort.Tensor ? f : new ort.Tensor(f.type ?? sampleElementType(f.data), f.data as Float32Array, [...f.dims]);
       }
-      const out = await session.run(inputs);
+      const out = nonTensorOutputs.length ? await session.run(inputs, outputNames) : await session.run(inputs);
       const res: Record<string, OrtOutput> = {};
       for (const [name, t] of Object.entries(out)) res[name] = { data: toFloat32(t), dims: [...t.dims], type: t.type };
       return res;

@@ -3,3 +3,4 @@ export * from './transformer.js';
 export * from './tf2onnx.js';
 export * from './paddle.js';
 export * from './optimum.js';
+export * from './sklearn.js';
