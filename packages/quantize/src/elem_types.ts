@@ -31,6 +31,7 @@ function declaredOutputs(g: Graph): (OnnxDataType | undefined)[] {
 function outputTypes(n: Node, t: (name: string | undefined) => OnnxDataType | undefined, types: ElemTypes): (OnnxDataType | undefined)[] {
   const in0 = t(n.inputs[0]);
   const all = (x: OnnxDataType | undefined): (OnnxDataType | undefined)[] => n.outputs.map(() => x);
+  if (n.domain === 'ai.onnx.ml') return mlOutputTypes(n, in0);
   if (!isDefaultDomain(n.domain)) {
     if (n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized') return all(t(n.inputs[2]));
     return all(in0);
@@ -77,6 +78,23 @@ function outputTypes(n: Node, t: (name: string | undefined) => OnnxDataType | un
       if (INT64_OPS.has(n.opType)) return all('int64');
       return all(in0);
   }
+}
+
+/** ai.onnx.ml ops whose outputs are float whatever they read (scores, scaled features). */
+const ML_FLOAT_OUT = new Set(['Scaler', 'Normalizer', 'LinearRegressor', 'SVMRegressor', 'TreeEnsembleRegressor', 'OneHotEncoder', 'FeatureVectorizer']);
+/** ai.onnx.ml classifiers: a label (int64 or string by their class labels) and float scores. */
+const ML_CLASSIFIERS = new Set(['LinearClassifier', 'SVMClassifier', 'TreeEnsembleClassifier']);
+
+/**
+ * Output element types of an ai.onnx.ml node. ZipMap and DictVectorizer-style outputs are not
+ * tensors: undefined, so nothing takes them for float32 values.
+ */
+function mlOutputTypes(n: Node, in0: OnnxDataType | undefined): (OnnxDataType | undefined)[] {
+  const all = (x: OnnxDataType | undefined): (OnnxDataType | undefined)[] => n.outputs.map(() => x);
+  if (ML_FLOAT_OUT.has(n.opType)) return all('float32');
+  if (ML_CLASSIFIERS.has(n.opType)) return [n.attributes.has('classlabels_strings') ? 'string' : 'int64', 'float32'];
+  if (n.opType === 'ArrayFeatureExtractor' || n.opType === 'Binarizer' || n.opType === 'Imputer') return all(in0);
+  return all(undefined);
 }
 
 function walk(g: Graph, types: ElemTypes): void {

@@ -3,6 +3,7 @@ import {
 } from '@whittle/graph';
 import { cast, tensor } from '@whittle/tensor';
 import { type RangeFinding, findRangeBlocked, measureRanges } from './float16_ranges.js';
+import { followOutOfRange, integerAccumulatorNodes, outOfRangeConstants, reads } from './float16_static.js';
 import { type ElemTypes, inferElemTypes } from './elem_types.js';
 import { modelInitializerBytes } from './weights.js';
 
@@ -36,33 +37,6 @@ function renameReads(g: Graph, from: string, to: string, top = true): void {
   if (!top) for (const o of g.outputs) if (o.name === from) o.name = to;
 }
 
-/** Every (node, input slot) reading `name` in `g` and nested subgraphs, and whether a subgraph output does. */
-function reads(g: Graph, name: string): { node: Node; input: number }[] {
-  const out: { node: Node; input: number }[] = [];
-  const walk = (x: Graph, top: boolean): void => {
-    if (!top && definedNames(x).has(name)) return;
-    for (const n of x.nodes) {
-      n.inputs.forEach((i, k) => {
-        if (i === name) out.push({ node: n, input: k });
-      });
-      for (const sg of subgraphsOf(n)) walk(sg, false);
-    }
-    if (!top && x.outputs.some((o) => o.name === name)) out.push({ node: { opType: '' } as Node, input: -1 });
-  };
-  walk(g, true);
-  if (g.outputs.some((o) => o.name === name)) out.push({ node: { opType: '' } as Node, input: -1 });
-  return out;
-}
-
-/** Largest finite float16. */
-const HALF_MAX = 65504;
-
-/** Whether any value is beyond the float16 range. */
-function exceedsHalf(v: Float32Array): boolean {
-  for (let i = 0; i < v.length; i++) if (Math.abs(v[i]!) > HALF_MAX && Number.isFinite(v[i]!)) return true;
-  return false;
-}
-
 /**
  * `convert-float16`: float32 initializers and computation to float16, in the main graph and every
  * If/Loop/Scan subgraph (branch inputs/outputs follow). With `keepIoTypes` the graph keeps float32
@@ -86,34 +60,29 @@ export const convertFloat16Pass = definePass({
     // ops whose float inputs/outputs cannot be float16 at this opset run in float32 islands
     const autoBlocked = new Set(['DynamicQuantizeLinear', ...(opset < 19 ? ['QuantizeLinear', 'DequantizeLinear'] : [])]);
     // float32 constants float16 cannot hold (|x| > 65504 becomes inf): their readers stay float32
-    const outOfRange = new Set<string>();
-    const rangeBlocked = new Set<Node>();
-    for (const s of graphScopes(out.graph)) {
-      for (const [k, t] of s.graph.initializers) {
-        if (t.dtype !== 'float32' || !exceedsHalf((await t.data()) as Float32Array)) continue;
-        outOfRange.add(scopedName(s, k));
-        for (const r of reads(s.graph, k)) if (r.input >= 0) rangeBlocked.add(r.node);
-      }
-    }
-    // Constant nodes beyond the float16 range (a -3.4e38 attention-mask fill would become -inf)
-    for (const s of graphScopes(out.graph)) {
-      for (const n of s.graph.nodes) {
-        const v = n.opType === 'Constant' ? n.attributes.get('value') : undefined;
-        if (v?.type !== 'tensor' || !('dtype' in v.value) || v.value.dtype !== 'float32' || !exceedsHalf((await v.value.data()) as Float32Array)) continue;
-        outOfRange.add(scopedName(s, n.outputs[0]!));
-        for (const r of reads(s.graph, n.outputs[0]!)) if (r.input >= 0) rangeBlocked.add(r.node);
-      }
-    }
+    const constants = await outOfRangeConstants(out.graph);
+    const outOfRange = new Set<string>(constants.names);
+    const rangeBlocked = new Set<Node>(constants.readers);
     // measured: values that leave the float16 range on calibration data, their producers and readers
     let findings: RangeFinding[] = [];
     let measuredBatches = 0;
-    if (o.measure && ctx.calibration) {
-      const m = await measureRanges(model, types, ctx.calibration, { maxBatches: o.maxBatches, backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime });
+    const measured = !!(o.measure && ctx.calibration);
+    if (measured) {
+      const m = await measureRanges(model, types, ctx.calibration!, { maxBatches: o.maxBatches, backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime });
       measuredBatches = m.batches;
       findings = findRangeBlocked(out.graph, m.ranges, { underflowFraction: o.underflowFraction, alreadyBlocked: rangeBlocked });
       for (const f of findings) rangeBlocked.add(f.node);
     }
-    const blocked = (n: Node): boolean => rangeBlocked.has(n) || (isDefaultDomain(n.domain) && (o.blockOps.includes(n.opType) || autoBlocked.has(n.opType))) || (!!n.name && o.blockNodes.includes(n.name));
+    // where nothing was measured (no data, or If/Loop bodies, which the measurement does not
+    // reach), the readers of an out-of-range fill (a mask) are followed until a bounding op
+    const followed = followOutOfRange(out.graph, constants.fillReaders, types, (sg) => !measured || sg !== out.graph);
+    for (const n of followed) rangeBlocked.add(n);
+    // integer accumulators (MatMulInteger int32 outputs reach 1e5) are cast and rescaled in float32
+    const accumulators = integerAccumulatorNodes(out.graph).filter((n) => !rangeBlocked.has(n));
+    for (const n of accumulators) rangeBlocked.add(n);
+    // ai.onnx.ml ops (Scaler, LinearClassifier, ZipMap, TreeEnsemble*, ...) take no float16
+    // (onnxruntime refuses the model): they always run in float32 islands
+    const blocked = (n: Node): boolean => rangeBlocked.has(n) || n.domain === 'ai.onnx.ml' || (isDefaultDomain(n.domain) && (o.blockOps.includes(n.opType) || autoBlocked.has(n.opType))) || (!!n.name && o.blockNodes.includes(n.name));
     const pinned = (n: Node, i: number): boolean => isDefaultDomain(n.domain) && (FLOAT32_INPUTS[n.opType]?.includes(i) ?? false);
     // a read that needs float32: a blocked node's input or a pinned slot
     const needs32 = (r: { node: Node; input: number }): boolean => r.input >= 0 && (blocked(r.node) || pinned(r.node, r.input));
@@ -181,6 +150,9 @@ export const convertFloat16Pass = definePass({
     const g = out.graph;
     // boundary casts: inputs
     const front: Node[] = [];
+    // a float32 node reading another one's output (or a kept float32 graph input) reads that
+    // float32 value directly (no round trip through float16)
+    const fp32Of = new Map<string, string>();
     for (const inp of g.inputs) {
       if (!(inp.type?.kind === 'tensor' && inp.type.elemType === 'float32') || g.initializers.has(inp.name)) continue;
       if (!o.keepIoTypes) {
@@ -190,12 +162,11 @@ export const convertFloat16Pass = definePass({
       const half = names.value(`${inp.name}_fp16`);
       renameReads(g, inp.name, half);
       types.set(half, 'float32');
+      fp32Of.set(half, inp.name);
       front.push(createNode('Cast', [inp.name], [half], { to: { type: 'int', value: FLOAT16 } }, { name: names.node(`${inp.name}_to_fp16`) }));
     }
     g.nodes.unshift(...front);
-    // float32 islands (blocked nodes) and float32-only inputs, in every graph; a float32 node
-    // reading another one's output reads its float32 value (no round trip through float16)
-    const fp32Of = new Map<string, string>();
+    // float32 islands (blocked nodes) and float32-only inputs, in every graph
     for (const s of scopes) {
       const sg = s.graph;
       for (const n of [...sg.nodes]) {
@@ -251,14 +222,16 @@ export const convertFloat16Pass = definePass({
       report: {
         changed,
         summary: changed
-          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
+          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${accumulators.length ? `, ${accumulators.length} casting and rescaling integer accumulators` : ''}${followed.length ? `, ${followed.length} computing from constants beyond the float16 range until a Softmax` : ''}${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
           : reason,
         stats: { initializers: converted, ...stats, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
         details: {
           ...(reason ? { reason } : {}),
           outOfRangeConstants: [...outOfRange],
+          integerAccumulatorNodes: accumulators.map((n) => n.name || n.opType),
+          followedFromConstants: followed.map((n) => n.name || n.opType),
           float32Nodes: [...rangeBlocked].map((n) => n.name || n.opType),
-          measured: o.measure && !!ctx.calibration ? { batches: measuredBatches, float32: findings.map((f) => ({ node: f.node.name || f.node.opType, op: f.node.opType, reason: f.reason, value: f.value, maxAbs: f.maxAbs, underflow: f.underflow })) } : 'no calibration data: only constants beyond the float16 range were checked',
+          measured: measured ? { batches: measuredBatches, float32: findings.map((f) => ({ node: f.node.name || f.node.opType, op: f.node.opType, reason: f.reason, value: f.value, maxAbs: f.maxAbs, underflow: f.underflow })) } : 'no calibration data: only constants beyond the float16 range and integer accumulators were checked',
           blockedOps: o.blockOps, blockedNodes: o.blockNodes, autoBlockedOps: [...autoBlocked], keptFloat32: kept },
       },
     };

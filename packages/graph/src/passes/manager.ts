@@ -1,6 +1,7 @@
 import { Rng, type Tensor } from '@whittle/tensor';
 import { GraphValidationError, NoCompressionError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
 import { integerWeightLayers } from '../analysis/integer_weights.js';
+import { attributeWeightLayers } from '../analysis/attribute_weights.js';
 import { validateModel } from '../analysis/validate.js';
 import { weightBytes } from '../analysis/weight_bytes.js';
 import { type NormalizeOptions, normalizeModel } from '../normalize/normalize.js';
@@ -122,6 +123,18 @@ function alreadyQuantizedNote(model: Model): string {
   return `; the model is already quantized: ${total} layer(s) hold integer weights (${list}), which the passes do not compress again (run them on the float model)`;
 }
 
+/**
+ * Why a run may have found nothing to compress: estimators that hold their learned parameters in
+ * ai.onnx.ml attributes (skl2onnx's LinearClassifier, TreeEnsembleClassifier, ...), which no pass
+ * compresses; '' when there are none.
+ */
+function attributeWeightsNote(model: Model): string {
+  const ops = Object.entries(attributeWeightLayers(model));
+  if (ops.length === 0) return '';
+  const list = ops.map(([op, e]) => `${e.nodes} ${op} (${e.floats} floats)`).join(', ');
+  return `; the model's ${list} hold${ops.length === 1 && ops[0]![1].nodes === 1 ? 's' : ''} learned parameters as ai.onnx.ml node attributes, not as float initializers read by MatMul/Gemm/Conv/Gather, so the compression passes leave them as they are`;
+}
+
 async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOptions): Promise<RecipeResult> {
   const seed = opts.seed ?? 0;
   const reports: StepReport[] = [];
@@ -164,7 +177,7 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
     current = out.model;
   }
   const outcome = assessOutcome(model, current, reports);
-  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}${alreadyQuantizedNote(model)}`, outcome.reason);
+  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}${alreadyQuantizedNote(model)}${attributeWeightsNote(model)}`, outcome.reason);
   const result: RecipeResult = { model: current, steps: reports, outcome };
   if (frontEnd) result.frontEnd = frontEnd;
   if (opts.check) result.check = await checkOutputs(model, current, opts.check);
