@@ -105,9 +105,10 @@ export async function convertFloat16Streaming(model: Model, io: TensorStreamIO, 
       }
       w.half = { dataType: 'float16', dims: w.t.dims, external: wr.finish() };
     }
-    // the stand-in the graph pass sees: only its type and range matter to it
+    // the stand-in the graph pass sees: only its type, its range and that it is a weight (not one
+    // fill value, which the pass would follow like a mask) matter to it
     w.graph.rawInitializers.delete(w.name);
-    w.graph.initializers.set(w.name, tensor(Float32Array.of(over ? 70000 : 0), [1], 'float32', { backend: 'cpu' }));
+    w.graph.initializers.set(w.name, tensor(Float32Array.of(over ? 70000 : 0, 0), [2], 'float32', { backend: 'cpu' }));
     opts.onProgress?.(i + 1, streamed.length, w.name);
   }
   const r = await runPass(convertFloat16Pass, model, { keepIoTypes: opts.keepIoTypes ?? true, blockOps: opts.blockOps ?? [], blockNodes: opts.blockNodes ?? [] });
