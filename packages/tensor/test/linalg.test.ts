@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { randomMatrix } from './random_matrix.js';
 import {
   NumericError,
   ShapeError,
@@ -25,12 +26,6 @@ import { describeBackends } from '@whittle/testing';
 
 // ---- float64 references written independently of the library --------------------------------
 
-function randomMatrix(m: number, n: number, seed: number): Matrix {
-  const rng = new Rng(seed);
-  const d = new Float64Array(m * n);
-  for (let i = 0; i < d.length; i++) d[i] = rng.normal();
-  return { rows: m, cols: n, data: d };
-}
 
 /** Naive triple loop C = A·B. */
 function naiveMul(a: Matrix, b: Matrix): Matrix {

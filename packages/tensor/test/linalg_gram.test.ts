@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { randomMatrix } from './random_matrix.js';
 import {
   NumericError,
-  Rng,
   type Matrix,
   gramRows,
   leadingLeftSingular,
@@ -14,12 +14,6 @@ import {
   symmetricEigenStaged,
 } from '@whittle/tensor/node';
 
-function randomMatrix(m: number, n: number, seed: number): Matrix {
-  const rng = new Rng(seed);
-  const d = new Float64Array(m * n);
-  for (let i = 0; i < d.length; i++) d[i] = rng.normal();
-  return { rows: m, cols: n, data: d };
-}
 
 /** m×n of rank `rank` with singular values decaying as 0.7^j (exact zeros beyond). */
 function lowRank(m: number, n: number, rank: number, seed: number): Matrix {
