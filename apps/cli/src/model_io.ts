@@ -18,12 +18,17 @@ export function userPath(p: string): string {
   return resolve(viaOwnScript ? process.env.INIT_CWD! : process.cwd(), p);
 }
 
-/** Read an input model, naming the path when it is missing or not a file. */
-export async function readInput(path: string): Promise<Model> {
+/** Refuse an input model path that is missing or not a file (a UsageError naming it); returns the resolved path. */
+export function checkInputFile(path: string): string {
   const p = userPath(path);
   if (!existsSync(p)) throw new UsageError(`input model '${path}' does not exist`);
   if (!statSync(p).isFile()) throw new UsageError(`input model '${path}' is not a file`);
-  return readModelFile(p);
+  return p;
+}
+
+/** Read an input model, naming the path when it is missing or not a file. */
+export async function readInput(path: string): Promise<Model> {
+  return readModelFile(checkInputFile(path));
 }
 
 /** Options of {@link writeOutput}. */
@@ -42,14 +47,39 @@ function inlineInputBytes(path: string, original: Model | undefined): number | u
   return original && size >= weightBytes(original) ? size : undefined;
 }
 
+/** The nearest existing ancestor of `p` that is not a directory, if any (a file where a folder must go). */
+function fileInTheWay(p: string): string | undefined {
+  for (let d = dirname(p); d !== dirname(d); d = dirname(d)) {
+    if (existsSync(d)) return statSync(d).isDirectory() ? undefined : d;
+  }
+  return undefined;
+}
+
+/**
+ * Refuse an output path that cannot be written: the input model itself, an existing directory,
+ * or a path under an existing file. Commands call this before any work, so a bad `-o` fails in
+ * a second, not after minutes of compression.
+ */
+export function checkOutputPath(path: string, file: string, input?: string): void {
+  if (input && userPath(input) === file) throw new UsageError(`output '${path}' is the input model; choose another path (inputs are never modified)`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`output '${path}' is a directory; give the path of the .onnx file to write`);
+  const blocker = fileInTheWay(file);
+  if (blocker) throw new UsageError(`output '${path}' cannot be written: '${blocker}' is a file, not a directory`);
+}
+
 async function resolveOutput(path: string, opts: WriteOutputOptions): Promise<string> {
   let p = userPath(path);
   if (opts.transformersJs) {
     const { transformersJsPath } = await import('@whittle/eval');
     p = join(p, transformersJsPath(opts.transformersJs as TransformersJsDtype));
   }
-  if (opts.input && userPath(opts.input) === p) throw new UsageError(`output '${path}' is the input model; choose another path (inputs are never modified)`);
+  checkOutputPath(path, p, opts.input);
   return p;
+}
+
+/** Check `-o` before a command does its work (see {@link checkOutputPath}); throws a UsageError. */
+export async function checkOutput(path: string, opts: WriteOutputOptions = {}): Promise<void> {
+  await resolveOutput(path, opts);
 }
 
 /**

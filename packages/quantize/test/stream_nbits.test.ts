@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,14 @@ describe('streaming weight-only int4 (MatMulNBits)', () => {
     await expect(rewriteModelFile(src.modelPath, src.modelPath, (m, io) => quantizeWeightsStreaming(m, io))).rejects.toThrow(UnsafePathError);
     await expect(rewriteModelFile(src.modelPath, join(dir, 'o.onnx'), (m, io) => quantizeWeightsStreaming(m, io), { dataLocation: 'tiny.onnx.data' })).rejects.toThrow(UnsafePathError);
     expect([sha(src.modelPath), sha(src.dataPath)]).toEqual(before);
+  });
+
+  it('an output path that is a directory fails and leaves no orphan data file beside it', async () => {
+    const src = writeSyntheticMlp(dir, [64, 32], { seed: 5, name: 'todir' });
+    const target = join(dir, 'out_is_a_dir.onnx');
+    mkdirSync(target);
+    await expect(rewriteModelFile(src.modelPath, target, (m, io) => quantizeWeightsStreaming(m, io))).rejects.toThrow();
+    expect(readdirSync(dir).filter((f) => f.startsWith('out_is_a_dir'))).toEqual(['out_is_a_dir.onnx']);
   });
 
   it.each([1, 2])('peak memory follows the largest weight, not the model (child process, 4 x 64 MB weights, %i thread(s))', (threads) => {

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { rewriteModelFile } from '@whittle/onnx/node';
 import { availableParallelism } from 'node:os';
 import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, nodeBandThreads, quantizeWeightsStreaming } from '@whittle/quantize/node';
-import { userPath } from '../model_io.js';
+import { NoCompressionError } from '@whittle/graph';
+import { checkInputFile, checkOutputPath, userPath } from '../model_io.js';
 import { createProgress } from '../progress.js';
 
 export function addQuantizeStreamCommand(program: Command): void {
@@ -27,13 +28,19 @@ export function addQuantizeStreamCommand(program: Command): void {
     .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; tiedEmbedding: string; threads: number; float16?: boolean; json?: boolean }) => {
       const progress = createProgress('quantize stream', { quiet: !!o.json });
       const out = userPath(o.output);
+      checkInputFile(model);
+      checkOutputPath(o.output, out, model);
       const onProgress = (d: number, n: number, w: string): void => progress.update(d / n, w);
       let layers: StreamQuantizeLayer[] | undefined;
       let float16: StreamFloat16Result | undefined;
       try {
         const r = await rewriteModelFile(userPath(model), out, async (m, io) => {
           if (o.float16) float16 = await convertFloat16Streaming(m, io, { onProgress });
-          else layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
+          else {
+            layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
+            // thrown inside the rewrite, so no file is written
+            if (layers.length === 0) throw new NoCompressionError(`no float32 2-D MatMul weight in external data in '${model}': quantize stream converts weights stored in an external data file; for weights stored inline use 'whittle quantize weights --format matmulnbits'`, 'nothing to quantize');
+          }
         });
         progress.stop();
         const done = float16 ? `converted ${float16.converted} weights to float16` : `quantized ${(layers ?? []).length} weights`;

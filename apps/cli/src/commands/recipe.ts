@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runRecipe } from '@whittle/graph';
 import { ortTeacher } from '@whittle/distill/node';
-import { readInput, userPath, writeOutput } from '../model_io.js';
+import { checkOutput, readInput, userPath, writeOutput } from '../model_io.js';
 import { UsageError } from '../errors.js';
 import { createProgress } from '../progress.js';
 import { contextFor } from './context.js';
@@ -24,6 +24,7 @@ export function addRecipeCommand(program: Command): void {
     if (!existsSync(rp)) throw new UsageError(`recipe '${recipePath}' does not exist`);
     const text = readFileSync(rp, 'utf8');
     const model = await readInput(input);
+    await checkOutput(o.output, { input, transformersJs: o.transformersJs });
     const ctx = await withTrainingData(await contextFor(model, o), model, o, o.teacher ? 'kl' : 'lm');
     if (o.teacher) await readInput(o.teacher);
     const teacher = o.teacher ? await ortTeacher(userPath(o.teacher), o.lossOutput ? { output: o.lossOutput } : {}) : undefined;

@@ -3,7 +3,7 @@ import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, ge
 import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
-import { readInput, writeOutput } from '../model_io.js';
+import { checkOutput, readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -106,6 +106,8 @@ export function printRun(r: RecipeResult, path: string | undefined, json: boolea
 export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass; defaultLoss?: 'lm' | 'kl' } = {}): Promise<void> {
   const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
+  const outputOptions = { input: extra.model ? undefined : input, original: model, transformersJs: flags.transformersJs };
+  if (!pass.cli?.analysis) await checkOutput(flags.output, outputOptions);
   const passOptions = pickPassOptions(opts, pass.optionsSchema?.fields ?? {});
   for (const n of checkOpTypeOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss)), ...(extra.resources ? { resources: extra.resources } : {}) };
@@ -127,7 +129,7 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     if (!flags.json) process.stdout.write('analysis only: the model is unchanged, nothing written\n');
     return;
   }
-  const path = await writeOutput(result.model, flags.output, { input: extra.model ? undefined : input, original: model, transformersJs: flags.transformersJs });
+  const path = await writeOutput(result.model, flags.output, outputOptions);
   printRun(result, path, !!flags.json, { pass: pass.name });
 }
 

@@ -135,12 +135,16 @@ export async function rewriteModelFile(
     fdOpen = false;
     const encoded = encodeModel(model, { keepExternalRefs: true });
     const modelTemp = tempName(target);
+    let dataMoved = false;
     try {
       await writeFile(modelTemp, encoded.model, { flag: 'wx', flush: true });
       await rename(dataTemp, dataTarget);
+      dataMoved = true;
       await rename(modelTemp, target);
     } catch (e) {
       await unlink(modelTemp).catch(() => undefined);
+      // a data file without its model (e.g. the output path is a directory) is no output at all
+      if (dataMoved) await unlink(dataTarget).catch(() => undefined);
       throw e;
     }
     await syncDir(dirname(target));
