@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Model, listPasses, normalizeModel, opsetUpgradeBlockers, summarize, weightCoverage } from '@whittle/graph';
+import { type Model, attributeWeightLayers, listPasses, normalizeModel, opsetUpgradeBlockers, summarize, weightCoverage } from '@whittle/graph';
 import { techniqueLines } from '../coverage_text.js';
 import { formatBytes } from '@whittle/eval/format';
 import { readInput } from '../model_io.js';
@@ -28,6 +28,8 @@ export function addInspectCommands(program: Command): void {
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
       for (const l of s.layers.filter((x) => x.parameters > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);
+      const attrs = Object.entries(attributeWeightLayers(raw));
+      if (attrs.length) w(`learned parameters in ai.onnx.ml attributes (not counted above; no technique compresses them): ${attrs.map(([op, e]) => `${e.nodes} ${op} (${e.floats} floats)`).join(', ')}`);
       for (const l of techniqueLines(cov, prepared?.report, blockers)) w(l);
     });
   program

@@ -11,6 +11,7 @@ import './linear.js';
 import './reshape.js';
 import './indexing.js';
 import './quantized.js';
+import './ml.js';
 
 /** Largest constant whose values shape inference reads (shape/axes/index tensors are small). */
 const MAX_DATA = 64;

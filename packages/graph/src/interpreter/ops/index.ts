@@ -3,7 +3,9 @@
  * @module
  */
 import './ArgMax.js';
+import './ArrayFeatureExtractor.js';
 import './BatchNormalization.js';
+import './Binarizer.js';
 import './Compress.js';
 import './Concat.js';
 import './Constant.js';
@@ -26,6 +28,7 @@ import './LayerNormalization.js';
 import './Loop.js';
 import './MatMul.js';
 import './MatMulNBits.js';
+import './Normalizer.js';
 import './OneHot.js';
 import './Optional.js';
 import './OptionalGetElement.js';
@@ -35,6 +38,7 @@ import './QuantizeLinear.js';
 import './Range.js';
 import './Reshape.js';
 import './Resize.js';
+import './Scaler.js';
 import './Scan.js';
 import './SequenceAt.js';
 import './SequenceConstruct.js';
