@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, getPass } from '@whittle/graph';
 import '@whittle/quantize';
+import '@whittle/prune';
 import { tensor } from '@whittle/tensor';
 import { openCliData } from '../src/data.js';
-import { checkOpTypeOptions } from '../src/commands/options.js';
+import { checkLayerNameOptions, checkOpTypeOptions } from '../src/commands/options.js';
 import { UsageError } from '../src/errors.js';
 
 /** x [1, 4] → MatMul(W) → Relu → y: a model with op types MatMul and Relu. */
@@ -42,5 +43,16 @@ describe('flags checked against the model before any pass runs', () => {
     }
     const ok = await openCliData('synthetic:3', m, 'train');
     expect(ok.source.kind).toBe('synthetic');
+  });
+
+  it('a layer name the model lacks (--exclude-nodes, --exclude, --layer-sparsity) is a note naming it; node, value and weight names pass', () => {
+    const m = tinyModel();
+    const node = m.graph.nodes.find((n) => n.opType === 'MatMul')!.name;
+    expect(checkLayerNameOptions(m, { excludeNodes: [node, 'fc9'] }, getPass('quantize-weights').optionsSchema!.fields)).toEqual([
+      "--exclude-nodes: the model has no node, value or weight named 'fc9' (see 'whittle inspect' for its layer names)",
+    ]);
+    const prune = getPass('prune-unstructured').optionsSchema!.fields;
+    expect(checkLayerNameOptions(m, { exclude: ['W', 'y'], layerSparsity: { [node]: 0.3 } }, prune)).toEqual([]);
+    expect(checkLayerNameOptions(m, { layerSparsity: { Matmul_0: 0.3 } }, prune)).toEqual(["--layer-sparsity: the model has no node, value or weight named 'Matmul_0' (see 'whittle inspect' for its layer names)"]);
   });
 });

@@ -101,3 +101,29 @@ export function checkOpTypeOptions(model: Model, given: Record<string, unknown>,
   }
   return notes;
 }
+
+/** Pass options that name nodes, their outputs or weights: `excludeNodes`, `blockNodes`, `include`, `exclude`, `layerSparsity` keys. */
+function namedLayers(name: string, spec: OptionSpec, v: unknown): string[] | undefined {
+  if (spec.type === 'string[]' && (name.endsWith('Nodes') || name === 'include' || name === 'exclude') && Array.isArray(v)) return v as string[];
+  if (spec.type === 'object' && name === 'layerSparsity' && v && typeof v === 'object') return Object.keys(v);
+  return undefined;
+}
+
+/**
+ * Check the layer names a user gave (`--exclude-nodes`, `--include`, `--exclude`, `--layer-sparsity`)
+ * against the model's node names, value names and weight names (subgraphs included): a misspelt
+ * name otherwise matches nothing and the run compresses the very layer it was meant to keep.
+ * Returned as notes, not errors: names may refer to what the front end makes of the graph.
+ */
+export function checkLayerNameOptions(model: Model, given: Record<string, unknown>, fields: Readonly<Record<string, OptionSpec>>): string[] {
+  let names: Set<string> | undefined;
+  const notes: string[] = [];
+  for (const [name, spec] of Object.entries(fields)) {
+    const v = namedLayers(name, spec, given[name]);
+    if (!v?.length) continue;
+    names ??= new Set(graphScopes(model.graph).flatMap((s) => [...s.graph.nodes.flatMap((n) => [n.name, ...n.outputs]), ...s.graph.initializers.keys(), ...s.graph.rawInitializers.keys()]));
+    const absent = v.filter((t) => !names!.has(t));
+    if (absent.length) notes.push(`--${kebab(name)}: the model has no node, value or weight named ${absent.map((t) => `'${t}'`).join(', ')} (see 'whittle inspect' for its layer names)`);
+  }
+  return notes;
+}

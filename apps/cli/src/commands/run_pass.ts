@@ -7,7 +7,7 @@ import { checkOutput, readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
-import { addPassOptions, checkOpTypeOptions, pickPassOptions } from './options.js';
+import { addPassOptions, checkLayerNameOptions, checkOpTypeOptions, pickPassOptions } from './options.js';
 import { TARGETS, type Target, applyTarget } from './target.js';
 
 /**
@@ -110,6 +110,7 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   if (!pass.cli?.analysis) await checkOutput(flags.output, outputOptions);
   const passOptions = pickPassOptions(opts, pass.optionsSchema?.fields ?? {});
   for (const n of checkOpTypeOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
+  for (const n of checkLayerNameOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss)), ...(extra.resources ? { resources: extra.resources } : {}) };
   const analysis = !!pass.cli?.analysis;
   const progress = createProgress(pass.name, { quiet: !!flags.json });
