@@ -29,6 +29,12 @@ const EXPECTED_REFUSALS: Record<string, RegExp> = {
   // random fixture weights have flat spectra: energy 0.9 never gets below the break-even rank
   'torch-encoder/lowrank': /break-even/,
   'torch-mobilenetv2/lowrank': /break-even/,
+  // [8, 64, 32, 3] MLPs: no layer is wide enough for a rank below break-even at energy 0.9
+  'skl2onnx-mlp/lowrank': /break-even/,
+  'skl2onnx-mlp-zipmap/lowrank': /break-even/,
+  'skl2onnx-regressor/lowrank': /break-even/,
+  // a decision tree's thresholds and leaves are TreeEnsembleClassifier attributes: no float weight anywhere
+  ...Object.fromEntries(TECHNIQUES.map((t) => [`skl2onnx-tree/${t.id}`, /TreeEnsembleClassifier \(\d+ floats\) holds learned parameters as ai\.onnx\.ml node attributes/])),
 };
 
 /** Cells skipped in the suite, with why. */
@@ -38,8 +44,13 @@ const SKIPPED: Record<string, string> = {
 
 /** Size targets measured below the bar (stated in the closing note, not hidden): model/technique → measured ratio. */
 const KNOWN_SIZE_MISSES: Record<string, number> = {
-  // none: the paddle fixtures' 10 % outside MatMul/Gemm/Conv/Gather was the ConvTranspose weight
-  // (7 %, now quantized per input channel) plus biases and one unfolded BatchNormalization
+  // (the paddle fixtures' 10 % outside MatMul/Gemm/Conv/Gather was the ConvTranspose weight, 7 %,
+  // now quantized per input channel, plus biases and one unfolded BatchNormalization: no miss)
+  // The skl2onnx MLPs hold 11 KB of weights: the float32 biases (4 %) and one scale per output
+  // channel (99 floats) are a large share of what is left
+  'skl2onnx-mlp/int8-weights': 3.18, 'skl2onnx-mlp/int4-weights': 5.16,
+  'skl2onnx-mlp-zipmap/int8-weights': 3.18, 'skl2onnx-mlp-zipmap/int4-weights': 5.16,
+  'skl2onnx-regressor/int8-weights': 3.18, 'skl2onnx-regressor/int4-weights': 5.16, 'skl2onnx-regressor/dynamic-int8': 3.47,
 };
 
 /** Fidelity floors below the technique's, with why. */

@@ -1,10 +1,10 @@
 /**
  * Exporter-style fixtures of the matrix: models built in code the way torch.onnx, tf2onnx,
- * paddle2onnx and Optimum write them, with the inputs to run them on.
+ * paddle2onnx, Optimum and skl2onnx write them, with the inputs to run them on.
  */
 import type { Model } from '@whittle/graph';
 import type { CorpusInput } from '@whittle/testing/corpus';
-import { optimumDecoder, paddleOcrStyle, tf2onnxConvNet, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
+import { optimumDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 
 /** A fixture: a builder and its inputs. */
 export interface FixtureModel {
@@ -14,6 +14,8 @@ export interface FixtureModel {
   inputs: CorpusInput[];
 }
 
+/** 64 rows of the distribution the skl2onnx fixtures were fitted on (features far from N(0, 1)). */
+const tabular = (): CorpusInput => ({ name: 'float_input', type: 'float32', dims: [64, 8], values: Array.from(sklearnDataset(1, 64, 8, 3, 99).x) });
 const kv = (name: string): CorpusInput => ({ name, type: 'float32', dims: [1, 4, 3, 16] });
 
 export const FIXTURES: readonly FixtureModel[] = [
@@ -46,5 +48,21 @@ export const FIXTURES: readonly FixtureModel[] = [
       kv('past_key_values.0.key'), kv('past_key_values.0.value'), kv('past_key_values.1.key'), kv('past_key_values.1.value'),
       { name: 'use_cache_branch', type: 'bool', dims: [1], kind: 'ones' },
     ],
+  },
+  {
+    id: 'skl2onnx-mlp', about: 'a StandardScaler + MLPClassifier pipeline as skl2onnx writes it with zipmap=False (ai.onnx.ml Scaler and ArrayFeatureExtractor around MatMul + Add layers; int64 labels and float probabilities)',
+    build: () => sklearnMlpClassifier({ seed: 1, zipmap: false }), inputs: [tabular()],
+  },
+  {
+    id: 'skl2onnx-mlp-zipmap', about: 'the same with skl2onnx\'s default ZipMap: probabilities as a sequence of maps onnxruntime-node cannot return (the labels are compared: cosine = fraction of labels agreeing)',
+    build: () => sklearnMlpClassifier({ seed: 1 }), inputs: [tabular()],
+  },
+  {
+    id: 'skl2onnx-regressor', about: 'a StandardScaler + MLPRegressor pipeline as skl2onnx writes it',
+    build: () => sklearnMlpRegressor({ seed: 1 }), inputs: [tabular()],
+  },
+  {
+    id: 'skl2onnx-tree', about: 'a DecisionTreeClassifier as skl2onnx writes it: one TreeEnsembleClassifier (thresholds and leaves are attributes) and ZipMap, no initializer',
+    build: () => sklearnDecisionTree({ seed: 1 }), inputs: [tabular()],
   },
 ];

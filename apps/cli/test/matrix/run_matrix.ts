@@ -74,19 +74,26 @@ function ortFeeds(f: Feeds): Record<string, ort.Tensor> {
 }
 
 /**
- * Outputs of a model on each feed set, concatenated (float outputs only). An output whose values
+ * Outputs of a model on each feed set, concatenated (float tensor outputs only, or the labels of a
+ * classifier that answers nothing else). An output whose values
  * all lie in [0, 1] is a probability (sigmoid/softmax): it is compared as log-odds, since on
  * synthetic inputs probabilities saturate near 0 or 1 where every model looks alike.
  */
 async function outputs(bytes: Uint8Array, feeds: Feeds[]): Promise<Float64Array> {
   const s = await ort.InferenceSession.create(bytes);
+  // onnxruntime-node cannot return a sequence or map (skl2onnx's ZipMap): fetch the tensors only
+  const tensors = s.outputMetadata.filter((m) => m.isTensor).map((m) => m.name);
   const parts: number[] = [];
   for (const f of feeds) {
-    const r = await s.run(ortFeeds(f));
-    for (const name of s.outputNames) {
+    const r = await s.run(ortFeeds(f), tensors);
+    // a classifier whose only tensor output is its labels (skl2onnx with ZipMap): labels as one-hot
+    // rows, so the cosine is the fraction of labels that agree
+    const labelsOnly = Object.values(r).every((t) => t.type !== 'float32' && t.type !== 'float16');
+    for (const name of tensors) {
       const d = r[name]!.data;
       if (!(d instanceof Float32Array)) {
         if (r[name]!.type === 'float16') throw new Error(`output '${name}' became float16`);
+        if (labelsOnly && d instanceof BigInt64Array) for (const v of d) parts.push(...oneHot(Number(v)));
         continue;
       }
       const prob = d.every((v) => v >= 0 && v <= 1);
@@ -95,6 +102,13 @@ async function outputs(bytes: Uint8Array, feeds: Feeds[]): Promise<Float64Array>
   }
   await s.release();
   return Float64Array.from(parts);
+}
+
+/** A class label as a one-hot row of 16 (larger or negative labels as an all-zero row). */
+function oneHot(v: number): number[] {
+  const row = new Array<number>(16).fill(0);
+  if (v >= 0 && v < 16) row[v] = 1;
+  return row;
 }
 
 function logOdds(p: number): number {
@@ -149,7 +163,7 @@ export async function runCell(id: string, model: Model, bytesIn: Uint8Array, tec
   } catch (e) {
     if (e instanceof NoCompressionError) {
       cell.outcome = 'refused';
-      cell.reason = e.reason;
+      cell.reason = e.message; // the reason and what the run knows about why (e.g. weights held in attributes)
     } else cell.reason = `${(e as Error).constructor.name}: ${(e as Error).message}`;
   }
   cell.ms = Date.now() - t0;

@@ -16,6 +16,12 @@ export interface RunOptions {
   /** Tensors to use instead of initializers of the same name (trainable parameters). */
   overrides?: ReadonlyMap<string, Tensor>;
   signal?: AbortSignal;
+  /**
+   * Return the `fetch`ed values only: the graph outputs are not computed unless fetched, and
+   * nodes that feed no fetched value are skipped (calibration reads activations before a head
+   * the interpreter may not run, such as skl2onnx's ZipMap).
+   */
+  fetchOnly?: boolean;
 }
 
 /** Per-model cache of initializers uploaded to a non-cpu backend. */
@@ -72,7 +78,23 @@ export async function runModelValues(
       throw new ArgumentError(`runModel: no value fed for graph input '${input.name}'`);
     }
   }
-  return runGraph(model.graph, feedMap, new Map(), { opsets, backend, fetch: opts.fetch ?? [], overrides: opts.overrides, signal: opts.signal });
+  const graph = opts.fetchOnly ? fetchCone(model.graph, opts.fetch ?? []) : model.graph;
+  return runGraph(graph, feedMap, new Map(), { opsets, backend, fetch: opts.fetch ?? [], overrides: opts.overrides, signal: opts.signal });
+}
+
+/** The graph cut down to the nodes the `fetch`ed values depend on, with no outputs of its own. */
+function fetchCone(graph: Graph, fetch: readonly string[]): Graph {
+  const producer = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
+  const needed = new Set<number>();
+  const stack = [...fetch];
+  while (stack.length) {
+    const i = producer.get(stack.pop()!);
+    if (i === undefined || needed.has(i)) continue;
+    needed.add(i);
+    stack.push(...namesRead(graph.nodes[i]!));
+  }
+  return { ...graph, nodes: graph.nodes.filter((_, i) => needed.has(i)), outputs: [] };
 }
 
 interface GraphRunConfig {

@@ -152,7 +152,7 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
       const fetch = [...new Set([...names, ...(opts?.ranges ?? [])])];
       return {
         async run(feeds) {
-          const out = await engine().noGradAsync(() => runModel(model, feeds, { backend, fetch }));
+          const out = await engine().noGradAsync(() => runModel(model, feeds, { backend, fetch, fetchOnly: true }));
           const res = new Map<string, ActivationValue | ActivationRange>();
           const fed = new Set<Tensor>(Object.values(feeds));
           for (const name of fetch) {
