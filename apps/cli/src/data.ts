@@ -53,6 +53,20 @@ function mnistShape(inputs: readonly ModelInputSpec[]): number[] {
   return inputs[0]?.shape?.length === 2 ? [784] : [1, 28, 28];
 }
 
+/**
+ * Why the built-in MNIST images cannot feed this model (one float input of [N, 784] or
+ * [N, 1, 28, 28], dynamic dims allowed), or undefined when they can. Without this check a wrong
+ * model fails deep inside a pass with an op's shape error instead of naming the data.
+ */
+function mnistMismatch(inputs: readonly ModelInputSpec[], sampleShape: readonly number[]): string | undefined {
+  const show = (d: readonly unknown[]): string => `[${d.map((x) => (typeof x === 'number' && x > 0 ? x : typeof x === 'string' && x ? x : '?')).join(', ')}]`;
+  if (inputs.length !== 1) return `the model takes ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}), MNIST gives one image per sample`;
+  const [i] = inputs as [ModelInputSpec];
+  if (i.elemType !== undefined && i.elemType !== 'float32') return `the model's input '${i.name}' is ${i.elemType}, MNIST images are float32`;
+  const fits = !i.shape || (i.shape.length === sampleShape.length + 1 && sampleShape.every((d, k) => { const m = i.shape![k + 1]; return !(typeof m === 'number' && m > 0 && m !== d); }));
+  return fits ? undefined : `the model's input '${i.name}' is ${show(i.shape!)}, MNIST images are [N, 1, 28, 28] (or [N, 784] for a rank-2 input)`;
+}
+
 const notedSynthetic = new Set<string>();
 
 /**
@@ -64,9 +78,11 @@ const notedSynthetic = new Set<string>();
 export async function openCliData(data: string, model: Model, split: 'train' | 'test', text: Pick<OpenDataOptions, 'textUnit' | 'defaultTextUnit'> = {}): Promise<CliData> {
   const inputs = modelInputSpecs(model);
   if (data === 'mnist') {
+    const sampleShape = mnistShape(inputs);
+    const mismatch = mnistMismatch(inputs, sampleShape);
+    if (mismatch) throw new UsageError(`--data mnist does not fit this model: ${mismatch}; give data shaped like the model's inputs (a file or folder, or synthetic:N)`);
     const ds = await loadDataset('mnist');
     const s = ds[split];
-    const sampleShape = mnistShape(inputs);
     const name = inputs[0]?.name ?? 'input';
     const source = memorySource({ [name]: { data: s.x, shape: [s.labels.length, ...sampleShape], dtype: 'float32' } }, { labels: s.labels, description: `${ds.description}; ${split} split (${s.labels.length} images)` });
     return { name: 'mnist', source, inputs, training: { x: ds.train.x, labels: ds.train.labels, sampleShape, inputName: name } };

@@ -55,4 +55,13 @@ describe('flags checked against the model before any pass runs', () => {
     expect(checkLayerNameOptions(m, { exclude: ['W', 'y'], layerSparsity: { [node]: 0.3 } }, prune)).toEqual([]);
     expect(checkLayerNameOptions(m, { layerSparsity: { Matmul_0: 0.3 } }, prune)).toEqual(["--layer-sparsity: the model has no node, value or weight named 'Matmul_0' (see 'whittle inspect' for its layer names)"]);
   });
+
+  it('--data mnist on a model whose input is not an MNIST image is a usage error naming the input', async () => {
+    await expect(openCliData('mnist', tinyModel(), 'train')).rejects.toThrow(UsageError);
+    await expect(openCliData('mnist', tinyModel(), 'train')).rejects.toThrow(/--data mnist does not fit this model: the model's input 'x' is \[1, 4\], MNIST images are \[N, 1, 28, 28\]/);
+    const b = new GraphBuilder();
+    b.node('Add', [b.input('a', 'float32', [1, 784]), b.input('b', 'float32', [1, 784])], {}, { outputNames: ['y'] });
+    b.output('y', 'float32', [1, 784]);
+    await expect(openCliData('mnist', b.model(), 'test')).rejects.toThrow(/the model takes 2 inputs \('a', 'b'\), MNIST gives one image per sample/);
+  });
 });
