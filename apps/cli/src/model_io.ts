@@ -61,6 +61,7 @@ function fileInTheWay(p: string): string | undefined {
  * a second, not after minutes of compression.
  */
 export function checkOutputPath(path: string, file: string, input?: string): void {
+  if (!path.trim()) throw new UsageError('output path is empty; give the path of the .onnx file to write');
   if (input && userPath(input) === file) throw new UsageError(`output '${path}' is the input model; choose another path (inputs are never modified)`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`output '${path}' is a directory; give the path of the .onnx file to write`);
   const blocker = fileInTheWay(file);

@@ -46,6 +46,12 @@ describe('output path checks', () => {
     expect(readdirSync(folder)).toEqual([]);
   });
 
+  it('an empty -o is a usage error, not "is a directory" (the working folder)', async () => {
+    const r = await whittleInProcess('quantize', 'weights', model, '-o', '');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('UsageError: output path is empty');
+  });
+
   it('-o under an existing file names the file in the way', async () => {
     const r = await whittleInProcess('prune', 'unstructured', model, '-o', join(file, 'out.onnx'));
     expect(r.code).toBe(2);
