@@ -58,6 +58,13 @@ describe('output path checks', () => {
     expect(r.stderr).toContain(`'${file}' is a file, not a directory`);
   });
 
+  it('evaluate --report <a file> is refused before evaluating, naming it', async () => {
+    const r = await whittleInProcess('evaluate', model, '--data', 'synthetic:2', '--no-latency', '--report', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`UsageError: --report '${file}' is a file`);
+    expect(r.stdout).toBe('');
+  });
+
   it('quantize stream: a missing input is a usage error, not a raw ENOENT', async () => {
     const r = await whittleInProcess('quantize', 'stream', join(dir, 'missing.onnx'), '-o', join(dir, 'o.onnx'));
     expect(r.code).toBe(2);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Model } from '@whittle/graph';
@@ -36,6 +36,11 @@ export function addEvaluateCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (models: string[], o: LmFlags & { data: string; task?: string; metric?: string; output?: string; report?: string; latency: boolean; json?: boolean }) => {
       if (o.task !== undefined && !(TASKS as readonly string[]).includes(o.task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got '${o.task}'`);
+      // a --report path that cannot be a folder is refused before the evaluation, not after it
+      if (o.report) {
+        const dir = userPath(o.report);
+        if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--report '${o.report}' is a file; give a folder to write report.md, report.json and MODEL_CARD.md in`);
+      }
       const text = textUnitFor(o.textUnit, o.task === 'lm');
       const metric: UserMetric | undefined = o.metric ? await loadUserMetric(userPath(o.metric)) : undefined;
       const names = new Set<string>();
