@@ -130,10 +130,14 @@ describe('skl2onnx models on the command line', () => {
     expect(bad.stderr).toMatch(/'output_probability' is a sequence or map.*zipmap/);
   }, 60_000);
 
-  it('fine-tune runs the Scaler and ArrayFeatureExtractor in the interpreter', async () => {
+  it('fine-tune runs the Scaler and ArrayFeatureExtractor in the interpreter; a ZipMap model is refused', async () => {
     await compress(['fine-tune', at('mlp_tensor.onnx'), '--data', at('rows.csv'), '--loss-output', 'output_probability', '--epochs', '1'], 'mlp_tensor.ft.onnx');
     const ft = await run('mlp_tensor.ft.onnx');
     expect(labelAgreement((await run('mlp_tensor.onnx')).output_label!, ft.output_label!)).toBeGreaterThan(0.9);
+    // with ZipMap the probabilities are no tensor to train on: refused, saying what to convert instead
+    const zip = await whittleInProcess('fine-tune', at('mlp.onnx'), '--data', at('rows.csv'), '--epochs', '1', '-o', at('mlp.ft.onnx'));
+    expect(zip.code).toBe(1);
+    expect(zip.stderr).toMatch(/ai\.onnx\.ml\.ZipMap \(its output is a sequence of maps.*'zipmap': False/);
   }, 60_000);
 
   it('models whose parameters are ai.onnx.ml attributes are refused with why, nothing written', async () => {

@@ -173,6 +173,11 @@ function heldBy(values: ReadonlyMap<string, RuntimeValue>, t: Tensor): boolean {
   return false;
 }
 
+/** What to do instead, for ops that models of a known exporter carry and the interpreter lacks. */
+const UNSUPPORTED_HINTS: Record<string, string> = {
+  'ai.onnx.ml::ZipMap': " (its output is a sequence of maps, not a tensor: convert the scikit-learn classifier with skl2onnx options={'zipmap': False} to get the probabilities as a tensor)",
+};
+
 function label(node: Node): string {
   return `${node.name || '(unnamed)'} (${node.domain ? node.domain + '.' : ''}${node.opType})`;
 }
@@ -183,7 +188,7 @@ function implOf(node: Node, domain: string): (inputs: (RuntimeValue | undefined)
   if (valueImpl) return valueImpl;
   const impl = getOp(node.opType, domain);
   if (!impl) {
-    throw new UnsupportedOpError(`node ${label(node)}: the interpreter has no implementation of ${domain ? domain + '.' : ''}${node.opType}`);
+    throw new UnsupportedOpError(`node ${label(node)}: the interpreter has no implementation of ${domain ? domain + '.' : ''}${node.opType}${UNSUPPORTED_HINTS[`${domain}::${node.opType}`] ?? ''}`);
   }
   return async (inputs, ctx) => {
     const tensors = inputs.map((v, k) => {
