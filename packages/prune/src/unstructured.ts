@@ -97,6 +97,11 @@ export async function maskReport(
     return { changed: false, summary: `${pass}: nothing pruned: ${reason}`, ...(warnings.length ? { warnings } : {}), details: { reason, layers: [] } };
   }
   const after = await sparsityReport(out);
+  if (after.nonzero >= before.nonzero) {
+    // masks that zero nothing new (sparsity 0, or layers already this sparse) leave the model as it was
+    const reason = `no weight zeroed (${what}): the ${layers.length} layer(s) were already ${(before.sparsity * 100).toFixed(1)} % sparse`;
+    return { changed: false, summary: `${pass}: nothing pruned: ${reason}`, ...(warnings.length ? { warnings } : {}), details: { reason, layers: [] } };
+  }
   // the after-report has counted every prunable weight's zeros already: reuse its counts
   const counted = new Map<string, (typeof after.layers)[number]>();
   for (const a of after.layers) if (!counted.has(a.weight)) counted.set(a.weight, a);

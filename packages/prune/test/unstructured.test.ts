@@ -137,6 +137,19 @@ describe('prune-unstructured', () => {
     await expect(runPass('prune-unstructured', m, { method: 'wanda' })).rejects.toThrow(/calibration/);
   });
 
+  it('masks that zero no new weight (sparsity 0, or a model already that sparse) report no change and leave the weights', async () => {
+    const m = smallNet(new Rng(4));
+    const none = await runPass('prune-unstructured', m, { sparsity: 0 });
+    expect(none.report.changed).toBe(false);
+    expect(none.report.summary).toMatch(/^prune-unstructured: nothing pruned: no weight zeroed \(magnitude layer-wise to 0\.0 %\): the 3 layer\(s\) were already 0\.0 % sparse/);
+    for (const l of LAYERS) expect(await values(none.model, l.weight)).toEqual(await values(m, l.weight));
+    const half = await runPass('prune-unstructured', m, { sparsity: 0.5 });
+    expect(half.report.changed).toBe(true);
+    // pruning the pruned model to a lower or equal sparsity zeroes nothing more
+    expect((await runPass('prune-unstructured', half.model, { sparsity: 0.3 })).report.changed).toBe(false);
+    expect((await runPass('prune-unstructured', half.model, { sparsity: 0.7 })).report.changed).toBe(true);
+  });
+
   it('ORT output stays close to the original at moderate sparsity', async () => {
     const m = smallNet(new Rng(6));
     const { model: out } = await runPass('prune-unstructured', m, { sparsity: 0.2 });
