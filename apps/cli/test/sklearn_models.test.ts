@@ -130,7 +130,7 @@ describe('skl2onnx models on the command line', () => {
     expect(bad.stderr).toMatch(/'output_probability' is a sequence or map.*zipmap/);
   }, 60_000);
 
-  it('fine-tune runs the Scaler and ArrayFeatureExtractor in the interpreter; a ZipMap model is refused', async () => {
+  it('fine-tune runs the Scaler and ArrayFeatureExtractor in the interpreter; a ZipMap model is refused, as student or teacher', async () => {
     await compress(['fine-tune', at('mlp_tensor.onnx'), '--data', at('rows.csv'), '--loss-output', 'output_probability', '--epochs', '1'], 'mlp_tensor.ft.onnx');
     const ft = await run('mlp_tensor.ft.onnx');
     expect(labelAgreement((await run('mlp_tensor.onnx')).output_label!, ft.output_label!)).toBeGreaterThan(0.9);
@@ -138,6 +138,10 @@ describe('skl2onnx models on the command line', () => {
     const zip = await whittleInProcess('fine-tune', at('mlp.onnx'), '--data', at('rows.csv'), '--epochs', '1', '-o', at('mlp.ft.onnx'));
     expect(zip.code).toBe(1);
     expect(zip.stderr).toMatch(/ai\.onnx\.ml\.ZipMap \(its output is a sequence of maps.*'zipmap': False/);
+    // a ZipMap teacher has no float output onnxruntime-node can return to distill from
+    const teacher = await whittleInProcess('distill', at('mlp_tensor.onnx'), '--teacher', at('mlp.onnx'), '--data', at('rows.csv'), '--epochs', '1', '-o', at('mlp.distill.onnx'));
+    expect(teacher.code).toBe(1);
+    expect(teacher.stderr).toMatch(/no float tensor output to distill from .*output_probability is a sequence or map/);
   }, 60_000);
 
   it('models whose parameters are ai.onnx.ml attributes are refused with why, nothing written', async () => {

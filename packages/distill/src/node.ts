@@ -11,7 +11,8 @@ export * from './index.js';
 
 /**
  * A teacher run by onnxruntime-node from ONNX bytes or a file path; `output` is the graph output
- * matched (default: the first). `features` names extra graph
+ * matched (default: the first float tensor output, so a classifier's scores rather than its
+ * labels). `features` names extra graph
  * outputs to return after the logits (for feature matching, add the intermediate values to the
  * teacher's graph outputs before encoding it).
  */
@@ -20,18 +21,28 @@ export async function ortTeacher(model: Uint8Array | string, opts: { features?: 
     ? await ort.InferenceSession.create(model, opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {})
     : await ort.InferenceSession.create(model, opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {});
   const input = session.inputNames[0]!;
-  const outputs = [opts.output ?? session.outputNames[0]!, ...(opts.features ?? [])];
+  // onnxruntime-node cannot return a sequence or map (skl2onnx's ZipMap probabilities), and a run
+  // that fetches one fails: the teacher fetches only what it matches, and matches float tensors
+  const meta = session.outputMetadata ?? [];
+  const floatOut = (n: string): boolean => meta.some((m) => m.name === n && m.isTensor && (m.type === 'float32' || m.type === 'float16'));
+  const nonTensor = meta.filter((m) => !m.isTensor).map((m) => m.name);
+  const first = opts.output ?? (meta.length ? session.outputNames.find(floatOut) : session.outputNames[0]);
+  if (first === undefined) {
+    throw new ArgumentError(`ortTeacher: the teacher has no float tensor output to distill from (outputs: ${session.outputNames.join(', ')}${nonTensor.length ? `; ${nonTensor.join(', ')} is a sequence or map, which onnxruntime-node cannot return: convert a scikit-learn classifier with skl2onnx options={'zipmap': False}` : ''})`);
+  }
+  const outputs = [first, ...(opts.features ?? [])];
   for (const f of outputs) if (!session.outputNames.includes(f)) throw new ArgumentError(`ortTeacher: '${f}' is not an output of the teacher model (outputs: ${session.outputNames.join(', ')})`);
+  for (const f of outputs) if (nonTensor.includes(f)) throw new ArgumentError(`ortTeacher: '${f}' is a sequence or map, which onnxruntime-node cannot return; name a tensor output`);
   return {
     outputs,
     async run(x, dims) {
-      const res = await session.run({ [input]: new ort.Tensor('float32', x, [...dims]) });
+      const res = await session.run({ [input]: new ort.Tensor('float32', x, [...dims]) }, outputs);
       return outputs.map((o) => Float32Array.from(res[o]!.data as Float32Array));
     },
     async runFeeds(feeds) {
       const given: Record<string, ort.Tensor> = {};
       for (const [name, a] of Object.entries(feeds)) given[name] = new ort.Tensor(a.dtype as ort.Tensor.Type, a.data as ort.Tensor.DataType, [...a.shape]);
-      const res = await session.run(given);
+      const res = await session.run(given, outputs);
       return outputs.map((o) => Float32Array.from(res[o]!.data as ArrayLike<number>));
     },
     release: () => session.release(),
