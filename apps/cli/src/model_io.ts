@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 // @whittle/eval (and with it onnxruntime-node) is imported when a model is written, not at
 // start-up: `whittle inspect` reads models only (see `pnpm bench cli`).
 import type { TransformersJsDtype } from '@whittle/eval';
-import { NoCompressionError, type Model, weightBytes } from '@whittle/graph';
-import { PROTOBUF_LIMIT, externalTarget, readModelFile, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
+import { NoCompressionError, type Model, graphScopes, weightBytes } from '@whittle/graph';
+import { PROTOBUF_LIMIT, externalTarget, readModel, readModelFile, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from './errors.js';
 
 /**
@@ -47,6 +47,26 @@ function inlineInputBytes(path: string, original: Model | undefined): number | u
   return original && size >= weightBytes(original) ? size : undefined;
 }
 
+/** Real paths of a model file and of the external data files it references (read without loading the data). */
+function inputFiles(model: string): Set<string> {
+  const files = new Set<string>();
+  if (!existsSync(model)) return files;
+  const real = realpathSync(model);
+  files.add(real);
+  try {
+    const m = readModel(new Uint8Array(readFileSync(real)), { deferExternal: true });
+    for (const { graph } of graphScopes(m.graph)) {
+      for (const t of graph.rawInitializers.values()) {
+        const at = t.external && resolve(dirname(real), t.external.location);
+        if (at && existsSync(at)) files.add(realpathSync(at));
+      }
+    }
+  } catch {
+    // an unreadable input is refused when it is read, with its own message
+  }
+  return files;
+}
+
 /** The nearest existing ancestor of `p` that is not a directory, if any (a file where a folder must go). */
 function fileInTheWay(p: string): string | undefined {
   for (let d = dirname(p); d !== dirname(d); d = dirname(d)) {
@@ -64,6 +84,10 @@ export function checkOutputPath(path: string, file: string, input?: string): voi
   if (!path.trim()) throw new UsageError('output path is empty; give the path of the .onnx file to write');
   if (input && userPath(input) === file) throw new UsageError(`output '${path}' is the input model; choose another path (inputs are never modified)`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`output '${path}' is a directory; give the path of the .onnx file to write`);
+  // an existing file may be the input under another name (a symlink) or one of its external data files
+  if (input && existsSync(file) && inputFiles(userPath(input)).has(realpathSync(file))) {
+    throw new UsageError(`output '${path}' is the input model or one of its external data files; choose another path (inputs are never modified)`);
+  }
   const blocker = fileInTheWay(file);
   if (blocker) throw new UsageError(`output '${path}' cannot be written: '${blocker}' is a file, not a directory`);
 }

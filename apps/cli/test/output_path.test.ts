@@ -2,7 +2,7 @@
  * A bad `-o` is refused before any work, with a usage error naming the path, and leaves nothing
  * behind; `quantize stream` on a model it cannot convert fails instead of reporting success.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,18 @@ describe('output path checks', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/NoCompressionError: no float32 2-D MatMul weight in external data.*quantize weights --format matmulnbits/);
     expect(readdirSync(dir).filter((f) => f.startsWith('stream_inline'))).toEqual([]);
+  });
+
+  it('-o naming the input\'s external data file (or a symlink to the input) is refused; the input stays intact', async () => {
+    const src = writeSyntheticMlp(dir, [64, 32], { seed: 3, name: 'withdata' });
+    const before = [readFileSync(src.modelPath), readFileSync(src.dataPath)];
+    const r = await whittleInProcess('quantize', 'weights', src.modelPath, '-o', src.dataPath);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`UsageError: output '${src.dataPath}' is the input model or one of its external data files`);
+    const link = join(dir, 'link.onnx');
+    symlinkSync(src.modelPath, link);
+    expect((await whittleInProcess('prune', 'unstructured', src.modelPath, '-o', link)).code).toBe(2);
+    expect([readFileSync(src.modelPath), readFileSync(src.dataPath)]).toEqual(before);
   });
 
   it('quantize stream still converts weights in external data', async () => {
