@@ -102,6 +102,18 @@ describe('skl2onnx models on the command line', () => {
     expect(Math.sqrt(se / ss)).toBeLessThan(0.05); // measured 0.0135
   }, 60_000);
 
+  it('calibrated analyses run past the ZipMap head: pruning sensitivity on the labels, activation-aware low rank', async () => {
+    const r = await whittleInProcess('prune', 'sensitivity', at('mlp.onnx'), '--data', at('rows.csv'), '-o', at('unused.onnx'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = [...r.stdout.matchAll(/"metric": ([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(metrics.length).toBe(3 * 6);
+    // labels compared as labels: pruning a layer to 95 % changes some (measured 0.76 at worst)
+    expect(Math.min(...metrics)).toBeLessThan(0.95);
+    const ref = await run('mlp.onnx');
+    await compress(['factorize', 'linear', at('mlp.onnx'), '--data', at('rows.csv'), '--activation-aware', 'whiten'], 'mlp.aware.onnx');
+    expect(labelAgreement(ref.output_label!, (await run('mlp.aware.onnx')).output_label!)).toBeGreaterThan(0.93); // measured 0.973
+  }, 60_000);
+
   it('inspect counts the MatMul work behind the Scaler', async () => {
     const r = await whittleInProcess('inspect', at('mlp.onnx'));
     expect(r.code).toBe(0);

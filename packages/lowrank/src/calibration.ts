@@ -46,7 +46,7 @@ export async function collectInputStats(
   for await (const feeds of calibration) {
     if (batches >= opts.maxBatches) break;
     if (opts.signal.aborted) throw new ArgumentError('lowrank: aborted while collecting calibration statistics');
-    const values = await engine().noGradAsync(() => runModel(model, feeds, { backend: opts.backend, fetch }));
+    const values = await engine().noGradAsync(() => runModel(model, feeds, { backend: opts.backend, fetch, fetchOnly: true }));
     for (const r of requests) {
       const t = values.get(r.input);
       if (!t) throw new ArgumentError(`lowrank: calibration run did not produce layer input '${r.input}'`);

@@ -37,18 +37,30 @@ export interface SensitivityOptions {
   onProgress?: (fraction: number, message: string) => void;
 }
 
+/**
+ * The output compared: the first float tensor output (a classifier's scores rather than the labels
+ * skl2onnx writes first), else the first. Only the nodes it depends on run, so a head the
+ * interpreter does not run (skl2onnx's ZipMap) does not stop the measurement.
+ */
+function comparedOutput(model: Model): string {
+  const outs = model.graph.outputs;
+  return (outs.find((o) => o.type?.kind === 'tensor' && (o.type.elemType === 'float32' || o.type.elemType === 'float16')) ?? outs[0]!).name;
+}
+
 async function outputsOf(model: Model, feeds: readonly Feeds[], backend: BackendName | undefined): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
-  const name = model.graph.outputs[0]!.name;
+  const name = comparedOutput(model);
   for (const f of feeds) {
-    const r = await engine().noGradAsync(() => runModel(model, f, backend ? { backend } : {}));
+    const r = await engine().noGradAsync(() => runModel(model, f, { ...(backend ? { backend } : {}), fetch: [name], fetchOnly: true }));
     const t = r.get(name)!;
-    out.push(Float32Array.from((await t.data()) as Float32Array));
+    const d = await t.data();
+    out.push(d instanceof Float32Array ? Float32Array.from(d) : Float32Array.from(d as ArrayLike<number | bigint>, Number));
     for (const v of r.values()) v.dispose();
   }
   return out;
 }
 
+/** Top-1 agreement over rows of `classes` scores (0: the values are predicted labels) and relative error. */
 function fidelity(ref: Float32Array[], got: Float32Array[], classes: number): { agreement: number; relativeError: number } {
   let agree = 0;
   let rows = 0;
@@ -59,6 +71,12 @@ function fidelity(ref: Float32Array[], got: Float32Array[], classes: number): { 
     for (let k = 0; k < a.length; k++) {
       num += (a[k]! - b[k]!) ** 2;
       den += a[k]! ** 2;
+    }
+    if (classes === 0) {
+      // predicted labels: agreement is equality
+      for (let k = 0; k < a.length; k++) if (a[k] === b[k]) agree++;
+      rows += a.length;
+      return;
     }
     for (let r = 0; r * classes < a.length; r++) {
       let ia = 0;
@@ -83,8 +101,11 @@ export async function sensitivityAnalysis(model: Model, opts: SensitivityOptions
   const levels = opts.levels ?? [0.3, 0.5, 0.7, 0.8, 0.9, 0.95];
   const weights = findPrunableWeights(model, { include: opts.include, exclude: opts.exclude });
   if (!opts.evaluate && !opts.calibration?.length) throw new ArgumentError('sensitivityAnalysis: give `evaluate` or calibration inputs');
-  const outShape = model.graph.outputs[0]?.type?.shape;
-  const classes = typeof outShape?.[outShape.length - 1] === 'number' ? (outShape[outShape.length - 1] as number) : 1;
+  const compared = comparedOutput(model);
+  const outType = model.graph.outputs.find((o) => o.name === compared)?.type;
+  const outShape = outType?.shape;
+  const labels = /^u?int/.test(outType?.elemType ?? '') && (outShape?.length === 1 || (outShape?.length === 2 && outShape[1] === 1));
+  const classes = labels ? 0 : typeof outShape?.[outShape.length - 1] === 'number' ? (outShape[outShape.length - 1] as number) : 1;
   const ref = opts.evaluate ? [] : await outputsOf(model, opts.calibration!, opts.backend);
   const baseline = opts.evaluate ? await opts.evaluate(model) : 1;
   const result: SensitivityResult = { baseline, layers: [] };
