@@ -91,6 +91,12 @@ describe('output path checks', () => {
     expect([readFileSync(src.modelPath), readFileSync(src.dataPath)]).toEqual(before);
   });
 
+  it('quantize stream --float16 on inline weights says the graph pass converted them, not "converted 0 weights"', async () => {
+    const r = await whittleInProcess('quantize', 'stream', '--float16', model, '-o', join(dir, 'f16_inline.onnx'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^no weight in external data; converted 1 initializers to float16 in 1 graph/);
+  });
+
   it('quantize stream still converts weights in external data', async () => {
     const src = writeSyntheticMlp(dir, [64, 32], { seed: 2, name: 'ext' });
     const out = join(dir, 'stream_ext.onnx');

@@ -43,7 +43,8 @@ export function addQuantizeStreamCommand(program: Command): void {
           }
         });
         progress.stop();
-        const done = float16 ? `converted ${float16.converted} weights to float16` : `quantized ${(layers ?? []).length} weights`;
+        // weights stored inline are not streamed: the graph pass converts them in memory, and its summary says how many
+        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights`;
         if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
         else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
       } finally {
