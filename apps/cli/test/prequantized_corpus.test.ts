@@ -1,16 +1,20 @@
 /**
  * The command line on a third-party transformer its publisher already quantized (Moonshine tiny's
- * encoder from @moonshine-ai/moonshine-js, dynamic int8 as Transformers.js ships it): what it
- * cannot compress it refuses saying why, and calibration on synthetic data too short for the
- * model's strided convolutions says how to size the dims.
+ * encoder and merged decoder from @moonshine-ai/moonshine-js, dynamic int8 as Transformers.js
+ * ships them): what it cannot compress it refuses saying why (every pruning pass alike, and
+ * without advising a normalize that would not help), calibration on synthetic data too short for
+ * the model's strided convolutions says how to size the dims, and float16 keeps the int8
+ * accumulators float32 and stays as close to the float32 decoder as float16-rounded inputs do.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PREQUANTIZED_CORPUS, corpusPath } from '@whittle/testing/corpus';
+import { PREQUANTIZED_CORPUS, corpusFeeds, corpusPath } from '@whittle/testing/corpus';
+import { whittleInProcess } from './in_process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(here, '..', 'bin', 'whittle-source.mjs');
@@ -22,7 +26,10 @@ function whittle(...args: string[]): { code: number; stdout: string; stderr: str
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const encoder = corpusPath(PREQUANTIZED_CORPUS.find((m) => m.id === 'moonshine-encoder')!);
+const encoderModel = PREQUANTIZED_CORPUS.find((m) => m.id === 'moonshine-encoder')!;
+const decoderModel = PREQUANTIZED_CORPUS.find((m) => m.id === 'moonshine-decoder')!;
+const encoder = corpusPath(encoderModel);
+const decoder = corpusPath(decoderModel);
 
 describe('an already-quantized transformer (Moonshine tiny encoder)', () => {
   it('int4 weight-only is refused, naming the 36 MatMulInteger layers it does not quantize again', () => {
@@ -48,5 +55,63 @@ describe('an already-quantized transformer (Moonshine tiny encoder)', () => {
     expect(sized.code).toBe(1);
     expect(sized.stderr).not.toMatch(/could not run the model/);
     expect(sized.stderr).toMatch(/NoCompressionError: nothing compressed: the stored weights grew .*already quantized: 36 layer/);
+  });
+});
+
+describe('pruning an already-quantized transformer', () => {
+  it('unstructured and sparsegpt both refuse naming the integer layers; sparsegpt says so before asking for data', async () => {
+    const out = join(dir, 'pruned.onnx');
+    // magnitude pruning reaches the three Conv weights the graph dequantizes from int8 (the front
+    // end folds them to float32, so the stored weights grow): the refusal says why they grew
+    const mag = await whittleInProcess('prune', 'unstructured', encoder, '-o', out);
+    expect(mag.code).toBe(1);
+    expect(mag.stderr).toMatch(/the stored weights grew .*already quantized: 36 layer\(s\) hold integer weights \(36 MatMulInteger\).*3 weight\(s\) are stored as integers \(3 int8\) and dequantized in the graph/);
+    // SparseGPT prunes Gemm/MatMul only: nothing here, said without --data, with the same facts
+    const gpt = await whittleInProcess('prune', 'sparsegpt', encoder, '-o', out);
+    expect(gpt.code).toBe(1);
+    expect(gpt.stderr).not.toMatch(/calibration data/);
+    expect(gpt.stderr).toMatch(/prune-sparsegpt: no Gemm\/MatMul layer with a float32 initializer weight to prune; 36 layer\(s\) hold integer weights \(36 MatMulInteger\), already quantized, which pruning leaves as they are; 3 Conv weight\(s\) are left to prune-unstructured \/ prune-nm/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('the merged decoder: every pruning pass names its 108 MatMulInteger layers, none advises normalize', async () => {
+    for (const [cmd, said] of [['unstructured', 'prune-unstructured: no Conv/Gemm/MatMul layer'], ['sparsegpt', 'prune-sparsegpt: no Gemm/MatMul layer'], ['structured', 'prune-structured: no Conv/Gemm/MatMul with a float32 initializer weight:']] as const) {
+      const r = await whittleInProcess('prune', cmd, decoder, '-o', join(dir, `${cmd}.onnx`));
+      expect(r.code, cmd).toBe(1);
+      expect(r.stderr, cmd).toContain(said);
+      expect(r.stderr, cmd).toContain('108 layer(s) hold integer weights (108 MatMulInteger), already quantized, which pruning leaves as they are');
+      expect(r.stderr, cmd).not.toMatch(/normalize/);
+    }
+  });
+});
+
+describe('float16 of the merged decoder', () => {
+  it('keeps the int8 accumulators float32; logits as close to float32 as float16-rounded encoder states give', async () => {
+    const out = join(dir, 'decoder_fp16.onnx');
+    const r = await whittleInProcess('quantize', 'float16', decoder, '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    // 108 MatMulInteger: each one's Cast, rescaling Mul and scale product
+    expect(r.stdout).toContain('324 casting and rescaling integer accumulators');
+    // encoder states as the decoder meets them: the encoder's output on the corpus input
+    const feeds = (x: Record<string, { type: string; data: unknown; dims: number[] }>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, new ort.Tensor(v.type as 'float32', v.data as Float32Array, v.dims)]));
+    const enc = await ort.InferenceSession.create(encoder);
+    const states = (await enc.run(feeds(corpusFeeds(encoderModel, 1))))[enc.outputNames[0]!]!;
+    const base = { ...feeds(corpusFeeds(decoderModel, 1)), encoder_hidden_states: states };
+    // the float32 decoder's own spread: the same states rounded to float16 (round to nearest even)
+    const bits = new Uint32Array(Float32Array.from(states.data as Float32Array).buffer);
+    for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i]! + 0xfff + ((bits[i]! >> 13) & 1)) & ~0x1fff) >>> 0;
+    const rounded = { ...base, encoder_hidden_states: new ort.Tensor('float32', new Float32Array(bits.buffer), states.dims) };
+    const [f32, f16] = [await ort.InferenceSession.create(decoder), await ort.InferenceSession.create(out)];
+    const logits = async (s: ort.InferenceSession, f: Record<string, ort.Tensor>) => (await s.run(f)).logits!.data as Float32Array;
+    const [ref, half, floor] = [await logits(f32, base), await logits(f16, base), await logits(f32, rounded)];
+    const cosine = (a: Float32Array, b: Float32Array): number => {
+      let d = 0, x = 0, y = 0;
+      for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
+      return d / Math.sqrt(x * y);
+    };
+    expect(half.every(Number.isFinite)).toBe(true);
+    // dynamic int8 requantizes every activation, so any float16 rounding moves the logits by about
+    // what rounding the input alone does; the converted model stays within twice that
+    expect(1 - cosine(ref, half)).toBeLessThan(2 * (1 - cosine(ref, floor)));
   });
 });

@@ -3,7 +3,8 @@ import { collectInputNorms } from './activations.js';
 import { findPrunableWeights, weightKey } from './layers.js';
 import { applyMasks, computeMasks } from './masks.js';
 import { sparsityReport } from './report.js';
-import { calibratedOnly, maskReport } from './unstructured.js';
+import { CONV_GEMM_MATMUL, calibratedOnly, maskReport } from './unstructured.js';
+import { nothingToPrune } from './nothing.js';
 import { sequentialWandaMasks } from './wanda_sequential.js';
 
 const nmOptions = defineOptions({
@@ -42,6 +43,13 @@ export const pruneNM = definePass({
       warnings.push(`${w.node}: input dimension ${len} is not a multiple of ${o.m}; left dense`);
       return false;
     });
+    // nothing to prune: said before any calibration data is read
+    if (!weights.length) {
+      const report = nothingToPrune('prune-nm', model, CONV_GEMM_MATMUL, warnings);
+      report.stats = { subgraphWeights: 0, skippedSubgraphWeights: uncalibrated.length };
+      report.details = { ...report.details, pattern: { n: o.n, m: o.m }, skipped: all.map((w) => w.node), ...(uncalibrated.length ? { uncalibrated } : {}) };
+      return { model: cloneModel(model), report };
+    }
     const before = await sparsityReport(model);
     const batches = o.calibrationBatches ? { maxBatches: o.calibrationBatches } : {};
     let masks;

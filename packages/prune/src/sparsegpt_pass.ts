@@ -6,6 +6,10 @@ import { sparsityReport } from './report.js';
 import { runSequential } from './sequential.js';
 import { sparseGptPrune } from './sparsegpt.js';
 import { calibratedOnly, maskReport } from './unstructured.js';
+import { type PrunedOps, nothingToPrune } from './nothing.js';
+
+/** SparseGPT prunes matrix products; Conv weights are prune-unstructured's and prune-nm's. */
+const SPARSEGPT_OPS: PrunedOps = { ops: ['Gemm', 'MatMul'], others: 'prune-unstructured / prune-nm' };
 
 const sparseGptOptions = defineOptions({
   sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of each layer\'s weights set to zero (unstructured; ignored with n:m)' },
@@ -47,7 +51,6 @@ export const pruneSparseGpt = definePass({
   optionsSchema: sparseGptOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (!ctx.calibration) throw new ArgumentError("prune-sparsegpt: no calibration data; give the pass context a 'calibration' iterable of feeds");
     if (o.n > o.m) throw new ArgumentError(`prune-sparsegpt: n (${o.n}) must not exceed m (${o.m})`);
     const warnings: string[] = [];
     const found = findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }).filter((w) => w.opType !== 'Conv');
@@ -57,6 +60,13 @@ export const pruneSparseGpt = definePass({
       warnings.push(`${w.node}: input dimension ${w.cols} is not a multiple of ${o.m}; left dense`);
       return false;
     });
+    // nothing to prune is said as prune-unstructured says it, before asking for calibration data
+    if (!weights.length) {
+      const report = nothingToPrune('prune-sparsegpt', model, SPARSEGPT_OPS, warnings);
+      if (skipped.length) report.details = { ...report.details, skipped };
+      return { model: cloneModel(model), report };
+    }
+    if (!ctx.calibration) throw new ArgumentError("prune-sparsegpt: no calibration data; give the pass context a 'calibration' iterable of feeds");
     const before = await sparsityReport(model);
     const out = cloneModel(model);
     const masks: Masks = new Map();
@@ -110,7 +120,7 @@ export const pruneSparseGpt = definePass({
     }
     throwIfAborted(ctx.signal, 'prune-sparsegpt');
     const what = o.n > 0 ? `${o.n}:${o.m} SparseGPT` : `SparseGPT to ${(o.sparsity * 100).toFixed(1)} %`;
-    const report = await maskReport('prune-sparsegpt', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${what}${o.sequential ? ' (sequential)' : ' (one-shot)'}`);
+    const report = await maskReport('prune-sparsegpt', out, masks, weights.map((w) => ({ node: w.node, weight: weightKey(w) })), before, o.recordMasks, warnings, `${what}${o.sequential ? ' (sequential)' : ' (one-shot)'}`, SPARSEGPT_OPS);
     report.details = { ...report.details, sequential: o.sequential, obs: layers, ...(o.n > 0 ? { pattern: { n: o.n, m: o.m } } : {}), ...(skipped.length ? { skipped } : {}) };
     return { model: out, report };
   },

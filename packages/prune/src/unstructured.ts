@@ -2,6 +2,7 @@ import { type Model, type PassReport, cloneModel, definePass, defineOptions, thr
 import { collectInputNorms } from './activations.js';
 import { type PrunableWeight, findPrunableWeights, floatValues, packMask, countZeros, resolveWeightKey, weightKey } from './layers.js';
 import { type Masks, applyMasks, computeMasks } from './masks.js';
+import { type PrunedOps, nothingToPrune } from './nothing.js';
 import { sparsityReport, statsOf } from './report.js';
 import { sequentialWandaMasks } from './wanda_sequential.js';
 
@@ -37,6 +38,13 @@ export const pruneUnstructured = definePass({
     const scope = o.scope ?? (o.method === 'wanda' ? 'row' : 'layer');
     const warnings: string[] = [];
     const { weights, skipped } = calibratedOnly(all, o.method === 'wanda', warnings);
+    // nothing to prune: said before any calibration data is read
+    if (!weights.length) {
+      const report = nothingToPrune('prune-unstructured', model, CONV_GEMM_MATMUL, warnings);
+      report.stats = { subgraphWeights: 0, skippedSubgraphWeights: skipped.length };
+      if (skipped.length) report.details = { ...report.details, skipped };
+      return { model: cloneModel(model), report };
+    }
     if (o.method === 'wanda' && scope === 'global') warnings.push('wanda scores are not comparable across layers; the paper compares per output row');
     const before = await sparsityReport(model);
     throwIfAborted(ctx.signal, 'prune-unstructured');
@@ -77,6 +85,9 @@ export function calibratedOnly(all: PrunableWeight[], needsCalibration: boolean,
   return { weights: all.filter((w) => !w.scope), skipped };
 }
 
+/** What prune-unstructured, prune-nm and prune-gradual prune. */
+export const CONV_GEMM_MATMUL: PrunedOps = { ops: ['Conv', 'Gemm', 'MatMul'] };
+
 /** Shared report of mask-based passes. */
 /** What zeroed weights (unstructured, N:M) mean at run time. */
 export const DENSE_NOTE = 'onnxruntime runs this dense: smaller file (gzip), not faster (zeros are multiplied like any weight; 2:4 needs sparse tensor cores)';
@@ -90,12 +101,10 @@ export async function maskReport(
   recordMasks: boolean,
   warnings: string[],
   what: string,
+  pruned: PrunedOps = CONV_GEMM_MATMUL,
 ): Promise<PassReport> {
-  if (!layers.length) {
-    // no layer was masked: the model is unchanged, and a run must not pass for a compression
-    const reason = `no Conv/Gemm/MatMul layer with a float32 initializer weight to prune${warnings.length ? ` (${warnings.join('; ')})` : ''}`;
-    return { changed: false, summary: `${pass}: nothing pruned: ${reason}`, ...(warnings.length ? { warnings } : {}), details: { reason, layers: [] } };
-  }
+  // no layer was masked: the model is unchanged, and a run must not pass for a compression
+  if (!layers.length) return nothingToPrune(pass, out, pruned, warnings);
   const after = await sparsityReport(out);
   if (after.nonzero >= before.nonzero) {
     // masks that zero nothing new (sparsity 0, or layers already this sparse) leave the model as it was

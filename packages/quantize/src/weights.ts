@@ -143,7 +143,11 @@ export function findModelWeightSites(model: Model, ops: readonly string[], exclu
   return sites;
 }
 
-/** Constant nodes (any graph) holding float tensors of >= 16 elements: weights not yet normalized. */
+/**
+ * Constant nodes (any graph) holding float32 tensors of >= 16 elements: weights not yet normalized.
+ * Integer constants (an already-quantized weight) do not count: normalizing them does not give the
+ * passes anything to compress.
+ */
 export function constantWeightNodes(model: Model): number {
   let n = 0;
   for (const s of graphScopes(model.graph)) {
@@ -151,7 +155,8 @@ export function constantWeightNodes(model: Model): number {
       if (node.opType !== 'Constant') continue;
       const v = node.attributes.get('value');
       if (v?.type !== 'tensor') continue;
-      const t = v.value as { size?: number; dims?: readonly number[] };
+      const t = v.value as { size?: number; dims?: readonly number[]; dtype?: string; dataType?: string };
+      if ((t.dtype ?? t.dataType) !== 'float32') continue;
       const size = t.size ?? (t.dims ?? []).reduce((a, b) => a * b, 1);
       if (size >= 16) n++;
     }

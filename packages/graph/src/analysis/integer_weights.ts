@@ -40,3 +40,34 @@ export function integerWeightLayers(model: Model): Record<string, number> {
   visit(model.graph, new Set());
   return counts;
 }
+
+const INTEGER_TYPES = new Set(['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4']);
+const FLOAT_CASTS = new Set([1, 10, 16]);
+
+/**
+ * Weights stored as integers and dequantized by the graph itself (an integer initializer of 16 or
+ * more elements read by a Cast to float, then scaled by Mul/Sub/Add, as Transformers.js ships the
+ * Conv weights of a dynamic-int8 model), in every graph. The front end folds these into float32
+ * initializers, four times their stored bytes, so no float technique makes them smaller than they
+ * were. Returns the count by stored element type.
+ */
+export function castDequantizedWeights(model: Model): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const visit = (g: Graph, outer: ReadonlyMap<string, string>): void => {
+    const stored = new Map(outer);
+    for (const [k, t] of g.initializers) if (INTEGER_TYPES.has(t.dtype) && t.size >= 16) stored.set(k, t.dtype);
+    for (const [k, t] of g.rawInitializers) if (INTEGER_TYPES.has(t.dataType) && t.dims.reduce((a, b) => a * b, 1) >= 16) stored.set(k, t.dataType);
+    const seen = new Set<string>();
+    for (const n of g.nodes) {
+      const to = n.attributes.get('to');
+      const x = n.inputs[0] ?? '';
+      if (n.opType === 'Cast' && isDefaultDomain(n.domain) && to?.type === 'int' && FLOAT_CASTS.has(to.value) && stored.has(x) && !seen.has(x)) {
+        seen.add(x);
+        counts[stored.get(x)!] = (counts[stored.get(x)!] ?? 0) + 1;
+      }
+      for (const s of subgraphsOf(n)) visit(s, stored);
+    }
+  };
+  visit(model.graph, new Map());
+  return counts;
+}

@@ -1,6 +1,6 @@
 import { Rng, type Tensor } from '@whittle/tensor';
 import { GraphValidationError, NoCompressionError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
-import { integerWeightLayers } from '../analysis/integer_weights.js';
+import { castDequantizedWeights, integerWeightLayers } from '../analysis/integer_weights.js';
 import { attributeWeightLayers } from '../analysis/attribute_weights.js';
 import { validateModel } from '../analysis/validate.js';
 import { weightBytes } from '../analysis/weight_bytes.js';
@@ -124,6 +124,18 @@ function alreadyQuantizedNote(model: Model): string {
 }
 
 /**
+ * Why the stored weights may have grown: weights the input stores as integers and dequantizes in
+ * the graph (Cast to float), which the front end folded into float32 initializers; '' when there
+ * are none.
+ */
+function castDequantizedNote(model: Model): string {
+  const w = Object.entries(castDequantizedWeights(model));
+  if (w.length === 0) return '';
+  const total = w.reduce((a, [, n]) => a + n, 0);
+  return `; ${total} weight(s) are stored as integers (${w.map(([t, n]) => `${n} ${t}`).join(', ')}) and dequantized in the graph (Cast to float), which the front end folds into float32 initializers larger than their stored form: the stored weights grow unless a pass compresses those below their integer size`;
+}
+
+/**
  * Why a run may have found nothing to compress: estimators that hold their learned parameters in
  * ai.onnx.ml attributes (skl2onnx's LinearClassifier, TreeEnsembleClassifier, ...), which no pass
  * compresses; '' when there are none.
@@ -177,7 +189,7 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
     current = out.model;
   }
   const outcome = assessOutcome(model, current, reports);
-  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}${alreadyQuantizedNote(model)}${attributeWeightsNote(model)}`, outcome.reason);
+  if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}${alreadyQuantizedNote(model)}${outcome.weightBytesAfter > outcome.weightBytesBefore ? castDequantizedNote(model) : ''}${attributeWeightsNote(model)}`, outcome.reason);
   const result: RecipeResult = { model: current, steps: reports, outcome };
   if (frontEnd) result.frontEnd = frontEnd;
   if (opts.check) result.check = await checkOutputs(model, current, opts.check);

@@ -1,6 +1,7 @@
-import { type AttributeValue, type Model, cloneModel, definePass, defineOptions, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
+import { type AttributeValue, type Model, cloneModel, definePass, defineOptions, eliminateDeadCode, isDefaultDomain, throwIfAborted } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { cpuTensor, findPrunableWeights, floatValues } from '../layers.js';
+import { integerLayersNote } from '../nothing.js';
 import { sparsityReport } from '../report.js';
 import { type ChannelAnalysis, analyzeChannels, find } from './channels.js';
 import { analyzeHeads, headScores, removeHeads } from './heads.js';
@@ -329,11 +330,29 @@ function flopCut(before: number, after: number): string {
 }
 
 /**
- * Why no layer was found: weights only inside If/Loop/Scan bodies (channel counts are changed in
- * the main graph only), or none as initializers at all (Constant-node or shared weights).
+ * Why no layer was found, as far as the model shows it: float weights only inside If/Loop/Scan
+ * bodies (channel counts are changed in the main graph only), float weights held in Constant nodes
+ * (which normalize turns into initializers), or integer weights (already quantized: normalize does
+ * not change that).
  */
 function noWeightsReason(model: Model): string {
+  const none = 'no Conv/Gemm/MatMul with a float32 initializer weight';
   const inSubgraphs = findPrunableWeights(model, { subgraphs: true }).filter((w) => w.scope).length;
   if (inSubgraphs) return `no Conv/Gemm/MatMul with an initializer weight in the main graph: ${inSubgraphs} weight(s) are inside If/Loop/Scan subgraphs, where channels are not removed; prune-unstructured, prune-nm or the quantize passes reach them`;
-  return 'no Conv/Gemm/MatMul with an initializer weight (Constant-node or shared weights: run normalize first)';
+  const inConstants = constantFedLayers(model);
+  if (inConstants) return `${none}: ${inConstants} layer(s) read their float32 weight from a Constant node; run normalize first (the front end) to make them initializers`;
+  const integer = integerLayersNote(model);
+  return integer ? `${none}: ${integer}` : none;
+}
+
+/** Main-graph Conv/Gemm/MatMul nodes whose weight input is a float32 Constant node's output. */
+function constantFedLayers(model: Model): number {
+  const g = model.graph;
+  const constants = new Set(g.nodes.filter((c) => {
+    const v = c.opType === 'Constant' ? c.attributes.get('value') : undefined;
+    return v?.type === 'tensor' && 'dtype' in v.value && v.value.dtype === 'float32';
+  }).map((c) => c.outputs[0]));
+  let n = 0;
+  for (const x of g.nodes) if (['Conv', 'Gemm', 'MatMul'].includes(x.opType) && isDefaultDomain(x.domain) && constants.has(x.inputs[1])) n++;
+  return n;
 }
