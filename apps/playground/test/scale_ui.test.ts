@@ -31,7 +31,7 @@ function analysis(ops: Record<string, number>, layers: [string, number][], input
     opHistograms: [],
     gzipMethod: 'fflate',
     skippedHistograms: [],
-    size: { fileBytes: parameters * 4, gzipBytes: parameters * 4, parameters, weightBytes: parameters * 4, sparsity: 0, zeroWeights: 0, flops: 0, assumedDims: [], byDtype: {} },
+    size: { fileBytes: parameters * 4, gzipBytes: parameters * 4, parameters, weightBytes: parameters * 4, sparsity: 0, zeroWeights: 0, flops: 0, macs: 0, assumedDims: [], byDtype: {} },
     fileGzipMethod: 'fflate',
   };
 }
