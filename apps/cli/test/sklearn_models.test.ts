@@ -102,7 +102,7 @@ describe('skl2onnx models on the command line', () => {
     expect(Math.sqrt(se / ss)).toBeLessThan(0.05); // measured 0.0135
   }, 60_000);
 
-  it('calibrated analyses run past the ZipMap head: pruning sensitivity on the labels, activation-aware low rank', async () => {
+  it('calibrated analyses run past the ZipMap head: pruning sensitivity on the labels, activation-aware low rank, mixed precision', async () => {
     const r = await whittleInProcess('prune', 'sensitivity', at('mlp.onnx'), '--data', at('rows.csv'), '-o', at('unused.onnx'), '--json');
     expect(r.code, r.stderr).toBe(0);
     const metrics = [...r.stdout.matchAll(/"metric": ([\d.]+)/g)].map((m) => Number(m[1]));
@@ -112,6 +112,9 @@ describe('skl2onnx models on the command line', () => {
     const ref = await run('mlp.onnx');
     await compress(['factorize', 'linear', at('mlp.onnx'), '--data', at('rows.csv'), '--activation-aware', 'whiten'], 'mlp.aware.onnx');
     expect(labelAgreement(ref.output_label!, (await run('mlp.aware.onnx')).output_label!)).toBeGreaterThan(0.93); // measured 0.973
+    // mixed precision measures each layer's effect on the tensor outputs (the labels), not on ZipMap's
+    await compress(['quantize', 'mixed', at('mlp.onnx'), '--data', at('rows.csv')], 'mlp.mixed.onnx');
+    expect(labelAgreement(ref.output_label!, (await run('mlp.mixed.onnx')).output_label!)).toBeGreaterThan(0.97); // measured 1.0
   }, 60_000);
 
   it('inspect counts the MatMul work behind the Scaler', async () => {

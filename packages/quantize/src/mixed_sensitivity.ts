@@ -64,7 +64,9 @@ export async function openWeightSwapSession(model: Model, weights: readonly stri
   const choice = opts.runtime ?? 'auto';
   const interpreter = interpreterActivationRuntime(opts.backend ?? 'cpu');
   let runtime = resolveActivationRuntime(opts.pass, choice, opts.activationRuntime) ?? interpreter;
-  const names = model.graph.outputs.map((o) => o.name);
+  // a sequence or map output (skl2onnx's ZipMap) is no tensor to compare, and onnxruntime-node
+  // fails a run that fetches one
+  const names = model.graph.outputs.filter((o) => !o.type || o.type.kind === 'tensor').map((o) => o.name);
   const { model: swappable, values } = withWeightInputs(model, weights);
   let session: ActivationSession;
   try {
