@@ -6,6 +6,7 @@ import { type RangeFinding, findRangeBlocked, measureRanges } from './float16_ra
 import { followOutOfRange, integerAccumulatorNodes, outOfRangeConstants, reads } from './float16_static.js';
 import { type ElemTypes, inferElemTypes } from './elem_types.js';
 import { modelInitializerBytes } from './weights.js';
+import { declaredShapes, redeclareShapes } from './value_shapes.js';
 
 /** Options of `convert-float16`. */
 export const float16Options = defineOptions({
@@ -88,6 +89,7 @@ export const convertFloat16Pass = definePass({
     const needs32 = (r: { node: Node; input: number }): boolean => r.input >= 0 && (blocked(r.node) || pinned(r.node, r.input));
     const kept32 = new Set<string>();
     const scopes = graphScopes(out.graph);
+    const shapes = declaredShapes(scopes);
     let converted = 0;
     const stats = { casts: 0, constants: 0, subgraphs: 0, float32Inputs: 0 };
     for (const s of scopes) {
@@ -213,6 +215,7 @@ export const convertFloat16Pass = definePass({
       g.nodes.push(createNode('Cast', [half], [outp.name], { to: { type: 'int', value: FLOAT } }, { name: names.node(`${outp.name}_to_fp32`) }));
     }
     for (const s of scopes) eliminateDeadCode(s.graph); // float16 Casts only float32 nodes would have read
+    redeclareShapes(scopes, shapes, opset);
     const bytesAfter = modelInitializerBytes(out);
     const changed = converted > 0 || stats.casts + stats.constants > 0;
     const kept = [...kept32].map((k) => scopedName({ path: '' }, k));
