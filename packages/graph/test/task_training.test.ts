@@ -6,6 +6,7 @@ import {
   type Model,
   type TrainingData,
   TrainingDataError,
+  TrainingDivergedError,
   createPassContext,
   fineTunePass,
   maskedCrossEntropy,
@@ -210,6 +211,20 @@ describe('fine-tune pass on data of any task', () => {
     console.log(`regression fine-tune: mse ${before.toFixed(3)} -> ${after.toFixed(3)}`);
     expect(r.report.details?.['loss']).toBe('mse');
     expect(after).toBeLessThan(before / 10);
+  });
+
+  it('a learning rate far too high stops with a typed divergence error instead of returning the wrecked weights', async () => {
+    const rng = new Rng(4);
+    const n = 64;
+    const x = randn(n * 3, rng);
+    const y = Float32Array.from({ length: n }, (_, i) => x[i * 3]! - x[i * 3 + 1]!);
+    const model = mlpTemplate({ layers: [3, 16, 1] }, new Rng(1));
+    const data = { feeds: { input: { data: x, shape: [n, 3], dtype: 'float32' as const } }, targets: { data: y, shape: [n, 1], dtype: 'float32' as const } };
+    const err = await runPass(model, data, { epochs: 2, lr: 1e9 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect(String((err as Error).message)).toMatch(/diverged; lower the learning rate/);
+    // a sane rate on the same data trains as before
+    expect((await runPass(model, data, { epochs: 2, lr: 0.01 })).report.changed).toBe(true);
   });
 
   it('a causal decoder learns next tokens from input_ids and attention_mask (lm loss, padding masked)', async () => {

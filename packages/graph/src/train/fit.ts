@@ -38,6 +38,12 @@ export interface FitOptions {
   /** Progress in [0, 1] with a short message. */
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
+  /**
+   * Stop with a {@link TrainingDivergedError} when an epoch's mean loss is not finite or has
+   * risen more than 100-fold (and by more than 1) above the first batch's loss before any update
+   * (default true): a learning rate far too high, not a model to write. `false` trains on anyway.
+   */
+  stopOnDivergence?: boolean;
 }
 
 /** Per-epoch outcome. */
@@ -47,6 +53,13 @@ export interface EpochResult {
   loss: number;
   batches: number;
   seconds: number;
+}
+
+/** Training diverged: the loss became non-finite or rose far above where it started. */
+export class TrainingDivergedError extends WhittleError {
+  constructor(message: string) {
+    super('E_DIVERGED', message);
+  }
 }
 
 /** Training was aborted through the AbortSignal. */
@@ -65,6 +78,8 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
   const history: EpochResult[] = [];
   let step = 0;
   let lastYield = performance.now();
+  // the loss of the untrained weights on the first batch: where divergence is measured from
+  let initialLoss: number | undefined;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     const start = performance.now();
     let total: Tensor | null = null;
@@ -75,6 +90,7 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
       const outputs = await module.forward(batch.inputs, opts.fetch ?? []);
       const loss = opts.loss(outputs, batch);
       if (loss.size !== 1) throw new ArgumentError(`fit: the loss must be a scalar, got shape [${loss.shape.join(',')}]`);
+      if (initialLoss === undefined && opts.stopOnDivergence !== false) initialLoss = await loss.item();
       loss.backward();
       opts.optimizer.step();
       // keep the running sum on the backend; read once per epoch (GPU readbacks are slow)
@@ -98,10 +114,19 @@ export async function fit(module: GraphModule, opts: FitOptions): Promise<EpochR
       }
     }
     const mean = total ? (await total.item()) / count : NaN;
+    if (opts.stopOnDivergence !== false && count > 0) checkDivergence(mean, initialLoss, epoch);
     const result: EpochResult = { epoch, loss: mean, batches: count, seconds: (performance.now() - start) / 1000 };
     history.push(result);
     opts.onProgress?.((epoch + 1) / opts.epochs, `epoch ${epoch + 1}/${opts.epochs} loss ${mean.toFixed(4)}`);
     await opts.callbacks?.onEpochEnd?.(result, module);
   }
   return history;
+}
+
+function checkDivergence(mean: number, initial: number | undefined, epoch: number): void {
+  const where = `in epoch ${epoch + 1}`;
+  if (!Number.isFinite(mean)) throw new TrainingDivergedError(`fit: the mean loss became ${mean} ${where}${initial !== undefined ? ` (first batch before any update: ${initial.toPrecision(4)})` : ''}: training diverged; lower the learning rate`);
+  if (initial !== undefined && Number.isFinite(initial) && initial >= 0 && mean > 100 * initial && mean - initial > 1) {
+    throw new TrainingDivergedError(`fit: the mean loss rose to ${mean.toPrecision(4)} ${where} from ${initial.toPrecision(4)} on the first batch before any update: training diverged; lower the learning rate`);
+  }
 }
