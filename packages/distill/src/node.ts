@@ -33,16 +33,26 @@ export async function ortTeacher(model: Uint8Array | string, opts: { features?: 
   const outputs = [first, ...(opts.features ?? [])];
   for (const f of outputs) if (!session.outputNames.includes(f)) throw new ArgumentError(`ortTeacher: '${f}' is not an output of the teacher model (outputs: ${session.outputNames.join(', ')})`);
   for (const f of outputs) if (nonTensor.includes(f)) throw new ArgumentError(`ortTeacher: '${f}' is a sequence or map, which onnxruntime-node cannot return; name a tensor output`);
+  // onnxruntime's own message names an input but not whose: say it is the teacher, and what it takes
+  const teacherRun = async (feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> => {
+    try {
+      return await session.run(feeds, outputs);
+    } catch (e) {
+      const given = Object.entries(feeds).map(([k, t]) => `${k} [${t.dims.join(', ')}] ${t.type}`).join(', ');
+      const wants = (session.inputMetadata ?? []).map((m) => (m.isTensor ? `${m.name} [${m.shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}] ${m.type}` : m.name)).join(', ');
+      throw new ArgumentError(`ortTeacher: the teacher cannot run on the training data (given ${given}${wants ? `; the teacher takes ${wants}` : ''}): ${(e as Error).message}`);
+    }
+  };
   return {
     outputs,
     async run(x, dims) {
-      const res = await session.run({ [input]: new ort.Tensor('float32', x, [...dims]) }, outputs);
+      const res = await teacherRun({ [input]: new ort.Tensor('float32', x, [...dims]) });
       return outputs.map((o) => Float32Array.from(res[o]!.data as Float32Array));
     },
     async runFeeds(feeds) {
       const given: Record<string, ort.Tensor> = {};
       for (const [name, a] of Object.entries(feeds)) given[name] = new ort.Tensor(a.dtype as ort.Tensor.Type, a.data as ort.Tensor.DataType, [...a.shape]);
-      const res = await session.run(given, outputs);
+      const res = await teacherRun(given);
       return outputs.map((o) => Float32Array.from(res[o]!.data as ArrayLike<number>));
     },
     release: () => session.release(),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { type Augment, PassDataError, mlpTemplate, predictClasses, runModel, runRecipe, trainClassifier, type Model } from '@whittle/graph';
-import { Rng, ShapeError, tensor } from '@whittle/tensor';
+import { ArgumentError, Rng, ShapeError, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import '@whittle/prune';
 import { accuracyOf, checkGradients, linearTask } from '@whittle/testing';
@@ -68,6 +68,10 @@ describe('distill', () => {
     const test = linearTask(512, 2);
     const tOrt = await ortTeacher(writeModel(tm));
     const tInt = interpreterTeacher(tm);
+    // data the teacher cannot take: a typed error that says it is the teacher, and what it takes
+    const bad = await tOrt.run(test.x.subarray(0, 10 * 8), [8, 10]).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ArgumentError);
+    expect((bad as Error).message).toMatch(/the teacher cannot run on the training data \(given \S+ \[8, 10\] float32; the teacher takes \S+ \[[^\]]*20\] float32\)/);
     const a = await tOrt.run(test.x.subarray(0, 20 * 8), [8, 20]);
     const b = await tInt.run(test.x.subarray(0, 20 * 8), [8, 20]);
     for (let i = 0; i < a[0]!.length; i++) expect(Math.abs(a[0]![i]! - b[0]![i]!)).toBeLessThan(1e-4);
