@@ -291,6 +291,22 @@ describe('synthetic', () => {
     expect(other[0]!.feeds.x!.data).not.toEqual(a[0]!.feeds.x!.data);
   });
 
+  it('an unnamed axis 1 of a recurrent state ([directions·layers, batch, hidden]) is the batch', async () => {
+    const inputs: ModelInputSpec[] = [
+      { name: 'input', elemType: 'float32', shape: ['', ''] },
+      { name: 'state', elemType: 'float32', shape: [2, '', 128] },
+      { name: 'h0', elemType: 'float32', shape: [1, null, 8] },
+      { name: 'feats', elemType: 'float32', shape: [4, null, 8] },
+    ];
+    const s = syntheticSource(inputs, { count: 1 });
+    const [b] = await collect(batchesOf(s, { inputs }));
+    expect(b!.feeds.state!.shape).toEqual([2, 1, 128]);
+    expect(b!.feeds.h0!.shape).toEqual([1, 1, 8]);
+    // not a state by name: an unnamed dim keeps the default size
+    expect(b!.feeds.feats!.shape).toEqual([4, 16, 8]);
+    expect(s.description).toContain('axis 1=1 (batch of a recurrent state)');
+  });
+
   it('image-like inputs get image-sized sides, sequences stay small; dims/imageDim/defaultDim override; the description says', async () => {
     const inputs: ModelInputSpec[] = [
       { name: 'x', elemType: 'float32', shape: ['batch', 3, 'H', 'W'] },

@@ -120,6 +120,12 @@ function dimRoles(inputs: readonly ModelInputSpec[]): { batch: Set<string>; plai
   return { batch, plain, cache };
 }
 
+/** A recurrent state input (`state`, `h0`, `c0`, `hidden`…) of rank 3 with a static first axis. */
+function recurrentState(spec: ModelInputSpec): boolean {
+  const sh = spec.shape;
+  return !!sh && sh.length === 3 && typeof sh[0] === 'number' && typeof sh[2] === 'number' && /(^|[._])(state|states|hidden|h|c|h0|c0|hn|cn)([._]?\d*)$|^(state|hidden)/i.test(spec.name);
+}
+
 /** Concrete dims of an input and, for the description, what each dynamic dim was given. */
 function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, roles: ReturnType<typeof dimRoles>): { dims: number[]; chosen: string[] } {
   if (!spec.shape) throw new DataError(`input '${spec.name}' has no known shape, so synthetic data cannot be made for it; give real data (--data <path>)`);
@@ -149,6 +155,11 @@ function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, roles: ReturnType<
       const v = terms.reduce((acc, t) => acc + (/^\d+$/.test(t) ? Number(t) : sizeOf(t, -1).v), 0);
       chosen.push(`${name}=${v} (sum)`);
       return v;
+    }
+    if (k === 1 && !(typeof d === 'string' && d !== '') && recurrentState(spec)) {
+      // ONNX RNN/GRU/LSTM states are [directions·layers, batch, hidden]: an unnamed axis 1 is the batch
+      chosen.push(`${name}=1 (batch of a recurrent state)`);
+      return 1;
     }
     const { v, why } = sizeOf(d as string | null | undefined, k);
     chosen.push(`${name}=${v}${why ? ` (${why})` : ''}`);
