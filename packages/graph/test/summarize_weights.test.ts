@@ -159,3 +159,48 @@ describe('summarize: work inside If branches', () => {
     expect(s.flops).toBe(2 * s.macs);
   });
 });
+
+describe('summarize: work inside Loop and Scan bodies', () => {
+  it('counts a body times its static trip count (constant M, the scan length) and 0 when the count is unknown', async () => {
+    // Loop: a loop-carried v [1, 8] through v·W (W [8, 8], an outer weight), M = 3 or a graph input
+    const loopBody = (): Graph =>
+      createGraph({
+        name: 'loop_body',
+        inputs: [tensorInfo('i', 'int64', []), tensorInfo('cond_in', 'bool', []), tensorInfo('v_in', 'float32', [1, 8])],
+        nodes: [node('MatMul', ['v_in', 'W'], ['v_out'], {}, 'loop_mm'), node('Identity', ['cond_in'], ['cond_out'])],
+        outputs: [tensorInfo('cond_out', 'bool', []), tensorInfo('v_out', 'float32', [1, 8])],
+      });
+    const loopModel = (m: 'M' | 'Mconst') =>
+      model(
+        [
+          node('Constant', [], ['Mconst'], { value: attr.tensor(t([3], [], 'int64')) }),
+          node('Constant', [], ['c'], { value: attr.tensor(t([1], [], 'bool')) }),
+          node('Loop', [m, 'c', 'x'], ['y'], { body: attr.graph(loopBody()) }, 'loop'),
+        ],
+        { x: [1, 8], M: [] },
+        ['y'],
+        { W: t(new Array(64).fill(0.1), [8, 8]) },
+      );
+    const known = summarize(loopModel('Mconst'));
+    expect(known.layers.find((l) => l.node.endsWith(': loop_mm'))!.macs).toBe(64);
+    expect(known.macs).toBe(3 * 64);
+    expect(summarize(loopModel('M')).macs).toBe(0);
+    // Scan: 5 steps over x [5, 8] (axis 0), each step s·W2 (W2 [8, 4])
+    const scanBody = createGraph({
+      name: 'scan_body',
+      inputs: [tensorInfo('acc_in', 'float32', [4]), tensorInfo('s', 'float32', [8])],
+      nodes: [node('Unsqueeze', ['s', 'ax'], ['s2']), node('MatMul', ['s2', 'W2'], ['p'], {}, 'scan_mm'), node('Squeeze', ['p', 'ax'], ['q']), node('Add', ['acc_in', 'q'], ['acc_out']), node('Identity', ['q'], ['step'])],
+      initializers: new Map([['ax', t([0], [1], 'int64')]]),
+      outputs: [tensorInfo('acc_out', 'float32', [4]), tensorInfo('step', 'float32', [4])],
+    });
+    const scan = model(
+      [node('Scan', ['acc0', 'x'], ['acc', 'steps'], { body: attr.graph(scanBody), num_scan_inputs: attr.int(1) }, 'scan')],
+      { x: [5, 8], acc0: [4] },
+      ['acc', 'steps'],
+      { W2: t(new Array(32).fill(0.1), [8, 4]) },
+    );
+    const s = summarize(scan);
+    expect(s.layers.find((l) => l.node.endsWith(': scan_mm'))!.macs).toBe(32);
+    expect(s.macs).toBe(5 * 32);
+  });
+});

@@ -1,7 +1,7 @@
 import { getInt } from '../ir/attributes.js';
 import { initializerBytes, initializerSize } from '../ir/dtypes.js';
-import { opsetVersion } from '../ir/graph.js';
-import { type GraphScope, graphScopes, scopedName } from '../ir/scopes.js';
+import { isDefaultDomain, opsetVersion } from '../ir/graph.js';
+import { graphScopes, scopedName } from '../ir/scopes.js';
 import type { Dim, Graph, Model, Node, RawTensor, ValueType } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
 import { constantWeights } from './constant_weights.js';
@@ -22,8 +22,8 @@ export interface LayerSummary {
    * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
    * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
    * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm); 0 for every other op. Inside If
-   * branches a layer's work is estimated with the enclosing graphs' shapes; inside Loop/Scan
-   * bodies it is 0 (the trip count is not known statically).
+   * branches and Loop/Scan bodies a layer's work (per iteration) is estimated with the
+   * enclosing graphs' shapes and the body's declared inputs.
    */
   flops: number;
   /** Multiply-adds of the same ops: equal for a float model and its quantized forms. */
@@ -46,7 +46,9 @@ export interface ModelSummary {
   layers: LayerSummary[];
   /**
    * FLOPs of one forward pass: the main graph's layers plus, for each If node, its costlier
-   * branch (only one branch runs), nested Ifs alike; see {@link LayerSummary.flops}.
+   * branch (only one branch runs), and each Loop/Scan body times its trip count where that is
+   * known statically (a constant M; a Scan's sequence length) — else the body counts 0; nested
+   * alike. See {@link LayerSummary.flops}.
    */
   flops: number;
   /** Multiply-adds of one forward pass, counted like {@link ModelSummary.flops}. */
@@ -59,8 +61,8 @@ export interface ModelSummary {
  * Op histogram, parameter counts and bytes (initializers and weight Constant nodes, by dtype and
  * by node, If/Loop/Scan bodies included)
  * and a FLOPs / multiply-add estimate for MatMul/Gemm/Conv/ConvTranspose and their integer and
- * quantized forms (a quantized op counts its float counterpart's work) in the main graph and the
- * costlier branch of each If. `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
+ * quantized forms (a quantized op counts its float counterpart's work) in the main graph, the
+ * costlier branch of each If and Loop/Scan bodies with a static trip count. `dims` gives values for symbolic dimensions (e.g. `{ batch: 1 }`); others
  * count as 1 and are listed in `assumedDims`.
  */
 export function summarize(model: Model, opts: { dims?: Record<string, number> } = {}): ModelSummary {
@@ -91,6 +93,8 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
   };
   // Work per graph (own layers) and each scope's inferred types, seeding its subgraphs' inference.
   const own = new Map<Graph, { macs: number; flops: number }>();
+  // Loop/Scan nodes whose trip count is known statically (constant M, a sized scan axis)
+  const trips = new Map<Node, number>();
   const scopeTypes = new Map<Graph, ReadonlyMap<string, ValueType>>();
   // Every graph: the main one and If/Loop/Scan bodies (their layers are named `path: node`).
   for (const scope of graphScopes(model.graph)) {
@@ -102,9 +106,8 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     }
     const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers, ...constantWeights(g)]);
     for (const t of all.values()) count(t);
-    const inLoop = scope.path !== '' && loopBody(scope);
     const outer = scope.parent ? scopeTypes.get(scope.parent.graph) : undefined;
-    const { types } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}) });
+    const { types, data } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}) });
     scopeTypes.set(g, types);
     const sum = { macs: 0, flops: 0 };
     own.set(g, sum);
@@ -122,7 +125,9 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
           b += initializerBytes(t);
         }
       }
-      const work = inLoop ? { macs: 0, flops: 0 } : workOf(n, shape);
+      const trip = tripCount(n, data, shape);
+      if (trip !== undefined) trips.set(n, trip);
+      const work = workOf(n, shape);
       sum.macs += work.macs;
       sum.flops += work.flops;
       layers.push({ node: scope.path ? scopedName(scope, n.name) : n.name, opType: n.opType, parameters: p, bytes: b, flops: work.flops, macs: work.macs });
@@ -135,30 +140,54 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     bytes,
     byDtype,
     layers,
-    ...passWork(model.graph, own),
+    ...passWork(model.graph, own, trips),
     assumedDims: [...assumed],
   };
 }
 
-/** Whether the scope is (inside) a Loop or Scan body, whose trip count is not known statically. */
-function loopBody(scope: GraphScope): boolean {
-  for (let s: GraphScope | undefined = scope; s?.owner; s = s.parent) if (s.owner.opType === 'Loop' || s.owner.opType === 'Scan') return true;
-  return false;
+/**
+ * Iterations of a Loop (its maximum trip count M, when constant) or a Scan (opset 9+: the first
+ * scan input's length along its scan axis, symbolic dims as for FLOPs); undefined otherwise.
+ */
+function tripCount(n: Node, data: ReadonlyMap<string, Dim[]>, shape: (name: string | undefined) => number[] | undefined): number | undefined {
+  if (!isDefaultDomain(n.domain)) return undefined;
+  if (n.opType === 'Loop') {
+    const m = n.inputs[0] ? data.get(n.inputs[0])?.[0] : undefined;
+    return typeof m === 'number' && m >= 0 ? m : undefined;
+  }
+  if (n.opType !== 'Scan') return undefined;
+  const scanInputs = getInt(n, 'num_scan_inputs', 0);
+  const first = n.inputs[n.inputs.length - scanInputs];
+  const s = scanInputs > 0 ? shape(first) : undefined;
+  if (!s) return undefined;
+  const axes = n.attributes.get('scan_input_axes');
+  const axis = axes?.type === 'ints' ? (axes.value[0] ?? 0) : 0;
+  return s[axis < 0 ? axis + s.length : axis];
 }
 
-/** One pass's work in `g`: its own layers plus the costlier branch of each If (recursively). */
-function passWork(g: Graph, own: ReadonlyMap<Graph, { macs: number; flops: number }>): { macs: number; flops: number } {
+/**
+ * One pass's work in `g`: its own layers, the costlier branch of each If, and each Loop/Scan
+ * body times its trip count where that is known statically (0 where it is not), recursively.
+ */
+function passWork(g: Graph, own: ReadonlyMap<Graph, { macs: number; flops: number }>, trips: ReadonlyMap<Node, number>): { macs: number; flops: number } {
   const w = { ...(own.get(g) ?? { macs: 0, flops: 0 }) };
   for (const n of g.nodes) {
-    if (n.opType !== 'If') continue;
-    let best = { macs: 0, flops: 0 };
-    for (const a of n.attributes.values()) {
-      if (a.type !== 'graph') continue;
-      const b = passWork(a.value, own);
-      if (b.flops > best.flops) best = b;
+    if (n.opType === 'If') {
+      let best = { macs: 0, flops: 0 };
+      for (const a of n.attributes.values()) {
+        if (a.type !== 'graph') continue;
+        const b = passWork(a.value, own, trips);
+        if (b.flops > best.flops) best = b;
+      }
+      w.macs += best.macs;
+      w.flops += best.flops;
+    } else if ((n.opType === 'Loop' || n.opType === 'Scan') && trips.has(n)) {
+      const body = n.attributes.get('body');
+      if (body?.type !== 'graph') continue;
+      const b = passWork(body.value, own, trips);
+      w.macs += trips.get(n)! * b.macs;
+      w.flops += trips.get(n)! * b.flops;
     }
-    w.macs += best.macs;
-    w.flops += best.flops;
   }
   return w;
 }
