@@ -206,7 +206,7 @@ describe('whittle CLI (spawned)', { timeout: 300_000 }, () => {
   it('inspect says which dynamic input dims its FLOPs figure counts as 1 (batch axes aside)', () => {
     const cls = join(dirname(fileURLToPath(import.meta.resolve('@whittle/testing/corpus'))), '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
     // PaddleOCR's classifier takes x [N, 3, H, W] with N, H and W dynamic
-    expect(whittle('inspect', cls).stdout.split('\n')[0]).toMatch(/~\d+ FLOPs \(\d+ multiply-adds\) per sample \(dynamic input dims taken as 1: x axes 2, 3\)$/);
+    expect(whittle('inspect', cls).stdout.split('\n')[0]).toMatch(/~\d+ FLOPs \(\d+ multiply-adds\) per sample \(dynamic input dims taken as 1: x axes 2, 3; --dims sizes named ones\)$/);
     // LeNet-300-100: only the batch axis is dynamic
     expect(whittle('inspect', zoo).stdout.split('\n')[0]).toMatch(/~\d+ FLOPs \(\d+ multiply-adds\) per sample$/);
   });

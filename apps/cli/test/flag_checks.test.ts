@@ -65,3 +65,35 @@ describe('flags checked against the model before any pass runs', () => {
     await expect(openCliData('mnist', b.model(), 'test')).rejects.toThrow(/the model takes 2 inputs \('a', 'b'\), MNIST gives one image per sample/);
   });
 });
+
+describe('inspect --dims', () => {
+  it('sizes named dynamic dims in the FLOPs estimate; an unknown name or a bad size is a usage error', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeModelFile } = await import('@whittle/onnx/node');
+    const { whittleInProcess } = await import('./in_process.js');
+    // x [N, 3, H, W] → 3x3 Conv with 8 filters, pads 1: 8·3·9 multiply-adds per pixel
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', ['N', 3, 'H', 'W']);
+    const w = b.initializer('w', tensor(new Float32Array(8 * 3 * 9).fill(0.1), [8, 3, 3, 3]));
+    b.node('Conv', [x, w], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }, { outputNames: ['y'] });
+    b.output('y', 'float32', ['N', 8, 'H', 'W']);
+    const dir = mkdtempSync(join(tmpdir(), 'whittle-dims-'));
+    try {
+      const file = join(dir, 'conv.onnx');
+      await writeModelFile(b.model(), file);
+      const plain = await whittleInProcess('inspect', file);
+      expect(plain.stdout.split('\n')[0]).toMatch(/~432 FLOPs \(216 multiply-adds\) per sample \(dynamic input dims taken as 1: x axes 2, 3; --dims sizes named ones\)$/);
+      const sized = await whittleInProcess('inspect', file, '--dims', 'H=32,W=48');
+      expect(sized.code).toBe(0);
+      expect(sized.stdout.split('\n')[0]).toMatch(new RegExp(`~${2 * 216 * 32 * 48} FLOPs \\(${216 * 32 * 48} multiply-adds\\) per sample$`));
+      const unknown = await whittleInProcess('inspect', file, '--dims', 'height=32');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/no dim named 'height' \(named dims: N, H, W\)/);
+      expect((await whittleInProcess('inspect', file, '--dims', 'H=0')).stderr).toMatch(/'H=0' is not name=positive-integer/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

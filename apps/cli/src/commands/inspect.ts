@@ -3,6 +3,7 @@ import { type Model, attributeWeightLayers, listPasses, normalizeModel, opsetUpg
 import { techniqueLines } from '../coverage_text.js';
 import { formatBytes } from '@whittle/eval/format';
 import { readInput } from '../model_io.js';
+import { UsageError } from '../errors.js';
 
 /** `whittle inspect <model>` and `whittle passes`. */
 export function addInspectCommands(program: Command): void {
@@ -12,9 +13,11 @@ export function addInspectCommands(program: Command): void {
     .argument('<model>', '.onnx file')
     .option('--json', 'print the summary as JSON')
     .option('--no-front-end', 'report the graph as stored, without the front end techniques run first')
-    .action(async (input: string, o: { json?: boolean; frontEnd?: boolean }) => {
+    .option('--dims <name=value,...>', 'sizes of named dynamic input dims for the FLOPs estimate (default 1 each), e.g. sequence=512,height=640')
+    .action(async (input: string, o: { json?: boolean; frontEnd?: boolean; dims?: string }) => {
       const raw = await readInput(input);
-      const s = summarize(raw);
+      const dims = o.dims === undefined ? undefined : parseDims(o.dims, raw);
+      const s = summarize(raw, dims ? { dims } : {});
       const prepared = o.frontEnd === false ? undefined : await normalizeModel(raw);
       const cov = weightCoverage(prepared?.model ?? raw);
       const blockers = cov.opset < 21 ? opsetUpgradeBlockers(prepared?.model ?? raw, 21) : [];
@@ -23,7 +26,7 @@ export function addInspectCommands(program: Command): void {
         return;
       }
       const w = (l: string): void => void process.stdout.write(`${l}\n`);
-      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs (${s.macs} multiply-adds) per sample${flopsCaveat(raw, s.assumedDims)}`);
+      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs (${s.macs} multiply-adds) per sample${flopsCaveat(raw, s.assumedDims, dims)}`);
       w(`opsets: ${raw.opsetImports.map((x) => `${x.domain || 'ai.onnx'} ${x.version}`).join(', ')}`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
@@ -54,12 +57,26 @@ export function addInspectCommands(program: Command): void {
  * has dynamic H and W is counted at 1×1 pixels, which the figure alone does not say. Batch axes
  * (the first of each input) are left out: one sample is what it counts.
  */
-function flopsCaveat(model: Model, assumed: readonly string[]): string {
+function flopsCaveat(model: Model, assumed: readonly string[], given: Record<string, number> = {}): string {
   if (!assumed.length) return '';
   const dynamic = model.graph.inputs.flatMap((i) => {
     const shape = i.type?.kind === 'tensor' ? i.type.shape : undefined;
-    const axes = (shape ?? []).flatMap((d, k) => (k > 0 && typeof d !== 'number' ? [k] : []));
+    const axes = (shape ?? []).flatMap((d, k) => (k > 0 && typeof d !== 'number' && !(typeof d === 'string' && d in given) ? [k] : []));
     return axes.length ? [`${i.name} axes ${axes.join(', ')}`] : [];
   });
-  return dynamic.length ? ` (dynamic input dims taken as 1: ${dynamic.join('; ')})` : '';
+  return dynamic.length ? ` (dynamic input dims taken as 1: ${dynamic.join('; ')}; --dims sizes named ones)` : '';
+}
+
+/** `--dims sequence=512,height=640`: positive sizes of dim names the model's inputs use. */
+function parseDims(spec: string, model: Model): Record<string, number> {
+  const named = new Set(model.graph.inputs.flatMap((i) => (i.type?.kind === 'tensor' ? (i.type.shape ?? []) : []).filter((d): d is string => typeof d === 'string' && d !== '')));
+  const out: Record<string, number> = {};
+  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([^=]+)=(\d+)$/.exec(part);
+    if (!m || Number(m[2]) < 1) throw new UsageError(`--dims: '${part}' is not name=positive-integer (e.g. --dims sequence=512)`);
+    const name = m[1]!.trim();
+    if (!named.has(name)) throw new UsageError(`--dims: the model's inputs have no dim named '${name}' (named dims: ${[...named].join(', ') || 'none'})`);
+    out[name] = Number(m[2]);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { getInt } from '../ir/attributes.js';
 import { initializerBytes, initializerSize } from '../ir/dtypes.js';
 import { isDefaultDomain, opsetVersion } from '../ir/graph.js';
 import { graphScopes, scopedName } from '../ir/scopes.js';
-import type { Dim, Graph, Model, Node, RawTensor, ValueType } from '../ir/types.js';
+import type { Dim, Graph, Model, Node, RawTensor, ValueInfo, ValueType } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
 import { constantWeights } from './constant_weights.js';
 import { inferValueTypes } from './shape/infer.js';
@@ -107,7 +107,9 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers, ...constantWeights(g)]);
     for (const t of all.values()) count(t);
     const outer = scope.parent ? scopeTypes.get(scope.parent.graph) : undefined;
-    const { types, data } = inferValueTypes(g, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}) });
+    // given dim sizes enter the main graph's input shapes, so shape rules compute with numbers
+    const inferred = scope.path === '' && opts.dims ? { ...g, inputs: g.inputs.map((v) => withDims(v, opts.dims!)) } : g;
+    const { types, data } = inferValueTypes(inferred, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}) });
     scopeTypes.set(g, types);
     const sum = { macs: 0, flops: 0 };
     own.set(g, sum);
@@ -143,6 +145,13 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     ...passWork(model.graph, own, trips),
     assumedDims: [...assumed],
   };
+}
+
+/** `v` with its named dims replaced by the sizes in `dims`. */
+function withDims(v: ValueInfo, dims: Readonly<Record<string, number>>): ValueInfo {
+  const t = v.type;
+  if (t?.kind !== 'tensor' || !t.shape) return v;
+  return { ...v, type: { ...t, shape: t.shape.map((d) => (typeof d === 'string' && dims[d] !== undefined ? dims[d] : d)) } };
 }
 
 /**
