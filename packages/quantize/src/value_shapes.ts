@@ -28,13 +28,15 @@ export function redeclareShapes(scopes: readonly GraphScope[], saved: DeclaredSh
     const outer = s.parent ? typesOf.get(s.parent.graph) : undefined;
     const shapes = saved.get(g) ?? new Map<string, readonly Dim[]>();
     const produced = new Set(g.nodes.flatMap((n) => n.outputs));
-    const { types } = inferValueTypes(g, { opset, ...(outer ? { outer } : {}) });
+    const types = new Map(inferValueTypes(g, { opset, ...(outer ? { outer } : {}) }).types);
     for (const [name, shape] of shapes) {
       const elemType = types.get(name)?.elemType;
       if (!produced.has(name) || !elemType) continue;
-      g.valueInfo.set(name, { name, type: { kind: 'tensor', elemType, shape } });
+      const type: ValueType = { kind: 'tensor', elemType, shape };
+      g.valueInfo.set(name, { name, type });
+      // the subgraphs read this graph's values with the shapes just declared
+      types.set(name, type);
     }
-    // the subgraphs read this graph's values with the shapes just declared
-    typesOf.set(g, inferValueTypes(g, { opset, ...(outer ? { outer } : {}) }).types);
+    typesOf.set(g, types);
   }
 }
