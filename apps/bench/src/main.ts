@@ -2,9 +2,19 @@
  * `pnpm bench <suite> [args]`: one file per suite in src/suites/ exporting `run(args)`; each
  * measures Whittle against onnxruntime-node in the same run and prints medians and ratios.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hugePageEnv } from 'whittle/bin/huge_pages.mjs';
+
+// Measure under the process set-up the `whittle` command runs with (malloc on transparent huge
+// pages where available); the peers measured in the same process get it too.
+const relaunch = hugePageEnv();
+if (relaunch) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: relaunch });
+  process.exit(r.status ?? 1);
+}
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'suites');
 const suites = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();

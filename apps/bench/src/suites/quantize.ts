@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,20 @@ function mlp(width: number, layers: number, seed: number): Model {
   return b.model([{ domain: '', version: 17 }]);
 }
 
-async function throughput(): Promise<void> {
+/** The file's bytes into one buffer by large reads: the limit a model reader can reach. */
+function plainRead(path: string): Buffer {
+  const size = statSync(path).size;
+  const out = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    for (let done = 0; done < size;) done += readSync(fd, out, done, Math.min(size - done, 1 << 26), done);
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+async function throughput(runs: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'whittle-bench-q-'));
   try {
     const src = join(dir, 'big.onnx');
@@ -62,33 +75,50 @@ async function throughput(): Promise<void> {
     // 32 layers of 2048 x 2048 float32 = 512 MiB of weights
     await writeModelFile(mlp(2048, 32, 1), src);
     const bytes = statSync(src).size;
-    // the read's peers on the same file: a plain read (the limit) and onnxruntime session creation
-    const p0 = performance.now();
-    readFileSync(src);
-    const p1 = performance.now();
-    await (await ort.InferenceSession.create(src, { intraOpNumThreads: 1 })).release();
-    const p2 = performance.now();
-    console.log(`model read peers: plain file read ${((p1 - p0) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((p1 - p0) / 1000)).toFixed(3)} GB/s), onnxruntime-node session creation ${((p2 - p1) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((p2 - p1) / 1000)).toFixed(3)} GB/s)`);
+    const gbps = (ms: number): string => `${(bytes / 1e9 / (ms / 1000)).toFixed(3)} GB/s`;
     // cpu seconds of this process (all its threads) per phase, next to the wall seconds
     const cpu = (): number => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1e6;
     };
-    const t0 = performance.now();
-    const c0 = cpu();
-    const model = await readModelFile(src);
-    const t1 = performance.now();
-    const c1 = cpu();
-    const q = await runPass('quantize-weights', model, { bits: 4, blockSize: 32, format: 'matmulnbits' });
-    const t2 = performance.now();
-    const c2 = cpu();
-    await writeModelFile(q.model, dst);
-    const t3 = performance.now();
-    const c3 = cpu();
-    const s = (t3 - t0) / 1000;
+    // rounds alternate the reader and its peers on the same file: a plain read (the limit) and
+    // onnxruntime session creation; then quantize and write what Whittle read
+    const plain: number[] = [];
+    const session: number[] = [];
+    const phases = { read: [] as number[], quantize: [] as number[], write: [] as number[], cpuRead: [] as number[], cpuQuantize: [] as number[], cpuWrite: [] as number[] };
+    for (let r = 0; r < runs; r++) {
+      let t = performance.now();
+      plainRead(src);
+      plain.push(performance.now() - t);
+      t = performance.now();
+      await (await ort.InferenceSession.create(src, { intraOpNumThreads: 1 })).release();
+      session.push(performance.now() - t);
+      const t0 = performance.now();
+      const c0 = cpu();
+      const model = await readModelFile(src);
+      const t1 = performance.now();
+      const c1 = cpu();
+      const q = await runPass('quantize-weights', model, { bits: 4, blockSize: 32, format: 'matmulnbits' });
+      const t2 = performance.now();
+      const c2 = cpu();
+      rmSync(dst, { force: true });
+      await writeModelFile(q.model, dst);
+      const t3 = performance.now();
+      const c3 = cpu();
+      phases.read.push(t1 - t0);
+      phases.quantize.push(t2 - t1);
+      phases.write.push(t3 - t2);
+      phases.cpuRead.push(c1 - c0);
+      phases.cpuQuantize.push(c2 - c1);
+      phases.cpuWrite.push(c3 - c2);
+    }
+    const m = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v)])) as Record<keyof typeof phases, number>;
+    const read = m.read;
+    console.log(`model read, ${(bytes / 2 ** 20).toFixed(0)} MiB inline model, ${runs} alternating rounds, medians: Whittle readModelFile ${(read / 1000).toFixed(2)} s (${gbps(read)}); plain file read ${(median(plain) / 1000).toFixed(2)} s (${gbps(median(plain))}, Whittle at ${(median(plain) / read).toFixed(2)}x of it); onnxruntime-node session creation ${(median(session) / 1000).toFixed(2)} s (${gbps(median(session))}, Whittle at ${(median(session) / read).toFixed(2)}x of it)`);
+    const total = m.read + m.quantize + m.write;
     console.log(`RTN int4 block-32 MatMulNBits, file to file: ${(bytes / 2 ** 20).toFixed(0)} MiB fp32 model -> ${(statSync(dst).size / 2 ** 20).toFixed(1)} MiB`);
-    console.log(`  read ${((t1 - t0) / 1000).toFixed(2)} s (${(bytes / 1e9 / ((t1 - t0) / 1000)).toFixed(3)} GB/s), quantize ${((t2 - t1) / 1000).toFixed(2)} s, write ${((t3 - t2) / 1000).toFixed(2)} s: ${(bytes / 1e9 / s).toFixed(3)} GB/s of fp32 weights (${(bytes / 1e9 / ((t2 - t1) / 1000)).toFixed(3)} GB/s for the quantization alone)`);
-    console.log(`  cpu: read ${(c1 - c0).toFixed(2)} s, quantize ${(c2 - c1).toFixed(2)} s, write ${(c3 - c2).toFixed(2)} s, total ${(c3 - c0).toFixed(2)} s`);
+    console.log(`  read ${(m.read / 1000).toFixed(2)} s, quantize ${(m.quantize / 1000).toFixed(2)} s, write ${(m.write / 1000).toFixed(2)} s: ${gbps(total)} of fp32 weights (${gbps(m.quantize)} for the quantization alone)`);
+    console.log(`  cpu: read ${m.cpuRead.toFixed(2)} s, quantize ${m.cpuQuantize.toFixed(2)} s, write ${m.cpuWrite.toFixed(2)} s`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -248,7 +278,7 @@ export async function run(args: string[]): Promise<void> {
   const size = numberArg(args, 'calib-size', 224);
   const runs = numberArg(args, 'runs', 5);
   const baseline = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
-  if ((!only || only === 'throughput') && !args.includes('--no-throughput')) await throughput();
+  if ((!only || only === 'throughput') && !args.includes('--no-throughput')) await throughput(runs);
   const threads = numberArg(args, 'threads', 2);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be an integer >= 1, got ${threads}`);
   if ((!only || only === 'stream') && !args.includes('--no-throughput')) await streaming(runs, threads, args.includes('--dist'));
