@@ -1,7 +1,8 @@
 /**
  * Suite `quantize`: (1) RTN int4 (block 32, MatMulNBits) throughput file to file on a synthetic
  * model holding 512 MB of float32 MatMul weights — read, quantize, write, wall and cpu seconds — in GB of fp32
- * weights per second; (1b) the same through the streaming path (`whittle quantize stream`'s
+ * weights per second, the read beside a plain read and onnxruntime-node session creation, in
+ * alternating rounds in this process and once per fresh process; (1b) the same through the streaming path (`whittle quantize stream`'s
  * rewriteModelFile + quantizeWeightsStreaming) on a 1.07 GB model (4 x [8192, 8192], external
  * data), each run a fresh process: medians of cpu seconds (the machine is shared), wall seconds,
  * peak RSS against largest tensor + 300 MB, and the output's cosine to fp32 in onnxruntime-node,
@@ -115,6 +116,18 @@ async function throughput(runs: number): Promise<void> {
     const m = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, median(v)])) as Record<keyof typeof phases, number>;
     const read = m.read;
     console.log(`model read, ${(bytes / 2 ** 20).toFixed(0)} MiB inline model, ${runs} alternating rounds, medians: Whittle readModelFile ${(read / 1000).toFixed(2)} s (${gbps(read)}); plain file read ${(median(plain) / 1000).toFixed(2)} s (${gbps(median(plain))}, Whittle at ${(median(plain) / read).toFixed(2)}x of it); onnxruntime-node session creation ${(median(session) / 1000).toFixed(2)} s (${gbps(median(session))}, Whittle at ${(median(session) / read).toFixed(2)}x of it)`);
+    // the same three readers once per fresh process (as a command reads its model), alternating
+    const child = join(dirname(fileURLToPath(import.meta.url)), '..', 'children', 'read_model.ts');
+    const fresh = { whittle: [] as number[], plain: [] as number[], ort: [] as number[] };
+    for (let r = 0; r < runs; r++) {
+      for (const reader of ['plain', 'ort', 'whittle'] as const) {
+        const out = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', child, reader, src], { encoding: 'utf8' });
+        if (out.status !== 0) throw new Error(`model read child (${reader}) failed: ${out.stderr}`);
+        fresh[reader].push(JSON.parse(out.stdout.trim().split('\n').pop()!).seconds * 1000);
+      }
+    }
+    const fw = median(fresh.whittle);
+    console.log(`  once per fresh process, ${runs} each, medians: Whittle ${(fw / 1000).toFixed(2)} s (${gbps(fw)}); plain read ${gbps(median(fresh.plain))} (Whittle at ${(median(fresh.plain) / fw).toFixed(2)}x); onnxruntime-node ${gbps(median(fresh.ort))} (Whittle at ${(median(fresh.ort) / fw).toFixed(2)}x)`);
     const total = m.read + m.quantize + m.write;
     console.log(`RTN int4 block-32 MatMulNBits, file to file: ${(bytes / 2 ** 20).toFixed(0)} MiB fp32 model -> ${(statSync(dst).size / 2 ** 20).toFixed(1)} MiB`);
     console.log(`  read ${(m.read / 1000).toFixed(2)} s, quantize ${(m.quantize / 1000).toFixed(2)} s, write ${(m.write / 1000).toFixed(2)} s: ${gbps(total)} of fp32 weights (${gbps(m.quantize)} for the quantization alone)`);
