@@ -21,7 +21,8 @@ function num(name: string, lo: number, hi: number, integer = false): (v: string)
 export async function buildProgram(only?: 'inspect'): Promise<Command> {
   const program = new Command('whittle')
     .description('Compress ONNX models: quantize, prune, factorize, distill, evaluate, run recipes.')
-    .showHelpAfterError()
+    // a one-line hint, not the whole option list (which buries the error above a screenful)
+    .showHelpAfterError("(add --help for the command's options)")
     .exitOverride();
   const { addInspectCommands } = await import('./commands/inspect.js');
   if (only === 'inspect') {

@@ -248,6 +248,9 @@ describe('whittle CLI (spawned)', { timeout: 300_000 }, () => {
       const r = k < 3 ? whittle(...args) : await whittleInProcess(...args);
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(code);
       expect(r.stderr, args.join(' ')).toMatch(re);
+      // a command-line parse error ends with a hint, not a screenful of help burying it
+      if (/^error: unknown (option|command)/m.test(r.stderr)) expect(r.stderr, args.join(' ')).toMatch(/\(add --help for the command's options\)\s*$/);
+      expect(r.stderr, args.join(' ')).not.toMatch(/^Options:/m);
       expect(existsSync(out), args.join(' ')).toBe(false);
       expect(readdirSync(dir).filter((f) => f.includes('.tmp-')), args.join(' ')).toEqual([]);
     }
@@ -269,6 +272,9 @@ describe('whittle CLI (spawned)', { timeout: 300_000 }, () => {
       const r = k === 0 ? whittle(...args) : await whittleInProcess(...args);
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(re);
+      // a command-line parse error ends with a hint, not a screenful of help burying it
+      if (/^error: unknown (option|command)/m.test(r.stderr)) expect(r.stderr, args.join(' ')).toMatch(/\(add --help for the command's options\)\s*$/);
+      expect(r.stderr, args.join(' ')).not.toMatch(/^Options:/m);
       expect(existsSync(out), args.join(' ')).toBe(false);
     }
   });
