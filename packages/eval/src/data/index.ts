@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export * from './source.js';
+export * from './compared_constants.js';
 export * from './arrays.js';
 export * from './files.js';
 export * from './batches.js';

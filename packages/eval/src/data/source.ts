@@ -5,6 +5,7 @@
  */
 import type { DType, StorageArray } from '@whittle/tensor';
 import type { Dim, Model } from '@whittle/graph';
+import { comparedConstants } from './compared_constants.js';
 
 /** An n-d array as read from a file: row-major storage, shape, element type. */
 export interface DataArray {
@@ -64,15 +65,22 @@ export interface ModelInputSpec {
   elemType?: string | undefined;
   /** Dims; numbers are fixed, strings/null are filled from the data. Unknown rank when absent. */
   shape?: readonly Dim[] | undefined;
+  /**
+   * For a scalar integer input, the constants the graph compares it with (`Equal`), e.g. a sample
+   * rate of 16000 or 8000: the values the model's branches are made for (see {@link comparedConstants}).
+   */
+  comparedWith?: readonly number[] | undefined;
 }
 
 /** The model's graph inputs that are not initializers, as {@link ModelInputSpec}s. */
 export function modelInputSpecs(model: Model): ModelInputSpec[] {
+  const compared = comparedConstants(model);
   return model.graph.inputs
     .filter((i) => !model.graph.initializers.has(i.name))
     .map((i) => {
       const t = i.type?.kind === 'tensor' ? i.type : undefined;
-      return { name: i.name, elemType: t?.elemType, shape: t?.shape };
+      const values = compared.get(i.name);
+      return { name: i.name, elemType: t?.elemType, shape: t?.shape, ...(values ? { comparedWith: values } : {}) };
     });
 }
 

@@ -192,9 +192,11 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
   const useCache = caches.length > 0 && caches.every((p) => sizeOfShape(p.rowShape) > 0) ? 1 : 0;
   // say what the dynamic dims were given: results depend on it (an image model on 16x16 is not on 224x224)
   const sized = plans.filter((p) => p.chosen.length).map((p) => `${p.spec.name} [${p.rowShape.join(',')}] (${p.chosen.join(', ')})`);
+  // a scalar mode switch (sample rate) is drawn from the values the graph compares it with
+  const switches = plans.filter((p) => p.spec.comparedWith?.length && opts.values?.[p.spec.name] === undefined && p.dtype !== 'bool').map((p) => `${p.spec.name} from {${p.spec.comparedWith!.join(', ')}} (compared with in the graph)`);
   return {
     kind: 'synthetic',
-    description: `${count} synthetic sample(s) (seed ${opts.seed ?? 0}, ${opts.distribution ?? 'normal'} floats${sized.length ? `; dynamic dims: ${sized.join('; ')}` : ''}): data-free`,
+    description: `${count} synthetic sample(s) (seed ${opts.seed ?? 0}, ${opts.distribution ?? 'normal'} floats${sized.length ? `; dynamic dims: ${sized.join('; ')}` : ''}${switches.length ? `; ${switches.join('; ')}` : ''}): data-free`,
     dataFree: true,
     hasLabels: false,
     size: count,
@@ -217,7 +219,8 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
               if (p.dtype === 'float16') (data as Uint16Array)[i] = float32ToFloat16Bits(v);
               else (data as Float32Array)[i] = v;
             } else {
-              const v = fixed ?? rng.int(p.dtype === 'bool' ? 2 : high);
+              const choices = p.spec.comparedWith;
+              const v = fixed ?? (choices?.length && p.dtype !== 'bool' ? choices[rng.int(choices.length)]! : rng.int(p.dtype === 'bool' ? 2 : high));
               if (p.dtype === 'int64') (data as BigInt64Array)[i] = BigInt(v);
               else (data as Int32Array)[i] = v;
             }
