@@ -57,6 +57,13 @@ export interface TransformersJsPlanOptions {
   accuracyLevel?: number;
   /** File name stem (default 'model'). */
   modelFileName?: string;
+  /**
+   * fp16 / q4f16 keep float32 graph inputs and outputs (Casts at the edges), as Transformers.js'
+   * own conversions of encoders do: its pipelines pool and normalize hidden states in JavaScript,
+   * which reads float16 data as raw bits where there is no Float16Array (Node 20). Default false:
+   * float16 in and out, as decoders' KV caches want.
+   */
+  keepFloat32Io?: boolean;
 }
 
 /**
@@ -72,13 +79,13 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     pass: 'quantize-weights',
     options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}) },
   };
-  const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: false } };
+  const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: opts.keepFloat32Io ?? false } };
   const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path'>> = {
     fp32: { steps: [], description: 'the input model, float32' },
-    fp16: { steps: [fp16], description: 'float16 weights and activations' },
+    fp16: { steps: [fp16], description: `float16 weights and activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
     q8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8 (MatMulInteger; CPU/wasm)' },
     q4: { steps: [q4], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
-    q4f16: { steps: [q4, fp16], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations` },
+    q4f16: { steps: [q4, fp16], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
   };
   const p = plans[dtype];
   if (!p) throw new LayoutError(`Transformers.js dtype '${String(dtype)}' cannot be written; choose from ${TRANSFORMERS_JS_VARIANTS.join(', ')}`);

@@ -26,8 +26,8 @@ function allGraphs(g: Graph): Graph[] {
   return out;
 }
 
-/** Rows and width of the initializer a Gather on `indices` reads, in any (sub)graph. */
-function gatherTable(model: Model, indices: string): readonly number[] | undefined {
+/** Rows and width of the initializer a Gather on `indices` (an input name) reads, in any (sub)graph. */
+export function gatherTable(model: Model, indices: string): readonly number[] | undefined {
   for (const g of allGraphs(model.graph)) {
     const n = g.nodes.find((x) => x.opType === 'Gather' && x.inputs[1] === indices);
     const t = n ? (g.initializers.get(n.inputs[0]!) ?? model.graph.initializers.get(n.inputs[0]!)) : undefined;
@@ -56,12 +56,17 @@ export function decoderShapeOf(model: Model, what = 'the model'): DecoderShape {
   const lastDim = lshape?.[lshape.length - 1];
   const vocab = typeof lastDim === 'number' ? lastDim : tok?.[0];
   if (vocab === undefined) throw new LayoutError(`${what}: the vocabulary size is not in the graph (no fixed last dim of '${logits?.name ?? 'logits'}', no Gather of input_ids on a table); give it with --vocab-size`);
-  let pos = gatherTable(model, 'position_ids');
-  if (!pos) {
-    const named = [...model.graph.initializers].find(([n, t]) => /(^|[._])(wpe|position_embeddings?|embed_positions)([._]|$)/.test(n) && t.shape.length === 2);
-    pos = named?.[1].shape;
-  }
-  return { layers, heads, headDim, hidden: tok?.[1] ?? heads * headDim, vocab, maxPositions: pos?.[0] };
+  return { layers, heads, headDim, hidden: tok?.[1] ?? heads * headDim, vocab, maxPositions: positionTable(model)?.[0] };
+}
+
+/**
+ * Rows and width of the learned position table: the table a `Gather` on `position_ids` reads, or
+ * a 2-D initializer named like one (`wpe`, `position_embeddings`, `embed_positions`).
+ */
+export function positionTable(model: Model): readonly number[] | undefined {
+  const pos = gatherTable(model, 'position_ids');
+  if (pos) return pos;
+  return [...model.graph.initializers].find(([n, t]) => /(^|[._])(wpe|position_embeddings?|embed_positions)([._]|$)/.test(n) && t.shape.length === 2)?.[1].shape;
 }
 
 /** Special tokens of a tokenizer.json (`added_tokens` marked special), by content. */

@@ -3,21 +3,25 @@
  * the folder Transformers.js loads for a decoder LM with a KV cache — config.json,
  * generation_config.json, tokenizer.json, tokenizer_config.json and one `onnx/model<suffix>.onnx`
  * per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle's passes and checked to load in
- * onnxruntime-node. What goes in the folder is decided by @whittle/eval's browser-safe
- * `transformersJsVariantPlan` / `transformersJsFiles`; this file runs the passes and writes.
+ * onnxruntime-node — or for a text encoder (BERT-like, feature extraction): config.json with
+ * model_type bert, no generation config, each variant's embeddings compared with the input's.
+ * What goes in the folder is decided by @whittle/eval's browser-safe `transformersJsVariantPlan`
+ * / `transformersJsFiles` / `transformersJsEncoderFiles`; this file runs the passes and writes.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type Model, runRecipe } from '@whittle/graph';
 import {
-  type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, loadTextTokenizer, parseTransformersJsVariants, transformersJsFiles, transformersJsVariantPlan,
+  type DecoderShape, type EncoderShape, type TextModelKind, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
+  textModelKind, tokenizerSpecials, transformersJsEncoderFiles, transformersJsFiles, transformersJsVariantPlan, BERT_CONFIG_SIZES,
 } from '@whittle/eval';
 import { PROTOBUF_LIMIT, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '@whittle/eval/format';
 import { readInput, userPath } from '../model_io.js';
+import { type EncoderProbe, encoderProbe, probeCosine } from './export_transformers_probe.js';
 
 /** Flags of `whittle export-transformers`. */
 export interface ExportTransformersFlags {
@@ -31,6 +35,8 @@ export interface ExportTransformersFlags {
   eosTokenId?: number | undefined;
   maxPositions?: number | undefined;
   defaultDtype?: string | undefined;
+  /** A JSON file whose fields replace or add to the written config.json. */
+  config?: string | undefined;
   json?: boolean | undefined;
 }
 
@@ -46,15 +52,20 @@ export interface ExportedVariant {
   passes: string[];
   /** Op types of the main graph and subgraphs (custom domains as domain:op). */
   ops: string[];
+  /** Encoders: smallest cosine of the variant's mean-pooled embeddings to the input model's on the probe batch (onnxruntime-node). */
+  cosineToFp32?: number;
   warnings: string[];
 }
 
 /** What {@link exportTransformersJs} wrote. */
 export interface ExportTransformersResult {
+  kind: TextModelKind;
   folder: string;
   files: string[];
   variants: ExportedVariant[];
   config: Record<string, unknown>;
+  /** About the folder as a whole (e.g. config.json fields the graph does not give). */
+  warnings: string[];
 }
 
 function ops(m: Model): string[] {
@@ -69,43 +80,86 @@ function ops(m: Model): string[] {
   return [...out].sort();
 }
 
-/** Write a variant: inline up to the protobuf limit, else with Transformers.js' `<file>_data` external data. */
-async function writeVariant(model: Model, path: string): Promise<{ bytes: number; externalBytes: number }> {
+/**
+ * Write a variant: inline up to the protobuf limit, else with Transformers.js' `<file>_data`
+ * external data. `verify` runs on the bytes before they are written, or on the written file
+ * (removed again when it throws).
+ */
+async function writeVariant(model: Model, path: string, verify?: (source: Uint8Array | string) => Promise<void>): Promise<{ bytes: number; externalBytes: number }> {
   const { checkOrtLoads } = await import('@whittle/eval/node');
   mkdirSync(join(path, '..'), { recursive: true });
   if (tensorDataBytes(model.graph) <= PROTOBUF_LIMIT * 0.7) {
     const bytes = writeModel(model);
     await checkOrtLoads(bytes, `${basename(path)} (not written)`);
+    await verify?.(bytes);
     await writeFileAtomic(path, bytes);
     return { bytes: bytes.length, externalBytes: 0 };
   }
   const location = `${basename(path)}_data`;
   await writeModelFile(model, path, { externalData: { location, sizeThreshold: 1024 } });
-  await checkOrtLoads(path, basename(path));
+  try {
+    await checkOrtLoads(path, basename(path));
+    await verify?.(path);
+  } catch (e) {
+    for (const f of [path, join(path, '..', location)]) rmSync(f, { force: true });
+    throw e;
+  }
   return { bytes: statSync(path).size, externalBytes: statSync(join(path, '..', location)).size };
 }
 
+/** Cosine of mean-pooled embeddings to the input's below which an encoder variant gets a warning (a 2-layer BERT-like fixture measures fp16 0.9999998, q8 0.99994, q4 and q4f16 0.98). */
+export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, q4: 0.95, q4f16: 0.95 };
+
+function readJsonObject(file: string, flag: string): Record<string, unknown> {
+  const p = userPath(file);
+  if (!existsSync(p)) throw new UsageError(`${flag} '${file}' does not exist`);
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${flag} '${file}' is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${flag} '${file}' must hold a JSON object`);
+  return v as Record<string, unknown>;
+}
+
 /**
- * Write the Transformers.js folder of `input` (a decoder with past_key_values inputs): every
- * requested dtype made from the input by its passes, then the JSON files and the tokenizer.
+ * Write the Transformers.js folder of `input` (a decoder with past_key_values inputs, or a text
+ * encoder taking input_ids): every requested dtype made from the input by its passes, then the
+ * JSON files and the tokenizer. Encoder variants are run on a probe batch in onnxruntime-node and
+ * compared with the input model (a non-finite output refuses the variant).
  */
 export async function exportTransformersJs(input: string, f: ExportTransformersFlags, log: (line: string) => void = () => {}): Promise<ExportTransformersResult> {
   const model = await readInput(input);
-  const shape = decoderShapeOf(model, `'${input}'`);
+  const kind = textModelKind(model, `'${input}'`);
+  const decoder: DecoderShape | undefined = kind === 'decoder' ? decoderShapeOf(model, `'${input}'`) : undefined;
+  const encoder: EncoderShape | undefined = kind === 'encoder' ? encoderShapeOf(model, `'${input}'`) : undefined;
+  if (encoder && (f.bosTokenId !== undefined || f.eosTokenId !== undefined)) throw new UsageError(`--bos-token-id / --eos-token-id are for decoder LMs; '${input}' is a text encoder (input_ids, no KV cache)`);
   const variants = parseTransformersJsVariants(f.variants);
+  const userConfig = f.config ? readJsonObject(f.config, '--config') : {};
   const tokPath = userPath(f.tokenizer);
   if (!existsSync(tokPath)) throw new UsageError(`tokenizer '${f.tokenizer}' does not exist; give the model's tokenizer.json`);
   const tokText = readFileSync(tokPath, 'utf8');
   const tokCfgText = f.tokenizerConfig ? readFileSync(userPath(f.tokenizerConfig), 'utf8') : undefined;
   const tok = loadTextTokenizer(tokText, tokCfgText, f.tokenizer);
-  if (tok.vocabSize > shape.vocab) throw new UsageError(`tokenizer '${f.tokenizer}' has ${tok.vocabSize} tokens, the model's vocabulary only ${shape.vocab}; give the tokenizer the model was trained with`);
+  const given = userConfig.vocab_size;
+  const vocab = decoder?.vocab ?? encoder?.vocab ?? (typeof given === 'number' ? given : undefined);
+  if (vocab !== undefined && tok.vocabSize > vocab) throw new UsageError(`tokenizer '${f.tokenizer}' has ${tok.vocabSize} tokens, the model's vocabulary only ${vocab}; give the tokenizer the model was trained with`);
   const folder = userPath(f.out);
   if (userPath(input).startsWith(join(folder, 'onnx'))) throw new UsageError(`--out '${f.out}' would overwrite the input model; choose another folder`);
+  let probe: EncoderProbe | undefined;
+  if (encoder) {
+    const specials = tokenizerSpecials(tokText);
+    const idsShape = model.graph.inputs.find((i) => i.name === 'input_ids')?.type?.shape;
+    const fixed = (d: number): number | undefined => (typeof idsShape?.[d] === 'number' && idsShape[d] > 0 ? idsShape[d] : undefined);
+    const id = (names: string[]): number | undefined => names.map((n) => specials.get(n)).find((x) => x !== undefined);
+    probe = await encoderProbe(userPath(input), encoder, { vocab: Math.min(tok.vocabSize, vocab ?? tok.vocabSize), specials: new Set(specials.values()), cls: id(['[CLS]', '<s>']), sep: id(['[SEP]', '</s>']), pad: tok.padId }, { batch: fixed(0), length: fixed(1) });
+  }
   mkdirSync(join(folder, 'onnx'), { recursive: true });
   const done: ExportedVariant[] = [];
   const external: Record<string, number> = {};
   for (const dtype of variants) {
-    const plan = transformersJsVariantPlan(dtype, { ...(f.blockSize ? { blockSize: f.blockSize } : {}), ...(f.accuracyLevel ? { accuracyLevel: f.accuracyLevel } : {}) });
+    const plan = transformersJsVariantPlan(dtype, { ...(f.blockSize ? { blockSize: f.blockSize } : {}), ...(f.accuracyLevel ? { accuracyLevel: f.accuracyLevel } : {}), keepFloat32Io: kind === 'encoder' });
     log(`${dtype}: ${plan.description}`);
     let out = model;
     const warnings: string[] = [];
@@ -123,26 +177,35 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
       if (bad.length) warnings.push(`ops without an onnxruntime-web WebGPU kernel: ${bad.join(', ')}`);
     }
     const file = join(folder, plan.path);
-    const w = await writeVariant(out, file);
+    let cosine: number | undefined;
+    const verify = probe ? async (src: Uint8Array | string): Promise<void> => void (cosine = await probeCosine(probe, src, encoder!.output, `${dtype} (${plan.path}, not written)`)) : undefined;
+    const w = await writeVariant(out, file, verify);
+    if (cosine !== undefined && cosine < ENCODER_COSINE_WARN[dtype]) warnings.push(`embeddings cosine to the input model ${cosine.toFixed(5)} < ${ENCODER_COSINE_WARN[dtype]} on the probe batch`);
     if (w.externalBytes) external[basename(plan.path)] = 1;
-    done.push({ dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass).filter((p) => p !== 'normalize'), ops: used, warnings });
+    done.push({ dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass).filter((p) => p !== 'normalize'), ops: used, ...(cosine !== undefined ? { cosineToFp32: cosine } : {}), warnings });
   }
-  const files = transformersJsFiles(shape, {
+  const common = {
     tokenizer: tokText,
     tokenizerConfig: tokCfgText ? (JSON.parse(tokCfgText) as Record<string, unknown>) : undefined,
-    bosTokenId: f.bosTokenId,
-    eosTokenId: f.eosTokenId,
     maxPositions: f.maxPositions,
     externalData: external,
     defaultDtype: f.defaultDtype,
-  });
+  };
+  const files = decoder ? transformersJsFiles(decoder, { ...common, bosTokenId: f.bosTokenId, eosTokenId: f.eosTokenId }) : { ...transformersJsEncoderFiles(encoder!, common), generationConfig: undefined };
+  const config = { ...files.config, ...userConfig };
+  const warnings: string[] = [];
+  if (encoder) {
+    const missing = BERT_CONFIG_SIZES.filter((k) => config[k] === undefined);
+    if (missing.length) warnings.push(`config.json has no ${missing.join(', ')} (not found in the graph); give them with --config`);
+    if (!encoder.attentionMask) warnings.push(`the model takes no attention_mask: padded batches attend to the padding; embed texts one at a time`);
+  }
   const json = (o: unknown): string => `${JSON.stringify(o, null, 2)}\n`;
-  await writeFileAtomic(join(folder, 'config.json'), json(files.config));
-  await writeFileAtomic(join(folder, 'generation_config.json'), json(files.generationConfig));
+  await writeFileAtomic(join(folder, 'config.json'), json(config));
+  if (files.generationConfig) await writeFileAtomic(join(folder, 'generation_config.json'), json(files.generationConfig));
   await writeFileAtomic(join(folder, 'tokenizer_config.json'), json(files.tokenizerConfig));
   await writeFileAtomic(join(folder, 'tokenizer.json'), tokText);
-  const written = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', ...done.flatMap((v) => (v.externalBytes ? [v.path, `${v.path}_data`] : [v.path]))];
-  return { folder, files: written, variants: done, config: files.config };
+  const written = ['config.json', ...(files.generationConfig ? ['generation_config.json'] : []), 'tokenizer.json', 'tokenizer_config.json', ...done.flatMap((v) => (v.externalBytes ? [v.path, `${v.path}_data`] : [v.path]))];
+  return { kind, folder, files: written, variants: done, config, warnings };
 }
 
 const int = (name: string, lo: number, hi: number) => (v: string): number => {
@@ -155,8 +218,8 @@ const int = (name: string, lo: number, hi: number) => (v: string): number => {
 export function addExportTransformersCommand(program: Command): void {
   program
     .command('export-transformers')
-    .description('write the folder Transformers.js loads for a decoder LM with a KV cache: config.json, generation_config.json, tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node')
-    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not)')
+    .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder for feature extraction (config.json with model_type bert): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings compared with the input model\'s)')
+    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state output')
     .requiredOption('--tokenizer <file>', "the model's tokenizer.json")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
     .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16', 'fp32,fp16,q8,q4,q4f16')
@@ -167,6 +230,7 @@ export function addExportTransformersCommand(program: Command): void {
     .option('--eos-token-id <id>', 'end-of-text id (default: from the tokenizer)', int('--eos-token-id', 0, 2 ** 31))
     .option('--max-positions <n>', 'longest context (default: rows of the position table)', int('--max-positions', 1, 2 ** 24))
     .option('--default-dtype <dtype>', "dtype Transformers.js loads when the caller names none (transformers.js_config.dtype)")
+    .option('--config <file>', 'a JSON object whose fields replace or add to the written config.json (e.g. the original config.json, or {"model_type": "distilbert"})')
     .option('--json', 'print what was written as JSON')
     .action(async (model: string, f: ExportTransformersFlags) => {
       if (f.defaultDtype !== undefined && !parseTransformersJsVariants(f.variants).includes(f.defaultDtype as TransformersJsVariant)) throw new UsageError(`--default-dtype ${f.defaultDtype} is not among --variants ${f.variants}`);
@@ -176,13 +240,20 @@ export function addExportTransformersCommand(program: Command): void {
         return;
       }
       const base = r.variants.find((v) => v.dtype === 'fp32');
-      const lines = [`wrote ${r.folder}`, '', '| dtype | file | size | vs fp32 | passes |', '|---|---|---:|---:|---|'];
+      const enc = r.kind === 'encoder';
+      const lines = [`wrote ${r.folder}`, '', `| dtype | file | size | vs fp32 |${enc ? ' cosine |' : ''} passes |`, `|---|---|---:|---:|${enc ? '---:|' : ''}---|`];
       for (const v of r.variants) {
         const size = v.bytes + v.externalBytes;
-        lines.push(`| ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${base ? `${((base.bytes + base.externalBytes) / size).toFixed(2)}×` : '–'} | ${v.passes.join(' → ') || '(input)'} |`);
+        const cos = enc ? ` ${v.cosineToFp32?.toFixed(5) ?? '–'} |` : '';
+        lines.push(`| ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${base ? `${((base.bytes + base.externalBytes) / size).toFixed(2)}×` : '–'} |${cos} ${v.passes.join(' → ') || '(input)'} |`);
       }
       for (const v of r.variants) for (const w of v.warnings) lines.push(`warning (${v.dtype}): ${w}`);
-      lines.push('', `config.json: model_type ${String(r.config.model_type)}, ${String(r.config.n_layer)} layers, ${String(r.config.n_head)} heads, vocabulary ${String(r.config.vocab_size)}`);
+      for (const w of r.warnings) lines.push(`warning: ${w}`);
+      const c = r.config;
+      const n = (x: unknown): string => (x === undefined ? '?' : String(x));
+      lines.push('', enc
+        ? `config.json: model_type ${n(c.model_type)}, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} heads, hidden ${n(c.hidden_size)}, vocabulary ${n(c.vocab_size)}; cosine: mean-pooled embeddings vs the input model in onnxruntime-node (smallest over the probe batch)`
+        : `config.json: model_type ${n(c.model_type)}, ${n(c.n_layer)} layers, ${n(c.n_head)} heads, vocabulary ${n(c.vocab_size)}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }

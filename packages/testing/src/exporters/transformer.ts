@@ -4,6 +4,8 @@
  * Shape → Gather → Unsqueeze → Concat (or a constant), Transpose, scaled dot-product attention
  * (MatMul, Div by √Dh, Softmax, MatMul), LayerNorm decomposed into ReduceMean/Sub/Pow/ReduceMean/
  * Add/Sqrt/Div/Mul/Add (opset 14 has no LayerNormalization), FFN with Gelu decomposed via Erf.
+ * Optionally BertModel's inputs: `attention_mask` (its extended mask added to the scores) and
+ * `token_type_ids`.
  */
 import { GraphBuilder, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
@@ -30,6 +32,18 @@ export interface TransformerFixtureOptions {
   shapes?: 'dynamic' | 'constant';
   /** FFN activation: exact Gelu via Erf (default) or Relu. */
   activation?: 'gelu' | 'relu';
+  /**
+   * Add an `attention_mask` input (int64 [batch_size, sequence], 1 = attend) as torch.onnx.export
+   * writes Hugging Face BertModel's extended mask: Unsqueeze → Unsqueeze → Cast → Sub(1, ·) →
+   * Mul(·, float32 min), added to every layer's scaled scores before the Softmax. Default false.
+   */
+  attentionMask?: boolean;
+  /**
+   * With `vocab`: rows of a token type table; adds a `token_type_ids` input (int64
+   * [batch_size, sequence]) whose `embeddings.token_type_embeddings.weight` rows are added to the
+   * word embeddings, as BertEmbeddings does. Default: no token types.
+   */
+  typeVocab?: number;
 }
 
 /**
@@ -83,14 +97,22 @@ export function torchTransformerEncoder(opts: TransformerFixtureOptions = {}): M
     return torchNode(b, scope, 'Concat', [...dims, ...tail.map((v) => torchConstant(b, scope, i64([v])))], { axis: 0 });
   };
 
+  if (opts.typeVocab !== undefined && !opts.vocab) throw new RangeError('torchTransformerEncoder: typeVocab needs vocab (token types are embedded next to input_ids)');
   let x: string;
+  let mask: string | undefined;
   if (opts.vocab) {
     const ids = b.input('input_ids', 'int64', ['batch_size', 'sequence']);
+    if (opts.attentionMask) mask = b.input('attention_mask', 'int64', ['batch_size', 'sequence']);
+    const types = opts.typeVocab ? b.input('token_type_ids', 'int64', ['batch_size', 'sequence']) : undefined;
     const maxPos = opts.maxPositions ?? 128;
     const words = b.initializer('embeddings.word_embeddings.weight', f32(normal(rng, opts.vocab * D, 0.5), [opts.vocab, D]));
     const pos = b.initializer('embeddings.position_embeddings.weight', f32(normal(rng, maxPos * D, 0.5), [maxPos, D]));
     const posIds = b.initializer('embeddings.position_ids', i64(Array.from({ length: maxPos }, (_, i) => i), [1, maxPos]));
-    const we = torchNode(b, '/embeddings/word_embeddings', 'Gather', [words, ids], { axis: 0 });
+    let we = torchNode(b, '/embeddings/word_embeddings', 'Gather', [words, ids], { axis: 0 });
+    if (types) {
+      const table = b.initializer('embeddings.token_type_embeddings.weight', f32(normal(rng, opts.typeVocab! * D, 0.5), [opts.typeVocab!, D]));
+      we = torchNode(b, '/embeddings', 'Add', [we, torchNode(b, '/embeddings/token_type_embeddings', 'Gather', [table, types], { axis: 0 })]);
+    }
     const sh = torchNode(b, '/embeddings', 'Shape', [ids]);
     const len = torchNode(b, '/embeddings', 'Gather', [sh, torchConstant(b, '/embeddings', i64([1], []))], { axis: 0 });
     const end = torchNode(b, '/embeddings', 'Unsqueeze', [len, torchConstant(b, '/embeddings', i64([0]))]);
@@ -99,6 +121,16 @@ export function torchTransformerEncoder(opts: TransformerFixtureOptions = {}): M
     x = layerNorm(torchNode(b, '/embeddings', 'Add', [we, pe]), 'embeddings.LayerNorm');
   } else {
     x = b.input('src', 'float32', ['batch_size', 'sequence', D]);
+    if (opts.attentionMask) mask = b.input('attention_mask', 'int64', ['batch_size', 'sequence']);
+  }
+  // BertModel.get_extended_attention_mask: (1 - mask[:, None, None, :]) * finfo(float32).min
+  let extended: string | undefined;
+  if (mask) {
+    const u1 = torchNode(b, '', 'Unsqueeze', [mask, torchConstant(b, '', i64([1]))]);
+    const u2 = torchNode(b, '', 'Unsqueeze', [u1, torchConstant(b, '', i64([2]))]);
+    const cast = torchNode(b, '', 'Cast', [u2], { to: 1 });
+    const inv = torchNode(b, '', 'Sub', [torchConstant(b, '', f32([1], [])), cast]);
+    extended = torchNode(b, '', 'Mul', [inv, torchConstant(b, '', f32([-3.4028234663852886e38], []))]);
   }
 
   for (let l = 0; l < L; l++) {
@@ -114,7 +146,7 @@ export function torchTransformerEncoder(opts: TransformerFixtureOptions = {}): M
     const v = heads('value', [0, 2, 1, 3]);
     const scores = torchNode(b, att, 'MatMul', [q, kT]);
     const scaled = torchNode(b, att, 'Div', [scores, torchConstant(b, att, f32([Math.sqrt(Dh)], []))]);
-    const probs = torchNode(b, att, 'Softmax', [scaled], { axis: -1 });
+    const probs = torchNode(b, att, 'Softmax', [extended ? torchNode(b, att, 'Add', [scaled, extended]) : scaled], { axis: -1 });
     const ctx = torchNode(b, att, 'Transpose', [torchNode(b, att, 'MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
     const merged = torchNode(b, att, 'Reshape', [ctx, shapeOf(x, att, [D])]);
     const attOut = linear(merged, `${m}.attention.output.dense`, D, D, 0.5);

@@ -1,0 +1,92 @@
+/**
+ * The onnxruntime-node check of an exported encoder variant: a seeded batch of token ids (with
+ * padding, when the model takes an attention mask) run through the input model once, then
+ * through each variant, mean-pooled over the unmasked tokens and compared by cosine.
+ */
+import type { EncoderShape, OrtFeed } from '@whittle/eval/node';
+import { Rng } from '@whittle/tensor';
+
+/** The probe batch and the input model's pooled embeddings of it. */
+export interface EncoderProbe {
+  feeds: Record<string, OrtFeed>;
+  mask: BigInt64Array;
+  /** Mean-pooled [batch, hidden] embeddings of the input model. */
+  reference: Float64Array;
+  dim: number;
+}
+
+/** Token ids the probe draws from and wraps with. */
+export interface ProbeTokens {
+  /** Ids below this are drawn (the smaller of the tokenizer's and the model's vocabulary). */
+  vocab: number;
+  /** Special token ids, never drawn. */
+  specials: ReadonlySet<number>;
+  cls: number | undefined;
+  sep: number | undefined;
+  pad: number;
+}
+
+async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'feeds' | 'mask'>, output: string, what: string): Promise<{ rows: Float64Array; dim: number }> {
+  const { createOrtRunner, poolEmbeddings, EvaluationError } = await import('@whittle/eval/node');
+  const runner = await createOrtRunner(source);
+  try {
+    const out = (await runner.run(probe.feeds))[output];
+    if (!out) throw new EvaluationError(`${what}: onnxruntime-node gave no '${output}' output`);
+    const bad = out.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new EvaluationError(`${what}: '${output}' holds ${out.data[bad]} at [${unravel(bad, out.dims).join(', ')}] on the probe batch (onnxruntime-node); the variant is broken, not written`);
+    return poolEmbeddings(out.data, out.dims, probe.mask);
+  } finally {
+    await runner.release();
+  }
+}
+
+function unravel(i: number, dims: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let d = dims.length - 1; d >= 0; d--) {
+    out.unshift(i % dims[d]!);
+    i = Math.floor(i / dims[d]!);
+  }
+  return out;
+}
+
+/**
+ * The probe batch for an encoder with the sizes in `shape`: `batch` rows (3 unless the graph
+ * fixes it) of `length` tokens (16 unless fixed), [CLS] … [SEP] when the tokenizer has them,
+ * later rows shorter and padded when the model takes `attention_mask`, the second half of the
+ * first row token type 1 when the model has two or more types; then the input model's embeddings.
+ */
+export async function encoderProbe(input: string, shape: EncoderShape, tokens: ProbeTokens, fixed: { batch?: number | undefined; length?: number | undefined }): Promise<EncoderProbe> {
+  const B = fixed.batch ?? 3;
+  const T = fixed.length ?? 16;
+  const rng = new Rng(7);
+  const ids = new BigInt64Array(B * T);
+  const mask = new BigInt64Array(B * T);
+  const types = new BigInt64Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const len = shape.attentionMask ? Math.max(2, T - b * Math.floor(T / 4)) : T;
+    for (let t = 0; t < T; t++) {
+      let id = tokens.pad;
+      if (t < len) {
+        if (t === 0 && tokens.cls !== undefined) id = tokens.cls;
+        else if (t === len - 1 && tokens.sep !== undefined) id = tokens.sep;
+        else for (let tries = 0; tries < 64 && (tries === 0 || tokens.specials.has(id)); tries++) id = Math.floor(rng.uniform(0, tokens.vocab));
+        mask[b * T + t] = 1n;
+        if (b === 0 && (shape.typeVocab ?? 0) >= 2 && t >= len / 2) types[b * T + t] = 1n;
+      }
+      ids[b * T + t] = BigInt(id);
+    }
+  }
+  const dims = [B, T];
+  const feeds: Record<string, OrtFeed> = { input_ids: { data: ids, dims, type: 'int64' } };
+  if (shape.attentionMask) feeds.attention_mask = { data: mask, dims, type: 'int64' };
+  if (shape.tokenTypes) feeds.token_type_ids = { data: types, dims, type: 'int64' };
+  const ref = await pooled(input, { feeds, mask }, shape.output, 'the input model');
+  return { feeds, mask, reference: ref.rows, dim: ref.dim };
+}
+
+/** Smallest cosine, over the probe rows, of a variant's pooled embeddings to the input model's. */
+export async function probeCosine(probe: EncoderProbe, variant: Uint8Array | string, output: string, what: string): Promise<number> {
+  const { compareEmbeddings } = await import('@whittle/eval/node');
+  const cand = await pooled(variant, probe, output, what);
+  return compareEmbeddings(probe.reference, cand.rows, probe.dim).minCosine;
+}
