@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
 import { compareEmbeddings, createOrtRunner, poolEmbeddings } from '@whittle/eval/node';
 import { writeModel } from '@whittle/onnx';
+import { tensor } from '@whittle/tensor';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { TINY_BERT_TOKENS, TINY_BERT_VOCAB, writeTinyBert } from './fixtures/tiny_bert.js';
@@ -133,9 +134,12 @@ describe('export-transformers (text encoder)', () => {
     await m32.dispose();
   }, 60_000);
 
-  it('reports each dtype\'s embeddings cosine to the input model', async () => {
+  it('reports each dtype\'s embeddings cosine to the input model; --config merges into config.json', async () => {
     const src = writeTinyBert(dir, 6);
-    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out: join(dir, 'models', 'b2'), variants: 'fp32,q4' });
+    const cfg = join(dir, 'tjs_config.json');
+    writeFileSync(cfg, JSON.stringify({ model_type: 'bert', 'transformers.js_config': { kv_cache_dtype: 'float16' } }));
+    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out: join(dir, 'models', 'b2'), variants: 'fp32,q4', defaultDtype: 'q4', config: cfg });
+    expect(r.config['transformers.js_config']).toEqual({ kv_cache_dtype: 'float16', dtype: 'q4' });
     expect(r.kind).toBe('encoder');
     expect(r.files.sort()).toEqual(['config.json', 'onnx/model.onnx', 'onnx/model_q4.onnx', 'tokenizer.json', 'tokenizer_config.json']);
     expect(r.variants.map((v) => v.dtype)).toEqual(['fp32', 'q4']);
@@ -173,5 +177,23 @@ describe('export-transformers (text encoder)', () => {
     writeFileSync(small, writeModel(torchTransformerEncoder({ seed: 1, vocab: 40, attentionMask: true })));
     await expect(exportTransformersJs(small, { tokenizer: src.tokenizer, out, variants: 'fp32' })).rejects.toThrow(new RegExp(`${TINY_BERT_VOCAB} tokens, the model's vocabulary only 40`));
     expect(existsSync(out)).toBe(false);
+  }, 30_000);
+
+  it('a variant with non-finite hidden states is refused by the probe', async () => {
+    const { encoderProbe, probeCosine } = await import('../src/commands/export_transformers_probe.js');
+    const { encoderShapeOf } = await import('@whittle/eval');
+    const opts = { seed: 2, vocab: TINY_BERT_VOCAB, attentionMask: true, typeVocab: 2 } as const;
+    const good = join(dir, 'good.onnx');
+    writeFileSync(good, writeModel(torchTransformerEncoder(opts)));
+    const broken = torchTransformerEncoder(opts);
+    const beta = broken.graph.initializers.get('encoder.layer.1.output.LayerNorm.bias')!;
+    const data = Float32Array.from(beta.dataSync() as Float32Array);
+    data[5] = NaN;
+    broken.graph.initializers.set('encoder.layer.1.output.LayerNorm.bias', tensor(data, [...beta.shape], 'float32', { backend: 'cpu' }));
+    const shape = encoderShapeOf(torchTransformerEncoder(opts));
+    const probe = await encoderProbe(good, shape, { vocab: TINY_BERT_VOCAB, specials: new Set([0, 1, 2, 3, 4]), cls: 2, sep: 3, pad: 0 }, {});
+    expect(probe.feeds.attention_mask).toBeDefined();
+    expect(await probeCosine(probe, good, 'last_hidden_state', 'same')).toBeCloseTo(1, 9);
+    await expect(probeCosine(probe, writeModel(broken), 'last_hidden_state', 'q4 (onnx/model_q4.onnx, not written)')).rejects.toThrow(/q4 \(onnx\/model_q4\.onnx, not written\): 'last_hidden_state' holds NaN at \[0, 0, 5\]/);
   }, 30_000);
 });

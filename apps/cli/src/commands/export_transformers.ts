@@ -192,7 +192,10 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     defaultDtype: f.defaultDtype,
   };
   const files = decoder ? transformersJsFiles(decoder, { ...common, bosTokenId: f.bosTokenId, eosTokenId: f.eosTokenId }) : { ...transformersJsEncoderFiles(encoder!, common), generationConfig: undefined };
-  const config = { ...files.config, ...userConfig };
+  const config: Record<string, unknown> = { ...files.config, ...userConfig };
+  // the user's transformers.js_config keeps the external data files and default dtype written here
+  const TJS = 'transformers.js_config';
+  if (typeof userConfig[TJS] === 'object' && userConfig[TJS] !== null && files.config[TJS]) config[TJS] = { ...(userConfig[TJS] as Record<string, unknown>), ...(files.config[TJS] as Record<string, unknown>) };
   const warnings: string[] = [];
   if (encoder) {
     const missing = BERT_CONFIG_SIZES.filter((k) => config[k] === undefined);
