@@ -1,8 +1,9 @@
 /**
- * The JSON files of a Transformers.js model folder for a text encoder (BERT-like, run with the
- * `feature-extraction` pipeline): which kind of text model a graph is, the encoder's sizes as
- * the graph states them, and `config.json` (model_type bert, so Transformers.js picks BertModel)
- * with `tokenizer_config.json`. Browser-safe.
+ * The JSON files of a Transformers.js model folder for a text encoder (BERT-like): which kind of
+ * text model a graph is, the encoder's sizes and task head as the graph states them, and
+ * `config.json` (model_type bert, so Transformers.js picks BertModel or the Bert head class of the
+ * pipeline: feature-extraction, text-classification, token-classification, fill-mask) with
+ * `tokenizer_config.json`. Browser-safe.
  */
 import { type Model, inferValueTypes, opsetVersion } from '@whittle/graph';
 import { LayoutError } from './errors.js';
@@ -15,6 +16,24 @@ export type TextModelKind = 'decoder' | 'encoder';
 export const TRANSFORMERS_JS_ENCODER_INPUTS: readonly string[] = ['input_ids', 'attention_mask', 'token_type_ids'];
 /** Encoder outputs the feature-extraction pipeline reads, in its order of preference (after `logits`, a head's output). */
 export const TRANSFORMERS_JS_ENCODER_OUTPUTS: readonly string[] = ['last_hidden_state', 'token_embeddings'];
+
+/**
+ * The Transformers.js pipeline an encoder folder is for: the base encoder's hidden states
+ * (`last_hidden_state`), or a head's `logits` — [batch, labels] for text classification,
+ * [batch, sequence, labels] for token classification, [batch, sequence, vocabulary] for fill-mask.
+ */
+export type EncoderTask = 'feature-extraction' | 'text-classification' | 'token-classification' | 'fill-mask';
+/** Every {@link EncoderTask}. */
+export const ENCODER_TASKS: readonly EncoderTask[] = ['feature-extraction', 'text-classification', 'token-classification', 'fill-mask'];
+/** config.json `architectures` per task (the Hugging Face class the ONNX graph was exported from). */
+export const BERT_ARCHITECTURES: Record<EncoderTask, string> = {
+  'feature-extraction': 'BertModel',
+  'text-classification': 'BertForSequenceClassification',
+  'token-classification': 'BertForTokenClassification',
+  'fill-mask': 'BertForMaskedLM',
+};
+/** Whether the task's head classifies into labels (config.json gets id2label / label2id). */
+export const isClassificationTask = (t: EncoderTask): boolean => t === 'text-classification' || t === 'token-classification';
 
 const PAST = /^past_key_values\.\d+\.(key|value)$/;
 
@@ -37,8 +56,12 @@ export interface EncoderShape {
   /** Whether the graph takes `attention_mask` / `token_type_ids` (it always takes `input_ids`). */
   attentionMask: boolean;
   tokenTypes: boolean;
-  /** The hidden-state output the feature-extraction pipeline reads. */
+  /** The pipeline the graph's output feeds. */
+  task: EncoderTask;
+  /** The output the pipeline reads: the hidden states, or the head's `logits`. */
   output: string;
+  /** Classes of a classification head (the logits' last dim); undefined for other tasks. */
+  labels: number | undefined;
   hidden: number | undefined;
   vocab: number | undefined;
   layers: number | undefined;
@@ -95,42 +118,96 @@ function intermediate(model: Model, hidden: number | undefined): number | undefi
   return mostCommon(pairs.filter(([k, m]) => k === hidden && m !== hidden && has(m, hidden)).map(([, m]) => m));
 }
 
+/** Options of {@link encoderShapeOf}. */
+export interface EncoderShapeOptions {
+  /** The pipeline to write the folder for; default: told by the outputs (see {@link encoderShapeOf}). */
+  task?: EncoderTask | undefined;
+}
+
+const quoted = (xs: readonly string[]): string => xs.map((n) => `'${n}'`).join(', ') || 'none';
+
+/** The task a `logits` output of this shape feeds and its last dim (labels or vocabulary); throws LayoutError when Transformers.js cannot read it. */
+function headOf(shape: readonly (number | string | null)[] | undefined, vocab: number | undefined, task: EncoderTask | undefined, what: string): { task: EncoderTask; last: number } {
+  if (!shape) throw new LayoutError(`${what}: the shape of output 'logits' is not in the graph; declare it ([batch, labels] or [batch, sequence, labels])`);
+  const last = shape[shape.length - 1];
+  const dims = `[${shape.map((d) => d ?? '?').join(', ')}]`;
+  if (shape.length !== 2 && shape.length !== 3) throw new LayoutError(`${what}: output 'logits' is ${dims}; Transformers.js reads [batch, labels] (text-classification) or [batch, sequence, labels or vocabulary] (token-classification, fill-mask)`);
+  if (typeof last !== 'number' || last <= 0) throw new LayoutError(`${what}: the last dim of output 'logits' ${dims} is symbolic; the number of labels (or the vocabulary) must be fixed in the graph`);
+  if (shape.length === 2) {
+    if (task && task !== 'text-classification') throw new LayoutError(`${what}: --task ${task} needs logits [batch, sequence, …]; output 'logits' is ${dims}, a sequence classification head (--task text-classification)`);
+    return { task: 'text-classification', last };
+  }
+  if (task === 'text-classification') throw new LayoutError(`${what}: --task text-classification needs logits [batch, labels]; output 'logits' is ${dims}, one row per token (--task token-classification or fill-mask)`);
+  if (task === 'fill-mask' && vocab !== undefined && last !== vocab) throw new LayoutError(`${what}: --task fill-mask needs logits over the vocabulary (${vocab} tokens); output 'logits' is ${dims}, a token classification head with ${last} labels (--task token-classification)`);
+  if (task) return { task, last };
+  if (vocab === undefined) throw new LayoutError(`${what}: output 'logits' is ${dims} and the vocabulary size is not in the graph (no Gather of input_ids on a table), so token classification and masked LM cannot be told apart; give --task token-classification or --task fill-mask`);
+  // as many classes as tokens: a masked LM's scores over the vocabulary (--task overrides)
+  return { task: last === vocab ? 'fill-mask' : 'token-classification', last };
+}
+
 /**
- * Read a text encoder's sizes from its graph and check Transformers.js can feed it: only
- * `input_ids`, `attention_mask` and `token_type_ids` inputs, all int64, and a hidden-state output
- * named `last_hidden_state` (or `token_embeddings`). Vocabulary and type vocabulary from the
- * tables `Gather`ed by the ids, layers and heads from the attention Softmax scores (or fused
- * attention ops), the feed-forward width from the weights. `what` names the model in errors.
+ * Read a text encoder's sizes and task head from its graph and check Transformers.js can feed
+ * it: only `input_ids`, `attention_mask` and `token_type_ids` inputs, all int64 (Transformers.js'
+ * encoder_forward feeds no `position_ids`). The task: `options.task`, else a head's when the graph
+ * has a `logits` output (rank 2: text-classification; rank 3: fill-mask when its last dim is the
+ * vocabulary, else token-classification), else feature-extraction reading `last_hidden_state`
+ * (or `token_embeddings`). Vocabulary and type vocabulary from the tables `Gather`ed by the ids,
+ * layers and heads from the attention Softmax scores (or fused attention ops), the feed-forward
+ * width from the weights. `what` names the model in errors.
  */
-export function encoderShapeOf(model: Model, what = 'the model'): EncoderShape {
+export function encoderShapeOf(model: Model, what = 'the model', options: EncoderShapeOptions = {}): EncoderShape {
   const g = model.graph;
   for (const i of g.inputs) {
+    if (i.name === 'position_ids') throw new LayoutError(`${what} takes input 'position_ids', which Transformers.js does not feed a text encoder (its encoder_forward passes only the tokenizer's ${TRANSFORMERS_JS_ENCODER_INPUTS.join(', ')}); export the model without it (BertModel counts positions itself when none are given)`);
     if (!TRANSFORMERS_JS_ENCODER_INPUTS.includes(i.name)) throw new LayoutError(`${what} takes input '${i.name}', which Transformers.js does not feed a text encoder (it feeds ${TRANSFORMERS_JS_ENCODER_INPUTS.join(', ')})`);
     const elem = i.type?.kind === 'tensor' ? i.type.elemType : undefined;
     if (elem !== undefined && elem !== 'int64') throw new LayoutError(`${what}: input '${i.name}' is ${elem}; Transformers.js feeds int64 tensors (export the ids and masks as int64)`);
+    const rank = i.type?.kind === 'tensor' ? i.type.shape?.length : undefined;
+    if (rank !== undefined && rank !== 2) throw new LayoutError(`${what}: input '${i.name}' has rank ${rank}; Transformers.js feeds [batch, sequence] (multiple-choice heads, [batch, choices, sequence], are not supported)`);
   }
   const outNames = g.outputs.map((o) => o.name);
-  const output = TRANSFORMERS_JS_ENCODER_OUTPUTS.find((n) => outNames.includes(n));
-  if (!output) {
-    const head = outNames.includes('logits') ? ": 'logits' is a task head's output (classification, masked LM); export the base encoder" : '';
-    throw new LayoutError(`${what} has no ${TRANSFORMERS_JS_ENCODER_OUTPUTS.map((n) => `'${n}'`).join(' or ')} output, which the feature-extraction pipeline of Transformers.js reads (outputs: ${outNames.map((n) => `'${n}'`).join(', ')})${head}`);
+  const task = options.task;
+  const hasLogits = outNames.includes('logits');
+  const tok = gatherTable(model, 'input_ids');
+  let output: string;
+  let head: { task: EncoderTask; last: number } | undefined;
+  if (task === 'feature-extraction' || (!task && !hasLogits)) {
+    const found = TRANSFORMERS_JS_ENCODER_OUTPUTS.find((n) => outNames.includes(n));
+    if (!found) {
+      const qa = outNames.includes('start_logits') ? ": 'start_logits' / 'end_logits' are a question answering head's, which export-transformers does not write yet" : '';
+      throw new LayoutError(`${what} has no ${TRANSFORMERS_JS_ENCODER_OUTPUTS.map((n) => `'${n}'`).join(' or ')} output, which the feature-extraction pipeline of Transformers.js reads, and no task head 'logits' (outputs: ${quoted(outNames)})${qa}`);
+    }
+    output = found;
+  } else {
+    if (!hasLogits) throw new LayoutError(`${what}: --task ${task} reads a head's 'logits' output; the model's outputs are ${quoted(outNames)}`);
+    const o = g.outputs.find((x) => x.name === 'logits')!;
+    let lt = o.type;
+    if (lt?.kind !== 'tensor' || !lt.shape) lt = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 }).types.get('logits') ?? lt;
+    const lelem = lt?.kind === 'tensor' ? lt.elemType : undefined;
+    if (lelem !== undefined && !/^(float16|float32|bfloat16)$/.test(lelem)) throw new LayoutError(`${what}: output 'logits' is ${lelem}; a head's scores are floats`);
+    head = headOf(lt?.kind === 'tensor' ? lt.shape : undefined, tok?.[0], task, what);
+    output = 'logits';
   }
   const ot = g.outputs.find((o) => o.name === output)!.type;
   const oshape = ot?.kind === 'tensor' ? ot.shape : undefined;
   const oelem = ot?.kind === 'tensor' ? ot.elemType : undefined;
-  if (oelem !== undefined && !/^(float16|float32|bfloat16)$/.test(oelem)) throw new LayoutError(`${what}: output '${output}' is ${oelem}; hidden states are floats`);
-  if (oshape && oshape.length !== 3) throw new LayoutError(`${what}: output '${output}' has rank ${oshape.length}; hidden states are [batch, sequence, hidden]`);
-  const tok = gatherTable(model, 'input_ids');
-  const last = oshape?.[2];
+  if (!head) {
+    if (oelem !== undefined && !/^(float16|float32|bfloat16)$/.test(oelem)) throw new LayoutError(`${what}: output '${output}' is ${oelem}; hidden states are floats`);
+    if (oshape && oshape.length !== 3) throw new LayoutError(`${what}: output '${output}' has rank ${oshape.length}; hidden states are [batch, sequence, hidden]`);
+  }
+  const last = head ? undefined : oshape?.[2];
   const hidden = typeof last === 'number' ? last : tok?.[1];
   const ops = new Set(g.nodes.map((n) => n.opType));
   const activation = ops.has('Erf') || ops.has('Gelu') || ops.has('BiasGelu') ? 'gelu' : ops.has('Relu') ? 'relu' : undefined;
+  const headTask = head?.task ?? 'feature-extraction';
   return {
     attentionMask: g.inputs.some((i) => i.name === 'attention_mask'),
     tokenTypes: g.inputs.some((i) => i.name === 'token_type_ids'),
+    task: headTask,
     output,
+    labels: head && isClassificationTask(headTask) ? head.last : undefined,
     hidden,
-    vocab: tok?.[0],
+    vocab: tok?.[0] ?? (headTask === 'fill-mask' ? head?.last : undefined),
     ...attention(model),
     intermediate: intermediate(model, hidden),
     maxPositions: positionTable(model)?.[0],
@@ -138,6 +215,9 @@ export function encoderShapeOf(model: Model, what = 'the model'): EncoderShape {
     activation,
   };
 }
+
+/** `LABEL_0` … `LABEL_{n-1}`: Hugging Face's names for classes nobody named. */
+export const defaultLabels = (n: number): string[] => Array.from({ length: n }, (_, i) => `LABEL_${i}`);
 
 /** Options of {@link transformersJsEncoderFiles}. */
 export interface TransformersJsEncoderFilesOptions {
@@ -151,6 +231,8 @@ export interface TransformersJsEncoderFilesOptions {
   externalData?: Record<string, number> | undefined;
   /** Transformers.js dtype to load when the caller gives none. */
   defaultDtype?: string | undefined;
+  /** Class names of a classification head, by index (default {@link defaultLabels}). */
+  labels?: readonly string[] | undefined;
 }
 
 /** BertConfig fields an encoder's config.json states; the ones the graph does not give are left out. */
@@ -173,8 +255,9 @@ function lowercases(n: unknown): boolean | undefined {
 }
 
 /**
- * config.json and tokenizer_config.json of a BERT-compatible encoder folder: BertConfig's sizes
- * as the graph gives them (unknown ones left out), pad_token_id from the tokenizer, and a
+ * config.json and tokenizer_config.json of a BERT-compatible encoder folder: the Bert class of
+ * the task in `architectures`, BertConfig's sizes as the graph gives them (unknown ones left
+ * out), `id2label` / `label2id` for a classification head, pad_token_id from the tokenizer, and a
  * `transformers.js_config` with the default dtype and external data files. A WordPiece
  * tokenizer gets `tokenizer_class: BertTokenizer` (token type ids returned); another keeps
  * Transformers.js' generic tokenizer.
@@ -201,10 +284,17 @@ export function transformersJsEncoderFiles(shape: EncoderShape, o: TransformersJ
     max_position_embeddings: o.maxPositions ?? shape.maxPositions,
     type_vocab_size: shape.typeVocab,
   };
+  let labels: Record<string, unknown> = {};
+  if (shape.labels !== undefined && isClassificationTask(shape.task)) {
+    const names = o.labels ?? defaultLabels(shape.labels);
+    if (names.length !== shape.labels) throw new LayoutError(`${names.length} labels given for a head with ${shape.labels} classes`);
+    labels = { id2label: Object.fromEntries(names.map((n, i) => [String(i), n])), label2id: Object.fromEntries(names.map((n, i) => [n, i])) };
+  }
   const config: Record<string, unknown> = {
-    architectures: ['BertModel'],
+    architectures: [BERT_ARCHITECTURES[shape.task]],
     model_type: 'bert',
     ...Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined)),
+    ...labels,
     ...(pad ? { pad_token_id: pad[1] } : {}),
     ...(Object.keys(tjs).length ? { 'transformers.js_config': tjs } : {}),
   };

@@ -3,8 +3,9 @@
  * the folder Transformers.js loads for a decoder LM with a KV cache — config.json,
  * generation_config.json, tokenizer.json, tokenizer_config.json and one `onnx/model<suffix>.onnx`
  * per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle's passes and checked to load in
- * onnxruntime-node — or for a text encoder (BERT-like, feature extraction): config.json with
- * model_type bert, no generation config, each variant's embeddings compared with the input's.
+ * onnxruntime-node — or for a text encoder (BERT-like: feature extraction, or a text/token
+ * classification or masked LM head): config.json with model_type bert, the head's architecture
+ * and labels, no generation config, each variant's outputs compared with the input's.
  * What goes in the folder is decided by @whittle/eval's browser-safe `transformersJsVariantPlan`
  * / `transformersJsFiles` / `transformersJsEncoderFiles`; this file runs the passes and writes.
  */
@@ -14,14 +15,15 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type Model, runRecipe } from '@whittle/graph';
 import {
-  type DecoderShape, type EncoderShape, type TextModelKind, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
+  type DecoderShape, type EncoderShape, type EncoderTask, type TextModelKind, ENCODER_TASKS, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
   textModelKind, tokenizerSpecials, transformersJsEncoderFiles, transformersJsFiles, transformersJsVariantPlan, BERT_CONFIG_SIZES,
 } from '@whittle/eval';
 import { PROTOBUF_LIMIT, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '@whittle/eval/format';
 import { readInput, userPath } from '../model_io.js';
-import { type EncoderProbe, encoderProbe, probeCosine } from './export_transformers_probe.js';
+import { resolveLabels } from './export_transformers_labels.js';
+import { type EncoderProbe, type ProbeAgreement, encoderProbe, probeAgreement } from './export_transformers_probe.js';
 
 /** Flags of `whittle export-transformers`. */
 export interface ExportTransformersFlags {
@@ -37,6 +39,10 @@ export interface ExportTransformersFlags {
   defaultDtype?: string | undefined;
   /** A JSON file whose fields replace or add to the written config.json. */
   config?: string | undefined;
+  /** Encoders: the pipeline to write for (default: told by the outputs). */
+  task?: string | undefined;
+  /** Classification heads: comma-separated class names by index. */
+  labels?: string | undefined;
   json?: boolean | undefined;
 }
 
@@ -54,12 +60,18 @@ export interface ExportedVariant {
   ops: string[];
   /** Encoders: smallest cosine of the variant's mean-pooled embeddings to the input model's on the probe batch (onnxruntime-node). */
   cosineToFp32?: number;
+  /** Encoder heads: fraction of probe rows (sequences, or unmasked tokens) whose top class is the input model's. */
+  top1ToFp32?: number;
+  /** Encoder heads: largest change of a softmax probability from the input model's on the probe batch. */
+  maxProbDelta?: number;
   warnings: string[];
 }
 
 /** What {@link exportTransformersJs} wrote. */
 export interface ExportTransformersResult {
   kind: TextModelKind;
+  /** Encoders: the pipeline the folder is for. */
+  task?: EncoderTask;
   folder: string;
   files: string[];
   variants: ExportedVariant[];
@@ -109,6 +121,14 @@ async function writeVariant(model: Model, path: string, verify?: (source: Uint8A
 
 /** Cosine of mean-pooled embeddings to the input's below which an encoder variant gets a warning (a 2-layer BERT-like fixture measures fp16 0.9999998, q8 0.99994, q4 and q4f16 0.98). */
 export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, q4: 0.95, q4f16: 0.95 };
+/** Largest softmax probability change on the probe batch above which a head's variant gets a warning (the tiny BERT heads measure fp16 ≤ 0.0006, q8 ≤ 0.008, q4 and q4f16 ≤ 0.12). */
+export const HEAD_PROB_DELTA_WARN: Record<TransformersJsVariant, number> = { fp32: 1e-5, fp16: 0.02, q8: 0.1, q4: 0.2, q4f16: 0.2 };
+
+function parseTask(v: string | undefined): EncoderTask | undefined {
+  if (v === undefined) return undefined;
+  if (!ENCODER_TASKS.includes(v as EncoderTask)) throw new UsageError(`--task '${v}' is not an encoder task; choose from ${ENCODER_TASKS.join(', ')}`);
+  return v as EncoderTask;
+}
 
 function readJsonObject(file: string, flag: string): Record<string, unknown> {
   const p = userPath(file);
@@ -132,11 +152,16 @@ function readJsonObject(file: string, flag: string): Record<string, unknown> {
 export async function exportTransformersJs(input: string, f: ExportTransformersFlags, log: (line: string) => void = () => {}): Promise<ExportTransformersResult> {
   const model = await readInput(input);
   const kind = textModelKind(model, `'${input}'`);
+  const task = parseTask(f.task);
+  if (kind === 'decoder' && (task !== undefined || f.labels !== undefined)) throw new UsageError(`--task / --labels are for text encoders; '${input}' is a decoder LM (past_key_values inputs)`);
   const decoder: DecoderShape | undefined = kind === 'decoder' ? decoderShapeOf(model, `'${input}'`) : undefined;
-  const encoder: EncoderShape | undefined = kind === 'encoder' ? encoderShapeOf(model, `'${input}'`) : undefined;
+  const encoder: EncoderShape | undefined = kind === 'encoder' ? encoderShapeOf(model, `'${input}'`, { task }) : undefined;
   if (encoder && (f.bosTokenId !== undefined || f.eosTokenId !== undefined)) throw new UsageError(`--bos-token-id / --eos-token-id are for decoder LMs; '${input}' is a text encoder (input_ids, no KV cache)`);
   const variants = parseTransformersJsVariants(f.variants);
   const userConfig = f.config ? readJsonObject(f.config, '--config') : {};
+  const labels = encoder ? resolveLabels(encoder, f.labels, userConfig) : undefined;
+  // the written id2label / label2id are the resolved ones, consistent with each other
+  if (labels?.labels) for (const k of ['id2label', 'label2id']) delete userConfig[k];
   const tokPath = userPath(f.tokenizer);
   if (!existsSync(tokPath)) throw new UsageError(`tokenizer '${f.tokenizer}' does not exist; give the model's tokenizer.json`);
   const tokText = readFileSync(tokPath, 'utf8');
@@ -177,12 +202,17 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
       if (bad.length) warnings.push(`ops without an onnxruntime-web WebGPU kernel: ${bad.join(', ')}`);
     }
     const file = join(folder, plan.path);
-    let cosine: number | undefined;
-    const verify = probe ? async (src: Uint8Array | string): Promise<void> => void (cosine = await probeCosine(probe, src, encoder!.output, `${dtype} (${plan.path}, not written)`)) : undefined;
+    let agree: ProbeAgreement = {};
+    const verify = probe ? async (src: Uint8Array | string): Promise<void> => void (agree = await probeAgreement(probe, src, encoder!.output, `${dtype} (${plan.path}, not written)`)) : undefined;
     const w = await writeVariant(out, file, verify);
+    const { cosine, top1, maxProbDelta } = agree;
     if (cosine !== undefined && cosine < ENCODER_COSINE_WARN[dtype]) warnings.push(`embeddings cosine to the input model ${cosine.toFixed(5)} < ${ENCODER_COSINE_WARN[dtype]} on the probe batch`);
+    if (maxProbDelta !== undefined && maxProbDelta > HEAD_PROB_DELTA_WARN[dtype]) warnings.push(`a softmax probability moves by ${maxProbDelta.toFixed(4)} > ${HEAD_PROB_DELTA_WARN[dtype]} from the input model's on the probe batch (top-1 agreement ${((top1 ?? 0) * 100).toFixed(1)}%)`);
     if (w.externalBytes) external[basename(plan.path)] = 1;
-    done.push({ dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass).filter((p) => p !== 'normalize'), ops: used, ...(cosine !== undefined ? { cosineToFp32: cosine } : {}), warnings });
+    done.push({
+      dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass).filter((p) => p !== 'normalize'), ops: used,
+      ...(cosine !== undefined ? { cosineToFp32: cosine } : {}), ...(top1 !== undefined ? { top1ToFp32: top1, maxProbDelta } : {}), warnings,
+    });
   }
   const common = {
     tokenizer: tokText,
@@ -190,6 +220,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     maxPositions: f.maxPositions,
     externalData: external,
     defaultDtype: f.defaultDtype,
+    labels: labels?.labels,
   };
   const files = decoder ? transformersJsFiles(decoder, { ...common, bosTokenId: f.bosTokenId, eosTokenId: f.eosTokenId }) : { ...transformersJsEncoderFiles(encoder!, common), generationConfig: undefined };
   const config: Record<string, unknown> = { ...files.config, ...userConfig };
@@ -200,7 +231,9 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   if (encoder) {
     const missing = BERT_CONFIG_SIZES.filter((k) => config[k] === undefined);
     if (missing.length) warnings.push(`config.json has no ${missing.join(', ')} (not found in the graph); give them with --config`);
-    if (!encoder.attentionMask) warnings.push(`the model takes no attention_mask: padded batches attend to the padding; embed texts one at a time`);
+    if (!encoder.attentionMask) warnings.push(`the model takes no attention_mask: padded batches attend to the padding; ${encoder.task === 'feature-extraction' ? 'embed' : 'run'} texts one at a time`);
+    if (labels?.note) warnings.push(labels.note);
+    if (encoder.task === 'fill-mask' && !files.tokenizerConfig.mask_token) warnings.push(`the tokenizer has no [MASK] or <mask> special token, which the fill-mask pipeline looks for; give a --tokenizer-config with mask_token`);
   }
   const json = (o: unknown): string => `${JSON.stringify(o, null, 2)}\n`;
   await writeFileAtomic(join(folder, 'config.json'), json(config));
@@ -208,7 +241,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   await writeFileAtomic(join(folder, 'tokenizer_config.json'), json(files.tokenizerConfig));
   await writeFileAtomic(join(folder, 'tokenizer.json'), tokText);
   const written = ['config.json', ...(files.generationConfig ? ['generation_config.json'] : []), 'tokenizer.json', 'tokenizer_config.json', ...done.flatMap((v) => (v.externalBytes ? [v.path, `${v.path}_data`] : [v.path]))];
-  return { kind, folder, files: written, variants: done, config, warnings };
+  return { kind, ...(encoder ? { task: encoder.task } : {}), folder, files: written, variants: done, config, warnings };
 }
 
 const int = (name: string, lo: number, hi: number) => (v: string): number => {
@@ -221,8 +254,8 @@ const int = (name: string, lo: number, hi: number) => (v: string): number => {
 export function addExportTransformersCommand(program: Command): void {
   program
     .command('export-transformers')
-    .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder for feature extraction (config.json with model_type bert): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings compared with the input model\'s)')
-    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state output')
+    .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder — feature extraction, or a text-classification, token-classification or fill-mask head (config.json with model_type bert, architectures, id2label): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings or logits compared with the input model\'s)')
+    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output')
     .requiredOption('--tokenizer <file>', "the model's tokenizer.json")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
     .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16', 'fp32,fp16,q8,q4,q4f16')
@@ -234,6 +267,8 @@ export function addExportTransformersCommand(program: Command): void {
     .option('--max-positions <n>', 'longest context (default: rows of the position table)', int('--max-positions', 1, 2 ** 24))
     .option('--default-dtype <dtype>', "dtype Transformers.js loads when the caller names none (transformers.js_config.dtype)")
     .option('--config <file>', 'a JSON object whose fields replace or add to the written config.json (e.g. the original config.json, or {"model_type": "distilbert"})')
+    .option('--task <task>', `encoders: the pipeline to write for, ${ENCODER_TASKS.join(', ')} (default: a logits output [batch, labels] is text-classification, [batch, sequence, vocabulary] fill-mask, [batch, sequence, labels] token-classification; else feature-extraction)`)
+    .option('--labels <list>', 'classification heads: comma-separated class names by index, written as id2label / label2id (default: the --config id2label, else LABEL_0, LABEL_1, …)')
     .option('--json', 'print what was written as JSON')
     .action(async (model: string, f: ExportTransformersFlags) => {
       if (f.defaultDtype !== undefined && !parseTransformersJsVariants(f.variants).includes(f.defaultDtype as TransformersJsVariant)) throw new UsageError(`--default-dtype ${f.defaultDtype} is not among --variants ${f.variants}`);
@@ -244,18 +279,24 @@ export function addExportTransformersCommand(program: Command): void {
       }
       const base = r.variants.find((v) => v.dtype === 'fp32');
       const enc = r.kind === 'encoder';
-      const lines = [`wrote ${r.folder}`, '', `| dtype | file | size | vs fp32 |${enc ? ' cosine |' : ''} passes |`, `|---|---|---:|---:|${enc ? '---:|' : ''}---|`];
+      const head = enc && r.task !== 'feature-extraction';
+      const col = head ? ' top-1 | max Δp |' : enc ? ' cosine |' : '';
+      const lines = [`wrote ${r.folder}`, '', `| dtype | file | size | vs fp32 |${col} passes |`, `|---|---|---:|---:|${head ? '---:|---:|' : enc ? '---:|' : ''}---|`];
       for (const v of r.variants) {
         const size = v.bytes + v.externalBytes;
-        const cos = enc ? ` ${v.cosineToFp32?.toFixed(5) ?? '–'} |` : '';
+        const cos = head ? ` ${v.top1ToFp32 !== undefined ? `${(v.top1ToFp32 * 100).toFixed(1)}%` : '–'} | ${v.maxProbDelta?.toFixed(4) ?? '–'} |` : enc ? ` ${v.cosineToFp32?.toFixed(5) ?? '–'} |` : '';
         lines.push(`| ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${base ? `${((base.bytes + base.externalBytes) / size).toFixed(2)}×` : '–'} |${cos} ${v.passes.join(' → ') || '(input)'} |`);
       }
       for (const v of r.variants) for (const w of v.warnings) lines.push(`warning (${v.dtype}): ${w}`);
       for (const w of r.warnings) lines.push(`warning: ${w}`);
       const c = r.config;
       const n = (x: unknown): string => (x === undefined ? '?' : String(x));
+      const id2label = c.id2label && typeof c.id2label === 'object' ? Object.values(c.id2label as Record<string, unknown>).map(String) : undefined;
+      const what = head
+        ? `${r.task} (${n((c.architectures as unknown[] | undefined)?.[0])}${id2label ? `, labels ${id2label.join(', ')}` : ''}); top-1: probe rows whose top class is the input model's, max Δp: largest softmax probability change (onnxruntime-node)`
+        : 'cosine: mean-pooled embeddings vs the input model in onnxruntime-node (smallest over the probe batch)';
       lines.push('', enc
-        ? `config.json: model_type ${n(c.model_type)}, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} heads, hidden ${n(c.hidden_size)}, vocabulary ${n(c.vocab_size)}; cosine: mean-pooled embeddings vs the input model in onnxruntime-node (smallest over the probe batch)`
+        ? `config.json: model_type ${n(c.model_type)}, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} heads, hidden ${n(c.hidden_size)}, vocabulary ${n(c.vocab_size)}; ${what}`
         : `config.json: model_type ${n(c.model_type)}, ${n(c.n_layer)} layers, ${n(c.n_head)} heads, vocabulary ${n(c.vocab_size)}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -1,7 +1,9 @@
 /**
  * The onnxruntime-node check of an exported encoder variant: a seeded batch of token ids (with
  * padding, when the model takes an attention mask) run through the input model once, then
- * through each variant, mean-pooled over the unmasked tokens and compared by cosine.
+ * through each variant. Hidden states are mean-pooled over the unmasked tokens and compared by
+ * cosine; a head's logits (one row per sequence, or per unmasked token) by top-1 agreement and
+ * the largest change of a softmax probability.
  */
 import type { EncoderShape, OrtFeed } from '@whittle/eval/node';
 import { Rng } from '@whittle/tensor';
@@ -10,9 +12,21 @@ import { Rng } from '@whittle/tensor';
 export interface EncoderProbe {
   feeds: Record<string, OrtFeed>;
   mask: BigInt64Array;
-  /** Mean-pooled [batch, hidden] embeddings of the input model. */
+  /** Whether the output is a head's logits (rows of scores) rather than hidden states. */
+  head: boolean;
+  /** The input model's mean-pooled [batch, hidden] embeddings, or its logits rows. */
   reference: Float64Array;
   dim: number;
+}
+
+/** How a variant's output compares with the input model's on the probe batch. */
+export interface ProbeAgreement {
+  /** Hidden states: smallest cosine of the mean-pooled embeddings. */
+  cosine?: number;
+  /** Heads: fraction of rows (sequences, or unmasked tokens) whose top class is the input model's. */
+  top1?: number;
+  /** Heads: largest absolute change of a softmax probability over the rows. */
+  maxProbDelta?: number;
 }
 
 /** Token ids the probe draws from and wraps with. */
@@ -26,7 +40,51 @@ export interface ProbeTokens {
   pad: number;
 }
 
-async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'feeds' | 'mask'>, output: string, what: string): Promise<{ rows: Float64Array; dim: number }> {
+/** The rows a head's logits give: [B, N] as is, [B, T, N] one row per unmasked token. */
+function logitRows(data: ArrayLike<number>, dims: readonly number[], mask: BigInt64Array): { rows: Float64Array; dim: number } {
+  const N = dims[dims.length - 1]!;
+  if (dims.length === 2) return { rows: Float64Array.from(data), dim: N };
+  const [B, T] = dims as [number, number];
+  const keep: number[] = [];
+  for (let i = 0; i < B * T; i++) if (mask[i] !== 0n) keep.push(i);
+  const rows = new Float64Array(keep.length * N);
+  keep.forEach((i, r) => {
+    for (let d = 0; d < N; d++) rows[r * N + d] = data[i * N + d]!;
+  });
+  return { rows, dim: N };
+}
+
+function softmaxRow(x: Float64Array): Float64Array {
+  let m = -Infinity;
+  for (const v of x) m = Math.max(m, v);
+  const e = x.map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+const argmax = (x: ArrayLike<number>): number => {
+  let k = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[k]!) k = i;
+  return k;
+};
+
+/** Top-1 agreement and largest softmax probability change of `cand`'s logits rows to `ref`'s. */
+export function compareLogits(ref: Float64Array, cand: Float64Array, dim: number): { top1: number; maxProbDelta: number } {
+  const n = ref.length / dim;
+  let same = 0;
+  let delta = 0;
+  for (let r = 0; r < n; r++) {
+    const a = ref.subarray(r * dim, (r + 1) * dim);
+    const b = cand.subarray(r * dim, (r + 1) * dim);
+    if (argmax(a) === argmax(b)) same++;
+    const pa = softmaxRow(a);
+    const pb = softmaxRow(b);
+    for (let d = 0; d < dim; d++) delta = Math.max(delta, Math.abs(pa[d]! - pb[d]!));
+  }
+  return { top1: n ? same / n : 1, maxProbDelta: delta };
+}
+
+async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'feeds' | 'mask' | 'head'>, output: string, what: string): Promise<{ rows: Float64Array; dim: number }> {
   const { createOrtRunner, poolEmbeddings, EvaluationError } = await import('@whittle/eval/node');
   const runner = await createOrtRunner(source);
   try {
@@ -34,7 +92,7 @@ async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'fe
     if (!out) throw new EvaluationError(`${what}: onnxruntime-node gave no '${output}' output`);
     const bad = out.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new EvaluationError(`${what}: '${output}' holds ${out.data[bad]} at [${unravel(bad, out.dims).join(', ')}] on the probe batch (onnxruntime-node); the variant is broken, not written`);
-    return poolEmbeddings(out.data, out.dims, probe.mask);
+    return probe.head ? logitRows(out.data, out.dims, probe.mask) : poolEmbeddings(out.data, out.dims, probe.mask);
   } finally {
     await runner.release();
   }
@@ -80,8 +138,9 @@ export async function encoderProbe(input: string, shape: EncoderShape, tokens: P
   const feeds: Record<string, OrtFeed> = { input_ids: { data: ids, dims, type: 'int64' } };
   if (shape.attentionMask) feeds.attention_mask = { data: mask, dims, type: 'int64' };
   if (shape.tokenTypes) feeds.token_type_ids = { data: types, dims, type: 'int64' };
-  const ref = await pooled(input, { feeds, mask }, shape.output, 'the input model');
-  return { feeds, mask, reference: ref.rows, dim: ref.dim };
+  const head = shape.task !== 'feature-extraction';
+  const ref = await pooled(input, { feeds, mask, head }, shape.output, 'the input model');
+  return { feeds, mask, head, reference: ref.rows, dim: ref.dim };
 }
 
 /** Smallest cosine, over the probe rows, of a variant's pooled embeddings to the input model's. */
@@ -89,4 +148,11 @@ export async function probeCosine(probe: EncoderProbe, variant: Uint8Array | str
   const { compareEmbeddings } = await import('@whittle/eval/node');
   const cand = await pooled(variant, probe, output, what);
   return compareEmbeddings(probe.reference, cand.rows, probe.dim).minCosine;
+}
+
+/** A variant's agreement with the input model on the probe batch: cosine for hidden states, top-1 and probability change for a head's logits. */
+export async function probeAgreement(probe: EncoderProbe, variant: Uint8Array | string, output: string, what: string): Promise<ProbeAgreement> {
+  if (!probe.head) return { cosine: await probeCosine(probe, variant, output, what) };
+  const cand = await pooled(variant, probe, output, what);
+  return compareLogits(probe.reference, cand.rows, probe.dim);
 }

@@ -5,7 +5,7 @@
  * (MatMul, Div by √Dh, Softmax, MatMul), LayerNorm decomposed into ReduceMean/Sub/Pow/ReduceMean/
  * Add/Sqrt/Div/Mul/Add (opset 14 has no LayerNormalization), FFN with Gelu decomposed via Erf.
  * Optionally BertModel's inputs: `attention_mask` (its extended mask added to the scores) and
- * `token_type_ids`.
+ * `token_type_ids`, and a task head with a `logits` output.
  */
 import { GraphBuilder, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
@@ -44,6 +44,19 @@ export interface TransformerFixtureOptions {
    * word embeddings, as BertEmbeddings does. Default: no token types.
    */
   typeVocab?: number;
+  /**
+   * A task head on the hidden states, as torch.onnx.export writes Hugging Face's Bert heads; the
+   * only output is then `logits`. 'sequence-classification' (BertForSequenceClassification): the
+   * first token → pooler Gemm (transB) + Tanh → classifier Gemm, logits [batch_size, numLabels];
+   * 'token-classification': classifier MatMul + Add on every token, [batch_size, sequence,
+   * numLabels]; 'masked-lm' (needs `vocab`): transform MatMul + Gelu + LayerNorm, decoder MatMul
+   * to the vocabulary + bias, [batch_size, sequence, vocab]. Default: none (`last_hidden_state`).
+   */
+  head?: 'sequence-classification' | 'token-classification' | 'masked-lm';
+  /** Classes of a classification head (default 2). */
+  numLabels?: number;
+  /** Scale of the classifier's weights (default 1: logits of about unit size). */
+  classifierGain?: number;
 }
 
 /**
@@ -161,7 +174,39 @@ export function torchTransformerEncoder(opts: TransformerFixtureOptions = {}): M
     const ffnOut = linear(f, `${m}.output.dense`, F, D, 0.5);
     x = layerNorm(torchNode(b, `/encoder/layer.${l}/output`, 'Add', [ffnOut, h1]), `${m}.output.LayerNorm`);
   }
-  b.node('Identity', [x], {}, { name: 'Identity_out', outputNames: ['last_hidden_state'] });
-  b.output('last_hidden_state', 'float32', ['batch_size', 'sequence', D]);
+  if (!opts.head) {
+    b.node('Identity', [x], {}, { name: 'Identity_out', outputNames: ['last_hidden_state'] });
+    b.output('last_hidden_state', 'float32', ['batch_size', 'sequence', D]);
+  } else {
+    const N = opts.numLabels ?? 2;
+    const gain = opts.classifierGain ?? 1;
+    let logits: string;
+    let dims: (string | number)[];
+    if (opts.head === 'sequence-classification') {
+      // BertPooler: hidden_states[:, 0] → dense → tanh; nn.Linear on 2-D input exports as Gemm(transB=1)
+      const gemm = (y: string, mod: string, dout: number, g: number): string => {
+        const w = b.initializer(`${mod}.weight`, f32(normal(rng, dout * D, g / Math.sqrt(D)), [dout, D]));
+        const bias = b.initializer(`${mod}.bias`, f32(normal(rng, dout, 0.02), [dout]));
+        return torchNode(b, `/${mod.replace(/\.(?=[A-Za-z])/g, '/')}`, 'Gemm', [y, w, bias], { alpha: 1, beta: 1, transB: 1 }, { floatAttrs: ['alpha', 'beta'] });
+      };
+      const first = torchNode(b, '/bert/pooler', 'Gather', [x, torchConstant(b, '/bert/pooler', i64([0], []))], { axis: 1 });
+      const pooled = torchNode(b, '/bert/pooler/activation', 'Tanh', [gemm(first, 'bert.pooler.dense', D, 1)]);
+      logits = gemm(pooled, 'classifier', N, gain);
+      dims = ['batch_size', N];
+    } else if (opts.head === 'token-classification') {
+      logits = linear(x, 'classifier', D, N, gain);
+      dims = ['batch_size', 'sequence', N];
+    } else {
+      if (!opts.vocab) throw new RangeError('torchTransformerEncoder: a masked-lm head needs vocab');
+      const scope = '/cls/predictions/transform/transform_act_fn';
+      const t = linear(x, 'cls.predictions.transform.dense', D, D);
+      const e = torchNode(b, scope, 'Erf', [torchNode(b, scope, 'Div', [t, torchConstant(b, scope, f32([Math.SQRT2], []))])]);
+      const act = torchNode(b, scope, 'Mul', [torchNode(b, scope, 'Mul', [t, torchNode(b, scope, 'Add', [e, torchConstant(b, scope, f32([1], []))])]), torchConstant(b, scope, f32([0.5], []))]);
+      logits = linear(layerNorm(act, 'cls.predictions.transform.LayerNorm'), 'cls.predictions.decoder', D, opts.vocab, gain);
+      dims = ['batch_size', 'sequence', opts.vocab];
+    }
+    b.node('Identity', [logits], {}, { name: 'Identity_out', outputNames: ['logits'] });
+    b.output('logits', 'float32', dims);
+  }
   return b.model([{ domain: '', version: opset }], { irVersion: 8, producerName: 'pytorch', producerVersion: '2.1.0' });
 }
