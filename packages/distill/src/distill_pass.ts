@@ -1,4 +1,4 @@
-import { PassDataError, defineOptions, definePass, imageJitter } from '@whittle/graph';
+import { PassDataError, defineOptions, definePass, imageJitter, nothingToTrainReason } from '@whittle/graph';
 import { distill, type FeaturePair } from './distill.js';
 import { distillOnData } from './distill_any.js';
 import type { TeacherRunner } from './teacher.js';
@@ -35,6 +35,8 @@ export const distillPass = definePass({
     if (!teacher || typeof teacher.run !== 'function') throw new PassDataError('distill', "distill: needs a teacher: ctx.resources.teacher (a TeacherRunner, e.g. interpreterTeacher(model) or ortTeacher(path))");
     const data = ctx.training;
     if (!data) throw new PassDataError('distill', 'distill: needs training samples (ctx.training / --data)');
+    const untrainable = nothingToTrainReason(model);
+    if (untrainable) return { model, report: { changed: false, summary: `nothing to distill into: ${untrainable}`, details: { reason: untrainable } } };
     // the training-loop settings both paths share
     const loop = {
       epochs: o.epochs,

@@ -15,6 +15,7 @@ import {
   runModel,
   trainingBatches,
   fineTuneOptions,
+  nothingToTrainReason,
 } from '../src/index.js';
 
 const f32 = (v: ArrayLike<number>, shape: number[]): Tensor => tensor(Float32Array.from(v), shape, 'float32', { backend: 'cpu' });
@@ -285,6 +286,46 @@ describe('fine-tune pass on data of any task', () => {
     expect(r.image).toEqual({ input: 'input', sampleShape: [1, 4, 4] });
     expect(r.task.loss).toBe('ce');
     expect(r.count).toBe(3);
+  });
+
+  it('labels or token ids past the classes of the output the loss reads stop with a ShapeError naming the output', async () => {
+    // an encoder: token ids up to 9 embedded in 4 dims, its output the hidden states [N, S, 4], no vocabulary logits
+    const enc = new GraphBuilder('encoder');
+    enc.input('input_ids', 'int64', ['N', 'S']);
+    const h = enc.node('Gather', [enc.initializer('embeddings', f32(randn(40, new Rng(2)), [10, 4])), 'input_ids']);
+    enc.node('MatMul', [h, enc.initializer('dense', f32(randn(16, new Rng(3)), [4, 4]))], {}, { outputNames: ['last_hidden_state'] });
+    enc.output('last_hidden_state', 'float32', ['N', 'S', 4]);
+    const n = 4;
+    const S = 5;
+    const ids = BigInt64Array.from({ length: n * S }, (_, i) => BigInt(i % 10));
+    const lm: TrainingData = { feeds: { input_ids: { data: ids, shape: [n, S], dtype: 'int64' } } };
+    await expect(runPass(enc.model(), lm, { epochs: 1 })).rejects.toThrow(/next-token loss: the token ids go up to 9, but the output 'last_hidden_state' \[4, 5, 4\] scores 4 classes on axis 2; .*--loss-output/);
+    // class labels 0..4 for an MLP scoring 3 classes
+    const model = mlpTemplate({ layers: [4, 3], inputName: 'features' }, new Rng(0));
+    const ce: TrainingData = { feeds: { features: { data: new Float32Array(5 * 4), shape: [5, 4], dtype: 'float32' } }, labels: Int32Array.from([0, 1, 2, 3, 4]) };
+    await expect(runPass(model, ce, { epochs: 1 })).rejects.toThrow(/cross-entropy: the labels go up to 4, but the output 'logits' \[5, 3\] scores 3 classes on axis 1/);
+  });
+
+  it('a model whose weights are read only inside If branches has nothing to train, and says where the weights are', async () => {
+    const b = new GraphBuilder('main');
+    b.input('x', 'float32', ['N', 4]);
+    b.input('flag', 'bool', [1]);
+    const w = b.initializer('w', f32(randn(16, new Rng(1)), [4, 4]));
+    const branch = (name: string): ReturnType<GraphBuilder['build']> => {
+      const g = new GraphBuilder(name);
+      g.node('MatMul', ['x', w], {}, { outputNames: [`${name}_y`] });
+      g.output(`${name}_y`, 'float32');
+      return g.build();
+    };
+    b.nodeOutputs('If', ['flag'], { then_branch: { type: 'graph', value: branch('then') }, else_branch: { type: 'graph', value: branch('else') } }, { outputNames: ['y'] });
+    b.output('y', 'float32', ['N', 4]);
+    const model = b.model();
+    expect(nothingToTrainReason(model)).toMatch(/no float32 weights in trainable slots of the main graph .*its 1 float32 weight\(s\) are inside If\/Loop\/Scan subgraphs/);
+    const data: TrainingData = { feeds: { x: { data: new Float32Array(8), shape: [2, 4], dtype: 'float32' }, flag: { data: Uint8Array.from([1, 1]), shape: [2, 1], dtype: 'bool' } }, targets: { data: new Float32Array(8), shape: [2, 4], dtype: 'float32' } };
+    const r = await runPass(model, data, { epochs: 1 });
+    expect(r.report.changed).toBe(false);
+    expect(r.report.summary).toMatch(/nothing to train: .*inside If\/Loop\/Scan subgraphs/);
+    expect(nothingToTrainReason(mlpTemplate({ layers: [4, 3] }, new Rng(0)))).toBe('');
   });
 
   it('refuses bad data with TrainingDataError naming the pass and the mismatch', () => {

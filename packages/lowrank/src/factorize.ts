@@ -103,9 +103,18 @@ function whyNotInitializer(index: WeightIndex, scope: GraphScope, n: Node, fallb
   return `the weight is Transpose('${w}') of an initializer; run normalize to fold it`;
 }
 
-function reasonNotFactorized(o: LowrankOptions, unprofitable: number, candidates: number, skipped: { reason: string }[]): string {
+/** The op types a factorization covers, e.g. 'MatMul/Gemm' for lowrank-linear. */
+function targetOps(targets: Targets): string {
+  return [...(targets.linear ? ['MatMul', 'Gemm'] : []), ...(targets.conv ? ['Conv'] : [])].join('/');
+}
+
+function reasonNotFactorized(o: LowrankOptions, targets: Targets, unprofitable: number, candidates: number, skipped: { reason: string }[], otherOps: number): string {
   if (candidates === 0) {
-    if (!skipped.length) return '0 MatMul/Gemm/Conv nodes with a constant weight';
+    if (!skipped.length) {
+      // name the op types this pass covers, and the sibling pass when the model's layers are of the other kind
+      const other = targets.conv && !targets.linear ? 'MatMul/Gemm layers: factorize them with lowrank-linear' : 'Conv layers: factorize them with lowrank-conv';
+      return `0 ${targetOps(targets)} nodes with a constant weight${otherOps ? ` (the model has ${otherOps} ${other})` : ''}`;
+    }
     const byReason = new Map<string, number>();
     for (const s of skipped) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
     const top = [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, k]) => `${k}× ${r}`).join('; ');
@@ -146,13 +155,19 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
 
   // 1. candidates, grouped by the initializer they read (a weight shared by several readers is factorized once)
   const groups = new Map<string, WeightGroup>();
+  let otherOps = 0;
   for (const scope of scopes) {
     const lookup = index.lookup(scope);
     for (const n of scope.graph.nodes) {
       if (!isDefaultDomain(n.domain)) continue;
       const isLinear = targets.linear && (n.opType === 'MatMul' || n.opType === 'Gemm');
       const isConv = targets.conv && n.opType === 'Conv';
-      if (!isLinear && !isConv) continue;
+      if (!isLinear && !isConv) {
+        // layers the sibling pass would factorize (a constant weight), named when this pass finds none
+        const other = !targets.linear && (n.opType === 'MatMul' || n.opType === 'Gemm') ? linearInfo(lookup, n) : !targets.conv && n.opType === 'Conv' ? convInfo(lookup, n) : undefined;
+        if (other && !('skip' in other)) otherOps++;
+        continue;
+      }
       if ((o.include.length && !matches(n, o.include)) || matches(n, o.exclude)) continue;
       const label = scopedName(scope, opLabel(n));
       if (isLinear && aware !== 'none' && scope.path) {
@@ -325,7 +340,7 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
   if (!replaced.length || (after.bytes >= before.bytes && !o.allowNoSavings)) {
     const reason = replaced.length
       ? `the factors (${after.bytes} bytes) are not smaller than the weights they replace (${before.bytes} bytes); input returned unchanged`
-      : reasonNotFactorized(o, unprofitable.length, layers.length, skipped);
+      : reasonNotFactorized(o, targets, unprofitable.length, layers.length, skipped, otherOps);
     ctx.onProgress(1, 'done');
     return {
       model,

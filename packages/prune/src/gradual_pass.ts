@@ -4,7 +4,8 @@ import { constantSparsity, fineTuneWithMasks, polynomialDecay } from './gradual.
 import { findPrunableWeights } from './layers.js';
 import { applyMasks, computeMasks } from './masks.js';
 import { sparsityReport } from './report.js';
-import { calibratedOnly, maskReport } from './unstructured.js';
+import { nothingToPrune } from './nothing.js';
+import { CONV_GEMM_MATMUL, calibratedOnly, maskReport } from './unstructured.js';
 
 /** Options of `prune-gradual`. */
 export const gradualOptions = defineOptions({
@@ -61,6 +62,8 @@ export const pruneGradual = definePass({
     const weights = nm
       ? all.filter((w) => (w.shape[w.inputAxis]! % nm.m === 0 ? true : (warnings.push(`${w.node}: input dimension ${w.shape[w.inputAxis]} is not a multiple of ${nm.m}; left dense`), false)))
       : all;
+    // every layer out of reach (inside If/Loop/Scan subgraphs): nothing to prune, before any training
+    if (!all.length) return { model, report: nothingToPrune('prune-gradual', model, CONV_GEMM_MATMUL, warnings) };
     if (nm && !weights.length) throw new PassOptionsError('prune-gradual', `prune-gradual: no layer's input dimension is a multiple of ${nm.m} (nm '${o.nm}')`);
     const before = await sparsityReport(model);
     // N:M: the pattern is fixed up front (magnitude) and only held while training
@@ -70,9 +73,13 @@ export const pruneGradual = definePass({
     const batches = batchCount(data, o.batchSize);
     const total = batches * o.epochs;
     const endStep = Math.max(2, Math.round(total * o.rampFraction));
+    // a single optimizer step (few samples, one epoch) cannot hold a ramp that ends at step 2:
+    // its only mask update would prune to the initial sparsity; prune to the target at that step
+    const oneStep = total < 2 && !nm;
+    if (oneStep) warnings.push(`one training step in all (${batches} batch(es) of ${o.batchSize} × ${o.epochs} epoch(s)): pruned to ${(o.targetSparsity * 100).toFixed(1)} % at once, with no ramp or recovery; more data, more epochs or a smaller batchSize give the schedule room`);
     const schedule =
-      o.schedule === 'constant'
-        ? constantSparsity({ targetSparsity: o.targetSparsity, beginStep: 1, frequency: o.frequency })
+      o.schedule === 'constant' || oneStep
+        ? constantSparsity({ targetSparsity: o.targetSparsity, beginStep: 1, frequency: oneStep ? 1 : o.frequency })
         : polynomialDecay({ initialSparsity: o.initialSparsity, finalSparsity: o.targetSparsity, beginStep: 1, endStep, frequency: o.frequency });
     const augmentRng = new Rng(ctx.seed + 0x5eed);
     let optimizer: Adam | undefined;

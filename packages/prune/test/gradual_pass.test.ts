@@ -77,4 +77,25 @@ describe('prune-gradual', () => {
     await expect(runPass('prune-gradual', base, {}, { training: { x: train.x, sampleShape: [20] } })).rejects.toThrow(/labeled training data/);
     await expect(runPass('prune-gradual', base, { targetSparsity: 1.5 }, { training })).rejects.toThrow(/targetSparsity/);
   });
+
+  it('one training step in all (fewer samples than a batch, one epoch) still prunes to the target, with a warning', async () => {
+    const train = linearTask(16, 4);
+    const base = mlpTemplate({ layers: [20, 16, 4], inputName: 'x' }, new Rng(1));
+    const { model, report } = await runPass('prune-gradual', base, { targetSparsity: 0.6, epochs: 1, batchSize: 64 }, { seed: 3, training: { ...train, sampleShape: [20] } });
+    expect(report.changed).toBe(true);
+    let zeros = 0;
+    let total = 0;
+    for (const w of ['fc1.weight', 'fc2.weight']) {
+      const v = await values(model, w);
+      zeros += Math.round(zeroFraction(v) * v.length);
+      total += v.length;
+    }
+    expect(zeros).toBe(Math.round(0.6 * total));
+    expect(report.warnings!.join('\n')).toMatch(/one training step in all \(1 batch\(es\) of 64 × 1 epoch\(s\)\): pruned to 60\.0 % at once/);
+    const feeds = { x: { data: train.x.subarray(0, 4 * 20), shape: [4, 20] } };
+    const ort = await runOrt(model, feeds);
+    const ours = await runWhittle(model, feeds);
+    const name = model.graph.outputs[0]!.name;
+    for (let i = 0; i < ours[name]!.length; i++) expect(Math.abs(ours[name]![i]! - ort.outputs[name]![i]!)).toBeLessThan(1e-4);
+  });
 });

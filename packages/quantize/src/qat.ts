@@ -40,6 +40,8 @@ export const qatPass = definePass({
     const sites = new Map<string, WeightSite>();
     const skips = new SkipLog();
     for (const s of findModelWeightSites(model, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: training updates main-graph weights only', skips })) if (!sites.has(s.name)) sites.set(s.name, s);
+    // no main-graph weight to train and quantize (a merged decoder's are in its If branches): say which were skipped
+    if (!sites.size) return { model, report: { changed: false, summary: `0 ${o.ops.join('/')} weights to train and quantize${skips.size ? `: ${skips.summary()}` : ''}`, stats: { layers: 0, skipped: skips.size }, warnings: skips.warnings() } };
     const fakeQuant = (site: WeightSite, values: Float32Array): Float32Array => fromCanonical(site, dequantizeWeight(quantizeRtn(canonical(site, values), site.rows, site.cols, spec(site))));
     const module = await GraphModule.create(model, { backend: ctx.backend });
     module.setWeightTransform((name, p) => {

@@ -2,7 +2,7 @@ import { Adam, Rng, SGD } from '@whittle/tensor';
 import { defineOptions } from '../passes/options.js';
 import { definePass } from '../passes/contract.js';
 import { throwIfAborted } from '../passes/context.js';
-import { GraphModule } from './graph_module.js';
+import { GraphModule, nothingToTrainReason } from './graph_module.js';
 import { imageJitter } from './random_affine.js';
 import { resolveTrainingData } from './training_data.js';
 import { trainOnData } from './train_on_data.js';
@@ -35,11 +35,9 @@ export const fineTunePass = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     const data = resolveTrainingData(ctx.training, model, { pass: 'fine-tune' });
+    const untrainable = nothingToTrainReason(model);
+    if (untrainable) return { model, report: { changed: false, summary: `nothing to train: ${untrainable}`, details: { reason: untrainable } } };
     const module = await GraphModule.create(model, { backend: ctx.backend });
-    if (module.parameterCount() === 0) {
-      module.dispose();
-      return { model, report: { changed: false, summary: 'nothing to train: the model has no float32 weights in trainable slots', details: { reason: 'no trainable float32 weights (Conv/Gemm/MatMul/normalization/embedding initializers)' } } };
-    }
     const params = module.parameterList();
     const optimizer = o.optimizer === 'sgd' ? new SGD(params, { lr: o.lr, momentum: 0.9, weightDecay: o.weightDecay }) : new Adam(params, { lr: o.lr, weightDecay: o.weightDecay });
     const augment = data.image ? imageJitter(o) : undefined;

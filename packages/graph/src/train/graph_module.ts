@@ -1,5 +1,6 @@
 import { type BackendName, type Tensor, ArgumentError, engine, toBackend } from '@whittle/tensor';
-import type { Model, Node } from '../ir/types.js';
+import type { Graph, Model, Node, RawTensor } from '../ir/types.js';
+import { isRawTensor, subgraphsOf } from '../ir/attributes.js';
 import { runModel } from '../interpreter/run.js';
 
 /** Decides which float32 initializers train. Default: {@link isWeightInput}. */
@@ -44,6 +45,36 @@ const WEIGHT_SLOTS: Record<string, readonly number[]> = {
 export function isWeightInput(name: string, value: Tensor, consumers: readonly Node[]): boolean {
   if (value.dtype !== 'float32') return false;
   return consumers.some((n) => (n.domain === '' || n.domain === 'ai.onnx') && (WEIGHT_SLOTS[n.opType] ?? []).some((i) => n.inputs[i] === name));
+}
+
+/**
+ * Why `model` has nothing a {@link GraphModule} trains, or '' when it has: no float32 weight in a
+ * trainable slot of the main graph, naming the float weights inside If/Loop/Scan subgraphs
+ * (a merged decoder's branches), which training does not reach.
+ */
+export function nothingToTrainReason(model: Model): string {
+  const consumers = new Map<string, Node[]>();
+  for (const n of model.graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const [name, t] of model.graph.initializers) if (isWeightInput(name, t, consumers.get(name) ?? [])) return '';
+  // float weights held by a subgraph, or held by the main graph and read only inside subgraphs
+  let inSubgraphs = 0;
+  const readInside = new Set<string>();
+  const isFloatWeight = (t: Tensor | RawTensor): boolean => !isRawTensor(t) && t.dtype === 'float32' && t.size > 1;
+  const visit = (g: Graph, inside: boolean): void => {
+    for (const n of g.nodes) {
+      if (inside) for (const i of n.inputs) if (i) readInside.add(i);
+      for (const sg of subgraphsOf(n)) {
+        for (const t of sg.initializers.values()) if (isFloatWeight(t)) inSubgraphs++;
+        visit(sg, true);
+      }
+    }
+  };
+  visit(model.graph, false);
+  for (const [name, t] of model.graph.initializers) if (isFloatWeight(t) && readInside.has(name) && !consumers.has(name)) inSubgraphs++;
+  const where = inSubgraphs
+    ? `; its ${inSubgraphs} float32 weight(s) are inside If/Loop/Scan subgraphs, which training does not reach (quantize-weights, quantize-dynamic and prune-unstructured do)`
+    : '';
+  return `the model has no float32 weights in trainable slots of the main graph (Conv/Gemm/MatMul/normalization/embedding initializers)${where}`;
 }
 
 /**

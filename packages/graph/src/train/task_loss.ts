@@ -41,6 +41,26 @@ export function nextTokenLoss(logits: Tensor, labels: Tensor, weights: Tensor, w
 }
 
 /**
+ * Integer labels (or next-token ids) must index the classes of the output the loss reads: a label
+ * past them (token ids scored by a hidden-state output, labels of another head) would fail deep in
+ * the loss's gather, naming no output. The batch carries its label range (see `trainingBatches`).
+ */
+function checkLabelRange(task: ResolvedTask, out: Tensor, batch: Batch): void {
+  const lo = batch['minLabel'];
+  const hi = batch['maxLabel'];
+  if (typeof lo !== 'number' || typeof hi !== 'number' || !Number.isFinite(hi)) return;
+  const axis = task.classAxis < 0 ? task.classAxis + out.rank : task.classAxis;
+  const classes = out.shape[axis];
+  if (classes === undefined || (lo >= 0 && hi < classes)) return;
+  const what = task.loss === 'lm' ? 'next-token loss: the token ids' : 'cross-entropy: the labels';
+  const range = lo < 0 ? `include ${lo}` : `go up to ${hi}`;
+  const fix = task.loss === 'lm'
+    ? "the next-token loss needs the model's vocabulary logits [batch, sequence, vocabulary]: pick that output with --loss-output, or give labeled data (ce) or float targets (mse) instead of bare token ids"
+    : 'labels must be class indices in [0, classes): pick the output that scores them with --loss-output or set --class-axis';
+  throw new ShapeError(`${what} ${range}, but the output '${task.output}' [${out.shape.join(', ')}] scores ${classes} classes on axis ${axis}; ${fix}`);
+}
+
+/**
  * The loss of a training task on one batch: `ce` / `lm` from the batch's integer `targets`,
  * `weights` and `weightSum` (see `trainingBatches`), `mse` against float targets reshaped to the
  * output, `kl` to `teacher` (same shape as the output) with temperature `T` (scaled by T²).
@@ -51,8 +71,10 @@ export function taskLoss(task: ResolvedTask, outputs: ReadonlyMap<string, Tensor
   const targets = batch['targets'] as Tensor | undefined;
   switch (task.loss) {
     case 'ce':
+      checkLabelRange(task, out, batch);
       return maskedCrossEntropy(out, targets!, batch['weights'] as Tensor, batch['weightSum'] as number, task.classAxis);
     case 'lm':
+      checkLabelRange(task, out, batch);
       return nextTokenLoss(out, targets!, batch['weights'] as Tensor, batch['weightSum'] as number, task.classAxis);
     case 'mse': {
       if (!targets || targets.size !== out.size) throw new ShapeError(`mse: the output '${task.output}' has shape [${out.shape.join(', ')}] but the targets are [${targets?.shape.join(', ') ?? 'none'}]; give one target value per output value`);

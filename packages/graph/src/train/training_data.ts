@@ -204,14 +204,19 @@ export function* trainingBatches(data: ResolvedTrainingData, opts: TrainingBatch
       const ids = new BigInt64Array(n);
       const weights = new Float32Array(n);
       let weightSum = 0;
+      let minLabel = Infinity;
+      let maxLabel = -Infinity;
       for (let i = 0; i < n; i++) {
         const v = Number(labels.values[i]!);
         if (v === data.task.ignoreIndex) continue;
         ids[i] = BigInt(v);
         weights[i] = 1;
         weightSum++;
+        if (v < minLabel) minLabel = v;
+        if (v > maxLabel) maxLabel = v;
       }
-      yield { inputs, indices: idx, targets: tensor(ids, labels.shape, 'int64', backend), weights: tensor(weights, labels.shape, 'float32', backend), weightSum };
+      // the label range lets the loss check the labels against the output's classes (see taskLoss)
+      yield { inputs, indices: idx, targets: tensor(ids, labels.shape, 'int64', backend), weights: tensor(weights, labels.shape, 'float32', backend), weightSum, minLabel, maxLabel };
     } else yield { inputs, indices: idx, ...(targets ? { targets } : {}) };
   }
 }
