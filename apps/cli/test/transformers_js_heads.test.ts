@@ -16,6 +16,7 @@ import { writeModel } from '@whittle/onnx';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { TINY_BERT_TOKENS, TINY_BERT_VOCAB, writeTinyBert } from './fixtures/tiny_bert.js';
+import { writeTinyLm } from './fixtures/tiny_lm.js';
 import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-heads-'));
@@ -340,6 +341,10 @@ describe('export-transformers (encoder task heads)', () => {
     const qaFile = join(dir, 'qa.onnx');
     writeFileSync(qaFile, writeModel(qa));
     await expect(run(qaFile, {})).rejects.toThrow(/'start_logits' \/ 'end_logits' are a question answering head's, which export-transformers does not write yet/);
+    // a decoder LM has no encoder head
+    const lmDir = mkdtempSync(join(dir, 'lm-'));
+    const lm = writeTinyLm(lmDir);
+    await expect(exportTransformersJs(lm.model, { tokenizer: lm.tokenizer, out, variants: 'fp32', labels: 'a,b' })).rejects.toThrow(/--task \/ --labels are for text encoders; '.*model\.onnx' is a decoder LM/);
     expect(existsSync(out)).toBe(false);
   }, 30_000);
 });
