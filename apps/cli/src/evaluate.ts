@@ -140,9 +140,9 @@ function splitSource(s: LabeledSplit, inputs: readonly ModelInputSpec[]): DataSo
   return memorySource({ [inputs[0]?.name ?? 'input']: { data: s.x, shape: [s.labels.length, ...shape], dtype: 'float32' } }, { labels: s.labels });
 }
 
-/** The task when none is given: classification with labels, fidelity to the baseline without. */
+/** The task when none is given: classification with labels, regression with float targets, fidelity to the baseline without. */
 export function defaultTask(source: DataSource): Task {
-  return source.hasLabels ? 'classification' : 'fidelity';
+  return source.hasLabels ? 'classification' : source.hasTargets ? 'regression' : 'fidelity';
 }
 
 /** What a task measures, for the report. */

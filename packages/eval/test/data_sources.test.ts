@@ -239,6 +239,29 @@ describe('CSV/TSV', () => {
     expect(Array.from(t.x!)).toEqual([0.5, 1, 2, -1]);
     expect(Array.from(t.labels!)).toEqual([3, 0]);
   });
+
+  it('a target column of numbers that are not all integers is a float regression target, not class names', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'r.csv'), 'x1,x2,target\n0.5,1,-0.25\n2,-1,3\n1,1,1.5e1\n');
+    const inputs: ModelInputSpec[] = [{ name: 'in', elemType: 'float32', shape: ['N', 2] }];
+    const { source } = await openData(join(dir, 'r.csv'), { files, inputs });
+    expect(source.hasLabels).toBe(false);
+    expect(source.hasTargets).toBe(true);
+    expect(source.description).toMatch(/float targets \(regression\) from column 'target'/);
+    const chunks = [];
+    for await (const c of source.chunks()) chunks.push(c);
+    expect(chunks[0]!.labels).toBeUndefined();
+    expect(chunks[0]!.targets!.target!.shape).toEqual([3, 1]);
+    expect(Array.from(chunks[0]!.targets!.target!.data as Float32Array)).toEqual([-0.25, 3, 15]);
+    // training: float targets (mse) for the model's default output, as the column names no output
+    const t = await trainingDataFrom(source, { inputs });
+    expect(Array.from(t.targets!.data as Float32Array)).toEqual([-0.25, 3, 15]);
+    expect(t.labels).toBeUndefined();
+    // integers stay class labels
+    writeFileSync(join(dir, 'c.csv'), 'x1,x2,target\n0.5,1,2\n2,-1,0\n');
+    const { source: c } = await openData(join(dir, 'c.csv'), { files, inputs });
+    expect([c.hasLabels, c.hasTargets]).toEqual([true, false]);
+  });
 });
 
 describe('JSONL', () => {

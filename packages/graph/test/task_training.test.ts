@@ -328,6 +328,18 @@ describe('fine-tune pass on data of any task', () => {
     expect(nothingToTrainReason(mlpTemplate({ layers: [4, 3] }, new Rng(0)))).toBe('');
   });
 
+  it('the loss reads the first float output by default, not a first output of integer labels (skl2onnx output_label)', () => {
+    const b = new GraphBuilder('clf');
+    b.input('x', 'float32', ['N', 4]);
+    const scores = b.node('MatMul', ['x', b.initializer('w', f32(randn(12, new Rng(1)), [4, 3]))], {}, { outputNames: ['probabilities'] });
+    b.node('ArgMax', [scores], { axis: 1, keepdims: 0 }, { outputNames: ['label'] });
+    b.output('label', 'int64', ['N']);
+    b.output('probabilities', 'float32', ['N', 3]);
+    const data: TrainingData = { feeds: { x: { data: new Float32Array(8), shape: [2, 4], dtype: 'float32' } }, labels: Int32Array.from([0, 2]) };
+    expect(resolveTrainingData(data, b.model(), { pass: 'fine-tune' }).task.output).toBe('probabilities');
+    expect(resolveTrainingData({ ...data, task: { output: 'label' } }, b.model(), { pass: 'fine-tune' }).task.output).toBe('label');
+  });
+
   it('refuses bad data with TrainingDataError naming the pass and the mismatch', () => {
     const model = mlpTemplate({ layers: [4, 3] }, new Rng(0));
     const feeds = { input: { data: new Float32Array(8), shape: [2, 4], dtype: 'float32' as const } };

@@ -52,6 +52,7 @@ function arraysSource(kind: 'npy' | 'npz', description: string, readers: Record<
     description,
     dataFree: false,
     hasLabels: labels !== undefined && !isFloatReader(labels),
+    hasTargets: labels !== undefined && isFloatReader(labels),
     size: rows,
     async *chunks(): AsyncGenerator<DataChunk> {
       for (let s = 0; s < rows; s += step) {

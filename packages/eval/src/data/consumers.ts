@@ -84,7 +84,7 @@ export async function trainingDataFrom(source: DataSource, modelOrOptions: Model
   const requireLabels = opts.requireLabels ?? !fromModel;
   const names = opts.inputs.map((i) => i.name);
   if (!names.length) throw new DataError('training data: the model has no input');
-  if (requireLabels && !source.hasLabels) throw new DataError(`training needs labels; ${source.description} has none`);
+  if (requireLabels && !source.hasLabels && !source.hasTargets) throw new DataError(`training needs labels; ${source.description} has none`);
   const parts = new Map<string, DataArray[]>(names.map((n) => [n, []]));
   const targetParts: DataArray[] = [];
   let targetName: string | undefined;
@@ -134,7 +134,10 @@ export async function trainingDataFrom(source: DataSource, modelOrOptions: Model
   if (labels.length) data.labels = Int32Array.from(labels);
   else if (targetParts.length) {
     data.targets = joinRows(targetParts).array;
-    data.task = { output: targetName };
+    // targets named after a model output (ONNX test data) train that output; a table's target
+    // column or a targets.npy names none, so the loss reads the default output
+    const outputs = fromModel ? modelOrOptions.graph.outputs.map((o) => o.name) : undefined;
+    if (targetName !== undefined && (!outputs || outputs.includes(targetName))) data.task = { output: targetName };
   }
   return data;
 }

@@ -52,6 +52,8 @@ export interface DataSource {
   readonly dataFree: boolean;
   /** Whether chunks carry labels. */
   readonly hasLabels: boolean;
+  /** Samples carry float regression targets (`DataChunk.targets`) instead of class labels. */
+  readonly hasTargets?: boolean | undefined;
   /** Number of samples when known before reading. */
   readonly size?: number | undefined;
   /** The samples from the start, chunk by chunk. */

@@ -1,6 +1,7 @@
 /**
  * CSV/TSV tables (parsed with papaparse, line by line, so a large table is never held whole):
- * feature columns → one model input, an optional label column → class labels.
+ * feature columns → one model input, an optional label column → class labels (integers or
+ * names), or float regression targets when its values are numbers that are not all integers.
  */
 import Papa from 'papaparse';
 import { DataError } from './errors.js';
@@ -63,27 +64,32 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
     return k;
   });
   const numericLabels = [...labelValues].every((v) => /^-?\d+$/.test(v));
-  const classes = opts.classes ? [...opts.classes] : numericLabels ? [] : [...labelValues].sort();
+  // numbers that are not all integers (-0.40, 3.7e2) are a regression target, not class names
+  const floatTargets = !opts.classes && labelCol >= 0 && !numericLabels && [...labelValues].every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
+  const classes = opts.classes ? [...opts.classes] : numericLabels || floatTargets ? [] : [...labelValues].sort();
   const sampleShape = [...(opts.sampleShape ?? [features.length])];
   if (sizeOfShape(sampleShape) !== features.length) throw new DataError(`sampleShape [${sampleShape.join(', ')}] holds ${sizeOfShape(sampleShape)} values, the table has ${features.length} feature column(s)`, { file: path });
   const width = header.length;
   return {
     kind: 'csv',
-    description: `${rows} row(s) × ${features.length} feature(s) from ${path}${labelCol >= 0 ? `, labels from column '${header[labelCol]}'` : ''}`,
+    description: `${rows} row(s) × ${features.length} feature(s) from ${path}${labelCol >= 0 ? `, ${floatTargets ? 'float targets (regression)' : 'labels'} from column '${header[labelCol]}'` : ''}`,
     dataFree: false,
-    hasLabels: labelCol >= 0,
+    hasLabels: labelCol >= 0 && !floatTargets,
+    hasTargets: floatTargets,
     size: rows,
     async *chunks(): AsyncGenerator<DataChunk> {
       const step = 256;
       let x = new Float32Array(step * features.length);
       let y = new Int32Array(step);
+      let t = new Float32Array(step);
       let m = 0;
       let sample = 0;
       let first = 0;
       let seenHeader = false;
       const flush = (): DataChunk => {
         const c: DataChunk = { inputs: { [name]: { data: x.subarray(0, m * features.length), shape: [m, ...sampleShape], dtype: 'float32' } }, count: m, file: path, first };
-        if (labelCol >= 0) c.labels = y.subarray(0, m);
+        if (floatTargets) c.targets = { [header![labelCol]!]: { data: t.subarray(0, m), shape: [m, 1], dtype: 'float32' } };
+        else if (labelCol >= 0) c.labels = y.subarray(0, m);
         return c;
       };
       for await (const [no, line] of readLines(files, path)) {
@@ -99,7 +105,8 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
           if (cells[k] === '' || !Number.isFinite(v)) throw new DataError(`line ${no}, column '${header![k]}': '${cells[k]}' is not a number`, { file: path, sample });
           x[m * features.length + j] = v;
         });
-        if (labelCol >= 0) {
+        if (floatTargets) t[m] = Number(cells[labelCol]);
+        else if (labelCol >= 0) {
           const v = cells[labelCol]!;
           const k = classes.length ? classes.indexOf(v) : Number(v);
           if (k < 0) throw new DataError(`line ${no}: label '${v}' is not one of the classes ${classes.join(', ')}`, { file: path, sample });
@@ -111,6 +118,7 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
           yield flush();
           x = new Float32Array(step * features.length);
           y = new Int32Array(step);
+          t = new Float32Array(step);
           first = sample;
           m = 0;
         }

@@ -103,7 +103,10 @@ export function resolveTrainingData(data: TrainingData | undefined, model: Model
 
   const t = data.task ?? {};
   const outputs = model.graph.outputs.map((o) => o.name);
-  const output = t.output ?? outputs[0];
+  // the loss needs float scores: skip a first output of integer labels (a classifier exported with
+  // its argmax first, like skl2onnx's output_label beside output_probability)
+  const floatOutput = model.graph.outputs.find((o) => o.type?.kind === 'tensor' && /^(float|bfloat)/.test(o.type.elemType ?? ''))?.name;
+  const output = t.output ?? floatOutput ?? outputs[0];
   if (!output) throw new TrainingDataError(pass, 'the model has no output to train');
   if (!outputs.includes(output)) throw new TrainingDataError(pass, `'${output}' is not an output of the model (outputs: ${outputs.join(', ')}); name one with --loss-output`);
   const ids = feeds['input_ids'] && isIntDType(feeds['input_ids'].dtype) ? 'input_ids' : undefined;
