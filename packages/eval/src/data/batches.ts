@@ -5,6 +5,7 @@
 import type { Feeds } from '@whittle/graph';
 import { type Tensor, tensor } from '@whittle/tensor';
 import { concatRows, convertArray, dtypeOfElemType, sliceRows } from './arrays.js';
+import { decoderDefaults } from './decoder_defaults.js';
 import { DataError } from './errors.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 
@@ -72,11 +73,15 @@ function stackable(specs: readonly ModelInputSpec[] | undefined): boolean {
   return specs.every((s) => !s.shape || (s.shape.length >= 1 && typeof s.shape[0] !== 'number'));
 }
 
-function* fragmentsOf(chunk: DataChunk, specs: readonly ModelInputSpec[] | undefined): Generator<Fragment> {
+function* fragmentsOf(given: DataChunk, specs: readonly ModelInputSpec[] | undefined): Generator<Fragment> {
+  let chunk = given;
   const { file, first, count } = chunk;
   if (specs) {
     const missing = specs.filter((s) => !chunk.inputs[s.name]);
-    if (missing.length) {
+    // token ids for a decoder with a KV cache: its other inputs as for a first step over them
+    const filled = missing.length ? decoderDefaults(chunk, missing) : undefined;
+    if (filled) chunk = { ...chunk, inputs: { ...chunk.inputs, ...filled } };
+    else if (missing.length) {
       throw new DataError(
         `no data for model input(s) ${missing.map((s) => `'${s.name}'`).join(', ')}; the data holds ${Object.keys(chunk.inputs).map((n) => `'${n}'`).join(', ') || 'nothing'} (model inputs: ${specs.map((s) => s.name).join(', ')})`,
         { file, sample: first },
