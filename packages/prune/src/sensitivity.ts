@@ -1,7 +1,8 @@
 import { type Feeds, type Model, definePass, defineOptions, runModel, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, type BackendName, type Rng, engine } from '@whittle/tensor';
 import { findPrunableWeights } from './layers.js';
-import { calibratedOnly } from './unstructured.js';
+import { nothingToPruneReason } from './nothing.js';
+import { CONV_GEMM_MATMUL, calibratedOnly } from './unstructured.js';
 import { type ScoreMethod, applyMasks, computeMasks } from './masks.js';
 
 /** One measured point. */
@@ -165,6 +166,14 @@ export const pruneSensitivity = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     if (!ctx.calibration) throw new ArgumentError('prune-sensitivity needs calibration data (ctx.calibration)');
+    // sensitivity prunes main-graph layers one at a time; weights inside subgraphs are listed as skipped
+    const warnings: string[] = [];
+    const { weights: reachable, skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }), true, warnings);
+    // no layer to try (tree ensembles, every weight in a subgraph): say so before running the model at all
+    if (!reachable.length) {
+      const reason = nothingToPruneReason(model, CONV_GEMM_MATMUL, warnings);
+      return { model, report: { changed: false, summary: `prune-sensitivity: no layer to analyse: ${reason}`, stats: { layers: 0, levels: o.levels.length, skippedSubgraphWeights: skipped.length }, details: { reason, layers: [] } } };
+    }
     const feeds: Feeds[] = [];
     for await (const f of ctx.calibration) {
       feeds.push(f);
@@ -172,9 +181,6 @@ export const pruneSensitivity = definePass({
     }
     const r = await sensitivityAnalysis(model, { levels: o.levels, method: o.method, calibration: feeds, include: o.include, exclude: o.exclude, backend: ctx.backend, rng: ctx.rng, signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m) });
     const rec = sparsityFromSensitivity(r, o.maxDrop);
-    // sensitivity prunes main-graph layers one at a time; weights inside subgraphs are listed as skipped
-    const warnings: string[] = [];
-    const { skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }), true, warnings);
     return {
       model,
       report: {

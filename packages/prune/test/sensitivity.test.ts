@@ -1,4 +1,4 @@
-import { runPass } from '@whittle/graph';
+import { GraphBuilder, runPass } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
 import { describe, expect, it } from 'vitest';
 import { type SensitivityResult, sparsityFromSensitivity } from '../src/index.js';
@@ -59,6 +59,18 @@ describe('prune-sensitivity', () => {
     expect(res.recommendedLayerSparsity).toEqual(sparsityFromSensitivity(res, 0.05));
     expect(await values(r.model, 'fc.weight')).toEqual(await values(smallNet(new Rng(1)), 'fc.weight'));
     await expect(runPass('prune-sensitivity', m, {})).rejects.toThrow(ArgumentError);
+  });
+
+  it('a model without a prunable main-graph layer is reported as such, before the model runs (an op the interpreter lacks)', async () => {
+    const b = new GraphBuilder('tree');
+    b.input('x', 'float32', ['N', 4]);
+    b.node('TreeEnsembleRegressor', ['x'], { n_targets: 1, nodes_treeids: [0], nodes_nodeids: [0], nodes_featureids: [0], nodes_modes: ['LEAF'], target_ids: [0], target_treeids: [0], target_nodeids: [0], target_weights: [0.5] }, { domain: 'ai.onnx.ml', outputNames: ['y'] });
+    b.output('y', 'float32', ['N', 1]);
+    const m = b.model([{ domain: '', version: 17 }, { domain: 'ai.onnx.ml', version: 3 }]);
+    const r = await runPass('prune-sensitivity', m, {}, { calibration: calibration('x', [randn(new Rng(1), 8)].map((d) => ({ data: d, shape: [2, 4] }))) });
+    expect(r.report.changed).toBe(false);
+    expect(r.report.summary).toMatch(/prune-sensitivity: no layer to analyse: no Conv\/Gemm\/MatMul layer with a float32 initializer weight to prune/);
+    expect(r.model).toBe(m);
   });
 
   it('sparsityFromSensitivity picks the highest level within the allowed drop (0 when none is)', () => {

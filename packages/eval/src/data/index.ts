@@ -9,6 +9,7 @@ export * from './compared_constants.js';
 export * from './arrays.js';
 export * from './files.js';
 export * from './batches.js';
+export * from './decoder_defaults.js';
 export * from './consumers.js';
 export * from './npy.js';
 export * from './match.js';
