@@ -21,6 +21,12 @@ export interface DatasetInput {
   sampleShape: readonly number[];
   /** ORT element type when it is not implied by the array (e.g. 'float16' for Uint16Array). */
   type?: string;
+  /**
+   * Each sample is one whole feed of shape `sampleShape`: the input has no batch axis of its own
+   * (a recurrent state [2, 1, 128], a scalar sample rate, a fixed [1, 3, 64, 64]), so
+   * {@link sliceBatch} takes one sample at a time (see {@link maxBatchSize}).
+   */
+  wholeFeed?: boolean;
 }
 
 /** N samples: per model input name the data, and for classification N labels. */
@@ -52,12 +58,21 @@ export function datasetSize(ds: EvalDataset): number {
   return n!;
 }
 
-/** Feeds for samples [start, start + count) (views, no copies). */
+/** The largest batch {@link sliceBatch} gives of a dataset: 1 when an input is fed whole, else `wanted`. */
+export function maxBatchSize(ds: EvalDataset, wanted: number): number {
+  return Object.values(ds.inputs).some((x) => x.wholeFeed) ? 1 : wanted;
+}
+
+/**
+ * Feeds for samples [start, start + count) (views, no copies); an input fed whole
+ * ({@link DatasetInput.wholeFeed}) takes one sample at a time, with dims `sampleShape`.
+ */
 export function sliceBatch(ds: EvalDataset, start: number, count: number): BatchFeeds {
   const feeds: BatchFeeds = {};
   for (const [name, x] of Object.entries(ds.inputs)) {
+    if (x.wholeFeed && count !== 1) throw new ArgumentError(`sliceBatch: input '${name}' has no batch axis (each sample is a whole feed), so batches hold one sample, not ${count}`);
     const per = x.sampleShape.reduce((a, b) => a * b, 1);
-    const f: BatchFeeds[string] = { data: x.data.subarray(start * per, (start + count) * per), dims: [count, ...x.sampleShape] };
+    const f: BatchFeeds[string] = { data: x.data.subarray(start * per, (start + count) * per), dims: x.wholeFeed ? [...x.sampleShape] : [count, ...x.sampleShape] };
     if (x.type !== undefined) f.type = x.type;
     feeds[name] = f;
   }
@@ -68,9 +83,9 @@ export function sliceBatch(ds: EvalDataset, start: number, count: number): Batch
 export function takeSamples(ds: EvalDataset, count: number): EvalDataset {
   const n = Math.min(count, datasetSize(ds));
   const inputs: Record<string, DatasetInput> = {};
-  for (const [name, f] of Object.entries(sliceBatch(ds, 0, n))) {
-    const x = ds.inputs[name]!;
-    inputs[name] = { ...x, data: f.data };
+  for (const [name, x] of Object.entries(ds.inputs)) {
+    const per = x.sampleShape.reduce((a, b) => a * b, 1);
+    inputs[name] = { ...x, data: x.data.subarray(0, n * per) };
   }
   const out: EvalDataset = { inputs };
   if (ds.labels) out.labels = Array.prototype.slice.call(ds.labels, 0, n) as number[];
