@@ -4,7 +4,8 @@ import { tensor } from '@whittle/tensor';
 import { describe, expect, test } from 'vitest';
 import { batchSizeFor, imageSampleShape } from '../src/data/mnist_dataset.js';
 import { readNpy } from '../src/data/npy.js';
-import { SYMBOLIC_DIM_LENGTH, fixedSampleShape, sampleDataset } from '../src/data/sample_data.js';
+import { SYNTHETIC_DEFAULT_DIM } from '@whittle/eval';
+import { sampleDataset } from '../src/data/sample_data.js';
 import { datasetFromFiles, datasetFromSourceFiles, readDataFile } from '../src/data/user_data.js';
 import type { IoInfo } from '../src/worker/protocol.js';
 import { writeNpy } from './support/npy_write.js';
@@ -90,17 +91,19 @@ describe('a picked folder', () => {
 });
 
 describe('sample and MNIST data', () => {
-  test('random samples are seeded, typed and shaped after the inputs', () => {
+  test('random samples are seeded, typed and shaped after the inputs', async () => {
     const inputs: IoInfo[] = [image, { name: 'ids', elemType: 'int64', shape: ['N', 5] }];
-    const a = sampleDataset(inputs, 4, 0);
-    const b = sampleDataset(inputs, 4, 0);
+    const a = (await sampleDataset(inputs, 4, 0)).dataset;
+    const b = (await sampleDataset(inputs, 4, 0)).dataset;
     expect(a.inputs['input']!.data).toEqual(b.inputs['input']!.data);
     expect(a.inputs['input']!.data.length).toBe(4 * 784);
     expect(a.inputs['ids']!.data).toBeInstanceOf(BigInt64Array);
     expect(Math.max(...(a.inputs['input']!.data as Float32Array))).toBeLessThan(1);
-    expect(fixedSampleShape({ name: 'tokens', elemType: 'int64', shape: ['N', 'seq'] })).toEqual([SYMBOLIC_DIM_LENGTH]);
-    expect(() => fixedSampleShape({ name: 'tokens', elemType: 'int64', shape: null })).toThrow(/no known shape/);
-    expect(() => sampleDataset([{ name: 's', elemType: 'string', shape: ['N'] }], 1)).toThrow(/element type string/);
+    expect(Math.min(...(a.inputs['input']!.data as Float32Array))).toBeGreaterThanOrEqual(0);
+    const tokens = (await sampleDataset([{ name: 'tokens', elemType: 'int64', shape: ['N', 'seq'] }], 2)).dataset.inputs['tokens']!;
+    expect(tokens.sampleShape).toEqual([SYNTHETIC_DEFAULT_DIM]);
+    await expect(sampleDataset([{ name: 'tokens', elemType: 'int64', shape: null }], 1)).rejects.toThrow(/no known shape/);
+    await expect(sampleDataset([{ name: 's', elemType: 'string', shape: ['N'] }], 1)).rejects.toThrow(/element type string/);
   });
 
   test('MNIST images take the shape of the model input; batch size follows a fixed batch dim', () => {

@@ -77,7 +77,8 @@ export class EvalSource {
       }
       case 'sample': {
         const n = Math.max(1, Math.min(10_000, Math.floor(Number(byId<HTMLInputElement>('sample-count').value) || 64)));
-        return { key: `sample-${n}`, label: `${n} random samples`, dataset: sampleDataset(inputs, n, 0), info: { name: 'random inputs (seed 0, floats uniform in [0, 1))', count: n } };
+        const { dataset } = await sampleDataset(inputs, n, 0);
+        return { key: `sample-${n}`, label: `${n} random samples`, dataset, info: { name: 'random inputs (seed 0, floats uniform in [0, 1))', count: n } };
       }
       case 'files': {
         if (this.sourceFiles.length) {

@@ -1,51 +1,25 @@
 /**
- * Seeded random inputs built from the model's input types, for fidelity checks of models that
- * come without data: floats uniform in [0, 1), integers in [0, 10), booleans 0/1.
+ * Seeded random inputs for models that come without data, made by @whittle/eval's
+ * `syntheticSource` (what the CLI's data-free runs use): floats uniform in [0, 1), integers in
+ * [0, 10), dims the model leaves open sized for what they are (1 for a batch axis, 512 samples
+ * for a signal, an empty key/value cache, 16 otherwise), recurrent state and scalar mode
+ * switches (a sample rate drawn from the constants the graph compares it with) shaped as the
+ * model declares them.
  */
-import type { EvalDataset, SampleData } from '@whittle/eval';
-import { Rng } from '@whittle/tensor';
+import { type EvalDataset, syntheticSource } from '@whittle/eval';
 import type { IoInfo } from '../worker/protocol.js';
+import { datasetFromSource, inputSpecs } from './source_dataset.js';
 
-/** Length given to a symbolic dim after the batch dim (a sequence length, typically). */
-export const SYMBOLIC_DIM_LENGTH = 16;
+const SUPPORTED = new Set(['float32', 'float16', 'int8', 'uint8', 'int32', 'int64', 'bool']);
 
-/**
- * Shape of one sample: the input's dims after the batch dim; symbolic ones ('sequence') get
- * {@link SYMBOLIC_DIM_LENGTH}.
- */
-export function fixedSampleShape(input: IoInfo): number[] {
-  if (!input.shape) throw new Error(`input '${input.name}' has no known shape; evaluate it on your own data`);
-  return input.shape.slice(1).map((d) => (typeof d === 'number' && d > 0 ? d : SYMBOLIC_DIM_LENGTH));
-}
-
-function randomArray(type: string, n: number, rng: Rng): { data: SampleData; type?: string } {
-  switch (type) {
-    case 'float32':
-      return { data: Float32Array.from({ length: n }, () => rng.next()) };
-    case 'int32':
-      return { data: Int32Array.from({ length: n }, () => rng.int(10)) };
-    case 'int64':
-      return { data: BigInt64Array.from({ length: n }, () => BigInt(rng.int(10))) };
-    case 'int8':
-      return { data: Int8Array.from({ length: n }, () => rng.int(10)) };
-    case 'uint8':
-      return { data: Uint8Array.from({ length: n }, () => rng.int(10)) };
-    case 'bool':
-      return { data: Uint8Array.from({ length: n }, () => rng.int(2)), type: 'bool' };
-    default:
-      throw new Error(`random sample data of element type ${type} is not supported; evaluate on your own data`);
+/** `count` seeded random samples for every input of the model, with how the open dims were sized. */
+export async function sampleDataset(inputs: readonly IoInfo[], count: number, seed = 0): Promise<{ dataset: EvalDataset; description: string }> {
+  for (const i of inputs) {
+    if (!SUPPORTED.has(i.elemType)) throw new Error(`random sample data of element type ${i.elemType} (input '${i.name}') is not supported; evaluate on your own data`);
+    if (!i.shape) throw new Error(`input '${i.name}' has no known shape; evaluate it on your own data`);
   }
-}
-
-/** `count` seeded random samples for every input of the model. */
-export function sampleDataset(inputs: readonly IoInfo[], count: number, seed = 0): EvalDataset {
-  const rng = new Rng(seed);
-  const ds: EvalDataset = { inputs: {} };
-  for (const input of inputs) {
-    const sampleShape = fixedSampleShape(input);
-    const per = sampleShape.reduce((a, b) => a * b, 1);
-    const { data, type } = randomArray(input.elemType, count * per, rng);
-    ds.inputs[input.name] = { data, sampleShape, ...(type ? { type } : {}) };
-  }
-  return ds;
+  const specs = inputSpecs(inputs);
+  const source = syntheticSource(specs, { count, seed, distribution: 'uniform' });
+  const { dataset } = await datasetFromSource(source, specs, count);
+  return { dataset, description: source.description };
 }

@@ -6,7 +6,8 @@
  * picked folder's class subfolders are labels), .csv/.tsv, .jsonl, .npz, a .txt with its
  * tokenizer.json, a .yaml data spec with the files it names.
  */
-import { type DatasetInput, type EvalDataset, type ModelInputSpec, batchesOf, memoryFiles, openData, readTensorFile } from '@whittle/eval';
+import { type DatasetInput, type EvalDataset, memoryFiles, openData, readTensorFile } from '@whittle/eval';
+import { datasetFromSource, inputSpecs } from './source_dataset.js';
 import type { IoInfo } from '../worker/protocol.js';
 import { type NpyArray, readNpy, toNpyArray } from './npy.js';
 
@@ -62,33 +63,10 @@ function entryOf(paths: readonly string[]): string {
 export async function datasetFromSourceFiles(files: readonly File[], inputs: readonly IoInfo[], limit = 10_000): Promise<{ dataset: EvalDataset; description: string; count: number }> {
   const byPath: Record<string, Uint8Array> = {};
   for (const f of files) byPath[pathOf(f)] = new Uint8Array(await f.arrayBuffer());
-  const specs: ModelInputSpec[] = inputs.map((i) => ({ name: i.name, elemType: i.elemType, shape: i.shape ?? undefined }));
+  const specs = inputSpecs(inputs);
   const { source } = await openData(entryOf(Object.keys(byPath)), { files: memoryFiles(byPath), inputs: specs });
-  const parts: Record<string, NpyArray[]> = {};
-  const labels: number[] = [];
-  let count = 0;
-  for await (const b of batchesOf(source, { inputs: specs, batchSize: 256, limit })) {
-    for (const [name, t] of Object.entries(b.feeds)) (parts[name] ??= []).push(toNpyArray({ data: t.dataSync(), shape: [...t.shape], dtype: t.dtype }, name));
-    if (b.labels) labels.push(...b.labels);
-    count += b.count;
-  }
-  if (!count) throw new Error(`${source.description}: no samples`);
-  const ds: EvalDataset = { inputs: {} };
-  for (const [name, ps] of Object.entries(parts)) {
-    const sampleShape = ps[0]!.shape.slice(1);
-    if (ps.some((p) => p.shape.slice(1).join() !== sampleShape.join())) throw new Error(`input '${name}': samples of different shapes; the page evaluates samples of one shape (fixed-length windows, one image size)`);
-    const Ctor = ps[0]!.data.constructor as new (n: number) => NpyArray['data'];
-    const data = new Ctor(ps.reduce((s, p) => s + p.data.length, 0));
-    let off = 0;
-    for (const p of ps) {
-      (data as Float32Array).set(p.data as Float32Array, off);
-      off += p.data.length;
-    }
-    const entry: DatasetInput = { data, sampleShape, type: ps[0]!.type };
-    ds.inputs[name] = entry;
-  }
-  if (labels.length === count) ds.labels = Int32Array.from(labels);
-  return { dataset: ds, description: source.description, count };
+  const { dataset, count } = await datasetFromSource(source, specs, limit);
+  return { dataset, description: source.description, count };
 }
 
 function labelsOf(f: DataFile): Int32Array {

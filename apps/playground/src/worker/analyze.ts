@@ -1,5 +1,6 @@
 import { type Model, type ValueInfo, initializerBytes, initializerSize, summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
+import { comparedConstants } from '@whittle/eval';
 import { LAYER_GZIP_LIMIT, useNativeGzip } from '../analysis/gzip.js';
 import { histogram, mergeHistograms } from '../analysis/histogram.js';
 import { layerGzipBytes } from '../analysis/layer_bytes.js';
@@ -13,10 +14,16 @@ function io(v: ValueInfo): IoInfo {
   return { name: v.name, elemType: t?.elemType ?? t?.kind ?? 'unknown', shape: t?.kind === 'tensor' && t.shape ? [...t.shape] : null };
 }
 
+function withCompared(i: IoInfo, compared: Map<string, number[]>): IoInfo {
+  const values = compared.get(i.name);
+  return values?.length ? { ...i, comparedWith: values } : i;
+}
+
 /** Op histogram, parameters and bytes per layer, and weight histograms of an encoded model. */
 export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}, model: Model = readModel(bytes)): Promise<ModelAnalysis> {
   const g = model.graph;
   const s = summarize(model);
+  const compared = comparedConstants(model);
   const { producers } = constantValues(model);
   const all = (n: string) => g.initializers.get(n) ?? g.rawInitializers.get(n)!;
   const weighted = graphLayers(model).filter((l) => l.initializers.length > 0);
@@ -58,7 +65,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     byDtype: s.byDtype,
     flops: s.flops,
     opsets: model.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`),
-    inputs: fed.map(io),
+    inputs: fed.map((v) => withCompared(io(v), compared)),
     outputs: g.outputs.map(io),
     layers,
     histograms,

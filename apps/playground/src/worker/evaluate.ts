@@ -1,4 +1,5 @@
-import { accuracyFromScores, compareOutputs } from '@whittle/eval';
+import { accuracyFromScores } from '@whittle/eval';
+import { outputFidelity } from './ort_output.js';
 import { ortOutputs, resolveOrtRuntime } from './ort_web.js';
 import type { EvaluateResult, Job, VariantEval } from './protocol.js';
 import { sizeOf } from './size.js';
@@ -34,7 +35,7 @@ export async function evaluateVariants(job: EvaluateJob, signal: AbortSignal, on
     if (job.data.labels) r.accuracy = accuracyFromScores(out.values, job.data.labels, out.classes);
     // without a given reference the first variant (the original) is the reference
     if (i === 0 && !job.reference) reference = out.values;
-    else if (reference) r.fidelity = compareOutputs(reference, out.values, { numClasses: out.lastDim });
+    else if (reference) r.fidelity = outputFidelity(reference, out.values, out.lastDim);
     results.push(r);
   }
   return { results, reference: reference ?? new Float32Array(0), classes, runtime: runtime.label };

@@ -6,11 +6,12 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { type EvalDataset, datasetSize, sampleElementType, sliceBatch } from '@whittle/eval';
+import { type EvalDataset, datasetSize, maxBatchSize, sampleElementType, sliceBatch } from '@whittle/eval';
 import { probeAdapter } from './ort_adapter.js';
 import { type OrtChoice, adapterLabel, chooseOrtRuntime } from './ort_choice.js';
 import type { OrtRuntimeInfo } from './protocol.js';
 import { SessionCache, fingerprint } from './ort_sessions.js';
+import { asFloat32, evaluatedOutput, rowLength } from './ort_output.js';
 
 let configured = false;
 
@@ -54,7 +55,7 @@ export interface OrtOutputs {
   values: Float32Array;
   /** Values per sample. */
   classes: number;
-  /** Size of the output's last dim (the class axis of logits; top-1 is taken along it). */
+  /** Size of the output's last dim (the class axis of logits; top-1 is taken along it); 1 for a [batch] output. */
   lastDim: number;
   /** Milliseconds to create the session (when it was first created, on a cache hit) and to run every batch. */
   createMs: number;
@@ -62,7 +63,7 @@ export interface OrtOutputs {
 }
 
 /**
- * First-output rows of a model over the first `limit` samples (default all) of a dataset,
+ * Rows of the evaluated output ({@link evaluatedOutput}) of a model over the first `limit` samples (default all) of a dataset,
  * batched; `cache` keeps the session for the next call on the same bytes (see {@link SessionCache}).
  */
 export async function ortOutputs(
@@ -82,21 +83,23 @@ export async function ortOutputs(
   if (opts.cache && !hit) await sessions.put(key, session, createMs);
   try {
     const n = Math.min(opts.limit ?? Infinity, datasetSize(data));
-    const output = session.outputNames[0]!;
+    const output = evaluatedOutput(session.outputMetadata);
     let values: Float32Array | undefined;
     let classes = 0;
     let lastDim = 1;
-    for (let s = 0; s < n; s += opts.batchSize) {
+    const batch = maxBatchSize(data, opts.batchSize);
+    for (let s = 0; s < n; s += batch) {
       opts.signal.throwIfAborted();
-      const m = Math.min(opts.batchSize, n - s);
+      const m = Math.min(batch, n - s);
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(sliceBatch(data, s, m))) {
         feeds[name] = new rt.Tensor((f.type ?? sampleElementType(f.data)) as 'float32', f.data as Float32Array, f.dims);
       }
-      const out = (await session.run(feeds))[output]!;
-      const d = out.data as Float32Array;
+      // fetch only that output: reading a non-tensor one (a ZipMap) fails the run
+      const out = (await session.run(feeds, [output]))[output]!;
+      const d = asFloat32(out.data, out.type);
       classes = d.length / m;
-      lastDim = Number(out.dims[out.dims.length - 1] ?? 1) || 1;
+      lastDim = rowLength(out.dims);
       values ??= new Float32Array(n * classes);
       values.set(d, s * classes);
       out.dispose();

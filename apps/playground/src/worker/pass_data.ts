@@ -1,4 +1,4 @@
-import { type EvalDataset, type SampleData, datasetSize, sampleElementType, sliceBatch } from '@whittle/eval';
+import { type EvalDataset, type SampleData, datasetSize, maxBatchSize, sampleElementType, sliceBatch } from '@whittle/eval';
 import type { Feeds, PassContextInit, TrainingData } from '@whittle/graph';
 import { type DType, tensor } from '@whittle/tensor';
 import type { PassData } from './protocol.js';
@@ -19,8 +19,9 @@ export function feedsOf(ds: EvalDataset, start: number, count: number): Feeds {
 /** The first `samples` samples as batches of feeds. */
 export function feedBatches(ds: EvalDataset, samples: number): Feeds[] {
   const n = Math.min(samples, datasetSize(ds));
+  const batch = maxBatchSize(ds, CALIBRATION_BATCH);
   const out: Feeds[] = [];
-  for (let s = 0; s < n; s += CALIBRATION_BATCH) out.push(feedsOf(ds, s, Math.min(CALIBRATION_BATCH, n - s)));
+  for (let s = 0; s < n; s += batch) out.push(feedsOf(ds, s, Math.min(batch, n - s)));
   return out;
 }
 
@@ -34,12 +35,13 @@ export function passContextData(data: PassData | undefined): Pick<PassContextIni
   const n = Math.min(data.calibrationSamples ?? 256, datasetSize(ds));
   const calibration: AsyncIterable<Feeds> = {
     async *[Symbol.asyncIterator]() {
-      for (let s = 0; s < n; s += CALIBRATION_BATCH) yield feedsOf(ds, s, Math.min(CALIBRATION_BATCH, n - s));
+      const batch = maxBatchSize(ds, CALIBRATION_BATCH);
+      for (let s = 0; s < n; s += batch) yield feedsOf(ds, s, Math.min(batch, n - s));
     },
   };
   const names = Object.keys(ds.inputs);
   const only = names.length === 1 ? ds.inputs[names[0]!]! : undefined;
-  if (!only || !(only.data instanceof Float32Array) || !ds.labels) return { calibration };
+  if (!only || only.wholeFeed || !(only.data instanceof Float32Array) || !ds.labels) return { calibration };
   const training: TrainingData = { x: only.data, labels: Int32Array.from(ds.labels), sampleShape: only.sampleShape, inputName: names[0]! };
   return { calibration, training };
 }

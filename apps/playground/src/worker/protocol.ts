@@ -26,6 +26,8 @@ export interface IoInfo {
   elemType: string;
   /** Dims (numbers, symbolic names, or null when unknown); null when the rank is unknown. */
   shape: (number | string | null)[] | null;
+  /** Constants the graph compares this input with (a sample rate: 16000, 8000), for synthetic inputs the model's branches accept. */
+  comparedWith?: number[];
 }
 
 /** One layer: a compute node with the weights it reads (directly or through constant nodes such as DequantizeLinear). */

@@ -1,6 +1,6 @@
-import { compareOutputs } from '@whittle/eval';
 import { readModel, writeModel } from '@whittle/onnx';
 import { applyMasks, computeMasks, findPrunableWeights, type PrunableWeight } from '@whittle/prune';
+import { outputFidelity } from './ort_output.js';
 import { ortOutputs, resolveOrtRuntime } from './ort_web.js';
 import type { Job, SensitivityReport } from './protocol.js';
 
@@ -37,7 +37,7 @@ export async function runSensitivity(job: SensitivityJob, signal: AbortSignal, o
       const masks = await computeMasks(model, [w], { method: 'magnitude', sparsity: s, scope: 'layer' });
       const pruned = writeModel(await applyMasks(model, masks));
       const out = await ortOutputs(pruned, job.data.dataset, opts);
-      const f = compareOutputs(ref.values, out.values, { numClasses: ref.lastDim });
+      const f = outputFidelity(ref.values, out.values, ref.lastDim);
       points.push({ sparsity: s, metric: f.top1Agreement ?? 0, relativeError: 10 ** (-f.sqnrDb / 20) });
       onProgress(++done / total, `${w.node} @ ${Math.round(s * 100)} % (${done}/${total})`);
     }
