@@ -76,12 +76,12 @@ export const pruneUnstructured = definePass({
 /**
  * Weights a calibration-based method can score: activations are collected by running the main
  * graph, so with `needsCalibration` the weights inside If/Loop/Scan bodies are skipped, listed
- * with the reason and counted in a warning.
+ * with the reason (`why`: what reaches the main graph only) and counted in a warning.
  */
-export function calibratedOnly(all: PrunableWeight[], needsCalibration: boolean, warnings: string[]): { weights: PrunableWeight[]; skipped: { weight: string; reason: string }[] } {
+export function calibratedOnly(all: PrunableWeight[], needsCalibration: boolean, warnings: string[], why = 'calibration activations are collected on the main graph only'): { weights: PrunableWeight[]; skipped: { weight: string; reason: string }[] } {
   if (!needsCalibration) return { weights: all, skipped: [] };
-  const skipped = all.filter((w) => w.scope).map((w) => ({ weight: weightKey(w), reason: 'inside a subgraph: calibration activations are collected on the main graph only' }));
-  if (skipped.length) warnings.push(`${skipped.length} weight(s) inside If/Loop/Scan subgraphs skipped: calibration activations are collected on the main graph only`);
+  const skipped = all.filter((w) => w.scope).map((w) => ({ weight: weightKey(w), reason: `inside a subgraph: ${why}` }));
+  if (skipped.length) warnings.push(`${skipped.length} weight(s) inside If/Loop/Scan subgraphs skipped: ${why}`);
   return { weights: all.filter((w) => !w.scope), skipped };
 }
 
