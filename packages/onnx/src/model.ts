@@ -157,7 +157,10 @@ export function encodeModelUnchecked(model: Model, opts: EncodeModelOptions = {}
   if (model.trainingInfo?.length) m.trainingInfo = model.trainingInfo.map((b) => onnx.TrainingInfoProto.decode(b));
   setUnknownFields(m, model.unknownFields);
   const bytes = onnx.ModelProto.encode(m).finish();
-  const out: EncodedModel = { model: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
+  // protobufjs carves messages under 4 KB out of a shared 8 KB slab: copy those, so the model owns
+  // its buffer (transferring a slab to another thread would detach it under every later write)
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const out: EncodedModel = { model: owned ? new Uint8Array(bytes.buffer, 0, bytes.length) : new Uint8Array(bytes) };
   if (sink) out.externalData = { location: sink.location, chunks: sink.chunks, size: sink.size };
   return out;
 }
