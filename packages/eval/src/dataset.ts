@@ -46,6 +46,8 @@ export function datasetSize(ds: EvalDataset): number {
   for (const name of names) {
     const x = ds.inputs[name]!;
     const per = x.sampleShape.reduce((a, b) => a * b, 1);
+    // an empty input (a decoder's first-step KV cache [1, heads, 0, d]) fits any number of samples
+    if (per === 0 && x.data.length === 0 && x.sampleShape.length > 0) continue;
     if (per <= 0 || x.data.length % per !== 0) {
       throw new ArgumentError(`EvalDataset: input '${name}' holds ${x.data.length} values, not a whole number of samples of shape [${x.sampleShape.join(',')}]`);
     }
@@ -53,6 +55,7 @@ export function datasetSize(ds: EvalDataset): number {
     if (n !== undefined && m !== n) throw new ArgumentError(`EvalDataset: input '${name}' has ${m} samples, others ${n}`);
     n = m;
   }
+  if (n === undefined) throw new ArgumentError('EvalDataset: every input is empty, so the number of samples is unknown');
   if (ds.labels && ds.labels.length !== n) throw new ArgumentError(`EvalDataset: ${ds.labels.length} labels for ${n} samples`);
   if (n === 0) throw new ArgumentError('EvalDataset: no samples');
   return n!;

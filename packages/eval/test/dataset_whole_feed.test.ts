@@ -35,3 +35,20 @@ describe('whole-feed dataset inputs', () => {
     expect(sliceBatch(takeSamples(ds, 2), 1, 1)['state']!.dims).toEqual([2, 1, 2]);
   });
 });
+
+describe('empty inputs', () => {
+  test("a first-step KV cache [1, heads, 0, d] holds no values and fits every sample; the others give the count", () => {
+    const ds: EvalDataset = {
+      inputs: {
+        input_ids: { data: BigInt64Array.from({ length: 2 * 3 }, () => 1n), sampleShape: [1, 3], wholeFeed: true },
+        'past_key_values.0.key': { data: new Float32Array(0), sampleShape: [1, 4, 0, 16], wholeFeed: true },
+      },
+    };
+    expect(datasetSize(ds)).toBe(2);
+    const b = sliceBatch(ds, 1, 1);
+    expect(b['past_key_values.0.key']!.dims).toEqual([1, 4, 0, 16]);
+    expect(b['past_key_values.0.key']!.data.length).toBe(0);
+    expect(() => datasetSize({ inputs: { past: { data: new Float32Array(0), sampleShape: [4, 0] } } })).toThrow(/every input is empty/);
+    expect(() => datasetSize({ inputs: { x: { data: new Float32Array(3), sampleShape: [4, 0] } } })).toThrow(/holds 3 values/);
+  });
+});
