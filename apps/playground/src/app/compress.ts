@@ -63,12 +63,18 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
     store.emit('variants');
     if (o.sensitivity && data && !s.sensitivity) {
       const plan = planSensitivity(m.analysis, s.variants[0]?.eval?.timing);
-      s.sensitivity = await jobs.run(
-        { kind: 'sensitivity', model: m.bytes, levels: plan.levels, samples: plan.samples, maxLayers: plan.maxLayers, batchSize: batchSizeFor(m.analysis.inputs, 16), data, ort: s.ortChoice },
-        phase(0.65, 0.8, 'sensitivity'),
-      );
-      progress.log(`sensitivity measured in ${s.sensitivity.runtime}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });
-      store.emit('sensitivity');
+      try {
+        s.sensitivity = await jobs.run(
+          { kind: 'sensitivity', model: m.bytes, levels: plan.levels, samples: plan.samples, maxLayers: plan.maxLayers, batchSize: batchSizeFor(m.analysis.inputs, 16), data, ort: s.ortChoice },
+          phase(0.65, 0.8, 'sensitivity'),
+        );
+        progress.log(`sensitivity measured in ${s.sensitivity.runtime}`, 'info', { 'data-backend': s.sensitivity.backend.name, 'data-role': 'sensitivity-backend' });
+        store.emit('sensitivity');
+      } catch (e) {
+        // the compressed variant exists: a sensitivity the runtime cannot measure is a warning, not a failed run
+        if (e instanceof JobError && e.cancelled) throw e;
+        progress.log(`warning: per-layer sensitivity not measured: ${e instanceof Error ? e.message : String(e)}`, 'warn');
+      }
     }
     await evaluatePending(ctx, phase(0.8, 1, 'evaluate'), false, jobs);
     progress.set(1, 'done');

@@ -5,6 +5,7 @@ import type { AppContext } from './context.js';
 import { evaluatePending } from './evaluate.js';
 import { JobError, type JobRunner } from './worker_client.js';
 import type { ModelAnalysis } from '../worker/protocol.js';
+import { evaluationStatus } from './eval_status.js';
 
 type Loaded = { name: string; bytes: Uint8Array; analysis: ModelAnalysis; note?: string };
 
@@ -70,8 +71,8 @@ export async function evaluateWithStatus(ctx: AppContext, all = false): Promise<
   store.emit('busy');
   try {
     await evaluatePending(ctx, (f, m) => setStatus(status, `Evaluating: ${Math.round(f * 100)} %${m ? ` (${m})` : ''}`), all);
-    const d = store.state.evalData;
-    setStatus(status, d ? `Evaluated on ${d.label} (${d.info.count} samples) in ${store.state.runtime ?? 'onnxruntime-web'}.` : '', 'ok');
+    const st = evaluationStatus(store.state.variants, store.state.evalData, store.state.runtime);
+    setStatus(status, st.text, st.kind);
   } catch (e) {
     const cancelled = e instanceof JobError && e.cancelled;
     setStatus(status, cancelled ? 'Evaluation cancelled.' : `Evaluation failed: ${e instanceof Error ? e.message : String(e)}`, cancelled ? 'info' : 'error');

@@ -1,0 +1,19 @@
+/** The evaluate status line: ok only when every variant ran in onnxruntime-web. */
+import { describe, expect, test } from 'vitest';
+import { evaluationStatus } from '../src/app/eval_status.js';
+import type { EvalData, Variant } from '../src/app/state.js';
+
+const data = { key: 'sample-64', label: '64 random samples', info: { name: 'random inputs', count: 64 } } as unknown as EvalData;
+const variant = (name: string, error?: string): Variant => ({ name, eval: { name, samples: error ? 0 : 64, ...(error ? { error } : {}) } }) as unknown as Variant;
+
+describe('evaluation status', () => {
+  test('every variant ran: ok, naming the data and runtime', () => {
+    expect(evaluationStatus([variant('model'), variant('r1-int8')], data, 'onnxruntime-web 1.30.0 (wasm, 1 thread)')).toEqual({ kind: 'ok', text: 'Evaluated on 64 random samples (64 samples) in onnxruntime-web 1.30.0 (wasm, 1 thread).' });
+  });
+
+  test('a variant onnxruntime-web could not run: an error naming it and why, with what to do', () => {
+    const st = evaluationStatus([variant('model', "Got invalid dimensions for input: state"), variant('r1-int8')], data, undefined);
+    expect(st.kind).toBe('error');
+    expect(st.text).toMatch(/^onnxruntime-web could not run model on 64 random samples .*: Got invalid dimensions for input: state — .*choose your own data\.$/);
+  });
+});
