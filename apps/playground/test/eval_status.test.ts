@@ -1,6 +1,7 @@
 /** The evaluate status line: ok only when every variant ran in onnxruntime-web. */
 import { describe, expect, test } from 'vitest';
 import { evaluationStatus } from '../src/app/eval_status.js';
+import { pageHint } from '../src/app/page_hint.js';
 import type { EvalData, Variant } from '../src/app/state.js';
 
 const data = { key: 'sample-64', label: '64 random samples', info: { name: 'random inputs', count: 64 } } as unknown as EvalData;
@@ -15,5 +16,12 @@ describe('evaluation status', () => {
     const st = evaluationStatus([variant('model', "Got invalid dimensions for input: state"), variant('r1-int8')], data, undefined);
     expect(st.kind).toBe('error');
     expect(st.text).toMatch(/^onnxruntime-web could not run model on 64 random samples .*: Got invalid dimensions for input: state — .*choose your own data\.$/);
+  });
+});
+
+describe('page hint for a failed run', () => {
+  test('a pass that needs training data is told where the page takes it; other failures get nothing added', () => {
+    expect(pageHint(new Error("recipe step 0 (pass 'fine-tune') failed: fine-tune: needs training data (ctx.training / --data <csv|npz|jsonl|folder|…>)"))).toMatch(/Evaluate → Data/);
+    expect(pageHint(new Error('readModel: protobuf parse failed'))).toBe('');
   });
 });

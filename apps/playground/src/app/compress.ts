@@ -8,6 +8,7 @@ import { batchSizeFor } from '../data/mnist_dataset.js';
 import { evaluatePending } from './evaluate.js';
 import { planSensitivity } from './sensitivity_plan.js';
 import { JobError } from './worker_client.js';
+import { pageHint } from './page_hint.js';
 
 /** Options of a run besides the recipe. */
 export interface RunOptions {
@@ -86,7 +87,7 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
       const ms = performance.now() - ctx.client.cancelledAt;
       status.dataset['cancelMs'] = ms.toFixed(0);
       setStatus(status, `Cancelled (stopped in ${(ms / 1000).toFixed(2)} s).`, 'info');
-    } else setStatus(status, `Failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, 'error');
+    } else setStatus(status, `Failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}${pageHint(e)}`, 'error');
   } finally {
     s.busy = false;
     store.emit('busy', 'evaluation');
