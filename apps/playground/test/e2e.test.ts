@@ -13,6 +13,9 @@
  * samples and downloaded; the download runs in onnxruntime-node close to the original. A fourth
  * does the same with a 25.8 M-parameter BERT-like encoder (100 MB, built once per machine into
  * the OS temp dir) and its default preset, dynamic int8; `pnpm bench playground` times each step.
+ * A fifth opens a third-party export, Silero VAD v5 (recurrent state and a scalar sample rate as
+ * inputs): random samples that fit it, default preset with sensitivity, download run in
+ * onnxruntime-node.
  */
 import { type Recipe, resolveRecipe } from '@whittle/graph';
 import { reportFromJson } from '@whittle/eval';
@@ -35,6 +38,7 @@ import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { type BuiltModel, cachedTransformer, writeMobilenet } from './support/models.js';
 import { scaleFlow } from './support/scale_flow.js';
+import { CORPUS, corpusFeeds, corpusPath } from '@whittle/testing/corpus';
 
 const RECIPE: Recipe = {
   passes: [
@@ -365,6 +369,49 @@ describe('playground on a 25 M-parameter transformer encoder (headless chromium,
       const { a, b } = await ortPair(bert.path, r.download.bytes);
       expect(b.length).toBe(a.length);
       expect(cosine(a, b)).toBeGreaterThan(0.99);
+      expect(s.errors).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('playground on a third-party export: Silero VAD v5 (headless chromium, cpu backend)', () => {
+  test('random samples fit its state [2, 1, 128] and scalar sample rate; default preset with sensitivity, evaluated, downloaded and run in onnxruntime-node', async () => {
+    const vad = CORPUS.find((m) => m.id === 'vad-v5')!;
+    const s = await openBrowser({ webgpu: false });
+    try {
+      const { page } = s;
+      await page.goto(server.url);
+      await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+      await markStale(page, '#model-status', '#eval-status');
+      await page.setInputFiles('#model-file', corpusPath(vad));
+      await waitOk(page, '#model-status');
+      // the original runs on the page's random samples (no row of dashes)
+      await waitOk(page, '#eval-status');
+      expect(await page.isChecked('#with-sensitivity')).toBe(true);
+      const preset = await page.$eval('#preset', (el) => (el as HTMLSelectElement).value);
+      await markStale(page, '#run-status');
+      await page.click('#run');
+      await waitOk(page, '#run-status');
+      const log = await page.$$eval('#run-log li', (l) => l.map((x) => x.textContent ?? ''));
+      expect(log.some((l) => /sensitivity measured/.test(l))).toBe(true);
+      const [base, variant] = await variantNames(page);
+      const row = await rowValues(page, variant!);
+      expect(row.cosine).toBeGreaterThan(0.99);
+      const { name, bytes } = await downloadFrom(page, '#dl-model', 'vad');
+      expect(name).toBe(`${variant}.onnx`);
+      expect(bytes.length).toBeLessThan((await rowValues(page, base!)).fileBytes!);
+      // the download runs in onnxruntime-node on the corpus' inputs, speech probability close to the original's
+      const feeds = Object.fromEntries(Object.entries(corpusFeeds(vad)).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+      const outs: Float32Array[] = [];
+      for (const src of [corpusPath(vad), bytes]) {
+        const sess = typeof src === 'string' ? await ort.InferenceSession.create(src) : await ort.InferenceSession.create(new Uint8Array(src));
+        outs.push((await sess.run(feeds))['output']!.data as Float32Array);
+        await sess.release();
+      }
+      expect(Math.abs(outs[1]![0]! - outs[0]![0]!)).toBeLessThan(0.05);
+      expect(preset).toBe('int8-weights');
       expect(s.errors).toEqual([]);
     } finally {
       await s.close();
