@@ -8,7 +8,7 @@ import { batchSizeFor } from '../data/mnist_dataset.js';
 import { evaluatePending } from './evaluate.js';
 import { planSensitivity } from './sensitivity_plan.js';
 import { JobError } from './worker_client.js';
-import { pageHint } from './page_hint.js';
+import { nothingChanged, pageHint } from './page_hint.js';
 
 /** Options of a run besides the recipe. */
 export interface RunOptions {
@@ -56,6 +56,12 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
     for (const st of res.steps) {
       progress.log(`step ${st.step + 1} ${st.pass}: ${st.summary}`);
       for (const w of st.warnings) progress.log(`warning: ${w}`, 'warn');
+    }
+    const unchanged = nothingChanged(res.steps);
+    if (unchanged) {
+      progress.set(1, 'nothing changed');
+      setStatus(status, unchanged, 'error');
+      return;
     }
     const analysis = await jobs.run({ kind: 'analyze', model: res.bytes }, phase(0.55, 0.65, 'analyze'));
     const name = variantName(ctx, recipe);

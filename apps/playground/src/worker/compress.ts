@@ -17,7 +17,7 @@ export async function compress(job: CompressJob, signal: AbortSignal, onProgress
   const r = await runRecipe(model, job.recipe, { seed: job.seed, backend: backend.name, signal, onProgress: (f, m) => onProgress(f, m ?? ''), ...passContextData(job.data) });
   return {
     bytes: writeModel(r.model),
-    steps: r.steps.map((s) => ({ step: s.step, pass: s.pass, options: s.options, summary: s.report.summary, warnings: s.report.warnings ?? [], durationMs: s.durationMs })),
+    steps: r.steps.map((s) => ({ step: s.step, pass: s.pass, options: s.options, summary: s.report.summary, warnings: s.report.warnings ?? [], changed: s.report.changed, durationMs: s.durationMs })),
     backend,
     durationMs: performance.now() - t0,
   };

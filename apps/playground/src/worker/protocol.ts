@@ -96,6 +96,8 @@ export interface StepSummary {
   options: Record<string, unknown>;
   summary: string;
   warnings: string[];
+  /** Whether the step changed the model (a pass that finds nothing to do does not). */
+  changed: boolean;
   durationMs: number;
 }
 
