@@ -15,18 +15,13 @@ import { writeModel } from '@whittle/onnx';
 import { tensor } from '@whittle/tensor';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
-import { TINY_BERT_TOKENS, TINY_BERT_VOCAB, writeTinyBert } from './fixtures/tiny_bert.js';
+import { TINY_BERT_TEXTS, TINY_BERT_TOKENS, TINY_BERT_VOCAB, writeTinyBert } from './fixtures/tiny_bert.js';
 import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-enc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const TEXTS = [
-  'The cat sat on the mat.',
-  'Birds flew over the green trees today, and the dog jumped!',
-  'we read books',
-  'A slow train walked under the blue sky yesterday morning but they were happy',
-];
+const TEXTS = [...TINY_BERT_TEXTS];
 /**
  * Smallest cosine of a dtype's mean-pooled embeddings of TEXTS to fp32's. Measured (seed 5):
  * fp16 0.9999998, q8 0.99994, q4 0.9824, q4f16 0.9824. Mean-pooled embeddings of two different

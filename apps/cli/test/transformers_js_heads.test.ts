@@ -15,7 +15,7 @@ import { createOrtRunner } from '@whittle/eval/node';
 import { writeModel } from '@whittle/onnx';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
-import { TINY_BERT_TOKENS, TINY_BERT_VOCAB, writeTinyBert } from './fixtures/tiny_bert.js';
+import { TINY_BERT_TEXTS, TINY_BERT_TOKENS, TINY_BERT_VOCAB, writeTinyBert } from './fixtures/tiny_bert.js';
 import { writeTinyLm } from './fixtures/tiny_lm.js';
 import { whittleInProcess } from './in_process.js';
 
@@ -23,10 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-heads-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TEXTS = [
-  'The cat sat on the mat.',
-  'Birds flew over the green trees today, and the dog jumped!',
-  'we read books',
-  'A slow train walked under the blue sky yesterday morning but they were happy',
+  ...TINY_BERT_TEXTS,
   'she sings in the rain',
   'The old car ran without water.',
   'you eat bread and apples with music',
