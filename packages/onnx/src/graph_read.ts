@@ -12,8 +12,8 @@ export interface GraphReadContext {
   loadExternal?: ExternalDataLoader;
   /** Leave external initializer data unloaded (RawTensor with `external`). */
   deferExternal?: boolean;
-  /** Tensors may view the model / external bytes instead of copying them. */
-  viewBytes?: boolean;
+  /** Tensors may view the model / external bytes instead of copying them (see TensorReadContext). */
+  viewBytes?: boolean | 'align-in-place';
 }
 
 // AttributeProto.AttributeType

@@ -26,9 +26,12 @@ export interface ReadModelOptions {
   /**
    * Let tensors view `bytes` (and external data) where the payload is aligned instead of copying
    * it: reading costs no per-tensor copy, but the caller must not change `bytes` afterwards and
-   * the buffer lives as long as any tensor viewing it. `readModelFile` sets it (it owns the bytes).
+   * the buffer lives as long as any tensor viewing it. 'align-in-place' also views unaligned
+   * raw_data payloads, after moving each down over its own (already parsed) field header within
+   * `bytes`: `bytes` is changed, so only for a buffer nothing else reads. `readModelFile` uses it
+   * (it owns the bytes).
    */
-  viewBytes?: boolean;
+  viewBytes?: boolean | 'align-in-place';
 }
 
 function wrapParse<T>(what: string, f: () => T): T {
@@ -66,7 +69,7 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
     throw new OnnxFormatError(`readModel: model_version ${toBig(m.modelVersion)} is beyond 2^53; Whittle cannot keep it exactly`);
   }
   const loadExternal = toLoader(opts.externalData);
-  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}), ...(opts.viewBytes ? { viewBytes: true } : {}) }));
+  const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}), ...(opts.viewBytes ? { viewBytes: opts.viewBytes } : {}) }));
   const model: Model = {
     irVersion,
     opsetImports: (m.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: toNum(o.version) })),

@@ -35,8 +35,9 @@ export async function readModelFile(path: string, opts: ReadModelFileOptions = {
   try {
     return readModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
       externalData: loader.load,
-      // the file bytes and the loader's buffers belong to this call: tensors view them
-      viewBytes: true,
+      // the file bytes and the loader's buffers belong to this call: tensors view them, unaligned
+      // payloads moved in place rather than copied into fresh memory
+      viewBytes: 'align-in-place',
       ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
     });
   } finally {

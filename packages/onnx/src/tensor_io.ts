@@ -50,8 +50,12 @@ export interface TensorReadContext {
   loadExternal?: ExternalDataLoader;
   /** Leave external data unloaded: the tensor becomes a RawTensor with an `external` reference. */
   deferExternal?: boolean;
-  /** Tensors may view the input bytes (aligned payloads) instead of copying them. */
-  viewBytes?: boolean;
+  /**
+   * Tensors may view the input bytes (aligned payloads) instead of copying them; with
+   * 'align-in-place', an unaligned raw_data payload is moved down over its own field header to an
+   * aligned offset (the input bytes change: only for a buffer the reader owns).
+   */
+  viewBytes?: boolean | 'align-in-place';
 }
 
 interface ExternalRef {
@@ -144,6 +148,31 @@ const ELEMENT_BYTES: Partial<Record<DType, number>> = { float32: 4, float16: 2, 
  * Raw bytes → typed storage of a compute dtype: a view of `bytes` when `view` is allowed and the
  * payload is aligned for its element type, else one copy (no per-element work either way).
  */
+/** Bytes of the shortest varint holding `n`. */
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/**
+ * A raw_data payload at an offset its element size does not divide would be copied into fresh
+ * memory — on a large model a second pass over hundreds of megabytes of never-touched pages. It
+ * sits right after its own field header (one tag byte, then the length as a varint), which has
+ * been parsed already: when that header is at least as long as the misalignment, the payload
+ * moves down over it to an aligned offset within the same buffer and is viewed there.
+ */
+function alignRawInPlace(raw: Uint8Array, size: number): Uint8Array {
+  const shift = raw.byteOffset % size;
+  if (shift === 0 || shift > 1 + varintLength(raw.length)) return raw;
+  const start = raw.byteOffset - shift;
+  new Uint8Array(raw.buffer, start, raw.length + shift).copyWithin(0, shift);
+  return new Uint8Array(raw.buffer, start, raw.length);
+}
+
 function storageFrom(dtype: DType, bytes: Uint8Array, view: boolean): StorageArray {
   const size = ELEMENT_BYTES[dtype] ?? 1;
   const b = view && bytes.byteOffset % size === 0 ? bytes : copyBytes(bytes);
@@ -226,7 +255,7 @@ export function decodeTensor(t: ITensorProto, ctx: TensorReadContext): Tensor | 
       throw new ExternalDataError(`${where}: external data loader returned ${raw.length} bytes, expected ${expected}`);
     }
   } else if (has(t, 'rawData') && t.rawData != null && (t.rawData.length > 0 || expected === 0)) {
-    raw = t.rawData;
+    raw = ctx.viewBytes === 'align-in-place' ? alignRawInPlace(t.rawData, ELEMENT_BYTES[computeDType(type) ?? 'uint8'] ?? 1) : t.rawData;
     if (raw.length !== expected) {
       throw new OnnxFormatError(
         `${where}: raw_data has ${raw.length} bytes but dims [${dims.join(',')}] of ${type} need ${expected}; the file is corrupt`,
@@ -242,7 +271,7 @@ export function decodeTensor(t: ITensorProto, ctx: TensorReadContext): Tensor | 
   const dtype = computeDType(type);
   if (dtype !== undefined) {
     // loader results are fresh buffers (node) or the caller's; view them only when allowed
-    return cpuTensorOwning(dtype, dims, storageFrom(dtype, raw, ctx.viewBytes === true));
+    return cpuTensorOwning(dtype, dims, storageFrom(dtype, raw, ctx.viewBytes !== undefined && ctx.viewBytes !== false));
   }
   return { dataType: type, dims, rawData: copyBytes(raw), ...(docString !== undefined ? { docString } : {}) };
 }
