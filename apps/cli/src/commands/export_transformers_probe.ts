@@ -5,6 +5,7 @@
  * cosine; a head's logits (one row per sequence, or per unmasked token) by top-1 agreement and
  * the largest change of a softmax probability.
  */
+import { top1Agreement } from '@whittle/eval';
 import type { EncoderShape, OrtFeed } from '@whittle/eval/node';
 import { Rng } from '@whittle/tensor';
 
@@ -62,26 +63,16 @@ function softmaxRow(x: Float64Array): Float64Array {
   return e.map((v) => v / s);
 }
 
-const argmax = (x: ArrayLike<number>): number => {
-  let k = 0;
-  for (let i = 1; i < x.length; i++) if (x[i]! > x[k]!) k = i;
-  return k;
-};
-
 /** Top-1 agreement and largest softmax probability change of `cand`'s logits rows to `ref`'s. */
 export function compareLogits(ref: Float64Array, cand: Float64Array, dim: number): { top1: number; maxProbDelta: number } {
   const n = ref.length / dim;
-  let same = 0;
   let delta = 0;
   for (let r = 0; r < n; r++) {
-    const a = ref.subarray(r * dim, (r + 1) * dim);
-    const b = cand.subarray(r * dim, (r + 1) * dim);
-    if (argmax(a) === argmax(b)) same++;
-    const pa = softmaxRow(a);
-    const pb = softmaxRow(b);
+    const pa = softmaxRow(ref.subarray(r * dim, (r + 1) * dim));
+    const pb = softmaxRow(cand.subarray(r * dim, (r + 1) * dim));
     for (let d = 0; d < dim; d++) delta = Math.max(delta, Math.abs(pa[d]! - pb[d]!));
   }
-  return { top1: n ? same / n : 1, maxProbDelta: delta };
+  return { top1: n ? top1Agreement(ref, cand, dim) : 1, maxProbDelta: delta };
 }
 
 async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'feeds' | 'mask' | 'head'>, output: string, what: string): Promise<{ rows: Float64Array; dim: number }> {
