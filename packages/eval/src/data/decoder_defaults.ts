@@ -10,11 +10,9 @@ import { allocStorage } from '@whittle/tensor';
 import { dtypeOfElemType } from './arrays.js';
 import type { DataArray, DataChunk, ModelInputSpec } from './source.js';
 import { sizeOfShape } from './source.js';
+import { CACHE_NAME, MASK_NAME, USE_CACHE_NAME } from './input_names.js';
 
-const MASK_NAME = /(^|[._])(attention_)?mask$/i;
 const POSITION_NAME = /(^|[._])position_ids$/i;
-const CACHE_NAME = /past|cache/i;
-const USE_CACHE_NAME = /use_cache/i;
 const INTEGER = new Set(['int64', 'int32']);
 
 /**

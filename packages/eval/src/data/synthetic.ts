@@ -7,6 +7,7 @@ import { dtypeOfElemType } from './arrays.js';
 import { DataError } from './errors.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { sizeOfShape } from './source.js';
+import { CACHE_NAME, MASK_NAME, USE_CACHE_NAME } from './input_names.js';
 
 /** Options of {@link syntheticSource}. */
 export interface SyntheticOptions {
@@ -52,12 +53,6 @@ export const SYNTHETIC_DEFAULT_DIM = 16;
 const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 // key/value caches and recurrent state look like [batch, heads, length, head_dim] images by shape
 const STATE_NAME = /past|present|cache|(^|[._])(key|value|state|h|c)([._]|$)/i;
-// a key/value cache fed back in (Optimum / Transformers.js `past_key_values.N.key`)
-const CACHE_NAME = /past|cache/i;
-// attention masks are all ones (every token attends), as a tokenizer gives for unpadded text
-const MASK_NAME = /(^|[._])(attention_)?mask$/i;
-// a merged decoder's branch flag (Optimum's `use_cache_branch`): true only with a cache to use
-const USE_CACHE_NAME = /use_cache/i;
 
 /**
  * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
