@@ -252,6 +252,20 @@ describe('upgradeOpset: semantic rewrites', () => {
     expect(onlyNode(gs, 'GridSample').attributes.get('mode')).toEqual({ type: 'string', value: 'linear' });
   });
 
+  it("onnxruntime's default-domain LayerNormalization below 17 and SimplifiedLayerNormalization keep their meaning at 21", async () => {
+    // what onnxruntime's graph optimizer writes into an opset-14 export (LayerNormFusion) and what
+    // onnxruntime-genai's builder writes (RMS norm): both resolve at any opset in onnxruntime
+    const norm = (op: string, withBias: boolean) => (b: GraphBuilder): string[] => [
+      b.initializer(`${op}_s`, tensor([1.5, -0.5, 2, 0.25], [4], 'float32', { backend: 'cpu' })),
+      ...(withBias ? [b.initializer(`${op}_b`, tensor([0.1, 0.2, -0.3, 0], [4], 'float32', { backend: 'cpu' }))] : []),
+    ];
+    const ln = oneNode(14, 'LayerNormalization', [2, 3, 4], { axis: -1, epsilon: 1e-5 }, { extraInputs: norm('ln', true) });
+    const up = await expectSameResults(ln, 21, { x: randn(rng, [2, 3, 4]) });
+    expect(onlyNode(up, 'LayerNormalization').attributes.get('epsilon')).toEqual({ type: 'float', value: 1e-5 });
+    const rms = oneNode(14, 'SimplifiedLayerNormalization', [2, 3, 4], { axis: -1, epsilon: 1e-6 }, { extraInputs: norm('rms', false) });
+    await expectSameResults(rms, 21, { x: randn(rng, [2, 3, 4]) });
+  });
+
   it('GroupNormalization-18 per-group scale/bias -> per-channel (21)', async () => {
     const m = oneNode(18, 'GroupNormalization', [2, 6, 5], { num_groups: 3, epsilon: 1e-4 }, {
       extraInputs: (b) => [b.initializer('gs', tensor([1.5, -0.5, 2], [3], 'float32', { backend: 'cpu' })), b.initializer('gb', tensor([0.1, 0.2, -0.3], [3], 'float32', { backend: 'cpu' }))],
@@ -305,8 +319,9 @@ describe('upgradeOpset: semantic rewrites', () => {
     let up: Model | undefined;
     for (const c of [true, false]) up = await expectSameResults(m, 21, { x, cond: new ort.Tensor('bool', [c], []) });
     expect(nodesOf(up!, 'CastLike')).toHaveLength(4);
-    expect(opsetUpgradeBlockers(m, 13)).toHaveLength(2);
-    expect(opsetUpgradeBlockers(m, 13)[0]).toBe("op 'Clip' (node 'then_clip' in If/then_branch) at opset 9 cannot convert to 13: element type of input 'x' is unknown and CastLike needs target opset >= 15");
+    expect(opsetUpgradeBlockers(m, 13)).toEqual([
+      "op 'Clip' (node 'then_clip' in If/then_branch, node 'else_clip' in If/else_branch) at opset 9 cannot convert to 13: element type of input 'x' is unknown and CastLike needs target opset >= 15",
+    ]);
   });
 
   it('returns the model unchanged when it is already at (or above) the target', () => {
@@ -346,6 +361,18 @@ describe('upgradeOpset: refusals', () => {
     expect(e.code).toBe('E_OPSET_CONVERSION');
     expect(e.message).toContain('cannot upgrade the model from opset 6 to 21: 2 op(s) have no exact conversion');
     for (const line of expected) expect(e.message).toContain(line);
+  });
+
+  it('names the nodes of one op and reason in one blocker (at most three, then how many more)', () => {
+    const b = new GraphBuilder('g');
+    let y = b.input('x', 'float32', [2, 3]);
+    for (let i = 0; i < 5; i++) y = b.node('Foo', [y], {}, { name: `foo${i}` });
+    b.output(b.node('Bar', [y], {}, { name: 'bar' }), 'float32');
+    const m = b.model([{ domain: '', version: 13 }], { irVersion: 7 });
+    expect(blockersOf(m)).toEqual([
+      "op 'Foo' (node 'foo0', node 'foo1', node 'foo2' and 2 more) at opset 13 has no conversion rule to 21",
+      "op 'Bar' (node 'bar') at opset 13 has no conversion rule to 21",
+    ]);
   });
 
   it('refuses what has no exact equivalent', () => {

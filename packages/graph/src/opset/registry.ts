@@ -5,6 +5,7 @@ import { dropoutRule } from './dropout.js';
 import { groupNormRule } from './group_norm.js';
 import { LEGACY_BROADCAST_OPS, legacyBroadcastRule } from './legacy_broadcast.js';
 import { convTransposeRule, gridSampleRule, roiAlignRule, scatterRule } from './misc_rules.js';
+import { ORT_DEFAULT_DOMAIN_RULES } from './ort_default_domain.js';
 import { padRule } from './pad.js';
 import { resizeRule, upsampleRule } from './resize.js';
 import type { OpRule } from './rule.js';
@@ -24,6 +25,7 @@ for (const [op, rule] of Object.entries({
   Squeeze: squeezeRule, Unsqueeze: squeezeRule, ReduceSum: reduceSumRule, BatchNormalization: batchNormRule,
   Upsample: upsampleRule, Resize: resizeRule, Scatter: scatterRule, RoiAlign: roiAlignRule,
   GridSample: gridSampleRule, ConvTranspose: convTransposeRule, GroupNormalization: groupNormRule,
+  ...ORT_DEFAULT_DOMAIN_RULES,
 })) {
   RULES.set(op, rule);
 }

@@ -43,7 +43,7 @@ export const UNCHANGED_SINCE: Readonly<Record<string, number>> = {
   Einsum: 12, Celu: 12, GreaterOrEqual: 12, LessOrEqual: 12, SoftmaxCrossEntropyLoss: 12, NegativeLogLikelihoodLoss: 12,
   HardSwish: 14, Trilu: 14,
   CastLike: 15, Bernoulli: 15, Optional: 15, OptionalHasElement: 15, OptionalGetElement: 15,
-  LayerNormalization: 17, STFT: 17, BlackmanWindow: 17, HannWindow: 17, HammingWindow: 17, MelWeightMatrix: 17,
+  STFT: 17, BlackmanWindow: 17, HannWindow: 17, HammingWindow: 17, MelWeightMatrix: 17,
   SequenceMap: 17,
   BitwiseAnd: 18, BitwiseOr: 18, BitwiseXor: 18, BitwiseNot: 18, CenterCropPad: 18, Col2Im: 18, Mish: 18,
   DeformConv: 19,

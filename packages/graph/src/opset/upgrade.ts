@@ -48,11 +48,12 @@ function describe(node: Node, path: string): string {
 
 /** Convert a clone of `model`; collects every blocker instead of stopping at the first. */
 function convert(model: Model, from: number, target: number): { model: Model; changes: string[]; blockers: string[] } {
-  const blockers: string[] = [];
   const changes: string[] = [];
   if (!Number.isInteger(target) || target < MIN_TARGET_OPSET || target > MAX_TARGET_OPSET) {
     return { model, changes, blockers: [`target opset ${target} is outside the supported range ${MIN_TARGET_OPSET}..${MAX_TARGET_OPSET}`] };
   }
+  // one blocker per op and reason, naming its nodes (an export repeats one op per layer)
+  const blocked = new Map<string, { op: string; reason: string; where: string[] }>();
   const m = cloneModel(model);
   const names = new NameGenerator(m.graph);
   const fromUpsample = new WeakSet<Node>();
@@ -71,7 +72,10 @@ function convert(model: Model, from: number, target: number): { model: Model; ch
       const label = `op '${node.opType}' (${describe(node, scope.path)}) at opset ${from}`;
       const reason = convertNode(node, ctx);
       if (reason) {
-        blockers.push(`${label} ${reason}`);
+        const key = `${node.opType}\u0000${reason}`;
+        const entry = blocked.get(key) ?? { op: node.opType, reason, where: [] };
+        entry.where.push(describe(node, scope.path));
+        blocked.set(key, entry);
         nodes.push(node);
         continue;
       }
@@ -87,7 +91,14 @@ function convert(model: Model, from: number, target: number): { model: Model; ch
     changes.push(`ir_version ${m.irVersion} -> ${ir}`);
     m.irVersion = ir;
   }
+  const blockers = [...blocked.values()].map(({ op, reason, where }) => `op '${op}' (${nodeList(where)}) at opset ${from} ${reason}`);
   return { model: m, changes, blockers };
+}
+
+/** `node 'a'`, `node 'a', node 'b'`, …, at most three named, then how many more. */
+function nodeList(where: readonly string[]): string {
+  const shown = where.slice(0, 3).join(', ');
+  return where.length > 3 ? `${shown} and ${where.length - 3} more` : shown;
 }
 
 function sourceOpset(model: Model): number {
