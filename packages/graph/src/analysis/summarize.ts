@@ -1,4 +1,5 @@
-import { getInt } from '../ir/attributes.js';
+import { getInt, getString } from '../ir/attributes.js';
+import { einsumLabelSizes, einsumMacs, parseEinsum } from '../ir/einsum.js';
 import { initializerBytes, initializerSize } from '../ir/dtypes.js';
 import { isDefaultDomain, opsetVersion } from '../ir/graph.js';
 import { graphScopes, scopedName } from '../ir/scopes.js';
@@ -21,7 +22,8 @@ export interface LayerSummary {
    * Estimated FLOPs: 2 per multiply-add, plus 1 per output element for a fused bias (Gemm, Conv,
    * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
    * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
-   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm); 0 for every other op. Inside If
+   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm) and Einsum (its pairwise contractions,
+   * see `einsumMacs`); 0 for every other op. Inside If
    * branches and Loop/Scan bodies a layer's work (per iteration) is estimated with the
    * enclosing graphs' shapes and the body's declared inputs.
    */
@@ -234,6 +236,17 @@ function workOf(n: Node, shape: (name: string | undefined) => number[] | undefin
     if (!w || !x) return none;
     const macs = prod(x) * prod(w.slice(1));
     return { macs, flops: 2 * macs };
+  }
+  if (key === 'Einsum') {
+    const shapes = n.inputs.map((i) => shape(i));
+    if (shapes.some((s) => !s)) return none;
+    try {
+      const labels = parseEinsum(getString(n, 'equation', ''), shapes.map((s) => s!.length));
+      const macs = einsumMacs(labels, einsumLabelSizes(labels, shapes as number[][]));
+      return { macs, flops: 2 * macs };
+    } catch {
+      return none; // a malformed equation is validation's to report
+    }
   }
   const op = LINEAR[key];
   const out = shape(n.outputs[0]);

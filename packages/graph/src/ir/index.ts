@@ -17,6 +17,7 @@ export * from './names.js';
 export * from './rewrite.js';
 export * from './dce.js';
 export * from './scopes.js';
+export * from './einsum.js';
 
 export { inferValueTypes, inferShapes, type InferredTypes, type InferOptions, type ShapeIssue } from '../analysis/shape/infer.js';
 export { registerShapeRule, getShapeRule, type ShapeRule, type RuleContext, type OutInfo } from '../analysis/shape/rule.js';

@@ -1,6 +1,7 @@
 import { poolOutputSize } from '@whittle/tensor';
 import { getInt, getInts, getString } from '../../ir/attributes.js';
 import type { Dim } from '../../ir/types.js';
+import { type EinsumLabels, einsumLabelSizes, parseEinsum } from '../../ir/einsum.js';
 import { broadcastShapes } from './dims.js';
 import { type OutInfo, type RuleContext, registerShapeRule } from './rule.js';
 
@@ -120,3 +121,22 @@ function globalPool(c: RuleContext): OutInfo[] {
 registerShapeRule('GlobalAveragePool', globalPool);
 registerShapeRule('GlobalMaxPool', globalPool);
 registerShapeRule('GlobalLpPool', globalPool);
+
+// Einsum: each output label takes its size from the inputs that carry it (a 1 broadcasts).
+registerShapeRule('Einsum', (c) => {
+  const shapes = c.node.inputs.map((_, i) => c.shape(i));
+  if (shapes.some((s) => !s)) return [{ elem: c.elem(0) }];
+  const known = shapes as (readonly Dim[])[];
+  let labels: EinsumLabels;
+  try {
+    labels = parseEinsum(getString(c.node, 'equation', ''), known.map((s) => s.length));
+    einsumLabelSizes(labels, known);
+  } catch (e) {
+    return c.fail((e as Error).message);
+  }
+  const dimOf = (l: string): Dim => {
+    const dims = labels.inputs.flatMap((ls, i) => ls.flatMap((x, k) => (x === l ? [known[i]![k]!] : [])));
+    return dims.find((d) => d !== 1 && d !== null) ?? dims.find((d) => d === 1) ?? null;
+  };
+  return [{ elem: c.elem(0), shape: labels.output.map(dimOf) }];
+});
