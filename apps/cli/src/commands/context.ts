@@ -35,7 +35,16 @@ export async function contextFor(model: Model, f: RunFlags): Promise<PassContext
       noteNoTraining(f.data, e.message, true);
     }
   }
-  return { ...init, ...(await calibrationRuntime()), ...(training ? { training } : {}), calibration: { [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator]() } };
+  let warned = d.source.kind !== 'synthetic';
+  const calibration: NonNullable<PassContextInit['calibration']> = {
+    [Symbol.asyncIterator]: () => {
+      // said once, when a pass reads the batches (not for passes that never calibrate)
+      if (!warned) warnSyntheticCalibration();
+      warned = true;
+      return batches[Symbol.asyncIterator]();
+    },
+  };
+  return { ...init, ...(await calibrationRuntime()), ...(training ? { training } : {}), calibration };
 }
 
 /**
@@ -48,4 +57,13 @@ async function calibrationRuntime(): Promise<Pick<PassContextInit, 'activationRu
   if (env === 'interpreter') return { calibrationRuntime: 'interpreter' };
   const ort = (await import('onnxruntime-node')) as unknown as OrtModuleLike;
   return { activationRuntime: ortActivationRuntime(ort), calibrationRuntime: env };
+}
+
+/**
+ * Statistics from made-up inputs. Normal floats rarely look like what the model
+ * sees (scaled tabular features, pixels, audio, token ids): ranges, activation-aware scales and
+ * second-order updates fitted to them can move outputs far more than on real samples.
+ */
+function warnSyntheticCalibration(): void {
+  process.stderr.write('warning: calibrating on synthetic inputs: ranges, scales and weight updates are fitted to made-up activations, which can differ a lot from real ones; give --data with a few hundred real samples (a .csv, .npy, image folder, .jsonl or data spec) for a faithful result\n');
 }
