@@ -37,6 +37,7 @@ import './Loop.js';
 import './MatMul.js';
 import './MatMulNBits.js';
 import './MelWeightMatrix.js';
+import './NonMaxSuppression.js';
 import './Normalizer.js';
 import './OneHot.js';
 import './Optional.js';
