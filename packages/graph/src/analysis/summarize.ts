@@ -22,7 +22,7 @@ export interface LayerSummary {
    * Estimated FLOPs: 2 per multiply-add, plus 1 per output element for a fused bias (Gemm, Conv,
    * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
    * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
-   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm) and Einsum (its pairwise contractions,
+   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm), onnxruntime's FusedMatMul and Einsum (its pairwise contractions,
    * see `einsumMacs`); 0 for every other op. Inside If
    * branches and Loop/Scan bodies a layer's work (per iteration) is estimated with the
    * enclosing graphs' shapes and the body's declared inputs.
@@ -235,6 +235,16 @@ function workOf(n: Node, shape: (name: string | undefined) => number[] | undefin
     const w = shape(n.inputs[1]);
     if (!w || !x) return none;
     const macs = prod(x) * prod(w.slice(1));
+    return { macs, flops: 2 * macs };
+  }
+  if (key === 'com.microsoft:FusedMatMul') {
+    // K is the last axis of A as arranged: A's axis 0 when transposed across the batch (transBatchA)
+    const a = shape(n.inputs[0]);
+    const out = shape(n.outputs[0]);
+    if (!a || !out) return none;
+    const r = a.length;
+    const k = r === 1 || !getInt(n, 'transA', 0) ? a[r - 1]! : getInt(n, 'transBatchA', 0) ? a[0]! : a[r - 2]!;
+    const macs = prod(out) * k;
     return { macs, flops: 2 * macs };
   }
   if (key === 'Einsum') {

@@ -9,7 +9,7 @@ const UNARY = [
   'HardSigmoid', 'HardSwish', 'Softplus', 'Softsign', 'Clip', 'Elu', 'Selu', 'Celu', 'Mish', 'ThresholdedRelu',
   'Softmax', 'LogSoftmax', 'Hardmax', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal', 'Sin', 'Cos', 'Tan',
   'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'BatchNormalization',
-  'InstanceNormalization', 'LayerNormalization', 'GroupNormalization', 'LpNormalization', 'LRN',
+  'InstanceNormalization', 'GroupNormalization', 'LpNormalization', 'LRN',
   'MeanVarianceNormalization', 'CumSum', 'BitwiseNot', 'Shrink', 'Trilu', 'ReverseSequence',
 ];
 const BINARY = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'PRelu', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor', 'Max', 'Min', 'Sum', 'Mean'];

@@ -12,6 +12,7 @@ import './reshape.js';
 import './indexing.js';
 import './quantized.js';
 import './ml.js';
+import './contrib.js';
 
 /** Largest constant whose values shape inference reads (shape/axes/index tensors are small). */
 const MAX_DATA = 64;
