@@ -3,6 +3,7 @@ import * as T from '@whittle/tensor';
 import { describeBackends } from '@whittle/testing';
 import { runModel } from '../src/interpreter/run.js';
 import { cpu, expectMatchesOrt, oneNode, randn, runOrt, type OneNode } from './interpreter_harness.js';
+import { worstGradientError } from './gradient_check.js';
 
 /**
  * The attention family of onnxruntime's contrib ops (GroupQueryAttention, MultiHeadAttention,
@@ -74,4 +75,114 @@ describeBackends('GroupQueryAttention matches onnxruntime', ({ backend }) => {
       });
     }
   });
+});
+
+describe('GroupQueryAttention gradients', () => {
+  it('match central differences for a prompt without past (rotary, grouped heads)', async () => {
+    const angles = Array.from({ length: 8 * 2 }, (_, i) => Math.floor(i / 2) / 100 ** ((i % 2) / 2));
+    const spec = ms({
+      op: 'GroupQueryAttention',
+      feeds: { sk: i32([2], [1]), tl: i32([3], []) },
+      inputs: ['init:q', 'init:k', 'init:v', '', '', 'sk', 'tl', 'init:cos', 'init:sin'],
+      inits: { q: randn([1, 3, 16], 80), k: randn([1, 3, 8], 81), v: randn([1, 3, 8], 82), cos: cpu(angles.map(Math.cos), [8, 2]), sin: cpu(angles.map(Math.sin), [8, 2]) },
+      attrs: { num_heads: 4, kv_num_heads: 2, do_rotary: 1 },
+      outputs: GQA_OUT,
+    });
+    expect(await worstGradientError(oneNode(spec), spec.feeds, ['q', 'k', 'v'])).toBeLessThan(2e-3);
+  });
+});
+
+/** MultiHeadAttention with 2 heads of size 4 over 3 queries (5 keys in cross attention). */
+const mha = (name: string, feeds: Record<string, T.Tensor>, inputs: string[], attrs: OneNode['attrs'] = {}, outputs: OneNode['outputs'] = ['float32'], inits?: Record<string, T.Tensor>): [string, OneNode] => [
+  name,
+  ms({ op: 'MultiHeadAttention', feeds, inputs, attrs: { num_heads: 2, ...attrs }, floatAttrs: ['scale', 'mask_filter_value'], outputs, ...(inits ? { inits } : {}) }),
+];
+const q3 = randn([2, 3, 8], 20);
+const k5 = randn([2, 5, 8], 21);
+const v5 = randn([2, 5, 6], 22);
+const mhaCases: [string, OneNode][] = [
+  mha('cross attention', { q: q3, k: k5, v: v5 }, ['q', 'k', 'v']),
+  mha('bias, scale', { q: q3, k: k5, v: v5 }, ['q', 'k', 'v', 'init:bias'], { scale: 0.3 }, ['float32'], { bias: randn([22], 23) }),
+  mha('key_padding_mask [B, T] with mask_filter_value', { q: q3, k: k5, v: v5, m: i32([1, 1, 1, 0, 0, 1, 1, 1, 1, 0], [2, 5]) }, ['q', 'k', 'v', '', 'm'], { mask_filter_value: -50 }),
+  mha('key_padding_mask lengths [B]', { q: q3, k: k5, v: v5, m: i32([2, 4], [2]) }, ['q', 'k', 'v', '', 'm']),
+  mha('attention_bias', { q: q3, k: k5, v: v5, ab: randn([1, 2, 3, 5], 24) }, ['q', 'k', 'v', '', '', 'ab']),
+  mha('self attention with past, unidirectional, presents', { q: q3, k: randn([2, 3, 8], 25), v: randn([2, 3, 8], 26), pk: randn([2, 2, 2, 4], 27), pv: randn([2, 2, 2, 4], 28) }, ['q', 'k', 'v', '', '', '', 'pk', 'pv'], { unidirectional: 1 }, ['float32', 'float32', 'float32']),
+  mha('padding mask over past and new keys, unidirectional', { q: q3, k: randn([2, 3, 8], 29), v: randn([2, 3, 8], 30), m: i32([0, 1, 1, 1, 1, 1, 1, 1, 1, 0], [2, 5]), pk: randn([2, 2, 2, 4], 31), pv: randn([2, 2, 2, 4], 32) }, ['q', 'k', 'v', '', 'm', '', 'pk', 'pv'], { unidirectional: 1 }, ['float32', 'float32', 'float32']),
+  mha('key and value in heads [B, N, L, H]', { q: q3, k: randn([2, 2, 5, 4], 33), v: randn([2, 2, 5, 4], 34) }, ['q', 'k', 'v']),
+];
+
+describeBackends('MultiHeadAttention matches onnxruntime', ({ backend }) => {
+  for (const [name, spec] of mhaCases) {
+    it(name, async () => {
+      await expectMatchesOrt(oneNode(spec), spec.feeds, backend, 1e-4, 2e-5);
+    });
+  }
+});
+
+/** com.microsoft Attention over x [2, 4, 6] with 2 heads (BERT / GPT-2 fused form); onnxruntime's CPU kernel crashes without a bias, so every case has one. */
+const att = (name: string, extra: Record<string, T.Tensor>, inputs: string[], attrs: OneNode['attrs'] = {}, opts: { width?: number; outputs?: OneNode['outputs'] } = {}): [string, OneNode] => {
+  const width = opts.width ?? 12;
+  return [
+    name,
+    ms({
+      op: 'Attention',
+      feeds: { x: randn([2, 4, 6], 40), ...extra },
+      inputs: ['x', 'init:w', 'init:b', ...inputs],
+      inits: { w: randn([6, width], 41, 0.5), b: randn([width], 42) },
+      attrs: { num_heads: 2, ...attrs },
+      floatAttrs: ['scale', 'mask_filter_value'],
+      outputs: opts.outputs ?? ['float32'],
+    }),
+  ];
+};
+const attCases: [string, OneNode][] = [
+  att('no mask', {}, []),
+  att('raw 2-D mask [B, S] (BERT)', { m: i32([1, 1, 1, 0, 1, 1, 0, 0], [2, 4]) }, ['m']),
+  att('1-D end positions [B]', { m: i32([3, 2], [2]) }, ['m']),
+  att('1-D end and start positions [2B]', { m: i32([4, 3, 1, 0], [4]) }, ['m']),
+  att('3-D mask [B, S, T]', { m: cpu(Array.from({ length: 32 }, (_, i) => (i % 3 === 1 ? 0 : 1)), [2, 4, 4], 'int32') }, ['m']),
+  att('unidirectional with past and present (GPT-2)', { p: randn([2, 2, 2, 3, 2], 43), m: i32([1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1], [2, 7]) }, ['m', 'p'], { unidirectional: 1 }, { outputs: ['float32', 'float32'] }),
+  att('qkv_hidden_sizes, scale, mask_filter_value, attention_bias', { m: i32([1, 1, 1, 0, 1, 1, 0, 1], [2, 4]), ab: randn([2, 2, 4, 4], 44) }, ['m', '', 'ab'], { qkv_hidden_sizes: [4, 4, 6], scale: 0.4, mask_filter_value: -100 }, { width: 14 }),
+];
+
+describeBackends('com.microsoft Attention matches onnxruntime', ({ backend }) => {
+  for (const [name, spec] of attCases) {
+    it(name, async () => {
+      await expectMatchesOrt(oneNode(spec), spec.feeds, backend, 1e-4, 2e-5);
+    });
+  }
+});
+
+/** ONNX opset-23 Attention. */
+const onnxAtt = (name: string, feeds: Record<string, T.Tensor>, inputs: string[], attrs: OneNode['attrs'] = {}, outputs: OneNode['outputs'] = ['float32']): [string, OneNode] => [
+  name,
+  { op: 'Attention', opset: 23, feeds, inputs, attrs, floatAttrs: ['scale', 'softcap'], outputs },
+];
+const onnxAttCases: [string, OneNode][] = [
+  onnxAtt('4-D, float mask', { q: randn([2, 2, 3, 4], 50), k: randn([2, 2, 5, 4], 51), v: randn([2, 2, 5, 3], 52), m: randn([3, 5], 53) }, ['q', 'k', 'v', 'm']),
+  onnxAtt('3-D grouped heads, boolean mask, scale', { q: randn([2, 3, 16], 54), k: randn([2, 5, 8], 55), v: randn([2, 5, 8], 56), m: cpu([1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1], [3, 5], 'bool') }, ['q', 'k', 'v', 'm'], { q_num_heads: 4, kv_num_heads: 2, scale: 0.3 }),
+  onnxAtt('causal with past, presents', { q: randn([1, 2, 3, 4], 57), k: randn([1, 2, 3, 4], 58), v: randn([1, 2, 3, 4], 59), pk: randn([1, 2, 2, 4], 60), pv: randn([1, 2, 2, 4], 61) }, ['q', 'k', 'v', '', 'pk', 'pv'], { is_causal: 1 }, ['float32', 'float32', 'float32']),
+  onnxAtt('softcap, qk output after softmax', { q: randn([1, 2, 3, 4], 62), k: randn([1, 2, 4, 4], 63), v: randn([1, 2, 4, 4], 64) }, ['q', 'k', 'v'], { softcap: 2, qk_matmul_output_mode: 3 }, ['float32', 'float32', 'float32', 'float32']),
+  onnxAtt('qk output before the mask', { q: randn([1, 2, 3, 4], 65), k: randn([1, 2, 4, 4], 66), v: randn([1, 2, 4, 4], 67), m: randn([1, 1, 3, 4], 68) }, ['q', 'k', 'v', 'm'], { qk_matmul_output_mode: 0 }, ['float32', 'float32', 'float32', 'float32']),
+];
+
+describeBackends('ONNX Attention (opset 23) matches onnxruntime', ({ backend }) => {
+  for (const [name, spec] of onnxAttCases) {
+    it(name, async () => {
+      await expectMatchesOrt(oneNode(spec), spec.feeds, backend, 1e-4, 2e-5);
+    });
+  }
+});
+
+const sslnCases: [string, OneNode][] = [
+  ['input_skip_bias_sum and inv_std_var, default epsilon', ms({ op: 'SkipSimplifiedLayerNormalization', feeds: { x: randn([2, 3, 8], 70), s: randn([2, 3, 8], 71) }, inputs: ['x', 's', 'init:g'], inits: { g: randn([8], 72) }, outputs: ['float32', 'float32', 'float32', 'float32'] })],
+  ['bias, epsilon, skip [S, H]', ms({ op: 'SkipSimplifiedLayerNormalization', feeds: { x: randn([2, 3, 8], 73), s: randn([3, 8], 74) }, inputs: ['x', 's', 'init:g', 'init:b'], inits: { g: randn([8], 75), b: randn([8], 76) }, attrs: { epsilon: 0.1 }, floatAttrs: ['epsilon'], outputs: ['float32'] })],
+];
+
+describeBackends('SkipSimplifiedLayerNormalization matches onnxruntime', ({ backend }) => {
+  for (const [name, spec] of sslnCases) {
+    it(name, async () => {
+      await expectMatchesOrt(oneNode(spec), spec.feeds, backend);
+    });
+  }
 });

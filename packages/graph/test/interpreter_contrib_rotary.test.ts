@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '@whittle/tensor';
 import { describeBackends } from '@whittle/testing';
-import { GraphModule } from '../src/index.js';
-import { runModel } from '../src/interpreter/run.js';
 import { cpu, expectMatchesOrt, oneNode, randInt, randn, type OneNode } from './interpreter_harness.js';
+import { worstGradientError } from './gradient_check.js';
 
 /**
  * Rotary position embedding in onnxruntime's com.microsoft form and ONNX's opset-23 form, run in
@@ -31,4 +30,11 @@ describeBackends('RotaryEmbedding matches onnxruntime', ({ backend }) => {
       await expectMatchesOrt(oneNode(spec), spec.feeds, backend);
     });
   }
+});
+
+describe('RotaryEmbedding gradients', () => {
+  it('match central differences (interleaved, partial rotary, cos and sin caches too)', async () => {
+    const spec = ms({ op: 'RotaryEmbedding', feeds: { p: ids(1, 3, 40) }, inputs: ['init:x', 'p', 'init:c', 'init:s'], inits: { x: randn([1, 3, 12], 41), c: randn([10, 2], 42), s: randn([10, 2], 43) }, attrs: { num_heads: 2, rotary_embedding_dim: 4, interleaved: 1 } });
+    expect(await worstGradientError(oneNode(spec), spec.feeds, ['x', 'c', 's'])).toBeLessThan(2e-3);
+  });
 });

@@ -3,9 +3,9 @@ import { registerOp } from '../registry.js';
 
 /**
  * com.microsoft SkipSimplifiedLayerNormalization: s = input + skip (+ bias), then RMS
- * normalization over the last axis scaled by gamma. Outputs: output, mean (not computed by the
- * simplified form, as in onnxruntime), inv_std_var ([..., 1]) and input_skip_bias_sum s, the
+ * normalization over the last axis scaled by gamma. Outputs: output, mean, inv_std_var ([..., 1]) and input_skip_bias_sum s, the
  * residual stream the next block adds to. skip broadcasts against input ([S, H] or [1, S, H]).
+ * mean is zeros [..., 1]: the simplified form has none, and onnxruntime writes zeros there.
  */
 registerOp(
   'SkipSimplifiedLayerNormalization',
@@ -14,7 +14,7 @@ registerOp(
     if (bias) sum = T.add(sum, bias);
     const last = sum.rank - 1;
     const inv = T.reciprocal(T.sqrt(T.addScalar(T.mean(T.mul(sum, sum), [last], true), ctx.float('epsilon', 1e-12))));
-    return [T.mul(T.mul(sum, inv), gamma!), undefined, inv, sum];
+    return [T.mul(T.mul(sum, inv), gamma!), T.zerosLike(inv), inv, sum];
   },
   'com.microsoft',
 );

@@ -89,3 +89,43 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, opts: AttendOptions): Te
   if (opts.bias) scores = T.add(scores, opts.bias);
   return T.matmul(T.softmax(scores, -1), v);
 }
+
+/** A mask_index / key_padding_mask as onnxruntime's CPU kernels read it: its values and dims. */
+export interface MaskIndex {
+  values: readonly number[];
+  dims: readonly number[];
+}
+
+/**
+ * onnxruntime's additive attention mask [B, 1, S, T] for B rows of S queries over T keys, the
+ * first P of them past: a key a mask marks out adds mask_filter_value (raw 0/1 masks [B, T] or
+ * [B, S, T]; 1-D end positions [B]; end then start positions [2B]); with `causal`, keys after
+ * past + s are overwritten with the lowest float32. Undefined when nothing is masked.
+ */
+export function ortMask(ctx: OpContext, b: number, s: number, t: number, p: number, mask: MaskIndex | undefined, causal: boolean, filter: number): Float32Array | undefined {
+  if (!mask && !causal) return undefined;
+  const out = new Float32Array(b * s * t);
+  if (mask) {
+    const { values, dims } = mask;
+    const ok = (dims.length === 1 && (dims[0] === b || dims[0] === 2 * b)) || (dims.length === 2 && dims[0] === b && dims[1] === t) || (dims.length === 3 && dims[0] === b && dims[1] === s && dims[2] === t);
+    if (!ok) throw badInput(ctx, `mask [${dims.join(', ')}] is not [${b}], [${2 * b}], [${b}, ${t}] or [${b}, ${s}, ${t}]`);
+    for (let i = 0; i < b; i++) {
+      for (let q = 0; q < s; q++) {
+        const row = (i * s + q) * t;
+        for (let j = 0; j < t; j++) {
+          let keep: boolean;
+          if (dims.length === 3) keep = values[row + j]! > 0;
+          else if (dims.length === 2) keep = values[i * t + j]! > 0;
+          else keep = j < values[i]! && (dims[0] === b || j >= Math.min(values[b + i]!, t));
+          if (!keep) out[row + j] = filter;
+        }
+      }
+    }
+  }
+  if (causal) {
+    for (let i = 0; i < b; i++) {
+      for (let q = 0; q < s; q++) out.fill(FLOAT32_LOWEST, (i * s + q) * t + p + q + 1, (i * s + q + 1) * t);
+    }
+  }
+  return out;
+}

@@ -4,6 +4,8 @@
  */
 import './ArgMax.js';
 import './ArrayFeatureExtractor.js';
+import './Attention.js';
+import './AttentionContrib.js';
 import './BatchNormalization.js';
 import './BiasGelu.js';
 import './Binarizer.js';
@@ -37,6 +39,7 @@ import './Loop.js';
 import './MatMul.js';
 import './MatMulNBits.js';
 import './MelWeightMatrix.js';
+import './MultiHeadAttention.js';
 import './NonMaxSuppression.js';
 import './Normalizer.js';
 import './OneHot.js';

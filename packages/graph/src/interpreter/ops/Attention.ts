@@ -1,0 +1,61 @@
+import * as T from '@whittle/tensor';
+import type { Tensor } from '@whittle/tensor';
+import { registerOp } from '../registry.js';
+import { unsupported } from './util.js';
+import { badInput, hostTensor, repeatKv } from './attention_util.js';
+
+/**
+ * ONNX Attention (opset 23). Q [B, qN, S, H] or [B, S, qN·H] (with q_num_heads); K, V
+ * [B, kvN, L, H] or [B, L, kvN·H] (with kv_num_heads), each kv head serving qN / kvN query heads.
+ * past_key / past_value [B, kvN, P, H] precede K and V; present_key / present_value are the
+ * concatenation. Scores q·kᵀ·scale (default 1/√H), plus attn_mask (boolean: false masks out;
+ * float: added) broadcast to [B, qN, S, P + L], masked causally when is_causal (query s sees keys
+ * up to P + s), soft-capped by softcap, softmax, times V. Y keeps Q's layout.
+ * qk_matmul_output is the scores at the stage qk_matmul_output_mode names (0 q·kᵀ·scale, 1 with
+ * the masks, 2 soft-capped, 3 the softmax).
+ */
+registerOp('Attention', (inputs, ctx) => {
+  const [qIn, kIn, vIn, attnMask, pastKey, pastValue] = inputs;
+  if (inputs[6]) unsupported(ctx, 'nonpad_kv_seqlen');
+  const threeD = qIn!.rank === 3;
+  const toHeads = (x: Tensor, heads: number, what: string): Tensor => {
+    if (x.rank === 4) return x;
+    if (!heads) throw badInput(ctx, `a 3-D ${what} needs the ${what === 'Q' ? 'q' : 'kv'}_num_heads attribute`);
+    const [b, s, d] = x.shape as [number, number, number];
+    return T.transpose(T.reshape(x, [b, s, heads, d / heads]), [0, 2, 1, 3]);
+  };
+  const q = toHeads(qIn!, ctx.int('q_num_heads', 0), 'Q');
+  let k = toHeads(kIn!, ctx.int('kv_num_heads', 0), 'K');
+  let v = toHeads(vIn!, ctx.int('kv_num_heads', 0), 'V');
+  const p = pastKey ? pastKey.shape[2]! : 0;
+  if (pastKey && pastValue) {
+    k = T.concat([pastKey, k], 2);
+    v = T.concat([pastValue, v], 2);
+  }
+  const [b, qN, s, h] = q.shape as [number, number, number, number];
+  const kvN = k.shape[1]!;
+  if (qN % kvN) throw badInput(ctx, `${qN} query heads do not group over ${kvN} key/value heads`);
+  const t = k.shape[2]!;
+
+  let scores = T.mulScalar(T.matmul(q, T.transpose(repeatKv(k, qN / kvN), [0, 1, 3, 2])), ctx.float('scale', 0) || 1 / Math.sqrt(h));
+  const raw = scores;
+  if (attnMask) {
+    scores = attnMask.dtype === 'bool' ? T.where(attnMask, scores, T.full([], -Infinity, scores.dtype, { backend: scores.backend })) : T.add(scores, attnMask);
+  }
+  if (ctx.int('is_causal', 0)) {
+    const m = new Float32Array(s * t);
+    for (let i = 0; i < s; i++) m.fill(-Infinity, i * t + p + i + 1, (i + 1) * t);
+    scores = T.add(scores, hostTensor(m, [s, t], scores));
+  }
+  const masked = scores;
+  const softcap = ctx.float('softcap', 0);
+  if (softcap > 0) scores = T.mulScalar(T.tanh(T.mulScalar(scores, 1 / softcap)), softcap);
+  const capped = scores;
+  const probs = T.softmax(scores, -1);
+  let y = T.matmul(probs, repeatKv(v, qN / kvN));
+  if (threeD) y = T.reshape(T.transpose(y, [0, 2, 1, 3]), [b, s, qN * y.shape[3]!]);
+  const qk = [raw, masked, capped, probs][ctx.int('qk_matmul_output_mode', 0)];
+  if (!qk) unsupported(ctx, `qk_matmul_output_mode ${ctx.int('qk_matmul_output_mode', 0)}`);
+  return [y, k, v, qk];
+});
+
