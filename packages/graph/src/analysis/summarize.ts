@@ -7,6 +7,7 @@ import type { Dim, Graph, Model, Node, RawTensor, ValueInfo, ValueType } from '.
 import type { Tensor } from '@whittle/tensor';
 import { constantWeights } from './constant_weights.js';
 import { inferValueTypes } from './shape/infer.js';
+import { attentionMacs } from './attention_work.js';
 
 /** Parameters of one node (layer). */
 export interface LayerSummary {
@@ -247,6 +248,8 @@ function workOf(n: Node, shape: (name: string | undefined) => number[] | undefin
     const macs = prod(out) * k;
     return { macs, flops: 2 * macs };
   }
+  const attention = attentionMacs(key, n, shape);
+  if (attention !== undefined) return { macs: attention, flops: 2 * attention };
   if (key === 'Einsum') {
     const shapes = n.inputs.map((i) => shape(i));
     if (shapes.some((s) => !s)) return none;

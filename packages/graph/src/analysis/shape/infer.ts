@@ -13,6 +13,7 @@ import './indexing.js';
 import './quantized.js';
 import './ml.js';
 import './contrib.js';
+import './attention.js';
 
 /** Largest constant whose values shape inference reads (shape/axes/index tensors are small). */
 const MAX_DATA = 64;
