@@ -4,8 +4,7 @@ import { describeBackends } from '@whittle/testing';
 import { cpu, expectMatchesOrt, oneNode, randn, type OneNode } from './interpreter_harness.js';
 
 /**
- * The detection / sampling ops against onnxruntime-node on cpu and webgpu: NonMaxSuppression on
- * many overlapping random boxes (both box formats, thresholds, several batches and classes),
+ * The detection / sampling ops against onnxruntime-node on cpu and webgpu: NonMaxSuppression on many overlapping random boxes (both box formats, thresholds, several batches and classes),
  * GridSample and RoiAlign on random inputs in each mode.
  */
 function boxes(batches: number, n: number, seed: number, centered: boolean): number[] {
@@ -34,9 +33,44 @@ const nms = (centered: boolean, seed: number, withScore: boolean): OneNode => ({
   opset: 11,
 });
 
+/** Grid coordinates in [-1.3, 1.3]: some samples fall outside the image, where padding decides. */
+function grid(shape: number[], seed: number): ReturnType<typeof cpu> {
+  const rng = new Rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return cpu(Array.from({ length: n }, () => Math.fround(rng.uniform(-1.3, 1.3))), shape);
+}
+const gridSample = (mode: string, padding: string, align: number, opset: number, spatial = [5, 6]): OneNode => ({
+  op: 'GridSample',
+  feeds: { x: randn([2, 3, ...spatial], 10), g: grid([2, 4, ...(spatial.length === 3 ? [2, 3] : [7]), spatial.length], 11) },
+  inputs: ['x', 'g'],
+  attrs: { mode, padding_mode: padding, align_corners: align },
+  outputs: ['float32'],
+  opset,
+});
+const roiAlign = (attrs: Record<string, number | string>, opset: number): OneNode => ({
+  op: 'RoiAlign',
+  feeds: { x: randn([2, 3, 12, 10], 20) },
+  inputs: ['x', 'init:r', 'init:b'],
+  // regions inside, across the border and outside the image, one degenerate
+  inits: { r: cpu([1, 1, 6, 8, 0.5, 2.2, 9.7, 11.4, -3, -2, 4, 3, 7, 7, 7, 7, 8, 10, 14, 15], [5, 4]), b: cpu([0, 1, 1, 0, 1], [5], 'int64') },
+  attrs,
+  floatAttrs: ['spatial_scale'],
+  outputs: ['float32'],
+  opset,
+});
+
 const cases: [string, OneNode][] = [
   ['NonMaxSuppression corners, score threshold', nms(false, 1, true)],
   ['NonMaxSuppression centers, no score threshold', nms(true, 3, false)],
+  ['GridSample bilinear zeros (opset 16)', gridSample('bilinear', 'zeros', 0, 16)],
+  ['GridSample bicubic border align_corners (opset 16)', gridSample('bicubic', 'border', 1, 16)],
+  ['GridSample nearest reflection (opset 16)', gridSample('nearest', 'reflection', 0, 16)],
+  ['GridSample linear reflection align_corners (opset 20)', gridSample('linear', 'reflection', 1, 20)],
+  ['GridSample cubic reflection (opset 20)', gridSample('cubic', 'reflection', 0, 20)],
+  ['GridSample 3-D linear border (opset 20)', gridSample('linear', 'border', 0, 20, [3, 4, 5])],
+  ['RoiAlign avg half_pixel adaptive sampling', roiAlign({ output_height: 3, output_width: 4, spatial_scale: 0.8 }, 16)],
+  ['RoiAlign max output_half_pixel sampling 2', roiAlign({ output_height: 2, output_width: 2, sampling_ratio: 2, mode: 'max', coordinate_transformation_mode: 'output_half_pixel' }, 16)],
+  ['RoiAlign opset 10', roiAlign({ output_height: 2, output_width: 3, sampling_ratio: 3 }, 10)],
 ];
 
 describeBackends('detection ops match onnxruntime', ({ backend }) => {
