@@ -1,7 +1,7 @@
 /**
  * Shape inference and the FLOPs estimate through onnxruntime's fused transformer ops: every
  * output's inferred shape equals what onnxruntime-node returns, and the tiny BERT optimized by
- * onnxruntime (FusedMatMul, SkipLayerNormalization, Gelu, BiasGelu, LayerNormalization) keeps the
+ * onnxruntime (FusedMatMul, FusedGemm, SkipLayerNormalization, Gelu, BiasGelu, LayerNormalization) keeps the
  * multiply-adds of the graph it was made from.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +22,7 @@ const CASES: [string, OneNode][] = [
   ['FusedMatMul transBatchA + transA', { op: 'FusedMatMul', domain: MS, feeds: { a: randn([4, 2, 3], 1), b: randn([4, 2, 5], 2) }, inputs: ['a', 'b'], attrs: { transBatchA: 1, transA: 1, transBatchB: 1 }, outputs: [F] }],
   ['FusedMatMul transB, broadcast batch', { op: 'FusedMatMul', domain: MS, feeds: { a: randn([2, 1, 3, 4], 3), b: randn([3, 5, 4], 4) }, inputs: ['a', 'b'], attrs: { transB: 1, alpha: 0.5 }, floatAttrs: ['alpha'], outputs: [F] }],
   ['FusedMatMul vector A', { op: 'FusedMatMul', domain: MS, feeds: { a: randn([4], 5), b: randn([2, 4, 5], 6) }, inputs: ['a', 'b'], outputs: [F] }],
+  ['FusedGemm transA + Tanh', { op: 'FusedGemm', domain: MS, feeds: { a: randn([6, 3], 23) }, inputs: ['a', 'init:b', 'init:c'], inits: { b: randn([6, 4], 24), c: randn([4], 25) }, attrs: { transA: 1, activation: 'Tanh' }, outputs: [F] }],
   ['BiasGelu', { op: 'BiasGelu', domain: MS, feeds: { a: randn([2, 3, 8], 7) }, inputs: ['a', 'init:b'], inits: { b: randn([8], 8) }, outputs: [F] }],
   ['FastGelu', { op: 'FastGelu', domain: MS, feeds: { a: randn([2, 3, 8], 9) }, inputs: ['a'], outputs: [F] }],
   ['QuickGelu', { op: 'QuickGelu', domain: MS, feeds: { a: randn([2, 8], 10) }, inputs: ['a'], outputs: [F] }],
@@ -79,11 +80,11 @@ describe('FLOPs through an onnxruntime-optimized BERT', () => {
     }
   });
 
-  it('dynamic sequence: FusedMatMul and BiasGelu count as the exported graph with the same dims', async () => {
-    const base = torchTransformerEncoder({ vocab: 40, layers: 2, dModel: 32, heads: 4, ffn: 64, maxPositions: 16, attentionMask: true });
+  it('dynamic sequence, classification head: FusedMatMul, BiasGelu and the pooler FusedGemm count as the exported graph with the same dims', async () => {
+    const base = torchTransformerEncoder({ vocab: 40, layers: 2, dModel: 32, heads: 4, ffn: 64, maxPositions: 16, attentionMask: true, head: 'sequence-classification' });
     const fused = await ortOptimized(base);
     const ops = fused.graph.nodes.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
-    for (const op of ['com.microsoft:BiasGelu', 'com.microsoft:FusedMatMul', 'LayerNormalization']) expect(ops).toContain(op);
+    for (const op of ['com.microsoft:BiasGelu', 'com.microsoft:FusedMatMul', 'com.microsoft:FusedGemm', 'LayerNormalization']) expect(ops).toContain(op);
     const dims = { batch_size: 2, sequence: 16 };
     expect(summarize(fused, { dims }).macs).toBe(summarize(base, { dims }).macs);
   });

@@ -1,6 +1,6 @@
 /**
- * onnxruntime's com.microsoft fused matmul and GELU family (FusedMatMul, BiasGelu, FastGelu,
- * Gelu, QuickGelu) against onnxruntime-node, on cpu and webgpu, with every attribute and optional
+ * onnxruntime's com.microsoft fused matmul and GELU family (FusedMatMul, FusedGemm with each
+ * activation it fuses, BiasGelu, FastGelu, Gelu, QuickGelu) against onnxruntime-node, on cpu and webgpu, with every attribute and optional
  * input; bad bias shapes are refused; FastGelu's gradient against finite differences.
  */
 import { expect, it } from 'vitest';
@@ -36,6 +36,22 @@ const MATMULS: [number[], number[], Record<string, AttrInput>][] = [
   [[2, 3, 4], [4], { transA: 0, transB: 1 }],
 ];
 
+/** FusedGemm activations with their activation_* parameters (given ones, and the defaults where left out). */
+const FUSED_GEMM: [string, Record<string, number>][] = [
+  ['Tanh', {}],
+  ['Relu', {}],
+  ['Sigmoid', {}],
+  ['LeakyRelu', { activation_alpha: 0.2 }],
+  ['HardSigmoid', { activation_alpha: 0.3, activation_beta: 0.4 }],
+  ['Elu', { activation_alpha: 0.7 }],
+  ['Selu', { activation_alpha: 1.5, activation_gamma: 1.1 }],
+  ['Softplus', {}],
+  ['Softsign', {}],
+  ['ThresholdedRelu', { activation_alpha: 0.5 }],
+  ['ScaledTanh', { activation_alpha: 2, activation_beta: 0.5 }],
+  ['ParametricSoftplus', { activation_alpha: 1.5, activation_beta: 0.75 }],
+];
+
 describeBackends('com.microsoft FusedMatMul and GELU family vs onnxruntime', ({ backend }) => {
   for (const [a, b, attrs] of MATMULS) {
     it(`FusedMatMul [${a}] x [${b}] ${JSON.stringify(attrs)}`, async () => {
@@ -49,6 +65,25 @@ describeBackends('com.microsoft FusedMatMul and GELU family vs onnxruntime', ({ 
       const { model, feeds } = fusedMatMul([...a], [...b], attrs, 1);
       await expect(runModel(model, feeds, { backend })).rejects.toThrow(/FusedMatMul.*transBatch[AB] needs A and B of one rank, at least 3/);
     }
+  });
+
+  for (const [activation, params] of FUSED_GEMM) {
+    it(`FusedGemm (transB, alpha, beta, bias) + ${activation} ${JSON.stringify(params)}`, async () => {
+      const feeds = { a: randn([3, 6], 40, 2) };
+      const attrs: Record<string, AttrInput> = { activation, transB: 1, alpha: 0.8, beta: 0.5, ...params };
+      const model = oneNode({ op: 'FusedGemm', domain: MS, feeds, inputs: ['a', 'init:b', 'init:c'], inits: { b: randn([4, 6], 41), c: randn([4], 42) }, attrs, floatAttrs: ['alpha', 'beta', ...Object.keys(params)], outputs: ['float32'] });
+      await expectMatchesOrt(model, feeds, backend);
+    });
+  }
+
+  it('FusedGemm without C and with transA; an activation onnxruntime does not fuse, and one without its parameters, are refused', async () => {
+    const feeds = { a: randn([6, 3], 43) };
+    await expectMatchesOrt(oneNode({ op: 'FusedGemm', domain: MS, feeds, inputs: ['a', 'init:b'], inits: { b: randn([6, 4], 44) }, attrs: { activation: 'Relu', transA: 1 }, outputs: ['float32'] }), feeds, backend);
+    const bad = oneNode({ op: 'FusedGemm', domain: MS, feeds, inputs: ['a', 'init:b'], inits: { b: randn([6, 4], 44) }, attrs: { activation: 'Gelu', transA: 1 }, outputs: ['float32'] });
+    await expect(runModel(bad, feeds, { backend })).rejects.toThrow(/FusedGemm.*activation 'Gelu' is not supported/);
+    // onnxruntime requires the parameters of a parametrized activation
+    const bare = oneNode({ op: 'FusedGemm', domain: MS, feeds, inputs: ['a', 'init:b'], inits: { b: randn([6, 4], 44) }, attrs: { activation: 'LeakyRelu', transA: 1 }, outputs: ['float32'] });
+    await expect(runModel(bare, feeds, { backend })).rejects.toThrow(/FusedGemm.*activation LeakyRelu needs the attribute activation_alpha/);
   });
 
   it('BiasGelu: exact Gelu of A + 1-D bias, on 2-D and 3-D A', async () => {

@@ -23,7 +23,7 @@ export interface LayerSummary {
    * Estimated FLOPs: 2 per multiply-add, plus 1 per output element for a fused bias (Gemm, Conv,
    * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
    * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
-   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm), onnxruntime's FusedMatMul and Einsum (its pairwise contractions,
+   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm), onnxruntime's FusedMatMul and FusedGemm, and Einsum (its pairwise contractions,
    * see `einsumMacs`); 0 for every other op. Inside If
    * branches and Loop/Scan bodies a layer's work (per iteration) is estimated with the
    * enclosing graphs' shapes and the body's declared inputs.
@@ -222,6 +222,7 @@ const LINEAR: Record<string, { kind: 'matmul' | 'gemm' | 'conv'; data: number; w
   'com.microsoft:MatMulNBits': { kind: 'matmul', data: 0, weight: 1, bias: 5 },
   Gemm: { kind: 'gemm', data: 0, weight: 1, bias: 2 },
   'com.microsoft:QGemm': { kind: 'gemm', data: 0, weight: 3, bias: 6 },
+  'com.microsoft:FusedGemm': { kind: 'gemm', data: 0, weight: 1, bias: 2 },
   Conv: { kind: 'conv', data: 0, weight: 1, bias: 2 },
   ConvInteger: { kind: 'conv', data: 0, weight: 1 },
   QLinearConv: { kind: 'conv', data: 0, weight: 3, bias: 8 },

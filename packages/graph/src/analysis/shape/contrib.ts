@@ -1,5 +1,5 @@
 /**
- * Shape rules of onnxruntime's fused transformer ops (com.microsoft FusedMatMul, the GELU family,
+ * Shape rules of onnxruntime's fused transformer ops (com.microsoft FusedMatMul, FusedGemm, the GELU family,
  * SkipLayerNormalization, EmbedLayerNormalization) and of the layer normalizations it registers in
  * the default domain (LayerNormalization's Mean/InvStdDev outputs, SimplifiedLayerNormalization),
  * so shapes — and the FLOPs estimate built on them — flow through an onnxruntime-optimized graph.
@@ -35,6 +35,9 @@ registerShapeRule(
   },
   MS,
 );
+
+/** FusedGemm: Gemm's rule (the fused activation is element-wise). */
+registerShapeRule('FusedGemm', (c) => getShapeRule('Gemm')!(c), MS);
 
 const sameAsInput = (c: RuleContext): OutInfo[] => [{ elem: c.elem(0), shape: c.shape(0) }];
 for (const op of ['BiasGelu', 'FastGelu', 'Gelu', 'QuickGelu']) registerShapeRule(op, sameAsInput, MS);

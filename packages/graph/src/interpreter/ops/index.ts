@@ -26,6 +26,7 @@ import './Equal.js';
 import './EyeLike.js';
 import './FastGelu.js';
 import './Flatten.js';
+import './FusedGemm.js';
 import './FusedMatMul.js';
 import './Gather.js';
 import './GatherElements.js';
