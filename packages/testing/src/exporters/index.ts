@@ -4,3 +4,4 @@ export * from './tf2onnx.js';
 export * from './paddle.js';
 export * from './optimum.js';
 export * from './sklearn.js';
+export * from './genai_builder.js';
