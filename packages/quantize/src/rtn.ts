@@ -1,4 +1,4 @@
-import { type Model, NameGenerator, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
+import { type Model, NameGenerator, PassOptionsError, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
 import { constantWeightNodes, findModelWeightSites, modelInitializerBytes, type Granularity, type QuantizedWeight, type RtnSpec, type WeightSite } from './weights.js';
 import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
 import { quantizeSiteRtn } from './rtn_nbits.js';
@@ -7,6 +7,7 @@ import { SkipLog, nothingReason } from './skips.js';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 import { ensureDomain } from './emit.js';
 import { type TiedHeadMode, emitTiedTable, findTiedTable, sharedBlocker } from './tied_head.js';
+import { type RequantizeResult, requantizableLayers, requantizeInt8Layers } from './requantize_int8.js';
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
@@ -20,6 +21,7 @@ export const rtnOptions = defineOptions({
   int8ConvBelow: { type: 'number', integer: true, min: 0, max: 1024, default: 16, description: 'below 8 bits: Conv/ConvTranspose weights whose reduction length (input channels / group × kernel; 9 for a 3×3 depthwise conv) is below this stay int8 per channel, as tiny kernels lose too much on a 4-bit grid (0: none)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
   excludeOps: { type: 'string[]', default: [], description: 'op types to leave in float' },
+  requantizeInt8: { type: 'boolean', default: false, description: "format matmulnbits: also re-quantize the weights the model already holds as int8 (dynamic-int8 MatMulInteger, DequantizeLinear MatMul weights, uint8 token tables behind DequantizeLinear, as Transformers.js' model_quantized.onnx ships them) to MatMulNBits / GatherBlockQuantized with float activations. Each weight is dequantized exactly and rounded again, so it carries both roundings: quantizing the float model is more accurate when you have it; the report gives each weight's error against its int8 values" },
   tiedHead: { type: 'string', enum: ['shared', 'int8', 'float'], default: 'shared', description: "format matmulnbits, an embedding table also read (through a Transpose) as the LM head: 'shared' one 4-bit copy read by GatherBlockQuantized and the head's MatMulNBits, 'int8' a 4-bit gather plus an 8-bit head, 'float' a 4-bit gather and the float32 head" },
 });
 
@@ -77,8 +79,12 @@ export const quantizeWeightsPass = definePass({
   optionsSchema: rtnOptions,
   async run(model, ctx) {
     const o = ctx.options;
+    if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-weights', `requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' (got format '${o.format}', granularity '${o.granularity}')`);
     const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
     const out = prepared.model;
+    // int8 layers first: the float weights quantized below must not be taken for int8 ones
+    const bytesIn = modelInitializerBytes(out);
+    const requantized = o.requantizeInt8 ? await requantizeInt8Layers(out, { bits: o.bits, symmetric: o.symmetric, blockSize: o.blockSize }, new NameGenerator(out.graph), { signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m) }) : undefined;
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
     const weights = uniqueWeights(sites);
@@ -127,6 +133,13 @@ export const quantizeWeightsPass = definePass({
     const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
     r.warnings.push(...tiedWarnings);
     r.bytesBefore = bytes0;
+    if (requantized) {
+      // the int8 tables the float pass skipped ('only float32 weights') were re-quantized above
+      const done = new Set(requantized.weights.map((w) => w.weight.split(': ').pop()!));
+      for (let i = skips.items.length - 1; i >= 0; i--) if (done.has(skips.items[i]!.name.split(': ').pop()!)) skips.items.splice(i, 1);
+      r.bytesBefore = bytesIn;
+      r.bytesAfter = modelInitializerBytes(out);
+    }
     const accuracySet = o.accuracyLevel > 0 ? setMatMulNBitsAccuracyLevel(out, o.accuracyLevel) : 0;
     const s = writeSummary(r, prepared.raise);
     const warnings = [...r.warnings];
@@ -136,17 +149,38 @@ export const quantizeWeightsPass = definePass({
     kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));
     const keptNote = kept8.length ? `${kept8.length} small Conv weight${kept8.length > 1 ? 's' : ''} kept int8 per channel (reduction length < ${o.int8ConvBelow})` : '';
     if (keptNote) warnings.push(`${keptNote}: ${kept8.slice(0, 3).join(', ')}${kept8.length > 3 ? `, ... (${kept8.length - 3} more)` : ''}`);
-    const changed = r.layers.length > 0 || tied.length > 0;
-    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
+    const requantNote = requantized?.weights.length ? requantizedNote(requantized, o.bits) : '';
+    if (requantNote) warnings.push(`${requantNote}; quantizing the float model is more accurate when you have it (details.requantized: each weight's error against its int8 values)`);
+    for (const l of requantized?.left ?? []) warnings.push(`${l.op} ${l.name} left as stored: ${l.reason}`);
+    const changed = r.layers.length > 0 || tied.length > 0 || !!requantized?.weights.length;
+    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out)) + (o.requantizeInt8 ? '' : requantizeHint(model, o.format));
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}` : reason,
-        stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}` : reason,
+        stats: { layers: r.layers.length, weights: weights.length, ...(requantized ? { requantized: requantized.weights.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: kept8, ...(tied.length ? { tied } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: kept8, ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },
 });
+
+/** One line on what re-quantizing int8 weights did, with the RMS error it added in int8 steps. */
+function requantizedNote(r: RequantizeResult, bits: number): string {
+  const ws = r.weights;
+  const layers = ws.reduce((a, w) => a + w.layers, 0);
+  const forms = ['MatMulInteger', 'DequantizeLinear', 'table'].map((f) => [f, ws.filter((w) => w.form === f).length] as const).filter(([, n]) => n > 0).map(([f, n]) => `${n} ${f === 'table' ? 'token table' : f}`).join(', ');
+  const steps = ws.map((w) => w.rmseInt8Steps);
+  const rel = Math.max(...ws.map((w) => w.relativeRmse));
+  return `${ws.length} int8 weight(s) (${forms}; ${layers} layer(s)) re-quantized to ${bits}-bit from their dequantized values, rounded twice: RMS error ${Math.min(...steps).toFixed(2)}-${Math.max(...steps).toFixed(2)} int8 steps, at most ${(100 * rel).toFixed(1)} % of the weight's RMS${r.dynamicQuantizeRemoved ? `; ${r.dynamicQuantizeRemoved} DynamicQuantizeLinear removed (float activations)` : ''}`;
+}
+
+/** For a refusal: the int8 layers `requantizeInt8` would take ('' when there are none). */
+function requantizeHint(model: Model, format: string): string {
+  const n = requantizableLayers(model);
+  if (!n.linear && !n.tables) return '';
+  const what = [n.linear ? `${n.linear} int8 MatMul layer(s)` : '', n.tables ? `${n.tables} int8 token table(s)` : ''].filter(Boolean).join(' and ');
+  return `; ${what} can be re-quantized from their int8 weights with requantizeInt8 (--requantize-int8${format === 'matmulnbits' ? '' : ' --format matmulnbits'}), rounded twice`;
+}
