@@ -94,6 +94,7 @@ import './inverse_trig.js';
 import './losses.js';
 import './normalization.js';
 import './pooling.js';
+import './random.js';
 import './reductions.js';
 import './rnn.js';
 import './scatter.js';
