@@ -3,7 +3,10 @@ import { registerOp } from '../registry.js';
 
 /**
  * ONNX LayerNormalization (opset 17): normalize over axes [axis, rank), then scale and bias
- * (broadcast). Optional outputs Mean and InvStdDev keep the reduced axes as 1.
+ * (broadcast). Optional outputs Mean and InvStdDev keep the reduced axes as 1. Also onnxruntime's
+ * own LayerNormalization (default domain since version 1, which its optimizer writes into
+ * opset-14 graphs with stash_type 1): the same signature and results; stash_type 1 (statistics
+ * in float32) is how float32 inputs are computed anyway.
  */
 registerOp('LayerNormalization', ([x, scale, bias], ctx) => {
   const r = x!.rank;
