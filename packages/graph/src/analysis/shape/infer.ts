@@ -14,6 +14,8 @@ import './quantized.js';
 import './ml.js';
 import './contrib.js';
 import './attention.js';
+import './signal.js';
+import './sampling.js';
 
 /** Largest constant whose values shape inference reads (shape/axes/index tensors are small). */
 const MAX_DATA = 64;
