@@ -5,7 +5,7 @@ import { cpu, expectMatchesOrt, oneNode, randn, type OneNode } from './interpret
 
 /**
  * The detection / sampling ops against onnxruntime-node on cpu and webgpu: NonMaxSuppression on many overlapping random boxes (both box formats, thresholds, several batches and classes),
- * GridSample and RoiAlign on random inputs in each mode.
+ * GridSample and RoiAlign on random inputs in each mode, AffineGrid in 2-D and 3-D.
  */
 function boxes(batches: number, n: number, seed: number, centered: boolean): number[] {
   const rng = new Rng(seed);
@@ -71,6 +71,8 @@ const cases: [string, OneNode][] = [
   ['RoiAlign avg half_pixel adaptive sampling', roiAlign({ output_height: 3, output_width: 4, spatial_scale: 0.8 }, 16)],
   ['RoiAlign max output_half_pixel sampling 2', roiAlign({ output_height: 2, output_width: 2, sampling_ratio: 2, mode: 'max', coordinate_transformation_mode: 'output_half_pixel' }, 16)],
   ['RoiAlign opset 10', roiAlign({ output_height: 2, output_width: 3, sampling_ratio: 3 }, 10)],
+  ['AffineGrid 2-D', { op: 'AffineGrid', feeds: { t: randn([2, 2, 3], 30) }, inputs: ['t', 'init:s'], inits: { s: cpu([2, 3, 5, 7], [4], 'int64') }, outputs: ['float32'], opset: 20 }],
+  ['AffineGrid 3-D align_corners', { op: 'AffineGrid', feeds: { t: randn([1, 3, 4], 31) }, inputs: ['t', 'init:s'], inits: { s: cpu([1, 2, 3, 4, 5], [5], 'int64') }, attrs: { align_corners: 1 }, outputs: ['float32'], opset: 20 }],
 ];
 
 describeBackends('detection ops match onnxruntime', ({ backend }) => {

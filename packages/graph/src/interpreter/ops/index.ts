@@ -2,6 +2,7 @@
  * Registers every interpreter op (side effects only). Import once before running models.
  * @module
  */
+import './AffineGrid.js';
 import './ArgMax.js';
 import './ArrayFeatureExtractor.js';
 import './Attention.js';
@@ -9,6 +10,7 @@ import './AttentionContrib.js';
 import './BatchNormalization.js';
 import './BiasGelu.js';
 import './Binarizer.js';
+import './BitCast.js';
 import './CenterCropPad.js';
 import './Col2Im.js';
 import './Compress.js';
