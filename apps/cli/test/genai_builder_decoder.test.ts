@@ -79,6 +79,7 @@ describe('a decoder in the onnxruntime-genai model-builder layout', () => {
     ['rtn', ['quantize', 'weights', original, '--bits', '4', '--format', 'qdq']],
     ['matmulnbits', ['quantize', 'weights', original, '--bits', '4', '--format', 'matmulnbits']],
     ['gptq', ['quantize', 'gptq', original, '--bits', '4', '--data', ids]],
+    ['awq', ['quantize', 'awq', original, '--bits', '4', '--data', ids]],
     ['sparsegpt', ['prune', 'sparsegpt', original, '--sparsity', '0.5', '--data', ids]],
     ['wanda', ['prune', 'unstructured', original, '--method', 'wanda', '--sparsity', '0.5', '--data', ids]],
     ['magnitude', ['prune', 'unstructured', original, '--sparsity', '0.5']],
@@ -94,10 +95,10 @@ describe('a decoder in the onnxruntime-genai model-builder layout', () => {
     }
     const nbits = readModel(new Uint8Array(readFileSync(join(dir, 'matmulnbits.onnx')))).graph.nodes.filter((n) => n.opType === 'MatMulNBits');
     expect(nbits).toHaveLength(15); // every projection, lm_head included
-    // measured (seed 7): rtn / matmulnbits cosine 0.988, top-1 0.84; gptq 0.996, 0.87; sparsegpt 0.962, 0.72;
+    // measured (seed 7): rtn / matmulnbits cosine 0.988, top-1 0.84; gptq 0.996, 0.87; awq 0.996, 0.87; sparsegpt 0.962, 0.72;
     // wanda 0.958, 0.70; magnitude 0.959, 0.69 — the random model's logits are close, so top-1 flips easily
     expect(Math.abs(got['matmulnbits']!.cosine - got['rtn']!.cosine), 'MatMulNBits holds the same 4-bit grid as QDQ').toBeLessThan(1e-3);
-    for (const name of ['rtn', 'matmulnbits', 'gptq']) {
+    for (const name of ['rtn', 'matmulnbits', 'gptq', 'awq']) {
       expect(got[name]!.cosine, name).toBeGreaterThan(0.98);
       expect(got[name]!.top1, name).toBeGreaterThan(0.75);
     }
@@ -107,6 +108,43 @@ describe('a decoder in the onnxruntime-genai model-builder layout', () => {
     }
     // the calibrated techniques beat their calibration-free counterparts
     expect(got['gptq']!.cosine).toBeGreaterThan(got['rtn']!.cosine);
+    expect(got['awq']!.cosine).toBeGreaterThanOrEqual(got['rtn']!.cosine);
     expect(got['sparsegpt']!.cosine).toBeGreaterThan(got['magnitude']!.cosine);
+  }, 120_000);
+
+  it('AWQ folds its scales into the RMS norms; fine-tune trains through GroupQueryAttention and the norms, and lowers the loss in onnxruntime', async () => {
+    const awq = await whittleInProcess('quantize', 'awq', original, '--bits', '4', '--data', ids, '-o', join(dir, 'awq2.onnx'));
+    // per layer: q/k/v after input_layernorm and gate/up after post_attention_layernorm, and lm_head after the final norm
+    // (o_proj and down_proj read attention / MLP outputs, so they get a Mul)
+    expect(awq.code, awq.stderr).toBe(0);
+    expect(awq.stdout + awq.stderr).toMatch(/9 input groups, scales folded into [45] normalization\(s\) and 4 Mul node\(s\)/);
+    const out = join(dir, 'fine-tuned.onnx');
+    const r = await whittleInProcess('fine-tune', original, '--data', ids, '--epochs', '3', '--lr', '0.01', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    // every MatMul weight, the embedding and the 5 RMS norm scales (64 each); the rotary caches stay fixed
+    expect(r.stdout + r.stderr).toMatch(/fine-tuned 82240 weights/);
+    const rows = Array.from({ length: 32 }, (_, i) => row(i, 16));
+    const nll = async (path: string): Promise<number> => {
+      const s = await ort.InferenceSession.create(path);
+      try {
+        let sum = 0;
+        for (const r of rows) {
+          const f: Record<string, ort.Tensor> = {};
+          for (const [k, v] of Object.entries(genaiBuilderFeeds(config, [r]))) f[k] = new ort.Tensor(v.dtype === 'int64' ? 'int64' : 'float32', await v.data(), [...v.shape]);
+          const l = (await s.run(f)).logits!.data as Float32Array;
+          for (let t = 0; t + 1 < r.length; t++) {
+            const z = l.subarray(t * VOCAB, (t + 1) * VOCAB);
+            const m = Math.max(...z);
+            sum += m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0)) - z[r[t + 1]!]!;
+          }
+        }
+        return sum / (rows.length * 15);
+      } finally {
+        await s.release();
+      }
+    };
+    const [before, after] = [await nll(original), await nll(out)];
+    expect(before).toBeGreaterThan(4);
+    expect(after).toBeLessThan(before - 0.3);
   }, 120_000);
 });

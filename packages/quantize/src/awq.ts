@@ -2,7 +2,8 @@
  * AWQ-style activation-aware weight quantization (Lin et al., 2023): before round-to-nearest, the
  * input channels of each group of layers sharing an input are scaled by s_j = a_j^α (a_j: the
  * channel's RMS on calibration data, s normalised by √(max·min)), W → W·diag(s), and the inverse
- * scale is folded into what produces the input: the gamma/beta of a LayerNormalization read only
+ * scale is folded into what produces the input: the scale/shift of a normalization (LayerNormalization,
+ * SimplifiedLayerNormalization, RMSNormalization, Skip(Simplified)LayerNormalization) read only
  * by the group, else a Mul node in front of the group. α is grid-searched per group to minimise
  * the layers' output error ‖(W − Q(W·diag(s))·diag(s)⁻¹)·Xᵀ‖² on the calibration Gram matrix;
  * α = 0 is plain RTN, so the chosen α is never worse on the calibration data.
@@ -59,15 +60,33 @@ function quantizeScaled(w: Float64Array, site: WeightSite, s: Float64Array, spec
   return { q, effective: d };
 }
 
-/** Fold 1/s into the input `x` of the group: LayerNormalization gamma/beta, else a Mul node. Returns how. */
+/**
+ * Normalizations whose first output is scaled per channel after normalizing, by op (domain-qualified
+ * for com.microsoft): the input slots of that scale and of a shift added after it. 1/s folds into
+ * them; a bias added before normalizing (SkipLayerNormalization's input 4) and the other outputs
+ * (statistics, the skip sum) do not depend on them.
+ */
+const NORM_SCALE_SLOTS: Record<string, readonly number[]> = {
+  LayerNormalization: [1, 2],
+  SimplifiedLayerNormalization: [1],
+  RMSNormalization: [1],
+  'com.microsoft:SkipLayerNormalization': [2, 3],
+  'com.microsoft:SkipSimplifiedLayerNormalization': [2],
+};
+
+/** Fold 1/s into the input `x` of the group: a normalization's scale (and shift), else a Mul node. Returns how. */
 function foldInverse(g: Graph, x: string, group: WeightSite[], s: Float64Array, names: NameGenerator): string {
   const uses = buildUseIndex(g);
   const producer = uses.producers.get(x)?.node;
   const readers = new Set((uses.consumers.get(x) ?? []).map((u) => u.node));
   const onlyGroup = [...readers].every((n) => group.some((site) => site.node === n)) && !uses.graphOutputs.has(x);
   const inv = Float32Array.from(s, (v) => 1 / v);
-  if (producer && onlyGroup && producer.opType === 'LayerNormalization' && producer.outputs.filter(Boolean).length === 1) {
-    for (const k of [1, 2]) {
+  const op = producer ? (producer.domain && producer.domain !== 'ai.onnx' ? `${producer.domain}:${producer.opType}` : producer.opType) : '';
+  const slots = NORM_SCALE_SLOTS[op];
+  const scale = slots && producer!.inputs[slots[0]!];
+  const scaleT = scale ? g.initializers.get(scale) : undefined;
+  if (producer && onlyGroup && slots && producer.outputs[0] === x && scaleT?.dtype === 'float32' && scaleT.size === s.length) {
+    for (const k of slots) {
       const name = producer.inputs[k];
       const t = name ? g.initializers.get(name) : undefined;
       if (!name || !t || t.dtype !== 'float32' || t.size !== s.length) continue;
@@ -76,7 +95,7 @@ function foldInverse(g: Graph, x: string, group: WeightSite[], s: Float64Array, 
       g.initializers.set(fresh, tensor(Float32Array.from(v, (a, j) => a * inv[j]!), [...t.shape], 'float32', { backend: 'cpu' }));
       producer.inputs[k] = fresh;
     }
-    return `LayerNormalization ${producer.name || '(unnamed)'}`;
+    return `${producer.opType} ${producer.name || '(unnamed)'}`;
   }
   const scaleName = names.value(`${x}_awq_inv_scale`);
   const scaled = names.value(`${x}_awq`);
@@ -98,7 +117,7 @@ export const quantizeAwqPass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-awq',
   cli: { group: 'quantize', command: 'awq' },
-  description: 'AWQ-style activation-aware weight quantization: per-input-channel scales searched on calibration data, folded into the preceding LayerNorm or a Mul, then RTN.',
+  description: 'AWQ-style activation-aware weight quantization: per-input-channel scales searched on calibration data, folded into the preceding normalization or a Mul, then RTN.',
   optionsSchema: awqOptions,
   async run(model, ctx) {
     const o = ctx.options;
@@ -163,7 +182,7 @@ export const quantizeAwqPass = definePass({
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `AWQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}) as ${o.format}: ${groups.length} input groups, scales folded into ${groups.length - muls - groups.filter((g) => g.alpha === 0).length} LayerNorm(s) and ${muls} Mul node(s); ${s.text}` : reason,
+        summary: changed ? `AWQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}) as ${o.format}: ${groups.length} input groups, scales folded into ${groups.length - muls - groups.filter((g) => g.alpha === 0).length} normalization(s) and ${muls} Mul node(s); ${s.text}` : reason,
         stats: { layers: r.layers.length, groups: groups.length, mulNodes: muls, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings: r.warnings,
         details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel } : {}), groups },

@@ -25,6 +25,8 @@ const WEIGHT_SLOTS: Record<string, readonly number[]> = {
   MatMul: [0, 1],
   BatchNormalization: [1, 2],
   LayerNormalization: [1, 2],
+  SimplifiedLayerNormalization: [1],
+  RMSNormalization: [1],
   InstanceNormalization: [1, 2],
   Add: [0, 1],
   Sub: [0, 1],
@@ -36,15 +38,29 @@ const WEIGHT_SLOTS: Record<string, readonly number[]> = {
   RNN: [1, 2, 3],
 };
 
+/** The same for onnxruntime's com.microsoft ops that hold weights (fused attention, skip normalizations, fused matmul). */
+const MS_WEIGHT_SLOTS: Record<string, readonly number[]> = {
+  Attention: [1, 2],
+  MultiHeadAttention: [3],
+  SkipLayerNormalization: [2, 3, 4],
+  SkipSimplifiedLayerNormalization: [2, 3],
+  EmbedLayerNormalization: [2, 3, 4, 5, 6],
+  FusedMatMul: [0, 1],
+};
+
 /**
  * The default parameter filter: a float32 initializer is trainable when some consumer reads it
  * in a weight slot (Conv/Gemm/MatMul weights and biases, normalization scale/bias, Add/Mul
- * operands, embedding tables, recurrent weights). Shape tensors, Resize scales, Clip bounds and
+ * operands, embedding tables, recurrent weights, the weights of onnxruntime's fused attention and
+ * skip normalizations). Shape tensors, Resize scales, Clip bounds and
  * quantization scales stay fixed.
  */
 export function isWeightInput(name: string, value: Tensor, consumers: readonly Node[]): boolean {
   if (value.dtype !== 'float32') return false;
-  return consumers.some((n) => (n.domain === '' || n.domain === 'ai.onnx') && (WEIGHT_SLOTS[n.opType] ?? []).some((i) => n.inputs[i] === name));
+  return consumers.some((n) => {
+    const slots = n.domain === '' || n.domain === 'ai.onnx' ? WEIGHT_SLOTS[n.opType] : n.domain === 'com.microsoft' ? MS_WEIGHT_SLOTS[n.opType] : undefined;
+    return (slots ?? []).some((i) => n.inputs[i] === name);
+  });
 }
 
 /**
