@@ -91,11 +91,15 @@ export const quantizeWeightsPass = definePass({
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const errors: Record<string, number> = {};
     const kept8: string[] = [];
+    const kept8Wide: string[] = [];
     for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'quantize-weights');
       const site = group[0]!;
-      const small = o.bits < 8 && site.blockAxis < 0 && site.cols < o.int8ConvBelow;
-      if (small) kept8.push(scopedName({ path: site.scope }, site.name));
+      // re-quantizing an int8 model: its convolutions (int8 in the file, dequantized by the front
+      // end) keep an 8-bit grid where the opset stores sub-8-bit codes in 8-bit containers anyway
+      const wide = requantized !== undefined && o.bits < 8 && site.blockAxis < 0 && (opsetVersion(out) ?? 1) < 21;
+      const small = o.bits < 8 && site.blockAxis < 0 && (site.cols < o.int8ConvBelow || wide);
+      if (small) (wide ? kept8Wide : kept8).push(scopedName({ path: site.scope }, site.name));
       const spec: RtnSpec = small
         ? { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 }
         : { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
@@ -149,19 +153,22 @@ export const quantizeWeightsPass = definePass({
     kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));
     const keptNote = kept8.length ? `${kept8.length} small Conv weight${kept8.length > 1 ? 's' : ''} kept int8 per channel (reduction length < ${o.int8ConvBelow})` : '';
     if (keptNote) warnings.push(`${keptNote}: ${kept8.slice(0, 3).join(', ')}${kept8.length > 3 ? `, ... (${kept8.length - 3} more)` : ''}`);
+    kept8Wide.splice(0, kept8Wide.length, ...kept8Wide.filter((n) => written.has(n)));
+    if (kept8Wide.length) warnings.push(`${kept8Wide.length} Conv weight(s) kept 8-bit per channel: opset ${opsetVersion(out) ?? 1} stores sub-8-bit codes in 8-bit containers, so a ${o.bits}-bit grid would only round them again: ${kept8Wide.slice(0, 3).join(', ')}${kept8Wide.length > 3 ? `, ... (${kept8Wide.length - 3} more)` : ''}`);
     const requantNote = requantized?.weights.length ? requantizedNote(requantized, o.bits) : '';
     if (requantNote) warnings.push(`${requantNote}; quantizing the float model is more accurate when you have it (details.requantized: each weight's error against its int8 values)`);
     for (const l of requantized?.left ?? []) warnings.push(`${l.op} ${l.name} left as stored: ${l.reason}`);
     const changed = r.layers.length > 0 || tied.length > 0 || !!requantized?.weights.length;
-    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out)) + (o.requantizeInt8 ? '' : requantizeHint(model, o.format));
+    const hint = o.requantizeInt8 ? '' : requantizeHint(model, o.format);
+    const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out)) + hint;
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}` : reason,
+        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}${hint}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, ...(requantized ? { requantized: requantized.weights.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: kept8, ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: [...kept8, ...kept8Wide], ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },
