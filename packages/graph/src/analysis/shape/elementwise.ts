@@ -78,4 +78,6 @@ registerShapeRules(['Where'], (c) => [{ elem: c.elem(1), shape: broadcastInputs(
 registerShapeRules(['Cast'], (c) => [
   { elem: onnxTypeFromCode(getInt(c.node, 'to', 0)), shape: c.shape(0), data: c.data(0) },
 ]);
+// BitCast reinterprets bits between types of one width: same shape, no values
+registerShapeRules(['BitCast'], (c) => [{ elem: onnxTypeFromCode(getInt(c.node, 'to', 0)), shape: c.shape(0) }]);
 registerShapeRules(['CastLike'], (c) => [{ elem: c.elem(1), shape: c.shape(0), data: c.data(0) }]);

@@ -5,7 +5,7 @@ import { normAxis } from './dims.js';
 import { type RuleContext, registerShapeRule, registerShapeRules } from './rule.js';
 
 /**
- * Shape rules of the sampling, detection and generator ops: GridSample, RoiAlign, Col2Im,
+ * Shape rules of the sampling, detection and generator ops: GridSample, AffineGrid, RoiAlign, Col2Im,
  * CenterCropPad, NonMaxSuppression and Unique (data-dependent counts are unknown dims), and the
  * random generators.
  */
@@ -15,6 +15,11 @@ registerShapeRule('GridSample', (c) => {
   const x = c.shape(0);
   const g = c.shape(1);
   return [{ elem: c.elem(0), shape: x && g ? [x[0]!, x[1]!, ...g.slice(1, -1)] : undefined }];
+});
+
+registerShapeRule('AffineGrid', (c) => {
+  const size = c.data(1);
+  return [{ elem: c.elem(0), shape: size && size.length >= 3 ? [size[0]!, ...size.slice(2), size.length - 2] : undefined }];
 });
 
 registerShapeRule('RoiAlign', (c) => {
