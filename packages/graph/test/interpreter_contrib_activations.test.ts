@@ -1,7 +1,8 @@
 /**
  * onnxruntime's com.microsoft fused matmul and GELU family (FusedMatMul, FusedGemm with each
  * activation it fuses, BiasGelu, FastGelu, Gelu, QuickGelu) against onnxruntime-node, on cpu and webgpu, with every attribute and optional
- * input; bad bias shapes are refused; FastGelu's gradient against finite differences.
+ * input; bad bias shapes are refused; gradients of FastGelu, FusedMatMul and QuickGelu against
+ * finite differences.
  */
 import { expect, it } from 'vitest';
 import { checkGradients, describeBackends } from '@whittle/testing';
@@ -116,6 +117,17 @@ describeBackends('com.microsoft FusedMatMul and GELU family vs onnxruntime', ({ 
       const model = oneNode({ op, domain: MS, feeds, inputs: ['x', 'init:b'], inits: { b: randn([2, 3], 8) }, outputs: ['float32'] });
       await expect(runModel(model, feeds, { backend })).rejects.toThrow(new RegExp(`${op}.*bias.*\\[2,3\\].*1-D of length 3`));
     }
+  });
+
+  it('FusedMatMul (transBatchA, transB, alpha) and QuickGelu: gradients match finite differences', async () => {
+    const { model } = fusedMatMul([3, 2, 4], [2, 5, 4], { transBatchA: 1, transB: 1, alpha: 0.5 }, 1);
+    const mm = model.graph.nodes[0]!;
+    const mmCtx = { node: mm, opset: 1, backend, ...attributeAccessors(mm) } as unknown as OpContext;
+    const fused = getOp('FusedMatMul', MS)!;
+    await checkGradients((a: Tensor, b: Tensor) => (fused([a, b], mmCtx) as Tensor[])[0]!, [await toBackend(randn([3, 2, 4], 12), backend), await toBackend(randn([2, 5, 4], 13), backend)]);
+    const q = oneNode({ op: 'QuickGelu', domain: MS, feeds: { x: randn([2, 5], 14) }, inputs: ['x'], attrs: { alpha: 1.5 }, floatAttrs: ['alpha'], outputs: ['float32'] }).graph.nodes[0]!;
+    const qCtx = { node: q, opset: 1, backend, ...attributeAccessors(q) } as unknown as OpContext;
+    await checkGradients((x: Tensor) => (getOp('QuickGelu', MS)!([x], qCtx) as Tensor[])[0]!, [await toBackend(randn([2, 5], 15, 2), backend)]);
   });
 
   it('FastGelu with bias: gradients of x and bias match finite differences', async () => {

@@ -3,8 +3,8 @@
  * SkipLayerNormalization (all four outputs, optional beta and bias, broadcast skip) and
  * EmbedLayerNormalization (optional segment, mask and position ids; mask_index as onnxruntime
  * computes it), and the default-domain LayerNormalization / SimplifiedLayerNormalization as
- * onnxruntime writes them into opset-14 graphs; SkipLayerNormalization's gradients against finite
- * differences; bad shapes are refused naming the node.
+ * onnxruntime writes them into opset-14 graphs; SkipLayerNormalization's and
+ * EmbedLayerNormalization's gradients against finite differences; bad shapes are refused naming the node.
  */
 import { expect, it } from 'vitest';
 import { checkGradients, describeBackends } from '@whittle/testing';
@@ -134,6 +134,16 @@ describeBackends('com.microsoft SkipLayerNormalization / EmbedLayerNormalization
     await run({ op: 'SimplifiedLayerNormalization', opset: 14, feeds, inputs: ['x', 'init:g'], inits: { g: randn([S, H], 26) }, attrs: { axis: 1 }, outputs: ['float32', 'float32'] }, backend);
     const small = { x: randn([B, S, H], 27, 3e-3) };
     await run({ op: 'SimplifiedLayerNormalization', opset: 14, feeds: small, inputs: ['x', 'init:g'], inits: { g: randn([H], 28) }, outputs: ['float32'] }, backend, 1e-3, 1e-4);
+  });
+
+  it('EmbedLayerNormalization: gradients of the word, position and segment tables, gamma and beta match finite differences', async () => {
+    const spec = embedLn({ segment: true });
+    const node = oneNode(spec).graph.nodes[0]!;
+    const ctx = { node, opset: 1, backend, ...attributeAccessors(node) } as unknown as OpContext;
+    const impl = getOp('EmbedLayerNormalization', MS)!;
+    const [ids, seg] = await Promise.all([toBackend(spec.feeds.ids!, backend), toBackend(spec.feeds.seg!, backend)]);
+    const tables = await Promise.all([randn([20, H], 40), randn([16, H], 41), randn([2, H], 42), randn([H], 43), randn([H], 44)].map((t) => toBackend(t, backend)));
+    await checkGradients((w, p, s, g, b) => (impl([ids, seg, w, p, s, g, b], ctx) as Tensor[])[0]!, tables, { maxChecks: 12 });
   });
 
   it('SkipLayerNormalization: gradients of input, skip, gamma, beta and bias (output and the residual sum) match finite differences', async () => {
