@@ -166,6 +166,9 @@ const onnxAttCases: [string, OneNode][] = [
   onnxAtt('3-D grouped heads, boolean mask, scale', { q: randn([2, 3, 16], 54), k: randn([2, 5, 8], 55), v: randn([2, 5, 8], 56), m: cpu([1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1], [3, 5], 'bool') }, ['q', 'k', 'v', 'm'], { q_num_heads: 4, kv_num_heads: 2, scale: 0.3 }),
   onnxAtt('causal with past, presents', { q: randn([1, 2, 3, 4], 57), k: randn([1, 2, 3, 4], 58), v: randn([1, 2, 3, 4], 59), pk: randn([1, 2, 2, 4], 60), pv: randn([1, 2, 2, 4], 61) }, ['q', 'k', 'v', '', 'pk', 'pv'], { is_causal: 1 }, ['float32', 'float32', 'float32']),
   onnxAtt('softcap, qk output after softmax', { q: randn([1, 2, 3, 4], 62), k: randn([1, 2, 4, 4], 63), v: randn([1, 2, 4, 4], 64) }, ['q', 'k', 'v'], { softcap: 2, qk_matmul_output_mode: 3 }, ['float32', 'float32', 'float32', 'float32']),
+  onnxAtt('softcap with a mask, qk output soft-capped', { q: randn([1, 2, 3, 4], 69), k: randn([1, 2, 4, 4], 70), v: randn([1, 2, 4, 4], 71), m: randn([1, 1, 3, 4], 72) }, ['q', 'k', 'v', 'm'], { softcap: 0.5, qk_matmul_output_mode: 1 }, ['float32', 'float32', 'float32', 'float32']),
+  onnxAtt('softcap, causal, qk output masked', { q: randn([1, 2, 3, 4], 73), k: randn([1, 2, 3, 4], 74), v: randn([1, 2, 3, 4], 75), m: randn([1, 1, 3, 3], 76) }, ['q', 'k', 'v', 'm'], { softcap: 0.5, is_causal: 1, qk_matmul_output_mode: 2 }, ['float32', 'float32', 'float32', 'float32']),
+  onnxAtt('boolean mask, qk output masked', { q: randn([1, 2, 3, 4], 77), k: randn([1, 2, 4, 4], 78), v: randn([1, 2, 4, 4], 79), m: cpu([1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1], [3, 4], 'bool') }, ['q', 'k', 'v', 'm'], { qk_matmul_output_mode: 2 }, ['float32', 'float32', 'float32', 'float32']),
   onnxAtt('qk output before the mask', { q: randn([1, 2, 3, 4], 65), k: randn([1, 2, 4, 4], 66), v: randn([1, 2, 4, 4], 67), m: randn([1, 1, 3, 4], 68) }, ['q', 'k', 'v', 'm'], { qk_matmul_output_mode: 0 }, ['float32', 'float32', 'float32', 'float32']),
 ];
 

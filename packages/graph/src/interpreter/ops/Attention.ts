@@ -2,17 +2,17 @@ import * as T from '@whittle/tensor';
 import type { Tensor } from '@whittle/tensor';
 import { registerOp } from '../registry.js';
 import { unsupported } from './util.js';
-import { badInput, hostTensor, repeatKv } from './attention_util.js';
+import { FLOAT32_LOWEST, badInput, hostTensor, repeatKv } from './attention_util.js';
 
 /**
  * ONNX Attention (opset 23). Q [B, qN, S, H] or [B, S, qN·H] (with q_num_heads); K, V
  * [B, kvN, L, H] or [B, L, kvN·H] (with kv_num_heads), each kv head serving qN / kvN query heads.
  * past_key / past_value [B, kvN, P, H] precede K and V; present_key / present_value are the
- * concatenation. Scores q·kᵀ·scale (default 1/√H), plus attn_mask (boolean: false masks out;
- * float: added) broadcast to [B, qN, S, P + L], masked causally when is_causal (query s sees keys
- * up to P + s), soft-capped by softcap, softmax, times V. Y keeps Q's layout.
- * qk_matmul_output is the scores at the stage qk_matmul_output_mode names (0 q·kᵀ·scale, 1 with
- * the masks, 2 soft-capped, 3 the softmax).
+ * concatenation. Scores q·kᵀ·scale (default 1/√H), soft-capped by softcap, plus attn_mask (boolean:
+ * false masks out; float: added) broadcast to [B, qN, S, P + L], masked causally when is_causal
+ * (query s sees keys up to P + s), softmax, times V. Y keeps Q's layout. qk_matmul_output is the
+ * scores at stage qk_matmul_output_mode: 0 q·kᵀ·scale, 1 soft-capped, 2 masked, 3 the softmax —
+ * onnxruntime's order (it soft-caps before masking, so its modes 1 and 2 are in that order too).
  */
 registerOp('Attention', (inputs, ctx) => {
   const [qIn, kIn, vIn, attnMask, pastKey, pastValue] = inputs;
@@ -39,22 +39,23 @@ registerOp('Attention', (inputs, ctx) => {
 
   let scores = T.mulScalar(T.matmul(q, T.transpose(repeatKv(k, qN / kvN), [0, 1, 3, 2])), ctx.float('scale', 0) || 1 / Math.sqrt(h));
   const raw = scores;
-  if (attnMask) {
-    scores = attnMask.dtype === 'bool' ? T.where(attnMask, scores, T.full([], -Infinity, scores.dtype, { backend: scores.backend })) : T.add(scores, attnMask);
-  }
-  if (ctx.int('is_causal', 0)) {
-    const m = new Float32Array(s * t);
-    for (let i = 0; i < s; i++) m.fill(-Infinity, i * t + p + i + 1, (i + 1) * t);
-    scores = T.add(scores, hostTensor(m, [s, t], scores));
-  }
-  const masked = scores;
+  // onnxruntime soft-caps before the masks (a masked score stays masked), which add the lowest float32
   const softcap = ctx.float('softcap', 0);
   if (softcap > 0) scores = T.mulScalar(T.tanh(T.mulScalar(scores, 1 / softcap)), softcap);
   const capped = scores;
+  if (attnMask) {
+    scores = attnMask.dtype === 'bool' ? T.where(attnMask, scores, T.full([], FLOAT32_LOWEST, scores.dtype, { backend: scores.backend })) : T.add(scores, attnMask);
+  }
+  if (ctx.int('is_causal', 0)) {
+    const m = new Float32Array(s * t);
+    for (let i = 0; i < s; i++) m.fill(FLOAT32_LOWEST, i * t + p + i + 1, (i + 1) * t);
+    scores = T.add(scores, hostTensor(m, [s, t], scores));
+  }
+  const masked = scores;
   const probs = T.softmax(scores, -1);
   let y = T.matmul(probs, repeatKv(v, qN / kvN));
   if (threeD) y = T.reshape(T.transpose(y, [0, 2, 1, 3]), [b, s, qN * y.shape[3]!]);
-  const qk = [raw, masked, capped, probs][ctx.int('qk_matmul_output_mode', 0)];
+  const qk = [raw, capped, masked, probs][ctx.int('qk_matmul_output_mode', 0)];
   if (!qk) unsupported(ctx, `qk_matmul_output_mode ${ctx.int('qk_matmul_output_mode', 0)}`);
   return [y, k, v, qk];
 });
