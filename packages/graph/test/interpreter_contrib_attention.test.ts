@@ -16,7 +16,7 @@ const ms = (spec: Omit<OneNode, 'domain'>): OneNode => ({ ...spec, domain: 'com.
 const GQA_OUT: OneNode['outputs'] = ['float32', 'float32', 'float32'];
 
 /** GroupQueryAttention with 4 query heads over 2 kv heads of size 8 (32 with rotary: onnxruntime wants a head size and a cache width that are multiples of 16 and 8). */
-function gqa(name: string, opts: { b: number; s: number; past: number; seqlens: number[]; total: number; packed?: boolean; rotary?: boolean; positionIds?: number[]; attrs?: OneNode['attrs']; seed: number }): [string, OneNode] {
+function gqa(name: string, opts: { b: number; s: number; past: number; seqlens: number[]; total: number; packed?: boolean; rotary?: boolean; positionIds?: number[]; bias?: number[]; sink?: boolean; attrs?: OneNode['attrs']; seed: number }): [string, OneNode] {
   const { b, s, past, seed } = opts;
   const h = opts.rotary ? 32 : 8;
   const feeds: Record<string, T.Tensor> = opts.packed ? { q: randn([b, s, 8 * h], seed) } : { q: randn([b, s, 4 * h], seed), k: randn([b, s, 2 * h], seed + 1), v: randn([b, s, 2 * h], seed + 2) };
@@ -34,6 +34,16 @@ function gqa(name: string, opts: { b: number; s: number; past: number; seqlens: 
     ...(opts.positionIds ? ['pos'] : []),
   ];
   if (opts.positionIds) feeds['pos'] = cpu(opts.positionIds, [b, s], 'int64');
+  if (opts.bias || opts.sink) {
+    while (inputs.length < 9) inputs.push('');
+    if (inputs.length < 10) inputs.push('');
+    inputs.push(opts.bias ? 'ab' : '');
+    if (opts.bias) feeds['ab'] = randn(opts.bias, seed + 5);
+    if (opts.sink) {
+      inputs.push('hs');
+      feeds['hs'] = randn([4], seed + 6);
+    }
+  }
   // partial rotary: 16 of the 32 channels
   const angles = Array.from({ length: 16 * 8 }, (_, i) => Math.floor(i / 8) / 10000 ** ((i % 8) / 8));
   const inits = opts.rotary ? { cos: cpu(angles.map(Math.cos), [16, 8]), sin: cpu(angles.map(Math.sin), [16, 8]) } : undefined;
@@ -51,6 +61,10 @@ const gqaCases: [string, OneNode][] = [
   gqa('scale and softcap', { b: 1, s: 6, past: 0, seqlens: [5], total: 6, attrs: { scale: 0.7, softcap: 3 }, seed: 7 }),
   gqa('local window', { b: 1, s: 6, past: 0, seqlens: [5], total: 6, attrs: { local_window_size: 2 }, seed: 7 }),
   gqa('explicit position_ids', { b: 2, s: 1, past: 4, seqlens: [4, 2], total: 5, rotary: true, positionIds: [7, 3], seed: 10 }),
+  gqa('attention_bias [B, N, S, T]', { b: 2, s: 3, past: 0, seqlens: [2, 2], total: 3, bias: [2, 4, 3, 3], seed: 11 }),
+  gqa('attention_bias broadcast over a past, softcap', { b: 1, s: 1, past: 4, seqlens: [4], total: 5, bias: [1, 1, 1, 5], attrs: { softcap: 2 }, seed: 12 }),
+  gqa('smooth_softmax', { b: 1, s: 4, past: 0, seqlens: [3], total: 4, attrs: { smooth_softmax: 1 }, seed: 13 }),
+  gqa('head_sink after a past', { b: 2, s: 1, past: 3, seqlens: [3, 1], total: 4, sink: true, seed: 14 }),
   gqa('local window over a past', { b: 1, s: 1, past: 6, seqlens: [6], total: 7, rotary: true, attrs: { local_window_size: 3 }, seed: 8 }),
 ];
 

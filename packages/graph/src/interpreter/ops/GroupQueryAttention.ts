@@ -17,14 +17,14 @@ import { FLOAT32_LOWEST, attend, badInput, hostTensor, mergeHeads, repeatKv, rot
  * seqlens_k[b] + 1 − S tokens. present_key / present_value [B, kvN, max(total, P), H] hold the
  * row's past followed by the new keys, zeros after. Each query attends causally (within
  * the last local_window_size keys when set) to its row's present keys; scores are scaled (default
- * 1/√H) and soft-capped (softcap) before the softmax. kvN heads serve N / kvN query heads each.
+ * 1/√H) and soft-capped (softcap) before attention_bias [B or 1, N or 1, S, T] is added and the
+ * softmax, whose denominator also counts exp(head_sink[n]) (or exp(0) with smooth_softmax).
+ * kvN heads serve N / kvN query heads each.
  */
 registerOp(
   'GroupQueryAttention',
   async (inputs, ctx) => {
-    const [query, key, value, pastKey, pastValue, seqlensK, totalLen, cosCache, sinCache, positionIds] = inputs;
-    if (inputs[10] || inputs[11]) unsupported(ctx, 'attention_bias / head_sink');
-    if (ctx.int('smooth_softmax', 0)) unsupported(ctx, 'smooth_softmax');
+    const [query, key, value, pastKey, pastValue, seqlensK, totalLen, cosCache, sinCache, positionIds, attentionBias, headSink] = inputs;
     if (ctx.int('qk_output', 0)) unsupported(ctx, 'qk_output');
     const n = ctx.int('num_heads', 0);
     const kvN = ctx.int('kv_num_heads', 0);
@@ -97,11 +97,16 @@ registerOp(
       }
     }
     const scale = ctx.float('scale', 0) || 1 / Math.sqrt(h);
-    const out = attend(q, repeatKv(presentKey, n / kvN), repeatKv(presentValue, n / kvN), {
-      scale,
-      softcap: ctx.float('softcap', 0),
-      bias: hostTensor(mask, [b, 1, s, presentLen], q),
-    });
+    let bias = hostTensor(mask, [b, 1, s, presentLen], q);
+    if (attentionBias) {
+      const width = attentionBias.shape[3]!;
+      if (attentionBias.rank !== 4 || width > presentLen) throw badInput(ctx, `attention_bias [${attentionBias.shape.join(', ')}] is not [batch or 1, heads or 1, ${s}, ≤ ${presentLen}]`);
+      const padded = width < presentLen ? T.concat([attentionBias, T.zeros([...attentionBias.shape.slice(0, 3), presentLen - width], attentionBias.dtype, { backend: attentionBias.backend })], 3) : attentionBias;
+      bias = T.add(bias, padded);
+    }
+    // a sink logit per head (head_sink) or 0 (smooth_softmax) joins each softmax's denominator
+    const sink = headSink ? T.reshape(headSink, [1, n, 1, 1]) : ctx.int('smooth_softmax', 0) ? T.zeros([1, n, 1, 1], q.dtype, { backend: q.backend }) : undefined;
+    const out = attend(q, repeatKv(presentKey, n / kvN), repeatKv(presentValue, n / kvN), { scale, softcap: ctx.float('softcap', 0), bias, sink });
     return [mergeHeads(out), presentKey, presentValue];
   },
   'com.microsoft',

@@ -80,6 +80,8 @@ export interface AttendOptions {
   bias?: Tensor | undefined;
   /** When > 0, scores become softcap · tanh(scores / softcap) before the bias. */
   softcap?: number;
+  /** Per-head logits [1, N, 1, 1] that join each softmax's denominator without a value (attention sinks). */
+  sink?: Tensor | undefined;
 }
 
 /** softmax(scale · q kᵀ (+ bias)) v over [B, N, S, H] q and [B, N, T, H] k, v. */
@@ -87,7 +89,10 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, opts: AttendOptions): Te
   let scores = T.mulScalar(T.matmul(q, T.transpose(k, [0, 1, 3, 2])), opts.scale);
   if (opts.softcap && opts.softcap > 0) scores = T.mulScalar(T.tanh(T.mulScalar(scores, 1 / opts.softcap)), opts.softcap);
   if (opts.bias) scores = T.add(scores, opts.bias);
-  return T.matmul(T.softmax(scores, -1), v);
+  if (!opts.sink) return T.matmul(T.softmax(scores, -1), v);
+  const [b, n, s, t] = scores.shape as [number, number, number, number];
+  const probs = T.softmax(T.concat([scores, T.expand(opts.sink, [b, n, s, 1])], 3), -1);
+  return T.matmul(T.slice(probs, [0], [t], [3]), v);
 }
 
 /** A mask_index / key_padding_mask as onnxruntime's CPU kernels read it: its values and dims. */
