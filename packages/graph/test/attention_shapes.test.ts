@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { inferValueTypes } from '../src/analysis/shape/infer.js';
 import { summarize } from '../src/analysis/summarize.js';
+import { genaiBuilderDecoder } from '@whittle/testing/exporters';
 import { cpu, oneNode, randInt, randn, runOrt, type OneNode } from './interpreter_harness.js';
 
 const MS = 'com.microsoft';
@@ -34,6 +35,17 @@ describe('shape rules of the attention-family ops', () => {
       });
     });
   }
+
+  it('carry the model-builder decoder\'s symbolic dims from input_ids and attention_mask to logits and presents', () => {
+    const { model } = genaiBuilderDecoder({ seed: 1, layers: 1 });
+    const types = inferValueTypes(model.graph, { opset: 21, strict: true }).types;
+    const shape = (name: string) => {
+      const t = types.get(name);
+      return t?.kind === 'tensor' ? t.shape : undefined;
+    };
+    expect(shape('logits')).toEqual(['batch_size', 'sequence_length', 256]);
+    expect(shape('present.0.key')).toEqual(['batch_size', 2, 'total_sequence_length', 16]);
+  });
 
   it('count the multiply-adds of q·kᵀ and probabilities·v (and Attention\'s projection)', () => {
     const macs = (spec: OneNode): number => summarize(oneNode(spec)).macs;

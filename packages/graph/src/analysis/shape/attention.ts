@@ -34,8 +34,7 @@ registerShapeRule(
 
 /**
  * GroupQueryAttention: output [B, S, N·H]; present_key / present_value [B, kvN, max(total, P), H]
- * (total_sequence_length when its value is known, else the past's length when it is the symbolic
- * dim both share — unknown otherwise).
+ * (a symbolic total_sequence_length, e.g. the attention mask's width, stands for the max).
  */
 registerShapeRule(
   'GroupQueryAttention',
@@ -46,9 +45,10 @@ registerShapeRule(
     if (!q || q.length !== 3) return [{ elem: c.elem(0) }, { elem: c.elem(0) }, { elem: c.elem(0) }];
     const packed = !c.has(1);
     const h = packed ? over(q[2], n + 2 * kvN) : over(q[2], n);
-    const total = c.ints(6)?.[0];
+    const total = c.data(6)?.[0];
     const past = c.has(3) ? c.shape(3)?.[2] : 0;
-    const presentLen: Dim = total !== undefined && num(past) ? Math.max(total, past) : total !== undefined && !c.has(3) ? total : null;
+    // max(total, past); a symbolic total (the attention mask's width) is taken to cover the past, as the model builder declares it
+    const presentLen: Dim = num(total) && num(past) ? Math.max(total, past) : total !== undefined && total !== null && !num(total) ? total : null;
     const present = { elem: c.elem(0), shape: [q[0]!, kvN, presentLen, h] };
     return [{ elem: c.elem(0), shape: [q[0]!, q[1]!, packed ? times(h, n) : q[2]!] }, present, { ...present }];
   },
