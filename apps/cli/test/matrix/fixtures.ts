@@ -4,7 +4,7 @@
  */
 import type { Model } from '@whittle/graph';
 import type { CorpusInput } from '@whittle/testing/corpus';
-import { optimumDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
+import { genaiBuilderDecoder, optimumDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 
 /** A fixture: a builder and its inputs. */
 export interface FixtureModel {
@@ -47,6 +47,15 @@ export const FIXTURES: readonly FixtureModel[] = [
       { name: 'attention_mask', type: 'int64', dims: [1, 7], kind: 'ones' },
       kv('past_key_values.0.key'), kv('past_key_values.0.value'), kv('past_key_values.1.key'), kv('past_key_values.1.value'),
       { name: 'use_cache_branch', type: 'bool', dims: [1], kind: 'ones' },
+    ],
+  },
+  {
+    id: 'genai-decoder', about: 'a Llama-style decoder as onnxruntime-genai\'s model builder writes it (GroupQueryAttention with rotary caches, SkipSimplifiedLayerNormalization, SiLU-gated MLP, fp32 MatMul weights; KV cache)',
+    build: () => genaiBuilderDecoder({ seed: 1 }).model,
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: [1, 4], kind: 'token-ids', vocab: 256 },
+      { name: 'attention_mask', type: 'int64', dims: [1, 7], kind: 'ones' },
+      ...[0, 1].flatMap((i) => ['key', 'value'].map((kind): CorpusInput => ({ name: `past_key_values.${i}.${kind}`, type: 'float32', dims: [1, 2, 3, 16] }))),
     ],
   },
   {
