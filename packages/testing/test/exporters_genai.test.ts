@@ -2,13 +2,15 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { type Model, runModel } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
-import type { Tensor } from '@whittle/tensor';
+import { type Tensor, toBackend } from '@whittle/tensor';
 import { genaiBuilderDecoder, genaiBuilderFeeds } from '../src/exporters/index.js';
+import { describeBackends } from '../src/describe_backends.js';
 
 /**
  * The onnxruntime-genai model-builder decoder: its layout, onnxruntime-node running it with and
  * without a past (one step with the cache equals the last position of the whole sequence), and
- * Whittle's interpreter giving onnxruntime's logits and presents for a prompt and the next step.
+ * Whittle's interpreter (cpu and webgpu) giving onnxruntime's logits and presents for a prompt
+ * and the next step.
  */
 async function ortRun(model: Model, feeds: Record<string, Tensor>): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
   const s = await ort.InferenceSession.create(writeModel(model));
@@ -57,17 +59,23 @@ describe('genaiBuilderDecoder', () => {
     expect(maxAbsDiff(step['present.1.value']!.data, full['present.1.value']!.data)).toBeLessThan(1e-5);
   });
 
+});
+
+describeBackends('genaiBuilderDecoder in the interpreter', ({ backend }) => {
+  const { model, config } = genaiBuilderDecoder({ seed: 3 });
+  const prompt = [[5, 17, 200, 42, 9, 77]];
   for (const tied of [false, true]) {
-    it(`Whittle's interpreter gives onnxruntime's logits and presents for a prompt and the next step${tied ? ' (tied lm_head)' : ''}`, async () => {
+    it(`gives onnxruntime's logits and presents for a batch-2 prompt and the next step${tied ? ' (tied lm_head)' : ''}`, async () => {
       const m = tied ? genaiBuilderDecoder({ seed: 4, tiedEmbeddings: true }).model : model;
       const first = genaiBuilderFeeds(config, [[...prompt[0]!], [8, 1, 99, 3, 250, 11]]);
       const want = await ortRun(m, first);
-      const got = await runModel(m, first, { backend: 'cpu' });
+      const got = await runModel(m, first, { backend });
       for (const name of ['logits', 'present.0.key', 'present.1.value']) expect(maxAbsDiff(await got.get(name)!.toFloat64(), want[name]!.data), name).toBeLessThan(2e-5);
-      const past = Array.from({ length: 2 }, (_, i) => [got.get(`present.${i}.key`)!, got.get(`present.${i}.value`)!] as [Tensor, Tensor]);
+      // the interpreter's presents (on the backend) feed both runtimes' next step
+      const past = await Promise.all(Array.from({ length: 2 }, async (_, i) => Promise.all(['key', 'value'].map(async (kind) => toBackend(got.get(`present.${i}.${kind}`)!, 'cpu'))) as Promise<[Tensor, Tensor]>));
       const next = genaiBuilderFeeds(config, [[31], [64]], past);
       const want2 = await ortRun(m, next);
-      const got2 = await runModel(m, next, { backend: 'cpu' });
+      const got2 = await runModel(m, next, { backend });
       for (const name of ['logits', 'present.0.value', 'present.1.key']) expect(maxAbsDiff(await got2.get(name)!.toFloat64(), want2[name]!.data), name).toBeLessThan(2e-5);
     });
   }
