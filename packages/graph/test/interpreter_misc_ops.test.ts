@@ -1,10 +1,11 @@
 import { it } from 'vitest';
 import { describeBackends } from '@whittle/testing';
+import { GraphBuilder } from '../src/builder/graph_builder.js';
 import { cpu, expectMatchesOrt, oneNode, randInt, randn, type OneNode } from './interpreter_harness.js';
 
 /**
- * Atan/Asin/Acos, the bitwise ops and BitShift, ReverseSequence, CenterCropPad, Col2Im and
- * Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
+ * Atan/Asin/Acos, the bitwise ops and BitShift, ReverseSequence, CenterCropPad, Col2Im,
+ * CumProd, MaxUnpool and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
  * (large and tiny arguments, broadcasting, int64, 3-D inputs, every attribute).
  */
 const wide = cpu([-1e6, -300, -20, -1.5, -1, -0.7, -1e-4, 0, 3e-8, 0.2, 0.99, 1, 1.01, 2.5, 40, 7e5], [16]);
@@ -35,8 +36,20 @@ const cases: [string, OneNode][] = [
   }],
   ['Unique sorted, no axis', { op: 'Unique', feeds: { x: cpu([3, 1, 2, 3, 3, -1, 2, 0.5], [2, 4]) }, inputs: ['x'], outputs: ['float32', 'int64', 'int64', 'int64'], opset: 11 }],
   ['Unique unsorted along axis 1', { op: 'Unique', feeds: { x: cpu([1, 0, 1, 2, 2, 3, 2, 3, 1, 0, 1, 4], [3, 4]) }, inputs: ['x'], attrs: { axis: 1, sorted: 0 }, outputs: ['float32', 'int64', 'int64', 'int64'], opset: 11 }],
+  ['CumProd exclusive reverse along axis 1', { op: 'CumProd', feeds: { x: randn([3, 11, 2], 14) }, inputs: ['x', 'init:a'], inits: { a: cpu([1], [], 'int64') }, attrs: { exclusive: 1, reverse: 1 }, outputs: ['float32'], opset: 26 }],
+  ['CumProd int32 along the last axis', { op: 'CumProd', feeds: { x: randInt([2, 6], 15, -3, 3, 'int32') }, inputs: ['x', 'init:a'], inits: { a: cpu([-1], [], 'int64') }, outputs: ['int32'], opset: 26 }],
   ['Unique int64 sorted along axis -1', { op: 'Unique', feeds: { x: cpu([5, 2, 5, 9, 2, 9], [1, 6], 'int64') }, inputs: ['x'], attrs: { axis: -1 }, outputs: ['int64', 'int64', 'int64', 'int64'], opset: 11 }],
 ];
+
+/** MaxPool (with Indices) then MaxUnpool back to the input's shape, padded and strided. */
+function unpoolModel() {
+  const b = new GraphBuilder('unpool');
+  b.input('x', 'float32', [2, 3, 7, 8]);
+  const attrs = { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 0] };
+  const [y, i] = b.nodeOutputs('MaxPool', ['x'], attrs, { outputs: 2 });
+  b.output(b.node('MaxUnpool', [y!, i!], attrs), 'float32');
+  return b.model([{ domain: '', version: 11 }]);
+}
 
 describeBackends('misc ops match onnxruntime', ({ backend }) => {
   for (const [name, spec] of cases) {
@@ -44,4 +57,7 @@ describeBackends('misc ops match onnxruntime', ({ backend }) => {
       await expectMatchesOrt(oneNode(spec), spec.feeds, backend, 1e-5, 1e-6);
     });
   }
+  it('MaxPool indices into MaxUnpool', async () => {
+    await expectMatchesOrt(unpoolModel(), { x: randn([2, 3, 7, 8], 16) }, backend);
+  });
 });
