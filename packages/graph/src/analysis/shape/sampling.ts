@@ -5,9 +5,9 @@ import { normAxis } from './dims.js';
 import { type RuleContext, registerShapeRule, registerShapeRules } from './rule.js';
 
 /**
- * Shape rules of the sampling, detection and generator ops: GridSample, AffineGrid, RoiAlign, Col2Im,
- * CenterCropPad, NonMaxSuppression and Unique (data-dependent counts are unknown dims), and the
- * random generators.
+ * Shape rules of the sampling, detection and generator ops: GridSample, AffineGrid, RoiAlign,
+ * Col2Im, MaxUnpool, CenterCropPad, NonMaxSuppression and Unique (data-dependent counts are
+ * unknown dims), and the random generators.
  */
 const num = (d: Dim | undefined): d is number => typeof d === 'number';
 
@@ -48,6 +48,18 @@ registerShapeRule('CenterCropPad', (c) => {
     if (a !== undefined) shape[a] = sizes?.[k] ?? null;
   });
   return [{ elem: c.elem(0), shape }];
+});
+
+registerShapeRule('MaxUnpool', (c) => {
+  const x = c.shape(0);
+  if (c.has(2)) return [{ elem: c.elem(0), shape: c.data(2) }];
+  const kernel = getInts(c.node, 'kernel_shape');
+  if (!x || !kernel) return [{ elem: c.elem(0) }];
+  const nd = kernel.length;
+  const strides = getInts(c.node, 'strides') ?? new Array<number>(nd).fill(1);
+  const pads = getInts(c.node, 'pads') ?? new Array<number>(2 * nd).fill(0);
+  const spatial = x.slice(2).map((d, i) => (num(d) ? (d - 1) * strides[i]! - pads[i]! - pads[i + nd]! + kernel[i]! : null));
+  return [{ elem: c.elem(0), shape: [x[0]!, x[1]!, ...spatial] }];
 });
 
 registerShapeRule('NonMaxSuppression', () => [{ elem: 'int64', shape: [null, 3] }]);
