@@ -107,6 +107,53 @@ describe('pruning an already-quantized transformer', () => {
   });
 });
 
+describe('float16 of the encoders', () => {
+  const feeds = (m: typeof encoderModel, seed: number) => Object.fromEntries(Object.entries(corpusFeeds(m, seed)).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)]));
+  const cosine = (a: Float32Array, b: Float32Array): number => {
+    let d = 0, x = 0, y = 0;
+    for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
+    return d / Math.sqrt(x * y);
+  };
+
+  it('Moonshine: refused after the front end (it folds the int8 Conv weights to float32), converted without it, the int8 weights dequantized in float32', async () => {
+    const out = join(dir, 'encoder_fp16.onnx');
+    const folded = await whittleInProcess('quantize', 'float16', encoder, '-o', out);
+    expect(folded.code).toBe(1);
+    expect(folded.stderr).toMatch(/the stored weights grew from 7723196 to 9390932 bytes .*3 weight\(s\) are stored as integers \(3 int8\) and dequantized in the graph .*\(--no-front-end leaves them as stored\)/);
+    const r = await whittleInProcess('quantize', 'float16', encoder, '--no-front-end', '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    // 13,890 float32 values are all there is to halve: 7,723,196 → 7,695,500 bytes
+    expect(r.stdout).toContain('9 dequantizing integer weights');
+    expect(r.stdout).toContain('initializers 7723196 -> 7695500 bytes');
+    const [int8, half] = [await ort.InferenceSession.create(encoder), await ort.InferenceSession.create(out)];
+    for (const seed of [1, 2]) {
+      const f = feeds(encoderModel, seed);
+      // measured 0.9973 (as the front end's folded float32 weights give); their Cast/Mul/Add in
+      // float16 gave 0.85
+      expect(cosine((await int8.run(f)).last_hidden_state!.data as Float32Array, (await half.run(f)).last_hidden_state!.data as Float32Array), `seed ${seed}`).toBeGreaterThan(0.995);
+    }
+  });
+
+  it('Whisper: the float32 positions, norms and biases to float16 (1.14x), the int8 layers kept; as close as float16-rounded features', async () => {
+    const whisper = PREQUANTIZED_CORPUS.find((m) => m.id === 'whisper-encoder')!;
+    const out = join(dir, 'whisper_encoder_fp16.onnx');
+    const r = await whittleInProcess('quantize', 'float16', corpusPath(whisper), '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('78 casting and rescaling integer accumulators');
+    expect(statSync(out).size).toBeLessThan(0.9 * statSync(corpusPath(whisper)).size);
+    const [int8, half] = [await ort.InferenceSession.create(corpusPath(whisper)), await ort.InferenceSession.create(out)];
+    const f = feeds(whisper, 1);
+    const x = f.input_features!.data as Float32Array;
+    const bits = new Uint32Array(Float32Array.from(x).buffer);
+    for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i]! + 0xfff + ((bits[i]! >> 13) & 1)) & ~0x1fff) >>> 0;
+    const state = async (s: ort.InferenceSession, g: Record<string, ort.Tensor>) => (await s.run(g)).last_hidden_state!.data as Float32Array;
+    const ref = await state(int8, f);
+    const floor = 1 - cosine(ref, await state(int8, { input_features: new ort.Tensor('float32', new Float32Array(bits.buffer), [1, 80, 3000]) }));
+    // measured 0.9981 against a floor of 0.9979
+    expect(1 - cosine(ref, await state(half, f))).toBeLessThan(2 * floor);
+  });
+});
+
 describe('float16 of the merged decoder', () => {
   it('keeps the int8 accumulators float32; logits as close to float32 as float16-rounded encoder states give', async () => {
     const out = join(dir, 'decoder_fp16.onnx');

@@ -3,7 +3,7 @@ import {
 } from '@whittle/graph';
 import { cast, tensor } from '@whittle/tensor';
 import { type RangeFinding, findRangeBlocked, measureRanges } from './float16_ranges.js';
-import { followOutOfRange, integerAccumulatorNodes, outOfRangeConstants, reads } from './float16_static.js';
+import { followOutOfRange, integerAccumulatorNodes, integerDequantizeNodes, outOfRangeConstants, reads } from './float16_static.js';
 import { type ElemTypes, inferElemTypes } from './elem_types.js';
 import { modelInitializerBytes } from './weights.js';
 import { declaredShapes, redeclareShapes } from './value_shapes.js';
@@ -81,6 +81,9 @@ export const convertFloat16Pass = definePass({
     // integer accumulators (MatMulInteger int32 outputs reach 1e5) are cast and rescaled in float32
     const accumulators = integerAccumulatorNodes(out.graph).filter((n) => !rangeBlocked.has(n));
     for (const n of accumulators) rangeBlocked.add(n);
+    // integer weights dequantized in the graph are computed in float32, rounded to float16 once
+    const dequantizers = integerDequantizeNodes(out.graph).filter((n) => !rangeBlocked.has(n));
+    for (const n of dequantizers) rangeBlocked.add(n);
     // ai.onnx.ml ops (Scaler, LinearClassifier, ZipMap, TreeEnsemble*, ...) take no float16
     // (onnxruntime refuses the model): they always run in float32 islands
     const blocked = (n: Node): boolean => rangeBlocked.has(n) || n.domain === 'ai.onnx.ml' || (isDefaultDomain(n.domain) && (o.blockOps.includes(n.opType) || autoBlocked.has(n.opType))) || (!!n.name && o.blockNodes.includes(n.name));
@@ -225,13 +228,14 @@ export const convertFloat16Pass = definePass({
       report: {
         changed,
         summary: changed
-          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${accumulators.length ? `, ${accumulators.length} casting and rescaling integer accumulators` : ''}${followed.length ? `, ${followed.length} computing from constants beyond the float16 range until a Softmax` : ''}${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
+          ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${accumulators.length ? `, ${accumulators.length} casting and rescaling integer accumulators` : ''}${dequantizers.length ? `, ${dequantizers.length} dequantizing integer weights` : ''}${followed.length ? `, ${followed.length} computing from constants beyond the float16 range until a Softmax` : ''}${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
           : reason,
         stats: { initializers: converted, ...stats, bytesBefore, bytesAfter, ratio: bytesAfter / Math.max(1, bytesBefore) },
         details: {
           ...(reason ? { reason } : {}),
           outOfRangeConstants: [...outOfRange],
           integerAccumulatorNodes: accumulators.map((n) => n.name || n.opType),
+          integerDequantizeNodes: dequantizers.map((n) => n.name || n.opType),
           followedFromConstants: followed.map((n) => n.name || n.opType),
           float32Nodes: [...rangeBlocked].map((n) => n.name || n.opType),
           measured: measured ? { batches: measuredBatches, float32: findings.map((f) => ({ node: f.node.name || f.node.opType, op: f.node.opType, reason: f.reason, value: f.value, maxAbs: f.maxAbs, underflow: f.underflow })) } : 'no calibration data: only constants beyond the float16 range and integer accumulators were checked',

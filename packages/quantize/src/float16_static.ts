@@ -142,3 +142,38 @@ export function integerAccumulatorNodes(root: Graph): Node[] {
   }
   return [...out];
 }
+
+const INTEGER_WEIGHTS = new Set(['int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4']);
+const DEQUANTIZE_STEPS = new Set(['Mul', 'Add', 'Sub', 'Div']);
+
+/**
+ * Weights stored as integers and dequantized by the graph (a Cast of an integer initializer to
+ * float32, then Mul/Add/Sub/Div by float initializers, as Transformers.js ships the Conv weights
+ * of a dynamic-int8 model): those nodes, kept float32 so the weight is computed as stored and
+ * rounded to float16 once, where it is read. In float16 the chain rounds the scale, the offset
+ * and every intermediate (measured: the Moonshine encoder's output cosine 0.85 instead of 0.997).
+ */
+export function integerDequantizeNodes(root: Graph): Node[] {
+  const out: Node[] = [];
+  for (const s of graphScopes(root)) {
+    const g = s.graph;
+    const chain: Graph[] = [];
+    for (let p: typeof s | undefined = s; p; p = p.parent) chain.push(p.graph);
+    const stored = (name: string) => chain.map((x) => x.initializers.get(name)).find((t) => t);
+    for (const n of g.nodes) {
+      const to = n.attributes.get('to');
+      const t = stored(n.inputs[0] ?? '');
+      if (n.opType !== 'Cast' || !isDefaultDomain(n.domain) || to?.type !== 'int' || to.value !== 1 || !t || !INTEGER_WEIGHTS.has(t.dtype) || t.size < 16) continue;
+      out.push(n);
+      // the elementwise steps by float constants that follow, while each value has one reader
+      for (let cur = n; ; ) {
+        const r = reads(g, cur.outputs[0]!);
+        const next = r.length === 1 ? r[0]!.node : undefined;
+        if (!next || !isDefaultDomain(next.domain) || !DEQUANTIZE_STEPS.has(next.opType) || stored(next.inputs[1 - r[0]!.input] ?? '')?.dtype !== 'float32') break;
+        out.push(next);
+        cur = next;
+      }
+    }
+  }
+  return out;
+}

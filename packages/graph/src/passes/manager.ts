@@ -132,7 +132,7 @@ function castDequantizedNote(model: Model): string {
   const w = Object.entries(castDequantizedWeights(model));
   if (w.length === 0) return '';
   const total = w.reduce((a, [, n]) => a + n, 0);
-  return `; ${total} weight(s) are stored as integers (${w.map(([t, n]) => `${n} ${t}`).join(', ')}) and dequantized in the graph (Cast to float), which the front end folds into float32 initializers larger than their stored form: the stored weights grow unless a pass compresses those below their integer size`;
+  return `; ${total} weight(s) are stored as integers (${w.map(([t, n]) => `${n} ${t}`).join(', ')}) and dequantized in the graph (Cast to float), which the front end folds into float32 initializers larger than their stored form: the stored weights grow unless a pass compresses those below their integer size (--no-front-end leaves them as stored)`;
 }
 
 /**
