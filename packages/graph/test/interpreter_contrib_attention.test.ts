@@ -94,6 +94,26 @@ describeBackends('GroupQueryAttention matches onnxruntime', ({ backend }) => {
   });
 });
 
+/** float16 (onnx-community q4f16 / fp16 exports): a cached step with rotary, and a prompt with packed QKV. */
+const f16 = (t: T.Tensor): T.Tensor => T.cast(t, 'float16');
+const fp16Cases: [string, OneNode][] = [gqa('float16, one token after a past, rotary', { b: 1, s: 1, past: 4, seqlens: [4], total: 5, rotary: true, seed: 90 }), gqa('float16 packed QKV prompt', { b: 1, s: 4, past: -1, seqlens: [3], total: 4, packed: true, seed: 91 })].map(([name, spec]) => [
+  name,
+  {
+    ...spec,
+    feeds: Object.fromEntries(Object.entries(spec.feeds).map(([k, v]) => [k, v.dtype === 'float32' ? f16(v) : v])),
+    ...(spec.inits ? { inits: Object.fromEntries(Object.entries(spec.inits).map(([k, v]) => [k, f16(v)])) } : {}),
+    outputs: ['float16', 'float16', 'float16'],
+  },
+]);
+
+describe('GroupQueryAttention in float16 matches onnxruntime', () => {
+  for (const [name, spec] of fp16Cases) {
+    it(name, async () => {
+      await expectMatchesOrt(oneNode(spec), spec.feeds, 'cpu', 5e-3, 5e-3);
+    });
+  }
+});
+
 describe('GroupQueryAttention gradients', () => {
   it('match central differences for a prompt without past (rotary, grouped heads)', async () => {
     const angles = Array.from({ length: 8 * 2 }, (_, i) => Math.floor(i / 2) / 100 ** ((i % 2) / 2));

@@ -1,7 +1,7 @@
 /** Shared harness of the interpreter tests: run a model in Whittle and in onnxruntime-node, compare. */
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { type BackendName, type DType, type Tensor, tensor, Rng } from '@whittle/tensor';
+import { type BackendName, type DType, type Tensor, float16BitsToFloat32, tensor, Rng } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { GraphBuilder, type AttrInput } from '../src/builder/graph_builder.js';
 import type { Model, OnnxDataType, OpsetImport } from '../src/ir/types.js';
@@ -25,7 +25,8 @@ export async function runOrt(model: Model, feeds: Record<string, Tensor>): Promi
   const out = await session.run(ortFeeds);
   return model.graph.outputs.map((o) => {
     const t = out[o.name]!;
-    const data = Float64Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+    // float16 comes back as its bits
+    const data = t.type === 'float16' ? Float64Array.from(t.data as Uint16Array, float16BitsToFloat32) : Float64Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
     return { shape: [...t.dims], data };
   });
 }
