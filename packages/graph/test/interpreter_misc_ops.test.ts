@@ -5,7 +5,7 @@ import { cpu, expectMatchesOrt, oneNode, randInt, randn, type OneNode } from './
 
 /**
  * Atan/Asin/Acos, the bitwise ops and BitShift, ReverseSequence, CenterCropPad, Col2Im,
- * CumProd, MaxUnpool and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
+ * CumProd, MaxUnpool, the mul/max/min scatter reductions and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
  * (large and tiny arguments, broadcasting, int64, 3-D inputs, every attribute).
  */
 const wide = cpu([-1e6, -300, -20, -1.5, -1, -0.7, -1e-4, 0, 3e-8, 0.2, 0.99, 1, 1.01, 2.5, 40, 7e5], [16]);
@@ -38,6 +38,10 @@ const cases: [string, OneNode][] = [
   ['Unique unsorted along axis 1', { op: 'Unique', feeds: { x: cpu([1, 0, 1, 2, 2, 3, 2, 3, 1, 0, 1, 4], [3, 4]) }, inputs: ['x'], attrs: { axis: 1, sorted: 0 }, outputs: ['float32', 'int64', 'int64', 'int64'], opset: 11 }],
   ['CumProd exclusive reverse along axis 1', { op: 'CumProd', feeds: { x: randn([3, 11, 2], 14) }, inputs: ['x', 'init:a'], inits: { a: cpu([1], [], 'int64') }, attrs: { exclusive: 1, reverse: 1 }, outputs: ['float32'], opset: 26 }],
   ['CumProd int32 along the last axis', { op: 'CumProd', feeds: { x: randInt([2, 6], 15, -3, 3, 'int32') }, inputs: ['x', 'init:a'], inits: { a: cpu([-1], [], 'int64') }, outputs: ['int32'], opset: 26 }],
+  ['ScatterElements mul with repeated and negative indices', { op: 'ScatterElements', feeds: { d: randn([3, 5], 17), u: randn([3, 4], 18) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([0, 0, -1, 2, 4, 4, 4, 1, 1, 3, 3, 1], [3, 4], 'int64') }, attrs: { axis: 1, reduction: 'mul' }, outputs: ['float32'], opset: 18 }],
+  ['ScatterElements max along axis 0', { op: 'ScatterElements', feeds: { d: randn([4, 3], 19), u: randn([2, 3], 20) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([1, 3, 1, 1, 0, 1], [2, 3], 'int64') }, attrs: { axis: 0, reduction: 'max' }, outputs: ['float32'], opset: 18 }],
+  ['ScatterND min with a repeated row', { op: 'ScatterND', feeds: { d: randn([4, 2, 3], 21), u: randn([3, 2, 3], 22) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([2, 0, 2], [3, 1], 'int64') }, attrs: { reduction: 'min' }, outputs: ['float32'], opset: 18 }],
+  ['ScatterND mul on elements', { op: 'ScatterND', feeds: { d: randn([3, 4], 23), u: randn([4], 24) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([0, 1, 2, 3, 0, 1, 1, 1], [4, 2], 'int64') }, attrs: { reduction: 'mul' }, outputs: ['float32'], opset: 18 }],
   ['Unique int64 sorted along axis -1', { op: 'Unique', feeds: { x: cpu([5, 2, 5, 9, 2, 9], [1, 6], 'int64') }, inputs: ['x'], attrs: { axis: -1 }, outputs: ['int64', 'int64', 'int64', 'int64'], opset: 11 }],
 ];
 

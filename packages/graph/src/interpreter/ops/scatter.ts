@@ -7,15 +7,62 @@ import { hostInts, prod, unsupported } from './util.js';
 /**
  * ScatterElements (and the deprecated Scatter), ScatterND and GatherND. The ND ops work on the
  * data flattened to [prod(indexed dims), rest]: linear row indices are computed on the host
- * (index tensors are small) and the rows gathered / scattered along axis 0.
+ * (index tensors are small) and the rows gathered / scattered along axis 0. Reductions none and
+ * add are one scatter; mul, max and min run in rounds over positions hit at most once per round
+ * (gather the current values, combine, scatter back), so they stay tensor ops on every backend.
  */
-function reduction(ctx: OpContext): 'none' | 'add' {
+type Reduction = 'none' | 'add' | 'mul' | 'max' | 'min';
+function reduction(ctx: OpContext): Reduction {
   const r = ctx.string('reduction', 'none');
-  if (r !== 'none' && r !== 'add') unsupported(ctx, `reduction '${r}'`);
-  return r as 'none' | 'add';
+  if (!['none', 'add', 'mul', 'max', 'min'].includes(r)) unsupported(ctx, `reduction '${r}'`);
+  return r as Reduction;
 }
 
-const scatterElements = ([data, idx, upd]: readonly (Tensor | undefined)[], ctx: OpContext): Tensor[] => [T.scatterElements(data!, idx!, upd!, ctx.int('axis', 0), reduction(ctx))];
+const COMBINE: Record<'mul' | 'max' | 'min', (a: Tensor, b: Tensor) => Tensor> = { mul: T.mul, max: T.maximum, min: T.minimum };
+
+/** `flat` (1-D) with updates[u] combined into position targets[u] by `op`, duplicates in rounds. */
+function scatterCombine(flat: Tensor, targets: readonly number[], updates: Tensor, op: 'mul' | 'max' | 'min'): Tensor {
+  const rounds: { ids: number[]; at: number[] }[] = [];
+  const seen = new Map<number, number>();
+  targets.forEach((t, u) => {
+    const r = seen.get(t) ?? 0;
+    seen.set(t, r + 1);
+    (rounds[r] ??= { ids: [], at: [] }).ids.push(u);
+    rounds[r]!.at.push(t);
+  });
+  const opts = { backend: flat.backend };
+  const upd = T.reshape(updates, [updates.size]);
+  let out = flat;
+  for (const { ids, at } of rounds) {
+    const where = T.tensor(at, [at.length], 'int32', opts);
+    const vals = T.gather(upd, T.tensor(ids, [ids.length], 'int32', opts), 0);
+    out = T.scatterElements(out, where, COMBINE[op](T.gather(out, where, 0), vals), 0, 'none');
+  }
+  return out;
+}
+
+const scatterElements = async ([data, idx, upd]: readonly (Tensor | undefined)[], ctx: OpContext): Promise<Tensor[]> => {
+  const r = reduction(ctx);
+  const axis = ctx.int('axis', 0);
+  if (r === 'none' || r === 'add') return [T.scatterElements(data!, idx!, upd!, axis, r)];
+  // flat target of each update element: its own position with the axis coordinate replaced
+  const shape = data!.shape;
+  const a = T.normalizeAxis(axis, shape.length, `${ctx.node.opType} ${ctx.node.name}`);
+  const index = await hostInts(idx!);
+  const strides = shape.map((_, i) => prod(shape.slice(i + 1)));
+  const targets = index.map((v, u) => {
+    let rest = u;
+    let flat = 0;
+    for (let i = shape.length - 1; i >= 0; i--) {
+      const d = idx!.shape[i]!;
+      const coord = i === a ? (v < 0 ? v + shape[a]! : v) : rest % d;
+      rest = Math.floor(rest / d);
+      flat += coord * strides[i]!;
+    }
+    return flat;
+  });
+  return [T.reshape(scatterCombine(T.reshape(data!, [data!.size]), targets, upd!, r), shape)];
+};
 registerOp('ScatterElements', scatterElements);
 registerOp('Scatter', scatterElements);
 
@@ -53,8 +100,13 @@ registerOp('GatherND', async ([data, indices], ctx) => {
 registerOp('ScatterND', async ([data, indices, updates], ctx) => {
   const { rows, k } = await rowIndices(data!, indices!, 0);
   const rest = prod(data!.shape.slice(k));
+  const r = reduction(ctx);
+  if (r === 'mul' || r === 'max' || r === 'min') {
+    const targets = rows.flatMap((row) => Array.from({ length: rest }, (_, j) => row * rest + j));
+    return [T.reshape(scatterCombine(T.reshape(data!, [data!.size]), targets, updates!, r), data!.shape)];
+  }
   const flat = T.reshape(data!, [prod(data!.shape.slice(0, k)), rest]);
   const idx = T.contiguous(T.expand(T.tensor(rows, [rows.length, 1], 'int32', { backend: data!.backend }), [rows.length, rest]));
-  const y = T.scatterElements(flat, idx, T.reshape(updates!, [rows.length, rest]), 0, reduction(ctx));
+  const y = T.scatterElements(flat, idx, T.reshape(updates!, [rows.length, rest]), 0, r);
   return [T.reshape(y, data!.shape)];
 });
