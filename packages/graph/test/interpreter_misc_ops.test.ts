@@ -5,7 +5,7 @@ import { cpu, expectMatchesOrt, oneNode, randInt, randn, type OneNode } from './
 
 /**
  * Atan/Asin/Acos, the bitwise ops and BitShift, ReverseSequence, CenterCropPad, Col2Im,
- * CumProd, MaxUnpool, the mul/max/min scatter reductions and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
+ * CumProd, MaxUnpool, the mul/max/min scatter reductions, Det, TensorScatter and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
  * (large and tiny arguments, broadcasting, int64, 3-D inputs, every attribute).
  */
 const wide = cpu([-1e6, -300, -20, -1.5, -1, -0.7, -1e-4, 0, 3e-8, 0.2, 0.99, 1, 1.01, 2.5, 40, 7e5], [16]);
@@ -42,6 +42,10 @@ const cases: [string, OneNode][] = [
   ['ScatterElements max along axis 0', { op: 'ScatterElements', feeds: { d: randn([4, 3], 19), u: randn([2, 3], 20) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([1, 3, 1, 1, 0, 1], [2, 3], 'int64') }, attrs: { axis: 0, reduction: 'max' }, outputs: ['float32'], opset: 18 }],
   ['ScatterND min with a repeated row', { op: 'ScatterND', feeds: { d: randn([4, 2, 3], 21), u: randn([3, 2, 3], 22) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([2, 0, 2], [3, 1], 'int64') }, attrs: { reduction: 'min' }, outputs: ['float32'], opset: 18 }],
   ['ScatterND mul on elements', { op: 'ScatterND', feeds: { d: randn([3, 4], 23), u: randn([4], 24) }, inputs: ['d', 'init:i', 'u'], inits: { i: cpu([0, 1, 2, 3, 0, 1, 1, 1], [4, 2], 'int64') }, attrs: { reduction: 'mul' }, outputs: ['float32'], opset: 18 }],
+  ['Det of a batch of 4×4 matrices', { op: 'Det', feeds: { x: randn([2, 3, 4, 4], 25) }, inputs: ['x'], outputs: ['float32'], opset: 11 }],
+  ['Det of a singular matrix', { op: 'Det', feeds: { x: cpu([1, 2, 3, 2, 4, 6, 0, 1, 5], [3, 3]) }, inputs: ['x'], outputs: ['float32'], opset: 11 }],
+  ['TensorScatter circular, 4-D cache', { op: 'TensorScatter', feeds: { c: randn([2, 3, 6, 4], 26), u: randn([2, 3, 3, 4], 27) }, inputs: ['c', 'u', 'init:w'], inits: { w: cpu([1, 5], [2], 'int64') }, attrs: { mode: 'circular' }, outputs: ['float32'], opset: 24 }],
+  ['TensorScatter linear from 0, axis 1', { op: 'TensorScatter', feeds: { c: randn([2, 5, 3], 28), u: randn([2, 2, 3], 29) }, inputs: ['c', 'u'], attrs: { axis: 1 }, outputs: ['float32'], opset: 24 }],
   ['Unique int64 sorted along axis -1', { op: 'Unique', feeds: { x: cpu([5, 2, 5, 9, 2, 9], [1, 6], 'int64') }, inputs: ['x'], attrs: { axis: -1 }, outputs: ['int64', 'int64', 'int64', 'int64'], opset: 11 }],
 ];
 

@@ -21,6 +21,8 @@ const cases: [string, OneNode, (number | null)[][]][] = [
   ['BitCast', { op: 'BitCast', feeds: { x: randn([3, 2], 12) }, inputs: ['x'], attrs: { to: 6 }, outputs: ['int32'], opset: 26 }, [[3, 2]]],
   ['MaxUnpool', { op: 'MaxUnpool', feeds: { x: randn([1, 2, 3, 3], 13), i: cpu([0, 2, 4, 10, 12, 14, 20, 22, 24, 25, 27, 29, 35, 37, 39, 45, 47, 49], [1, 2, 3, 3], 'int64') }, inputs: ['x', 'i'], attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] }, outputs: ['float32'], opset: 11 }, [[1, 2, 5, 5]]],
   ['CumProd', { op: 'CumProd', feeds: { x: randn([2, 3], 14) }, inputs: ['x', 'init:a'], inits: { a: i64([1], []) }, outputs: ['float32'], opset: 26 }, [[2, 3]]],
+  ['Det', { op: 'Det', feeds: { x: randn([2, 3, 3], 15) }, inputs: ['x'], outputs: ['float32'], opset: 11 }, [[2]]],
+  ['TensorScatter', { op: 'TensorScatter', feeds: { c: randn([2, 5, 3], 16), u: randn([2, 2, 3], 17) }, inputs: ['c', 'u'], attrs: { axis: 1 }, outputs: ['float32'], opset: 24 }, [[2, 5, 3]]],
   ['RoiAlign', { op: 'RoiAlign', feeds: { x: randn([1, 3, 8, 8], 6) }, inputs: ['x', 'init:r', 'init:b'], inits: { r: cpu([0, 0, 4, 4, 1, 1, 6, 5], [2, 4]), b: i64([0, 0]) }, attrs: { output_height: 2, output_width: 3 }, outputs: ['float32'], opset: 16 }, [[2, 3, 2, 3]]],
   ['Col2Im', { op: 'Col2Im', feeds: { x: randn([1, 8, 9], 7) }, inputs: ['x', 'init:img', 'init:blk'], inits: { img: i64([4, 4]), blk: i64([2, 2]) }, outputs: ['float32'], opset: 18 }, [[1, 2, 4, 4]]],
   ['CenterCropPad', { op: 'CenterCropPad', feeds: { x: randn([5, 6, 3], 8) }, inputs: ['x', 'init:s'], inits: { s: i64([3, 9]) }, attrs: { axes: [0, 1] }, outputs: ['float32'], opset: 18 }, [[3, 9, 3]]],

@@ -10,7 +10,7 @@ const UNARY = [
   'Softmax', 'LogSoftmax', 'Hardmax', 'Floor', 'Ceil', 'Round', 'Sign', 'Reciprocal', 'Sin', 'Cos', 'Tan',
   'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'BatchNormalization',
   'InstanceNormalization', 'GroupNormalization', 'LpNormalization', 'LRN',
-  'MeanVarianceNormalization', 'CumSum', 'CumProd', 'BitwiseNot', 'Shrink', 'Trilu', 'ReverseSequence',
+  'MeanVarianceNormalization', 'CumSum', 'CumProd', 'BitwiseNot', 'Shrink', 'Trilu', 'ReverseSequence', 'TensorScatter',
 ];
 const BINARY = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'PRelu', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor', 'Max', 'Min', 'Sum', 'Mean'];
 const COMPARE = ['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor'];

@@ -140,3 +140,9 @@ registerShapeRule('Einsum', (c) => {
   };
   return [{ elem: c.elem(0), shape: labels.output.map(dimOf) }];
 });
+
+// Det: one determinant per trailing [M, M] matrix
+registerShapeRule('Det', (c) => {
+  const x = c.shape(0);
+  return [{ elem: c.elem(0), shape: x ? x.slice(0, -2) : undefined }];
+});
