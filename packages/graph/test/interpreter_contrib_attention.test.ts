@@ -226,3 +226,14 @@ describeBackends('SkipSimplifiedLayerNormalization matches onnxruntime', ({ back
     });
   }
 });
+
+describe('attention ops refuse malformed nodes naming the node and the problem', () => {
+  it('GroupQueryAttention: heads that do not group, seqlens_k of another batch; MultiHeadAttention: packed forms', async () => {
+    const [, ok] = gqa('bad', { b: 1, s: 2, past: -1, seqlens: [1], total: 2, seed: 95 });
+    const bad = (attrs: OneNode['attrs'], feeds: Record<string, T.Tensor> = ok.feeds) => runModel(oneNode({ ...ok, feeds, attrs: { ...ok.attrs, ...attrs } }), feeds, { backend: 'cpu' });
+    await expect(bad({ num_heads: 3 })).rejects.toThrow(/GroupQueryAttention.*num_heads 3 must be a positive multiple of kv_num_heads 2/);
+    await expect(bad({}, { ...ok.feeds, sk: i32([1, 1], [2]) })).rejects.toThrow(/seqlens_k has 2 values for batch 1/);
+    const packed = ms({ op: 'MultiHeadAttention', feeds: { q: randn([1, 3, 2, 3, 4], 96) }, inputs: ['q'], attrs: { num_heads: 2 }, outputs: ['float32'] });
+    await expect(runModel(oneNode(packed), packed.feeds, { backend: 'cpu' })).rejects.toThrow(/MultiHeadAttention.*packed QKV \/ KV\) is not supported/);
+  });
+});

@@ -3,6 +3,7 @@ import * as T from '@whittle/tensor';
 import { describeBackends } from '@whittle/testing';
 import { cpu, expectMatchesOrt, oneNode, randInt, randn, type OneNode } from './interpreter_harness.js';
 import { worstGradientError } from './gradient_check.js';
+import { runModel } from '../src/interpreter/run.js';
 
 /**
  * Rotary position embedding in onnxruntime's com.microsoft form and ONNX's opset-23 form, run in
@@ -36,5 +37,16 @@ describe('RotaryEmbedding gradients', () => {
   it('match central differences (interleaved, partial rotary, cos and sin caches too)', async () => {
     const spec = ms({ op: 'RotaryEmbedding', feeds: { p: ids(1, 3, 40) }, inputs: ['init:x', 'p', 'init:c', 'init:s'], inits: { x: randn([1, 3, 12], 41), c: randn([10, 2], 42), s: randn([10, 2], 43) }, attrs: { num_heads: 2, rotary_embedding_dim: 4, interleaved: 1 } });
     expect(await worstGradientError(oneNode(spec), spec.feeds, ['x', 'c', 's'])).toBeLessThan(2e-3);
+  });
+});
+
+describe('RotaryEmbedding refuses malformed inputs naming the node and the problem', () => {
+  it('position_ids of another shape, a hidden size the cache does not divide', async () => {
+    const run = (x: T.Tensor, p: T.Tensor) => {
+      const spec = ms({ op: 'RotaryEmbedding', feeds: { x, p }, inputs: ['x', 'p', 'init:c', 'init:s'], inits: { c: randn([10, 4], 60), s: randn([10, 4], 61) } });
+      return runModel(oneNode(spec), spec.feeds, { backend: 'cpu' });
+    };
+    await expect(run(randn([2, 3, 16], 62), ids(3, 2, 63))).rejects.toThrow(/RotaryEmbedding.*position_ids must be \[2, 3\] or a one-element offset; they are \[3, 2\]/);
+    await expect(run(randn([2, 3, 12], 64), ids(2, 3, 65))).rejects.toThrow(/hidden size 12 is not a multiple of the rotary dim 8/);
   });
 });

@@ -32,6 +32,7 @@ async function rotaryEmbedding(x: Tensor, pos: Tensor | undefined, cosCache: Ten
     if (!numHeads) {
       if (rotaryDim) throw badInput(ctx, 'num_heads is required with rotary_embedding_dim on a 3-D input');
       numHeads = x.shape[2]! / (2 * half);
+      if (!Number.isInteger(numHeads)) throw badInput(ctx, `hidden size ${x.shape[2]} is not a multiple of the rotary dim ${2 * half}; set num_heads`);
     }
     headSize = x.shape[2]! / numHeads;
     if (!Number.isInteger(headSize)) throw badInput(ctx, `hidden size ${x.shape[2]} is not a multiple of num_heads ${numHeads}`);
