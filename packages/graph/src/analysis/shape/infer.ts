@@ -11,6 +11,7 @@ import './linear.js';
 import './reshape.js';
 import './indexing.js';
 import './quantized.js';
+import './qlinear.js';
 import './ml.js';
 import './contrib.js';
 import './attention.js';

@@ -1,0 +1,10 @@
+import * as T from '@whittle/tensor';
+import { registerOp } from '../registry.js';
+import { dequantize, quantize } from './qlinear_util.js';
+
+/** com.microsoft QLinearLeakyRelu: Y = quantize(leaky_relu(dequantize(X), alpha)), alpha default 0.01. */
+registerOp(
+  'QLinearLeakyRelu',
+  ([x, xS, xZp, yS, yZp], ctx) => [quantize(ctx, T.leakyRelu(dequantize(ctx, x!, xS!, xZp, 'X'), ctx.float('alpha', 0.01)), yS!, yZp, x!.dtype)],
+  'com.microsoft',
+);
