@@ -5,7 +5,8 @@ import { cpu, expectMatchesOrt, oneNode, randn, type OneNode } from './interpret
 
 /**
  * The detection / sampling ops against onnxruntime-node on cpu and webgpu: NonMaxSuppression on many overlapping random boxes (both box formats, thresholds, several batches and classes),
- * GridSample and RoiAlign on random inputs in each mode, AffineGrid in 2-D and 3-D.
+ * GridSample and RoiAlign on random inputs in each mode, DeformConv with every attribute and
+ * input, AffineGrid in 2-D and 3-D.
  */
 function boxes(batches: number, n: number, seed: number, centered: boolean): number[] {
   const rng = new Rng(seed);
@@ -71,6 +72,15 @@ const cases: [string, OneNode][] = [
   ['RoiAlign avg half_pixel adaptive sampling', roiAlign({ output_height: 3, output_width: 4, spatial_scale: 0.8 }, 16)],
   ['RoiAlign max output_half_pixel sampling 2', roiAlign({ output_height: 2, output_width: 2, sampling_ratio: 2, mode: 'max', coordinate_transformation_mode: 'output_half_pixel' }, 16)],
   ['RoiAlign opset 10', roiAlign({ output_height: 2, output_width: 3, sampling_ratio: 3 }, 10)],
+  ['DeformConv groups, offset groups, strides, dilations, pads, mask, bias', {
+    op: 'DeformConv',
+    feeds: { x: randn([2, 4, 7, 6], 40), o: randn([2, 2 * 2 * 6, 3, 3], 41, 1.5), m: randn([2, 2 * 6, 3, 3], 42) },
+    inputs: ['x', 'init:w', 'o', 'init:b', 'm'],
+    inits: { w: randn([6, 2, 2, 3], 43), b: randn([6], 44) },
+    attrs: { kernel_shape: [2, 3], group: 2, offset_group: 2, strides: [2, 2], dilations: [2, 1], pads: [1, 1, 0, 1] },
+    outputs: ['float32'],
+    opset: 19,
+  }],
   ['AffineGrid 2-D', { op: 'AffineGrid', feeds: { t: randn([2, 2, 3], 30) }, inputs: ['t', 'init:s'], inits: { s: cpu([2, 3, 5, 7], [4], 'int64') }, outputs: ['float32'], opset: 20 }],
   ['AffineGrid 3-D align_corners', { op: 'AffineGrid', feeds: { t: randn([1, 3, 4], 31) }, inputs: ['t', 'init:s'], inits: { s: cpu([1, 2, 3, 4, 5], [5], 'int64') }, attrs: { align_corners: 1 }, outputs: ['float32'], opset: 20 }],
 ];

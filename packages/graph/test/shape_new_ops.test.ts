@@ -23,6 +23,7 @@ const cases: [string, OneNode, (number | null)[][]][] = [
   ['CumProd', { op: 'CumProd', feeds: { x: randn([2, 3], 14) }, inputs: ['x', 'init:a'], inits: { a: i64([1], []) }, outputs: ['float32'], opset: 26 }, [[2, 3]]],
   ['Det', { op: 'Det', feeds: { x: randn([2, 3, 3], 15) }, inputs: ['x'], outputs: ['float32'], opset: 11 }, [[2]]],
   ['TensorScatter', { op: 'TensorScatter', feeds: { c: randn([2, 5, 3], 16), u: randn([2, 2, 3], 17) }, inputs: ['c', 'u'], attrs: { axis: 1 }, outputs: ['float32'], opset: 24 }, [[2, 5, 3]]],
+  ['DeformConv', { op: 'DeformConv', feeds: { x: randn([1, 2, 6, 5], 18), o: randn([1, 12, 3, 4], 19) }, inputs: ['x', 'init:w', 'o'], inits: { w: randn([4, 2, 2, 3], 20) }, attrs: { kernel_shape: [2, 3], strides: [2, 1], pads: [1, 1, 0, 0] }, outputs: ['float32'], opset: 19 }, [[1, 4, 3, 4]]],
   ['RoiAlign', { op: 'RoiAlign', feeds: { x: randn([1, 3, 8, 8], 6) }, inputs: ['x', 'init:r', 'init:b'], inits: { r: cpu([0, 0, 4, 4, 1, 1, 6, 5], [2, 4]), b: i64([0, 0]) }, attrs: { output_height: 2, output_width: 3 }, outputs: ['float32'], opset: 16 }, [[2, 3, 2, 3]]],
   ['Col2Im', { op: 'Col2Im', feeds: { x: randn([1, 8, 9], 7) }, inputs: ['x', 'init:img', 'init:blk'], inits: { img: i64([4, 4]), blk: i64([2, 2]) }, outputs: ['float32'], opset: 18 }, [[1, 2, 4, 4]]],
   ['CenterCropPad', { op: 'CenterCropPad', feeds: { x: randn([5, 6, 3], 8) }, inputs: ['x', 'init:s'], inits: { s: i64([3, 9]) }, attrs: { axes: [0, 1] }, outputs: ['float32'], opset: 18 }, [[3, 9, 3]]],

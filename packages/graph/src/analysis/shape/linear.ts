@@ -3,7 +3,7 @@ import { getInt, getInts, getString } from '../../ir/attributes.js';
 import type { Dim } from '../../ir/types.js';
 import { type EinsumLabels, einsumLabelSizes, parseEinsum } from '../../ir/einsum.js';
 import { broadcastShapes } from './dims.js';
-import { type OutInfo, type RuleContext, registerShapeRule } from './rule.js';
+import { type OutInfo, type RuleContext, getShapeRule, registerShapeRule } from './rule.js';
 
 function checkInner(c: RuleContext, k1: Dim | undefined, k2: Dim | undefined): void {
   if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) {
@@ -77,6 +77,9 @@ registerShapeRule('Conv', (c) => {
   if (kernel.some((k) => Number.isNaN(k))) return [{ elem: c.elem(0), shape: [x[0]!, w[0]!, ...x.slice(2).map(() => null)] }];
   return [{ elem: c.elem(0), shape: [x[0]!, w[0]!, ...spatial(c, x, kernel, undefined)] }];
 });
+
+// DeformConv shares Conv's attributes and output size (its offsets and mask only move the taps)
+registerShapeRule('DeformConv', getShapeRule('Conv')!);
 
 registerShapeRule('ConvTranspose', (c) => {
   const x = c.shape(0);
