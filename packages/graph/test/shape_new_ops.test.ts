@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inferShapes } from '../src/analysis/shape/infer.js';
+import { summarize } from '../src/analysis/summarize.js';
 import { runModel } from '../src/interpreter/run.js';
 import '../src/interpreter/ops/index.js';
 import { cpu, oneNode, randn, type OneNode } from './interpreter_harness.js';
@@ -47,4 +48,14 @@ describe('shape rules of the audio, sampling, detection and generator ops', () =
       });
     });
   }
+});
+
+describe('FLOPs of DeformConv', () => {
+  it('counts the convolution it performs, plus the bias', () => {
+    const spec = cases.find(([name]) => name === 'DeformConv')![1];
+    const s = summarize(oneNode({ ...spec, inputs: [...spec.inputs, 'init:b'], inits: { ...spec.inits, b: randn([4], 21) } }));
+    // output [1, 4, 3, 4], each from 2·2·3 weights
+    expect(s.macs).toBe(1 * 4 * 3 * 4 * (2 * 2 * 3));
+    expect(s.flops).toBe(2 * s.macs + 1 * 4 * 3 * 4);
+  });
 });

@@ -23,10 +23,11 @@ export interface LayerSummary {
    * Estimated FLOPs: 2 per multiply-add, plus 1 per output element for a fused bias (Gemm, Conv,
    * and the quantized forms that take one), for MatMul/Gemm/Conv/ConvTranspose and their integer
    * and quantized forms (MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, MatMulNBits,
-   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm), onnxruntime's FusedMatMul and FusedGemm, and Einsum (its pairwise contractions,
-   * see `einsumMacs`); 0 for every other op. Inside If
-   * branches and Loop/Scan bodies a layer's work (per iteration) is estimated with the
-   * enclosing graphs' shapes and the body's declared inputs.
+   * MatMulIntegerToFloat, DynamicQuantizeMatMul, QGemm), onnxruntime's FusedMatMul and
+   * FusedGemm, DeformConv (its convolution; the bilinear sampling is not counted) and Einsum (its
+   * pairwise contractions, see `einsumMacs`); 0 for every other op. Inside If branches and
+   * Loop/Scan bodies a layer's work (per iteration) is estimated with the enclosing graphs'
+   * shapes and the body's declared inputs.
    */
   flops: number;
   /** Multiply-adds of the same ops: equal for a float model and its quantized forms. */
@@ -224,6 +225,7 @@ const LINEAR: Record<string, { kind: 'matmul' | 'gemm' | 'conv'; data: number; w
   'com.microsoft:QGemm': { kind: 'gemm', data: 0, weight: 3, bias: 6 },
   'com.microsoft:FusedGemm': { kind: 'gemm', data: 0, weight: 1, bias: 2 },
   Conv: { kind: 'conv', data: 0, weight: 1, bias: 2 },
+  DeformConv: { kind: 'conv', data: 0, weight: 1, bias: 3 },
   ConvInteger: { kind: 'conv', data: 0, weight: 1 },
   QLinearConv: { kind: 'conv', data: 0, weight: 3, bias: 8 },
 };
