@@ -42,6 +42,10 @@ const cases: [string, OneNode][] = [
   ['summed label on one operand only', eq('ijk,kl->il', { a: randn([2, 3, 4], 30), b: randn([4, 5], 31) })],
   ['uppercase labels', eq('Ab,bC->CA', { a: randn([3, 4], 32), b: randn([4, 2], 33) })],
   ['spaces', eq(' i j , j k -> i k ', { a: randn([2, 3], 34), b: randn([3, 2], 35) })],
+  ['scalars', eq(',->', { a: cpu([3], []), b: cpu([-2], []) })],
+  ['scalar times a vector', eq('i,->i', { a: randn([4], 38), b: cpu([0.5], []) })],
+  ['ellipsis over scalars', eq('...,...->...', { a: cpu([3], []), b: cpu([2], []) })],
+  ['a zero-size contracted label', eq('ij,jk->ik', { a: randn([2, 0], 39), b: randn([0, 3], 40) })],
   ['int32', eq('ij,jk->ik', { a: randInt([3, 4], 36, -5, 5, 'int32'), b: randInt([4, 2], 37, -5, 5, 'int32') })],
 ];
 
