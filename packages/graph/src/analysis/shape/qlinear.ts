@@ -67,12 +67,13 @@ for (const [op, base] of [['QLinearAveragePool', 'AveragePool'], ['QLinearGlobal
   );
 }
 
-// QLinearConcat: Y_scale, Y_zero_point, then (X, scale, zero point) triples; Concat on the X's
+// QLinearConcat: Y_scale, Y_zero_point, then (X, scale, zero point) triples; Concat's rule on the X's
 registerShapeRule(
   'QLinearConcat',
   (c) => {
     const xs = Array.from({ length: Math.floor((c.node.inputs.length - 2) / 3) }, (_, i) => 2 + 3 * i);
-    const out = getShapeRule('Concat')!(view(c, xs))[0]?.shape;
+    const concat = { ...c.node, inputs: xs.map((i) => c.node.inputs[i]!) };
+    const out = getShapeRule('Concat')!({ ...view(c, xs), node: concat })[0]?.shape;
     return [{ elem: c.elem(1) ?? c.elem(2), shape: out }];
   },
   MS,
