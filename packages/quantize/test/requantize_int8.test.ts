@@ -207,6 +207,39 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     expect(cosine(ref, got)).toBeGreaterThan(0.98);
   });
 
+  it('dynamic int8 with per-column weight scales and zero points (uint8): one MatMulNBits, the int8 weight dequantized per column', async () => {
+    const rng = new Rng(5);
+    const [K, N] = [64, 24];
+    const q = Uint8Array.from({ length: K * N }, () => Math.max(0, Math.min(255, Math.round(128 + rng.normal() * 40))));
+    const ws = Float32Array.from({ length: N }, () => 0.003 + 0.01 * rng.uniform());
+    const wz = Uint8Array.from({ length: N }, () => 120 + Math.floor(16 * rng.uniform()));
+    const b = new GraphBuilder('dynamic');
+    const x = b.input('x', 'float32', [3, K]);
+    const [xq, xs, xz] = b.nodeOutputs('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
+    const acc = b.node('MatMulInteger', [xq!, b.initializer('w_quantized', tensor(q, [K, N], 'uint8')), xz!, b.initializer('w_zero_point', tensor(wz, [N], 'uint8'))]);
+    const scale = b.node('Mul', [xs!, b.initializer('w_scale', tensor(ws, [N], 'float32'))]);
+    b.output(b.node('Mul', [b.node('Cast', [acc], { to: 1 }), scale]), 'float32', [3, N]);
+    const model = b.model([{ domain: '', version: 13 }]);
+    const r = await runPass('quantize-weights', model, Q4);
+    expect(ops(r.model)).toEqual({ MatMulNBits: 1 });
+    const [w4] = (r.report.details as { requantized: RequantizedWeight[] }).requantized;
+    expect(w4).toMatchObject({ form: 'MatMulInteger', shape: [K, N], int8: { dtype: 'uint8', granularity: 'per-column' } });
+    const floats = Float32Array.from(q, (v, i) => (v - wz[i % N]!) * ws[i % N]!);
+    const q4 = await dequantizeNBits(r.model, r.model.graph.nodes[0]!);
+    let se = 0;
+    for (let i = 0; i < q4.length; i++) se += (q4[i]! - floats[i]!) ** 2;
+    expect(w4!.mse / (se / q4.length)).toBeCloseTo(1, 5);
+    const xs0 = Float32Array.from({ length: 3 * K }, () => rng.normal());
+    const feeds = { x: new ort.Tensor('float32', xs0, [3, K]) };
+    const [ref, got] = [await firstOutput(writeModel(model), feeds), await firstOutput(writeModel(r.model), feeds)];
+    for (let i = 0; i < got.length; i++) {
+      let e = 0;
+      for (let k = 0; k < K; k++) e += xs0[Math.floor(i / N) * K + k]! * q4[k * N + (i % N)]!;
+      expect(got[i]).toBeCloseTo(e, 3);
+    }
+    expect(cosine(ref, got)).toBeGreaterThan(0.98);
+  });
+
   it('without requantizeInt8 the refusal names it; with a non-MatMulNBits format it is a typed option error', async () => {
     const model = readModel(corpusBytes(corpus('moonshine-encoder')));
     const r = await runPass('quantize-weights', model, { bits: 4, format: 'matmulnbits' });
