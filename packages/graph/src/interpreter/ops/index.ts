@@ -117,4 +117,5 @@ import './random.js';
 import './reductions.js';
 import './rnn.js';
 import './scatter.js';
+import './training_optimizers.js';
 import './windows.js';
