@@ -5,7 +5,8 @@ import { cpu, expectMatchesOrt, oneNode, randInt, randn, type OneNode } from './
 
 /**
  * Atan/Asin/Acos, the bitwise ops and BitShift, ReverseSequence, CenterCropPad, Col2Im,
- * CumProd, MaxUnpool, the mul/max/min scatter reductions, Det, TensorScatter and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
+ * CumProd, MaxUnpool, the mul/max/min scatter reductions, Det, TensorScatter, TfIdfVectorizer
+ * and Unique against onnxruntime-node on cpu and webgpu, on inputs past the node tests' ranges
  * (large and tiny arguments, broadcasting, int64, 3-D inputs, every attribute).
  */
 const wide = cpu([-1e6, -300, -20, -1.5, -1, -0.7, -1e-4, 0, 3e-8, 0.2, 0.99, 1, 1.01, 2.5, 40, 7e5], [16]);
@@ -46,6 +47,16 @@ const cases: [string, OneNode][] = [
   ['Det of a singular matrix', { op: 'Det', feeds: { x: cpu([1, 2, 3, 2, 4, 6, 0, 1, 5], [3, 3]) }, inputs: ['x'], outputs: ['float32'], opset: 11 }],
   ['TensorScatter circular, 4-D cache', { op: 'TensorScatter', feeds: { c: randn([2, 3, 6, 4], 26), u: randn([2, 3, 3, 4], 27) }, inputs: ['c', 'u', 'init:w'], inits: { w: cpu([1, 5], [2], 'int64') }, attrs: { mode: 'circular' }, outputs: ['float32'], opset: 24 }],
   ['TensorScatter linear from 0, axis 1', { op: 'TensorScatter', feeds: { c: randn([2, 5, 3], 28), u: randn([2, 2, 3], 29) }, inputs: ['c', 'u'], attrs: { axis: 1 }, outputs: ['float32'], opset: 24 }],
+  ['TfIdfVectorizer TFIDF with weights, 1- to 3-grams, int64 batch', {
+    op: 'TfIdfVectorizer',
+    feeds: { x: cpu([1, 2, 3, 1, 2, 3, 4, 2, 3, 3, 1, 2, 2, 3, 4, 1, 1, 2], [2, 9], 'int64') },
+    inputs: ['x'],
+    attrs: { mode: 'TFIDF', min_gram_length: 1, max_gram_length: 3, max_skip_count: 2, ngram_counts: [0, 3, 7], ngram_indexes: [5, 0, 1, 2, 3, 6, 4, 7], pool_int64s: [1, 2, 4, 1, 2, 2, 3, 1, 2, 3], weights: [0.5, 1.5, 2, 1, 0.25, 3, 2, 1.25] },
+    floatAttrs: ['weights'],
+    outputs: ['float32'],
+    opset: 9,
+  }],
+  ['TfIdfVectorizer IDF, bigrams only, int32 row', { op: 'TfIdfVectorizer', feeds: { x: cpu([5, 6, 7, 5, 6, 8, 6, 7], [8], 'int32') }, inputs: ['x'], attrs: { mode: 'IDF', min_gram_length: 2, max_gram_length: 2, max_skip_count: 1, ngram_counts: [0, 2], ngram_indexes: [4, 0, 1, 2, 3], pool_int64s: [5, 7, 5, 6, 6, 7, 7, 5], weights: [2, 3, 4, 5, 6] }, floatAttrs: ['weights'], outputs: ['float32'], opset: 9 }],
   ['Unique int64 sorted along axis -1', { op: 'Unique', feeds: { x: cpu([5, 2, 5, 9, 2, 9], [1, 6], 'int64') }, inputs: ['x'], attrs: { axis: -1 }, outputs: ['int64', 'int64', 'int64', 'int64'], opset: 11 }],
 ];
 

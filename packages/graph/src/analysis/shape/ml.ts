@@ -57,3 +57,10 @@ registerShapeRule('ArrayFeatureExtractor', (c) => {
   const count = idx.reduce<Dim>((a, d) => (typeof a === 'number' && typeof d === 'number' ? a * d : null), 1);
   return [{ elem: c.elem(0), shape: x.length === 1 ? [1, count] : [...x.slice(0, -1), count] }];
 }, ML);
+
+/** TfIdfVectorizer (default domain, skl2onnx text pipelines): one float column per pool n-gram index, per row. */
+registerShapeRule('TfIdfVectorizer', (c) => {
+  const x = c.shape(0);
+  const width = Math.max(-1, ...(getInts(c.node, 'ngram_indexes') ?? [])) + 1;
+  return [{ elem: 'float32', shape: x ? (x.length === 1 ? [width] : [x[0]!, width]) : undefined }];
+});

@@ -99,6 +99,7 @@ import './SplitToSequence.js';
 import './Squeeze.js';
 import './STFT.js';
 import './TensorScatter.js';
+import './TfIdfVectorizer.js';
 import './Tile.js';
 import './TopK.js';
 import './Transpose.js';
