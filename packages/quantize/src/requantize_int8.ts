@@ -175,11 +175,17 @@ async function requantizeTable(t: Int8Table, spec: RequantizeSpec, bs: number, n
  * no longer computes anything (the int8 weights, DynamicQuantizeLinear nodes no layer reads).
  * Adds the com.microsoft opset import when something was rewritten.
  */
-export async function requantizeInt8Layers(model: Model, spec: RequantizeSpec, names: NameGenerator, opts: { signal?: AbortSignal; onProgress?: (fraction: number, message: string) => void } = {}): Promise<RequantizeResult> {
+export async function requantizeInt8Layers(model: Model, spec: RequantizeSpec, names: NameGenerator, opts: { signal?: AbortSignal; onProgress?: (fraction: number, message: string) => void; exclude?: { names?: readonly string[]; ops?: readonly string[] } } = {}): Promise<RequantizeResult> {
   const found = findInt8Layers(model);
   const left = [...found.left];
+  // excluded by node name, or by op type: 'MatMulInteger', 'MatMul' (DequantizeLinear weights), 'Gather' (tables and their tied heads)
+  const xNames = new Set(opts.exclude?.names ?? []);
+  const xOps = new Set(opts.exclude?.ops ?? []);
+  const excluded = (l: Int8Linear): boolean => xNames.has(l.anchor.name) || xOps.has(l.form === 'MatMulInteger' ? 'MatMulInteger' : 'MatMul');
+  for (const l of found.linear.filter(excluded)) left.push({ op: l.anchor.opType, name: l.anchor.name || l.output, reason: 'excluded: kept int8' });
+  for (const t of found.tables.filter((x) => xOps.has('Gather') || [...x.gathers.map((g) => g.gather), ...x.heads.map((h) => h.node)].some((n) => xNames.has(n.name)))) left.push({ op: 'Gather', name: t.weight.label, reason: 'excluded: table and tied head kept int8' });
   const groups = new Map<Graph, Map<string, Int8Linear[]>>();
-  for (const l of found.linear) {
+  for (const l of found.linear.filter((x) => !excluded(x))) {
     let m = groups.get(l.weight.owner);
     if (!m) groups.set(l.weight.owner, (m = new Map()));
     const key = `${l.weight.name}\u0000${l.weight.scale}\u0000${l.weight.zeroPoint}\u0000${l.weight.axis}`;
@@ -190,6 +196,7 @@ export async function requantizeInt8Layers(model: Model, spec: RequantizeSpec, n
   const linear = [...groups.values()].flatMap((m) => [...m.values()]);
   const tables: [Int8Table, number][] = [];
   for (const t of found.tables) {
+    if (left.some((x) => x.op === 'Gather' && x.name === t.weight.label)) continue;
     const bs = spec.bits <= 4 ? tableBlock(t.weight.shape[1], spec.blockSize) : 0;
     if (bs) tables.push([t, bs]);
     else left.push({ op: 'Gather', name: t.weight.label, reason: spec.bits > 4 ? 'GatherBlockQuantized holds 4-bit codes only' : `table width ${t.weight.shape[1]} is not a multiple of a block size of 16 to ${spec.blockSize}` });

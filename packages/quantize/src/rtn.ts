@@ -19,8 +19,8 @@ export const rtnOptions = defineOptions({
   accuracyLevel: { type: 'number', integer: true, min: 0, max: 4, default: 0, description: "MatMulNBits accuracy_level: 0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 activations (onnxruntime's fastest CPU path; --target ort-cpu sets it)" },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables; ConvTranspose: scales per input channel)' },
   int8ConvBelow: { type: 'number', integer: true, min: 0, max: 1024, default: 16, description: 'below 8 bits: Conv/ConvTranspose weights whose reduction length (input channels / group × kernel; 9 for a 3×3 depthwise conv) is below this stay int8 per channel, as tiny kernels lose too much on a 4-bit grid (0: none)' },
-  excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float' },
-  excludeOps: { type: 'string[]', default: [], description: 'op types to leave in float' },
+  excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float (with requantizeInt8: MatMulInteger / MatMul / Gather nodes left int8)' },
+  excludeOps: { type: 'string[]', default: [], description: "op types to leave in float (with requantizeInt8: 'MatMulInteger', 'MatMul' for DequantizeLinear weights, 'Gather' for int8 token tables and their tied heads, left int8)" },
   requantizeInt8: { type: 'boolean', default: false, description: "format matmulnbits: also re-quantize the weights the model already holds as int8 (dynamic-int8 MatMulInteger, DequantizeLinear MatMul weights, uint8 token tables behind DequantizeLinear, as Transformers.js' model_quantized.onnx ships them) to MatMulNBits / GatherBlockQuantized with float activations. Each weight is dequantized exactly and rounded again, so it carries both roundings: quantizing the float model is more accurate when you have it; the report gives each weight's error against its int8 values" },
   tiedHead: { type: 'string', enum: ['shared', 'int8', 'float'], default: 'shared', description: "format matmulnbits, an embedding table also read (through a Transpose) as the LM head: 'shared' one 4-bit copy read by GatherBlockQuantized and the head's MatMulNBits, 'int8' a 4-bit gather plus an 8-bit head, 'float' a 4-bit gather and the float32 head" },
 });
@@ -84,7 +84,7 @@ export const quantizeWeightsPass = definePass({
     const out = prepared.model;
     // int8 layers first: the float weights quantized below must not be taken for int8 ones
     const bytesIn = modelInitializerBytes(out);
-    const requantized = o.requantizeInt8 ? await requantizeInt8Layers(out, { bits: o.bits, symmetric: o.symmetric, blockSize: o.blockSize }, new NameGenerator(out.graph), { signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m) }) : undefined;
+    const requantized = o.requantizeInt8 ? await requantizeInt8Layers(out, { bits: o.bits, symmetric: o.symmetric, blockSize: o.blockSize }, new NameGenerator(out.graph), { signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m), exclude: { names: o.excludeNodes, ops: o.excludeOps } }) : undefined;
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
     const weights = uniqueWeights(sites);

@@ -176,6 +176,19 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     for (const p of [0, 1]) expect(top(q4, p), `position ${p}`).toBe(top(ref, p));
   }, 180_000);
 
+  it("excludeOps ['Gather'] keeps Whisper's token table and tied head int8 (said), the 40 layers 4-bit", async () => {
+    const r = await requantize('whisper-decoder', { ...Q4, excludeOps: ['Gather'] });
+    const o = ops(r.model);
+    expect(o.MatMulNBits).toBe(72);
+    expect(o.GatherBlockQuantized).toBeUndefined();
+    expect(o.DequantizeLinear).toBe(4);
+    expect(r.model.graph.initializers.get('model.decoder.embed_tokens.weight_merged_0_quantized')?.dtype).toBe('uint8');
+    expect(r.warnings).toContain('Gather model.decoder.embed_tokens.weight_merged_0_quantized left as stored: excluded: table and tied head kept int8');
+    // 30.73 MB → 27.27 MB measured
+    expect(r.out.length).toBeLessThan(0.92 * r.input.length);
+    expect(r.weights.every((w) => w.form === 'MatMulInteger')).toBe(true);
+  }, 120_000);
+
   it('a DequantizeLinear MatMul weight (int8, per-column scales and zero points): dequantized exactly, MatMulNBits output as close as RTN of those floats allows', async () => {
     const rng = new Rng(3);
     const [K, N] = [96, 40];
