@@ -203,10 +203,11 @@ const onnxAttCases: [string, OneNode][] = [
   onnxAtt('softcap with a mask, qk output soft-capped', { q: randn([1, 2, 3, 4], 69), k: randn([1, 2, 4, 4], 70), v: randn([1, 2, 4, 4], 71), m: randn([1, 1, 3, 4], 72) }, ['q', 'k', 'v', 'm'], { softcap: 0.5, qk_matmul_output_mode: 1 }, ['float32', 'float32', 'float32', 'float32']),
   onnxAtt('softcap, causal, qk output masked', { q: randn([1, 2, 3, 4], 73), k: randn([1, 2, 3, 4], 74), v: randn([1, 2, 3, 4], 75), m: randn([1, 1, 3, 3], 76) }, ['q', 'k', 'v', 'm'], { softcap: 0.5, is_causal: 1, qk_matmul_output_mode: 2 }, ['float32', 'float32', 'float32', 'float32']),
   onnxAtt('boolean mask, qk output masked', { q: randn([1, 2, 3, 4], 77), k: randn([1, 2, 4, 4], 78), v: randn([1, 2, 4, 4], 79), m: cpu([1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1], [3, 4], 'bool') }, ['q', 'k', 'v', 'm'], { qk_matmul_output_mode: 2 }, ['float32', 'float32', 'float32', 'float32']),
+  ['opset 24 nonpad_kv_seqlen with a float mask, qk output masked', { op: 'Attention', opset: 24, feeds: { q: randn([2, 2, 3, 4], 80), k: randn([2, 2, 5, 4], 81), v: randn([2, 2, 5, 4], 82), m: randn([3, 5], 83), n: cpu([3, 5], [2], 'int64') }, inputs: ['q', 'k', 'v', 'm', '', '', 'n'], attrs: { qk_matmul_output_mode: 2 }, outputs: ['float32', 'float32', 'float32', 'float32'] }],
   onnxAtt('qk output before the mask', { q: randn([1, 2, 3, 4], 65), k: randn([1, 2, 4, 4], 66), v: randn([1, 2, 4, 4], 67), m: randn([1, 1, 3, 4], 68) }, ['q', 'k', 'v', 'm'], { qk_matmul_output_mode: 0 }, ['float32', 'float32', 'float32', 'float32']),
 ];
 
-describeBackends('ONNX Attention (opset 23) matches onnxruntime', ({ backend }) => {
+describeBackends('ONNX Attention (opsets 23, 24) matches onnxruntime', ({ backend }) => {
   for (const [name, spec] of onnxAttCases) {
     it(name, async () => {
       await expectMatchesOrt(oneNode(spec), spec.feeds, backend, 1e-4, 2e-5);

@@ -1,22 +1,23 @@
 import * as T from '@whittle/tensor';
 import type { Tensor } from '@whittle/tensor';
 import { registerOp } from '../registry.js';
-import { unsupported } from './util.js';
+import { hostInts, unsupported } from './util.js';
 import { FLOAT32_LOWEST, badInput, hostTensor, repeatKv } from './attention_util.js';
 
 /**
- * ONNX Attention (opset 23). Q [B, qN, S, H] or [B, S, qN·H] (with q_num_heads); K, V
+ * ONNX Attention (opsets 23 and 24). Q [B, qN, S, H] or [B, S, qN·H] (with q_num_heads); K, V
  * [B, kvN, L, H] or [B, L, kvN·H] (with kv_num_heads), each kv head serving qN / kvN query heads.
  * past_key / past_value [B, kvN, P, H] precede K and V; present_key / present_value are the
  * concatenation. Scores q·kᵀ·scale (default 1/√H), soft-capped by softcap, plus attn_mask (boolean:
- * false masks out; float: added) broadcast to [B, qN, S, P + L], masked causally when is_causal
- * (query s sees keys up to P + s), softmax, times V. Y keeps Q's layout. qk_matmul_output is the
+ * false masks out; float: added) broadcast to [B, qN, S, P + L] (keys past a narrower mask are
+ * masked out), masked causally when is_causal
+ * (query s sees keys up to P + s) and, from opset 24, after each row's nonpad_kv_seqlen keys;
+ * softmax, times V. Y keeps Q's layout. qk_matmul_output is the
  * scores at stage qk_matmul_output_mode: 0 q·kᵀ·scale, 1 soft-capped, 2 masked, 3 the softmax —
  * onnxruntime's order (it soft-caps before masking, so its modes 1 and 2 are in that order too).
  */
-registerOp('Attention', (inputs, ctx) => {
-  const [qIn, kIn, vIn, attnMask, pastKey, pastValue] = inputs;
-  if (inputs[6]) unsupported(ctx, 'nonpad_kv_seqlen');
+registerOp('Attention', async (inputs, ctx) => {
+  const [qIn, kIn, vIn, attnMask, pastKey, pastValue, nonpadKvSeqlen] = inputs;
   const threeD = qIn!.rank === 3;
   const toHeads = (x: Tensor, heads: number, what: string): Tensor => {
     if (x.rank === 4) return x;
@@ -44,12 +45,28 @@ registerOp('Attention', (inputs, ctx) => {
   if (softcap > 0) scores = T.mulScalar(T.tanh(T.mulScalar(scores, 1 / softcap)), softcap);
   const capped = scores;
   if (attnMask) {
-    scores = attnMask.dtype === 'bool' ? T.where(attnMask, scores, T.full([], FLOAT32_LOWEST, scores.dtype, { backend: scores.backend })) : T.add(scores, attnMask);
+    let m = attnMask;
+    const width = m.shape[m.rank - 1]!;
+    // opset 24: a mask narrower than the keys masks out the keys past its width (ONNX's node tests;
+    // onnxruntime 1.30 refuses such a mask)
+    if (width < t) {
+      const pad = [...m.shape.slice(0, -1), t - width];
+      m = T.concat([m, m.dtype === 'bool' ? T.cast(T.zeros(pad, 'float32', { backend: m.backend }), 'bool') : T.full(pad, FLOAT32_LOWEST, m.dtype, { backend: m.backend })], m.rank - 1);
+    }
+    scores = m.dtype === 'bool' ? T.where(m, scores, T.full([], FLOAT32_LOWEST, scores.dtype, { backend: scores.backend })) : T.add(scores, m);
   }
   if (ctx.int('is_causal', 0)) {
     const m = new Float32Array(s * t);
     for (let i = 0; i < s; i++) m.fill(FLOAT32_LOWEST, i * t + p + i + 1, (i + 1) * t);
     scores = T.add(scores, hostTensor(m, [s, t], scores));
+  }
+  if (nonpadKvSeqlen) {
+    // opset 24: keys at or after each row's count of real (non-padding) keys are masked
+    const lengths = await hostInts(nonpadKvSeqlen);
+    if (lengths.length !== b) throw badInput(ctx, `nonpad_kv_seqlen has ${lengths.length} values for batch ${b}`);
+    const m = new Float32Array(b * t);
+    lengths.forEach((l, i) => m.fill(FLOAT32_LOWEST, i * t + Math.max(0, Math.min(l, t)), (i + 1) * t));
+    scores = T.add(scores, hostTensor(m, [b, 1, 1, t], scores));
   }
   const masked = scores;
   const probs = T.softmax(scores, -1);
