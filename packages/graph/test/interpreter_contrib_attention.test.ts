@@ -217,10 +217,11 @@ describeBackends('ONNX Attention (opsets 23, 24) matches onnxruntime', ({ backen
 
 const sslnCases: [string, OneNode][] = [
   ['input_skip_bias_sum and inv_std_var, default epsilon', ms({ op: 'SkipSimplifiedLayerNormalization', feeds: { x: randn([2, 3, 8], 70), s: randn([2, 3, 8], 71) }, inputs: ['x', 's', 'init:g'], inits: { g: randn([8], 72) }, outputs: ['float32', 'float32', 'float32', 'float32'] })],
+  ['RMSNormalization (opset 23) axis 1, epsilon', { op: 'RMSNormalization', opset: 23, feeds: { x: randn([2, 3, 8], 77) }, inputs: ['x', 'init:g'], inits: { g: randn([3, 8], 78) }, attrs: { axis: 1, epsilon: 0.01 }, floatAttrs: ['epsilon'], outputs: ['float32'] }],
   ['bias, epsilon, skip [S, H]', ms({ op: 'SkipSimplifiedLayerNormalization', feeds: { x: randn([2, 3, 8], 73), s: randn([3, 8], 74) }, inputs: ['x', 's', 'init:g', 'init:b'], inits: { g: randn([8], 75), b: randn([8], 76) }, attrs: { epsilon: 0.1 }, floatAttrs: ['epsilon'], outputs: ['float32'] })],
 ];
 
-describeBackends('SkipSimplifiedLayerNormalization matches onnxruntime', ({ backend }) => {
+describeBackends('SkipSimplifiedLayerNormalization and RMSNormalization match onnxruntime', ({ backend }) => {
   for (const [name, spec] of sslnCases) {
     it(name, async () => {
       await expectMatchesOrt(oneNode(spec), spec.feeds, backend);
