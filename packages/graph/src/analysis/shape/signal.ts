@@ -6,7 +6,7 @@ import { registerShapeRule, registerShapeRules } from './rule.js';
 
 /**
  * Shape rules of the audio front-end ops: DFT, STFT, the window generators and
- * MelWeightMatrix (sizes from constant inputs when they are known).
+ * MelWeightMatrix (sizes from constant inputs when they are known), and CausalConvWithState.
  */
 const num = (d: Dim | undefined): d is number => typeof d === 'number';
 
@@ -47,4 +47,11 @@ registerShapeRules(['HannWindow', 'HammingWindow', 'BlackmanWindow'], (c) => [{ 
 registerShapeRule('MelWeightMatrix', (c) => {
   const dft = c.ints(1)?.[0];
   return [{ elem: onnxTypeFromCode(getInt(c.node, 'output_datatype', 1)), shape: [num(dft) ? Math.floor(dft / 2) + 1 : null, c.ints(0)?.[0] ?? null] }];
+});
+
+// CausalConvWithState: the input's shape, and the K − 1 steps of state per batch and channel
+registerShapeRule('CausalConvWithState', (c) => {
+  const x = c.shape(0);
+  const k = c.shape(1)?.[2];
+  return [{ elem: c.elem(0), shape: x }, { elem: c.elem(0), shape: x ? [x[0]!, x[1]!, num(k) ? k - 1 : null] : undefined }];
 });

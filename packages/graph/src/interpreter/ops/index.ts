@@ -11,6 +11,7 @@ import './BatchNormalization.js';
 import './BiasGelu.js';
 import './Binarizer.js';
 import './BitCast.js';
+import './CausalConvWithState.js';
 import './CenterCropPad.js';
 import './Col2Im.js';
 import './Compress.js';
