@@ -1,6 +1,7 @@
 import type { AnyPass } from '../passes/contract.js';
 import { deadCodePass, foldConstantsPass, inferShapesPass } from './basic_passes.js';
 import { constantsToInitializersPass } from './constants_to_initializers.js';
+import { decomposeFusedOpsPass } from './decompose_fused.js';
 import { foldBatchNormPass } from './fold_batchnorm.js';
 import { fuseMatMulAddPass } from './matmul_add_to_gemm.js';
 import { normalizePass } from './normalize.js';
@@ -15,6 +16,7 @@ export const BUILTIN_PASSES: readonly AnyPass[] = [
   removeIdentityPass,
   removeMulByOnePass,
   sharedWeightsPass,
+  decomposeFusedOpsPass,
   foldBatchNormPass,
   fuseMatMulAddPass,
   foldConstantsPass,

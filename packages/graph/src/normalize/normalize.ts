@@ -7,6 +7,7 @@ import { throwIfAborted } from '../passes/context.js';
 import { type PassReport, definePass } from '../passes/contract.js';
 import { type OptionsOf, defineOptions } from '../passes/options.js';
 import { constantsToInitializers } from './constants_to_initializers.js';
+import { decomposeFusedWeightOps } from './decompose_fused.js';
 import { foldBatchNorms } from './fold_batchnorm.js';
 import { fuseMatMulAdd } from './matmul_add_to_gemm.js';
 import { removeIdentities } from './remove_identity.js';
@@ -17,6 +18,7 @@ const spec = {
   removeIdentity: { type: 'boolean', default: true, description: 'remove Identity nodes' },
   localizeInitializers: { type: 'boolean', default: true, description: 'move each weight read only inside one If/Loop/Scan subgraph into that subgraph' },
   foldConstants: { type: 'boolean', default: true, description: 'fold nodes whose inputs are all initializers (Q/DQ excluded)' },
+  decomposeFusedOps: { type: 'boolean', default: true, description: "rewrite onnxruntime's FusedGemm / FusedMatMul that read a constant weight into Gemm + activation / MatMul (+ Mul by alpha), which onnxruntime fuses again" },
   foldBatchNorm: { type: 'boolean', default: true, description: 'fold BatchNormalization into Conv/Gemm' },
   fuseMatMulAdd: { type: 'boolean', default: true, description: 'fuse MatMul + Add into Gemm' },
   untieSharedWeights: { type: 'boolean', default: false, description: 'give each consumer of a shared float initializer its own copy' },
@@ -29,7 +31,8 @@ export type NormalizeOptions = OptionsOf<typeof spec>;
 /**
  * The canonical front end run before every technique, in order: Constant → initializers,
  * Identity removal, moving weights into the one subgraph that reads them, constant folding
- * (weights behind Transpose/Cast/Reshape become plain initializers), BatchNorm folding,
+ * (weights behind Transpose/Cast/Reshape become plain initializers), onnxruntime's FusedGemm /
+ * FusedMatMul with a constant weight back into Gemm + activation / MatMul, BatchNorm folding,
  * MatMul+Add → Gemm, optional untying of shared weights, dead-code elimination — in the main graph
  * and in every If/Loop/Scan subgraph. Returns a new model and a combined report.
  */
@@ -55,6 +58,11 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
     const r = await foldConstants(m, { dce: false });
     m = r.model;
     stats.constantsFolded = r.folded.length;
+  }
+  if (o.decomposeFusedOps) {
+    step('fused ops');
+    stats.fusedOpsDecomposed = 0;
+    for (const { graph } of graphScopes(m.graph)) stats.fusedOpsDecomposed += decomposeFusedWeightOps(graph).decomposed.length;
   }
   if (o.foldBatchNorm) {
     step('batchnorm');
@@ -94,7 +102,7 @@ const normalizeOptions = defineOptions(spec);
 export const normalizePass = definePass({
   specificationVersion: 'v1',
   name: 'normalize',
-  description: 'Constants to initializers, Identity removal, constant folding, BatchNorm folding, MatMul+Add to Gemm, dead-code elimination.',
+  description: 'Constants to initializers, Identity removal, constant folding, fused ops with constant weights decomposed, BatchNorm folding, MatMul+Add to Gemm, dead-code elimination.',
   optionsSchema: normalizeOptions,
   async run(model, ctx) {
     return normalizeModel(model, ctx.options, ctx.signal);

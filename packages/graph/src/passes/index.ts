@@ -22,6 +22,7 @@ export * from '../normalize/remove_mul_by_one.js';
 export * from '../normalize/shared_weights.js';
 export * from '../normalize/fold_batchnorm.js';
 export * from '../normalize/matmul_add_to_gemm.js';
+export * from '../normalize/decompose_fused.js';
 export * from '../normalize/basic_passes.js';
 export * from '../normalize/normalize.js';
 export { BUILTIN_PASSES } from '../normalize/builtins.js';
