@@ -6,7 +6,8 @@ import { registerShapeRule, registerShapeRules } from './rule.js';
 
 /**
  * Shape rules of the audio front-end ops: DFT, STFT, the window generators and
- * MelWeightMatrix (sizes from constant inputs when they are known), and CausalConvWithState.
+ * MelWeightMatrix (sizes from constant inputs when they are known), and the recurrent-state ops
+ * of linear-time sequence models, CausalConvWithState and LinearAttention.
  */
 const num = (d: Dim | undefined): d is number => typeof d === 'number';
 
@@ -54,4 +55,17 @@ registerShapeRule('CausalConvWithState', (c) => {
   const x = c.shape(0);
   const k = c.shape(1)?.[2];
   return [{ elem: c.elem(0), shape: x }, { elem: c.elem(0), shape: x ? [x[0]!, x[1]!, num(k) ? k - 1 : null] : undefined }];
+});
+
+// LinearAttention: [B, T, Hq·dv] and the state [B, Hkv, dk, dv]
+registerShapeRule('LinearAttention', (c) => {
+  const [q, v] = [c.shape(0), c.shape(2)];
+  const [hq, hkv] = [getInt(c.node, 'q_num_heads', 0), getInt(c.node, 'kv_num_heads', 0)];
+  const dk = q && num(q[2]) && hq > 0 ? q[2] / hq : null;
+  const dv = v && num(v[2]) && hkv > 0 ? v[2] / hkv : null;
+  const like = c.has(3) ? c.elem(3) : c.elem(0);
+  return [
+    { elem: c.elem(0), shape: q ? [q[0]!, q[1]!, dv === null ? null : hq * dv] : undefined },
+    { elem: like, shape: [q?.[0] ?? null, hkv > 0 ? hkv : null, dk, dv] },
+  ];
 });

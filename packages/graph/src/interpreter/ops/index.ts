@@ -46,6 +46,7 @@ import './GroupQueryAttention.js';
 import './Identity.js';
 import './If.js';
 import './LayerNormalization.js';
+import './LinearAttention.js';
 import './Loop.js';
 import './MatMul.js';
 import './MatMulNBits.js';
