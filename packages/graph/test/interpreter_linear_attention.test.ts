@@ -20,14 +20,14 @@ function reference(rule: string, q: Float64Array, k: Float64Array, v: Float64Arr
       for (let h = 0; h < HKV; h++) {
         const kk = (i: number): number => k[(b * T + t) * HKV * DK + h * DK + i]!;
         const vv = (j: number): number => v[(b * T + t) * HKV * DV + h * DV + j]!;
-        if (rule.startsWith('gated')) for (let i = 0; i < DK; i++) for (let j = 0; j < DV; j++) s[S(b, h, i, j)] *= Math.exp(decay[(b * T + t) * HKV + h]!);
+        if (rule.startsWith('gated')) for (let i = 0; i < DK; i++) for (let j = 0; j < DV; j++) s[S(b, h, i, j)] = s[S(b, h, i, j)]! * Math.exp(decay[(b * T + t) * HKV + h]!);
         const write = Array.from({ length: DV }, (_, j) => {
           if (!rule.endsWith('delta')) return vv(j);
           let retrieved = 0;
           for (let i = 0; i < DK; i++) retrieved += s[S(b, h, i, j)]! * kk(i);
           return beta[b * T + t]! * (vv(j) - retrieved);
         });
-        for (let i = 0; i < DK; i++) for (let j = 0; j < DV; j++) s[S(b, h, i, j)] += kk(i) * write[j]!;
+        for (let i = 0; i < DK; i++) for (let j = 0; j < DV; j++) s[S(b, h, i, j)] = s[S(b, h, i, j)]! + kk(i) * write[j]!;
       }
       for (let hq = 0; hq < HQ; hq++) {
         const h = Math.floor(hq / (HQ / HKV));
