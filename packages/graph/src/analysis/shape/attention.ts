@@ -1,8 +1,9 @@
 /**
  * Shape rules of the attention-family ops onnxruntime-genai's model builder and onnxruntime's
  * transformers optimizer write (com.microsoft GroupQueryAttention, MultiHeadAttention, Attention,
- * RotaryEmbedding, SkipSimplifiedLayerNormalization) and of ONNX's opset-23 Attention and
- * RotaryEmbedding, so shapes — and the FLOPs estimate built on them — flow through such models.
+ * RotaryEmbedding, SkipSimplifiedLayerNormalization), of ONNX's opset-23 Attention and
+ * RotaryEmbedding and of ai.onnx.preview FlexAttention, so shapes — and the FLOPs estimate
+ * built on them — flow through such models.
  */
 import { getInt, getInts } from '../../ir/attributes.js';
 import type { Dim } from '../../ir/types.js';
@@ -119,3 +120,9 @@ registerShapeRule('Attention', (c) => {
     { elem: c.elem(0), shape: [q[0]!, qN, s, t] },
   ];
 });
+
+// ai.onnx.preview FlexAttention: Y [B, Hq, L, Ev] from Q [B, Hq, L, E] and V [B, Hkv, S, Ev]
+registerShapeRule('FlexAttention', (c) => {
+  const [q, v] = [c.shape(0), c.shape(2)];
+  return [{ elem: c.elem(0), shape: q ? [q[0]!, q[1]!, q[2]!, v?.[3] ?? null] : undefined }];
+}, 'ai.onnx.preview');

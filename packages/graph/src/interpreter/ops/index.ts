@@ -35,6 +35,7 @@ import './Equal.js';
 import './EyeLike.js';
 import './FastGelu.js';
 import './Flatten.js';
+import './FlexAttention.js';
 import './FusedGemm.js';
 import './FusedMatMul.js';
 import './Gather.js';
