@@ -7,7 +7,7 @@
  * is rounded and the scale refitted by least squares on the resulting codes. A group keeps the
  * min/max (RTN) parameters when that is not better in squared error.
  */
-import { cloneModel, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
+import { NameGenerator, PassOptionsError, cloneModel, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
 import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
 import { SkipLog, nothingReason } from './skips.js';
@@ -15,6 +15,8 @@ import { type Granularity, type QuantizedWeight, type WeightSite, canonical, con
 import { mse } from './quant_math.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
+import { requantizeInt8Layers } from './requantize_int8.js';
+import { modelInitializerBytes } from './weights.js';
 
 /** Options of {@link hqqQuantize}. */
 export interface HqqSpec {
@@ -130,6 +132,7 @@ export const hqqOptions = defineOptions({
   kappa: { type: 'number', min: 1, max: 2, default: 1.01, description: 'penalty growth per iteration' },
   ops: { type: 'string[]', default: ['MatMul', 'Gemm'], description: 'op types whose weights are quantized' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names left in float' },
+  requantizeInt8: { type: 'boolean', default: false, description: "format matmulnbits, granularity block: also re-quantize the weights the model already holds as int8 (as quantize-weights' requantizeInt8), with HQQ's grid fitted to their dequantized values (asymmetric: token tables store zero points)" },
 });
 
 /**
@@ -145,8 +148,12 @@ export const quantizeHqqPass = definePass({
   optionsSchema: hqqOptions,
   async run(model, ctx) {
     const o = ctx.options;
+    if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-hqq', `requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' (got format '${o.format}', granularity '${o.granularity}')`);
     const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
     const out = prepared.model;
+    const bytesIn = modelInitializerBytes(out);
+    const hqq = (w: Float64Array, rows: number, cols: number, blockSize: number): QuantizedWeight => hqqQuantize(w, rows, cols, { bits: o.bits, granularity: 'block', blockSize, iters: o.iters, lpNorm: o.lpNorm, beta: o.beta, kappa: o.kappa });
+    const requantized = o.requantizeInt8 ? await requantizeInt8Layers(out, { bits: o.bits, symmetric: false, blockSize: o.blockSize, quantize: hqq }, new NameGenerator(out.graph), { signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m), exclude: { names: o.excludeNodes } }) : undefined;
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { skips });
     const weights = uniqueWeights(sites);
@@ -165,17 +172,24 @@ export const quantizeHqqPass = definePass({
     }
     const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
     const accuracySet = o.accuracyLevel > 0 ? setMatMulNBitsAccuracyLevel(out, o.accuracyLevel) : 0;
+    if (requantized) {
+      r.bytesBefore = bytesIn;
+      r.bytesAfter = modelInitializerBytes(out);
+    }
     const s = writeSummary(r, prepared.raise);
-    const changed = r.layers.length > 0;
+    const rq = requantized?.weights ?? [];
+    const requantNote = rq.length ? `${rq.length} int8 weight(s) (${rq.reduce((a, w) => a + w.layers, 0)} layer(s)) re-quantized from their dequantized values, rounded twice: RMS error ${Math.min(...rq.map((w) => w.rmseInt8Steps)).toFixed(2)}-${Math.max(...rq.map((w) => w.rmseInt8Steps)).toFixed(2)} int8 steps` : '';
+    const warnings = [...r.warnings, ...(requantized?.left ?? []).map((l) => `${l.op} ${l.name} left as stored: ${l.reason}`)];
+    const changed = r.layers.length > 0 || rq.length > 0;
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `HQQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, asymmetric) as ${o.format}: ${s.text}` : reason,
-        stats: { layers: r.layers.length, weights: weights.length, skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
-        warnings: r.warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel } : {}), layers },
+        summary: changed ? `HQQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, asymmetric) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}` : reason,
+        stats: { layers: r.layers.length, weights: weights.length, ...(requantized ? { requantized: rq.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        warnings,
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel } : {}), ...(requantized ? { requantized: rq, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers },
       },
     };
   },

@@ -13,7 +13,8 @@ import { cpuTensor, ensureDomain, matMulNBitsNode, packMatMulNBits } from './emi
 import { type Int8Linear, type Int8Table, type Int8Weight, dequantizeInt8, findInt8Layers, int8Step } from './int8_layers.js';
 import { quantizeSiteRtn } from './rtn_nbits.js';
 import { reshapeBack } from './tied_head.js';
-import { blocksPerRow } from './weights.js';
+import { type QuantizedWeight, blocksPerRow, canonical, dequantizeWeight } from './weights.js';
+import { rowwiseMse } from './quant_math.js';
 
 /** The grid the int8 weights are rounded onto again (block-wise along the reduction dimension). */
 export interface RequantizeSpec {
@@ -21,6 +22,19 @@ export interface RequantizeSpec {
   symmetric: boolean;
   /** Largest block size; a weight whose reduction dimension is shorter uses the power of two >= it (>= 16). */
   blockSize: number;
+  /**
+   * Block quantizer of a canonical [rows, cols] weight (rows = output channels) with the given
+   * block size; default min/max round-to-nearest on the `bits` / `symmetric` grid.
+   */
+  quantize?: (w: Float64Array, rows: number, cols: number, blockSize: number) => QuantizedWeight;
+}
+
+/** `spec`'s quantizer on a weight in native layout (rowAxis 1: [K, N]; 0: [V, D]), with its MSE. */
+function quantizeBlock(site: { rowAxis: number; rows: number; cols: number; shape: number[] }, values: Float32Array, spec: RequantizeSpec, blockSize: number): { q: QuantizedWeight; mse: number } {
+  if (!spec.quantize) return quantizeSiteRtn(site, values, { bits: spec.bits, symmetric: spec.symmetric, granularity: 'block', blockSize }, true);
+  const w = canonical(site, values);
+  const q = spec.quantize(w, site.rows, site.cols, blockSize);
+  return { q, mse: rowwiseMse(w, dequantizeWeight(q), site.rows, site.cols) };
 }
 
 /** One re-quantized int8 weight. */
@@ -101,7 +115,7 @@ async function requantizeLinear(layers: readonly Int8Linear[], spec: RequantizeS
   const [K, N] = w.shape;
   const values = await dequantizeInt8(w);
   const bs = blockFor(K, spec.blockSize);
-  const { q, mse } = quantizeSiteRtn({ rowAxis: 1, rows: N, cols: K, shape: [K, N] }, values, { bits: spec.bits, symmetric: spec.symmetric, granularity: 'block', blockSize: bs }, true);
+  const { q, mse } = quantizeBlock({ rowAxis: 1, rows: N, cols: K, shape: [K, N] }, values, spec, bs);
   const container = containerOf(spec.bits);
   const { B, Z } = packMatMulNBits(q, container);
   const nb = blocksPerRow(q);
@@ -121,7 +135,7 @@ async function requantizeTable(t: Int8Table, spec: RequantizeSpec, bs: number, n
   const w = t.weight;
   const [V, D] = w.shape;
   const values = await dequantizeInt8(w);
-  const { q, mse } = quantizeSiteRtn({ rowAxis: 0, rows: V, cols: D, shape: [V, D] }, values, { bits: spec.bits, symmetric: spec.symmetric, granularity: 'block', blockSize: bs }, true);
+  const { q, mse } = quantizeBlock({ rowAxis: 0, rows: V, cols: D, shape: [V, D] }, values, spec, bs);
   const nb = blocksPerRow(q);
   const { B, Z } = packMatMulNBits(q, 4);
   const g = w.owner;
