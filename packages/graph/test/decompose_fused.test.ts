@@ -5,8 +5,8 @@
  * shared with another reader left intact); nodes it cannot rewrite are left and reported.
  */
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '@whittle/tensor';
-import { decomposeFusedWeightOps } from '../src/normalize/decompose_fused.js';
+import { type Tensor, tensor } from '@whittle/tensor';
+import { decomposeFusedWeightOps, recomposeFusedWeightOps } from '../src/normalize/decompose_fused.js';
 import { normalizeModel } from '../src/normalize/normalize.js';
 import type { Model } from '../src/ir/types.js';
 import type { AttrInput } from '../src/builder/graph_builder.js';
@@ -74,5 +74,38 @@ describe('FusedMatMul with a constant weight → MatMul (+ Mul by alpha)', () =>
   it('transA (the data operand transposed) is left and reported', () => {
     const model = oneNode({ op: 'FusedMatMul', domain: MS, feeds: { a: randn([8, 3], 4) }, inputs: ['a', 'init:w'], inits: { w: randn([8, 5], 5) }, attrs: { transA: 1 }, outputs: ['float32'] });
     expect(decomposeFusedWeightOps(model.graph).skipped[0]!.reason).toMatch(/transA/);
+  });
+});
+
+describe('recomposing what no technique changed in form', () => {
+  const fusedMatMul = (): Model => oneNode({ op: 'FusedMatMul', domain: MS, feeds: { a: randn([2, 3, 8], 4) }, inputs: ['a', 'init:w'], inits: { w: randn([5, 8], 5) }, attrs: { transB: 1, alpha: 0.25 }, floatAttrs: ['alpha'], outputs: ['float32'] });
+  const fusedGemm = (): Model => oneNode({ op: 'FusedGemm', domain: MS, feeds: { a: randn([3, 8], 1) }, inputs: ['a', 'init:w', 'init:c'], inits: { w: randn([8, 5], 2), c: randn([5], 3) }, attrs: { activation: 'LeakyRelu', activation_alpha: 0.1 }, floatAttrs: ['activation_alpha'], outputs: ['float32'] });
+  for (const [name, make] of [['FusedMatMul (transB, alpha)', fusedMatMul], ['FusedGemm (LeakyRelu)', fusedGemm]] as const) {
+    it(`${name}: float weights (changed values included) give the fused node back, with onnxruntime's outputs`, async () => {
+      const model = make();
+      const { model: out, decomposedFused } = await normalizeModel(model);
+      const w = out.graph.nodes[0]!.inputs[1]!;
+      // a technique that changes the weight's values but keeps it float (pruning, training)
+      const t = out.graph.initializers.get(w)!;
+      const scaled = Float32Array.from((await t.data()) as Float32Array, (v) => v * 0.5);
+      out.graph.initializers.set(w, tensor(scaled, [...t.shape], 'float32', { backend: 'cpu' }));
+      expect(recomposeFusedWeightOps(out.graph, decomposedFused[0]!.records)).toBe(1);
+      expect(out.graph.nodes.map((n) => `${n.domain}:${n.opType}`)).toEqual([`${MS}:${model.graph.nodes[0]!.opType}`]);
+      expect([...out.graph.initializers.keys()].sort()).toEqual([...model.graph.initializers.keys()].sort());
+      expect(out.graph.initializers.get(w)!.shape).toEqual(model.graph.initializers.get(w)!.shape);
+      // the same function of the halved weight as the decomposed graph computed
+      const half = make();
+      const w0 = half.graph.initializers.get(w)!;
+      half.graph.initializers.set(w, tensor(Float32Array.from((await w0.data()) as Float32Array, (v) => v * 0.5), [...w0.shape], 'float32', { backend: 'cpu' }));
+      await expectSameOutputs(half, out, { a: randn(name.startsWith('FusedGemm') ? [3, 8] : [2, 3, 8], 11) });
+    });
+  }
+  it('a weight now read in another form (quantized) keeps the standard ops', async () => {
+    const { model: out, decomposedFused } = await normalizeModel(fusedGemm());
+    const gemm = out.graph.nodes[0]!;
+    out.graph.initializers.set('w_int8', randn([8, 5], 9));
+    gemm.inputs[1] = 'w_int8';
+    expect(recomposeFusedWeightOps(out.graph, decomposedFused[0]!.records)).toBe(0);
+    expect(out.graph.nodes.map((n) => n.opType)).toEqual(['Gemm', 'LeakyRelu']);
   });
 });

@@ -29,16 +29,30 @@ const ACTIVATIONS: Record<string, readonly ('alpha' | 'beta' | 'gamma')[]> = {
   Selu: ['alpha', 'gamma'],
 };
 
+/** One fused node rewritten by {@link decomposeFusedWeightOps}, as {@link recomposeFusedWeightOps} needs it. */
+export interface DecomposedFused {
+  /** The fused node as it was. */
+  original: Node;
+  /** Names of the nodes that replaced it, in order (Gemm, activation / MatMul, Mul). */
+  nodes: string[];
+  /** The initializer the first of them reads as its weight. */
+  weight: string;
+  /** Whether that weight holds the fused node's weight transposed (FusedMatMul's transB). */
+  transposed: boolean;
+}
+
 /** What {@link decomposeFusedWeightOps} did: the decomposed nodes and those left, with why. */
 export interface DecomposeFusedResult {
   decomposed: string[];
   skipped: { node: string; reason: string }[];
+  /** The rewrites, for {@link recomposeFusedWeightOps}. */
+  records: DecomposedFused[];
 }
 
 const isMs = (n: Node, op: string): boolean => n.opType === op && n.domain === 'com.microsoft';
 const float = (value: number): AttributeValue => ({ type: 'float', value });
 
-function decomposeFusedGemm(g: Graph, n: Node, names: NameGenerator): string | undefined {
+function decomposeFusedGemm(g: Graph, n: Node, names: NameGenerator): DecomposedFused | string {
   const act = getString(n, 'activation', '');
   const params = ACTIVATIONS[act];
   if (!params) return `activation '${act}' has no ONNX op`;
@@ -59,10 +73,10 @@ function decomposeFusedGemm(g: Graph, n: Node, names: NameGenerator): string | u
   const gemm = createNode('Gemm', [...n.inputs], [gemmOut], gemmAttrs, { name: names.node(n.name || 'Gemm') });
   const activation = createNode(act, [gemmOut], [...n.outputs], attrs, { name: names.node(`${base}_${act}`) });
   g.nodes.splice(g.nodes.indexOf(n), 1, gemm, activation);
-  return undefined;
+  return { original: n, nodes: [gemm.name, activation.name], weight: n.inputs[1]!, transposed: false };
 }
 
-function decomposeFusedMatMul(g: Graph, n: Node, names: NameGenerator, uses: number): string | undefined {
+function decomposeFusedMatMul(g: Graph, n: Node, names: NameGenerator, uses: number): DecomposedFused | string {
   if (getInt(n, 'transA', 0) || getInt(n, 'transBatchA', 0) || getInt(n, 'transBatchB', 0)) return 'transA / transBatchA / transBatchB set (the data operand is transposed)';
   const bName = n.inputs[1]!;
   const b = g.initializers.get(bName)!;
@@ -85,7 +99,7 @@ function decomposeFusedMatMul(g: Graph, n: Node, names: NameGenerator, uses: num
     nodes.push(createNode('Mul', [mmOut, scale], [...n.outputs], {}, { name: names.node(`${base}_alpha`) }));
   }
   g.nodes.splice(g.nodes.indexOf(n), 1, ...nodes);
-  return undefined;
+  return { original: n, nodes: nodes.map((x) => x.name), weight, transposed: transB };
 }
 
 /**
@@ -101,16 +115,63 @@ export function decomposeFusedWeightOps(g: Graph): DecomposeFusedResult {
   const inputs = new Set(g.inputs.map((v) => v.name));
   const decomposed: string[] = [];
   const skipped: { node: string; reason: string }[] = [];
+  const records: DecomposedFused[] = [];
   for (const n of g.nodes.filter((x) => isMs(x, 'FusedGemm') || isMs(x, 'FusedMatMul'))) {
     const label = n.name || n.outputs[0]!;
     const b = g.initializers.get(n.inputs[1] ?? '');
     if (!b || inputs.has(n.inputs[1]!) || !T.isFloat(b.dtype)) continue; // not a constant weight: nothing to reach
     const uses = buildUseIndex(g).consumers.get(n.inputs[1]!)?.length ?? 0;
-    const why = n.opType === 'FusedGemm' ? decomposeFusedGemm(g, n, names) : decomposeFusedMatMul(g, n, names, uses);
-    if (why) skipped.push({ node: label, reason: why });
-    else decomposed.push(label);
+    const r = n.opType === 'FusedGemm' ? decomposeFusedGemm(g, n, names) : decomposeFusedMatMul(g, n, names, uses);
+    if (typeof r === 'string') skipped.push({ node: label, reason: r });
+    else (decomposed.push(label), records.push(r));
   }
-  return { decomposed, skipped };
+  return { decomposed, skipped, records };
+}
+
+const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+
+/**
+ * Undo, in place, each rewrite of `records` that a technique left as it was: the replacement
+ * nodes still chained as written (each intermediate read only by the next) and the first still
+ * reading its weight as a float initializer — trained or pruned values included — become the
+ * fused node again (FusedMatMul's weight transposed back). So a model whose fused weights no
+ * technique changed in form keeps onnxruntime's fused layout; one whose weight is now quantized
+ * (DequantizeLinear, MatMulNBits, MatMulInteger) keeps the standard ops, which onnxruntime's
+ * quantized fusions read. Returns how many were restored.
+ */
+export function recomposeFusedWeightOps(g: Graph, records: readonly DecomposedFused[]): number {
+  let restored = 0;
+  for (const r of records) {
+    const nodes = r.nodes.map((name) => g.nodes.find((n) => n.name === name));
+    if (nodes.some((n) => !n)) continue;
+    const chain = nodes as Node[];
+    const w = g.initializers.get(r.weight);
+    if (chain[0]!.inputs[1] !== r.weight || !w || !T.isFloat(w.dtype)) continue;
+    const uses = buildUseIndex(g);
+    const outputs = new Set(g.outputs.map((o) => o.name));
+    const linked = chain.slice(0, -1).every((n, i) => {
+      const out = n.outputs[0]!;
+      const readers = uses.consumers.get(out) ?? [];
+      return !outputs.has(out) && readers.length === 1 && readers[0]!.node === chain[i + 1] && chain[i + 1]!.inputs[0] === out;
+    });
+    if (!linked) continue;
+    if (r.transposed) {
+      if ((uses.consumers.get(r.weight) ?? []).length !== 1) continue;
+      g.initializers.set(r.weight, T.transpose(w, swapLast(w.rank)));
+      g.valueInfo.delete(r.weight);
+    }
+    const first = chain[0]!;
+    const fused = createNode(r.original.opType, [first.inputs[0]!, r.weight, ...first.inputs.slice(2)], [...chain[chain.length - 1]!.outputs], r.original.attributes, { name: r.original.name, domain: r.original.domain });
+    g.nodes.splice(g.nodes.indexOf(first), 1, fused);
+    for (const n of chain.slice(1)) {
+      g.nodes.splice(g.nodes.indexOf(n), 1);
+      // the alpha scalar of a Mul is no one's now
+      for (const x of n.inputs.slice(1)) if (g.initializers.has(x) && !(buildUseIndex(g).consumers.get(x) ?? []).length) g.initializers.delete(x);
+    }
+    for (const n of chain.slice(0, -1)) g.valueInfo.delete(n.outputs[0]!);
+    restored++;
+  }
+  return restored;
 }
 
 /** Pass 'decompose-fused-ops'. */

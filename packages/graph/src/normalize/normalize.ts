@@ -7,7 +7,7 @@ import { throwIfAborted } from '../passes/context.js';
 import { type PassReport, definePass } from '../passes/contract.js';
 import { type OptionsOf, defineOptions } from '../passes/options.js';
 import { constantsToInitializers } from './constants_to_initializers.js';
-import { decomposeFusedWeightOps } from './decompose_fused.js';
+import { type DecomposedFused, decomposeFusedWeightOps } from './decompose_fused.js';
 import { foldBatchNorms } from './fold_batchnorm.js';
 import { fuseMatMulAdd } from './matmul_add_to_gemm.js';
 import { removeIdentities } from './remove_identity.js';
@@ -22,8 +22,15 @@ const spec = {
   foldBatchNorm: { type: 'boolean', default: true, description: 'fold BatchNormalization into Conv/Gemm' },
   fuseMatMulAdd: { type: 'boolean', default: true, description: 'fuse MatMul + Add into Gemm' },
   untieSharedWeights: { type: 'boolean', default: false, description: 'give each consumer of a shared float initializer its own copy' },
+  untieOpTypes: { type: 'string[]', default: [], description: 'with untieSharedWeights: only readers of these op types get copies (empty: every reader)' },
   eliminateDeadCode: { type: 'boolean', default: true, description: 'remove dead nodes, unused initializers and value_info' },
 } as const;
+
+/** The fused ops the front end decomposed in the graph at `path` (see graphScopes), for {@link recomposeFusedWeightOps}. */
+export interface DecomposedFusedInScope {
+  path: string;
+  records: DecomposedFused[];
+}
 
 /** Options of {@link normalizeModel} / the 'normalize' pass. */
 export type NormalizeOptions = OptionsOf<typeof spec>;
@@ -36,7 +43,7 @@ export type NormalizeOptions = OptionsOf<typeof spec>;
  * MatMul+Add → Gemm, optional untying of shared weights, dead-code elimination — in the main graph
  * and in every If/Loop/Scan subgraph. Returns a new model and a combined report.
  */
-export async function normalizeModel(model: Model, options: Partial<NormalizeOptions> = {}, signal?: AbortSignal): Promise<{ model: Model; report: PassReport }> {
+export async function normalizeModel(model: Model, options: Partial<NormalizeOptions> = {}, signal?: AbortSignal): Promise<{ model: Model; report: PassReport; decomposedFused: DecomposedFusedInScope[] }> {
   const o = normalizeOptions.parse(options, 'normalize');
   let m = cloneModel(model);
   const stats: Record<string, number> = {};
@@ -59,10 +66,15 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
     m = r.model;
     stats.constantsFolded = r.folded.length;
   }
+  const decomposedFused: DecomposedFusedInScope[] = [];
   if (o.decomposeFusedOps) {
     step('fused ops');
     stats.fusedOpsDecomposed = 0;
-    for (const { graph } of graphScopes(m.graph)) stats.fusedOpsDecomposed += decomposeFusedWeightOps(graph).decomposed.length;
+    for (const { graph, path } of graphScopes(m.graph)) {
+      const r = decomposeFusedWeightOps(graph);
+      stats.fusedOpsDecomposed += r.decomposed.length;
+      if (r.records.length) decomposedFused.push({ path, records: r.records });
+    }
   }
   if (o.foldBatchNorm) {
     step('batchnorm');
@@ -76,7 +88,7 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
   }
   const shared = graphScopes(m.graph).flatMap((sc) => findSharedWeights(sc.graph).map((w) => (sc.path ? { ...w, scope: sc.path } : w)));
   stats.sharedWeights = shared.length;
-  if (o.untieSharedWeights) stats.weightsUntied = graphScopes(m.graph).reduce((a, sc) => a + untieSharedWeights(sc.graph).length, 0);
+  if (o.untieSharedWeights) stats.weightsUntied = graphScopes(m.graph).reduce((a, sc) => a + untieSharedWeights(sc.graph, 2, o.untieOpTypes.length ? o.untieOpTypes : undefined).length, 0);
   if (o.eliminateDeadCode) {
     step('dce');
     const d = eliminateDeadCode(m.graph);
@@ -87,6 +99,7 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
   const done = Object.entries(stats).filter(([k, v]) => v > 0 && k !== 'sharedWeights').map(([k, v]) => `${k} ${v}`);
   return {
     model: m,
+    decomposedFused,
     report: {
       changed,
       summary: done.length ? `normalized: ${done.join(', ')}` : 'already normalized',
@@ -105,6 +118,7 @@ export const normalizePass = definePass({
   description: 'Constants to initializers, Identity removal, constant folding, fused ops with constant weights decomposed, BatchNorm folding, MatMul+Add to Gemm, dead-code elimination.',
   optionsSchema: normalizeOptions,
   async run(model, ctx) {
-    return normalizeModel(model, ctx.options, ctx.signal);
+    const { model: m, report } = await normalizeModel(model, ctx.options, ctx.signal);
+    return { model: m, report };
   },
 });

@@ -4,7 +4,10 @@ import { castDequantizedWeights, integerWeightLayers } from '../analysis/integer
 import { attributeWeightLayers } from '../analysis/attribute_weights.js';
 import { validateModel } from '../analysis/validate.js';
 import { weightBytes } from '../analysis/weight_bytes.js';
-import { type NormalizeOptions, normalizeModel } from '../normalize/normalize.js';
+import { type DecomposedFusedInScope, type NormalizeOptions, normalizeModel } from '../normalize/normalize.js';
+import { recomposeFusedWeightOps } from '../normalize/decompose_fused.js';
+import { cloneModel } from '../ir/graph.js';
+import { graphScopes } from '../ir/scopes.js';
 import type { Model } from '../ir/types.js';
 import { type PassContextInit, createPassContext, throwIfAborted } from './context.js';
 import type { AnyPass, Feeds, PassReport } from './contract.js';
@@ -152,11 +155,13 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
   const reports: StepReport[] = [];
   let current = model;
   let frontEnd: PassReport | undefined;
+  let decomposedFused: DecomposedFusedInScope[] = [];
   if (opts.frontEnd !== false && steps[0]?.pass.name !== 'normalize') {
     throwIfAborted(opts.signal, 'front end (normalize)');
     const r = await normalizeModel(model, opts.frontEnd === true || opts.frontEnd === undefined ? {} : opts.frontEnd, opts.signal);
     current = r.model;
     frontEnd = r.report;
+    decomposedFused = r.decomposedFused;
     opts.logger?.info(`front end: ${r.report.summary}`);
   }
   for (const s of steps) {
@@ -188,12 +193,24 @@ async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOpti
     ctx.onProgress(1);
     current = out.model;
   }
+  // fused ops whose weight no step changed in form go back to onnxruntime's fused layout
+  if (decomposedFused.length) current = recomposeFused(current, decomposedFused);
   const outcome = assessOutcome(model, current, reports);
   if (opts.requireCompression && outcome.reason !== undefined) throw new NoCompressionError(`nothing compressed: ${outcome.reason}${alreadyQuantizedNote(model)}${outcome.weightBytesAfter > outcome.weightBytesBefore ? castDequantizedNote(model) : ''}${attributeWeightsNote(model)}`, outcome.reason);
   const result: RecipeResult = { model: current, steps: reports, outcome };
   if (frontEnd) result.frontEnd = frontEnd;
   if (opts.check) result.check = await checkOutputs(model, current, opts.check);
   return result;
+}
+
+function recomposeFused(model: Model, decomposed: readonly DecomposedFusedInScope[]): Model {
+  const m = cloneModel(model);
+  const scopes = new Map(graphScopes(m.graph).map((s) => [s.path, s.graph]));
+  for (const d of decomposed) {
+    const g = scopes.get(d.path);
+    if (g) recomposeFusedWeightOps(g, d.records);
+  }
+  return m;
 }
 
 function assessOutcome(before: Model, after: Model, steps: StepReport[]): RunOutcome {
