@@ -11,6 +11,7 @@ import { expect, it } from 'vitest';
 import { describeBackends } from '@whittle/testing';
 import { type Tensor, tensor } from '@whittle/tensor';
 import { inferShapes } from '../src/analysis/shape/infer.js';
+import { summarize } from '../src/analysis/summarize.js';
 import type { Model } from '../src/ir/types.js';
 import { runModel } from '../src/interpreter/run.js';
 import type { AttrInput } from '../src/builder/graph_builder.js';
@@ -223,4 +224,11 @@ it('GatherBlockQuantized refuses an index outside the table, naming the node, as
 
 it('inferred output shapes of the quantized ops equal onnxruntime', async () => {
   for (const c of CASES) await expectShapeOfOrt(c.model, c.feeds);
+});
+
+it('multiply-adds of the quantized matmuls: M·K·N per product, as the float MatMul / Gemm they stand for', () => {
+  const byName = (prefix: string): Case[] => CASES.filter((c) => c.name.startsWith(prefix));
+  // MatMulIntegerToFloat / DynamicQuantizeMatMul: A [2, 5, 24] @ B [24, 7]; QGemm: [5, 24] x [24, 7]
+  for (const c of [...byName('MatMulIntegerToFloat'), ...byName('DynamicQuantizeMatMul')]) expect(summarize(c.model).macs, c.name).toBe(2 * 5 * 24 * 7);
+  for (const c of byName('QGemm')) expect(summarize(c.model).macs, c.name).toBe(5 * 24 * 7);
 });
