@@ -151,6 +151,29 @@ describe('normalization passes', () => {
     expect(untieSharedWeights(m.graph, 1)).toEqual(['w_untied', 'one_untied']);
   });
 
+  it('unties only readers of the given op types: the others keep one shared copy', async () => {
+    const w = t([1, 2, 3, 4], [2, 2]);
+    const cache = t([5, 6, 7, 8], [2, 2]);
+    const m = model(
+      [
+        node('Gather', ['w', 'ids'], ['e'], {}, 'embed'), node('Transpose', ['w'], ['wt'], { perm: [1, 0] }, 'head_t'),
+        node('Add', ['e', 'cache'], ['a'], {}, 'attn1'), node('Add', ['a', 'cache'], ['b'], {}, 'attn2'),
+        node('Mul', ['b', 'w'], ['c'], {}, 'other'), node('MatMul', ['c', 'wt'], ['y'], {}, 'head'),
+      ],
+      { ids: [2, 2] },
+      ['y'],
+      { w, cache },
+    );
+    const r = await runPass('normalize', m, { untieSharedWeights: true, untieOpTypes: ['Gather', 'Transpose', 'MatMul'], foldConstants: false });
+    const g = r.model.graph;
+    const by = (name: string) => g.nodes.find((n) => n.name === name)!;
+    // the Gather and the Transpose get copies of their own; Mul (not listed) keeps 'w'; both Adds keep 'cache'
+    expect([by('embed').inputs[0], by('head_t').inputs[0], by('other').inputs[1]]).toEqual(['w_untied', 'w_untied_1', 'w']);
+    expect([by('attn1').inputs[1], by('attn2').inputs[1]]).toEqual(['cache', 'cache']);
+    expect(r.report.stats!.weightsUntied).toBe(2);
+    expect(vals(g.initializers.get('w_untied_1')!)).toEqual([1, 2, 3, 4]);
+  });
+
   it('folds BatchNormalization into a preceding Conv (grouped, with and without bias)', () => {
     const rng = new Rng(7);
     for (const [group, withBias] of [[1, true], [2, false]] as const) {

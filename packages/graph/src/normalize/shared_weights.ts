@@ -40,15 +40,21 @@ export function findSharedWeights(g: Graph): SharedWeight[] {
 
 /**
  * Give every use of a shared float initializer (with at least `minElements` elements) after the
- * first its own copy, in place. Returns the names created.
+ * first its own copy, in place. With `opTypes`, only uses by nodes of those op types count: an
+ * initializer is untied when two or more of them read it, and other readers keep the original
+ * (e.g. ['Gather', 'Transpose', 'MatMul', 'Gemm'] unties an LM head tied to the embedding table
+ * but leaves the rotary caches every attention node reads shared). Returns the names created.
  */
-export function untieSharedWeights(g: Graph, minElements = 2): string[] {
+export function untieSharedWeights(g: Graph, minElements = 2, opTypes?: readonly string[]): string[] {
   const names = new NameGenerator(g);
   const created: string[] = [];
-  for (const [name, uses] of usesOf(g)) {
+  for (const [name, all] of usesOf(g)) {
     const t = g.initializers.get(name);
+    const uses = opTypes ? all.filter((u) => opTypes.includes(u.node.opType)) : all;
     if (uses.length < 2 || !t || !isFloat(t.dtype) || t.size < minElements) continue;
-    for (const u of uses.slice(1)) {
+    // with a filter, the first use keeps the original only when no other reader holds it
+    const copied = opTypes && uses.length < all.length ? uses : uses.slice(1);
+    for (const u of copied) {
       const copyName = names.value(`${name}_untied`);
       g.initializers.set(copyName, tensor(t.dataSync().slice(), [...t.shape], t.dtype, { backend: 'cpu' }));
       u.node.inputs[u.input] = copyName;
