@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as T from '@whittle/tensor';
 import { inferShapes } from '../src/analysis/shape/infer.js';
 import { summarize } from '../src/analysis/summarize.js';
 import { runModel } from '../src/interpreter/run.js';
@@ -29,6 +30,7 @@ const cases: [string, OneNode, (number | null)[][]][] = [
   ['CausalConvWithState', { op: 'CausalConvWithState', feeds: { x: randn([2, 3, 6], 22), w: randn([3, 1, 4], 23) }, inputs: ['x', 'w'], outputs: ['float32', 'float32'], opset: 27 }, [[2, 3, 6], [2, 3, 3]]],
   ['LinearAttention', { op: 'LinearAttention', feeds: { q: randn([2, 3, 8], 24), k: randn([2, 3, 4], 25), v: randn([2, 3, 6], 26) }, inputs: ['q', 'k', 'v'], attrs: { q_num_heads: 4, kv_num_heads: 2, update_rule: 'linear' }, outputs: ['float32', 'float32'], opset: 27 }, [[2, 3, 12], [2, 2, 2, 3]]],
   ['FlexAttention (GQA)', { op: 'FlexAttention', domain: 'ai.onnx.preview', feeds: { q: randn([1, 4, 3, 6], 27), k: randn([1, 2, 5, 6], 28), v: randn([1, 2, 5, 2], 29) }, inputs: ['q', 'k', 'v'], outputs: ['float32'], opset: 26 }, [[1, 4, 3, 2]]],
+  ['TreeEnsemble', { op: 'TreeEnsemble', domain: 'ai.onnx.ml', feeds: { x: randn([5, 2], 30) }, inputs: ['x'], attrs: { tree_roots: [0], nodes_featureids: [1], nodes_modes: T.tensor([0], [1], 'uint8', { backend: 'cpu' }), nodes_splits: cpu([0], [1]), nodes_truenodeids: [0], nodes_trueleafs: [1], nodes_falsenodeids: [1], nodes_falseleafs: [1], leaf_targetids: [0, 2], leaf_weights: cpu([1, -1], [2]), n_targets: 3 }, outputs: ['float32'], opset: 21 }, [[5, 3]]],
   ['RoiAlign', { op: 'RoiAlign', feeds: { x: randn([1, 3, 8, 8], 6) }, inputs: ['x', 'init:r', 'init:b'], inits: { r: cpu([0, 0, 4, 4, 1, 1, 6, 5], [2, 4]), b: i64([0, 0]) }, attrs: { output_height: 2, output_width: 3 }, outputs: ['float32'], opset: 16 }, [[2, 3, 2, 3]]],
   ['Col2Im', { op: 'Col2Im', feeds: { x: randn([1, 8, 9], 7) }, inputs: ['x', 'init:img', 'init:blk'], inits: { img: i64([4, 4]), blk: i64([2, 2]) }, outputs: ['float32'], opset: 18 }, [[1, 2, 4, 4]]],
   ['CenterCropPad', { op: 'CenterCropPad', feeds: { x: randn([5, 6, 3], 8) }, inputs: ['x', 'init:s'], inits: { s: i64([3, 9]) }, attrs: { axes: [0, 1] }, outputs: ['float32'], opset: 18 }, [[3, 9, 3]]],

@@ -3,7 +3,7 @@
  * shapes (and the FLOPs estimate built on them) flow from `float_input` through a Scaler into the
  * MatMuls of a scikit-learn pipeline. ZipMap's output is no tensor and gets no rule.
  */
-import { getInts } from '../../ir/attributes.js';
+import { getInt, getInts } from '../../ir/attributes.js';
 import type { Dim } from '../../ir/types.js';
 import { type RuleContext, registerShapeRule } from './rule.js';
 
@@ -64,3 +64,6 @@ registerShapeRule('TfIdfVectorizer', (c) => {
   const width = Math.max(-1, ...(getInts(c.node, 'ngram_indexes') ?? [])) + 1;
   return [{ elem: 'float32', shape: x ? (x.length === 1 ? [width] : [x[0]!, width]) : undefined }];
 });
+
+/** TreeEnsemble (ai.onnx.ml 5): [N, n_targets] in X's type. */
+registerShapeRule('TreeEnsemble', (c) => [{ elem: c.elem(0), shape: [c.shape(0)?.[0] ?? null, getInt(c.node, 'n_targets', 1)] }], ML);

@@ -106,6 +106,7 @@ import './TfIdfVectorizer.js';
 import './Tile.js';
 import './TopK.js';
 import './Transpose.js';
+import './TreeEnsemble.js';
 import './Trilu.js';
 import './Unique.js';
 import './Unsqueeze.js';
