@@ -1,12 +1,12 @@
 import * as T from '@whittle/tensor';
 import { registerOp } from '../registry.js';
 import { badInput } from './contrib_util.js';
-import { perTensor, quantize } from './qlinear_util.js';
+import { perTensor } from './qlinear_util.js';
 
 /**
  * com.microsoft QLinearMul with multidirectional broadcasting, as onnxruntime's MLAS kernel
  * computes it: (A - a_zp)(B - b_zp) (an exact integer) times the float32 ratio a_scale · b_scale
- * / c_scale, rounded half to even, plus c_zp, saturated; C has A's element type.
+ * / c_scale, plus c_zp in float32, rounded half to even and saturated; C has A's element type.
  */
 registerOp(
   'QLinearMul',
@@ -18,8 +18,10 @@ registerOp(
     };
     const s = async (t: T.Tensor, n: string): Promise<number> => Math.fround((await perTensor(ctx, t, n).toFloat64())[0]!);
     const ratio = Math.fround(Math.fround((await s(aS!, 'A_scale')) * (await s(bS!, 'B_scale'))) / (await s(cS!, 'C_scale')));
-    const product = T.mulScalar(T.mul(centered(a!, aZp, 'A'), centered(b!, bZp, 'B')), ratio);
-    return [quantize(ctx, product, T.full([], 1, 'float32', { backend: product.backend }), cZp, a!.dtype)];
+    let v = T.mulScalar(T.mul(centered(a!, aZp, 'A'), centered(b!, bZp, 'B')), ratio);
+    // the zero point is added in float before rounding, as the kernel does (it decides .5 ties)
+    if (cZp) v = T.add(v, T.cast(perTensor(ctx, cZp, 'C_zero_point'), 'float32'));
+    return [T.quantizeLinear(v, T.full([], 1, 'float32', { backend: v.backend }), undefined, { dtype: cZp?.dtype ?? a!.dtype })];
   },
   'com.microsoft',
 );
