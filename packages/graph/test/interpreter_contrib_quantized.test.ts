@@ -171,7 +171,7 @@ function qlinearCases(dtype: 'uint8' | 'int8'): Case[] {
   };
   for (const op of ['QLinearAdd', 'QLinearMul']) {
     // the second scale set puts many results on .5 ties; the third saturates
-    for (const [sa, za, sb, zb, sc, zc] of [[0.05, 130, 0.02, 120, 0.07, 125], [0.5, 128, 0.5, 128, 1, 128], [0.2, 100, 0.3, 160, 0.01, 128]]) {
+    for (const [sa, za, sb, zb, sc, zc] of [[0.05, 130, 0.02, 120, 0.07, 125], [0.5, 128, 0.5, 128, 1, 128], [0.5, 128, 0.5, 128, 1, 127], [0.2, 100, 0.3, 160, 0.01, 128]]) {
       const feeds = { a: x, b: y };
       out.push({
         name: `${op} ${dtype} a(${sa},${za}) b(${sb},${zb}) c(${sc},${zc})`,
@@ -181,10 +181,23 @@ function qlinearCases(dtype: 'uint8' | 'int8'): Case[] {
       });
     }
   }
+  {
+    const feeds = { a: x };
+    out.push({
+      name: `QLinearAdd ${dtype} one-element B (ties, odd output zero point)`,
+      model: oneNode({ op: 'QLinearAdd', domain: MS, feeds, inputs: ['a', 'init:sa', 'init:za', 'init:b', 'init:sb', 'init:zb', 'init:sc', 'init:zc'], inits: { sa: f32(0.5), za: zp(128), b: cpu([dtype === 'uint8' ? 131 : 3], [1], dtype), sb: f32(0.5), zb: zp(128), sc: f32(1), zc: zp(127) }, outputs: [dtype] }),
+      feeds,
+      atol: 0,
+    });
+  }
   out.push(unary('QLinearSigmoid', {}, [], 0.05, 128, 1 / 256, 0));
   out.push(unary('QLinearSigmoid', {}, [], 0.1, 100, 0.004, 10));
   out.push(unary('QLinearLeakyRelu', { alpha: 0.1 }, ['alpha'], 0.05, 128, 0.025, 100));
   out.push(unary('QLinearLeakyRelu', { alpha: 0.5 }, ['alpha'], 0.2, 128, 0.1, 128));
+  // half-integer results (ties) with an odd and an even output zero point
+  out.push(unary('QLinearLeakyRelu', { alpha: 0.5 }, ['alpha'], 0.2, 128, 0.4, 127));
+  out.push(unary('QLinearLeakyRelu', { alpha: 0.25 }, ['alpha'], 0.1, 128, 0.2, 126));
+  out.push(unary('QLinearGlobalAveragePool', {}, [], 0.5, 128, 0.5, 127));
   out.push(unary('QLinearGlobalAveragePool', {}, [], 0.05, 128, 0.01, 120));
   out.push(unary('QLinearGlobalAveragePool', { channels_last: 1 }, [], 0.05, 128, 0.03, 130));
   out.push(unary('QLinearAveragePool', { kernel_shape: [2, 2], strides: [1, 2], pads: [1, 0, 1, 0] }, [], 0.05, 128, 0.04, 128));
