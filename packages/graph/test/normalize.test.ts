@@ -156,7 +156,7 @@ describe('normalization passes', () => {
     const cache = t([5, 6, 7, 8], [2, 2]);
     const m = model(
       [
-        node('Gather', ['w', 'ids'], ['e'], {}, 'embed'), node('Transpose', ['w'], ['wt'], { perm: [1, 0] }, 'head_t'),
+        node('Gather', ['w', 'ids'], ['e'], {}, 'embed'), node('Transpose', ['w'], ['wt'], { perm: { type: 'ints', value: [1, 0] } }, 'head_t'),
         node('Add', ['e', 'cache'], ['a'], {}, 'attn1'), node('Add', ['a', 'cache'], ['b'], {}, 'attn2'),
         node('Mul', ['b', 'w'], ['c'], {}, 'other'), node('MatMul', ['c', 'wt'], ['y'], {}, 'head'),
       ],
