@@ -17,6 +17,7 @@ export * from './model_card.js';
 export * from './dataset.js';
 export * from './transformers_js.js';
 export * from './transformers_js_config.js';
+export * from './decoder_attention.js';
 export * from './transformers_js_encoder.js';
 export * from './lm/index.js';
 export * from './data/index.js';

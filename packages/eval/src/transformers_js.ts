@@ -93,9 +93,13 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
   // own copy, which the second normalize folds with its Transpose into a [K, N] weight for
   // MatMulNBits / MatMulInteger, instead of a float MatMul transposing the table on every call
   const untie = dtype === 'q8' || dtype === 'q4' || dtype === 'q4f16';
-  const steps = untie ? [{ pass: 'normalize', options: { untieSharedWeights: true } }, { pass: 'normalize', options: {} }, ...p.steps] : p.steps;
+  // (only readers the passes quantize: rotary caches shared by every attention node stay one copy)
+  const steps = untie ? [{ pass: 'normalize', options: { untieSharedWeights: true, untieOpTypes: [...UNTIED_READERS] } }, { pass: 'normalize', options: {} }, ...p.steps] : p.steps;
   return { dtype, path: transformersJsPath(dtype, opts.modelFileName), ...p, steps };
 }
+
+/** Readers of a shared weight that get their own copy before quantizing: the quantized ops, and the Transpose of a tied LM head. */
+const UNTIED_READERS = ['Gather', 'Transpose', 'MatMul', 'Gemm'] as const;
 
 /** Parse a comma-separated dtype list ('fp32,q4'), refusing unknown and repeated names. */
 export function parseTransformersJsVariants(list: string): TransformersJsVariant[] {

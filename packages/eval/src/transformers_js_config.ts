@@ -1,20 +1,30 @@
 /**
  * The JSON files of a Transformers.js model folder for a decoder LM: `config.json` (model_type
- * gpt2, so Transformers.js picks GPT2LMHeadModel, with the sizes read from the ONNX graph),
- * `generation_config.json` and `tokenizer_config.json`. Browser-safe.
+ * gpt2, so Transformers.js picks GPT2LMHeadModel, or llama for a GroupQueryAttention decoder, with
+ * the sizes read from the ONNX graph), `generation_config.json` and `tokenizer_config.json`.
+ * Browser-safe.
  */
 import type { Graph, Model } from '@whittle/graph';
+import { type FusedAttentionShape, fusedAttentionShape, headTiedToEmbedding } from './decoder_attention.js';
 import { LayoutError } from './errors.js';
 
 /** Sizes of a decoder as its ONNX graph states them. */
 export interface DecoderShape {
   layers: number;
+  /** Heads of the KV cache (the past inputs' dim 1): the key/value heads. */
   heads: number;
   headDim: number;
+  /**
+   * Query and key/value heads and rotary positions from GroupQueryAttention nodes (onnxruntime-genai's
+   * model-builder layout), when the graph has them.
+   */
+  attention?: FusedAttentionShape | undefined;
+  /** Whether the LM head reads the token embedding table (tie_word_embeddings). */
+  tiedEmbeddings?: boolean | undefined;
   /** Width of the token embedding (heads × headDim when the table is not found). */
   hidden: number;
   vocab: number;
-  /** Rows of the learned position table, when the graph has one. */
+  /** Rows of the learned position table or of the rotary caches, when the graph has them. */
   maxPositions: number | undefined;
 }
 
@@ -28,10 +38,14 @@ function allGraphs(g: Graph): Graph[] {
 
 /** Rows and width of the initializer a Gather on `indices` (an input name) reads, in any (sub)graph. */
 export function gatherTable(model: Model, indices: string): readonly number[] | undefined {
+  return gatherTableOf(model, indices)?.shape;
+}
+
+function gatherTableOf(model: Model, indices: string): { name: string; shape: readonly number[] } | undefined {
   for (const g of allGraphs(model.graph)) {
     const n = g.nodes.find((x) => x.opType === 'Gather' && x.inputs[1] === indices);
     const t = n ? (g.initializers.get(n.inputs[0]!) ?? model.graph.initializers.get(n.inputs[0]!)) : undefined;
-    if (t?.shape.length === 2) return t.shape;
+    if (t?.shape.length === 2) return { name: n!.inputs[0]!, shape: t.shape };
   }
   return undefined;
 }
@@ -40,7 +54,9 @@ export function gatherTable(model: Model, indices: string): readonly number[] | 
  * Read a decoder's sizes from its graph: layers and heads from the `past_key_values.N.key`
  * inputs ([batch, heads, past, head_dim]), the vocabulary from the `logits` output or the token
  * table, the position table from a `Gather` on `position_ids` or an initializer named like one
- * (`wpe`, `position_embeddings`). `what` names the model in errors.
+ * (`wpe`, `position_embeddings`); with GroupQueryAttention, the query heads from its num_heads
+ * (its kv_num_heads must be the cache's heads) and the positions from its rotary caches' rows.
+ * `what` names the model in errors.
  */
 export function decoderShapeOf(model: Model, what = 'the model'): DecoderShape {
   const pasts = model.graph.inputs.filter((i) => PAST.test(i.name));
@@ -50,13 +66,20 @@ export function decoderShapeOf(model: Model, what = 'the model'): DecoderShape {
   const heads = shape?.[1];
   const headDim = shape?.[3];
   if (typeof heads !== 'number' || typeof headDim !== 'number') throw new LayoutError(`${what}: input '${pasts[0]!.name}' must be [batch, heads, past, head_dim] with fixed heads and head_dim`);
-  const tok = gatherTable(model, 'input_ids');
+  const table = gatherTableOf(model, 'input_ids');
+  const tok = table?.shape;
   const logits = model.graph.outputs.find((o) => o.name === 'logits') ?? model.graph.outputs[0];
   const lshape = logits?.type?.kind === 'tensor' ? logits.type.shape : undefined;
   const lastDim = lshape?.[lshape.length - 1];
   const vocab = typeof lastDim === 'number' ? lastDim : tok?.[0];
   if (vocab === undefined) throw new LayoutError(`${what}: the vocabulary size is not in the graph (no fixed last dim of '${logits?.name ?? 'logits'}', no Gather of input_ids on a table); give it with --vocab-size`);
-  return { layers, heads, headDim, hidden: tok?.[1] ?? heads * headDim, vocab, maxPositions: positionTable(model)?.[0] };
+  const attention = fusedAttentionShape(model, what);
+  if (attention && attention.kvHeads !== heads) throw new LayoutError(`${what}: GroupQueryAttention kv_num_heads ${attention.kvHeads} differs from the ${heads} heads of input '${pasts[0]!.name}'`);
+  const queryHeads = attention?.queryHeads ?? heads;
+  return {
+    layers, heads, headDim, hidden: tok?.[1] ?? queryHeads * headDim, vocab, maxPositions: positionTable(model)?.[0] ?? attention?.rotaryPositions,
+    ...(attention ? { attention } : {}), tiedEmbeddings: headTiedToEmbedding(model, table?.name, logits?.name),
+  };
 }
 
 /**
@@ -111,7 +134,10 @@ export interface TransformersJsFiles {
  * config.json, generation_config.json and tokenizer_config.json of a GPT-2-compatible folder:
  * GPT-2's field names (n_layer, n_head, n_embd, n_positions) and the generic ones
  * (num_hidden_layers, …), bos/eos from the tokenizer's special tokens, and a
- * `transformers.js_config` with the default dtype and external data files.
+ * `transformers.js_config` with the default dtype and external data files. A decoder with
+ * GroupQueryAttention gets model_type llama instead: Transformers.js sizes a llama cache by
+ * num_key_value_heads × head_dim (GPT-2's by n_embd / n_head, wrong when the cache has fewer
+ * heads than the queries), and feeds position_ids only when the graph takes them.
  */
 export function transformersJsFiles(shape: DecoderShape, o: TransformersJsFilesOptions): TransformersJsFiles {
   const specials = tokenizerSpecials(o.tokenizer);
@@ -134,7 +160,24 @@ export function transformersJsFiles(shape: DecoderShape, o: TransformersJsFilesO
   if (bos) ids.bos_token_id = bos[1];
   if (eos) ids.eos_token_id = eos[1];
   if (pad) ids.pad_token_id = pad[1];
-  const config: Record<string, unknown> = {
+  const common = {
+    use_cache: true,
+    ...ids,
+    ...(Object.keys(tjs).length ? { 'transformers.js_config': tjs } : {}),
+  };
+  const config: Record<string, unknown> = shape.attention ? {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    vocab_size: shape.vocab,
+    hidden_size: shape.hidden,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.attention.queryHeads,
+    num_key_value_heads: shape.heads,
+    head_dim: shape.headDim,
+    max_position_embeddings: maxPositions,
+    tie_word_embeddings: shape.tiedEmbeddings ?? false,
+    ...common,
+  } : {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',
     vocab_size: shape.vocab,
@@ -148,9 +191,7 @@ export function transformersJsFiles(shape: DecoderShape, o: TransformersJsFilesO
     hidden_size: shape.hidden,
     head_dim: shape.headDim,
     max_position_embeddings: maxPositions,
-    use_cache: true,
-    ...ids,
-    ...(Object.keys(tjs).length ? { 'transformers.js_config': tjs } : {}),
+    ...common,
   };
   const tok = (x: readonly [string | undefined, number] | undefined): string | undefined => x?.[0];
   const tokenizerConfig = o.tokenizerConfig ?? {

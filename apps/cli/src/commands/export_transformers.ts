@@ -155,6 +155,8 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   const task = parseTask(f.task);
   if (kind === 'decoder' && (task !== undefined || f.labels !== undefined)) throw new UsageError(`--task / --labels are for text encoders; '${input}' is a decoder LM (past_key_values inputs)`);
   const decoder: DecoderShape | undefined = kind === 'decoder' ? decoderShapeOf(model, `'${input}'`) : undefined;
+  const rotary = decoder?.attention?.rotaryPositions;
+  if (rotary !== undefined && f.maxPositions !== undefined && f.maxPositions > rotary) throw new UsageError(`--max-positions ${f.maxPositions} exceeds the ${rotary} rows of '${input}''s rotary cos/sin caches (GroupQueryAttention embeds no later position)`);
   const encoder: EncoderShape | undefined = kind === 'encoder' ? encoderShapeOf(model, `'${input}'`, { task }) : undefined;
   if (encoder && (f.bosTokenId !== undefined || f.eosTokenId !== undefined)) throw new UsageError(`--bos-token-id / --eos-token-id are for decoder LMs; '${input}' is a text encoder (input_ids, no KV cache)`);
   const variants = parseTransformersJsVariants(f.variants);
@@ -297,7 +299,9 @@ export function addExportTransformersCommand(program: Command): void {
         : 'cosine: mean-pooled embeddings vs the input model in onnxruntime-node (smallest over the probe batch)';
       lines.push('', enc
         ? `config.json: model_type ${n(c.model_type)}, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} heads, hidden ${n(c.hidden_size)}, vocabulary ${n(c.vocab_size)}; ${what}`
-        : `config.json: model_type ${n(c.model_type)}, ${n(c.n_layer)} layers, ${n(c.n_head)} heads, vocabulary ${n(c.vocab_size)}`);
+        : c.model_type === 'llama'
+          ? `config.json: model_type llama, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} query heads over ${n(c.num_key_value_heads)} key/value heads of ${n(c.head_dim)}, vocabulary ${n(c.vocab_size)}, ${n(c.max_position_embeddings)} positions`
+          : `config.json: model_type ${n(c.model_type)}, ${n(c.n_layer)} layers, ${n(c.n_head)} heads, vocabulary ${n(c.vocab_size)}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }
