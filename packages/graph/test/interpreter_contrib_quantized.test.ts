@@ -9,7 +9,7 @@
  */
 import { expect, it } from 'vitest';
 import { describeBackends } from '@whittle/testing';
-import { type Tensor, tensor } from '@whittle/tensor';
+import { type Tensor, cast, tensor } from '@whittle/tensor';
 import { inferShapes } from '../src/analysis/shape/infer.js';
 import { summarize } from '../src/analysis/summarize.js';
 import type { Model } from '../src/ir/types.js';
@@ -61,7 +61,7 @@ function ints(n: number, seed: number, lo: number, hi: number): number[] {
 
 function gbq(name: string, data: Tensor, scales: Tensor, zp: Tensor | undefined, indices: Tensor, attrs: Record<string, AttrInput>): Case {
   const inits: Record<string, Tensor> = { data, scales, ...(zp ? { zp } : {}) };
-  const model = oneNode({ op: 'GatherBlockQuantized', domain: MS, feeds: { indices }, inputs: ['init:data', 'indices', 'init:scales', ...(zp ? ['init:zp'] : [])], inits, attrs, outputs: ['float32'] });
+  const model = oneNode({ op: 'GatherBlockQuantized', domain: MS, feeds: { indices }, inputs: ['init:data', 'indices', 'init:scales', ...(zp ? ['init:zp'] : [])], inits, attrs, outputs: [scales.dtype === 'float16' ? 'float16' : 'float32'] });
   return { name: `GatherBlockQuantized ${name}`, model, feeds: { indices }, atol: 0 };
 }
 
@@ -76,6 +76,8 @@ function gatherCases(): Case[] {
   const zp4 = pack4(ints(V * nb, 3, 0, 15), nb);
   const out: Case[] = [
     gbq('uint8 4-bit [V, D/2], zero points', tensor(pack4(codes, D), [V, D / 2], 'uint8'), scales, tensor(zp4, [V, Math.ceil(nb / 2)], 'uint8'), idx, { gather_axis: 0, quantize_axis: 1, block_size: bs, bits: 4 }),
+    // float16 scales (Transformers.js q4f16): the output is float16
+    gbq('uint8 4-bit, float16 scales', tensor(pack4(codes, D), [V, D / 2], 'uint8'), cast(scales, 'float16'), tensor(zp4, [V, Math.ceil(nb / 2)], 'uint8'), idx, { quantize_axis: 1, block_size: bs, bits: 4 }),
     gbq('uint8 4-bit, default zero point 8, int32 indices', tensor(pack4(codes, D), [V, D / 2], 'uint8'), scales, undefined, cpu([1, 4, 0], [3], 'int32'), { quantize_axis: 1, block_size: bs, bits: 4 }),
     // three blocks a row: the zero points' last byte holds one nibble
     gbq('uint8 4-bit, odd block count', tensor(pack4(ints(V * 48, 4, 0, 15), 48), [V, 24], 'uint8'), randn([V, 3], 5, 0.1), tensor(pack4(ints(V * 3, 6, 0, 15), 3), [V, 2], 'uint8'), idx, { quantize_axis: 1, block_size: 16, bits: 4 }),
