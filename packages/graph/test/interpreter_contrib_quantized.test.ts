@@ -192,6 +192,17 @@ function qlinearCases(dtype: 'uint8' | 'int8'): Case[] {
       atol: 0,
     });
   }
+  // every code of the input type through the lookup tables onnxruntime builds
+  const every = cpu(Array.from({ length: 256 }, (_, i) => lo + i), [1, 4, 64], dtype);
+  for (const [op, attrs, sx, zx, sy, zy] of [['QLinearSigmoid', {}, 0.05, 128, 1 / 256, 0], ['QLinearSigmoid', {}, 0.03, 120, 1 / 255, 1], ['QLinearSigmoid', {}, 0.1, 140, 0.002, 7], ['QLinearLeakyRelu', { alpha: 0.1 }, 0.05, 128, 0.025, 101], ['QLinearLeakyRelu', { alpha: 0.3 }, 0.07, 119, 0.05, 128]] as const) {
+    const feeds = { x: every };
+    out.push({
+      name: `${op} ${dtype} every code ${JSON.stringify(attrs)} x(${sx},${zx}) y(${sy.toFixed(5)},${zy})`,
+      model: oneNode({ op, domain: MS, feeds, inputs: ['x', 'init:sx', 'init:zx', 'init:sy', 'init:zy'], inits: { sx: f32(sx), zx: zp(zx), sy: f32(sy), zy: zp(zy) }, attrs, floatAttrs: Object.keys(attrs), outputs: [dtype] }),
+      feeds,
+      atol: 0,
+    });
+  }
   out.push(unary('QLinearSigmoid', {}, [], 0.05, 128, 1 / 256, 0));
   out.push(unary('QLinearSigmoid', {}, [], 0.1, 100, 0.004, 10));
   out.push(unary('QLinearLeakyRelu', { alpha: 0.1 }, ['alpha'], 0.05, 128, 0.025, 100));

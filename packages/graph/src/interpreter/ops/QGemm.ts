@@ -29,7 +29,7 @@ registerOp(
     let acc = T.matmul(ai, bi);
     if (c) acc = T.add(acc, T.cast(c, 'int32'));
     // the output scales in float32, in onnxruntime's order: alpha · a_scale · b_scale[n] (/ y_scale)
-    const alpha = ctx.float('alpha', 1);
+    const alpha = Math.fround(ctx.float('alpha', 1));
     const aScale = (await aS!.toFloat64())[0]!;
     const yScale = yS ? (await yS.toFloat64())[0]! : undefined;
     const scales = Array.from(await bS!.toFloat64(), (s) => {
