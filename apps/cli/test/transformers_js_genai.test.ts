@@ -93,7 +93,9 @@ describe('export-transformers (onnxruntime-genai model-builder layout)', () => {
     const by = Object.fromEntries(r.variants.map((v) => [v.dtype, v]));
     for (const v of r.variants) expect(v.ops, v.dtype).toContain('com.microsoft:GroupQueryAttention');
     for (const d of ['q4', 'q4f16']) {
-      expect(by[d]!.ops).toContain('com.microsoft:MatMulNBits');
+      // the token table (opset 21) as GatherBlockQuantized, not DequantizeLinear of the whole table on every call
+      expect(by[d]!.ops).toEqual(expect.arrayContaining(['com.microsoft:MatMulNBits', 'com.microsoft:GatherBlockQuantized']));
+      expect(by[d]!.ops).not.toContain('DequantizeLinear');
       // the rotary caches every GroupQueryAttention reads stay one copy each (not one per layer)
       const m = await readModelFile(join(out, by[d]!.path));
       expect([...m.graph.initializers.keys()].filter((n) => /^(cos|sin)_cache/.test(n)).sort()).toEqual(['cos_cache', 'sin_cache']);

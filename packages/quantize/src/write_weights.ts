@@ -80,7 +80,8 @@ type Form = { kind: LayerLine['emitted']; q: QuantizedWeight; fallback: string; 
  * name so every reader shares them; MatMulNBits / GatherBlockQuantized share the packed tensors.
  *
  * Per weight, the preferred form is DequantizeLinear (block-wise / int4 needs opset 21), or
- * MatMulNBits with `format: 'matmulnbits'`. Below what the model's opset holds: MatMul/Gemm →
+ * with `format: 'matmulnbits'` MatMulNBits (MatMul/Gemm) and GatherBlockQuantized (a 4-bit
+ * block-wise table read by Gathers only). Below what the model's opset holds: MatMul/Gemm →
  * com.microsoft MatMulNBits, Gather → com.microsoft GatherBlockQuantized, otherwise int8
  * requantized from the float weight per channel: DequantizeLinear (opset >= 13), else int8 +
  * Cast + Mul (per-tensor DequantizeLinear at 10..12 is too coarse after BatchNorm folding). A weight whose form is not smaller than its float32 bytes is
@@ -157,6 +158,12 @@ async function chooseForm(group: readonly { site: WeightSite; q: QuantizedWeight
   if (format === 'matmulnbits' && nbitsOk) {
     const bits = q.bits <= 4 ? 4 : 8;
     return { kind: 'MatMulNBits', q, fallback: '', bytes: matMulNBitsBytes(q, bits), container: `${bits}-bit` };
+  }
+  // an embedding table read by Gathers only: GatherBlockQuantized gathers the rows it needs, where
+  // DequantizeLinear → Gather would dequantize the whole table on every call (onnxruntime does not
+  // fold DequantizeLinear of an initializer)
+  if (format === 'matmulnbits' && q.granularity === 'block' && onlySites && group.every((e) => gatherBlockEligible(e.site, q))) {
+    return { kind: 'GatherBlockQuantized', q, fallback: '', bytes: gatherBlockBytes(q), container: 'uint8 (4-bit packed)' };
   }
   const fallbackFrom = format === 'matmulnbits' ? (onlySites ? 'not a MatMul/plain-Gemm block-wise weight' : 'weight also read by other nodes') : '';
   if (dqSupports(opset, q.granularity)) {
