@@ -17,6 +17,7 @@ import { readModelFile } from '@whittle/onnx/node';
 import { genaiBuilderDecoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { TINY_VOCAB, tinyTokenizer } from './fixtures/tiny_lm.js';
+import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-genai-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -134,15 +135,17 @@ describe('export-transformers (onnxruntime-genai model-builder layout)', () => {
     expect(text[0]!.generated_text).toBe(`${PROMPTS[0]} ${q4.map((t) => (t < 2 ? '' : `w${t - 2}`)).filter(Boolean).join(' ')}`.trim());
   }, 120_000);
 
-  it('an LM head tied to the embedding: tie_word_embeddings, and fp32 / q4 agree with onnxruntime-node', async () => {
+  it('through the command line, an LM head tied to the embedding: tie_word_embeddings, and fp32 / q4 agree with onnxruntime-node', async () => {
     const src = writeGenai('genai_tied', true);
     const out = join(dir, 'models', 'tied');
-    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out, variants: 'fp32,q4' });
-    expect(r.config).toMatchObject({ model_type: 'llama', num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true });
+    const cli = await whittleInProcess('export-transformers', src.model, '--tokenizer', src.tokenizer, '--out', out, '--variants', 'fp32,q4');
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/config\.json: model_type llama, 2 layers, 4 query heads over 2 key\/value heads of 16, vocabulary 96, 64 positions/);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'llama', num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true });
     const m = await readModelFile(join(out, 'onnx', 'model_q4.onnx'));
     const producer = (x: string) => m.graph.nodes.find((n) => n.outputs.includes(x));
     expect(producer('logits')?.opType).toBe('MatMulNBits');
-    expectSameTokens(await generateBoth('tied', r.variants));
+    expectSameTokens(await generateBoth('tied', [{ dtype: 'fp32', path: 'onnx/model.onnx' }, { dtype: 'q4', path: 'onnx/model_q4.onnx' }]));
   }, 60_000);
 
   it('refuses --max-positions beyond the rotary caches', async () => {

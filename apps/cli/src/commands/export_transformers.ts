@@ -1,6 +1,7 @@
 /**
  * `whittle export-transformers <model.onnx> --tokenizer tokenizer.json --out <dir> [--variants …]`:
- * the folder Transformers.js loads for a decoder LM with a KV cache — config.json,
+ * the folder Transformers.js loads for a decoder LM with a KV cache (Optimum's layout, or
+ * onnxruntime-genai's model builder with GroupQueryAttention, written as a llama) — config.json,
  * generation_config.json, tokenizer.json, tokenizer_config.json and one `onnx/model<suffix>.onnx`
  * per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle's passes and checked to load in
  * onnxruntime-node — or for a text encoder (BERT-like: feature extraction, or a text/token
@@ -257,7 +258,7 @@ export function addExportTransformersCommand(program: Command): void {
   program
     .command('export-transformers')
     .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder — feature extraction, or a text-classification, token-classification or fill-mask head (config.json with model_type bert, architectures, id2label): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings or logits compared with the input model\'s)')
-    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output')
+    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output')
     .requiredOption('--tokenizer <file>', "the model's tokenizer.json")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
     .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16', 'fp32,fp16,q8,q4,q4f16')
