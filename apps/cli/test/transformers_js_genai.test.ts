@@ -91,6 +91,7 @@ describe('export-transformers (onnxruntime-genai model-builder layout)', () => {
       num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, max_position_embeddings: 64, tie_word_embeddings: false, bos_token_id: 0, eos_token_id: 0,
     });
     expect(JSON.parse(readFileSync(join(out, 'generation_config.json'), 'utf8'))).toMatchObject({ max_length: 64 });
+    expect(r.warnings).toEqual([expect.stringMatching(/^GroupQueryAttention reads attention_mask only as per-row lengths: padded batches/)]);
     const by = Object.fromEntries(r.variants.map((v) => [v.dtype, v]));
     for (const v of r.variants) expect(v.ops, v.dtype).toContain('com.microsoft:GroupQueryAttention');
     for (const d of ['q4', 'q4f16']) {

@@ -238,6 +238,9 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     if (labels?.note) warnings.push(labels.note);
     if (encoder.task === 'fill-mask' && !files.tokenizerConfig.mask_token) warnings.push(`the tokenizer has no [MASK] or <mask> special token, which the fill-mask pipeline looks for; give a --tokenizer-config with mask_token`);
   }
+  // GroupQueryAttention sees the mask only as per-row lengths (seqlens_k = ReduceSum(attention_mask) − 1), so
+  // padding inside a batch is attended to and misplaces the cache; one prompt at a time is exact
+  if (decoder?.attention) warnings.push(`${decoder.attention.op} reads attention_mask only as per-row lengths: padded batches of prompts generate differently from the same prompts one at a time; generate one prompt per call`);
   const json = (o: unknown): string => `${JSON.stringify(o, null, 2)}\n`;
   await writeFileAtomic(join(folder, 'config.json'), json(config));
   if (files.generationConfig) await writeFileAtomic(join(folder, 'generation_config.json'), json(files.generationConfig));
