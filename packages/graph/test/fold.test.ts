@@ -131,12 +131,13 @@ describe('constant folding', () => {
   });
 
   it('uses the plugged evaluator for ops the interpreter does not implement', async () => {
-    const m = model([node('Det', ['w'], ['v']), node('Add', ['x', 'v'], ['y'])], { x: [1] }, ['y'], { w: t([1, 2, 3, 4], [2, 2]) });
+    // an op type the interpreter has no implementation of
+    const m = model([node('Determinant', ['w'], ['v']), node('Add', ['x', 'v'], ['y'])], { x: [1] }, ['y'], { w: t([1, 2, 3, 4], [2, 2]) });
     let r = await fold(m);
     expect(r.folded).toHaveLength(0);
     expect(r.skipped[0]!.reason).toMatch(/no evaluator/);
     const prev = setConstantEvaluator((n, inputs) => {
-      if (n.opType !== 'Det') return undefined;
+      if (n.opType !== 'Determinant') return undefined;
       const [a, b, c, d] = vals(inputs[0]!);
       return [t([a! * d! - b! * c!], [])];
     });
