@@ -1,14 +1,16 @@
 import * as T from '@whittle/tensor';
 import { getFloat, getInt, getString } from '../ir/attributes.js';
-import { cloneModel, createNode } from '../ir/graph.js';
+import { cloneModel, createNode, opsetVersion } from '../ir/graph.js';
 import { NameGenerator } from '../ir/names.js';
 import type { AttributeValue, Graph, Node } from '../ir/types.js';
 import { buildUseIndex } from '../ir/uses.js';
 import { definePass } from '../passes/contract.js';
 import { defineOptions } from '../passes/options.js';
+import { type DecomposedAttention, decomposeAttention, recomposeAttention } from './decompose_attention.js';
 
 /**
- * onnxruntime's fusions hide weights from the techniques, which target MatMul/Gemm/Conv: a
+ * onnxruntime's fusions hide weights from the techniques, which target MatMul/Gemm/Conv: an
+ * Attention's packed QKV weight (see decompose_attention.ts), or a
  * FusedGemm (Gemm + activation, e.g. a BERT pooler) or a FusedMatMul (MatMul with alpha and
  * transposes) that reads a constant weight is rewritten into the standard ops it fused —
  * Gemm + the activation node; MatMul on the weight transposed once (transB) + Mul by alpha —
@@ -46,7 +48,7 @@ export interface DecomposeFusedResult {
   decomposed: string[];
   skipped: { node: string; reason: string }[];
   /** The rewrites, for {@link recomposeFusedWeightOps}. */
-  records: DecomposedFused[];
+  records: (DecomposedFused | DecomposedAttention)[];
 }
 
 const isMs = (n: Node, op: string): boolean => n.opType === op && n.domain === 'com.microsoft';
@@ -107,21 +109,24 @@ function decomposeFusedMatMul(g: Graph, n: Node, names: NameGenerator, uses: num
  * is a float initializer into standard ops with the same results: FusedGemm → Gemm (alpha,
  * beta, transA, transB) + its activation (Relu, Tanh, Sigmoid, LeakyRelu, HardSigmoid, Elu,
  * Selu, Softplus, Softsign, ThresholdedRelu); FusedMatMul (transB, alpha) → MatMul on the
- * transposed weight (a copy when other nodes read it) + Mul by alpha when alpha ≠ 1. Nodes whose
- * weight is computed, or which transpose the data operand, are left and reported.
+ * transposed weight (a copy when other nodes read it) + Mul by alpha when alpha ≠ 1; Attention →
+ * MatMul + Add bias + Split + MultiHeadAttention (see {@link decomposeAttention}; `opset`, the
+ * default domain's, picks Split's form). Nodes whose weight is computed, which transpose the data
+ * operand, or whose attention form MultiHeadAttention does not compute alike (past / present,
+ * 3-D masks…), are left and reported.
  */
-export function decomposeFusedWeightOps(g: Graph): DecomposeFusedResult {
+export function decomposeFusedWeightOps(g: Graph, opset = 21): DecomposeFusedResult {
   const names = new NameGenerator(g);
   const inputs = new Set(g.inputs.map((v) => v.name));
   const decomposed: string[] = [];
   const skipped: { node: string; reason: string }[] = [];
-  const records: DecomposedFused[] = [];
-  for (const n of g.nodes.filter((x) => isMs(x, 'FusedGemm') || isMs(x, 'FusedMatMul'))) {
+  const records: (DecomposedFused | DecomposedAttention)[] = [];
+  for (const n of g.nodes.filter((x) => isMs(x, 'FusedGemm') || isMs(x, 'FusedMatMul') || isMs(x, 'Attention'))) {
     const label = n.name || n.outputs[0]!;
     const b = g.initializers.get(n.inputs[1] ?? '');
     if (!b || inputs.has(n.inputs[1]!) || !T.isFloat(b.dtype)) continue; // not a constant weight: nothing to reach
     const uses = buildUseIndex(g).consumers.get(n.inputs[1]!)?.length ?? 0;
-    const r = n.opType === 'FusedGemm' ? decomposeFusedGemm(g, n, names) : decomposeFusedMatMul(g, n, names, uses);
+    const r = n.opType === 'FusedGemm' ? decomposeFusedGemm(g, n, names) : n.opType === 'Attention' ? decomposeAttention(g, n, names, opset) : decomposeFusedMatMul(g, n, names, uses);
     if (typeof r === 'string') skipped.push({ node: label, reason: r });
     else (decomposed.push(label), records.push(r));
   }
@@ -139,9 +144,13 @@ const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }
  * (DequantizeLinear, MatMulNBits, MatMulInteger) keeps the standard ops, which onnxruntime's
  * quantized fusions read. Returns how many were restored.
  */
-export function recomposeFusedWeightOps(g: Graph, records: readonly DecomposedFused[]): number {
+export function recomposeFusedWeightOps(g: Graph, records: readonly (DecomposedFused | DecomposedAttention)[]): number {
   let restored = 0;
   for (const r of records) {
+    if (!('transposed' in r)) {
+      if (recomposeAttention(g, r)) restored++;
+      continue;
+    }
     const nodes = r.nodes.map((name) => g.nodes.find((n) => n.name === name));
     if (nodes.some((n) => !n)) continue;
     const chain = nodes as Node[];
@@ -178,11 +187,11 @@ export function recomposeFusedWeightOps(g: Graph, records: readonly DecomposedFu
 export const decomposeFusedOpsPass = definePass({
   specificationVersion: 'v1',
   name: 'decompose-fused-ops',
-  description: "Rewrite onnxruntime's FusedGemm / FusedMatMul that read a constant weight into Gemm + activation / MatMul (+ Mul by alpha), so the techniques reach that weight; onnxruntime fuses them again at session creation.",
+  description: "Rewrite onnxruntime's FusedGemm / FusedMatMul / Attention that read a constant weight into Gemm + activation / MatMul (+ Mul by alpha) / MatMul + Add + Split + MultiHeadAttention, so the techniques reach that weight; onnxruntime fuses them again at session creation.",
   optionsSchema: defineOptions({}),
   async run(model) {
     const m = cloneModel(model);
-    const { decomposed, skipped } = decomposeFusedWeightOps(m.graph);
+    const { decomposed, skipped } = decomposeFusedWeightOps(m.graph, opsetVersion(m) ?? 21);
     return {
       model: m,
       report: {

@@ -7,7 +7,7 @@ import { throwIfAborted } from '../passes/context.js';
 import { type PassReport, definePass } from '../passes/contract.js';
 import { type OptionsOf, defineOptions } from '../passes/options.js';
 import { constantsToInitializers } from './constants_to_initializers.js';
-import { type DecomposedFused, decomposeFusedWeightOps } from './decompose_fused.js';
+import { type DecomposeFusedResult, decomposeFusedWeightOps } from './decompose_fused.js';
 import { foldBatchNorms } from './fold_batchnorm.js';
 import { fuseMatMulAdd } from './matmul_add_to_gemm.js';
 import { removeIdentities } from './remove_identity.js';
@@ -18,7 +18,7 @@ const spec = {
   removeIdentity: { type: 'boolean', default: true, description: 'remove Identity nodes' },
   localizeInitializers: { type: 'boolean', default: true, description: 'move each weight read only inside one If/Loop/Scan subgraph into that subgraph' },
   foldConstants: { type: 'boolean', default: true, description: 'fold nodes whose inputs are all initializers (Q/DQ excluded)' },
-  decomposeFusedOps: { type: 'boolean', default: true, description: "rewrite onnxruntime's FusedGemm / FusedMatMul that read a constant weight into Gemm + activation / MatMul (+ Mul by alpha), which onnxruntime fuses again" },
+  decomposeFusedOps: { type: 'boolean', default: true, description: "rewrite onnxruntime's FusedGemm / FusedMatMul / Attention that read a constant weight into Gemm + activation / MatMul (+ Mul by alpha) / MatMul + Add + Split + MultiHeadAttention (put back after the last step where the weight stays float)" },
   foldBatchNorm: { type: 'boolean', default: true, description: 'fold BatchNormalization into Conv/Gemm' },
   fuseMatMulAdd: { type: 'boolean', default: true, description: 'fuse MatMul + Add into Gemm' },
   untieSharedWeights: { type: 'boolean', default: false, description: 'give each consumer of a shared float initializer its own copy' },
@@ -29,7 +29,7 @@ const spec = {
 /** The fused ops the front end decomposed in the graph at `path` (see graphScopes), for {@link recomposeFusedWeightOps}. */
 export interface DecomposedFusedInScope {
   path: string;
-  records: DecomposedFused[];
+  records: DecomposeFusedResult['records'];
 }
 
 /** Options of {@link normalizeModel} / the 'normalize' pass. */
@@ -67,11 +67,13 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
     stats.constantsFolded = r.folded.length;
   }
   const decomposedFused: DecomposedFusedInScope[] = [];
+  const fusedSkipped: { node: string; reason: string; scope?: string }[] = [];
   if (o.decomposeFusedOps) {
     step('fused ops');
     stats.fusedOpsDecomposed = 0;
     for (const { graph, path } of graphScopes(m.graph)) {
-      const r = decomposeFusedWeightOps(graph);
+      const r = decomposeFusedWeightOps(graph, opsetVersion(m) ?? 21);
+      fusedSkipped.push(...r.skipped.map((x) => (path ? { ...x, scope: path } : x)));
       stats.fusedOpsDecomposed += r.decomposed.length;
       if (r.records.length) decomposedFused.push({ path, records: r.records });
     }
@@ -104,7 +106,7 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
       changed,
       summary: done.length ? `normalized: ${done.join(', ')}` : 'already normalized',
       stats,
-      details: { sharedWeights: shared },
+      details: { sharedWeights: shared, ...(fusedSkipped.length ? { fusedOpsLeft: fusedSkipped } : {}) },
     },
   };
 }
