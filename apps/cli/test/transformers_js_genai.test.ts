@@ -12,6 +12,7 @@ import { AutoModelForCausalLM, AutoTokenizer, env, pipeline } from '@huggingface
 import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
 import { decoderIo, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
+import type { Node } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { genaiBuilderDecoder } from '@whittle/testing/exporters';
@@ -149,8 +150,19 @@ describe('export-transformers (onnxruntime-genai model-builder layout)', () => {
     expectSameTokens(await generateBoth('tied', [{ dtype: 'fp32', path: 'onnx/model.onnx' }, { dtype: 'q4', path: 'onnx/model_q4.onnx' }]));
   }, 60_000);
 
-  it('refuses --max-positions beyond the rotary caches', async () => {
+  it('refuses --max-positions beyond the rotary caches, and GroupQueryAttention heads that contradict the cache or each other', async () => {
     const src = writeGenai('genai_pos', false);
     await expect(exportTransformersJs(src.model, { tokenizer: src.tokenizer, out: join(dir, 'models', 'pos'), variants: 'fp32', maxPositions: 65 })).rejects.toThrow(/--max-positions 65 exceeds the 64 rows of .*rotary cos\/sin caches/);
+    const edited = (edit: (gqa: Node[]) => void): string => {
+      const { model } = genaiBuilderDecoder({ seed: 5, vocab: TINY_VOCAB });
+      edit(model.graph.nodes.filter((n) => n.opType === 'GroupQueryAttention'));
+      const path = join(dir, 'edited.onnx');
+      writeFileSync(path, writeModel(model));
+      return path;
+    };
+    const kv1 = edited((g) => g.forEach((n) => n.attributes.set('kv_num_heads', { type: 'int', value: 1 })));
+    await expect(exportTransformersJs(kv1, { tokenizer: src.tokenizer, out: join(dir, 'models', 'kv1'), variants: 'fp32' })).rejects.toThrow(/GroupQueryAttention kv_num_heads 1 differs from the 2 heads of input 'past_key_values\.0\.key'/);
+    const mixed = edited((g) => g[1]!.attributes.set('num_heads', { type: 'int', value: 8 }));
+    await expect(exportTransformersJs(mixed, { tokenizer: src.tokenizer, out: join(dir, 'models', 'mixed'), variants: 'fp32' })).rejects.toThrow(/GroupQueryAttention nodes give num_heads \/ kv_num_heads 4\/2, 8\/2; expected one pair/);
   });
 });
