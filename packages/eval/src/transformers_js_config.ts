@@ -21,7 +21,7 @@ export interface DecoderShape {
   attention?: FusedAttentionShape | undefined;
   /** Whether the LM head reads the token embedding table (tie_word_embeddings). */
   tiedEmbeddings?: boolean | undefined;
-  /** Width of the token embedding (heads × headDim when the table is not found). */
+  /** Width of the token embedding (query heads × headDim when the table is not found). */
   hidden: number;
   vocab: number;
   /** Rows of the learned position table or of the rotary caches, when the graph has them. */
