@@ -3,9 +3,10 @@
  * (the transformers optimizer's form, written at test time from the `torchTransformerEncoder`
  * fixture's weights and then optimized by onnxruntime-node's CPU 'extended' level). The fixture
  * gives the unfused model's outputs in onnxruntime. The front end turns each Attention into
- * MatMul + Add + Split + MultiHeadAttention, so dynamic int8, 4-bit MatMulNBits and GPTQ quantize
- * the packed QKV weights too; their outputs load in onnxruntime-node and agree with the fused
- * model; fine-tuning, which keeps the weights float, gives the Attention nodes back.
+ * MatMul + Add + Split + MultiHeadAttention, so dynamic int8, 4-bit MatMulNBits, GPTQ and AWQ
+ * quantize the packed QKV weights too; their outputs load in onnxruntime-node and agree with the
+ * fused model; magnitude pruning and fine-tuning, which keep the weights float, give the Attention
+ * nodes back.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,11 +116,12 @@ describe('onnxruntime-fused Attention BERT: the techniques reach the packed QKV 
     }
   }, 60_000);
 
-  // bars at about twice the measured distance from 1: 0.99992, 0.99073, 0.99901 (48 samples)
+  // bars at about twice the measured distance from 1: 0.99992, 0.99073, 0.99901, 0.99699 (48 samples)
   const techniques: [string, string[], RegExp, number][] = [
     ['dynamic int8', ['quantize', 'dynamic'], /dynamic int8 quantization of 8 nodes/, 0.9998],
     ['MatMulNBits 4-bit', ['quantize', 'weights', '--bits', '4', '--format', 'matmulnbits', '--block-size', '32'], /8 MatMulNBits/, 0.98],
     ['GPTQ 4-bit', ['quantize', 'gptq', '--bits', '4', '--block-size', '32', '--data', at('bert.jsonl')], /8 weight readers quantized/, 0.998],
+    ['AWQ 4-bit', ['quantize', 'awq', '--data', at('bert.jsonl')], /8 weight readers quantized/, 0.994],
   ];
   for (const [name, args, reported, bound] of techniques) {
     it(`${name} quantizes the QKV weights inside Attention; onnxruntime runs the output, which agrees with the fused model`, async () => {
@@ -137,6 +139,24 @@ describe('onnxruntime-fused Attention BERT: the techniques reach the packed QKV 
       expect(c).toBeGreaterThan(bound);
     }, 300_000);
   }
+
+  it('magnitude pruning keeps the weights float: the output has its Attention nodes back, reading the pruned QKV weights', async () => {
+    const out = at('encoder_pruned.onnx');
+    await cli('prune', 'unstructured', encoder, '--sparsity', '0.5', '-o', out);
+    const ops = opsOf(out);
+    expect(count(ops, `${MS}:Attention`)).toBe(2);
+    expect(count(ops, `${MS}:MultiHeadAttention`)).toBe(0);
+    const m = load(out);
+    for (const w of QKV) {
+      const v = await m.graph.initializers.get(w)!.toFloat64();
+      const zeros = v.filter((x) => x === 0).length / v.length;
+      expect(zeros, `${w} sparsity`).toBeGreaterThan(0.4);
+      expect(m.graph.nodes.find((n) => n.inputs[1] === w)?.opType).toBe('Attention');
+    }
+    const c = cosine(await ortOut(encoder, data.feeds), await ortOut(out, data.feeds));
+    console.log(`magnitude pruning 50% of the fused Attention encoder: cosine of last_hidden_state to it (onnxruntime) ${c.toFixed(5)}`);
+    expect(c).toBeGreaterThan(0.95); // measured 0.9764
+  }, 300_000);
 
   it('fine-tune keeps the weights float: the output has its Attention nodes back, trained, and a lower loss in onnxruntime', async () => {
     const out = at('classifier_ft.onnx');
