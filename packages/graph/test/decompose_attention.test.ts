@@ -11,7 +11,7 @@ import { type Tensor, tensor } from '@whittle/tensor';
 import { decomposeFusedWeightOps, recomposeFusedWeightOps } from '../src/normalize/decompose_fused.js';
 import { normalizeModel } from '../src/normalize/normalize.js';
 import type { Model } from '../src/ir/types.js';
-import type { AttrInput } from '../src/builder/graph_builder.js';
+import { type AttrInput, GraphBuilder } from '../src/builder/graph_builder.js';
 import { oneNode, randn, runOrt } from './interpreter_harness.js';
 
 const MS = 'com.microsoft';
@@ -70,6 +70,18 @@ describe('Attention with a constant weight → MatMul + Add + Split + MultiHeadA
       await expectSameOutputs(model, out, feeds);
     });
   }
+  it("lengths from the optimizer's ReduceSum of the 2-D mask", async () => {
+    const b = new GraphBuilder('t');
+    b.input('x', 'float32', ['batch', S, D]);
+    b.input('m', 'int32', ['batch', S]);
+    const lengths = b.node('ReduceSum', ['m', b.initializer('axes', tensor([1], [1], 'int64', { backend: 'cpu' }))], { keepdims: 0 });
+    const [y] = b.nodeOutputs('Attention', ['x', b.initializer('w', randn([D, 3 * D], 2, 0.3)), b.initializer('b', randn([3 * D], 3, 0.1)), lengths], { num_heads: N }, { outputs: 1, domain: MS });
+    b.output(y!, 'float32');
+    const model = b.model([{ domain: '', version: 14 }, { domain: MS, version: 1 }]);
+    const { model: out } = await normalizeModel(model);
+    expect(ops(out)).toEqual(['ReduceSum', 'MatMul', 'Add', 'Split', `${MS}:MultiHeadAttention`]);
+    await expectSameOutputs(model, out, { x: randn([B, S, D], 1), m: RAW });
+  });
   it('Split takes its sizes as an attribute before opset 13', async () => {
     const { model, feeds } = attention({ mask: RAW });
     model.opsetImports = model.opsetImports.map((o) => (o.domain === '' ? { ...o, version: 12 } : o));
