@@ -114,6 +114,7 @@ describe('forms left fused, with the reason', () => {
       expect(ops(model)).toEqual([`${MS}:Attention`]);
       const { report } = await normalizeModel(make());
       expect((report.details!.fusedOpsLeft as { reason: string }[])[0]!.reason).toMatch(why);
+      expect(report.summary).toMatch(/left fused: /);
     });
   }
 });

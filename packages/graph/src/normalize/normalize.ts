@@ -99,12 +99,14 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
   }
   const changed = Object.entries(stats).some(([k, v]) => k !== 'sharedWeights' && v > 0);
   const done = Object.entries(stats).filter(([k, v]) => v > 0 && k !== 'sharedWeights').map(([k, v]) => `${k} ${v}`);
+  // fused ops whose weights the techniques will not reach, and why
+  const left = fusedSkipped.length ? `; left fused: ${fusedSkipped.map((x) => `${x.node} (${x.reason})`).join(', ')}` : '';
   return {
     model: m,
     decomposedFused,
     report: {
       changed,
-      summary: done.length ? `normalized: ${done.join(', ')}` : 'already normalized',
+      summary: `${done.length ? `normalized: ${done.join(', ')}` : 'already normalized'}${left}`,
       stats,
       details: { sharedWeights: shared, ...(fusedSkipped.length ? { fusedOpsLeft: fusedSkipped } : {}) },
     },
