@@ -8,12 +8,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, expect, it } from 'vitest';
+import { cosineSimilarity as cosine } from '@whittle/eval';
 import { readModel, writeModel } from '@whittle/onnx';
-import { Rng } from '@whittle/tensor';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
+import { bertSamples, ortFirstOutput as ortOut } from './fixtures/bert_batches.js';
 import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-gbq-chain-'));
@@ -21,37 +21,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string): string => join(dir, f);
 const SEQ = 16;
 const SAMPLES = 48;
-
-/** [CLS] words [SEP] then padding, as feeds and as JSON lines for --data. */
-function samples(seed: number): { feeds: Record<string, ort.Tensor>; jsonl: string } {
-  const rng = new Rng(seed);
-  const ids: number[] = [], mask: number[] = [], types: number[] = [], lines: string[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const len = 8 + rng.int(SEQ - 7);
-    const row = Array.from({ length: SEQ }, (_, k) => (k === 0 ? 2 : k < len - 1 ? 5 + rng.int(TINY_BERT_VOCAB - 5) : k === len - 1 ? 3 : 0));
-    const m = row.map((_, k) => (k < len ? 1 : 0));
-    const t = row.map((_, k) => (k >= len / 2 && k < len ? 1 : 0));
-    ids.push(...row), mask.push(...m), types.push(...t);
-    lines.push(JSON.stringify({ input_ids: row, attention_mask: m, token_type_ids: t }));
-  }
-  const i64 = (v: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [SAMPLES, SEQ]);
-  return { feeds: { input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64(types) }, jsonl: lines.join('\n') + '\n' };
-}
-
-async function ortOut(file: string, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(file, { executionProviders: ['cpu'] });
-  try {
-    return (await s.run(feeds))[s.outputNames[0]!]!.data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
-  return d / Math.sqrt(x * y);
-}
 
 const opsOf = (file: string): string[] => readModel(new Uint8Array(readFileSync(file))).graph.nodes.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
 
@@ -62,7 +31,7 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 it('4-bit GatherBlockQuantized embeddings, then GPTQ and Wanda on the rest: outputs load in onnxruntime-node and agree with their input', async () => {
-  const data = samples(3);
+  const data = bertSamples(3, SAMPLES, SEQ);
   writeFileSync(at('bert.jsonl'), data.jsonl);
   writeFileSync(at('bert.onnx'), writeModel(torchTransformerEncoder({ seed: 5, vocab: TINY_BERT_VOCAB, layers: 2, dModel: 64, heads: 4, ffn: 128, maxPositions: 64, attentionMask: true, typeVocab: 2 })));
   const q4 = at('q4_embeddings.onnx');

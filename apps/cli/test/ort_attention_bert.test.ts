@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '@whittle/graph';
+import { cosineSimilarity as cosine } from '@whittle/eval';
 import { readModel, writeModel } from '@whittle/onnx';
-import { Rng } from '@whittle/tensor';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
 import { withFusedAttention } from './fixtures/attention_bert.js';
 import { whittleInProcess } from './in_process.js';
+import { type Feeds, bertSamples, ortFirstOutput as ortOut } from './fixtures/bert_batches.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-ort-attention-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,41 +44,9 @@ const load = (file: string): Model => readModel(new Uint8Array(readFileSync(file
 const opsOf = (file: string): string[] => load(file).graph.nodes.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
 const count = (ops: string[], op: string): number => ops.filter((o) => o === op).length;
 
-type Feeds = Record<string, ort.Tensor>;
 
-/** BERT batches: [CLS] ids [SEP] then padding, attention_mask 1 on the tokens, token types 0 | 1 halves, a label. */
-function bertSamples(seed: number): { feeds: Feeds; labels: number[]; jsonl: string } {
-  const rng = new Rng(seed);
-  const ids: number[] = [], mask: number[] = [], types: number[] = [], labels: number[] = [], lines: string[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const len = 8 + rng.int(SEQ - 7);
-    const row = Array.from({ length: SEQ }, (_, k) => (k === 0 ? 2 : k < len - 1 ? 5 + rng.int(TINY_BERT_VOCAB - 5) : k === len - 1 ? 3 : 0));
-    const m = row.map((_, k) => (k < len ? 1 : 0));
-    const t = row.map((_, k) => (k >= len / 2 && k < len ? 1 : 0));
-    const label = row[1]! < 45 ? 1 : 0; // the first word decides
-    ids.push(...row), mask.push(...m), types.push(...t), labels.push(label);
-    lines.push(JSON.stringify({ input_ids: row, attention_mask: m, token_type_ids: t, label }));
-  }
-  const i64 = (v: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(v, BigInt), [SAMPLES, SEQ]);
-  return { feeds: { input_ids: i64(ids), attention_mask: i64(mask), token_type_ids: i64(types) }, labels, jsonl: lines.join('\n') + '\n' };
-}
 
-/** The first output of `file` in onnxruntime ('disabled': as written, none of its own fusions). */
-async function ortOut(file: string, feeds: Feeds, graphOptimizationLevel: 'disabled' | 'all' = 'all'): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], graphOptimizationLevel });
-  try {
-    const out = await s.run(feeds);
-    return out[s.outputNames[0]!]!.data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) [d, x, y] = [d + a[i]! * b[i]!, x + a[i]! ** 2, y + b[i]! ** 2];
-  return d / Math.sqrt(x * y);
-}
 
 async function cli(...args: string[]): Promise<string> {
   const r = await whittleInProcess(...args);
@@ -86,7 +55,7 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 const bert = { vocab: TINY_BERT_VOCAB, layers: 2, dModel: 64, heads: 4, ffn: 128, maxPositions: 64, attentionMask: true, typeVocab: 2 } as const;
-const data = bertSamples(3);
+const data = bertSamples(3, SAMPLES, SEQ);
 let plainEncoder = '';
 let plainClassifier = '';
 let encoder = '';
