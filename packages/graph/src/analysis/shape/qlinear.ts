@@ -7,28 +7,12 @@
 import { getInt } from '../../ir/attributes.js';
 import type { Dim } from '../../ir/types.js';
 import { broadcastShapes, normAxis } from './dims.js';
-import { type RuleContext, getShapeRule, registerShapeRule } from './rule.js';
+import { type RuleContext, getShapeRule, inputView, registerShapeRule } from './rule.js';
 import './elementwise.js';
 import './indexing.js';
 import './linear.js';
 
 const MS = 'com.microsoft';
-
-/** `c` seen through `inputs` (input i of the view is input inputs[i] of the node). */
-function view(c: RuleContext, inputs: readonly number[]): RuleContext {
-  const at = (i: number): number => inputs[i] ?? -1;
-  return {
-    node: c.node,
-    opset: c.opset,
-    has: (i) => at(i) >= 0 && c.has(at(i)),
-    type: (i) => (at(i) >= 0 ? c.type(at(i)) : undefined),
-    shape: (i) => (at(i) >= 0 ? c.shape(at(i)) : undefined),
-    elem: (i) => (at(i) >= 0 ? c.elem(at(i)) : undefined),
-    ints: () => undefined,
-    data: () => undefined,
-    fail: c.fail,
-  };
-}
 
 // binary ops: A (0) and B (3) broadcast; C's type is C_zero_point's (7), else A's
 for (const op of ['QLinearAdd', 'QLinearMul']) {
@@ -59,7 +43,7 @@ for (const [op, base] of [['QLinearAveragePool', 'AveragePool'], ['QLinearGlobal
     (c) => {
       const last = getInt(c.node, 'channels_last', 0) === 1;
       const x = c.shape(0);
-      const inner = { ...view(c, [0]), shape: (i: number) => (i === 0 && x ? (last ? channelsFirst(x) : x) : undefined) };
+      const inner = { ...inputView(c, [0], false), shape: (i: number) => (i === 0 && x ? (last ? channelsFirst(x) : x) : undefined) };
       const out = getShapeRule(base)!(inner)[0]?.shape;
       return [{ elem: c.elem(4) ?? c.elem(0), shape: out && (last ? channelsLast(out) : out) }];
     },
@@ -73,7 +57,7 @@ registerShapeRule(
   (c) => {
     const xs = Array.from({ length: Math.floor((c.node.inputs.length - 2) / 3) }, (_, i) => 2 + 3 * i);
     const concat = { ...c.node, inputs: xs.map((i) => c.node.inputs[i]!) };
-    const out = getShapeRule('Concat')!({ ...view(c, xs), node: concat })[0]?.shape;
+    const out = getShapeRule('Concat')!({ ...inputView(c, xs, false), node: concat })[0]?.shape;
     return [{ elem: c.elem(1) ?? c.elem(2), shape: out }];
   },
   MS,

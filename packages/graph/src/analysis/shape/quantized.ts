@@ -5,31 +5,15 @@
  */
 import { getInt } from '../../ir/attributes.js';
 import type { Dim, OnnxDataType } from '../../ir/types.js';
-import { type OutInfo, type RuleContext, getShapeRule, registerShapeRule } from './rule.js';
+import { type OutInfo, type RuleContext, getShapeRule, inputView, registerShapeRule } from './rule.js';
 import './linear.js';
-
-/** `c` seen through `inputs` (input i of the view is input inputs[i] of the node). */
-function view(c: RuleContext, inputs: readonly number[]): RuleContext {
-  const at = (i: number): number => inputs[i] ?? -1;
-  return {
-    node: c.node,
-    opset: c.opset,
-    has: (i) => at(i) >= 0 && c.has(at(i)),
-    type: (i) => (at(i) >= 0 ? c.type(at(i)) : undefined),
-    shape: (i) => (at(i) >= 0 ? c.shape(at(i)) : undefined),
-    elem: (i) => (at(i) >= 0 ? c.elem(at(i)) : undefined),
-    ints: (i) => (at(i) >= 0 ? c.ints(at(i)) : undefined),
-    data: (i) => (at(i) >= 0 ? c.data(at(i)) : undefined),
-    fail: c.fail,
-  };
-}
 
 /** Register `op` as `base`'s rule on inputs (data, weight), with the output element type `elem`. */
 function like(op: string, base: 'MatMul' | 'Gemm' | 'Conv', data: number, weight: number, elem: (c: RuleContext) => OnnxDataType | undefined, domain = ''): void {
   registerShapeRule(
     op,
     (c): OutInfo[] => {
-      const out = getShapeRule(base)!(view(c, [data, weight]))[0];
+      const out = getShapeRule(base)!(inputView(c, [data, weight]))[0];
       return [{ elem: elem(c), shape: out?.shape }];
     },
     domain,

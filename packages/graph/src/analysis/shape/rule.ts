@@ -45,3 +45,23 @@ export function getShapeRule(opType: string, domain = ''): ShapeRule | undefined
 export function registerShapeRules(opTypes: readonly string[], rule: ShapeRule): void {
   for (const op of opTypes) registerShapeRule(op, rule);
 }
+
+/**
+ * `c` seen through `inputs` (input i of the view is input inputs[i] of the node; -1 or beyond:
+ * absent), for a rule that borrows another op's rule. `values: false` hides constant values
+ * (`ints`, `data`): a quantized op's codes are not the borrowed op's values.
+ */
+export function inputView(c: RuleContext, inputs: readonly number[], values = true): RuleContext {
+  const at = (i: number): number => inputs[i] ?? -1;
+  return {
+    node: c.node,
+    opset: c.opset,
+    has: (i) => at(i) >= 0 && c.has(at(i)),
+    type: (i) => (at(i) >= 0 ? c.type(at(i)) : undefined),
+    shape: (i) => (at(i) >= 0 ? c.shape(at(i)) : undefined),
+    elem: (i) => (at(i) >= 0 ? c.elem(at(i)) : undefined),
+    ints: (i) => (values && at(i) >= 0 ? c.ints(at(i)) : undefined),
+    data: (i) => (values && at(i) >= 0 ? c.data(at(i)) : undefined),
+    fail: c.fail,
+  };
+}
