@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { inferValueTypes } from '../src/analysis/shape/infer.js';
 import { summarize } from '../src/analysis/summarize.js';
 import { genaiBuilderDecoder } from '@whittle/testing/exporters';
-import { cpu, oneNode, randInt, randn, runOrt, type OneNode } from './interpreter_harness.js';
+import { cpu, oneNode, randInt, randn, type OneNode, itInfersOrtOutputTypes } from './interpreter_harness.js';
 
 const MS = 'com.microsoft';
 const F = 'float32' as const;
@@ -24,17 +24,7 @@ const CASES: [string, OneNode][] = [
 ];
 
 describe('shape rules of the attention-family ops', () => {
-  for (const [name, spec] of CASES) {
-    it(`${name}: every inferred output shape and element type is onnxruntime's`, async () => {
-      const model = oneNode(spec);
-      const want = await runOrt(model, spec.feeds);
-      const types = inferValueTypes(model.graph, { opset: spec.opset ?? 21, strict: true }).types;
-      model.graph.outputs.forEach((o, i) => {
-        const t = types.get(o.name);
-        expect(t?.kind === 'tensor' ? [t.elemType, t.shape] : undefined, `output ${i}`).toEqual([spec.outputs[i], want[i]!.shape]);
-      });
-    });
-  }
+  itInfersOrtOutputTypes(CASES);
 
   it('carry the model-builder decoder\'s symbolic dims from input_ids and attention_mask to logits and presents', () => {
     const { model } = genaiBuilderDecoder({ seed: 1, layers: 1 });

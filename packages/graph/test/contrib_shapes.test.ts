@@ -14,7 +14,7 @@ import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { inferValueTypes } from '../src/analysis/shape/infer.js';
 import { summarize } from '../src/analysis/summarize.js';
 import type { Model } from '../src/ir/types.js';
-import { cpu, oneNode, randInt, randn, runOrt, type OneNode } from './interpreter_harness.js';
+import { cpu, oneNode, randInt, randn, type OneNode, itInfersOrtOutputTypes } from './interpreter_harness.js';
 
 const MS = 'com.microsoft';
 const F = 'float32' as const;
@@ -36,17 +36,7 @@ const CASES: [string, OneNode][] = [
 ];
 
 describe('shape rules of the onnxruntime contrib ops', () => {
-  for (const [name, spec] of CASES) {
-    it(`${name}: every inferred output shape and element type is onnxruntime's`, async () => {
-      const model = oneNode(spec);
-      const want = await runOrt(model, spec.feeds);
-      const types = inferValueTypes(model.graph, { opset: spec.opset ?? 21, strict: true }).types;
-      model.graph.outputs.forEach((o, i) => {
-        const t = types.get(o.name);
-        expect(t?.kind === 'tensor' ? [t.elemType, t.shape] : undefined, `output ${i}`).toEqual([spec.outputs[i], want[i]!.shape]);
-      });
-    });
-  }
+  itInfersOrtOutputTypes(CASES);
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-contrib-shapes-'));

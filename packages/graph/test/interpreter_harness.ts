@@ -1,11 +1,12 @@
 /** Shared harness of the interpreter tests: run a model in Whittle and in onnxruntime-node, compare. */
 import * as ort from 'onnxruntime-node';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { type BackendName, type DType, type Tensor, float16BitsToFloat32, tensor, Rng } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
 import { GraphBuilder, type AttrInput } from '../src/builder/graph_builder.js';
 import type { Model, OnnxDataType, OpsetImport } from '../src/ir/types.js';
 import { runModel } from '../src/interpreter/run.js';
+import { inferValueTypes } from '../src/analysis/shape/infer.js';
 import '../src/interpreter/ops/index.js';
 
 const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = { float32: 'float32', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool', float16: 'float16' };
@@ -90,4 +91,22 @@ export function oneNode(spec: OneNode): Model {
   const opsets: OpsetImport[] = [{ domain: '', version: spec.opset ?? 21 }];
   if (spec.domain) opsets.push({ domain: spec.domain, version: 1 });
   return b.model(opsets, spec.opset && spec.opset < 13 ? { irVersion: 7 } : {});
+}
+
+/**
+ * One test per case: the shape rules infer every output's element type and shape as onnxruntime
+ * returns them for the case's feeds (strict inference at the case's opset).
+ */
+export function itInfersOrtOutputTypes(cases: readonly (readonly [string, OneNode])[]): void {
+  for (const [name, spec] of cases) {
+    it(`${name}: every inferred output shape and element type is onnxruntime's`, async () => {
+      const model = oneNode(spec);
+      const want = await runOrt(model, spec.feeds);
+      const types = inferValueTypes(model.graph, { opset: spec.opset ?? 21, strict: true }).types;
+      model.graph.outputs.forEach((o, i) => {
+        const t = types.get(o.name);
+        expect(t?.kind === 'tensor' ? [t.elemType, t.shape] : undefined, `output ${i}`).toEqual([spec.outputs[i], want[i]!.shape]);
+      });
+    });
+  }
 }
