@@ -20,7 +20,7 @@ import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
 import { withFusedAttention } from './fixtures/attention_bert.js';
 import { whittleInProcess } from './in_process.js';
-import { type Feeds, bertSamples, ortFirstOutput as ortOut } from './fixtures/bert_batches.js';
+import { type Feeds, bertSamples, ortFirstOutput as ortOut, twoClassCrossEntropy } from './fixtures/bert_batches.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-ort-attention-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -140,15 +140,7 @@ describe('onnxruntime-fused Attention BERT: the techniques reach the packed QKV 
       expect(w1.some((v, i) => v !== w0[i]), `${w} trained`).toBe(true);
       expect(m1.graph.nodes.find((n) => n.inputs[1] === w)?.opType).toBe('Attention');
     }
-    const ce = (logits: Float32Array): number => {
-      let s = 0;
-      data.labels.forEach((y, i) => {
-        const [a, b] = [logits[2 * i]!, logits[2 * i + 1]!];
-        const mx = Math.max(a, b);
-        s += mx + Math.log(Math.exp(a - mx) + Math.exp(b - mx)) - (y ? b : a);
-      });
-      return s / data.labels.length;
-    };
+    const ce = (logits: Float32Array): number => twoClassCrossEntropy(logits, data.labels);
     const [before, after] = [ce(await ortOut(classifier, data.feeds)), ce(await ortOut(out, data.feeds))];
     console.log(`fine-tune of the fused Attention classifier: cross-entropy on the 48 labelled samples (onnxruntime) ${before.toFixed(4)} -> ${after.toFixed(4)}`);
     expect(after).toBeLessThan(before * 0.5);

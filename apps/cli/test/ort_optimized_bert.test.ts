@@ -21,7 +21,7 @@ import { Rng, tensor } from '@whittle/tensor';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
 import { whittleInProcess } from './in_process.js';
-import { type Feeds, bertSamples, ortFirstOutput as ortOut } from './fixtures/bert_batches.js';
+import { type Feeds, bertSamples, ortFirstOutput as ortOut, twoClassCrossEntropy } from './fixtures/bert_batches.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-ort-bert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,15 +136,7 @@ describe('onnxruntime-optimized BERT encoders: interpreter, GPTQ, SparseGPT, Wan
       expect(w1.some((v, i) => v !== w0[i]), `${name} changed by fine-tuning`).toBe(true);
     }
     expect(opsOf(out)).toEqual(expect.arrayContaining(['com.microsoft:FusedMatMul', 'com.microsoft:BiasGelu', 'com.microsoft:FusedGemm']));
-    const ce = (logits: Float32Array): number => {
-      let s = 0;
-      data.labels.forEach((y, i) => {
-        const [a, b] = [logits[2 * i]!, logits[2 * i + 1]!];
-        const m = Math.max(a, b);
-        s += m + Math.log(Math.exp(a - m) + Math.exp(b - m)) - (y ? b : a);
-      });
-      return s / data.labels.length;
-    };
+    const ce = (logits: Float32Array): number => twoClassCrossEntropy(logits, data.labels);
     const [before, after] = [ce(await ortOut(classifier, data.feeds)), ce(await ortOut(out, data.feeds))];
     console.log(`fine-tune of the optimized classifier: cross-entropy on the 48 labelled samples (onnxruntime) ${before.toFixed(4)} -> ${after.toFixed(4)}`);
     expect(after).toBeLessThan(before * 0.5);
