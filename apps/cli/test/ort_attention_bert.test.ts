@@ -11,7 +11,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '@whittle/graph';
 import { cosineSimilarity as cosine } from '@whittle/eval';
@@ -20,7 +19,7 @@ import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
 import { withFusedAttention } from './fixtures/attention_bert.js';
 import { whittleInProcess } from './in_process.js';
-import { type Feeds, bertSamples, ortFirstOutput as ortOut, twoClassCrossEntropy } from './fixtures/bert_batches.js';
+import { type Feeds, bertSamples, ortFirstOutput as ortOut, ortOptimize as ortOptimizeIn, twoClassCrossEntropy } from './fixtures/bert_batches.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-ort-attention-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,14 +30,7 @@ const SAMPLES = 48;
 const MS = 'com.microsoft';
 const QKV = ['encoder.layer.0.attention.self.qkv.weight', 'encoder.layer.1.attention.self.qkv.weight'];
 
-/** Write `model` and the graph onnxruntime-node's CPU 'extended' optimizer makes of it; returns the optimized file. */
-async function ortOptimize(model: Model, name: string): Promise<string> {
-  writeFileSync(at(`${name}.onnx`), writeModel(model));
-  const out = at(`${name}_opt.onnx`);
-  const s = await ort.InferenceSession.create(at(`${name}.onnx`), { graphOptimizationLevel: 'extended', optimizedModelFilePath: out, executionProviders: ['cpu'] });
-  await s.release();
-  return out;
-}
+const ortOptimize = (model: Model, name: string): Promise<string> => ortOptimizeIn(model, dir, name);
 
 const load = (file: string): Model => readModel(new Uint8Array(readFileSync(file)));
 const opsOf = (file: string): string[] => load(file).graph.nodes.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);

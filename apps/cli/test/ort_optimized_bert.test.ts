@@ -21,7 +21,7 @@ import { Rng, tensor } from '@whittle/tensor';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
 import { whittleInProcess } from './in_process.js';
-import { type Feeds, bertSamples, ortFirstOutput as ortOut, twoClassCrossEntropy } from './fixtures/bert_batches.js';
+import { type Feeds, bertSamples, ortFirstOutput as ortOut, ortOptimize as ortOptimizeIn, twoClassCrossEntropy } from './fixtures/bert_batches.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-ort-bert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,14 +30,7 @@ const at = (f: string): string => join(dir, f);
 const SEQ = 16;
 const SAMPLES = 48;
 
-/** Write `model` and the graph onnxruntime-node's CPU 'extended' optimizer makes of it; returns the optimized file. */
-async function ortOptimize(model: Model, name: string): Promise<string> {
-  writeFileSync(at(`${name}.onnx`), writeModel(model));
-  const out = at(`${name}_opt.onnx`);
-  const s = await ort.InferenceSession.create(at(`${name}.onnx`), { graphOptimizationLevel: 'extended', optimizedModelFilePath: out, executionProviders: ['cpu'] });
-  await s.release();
-  return out;
-}
+const ortOptimize = (model: Model, name: string): Promise<string> => ortOptimizeIn(model, dir, name);
 
 const opsOf = (file: string): string[] => readModel(new Uint8Array(readFileSync(file))).graph.nodes.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
 
