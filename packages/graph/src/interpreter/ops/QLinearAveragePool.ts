@@ -1,8 +1,7 @@
 import * as T from '@whittle/tensor';
 import { registerOp } from '../registry.js';
 import { resolveAutoPad, unsupported } from './util.js';
-import { badInput } from './contrib_util.js';
-import { perTensor } from './qlinear_util.js';
+import { checkPoolInput, perTensor } from './qlinear_util.js';
 
 const scalar = async (t: T.Tensor): Promise<number> => (await t.toFloat64())[0]!;
 
@@ -17,9 +16,7 @@ const scalar = async (t: T.Tensor): Promise<number> => (await t.toFloat64())[0]!
 registerOp(
   'QLinearAveragePool',
   async ([x, xS, xZp, yS, yZp], ctx) => {
-    if (x!.rank < 3) throw badInput(ctx, `X has rank ${x!.rank}; it needs a batch, a channel and at least one spatial axis`);
-    if (x!.dtype !== 'uint8' && x!.dtype !== 'int8') throw badInput(ctx, `X is ${x!.dtype}; it must be uint8 or int8`);
-    const last = ctx.int('channels_last', 0) === 1;
+    const last = checkPoolInput(ctx, x!);
     const n = x!.rank - 2;
     const dims = x!.shape;
     const spatial = last ? dims.slice(1, -1) : dims.slice(2);

@@ -1,7 +1,6 @@
 import * as T from '@whittle/tensor';
 import { registerOp } from '../registry.js';
-import { badInput } from './contrib_util.js';
-import { perTensor, quantize } from './qlinear_util.js';
+import { checkPoolInput, perTensor, quantize } from './qlinear_util.js';
 
 /**
  * com.microsoft QLinearGlobalAveragePool as onnxruntime's MLAS kernel computes it: the integer
@@ -12,9 +11,7 @@ import { perTensor, quantize } from './qlinear_util.js';
 registerOp(
   'QLinearGlobalAveragePool',
   async ([x, xS, xZp, yS, yZp], ctx) => {
-    if (x!.rank < 3) throw badInput(ctx, `X has rank ${x!.rank}; it needs a batch, a channel and at least one spatial axis`);
-    if (x!.dtype !== 'uint8' && x!.dtype !== 'int8') throw badInput(ctx, `X is ${x!.dtype}; it must be uint8 or int8`);
-    const last = ctx.int('channels_last', 0) === 1;
+    const last = checkPoolInput(ctx, x!);
     const axes = Array.from({ length: x!.rank - 2 }, (_, i) => (last ? i + 1 : i + 2));
     const size = axes.reduce((n, a) => n * x!.shape[a]!, 1);
     const xi = T.cast(x!, 'int32');

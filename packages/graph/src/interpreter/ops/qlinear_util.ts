@@ -28,3 +28,13 @@ export function quantize(ctx: OpContext, y: Tensor, scale: Tensor, zp: Tensor | 
   const z = zp ? perTensor(ctx, zp, 'the output zero point') : undefined;
   return T.quantizeLinear(y, s.dtype === 'float32' ? s : T.cast(s, 'float32'), z, { dtype: z?.dtype ?? dtype });
 }
+
+/**
+ * The pooled input of the QLinear pools: 8-bit codes with a batch, a channel and at least one
+ * spatial axis; returns whether they are NHWC (channels_last 1).
+ */
+export function checkPoolInput(ctx: OpContext, x: Tensor): boolean {
+  if (x.rank < 3) throw badInput(ctx, `X has rank ${x.rank}; it needs a batch, a channel and at least one spatial axis`);
+  if (x.dtype !== 'uint8' && x.dtype !== 'int8') throw badInput(ctx, `X is ${x.dtype}; it must be uint8 or int8`);
+  return ctx.int('channels_last', 0) === 1;
+}
