@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attr, foldConstants, setConstantEvaluator, tensorInts, validateModel } from '../src/index.js';
+import { attr, createGraph, foldConstants, runModel, setConstantEvaluator, tensorInfo, tensorInts, validateModel } from '../src/index.js';
 import { model, node, t, vals } from './helpers.js';
 
 const fold = async (m: ReturnType<typeof model>, opts = {}) => foldConstants(m, opts);
@@ -147,5 +147,49 @@ describe('constant folding', () => {
     } finally {
       setConstantEvaluator(prev);
     }
+  });
+
+  describe('an If whose condition is constant becomes its taken branch', () => {
+    // y = If(c) then MatMul(x, Transpose(w)) else x (a branch output that is an outer value)
+    const ifModel = (cond: boolean) => {
+      const thenG = createGraph({
+        name: 'then',
+        nodes: [node('Transpose', ['w'], ['wt'], { perm: attr.ints([1, 0]) }), node('MatMul', ['x', 'wt'], ['y_then'])],
+        outputs: [tensorInfo('y_then', 'float32', [1, 2])],
+      });
+      const elseG = createGraph({ name: 'else', nodes: [], outputs: [tensorInfo('x', 'float32', [1, 2])] });
+      return model(
+        [node('Equal', ['r', 'two'], ['c']), node('If', ['c'], ['y'], { then_branch: attr.graph(thenG), else_branch: attr.graph(elseG) })],
+        { x: [1, 2] },
+        { y: [1, 2] },
+        { w: t([1, 2, 3, 4], [2, 2]), r: t([cond ? 2 : 3], [], 'int64'), two: t([2], [], 'int64') },
+      );
+    };
+    const feeds = { x: t([1, -1], [1, 2]) };
+
+    it('then: the weight behind the Transpose folds and the MatMul reads it; outputs unchanged', async () => {
+      const m = ifModel(true);
+      const r = await fold(m);
+      expect(r.model.graph.nodes.map((n) => n.opType)).toEqual(['MatMul']);
+      expect(vals(r.model.graph.initializers.get(r.model.graph.nodes[0]!.inputs[1]!)!)).toEqual([1, 3, 2, 4]);
+      validateModel(r.model);
+      expect(vals((await runModel(r.model, feeds)).get('y')!)).toEqual(vals((await runModel(m, feeds)).get('y')!));
+      expect(m.graph.nodes.map((n) => n.opType)).toEqual(['Equal', 'If']); // input not modified
+    });
+
+    it('else: a branch output read from outside passes on through an Identity', async () => {
+      const r = await fold(ifModel(false));
+      expect(r.model.graph.nodes.map((n) => `${n.opType}(${n.inputs.join(',')})->${n.outputs.join(',')}`)).toEqual(['Identity(x)->y']);
+      validateModel(r.model);
+      expect(vals((await runModel(r.model, feeds)).get('y')!)).toEqual([1, -1]);
+    });
+  });
+
+  it('CastLike of a constant to a value of known element type folds to the cast constant', async () => {
+    const m = model([node('CastLike', ['half', 'x'], ['h']), node('Mul', ['x', 'h'], ['y'])], { x: [2] }, ['y'], { half: t([1], [], 'int32') });
+    const r = await fold(m);
+    expect(r.model.graph.nodes.map((n) => n.opType)).toEqual(['Mul']);
+    const h = r.model.graph.initializers.get('h')!;
+    expect([h.dtype, vals(h)]).toEqual(['float32', [1]]);
   });
 });

@@ -7,6 +7,7 @@ import { encodeGraph } from './graph_write.js';
 import { ExternalDataSink, toLoader, type ExternalDataSource } from './external.js';
 import { ensureProto, setUnknownFields, toBig, toNum, unknownFields, type OnnxTypes } from './proto.js';
 import { validateGraph } from './validate.js';
+import { inlineLocalFunctions } from './inline_functions.js';
 import { rawByteLength } from './datatype.js';
 import { isRawTensor, onnxTypeOf } from './tensor_io.js';
 
@@ -32,6 +33,13 @@ export interface ReadModelOptions {
    * (it owns the bytes).
    */
   viewBytes?: boolean | 'align-in-place';
+  /**
+   * Inline calls of model-local functions (what torch.onnx's dynamo exporter and
+   * `export_modules_as_functions` write) into plain nodes, as onnxruntime does on load, so every
+   * technique and the interpreter see the MatMuls, Convs and weights inside them. Default true;
+   * false keeps the calls and the functions as they are.
+   */
+  inlineFunctions?: boolean;
 }
 
 function wrapParse<T>(what: string, f: () => T): T {
@@ -68,6 +76,7 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
   if (Object.prototype.hasOwnProperty.call(m, 'modelVersion') && !Number.isSafeInteger(toNum(m.modelVersion))) {
     throw new OnnxFormatError(`readModel: model_version ${toBig(m.modelVersion)} is beyond 2^53; Whittle cannot keep it exactly`);
   }
+  if (m.functions?.length && opts.inlineFunctions !== false) inlineLocalFunctions(m);
   const loadExternal = toLoader(opts.externalData);
   const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}), ...(opts.viewBytes ? { viewBytes: opts.viewBytes } : {}) }));
   const model: Model = {

@@ -31,7 +31,7 @@ describe('kitchen-sink model', () => {
   const original = encode(kitchenSinkProto());
 
   it('reads every field into the IR', () => {
-    const m = readModel(original);
+    const m = readModel(original, { inlineFunctions: false });
     expect(m.irVersion).toBe(8);
     expect(m.opsetImports).toEqual([{ domain: '', version: 17 }, { domain: 'local.fn', version: 1 }]);
     expect([m.producerName, m.producerVersion, m.domain, m.modelVersion, m.docString]).toEqual(['whittle-test', '0.0.1', 'org.whittle.test', 3, 'kitchen sink model']);
@@ -71,6 +71,13 @@ describe('kitchen-sink model', () => {
     expect(m.functions).toHaveLength(1);
     const fn = onnx.FunctionProto.decode(m.functions![0]!);
     expect([fn.name, fn.domain, fn.docString, fn.node[0]!.opType]).toEqual(['Square', 'local.fn', 'x * x', 'Mul']);
+  });
+
+  it('by default the local function call is inlined: a Mul computes Z, the function is gone', () => {
+    const m = readModel(original);
+    expect(m.functions).toBeUndefined();
+    const z = m.graph.nodes.find((n) => n.outputs.includes('Z'))!;
+    expect([z.opType, z.domain]).toEqual(['Mul', '']);
   });
 
   it('round-trips read → write → read with every field equal, and re-writes byte-identically', () => {

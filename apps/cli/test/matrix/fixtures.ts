@@ -4,7 +4,7 @@
  */
 import type { Model } from '@whittle/graph';
 import type { CorpusInput } from '@whittle/testing/corpus';
-import { genaiBuilderDecoder, optimumDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
+import { genaiBuilderDecoder, optimumDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchDynamoMlp, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 
 /** A fixture: a builder and its inputs. */
 export interface FixtureModel {
@@ -26,6 +26,10 @@ export const FIXTURES: readonly FixtureModel[] = [
   {
     id: 'torch-encoder', about: 'nn.TransformerEncoder as torch.onnx exports it at opset 14 (MatMul weights, decomposed LayerNorm, dynamic head reshapes)',
     build: () => torchTransformerEncoder({ seed: 1 }), inputs: [{ name: 'src', type: 'float32', dims: [1, 8, 64] }],
+  },
+  {
+    id: 'torch-dynamo-mlp', about: 'an MLP as torch.onnx.dynamo_export writes it (opset 18, every module and aten op a model-local function, weights behind an If on the rank, attributes bound by reference)',
+    build: () => torchDynamoMlp({ seed: 1 }), inputs: [{ name: 'l_x_', type: 'float32', dims: [4, 64] }],
   },
   {
     id: 'tf2onnx-cnn', about: 'a Keras CNN as tf2onnx writes it (NHWC input, Transposes around Conv, HWIO kernel behind a Transpose)',

@@ -6,7 +6,14 @@ function tensorAttributeBytes(g: Graph): number {
   let n = 0;
   for (const node of g.nodes) {
     if (node.opType !== 'Constant') continue;
-    for (const a of node.attributes.values()) if (a.type === 'tensor') n += initializerBytes(a.value);
+    for (const [name, a] of node.attributes) {
+      if (a.type === 'tensor') n += initializerBytes(a.value);
+      // value_float / value_int(s) hold a float32 / int64 tensor too (the front end makes them initializers)
+      else if (name === 'value_float') n += 4;
+      else if (name === 'value_floats' && a.type === 'floats') n += 4 * a.value.length;
+      else if (name === 'value_int') n += 8;
+      else if (name === 'value_ints' && a.type === 'ints') n += 8 * a.value.length;
+    }
   }
   return n;
 }

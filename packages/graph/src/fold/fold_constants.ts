@@ -7,6 +7,8 @@ import { graphScopes, scopedName } from '../ir/scopes.js';
 import { inferValueTypes } from '../analysis/shape/infer.js';
 import { type ConstantEvaluator, evaluateConstantNode } from './evaluator.js';
 import { fromValues } from './layout.js';
+import { takeConstantBranch } from './constant_if.js';
+import { onnxTypeCode } from '../ir/dtypes.js';
 
 /** Options of {@link foldConstants}. */
 export interface FoldOptions {
@@ -46,8 +48,8 @@ export const DEFAULT_FOLD_EXCLUDES = [
 
 /**
  * Replace nodes whose inputs are all initializers (not graph inputs) by initializers holding
- * their results, computed by the built-in cpu kernels or the plugged evaluator, in the main graph
- * and in every subgraph (a subgraph folds over its own initializers). Results that are graph
+ * their results, computed by the built-in cpu kernels or the plugged evaluator, and every `If`
+ * whose condition is constant by its taken branch, in the main graph and in every subgraph (a subgraph folds over its own initializers). Results that are graph
  * outputs are not folded (the graph keeps a node producing them). Returns a new model.
  */
 export async function foldConstants(model: Model, opts: FoldOptions = {}): Promise<FoldResult> {
@@ -76,24 +78,43 @@ async function foldGraph(g: Graph, opset: number, opts: FoldOptions): Promise<Om
   const inputs = new Set(g.inputs.map((v) => v.name));
   const outputs = new Set(g.outputs.map((v) => v.name));
   const constant = (name: string): Tensor | undefined => (inputs.has(name) ? undefined : g.initializers.get(name));
-  const types = opts.foldStaticShapes === false || !g.nodes.some((n) => n.opType === 'Shape') ? undefined : inferValueTypes(g, { opset }).types;
+  const wantsTypes = g.nodes.some((n) => (n.opType === 'Shape' && opts.foldStaticShapes !== false) || n.opType === 'CastLike');
+  const types = wantsTypes ? inferValueTypes(g, { opset }).types : undefined;
   const folded: string[] = [];
   const skipped: FoldResult['skipped'] = [];
   const keep: Node[] = [];
   // Readers per initializer: folding Transpose(W) while W stays read elsewhere (an embedding table
   // tied with the output projection) would store the weight twice.
   const readers = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i && g.initializers.has(i)) readers.set(i, (readers.get(i) ?? 0) + 1);
-  for (const node of g.nodes) {
+  // (Shape and Size read only the dims: they fold away without storing anything)
+  const countReaders = (nodes: readonly Node[]): void => {
+    for (const n of nodes) if (n.opType !== 'Shape' && n.opType !== 'Size') for (const i of n.inputs) if (i && g.initializers.has(i)) readers.set(i, (readers.get(i) ?? 0) + 1);
+  };
+  countReaders(g.nodes);
+  const queue = [...g.nodes];
+  for (let k = 0; k < queue.length; k++) {
+    const node = queue[k]!;
     const label = node.name || node.outputs[0] || '';
+    const cond = node.opType === 'If' && isDefaultDomain(node.domain) && node.inputs[0] ? constant(node.inputs[0]) : undefined;
+    const taken = cond ? takeConstantBranch(g, node, cond) : undefined;
+    if (taken) {
+      // the branch's nodes fold next, where the If was
+      queue.splice(k + 1, 0, ...taken);
+      countReaders(taken);
+      folded.push(`${label} (If)`);
+      continue;
+    }
     let results: (Tensor | undefined)[] | undefined;
-    const staticShape = node.opType === 'Shape' && isDefaultDomain(node.domain) ? staticShapeOf(types, node.inputs[0]) : undefined;
+    const staticShape = node.opType === 'Shape' && isDefaultDomain(node.domain) && opts.foldStaticShapes !== false ? staticShapeOf(types, node.inputs[0]) : undefined;
+    // CastLike of a constant to a value whose element type is known: a Cast of the constant
+    // (torch_lib writes one around every scalar; it hides channels from structured pruning)
+    const castTo = node.opType === 'CastLike' && isDefaultDomain(node.domain) && node.inputs[0] && constant(node.inputs[0]) ? types?.get(node.inputs[1] ?? '')?.elemType : undefined;
     const foldable =
       isDefaultDomain(node.domain) &&
       node.inputs.some((i) => i) &&
       subgraphsOf(node).length === 0 &&
       !exclude.has(node.opType) &&
-      (staticShape !== undefined || node.inputs.every((i) => !i || constant(i)));
+      (staticShape !== undefined || castTo !== undefined || node.inputs.every((i) => !i || constant(i)));
     if (!foldable) {
       keep.push(node);
       continue;
@@ -106,6 +127,13 @@ async function foldGraph(g: Graph, opset: number, opts: FoldOptions): Promise<Om
     if (staticShape && node.opType === 'Shape' && !constant(node.inputs[0]!)) {
       const r = inferShapeSlice(node, staticShape);
       results = [fromValues(r, [r.length], 'int64')];
+    } else if (castTo !== undefined && !constant(node.inputs[1]!)) {
+      const cast: Node = { ...node, opType: 'Cast', inputs: [node.inputs[0]!], attributes: new Map([['to', { type: 'int', value: onnxTypeCode(castTo) }]]) };
+      try {
+        results = await evaluateConstantNode(cast, [constant(node.inputs[0]!)], opset, opts.evaluator);
+      } catch (e) {
+        skipped.push({ node: label, opType: node.opType, reason: `evaluation failed: ${(e as Error).message}` });
+      }
     } else {
       const vals = node.inputs.map((i) => (i ? constant(i) : undefined));
       try {

@@ -5,3 +5,4 @@ export * from './paddle.js';
 export * from './optimum.js';
 export * from './sklearn.js';
 export * from './genai_builder.js';
+export * from './torch_dynamo.js';
