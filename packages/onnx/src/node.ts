@@ -26,6 +26,8 @@ export { externalTarget, fileExternalDataLoader, syncDir, tempName } from './nod
 
 export interface ReadModelFileOptions {
   validate?: boolean;
+  /** Inline model-local function calls (default true; see ReadModelOptions.inlineFunctions). */
+  inlineFunctions?: boolean;
 }
 
 /** Read a .onnx file; external data is read from files in the model's folder. */
@@ -39,6 +41,7 @@ export async function readModelFile(path: string, opts: ReadModelFileOptions = {
       // payloads moved in place rather than copied into fresh memory
       viewBytes: 'align-in-place',
       ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
+      ...(opts.inlineFunctions !== undefined ? { inlineFunctions: opts.inlineFunctions } : {}),
     });
   } finally {
     loader.close();
