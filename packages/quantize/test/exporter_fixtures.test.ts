@@ -4,7 +4,7 @@
  * (MatMulNBits, GatherBlockQuantized, per-channel int8, Cast+Mul) and honest no-op reports.
  */
 import { describe, expect, it } from 'vitest';
-import { type Feeds, type Model, GraphBuilder, cloneModel, runPass } from '@whittle/graph';
+import { type Feeds, type Model, GraphBuilder, cloneModel, runPass, tensorInfo } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
 import { torchTransformerEncoder, torchvisionResnet18 } from '@whittle/testing/exporters';
 import '../src/index.js';
@@ -181,5 +181,36 @@ describe('calibrating passes count the subgraph weights they skip', () => {
     expect((g.report.details as { skipped: unknown[] }).skipped).toHaveLength(2);
     const s = await runPass('quantize-static', m, {}, { calibration: calib() });
     expect(s.report.warnings!.join(' ')).toMatch(/2 skipped \(inside a subgraph/);
+  });
+});
+
+describe('IR 3 exporters: every initializer also listed as a graph input', () => {
+  it('the front end makes them constants: BatchNorm folds, dynamic int8 and weight quantization shrink the model and agree in onnxruntime', async () => {
+    const rng = new Rng(4);
+    const b = new GraphBuilder('ir3');
+    const x = b.input('data', 'float32', [1, 8, 8, 8]);
+    const bn = (c: number, tag: string): string[] => ['scale', 'bias', 'mean', 'var'].map((k) => b.initializer(`${tag}_${k}`, k === 'var' ? tensor(Float32Array.from({ length: c }, () => 0.5 + rng.uniform(0, 1)), [c], 'float32', { backend: 'cpu' }) : randTensor([c], rng, k === 'scale' ? 1 : 0.1)));
+    let h = b.node('Conv', [x, b.initializer('conv1_w', randTensor([32, 8, 3, 3], rng, 0.2))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    h = b.node('Relu', [b.node('BatchNormalization', [h, ...bn(32, 'bn1')], { epsilon: 1e-5 })]);
+    h = b.node('Conv', [h, b.initializer('conv2_w', randTensor([32, 32, 3, 3], rng, 0.1))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+    h = b.node('Relu', [b.node('BatchNormalization', [h, ...bn(32, 'bn2')], { epsilon: 1e-5 })]);
+    h = b.node('Flatten', [b.node('GlobalAveragePool', [h])], { axis: 1 });
+    b.output(b.node('Gemm', [h, b.initializer('fc_w', randTensor([64, 32], rng, 0.2)), b.initializer('fc_b', randTensor([64], rng, 0.1))], { transB: 1 }), 'float32', [1, 64]);
+    const m = b.model([{ domain: '', version: 8 }]);
+    m.irVersion = 3;
+    for (const [k, t] of m.graph.initializers) m.graph.inputs.push(tensorInfo(k, 'float32', [...t.shape]));
+    const feeds = { data: { data: Float32Array.from({ length: 512 }, () => rng.normal()), dims: [1, 8, 8, 8] } };
+
+    const front = await frontEnd(m);
+    expect(front.graph.inputs.map((v) => v.name)).toEqual(['data']);
+    expect(front.irVersion).toBe(4);
+    expect(opCounts(front).BatchNormalization).toBeUndefined();
+    expect(await agree(m, front, feeds)).toBeGreaterThan(0.99999);
+    for (const [pass, tol] of [['quantize-dynamic', 0.98], ['quantize-weights', 0.95]] as const) {
+      const r = await runPass(pass, front, {});
+      expect(r.report.changed, pass).toBe(true);
+      expect(weightBytes(r.model), pass).toBeLessThan(0.4 * weightBytes(m));
+      expect(await agree(m, r.model, feeds), pass).toBeGreaterThanOrEqual(tol);
+    }
   });
 });

@@ -9,11 +9,13 @@ import { type OptionsOf, defineOptions } from '../passes/options.js';
 import { constantsToInitializers } from './constants_to_initializers.js';
 import { type DecomposeFusedResult, decomposeFusedWeightOps } from './decompose_fused.js';
 import { foldBatchNorms } from './fold_batchnorm.js';
+import { initializerInputsToConstants } from './initializer_inputs.js';
 import { fuseMatMulAdd } from './matmul_add_to_gemm.js';
 import { removeIdentities } from './remove_identity.js';
 import { findSharedWeights, untieSharedWeights } from './shared_weights.js';
 
 const spec = {
+  initializerInputsToConstants: { type: 'boolean', default: true, description: 'drop graph inputs that re-declare an initializer (IR 3 exporters): the weights become constants (IR version at least 4)' },
   constantsToInitializers: { type: 'boolean', default: true, description: 'turn Constant nodes into initializers' },
   removeIdentity: { type: 'boolean', default: true, description: 'remove Identity nodes' },
   localizeInitializers: { type: 'boolean', default: true, description: 'move each weight read only inside one If/Loop/Scan subgraph into that subgraph' },
@@ -36,7 +38,8 @@ export interface DecomposedFusedInScope {
 export type NormalizeOptions = OptionsOf<typeof spec>;
 
 /**
- * The canonical front end run before every technique, in order: Constant → initializers,
+ * The canonical front end run before every technique, in order: initializers listed as graph
+ * inputs (IR 3) made constants, Constant → initializers,
  * Identity removal, moving weights into the one subgraph that reads them, constant folding
  * (weights behind Transpose/Cast/Reshape become plain initializers), onnxruntime's FusedGemm /
  * FusedMatMul with a constant weight back into Gemm + activation / MatMul, BatchNorm folding,
@@ -48,6 +51,7 @@ export async function normalizeModel(model: Model, options: Partial<NormalizeOpt
   let m = cloneModel(model);
   const stats: Record<string, number> = {};
   const step = (name: string): void => throwIfAborted(signal, `normalize (${name})`);
+  if (o.initializerInputsToConstants) stats.initializerInputsDropped = initializerInputsToConstants(m).length;
   if (o.constantsToInitializers) {
     step('constants');
     stats.constantsConverted = constantsToInitializers(m.graph).converted;
@@ -119,7 +123,7 @@ const normalizeOptions = defineOptions(spec);
 export const normalizePass = definePass({
   specificationVersion: 'v1',
   name: 'normalize',
-  description: 'Constants to initializers, Identity removal, constant folding, fused ops with constant weights decomposed, BatchNorm folding, MatMul+Add to Gemm, dead-code elimination.',
+  description: 'Initializers listed as inputs made constants, Constants to initializers, Identity removal, constant folding, fused ops with constant weights decomposed, BatchNorm folding, MatMul+Add to Gemm, dead-code elimination.',
   optionsSchema: normalizeOptions,
   async run(model, ctx) {
     const { model: m, report } = await normalizeModel(model, ctx.options, ctx.signal);
