@@ -186,6 +186,25 @@ function joinAll(batches: readonly RunBatch[], pick: (b: RunBatch) => Record<str
   return Object.fromEntries(Object.keys(first).map((k) => [k, joinBatches(batches.map((b) => pick(b)![k]!), `${what} '${k}'`)]));
 }
 
+/**
+ * Values of the inputs' symbolic dims as the data feeds them, for the per-sample FLOPs estimate:
+ * a sequence length of 128 counts as 128, not 1. The leading (batch) axis of an input of rank ≥ 2
+ * counts as 1 (FLOPs are per sample). Undefined when nothing binds.
+ */
+export function symbolicDimsFromData(inputs: readonly ModelInputSpec[], feeds: Record<string, { dims: readonly number[] }> | undefined): Record<string, number> | undefined {
+  if (!feeds) return undefined;
+  const out: Record<string, number> = {};
+  for (const i of inputs) {
+    const dims = feeds[i.name]?.dims;
+    if (!dims || !i.shape || i.shape.length !== dims.length) continue;
+    i.shape.forEach((d, k) => {
+      if (typeof d !== 'string' || !d || d in out) return;
+      out[d] = k === 0 && dims.length >= 2 ? 1 : dims[k]!;
+    });
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** Options of {@link evaluateVariant}. */
 export interface EvaluateVariantOptions {
   /** Baseline run on the same data (or its measured output, concatenated), for fidelity. */
@@ -209,7 +228,8 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
   const source = 'chunks' in data ? data : splitSource(data, inputs);
   const task = opts.task ?? defaultTask(source);
   const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined, name, labelClasses: classLabelCount(model) });
-  const v = { name, technique, size: measureSize(bytes, { model }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
+  const dims = symbolicDimsFromData(inputs, o.batches[0]?.feeds);
+  const v = { name, technique, size: measureSize(bytes, { model, ...(dims ? { dims } : {}) }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
   // not enumerable: callers that spread or serialize the result (reports, the demo) leave the run out
   Object.defineProperty(v, 'run', { value: o, enumerable: false });
   const metrics: Record<string, number> = {};

@@ -201,7 +201,11 @@ export function reportToMarkdown(r: EvaluationReport): string {
   const flops = r.rows.filter((x) => x.size.flops > 0);
   if (flops.length) {
     const each = flops.map((x) => `\`${x.name}\` ${formatCount(x.size.flops)}${x.size.macs ? ` (${formatCount(x.size.macs)} multiply-adds)` : ''}`);
-    lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv and their integer/quantized forms; an If counts its costlier branch): ${each.join(', ')}.`);
+    // the dims the estimate was made at: the data's sizes, and any dim nothing bound (taken as 1)
+    const at = Object.entries(flops[0]!.size.dims ?? {}).map(([k, v]) => `${k} ${v}`);
+    const assumed = [...new Set(flops.flatMap((x) => x.size.assumedDims))];
+    const where = [...(at.length ? [`at ${at.join(', ')}`] : []), ...(assumed.length ? [`${assumed.join(', ')} taken as 1`] : [])];
+    lines.push(`FLOPs per sample (estimate, MatMul/Gemm/Conv and their integer/quantized forms; an If counts its costlier branch${where.length ? `; ${where.join('; ')}` : ''}): ${each.join(', ')}.`);
   }
   lines.push(`Generated ${r.createdAt} by Whittle.`, '');
   return lines.join('\n');

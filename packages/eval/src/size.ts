@@ -80,6 +80,8 @@ export interface SizeMetrics {
   macs: number;
   /** Symbolic dims that were taken as 1 for the FLOPs estimate. */
   assumedDims: string[];
+  /** Symbolic dims given a value for the FLOPs estimate (`MeasureSizeOptions.dims`), when any. */
+  dims?: Record<string, number>;
   /** Weight tensor count/elements/bytes by dtype. */
   byDtype: Record<string, { tensors: number; parameters: number; bytes: number }>;
 }
@@ -111,6 +113,7 @@ export function measureSize(bytes: Uint8Array, opts: MeasureSizeOptions = {}): S
     flops: s.flops,
     macs: s.macs,
     assumedDims: s.assumedDims,
+    ...(opts.dims && Object.keys(opts.dims).length ? { dims: { ...opts.dims } } : {}),
     byDtype: s.byDtype,
   };
 }
