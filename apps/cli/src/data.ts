@@ -72,8 +72,8 @@ const notedSynthetic = new Set<string>();
 /**
  * `--data <mnist|path|spec>` for a model: the built-in `mnist` (its `split`: 'train' for
  * calibration and training, 'test' for evaluation), or any path `@whittle/eval`'s `openData`
- * recognizes (ONNX test-data folder, .npy/.npz, image folder, .csv/.tsv, .jsonl, a YAML/JSON data
- * spec) or `synthetic[:N]`. `text` chooses raw text's document unit (line or whole file).
+ * recognizes (ONNX test-data folder, .npy/.npz, image folder, .wav file or folder, .csv/.tsv,
+ * .jsonl, a YAML/JSON data spec) or `synthetic[:N]`. `text` chooses raw text's document unit (line or whole file).
  */
 export async function openCliData(data: string, model: Model, split: 'train' | 'test', text: Pick<OpenDataOptions, 'textUnit' | 'defaultTextUnit'> = {}): Promise<CliData> {
   const inputs = modelInputSpecs(model);
@@ -88,7 +88,7 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
     return { name: 'mnist', source, inputs, training: { x: ds.train.x, labels: ds.train.labels, sampleShape, inputName: name } };
   }
   if (/^[a-z]+$/.test(data) && data !== 'synthetic' && !existsSync(userPath(data))) {
-    throw new UsageError(`unknown dataset '${data}'; give mnist, synthetic[:N], or a path (ONNX test-data folder, .npy, .npz, image folder, .csv, .tsv, .jsonl, or a .yaml data spec)`);
+    throw new UsageError(`unknown dataset '${data}'; give mnist, synthetic[:N], or a path (ONNX test-data folder, .npy, .npz, image folder, .wav file or folder, .csv, .tsv, .jsonl, or a .yaml data spec)`);
   }
   // `synthetic:` followed by anything but a positive count is a typo, not a file name
   if (/^synthetic:/.test(data) && !/^synthetic:[1-9]\d*$/.test(data) && !existsSync(userPath(data))) {
@@ -96,8 +96,9 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
   }
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
   const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text });
-  // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them)
-  if (source.kind === 'synthetic' && !notedSynthetic.has(source.description)) {
+  // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them);
+  // audio: the windows, rates and resampling chosen, and what the model's other inputs were given
+  if ((source.kind === 'synthetic' || source.kind === 'audio') && !notedSynthetic.has(source.description)) {
     notedSynthetic.add(source.description);
     process.stderr.write(`data: ${source.description}\n`);
   }

@@ -1,5 +1,5 @@
 /**
- * Bring-your-own data: data sources (ONNX test-data folders, .npy/.npz, PNG/JPEG folders,
+ * Bring-your-own data: data sources (ONNX test-data folders, .npy/.npz, PNG/JPEG folders, WAV audio,
  * CSV/TSV, JSONL, raw text with a tokenizer.json, synthetic), data specs, batching into model feeds, calibration and training data.
  * @module
  */
@@ -17,6 +17,8 @@ export * from './array_source.js';
 export * from './onnx_test_data.js';
 export * from './image.js';
 export * from './image_folder.js';
+export * from './wav.js';
+export * from './audio_folder.js';
 export * from './tabular.js';
 export * from './jsonl.js';
 export * from './text.js';

@@ -1,5 +1,5 @@
 /**
- * The data-source contract: every reader (ONNX test-data folders, .npy/.npz, image folders,
+ * The data-source contract: every reader (ONNX test-data folders, .npy/.npz, image folders, WAV audio,
  * CSV/TSV, JSONL, raw text with a tokenizer, synthetic inputs) yields {@link DataChunk}s of samples; {@link batchesOf} turns a
  * source into batches of cpu tensors by model input name.
  */
@@ -38,7 +38,7 @@ export interface DataChunk {
 }
 
 /** Source kinds Whittle reads. */
-export type DataSourceKind = 'onnx-test-data' | 'npy' | 'npz' | 'images' | 'csv' | 'jsonl' | 'text' | 'synthetic' | 'memory';
+export type DataSourceKind = 'onnx-test-data' | 'npy' | 'npz' | 'images' | 'audio' | 'csv' | 'jsonl' | 'text' | 'synthetic' | 'memory';
 
 /**
  * A data set read lazily. `chunks()` starts over on every call (a recipe's every step reads the

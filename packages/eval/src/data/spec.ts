@@ -3,7 +3,7 @@
  * detection of the simple cases from a path alone.
  *
  * ```yaml
- * kind: images            # onnx-test-data | npy | npy-folder | npz | images | csv | tsv | jsonl | text | synthetic
+ * kind: images            # onnx-test-data | npy | npy-folder | npz | images | audio | csv | tsv | jsonl | text | synthetic
  * path: ./val             # relative to the spec file
  * input: pixel_values     # the model input it feeds (images, csv, jsonl)
  * preprocess: { resize: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channels: rgb, layout: nchw }
@@ -22,6 +22,19 @@
  * stride: 128             # tokens between window starts (< length: overlapping windows)
  * mode: pack              # pack: documents joined and cut; lines: one document per sample, padded
  * unit: line              # a document is a line, or a whole file (file: LM perplexity)
+ * ```
+ *
+ * Audio: a `.wav` file or a folder of them (recursively; class subfolders give labels), decoded
+ * to mono at `sampleRate` and cut into windows of samples:
+ *
+ * ```yaml
+ * kind: audio
+ * path: ./clips           # a .wav file or a folder of them
+ * input: input            # the model input the samples feed (default: the one signal input)
+ * sampleRate: 16000       # files are resampled to this rate (default 16000)
+ * length: 512             # samples per window (default: the input's fixed length, else sampleRate)
+ * stride: 512             # samples between window starts (default: length)
+ * pad: false              # keep each file's last partial window, zero-padded (a file shorter than a window is always padded)
  * ```
  *
  * Synthetic (data-free) inputs from the model's input specs; dynamic dims are sized by name
@@ -43,6 +56,7 @@ import { type DataFiles, baseName, dirName, joinPath } from './files.js';
 import type { ImagePreprocess } from './image.js';
 import { imageFolderSource, listImages } from './image_folder.js';
 import { jsonlSource } from './jsonl.js';
+import { OTHER_AUDIO, audioSource, holdsAudio } from './audio_folder.js';
 import { onnxTestDataSource, testDataSets } from './onnx_test_data.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { type SyntheticOptions, syntheticSource } from './synthetic.js';
@@ -50,7 +64,7 @@ import { tabularSource } from './tabular.js';
 import { type TextMode, type TextUnit, textSource } from './text.js';
 
 /** Kinds a data spec may name. */
-export const DATA_SPEC_KINDS = ['onnx-test-data', 'npy', 'npy-folder', 'npz', 'images', 'csv', 'tsv', 'jsonl', 'text', 'synthetic'] as const;
+export const DATA_SPEC_KINDS = ['onnx-test-data', 'npy', 'npy-folder', 'npz', 'images', 'audio', 'csv', 'tsv', 'jsonl', 'text', 'synthetic'] as const;
 export type DataSpecKind = (typeof DATA_SPEC_KINDS)[number];
 
 /** A data spec (see the module comment for an example). */
@@ -58,13 +72,13 @@ export interface DataSpec {
   kind: DataSpecKind;
   /** File or folder (not for synthetic); relative paths are taken from the spec file's folder. */
   path?: string | undefined;
-  /** The model input the data feeds (images, csv/tsv, jsonl bare arrays, a single npy). */
+  /** The model input the data feeds (images, audio, csv/tsv, jsonl bare arrays, a single npy). */
   input?: string | undefined;
   /** Model input name → array name (npz, npy-folder) or .npy path (npy). */
   inputs?: Readonly<Record<string, string>> | undefined;
   /** Label source: .npy path (npy), array name (npz, npy-folder), labels file (images), column (csv), field (jsonl). */
   labels?: string | undefined;
-  /** Class names in the model's output order (images, csv with text labels). */
+  /** Class names in the model's output order (images, audio, csv with text labels). */
   classes?: readonly string[] | undefined;
   preprocess?: ImagePreprocess | undefined;
   /** csv/tsv: feature columns, delimiter, shape of one sample's features. */
@@ -75,10 +89,14 @@ export interface DataSpec {
   tokenizer?: string | undefined;
   /** text: its `tokenizer_config.json` (default: the one beside `tokenizer.json`, when there is one). */
   tokenizerConfig?: string | undefined;
-  /** text: tokens per window (default: the model's fixed sequence length, else 128). */
+  /** text: tokens per window (default: the model's fixed sequence length, else 128); audio: samples per window (default: the input's fixed length, else `sampleRate`). */
   length?: number | undefined;
-  /** text: tokens between window starts (default: length). */
+  /** text: tokens, audio: samples between window starts (default: length). */
   stride?: number | undefined;
+  /** audio: the rate (Hz) files are resampled to and a sample-rate input gets (default 16000). */
+  sampleRate?: number | undefined;
+  /** audio: keep each file's last partial window, zero-padded (default false). */
+  pad?: boolean | undefined;
   /** text: 'pack' (default) or 'lines'. */
   mode?: TextMode | undefined;
   /** text: what a document is, 'line' (default) or 'file' (whole files, newlines kept). */
@@ -93,7 +111,7 @@ export interface DataSpec {
   limit?: number | undefined;
 }
 
-const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'tokenizer', 'tokenizerConfig', 'length', 'stride', 'mode', 'unit', 'addSpecialTokens', 'synthetic', 'skip', 'limit']);
+const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'tokenizer', 'tokenizerConfig', 'length', 'stride', 'sampleRate', 'pad', 'mode', 'unit', 'addSpecialTokens', 'synthetic', 'skip', 'limit']);
 
 /** Parse and check a YAML/JSON data spec; relative paths are resolved against `baseDir`. */
 export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): DataSpec {
@@ -121,7 +139,8 @@ export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): D
   if (spec.labels !== undefined && (spec.kind === 'npy' || spec.kind === 'images')) out.labels = rel(spec.labels);
   if (spec.tokenizer !== undefined) out.tokenizer = rel(spec.tokenizer);
   if (spec.tokenizerConfig !== undefined) out.tokenizerConfig = rel(spec.tokenizerConfig);
-  for (const k of ['length', 'stride'] as const) {
+  if (spec.pad !== undefined && typeof spec.pad !== 'boolean') throw new DataError(`pad must be true or false, got ${JSON.stringify(spec.pad)}`, { file });
+  for (const k of ['length', 'stride', 'sampleRate'] as const) {
     const x = spec[k];
     if (x !== undefined && (!Number.isInteger(x) || x < 1)) throw new DataError(`${k} must be a positive integer, got ${JSON.stringify(x)}`, { file });
   }
@@ -130,9 +149,9 @@ export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): D
 
 /**
  * What a path holds, when it can be told: a data-spec file (.yaml/.yml/.json, parsed), a folder of
- * `test_data_set_*`, of `.npy` files, of images or of `.txt` files with a `tokenizer.json`, a
- * `.npy`, `.npz`, `.csv`, `.tsv`, `.jsonl` file, a `.txt` file with a `tokenizer.json` beside it,
- * or the word `synthetic`.
+ * `test_data_set_*`, of `.npy` files, of images, of `.wav` files (in it or its subfolders) or of
+ * `.txt` files with a `tokenizer.json`, a `.npy`, `.npz`, `.wav`, `.csv`, `.tsv`, `.jsonl` file, a
+ * `.txt` file with a `tokenizer.json` beside it, or the word `synthetic`.
  */
 export async function detectDataSpec(files: DataFiles, path: string): Promise<DataSpec> {
   const m = /^synthetic(?::(\d+))?$/.exec(path);
@@ -142,11 +161,13 @@ export async function detectDataSpec(files: DataFiles, path: string): Promise<Da
     const entries = await files.list(path);
     if (entries.some((e) => !e.dir && /\.npy$/i.test(e.name))) return { kind: 'npy-folder', path };
     if ((await listImages(files, path)).length) return { kind: 'images', path };
+    // before .txt: speech corpora keep transcripts beside the audio
+    if (await holdsAudio(files, path)) return { kind: 'audio', path };
     if (entries.some((e) => !e.dir && /\.txt$/i.test(e.name))) {
       if (!entries.some((e) => !e.dir && e.name === 'tokenizer.json')) throw new DataError('the folder holds .txt files but no tokenizer.json to tokenize them; put the tokenizer.json beside them or give a data spec (kind: text, tokenizer: …)', { file: path });
       return { kind: 'text', path, tokenizer: joinPath(path, 'tokenizer.json') };
     }
-    throw new DataError('the folder holds no test_data_set_<N> folders, .npy files, PNG/JPEG images or .txt files; give a data spec (.yaml) that says what it holds', { file: path });
+    throw new DataError('the folder holds no test_data_set_<N> folders, .npy files, PNG/JPEG images, .wav files or .txt files; give a data spec (.yaml) that says what it holds', { file: path });
   }
   const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
   switch (ext) {
@@ -158,6 +179,8 @@ export async function detectDataSpec(files: DataFiles, path: string): Promise<Da
       return { kind: 'npy', path };
     case 'npz':
       return { kind: 'npz', path };
+    case 'wav':
+      return { kind: 'audio', path };
     case 'csv':
       return { kind: 'csv', path };
     case 'tsv':
@@ -172,7 +195,8 @@ export async function detectDataSpec(files: DataFiles, path: string): Promise<Da
       return { kind: 'text', path, tokenizer };
     }
     default:
-      throw new DataError(`cannot tell what '${baseName(path)}' holds from its name; use .npy, .npz, .csv, .tsv, .jsonl, .txt (with a tokenizer.json beside it), a folder (test_data_set_*, .npy files, images, .txt files) or a data spec (.yaml)`, { file: path });
+      if (OTHER_AUDIO.test(path)) throw new DataError(`${ext!.toUpperCase()} audio is not read, only WAV; convert it (e.g. ffmpeg -i ${baseName(path)} -ar 16000 -ac 1 ${baseName(path).replace(/\.[^.]+$/, '.wav')})`, { file: path });
+      throw new DataError(`cannot tell what '${baseName(path)}' holds from its name; use .npy, .npz, .wav, .csv, .tsv, .jsonl, .txt (with a tokenizer.json beside it), a folder (test_data_set_*, .npy files, images, .wav files, .txt files) or a data spec (.yaml)`, { file: path });
   }
 }
 
@@ -275,6 +299,9 @@ export async function openDataSource(spec: DataSpec, opts: OpenDataOptions): Pro
       break;
     case 'images':
       source = await imageFolderSource(files, path, inputs, { input: spec.input, preprocess: spec.preprocess, labelsFile: spec.labels, classes: spec.classes });
+      break;
+    case 'audio':
+      source = await audioSource(files, path, inputs, { input: spec.input, sampleRate: spec.sampleRate, length: spec.length, stride: spec.stride, pad: spec.pad, classes: spec.classes });
       break;
     case 'csv':
     case 'tsv':
