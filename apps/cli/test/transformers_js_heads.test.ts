@@ -1,17 +1,20 @@
 /**
  * `whittle export-transformers` on BERT-like encoders with a task head: the folder
- * Transformers.js' text-classification, token-classification and fill-mask pipelines load. Every
- * written dtype is loaded in Node from the local folder; its logits equal what onnxruntime-node
- * gives running the same file on the same token ids, the pipelines' labels come from id2label,
- * and the quantized dtypes predict what fp32 predicts on the test texts.
+ * Transformers.js' text-classification, token-classification, fill-mask and question-answering
+ * pipelines load. Every written dtype is loaded in Node from the local folder; its logits (start
+ * and end logits) equal what onnxruntime-node gives running the same file on the same token ids,
+ * the pipelines' labels come from id2label, the answers are the spans those logits give, and the
+ * quantized dtypes predict what fp32 predicts on the test texts.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
+import { AutoModelForMaskedLM, AutoModelForQuestionAnswering, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
+import { LayoutError } from '@whittle/eval';
 import { createOrtRunner } from '@whittle/eval/node';
+import type { Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { torchTransformerEncoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
@@ -51,6 +54,15 @@ const CLS_PROB_DELTA: Record<Dtype, number> = { fp32: 0, fp16: 0.002, q8: 0.05, 
 const TOK_PROB_DELTA: Record<Dtype, number> = { fp32: 0, fp16: 0.005, q8: 0.1, q4: 0.6, q4f16: 0.6 };
 const TOK_AGREE: Record<Dtype, number> = { fp32: 1, fp16: 1, q8: 0.97, q4: 0.95, q4f16: 0.95 };
 const MLM_PROB_DELTA: Record<Dtype, number> = { fp32: 0, fp16: 0.002, q8: 0.05, q4: 0.5, q4f16: 0.5 };
+/*
+ * Question answering (5 questions), against the input model (which the fp32 file equals): largest
+ * change of a start or end probability over the context tokens: fp16 0.0008, q8 0.016, q4 0.167,
+ * q4f16 0.167; bars at 2–4×. Best span equal to the input's: fp16 and q8 5 of 5, q4 and q4f16 4 of 5
+ * (the flip is the question whose best two spans are closest, 0.080 against 0.061); bars all, all,
+ * 3 of 5.
+ */
+const QA_PROB_DELTA: Record<Dtype, number> = { fp32: 0, fp16: 0.003, q8: 0.05, q4: 0.4, q4f16: 0.4 };
+const QA_AGREE: Record<Dtype, number> = { fp32: 5, fp16: 5, q8: 5, q4: 3, q4f16: 3 };
 
 interface Logits {
   data: Float32Array;
@@ -62,17 +74,17 @@ interface Batch {
   token_type_ids?: { data: BigInt64Array; dims: number[] };
 }
 
-/** The file's logits in onnxruntime-node on the tokenizer's batch. */
-async function ortLogits(file: string, batch: Batch): Promise<Logits> {
+/** The file's logits (or the named outputs) in onnxruntime-node on the tokenizer's batch. */
+async function ortLogits(file: string, batch: Batch, names: readonly string[] = ['logits']): Promise<Logits[]> {
   const ort = await createOrtRunner(file);
   try {
     const dims = batch.input_ids.dims;
-    const out = (await ort.run({
+    const got = await ort.run({
       input_ids: { data: batch.input_ids.data, dims, type: 'int64' },
       attention_mask: { data: batch.attention_mask.data, dims, type: 'int64' },
       token_type_ids: { data: batch.token_type_ids!.data, dims, type: 'int64' },
-    })).logits!;
-    return { data: Float32Array.from(out.data), dims: [...out.dims] };
+    });
+    return names.map((n) => ({ data: Float32Array.from(got[n]!.data), dims: [...got[n]!.dims] }));
   } finally {
     await ort.release();
   }
@@ -113,7 +125,7 @@ async function perDtype(
     const model = await Auto.from_pretrained(name, { dtype });
     try {
       const tjs = ((await model(batch)) as { logits: { data: Float32Array; dims: number[] } }).logits;
-      const mine = await ortLogits(join(out, 'onnx', `${FILE[dtype]}.onnx`), batch);
+      const mine = (await ortLogits(join(out, 'onnx', `${FILE[dtype]}.onnx`), batch))[0]!;
       expect(tjs.dims, dtype).toEqual(mine.dims);
       expect(maxAbs(tjs.data, mine.data), `${dtype}: Transformers.js vs onnxruntime-node logits, max |Δ|`).toBeLessThanOrEqual(1e-6);
       all[dtype] = mine;
@@ -123,6 +135,31 @@ async function perDtype(
     await check(dtype, all[dtype]);
   }
   return all;
+}
+
+/** The tokenizer's special token ids ([UNK] included, as Transformers.js' all_special_ids). */
+const SPECIAL_IDS: ReadonlySet<number> = new Set(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t) => TINY_BERT_TOKENS.indexOf(t)));
+
+/**
+ * The answer positions the question-answering pipeline may pick in one sequence (`ids`): tokens
+ * after the first [SEP] (the context) that are not special, as its masking leaves them.
+ */
+const contextPositions = (ids: readonly number[]): number[] => {
+  const sep = ids.indexOf(TINY_BERT_TOKENS.indexOf('[SEP]'));
+  return ids.map((id, t) => (t > sep && !SPECIAL_IDS.has(id) ? t : -1)).filter((t) => t >= 0);
+};
+
+/** P(start) and P(end) at the context positions: the pipeline's softmax keeps [CLS] (position 0) in, then gives it 0. */
+const spanProbs = (start: ArrayLike<number>, end: ArrayLike<number>, at: readonly number[]): [number[], number[]] =>
+  [start, end].map((x) => softmax([x[0]!, ...at.map((t) => x[t]!)]).slice(1)) as [number[], number[]];
+
+/** The best `k` spans [start, end] (start ≤ end, context positions only) by P(start)·P(end), as the pipeline ranks them. */
+function bestSpans(start: ArrayLike<number>, end: ArrayLike<number>, ids: readonly number[], k: number): { start: number; end: number; score: number }[] {
+  const at = contextPositions(ids);
+  const [ps, pe] = spanProbs(start, end, at);
+  const spans: { start: number; end: number; score: number }[] = [];
+  at.forEach((s, i) => at.forEach((e, j) => s <= e && spans.push({ start: s, end: e, score: ps[i]! * pe[j]! })));
+  return spans.sort((a, b) => b.score - a.score).slice(0, k);
 }
 
 function useLocalModels(): void {
@@ -200,7 +237,7 @@ describe('export-transformers (encoder task heads)', () => {
     const batch = tokenizer(TEXTS, { padding: true, truncation: true }) as unknown as Batch;
     const [B, T] = batch.input_ids.dims as [number, number];
     // special tokens ([UNK] too) decode to nothing, so the pipeline skips them
-    const special = new Set(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t) => TINY_BERT_TOKENS.indexOf(t)));
+    const special = SPECIAL_IDS;
     let entities = 0;
     const all = await perDtype(out, 'tok', AutoModelForTokenClassification, batch, async (dtype, logits) => {
       expect(logits.dims).toEqual([B, T, 4]);
@@ -283,6 +320,84 @@ describe('export-transformers (encoder task heads)', () => {
     }
   }, 60_000);
 
+  it('question-answering: BertForQuestionAnswering told by start/end logits; pipeline answers per dtype', async () => {
+    const src = writeTinyBert(dir, 15, { head: 'question-answering', classifierGain: 4 }, 'bert_qa');
+    const out = join(dir, 'models', 'qa');
+    const cli = await whittleInProcess('export-transformers', src.model, '--tokenizer', src.tokenizer, '--out', out);
+    expect(cli.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/question-answering \(BertForQuestionAnswering\); top-1: probe sequences' answer start and end tokens/);
+    expect(cli.stdout).toMatch(/\| fp16 \| onnx\/model_fp16\.onnx \|.*\| 100\.0% \| 0\.0\d+ \|/);
+    // no folder warning (the tokenizer has the [SEP] the pipeline looks for); q4's probe may warn
+    expect(cli.stdout).not.toMatch(/^warning: /m);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ architectures: ['BertForQuestionAnswering'], model_type: 'bert', hidden_size: 64, num_hidden_layers: 2, vocab_size: TINY_BERT_VOCAB });
+    expect(config).not.toHaveProperty('id2label');
+    const questions = ['where is the cat?', 'who sings in the rain?', 'what flew over the trees?', 'when was he happy?', 'what do they eat?'];
+    const contexts = [
+      'The cat sat on the mat in the old house.',
+      'She sings in the rain with music, and they walked slowly.',
+      'Birds flew over the green trees today, and the dog jumped!',
+      'he was happy yesterday morning but sad today',
+      'they eat bread and apples with water in the garden',
+    ];
+
+    useLocalModels();
+    const tokenizer = await AutoTokenizer.from_pretrained('qa');
+    // question [SEP] context, token type 1 on the context, padded: what the pipeline feeds the model
+    const batch = tokenizer(questions, { text_pair: contexts, padding: true, truncation: true }) as unknown as Batch;
+    const [B, T] = batch.input_ids.dims as [number, number];
+    expect(new Set(batch.attention_mask.data).size).toBe(2);
+    expect(new Set(batch.token_type_ids!.data).size).toBe(2);
+    const ids = Array.from({ length: B }, (_, b) => Array.from(batch.input_ids.data.subarray(b * T, (b + 1) * T), Number));
+    const all = {} as Record<Dtype, [Logits, Logits]>;
+    for (const dtype of DTYPES) {
+      // Transformers.js' logits equal onnxruntime-node's on the same file, then its answers are the spans they give
+      const model = await AutoModelForQuestionAnswering.from_pretrained('qa', { dtype });
+      let tjs: Record<'start_logits' | 'end_logits', { data: Float32Array; dims: number[] }>;
+      try {
+        tjs = (await model(batch)) as typeof tjs;
+      } finally {
+        await model.dispose();
+      }
+      const mine = await ortLogits(join(out, 'onnx', `${FILE[dtype]}.onnx`), batch, ['start_logits', 'end_logits']);
+      (['start_logits', 'end_logits'] as const).forEach((name, k) => {
+        expect(tjs[name].dims, `${dtype} ${name}`).toEqual([B, T]);
+        expect(mine[k]!.dims).toEqual([B, T]);
+        expect(maxAbs(tjs[name].data, mine[k]!.data), `${dtype}: Transformers.js vs onnxruntime-node ${name}, max |Δ|`).toBeLessThanOrEqual(1e-6);
+      });
+      all[dtype] = [mine[0]!, mine[1]!];
+      const answer = await pipeline('question-answering', 'qa', { dtype });
+      // the same padded batch (dynamic int8 scales depend on the whole batch)
+      const got = (await answer(questions, contexts, { top_k: 3 })) as unknown as { answer: string; score: number }[][];
+      await answer.dispose();
+      expect(got).toHaveLength(B);
+      for (let b = 0; b < B; b++) {
+        const want = bestSpans(row(mine[0]!, b), row(mine[1]!, b), ids[b]!, 3);
+        expect(got[b]!.map((g) => g.answer), `${dtype} question ${b}`).toEqual(want.map((w) => tokenizer.decode(ids[b]!.slice(w.start, w.end + 1), { skip_special_tokens: true })));
+        got[b]!.forEach((g, k) => expect(g.score, `${dtype} question ${b} answer ${k}`).toBeCloseTo(want[k]!.score, 6));
+      }
+    }
+    // every dtype against the input model's start/end logits on the same ids
+    const [inStart, inEnd] = await ortLogits(src.model, batch, ['start_logits', 'end_logits']);
+    const input: [Logits, Logits] = [inStart!, inEnd!];
+    expect(Math.max(maxAbs(all.fp32[0].data, input[0].data), maxAbs(all.fp32[1].data, input[1].data)), 'fp32 file vs the input model').toBeLessThanOrEqual(1e-6);
+    const span = (l: [Logits, Logits], b: number): string => {
+      const [w] = bestSpans(row(l[0], b), row(l[1], b), ids[b]!, 1);
+      return `${w!.start}-${w!.end}`;
+    };
+    const inputSpans = ids.map((_, b) => span(input, b));
+    // the answers are not all one span, so agreeing on them says something
+    expect(new Set(inputSpans).size).toBeGreaterThan(1);
+    const probs = (l: [Logits, Logits], b: number): number[] => spanProbs(row(l[0], b), row(l[1], b), contextPositions(ids[b]!)).flat();
+    const measured = Object.fromEntries(DTYPES.map((d) => [d, Math.max(...ids.map((_, b) => maxAbs(probs(input, b), probs(all[d], b))))]));
+    const agree = Object.fromEntries(DTYPES.map((d) => [d, ids.filter((_, b) => span(all[d], b) === inputSpans[b]).length]));
+    for (const d of DTYPES) {
+      expect(measured[d], `${d} largest start/end probability change from the input model (all: ${JSON.stringify(measured)})`).toBeLessThanOrEqual(QA_PROB_DELTA[d]);
+      expect(agree[d], `${d} answers equal to the input model's (all: ${JSON.stringify(agree)})`).toBeGreaterThanOrEqual(QA_AGREE[d]);
+    }
+  }, 60_000);
+
   it('--task overrides what the logits tell; a head with as many classes as tokens is a masked LM unless told', async () => {
     const src = writeTinyBert(dir, 14, { head: 'token-classification', numLabels: TINY_BERT_VOCAB }, 'bert_wide');
     const guessed = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out: join(dir, 'models', 'wide_mlm'), variants: 'fp32' });
@@ -298,7 +413,7 @@ describe('export-transformers (encoder task heads)', () => {
     expect(told.variants[0]!.maxProbDelta).toBe(0);
   }, 30_000);
 
-  it('refuses labels that do not fit the head, tasks the logits do not fit, position_ids and question answering; nothing is written', async () => {
+  it('refuses labels that do not fit the head, tasks the logits do not fit, position_ids and half a question answering head; nothing is written', async () => {
     const cls = writeTinyBert(dir, 11, { head: 'sequence-classification', numLabels: 3 }, 'bad_cls');
     const tok = writeTinyBert(dir, 12, { head: 'token-classification', numLabels: 4 }, 'bad_tok');
     const base = writeTinyBert(dir, 5, undefined, 'bad_base');
@@ -331,13 +446,29 @@ describe('export-transformers (encoder task heads)', () => {
     const pos = join(dir, 'pos.onnx');
     writeFileSync(pos, writeModel(withPos));
     await expect(run(pos, {})).rejects.toThrow(/takes input 'position_ids', which Transformers.js does not feed a text encoder \(its encoder_forward passes only the tokenizer's input_ids, attention_mask, token_type_ids\)/);
-    // question answering (start/end logits) is not written yet
-    const qa = torchTransformerEncoder({ seed: 1, vocab: TINY_BERT_VOCAB, attentionMask: true, head: 'token-classification', numLabels: 2 });
-    qa.graph.outputs[0]!.name = 'start_logits';
-    for (const n of qa.graph.nodes) n.outputs = n.outputs.map((o) => (o === 'logits' ? 'start_logits' : o));
-    const qaFile = join(dir, 'qa.onnx');
-    writeFileSync(qaFile, writeModel(qa));
-    await expect(run(qaFile, {})).rejects.toThrow(/'start_logits' \/ 'end_logits' are a question answering head's, which export-transformers does not write yet/);
+    // question answering: both span outputs, one score per token
+    const qaModel = (edit: (m: Model) => void): string => {
+      const m = torchTransformerEncoder({ seed: 1, vocab: TINY_BERT_VOCAB, attentionMask: true, typeVocab: 2, head: 'question-answering' });
+      edit(m);
+      const f = join(dir, 'qa.onnx');
+      writeFileSync(f, writeModel(m));
+      return f;
+    };
+    const startOnly = qaModel((m) => void (m.graph.outputs = m.graph.outputs.filter((o) => o.name !== 'end_logits')));
+    await expect(run(startOnly, {})).rejects.toThrow(/has output 'start_logits' but no 'end_logits' output: a question answering head gives both, \[batch, sequence\] span start and end scores, and Transformers\.js' question-answering pipeline reads both \(the model's outputs are 'start_logits'\)/);
+    await expect(run(startOnly, {})).rejects.toBeInstanceOf(LayoutError);
+    await expect(run(startOnly, { task: 'feature-extraction' })).rejects.toThrow(/no 'last_hidden_state' or 'token_embeddings' output.*; 'start_logits' is a question answering head's \(--task question-answering\)/);
+    const endOnly = qaModel((m) => void (m.graph.outputs = m.graph.outputs.filter((o) => o.name !== 'start_logits')));
+    await expect(run(endOnly, { task: 'question-answering' })).rejects.toThrow(/has output 'end_logits' but no 'start_logits' output/);
+    await expect(run(tok.model, { task: 'question-answering' })).rejects.toThrow(/--task question-answering reads a question answering head's 'start_logits' and 'end_logits' outputs; the model's outputs are 'logits'/);
+    // not squeezed: [batch, sequence, 1] each
+    const unsqueezed = qaModel((m) => {
+      m.graph.nodes = m.graph.nodes.filter((n) => n.opType !== 'Squeeze');
+      const split = m.graph.nodes.find((n) => n.opType === 'Split')!;
+      split.outputs = ['start_logits', 'end_logits'];
+      m.graph.outputs = m.graph.outputs.map((o) => ({ ...o, type: { kind: 'tensor', elemType: 'float32', shape: ['batch_size', 'sequence', 1] } }));
+    });
+    await expect(run(unsqueezed, {})).rejects.toThrow(/output 'start_logits' is \[batch_size, sequence, 1\]; Transformers\.js' question-answering pipeline reads one score per token, \[batch, sequence\] \(squeeze the last axis, as BertForQuestionAnswering does\)/);
     // a decoder LM has no encoder head
     const lmDir = mkdtempSync(join(dir, 'lm-'));
     const lm = writeTinyLm(lmDir);

@@ -2,10 +2,10 @@
  * The JSON files of a Transformers.js model folder for a text encoder (BERT-like): which kind of
  * text model a graph is, the encoder's sizes and task head as the graph states them, and
  * `config.json` (model_type bert, so Transformers.js picks BertModel or the Bert head class of the
- * pipeline: feature-extraction, text-classification, token-classification, fill-mask) with
- * `tokenizer_config.json`. Browser-safe.
+ * pipeline: feature-extraction, text-classification, token-classification, fill-mask,
+ * question-answering) with `tokenizer_config.json`. Browser-safe.
  */
-import { type Model, inferValueTypes, opsetVersion } from '@whittle/graph';
+import { type Model, type ValueType, inferValueTypes, opsetVersion } from '@whittle/graph';
 import { LayoutError } from './errors.js';
 import { gatherTable, positionTable, tokenizerSpecials } from './transformers_js_config.js';
 
@@ -17,20 +17,25 @@ export const TRANSFORMERS_JS_ENCODER_INPUTS: readonly string[] = ['input_ids', '
 /** Encoder outputs the feature-extraction pipeline reads, in its order of preference (after `logits`, a head's output). */
 export const TRANSFORMERS_JS_ENCODER_OUTPUTS: readonly string[] = ['last_hidden_state', 'token_embeddings'];
 
+/** The outputs of a question answering head (span start and end scores, [batch, sequence] each), which Transformers.js' question-answering pipeline reads. */
+export const TRANSFORMERS_JS_QA_OUTPUTS: readonly string[] = ['start_logits', 'end_logits'];
+
 /**
  * The Transformers.js pipeline an encoder folder is for: the base encoder's hidden states
- * (`last_hidden_state`), or a head's `logits` — [batch, labels] for text classification,
- * [batch, sequence, labels] for token classification, [batch, sequence, vocabulary] for fill-mask.
+ * (`last_hidden_state`), a head's `logits` — [batch, labels] for text classification,
+ * [batch, sequence, labels] for token classification, [batch, sequence, vocabulary] for fill-mask —
+ * or a question answering head's `start_logits` and `end_logits` ([batch, sequence] each).
  */
-export type EncoderTask = 'feature-extraction' | 'text-classification' | 'token-classification' | 'fill-mask';
+export type EncoderTask = 'feature-extraction' | 'text-classification' | 'token-classification' | 'fill-mask' | 'question-answering';
 /** Every {@link EncoderTask}. */
-export const ENCODER_TASKS: readonly EncoderTask[] = ['feature-extraction', 'text-classification', 'token-classification', 'fill-mask'];
+export const ENCODER_TASKS: readonly EncoderTask[] = ['feature-extraction', 'text-classification', 'token-classification', 'fill-mask', 'question-answering'];
 /** config.json `architectures` per task (the Hugging Face class the ONNX graph was exported from). */
 export const BERT_ARCHITECTURES: Record<EncoderTask, string> = {
   'feature-extraction': 'BertModel',
   'text-classification': 'BertForSequenceClassification',
   'token-classification': 'BertForTokenClassification',
   'fill-mask': 'BertForMaskedLM',
+  'question-answering': 'BertForQuestionAnswering',
 };
 /** Whether the task's head classifies into labels (config.json gets id2label / label2id). */
 export const isClassificationTask = (t: EncoderTask): boolean => t === 'text-classification' || t === 'token-classification';
@@ -58,8 +63,10 @@ export interface EncoderShape {
   tokenTypes: boolean;
   /** The pipeline the graph's output feeds. */
   task: EncoderTask;
-  /** The output the pipeline reads: the hidden states, or the head's `logits`. */
+  /** The output the pipeline reads: the hidden states, the head's `logits`, or a question answering head's `start_logits`. */
   output: string;
+  /** Every output the pipeline reads: `[output]`, or `start_logits` and `end_logits` for question answering. */
+  outputs: readonly string[];
   /** Classes of a classification head (the logits' last dim); undefined for other tasks. */
   labels: number | undefined;
   hidden: number | undefined;
@@ -145,15 +152,50 @@ function headOf(shape: readonly (number | string | null)[] | undefined, vocab: n
   return { task: last === vocab ? 'fill-mask' : 'token-classification', last };
 }
 
+/** A declared output's type, else the inferred one (exporters may leave head outputs' shapes out). */
+function outputType(model: Model, name: string): ValueType | null | undefined {
+  const g = model.graph;
+  const declared = g.outputs.find((x) => x.name === name)?.type;
+  if (declared?.kind === 'tensor' && declared.shape) return declared;
+  return inferValueTypes(g, { opset: opsetVersion(model) ?? 21 }).types.get(name) ?? declared;
+}
+
+/**
+ * Check a question answering head: both `start_logits` and `end_logits`, float, [batch, sequence]
+ * (one score per token, as the question-answering pipeline reads them); throws LayoutError naming
+ * the output otherwise.
+ */
+function checkQaHead(model: Model, outNames: readonly string[], what: string): void {
+  const missing = TRANSFORMERS_JS_QA_OUTPUTS.filter((n) => !outNames.includes(n));
+  if (missing.length === TRANSFORMERS_JS_QA_OUTPUTS.length) throw new LayoutError(`${what}: --task question-answering reads a question answering head's 'start_logits' and 'end_logits' outputs; the model's outputs are ${quoted(outNames)}`);
+  if (missing.length) {
+    const has = TRANSFORMERS_JS_QA_OUTPUTS.find((n) => outNames.includes(n))!;
+    throw new LayoutError(`${what} has output '${has}' but no '${missing[0]}' output: a question answering head gives both, [batch, sequence] span start and end scores, and Transformers.js' question-answering pipeline reads both (the model's outputs are ${quoted(outNames)})`);
+  }
+  const ids = model.graph.inputs.find((i) => i.name === 'input_ids')?.type;
+  const seq = ids?.kind === 'tensor' ? ids.shape?.[1] : undefined;
+  for (const name of TRANSFORMERS_JS_QA_OUTPUTS) {
+    const t = outputType(model, name);
+    if (t?.kind !== 'tensor') continue;
+    if (t.elemType !== undefined && !/^(float16|float32|bfloat16)$/.test(t.elemType)) throw new LayoutError(`${what}: output '${name}' is ${t.elemType}; a question answering head's span scores are floats`);
+    if (!t.shape) continue;
+    const dims = `[${t.shape.map((d) => d ?? '?').join(', ')}]`;
+    if (t.shape.length !== 2) throw new LayoutError(`${what}: output '${name}' is ${dims}; Transformers.js' question-answering pipeline reads one score per token, [batch, sequence]${t.shape.length === 3 && t.shape[2] === 1 ? ' (squeeze the last axis, as BertForQuestionAnswering does)' : ''}`);
+    const len = t.shape[1];
+    if (typeof len === 'number' && seq !== undefined && seq !== null && len !== seq) throw new LayoutError(`${what}: output '${name}' is ${dims} but input 'input_ids' is [${ids?.kind === 'tensor' ? (ids.shape ?? []).map((d) => d ?? '?').join(', ') : '?'}]; a question answering head scores every token, [batch, sequence]`);
+  }
+}
+
 /**
  * Read a text encoder's sizes and task head from its graph and check Transformers.js can feed
  * it: only `input_ids`, `attention_mask` and `token_type_ids` inputs, all int64 (Transformers.js'
- * encoder_forward feeds no `position_ids`). The task: `options.task`, else a head's when the graph
- * has a `logits` output (rank 2: text-classification; rank 3: fill-mask when its last dim is the
- * vocabulary, else token-classification), else feature-extraction reading `last_hidden_state`
- * (or `token_embeddings`). Vocabulary and type vocabulary from the tables `Gather`ed by the ids,
- * layers and heads from the attention Softmax scores (or fused attention ops), the feed-forward
- * width from the weights. `what` names the model in errors.
+ * encoder_forward feeds no `position_ids`). The task: `options.task`, else question-answering when
+ * the graph has a `start_logits` or `end_logits` output (both are needed, [batch, sequence] each),
+ * else a head's when it has a `logits` output (rank 2: text-classification; rank 3: fill-mask when
+ * its last dim is the vocabulary, else token-classification), else feature-extraction reading
+ * `last_hidden_state` (or `token_embeddings`). Vocabulary and type vocabulary from the tables
+ * `Gather`ed by the ids, layers and heads from the attention Softmax scores (or fused attention
+ * ops), the feed-forward width from the weights. `what` names the model in errors.
  */
 export function encoderShapeOf(model: Model, what = 'the model', options: EncoderShapeOptions = {}): EncoderShape {
   const g = model.graph;
@@ -170,19 +212,22 @@ export function encoderShapeOf(model: Model, what = 'the model', options: Encode
   const hasLogits = outNames.includes('logits');
   const tok = gatherTable(model, 'input_ids');
   let output: string;
-  let head: { task: EncoderTask; last: number } | undefined;
-  if (task === 'feature-extraction' || (!task && !hasLogits)) {
+  let head: { task: EncoderTask; last: number | undefined } | undefined;
+  if (task === 'question-answering' || (!task && TRANSFORMERS_JS_QA_OUTPUTS.some((n) => outNames.includes(n)))) {
+    checkQaHead(model, outNames, what);
+    output = TRANSFORMERS_JS_QA_OUTPUTS[0]!;
+    head = { task: 'question-answering', last: undefined };
+  } else if (task === 'feature-extraction' || (!task && !hasLogits)) {
     const found = TRANSFORMERS_JS_ENCODER_OUTPUTS.find((n) => outNames.includes(n));
     if (!found) {
-      const qa = outNames.includes('start_logits') ? ": 'start_logits' / 'end_logits' are a question answering head's, which export-transformers does not write yet" : '';
+      const spans = TRANSFORMERS_JS_QA_OUTPUTS.filter((n) => outNames.includes(n));
+      const qa = spans.length ? `; ${quoted(spans)} ${spans.length === 1 ? 'is' : 'are'} a question answering head's (--task question-answering)` : '';
       throw new LayoutError(`${what} has no ${TRANSFORMERS_JS_ENCODER_OUTPUTS.map((n) => `'${n}'`).join(' or ')} output, which the feature-extraction pipeline of Transformers.js reads, and no task head 'logits' (outputs: ${quoted(outNames)})${qa}`);
     }
     output = found;
   } else {
     if (!hasLogits) throw new LayoutError(`${what}: --task ${task} reads a head's 'logits' output; the model's outputs are ${quoted(outNames)}`);
-    const o = g.outputs.find((x) => x.name === 'logits')!;
-    let lt = o.type;
-    if (lt?.kind !== 'tensor' || !lt.shape) lt = inferValueTypes(g, { opset: opsetVersion(model) ?? 21 }).types.get('logits') ?? lt;
+    const lt = outputType(model, 'logits');
     const lelem = lt?.kind === 'tensor' ? lt.elemType : undefined;
     if (lelem !== undefined && !/^(float16|float32|bfloat16)$/.test(lelem)) throw new LayoutError(`${what}: output 'logits' is ${lelem}; a head's scores are floats`);
     head = headOf(lt?.kind === 'tensor' ? lt.shape : undefined, tok?.[0], task, what);
@@ -205,6 +250,7 @@ export function encoderShapeOf(model: Model, what = 'the model', options: Encode
     tokenTypes: g.inputs.some((i) => i.name === 'token_type_ids'),
     task: headTask,
     output,
+    outputs: headTask === 'question-answering' ? TRANSFORMERS_JS_QA_OUTPUTS : [output],
     labels: head && isClassificationTask(headTask) ? head.last : undefined,
     hidden,
     vocab: tok?.[0] ?? (headTask === 'fill-mask' ? head?.last : undefined),

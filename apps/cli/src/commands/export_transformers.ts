@@ -5,8 +5,9 @@
  * generation_config.json, tokenizer.json, tokenizer_config.json and one `onnx/model<suffix>.onnx`
  * per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle's passes and checked to load in
  * onnxruntime-node — or for a text encoder (BERT-like: feature extraction, or a text/token
- * classification or masked LM head): config.json with model_type bert, the head's architecture
- * and labels, no generation config, each variant's outputs compared with the input's.
+ * classification, masked LM or question answering head): config.json with model_type bert, the
+ * head's architecture and labels, no generation config, each variant's outputs compared with the
+ * input's.
  * What goes in the folder is decided by @whittle/eval's browser-safe `transformersJsVariantPlan`
  * / `transformersJsFiles` / `transformersJsEncoderFiles`; this file runs the passes and writes.
  */
@@ -61,9 +62,9 @@ export interface ExportedVariant {
   ops: string[];
   /** Encoders: smallest cosine of the variant's mean-pooled embeddings to the input model's on the probe batch (onnxruntime-node). */
   cosineToFp32?: number;
-  /** Encoder heads: fraction of probe rows (sequences, or unmasked tokens) whose top class is the input model's. */
+  /** Encoder heads: fraction of probe rows (sequences, or unmasked tokens; question answering: sequences × start/end) whose top class (answer start / end token) is the input model's. */
   top1ToFp32?: number;
-  /** Encoder heads: largest change of a softmax probability from the input model's on the probe batch. */
+  /** Encoder heads: largest change of a softmax probability (question answering: over each sequence's tokens) from the input model's on the probe batch. */
   maxProbDelta?: number;
   warnings: string[];
 }
@@ -122,7 +123,7 @@ async function writeVariant(model: Model, path: string, verify?: (source: Uint8A
 
 /** Cosine of mean-pooled embeddings to the input's below which an encoder variant gets a warning (a 2-layer BERT-like fixture measures fp16 0.9999998, q8 0.99994, q4 and q4f16 0.98). */
 export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, q4: 0.95, q4f16: 0.95 };
-/** Largest softmax probability change on the probe batch above which a head's variant gets a warning (the tiny BERT heads measure fp16 ≤ 0.0006, q8 ≤ 0.008, q4 and q4f16 ≤ 0.12). */
+/** Largest softmax probability change on the probe batch above which a head's variant gets a warning (the tiny BERT heads measure fp16 ≤ 0.0006, q8 ≤ 0.008, q4 and q4f16 ≤ 0.12; its question answering head's start/end scores fp16 0.0011, q8 0.016, q4 and q4f16 0.21). */
 export const HEAD_PROB_DELTA_WARN: Record<TransformersJsVariant, number> = { fp32: 1e-5, fp16: 0.02, q8: 0.1, q4: 0.2, q4f16: 0.2 };
 
 function parseTask(v: string | undefined): EncoderTask | undefined {
@@ -206,7 +207,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     }
     const file = join(folder, plan.path);
     let agree: ProbeAgreement = {};
-    const verify = probe ? async (src: Uint8Array | string): Promise<void> => void (agree = await probeAgreement(probe, src, encoder!.output, `${dtype} (${plan.path}, not written)`)) : undefined;
+    const verify = probe ? async (src: Uint8Array | string): Promise<void> => void (agree = await probeAgreement(probe, src, encoder!.outputs, `${dtype} (${plan.path}, not written)`)) : undefined;
     const w = await writeVariant(out, file, verify);
     const { cosine, top1, maxProbDelta } = agree;
     if (cosine !== undefined && cosine < ENCODER_COSINE_WARN[dtype]) warnings.push(`embeddings cosine to the input model ${cosine.toFixed(5)} < ${ENCODER_COSINE_WARN[dtype]} on the probe batch`);
@@ -237,6 +238,8 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     if (!encoder.attentionMask) warnings.push(`the model takes no attention_mask: padded batches attend to the padding; ${encoder.task === 'feature-extraction' ? 'embed' : 'run'} texts one at a time`);
     if (labels?.note) warnings.push(labels.note);
     if (encoder.task === 'fill-mask' && !files.tokenizerConfig.mask_token) warnings.push(`the tokenizer has no [MASK] or <mask> special token, which the fill-mask pipeline looks for; give a --tokenizer-config with mask_token`);
+    // the pipeline looks for the answer after the first separator (question [SEP] context)
+    if (encoder.task === 'question-answering' && !files.tokenizerConfig.sep_token) warnings.push(`the tokenizer has no [SEP] or </s> special token, which the question-answering pipeline looks for to tell the question from the context; give a --tokenizer-config with sep_token`);
   }
   // GroupQueryAttention sees the mask only as per-row lengths (seqlens_k = ReduceSum(attention_mask) − 1), so
   // padding inside a batch is attended to and misplaces the cache; one prompt at a time is exact
@@ -260,8 +263,8 @@ const int = (name: string, lo: number, hi: number) => (v: string): number => {
 export function addExportTransformersCommand(program: Command): void {
   program
     .command('export-transformers')
-    .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder — feature extraction, or a text-classification, token-classification or fill-mask head (config.json with model_type bert, architectures, id2label): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings or logits compared with the input model\'s)')
-    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output')
+    .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder — feature extraction, or a text-classification, token-classification, fill-mask or question-answering head (config.json with model_type bert, architectures, id2label): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings, logits or start/end logits compared with the input model\'s)')
+    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output, or start_logits and end_logits (question answering)')
     .requiredOption('--tokenizer <file>', "the model's tokenizer.json")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
     .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16', 'fp32,fp16,q8,q4,q4f16')
@@ -273,7 +276,7 @@ export function addExportTransformersCommand(program: Command): void {
     .option('--max-positions <n>', 'longest context (default: rows of the position table)', int('--max-positions', 1, 2 ** 24))
     .option('--default-dtype <dtype>', "dtype Transformers.js loads when the caller names none (transformers.js_config.dtype)")
     .option('--config <file>', 'a JSON object whose fields replace or add to the written config.json (e.g. the original config.json, or {"model_type": "distilbert"})')
-    .option('--task <task>', `encoders: the pipeline to write for, ${ENCODER_TASKS.join(', ')} (default: a logits output [batch, labels] is text-classification, [batch, sequence, vocabulary] fill-mask, [batch, sequence, labels] token-classification; else feature-extraction)`)
+    .option('--task <task>', `encoders: the pipeline to write for, ${ENCODER_TASKS.join(', ')} (default: start_logits / end_logits outputs are question-answering, a logits output [batch, labels] text-classification, [batch, sequence, vocabulary] fill-mask, [batch, sequence, labels] token-classification; else feature-extraction)`)
     .option('--labels <list>', 'classification heads: comma-separated class names by index, written as id2label / label2id (default: the --config id2label, else LABEL_0, LABEL_1, …)')
     .option('--json', 'print what was written as JSON')
     .action(async (model: string, f: ExportTransformersFlags) => {
@@ -298,8 +301,9 @@ export function addExportTransformersCommand(program: Command): void {
       const c = r.config;
       const n = (x: unknown): string => (x === undefined ? '?' : String(x));
       const id2label = c.id2label && typeof c.id2label === 'object' ? Object.values(c.id2label as Record<string, unknown>).map(String) : undefined;
+      const top1 = r.task === 'question-answering' ? "probe sequences' answer start and end tokens that are the input model's" : "probe rows whose top class is the input model's";
       const what = head
-        ? `${r.task} (${n((c.architectures as unknown[] | undefined)?.[0])}${id2label ? `, labels ${id2label.join(', ')}` : ''}); top-1: probe rows whose top class is the input model's, max Δp: largest softmax probability change (onnxruntime-node)`
+        ? `${r.task} (${n((c.architectures as unknown[] | undefined)?.[0])}${id2label ? `, labels ${id2label.join(', ')}` : ''}); top-1: ${top1}, max Δp: largest softmax probability change (onnxruntime-node)`
         : 'cosine: mean-pooled embeddings vs the input model in onnxruntime-node (smallest over the probe batch)';
       lines.push('', enc
         ? `config.json: model_type ${n(c.model_type)}, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} heads, hidden ${n(c.hidden_size)}, vocabulary ${n(c.vocab_size)}; ${what}`

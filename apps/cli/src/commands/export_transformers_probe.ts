@@ -3,19 +3,25 @@
  * padding, when the model takes an attention mask) run through the input model once, then
  * through each variant. Hidden states are mean-pooled over the unmasked tokens and compared by
  * cosine; a head's logits (one row per sequence, or per unmasked token) by top-1 agreement and
- * the largest change of a softmax probability.
+ * the largest change of a softmax probability; a question answering head's start and end scores
+ * the same way, each sequence's softmax taken over its unmasked tokens as the pipeline takes it.
  */
 import { top1Agreement } from '@whittle/eval';
 import type { EncoderShape, OrtFeed } from '@whittle/eval/node';
 import { Rng } from '@whittle/tensor';
 
+/**
+ * What the compared rows are: mean-pooled hidden states, a head's logits rows (classes), or span
+ * scores — per output and sequence, one score per token, softmaxed over the unmasked tokens.
+ */
+export type ProbeRows = 'pooled' | 'logits' | 'spans';
+
 /** The probe batch and the input model's pooled embeddings of it. */
 export interface EncoderProbe {
   feeds: Record<string, OrtFeed>;
   mask: BigInt64Array;
-  /** Whether the output is a head's logits (rows of scores) rather than hidden states. */
-  head: boolean;
-  /** The input model's mean-pooled [batch, hidden] embeddings, or its logits rows. */
+  rows: ProbeRows;
+  /** The input model's mean-pooled [batch, hidden] embeddings, its logits rows, or its [outputs, batch, sequence] span scores. */
   reference: Float64Array;
   dim: number;
 }
@@ -24,7 +30,7 @@ export interface EncoderProbe {
 export interface ProbeAgreement {
   /** Hidden states: smallest cosine of the mean-pooled embeddings. */
   cosine?: number;
-  /** Heads: fraction of rows (sequences, or unmasked tokens) whose top class is the input model's. */
+  /** Heads: fraction of rows (sequences, or unmasked tokens; for span scores, sequences × start/end) whose top class (or top token) is the input model's. */
   top1?: number;
   /** Heads: largest absolute change of a softmax probability over the rows. */
   maxProbDelta?: number;
@@ -75,15 +81,46 @@ export function compareLogits(ref: Float64Array, cand: Float64Array, dim: number
   return { top1: n ? top1Agreement(ref, cand, dim) : 1, maxProbDelta: delta };
 }
 
-async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'feeds' | 'mask' | 'head'>, output: string, what: string): Promise<{ rows: Float64Array; dim: number }> {
+/**
+ * Span scores: `cand`'s [rows, T] start/end scores against `ref`'s, each row's softmax taken over
+ * its sequence's unmasked tokens (`mask` [B, T]; row r is sequence r mod B).
+ */
+export function compareSpans(ref: Float64Array, cand: Float64Array, T: number, mask: BigInt64Array): { top1: number; maxProbDelta: number } {
+  const B = mask.length / T;
+  const n = ref.length / T;
+  let agree = 0;
+  let delta = 0;
+  for (let r = 0; r < n; r++) {
+    const b = r % B;
+    const keep: number[] = [];
+    for (let t = 0; t < T; t++) if (mask[b * T + t] !== 0n) keep.push(r * T + t);
+    const c = compareLogits(Float64Array.from(keep, (i) => ref[i]!), Float64Array.from(keep, (i) => cand[i]!), keep.length);
+    agree += c.top1;
+    delta = Math.max(delta, c.maxProbDelta);
+  }
+  return { top1: n ? agree / n : 1, maxProbDelta: delta };
+}
+
+async function pooled(source: Uint8Array | string, probe: Pick<EncoderProbe, 'feeds' | 'mask' | 'rows'>, outputs: readonly string[], what: string): Promise<{ rows: Float64Array; dim: number }> {
   const { createOrtRunner, poolEmbeddings, EvaluationError } = await import('@whittle/eval/node');
   const runner = await createOrtRunner(source);
   try {
-    const out = (await runner.run(probe.feeds))[output];
-    if (!out) throw new EvaluationError(`${what}: onnxruntime-node gave no '${output}' output`);
-    const bad = out.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new EvaluationError(`${what}: '${output}' holds ${out.data[bad]} at [${unravel(bad, out.dims).join(', ')}] on the probe batch (onnxruntime-node); the variant is broken, not written`);
-    return probe.head ? logitRows(out.data, out.dims, probe.mask) : poolEmbeddings(out.data, out.dims, probe.mask);
+    const got = await runner.run(probe.feeds);
+    const outs = outputs.map((name) => {
+      const out = got[name];
+      if (!out) throw new EvaluationError(`${what}: onnxruntime-node gave no '${name}' output`);
+      const bad = out.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new EvaluationError(`${what}: '${name}' holds ${out.data[bad]} at [${unravel(bad, out.dims).join(', ')}] on the probe batch (onnxruntime-node); the variant is broken, not written`);
+      return out;
+    });
+    const out = outs[0]!;
+    if (probe.rows === 'pooled') return poolEmbeddings(out.data, out.dims, probe.mask);
+    if (probe.rows === 'logits') return logitRows(out.data, out.dims, probe.mask);
+    // start then end scores, [B, T] each
+    const size = out.data.length;
+    const rows = new Float64Array(outs.length * size);
+    outs.forEach((o, k) => rows.set(o.data, k * size));
+    return { rows, dim: out.dims[out.dims.length - 1]! };
   } finally {
     await runner.release();
   }
@@ -129,21 +166,24 @@ export async function encoderProbe(input: string, shape: EncoderShape, tokens: P
   const feeds: Record<string, OrtFeed> = { input_ids: { data: ids, dims, type: 'int64' } };
   if (shape.attentionMask) feeds.attention_mask = { data: mask, dims, type: 'int64' };
   if (shape.tokenTypes) feeds.token_type_ids = { data: types, dims, type: 'int64' };
-  const head = shape.task !== 'feature-extraction';
-  const ref = await pooled(input, { feeds, mask, head }, shape.output, 'the input model');
-  return { feeds, mask, head, reference: ref.rows, dim: ref.dim };
+  const rows: ProbeRows = shape.task === 'feature-extraction' ? 'pooled' : shape.task === 'question-answering' ? 'spans' : 'logits';
+  const ref = await pooled(input, { feeds, mask, rows }, shape.outputs, 'the input model');
+  return { feeds, mask, rows, reference: ref.rows, dim: ref.dim };
 }
 
 /** Smallest cosine, over the probe rows, of a variant's pooled embeddings to the input model's. */
 export async function probeCosine(probe: EncoderProbe, variant: Uint8Array | string, output: string, what: string): Promise<number> {
   const { compareEmbeddings } = await import('@whittle/eval/node');
-  const cand = await pooled(variant, probe, output, what);
+  const cand = await pooled(variant, probe, [output], what);
   return compareEmbeddings(probe.reference, cand.rows, probe.dim).minCosine;
 }
 
-/** A variant's agreement with the input model on the probe batch: cosine for hidden states, top-1 and probability change for a head's logits. */
-export async function probeAgreement(probe: EncoderProbe, variant: Uint8Array | string, output: string, what: string): Promise<ProbeAgreement> {
-  if (!probe.head) return { cosine: await probeCosine(probe, variant, output, what) };
-  const cand = await pooled(variant, probe, output, what);
-  return compareLogits(probe.reference, cand.rows, probe.dim);
+/**
+ * A variant's agreement with the input model on the probe batch (`outputs`: the encoder shape's):
+ * cosine for hidden states, top-1 and probability change for a head's logits or span scores.
+ */
+export async function probeAgreement(probe: EncoderProbe, variant: Uint8Array | string, outputs: readonly string[], what: string): Promise<ProbeAgreement> {
+  if (probe.rows === 'pooled') return { cosine: await probeCosine(probe, variant, outputs[0]!, what) };
+  const cand = await pooled(variant, probe, outputs, what);
+  return probe.rows === 'spans' ? compareSpans(probe.reference, cand.rows, probe.dim, probe.mask) : compareLogits(probe.reference, cand.rows, probe.dim);
 }

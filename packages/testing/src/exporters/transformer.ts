@@ -5,7 +5,7 @@
  * (MatMul, Div by √Dh, Softmax, MatMul), LayerNorm decomposed into ReduceMean/Sub/Pow/ReduceMean/
  * Add/Sqrt/Div/Mul/Add (opset 14 has no LayerNormalization), FFN with Gelu decomposed via Erf.
  * Optionally BertModel's inputs: `attention_mask` (its extended mask added to the scores) and
- * `token_type_ids`, and a task head with a `logits` output.
+ * `token_type_ids`, and a task head with a `logits` output (or `start_logits` / `end_logits`).
  */
 import { GraphBuilder, type Model } from '@whittle/graph';
 import { Rng } from '@whittle/tensor';
@@ -50,10 +50,13 @@ export interface TransformerFixtureOptions {
    * first token → pooler Gemm (transB) + Tanh → classifier Gemm, logits [batch_size, numLabels];
    * 'token-classification': classifier MatMul + Add on every token, [batch_size, sequence,
    * numLabels]; 'masked-lm' (needs `vocab`): transform MatMul + Gelu + LayerNorm, decoder MatMul
-   * to the vocabulary + bias, [batch_size, sequence, vocab]. Default: none (`last_hidden_state`).
+   * to the vocabulary + bias, [batch_size, sequence, vocab]. 'question-answering'
+   * (BertForQuestionAnswering): `qa_outputs` MatMul + Add to 2 scores per token, Split on the last
+   * axis and Squeeze, two outputs `start_logits` and `end_logits` [batch_size, sequence].
+   * Default: none (`last_hidden_state`).
    */
-  head?: 'sequence-classification' | 'token-classification' | 'masked-lm';
-  /** Classes of a classification head (default 2). */
+  head?: 'sequence-classification' | 'token-classification' | 'masked-lm' | 'question-answering';
+  /** Classes of a classification head (default 2; a question answering head always has 2). */
   numLabels?: number;
   /** Scale of the classifier's weights (default 1: logits of about unit size). */
   classifierGain?: number;
@@ -177,6 +180,14 @@ export function torchTransformerEncoder(opts: TransformerFixtureOptions = {}): M
   if (!opts.head) {
     b.node('Identity', [x], {}, { name: 'Identity_out', outputNames: ['last_hidden_state'] });
     b.output('last_hidden_state', 'float32', ['batch_size', 'sequence', D]);
+  } else if (opts.head === 'question-answering') {
+    // BertForQuestionAnswering: logits.split(1, dim=-1), each squeeze(-1)
+    const scores = linear(x, 'qa_outputs', D, 2, opts.classifierGain ?? 1);
+    const [start, end] = b.nodeOutputs('Split', [scores, torchConstant(b, '', i64([1, 1]))], { axis: -1 }, { name: '/Split', outputNames: ['/Split_output_0', '/Split_output_1'] });
+    ['start_logits', 'end_logits'].forEach((name, k) => {
+      torchNode(b, '', 'Squeeze', [[start!, end!][k]!, torchConstant(b, '', i64([-1]))], {}, { outputName: name });
+      b.output(name, 'float32', ['batch_size', 'sequence']);
+    });
   } else {
     const N = opts.numLabels ?? 2;
     const gain = opts.classifierGain ?? 1;
