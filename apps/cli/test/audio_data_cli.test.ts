@@ -7,7 +7,10 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ModelInputSpec, batchesOf, modelInputSpecs, openData } from '@whittle/eval';
 import { nodeDataFiles } from '@whittle/eval/node';
+import { mlpTemplate } from '@whittle/graph';
+import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
+import { Rng } from '@whittle/tensor';
 import { CORPUS, corpusPath } from '@whittle/testing/corpus';
 import { whittleInProcess } from './in_process.js';
 
@@ -134,5 +137,34 @@ describe('--data <folder of .wav> (in-process CLI) on third-party speech models'
     expect(Math.max(...diffs)).toBeLessThan(0.01);
     expect(cosine(sa, sb)).toBeGreaterThan(0.99);
     expect(relErr(sa, sb)).toBeLessThan(0.1);
+  }, 120_000);
+});
+
+describe('labels from class subfolders of .wav files (in-process CLI)', () => {
+  it('fine-tune a small classifier on 400-sample windows, then evaluate it on held-out clips: accuracy from the folder labels', async () => {
+    // two "keywords": a low and a high voiced sound; the classifier must tell them apart from raw samples
+    const make = (root: string, seeds: number[]): void => {
+      for (const [cls, f0] of [['high', 900], ['low', 150]] as const) {
+        mkdirSync(join(root, cls), { recursive: true });
+        for (const s of seeds) writeWav(join(root, cls, `${s}.wav`), [speechLike(16000, 0.5, f0 * (1 + (s % 3) * 0.05), s)], 16000, '16');
+      }
+    };
+    make(join(dir, 'kws-train'), [1, 2, 3]);
+    make(join(dir, 'kws-test'), [7, 8]);
+    const base = join(dir, 'kws.onnx');
+    writeFileSync(base, writeModel(mlpTemplate({ layers: [400, 32, 2] }, new Rng(0))));
+    const tuned = join(dir, 'kws-tuned.onnx');
+    const ft = await whittleInProcess('fine-tune', base, '--data', join(dir, 'kws-train'), '--epochs', '20', '--lr', '0.01', '--batch-size', '16', '-o', tuned);
+    expect(ft.code, ft.stderr).toBe(0);
+    // 0.5 s at 16 kHz = 20 windows of 400 samples per file, 6 files
+    expect(ft.stdout).toMatch(/fine-tune: fine-tuned 12898 weights for 20 epochs on 120 samples \(ce loss on 'logits'\)/);
+    expect(ft.stderr).toContain("120 audio window(s) of 400 samples (the input's fixed length), stride 400, from 6 .wav file(s)");
+    const ev = await whittleInProcess('evaluate', base, tuned, '--data', join(dir, 'kws-test'), '--no-latency', '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toContain('80 audio window(s) of 400 samples');
+    const acc = new Map((JSON.parse(ev.stdout) as { rows: { name: string; accuracy: number }[] }).rows.map((r) => [r.name, r.accuracy]));
+    console.log(`two-class audio windows (80 held out, labels from class folders): accuracy ${acc.get('kws')} before fine-tuning, ${acc.get('kws-tuned')} after`);
+    expect(acc.get('kws')!).toBeLessThan(0.75);
+    expect(acc.get('kws-tuned')!).toBeGreaterThan(0.95);
   }, 120_000);
 });

@@ -65,5 +65,5 @@ async function calibrationRuntime(): Promise<Pick<PassContextInit, 'activationRu
  * second-order updates fitted to them can move outputs far more than on real samples.
  */
 function warnSyntheticCalibration(): void {
-  process.stderr.write('warning: calibrating on synthetic inputs: ranges, scales and weight updates are fitted to made-up activations, which can differ a lot from real ones; give --data with a few hundred real samples (a .csv, .npy, image folder, .jsonl or data spec) for a faithful result\n');
+  process.stderr.write('warning: calibrating on synthetic inputs: ranges, scales and weight updates are fitted to made-up activations, which can differ a lot from real ones; give --data with a few hundred real samples (a .csv, .npy, image folder, .wav folder, .jsonl or data spec) for a faithful result\n');
 }

@@ -21,7 +21,7 @@ export function addEvaluateCommand(program: Command): void {
     .command('evaluate')
     .description('evaluate models in onnxruntime-node: accuracy, fidelity vs the first (baseline), size, latency; Markdown/JSON report with the Pareto front and a model card')
     .argument('<models...>', '.onnx files; the first is the baseline')
-    .requiredOption('--data <mnist|path|spec>', 'evaluation data: mnist (its test split), an ONNX test-data folder, .npy/.npz, an image folder (class subfolders = labels), .csv/.tsv, .jsonl token ids, a .txt with tokenizer.json beside it, a .yaml data spec, or synthetic[:N] (data-free)')
+    .requiredOption('--data <mnist|path|spec>', 'evaluation data: mnist (its test split), an ONNX test-data folder, .npy/.npz, an image folder (class subfolders = labels), a .wav file or folder (class subfolders = labels), .csv/.tsv, .jsonl token ids, a .txt with tokenizer.json beside it, a .yaml data spec, or synthetic[:N] (data-free)')
     .option('--task <task>', `what to measure: ${TASKS.join(' | ')} (default: classification when the data has labels, regression when it has float targets, else fidelity to the first model)`)
     .option('--metric <module>', 'a JS module whose default export takes { outputs, reference, inputs, labels, targets } and returns named numbers')
     .option('--output <name>', "the model output the metrics read (default: the first tensor output; the float scores beside a first output of integer labels); e.g. 'logits'")

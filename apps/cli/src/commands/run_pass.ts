@@ -57,7 +57,7 @@ export type PassRunFlags = RunFlags & TrainingFlags & { output: string; transfor
 export function addRunFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-o, --output <file>', 'where to write the compressed model (written atomically; never the input)')
-    .option('--data <path|spec>', 'samples to calibrate or train on: a .csv/.tsv (label column: label/target/class/y), .npy/.npz or folder of them, .jsonl (token ids, several inputs by name), image folder, ONNX test-data folder, a .yaml data spec, mnist, or synthetic[:N]')
+    .option('--data <path|spec>', 'samples to calibrate or train on: a .csv/.tsv (label column: label/target/class/y), .npy/.npz or folder of them, .jsonl (token ids, several inputs by name), image folder, .wav file or folder (windows of 16 kHz mono samples), ONNX test-data folder, a .yaml data spec, mnist, or synthetic[:N]')
     .option('--calibration-samples <n>', 'calibration samples taken from --data', integerFlag('--calibration-samples', 1), 256)
     .option('--loss <name>', `training loss of passes that train: ${LOSSES.join('|')} (ce: cross-entropy on labels of any shape; lm: next-token from input_ids; mse: float targets; kl: distillation; default from the data)`)
     .option('--loss-output <name>', 'graph output the training loss reads (default: the first output)')

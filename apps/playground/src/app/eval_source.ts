@@ -55,7 +55,7 @@ export class EvalSource {
     const opts: [Source, string][] = [
       ...(demo ? [['mnist', `MNIST test split (${demo.manifest.test.count} digits, labeled)`] as [Source, string]] : []),
       ['sample', 'random sample inputs (seeded)'],
-      ['files', 'your data (.npy / .pb per input, images, CSV, JSONL, text + tokenizer.json, a data spec)'],
+      ['files', 'your data (.npy / .pb per input, images, .wav audio, CSV, JSONL, text + tokenizer.json, a data spec)'],
     ];
     byId('data-source').replaceChildren(...opts.map(([v, t]) => h('option', { value: v }, t)));
     // big models: fewer random samples, so the first evaluation is quick

@@ -2,9 +2,9 @@
  * Your own evaluation data, read with @whittle/eval's data sources (the CLI's readers): one .npy or
  * ONNX TensorProto (.pb) file per model input, first dimension = samples, matched to inputs by
  * file name (`<input name>.npy`, `input_<i>.pb`, or any name for a single-input model), with an
- * optional `labels.npy`/`labels.pb`; or any other source `--data` takes — PNG/JPEG images (a
- * picked folder's class subfolders are labels), .csv/.tsv, .jsonl, .npz, a .txt with its
- * tokenizer.json, a .yaml data spec with the files it names.
+ * optional `labels.npy`/`labels.pb`; or any other source `--data` takes — PNG/JPEG images or
+ * .wav audio (a picked folder's class subfolders are labels), .csv/.tsv, .jsonl, .npz, a .txt with
+ * its tokenizer.json, a .yaml data spec with the files it names.
  */
 import { type DatasetInput, type EvalDataset, memoryFiles, openData, readTensorFile } from '@whittle/eval';
 import { datasetFromSource, inputSpecs } from './source_dataset.js';
@@ -44,11 +44,11 @@ function pathOf(file: File): string {
   return (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name;
 }
 
-/** The entry to open among picked files: a data spec, else the one data file, else the common folder (images, .txt). */
+/** The entry to open among picked files: a data spec, else the one data file, else the common folder (images, .wav, .txt). */
 function entryOf(paths: readonly string[]): string {
   const spec = paths.filter((p) => /\.(ya?ml|json)$/i.test(p) && !/tokenizer(_config)?\.json$/i.test(p));
   if (spec.length === 1) return spec[0]!;
-  const data = paths.filter((p) => /\.(csv|tsv|jsonl|ndjson|npz|txt)$/i.test(p));
+  const data = paths.filter((p) => /\.(csv|tsv|jsonl|ndjson|npz|txt|wav)$/i.test(p));
   if (data.length === 1) return data[0]!;
   const dirs = paths.map((p) => p.split('/').slice(0, -1));
   const common: string[] = [];

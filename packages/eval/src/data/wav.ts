@@ -9,7 +9,8 @@ import { DataError } from './errors.js';
 type WaveFileClass = typeof wavefileModule.WaveFile;
 type WaveFileObject = InstanceType<WaveFileClass>;
 // node loads the package's CommonJS bundle (the class under `default`), bundlers its ES module (a named export)
-const WaveFile: WaveFileClass = (wavefileModule as { WaveFile?: WaveFileClass }).WaveFile ?? (wavefileModule as unknown as { default: { WaveFile: WaveFileClass } }).default.WaveFile;
+// (read with Reflect: a bundler warns on `.default` of a module that has none)
+const WaveFile: WaveFileClass = (wavefileModule as { WaveFile?: WaveFileClass }).WaveFile ?? (Reflect.get(wavefileModule, 'default') as { WaveFile: WaveFileClass }).WaveFile;
 
 /** What a WAV file's header says. */
 export interface WavInfo {
