@@ -102,6 +102,18 @@ describe('audio source', () => {
     expect(audioWindowCount(1024, 512, 512, true)).toBe(2);
   });
 
+  it('the size told before reading is the number of windows read, for resampled stereo files of any length', async () => {
+    const dir = tmp();
+    const lengths = [44100, 12345, 1000, 30001];
+    lengths.forEach((n, k) => writeFileSync(join(dir, `${k}.wav`), wav([Int16Array.from(sine(300, 44100, n, 0.3), (v) => Math.round(v * 32767)), new Int16Array(n)], 44100, '16')));
+    for (const [length, stride, pad] of [[512, 512, false], [512, 160, true], [1000, 333, false]] as const) {
+      const s = await audioSource(files, dir, [signal(['b', 'n'])], { length, stride, pad });
+      const read = (await chunksOf(s)).reduce((k, c) => k + c.count, 0);
+      const want = lengths.reduce((k, n) => k + audioWindowCount(resampledLength(n, 44100, 16000), length, stride, pad), 0);
+      expect([s.size, read]).toEqual([want, want]);
+    }
+  });
+
   it('class subfolders (at any depth below them) give labels; sorted class names; skip/limit as other sources', async () => {
     const dir = tmp();
     for (const d of ['yes', 'no', 'no/more']) mkdirSync(join(dir, d), { recursive: true });
@@ -180,6 +192,12 @@ describe('audio source: bad input names the file', () => {
     let e = await refused(detectDataSpec(files, join(dir, 'clip.mp3')));
     expect(e.file).toBe(join(dir, 'clip.mp3'));
     expect(e.message).toMatch(/MP3 audio is not read, only WAV; convert it/);
+
+    const mp3s = tmp();
+    writeFileSync(join(mp3s, 'b.mp3'), mp3);
+    e = await refused(detectDataSpec(files, mp3s));
+    expect(e.file).toBe(join(mp3s, 'b.mp3'));
+    expect(e.message).toMatch(/MP3 audio is not read, only WAV/);
 
     const mixed = tmp();
     writeFileSync(join(mixed, 'a.wav'), f32wav(ramp(100)));

@@ -167,6 +167,8 @@ export async function detectDataSpec(files: DataFiles, path: string): Promise<Da
       if (!entries.some((e) => !e.dir && e.name === 'tokenizer.json')) throw new DataError('the folder holds .txt files but no tokenizer.json to tokenize them; put the tokenizer.json beside them or give a data spec (kind: text, tokenizer: …)', { file: path });
       return { kind: 'text', path, tokenizer: joinPath(path, 'tokenizer.json') };
     }
+    const audio = entries.find((e) => !e.dir && OTHER_AUDIO.test(e.name));
+    if (audio) throw new DataError(`${audio.name.split('.').pop()!.toUpperCase()} audio is not read, only WAV; convert the files to .wav (e.g. ffmpeg -i ${audio.name} -ar 16000 -ac 1 ${audio.name.replace(/\.[^.]+$/, '.wav')})`, { file: joinPath(path, audio.name) });
     throw new DataError('the folder holds no test_data_set_<N> folders, .npy files, PNG/JPEG images, .wav files or .txt files; give a data spec (.yaml) that says what it holds', { file: path });
   }
   const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
