@@ -5,7 +5,7 @@
 import type { Graph, Model, Node, NameGenerator } from '@whittle/graph';
 import { createNode, isDefaultDomain, opsetVersion } from '@whittle/graph';
 import { type DType, type Tensor, tensor } from '@whittle/tensor';
-import { type QuantizedWeight, type WeightSite, blocksPerRow, nativeIndex } from './weights.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, nativeIndex, siteFloatType } from './weights.js';
 
 /** Ops whose default-domain semantics changed after opset 13 in ways a version bump would alter. */
 const BUMP_UNSAFE = new Set([
@@ -50,8 +50,11 @@ export function containerDType(bits: number, symmetric: boolean, allow4: boolean
   return symmetric ? 'int8' : 'uint8';
 }
 
-/** Initializers and attributes of a DequantizeLinear holding `q` in `site`'s native layout. */
-function dequantizeParts(g: Graph, site: Pick<WeightSite, 'name' | 'shape' | 'rowAxis' | 'blockAxis' | 'rows' | 'cols'>, q: QuantizedWeight, names: NameGenerator, allow4: boolean): { inputs: string[]; attrs: Record<string, { type: 'int'; value: number }> } {
+/**
+ * Initializers and attributes of a DequantizeLinear holding `q` in `site`'s native layout. The
+ * scales have the weight's float type, so a float16 weight dequantizes to float16 (opset >= 19).
+ */
+function dequantizeParts(g: Graph, site: Pick<WeightSite, 'name' | 'shape' | 'rowAxis' | 'blockAxis' | 'rows' | 'cols' | 'tensor'>, q: QuantizedWeight, names: NameGenerator, allow4: boolean): { inputs: string[]; attrs: Record<string, { type: 'int'; value: number }> } {
   const dtype = containerDType(q.bits, q.symmetric, allow4);
   const half = 2 ** (q.bits - 1);
   // codes straight into the container's typed array (8-bit) in the native layout
@@ -92,7 +95,7 @@ function dequantizeParts(g: Graph, site: Pick<WeightSite, 'name' | 'shape' | 'ro
       zps = z;
     }
   }
-  g.initializers.set(sName, cpuTensor(scales, scaleShape, 'float32'));
+  g.initializers.set(sName, cpuTensor(scales, scaleShape, siteFloatType(site)));
   const inputs = [qName, sName];
   if (!q.symmetric) {
     const zName = names.value(`${base}_zero_point`);
@@ -229,7 +232,8 @@ export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, 
     weights = [names.value(`${base}_nbits`), names.value(`${base}_scales`), names.value(`${base}_zero_points`)];
     const owner = site.graph ?? g;
     owner.initializers.set(weights[0], tensor(B, [N, nb, blob], 'uint8', { backend: 'cpu' }));
-    owner.initializers.set(weights[1], cpuTensor(q.scales, [N * nb], 'float32'));
+    // float16 scales for a float16 weight: MatMulNBits' T1 (A, scales, output) is then float16
+    owner.initializers.set(weights[1], cpuTensor(q.scales, [N * nb], siteFloatType(site)));
     owner.initializers.set(weights[2], tensor(Z, [N * zpBytes], 'uint8', { backend: 'cpu' }));
   }
   const node = site.node;
@@ -242,8 +246,8 @@ export function emitMatMulNBits(g: Graph, site: WeightSite, q: QuantizedWeight, 
   return replacement;
 }
 
-/** Stored bytes of MatMulNBits tensors for `q` in `containerBits`-bit codes. */
-export function matMulNBitsBytes(q: Pick<QuantizedWeight, 'rows' | 'cols' | 'blockSize' | 'granularity'>, containerBits: number): number {
+/** Stored bytes of MatMulNBits tensors for `q` in `containerBits`-bit codes (`scaleBytes` per scale: 4 float32, 2 float16). */
+export function matMulNBitsBytes(q: Pick<QuantizedWeight, 'rows' | 'cols' | 'blockSize' | 'granularity'>, containerBits: number, scaleBytes = 4): number {
   const nb = blocksPerRow(q);
-  return q.rows * nb * ((q.blockSize * containerBits) / 8) + q.rows * nb * 4 + q.rows * Math.ceil((nb * containerBits) / 8);
+  return q.rows * nb * ((q.blockSize * containerBits) / 8) + q.rows * nb * scaleBytes + q.rows * Math.ceil((nb * containerBits) / 8);
 }

@@ -6,17 +6,17 @@
 import { type NameGenerator, type Node, createNode } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
 import { cpuTensor, replaceInitializerByNodes } from './emit.js';
-import { type QuantizedWeight, type WeightSite, blocksPerRow, nativeIndex } from './weights.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, nativeIndex, siteFloatType } from './weights.js';
 
 /** Whether com.microsoft GatherBlockQuantized (uint8 data, 4-bit packed) can hold `q` of `site`. */
 export function gatherBlockEligible(site: WeightSite, q: Pick<QuantizedWeight, 'granularity' | 'blockSize' | 'bits' | 'cols'>): boolean {
   return site.node.opType === 'Gather' && site.input === 0 && q.granularity === 'block' && q.bits <= 4 && q.blockSize >= 16 && (q.blockSize & (q.blockSize - 1)) === 0 && q.cols % 2 === 0;
 }
 
-/** Stored bytes of the GatherBlockQuantized form. */
-export function gatherBlockBytes(q: Pick<QuantizedWeight, 'rows' | 'cols' | 'blockSize' | 'granularity'>): number {
+/** Stored bytes of the GatherBlockQuantized form (`scaleBytes` per scale: 4 float32, 2 float16). */
+export function gatherBlockBytes(q: Pick<QuantizedWeight, 'rows' | 'cols' | 'blockSize' | 'granularity'>, scaleBytes = 4): number {
   const nb = blocksPerRow(q);
-  return q.rows * (q.cols / 2) + q.rows * nb * 4 + q.rows * Math.ceil(nb / 2);
+  return q.rows * (q.cols / 2) + q.rows * nb * scaleBytes + q.rows * Math.ceil(nb / 2);
 }
 
 /**
@@ -52,7 +52,8 @@ export function emitGatherBlockQuantized(site: WeightSite, q: QuantizedWeight, n
     const nb = blocksPerRow(q);
     weights = [names.value(`${site.name}_q4`), names.value(`${site.name}_scales`), names.value(`${site.name}_zero_points`)];
     site.graph.initializers.set(weights[0], tensor(data, [q.rows, q.cols / 2], 'uint8', { backend: 'cpu' }));
-    site.graph.initializers.set(weights[1], cpuTensor(q.scales, [q.rows, nb], 'float32'));
+    // the scales' type is the gathered rows' type: float16 for a float16 table
+    site.graph.initializers.set(weights[1], cpuTensor(q.scales, [q.rows, nb], siteFloatType(site)));
     site.graph.initializers.set(weights[2], tensor(zeroPoints, [q.rows, Math.ceil(nb / 2)], 'uint8', { backend: 'cpu' }));
   }
   const n = site.node;
@@ -69,8 +70,9 @@ export function emitGatherBlockQuantized(site: WeightSite, q: QuantizedWeight, n
 
 /**
  * Replace the float initializer `site.name` by int8 codes (symmetric 8-bit `q`, per-channel or
- * per-tensor) → Cast to float → Mul by the scales shaped to broadcast along the output-channel
- * axis; the Mul output keeps the initializer's name. Valid at every opset (no DequantizeLinear).
+ * per-tensor) → Cast to the weight's float type → Mul by the scales (of that type) shaped to
+ * broadcast along the output-channel axis; the Mul output keeps the initializer's name. Valid at
+ * every opset (no DequantizeLinear), float16 weights included.
  */
 export function emitCastMul(site: WeightSite, q: QuantizedWeight, names: NameGenerator): Node[] {
   const g = site.graph;
@@ -82,9 +84,10 @@ export function emitCastMul(site: WeightSite, q: QuantizedWeight, names: NameGen
   const fName = names.value(`${site.name}_int8_float`);
   g.initializers.set(qName, tensor(codes, site.shape, 'int8', { backend: 'cpu' }));
   const scaleShape = q.granularity === 'per-tensor' ? [] : site.shape.map((d, i) => (i === site.rowAxis ? d : 1));
-  g.initializers.set(sName, cpuTensor(q.scales, scaleShape, 'float32'));
+  const floatType = siteFloatType(site);
+  g.initializers.set(sName, cpuTensor(q.scales, scaleShape, floatType));
   const nodes = [
-    createNode('Cast', [qName], [fName], { to: { type: 'int', value: 1 } }, { name: names.node(`${site.name}_Cast`) }),
+    createNode('Cast', [qName], [fName], { to: { type: 'int', value: floatType === 'float16' ? 10 : 1 } }, { name: names.node(`${site.name}_Cast`) }),
     createNode('Mul', [fName, sName], [site.name], {}, { name: names.node(`${site.name}_scale_Mul`) }),
   ];
   replaceInitializerByNodes(g, site.name, nodes);

@@ -9,9 +9,9 @@
  */
 import { NameGenerator, PassOptionsError, cloneModel, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
 import { type GroupParams, groupParams, roundEven } from './quant_math.js';
-import { prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
+import { WEIGHT_ONLY_FLOAT_TYPES, float16NeedsDequantize, prepareOpset, siteBlockSize, siteGranularity, uniqueWeights } from './rtn.js';
 import { SkipLog, nothingReason } from './skips.js';
-import { type Granularity, type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, dequantizeWeight, findModelWeightSites, quantizeRtn } from './weights.js';
+import { type Granularity, type QuantizedWeight, type WeightSite, canonical, constantWeightNodes, dequantizeWeight, findModelWeightSites, quantizeRtn, siteValues } from './weights.js';
 import { mse } from './quant_math.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
@@ -149,20 +149,21 @@ export const quantizeHqqPass = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-hqq', `requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' (got format '${o.format}', granularity '${o.granularity}')`);
-    const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
+    const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format, float16NeedsDequantize(model, o.ops, { names: o.excludeNodes }, o.bits, o.granularity, o.format));
     const out = prepared.model;
     const bytesIn = modelInitializerBytes(out);
     const hqq = (w: Float64Array, rows: number, cols: number, blockSize: number): QuantizedWeight => hqqQuantize(w, rows, cols, { bits: o.bits, granularity: 'block', blockSize, iters: o.iters, lpNorm: o.lpNorm, beta: o.beta, kappa: o.kappa });
     const requantized = o.requantizeInt8 ? await requantizeInt8Layers(out, { bits: o.bits, symmetric: false, blockSize: o.blockSize, quantize: hqq }, new NameGenerator(out.graph), { signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m), exclude: { names: o.excludeNodes } }) : undefined;
     const skips = new SkipLog();
-    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { skips });
+    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { skips, floatTypes: WEIGHT_ONLY_FLOAT_TYPES });
     const weights = uniqueWeights(sites);
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const layers: Record<string, unknown>[] = [];
     for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'quantize-hqq');
       const site = group[0]!;
-      const w = canonical(site, (await site.tensor.data()) as Float32Array);
+      // float16 weights decoded to float32; the writer gives them float16 scales
+      const w = canonical(site, await siteValues(site));
       const spec = { bits: o.bits, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
       const q = hqqQuantize(w, site.rows, site.cols, { ...spec, iters: o.iters, lpNorm: o.lpNorm, beta: o.beta, kappa: o.kappa });
       const rtn = quantizeRtn(w, site.rows, site.cols, { ...spec, symmetric: false });
@@ -187,7 +188,7 @@ export const quantizeHqqPass = definePass({
       report: {
         changed,
         summary: changed ? `HQQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, asymmetric) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}` : reason,
-        stats: { layers: r.layers.length, weights: weights.length, ...(requantized ? { requantized: rq.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        stats: { layers: r.layers.length, weights: weights.length, float16Weights: r.float16Weights, ...(requantized ? { requantized: rq.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
         details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel } : {}), ...(requantized ? { requantized: rq, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers },
       },

@@ -1,5 +1,5 @@
 import { type Model, NameGenerator, PassOptionsError, cloneModel, defineOptions, definePass, opsetVersion, scopedName, throwIfAborted } from '@whittle/graph';
-import { constantWeightNodes, findModelWeightSites, modelInitializerBytes, type Granularity, type QuantizedWeight, type RtnSpec, type WeightSite } from './weights.js';
+import { constantWeightNodes, findModelWeightSites, modelInitializerBytes, siteValues, tensorBytes, type Granularity, type QuantizedWeight, type RtnSpec, type WeightFloatType, type WeightSite } from './weights.js';
 import { writeQuantizedWeights, writeSummary, type WeightFormat } from './write_weights.js';
 import { quantizeSiteRtn } from './rtn_nbits.js';
 import { raiseOpset } from './opset_plan.js';
@@ -41,15 +41,38 @@ export function siteBlockSize(site: Pick<WeightSite, 'cols'>, blockSize: number)
   return Math.min(blockSize, p);
 }
 
+/** Element types the weight-only passes quantize: float16 weights keep float16 scales and activations. */
+export const WEIGHT_ONLY_FLOAT_TYPES: readonly WeightFloatType[] = ['float32', 'float16'];
+
+/**
+ * Whether a float16 weight of `model` would be written as DequantizeLinear, which outputs float16
+ * only from opset 19: every float16 weight in format 'qdq'; in format 'matmulnbits' those
+ * MatMulNBits / GatherBlockQuantized do not take (Conv weights, non-block-wise scales, tables
+ * above 4 bits).
+ */
+export function float16NeedsDequantize(model: Model, ops: readonly string[], exclude: { names?: readonly string[]; ops?: readonly string[] }, bits: number, granularity: string, format: string): boolean {
+  const half = findModelWeightSites(model, ops, exclude, { floatTypes: WEIGHT_ONLY_FLOAT_TYPES }).filter((s) => s.tensor.dtype === 'float16');
+  const packed = (s: WeightSite): boolean => s.node.opType === 'MatMul' || s.node.opType === 'Gemm' || (s.node.opType === 'Gather' && bits <= 4);
+  return half.some((s) => format === 'qdq' || granularity !== 'block' || s.blockAxis < 0 || !packed(s));
+}
+
 /**
  * Raise the opset to what the weights' preferred form needs when nothing blocks the upgrade:
  * 21 for sub-8-bit containers or block-wise scales as DequantizeLinear, 13 for per-channel
- * scales, 10 for DequantizeLinear at all. Returns the model to use and what happened.
+ * scales, 10 for DequantizeLinear at all. With `float16` (a float16 weight will be a
+ * DequantizeLinear, whose float16 scales need opset 19): at least 19, and 21 for a sub-8-bit grid
+ * (4-bit containers come with the same upgrade), else 19 when only 21 is blocked. Returns the
+ * model to use and what happened.
  */
-export function prepareOpset(model: Model, bits: number, granularity: string, format: string): { model: Model; raise: { from: number; opset: number; upgraded: boolean; blockedBy: string } } {
+export function prepareOpset(model: Model, bits: number, granularity: string, format: string, float16 = false): { model: Model; raise: { from: number; opset: number; upgraded: boolean; blockedBy: string } } {
   const from = opsetVersion(model) ?? 1;
-  const target = format !== 'qdq' ? 10 : bits < 8 || granularity === 'block' ? 21 : granularity === 'per-channel' ? 13 : 10;
-  const r = raiseOpset(model, target);
+  const base = format !== 'qdq' ? 10 : bits < 8 || granularity === 'block' ? 21 : granularity === 'per-channel' ? 13 : 10;
+  const target = float16 ? Math.max(base, bits < 8 ? 21 : 19) : base;
+  let r = raiseOpset(model, target);
+  if (r.blockedBy && float16 && base < 19 && target > 19) {
+    const r19 = raiseOpset(model, 19);
+    if (!r19.blockedBy) r = r19;
+  }
   return { model: r.model, raise: { from, opset: r.opset, upgraded: r.upgraded, blockedBy: r.blockedBy } };
 }
 
@@ -80,13 +103,14 @@ export const quantizeWeightsPass = definePass({
   async run(model, ctx) {
     const o = ctx.options;
     if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-weights', `requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' (got format '${o.format}', granularity '${o.granularity}')`);
-    const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
+    const exclude = { names: o.excludeNodes, ops: o.excludeOps };
+    const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format, float16NeedsDequantize(model, o.ops, exclude, o.bits, o.granularity, o.format));
     const out = prepared.model;
     // int8 layers first: the float weights quantized below must not be taken for int8 ones
     const bytesIn = modelInitializerBytes(out);
     const requantized = o.requantizeInt8 ? await requantizeInt8Layers(out, { bits: o.bits, symmetric: o.symmetric, blockSize: o.blockSize }, new NameGenerator(out.graph), { signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m), exclude: { names: o.excludeNodes, ops: o.excludeOps } }) : undefined;
     const skips = new SkipLog();
-    const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { skips });
+    const sites = findModelWeightSites(out, o.ops, exclude, { skips, floatTypes: WEIGHT_ONLY_FLOAT_TYPES });
     const weights = uniqueWeights(sites);
     const entries: { site: WeightSite; q: QuantizedWeight }[] = [];
     const errors: Record<string, number> = {};
@@ -104,7 +128,8 @@ export const quantizeWeightsPass = definePass({
         ? { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 }
         : { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
       // block-wise weights through the MatMulNBits kernel (float32, packed once), the rest as float64
-      const { q, mse } = quantizeSiteRtn(site, (await site.tensor.data()) as Float32Array, spec, true);
+      // float16 weights are decoded to float32: the same arithmetic, float16 scales written
+      const { q, mse } = quantizeSiteRtn(site, await siteValues(site), spec, true);
       errors[site.name] = mse;
       for (const s of group) entries.push({ site: s, q });
       ctx.onProgress((i + 1) / weights.length, site.name);
@@ -112,6 +137,7 @@ export const quantizeWeightsPass = definePass({
     // embedding tables tied with the LM head: written here, the rest by the generic writer
     const tied: Record<string, unknown>[] = [];
     const tiedWarnings: string[] = [];
+    let tiedFloat16 = 0;
     const bytes0 = modelInitializerBytes(out);
     if (o.format === 'matmulnbits') {
       const names = new NameGenerator(out.graph);
@@ -126,16 +152,18 @@ export const quantizeWeightsPass = definePass({
           tiedWarnings.push(`${site.name}: tied LM head left to the generic writer (${blocker})`);
           continue;
         }
-        const head8 = mode === 'int8' ? quantizeSiteRtn(site, (await site.tensor.data()) as Float32Array, { bits: 8, symmetric: true, granularity: 'block', blockSize: q.blockSize }).q : undefined;
-        const floatBytes = site.tensor.size * 4;
+        const head8 = mode === 'int8' ? quantizeSiteRtn(site, await siteValues(site), { bits: 8, symmetric: true, granularity: 'block', blockSize: q.blockSize }).q : undefined;
+        const floatBytes = tensorBytes(site.tensor.dtype, site.tensor.size);
         const bytes = emitTiedTable(out.graph, t, group, q, mode, names, head8);
         ensureDomain(out, 'com.microsoft', 1);
+        if (site.tensor.dtype === 'float16') tiedFloat16++;
         tied.push({ table: site.name, mode, gathers: t.gathers.map((n) => n.name), heads: t.heads.map((n) => n.name), bits: q.bits, blockSize: q.blockSize, symmetric: q.symmetric, bytesBefore: floatBytes, bytesAfter: bytes, ...(mode === 'shared' ? { storage: 'one uint8 [V, D/bs, bs/2] code tensor and one scale tensor read by GatherBlockQuantized and MatMulNBits' } : {}) });
         for (let i = entries.length - 1; i >= 0; i--) if (group.includes(entries[i]!.site)) entries.splice(i, 1);
       }
     }
     const r = await writeQuantizedWeights(out, entries, o.format as WeightFormat, skips);
     r.warnings.push(...tiedWarnings);
+    r.float16Weights += tiedFloat16;
     r.bytesBefore = bytes0;
     if (requantized) {
       // the int8 tables the float pass skipped ('only float32 weights') were re-quantized above
@@ -166,7 +194,7 @@ export const quantizeWeightsPass = definePass({
       report: {
         changed,
         summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}${hint}` : reason,
-        stats: { layers: r.layers.length, weights: weights.length, ...(requantized ? { requantized: requantized.weights.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
+        stats: { layers: r.layers.length, weights: weights.length, float16Weights: r.float16Weights, ...(requantized ? { requantized: requantized.weights.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
         details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: [...kept8, ...kept8Wide], ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },

@@ -16,7 +16,7 @@ import { type Graph, type NameGenerator, type Node, createNode, getInts } from '
 import { tensor } from '@whittle/tensor';
 import { cpuTensor, matMulNBitsNode, packMatMulNBits } from './emit.js';
 import { emitGatherBlockQuantized } from './emit_fallback.js';
-import { type QuantizedWeight, type WeightSite, blocksPerRow } from './weights.js';
+import { type QuantizedWeight, type WeightSite, blocksPerRow, siteFloatBytes, siteFloatType } from './weights.js';
 import { readersOf } from './write_weights.js';
 
 /** How a tied LM head is stored. */
@@ -53,14 +53,14 @@ export function sharedBlocker(q: QuantizedWeight): string {
   return '';
 }
 
-/** Bytes the tied table takes in each mode (for the report). */
-export function tiedBytes(q: QuantizedWeight, mode: TiedHeadMode): number {
+/** Bytes the tied table takes in each mode (for the report); `floatBytes` per float (4 float32, 2 for a float16 table). */
+export function tiedBytes(q: QuantizedWeight, mode: TiedHeadMode, floatBytes = 4): number {
   const nb = blocksPerRow(q);
   const codes4 = (q.rows * q.cols) / 2;
-  const scales = q.rows * nb * 4;
+  const scales = q.rows * nb * floatBytes;
   if (mode === 'shared') return codes4 + scales + (q.symmetric ? 0 : q.rows * Math.ceil(nb / 2) + q.rows * nb);
   const gbq = codes4 + scales + q.rows * Math.ceil(nb / 2);
-  return mode === 'float' ? gbq + q.rows * q.cols * 4 : gbq + q.rows * q.cols + scales + q.rows * nb;
+  return mode === 'float' ? gbq + q.rows * q.cols * floatBytes : gbq + q.rows * q.cols + scales + q.rows * nb;
 }
 
 /** The Shape → Concat → Reshape nodes turning a [..., nb, bs] gather output back into [..., nb·bs]. */
@@ -136,6 +136,9 @@ export function emitTiedTable(g: Graph, tied: TiedTable, sites: readonly WeightS
   const D = q.cols;
   const bs = q.blockSize;
   const nb = blocksPerRow(q);
+  // a float16 table: float16 scales, so the gather and head outputs stay float16
+  const floatType = siteFloatType(sites[0]!);
+  const floatBytes = siteFloatBytes(sites[0]!);
   const replaceHead = (head: Node, weights: [string, string, string], bits: number, blockSize: number): void => {
     const mm = matMulNBitsNode(head.inputs[0]!, weights, head.outputs[0]!, { K: D, N: V, bits, blockSize }, names.node(`${head.name || 'lm_head'}_MatMulNBits`));
     if (!weights[2]) mm.inputs.length = 3;
@@ -144,24 +147,24 @@ export function emitTiedTable(g: Graph, tied: TiedTable, sites: readonly WeightS
   if (mode !== 'shared') {
     let packed: [string, string, string] | undefined;
     for (const s of sites) packed = emitGatherBlockQuantized(s, q, names, packed).packed;
-    if (mode === 'float') return tiedBytes(q, mode);
+    if (mode === 'float') return tiedBytes(q, mode, floatBytes);
     const h8 = head8!;
     const { B, Z } = packMatMulNBits(h8, 8);
     const nb8 = blocksPerRow(h8);
     const w: [string, string, string] = [names.value(`${tied.table}_head_int8`), names.value(`${tied.table}_head_scales`), names.value(`${tied.table}_head_zero_points`)];
     g.initializers.set(w[0], tensor(B, [V, nb8, h8.blockSize], 'uint8', { backend: 'cpu' }));
-    g.initializers.set(w[1], cpuTensor(h8.scales, [V, nb8], 'float32'));
+    g.initializers.set(w[1], cpuTensor(h8.scales, [V, nb8], floatType));
     g.initializers.set(w[2], tensor(Z, [V * nb8], 'uint8', { backend: 'cpu' }));
     for (const h of tied.heads) replaceHead(h, w, 8, h8.blockSize);
     g.nodes.splice(g.nodes.indexOf(tied.transpose), 1);
     g.initializers.delete(tied.table);
-    return tiedBytes(q, mode);
+    return tiedBytes(q, mode, floatBytes);
   }
   const { B, Z } = packMatMulNBits(q, 4);
   const data = names.value(`${tied.table}_q4`);
   const scales = names.value(`${tied.table}_scales`);
   g.initializers.set(data, tensor(B, [V, nb, bs / 2], 'uint8', { backend: 'cpu' }));
-  g.initializers.set(scales, cpuTensor(q.scales, [V, nb], 'float32'));
+  g.initializers.set(scales, cpuTensor(q.scales, [V, nb], floatType));
   let headZ = '';
   let gatherZ = '';
   if (!q.symmetric) {
@@ -172,5 +175,5 @@ export function emitTiedTable(g: Graph, tied: TiedTable, sites: readonly WeightS
   }
   rewireSharedTable(g, names, { table: tied.table, data, scales, headZ, gatherZ, V, D, nb, blockSize: bs, gathers: sites.map((x) => x.node), heads: tied.heads, transpose: tied.transpose });
   g.initializers.delete(tied.table);
-  return tiedBytes(q, mode);
+  return tiedBytes(q, mode, floatBytes);
 }

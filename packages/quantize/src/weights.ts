@@ -6,10 +6,10 @@
 import type { Graph, GraphScope, Model, Node } from '@whittle/graph';
 import { graphScopes, isDefaultDomain, scopedName } from '@whittle/graph';
 import type { SkipLog } from './skips.js';
-import type { Tensor } from '@whittle/tensor';
+import { type Tensor, float16BitsToFloat32 } from '@whittle/tensor';
 import { type GridSpec, type GroupParams, dequantizeValue, groupParams, roundEven } from './quant_math.js';
 
-/** A float32 weight initializer read by a node. */
+/** A float32 (or, for the passes that take them, float16) weight initializer read by a node. */
 export interface WeightSite {
   node: Node;
   /** Graph holding the weight initializer (the node's graph or one enclosing it). */
@@ -53,13 +53,17 @@ function rejectReason(name: string, graphs: readonly Graph[]): string {
   return 'weight is not an initializer';
 }
 
+/** Float element types a weight site may have. */
+export type WeightFloatType = 'float32' | 'float16';
+
 /**
  * Weight sites of the given op types in one graph: MatMul (B [K, N]), Gemm (B, transB aware), Conv
- * (W [O, I, ...]), ConvTranspose (W [I, O/group, ...], rows = input channels) and Gather (embedding table [V, D], data input). Only float32 initializers of
- * `g` itself, or of `ancestors` (enclosing graphs, innermost first) for a subgraph. Rejected
- * candidates are recorded in `skips` with the reason.
+ * (W [O, I, ...]), ConvTranspose (W [I, O/group, ...], rows = input channels) and Gather (embedding table [V, D], data input). Only initializers of
+ * `g` itself, or of `ancestors` (enclosing graphs, innermost first) for a subgraph, whose element
+ * type is in `floatTypes` (float32 unless the pass also takes float16). Rejected candidates are
+ * recorded in `skips` with the reason.
  */
-export function findWeightSites(g: Graph, ops: readonly string[], exclude: SiteExclusions = {}, scope: Pick<GraphScope, 'path'> = { path: '' }, ancestors: readonly Graph[] = [], skips?: SkipLog): WeightSite[] {
+export function findWeightSites(g: Graph, ops: readonly string[], exclude: SiteExclusions = {}, scope: Pick<GraphScope, 'path'> = { path: '' }, ancestors: readonly Graph[] = [], skips?: SkipLog, floatTypes: readonly WeightFloatType[] = ['float32']): WeightSite[] {
   const sites: WeightSite[] = [];
   for (const node of g.nodes) {
     if (!isDefaultDomain(node.domain) || !ops.includes(node.opType)) continue;
@@ -76,8 +80,10 @@ export function findWeightSites(g: Graph, ops: readonly string[], exclude: SiteE
       if (owner || (node.opType !== 'MatMul' && node.opType !== 'Gather') || why.startsWith('weight in a Constant')) skips?.add(node.opType, label, why);
       continue;
     }
-    if (t.dtype !== 'float32') {
-      skips?.add(node.opType, label, `${t.dtype} weight (only float32 weights are quantized)`);
+    if (!(floatTypes as readonly string[]).includes(t.dtype)) {
+      // a float16 weight a float32-only pass refuses: weight-only RTN / HQQ take it
+      const elsewhere = t.dtype === 'float16' ? '; quantize-weights and quantize-hqq take float16 weights' : '';
+      skips?.add(node.opType, label, `${t.dtype} weight (only ${floatTypes.join(' and ')} weights are quantized${elsewhere})`);
       continue;
     }
     const shape = [...t.shape];
@@ -123,6 +129,8 @@ export interface ModelSiteOptions {
   /** Why subgraph weights are skipped when `subgraphs` is false. */
   subgraphReason?: string;
   skips?: SkipLog;
+  /** Element types taken (default float32 only; the weight-only passes also take float16). */
+  floatTypes?: readonly WeightFloatType[];
 }
 
 /**
@@ -135,12 +143,33 @@ export function findModelWeightSites(model: Model, ops: readonly string[], exclu
     const ancestors: Graph[] = [];
     for (let p = s.parent; p; p = p.parent) ancestors.push(p.graph);
     if (s.path && opts.subgraphs === false) {
-      for (const site of findWeightSites(s.graph, ops, exclude, s, ancestors)) opts.skips?.add(site.node.opType, scopedName(s, site.name), opts.subgraphReason ?? 'inside a subgraph');
+      for (const site of findWeightSites(s.graph, ops, exclude, s, ancestors, undefined, opts.floatTypes)) opts.skips?.add(site.node.opType, scopedName(s, site.name), opts.subgraphReason ?? 'inside a subgraph');
       continue;
     }
-    sites.push(...findWeightSites(s.graph, ops, exclude, s, ancestors, opts.skips));
+    sites.push(...findWeightSites(s.graph, ops, exclude, s, ancestors, opts.skips, opts.floatTypes));
   }
   return sites;
+}
+
+/** Element type of a site's weight: its scales (and any float the quantized form adds) are written in it. */
+export function siteFloatType(site: Pick<WeightSite, 'tensor'>): WeightFloatType {
+  return site.tensor.dtype === 'float16' ? 'float16' : 'float32';
+}
+
+/** Bytes of one float of the site's type (4 or 2): the size of each scale the quantized form stores. */
+export function siteFloatBytes(site: Pick<WeightSite, 'tensor'>): number {
+  return siteFloatType(site) === 'float16' ? 2 : 4;
+}
+
+/**
+ * A site's weight values as float32 in the native layout. A float16 weight is decoded exactly
+ * (every half is a float32), so it is quantized by the same arithmetic as a float32 weight of the
+ * same values.
+ */
+export async function siteValues(site: Pick<WeightSite, 'tensor'>): Promise<Float32Array> {
+  const d = await site.tensor.data();
+  if (site.tensor.dtype === 'float16') return Float32Array.from(d as Uint16Array, float16BitsToFloat32);
+  return d as Float32Array;
 }
 
 /**
