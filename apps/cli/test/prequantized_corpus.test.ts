@@ -92,12 +92,12 @@ describe('pruning an already-quantized transformer', () => {
     const gpt = await whittleInProcess('prune', 'sparsegpt', encoder, '-o', out);
     expect(gpt.code).toBe(1);
     expect(gpt.stderr).not.toMatch(/calibration data/);
-    expect(gpt.stderr).toMatch(/prune-sparsegpt: no Gemm\/MatMul layer with a float32 initializer weight to prune; 36 layer\(s\) hold integer weights \(36 MatMulInteger\), already quantized, which pruning leaves as they are; 3 Conv weight\(s\) are left to prune-unstructured \/ prune-nm/);
+    expect(gpt.stderr).toMatch(/prune-sparsegpt: no Gemm\/MatMul layer with a float32 or float16 initializer weight to prune; 36 layer\(s\) hold integer weights \(36 MatMulInteger\), already quantized, which pruning leaves as they are; 3 Conv weight\(s\) are left to prune-unstructured \/ prune-nm/);
     expect(existsSync(out)).toBe(false);
   });
 
   it('the merged decoder: every pruning pass names its 108 MatMulInteger layers, none advises normalize', async () => {
-    for (const [cmd, said] of [['unstructured', 'prune-unstructured: no Conv/Gemm/MatMul layer'], ['sparsegpt', 'prune-sparsegpt: no Gemm/MatMul layer'], ['structured', 'prune-structured: no Conv/Gemm/MatMul with a float32 initializer weight:']] as const) {
+    for (const [cmd, said] of [['unstructured', 'prune-unstructured: no Conv/Gemm/MatMul layer'], ['sparsegpt', 'prune-sparsegpt: no Gemm/MatMul layer'], ['structured', 'prune-structured: no Conv/Gemm/MatMul with a float32 or float16 initializer weight:']] as const) {
       const r = await whittleInProcess('prune', cmd, decoder, '-o', join(dir, `${cmd}.onnx`));
       expect(r.code, cmd).toBe(1);
       expect(r.stderr, cmd).toContain(said);

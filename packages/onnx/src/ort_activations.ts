@@ -140,7 +140,9 @@ export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRunt
             else if (inputs.has(name) && feeds[name]) {
               const f = feeds[name];
               const d = f.dataSync();
-              res.set(name, { data: d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number), shape: f.shape });
+              // a float16 feed's storage is its half-float bits
+              const data = d instanceof Float32Array ? d : f.dtype === 'float16' ? Float32Array.from(d as Uint16Array, float16BitsToFloat32) : Float32Array.from(d as ArrayLike<number>, Number);
+              res.set(name, { data, shape: f.shape });
             }
           }
           const withNaN: string[] = [];

@@ -85,7 +85,7 @@ export class MaskController {
   }
 
   static async create(module: GraphModule, opts: MaskControllerOptions = {}): Promise<MaskController> {
-    const weights = (opts.weights ?? findPrunableWeights(module.model)).filter((w) => module.parameters.has(w.weight));
+    const weights = (opts.weights ?? findPrunableWeights(module.model, { dtypes: ['float32'] })).filter((w) => module.parameters.has(w.weight));
     const masks: Masks = opts.masks ?? new Map(weights.map((w) => [w.weight, new Uint8Array(w.rows * w.cols).fill(1)]));
     return new MaskController(module, weights, masks, opts);
   }
@@ -179,7 +179,8 @@ export interface FineTuneResult {
  * magnitude as training goes (gradual pruning, e.g. {@link polynomialDecay}).
  */
 export async function fineTuneWithMasks(model: Model, opts: FineTuneOptions): Promise<FineTuneResult> {
-  const weights = findPrunableWeights(model, { include: opts.include, exclude: opts.exclude });
+  // training updates float32 parameters only
+  const weights = findPrunableWeights(model, { include: opts.include, exclude: opts.exclude, dtypes: ['float32'] });
   const masks = opts.masks ?? (opts.schedule ? undefined : await masksFromZeros(model, weights.map((w) => w.weight)));
   const module = await GraphModule.create(model, opts.backend ? { backend: opts.backend } : {});
   const ctl = await MaskController.create(module, { weights, ...(masks ? { masks } : {}), ...(opts.schedule ? { schedule: opts.schedule } : {}), ...(opts.scope ? { scope: opts.scope } : {}) });

@@ -57,8 +57,8 @@ export const pruneGradual = definePass({
     const data = resolveTrainingData(ctx.training, model, { pass: 'prune-gradual' });
     const nm = o.nm !== undefined ? parseNM(o.nm) : undefined;
     const warnings: string[] = [];
-    // training runs the main graph's parameters; weights inside If/Loop/Scan bodies are skipped and listed
-    const { weights: all, skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }), true, warnings, 'training updates main-graph weights only');
+    // training runs the main graph's float32 parameters; weights inside If/Loop/Scan bodies are skipped and listed
+    const { weights: all, skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true, dtypes: ['float32'] }), true, warnings, 'training updates main-graph weights only');
     const weights = nm
       ? all.filter((w) => (w.shape[w.inputAxis]! % nm.m === 0 ? true : (warnings.push(`${w.node}: input dimension ${w.shape[w.inputAxis]} is not a multiple of ${nm.m}; left dense`), false)))
       : all;

@@ -1,5 +1,5 @@
 import { type Graph, type GraphScope, type Model, type Node, buildUseIndex, getInt, graphScopes, scopedName } from '@whittle/graph';
-import { type Tensor, tensor } from '@whittle/tensor';
+import { type Tensor, float32BitsToFloat16, tensor } from '@whittle/tensor';
 
 /**
  * A weight a pruning pass can sparsify: the initializer read by a Conv, Gemm or MatMul node,
@@ -31,6 +31,8 @@ export interface PrunableWeight {
   graph?: Graph;
   /** Key of the weight in masks and reports: the initializer name, `path: name` inside a subgraph. */
   key?: string;
+  /** Element type of the stored weight (absent: float32). Pruned values are written back in it. */
+  dtype?: PrunableDType;
 }
 
 /** Mask/report key of a weight: its name, or `path: name` in a subgraph. */
@@ -80,7 +82,8 @@ function isDefault(n: Node): boolean {
  * enclosing graph when the body reads an outer-scope initializer, as both branches of an Optimum
  * merged decoder do) and `key` (`path: name` of the storing graph; the bare name in the main graph).
  */
-export function findPrunableWeights(model: Model, opts: { include?: readonly string[] | undefined; exclude?: readonly string[] | undefined; subgraphs?: boolean } = {}): PrunableWeight[] {
+export function findPrunableWeights(model: Model, opts: { include?: readonly string[] | undefined; exclude?: readonly string[] | undefined; subgraphs?: boolean; dtypes?: readonly PrunableDType[] } = {}): PrunableWeight[] {
+  const dtypes = opts.dtypes ?? ['float32', 'float16'];
   const out: PrunableWeight[] = [];
   const scopes: GraphScope[] = opts.subgraphs ? graphScopes(model.graph) : [{ graph: model.graph, path: '' }];
   // keys of weights already listed, across scopes: an outer-scope weight is pruned once
@@ -94,7 +97,7 @@ export function findPrunableWeights(model: Model, opts: { include?: readonly str
       let at: GraphScope | undefined = s;
       while (at && w && !at.graph.initializers.has(w)) at = at.parent;
       if (!at) return;
-      const p = describeWeight(at.graph, n, i);
+      const p = describeWeight(at.graph, n, i, dtypes);
       if (!p) return;
       const node = scopedName(s, p.node);
       const key = scopedName(at, p.weight);
@@ -110,39 +113,49 @@ export function findPrunableWeights(model: Model, opts: { include?: readonly str
 }
 
 /** `n`'s weight as a prunable matrix, its initializer looked up in `g` (the graph storing it). */
-function describeWeight(g: Graph, n: Node, i: number): PrunableWeight | undefined {
+function describeWeight(g: Graph, n: Node, i: number, dtypes: readonly PrunableDType[]): PrunableWeight | undefined {
   const name = nodeName(n, i);
   const wName = n.inputs[1];
   if (!wName) return undefined;
   const w = g.initializers.get(wName);
-  if (!w || w.dtype !== 'float32') return undefined;
+  if (!w || !(dtypes as readonly string[]).includes(w.dtype)) return undefined;
+  const withType = (p: PrunableWeight): PrunableWeight => (w.dtype === 'float16' ? { ...p, dtype: 'float16' } : p);
   const s = w.shape;
   const input = n.inputs[0] ?? '';
   if (n.opType === 'Conv' && s.length >= 3) {
     const cols = s.slice(1).reduce((a, b) => a * b, 1);
-    return { node: name, opType: 'Conv', weight: wName, input, shape: s, rows: s[0]!, cols, layout: 'row', inputAxis: 1 };
+    return withType({ node: name, opType: 'Conv', weight: wName, input, shape: s, rows: s[0]!, cols, layout: 'row', inputAxis: 1 });
   }
   if (n.opType === 'Gemm' && s.length === 2 && !getInt(n, 'transA', 0)) {
     const tb = getInt(n, 'transB', 0) === 1;
-    return tb
+    return withType(tb
       ? { node: name, opType: 'Gemm', weight: wName, input, shape: s, rows: s[0]!, cols: s[1]!, layout: 'row', inputAxis: 1 }
-      : { node: name, opType: 'Gemm', weight: wName, input, shape: s, rows: s[1]!, cols: s[0]!, layout: 'col', inputAxis: 0 };
+      : { node: name, opType: 'Gemm', weight: wName, input, shape: s, rows: s[1]!, cols: s[0]!, layout: 'col', inputAxis: 0 });
   }
   if (n.opType === 'MatMul' && s.length === 2) {
-    return { node: name, opType: 'MatMul', weight: wName, input, shape: s, rows: s[1]!, cols: s[0]!, layout: 'col', inputAxis: 0 };
+    return withType({ node: name, opType: 'MatMul', weight: wName, input, shape: s, rows: s[1]!, cols: s[0]!, layout: 'col', inputAxis: 0 });
   }
   return undefined;
 }
 
-/** Float32 values of a cpu (or any-backend) tensor, as a fresh copy. */
+/** Float32 values of a cpu (or any-backend) tensor, as a fresh copy (float16 and others decoded). */
 export async function floatValues(t: Tensor): Promise<Float32Array> {
-  const d = await t.data();
-  return d instanceof Float32Array ? Float32Array.from(d) : Float32Array.from(d as ArrayLike<number>);
+  if (t.dtype !== 'float32') return Float32Array.from(await t.toFloat64());
+  return Float32Array.from((await t.data()) as Float32Array);
 }
 
-/** A new cpu float32 tensor. */
-export function cpuTensor(values: Float32Array, shape: readonly number[]): Tensor {
-  return tensor(values, [...shape], 'float32', { backend: 'cpu' });
+/** Element types of the weights pruning reads and writes. */
+export type PrunableDType = 'float32' | 'float16';
+
+/**
+ * A new cpu tensor of `values`: float32, or float16 (rounded to nearest even) when `dtype` says
+ * so — a pruned float16 model keeps its float16 weights.
+ */
+export function cpuTensor(values: Float32Array, shape: readonly number[], dtype: string = 'float32'): Tensor {
+  if (dtype !== 'float16') return tensor(values, [...shape], 'float32', { backend: 'cpu' });
+  const bits = new Uint16Array(values.length);
+  float32BitsToFloat16(new Uint32Array(values.buffer, values.byteOffset, values.length), bits);
+  return tensor(bits, [...shape], 'float16', { backend: 'cpu' });
 }
 
 /** Number of consumers of each initializer (shared weights are pruned once). */

@@ -146,7 +146,7 @@ export async function applyMasks(model: Model, masks: Masks): Promise<Model> {
     const v = await floatValues(t);
     if (v.length !== mask.length) throw new ArgumentError(`applyMasks: mask for '${name}' has ${mask.length} entries, the tensor ${v.length}`);
     for (let i = 0; i < v.length; i++) if (!mask[i]) v[i] = 0;
-    at.graph.initializers.set(at.name, cpuTensor(v, t.shape));
+    at.graph.initializers.set(at.name, cpuTensor(v, t.shape, t.dtype));
   }
   return out;
 }

@@ -16,7 +16,7 @@ export interface PrunedOps {
  * Decided before any calibration data is needed, so every pruning pass answers the same way.
  */
 export function nothingToPruneReason(model: Model, what: PrunedOps, warnings: readonly string[] = []): string {
-  const parts = [`no ${what.ops.join('/')} layer with a float32 initializer weight to prune`];
+  const parts = [`no ${what.ops.join('/')} layer with a float32 or float16 initializer weight to prune`];
   const integer = integerLayersNote(model);
   if (integer) parts.push(integer);
   if (what.others) {

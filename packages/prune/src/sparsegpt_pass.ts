@@ -86,7 +86,7 @@ export const pruneSparseGpt = definePass({
           mask[flatIndex(w, r, c)] = res.mask[r * K + c]!;
         }
       }
-      out.graph.initializers.set(w.weight, cpuTensor(nv, w.shape));
+      out.graph.initializers.set(w.weight, cpuTensor(nv, w.shape, w.dtype));
       masks.set(weightKey(w), mask);
       layers.push({ node: w.node, weight: weightKey(w), samples: n, obsLoss: res.loss });
       ctx.onProgress(masks.size / weights.length, w.node);
@@ -101,7 +101,7 @@ export const pruneSparseGpt = definePass({
           if (w.input !== name) continue;
           const xtx = new Float64Array(w.cols * w.cols);
           let n = 0;
-          for (const t of values) n += accumulateGram(xtx, (await t.data()) as Float32Array, w.cols);
+          for (const t of values) n += accumulateGram(xtx, await floatValues(t), w.cols);
           await prune(w, xtx, n);
         }
       }, opts);

@@ -55,7 +55,7 @@ export async function sequentialWandaMasks(
         const mask = m.get(weightKey(w))!;
         const v = await floatValues(model.graph.initializers.get(w.weight)!);
         for (let i = 0; i < v.length; i++) if (!mask[i]) v[i] = 0;
-        model.graph.initializers.set(w.weight, cpuTensor(v, w.shape));
+        model.graph.initializers.set(w.weight, cpuTensor(v, w.shape, w.dtype));
         masks.set(weightKey(w), mask);
       }
       opts.onStage?.(++done / inputs.length);

@@ -158,8 +158,9 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
           for (const name of fetch) {
             const t = out.get(name) ?? (inputs.has(name) ? feeds[name] : undefined);
             if (!t) continue;
-            const d = await t.data();
-            res.set(name, { data: d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number), shape: t.shape });
+            // float16 and integer values decoded (a float16 tensor's storage is its half-float bits)
+            const data = t.dtype === 'float32' ? ((await t.data()) as Float32Array) : Float32Array.from(await t.toFloat64());
+            res.set(name, { data, shape: t.shape });
           }
           for (const t of new Set(out.values())) if (!fed.has(t)) t.dispose();
           return res;

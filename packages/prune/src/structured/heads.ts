@@ -261,7 +261,7 @@ export async function removeHeads(g: Graph, b: AttentionBlock, removed: Readonly
   const slice = async (name: string, axis: number): Promise<void> => {
     const t = g.initializers.get(name)!;
     const s = sliceAxis(await floatValues(t), t.shape, axis, keep);
-    g.initializers.set(name, cpuTensor(s.values, s.shape));
+    g.initializers.set(name, cpuTensor(s.values, s.shape, t.dtype));
   };
   for (const p of [b.q, b.k, b.v]) {
     await slice(p.weight, 1);

@@ -168,7 +168,7 @@ export async function removeChannels(model: Model, a: ChannelAnalysis, removed: 
     });
     return keep;
   };
-  const tensors = new Map<string, { values: Float32Array; shape: number[] }>();
+  const tensors = new Map<string, { values: Float32Array; shape: number[]; dtype: string }>();
   for (const act of a.actions) {
     const s = a.spaces.get(act.value)!;
     const keep = keptOf(act.value, true);
@@ -177,12 +177,12 @@ export async function removeChannels(model: Model, a: ChannelAnalysis, removed: 
     if (!cur) {
       const t = g.initializers.get(act.init);
       if (!t) throw new ArgumentError(`structured pruning: initializer '${act.init}' not found`);
-      cur = { values: await floatValues(t), shape: [...t.shape] };
+      cur = { values: await floatValues(t), shape: [...t.shape], dtype: t.dtype };
     }
     if (cur.shape[act.axis] !== s.ids.length * s.block) throw new ArgumentError(`structured pruning: '${act.init}' axis ${act.axis} has ${cur.shape[act.axis]} entries, expected ${s.ids.length * s.block}`);
-    tensors.set(act.init, sliceAxis(cur.values, cur.shape, act.axis, keep));
+    tensors.set(act.init, { ...sliceAxis(cur.values, cur.shape, act.axis, keep), dtype: cur.dtype });
   }
-  for (const [name, t] of tensors) g.initializers.set(name, cpuTensor(t.values, t.shape));
+  for (const [name, t] of tensors) g.initializers.set(name, cpuTensor(t.values, t.shape, t.dtype));
   for (const u of a.groupUpdates) {
     const node = g.nodes.find((n) => n.name === u.node.name && n.opType === u.node.opType)!;
     const attr: AttributeValue = { type: 'int', value: keptOf(u.value, false).length };
@@ -336,7 +336,7 @@ function flopCut(before: number, after: number): string {
  * not change that).
  */
 function noWeightsReason(model: Model): string {
-  const none = 'no Conv/Gemm/MatMul with a float32 initializer weight';
+  const none = 'no Conv/Gemm/MatMul with a float32 or float16 initializer weight';
   const inSubgraphs = findPrunableWeights(model, { subgraphs: true }).filter((w) => w.scope).length;
   if (inSubgraphs) return `no Conv/Gemm/MatMul with an initializer weight in the main graph: ${inSubgraphs} weight(s) are inside If/Loop/Scan subgraphs, where channels are not removed; prune-unstructured, prune-nm or the quantize passes reach them`;
   const inConstants = constantFedLayers(model);
