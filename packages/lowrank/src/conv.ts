@@ -1,12 +1,14 @@
-import { type AttributeValue, type Node, attr, createNode, getInt, getInts, getString } from '@whittle/graph';
+import { type AttributeValue, type Node, attr, createNode, getInt, getInts, getString, tensorValues } from '@whittle/graph';
 import { type Matrix, leadingLeftSingular, matrix, singularSubspaces } from '@whittle/tensor';
 import { type DecomposeOptions, decompose, energyOf } from './decompose.js';
-import { type FactorizableLayer, type WeightLookup, f32, lookupWeight, relativeSpectrum } from './layer.js';
+import { type FactorDType, type FactorizableLayer, type WeightLookup, f32, lookupWeight, relativeSpectrum } from './layer.js';
 
 /** A Conv (groups = 1) with a constant weight [N, C, ...kernel] (1-D, 2-D or 3-D). */
 export interface ConvInfo {
   node: Node;
   w: Float64Array;
+  /** Element type of the stored weight; the factors are written in it. */
+  dtype: FactorDType;
   n: number;
   c: number;
   /** Spatial kernel size per dimension ([k] for a 1-D conv, [kh, kw] for a 2-D conv). */
@@ -19,13 +21,14 @@ export interface ConvInfo {
 /** Recognize a factorizable Conv (weights looked up with `lookup`), or say why not. */
 export function convInfo(lookup: WeightLookup, node: Node): ConvInfo | { skip: string } {
   const w = lookupWeight(lookup, node.inputs[1]);
-  if (!w) return { skip: 'weight is not a float32 initializer' };
+  if (!w) return { skip: 'weight is not a float32 or float16 initializer' };
   if (w.rank < 3) return { skip: `weight has rank ${w.rank}; a Conv weight is [N, C, ...kernel] (rank >= 3)` };
   if (getInt(node, 'group', 1) !== 1) return { skip: `group = ${getInt(node, 'group', 1)}; only group = 1 is factorized` };
   const [n, c, ...kernel] = w.shape as number[];
   return {
     node,
-    w: Float64Array.from(w.dataSync() as Float32Array),
+    w: tensorValues(w),
+    dtype: w.dtype as FactorDType,
     n: n!, c: c!, kernel, k2: kernel.reduce((a, b) => a * b, 1),
     autoPad: getString(node, 'auto_pad', 'NOTSET'),
   };
@@ -173,14 +176,14 @@ export function prepareTucker2(ci: ConvInfo, label: string, _dopts: Omit<Decompo
         inName = names.value(`${base}.tucker_in`);
         const d = new Float64Array(rIn * c);
         for (let i = 0; i < rIn; i++) for (let cc = 0; cc < c; cc++) d[i * c + cc] = uIn.data[cc * rIn + i]!;
-        inits.push([inName, f32(d, [rIn, c, ...ones])]);
+        inits.push([inName, f32(d, [rIn, c, ...ones], ci.dtype)]);
       }
       const coreName = names.value(`${base}.tucker_core`);
-      inits.push([coreName, f32(core.data, [rOut, rIn, ...kernel])]);
+      inits.push([coreName, f32(core.data, [rOut, rIn, ...kernel], ci.dtype)]);
       let outName = '';
       if (uOut) {
         outName = names.value(`${base}.tucker_out`);
-        inits.push([outName, f32(uOut.data, [n, rOut, ...ones])]);
+        inits.push([outName, f32(uOut.data, [n, rOut, ...ones], ci.dtype)]);
       }
       return {
         initializers: inits,
@@ -262,7 +265,7 @@ export function prepareSpatialSvd(ci: ConvInfo, label: string, dopts: Omit<Decom
       const hName = names.value(`${base}.svd_horizontal`);
       return {
         relativeError,
-        initializers: [[vName, f32(v1, oneD ? [r, c, kh] : [r, c, kh, 1])], [hName, f32(h, oneD ? [n, r, 1] : [n, r, 1, kw])]],
+        initializers: [[vName, f32(v1, oneD ? [r, c, kh] : [r, c, kh, 1], ci.dtype)], [hName, f32(h, oneD ? [n, r, 1] : [n, r, 1, kw], ci.dtype)]],
         emit(reader, nm) {
           const rb = reader.name || reader.outputs[0] || 'conv';
           const mid = nm.value(`${rb}.svd_mid`);

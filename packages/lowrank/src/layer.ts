@@ -1,5 +1,5 @@
 import { type Graph, type NameGenerator, type Node, tensorValues } from '@whittle/graph';
-import { type Matrix, type Tensor, matrix, tensor } from '@whittle/tensor';
+import { type Matrix, type Tensor, float32ToFloat16Bits, matrix, tensor } from '@whittle/tensor';
 import type { RankProblem } from './rank.js';
 
 /** How a layer is factorized. */
@@ -34,19 +34,24 @@ export interface FactorizableLayer {
   build(ranks: readonly number[], names: NameGenerator): LayerRewrite;
 }
 
-/** A float32 initializer that is not also a graph input (so it is a constant weight). */
+/** Element types of the weights factorized (factors are written in the weight's type). */
+export type FactorDType = 'float32' | 'float16';
+
+const isFactorDType = (d: string): d is FactorDType => d === 'float32' || d === 'float16';
+
+/** A float32 or float16 initializer that is not also a graph input (so it is a constant weight). */
 export function constWeight(g: Graph, name: string | undefined): Tensor | undefined {
   if (!name) return undefined;
   const t = g.initializers.get(name);
-  if (!t || t.dtype !== 'float32') return undefined;
+  if (!t || !isFactorDType(t.dtype)) return undefined;
   return g.inputs.some((v) => v.name === name) ? undefined : t;
 }
 
-/** A float32 constant weight through a lookup (undefined when absent or not float32). */
+/** A float32 or float16 constant weight through a lookup (undefined when absent or of another type). */
 export function lookupWeight(lookup: WeightLookup, name: string | undefined): Tensor | undefined {
   if (!name) return undefined;
   const t = lookup(name);
-  return t && t.dtype === 'float32' ? t : undefined;
+  return t && isFactorDType(t.dtype) ? t : undefined;
 }
 
 /** A tensor's values as a rows×cols float64 matrix (row-major, as stored). */
@@ -54,8 +59,9 @@ export function asMatrix(t: Tensor, rows: number, cols: number): Matrix {
   return matrix(rows, cols, tensorValues(t));
 }
 
-/** A float32 cpu tensor from float64 values. */
-export function f32(values: Float64Array, shape: readonly number[]): Tensor {
+/** A float32 (or, for a float16 model's factors, float16) cpu tensor from float64 values. */
+export function f32(values: Float64Array, shape: readonly number[], dtype: FactorDType = 'float32'): Tensor {
+  if (dtype === 'float16') return tensor(Uint16Array.from(values, float32ToFloat16Bits), [...shape], 'float16', { backend: 'cpu' });
   return tensor(Float32Array.from(values), [...shape], 'float32', { backend: 'cpu' });
 }
 

@@ -1,7 +1,7 @@
 import { type Node, attr, createNode, getFloat, getInt } from '@whittle/graph';
 import { ArgumentError, type Matrix, frobeniusNorm, matrix, singularSubspaces } from '@whittle/tensor';
 import { type DecomposeOptions, type Spectrum, breakEvenSpectrum, decompose, useRandomized } from './decompose.js';
-import { type FactorizableLayer, type WeightLookup, asMatrix, f32, lookupWeight, relativeSpectrum, transposed } from './layer.js';
+import { type FactorDType, type FactorizableLayer, type WeightLookup, asMatrix, f32, lookupWeight, relativeSpectrum, transposed } from './layer.js';
 import type { InputTransform } from './whiten.js';
 
 /** A MatMul or Gemm whose weight is a constant 2-D initializer: y = x·W with W K×N. */
@@ -15,6 +15,8 @@ export interface LinearInfo {
   input: string;
   transA: boolean;
   transB: boolean;
+  /** Element type of the stored weight; the factors are written in it. */
+  dtype: FactorDType;
 }
 
 /** Whether a MatMul/Gemm reads its weight transposed (Gemm transB = 1). */
@@ -26,7 +28,7 @@ export function readsTransposed(node: Node): boolean {
 export function linearInfo(lookup: WeightLookup, node: Node): LinearInfo | { skip: string } {
   const wName = node.inputs[1];
   const w = lookupWeight(lookup, wName);
-  if (!w) return { skip: 'weight (input B) is not a float32 initializer' };
+  if (!w) return { skip: 'weight (input B) is not a float32 or float16 initializer' };
   if (w.rank !== 2) return { skip: `weight has rank ${w.rank}, expected 2` };
   const a = node.inputs[0]!;
   if (lookup(a)) return { skip: 'input A is an initializer (constant product)' };
@@ -35,7 +37,7 @@ export function linearInfo(lookup: WeightLookup, node: Node): LinearInfo | { ski
   const [r, c] = [w.shape[0]!, w.shape[1]!];
   const stored = asMatrix(w, r, c);
   const wm = transB ? matrix(c, r, transposed(stored)) : stored;
-  return { node, w: wm, k: wm.rows, n: wm.cols, input: a, transA, transB };
+  return { node, w: wm, k: wm.rows, n: wm.cols, input: a, transA, transB, dtype: w.dtype as FactorDType };
 }
 
 /**
@@ -109,12 +111,12 @@ export function prepareLinear(
       const relativeError = Math.sqrt(Math.max(0, spec.total - kept) / (spec.total || 1));
       const tb = info.transB;
       const initializers: [string, ReturnType<typeof f32>][] = [
-        [pName, tb ? f32(transposed(p), [r, k]) : f32(p.data, [k, r])],
-        [qName, tb ? f32(transposed(q), [n, r]) : f32(q.data, [r, n])],
+        [pName, tb ? f32(transposed(p), [r, k], info.dtype) : f32(p.data, [k, r], info.dtype)],
+        [qName, tb ? f32(transposed(q), [n, r], info.dtype) : f32(q.data, [r, n], info.dtype)],
       ];
       // Gemm-7..10 require C (Gemm-1..6 also need broadcast = 1 to broadcast it): one zero C shared by the Gemm readers
       const zeroName = opset < 11 && gemmReader ? names.value(`${base}.lowrank_zero`) : '';
-      if (zeroName) initializers.push([zeroName, f32(new Float64Array(1), [1])]);
+      if (zeroName) initializers.push([zeroName, f32(new Float64Array(1), [1], info.dtype)]);
       return {
         relativeError,
         initializers,
