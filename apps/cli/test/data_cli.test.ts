@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,20 +10,25 @@ import { writeTensorProto } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { tensor } from '@whittle/tensor';
 import { CORPUS, corpusFeeds, corpusPath } from '@whittle/testing/corpus';
+import { whittleInProcessAt } from './in_process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // fflate is a dependency of @whittle/eval (its .npz reader), not of the CLI: resolve it from there
 const { zipSync } = createRequire(join(here, '..', '..', '..', 'packages', 'eval', 'package.json'))('fflate') as { zipSync(files: Record<string, Uint8Array>): Uint8Array };
-const bin = join(here, '..', 'bin', 'whittle-source.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'whittle-data-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function whittle(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: dir }, timeout: 180_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+/**
+ * `whittle ...args` run in this process, started in the test's folder as a spawned bin would be
+ * (relative `--data` paths resolve there): the same program without seconds of start-up apiece.
+ */
+const whittle = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => whittleInProcessAt(dir, ...args);
 
 const cls = CORPUS.find((m) => m.id === 'ocr-cls')!;
+
+/** ocr-cls with int8 weights (cls-int8.onnx), written once by whichever test needs it first. */
+let clsInt8Run: Promise<{ code: number; stdout: string; stderr: string }> | undefined;
+const clsInt8 = (): Promise<{ code: number; stdout: string; stderr: string }> => (clsInt8Run ??= whittle('quantize', 'weights', '--bits', '8', corpusPath(cls), '-o', join(dir, 'cls-int8.onnx'), '--json'));
 const jarvis = CORPUS.find((m) => m.id === 'oww-hey-jarvis')!;
 
 /** `n` OCR-like page crops [n, 3, 48, 96] (the corpus's text-image feeds, one seed each). */
@@ -51,7 +55,7 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return d / Math.sqrt(x * y);
 }
 
-describe('--data <path|spec> (spawned CLI)', () => {
+describe('--data <path|spec>', () => {
   it('quantize static on the openWakeWord embedding model calibrated from a .npy; the output runs in onnxruntime close to the original', async () => {
     const emb = CORPUS.find((m) => m.id === 'oww-embedding')!;
     const mels = (n: number, seed: number): Float32Array => {
@@ -61,7 +65,7 @@ describe('--data <path|spec> (spawned CLI)', () => {
     };
     writeFileSync(join(dir, 'cal.npy'), encodeNpy({ data: mels(16, 100), shape: [16, 76, 32, 1], dtype: 'float32' }));
     const out = join(dir, 'emb-int8.onnx');
-    const r = whittle('quantize', 'static', corpusPath(emb), '--data', 'cal.npy', '--calibration-samples', '16', '-o', out, '--json');
+    const r = await whittle('quantize', 'static', corpusPath(emb), '--data', 'cal.npy', '--calibration-samples', '16', '-o', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const feeds = { input_1: new ort.Tensor('float32', mels(8, 500), [8, 76, 32, 1]) };
     const c = cosine(await run(corpusPath(emb), feeds), await run(out, feeds));
@@ -69,8 +73,8 @@ describe('--data <path|spec> (spawned CLI)', () => {
     expect(c).toBeGreaterThan(0.98);
   }, 240_000);
 
-  it('ocr-cls int8 weights for the evaluate tests', () => {
-    const r = whittle('quantize', 'weights', '--bits', '8', corpusPath(cls), '-o', join(dir, 'cls-int8.onnx'), '--json');
+  it('ocr-cls int8 weights for the evaluate tests', async () => {
+    const r = await clsInt8();
     expect(r.code, r.stderr).toBe(0);
   }, 240_000);
 
@@ -79,7 +83,7 @@ describe('--data <path|spec> (spawned CLI)', () => {
     const x = Float32Array.from({ length: n * 16 * 96 }, (_, i) => Math.sin(i * 0.37) * 2 + Math.cos(i * 0.011));
     writeFileSync(join(dir, 'jarvis.npz'), zipSync({ 'x.1.npy': encodeNpy({ data: x, shape: [n, 16, 96], dtype: 'float32' }) }));
     const out = join(dir, 'jarvis-int8.onnx');
-    const r = whittle('quantize', 'static', corpusPath(jarvis), '--data', 'jarvis.npz', '-o', out, '--json');
+    const r = await whittle('quantize', 'static', corpusPath(jarvis), '--data', 'jarvis.npz', '-o', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const q = await readModelFile(out);
     expect(q.graph.nodes.filter((nd) => nd.opType === 'QuantizeLinear').length).toBeGreaterThan(0);
@@ -99,7 +103,9 @@ describe('--data <path|spec> (spawned CLI)', () => {
     writeFileSync(join(d, 'x.npy'), encodeNpy({ data: x, shape: [n, 3, 48, 96], dtype: 'float32' }));
     writeFileSync(join(d, 'labels.npy'), encodeNpy({ data: labels, shape: [n], dtype: 'int32' }));
     const int8 = join(dir, 'cls-int8.onnx');
-    const r = whittle('evaluate', corpusPath(cls), int8, '--data', 'evalset', '--no-latency', '--json');
+    const made = await clsInt8();
+    expect(made.code, made.stderr).toBe(0);
+    const r = await whittle('evaluate', corpusPath(cls), int8, '--data', 'evalset', '--no-latency', '--json');
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as { rows: { accuracy?: number; fidelity?: { cosine: number; top1Agreement?: number } }[]; dataset: { count: number } };
     const feeds = { x: new ort.Tensor('float32', x, [n, 3, 48, 96]) };
@@ -123,7 +129,9 @@ describe('--data <path|spec> (spawned CLI)', () => {
       writeFileSync(join(d, `test_data_set_${s}`, 'input_0.pb'), writeTensorProto(tensor(x, [1, 3, 48, 96], 'float32', { backend: 'cpu' })));
     });
     const int8 = join(dir, 'cls-int8.onnx');
-    const r = whittle('evaluate', corpusPath(cls), int8, '--data', 'onnx-tests', '--no-latency', '--json');
+    const made = await clsInt8();
+    expect(made.code, made.stderr).toBe(0);
+    const r = await whittle('evaluate', corpusPath(cls), int8, '--data', 'onnx-tests', '--no-latency', '--json');
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as { rows: { accuracy?: number; fidelity?: { cosine: number } }[] };
     expect(rep.rows[0]!.accuracy).toBeUndefined();
@@ -136,29 +144,29 @@ describe('--data <path|spec> (spawned CLI)', () => {
     expect(rep.rows[1]!.fidelity!.cosine).toBeCloseTo(cosine(Float32Array.from(ref), Float32Array.from(q)), 5);
 
     writeFileSync(join(dir, 'bad.npy'), encodeNpy({ data: new Float32Array(2 * 48 * 96), shape: [2, 48, 96], dtype: 'float32' }));
-    const bad = whittle('quantize', 'static', corpusPath(cls), '--data', 'bad.npy', '-o', join(dir, 'never.onnx'));
+    const bad = await whittle('quantize', 'static', corpusPath(cls), '--data', 'bad.npy', '-o', join(dir, 'never.onnx'));
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain(`${join(dir, 'bad.npy')}, sample 0: input 'x' takes rank 4`);
   }, 240_000);
 
-  it('samples the model cannot run (a detector fed a height its upsampling path cannot take): evaluate and calibration name the model, the batch and the shapes; nothing written', () => {
+  it('samples the model cannot run (a detector fed a height its upsampling path cannot take): evaluate and calibration name the model, the batch and the shapes; nothing written', async () => {
     const det = corpusPath(CORPUS.find((m) => m.id === 'ocr-det')!);
     // PaddleOCR's detector needs sides that are multiples of 32: at 48 rows its FPN Add cannot broadcast
     writeFileSync(join(dir, 'tall48.npy'), encodeNpy({ data: new Float32Array(2 * 3 * 48 * 64).fill(0.5), shape: [2, 3, 48, 64], dtype: 'float32' }));
-    const ev = whittle('evaluate', det, det, '--data', 'tall48.npy', '--no-latency');
+    const ev = await whittle('evaluate', det, det, '--data', 'tall48.npy', '--no-latency');
     expect(ev.code, ev.stderr).toBe(1);
     expect(ev.stderr).toMatch(/EvaluationError: onnxruntime could not run 'ch_PP-OCRv4_det_infer' on batch 0 of .*tall48\.npy.* \(x \[2, 3, 48, 64\]\): .*Add/);
     const out = join(dir, 'det-never.onnx');
-    const q = whittle('quantize', 'static', det, '--data', 'tall48.npy', '-o', out);
+    const q = await whittle('quantize', 'static', det, '--data', 'tall48.npy', '-o', out);
     expect(q.code, q.stderr).toBe(1);
     expect(q.stderr).toMatch(/quantize-static: onnxruntime could not run the model on calibration batch 0 \(x \[2, 3, 48, 64\]\): .*Add/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('labeled data that cannot train the model notes it once, then the calibration error names the file', () => {
+  it('labeled data that cannot train the model notes it once, then the calibration error names the file', async () => {
     writeFileSync(join(dir, 'two-features.csv'), 'a,b,label\n1,2,0\n3,4,1\n');
     const out = join(dir, 'cls-never.onnx');
-    const r = whittle('quantize', 'static', corpusPath(cls), '--data', 'two-features.csv', '-o', out);
+    const r = await whittle('quantize', 'static', corpusPath(cls), '--data', 'two-features.csv', '-o', out);
     expect(r.code, r.stderr).toBe(1);
     // the context and the training flags both try the data: one note, not the same reason twice
     expect(r.stderr.match(/gives no training data/g)).toHaveLength(1);

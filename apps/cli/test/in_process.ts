@@ -22,3 +22,21 @@ export async function whittleInProcess(...args: string[]): Promise<{ code: numbe
     process.stderr.write = err;
   }
 }
+
+/**
+ * As {@link whittleInProcess}, started from folder `cwd` as the spawned tests start the bin (cwd
+ * and INIT_CWD there): relative paths in `args` resolve in it. Both are restored afterwards.
+ */
+export async function whittleInProcessAt(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const before = process.cwd();
+  const initCwd = process.env.INIT_CWD;
+  process.chdir(cwd);
+  process.env.INIT_CWD = cwd;
+  try {
+    return await whittleInProcess(...args);
+  } finally {
+    process.chdir(before);
+    if (initCwd === undefined) delete process.env.INIT_CWD;
+    else process.env.INIT_CWD = initCwd;
+  }
+}
