@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  attr, constantsToInitializers, findSharedWeights, foldBatchNorms, fuseMatMulAdd, normalizeModel, removeIdentities,
+  attr, constantsToInitializers, findSharedWeights, tensorInfo, foldBatchNorms, fuseMatMulAdd, normalizeModel, removeIdentities,
   foldConstants, runPass, untieSharedWeights, validateModel,
 } from '../src/index.js';
 import type { Model } from '../src/index.js';
@@ -316,5 +316,34 @@ describe('normalization passes', () => {
     const again = await runPass('normalize', r.model);
     expect(again.report.changed).toBe(false);
     expect(again.report.summary).toBe('already normalized');
+  });
+});
+
+describe('initializers listed as graph inputs', () => {
+  const build = (ir: number): Model => {
+    const m = model(
+      [node('MatMul', ['x', 'w'], ['h']), node('Mul', ['h', 'temperature'], ['h2']), node('Add', ['h2', 'b'], ['y'])],
+      { x: [1, 2] },
+      ['y'],
+      { w: t([1, 2, 3, 4], [2, 2]), b: t([0.5, -0.5], [2]), temperature: t([2], []) },
+    );
+    for (const [k, v] of m.graph.initializers) m.graph.inputs.push(tensorInfo(k, 'float32', [...v.shape]));
+    m.irVersion = ir;
+    return m;
+  };
+
+  it('IR 3: every one becomes a constant (the listing was mandatory); IR raised to 4', async () => {
+    const r = await normalizeModel(build(3));
+    expect(r.model.graph.inputs.map((v) => v.name)).toEqual(['x']);
+    expect(r.model.irVersion).toBe(4);
+    expect(r.report.stats.initializerInputsDropped).toBe(3);
+  });
+
+  it('IR 4 and later: weights become constants, a scalar default stays an input to feed', async () => {
+    const r = await normalizeModel(build(8));
+    expect(r.model.graph.inputs.map((v) => v.name)).toEqual(['x', 'temperature']);
+    expect(r.model.irVersion).toBe(8);
+    const off = await normalizeModel(build(8), { initializerInputsToConstants: false });
+    expect(off.model.graph.inputs).toHaveLength(4);
   });
 });
