@@ -1,7 +1,10 @@
 /**
- * End to end through the spawned CLI on the user's kind of data: a CNN calibrated from an image
- * folder and evaluated on a labelled one; GPTQ vs RTN int4 on a transformer from token data;
- * perplexity of a decoder on raw text with its tokenizer.json; user metric modules.
+ * End to end through the CLI on the user's kind of data: a CNN calibrated from an image folder and
+ * evaluated on a labelled one; GPTQ vs RTN int4 on a transformer from token data; perplexity of a
+ * decoder on raw text with its tokenizer.json; user metric modules. The commands run in this
+ * process, started in the data folder as the bin would be (seconds of start-up saved apiece); the
+ * run that loads a user metric module goes through the bin, where Node (not the test runner) loads
+ * the module.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { writeModel } from '@whittle/onnx';
 import { Rng } from '@whittle/tensor';
 import { optimumDecoder, torchTransformerEncoder } from '@whittle/testing/exporters';
 import { ZOO_DIR, cacheName, mnistData } from '@whittle/testing/zoo';
+import { whittleInProcessAt } from './in_process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // fast-png is a dependency of @whittle/eval (its image reader), not of the CLI: resolve it from there
@@ -29,6 +33,26 @@ function whittle(...args: string[]): { code: number; stdout: string; stderr: str
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: dir }, timeout: 300_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** `whittle ...args` in this process, started in the test's folder. */
+const run = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => whittleInProcessAt(dir, ...args);
+
+/**
+ * The transformer encoder, its token data (64 calibration and 48 held-out sequences) and its RTN
+ * int4 weights, made once by whichever test needs them first.
+ */
+let encoderRun: Promise<{ code: number; stdout: string; stderr: string }> | undefined;
+const encoder = (): Promise<{ code: number; stdout: string; stderr: string }> =>
+  (encoderRun ??= (async () => {
+    const enc = join(dir, 'encoder.onnx');
+    writeFileSync(enc, writeModel((await normalizeModel(torchTransformerEncoder({ vocab: 200, layers: 2, dModel: 64, heads: 4, ffn: 256, seed: 3 }))).model));
+    const rng = new Rng(11);
+    // token ids with a skewed (Zipf-like) distribution, 16 per sequence
+    const seq = (): number[] => Array.from({ length: 16 }, () => Math.min(199, Math.floor(Math.exp(rng.uniform() * Math.log(200)) - 1)));
+    writeFileSync(join(dir, 'cal.jsonl'), Array.from({ length: 64 }, () => JSON.stringify(seq())).join('\n') + '\n');
+    writeFileSync(join(dir, 'held.jsonl'), Array.from({ length: 48 }, () => JSON.stringify({ input_ids: seq() })).join('\n') + '\n');
+    return run('quantize', 'weights', enc, '--bits', '4', '--block-size', '32', '-o', join(dir, 'enc-rtn4.onnx'), '--json');
+  })());
 
 interface Report {
   dataset: { name: string; count: number; source: string; dataFree?: boolean; split?: string };
@@ -55,7 +79,7 @@ function writeDigits(root: string, images: Float32Array, labels: ArrayLike<numbe
   }
 }
 
-describe('whittle evaluate on the data a user has (spawned CLI)', () => {
+describe('whittle evaluate on the data a user has', () => {
   it('LeNet-5: static int8 calibrated from an image folder, evaluated on a labelled image folder; accuracies as onnxruntime measures them', async () => {
     const lenet5 = join(ZOO_DIR, cacheName('lenet5'));
     const mnist = await mnistData();
@@ -65,9 +89,9 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
     const testIdx = Array.from({ length: 400 }, (_, k) => k * 5);
     writeDigits(val, mnist.test.images, mnist.test.labels, testIdx);
     const q = join(dir, 'lenet5-int8.onnx');
-    const r = whittle('quantize', 'static', lenet5, '--data', cal, '--calibration-samples', '64', '-o', q, '--json');
+    const r = await run('quantize', 'static', lenet5, '--data', cal, '--calibration-samples', '64', '-o', q, '--json');
     expect(r.code, r.stderr).toBe(0);
-    const e = whittle('evaluate', lenet5, q, '--data', val, '--no-latency', '--json', '--report', join(dir, 'rep-lenet5'));
+    const e = await run('evaluate', lenet5, q, '--data', val, '--no-latency', '--json', '--report', join(dir, 'rep-lenet5'));
     expect(e.code, e.stderr).toBe(0);
     const rep = JSON.parse(e.stdout) as Report;
     expect(rep.task.task).toBe('classification');
@@ -105,19 +129,13 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
 
   it('transformer encoder from token ids: GPTQ int4 has a lower output error than RTN int4 on held-out tokens', async () => {
     const enc = join(dir, 'encoder.onnx');
-    writeFileSync(enc, writeModel((await normalizeModel(torchTransformerEncoder({ vocab: 200, layers: 2, dModel: 64, heads: 4, ffn: 256, seed: 3 }))).model));
-    const rng = new Rng(11);
-    // token ids with a skewed (Zipf-like) distribution, 16 per sequence
-    const seq = (): number[] => Array.from({ length: 16 }, () => Math.min(199, Math.floor(Math.exp(rng.uniform() * Math.log(200)) - 1)));
-    writeFileSync(join(dir, 'cal.jsonl'), Array.from({ length: 64 }, () => JSON.stringify(seq())).join('\n') + '\n');
-    writeFileSync(join(dir, 'held.jsonl'), Array.from({ length: 48 }, () => JSON.stringify({ input_ids: seq() })).join('\n') + '\n');
+    const w = await encoder();
     const gptq = join(dir, 'enc-gptq4.onnx');
     const rtn = join(dir, 'enc-rtn4.onnx');
-    const g = whittle('quantize', 'gptq', enc, '--bits', '4', '--block-size', '32', '--data', 'cal.jsonl', '--calibration-samples', '64', '-o', gptq, '--json');
+    const g = await run('quantize', 'gptq', enc, '--bits', '4', '--block-size', '32', '--data', 'cal.jsonl', '--calibration-samples', '64', '-o', gptq, '--json');
     expect(g.code, g.stderr).toBe(0);
-    const w = whittle('quantize', 'weights', enc, '--bits', '4', '--block-size', '32', '-o', rtn, '--json');
     expect(w.code, w.stderr).toBe(0);
-    const e = whittle('evaluate', enc, gptq, rtn, '--data', 'held.jsonl', '--task', 'fidelity', '--no-latency', '--json');
+    const e = await run('evaluate', enc, gptq, rtn, '--data', 'held.jsonl', '--task', 'fidelity', '--no-latency', '--json');
     expect(e.code, e.stderr).toBe(0);
     const rep = JSON.parse(e.stdout) as Report;
     expect(rep.task.task).toBe('fidelity');
@@ -143,6 +161,8 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
   it('regression against the expected outputs of an ONNX test-data folder; embedding cosine and retrieval agreement on token data', async () => {
     const enc = join(dir, 'encoder.onnx');
     const rtn = join(dir, 'enc-rtn4.onnx');
+    const w = await encoder();
+    expect(w.code, w.stderr).toBe(0);
     const { writeTensorProto } = await import('@whittle/onnx');
     const { tensor } = await import('@whittle/tensor');
     const rng = new Rng(21);
@@ -156,7 +176,7 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
       const y = await runOrt(enc, { input_ids: new ort.Tensor('int64', ids, [1, 12]) });
       writeFileSync(join(d, 'output_0.pb'), writeTensorProto(tensor(y.data, y.dims, 'float32', { backend: 'cpu' })));
     }
-    const e = whittle('evaluate', enc, rtn, '--data', 'enc-tests', '--task', 'regression', '--no-latency', '--json');
+    const e = await run('evaluate', enc, rtn, '--data', 'enc-tests', '--task', 'regression', '--no-latency', '--json');
     expect(e.code, e.stderr).toBe(0);
     const rep = JSON.parse(e.stdout) as Report;
     let sq = 0, ab = 0, n = 0;
@@ -170,7 +190,7 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
     expect(rep.rows[1]!.metrics!.mae).toBeCloseTo(ab / n, 5);
     console.log(`encoder RTN int4 vs the ONNX test-data expected outputs: mse ${(sq / n).toExponential(3)}, mae ${(ab / n).toExponential(3)}`);
 
-    const m = whittle('evaluate', enc, rtn, '--data', 'held.jsonl', '--task', 'embedding', '--no-latency', '--json');
+    const m = await run('evaluate', enc, rtn, '--data', 'held.jsonl', '--task', 'embedding', '--no-latency', '--json');
     expect(m.code, m.stderr).toBe(0);
     const er = JSON.parse(m.stdout) as Report;
     const held = readFileSync(join(dir, 'held.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { input_ids: number[] }).input_ids);
@@ -201,7 +221,7 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
     const dec = join(dir, 'decoder.onnx');
     writeFileSync(dec, writeModel(optimumDecoder({ seed: 2, vocab: 64, layers: 2, dModel: 64, heads: 4 })));
     const q = join(dir, 'decoder-int8.onnx');
-    const r = whittle('quantize', 'weights', dec, '--bits', '8', '-o', q, '--json');
+    const r = await run('quantize', 'weights', dec, '--bits', '8', '-o', q, '--json');
     expect(r.code, r.stderr).toBe(0);
     writeFileSync(join(dir, 'metric.mjs'), 'export default ({ outputs, inputs }) => ({ logitMean: outputs.logits.data.reduce((s, v) => s + v, 0) / outputs.logits.data.length, windows: inputs.input_ids.dims[0] });\n');
     const e = whittle('evaluate', dec, q, '--data', join('text', 'spec.yaml'), '--task', 'lm', '--output', 'logits', '--metric', 'metric.mjs', '--no-latency', '--json');
@@ -247,14 +267,16 @@ describe('whittle evaluate on the data a user has (spawned CLI)', () => {
     expect(Math.abs(p1.ppl - p0.ppl) / p0.ppl).toBeLessThan(0.05);
   }, 600_000);
 
-  it('synthetic data is reported as data-free; an unknown task is refused', () => {
+  it('synthetic data is reported as data-free; an unknown task is refused', async () => {
     const enc = join(dir, 'encoder.onnx');
-    const e = whittle('evaluate', enc, join(dir, 'enc-rtn4.onnx'), '--data', 'synthetic:4', '--task', 'embedding', '--no-latency', '--report', join(dir, 'rep-syn'));
+    const w = await encoder();
+    expect(w.code, w.stderr).toBe(0);
+    const e = await run('evaluate', enc, join(dir, 'enc-rtn4.onnx'), '--data', 'synthetic:4', '--task', 'embedding', '--no-latency', '--report', join(dir, 'rep-syn'));
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/Data: data-free \(synthetic\) — synthetic:4 \[synthetic\]/);
     expect(e.stdout).toMatch(/\| `enc-rtn4` \| 0\.9\d+ \| 0\.9\d+ \| [01]\.?\d* \|/);
     expect(readFileSync(join(dir, 'rep-syn', 'MODEL_CARD.md'), 'utf8')).toContain('Measured on synthetic (data-free) inputs');
-    const bad = whittle('evaluate', enc, '--data', 'synthetic:2', '--task', 'speed');
+    const bad = await run('evaluate', enc, '--data', 'synthetic:2', '--task', 'speed');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--task must be one of classification, fidelity, lm, regression, embedding');
   }, 300_000);
