@@ -10,6 +10,7 @@
  * {@link nbitsJobRunner} as well as a node worker thread.
  */
 import { bandArena } from './nbits_arena.js';
+import { decodeFloat16Bits } from './float16_decode.js';
 import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
 import type { WasmBandArena } from './nbits_wasm.js';
 
@@ -63,6 +64,8 @@ export interface NBitsPartJob {
   id: number;
   path: string;
   offset: number;
+  /** B is stored as float16: each band is read as half floats and decoded to float32. */
+  float16?: boolean;
   K: number;
   N: number;
   nb: number;
@@ -116,6 +119,8 @@ interface ThreadState {
   outs: { B: Uint8Array; S: Float32Array; Z: Uint8Array; Bw: Int32Array; Sw: Int32Array }[];
   rowS: Float32Array;
   rowZ: Uint8Array;
+  /** Half floats of one band of a float16 weight (made at its first 'part' job). */
+  half?: Uint16Array;
 }
 
 /**
@@ -195,7 +200,14 @@ function runPart(st: ThreadState, job: NBitsPartJob, files: BandFiles): void {
   try {
     for (let k0 = blk0 * bs; k0 < end; k0 += rows) {
       const r = Math.min(rows, end - k0);
-      f.read(arena.band.subarray(0, r * N * 4), job.offset + k0 * N * 4);
+      if (job.float16) {
+        // half floats into a band-sized buffer, decoded into the kernel's float32 band
+        const n = r * N;
+        st.half ??= new Uint16Array(st.job.bandBytes / 4);
+        const halves = st.half.subarray(0, n);
+        f.read(new Uint8Array(halves.buffer, 0, n * 2), job.offset + k0 * N * 2);
+        decodeFloat16Bits(halves, new Uint32Array(arena.band.buffer, arena.band.byteOffset, n));
+      } else f.read(arena.band.subarray(0, r * N * 4), job.offset + k0 * N * 4);
       arena.run(r, N, bits, symmetric, bs, container, nbL, k0 / bs - blk0);
     }
   } finally {

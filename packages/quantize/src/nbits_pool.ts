@@ -41,10 +41,11 @@ export interface NBitsBandPool {
   /**
    * Like `nbitsBands(..).quantize`, with two output sets used in turn: outputs are views valid
    * until the call after next, so the next weight may be quantized while these are written. With `file` (B's
-   * bytes are at `offset` in the file at `path`), the threads read their rows themselves and
-   * `load` is not called; without it, bands are read here through `load` and shared.
+   * bytes are at `offset` in the file at `path`, float32 or — `dataType` 'float16' — half floats the
+   * threads decode), the threads read their rows themselves and `load` is not called; without it,
+   * bands are read here through `load` (float32 bytes) and shared.
    */
-  cols(K: number, N: number, load: (k0: number, rows: number, into: Uint8Array) => void, file?: { path: string; offset: number }): Promise<NBitsOutputs>;
+  cols(K: number, N: number, load: (k0: number, rows: number, into: Uint8Array) => void, file?: { path: string; offset: number; dataType?: 'float32' | 'float16' }): Promise<NBitsOutputs>;
   /**
    * A tied table [V, D] (B = tableᵀ): `load(v0, rows, into)` fills rows of the table, `write`
    * receives the packed codes of each band in order; scales [V, nb] and zero points [V, zpBytes]
@@ -234,7 +235,7 @@ export function nbitsBandPool(spec: NBitsSpec, shapes: { cols: readonly (readonl
         const take = async (t: number): Promise<void> => {
           for (let blk0 = next * pb; blk0 < nb; blk0 = next * pb) {
             next++;
-            await submit({ type: 'part', path: file.path, offset: file.offset, K, N, nb, blk0, blk1: Math.min(nb, blk0 + pb), rows: colRows, buf: set }, t);
+            await submit({ type: 'part', path: file.path, offset: file.offset, ...(file.dataType === 'float16' ? { float16: true } : {}), K, N, nb, blk0, blk1: Math.min(nb, blk0 + pb), rows: colRows, buf: set }, t);
           }
         };
         try {

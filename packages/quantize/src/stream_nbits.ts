@@ -5,7 +5,9 @@
  * its outputs written to the output data file. Peak memory ≈ the largest weight's packed output
  * plus ~10 MB (a tied token table: a band of rows at a time, plus its scales).
  * MatMul weights are byte-identical to `quantize-weights` with format 'matmulnbits' on the same
- * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
+ * options. Float16 weights (a float16 model, or the float16 weights of a mixed one) are decoded a
+ * band at a time into the same float32 bands (`stream_rows.ts`) and get float16 scales, so their
+ * MatMulNBits / GatherBlockQuantized read and write float16 and the graph's types do not change. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
  * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
  * `stream_tied.ts`).
  *
@@ -20,6 +22,7 @@ import type { NBitsSpec } from './nbits_kernel.js';
 import { BAND_BYTES, type NBitsBands, type NBitsOutputs, nbitsBands } from './nbits_bands.js';
 import { type BandThreadFactory, type NBitsBandPool, nbitsBandPool } from './nbits_pool.js';
 import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
+import { type StreamFloatType, type StreamRows, isStreamFloat, streamRows } from './stream_rows.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
 export interface StreamQuantizeOptions {
@@ -42,9 +45,10 @@ export interface StreamQuantizeOptions {
   /** Makes the band threads when `threads` > 1: `nodeBandThreads` of `@whittle/quantize/node` (node:worker_threads). */
   bandThreads?: BandThreadFactory;
   /**
-   * A float32 token table tied with the LM head (read by Gather and, through Transpose, by MatMul):
-   * 'shared' quantizes it once for GatherBlockQuantized and the head's MatMulNBits (4-bit grids
-   * only, width a multiple of the block size); 'float' leaves it float32. Default 'shared'.
+   * A float32 or float16 token table tied with the LM head (read by Gather and, through Transpose,
+   * by MatMul): 'shared' quantizes it once for GatherBlockQuantized and the head's MatMulNBits
+   * (4-bit grids only, width a multiple of the block size); 'float' leaves it in its float type.
+   * Default 'shared'.
    */
   tiedEmbedding?: 'shared' | 'float';
   /** Called after each weight. */
@@ -56,6 +60,8 @@ export interface StreamQuantizeOptions {
 export interface StreamQuantizeLayer {
   weight: string;
   shape: [number, number];
+  /** The weight's element type; its scales were written in it (float16 scales for a float16 weight). */
+  dataType: StreamFloatType;
   bytesIn: number;
   bytesOut: number;
 }
@@ -67,8 +73,9 @@ interface Site {
 }
 
 /**
- * Replace every MatMul whose weight B [K, N] is an unloaded float32 external tensor by
- * com.microsoft MatMulNBits, streaming through `io`. Modifies `model` in place.
+ * Replace every MatMul whose weight B [K, N] is an unloaded float32 or float16 external tensor by
+ * com.microsoft MatMulNBits, streaming through `io`; scales have the weight's type (float16 for a
+ * float16 weight, whose MatMul then stays float16). Modifies `model` in place.
  */
 export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions = {}): Promise<StreamQuantizeLayer[]> {
   const bits = opts.bits ?? 4;
@@ -83,7 +90,7 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
     if (!isDefaultDomain(node.domain) || node.opType !== 'MatMul') continue;
     const name = node.inputs[1] ?? '';
     const t = g.rawInitializers.get(name);
-    if (t?.external && t.dataType === 'float32' && t.dims.length === 2) sites.push({ node, name, t });
+    if (t?.external && isStreamFloat(t) && t.dims.length === 2) sites.push({ node, name, t });
   }
   const tiedMode = opts.tiedEmbedding ?? 'shared';
   if (tiedMode !== 'shared' && tiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: tiedEmbedding must be 'shared' or 'float', got '${String(tiedMode)}'`);
@@ -97,7 +104,7 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
   // quantized here or on band threads
   const pool = threads > 1 && sites.length + tied.length > 0 ? nbitsBandPool(spec, { cols: shapes, rows: tied.map((t) => t.t.dims as [number, number]) }, threads, opts.bandThreads!, opts.sliceElements ? opts.sliceElements * 4 : BAND_BYTES, opts.signal) : undefined;
   try {
-    return await quantizeSites(model, io, opts, { spec, sites, tied, pool, bands: pool ? undefined : nbitsBands(spec, shapes) });
+    return await quantizeSites(model, io, opts, { spec, sites, tied, pool, bands: pool ? undefined : nbitsBands(spec, shapes), rows: streamRows(io, opts.signal) });
   } finally {
     await pool?.close();
   }
@@ -109,9 +116,10 @@ interface Plan {
   tied: ReturnType<typeof findStreamTiedTables>;
   pool: NBitsBandPool | undefined;
   bands: NBitsBands | undefined;
+  rows: StreamRows;
 }
 
-async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions, { spec, sites, tied, pool, bands }: Plan): Promise<StreamQuantizeLayer[]> {
+async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions, { spec, sites, tied, pool, bands, rows }: Plan): Promise<StreamQuantizeLayer[]> {
   const { blockSize: bs, container } = spec;
   const g = model.graph;
   const names = new NameGenerator(g);
@@ -120,21 +128,18 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
   const total = sites.length + tied.length;
   for (const [i, t] of tied.entries()) {
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
-    const bytesOut = await quantizeTiedTableStreaming(model, io, t, { ...spec, container: 4 }, names, opts.sliceElements ?? 2 ** 21, pool, opts.signal);
+    const bytesOut = await quantizeTiedTableStreaming(model, io, t, { ...spec, container: 4 }, names, opts.sliceElements ?? 2 ** 21, rows, pool);
     ensureDomain(model, 'com.microsoft', 1);
-    layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], bytesIn: t.t.external!.length, bytesOut });
+    layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], dataType: t.t.dataType as StreamFloatType, bytesIn: t.t.external!.length, bytesOut });
     opts.onProgress?.(i + 1, total, t.name);
   }
   const quantize = (s: Site): NBitsOutputs | Promise<NBitsOutputs> => {
     const [K, N] = s.t.dims as [number, number];
-    const ext = s.t.external!;
-    const load = (k0: number, rows: number, into: Uint8Array): void => {
-      throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
-      io.load({ ...s.t, external: { ...ext, offset: ext.offset + k0 * N * 4, length: rows * N * 4 } }, s.name, into);
-    };
+    // float32 bands of B (a float16 B decoded band by band)
+    const load = rows.loader(s.t, s.name, N);
     if (!pool) return bands!.quantize(K, N, load);
     // band threads read B themselves when the io can name its file (rewriteModelFile's can)
-    return pool.cols(K, N, load, io.dataFile ? { path: io.dataFile(s.t, s.name), offset: ext.offset } : undefined);
+    return pool.cols(K, N, load, io.dataFile ? { path: io.dataFile(s.t, s.name), offset: s.t.external!.offset, dataType: s.t.dataType as StreamFloatType } : undefined);
   };
   // on threads, the next weight is quantized while this one is written (the pool has two output sets)
   const firsts = sites.filter((s, i) => sites.findIndex((x) => x.name === s.name) === i);
@@ -166,14 +171,17 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
       wB.write(q.B);
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };
       g.rawInitializers.set(out.B, { dataType: 'uint8', dims: [N, nb, blob], external: wB.finish() });
+      // MatMulNBits' scales have A's type: float16 for a float16 weight (its MatMul reads float16)
+      const type = s.t.dataType as StreamFloatType;
+      const scaleBytes = rows.scaleBytes(q.scales, type);
       const wS = io.begin();
-      wS.write(new Uint8Array(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength));
-      g.rawInitializers.set(out.S, { dataType: 'float32', dims: [N * nb], external: wS.finish() });
+      wS.write(scaleBytes);
+      g.rawInitializers.set(out.S, { dataType: type, dims: [N * nb], external: wS.finish() });
       const wZ = io.begin();
       wZ.write(q.zps);
       g.rawInitializers.set(out.Z, { dataType: 'uint8', dims: [N * zpBytes], external: wZ.finish() });
       emitted.set(s.name, out);
-      layers.push({ weight: s.name, shape: [K, N], bytesIn: s.t.external!.length, bytesOut: N * nb * blob + q.scales.byteLength + q.zps.length });
+      layers.push({ weight: s.name, shape: [K, N], dataType: type, bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scaleBytes.byteLength + q.zps.length });
     }
     ensureDomain(model, 'com.microsoft', 1);
     const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: container, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));

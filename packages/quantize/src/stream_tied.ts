@@ -1,19 +1,21 @@
 /**
- * The tied token table of a decoder (a float32 [V, D] table read by Gather and, through a
+ * The tied token table of a decoder (a float32 or float16 [V, D] table read by Gather and, through a
  * Transpose, by the LM head's MatMul) in streaming int4: the 'shared' layout of `tied_head.ts`
  * — one packed [V, D/bs, bs/2] code initializer and one [V, D/bs] scale initializer read by the
  * head's MatMulNBits and by GatherBlockQuantized — written piecewise through a TensorStreamIO.
  * The table's rows are MatMulNBits' columns already (B = tableᵀ) and contiguous in the file, so a
  * band of rows is read, quantized with no transpose and written at a time; memory is one band plus
- * the scales (V·D/bs floats), not the table.
+ * the scales (V·D/bs floats), not the table. A float16 table is decoded a band at a time and gets
+ * float16 scales, so the gather and the head output float16 as the table's readers did.
  */
-import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts, throwIfAborted } from '@whittle/graph';
+import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts } from '@whittle/graph';
 import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
 import type { NBitsBandPool } from './nbits_pool.js';
 import { rewireSharedTable } from './tied_head.js';
 import { readersOf } from './write_weights.js';
+import { type StreamFloatType, type StreamRows, isStreamFloat } from './stream_rows.js';
 
-/** An unloaded float32 table [V, D] read by Gathers (axis 0) and one Transpose(perm [1, 0]) feeding MatMul B inputs. */
+/** An unloaded float32 or float16 table [V, D] read by Gathers (axis 0) and one Transpose(perm [1, 0]) feeding MatMul B inputs. */
 export interface StreamTiedTable {
   name: string;
   t: RawTensor;
@@ -26,7 +28,7 @@ export interface StreamTiedTable {
 export function findStreamTiedTables(g: Graph, blockSize: number): StreamTiedTable[] {
   const out: StreamTiedTable[] = [];
   for (const [name, t] of g.rawInitializers) {
-    if (!t.external || t.dataType !== 'float32' || t.dims.length !== 2 || t.dims[1]! % blockSize !== 0) continue;
+    if (!t.external || !isStreamFloat(t) || t.dims.length !== 2 || t.dims[1]! % blockSize !== 0) continue;
     const r = readersOf(g, name);
     if (r.outputs) continue;
     const gathers = r.nodes.filter((x) => x.node.opType === 'Gather' && x.input === 0 && (getInt(x.node, 'axis') ?? 0) === 0).map((x) => x.node);
@@ -45,21 +47,18 @@ export function findStreamTiedTables(g: Graph, blockSize: number): StreamTiedTab
 /**
  * Quantize `tied` (4-bit container) through `io` into the shared layout, `sliceElements` floats
  * of it at a time (or on the band threads of `pool`: same bytes), and rewire its Gathers and
- * heads. Returns the bytes written.
+ * heads. Rows are read by `rows` (which checks the pass's abort signal); the scales are written
+ * in the table's type. Returns the bytes written.
  */
-export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, names: NameGenerator, sliceElements: number, pool?: NBitsBandPool, signal?: AbortSignal): Promise<number> {
+export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamIO, tied: StreamTiedTable, spec: NBitsSpec, names: NameGenerator, sliceElements: number, rows: StreamRows, pool?: NBitsBandPool): Promise<number> {
   const g = model.graph;
   const [V, D] = tied.t.dims as [number, number];
   const bs = spec.blockSize;
   const nb = D / bs;
   const blob = bs / 2;
   const zpBytes = Math.ceil(nb / 2);
-  const ext = tied.t.external!;
-  const load = (v0: number, r: number, into: Uint8Array): void => {
-    throwIfAborted(signal, 'quantizeWeightsStreaming');
-    const part: RawTensor = { dataType: 'float32', dims: [r, D], external: { ...ext, offset: ext.offset + v0 * D * 4, length: r * D * 4 } };
-    io.load(part, tied.name, into);
-  };
+  // float32 bands of rows (a float16 table decoded band by band)
+  const load = rows.loader(tied.t, tied.name, D);
   const wB = io.begin();
   let scales: Float32Array;
   let zps: Uint8Array;
@@ -67,12 +66,12 @@ export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamI
   else {
     scales = new Float32Array(V * nb);
     zps = new Uint8Array(V * zpBytes);
-    const rows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
-    const packed = new Uint8Array(rows * nb * blob);
-    const band = new Float32Array(rows * D);
+    const bandRows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
+    const packed = new Uint8Array(bandRows * nb * blob);
+    const band = new Float32Array(bandRows * D);
     const bandBytes = new Uint8Array(band.buffer);
-    for (let v0 = 0; v0 < V; v0 += rows) {
-      const r = Math.min(rows, V - v0);
+    for (let v0 = 0; v0 < V; v0 += bandRows) {
+      const r = Math.min(bandRows, V - v0);
       load(v0, r, bandBytes.subarray(0, r * D * 4));
       quantizeRowsNBits(band, D, v0, r, spec, packed, scales, zps);
       wB.write(packed.subarray(0, r * nb * blob));
@@ -81,10 +80,13 @@ export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamI
   const data = names.value(`${tied.name}_q4`);
   const scaleName = names.value(`${tied.name}_scales`);
   g.rawInitializers.set(data, { dataType: 'uint8', dims: [V, nb, blob], external: wB.finish() });
+  // the scales' type is the gathered rows' and the head's output type
+  const type = tied.t.dataType as StreamFloatType;
+  const scaleBytes = rows.scaleBytes(scales, type);
   const wS = io.begin();
-  wS.write(new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength));
-  g.rawInitializers.set(scaleName, { dataType: 'float32', dims: [V, nb], external: wS.finish() });
-  let written = V * nb * blob + scales.byteLength;
+  wS.write(scaleBytes);
+  g.rawInitializers.set(scaleName, { dataType: type, dims: [V, nb], external: wS.finish() });
+  let written = V * nb * blob + scaleBytes.byteLength;
   let headZ = '';
   let gatherZ = '';
   if (!spec.symmetric) {
