@@ -75,7 +75,7 @@ describe('output path checks', () => {
     const out = join(dir, 'stream_inline.onnx');
     const r = await whittleInProcess('quantize', 'stream', model, '-o', out);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/NoCompressionError: no float32 2-D MatMul weight in external data.*quantize weights --format matmulnbits/);
+    expect(r.stderr).toMatch(/NoCompressionError: no float32 or float16 2-D MatMul weight in external data.*quantize weights --format matmulnbits/);
     expect(readdirSync(dir).filter((f) => f.startsWith('stream_inline'))).toEqual([]);
   });
 

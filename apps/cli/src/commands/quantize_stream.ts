@@ -1,7 +1,8 @@
 /**
  * `whittle quantize stream <model> -o out.onnx`: weight-only int4/int8 (MatMulNBits, a tied token
  * table shared with GatherBlockQuantized) or float16 for models larger than memory — weights stay
- * in their external data file and are converted one at a time.
+ * in their external data file and are converted one at a time. Float32 and float16 weights are
+ * quantized alike, each with scales of its own type (a float16 model stays float16).
  */
 import type { Command } from 'commander';
 import { rewriteModelFile } from '@whittle/onnx/node';
@@ -15,7 +16,7 @@ export function addQuantizeStreamCommand(program: Command): void {
   const q = program.commands.find((c) => c.name() === 'quantize');
   if (!q) return;
   q.command('stream')
-    .argument('<model>', 'input .onnx whose MatMul weights live in external data')
+    .argument('<model>', 'input .onnx whose float32 or float16 MatMul weights live in external data')
     .description('Weight-only MatMulNBits (or --float16) for models larger than memory: each weight is read, converted and written alone; peak memory is about the largest weight')
     .requiredOption('-o, --output <file>', 'output .onnx (its data goes to <output>.data; written atomically, never over the input)')
     .option('--bits <n>', 'grid bits, 2..8 (<= 4 stored as 4-bit)', (v) => Number(v), 4)
@@ -39,12 +40,14 @@ export function addQuantizeStreamCommand(program: Command): void {
           else {
             layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
             // thrown inside the rewrite, so no file is written
-            if (layers.length === 0) throw new NoCompressionError(`no float32 2-D MatMul weight in external data in '${model}': quantize stream converts weights stored in an external data file; for weights stored inline use 'whittle quantize weights --format matmulnbits'`, 'nothing to quantize');
+            if (layers.length === 0) throw new NoCompressionError(`no float32 or float16 2-D MatMul weight in external data in '${model}': quantize stream converts weights stored in an external data file; for weights stored inline use 'whittle quantize weights --format matmulnbits'`, 'nothing to quantize');
           }
         });
         progress.stop();
         // weights stored inline are not streamed: the graph pass converts them in memory, and its summary says how many
-        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights`;
+        const half = (layers ?? []).filter((l) => l.dataType === 'float16').length;
+        const halfNote = half ? ` (${half} float16 weight${half > 1 ? 's' : ''} quantized with float16 scales, float16 activations kept)` : '';
+        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}`;
         if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
         else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
       } finally {
