@@ -6,9 +6,11 @@
  * bands decoded here. The streamed model runs in onnxruntime-node with float16 logits close to the
  * fp16 model's; a model mixing float32 and float16 weights gets each weight's scales in its type.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Model, getPass, runPass } from '@whittle/graph';
 import { readModelFile, rewriteModelFile, writeModelFile } from '@whittle/onnx/node';
@@ -21,6 +23,7 @@ import { ioTypes, ortRunHalf } from './float16_helpers.js';
 import { relError } from './helpers.js';
 import { cosine } from './real_models.js';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'whittle-stream-f16-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -122,6 +125,18 @@ describe('streaming int4 of a model mixing float32 and float16 weights', async (
     expectSameInitializers(q.model, await inMemory(mixed.model, true));
     const base = (await ortRunHalf(mixed.model, feeds)).outputs.logits!;
     expect(cosine(base, (await ortRunHalf(q.model, feeds)).outputs.logits!)).toBeGreaterThan(0.95);
+  });
+});
+
+describe('streaming int4 of a float16 model: memory', () => {
+  it('peak memory follows the largest weight, with no float32 copy of the model (child process, 4 x 32 MB float16 weights, 1 thread)', () => {
+    const r = spawnSync(process.execPath, ['--conditions=@whittle/source', '--import', 'tsx', join(here, 'fixtures', 'stream_peak_float16.ts'), dir, '1'], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakRss: number; baseRss: number; largest: number; total: number };
+    console.log(`float16 streaming (1 thread) peak RSS ${(m.peakRss / 2 ** 20).toFixed(0)} MB (before ${(m.baseRss / 2 ** 20).toFixed(0)} MB) for ${(m.total / 2 ** 20).toFixed(0)} MB of float16 weights, largest ${(m.largest / 2 ** 20).toFixed(0)} MB`);
+    // the float32 path's bound, and less than the float16 model itself (decoded to float32 it would be twice that)
+    expect(m.peakRss).toBeLessThan(m.largest + 300 * 2 ** 20);
+    expect(m.peakRss - m.baseRss).toBeLessThan(m.total);
   });
 });
 
