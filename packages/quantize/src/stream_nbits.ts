@@ -61,7 +61,7 @@ export interface StreamQuantizeLayer {
   weight: string;
   shape: [number, number];
   /** The weight's element type; its scales were written in it (float16 scales for a float16 weight). */
-  dataType: StreamFloatType;
+  dataType: 'float32' | 'float16';
   bytesIn: number;
   bytesOut: number;
 }
