@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '@whittle/graph';
 import { cosineSimilarity as cosine } from '@whittle/eval';
 import { readModel, writeModel } from '@whittle/onnx';
-import { torchTransformerEncoder } from '@whittle/testing/exporters';
+import { torchTransformerEncoder, withFusedAttention } from '@whittle/testing/exporters';
 import { TINY_BERT_VOCAB } from './fixtures/tiny_bert.js';
-import { withFusedAttention } from './fixtures/attention_bert.js';
 import { whittleInProcess } from './in_process.js';
 import { type Feeds, bertSamples, ortFirstOutput as ortOut, ortOptimize as ortOptimizeIn, twoClassCrossEntropy } from './fixtures/bert_batches.js';
 

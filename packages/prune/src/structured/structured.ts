@@ -4,6 +4,7 @@ import { cpuTensor, findPrunableWeights, floatValues } from '../layers.js';
 import { integerLayersNote } from '../nothing.js';
 import { sparsityReport } from '../report.js';
 import { type ChannelAnalysis, analyzeChannels, find } from './channels.js';
+import { analyzeFusedHeads, fusedGroupScores, queryHeadsOf, removeFusedHeads } from './fused_heads.js';
 import { analyzeHeads, headScores, removeHeads } from './heads.js';
 import { sliceAxis } from './slice.js';
 
@@ -197,11 +198,11 @@ export async function removeChannels(model: Model, a: ChannelAnalysis, removed: 
 const structuredOptions = defineOptions({
   sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of channels (Conv filters, Gemm/MatMul output neurons) and attention heads removed in each group of coupled layers' },
   criterion: { type: 'string', enum: ['l1', 'l2', 'bn-scale'] as const, default: 'l1', description: "channel importance: L1 or L2 norm of the filter, or |scale| of the BatchNormalization after it (falls back to L1)" },
-  layerSparsity: { type: 'object', description: 'per-layer overrides {producerNodeName or attention Softmax node name: fraction}' },
+  layerSparsity: { type: 'object', description: 'per-layer overrides {producerNodeName, attention Softmax node name or com.microsoft MultiHeadAttention / GroupQueryAttention node name: fraction}' },
   include: { type: 'string[]', description: 'only prune the output channels of these nodes' },
-  exclude: { type: 'string[]', default: [], description: 'never prune the output channels of these nodes (or the heads of these Softmax nodes)' },
+  exclude: { type: 'string[]', default: [], description: 'never prune the output channels of these nodes (or the heads of these Softmax, MultiHeadAttention or GroupQueryAttention nodes)' },
   channelMultiple: { type: 'number', integer: true, min: 1, default: 1, description: 'round kept channel counts up to a multiple of this (hardware friendly sizes)' },
-  heads: { type: 'boolean', default: true, description: 'remove whole attention heads (Q/K/V columns, output-projection rows, Reshape head counts), lowest L2 norm first' },
+  heads: { type: 'boolean', default: true, description: 'remove whole attention heads (Q/K/V columns, output-projection rows, Reshape head counts or the num_heads of com.microsoft MultiHeadAttention; whole KV groups of GroupQueryAttention), lowest L2 norm first' },
 });
 
 /** The most frequent reasons (with counts; node names dropped so that per-layer reasons group). */
@@ -217,9 +218,18 @@ function topReasons(reasons: readonly (string | undefined)[]): string {
 
 /** What happened to one attention block. */
 export interface HeadReport {
+  /** The block's label: its Softmax node, or the fused MultiHeadAttention / GroupQueryAttention node. */
   softmax: string;
+  /** The fused op, for a com.microsoft MultiHeadAttention / GroupQueryAttention block. */
+  op?: string;
   heads: number;
+  /** Key/value heads of a GroupQueryAttention block (heads are removed in whole groups of one KV head). */
+  kvHeads?: number;
+  /** Removed query heads. */
   removed: number[];
+  /** Removed KV heads (groups) of a GroupQueryAttention block. */
+  removedKv?: number[];
+  /** Per head, or per KV group for GroupQueryAttention. */
   scores: number[];
   reason?: string;
 }
@@ -243,6 +253,27 @@ async function pruneAttentionHeads(m: Model, o: { sparsity: number; layerSparsit
       ...(removed.length ? {} : { reason: o.exclude?.includes(b.softmax) ? 'excluded' : `sparsity ${sp} of ${b.heads} heads rounds to 0` }),
     });
   }
+  const f = analyzeFusedHeads(m);
+  out.push(...f.skipped.map((s) => ({ softmax: s.node, heads: 0, removed: [], scores: [], reason: s.reason })));
+  for (const b of f.blocks) {
+    const scores = await fusedGroupScores(m, b);
+    const gqa = b.op === 'GroupQueryAttention';
+    const sp = o.layerSparsity?.[b.node] ?? o.sparsity;
+    const n = o.exclude?.includes(b.node) ? 0 : Math.min(b.kvHeads - 1, Math.floor(sp * b.kvHeads));
+    const order = Array.from({ length: b.kvHeads }, (_, i) => i).sort((x, y) => scores[x]! - scores[y]! || x - y);
+    const groups = order.slice(0, n).sort((x, y) => x - y);
+    if (groups.length) await removeFusedHeads(m.graph, b, new Set(groups));
+    const unit = gqa ? `KV groups (${b.heads / b.kvHeads} query heads each)` : 'heads';
+    out.push({
+      softmax: b.node,
+      op: b.op,
+      heads: b.heads,
+      ...(gqa ? { kvHeads: b.kvHeads, removedKv: groups } : {}),
+      removed: queryHeadsOf(b, groups),
+      scores: [...scores].map((x) => Math.round(x * 1e4) / 1e4),
+      ...(groups.length ? {} : { reason: o.exclude?.includes(b.node) ? 'excluded' : `sparsity ${sp} of ${b.kvHeads} ${unit} rounds to 0` }),
+    });
+  }
   return out;
 }
 
@@ -252,7 +283,10 @@ async function pruneAttentionHeads(m: Model, o: { sparsity: number; layerSparsit
  * by residual Add/Mul/Sub, Concat, BatchNorm, pooling, Flatten and depthwise convs are removed
  * together; channels reaching a graph output (or an op the analysis does not follow) are kept and
  * the report says why, per group. Attention heads are removed as units (Q/K/V columns, output
- * projection rows, Reshape head counts); the residual-stream width is never pruned.
+ * projection rows, Reshape head counts); onnxruntime's com.microsoft MultiHeadAttention and
+ * GroupQueryAttention lose heads through their num_heads (whole KV groups for GroupQueryAttention,
+ * whose KV cache inputs and outputs get the new head count); the residual-stream width is never
+ * pruned.
  */
 export const pruneStructured = definePass({
   specificationVersion: 'v1',

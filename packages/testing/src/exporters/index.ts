@@ -6,3 +6,4 @@ export * from './optimum.js';
 export * from './sklearn.js';
 export * from './genai_builder.js';
 export * from './torch_dynamo.js';
+export * from './ort_attention.js';
