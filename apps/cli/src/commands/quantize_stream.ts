@@ -47,7 +47,7 @@ export function addQuantizeStreamCommand(program: Command): void {
         // weights stored inline are not streamed: the graph pass converts them in memory, and its summary says how many
         const half = (layers ?? []).filter((l) => l.dataType === 'float16').length;
         const halfNote = half ? ` (${half} float16 weight${half > 1 ? 's' : ''} quantized with float16 scales, float16 activations kept)` : '';
-        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}`;
+        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}`;
         if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
         else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
       } finally {
