@@ -5,11 +5,13 @@
  * its outputs written to the output data file. Peak memory ≈ the largest weight's packed output
  * plus ~10 MB (a tied token table: a band of rows at a time, plus its scales).
  * MatMul weights are byte-identical to `quantize-weights` with format 'matmulnbits' on the same
- * options. Float16 weights (a float16 model, or the float16 weights of a mixed one) are decoded a
- * band at a time into the same float32 bands (`stream_rows.ts`) and get float16 scales, so their
- * MatMulNBits / GatherBlockQuantized read and write float16 and the graph's types do not change. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
+ * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
  * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
  * `stream_tied.ts`).
+ *
+ * Float16 weights (a float16 model, or the float16 weights of a mixed one) are decoded a band at a
+ * time into the same float32 bands (`stream_rows.ts`) and get float16 scales, so their
+ * MatMulNBits / GatherBlockQuantized read and write float16 and the graph's types do not change.
  *
  * With `threads` > 1 the bands are quantized on band threads made by `bandThreads` (nbits_pool.ts;
  * `nodeBandThreads` from `@whittle/quantize/node` in Node) while this thread reads and writes:
