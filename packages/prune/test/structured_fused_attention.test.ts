@@ -212,7 +212,7 @@ describe('prune-structured on com.microsoft GroupQueryAttention (onnxruntime-gen
     // one KV head: no group can go
     const one = genaiBuilderDecoder({ seed: 12, layers: 1, hidden: 64, heads: 4, kvHeads: 1 }).model;
     const s = await runPass('prune-structured', one, { sparsity: 0.5, exclude: headsOnly(one) });
-    expect((s.report.details as { heads: HeadReport[] }).heads).toEqual([{ softmax: L(0, 'GroupQueryAttention'), heads: 0, removed: [], scores: [], reason: 'a single KV head (one group)' }]);
+    expect((s.report.details as { heads: HeadReport[] }).heads).toEqual([{ softmax: L(0, 'GroupQueryAttention'), op: 'GroupQueryAttention', heads: 0, removed: [], scores: [], reason: 'a single KV head (one group)' }]);
   }, 30_000);
 });
 

@@ -61,7 +61,7 @@ export interface FusedAttentionBlock {
 export interface FusedHeadAnalysis {
   blocks: FusedAttentionBlock[];
   /** Fused attention nodes whose heads cannot be removed, with the reason. */
-  skipped: { node: string; reason: string }[];
+  skipped: { node: string; op: string; reason: string }[];
 }
 
 class NotPrunable extends Error {}
@@ -91,20 +91,20 @@ export function analyzeFusedHeads(model: Model): FusedHeadAnalysis {
   const idx = buildUseIndex(g);
   const uses = initializerUseCounts(model);
   const blocks: FusedAttentionBlock[] = [];
-  const skipped: { node: string; reason: string }[] = [];
+  const skipped: { node: string; op: string; reason: string }[] = [];
   for (const n of g.nodes.filter((x) => x.domain === MS && (x.opType === 'MultiHeadAttention' || x.opType === 'GroupQueryAttention'))) {
     try {
       blocks.push(traceFused(g, idx, uses, n));
     } catch (e) {
       if (!(e instanceof NotPrunable)) throw e;
-      skipped.push({ node: n.name, reason: e.message });
+      skipped.push({ node: n.name, op: n.opType, reason: e.message });
     }
   }
   const seen = new Set<string>();
   const ok = blocks.filter((b) => {
     const keys = [...new Set(b.segments.map((s) => s.init))];
     if (keys.some((k) => seen.has(k))) {
-      skipped.push({ node: b.node, reason: 'shares weights with another attention block' });
+      skipped.push({ node: b.node, op: b.op, reason: 'shares weights with another attention block' });
       return false;
     }
     for (const k of keys) seen.add(k);
@@ -130,7 +130,7 @@ function traceFused(g: Graph, idx: UseIndex, uses: Map<string, number>, n: Node)
     if (n.outputs[3]) throw new NotPrunable('output_qk is read');
   } else {
     if (n.inputs[6] || n.inputs[7] || n.outputs[1] || n.outputs[2]) throw new NotPrunable('past / present key-value inputs or outputs');
-    if (!k || !v) throw new NotPrunable('packed query-key-value input (key or value absent)');
+    if (!k || !v) throw new NotPrunable('key or value absent (a packed QKV or KV input)');
     const ab = n.inputs[5];
     if (ab) {
       const s = (g.inputs.find((x) => x.name === ab) ?? g.valueInfo.get(ab))?.type?.shape;
@@ -199,9 +199,11 @@ function traceFused(g: Graph, idx: UseIndex, uses: Map<string, number>, n: Node)
     if (!sizes || sizes.length !== 3) throw new NotPrunable(`Split '${sp.name}' has no constant sizes`);
     if (consumers(sp.inputs[0]!) !== 1) throw new NotPrunable(`packed QKV '${sp.inputs[0]}' has other readers`);
     const pr = projection(sp.inputs[0]!, sizes[0]! + sizes[1]! + sizes[2]!, 'packed QKV projection');
-    if (sizes[0] !== sizes[1] || sizes[0]! % heads || sizes[2]! % kvHeads) throw new NotPrunable(`Split sizes [${sizes.join(', ')}] do not split into ${heads} heads`);
     qkDim = sizes[0]! / heads;
     vDim = sizes[2]! / kvHeads;
+    if (!Number.isInteger(qkDim) || !Number.isInteger(vDim) || sizes[1] !== kvHeads * qkDim || (gqa && vDim !== qkDim)) {
+      throw new NotPrunable(`Split sizes [${sizes.join(', ')}] do not split into ${heads} query and ${kvHeads} key/value heads of one size`);
+    }
     addProjection(pr, [['q', heads, qkDim], ['k', kvHeads, qkDim], ['v', kvHeads, vDim]]);
     splits.push({ node: sp.name, ...(sizesInit ? { init: sizesInit } : {}), parts: [['q', qkDim], ['k', qkDim], ['v', vDim]] });
     packed.push(pr.weight);

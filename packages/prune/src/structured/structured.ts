@@ -254,7 +254,7 @@ async function pruneAttentionHeads(m: Model, o: { sparsity: number; layerSparsit
     });
   }
   const f = analyzeFusedHeads(m);
-  out.push(...f.skipped.map((s) => ({ softmax: s.node, heads: 0, removed: [], scores: [], reason: s.reason })));
+  out.push(...f.skipped.map((s) => ({ softmax: s.node, op: s.op, heads: 0, removed: [], scores: [], reason: s.reason })));
   for (const b of f.blocks) {
     const scores = await fusedGroupScores(m, b);
     const gqa = b.op === 'GroupQueryAttention';
