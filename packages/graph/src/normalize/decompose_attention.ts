@@ -135,13 +135,32 @@ export function recomposeAttention(g: Graph, r: DecomposedAttention): boolean {
   };
   if (!only(mm.outputs[0]!, add ?? split, 0) || (add && !only(add.outputs[0]!, split, 0))) return false;
   if (split.opType !== 'Split' || mha.opType !== 'MultiHeadAttention' || !split.outputs.every((o, i) => only(o, mha, i))) return false;
+  // a step may have changed the head count (head pruning slices the packed weight, the Split sizes
+  // and num_heads together): the fused node takes what the graph says now
+  const sizes = splitSizes(g, split);
+  if (!sizes || sizes.length !== 3 || w.shape[1] !== sizes[0]! + sizes[1]! + sizes[2]!) return false;
+  const attributes = new Map(r.original.attributes);
+  const heads = mha.attributes.get('num_heads');
+  if (heads) attributes.set('num_heads', heads);
+  if (attributes.has('qkv_hidden_sizes') || sizes[0] !== sizes[1] || sizes[1] !== sizes[2]) attributes.set('qkv_hidden_sizes', { type: 'ints', value: sizes });
   const inputs = [mm.inputs[0]!, r.weight, r.bias ?? '', mha.inputs[4] ?? '', '', mha.inputs[5] ?? ''];
   while (inputs[inputs.length - 1] === '') inputs.pop();
-  const fused = createNode('Attention', inputs, [...mha.outputs], r.original.attributes, { name: r.original.name, domain: r.original.domain });
+  const fused = createNode('Attention', inputs, [...mha.outputs], attributes, { name: r.original.name, domain: r.original.domain });
   // in MultiHeadAttention's place: the mask and attention_bias are defined before it
   g.nodes.splice(g.nodes.indexOf(mha), 1, fused);
   for (const n of nodes.slice(0, -1)) g.nodes.splice(g.nodes.indexOf(n), 1);
   for (const x of split.inputs.slice(1)) if (g.initializers.has(x) && !(buildUseIndex(g).consumers.get(x) ?? []).length) g.initializers.delete(x);
   for (const n of nodes.slice(0, -1)) for (const o of n.outputs) g.valueInfo.delete(o);
   return true;
+}
+
+/** The sizes of a Split along its axis: its `split` input (an initializer) or attribute. */
+function splitSizes(g: Graph, split: Node): number[] | undefined {
+  const name = split.inputs[1];
+  if (name) {
+    const t = g.initializers.get(name);
+    return t ? Array.from(t.dataSync() as ArrayLike<number | bigint>, Number) : undefined;
+  }
+  const a = split.attributes.get('split');
+  return a?.type === 'ints' ? [...a.value] : undefined;
 }

@@ -329,14 +329,7 @@ export async function removeFusedHeads(g: Graph, b: FusedAttentionBlock, removed
     }
     const sliced = sliceAxis(await floatValues(t), t.shape, axis, keep);
     const fresh = cpuTensor(sliced.values, sliced.shape, t.dtype);
-    if (b.packed.includes(name)) {
-      const renamed = names.value(`${name}_heads_pruned`);
-      g.initializers.delete(name);
-      g.initializers.set(renamed, fresh);
-      for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === name ? renamed : x));
-    } else {
-      g.initializers.set(name, fresh);
-    }
+    g.initializers.set(name, fresh);
   }
   for (const e of b.splits) {
     const node = g.nodes.find((n) => n.name === e.node)!;
