@@ -7,7 +7,9 @@
  * MatMul weights are byte-identical to `quantize-weights` with format 'matmulnbits' on the same
  * options. A token table tied with the LM head (Gather + Transpose → MatMul) is quantized once, in
  * 4-bit, for both: GatherBlockQuantized and the head's MatMulNBits share its codes (see
- * `stream_tied.ts`).
+ * `stream_tied.ts`). An untied token table read only by Gathers (Llama's `embed_tokens`) becomes
+ * GatherBlockQuantized, a band of rows at a time, with the in-memory pass's bytes
+ * (`stream_gather.ts`, which also says which tables stay float).
  *
  * Float16 weights (a float16 model, or the float16 weights of a mixed one) are decoded a band at a
  * time into the same float32 bands (`stream_rows.ts`) and get float16 scales, so their
@@ -24,6 +26,7 @@ import type { NBitsSpec } from './nbits_kernel.js';
 import { BAND_BYTES, type NBitsBands, type NBitsOutputs, nbitsBands } from './nbits_bands.js';
 import { type BandThreadFactory, type NBitsBandPool, nbitsBandPool } from './nbits_pool.js';
 import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
+import { type StreamGatherTable, findStreamGatherTables, gatherTableBytes, quantizeGatherTableStreaming } from './stream_gather.js';
 import { type StreamFloatType, type StreamRows, isStreamFloat, streamRows } from './stream_rows.js';
 
 /** Options of {@link quantizeWeightsStreaming}. */
@@ -53,6 +56,13 @@ export interface StreamQuantizeOptions {
    * Default 'shared'.
    */
   tiedEmbedding?: 'shared' | 'float';
+  /**
+   * A float32 or float16 token table read only by Gathers of token ids (untied from the LM head,
+   * as Llama-style decoders have it): 'block' writes GatherBlockQuantized (4-bit grids only, width
+   * a multiple of the block size; learned position tables stay float, see `stream_gather.ts`);
+   * 'float' leaves it in its float type. Default 'block'.
+   */
+  untiedEmbedding?: 'block' | 'float';
   /** Called after each weight. */
   onProgress?: (done: number, total: number, weight: string) => void;
   signal?: AbortSignal;
@@ -61,7 +71,10 @@ export interface StreamQuantizeOptions {
 /** One quantized weight. */
 export interface StreamQuantizeLayer {
   weight: string;
+  /** MatMul B [K, N]; a tied table as the head's B [D, V]; an untied table as stored [V, D]. */
   shape: [number, number];
+  /** What reads it now: a MatMul weight, an untied token table, or a tied table shared by both ops. */
+  emitted: 'MatMulNBits' | 'GatherBlockQuantized' | 'GatherBlockQuantized+MatMulNBits';
   /** The weight's element type; its scales were written in it (float16 scales for a float16 weight). */
   dataType: 'float32' | 'float16';
   bytesIn: number;
@@ -76,7 +89,7 @@ interface Site {
 
 /**
  * Replace every MatMul whose weight B [K, N] is an unloaded float32 or float16 external tensor by
- * com.microsoft MatMulNBits, streaming through `io`; scales have the weight's type (float16 for a
+ * com.microsoft MatMulNBits (and token tables by GatherBlockQuantized), streaming through `io`; scales have the weight's type (float16 for a
  * float16 weight, whose MatMul then stays float16). Modifies `model` in place.
  */
 export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions = {}): Promise<StreamQuantizeLayer[]> {
@@ -97,16 +110,20 @@ export async function quantizeWeightsStreaming(model: Model, io: TensorStreamIO,
   const tiedMode = opts.tiedEmbedding ?? 'shared';
   if (tiedMode !== 'shared' && tiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: tiedEmbedding must be 'shared' or 'float', got '${String(tiedMode)}'`);
   const tied = tiedMode === 'shared' && container === 4 ? findStreamTiedTables(g, bs) : [];
+  const untiedMode = opts.untiedEmbedding ?? 'block';
+  if (untiedMode !== 'block' && untiedMode !== 'float') throw new ArgumentError(`quantizeWeightsStreaming: untiedEmbedding must be 'block' or 'float', got '${String(untiedMode)}'`);
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`quantizeWeightsStreaming: threads must be an integer >= 1, got ${threads}`);
   if (threads > 1 && !opts.bandThreads) throw new ArgumentError('quantizeWeightsStreaming: threads > 1 needs bandThreads (nodeBandThreads from @whittle/quantize/node)');
+  // as the in-memory pass: written only when smaller than the float table
+  const gathers = untiedMode === 'block' && container === 4 ? findStreamGatherTables(g, bs).filter((x) => gatherTableBytes(x.t, bs) < x.t.external!.length) : [];
   const spec = { bits, symmetric, blockSize: bs, container } as const;
   const shapes = sites.map((s) => s.t.dims as [number, number]);
   // MatMul weights are read a band of rows at a time into buffers reused from weight to weight,
   // quantized here or on band threads
-  const pool = threads > 1 && sites.length + tied.length > 0 ? nbitsBandPool(spec, { cols: shapes, rows: tied.map((t) => t.t.dims as [number, number]) }, threads, opts.bandThreads!, opts.sliceElements ? opts.sliceElements * 4 : BAND_BYTES, opts.signal) : undefined;
+  const pool = threads > 1 && sites.length + tied.length + gathers.length > 0 ? nbitsBandPool(spec, { cols: shapes, rows: [...tied, ...gathers].map((t) => t.t.dims as [number, number]) }, threads, opts.bandThreads!, opts.sliceElements ? opts.sliceElements * 4 : BAND_BYTES, opts.signal) : undefined;
   try {
-    return await quantizeSites(model, io, opts, { spec, sites, tied, pool, bands: pool ? undefined : nbitsBands(spec, shapes), rows: streamRows(io, opts.signal) });
+    return await quantizeSites(model, io, opts, { spec, sites, tied, gathers, pool, bands: pool ? undefined : nbitsBands(spec, shapes), rows: streamRows(io, opts.signal) });
   } finally {
     await pool?.close();
   }
@@ -116,24 +133,32 @@ interface Plan {
   spec: NBitsSpec;
   sites: Site[];
   tied: ReturnType<typeof findStreamTiedTables>;
+  gathers: StreamGatherTable[];
   pool: NBitsBandPool | undefined;
   bands: NBitsBands | undefined;
   rows: StreamRows;
 }
 
-async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions, { spec, sites, tied, pool, bands, rows }: Plan): Promise<StreamQuantizeLayer[]> {
+async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuantizeOptions, { spec, sites, tied, gathers, pool, bands, rows }: Plan): Promise<StreamQuantizeLayer[]> {
   const { blockSize: bs, container } = spec;
   const g = model.graph;
   const names = new NameGenerator(g);
   const emitted = new Map<string, { B: string; S: string; Z: string }>();
   const layers: StreamQuantizeLayer[] = [];
-  const total = sites.length + tied.length;
+  const total = sites.length + tied.length + gathers.length;
   for (const [i, t] of tied.entries()) {
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
     const bytesOut = await quantizeTiedTableStreaming(model, io, t, { ...spec, container: 4 }, names, opts.sliceElements ?? 2 ** 21, rows, pool);
     ensureDomain(model, 'com.microsoft', 1);
-    layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], dataType: t.t.dataType as StreamFloatType, bytesIn: t.t.external!.length, bytesOut });
+    layers.push({ weight: t.name, shape: [t.t.dims[1]!, t.t.dims[0]!], emitted: 'GatherBlockQuantized+MatMulNBits', dataType: t.t.dataType as StreamFloatType, bytesIn: t.t.external!.length, bytesOut });
     opts.onProgress?.(i + 1, total, t.name);
+  }
+  for (const [i, t] of gathers.entries()) {
+    throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
+    const bytesOut = await quantizeGatherTableStreaming(model, io, t, { ...spec, container: 4 }, names, opts.sliceElements ?? 2 ** 21, rows, pool);
+    ensureDomain(model, 'com.microsoft', 1);
+    layers.push({ weight: t.name, shape: t.t.dims as [number, number], emitted: 'GatherBlockQuantized', dataType: t.t.dataType as StreamFloatType, bytesIn: t.t.external!.length, bytesOut });
+    opts.onProgress?.(tied.length + i + 1, total, t.name);
   }
   const quantize = (s: Site): NBitsOutputs | Promise<NBitsOutputs> => {
     const [K, N] = s.t.dims as [number, number];
@@ -183,12 +208,12 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
       wZ.write(q.zps);
       g.rawInitializers.set(out.Z, { dataType: 'uint8', dims: [N * zpBytes], external: wZ.finish() });
       emitted.set(s.name, out);
-      layers.push({ weight: s.name, shape: [K, N], dataType: type, bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scaleBytes.byteLength + q.zps.length });
+      layers.push({ weight: s.name, shape: [K, N], emitted: 'MatMulNBits', dataType: type, bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scaleBytes.byteLength + q.zps.length });
     }
     ensureDomain(model, 'com.microsoft', 1);
     const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: container, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));
     g.nodes.splice(g.nodes.indexOf(s.node), 1, mm);
-    opts.onProgress?.(tied.length + i + 1, total, s.name);
+    opts.onProgress?.(tied.length + gathers.length + i + 1, total, s.name);
   }
   eliminateDeadCode(g);
   return layers;

@@ -9,11 +9,12 @@
  * float16 scales, so the gather and the head output float16 as the table's readers did.
  */
 import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts } from '@whittle/graph';
-import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
+import type { NBitsSpec } from './nbits_kernel.js';
 import type { NBitsBandPool } from './nbits_pool.js';
 import { rewireSharedTable } from './tied_head.js';
 import { readersOf } from './write_weights.js';
 import { type StreamFloatType, type StreamRows, isStreamFloat } from './stream_rows.js';
+import { quantizeTableRows } from './stream_table_rows.js';
 
 /** An unloaded float32 or float16 table [V, D] read by Gathers (axis 0) and one Transpose(perm [1, 0]) feeding MatMul B inputs. */
 export interface StreamTiedTable {
@@ -57,29 +58,10 @@ export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamI
   const nb = D / bs;
   const blob = bs / 2;
   const zpBytes = Math.ceil(nb / 2);
-  // float32 bands of rows (a float16 table decoded band by band)
-  const load = rows.loader(tied.t, tied.name, D);
-  const wB = io.begin();
-  let scales: Float32Array;
-  let zps: Uint8Array;
-  if (pool) ({ scales, zps } = await pool.rows(V, D, load, (packed) => wB.write(packed)));
-  else {
-    scales = new Float32Array(V * nb);
-    zps = new Uint8Array(V * zpBytes);
-    const bandRows = Math.max(1, Math.min(V, Math.floor(sliceElements / D)));
-    const packed = new Uint8Array(bandRows * nb * blob);
-    const band = new Float32Array(bandRows * D);
-    const bandBytes = new Uint8Array(band.buffer);
-    for (let v0 = 0; v0 < V; v0 += bandRows) {
-      const r = Math.min(bandRows, V - v0);
-      load(v0, r, bandBytes.subarray(0, r * D * 4));
-      quantizeRowsNBits(band, D, v0, r, spec, packed, scales, zps);
-      wB.write(packed.subarray(0, r * nb * blob));
-    }
-  }
+  const { data: codes, scales, zps } = await quantizeTableRows(io, tied.t, tied.name, spec, sliceElements, rows, pool);
   const data = names.value(`${tied.name}_q4`);
   const scaleName = names.value(`${tied.name}_scales`);
-  g.rawInitializers.set(data, { dataType: 'uint8', dims: [V, nb, blob], external: wB.finish() });
+  g.rawInitializers.set(data, { dataType: 'uint8', dims: [V, nb, blob], external: codes });
   // the scales' type is the gathered rows' and the head's output type
   const type = tied.t.dataType as StreamFloatType;
   const scaleBytes = rows.scaleBytes(scales, type);

@@ -1,6 +1,6 @@
 /**
  * `whittle quantize stream <model> -o out.onnx`: weight-only int4/int8 (MatMulNBits, a tied token
- * table shared with GatherBlockQuantized) or float16 for models larger than memory — weights stay
+ * table shared with GatherBlockQuantized, an untied one as GatherBlockQuantized) or float16 for models larger than memory — weights stay
  * in their external data file and are converted one at a time. Float32 and float16 weights are
  * quantized alike, each with scales of its own type (a float16 model stays float16).
  */
@@ -23,10 +23,11 @@ export function addQuantizeStreamCommand(program: Command): void {
     .option('--block-size <n>', 'block size along K (power of two >= 16)', (v) => Number(v), 32)
     .option('--asymmetric', 'asymmetric min/max grid instead of symmetric')
     .option('--tied-embedding <mode>', "a token table tied with the LM head: 'shared' (one 4-bit copy for GatherBlockQuantized and the head's MatMulNBits) or 'float'", 'shared')
+    .option('--untied-embedding <mode>', "a token table read only by Gathers (not tied with the LM head): 'block' (4-bit GatherBlockQuantized) or 'float'", 'block')
     .option('--threads <n>', 'threads quantizing weights (node worker threads; the output bytes are the same for any count)', (v) => Number(v), Math.min(2, availableParallelism()))
     .option('--float16', 'convert float32 weights and computation to float16 instead (float32 inputs/outputs kept)')
     .option('--json', 'print the result as JSON')
-    .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; tiedEmbedding: string; threads: number; float16?: boolean; json?: boolean }) => {
+    .action(async (model: string, o: { output: string; bits: number; blockSize: number; asymmetric?: boolean; tiedEmbedding: string; untiedEmbedding: string; threads: number; float16?: boolean; json?: boolean }) => {
       const progress = createProgress('quantize stream', { quiet: !!o.json });
       const out = userPath(o.output);
       checkInputFile(model);
@@ -38,7 +39,7 @@ export function addQuantizeStreamCommand(program: Command): void {
         const r = await rewriteModelFile(userPath(model), out, async (m, io) => {
           if (o.float16) float16 = await convertFloat16Streaming(m, io, { onProgress });
           else {
-            layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
+            layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', untiedEmbedding: o.untiedEmbedding as 'block' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
             // thrown inside the rewrite, so no file is written
             if (layers.length === 0) throw new NoCompressionError(`no float32 or float16 2-D MatMul weight in external data in '${model}': quantize stream converts weights stored in an external data file; for weights stored inline use 'whittle quantize weights --format matmulnbits'`, 'nothing to quantize');
           }
@@ -47,7 +48,11 @@ export function addQuantizeStreamCommand(program: Command): void {
         // weights stored inline are not streamed: the graph pass converts them in memory, and its summary says how many
         const half = (layers ?? []).filter((l) => l.dataType === 'float16').length;
         const halfNote = half ? ` (${half} float16 weight${half > 1 ? 's' : ''} quantized with float16 scales, float16 activations kept)` : '';
-        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}`;
+        // what reads the quantized weights now: MatMul weights, untied and tied token tables
+        const count = (e: StreamQuantizeLayer['emitted']): number => (layers ?? []).filter((l) => l.emitted === e).length;
+        const [mm, gbq, tied] = [count('MatMulNBits'), count('GatherBlockQuantized'), count('GatherBlockQuantized+MatMulNBits')];
+        const kinds = gbq + tied ? `; ${mm} as MatMulNBits${gbq ? `, ${gbq} token table${gbq > 1 ? 's' : ''} as GatherBlockQuantized` : ''}${tied ? `, ${tied} tied token table${tied > 1 ? 's' : ''} shared by GatherBlockQuantized and MatMulNBits` : ''}` : '';
+        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}${kinds}`;
         if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
         else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
       } finally {

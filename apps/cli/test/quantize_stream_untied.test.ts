@@ -1,0 +1,56 @@
+/**
+ * `whittle quantize stream` on a Llama-style decoder whose token table is not tied with the LM head
+ * (external data): the table becomes GatherBlockQuantized alongside the MatMulNBits weights, the
+ * printed counts say so, the output runs in onnxruntime-node with logits close to the float
+ * model's and is smaller than with `--untied-embedding float`.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createOrtRunner, type OrtFeed } from '@whittle/eval/node';
+import { readModelFile, writeModelFile } from '@whittle/onnx/node';
+import { genaiBuilderDecoder, genaiBuilderFeeds } from '@whittle/testing/exporters';
+import { whittleInProcess } from './in_process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'whittle-cli-stream-untied-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function logits(path: string, feeds: Record<string, OrtFeed>): Promise<Float32Array> {
+  const r = await createOrtRunner(path);
+  try {
+    return (await r.run(feeds))['logits']!.data as Float32Array;
+  } finally {
+    await r.release();
+  }
+}
+
+const size = (p: string): number => statSync(p).size + statSync(`${p}.data`).size;
+
+describe('whittle quantize stream on an untied token table', () => {
+  it('writes GatherBlockQuantized for the table, says so, runs close to the float model and is smaller than keeping it float', async () => {
+    const { model, config } = genaiBuilderDecoder({ seed: 4, layers: 1, hidden: 64, heads: 4, kvHeads: 2, vocab: 512, tiedEmbeddings: false });
+    const src = join(dir, 'llama.onnx');
+    await writeModelFile(model, src, { externalData: { location: 'llama.onnx.data', sizeThreshold: 1024 } });
+    const out = join(dir, 'llama_q4.onnx');
+    const r = await whittleInProcess('quantize', 'stream', src, '-o', out);
+    expect(r.code, r.stderr).toBe(0);
+    // q, k, v, o, gate, up, down, lm_head + the token table
+    expect(r.stdout).toMatch(/^quantized 9 weights; 8 as MatMulNBits, 1 token table as GatherBlockQuantized:/);
+    const m = await readModelFile(out);
+    expect(m.graph.nodes.filter((n) => n.opType === 'GatherBlockQuantized').map((n) => n.inputs[0])).toEqual(['model.embed_tokens.weight_q4']);
+    expect(m.graph.initializers.has('model.embed_tokens.weight')).toBe(false);
+
+    const kept = join(dir, 'llama_q4_float_table.onnx');
+    const k = await whittleInProcess('quantize', 'stream', src, '-o', kept, '--untied-embedding', 'float');
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stdout).toMatch(/^quantized 8 weights:/);
+    expect(size(out)).toBeLessThan(size(kept));
+
+    const feeds = Object.fromEntries(Object.entries(genaiBuilderFeeds(config, [[3, 500, 77, 9, 41]])).map(([name, t]) => [name, { data: t.dataSync() as Float32Array | BigInt64Array, dims: [...t.shape] }])) as Record<string, OrtFeed>;
+    const [a, b] = [await logits(src, feeds), await logits(out, feeds)];
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i]! * b[i]!, aa + a[i]! ** 2, bb + b[i]! ** 2];
+    expect(ab / Math.sqrt(aa * bb)).toBeGreaterThan(0.95);
+  });
+});
