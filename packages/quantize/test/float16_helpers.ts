@@ -1,7 +1,8 @@
 /** Float16 models for the weight-only tests: made by `convert-float16`, run in onnxruntime with float16 inputs. */
 import { type Model, cloneModel, graphScopes, runPass } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
-import { float16BitsToFloat32, float32ToFloat16Bits, tensor } from '@whittle/tensor';
+import { type Tensor, float16BitsToFloat32, float32ToFloat16Bits, tensor } from '@whittle/tensor';
+import { expect } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { convertFloat16Pass } from '../src/float16.js';
 
@@ -52,4 +53,19 @@ export async function ortRunHalf(model: Model, feeds: Record<string, Feed>): Pro
   }
   await session.release();
   return { outputs, types };
+}
+
+const bytesOf = (t: Tensor): Buffer => {
+  const d = t.dataSync() as Uint8Array;
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+};
+
+/** Every initializer of `reference` is in `streamed` with the same type, shape and bytes, and no other. */
+export function expectSameInitializers(streamed: Model, reference: Model): void {
+  expect([...streamed.graph.initializers.keys()].sort()).toEqual([...reference.graph.initializers.keys()].sort());
+  for (const [name, t] of reference.graph.initializers) {
+    const s = streamed.graph.initializers.get(name)!;
+    expect([s.dtype, s.shape], name).toEqual([t.dtype, t.shape]);
+    expect(bytesOf(s).equals(bytesOf(t)), name).toBe(true);
+  }
 }

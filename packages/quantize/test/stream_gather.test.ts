@@ -16,7 +16,7 @@ import type { Tensor } from '@whittle/tensor';
 import { genaiBuilderDecoder, genaiBuilderFeeds } from '@whittle/testing/exporters';
 import { type StreamQuantizeLayer, type StreamQuantizeOptions, nodeBandThreads, quantizeWeightsStreaming } from '../src/node.js';
 import { convertFloat16Pass } from '../src/float16.js';
-import { ortRunHalf } from './float16_helpers.js';
+import { expectSameInitializers, ortRunHalf } from './float16_helpers.js';
 import { cosine } from './real_models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-stream-gather-'));
@@ -40,20 +40,6 @@ async function stream(path: string, opts: StreamQuantizeOptions): Promise<{ mode
   return { model: await readModelFile(out), layers, bytes: statSync(out).size + statSync(`${out}.data`).size };
 }
 
-const bytesOf = (t: Tensor): Buffer => {
-  const d = t.dataSync() as Uint8Array;
-  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-};
-
-/** Every initializer the in-memory pass wrote is in `streamed` with the same type, shape and bytes, and no other. */
-function expectSameInitializers(streamed: Model, reference: Model): void {
-  expect([...streamed.graph.initializers.keys()].sort()).toEqual([...reference.graph.initializers.keys()].sort());
-  for (const [name, t] of reference.graph.initializers) {
-    const s = streamed.graph.initializers.get(name)!;
-    expect([s.dtype, s.shape], name).toEqual([t.dtype, t.shape]);
-    expect(bytesOf(s).equals(bytesOf(t)), name).toBe(true);
-  }
-}
 
 describe('streaming int4 of an untied token table', async () => {
   const half = (await runPass(convertFloat16Pass, llama, { keepIoTypes: false })).model;

@@ -19,7 +19,7 @@ import { buildDecoderLm, decoderFeeds } from '@whittle/testing/lm';
 import { type StreamQuantizeLayer, type StreamQuantizeOptions, nodeBandThreads, quantizeWeightsStreaming } from '../src/node.js';
 import { decodeFloat16Bits } from '../src/float16_decode.js';
 import { convertFloat16Pass } from '../src/float16.js';
-import { ioTypes, ortRunHalf } from './float16_helpers.js';
+import { expectSameInitializers, ioTypes, ortRunHalf } from './float16_helpers.js';
 import { relError } from './helpers.js';
 import { cosine } from './real_models.js';
 
@@ -53,20 +53,6 @@ async function inMemory(model: Model, symmetric: boolean): Promise<Model> {
   return (await runPass(getPass('quantize-weights'), model, { bits: 4, blockSize: 32, symmetric, format: 'matmulnbits', ops: ['MatMul', 'Gather'], excludeNodes: ['/wpe/Gather'], tiedHead: 'shared' }, {})).model;
 }
 
-const bytesOf = (t: Tensor): Buffer => {
-  const d = t.dataSync() as Uint8Array;
-  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-};
-
-/** Every initializer of `reference` is in `streamed` with the same type, shape and bytes, and no other. */
-function expectSameInitializers(streamed: Model, reference: Model): void {
-  expect([...streamed.graph.initializers.keys()].sort()).toEqual([...reference.graph.initializers.keys()].sort());
-  for (const [name, t] of reference.graph.initializers) {
-    const s = streamed.graph.initializers.get(name)!;
-    expect([s.dtype, s.shape], name).toEqual([t.dtype, t.shape]);
-    expect(bytesOf(s).equals(bytesOf(t)), name).toBe(true);
-  }
-}
 
 describe('streaming int4 of a float16 decoder (external data)', async () => {
   const half = await writeHalf('lm16');
