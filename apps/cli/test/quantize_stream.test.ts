@@ -4,22 +4,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createOrtRunner, type OrtFeed } from '@whittle/eval/node';
+import type { OrtFeed } from '@whittle/eval/node';
 import { readModelFile } from '@whittle/onnx/node';
 import { decoderFeeds, writeDecoderLmExternal } from '@whittle/testing/lm';
+import { ortLogits } from './fixtures/ort_logits.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'whittle-source.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'whittle-cli-stream-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function logits(path: string, feeds: Record<string, OrtFeed>): Promise<Float32Array> {
-  const r = await createOrtRunner(path);
-  try {
-    return (await r.run(feeds))['logits']!.data as Float32Array;
-  } finally {
-    await r.release();
-  }
-}
 
 describe('whittle quantize stream --float16 (spawned)', () => {
   it('writes float16 weights of an external-data decoder; logits match the float32 model', async () => {
@@ -33,7 +25,7 @@ describe('whittle quantize stream --float16 (spawned)', () => {
     const m = await readModelFile(out);
     expect(m.graph.initializers.get('transformer.wte.weight')!.dtype).toBe('float16');
     const feeds = decoderFeeds(lm.config, [[1, 2, 60, 33]]) as Record<string, OrtFeed>;
-    const [a, b] = [await logits(lm.modelPath, feeds), await logits(out, feeds)];
+    const [a, b] = [await ortLogits(lm.modelPath, feeds), await ortLogits(out, feeds)];
     expect(a.every((v, i) => Math.abs(v - b[i]!) < 2e-3)).toBe(true);
   });
 });

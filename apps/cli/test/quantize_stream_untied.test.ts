@@ -8,22 +8,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createOrtRunner, type OrtFeed } from '@whittle/eval/node';
+import type { OrtFeed } from '@whittle/eval/node';
 import { readModelFile, writeModelFile } from '@whittle/onnx/node';
 import { genaiBuilderDecoder, genaiBuilderFeeds } from '@whittle/testing/exporters';
 import { whittleInProcess } from './in_process.js';
+import { ortLogits } from './fixtures/ort_logits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-cli-stream-untied-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function logits(path: string, feeds: Record<string, OrtFeed>): Promise<Float32Array> {
-  const r = await createOrtRunner(path);
-  try {
-    return (await r.run(feeds))['logits']!.data as Float32Array;
-  } finally {
-    await r.release();
-  }
-}
 
 const size = (p: string): number => statSync(p).size + statSync(`${p}.data`).size;
 
@@ -48,7 +40,7 @@ describe('whittle quantize stream on an untied token table', () => {
     expect(size(out)).toBeLessThan(size(kept));
 
     const feeds = Object.fromEntries(Object.entries(genaiBuilderFeeds(config, [[3, 500, 77, 9, 41]])).map(([name, t]) => [name, { data: t.dataSync() as Float32Array | BigInt64Array, dims: [...t.shape] }])) as Record<string, OrtFeed>;
-    const [a, b] = [await logits(src, feeds), await logits(out, feeds)];
+    const [a, b] = [await ortLogits(src, feeds), await ortLogits(out, feeds)];
     let ab = 0, aa = 0, bb = 0;
     for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i]! * b[i]!, aa + a[i]! ** 2, bb + b[i]! ** 2];
     expect(ab / Math.sqrt(aa * bb)).toBeGreaterThan(0.95);
