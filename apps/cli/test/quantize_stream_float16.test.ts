@@ -6,7 +6,7 @@
  * untouched.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -79,4 +79,19 @@ describe('whittle quantize stream on a float16 model', () => {
     console.log(`logits cosine to the fp16 model ${cos.toFixed(5)}`);
     expect(cos).toBeGreaterThan(0.95);
   }, 60_000);
+
+  it('--float16 on a model already in float16 changes nothing: exit 1, nothing written, input unchanged', async () => {
+    const lm = buildDecoderLm({ seed: 6, layers: 1, dModel: 64, heads: 2, vocab: 128, maxPositions: 16 });
+    const half = (await runPass(convertFloat16Pass, lm.model, { keepIoTypes: false })).model;
+    const src = join(dir, 'lm16_again.onnx');
+    await writeModelFile(half, src, { externalData: { location: 'lm16_again.onnx.data', sizeThreshold: 1024 } });
+    const before = [sha(src), sha(`${src}.data`)];
+    const out = join(dir, 'lm16_again_out.onnx');
+    const r = await whittleInProcess('quantize', 'stream', '--float16', src, '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--float16 changed nothing in '.*lm16_again\.onnx': no float32 weight or computation to convert/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.data`)).toBe(false);
+    expect([sha(src), sha(`${src}.data`)]).toEqual(before);
+  });
 });

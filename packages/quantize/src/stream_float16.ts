@@ -38,6 +38,8 @@ export interface StreamFloat16Result {
   bytesOut: number;
   /** The in-memory pass's summary of the graph rewrite. */
   summary: string;
+  /** Whether anything changed: streamed weights converted, or the graph pass changed the graph. */
+  changed: boolean;
 }
 
 /** Largest finite float16. */
@@ -132,5 +134,6 @@ export async function convertFloat16Streaming(model: Model, io: TensorStreamIO, 
     }
   }
   Object.assign(model, r.model);
-  return { converted: streamed.length - keptFloat32.length, keptFloat32, bytesIn, bytesOut, summary: r.report.summary };
+  const converted = streamed.length - keptFloat32.length;
+  return { converted, keptFloat32, bytesIn, bytesOut, summary: r.report.summary, changed: converted > 0 || r.report.changed };
 }

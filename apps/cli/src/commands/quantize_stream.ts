@@ -37,8 +37,11 @@ export function addQuantizeStreamCommand(program: Command): void {
       let float16: StreamFloat16Result | undefined;
       try {
         const r = await rewriteModelFile(userPath(model), out, async (m, io) => {
-          if (o.float16) float16 = await convertFloat16Streaming(m, io, { onProgress });
-          else {
+          if (o.float16) {
+            float16 = await convertFloat16Streaming(m, io, { onProgress });
+            // thrown inside the rewrite, so no file is written: an unchanged copy is not a result
+            if (!float16.changed) throw new NoCompressionError(`--float16 changed nothing in '${model}': no float32 weight or computation to convert (${float16.summary})`, 'nothing to convert');
+          } else {
             layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', untiedEmbedding: o.untiedEmbedding as 'block' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
             // thrown inside the rewrite, so no file is written
             if (layers.length === 0) throw new NoCompressionError(`no float32 or float16 2-D MatMul weight in external data in '${model}': quantize stream converts weights stored in an external data file; for weights stored inline use 'whittle quantize weights --format matmulnbits'`, 'nothing to quantize');
