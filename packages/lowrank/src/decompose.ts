@@ -18,7 +18,7 @@ export interface DecomposeOptions {
   energyNeeded?: number;
   /**
    * Layers left dense when unprofitable (the pass's `allowNoSavings` off): lets a layer whose
-   * energy target is out of reach below break-even skip its SVD ({@link breakEvenSpectrum}).
+   * energy target is out of reach below break-even skip its SVD (`breakEvenSpectrum`).
    */
   skipUnprofitable?: boolean;
   /** Compute at least this many triplets (fixed rank above the break-even rank). */

@@ -17,7 +17,7 @@ export class TensorStats {
   min = Infinity;
   max = -Infinity;
   count = 0;
-  /** Histogram over [-radius, radius] in {@link BINS} bins (radius doubles as needed). */
+  /** Histogram over [-radius, radius] in `BINS` (2048) bins (radius doubles as needed). */
   hist = new Float64Array(BINS);
   radius = 0;
   /** Whether {@link add} fills the histogram (false: min/max only, enough for 'minmax'). */

@@ -23,7 +23,7 @@ export const qatOptions = defineOptions({
  * `qat`: quantization-aware training of the weights. Each step the graph computes with the
  * round-to-nearest quantized weights (the same grid the export uses) while gradients reach the
  * float weights unchanged — the straight-through estimator, as W + stopgrad(Q(W) − W) through
- * {@link GraphModule.setWeightTransform} and {@link fit}. The trained weights are exported as
+ * {@link GraphModule.setWeightTransform} and `fit` (@whittle/graph/train). The trained weights are exported as
  * QDQ (DequantizeLinear, blocked at opset 21) like `quantize-weights`.
  */
 export const qatPass = definePass({

@@ -110,7 +110,7 @@ function decomposeFusedMatMul(g: Graph, n: Node, names: NameGenerator, uses: num
  * beta, transA, transB) + its activation (Relu, Tanh, Sigmoid, LeakyRelu, HardSigmoid, Elu,
  * Selu, Softplus, Softsign, ThresholdedRelu); FusedMatMul (transB, alpha) → MatMul on the
  * transposed weight (a copy when other nodes read it) + Mul by alpha when alpha ≠ 1; Attention →
- * MatMul + Add bias + Split + MultiHeadAttention (see {@link decomposeAttention}; `opset`, the
+ * MatMul + Add bias + Split + MultiHeadAttention (see `decomposeAttention`; `opset`, the
  * default domain's, picks Split's form). Nodes whose weight is computed, which transpose the data
  * operand, or whose attention form MultiHeadAttention does not compute alike (past / present,
  * 3-D masks…), are left and reported.
