@@ -27,8 +27,8 @@ export function checkInputFile(path: string): string {
 }
 
 /** Read an input model, naming the path when it is missing or not a file. */
-export async function readInput(path: string): Promise<Model> {
-  return readModelFile(checkInputFile(path));
+export async function readInput(path: string, opts: Parameters<typeof readModelFile>[1] = {}): Promise<Model> {
+  return readModelFile(checkInputFile(path), opts);
 }
 
 /** Options of {@link writeOutput}. */

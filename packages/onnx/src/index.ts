@@ -17,6 +17,7 @@ export {
   type ExternalDataOptions,
 } from './model.js';
 export { checkLocation, checkRange, type ExternalDataLoader, type ExternalDataSource } from './external.js';
+export { inlineLocalFunctions, type InlineFunctionsResult } from './inline_functions.js';
 export {
   readTensorProto,
   writeTensorProto,

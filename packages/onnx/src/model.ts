@@ -7,7 +7,7 @@ import { encodeGraph } from './graph_write.js';
 import { ExternalDataSink, toLoader, type ExternalDataSource } from './external.js';
 import { ensureProto, setUnknownFields, toBig, toNum, unknownFields, type OnnxTypes } from './proto.js';
 import { validateGraph } from './validate.js';
-import { inlineLocalFunctions } from './inline_functions.js';
+import { type InlineFunctionsResult, inlineLocalFunctions } from './inline_functions.js';
 import { rawByteLength } from './datatype.js';
 import { isRawTensor, onnxTypeOf } from './tensor_io.js';
 
@@ -40,6 +40,8 @@ export interface ReadModelOptions {
    * false keeps the calls and the functions as they are.
    */
   inlineFunctions?: boolean;
+  /** Told what inlining did, when the model has local functions (e.g. for `inspect` to say so). */
+  onFunctionsInlined?: (result: InlineFunctionsResult) => void;
 }
 
 function wrapParse<T>(what: string, f: () => T): T {
@@ -76,7 +78,10 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
   if (Object.prototype.hasOwnProperty.call(m, 'modelVersion') && !Number.isSafeInteger(toNum(m.modelVersion))) {
     throw new OnnxFormatError(`readModel: model_version ${toBig(m.modelVersion)} is beyond 2^53; Whittle cannot keep it exactly`);
   }
-  if (m.functions?.length && opts.inlineFunctions !== false) inlineLocalFunctions(m);
+  if (m.functions?.length && opts.inlineFunctions !== false) {
+    const r = inlineLocalFunctions(m);
+    opts.onFunctionsInlined?.(r);
+  }
   const loadExternal = toLoader(opts.externalData);
   const graph = wrapParse('readModel', () => decodeGraph(m.graph!, { loadExternal, ...(opts.deferExternal ? { deferExternal: true } : {}), ...(opts.viewBytes ? { viewBytes: opts.viewBytes } : {}) }));
   const model: Model = {

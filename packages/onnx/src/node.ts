@@ -16,6 +16,7 @@ import {
   type EncodedModel,
   type EncodeModelOptions,
   type ExternalDataOptions,
+  type ReadModelOptions,
 } from './model.js';
 import { externalTarget, fileExternalDataLoader, syncDir, tempName } from './node/files.js';
 
@@ -28,6 +29,8 @@ export interface ReadModelFileOptions {
   validate?: boolean;
   /** Inline model-local function calls (default true; see ReadModelOptions.inlineFunctions). */
   inlineFunctions?: boolean;
+  /** Told what inlining did (see ReadModelOptions.onFunctionsInlined). */
+  onFunctionsInlined?: ReadModelOptions['onFunctionsInlined'];
 }
 
 /** Read a .onnx file; external data is read from files in the model's folder. */
@@ -42,6 +45,7 @@ export async function readModelFile(path: string, opts: ReadModelFileOptions = {
       viewBytes: 'align-in-place',
       ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
       ...(opts.inlineFunctions !== undefined ? { inlineFunctions: opts.inlineFunctions } : {}),
+      ...(opts.onFunctionsInlined ? { onFunctionsInlined: opts.onFunctionsInlined } : {}),
     });
   } finally {
     loader.close();
