@@ -4,7 +4,7 @@
  * the CLI / node entries) or by Whittle's interpreter. Several consumers ("statistic points", as in
  * NNCF) share one forward pass per batch.
  */
-import { type BackendName, type Tensor, WhittleError, engine } from '@whittle/tensor';
+import { type BackendName, type Tensor, WhittleError, engine, float16BitsToFloat32 } from '@whittle/tensor';
 import { PassDataError } from '../errors.js';
 import type { Model } from '../ir/types.js';
 import { runModel } from '../interpreter/run.js';
@@ -159,7 +159,8 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
             const t = out.get(name) ?? (inputs.has(name) ? feeds[name] : undefined);
             if (!t) continue;
             // float16 and integer values decoded (a float16 tensor's storage is its half-float bits)
-            const data = t.dtype === 'float32' ? ((await t.data()) as Float32Array) : Float32Array.from(await t.toFloat64());
+            const d = await t.data();
+            const data = t.dtype === 'float32' ? (d as Float32Array) : t.dtype === 'float16' ? Float32Array.from(d as Uint16Array, float16BitsToFloat32) : Float32Array.from(await t.toFloat64());
             res.set(name, { data, shape: t.shape });
           }
           for (const t of new Set(out.values())) if (!fed.has(t)) t.dispose();
