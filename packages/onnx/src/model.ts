@@ -1,5 +1,5 @@
 /** ModelProto bytes ⇄ Model. Browser-safe: no file system access here. */
-import type { Graph, Model } from '@whittle/graph';
+import { type Graph, type Model, type Node, GraphCycleError, graphScopes, topologicalOrder } from '@whittle/graph';
 import { WhittleError } from '@whittle/tensor';
 import { OnnxFormatError } from './errors.js';
 import { decodeGraph } from './graph_read.js';
@@ -42,6 +42,14 @@ export interface ReadModelOptions {
   inlineFunctions?: boolean;
   /** Told what inlining did, when the model has local functions (e.g. for `inspect` to say so). */
   onFunctionsInlined?: (result: InlineFunctionsResult) => void;
+  /**
+   * Told which graphs had their nodes put into topological order on read (paths as in
+   * `graphScopes`, '' for the main graph). ONNX requires that order, but some converters (float16
+   * conversion with `keep_io_types`, hand-edited graphs) append nodes out of it and onnxruntime
+   * sorts on load; Whittle sorts too (stable: a sorted graph keeps its order), so every pass and
+   * the interpreter see a valid graph and the written model is valid.
+   */
+  onNodesSorted?: (scopes: string[]) => void;
 }
 
 function wrapParse<T>(what: string, f: () => T): T {
@@ -101,7 +109,28 @@ export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model
   const u = unknownFields(m);
   if (u) model.unknownFields = u;
   if (opts.validate !== false) validateGraph(graph);
+  const sorted = sortScopes(graph);
+  if (sorted.length) opts.onNodesSorted?.(sorted);
   return model;
+}
+
+/** Sort every graph scope whose nodes are out of topological order; returns their paths. A cyclic graph is left as it is (validation names the cycle). */
+function sortScopes(root: Graph): string[] {
+  const out: string[] = [];
+  for (const { graph, path } of graphScopes(root)) {
+    let order: Node[];
+    try {
+      order = topologicalOrder(graph);
+    } catch (e) {
+      if (e instanceof GraphCycleError) continue;
+      throw e;
+    }
+    if (order.some((n, i) => n !== graph.nodes[i])) {
+      graph.nodes = order;
+      out.push(path);
+    }
+  }
+  return out;
 }
 
 export interface ExternalDataOptions {

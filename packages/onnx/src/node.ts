@@ -31,6 +31,8 @@ export interface ReadModelFileOptions {
   inlineFunctions?: boolean;
   /** Told what inlining did (see ReadModelOptions.onFunctionsInlined). */
   onFunctionsInlined?: ReadModelOptions['onFunctionsInlined'];
+  /** Told which graphs were put into topological order (see ReadModelOptions.onNodesSorted). */
+  onNodesSorted?: ReadModelOptions['onNodesSorted'];
 }
 
 /** Read a .onnx file; external data is read from files in the model's folder. */
@@ -46,6 +48,7 @@ export async function readModelFile(path: string, opts: ReadModelFileOptions = {
       ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
       ...(opts.inlineFunctions !== undefined ? { inlineFunctions: opts.inlineFunctions } : {}),
       ...(opts.onFunctionsInlined ? { onFunctionsInlined: opts.onFunctionsInlined } : {}),
+      ...(opts.onNodesSorted ? { onNodesSorted: opts.onNodesSorted } : {}),
     });
   } finally {
     loader.close();

@@ -17,14 +17,15 @@ export function addInspectCommands(program: Command): void {
     .option('--dims <name=value,...>', 'sizes of named dynamic input dims for the FLOPs estimate (default 1 each), e.g. sequence=512,height=640')
     .action(async (input: string, o: { json?: boolean; frontEnd?: boolean; dims?: string }) => {
       let inlined: InlineFunctionsResult | undefined;
-      const raw = await readInput(input, { onFunctionsInlined: (r) => (inlined = r) });
+      let sorted: string[] = [];
+      const raw = await readInput(input, { onFunctionsInlined: (r) => (inlined = r), onNodesSorted: (g) => (sorted = g) });
       const dims = o.dims === undefined ? undefined : parseDims(o.dims, raw);
       const s = summarize(raw, dims ? { dims } : {});
       const prepared = o.frontEnd === false ? undefined : await normalizeModel(raw);
       const cov = weightCoverage(prepared?.model ?? raw);
       const blockers = cov.opset < 21 ? opsetUpgradeBlockers(prepared?.model ?? raw, 21) : [];
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ opsets: raw.opsetImports, ...s, ...(inlined ? { localFunctions: inlined } : {}), frontEnd: prepared?.report, techniques: { ...cov, opsetUpgradeBlockers: blockers } }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ opsets: raw.opsetImports, ...s, ...(inlined ? { localFunctions: inlined } : {}), ...(sorted.length ? { nodesSorted: sorted } : {}), frontEnd: prepared?.report, techniques: { ...cov, opsetUpgradeBlockers: blockers } }, null, 2)}\n`);
         return;
       }
       const w = (l: string): void => void process.stdout.write(`${l}\n`);
@@ -32,6 +33,7 @@ export function addInspectCommands(program: Command): void {
       w(`opsets: ${raw.opsetImports.map((x) => `${x.domain || 'ai.onnx'} ${x.version}`).join(', ')}`);
       // what the file holds is not what the summary counts when its local functions were inlined
       if (inlined) w(`local functions: ${inlined.inlined} call(s) inlined on read, as onnxruntime does${inlined.kept.length ? `; kept: ${inlined.kept.map((k) => `${k.function} (${k.reason})`).join(', ')}` : ''}`);
+      if (sorted.length) w(`node order: the file's nodes are not in topological order (${sorted.map((p) => p || 'main graph').join(', ')}); sorted on read, as onnxruntime does, and written sorted`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
       for (const l of s.layers.filter((x) => x.parameters > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);

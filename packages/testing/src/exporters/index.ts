@@ -7,3 +7,4 @@ export * from './sklearn.js';
 export * from './genai_builder.js';
 export * from './torch_dynamo.js';
 export * from './ort_attention.js';
+export * from './onnxconverter.js';
