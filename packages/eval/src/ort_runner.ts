@@ -1,6 +1,6 @@
 /** onnxruntime-node runners (node only). */
 import * as ort from 'onnxruntime-node';
-import { ArgumentError, float16BitsToFloat32 } from '@whittle/tensor';
+import { ArgumentError, float16ToFloat32Array } from '@whittle/tensor';
 import type { Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { argmaxRows } from './metrics.js';
@@ -47,7 +47,7 @@ export interface OrtRunner {
 function toFloat32(t: ort.Tensor): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
-  if (t.type === 'float16' && d instanceof Uint16Array) return Float32Array.from(d, float16BitsToFloat32);
+  if (t.type === 'float16' && d instanceof Uint16Array) return float16ToFloat32Array(d);
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float32Array.from(d, (v) => Number(v));
   if (ArrayBuffer.isView(d)) return Float32Array.from(d as unknown as ArrayLike<number>);
   throw new ArgumentError(`ORT output of type ${t.type} cannot be converted to numbers`);

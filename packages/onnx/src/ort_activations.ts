@@ -5,7 +5,7 @@
  * browser-safe.
  */
 import { type ActivationOpenOptions, type ActivationRange, type ActivationRuntime, type ActivationValue, type Feeds, type Model, type Node, type ValueInfo, type ValueType, NameGenerator, createNode, inferValueTypes, opsetVersion } from '@whittle/graph';
-import { ArgumentError, float16BitsToFloat32 } from '@whittle/tensor';
+import { ArgumentError, float16ToFloat32Array } from '@whittle/tensor';
 import { writeModel } from './model.js';
 
 /** The part of an onnxruntime tensor this runtime reads. */
@@ -40,7 +40,7 @@ const ORT_TYPE: Record<string, string> = { float32: 'float32', float16: 'float16
 function toFloat32(name: string, t: OrtTensorLike): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
-  if (t.type === 'float16' && d instanceof Uint16Array) return Float32Array.from(d, float16BitsToFloat32);
+  if (t.type === 'float16' && d instanceof Uint16Array) return float16ToFloat32Array(d);
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float32Array.from(d, (v) => Number(v));
   if (ArrayBuffer.isView(d)) return Float32Array.from(d as unknown as ArrayLike<number>);
   throw new ArgumentError(`onnxruntime activations: value '${name}' of type ${t.type} is not numeric`);
@@ -141,7 +141,7 @@ export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRunt
               const f = feeds[name];
               const d = f.dataSync();
               // a float16 feed's storage is its half-float bits
-              const data = d instanceof Float32Array ? d : f.dtype === 'float16' ? Float32Array.from(d as Uint16Array, float16BitsToFloat32) : Float32Array.from(d as ArrayLike<number>, Number);
+              const data = d instanceof Float32Array ? d : f.dtype === 'float16' ? float16ToFloat32Array(d as Uint16Array) : Float32Array.from(d as ArrayLike<number>, Number);
               res.set(name, { data, shape: f.shape });
             }
           }

@@ -1,5 +1,5 @@
 import { type Graph, type GraphScope, type Model, type Node, buildUseIndex, getInt, graphScopes, scopedName } from '@whittle/graph';
-import { type Tensor, float16BitsToFloat32, float32BitsToFloat16, tensor } from '@whittle/tensor';
+import { type Tensor, float16ToFloat32Array, float32BitsToFloat16, tensor } from '@whittle/tensor';
 
 /**
  * A weight a pruning pass can sparsify: the initializer read by a Conv, Gemm or MatMul node,
@@ -143,7 +143,7 @@ export async function floatValues(t: Tensor): Promise<Float32Array> {
   const d = await t.data();
   if (t.dtype === 'float32') return Float32Array.from(d as Float32Array);
   // one pass over a float16 weight's bits (no float64 copy of a large tensor)
-  if (t.dtype === 'float16') return Float32Array.from(d as Uint16Array, float16BitsToFloat32);
+  if (t.dtype === 'float16') return float16ToFloat32Array(d as Uint16Array);
   return Float32Array.from(await t.toFloat64());
 }
 

@@ -3,6 +3,7 @@ import { ArgumentError, type Rng } from '@whittle/tensor';
 import type { InputNorms } from './activations.js';
 import { type PrunableWeight, cpuTensor, flatIndex, floatValues, resolveWeightKey, weightKey, weightTensor } from './layers.js';
 import { nmMask } from './nm.js';
+import { selectKth } from './select.js';
 
 /** Importance scores for unstructured pruning. */
 export type ScoreMethod = 'magnitude' | 'random' | 'wanda';
@@ -40,15 +41,48 @@ export function weightScores(w: PrunableWeight, values: Float32Array, method: Sc
   return s;
 }
 
-/** Mark the `k` lowest entries of `scores` (restricted to `indices` if given) as pruned in `mask`. */
+/**
+ * Mark the `k` lowest entries of `scores` (restricted to `indices` if given) as pruned in `mask`:
+ * the first `k` in order of (score, index), so equal scores go lowest index first (deterministic).
+ * Finds the k-th score by selection instead of sorting positions with a comparator (which took
+ * seconds per million weights); NaN scores count as the highest.
+ */
 export function pruneLowest(scores: Float32Array, k: number, mask: Uint8Array, indices?: Int32Array): void {
   const n = indices ? indices.length : scores.length;
   k = Math.max(0, Math.min(n, Math.round(k)));
   if (k === 0) return;
-  const order = indices ? Int32Array.from(indices) : Int32Array.from({ length: n }, (_, i) => i);
-  // sort positions by score (stable by index for determinism)
-  const sorted = Array.from(order).sort((a, b) => scores[a]! - scores[b]! || a - b);
-  for (let i = 0; i < k; i++) mask[sorted[i]!] = 0;
+  const numbers = new Float32Array(n);
+  let count = 0;
+  for (let j = 0; j < n; j++) {
+    const v = scores[indices ? indices[j]! : j]!;
+    if (v === v) numbers[count++] = v;
+  }
+  if (k > count) {
+    // more to prune than there are numbers: every number and the lowest-indexed NaNs
+    const nan: number[] = [];
+    for (let j = 0; j < n; j++) {
+      const i = indices ? indices[j]! : j;
+      if (Number.isNaN(scores[i]!)) nan.push(i);
+      else mask[i] = 0;
+    }
+    nan.sort((a, b) => a - b);
+    for (let j = 0; j < k - count; j++) mask[nan[j]!] = 0;
+    return;
+  }
+  const t = selectKth(numbers.subarray(0, count), k - 1);
+  // below the k-th score: pruned; equal to it: as many as are left, lowest index first
+  const ties: number[] = [];
+  let below = 0;
+  for (let j = 0; j < n; j++) {
+    const i = indices ? indices[j]! : j;
+    const v = scores[i]!;
+    if (v < t) {
+      mask[i] = 0;
+      below++;
+    } else if (v === t) ties.push(i);
+  }
+  if (indices) ties.sort((a, b) => a - b);
+  for (let j = 0; j < k - below; j++) mask[ties[j]!] = 0;
 }
 
 /** Options of {@link computeMasks}. */
@@ -130,10 +164,12 @@ export async function computeMasks(model: Model, weights: readonly PrunableWeigh
   return masks;
 }
 
-/** k-th smallest value (1-based k) of `a` (copy, sort). */
+/** k-th smallest value (1-based k, clamped to the array) of `a`, which is left unchanged; NaN ranks highest. */
 export function kthSmallest(a: Float32Array, k: number): number {
-  const c = Float32Array.from(a).sort();
-  return c[Math.max(0, Math.min(c.length - 1, k - 1))]!;
+  const c = Float32Array.from(a);
+  const at = Math.max(0, Math.min(c.length - 1, k - 1));
+  // selection is linear where a sort of every score in a model is n log n; NaN needs the sort's order
+  return c.some((v) => v !== v) ? c.sort()[at]! : selectKth(c, at);
 }
 
 /** A copy of `model` whose masked weights are zero (new initializer tensors; input untouched). */

@@ -10,7 +10,7 @@
  * {@link nbitsJobRunner} as well as a node worker thread.
  */
 import { bandArena } from './nbits_arena.js';
-import { decodeFloat16Bits } from './float16_decode.js';
+import { decodeFloat16Bits } from '@whittle/tensor/float16';
 import { type NBitsSpec, quantizeRowsNBits } from './nbits_kernel.js';
 import type { WasmBandArena } from './nbits_wasm.js';
 

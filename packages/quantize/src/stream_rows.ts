@@ -8,7 +8,7 @@
  */
 import { type RawTensor, type TensorStreamIO, throwIfAborted } from '@whittle/graph';
 import { float32BitsToFloat16 } from '@whittle/tensor';
-import { decodeFloat16Bits } from './float16_decode.js';
+import { decodeFloat16Bits } from '@whittle/tensor/float16';
 
 /** Element types the streaming quantizer takes. */
 export type StreamFloatType = 'float32' | 'float16';

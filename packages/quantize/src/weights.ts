@@ -6,7 +6,7 @@
 import type { Graph, GraphScope, Model, Node } from '@whittle/graph';
 import { graphScopes, isDefaultDomain, scopedName } from '@whittle/graph';
 import type { SkipLog } from './skips.js';
-import { type Tensor, float16BitsToFloat32 } from '@whittle/tensor';
+import { type Tensor, float16ToFloat32Array } from '@whittle/tensor';
 import { type GridSpec, type GroupParams, dequantizeValue, groupParams, roundEven } from './quant_math.js';
 
 /** A float32 (or, for the passes that take them, float16) weight initializer read by a node. */
@@ -168,7 +168,7 @@ export function siteFloatBytes(site: Pick<WeightSite, 'tensor'>): number {
  */
 export async function siteValues(site: Pick<WeightSite, 'tensor'>): Promise<Float32Array> {
   const d = await site.tensor.data();
-  if (site.tensor.dtype === 'float16') return Float32Array.from(d as Uint16Array, float16BitsToFloat32);
+  if (site.tensor.dtype === 'float16') return float16ToFloat32Array(d as Uint16Array);
   return d as Float32Array;
 }
 

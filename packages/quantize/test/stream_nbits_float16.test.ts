@@ -17,7 +17,7 @@ import { readModelFile, rewriteModelFile, writeModelFile } from '@whittle/onnx/n
 import { type Tensor, float16BitsToFloat32 } from '@whittle/tensor';
 import { buildDecoderLm, decoderFeeds } from '@whittle/testing/lm';
 import { type StreamQuantizeLayer, type StreamQuantizeOptions, nodeBandThreads, quantizeWeightsStreaming } from '../src/node.js';
-import { decodeFloat16Bits } from '../src/float16_decode.js';
+import { decodeFloat16Bits } from '@whittle/tensor/float16';
 import { convertFloat16Pass } from '../src/float16.js';
 import { expectSameInitializers, ioTypes, ortRunHalf } from './float16_helpers.js';
 import { relError } from './helpers.js';

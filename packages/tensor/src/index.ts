@@ -29,7 +29,7 @@ export type { OpFamily } from './family.js';
 export type { GradFn, GradContext, GradNode, GradientTable } from './autograd/node.js';
 export * from './errors.js';
 export * from './dtype.js';
-export { float32BitsToFloat16 } from './float16_array.js';
+export { decodeFloat16Bits, float16ToFloat32Array, float32BitsToFloat16 } from './float16_array.js';
 export * from './float_formats/index.js';
 export { encodeMinifloatBits, decodeMinifloat, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1 } from './float_formats/minifloat.js';
 export { encodeE8m0Bits } from './float_formats/e8m0.js';

@@ -4,7 +4,7 @@
  * (a sequence of maps onnxruntime-web cannot read, and fetching it fails the whole run).
  */
 import { type FidelityMetrics, compareOutputs } from '@whittle/eval';
-import { float16BitsToFloat32 } from '@whittle/tensor';
+import { float16ToFloat32Array } from '@whittle/tensor';
 
 /** What onnxruntime-web reports of an output (`InferenceSession.outputMetadata`). */
 export interface OutputInfo {
@@ -29,7 +29,7 @@ export function evaluatedOutput(outputs: readonly OutputInfo[]): string {
 export function asFloat32(data: unknown, type?: string): Float32Array {
   if (data instanceof Float32Array) return data;
   // onnxruntime-web hands float16 as raw bits where the browser has no Float16Array
-  if (type === 'float16' && data instanceof Uint16Array) return Float32Array.from(data, float16BitsToFloat32);
+  if (type === 'float16' && data instanceof Uint16Array) return float16ToFloat32Array(data);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, Number);
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return Float32Array.from(data as unknown as ArrayLike<number>);
   throw new Error(`the evaluated output holds ${Object.prototype.toString.call(data)}, not numbers`);

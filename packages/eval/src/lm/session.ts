@@ -3,7 +3,7 @@
  * onnxruntime-web and Transformers.js' sessions all fit it (their tensors carry `type`, `dims`,
  * `data`). Browser-safe.
  */
-import { float16BitsToFloat32 } from '@whittle/tensor';
+import { float16ToFloat32Array } from '@whittle/tensor';
 import { EvaluationError } from '../errors.js';
 
 /** A tensor as a runtime hands it out; presents are passed back unchanged as the next past. */
@@ -31,7 +31,7 @@ export interface DecoderSession {
 export function tensorFloats(t: DecoderTensor, what: string): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
-  if (t.type === 'float16' && d instanceof Uint16Array) return Float32Array.from(d, float16BitsToFloat32);
+  if (t.type === 'float16' && d instanceof Uint16Array) return float16ToFloat32Array(d);
   if (ArrayBuffer.isView(d) && !(d instanceof BigInt64Array) && !(d instanceof BigUint64Array) && !(d instanceof DataView)) return Float32Array.from(d as unknown as ArrayLike<number>);
   throw new EvaluationError(`${what}: output of type ${t.type} is not a float tensor`);
 }

@@ -4,7 +4,7 @@
  * the CLI / node entries) or by Whittle's interpreter. Several consumers ("statistic points", as in
  * NNCF) share one forward pass per batch.
  */
-import { type BackendName, type Tensor, WhittleError, engine, float16BitsToFloat32 } from '@whittle/tensor';
+import { type BackendName, type Tensor, WhittleError, engine, float16ToFloat32Array } from '@whittle/tensor';
 import { PassDataError } from '../errors.js';
 import type { Model } from '../ir/types.js';
 import { runModel } from '../interpreter/run.js';
@@ -160,7 +160,7 @@ export function interpreterActivationRuntime(backend: BackendName = 'cpu'): Acti
             if (!t) continue;
             // float16 and integer values decoded (a float16 tensor's storage is its half-float bits)
             const d = await t.data();
-            const data = t.dtype === 'float32' ? (d as Float32Array) : t.dtype === 'float16' ? Float32Array.from(d as Uint16Array, float16BitsToFloat32) : Float32Array.from(await t.toFloat64());
+            const data = t.dtype === 'float32' ? (d as Float32Array) : t.dtype === 'float16' ? float16ToFloat32Array(d as Uint16Array) : Float32Array.from(await t.toFloat64());
             res.set(name, { data, shape: t.shape });
           }
           for (const t of new Set(out.values())) if (!fed.has(t)) t.dispose();
