@@ -19,5 +19,6 @@ export * from './transformers_js.js';
 export * from './transformers_js_config.js';
 export * from './decoder_attention.js';
 export * from './transformers_js_encoder.js';
+export * from './transformers_js_folder.js';
 export * from './lm/index.js';
 export * from './data/index.js';

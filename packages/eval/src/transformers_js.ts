@@ -64,6 +64,12 @@ export interface TransformersJsPlanOptions {
    * float16 in and out, as decoders' KV caches want.
    */
   keepFloat32Io?: boolean;
+  /**
+   * q4 / q4f16 are made from a model whose weights are already int8 (dynamic-int8 MatMulInteger,
+   * QDQ weights, a uint8 token table): those weights are re-quantized to 4 bits from their
+   * dequantized values (rounded twice), a tied token table once for its Gather and its head.
+   */
+  requantizeInt8?: boolean;
 }
 
 /**
@@ -77,15 +83,16 @@ export interface TransformersJsPlanOptions {
 export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: TransformersJsPlanOptions = {}): TransformersJsVariantPlan {
   const q4: TransformersJsStep = {
     pass: 'quantize-weights',
-    options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}) },
+    options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}), ...(opts.requantizeInt8 ? { requantizeInt8: true } : {}) },
   };
+  const from = opts.requantizeInt8 ? ' re-quantized from the int8 weights' : '';
   const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: opts.keepFloat32Io ?? false } };
   const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path'>> = {
     fp32: { steps: [], description: 'the input model, float32' },
     fp16: { steps: [fp16], description: `float16 weights and activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
     q8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8 (MatMulInteger; CPU/wasm)' },
-    q4: { steps: [q4], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
-    q4f16: { steps: [q4, fp16], description: `4-bit weights in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
+    q4: { steps: [q4], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
+    q4f16: { steps: [q4, fp16], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
   };
   const p = plans[dtype];
   if (!p) throw new LayoutError(`Transformers.js dtype '${String(dtype)}' cannot be written; choose from ${TRANSFORMERS_JS_VARIANTS.join(', ')}`);

@@ -25,11 +25,13 @@ import { UsageError } from '../errors.js';
 import { formatBytes } from '@whittle/eval/format';
 import { readInput, userPath } from '../model_io.js';
 import { resolveLabels } from './export_transformers_labels.js';
+import { type ExportFolderFlags, type ExportFolderResult, exportTransformersFolder, refuseSingleFileFlags } from './export_transformers_folder.js';
 import { type EncoderProbe, type ProbeAgreement, encoderProbe, probeAgreement } from './export_transformers_probe.js';
 
 /** Flags of `whittle export-transformers`. */
 export interface ExportTransformersFlags {
-  tokenizer: string;
+  /** The model's tokenizer.json (a single .onnx only; a folder has its own). */
+  tokenizer?: string | undefined;
   tokenizerConfig?: string | undefined;
   out: string;
   variants: string;
@@ -82,7 +84,8 @@ export interface ExportTransformersResult {
   warnings: string[];
 }
 
-function ops(m: Model): string[] {
+/** Op types of a model's main graph and subgraphs (custom domains as domain:op), sorted. */
+export function modelOps(m: Model): string[] {
   const out = new Set<string>();
   const walk = (g: Model['graph']): void => {
     for (const n of g.nodes) {
@@ -99,7 +102,7 @@ function ops(m: Model): string[] {
  * external data. `verify` runs on the bytes before they are written, or on the written file
  * (removed again when it throws).
  */
-async function writeVariant(model: Model, path: string, verify?: (source: Uint8Array | string) => Promise<void>): Promise<{ bytes: number; externalBytes: number }> {
+export async function writeVariant(model: Model, path: string, verify?: (source: Uint8Array | string) => Promise<void>): Promise<{ bytes: number; externalBytes: number }> {
   const { checkOrtLoads } = await import('@whittle/eval/node');
   mkdirSync(join(path, '..'), { recursive: true });
   if (tensorDataBytes(model.graph) <= PROTOBUF_LIMIT * 0.7) {
@@ -152,6 +155,7 @@ function readJsonObject(file: string, flag: string): Record<string, unknown> {
  * compared with the input model (a non-finite output refuses the variant).
  */
 export async function exportTransformersJs(input: string, f: ExportTransformersFlags, log: (line: string) => void = () => {}): Promise<ExportTransformersResult> {
+  if (f.tokenizer === undefined) throw new UsageError(`--tokenizer is required for a single .onnx file: give the model's tokenizer.json (or give a model folder with config.json, tokenizer and onnx/)`);
   const model = await readInput(input);
   const kind = textModelKind(model, `'${input}'`);
   const task = parseTask(f.task);
@@ -200,7 +204,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
       }
       out = r.model;
     }
-    const used = ops(out);
+    const used = modelOps(out);
     if (dtype === 'q4' || dtype === 'q4f16') {
       const bad = used.filter((o) => WEBGPU_UNSUPPORTED_OPS.has(o.split(':').pop()!));
       if (bad.length) warnings.push(`ops without an onnxruntime-web WebGPU kernel: ${bad.join(', ')}`);
@@ -253,6 +257,22 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   return { kind, ...(encoder ? { task: encoder.task } : {}), folder, files: written, variants: done, config, warnings };
 }
 
+/** The folder mode's summary: one row per sub-model and dtype. */
+function folderTable(r: ExportFolderResult): string[] {
+  const lines = [`wrote ${r.folder} (sub-models: ${r.subModels.join(', ')})`, '', '| sub-model | dtype | file | size | vs source | cosine to source | made from |', '|---|---|---|---:|---:|---:|---|'];
+  for (const v of r.variants) {
+    const src = r.variants.find((x) => x.model === v.model && x.path.endsWith(`/${v.source.file}`));
+    const size = v.bytes + v.externalBytes;
+    const ratio = src && src !== v ? `${((src.bytes + src.externalBytes) / size).toFixed(2)}×` : '–';
+    const how = v.source.kind === 'copy' ? 'copied' : v.passes.length ? `${v.source.file}: ${v.passes.join(' → ')}` : 'copied';
+    lines.push(`| ${v.model} | ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${ratio} | ${v.cosineToSource?.toFixed(5) ?? '–'} | ${how} |`);
+  }
+  for (const v of r.variants) for (const w of v.warnings) lines.push(`warning (${v.model} ${v.dtype}): ${w}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push('', `copied: ${r.copied.join(', ') || 'nothing'}; cosine: smallest over the float outputs, made-up inputs, onnxruntime-node`);
+  return lines;
+}
+
 const int = (name: string, lo: number, hi: number) => (v: string): number => {
   const x = Number(v);
   if (!Number.isInteger(x) || x < lo || x > hi) throw new InvalidArgumentError(`${name} must be an integer in [${lo}, ${hi}], got '${v}'`);
@@ -264,8 +284,8 @@ export function addExportTransformersCommand(program: Command): void {
   program
     .command('export-transformers')
     .description('write the folder Transformers.js loads for a decoder LM with a KV cache (config.json, generation_config.json) or a BERT-like text encoder — feature extraction, or a text-classification, token-classification, fill-mask or question-answering head (config.json with model_type bert, architectures, id2label): tokenizer files and onnx/model<suffix>.onnx per dtype (fp32, fp16, q8, q4, q4f16), each made by Whittle passes and checked in onnxruntime-node (encoders: embeddings, logits or start/end logits compared with the input model\'s)')
-    .argument('<model>', 'decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output, or start_logits and end_logits (question answering)')
-    .requiredOption('--tokenizer <file>', "the model's tokenizer.json")
+    .argument('<model>', 'a Transformers.js / Optimum model folder (config.json, tokenizer files, onnx/<sub-model>.onnx: every sub-model gets the variants, made from its float32 file, or q4/q4f16 re-quantized from its int8 file when that is all it ships), or a decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output, or start_logits and end_logits (question answering)')
+    .option('--tokenizer <file>', "the model's tokenizer.json (required for a single .onnx)")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
     .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16', 'fp32,fp16,q8,q4,q4f16')
     .option('--tokenizer-config <file>', 'a tokenizer_config.json to copy (default: one written from the tokenizer)')
@@ -278,9 +298,18 @@ export function addExportTransformersCommand(program: Command): void {
     .option('--config <file>', 'a JSON object whose fields replace or add to the written config.json (e.g. the original config.json, or {"model_type": "distilbert"})')
     .option('--task <task>', `encoders: the pipeline to write for, ${ENCODER_TASKS.join(', ')} (default: start_logits / end_logits outputs are question-answering, a logits output [batch, labels] text-classification, [batch, sequence, vocabulary] fill-mask, [batch, sequence, labels] token-classification; else feature-extraction)`)
     .option('--labels <list>', 'classification heads: comma-separated class names by index, written as id2label / label2id (default: the --config id2label, else LABEL_0, LABEL_1, …)')
+    .option('--models <list>', 'model folders: comma-separated sub-model file stems to make variants of, e.g. encoder_model,decoder_model_merged (default: every sub-model in onnx/)')
+    .option('--shapes <list>', 'model folders: input sizes for the onnxruntime check of each variant on made-up inputs, e.g. input_features=1x80x3000 (default: from preprocessor_config.json, else small)')
     .option('--json', 'print what was written as JSON')
-    .action(async (model: string, f: ExportTransformersFlags) => {
+    .action(async (model: string, f: ExportTransformersFlags & ExportFolderFlags) => {
       if (f.defaultDtype !== undefined && !parseTransformersJsVariants(f.variants).includes(f.defaultDtype as TransformersJsVariant)) throw new UsageError(`--default-dtype ${f.defaultDtype} is not among --variants ${f.variants}`);
+      if (existsSync(userPath(model)) && statSync(userPath(model)).isDirectory()) {
+        refuseSingleFileFlags(f as unknown as Record<string, unknown>);
+        const r = await exportTransformersFolder(model, f, f.json ? () => {} : (l) => process.stderr.write(`${l}\n`));
+        process.stdout.write(f.json ? `${JSON.stringify(r, null, 2)}\n` : `${folderTable(r).join('\n')}\n`);
+        return;
+      }
+      if (f.models !== undefined || f.shapes !== undefined) throw new UsageError('--models / --shapes are for a model folder; a single .onnx is one model');
       const r = await exportTransformersJs(model, f, f.json ? () => {} : (l) => process.stderr.write(`${l}\n`));
       if (f.json) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

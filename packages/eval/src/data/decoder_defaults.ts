@@ -10,9 +10,8 @@ import { allocStorage } from '@whittle/tensor';
 import { dtypeOfElemType } from './arrays.js';
 import type { DataArray, DataChunk, ModelInputSpec } from './source.js';
 import { sizeOfShape } from './source.js';
-import { CACHE_NAME, MASK_NAME, USE_CACHE_NAME } from './input_names.js';
+import { CACHE_NAME, MASK_NAME, POSITION_NAME, USE_CACHE_NAME } from './input_names.js';
 
-const POSITION_NAME = /(^|[._])position_ids$/i;
 const INTEGER = new Set(['int64', 'int32']);
 
 /**

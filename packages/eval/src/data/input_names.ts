@@ -9,3 +9,7 @@ export const MASK_NAME = /(^|[._])(attention_)?mask$/i;
 export const CACHE_NAME = /past|cache/i;
 /** A merged decoder's branch flag (`use_cache_branch`): true only with a cache to use. */
 export const USE_CACHE_NAME = /use_cache/i;
+/** Position ids: 0..S-1 along the sequence (after the past's length), as Transformers.js feeds them. */
+export const POSITION_NAME = /(^|[._])position_ids$/i;
+/** Token type (segment) ids: all 0 (one segment), as a tokenizer gives for a single text. */
+export const TOKEN_TYPE_NAME = /(^|[._])token_type_ids$/i;

@@ -7,7 +7,7 @@ import { dtypeOfElemType } from './arrays.js';
 import { DataError } from './errors.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { sizeOfShape } from './source.js';
-import { CACHE_NAME, MASK_NAME, USE_CACHE_NAME } from './input_names.js';
+import { CACHE_NAME, MASK_NAME, POSITION_NAME, TOKEN_TYPE_NAME, USE_CACHE_NAME } from './input_names.js';
 
 /** Options of {@link syntheticSource}. */
 export interface SyntheticOptions {
@@ -185,6 +185,10 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
   // NaN): with every cache input empty, as Transformers.js's first step, the flag is false
   const caches = plans.filter((p) => CACHE_NAME.test(p.spec.name));
   const useCache = caches.length > 0 && caches.every((p) => sizeOfShape(p.rowShape) > 0) ? 1 : 0;
+  // integer position ids count along the sequence after the past ([heads, past, head_dim] rows), so
+  // they stay inside the position table; token types are the first segment's
+  const past = useCache && caches[0]!.rowShape.length >= 2 ? caches[0]!.rowShape[caches[0]!.rowShape.length - 2]! : 0;
+  const integer = (p: (typeof plans)[number]): boolean => p.dtype !== 'float32' && p.dtype !== 'float16' && p.dtype !== 'bool';
   // say what the dynamic dims were given: results depend on it (an image model on 16x16 is not on 224x224)
   const sized = plans.filter((p) => p.chosen.length).map((p) => `${p.spec.name} [${p.rowShape.join(',')}] (${p.chosen.join(', ')})`);
   // a scalar mode switch (sample rate) is drawn from the values the graph compares it with
@@ -207,7 +211,10 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
           const data = allocStorage(p.dtype, n);
           const fixed = opts.values?.[p.spec.name]
             ?? (p.dtype === 'bool' && USE_CACHE_NAME.test(p.spec.name) ? useCache : undefined)
-            ?? (p.dtype !== 'float32' && p.dtype !== 'float16' && MASK_NAME.test(p.spec.name) ? 1 : undefined);
+            ?? (p.dtype !== 'float32' && p.dtype !== 'float16' && MASK_NAME.test(p.spec.name) ? 1 : undefined)
+            ?? (integer(p) && TOKEN_TYPE_NAME.test(p.spec.name) ? 0 : undefined);
+          const length = shape[shape.length - 1] ?? 1;
+          const position = integer(p) && shape.length >= 2 && POSITION_NAME.test(p.spec.name) && opts.values?.[p.spec.name] === undefined;
           for (let i = 0; i < n; i++) {
             if (p.dtype === 'float32' || p.dtype === 'float16') {
               const v = fixed ?? (opts.distribution === 'uniform' ? rng.next() : rng.normal());
@@ -215,7 +222,7 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
               else (data as Float32Array)[i] = v;
             } else {
               const choices = p.spec.comparedWith;
-              const v = fixed ?? (choices?.length && p.dtype !== 'bool' ? choices[rng.int(choices.length)]! : rng.int(p.dtype === 'bool' ? 2 : high));
+              const v = position ? past + (i % length) : fixed ?? (choices?.length && p.dtype !== 'bool' ? choices[rng.int(choices.length)]! : rng.int(p.dtype === 'bool' ? 2 : high));
               if (p.dtype === 'int64') (data as BigInt64Array)[i] = BigInt(v);
               else (data as Int32Array)[i] = v;
             }
