@@ -24,6 +24,7 @@ import { optimumDecoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { exportTransformersFolder } from '../src/commands/export_transformers_folder.js';
 import { writeTinyLm } from './fixtures/tiny_lm.js';
+import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-folder-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,6 +132,17 @@ describe('export-transformers on a model folder', () => {
     await expect(exportTransformersFolder(folder, { out: join(folder, 'sub'), variants: 'q4' })).rejects.toThrow(/inside it/);
     await expect(exportTransformersFolder(folder, { out: join(dir, 'x2'), variants: 'q4', models: 'vision_model' })).rejects.toThrow(/no sub-model 'vision_model'.*decoder_model_merged, model/);
     await expect(exportTransformersFolder(folder, { out: join(dir, 'x3'), variants: 'q4', shapes: 'input_ids=1xq' })).rejects.toThrow(/--shapes/);
-    for (const x of ['x1', 'x2', 'x3']) expect(existsSync(join(dir, x))).toBe(false);
+    // on the command line: flags of a single .onnx, and a single .onnx without its tokenizer
+    const cli = await whittleInProcess('export-transformers', folder, '--out', join(dir, 'x4'), '--tokenizer', join(folder, 'tokenizer.json'), '--task', 'fill-mask');
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toMatch(/--tokenizer, --task are for a single \.onnx file/);
+    const one = await whittleInProcess('export-transformers', join(folder, 'onnx', 'model.onnx'), '--out', join(dir, 'x5'));
+    expect(one.code).not.toBe(0);
+    expect(one.stderr).toMatch(/--tokenizer is required for a single \.onnx file/);
+    const table = await whittleInProcess('export-transformers', folder, '--out', join(dir, 'x6'), '--variants', 'q4', '--models', 'model');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/\| model \| q4 \| onnx\/model_q4\.onnx \|/);
+    expect(readdirSync(join(dir, 'x6', 'onnx')).sort()).toEqual(['decoder_model_merged.onnx', 'model.onnx', 'model_q4.onnx']);
+    for (const x of ['x1', 'x2', 'x3', 'x4', 'x5']) expect(existsSync(join(dir, x))).toBe(false);
   });
 });
