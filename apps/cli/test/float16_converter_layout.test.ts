@@ -16,6 +16,7 @@ import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { float16ConverterLayout, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 import { whittleInProcess } from './in_process.js';
+import { cosineSimilarity } from '@whittle/eval';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-fp16-layout-'));
 const src = join(dir, 'mobilenet_fp16.onnx');
@@ -27,16 +28,6 @@ beforeAll(() => {
   writeFileSync(ref, writeModel(fp32));
   writeFileSync(src, writeModel(float16ConverterLayout(fp32), { validate: false }));
 });
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 async function outputs(path: string): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(path);
@@ -69,6 +60,6 @@ describe('a float16 model with its Casts out of topological order', () => {
     // differently on float16-rounded weights)
     const out32 = join(dir, `${cmd.join('_')}_fp32.onnx`);
     expect((await whittleInProcess(...cmd, ref, '-o', out32)).code).toBe(0);
-    expect(cosine(await outputs(out32), await outputs(out))).toBeGreaterThanOrEqual(0.995);
+    expect(cosineSimilarity(await outputs(out32), await outputs(out))).toBeGreaterThanOrEqual(0.995);
   });
 });

@@ -108,19 +108,6 @@ export async function folderProbe(source: string, model: Model, opts: { vocab?: 
   }
 }
 
-function cosineOf(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  if (aa === 0 && bb === 0) return 1;
-  return aa === 0 || bb === 0 ? 0 : ab / Math.sqrt(aa * bb);
-}
-
 const FLOAT_OUTPUTS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 
 /**
@@ -129,7 +116,7 @@ const FLOAT_OUTPUTS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
  * non-finite value where the source's is finite.
  */
 export async function folderAgreement(probe: FolderProbe, variant: Uint8Array | string, what: string): Promise<FolderAgreement> {
-  const { createOrtRunner, EvaluationError } = await import('@whittle/eval/node');
+  const { createOrtRunner, cosineSimilarity, EvaluationError } = await import('@whittle/eval/node');
   const runner = await createOrtRunner(variant);
   let worst: FolderAgreement = { cosine: 1, output: '' };
   try {
@@ -143,7 +130,7 @@ export async function folderAgreement(probe: FolderProbe, variant: Uint8Array | 
         for (let i = 0; i < ref.data.length; i++) {
           if (Number.isFinite(ref.data[i]!) && !Number.isFinite(got.data[i]!)) throw new EvaluationError(`${what}: output '${name}' is ${got.data[i]} at element ${i} where the source gives ${ref.data[i]} (made-up inputs: ${probe.description})`);
         }
-        const c = cosineOf(ref.data, got.data);
+        const c = cosineSimilarity(ref.data, got.data);
         if (c < worst.cosine || worst.output === '') worst = { cosine: Math.min(c, worst.cosine), output: name };
       }
     }
