@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { AutoModelForCausalLM, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
-import { decodeWav, decoderIo, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
+import { WEBGPU_UNSUPPORTED_OPS, decodeWav, decoderIo, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { PREQUANTIZED_CORPUS, corpusPath } from '@whittle/testing/corpus';
@@ -51,9 +51,13 @@ describe('export-transformers on a model folder', () => {
       expect(v.source).toEqual({ kind: 'int8', file: `${v.model}_quantized.onnx` });
       expect(v.bytes, `${v.model} ${v.dtype}`).toBeLessThan(int8.bytes * (v.model === 'encoder_model' ? 0.8 : 0.7));
       expect(v.ops).toContain('com.microsoft:MatMulNBits');
-      expect(v.ops).not.toContain('MatMulInteger');
+      // every op has an onnxruntime-web WebGPU kernel: the stem convolutions are DequantizeLinear → Conv
+      expect(v.ops.filter((o) => WEBGPU_UNSUPPORTED_OPS.has(o.split(':').pop()!))).toEqual([]);
+      expect(v.warnings.filter((w) => /WebGPU/.test(w))).toEqual([]);
       expect(v.cosineToSource!).toBeGreaterThan(0.8);
     }
+    // an int8 source is re-quantized on an asymmetric grid (fits dequantized int8 weights better)
+    expect(r.variants.find((v) => v.dtype === 'q4')!.description).toMatch(/re-quantized from the int8 weights/);
     // the token table: one 4-bit copy for the embedding and the tied output projection
     expect(r.variants.find((v) => v.model === 'decoder_model_merged' && v.dtype === 'q4')!.ops).toContain('com.microsoft:GatherBlockQuantized');
     const m = await readModelFile(join(out, 'onnx', 'decoder_model_merged_q4f16.onnx'));
@@ -72,7 +76,8 @@ describe('export-transformers on a model folder', () => {
         await asr.dispose();
       }
       const got = words(heard[dtype]);
-      expect(said.filter((w) => got.includes(w)).length, `${dtype}: '${heard[dtype]}'`).toBeGreaterThanOrEqual(6);
+      // measured: every word ('the quick brown fox jumps over the lazy dog'), both dtypes
+      expect(said.filter((w) => got.includes(w)).length, `${dtype}: '${heard[dtype]}'`).toBeGreaterThanOrEqual(8);
     }
     expect(words(heard.q4f16!)).toEqual(words(heard.q4!));
   }, 120_000);

@@ -16,6 +16,7 @@ import { mse } from './quant_math.js';
 import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_weights.js';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 import { requantizeInt8Layers } from './requantize_int8.js';
+import { requantizedNote } from './rtn.js';
 import { modelInitializerBytes } from './weights.js';
 
 /** Options of {@link hqqQuantize}. */
@@ -179,9 +180,9 @@ export const quantizeHqqPass = definePass({
     }
     const s = writeSummary(r, prepared.raise);
     const rq = requantized?.weights ?? [];
-    const requantNote = rq.length ? `${rq.length} int8 weight(s) (${rq.reduce((a, w) => a + w.layers, 0)} layer(s)) re-quantized from their dequantized values, rounded twice: RMS error ${Math.min(...rq.map((w) => w.rmseInt8Steps)).toFixed(2)}-${Math.max(...rq.map((w) => w.rmseInt8Steps)).toFixed(2)} int8 steps` : '';
+    const requantNote = requantized && (rq.length || requantized.convsDequantized.length) ? requantizedNote(requantized, o.bits) : '';
     const warnings = [...r.warnings, ...(requantized?.left ?? []).map((l) => `${l.op} ${l.name} left as stored: ${l.reason}`)];
-    const changed = r.layers.length > 0 || rq.length > 0;
+    const changed = r.layers.length > 0 || rq.length > 0 || !!requantized?.convsDequantized.length;
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {
       model: changed ? out : cloneModel(model),
@@ -190,7 +191,7 @@ export const quantizeHqqPass = definePass({
         summary: changed ? `HQQ ${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, asymmetric) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, float16Weights: r.float16Weights, ...(requantized ? { requantized: rq.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel } : {}), ...(requantized ? { requantized: rq, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers },
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel } : {}), ...(requantized ? { requantized: rq, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved, convsDequantized: requantized.convsDequantized } : {}), layers },
       },
     };
   },

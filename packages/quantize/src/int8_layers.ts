@@ -7,7 +7,9 @@
  *   → `Mul` by `Mul(x_scale, w_scale)`; per-tensor or per-column weight scale / zero point;
  * - QDQ weights: `DequantizeLinear(W8, scale, zp)` read only as MatMul weights (B);
  * - int8 tables: `Gather(T8, ids)` → `DequantizeLinear` (per-tensor), and the same table read as
- *   `Transpose(T8)` → `DequantizeLinear` → MatMul B (the LM head tied to the token embedding).
+ *   `Transpose(T8)` → `DequantizeLinear` → MatMul B (the LM head tied to the token embedding);
+ * - dynamic int8 convolutions: `DynamicQuantizeLinear(x)` → `ConvInteger(xq, W8, xzp, wzp)` → `Cast`
+ *   → `Mul(·, Mul(x_scale, w_scale))` with a per-tensor weight scale / zero point.
  *
  * Nothing here changes the model; `requantize_int8.ts` rewrites what is found.
  */
@@ -65,10 +67,33 @@ export interface Int8Table {
   heads: { node: Node; graph: Graph; scope: string }[];
 }
 
+/**
+ * A dynamic-int8 convolution (per-tensor weight grid): rewritten to `DequantizeLinear(W8)` → `Conv`
+ * on float activations, the weight kept int8 (no n-bit Conv exists).
+ */
+export interface Int8Conv {
+  node: Node;
+  graph: Graph;
+  scope: string;
+  /** The float activation (the DynamicQuantizeLinear input). */
+  input: string;
+  /** The float output the layer's readers read. */
+  output: string;
+  weight: string;
+  /** Float32 weight scale and (optional) zero point initializers, one element each. */
+  scale: string;
+  zeroPoint: string;
+  /** The Cast and rescaling Mul. */
+  drop: Node[];
+  /** Where the names resolve: the layer's graph and its enclosing graphs, innermost first. */
+  chain: readonly Graph[];
+}
+
 /** What {@link findInt8Layers} found, and the integer layers it leaves, with why. */
 export interface Int8Layers {
   linear: Int8Linear[];
   tables: Int8Table[];
+  convs: Int8Conv[];
   left: { op: string; name: string; reason: string }[];
 }
 
@@ -128,8 +153,8 @@ function int8Weight(s: Scope, name: string, scale: string, zeroPoint: string, ax
   return { name, owner: w.owner, label, dtype: w.t.dtype as 'int8' | 'uint8', shape, scale, zeroPoint, axis: along, chain: s.chain };
 }
 
-/** `DynamicQuantizeLinear` → `MatMulInteger` → `Cast` → `Mul(·, Mul(x_scale, w_scale))`. */
-function matMulInteger(s: Scope, n: Node): Int8Linear | string {
+/** The dynamic chain around an integer op: `DynamicQuantizeLinear` → op → `Cast` → `Mul(·, Mul(x_scale, w_scale))`. */
+function dynamicChain(s: Scope, n: Node): { d: Node; cast: Node; mul: Node; scale: string } | string {
   const d = producer(s.chain, n.inputs[0] ?? '');
   if (!d || d.opType !== 'DynamicQuantizeLinear' || !isDefaultDomain(d.domain) || d.outputs[0] !== n.inputs[0] || d.outputs[2] !== n.inputs[2]) return 'activation not quantized by DynamicQuantizeLinear';
   const cast = onlyReader(s.graph, n.outputs[0]!);
@@ -140,12 +165,31 @@ function matMulInteger(s: Scope, n: Node): Int8Linear | string {
   if (!product || product.opType !== 'Mul') return 'rescaling factor is not x_scale × w_scale';
   const k = product.inputs.indexOf(d.outputs[1]!);
   if (k < 0) return 'rescaling factor does not use the activation scale';
-  const scale = product.inputs[1 - k]!;
+  return { d, cast: cast.node, mul: mul.node, scale: product.inputs[1 - k]! };
+}
+
+/** `DynamicQuantizeLinear` → `MatMulInteger` → `Cast` → `Mul(·, Mul(x_scale, w_scale))`. */
+function matMulInteger(s: Scope, n: Node): Int8Linear | string {
+  const c = dynamicChain(s, n);
+  if (typeof c === 'string') return c;
   const w = initializer(s.chain, n.inputs[1] ?? '')?.t;
-  if (w?.shape.length === 2 && !scaleOk(s.chain, scale, w.shape[1]!)) return 'weight scale is not a float32 initializer of 1 or N values';
-  const weight = int8Weight(s, n.inputs[1] ?? '', scale, n.inputs[3] ?? '', 1);
+  if (w?.shape.length === 2 && !scaleOk(s.chain, c.scale, w.shape[1]!)) return 'weight scale is not a float32 initializer of 1 or N values';
+  const weight = int8Weight(s, n.inputs[1] ?? '', c.scale, n.inputs[3] ?? '', 1);
   if (typeof weight === 'string') return weight;
-  return { form: 'MatMulInteger', weight, graph: s.graph, scope: s.path, input: d.inputs[0]!, output: mul.node.outputs[0]!, anchor: n, drop: [cast.node, mul.node] };
+  return { form: 'MatMulInteger', weight, graph: s.graph, scope: s.path, input: c.d.inputs[0]!, output: c.mul.outputs[0]!, anchor: n, drop: [c.cast, c.mul] };
+}
+
+/** `DynamicQuantizeLinear` → `ConvInteger` → `Cast` → `Mul(·, Mul(x_scale, w_scale))`, per-tensor weight grid. */
+function convInteger(s: Scope, n: Node): Int8Conv | string {
+  const c = dynamicChain(s, n);
+  if (typeof c === 'string') return c;
+  const w = initializer(s.chain, n.inputs[1] ?? '')?.t;
+  if (!w || !INT8.has(w.dtype)) return 'weight is not an int8 / uint8 initializer';
+  if (!scaleOk(s.chain, c.scale, 1)) return 'weight scale is not one float32 value (per-channel convolution grids are kept)';
+  const zp = n.inputs[3] ?? '';
+  const z = zp ? initializer(s.chain, zp)?.t : undefined;
+  if (zp && (!z || z.dtype !== w.dtype || z.size !== 1)) return 'weight zero point is not one value of the weight type';
+  return { node: n, graph: s.graph, scope: s.path, input: c.d.inputs[0]!, output: c.mul.outputs[0]!, weight: n.inputs[1]!, scale: c.scale, zeroPoint: zp, drop: [c.cast, c.mul], chain: s.chain };
 }
 
 /** `DequantizeLinear(W8)` read only as the B of MatMuls: one layer per MatMul. */
@@ -178,7 +222,7 @@ function scalarDq(s: Scope, n: Node | undefined): n is Node {
  * in `left` with why.
  */
 export function findInt8Layers(model: { graph: Graph }): Int8Layers {
-  const out: Int8Layers = { linear: [], tables: [], left: [] };
+  const out: Int8Layers = { linear: [], tables: [], convs: [], left: [] };
   const scopes: Scope[] = graphScopes(model.graph).map((sc) => {
     const chain = [sc.graph];
     for (let p = sc.parent; p; p = p.parent) chain.push(p.graph);
@@ -203,7 +247,9 @@ export function findInt8Layers(model: { graph: Graph }): Int8Layers {
         if (typeof l === 'string') out.left.push({ op: n.opType, name: scopedName({ path: s.path }, n.name || n.outputs[0]!), reason: l });
         else out.linear.push(l);
       } else if (n.opType === 'ConvInteger') {
-        out.left.push({ op: n.opType, name: scopedName({ path: s.path }, n.name || n.outputs[0]!), reason: 'convolution (MatMulNBits holds MatMul weights only): kept int8' });
+        const c = convInteger(s, n);
+        if (typeof c === 'string') out.left.push({ op: n.opType, name: scopedName({ path: s.path }, n.name || n.outputs[0]!), reason: `${c}: kept int8` });
+        else out.convs.push(c);
       } else if (n.opType === 'Gather' && getInt(n, 'axis', 0) === 0) {
         const e = tableRead(s, n.inputs[0] ?? '');
         if (!e) continue;

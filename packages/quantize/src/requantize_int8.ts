@@ -7,10 +7,10 @@
  * against the dequantized int8 weight — the float weight it came from is not in the file, so its
  * own int8 rounding comes on top (the weight is rounded twice).
  */
-import { type Graph, type Model, type NameGenerator, type Node, createNode, eliminateDeadCode, subgraphsOf, throwIfAborted } from '@whittle/graph';
+import { type Graph, type Model, type NameGenerator, type Node, createNode, eliminateDeadCode, scopedName, subgraphsOf, throwIfAborted } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
 import { cpuTensor, ensureDomain, matMulNBitsNode, packMatMulNBits } from './emit.js';
-import { type Int8Linear, type Int8Table, type Int8Weight, dequantizeInt8, findInt8Layers, int8Step } from './int8_layers.js';
+import { type Int8Conv, type Int8Linear, type Int8Table, type Int8Weight, dequantizeInt8, findInt8Layers, int8Step } from './int8_layers.js';
 import { quantizeSiteRtn } from './rtn_nbits.js';
 import { reshapeBack } from './tied_head.js';
 import { type QuantizedWeight, blocksPerRow, canonical, dequantizeWeight } from './weights.js';
@@ -65,6 +65,8 @@ export interface RequantizeResult {
   left: { op: string; name: string; reason: string }[];
   /** Activations no longer quantized at run time (DynamicQuantizeLinear nodes removed). */
   dynamicQuantizeRemoved: number;
+  /** Dynamic-int8 convolutions now `DequantizeLinear` → `Conv` on float activations (int8 weights kept), by node name. */
+  convsDequantized: string[];
 }
 
 function containerOf(bits: number): 4 | 8 {
@@ -107,6 +109,28 @@ function replaceNode(g: Graph, at: Node, nodes: Node[], drop: readonly Node[] = 
     const i = g.nodes.indexOf(d);
     if (i >= 0) g.nodes.splice(i, 1);
   }
+}
+
+/**
+ * A ConvInteger layer as `DequantizeLinear(W8, scale, zp)` → `Conv` on the float activation: the
+ * same int8 weight, no activation rounding, and ops onnxruntime-web's WebGPU provider runs (it has
+ * no ConvInteger / DynamicQuantizeLinear kernels). Scale and zero point become scalars, as
+ * DequantizeLinear-10 takes them.
+ */
+async function dequantizeConv(c: Int8Conv, names: NameGenerator): Promise<void> {
+  const scalar = async (name: string): Promise<string> => {
+    const owner = c.chain.find((g) => g.initializers.has(name))!;
+    const t = owner.initializers.get(name)!;
+    if (t.shape.length === 0) return name;
+    const copy = names.value(`${name}_scalar`);
+    owner.initializers.set(copy, tensor((await t.data()) as never, [], t.dtype, { backend: 'cpu' }));
+    return copy;
+  };
+  const weight = names.value(`${c.weight}_dequantized`);
+  const inputs = [c.weight, await scalar(c.scale), ...(c.zeroPoint ? [await scalar(c.zeroPoint)] : [])];
+  const dq = createNode('DequantizeLinear', inputs, [weight], {}, { name: names.node(`${c.node.name || c.weight}_DequantizeLinear`) });
+  const conv = createNode('Conv', [c.input, weight], [c.output], new Map([...c.node.attributes]), { name: names.node(`${c.node.name || c.weight}_Conv`) });
+  replaceNode(c.graph, c.node, [dq, conv], c.drop);
 }
 
 /** One weight's MatMulNBits tensors in its owner graph, read by every layer of `layers`. */
@@ -215,6 +239,9 @@ export async function requantizeInt8Layers(model: Model, spec: RequantizeSpec, n
     if (bs) tables.push([t, bs]);
     else left.push({ op: 'Gather', name: t.weight.label, reason: spec.bits > 4 ? 'GatherBlockQuantized holds 4-bit codes only' : `table width ${t.weight.shape[1]} is not a multiple of a block size of 16 to ${spec.blockSize}` });
   }
+  // convolutions: excluded by node name or as 'ConvInteger'
+  const convs = found.convs.filter((c) => !xNames.has(c.node.name) && !xOps.has('ConvInteger'));
+  for (const c of found.convs.filter((x) => !convs.includes(x))) left.push({ op: 'ConvInteger', name: scopedName({ path: c.scope }, c.node.name || c.output), reason: 'excluded: kept int8' });
   const dynamicBefore = countOp(model.graph, 'DynamicQuantizeLinear');
   const weights: RequantizedWeight[] = [];
   const total = linear.length + tables.length;
@@ -228,8 +255,13 @@ export async function requantizeInt8Layers(model: Model, spec: RequantizeSpec, n
     weights.push(await requantizeLinear(layers, spec, names));
     opts.onProgress?.(weights.length / total, layers[0]!.weight.label);
   }
-  if (weights.length) {
-    ensureDomain(model, 'com.microsoft', 1);
+  const convsDequantized: string[] = [];
+  for (const c of convs) {
+    await dequantizeConv(c, names);
+    convsDequantized.push(scopedName({ path: c.scope }, c.node.name || c.output));
+  }
+  if (weights.length || convs.length) {
+    if (weights.length) ensureDomain(model, 'com.microsoft', 1);
     // a main-graph weight stays live while a branch still reads it: once more after the branches are clean
     for (let i = 0; i < 4 && eliminateDeadCode(model.graph).initializers > 0; i++);
     // an int8 weight something else still reads stays stored next to its n-bit copy: said, not hidden
@@ -237,7 +269,7 @@ export async function requantizeInt8Layers(model: Model, spec: RequantizeSpec, n
       if (w.owner.initializers.has(w.name)) left.push({ op: 'int8 weight', name: w.label, reason: 'still read by other nodes: stored twice' });
     }
   }
-  return { weights, left, dynamicQuantizeRemoved: dynamicBefore - countOp(model.graph, 'DynamicQuantizeLinear') };
+  return { weights, left, dynamicQuantizeRemoved: dynamicBefore - countOp(model.graph, 'DynamicQuantizeLinear'), convsDequantized };
 }
 
 function countOp(g: Graph, op: string): number {
@@ -253,7 +285,7 @@ function countOp(g: Graph, op: string): number {
 }
 
 /** Count of int8 layers {@link requantizeInt8Layers} would rewrite, by form (for a refusal's hint). */
-export function requantizableLayers(model: Model): { linear: number; tables: number } {
+export function requantizableLayers(model: Model): { linear: number; tables: number; convs: number } {
   const f = findInt8Layers(model);
-  return { linear: f.linear.length, tables: f.tables.length };
+  return { linear: f.linear.length, tables: f.tables.length, convs: f.convs.length };
 }

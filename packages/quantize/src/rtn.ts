@@ -20,8 +20,8 @@ export const rtnOptions = defineOptions({
   ops: { type: 'string[]', default: ['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Gather'], description: 'op types whose weights are quantized (Gather: embedding tables; ConvTranspose: scales per input channel)' },
   int8ConvBelow: { type: 'number', integer: true, min: 0, max: 1024, default: 16, description: 'below 8 bits: Conv/ConvTranspose weights whose reduction length (input channels / group × kernel; 9 for a 3×3 depthwise conv) is below this stay int8 per channel, as tiny kernels lose too much on a 4-bit grid (0: none)' },
   excludeNodes: { type: 'string[]', default: [], description: 'node names to leave in float (with requantizeInt8: MatMulInteger / MatMul / Gather nodes left int8)' },
-  excludeOps: { type: 'string[]', default: [], description: "op types to leave in float (with requantizeInt8: 'MatMulInteger', 'MatMul' for DequantizeLinear weights, 'Gather' for int8 token tables and their tied heads, left int8)" },
-  requantizeInt8: { type: 'boolean', default: false, description: "format matmulnbits: also re-quantize the weights the model already holds as int8 (dynamic-int8 MatMulInteger, DequantizeLinear MatMul weights, uint8 token tables behind DequantizeLinear, as Transformers.js' model_quantized.onnx ships them) to MatMulNBits / GatherBlockQuantized with float activations. Each weight is dequantized exactly and rounded again, so it carries both roundings: quantizing the float model is more accurate when you have it; the report gives each weight's error against its int8 values. An asymmetric grid (symmetric false) fits the dequantized values better (Whisper tiny's decoder: logits cosine 0.93 instead of 0.59 on a teacher-forced sentence)" },
+  excludeOps: { type: 'string[]', default: [], description: "op types to leave in float (with requantizeInt8: 'MatMulInteger', 'MatMul' for DequantizeLinear weights, 'Gather' for int8 token tables and their tied heads, 'ConvInteger' for dynamic-int8 convolutions, left int8)" },
+  requantizeInt8: { type: 'boolean', default: false, description: "format matmulnbits: also re-quantize the weights the model already holds as int8 (dynamic-int8 MatMulInteger, DequantizeLinear MatMul weights, uint8 token tables behind DequantizeLinear, as Transformers.js' model_quantized.onnx ships them) to MatMulNBits / GatherBlockQuantized with float activations; dynamic-int8 convolutions (ConvInteger, per-tensor grid) become DequantizeLinear → Conv on float activations, their int8 weights kept (no ops onnxruntime-web's WebGPU provider lacks). Each weight is dequantized exactly and rounded again, so it carries both roundings: quantizing the float model is more accurate when you have it; the report gives each weight's error against its int8 values. An asymmetric grid (symmetric false) fits the dequantized values better (Whisper tiny's decoder: logits cosine 0.93 instead of 0.59 on a teacher-forced sentence)" },
   tiedHead: { type: 'string', enum: ['shared', 'int8', 'float'], default: 'shared', description: "format matmulnbits, an embedding table also read (through a Transpose) as the LM head: 'shared' one 4-bit copy read by GatherBlockQuantized and the head's MatMulNBits, 'int8' a 4-bit gather plus an 8-bit head, 'float' a 4-bit gather and the float32 head" },
 });
 
@@ -183,10 +183,10 @@ export const quantizeWeightsPass = definePass({
     if (keptNote) warnings.push(`${keptNote}: ${kept8.slice(0, 3).join(', ')}${kept8.length > 3 ? `, ... (${kept8.length - 3} more)` : ''}`);
     kept8Wide.splice(0, kept8Wide.length, ...kept8Wide.filter((n) => written.has(n)));
     if (kept8Wide.length) warnings.push(`${kept8Wide.length} Conv weight(s) kept 8-bit per channel: opset ${opsetVersion(out) ?? 1} stores sub-8-bit codes in 8-bit containers, so a ${o.bits}-bit grid would only round them again: ${kept8Wide.slice(0, 3).join(', ')}${kept8Wide.length > 3 ? `, ... (${kept8Wide.length - 3} more)` : ''}`);
-    const requantNote = requantized?.weights.length ? requantizedNote(requantized, o.bits) : '';
-    if (requantNote) warnings.push(`${requantNote}; quantizing the float model is more accurate when you have it (details.requantized: each weight's error against its int8 values)${o.symmetric ? '; an asymmetric grid (--no-symmetric) fits dequantized int8 weights better for a few % more bytes' : ''}`);
+    const requantNote = requantized?.weights.length || requantized?.convsDequantized.length ? requantizedNote(requantized, o.bits) : '';
+    if (requantized?.weights.length) warnings.push(`${requantNote}; quantizing the float model is more accurate when you have it (details.requantized: each weight's error against its int8 values)${o.symmetric ? '; an asymmetric grid (--no-symmetric) fits dequantized int8 weights better for a few % more bytes' : ''}`);
     for (const l of requantized?.left ?? []) warnings.push(`${l.op} ${l.name} left as stored: ${l.reason}`);
-    const changed = r.layers.length > 0 || tied.length > 0 || !!requantized?.weights.length;
+    const changed = r.layers.length > 0 || tied.length > 0 || !!requantized?.weights.length || !!requantized?.convsDequantized.length;
     const hint = o.requantizeInt8 ? '' : requantizeHint(model, o.format);
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out)) + hint;
     return {
@@ -196,26 +196,29 @@ export const quantizeWeightsPass = definePass({
         summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}${hint}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, float16Weights: r.float16Weights, ...(requantized ? { requantized: requantized.weights.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
-        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: [...kept8, ...kept8Wide], ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
+        details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: [...kept8, ...kept8Wide], ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved, convsDequantized: requantized.convsDequantized } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },
       },
     };
   },
 });
 
 /** One line on what re-quantizing int8 weights did, with the RMS error it added in int8 steps. */
-function requantizedNote(r: RequantizeResult, bits: number): string {
+export function requantizedNote(r: RequantizeResult, bits: number): string {
   const ws = r.weights;
+  const convs = r.convsDequantized.length ? `${r.convsDequantized.length} ConvInteger as DequantizeLinear → Conv (int8 weights kept, float activations)` : '';
+  const dynamic = r.dynamicQuantizeRemoved ? `${r.dynamicQuantizeRemoved} DynamicQuantizeLinear removed (float activations)` : '';
+  if (!ws.length) return [convs, dynamic].filter(Boolean).join('; ');
   const layers = ws.reduce((a, w) => a + w.layers, 0);
   const forms = ['MatMulInteger', 'DequantizeLinear', 'table'].map((f) => [f, ws.filter((w) => w.form === f).length] as const).filter(([, n]) => n > 0).map(([f, n]) => `${n} ${f === 'table' ? 'token table' : f}`).join(', ');
   const steps = ws.map((w) => w.rmseInt8Steps);
   const rel = Math.max(...ws.map((w) => w.relativeRmse));
-  return `${ws.length} int8 weight(s) (${forms}; ${layers} layer(s)) re-quantized to ${bits}-bit from their dequantized values, rounded twice: RMS error ${Math.min(...steps).toFixed(2)}-${Math.max(...steps).toFixed(2)} int8 steps, at most ${(100 * rel).toFixed(1)} % of the weight's RMS${r.dynamicQuantizeRemoved ? `; ${r.dynamicQuantizeRemoved} DynamicQuantizeLinear removed (float activations)` : ''}`;
+  return [`${ws.length} int8 weight(s) (${forms}; ${layers} layer(s)) re-quantized to ${bits}-bit from their dequantized values, rounded twice: RMS error ${Math.min(...steps).toFixed(2)}-${Math.max(...steps).toFixed(2)} int8 steps, at most ${(100 * rel).toFixed(1)} % of the weight's RMS`, convs, dynamic].filter(Boolean).join('; ');
 }
 
 /** For a refusal: the int8 layers `requantizeInt8` would take ('' when there are none). */
 function requantizeHint(model: Model, format: string): string {
   const n = requantizableLayers(model);
-  if (!n.linear && !n.tables) return '';
-  const what = [n.linear ? `${n.linear} int8 MatMul layer(s)` : '', n.tables ? `${n.tables} int8 token table(s)` : ''].filter(Boolean).join(' and ');
+  if (!n.linear && !n.tables && !n.convs) return '';
+  const what = [n.linear ? `${n.linear} int8 MatMul layer(s)` : '', n.tables ? `${n.tables} int8 token table(s)` : '', n.convs ? `${n.convs} ConvInteger layer(s) (to DequantizeLinear → Conv)` : ''].filter(Boolean).join(' and ');
   return `; ${what} can be re-quantized from their int8 weights with requantizeInt8 (--requantize-int8${format === 'matmulnbits' ? '' : ' --format matmulnbits'}), rounded twice`;
 }

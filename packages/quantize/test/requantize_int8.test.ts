@@ -124,22 +124,61 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     }
   }, 120_000);
 
-  it('Whisper encoder: 24 MatMulInteger → MatMulNBits, the 2 ConvInteger stay int8 (said), smaller, agrees with the int8 original', async () => {
+  it('Whisper encoder: 24 MatMulInteger → MatMulNBits, the 2 ConvInteger → DequantizeLinear → Conv (int8 weights, float activations), smaller, agrees with the int8 original', async () => {
     const r = await requantize('whisper-encoder');
     expect(r.untouched).toBe(true);
     const o = ops(r.model);
     expect(o.MatMulNBits).toBe(24);
     expect(o.MatMulInteger).toBeUndefined();
-    expect(o.ConvInteger).toBe(2);
-    expect(r.warnings).toContain('ConvInteger /conv1/Conv_quant left as stored: convolution (MatMulNBits holds MatMul weights only): kept int8');
-    // only the two convolutions' inputs are still quantized at run time
-    expect(o.DynamicQuantizeLinear).toBe(2);
-    // 10.12 MB → 7.56 MB measured
+    expect(o.ConvInteger).toBeUndefined();
+    // no activation is quantized at run time: ops onnxruntime-web's WebGPU provider runs
+    expect(o.DynamicQuantizeLinear).toBeUndefined();
+    expect(o.Conv).toBe(2);
+    expect(r.summary).toMatch(/2 ConvInteger as DequantizeLinear → Conv \(int8 weights kept, float activations\); 18 DynamicQuantizeLinear removed/);
+    // the convolution weights stay the stored uint8 ones, dequantized by the graph
+    const conv1 = r.model.graph.nodes.find((n) => n.opType === 'Conv' && n.name.startsWith('/conv1/'))!;
+    const dq = r.model.graph.nodes.find((n) => n.outputs.includes(conv1.inputs[1]!))!;
+    expect(dq.opType).toBe('DequantizeLinear');
+    expect(r.model.graph.initializers.get(dq.inputs[0]!)?.dtype).toBe('uint8');
+    expect(r.model.graph.initializers.get(dq.inputs[1]!)?.shape).toEqual([]);
+    // 10.12 MB → 7.55 MB measured
     expect(r.out.length).toBeLessThan(0.8 * r.input.length);
     const feeds = ortFeeds(corpus('whisper-encoder'), 1);
     // measured 0.953 (8-bit re-quantization: 0.994)
     expect(cosine(await firstOutput(r.input, feeds), await firstOutput(r.out, feeds))).toBeGreaterThan(0.93);
+    // excluded as 'ConvInteger': kept int8 (said), with their DynamicQuantizeLinear
+    const kept = await requantize('whisper-encoder', { ...Q4, excludeOps: ['ConvInteger'] });
+    expect(ops(kept.model).ConvInteger).toBe(2);
+    expect(ops(kept.model).DynamicQuantizeLinear).toBe(2);
+    expect(kept.warnings).toContain('ConvInteger /conv1/Conv_quant left as stored: excluded: kept int8');
   }, 120_000);
+
+  it('a dynamic-int8 convolution (onnxruntime quantizer form): DequantizeLinear → Conv computes the float Conv of the dequantized weight', async () => {
+    const rng = new Rng(7);
+    const codes = Uint8Array.from({ length: 8 * 3 * 3 * 3 }, () => Math.max(0, Math.min(255, Math.round(128 + rng.normal() * 40))));
+    const [zp, scale] = [131, 0.004];
+    const conv = (quantized: boolean): Model => {
+      const b = new GraphBuilder('conv');
+      const x = b.input('x', 'float32', [1, 3, 12, 12]);
+      if (!quantized) {
+        b.output(b.node('Conv', [x, b.initializer('w', tensor(Float32Array.from(codes, (c) => Math.fround((c - zp) * scale)), [8, 3, 3, 3]))], { pads: [1, 1, 1, 1] }), 'float32', [1, 8, 12, 12]);
+        return b.model([{ domain: '', version: 13 }]);
+      }
+      const [xq, xs, xz] = b.nodeOutputs('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
+      const acc = b.node('ConvInteger', [xq!, b.initializer('w_quantized', tensor(codes, [8, 3, 3, 3], 'uint8')), xz!, b.initializer('w_zero_point', tensor(Uint8Array.of(zp), [], 'uint8'))], { pads: [1, 1, 1, 1] }, { name: 'conv_quant' });
+      const f = b.node('Cast', [acc], { to: 1 });
+      const s = b.node('Mul', [xs!, b.initializer('w_scale', tensor(Float32Array.of(scale), [], 'float32'))]);
+      b.output(b.node('Mul', [f, s]), 'float32', [1, 8, 12, 12]);
+      return b.model([{ domain: '', version: 13 }]);
+    };
+    const r = await runPass('quantize-weights', conv(true), Q4);
+    expect(r.report.changed).toBe(true);
+    expect(ops(r.model)).toEqual({ DequantizeLinear: 1, Conv: 1 });
+    const feeds = { x: new ort.Tensor('float32', Float32Array.from({ length: 3 * 144 }, () => rng.normal()), [1, 3, 12, 12]) };
+    const want = await firstOutput(writeModel(conv(false)), feeds);
+    const got = await firstOutput(writeModel(r.model), feeds);
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 4);
+  });
 
   it("Whisper merged decoder: 40 int8 weights + the tied uint8 table as one 4-bit copy; logits agree with the int8 decoder's", async () => {
     const r = await requantize('whisper-decoder');
@@ -219,7 +258,7 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     const rtn = await requantize('whisper-encoder', { ...Q4, symmetric: false });
     expect(hqq.untouched).toBe(true);
     expect(ops(hqq.model).MatMulNBits).toBe(24);
-    expect(hqq.summary).toMatch(/24 int8 weight\(s\) \(24 layer\(s\)\) re-quantized from their dequantized values, rounded twice/);
+    expect(hqq.summary).toMatch(/24 int8 weight\(s\) \(24 MatMulInteger; 24 layer\(s\)\) re-quantized to 4-bit from their dequantized values, rounded twice/);
     expect(hqq.weights).toHaveLength(24);
     for (const w of hqq.weights) {
       const r = rtn.weights.find((x) => x.weight === w.weight)!;
