@@ -12,7 +12,7 @@ import { tensor } from '@whittle/tensor';
 import { cpuTensor, ensureDomain, matMulNBitsNode, packMatMulNBits } from './emit.js';
 import { type Int8Conv, type Int8Linear, type Int8Table, type Int8Weight, dequantizeInt8, findInt8Layers, int8Step } from './int8_layers.js';
 import { quantizeSiteRtn } from './rtn_nbits.js';
-import { reshapeBack } from './tied_head.js';
+import { gatherReadsHeadZeroPoints, reshapeBack, sharedGatherView } from './tied_head.js';
 import { type QuantizedWeight, blocksPerRow, canonical, dequantizeWeight } from './weights.js';
 import { rowwiseMse } from './quant_math.js';
 
@@ -171,8 +171,10 @@ async function requantizeTable(t: Int8Table, spec: RequantizeSpec, bs: number, n
   let bytes = B.length + q.scales.length * 4;
   // both ops default to zero point 8 for 4-bit codes: stored only for other grids
   const zeros = q.zeroPoints.some((z) => z !== 8);
-  const headZ = zeros && t.heads.length ? names.value(`${label}_q4_zero_points`) : '';
-  const gatherZ = zeros && t.gathers.length ? names.value(`${label}_q4_gather_zero_points`) : '';
+  // the gathers read the heads' packed zero points where they can (see sharedGatherView), else one per block
+  const packedForGathers = t.gathers.length > 0 && gatherReadsHeadZeroPoints(nb);
+  const headZ = zeros && (t.heads.length || packedForGathers) ? names.value(`${label}_q4_zero_points`) : '';
+  const gatherZ = zeros && t.gathers.length && !packedForGathers ? names.value(`${label}_q4_gather_zero_points`) : '';
   if (headZ) {
     g.initializers.set(headZ, tensor(Z, [Z.length], 'uint8', { backend: 'cpu' }));
     bytes += Z.length;
@@ -182,22 +184,20 @@ async function requantizeTable(t: Int8Table, spec: RequantizeSpec, bs: number, n
     bytes += V * nb;
   }
   if (t.gathers.length) {
-    // the gather's view of the same bytes: [V, nb, bs] quantized along axis 2, scales [V, nb, 1]
-    const scales3 = names.value(`${label}_q4_scales_3d`);
-    const shape3 = names.value(`${label}_q4_scales_3d_shape`);
-    g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
-    g.nodes.unshift(createNode('Reshape', [scales, shape3], [scales3], {}, { name: names.node(`${label}_q4_scales_Reshape`) }));
+    const view = sharedGatherView(g, names, { table: `${label}_q4`, data, scales, headZ, gatherZ, V, D, nb });
+    g.nodes.unshift(...view.front);
     for (const r of t.gathers) {
       const n = r.gather;
-      const blocks = names.value(`${r.dequantize.outputs[0]}_blocks`);
+      const out = r.dequantize.outputs[0]!;
+      const blocks = view.blocks ? names.value(`${out}_blocks`) : out;
       const gbq = createNode(
         'GatherBlockQuantized',
-        [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
+        [view.inputs[0]!, n.inputs[1]!, ...view.inputs.slice(1)],
         [blocks],
-        { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
+        { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: view.quantizeAxis }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
         { name: names.node(`${n.name || label}_GatherBlockQuantized`), domain: 'com.microsoft' },
       );
-      replaceNode(r.graph, n, [gbq, ...reshapeBack(r.graph, names, n.inputs[1]!, blocks, r.dequantize.outputs[0]!, D, n.name || label)], [r.dequantize]);
+      replaceNode(r.graph, n, [gbq, ...(view.blocks ? reshapeBack(r.graph, names, n.inputs[1]!, blocks, out, D, n.name || label) : [])], [r.dequantize]);
     }
   }
   for (const h of t.heads) {

@@ -11,7 +11,7 @@
 import { type Graph, type Model, type NameGenerator, type Node, type RawTensor, type TensorStreamIO, getInt, getInts } from '@whittle/graph';
 import type { NBitsSpec } from './nbits_kernel.js';
 import type { NBitsBandPool } from './nbits_pool.js';
-import { rewireSharedTable } from './tied_head.js';
+import { gatherReadsHeadZeroPoints, rewireSharedTable } from './tied_head.js';
 import { readersOf } from './write_weights.js';
 import { type StreamFloatType, type StreamRows, isStreamFloat } from './stream_rows.js';
 import { quantizeTableRows } from './stream_table_rows.js';
@@ -72,18 +72,21 @@ export async function quantizeTiedTableStreaming(model: Model, io: TensorStreamI
   let headZ = '';
   let gatherZ = '';
   if (!spec.symmetric) {
-    // the two ops pack zero points differently: MatMulNBits two per byte, the gather one per block
+    // MatMulNBits packs zero points two per byte; the gathers read those (reshaped) or, for an odd block count, one per block
     headZ = names.value(`${tied.name}_zero_points`);
     const wZ = io.begin();
     wZ.write(zps);
     g.rawInitializers.set(headZ, { dataType: 'uint8', dims: [zps.length], external: wZ.finish() });
-    const unpacked = new Uint8Array(V * nb);
-    for (let v = 0; v < V; v++) for (let b = 0; b < nb; b++) unpacked[v * nb + b] = (zps[v * zpBytes + (b >> 1)]! >> ((b & 1) * 4)) & 15;
-    gatherZ = names.value(`${tied.name}_gather_zero_points`);
-    const wG = io.begin();
-    wG.write(unpacked);
-    g.rawInitializers.set(gatherZ, { dataType: 'uint8', dims: [V, nb, 1], external: wG.finish() });
-    written += zps.length + unpacked.length;
+    written += zps.length;
+    if (!gatherReadsHeadZeroPoints(nb)) {
+      const unpacked = new Uint8Array(V * nb);
+      for (let v = 0; v < V; v++) for (let b = 0; b < nb; b++) unpacked[v * nb + b] = (zps[v * zpBytes + (b >> 1)]! >> ((b & 1) * 4)) & 15;
+      gatherZ = names.value(`${tied.name}_gather_zero_points`);
+      const wG = io.begin();
+      wG.write(unpacked);
+      g.rawInitializers.set(gatherZ, { dataType: 'uint8', dims: [V, nb, 1], external: wG.finish() });
+      written += unpacked.length;
+    }
   }
   rewireSharedTable(g, names, { table: tied.name, data, scales: scaleName, headZ, gatherZ, V, D, nb, blockSize: bs, gathers: tied.gathers, heads: tied.heads, transpose: tied.transpose });
   g.rawInitializers.delete(tied.name);

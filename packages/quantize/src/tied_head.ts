@@ -80,7 +80,7 @@ export function reshapeBack(g: Graph, names: NameGenerator, ids: string, from: s
 export interface SharedTable {
   /** The float table's name (the prefix of new names). */
   table: string;
-  /** Packed codes [V, nb, bs/2], scales [V, nb], MatMulNBits zero points ('' if symmetric), GatherBlockQuantized zero points [V, nb, 1] ('' if symmetric). */
+  /** Packed codes [V, nb, bs/2], scales [V, nb], MatMulNBits zero points ('' if symmetric), GatherBlockQuantized zero points [V, nb, 1] ('' if symmetric or read from the head's: {@link gatherReadsHeadZeroPoints}). */
   data: string;
   scales: string;
   headZ: string;
@@ -95,27 +95,68 @@ export interface SharedTable {
 }
 
 /**
- * Point the table's Gathers at GatherBlockQuantized (reshaped back to [..., D]) and its heads at
+ * Whether an asymmetric shared table's gathers read the MatMulNBits zero points themselves (two per
+ * byte, reshaped to [V, nb/2]) over a 2-D view of the codes: onnxruntime-web's WebGPU kernel takes
+ * 4-bit zero points only packed like that, which needs an even number of blocks per row. With an
+ * odd count the gathers keep one zero point per block ([V, nb, 1]: onnxruntime's CPU kernel only).
+ */
+export function gatherReadsHeadZeroPoints(nb: number): boolean {
+  return nb % 2 === 0;
+}
+
+/** How GatherBlockQuantized reads a shared table: its data, scales and zero point inputs, the nodes shaping them, and its quantize axis. */
+export interface SharedGatherView {
+  /** Reshapes to put first in the table's graph. */
+  front: Node[];
+  inputs: string[];
+  quantizeAxis: 1 | 2;
+  /** The gather's output is [..., nb, bs] and needs {@link reshapeBack} to [..., D]. */
+  blocks: boolean;
+}
+
+/**
+ * The gather's view of a shared table stored for MatMulNBits (codes [V, nb, bs/2], scales [V, nb]
+ * or [V·nb]): symmetric, the codes as [V, nb, bs] blocks quantized along axis 2 with scales
+ * [V, nb, 1]; asymmetric with an even block count, the codes, scales and the head's zero points
+ * reshaped to [V, D/2], [V, nb], [V, nb/2] (quantize axis 1, the output already [..., D]);
+ * otherwise the blocks view with `gatherZ`.
+ */
+export function sharedGatherView(g: Graph, names: NameGenerator, t: Pick<SharedTable, 'table' | 'data' | 'scales' | 'headZ' | 'gatherZ' | 'V' | 'D' | 'nb'>): SharedGatherView {
+  const { table, V, D, nb } = t;
+  const reshape = (input: string, dims: number[], label: string): [Node, string] => {
+    const out = names.value(`${table}_${label}`);
+    const shape = names.value(`${table}_${label}_shape`);
+    g.initializers.set(shape, tensor(BigInt64Array.from(dims.map(BigInt)), [dims.length], 'int64', { backend: 'cpu' }));
+    return [createNode('Reshape', [input, shape], [out], {}, { name: names.node(`${table}_${label}_Reshape`) }), out];
+  };
+  if (t.headZ && gatherReadsHeadZeroPoints(nb)) {
+    const [a, data] = reshape(t.data, [V, D / 2], 'q4_rows');
+    const [b, scales] = reshape(t.scales, [V, nb], 'scales_rows');
+    const [c, zeros] = reshape(t.headZ, [V, nb / 2], 'zero_points_rows');
+    return { front: [a, b, c], inputs: [data, scales, zeros], quantizeAxis: 1, blocks: false };
+  }
+  const [a, scales3] = reshape(t.scales, [V, nb, 1], 'scales_3d');
+  return { front: [a], inputs: [t.data, scales3, ...(t.gatherZ ? [t.gatherZ] : [])], quantizeAxis: 2, blocks: true };
+}
+
+/**
+ * Point the table's Gathers at GatherBlockQuantized (see {@link sharedGatherView}) and its heads at
  * MatMulNBits, all reading the same codes; drop the Transpose. The in-memory and the streaming
  * paths share this rewrite; each stores the initializers its own way.
  */
 export function rewireSharedTable(g: Graph, names: NameGenerator, t: SharedTable): void {
-  const { table, data, scales, headZ, gatherZ, V, D, nb, blockSize: bs } = t;
-  // the gather's view: [V, nb, bs] quantized along axis 2 in blocks of bs, scales [V, nb, 1]
-  const scales3 = names.value(`${table}_scales_3d`);
-  const shape3 = names.value(`${table}_scales_3d_shape`);
-  g.initializers.set(shape3, tensor(BigInt64Array.from([V, nb, 1].map(BigInt)), [3], 'int64', { backend: 'cpu' }));
-  const front = createNode('Reshape', [scales, shape3], [scales3], {}, { name: names.node(`${table}_scales_Reshape`) });
+  const { table, data, scales, headZ, V, D, blockSize: bs } = t;
+  const view = sharedGatherView(g, names, t);
   for (const n of t.gathers) {
-    const blocks = names.value(`${n.outputs[0]}_blocks`);
+    const blocks = view.blocks ? names.value(`${n.outputs[0]}_blocks`) : n.outputs[0]!;
     const gbq = createNode(
       'GatherBlockQuantized',
-      [data, n.inputs[1]!, scales3, ...(gatherZ ? [gatherZ] : [])],
+      [view.inputs[0]!, n.inputs[1]!, ...view.inputs.slice(1)],
       [blocks],
-      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: 2 }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
+      { gather_axis: { type: 'int', value: 0 }, quantize_axis: { type: 'int', value: view.quantizeAxis }, block_size: { type: 'int', value: bs }, bits: { type: 'int', value: 4 } },
       { name: names.node(`${n.name || table}_GatherBlockQuantized`), domain: 'com.microsoft' },
     );
-    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || table));
+    g.nodes.splice(g.nodes.indexOf(n), 1, gbq, ...(view.blocks ? reshapeBack(g, names, n.inputs[1]!, blocks, n.outputs[0]!, D, n.name || table) : []));
   }
   for (const h of t.heads) {
     const mm = matMulNBitsNode(h.inputs[0]!, [data, scales, headZ], h.outputs[0]!, { K: D, N: V, bits: 4, blockSize: bs }, names.node(`${h.name || 'lm_head'}_MatMulNBits`));
@@ -123,7 +164,7 @@ export function rewireSharedTable(g: Graph, names: NameGenerator, t: SharedTable
     g.nodes.splice(g.nodes.indexOf(h), 1, mm);
   }
   g.nodes.splice(g.nodes.indexOf(t.transpose), 1);
-  g.nodes.unshift(front);
+  g.nodes.unshift(...view.front);
 }
 
 /**
@@ -170,8 +211,10 @@ export function emitTiedTable(g: Graph, tied: TiedTable, sites: readonly WeightS
   if (!q.symmetric) {
     headZ = names.value(`${tied.table}_zero_points`);
     g.initializers.set(headZ, tensor(Z, [Z.length], 'uint8', { backend: 'cpu' }));
-    gatherZ = names.value(`${tied.table}_gather_zero_points`);
-    g.initializers.set(gatherZ, tensor(Uint8Array.from(q.zeroPoints), [V, nb, 1], 'uint8', { backend: 'cpu' }));
+    if (!gatherReadsHeadZeroPoints(nb)) {
+      gatherZ = names.value(`${tied.table}_gather_zero_points`);
+      g.initializers.set(gatherZ, tensor(Uint8Array.from(q.zeroPoints), [V, nb, 1], 'uint8', { backend: 'cpu' }));
+    }
   }
   rewireSharedTable(g, names, { table: tied.table, data, scales, headZ, gatherZ, V, D, nb, blockSize: bs, gathers: sites.map((x) => x.node), heads: tied.heads, transpose: tied.transpose });
   g.initializers.delete(tied.table);

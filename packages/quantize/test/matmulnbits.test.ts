@@ -67,7 +67,13 @@ describe('embedding table tied with the LM head (decoder LM)', () => {
       expect(g.initializers.has(table)).toBe(false);
       const gbq = g.nodes.find((n) => n.opType === 'GatherBlockQuantized')!;
       const head = g.nodes.find((n) => n.opType === 'MatMulNBits' && n.outputs[0] === 'logits')!;
-      expect(gbq.inputs[0]).toBe(head.inputs[1]);
+      // symmetric: the codes as [V, nb, bs] blocks; asymmetric (an even block count): reshaped to
+      // [V, D/2] with the head's packed zero points, the layout onnxruntime-web's WebGPU kernel reads
+      const source = (x: string): string => g.nodes.find((n) => n.opType === 'Reshape' && n.outputs[0] === x)?.inputs[0] ?? x;
+      expect(source(gbq.inputs[0]!)).toBe(head.inputs[1]);
+      expect(gbq.attributes.get('quantize_axis')?.value).toBe(symmetric ? 2 : 1);
+      if (!symmetric) expect(source(gbq.inputs[3]!)).toBe(head.inputs[3]);
+      expect([...g.initializers.keys()].filter((k) => k.includes('gather_zero_points'))).toEqual([]);
       expect(g.nodes.some((n) => n.opType === 'Transpose' && n.inputs[0] === table)).toBe(false);
       expect(g.initializers.get(head.inputs[1]!)!.shape).toEqual([96, 2, 16]);
       const tied = report.details!.tied as { mode: string; bytesAfter: number; bytesBefore: number }[];
@@ -92,6 +98,22 @@ describe('embedding table tied with the LM head (decoder LM)', () => {
       expect(relError(ref, f!)).toBeLessThan(relError(ref, s!));
     });
   }
+  it('shared (asymmetric, an odd block count): the gather keeps one zero point per block; logits as the separately stored forms', async () => {
+    const odd = buildDecoderLm({ seed: 5, layers: 1, dModel: 96, heads: 4, vocab: 80, maxPositions: 16 });
+    const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', symmetric: false };
+    const { model: shared } = await runPass(quantizeWeightsPass, odd.model, { ...opts, tiedHead: 'shared' });
+    const gbq = shared.graph.nodes.find((n) => n.opType === 'GatherBlockQuantized')!;
+    expect(gbq.attributes.get('quantize_axis')?.value).toBe(2);
+    expect(shared.graph.initializers.get(gbq.inputs[3]!)?.shape).toEqual([80, 3, 1]);
+    const wte = (await odd.model.graph.initializers.get(table)!.data()) as Float32Array;
+    const qt = quantizeRtn(canonical({ rowAxis: 0, rows: 80, cols: 96 }, wte), 80, 96, { bits: 4, symmetric: false, granularity: 'block', blockSize: 32 });
+    const expected = (await runPass(quantizeWeightsPass, odd.model, { ...opts, excludeNodes: ['/wte/Gather'] })).model;
+    expected.graph.initializers.set(table, tensor(Float32Array.from(dequantizeWeight(qt)), [80, 96], 'float32', { backend: 'cpu' }));
+    const oddFeeds = decoderFeeds(odd.config, [[1, 5, 9, 33, 70, 2]]);
+    const [e, s] = await Promise.all([expected, shared].map(async (m) => (await ortRun(m, oddFeeds)).logits!));
+    expect(relError(e!, s!)).toBeLessThan(1e-4);
+  });
+
   it('8-bit tables are left to the generic writer with a warning (shared needs 4-bit codes)', async () => {
     const { model: q, report } = await runPass(quantizeWeightsPass, lm.model, { bits: 8, blockSize: 32, format: 'matmulnbits' });
     expect(report.warnings!.some((w) => /tied LM head left to the generic writer/.test(w))).toBe(true);
