@@ -118,7 +118,7 @@ const PREQUANTIZED_CELLS: Record<string, { technique: string; refused?: RegExp; 
   // every MatMul is int8 and the ConvIntegers stay so: the refusal names --requantize-int8 (float16
   // of its 0.6 M float32 values, 1.14x, is tested with the command line: comparing its four
   // [6, 1500, 1500] attention maps here would take a minute)
-  'whisper-encoder': [{ technique: 'int4-weights', refused: /0 MatMul\/Gemm\/Conv\/ConvTranspose\/Gather weights quantized; 24 int8 MatMul layer\(s\) can be re-quantized from their int8 weights with requantizeInt8 \(--requantize-int8 --format matmulnbits\)/ }],
+  'whisper-encoder': [{ technique: 'int4-weights', refused: /0 MatMul\/Gemm\/Conv\/ConvTranspose\/Gather weights quantized; 24 int8 MatMul layer\(s\) and 2 ConvInteger layer\(s\) \(to DequantizeLinear → Conv\) can be re-quantized from their int8 weights with requantizeInt8 \(--requantize-int8 --format matmulnbits\)/ }],
   // norms, biases and positions are float (0.2 M values): float16 saves 1 % (measured 1.01x, cosine 0.9878)
   'whisper-decoder': [{ technique: 'float16', minCosine: 0.98 }, { technique: 'int4-weights', refused: /2 uint8 weight \(only float32 and float16 weights are quantized\); 72 int8 MatMul layer\(s\) and 1 int8 token table\(s\) can be re-quantized/ }],
 };

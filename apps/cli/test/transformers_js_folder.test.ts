@@ -40,7 +40,11 @@ describe('export-transformers on a model folder', () => {
     // float32 cannot be made from int8 weights: refused before anything is written
     await expect(exportTransformersFolder(whisper, { out, variants: 'fp32,q4' })).rejects.toThrow(/no float32 file .* to make fp32 from.*dtypes it can have: q4, q4f16/);
     expect(existsSync(out)).toBe(false);
-    const r = await exportTransformersFolder(whisper, { out, variants: 'q8,q4,q4f16' });
+    // --default-dtype needs a file of that dtype for every sub-model
+    await expect(exportTransformersFolder(whisper, { out, variants: 'q4', models: 'encoder_model', defaultDtype: 'q4' })).rejects.toThrow(/--default-dtype q4: decoder_model_merged would have no q4 file/);
+    expect(existsSync(out)).toBe(false);
+    // without --variants: every dtype each sub-model has a source for
+    const r = await exportTransformersFolder(whisper, { out });
     expect(readdirSync(join(whisper, 'onnx')).sort()).toEqual(before);
     expect(r.subModels).toEqual(['decoder_model_merged', 'encoder_model']);
     expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_merged_q4.onnx', 'decoder_model_merged_q4f16.onnx', 'decoder_model_merged_quantized.onnx', 'encoder_model_q4.onnx', 'encoder_model_q4f16.onnx', 'encoder_model_quantized.onnx']);

@@ -5,8 +5,8 @@
  * decoder whose ops all have WebGPU kernels (MatMulNBits, GatherBlockQuantized, the stem
  * convolutions as DequantizeLinear → Conv); onnxruntime-web places every node computing on floats
  * on WebGPU, and the encoder's hidden states of a spoken sentence's log-mel features and the
- * decoder's first-step logits equal onnxruntime-node's on the same files. q4f16 is checked the same
- * way where the adapter has shader-f16, else onnxruntime-web must refuse it.
+ * decoder's first-step logits equal onnxruntime-node's on the same files. (q4f16 needs the
+ * adapter's shader-f16, which SwiftShader lacks: the zoo LM's WebGPU test covers that refusal.)
  *
  * Runs where WebGPU is expected (WHITTLE_EXPECT_WEBGPU=1 as CI sets it, or SwiftShader installed)
  * or on request (WHITTLE_WEBGPU_TESTS=1); it needs Debian's chromium. The encoder's run (30 s of
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 const run = webGpuExpected() || process.env.WHITTLE_WEBGPU_TESTS === '1';
 const withEncoder = process.env.WHITTLE_WEBGPU_SLOW === '1';
-const title = 'export-transformers on whisper-tiny (int8 only): q4 encoder and decoder in onnxruntime-web WebGPU (SwiftShader)';
+const title = 'export-transformers on whisper-tiny (int8 only): q4 in onnxruntime-web WebGPU (SwiftShader)';
 const SPEECH = fileURLToPath(new URL('./fixtures/speech_quick_brown_fox.wav', import.meta.url));
 // <|startoftranscript|> <|en|> <|transcribe|> <|notimestamps|>
 const PROMPT = [50258, 50259, 50359, 50363];
@@ -59,11 +59,11 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.runIf(run)(title, () => {
-  it(`q4: WebGPU ops only, every float node on WebGPU, ${withEncoder ? 'encoder states and ' : ''}decoder logits equal onnxruntime-node; q4f16 checked or refused by shader-f16`, async () => {
+  it(`q4: WebGPU ops only, every float node on WebGPU, ${withEncoder ? 'encoder states and ' : ''}decoder logits equal onnxruntime-node`, async () => {
     const whisper = dirname(dirname(corpusPath(PREQUANTIZED_CORPUS.find((m) => m.id === 'whisper-encoder')!)));
     const browser = launchWebGpuChromium(mkdtempSync(join(dir, 'profile-'))); // starts while the files are written
     const folder = join(dir, 'whisper-tiny');
-    const r = await exportTransformersFolder(whisper, { out: folder, variants: 'q4,q4f16', ...(withEncoder ? {} : { models: 'decoder_model_merged' }) });
+    const r = await exportTransformersFolder(whisper, { out: folder, variants: 'q4', ...(withEncoder ? {} : { models: 'decoder_model_merged' }) });
     // no quantized op the provider lacks (ConstantOfShape / Constant feed shapes: the placements below check those)
     for (const v of r.variants) expect(v.ops.filter((o) => !WEBGPU_EP_OPS.has(o) && o !== 'Constant' && o !== 'ConstantOfShape'), `${v.path}: ops without a WebGPU kernel`).toEqual([]);
 
@@ -74,7 +74,7 @@ describe.runIf(run)(title, () => {
     const runs: PageModelRun[] = [];
     const want = new Map<string, Record<string, Float32Array>>();
     const tail = (a: Float32Array, n: number): Float32Array => a.subarray(a.length - n);
-    for (const dtype of ['q4', 'q4f16']) {
+    for (const dtype of ['q4']) {
       const enc = await createOrtRunner(withEncoder ? join(folder, 'onnx', `encoder_model_${dtype}.onnx`) : join(whisper, 'onnx', 'encoder_model_quantized.onnx'));
       const states = (await enc.run({ input_features: { data: features.data, dims: features.dims } })).last_hidden_state!;
       await enc.release();
@@ -132,19 +132,12 @@ describe.runIf(run)(title, () => {
       expect(cpu.filter(floatWork), `${sub}: float nodes on the CPU`).toEqual([]);
       console.log(`whisper ${sub} q4 on ${web.adapter}: ${gpu.length} nodes on WebGPU, ${cpu.length} shape nodes on the CPU`);
     }
-    const f16 = web.features.includes('shader-f16');
     for (const res of web.results) {
-      if (res.label.endsWith('q4f16') && !f16) {
-        expect(res.error, `${res.label} without shader-f16`).toMatch(/requires f16 but the device does not support it/);
-        continue;
-      }
       expect(res.error, res.label).toBeUndefined();
-      for (const [name, got] of Object.entries(res.outputs!)) {
-        // float32 activations: within 1e-3 of the largest value (WebGPU sums in another order); float16: 3 %
-        expect(relativeError(got, want.get(res.label)![name]!), `${res.label} ${name}`).toBeLessThan(res.label.endsWith('q4f16') ? 0.03 : 1e-3);
-      }
+      // float32 activations: within 1e-3 of the largest value (WebGPU sums in another order)
+      for (const [name, got] of Object.entries(res.outputs!)) expect(relativeError(got, want.get(res.label)![name]!), `${res.label} ${name}`).toBeLessThan(1e-3);
     }
-    expect(web.results.map((x) => x.label)).toEqual(withEncoder ? ['encoder q4', 'decoder q4', 'encoder q4f16', 'decoder q4f16'] : ['decoder q4', 'decoder q4f16']);
+    expect(web.results.map((x) => x.label)).toEqual(withEncoder ? ['encoder q4', 'decoder q4'] : ['decoder q4']);
     expect(requests.every((u) => u.startsWith(`${served.origin}/`))).toBe(true);
   }, 240_000);
 });

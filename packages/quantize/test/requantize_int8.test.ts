@@ -146,11 +146,6 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     const feeds = ortFeeds(corpus('whisper-encoder'), 1);
     // measured 0.953 (8-bit re-quantization: 0.994)
     expect(cosine(await firstOutput(r.input, feeds), await firstOutput(r.out, feeds))).toBeGreaterThan(0.93);
-    // excluded as 'ConvInteger': kept int8 (said), with their DynamicQuantizeLinear
-    const kept = await requantize('whisper-encoder', { ...Q4, excludeOps: ['ConvInteger'] });
-    expect(ops(kept.model).ConvInteger).toBe(2);
-    expect(ops(kept.model).DynamicQuantizeLinear).toBe(2);
-    expect(kept.warnings).toContain('ConvInteger /conv1/Conv_quant left as stored: excluded: kept int8');
   }, 120_000);
 
   it('a dynamic-int8 convolution (onnxruntime quantizer form): DequantizeLinear → Conv computes the float Conv of the dequantized weight', async () => {
@@ -174,6 +169,12 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     const r = await runPass('quantize-weights', conv(true), Q4);
     expect(r.report.changed).toBe(true);
     expect(ops(r.model)).toEqual({ DequantizeLinear: 1, Conv: 1 });
+    // excluded as 'ConvInteger' (or by name): kept int8 with its DynamicQuantizeLinear, and said
+    for (const exclude of [{ excludeOps: ['ConvInteger'] }, { excludeNodes: ['conv_quant'] }]) {
+      const kept = await runPass('quantize-weights', conv(true), { ...Q4, ...exclude });
+      expect(ops(kept.model)).toMatchObject({ ConvInteger: 1, DynamicQuantizeLinear: 1 });
+      expect(kept.report.warnings).toContain('ConvInteger conv_quant left as stored: excluded: kept int8');
+    }
     const feeds = { x: new ort.Tensor('float32', Float32Array.from({ length: 3 * 144 }, () => rng.normal()), [1, 3, 12, 12]) };
     const want = await firstOutput(writeModel(conv(false)), feeds);
     const got = await firstOutput(writeModel(r.model), feeds);

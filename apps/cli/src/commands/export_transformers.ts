@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type Model, runRecipe } from '@whittle/graph';
 import {
-  type DecoderShape, type EncoderShape, type EncoderTask, type TextModelKind, ENCODER_TASKS, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
+  type DecoderShape, type EncoderShape, type EncoderTask, type TextModelKind, ENCODER_TASKS, TRANSFORMERS_JS_VARIANTS, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
   textModelKind, tokenizerSpecials, transformersJsEncoderFiles, transformersJsFiles, transformersJsVariantPlan, BERT_CONFIG_SIZES,
 } from '@whittle/eval';
 import { PROTOBUF_LIMIT, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
@@ -30,11 +30,12 @@ import { type EncoderProbe, type ProbeAgreement, encoderProbe, probeAgreement } 
 
 /** Flags of `whittle export-transformers`. */
 export interface ExportTransformersFlags {
+  /** Comma-separated dtypes (default: fp32, fp16, q8, q4, q4f16). */
+  variants?: string | undefined;
   /** The model's tokenizer.json (a single .onnx only; a folder has its own). */
   tokenizer?: string | undefined;
   tokenizerConfig?: string | undefined;
   out: string;
-  variants: string;
   blockSize?: number | undefined;
   accuracyLevel?: number | undefined;
   bosTokenId?: number | undefined;
@@ -165,7 +166,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   if (rotary !== undefined && f.maxPositions !== undefined && f.maxPositions > rotary) throw new UsageError(`--max-positions ${f.maxPositions} exceeds the ${rotary} rows of '${input}''s rotary cos/sin caches (GroupQueryAttention embeds no later position)`);
   const encoder: EncoderShape | undefined = kind === 'encoder' ? encoderShapeOf(model, `'${input}'`, { task }) : undefined;
   if (encoder && (f.bosTokenId !== undefined || f.eosTokenId !== undefined)) throw new UsageError(`--bos-token-id / --eos-token-id are for decoder LMs; '${input}' is a text encoder (input_ids, no KV cache)`);
-  const variants = parseTransformersJsVariants(f.variants);
+  const variants = parseTransformersJsVariants(f.variants ?? TRANSFORMERS_JS_VARIANTS.join(','));
   const userConfig = f.config ? readJsonObject(f.config, '--config') : {};
   const labels = encoder ? resolveLabels(encoder, f.labels, userConfig) : undefined;
   // the written id2label / label2id are the resolved ones, consistent with each other
@@ -287,7 +288,7 @@ export function addExportTransformersCommand(program: Command): void {
     .argument('<model>', 'a Transformers.js / Optimum model folder (config.json, tokenizer files, onnx/<sub-model>.onnx: every sub-model gets the variants, made from its float32 file, or q4/q4f16 re-quantized from its int8 file when that is all it ships), or a decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output, or start_logits and end_logits (question answering)')
     .option('--tokenizer <file>', "the model's tokenizer.json (required for a single .onnx)")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
-    .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16', 'fp32,fp16,q8,q4,q4f16')
+    .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16 (default: all five; for a model folder, every dtype each sub-model has a source for)')
     .option('--tokenizer-config <file>', 'a tokenizer_config.json to copy (default: one written from the tokenizer)')
     .option('--block-size <n>', 'q4/q4f16 block size (power of two)', int('--block-size', 16, 256), 32)
     .option('--accuracy-level <n>', 'q4/q4f16 MatMulNBits accuracy_level (4 = int8 activations: faster on onnxruntime CPU)', int('--accuracy-level', 0, 4))
@@ -302,7 +303,7 @@ export function addExportTransformersCommand(program: Command): void {
     .option('--shapes <list>', 'model folders: input sizes for the onnxruntime check of each variant on made-up inputs, e.g. input_features=1x80x3000 (default: from preprocessor_config.json, else small)')
     .option('--json', 'print what was written as JSON')
     .action(async (model: string, f: ExportTransformersFlags & ExportFolderFlags) => {
-      if (f.defaultDtype !== undefined && !parseTransformersJsVariants(f.variants).includes(f.defaultDtype as TransformersJsVariant)) throw new UsageError(`--default-dtype ${f.defaultDtype} is not among --variants ${f.variants}`);
+      if (f.defaultDtype !== undefined && f.variants !== undefined && !parseTransformersJsVariants(f.variants).includes(f.defaultDtype as TransformersJsVariant)) throw new UsageError(`--default-dtype ${f.defaultDtype} is not among --variants ${f.variants}`);
       if (existsSync(userPath(model)) && statSync(userPath(model)).isDirectory()) {
         refuseSingleFileFlags(f as unknown as Record<string, unknown>);
         const r = await exportTransformersFolder(model, f, f.json ? () => {} : (l) => process.stderr.write(`${l}\n`));

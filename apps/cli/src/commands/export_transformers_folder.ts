@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameS
 import { basename, join, relative, sep } from 'node:path';
 import { runRecipe } from '@whittle/graph';
 import {
-  type FolderVariantSource, WEBGPU_UNSUPPORTED_OPS, folderVariantSource, parseTransformersJsVariants, transformersJsPath,
+  type FolderVariantSource, TRANSFORMERS_JS_VARIANTS, type TransformersJsSubModel, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, folderVariantSource, parseTransformersJsVariants, transformersJsPath,
   transformersJsSubModels, transformersJsVariantPlan,
 } from '@whittle/eval';
 import { tempName, writeFileAtomic } from '@whittle/onnx/node';
@@ -23,7 +23,8 @@ import { type InputShapes, folderAgreement, folderProbe, parseShapes, preprocess
 /** Flags of `whittle export-transformers` that apply to a model folder. */
 export interface ExportFolderFlags {
   out: string;
-  variants: string;
+  /** Comma-separated dtypes (default: every dtype each sub-model has a source for). */
+  variants?: string | undefined;
   blockSize?: number | undefined;
   accuracyLevel?: number | undefined;
   defaultDtype?: string | undefined;
@@ -117,9 +118,24 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
     if (unknown.length) throw new UsageError(`--models: no sub-model ${unknown.map((u) => `'${u}'`).join(', ')} in '${input}/onnx' (it has ${subs.map((s) => s.stem).join(', ')})`);
     subs = subs.filter((s) => want.includes(s.stem));
   }
-  const variants = parseTransformersJsVariants(f.variants);
-  // every sub-model's sources are known before anything is made
-  const plan = subs.flatMap((sub) => variants.map((dtype) => ({ sub, dtype, source: folderVariantSource(sub, dtype) })));
+  // every sub-model's sources are known before anything is made; without --variants, each
+  // sub-model gets every dtype it has a source for (an int8-only one: q8 kept, q4 and q4f16)
+  const makeable = (sub: TransformersJsSubModel, dtype: TransformersJsVariant): boolean => {
+    try {
+      folderVariantSource(sub, dtype);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const chosen = f.variants === undefined ? undefined : parseTransformersJsVariants(f.variants);
+  const plan = subs.flatMap((sub) => (chosen ?? TRANSFORMERS_JS_VARIANTS.filter((d) => makeable(sub, d))).map((dtype) => ({ sub, dtype, source: folderVariantSource(sub, dtype) })));
+  if (f.defaultDtype !== undefined) {
+    // Transformers.js loads the default dtype for every sub-model: each must have it (made, or already in the folder)
+    const all = transformersJsSubModels(onnxFiles);
+    const lacking = all.filter((sub) => !plan.some((p) => p.sub.stem === sub.stem && p.dtype === f.defaultDtype) && !sub.files[f.defaultDtype as TransformersJsVariant]).map((x) => x.stem);
+    if (lacking.length) throw new UsageError(`--default-dtype ${f.defaultDtype}: ${lacking.join(', ')} would have no ${f.defaultDtype} file; add it to --variants / --models or choose another`);
+  }
   const config = readJson(join(root, 'config.json'), `'${input}/config.json'`);
   const pre = existsSync(join(root, 'preprocessor_config.json')) ? readJson(join(root, 'preprocessor_config.json'), `'${input}/preprocessor_config.json'`) : undefined;
   const shapes: InputShapes = { ...preprocessorShapes(pre), ...(f.shapes ? parseShapes(f.shapes) : {}) };
