@@ -17,6 +17,7 @@ import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 import { requantizeInt8Layers } from './requantize_int8.js';
 import { requantizedNote } from './rtn.js';
+import { gatherWebGpuWarning } from './gather_webgpu.js';
 import { modelInitializerBytes } from './weights.js';
 
 /** Options of {@link hqqQuantize}. */
@@ -182,6 +183,8 @@ export const quantizeHqqPass = definePass({
     const rq = requantized?.weights ?? [];
     const requantNote = requantized && (rq.length || requantized.convsDequantized.length) ? requantizedNote(requantized, o.bits) : '';
     const warnings = [...r.warnings, ...(requantized?.left ?? []).map((l) => `${l.op} ${l.name} left as stored: ${l.reason}`)];
+    const webGpu = gatherWebGpuWarning(out);
+    if (webGpu) warnings.push(webGpu);
     const changed = r.layers.length > 0 || rq.length > 0 || !!requantized?.convsDequantized.length;
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out));
     return {

@@ -21,6 +21,7 @@ export { quantizeHqqPass, hqqOptions, hqqQuantize, type HqqSpec } from './hqq.js
 export { quantizeAwqPass, awqOptions, awqScales } from './awq.js';
 export { runSequential, type SequentialOptions } from './sequential.js';
 export { type TiedHeadMode, findTiedTable, emitTiedTable } from './tied_head.js';
+export { gathersWebGpuRefuses, gatherWebGpuWarning } from './gather_webgpu.js';
 export { emitClustered, type ClusterStorage, type EmittedCluster } from './cluster_emit.js';
 export * from './cluster.js';
 export { rangesFromArrays, computeRange, collectStats, statsPoint, TensorStats, type CalibrationMethod, type CollectStatsOptions, type RangeOptions } from './calibrate.js';

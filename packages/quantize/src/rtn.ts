@@ -8,6 +8,7 @@ import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 import { ensureDomain } from './emit.js';
 import { type TiedHeadMode, emitTiedTable, findTiedTable, sharedBlocker } from './tied_head.js';
 import { type RequantizeResult, requantizableLayers, requantizeInt8Layers } from './requantize_int8.js';
+import { gatherWebGpuWarning } from './gather_webgpu.js';
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
@@ -175,6 +176,8 @@ export const quantizeWeightsPass = definePass({
     const accuracySet = o.accuracyLevel > 0 ? setMatMulNBitsAccuracyLevel(out, o.accuracyLevel) : 0;
     const s = writeSummary(r, prepared.raise);
     const warnings = [...r.warnings];
+    const webGpu = gatherWebGpuWarning(out);
+    if (webGpu) warnings.push(webGpu);
     if (o.format === 'qdq' && o.bits < 8 && r.layers.length) warnings.push(`${o.bits}-bit weights as DequantizeLinear: onnxruntime's CPU and WebGPU providers do not fuse these into the MatMul/Gemm/Conv (they dequantize on every run, several times slower than float32); --format matmulnbits runs MatMul/Gemm weights fused`);
     if (o.bits === 3 || o.bits === 2) warnings.push(`${o.bits}-bit grid stored in 4-bit containers (file size as 4-bit)`);
     const written = new Set(r.layers.map((l) => l.weight));
