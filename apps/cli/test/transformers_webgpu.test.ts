@@ -25,7 +25,7 @@ import { float16BitsToFloat32 } from '@whittle/tensor';
 import { webGpuExpected } from '@whittle/tensor/node';
 import { lmCorpus, lmZooModel } from '@whittle/testing/lm';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
-import { type PageResult, type PageVariant, PAGE_RUN, launchWebGpuChromium, logsByModel, serveOrtWeb } from './fixtures/ort_web_page.js';
+import { type PageResult, type PageVariant, PAGE_RUN, launchWebGpuChromium, logsByModel, relativeError, runInPage } from './fixtures/ort_web_page.js';
 import { WEBGPU_EP_OPS, floatComputeNodes, nodePlacements } from './fixtures/webgpu_ops.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-webgpu-'));
@@ -39,17 +39,6 @@ afterAll(async () => {
 
 const run = webGpuExpected() || process.env.WHITTLE_WEBGPU_TESTS === '1';
 const title = 'export-transformers q4 / q4f16 in onnxruntime-web WebGPU (SwiftShader)';
-
-/** Largest |a − b| over the largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
-}
 
 describe.runIf(run)(title, () => {
   it('q4: WebGPU ops only, every float node placed on WebGPU, logits equal onnxruntime-node over a KV-cache loop; q4f16 checked or refused by shader-f16', async () => {
@@ -77,16 +66,7 @@ describe.runIf(run)(title, () => {
       variants.push({ dtype: v.dtype, file: `/m/${v.path}`, prompt, steps: g.tokens.slice(0, 1) });
     }
 
-    const served = await serveOrtWeb(folder);
-    server = served.server;
-    context = await browser;
-    const page = context.pages()[0] ?? (await context.newPage());
-    const requests: string[] = [];
-    const log: string[] = [];
-    page.on('request', (q) => requests.push(q.url()));
-    page.on('console', (m) => log.push(m.text()));
-    await page.goto(`${served.origin}/`);
-    const web = (await page.evaluate(`(${PAGE_RUN})(${JSON.stringify(variants)})`)) as PageResult;
+    const { result: web, log, requests, origin } = await runInPage<PageResult>(browser, folder, PAGE_RUN, variants, (s, c) => ([server, context] = [s, c]));
     expect(web.adapter.toLowerCase(), 'the SwiftShader adapter').toMatch(/swiftshader/);
     const logs = logsByModel(log);
 
@@ -125,7 +105,7 @@ describe.runIf(run)(title, () => {
         expect(relativeError(got, want.get(res.dtype)![k]!), `${res.dtype} call ${k}`).toBeLessThan(res.dtype === 'q4' ? 1e-4 : 0.03);
       });
     }
-    expect(requests.every((u) => u.startsWith(`${served.origin}/`))).toBe(true);
+    expect(requests.every((u) => u.startsWith(`${origin}/`))).toBe(true);
   }, 120_000);
 });
 

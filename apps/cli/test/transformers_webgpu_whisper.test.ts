@@ -28,7 +28,7 @@ import { readModelFile } from '@whittle/onnx/node';
 import { webGpuExpected } from '@whittle/tensor/node';
 import { PREQUANTIZED_CORPUS, corpusPath } from '@whittle/testing/corpus';
 import { exportTransformersFolder } from '../src/commands/export_transformers_folder.js';
-import { type PageFeed, type PageFeedsResult, type PageModelRun, PAGE_RUN_FEEDS, launchWebGpuChromium, logsByModel, serveOrtWeb } from './fixtures/ort_web_page.js';
+import { type PageFeed, type PageFeedsResult, type PageModelRun, PAGE_RUN_FEEDS, launchWebGpuChromium, logsByModel, relativeError, runInPage } from './fixtures/ort_web_page.js';
 import { WEBGPU_EP_OPS, floatNodes, nodePlacements } from './fixtures/webgpu_ops.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-whisper-webgpu-'));
@@ -46,17 +46,6 @@ const title = 'export-transformers on whisper-tiny (int8 only): q4 in onnxruntim
 const SPEECH = fileURLToPath(new URL('./fixtures/speech_quick_brown_fox.wav', import.meta.url));
 // <|startoftranscript|> <|en|> <|transcribe|> <|notimestamps|>
 const PROMPT = [50258, 50259, 50359, 50363];
-
-/** Largest |a − b| over the largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
-}
 
 describe.runIf(run)(title, () => {
   it(`q4: WebGPU ops only, every float node on WebGPU, ${withEncoder ? 'encoder states and ' : ''}decoder logits equal onnxruntime-node`, async () => {
@@ -99,16 +88,7 @@ describe.runIf(run)(title, () => {
       runs.push({ label: `decoder ${dtype}`, file: `/m/onnx/decoder_model_merged_${dtype}.onnx`, feeds, outputs: ['logits'], tail: vocab });
     }
 
-    const served = await serveOrtWeb(folder);
-    server = served.server;
-    context = await browser;
-    const page = context.pages()[0] ?? (await context.newPage());
-    const log: string[] = [];
-    const requests: string[] = [];
-    page.on('request', (q) => requests.push(q.url()));
-    page.on('console', (m) => log.push(m.text()));
-    await page.goto(`${served.origin}/`);
-    const web = (await page.evaluate(`(${PAGE_RUN_FEEDS})(${JSON.stringify(runs)})`)) as PageFeedsResult;
+    const { result: web, log, requests, origin } = await runInPage<PageFeedsResult>(browser, folder, PAGE_RUN_FEEDS, runs, (s, c) => ([server, context] = [s, c]));
     expect(web.adapter.toLowerCase(), 'the SwiftShader adapter').toMatch(/swiftshader/);
     const logs = logsByModel(log.map((l) => l.replace(/^@@model (encoder|decoder) /, '@@model $1_')));
 
@@ -138,7 +118,7 @@ describe.runIf(run)(title, () => {
       for (const [name, got] of Object.entries(res.outputs!)) expect(relativeError(got, want.get(res.label)![name]!), `${res.label} ${name}`).toBeLessThan(1e-3);
     }
     expect(web.results.map((x) => x.label)).toEqual(withEncoder ? ['encoder q4', 'decoder q4'] : ['decoder q4']);
-    expect(requests.every((u) => u.startsWith(`${served.origin}/`))).toBe(true);
+    expect(requests.every((u) => u.startsWith(`${origin}/`))).toBe(true);
   }, 240_000);
 });
 
