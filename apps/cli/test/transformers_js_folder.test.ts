@@ -40,6 +40,9 @@ describe('export-transformers on a model folder', () => {
     // float32 cannot be made from int8 weights: refused before anything is written
     await expect(exportTransformersFolder(whisper, { out, variants: 'fp32,q4' })).rejects.toThrow(/no float32 file .* to make fp32 from.*dtypes it can have: q4, q4f16/);
     expect(existsSync(out)).toBe(false);
+    // only the folder's own q8 files asked for: nothing to make, nothing written
+    await expect(exportTransformersFolder(whisper, { out, variants: 'q8' })).rejects.toThrow(/nothing to make: every requested file is already in/);
+    expect(existsSync(out)).toBe(false);
     // --default-dtype needs a file of that dtype for every sub-model
     await expect(exportTransformersFolder(whisper, { out, variants: 'q4', models: 'encoder_model', defaultDtype: 'q4' })).rejects.toThrow(/--default-dtype q4: decoder_model_merged would have no q4 file/);
     expect(existsSync(out)).toBe(false);

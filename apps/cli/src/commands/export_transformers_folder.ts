@@ -9,7 +9,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
-import { runRecipe } from '@whittle/graph';
+import { type Model, runRecipe } from '@whittle/graph';
 import {
   type FolderVariantSource, TRANSFORMERS_JS_VARIANTS, type TransformersJsSubModel, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, folderVariantSource, parseTransformersJsVariants, transformersJsPath,
   transformersJsSubModels, transformersJsVariantPlan,
@@ -141,6 +141,10 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
   const shapes: InputShapes = { ...preprocessorShapes(pre), ...(f.shapes ? parseShapes(f.shapes) : {}) };
   const vocab = vocabOf(config);
 
+  // a run that would only copy files the folder already has makes nothing: said, nothing written
+  if (plan.every((p) => p.source.kind === 'copy' || (p.source.kind === 'float32' && p.dtype === 'fp32'))) {
+    throw new UsageError(`nothing to make: every requested file is already in '${input}/onnx' (${plan.map((p) => p.source.file).join(', ')}); ask for a dtype it lacks (--variants fp16,q4,q4f16 from float32, q4,q4f16 from int8)`);
+  }
   mkdirSync(join(folder, 'onnx'), { recursive: true });
   const done: FolderVariant[] = [];
   const written = new Set<string>();
@@ -148,16 +152,22 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
   for (const sub of subs) {
     const mine = plan.filter((p) => p.sub === sub);
     const probes = new Map<string, Awaited<ReturnType<typeof folderProbe>>>();
+    // each source file is read once per sub-model: the passes leave their input unchanged
+    const models = new Map<string, Promise<Model>>();
+    const load = (file: string): Promise<Model> => {
+      let m = models.get(file);
+      if (!m) models.set(file, (m = readInput(join(onnxDir, file))));
+      return m;
+    };
     for (const { dtype, source } of mine) {
       const path = transformersJsPath(dtype, sub.stem);
       const target = join(folder, path);
-      const srcPath = join(onnxDir, source.file);
       if (source.kind === 'copy' || (source.kind === 'float32' && dtype === 'fp32')) {
         log(`${sub.stem} ${dtype}: ${source.file} copied`);
         // (the file already has the dtype's name: fp32 is `<stem>.onnx`, q8 `<stem>_quantized.onnx`)
         for (const file of [source.file, ...externalFiles(onnxFiles, source.file)]) copyAtomic(join(onnxDir, file), join(folder, 'onnx', file));
         written.add(source.file);
-        const model = await readInput(srcPath);
+        const model = await load(source.file);
         done.push({ model: sub.stem, dtype, source, path, bytes: statSync(target).size, externalBytes: externalFiles(onnxFiles, source.file).reduce((a, x) => a + statSync(join(onnxDir, x)).size, 0), description: source.kind === 'copy' ? 'the folder\'s own file' : 'the input model, float32', passes: [], ops: modelOps(model), warnings: [] });
         continue;
       }
@@ -167,7 +177,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
       // measured logits cosine 0.93 asymmetric vs 0.59 symmetric on a teacher-forced sentence)
       for (const st of p.steps) if (st.pass === 'quantize-weights') Object.assign(st.options, { requantizeInt8: true, ...(source.kind === 'int8' ? { symmetric: false } : {}) });
       log(`${sub.stem} ${dtype}: ${p.description} (from ${source.file})`);
-      const model = await readInput(srcPath);
+      const model = await load(source.file);
       const warnings: string[] = [];
       const r = await runRecipe(model, { passes: p.steps }, { frontEnd: true, seed: 0 });
       for (const s of r.steps) {
@@ -181,7 +191,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
       }
       let probe = probes.get(source.file);
       if (!probe) {
-        probe = await folderProbe(srcPath, model, { vocab, shapes, what: `onnx/${source.file}` });
+        probe = await folderProbe(join(onnxDir, source.file), model, { vocab, shapes, what: `onnx/${source.file}` });
         probes.set(source.file, probe);
       }
       let agree = { cosine: 1, output: '' };
