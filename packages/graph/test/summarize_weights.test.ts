@@ -160,6 +160,47 @@ describe('summarize: work inside If branches', () => {
   });
 });
 
+describe('summarize: an exporter\'s weight transposed inside If(Equal(Rank(w), 2))', () => {
+  // torch dynamo's aten_t: the branch taken is known from the weight's rank, so what reads the If
+  // (a Gemm) has shapes and work; the weight belongs to the branches' nodes, not to the Shape reading its rank
+  const branch = (name: string, op: 'Transpose' | 'Identity', out?: number[]): Graph =>
+    createGraph({ name, nodes: [node(op, ['w'], [`${name}_y`], {}, `${name}_op`)], outputs: [tensorInfo(`${name}_y`, 'float32', out)] });
+  const exported = (rankTwo: number, declared?: number[]) =>
+    model(
+      [
+        node('Shape', ['w'], ['ws'], {}, 'shape'),
+        node('Size', ['ws'], ['rank'], {}, 'size'),
+        node('Constant', [], ['two'], { value: attr.tensor(t([rankTwo], [], 'int64')) }),
+        node('Equal', ['rank', 'two'], ['is2'], {}, 'equal'),
+        node('If', ['is2'], ['wt'], { then_branch: attr.graph(branch('then', 'Transpose', declared)), else_branch: attr.graph(branch('else', 'Identity', declared)) }, 'if'),
+        node('Gemm', ['x', 'wt'], ['y'], {}, 'gemm'),
+      ],
+      { x: ['N', 16] },
+      ['y'],
+      { w: t(new Array(8 * 16).fill(0.1), [8, 16]) },
+    );
+
+  it('takes the branch the known condition picks', () => {
+    // branch outputs declared without a shape: the Transpose rule gives [16, 8]
+    const s = summarize(exported(2), { dims: { N: 3 } });
+    expect(s.layers.find((l) => l.node === 'gemm')!.macs).toBe(3 * 16 * 8);
+    expect(s.layers.find((l) => l.node.endsWith(': then_op'))!.parameters).toBe(128);
+    expect(s.layers.find((l) => l.node === 'if')!.parameters).toBe(0);
+    expect(s.layers.find((l) => l.node === 'shape')!.parameters).toBe(0);
+    expect(s.parameters).toBe(128);
+  });
+
+  it('takes the other branch when the condition says so, and keeps what both agree on when it is unknown', () => {
+    // rank ≠ 3: the else branch (Identity, [8, 16]) is taken; B [8, 16] for A [N, 16] fits no Gemm, so no work is guessed
+    expect(summarize(exported(3), { dims: { N: 3 } }).layers.find((l) => l.node === 'gemm')!.macs).toBe(0);
+    // an unknown condition (a graph input): both branches declare [16, 8], which they agree on
+    const m = exported(2, [16, 8]);
+    m.graph.nodes.splice(0, 4);
+    m.graph.inputs.push(tensorInfo('is2', 'bool', []));
+    expect(summarize(m, { dims: { N: 3 } }).layers.find((l) => l.node === 'gemm')!.macs).toBe(3 * 16 * 8);
+  });
+});
+
 describe('summarize: work inside Loop and Scan bodies', () => {
   it('counts a body times its static trip count (constant M, the scan length) and 0 when the count is unknown', async () => {
     // Loop: a loop-carried v [1, 8] through v·W (W [8, 8], an outer weight), M = 3 or a graph input

@@ -2,12 +2,15 @@ import { getInt, getString } from '../ir/attributes.js';
 import { einsumLabelSizes, einsumMacs, parseEinsum } from '../ir/einsum.js';
 import { initializerBytes, initializerSize } from '../ir/dtypes.js';
 import { isDefaultDomain, opsetVersion } from '../ir/graph.js';
-import { graphScopes, scopedName } from '../ir/scopes.js';
+import { type GraphScope, graphScopes, scopedName } from '../ir/scopes.js';
 import type { Dim, Graph, Model, Node, RawTensor, ValueInfo, ValueType } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
 import { constantWeights } from './constant_weights.js';
 import { inferValueTypes } from './shape/infer.js';
 import { attentionMacs } from './attention_work.js';
+
+/** Ops that read only their input's shape: a weight they read is not theirs. */
+const METADATA_ONLY = new Set(['Shape', 'Size']);
 
 /** Parameters of one node (layer). */
 export interface LayerSummary {
@@ -15,7 +18,8 @@ export interface LayerSummary {
   opType: string;
   /**
    * Elements of the weights the node reads — initializers and weight Constant nodes (see
-   * {@link constantWeights}); a shared weight counts in each consumer.
+   * {@link constantWeights}); a shared weight counts in each consumer, a body's node counts the
+   * enclosing graphs' weights it reads, Shape and Size count none (they read no values).
    */
   parameters: number;
   bytes: number;
@@ -100,6 +104,8 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
   // Loop/Scan nodes whose trip count is known statically (constant M, a sized scan axis)
   const trips = new Map<Node, number>();
   const scopeTypes = new Map<Graph, ReadonlyMap<string, ValueType>>();
+  const scopeData = new Map<Graph, ReadonlyMap<string, Dim[]>>();
+  const scopeWeights = new Map<Graph, ReadonlyMap<string, Tensor | RawTensor>>();
   // Every graph: the main one and If/Loop/Scan bodies (their layers are named `path: node`).
   for (const scope of graphScopes(model.graph)) {
     const g = scope.graph;
@@ -110,11 +116,23 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     }
     const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers, ...constantWeights(g)]);
     for (const t of all.values()) count(t);
+    scopeWeights.set(g, all);
+    // a body's node owns the enclosing graphs' weights it reads (an Optimum merged decoder's
+    // branches read every shared weight from the main graph)
+    const weight = (name: string): Tensor | RawTensor | undefined => {
+      for (let s: GraphScope | undefined = scope; s; s = s.parent) {
+        const t = scopeWeights.get(s.graph)?.get(name);
+        if (t) return t;
+      }
+      return undefined;
+    };
     const outer = scope.parent ? scopeTypes.get(scope.parent.graph) : undefined;
+    const outerData = scope.parent ? scopeData.get(scope.parent.graph) : undefined;
     // given dim sizes enter the main graph's input shapes, so shape rules compute with numbers
     const inferred = scope.path === '' && opts.dims ? { ...g, inputs: g.inputs.map((v) => withDims(v, opts.dims!)) } : g;
-    const { types, data } = inferValueTypes(inferred, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}) });
+    const { types, data } = inferValueTypes(inferred, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}), ...(outerData ? { outerData } : {}) });
     scopeTypes.set(g, types);
+    scopeData.set(g, data);
     const sum = { macs: 0, flops: 0 };
     own.set(g, sum);
     const shape = (name: string | undefined): number[] | undefined => {
@@ -124,8 +142,10 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     for (const n of g.nodes) {
       let p = 0;
       let b = 0;
-      for (const x of new Set(n.inputs)) {
-        const t = x ? all.get(x) : undefined;
+      // Shape/Size read no values
+      const reads = METADATA_ONLY.has(n.opType) && isDefaultDomain(n.domain) ? [] : new Set(n.inputs);
+      for (const x of reads) {
+        const t = x ? weight(x) : undefined;
         if (t) {
           p += initializerSize(t);
           b += initializerBytes(t);

@@ -43,23 +43,46 @@ const ARITH: Record<string, (a: number, b: number) => number> = {
   Min: Math.min,
 };
 
-/** Propagate small integer data through Add/Sub/Mul/Div (e.g. shape arithmetic). */
-function binaryData(c: RuleContext): Dim[] | undefined {
-  const f = ARITH[c.node.opType];
+/** Comparisons and logic on known small data (0 / 1), e.g. an exporter's `Equal(Rank(w), 2)`. */
+const COMPARE_DATA: Record<string, (a: number, b: number) => boolean> = {
+  Equal: (a, b) => a === b,
+  Less: (a, b) => a < b,
+  LessOrEqual: (a, b) => a <= b,
+  Greater: (a, b) => a > b,
+  GreaterOrEqual: (a, b) => a >= b,
+  And: (a, b) => a !== 0 && b !== 0,
+  Or: (a, b) => a !== 0 || b !== 0,
+  Xor: (a, b) => (a !== 0) !== (b !== 0),
+};
+
+/** Element-wise `f` over the known data of two inputs (broadcast 1 ↔ n); a symbolic element stays unknown unless `symbolic` decides it. */
+function pairData(c: RuleContext, f: (a: number, b: number) => number, symbolic?: (a: Dim, b: Dim) => Dim): Dim[] | undefined {
   const a = c.data(0);
   const b = c.data(1);
-  if (!f || !a || !b || c.node.inputs.length !== 2) return undefined;
+  if (!a || !b || c.node.inputs.length !== 2) return undefined;
   const n = Math.max(a.length, b.length);
   if ((a.length !== n && a.length !== 1) || (b.length !== n && b.length !== 1)) return undefined;
   const out: Dim[] = [];
   for (let i = 0; i < n; i++) {
     const x = a[a.length === 1 ? 0 : i]!;
     const y = b[b.length === 1 ? 0 : i]!;
-    if (typeof x === 'number' && typeof y === 'number') out.push(f(x, y));
-    else if (c.node.opType === 'Mul' && (x === 1 || y === 1)) out.push(x === 1 ? y : x);
-    else out.push(null);
+    out.push(typeof x === 'number' && typeof y === 'number' ? f(x, y) : (symbolic?.(x, y) ?? null));
   }
   return out;
+}
+
+/** Propagate small integer data through Add/Sub/Mul/Div (e.g. shape arithmetic). */
+function binaryData(c: RuleContext): Dim[] | undefined {
+  const f = ARITH[c.node.opType];
+  if (!f) return undefined;
+  return pairData(c, f, c.node.opType === 'Mul' ? (x, y) => (x === 1 ? y : y === 1 ? x : null) : undefined);
+}
+
+function compareData(c: RuleContext): Dim[] | undefined {
+  const f = COMPARE_DATA[c.node.opType];
+  if (!f) return undefined;
+  // the same named dim equals itself
+  return pairData(c, (a, b) => (f(a, b) ? 1 : 0), c.node.opType === 'Equal' ? (x, y) => (typeof x === 'string' && x === y ? 1 : null) : undefined);
 }
 
 registerShapeRules(UNARY, (c) => {
@@ -71,9 +94,9 @@ registerShapeRules(UNARY, (c) => {
   return r;
 });
 registerShapeRules(['Dropout'], (c) => [{ elem: c.elem(0), shape: c.shape(0) }, { elem: 'bool', shape: c.shape(0) }]);
-registerShapeRules(['Not', 'IsNaN', 'IsInf'], (c) => [{ elem: 'bool', shape: c.shape(0) }]);
+registerShapeRules(['Not', 'IsNaN', 'IsInf'], (c) => [{ elem: 'bool', shape: c.shape(0), data: c.node.opType === 'Not' ? c.data(0)?.map((v) => (typeof v === 'number' ? Number(v === 0) : null)) : undefined }]);
 registerShapeRules(BINARY, (c) => [{ elem: c.elem(0), shape: broadcastInputs(c, 0), data: binaryData(c) }]);
-registerShapeRules(COMPARE, (c) => [{ elem: 'bool', shape: broadcastInputs(c, 0) }]);
+registerShapeRules(COMPARE, (c) => [{ elem: 'bool', shape: broadcastInputs(c, 0), data: compareData(c) }]);
 registerShapeRules(['Where'], (c) => [{ elem: c.elem(1), shape: broadcastInputs(c, 0) }]);
 registerShapeRules(['Cast'], (c) => [
   { elem: onnxTypeFromCode(getInt(c.node, 'to', 0)), shape: c.shape(0), data: c.data(0) },

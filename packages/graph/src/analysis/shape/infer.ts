@@ -5,7 +5,8 @@ import { cloneModel, isDefaultDomain, opsetVersion } from '../../ir/graph.js';
 import { topologicalOrder } from '../../ir/topo.js';
 import type { Dim, Graph, Model, Node, ValueType } from '../../ir/types.js';
 import { mergeTypes, tensorType } from './dims.js';
-import { type RuleContext, getShapeRule } from './rule.js';
+import { ifOutputs } from './if_branches.js';
+import { type OutInfo, type RuleContext, getShapeRule } from './rule.js';
 import './elementwise.js';
 import './linear.js';
 import './reshape.js';
@@ -49,6 +50,8 @@ export interface InferOptions {
    * them by name; the subgraph's own declarations take precedence.
    */
   outer?: ReadonlyMap<string, ValueType>;
+  /** Known small data of the enclosing graphs' values (shape computations a subgraph reads). */
+  outerData?: ReadonlyMap<string, Dim[]>;
 }
 
 const isInt = (t: string | undefined): boolean =>
@@ -70,6 +73,7 @@ export function inferValueTypes(g: Graph, opts: InferOptions = {}): InferredType
   const data = new Map<string, Dim[]>();
   const issues: ShapeIssue[] = [];
   for (const [k, t] of opts.outer ?? []) types.set(k, t);
+  for (const [k, d] of opts.outerData ?? []) data.set(k, d);
   for (const v of g.inputs) if (v.type) types.set(v.name, v.type);
   for (const [k, t] of g.initializers) {
     types.set(k, tensorType(t.dtype, t.shape));
@@ -81,8 +85,11 @@ export function inferValueTypes(g: Graph, opts: InferOptions = {}): InferredType
   const declared = new Map<string, ValueType>();
   for (const v of [...g.valueInfo.values(), ...g.outputs]) if (v.type) declared.set(v.name, v.type);
 
+  // an If's outputs come from inferring its branches in this scope
+  const ifRule = (node: Node): (OutInfo | undefined)[] => ifOutputs(node, data.get(node.inputs[0] ?? ''), (b) => inferValueTypes(b, { opset, outer: types, outerData: data }));
   for (const node of topologicalOrder(g)) {
-    const rule = getShapeRule(node.opType, isDefaultDomain(node.domain) ? '' : node.domain);
+    const isIf = node.opType === 'If' && isDefaultDomain(node.domain);
+    const rule = isIf ? () => ifRule(node) : getShapeRule(node.opType, isDefaultDomain(node.domain) ? '' : node.domain);
     if (!rule) continue;
     const ctx = makeContext(node, opset, types, data);
     let outs;
