@@ -26,6 +26,12 @@ export interface DecoderShape {
   vocab: number;
   /** Rows of the learned position table or of the rotary caches, when the graph has them. */
   maxPositions: number | undefined;
+  /**
+   * Query heads when the graph has no learned position table (rotary positions computed in the
+   * graph, as Optimum exports Llama / Qwen2 / SmolLM): GroupQueryAttention's num_heads, else
+   * hidden / head_dim. Such a decoder is written as model_type llama.
+   */
+  queryHeads?: number | undefined;
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
@@ -75,10 +81,14 @@ export function decoderShapeOf(model: Model, what = 'the model'): DecoderShape {
   if (vocab === undefined) throw new LayoutError(`${what}: the vocabulary size is not in the graph (no fixed last dim of '${logits?.name ?? 'logits'}', no Gather of input_ids on a table); give it with --vocab-size`);
   const attention = fusedAttentionShape(model, what);
   if (attention && attention.kvHeads !== heads) throw new LayoutError(`${what}: GroupQueryAttention kv_num_heads ${attention.kvHeads} differs from the ${heads} heads of input '${pasts[0]!.name}'`);
-  const queryHeads = attention?.queryHeads ?? heads;
+  const learned = positionTable(model);
+  const hidden = tok?.[1] ?? (attention?.queryHeads ?? heads) * headDim;
+  // no learned positions: a Llama-family decoder, whose query heads (more than the cache's with
+  // grouped KV heads) span the hidden width
+  const queryHeads = attention?.queryHeads ?? (!learned && hidden % headDim === 0 ? hidden / headDim : undefined);
   return {
-    layers, heads, headDim, hidden: tok?.[1] ?? queryHeads * headDim, vocab, maxPositions: positionTable(model)?.[0] ?? attention?.rotaryPositions,
-    ...(attention ? { attention } : {}), tiedEmbeddings: headTiedToEmbedding(model, table?.name, logits?.name),
+    layers, heads, headDim, hidden, vocab, maxPositions: learned?.[0] ?? attention?.rotaryPositions,
+    ...(attention ? { attention } : {}), ...(queryHeads !== undefined ? { queryHeads } : {}), tiedEmbeddings: headTiedToEmbedding(model, table?.name, logits?.name),
   };
 }
 
@@ -135,7 +145,8 @@ export interface TransformersJsFiles {
  * GPT-2's field names (n_layer, n_head, n_embd, n_positions) and the generic ones
  * (num_hidden_layers, …), bos/eos from the tokenizer's special tokens, and a
  * `transformers.js_config` with the default dtype and external data files. A decoder with
- * GroupQueryAttention gets model_type llama instead: Transformers.js sizes a llama cache by
+ * GroupQueryAttention, or without a learned position table (rotary positions, Optimum's Llama /
+ * Qwen2 exports), gets model_type llama instead: Transformers.js sizes a llama cache by
  * num_key_value_heads × head_dim (GPT-2's by n_embd / n_head, wrong when the cache has fewer
  * heads than the queries), and feeds position_ids only when the graph takes them.
  */
@@ -165,13 +176,13 @@ export function transformersJsFiles(shape: DecoderShape, o: TransformersJsFilesO
     ...ids,
     ...(Object.keys(tjs).length ? { 'transformers.js_config': tjs } : {}),
   };
-  const config: Record<string, unknown> = shape.attention ? {
+  const config: Record<string, unknown> = shape.queryHeads !== undefined ? {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',
     vocab_size: shape.vocab,
     hidden_size: shape.hidden,
     num_hidden_layers: shape.layers,
-    num_attention_heads: shape.attention.queryHeads,
+    num_attention_heads: shape.queryHeads,
     num_key_value_heads: shape.heads,
     head_dim: shape.headDim,
     max_position_embeddings: maxPositions,

@@ -51,7 +51,7 @@ export async function contextFor(model: Model, f: RunFlags): Promise<PassContext
  * Calibrating passes compute activations in onnxruntime-node (loaded only when there is data);
  * WHITTLE_CALIBRATION_RUNTIME=interpreter|onnxruntime|auto overrides.
  */
-async function calibrationRuntime(): Promise<Pick<PassContextInit, 'activationRuntime' | 'calibrationRuntime'>> {
+export async function calibrationRuntime(): Promise<Pick<PassContextInit, 'activationRuntime' | 'calibrationRuntime'>> {
   const env = process.env.WHITTLE_CALIBRATION_RUNTIME ?? 'auto';
   if (env !== 'auto' && env !== 'interpreter' && env !== 'onnxruntime') throw new Error(`WHITTLE_CALIBRATION_RUNTIME must be auto, interpreter or onnxruntime, not '${env}'`);
   if (env === 'interpreter') return { calibrationRuntime: 'interpreter' };

@@ -27,6 +27,7 @@ import { readInput, userPath } from '../model_io.js';
 import { resolveLabels } from './export_transformers_labels.js';
 import { type ExportFolderFlags, type ExportFolderResult, exportTransformersFolder, refuseSingleFileFlags } from './export_transformers_folder.js';
 import { type EncoderProbe, type ProbeAgreement, encoderProbe, probeAgreement } from './export_transformers_probe.js';
+import { convertsToFloat16, float16RangeData } from './export_transformers_ranges.js';
 
 /** Flags of `whittle export-transformers`. */
 export interface ExportTransformersFlags {
@@ -48,6 +49,8 @@ export interface ExportTransformersFlags {
   task?: string | undefined;
   /** Classification heads: comma-separated class names by index. */
   labels?: string | undefined;
+  /** Data the float16 variants' ranges are measured on (default: made-up token windows). */
+  data?: string | undefined;
   json?: boolean | undefined;
 }
 
@@ -69,6 +72,8 @@ export interface ExportedVariant {
   top1ToFp32?: number;
   /** Encoder heads: largest change of a softmax probability (question answering: over each sequence's tokens) from the input model's on the probe batch. */
   maxProbDelta?: number;
+  /** Float16 variants: what the conversion kept in float32 and on which data its ranges were measured. */
+  float16?: string;
   warnings: string[];
 }
 
@@ -189,22 +194,29 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     const id = (names: string[]): number | undefined => names.map((n) => specials.get(n)).find((x) => x !== undefined);
     probe = await encoderProbe(userPath(input), encoder, { vocab: Math.min(tok.vocabSize, vocab ?? tok.vocabSize), specials: new Set(specials.values()), cls: id(['[CLS]', '<s>']), sep: id(['[SEP]', '</s>']), pad: tok.padId }, { batch: fixed(0), length: fixed(1) });
   }
+  const plans = variants.map((dtype) => transformersJsVariantPlan(dtype, { ...(f.blockSize ? { blockSize: f.blockSize } : {}), ...(f.accuracyLevel ? { accuracyLevel: f.accuracyLevel } : {}), keepFloat32Io: kind === 'encoder' }));
+  // float16 variants keep in float32 what leaves float16's range on this data
+  const ranges = plans.some((p) => convertsToFloat16(p.steps)) ? await float16RangeData(model, { data: f.data, vocab: Math.min(tok.vocabSize, vocab ?? tok.vocabSize), decoder: kind === 'decoder' }) : undefined;
+  if (ranges) log(`float16 ranges measured on ${ranges.description}`);
   mkdirSync(join(folder, 'onnx'), { recursive: true });
   const done: ExportedVariant[] = [];
   const external: Record<string, number> = {};
-  for (const dtype of variants) {
-    const plan = transformersJsVariantPlan(dtype, { ...(f.blockSize ? { blockSize: f.blockSize } : {}), ...(f.accuracyLevel ? { accuracyLevel: f.accuracyLevel } : {}), keepFloat32Io: kind === 'encoder' });
+  for (const plan of plans) {
+    const { dtype } = plan;
     log(`${dtype}: ${plan.description}`);
     let out = model;
     const warnings: string[] = [];
+    let float16: string | undefined;
     if (plan.steps.length) {
-      const r = await runRecipe(model, { passes: plan.steps }, { frontEnd: true, seed: 0 });
+      const r = await runRecipe(model, { passes: plan.steps }, { frontEnd: true, seed: 0, ...(convertsToFloat16(plan.steps) ? ranges!.init : {}) });
       for (const s of r.steps) {
         if (!s.report.changed && s.pass !== 'normalize') throw new UsageError(`${dtype}: pass ${s.pass} changed nothing (${s.report.summary}); the model has no weights it can convert`);
         warnings.push(...(s.report.warnings ?? []).map((w) => `${s.pass}: ${w}`));
+        if (s.pass === 'convert-float16') float16 = `${s.report.summary}; ranges measured on ${ranges!.description}`;
       }
       out = r.model;
     }
+    if (float16) log(`${dtype}: ${float16}`);
     const used = modelOps(out);
     if (dtype === 'q4' || dtype === 'q4f16') {
       const bad = used.filter((o) => WEBGPU_UNSUPPORTED_OPS.has(o.split(':').pop()!));
@@ -220,7 +232,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     if (w.externalBytes) external[basename(plan.path)] = 1;
     done.push({
       dtype, path: plan.path, ...w, description: plan.description, passes: plan.steps.map((s) => s.pass).filter((p) => p !== 'normalize'), ops: used,
-      ...(cosine !== undefined ? { cosineToFp32: cosine } : {}), ...(top1 !== undefined ? { top1ToFp32: top1, maxProbDelta } : {}), warnings,
+      ...(cosine !== undefined ? { cosineToFp32: cosine } : {}), ...(top1 !== undefined ? { top1ToFp32: top1, maxProbDelta } : {}), ...(float16 ? { float16 } : {}), warnings,
     });
   }
   const common = {
@@ -268,6 +280,7 @@ function folderTable(r: ExportFolderResult): string[] {
     const how = v.source.kind === 'copy' ? 'copied' : v.passes.length ? `${v.source.file}: ${v.passes.join(' → ')}` : 'copied';
     lines.push(`| ${v.model} | ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${ratio} | ${v.cosineToSource?.toFixed(5) ?? '–'} | ${how} |`);
   }
+  for (const v of r.variants) if (v.float16) lines.push(`${v.model} ${v.dtype}: ${v.float16}`);
   for (const v of r.variants) for (const w of v.warnings) lines.push(`warning (${v.model} ${v.dtype}): ${w}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push('', `copied: ${r.copied.join(', ') || 'nothing'}; cosine: smallest over the float outputs, made-up inputs, onnxruntime-node`);
@@ -298,6 +311,7 @@ export function addExportTransformersCommand(program: Command): void {
     .option('--default-dtype <dtype>', "dtype Transformers.js loads when the caller names none (transformers.js_config.dtype)")
     .option('--config <file>', 'a JSON object whose fields replace or add to the written config.json (e.g. the original config.json, or {"model_type": "distilbert"})')
     .option('--task <task>', `encoders: the pipeline to write for, ${ENCODER_TASKS.join(', ')} (default: start_logits / end_logits outputs are question-answering, a logits output [batch, labels] text-classification, [batch, sequence, vocabulary] fill-mask, [batch, sequence, labels] token-classification; else feature-extraction)`)
+    .option('--data <path|spec>', 'fp16 / q4f16: samples the float32 model is run on to find the ops whose values leave float16\'s range, which stay float32: token ids (.jsonl), raw text with its tokenizer.json, a data spec (default: 8 made-up windows of token ids below the vocabulary size; 2 made-up samples for float inputs)')
     .option('--labels <list>', 'classification heads: comma-separated class names by index, written as id2label / label2id (default: the --config id2label, else LABEL_0, LABEL_1, …)')
     .option('--models <list>', 'model folders: comma-separated sub-model file stems to make variants of, e.g. encoder_model,decoder_model_merged (default: every sub-model in onnx/)')
     .option('--shapes <list>', 'model folders: input sizes for the onnxruntime check of each variant on made-up inputs, e.g. input_features=1x80x3000 (default: from preprocessor_config.json, else small)')
@@ -326,6 +340,7 @@ export function addExportTransformersCommand(program: Command): void {
         const cos = head ? ` ${v.top1ToFp32 !== undefined ? `${(v.top1ToFp32 * 100).toFixed(1)}%` : '–'} | ${v.maxProbDelta?.toFixed(4) ?? '–'} |` : enc ? ` ${v.cosineToFp32?.toFixed(5) ?? '–'} |` : '';
         lines.push(`| ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${base ? `${((base.bytes + base.externalBytes) / size).toFixed(2)}×` : '–'} |${cos} ${v.passes.join(' → ') || '(input)'} |`);
       }
+      for (const v of r.variants) if (v.float16) lines.push(`${v.dtype}: ${v.float16}`);
       for (const v of r.variants) for (const w of v.warnings) lines.push(`warning (${v.dtype}): ${w}`);
       for (const w of r.warnings) lines.push(`warning: ${w}`);
       const c = r.config;

@@ -19,6 +19,7 @@ import { UsageError } from '../errors.js';
 import { readInput, userPath } from '../model_io.js';
 import { ENCODER_COSINE_WARN, type ExportedVariant, modelOps, writeVariant } from './export_transformers.js';
 import { type InputShapes, folderAgreement, folderProbe, parseShapes, preprocessorShapes } from './export_transformers_folder_probe.js';
+import { type Float16RangeData, convertsToFloat16, float16RangeData } from './export_transformers_ranges.js';
 
 /** Flags of `whittle export-transformers` that apply to a model folder. */
 export interface ExportFolderFlags {
@@ -152,6 +153,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
   for (const sub of subs) {
     const mine = plan.filter((p) => p.sub === sub);
     const probes = new Map<string, Awaited<ReturnType<typeof folderProbe>>>();
+    const rangeData = new Map<string, Float16RangeData>();
     // each source file is read once per sub-model: the passes leave their input unchanged
     const models = new Map<string, Promise<Model>>();
     const load = (file: string): Promise<Model> => {
@@ -179,11 +181,17 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
       log(`${sub.stem} ${dtype}: ${p.description} (from ${source.file})`);
       const model = await load(source.file);
       const warnings: string[] = [];
-      const r = await runRecipe(model, { passes: p.steps }, { frontEnd: true, seed: 0 });
+      // float16 variants keep in float32 what leaves float16's range on made-up inputs of the sub-model
+      let ranges = rangeData.get(source.file);
+      if (!ranges && convertsToFloat16(p.steps)) rangeData.set(source.file, (ranges = await float16RangeData(model, { vocab, shapes, decoder: false })));
+      const r = await runRecipe(model, { passes: p.steps }, { frontEnd: true, seed: 0, ...(convertsToFloat16(p.steps) ? ranges!.init : {}) });
+      let float16: string | undefined;
       for (const s of r.steps) {
         if (!s.report.changed && s.pass !== 'normalize') throw new UsageError(`${sub.stem} ${dtype}: pass ${s.pass} changed nothing (${s.report.summary}); ${source.file} has no weights it can convert`);
         warnings.push(...(s.report.warnings ?? []).map((w) => `${s.pass}: ${w}`));
+        if (s.pass === 'convert-float16') float16 = `${s.report.summary}; ranges measured on ${ranges!.description}`;
       }
+      if (float16) log(`${sub.stem} ${dtype}: ${float16}`);
       const used = modelOps(r.model);
       if (dtype === 'q4' || dtype === 'q4f16') {
         const bad = used.filter((o) => WEBGPU_UNSUPPORTED_OPS.has(o.split(':').pop()!));
@@ -201,7 +209,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
       if (w.externalBytes) external[basename(path)] = 1;
       done.push({
         model: sub.stem, dtype, source, path, ...w, description: p.description, passes: p.steps.map((s) => s.pass).filter((x) => x !== 'normalize'), ops: used,
-        cosineToSource: agree.cosine, ...(agree.output ? { worstOutput: agree.output } : {}), warnings,
+        cosineToSource: agree.cosine, ...(agree.output ? { worstOutput: agree.output } : {}), ...(float16 ? { float16 } : {}), warnings,
       });
     }
   }
@@ -239,4 +247,6 @@ export function refuseSingleFileFlags(f: Record<string, unknown>): void {
   const single = ['tokenizer', 'tokenizerConfig', 'config', 'task', 'labels', 'bosTokenId', 'eosTokenId', 'maxPositions'];
   const given = single.filter((k) => f[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   if (given.length) throw new UsageError(`${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} for a single .onnx file; a model folder keeps its own config.json and tokenizer files`);
+  // one data set cannot feed sub-models with different inputs (an encoder's audio, a decoder's ids)
+  if (f.data !== undefined) throw new UsageError('--data is for a single .onnx file; in a model folder each sub-model\'s float16 ranges are measured on made-up inputs of its own (sized by --shapes)');
 }

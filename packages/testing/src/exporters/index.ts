@@ -8,3 +8,4 @@ export * from './genai_builder.js';
 export * from './torch_dynamo.js';
 export * from './ort_attention.js';
 export * from './onnxconverter.js';
+export * from './optimum_llama.js';
