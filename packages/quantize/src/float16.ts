@@ -223,10 +223,15 @@ export const convertFloat16Pass = definePass({
     const changed = converted > 0 || stats.casts + stats.constants > 0;
     const kept = [...kept32].map((k) => scopedName({ path: '' }, k));
     const reason = changed ? '' : '0 float32 initializers, Constant or Cast nodes to convert (the model holds no float32 weights)';
+    // onnxruntime's CPU provider computes most float16 ops in float32: an overflow shows only where float16 is computed
+    const unmeasured = changed && o.measure && !measured
+      ? ['activation ranges not measured (no calibration data): if the model computes values beyond float16\'s range (a decoder\'s massive activations squared in a norm, large residual sums), they overflow where float16 is computed (WebGPU), which onnxruntime\'s CPU provider, computing most float16 ops in float32, does not show; give calibration data (--data) to find them and keep those ops float32']
+      : [];
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
+        ...(unmeasured.length ? { warnings: unmeasured } : {}),
         summary: changed
           ? `converted ${converted} initializers to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${accumulators.length ? `, ${accumulators.length} casting and rescaling integer accumulators` : ''}${dequantizers.length ? `, ${dequantizers.length} dequantizing integer weights` : ''}${followed.length ? `, ${followed.length} computing from constants beyond the float16 range until a Softmax` : ''}${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
           : reason,

@@ -48,12 +48,17 @@ describe('convert-float16 measured ranges (decoder LM)', () => {
     const [ref, out] = [await logits(lm.model, f), await logits(h, f)];
     expect(hasNaN(out)).toBe(false);
     expect(relError(ref, out)).toBeLessThan(0.01);
+    expect(report.warnings ?? []).toEqual([]);
   });
 
   it('without measuring, the mask constant still keeps its readers float32 (no -inf fill)', async () => {
     const { model: h, report } = await runPass(convertFloat16Pass, lm.model, { measure: false });
     expect((report.details!.outOfRangeConstants as string[]).length).toBeGreaterThan(0);
     expect(typeof report.details!.measured).toBe('string');
+    // asked not to measure: no warning; without data to measure on: the warning says what is left unchecked
+    expect(report.warnings ?? []).toEqual([]);
+    const { report: blind } = await runPass(convertFloat16Pass, lm.model, {});
+    expect(blind.warnings).toEqual([expect.stringMatching(/^activation ranges not measured \(no calibration data\).*overflow where float16 is computed \(WebGPU\)/)]);
     expect(hasNaN(await logits(h, decoderFeeds(lm.config, rows(3))))).toBe(false);
   });
 

@@ -4,7 +4,7 @@
  */
 import type { Model } from '@whittle/graph';
 import type { CorpusInput } from '@whittle/testing/corpus';
-import { genaiBuilderDecoder, optimumDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchDynamoMlp, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
+import { genaiBuilderDecoder, optimumDecoder, optimumLlamaDecoder, paddleOcrStyle, sklearnDataset, sklearnDecisionTree, sklearnMlpClassifier, sklearnMlpRegressor, tf2onnxConvNet, torchDynamoMlp, torchTransformerEncoder, torchvisionMobilenetV2 } from '@whittle/testing/exporters';
 
 /** A fixture: a builder and its inputs. */
 export interface FixtureModel {
@@ -51,6 +51,16 @@ export const FIXTURES: readonly FixtureModel[] = [
       { name: 'attention_mask', type: 'int64', dims: [1, 7], kind: 'ones' },
       kv('past_key_values.0.key'), kv('past_key_values.0.value'), kv('past_key_values.1.key'), kv('past_key_values.1.value'),
       { name: 'use_cache_branch', type: 'bool', dims: [1], kind: 'ones' },
+    ],
+  },
+  {
+    id: 'optimum-llama', about: 'a Llama-style decoder as Optimum exports model.onnx (RMSNorm with its Casts, rotary positions computed in the graph, 4 query over 2 key/value heads repeated by Expand/Reshape, SiLU-gated MLP; KV cache), with a massive residual channel (600) on every third token',
+    build: () => optimumLlamaDecoder({ seed: 1, massiveActivation: { channel: 5, value: 600 } }),
+    inputs: [
+      { name: 'input_ids', type: 'int64', dims: [1, 4], kind: 'token-ids', vocab: 256 },
+      { name: 'attention_mask', type: 'int64', dims: [1, 7], kind: 'ones' },
+      { name: 'position_ids', type: 'int64', dims: [1, 4], values: [3, 4, 5, 6] },
+      ...[0, 1].flatMap((i) => ['key', 'value'].map((kind): CorpusInput => ({ name: `past_key_values.${i}.${kind}`, type: 'float32', dims: [1, 2, 3, 16] }))),
     ],
   },
   {
