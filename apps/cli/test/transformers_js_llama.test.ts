@@ -23,7 +23,7 @@ import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { tensor } from '@whittle/tensor';
 import { float16ToFloat32Array } from '@whittle/tensor/float16';
-import { optimumLlamaDecoder } from '@whittle/testing/exporters';
+import { type OptimumLlamaDecoderOptions, optimumLlamaDecoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { TINY_VOCAB, tinyTokenizer } from './fixtures/tiny_lm.js';
 import { whittleInProcess } from './in_process.js';
@@ -35,10 +35,10 @@ const NEW = 8;
 const PROMPTS = ['w1 w5 w9 w3 w7', 'w40 w2 w2 w61 w17 w88 w30'];
 const OPTIONS = { seed: 7, vocab: TINY_VOCAB, layers: 2, hidden: 64, heads: 4, kvHeads: 2, massiveActivation: { channel: 5, value: 600 } };
 
-function writeLlama(name: string): { model: string; tokenizer: string } {
+function writeLlama(name: string, extra: Partial<OptimumLlamaDecoderOptions> = {}): { model: string; tokenizer: string } {
   const model = join(dir, `${name}.onnx`);
   const tokenizer = join(dir, 'tokenizer.json');
-  writeFileSync(model, writeModel(optimumLlamaDecoder(OPTIONS)));
+  writeFileSync(model, writeModel(optimumLlamaDecoder({ ...OPTIONS, ...extra })));
   writeFileSync(tokenizer, JSON.stringify(tinyTokenizer()));
   return { model, tokenizer };
 }
@@ -120,14 +120,15 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
     expect(finite(broken) && cosineSimilarity(broken, ref) > 0.9).toBe(false);
   }, 180_000);
 
-  it('through the command line, --data token ids measure the ranges; the table says what stayed float32', async () => {
-    const src = writeLlama('llama_cli');
+  it('through the command line (Qwen2-style: q/k/v biases, LM head tied to the embedding), --data token ids measure the ranges; the table says what stayed float32', async () => {
+    const src = writeLlama('llama_cli', { qkvBias: true, tiedEmbeddings: true });
     const ids = join(dir, 'ids.jsonl');
     writeFileSync(ids, Array.from({ length: 6 }, (_, i) => JSON.stringify(Array.from({ length: 12 }, (_, t) => (i * 7 + t * 5) % TINY_VOCAB))).join('\n'));
     const out = join(dir, 'models', 'cli');
     const cli = await whittleInProcess('export-transformers', src.model, '--tokenizer', src.tokenizer, '--out', out, '--variants', 'fp32,fp16', '--data', ids);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/^fp16: converted .* nodes kept float32 \(\d+ by measured ranges.*; ranges measured on JSON Lines samples from .*ids\.jsonl$/m);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'llama', tie_word_embeddings: true });
     const half = await interpreterLogits(await readModelFile(join(out, 'onnx', 'model_fp16.onnx')), [3, 6, 9]);
     const ref = await interpreterLogits(await readModelFile(join(out, 'onnx', 'model.onnx')), [3, 6, 9]);
     expect(cosineSimilarity(half, ref)).toBeGreaterThan(0.999);

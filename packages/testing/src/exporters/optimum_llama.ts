@@ -98,7 +98,7 @@ export function optimumLlamaDecoder(options: OptimumLlamaDecoderOptions): Model 
     // torch stores an exported Linear's weight transposed, as onnx::MatMul_<n>
     const w = b.initializer(`onnx::MatMul_${1000 + k}`, normal([kIn, nOut], 0.6 / Math.sqrt(kIn)));
     const y = node('MatMul', [x, w], {}, `${name}/MatMul`);
-    return bias ? node('Add', [b.initializer(`${name.slice(1).replace(/\//g, '.')}.bias`, normal([nOut], 0.02)), y], {}, `${name}/Add`) : y;
+    return bias ? node('Add', [b.initializer(`${name.replace(/\//g, '.')}.bias`, normal([nOut], 0.02)), y], {}, `${name}/Add`) : y;
   };
   const rmsNorm = (x: string, weight: string, scope: string): string => {
     const xf = node('Cast', [x], { to: 1 }, `${scope}/Cast`);
@@ -151,9 +151,9 @@ export function optimumLlamaDecoder(options: OptimumLlamaDecoderOptions): Model 
     const x = rmsNorm(h, rmsWeight(`model.layers.${i}.input_layernorm.weight`), `${sc}/input_layernorm`);
     const split = (y: string, n: number, label: string): string =>
       node('Transpose', [node('Reshape', [y, vecI([0, 0, n, dh], `${sc}/self_attn/Constant_${label}`)], {}, `${sc}/self_attn/Reshape_${label}`)], { perm: [0, 2, 1, 3] }, `${sc}/self_attn/Transpose_${label}`);
-    const q = rotate(split(linear(x, `/${sc}/self_attn/q_proj`, d, heads * dh, qkvBias), heads, 'q'), `${sc}/self_attn/rope_q`);
-    let key = rotate(split(linear(x, `/${sc}/self_attn/k_proj`, d, kvHeads * dh, qkvBias), kvHeads, 'k'), `${sc}/self_attn/rope_k`);
-    let value = split(linear(x, `/${sc}/self_attn/v_proj`, d, kvHeads * dh, qkvBias), kvHeads, 'v');
+    const q = rotate(split(linear(x, `${sc}/self_attn/q_proj`, d, heads * dh, qkvBias), heads, 'q'), `${sc}/self_attn/rope_q`);
+    let key = rotate(split(linear(x, `${sc}/self_attn/k_proj`, d, kvHeads * dh, qkvBias), kvHeads, 'k'), `${sc}/self_attn/rope_k`);
+    let value = split(linear(x, `${sc}/self_attn/v_proj`, d, kvHeads * dh, qkvBias), kvHeads, 'v');
     key = node('Concat', [`past_key_values.${i}.key`, key], { axis: -2 }, `${sc}/self_attn/Concat`);
     value = node('Concat', [`past_key_values.${i}.value`, value], { axis: -2 }, `${sc}/self_attn/Concat_1`);
     presents.push(key, value);
@@ -176,12 +176,12 @@ export function optimumLlamaDecoder(options: OptimumLlamaDecoderOptions): Model 
     const probs = node('Softmax', [scores], { axis: -1 }, `${sc}/self_attn/Softmax`);
     let a = node('MatMul', [probs, vr], {}, `${sc}/self_attn/MatMul_1`);
     a = node('Reshape', [node('Transpose', [a], { perm: [0, 2, 1, 3] }, `${sc}/self_attn/Transpose_out`), vecI([0, 0, d], `${sc}/self_attn/Constant_out`)], {}, `${sc}/self_attn/Reshape_out`);
-    h = node('Add', [h, linear(a, `/${sc}/self_attn/o_proj`, heads * dh, d)], {}, `${sc}/Add`);
+    h = node('Add', [h, linear(a, `${sc}/self_attn/o_proj`, heads * dh, d)], {}, `${sc}/Add`);
     const y = rmsNorm(h, rmsWeight(`model.layers.${i}.post_attention_layernorm.weight`), `${sc}/post_attention_layernorm`);
-    const gate = linear(y, `/${sc}/mlp/gate_proj`, d, intermediate);
-    const up = linear(y, `/${sc}/mlp/up_proj`, d, intermediate);
+    const gate = linear(y, `${sc}/mlp/gate_proj`, d, intermediate);
+    const up = linear(y, `${sc}/mlp/up_proj`, d, intermediate);
     const act = node('Mul', [gate, node('Sigmoid', [gate], {}, `${sc}/mlp/act_fn/Sigmoid`)], {}, `${sc}/mlp/act_fn/Mul`);
-    h = node('Add', [h, linear(node('Mul', [act, up], {}, `${sc}/mlp/Mul`), `/${sc}/mlp/down_proj`, intermediate, d)], {}, `${sc}/Add_1`);
+    h = node('Add', [h, linear(node('Mul', [act, up], {}, `${sc}/mlp/Mul`), `${sc}/mlp/down_proj`, intermediate, d)], {}, `${sc}/Add_1`);
   }
   h = rmsNorm(h, rmsWeight('model.norm.weight'), 'model/norm');
   const head = tiedEmbeddings ? node('Transpose', [embed], { perm: [1, 0] }, 'lm_head/Transpose') : b.initializer('onnx::MatMul_lm_head', normal([d, vocab], 0.6 / Math.sqrt(d)));
