@@ -99,7 +99,10 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
     });
     const by = Object.fromEntries(r.variants.map((v) => [v.dtype, v]));
     // the RMSNorms' squares of the 600 channel (360,000) leave float16's range on the made-up token windows
-    for (const d of ['fp16', 'q4f16']) expect(by[d]!.float16, d).toMatch(/nodes kept float32 \(\d+ by measured ranges.*ranges measured on 8 synthetic sample/);
+    // every variant was run on a made-up first step in onnxruntime-node and compared with the input
+    expect(by.fp32!.cosineToFp32).toBeCloseTo(1, 12);
+    for (const [d, floor] of [['fp16', 0.9999], ['q8', 0.999], ['q4', 0.95], ['q4f16', 0.95]] as const) expect(by[d]!.cosineToFp32, d).toBeGreaterThan(floor);
+    for (const d of ['fp16', 'q4f16']) expect(by[d]!.float16, d).toMatch(/nodes kept float32 \(\d+ by measured ranges.*ranges measured on 8 made-up sample/);
 
     const got = await generateBoth('llama', r.variants);
     for (const [dtype, runs] of Object.entries(got)) runs.forEach(({ tjs, ort }, i) => expect(tjs, `${dtype} '${PROMPTS[i]}'`).toEqual(ort));

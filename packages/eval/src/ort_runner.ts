@@ -1,6 +1,6 @@
 /** onnxruntime-node runners (node only). */
 import * as ort from 'onnxruntime-node';
-import { ArgumentError, float16ToFloat32Array } from '@whittle/tensor';
+import { ArgumentError, float16ToFloat32Array, float32BitsToFloat16 } from '@whittle/tensor';
 import type { Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { argmaxRows } from './metrics.js';
@@ -44,6 +44,12 @@ export interface OrtRunner {
   release(): Promise<void>;
 }
 
+function toFloat16(v: Float32Array): Uint16Array {
+  const out = new Uint16Array(v.length);
+  float32BitsToFloat16(new Uint32Array(v.buffer, v.byteOffset, v.length), out);
+  return out;
+}
+
 function toFloat32(t: ort.Tensor): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d;
@@ -69,6 +75,8 @@ export async function createOrtRunner(model: OrtModelSource, opts: OrtRunnerOpti
   const outputNames = session.outputNames.filter((n) => !nonTensorOutputs.includes(n));
   const outputTypes = new Map<string, string>();
   for (const m of session.outputMetadata ?? []) if (m.isTensor) outputTypes.set(m.name, m.type);
+  // a float16 model (past keys/values of a float16 decoder) is fed the float32 values others take
+  const halfInputs = new Set((session.inputMetadata ?? []).filter((m) => m.isTensor && m.type === 'float16').map((m) => m.name));
   return {
     inputNames: session.inputNames,
     outputNames,
@@ -78,7 +86,8 @@ export async function createOrtRunner(model: OrtModelSource, opts: OrtRunnerOpti
     async run(feeds) {
       const inputs: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(feeds)) {
-        inputs[name] = f instanceof ort.Tensor ? f : new ort.Tensor(f.type ?? sampleElementType(f.data), f.data as Float32Array, [...f.dims]);
+        if (!(f instanceof ort.Tensor) && halfInputs.has(name) && f.data instanceof Float32Array) inputs[name] = new ort.Tensor('float16', toFloat16(f.data), [...f.dims]);
+        else inputs[name] = f instanceof ort.Tensor ? f : new ort.Tensor(f.type ?? sampleElementType(f.data), f.data as Float32Array, [...f.dims]);
       }
       const out = nonTensorOutputs.length ? await session.run(inputs, outputNames) : await session.run(inputs);
       const res: Record<string, OrtOutput> = {};

@@ -28,6 +28,7 @@ import { resolveLabels } from './export_transformers_labels.js';
 import { type ExportFolderFlags, type ExportFolderResult, exportTransformersFolder, refuseSingleFileFlags } from './export_transformers_folder.js';
 import { type EncoderProbe, type ProbeAgreement, encoderProbe, probeAgreement } from './export_transformers_probe.js';
 import { convertsToFloat16, float16RangeData } from './export_transformers_ranges.js';
+import { type FolderAgreement, folderAgreement, folderProbe } from './export_transformers_folder_probe.js';
 
 /** Flags of `whittle export-transformers`. */
 export interface ExportTransformersFlags {
@@ -66,7 +67,11 @@ export interface ExportedVariant {
   passes: string[];
   /** Op types of the main graph and subgraphs (custom domains as domain:op). */
   ops: string[];
-  /** Encoders: smallest cosine of the variant's mean-pooled embeddings to the input model's on the probe batch (onnxruntime-node). */
+  /**
+   * Smallest cosine to the input model's outputs in onnxruntime-node: encoders, of the mean-pooled
+   * embeddings on the probe batch; decoders, of each float output (logits, present keys/values)
+   * on a made-up first step (token ids below the vocabulary, an empty cache).
+   */
   cosineToFp32?: number;
   /** Encoder heads: fraction of probe rows (sequences, or unmasked tokens; question answering: sequences × start/end) whose top class (answer start / end token) is the input model's. */
   top1ToFp32?: number;
@@ -187,6 +192,8 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   const folder = userPath(f.out);
   if (userPath(input).startsWith(join(folder, 'onnx'))) throw new UsageError(`--out '${f.out}' would overwrite the input model; choose another folder`);
   let probe: EncoderProbe | undefined;
+  // a decoder's variants are run on a made-up first step (token ids, an empty cache) and compared output by output
+  const decoderProbe = decoder ? await folderProbe(userPath(input), model, { vocab: Math.min(tok.vocabSize, vocab ?? tok.vocabSize), shapes: {}, what: `'${input}'` }) : undefined;
   if (encoder) {
     const specials = tokenizerSpecials(tokText);
     const idsShape = model.graph.inputs.find((i) => i.name === 'input_ids')?.type?.shape;
@@ -197,7 +204,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   const plans = variants.map((dtype) => transformersJsVariantPlan(dtype, { ...(f.blockSize ? { blockSize: f.blockSize } : {}), ...(f.accuracyLevel ? { accuracyLevel: f.accuracyLevel } : {}), keepFloat32Io: kind === 'encoder' }));
   // float16 variants keep in float32 what leaves float16's range on this data
   const ranges = plans.some((p) => convertsToFloat16(p.steps)) ? await float16RangeData(model, { data: f.data, vocab: Math.min(tok.vocabSize, vocab ?? tok.vocabSize), decoder: kind === 'decoder' }) : undefined;
-  if (ranges) log(`float16 ranges measured on ${ranges.description}`);
+  if (ranges) log(`float16 ranges measured on ${ranges.detail}`);
   mkdirSync(join(folder, 'onnx'), { recursive: true });
   const done: ExportedVariant[] = [];
   const external: Record<string, number> = {};
@@ -224,10 +231,15 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
     }
     const file = join(folder, plan.path);
     let agree: ProbeAgreement = {};
-    const verify = probe ? async (src: Uint8Array | string): Promise<void> => void (agree = await probeAgreement(probe, src, encoder!.outputs, `${dtype} (${plan.path}, not written)`)) : undefined;
+    let logits: FolderAgreement | undefined;
+    const verify = probe
+      ? async (src: Uint8Array | string): Promise<void> => void (agree = await probeAgreement(probe, src, encoder!.outputs, `${dtype} (${plan.path}, not written)`))
+      : async (src: Uint8Array | string): Promise<void> => void (logits = await folderAgreement(decoderProbe!, src, `${dtype} (${plan.path}, not written)`));
     const w = await writeVariant(out, file, verify);
-    const { cosine, top1, maxProbDelta } = agree;
-    if (cosine !== undefined && cosine < ENCODER_COSINE_WARN[dtype]) warnings.push(`embeddings cosine to the input model ${cosine.toFixed(5)} < ${ENCODER_COSINE_WARN[dtype]} on the probe batch`);
+    const { top1, maxProbDelta } = agree;
+    const cosine = agree.cosine ?? logits?.cosine;
+    if (agree.cosine !== undefined && agree.cosine < ENCODER_COSINE_WARN[dtype]) warnings.push(`embeddings cosine to the input model ${agree.cosine.toFixed(5)} < ${ENCODER_COSINE_WARN[dtype]} on the probe batch`);
+    if (logits && logits.cosine < ENCODER_COSINE_WARN[dtype]) warnings.push(`output '${logits.output}' cosine to the input model ${logits.cosine.toFixed(5)} < ${ENCODER_COSINE_WARN[dtype]} on a made-up first step (${decoderProbe!.description})`);
     if (maxProbDelta !== undefined && maxProbDelta > HEAD_PROB_DELTA_WARN[dtype]) warnings.push(`a softmax probability moves by ${maxProbDelta.toFixed(4)} > ${HEAD_PROB_DELTA_WARN[dtype]} from the input model's on the probe batch (top-1 agreement ${((top1 ?? 0) * 100).toFixed(1)}%)`);
     if (w.externalBytes) external[basename(plan.path)] = 1;
     done.push({
@@ -293,6 +305,9 @@ const int = (name: string, lo: number, hi: number) => (v: string): number => {
   return x;
 };
 
+/** What a decoder's cosine column compares. */
+const DECODER_COSINE = 'cosine: logits and present keys/values vs the input model in onnxruntime-node on a made-up first step (smallest over the outputs)';
+
 /** Register `whittle export-transformers`. */
 export function addExportTransformersCommand(program: Command): void {
   program
@@ -333,11 +348,11 @@ export function addExportTransformersCommand(program: Command): void {
       const base = r.variants.find((v) => v.dtype === 'fp32');
       const enc = r.kind === 'encoder';
       const head = enc && r.task !== 'feature-extraction';
-      const col = head ? ' top-1 | max Δp |' : enc ? ' cosine |' : '';
-      const lines = [`wrote ${r.folder}`, '', `| dtype | file | size | vs fp32 |${col} passes |`, `|---|---|---:|---:|${head ? '---:|---:|' : enc ? '---:|' : ''}---|`];
+      const col = head ? ' top-1 | max Δp |' : ' cosine |';
+      const lines = [`wrote ${r.folder}`, '', `| dtype | file | size | vs fp32 |${col} passes |`, `|---|---|---:|---:|${head ? '---:|---:|' : '---:|'}---|`];
       for (const v of r.variants) {
         const size = v.bytes + v.externalBytes;
-        const cos = head ? ` ${v.top1ToFp32 !== undefined ? `${(v.top1ToFp32 * 100).toFixed(1)}%` : '–'} | ${v.maxProbDelta?.toFixed(4) ?? '–'} |` : enc ? ` ${v.cosineToFp32?.toFixed(5) ?? '–'} |` : '';
+        const cos = head ? ` ${v.top1ToFp32 !== undefined ? `${(v.top1ToFp32 * 100).toFixed(1)}%` : '–'} | ${v.maxProbDelta?.toFixed(4) ?? '–'} |` : ` ${v.cosineToFp32?.toFixed(5) ?? '–'} |`;
         lines.push(`| ${v.dtype} | ${v.path} | ${formatBytes(size)} | ${base ? `${((base.bytes + base.externalBytes) / size).toFixed(2)}×` : '–'} |${cos} ${v.passes.join(' → ') || '(input)'} |`);
       }
       for (const v of r.variants) if (v.float16) lines.push(`${v.dtype}: ${v.float16}`);
@@ -353,8 +368,8 @@ export function addExportTransformersCommand(program: Command): void {
       lines.push('', enc
         ? `config.json: model_type ${n(c.model_type)}, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} heads, hidden ${n(c.hidden_size)}, vocabulary ${n(c.vocab_size)}; ${what}`
         : c.model_type === 'llama'
-          ? `config.json: model_type llama, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} query heads over ${n(c.num_key_value_heads)} key/value heads of ${n(c.head_dim)}, vocabulary ${n(c.vocab_size)}, ${n(c.max_position_embeddings)} positions`
-          : `config.json: model_type ${n(c.model_type)}, ${n(c.n_layer)} layers, ${n(c.n_head)} heads, vocabulary ${n(c.vocab_size)}`);
+          ? `config.json: model_type llama, ${n(c.num_hidden_layers)} layers, ${n(c.num_attention_heads)} query heads over ${n(c.num_key_value_heads)} key/value heads of ${n(c.head_dim)}, vocabulary ${n(c.vocab_size)}, ${n(c.max_position_embeddings)} positions; ${DECODER_COSINE}`
+          : `config.json: model_type ${n(c.model_type)}, ${n(c.n_layer)} layers, ${n(c.n_head)} heads, vocabulary ${n(c.vocab_size)}; ${DECODER_COSINE}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }

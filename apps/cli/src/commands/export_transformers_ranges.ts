@@ -22,8 +22,10 @@ export function convertsToFloat16(steps: readonly { pass: string }[]): boolean {
 /** What the float16 ranges are measured on, and the pass context carrying it. */
 export interface Float16RangeData {
   init: Pick<PassContextInit, 'calibration' | 'activationRuntime' | 'calibrationRuntime'>;
-  /** For the log and the result: the data's description. */
+  /** For the result: what the data is, in short. */
   description: string;
+  /** For the log: the data source's full description (made-up inputs: every size chosen). */
+  detail: string;
 }
 
 /**
@@ -34,17 +36,19 @@ export interface Float16RangeData {
 export async function float16RangeData(model: Model, o: { data?: string | undefined; vocab?: number | undefined; shapes?: Record<string, number[]> | undefined; decoder: boolean }): Promise<Float16RangeData> {
   let calibration: CalibrationSource;
   let description: string;
+  let detail: string;
   if (o.data) {
     const d = await openCliData(o.data, model, 'train', textUnitFor(undefined, o.decoder));
     calibration = calibrationFrom(d.source, { inputs: d.inputs, batchSize: 8, limit: 64 });
-    description = d.source.description;
+    description = detail = d.source.description;
   } else {
     const specs = modelInputSpecs(model).map((s) => (o.shapes?.[s.name] ? { ...s, shape: o.shapes[s.name] } : s));
     // a processor's float input (not a KV cache) is large: a spectrogram, an image
     const count = specs.some((x) => x.elemType === 'float32' && !/past|cache/i.test(x.name)) ? MADE_UP_FLOAT_SAMPLES : MADE_UP_TOKEN_SAMPLES;
     const src = syntheticSource(specs, { count, seed: 0, ...(o.vocab ? { intHigh: o.vocab } : {}) });
     calibration = calibrationFrom(src, { inputs: specs, batchSize: count });
-    description = src.description;
+    description = `${count} made-up samples (seed 0${o.vocab ? `, token ids below ${o.vocab}` : ''}; data-free)`;
+    detail = src.description;
   }
-  return { init: { calibration, ...(await calibrationRuntime()) }, description };
+  return { init: { calibration, ...(await calibrationRuntime()) }, description, detail };
 }
