@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoModelForCausalLM, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
+import { pipeline } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
 import { decoderIo, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
@@ -17,6 +17,7 @@ import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { genaiBuilderDecoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
+import { type BothTokens, generateBoth } from './fixtures/generate_both.js';
 import { TINY_VOCAB, tinyTokenizer } from './fixtures/tiny_lm.js';
 import { whittleInProcess } from './in_process.js';
 
@@ -35,41 +36,9 @@ function writeGenai(name: string, tiedEmbeddings: boolean): { model: string; tok
   return { model, tokenizer };
 }
 
-function useLocalModels(): void {
-  env.allowRemoteModels = false;
-  env.localModelPath = join(dir, 'models');
-}
+const generateTokens = (name: string, variants: readonly { dtype: string; path: string }[]) => generateBoth(join(dir, 'models'), name, variants, PROMPTS, NEW);
 
-/**
- * Per variant and prompt: Transformers.js' greedy tokens from the folder, and the onnxruntime-node
- * KV-cache loop's on the same file. Transformers.js stops after the end-of-text token (id 0).
- */
-async function generateBoth(name: string, variants: readonly { dtype: string; path: string }[]): Promise<Record<string, { tjs: number[]; ort: number[] }[]>> {
-  useLocalModels();
-  const out = join(dir, 'models', name);
-  const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const got: Record<string, { tjs: number[]; ort: number[] }[]> = {};
-  for (const v of variants) {
-    const model = await AutoModelForCausalLM.from_pretrained(name, { dtype: v.dtype as 'fp32' });
-    const ort = await openOrtDecoder(join(out, v.path));
-    try {
-      for (const text of PROMPTS) {
-        const enc = tokenizer(text);
-        const ids = Array.from(enc.input_ids.data as BigInt64Array, Number);
-        const res = (await model.generate({ ...enc, max_new_tokens: NEW, do_sample: false })) as { tolist(): bigint[][] };
-        const tjs = res.tolist()[0]!.map(Number).slice(ids.length);
-        const mine = (await greedyGenerate(ort, decoderIo(ort, v.path), ids, NEW)).tokens;
-        (got[v.dtype] ??= []).push({ tjs, ort: mine });
-      }
-    } finally {
-      await ort.release();
-      await model.dispose();
-    }
-  }
-  return got;
-}
-
-function expectSameTokens(got: Record<string, { tjs: number[]; ort: number[] }[]>): void {
+function expectSameTokens(got: Record<string, BothTokens[]>): void {
   for (const [dtype, runs] of Object.entries(got)) {
     runs.forEach(({ tjs, ort }, i) => {
       const n = tjs.length < NEW ? tjs.length : NEW;
@@ -110,7 +79,7 @@ describe('export-transformers (onnxruntime-genai model-builder layout)', () => {
       expect(m.graph.inputs.find((i) => i.name === 'past_key_values.0.key')?.type).toMatchObject({ elemType: 'float16' });
     }
 
-    const got = await generateBoth('genai', r.variants);
+    const got = await generateTokens('genai', r.variants);
     expectSameTokens(got);
     // the tokens vary (a model repeating one token would prove little)
     expect(new Set(got.fp32!.flatMap((g) => g.ort)).size).toBeGreaterThan(3);
@@ -147,7 +116,7 @@ describe('export-transformers (onnxruntime-genai model-builder layout)', () => {
     const m = await readModelFile(join(out, 'onnx', 'model_q4.onnx'));
     const producer = (x: string) => m.graph.nodes.find((n) => n.outputs.includes(x));
     expect(producer('logits')?.opType).toBe('MatMulNBits');
-    expectSameTokens(await generateBoth('tied', [{ dtype: 'fp32', path: 'onnx/model.onnx' }, { dtype: 'q4', path: 'onnx/model_q4.onnx' }]));
+    expectSameTokens(await generateTokens('tied', [{ dtype: 'fp32', path: 'onnx/model.onnx' }, { dtype: 'q4', path: 'onnx/model_q4.onnx' }]));
   }, 60_000);
 
   it('refuses --max-positions beyond the rotary caches, and GroupQueryAttention heads that contradict the cache or each other', async () => {

@@ -14,10 +14,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoModelForCausalLM, AutoTokenizer, env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
-import { cosineSimilarity, decoderIo, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
+import { cosineSimilarity } from '@whittle/eval/node';
 import { type Model, runModel, runRecipe } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
@@ -25,6 +24,7 @@ import { tensor } from '@whittle/tensor';
 import { float16ToFloat32Array } from '@whittle/tensor/float16';
 import { type OptimumLlamaDecoderOptions, optimumLlamaDecoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
+import { generateBoth } from './fixtures/generate_both.js';
 import { TINY_VOCAB, tinyTokenizer } from './fixtures/tiny_lm.js';
 import { whittleInProcess } from './in_process.js';
 
@@ -41,32 +41,6 @@ function writeLlama(name: string, extra: Partial<OptimumLlamaDecoderOptions> = {
   writeFileSync(model, writeModel(optimumLlamaDecoder({ ...OPTIONS, ...extra })));
   writeFileSync(tokenizer, JSON.stringify(tinyTokenizer()));
   return { model, tokenizer };
-}
-
-/** Per variant and prompt: Transformers.js' greedy tokens from the folder and the onnxruntime-node loop's. */
-async function generateBoth(name: string, variants: readonly { dtype: string; path: string }[]): Promise<Record<string, { tjs: number[]; ort: number[] }[]>> {
-  env.allowRemoteModels = false;
-  env.localModelPath = join(dir, 'models');
-  const out = join(dir, 'models', name);
-  const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const got: Record<string, { tjs: number[]; ort: number[] }[]> = {};
-  for (const v of variants) {
-    const model = await AutoModelForCausalLM.from_pretrained(name, { dtype: v.dtype as 'fp32' });
-    const ort = await openOrtDecoder(join(out, v.path));
-    try {
-      for (const text of PROMPTS) {
-        const enc = tokenizer(text);
-        const ids = Array.from(enc.input_ids.data as BigInt64Array, Number);
-        const res = (await model.generate({ ...enc, max_new_tokens: NEW, do_sample: false })) as { tolist(): bigint[][] };
-        const tjs = res.tolist()[0]!.map(Number).slice(ids.length);
-        (got[v.dtype] ??= []).push({ tjs, ort: (await greedyGenerate(ort, decoderIo(ort, v.path), ids, NEW)).tokens });
-      }
-    } finally {
-      await ort.release();
-      await model.dispose();
-    }
-  }
-  return got;
 }
 
 /** Logits of one first step over `ids` in Whittle's interpreter (float16 computed as float16), as float32. */
@@ -104,7 +78,7 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
     for (const [d, floor] of [['fp16', 0.9999], ['q8', 0.999], ['q4', 0.95], ['q4f16', 0.95]] as const) expect(by[d]!.cosineToFp32, d).toBeGreaterThan(floor);
     for (const d of ['fp16', 'q4f16']) expect(by[d]!.float16, d).toMatch(/nodes kept float32 \(\d+ by measured ranges.*ranges measured on 8 made-up sample/);
 
-    const got = await generateBoth('llama', r.variants);
+    const got = await generateBoth(join(dir, 'models'), 'llama', r.variants, PROMPTS, NEW);
     for (const [dtype, runs] of Object.entries(got)) runs.forEach(({ tjs, ort }, i) => expect(tjs, `${dtype} '${PROMPTS[i]}'`).toEqual(ort));
     expect(new Set(got.fp32!.flatMap((g) => g.ort)).size).toBeGreaterThan(3);
 

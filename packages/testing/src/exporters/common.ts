@@ -22,6 +22,33 @@ export function normal(rng: Rng, n: number, std: number): Float32Array {
   return a;
 }
 
+/** A float32 tensor of `shape` drawn from normal(mean, std). */
+export function normalTensor(rng: Rng, shape: readonly number[], std: number, mean = 0): Tensor {
+  const a = normal(rng, shape.reduce((p, d) => p * d, 1), std);
+  if (mean !== 0) for (let i = 0; i < a.length; i++) a[i]! += mean;
+  return f32(a, shape);
+}
+
+/** Sizes of a Llama-family decoder fixture (each fixture states its defaults). */
+export interface DecoderSizeOptions {
+  /** Seed of the weights. */
+  seed: number;
+  /** Decoder layers. */
+  layers?: number;
+  /** Hidden size. */
+  hidden?: number;
+  /** Query heads. */
+  heads?: number;
+  /** Key/value heads (must divide heads). */
+  kvHeads?: number;
+  /** Width of the gated MLP. */
+  intermediate?: number;
+  /** Vocabulary size. */
+  vocab?: number;
+  /** The LM head reads the embedding table through a Transpose instead of its own weight. */
+  tiedEmbeddings?: boolean;
+}
+
 /** `n` uniform draws in [lo, hi). */
 export function uniform(rng: Rng, n: number, lo: number, hi: number): Float32Array {
   const a = new Float32Array(n);

@@ -1,27 +1,14 @@
 import { type Model, GraphBuilder } from '@whittle/graph';
 import { Rng, type Tensor, tensor } from '@whittle/tensor';
-import { f32, i64, normal } from './common.js';
+import { type DecoderSizeOptions, f32, i64, normal } from './common.js';
 
-/** Options of {@link genaiBuilderDecoder}. */
-export interface GenaiBuilderDecoderOptions {
-  /** Seed of the weights. */
-  seed: number;
-  /** Decoder layers (default 2). */
-  layers?: number;
-  /** Hidden size (default 64). */
-  hidden?: number;
-  /** Query heads (default 4). */
-  heads?: number;
-  /** Key/value heads (default 2; must divide heads). */
-  kvHeads?: number;
-  /** Width of the gated MLP (default 2·hidden). */
-  intermediate?: number;
-  /** Vocabulary size (default 256). */
-  vocab?: number;
+/**
+ * Options of {@link genaiBuilderDecoder}: 2 layers, hidden 64, 4 query over 2 key/value heads,
+ * MLP 2·hidden, vocabulary 256, own LM head unless given.
+ */
+export interface GenaiBuilderDecoderOptions extends DecoderSizeOptions {
   /** Rows of the cos / sin caches: the longest total sequence (default 64). */
   maxPositions?: number;
-  /** The LM head reads the embedding table through a Transpose instead of its own weight (default false). */
-  tiedEmbeddings?: boolean;
 }
 
 /** The dims of a {@link genaiBuilderDecoder} that its callers feed by. */

@@ -1,5 +1,6 @@
 import { type Graph, type Model, GraphBuilder } from '@whittle/graph';
 import { Rng, type Tensor, tensor } from '@whittle/tensor';
+import { normalTensor } from './common.js';
 
 /** Options of {@link optimumDecoder}. */
 export interface OptimumDecoderOptions {
@@ -147,12 +148,7 @@ export function optimumDecoder(options: OptimumDecoderOptions): Model {
   if (d % heads !== 0) throw new RangeError(`optimumDecoder: dModel ${d} is not a multiple of heads ${heads}; pick heads dividing dModel`);
   const rng = new Rng(seed);
   const b = new GraphBuilder('main_graph');
-  const normal = (shape: number[], std: number, mean = 0): Tensor => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = mean + rng.normal() * std;
-    return f32(a, shape);
-  };
+  const normal = (shape: number[], std: number, mean = 0): Tensor => normalTensor(rng, shape, std, mean);
   const dh = d / heads;
   b.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   b.input('attention_mask', 'int64', ['batch_size', 'past_sequence_length + sequence_length']);

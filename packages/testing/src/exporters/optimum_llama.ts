@@ -1,31 +1,16 @@
 import { type Model, GraphBuilder } from '@whittle/graph';
-import { Rng, type Tensor, tensor } from '@whittle/tensor';
+import { Rng, type Tensor } from '@whittle/tensor';
+import { type DecoderSizeOptions, f32, i64, normalTensor } from './common.js';
 
-/** Options of {@link optimumLlamaDecoder}. */
-export interface OptimumLlamaDecoderOptions {
-  /** Seed of the weights. */
-  seed: number;
+/**
+ * Options of {@link optimumLlamaDecoder}: 2 layers, hidden 64, 4 query over 2 key/value heads, MLP
+ * 2.75·hidden (rounded to 8), vocabulary 256, own LM head unless given.
+ */
+export interface OptimumLlamaDecoderOptions extends DecoderSizeOptions {
   /** Default opset import (default 17). */
   opset?: number;
-  /** Decoder layers (default 2). */
-  layers?: number;
-  /** Hidden size (default 64). */
-  hidden?: number;
-  /** Query heads (default 4) and key/value heads (default 2; must divide heads). */
-  heads?: number;
-  kvHeads?: number;
-  /** MLP width (default 2.75 × hidden, rounded to 8). */
-  intermediate?: number;
-  /** Vocabulary size (default 256). */
-  vocab?: number;
   /** Biases on the q/k/v projections (Qwen2). */
   qkvBias?: boolean;
-  /**
-   * The LM head reads the token table through a Transpose (tied, as `tie_word_embeddings`
-   * exports); else it has its own [hidden, vocab] weight, named as torch names an exported
-   * transposed Linear weight.
-   */
-  tiedEmbeddings?: boolean;
   /**
    * A residual channel with a huge value on every third token from the embedding on, as trained
    * LLMs carry ("massive activations", hundreds to thousands): the RMSNorm's x² leaves float16's
@@ -33,9 +18,6 @@ export interface OptimumLlamaDecoderOptions {
    */
   massiveActivation?: { channel: number; value: number };
 }
-
-const f32 = (v: Float32Array | number[], shape: number[]): Tensor => tensor(v instanceof Float32Array ? v : Float32Array.from(v), shape, 'float32', { backend: 'cpu' });
-const i64 = (v: number[], shape: number[]): Tensor => tensor(BigInt64Array.from(v.map(BigInt)), shape, 'int64', { backend: 'cpu' });
 
 /** The RMSNorm epsilon Llama configs use. */
 const EPS = 1e-6;
@@ -64,12 +46,7 @@ export function optimumLlamaDecoder(options: OptimumLlamaDecoderOptions): Model 
   if (dh % 2 !== 0) throw new RangeError(`optimumLlamaDecoder: head size ${dh} must be even for the rotary embedding`);
   const rng = new Rng(seed);
   const b = new GraphBuilder('main_graph');
-  const normal = (shape: number[], std: number, mean = 0): Tensor => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = mean + rng.normal() * std;
-    return f32(a, shape);
-  };
+  const normal = (shape: number[], std: number, mean = 0): Tensor => normalTensor(rng, shape, std, mean);
   let k = 0;
   const node = (op: string, inputs: string[], attrs: Record<string, number | number[] | Tensor> = {}, label = op, floats: string[] = []): string =>
     b.node(op, inputs, attrs, { name: `/${label}`, outputNames: [`/${label}_output_${k++}`], floatAttrs: floats });
