@@ -4,7 +4,7 @@
  * over 2 key/value heads repeated by Expand/Reshape, position_ids input, an additive mask holding
  * float32's lowest value) whose residual stream carries a "massive activation" (600 in one
  * channel on every third token, as trained LLMs do): config.json is Llama's; every written dtype
- * loads in Transformers.js in Node and generates greedily what the onnxruntime-node KV-cache loop
+ * (int8 and uint8 too) loads in Transformers.js in Node and generates greedily what the onnxruntime-node KV-cache loop
  * generates from the same file; and the float16 variants compute right in float16.
  *
  * onnxruntime's CPU provider runs most float16 ops in float32, which hides an overflow that
@@ -66,7 +66,8 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
   it('config.json is Llama\'s; every dtype generates in Transformers.js what onnxruntime-node generates; float16 variants measured on token windows compute right in float16', async () => {
     const src = writeLlama('llama');
     const out = join(dir, 'models', 'llama');
-    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out, variants: 'fp32,fp16,q8,q4,q4f16' });
+    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out, variants: 'fp32,fp16,q8,int8,uint8,q4,q4f16' });
+    expect(r.variants.map((v) => v.path)).toEqual(['onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_uint8.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx']);
     // no learned position table: Llama's config, query heads spanning the hidden width, the cache's 2 key/value heads
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({
       architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: TINY_VOCAB, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16,
@@ -75,7 +76,7 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
     // the RMSNorms' squares of the 600 channel (360,000) leave float16's range on the made-up token windows
     // every variant was run on a made-up first step in onnxruntime-node and compared with the input
     expect(by.fp32!.cosineToFp32).toBeCloseTo(1, 12);
-    for (const [d, floor] of [['fp16', 0.9999], ['q8', 0.999], ['q4', 0.95], ['q4f16', 0.95]] as const) expect(by[d]!.cosineToFp32, d).toBeGreaterThan(floor);
+    for (const [d, floor] of [['fp16', 0.9999], ['q8', 0.999], ['int8', 0.999], ['uint8', 0.999], ['q4', 0.95], ['q4f16', 0.95]] as const) expect(by[d]!.cosineToFp32, d).toBeGreaterThan(floor);
     for (const d of ['fp16', 'q4f16']) expect(by[d]!.float16, d).toMatch(/nodes kept float32 \(\d+ by measured ranges.*ranges measured on 8 made-up sample/);
 
     const got = await generateBoth(join(dir, 'models'), 'llama', r.variants, PROMPTS, NEW);

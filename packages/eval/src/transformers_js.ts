@@ -29,10 +29,15 @@ export function transformersJsPath(dtype: TransformersJsDtype, modelFileName = '
   return `onnx/${modelFileName}${suffix}.onnx`;
 }
 
-/** The dtypes `whittle export-transformers` writes, in the order it writes them. */
-export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
+/** The dtypes `whittle export-transformers` can write, in the order it writes them. */
+export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'] as const;
 /** A dtype `whittle export-transformers` writes. */
 export type TransformersJsVariant = (typeof TRANSFORMERS_JS_VARIANTS)[number];
+/**
+ * The dtypes written when none are asked for: one of each kind (int8 and uint8 are q8 with a set
+ * weight type, for those who load them by name).
+ */
+export const TRANSFORMERS_JS_DEFAULT_VARIANTS: readonly TransformersJsVariant[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 
 /** One Whittle pass of a variant's recipe. */
 export interface TransformersJsStep {
@@ -78,7 +83,8 @@ export interface TransformersJsPlanOptions {
  * (embedding tables), ops onnxruntime-web's WebGPU provider implements; q4f16 = the same with
  * every other float in float16; fp16 = float16 weights and activations (float16 inputs/outputs,
  * as Optimum's fp16 exports); q8 = dynamic int8 (DynamicQuantizeLinear + MatMulInteger, the
- * wasm default of Transformers.js).
+ * wasm default of Transformers.js); int8 / uint8 = the same with signed / unsigned weights (uint8
+ * also ConvInteger).
  */
 export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: TransformersJsPlanOptions = {}): TransformersJsVariantPlan {
   const q4: TransformersJsStep = {
@@ -91,6 +97,9 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     fp32: { steps: [], description: 'the input model, float32' },
     fp16: { steps: [fp16], description: `float16 weights and activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
     q8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8 (MatMulInteger; CPU/wasm)' },
+    int8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'int8', ops: ['MatMul', 'Gemm', 'Gather'] } }], description: 'dynamic int8, signed weights (MatMulInteger; CPU/wasm)' },
+    // Transformers.js' uint8 also quantizes convolutions (ConvInteger takes uint8 weights)
+    uint8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'uint8', ops: ['MatMul', 'Gemm', 'Conv', 'Gather'] } }], description: 'dynamic int8, unsigned weights (MatMulInteger, ConvInteger; CPU/wasm)' },
     q4: { steps: [q4], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
     q4f16: { steps: [q4, fp16], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
   };
@@ -99,7 +108,7 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
   // quantized dtypes untie shared weights first: an LM head tied to the token embedding gets its
   // own copy, which the second normalize folds with its Transpose into a [K, N] weight for
   // MatMulNBits / MatMulInteger, instead of a float MatMul transposing the table on every call
-  const untie = dtype === 'q8' || dtype === 'q4' || dtype === 'q4f16';
+  const untie = dtype !== 'fp32' && dtype !== 'fp16';
   // (only readers the passes quantize: rotary caches shared by every attention node stay one copy)
   const steps = untie ? [{ pass: 'normalize', options: { untieSharedWeights: true, untieOpTypes: [...UNTIED_READERS] } }, { pass: 'normalize', options: {} }, ...p.steps] : p.steps;
   return { dtype, path: transformersJsPath(dtype, opts.modelFileName), ...p, steps };

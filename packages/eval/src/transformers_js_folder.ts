@@ -53,16 +53,17 @@ const INT8_DTYPES: readonly TransformersJsDtype[] = ['q8', 'int8', 'uint8'];
 
 /**
  * The source of `dtype` for a sub-model: its float32 file; without one, an int8 file for q4 / q4f16
- * (re-quantized) and the existing `_quantized` file for q8. Throws a {@link LayoutError} naming the
+ * (re-quantized) and the existing file for q8, int8 and uint8. Throws a {@link LayoutError} naming the
  * sub-model when the folder holds nothing the dtype can be made from.
  */
 export function folderVariantSource(sub: TransformersJsSubModel, dtype: TransformersJsVariant): FolderVariantSource {
   const fp32 = sub.files.fp32;
   if (fp32) return { kind: 'float32', file: fp32 };
   const have = Object.values(sub.files).join(', ');
-  if (dtype === 'q8' && sub.files.q8) return { kind: 'copy', file: sub.files.q8 };
+  if (INT8_DTYPES.includes(dtype) && sub.files[dtype]) return { kind: 'copy', file: sub.files[dtype] };
   const int8 = INT8_DTYPES.map((d) => sub.files[d]).find((f) => f !== undefined);
   if ((dtype === 'q4' || dtype === 'q4f16') && int8) return { kind: 'int8', file: int8 };
-  const makeable = int8 ? `q4, q4f16 (re-quantized from ${int8})${sub.files.q8 ? ', q8 (copied)' : ''}` : 'none';
+  const copies = INT8_DTYPES.filter((d) => sub.files[d]);
+  const makeable = int8 ? `q4, q4f16 (re-quantized from ${int8})${copies.length ? `, ${copies.join(', ')} (copied)` : ''}` : 'none';
   throw new LayoutError(`sub-model '${sub.stem}' has no float32 file (${sub.stem}.onnx) to make ${dtype} from, only ${have}; dtypes it can have: ${makeable}`);
 }

@@ -13,8 +13,12 @@ import type { ElemTypes } from './elem_types.js';
 /** Largest finite float16. */
 const HALF_MAX = 65504;
 
-/** Ops whose float output is bounded whatever their input: propagation of an out-of-range value stops after them. */
-const BOUNDING_OPS = new Set(['Softmax', 'Sigmoid', 'Tanh', 'Erf', 'Sin', 'Cos', 'HardSigmoid', 'Softsign']);
+/**
+ * Ops whose float output is bounded whatever their input: propagation of an out-of-range value
+ * stops after them (Log: the log of any float32 is within ±89, so a magnitude scaled by 2^20
+ * before its log, as Silero VAD does, is back in range).
+ */
+const BOUNDING_OPS = new Set(['Softmax', 'Sigmoid', 'Tanh', 'Erf', 'Sin', 'Cos', 'HardSigmoid', 'Softsign', 'Log']);
 
 /** Whether any finite value is beyond the float16 range. */
 export function exceedsHalf(v: Float32Array): boolean {

@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type Model, runRecipe } from '@whittle/graph';
 import {
-  type DecoderShape, type EncoderShape, type EncoderTask, type TextModelKind, ENCODER_TASKS, TRANSFORMERS_JS_VARIANTS, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
+  type DecoderShape, type EncoderShape, type EncoderTask, type TextModelKind, ENCODER_TASKS, TRANSFORMERS_JS_DEFAULT_VARIANTS, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, decoderShapeOf, encoderShapeOf, loadTextTokenizer, parseTransformersJsVariants,
   textModelKind, tokenizerSpecials, transformersJsEncoderFiles, transformersJsFiles, transformersJsVariantPlan, BERT_CONFIG_SIZES,
 } from '@whittle/eval';
 import { PROTOBUF_LIMIT, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
@@ -136,9 +136,9 @@ export async function writeVariant(model: Model, path: string, verify?: (source:
 }
 
 /** Cosine of mean-pooled embeddings to the input's below which an encoder variant gets a warning (a 2-layer BERT-like fixture measures fp16 0.9999998, q8 0.99994, q4 and q4f16 0.98). */
-export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, q4: 0.95, q4f16: 0.95 };
+export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, int8: 0.99, uint8: 0.99, q4: 0.95, q4f16: 0.95 };
 /** Largest softmax probability change on the probe batch above which a head's variant gets a warning (the tiny BERT heads measure fp16 ≤ 0.0006, q8 ≤ 0.008, q4 and q4f16 ≤ 0.12; its question answering head's start/end scores fp16 0.0011, q8 0.016, q4 and q4f16 0.21). */
-export const HEAD_PROB_DELTA_WARN: Record<TransformersJsVariant, number> = { fp32: 1e-5, fp16: 0.02, q8: 0.1, q4: 0.2, q4f16: 0.2 };
+export const HEAD_PROB_DELTA_WARN: Record<TransformersJsVariant, number> = { fp32: 1e-5, fp16: 0.02, q8: 0.1, int8: 0.1, uint8: 0.1, q4: 0.2, q4f16: 0.2 };
 
 function parseTask(v: string | undefined): EncoderTask | undefined {
   if (v === undefined) return undefined;
@@ -176,7 +176,7 @@ export async function exportTransformersJs(input: string, f: ExportTransformersF
   if (rotary !== undefined && f.maxPositions !== undefined && f.maxPositions > rotary) throw new UsageError(`--max-positions ${f.maxPositions} exceeds the ${rotary} rows of '${input}''s rotary cos/sin caches (GroupQueryAttention embeds no later position)`);
   const encoder: EncoderShape | undefined = kind === 'encoder' ? encoderShapeOf(model, `'${input}'`, { task }) : undefined;
   if (encoder && (f.bosTokenId !== undefined || f.eosTokenId !== undefined)) throw new UsageError(`--bos-token-id / --eos-token-id are for decoder LMs; '${input}' is a text encoder (input_ids, no KV cache)`);
-  const variants = parseTransformersJsVariants(f.variants ?? TRANSFORMERS_JS_VARIANTS.join(','));
+  const variants = parseTransformersJsVariants(f.variants ?? TRANSFORMERS_JS_DEFAULT_VARIANTS.join(','));
   const userConfig = f.config ? readJsonObject(f.config, '--config') : {};
   const labels = encoder ? resolveLabels(encoder, f.labels, userConfig) : undefined;
   // the written id2label / label2id are the resolved ones, consistent with each other
@@ -316,7 +316,7 @@ export function addExportTransformersCommand(program: Command): void {
     .argument('<model>', 'a Transformers.js / Optimum model folder (config.json, tokenizer files, onnx/<sub-model>.onnx: every sub-model gets the variants, made from its float32 file, or q4/q4f16 re-quantized from its int8 file when that is all it ships), or a decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not, model_type gpt2; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output, or start_logits and end_logits (question answering)')
     .option('--tokenizer <file>', "the model's tokenizer.json (required for a single .onnx)")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
-    .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), q4 (MatMulNBits), q4f16 (default: all five; for a model folder, every dtype each sub-model has a source for)')
+    .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), int8 / uint8 (q8 with signed / unsigned weights; uint8 also convolutions), q4 (MatMulNBits), q4f16 (default: fp32, fp16, q8, q4, q4f16; for a model folder, those each sub-model has a source for)')
     .option('--tokenizer-config <file>', 'a tokenizer_config.json to copy (default: one written from the tokenizer)')
     .option('--block-size <n>', 'q4/q4f16 block size (power of two)', int('--block-size', 16, 256), 32)
     .option('--accuracy-level <n>', 'q4/q4f16 MatMulNBits accuracy_level (4 = int8 activations: faster on onnxruntime CPU)', int('--accuracy-level', 0, 4))

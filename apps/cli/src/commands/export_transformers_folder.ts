@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameS
 import { basename, join, relative, sep } from 'node:path';
 import { type Model, runRecipe } from '@whittle/graph';
 import {
-  type FolderVariantSource, TRANSFORMERS_JS_VARIANTS, type TransformersJsSubModel, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, folderVariantSource, parseTransformersJsVariants, transformersJsPath,
+  type FolderVariantSource, TRANSFORMERS_JS_DEFAULT_VARIANTS, type TransformersJsSubModel, type TransformersJsVariant, WEBGPU_UNSUPPORTED_OPS, folderVariantSource, parseTransformersJsVariants, transformersJsPath,
   transformersJsSubModels, transformersJsVariantPlan,
 } from '@whittle/eval';
 import { tempName, writeFileAtomic } from '@whittle/onnx/node';
@@ -130,7 +130,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
     }
   };
   const chosen = f.variants === undefined ? undefined : parseTransformersJsVariants(f.variants);
-  const plan = subs.flatMap((sub) => (chosen ?? TRANSFORMERS_JS_VARIANTS.filter((d) => makeable(sub, d))).map((dtype) => ({ sub, dtype, source: folderVariantSource(sub, dtype) })));
+  const plan = subs.flatMap((sub) => (chosen ?? TRANSFORMERS_JS_DEFAULT_VARIANTS.filter((d) => makeable(sub, d))).map((dtype) => ({ sub, dtype, source: folderVariantSource(sub, dtype) })));
   if (f.defaultDtype !== undefined) {
     // Transformers.js loads the default dtype for every sub-model: each must have it (made, or already in the folder)
     const all = transformersJsSubModels(onnxFiles);
