@@ -4,7 +4,7 @@
  * over 2 key/value heads repeated by Expand/Reshape, position_ids input, an additive mask holding
  * float32's lowest value) whose residual stream carries a "massive activation" (600 in one
  * channel on every third token, as trained LLMs do): config.json is Llama's; every written dtype
- * (int8 and uint8 too) loads in Transformers.js in Node and generates greedily what the onnxruntime-node KV-cache loop
+ * (int8, uint8, q2 and q2f16 too) loads in Transformers.js in Node and generates greedily what the onnxruntime-node KV-cache loop
  * generates from the same file; and the float16 variants compute right in float16.
  *
  * onnxruntime's CPU provider runs most float16 ops in float32, which hides an overflow that
@@ -66,13 +66,15 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
   it('config.json is Llama\'s; every dtype generates in Transformers.js what onnxruntime-node generates; float16 variants measured on token windows compute right in float16', async () => {
     const src = writeLlama('llama');
     const out = join(dir, 'models', 'llama');
-    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out, variants: 'fp32,fp16,q8,int8,uint8,q4,q4f16' });
-    expect(r.variants.map((v) => v.path)).toEqual(['onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_uint8.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx']);
+    const r = await exportTransformersJs(src.model, { tokenizer: src.tokenizer, out, variants: 'fp32,fp16,q8,int8,uint8,q4,q4f16,q2,q2f16' });
+    expect(r.variants.map((v) => v.path)).toEqual(['onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_int8.onnx', 'onnx/model_uint8.onnx', 'onnx/model_q4.onnx', 'onnx/model_q4f16.onnx', 'onnx/model_q2.onnx', 'onnx/model_q2f16.onnx']);
     // no learned position table: Llama's config, query heads spanning the hidden width, the cache's 2 key/value heads
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({
       architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: TINY_VOCAB, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16,
     });
     const by = Object.fromEntries(r.variants.map((v) => [v.dtype, v]));
+    // 2-bit codes (MatMulNBits bits 2): smaller than q4
+    expect(by.q2!.bytes).toBeLessThan(by.q4!.bytes * 0.8);
     // the RMSNorms' squares of the 600 channel (360,000) leave float16's range on the made-up token windows
     // every variant was run on a made-up first step in onnxruntime-node and compared with the input
     expect(by.fp32!.cosineToFp32).toBeCloseTo(1, 12);

@@ -13,6 +13,8 @@ export const TRANSFORMERS_JS_DTYPE_SUFFIX = {
   uint8: '_uint8',
   q4: '_q4',
   q4f16: '_q4f16',
+  q2: '_q2',
+  q2f16: '_q2f16',
   bnb4: '_bnb4',
 } as const;
 
@@ -30,12 +32,13 @@ export function transformersJsPath(dtype: TransformersJsDtype, modelFileName = '
 }
 
 /** The dtypes `whittle export-transformers` can write, in the order it writes them. */
-export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'] as const;
+export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'q2', 'q2f16'] as const;
 /** A dtype `whittle export-transformers` writes. */
 export type TransformersJsVariant = (typeof TRANSFORMERS_JS_VARIANTS)[number];
 /**
  * The dtypes written when none are asked for: one of each kind (int8 and uint8 are q8 with a set
- * weight type, for those who load them by name).
+ * weight type, for those who load them by name; q2 / q2f16 lose much more than q4 and are for
+ * those who measured that they can).
  */
 export const TRANSFORMERS_JS_DEFAULT_VARIANTS: readonly TransformersJsVariant[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 
@@ -91,6 +94,9 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     pass: 'quantize-weights',
     options: { bits: 4, granularity: 'block', blockSize: opts.blockSize ?? 32, format: 'matmulnbits', symmetric: true, ops: ['MatMul', 'Gemm', 'Gather'], ...(opts.accuracyLevel ? { accuracyLevel: opts.accuracyLevel } : {}), ...(opts.requantizeInt8 ? { requantizeInt8: true } : {}) },
   };
+  // 2-bit: an asymmetric grid (a symmetric one has 3 levels); MatMulNBits stores 2-bit codes,
+  // GatherBlockQuantized tables keep 4-bit containers
+  const q2: TransformersJsStep = { pass: 'quantize-weights', options: { ...q4.options, bits: 2, symmetric: false } };
   const from = opts.requantizeInt8 ? ' re-quantized from the int8 weights' : '';
   const fp16: TransformersJsStep = { pass: 'convert-float16', options: { keepIoTypes: opts.keepFloat32Io ?? false } };
   const plans: Record<TransformersJsVariant, Omit<TransformersJsVariantPlan, 'dtype' | 'path'>> = {
@@ -102,6 +108,8 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     uint8: { steps: [{ pass: 'quantize-dynamic', options: { weightType: 'uint8', ops: ['MatMul', 'Gemm', 'Conv', 'Gather'] } }], description: 'dynamic int8, unsigned weights (MatMulInteger, ConvInteger; CPU/wasm)' },
     q4: { steps: [q4], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
     q4f16: { steps: [q4, fp16], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
+    q2: { steps: [q2], description: `2-bit asymmetric weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits; tables in 4-bit GatherBlockQuantized), float32 activations` },
+    q2f16: { steps: [q2, fp16], description: `2-bit asymmetric weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits; tables in 4-bit GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
   };
   const p = plans[dtype];
   if (!p) throw new LayoutError(`Transformers.js dtype '${String(dtype)}' cannot be written; choose from ${TRANSFORMERS_JS_VARIANTS.join(', ')}`);

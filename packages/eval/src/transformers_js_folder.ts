@@ -50,10 +50,12 @@ export type FolderVariantSource =
   | { kind: 'copy'; file: string };
 
 const INT8_DTYPES: readonly TransformersJsDtype[] = ['q8', 'int8', 'uint8'];
+/** Dtypes an int8 file's weights can be re-quantized to (block-wise MatMulNBits / GatherBlockQuantized). */
+const REQUANTIZABLE: readonly TransformersJsVariant[] = ['q4', 'q4f16', 'q2', 'q2f16'];
 
 /**
  * The source of `dtype` for a sub-model: its float32 file; without one, an int8 file for q4 / q4f16
- * (re-quantized) and the existing file for q8, int8 and uint8. Throws a {@link LayoutError} naming the
+ * / q2 / q2f16 (re-quantized) and the existing file for q8, int8 and uint8. Throws a {@link LayoutError} naming the
  * sub-model when the folder holds nothing the dtype can be made from.
  */
 export function folderVariantSource(sub: TransformersJsSubModel, dtype: TransformersJsVariant): FolderVariantSource {
@@ -62,8 +64,8 @@ export function folderVariantSource(sub: TransformersJsSubModel, dtype: Transfor
   const have = Object.values(sub.files).join(', ');
   if (INT8_DTYPES.includes(dtype) && sub.files[dtype]) return { kind: 'copy', file: sub.files[dtype] };
   const int8 = INT8_DTYPES.map((d) => sub.files[d]).find((f) => f !== undefined);
-  if ((dtype === 'q4' || dtype === 'q4f16') && int8) return { kind: 'int8', file: int8 };
+  if (REQUANTIZABLE.includes(dtype) && int8) return { kind: 'int8', file: int8 };
   const copies = INT8_DTYPES.filter((d) => sub.files[d]);
-  const makeable = int8 ? `q4, q4f16 (re-quantized from ${int8})${copies.length ? `, ${copies.join(', ')} (copied)` : ''}` : 'none';
+  const makeable = int8 ? `${REQUANTIZABLE.join(', ')} (re-quantized from ${int8})${copies.length ? `, ${copies.join(', ')} (copied)` : ''}` : 'none';
   throw new LayoutError(`sub-model '${sub.stem}' has no float32 file (${sub.stem}.onnx) to make ${dtype} from, only ${have}; dtypes it can have: ${makeable}`);
 }

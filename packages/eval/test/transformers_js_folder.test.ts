@@ -23,10 +23,10 @@ describe('Transformers.js folder sub-models', () => {
     expect(folderVariantSource(int8, 'q4')).toEqual({ kind: 'int8', file: 'decoder_model_merged_quantized.onnx' });
     expect(folderVariantSource(int8, 'q8')).toEqual({ kind: 'copy', file: 'decoder_model_merged_quantized.onnx' });
     expect(() => folderVariantSource(int8, 'fp16')).toThrow(LayoutError);
-    expect(() => folderVariantSource(int8, 'fp16')).toThrow(/'decoder_model_merged' has no float32 file .* q4, q4f16 \(re-quantized from decoder_model_merged_quantized\.onnx\), q8 \(copied\)/);
+    expect(() => folderVariantSource(int8, 'fp16')).toThrow(/'decoder_model_merged' has no float32 file .* q4, q4f16, q2, q2f16 \(re-quantized from decoder_model_merged_quantized\.onnx\), q8 \(copied\)/);
     const uint8 = { stem: 'm', files: { uint8: 'm_uint8.onnx' } };
     expect(folderVariantSource(uint8, 'q4f16')).toEqual({ kind: 'int8', file: 'm_uint8.onnx' });
-    expect(() => folderVariantSource(uint8, 'q8')).toThrow(/dtypes it can have: q4, q4f16 \(re-quantized from m_uint8\.onnx\), uint8 \(copied\)$/);
+    expect(() => folderVariantSource(uint8, 'q8')).toThrow(/dtypes it can have: q4, q4f16, q2, q2f16 \(re-quantized from m_uint8\.onnx\), uint8 \(copied\)$/);
     expect(folderVariantSource(uint8, 'uint8')).toEqual({ kind: 'copy', file: 'm_uint8.onnx' });
     expect(() => folderVariantSource({ stem: 'm', files: { q4: 'm_q4.onnx' } }, 'q4f16')).toThrow(/dtypes it can have: none/);
   });

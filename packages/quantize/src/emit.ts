@@ -201,6 +201,14 @@ export function packMatMulNBits(q: QuantizedWeight, containerBits: number): { B:
   return { B, Z };
 }
 
+/**
+ * Code width MatMulNBits stores a `bits`-bit grid in: 2 and 4 as they are, 3 in 4, 5-8 in 8
+ * (onnxruntime implements bits 2, 4 and 8).
+ */
+export function nbitsContainer(bits: number): 2 | 4 | 8 {
+  return bits === 2 ? 2 : bits <= 4 ? 4 : 8;
+}
+
 /** A com.microsoft MatMulNBits node reading `input` with packed weights [B, scales, zero points]. */
 export function matMulNBitsNode(input: string, weights: readonly [string, string, string], output: string, a: { K: number; N: number; bits: number; blockSize: number }, name: string): Node {
   return createNode(

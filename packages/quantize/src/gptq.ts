@@ -11,7 +11,7 @@ import { type WeightFormat, writeQuantizedWeights, writeSummary } from './write_
 
 /** Options of `gptq`. */
 export const gptqOptions = defineOptions({
-  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid (3/2-bit in 4-bit containers)' },
+  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid (2-bit MatMulNBits as 2-bit codes; 3-bit and other 2-bit forms in 4-bit containers)' },
   symmetric: { type: 'boolean', default: true, description: 'symmetric grid' },
   granularity: { type: 'string', enum: ['per-channel', 'block'], default: 'block', description: 'per-output-channel scales, or group-wise scales (group = blockSize)' },
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'group size of the scales along the input dimension' },

@@ -123,7 +123,7 @@ export function hqqQuantize(w: Float64Array, rows: number, cols: number, spec: H
 
 /** Options of `quantize-hqq`. */
 export const hqqOptions = defineOptions({
-  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid (3/2-bit in 4-bit containers)' },
+  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid (2-bit MatMulNBits as 2-bit codes; 3-bit and other 2-bit forms in 4-bit containers)' },
   granularity: { type: 'string', enum: ['per-channel', 'block'], default: 'block', description: 'per-output-channel groups, or blocks of blockSize along the input dimension' },
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 64, description: 'group size along the input dimension (HQQ commonly 64)' },
   format: { type: 'string', enum: ['qdq', 'matmulnbits'], default: 'matmulnbits', description: 'output format (as quantize-weights)' },

@@ -12,7 +12,7 @@ import { gatherWebGpuWarning } from './gather_webgpu.js';
 
 /** Options of `quantize-weights`. */
 export const rtnOptions = defineOptions({
-  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid, 2 to 8: 2-4 bit grids are stored in 4-bit containers, 5-7 bit grids in 8-bit ones (the same size as 8 bits)' },
+  bits: { type: 'number', integer: true, min: 2, max: 8, default: 4, description: 'bits of the integer grid, 2 to 8: MatMulNBits stores 2-bit codes, 3-bit grids and other 2-bit forms go in 4-bit containers, 5-7 bit grids in 8-bit ones (the same size as 8 bits)' },
   symmetric: { type: 'boolean', default: true, description: 'symmetric grid (zero point 0) instead of asymmetric min/max' },
   granularity: { type: 'string', enum: ['per-tensor', 'per-channel', 'block'], default: 'block', description: 'one scale per tensor, per output channel, or per block of the reduction dimension' },
   blockSize: { type: 'number', integer: true, min: 16, max: 256, default: 128, description: 'block size for granularity "block" (a power of two for MatMulNBits; onnxruntime\'s MatMulNBits quantizer default is 128); a weight whose reduction dimension K is shorter uses the power of two >= K' },
@@ -179,7 +179,10 @@ export const quantizeWeightsPass = definePass({
     const webGpu = gatherWebGpuWarning(out);
     if (webGpu) warnings.push(webGpu);
     if (o.format === 'qdq' && o.bits < 8 && r.layers.length) warnings.push(`${o.bits}-bit weights as DequantizeLinear: onnxruntime's CPU and WebGPU providers do not fuse these into the MatMul/Gemm/Conv (they dequantize on every run, several times slower than float32); --format matmulnbits runs MatMul/Gemm weights fused`);
-    if (o.bits === 3 || o.bits === 2) warnings.push(`${o.bits}-bit grid stored in 4-bit containers (file size as 4-bit)`);
+    if (o.bits === 3) warnings.push('3-bit grid stored in 4-bit containers (file size as 4-bit)');
+    // MatMulNBits stores 2-bit codes; DequantizeLinear and GatherBlockQuantized have no 2-bit type
+    const wide2 = o.bits === 2 ? r.layers.filter((l) => l.container !== '2-bit').length + tied.length : 0;
+    if (wide2) warnings.push(`${wide2} of the 2-bit weights stored in 4-bit containers (DequantizeLinear and GatherBlockQuantized have no 2-bit codes; MatMulNBits, --format matmulnbits, stores them)`);
     const written = new Set(r.layers.map((l) => l.weight));
     kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));
     const keptNote = kept8.length ? `${kept8.length} small Conv weight${kept8.length > 1 ? 's' : ''} kept int8 per channel (reduction length < ${o.int8ConvBelow})` : '';

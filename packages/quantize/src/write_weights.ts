@@ -4,7 +4,7 @@
  * GPTQ, QAT and mixed precision.
  */
 import { type Graph, type Model, type Node, NameGenerator, definedNames, eliminateDeadCode, opsetVersion, scopedName, subgraphsOf } from '@whittle/graph';
-import { containerDType, emitDequantizeWeight, emitMatMulNBits, ensureDomain, matMulNBitsBytes, matMulNBitsEligible } from './emit.js';
+import { containerDType, emitDequantizeWeight, emitMatMulNBits, ensureDomain, matMulNBitsBytes, matMulNBitsEligible, nbitsContainer } from './emit.js';
 import { emitCastMul, emitGatherBlockQuantized, gatherBlockBytes, gatherBlockEligible } from './emit_fallback.js';
 import { dqSupports } from './opset_plan.js';
 import { SkipLog } from './skips.js';
@@ -123,7 +123,7 @@ export async function writeQuantizedWeights(model: Model, entries: readonly { si
       }
       if (form.kind === 'MatMulNBits') {
         ensureDomain(model, 'com.microsoft', 1);
-        const container = q.bits <= 4 ? 4 : 8;
+        const container = nbitsContainer(q.bits);
         let packed: [string, string, string] | undefined;
         for (const e of group) {
           const mm = emitMatMulNBits(e.site.nodeGraph, e.site, form.q, names, container, packed)[0]!;
@@ -166,7 +166,7 @@ async function chooseForm(group: readonly { site: WeightSite; q: QuantizedWeight
   const nbitsOk = onlySites && group.every((e) => matMulNBitsEligible(e.site, q));
   const container = (qq: QuantizedWeight, a4: boolean): string => containerDType(qq.bits, qq.symmetric, a4);
   if (format === 'matmulnbits' && nbitsOk) {
-    const bits = q.bits <= 4 ? 4 : 8;
+    const bits = nbitsContainer(q.bits);
     return { kind: 'MatMulNBits', q, fallback: '', bytes: matMulNBitsBytes(q, bits, scaleBytes), container: `${bits}-bit` };
   }
   // an embedding table read by Gathers only: GatherBlockQuantized gathers the rows it needs, where
@@ -184,7 +184,7 @@ async function chooseForm(group: readonly { site: WeightSite; q: QuantizedWeight
     ? `float16 DequantizeLinear needs opset 19, model has ${opset}`
     : `${q.granularity === 'block' ? 'block-wise' : q.granularity} DequantizeLinear needs opset ${q.granularity === 'block' ? 21 : q.granularity === 'per-channel' ? 13 : 10}, model has ${opset}`;
   if (q.granularity === 'block' && nbitsOk) {
-    const bits = q.bits <= 4 ? 4 : 8;
+    const bits = nbitsContainer(q.bits);
     return { kind: 'MatMulNBits', q, fallback: why, bytes: matMulNBitsBytes(q, bits, scaleBytes), container: `${bits}-bit` };
   }
   if (q.granularity === 'block' && onlySites && group.every((e) => gatherBlockEligible(e.site, q))) {

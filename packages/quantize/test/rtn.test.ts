@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runPass } from '@whittle/graph';
+import { runModel, runPass } from '@whittle/graph';
+import { tensor } from '@whittle/tensor';
 import { quantizeWeightsPass } from '../src/rtn.js';
 import { mixedFeeds, mixedModel, modelBytes, ortRun, relError } from './helpers.js';
 
@@ -34,6 +35,24 @@ describe('quantize-weights (RTN)', () => {
     expect(report.stats!.bytesAfter).toBeLessThan(report.stats!.bytesBefore!);
     if (opts.format === 'matmulnbits') expect(q.graph.nodes.filter((n) => n.opType === 'MatMulNBits').length).toBe(3);
     console.log(_name, 'relErr', err.toFixed(4), 'bytes', modelBytes(model), '->', modelBytes(q));
+  });
+
+  it('2-bit MatMulNBits stores 2-bit codes (half the 4-bit container), which onnxruntime and the interpreter read alike', async () => {
+    const opts = { bits: 2, format: 'matmulnbits', symmetric: false, blockSize: 16 };
+    const { model: q, report } = await runPass(quantizeWeightsPass, model, opts);
+    const nodes = q.graph.nodes.filter((n) => n.opType === 'MatMulNBits');
+    expect(nodes.length).toBe(3);
+    for (const n of nodes) {
+      const a = n.attributes.get('bits');
+      expect(a?.type === 'int' ? a.value : undefined).toBe(2);
+      // B [N, blocks, 16 · 2 / 8 = 4 bytes]
+      expect(q.graph.initializers.get(n.inputs[1]!)!.shape[2]).toBe(4);
+    }
+    // the Gather's table has no 2-bit form: the warning counts it
+    expect(report.warnings).toContainEqual(expect.stringMatching(/^1 of the 2-bit weights stored in 4-bit containers/));
+    const ort = (await ortRun(q, feeds))[q.graph.outputs[0]!.name]!;
+    const mine = await runModel(q, { x: tensor(feeds.x!.data as Float32Array, feeds.x!.dims), ids: tensor(feeds.ids!.data as BigInt64Array, feeds.ids!.dims, 'int64') });
+    expect(relError(ort, (await mine.get(q.graph.outputs[0]!.name)!.data()) as Float32Array)).toBeLessThan(1e-5);
   });
 
   it('does not modify its input and rejects unknown options', async () => {

@@ -193,7 +193,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
       }
       if (float16) log(`${sub.stem} ${dtype}: ${float16}`);
       const used = modelOps(r.model);
-      if (dtype === 'q4' || dtype === 'q4f16') {
+      if (/^q[24]/.test(dtype)) {
         const bad = used.filter((o) => WEBGPU_UNSUPPORTED_OPS.has(o.split(':').pop()!));
         if (bad.length) warnings.push(`ops without an onnxruntime-web WebGPU kernel: ${bad.join(', ')}`);
       }
