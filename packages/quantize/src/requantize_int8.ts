@@ -9,7 +9,7 @@
  */
 import { type Graph, type Model, type NameGenerator, type Node, createNode, eliminateDeadCode, scopedName, subgraphsOf, throwIfAborted } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
-import { cpuTensor, ensureDomain, matMulNBitsNode, packMatMulNBits } from './emit.js';
+import { cpuTensor, ensureDomain, matMulNBitsNode, nbitsContainer, packMatMulNBits } from './emit.js';
 import { type Int8Conv, type Int8Linear, type Int8Table, type Int8Weight, dequantizeInt8, findInt8Layers, int8Step } from './int8_layers.js';
 import { quantizeSiteRtn } from './rtn_nbits.js';
 import { gatherReadsHeadZeroPoints, reshapeBack, sharedGatherView } from './tied_head.js';
@@ -67,10 +67,6 @@ export interface RequantizeResult {
   dynamicQuantizeRemoved: number;
   /** Dynamic-int8 convolutions now `DequantizeLinear` → `Conv` on float activations (int8 weights kept), by node name. */
   convsDequantized: string[];
-}
-
-function containerOf(bits: number): 4 | 8 {
-  return bits <= 4 ? 4 : 8;
 }
 
 /** The power of two (>= 16) a reduction dimension of `k` uses: `blockSize`, or less for a short `k`. */
@@ -140,7 +136,7 @@ async function requantizeLinear(layers: readonly Int8Linear[], spec: RequantizeS
   const values = await dequantizeInt8(w);
   const bs = blockFor(K, spec.blockSize);
   const { q, mse } = quantizeBlock({ rowAxis: 1, rows: N, cols: K, shape: [K, N] }, values, spec, bs);
-  const container = containerOf(spec.bits);
+  const container = nbitsContainer(spec.bits);
   const { B, Z } = packMatMulNBits(q, container);
   const nb = blocksPerRow(q);
   const t: [string, string, string] = [names.value(`${base(w.name)}_nbits`), names.value(`${base(w.name)}_nbits_scales`), names.value(`${base(w.name)}_nbits_zero_points`)];
