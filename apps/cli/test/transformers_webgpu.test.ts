@@ -1,9 +1,10 @@
 /**
- * The q4 and q4f16 files `whittle export-transformers` writes for the zoo LM, in onnxruntime-web
+ * The q4, q4f16 and q2 files `whittle export-transformers` writes for the zoo LM, in onnxruntime-web
  * with the WebGPU provider in headless Chromium on SwiftShader: q4 uses only ops that provider
  * implements, onnxruntime-web places every node computing on floats on WebGPU (its verbose
  * session log) and runs the MatMulNBits / GatherBlockQuantized programs there, and the KV-cache
- * loop in the page gives the logits onnxruntime-node gives on the same tokens. q4f16 needs the
+ * loop in the page gives the logits onnxruntime-node gives on the same tokens (q2's 2-bit MatMulNBits
+ * too). q4f16 needs the
  * adapter's shader-f16 feature: with it its logits are checked the same way; without it (SwiftShader)
  * onnxruntime-web must refuse to run it, and the test says so.
  *
@@ -45,7 +46,7 @@ describe.runIf(run)(title, () => {
     const zoo = lmZooModel();
     const browser = launchWebGpuChromium(mkdtempSync(join(dir, 'profile-'))); // starts while the files are written
     const folder = join(dir, 'zoo');
-    const r = await exportTransformersJs(zoo.path, { tokenizer: zoo.tokenizerPath, tokenizerConfig: zoo.tokenizerConfigPath, out: folder, variants: 'q4,q4f16' });
+    const r = await exportTransformersJs(zoo.path, { tokenizer: zoo.tokenizerPath, tokenizerConfig: zoo.tokenizerConfigPath, out: folder, variants: 'q4,q4f16,q2' });
     const q4 = r.variants.find((v) => v.dtype === 'q4')!;
     // statically: every op of the q4 file has a WebGPU kernel, the weights are 4-bit blocks
     expect(q4.ops.filter((o) => !WEBGPU_EP_OPS.has(o)), 'ops without a WebGPU kernel').toEqual([]);
@@ -101,8 +102,8 @@ describe.runIf(run)(title, () => {
       expect(res.logits).toHaveLength(2);
       res.logits!.forEach((l, k) => {
         const got = l.f16bits ? l.data.map(float16BitsToFloat32) : l.data;
-        // float32 activations: within 1e-4 of the largest logit (measured: 3e-7); float16 activations: 3 %
-        expect(relativeError(got, want.get(res.dtype)![k]!), `${res.dtype} call ${k}`).toBeLessThan(res.dtype === 'q4' ? 1e-4 : 0.03);
+        // float32 activations (q4, and q2's 2-bit MatMulNBits): within 1e-4 of the largest logit (measured: 3e-7); float16 activations: 3 %
+        expect(relativeError(got, want.get(res.dtype)![k]!), `${res.dtype} call ${k}`).toBeLessThan(res.dtype === 'q4f16' ? 0.03 : 1e-4);
       });
     }
     expect(requests.every((u) => u.startsWith(`${origin}/`))).toBe(true);
