@@ -16,12 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '@whittle/quantize';
-import { cosineSimilarity } from '@whittle/eval/node';
-import { type Model, runModel, runRecipe } from '@whittle/graph';
+import { cosineSimilarity, decoderIo, greedyGenerate, interpreterDecoderSession } from '@whittle/eval/node';
+import { type Model, runRecipe } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
-import { tensor } from '@whittle/tensor';
-import { float16ToFloat32Array } from '@whittle/tensor/float16';
 import { type OptimumLlamaDecoderOptions, optimumLlamaDecoder } from '@whittle/testing/exporters';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
 import { generateBoth } from './fixtures/generate_both.js';
@@ -43,21 +41,10 @@ function writeLlama(name: string, extra: Partial<OptimumLlamaDecoderOptions> = {
   return { model, tokenizer };
 }
 
-/** Logits of one first step over `ids` in Whittle's interpreter (float16 computed as float16), as float32. */
+/** The next-token logits after `ids` in Whittle's interpreter (float16 computed as float16), as float32. */
 async function interpreterLogits(model: Model, ids: readonly number[]): Promise<Float32Array> {
-  const half = model.graph.inputs.find((i) => i.name === 'past_key_values.0.key')?.type?.kind === 'tensor' && (model.graph.inputs.find((i) => i.name === 'past_key_values.0.key')!.type as { elemType?: string }).elemType === 'float16';
-  const S = ids.length;
-  const feeds: Record<string, ReturnType<typeof tensor>> = {
-    input_ids: tensor(BigInt64Array.from(ids.map(BigInt)), [1, S], 'int64'),
-    attention_mask: tensor(BigInt64Array.from(ids.map(() => 1n)), [1, S], 'int64'),
-    position_ids: tensor(BigInt64Array.from(ids.map((_, i) => BigInt(i))), [1, S], 'int64'),
-  };
-  for (let i = 0; i < OPTIONS.layers; i++) {
-    for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = half ? tensor(new Uint16Array(0), [1, 2, 0, 16], 'float16') : tensor(new Float32Array(0), [1, 2, 0, 16], 'float32');
-  }
-  const logits = (await runModel(model, feeds)).get('logits')!;
-  const data = await logits.data();
-  return logits.dtype === 'float16' ? float16ToFloat32Array(data as Uint16Array) : (data as Float32Array);
+  const s = interpreterDecoderSession(model);
+  return (await greedyGenerate(s, decoderIo(s, 'interpreter'), ids, 1, { keepLogits: true })).logits![0]!;
 }
 
 const finite = (v: Float32Array): boolean => v.every((x) => Number.isFinite(x));

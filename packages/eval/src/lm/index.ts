@@ -12,3 +12,4 @@ export * from './agreement.js';
 export * from './speed.js';
 export * from './tokens.js';
 export * from './evaluate.js';
+export * from './interpreter_session.js';
