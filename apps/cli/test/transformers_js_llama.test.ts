@@ -41,7 +41,7 @@ function writeLlama(name: string, extra: Partial<OptimumLlamaDecoderOptions> = {
   return { model, tokenizer };
 }
 
-/** The next-token logits after `ids` in Whittle's interpreter (float16 computed as float16), as float32. */
+/** The next-token logits after `ids` in Whittle's interpreter (every float16 op's output kept in float16), as float32. */
 async function interpreterLogits(model: Model, ids: readonly number[]): Promise<Float32Array> {
   const s = interpreterDecoderSession(model);
   return (await greedyGenerate(s, decoderIo(s, 'interpreter'), ids, 1, { keepLogits: true })).logits![0]!;
@@ -72,7 +72,7 @@ describe('export-transformers (Optimum Llama-style decoder, massive activations)
     for (const [dtype, runs] of Object.entries(got)) runs.forEach(({ tjs, ort }, i) => expect(tjs, `${dtype} '${PROMPTS[i]}'`).toEqual(ort));
     expect(new Set(got.fp32!.flatMap((g) => g.ort)).size).toBeGreaterThan(3);
 
-    // computed in float16: w1 (id 3) and w7 (id 9) carry the massive channel
+    // float16 between ops: w1 (id 3) and w7 (id 9) carry the massive channel
     const ids = [3, 7, 11, 5, 9, 12];
     const ref = await interpreterLogits(await readModelFile(join(out, 'onnx', 'model.onnx')), ids);
     const q4 = await interpreterLogits(await readModelFile(join(out, 'onnx', 'model_q4.onnx')), ids);

@@ -36,7 +36,7 @@ describe('LM evaluation on the interpreter', () => {
     }
   });
 
-  it('float16 computed in float16: an unmeasured conversion collapses where onnxruntime-node looks right; measured ranges agree with float32', async () => {
+  it('float16 between ops: an unmeasured conversion collapses where onnxruntime-node looks right; measured ranges agree with float32', async () => {
     const model = optimumLlamaDecoder({ seed: 7, vocab: 96, massiveActivation: { channel: 5, value: 600 } });
     const prompt = [3, 7, 11, 5, 9, 12];
     const logits = async (s: ReturnType<typeof interpreterDecoderSession> | Awaited<ReturnType<typeof openOrtDecoder>>): Promise<Float32Array> => (await greedyGenerate(s, decoderIo(s, 'lm'), prompt, 1, { keepLogits: true })).logits![0]!;

@@ -18,7 +18,7 @@
 import { type Model, cloneModel, runPass } from '@whittle/graph';
 import { type OrtModuleLike, ortActivationRuntime, writeModel } from '@whittle/onnx';
 import * as ort from 'onnxruntime-node';
-import { decoderIo, slidingPerplexity } from '@whittle/eval';
+import { decoderIo, interpreterDecoderSession, slidingPerplexity } from '@whittle/eval';
 import { openOrtDecoder } from '@whittle/eval/node';
 import { basename } from 'node:path';
 import { readModelFile } from '@whittle/onnx/node';
@@ -83,6 +83,16 @@ async function perplexity(model: Model, tokens: number[], window: number): Promi
   } finally {
     await s.release();
   }
+}
+
+/**
+ * Perplexity in Whittle's interpreter, which keeps every float16 op's output in float16 (each op
+ * computed in float32, then rounded; onnxruntime's CPU
+ * provider computes most of them in float32, so its float16 perplexity cannot show an overflow).
+ */
+async function perplexityInFloat16(model: Model, tokens: number[], window: number): Promise<number> {
+  const s = interpreterDecoderSession(model);
+  return (await slidingPerplexity(s, decoderIo(s, 'lm_compress (interpreter)'), tokens, window, window / 2)).perplexity;
 }
 
 type Variant = { name: string; base?: string; make: (m: Model, calib: () => Record<string, Tensor>[], get: (n: string) => Model) => Promise<Model> };
@@ -158,6 +168,14 @@ async function quality(args: string[]): Promise<void> {
   for (const s of ['50', '2:4']) {
     const mag = inc(`magnitude-${s}`);
     for (const meth of ['wanda', 'sparsegpt']) if (mag !== undefined && inc(`${meth}-${s}`) !== undefined) check(`${meth} ${s} <= half of magnitude's increase`, inc(`${meth}-${s}`)! <= 0.5 * mag, `magnitude +${mag.toFixed(4)}, ${meth} +${inc(`${meth}-${s}`)!.toFixed(4)}`);
+  }
+  // the float16 rows again with float16 values between ops (the interpreter), against their float32 bases computed the same way
+  for (const [half, full] of [['fp16', 'fp32'], ['q4f16', 'rtn-int4-b32']] as const) {
+    if (!models.has(half) || !models.has(full)) continue;
+    const t0 = performance.now();
+    const [h, f] = [await perplexityInFloat16(models.get(half)!, tokens, window), await perplexityInFloat16(models.get(full)!, tokens, window)];
+    console.log(`${half} with float16 between ops (interpreter): ppl ${h.toFixed(4)} vs ${full} ${f.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    check(`${half} within 0.5 % of ${full}, float16 between ops`, Number.isFinite(h) && Math.abs(h / f - 1) <= 0.005, `${((h / f - 1) * 100).toFixed(3)} %`);
   }
   check('no NaN', rows.every((r) => !r.nan), rows.filter((r) => r.nan).map((r) => r.name).join(', ') || 'none');
   console.log('\ntarget                                              result   measured');

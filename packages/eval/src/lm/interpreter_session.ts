@@ -1,8 +1,10 @@
 /**
  * A {@link DecoderSession} over Whittle's own interpreter: the LM evaluation (perplexity, greedy
- * generation) without onnxruntime, in Node or a browser. Float16 ops compute in float16 here,
- * where onnxruntime's CPU provider computes most of them in float32: a float16 model whose values
- * overflow shows it in this session as it would on WebGPU. Browser-safe.
+ * generation) without onnxruntime, in Node or a browser. Every float16 op's output is kept in
+ * float16 here (each op computed in float32, then rounded), where onnxruntime's CPU provider
+ * computes most float16 ops in float32 end to end: a float16 model whose values overflow between
+ * ops shows it in this session as it would on WebGPU. (An accumulation that overflows inside one
+ * op while its result fits, as a float16 shader's might, is not seen.) Browser-safe.
  */
 import { type Model, runModel } from '@whittle/graph';
 import { type DType, type Tensor, tensor } from '@whittle/tensor';
