@@ -12,7 +12,7 @@ import { calibrationRuntime } from './context.js';
 
 /** Made-up samples when no data is given: windows of token ids, or (float inputs: audio features, pixels) fewer, larger ones. */
 const MADE_UP_TOKEN_SAMPLES = 8;
-const MADE_UP_FLOAT_SAMPLES = 2;
+const MADE_UP_FLOAT_SAMPLES = 1;
 
 /** Whether a plan's passes include the float16 conversion (its ranges need data). */
 export function convertsToFloat16(steps: readonly { pass: string }[]): boolean {
