@@ -13,32 +13,19 @@
  * onnxruntime-web start-up for both files, a prompt and one decode step: 10–20 s on 2 cores, most
  * of it SwiftShader compiling shaders and onnxruntime-web's wasm start-up.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '@whittle/quantize';
 import { decoderIo, greedyGenerate, openOrtDecoder } from '@whittle/eval/node';
 import { readModelFile } from '@whittle/onnx/node';
 import { float16BitsToFloat32 } from '@whittle/tensor';
-import { webGpuExpected } from '@whittle/tensor/node';
 import { lmCorpus, lmZooModel } from '@whittle/testing/lm';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
-import { type PageResult, type PageVariant, PAGE_RUN, launchWebGpuChromium, logsByModel, relativeError, runInPage } from './fixtures/ort_web_page.js';
+import { type PageResult, type PageVariant, PAGE_RUN, launchWebGpuChromium, logsByModel, relativeError, runInPage, webGpuTestScope } from './fixtures/ort_web_page.js';
 import { WEBGPU_EP_OPS, floatComputeNodes, nodePlacements } from './fixtures/webgpu_ops.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'whittle-tjs-webgpu-'));
-let server: Server | undefined;
-let context: BrowserContext | undefined;
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = webGpuExpected() || process.env.WHITTLE_WEBGPU_TESTS === '1';
+const { dir, run, keep } = webGpuTestScope('whittle-tjs-webgpu-');
 const title = 'export-transformers q4 / q4f16 in onnxruntime-web WebGPU (SwiftShader)';
 
 describe.runIf(run)(title, () => {
@@ -67,7 +54,7 @@ describe.runIf(run)(title, () => {
       variants.push({ dtype: v.dtype, file: `/m/${v.path}`, prompt, steps: g.tokens.slice(0, 1) });
     }
 
-    const { result: web, log, requests, origin } = await runInPage<PageResult>(browser, folder, PAGE_RUN, variants, (s, c) => ([server, context] = [s, c]));
+    const { result: web, log, requests, origin } = await runInPage<PageResult>(browser, folder, PAGE_RUN, variants, keep);
     expect(web.adapter.toLowerCase(), 'the SwiftShader adapter').toMatch(/swiftshader/);
     const logs = logsByModel(log);
 

@@ -13,34 +13,21 @@
  * audio through four layers: about a minute of SwiftShader on 2 cores) is added with
  * WHITTLE_WEBGPU_SLOW=1; by default the decoder runs in the page on the int8 encoder's states.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoProcessor } from '@huggingface/transformers';
-import type { BrowserContext } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphScopes } from '@whittle/graph';
 import '@whittle/quantize';
 import { createOrtRunner, decodeWav, type OrtFeed } from '@whittle/eval/node';
 import { readModelFile } from '@whittle/onnx/node';
-import { webGpuExpected } from '@whittle/tensor/node';
 import { PREQUANTIZED_CORPUS, corpusPath } from '@whittle/testing/corpus';
 import { exportTransformersFolder } from '../src/commands/export_transformers_folder.js';
-import { type PageFeed, type PageFeedsResult, type PageModelRun, PAGE_RUN_FEEDS, launchWebGpuChromium, logsByModel, relativeError, runInPage } from './fixtures/ort_web_page.js';
+import { type PageFeed, type PageFeedsResult, type PageModelRun, PAGE_RUN_FEEDS, launchWebGpuChromium, logsByModel, relativeError, runInPage, webGpuTestScope } from './fixtures/ort_web_page.js';
 import { WEBGPU_EP_OPS, floatNodes, nodePlacements } from './fixtures/webgpu_ops.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'whittle-whisper-webgpu-'));
-let server: Server | undefined;
-let context: BrowserContext | undefined;
-afterAll(async () => {
-  await context?.close().catch(() => {});
-  server?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const run = webGpuExpected() || process.env.WHITTLE_WEBGPU_TESTS === '1';
+const { dir, run, keep } = webGpuTestScope('whittle-whisper-webgpu-');
 const withEncoder = process.env.WHITTLE_WEBGPU_SLOW === '1';
 const title = 'export-transformers on whisper-tiny (int8 only): q4 in onnxruntime-web WebGPU (SwiftShader)';
 const SPEECH = fileURLToPath(new URL('./fixtures/speech_quick_brown_fox.wav', import.meta.url));
@@ -88,7 +75,7 @@ describe.runIf(run)(title, () => {
       runs.push({ label: `decoder ${dtype}`, file: `/m/onnx/decoder_model_merged_${dtype}.onnx`, feeds, outputs: ['logits'], tail: vocab });
     }
 
-    const { result: web, log, requests, origin } = await runInPage<PageFeedsResult>(browser, folder, PAGE_RUN_FEEDS, runs, (s, c) => ([server, context] = [s, c]));
+    const { result: web, log, requests, origin } = await runInPage<PageFeedsResult>(browser, folder, PAGE_RUN_FEEDS, runs, keep);
     expect(web.adapter.toLowerCase(), 'the SwiftShader adapter').toMatch(/swiftshader/);
     const logs = logsByModel(log.map((l) => l.replace(/^@@model (encoder|decoder) /, '@@model $1_')));
 

@@ -13,7 +13,7 @@ import { tensor } from '@whittle/tensor';
 import { optimumLlamaDecoder } from '@whittle/testing/exporters';
 import { buildDecoderLm } from '@whittle/testing/lm';
 import { describe, expect, it } from 'vitest';
-import { decoderIo, greedyGenerate, interpreterDecoderSession, slidingPerplexity } from '../src/index.js';
+import { cosineSimilarity, decoderIo, greedyGenerate, interpreterDecoderSession, slidingPerplexity } from '../src/index.js';
 import { openOrtDecoder } from '../src/node.js';
 
 const stream = (n: number, vocab: number): number[] => Array.from({ length: n }, (_, i) => (i * 37 + 11 + ((i * i) % 13)) % vocab);
@@ -40,21 +40,16 @@ describe('LM evaluation on the interpreter', () => {
     const model = optimumLlamaDecoder({ seed: 7, vocab: 96, massiveActivation: { channel: 5, value: 600 } });
     const prompt = [3, 7, 11, 5, 9, 12];
     const logits = async (s: ReturnType<typeof interpreterDecoderSession> | Awaited<ReturnType<typeof openOrtDecoder>>): Promise<Float32Array> => (await greedyGenerate(s, decoderIo(s, 'lm'), prompt, 1, { keepLogits: true })).logits![0]!;
-    const cosine = (a: Float32Array, b: Float32Array): number => {
-      let ab = 0, aa = 0, bb = 0;
-      for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i]! * b[i]!, aa + a[i]! ** 2, bb + b[i]! ** 2];
-      return ab / Math.sqrt(aa * bb);
-    };
     const ref = await logits(interpreterDecoderSession(model));
     const blind = (await runRecipe(model, { passes: [{ pass: 'convert-float16', options: { keepIoTypes: false } }] }, { frontEnd: true, seed: 0 })).model;
     const ort = await openOrtDecoder(writeModel(blind), { intraOpNumThreads: 1 });
     try {
-      expect(cosine(await logits(ort), ref)).toBeGreaterThan(0.999);
+      expect(cosineSimilarity(await logits(ort), ref)).toBeGreaterThan(0.999);
     } finally {
       await ort.release();
     }
     // all-zero logits (the norms' variance overflowed to inf): no cosine at all
-    const collapsed = cosine(await logits(interpreterDecoderSession(blind)), ref);
+    const collapsed = cosineSimilarity(await logits(interpreterDecoderSession(blind)), ref);
     expect(collapsed > 0.9, `cosine ${collapsed}`).toBe(false);
     // token windows of the model's vocabulary, an empty cache: the RMSNorms' squares stay float32
     const windows = async function* (): AsyncGenerator<Feeds> {
@@ -70,6 +65,6 @@ describe('LM evaluation on the interpreter', () => {
       }
     };
     const measured = (await runRecipe(model, { passes: [{ pass: 'convert-float16', options: { keepIoTypes: false } }] }, { frontEnd: true, seed: 0, calibration: { [Symbol.asyncIterator]: () => windows() } })).model;
-    expect(cosine(await logits(interpreterDecoderSession(measured)), ref)).toBeGreaterThan(0.999);
+    expect(cosineSimilarity(await logits(interpreterDecoderSession(measured)), ref)).toBeGreaterThan(0.999);
   });
 });

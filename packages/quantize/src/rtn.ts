@@ -181,7 +181,7 @@ export const quantizeWeightsPass = definePass({
     if (o.format === 'qdq' && o.bits < 8 && r.layers.length) warnings.push(`${o.bits}-bit weights as DequantizeLinear: onnxruntime's CPU and WebGPU providers do not fuse these into the MatMul/Gemm/Conv (they dequantize on every run, several times slower than float32); --format matmulnbits runs MatMul/Gemm weights fused`);
     if (o.bits === 3) warnings.push('3-bit grid stored in 4-bit containers (file size as 4-bit)');
     // MatMulNBits stores 2-bit codes; DequantizeLinear and GatherBlockQuantized have no 2-bit type
-    const wide2 = o.bits === 2 ? r.layers.filter((l) => l.container !== '2-bit').length + tied.length : 0;
+    const wide2 = o.bits === 2 ? r.layers.filter((l) => /^u?int4$|4-bit/.test(l.container)).length + tied.length : 0;
     if (wide2) warnings.push(`${wide2} of the 2-bit weights stored in 4-bit containers (DequantizeLinear and GatherBlockQuantized have no 2-bit codes; MatMulNBits, --format matmulnbits, stores them)`);
     const written = new Set(r.layers.map((l) => l.weight));
     kept8.splice(0, kept8.length, ...kept8.filter((n) => written.has(n)));

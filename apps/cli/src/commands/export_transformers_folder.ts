@@ -238,7 +238,8 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
   await writeFileAtomic(join(folder, 'config.json'), `${JSON.stringify(outConfig, null, 2)}\n`);
   const warnings: string[] = [];
   const requantized = done.filter((v) => v.source.kind === 'int8');
-  if (requantized.length) warnings.push(`${[...new Set(requantized.map((v) => v.model))].join(', ')}: the folder has no float32 file, so q4 / q4f16 were re-quantized from the int8 weights (rounded twice); quantizing the float32 export is more accurate when you have it`);
+  const dtypes = [...new Set(requantized.map((v) => v.dtype))];
+  if (requantized.length) warnings.push(`${[...new Set(requantized.map((v) => v.model))].join(', ')}: the folder has no float32 file, so ${dtypes.join(' / ')} ${dtypes.length > 1 ? 'were' : 'was'} re-quantized from the int8 weights (rounded twice); quantizing the float32 export is more accurate when you have it`);
   return { kind: 'folder', folder, subModels: subs.map((s) => s.stem), variants: done, copied, config: outConfig, warnings };
 }
 
