@@ -45,4 +45,29 @@ describe('whittle quantize stream on an untied token table', () => {
     for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i]! * b[i]!, aa + a[i]! ** 2, bb + b[i]! ** 2];
     expect(ab / Math.sqrt(aa * bb)).toBeGreaterThan(0.95);
   });
+
+  it('--bits 2 writes 2-bit MatMulNBits codes, keeps the table 4-bit and says so; smaller than 4-bit, runs in onnxruntime-node', async () => {
+    const { model, config } = genaiBuilderDecoder({ seed: 5, layers: 1, hidden: 64, heads: 4, kvHeads: 2, vocab: 512, tiedEmbeddings: false });
+    const src = join(dir, 'llama2.onnx');
+    await writeModelFile(model, src, { externalData: { location: 'llama2.onnx.data', sizeThreshold: 1024 } });
+    const [q4, q2] = [join(dir, 'llama2_q4.onnx'), join(dir, 'llama2_q2.onnx')];
+    for (const [out, bits] of [[q4, '4'], [q2, '2']] as const) {
+      const r = await whittleInProcess('quantize', 'stream', src, '-o', out, '--bits', bits, '--asymmetric');
+      expect(r.code, r.stderr).toBe(0);
+      if (bits === '2') expect(r.stdout).toMatch(/^quantized 9 weights; 8 as MatMulNBits, 1 token table as GatherBlockQuantized; 1 token table stored in 4-bit containers \(GatherBlockQuantized has no 2-bit codes\):/);
+    }
+    const m = await readModelFile(q2);
+    expect(m.graph.nodes.filter((n) => n.opType === 'MatMulNBits').map((n) => n.attributes.get('bits')?.value)).toEqual(Array(8).fill(2));
+    expect(m.graph.nodes.filter((n) => n.opType === 'GatherBlockQuantized').map((n) => n.attributes.get('bits')?.value ?? 4)).toEqual([4]);
+    // MatMulNBits weights hold about half the 4-bit bytes (scales and the 4-bit table unchanged)
+    expect(size(q2)).toBeLessThan(0.8 * size(q4));
+
+    const feeds = Object.fromEntries(Object.entries(genaiBuilderFeeds(config, [[3, 500, 77, 9, 41]])).map(([name, t]) => [name, { data: t.dataSync() as Float32Array | BigInt64Array, dims: [...t.shape] }])) as Record<string, OrtFeed>;
+    const [a, b] = [await ortLogits(src, feeds), await ortLogits(q2, feeds)];
+    expect(b.every(Number.isFinite)).toBe(true);
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < a.length; i++) [ab, aa, bb] = [ab + a[i]! * b[i]!, aa + a[i]! ** 2, bb + b[i]! ** 2];
+    // a 4-level grid on random weights: correlated with the float logits, far from equal
+    expect(ab / Math.sqrt(aa * bb)).toBeGreaterThan(0.5);
+  });
 });

@@ -23,6 +23,7 @@ import { type Model, type RawTensor, type TensorStreamIO, NameGenerator, elimina
 import { ArgumentError } from '@whittle/tensor';
 import { ensureDomain, matMulNBitsNode } from './emit.js';
 import type { NBitsSpec } from './nbits_kernel.js';
+import { repackCodes4To2, repackZeroPoints4To2 } from './nbits_repack2.js';
 import { BAND_BYTES, type NBitsBands, type NBitsOutputs, nbitsBands } from './nbits_bands.js';
 import { type BandThreadFactory, type NBitsBandPool, nbitsBandPool } from './nbits_pool.js';
 import { findStreamTiedTables, quantizeTiedTableStreaming } from './stream_tied.js';
@@ -31,7 +32,7 @@ import { type StreamFloatType, type StreamRows, isStreamFloat, streamRows } from
 
 /** Options of {@link quantizeWeightsStreaming}. */
 export interface StreamQuantizeOptions {
-  /** Grid bits, 2..8 (≤ 4 stored in 4-bit containers, else 8). Default 4. */
+  /** Grid bits, 2..8: 2 stored as 2-bit codes (token tables in 4-bit containers), 3 and 4 in 4-bit containers, else 8. Default 4. */
   bits?: number;
   /** Symmetric grid (zero point at the middle). Default true. */
   symmetric?: boolean;
@@ -181,8 +182,10 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
     throwIfAborted(opts.signal, 'quantizeWeightsStreaming');
     const [K, N] = s.t.dims as [number, number];
     const nb = Math.ceil(K / bs);
-    const blob = (bs * container) / 8;
-    const zpBytes = Math.ceil((nb * container) / 8);
+    // a 2-bit grid is quantized in 4-bit containers and written as 2-bit codes
+    const stored = spec.bits === 2 ? 2 : container;
+    const blob = (bs * stored) / 8;
+    const zpBytes = Math.ceil((nb * stored) / 8);
     let out = emitted.get(s.name);
     if (!out) {
       let q: NBitsOutputs;
@@ -194,8 +197,10 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
         q = await p;
         if (!io.dataFile) quantizeAhead(s);
       } else q = quantize(s) as NBitsOutputs;
+      const codes = stored === 2 ? repackCodes4To2(q.B.subarray(0, N * nb * ((bs * container) / 8))) : q.B;
+      const zps = stored === 2 ? repackZeroPoints4To2(q.zps, N, nb) : q.zps;
       const wB = io.begin();
-      wB.write(q.B);
+      wB.write(codes);
       out = { B: names.value(`${s.name}_nbits`), S: names.value(`${s.name}_scales`), Z: names.value(`${s.name}_zero_points`) };
       g.rawInitializers.set(out.B, { dataType: 'uint8', dims: [N, nb, blob], external: wB.finish() });
       // MatMulNBits' scales have A's type: float16 for a float16 weight (its MatMul reads float16)
@@ -205,13 +210,13 @@ async function quantizeSites(model: Model, io: TensorStreamIO, opts: StreamQuant
       wS.write(scaleBytes);
       g.rawInitializers.set(out.S, { dataType: type, dims: [N * nb], external: wS.finish() });
       const wZ = io.begin();
-      wZ.write(q.zps);
+      wZ.write(zps);
       g.rawInitializers.set(out.Z, { dataType: 'uint8', dims: [N * zpBytes], external: wZ.finish() });
       emitted.set(s.name, out);
-      layers.push({ weight: s.name, shape: [K, N], emitted: 'MatMulNBits', dataType: type, bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scaleBytes.byteLength + q.zps.length });
+      layers.push({ weight: s.name, shape: [K, N], emitted: 'MatMulNBits', dataType: type, bytesIn: s.t.external!.length, bytesOut: N * nb * blob + scaleBytes.byteLength + zps.length });
     }
     ensureDomain(model, 'com.microsoft', 1);
-    const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: container, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));
+    const mm = matMulNBitsNode(s.node.inputs[0]!, [out.B, out.S, out.Z], s.node.outputs[0]!, { K, N, bits: stored, blockSize: bs }, names.node(`${s.node.name || s.name}_MatMulNBits`));
     g.nodes.splice(g.nodes.indexOf(s.node), 1, mm);
     opts.onProgress?.(tied.length + gathers.length + i + 1, total, s.name);
   }

@@ -30,16 +30,23 @@ async function run(path: string, x: Float32Array, k: number): Promise<Float32Arr
 }
 
 describe('streaming weight-only int4 (MatMulNBits)', () => {
-  it('equals the in-memory pass byte for byte and runs in onnxruntime-node; the input is untouched', async () => {
-    const src = writeSyntheticMlp(dir, [96, 80, 64, 10], { seed: 3, name: 'mlp' });
+  it.each([
+    { bits: 4, symmetric: true, floor: 0.99 },
+    // 2-bit codes: four per byte, as the in-memory pass writes them (a 4-level grid is coarse)
+    { bits: 2, symmetric: true, floor: 0.6 },
+    { bits: 2, symmetric: false, floor: 0.6 },
+  ])('$bits-bit (symmetric $symmetric) equals the in-memory pass byte for byte and runs in onnxruntime-node; the input is untouched', async ({ bits, symmetric, floor }) => {
+    const name = `mlp${bits}${symmetric ? 's' : 'a'}`;
+    const src = writeSyntheticMlp(dir, [96, 80, 64, 10], { seed: 3, name });
     const before = [sha(src.modelPath), sha(src.dataPath)];
-    const out = join(dir, 'mlp_q4.onnx');
-    const r = await rewriteModelFile(src.modelPath, out, (m, io) => quantizeWeightsStreaming(m, io, { bits: 4, blockSize: 32, sliceElements: 200 }));
+    const out = join(dir, `${name}_q.onnx`);
+    const r = await rewriteModelFile(src.modelPath, out, (m, io) => quantizeWeightsStreaming(m, io, { bits, symmetric, blockSize: 32, sliceElements: 200 }));
     expect(r.inputDataBytes).toBe(src.dataBytes);
     expect([sha(src.modelPath), sha(src.dataPath)]).toEqual(before);
 
     const streamed = await readModelFile(out);
-    const reference = (await runPass(getPass('quantize-weights'), await readModelFile(src.modelPath), { bits: 4, blockSize: 32, format: 'matmulnbits', ops: ['MatMul'] }, {})).model;
+    const reference = (await runPass(getPass('quantize-weights'), await readModelFile(src.modelPath), { bits, symmetric, blockSize: 32, format: 'matmulnbits', ops: ['MatMul'] }, {})).model;
+    expect(streamed.graph.nodes.filter((n) => n.opType === 'MatMulNBits').map((n) => n.attributes.get('bits')?.value)).toEqual([bits, bits, bits]);
     expect(streamed.graph.nodes.map((n) => `${n.domain}:${n.opType}:${n.name}:${n.inputs.join(',')}`)).toEqual(reference.graph.nodes.map((n) => `${n.domain}:${n.opType}:${n.name}:${n.inputs.join(',')}`));
     expect([...streamed.graph.initializers.keys()].sort()).toEqual([...reference.graph.initializers.keys()].sort());
     for (const [name, t] of reference.graph.initializers) {
@@ -52,9 +59,9 @@ describe('streaming weight-only int4 (MatMulNBits)', () => {
     const [yf, yq] = [await run(src.modelPath, x, 96), await run(out, x, 96)];
     let dot = 0, nf = 0, nq = 0;
     for (let i = 0; i < yf.length; i++) [dot, nf, nq] = [dot + yf[i]! * yq[i]!, nf + yf[i]! ** 2, nq + yq[i]! ** 2];
-    expect(dot / Math.sqrt(nf * nq)).toBeGreaterThan(0.99);
-    // int4 codes + an fp32 scale per 32 weights + packed zero points, each tensor 64-byte aligned
-    const expected = [[96, 80], [80, 64], [64, 10]].reduce((a, [K, N]) => a + N! * Math.ceil(K! / 32) * (16 + 4) + N! * Math.ceil(Math.ceil(K! / 32) / 2), 0);
+    expect(dot / Math.sqrt(nf * nq)).toBeGreaterThan(floor);
+    // codes (bits / 8 bytes a weight) + an fp32 scale per 32 weights + packed zero points, each tensor 64-byte aligned
+    const expected = [[96, 80], [80, 64], [64, 10]].reduce((a, [K, N]) => a + N! * Math.ceil(K! / 32) * ((32 * bits) / 8 + 4) + N! * Math.ceil((Math.ceil(K! / 32) * bits) / 8), 0);
     expect(statSync(`${out}.data`).size).toBeGreaterThanOrEqual(expected);
     expect(statSync(`${out}.data`).size).toBeLessThan(expected + 9 * 64);
   });

@@ -19,7 +19,7 @@ export function addQuantizeStreamCommand(program: Command): void {
     .argument('<model>', 'input .onnx whose float32 or float16 MatMul weights live in external data')
     .description('Weight-only MatMulNBits (or --float16) for models larger than memory: each weight is read, converted and written alone; peak memory is about the largest weight')
     .requiredOption('-o, --output <file>', 'output .onnx (its data goes to <output>.data; written atomically, never over the input)')
-    .option('--bits <n>', 'grid bits, 2..8 (<= 4 stored as 4-bit)', (v) => Number(v), 4)
+    .option('--bits <n>', 'grid bits, 2..8 (2: 2-bit MatMulNBits codes, token tables 4-bit; 3-4: 4-bit; 5-8: 8-bit)', (v) => Number(v), 4)
     .option('--block-size <n>', 'block size along K (power of two >= 16)', (v) => Number(v), 32)
     .option('--asymmetric', 'asymmetric min/max grid instead of symmetric')
     .option('--tied-embedding <mode>', "a token table tied with the LM head: 'shared' (one 4-bit copy for GatherBlockQuantized and the head's MatMulNBits) or 'float'", 'shared')
@@ -55,7 +55,9 @@ export function addQuantizeStreamCommand(program: Command): void {
         const count = (e: StreamQuantizeLayer['emitted']): number => (layers ?? []).filter((l) => l.emitted === e).length;
         const [mm, gbq, tied] = [count('MatMulNBits'), count('GatherBlockQuantized'), count('GatherBlockQuantized+MatMulNBits')];
         const kinds = gbq + tied ? `; ${mm} as MatMulNBits${gbq ? `, ${gbq} token table${gbq > 1 ? 's' : ''} as GatherBlockQuantized` : ''}${tied ? `, ${tied} tied token table${tied > 1 ? 's' : ''} shared by GatherBlockQuantized and MatMulNBits` : ''}` : '';
-        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}${kinds}`;
+        // GatherBlockQuantized has no 2-bit codes; a 3-bit grid has no container of its own
+        const wide = o.bits === 2 && gbq + tied ? `; ${gbq + tied} token table${gbq + tied > 1 ? 's' : ''} stored in 4-bit containers (GatherBlockQuantized has no 2-bit codes)` : o.bits === 3 && layers?.length ? '; 3-bit codes in 4-bit containers (file size as 4-bit)' : '';
+        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}${kinds}${wide}`;
         if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
         else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
       } finally {
