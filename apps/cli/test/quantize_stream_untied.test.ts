@@ -46,7 +46,7 @@ describe('whittle quantize stream on an untied token table', () => {
     expect(ab / Math.sqrt(aa * bb)).toBeGreaterThan(0.95);
   });
 
-  it('--bits 2 writes 2-bit MatMulNBits codes, keeps the table 4-bit and says so; smaller than 4-bit, runs in onnxruntime-node', async () => {
+  it('--bits 2 writes 2-bit MatMulNBits codes, keeps the table 4-bit and says so; smaller than 4-bit, runs in onnxruntime-node; WebGPU-refused table zero points are warned of', async () => {
     const { model, config } = genaiBuilderDecoder({ seed: 5, layers: 1, hidden: 64, heads: 4, kvHeads: 2, vocab: 512, tiedEmbeddings: false });
     const src = join(dir, 'llama2.onnx');
     await writeModelFile(model, src, { externalData: { location: 'llama2.onnx.data', sizeThreshold: 1024 } });
@@ -55,7 +55,13 @@ describe('whittle quantize stream on an untied token table', () => {
       const r = await whittleInProcess('quantize', 'stream', src, '-o', out, '--bits', bits, '--asymmetric');
       expect(r.code, r.stderr).toBe(0);
       if (bits === '2') expect(r.stdout).toMatch(/^quantized 9 weights; 8 as MatMulNBits, 1 token table as GatherBlockQuantized; 1 token table stored in 4-bit containers \(GatherBlockQuantized has no 2-bit codes\):/);
+      // two blocks of 32 per table row: zero points WebGPU reads
+      expect(r.stdout).not.toMatch(/warning/);
     }
+    // one block of 64 per row, asymmetric: an odd count of 4-bit zero points, which onnxruntime-web's WebGPU provider refuses
+    const odd = await whittleInProcess('quantize', 'stream', src, '-o', join(dir, 'llama2_q4_b64.onnx'), '--block-size', '64', '--asymmetric');
+    expect(odd.code, odd.stderr).toBe(0);
+    expect(odd.stdout).toMatch(/\nwarning: 1 GatherBlockQuantized node\(s\) store asymmetric zero points onnxruntime-web's WebGPU provider cannot read/);
     const m = await readModelFile(q2);
     expect(m.graph.nodes.filter((n) => n.opType === 'MatMulNBits').map((n) => n.attributes.get('bits')?.value)).toEqual(Array(8).fill(2));
     expect(m.graph.nodes.filter((n) => n.opType === 'GatherBlockQuantized').map((n) => n.attributes.get('bits')?.value ?? 4)).toEqual([4]);

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { rewriteModelFile } from '@whittle/onnx/node';
 import { availableParallelism } from 'node:os';
-import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, nodeBandThreads, quantizeWeightsStreaming } from '@whittle/quantize/node';
+import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, gatherWebGpuWarning, nodeBandThreads, quantizeWeightsStreaming } from '@whittle/quantize/node';
 import { NoCompressionError } from '@whittle/graph';
 import { checkInputFile, checkOutputPath, userPath } from '../model_io.js';
 import { createProgress } from '../progress.js';
@@ -35,6 +35,7 @@ export function addQuantizeStreamCommand(program: Command): void {
       const onProgress = (d: number, n: number, w: string): void => progress.update(d / n, w);
       let layers: StreamQuantizeLayer[] | undefined;
       let float16: StreamFloat16Result | undefined;
+      let webGpu = '';
       try {
         const r = await rewriteModelFile(userPath(model), out, async (m, io) => {
           if (o.float16) {
@@ -45,6 +46,7 @@ export function addQuantizeStreamCommand(program: Command): void {
             layers = await quantizeWeightsStreaming(m, io, { bits: o.bits, blockSize: o.blockSize, symmetric: !o.asymmetric, tiedEmbedding: o.tiedEmbedding as 'shared' | 'float', untiedEmbedding: o.untiedEmbedding as 'block' | 'float', threads: o.threads, bandThreads: nodeBandThreads, onProgress });
             // thrown inside the rewrite, so no file is written
             if (layers.length === 0) throw new NoCompressionError(`no float32 or float16 2-D MatMul weight in external data in '${model}': quantize stream converts weights stored in an external data file; for weights stored inline use 'whittle quantize weights --format matmulnbits'`, 'nothing to quantize');
+            webGpu = gatherWebGpuWarning(m);
           }
         });
         progress.stop();
@@ -58,8 +60,8 @@ export function addQuantizeStreamCommand(program: Command): void {
         // GatherBlockQuantized has no 2-bit codes; a 3-bit grid has no container of its own
         const wide = o.bits === 2 && gbq + tied ? `; ${gbq + tied} token table${gbq + tied > 1 ? 's' : ''} stored in 4-bit containers (GatherBlockQuantized has no 2-bit codes)` : o.bits === 3 && layers?.length ? '; 3-bit codes in 4-bit containers (file size as 4-bit)' : '';
         const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}${kinds}${wide}`;
-        if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }) }, null, 2)}\n`);
-        else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\nwrote ${out}\n`);
+        if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }), warnings: webGpu ? [webGpu] : [] }, null, 2)}\n`);
+        else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\n${webGpu ? `warning: ${webGpu}\n` : ''}wrote ${out}\n`);
       } finally {
         progress.stop();
       }
