@@ -4,6 +4,7 @@ import {
   EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
 } from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
+import { DataError } from '@whittle/eval';
 import { WhittleError } from '@whittle/tensor';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
@@ -128,6 +129,26 @@ export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: 
   }
 }
 
+/** Midpoint of a single-score classifier: 0.5 for probabilities (all in [0, 1]), else 0 (logits). */
+function binaryThreshold(scores: Float32Array): number {
+  for (const x of scores) if (!(x >= 0 && x <= 1)) return 0;
+  return 0.5;
+}
+
+/** One score per sample → [0, score − threshold] rows: argmax is class 1 above the threshold. */
+function twoColumns(scores: Float32Array, threshold: number): Float32Array {
+  const out = new Float32Array(scores.length * 2);
+  scores.forEach((x, i) => (out[2 * i + 1] = x - threshold));
+  return out;
+}
+
+/** Labels outside the output's classes are a data error, named with the data and the output. */
+function checkLabels(labels: Int32Array, classes: number, output: string, data: string): void {
+  const bad = labels.findIndex((y) => y < 0 || y >= classes);
+  if (bad < 0) return;
+  throw new DataError(`label ${labels[bad]} is not a class of output '${output}', which scores ${classes} class(es) (0…${classes - 1}); class folders named by numbers are those indices, other names count 0… in sorted order; map the data's names to the model's with classes: in a data spec`, { file: data });
+}
+
 /** Fraction of samples whose argmax over `classes` scores equals the label. */
 export function accuracyOf(logits: Float32Array, classes: number, labels: Int32Array): number {
   return new TopKAccumulator(1).add(logits, classes, labels).result().top1;
@@ -243,14 +264,20 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
     case 'classification': {
       if (!o.labels) throw new UsageError(`--task classification needs labels; ${source.description} has none (use --task fidelity, or data with labels)`);
       const k = new TopKAccumulator(5);
-      for (const b of o.batches) k.add(b.out, o.classes, b.labels!);
+      // one score per sample (a sigmoid or a logit): class 1 above the midpoint, as two columns
+      const binary = o.classes === 1 ? binaryThreshold(o.logits) : undefined;
+      for (const b of o.batches) {
+        checkLabels(b.labels!, binary === undefined ? o.classes : 2, o.output, source.description);
+        k.add(binary === undefined ? b.out : twoColumns(b.out, binary), binary === undefined ? o.classes : 2, b.labels!);
+      }
       const r = k.result();
       v.accuracy = r.top1;
-      metrics[`top${r.k}`] = r.topK;
+      // top-k only says something when k < classes
+      if (r.k < (binary === undefined ? o.classes : 2)) metrics[`top${r.k}`] = r.topK;
       break;
     }
     case 'fidelity':
-      if (o.labels) v.accuracy = accuracyOf(o.logits, o.classes, o.labels);
+      // outputs against the baseline's only: the data's labels are not read
       break;
     case 'lm': {
       const p = new PerplexityAccumulator();

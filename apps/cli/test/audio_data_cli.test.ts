@@ -98,7 +98,7 @@ describe('--data <folder of .wav> (in-process CLI) on third-party speech models'
     const r = await whittleInProcess('quantize', 'static', corpusPath(mel), '--data', clips, '-o', out);
     expect(r.code, r.stderr).toBe(0);
     // 1.2 s at 44.1 kHz → 19,200 samples at 16 kHz: one whole 16,000-sample window (the rest dropped); 1.5 s at 16 kHz: one
-    expect(r.stderr).toContain(`data: 4 audio window(s) of 16000 samples (1 s at 16000 Hz: the input's length is dynamic; set length: to change it), stride 16000, from 4 .wav file(s) in ${clips} in 2 classes (high, low)`);
+    expect(r.stderr).toContain(`data: 4 audio window(s) of 16000 samples (1 s at 16000 Hz: the input's length is dynamic; set length: to change it), stride 16000, from 4 .wav file(s) in ${clips} in 2 classes (high, low; labels 0… in sorted order)`);
     expect(r.stderr).toContain('2 file(s) 44100 Hz stereo PCM 16-bit: resampled to 16000 Hz, channels averaged to mono; 2 file(s) 16000 Hz mono float 32-bit: as is');
     expect(r.stderr).not.toContain('synthetic');
     const inputs = modelInputSpecs(await readModelFile(corpusPath(mel)));

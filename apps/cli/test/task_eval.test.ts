@@ -125,6 +125,23 @@ describe('whittle evaluate on the data a user has', () => {
     expect(card).toContain('[images], 400 image(s)');
     expect(card).toContain('(400 samples)');
     expect(card).toContain('- Task and metric: classification');
+    // evaluation does not know how a variant was made: its data is not called calibration data
+    expect(card).not.toMatch(/Training \/ calibration: 400 image/);
+
+    // a folder holding only some digits: folders named 2 and 7 are classes 2 and 7 (not 0 and 1)
+    const some = join(dir, 'val-2-7');
+    const twoSeven = testIdx.filter((i) => mnist.test.labels[i] === 2 || mnist.test.labels[i] === 7);
+    writeDigits(some, mnist.test.images, mnist.test.labels, twoSeven);
+    const e27 = await run('evaluate', lenet5, '--data', some, '--no-latency', '--json');
+    expect(e27.code, e27.stderr).toBe(0);
+    const r27 = JSON.parse(e27.stdout) as Report;
+    expect(r27.dataset.split).toContain(`${twoSeven.length} image(s) from ${some} in 2 classes named by index (2, 7)`);
+    expect(r27.rows[0]!.accuracy).toBeGreaterThan(0.95);
+    // a folder named by a number past the model's classes is a data error naming them
+    writeDigits(join(dir, 'val-10'), mnist.test.images, Array.from(mnist.test.labels, () => 10), testIdx.slice(0, 3));
+    const e10 = await run('evaluate', lenet5, '--data', join(dir, 'val-10'), '--no-latency');
+    expect(e10.code).not.toBe(0);
+    expect(e10.stderr).toMatch(/label 10 is not a class of output '[^']+', which scores 10 class\(es\) \(0…9\)/);
   }, 600_000);
 
   it('transformer encoder from token ids: GPTQ int4 has a lower output error than RTN int4 on held-out tokens', async () => {

@@ -125,7 +125,7 @@ describe('audio source', () => {
     expect(spec).toEqual({ kind: 'audio', path: dir });
     const { source } = await openData(dir, { files, inputs: [signal([null, 512])] });
     expect(source.hasLabels).toBe(true);
-    expect(source.description).toContain('in 2 classes (no, yes)');
+    expect(source.description).toContain('in 2 classes (no, yes; labels 0… in sorted order)');
     const labels: number[] = [];
     for await (const b of batchesOf(source, { inputs: [signal([null, 512])] })) labels.push(...b.labels!);
     // depth first by name: no/b.wav, no/more/c.wav, yes/a.wav (2 windows)

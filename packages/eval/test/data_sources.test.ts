@@ -170,6 +170,32 @@ describe('image folders', () => {
     b2[0]!.feeds.image!.data.slice(0, h * w * 3).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
   });
 
+  it('folders named by numbers are those class indices; hidden folders are not classes; other formats are named', async () => {
+    const dir = tmp();
+    for (const cls of ['7', '2', '10', '.ipynb_checkpoints']) {
+      mkdirSync(join(dir, cls));
+      writeFileSync(join(dir, cls, 'a.png'), encodePng({ width: 2, height: 2, data: pixels(2, 2, 1), channels: 3, depth: 8 }));
+    }
+    writeFileSync(join(dir, '2', 'b.webp'), 'not decoded');
+    const inputs: ModelInputSpec[] = [{ name: 'image', elemType: 'float32', shape: ['N', 3, 2, 2] }];
+    const { source } = await openData(dir, { files, inputs });
+    const batches = await collect(batchesOf(source, { inputs, batchSize: 8 }));
+    // listed by name (10, 2, 7), labelled by number; the checkpoint folder's image is not read
+    expect(batches[0]!.labels).toEqual([10, 2, 7]);
+    expect(source.description).toContain('3 image(s)');
+    expect(source.description).toContain('in 3 classes named by index (2, 7, 10)');
+    expect(source.description).toContain('1 image(s) of other formats not read, only PNG and JPEG (2/b.webp)');
+    // names given in a spec map the folders instead
+    writeFileSync(join(dir, 'spec.yaml'), "kind: images\npath: .\nclasses: ['10', '2', '7']\n");
+    const named = await openData(join(dir, 'spec.yaml'), { files, inputs });
+    expect((await collect(batchesOf(named.source, { inputs, batchSize: 8 })))[0]!.labels).toEqual([0, 1, 2]);
+    // a comma-separated string is not a list of classes
+    writeFileSync(join(dir, 'bad.yaml'), "kind: images\npath: .\nclasses: '2,7,10'\n");
+    await expect(openData(join(dir, 'bad.yaml'), { files, inputs })).rejects.toThrow(/classes must be a list of class names/);
+    writeFileSync(join(dir, 'typo.yaml'), 'kind: images\npath: .\npreprocess: { resise: 4 }\n');
+    await expect(openData(join(dir, 'typo.yaml'), { files, inputs })).rejects.toThrow(/unknown preprocess key\(s\) 'resise'/);
+  });
+
   it('JPEG folder with a labels file, resized to the model size and center-cropped', async () => {
     const dir = tmp();
     // smooth images (JPEG is lossy): a horizontal ramp, and a constant color
@@ -261,6 +287,24 @@ describe('CSV/TSV', () => {
     writeFileSync(join(dir, 'c.csv'), 'x1,x2,target\n0.5,1,2\n2,-1,0\n');
     const { source: c } = await openData(join(dir, 'c.csv'), { files, inputs });
     expect([c.hasLabels, c.hasTargets]).toEqual([true, false]);
+  });
+
+  it('labels: whole floats are class indices; an empty cell, a word among numbers or a negative index is named by line', async () => {
+    const dir = tmp();
+    const inputs: ModelInputSpec[] = [{ name: 'in', elemType: 'float32', shape: ['N', 2] }];
+    writeFileSync(join(dir, 'f.csv'), 'x1,x2,label\n0.5,1,2.0\n2,-1,0.0\n1,1,1\n');
+    const { source: f } = await openData(join(dir, 'f.csv'), { files, inputs });
+    expect([f.hasLabels, f.hasTargets]).toEqual([true, false]);
+    expect((await collect(batchesOf(f, { inputs })))[0]!.labels).toEqual([2, 0, 1]);
+    for (const [name, body, message] of [
+      ['empty.csv', 'x1,x2,label\n0.5,1,1\n2,-1,\n', /line 3: the label column 'label' is empty/],
+      ['na.csv', 'x1,x2,label\n0.5,1,1\n2,-1,NA\n1,1,0\n', /line 3: label 'NA' is not a number while other labels are \(1, 0\)/],
+      ['neg.csv', 'x1,x2,label\n0.5,1,1\n2,-1,-1\n', /line 3: label -1 is not a class index/],
+      ['semi.csv', 'x1,x2,label\n0.5;1;1\n', /line 2 has 1 field\(s\), the header 3 \(it holds ';': if that separates the columns, give delimiter: ';' in a data spec\)/],
+    ] as const) {
+      writeFileSync(join(dir, name), body);
+      await expect(openData(join(dir, name), { files, inputs }).then(({ source }) => collect(batchesOf(source, { inputs }))), name).rejects.toThrow(message);
+    }
   });
 });
 

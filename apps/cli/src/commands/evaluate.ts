@@ -80,7 +80,7 @@ export function addEvaluateCommand(program: Command): void {
         mkdirSync(dir, { recursive: true });
         await writeFileAtomic(join(dir, 'report.md'), reportToMarkdown(report));
         await writeFileAtomic(join(dir, 'report.json'), reportToJson(report));
-        await writeFileAtomic(join(dir, 'MODEL_CARD.md'), modelCard(report, { trainingData: info.description }));
+        await writeFileAtomic(join(dir, 'MODEL_CARD.md'), modelCard(report, { trainingData: 'not known to `whittle evaluate`, which sees only the finished files (the evaluation data above is what it measured on).' }));
       }
       process.stdout.write(o.json ? `${reportToJson(report)}\n` : reportToMarkdown(report));
     });

@@ -1,13 +1,14 @@
 /**
  * A `.wav` file or a folder of them (searched recursively): each file decoded to mono floats at
  * the model's sample rate and cut into windows of samples, one window per sample. Labels come
- * from class subfolders (`yes/1.wav`, `no/2.wav`; classes sorted by name unless given), as for
+ * from class subfolders (`yes/1.wav`, `no/2.wav`; classes sorted by name unless given, numbered folders are those class indices), as for
  * image folders; none for files directly inside. The model's other inputs are constants: a
  * sample-rate input (`sr`, `sample_rate`, `sampling_rate`) gets the rate, everything else zeros
  * (recurrent state) or ones (an integer attention mask), made by the synthetic source's fixed
  * `values`.
  */
 import { type DType, allocStorage } from '@whittle/tensor';
+import { type FolderClasses, folderClasses, skippedFolder } from './class_folders.js';
 import { DataError } from './errors.js';
 import { type DataFiles, joinPath } from './files.js';
 import { MASK_NAME } from './input_names.js';
@@ -62,7 +63,9 @@ export async function listAudio(files: DataFiles, path: string): Promise<AudioFi
   const walk = async (dir: string, rel: string): Promise<void> => {
     for (const e of await files.list(dir)) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.dir) await walk(joinPath(dir, e.name), r);
+      if (e.dir) {
+        if (!skippedFolder(e.name)) await walk(joinPath(dir, e.name), r);
+      }
       else if (OTHER_AUDIO.test(e.name)) throw new DataError(`${e.name.split('.').pop()!.toUpperCase()} is not read, only WAV; convert it (e.g. ffmpeg -i in -ar 16000 -ac 1 out.wav) or move it out of the folder`, { file: joinPath(dir, e.name) });
       else if (WAV.test(e.name)) out.push({ path: joinPath(dir, e.name), rel: r, cls: rel ? rel.split('/')[0]! : '' });
     }
@@ -211,14 +214,10 @@ export async function audioSource(files: DataFiles, path: string, inputs: readon
   const audio = await listAudio(files, path);
   if (!audio.length) throw new DataError('no .wav files here or in its subfolders', { file: path });
   let labels: Int32Array | undefined;
-  let classes: string[] = [];
+  let folders: FolderClasses | undefined;
   if (audio.every((a) => a.cls !== '')) {
-    classes = opts.classes ? [...opts.classes] : [...new Set(audio.map((a) => a.cls))].sort();
-    labels = Int32Array.from(audio, (a, i) => {
-      const k = classes.indexOf(a.cls);
-      if (k < 0) throw new DataError(`class folder '${a.cls}' is not one of the classes ${classes.join(', ')}`, { file: a.path, sample: i });
-      return k;
-    });
+    folders = folderClasses(audio.map((a) => a.cls), opts.classes);
+    labels = Int32Array.from(audio, (a, i) => folders!.label(a.cls, a.path, i));
   } else if (audio.some((a) => a.cls !== '')) {
     throw new DataError('some .wav files sit in class subfolders and some directly in the folder; put every file in a class folder, or none', { file: path });
   }
@@ -239,7 +238,7 @@ export async function audioSource(files: DataFiles, path: string, inputs: readon
   const { rows: constants, said } = spec ? await otherInputs(inputs, spec, axis, length, rate) : { rows: {}, said: [] };
   const rowShape = layout === 'flat' ? [length] : layout === 'channels-first' ? [1, length] : [length, 1];
   const desc = [
-    `${size ?? 'unknown number of'} audio window(s) of ${length} samples${lengthWhy}, stride ${stride}, from ${audio.length} .wav file(s) in ${path}${labels ? ` in ${classes.length} classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''})` : ''}`,
+    `${size ?? 'unknown number of'} audio window(s) of ${length} samples${lengthWhy}, stride ${stride}, from ${audio.length} .wav file(s) in ${path}${folders ? folders.describe() : ''}`,
     `feeding '${name}' [${rowShape.join(', ')}] per sample, floats in [-1, 1] at ${rate} Hz`,
     [...groups].map(([k, n]) => `${n} file(s) ${k}`).join('; '),
     `${pad ? "each file's last partial window zero-padded" : "each file's last partial window dropped (pad: true keeps it, zero-padded)"}${short ? `; ${short} file(s) shorter than a window zero-padded to one` : ''}`,

@@ -144,8 +144,10 @@ export function resolvePreprocess(p: ImagePreprocess, input: ModelInputSpec | un
   // scaled to the fixed side with their aspect kept, as the model's own preprocessing does
   const fit = p.resize === undefined && !crop && (h === undefined) !== (w === undefined) ? (h !== undefined ? { height: h } : { width: w! }) : undefined;
   const k = channels === 'gray' ? 1 : 3;
-  const mean = p.mean ?? new Array<number>(k).fill(0);
-  const std = p.std ?? new Array<number>(k).fill(1);
+  // one value serves every channel
+  const perChannel = (v: readonly number[] | undefined, d: number): readonly number[] => (v === undefined ? new Array<number>(k).fill(d) : v.length === 1 ? new Array<number>(k).fill(v[0]!) : v);
+  const mean = perChannel(p.mean, 0);
+  const std = perChannel(p.std, 1);
   if (mean.length !== k || std.length !== k) throw new DataError(`image preprocessing: mean and std need ${k} value(s) for ${channels}, got ${mean.length} and ${std.length}`);
   return { resize, ...(fit ? { fit } : {}), crop, scale: p.scale ?? 1 / 255, mean, std, channels, layout };
 }

@@ -1,14 +1,16 @@
 /**
  * A folder of PNG/JPEG images: labels from class subfolders (`cat/1.png`, `dog/2.jpg`; classes
- * sorted by name unless given) or from a labels file (`<image path>,<label>` per line, label an
+ * sorted by name unless given, folders named by numbers are those class indices: class_folders.ts) or from a labels file (`<image path>,<label>` per line, label an
  * index or a class name), none otherwise. Images are decoded one at a time.
  */
+import { type FolderClasses, folderClasses, skippedFolder } from './class_folders.js';
 import { DataError } from './errors.js';
 import { type DataFiles, joinPath } from './files.js';
 import { type ImagePreprocess, decodeImage, preprocessImage, resolvePreprocess } from './image.js';
 import type { DataChunk, DataSource, ModelInputSpec } from './source.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
+const OTHER_IMAGE = /\.(bmp|gif|webp|tiff?|avif|heic|heif|ppm|pgm)$/i;
 
 /** Options of {@link imageFolderSource}. */
 export interface ImageFolderOptions {
@@ -21,18 +23,22 @@ export interface ImageFolderOptions {
   classes?: readonly string[] | undefined;
 }
 
-/** Image files of a folder, with their class folder ('' for images directly inside). */
-export async function listImages(files: DataFiles, dir: string): Promise<{ path: string; rel: string; cls: string }[]> {
+/** Image files of a folder, with their class folder ('' for images directly inside; hidden folders skipped), and the image files of other formats left unread. */
+export async function listImages(files: DataFiles, dir: string): Promise<{ path: string; rel: string; cls: string }[] & { unread: string[] }> {
   const out: { path: string; rel: string; cls: string }[] = [];
+  // image formats that are not decoded: said in the description, not silently dropped
+  const unread: string[] = [];
   for (const e of await files.list(dir)) {
     if (!e.dir && IMAGE.test(e.name)) out.push({ path: joinPath(dir, e.name), rel: e.name, cls: '' });
-    if (e.dir) {
+    if (!e.dir && OTHER_IMAGE.test(e.name)) unread.push(e.name);
+    if (e.dir && !skippedFolder(e.name)) {
       for (const f of await files.list(joinPath(dir, e.name))) {
         if (!f.dir && IMAGE.test(f.name)) out.push({ path: joinPath(dir, e.name, f.name), rel: `${e.name}/${f.name}`, cls: e.name });
+        if (!f.dir && OTHER_IMAGE.test(f.name)) unread.push(`${e.name}/${f.name}`);
       }
     }
   }
-  return out;
+  return Object.assign(out, { unread });
 }
 
 async function readLabelsFile(files: DataFiles, path: string): Promise<Map<string, string>> {
@@ -60,6 +66,7 @@ export async function imageFolderSource(files: DataFiles, dir: string, inputs: r
   if (!images.length) throw new DataError('no .png/.jpg/.jpeg images here or in its subfolders', { file: dir });
   let labels: Int32Array | undefined;
   let classes: string[] = [];
+  let folders: FolderClasses | undefined;
   if (opts.labelsFile !== undefined) {
     const byFile = await readLabelsFile(files, opts.labelsFile);
     const names = [...new Set(byFile.values())];
@@ -73,16 +80,13 @@ export async function imageFolderSource(files: DataFiles, dir: string, inputs: r
       return k;
     });
   } else if (images.every((im) => im.cls !== '')) {
-    classes = opts.classes ? [...opts.classes] : [...new Set(images.map((im) => im.cls))].sort();
-    labels = Int32Array.from(images, (im, i) => {
-      const k = classes.indexOf(im.cls);
-      if (k < 0) throw new DataError(`class folder '${im.cls}' is not one of the classes ${classes.join(', ')}`, { file: im.path, sample: i });
-      return k;
-    });
+    folders = folderClasses(images.map((im) => im.cls), opts.classes);
+    labels = Int32Array.from(images, (im, i) => folders!.label(im.cls, im.path, i));
   } else if (images.some((im) => im.cls !== '')) {
     throw new DataError('some images sit in class subfolders and some directly in the folder; put every image in a class folder, or none', { file: dir });
   }
-  const desc = `${images.length} image(s) from ${dir}${labels ? (classes.length ? ` in ${classes.length} classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''})` : ' with labels') : ''}`;
+  const unread = images.unread.length ? `; ${images.unread.length} image(s) of other formats not read, only PNG and JPEG (${images.unread.slice(0, 3).join(', ')}${images.unread.length > 3 ? ', …' : ''})` : '';
+  const desc = `${images.length} image(s) from ${dir}${folders ? folders.describe() : labels ? (classes.length ? ` in ${classes.length} classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''})` : ' with labels') : ''}${unread}`;
   return {
     kind: 'images',
     description: desc,

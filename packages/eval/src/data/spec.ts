@@ -113,6 +113,8 @@ export interface DataSpec {
 
 const KEYS = new Set(['kind', 'path', 'input', 'inputs', 'labels', 'classes', 'preprocess', 'features', 'delimiter', 'sampleShape', 'tokenizer', 'tokenizerConfig', 'length', 'stride', 'sampleRate', 'pad', 'mode', 'unit', 'addSpecialTokens', 'synthetic', 'skip', 'limit']);
 
+const PREPROCESS_KEYS = new Set(['resize', 'crop', 'scale', 'mean', 'std', 'channels', 'layout']);
+
 /** Parse and check a YAML/JSON data spec; relative paths are resolved against `baseDir`. */
 export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): DataSpec {
   let v: unknown;
@@ -139,6 +141,21 @@ export function parseDataSpec(text: string, file = 'data spec', baseDir = ''): D
   if (spec.labels !== undefined && (spec.kind === 'npy' || spec.kind === 'images')) out.labels = rel(spec.labels);
   if (spec.tokenizer !== undefined) out.tokenizer = rel(spec.tokenizer);
   if (spec.tokenizerConfig !== undefined) out.tokenizerConfig = rel(spec.tokenizerConfig);
+  if (spec.classes !== undefined) {
+    // a comma-separated string would be split into characters further on
+    if (!Array.isArray(spec.classes) || !spec.classes.every((c) => typeof c === 'string' || typeof c === 'number')) throw new DataError(`classes must be a list of class names in the model's output order (YAML: [cat, dog] or one '- name' per line), got ${JSON.stringify(spec.classes)}`, { file });
+    out.classes = spec.classes.map(String);
+  }
+  if (spec.preprocess !== undefined) {
+    if (typeof spec.preprocess !== 'object' || spec.preprocess === null || Array.isArray(spec.preprocess)) throw new DataError(`preprocess must be a mapping (${[...PREPROCESS_KEYS].join(', ')}), got ${JSON.stringify(spec.preprocess)}`, { file });
+    const bad = Object.keys(spec.preprocess).filter((k) => !PREPROCESS_KEYS.has(k));
+    if (bad.length) throw new DataError(`unknown preprocess key(s) ${bad.map((k) => `'${k}'`).join(', ')}; preprocess has ${[...PREPROCESS_KEYS].join(', ')}`, { file });
+    for (const k of ['mean', 'std'] as const) {
+      const x = (spec.preprocess as Record<string, unknown>)[k];
+      if (x !== undefined && typeof x === 'number') out.preprocess = { ...out.preprocess, [k]: [x] };
+      else if (x !== undefined && (!Array.isArray(x) || !x.every((n) => typeof n === 'number'))) throw new DataError(`preprocess.${k} must be a number or a list of numbers (one per channel), got ${JSON.stringify(x)}`, { file });
+    }
+  }
   if (spec.pad !== undefined && typeof spec.pad !== 'boolean') throw new DataError(`pad must be true or false, got ${JSON.stringify(spec.pad)}`, { file });
   for (const k of ['length', 'stride', 'sampleRate'] as const) {
     const x = spec[k];

@@ -26,12 +26,19 @@ export interface TabularOptions {
 }
 
 const LABEL_COLUMNS = ['label', 'labels', 'target', 'class', 'y'];
+const WHOLE = /^[-+]?\d+(\.0*)?$/;
 
 function parseRow(line: string, delimiter: string, file: string, lineNo: number): string[] {
   const r = Papa.parse<string[]>(line, { delimiter, header: false });
   const e = r.errors[0];
   if (e) throw new DataError(`line ${lineNo}: ${e.message}`, { file });
   return (r.data[0] ?? []).map((s) => s.trim());
+}
+
+/** A hint when a cell or line holds another common delimiter: the table is likely split on the wrong one. */
+function delimiterHint(cell: string, delimiter: string): string {
+  const other = [';', '\t', '|', ','].find((d) => d !== delimiter && cell.includes(d));
+  return other ? ` (it holds '${other === '\t' ? '\\t' : other}': if that separates the columns, give delimiter: '${other === '\t' ? '\\t' : other}' in a data spec)` : '';
 }
 
 /** A CSV/TSV table with a header line. */
@@ -42,7 +49,8 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
   // first pass: header, row count, label classes
   let header: string[] | undefined;
   let rows = 0;
-  const labelValues = new Set<string>();
+  // each label value and the first line it is on (to name the line of an odd one)
+  const labelValues = new Map<string, number>();
   let labelCol = -1;
   for await (const [no, line] of readLines(files, path)) {
     if (!line.trim()) continue;
@@ -54,7 +62,12 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
       continue;
     }
     rows++;
-    if (labelCol >= 0) labelValues.add(cells[labelCol] ?? '');
+    if (cells.length !== header.length) throw new DataError(`line ${no} has ${cells.length} field(s), the header ${header.length}${delimiterHint(line, delimiter)}`, { file: path, sample: rows - 1 });
+    if (labelCol >= 0) {
+      const v = (cells[labelCol] ?? '').trim();
+      if (v === '') throw new DataError(`line ${no}: the label column '${header[labelCol]}' is empty; every row needs a label (or leave the column out for unlabeled data)`, { file: path, sample: rows - 1 });
+      if (!labelValues.has(v)) labelValues.set(v, no);
+    }
   }
   if (!header) throw new DataError('the table is empty; give a header line and one line per sample', { file: path });
   if (rows === 0) throw new DataError('the table has a header but no rows', { file: path });
@@ -63,10 +76,23 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
     if (k < 0) throw new DataError(`no feature column '${f}'; the columns are ${header!.join(', ')}`, { file: path });
     return k;
   });
-  const numericLabels = [...labelValues].every((v) => /^-?\d+$/.test(v));
-  // numbers that are not all integers (-0.40, 3.7e2) are a regression target, not class names
-  const floatTargets = !opts.classes && labelCol >= 0 && !numericLabels && [...labelValues].every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
-  const classes = opts.classes ? [...opts.classes] : numericLabels || floatTargets ? [] : [...labelValues].sort();
+  const values = [...labelValues.keys()];
+  // whole numbers (2, 2.0) are class indices
+  const numericLabels = values.every((v) => WHOLE.test(v));
+  // numbers that are not all whole (-0.40, 3.7e2) are a regression target, not class names
+  const floatTargets = !opts.classes && labelCol >= 0 && !numericLabels && values.every((v) => Number.isFinite(Number(v)));
+  if (!opts.classes && labelCol >= 0 && !numericLabels && !floatTargets) {
+    // numbers and words mixed (0, 1, NA): a missing-value marker, not a class of its own
+    const odd = values.find((v) => !Number.isFinite(Number(v)));
+    if (values.some((v) => Number.isFinite(Number(v))) && odd !== undefined) {
+      throw new DataError(`line ${labelValues.get(odd)}: label '${odd}' is not a number while other labels are (${values.filter((v) => Number.isFinite(Number(v))).slice(0, 5).join(', ')}); remove or fix that row, or give classes: (the names in the model's output order) in a data spec`, { file: path });
+    }
+  }
+  if (numericLabels && !opts.classes) {
+    const negative = values.find((v) => Number(v) < 0);
+    if (negative !== undefined) throw new DataError(`line ${labelValues.get(negative)}: label ${negative} is not a class index (0, 1, …)`, { file: path });
+  }
+  const classes = opts.classes ? [...opts.classes] : numericLabels || floatTargets ? [] : values.sort();
   const sampleShape = [...(opts.sampleShape ?? [features.length])];
   if (sizeOfShape(sampleShape) !== features.length) throw new DataError(`sampleShape [${sampleShape.join(', ')}] holds ${sizeOfShape(sampleShape)} values, the table has ${features.length} feature column(s)`, { file: path });
   const width = header.length;
@@ -99,15 +125,15 @@ export async function tabularSource(files: DataFiles, path: string, inputs: read
           continue;
         }
         const cells = parseRow(line, delimiter, path, no);
-        if (cells.length !== width) throw new DataError(`line ${no} has ${cells.length} field(s), the header ${width}`, { file: path, sample });
+        if (cells.length !== width) throw new DataError(`line ${no} has ${cells.length} field(s), the header ${width}${delimiterHint(line, delimiter)}`, { file: path, sample });
         features.forEach((k, j) => {
           const v = Number(cells[k]);
-          if (cells[k] === '' || !Number.isFinite(v)) throw new DataError(`line ${no}, column '${header![k]}': '${cells[k]}' is not a number`, { file: path, sample });
+          if (cells[k] === '' || !Number.isFinite(v)) throw new DataError(`line ${no}, column '${header![k]}': '${cells[k]}' is not a number${delimiterHint(cells[k]!, delimiter)}`, { file: path, sample });
           x[m * features.length + j] = v;
         });
         if (floatTargets) t[m] = Number(cells[labelCol]);
         else if (labelCol >= 0) {
-          const v = cells[labelCol]!;
+          const v = cells[labelCol]!.trim();
           const k = classes.length ? classes.indexOf(v) : Number(v);
           if (k < 0) throw new DataError(`line ${no}: label '${v}' is not one of the classes ${classes.join(', ')}`, { file: path, sample });
           y[m] = k;
