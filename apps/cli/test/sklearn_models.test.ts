@@ -146,7 +146,20 @@ describe('skl2onnx models on the command line', () => {
   }, 60_000);
 
   it('fine-tune runs the Scaler and ArrayFeatureExtractor in the interpreter; a ZipMap model is refused, as student or teacher', async () => {
-    await compress(['fine-tune', at('mlp_tensor.onnx'), '--data', at('rows.csv'), '--loss-output', 'output_probability', '--epochs', '1'], 'mlp_tensor.ft.onnx');
+    const tuned = await whittleInProcess('fine-tune', at('mlp_tensor.onnx'), '--data', at('rows.csv'), '--loss-output', 'output_probability', '--epochs', '1', '--lr', '1e-5', '-o', at('mlp_tensor.ft.onnx'));
+    expect(tuned.code, tuned.stderr).toBe(0);
+    // output_probability is the Softmax's: the loss is −log p[label], not a softmax of probabilities
+    expect(tuned.stdout).toContain("ce loss on 'output_probability', Softmax probabilities read as log p");
+    const p0 = (await run('mlp_tensor.onnx')).output_probability!.data as Float32Array;
+    let ce = 0, doubled = 0;
+    for (let i = 0; i < rows.n; i++) {
+      const row = Array.from(p0.subarray(i * 3, i * 3 + 3));
+      ce -= Math.log(row[rows.y[i]!]!) / rows.n;
+      doubled -= (row[rows.y[i]!]! - Math.log(row.reduce((a, v) => a + Math.exp(v), 0))) / rows.n;
+    }
+    // at a tiny learning rate the first epoch's mean loss is the model's cross-entropy on the rows
+    const first = Number(/loss (\d+\.\d+) ->/.exec(tuned.stdout)?.[1]);
+    expect(Math.abs(first - ce), `reported ${first}, cross-entropy ${ce}, softmax of probabilities ${doubled}`).toBeLessThan(0.1 * Math.abs(doubled - ce));
     const ft = await run('mlp_tensor.ft.onnx');
     expect(labelAgreement((await run('mlp_tensor.onnx')).output_label!, ft.output_label!)).toBeGreaterThan(0.9);
     // with ZipMap the probabilities are no tensor to train on: refused, saying what to convert instead

@@ -12,5 +12,6 @@ export * from './augment.js';
 export * from './random_affine.js';
 export * from './training_data.js';
 export * from './task_loss.js';
+export { isSoftmaxOutput, probabilitiesAsLogits, rowsAreProbabilities } from './probability_output.js';
 export * from './train_on_data.js';
 export * from './finetune_pass.js';

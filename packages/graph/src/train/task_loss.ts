@@ -1,6 +1,7 @@
 import { type Tensor, ShapeError, crossEntropy, klDivergence, mseLoss, mul, mulScalar, reshape, slice, sum, transpose } from '@whittle/tensor';
 import type { ResolvedTask } from './training_data.js';
 import type { Batch } from './fit.js';
+import { probabilitiesAsLogits, rowsAreProbabilities } from './probability_output.js';
 
 /** `x` with `axis` moved to the end (no-op when it is last). */
 function classLast(x: Tensor, axis: number): Tensor {
@@ -66,8 +67,10 @@ function checkLabelRange(task: ResolvedTask, out: Tensor, batch: Batch): void {
  * output, `kl` to `teacher` (same shape as the output) with temperature `T` (scaled by T²).
  */
 export function taskLoss(task: ResolvedTask, outputs: ReadonlyMap<string, Tensor>, batch: Batch, teacher?: Tensor, temperature = 1): Tensor {
-  const out = outputs.get(task.output);
-  if (!out) throw new ShapeError(`the graph produced no output '${task.output}'`);
+  const produced = outputs.get(task.output);
+  if (!produced) throw new ShapeError(`the graph produced no output '${task.output}'`);
+  // a Softmax output's probabilities: log(p) are its logits up to a constant per row
+  const out = task.probabilities && (task.loss === 'ce' || task.loss === 'kl' || task.loss === 'lm') ? probabilitiesAsLogits(produced) : produced;
   const targets = batch['targets'] as Tensor | undefined;
   switch (task.loss) {
     case 'ce':
@@ -83,7 +86,10 @@ export function taskLoss(task: ResolvedTask, outputs: ReadonlyMap<string, Tensor
     case 'kl': {
       if (!teacher) throw new ShapeError('kl: needs the teacher\'s outputs');
       if (teacher.size !== out.size) throw new ShapeError(`kl: the student's output '${task.output}' has shape [${out.shape.join(', ')}], the teacher's [${teacher.shape.join(', ')}]; both must score the same classes`);
-      const t = teacher.rank === out.rank ? teacher : reshape(teacher, out.shape);
+      let t = teacher.rank === out.rank ? teacher : reshape(teacher, out.shape);
+      // a teacher that outputs probabilities (its own Softmax) gives log(p) as logits too
+      const tl = classLast(t, task.classAxis);
+      if (t.backend === 'cpu' && rowsAreProbabilities(tl.dataSync() as Float32Array, tl.shape[tl.rank - 1]!)) t = probabilitiesAsLogits(t);
       return mulScalar(klDivergence(classLast(out, task.classAxis), classLast(t, task.classAxis), { temperature }), temperature * temperature);
     }
   }

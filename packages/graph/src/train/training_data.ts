@@ -4,6 +4,7 @@ import { PassDataError } from '../errors.js';
 import type { SampleArray, TrainingData, TrainingLoss } from '../passes/contract.js';
 import type { Augment } from './augment.js';
 import type { Batch } from './fit.js';
+import { isSoftmaxOutput } from './probability_output.js';
 
 /**
  * Training data that does not fit the model or the task: no samples, an input the data does not
@@ -23,6 +24,8 @@ export interface ResolvedTask {
   /** Class axis (may be negative: counted from the end of the output's rank). */
   classAxis: number;
   ignoreIndex: number;
+  /** The output is a Softmax's probabilities: losses read log(p) as logits (probability_output.ts). */
+  probabilities?: boolean | undefined;
 }
 
 /** {@link TrainingData} in one form: feeds by input name, targets, settled task. */
@@ -137,7 +140,7 @@ export function resolveTrainingData(data: TrainingData | undefined, model: Model
     count,
     feeds,
     targets,
-    task: { loss, output, classAxis: t.classAxis ?? -1, ignoreIndex: t.ignoreIndex ?? -100 },
+    task: { loss, output, classAxis: t.classAxis ?? -1, ignoreIndex: t.ignoreIndex ?? -100, ...(isSoftmaxOutput(model, output, t.classAxis ?? -1) ? { probabilities: true } : {}) },
     image,
     tokens,
   };
