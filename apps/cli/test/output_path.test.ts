@@ -2,7 +2,7 @@
  * A bad `-o` is refused before any work, with a usage error naming the path, and leaves nothing
  * behind; `quantize stream` on a model it cannot convert fails instead of reporting success.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,7 +94,9 @@ describe('output path checks', () => {
   it('quantize stream --float16 on inline weights says the graph pass converted them, not "converted 0 weights"', async () => {
     const r = await whittleInProcess('quantize', 'stream', '--float16', model, '-o', join(dir, 'f16_inline.onnx'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^no float32 weight in external data; converted 1 initializers to float16 in 1 graph/);
+    expect(r.stdout).toMatch(/^no float32 weight in external data; the graph pass converted what is inline \(converted 1 initializers to float16 in 1 graph.*\): model file \d+\.\d+ MB -> \d+\.\d+ MB\n/);
+    // nothing went to external data: no empty data file beside the model
+    expect(existsSync(join(dir, 'f16_inline.onnx.data'))).toBe(false);
   });
 
   it('quantize stream still converts weights in external data', async () => {

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { rewriteModelFile } from '@whittle/onnx/node';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type StreamFloat16Result, type StreamQuantizeLayer, convertFloat16Streaming, gatherWebGpuWarning, nodeBandThreads, quantizeWeightsStreaming } from '@whittle/quantize/node';
 import { NoCompressionError } from '@whittle/graph';
@@ -59,9 +60,11 @@ export function addQuantizeStreamCommand(program: Command): void {
         const kinds = gbq + tied ? `; ${mm} as MatMulNBits${gbq ? `, ${gbq} token table${gbq > 1 ? 's' : ''} as GatherBlockQuantized` : ''}${tied ? `, ${tied} tied token table${tied > 1 ? 's' : ''} shared by GatherBlockQuantized and MatMulNBits` : ''}` : '';
         // GatherBlockQuantized has no 2-bit codes; a 3-bit grid has no container of its own
         const wide = o.bits === 2 && gbq + tied ? `; ${gbq + tied} token table${gbq + tied > 1 ? 's' : ''} stored in 4-bit containers (GatherBlockQuantized has no 2-bit codes)` : o.bits === 3 && layers?.length ? '; 3-bit codes in 4-bit containers (file size as 4-bit)' : '';
-        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; ${float16.summary}`) : `quantized ${(layers ?? []).length} weights${halfNote}${kinds}${wide}`;
+        const done = float16 ? (float16.converted ? `converted ${float16.converted} weights to float16` : `no float32 weight in external data; the graph pass converted what is inline (${float16.summary})`) : `quantized ${(layers ?? []).length} weights${halfNote}${kinds}${wide}`;
+        // no external data either way (inline weights, converted by the graph pass): the files' sizes say what changed
+        const sizes = r.inputDataBytes + r.outputDataBytes === 0 ? `model file ${(statSync(userPath(model)).size / 1e6).toFixed(2)} MB -> ${(statSync(out).size / 1e6).toFixed(2)} MB` : `${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB`;
         if (o.json) process.stdout.write(`${JSON.stringify({ output: out, ...r, ...(float16 ? { float16 } : { layers }), warnings: webGpu ? [webGpu] : [] }, null, 2)}\n`);
-        else process.stdout.write(`${done}: ${(r.inputDataBytes / 1e6).toFixed(1)} MB of data -> ${(r.outputDataBytes / 1e6).toFixed(1)} MB\n${webGpu ? `warning: ${webGpu}\n` : ''}wrote ${out}\n`);
+        else process.stdout.write(`${done}: ${sizes}\n${webGpu ? `warning: ${webGpu}\n` : ''}wrote ${out}\n`);
       } finally {
         progress.stop();
       }

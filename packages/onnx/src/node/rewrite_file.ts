@@ -138,8 +138,11 @@ export async function rewriteModelFile(
     let dataMoved = false;
     try {
       await writeFile(modelTemp, encoded.model, { flag: 'wx', flush: true });
-      await rename(dataTemp, dataTarget);
-      dataMoved = true;
+      // no tensor went to external data: the model stands alone, with no empty data file beside it
+      if (pos > 0) {
+        await rename(dataTemp, dataTarget);
+        dataMoved = true;
+      } else await unlink(dataTemp);
       await rename(modelTemp, target);
     } catch (e) {
       await unlink(modelTemp).catch(() => undefined);
