@@ -6,6 +6,11 @@ import { tensor } from '@whittle/tensor';
 import { openCliData } from '../src/data.js';
 import { checkLayerNameOptions, checkOpTypeOptions } from '../src/commands/options.js';
 import { UsageError } from '../src/errors.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { whittleInProcess } from './in_process.js';
 
 /** x [1, 4] → MatMul(W) → Relu → y: a model with op types MatMul and Relu. */
 function tinyModel() {
@@ -92,6 +97,26 @@ describe('inspect --dims', () => {
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toMatch(/no dim named 'height' \(named dims: N, H, W\)/);
       expect((await whittleInProcess('inspect', file, '--dims', 'H=0')).stderr).toMatch(/'H=0' is not name=positive-integer/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad option value is a usage error named by its flag (exit 2), before any work and with no output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'whittle-flags-'));
+    try {
+      const lenet = fileURLToPath(new URL('../assets/lenet300100.onnx', import.meta.url));
+      const out = join(dir, 'o.onnx');
+      for (const [args, message] of [
+        [['--bits', '9'], /whittle: UsageError: --bits must be <= 8, got 9/],
+        // MatMulNBits and GatherBlockQuantized take power-of-two blocks (onnxruntime refused the output after all the work)
+        [['--format', 'matmulnbits', '--block-size', '48'], /whittle: UsageError: --block-size must be a power of two \(16, 32, 64, 128 or 256\) for format 'matmulnbits', got 48; format 'qdq' takes any block size/],
+      ] as const) {
+        const r = await whittleInProcess('quantize', 'weights', lenet, '-o', out, ...args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(existsSync(out)).toBe(false);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

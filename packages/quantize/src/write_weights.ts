@@ -151,7 +151,9 @@ export async function writeQuantizedWeights(model: Model, entries: readonly { si
   for (const g of groups.keys()) eliminateDeadCode(g);
   const fallbacks = new Map<string, number>();
   for (const l of layers) if (l.fallback) fallbacks.set(`${l.op} -> ${l.emitted}: ${l.fallback}`, (fallbacks.get(`${l.op} -> ${l.emitted}: ${l.fallback}`) ?? 0) + 1);
-  for (const [f, n] of fallbacks) warnings.push(`${n} weight reader(s) ${f}`);
+  // format matmulnbits keeps the model's opset; format qdq raises it to store sub-8-bit DequantizeLinear codes
+  const raiseHint = format === 'matmulnbits' && opset < 21 ? ' (--format qdq raises the opset to 21 and stores them at the grid\'s bits)' : '';
+  for (const [f, n] of fallbacks) warnings.push(`${n} weight reader(s) ${f}${/int8|8-bit containers/.test(f) ? raiseHint : ''}`);
   warnings.push(...skips.warnings());
   return { layers, warnings, skips, forms, float16Weights, bytesBefore, bytesAfter: modelInitializerBytes(model) };
 }
@@ -202,7 +204,9 @@ async function chooseForm(group: readonly { site: WeightSite; q: QuantizedWeight
 /** Report pieces shared by the weight-only passes: form counts, fallbacks, skips, opset change. */
 export function writeSummary(r: WriteResult, raise?: { from: number; opset: number; upgraded: boolean; blockedBy: string }): { text: string; details: Record<string, unknown> } {
   const forms = Object.entries(r.forms).map(([k, n]) => `${n} ${k}`).join(', ');
-  const parts = [`${r.layers.length} weight readers quantized${forms ? ` (${forms})` : ''}`];
+  // fallbacks the opset forced: an 8-bit grid, or sub-8-bit codes in 8-bit containers
+  const at8 = r.layers.filter((l) => /int8 \+ Cast|: int8 per-channel|8-bit containers/.test(l.fallback)).length;
+  const parts = [`${r.layers.length} weight readers quantized${forms ? ` (${forms})` : ''}${at8 ? `, ${at8} of them stored at 8 bits as the model's opset ${raise?.opset ?? ''} allows (see the warnings)`.replace(' opset  allows', ' opset allows') : ''}`];
   if (r.float16Weights) parts.push(`${r.float16Weights} float16 weight${r.float16Weights > 1 ? 's' : ''} quantized with float16 scales (float16 activations kept)`);
   if (raise?.upgraded) parts.push(`opset ${raise.from} -> ${raise.opset}`);
   else if (raise?.blockedBy) parts.push(`kept opset ${raise.from} (${raise.blockedBy})`);

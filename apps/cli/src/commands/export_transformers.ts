@@ -305,6 +305,13 @@ const int = (name: string, lo: number, hi: number) => (v: string): number => {
   return x;
 };
 
+/** A power of two in [lo, hi] (MatMulNBits and GatherBlockQuantized blocks). */
+const powerOfTwo = (name: string, lo: number, hi: number) => (v: string): number => {
+  const x = int(name, lo, hi)(v);
+  if ((x & (x - 1)) !== 0) throw new InvalidArgumentError(`${name} must be a power of two (MatMulNBits and GatherBlockQuantized take no other block), got '${v}'`);
+  return x;
+};
+
 /** What a decoder's cosine column compares. */
 const DECODER_COSINE = 'cosine: logits and present keys/values vs the input model in onnxruntime-node on a made-up first step (smallest over the outputs)';
 
@@ -318,7 +325,7 @@ export function addExportTransformersCommand(program: Command): void {
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
     .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), int8 / uint8 (q8 with signed / unsigned weights; uint8 also convolutions), q4 (MatMulNBits), q4f16, q2 / q2f16 (2-bit MatMulNBits, asymmetric) (default: fp32, fp16, q8, q4, q4f16; for a model folder, those each sub-model has a source for)')
     .option('--tokenizer-config <file>', 'a tokenizer_config.json to copy (default: one written from the tokenizer)')
-    .option('--block-size <n>', 'q4/q4f16 block size (power of two)', int('--block-size', 16, 256), 32)
+    .option('--block-size <n>', 'q4/q4f16 block size (power of two)', powerOfTwo('--block-size', 16, 256), 32)
     .option('--accuracy-level <n>', 'q4/q4f16 MatMulNBits accuracy_level (4 = int8 activations: faster on onnxruntime CPU)', int('--accuracy-level', 0, 4))
     .option('--bos-token-id <id>', 'begin-of-text id (default: from the tokenizer)', int('--bos-token-id', 0, 2 ** 31))
     .option('--eos-token-id <id>', 'end-of-text id (default: from the tokenizer)', int('--eos-token-id', 0, 2 ** 31))

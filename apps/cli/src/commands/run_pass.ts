@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, getPass, hasPass, listPasses } from '@whittle/graph';
+import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, PassOptionsError, RecipeError, getPass, hasPass, listPasses } from '@whittle/graph';
 import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
@@ -7,7 +7,8 @@ import { checkOutput, readInput, writeOutput } from '../model_io.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
-import { addPassOptions, checkLayerNameOptions, checkOpTypeOptions, pickPassOptions } from './options.js';
+import { addPassOptions, checkLayerNameOptions, checkOpTypeOptions, kebab, pickPassOptions } from './options.js';
+import { UsageError } from '../errors.js';
 import { TARGETS, type Target, applyTarget } from './target.js';
 
 /**
@@ -98,6 +99,11 @@ export function printRun(r: RecipeResult, path: string | undefined, json: boolea
   if (path) process.stdout.write(`weights ${a} -> ${b} bytes (${b > 0 ? (a / b).toFixed(2) : '∞'}x)\nwrote ${path}\n`);
 }
 
+/** A pass-option message in the command line's words: `pass 'x': option 'blockSize'` → `--block-size`. */
+function asFlags(message: string): string {
+  return message.replace(/^pass '[^']+': /, '').replace(/option '([A-Za-z0-9]+)'/g, (_, name: string) => `--${kebab(name)}`);
+}
+
 /**
  * Run one pass on a model file (after the front end) and write the result. A run that changes
  * nothing or grows the weights fails (NoCompressionError, exit 1) and writes nothing; so does an
@@ -109,6 +115,13 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   const outputOptions = { input: extra.model ? undefined : input, original: model, transformersJs: flags.transformersJs };
   if (!pass.cli?.analysis) await checkOutput(flags.output, outputOptions);
   const passOptions = pickPassOptions(opts, pass.optionsSchema?.fields ?? {});
+  // option values checked before any work, named as the flags the user typed
+  try {
+    pass.optionsSchema?.parse(passOptions, pass.name);
+  } catch (e) {
+    if (e instanceof PassOptionsError) throw new UsageError(asFlags(e.message));
+    throw e;
+  }
   for (const n of checkOpTypeOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   for (const n of checkLayerNameOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss)), ...(extra.resources ? { resources: extra.resources } : {}) };
@@ -121,6 +134,8 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     if (extra.then) pm.add(extra.then);
     result = await pm.run(model);
   } catch (e) {
+    // an option combination the pass refuses when it starts: a usage error, named by its flags
+    if (e instanceof RecipeError && e.cause instanceof PassOptionsError) throw new UsageError(asFlags(e.cause.message));
     throw withSyntheticDimsHint(e, flags.data, model);
   } finally {
     progress.stop();
