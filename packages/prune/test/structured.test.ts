@@ -188,3 +188,32 @@ describe('prune-structured', () => {
     await expect(runPass('prune-structured', m, { sparsity: 0.5, typo: 1 })).rejects.toThrow(/unknown option 'typo'/);
   });
 });
+
+describe('structured channel scores count the bias', () => {
+  it('a channel of tiny weights but a large bias (a folded BatchNorm shift) stays; the small channel without one goes', async () => {
+    const rng = new Rng(4);
+    const b = new GraphBuilder('bias_channel');
+    const x = b.input('input', 'float32', ['N', 1, 6, 6]);
+    const w1 = randn(rng, 4 * 9, 1);
+    for (let k = 0; k < 9; k++) {
+      w1[k] = 1e-3; // channel 0: constant output relu(2) = 2 everywhere
+      w1[9 + k] = 0.04 * Math.sign(w1[9 + k]!); // channel 1: small weights, no bias
+    }
+    const b1 = Float32Array.from([2, 0, 0.1, -0.1]);
+    let h = b.node('Conv', [x, b.initializer('c1.weight', t(w1, [4, 1, 3, 3])), b.initializer('c1.bias', t(b1, [4]))], { kernel_shape: [3, 3] }, { name: 'c1' });
+    h = b.node('Relu', [h], {}, { name: 'r1' });
+    h = b.node('Conv', [h, b.initializer('c2.weight', t(randn(rng, 2 * 4, 0.5), [2, 4, 1, 1]))], { kernel_shape: [1, 1] }, { name: 'c2' });
+    b.output(h, 'float32', ['N', 2, 4, 4]);
+    const m = b.model();
+    for (const criterion of ['l1', 'l2']) {
+      const r = await runPass('prune-structured', m, { sparsity: 0.25, criterion, include: ['c1'] });
+      const layer = (r.report.details!.layers as { node: string; removed: number[] }[]).find((l) => l.node === 'c1')!;
+      expect(layer.removed, criterion).toEqual([1]);
+    }
+    // bn-scale with no BatchNorm left says so instead of silently scoring by L1
+    const bn = await runPass('prune-structured', m, { sparsity: 0.25, criterion: 'bn-scale', include: ['c1'] });
+    expect(bn.report.warnings?.join('\n')).toMatch(/bn-scale: no BatchNormalization reads a pruned layer's output/);
+    expect(bn.report.summary).toContain('(l1: no BatchNormalization left for bn-scale)');
+  });
+});
+

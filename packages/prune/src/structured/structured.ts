@@ -27,7 +27,16 @@ export interface StructuredOptions {
   channelMultiple?: number;
 }
 
-/** Per channel score of a producer (L1/L2 norm of its filter, or |BatchNorm scale|). */
+/** The bias of a Conv / Gemm producer (input 2, one value per output channel), if it has one. */
+async function biasOf(model: Model, p: ChannelAnalysis['producers'][number], rows: number): Promise<Float32Array | Float64Array | undefined> {
+  if (p.opType !== 'Conv' && p.opType !== 'Gemm') return undefined;
+  const node = model.graph.nodes.find((n) => n.name === p.node);
+  const b = node?.inputs[2] ? model.graph.initializers.get(node.inputs[2]) : undefined;
+  if (!b || b.size !== rows) return undefined;
+  return floatValues(b);
+}
+
+/** Per channel score of a producer (L1/L2 norm of its filter and bias, or |BatchNorm scale|). */
 async function producerScores(model: Model, a: ChannelAnalysis, criterion: ChannelCriterion): Promise<Map<string, Float64Array>> {
   const out = new Map<string, Float64Array>();
   for (const p of a.producers) {
@@ -40,13 +49,17 @@ async function producerScores(model: Model, a: ChannelAnalysis, criterion: Chann
     } else {
       const v = await floatValues(w);
       const cols = v.length / rows;
+      // the bias is the filter's weight on a constant input: a channel of small weights but a large
+      // bias (a folded BatchNorm's shift) outputs a constant its readers depend on
+      const bias = await biasOf(model, p, rows);
       for (let r = 0; r < rows; r++) {
         let s = 0;
         for (let c = 0; c < cols; c++) {
           const x = p.outAxis === 0 ? v[r * cols + c]! : v[c * rows + r]!;
           s += criterion === 'l2' ? x * x : Math.abs(x);
         }
-        scores[r] = criterion === 'l2' ? Math.sqrt(s) : s;
+        const b = bias?.[r] ?? 0;
+        scores[r] = criterion === 'l2' ? Math.sqrt(s + b * b) : s + Math.abs(b);
       }
     }
     // normalize so producers tied through residual adds weigh equally
@@ -197,7 +210,7 @@ export async function removeChannels(model: Model, a: ChannelAnalysis, removed: 
 
 const structuredOptions = defineOptions({
   sparsity: { type: 'number', min: 0, max: 1, default: 0.5, description: 'fraction of channels (Conv filters, Gemm/MatMul output neurons) and attention heads removed in each group of coupled layers' },
-  criterion: { type: 'string', enum: ['l1', 'l2', 'bn-scale'] as const, default: 'l1', description: "channel importance: L1 or L2 norm of the filter, or |scale| of the BatchNormalization after it (falls back to L1)" },
+  criterion: { type: 'string', enum: ['l1', 'l2', 'bn-scale'] as const, default: 'l1', description: "channel importance: L1 or L2 norm of the filter and its bias, or |scale| of the BatchNormalization after it (L1 where none follows; the front end folds BatchNorms into convolutions, so use it with --no-front-end)" },
   layerSparsity: { type: 'object', description: 'per-layer overrides {producerNodeName, attention Softmax node name or com.microsoft MultiHeadAttention / GroupQueryAttention node name: fraction}' },
   include: { type: 'string[]', description: 'only prune the output channels of these nodes' },
   exclude: { type: 'string[]', default: [], description: 'never prune the output channels of these nodes (or the heads of these Softmax, MultiHeadAttention or GroupQueryAttention nodes)' },
@@ -324,6 +337,9 @@ export const pruneStructured = definePass({
     const removedCount = layers.reduce((s, l) => s + l.channelsBefore - l.channelsAfter, 0);
     const groupsPruned = clusters.filter((c) => c.removed > 0).length;
     const changed = removed.size > 0 || headsRemoved > 0;
+    // the front end folds BatchNorms into the convolutions: their scales are then in the filters
+    const bnMissing = o.criterion === 'bn-scale' && a.producers.length > 0 && !a.producers.some((p) => p.bnScale);
+    const warnings = bnMissing ? ['bn-scale: no BatchNormalization reads a pruned layer\'s output (the front end folds them into the convolutions, whose filters then carry the scale): channels were scored by the L1 norm of the filters and biases, as with --criterion l1'] : [];
     const reason = changed ? undefined : a.producers.length === 0 && heads.length === 0
       ? noWeightsReason(model)
       : `nothing prunable in ${clusters.length} channel group(s)${heads.length ? ` and ${heads.length} attention block(s)` : ''}: ${topReasons([...clusters.map((c) => c.reasons?.[0]), ...heads.map((h) => h.reason)])}`;
@@ -333,7 +349,7 @@ export const pruneStructured = definePass({
       report: {
         changed,
         summary: changed
-          ? `prune-structured: removed ${removedCount} channels in ${groupsPruned}/${clusters.length} groups and ${headsRemoved} attention heads (${o.criterion}); parameters ${before.parameters} → ${after.parameters}, weights ${before.weightBytes} → ${after.weightBytes} bytes, FLOPs ${before.flopsDense} → ${after.flopsDense} (${flopCut(before.flopsDense, after.flopsDense)}, estimated from the shapes; the smaller dense layers run that much less work in onnxruntime)`
+          ? `prune-structured: removed ${removedCount} channels in ${groupsPruned}/${clusters.length} groups and ${headsRemoved} attention heads (${bnMissing ? 'l1: no BatchNormalization left for bn-scale' : o.criterion}); parameters ${before.parameters} → ${after.parameters}, weights ${before.weightBytes} → ${after.weightBytes} bytes, FLOPs ${before.flopsDense} → ${after.flopsDense} (${flopCut(before.flopsDense, after.flopsDense)}, estimated from the shapes; the smaller dense layers run that much less work in onnxruntime)`
           : `prune-structured: nothing removed: ${reason}`,
         stats: {
           channelsRemoved: removedCount,
@@ -350,6 +366,7 @@ export const pruneStructured = definePass({
           weightBytesBefore: before.weightBytes,
           weightBytesAfter: after.weightBytes,
         },
+        ...(warnings.length ? { warnings } : {}),
         details: { ...(reason ? { reason } : {}), layers, clusters, heads, fixed: [...new Set(a.barriers.map((b) => b.reason))] },
       },
     };
