@@ -158,7 +158,7 @@ export function noteNoTraining(data: string, reason: string, calibrates = false)
  * (next-token, what the training passes pick for token ids) or 'kl' (distill: the teacher's
  * outputs); raw text is read as whole files when the loss is 'lm', unless `--text-unit` says.
  */
-export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags, defaultLoss: 'lm' | 'kl' = 'lm'): Promise<PassContextInit> {
+export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags, defaultLoss: 'lm' | 'kl' = 'lm', trains = true): Promise<PassContextInit> {
   if (f.loss !== undefined && !(LOSSES as readonly string[]).includes(f.loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}, got '${f.loss}'`);
   if (f.lossOutput !== undefined && !model.graph.outputs.some((o) => o.name === f.lossOutput)) {
     throw new UsageError(`--loss-output '${f.lossOutput}' is not an output of the model (outputs: ${model.graph.outputs.map((o) => o.name).join(', ')})`);
@@ -170,7 +170,8 @@ export async function withTrainingData(ctx: PassContextInit, model: Model, f: Tr
       training = d.training ?? (await trainingDataFrom(d.source, model));
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
-      noteNoTraining(f.data, e.message);
+      // a pass that does not train (calibration, analysis) needs no note about training data
+      if (trains) noteNoTraining(f.data, e.message);
     }
   }
   if (!training) return ctx;

@@ -124,7 +124,9 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   }
   for (const n of checkOpTypeOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   for (const n of checkLayerNameOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
-  const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss)), ...(extra.resources ? { resources: extra.resources } : {}) };
+  // passes that train have an epochs option (fine-tune, QAT, gradual pruning, distillation)
+  const trains = 'epochs' in (pass.optionsSchema?.fields ?? {});
+  const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss, trains)), ...(extra.resources ? { resources: extra.resources } : {}) };
   const analysis = !!pass.cli?.analysis;
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result: RecipeResult;

@@ -64,7 +64,7 @@ export const fineTunePass = definePass({
       model: trained,
       report: {
         changed: true,
-        summary: `fine-tuned ${parameters} weights for ${o.epochs} epochs on ${data.count} samples (${data.task.loss} loss on '${data.task.output}'${data.task.probabilities ? ', Softmax probabilities read as log p' : ''}); loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)}`,
+        summary: `fine-tuned ${parameters} weights for ${o.epochs} epochs on ${data.count} samples (${data.task.loss} loss on '${data.task.output}'${data.task.probabilities ? ', Softmax probabilities read as log p' : ''}); ${losses.length > 1 ? `loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)} (epoch means)` : `loss ${losses[0]?.toFixed(4)} (mean over the one epoch)`}`,
         stats: { epochs: o.epochs, samples: data.count, parameters, firstLoss: losses[0] ?? NaN, finalLoss: losses[losses.length - 1] ?? NaN },
         details: { losses, loss: data.task.loss, output: data.task.output },
       },
