@@ -215,5 +215,33 @@ describe('structured channel scores count the bias', () => {
     expect(bn.report.warnings?.join('\n')).toMatch(/bn-scale: no BatchNormalization reads a pruned layer's output/);
     expect(bn.report.summary).toContain('(l1: no BatchNormalization left for bn-scale)');
   });
+
+  it('a removed channel\'s constant (its bias through a decomposed HardSwish) is folded into the reader\'s bias', async () => {
+    const rng = new Rng(6);
+    const b = new GraphBuilder('compensation');
+    const x = b.input('input', 'float32', ['N', 1, 6, 6]);
+    const w1 = randn(rng, 4 * 9, 1);
+    for (let k = 0; k < 9; k++) w1[9 + k] = 0.02 * Math.sign(w1[9 + k]!); // channel 1: weak filter, bias 1.5
+    const c1 = b.node('Conv', [x, b.initializer('c1.weight', t(w1, [4, 1, 3, 3])), b.initializer('c1.bias', t([0.2, 1.5, -0.3, 0.1], [4]))], { kernel_shape: [3, 3] }, { name: 'c1' });
+    // HardSwish as paddle2onnx writes it: x * clip(x + 3, 0, 6) / 6
+    const k3 = b.initializer('three', t([3], []));
+    const k6 = b.initializer('six', t([6], []));
+    const clipped = b.node('Clip', [b.node('Add', [c1, k3]), b.initializer('zero', t([0], [])), k6]);
+    const hs = b.node('Mul', [c1, b.node('Div', [clipped, k6])]);
+    const y = b.node('Conv', [hs, b.initializer('c2.weight', t(randn(rng, 3 * 4, 0.5), [3, 4, 1, 1])), b.initializer('c2.bias', t([0.1, 0, -0.1], [3]))], { kernel_shape: [1, 1] }, { name: 'c2' });
+    b.output(y, 'float32', ['N', 3, 4, 4]);
+    const m = b.model([{ domain: '', version: 13 }]);
+    const feeds = { input: { data: randn(rng, 2 * 36, 1), shape: [2, 1, 6, 6] } };
+    const ref = (await runOrt(m, feeds)).outputs[y]!;
+    const err: Record<string, number> = {};
+    for (const compensateBias of [true, false]) {
+      const r = await runPass('prune-structured', m, { sparsity: 0.25, include: ['c1'], compensateBias });
+      expect((r.report.details!.layers as { node: string; removed: number[] }[]).find((l) => l.node === 'c1')!.removed).toEqual([1]);
+      expect(r.report.stats!.biasesCompensated).toBe(compensateBias ? 1 : 0);
+      err[String(compensateBias)] = diff((await runOrt(r.model, feeds)).outputs[y]!, ref).rel;
+    }
+    // without: the reader loses hardswish(1.5) · W2[:, 1] everywhere; with: only the weak filter's part
+    expect(err['true']!).toBeLessThan(0.2 * err['false']!);
+  });
 });
 

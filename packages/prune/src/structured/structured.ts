@@ -3,6 +3,7 @@ import { ArgumentError } from '@whittle/tensor';
 import { cpuTensor, findPrunableWeights, floatValues } from '../layers.js';
 import { integerLayersNote } from '../nothing.js';
 import { sparsityReport } from '../report.js';
+import { compensateRemovedChannels } from './bias_compensation.js';
 import { type ChannelAnalysis, analyzeChannels, find } from './channels.js';
 import { analyzeFusedHeads, fusedGroupScores, queryHeadsOf, removeFusedHeads } from './fused_heads.js';
 import { analyzeHeads, headScores, removeHeads } from './heads.js';
@@ -215,6 +216,7 @@ const structuredOptions = defineOptions({
   include: { type: 'string[]', description: 'only prune the output channels of these nodes' },
   exclude: { type: 'string[]', default: [], description: 'never prune the output channels of these nodes (or the heads of these Softmax, MultiHeadAttention or GroupQueryAttention nodes)' },
   channelMultiple: { type: 'number', integer: true, min: 1, default: 1, description: 'round kept channel counts up to a multiple of this (hardware friendly sizes)' },
+  compensateBias: { type: 'boolean', default: true, description: "fold what a removed Conv/Gemm channel still gave its readers (its bias through the activations after it, a constant map) into the readers' biases" },
   heads: { type: 'boolean', default: true, description: 'remove whole attention heads (Q/K/V columns, output-projection rows, Reshape head counts or the num_heads of com.microsoft MultiHeadAttention; whole KV groups of GroupQueryAttention), lowest L2 norm first' },
 });
 
@@ -325,6 +327,8 @@ export const pruneStructured = definePass({
       channelMultiple: o.channelMultiple,
     });
     throwIfAborted(ctx.signal, 'prune-structured');
+    // the constant a removed channel gave its readers goes into their biases
+    const compensated = o.compensateBias ? await compensateRemovedChannels(work, a, removed) : 0;
     const out = await removeChannels(work, a, removed);
     const after = await sparsityReport(out, { gzip: false });
     const layers = a.producers.map((p) => ({
@@ -353,6 +357,7 @@ export const pruneStructured = definePass({
           : `prune-structured: nothing removed: ${reason}`,
         stats: {
           channelsRemoved: removedCount,
+          biasesCompensated: compensated,
           groups: clusters.length,
           groupsPruned,
           groupsKept: clusters.length - groupsPruned,
