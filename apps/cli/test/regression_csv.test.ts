@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
+import { tensor } from '@whittle/tensor';
 import { sklearnDataset, sklearnMlpRegressor } from '@whittle/testing/exporters';
 import { whittleInProcess } from './in_process.js';
 
@@ -43,3 +45,31 @@ describe('regression targets from a CSV (skl2onnx MLPRegressor)', () => {
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]!);
   });
 });
+
+describe('a single-score binary classifier (one sigmoid per row) on 0/1 labels', () => {
+  it('evaluate scores class 1 above 0.5, as the labels are counted here', async () => {
+    // logistic regression: sigmoid(x · w + b) [N, 1]
+    const b = new GraphBuilder('logistic');
+    const x = b.input('x', 'float32', ['N', 2]);
+    const z = b.node('Add', [b.node('MatMul', [x, b.initializer('w', tensor(Float32Array.from([1.5, -2]), [2, 1]))]), b.initializer('b', tensor(Float32Array.from([0.25]), [1]))]);
+    b.output(b.node('Sigmoid', [z]), 'float32', ['N', 1]);
+    const model = join(dir, 'logistic.onnx');
+    writeFileSync(model, writeModel(b.model()));
+    const rows = ['x0,x1,label'];
+    let right = 0;
+    for (let i = 0; i < 40; i++) {
+      const [x0, x1] = [Math.sin(i * 1.3) * 2, Math.cos(i * 0.7) * 2];
+      const label = i % 3 === 0 ? 1 - Number(1.5 * x0 - 2 * x1 + 0.25 > 0) : Number(1.5 * x0 - 2 * x1 + 0.25 > 0);
+      if (Number(1.5 * x0 - 2 * x1 + 0.25 > 0) === label) right++;
+      rows.push(`${x0},${x1},${label}`);
+    }
+    writeFileSync(join(dir, 'binary.csv'), rows.join('\n'));
+    const ev = await whittleInProcess('evaluate', model, '--data', join(dir, 'binary.csv'), '--no-latency', '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    const rep = JSON.parse(ev.stdout) as { rows: { accuracy?: number; metrics?: Record<string, number> }[] };
+    expect(rep.rows[0]!.accuracy).toBeCloseTo(right / 40, 10);
+    // two classes: no top-k column (it would always be 1)
+    expect(rep.rows[0]!.metrics?.['top2']).toBeUndefined();
+  });
+});
+
