@@ -65,6 +65,16 @@ describe('output path checks', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a truncated model file is a format error naming the file, and nothing is written', async () => {
+    const cut = join(dir, 'cut.onnx');
+    writeFileSync(cut, readFileSync(model).subarray(0, 200));
+    const out = join(dir, 'from_cut.onnx');
+    const r = await whittleInProcess('quantize', 'weights', cut, '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`OnnxFormatError: ${cut}: readModel: protobuf parse failed`);
+    expect(readdirSync(dir).filter((f) => f.startsWith('from_cut'))).toEqual([]);
+  });
+
   it('quantize stream: a missing input is a usage error, not a raw ENOENT', async () => {
     const r = await whittleInProcess('quantize', 'stream', join(dir, 'missing.onnx'), '-o', join(dir, 'o.onnx'));
     expect(r.code).toBe(2);

@@ -50,6 +50,10 @@ export async function readModelFile(path: string, opts: ReadModelFileOptions = {
       ...(opts.onFunctionsInlined ? { onFunctionsInlined: opts.onFunctionsInlined } : {}),
       ...(opts.onNodesSorted ? { onNodesSorted: opts.onNodesSorted } : {}),
     });
+  } catch (e) {
+    // the bytes' error, named with the file they came from
+    if (e instanceof OnnxFormatError && !e.message.includes(path)) throw new OnnxFormatError(`${path}: ${e.message}`, { cause: e });
+    throw e;
   } finally {
     loader.close();
   }
