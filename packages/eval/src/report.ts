@@ -76,6 +76,8 @@ export interface EvaluationReport {
   rows: ReportRow[];
   /** Variant names on the Pareto front, by increasing size. */
   paretoFront: string[];
+  /** What the front trades size against: accuracy, or without accuracies the fidelity to the baseline. */
+  paretoAxis?: 'accuracy' | 'top-1 agreement' | 'output cosine';
   /** How the LM evaluation (perplexity windows, generation, tokens/s) ran, when it did. */
   lm?: LmEvaluationSettings;
 }
@@ -107,7 +109,13 @@ export function buildReport(variants: readonly VariantResult[], opts: BuildRepor
   const base = variants.find((v) => v.name === baseName);
   if (!base) throw new ArgumentError(`buildReport: baseline '${baseName}' is not among the variants (${[...names].join(', ')})`);
   const basis = opts.sizeBasis ?? 'fileBytes';
-  const front = paretoFront(variants.map((v) => ({ size: v.size[basis], accuracy: v.accuracy })));
+  // without accuracies (fidelity runs), the front trades size against fidelity to the baseline (itself: 1)
+  const withAccuracy = variants.some((v) => v.accuracy !== undefined);
+  const fidelityOf = (v: VariantResult, key: 'top1Agreement' | 'cosine'): number | undefined => (v.name === baseName ? 1 : v.fidelity?.[key]);
+  const agreement = !withAccuracy && variants.every((v) => fidelityOf(v, 'top1Agreement') !== undefined);
+  const axis = withAccuracy ? 'accuracy' : agreement ? 'top-1 agreement' : 'output cosine';
+  const quality = (v: VariantResult): number | undefined => (withAccuracy ? v.accuracy : fidelityOf(v, agreement ? 'top1Agreement' : 'cosine'));
+  const front = paretoFront(variants.map((v) => ({ size: v.size[basis], accuracy: quality(v) })));
   const onFront = new Set(front);
   const rows: ReportRow[] = variants.map((v, i) => {
     const row: ReportRow = { ...v, ratio: base.size[basis] / v.size[basis], pareto: onFront.has(i) };
@@ -121,6 +129,7 @@ export function buildReport(variants: readonly VariantResult[], opts: BuildRepor
     sizeBasis: basis,
     rows,
     paretoFront: front.map((i) => variants[i]!.name),
+    ...(front.length ? { paretoAxis: axis } : {}),
   };
   if (opts.dataset) report.dataset = opts.dataset;
   if (opts.task) report.task = opts.task;
@@ -185,7 +194,7 @@ export function reportToMarkdown(r: EvaluationReport): string {
     lines.push('', `| Variant | ${names.map(esc).join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
     for (const x of r.rows) lines.push(`| \`${esc(x.name)}\` | ${names.map((n) => formatMetric(x.metrics?.[n])).join(' | ')} |`);
   }
-  lines.push('', `Pareto front (size → accuracy): ${r.paretoFront.map((n) => `\`${n}\``).join(' → ') || '(no accuracies)'}.`);
+  lines.push('', `Pareto front (size → ${r.paretoAxis === 'accuracy' || !r.paretoAxis ? 'accuracy' : `${r.paretoAxis} with the baseline`}): ${r.paretoFront.map((n) => `\`${n}\``).join(' → ') || '(no accuracies or fidelities)'}.`);
   const lat = r.rows.find((x) => x.latency)?.latency;
   if (lat) {
     lines.push(

@@ -77,6 +77,24 @@ describe('Pareto front and report', () => {
     expect(card).toMatch(/0\.10 pt lower than the baseline/);
     expect(() => modelCard(r, { variant: 'nope' })).toThrow(/not in the report/);
   });
+
+  it('without accuracies (a fidelity run) the front trades size against top-1 agreement with the baseline, else output cosine', () => {
+    const fid = (top1Agreement: number | undefined, cosine: number) => ({ cosine, sqnrDb: 20, maxAbsError: 0.1, meanAbsError: 0.01, rmse: 0.02, ...(top1Agreement !== undefined ? { top1Agreement } : {}) });
+    const r = buildReport([
+      { name: 'fp32', technique: 'original', size: size(1000) },
+      { name: 'int8', technique: 'int8', size: size(250), fidelity: fid(0.99, 0.999) },
+      { name: 'int4', technique: 'int4', size: size(130), fidelity: fid(0.97, 0.99) },
+      { name: 'bad', technique: 'pruned', size: size(300), fidelity: fid(0.6, 0.8) },
+    ]);
+    expect(r.paretoAxis).toBe('top-1 agreement');
+    expect(r.paretoFront).toEqual(['int4', 'int8', 'fp32']);
+    expect(reportToMarkdown(r)).toContain('Pareto front (size → top-1 agreement with the baseline): `int4` → `int8` → `fp32`.');
+    const c = buildReport([
+      { name: 'fp32', technique: 'original', size: size(1000) },
+      { name: 'small', technique: 'int4', size: size(130), fidelity: fid(undefined, 0.99) },
+    ]);
+    expect([c.paretoAxis, c.paretoFront]).toEqual(['output cosine', ['small', 'fp32']]);
+  });
 });
 
 describe('size and latency statistics', () => {
