@@ -240,7 +240,7 @@ describe('whittle CLI', { timeout: 300_000 }, () => {
       [['quantize', 'weights', junk, '-o', out], 1, /junk\.onnx|ONNX|protobuf/i],
       [['quantize', 'weights', zoo, '-o', out, '--bogus', '1'], 2, /unknown option '--bogus'/],
       [['quantize', 'weights', zoo, '-o', out, '--bits', 'four'], 2, /--bits must be a number/],
-      [['quantize', 'weights', zoo, '-o', out, '--bits', '9'], 1, /bits/],
+      [['quantize', 'weights', zoo, '-o', out, '--bits', '9'], 2, /UsageError: --bits must be <= 8, got 9/],
       [['quantize', 'weights', zoo, '-o', zoo], 2, /is the input model/],
       [['frobnicate', zoo], 2, /unknown command 'frobnicate'/],
       [['prune', 'gradual', zoo, '-o', out], 1, /needs training data/],
