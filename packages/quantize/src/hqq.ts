@@ -150,7 +150,7 @@ export const quantizeHqqPass = definePass({
   optionsSchema: hqqOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-hqq', `requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' (got format '${o.format}', granularity '${o.granularity}')`);
+    if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-hqq', `pass 'quantize-hqq': option 'requantizeInt8' writes MatMulNBits: it needs option 'format' = 'matmulnbits' and option 'granularity' = 'block' (got '${o.format}', '${o.granularity}')`);
     const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format, float16NeedsDequantize(model, o.ops, { names: o.excludeNodes }, o.bits, o.granularity, o.format));
     const out = prepared.model;
     const bytesIn = modelInitializerBytes(out);

@@ -103,7 +103,7 @@ export const quantizeWeightsPass = definePass({
   optionsSchema: rtnOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-weights', `requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' (got format '${o.format}', granularity '${o.granularity}')`);
+    if (o.requantizeInt8 && (o.format !== 'matmulnbits' || o.granularity !== 'block')) throw new PassOptionsError('quantize-weights', `pass 'quantize-weights': option 'requantizeInt8' writes MatMulNBits: it needs option 'format' = 'matmulnbits' and option 'granularity' = 'block' (got '${o.format}', '${o.granularity}')`);
     // MatMulNBits and GatherBlockQuantized take power-of-two blocks only (onnxruntime refuses others)
     if (o.format === 'matmulnbits' && o.granularity === 'block' && (o.blockSize & (o.blockSize - 1)) !== 0) throw new PassOptionsError('quantize-weights', `pass 'quantize-weights': option 'blockSize' must be a power of two (16, 32, 64, 128 or 256) for format 'matmulnbits', got ${o.blockSize}; format 'qdq' takes any block size`);
     const exclude = { names: o.excludeNodes, ops: o.excludeOps };

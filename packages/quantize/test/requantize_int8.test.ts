@@ -342,6 +342,6 @@ describe('requantizeInt8: int8 transformers to 4-bit MatMulNBits', () => {
     expect(r.report.changed).toBe(false);
     expect(r.report.summary).toContain('36 int8 MatMul layer(s) can be re-quantized from their int8 weights with requantizeInt8 (--requantize-int8), rounded twice');
     await expect(runPass('quantize-weights', model, { bits: 4, requantizeInt8: true })).rejects.toThrow(PassOptionsError);
-    await expect(runPass('quantize-weights', model, { bits: 4, requantizeInt8: true })).rejects.toThrow(/requantizeInt8 writes MatMulNBits: it needs format 'matmulnbits' and granularity 'block' \(got format 'qdq', granularity 'block'\)/);
+    await expect(runPass('quantize-weights', model, { bits: 4, requantizeInt8: true })).rejects.toThrow(/option 'requantizeInt8' writes MatMulNBits: it needs option 'format' = 'matmulnbits' and option 'granularity' = 'block' \(got 'qdq', 'block'\)/);
   }, 60_000);
 });
