@@ -63,6 +63,12 @@ export async function compressAndEvaluate(ctx: AppContext, recipe: Recipe, o: Ru
       setStatus(status, unchanged, 'error');
       return;
     }
+    // a file larger than the one opened is no compression (the command line refuses to write it)
+    if (res.bytes.length > m.bytes.length) {
+      progress.set(1, 'not smaller');
+      setStatus(status, `Not smaller: the result is ${formatBytes(res.bytes.length)}, the model opened ${formatBytes(m.bytes.length)} (${res.steps.map((st) => `${st.pass}: ${st.summary}`).join('; ')}); no variant added.`, 'error');
+      return;
+    }
     const analysis = await jobs.run({ kind: 'analyze', model: res.bytes }, phase(0.55, 0.65, 'analyze'));
     const name = variantName(ctx, recipe);
     s.variants.push({ name, technique: describeRecipe(recipe), bytes: res.bytes, analysis, recipe, steps: res.steps, backend: res.backend });

@@ -14,7 +14,8 @@ export async function compress(job: CompressJob, signal: AbortSignal, onProgress
   const t0 = performance.now();
   const backend = await selectBackend(job.backend);
   const model = readModel(job.model);
-  const r = await runRecipe(model, job.recipe, { seed: job.seed, backend: backend.name, signal, onProgress: (f, m) => onProgress(f, m ?? ''), ...passContextData(job.data) });
+  // as the command line: a run that changed nothing or grew the weights is a NoCompressionError, not a variant
+  const r = await runRecipe(model, job.recipe, { seed: job.seed, backend: backend.name, signal, requireCompression: true, onProgress: (f, m) => onProgress(f, m ?? ''), ...passContextData(job.data) });
   return {
     bytes: writeModel(r.model),
     steps: r.steps.map((s) => ({ step: s.step, pass: s.pass, options: s.options, summary: s.report.summary, warnings: s.report.warnings ?? [], changed: s.report.changed, durationMs: s.durationMs })),
