@@ -93,5 +93,9 @@ describe('evaluated output', () => {
     const f = outputFidelity(Float32Array.of(0, 1, 2, 1), Float32Array.of(0, 1, 1, 1), 1);
     expect(f.top1Agreement).toBe(0.75);
     expect(outputFidelity(Float32Array.of(0, 1, 2, 0), Float32Array.of(1, 0, 1, 0), 2).top1Agreement).toBe(0.5);
+    // one score per row (Silero VAD's speech probability): agreement is the same decision at 0.5
+    expect(outputFidelity(Float32Array.of(0.1, 0.7, 0.45, 0.9), Float32Array.of(0.11, 0.69, 0.52, 0.2), 1).top1Agreement).toBe(0.5);
+    // a logit: the same sign
+    expect(outputFidelity(Float32Array.of(-2.5, 1.5, 3.25), Float32Array.of(-2.25, 1.25, -0.5), 1).top1Agreement).toBeCloseTo(2 / 3, 12);
   });
 });

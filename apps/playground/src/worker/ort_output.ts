@@ -45,13 +45,16 @@ export function rowLength(dims: readonly number[]): number {
 
 /**
  * Fidelity of `candidate` against `reference` outputs: top-1 agreement along rows of `lastDim`
- * values (scores, logits); for one value per row (labels) the fraction of equal values instead,
- * since an argmax over one value always agrees.
+ * values (scores, logits). For one value per row, an argmax always agrees: labels (whole numbers)
+ * agree when equal, a single score (a sigmoid, a logit) when on the same side of its midpoint
+ * (0.5 for values in [0, 1], else 0).
  */
 export function outputFidelity(reference: Float32Array, candidate: Float32Array, lastDim: number): FidelityMetrics {
   if (lastDim > 1) return compareOutputs(reference, candidate, { numClasses: lastDim });
   const f = compareOutputs(reference, candidate);
+  const labels = reference.every((x) => Number.isInteger(x));
+  const mid = reference.every((x) => x >= 0 && x <= 1) ? 0.5 : 0;
   let same = 0;
-  for (let i = 0; i < reference.length; i++) if (reference[i] === candidate[i]) same++;
+  for (let i = 0; i < reference.length; i++) if (labels ? reference[i] === candidate[i] : reference[i]! > mid === candidate[i]! > mid) same++;
   return { ...f, top1Agreement: reference.length ? same / reference.length : 1 };
 }
