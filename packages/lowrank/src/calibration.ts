@@ -1,4 +1,4 @@
-import { type Feeds, type Model, runModel } from '@whittle/graph';
+import { type Feeds, type Model, CalibrationDataError, runModel } from '@whittle/graph';
 import { type BackendName, type Matrix, ArgumentError, engine, matmulTN64, matrix } from '@whittle/tensor';
 
 /** A layer input to collect statistics for. */
@@ -74,7 +74,7 @@ export async function collectInputStats(
     batches++;
     opts.onBatch?.(batches);
   }
-  if (batches === 0) throw new ArgumentError('lowrank: activation-aware factorization needs calibration data, but ctx.calibration yielded no batch');
+  if (batches === 0) throw new CalibrationDataError('lowrank', 'lowrank: the calibration data is empty (activation-aware factorization needs batches)');
   for (const s of stats.values()) for (let j = 0; j < s.absMean.length; j++) s.absMean[j] = s.absMean[j]! / Math.max(1, s.rows);
   return stats;
 }

@@ -1,5 +1,5 @@
 import {
-  type GraphScope, type Model, type Node, type PassContext, type PassResult, NameGenerator, PassDataError, cloneModel, initializerBytes, initializerSize,
+  type GraphScope, type Model, type Node, type PassContext, type PassResult, CalibrationDataError, NameGenerator, PassDataError, cloneModel, initializerBytes, initializerSize,
   isDefaultDomain, opsetVersion, resolveTrainingData, scopedName, throwIfAborted,
 } from '@whittle/graph';
 import { ArgumentError } from '@whittle/tensor';
@@ -234,7 +234,7 @@ export async function factorizeModel(model: Model, ctx: PassContext<LowrankOptio
   // 2. activation statistics (activation-aware linear layers, main graph only)
   const stats = new Map<string, InputStats>();
   if (aware !== 'none' && linears.length) {
-    if (!ctx.calibration) throw new ArgumentError(`${passName}: activationAware '${aware}' needs calibration data (ctx.calibration)`);
+    if (!ctx.calibration) throw new CalibrationDataError(passName, `${passName}: activationAware '${aware}' needs calibration data (ctx.calibration; --data on the command line): none was given`);
     const requests: StatRequest[] = linears.map((grp) => {
       const l = grp.info as LinearInfo;
       return { input: l.input, features: l.k, transposed: l.transA };

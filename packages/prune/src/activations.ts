@@ -60,17 +60,16 @@ export function inputNormsPoint(model: Model, weights: readonly PrunableWeight[]
  * calibration data is given.
  */
 export async function collectInputNorms(model: Model, weights: readonly PrunableWeight[], calibration: CalibrationSource | undefined, opts: CollectOptions = {}): Promise<Map<string, InputNorms>> {
-  if (!calibration) throw new CalibrationDataError('prune', 'Wanda scores need calibration data (ctx.calibration / calibration option): none was given');
+  if (!calibration) throw new CalibrationDataError('wanda', 'wanda: scores need calibration data (ctx.calibration; --data on the command line): none was given');
   const out = new Map<string, InputNorms>();
   await collectActivations(model, [inputNormsPoint(model, weights, out)], calibration, {
-    pass: 'prune',
+    pass: 'wanda',
     activationRuntime: opts.activationRuntime,
     runtime: opts.calibrationRuntime,
     backend: opts.backend,
     signal: opts.signal,
     maxBatches: opts.maxBatches,
     onBatch: opts.onBatch ? (b) => opts.onBatch!(b - 1) : undefined,
-    requireBatches: false,
   });
   return out;
 }

@@ -1,4 +1,4 @@
-import { type Feeds, type Model, definePass, defineOptions, runModel, throwIfAborted } from '@whittle/graph';
+import { type Feeds, type Model, CalibrationDataError, definePass, defineOptions, runModel, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, type BackendName, type Rng, engine } from '@whittle/tensor';
 import { findPrunableWeights } from './layers.js';
 import { nothingToPruneReason } from './nothing.js';
@@ -165,7 +165,7 @@ export const pruneSensitivity = definePass({
   optionsSchema: sensitivityOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (!ctx.calibration) throw new ArgumentError('prune-sensitivity needs calibration data (ctx.calibration)');
+    if (!ctx.calibration) throw new CalibrationDataError('prune-sensitivity', 'prune-sensitivity: needs calibration data (ctx.calibration; --data on the command line): none was given');
     // sensitivity prunes main-graph layers one at a time; weights inside subgraphs are listed as skipped
     const warnings: string[] = [];
     const { weights: reachable, skipped } = calibratedOnly(findPrunableWeights(model, { include: o.include, exclude: o.exclude, subgraphs: true }), true, warnings);
@@ -179,6 +179,7 @@ export const pruneSensitivity = definePass({
       feeds.push(f);
       if (feeds.length >= o.calibrationBatches) break;
     }
+    if (!feeds.length) throw new CalibrationDataError('prune-sensitivity', 'prune-sensitivity: the calibration data is empty');
     const r = await sensitivityAnalysis(model, { levels: o.levels, method: o.method, calibration: feeds, include: o.include, exclude: o.exclude, backend: ctx.backend, rng: ctx.rng, signal: ctx.signal, onProgress: (f, m) => ctx.onProgress(f, m) });
     const rec = sparsityFromSensitivity(r, o.maxDrop);
     return {

@@ -1,4 +1,4 @@
-import { cloneModel, collectActivations, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
+import { CalibrationDataError, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, matmul, tensor } from '@whittle/tensor';
 import { type PrunableWeight, cpuTensor, findPrunableWeights, floatValues, flatIndex, weightKey } from './layers.js';
 import type { Masks } from './masks.js';
@@ -66,7 +66,7 @@ export const pruneSparseGpt = definePass({
       if (skipped.length) report.details = { ...report.details, skipped };
       return { model: cloneModel(model), report };
     }
-    if (!ctx.calibration) throw new ArgumentError("prune-sparsegpt: no calibration data; give the pass context a 'calibration' iterable of feeds");
+    if (!ctx.calibration) throw new CalibrationDataError('prune-sparsegpt', 'prune-sparsegpt: needs calibration data (ctx.calibration; --data on the command line): none was given');
     const before = await sparsityReport(model);
     const out = cloneModel(model);
     const masks: Masks = new Map();

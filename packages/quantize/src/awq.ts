@@ -8,7 +8,7 @@
  * the layers' output error ‖(W − Q(W·diag(s))·diag(s)⁻¹)·Xᵀ‖² on the calibration Gram matrix;
  * α = 0 is plain RTN, so the chosen α is never worse on the calibration data.
  */
-import { type Graph, NameGenerator, buildUseIndex, cloneModel, createNode, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
+import { type Graph, CalibrationDataError, NameGenerator, buildUseIndex, cloneModel, createNode, defineOptions, definePass, throwIfAborted } from '@whittle/graph';
 import { ArgumentError, tensor } from '@whittle/tensor';
 import { setMatMulNBitsAccuracyLevel } from './accuracy_level.js';
 import { type Gram, collectGram, outputMse } from './gptq.js';
@@ -121,12 +121,12 @@ export const quantizeAwqPass = definePass({
   optionsSchema: awqOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (!ctx.calibration) throw new ArgumentError("quantize-awq: no calibration data; give the pass context a 'calibration' iterable of feeds");
+    if (!ctx.calibration) throw new CalibrationDataError('quantize-awq', 'quantize-awq: needs calibration data (ctx.calibration; --data on the command line): none was given');
     const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
     const out = prepared.model;
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, o.ops, { names: o.excludeNodes }, { subgraphs: false, subgraphReason: 'inside a subgraph: AWQ collects layer inputs in the main graph only', skips });
-    const gram = await collectGram(model, sites, ctx.calibration, { backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
+    const gram = await collectGram(model, sites, ctx.calibration, { pass: 'quantize-awq', backend: ctx.backend, signal: ctx.signal, activationRuntime: ctx.activationRuntime, calibrationRuntime: ctx.calibrationRuntime, ...(o.maxBatches !== undefined ? { maxBatches: o.maxBatches } : {}) });
     const byInput = new Map<string, WeightSite[]>();
     const counts = new Map<string, number>();
     for (const s of sites) counts.set(s.name, (counts.get(s.name) ?? 0) + 1);

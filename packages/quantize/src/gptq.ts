@@ -1,4 +1,4 @@
-import { type ActivationRuntime, type CalibrationRuntimeChoice, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, CalibrationDataError, cloneModel, collectActivations, defineOptions, definePass, throwIfAborted, type Feeds, type Model } from '@whittle/graph';
 import { ArgumentError, inverseUpperCholesky, matmul, sliceView, tensor, type BackendName } from '@whittle/tensor';
 import { lazyBatchUpdate } from './gptq_linalg.js';
 import { runSequential } from './sequential.js';
@@ -98,12 +98,12 @@ export function symmetrize(xtx: Float64Array): void {
  * Accumulate X^T X (raw, not scaled) of each site's input over calibration batches, all from the
  * model as given (one-shot; the `gptq` pass runs sequentially by default, see {@link runSequential}).
  */
-export async function collectGram(model: Model, sites: readonly WeightSite[], calibration: AsyncIterable<Feeds> | Iterable<Feeds>, opts: { backend?: BackendName; maxBatches?: number; signal?: AbortSignal; activationRuntime?: ActivationRuntime | undefined; calibrationRuntime?: CalibrationRuntimeChoice | undefined } = {}): Promise<Map<WeightSite, Gram>> {
+export async function collectGram(model: Model, sites: readonly WeightSite[], calibration: AsyncIterable<Feeds> | Iterable<Feeds>, opts: { pass?: string; backend?: BackendName; maxBatches?: number; signal?: AbortSignal; activationRuntime?: ActivationRuntime | undefined; calibrationRuntime?: CalibrationRuntimeChoice | undefined } = {}): Promise<Map<WeightSite, Gram>> {
   const res = new Map(sites.map((s) => [s, emptyGram(s.cols)]));
   const inputs = [...new Set(sites.map((s) => s.node.inputs[0]!))];
   // activations from the shared collector: onnxruntime when the context injects it, else the interpreter
   await collectActivations(model, [{ names: inputs, consume: (values) => { for (const s of sites) accumulateGram(res.get(s)!, values.get(s.node.inputs[0]!)!.data, s.cols); } }], calibration, {
-    pass: 'gptq', activationRuntime: opts.activationRuntime, runtime: opts.calibrationRuntime, backend: opts.backend ?? 'cpu', signal: opts.signal, maxBatches: opts.maxBatches, requireBatches: false,
+    pass: opts.pass ?? 'gptq', activationRuntime: opts.activationRuntime, runtime: opts.calibrationRuntime, backend: opts.backend ?? 'cpu', signal: opts.signal, maxBatches: opts.maxBatches,
   });
   for (const { xtx } of res.values()) symmetrize(xtx);
   return res;
@@ -274,7 +274,7 @@ export const gptqPass = definePass({
   optionsSchema: gptqOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (!ctx.calibration) throw new ArgumentError("gptq: no calibration data; give the pass context a 'calibration' iterable of feeds");
+    if (!ctx.calibration) throw new CalibrationDataError('gptq', 'gptq: needs calibration data (ctx.calibration; --data on the command line): none was given');
     const prepared = prepareOpset(cloneModel(model), o.bits, o.granularity, o.format);
     const out = prepared.model;
     const skips = new SkipLog();

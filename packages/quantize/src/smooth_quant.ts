@@ -1,4 +1,4 @@
-import { PassDataError, cloneModel, collectActivations, createNode, defineOptions, definePass, getInt, NameGenerator } from '@whittle/graph';
+import { CalibrationDataError, PassDataError, cloneModel, collectActivations, createNode, defineOptions, definePass, getInt, NameGenerator } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
 import { SkipLog } from './skips.js';
 import { findModelWeightSites } from './weights.js';
@@ -28,7 +28,7 @@ export const smoothQuantPass = definePass({
   optionsSchema: smoothQuantOptions,
   async run(model, ctx) {
     const o = ctx.options;
-    if (!ctx.calibration) throw new PassDataError('smooth-quant', 'smooth-quant: needs calibration data (ctx.calibration / --data) for activation maxima');
+    if (!ctx.calibration) throw new CalibrationDataError('smooth-quant', 'smooth-quant: needs calibration data (ctx.calibration; --data on the command line) for activation maxima: none was given');
     const out = cloneModel(model);
     const g = out.graph;
     const skips = new SkipLog();

@@ -93,7 +93,7 @@ export const quantizeStaticPass = definePass({
     let ranges: Record<string, [number, number]>;
     if (o.ranges) ranges = o.ranges as Record<string, [number, number]>;
     else {
-      if (!ctx.calibration) throw new CalibrationDataError('quantize-static', "quantize-static: no calibration data; give the pass context a 'calibration' iterable of feeds or pass the 'ranges' option");
+      if (!ctx.calibration) throw new CalibrationDataError('quantize-static', "quantize-static: needs calibration data (ctx.calibration; --data on the command line) or the 'ranges' option: none was given");
       const stats = await collectStats(out, p.activations, ctx.calibration, {
         pass: 'quantize-static',
         histogram: o.calibrator !== 'minmax',

@@ -15,7 +15,7 @@ import { implicitInputs } from '../ir/uses.js';
 import { runModel } from '../interpreter/run.js';
 import type { Feeds, Logger } from './contract.js';
 import { throwIfAborted } from './context.js';
-import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, calibrationBatches, resolveActivationRuntime } from './activations.js';
+import { type ActivationRuntime, type CalibrationRuntimeChoice, type CalibrationSource, CalibrationDataError, calibrationBatches, resolveActivationRuntime } from './activations.js';
 import { runSegmentIn, segmentModel } from './sequential_segment.js';
 
 /** Options of {@link runSequential}. */
@@ -76,7 +76,7 @@ export async function runSequential(model: Model, names: readonly string[], cali
     if (opts.maxBatches !== undefined && envs.length >= opts.maxBatches) break;
     envs.push(new Map(feeds instanceof Map ? feeds : Object.entries(feeds)));
   }
-  if (!envs.length) throw new ArgumentError('runSequential: the calibration data holds no batch');
+  if (!envs.length) throw new CalibrationDataError(opts.pass ?? 'runSequential', `${opts.pass ?? 'runSequential'}: the calibration data is empty`);
   const fed = new Set(envs[0]!.keys());
   const pass = opts.pass ?? 'runSequential';
   const choice = opts.runtime ?? 'auto';
