@@ -1,4 +1,4 @@
-import { PassDataError, defineOptions, definePass, imageJitter, nothingToTrainReason } from '@whittle/graph';
+import { PassDataError, defineOptions, definePass, epochCount, imageJitter, lossLine, nothingToTrainReason } from '@whittle/graph';
 import { distill, type FeaturePair } from './distill.js';
 import { distillOnData } from './distill_any.js';
 import type { TeacherRunner } from './teacher.js';
@@ -67,7 +67,7 @@ export const distillPass = definePass({
         model: g.model,
         report: {
           changed: true,
-          summary: `distilled for ${o.epochs} epochs (${g.soft}${g.soft === 'kl' ? ` T ${o.temperature}` : ''}, alpha ${g.alpha}${g.hard ? ` with ${g.hard}` : ''}); loss ${gl[0]?.toFixed(4)} -> ${gl[gl.length - 1]?.toFixed(4)}`,
+          summary: `distilled for ${epochCount(o.epochs)} (${g.soft}${g.soft === 'kl' ? ` T ${o.temperature}` : ''}, alpha ${g.alpha}${g.hard ? ` with ${g.hard}` : ''}); ${lossLine(gl)}`,
           stats: { epochs: o.epochs, finalLoss: gl[gl.length - 1] ?? NaN },
           details: { losses: gl, soft: g.soft, hard: g.hard ?? null, alpha: g.alpha, cachedTeacher: false },
         },
@@ -92,7 +92,7 @@ export const distillPass = definePass({
       model: r.model,
       report: {
         changed: true,
-        summary: `distilled for ${o.epochs} epochs (T ${o.temperature}, alpha ${data.labels ? o.alpha : 1}${o.mixup ? `, mixup ${o.mixup}` : ''}${features.length ? `, ${features.length} feature pairs` : ''}); loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)}`,
+        summary: `distilled for ${epochCount(o.epochs)} (T ${o.temperature}, alpha ${data.labels ? o.alpha : 1}${o.mixup ? `, mixup ${o.mixup}` : ''}${features.length ? `, ${features.length} feature pairs` : ''}); ${lossLine(losses)}`,
         stats: { epochs: o.epochs, finalLoss: losses[losses.length - 1] ?? NaN },
         details: { losses, cachedTeacher: r.cachedTeacher },
       },

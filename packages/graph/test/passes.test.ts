@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   OutputMismatchError, PassAbortedError, PassManager, PassOptionsError, RecipeError, UnknownPassError, attr,
-  cloneModel, defineOptions, definePass, foldConstants, getPass, listPasses, parseRecipe, registerPass, runPass,
+  cloneModel, createGraph, createModel, defineOptions, definePass, foldConstants, getPass, listPasses, parseRecipe, registerPass, runPass,
   runRecipe, setModelEvaluator, summarize, unregisterPass,
 } from '../src/index.js';
 import type { Feeds, Model, ModelEvaluator, Pass } from '../src/index.js';
@@ -43,6 +43,13 @@ describe('pass registry', () => {
       expect(names).toContain(n);
     }
     expect(listPasses().find((p) => p.name === 'shared-weights')!.options.untieSharedWeights!.type).toBe('boolean');
+  });
+  it('a value that is not a Model is refused saying how to get one; NaN and Infinity options are shown as numbers', async () => {
+    await expect(runRecipe(new Uint8Array(4) as never, { passes: [{ pass: 'normalize' }] })).rejects.toThrow(/runRecipe: expected a Model, got the bytes of a file \(decode them with readModel from @whittle\/onnx\)/);
+    await expect(runPass('normalize', 'model.onnx' as never)).rejects.toThrow(/runPass\('normalize'\): expected a Model, got a string \(read the file with readModelFile/);
+    await expect(runRecipe(null as never, { passes: [{ pass: 'normalize' }] })).rejects.toThrow(/expected a Model, got null/);
+    const m = createModel(createGraph());
+    await expect(runPass('shared-weights', m, { untieSharedWeights: Number.NaN })).rejects.toThrow(/must be a boolean, got NaN \(number\)/);
   });
   it('throws UnknownPassError with close names', () => {
     let err: unknown;

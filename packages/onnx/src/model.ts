@@ -61,12 +61,16 @@ function wrapParse<T>(what: string, f: () => T): T {
   }
 }
 
-/** Decode ONNX model bytes into a {@link Model}. Throws {@link OnnxFormatError} on bad bytes. */
-export function readModel(bytes: Uint8Array, opts: ReadModelOptions = {}): Model {
+/** Decode ONNX model bytes (a Uint8Array, or the ArrayBuffer fetch and File give) into a {@link Model}. Throws {@link OnnxFormatError} on bad bytes or a value that is not bytes. */
+export function readModel(input: Uint8Array | ArrayBuffer, opts: ReadModelOptions = {}): Model {
   const onnx = ensureProto();
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
-    throw new OnnxFormatError('readModel: no bytes given (empty input); pass the contents of a .onnx file');
+  // fetch().arrayBuffer() and File.arrayBuffer() give an ArrayBuffer: read it in place
+  const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+  if (!(bytes instanceof Uint8Array)) {
+    const what = typeof input === 'string' ? `a string ('${String(input).slice(0, 60)}'; in Node, read the file with readModelFile from @whittle/onnx/node)` : input === null ? 'null' : typeof input === 'object' ? (input as object).constructor?.name ?? 'an object' : typeof input;
+    throw new OnnxFormatError(`readModel: expected the bytes of a .onnx file (a Uint8Array or ArrayBuffer), got ${what}`);
   }
+  if (bytes.length === 0) throw new OnnxFormatError('readModel: no bytes given (empty input); pass the contents of a .onnx file');
   const m = wrapParse('readModel', () => onnx.ModelProto.decode(bytes));
   if (!m.graph || !Object.prototype.hasOwnProperty.call(m, 'graph')) {
     throw new OnnxFormatError('readModel: the bytes parse as protobuf but hold no graph; this is not an ONNX model');

@@ -64,6 +64,12 @@ describe('refuses malformed bytes', () => {
     }
   });
 
+  it('an ArrayBuffer (what fetch and File give) reads as its bytes', () => {
+    const copy = good.slice();
+    const m = readModel(copy.buffer);
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual(readModel(good).graph.nodes.map((n) => n.opType));
+  });
+
   it('bytes that are not ONNX', async () => {
     const dir = tmp();
     const cases = [
@@ -76,6 +82,9 @@ describe('refuses malformed bytes', () => {
       await expectRefusal(() => convert(join(dir, 'in.onnx'), join(dir, 'out.onnx')), OnnxFormatError, /not an ONNX/, dir, ['in.onnx']);
     }
     await expectRefusal(() => readModel(new Uint8Array(0)), OnnxFormatError, /empty input/);
+    // a path or nothing is not bytes: said as such
+    await expectRefusal(() => readModel('model.onnx' as unknown as Uint8Array), OnnxFormatError, /expected the bytes of a \.onnx file \(a Uint8Array or ArrayBuffer\), got a string \('model\.onnx'; in Node, read the file with readModelFile/);
+    await expectRefusal(() => readModel(null as unknown as Uint8Array), OnnxFormatError, /got null/);
     // parses as protobuf (an OperatorSetIdProto-like message) but has no graph
     await expectRefusal(() => readModel(onnx.ModelProto.encode({ irVersion: 8, producerName: 'x' }).finish()), OnnxFormatError, /hold no graph/);
   });

@@ -33,3 +33,4 @@ export * from '../analysis/coverage.js';
 
 export * from '../builder/graph_builder.js';
 export * from '../builder/templates.js';
+export { assertModel } from './assert_model.js';

@@ -1,4 +1,5 @@
 import { Rng, type Tensor } from '@whittle/tensor';
+import { assertModel } from '../ir/assert_model.js';
 import { GraphValidationError, NoCompressionError, OutputMismatchError, PassAbortedError, RecipeError } from '../errors.js';
 import { castDequantizedWeights, integerWeightLayers } from '../analysis/integer_weights.js';
 import { attributeWeightLayers } from '../analysis/attribute_weights.js';
@@ -151,6 +152,7 @@ function attributeWeightsNote(model: Model): string {
 }
 
 async function runSteps(model: Model, steps: ResolvedStep[], opts: RunRecipeOptions): Promise<RecipeResult> {
+  assertModel(model, 'runRecipe');
   const seed = opts.seed ?? 0;
   const reports: StepReport[] = [];
   let current = model;

@@ -43,7 +43,9 @@ function typeName(v: unknown): string {
 
 function checkValue(name: string, spec: OptionSpec, v: unknown, pass: string): unknown {
   const bad = (want: string): never => {
-    throw new PassOptionsError(pass, `pass '${pass}': option '${name}' must be ${want}, got ${JSON.stringify(v)} (${typeName(v)})`);
+    // NaN and ±Infinity are written as numbers (JSON would print null)
+    const shown = typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v);
+    throw new PassOptionsError(pass, `pass '${pass}': option '${name}' must be ${want}, got ${shown} (${typeName(v)})`);
   };
   switch (spec.type) {
     case 'boolean':

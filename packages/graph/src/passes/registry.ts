@@ -1,6 +1,7 @@
 import { ArgumentError } from '@whittle/tensor';
 import { UnknownPassError } from '../errors.js';
 import type { Model } from '../ir/types.js';
+import { assertModel } from '../ir/assert_model.js';
 import { BUILTIN_PASSES } from '../normalize/builtins.js';
 import { type PassContextInit, createPassContext, throwIfAborted } from './context.js';
 import type { AnyPass, Pass, PassCli, PassResult } from './contract.js';
@@ -106,6 +107,7 @@ export async function runPass<O>(
   ctx: PassContextInit = {},
 ): Promise<PassResult> {
   const p = (typeof pass === 'string' ? getPass(pass) : pass) as Pass<O>;
+  assertModel(model, `runPass('${p.name}')`);
   const opts = parsePassOptions(p, options);
   throwIfAborted(ctx.signal, `pass '${p.name}'`);
   return p.run(model, createPassContext(ctx, opts));

@@ -6,6 +6,7 @@ import { GraphModule, nothingToTrainReason } from './graph_module.js';
 import { imageJitter } from './random_affine.js';
 import { resolveTrainingData } from './training_data.js';
 import { trainOnData } from './train_on_data.js';
+import { epochCount, lossLine } from './loss_line.js';
 
 /** Options of `fine-tune`. */
 export const fineTuneOptions = defineOptions({
@@ -64,7 +65,7 @@ export const fineTunePass = definePass({
       model: trained,
       report: {
         changed: true,
-        summary: `fine-tuned ${parameters} weights for ${o.epochs} epochs on ${data.count} samples (${data.task.loss} loss on '${data.task.output}'${data.task.probabilities ? ', Softmax probabilities read as log p' : ''}); ${losses.length > 1 ? `loss ${losses[0]?.toFixed(4)} -> ${losses[losses.length - 1]?.toFixed(4)} (epoch means)` : `loss ${losses[0]?.toFixed(4)} (mean over the one epoch)`}`,
+        summary: `fine-tuned ${parameters} weights for ${epochCount(o.epochs)} on ${data.count} samples (${data.task.loss} loss on '${data.task.output}'${data.task.probabilities ? ', Softmax probabilities read as log p' : ''}); ${lossLine(losses)}`,
         stats: { epochs: o.epochs, samples: data.count, parameters, firstLoss: losses[0] ?? NaN, finalLoss: losses[losses.length - 1] ?? NaN },
         details: { losses, loss: data.task.loss, output: data.task.output },
       },

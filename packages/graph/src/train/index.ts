@@ -12,6 +12,7 @@ export * from './augment.js';
 export * from './random_affine.js';
 export * from './training_data.js';
 export * from './task_loss.js';
+export { epochCount, lossLine } from './loss_line.js';
 export { isSoftmaxOutput, probabilitiesAsLogits, rowsAreProbabilities } from './probability_output.js';
 export * from './train_on_data.js';
 export * from './finetune_pass.js';
