@@ -11,7 +11,8 @@ import { compress } from './compress.js';
 import { loadFiles } from './load.js';
 import { evaluateVariants } from './evaluate.js';
 import type { FromWorker, Job, JobFailure, JobResults, ToWorker } from './protocol.js';
-import { resolveOrtRuntime } from './ort_web.js';
+import { resolveOrtRuntime, wasmOrtModule } from './ort_web.js';
+import { type OrtModuleLike, ortActivationRuntime } from '@whittle/onnx';
 import { runSensitivity } from './sensitivity.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -43,7 +44,7 @@ async function run(job: Job, signal: AbortSignal, progress: (f: number, m: strin
     case 'analyze':
       return { result: await analyzeModel(job.model, progress), transfer: [] };
     case 'compress': {
-      const r = await compress(job, signal, progress);
+      const r = await compress(job, signal, progress, ortActivationRuntime(wasmOrtModule() as unknown as OrtModuleLike));
       return { result: r, transfer: [r.bytes.buffer] };
     }
     case 'sensitivity':
