@@ -78,6 +78,9 @@ describe('sensitivity plans', () => {
     // 25 points × (200 ms + 16 samples × 100 ms + 14.8 MB at 30 MB/s)
     expect(big.estimateSeconds).toBeCloseTo((25 * (200 + 1600 + cnn.fileBytes / 3e4)) / 1000, 6);
     expect(describePlan(big)).toMatch(/^≈ \d+ s: the 8 largest of 53 layers × 3 levels on 16 samples$/);
+    // weights in Constant nodes or subgraphs (paddle2onnx, Silero VAD): no layer to measure, off
+    const none = planSensitivity({ ...mlp, layers: [] });
+    expect(none).toMatchObject({ maxLayers: 0, totalLayers: 0, defaultOn: false });
   });
 
   test('sampled layers are the largest, in graph order', () => {

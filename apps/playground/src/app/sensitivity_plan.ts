@@ -32,7 +32,10 @@ export interface SensitivityPlan {
 export function planSensitivity(a: ModelAnalysis, timing?: VariantEval['timing']): SensitivityPlan {
   const total = a.layers.filter((l) => PRUNABLE.has(l.opType) && l.parameters > 0).length;
   const small = a.parameters <= SENSITIVITY_DEFAULT_MAX_PARAMETERS && total <= 16;
-  const plan: SensitivityPlan = small
+  // no layer whose weights it can prune one at a time (weights in Constant nodes or subgraphs): nothing to measure
+  const plan: SensitivityPlan = total === 0
+    ? { levels: [], maxLayers: 0, totalLayers: 0, samples: 0, defaultOn: false }
+    : small
     ? { levels: FULL_LEVELS, maxLayers: total, totalLayers: total, samples: 128, defaultOn: true }
     : { levels: SAMPLED_LEVELS, maxLayers: Math.min(total, SAMPLED_LAYERS), totalLayers: total, samples: 16, defaultOn: false };
   if (timing && timing.samples > 0) {

@@ -63,8 +63,12 @@ export function mountCompressPanel(ctx: AppContext): RecipeEditor {
     if (!m) return;
     const plan = planSensitivity(m.analysis, store.state.variants[0]?.eval?.timing);
     if (setDefault) sensitivityBox.checked = plan.defaultOn;
+    sensitivityBox.disabled = plan.totalLayers === 0;
+    if (plan.totalLayers === 0) sensitivityBox.checked = false;
     const planText = byId('sensitivity-plan');
-    planText.textContent = `(${describePlan(plan)}${plan.defaultOn ? '' : '; off by default for models this size'})`;
+    planText.textContent = plan.totalLayers === 0
+      ? '(no layer whose weights are initializers: nothing to measure)'
+      : `(${describePlan(plan)}${plan.defaultOn ? '' : '; off by default for models this size'})`;
     if (plan.estimateSeconds !== undefined) planText.dataset['estimate'] = plan.estimateSeconds.toFixed(1);
     else delete planText.dataset['estimate'];
   };
