@@ -1,7 +1,7 @@
 import { raiseOpset } from './opset_plan.js';
 import {
   type Graph, type Model, type Node, NameGenerator, buildUseIndex, cloneModel, createNode, defineOptions, definePass,
-  CalibrationDataError, eliminateDeadCode, isDefaultDomain, throwIfAborted,
+  CalibrationDataError, PassOptionsError, eliminateDeadCode, graphScopes, isDefaultDomain, throwIfAborted,
 } from '@whittle/graph';
 import { type CalibrationMethod, collectStats, computeRange } from './calibrate.js';
 import { cpuTensor, emitDequantizeLinear } from './emit.js';
@@ -50,6 +50,26 @@ function plan(g: Graph, ops: readonly string[], excludeNodes: readonly string[],
 }
 
 /**
+ * Given activation ranges, checked: each a finite [lo, hi] with lo <= hi, named by a value of the
+ * graph (a NaN bound wrote a model that outputs NaN; an unknown name quantized nothing, silently).
+ */
+function checkedRanges(given: Record<string, unknown>, model: Model): Record<string, [number, number]> {
+  const names = new Set(graphScopes(model.graph).flatMap((s) => [...s.graph.inputs.map((i) => i.name), ...s.graph.nodes.flatMap((n) => n.outputs)]));
+  const out: Record<string, [number, number]> = {};
+  for (const [name, r] of Object.entries(given)) {
+    const bad = (why: string): never => {
+      throw new PassOptionsError('quantize-static', `pass 'quantize-static': option 'ranges' entry '${name}' ${why}`);
+    };
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`must be [low, high] finite numbers, got ${Array.isArray(r) ? `[${r.map(String).join(', ')}]` : JSON.stringify(r)}`);
+    const [lo, hi] = r as [number, number];
+    if (lo > hi) bad(`has low ${lo} above high ${hi}`);
+    if (!names.has(name)) bad('names no value of the graph (a graph input or a node output)');
+    out[name] = [lo, hi];
+  }
+  return out;
+}
+
+/**
  * `quantize-static`: post-training static quantization. Activation ranges come from calibration
  * batches (ctx.calibration) run through Whittle's interpreter, or from `ranges`. Emits QDQ
  * (QuantizeLinear/DequantizeLinear around activations, DequantizeLinear on int8 weights, int32
@@ -91,7 +111,7 @@ export const quantizeStaticPass = definePass({
       return { model: cloneModel(model), report: { changed: false, summary: reason, warnings: skips.warnings(), details: { reason, skipped: skips.items } } };
     }
     let ranges: Record<string, [number, number]>;
-    if (o.ranges) ranges = o.ranges as Record<string, [number, number]>;
+    if (o.ranges) ranges = checkedRanges(o.ranges, model);
     else {
       if (!ctx.calibration) throw new CalibrationDataError('quantize-static', "quantize-static: needs calibration data (ctx.calibration; --data on the command line) or the 'ranges' option: none was given");
       const stats = await collectStats(out, p.activations, ctx.calibration, {

@@ -1,7 +1,7 @@
 import { optimumDecoder } from '@whittle/testing/exporters';
 import { corpusModel, frontEnd, weightBytes } from './real_models.js';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, type Model, runPass } from '@whittle/graph';
+import { GraphBuilder, type Model, PassOptionsError, runPass } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
 import { quantizeStaticPass } from '../src/static.js';
 import { rangesFromArrays, TensorStats, computeRange } from '../src/calibrate.js';
@@ -101,6 +101,24 @@ describe('quantize-static qoperator: a node that writes a graph output', () => {
     expect(r.report.stats!.nodes).toBe(1);
     expect(r.report.summary).toMatch(/quantization of 1 nodes .*1 weights skipped: 1 Gemm with transA, alpha or beta has no QLinearMatMul form/);
     expect(r.report.warnings).toEqual([expect.stringMatching(/fc2/)]);
+  });
+});
+
+describe('quantize-static: given ranges are checked', () => {
+  it('a NaN or reversed bound, or a name the graph lacks, is a PassOptionsError naming the entry', async () => {
+    const b = new GraphBuilder('mm');
+    const input = b.input('x', 'float32', ['N', 8]);
+    b.output(b.node('MatMul', [input, b.initializer('w', tensor(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [8, 8]))]), 'float32', ['N', 8]);
+    const m = b.model();
+    for (const [ranges, message] of [
+      [{ [input]: [Number.NaN, 1] }, /entry '.*' must be \[low, high\] finite numbers, got \[NaN, 1\]/],
+      [{ [input]: 'x' }, /must be \[low, high\] finite numbers, got "x"/],
+      [{ [input]: [5, -5] }, /has low 5 above high -5/],
+      [{ nosuch: [0, 1] }, /entry 'nosuch' names no value of the graph/],
+    ] as const) {
+      await expect(runPass(quantizeStaticPass, m, { ranges })).rejects.toThrow(PassOptionsError);
+      await expect(runPass(quantizeStaticPass, m, { ranges })).rejects.toThrow(message);
+    }
   });
 });
 
