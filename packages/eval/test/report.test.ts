@@ -79,7 +79,7 @@ describe('Pareto front and report', () => {
   });
 
   it('without accuracies (a fidelity run) the front trades size against top-1 agreement with the baseline, else output cosine', () => {
-    const fid = (top1Agreement: number | undefined, cosine: number) => ({ cosine, sqnrDb: 20, maxAbsError: 0.1, meanAbsError: 0.01, rmse: 0.02, ...(top1Agreement !== undefined ? { top1Agreement } : {}) });
+    const fid = (top1Agreement: number | undefined, cosine: number) => ({ count: 10, cosine, sqnrDb: 20, maxAbsError: 0.1, meanAbsError: 0.01, rmse: 0.02, ...(top1Agreement !== undefined ? { top1Agreement } : {}) });
     const r = buildReport([
       { name: 'fp32', technique: 'original', size: size(1000) },
       { name: 'int8', technique: 'int8', size: size(250), fidelity: fid(0.99, 0.999) },
