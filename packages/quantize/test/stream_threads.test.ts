@@ -50,7 +50,8 @@ describe('streaming MatMulNBits on band threads', () => {
   const mlp = writeSyntheticMlp(dir, [100, 80, 200, 48], { seed: 3, name: 'mlp' });
 
   it('gives the one-thread bytes for 2 and 3 threads, any band size, grid and container', async () => {
-    for (const [bits, symmetric] of [[4, true], [4, false], [3, false], [2, false], [8, false]] as const) {
+    // (a 2-bit grid is quantized in these 4-bit containers and repacked after: stream_nbits.test.ts checks its bytes)
+    for (const [bits, symmetric] of [[4, true], [4, false], [3, false], [8, false]] as const) {
       const base = { bits, symmetric, blockSize: 16 };
       const one = await quantize(mlp.modelPath, base);
       const c = counted();
