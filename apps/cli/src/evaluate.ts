@@ -4,7 +4,7 @@ import {
   EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
 } from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
-import { DataError } from '@whittle/eval';
+import { DataError, scoreMidpoint } from '@whittle/eval';
 import { WhittleError } from '@whittle/tensor';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
@@ -127,12 +127,6 @@ export async function ortOutputs(bytes: Uint8Array, source: DataSource, inputs: 
   } finally {
     await runner.release();
   }
-}
-
-/** Midpoint of a single-score classifier: 0.5 for probabilities (all in [0, 1]), else 0 (logits). */
-function binaryThreshold(scores: Float32Array): number {
-  for (const x of scores) if (!(x >= 0 && x <= 1)) return 0;
-  return 0.5;
 }
 
 /** One score per sample → [0, score − threshold] rows: argmax is class 1 above the threshold. */
@@ -265,7 +259,7 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
       if (!o.labels) throw new UsageError(`--task classification needs labels; ${source.description} has none (use --task fidelity, or data with labels)`);
       const k = new TopKAccumulator(5);
       // one score per sample (a sigmoid or a logit): class 1 above the midpoint, as two columns
-      const binary = o.classes === 1 ? binaryThreshold(o.logits) : undefined;
+      const binary = o.classes === 1 ? scoreMidpoint(o.logits) : undefined;
       for (const b of o.batches) {
         checkLabels(b.labels!, binary === undefined ? o.classes : 2, o.output, source.description);
         k.add(binary === undefined ? b.out : twoColumns(b.out, binary), binary === undefined ? o.classes : 2, b.labels!);

@@ -243,5 +243,26 @@ describe('structured channel scores count the bias', () => {
     // without: the reader loses hardswish(1.5) · W2[:, 1] everywhere; with: only the weak filter's part
     expect(err['true']!).toBeLessThan(0.2 * err['false']!);
   });
+
+  it('through a Gelu into a Gemm reader (a transformer MLP neuron): the constant is folded there too', async () => {
+    const rng = new Rng(8);
+    const b = new GraphBuilder('mlp_gelu');
+    const x = b.input('input', 'float32', ['N', 4]);
+    const w1 = randn(rng, 6 * 4, 1);
+    for (let k = 0; k < 4; k++) w1[4 + k] = 0.01; // neuron 1: weak weights, bias 1
+    const h = b.node('Gemm', [x, b.initializer('fc1.weight', t(w1, [6, 4])), b.initializer('fc1.bias', t([0.1, 1, -0.2, 0.3, 0, 0.2], [6]))], { transB: 1 }, { name: 'fc1' });
+    const y = b.node('Gemm', [b.node('Gelu', [h]), b.initializer('fc2.weight', t(randn(rng, 3 * 6, 0.5), [3, 6])), b.initializer('fc2.bias', t([0, 0.1, -0.1], [3]))], { transB: 1 }, { name: 'fc2' });
+    b.output(y, 'float32', ['N', 3]);
+    const m = b.model([{ domain: '', version: 20 }]);
+    const feeds = { input: { data: randn(rng, 8 * 4, 1), shape: [8, 4] } };
+    const ref = (await runOrt(m, feeds)).outputs[y]!;
+    const err: number[] = [];
+    for (const compensateBias of [true, false]) {
+      const r = await runPass('prune-structured', m, { sparsity: 1 / 6, include: ['fc1'], compensateBias });
+      expect((r.report.details!.layers as { node: string; removed: number[] }[]).find((l) => l.node === 'fc1')!.removed).toEqual([1]);
+      err.push(diff((await runOrt(r.model, feeds)).outputs[y]!, ref).rel);
+    }
+    expect(err[0]!).toBeLessThan(0.2 * err[1]!);
+  });
 });
 

@@ -3,7 +3,7 @@
  * things first or alongside: skl2onnx classifiers give an int64 label tensor and a ZipMap
  * (a sequence of maps onnxruntime-web cannot read, and fetching it fails the whole run).
  */
-import { type FidelityMetrics, compareOutputs } from '@whittle/eval';
+import { type FidelityMetrics, compareOutputs, scoreMidpoint } from '@whittle/eval';
 import { float16ToFloat32Array } from '@whittle/tensor';
 
 /** What onnxruntime-web reports of an output (`InferenceSession.outputMetadata`). */
@@ -53,7 +53,7 @@ export function outputFidelity(reference: Float32Array, candidate: Float32Array,
   if (lastDim > 1) return compareOutputs(reference, candidate, { numClasses: lastDim });
   const f = compareOutputs(reference, candidate);
   const labels = reference.every((x) => Number.isInteger(x));
-  const mid = reference.every((x) => x >= 0 && x <= 1) ? 0.5 : 0;
+  const mid = scoreMidpoint(reference);
   let same = 0;
   for (let i = 0; i < reference.length; i++) if (labels ? reference[i] === candidate[i] : reference[i]! > mid === candidate[i]! > mid) same++;
   return { ...f, top1Agreement: reference.length ? same / reference.length : 1 };

@@ -1,6 +1,15 @@
 /** Classification from labels: top-1 and top-k accuracy of [N, classes] scores. */
 import { ArgumentError } from '@whittle/tensor';
 
+/**
+ * Midpoint of a single-score classifier's outputs (one sigmoid or logit per sample): 0.5 when
+ * every value is a probability in [0, 1], else 0 (logits). Class 1 lies above it.
+ */
+export function scoreMidpoint(scores: ArrayLike<number>): number {
+  for (let i = 0; i < scores.length; i++) if (!(scores[i]! >= 0 && scores[i]! <= 1)) return 0;
+  return 0.5;
+}
+
 /** What {@link TopKAccumulator.result} returns. */
 export interface TopKResult {
   /** Samples scored. */

@@ -13,22 +13,14 @@
  * uncompensated, removed as before. Exact inside the reader's receptive field; at zero-padded
  * borders of a Conv the constant was partly absent and the folded bias is an approximation.
  */
-import { type Graph, type Model, type Node, buildUseIndex, getFloat, getInt, isDefaultDomain } from '@whittle/graph';
+import { type Graph, type Model, type Node, buildUseIndex, getFloat, getInt, getString, isDefaultDomain } from '@whittle/graph';
+import { erf, tensor } from '@whittle/tensor';
 import { cpuTensor, floatValues } from '../layers.js';
 import { type ChannelAnalysis, find } from './channels.js';
 
 type Scalar = (x: number) => number;
 /** One op on the way to a reader: the value of channel `c` after it, from its value before. */
 type Step = (x: number, c: number) => number;
-
-/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): enough for a bias folded in float32. */
-function erf(x: number): number {
-  const s = Math.sign(x);
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
-}
 
 const POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool']);
 
@@ -86,7 +78,10 @@ function scalarOf(g: Graph, n: Node): Scalar | undefined {
     case 'Softplus':
       return (x) => Math.log1p(Math.exp(x));
     case 'Gelu':
-      return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+      // the tensor core's own erf / tanh form, on the one value
+      return getString(n, 'approximate', 'none') === 'tanh'
+        ? (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)))
+        : (x) => 0.5 * x * (1 + (erf(tensor([x / Math.SQRT2], [1])).dataSync() as Float32Array)[0]!);
     case 'Clip': {
       // opset < 11: attributes; later: optional constant inputs (a non-constant bound: unknown)
       const lo = n.inputs.length > 1 ? constant(1) : getFloat(n, 'min', -Infinity);
