@@ -12,7 +12,8 @@
 // 3. Consume: (a) Node — every export imports; pruning and int4 quantization of real models, the
 //    results run in onnxruntime-node close to the original; (b) a page importing only
 //    @whittle/prune and its dependencies, bundled by the workspace's Vite, runs the same pruning
-//    in headless Chromium with the same result as in Node; (c) the packed `whittle` command:
+//    in headless Chromium with the same result as in Node; (b') every library README's js example
+//    runs as written; (c) the packed `whittle` command:
 //    `--help` and `inspect`; (d) tsc with Node (nodenext) and bundler resolution on the .d.ts.
 // Prints each step's time; exits non-zero with every problem listed.
 import { spawnSync } from 'node:child_process';
@@ -152,6 +153,20 @@ try {
   if (!mlp.changed || mlp.zeros < mlp.total * 0.45) problems.push(`node: pruning the MLP to 50 % left ${mlp.zeros}/${mlp.total} zeros`);
   step('node consumer: every export loads, prune + int4 run in onnxruntime-node');
 
+  // ---- 3b'. every library's README example, as a user copies it, on the demo LeNet as model.onnx
+  cpSync(join(project, 'model1.onnx'), join(project, 'model.onnx'));
+  for (const name of PACKED.filter((n) => !APPS.has(n))) {
+    const blocks = [...readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+    if (!blocks.length) problems.push(`${name}: README.md has no \`\`\`js example`);
+    for (const [i, code] of blocks.entries()) {
+      const file = `readme-${name.split('/').pop()}-${i}.mjs`;
+      writeFileSync(join(project, file), code);
+      const r = sh(process.execPath, [file], { cwd: project, allowFail: true });
+      if (r.status !== 0) problems.push(`${name}: README example ${i + 1} failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 8).join('\n')}`);
+    }
+  }
+  step('README examples of every library run against the installed tarballs');
+
   // ---- 3c. the packed CLI
   const bin = join(project, 'node_modules/.bin/whittle');
   const help = sh(bin, ['--help'], { cwd: project });
@@ -218,6 +233,7 @@ function checkTarball(name, manifest, dir, privateWorkspace) {
     }
   }
   if (manifest.private) problems.push(`${name}: private in package.json, cannot be published`);
+  for (const f of ['README.md', 'LICENSE']) if (!existsSync(join(dir, f))) problems.push(`${name}: the tarball has no ${f}`);
   if (manifest.type !== 'module') problems.push(`${name}: not "type": "module"`);
   const files = walk(dir).map((f) => relative(dir, f));
   for (const f of files) if (/\.(test|spec)\.[cm]?[jt]s$|(^|\/)test\//.test(f)) problems.push(`${name}: ships test file ${f}`);
