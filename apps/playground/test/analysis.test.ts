@@ -9,7 +9,11 @@ import '@whittle/quantize';
 import { describe, expect, test } from 'vitest';
 import { histogram } from '../src/analysis/histogram.js';
 import { graphLayers } from '../src/analysis/layers.js';
-import { analyzeModel } from '../src/worker/analyze.js';
+import { readFileSync } from 'node:fs';
+import { findPrunableWeights } from '@whittle/prune';
+import { CORPUS, corpusPath } from '@whittle/testing/corpus';
+import { planSensitivity } from '../src/app/sensitivity_plan.js';
+import { analyzeModel, withConstantWeights } from '../src/worker/analyze.js';
 import { zooBytes } from './support/reference.js';
 
 async function compressed(recipe: Parameters<typeof runRecipe>[1]): Promise<Uint8Array> {
@@ -67,5 +71,31 @@ describe('model analysis', () => {
     expect(h.edges).toEqual([0, 1, 2, 3, 4]);
     expect(histogram([5, 5, 5])).toMatchObject({ counts: [3], min: 5, max: 5 });
     expect(histogram([])).toMatchObject({ count: 0, counts: [0] });
+  });
+});
+
+describe('weights in Constant nodes (paddle2onnx)', () => {
+  test('the PaddleOCR classifier shows its Conv layers and histograms, as the techniques see them, and has layers to measure for sensitivity', async () => {
+    const m = CORPUS.find((c) => c.id === 'ocr-cls')!;
+    const bytes = new Uint8Array(readFileSync(corpusPath(m)));
+    const original = readModel(bytes);
+    const constants = original.graph.nodes.filter((n) => n.opType === 'Constant').length;
+    expect(constants).toBeGreaterThan(50);
+    // as read, no compute node reads an initializer: every weight comes from a Constant node
+    expect(graphLayers(original).filter((l) => l.initializers.length > 0)).toHaveLength(0);
+    const a = await analyzeModel(bytes);
+    const convs = original.graph.nodes.filter((n) => n.opType === 'Conv').length;
+    expect(a.layers.filter((l) => l.opType === 'Conv')).toHaveLength(convs);
+    expect(a.ops['Constant']).toBe(constants); // the file's own ops
+    // every weight parameter belongs to a layer; the layers also count the few int64 shape
+    // constants their Reshapes read, which are no weights
+    const inLayers = a.layers.reduce((t, l) => t + l.parameters, 0);
+    expect(inLayers).toBeGreaterThanOrEqual(a.parameters);
+    expect(inLayers - a.parameters).toBeLessThan(100);
+    expect(a.histograms.length).toBeGreaterThanOrEqual(convs);
+    expect(a.layers.reduce((t, l) => t + l.flops, 0)).toBe(a.flops);
+    const plan = planSensitivity(a);
+    expect(plan.totalLayers).toBe(findPrunableWeights(withConstantWeights(original), {}).length);
+    expect(plan.totalLayers).toBeGreaterThan(20);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  attr, constantsToInitializers, findSharedWeights, tensorInfo, foldBatchNorms, fuseMatMulAdd, normalizeModel, removeIdentities,
+  attr, cloneModel, constantsToInitializers, findSharedWeights, tensorInfo, foldBatchNorms, fuseMatMulAdd, normalizeModel, removeIdentities,
   foldConstants, runPass, untieSharedWeights, validateModel,
 } from '../src/index.js';
 import type { Model } from '../src/index.js';
@@ -99,6 +99,10 @@ describe('normalization passes', () => {
     expect(g.initializers.get('c4')!.dtype).toBe('int64');
     validateModel(r.model);
     expect(m.graph.nodes).toHaveLength(9);
+    // only the nodes `only` accepts: the others stay Constant nodes
+    const some = cloneModel(m);
+    expect(constantsToInitializers(some.graph, { only: (n) => n.outputs[0] === 'c3' || n.outputs[0] === 'c5' })).toEqual({ converted: 2, kept: 4 });
+    expect([...some.graph.initializers.keys()].sort()).toEqual(['c3', 'c5']);
     expect(constantsToInitializers(m.graph).converted).toBe(5);
   });
 

@@ -220,9 +220,10 @@ export const convertFloat16Pass = definePass({
     for (const s of scopes) eliminateDeadCode(s.graph); // float16 Casts only float32 nodes would have read
     redeclareShapes(scopes, shapes, opset);
     const bytesAfter = modelInitializerBytes(out);
-    const changed = converted > 0 || stats.casts + stats.constants > 0;
+    // Casts to float32 turned to float16 alone store nothing smaller: the weights were float16 already
+    const changed = converted > 0 || stats.constants > 0;
     const kept = [...kept32].map((k) => scopedName({ path: '' }, k));
-    const reason = changed ? '' : '0 float32 initializers, Constant or Cast nodes to convert (the model holds no float32 weights)';
+    const reason = changed ? '' : stats.casts ? `0 float32 initializers or Constant nodes to convert: the weights are float16 already (only ${stats.casts} Cast node(s) to float32 would change, which stores nothing smaller)` : '0 float32 initializers, Constant or Cast nodes to convert (the model holds no float32 weights)';
     // onnxruntime's CPU provider computes most float16 ops in float32: an overflow shows only where float16 is computed
     const unmeasured = changed && o.measure && !measured
       ? ['activation ranges not measured (no calibration data): if the model computes values beyond float16\'s range (a decoder\'s massive activations squared in a norm, large residual sums), they overflow where float16 is computed (WebGPU), which onnxruntime\'s CPU provider, computing most float16 ops in float32, does not show; give calibration data (--data) to find them and keep those ops float32']

@@ -119,6 +119,8 @@ export const quantizeWeightsPass = definePass({
     const errors: Record<string, number> = {};
     const kept8: string[] = [];
     const kept8Wide: string[] = [];
+    // block granularity asked, but Conv-like weights have no block axis: per output channel
+    const perChannel: string[] = [];
     for (const [i, group] of weights.entries()) {
       throwIfAborted(ctx.signal, 'quantize-weights');
       const site = group[0]!;
@@ -127,6 +129,7 @@ export const quantizeWeightsPass = definePass({
       const wide = requantized !== undefined && o.bits < 8 && site.blockAxis < 0 && (opsetVersion(out) ?? 1) < 21;
       const small = o.bits < 8 && site.blockAxis < 0 && (site.cols < o.int8ConvBelow || wide);
       if (small) (wide ? kept8Wide : kept8).push(scopedName({ path: site.scope }, site.name));
+      else if (o.granularity === 'block' && site.blockAxis < 0) perChannel.push(`${site.node.opType}`);
       const spec: RtnSpec = small
         ? { bits: 8, symmetric: true, granularity: 'per-channel', blockSize: 0 }
         : { bits: o.bits, symmetric: o.symmetric, granularity: siteGranularity(site, o.granularity), blockSize: siteBlockSize(site, o.blockSize) };
@@ -194,6 +197,8 @@ export const quantizeWeightsPass = definePass({
     const requantNote = requantized?.weights.length || requantized?.convsDequantized.length ? requantizedNote(requantized, o.bits) : '';
     if (requantized?.weights.length) warnings.push(`${requantNote}; quantizing the float model is more accurate when you have it (details.requantized: each weight's error against its int8 values)${o.symmetric ? '; an asymmetric grid (--no-symmetric) fits dequantized int8 weights better for a few % more bytes' : ''}`);
     for (const l of requantized?.left ?? []) warnings.push(`${l.op} ${l.name} left as stored: ${l.reason}`);
+    const byOp = [...new Set(perChannel)].map((op) => `${perChannel.filter((x) => x === op).length} ${op}`).join(', ');
+    const perChannelNote = perChannel.length ? `; ${byOp} weight${perChannel.length > 1 ? 's' : ''} per output channel: no block axis` : '';
     const changed = r.layers.length > 0 || tied.length > 0 || !!requantized?.weights.length || !!requantized?.convsDequantized.length;
     const hint = o.requantizeInt8 ? '' : requantizeHint(model, o.format);
     const reason = changed ? '' : nothingReason(`0 ${o.ops.join('/')} weights quantized`, skips, constantWeightNodes(out)) + hint;
@@ -201,7 +206,7 @@ export const quantizeWeightsPass = definePass({
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}${hint}` : reason,
+        summary: changed ? `${o.bits}-bit (${o.granularity}${o.granularity === 'block' ? ` ${o.blockSize}` : ''}, ${o.symmetric ? 'symmetric' : 'asymmetric'}${perChannelNote}) as ${o.format}: ${s.text}${requantNote ? `; ${requantNote}` : ''}${keptNote ? `; ${keptNote}` : ''}${tied.length ? `; ${tied.length} embedding table(s) tied with the LM head stored ${o.tiedHead === 'shared' ? 'once, read by GatherBlockQuantized and MatMulNBits' : `as a 4-bit gather + ${o.tiedHead} head`}` : ''}${hint}` : reason,
         stats: { layers: r.layers.length, weights: weights.length, float16Weights: r.float16Weights, ...(requantized ? { requantized: requantized.weights.length } : {}), skipped: skips.size, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ratio: r.bytesAfter / Math.max(1, r.bytesBefore) },
         warnings,
         details: { ...(changed ? {} : { reason }), ...s.details, ...(accuracySet ? { accuracyLevel: o.accuracyLevel, accuracyLevelNodes: accuracySet } : {}), keptInt8: [...kept8, ...kept8Wide], ...(tied.length ? { tied } : {}), ...(requantized ? { requantized: requantized.weights, int8Left: requantized.left, dynamicQuantizeRemoved: requantized.dynamicQuantizeRemoved, convsDequantized: requantized.convsDequantized } : {}), layers: r.layers.map((l) => ({ ...l, weightMse: errors[l.weight.split(': ').pop()!] })) },

@@ -103,11 +103,14 @@ export const quantizeStaticPass = definePass({
       p.activations = layout.activations;
     }
     const skips = new SkipLog();
-    findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { subgraphs: false, subgraphReason: 'inside a subgraph: calibration observes main-graph activations only', skips });
-    if (!p.nodes.length) {
+    const usable = findModelWeightSites(out, o.ops, { names: o.excludeNodes, ops: o.excludeOps }, { subgraphs: false, subgraphReason: 'inside a subgraph: calibration observes main-graph activations only', skips });
+    // every weight of the planned nodes skipped (float16 weights, too small, …): said before
+    // calibrating, which can take minutes, rather than after
+    const allSkipped = p.nodes.length > 0 && skips.size > 0 && !usable.some((site) => p.nodes.includes(site.node));
+    if (!p.nodes.length || allSkipped) {
       // nothing in the main graph to calibrate and quantize: say where the weights are instead
-      const hint = skips.size ? '; quantize-weights or quantize-dynamic quantize weights inside subgraphs' : '';
-      const reason = nothingReason(`0 ${o.ops.join('/')} nodes in the main graph`, skips, constantWeightNodes(out)) + hint;
+      const hint = skips.items.some((i) => i.reason.startsWith('inside a subgraph')) ? '; quantize-weights or quantize-dynamic quantize weights inside subgraphs' : '';
+      const reason = nothingReason(allSkipped ? `0 of ${p.nodes.length} ${o.ops.join('/')} nodes have a weight to quantize` : `0 ${o.ops.join('/')} nodes in the main graph`, skips, constantWeightNodes(out)) + hint;
       return { model: cloneModel(model), report: { changed: false, summary: reason, warnings: skips.warnings(), details: { reason, skipped: skips.items } } };
     }
     let ranges: Record<string, [number, number]>;

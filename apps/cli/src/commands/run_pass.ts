@@ -3,7 +3,8 @@ import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, Pa
 import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
-import { checkOutput, readInput, writeOutput } from '../model_io.js';
+import { checkOutput, readInput, userPath, writeOutput } from '../model_io.js';
+import { type OutputFidelity, fidelityLines, outputFidelity } from '../output_fidelity.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -148,7 +149,16 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     return;
   }
   const path = await writeOutput(result.model, flags.output, outputOptions);
-  printRun(result, path, !!flags.json, { pass: pass.name });
+  const fidelity = await outputFidelity(model, extra.model ? undefined : userPath(input), path, flags.data);
+  printRun(result, path, !!flags.json, { pass: pass.name, ...(typeof fidelity === 'string' ? {} : { fidelity }) });
+  printFidelity(fidelity, !!flags.json, trains);
+}
+
+/** The output-vs-input comparison's lines (the JSON report carries the numbers). */
+export function printFidelity(f: OutputFidelity | string, json: boolean, trains: boolean): void {
+  const { out, err } = fidelityLines(f, trains);
+  if (!json) for (const l of out) process.stdout.write(`${l}\n`);
+  for (const l of err) process.stderr.write(`${l}\n`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Model, type ValueInfo, initializerBytes, initializerSize, summarize } from '@whittle/graph';
+import { type Model, type ValueInfo, cloneModel, constantWeights, constantsToInitializers, initializerBytes, initializerSize, summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 import { comparedConstants } from '@whittle/eval';
 import { LAYER_GZIP_LIMIT, useNativeGzip } from '../analysis/gzip.js';
@@ -19,11 +19,28 @@ function withCompared(i: IoInfo, compared: Map<string, number[]>): IoInfo {
   return values?.length ? { ...i, comparedWith: values } : i;
 }
 
+/**
+ * The model as the techniques see its weights: exporters such as paddle2onnx and tf2onnx write
+ * weights as Constant nodes, which every technique's front end turns into initializers first (so
+ * do layers and histograms here, else such a model shows no layer at all). Only weights move
+ * (`constantWeights`: not shapes, axes or scalars such as ReLU6's bounds); names are kept.
+ */
+export function withConstantWeights(model: Model): Model {
+  const weights = constantWeights(model.graph);
+  if (!weights.size) return model;
+  const m = cloneModel(model);
+  constantsToInitializers(m.graph, { only: (n) => weights.has(n.outputs[0] ?? '') });
+  return m;
+}
+
 /** Op histogram, parameters and bytes per layer, and weight histograms of an encoded model. */
-export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}, model: Model = readModel(bytes)): Promise<ModelAnalysis> {
+export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}, original: Model = readModel(bytes)): Promise<ModelAnalysis> {
+  const compared = comparedConstants(original);
+  const s = summarize(original);
+  const model = withConstantWeights(original);
   const g = model.graph;
-  const s = summarize(model);
-  const compared = comparedConstants(model);
+  // per-layer FLOPs by node index of the graph the layers come from
+  const perNode = model === original ? s.layers : summarize(model).layers;
   const { producers } = constantValues(model);
   const all = (n: string) => g.initializers.get(n) ?? g.rawInitializers.get(n)!;
   const weighted = graphLayers(model).filter((l) => l.initializers.length > 0);
@@ -40,7 +57,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
       parameters: l.initializers.reduce((a, n) => a + initializerSize(all(n)), 0),
       bytes: l.initializers.reduce((a, n) => a + initializerBytes(all(n)), 0),
       ...(layerGzip ? { gzipBytes: await layerGzipBytes(g, l.initializers, s.bytes) } : {}),
-      flops: s.layers[l.index]?.flops ?? 0,
+      flops: perNode[l.index]?.flops ?? 0,
     });
     const w = await layerWeight(model, l, producers);
     if ('reason' in w) skippedHistograms.push({ layer: l.name, reason: w.reason });
@@ -54,7 +71,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
   }
   const opHistograms: OpHistogram[] = [...byOp].map(([opType, hs]) => ({ opType, layers: hs.length, ...mergeHistograms(hs) }));
   // the file's size metrics (as evaluation reports them), while the model is parsed anyway
-  const size = await sizeOf(bytes, model);
+  const size = await sizeOf(bytes, original);
   const fed = g.inputs.filter((i) => !g.initializers.has(i.name) && !g.rawInitializers.has(i.name));
   return {
     fileBytes: bytes.length,

@@ -1,5 +1,6 @@
 import { readModel, writeModel } from '@whittle/onnx';
 import { applyMasks, computeMasks, findPrunableWeights, type PrunableWeight } from '@whittle/prune';
+import { withConstantWeights } from './analyze.js';
 import { outputFidelity } from './ort_output.js';
 import { ortOutputs, resolveOrtRuntime } from './ort_web.js';
 import type { Job, SensitivityReport } from './protocol.js';
@@ -21,7 +22,7 @@ export function sampleLayers(weights: readonly PrunableWeight[], max: number): P
  * Progress reports points done; the signal is checked between points.
  */
 export async function runSensitivity(job: SensitivityJob, signal: AbortSignal, onProgress: (f: number, m: string) => void): Promise<SensitivityReport> {
-  const model = readModel(job.model);
+  const model = withConstantWeights(readModel(job.model));
   const all = findPrunableWeights(model, {});
   const weights = sampleLayers(all, job.maxLayers ?? all.length);
   const runtime = await resolveOrtRuntime(job.ort);

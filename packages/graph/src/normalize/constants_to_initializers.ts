@@ -22,22 +22,28 @@ function moveConstant(g: Graph, n: Node, outputs: Set<string>): boolean {
   return true;
 }
 
+/** Options of {@link constantsToInitializers}. */
+export interface ConstantsToInitializersOptions {
+  /** Convert only the Constant nodes this accepts (e.g. the weights `constantWeights` finds, not shapes or scalars). */
+  only?: (node: Node) => boolean;
+}
+
 /**
  * Turn Constant nodes (value, value_float(s), value_int(s)) into initializers, in place, in `g`
  * and its subgraphs. Constants producing graph outputs and string/sparse constants stay nodes.
  */
-export function constantsToInitializers(g: Graph): { converted: number; kept: number } {
+export function constantsToInitializers(g: Graph, opts: ConstantsToInitializersOptions = {}): { converted: number; kept: number } {
   let converted = 0;
   let kept = 0;
   const outputs = new Set(g.outputs.map((o) => o.name));
   g.nodes = g.nodes.filter((n) => {
     for (const sg of subgraphsOf(n)) {
-      const r = constantsToInitializers(sg);
+      const r = constantsToInitializers(sg, opts);
       converted += r.converted;
       kept += r.kept;
     }
     if (n.opType !== 'Constant' || !isDefaultDomain(n.domain)) return true;
-    if (moveConstant(g, n, outputs)) {
+    if ((!opts.only || opts.only(n)) && moveConstant(g, n, outputs)) {
       converted++;
       return false;
     }
