@@ -6,6 +6,7 @@
  * The comparison never fails the command: what cannot be compared is said and skipped.
  */
 import { statSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import type { Model } from '@whittle/graph';
 import { FidelityAccumulator, batchesOf, classColumns, modelInputSpecs, syntheticSource, type DataSource } from '@whittle/eval';
 import { openCliData } from './data.js';
@@ -34,6 +35,12 @@ export interface OutputFidelity {
   outputs: OutputAgreement[];
   /** The lowest cosine over the outputs. */
   worstCosine: number;
+}
+
+/** The written model fails in onnxruntime-node where the input model runs. */
+export interface OutputBroken {
+  broken: string;
+  samples: string;
 }
 
 function fileBytes(path: string): number {
@@ -66,7 +73,7 @@ async function samples(model: Model, data: string | undefined): Promise<{ batche
  * onnxruntime-node on the same samples and compare every float output; a string saying why not
  * when they cannot be compared.
  */
-export async function outputFidelity(original: Model, inputPath: string | undefined, outputPath: string, data: string | undefined): Promise<OutputFidelity | string> {
+export async function outputFidelity(original: Model, inputPath: string | undefined, outputPath: string, data: string | undefined): Promise<OutputFidelity | OutputBroken | string> {
   if (fileBytes(outputPath) > MAX_COMPARED_BYTES || (inputPath && fileBytes(inputPath) > MAX_COMPARED_BYTES)) return 'models over 512 MB are not run again to compare (use whittle evaluate)';
   const { createOrtRunner } = await import('@whittle/eval/node');
   const { writeModel } = await import('@whittle/onnx');
@@ -78,7 +85,13 @@ export async function outputFidelity(original: Model, inputPath: string | undefi
       const acc = new Map<string, FidelityAccumulator>();
       for (const feeds of batches) {
         const a = await before.run(feeds as never);
-        const b = await after.run(feeds as never);
+        let b: Awaited<ReturnType<typeof after.run>>;
+        try {
+          b = await after.run(feeds as never);
+        } catch (e) {
+          // the input model ran on these samples, the written one does not: a broken model
+          return { broken: (e as Error).message.split('\n')[0]!, samples: what };
+        }
         for (const name of before.outputNames) {
           const x = a[name];
           const y = b[name];
@@ -101,6 +114,17 @@ export async function outputFidelity(original: Model, inputPath: string | undefi
   } catch (e) {
     return (e as Error).message.split('\n')[0]!;
   }
+}
+
+/**
+ * A written model that onnxruntime-node loads but cannot run where the input model runs is as
+ * refused as one it cannot load: removed (with its external data), and an {@link OrtRejectedError}.
+ */
+export async function refuseBroken(f: OutputFidelity | OutputBroken | string, path: string): Promise<OutputFidelity | string> {
+  if (typeof f === 'string' || !('broken' in f)) return f;
+  const { OrtRejectedError } = await import('@whittle/eval/node');
+  await unlink(path).catch(() => {});
+  throw new OrtRejectedError(`to run the output model on ${f.samples} the input model runs on (${path} removed)`, f.broken);
 }
 
 /** The lines a command prints: the worst output's agreement, and a warning when it collapsed. */

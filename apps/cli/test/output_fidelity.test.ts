@@ -14,7 +14,9 @@ import { compareOutputs, loadMnist } from '@whittle/eval';
 import { GraphBuilder } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { Rng, tensor } from '@whittle/tensor';
-import { FIDELITY_SAMPLES } from '../src/output_fidelity.js';
+import { existsSync } from 'node:fs';
+import { readModel } from '@whittle/onnx';
+import { FIDELITY_SAMPLES, outputFidelity, refuseBroken } from '../src/output_fidelity.js';
 import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-fidelity-'));
@@ -88,5 +90,24 @@ describe('output fidelity after a technique command', () => {
     const rep = JSON.parse(e.stdout) as { paretoAxis?: string; rows: { fidelity?: { top1Agreement?: number; cosine: number } }[] };
     expect(rep.rows[1]!.fidelity!.top1Agreement).toBeUndefined();
     expect(rep.paretoAxis).toBe('output cosine');
+  });
+
+  it('a written model onnxruntime-node loads but cannot run where the input runs is refused and removed', async () => {
+    const conv = (biasSize: number): Uint8Array => {
+      const b = new GraphBuilder('conv');
+      const x = b.input('x', 'float32', ['N', 1, 4, 4]);
+      b.node('Conv', [x, b.initializer('w', tensor(new Float32Array(2 * 9).fill(0.1), [2, 1, 3, 3])), b.initializer('b', tensor(new Float32Array(biasSize), [biasSize]))], {}, { outputNames: ['y'] });
+      b.output('y', 'float32', ['N', 2, 2, 2]);
+      return writeModel(b.model());
+    };
+    const input = join(dir, 'conv.onnx');
+    const broken = join(dir, 'conv_broken.onnx');
+    writeFileSync(input, conv(2));
+    writeFileSync(broken, conv(3)); // a bias longer than the output channels: loads, fails to run
+    const f = await outputFidelity(readModel(conv(2)), input, broken, undefined);
+    expect(f).toMatchObject({ broken: expect.stringMatching(/bias/), samples: `${FIDELITY_SAMPLES} made-up samples` });
+    await expect(refuseBroken(f, broken)).rejects.toThrow(/^onnxruntime-node refuses to run the output model on 4 made-up samples the input model runs on \(.*conv_broken\.onnx removed\): .*bias/);
+    expect(existsSync(broken)).toBe(false);
+    expect(existsSync(input)).toBe(true);
   });
 });

@@ -244,6 +244,30 @@ describe('structured channel scores count the bias', () => {
     expect(err['true']!).toBeLessThan(0.2 * err['false']!);
   });
 
+  it('through a spatial Resize (an FPN / U-Net upsampling): channels pruned across it; a bias-less reader that loses channels itself gets a compensation bias of its new size', async () => {
+    const rng = new Rng(9);
+    const b = new GraphBuilder('upsample');
+    const x = b.input('input', 'float32', ['N', 2, 4, 4]);
+    const c1 = b.node('Conv', [x, b.initializer('c1.weight', t(randn(rng, 8 * 2 * 9, 0.5), [8, 2, 3, 3])), b.initializer('c1.bias', t(randn(rng, 8, 0.5), [8]))], { pads: [1, 1, 1, 1] }, { name: 'c1' });
+    // c2 has no bias: compensating c1's removed channels gives it one, and c2 loses channels too
+    const c2 = b.node('Conv', [b.node('Relu', [c1]), b.initializer('c2.weight', t(randn(rng, 8 * 8, 0.5), [8, 8, 1, 1]))], {}, { name: 'c2' });
+    const up = b.node('Resize', [b.node('Relu', [c2]), '', b.initializer('scales', t([1, 1, 2, 2], [4]))], { mode: 'nearest' }, { name: 'up' });
+    const y = b.node('Conv', [up, b.initializer('c3.weight', t(randn(rng, 3 * 8, 0.5), [3, 8, 1, 1])), b.initializer('c3.bias', t([0, 0.1, -0.1], [3]))], {}, { name: 'c3' });
+    b.output(y, 'float32', ['N', 3, 8, 8]);
+    const m = b.model([{ domain: '', version: 13 }]);
+    const r = await runPass('prune-structured', m, { sparsity: 0.25 });
+    const layers = r.report.details!.layers as { node: string; removed: number[] }[];
+    expect(layers.find((l) => l.node === 'c1')!.removed).toHaveLength(2);
+    expect(layers.find((l) => l.node === 'c2')!.removed).toHaveLength(2);
+    const g = r.model.graph;
+    const c2Node = g.nodes.find((n) => n.name === 'c2')!;
+    expect(g.initializers.get(c2Node.inputs[2]!)?.shape).toEqual([6]);
+    const feeds = { input: { data: randn(rng, 2 * 32, 1), shape: [2, 2, 4, 4] } };
+    const out = (await runOrt(r.model, feeds)).outputs[y]!;
+    expect(out.length).toBe(2 * 3 * 64);
+    expect([...out].every(Number.isFinite)).toBe(true);
+  });
+
   it('through a Gelu into a Gemm reader (a transformer MLP neuron): the constant is folded there too', async () => {
     const rng = new Rng(8);
     const b = new GraphBuilder('mlp_gelu');

@@ -33,7 +33,7 @@ describe('prune-structured on the real corpus', () => {
       const d = r.report.details as { clusters: Cluster[] };
       for (const c of d.clusters) if (c.removed === 0) expect(c.reasons?.length, c.producers.join(',')).toBeGreaterThan(0);
       console.log(`${id}: ${r.report.summary}; reduction ${((1 - s.parametersAfter! / s.parametersBefore!) * 100).toFixed(1)} %`);
-      // measured: ocr-det 37.7 %, ocr-rec 26.9 %, ocr-cls 38.7 %, oww-embedding 42.1 % fewer parameters
+      // measured: ocr-det 42.3 % (its FPN upsamples by Resize, which keeps channels), ocr-rec 26.9 %, ocr-cls 38.7 %, oww-embedding 42.1 % fewer parameters
       expect(r.report.changed).toBe(true);
       expect(1 - s.parametersAfter! / s.parametersBefore!).toBeGreaterThan(0.2);
       const heads = (r.report.details as { heads: { softmax: string; removed: number[]; reason?: string }[] }).heads;

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
 import { checkOutput, readInput, userPath, writeOutput } from '../model_io.js';
-import { type OutputFidelity, fidelityLines, outputFidelity } from '../output_fidelity.js';
+import { type OutputFidelity, fidelityLines, outputFidelity, refuseBroken } from '../output_fidelity.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -149,7 +149,7 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     return;
   }
   const path = await writeOutput(result.model, flags.output, outputOptions);
-  const fidelity = await outputFidelity(model, extra.model ? undefined : userPath(input), path, flags.data);
+  const fidelity = await refuseBroken(await outputFidelity(model, extra.model ? undefined : userPath(input), path, flags.data), path);
   printRun(result, path, !!flags.json, { pass: pass.name, ...(typeof fidelity === 'string' ? {} : { fidelity }) });
   printFidelity(fidelity, !!flags.json, trains);
 }

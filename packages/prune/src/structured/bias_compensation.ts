@@ -245,9 +245,14 @@ export async function compensateRemovedChannels(model: Model, a: ChannelAnalysis
       g.initializers.set(key, cpuTensor(v, [...t.shape], t.dtype));
       continue;
     }
-    // a Conv / Gemm without a bias gets one
+    // a Conv / Gemm without a bias gets one; the analysis knew no bias there, so removeChannels
+    // will not slice it: when the reader loses output channels itself, they are dropped here
+    const own = a.producers.find((q) => q.node === d.node.name && q.value === d.node.outputs[0]);
+    const ownSpace = own ? a.spaces.get(own.value) : undefined;
+    const keep = ownSpace && ownSpace.block === 1 && ownSpace.ids.length === d.values.length ? ownSpace.ids.flatMap((id, k) => (removed.has(find(a.parent, id)) ? [] : [k])) : undefined;
+    const values = keep ? Float32Array.from(keep, (k) => d.values[k]!) : Float32Array.from(d.values);
     const name = `${d.node.name || d.node.outputs[0]}_compensation_bias`;
-    g.initializers.set(name, cpuTensor(Float32Array.from(d.values), [d.values.length], 'float32'));
+    g.initializers.set(name, cpuTensor(values, [values.length], 'float32'));
     while (d.node.inputs.length < 2) d.node.inputs.push('');
     d.node.inputs[2] = name;
   }

@@ -237,6 +237,10 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
       spaces.set(out, xs);
       continue;
     }
+    if ((n.opType === 'Resize' || n.opType === 'Upsample') && xs && xs.axis === 1 && xs.block === 1 && tracked.length === 1 && keepsChannels(n, g)) {
+      spaces.set(out, xs);
+      continue;
+    }
     if (POOLS.has(n.opType) && xs && xs.axis === 1 && xs.block === 1) {
       spaces.set(out, xs);
       if (n.outputs[1]) barrier(x, 'MaxPool indices output');
@@ -281,4 +285,20 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
   }
   for (const o of g.outputs) barrier(o.name, 'graph output');
   return { spaces, actions, groupUpdates, producers, parent, fixed, barriers, aliases };
+}
+
+/**
+ * A Resize / Upsample that scales only the spatial axes of an NCHW tensor (a U-Net's or FPN's
+ * upsampling): constant scales with 1 for batch and channels, and no `sizes` (which would name the
+ * channel count, changed by pruning). Scales come as input 1 (Upsample, Resize-10) or 2 (Resize-11+).
+ */
+function keepsChannels(n: Node, g: Model['graph']): boolean {
+  const attr = n.attributes.get('scales');
+  if (attr?.type === 'floats') return attr.value[0] === 1 && attr.value[1] === 1; // Upsample-7
+  const scalesName = n.opType === 'Upsample' || n.inputs.length === 2 ? n.inputs[1] : n.inputs[2];
+  if (n.inputs[3]) return false;
+  const scales = scalesName ? g.initializers.get(scalesName) : undefined;
+  if (!scales || scales.dtype !== 'float32' || scales.size < 2) return false;
+  const v = scales.dataSync() as Float32Array;
+  return v[0] === 1 && v[1] === 1;
 }
