@@ -66,9 +66,12 @@ async function asSamples(inputs: Readonly<Record<string, Tensor>>): Promise<Reco
 export async function distillOnData(student: Model, o: DistillOnDataOptions): Promise<DistillOnDataResult> {
   const runFeeds = o.teacher.runFeeds?.bind(o.teacher);
   if (!runFeeds) throw new ArgumentError('distill: this teacher runner has no runFeeds; use interpreterTeacher or ortTeacher (they feed inputs by name)');
-  const data = resolveTrainingData(o.data, student, { pass: 'distill', defaultLoss: 'kl', losses: ['ce', 'lm', 'mse', 'kl'] });
+  // mse without targets: the student matches the teacher's outputs (a mask, a regression head),
+  // no hard term — resolved as label-free data
+  const teacherMseOnly = o.data.task?.loss === 'mse' && !o.data.targets && !o.data.labels;
+  const data = resolveTrainingData(teacherMseOnly ? { ...o.data, task: { ...o.data.task, loss: 'kl' } } : o.data, student, { pass: 'distill', defaultLoss: 'kl', losses: ['ce', 'lm', 'mse', 'kl'] });
   const floatTargets = data.targets !== undefined && /^float/.test(data.targets.dtype);
-  const soft: 'kl' | 'mse' = o.loss ?? (o.data.task?.loss === 'mse' || floatTargets ? 'mse' : 'kl');
+  const soft: 'kl' | 'mse' = o.loss ?? (o.data.task?.loss === 'mse' || floatTargets || (o.data.task?.loss === undefined && !classScores(student, data.task.output)) ? 'mse' : 'kl');
   const hard = data.task.loss === 'kl' ? undefined : data.task.loss === 'mse' && !data.targets ? undefined : data.task.loss;
   const alpha = hard ? o.alpha ?? 0.9 : 1;
   if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentError(`distill: alpha must be in [0, 1], got ${alpha}`);
@@ -110,4 +113,18 @@ export async function distillOnData(student: Model, o: DistillOnDataOptions): Pr
     optimizer.dispose();
     module.dispose();
   }
+}
+
+/**
+ * Whether an output holds class scores a softmax KL applies to: [N, classes] or a sequence's
+ * [N, T, vocab] with more than one class (unknown shapes count as scores). A sigmoid mask
+ * [N, 1, H, W], a single score [N, 1] or a feature map is matched by MSE instead (a softmax over
+ * one column is constant, over an image's columns meaningless).
+ */
+function classScores(model: Model, output: string): boolean {
+  const t = model.graph.outputs.find((v) => v.name === output)?.type;
+  const shape = t?.kind === 'tensor' ? t.shape : undefined;
+  if (!shape) return true;
+  const last = shape[shape.length - 1];
+  return (shape.length === 2 || shape.length === 3) && !(typeof last === 'number' && last <= 1);
 }

@@ -80,6 +80,29 @@ describe('distillation on data fed by input name', () => {
     expect(after).toBeLessThan(before / 10);
   });
 
+  it('without targets, a single-score or mask output is matched to the teacher by MSE (by default and with loss mse), never by a softmax over one column', async () => {
+    const rng = new Rng(6);
+    const n = 200;
+    const x = Float32Array.from({ length: n * 3 }, () => rng.normal());
+    const b = new GraphBuilder('score_teacher');
+    b.input('input', 'float32', ['N', 3]);
+    b.output(b.node('MatMul', ['input', b.initializer('w', tensor(Float32Array.from([1, 0, -2]), [3, 1], 'float32', { backend: 'cpu' }))], {}, { outputNames: ['logits'] }), 'float32', ['N', 1]);
+    const teacher = b.model([{ domain: '', version: 17 }]);
+    const err = async (m: Model): Promise<number> => {
+      const t = (await runModel(teacher, { input: tensor(x, [n, 3], 'float32', { backend: 'cpu' }) })).get('logits')!.dataSync() as Float32Array;
+      const s = (await runModel(m, { input: tensor(x, [n, 3], 'float32', { backend: 'cpu' }) })).get('logits')!.dataSync() as Float32Array;
+      return s.reduce((a, v, i) => a + (v - t[i]!) ** 2, 0) / n;
+    };
+    const feeds = { input: { data: x, shape: [n, 3], dtype: 'float32' as const } };
+    for (const task of [undefined, { loss: 'mse' as const }]) {
+      const student = mlpTemplate({ layers: [3, 16, 1] }, new Rng(7));
+      const before = await err(student);
+      const r = await distillOnData(student, { teacher: interpreterTeacher(teacher), data: { feeds, ...(task ? { task } : {}) }, epochs: 30, lr: 0.01, batchSize: 32 });
+      expect([r.soft, r.hard, r.alpha]).toEqual(['mse', undefined, 1]);
+      expect(await err(r.model)).toBeLessThan(before / 10);
+    }
+  });
+
   it('refuses image-only options for data fed by name, and a runner without runFeeds', async () => {
     const student = tokenClassifier(5, 2, 2, 0);
     const training = { feeds: { input_ids: { data: new BigInt64Array(8), shape: [2, 4], dtype: 'int64' as const } } };
