@@ -16,7 +16,11 @@ export function techniqueLines(c: WeightCoverage, frontEnd: PassReport | undefin
   for (const t of c.shared) out.push(`  shared: ${t.name} (${t.elements} elements) read by ${t.readers.join(', ')}`);
   const lin = (c.byOp.MatMul?.weights ?? 0) + (c.byOp.Gemm?.weights ?? 0);
   const conv = c.byOp.Conv?.weights ?? 0;
-  out.push(`by technique: quantize weights/dynamic/cluster/float16 → ${lin + conv + (c.byOp.Gather?.weights ?? 0)} weights; prune → ${lin + conv}; factorize → ${lin} linear + ${conv} conv`);
+  const all = lin + conv + (c.byOp.Gather?.weights ?? 0);
+  // dynamic/static int8 and float16 conversion take float32 weights only
+  const half = ['MatMul', 'Gemm', 'Conv', 'Gather'].reduce((t, op) => t + (c.byOp[op]?.float16 ?? 0), 0);
+  const quantize = half ? `quantize weights/cluster → ${all} weights; quantize dynamic/static/float16 → ${all - half} (${half} float16 already)` : `quantize weights/dynamic/cluster/float16 → ${all} weights`;
+  out.push(`by technique: ${quantize}; prune → ${lin + conv}; factorize → ${lin} linear + ${conv} conv`);
   if (c.opset < 21) {
     out.push(`opset ${c.opset}: block-wise and int4 DequantizeLinear need opset 21; ${upgradeBlockers.length ? `the upgrade is blocked (${upgradeBlockers.join('; ')}), so techniques fall back to forms valid at ${c.opset} (MatMulNBits, per-channel int8) and say so` : 'every op converts, so techniques that need it upgrade the opset to 21 and say so'}`);
   }

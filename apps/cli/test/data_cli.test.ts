@@ -170,7 +170,7 @@ describe('--data <path|spec>', () => {
     expect(r.code, r.stderr).toBe(1);
     // the context and the training flags both try the data: one note, not the same reason twice
     expect(r.stderr.match(/gives no training data/g)).toHaveLength(1);
-    expect(r.stderr).toMatch(/whittle: RecipeError: .*two-features\.csv, sample 0: input 'x' takes rank 4/);
+    expect(r.stderr).toMatch(/whittle: DataError: .*two-features\.csv, sample 0: input 'x' takes rank 4/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -178,7 +178,7 @@ describe('weight coverage', () => {
     expect(raw.constantNodes).toBe(1);
     const { model: n } = await normalizeModel(branchy());
     const c = weightCoverage(n);
-    expect(c.byOp.MatMul).toEqual({ weights: 2, parameters: 12, inSubgraphs: 2 });
+    expect(c.byOp.MatMul).toEqual({ weights: 2, float16: 0, parameters: 12, inSubgraphs: 2 });
     expect(c.graphs).toBe(3);
     expect(c.floatParameters).toBe(13);
     expect(c.linearFraction).toBeCloseTo(12 / 13, 10);

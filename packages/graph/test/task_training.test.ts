@@ -347,7 +347,8 @@ describe('fine-tune pass on data of any task', () => {
     expect(() => resolveTrainingData({ feeds: { pixels: feeds.input } }, model, { pass: 'qat' })).toThrow(TrainingDataError);
     expect(() => resolveTrainingData({ feeds: { pixels: feeds.input } }, model, { pass: 'qat' })).toThrow(/'pixels', which is not an input of the model \(inputs: input\)/);
     expect(() => resolveTrainingData({ feeds, labels: Int32Array.from([0, 1, 2]) }, model, { pass: 'p' })).toThrow(/3 target\(s\)\/label\(s\) for 2 sample\(s\)/);
-    expect(() => resolveTrainingData({ feeds }, model, { pass: 'p' })).toThrow(/loss ce needs labeled training data/);
+    expect(() => resolveTrainingData({ feeds }, model, { pass: 'p' })).toThrow(/loss ce needs labeled training data.*whittle distill --teacher/);
+    expect(() => resolveTrainingData({ feeds }, model, { pass: 'p' })).not.toThrow(/--loss lm/); // float inputs: not a language model
     expect(() => resolveTrainingData({ feeds, labels: Int32Array.from([0, 1]), task: { output: 'nope' } }, model, { pass: 'p' })).toThrow(/'nope' is not an output of the model \(outputs: logits\)/);
     expect(() => resolveTrainingData({ feeds, targets: { data: new Float32Array(2), shape: [2], dtype: 'float32' }, task: { loss: 'ce' } }, model, { pass: 'p' })).toThrow(/use --loss mse/);
   });

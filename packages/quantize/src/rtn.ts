@@ -231,7 +231,9 @@ export function requantizedNote(r: RequantizeResult, bits: number): string {
 /** For a refusal: the int8 layers `requantizeInt8` would take ('' when there are none). */
 function requantizeHint(model: Model, format: string): string {
   const n = requantizableLayers(model);
-  if (!n.linear && !n.tables && !n.convs) return '';
+  // re-quantizing makes nothing smaller unless there are MatMul weights or token tables: a
+  // convolution stays int8 (MatMulNBits holds no convolution), only its form changes
+  if (!n.linear && !n.tables) return n.convs ? `; its ${n.convs} ConvInteger layer(s) are int8 already, and no 4-bit form holds a convolution weight (MatMulNBits is for MatMul): nothing smaller can be made from them` : '';
   const what = [n.linear ? `${n.linear} int8 MatMul layer(s)` : '', n.tables ? `${n.tables} int8 token table(s)` : '', n.convs ? `${n.convs} ConvInteger layer(s) (to DequantizeLinear → Conv)` : ''].filter(Boolean).join(' and ');
   return `; ${what} can be re-quantized from their int8 weights with requantizeInt8 (--requantize-int8${format === 'matmulnbits' ? '' : ' --format matmulnbits'}), rounded twice`;
 }

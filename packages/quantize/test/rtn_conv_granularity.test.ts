@@ -3,7 +3,8 @@
  * scale per output channel, and the summary says so instead of claiming blocks for every weight.
  */
 import { describe, expect, it } from 'vitest';
-import { runPass } from '@whittle/graph';
+import { GraphBuilder, runPass } from '@whittle/graph';
+import { Rng, tensor } from '@whittle/tensor';
 import '../src/index.js';
 import { quantizeWeightsPass } from '../src/rtn.js';
 import { resnetCnn } from './models.js';
@@ -17,5 +18,22 @@ describe('quantize-weights granularity per weight', () => {
     expect(r.report.changed).toBe(true);
     expect(r.report.summary).toMatch(new RegExp(`^8-bit \\(block 32, symmetric; ${convs} Conv weights per output channel: no block axis\\)`));
     expect(layers.length).toBeGreaterThanOrEqual(convs);
+  });
+});
+
+describe('quantize-weights on a dynamic-int8 CNN', () => {
+  it('nothing to quantize, and the hint does not promise a re-quantization that makes nothing smaller', async () => {
+    const rng = new Rng(2);
+    const b = new GraphBuilder('convs');
+    const x = b.input('x', 'float32', ['N', 8, 8, 8]);
+    const c1 = b.node('Conv', [x, b.initializer('w1', tensor(Float32Array.from({ length: 16 * 8 * 9 }, () => rng.normal() * 0.3), [16, 8, 3, 3]))], {}, { name: 'c1' });
+    const y = b.node('Conv', [b.node('Relu', [c1]), b.initializer('w2', tensor(Float32Array.from({ length: 16 * 16 * 9 }, () => rng.normal() * 0.3), [16, 16, 3, 3]))], {}, { name: 'c2' });
+    b.output(y, 'float32', ['N', 16, 4, 4]);
+    const int8 = (await runPass('quantize-dynamic', b.model([{ domain: '', version: 17 }]), {})).model;
+    expect(int8.graph.nodes.filter((n) => n.opType === 'ConvInteger')).toHaveLength(2);
+    const r = await runPass(quantizeWeightsPass, int8, { bits: 4 });
+    expect(r.report.changed).toBe(false);
+    expect(r.report.summary).toMatch(/its 2 ConvInteger layer\(s\) are int8 already, and no 4-bit form holds a convolution weight .*nothing smaller can be made from them/);
+    expect(r.report.summary).not.toMatch(/--requantize-int8/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, PassOptionsError, RecipeError, getPass, hasPass, listPasses } from '@whittle/graph';
+import { WhittleError } from '@whittle/tensor';
 import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
@@ -139,7 +140,9 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   } catch (e) {
     // an option combination the pass refuses when it starts: a usage error, named by its flags
     if (e instanceof RecipeError && e.cause instanceof PassOptionsError) throw new UsageError(asFlags(e.cause.message));
-    throw withSyntheticDimsHint(e, flags.data, model);
+    // one command, one pass: its own typed error, not "recipe step 0 (pass …) failed"
+    const own = e instanceof RecipeError && e.cause instanceof WhittleError && !extra.then ? e.cause : e;
+    throw withSyntheticDimsHint(own, flags.data, model);
   } finally {
     progress.stop();
   }

@@ -24,6 +24,8 @@ export const WEIGHT_SLOTS: Readonly<Record<string, readonly number[]>> = {
 export interface OpWeights {
   /** Float initializers in a weight slot. */
   weights: number;
+  /** Of those, stored as float16 (a float16 export): the float32-only techniques skip them. */
+  float16: number;
   parameters: number;
   /** Of those, inside If/Loop/Scan subgraphs. */
   inSubgraphs: number;
@@ -115,9 +117,11 @@ export function weightCoverage(model: Model): WeightCoverage {
         counted.set(owner, seen);
         if (seen.has(w)) continue;
         seen.add(w);
-        const size = initializerSize(owner.initializers.get(w)!);
-        const e = (byOp[n.opType] ??= { weights: 0, parameters: 0, inSubgraphs: 0 });
+        const t = owner.initializers.get(w)!;
+        const size = initializerSize(t);
+        const e = (byOp[n.opType] ??= { weights: 0, float16: 0, parameters: 0, inSubgraphs: 0 });
         e.weights++;
+        if (t.dtype === 'float16') e.float16++;
         e.parameters += size;
         if (scope.path) e.inSubgraphs++;
         if (n.opType === 'MatMul' || n.opType === 'Gemm' || n.opType === 'Conv' || n.opType === 'Gather') linear += size;

@@ -121,7 +121,12 @@ export function resolveTrainingData(data: TrainingData | undefined, model: Model
     t.loss ?? (targets ? (isIntDType(targets.dtype) ? 'ce' : 'mse') : lmShaped ? 'lm' : opts.defaultLoss ?? 'ce');
   const allowed = opts.losses ?? ['ce', 'lm', 'mse'];
   if (!allowed.includes(loss)) throw new TrainingDataError(pass, `loss '${loss}' is not one this pass trains with (${allowed.join(', ')})`);
-  if (loss === 'ce' && !targets) throw new TrainingDataError(pass, 'loss ce needs labeled training data (integer labels or targets); the data has none (give a label column / labels array, or --loss lm for a language model)');
+  if (loss === 'ce' && !targets) {
+    // the way out depends on the model: next-token loss needs token ids; otherwise a teacher
+    const tokenModel = Object.values(feeds).some((f) => isIntDType(f.dtype));
+    const way = tokenModel ? 'or --loss lm for a language model' : "or, without labels, learn from the original model's outputs (whittle distill --teacher)";
+    throw new TrainingDataError(pass, `loss ce needs labeled training data (integer labels or targets); the data has none (give a label column / labels array, ${way})`);
+  }
   if (loss === 'ce' && !isIntDType(targets!.dtype)) throw new TrainingDataError(pass, `loss ce needs integer class labels; the targets are ${targets!.dtype} (use --loss mse for regression)`);
   if (loss === 'mse' && !targets) throw new TrainingDataError(pass, 'loss mse needs float targets; the data has none');
   let tokens: ResolvedTrainingData['tokens'];
