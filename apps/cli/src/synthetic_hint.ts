@@ -1,4 +1,4 @@
-import { type Model, PassDataError, RecipeError } from '@whittle/graph';
+import { type Model, PassDataError } from '@whittle/graph';
 import { modelInputSpecs } from '@whittle/eval';
 
 /**
@@ -8,14 +8,12 @@ import { modelInputSpecs } from '@whittle/eval';
  * error with how to size those dims appended; any other error unchanged.
  */
 export function withSyntheticDimsHint(e: unknown, data: string | undefined, model: Model): unknown {
-  if (!data || !/^synthetic(:\d+)?$/.test(data) || !(e instanceof RecipeError) || !(e.cause instanceof PassDataError)) return e;
+  if (!data || !/^synthetic(:\d+)?$/.test(data) || !(e instanceof PassDataError)) return e;
   if (!/could not run the model/.test(e.message)) return e;
   const dims = [...new Set(modelInputSpecs(model).flatMap((s) => (s.shape ?? []).filter((d, k): d is string => k > 0 && typeof d === 'string' && d !== '')))];
   if (dims.length === 0) return e;
   const example = dims.map((d) => `${d}: <size>`).join(', ');
-  return new RecipeError(
-    `${e.message}. --data ${data} made up the sizes of the dynamic dims (${dims.join(', ')}; see the 'data:' line); size them with a data spec: a .yaml file with 'kind: synthetic' and 'synthetic: { count: 32, dims: { ${example} } }', given as --data <file>`,
-    { ...(e.step !== undefined ? { step: e.step } : {}), ...(e.pass !== undefined ? { pass: e.pass } : {}) },
-    e.cause,
-  );
+  // the same typed error, its message extended
+  e.message = `${e.message}. --data ${data} made up the sizes of the dynamic dims (${dims.join(', ')}; see the 'data:' line); size them with a data spec: a .yaml file with 'kind: synthetic' and 'synthetic: { count: 32, dims: { ${example} } }', given as --data <file>`;
+  return e;
 }

@@ -228,11 +228,17 @@ export const convertFloat16Pass = definePass({
     const unmeasured = changed && o.measure && !measured
       ? ['activation ranges not measured (no calibration data): if the model computes values beyond float16\'s range (a decoder\'s massive activations squared in a norm, large residual sums), they overflow where float16 is computed (WebGPU), which onnxruntime\'s CPU provider, computing most float16 ops in float32, does not show; give calibration data (--data) to find them and keep those ops float32']
       : [];
+    // a model whose weights are integers already (int8 QDQ / ConvInteger): float16 halves only its
+    // float32 scales and biases, and changes the computation more than the size
+    const little = changed && bytesAfter > 0.9 * bytesBefore
+      ? [`the initializers shrink only ${(100 * (1 - bytesAfter / Math.max(1, bytesBefore))).toFixed(2)} % (${bytesBefore} -> ${bytesAfter} bytes): most of the weights are not float32 (integer codes of a quantized model keep their size); float16 mostly changes the computation here, which onnxruntime's CPU provider may run slower`]
+      : [];
+    const warnings = [...unmeasured, ...little];
     return {
       model: changed ? out : cloneModel(model),
       report: {
         changed,
-        ...(unmeasured.length ? { warnings: unmeasured } : {}),
+        ...(warnings.length ? { warnings } : {}),
         summary: changed
           ? `converted ${converted} initializers${stats.constants ? ` and ${stats.constants} Constant node(s)` : ''} to float16 in ${scopes.length} graph(s)${o.keepIoTypes ? ' (float32 inputs/outputs kept)' : ''}${kept.length ? `; ${kept.length} values kept float32 for ops that need it` : ''}${rangeBlocked.size ? `; ${rangeBlocked.size} nodes kept float32 (${findings.length} by measured ranges${accumulators.length ? `, ${accumulators.length} casting and rescaling integer accumulators` : ''}${dequantizers.length ? `, ${dequantizers.length} dequantizing integer weights` : ''}${followed.length ? `, ${followed.length} computing from constants beyond the float16 range until a Softmax` : ''}${outOfRange.size ? `, readers of constants beyond the float16 range: ${[...outOfRange].slice(0, 3).join(', ')}` : ''})` : ''}; initializers ${bytesBefore} -> ${bytesAfter} bytes`
           : reason,

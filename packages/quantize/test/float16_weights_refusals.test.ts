@@ -4,7 +4,7 @@
  * conversion instead of reporting success for Casts alone.
  */
 import { describe, expect, it } from 'vitest';
-import { type Feeds, cloneModel, createNode, runPass } from '@whittle/graph';
+import { type Feeds, GraphBuilder, cloneModel, createNode, runPass } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
 import '../src/index.js';
 import { convertFloat16Pass } from '../src/float16.js';
@@ -41,5 +41,20 @@ describe('float16 weights given to float32-only passes', () => {
     expect(r.report.changed).toBe(false);
     expect(r.report.summary).toMatch(/^0 float32 initializers or Constant nodes to convert: the weights are float16 already \(only 1 Cast node\(s\) to float32 would change/);
     expect(r.model.graph.nodes.filter((n) => n.opType === 'Cast').map((n) => n.attributes.get('to'))).toEqual(m.graph.nodes.filter((n) => n.opType === 'Cast').map((n) => n.attributes.get('to')));
+  });
+
+  it('convert-float16 on an int8 (QDQ weights) model: converted, with a warning that the size barely changes', async () => {
+    const b = new GraphBuilder('mm');
+    const x = b.input('x', 'float32', ['N', 64]);
+    const mm = b.node('MatMul', [x, b.initializer('w', tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i)), [64, 64]))], {}, { name: 'mm' });
+    const y = b.node('Add', [mm, b.initializer('bias', tensor(Float32Array.from({ length: 64 }, (_, i) => Math.cos(i)), [64]))], {}, { name: 'add' });
+    b.output(y, 'float32', ['N', 64]);
+    const int8 = (await runPass('quantize-weights', b.model([{ domain: '', version: 17 }]), { bits: 8, granularity: 'per-channel' })).model;
+    const r = await runPass(convertFloat16Pass, int8, {});
+    expect(r.report.changed).toBe(true);
+    expect(r.report.warnings?.join('\n')).toMatch(/the initializers shrink only \d+\.\d+ % .*most of the weights are not float32/);
+    // a float32 model gets no such warning
+    const plain = await runPass(convertFloat16Pass, b.model([{ domain: '', version: 17 }]), {});
+    expect(plain.report.warnings?.join('\n') ?? '').not.toMatch(/shrink only/);
   });
 });

@@ -281,7 +281,7 @@ export function analyzeChannels(model: Model): ChannelAnalysis {
       for (const c of consts) actions.push({ init: c.name, axis: c.axis, value: out });
       continue;
     }
-    barrierAll('op does not keep channels');
+    barrierAll(`${n.opType} does not keep channels`);
   }
   for (const o of g.outputs) barrier(o.name, 'graph output');
   return { spaces, actions, groupUpdates, producers, parent, fixed, barriers, aliases };

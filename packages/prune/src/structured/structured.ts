@@ -353,7 +353,7 @@ export const pruneStructured = definePass({
       report: {
         changed,
         summary: changed
-          ? `prune-structured: removed ${removedCount} channels in ${groupsPruned}/${clusters.length} groups and ${headsRemoved} attention heads (${bnMissing ? 'l1: no BatchNormalization left for bn-scale' : o.criterion}); parameters ${before.parameters} → ${after.parameters}, weights ${before.weightBytes} → ${after.weightBytes} bytes, FLOPs ${before.flopsDense} → ${after.flopsDense} (${flopCut(before.flopsDense, after.flopsDense)}, estimated from the shapes; the smaller dense layers run that much less work in onnxruntime)`
+          ? `prune-structured: removed ${removedCount} channels in ${groupsPruned}/${clusters.length} groups and ${headsRemoved} attention heads (${bnMissing ? 'l1: no BatchNormalization left for bn-scale' : o.criterion}); parameters ${before.parameters} → ${after.parameters}, weights ${before.weightBytes} → ${after.weightBytes} bytes, FLOPs ${before.flopsDense} → ${after.flopsDense} (${flopCut(before.flopsDense, after.flopsDense)}, estimated from the shapes; the smaller dense layers run that much less work in onnxruntime)${groupsPruned < clusters.length ? `; ${clusters.length - groupsPruned} group(s) kept whole: ${topReasons(clusters.filter((c) => c.removed === 0).map((c) => c.reasons?.[0]))}` : ''}`
           : `prune-structured: nothing removed: ${reason}`,
         stats: {
           channelsRemoved: removedCount,
