@@ -155,16 +155,20 @@ try {
 
   // ---- 3b'. every library's README example, as a user copies it, on the demo LeNet as model.onnx
   cpSync(join(project, 'model1.onnx'), join(project, 'model.onnx'));
+  // each example is its own module, imported in order by one Node process (one start-up)
+  const examples = [];
   for (const name of PACKED.filter((n) => !APPS.has(n))) {
     const blocks = [...readFileSync(join(project, 'node_modules', name, 'README.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
     if (!blocks.length) problems.push(`${name}: README.md has no \`\`\`js example`);
     for (const [i, code] of blocks.entries()) {
       const file = `readme-${name.split('/').pop()}-${i}.mjs`;
       writeFileSync(join(project, file), code);
-      const r = sh(process.execPath, [file], { cwd: project, allowFail: true });
-      if (r.status !== 0) problems.push(`${name}: README example ${i + 1} failed:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 8).join('\n')}`);
+      examples.push({ name, i, file });
     }
   }
+  writeFileSync(join(project, 'readme-all.mjs'), `const failed = [];\nfor (const [name, i, file] of ${JSON.stringify(examples.map((e) => [e.name, e.i, e.file]))}) {\n  try { await import('./' + file); } catch (e) { failed.push(name + ': README example ' + (i + 1) + ' failed: ' + (e && e.stack || e)); }\n}\nif (failed.length) { console.error(failed.join('\\n\\n')); process.exit(1); }\n`);
+  const r = sh(process.execPath, ['readme-all.mjs'], { cwd: project, allowFail: true });
+  if (r.status !== 0) problems.push(`README examples:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 16).join('\n')}`);
   step('README examples of every library run against the installed tarballs');
 
   // ---- 3c. the packed CLI

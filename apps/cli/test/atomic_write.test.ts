@@ -65,8 +65,9 @@ describe('atomic writes under SIGKILL', () => {
     const before = sha(input);
     const rng = new Rng(3);
     let midWrite = 0;
-    // at least 6 trials, and more (up to 24) until one kill has landed while the file was being written
-    for (let trial = 0; trial < 24 && (trial < 6 || midWrite === 0); trial++) {
+    // at least 4 trials (first write, and later ones at both alternating points), and more (up
+    // to 24) until one kill has landed while the file was being written
+    for (let trial = 0; trial < 24 && (trial < 4 || midWrite === 0); trial++) {
       const target = join(dir, `model-${trial}.onnx`);
       // trial 0 is killed during the very first write: there is no old file, so none may appear
       const afterStart = trial === 0 ? 0 : 1 + (trial % 2);
