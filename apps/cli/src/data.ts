@@ -97,8 +97,9 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
   const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text });
   // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them);
-  // audio: the windows, rates and resampling chosen, and what the model's other inputs were given
-  if ((source.kind === 'synthetic' || source.kind === 'audio') && !notedSynthetic.has(source.description)) {
+  // audio: the windows, rates and resampling chosen, and what the model's other inputs were given;
+  // images: the preprocessing inferred from the model's input (to check against the exporter's)
+  if ((source.kind === 'synthetic' || source.kind === 'audio' || source.kind === 'images') && !notedSynthetic.has(source.description)) {
     notedSynthetic.add(source.description);
     process.stderr.write(`data: ${source.description}\n`);
   }

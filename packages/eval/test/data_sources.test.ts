@@ -168,6 +168,9 @@ describe('image folders', () => {
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) expected.push((p[(y * w + x) * 3 + (2 - c)]! / 255 - mean[c]!) / std[c]!);
     expect(b2[0]!.feeds.image!.shape).toEqual([3, h, w, 3]);
     b2[0]!.feeds.image!.data.slice(0, h * w * 3).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    // each source says the preprocessing it applies (the CLI prints it)
+    expect(source.description).toContain(`preprocessing: resize ${h}×${w}, scale 1/255, mean 0, std 1, rgb nchw`);
+    expect(viaSpec.source.description).toContain(`preprocessing: resize ${h}×${w}, scale 1/255, mean ${mean.join(',')}, std ${std.join(',')}, bgr nhwc`);
   });
 
   it('folders named by numbers are those class indices; hidden folders are not classes; other formats are named', async () => {

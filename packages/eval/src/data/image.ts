@@ -129,6 +129,21 @@ export interface ResolvedPreprocess {
   layout: 'nchw' | 'nhwc';
 }
 
+/**
+ * The preprocessing in words, for the data line a command prints: e.g. "resize 224×224, scale
+ * 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225, rgb nchw" — what a user checks against
+ * the exporter's own transforms.
+ */
+export function describePreprocess(p: ResolvedPreprocess): string {
+  const size = p.resize !== undefined
+    ? typeof p.resize === 'number' ? `short side to ${p.resize}` : `resize ${p.resize[0]}×${p.resize[1]}`
+    : p.fit ? ('height' in p.fit ? `height to ${p.fit.height} (aspect kept)` : `width to ${p.fit.width} (aspect kept)`) : 'size as stored';
+  const crop = p.crop ? `, center crop ${p.crop[0]}×${p.crop[1]}` : '';
+  const scale = Math.abs(p.scale - 1 / 255) < 1e-12 ? '1/255' : String(p.scale);
+  const list = (v: readonly number[]): string => (v.every((x) => x === v[0]) ? String(v[0]) : v.join(','));
+  return `${size}${crop}, scale ${scale}, mean ${list(p.mean)}, std ${list(p.std)}, ${p.channels} ${p.layout}`;
+}
+
 /** Fill a preprocessing spec from a 4-d image input's shape ([N, C, H, W] or [N, H, W, C]). */
 export function resolvePreprocess(p: ImagePreprocess, input: ModelInputSpec | undefined): ResolvedPreprocess {
   const s = input?.shape;

@@ -6,7 +6,7 @@
 import { type FolderClasses, folderClasses, skippedFolder } from './class_folders.js';
 import { DataError } from './errors.js';
 import { type DataFiles, joinPath } from './files.js';
-import { type ImagePreprocess, decodeImage, preprocessImage, resolvePreprocess } from './image.js';
+import { type ImagePreprocess, decodeImage, describePreprocess, preprocessImage, resolvePreprocess } from './image.js';
 import type { DataChunk, DataSource, ModelInputSpec } from './source.js';
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -86,7 +86,7 @@ export async function imageFolderSource(files: DataFiles, dir: string, inputs: r
     throw new DataError('some images sit in class subfolders and some directly in the folder; put every image in a class folder, or none', { file: dir });
   }
   const unread = images.unread.length ? `; ${images.unread.length} image(s) of other formats not read, only PNG and JPEG (${images.unread.slice(0, 3).join(', ')}${images.unread.length > 3 ? ', …' : ''})` : '';
-  const desc = `${images.length} image(s) from ${dir}${folders ? folders.describe() : labels ? (classes.length ? ` in ${classes.length} classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''})` : ' with labels') : ''}${unread}`;
+  const desc = `${images.length} image(s) from ${dir}${folders ? folders.describe() : labels ? (classes.length ? ` in ${classes.length} classes (${classes.slice(0, 10).join(', ')}${classes.length > 10 ? ', …' : ''})` : ' with labels') : ''}${unread}; preprocessing: ${describePreprocess(pre)}`;
   return {
     kind: 'images',
     description: desc,
