@@ -198,6 +198,8 @@ export const quantizeWeightsPass = definePass({
     if (requantized?.weights.length) warnings.push(`${requantNote}; quantizing the float model is more accurate when you have it (details.requantized: each weight's error against its int8 values)${o.symmetric ? '; an asymmetric grid (--no-symmetric) fits dequantized int8 weights better for a few % more bytes' : ''}`);
     for (const l of requantized?.left ?? []) warnings.push(`${l.op} ${l.name} left as stored: ${l.reason}`);
     const byOp = [...new Set(perChannel)].map((op) => `${perChannel.filter((x) => x === op).length} ${op}`).join(', ');
+    // one scale per output channel over a whole kernel is coarse at 4 bits and below: CNNs lose a lot
+    if (perChannel.length && o.bits < 8) warnings.push(`${byOp} weight(s) on a ${o.bits}-bit grid with one scale per output channel (a convolution has no block axis): convolutional nets often lose much accuracy this way; --bits 8 for them (--exclude-ops Conv keeps them float) is the safer choice`);
     const perChannelNote = perChannel.length ? `; ${byOp} weight${perChannel.length > 1 ? 's' : ''} per output channel: no block axis` : '';
     const changed = r.layers.length > 0 || tied.length > 0 || !!requantized?.weights.length || !!requantized?.convsDequantized.length;
     const hint = o.requantizeInt8 ? '' : requantizeHint(model, o.format);

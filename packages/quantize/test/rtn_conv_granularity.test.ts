@@ -18,6 +18,9 @@ describe('quantize-weights granularity per weight', () => {
     expect(r.report.changed).toBe(true);
     expect(r.report.summary).toMatch(new RegExp(`^8-bit \\(block 32, symmetric; ${convs} Conv weights per output channel: no block axis\\)`));
     expect(layers.length).toBeGreaterThanOrEqual(convs);
+    expect(r.report.warnings?.join('\n') ?? '').not.toMatch(/one scale per output channel/); // 8-bit: fine
+    const q4 = await runPass(quantizeWeightsPass, m, { bits: 4, blockSize: 32, int8ConvBelow: 0 });
+    expect(q4.report.warnings?.join('\n')).toMatch(new RegExp(`${convs} Conv weight\\(s\\) on a 4-bit grid with one scale per output channel`));
   });
 });
 
