@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `pnpm typecheck`: every library package's sources, tests and scripts in one TypeScript program
 // (tsconfig.check.json: each file checked once, strict as the sources), then each app's own
-// tsconfig through turbo. Runs both and fails if either fails.
-import { spawnSync } from 'node:child_process';
+// tsconfig through turbo. Runs both at once (the library program is one single-threaded tsc, so
+// on 2 cores the apps' checks fit beside it) and fails if either fails.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -11,7 +12,10 @@ const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 const turbo = require.resolve('turbo/bin/turbo');
 
-const packages = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.check.json')], { stdio: 'inherit', cwd: root });
-const apps = spawnSync(process.execPath, [turbo, 'run', 'typecheck', '--filter=./apps/*'], { stdio: 'inherit', cwd: root });
+const run = (args) => new Promise((resolve) => spawn(process.execPath, args, { stdio: 'inherit', cwd: root }).on('close', (status) => resolve({ status })));
+const [packages, apps] = await Promise.all([
+  run([tsc, '-p', join(root, 'tsconfig.check.json')]),
+  run([turbo, 'run', 'typecheck', '--filter=./apps/*', '--output-logs=errors-only']),
+]);
 console.log(`typecheck: packages ${packages.status === 0 ? 'ok' : 'FAILED'}, apps ${apps.status === 0 ? 'ok' : 'FAILED'}`);
 process.exit(packages.status === 0 && apps.status === 0 ? 0 : 1);
