@@ -39,6 +39,11 @@ export interface WriteOutputOptions {
   original?: Model | undefined;
   /** Transformers.js dtype: `path` is then the model folder. */
   transformersJs?: string | undefined;
+  /**
+   * A further check of the output after onnxruntime loads it (the encoded bytes, or the written
+   * file for models with external data): throwing refuses the output, and nothing is left written.
+   */
+  verify?: ((output: Uint8Array | string, what: string) => Promise<void>) | undefined;
 }
 
 /** Size of the input file when it holds its weights inline (no external data), else undefined. */
@@ -125,6 +130,7 @@ export async function writeOutput(model: Model, path: string, opts: WriteOutputO
       throw new NoCompressionError(`output would be ${bytes.length} bytes, larger than the input's ${inputBytes}; nothing written`, 'output larger than input');
     }
     await checkOrtLoads(bytes, `the output model (not written to ${p})`);
+    await opts.verify?.(bytes, `the output model (not written to ${p})`);
     mkdirSync(dirname(p), { recursive: true });
     await writeFileAtomic(p, bytes);
     return p;
@@ -134,6 +140,7 @@ export async function writeOutput(model: Model, path: string, opts: WriteOutputO
   await writeModelFile(model, p);
   try {
     await checkOrtLoads(p, `the output model ${p} (removed)`);
+    await opts.verify?.(p, `the output model ${p} (removed)`);
   } catch (e) {
     await unlink(p).catch(() => {});
     await unlink(externalTarget(p, `${p.split(/[\\/]/).pop()}.data`)).catch(() => {});

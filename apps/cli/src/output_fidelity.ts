@@ -3,10 +3,11 @@
  * onnxruntime-node on a few samples (the first of `--data`, else made-up inputs) and compared
  * output by output. A compression whose outputs collapsed (structured pruning of a detector
  * without fine-tuning, an aggressive sparsity) gets a warning instead of a silent "wrote …".
- * The comparison never fails the command: what cannot be compared is said and skipped.
+ * It runs before the output is written (a `writeOutput` hook): an output onnxruntime loads but
+ * cannot run where the input runs is refused with nothing written; anything else never fails the
+ * command, and what cannot be compared is said and skipped.
  */
 import { statSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import type { Model } from '@whittle/graph';
 import { FidelityAccumulator, batchesOf, classColumns, modelInputSpecs, syntheticSource, type DataSource } from '@whittle/eval';
 import { openCliData } from './data.js';
@@ -43,8 +44,8 @@ export interface OutputBroken {
   samples: string;
 }
 
-function fileBytes(path: string): number {
-  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+function sizeOf(model: Uint8Array | string): number {
+  return typeof model === 'string' ? statSync(model, { throwIfNoEntry: false })?.size ?? 0 : model.byteLength;
 }
 
 type Feeds = Record<string, { data: unknown; dims: number[]; type: string }>;
@@ -69,18 +70,18 @@ async function samples(model: Model, data: string | undefined): Promise<{ batche
 }
 
 /**
- * Run the input model (`inputPath`, or `original` encoded) and the written model (`outputPath`) in
+ * Run the input model (`inputPath`, or `original` encoded) and the output (its bytes or file) in
  * onnxruntime-node on the same samples and compare every float output; a string saying why not
  * when they cannot be compared.
  */
-export async function outputFidelity(original: Model, inputPath: string | undefined, outputPath: string, data: string | undefined): Promise<OutputFidelity | OutputBroken | string> {
-  if (fileBytes(outputPath) > MAX_COMPARED_BYTES || (inputPath && fileBytes(inputPath) > MAX_COMPARED_BYTES)) return 'models over 512 MB are not run again to compare (use whittle evaluate)';
+export async function outputFidelity(original: Model, inputPath: string | undefined, output: Uint8Array | string, data: string | undefined): Promise<OutputFidelity | OutputBroken | string> {
+  if (sizeOf(output) > MAX_COMPARED_BYTES || (inputPath && sizeOf(inputPath) > MAX_COMPARED_BYTES)) return 'models over 512 MB are not run again to compare (use whittle evaluate)';
   const { createOrtRunner } = await import('@whittle/eval/node');
   const { writeModel } = await import('@whittle/onnx');
   try {
     const { batches, what, madeUp } = await samples(original, data);
     const before = await createOrtRunner(inputPath ?? writeModel(original));
-    const after = await createOrtRunner(outputPath);
+    const after = await createOrtRunner(output);
     try {
       const acc = new Map<string, FidelityAccumulator>();
       for (const feeds of batches) {
@@ -117,14 +118,25 @@ export async function outputFidelity(original: Model, inputPath: string | undefi
 }
 
 /**
- * A written model that onnxruntime-node loads but cannot run where the input model runs is as
- * refused as one it cannot load: removed (with its external data), and an {@link OrtRejectedError}.
+ * An output onnxruntime-node loads but cannot run where the input model runs is as refused as one
+ * it cannot load: an {@link OrtRejectedError} naming `what` (the output, and that nothing was written).
  */
-export async function refuseBroken(f: OutputFidelity | OutputBroken | string, path: string): Promise<OutputFidelity | string> {
+export async function refuseBroken(f: OutputFidelity | OutputBroken | string, what: string): Promise<OutputFidelity | string> {
   if (typeof f === 'string' || !('broken' in f)) return f;
   const { OrtRejectedError } = await import('@whittle/eval/node');
-  await unlink(path).catch(() => {});
-  throw new OrtRejectedError(`to run the output model on ${f.samples} the input model runs on (${path} removed)`, f.broken);
+  throw new OrtRejectedError(`to run ${what} on ${f.samples} the input model runs on`, f.broken);
+}
+
+/**
+ * The comparison as a {@link writeOutput} `verify` hook: run before the output is written (a
+ * broken output is refused with nothing written); `result` holds what was measured.
+ */
+export function fidelityCheck(original: Model, inputPath: string | undefined, data: string | undefined): { verify: (output: Uint8Array | string, what: string) => Promise<void>; result: () => OutputFidelity | string } {
+  let result: OutputFidelity | string = 'not compared';
+  return {
+    verify: async (output, what) => void (result = await refuseBroken(await outputFidelity(original, inputPath, output, data), what)),
+    result: () => result,
+  };
 }
 
 /** The lines a command prints: the worst output's agreement, and a warning when it collapsed. */

@@ -4,7 +4,7 @@
  * agreement; answers that moved far get a warning on real data and a note on made-up data. The
  * numbers are checked against onnxruntime-node run here on the same samples.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,8 @@ import { writeModel } from '@whittle/onnx';
 import { Rng, tensor } from '@whittle/tensor';
 import { existsSync } from 'node:fs';
 import { readModel } from '@whittle/onnx';
-import { FIDELITY_SAMPLES, outputFidelity, refuseBroken } from '../src/output_fidelity.js';
+import { FIDELITY_SAMPLES, fidelityCheck, outputFidelity, refuseBroken } from '../src/output_fidelity.js';
+import { writeOutput } from '../src/model_io.js';
 import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-fidelity-'));
@@ -92,7 +93,7 @@ describe('output fidelity after a technique command', () => {
     expect(rep.paretoAxis).toBe('output cosine');
   });
 
-  it('a written model onnxruntime-node loads but cannot run where the input runs is refused and removed', async () => {
+  it('an output onnxruntime-node loads but cannot run where the input runs is refused before it is written', async () => {
     const conv = (biasSize: number): Uint8Array => {
       const b = new GraphBuilder('conv');
       const x = b.input('x', 'float32', ['N', 1, 4, 4]);
@@ -101,13 +102,21 @@ describe('output fidelity after a technique command', () => {
       return writeModel(b.model());
     };
     const input = join(dir, 'conv.onnx');
-    const broken = join(dir, 'conv_broken.onnx');
     writeFileSync(input, conv(2));
-    writeFileSync(broken, conv(3)); // a bias longer than the output channels: loads, fails to run
-    const f = await outputFidelity(readModel(conv(2)), input, broken, undefined);
+    // a bias longer than the output channels: loads, fails to run
+    const f = await outputFidelity(readModel(conv(2)), input, conv(3), undefined);
     expect(f).toMatchObject({ broken: expect.stringMatching(/bias/), samples: `${FIDELITY_SAMPLES} made-up samples` });
-    await expect(refuseBroken(f, broken)).rejects.toThrow(/^onnxruntime-node refuses to run the output model on 4 made-up samples the input model runs on \(.*conv_broken\.onnx removed\): .*bias/);
+    await expect(refuseBroken(f, 'the output model')).rejects.toThrow(/^onnxruntime-node refuses to run the output model on 4 made-up samples the input model runs on: .*bias/);
+    // through the writer: refused, and nothing was ever written
+    const broken = join(dir, 'conv_broken.onnx');
+    const check = fidelityCheck(readModel(conv(2)), input, undefined);
+    await expect(writeOutput(readModel(conv(3)), broken, { input, verify: check.verify })).rejects.toThrow(/refuses to run the output model \(not written to .*conv_broken\.onnx\) on 4 made-up samples/);
     expect(existsSync(broken)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.startsWith('conv_broken'))).toEqual([]);
     expect(existsSync(input)).toBe(true);
+    // a sound output passes the same hook and carries its numbers
+    const ok = fidelityCheck(readModel(conv(2)), input, undefined);
+    await writeOutput(readModel(conv(2)), join(dir, 'conv_ok.onnx'), { verify: ok.verify });
+    expect(ok.result()).toMatchObject({ worstCosine: 1 });
   });
 });

@@ -7,8 +7,8 @@ import { UsageError } from '../errors.js';
 import { createProgress } from '../progress.js';
 import { contextFor } from './context.js';
 import { withTrainingData } from '../data.js';
-import { outputFidelity, refuseBroken } from '../output_fidelity.js';
-import { type PassRunFlags, addRunFlags, printFidelity, printRun } from './run_pass.js';
+import { fidelityCheck } from '../output_fidelity.js';
+import { type PassRunFlags, addRunFlags, fidelityField, printFidelity, printRun } from './run_pass.js';
 
 /** `whittle run <recipe.yaml|json> <model> -o out`: a chain of passes from a recipe file. */
 export function addRecipeCommand(program: Command): void {
@@ -43,9 +43,9 @@ export function addRecipeCommand(program: Command): void {
       progress.stop();
       await teacher?.release?.();
     }
-    const path = await writeOutput(r.model, o.output, { input, original: model, transformersJs: o.transformersJs });
-    const fidelity = await refuseBroken(await outputFidelity(model, userPath(input), path, o.data), path);
-    printRun(r, path, !!o.json, { recipe: r.name, ...(typeof fidelity === 'string' ? {} : { fidelity }) });
-    printFidelity(fidelity, !!o.json, r.steps.some((s) => 'epochs' in s.options || 'fineTuneEpochs' in s.options));
+    const check = fidelityCheck(model, userPath(input), o.data);
+    const path = await writeOutput(r.model, o.output, { input, original: model, transformersJs: o.transformersJs, verify: check.verify });
+    printRun(r, path, !!o.json, { recipe: r.name, ...fidelityField(check.result()) });
+    printFidelity(check.result(), !!o.json, r.steps.some((s) => 'epochs' in s.options || 'fineTuneEpochs' in s.options));
   });
 }

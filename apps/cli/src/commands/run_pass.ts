@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
 import { checkOutput, readInput, userPath, writeOutput } from '../model_io.js';
-import { type OutputFidelity, fidelityLines, outputFidelity, refuseBroken } from '../output_fidelity.js';
+import { type OutputFidelity, fidelityCheck, fidelityLines } from '../output_fidelity.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -151,10 +151,15 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     if (!flags.json) process.stdout.write('analysis only: the model is unchanged, nothing written\n');
     return;
   }
-  const path = await writeOutput(result.model, flags.output, outputOptions);
-  const fidelity = await refuseBroken(await outputFidelity(model, extra.model ? undefined : userPath(input), path, flags.data), path);
-  printRun(result, path, !!flags.json, { pass: pass.name, ...(typeof fidelity === 'string' ? {} : { fidelity }) });
-  printFidelity(fidelity, !!flags.json, trains);
+  const check = fidelityCheck(model, extra.model ? undefined : userPath(input), flags.data);
+  const path = await writeOutput(result.model, flags.output, { ...outputOptions, verify: check.verify });
+  printRun(result, path, !!flags.json, { pass: pass.name, ...fidelityField(check.result()) });
+  printFidelity(check.result(), !!flags.json, trains);
+}
+
+/** The comparison's numbers for the JSON report (nothing when it was not made). */
+export function fidelityField(f: OutputFidelity | string): { fidelity?: OutputFidelity } {
+  return typeof f === 'string' ? {} : { fidelity: f };
 }
 
 /** The output-vs-input comparison's lines (the JSON report carries the numbers). */
