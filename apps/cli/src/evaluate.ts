@@ -1,10 +1,10 @@
-import type { Model } from '@whittle/graph';
+import { outputClassColumns, type Model } from '@whittle/graph';
 import {
   type DataSource, type MetricArray, type ModelInputSpec, type OrtFeed, type TaskInfo, type UserMetric, type VariantResult,
   EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
 } from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
-import { DataError, classColumns, scoreMidpoint } from '@whittle/eval';
+import { DataError, scoreMidpoint } from '@whittle/eval';
 import { WhittleError } from '@whittle/tensor';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
@@ -252,8 +252,9 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
   const refLogits = opts.reference instanceof Float32Array ? opts.reference : opts.reference?.logits;
   if (refLogits) {
     if (refLogits.length !== o.logits.length) throw new UsageError(`'${name}' gives ${o.logits.length} output values on the data, the baseline ${refLogits.length}; compare variants of the same model`);
-    // top-1 agreement only where the last axis holds classes (not an image mask's columns)
-    const classes = classColumns(o.batches[0]?.dims ?? [o.count, o.classes]);
+    // top-1 agreement only where the last axis holds classes (not an image mask's columns, not a
+    // recurrent state's hidden units)
+    const classes = outputClassColumns(model, o.output, o.batches[0]?.dims ?? [o.count, o.classes]);
     v.fidelity = new FidelityAccumulator(classes !== undefined && o.logits.length % classes === 0 ? { numClasses: classes } : {}).add(refLogits, o.logits).result();
   }
   switch (task) {

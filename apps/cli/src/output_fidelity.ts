@@ -8,8 +8,8 @@
  * command, and what cannot be compared is said and skipped.
  */
 import { statSync } from 'node:fs';
-import type { Model } from '@whittle/graph';
-import { FidelityAccumulator, batchesOf, classColumns, modelInputSpecs, syntheticSource, type DataSource } from '@whittle/eval';
+import { outputClassColumns, type Model } from '@whittle/graph';
+import { FidelityAccumulator, batchesOf, modelInputSpecs, syntheticSource, type DataSource } from '@whittle/eval';
 import { openCliData } from './data.js';
 
 /** Samples compared (one batch). */
@@ -97,7 +97,7 @@ export async function outputFidelity(original: Model, inputPath: string | undefi
           const x = a[name];
           const y = b[name];
           if (!x || !y || x.data.length !== y.data.length || !/float/.test(before.outputTypes.get(name) ?? '')) continue;
-          const classes = classColumns(x.dims);
+          const classes = outputClassColumns(original, name, x.dims);
           if (!acc.has(name)) acc.set(name, new FidelityAccumulator(classes !== undefined && classes >= 2 ? { numClasses: classes } : {}));
           acc.get(name)!.add(x.data, y.data);
         }

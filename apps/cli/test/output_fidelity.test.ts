@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { readModel } from '@whittle/onnx';
 import { FIDELITY_SAMPLES, fidelityCheck, outputFidelity, refuseBroken } from '../src/output_fidelity.js';
 import { writeOutput } from '../src/model_io.js';
+import { CORPUS, corpusPath } from '@whittle/testing/corpus';
 import { whittleInProcess } from './in_process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'whittle-fidelity-'));
@@ -91,6 +92,19 @@ describe('output fidelity after a technique command', () => {
     const rep = JSON.parse(e.stdout) as { paretoAxis?: string; rows: { fidelity?: { top1Agreement?: number; cosine: number } }[] };
     expect(rep.rows[1]!.fidelity!.top1Agreement).toBeUndefined();
     expect(rep.paretoAxis).toBe('output cosine');
+  });
+
+  it('a recurrent state handed back to the next step (Silero VAD v5 stateN [2, N, 128]) and a single score: cosine only, no top-1 along hidden units', async () => {
+    const vad = corpusPath(CORPUS.find((m) => m.id === 'vad-v5')!);
+    const q = join(dir, 'vad_q8.onnx');
+    const r = await whittleInProcess('quantize', 'weights', vad, '-o', q, '--bits', '8', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const f = (JSON.parse(r.stdout) as { fidelity: { outputs: { output: string; cosine: number; top1?: number }[] } }).fidelity;
+    expect(f.outputs.map((o) => o.output).sort()).toEqual(['output', 'stateN']);
+    for (const o of f.outputs) {
+      expect(o.top1, o.output).toBeUndefined();
+      expect(o.cosine).toBeGreaterThan(0.5);
+    }
   });
 
   it('an output onnxruntime-node loads but cannot run where the input runs is refused before it is written', async () => {

@@ -9,6 +9,7 @@ import {
   batchCount,
   fit,
   resolveTrainingData,
+  outputClassColumns,
   taskLoss,
   teacherMse,
   trainingBatches,
@@ -118,13 +119,9 @@ export async function distillOnData(student: Model, o: DistillOnDataOptions): Pr
 /**
  * Whether an output holds class scores a softmax KL applies to: [N, classes] or a sequence's
  * [N, T, vocab] with more than one class (unknown shapes count as scores). A sigmoid mask
- * [N, 1, H, W], a single score [N, 1] or a feature map is matched by MSE instead (a softmax over
- * one column is constant, over an image's columns meaningless).
+ * [N, 1, H, W], a single score [N, 1], a feature map or a recurrent state is matched by MSE
+ * instead (a softmax over one column is constant, over an image's columns meaningless).
  */
 function classScores(model: Model, output: string): boolean {
-  const t = model.graph.outputs.find((v) => v.name === output)?.type;
-  const shape = t?.kind === 'tensor' ? t.shape : undefined;
-  if (!shape) return true;
-  const last = shape[shape.length - 1];
-  return (shape.length === 2 || shape.length === 3) && !(typeof last === 'number' && last <= 1);
+  return outputClassColumns(model, output) !== undefined;
 }

@@ -139,13 +139,6 @@ export function top1Agreement(reference: ArrayLike<number>, candidate: ArrayLike
   return compareOutputs(reference, candidate, { numClasses }).top1Agreement!;
 }
 
-/**
- * The class count of an output whose last axis holds classes — a classifier's [N, classes] or a
- * sequence model's [N, T, vocab] — for top-1 agreement; undefined for other outputs (an image
- * mask [N, 1, H, W] or a feature map, whose last axis is a spatial one: an argmax along it
- * means nothing, and ranking variants by it would be wrong).
- */
-export function classColumns(dims: readonly number[]): number | undefined {
-  const last = dims[dims.length - 1];
-  return (dims.length === 2 || dims.length === 3) && last !== undefined && last >= 1 ? last : undefined;
-}
+// classColumns (which outputs hold classes) lives in @whittle/graph beside outputClassColumns;
+// re-exported here, where metrics users look for it
+export { classColumns } from '@whittle/graph';

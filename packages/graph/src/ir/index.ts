@@ -26,6 +26,7 @@ export { validateModel, checkModel, type ValidationIssue } from '../analysis/val
 export { ATTRIBUTE_TYPES } from '../analysis/attribute_types.js';
 export { summarize, type ModelSummary, type LayerSummary } from '../analysis/summarize.js';
 export { constantWeights } from '../analysis/constant_weights.js';
+export { classColumns, isRecurrentState, outputClassColumns } from '../analysis/class_outputs.js';
 export { integerWeightLayers } from '../analysis/integer_weights.js';
 export { attributeWeightLayers } from '../analysis/attribute_weights.js';
 export { weightBytes } from '../analysis/weight_bytes.js';
