@@ -95,6 +95,14 @@ try {
   for (const name of PACKED) if (!ours.has(name)) problems.push(`${name}: pnpm pack made no tarball`);
   const privateWorkspace = [...dirs].filter(([, d]) => readJson(join(d, 'package.json')).private).map(([n]) => n).filter((n) => !APPS.has(n));
   for (const [name, { manifest, dir }] of ours) checkTarball(name, manifest, dir, privateWorkspace);
+  // a browser app that installs a library must not get the native runtime: onnxruntime-node is an
+  // optional peer of the libraries whose node entries use it (the CLI depends on it)
+  for (const [name, { manifest }] of ours) {
+    if (APPS.has(name)) continue;
+    if (manifest.dependencies?.['onnxruntime-node']) problems.push(`${name}: onnxruntime-node is a dependency; make it an optional peer (browser installs would fetch the native runtime)`);
+    const peer = manifest.peerDependencies?.['onnxruntime-node'];
+    if (peer && (!manifest.peerDependenciesMeta?.['onnxruntime-node']?.optional || !/^[\^~]?\d/.test(peer))) problems.push(`${name}: peer onnxruntime-node '${peer}' must be an optional peer with a version range`);
+  }
   step(`packed and checked ${ours.size} tarballs`);
 
   // ---- 2. third-party closure, packed from the pnpm layout, and an offline install

@@ -6,7 +6,27 @@ export interface Progress {
   stop(): void;
 }
 
-/** Progress to stderr; `quiet` (e.g. --json) prints nothing. */
+/** 75 s → "1m15s". */
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * "(2m10s elapsed, ~5m30s left)" once enough has passed to extrapolate (a long scan piped to a
+ * log shows how long it will take, as the terminal bar's ETA does); empty before that.
+ */
+export function timeNote(fraction: number, elapsedSeconds: number): string {
+  if (elapsedSeconds < 5 || fraction < 0.01 || fraction >= 1) return '';
+  return ` (${duration(elapsedSeconds)} elapsed, ~${duration((elapsedSeconds * (1 - fraction)) / fraction)} left)`;
+}
+
+/**
+ * Progress to stderr; `quiet` (e.g. --json) prints nothing. Without a terminal, one line per 10 %
+ * or per new step, with the time elapsed and an estimate of the time left.
+ */
 export function createProgress(label: string, opts: { quiet?: boolean } = {}): Progress {
   if (opts.quiet) return { update() {}, stop() {} };
   if (process.stderr.isTTY) {
@@ -19,6 +39,7 @@ export function createProgress(label: string, opts: { quiet?: boolean } = {}): P
   }
   let last = -1;
   let lastMsg = '';
+  const t0 = performance.now();
   return {
     update(f, m) {
       const pct = Math.floor(Math.min(1, Math.max(0, f)) * 10) * 10;
@@ -26,7 +47,8 @@ export function createProgress(label: string, opts: { quiet?: boolean } = {}): P
       if (pct === last && head === lastMsg) return;
       last = pct;
       lastMsg = head;
-      process.stderr.write(`${label}: ${pct}%${m ? ` ${m}` : ''}\n`);
+      const f01 = Math.min(1, Math.max(0, f));
+      process.stderr.write(`${label}: ${pct}%${m ? ` ${m}` : ''}${timeNote(f01, (performance.now() - t0) / 1000)}\n`);
     },
     stop() {},
   };

@@ -184,6 +184,19 @@ describe('whittle CLI', { timeout: 300_000 }, () => {
       if (b === test.labels[i]) correct++;
     }
     expect(correct / 500).toBeGreaterThan(0.85);
+    // the comparison line is against the teacher it learned (not its untrained self): the numbers
+    // of the teacher and the student run here on the same first test samples
+    const f = (JSON.parse(r.stdout) as { fidelity: { against: string; outputs: { cosine: number; top1: number }[] } }).fidelity;
+    expect(f.against).toBe('the teacher');
+    const t4 = await logits(zoo, 4);
+    const s4 = l.subarray(0, 40);
+    expect(f.outputs[0]!.cosine).toBeCloseTo(cosine(t4, s4), 4);
+    let agree = 0;
+    for (let i = 0; i < 4; i++) {
+      const arg = (v: Float32Array): number => v.subarray(i * 10, i * 10 + 10).reduce((b, x, k, a) => (x > a[b]! ? k : b), 0);
+      if (arg(t4) === arg(s4)) agree++;
+    }
+    expect(f.outputs[0]!.top1).toBe(agree / 4);
     const recipe = join(dir, 'pd.json');
     writeFileSync(recipe, JSON.stringify({ passes: [{ pass: 'prune-structured', options: { sparsity: 0.5 } }, { pass: 'distill', options: { epochs: 1, mixup: 0.2 } }] }));
     const rr = await whittleInProcess('run', recipe, zoo, '--teacher', zoo, '--data', 'mnist', '-o', join(dir, 'pd.onnx'));

@@ -34,8 +34,11 @@ describe('quantize-mixed', () => {
     for (let i = 0; i < 10; i++) v[rng.int(v.length)] = 3;
     model.graph.initializers.set('w3', tensor(v, w3.shape));
     // float bytes: w1 6400 + w2 3072 + w3 480 floats; all-4-bit ≈ 0.16x; budget 0.2x leaves room for w3 (or w2) at 8 bits, not w1
-    const r = await runPass('quantize-mixed', model, { targetRatio: 0.2, granularity: 'per-channel' }, { calibration: calib(3) });
+    const messages: string[] = [];
+    const r = await runPass('quantize-mixed', model, { targetRatio: 0.2, granularity: 'per-channel' }, { calibration: calib(3), onProgress: (_f, m) => m && messages.push(m) });
     validateModel(r.model);
+    // the cost of the scan is announced before it starts: 2 precisions × 3 layers × 3 batches
+    expect(messages[0]).toMatch(/^sensitivity of 3 layers: 18 forwards \(\w+\) at ~[\d.]+ s each$/);
     const layers = r.report.details!.layers as { weight: string; bits: number; outputMseLow: number; outputMseHigh: number }[];
     const byErr = [...layers].sort((a, b) => b.outputMseLow - a.outputMseLow);
     expect(layers.find((l) => l.weight === 'w1')!.bits).toBe(4);

@@ -40,7 +40,9 @@ export function addDistillCommand(program: Command): void {
     const teacher = await ortTeacher(teacherPath, lossOutput ? { output: lossOutput } : {});
     try {
       // unlabeled data trains on the teacher's outputs (kl) unless --loss says otherwise
-      await runPassCommand(pass, studentSpec, o, { ...(fromFile ? {} : { model }), resources: { teacher }, defaultLoss: 'kl' });
+      // the written student is compared with the teacher it learned, not with its untrained self
+      const reference = { path: teacherPath, label: 'the teacher', ...(lossOutput ? { output: lossOutput } : {}) };
+      await runPassCommand(pass, studentSpec, o, { ...(fromFile ? {} : { model }), resources: { teacher }, defaultLoss: 'kl', reference });
     } finally {
       await teacher.release?.();
     }

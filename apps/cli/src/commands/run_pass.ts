@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
 import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
 import { checkOutput, readInput, userPath, writeOutput } from '../model_io.js';
-import { type OutputFidelity, fidelityCheck, fidelityLines } from '../output_fidelity.js';
+import { type FidelityReference, type OutputFidelity, fidelityCheck, fidelityLines } from '../output_fidelity.js';
 import { createProgress } from '../progress.js';
 import { withSyntheticDimsHint } from '../synthetic_hint.js';
 import { contextFor, type RunFlags } from './context.js';
@@ -111,7 +111,7 @@ function asFlags(message: string): string {
  * nothing or grows the weights fails (NoCompressionError, exit 1) and writes nothing; so does an
  * output onnxruntime-node refuses.
  */
-export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass; defaultLoss?: 'lm' | 'kl' } = {}): Promise<void> {
+export async function runPassCommand(pass: Pass, input: string, opts: Record<string, unknown>, extra: { model?: Model; resources?: Record<string, unknown>; then?: Pass; defaultLoss?: 'lm' | 'kl'; reference?: FidelityReference } = {}): Promise<void> {
   const flags = opts as unknown as PassRunFlags;
   const model = extra.model ?? (await readInput(input));
   const outputOptions = { input: extra.model ? undefined : input, original: model, transformersJs: flags.transformersJs };
@@ -151,10 +151,10 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     if (!flags.json) process.stdout.write('analysis only: the model is unchanged, nothing written\n');
     return;
   }
-  const check = fidelityCheck(model, extra.model ? undefined : userPath(input), flags.data);
+  const check = fidelityCheck(model, extra.model ? undefined : userPath(input), flags.data, extra.reference);
   const path = await writeOutput(result.model, flags.output, { ...outputOptions, verify: check.verify });
   printRun(result, path, !!flags.json, { pass: pass.name, ...fidelityField(check.result()) });
-  printFidelity(check.result(), !!flags.json, trains);
+  printFidelity(check.result(), !!flags.json, trains, extra.reference?.label);
 }
 
 /** The comparison's numbers for the JSON report (nothing when it was not made). */
@@ -163,8 +163,8 @@ export function fidelityField(f: OutputFidelity | string): { fidelity?: OutputFi
 }
 
 /** The output-vs-input comparison's lines (the JSON report carries the numbers). */
-export function printFidelity(f: OutputFidelity | string, json: boolean, trains: boolean): void {
-  const { out, err } = fidelityLines(f, trains);
+export function printFidelity(f: OutputFidelity | string, json: boolean, trains: boolean, against?: string): void {
+  const { out, err } = fidelityLines(f, trains, against);
   if (!json) for (const l of out) process.stdout.write(`${l}\n`);
   for (const l of err) process.stderr.write(`${l}\n`);
 }
