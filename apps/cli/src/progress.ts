@@ -44,7 +44,8 @@ export function createProgress(label: string, opts: { quiet?: boolean } = {}): P
     update(f, m) {
       const pct = Math.floor(Math.min(1, Math.max(0, f)) * 10) * 10;
       const head = (m ?? '').split(':')[0] ?? '';
-      if (pct === last && head === lastMsg) return;
+      // at the start every message shows (what a scan will cost); then one per 10 % or new step
+      if (pct === last && head === lastMsg && !(f <= 0 && m)) return;
       last = pct;
       lastMsg = head;
       const f01 = Math.min(1, Math.max(0, f));

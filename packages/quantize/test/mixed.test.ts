@@ -37,8 +37,10 @@ describe('quantize-mixed', () => {
     const messages: string[] = [];
     const r = await runPass('quantize-mixed', model, { targetRatio: 0.2, granularity: 'per-channel' }, { calibration: calib(3), onProgress: (_f, m) => m && messages.push(m) });
     validateModel(r.model);
-    // the cost of the scan is announced before it starts: 2 precisions × 3 layers × 3 batches
-    expect(messages[0]).toMatch(/^sensitivity of 3 layers: 18 forwards \(\w+\) at ~[\d.]+ s each$/);
+    // the cost of the scan is announced before it starts: 3 layers × 3 batches (the 8-bit errors,
+    // 4 bits up, are scaled from the weight errors)
+    expect(messages[0]).toMatch(/^sensitivity of 3 layers: 9 forwards \(\w+\) at ~[\d.]+ s each$/);
+    expect(r.report.details!.outputMseHighEstimated).toBe(true);
     const layers = r.report.details!.layers as { weight: string; bits: number; outputMseLow: number; outputMseHigh: number }[];
     const byErr = [...layers].sort((a, b) => b.outputMseLow - a.outputMseLow);
     expect(layers.find((l) => l.weight === 'w1')!.bits).toBe(4);
@@ -77,5 +79,27 @@ describe('quantize-mixed', () => {
     expect(model.graph.inputs.map((i) => i.name)).toEqual(mixedModel(2).graph.inputs.map((i) => i.name));
     // a forced onnxruntime without one injected is refused
     await expect(runPass('quantize-mixed', model, opts, { calibration: calib(1), calibrationRuntime: 'onnxruntime' })).rejects.toThrow(PassDataError);
+  });
+
+  it('the 8-bit errors scaled from the weight errors stand close to measured ones and pick the same bits', async () => {
+    const model = cloneModel(mixedModel(3));
+    type Layer = { weight: string; bits: number; outputMseLow: number; outputMseHigh: number };
+    const opts = { targetRatio: 0.2, granularity: 'per-channel' };
+    const est = await runPass('quantize-mixed', model, opts, { calibration: calib(3) });
+    const meas = await runPass('quantize-mixed', model, { ...opts, measureHigh: true }, { calibration: calib(3) });
+    expect(meas.report.details!.outputMseHighEstimated).toBe(false);
+    const a = est.report.details!.layers as Layer[];
+    const b = meas.report.details!.layers as Layer[];
+    expect(a.map((l) => [l.weight, l.bits])).toEqual(b.map((l) => [l.weight, l.bits]));
+    a.forEach((l, i) => {
+      expect(l.outputMseLow).toBe(b[i]!.outputMseLow);
+      // both far below the 4-bit error; the estimate within 3x of the measurement
+      expect(l.outputMseHigh).toBeLessThan(0.05 * l.outputMseLow);
+      expect(l.outputMseHigh / b[i]!.outputMseHigh).toBeGreaterThan(1 / 3);
+      expect(l.outputMseHigh / b[i]!.outputMseHigh).toBeLessThan(3);
+    });
+    // close precisions are always measured
+    const close = await runPass('quantize-mixed', model, { ...opts, lowBits: 6, highBits: 8 }, { calibration: calib(3) });
+    expect(close.report.details!.outputMseHighEstimated).toBe(false);
   });
 });
