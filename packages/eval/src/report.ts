@@ -199,11 +199,11 @@ export function reportToMarkdown(r: EvaluationReport): string {
   if (lat) {
     lines.push(
       `Latency: ${lat.runtime}${lat.intraOpNumThreads !== undefined ? `, ${lat.intraOpNumThreads} intra-op thread(s)` : ''}, ` +
-        `${lat.batch1.warmup} warm-up + ${lat.batch1.runs} timed runs per batch size; timings depend on the machine and its load.`,
+        `${lat.batch1.warmup} warm-up + ${lat.batch1.runs} timed run${lat.batch1.runs === 1 ? '' : 's'} at batch 1 (fewer where a run takes seconds: ~15 s per batch size); timings depend on the machine and its load.`,
     );
   }
   if (vs) {
-    lines.push(`Speed vs base: baseline time / variant time (above 1× = faster), interleaved in one run, median of ${vs.rounds} rounds × ${vs.runsPerRound} runs; ⚠ = more than 5 % slower than the baseline.`);
+    lines.push(`Speed vs base: baseline time / variant time (above 1× = faster), each variant interleaved with the baseline in one run, median of ${vs.rounds} rounds × ${vs.runsPerRound} run${vs.runsPerRound === 1 ? '' : 's'}; ⚠ = more than 5 % slower than the baseline.`);
     const slow = r.rows.filter((x) => x.latency?.vsBaseline?.slower);
     if (slow.length) lines.push(`⚠ Slower than the baseline in onnxruntime: ${slow.map((x) => `\`${x.name}\``).join(', ')} (smaller is not faster here).`);
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Model } from '@whittle/graph';
 import { ArgumentError, Rng, tensor } from '@whittle/tensor';
 import { writeModel } from '@whittle/onnx';
-import { type LatencyResult, buildReport, compareLatencyOrt, median, modelCard, reportToMarkdown, type SizeMetrics } from '../src/node.js';
+import { type LatencyResult, buildReport, compareLatencyOrt, measureLatencyOrt, median, modelCard, reportToMarkdown, type SizeMetrics } from '../src/node.js';
 
 function mlp(width: number): Model {
   const rng = new Rng(width);
@@ -41,6 +41,23 @@ describe('compareLatencyOrt: speed against the first model, interleaved in one r
     const only1 = await compareLatencyOrt(models, { sampleShape: [32], rounds: 1, runsPerRound: 1 });
     expect(only1[1]!.batchN).toBeUndefined();
     await expect(compareLatencyOrt([], { sampleShape: [32] })).rejects.toThrow(ArgumentError);
+  });
+
+  it('a model whose runs eat the time budget gets fewer of them: 5 timed and 1 warm-up, one run a round over 3 rounds', async () => {
+    const models = [writeModel(mlp(64)), writeModel(mlp(128)), writeModel(mlp(256))];
+    // a budget of a nanosecond stands in for a model whose single run takes seconds
+    const lat = await measureLatencyOrt(models[0]!, { sampleShape: [32], batchN: 4, runs: 30, warmup: 5, budgetMs: 1e-6 });
+    for (const b of [lat.batch1, lat.batchN!]) expect([b.runs, b.warmup]).toEqual([5, 1]);
+    const roomy = await measureLatencyOrt(models[0]!, { sampleShape: [32], batchN: 0, runs: 30, warmup: 5, budgetMs: 60_000 });
+    expect([roomy.batch1.runs, roomy.batch1.warmup]).toEqual([30, 5]);
+    const r = await compareLatencyOrt(models, { sampleShape: [32], rounds: 5, budgetMs: 1e-6, baselineName: 'base' });
+    // every variant timed against the baseline in its own pair of sessions
+    expect(r).toHaveLength(3);
+    expect(r[0]!.batch1.speedup).toBe(1);
+    for (const x of r) {
+      expect([x.rounds, x.runsPerRound]).toEqual([3, 1]);
+      expect(x.batch1.speedup).toBeCloseTo(x.batch1.baselineMs / x.batch1.medianMs, 12);
+    }
   });
 
   it('median of odd and even counts', () => {
