@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Model, resolveTrainingData, trainingBatches } from '@whittle/graph';
 import { type Tensor, tensor } from '@whittle/tensor';
+import { encode as encodePng } from 'fast-png';
 import { DataError, type ModelInputSpec, memoryFiles, openData, trainingDataFrom } from '../src/index.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -45,6 +46,20 @@ describe('trainingDataFrom(source, model)', () => {
     const e = await trainingDataFrom(source, model).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DataError);
     expect((e as Error).message).toMatch(/differ in length; padding them needs an 'attention_mask' model input/);
+  });
+
+  it('images of different sizes for an input of open height and width are refused naming the resize that fixes it', async () => {
+    const png = (h: number, w: number): Uint8Array => encodePng({ width: w, height: h, data: new Uint8Array(h * w * 3).fill(90), channels: 3 });
+    const files = memoryFiles({ 'imgs/a.png': png(8, 12), 'imgs/b.png': png(10, 6) });
+    const b = new GraphBuilder('cnn');
+    b.input('x', 'float32', ['N', 3, 'H', 'W']);
+    b.output(b.node('ReduceMean', ['x'], { axes: { type: 'ints', value: [2, 3] } }, { outputNames: ['y'] }), 'float32', ['N', 3]);
+    const model = b.model([{ domain: '', version: 17 }]);
+    const { source } = await openData('imgs', { files, inputs: [{ name: 'x', elemType: 'float32', shape: ['N', 3, 'H', 'W'] }] });
+    const e = await trainingDataFrom(source, model).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DataError);
+    expect((e as Error).message).toMatch(/differ in size; the model's input size is not fixed.*preprocess: \{ resize: \[height, width\] \}/);
+    expect((e as Error).message).not.toMatch(/attention_mask/);
   });
 
   it('a CSV with class names gives the shorthand for a one-float-input model, labels in sorted class order', async () => {

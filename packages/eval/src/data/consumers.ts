@@ -124,7 +124,14 @@ export async function trainingDataFrom(source: DataSource, modelOrOptions: Model
     feeds[name] = j.array;
   }
   if (padded && !names.includes('attention_mask')) {
-    throw new DataError(`training data: samples of ${source.description} differ in length; padding them needs an 'attention_mask' model input (or give sequences of one length)`);
+    // images and clips are not padded: they need one size, which the model's input leaves open
+    const fix =
+      source.kind === 'images'
+        ? "the model's input size is not fixed, so the images keep theirs: give them one with a data spec (kind: images, path: …, preprocess: { resize: [height, width] })"
+        : source.kind === 'audio'
+          ? 'give clips of one length (a data spec with length:, in samples)'
+          : "padding them needs an 'attention_mask' model input (or give sequences of one length)";
+    throw new DataError(`training data: samples of ${source.description} differ in ${source.kind === 'images' ? 'size' : 'length'}; ${fix}`);
   }
   const only = names.length === 1 ? feeds[names[0]!]! : undefined;
   if (only && only.dtype === 'float32' && labels.length && !targetParts.length && (!opts.inputName || opts.inputName === names[0])) {
