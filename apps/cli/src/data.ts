@@ -159,23 +159,34 @@ export function noteNoTraining(data: string, reason: string, calibrates = false)
  * (next-token, what the training passes pick for token ids) or 'kl' (distill: the teacher's
  * outputs); raw text is read as whole files when the loss is 'lm', unless `--text-unit` says.
  */
+/**
+ * Why `--data` gave no training data, by the context {@link withTrainingData} returned: when the
+ * pass then stops for want of training samples, this is the cause to report.
+ */
+export const trainingDataProblems = new WeakMap<PassContextInit, DataError>();
+
 export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags, defaultLoss: 'lm' | 'kl' = 'lm', trains = true): Promise<PassContextInit> {
   if (f.loss !== undefined && !(LOSSES as readonly string[]).includes(f.loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}, got '${f.loss}'`);
   if (f.lossOutput !== undefined && !model.graph.outputs.some((o) => o.name === f.lossOutput)) {
     throw new UsageError(`--loss-output '${f.lossOutput}' is not an output of the model (outputs: ${model.graph.outputs.map((o) => o.name).join(', ')})`);
   }
   let training = ctx.training;
+  let problem: DataError | undefined;
   if (!training && f.data) {
     const d = await openCliData(f.data, model, 'train', textUnitFor(f.textUnit, (f.loss ?? defaultLoss) === 'lm'));
     try {
       training = d.training ?? (await trainingDataFrom(d.source, model));
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
+      problem = e;
       // a pass that does not train (calibration, analysis) needs no note about training data
       if (trains) noteNoTraining(f.data, e.message);
     }
   }
-  if (!training) return ctx;
+  if (!training) {
+    if (problem) trainingDataProblems.set(ctx, problem);
+    return ctx;
+  }
   const task = {
     ...training.task,
     ...(f.loss ? { loss: f.loss as TrainingLoss } : {}),

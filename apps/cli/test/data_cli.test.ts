@@ -14,7 +14,9 @@ import { whittleInProcessAt } from './in_process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // fflate is a dependency of @whittle/eval (its .npz reader), not of the CLI: resolve it from there
-const { zipSync } = createRequire(join(here, '..', '..', '..', 'packages', 'eval', 'package.json'))('fflate') as { zipSync(files: Record<string, Uint8Array>): Uint8Array };
+const evalRequire = createRequire(join(here, '..', '..', '..', 'packages', 'eval', 'package.json'));
+const { zipSync } = evalRequire('fflate') as { zipSync(files: Record<string, Uint8Array>): Uint8Array };
+const { encode: encodePng } = evalRequire('fast-png') as { encode(img: { width: number; height: number; data: Uint8Array; channels: number }): Uint8Array };
 const dir = mkdtempSync(join(tmpdir(), 'whittle-data-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -171,6 +173,19 @@ describe('--data <path|spec>', () => {
     // the context and the training flags both try the data: one note, not the same reason twice
     expect(r.stderr.match(/gives no training data/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/whittle: DataError: .*two-features\.csv, sample 0: input 'x' takes rank 4/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('training images of different sizes for an open-size input: the pass stops with the data error that says how to fix it, nothing written', async () => {
+    const imgs = join(dir, 'mixed-sizes');
+    mkdirSync(imgs, { recursive: true });
+    writeFileSync(join(imgs, 'a.png'), encodePng({ width: 120, height: 40, data: new Uint8Array(40 * 120 * 3).fill(200), channels: 3 }));
+    writeFileSync(join(imgs, 'b.png'), encodePng({ width: 90, height: 30, data: new Uint8Array(30 * 90 * 3).fill(20), channels: 3 }));
+    const out = join(dir, 'cls-kd-never.onnx');
+    const r = await whittle('distill', corpusPath(cls), '--teacher', corpusPath(cls), '--data', 'mixed-sizes', '--epochs', '1', '-o', out);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/whittle: DataError: training data: .* differ in size; .*preprocess: \{ resize: \[height, width\] \}/);
+    expect(r.stderr).not.toMatch(/needs training samples/);
     expect(existsSync(out)).toBe(false);
   });
 });

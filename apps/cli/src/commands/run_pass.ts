@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { type Model, type Pass, type PassCli, type RecipeResult, PassManager, PassOptionsError, RecipeError, getPass, hasPass, listPasses } from '@whittle/graph';
+import { type Model, type Pass, type PassCli, type RecipeResult, PassDataError, PassManager, PassOptionsError, RecipeError, getPass, hasPass, listPasses } from '@whittle/graph';
 import { WhittleError } from '@whittle/tensor';
 import { InvalidArgumentError } from 'commander';
 import { TRANSFORMERS_JS_DTYPE_SUFFIX } from '@whittle/eval';
-import { type TrainingFlags, LOSSES, textUnitHelp, withTrainingData } from '../data.js';
+import { type TrainingFlags, LOSSES, textUnitHelp, trainingDataProblems, withTrainingData } from '../data.js';
 import { checkOutput, readInput, userPath, writeOutput } from '../model_io.js';
 import { type FidelityReference, type OutputFidelity, fidelityCheck, fidelityLines } from '../output_fidelity.js';
 import { createProgress } from '../progress.js';
@@ -128,7 +128,8 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
   for (const n of checkLayerNameOptions(model, passOptions, pass.optionsSchema?.fields ?? {})) process.stderr.write(`note: ${n}\n`);
   // passes that train have an epochs option (fine-tune, QAT, gradual pruning, distillation)
   const trains = 'epochs' in (pass.optionsSchema?.fields ?? {});
-  const ctx = { ...(await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss, trains)), ...(extra.resources ? { resources: extra.resources } : {}) };
+  const trainingCtx = await withTrainingData(await contextFor(model, flags), model, flags, extra.defaultLoss, trains);
+  const ctx = { ...trainingCtx, ...(extra.resources ? { resources: extra.resources } : {}) };
   const analysis = !!pass.cli?.analysis;
   const progress = createProgress(pass.name, { quiet: !!flags.json });
   let result: RecipeResult;
@@ -142,6 +143,9 @@ export async function runPassCommand(pass: Pass, input: string, opts: Record<str
     if (e instanceof RecipeError && e.cause instanceof PassOptionsError) throw new UsageError(asFlags(e.cause.message));
     // one command, one pass: its own typed error, not "recipe step 0 (pass …) failed"
     const own = e instanceof RecipeError && e.cause instanceof WhittleError && !extra.then ? e.cause : e;
+    // a pass that stopped for want of training samples: why --data gave none is the cause
+    const problem = trainingDataProblems.get(trainingCtx);
+    if (problem && own instanceof PassDataError && !ctx.training) throw problem;
     throw withSyntheticDimsHint(own, flags.data, model);
   } finally {
     progress.stop();
