@@ -217,6 +217,19 @@ describe('export-transformers (encoder task heads)', () => {
       expect(measured[d], `${d} largest softmax change from fp32 (all: ${JSON.stringify(measured)})`).toBeLessThanOrEqual(CLS_PROB_DELTA[d]);
       expect(predicted(d), `${d} labels vs fp32's (fp32 margins ${margins.map((m) => m.toFixed(3)).join(' ')})`).toEqual(predicted('fp32'));
     }
+    // bnb4 (NF4 MatMulBnb4), written into the same folder by the single-model command; blocks of 32
+    // as q4's (at the default 64, a whole row of this width-64 model, one of the 8 labels flips)
+    const bnb = await whittleInProcess('quantize', 'bnb4', join(out, 'onnx', 'model.onnx'), '-o', out, '--transformers-js', 'bnb4', '--block-size', '32');
+    expect(bnb.code, bnb.stderr).toBe(0);
+    const model = await AutoModelForSequenceClassification.from_pretrained('cls', { dtype: 'bnb4' });
+    try {
+      const tjs = ((await model(batch)) as { logits: { data: Float32Array; dims: number[] } }).logits;
+      const mine = (await ortLogits(join(out, 'onnx', 'model_bnb4.onnx'), batch))[0]!;
+      expect(maxAbs(tjs.data, mine.data), 'bnb4: Transformers.js vs onnxruntime-node logits').toBeLessThanOrEqual(1e-6);
+      expect(TEXTS.map((_, i) => argmax(row(mine, i)))).toEqual(predicted('fp32'));
+    } finally {
+      await model.dispose();
+    }
   }, 60_000);
 
   it('token-classification: BertForTokenClassification with the --config id2label; pipeline entities per dtype', async () => {

@@ -16,6 +16,7 @@ export { convertFloat16Pass, float16Options } from './float16.js';
 export { clusterWeightsPass, clusterOptions, type ClusterPassOptions } from './cluster_pass.js';
 export { qatPass, qatOptions } from './qat.js';
 export { quantizeMixedPass, mixedOptions } from './mixed.js';
+export { quantizeBnb4Pass, bnb4Options, quantizeBnb4 } from './bnb4.js';
 export { smoothQuantPass, smoothQuantOptions } from './smooth_quant.js';
 export { quantizeHqqPass, hqqOptions, hqqQuantize, type HqqSpec } from './hqq.js';
 export { quantizeAwqPass, awqOptions, awqScales } from './awq.js';

@@ -15,8 +15,9 @@ import { quantizeMixedPass } from './mixed.js';
 import { smoothQuantPass } from './smooth_quant.js';
 import { quantizeHqqPass } from './hqq.js';
 import { quantizeAwqPass } from './awq.js';
+import { quantizeBnb4Pass } from './bnb4.js';
 
-export { quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass, quantizeHqqPass, quantizeAwqPass };
+export { quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass, quantizeHqqPass, quantizeAwqPass, quantizeBnb4Pass };
 
 /** The passes this package registers (in this order), each declaring its CLI command. */
-export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass, quantizeHqqPass, quantizeAwqPass] as const;
+export const QUANTIZE_PASSES = [quantizeWeightsPass, quantizeStaticPass, quantizeDynamicPass, gptqPass, convertFloat16Pass, clusterWeightsPass, qatPass, quantizeMixedPass, smoothQuantPass, quantizeHqqPass, quantizeAwqPass, quantizeBnb4Pass] as const;

@@ -18,6 +18,7 @@ const QUANTIZED_WEIGHT: Record<string, readonly number[]> = {
   QLinearMatMul: [3],
   QLinearConv: [3],
   'com.microsoft:MatMulNBits': [1],
+  'com.microsoft:MatMulBnb4': [1],
   'com.microsoft:GatherBlockQuantized': [0],
   'com.microsoft:DynamicQuantizeMatMul': [1],
   'com.microsoft:MatMulIntegerToFloat': [1],

@@ -10,6 +10,7 @@ const INTEGER_WEIGHT_OPS: Record<string, number> = {
   QLinearConv: 3,
   DequantizeLinear: 0,
   'com.microsoft:MatMulNBits': 1,
+  'com.microsoft:MatMulBnb4': 1,
   'com.microsoft:GatherBlockQuantized': 0,
   'com.microsoft:DynamicQuantizeMatMul': 1,
   'com.microsoft:MatMulIntegerToFloat': 1,

@@ -241,6 +241,7 @@ const LINEAR: Record<string, { kind: 'matmul' | 'gemm' | 'conv'; data: number; w
   'com.microsoft:MatMulIntegerToFloat': { kind: 'matmul', data: 0, weight: 1, bias: 6 },
   'com.microsoft:DynamicQuantizeMatMul': { kind: 'matmul', data: 0, weight: 1, bias: 4 },
   'com.microsoft:MatMulNBits': { kind: 'matmul', data: 0, weight: 1, bias: 5 },
+  'com.microsoft:MatMulBnb4': { kind: 'matmul', data: 0, weight: 1 },
   Gemm: { kind: 'gemm', data: 0, weight: 1, bias: 2 },
   'com.microsoft:QGemm': { kind: 'gemm', data: 0, weight: 3, bias: 6 },
   'com.microsoft:FusedGemm': { kind: 'gemm', data: 0, weight: 1, bias: 2 },

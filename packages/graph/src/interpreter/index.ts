@@ -11,3 +11,4 @@ export { registerOp, registerValueOp, getOp, getValueOp, listOps, normalizeDomai
 export { isSequence, isOptional, isStrings, isTensor, tensorsOf, type RuntimeValue, type RuntimeSequence, type RuntimeOptional, type RuntimeStrings } from './value.js';
 export type { OpContext } from './context.js';
 export { UnsupportedOpError, InterpreterError } from './errors.js';
+export { BNB4_TABLES, BNB4_QUANT_TYPE, dequantizeBnb4 } from './ops/MatMulBnb4.js';

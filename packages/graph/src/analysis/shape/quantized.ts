@@ -46,3 +46,18 @@ registerShapeRule(
   },
   MS,
 );
+
+// MatMulBnb4: the same rule (B holds the transposed weight's 4-bit codes, N and K attributes)
+registerShapeRule(
+  'MatMulBnb4',
+  (c) => {
+    const a = c.shape(0);
+    const n = getInt(c.node, 'N', 0);
+    const k = getInt(c.node, 'K', 0);
+    if (!a || !a.length) return [{ elem: c.elem(0) }];
+    const last = a[a.length - 1];
+    if (typeof last === 'number' && k && last !== k) c.fail(`input has ${last} features, the K attribute says ${k}`);
+    return [{ elem: c.elem(0), shape: [...a.slice(0, -1), (n || null) as Dim] }];
+  },
+  MS,
+);

@@ -51,6 +51,7 @@ import './LinearAttention.js';
 import './Loop.js';
 import './MatMul.js';
 import './MatMulNBits.js';
+import './MatMulBnb4.js';
 import './MaxUnpool.js';
 import './GatherBlockQuantized.js';
 import './DynamicQuantizeMatMul.js';
