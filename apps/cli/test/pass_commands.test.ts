@@ -24,7 +24,7 @@ describe('CLI commands come from the passes (Pass.cli)', () => {
   it('every registered pass that declares a command gets it, in its group, with its options as flags', () => {
     const program = new Command('whittle');
     addTechniqueCommands(program);
-    expect(sub(program, 'quantize')!.commands.map((c) => c.name()).sort()).toEqual(['awq', 'cluster', 'dynamic', 'float16', 'gptq', 'hqq', 'mixed', 'qat', 'smooth', 'static', 'weights']);
+    expect(sub(program, 'quantize')!.commands.map((c) => c.name()).sort()).toEqual(['awq', 'bnb4', 'cluster', 'dynamic', 'float16', 'gptq', 'hqq', 'mixed', 'qat', 'smooth', 'static', 'weights']);
     expect(sub(program, 'prune')!.commands.map((c) => c.name()).sort()).toEqual(['gradual', 'nm', 'sensitivity', 'sparsegpt', 'structured', 'unstructured']);
     expect(sub(program, 'factorize')!.commands.map((c) => c.name()).sort()).toEqual(['conv', 'linear', 'lowrank']);
     expect(sub(program, 'fine-tune')).toBeDefined();
