@@ -47,7 +47,7 @@ export function quantizeBnb4(w: Float32Array, blockSize: number, table: Float32A
     absmax[b] = m;
     for (let i = b * blockSize; i < end; i++) {
       const code = m > 0 ? nearestCode(table, w[i]! / m) : zero;
-      packed[i >> 1] |= i & 1 ? code : code << 4;
+      packed[i >> 1] = packed[i >> 1]! | (i & 1 ? code : code << 4);
     }
   }
   return { packed, absmax };

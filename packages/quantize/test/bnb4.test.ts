@@ -5,12 +5,11 @@
  * exported by another tool (PaddleOCR's, paddle2onnx) against its float outputs.
  */
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, type Model, normalizeModel, runModel, runPass, validateModel } from '@whittle/graph';
+import { GraphBuilder, type Model, runModel, runPass, validateModel } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
-import { CORPUS, corpusBytes, corpusFeeds } from '@whittle/testing/corpus';
-import { readModel } from '@whittle/onnx';
 import { quantizeBnb4Pass } from '../src/bnb4.js';
 import { modelBytes, ortRun, randomArray, relError } from './helpers.js';
+import { CORPUS, corpusFeeds, corpusModel, ortOutputs } from './real_models.js';
 
 // the 16 levels of each data type as bitsandbytes publishes them
 const LEVELS = {
@@ -97,14 +96,13 @@ describe('quantize-bnb4: MatMulBnb4 in onnxruntime', () => {
   });
 
   it("PaddleOCR's text recognizer (paddle2onnx): its MatMul weights in NF4 keep the character scores", async () => {
-    const rec = CORPUS.find((m) => m.id === 'ocr-rec')!;
-    const { model } = await normalizeModel(readModel(corpusBytes(rec)));
+    const model = await corpusModel('ocr-rec');
     const r = await runPass(quantizeBnb4Pass, model, {});
     expect(r.report.stats!.layers).toBeGreaterThan(0);
     expect(modelBytes(r.model)).toBeLessThan(modelBytes(model));
-    const feeds = corpusFeeds(rec);
-    const a = Object.values(await ortRun(model, feeds))[0]!;
-    const q = Object.values(await ortRun(r.model, feeds))[0]!;
-    expect(relError(q, a)).toBeLessThan(0.1);
+    const feeds = corpusFeeds(CORPUS.find((m) => m.id === 'ocr-rec')!);
+    const [a] = await ortOutputs(model, feeds);
+    const [q] = await ortOutputs(r.model, feeds);
+    expect(relError(q!, a!)).toBeLessThan(0.1);
   });
 });
