@@ -5,7 +5,7 @@
  */
 import { getInt } from '../../ir/attributes.js';
 import type { Dim, OnnxDataType } from '../../ir/types.js';
-import { type OutInfo, type RuleContext, getShapeRule, inputView, registerShapeRule } from './rule.js';
+import { type OutInfo, type RuleContext, type ShapeRule, getShapeRule, inputView, registerShapeRule } from './rule.js';
 import './linear.js';
 
 /** Register `op` as `base`'s rule on inputs (data, weight), with the output element type `elem`. */
@@ -32,32 +32,16 @@ like('DynamicQuantizeMatMul', 'MatMul', 0, 1, (c) => c.elem(2) ?? 'float32', MS)
 // QGemm: quantized output when y_scale is given (element type of y_zero_point), else float
 like('QGemm', 'Gemm', 0, 3, (c) => (c.has(7) ? (c.elem(8) ?? c.elem(0)) : 'float32'), MS);
 
-// MatMulNBits: B is packed blocks; the output is A with its last dim K replaced by the N attribute.
-registerShapeRule(
-  'MatMulNBits',
-  (c) => {
-    const a = c.shape(0);
-    const n = getInt(c.node, 'N', 0);
-    const k = getInt(c.node, 'K', 0);
-    if (!a || !a.length) return [{ elem: c.elem(0) }];
-    const last = a[a.length - 1];
-    if (typeof last === 'number' && k && last !== k) c.fail(`input has ${last} features, the K attribute says ${k}`);
-    return [{ elem: c.elem(0), shape: [...a.slice(0, -1), (n || null) as Dim] }];
-  },
-  MS,
-);
-
-// MatMulBnb4: the same rule (B holds the transposed weight's 4-bit codes, N and K attributes)
-registerShapeRule(
-  'MatMulBnb4',
-  (c) => {
-    const a = c.shape(0);
-    const n = getInt(c.node, 'N', 0);
-    const k = getInt(c.node, 'K', 0);
-    if (!a || !a.length) return [{ elem: c.elem(0) }];
-    const last = a[a.length - 1];
-    if (typeof last === 'number' && k && last !== k) c.fail(`input has ${last} features, the K attribute says ${k}`);
-    return [{ elem: c.elem(0), shape: [...a.slice(0, -1), (n || null) as Dim] }];
-  },
-  MS,
-);
+// MatMulNBits and MatMulBnb4: B is packed codes; the output is A with its last dim K replaced by
+// the N attribute.
+const packedMatMul: ShapeRule = (c) => {
+  const a = c.shape(0);
+  const n = getInt(c.node, 'N', 0);
+  const k = getInt(c.node, 'K', 0);
+  if (!a || !a.length) return [{ elem: c.elem(0) }];
+  const last = a[a.length - 1];
+  if (typeof last === 'number' && k && last !== k) c.fail(`input has ${last} features, the K attribute says ${k}`);
+  return [{ elem: c.elem(0), shape: [...a.slice(0, -1), (n || null) as Dim] }];
+};
+registerShapeRule('MatMulNBits', packedMatMul, MS);
+registerShapeRule('MatMulBnb4', packedMatMul, MS);
