@@ -5,12 +5,12 @@
  * `blockSize` consecutive values of the transposed weight [N, K] (flattened) stores its absolute
  * maximum; each value the nearest of the data type's 16 levels times that maximum.
  */
-import { BNB4_QUANT_TYPE, BNB4_TABLES, type Graph, type Model, NameGenerator, PassOptionsError, cloneModel, createNode, defineOptions, definePass, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
+import { BNB4_QUANT_TYPE, BNB4_TABLES, type Graph, NameGenerator, PassOptionsError, cloneModel, createNode, defineOptions, definePass, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
 import { cpuTensor, ensureDomain, matMulNBitsEligible } from './emit.js';
 import { uniqueWeights } from './rtn.js';
 import { SkipLog } from './skips.js';
-import { type WeightSite, canonical, findModelWeightSites, siteFloatType, siteValues } from './weights.js';
+import { type WeightSite, canonical, findModelWeightSites, modelInitializerBytes, siteFloatType, siteValues } from './weights.js';
 
 /** Options of `quantize-bnb4`. */
 export const bnb4Options = defineOptions({
@@ -66,13 +66,10 @@ function emitBnb4(site: WeightSite, weights: [string, string], a: { K: number; N
   g.nodes.splice(g.nodes.indexOf(node), 1, ...replacement);
 }
 
-/** Bytes of a model's initializers (before/after sizes of the summary). */
-function initializerBytes(model: Model): number {
-  let n = 0;
-  for (const t of model.graph.initializers.values()) n += t.size * (t.dtype === 'float16' ? 2 : t.dtype === 'uint8' || t.dtype === 'int8' ? 1 : 4);
-  return n;
-}
-
+/**
+ * `quantize-bnb4`: MatMul B and plain Gemm weights (float32 or float16) to bnb4 codes read by
+ * MatMulBnb4; other weights (Conv, Gather, a transposed-A Gemm) are left as they are and listed.
+ */
 export const quantizeBnb4Pass = definePass({
   specificationVersion: 'v1',
   name: 'quantize-bnb4',
@@ -85,7 +82,7 @@ export const quantizeBnb4Pass = definePass({
     const table = BNB4_TABLES[o.quantType as 'nf4' | 'fp4'];
     const quantType = BNB4_QUANT_TYPE[o.quantType as 'nf4' | 'fp4'];
     const out = cloneModel(model);
-    const bytesBefore = initializerBytes(out);
+    const bytesBefore = modelInitializerBytes(out);
     const skips = new SkipLog();
     const sites = findModelWeightSites(out, ['MatMul', 'Gemm'], { names: o.excludeNodes }, { skips, floatTypes: ['float32', 'float16'] });
     const layers: { weight: string; node: string; K: number; N: number }[] = [];
@@ -112,7 +109,7 @@ export const quantizeBnb4Pass = definePass({
     }
     for (const g of touched) eliminateDeadCode(g);
     if (layers.length) ensureDomain(out, 'com.microsoft', 1);
-    const bytesAfter = initializerBytes(out);
+    const bytesAfter = modelInitializerBytes(out);
     const skipped = skips.items.length ? `; ${skips.items.length} skipped` : '';
     return {
       model: layers.length ? out : cloneModel(model),
