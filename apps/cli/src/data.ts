@@ -151,6 +151,12 @@ export function noteNoTraining(data: string, reason: string, calibrates = false)
 }
 
 /**
+ * Why `--data` gave no training data, by the context {@link withTrainingData} returned: when the
+ * pass then stops for want of training samples, this is the cause to report.
+ */
+export const trainingDataProblems = new WeakMap<PassContextInit, DataError>();
+
+/**
  * The pass context's training data for `--data`, whatever the task: what `contextFor` built
  * (labeled data feeding the model), else the samples without labels (distillation, language
  * models: next-token labels come from `input_ids`); then the task from `--loss`,
@@ -159,12 +165,6 @@ export function noteNoTraining(data: string, reason: string, calibrates = false)
  * (next-token, what the training passes pick for token ids) or 'kl' (distill: the teacher's
  * outputs); raw text is read as whole files when the loss is 'lm', unless `--text-unit` says.
  */
-/**
- * Why `--data` gave no training data, by the context {@link withTrainingData} returned: when the
- * pass then stops for want of training samples, this is the cause to report.
- */
-export const trainingDataProblems = new WeakMap<PassContextInit, DataError>();
-
 export async function withTrainingData(ctx: PassContextInit, model: Model, f: TrainingFlags, defaultLoss: 'lm' | 'kl' = 'lm', trains = true): Promise<PassContextInit> {
   if (f.loss !== undefined && !(LOSSES as readonly string[]).includes(f.loss)) throw new UsageError(`--loss must be one of ${LOSSES.join(', ')}, got '${f.loss}'`);
   if (f.lossOutput !== undefined && !model.graph.outputs.some((o) => o.name === f.lossOutput)) {
