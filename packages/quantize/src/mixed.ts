@@ -75,7 +75,7 @@ export const quantizeMixedPass = definePass({
       const ref: Float32Array[][] = [];
       const t0 = performance.now();
       for (const f of batches) ref.push(await session.outputs(f));
-      // the scan is 2 × layers × batches forwards: say up front what that costs on a large model
+      // the scan is layers × batches forwards (twice that measuring highBits): say up front what it costs
       const each = (performance.now() - t0) / 1000 / batches.length;
       ctx.onProgress(0, `sensitivity of ${sites.length} layers: ${(measureHigh ? 2 : 1) * sites.length * batches.length} forwards (${session.runtime}) at ~${each < 1 ? each.toFixed(2) : each.toFixed(1)} s each`);
       // output MSE against float over every output of every batch
