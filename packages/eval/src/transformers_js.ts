@@ -32,7 +32,7 @@ export function transformersJsPath(dtype: TransformersJsDtype, modelFileName = '
 }
 
 /** The dtypes `whittle export-transformers` can write, in the order it writes them. */
-export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'q2', 'q2f16'] as const;
+export const TRANSFORMERS_JS_VARIANTS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'q2', 'q2f16', 'bnb4'] as const;
 /** A dtype `whittle export-transformers` writes. */
 export type TransformersJsVariant = (typeof TRANSFORMERS_JS_VARIANTS)[number];
 /**
@@ -59,6 +59,8 @@ export interface TransformersJsVariantPlan {
 
 /** Options of {@link transformersJsVariantPlan}. */
 export interface TransformersJsPlanOptions {
+  /** MatMulBnb4 block size of bnb4 (default 64, as onnxruntime's MatMulBnb4Quantizer). */
+  bnb4BlockSize?: number;
   /** MatMulNBits / GatherBlockQuantized block size of q4 and q4f16 (default 32, as onnxruntime's MatMul4BitsQuantizer). */
   blockSize?: number;
   /** MatMulNBits accuracy_level of q4 / q4f16 (default 0: unset; 4 = int8 activations, faster on onnxruntime CPU). */
@@ -87,7 +89,7 @@ export interface TransformersJsPlanOptions {
  * every other float in float16; fp16 = float16 weights and activations (float16 inputs/outputs,
  * as Optimum's fp16 exports); q8 = dynamic int8 (DynamicQuantizeLinear + MatMulInteger, the
  * wasm default of Transformers.js); int8 / uint8 = the same with signed / unsigned weights (uint8
- * also ConvInteger).
+ * also ConvInteger); bnb4 = NF4 MatMul/Gemm weights as com.microsoft MatMulBnb4 (CPU and wasm).
  */
 export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: TransformersJsPlanOptions = {}): TransformersJsVariantPlan {
   const q4: TransformersJsStep = {
@@ -109,6 +111,8 @@ export function transformersJsVariantPlan(dtype: TransformersJsVariant, opts: Tr
     q4: { steps: [q4], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float32 activations` },
     q4f16: { steps: [q4, fp16], description: `4-bit weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits, GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
     q2: { steps: [q2], description: `2-bit asymmetric weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits; tables in 4-bit GatherBlockQuantized), float32 activations` },
+    // NF4 in blocks of 64 (the Python bnb4 quantizer's default; CPU / wasm only: no WebGPU kernel)
+    bnb4: { steps: [{ pass: 'quantize-bnb4', options: { quantType: 'nf4', blockSize: opts.bnb4BlockSize ?? 64 } }], description: `NF4 weights in blocks of ${String(opts.bnb4BlockSize ?? 64)} (MatMulBnb4; CPU/wasm)` },
     q2f16: { steps: [q2, fp16], description: `2-bit asymmetric weights${from} in blocks of ${String(q4.options.blockSize)} (MatMulNBits; tables in 4-bit GatherBlockQuantized), float16 activations${opts.keepFloat32Io ? ', float32 outputs' : ''}` },
   };
   const p = plans[dtype];

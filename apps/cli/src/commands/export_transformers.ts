@@ -136,9 +136,9 @@ export async function writeVariant(model: Model, path: string, verify?: (source:
 }
 
 /** Cosine of mean-pooled embeddings to the input's below which an encoder variant gets a warning (a 2-layer BERT-like fixture measures fp16 0.9999998, q8 0.99994, q4 and q4f16 0.98). */
-export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, int8: 0.99, uint8: 0.99, q4: 0.95, q4f16: 0.95, q2: 0.8, q2f16: 0.8 };
+export const ENCODER_COSINE_WARN: Record<TransformersJsVariant, number> = { fp32: 0.99999, fp16: 0.99, q8: 0.99, int8: 0.99, uint8: 0.99, q4: 0.95, q4f16: 0.95, q2: 0.8, q2f16: 0.8, bnb4: 0.95 };
 /** Largest softmax probability change on the probe batch above which a head's variant gets a warning (the tiny BERT heads measure fp16 ≤ 0.0006, q8 ≤ 0.008, q4 and q4f16 ≤ 0.12; its question answering head's start/end scores fp16 0.0011, q8 0.016, q4 and q4f16 0.21). */
-export const HEAD_PROB_DELTA_WARN: Record<TransformersJsVariant, number> = { fp32: 1e-5, fp16: 0.02, q8: 0.1, int8: 0.1, uint8: 0.1, q4: 0.2, q4f16: 0.2, q2: 0.4, q2f16: 0.4 };
+export const HEAD_PROB_DELTA_WARN: Record<TransformersJsVariant, number> = { fp32: 1e-5, fp16: 0.02, q8: 0.1, int8: 0.1, uint8: 0.1, q4: 0.2, q4f16: 0.2, q2: 0.4, q2f16: 0.4, bnb4: 0.2 };
 
 function parseTask(v: string | undefined): EncoderTask | undefined {
   if (v === undefined) return undefined;
@@ -323,7 +323,7 @@ export function addExportTransformersCommand(program: Command): void {
     .argument('<model>', 'a Transformers.js / Optimum model folder (config.json, tokenizer files, onnx/<sub-model>.onnx: every sub-model gets the variants, made from its float32 file, or q4/q4f16 re-quantized from its int8 file when that is all it ships), or a decoder .onnx with past_key_values.N.key/value inputs (Optimum / Transformers.js layout, merged or not: model_type gpt2 with a learned position table, llama with rotary positions and grouped key/value heads; or onnxruntime-genai\'s model builder, GroupQueryAttention with rotary caches, model_type llama), or encoder .onnx taking input_ids [, attention_mask, token_type_ids] with a last_hidden_state or logits output, or start_logits and end_logits (question answering)')
     .option('--tokenizer <file>', "the model's tokenizer.json (required for a single .onnx)")
     .requiredOption('--out <dir>', 'the model folder to write (env.localModelPath/<name> for Transformers.js)')
-    .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), int8 / uint8 (q8 with signed / unsigned weights; uint8 also convolutions), q4 (MatMulNBits), q4f16, q2 / q2f16 (2-bit MatMulNBits, asymmetric) (default: fp32, fp16, q8, q4, q4f16; for a model folder, those each sub-model has a source for)')
+    .option('--variants <list>', 'comma-separated dtypes: fp32, fp16, q8 (dynamic int8), int8 / uint8 (q8 with signed / unsigned weights; uint8 also convolutions), q4 (MatMulNBits), q4f16, q2 / q2f16 (2-bit MatMulNBits, asymmetric), bnb4 (NF4 MatMulBnb4, CPU/wasm) (default: fp32, fp16, q8, q4, q4f16; for a model folder, those each sub-model has a source for)')
     .option('--tokenizer-config <file>', 'a tokenizer_config.json to copy (default: one written from the tokenizer)')
     .option('--block-size <n>', 'q4/q4f16 block size (power of two)', powerOfTwo('--block-size', 16, 256), 32)
     .option('--accuracy-level <n>', 'q4/q4f16 MatMulNBits accuracy_level (4 = int8 activations: faster on onnxruntime CPU)', int('--accuracy-level', 0, 4))
