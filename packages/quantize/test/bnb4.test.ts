@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Model, runModel, runPass, validateModel } from '@whittle/graph';
 import { Rng, tensor } from '@whittle/tensor';
 import { quantizeBnb4Pass } from '../src/bnb4.js';
+import { convertFloat16Pass } from '../src/float16.js';
 import { modelBytes, ortRun, randomArray, relError } from './helpers.js';
 import { CORPUS, corpusFeeds, corpusModel, ortOutputs } from './real_models.js';
 
@@ -86,6 +87,17 @@ describe('quantize-bnb4: MatMulBnb4 in onnxruntime', () => {
       }
     });
   }
+
+  it('float16 weights: float16 absmax (MatMulBnb4 computes in A\'s type) and onnxruntime runs it', async () => {
+    const half = (await runPass(convertFloat16Pass, models().mm, { keepIoTypes: true })).model;
+    expect(half.graph.initializers.get('w')!.dtype).toBe('float16');
+    const r = await runPass(quantizeBnb4Pass, half, { blockSize: 64 });
+    const absmax = [...r.model.graph.initializers].find(([n]) => n.endsWith('_absmax'))![1];
+    expect(absmax.dtype).toBe('float16');
+    const y = (await ortRun(r.model, { x: { data: x, dims: [3, K] } })).y!;
+    // the float16 weights are the float32 ones rounded: the same codes within float16 noise
+    expect(relError(y, reference(LEVELS.nf4, 64, false))).toBeLessThan(5e-3);
+  });
 
   it('refuses a block size that is not a power of two; a model without MatMul/Gemm weights is left unchanged', async () => {
     await expect(runPass(quantizeBnb4Pass, models().mm, { blockSize: 48 })).rejects.toThrow(/power of two/);
