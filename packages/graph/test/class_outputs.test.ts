@@ -35,6 +35,18 @@ describe('which outputs hold classes', () => {
     expect(isRecurrentState(stepModel('state', 'stateN', 3, [null, null, null]), 'stateN')).toBe(true);
   });
 
+  it('feature outputs named as exporters name them hold hidden units, not classes; logits do', () => {
+    const b = new GraphBuilder('encoder');
+    const x = b.input('input_features', 'float32', ['N', 80, 'T']);
+    for (const name of ['last_hidden_state', 'encoder_hidden_states', 'pooler_output', 'sentence_embedding', 'token_embeddings', 'logits']) {
+      b.node('Identity', [x], {}, { outputNames: [name] });
+      b.output(name, 'float32', ['N', 'T', 384]);
+    }
+    const m = b.model();
+    for (const name of ['last_hidden_state', 'encoder_hidden_states', 'pooler_output', 'sentence_embedding', 'token_embeddings']) expect(outputClassColumns(m, name, [1, 10, 384]), name).toBeUndefined();
+    expect(outputClassColumns(m, 'logits', [1, 10, 384])).toBe(384);
+  });
+
   it('an output of another name, type or rank is not a state even with a same-shaped input', () => {
     expect(isRecurrentState(stepModel('state', 'scores', 3), 'scores')).toBe(false);
     expect(isRecurrentState(stepModel('state', 'stateN', 3, [2, 'N']), 'stateN')).toBe(false);

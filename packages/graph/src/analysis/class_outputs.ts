@@ -44,13 +44,19 @@ export function isRecurrentState(model: Model, output: string): boolean {
   });
 }
 
+// what Transformers.js / Optimum / sentence-transformers exports name feature outputs: hidden
+// units or embedding dimensions along the last axis, never classes
+const FEATURE_OUTPUT = /hidden_state|embed|pooler_output|^features?$/i;
+
 /**
  * The class count of `output` of `model` (see {@link classColumns}) from its observed `dims`, or
  * its declared shape when none are given; undefined when it is not class scores, including a
- * recurrent state ({@link isRecurrentState}). NaN when it holds classes of unknown count.
+ * recurrent state ({@link isRecurrentState}) and a feature output named as exporters name them
+ * (`last_hidden_state`, `encoder_hidden_states`, `pooler_output`, `sentence_embedding`, …). NaN
+ * when it holds classes of unknown count.
  */
 export function outputClassColumns(model: Model, output: string, dims?: readonly number[]): number | undefined {
-  if (isRecurrentState(model, output)) return undefined;
+  if (isRecurrentState(model, output) || FEATURE_OUTPUT.test(output)) return undefined;
   const declared = model.graph.outputs.find((v) => v.name === output)?.type;
   const shape = dims ?? (declared?.kind === 'tensor' ? declared.shape : undefined);
   return shape ? classColumns(shape) : Number.NaN;
