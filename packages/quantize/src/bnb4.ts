@@ -5,7 +5,7 @@
  * `blockSize` consecutive values of the transposed weight [N, K] (flattened) stores its absolute
  * maximum; each value the nearest of the data type's 16 levels times that maximum.
  */
-import { BNB4_QUANT_TYPE, BNB4_TABLES, type Graph, NameGenerator, PassOptionsError, cloneModel, createNode, defineOptions, definePass, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
+import { BNB4_QUANT_TYPE, BNB4_TABLES, type Graph, type Model, NameGenerator, graphScopes, PassOptionsError, cloneModel, createNode, defineOptions, definePass, eliminateDeadCode, throwIfAborted } from '@whittle/graph';
 import { tensor } from '@whittle/tensor';
 import { cpuTensor, ensureDomain, matMulNBitsEligible } from './emit.js';
 import { uniqueWeights } from './rtn.js';
@@ -67,6 +67,13 @@ export function quantizeBnb4(w: ArrayLike<number>, blockSize: number, table: Flo
   return { packed, absmax };
 }
 
+/** How many node inputs, in any graph of `model`, read a value named `name`. */
+function readers(model: Model, name: string): number {
+  let n = 0;
+  for (const { graph } of graphScopes(model.graph)) for (const node of graph.nodes) for (const i of node.inputs) if (i === name) n++;
+  return n;
+}
+
 /** Replace `site`'s MatMul (or plain Gemm: MatMulBnb4 + Add of C) by MatMulBnb4 reading `weights`. */
 function emitBnb4(site: WeightSite, weights: [string, string], a: { K: number; N: number; blockSize: number; quantType: number }, names: NameGenerator): void {
   const g: Graph = site.nodeGraph;
@@ -106,6 +113,11 @@ export const quantizeBnb4Pass = definePass({
       throwIfAborted(ctx.signal, 'quantize-bnb4');
       const usable = group.filter((s) => s.shape.length === 2 && matMulNBitsEligible(s, { granularity: 'block', blockSize: o.blockSize }));
       for (const s of group) if (!usable.includes(s)) skips.add(s.node.opType, s.name, s.shape.length !== 2 ? 'not a 2-D weight' : 'not B of a MatMul or a plain Gemm (transA 0, alpha and beta 1)');
+      // a weight other nodes also read would stay float beside its bnb4 copy: the file would grow
+      if (usable.length && readers(out, group[0]!.name) > usable.length) {
+        for (const s of usable) skips.add(s.node.opType, s.name, 'also read by another node (it would stay float beside a bnb4 copy)');
+        continue;
+      }
       if (!usable.length) continue;
       const site = usable[0]!;
       const { packed, absmax } = quantizeBnb4(canonical(site, await siteValues(site)), o.blockSize, table);
@@ -124,7 +136,7 @@ export const quantizeBnb4Pass = definePass({
     for (const g of touched) eliminateDeadCode(g);
     if (layers.length) ensureDomain(out, 'com.microsoft', 1);
     const bytesAfter = modelInitializerBytes(out);
-    const skipped = skips.items.length ? `; ${skips.items.length} skipped` : '';
+    const skipped = skips.items.length ? `; ${skips.summary()}` : '';
     return {
       model: layers.length ? out : cloneModel(model),
       report: {

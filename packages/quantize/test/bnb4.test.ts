@@ -105,6 +105,13 @@ describe('quantize-bnb4: MatMulBnb4 in onnxruntime', () => {
     b.output(b.node('Relu', [b.input('x', 'float32', [2, 3])], {}, { outputNames: ['y'] }), 'float32', [2, 3]);
     const r = await runPass(quantizeBnb4Pass, b.model([{ domain: '', version: 17 }]), {});
     expect(r.report.changed).toBe(false);
+    // a weight another node reads too would stay float beside its codes: skipped, saying why
+    const sh = new GraphBuilder('shared');
+    const wk = sh.initializer('w', tensor(randomArray(K * K, rng, 0.1), [K, K], 'float32', { backend: 'cpu' }));
+    sh.output(sh.node('Add', [sh.node('MatMul', [sh.input('x', 'float32', [2, K]), wk]), wk], {}, { outputNames: ['y'] }), 'float32', [K, K]);
+    const s = await runPass(quantizeBnb4Pass, sh.model([{ domain: '', version: 17 }]), {});
+    expect(s.report.changed).toBe(false);
+    expect(s.report.summary).toMatch(/1 weights skipped: 1 also read by another node/);
   });
 
   it("PaddleOCR's text recognizer (paddle2onnx): its MatMul weights in NF4 keep the character scores", async () => {
