@@ -2,8 +2,8 @@
  * Model size: file and gzip bytes (@whittle/tensor's gzipSize: fflate level 6, browser-safe), parameters, weight sparsity and a FLOPs
  * estimate (from @whittle/graph's `summarize`).
  */
-import { ArgumentError, type Tensor, gzipSize } from '@whittle/tensor';
-import { getInt, summarize, tensorValues, type Model } from '@whittle/graph';
+import { ArgumentError, gzipSize } from '@whittle/tensor';
+import { quantizedWeights, summarize, tensorValues, type Model } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 
 /** gzip sizes: @whittle/tensor's shared helper (fflate at its documented `GZIP_LEVEL`, 6). */
@@ -11,47 +11,39 @@ export { gzipSize, GZIP_LEVEL } from '@whittle/tensor';
 
 /** What {@link weightSparsity} returns. */
 export interface SparsityStats {
-  /** Elements of the weight tensors looked at (initializers of rank ≥ 2 with a computable dtype). */
+  /** Weights looked at (initializers of rank ≥ 2 with a computable dtype; quantized weights by the weights they encode). */
   weights: number;
-  /** Of those, elements that are zero (for DequantizeLinear inputs: equal to their zero point). */
+  /** Of those, weights that are zero (quantized: code equal to its zero point, or a zero scale). */
   zeros: number;
   /** zeros / weights (0 when there are no weights). */
   sparsity: number;
 }
 
-/** Zero point of each element of a DequantizeLinear input `x` (per-tensor or per-axis), or undefined. */
-function zeroPointOf(model: Model, name: string, t: Tensor): ((i: number) => number) | undefined {
-  const g = model.graph;
-  const dq = g.nodes.find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === name);
-  if (!dq) return undefined;
-  const zpName = dq.inputs[2];
-  const zp = zpName ? g.initializers.get(zpName) : undefined;
-  if (!zp) return () => 0;
-  const z = tensorValues(zp);
-  if (z.length === 1) return () => z[0]!;
-  if (getInt(dq, 'block_size', 0) > 0 || zp.shape.length !== 1) return undefined; // block-wise: not analysed
-  const rank = t.shape.length;
-  const axis = ((getInt(dq, 'axis', 1) % rank) + rank) % rank;
-  const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const len = t.shape[axis]!;
-  return (i) => z[Math.floor(i / inner) % len]!;
-}
-
 /**
  * Fraction of zero weights. Weights are initializers of rank ≥ 2 (matrices and kernels; biases
- * and shape constants are left out); a quantized weight counts as zero when it equals its zero
- * point. Block-quantized weights with zero points are not analysed.
+ * and shape constants are left out) and every quantized weight (@whittle/graph's
+ * `quantizedWeights`: DequantizeLinear inputs, integer and packed low-bit ops' weights), counted
+ * by the weights they encode; a quantized weight is zero when its code equals its zero point (or
+ * its scale is zero), so a pruned model keeps its sparsity once quantized. Quantization
+ * parameters (scales, zero points) are not weights.
  */
 export function weightSparsity(model: Model): SparsityStats {
   let weights = 0;
   let zeros = 0;
+  const quantized = quantizedWeights(model.graph);
   for (const [name, t] of model.graph.initializers) {
+    if (quantized.metadata.has(name)) continue;
+    const q = quantized.weights.get(name);
+    if (q) {
+      const z = q.rank >= 2 ? q.zeros() : undefined;
+      if (z === undefined) continue;
+      zeros += z;
+      weights += q.elements;
+      continue;
+    }
     if (t.shape.length < 2 || t.dtype === 'bool') continue;
-    const zp = zeroPointOf(model, name, t);
-    const hasDq = model.graph.nodes.some((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === name);
-    if (hasDq && !zp) continue;
     const v = tensorValues(t);
-    for (let i = 0; i < v.length; i++) if (v[i] === (zp ? zp(i) : 0)) zeros++;
+    for (let i = 0; i < v.length; i++) if (v[i] === 0) zeros++;
     weights += v.length;
   }
   return { weights, zeros, sparsity: weights ? zeros / weights : 0 };

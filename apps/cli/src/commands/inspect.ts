@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 export function addInspectCommands(program: Command): void {
   program
     .command('inspect')
-    .description('summarize a model: ops, parameters (initializers and weight Constant nodes) and bytes by dtype and by layer, FLOPs and multiply-adds estimate')
+    .description('summarize a model: ops, parameters (initializers and weight Constant nodes; a quantized weight counts the weights it encodes, scales and zero points none) and bytes by dtype and by layer, FLOPs and multiply-adds estimate')
     .argument('<model>', '.onnx file')
     .option('--json', 'print the summary as JSON')
     .option('--no-front-end', 'report the graph as stored, without the front end techniques run first')
@@ -35,8 +35,8 @@ export function addInspectCommands(program: Command): void {
       if (inlined) w(`local functions: ${inlined.inlined} call(s) inlined on read, as onnxruntime does${inlined.kept.length ? `; kept: ${inlined.kept.map((k) => `${k.function} (${k.reason})`).join(', ')}` : ''}`);
       if (sorted.length) w(`node order: the file's nodes are not in topological order (${sorted.map((p) => p || 'main graph').join(', ')}); sorted on read, as onnxruntime does, and written sorted`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-      w(`by dtype: ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
-      for (const l of s.layers.filter((x) => x.parameters > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);
+      w(`stored by dtype (elements as stored; a packed 4-bit byte is one): ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
+      for (const l of s.layers.filter((x) => x.parameters > 0 || x.bytes > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);
       const attrs = Object.entries(attributeWeightLayers(raw));
       if (attrs.length) w(`learned parameters in ai.onnx.ml attributes (not counted above; no technique compresses them): ${attrs.map(([op, e]) => `${e.nodes} ${op} (${e.floats} floats)`).join(', ')}`);
       for (const l of techniqueLines(cov, prepared?.report, blockers)) w(l);

@@ -27,11 +27,25 @@ const QUANTIZED_WEIGHT: Record<string, readonly number[]> = {
 
 const opKey = (n: Node): string => (isDefaultDomain(n.domain) ? n.opType : `${n.domain}:${n.opType}`);
 
-function constantTensor(n: Node): Tensor | RawTensor | undefined {
+/** The tensor a Constant node holds as a `value` tensor or `value_floats` (undefined for scalars, int lists, strings). */
+export function constantTensor(n: Node): Tensor | RawTensor | undefined {
   const [name, a] = n.attributes.size === 1 ? [...n.attributes][0]! : [];
   if (name === 'value' && a?.type === 'tensor') return a.value;
   if (name === 'value_floats' && a?.type === 'floats') return fromValues(a.value, [a.value.length], 'float32');
   return undefined; // scalars (value_float, value_int), int lists, strings, sparse: never weights
+}
+
+/** Element types of shapes, axes, indices and flags: never weights unless a quantized op reads them as one. */
+const INDEX_TYPES = new Set(['int64', 'int32', 'uint64', 'uint32', 'bool', 'string']);
+
+/**
+ * Whether a stored tensor counts as a weight by its own type: more than one element, not of an
+ * index type (int64/int32/bool…: shapes, axes, indices). Scalars and shape constants are not
+ * weights, so folding a Constant node into an initializer does not change a model's count.
+ */
+export function isWeightTensor(t: Tensor | RawTensor): boolean {
+  const [dtype, size] = 'storage' in t ? [t.dtype as string, t.size] : [t.dataType as string, t.dims.reduce((a, b) => a * b, 1)];
+  return size > 1 && !INDEX_TYPES.has(dtype);
 }
 
 /**

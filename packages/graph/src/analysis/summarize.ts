@@ -5,9 +5,10 @@ import { isDefaultDomain, opsetVersion } from '../ir/graph.js';
 import { type GraphScope, graphScopes, scopedName } from '../ir/scopes.js';
 import type { Dim, Graph, Model, Node, RawTensor, ValueInfo, ValueType } from '../ir/types.js';
 import type { Tensor } from '@whittle/tensor';
-import { constantWeights } from './constant_weights.js';
+import { constantWeights, isWeightTensor } from './constant_weights.js';
 import { inferValueTypes } from './shape/infer.js';
 import { attentionMacs } from './attention_work.js';
+import { quantizedWeights } from './quantized_weights.js';
 
 /** Ops that read only their input's shape: a weight they read is not theirs. */
 const METADATA_ONLY = new Set(['Shape', 'Size']);
@@ -17,7 +18,7 @@ export interface LayerSummary {
   node: string;
   opType: string;
   /**
-   * Elements of the weights the node reads — initializers and weight Constant nodes (see
+   * Weights the node reads (counted as in {@link ModelSummary.parameters}) — initializers and weight Constant nodes (see
    * {@link constantWeights}); a shared weight counts in each consumer, a body's node counts the
    * enclosing graphs' weights it reads, Shape and Size count none (they read no values).
    */
@@ -44,12 +45,18 @@ export interface ModelSummary {
   /** op type (with `domain:` prefix outside the default domain) → count. */
   ops: Record<string, number>;
   /**
-   * Unique weight elements and bytes: every initializer, and every Constant node that holds a
-   * weight (floating-point tensors of more than one element, quantized weights read by a
-   * quantized op; see {@link constantWeights}), each counted once, If/Loop/Scan bodies included.
+   * Unique weights: initializers and Constant nodes that hold a weight (floating-point tensors of
+   * more than one element, quantized weights read by a quantized op; see {@link constantWeights};
+   * shapes, indices and scalar constants are not weights), each counted once, If/Loop/Scan
+   * bodies included. A quantized
+   * weight counts the weights it encodes (a 4-bit MatMulNBits B of K·N/2 bytes counts K·N), and
+   * quantization parameters (scales, zero points, absmax, g_idx; see {@link quantizedWeights})
+   * count none, so a float model and its quantized forms report the same number.
    */
   parameters: number;
+  /** Bytes of those tensors as stored, quantization parameters included. */
   bytes: number;
+  /** By stored element type: tensors, elements as stored (a packed byte is one) and bytes. */
   byDtype: Record<string, { tensors: number; parameters: number; bytes: number }>;
   layers: LayerSummary[];
   /**
@@ -88,15 +95,21 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     assumed.add(d ?? '?');
     return 1;
   };
-  const count = (t: Tensor | RawTensor): void => {
+  // a packed quantized weight counts the weights it encodes; scales and zero points count none
+  const quantized = quantizedWeights(model.graph);
+  const elementsOf = (name: string, t: Tensor | RawTensor): number => {
+    const q = quantized.weights.get(name);
+    if (q) return q.elements;
+    return quantized.metadata.has(name) || !isWeightTensor(t) ? 0 : initializerSize(t);
+  };
+  const count = (name: string, t: Tensor | RawTensor): void => {
     const dt = 'storage' in t ? t.dtype : t.dataType;
     const e = (byDtype[dt] ??= { tensors: 0, parameters: 0, bytes: 0 });
-    const n = initializerSize(t);
     const b = initializerBytes(t);
     e.tensors++;
-    e.parameters += n;
+    e.parameters += initializerSize(t);
     e.bytes += b;
-    parameters += n;
+    parameters += elementsOf(name, t);
     bytes += b;
   };
   // Work per graph (own layers) and each scope's inferred types, seeding its subgraphs' inference.
@@ -115,7 +128,7 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
       ops[k] = (ops[k] ?? 0) + 1;
     }
     const all = new Map<string, Tensor | RawTensor>([...g.initializers, ...g.rawInitializers, ...constantWeights(g)]);
-    for (const t of all.values()) count(t);
+    for (const [name, t] of all) count(name, t);
     scopeWeights.set(g, all);
     // a body's node owns the enclosing graphs' weights it reads (an Optimum merged decoder's
     // branches read every shared weight from the main graph)
@@ -147,7 +160,7 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
       for (const x of reads) {
         const t = x ? weight(x) : undefined;
         if (t) {
-          p += initializerSize(t);
+          p += elementsOf(x!, t);
           b += initializerBytes(t);
         }
       }

@@ -28,6 +28,7 @@ export { summarize, type ModelSummary, type LayerSummary } from '../analysis/sum
 export { constantWeights } from '../analysis/constant_weights.js';
 export { classColumns, isRecurrentState, outputClassColumns } from '../analysis/class_outputs.js';
 export { integerWeightLayers } from '../analysis/integer_weights.js';
+export { quantizedWeights, type QuantizedWeight, type QuantizedWeights } from '../analysis/quantized_weights.js';
 export { attributeWeightLayers } from '../analysis/attribute_weights.js';
 export { weightBytes } from '../analysis/weight_bytes.js';
 export * from '../analysis/coverage.js';

@@ -4,6 +4,7 @@ import { registerOp } from '../registry.js';
 import type { OpContext } from '../context.js';
 import { axis, unsupported } from './util.js';
 import { badInput } from './contrib_util.js';
+import { packedZeroPoints } from '../../ir/packed_codes.js';
 
 /**
  * com.microsoft GatherBlockQuantized: Gather over a block-quantized table. `data` is int4/uint4
@@ -48,13 +49,8 @@ async function dequantizeTable(data: Tensor, scales: Tensor, zp: Tensor | undefi
   if (zp) {
     if (zp.dtype !== data.dtype) throw badInput(ctx, `zero_points are ${zp.dtype}, data is ${data.dtype}`);
     if (packedU8) {
-      const z = (await zp.data()) as Uint8Array;
-      const rowBytes = Math.ceil(nBlocks / per);
-      zpAt = (s) => {
-        const row = Math.floor(s / nBlocks);
-        const q = s % nBlocks;
-        return (z[row * rowBytes + Math.floor(q / per)]! >> ((q % per) * bits)) & mask;
-      };
+      const at = packedZeroPoints((await zp.data()) as Uint8Array, bits, nBlocks);
+      zpAt = (s) => at(Math.floor(s / nBlocks), s % nBlocks);
     } else {
       const z = await zp.toFloat64();
       zpAt = (s) => z[s]!;

@@ -2,34 +2,9 @@ import * as T from '@whittle/tensor';
 import type { Tensor } from '@whittle/tensor';
 import { registerOp } from '../registry.js';
 import { unsupported } from './util.js';
+import { BNB4_TABLES, dequantizeBnb4 } from '../../ir/packed_codes.js';
 
-/**
- * The 16 values of bitsandbytes' 4-bit data types, indexed by code: NormalFloat (NF4, QLoRA:
- * quantiles of a standard normal scaled to [-1, 1], an exact 0) and the FP4 (e2m1) variant.
- */
-export const BNB4_TABLES = {
-  fp4: Float32Array.from([0, 0.0052083333, 0.6666667, 1, 0.3333333, 0.5, 0.1666667, 0.25, -0, -0.0052083333, -0.6666667, -1, -0.3333333, -0.5, -0.1666667, -0.25]),
-  nf4: Float32Array.from([
-    -1, -0.6961928009986877, -0.5250730514526489, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0,
-    0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1,
-  ]),
-} as const;
-
-/** MatMulBnb4's `quant_type` attribute: 0 FP4, 1 NF4. */
-export const BNB4_QUANT_TYPE = { fp4: 0, nf4: 1 } as const;
-
-/**
- * Values of a bnb4 tensor: `n` weights in blocks of `blockSize` (flattened, a block may span rows),
- * two codes a byte, the first in the high nibble, each times its block's absmax.
- */
-export function dequantizeBnb4(packed: Uint8Array, absmax: ArrayLike<number>, n: number, blockSize: number, table: Float32Array): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const byte = packed[i >> 1]!;
-    out[i] = table[i & 1 ? byte & 15 : byte >> 4]! * absmax[Math.floor(i / blockSize)]!;
-  }
-  return out;
-}
+export { BNB4_TABLES, BNB4_QUANT_TYPE, dequantizeBnb4 } from '../../ir/packed_codes.js';
 
 /**
  * com.microsoft MatMulBnb4: Y = A @ dequant(B)ᵀ where B packs the transposed weight [N, K] in 4-bit

@@ -3,6 +3,7 @@ import type { Tensor } from '@whittle/tensor';
 import { registerOp } from '../registry.js';
 import type { OpContext } from '../context.js';
 import { unsupported } from './util.js';
+import { nbitsCode, nbitsLayout, nbitsZeroPoints } from '../../ir/packed_codes.js';
 
 /**
  * com.microsoft MatMulNBits: Y = A @ dequant(B)^T (+ bias). B is uint8 [N, k_blocks, blob] with
@@ -20,30 +21,16 @@ async function dequantizeB(b: Tensor, scales: Tensor, zp: Tensor | undefined, gI
   const bs = ctx.int('block_size', 0);
   if (![2, 4, 8].includes(bits)) unsupported(ctx, `bits = ${bits}`);
   if (!K || !N || !bs) unsupported(ctx, 'MatMulNBits without K, N and block_size');
-  const kBlocks = Math.ceil(K / bs);
-  const blob = (bs * bits) / 8;
+  const l = nbitsLayout(K, N, bits, bs);
   const codes = (await b.data()) as Uint8Array;
   const sc = await scales.toFloat64();
   const g = gIdx ? Array.from(await gIdx.toFloat64()) : undefined;
-  const mask = (1 << bits) - 1;
-  const perByte = 8 / bits;
-  let zpAt: (n: number, blk: number) => number;
-  if (!zp) zpAt = () => 1 << (bits - 1);
-  else if (zp.dtype === 'uint8') {
-    const z = (await zp.data()) as Uint8Array;
-    const rowBytes = Math.ceil((kBlocks * bits) / 8);
-    zpAt = (n, blk) => (z[n * rowBytes + Math.floor(blk / perByte)]! >> ((blk % perByte) * bits)) & mask;
-  } else {
-    const z = await zp.toFloat64();
-    zpAt = (n, blk) => z[n * kBlocks + blk]!;
-  }
+  const zpAt = nbitsZeroPoints(zp ? (zp.dtype === 'uint8' ? ((await zp.data()) as Uint8Array) : await zp.toFloat64()) : undefined, l);
   const w = new Float32Array(K * N);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
-      const byteIdx = n * kBlocks * blob + Math.floor(k / bs) * blob + Math.floor((k % bs) / perByte);
-      const q = (codes[byteIdx]! >> (((k % bs) % perByte) * bits)) & mask;
       const blk = g ? g[k]! : Math.floor(k / bs);
-      w[k * N + n] = (q - zpAt(n, blk)) * sc[n * kBlocks + blk]!;
+      w[k * N + n] = (nbitsCode(codes, l, n, k) - zpAt(n, blk)) * sc[n * l.kBlocks + blk]!;
     }
   }
   const t = T.tensor(w, [K, N], 'float32', { backend: ctx.backend });
