@@ -89,7 +89,7 @@ describe('quantize-weights on a float16 model (MatMul, Gemm, Gather)', async () 
     const types = ['w1', 'emb', 'w2', 'w3'].map((k) => mixed.graph.initializers.get(k)!.dtype);
     expect(types).toEqual(['float16', 'float16', 'float32', 'float32']);
     const base = await ortRunHalf(mixed, feeds);
-    for (const opts of [{ bits: 4, blockSize: 32 }, { bits: 4, blockSize: 32, format: 'matmulnbits' }]) {
+    for (const opts of [{ bits: 4, blockSize: 32 }, { bits: 4, blockSize: 32, format: 'matmulnbits' }] as const) {
       const { model: q, report } = await runPass(quantizeWeightsPass, mixed, opts);
       expect(report.stats!.weights).toBe(4);
       expect(report.stats!.float16Weights).toBe(2);
@@ -178,8 +178,8 @@ describe('a float16 decoder LM whose token table is tied with the head', async (
 
   const ref32 = (await ortRun(lm.model, feeds)).logits!;
 
-  it.each(['shared', 'int8', 'float'])('tiedHead %s: float16 scales for the gather and the head, float16 logits as close to the fp16 model as the float32 path to float32', async (tiedHead) => {
-    const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', tiedHead };
+  it.each(['shared', 'int8', 'float'] as const)('tiedHead %s: float16 scales for the gather and the head, float16 logits as close to the fp16 model as the float32 path to float32', async (tiedHead) => {
+    const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', tiedHead } as const;
     const { model: q, report } = await runPass(quantizeWeightsPass, half, opts);
     expect((report.details!.tied as { mode: string }[]).map((t) => t.mode)).toEqual([tiedHead]);
     expect(report.stats!.float16Weights).toBe(report.stats!.weights);

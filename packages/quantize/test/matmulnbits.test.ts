@@ -62,7 +62,7 @@ describe('embedding table tied with the LM head (decoder LM)', () => {
   const table = 'transformer.wte.weight';
   for (const symmetric of [true, false]) {
     it(`shared (${symmetric ? 'symmetric' : 'asymmetric'}): one code tensor read by GatherBlockQuantized and the head's MatMulNBits; logits as the separately stored forms`, async () => {
-      const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', symmetric };
+      const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', symmetric } as const;
       const { model: shared, report } = await runPass(quantizeWeightsPass, lm.model, { ...opts, tiedHead: 'shared' });
       const g = shared.graph;
       expect(g.initializers.has(table)).toBe(false);
@@ -102,7 +102,7 @@ describe('embedding table tied with the LM head (decoder LM)', () => {
   }
   it('shared (asymmetric, an odd block count): the gather keeps one zero point per block; logits as the separately stored forms', async () => {
     const odd = buildDecoderLm({ seed: 5, layers: 1, dModel: 96, heads: 4, vocab: 80, maxPositions: 16 });
-    const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', symmetric: false };
+    const opts = { bits: 4, blockSize: 32, format: 'matmulnbits', symmetric: false } as const;
     const { model: shared, report } = await runPass(quantizeWeightsPass, odd.model, { ...opts, tiedHead: 'shared' });
     const gbq = shared.graph.nodes.find((n) => n.opType === 'GatherBlockQuantized')!;
     // onnxruntime-web's WebGPU kernel cannot read these zero points: said

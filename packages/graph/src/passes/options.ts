@@ -28,6 +28,12 @@ export type OptionsOf<S extends Record<string, OptionSpec>> = {
   [K in keyof S]: S[K] extends { default: unknown } | { required: true } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined;
 };
 
+/**
+ * What a caller may pass for options parsed as `O`: every option optional (defaults apply; a
+ * `required` one is checked at run time), arrays also readonly.
+ */
+export type PassOptionsInput<O> = { [K in keyof O]?: O[K] extends (infer E)[] ? readonly E[] : O[K] };
+
 /** A small validator for pass options (see {@link defineOptions}). */
 export interface OptionsSchema<O> {
   readonly fields: Readonly<Record<string, OptionSpec>>;

@@ -5,7 +5,7 @@ import { assertModel } from '../ir/assert_model.js';
 import { BUILTIN_PASSES } from '../normalize/builtins.js';
 import { type PassContextInit, createPassContext, throwIfAborted } from './context.js';
 import type { AnyPass, Pass, PassCli, PassResult } from './contract.js';
-import { NO_OPTIONS, type OptionSpec } from './options.js';
+import { NO_OPTIONS, type OptionSpec, type PassOptionsInput } from './options.js';
 
 const passes = new Map<string, AnyPass>();
 let seeded = false;
@@ -98,12 +98,16 @@ export function listPasses(): { name: string; description: string; options: Reco
 
 /**
  * Run one pass (by object or registered name) on `model`: options are validated by its schema
- * (unknown options throw PassOptionsError), the context gets defaults.
+ * (unknown options throw PassOptionsError), the context gets defaults. Given the pass object,
+ * the options are typed by its schema (`runPass(quantizeWeightsPass, m, { bits: 4 })`); by name
+ * they are checked at run time only.
  */
+export async function runPass<O>(pass: Pass<O>, model: Model, options?: PassOptionsInput<O>, ctx?: PassContextInit): Promise<PassResult>;
+export async function runPass(pass: string, model: Model, options?: Record<string, unknown>, ctx?: PassContextInit): Promise<PassResult>;
 export async function runPass<O>(
   pass: Pass<O> | string,
   model: Model,
-  options?: Record<string, unknown>,
+  options?: PassOptionsInput<O> | Record<string, unknown>,
   ctx: PassContextInit = {},
 ): Promise<PassResult> {
   const p = (typeof pass === 'string' ? getPass(pass) : pass) as Pass<O>;
