@@ -8,6 +8,7 @@
 import { rewriteModelFile } from '@whittle/onnx/node';
 import { convertFloat16Streaming, quantizeWeightsStreaming } from '@whittle/quantize';
 import { nodeBandThreads } from '@whittle/quantize/node';
+import { peakRssBytes } from '@whittle/testing/peak-rss';
 
 const [mode, input, output, threadsArg] = process.argv.slice(2) as ['int4' | 'fp16', string, string, string?];
 const threads = Number(threadsArg ?? 1);
@@ -26,4 +27,4 @@ const r = await rewriteModelFile(input, output, async (m, io) => {
 });
 const seconds = (performance.now() - t0) / 1000;
 const c = process.cpuUsage(c0);
-console.log(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, peakRss: process.resourceUsage().maxRSS * 1024, baseRss, outputDataBytes: r.outputDataBytes, detail }));
+console.log(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, peakRss: peakRssBytes(), baseRss, outputDataBytes: r.outputDataBytes, detail }));

@@ -6,6 +6,7 @@
 import { rewriteModelFile, readModelFile, writeModelFile } from '@whittle/onnx/node';
 import { runPass } from '@whittle/graph';
 import { nodeBandThreads, quantizeWeightsStreaming } from '@whittle/quantize/node';
+import { peakRssBytes } from '@whittle/testing/peak-rss';
 
 const [mode, input, output, threadsArg] = process.argv.slice(2) as ['stream' | 'memory', string, string, string?];
 const threads = Number(threadsArg ?? 1);
@@ -34,4 +35,4 @@ const seconds = (t1 - t0) / 1000;
 const steadyGBs = steady && t1 > steady.t ? (inBytes - steady.bytes) / 1e9 / ((t1 - steady.t) / 1000) : undefined;
 const c = process.cpuUsage(c0);
 // cpu seconds too: on a shared machine the wall clock measures the neighbours as well
-console.log(JSON.stringify({ seconds, steadyGBs, cpuSeconds: (c.user + c.system) / 1e6, peakRss: process.resourceUsage().maxRSS * 1024, baseRss }));
+console.log(JSON.stringify({ seconds, steadyGBs, cpuSeconds: (c.user + c.system) / 1e6, peakRss: peakRssBytes(), baseRss }));
