@@ -5,7 +5,7 @@
  */
 import { maxBatchSize, sliceBatch } from '@whittle/eval';
 import { writeModel } from '@whittle/onnx';
-import { CORPUS, corpusBytes } from '@whittle/testing/corpus';
+import { CORPUS, PREQUANTIZED_CORPUS, corpusBytes } from '@whittle/testing/corpus';
 import { optimumDecoder, sklearnMlpClassifier } from '@whittle/testing/exporters';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
@@ -53,6 +53,16 @@ describe('random samples fit third-party models', () => {
   test('openWakeWord melspectrogram (audio [batch, samples]): a signal long enough for its 512-sample STFT', async () => {
     const r = await runSamples(corpus('oww-melspec'), 4, 64);
     expect(r.batches).toBe(1);
+    expect(r.values).toBeGreaterThan(0);
+  });
+
+  test('Moonshine tiny encoder (audio [batch, samples] through strided convolutions 127/64, 7/3, 3/2): a signal long enough that no length collapses to 0', async () => {
+    const bytes = corpusBytes(PREQUANTIZED_CORPUS.find((m) => m.id === 'moonshine-encoder')!);
+    const { inputs } = await analyzeModel(bytes);
+    // 512 samples leave the third convolution nothing; the smallest doubling that fits is 1024 (895 is the exact minimum)
+    expect(inputs.find((i) => i.name === 'input_values')!.minDims).toEqual({ 1: 1024 });
+    const r = await runSamples(bytes, 2, 64);
+    expect(r.output).toBe('last_hidden_state');
     expect(r.values).toBeGreaterThan(0);
   });
 

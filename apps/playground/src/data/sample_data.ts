@@ -2,7 +2,8 @@
  * Seeded random inputs for models that come without data, made by @whittle/eval's
  * `syntheticSource` (what the CLI's data-free runs use): floats uniform in [0, 1), integers in
  * [0, 10), dims the model leaves open sized for what they are (1 for a batch axis, 512 samples
- * for a signal, an empty key/value cache, 16 otherwise), recurrent state and scalar mode
+ * for a signal, or the first doubling the model's strided layers accept, an empty key/value cache,
+ * 16 otherwise), recurrent state and scalar mode
  * switches (a sample rate drawn from the constants the graph compares it with) shaped as the
  * model declares them.
  */

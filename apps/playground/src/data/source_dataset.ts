@@ -10,7 +10,7 @@ import { type NpyArray, toNpyArray } from './npy.js';
 
 /** The model inputs as @whittle/eval input specs. */
 export function inputSpecs(inputs: readonly IoInfo[]): ModelInputSpec[] {
-  return inputs.map((i) => ({ name: i.name, elemType: i.elemType, shape: i.shape ?? undefined, ...(i.comparedWith ? { comparedWith: i.comparedWith } : {}) }));
+  return inputs.map((i) => ({ name: i.name, elemType: i.elemType, shape: i.shape ?? undefined, ...(i.comparedWith ? { comparedWith: i.comparedWith } : {}), ...(i.minDims ? { minDims: i.minDims } : {}) }));
 }
 
 /** Whether samples stack along a batch axis: every input's first dim is dynamic (the rule of @whittle/eval's `batchesOf`). */

@@ -1,6 +1,6 @@
 import { type Model, type ValueInfo, cloneModel, constantWeights, constantsToInitializers, initializerBytes, initializerSize, summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
-import { comparedConstants } from '@whittle/eval';
+import { type ModelInputSpec, modelInputSpecs } from '@whittle/eval';
 import { LAYER_GZIP_LIMIT, useNativeGzip } from '../analysis/gzip.js';
 import { histogram, mergeHistograms } from '../analysis/histogram.js';
 import { layerGzipBytes } from '../analysis/layer_bytes.js';
@@ -14,9 +14,10 @@ function io(v: ValueInfo): IoInfo {
   return { name: v.name, elemType: t?.elemType ?? t?.kind ?? 'unknown', shape: t?.kind === 'tensor' && t.shape ? [...t.shape] : null };
 }
 
-function withCompared(i: IoInfo, compared: Map<string, number[]>): IoInfo {
-  const values = compared.get(i.name);
-  return values?.length ? { ...i, comparedWith: values } : i;
+/** An input with what the graph tells made-up data: the constants it compares it with, the smallest signal / image size its strided layers accept. */
+function withDataHints(i: IoInfo, specs: ReadonlyMap<string, ModelInputSpec>): IoInfo {
+  const s = specs.get(i.name);
+  return { ...i, ...(s?.comparedWith?.length ? { comparedWith: [...s.comparedWith] } : {}), ...(s?.minDims ? { minDims: { ...s.minDims } } : {}) };
 }
 
 /**
@@ -35,7 +36,7 @@ export function withConstantWeights(model: Model): Model {
 
 /** Op histogram, parameters and bytes per layer, and weight histograms of an encoded model. */
 export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m: string) => void = () => {}, original: Model = readModel(bytes)): Promise<ModelAnalysis> {
-  const compared = comparedConstants(original);
+  const specs = new Map(modelInputSpecs(original).map((x) => [x.name, x]));
   const s = summarize(original);
   const model = withConstantWeights(original);
   const g = model.graph;
@@ -82,7 +83,7 @@ export async function analyzeModel(bytes: Uint8Array, onProgress: (f: number, m:
     byDtype: s.byDtype,
     flops: s.flops,
     opsets: model.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`),
-    inputs: fed.map((v) => withCompared(io(v), compared)),
+    inputs: fed.map((v) => withDataHints(io(v), specs)),
     outputs: g.outputs.map(io),
     layers,
     histograms,

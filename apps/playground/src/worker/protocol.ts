@@ -28,6 +28,8 @@ export interface IoInfo {
   shape: (number | string | null)[] | null;
   /** Constants the graph compares this input with (a sample rate: 16000, 8000), for synthetic inputs the model's branches accept. */
   comparedWith?: number[];
+  /** Smallest signal length / image side (axis → size) the model's strided layers accept, when the made-up default is smaller. */
+  minDims?: Record<number, number>;
 }
 
 /** One layer: a compute node with the weights it reads (directly or through constant nodes such as DequantizeLinear). */

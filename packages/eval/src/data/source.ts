@@ -6,6 +6,7 @@
 import type { DType, StorageArray } from '@whittle/tensor';
 import type { Dim, Model } from '@whittle/graph';
 import { comparedConstants } from './compared_constants.js';
+import { withMinimumDims } from './min_dims.js';
 
 /** An n-d array as read from a file: row-major storage, shape, element type. */
 export interface DataArray {
@@ -72,18 +73,25 @@ export interface ModelInputSpec {
    * rate of 16000 or 8000: the values the model's branches are made for (see {@link comparedConstants}).
    */
   comparedWith?: readonly number[] | undefined;
+  /**
+   * Smallest size of a signal length or image side (axis → size) at which the model's shapes
+   * stay positive, when the made-up default is smaller (strided convolutions reduce 512 audio
+   * samples to nothing in some speech encoders); found by shape inference (`withMinimumDims`).
+   */
+  minDims?: Readonly<Record<number, number>> | undefined;
 }
 
-/** The model's graph inputs that are not initializers, as {@link ModelInputSpec}s. */
+/** The model's graph inputs that are not initializers, as {@link ModelInputSpec}s (with `minDims` where the made-up defaults are too small). */
 export function modelInputSpecs(model: Model): ModelInputSpec[] {
   const compared = comparedConstants(model);
-  return model.graph.inputs
+  const specs = model.graph.inputs
     .filter((i) => !model.graph.initializers.has(i.name))
     .map((i) => {
       const t = i.type?.kind === 'tensor' ? i.type : undefined;
       const values = compared.get(i.name);
       return { name: i.name, elemType: t?.elemType, shape: t?.shape, ...(values ? { comparedWith: values } : {}) };
     });
+  return withMinimumDims(model, specs);
 }
 
 /** Number of elements of a shape. */

@@ -39,7 +39,7 @@
  *
  * Synthetic (data-free) inputs from the model's input specs; dynamic dims are sized by name
  * (`dims`), image sides of rank-4 float image inputs by `imageDim` (default 224), the length of
- * a rank-2 float signal [batch, samples] by `signalDim` (default 512), any other by `defaultDim`
+ * a rank-2 float signal [batch, samples] by `signalDim` (default 512, doubled until the model's strided layers accept it), any other by `defaultDim`
  * (default 16); a dim named like a batch axis is 1 everywhere and a dim written as a sum
  * (`past_sequence_length + sequence_length`) is the sum of its terms. The source's description
  * lists the sizes chosen:

@@ -8,6 +8,9 @@ import { DataError } from './errors.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { sizeOfShape } from './source.js';
 import { CACHE_NAME, MASK_NAME, POSITION_NAME, TOKEN_TYPE_NAME, USE_CACHE_NAME } from './input_names.js';
+import { SYNTHETIC_DEFAULT_DIM, SYNTHETIC_IMAGE_DIM, SYNTHETIC_SIGNAL_DIM, imageAxes, signalAxes } from './input_axes.js';
+
+export { imageAxes } from './input_axes.js';
 
 /** Options of {@link syntheticSource}. */
 export interface SyntheticOptions {
@@ -43,40 +46,7 @@ export interface SyntheticOptions {
   values?: Readonly<Record<string, number>> | undefined;
 }
 
-/** Default size of a dynamic image side ({@link SyntheticOptions.imageDim}). */
-export const SYNTHETIC_IMAGE_DIM = 224;
-/** Default size of the dynamic length of a 1-D signal input ({@link SyntheticOptions.signalDim}). */
-export const SYNTHETIC_SIGNAL_DIM = 512;
-/** Default size of any other dynamic dim ({@link SyntheticOptions.defaultDim}). */
-export const SYNTHETIC_DEFAULT_DIM = 16;
-
-const FLOATS = new Set(['float32', 'float16', 'bfloat16', 'float64']);
-// key/value caches and recurrent state look like [batch, heads, length, head_dim] images by shape
-const STATE_NAME = /past|present|cache|(^|[._])(key|value|state|h|c)([._]|$)/i;
-
-/**
- * The spatial axes of an image-like input, else none: a rank-4 float input laid out NCHW (a
- * fixed channel count at axis 1: axes 2 and 3) or NHWC (1 to 4 fixed channels last, axis 1 not
- * fixed: axes 1 and 2), not named as a cache or state (`past_key_values.0.key`, `state`). Only
- * these get image-sized dynamic dims; other dynamic dims (sequence lengths, feature counts) stay
- * small, and so does a named dim that is also used elsewhere (a float attention mask
- * [batch, 1, seq, seq] next to token ids [batch, seq]).
- */
-export function imageAxes(spec: ModelInputSpec): number[] {
-  const s = spec.shape;
-  if (!s || s.length !== 4 || (spec.elemType !== undefined && !FLOATS.has(spec.elemType)) || STATE_NAME.test(spec.name)) return [];
-  const fixed = (d: unknown): d is number => typeof d === 'number' && d >= 0;
-  if (fixed(s[1])) return [2, 3];
-  if (fixed(s[3]) && s[3] >= 1 && s[3] <= 4) return [1, 2];
-  return [];
-}
-
-/** The length axis of a 1-D signal input (audio samples: a rank-2 float [batch, length]), else none. */
-function signalAxes(spec: ModelInputSpec): number[] {
-  const s = spec.shape;
-  if (!s || s.length !== 2 || (spec.elemType !== undefined && !FLOATS.has(spec.elemType)) || typeof s[0] === 'number' || typeof s[1] === 'number') return [];
-  return [1];
-}
+export { SYNTHETIC_DEFAULT_DIM, SYNTHETIC_IMAGE_DIM, SYNTHETIC_SIGNAL_DIM } from './input_axes.js';
 
 function positiveInt(what: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new DataError(`synthetic data: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
@@ -136,8 +106,12 @@ function dimsOf(spec: ModelInputSpec, opts: SyntheticOptions, roles: ReturnType<
     // a merged decoder accepts it, and the attention mask's sum stays the new tokens' count
     if (shared && roles.cache.has(d) && opts.defaultDim === undefined) return { v: 0, why: 'empty cache' };
     const plain = shared && roles.plain.has(d);
-    if (image.includes(k) && !plain) return { v: opts.imageDim ?? opts.defaultDim ?? SYNTHETIC_IMAGE_DIM, why: 'image side' };
-    if (signal.includes(k) && !plain) return { v: opts.signalDim ?? opts.defaultDim ?? SYNTHETIC_SIGNAL_DIM, why: 'signal length' };
+    // the model's strided layers may need more than the default (an explicit size is the caller's)
+    const min = spec.minDims?.[k];
+    const atLeast = (given: number | undefined, def: number, why: string): { v: number; why: string } =>
+      given === undefined && min !== undefined && min > def ? { v: min, why: `${why}; ${def} collapses to nothing in the model's strided layers` } : { v: given ?? def, why };
+    if (image.includes(k) && !plain) return atLeast(opts.imageDim ?? opts.defaultDim, SYNTHETIC_IMAGE_DIM, 'image side');
+    if (signal.includes(k) && !plain) return atLeast(opts.signalDim ?? opts.defaultDim, SYNTHETIC_SIGNAL_DIM, 'signal length');
     return { v: opts.defaultDim ?? SYNTHETIC_DEFAULT_DIM };
   };
   const dims = spec.shape.map((d, k) => {
