@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The one test command (README, .ci/run): import-boundary and structure checks (`pnpm lint`), build (turbo: every package's
+// The one test command (README, .ci/run): import-boundary, structure and changeset checks (`pnpm lint`), build (turbo: every package's
 // dist and every app), typecheck (sources and tests), the pack test (tests/pack/run.mjs: the
 // published tarballs installed offline into a fresh project and used from Node, a Vite bundle in
 // Chromium and the packed CLI), then every package's vitest suite in one run; ends with the line
 // `N passed, M failed` summed over all packages, where each failed check (boundaries, structure,
-// build, typecheck, pack) counts as one failure. `--no-build` skips build, typecheck and the pack test
+// changesets, build, typecheck, pack) counts as one failure. `--no-build` skips build, typecheck and the pack test
 // (tests run from the TypeScript sources and do not need a build).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -27,6 +27,7 @@ function check(name, command, args) {
 const failedNames = [];
 if (!check('boundaries', process.execPath, [join(root, 'scripts/check-boundaries.mjs')])) failedNames.push('boundaries');
 if (!check('structure', process.execPath, [join(root, 'scripts/check-structure.mjs')])) failedNames.push('structure');
+if (!check('changesets', process.execPath, [join(root, 'scripts/check-changesets.mjs')])) failedNames.push('changesets');
 if (!noBuild) {
   if (!check('build', 'pnpm', ['run', 'build'])) failedNames.push('build');
   if (!check('typecheck', 'pnpm', ['run', 'typecheck'])) failedNames.push('typecheck');
