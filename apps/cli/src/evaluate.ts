@@ -232,6 +232,8 @@ export interface EvaluateVariantOptions {
   metric?: UserMetric;
   /** Time batch-1 / batch-N latency (default true; single float input models only). */
   latency?: boolean;
+  /** Batch N of the latency (default 64, lowered to what memory allows; the baseline's for the variants, so rows compare). */
+  latencyBatchN?: number;
   model?: Model;
   path?: string;
 }
@@ -332,7 +334,7 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
     Object.assign(metrics, user);
   }
   if (Object.keys(metrics).length) v.metrics = metrics;
-  if (opts.latency !== false && o.dynamicBatch) v.latency = await measureLatencyOrt(bytes, { sampleShape: o.sampleShape, batchN: 64, runs: 30 });
+  if (opts.latency !== false && o.dynamicBatch) v.latency = await measureLatencyOrt(bytes, { sampleShape: o.sampleShape, batchN: opts.latencyBatchN ?? 64, runs: 30 });
   else if (opts.latency !== false && inputs.length === 1 && inputs[0]?.elemType === 'float32') v.latency = await measureLatencyOrt(bytes, { sampleShape: o.sampleShape, batchN: 0, runs: 30 });
   if (opts.path) v.path = opts.path;
   return v;

@@ -19,6 +19,20 @@ export interface MeasureLatencyOptions {
   /** onnxruntime intra-op threads (default 1, so results compare across machines' loads). */
   intraOpNumThreads?: number;
   inputName?: string;
+  /**
+   * Memory the batch-N run may take (default: a quarter of the memory available to the process,
+   * at most 4 GiB). Batch N is halved until N times what one sample took at batch 1 (memory onnxruntime
+   * grew by on the first run, or the outputs' bytes if more) fits: a speech encoder returning
+   * 1500×1500 attention maps needs ~0.4 GB a sample, 27 GB at batch 64.
+   */
+  memoryBudgetBytes?: number;
+}
+
+/** What one sample costs in memory: the growth of the first run at batch 1, at least its outputs. */
+function sampleBytes(rssGrowth: number, outputs: Record<string, { data: { byteLength?: number } | unknown[] }>): number {
+  let out = 0;
+  for (const o of Object.values(outputs)) out += (o.data as { byteLength?: number }).byteLength ?? 8 * (o.data as unknown[]).length;
+  return Math.max(rssGrowth, out);
 }
 
 /**
@@ -37,12 +51,16 @@ export async function measureLatencyOrt(model: OrtModelSource, opts: MeasureLate
     if (!input) throw new ArgumentError('measureLatencyOrt: the model has no input');
     const per = opts.sampleShape.reduce((a, b) => a * b, 1);
     const budget = opts.budgetMs ?? 15_000;
+    let perSample = 0;
     const time = async (batch: number): Promise<LatencyStats> => {
       const feed = { [input]: { data: new Float32Array(batch * per), dims: [batch, ...opts.sampleShape] } };
-      // the first run (untimed: it sizes buffers) tells what the budget affords
+      // the first run (untimed: it sizes buffers) tells what the budget affords, and at batch 1
+      // what a sample costs in memory
+      const rss0 = process.memoryUsage.rss();
       const t0 = performance.now();
-      await runner.run(feed);
+      const out = await runner.run(feed);
       const first = Math.max(performance.now() - t0, 1e-3);
+      if (batch === 1) perSample = sampleBytes(process.memoryUsage.rss() - rss0, out);
       const warm = Math.max(1, Math.min(warmup, Math.floor((0.2 * budget) / first)));
       const timed = Math.min(runs, Math.max(5, Math.floor(budget / first)));
       for (let i = 1; i < warm; i++) await runner.run(feed);
@@ -55,7 +73,16 @@ export async function measureLatencyOrt(model: OrtModelSource, opts: MeasureLate
       return latencyStats(samples, batch, warm);
     };
     const result: LatencyResult = { runtime: 'onnxruntime-node (cpu)', intraOpNumThreads: threads, batch1: await time(1) };
-    const n = opts.batchN ?? 64;
+    const asked = opts.batchN ?? 64;
+    // process.availableMemory (Node ≥ 20.13) counts cgroup limits; unknown: assume 8 GB free
+    const free = (process as { availableMemory?: () => number }).availableMemory?.() ?? 8 * 2 ** 30;
+    const memory = opts.memoryBudgetBytes ?? Math.min(4 * 2 ** 30, free / 4);
+    let n = asked;
+    while (n > 1 && n * perSample > memory) n = Math.floor(n / 2);
+    if (n < asked && asked > 1) {
+      const gb = (b: number): string => `${(b / 2 ** 30).toFixed(1)} GB`;
+      result.batchNLimit = `batch ${asked} would take ~${gb(asked * perSample)} (${(perSample / 2 ** 20).toFixed(0)} MB a sample at batch 1) of a ${gb(memory)} budget: ${n > 1 ? `timed at batch ${n}` : 'batch N not timed'}`;
+    }
     if (n > 1) result.batchN = await time(n);
     return result;
   } finally {

@@ -34,6 +34,8 @@ export interface LatencyResult {
   intraOpNumThreads?: number;
   batch1: LatencyStats;
   batchN?: LatencyStats;
+  /** Why batch N is smaller than asked or missing: the memory it would have taken. */
+  batchNLimit?: string;
   /** Speed against the baseline measured interleaved in one run (set by the comparison). */
   vsBaseline?: LatencyVsBaseline;
 }

@@ -112,7 +112,10 @@ export function buildReport(variants: readonly VariantResult[], opts: BuildRepor
   // without accuracies (fidelity runs), the front trades size against fidelity to the baseline (itself: 1)
   const withAccuracy = variants.some((v) => v.accuracy !== undefined);
   const fidelityOf = (v: VariantResult, key: 'top1Agreement' | 'cosine'): number | undefined => (v.name === baseName ? 1 : v.fidelity?.[key]);
-  const agreement = !withAccuracy && variants.every((v) => fidelityOf(v, 'top1Agreement') !== undefined);
+  // top-1 agreement ranks only when it tells variants apart: on made-up inputs a decoder often
+  // predicts one token everywhere, and 100 % for all would put the smallest alone on the front
+  const agreements = variants.map((v) => fidelityOf(v, 'top1Agreement'));
+  const agreement = !withAccuracy && agreements.every((a) => a !== undefined) && new Set(agreements).size > 1;
   const axis = withAccuracy ? 'accuracy' : agreement ? 'top-1 agreement' : 'output cosine';
   const quality = (v: VariantResult): number | undefined => (withAccuracy ? v.accuracy : fidelityOf(v, agreement ? 'top1Agreement' : 'cosine'));
   const front = paretoFront(variants.map((v) => ({ size: v.size[basis], accuracy: quality(v) })));
@@ -199,7 +202,8 @@ export function reportToMarkdown(r: EvaluationReport): string {
   if (lat) {
     lines.push(
       `Latency: ${lat.runtime}${lat.intraOpNumThreads !== undefined ? `, ${lat.intraOpNumThreads} intra-op thread(s)` : ''}, ` +
-        `${lat.batch1.warmup} warm-up + ${lat.batch1.runs} timed run${lat.batch1.runs === 1 ? '' : 's'} at batch 1 (fewer where a run takes seconds: ~15 s per batch size); timings depend on the machine and its load.`,
+        `${lat.batch1.warmup} warm-up + ${lat.batch1.runs} timed run${lat.batch1.runs === 1 ? '' : 's'} at batch 1 (fewer where a run takes seconds: ~15 s per batch size); timings depend on the machine and its load.` +
+        (lat.batchNLimit ? ` Memory: ${lat.batchNLimit}.` : ''),
     );
   }
   if (vs) {

@@ -60,6 +60,24 @@ describe('compareLatencyOrt: speed against the first model, interleaved in one r
     }
   });
 
+  it('batch N fits the memory budget: halved until N samples (at least their outputs) fit, and the report says why', async () => {
+    // one sample returns a 256×256 float32 map (256 KiB), as a speech encoder returns attention maps
+    const b = new GraphBuilder('maps');
+    const x = b.input('x', 'float32', ['N', 256]);
+    b.output(b.node('Mul', [b.node('Unsqueeze', [x, b.initializer('ax', tensor(BigInt64Array.from([2n]), [1], 'int64', { backend: 'cpu' }))]), b.node('Unsqueeze', [x, b.initializer('ay', tensor(BigInt64Array.from([1n]), [1], 'int64', { backend: 'cpu' }))])]), 'float32', ['N', 256, 256]);
+    const bytes = writeModel(b.model([{ domain: '', version: 17 }]));
+    const budget = 4 * 2 ** 20;
+    const lat = await measureLatencyOrt(bytes, { sampleShape: [256], batchN: 64, runs: 5, warmup: 1, memoryBudgetBytes: budget });
+    const n = lat.batchN?.batchSize ?? 0;
+    expect(n).toBeLessThanOrEqual(16); // 16 maps are the 4 MiB budget
+    expect(n * 256 * 256 * 4).toBeLessThanOrEqual(budget);
+    expect(lat.batchNLimit).toMatch(/^batch 64 would take ~\d+\.\d GB \(\d+ MB a sample at batch 1\) of a 0\.0 GB budget: (timed at batch \d+|batch N not timed)$/);
+    // a budget with room leaves batch 64 alone
+    const roomy = await measureLatencyOrt(bytes, { sampleShape: [256], batchN: 64, runs: 5, warmup: 1, memoryBudgetBytes: 2 ** 34 });
+    expect(roomy.batchN!.batchSize).toBe(64);
+    expect(roomy.batchNLimit).toBeUndefined();
+  });
+
   it('median of odd and even counts', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);

@@ -94,6 +94,14 @@ describe('Pareto front and report', () => {
       { name: 'small', technique: 'int4', size: size(130), fidelity: fid(undefined, 0.99) },
     ]);
     expect([c.paretoAxis, c.paretoFront]).toEqual(['output cosine', ['small', 'fp32']]);
+    // every variant agreeing on every top-1 (a decoder predicting one token for all made-up
+    // inputs) ranks nothing: the front is by cosine, with the baseline on it
+    const tied = buildReport([
+      { name: 'q8', technique: 'original', size: size(1000) },
+      { name: 'q4', technique: 'int4', size: size(600), fidelity: fid(1, 0.71) },
+      { name: 'f16', technique: 'float16', size: size(990), fidelity: fid(1, 0.997) },
+    ]);
+    expect([tied.paretoAxis, tied.paretoFront]).toEqual(['output cosine', ['q4', 'f16', 'q8']]);
   });
 });
 

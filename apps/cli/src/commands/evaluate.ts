@@ -58,7 +58,11 @@ export function addEvaluateCommand(program: Command): void {
         const bytes = new Uint8Array(readFileSync(userPath(m)));
         const data = await openCliData(o.data, model, 'test', text);
         task ??= (o.task as Task | undefined) ?? defaultTask(data.source);
-        const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, task, latency: o.latency, ...(reference ? { reference } : {}), ...(o.output ? { output: o.output } : {}), ...(metric ? { metric } : {}), path: m });
+        // the variants are timed at the batch the baseline's memory allowed, so the columns compare
+        const baseLatency = variants[0]?.latency;
+        const latencyBatchN = baseLatency ? (baseLatency.batchN?.batchSize ?? 0) : undefined;
+        const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, task, latency: o.latency, ...(latencyBatchN !== undefined ? { latencyBatchN } : {}), ...(reference ? { reference } : {}), ...(o.output ? { output: o.output } : {}), ...(metric ? { metric } : {}), path: m });
+        if (v.latency?.batchNLimit && !variants.length) process.stderr.write(`note: latency: ${v.latency.batchNLimit}\n`);
         reference ??= v.run;
         info ??= { name: data.name, description: data.source.description, count: v.run.count, kind: data.source.kind, dataFree: data.source.dataFree };
         const { logits: _l, run: _r, ...rest } = v;
