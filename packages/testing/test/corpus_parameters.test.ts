@@ -1,9 +1,11 @@
 /**
  * Parameter counts of the corpus models against a reference read straight from the protobuf
- * bytes (a small wire-format walker here, not @whittle/onnx's decoder): every initializer
- * element plus every Constant node tensor that is a weight — floating point with more than one
- * element and not only read as Resize scales/roi, or of another type and read as the weight of
- * DequantizeLinear / MatMulInteger / ConvInteger — in the main graph and every subgraph.
+ * bytes (a small wire-format walker here, not @whittle/onnx's decoder): the initializers that are
+ * weights (more than one element, not of an index type, or read as a quantized op's weight) plus
+ * every Constant node tensor that is a weight — floating point with more than one element and not
+ * only read as Resize scales/roi, or of another type and read as the weight of DequantizeLinear /
+ * MatMulInteger / ConvInteger — in the main graph and every subgraph; scales and zero points of
+ * quantized weights are not parameters.
  */
 import { summarize } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
@@ -88,19 +90,68 @@ function graphs(g: Uint8Array, all: { nodes: RawNode[]; initializers: Uint8Array
 }
 
 const FLOAT_TYPES = new Set([1, 10, 11, 16]); // float, float16, double, bfloat16
+const INDEX_TYPES = new Set([6, 7, 8, 9, 12, 13]); // int32, int64, string, bool, uint32, uint64
+const INTEGER_TYPES = new Set([2, 3, 4, 5, 21, 22]); // uint8, int8, uint16, int16, uint4, int4
 
+/** Inputs of quantized ops that hold the weight, and those that hold its (or the activations') scales and zero points. */
+const QUANT_INPUTS: Record<string, { weight: number; params: number[] }> = {
+  DequantizeLinear: { weight: 0, params: [1, 2] },
+  QuantizeLinear: { weight: -1, params: [1, 2] },
+  MatMulInteger: { weight: 1, params: [2, 3] },
+  ConvInteger: { weight: 1, params: [2, 3] },
+  DynamicQuantizeMatMul: { weight: 1, params: [2, 3] },
+  MatMulIntegerToFloat: { weight: 1, params: [2, 3, 4, 5] },
+  MatMulNBits: { weight: 1, params: [2, 3, 4] },
+};
+
+/**
+ * Parameters as a float model has them: tensors of more than one element and no index type, and
+ * integer tensors read as a quantized op's weight; scales and zero points are not parameters —
+ * those quantized ops' parameter inputs, and the Sub / Mul operands that dequantize an integer
+ * tensor after a Cast (Transformers.js' dynamic-int8 convolutions).
+ */
 function reference(bytes: Uint8Array): { parameters: number; constantWeights: number; inSubgraphs: number; skippedConstants: number } {
   const model = fields(bytes);
   const all: { nodes: RawNode[]; initializers: Uint8Array[]; inSubgraph: boolean }[] = [];
   graphs(model.get(7)![0] as Uint8Array, all, false);
-  const readers = new Map<string, { op: string; input: number }[]>();
-  for (const g of all) for (const n of g.nodes) n.inputs.forEach((x, i) => x && (readers.get(x) ?? readers.set(x, []).get(x)!).push({ op: n.op, input: i }));
+  const readers = new Map<string, { op: string; input: number; node: RawNode }[]>();
+  const producer = new Map<string, RawNode>();
+  for (const g of all) {
+    for (const n of g.nodes) {
+      n.inputs.forEach((x, i) => x && (readers.get(x) ?? readers.set(x, []).get(x)!).push({ op: n.op, input: i, node: n }));
+      for (const y of n.outputs) producer.set(y, n);
+    }
+  }
+  const initializerTypes = new Map<string, number>();
+  for (const g of all) for (const t of g.initializers) initializerTypes.set(text(fields(t).get(8)?.[0]), tensorInfo(t).dataType);
+  // Cast outputs of integer tensors, and Sub outputs that subtract a zero point from them
+  const castOfInteger = (x: string): boolean => {
+    const p = producer.get(x);
+    return !!p && p.op === 'Cast' && INTEGER_TYPES.has(initializerTypes.get(p.inputs[0] ?? '') ?? 0);
+  };
+  const dequantOperand = (u: { op: string; input: number; node: RawNode }): boolean => {
+    if (u.op !== 'Sub' && u.op !== 'Mul') return false;
+    const other = u.node.inputs[1 - u.input] ?? '';
+    if (castOfInteger(other)) return true;
+    const p = producer.get(other);
+    return u.op === 'Mul' && !!p && p.op === 'Sub' && castOfInteger(p.inputs[0] ?? '');
+  };
+  const isParam = (name: string): boolean => {
+    const uses = readers.get(name) ?? [];
+    return uses.length > 0 && uses.every((u) => QUANT_INPUTS[u.op]?.params.includes(u.input) || dequantOperand(u));
+  };
+  const readAsWeight = (name: string): boolean => (readers.get(name) ?? []).some((u) => QUANT_INPUTS[u.op]?.weight === u.input);
+  const counts = (name: string, elements: number, dataType: number): boolean =>
+    !isParam(name) && (readAsWeight(name) || (elements > 1 && !INDEX_TYPES.has(dataType)));
   let parameters = 0;
   let constantWeights = 0;
   let inSubgraphs = 0;
   let skippedConstants = 0;
   for (const g of all) {
-    for (const t of g.initializers) parameters += tensorInfo(t).elements;
+    for (const t of g.initializers) {
+      const { elements, dataType } = tensorInfo(t);
+      if (counts(text(fields(t).get(8)?.[0]), elements, dataType)) parameters += elements;
+    }
     for (const n of g.nodes) {
       if (n.op !== 'Constant' || !n.value) continue;
       const { elements, dataType } = tensorInfo(n.value);
@@ -108,7 +159,7 @@ function reference(bytes: Uint8Array): { parameters: number; constantWeights: nu
       const weight = FLOAT_TYPES.has(dataType)
         ? elements > 1 && (uses.length === 0 || uses.some((u) => !(u.op === 'Resize' && (u.input === 1 || u.input === 2))))
         : uses.some((u) => (u.op === 'DequantizeLinear' && u.input === 0) || ((u.op === 'MatMulInteger' || u.op === 'ConvInteger') && u.input === 1));
-      if (!weight) {
+      if (!weight || isParam(n.outputs[0]!)) {
         skippedConstants++;
         continue;
       }

@@ -141,8 +141,10 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
     };
     const outer = scope.parent ? scopeTypes.get(scope.parent.graph) : undefined;
     const outerData = scope.parent ? scopeData.get(scope.parent.graph) : undefined;
-    // given dim sizes enter the main graph's input shapes, so shape rules compute with numbers
-    const inferred = scope.path === '' && opts.dims ? { ...g, inputs: g.inputs.map((v) => withDims(v, opts.dims!)) } : g;
+    // given dim sizes enter the main graph's input shapes, and so does batch 1 for a leading dim
+    // left open (a symbolic batch stops Reshapes from resolving, and attention's work counted 0)
+    const given = scope.path === '' ? { ...leadingDims(g, opts.dims, assumed), ...opts.dims } : undefined;
+    const inferred = given && Object.keys(given).length ? { ...g, inputs: g.inputs.map((v) => withDims(v, given)) } : g;
     const { types, data } = inferValueTypes(inferred, { opset: opsetVersion(model) ?? 21, ...(outer ? { outer } : {}), ...(outerData ? { outerData } : {}) });
     scopeTypes.set(g, types);
     scopeData.set(g, data);
@@ -185,6 +187,19 @@ export function summarize(model: Model, opts: { dims?: Record<string, number> } 
 }
 
 /** `v` with its named dims replaced by the sizes in `dims`. */
+/** Symbolic leading (batch) dims of the graph's inputs not given in `dims`: each taken as 1 and listed in `assumed`. */
+function leadingDims(g: Graph, dims: Readonly<Record<string, number>> | undefined, assumed: Set<string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of g.inputs) {
+    const d = v.type?.kind === 'tensor' ? v.type.shape?.[0] : undefined;
+    if (typeof d === 'string' && d !== '' && dims?.[d] === undefined && !g.initializers.has(v.name)) {
+      out[d] = 1;
+      assumed.add(d);
+    }
+  }
+  return out;
+}
+
 function withDims(v: ValueInfo, dims: Readonly<Record<string, number>>): ValueInfo {
   const t = v.type;
   if (t?.kind !== 'tensor' || !t.shape) return v;
