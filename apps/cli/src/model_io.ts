@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 // @whittle/eval (and with it onnxruntime-node) is imported when a model is written, not at
 // start-up: `whittle inspect` reads models only (see `pnpm bench cli`).
 import type { TransformersJsDtype } from '@whittle/eval';
@@ -100,8 +100,12 @@ export function checkOutputPath(path: string, file: string, input?: string): voi
 async function resolveOutput(path: string, opts: WriteOutputOptions): Promise<string> {
   let p = userPath(path);
   if (opts.transformersJs) {
-    const { transformersJsPath } = await import('@whittle/eval');
-    p = join(p, transformersJsPath(opts.transformersJs as TransformersJsDtype));
+    const { parseTransformersJsFileName, transformersJsPath } = await import('@whittle/eval');
+    // a sub-model of a Transformers.js folder (…/onnx/encoder_model_quantized.onnx) keeps its
+    // stem: Whisper's encoder loads from encoder_model_q4.onnx, not model_q4.onnx
+    const input = opts.input ? userPath(opts.input) : undefined;
+    const stem = input && basename(dirname(input)) === 'onnx' ? parseTransformersJsFileName(basename(input))?.stem : undefined;
+    p = join(p, transformersJsPath(opts.transformersJs as TransformersJsDtype, stem ?? 'model'));
   }
   checkOutputPath(path, p, opts.input);
   return p;

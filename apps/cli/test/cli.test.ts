@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,6 +169,19 @@ describe('whittle CLI', { timeout: 300_000 }, () => {
     expect(existsSync(path)).toBe(true);
     // 30 % magnitude pruning + int8 per-channel weights, no fine-tuning: logits barely move
     expect(cosine(await logits(zoo), await logits(path))).toBeGreaterThan(0.99);
+  });
+
+  it('--transformers-js on a sub-model of a Transformers.js folder keeps its stem (onnx/encoder_model.onnx → onnx/encoder_model_quantized.onnx, as Transformers.js loads it)', async () => {
+    const sub = join(dir, 'folder', 'onnx');
+    mkdirSync(sub, { recursive: true });
+    copyFileSync(zoo, join(sub, 'encoder_model.onnx'));
+    const r = await whittleInProcess('quantize', 'dynamic', join(sub, 'encoder_model.onnx'), '-o', join(dir, 'out_folder'), '--transformers-js', 'q8');
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'out_folder', 'onnx'))).toEqual(['encoder_model_quantized.onnx']);
+    // a file outside such a folder is the folder's one model
+    const r2 = await whittleInProcess('quantize', 'dynamic', zoo, '-o', join(dir, 'out_plain'), '--transformers-js', 'q8');
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(readdirSync(join(dir, 'out_plain', 'onnx'))).toEqual(['model_quantized.onnx']);
   });
 
   it('distill: a spec-built student learns the teacher; a recipe prune -> distill takes --teacher', async () => {
