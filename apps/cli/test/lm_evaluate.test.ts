@@ -16,6 +16,8 @@ import '@whittle/quantize';
 import { type EvaluationReport, decoderIo, forwardLogits, greedyGenerate, openOrtDecoder, slidingPerplexity } from '@whittle/eval/node';
 import { lmCorpus, lmZooModel } from '@whittle/testing/lm';
 import { addEvaluateCommand } from '../src/commands/evaluate.js';
+import { lmEvaluationSkipped } from '../src/commands/evaluate_lm.js';
+import { GraphBuilder } from '@whittle/graph';
 import { textUnitFor } from '../src/data.js';
 import { UsageError } from '../src/errors.js';
 import { exportTransformersJs } from '../src/commands/export_transformers.js';
@@ -25,6 +27,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = ['whittle-source.mjs', 'whittle.mjs'].map((f) => join(here, '..', 'bin', f)).find((f) => existsSync(f))!;
 const dir = mkdtempSync(join(tmpdir(), 'whittle-lm-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('evaluate --task lm on a decoder the KV-cache evaluation does not run', () => {
+  it('says why and which flags went unused: a seq2seq decoder (past_key_values.N.decoder.key), a decoder without cache', () => {
+    const decoder = (names: string[]): ReturnType<GraphBuilder['model']> => {
+      const b = new GraphBuilder('d');
+      for (const n of names) b.input(n, n === 'input_ids' ? 'int64' : 'float32', ['batch', 'seq']);
+      b.output(b.node('Identity', ['input_ids']), 'int64', ['batch', 'seq']);
+      return b.model();
+    };
+    const whisper = lmEvaluationSkipped(decoder(['input_ids', 'encoder_hidden_states', 'past_key_values.0.decoder.key', 'past_key_values.0.decoder.value', 'past_key_values.0.encoder.key']), { prompts: 4, genTokens: 8 });
+    expect(whisper).toMatch(/its cache inputs are named past_key_values\.0\.decoder\.key, past_key_values\.0\.decoder\.value, … \(an encoder-decoder's decoder/);
+    expect(whisper).toMatch(/teacher-forced perplexity over the data's windows only; --prompts, --gen-tokens not used$/);
+    expect(lmEvaluationSkipped(decoder(['input_ids']), {})).toMatch(/it has no past_key_values inputs: measured teacher-forced perplexity over the data's windows only$/);
+  });
+});
 
 describe('evaluate --task lm on a KV-cache decoder', () => {
   it('sliding-window perplexity, greedy agreement with the first model, tokens/s; report and model card', async () => {

@@ -6,7 +6,7 @@ import { type UserMetric, type VariantResult, buildReport, compareLatencyOrt, lo
 import { writeFileAtomic } from '@whittle/onnx/node';
 import { openCliData, textUnitFor, textUnitHelp } from '../data.js';
 import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, taskInfo } from '../evaluate.js';
-import { type LmFlags, evaluateLmVariants, usesLmEvaluation } from './evaluate_lm.js';
+import { type LmFlags, evaluateLmVariants, lmEvaluationSkipped, usesLmEvaluation } from './evaluate_lm.js';
 import { readInput, userPath } from '../model_io.js';
 import { UsageError } from '../errors.js';
 
@@ -73,6 +73,7 @@ export function addEvaluateCommand(program: Command): void {
       if (!variants.length || !info || !task || !reference) throw new UsageError('give at least one model');
       if (o.latency && baseModel) await speedVsBaseline(variants, sources, baseModel);
       const lm = task === 'lm' && baseModel && usesLmEvaluation(baseModel) ? await evaluateLmVariants(models, variants, (await openCliData(o.data, baseModel, 'test', text)).source, o, o.latency) : undefined;
+      if (task === 'lm' && baseModel && !lm) process.stderr.write(`note: ${lmEvaluationSkipped(baseModel, o)}\n`);
       const report = buildReport(variants, {
         ...(lm ? { lm } : {}),
         title: 'Whittle evaluation report',

@@ -23,6 +23,20 @@ export function usesLmEvaluation(model: Model): boolean {
   return isCachedDecoder(model.graph.inputs.map((i) => i.name));
 }
 
+/**
+ * Why `--task lm` measured only teacher-forced perplexity on this model: the KV-cache evaluation
+ * (sliding windows, greedy generation, tokens/s) runs decoder-only models with
+ * `past_key_values.N.key/value` inputs; names the flags that went unused.
+ */
+export function lmEvaluationSkipped(model: Model, o: LmFlags): string {
+  const cache = model.graph.inputs.map((i) => i.name).filter((n) => /^past_key_values\./.test(n));
+  const unused = (['window', 'stride', 'prompts', 'promptLength', 'genTokens'] as const).filter((k) => o[k] !== undefined).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  const why = cache.length
+    ? `its cache inputs are named ${cache.slice(0, 2).join(', ')}${cache.length > 2 ? ', …' : ''} (an encoder-decoder's decoder, whose prompts need the encoder's states)`
+    : 'it has no past_key_values inputs';
+  return `the KV-cache evaluation (sliding-window perplexity, greedy generation against the baseline, tokens/s) runs decoder-only models with past_key_values.N.key/value inputs; ${why}: measured teacher-forced perplexity over the data's windows only${unused.length ? `; ${unused.join(', ')} not used` : ''}`;
+}
+
 /** Tokens per window of the data (the first sample's input_ids length). */
 async function dataWindow(source: DataSource): Promise<number | undefined> {
   for await (const c of source.chunks()) {
