@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Model, PassContextInit, TrainingData, TrainingLoss } from '@whittle/graph';
-import { type DataSource, DataError, TEXT_UNITS, type TextUnit, loadMnist, memorySource, modelInputSpecs, openData, trainingDataFrom, type ModelInputSpec, type OpenDataOptions } from '@whittle/eval';
+import { type DataSource, DataError, TEXT_UNITS, type TextUnit, loadMnist, memorySource, openData, trainingDataFrom, type ModelInputSpec, type OpenDataOptions } from '@whittle/eval';
 import { nodeDataFiles } from '@whittle/eval/node';
 import { userPath } from './model_io.js';
 import { UsageError } from './errors.js';
+import { cliInputSpecs } from './folder_shapes.js';
 
 /** A labeled split: samples row-major with one label each. */
 export interface LabeledSplit {
@@ -76,7 +77,7 @@ const notedSynthetic = new Set<string>();
  * .jsonl, a YAML/JSON data spec) or `synthetic[:N]`. `text` chooses raw text's document unit (line or whole file).
  */
 export async function openCliData(data: string, model: Model, split: 'train' | 'test', text: Pick<OpenDataOptions, 'textUnit' | 'defaultTextUnit'> = {}): Promise<CliData> {
-  const inputs = modelInputSpecs(model);
+  const inputs = cliInputSpecs(model);
   if (data === 'mnist') {
     const sampleShape = mnistShape(inputs);
     const mismatch = mnistMismatch(inputs, sampleShape);

@@ -1,7 +1,7 @@
 import { outputClassColumns, type Model } from '@whittle/graph';
 import {
   type DataSource, type MetricArray, type ModelInputSpec, type OrtFeed, type TaskInfo, type UserMetric, type VariantResult,
-  EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, modelInputSpecs, poolEmbeddings,
+  EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, poolEmbeddings,
 } from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
 import { DataError, scoreMidpoint } from '@whittle/eval';
@@ -9,6 +9,7 @@ import { WhittleError } from '@whittle/tensor';
 import type { LabeledSplit } from './data.js';
 import { UsageError } from './errors.js';
 import { classLabelCount, defaultOutput, isLabelVector, labelsAsScores } from './label_outputs.js';
+import { cliInputSpecs } from './folder_shapes.js';
 
 /** Tasks `whittle evaluate` measures. */
 export const TASKS = ['classification', 'fidelity', 'lm', 'regression', 'embedding'] as const;
@@ -241,7 +242,7 @@ export interface EvaluateVariantOptions {
 /** Size, task metrics, fidelity and latency of one encoded model, measured in onnxruntime-node. */
 export async function evaluateVariant(name: string, technique: string, bytes: Uint8Array, data: DataSource | LabeledSplit, opts: EvaluateVariantOptions = {}): Promise<VariantResult & { logits: Float32Array; run: SourceOutputs }> {
   const model = opts.model ?? readModel(bytes);
-  const inputs = modelInputSpecs(model);
+  const inputs = cliInputSpecs(model);
   const source = 'chunks' in data ? data : splitSource(data, inputs);
   const task = opts.task ?? defaultTask(source);
   const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined, name, labelClasses: classLabelCount(model) });

@@ -7,6 +7,7 @@ import type { TransformersJsDtype } from '@whittle/eval';
 import { NoCompressionError, type Model, graphScopes, weightBytes } from '@whittle/graph';
 import { PROTOBUF_LIMIT, externalTarget, readModel, readModelFile, tensorDataBytes, writeFileAtomic, writeModel, writeModelFile } from '@whittle/onnx/node';
 import { UsageError } from './errors.js';
+import { noteFolderShapes } from './folder_shapes.js';
 
 /**
  * Resolve a user path against the directory the command was typed in. Only when whittle runs as
@@ -28,7 +29,10 @@ export function checkInputFile(path: string): string {
 
 /** Read an input model, naming the path when it is missing or not a file. */
 export async function readInput(path: string, opts: Parameters<typeof readModelFile>[1] = {}): Promise<Model> {
-  return readModelFile(checkInputFile(path), opts);
+  const file = checkInputFile(path);
+  const model = await readModelFile(file, opts);
+  noteFolderShapes(model, file);
+  return model;
 }
 
 /** Options of {@link writeOutput}. */

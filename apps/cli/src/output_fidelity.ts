@@ -9,8 +9,9 @@
  */
 import { statSync } from 'node:fs';
 import { outputClassColumns, type Model } from '@whittle/graph';
-import { FidelityAccumulator, batchesOf, modelInputSpecs, syntheticSource, type DataSource } from '@whittle/eval';
+import { FidelityAccumulator, batchesOf, syntheticSource, type DataSource } from '@whittle/eval';
 import { openCliData } from './data.js';
+import { cliInputSpecs } from './folder_shapes.js';
 
 /** Samples compared (one batch). */
 export const FIDELITY_SAMPLES = 4;
@@ -70,7 +71,7 @@ type Feeds = Record<string, { data: unknown; dims: number[]; type: string }>;
  * (a model with a fixed batch of 1 gets one sample per batch).
  */
 async function samples(model: Model, data: string | undefined): Promise<{ batches: Feeds[]; count: number; what: string; madeUp: boolean }> {
-  const inputs = modelInputSpecs(model);
+  const inputs = cliInputSpecs(model);
   const madeUp = !data || /^synthetic(:\d+)?$/.test(data);
   const source: DataSource = data ? (await openCliData(data, model, 'test')).source : syntheticSource(inputs, { count: FIDELITY_SAMPLES });
   const batches: Feeds[] = [];

@@ -9,6 +9,8 @@ import { type SourceOutputs, type Task, TASKS, defaultTask, evaluateVariant, tas
 import { type LmFlags, evaluateLmVariants, lmEvaluationSkipped, usesLmEvaluation } from './evaluate_lm.js';
 import { readInput, userPath } from '../model_io.js';
 import { UsageError } from '../errors.js';
+import { withSyntheticDimsHint } from '../synthetic_hint.js';
+import { inheritFolderShapes } from '../folder_shapes.js';
 
 /**
  * `whittle evaluate <models…> --data <mnist|path|spec> [--task …] [--metric m.mjs] [--output name]`:
@@ -52,6 +54,7 @@ export function addEvaluateCommand(program: Command): void {
       let info: { name: string; description: string; count: number; kind: string; dataFree: boolean } | undefined;
       for (const m of models) {
         const model = await readInput(m); // typed refusal of missing / non-ONNX files before timing anything
+        inheritFolderShapes(model, baseModel);
         let name = basename(m).replace(/\.onnx$/, '');
         while (names.has(name)) name += "'";
         names.add(name);
@@ -61,7 +64,9 @@ export function addEvaluateCommand(program: Command): void {
         // the variants are timed at the batch the baseline's memory allowed, so the columns compare
         const baseLatency = variants[0]?.latency;
         const latencyBatchN = baseLatency ? (baseLatency.batchN?.batchSize ?? 0) : undefined;
-        const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, task, latency: o.latency, ...(latencyBatchN !== undefined ? { latencyBatchN } : {}), ...(reference ? { reference } : {}), ...(o.output ? { output: o.output } : {}), ...(metric ? { metric } : {}), path: m });
+        const v = await evaluateVariant(name, variants.length ? 'compressed variant' : 'baseline', bytes, data.source, { model, task, latency: o.latency, ...(latencyBatchN !== undefined ? { latencyBatchN } : {}), ...(reference ? { reference } : {}), ...(o.output ? { output: o.output } : {}), ...(metric ? { metric } : {}), path: m }).catch((e: unknown) => {
+          throw withSyntheticDimsHint(e, o.data, model);
+        });
         if (v.latency?.batchNLimit && !variants.length) process.stderr.write(`note: latency: ${v.latency.batchNLimit}\n`);
         reference ??= v.run;
         info ??= { name: data.name, description: data.source.description, count: v.run.count, kind: data.source.kind, dataFree: data.source.dataFree };
