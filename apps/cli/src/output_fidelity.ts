@@ -72,8 +72,9 @@ type Feeds = Record<string, { data: unknown; dims: number[]; type: string }>;
  */
 async function samples(model: Model, data: string | undefined): Promise<{ batches: Feeds[]; count: number; what: string; madeUp: boolean }> {
   const inputs = cliInputSpecs(model);
-  const madeUp = !data || /^synthetic(:\d+)?$/.test(data);
   const source: DataSource = data ? (await openCliData(data, model, 'test')).source : syntheticSource(inputs, { count: FIDELITY_SAMPLES });
+  // a data spec of kind synthetic makes its samples up too
+  const madeUp = !data || source.dataFree;
   const batches: Feeds[] = [];
   let count = 0;
   for await (const b of batchesOf(source, { inputs, batchSize: FIDELITY_SAMPLES, limit: FIDELITY_SAMPLES })) {

@@ -50,6 +50,12 @@ const PAST = /^past_key_values\.\d+\.(key|value)$/;
 export function textModelKind(model: Model, what = 'the model'): TextModelKind {
   const names = model.graph.inputs.map((i) => i.name);
   if (names.some((n) => PAST.test(n))) return 'decoder';
+  const crossAttention = names.filter((n) => n === 'encoder_hidden_states' || /^past_key_values\.\d+\.(decoder|encoder)\./.test(n));
+  if (crossAttention.length) {
+    throw new LayoutError(
+      `${what} is the decoder of an encoder-decoder model (inputs ${crossAttention.slice(0, 2).map((n) => `'${n}'`).join(', ')}${crossAttention.length > 2 ? ', …' : ''}): a single file is written as a decoder-only LM or a text encoder; give the model folder (onnx/encoder_model…, onnx/decoder_model_merged… and its configs) to make the variants of every sub-model`,
+    );
+  }
   if (names.includes('input_ids')) return 'encoder';
   throw new LayoutError(
     `${what} has no past_key_values.N.key/value inputs (a decoder LM exported with a KV cache, e.g. 'optimum-cli export onnx --task text-generation-with-past') and no input_ids input (a text encoder such as BERT, 'optimum-cli export onnx --task feature-extraction'); its inputs are ${names.map((n) => `'${n}'`).join(', ') || 'none'}`,

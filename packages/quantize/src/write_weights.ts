@@ -206,7 +206,8 @@ export function writeSummary(r: WriteResult, raise?: { from: number; opset: numb
   const forms = Object.entries(r.forms).map(([k, n]) => `${n} ${k}`).join(', ');
   // fallbacks the opset forced: an 8-bit grid, or sub-8-bit codes in 8-bit containers
   const at8 = r.layers.filter((l) => /int8 \+ Cast|: int8 per-channel|8-bit containers/.test(l.fallback)).length;
-  const parts = [`${r.layers.length} weight readers quantized${forms ? ` (${forms})` : ''}${at8 ? `, ${at8} of them stored at 8 bits as the model's opset ${raise?.opset ?? ''} allows (see the warnings)`.replace(' opset  allows', ' opset allows') : ''}`];
+  // a model whose weights are all integer already (re-quantized or skipped, said after this) has no float weight
+  const parts = [`${r.layers.length ? `${r.layers.length} weight readers quantized` : 'no float weight quantized'}${forms ? ` (${forms})` : ''}${at8 ? `, ${at8} of them stored at 8 bits as the model's opset ${raise?.opset ?? ''} allows (see the warnings)`.replace(' opset  allows', ' opset allows') : ''}`];
   if (r.float16Weights) parts.push(`${r.float16Weights} float16 weight${r.float16Weights > 1 ? 's' : ''} quantized with float16 scales (float16 activations kept)`);
   if (raise?.upgraded) parts.push(`opset ${raise.from} -> ${raise.opset}`);
   else if (raise?.blockedBy) parts.push(`kept opset ${raise.from} (${raise.blockedBy})`);

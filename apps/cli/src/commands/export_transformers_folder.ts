@@ -191,7 +191,7 @@ export async function exportTransformersFolder(input: string, f: ExportFolderFla
         warnings.push(...(s.report.warnings ?? []).map((w) => `${s.pass}: ${w}`));
         if (s.pass === 'convert-float16') float16 = `${s.report.summary}; ranges measured on ${ranges!.description}`;
       }
-      if (float16) log(`${sub.stem} ${dtype}: ${float16}`);
+      // the float16 summary is in the result (the table's lines after it, and --json), said once
       const used = modelOps(r.model);
       if (/^q[24]/.test(dtype)) {
         const bad = used.filter((o) => WEBGPU_UNSUPPORTED_OPS.has(o.split(':').pop()!));

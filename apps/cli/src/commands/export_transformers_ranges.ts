@@ -47,7 +47,9 @@ export async function float16RangeData(model: Model, o: { data?: string | undefi
     const count = specs.some((x) => x.elemType === 'float32' && !/past|cache/i.test(x.name)) ? MADE_UP_FLOAT_SAMPLES : MADE_UP_TOKEN_SAMPLES;
     const src = syntheticSource(specs, { count, seed: 0, ...(o.vocab ? { intHigh: o.vocab } : {}) });
     calibration = calibrationFrom(src, { inputs: specs, batchSize: count });
-    description = `${count} made-up samples (seed 0${o.vocab ? `, token ids below ${o.vocab}` : ''}; data-free)`;
+    // the vocabulary bounds token ids only: an audio or image encoder has none
+    const tokens = o.vocab && specs.some((x) => /(^|[_.])input_ids$/.test(x.name));
+    description = `${count} made-up samples (seed 0${tokens ? `, token ids below ${o.vocab}` : ''}; data-free)`;
     detail = src.description;
   }
   return { init: { calibration, ...(await calibrationRuntime()) }, description, detail };

@@ -164,7 +164,13 @@ export function syntheticSource(inputs: readonly ModelInputSpec[], opts: Synthet
   const past = useCache && caches[0]!.rowShape.length >= 2 ? caches[0]!.rowShape[caches[0]!.rowShape.length - 2]! : 0;
   const integer = (p: (typeof plans)[number]): boolean => p.dtype !== 'float32' && p.dtype !== 'float16' && p.dtype !== 'bool';
   // say what the dynamic dims were given: results depend on it (an image model on 16x16 is not on 224x224)
-  const sized = plans.filter((p) => p.chosen.length).map((p) => `${p.spec.name} [${p.rowShape.join(',')}] (${p.chosen.join(', ')})`);
+  // inputs sized alike (a decoder's 24 cache tensors) are said once: first … last (count)
+  const alike = new Map<string, string[]>();
+  for (const p of plans.filter((x) => x.chosen.length)) {
+    const how = `[${p.rowShape.join(',')}] (${p.chosen.join(', ')})`;
+    (alike.get(how) ?? alike.set(how, []).get(how)!).push(p.spec.name);
+  }
+  const sized = [...alike].map(([how, names]) => `${names.length > 2 ? `${names[0]} … ${names[names.length - 1]} (${names.length} inputs)` : names.join(', ')} ${how}`);
   // a scalar mode switch (sample rate) is drawn from the values the graph compares it with
   const switches = plans.filter((p) => p.spec.comparedWith?.length && opts.values?.[p.spec.name] === undefined && p.dtype !== 'bool').map((p) => `${p.spec.name} from {${p.spec.comparedWith!.join(', ')}} (compared with in the graph)`);
   return {
