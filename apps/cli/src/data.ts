@@ -4,7 +4,7 @@ import { type DataSource, DataError, TEXT_UNITS, type TextUnit, loadMnist, memor
 import { nodeDataFiles } from '@whittle/eval/node';
 import { userPath } from './model_io.js';
 import { UsageError } from './errors.js';
-import { cliInputSpecs } from './folder_shapes.js';
+import { audioFeaturesFor, cliInputSpecs, noteFolderSizes } from './folder_shapes.js';
 
 /** A labeled split: samples row-major with one label each. */
 export interface LabeledSplit {
@@ -96,10 +96,12 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
     throw new UsageError(`--data ${data}: synthetic data takes a positive sample count, e.g. synthetic:32`);
   }
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
-  const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text });
+  const audioFeatures = await audioFeaturesFor(model);
+  const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text, ...(audioFeatures ? { audioFeatures } : {}) });
   // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them);
   // audio: the windows, rates and resampling chosen, and what the model's other inputs were given;
   // images: the preprocessing inferred from the model's input (to check against the exporter's)
+  if (source.dataFree) noteFolderSizes(model);
   if ((source.kind === 'synthetic' || source.kind === 'audio' || source.kind === 'images') && !notedSynthetic.has(source.description)) {
     notedSynthetic.add(source.description);
     process.stderr.write(`data: ${source.description}\n`);

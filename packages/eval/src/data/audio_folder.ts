@@ -47,6 +47,31 @@ export interface AudioOptions {
   pad?: boolean | undefined;
   /** Class names in the model's output order (default: the subfolder names, sorted). */
   classes?: readonly string[] | undefined;
+  /**
+   * The processor that turns each window into the model's features (a Whisper encoder takes an
+   * 80×3000 log-mel spectrogram of 30 s, not samples): it names the input, the rate and the window
+   * length it takes; `length` defaults to its window.
+   */
+  features?: AudioFeatureExtractor | undefined;
+}
+
+/**
+ * A feature extractor in front of the model (e.g. Transformers.js' WhisperFeatureExtractor, made
+ * from the model folder's preprocessor_config.json): samples in, one sample's features out.
+ */
+export interface AudioFeatureExtractor {
+  /** What it computes, for the data description (e.g. 'WhisperFeatureExtractor: 80 log-mel bins × 3000 frames'). */
+  description: string;
+  /** The model input the features feed. */
+  input: string;
+  /** Rate (Hz) of the samples it takes. */
+  sampleRate: number;
+  /** Samples per window it is made for (Whisper: 30 s, 480000), when it has one. */
+  samples?: number | undefined;
+  /** Shape of one window's features (no batch axis). */
+  shape: readonly number[];
+  /** The features of one window of samples (`shape` elements). */
+  extract(window: Float32Array): Promise<Float32Array>;
 }
 
 /** A `.wav` file found for an {@link audioSource}: its path, path relative to the root, and class folder ('' when directly inside). */
@@ -200,14 +225,18 @@ export async function audioSource(files: DataFiles, path: string, inputs: readon
   positive('sampleRate', opts.sampleRate, path);
   positive('length', opts.length, path);
   positive('stride', opts.stride, path);
-  const rate = opts.sampleRate ?? AUDIO_SAMPLE_RATE;
-  const { spec, layout, axis } = audioInput(inputs, opts.input, path);
-  const name = spec?.name ?? opts.input!;
-  const fixed = spec?.shape?.[axis];
+  const fx = opts.features;
+  if (fx && opts.sampleRate !== undefined && opts.sampleRate !== fx.sampleRate) throw new DataError(`sampleRate ${opts.sampleRate}: the model's feature extractor takes ${fx.sampleRate} Hz`, { file: path });
+  const rate = fx?.sampleRate ?? opts.sampleRate ?? AUDIO_SAMPLE_RATE;
+  // with a feature extractor the samples feed it, and its output the model input it names
+  const { spec, layout, axis } = fx ? { spec: inputs.find((i) => i.name === fx.input), layout: 'flat' as Layout, axis: -1 } : audioInput(inputs, opts.input, path);
+  if (fx && !spec) throw new DataError(`the feature extractor feeds '${fx.input}', which the model does not take (inputs: ${inputs.map((i) => i.name).join(', ')})`, { file: path });
+  const name = spec?.name ?? fx?.input ?? opts.input!;
+  const fixed = fx ? fx.samples : spec?.shape?.[axis];
   const fixedLength = typeof fixed === 'number' && fixed > 0 ? fixed : undefined;
   if (fixedLength !== undefined && opts.length !== undefined && opts.length !== fixedLength) throw new DataError(`input '${name}' takes windows of ${fixedLength} samples; length ${opts.length} does not fit it`, { file: path });
   const length = opts.length ?? fixedLength ?? rate;
-  const lengthWhy = opts.length !== undefined ? '' : fixedLength !== undefined ? ` (the input's fixed length)` : ` (1 s at ${rate} Hz: the input's length is dynamic; set length: to change it)`;
+  const lengthWhy = opts.length !== undefined ? '' : fixedLength !== undefined ? (fx ? ` (the feature extractor's window)` : ` (the input's fixed length)`) : ` (1 s at ${rate} Hz: the input's length is dynamic; set length: to change it)`;
   const stride = opts.stride ?? length;
   const pad = opts.pad ?? false;
 
@@ -236,10 +265,10 @@ export async function audioSource(files: DataFiles, path: string, inputs: readon
     groups.set(key, (groups.get(key) ?? 0) + 1);
   }
   const { rows: constants, said } = spec ? await otherInputs(inputs, spec, axis, length, rate) : { rows: {}, said: [] };
-  const rowShape = layout === 'flat' ? [length] : layout === 'channels-first' ? [1, length] : [length, 1];
+  const rowShape = fx ? [...fx.shape] : layout === 'flat' ? [length] : layout === 'channels-first' ? [1, length] : [length, 1];
   const desc = [
     `${size ?? 'unknown number of'} audio window(s) of ${length} samples${lengthWhy}, stride ${stride}, from ${audio.length} .wav file(s) in ${path}${folders ? folders.describe() : ''}`,
-    `feeding '${name}' [${rowShape.join(', ')}] per sample, floats in [-1, 1] at ${rate} Hz`,
+    fx ? `floats in [-1, 1] at ${rate} Hz through ${fx.description}, feeding '${name}' [${rowShape.join(', ')}] per sample` : `feeding '${name}' [${rowShape.join(', ')}] per sample, floats in [-1, 1] at ${rate} Hz`,
     [...groups].map(([k, n]) => `${n} file(s) ${k}`).join('; '),
     `${pad ? "each file's last partial window zero-padded" : "each file's last partial window dropped (pad: true keeps it, zero-padded)"}${short ? `; ${short} file(s) shorter than a window zero-padded to one` : ''}`,
     ...(said.length ? [`other inputs: ${said.join(', ')}`] : []),
@@ -259,10 +288,20 @@ export async function audioSource(files: DataFiles, path: string, inputs: readon
         const n = audioWindowCount(samples.length, length, stride, pad);
         for (let w0 = 0; w0 < n; w0 += WINDOWS_PER_CHUNK) {
           const m = Math.min(WINDOWS_PER_CHUNK, n - w0);
-          const data = new Float32Array(m * length); // zeros: the padding
+          const per = sizeOfShape(rowShape);
+          const data = new Float32Array(m * per); // zeros: the padding
+          const window = fx ? new Float32Array(length) : undefined;
           for (let j = 0; j < m; j++) {
             const start = (w0 + j) * stride;
-            data.set(samples.subarray(start, Math.min(start + length, samples.length)), j * length);
+            const part = samples.subarray(start, Math.min(start + length, samples.length));
+            if (!fx) {
+              data.set(part, j * length);
+              continue;
+            }
+            window!.fill(0).set(part);
+            const f = await fx.extract(window!);
+            if (f.length !== per) throw new DataError(`${fx.description} gave ${f.length} values for a window; '${name}' takes [${rowShape.join(', ')}]`, { file: a.path });
+            data.set(f, j * per);
           }
           const arrays: Record<string, DataArray> = { [name]: { data, shape: [m, ...rowShape], dtype: 'float32' as DType } };
           for (const [k, row] of Object.entries(constants)) arrays[k] = repeatRow(row, m);

@@ -56,7 +56,7 @@ import { type DataFiles, baseName, dirName, joinPath } from './files.js';
 import type { ImagePreprocess } from './image.js';
 import { imageFolderSource, listImages } from './image_folder.js';
 import { jsonlSource } from './jsonl.js';
-import { OTHER_AUDIO, audioSource, holdsAudio } from './audio_folder.js';
+import { type AudioFeatureExtractor, OTHER_AUDIO, audioSource, holdsAudio } from './audio_folder.js';
 import { onnxTestDataSource, testDataSets } from './onnx_test_data.js';
 import type { DataArray, DataChunk, DataSource, ModelInputSpec } from './source.js';
 import { type SyntheticOptions, syntheticSource } from './synthetic.js';
@@ -289,6 +289,8 @@ export interface OpenDataOptions {
   textUnit?: TextUnit | undefined;
   /** Text: the document unit where the spec names none (the task's default: 'file' for LM perplexity). */
   defaultTextUnit?: TextUnit | undefined;
+  /** Audio: the processor that turns a window of samples into the model's features (see `AudioFeatureExtractor`). */
+  audioFeatures?: AudioFeatureExtractor | undefined;
 }
 
 /** Open the source a spec describes (lazily: files are read when iterated). */
@@ -320,7 +322,7 @@ export async function openDataSource(spec: DataSpec, opts: OpenDataOptions): Pro
       source = await imageFolderSource(files, path, inputs, { input: spec.input, preprocess: spec.preprocess, labelsFile: spec.labels, classes: spec.classes });
       break;
     case 'audio':
-      source = await audioSource(files, path, inputs, { input: spec.input, sampleRate: spec.sampleRate, length: spec.length, stride: spec.stride, pad: spec.pad, classes: spec.classes });
+      source = await audioSource(files, path, inputs, { input: spec.input, sampleRate: spec.sampleRate, length: spec.length, stride: spec.stride, pad: spec.pad, classes: spec.classes, features: opts.audioFeatures });
       break;
     case 'csv':
     case 'tsv':
