@@ -48,5 +48,10 @@ describe('made-up inputs sized by a Transformers.js folder', () => {
     expect(lone.code).not.toBe(0);
     expect(lone.stderr).toMatch(/EvaluationError: onnxruntime could not run/);
     expect(lone.stderr).toMatch(/size them with a data spec: a \.yaml file with 'kind: synthetic' and 'synthetic: \{ count: 32, dims: \{ feature_size: <size>, encoder_sequence_length: <size> \} \}'/);
+    // a pass calibrating on made-up data says the same
+    const pass = await whittleInProcess('quantize', 'static', copy, '--data', 'synthetic:2', '-o', join(dir, 'never.onnx'));
+    expect(pass.code).not.toBe(0);
+    expect(pass.stderr).toMatch(/could not run the model/);
+    expect(pass.stderr).toMatch(/--data synthetic:2 made up the sizes of the dynamic dims \(feature_size, encoder_sequence_length; see the 'data:' line\)/);
   });
 });
