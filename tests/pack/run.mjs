@@ -112,6 +112,8 @@ try {
   const queue = [];
   for (const [name, { manifest }] of ours) {
     for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+      // an optional peer is the user's to install (the CLI's @huggingface/transformers): npm does not
+      if (manifest.peerDependenciesMeta?.[dep]?.optional && !manifest.dependencies?.[dep]) continue;
       if (!ours.has(dep)) queue.push({ dep, from: dirs.get(name), by: name });
     }
   }

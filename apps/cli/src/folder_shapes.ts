@@ -75,7 +75,15 @@ export async function audioFeaturesFor(model: Model): Promise<AudioFeatureExtrac
   const f = folderShapes.get(model);
   const rate = f?.config.sampling_rate;
   if (!f || typeof rate !== 'number' || typeof f.config.feature_extractor_type !== 'string') return undefined;
-  const { AutoFeatureExtractor, env } = await import('@huggingface/transformers');
+  // an optional peer: the CLI reads such folders' audio through it when it is installed
+  let transformers: typeof import('@huggingface/transformers');
+  try {
+    transformers = await import('@huggingface/transformers');
+  } catch {
+    process.stderr.write(`note: ${f.from} names a ${f.config.feature_extractor_type}; install @huggingface/transformers (npm i @huggingface/transformers) for .wav data to reach the model through it\n`);
+    return undefined;
+  }
+  const { AutoFeatureExtractor, env } = transformers;
   // the folder itself, never the network
   const saved = { remote: env.allowRemoteModels, local: env.allowLocalModels, path: env.localModelPath };
   let fe: (audio: Float32Array) => Promise<Record<string, { data: unknown; dims: number[] }>>;
