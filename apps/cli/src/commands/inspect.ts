@@ -36,7 +36,7 @@ export function addInspectCommands(program: Command): void {
       if (sorted.length) w(`node order: the file's nodes are not in topological order (${sorted.map((p) => p || 'main graph').join(', ')}); sorted on read, as onnxruntime does, and written sorted`);
       w(`ops: ${Object.entries(s.ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       w(`stored by dtype (elements as stored; a packed 4-bit byte is one): ${Object.entries(s.byDtype).map(([k, v]) => `${k} ${v.parameters} (${formatBytes(v.bytes)})`).join(', ')}`);
-      for (const l of s.layers.filter((x) => x.parameters > 0 || x.bytes > 0)) w(`  ${l.node} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);
+      for (const l of s.layers.filter((x) => x.parameters > 0 || x.bytes > 0)) w(`  ${l.node || '(unnamed)'} (${l.opType}): ${l.parameters} parameters, ${formatBytes(l.bytes)}, ${l.flops} FLOPs (${l.macs} multiply-adds)`);
       const attrs = Object.entries(attributeWeightLayers(raw));
       if (attrs.length) w(`learned parameters in ai.onnx.ml attributes (not counted above; no technique compresses them): ${attrs.map(([op, e]) => `${e.nodes} ${op} (${e.floats} floats)`).join(', ')}`);
       for (const l of techniqueLines(cov, prepared?.report, blockers)) w(l);
