@@ -107,8 +107,8 @@ const QUANT_INPUTS: Record<string, { weight: number; params: number[] }> = {
 /**
  * Parameters as a float model has them: tensors of more than one element and no index type, and
  * integer tensors read as a quantized op's weight; scales and zero points are not parameters —
- * those quantized ops' parameter inputs, and the Sub / Mul operands that dequantize an integer
- * tensor after a Cast (Transformers.js' dynamic-int8 convolutions).
+ * those quantized ops' parameter inputs, and the Sub / Mul / Add operands that dequantize an
+ * integer tensor after a Cast (Transformers.js' dynamic-int8 convolutions).
  */
 function reference(bytes: Uint8Array): { parameters: number; constantWeights: number; inSubgraphs: number; skippedConstants: number } {
   const model = fields(bytes);
@@ -130,10 +130,12 @@ function reference(bytes: Uint8Array): { parameters: number; constantWeights: nu
     return !!p && p.op === 'Cast' && INTEGER_TYPES.has(initializerTypes.get(p.inputs[0] ?? '') ?? 0);
   };
   const dequantOperand = (u: { op: string; input: number; node: RawNode }): boolean => {
-    if (u.op !== 'Sub' && u.op !== 'Mul') return false;
+    if (u.op !== 'Sub' && u.op !== 'Mul' && u.op !== 'Add') return false;
     const other = u.node.inputs[1 - u.input] ?? '';
-    if (castOfInteger(other)) return true;
     const p = producer.get(other);
+    // Add: the offset after q·scale (Transformers.js' int8 convolutions)
+    if (u.op === 'Add') return !!p && p.op === 'Mul' && p.inputs.some((x) => castOfInteger(x));
+    if (castOfInteger(other)) return true;
     return u.op === 'Mul' && !!p && p.op === 'Sub' && castOfInteger(p.inputs[0] ?? '');
   };
   const isParam = (name: string): boolean => {

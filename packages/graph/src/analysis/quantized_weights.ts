@@ -280,7 +280,8 @@ const FLOAT_TYPES = new Set([1, 10, 16]);
 
 /**
  * Integer weights the graph dequantizes itself: `[Gather →] Cast(to float) → [Sub zero point →]
- * Mul scale` (Whittle's int8 embedding rows, Transformers.js' dynamic-int8 convolutions). Adds
+ * Mul scale [→ Add offset]` (Whittle's int8 embedding rows, Transformers.js' dynamic-int8
+ * convolutions). Adds
  * each table to `weights`; returns the inputs that read its scale and zero point (node → input
  * indices), through a Gather of per-row scales too.
  */
@@ -322,6 +323,10 @@ function castDequantized(graphs: readonly Graph[], stored: ReadonlyMap<string, S
       const scaleInput = next.inputs[0] === (zp ? zp.node.outputs[0] : c.outputs[0]) ? 1 : 0;
       mark(next, scaleInput);
       if (zp) mark(zp.node, zp.input);
+      // q·scale + offset (offset = −zero point · scale, as Transformers.js writes its int8 convolutions)
+      const add = only(next.outputs[0]);
+      const offset = !zp && add?.opType === 'Add' && isDefaultDomain(add.domain) && stored.has(source(add.inputs[add.inputs[0] === next.outputs[0] ? 1 : 0] ?? ''));
+      if (offset) mark(add, add.inputs[0] === next.outputs[0] ? 1 : 0);
       const zpValue = zp ? stored.get(source(zp.node.inputs[1] ?? '')) : undefined;
       const zpValues = zpValue && 'storage' in zpValue ? tensorValues(zpValue) : undefined;
       weights.set(name, {
@@ -329,8 +334,8 @@ function castDequantized(graphs: readonly Graph[], stored: ReadonlyMap<string, S
         elements: t.size,
         rank: t.shape.length,
         zeros() {
-          // a zero point per channel would need its axis: not analysed
-          if (zp && zpValues?.length !== 1) return undefined;
+          // a zero point per channel would need its axis, an offset its scale: not analysed
+          if ((zp && zpValues?.length !== 1) || offset) return undefined;
           const z0 = zpValues?.[0] ?? 0;
           return tensorValues(t).reduce((a, v) => a + (v === z0 ? 1 : 0), 0);
         },
