@@ -1,7 +1,7 @@
 import { outputClassColumns, type Model } from '@whittle/graph';
 import {
   type DataSource, type MetricArray, type ModelInputSpec, type OrtFeed, type TaskInfo, type UserMetric, type VariantResult,
-  EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, memorySource, poolEmbeddings,
+  EvaluationError, FidelityAccumulator, PerplexityAccumulator, RegressionAccumulator, TopKAccumulator, batchesOf, compareEmbeddings, createOrtRunner, measureLatencyOrt, measureSize, materializeComputedWeights, memorySource, poolEmbeddings,
 } from '@whittle/eval/node';
 import { readModel } from '@whittle/onnx';
 import { DataError, scoreMidpoint } from '@whittle/eval';
@@ -247,7 +247,9 @@ export async function evaluateVariant(name: string, technique: string, bytes: Ui
   const task = opts.task ?? defaultTask(source);
   const o = await ortOutputs(bytes, source, inputs, { output: opts.output, keepAll: opts.metric !== undefined, name, labelClasses: classLabelCount(model) });
   const dims = symbolicDimsFromData(inputs, o.batches[0]?.feeds);
-  const v = { name, technique, size: measureSize(bytes, { model, ...(dims ? { dims } : {}) }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
+  // weights the graph decodes from constants (Deep Compression's sparse streams) count as decoded
+  const weightsModel = await materializeComputedWeights(model);
+  const v = { name, technique, size: measureSize(bytes, { model, ...(dims ? { dims } : {}), ...(weightsModel ? { weightsModel } : {}) }), logits: o.logits } as VariantResult & { logits: Float32Array; run: SourceOutputs };
   // not enumerable: callers that spread or serialize the result (reports, the demo) leave the run out
   Object.defineProperty(v, 'run', { value: o, enumerable: false });
   const metrics: Record<string, number> = {};

@@ -5,6 +5,7 @@
 export * from './index.js';
 export * from './ort_runner.js';
 export * from './latency_ort.js';
+export { materializeComputedWeights } from './computed_weights_ort.js';
 export * from './latency_compare.js';
 export * from './ort_check.js';
 export * from './node/data_files.js';

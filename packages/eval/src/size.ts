@@ -3,7 +3,7 @@
  * estimate (from @whittle/graph's `summarize`).
  */
 import { ArgumentError, gzipSize } from '@whittle/tensor';
-import { quantizedWeights, summarize, tensorValues, type Model } from '@whittle/graph';
+import { DEFAULT_FOLD_EXCLUDES, type Graph, type Model, type Node, isDefaultDomain, quantizedWeights, summarize, tensorValues } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 
 /** gzip sizes: @whittle/tensor's shared helper (fflate at its documented `GZIP_LEVEL`, 6). */
@@ -86,6 +86,45 @@ export interface MeasureSizeOptions {
   model?: Model;
   /** Extra files that belong to the model (external data): added to file and gzip bytes. */
   extraFiles?: readonly Uint8Array[];
+  /**
+   * The model with the weights its graph computes from constants stored as initializers (see
+   * {@link computedWeightNames}; `materializeComputedWeights` of the node entry makes it):
+   * parameters and sparsity are counted on it.
+   */
+  weightsModel?: Model;
+}
+
+/** Weight inputs of the layers: op → input index. */
+const WEIGHT_INPUT: Record<string, number> = { MatMul: 1, Gemm: 1, Conv: 1, ConvTranspose: 1 };
+
+/**
+ * The layer weights the main graph computes from stored constants only (Deep Compression's sparse
+ * streams decoded by CumSum, Gather and ScatterElements; packed codes decoded by integer
+ * arithmetic), by value name. DequantizeLinear weights are not among them: their codes are counted
+ * as they are (see `quantizedWeights`).
+ */
+export function computedWeightNames(g: Graph): string[] {
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const y of n.outputs) if (y) producer.set(y, n);
+  const inputs = new Set(g.inputs.map((v) => v.name));
+  const memo = new Map<string, boolean>();
+  const constant = (x: string, depth: number): boolean => {
+    if (g.initializers.has(x)) return true;
+    if (inputs.has(x) || depth > 64) return false;
+    const known = memo.get(x);
+    if (known !== undefined) return known;
+    const p = producer.get(x);
+    const v = !!p && isDefaultDomain(p.domain) && !DEFAULT_FOLD_EXCLUDES.includes(p.opType) && p.inputs.every((i) => !i || constant(i, depth + 1));
+    memo.set(x, v);
+    return v;
+  };
+  const out = new Set<string>();
+  for (const n of g.nodes) {
+    const w = isDefaultDomain(n.domain) ? WEIGHT_INPUT[n.opType] : undefined;
+    const x = w !== undefined ? n.inputs[w] : undefined;
+    if (x && !g.initializers.has(x) && producer.has(x) && constant(x, 0)) out.add(x);
+  }
+  return [...out];
 }
 
 /** Size metrics of an encoded model. */
@@ -93,12 +132,13 @@ export function measureSize(bytes: Uint8Array, opts: MeasureSizeOptions = {}): S
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new ArgumentError('measureSize: pass the non-empty .onnx bytes of the model');
   const model = opts.model ?? readModel(bytes, { validate: false });
   const s = summarize(model, opts.dims ? { dims: opts.dims } : {});
-  const sp = weightSparsity(model);
+  const sp = weightSparsity(opts.weightsModel ?? model);
+  const parameters = opts.weightsModel ? summarize(opts.weightsModel).parameters : s.parameters;
   const files = [bytes, ...(opts.extraFiles ?? [])];
   return {
     fileBytes: files.reduce((a, f) => a + f.length, 0),
     gzipBytes: files.reduce((a, f) => a + gzipSize(f), 0),
-    parameters: s.parameters,
+    parameters,
     weightBytes: s.bytes,
     sparsity: sp.sparsity,
     zeroWeights: sp.zeros,

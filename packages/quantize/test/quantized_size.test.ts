@@ -13,6 +13,8 @@ import { Rng, tensor } from '@whittle/tensor';
 import { quantizeWeightsPass } from '../src/rtn.js';
 import { quantizeBnb4Pass } from '../src/bnb4.js';
 import { quantizeDynamicPass } from '../src/dynamic.js';
+import { clusterWeightsPass } from '../src/cluster_pass.js';
+import { materializeComputedWeights } from '@whittle/eval/node';
 import { ortRun, randomArray } from './helpers.js';
 
 const K = 96;
@@ -73,5 +75,24 @@ describe('measureSize on quantized models: parameters and zero weights', () => {
     }
     // the forms the counts were checked on
     for (const op of ['MatMulNBits', 'GatherBlockQuantized', 'DequantizeLinear', 'MatMulBnb4', 'MatMulInteger']) expect(ops, op).toContain(op);
+  });
+
+  it('weights the graph decodes from constants (clustered, sparse and packed-index storage) count as decoded: the float model’s parameters, its zeros', async () => {
+    const float = prunedModel();
+    for (const storage of ['sparse', 'indices'] as const) {
+      const r = (await runPass(clusterWeightsPass, float, { clusters: 16, storage, ops: ['MatMul'] })).model;
+      expect(r.graph.initializers.has('w'), storage).toBe(false);
+      const weights = await materializeComputedWeights(r);
+      expect(weights, storage).toBeDefined();
+      const s = measureSize(writeModel(r), { model: r, weightsModel: weights! });
+      const stored = measureSize(writeModel(r), { model: r });
+      expect(s.parameters, storage).toBe(K * N + V * D);
+      // the reference: the weight onnxruntime computes (x = I_K) and the untouched table
+      const zeros = await zerosInOrt(r);
+      expect(s.zeroWeights, storage).toBe(zeros);
+      expect(zeros).toBeGreaterThanOrEqual(measureSize(writeModel(float)).zeroWeights);
+      // counted as stored, the decoder's streams are neither the parameters nor their zeros
+      expect(stored.parameters, storage).not.toBe(K * N + V * D);
+    }
   });
 });
