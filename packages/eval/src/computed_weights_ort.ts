@@ -35,6 +35,10 @@ export async function materializeComputedWeights(model: Model): Promise<Model | 
   decoder.graph.inputs = [];
   decoder.graph.outputs = names.map((name) => ({ name, type: null }));
   decoder.graph.valueInfo = new Map();
+  // only what the decoding reads (onnxruntime warns of every unused initializer)
+  const read = new Set(decoder.graph.nodes.flatMap((n) => n.inputs));
+  for (const k of [...decoder.graph.initializers.keys()]) if (!read.has(k)) decoder.graph.initializers.delete(k);
+  for (const k of [...decoder.graph.rawInitializers.keys()]) if (!read.has(k)) decoder.graph.rawInitializers.delete(k);
   let values: Record<string, ort.Tensor>;
   try {
     const s = await ort.InferenceSession.create(writeModel(decoder));

@@ -21,6 +21,11 @@ export function addInspectCommands(program: Command): void {
       const raw = await readInput(input, { onFunctionsInlined: (r) => (inlined = r), onNodesSorted: (g) => (sorted = g) });
       const dims = o.dims === undefined ? undefined : parseDims(o.dims, raw);
       const s = summarize(raw, dims ? { dims } : {});
+      // weights the graph decodes from constants (Deep Compression's sparse streams): counted decoded
+      const { materializeComputedWeights } = await import('@whittle/eval/node');
+      const decoded = await materializeComputedWeights(raw);
+      const stored = s.parameters;
+      if (decoded) s.parameters = summarize(decoded).parameters;
       const prepared = o.frontEnd === false ? undefined : await normalizeModel(raw);
       const cov = weightCoverage(prepared?.model ?? raw);
       const blockers = cov.opset < 21 ? opsetUpgradeBlockers(prepared?.model ?? raw, 21) : [];
@@ -29,7 +34,7 @@ export function addInspectCommands(program: Command): void {
         return;
       }
       const w = (l: string): void => void process.stdout.write(`${l}\n`);
-      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs (${s.macs} multiply-adds) per sample${flopsCaveat(raw, s.assumedDims, dims)}`);
+      w(`${input}: ${s.nodes} nodes, ${s.parameters} parameters${decoded ? ` (decoded by the graph from ${stored} stored elements)` : ''}, ${formatBytes(s.bytes)} of weights, ~${s.flops} FLOPs (${s.macs} multiply-adds) per sample${flopsCaveat(raw, s.assumedDims, dims)}`);
       w(`opsets: ${raw.opsetImports.map((x) => `${x.domain || 'ai.onnx'} ${x.version}`).join(', ')}`);
       // what the file holds is not what the summary counts when its local functions were inlined
       if (inlined) w(`local functions: ${inlined.inlined} call(s) inlined on read, as onnxruntime does${inlined.kept.length ? `; kept: ${inlined.kept.map((k) => `${k.function} (${k.reason})`).join(', ')}` : ''}`);
