@@ -3,7 +3,7 @@
  * initializers, so sizes count what the layers compute with (node only).
  */
 import * as ort from 'onnxruntime-node';
-import { type Model, type Node, cloneModel, eliminateDeadCode } from '@whittle/graph';
+import { type Model, cloneModel, eliminateDeadCode, producingNodes } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
 import { tensor } from '@whittle/tensor';
 import { computedWeightNames } from './size.js';
@@ -18,20 +18,9 @@ import { computedWeightNames } from './size.js';
 export async function materializeComputedWeights(model: Model): Promise<Model | undefined> {
   const names = computedWeightNames(model.graph);
   if (!names.length) return undefined;
-  const g = model.graph;
-  const producer = new Map<string, Node>();
-  for (const n of g.nodes) for (const y of n.outputs) if (y) producer.set(y, n);
   // the decoding nodes, in graph order, as a model of their own with the weights as outputs
-  const needed = new Set<Node>();
-  const visit = (x: string): void => {
-    const p = producer.get(x);
-    if (!p || needed.has(p)) return;
-    needed.add(p);
-    for (const i of p.inputs) if (i) visit(i);
-  };
-  names.forEach(visit);
   const decoder = cloneModel(model);
-  decoder.graph.nodes = decoder.graph.nodes.filter((_, i) => needed.has(g.nodes[i]!));
+  decoder.graph.nodes = producingNodes(decoder.graph, names);
   decoder.graph.inputs = [];
   decoder.graph.outputs = names.map((name) => ({ name, type: null }));
   decoder.graph.valueInfo = new Map();

@@ -3,29 +3,16 @@
  * through the constant nodes in front of it (DequantizeLinear, Reshape, …) with Whittle's
  * interpreter on the cpu backend, so a quantized layer shows the values it computes with.
  */
-import { type Model, type Node, isDefaultDomain, runModel, tensorValues } from '@whittle/graph';
+import { type Model, type Node, isDefaultDomain, producingNodes, runModel, tensorValues } from '@whittle/graph';
 import type { Tensor } from '@whittle/tensor';
 import type { GraphLayer } from './layers.js';
 
 export type LayerWeight = { values: ArrayLike<number>; shape: number[]; note?: string } | { reason: string };
 
-/** The constant-only nodes needed to compute `values`, in graph order. */
-function constantSubgraph(model: Model, values: string[], producers: ReadonlyMap<string, Node>): Node[] {
-  const need = new Set<Node>();
-  const visit = (v: string): void => {
-    const p = producers.get(v);
-    if (!p || need.has(p)) return;
-    need.add(p);
-    for (const i of p.inputs) if (i) visit(i);
-  };
-  values.forEach(visit);
-  return model.graph.nodes.filter((n) => need.has(n));
-}
-
-async function evaluateConstants(model: Model, names: string[], producers: ReadonlyMap<string, Node>): Promise<Map<string, Tensor>> {
+async function evaluateConstants(model: Model, names: string[]): Promise<Map<string, Tensor>> {
   if (!names.length) return new Map();
   const g = model.graph;
-  const sub: Model = { ...model, graph: { ...g, nodes: constantSubgraph(model, names, producers), inputs: [], outputs: names.map((name) => ({ name, type: null })), valueInfo: new Map() } };
+  const sub: Model = { ...model, graph: { ...g, nodes: producingNodes(g, names), inputs: [], outputs: names.map((name) => ({ name, type: null })), valueInfo: new Map() } };
   return runModel(sub, {}, { backend: 'cpu' });
 }
 
@@ -38,7 +25,7 @@ export async function layerWeight(model: Model, layer: GraphLayer, producers: Re
   const computed = layer.constantInputs.filter((i) => producers.has(i));
   let evaluated: Map<string, Tensor>;
   try {
-    evaluated = await evaluateConstants(model, computed, producers);
+    evaluated = await evaluateConstants(model, computed);
   } catch (e) {
     return { reason: `its weights could not be evaluated: ${(e as Error).message}` };
   }

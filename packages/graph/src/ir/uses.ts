@@ -94,3 +94,22 @@ export function buildUseIndex(g: Graph): UseIndex {
 export function consumersOf(index: UseIndex, name: string): Node[] {
   return [...new Set((index.consumers.get(name) ?? []).map((u) => u.node))];
 }
+
+/**
+ * The nodes of `g` that compute `values` (their producers and, recursively, those producers'
+ * inputs' producers), in graph order: the subgraph to run for just those values (a layer weight
+ * decoded from constants, say).
+ */
+export function producingNodes(g: Graph, values: readonly string[]): Node[] {
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const y of n.outputs) if (y) producer.set(y, n);
+  const need = new Set<Node>();
+  const visit = (v: string): void => {
+    const p = producer.get(v);
+    if (!p || need.has(p)) return;
+    need.add(p);
+    for (const i of p.inputs) if (i) visit(i);
+  };
+  values.forEach(visit);
+  return g.nodes.filter((n) => need.has(n));
+}
