@@ -5,7 +5,7 @@
  * browser-safe.
  */
 import { type ActivationOpenOptions, type ActivationRange, type ActivationRuntime, type ActivationValue, type Feeds, type Model, type Node, type ValueInfo, type ValueType, NameGenerator, createNode, inferValueTypes, opsetVersion } from '@whittle/graph';
-import { ArgumentError, float16ToFloat32Array } from '@whittle/tensor';
+import { ArgumentError, type Tensor, float16ToFloat32Array, tensor } from '@whittle/tensor';
 import { writeModel } from './model.js';
 
 /** The part of an onnxruntime tensor this runtime reads. */
@@ -52,19 +52,22 @@ interface RangeOutputs {
   max: string;
   sum: string;
   size: string;
+  /** With `smallBelow`: largest finite |x|, finite nonzero entries, those below the threshold. */
+  stats?: { maxAbs: string; nonzero: string; small: string };
 }
 
 /**
  * `model` with `full` added as graph outputs and, for each name of `reduced`, ReduceMin, ReduceMax,
  * ReduceSum (keepdims 0, every axis) and Size nodes whose outputs are added as graph outputs.
  */
-function augment(model: Model, full: readonly string[], reduced: readonly string[]): { model: Model; ranges: Map<string, RangeOutputs> } {
+function augment(model: Model, full: readonly string[], reduced: readonly string[], smallBelow?: number): { model: Model; ranges: Map<string, RangeOutputs> } {
   const g = model.graph;
   const outputs = new Set(g.outputs.map((o) => o.name));
   const added: ValueInfo[] = full.filter((n) => !outputs.has(n)).map((name) => ({ name, type: g.valueInfo.get(name)?.type ?? null }));
   const nodes: Node[] = [];
   const ranges = new Map<string, RangeOutputs>();
   const fresh = reduced.length ? new NameGenerator(g) : undefined;
+  const initializers = new Map<string, Tensor>();
   const scalar = (elemType: 'float32' | 'int64'): ValueType => ({ kind: 'tensor', elemType, shape: [] });
   for (const name of reduced) {
     const o: RangeOutputs = { min: fresh!.value(`${name}_range_min`), max: fresh!.value(`${name}_range_max`), sum: fresh!.value(`${name}_range_sum`), size: fresh!.value(`${name}_range_size`) };
@@ -74,9 +77,52 @@ function augment(model: Model, full: readonly string[], reduced: readonly string
     }
     nodes.push(createNode('Size', [name], [o.size], {}, { name: fresh!.node(o.size) }));
     added.push({ name: o.size, type: scalar('int64') });
+    if (smallBelow !== undefined) o.stats = smallCounts(name, smallBelow, fresh!, nodes, initializers, added, scalar);
     ranges.set(name, o);
   }
-  return { model: { ...model, graph: { ...g, nodes: [...g.nodes, ...nodes], outputs: [...g.outputs, ...added] } }, ranges };
+  const graph = { ...g, nodes: [...g.nodes, ...nodes], outputs: [...g.outputs, ...added], ...(initializers.size ? { initializers: new Map([...g.initializers, ...initializers]) } : {}) };
+  return { model: { ...model, graph }, ranges };
+}
+
+/**
+ * In-graph counts for `convert-float16`'s range check, so no value is copied out: the largest
+ * finite |x| (Where(IsInf(x), 0, |x|) reduced by max), the finite nonzero entries and those below
+ * `smallBelow`, summed as int64 (exact past float32's 2^24).
+ */
+function smallCounts(
+  name: string,
+  smallBelow: number,
+  fresh: NameGenerator,
+  nodes: Node[],
+  initializers: Map<string, Tensor>,
+  added: ValueInfo[],
+  scalar: (e: 'float32' | 'int64') => ValueType,
+): { maxAbs: string; nonzero: string; small: string } {
+  const v = (s: string): string => fresh.value(`${name}_${s}`);
+  const node = (op: string, inputs: string[], out: string, attrs: Parameters<typeof createNode>[3] = {}): string => {
+    nodes.push(createNode(op, inputs, [out], attrs, { name: fresh.node(out) }));
+    return out;
+  };
+  const constant = (s: string, x: number): string => {
+    const n = v(s);
+    initializers.set(n, tensor(Float32Array.of(x), [], 'float32', { backend: 'cpu' }));
+    return n;
+  };
+  const zero = constant('zero', 0);
+  const abs = node('Abs', [name], v('abs'));
+  const inf = node('IsInf', [name], v('isinf'));
+  const finite = node('Not', [inf], v('finite'));
+  const positive = node('Greater', [abs, zero], v('positive'));
+  const nonzeroMask = node('And', [positive, finite], v('nonzero_mask'));
+  const smallMask = node('And', [positive, node('Less', [abs, constant('threshold', smallBelow)], v('below'))], v('small_mask'));
+  const count = (mask: string, s: string): string => {
+    const out = node('ReduceSum', [node('Cast', [mask], v(`${s}_int`), { to: { type: 'int', value: 7 } })], v(s), { keepdims: { type: 'int', value: 0 } });
+    added.push({ name: out, type: scalar('int64') });
+    return out;
+  };
+  const maxAbs = node('ReduceMax', [node('Where', [inf, zero, abs], v('finite_abs'))], v('max_abs'), { keepdims: { type: 'int', value: 0 } });
+  added.push({ name: maxAbs, type: scalar('float32') });
+  return { maxAbs, nonzero: count(nonzeroMask, 'nonzero'), small: count(smallMask, 'small') };
 }
 
 /**
@@ -116,11 +162,14 @@ export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRunt
         if (produced.has(name) && t?.kind === 'tensor' && t.elemType === 'float32') reduced.push(name);
         else asked.push(name);
       }
+      // in-graph small counts need IsInf (opset 10); older models return those values in full
+      const stats = openOpts?.smallBelow !== undefined && (opsetVersion(model) ?? 21) >= 10 ? openOpts.smallBelow : undefined;
+      if (openOpts?.smallBelow !== undefined && stats === undefined) asked.push(...reduced.splice(0));
       const fromSession = asked.filter((n) => produced.has(n));
-      const augmented = augment(model, fromSession, reduced);
+      const augmented = augment(model, fromSession, reduced, stats);
       const ranges = augmented.ranges;
       const session = await ort.InferenceSession.create(writeModel(augmented.model), sessionOptions);
-      const rangeOutputs = [...ranges.values()].flatMap((o) => [o.min, o.max, o.sum, o.size]);
+      const rangeOutputs = [...ranges.values()].flatMap((o) => [o.min, o.max, o.sum, o.size, ...(o.stats ? [o.stats.maxAbs, o.stats.nonzero, o.stats.small] : [])]);
       // the values whose batch held NaN come from this session, made on the first such batch
       let full: Awaited<ReturnType<OrtModuleLike['InferenceSession']['create']>> | undefined;
       return {
@@ -149,7 +198,7 @@ export function ortActivationRuntime(ort: OrtModuleLike, opts: OrtActivationRunt
           for (const [name, o] of ranges) {
             const scalar = (k: string): number => Number((out[k]!.data as ArrayLike<number | bigint>)[0]);
             if (Number.isNaN(scalar(o.sum))) withNaN.push(name);
-            else res.set(name, { min: scalar(o.min), max: scalar(o.max), count: scalar(o.size) });
+            else res.set(name, { min: scalar(o.min), max: scalar(o.max), count: scalar(o.size), ...(o.stats ? { maxAbs: scalar(o.stats.maxAbs), nonzero: scalar(o.stats.nonzero), small: scalar(o.stats.small) } : {}) });
           }
           if (withNaN.length) {
             full ??= await ort.InferenceSession.create(writeModel(augment(model, [...fromSession, ...reduced], []).model), sessionOptions);

@@ -50,6 +50,19 @@ export async function measureRanges(model: Model, types: ReadonlyMap<string, Onn
   const ranges = new Map<string, ValueRange>(names.map((n) => [n, { maxAbs: 0, nonzero: 0, tiny: 0 }]));
   const batches = await collectActivations(model, [{
     names,
+    // counted where they are computed (onnxruntime reduces in the graph): a speech encoder's
+    // 1500×1500 attention maps are never copied out
+    smallBelow: HALF_MIN_NORMAL,
+    consumeRanges: (got) => {
+      for (const [name, g] of got) {
+        const r = ranges.get(name)!;
+        // a runtime without the counts: the range's ends, every entry counted as normal
+        const maxAbs = g.maxAbs ?? Math.max(...[g.min, g.max].map(Math.abs).filter((a) => Number.isFinite(a)), 0);
+        r.maxAbs = Math.max(r.maxAbs, maxAbs);
+        r.nonzero += g.nonzero ?? g.count;
+        r.tiny += g.small ?? 0;
+      }
+    },
     consume: (values) => {
       for (const [name, v] of values) {
         const r = ranges.get(name)!;

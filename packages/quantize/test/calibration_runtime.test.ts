@@ -102,6 +102,34 @@ describe('calibration on onnxruntime vs the interpreter', () => {
     expect(seen.map((r) => r.get(s))).toEqual([{ min: 2, max: 8, count: 2 }, { min: 2, max: 8, count: 2 }]);
   });
 
+  it('small counts (convert-float16): onnxruntime counts in the graph what the interpreter path counts from the values, ±inf and zeros skipped', async () => {
+    // y = x · 1e-3: entries below float16's smallest normal (2^-14 ≈ 6.1e-5), zeros, ±inf, large ones
+    const b = new GraphBuilder('small');
+    const x = b.input('x', 'float32', ['N', 8]);
+    const y = b.node('Mul', [x, b.initializer('k', tensor(new Float32Array([1e-3]), [1], 'float32', { backend: 'cpu' }))]);
+    b.output(b.node('Relu', [y]), 'float32', ['N', 8]);
+    const m = b.model([{ domain: '', version: 17 }]);
+    const values = [0, 0.01, 0.05, -0.06, 0.2, Infinity, -Infinity, 1e8, 3, -0.03, 0, 0.07, -7e7, 0.5, 0.001, 2];
+    const data = [{ x: tensor(Float32Array.from(values), [2, 8], 'float32', { backend: 'cpu' }) }];
+    const t = 2 ** -14;
+    const run = async (runtime: 'onnxruntime' | 'interpreter'): Promise<ActivationRange> => {
+      let got: ActivationRange | undefined;
+      const point = { names: [y], smallBelow: t, consume() {}, consumeRanges: (r: ReadonlyMap<string, ActivationRange>) => void (got = r.get(y)) };
+      await collectActivations(m, [point], data, { pass: 't', activationRuntime: onnxruntime, runtime });
+      return got!;
+    };
+    const [viaOrt, viaInterpreter] = [await run('onnxruntime'), await run('interpreter')];
+    const expected = activationRange(Float32Array.from(values, (v) => Math.fround(v * Math.fround(1e-3))), t);
+    // 12 finite nonzero entries; below 2^-14: 1e-5, 5e-5, 6e-5, 3e-5, 1e-6
+    expect([expected.nonzero, expected.small, expected.maxAbs]).toEqual([12, 5, Math.fround(Math.fround(1e8) * Math.fround(1e-3))]);
+    for (const r of [viaOrt, viaInterpreter]) {
+      expect(r.nonzero).toBe(expected.nonzero);
+      expect(r.small).toBe(expected.small);
+      expect(r.maxAbs).toBeCloseTo(expected.maxAbs!, 0);
+      expect(r.count).toBe(16);
+    }
+  });
+
   it('quantize-static: the same QDQ model either way (int64 input, Gather, Gemm)', async () => {
     const m = mixedModel();
     const qi = await runPass(quantizeStaticPass, m, {}, { calibration: mixedBatches(3).batches() as unknown as AsyncIterable<Feeds>, calibrationRuntime: 'interpreter' });

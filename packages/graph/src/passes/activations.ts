@@ -25,6 +25,12 @@ export interface ActivationRange {
   readonly min: number;
   readonly max: number;
   readonly count: number;
+  /** Largest finite |x| (0 when none), when `smallBelow` was asked for. */
+  readonly maxAbs?: number;
+  /** Finite nonzero entries, when `smallBelow` was asked for. */
+  readonly nonzero?: number;
+  /** Of the finite nonzero entries, those with |x| below `smallBelow`, when it was asked for. */
+  readonly small?: number;
 }
 
 /** Options of {@link ActivationRuntime.open}. */
@@ -35,6 +41,12 @@ export interface ActivationOpenOptions {
    * out — or their values, as for `fetch`.
    */
   readonly ranges?: readonly string[] | undefined;
+  /**
+   * Also count, per range, the finite nonzero entries and those with |x| below this (and the
+   * largest finite |x|): float16's smallest normal number for `convert-float16`, which would
+   * otherwise need every value copied out.
+   */
+  readonly smallBelow?: number | undefined;
 }
 
 /** A session of an {@link ActivationRuntime} for one model and one list of fetched values. */
@@ -75,10 +87,29 @@ export interface StatisticPoint {
    * {@link activationRange} computes from the values.
    */
   consumeRanges?(ranges: ReadonlyMap<string, ActivationRange>, batch: number): void | Promise<void>;
+  /** With `consumeRanges`: the ranges also count small entries (see {@link ActivationOpenOptions.smallBelow}). */
+  readonly smallBelow?: number;
 }
 
-/** Min and max of `v` with NaN values skipped (+Infinity and -Infinity when there are none), and its length. */
-export function activationRange(v: Float32Array): ActivationRange {
+/**
+ * Min and max of `v` with NaN values skipped (+Infinity and -Infinity when there are none), and its
+ * length; with `smallBelow`, also the largest finite |x| and the counts of finite nonzero entries
+ * and of those below it.
+ */
+export function activationRange(v: Float32Array, smallBelow?: number): ActivationRange {
+  if (smallBelow !== undefined) {
+    let maxAbs = 0;
+    let nonzero = 0;
+    let small = 0;
+    for (let i = 0; i < v.length; i++) {
+      const a = Math.abs(v[i]!);
+      if (a === 0 || a === Infinity || a !== a) continue;
+      nonzero++;
+      if (a > maxAbs) maxAbs = a;
+      if (a < smallBelow) small++;
+    }
+    return { ...activationRange(v), maxAbs, nonzero, small };
+  }
   // Math.min/max compile to branchless min/max (2-3x the compare-and-branch loop); they propagate
   // NaN, so a NaN result falls back to the loop that skips NaN values
   let lo = Infinity;
@@ -207,7 +238,8 @@ export async function collectActivations(model: Model, points: readonly Statisti
   const choice = opts.runtime ?? 'auto';
   const interpreter = interpreterActivationRuntime(opts.backend ?? 'cpu');
   const runtime = resolveActivationRuntime(opts.pass, choice, opts.activationRuntime) ?? interpreter;
-  const openOpts: ActivationOpenOptions = { ranges };
+  const smallBelow = points.find((p) => p.consumeRanges && p.smallBelow !== undefined)?.smallBelow;
+  const openOpts: ActivationOpenOptions = { ranges, ...(smallBelow !== undefined ? { smallBelow } : {}) };
   let session: ActivationSession;
   try {
     session = await runtime.open(model, fetch, openOpts);
@@ -229,7 +261,7 @@ export async function collectActivations(model: Model, points: readonly Statisti
         const v = values.get(n);
         if (!v || isRange(v)) return v;
         let r = reduced.get(n);
-        if (!r) reduced.set(n, (r = activationRange(v.data)));
+        if (!r) reduced.set(n, (r = activationRange(v.data, smallBelow)));
         return r;
       };
       for (const p of points) {
