@@ -63,21 +63,8 @@ export async function measureRanges(model: Model, types: ReadonlyMap<string, Onn
         r.tiny += g.small ?? 0;
       }
     },
-    consume: (values) => {
-      for (const [name, v] of values) {
-        const r = ranges.get(name)!;
-        const d = v.data;
-        let { maxAbs, nonzero, tiny } = r;
-        for (let i = 0; i < d.length; i++) {
-          const a = Math.abs(d[i]!);
-          if (a === 0 || a === Infinity || a !== a) continue;
-          nonzero++;
-          if (a > maxAbs) maxAbs = a;
-          if (a < HALF_MIN_NORMAL) tiny++;
-        }
-        Object.assign(r, { maxAbs, nonzero, tiny });
-      }
-    },
+    // collectActivations hands range points their ranges (reduced from the values where a runtime returns them)
+    consume() {},
   }], calibration, { pass: 'convert-float16', activationRuntime: opts.activationRuntime, runtime: opts.calibrationRuntime, backend: opts.backend ?? 'cpu', signal: opts.signal, maxBatches: opts.maxBatches });
   return { ranges, batches };
 }
