@@ -58,6 +58,17 @@ describe('model analysis', () => {
     expect(got.max).toBeCloseTo(want.max, 6);
   });
 
+  test('Deep Compression storage (sparse streams the graph decodes): parameters and sparsity of the decoded weights, as the float model has them', async () => {
+    const float = await analyzeModel(zooBytes());
+    const bytes = await compressed({ passes: [{ pass: 'prune-unstructured', options: { sparsity: 0.9 } }, { pass: 'cluster-weights', options: { clusters: 16, storage: 'sparse' } }] });
+    expect(bytes.length).toBeLessThan(zooBytes().length / 10);
+    const a = await analyzeModel(bytes);
+    expect(a.ops['ScatterElements']).toBe(3);
+    expect(a.size.parameters).toBe(float.size.parameters);
+    expect(a.size.sparsity).toBeGreaterThanOrEqual(0.9);
+    expect(a.size.sparsity).toBeLessThan(0.95);
+  });
+
   test('dynamic int8: MatMulInteger layers show their integer codes, marked as such', async () => {
     const a = await analyzeModel(await compressed({ passes: [{ pass: 'quantize-dynamic' }] }));
     const ints = a.histograms.filter((h) => h.note);

@@ -3,10 +3,10 @@
  * initializers, so sizes count what the layers compute with (node only).
  */
 import * as ort from 'onnxruntime-node';
-import { type Model, cloneModel, eliminateDeadCode, producingNodes } from '@whittle/graph';
+import type { Model } from '@whittle/graph';
 import { writeModel } from '@whittle/onnx';
-import { tensor } from '@whittle/tensor';
-import { computedWeightNames } from './size.js';
+import { type Tensor, tensor } from '@whittle/tensor';
+import { computedWeightNames, weightDecoder, withDecodedWeights } from './size.js';
 
 /**
  * `model` with every layer weight its main graph computes from constants (see
@@ -18,31 +18,19 @@ import { computedWeightNames } from './size.js';
 export async function materializeComputedWeights(model: Model): Promise<Model | undefined> {
   const names = computedWeightNames(model.graph);
   if (!names.length) return undefined;
-  // the decoding nodes, in graph order, as a model of their own with the weights as outputs
-  const decoder = cloneModel(model);
-  decoder.graph.nodes = producingNodes(decoder.graph, names);
-  decoder.graph.inputs = [];
-  decoder.graph.outputs = names.map((name) => ({ name, type: null }));
-  decoder.graph.valueInfo = new Map();
-  // only what the decoding reads (onnxruntime warns of every unused initializer)
-  const read = new Set(decoder.graph.nodes.flatMap((n) => n.inputs));
-  for (const k of [...decoder.graph.initializers.keys()]) if (!read.has(k)) decoder.graph.initializers.delete(k);
-  for (const k of [...decoder.graph.rawInitializers.keys()]) if (!read.has(k)) decoder.graph.rawInitializers.delete(k);
   let values: Record<string, ort.Tensor>;
   try {
-    const s = await ort.InferenceSession.create(writeModel(decoder));
+    const s = await ort.InferenceSession.create(writeModel(weightDecoder(model, names)));
     values = await s.run({});
     await s.release();
   } catch {
     return undefined;
   }
-  const out = cloneModel(model);
+  const decoded = new Map<string, Tensor>();
   for (const name of names) {
     const v = values[name];
     if (!v || v.type !== 'float32') return undefined;
-    out.graph.initializers.set(name, tensor(Float32Array.from(v.data as Float32Array), [...v.dims], 'float32', { backend: 'cpu' }));
+    decoded.set(name, tensor(Float32Array.from(v.data as Float32Array), [...v.dims], 'float32', { backend: 'cpu' }));
   }
-  out.graph.nodes = out.graph.nodes.filter((n) => !n.outputs.some((y) => names.includes(y)));
-  eliminateDeadCode(out.graph);
-  return out;
+  return withDecodedWeights(model, decoded);
 }

@@ -2,8 +2,8 @@
  * Model size: file and gzip bytes (@whittle/tensor's gzipSize: fflate level 6, browser-safe), parameters, weight sparsity and a FLOPs
  * estimate (from @whittle/graph's `summarize`).
  */
-import { ArgumentError, gzipSize } from '@whittle/tensor';
-import { DEFAULT_FOLD_EXCLUDES, type Graph, type Model, type Node, isDefaultDomain, quantizedWeights, summarize, tensorValues } from '@whittle/graph';
+import { ArgumentError, type Tensor, gzipSize } from '@whittle/tensor';
+import { DEFAULT_FOLD_EXCLUDES, type Graph, type Model, type Node, cloneModel, eliminateDeadCode, isDefaultDomain, producingNodes, quantizedWeights, summarize, tensorValues } from '@whittle/graph';
 import { readModel } from '@whittle/onnx';
 
 /** gzip sizes: @whittle/tensor's shared helper (fflate at its documented `GZIP_LEVEL`, 6). */
@@ -125,6 +125,33 @@ export function computedWeightNames(g: Graph): string[] {
     if (x && !g.initializers.has(x) && producer.has(x) && constant(x, 0)) out.add(x);
   }
   return [...out];
+}
+
+/**
+ * The model that computes just the weights `names` (see {@link computedWeightNames}): their
+ * decoding nodes in graph order, the initializers those read, no inputs, the weights as outputs.
+ */
+export function weightDecoder(model: Model, names: readonly string[]): Model {
+  const g = model.graph;
+  const nodes = producingNodes(g, names);
+  // only what the decoding reads (onnxruntime warns of every unused initializer)
+  const read = new Set(nodes.flatMap((n) => n.inputs));
+  const keep = <T>(m: ReadonlyMap<string, T>): Map<string, T> => new Map([...m].filter(([k]) => read.has(k)));
+  return { ...model, graph: { ...g, nodes, inputs: [], outputs: names.map((name) => ({ name, type: null })), valueInfo: new Map(), initializers: keep(g.initializers), rawInitializers: keep(g.rawInitializers) } };
+}
+
+/**
+ * `model` with the computed weights replaced by initializers holding `values` (float32, as a
+ * runtime computed them with {@link weightDecoder}) and their decoding nodes and streams removed;
+ * undefined when a value is missing or not float32.
+ */
+export function withDecodedWeights(model: Model, values: ReadonlyMap<string, Tensor>): Model | undefined {
+  if ([...values.values()].some((t) => t.dtype !== 'float32')) return undefined;
+  const out = cloneModel(model);
+  for (const [name, t] of values) out.graph.initializers.set(name, t);
+  out.graph.nodes = out.graph.nodes.filter((n) => !n.outputs.some((y) => values.has(y)));
+  eliminateDeadCode(out.graph);
+  return out;
 }
 
 /** Size metrics of an encoded model. */
