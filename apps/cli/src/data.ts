@@ -96,8 +96,7 @@ export async function openCliData(data: string, model: Model, split: 'train' | '
     throw new UsageError(`--data ${data}: synthetic data takes a positive sample count, e.g. synthetic:32`);
   }
   const path = /^synthetic(:\d+)?$/.test(data) ? data : userPath(data);
-  const audioFeatures = await audioFeaturesFor(model);
-  const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text, ...(audioFeatures ? { audioFeatures } : {}) });
+  const { source } = await openData(path, { files: nodeDataFiles, inputs, ...text, audioFeatures: () => audioFeaturesFor(model) });
   // made-up inputs: say (once) which sizes the dynamic dims got (a data spec's `synthetic:` options change them);
   // audio: the windows, rates and resampling chosen, and what the model's other inputs were given;
   // images: the preprocessing inferred from the model's input (to check against the exporter's)

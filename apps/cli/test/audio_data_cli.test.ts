@@ -184,7 +184,7 @@ describe('audio through the model folder’s feature extractor (Whisper tiny, st
     const fx = (await audioFeaturesFor(model))!;
     expect(fx).toMatchObject({ input: 'input_features', sampleRate: 16000, samples: 480000, shape: [80, 3000] });
     const inputs = modelInputSpecs(model);
-    const { source } = await openData(wavs, { files: nodeDataFiles, inputs, audioFeatures: fx });
+    const { source } = await openData(wavs, { files: nodeDataFiles, inputs, audioFeatures: async () => fx });
     expect(source.description).toMatch(/2 audio window\(s\) of 480000 samples \(the feature extractor's window\).*through WhisperFeatureExtractor of .*preprocessor_config\.json \(Transformers\.js\), feeding 'input_features' \[80, 3000\] per sample/);
     const rows: Float32Array[] = [];
     for await (const b of batchesOf(source, { inputs })) for (let i = 0; i < b.count; i++) rows.push((b.feeds['input_features']!.dataSync() as Float32Array).slice(i * 240000, (i + 1) * 240000));

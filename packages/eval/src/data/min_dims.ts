@@ -27,7 +27,8 @@ function collapsed(model: Model, name: string, axes: readonly number[], size: nu
 /** Smallest size (the default doubled) of the signal / image axes of `spec` the model accepts, when the default is too small. */
 function minimumOf(model: Model, spec: ModelInputSpec): Record<number, number> | undefined {
   const signal = signalAxes(spec);
-  const axes = signal.length ? signal : imageAxes(spec);
+  // only the axes the model leaves open (a fixed 1024×1024 input needs no probing)
+  const axes = (signal.length ? signal : imageAxes(spec)).filter((k) => typeof spec.shape?.[k] !== 'number');
   if (!axes.length) return undefined;
   const start = signal.length ? SYNTHETIC_SIGNAL_DIM : SYNTHETIC_IMAGE_DIM;
   const base = collapsed(model, spec.name, axes, start);

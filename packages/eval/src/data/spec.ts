@@ -289,8 +289,11 @@ export interface OpenDataOptions {
   textUnit?: TextUnit | undefined;
   /** Text: the document unit where the spec names none (the task's default: 'file' for LM perplexity). */
   defaultTextUnit?: TextUnit | undefined;
-  /** Audio: the processor that turns a window of samples into the model's features (see `AudioFeatureExtractor`). */
-  audioFeatures?: AudioFeatureExtractor | undefined;
+  /**
+   * Audio: the processor that turns a window of samples into the model's features (see
+   * `AudioFeatureExtractor`), made only when the data is audio (loading one costs a processor).
+   */
+  audioFeatures?: (() => Promise<AudioFeatureExtractor | undefined>) | undefined;
 }
 
 /** Open the source a spec describes (lazily: files are read when iterated). */
@@ -322,7 +325,7 @@ export async function openDataSource(spec: DataSpec, opts: OpenDataOptions): Pro
       source = await imageFolderSource(files, path, inputs, { input: spec.input, preprocess: spec.preprocess, labelsFile: spec.labels, classes: spec.classes });
       break;
     case 'audio':
-      source = await audioSource(files, path, inputs, { input: spec.input, sampleRate: spec.sampleRate, length: spec.length, stride: spec.stride, pad: spec.pad, classes: spec.classes, features: opts.audioFeatures });
+      source = await audioSource(files, path, inputs, { input: spec.input, sampleRate: spec.sampleRate, length: spec.length, stride: spec.stride, pad: spec.pad, classes: spec.classes, features: await opts.audioFeatures?.() });
       break;
     case 'csv':
     case 'tsv':
